@@ -1,0 +1,1 @@
+/* ft-accounts.c: being written */

@@ -1,0 +1,1 @@
+/* ft-booking.c: being written */

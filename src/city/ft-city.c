@@ -1,0 +1,1 @@
+/* ft-city.c: being written */

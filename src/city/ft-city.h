@@ -1,0 +1,141 @@
+/* ft-city.h — a city pack: metadata, demand/pricing zones, geofences, the
+ * operating area, depots, a road graph for bikes and scooters with routing,
+ * a demand profile, and (on disk) raster tiles in MBTiles.
+ *
+ * On disk a city pack is a folder:
+ *   city.json              id, name, currency, utc_offset_min, center, bbox, depots
+ *   zones.geojson          FeatureCollection; properties: id, name, kind, pricing_multiplier
+ *   geofencing_zones.json  GBFS 3.0 geofencing_zones document (operating area included)
+ *   roads.tsv              "N lat lon" node lines then "E from to length_m class oneway" edges
+ *   demand.json            per-zone hourly arrival rates (168 per zone) and destination weights
+ *   tiles.mbtiles          raster tiles (optional)
+ * Loading is all-or-nothing with errors naming the file and line/feature.
+ */
+#pragma once
+
+#include "ft-geo.h"
+#include "ft-geofence.h"
+
+G_BEGIN_DECLS
+
+#define FT_CITY_ERROR (ft_city_error_quark ())
+GQuark ft_city_error_quark (void);
+typedef enum {
+  FT_CITY_ERROR_IO,
+  FT_CITY_ERROR_PARSE,       /* message names file and line / feature / field */
+  FT_CITY_ERROR_INVALID,     /* parses but makes no sense (no zones, bad coords) */
+  FT_CITY_ERROR_NO_ROUTE,
+} FtCityError;
+
+typedef enum {
+  FT_ZONE_RESIDENTIAL = 0, FT_ZONE_OFFICE, FT_ZONE_UNIVERSITY, FT_ZONE_NIGHTLIFE,
+  FT_ZONE_PARK, FT_ZONE_TRANSIT, FT_ZONE_MIXED, FT_N_ZONE_KINDS
+} FtZoneKind;
+
+const char *ft_zone_kind_name     (FtZoneKind k);
+gboolean    ft_zone_kind_from_name(const char *s, FtZoneKind *out);
+
+typedef struct {
+  char           *id;
+  char           *name;
+  FtZoneKind      kind;
+  FtMultiPolygon *area;
+  FtLatLon        centroid;
+  double          area_km2;
+  double          pricing_multiplier;   /* 1.0 = plain */
+} FtZone;
+
+typedef struct {
+  char     *id;
+  char     *name;
+  FtLatLon  pos;
+  guint     chargers;      /* packs that can charge at once */
+  guint     pack_stock;    /* spare packs kept here at start */
+} FtDepot;
+
+/* Road classes, coarse: what matters for speed, drawing and routing. */
+typedef enum {
+  FT_ROAD_ARTERIAL = 0, FT_ROAD_SECONDARY, FT_ROAD_RESIDENTIAL, FT_ROAD_CYCLEWAY,
+  FT_ROAD_PATH, FT_ROAD_BRIDGE, FT_N_ROAD_CLASSES
+} FtRoadClass;
+
+/* Directed graph in CSR form. An undirected street is two edges. */
+typedef struct {
+  guint32  to;
+  float    length_m;
+  guint8   road_class;
+  guint8   flags;        /* FT_EDGE_ONEWAY_ORIGINAL etc. */
+} FtEdge;
+
+typedef struct {
+  guint     n_nodes;
+  FtLatLon *nodes;
+  guint32  *first_edge;  /* n_nodes + 1 */
+  guint     n_edges;
+  FtEdge   *edges;
+} FtRoadGraph;
+
+typedef struct {
+  /* requests per hour starting in zone z at hour-of-week h (0 = Monday 00:00) */
+  guint   n_zones;
+  double *rate;          /* n_zones * 168 */
+  /* destination choice weights: dest[(band * n_zones + from) * n_zones + to];
+   * bands: 0 = morning peak (6-10), 1 = midday (10-16), 2 = evening (16-20), 3 = night */
+  double *dest;
+  double  weather_multiplier;   /* 1.0 */
+  double  mean_trip_m;          /* for reference; trips are drawn by destination */
+} FtDemandProfile;
+
+typedef struct {
+  char            *id;
+  char            *name;
+  char             currency[4];
+  int              utc_offset_min;
+  FtLatLon         center;
+  FtBBox           bbox;
+  FtMultiPolygon  *operating_area;
+  FtZone          *zones;   guint n_zones;
+  FtDepot         *depots;  guint n_depots;
+  FtGeofences     *geofences;
+  FtRoadGraph      graph;
+  FtDemandProfile  demand;
+  char            *dir;           /* folder it was loaded from, or NULL */
+  char            *tiles_path;    /* MBTiles path if present */
+  /* private */
+  gpointer         priv;
+} FtCity;
+
+FtCity   *ft_city_load         (const char *dir, GError **error);
+/* Writes to a temporary folder beside dir and renames: never half-written. */
+gboolean  ft_city_save         (const FtCity *city, const char *dir, GError **error);
+void      ft_city_free         (FtCity *city);
+/* Demo City from a parameter key file (data/demo-city.ini); deterministic. */
+FtCity   *ft_city_generate_demo(const char *params_path, GError **error);
+/* Same, from the parameters compiled into the program. */
+FtCity   *ft_city_new_demo     (void);
+/* Zone containing p, or -1. */
+int       ft_city_zone_at      (const FtCity *city, FtLatLon p);
+gboolean  ft_city_check        (const FtCity *city, GError **error);
+
+/* Road graph */
+guint     ft_city_nearest_node (const FtCity *city, FtLatLon p);
+/* Largest weakly connected component's share of nodes (0..1). */
+double    ft_road_graph_largest_component_share (const FtRoadGraph *g);
+
+/* Routing (A* with a small LRU cache), thread-confined: one router per thread. */
+typedef struct _FtRouter FtRouter;
+FtRouter *ft_router_new        (const FtCity *city);
+void      ft_router_free       (FtRouter *r);
+/* Route between two points (snapped to nearest nodes). Writes the polyline
+ * (caller frees *pts_out with g_free; may pass NULL) and returns the length
+ * in metres, or -1 if unreachable. */
+double    ft_router_route      (FtRouter *r, FtLatLon from, FtLatLon to,
+                                FtLatLon **pts_out, guint *n_out);
+/* Length only, fast path (cached). */
+double    ft_router_distance   (FtRouter *r, FtLatLon from, FtLatLon to);
+guint64   ft_router_n_queries  (FtRouter *r);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCity, ft_city_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtRouter, ft_router_free)
+
+G_END_DECLS

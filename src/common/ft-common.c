@@ -1,0 +1,1 @@
+/* ft-common.c: being written */

@@ -1,0 +1,56 @@
+/* ft-common.h — types every Fleet Twin module shares.
+ *
+ * Time is a parameter: no module reads the wall clock; callers pass `now`
+ * as FtTime (int64 milliseconds; simulation passes virtual time, live mode
+ * wall time). Money is int64 minor units with an ISO 4217 currency code.
+ * Positions are WGS84 degrees.
+ */
+#pragma once
+
+#include <glib.h>
+#include <math.h>
+
+G_BEGIN_DECLS
+
+typedef gint64 FtTime;                 /* milliseconds */
+#define FT_MS     ((FtTime) 1)
+#define FT_SECOND ((FtTime) 1000)
+#define FT_MINUTE ((FtTime) 60 * 1000)
+#define FT_HOUR   ((FtTime) 3600 * 1000)
+#define FT_DAY    ((FtTime) 86400 * 1000)
+
+typedef struct {
+  double lat;
+  double lon;
+} FtLatLon;
+
+/* Money: minor units (cents) plus a currency code such as "EUR". */
+typedef struct {
+  gint64 minor;
+  char   currency[4];
+} FtMoney;
+
+/* Great-circle (haversine) distance in metres. */
+double   ft_distance_m          (FtLatLon a, FtLatLon b);
+/* Fast equirectangular approximation, good to <0.5% below 50 km. */
+double   ft_distance_fast_m     (FtLatLon a, FtLatLon b);
+gboolean ft_latlon_valid        (FtLatLon p);
+/* Offset a point by metres east/north (local tangent plane). */
+FtLatLon ft_latlon_offset       (FtLatLon p, double east_m, double north_m);
+
+/* Format "12.34 EUR" (or "-0.50 EUR"); caller frees. */
+char    *ft_money_format        (gint64 minor, const char *currency);
+/* Format a time of the simulated week as "Mon 08:14:05"; caller frees. */
+char    *ft_time_format         (FtTime t);
+
+/* RFC 4122 version 4 UUID built from two 64-bit random words (the caller
+ * draws them from a named random stream, so ids are reproducible).
+ * out must hold 37 bytes. */
+void     ft_uuid_from_words     (guint64 hi, guint64 lo, char out[37]);
+gboolean ft_uuid_valid          (const char *s);
+
+/* Deterministic 64-bit mix (splitmix64) for deriving seeds and ids. */
+guint64  ft_mix64               (guint64 x);
+guint64  ft_hash_string64       (const char *s);
+
+G_END_DECLS

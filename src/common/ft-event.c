@@ -1,0 +1,1 @@
+/* ft-event.c: being written */

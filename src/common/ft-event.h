@@ -1,0 +1,91 @@
+/* ft-event.h — the domain event log.
+ *
+ * Every state change in a real module is a domain event appended here, in
+ * memory, in order. The store (src/store) drains it in batches and commits
+ * them to SQLite together with the state they produced (group commit). The
+ * log also feeds analytics, exports and the UI. Events are small fixed-size
+ * records so appending is a memcpy on the hot path; free text never goes in.
+ */
+#pragma once
+
+#include "ft-common.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  FT_EV_NONE = 0,
+  /* fleet */
+  FT_EV_VEHICLE_ADDED,        /* vehicle, lat/lon, a = kind                       */
+  FT_EV_VEHICLE_STATE,        /* vehicle, a = FtVehicleEventType, b = new state    */
+  FT_EV_VEHICLE_MOVED,        /* vehicle, lat/lon, amount = odometer metres         */
+  FT_EV_PACK_ADDED,           /* ref = pack, a = place, b = holder                  */
+  FT_EV_PACK_MOVED,           /* ref = pack, a = place, b = holder                  */
+  FT_EV_PACK_CHARGED,         /* ref = pack, amount = soc in 1e-4 units             */
+  FT_EV_TELEMETRY,            /* vehicle, lat/lon, amount = soc 1e-4, a = speed kph*/
+  /* accounts */
+  FT_EV_ACCOUNT_CREATED,      /* account, a = role                                  */
+  FT_EV_ACCOUNT_ERASED,       /* account                                            */
+  /* booking */
+  FT_EV_BOOKING_RESERVED,     /* ref = booking, vehicle, account, lat/lon           */
+  FT_EV_BOOKING_EXPIRED,
+  FT_EV_BOOKING_CANCELLED,
+  FT_EV_BOOKING_UNLOCKED,
+  FT_EV_BOOKING_PAUSED,
+  FT_EV_BOOKING_RESUMED,
+  FT_EV_BOOKING_ENDED,        /* amount = price minor, a = duration s, b = metres   */
+  FT_EV_BOOKING_REFUSED,      /* account, vehicle, a = refusal code                 */
+  /* payments */
+  FT_EV_LEDGER_TX,            /* ref = tx, account, amount, a = FtTxKind            */
+  FT_EV_PAYMENT_DECLINED,     /* account, amount                                    */
+  /* operations (tasks, staff) — used by sim/ and later modules */
+  FT_EV_TASK_CREATED,         /* ref = task, vehicle, a = task kind, b = staff       */
+  FT_EV_TASK_ASSIGNED,
+  FT_EV_TASK_DONE,
+  FT_EV_TASK_CANCELLED,
+  FT_EV_STAFF_MOVED,          /* account = staff, lat/lon                           */
+  FT_EV_RIDER_LOST,           /* lat/lon, a = lost reason                           */
+  FT_EV_N_KINDS
+} FtEventKind;
+
+typedef struct {
+  guint64 seq;                /* assigned by the log, strictly increasing */
+  FtTime  t;
+  guint16 kind;               /* FtEventKind */
+  guint16 pad;
+  gint32  vehicle;            /* dense vehicle index or -1 */
+  gint32  account;            /* account index or -1 */
+  gint32  a;
+  gint64  ref;                /* booking / tx / pack / task id, or -1 */
+  gint64  b;
+  gint64  amount;
+  double  lat, lon;
+} FtEvent;
+
+typedef struct _FtEventLog FtEventLog;
+
+typedef void (*FtEventListener) (const FtEvent *ev, gpointer user_data);
+
+FtEventLog   *ft_event_log_new          (void);
+void          ft_event_log_free         (FtEventLog *log);
+/* Appends a copy, stamping seq; returns the seq. NULL log is allowed (no-op, returns 0). */
+guint64       ft_event_log_append       (FtEventLog *log, const FtEvent *ev);
+/* Convenience initialiser: all ids -1, everything else 0. */
+FtEvent       ft_event_init             (FtEventKind kind, FtTime t);
+/* Events appended since the last drain, oldest first. */
+const FtEvent *ft_event_log_pending     (FtEventLog *log, guint *n_out);
+guint         ft_event_log_n_pending    (FtEventLog *log);
+/* Forget pending events (after the store has committed them). */
+void          ft_event_log_drain        (FtEventLog *log);
+guint64       ft_event_log_last_seq     (FtEventLog *log);
+void          ft_event_log_set_next_seq (FtEventLog *log, guint64 next);
+/* Counters per kind since creation (not reset by drain). */
+guint64       ft_event_log_count        (FtEventLog *log, FtEventKind kind);
+/* If TRUE (default), pending events are kept until drained; a simulation
+ * without a store can set it FALSE so the log only counts and notifies. */
+void          ft_event_log_set_retain   (FtEventLog *log, gboolean retain);
+/* Listeners are called synchronously on append, on the twin thread. */
+guint         ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data);
+void          ft_event_log_remove_listener (FtEventLog *log, guint id);
+const char   *ft_event_kind_name        (FtEventKind kind);
+
+G_END_DECLS

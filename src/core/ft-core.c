@@ -1,0 +1,1 @@
+/* ft-core.c: being written */

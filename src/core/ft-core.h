@@ -1,0 +1,50 @@
+/* ft-core.h — the real modules wired together: one event log, fleet,
+ * accounts, ledger and payments, pricing, geofences and booking, and an
+ * optional SQLite store. The simulator, the desktop app, live mode and the
+ * CLI all drive the same FtCore; it never knows which world feeds it.
+ */
+#pragma once
+
+#include "ft-booking.h"
+#include "ft-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char            currency[4];      /* default "EUR" */
+  guint64         seed;             /* ids, simulated card provider */
+  double          card_decline_rate;/* simulated provider; default 0.02 */
+  guint           card_latency_min_ms, card_latency_max_ms; /* default 150..900 */
+  gint64          auto_topup_minor; /* default 2000 */
+  FtBookingConfig booking;
+} FtCoreConfig;
+
+typedef struct {
+  FtEventLog  *log;
+  FtFleet     *fleet;
+  FtAccounts  *accounts;
+  FtLedger    *ledger;
+  FtPayments  *payments;
+  FtPricing   *pricing;
+  FtGeofences *geofences;   /* owned */
+  FtBooking   *booking;
+  FtStore     *store;       /* NULL unless attached */
+  FtCoreConfig config;
+} FtCore;
+
+void      ft_core_config_init  (FtCoreConfig *cfg);
+/* geofences and pricing may be NULL (all allowed / default simple plan);
+ * ownership of both passes to the core. */
+FtCore   *ft_core_new          (const FtCoreConfig *cfg, FtGeofences *geofences, FtPricing *pricing);
+void      ft_core_free         (FtCore *core);
+/* Open (creating or migrating) a SQLite file; loads its state if it has any. */
+gboolean  ft_core_attach_store (FtCore *core, const char *path, const FtStoreConfig *cfg,
+                                GError **error);
+FtStoreTargets ft_core_store_targets (FtCore *core);
+gboolean  ft_core_commit       (FtCore *core, GError **error);   /* no-op without store */
+gboolean  ft_core_maybe_commit (FtCore *core, FtTime now, GError **error);
+/* All invariants: fleet, accounts, ledger/payments, booking. */
+gboolean  ft_core_check        (FtCore *core, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCore, ft_core_free)
+
+G_END_DECLS

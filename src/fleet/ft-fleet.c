@@ -1,0 +1,1 @@
+/* ft-fleet.c: being written */

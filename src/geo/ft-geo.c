@@ -1,0 +1,1 @@
+/* ft-geo.c: being written */

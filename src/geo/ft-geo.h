@@ -1,0 +1,72 @@
+/* ft-geo.h — plane geometry on WGS84 points: polygons, multipolygons with
+ * holes, bounding boxes, point-in-polygon, and a uniform grid index for
+ * "what is near this point" queries over millions of moving points.
+ */
+#pragma once
+
+#include "ft-common.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  double min_lat, min_lon, max_lat, max_lon;
+} FtBBox;
+
+void     ft_bbox_init_empty     (FtBBox *b);
+void     ft_bbox_extend         (FtBBox *b, FtLatLon p);
+gboolean ft_bbox_contains       (const FtBBox *b, FtLatLon p);
+
+/* A ring is a closed sequence of points (first point need not repeat). */
+typedef struct {
+  FtLatLon *pts;
+  guint     n;
+} FtRing;
+
+/* One polygon: ring 0 is the outer boundary, the others holes. */
+typedef struct {
+  FtRing *rings;
+  guint   n_rings;
+} FtPolygon;
+
+/* A multipolygon, as in GeoJSON. Owns its memory. */
+typedef struct {
+  FtPolygon *polys;
+  guint      n_polys;
+  FtBBox     bbox;
+} FtMultiPolygon;
+
+FtMultiPolygon *ft_multipolygon_new          (void);
+void            ft_multipolygon_free         (FtMultiPolygon *mp);
+FtMultiPolygon *ft_multipolygon_copy         (const FtMultiPolygon *mp);
+/* Adds a polygon with one outer ring (copied); returns its index. */
+guint           ft_multipolygon_add_ring     (FtMultiPolygon *mp, const FtLatLon *pts, guint n);
+/* Adds a hole to polygon `poly`. */
+void            ft_multipolygon_add_hole     (FtMultiPolygon *mp, guint poly, const FtLatLon *pts, guint n);
+gboolean        ft_multipolygon_contains     (const FtMultiPolygon *mp, FtLatLon p);
+double          ft_multipolygon_area_m2      (const FtMultiPolygon *mp);
+FtLatLon        ft_multipolygon_centroid     (const FtMultiPolygon *mp);
+/* GeoJSON geometry (Polygon or MultiPolygon object) in/out via json-glib. */
+typedef struct _JsonNode JsonNode;
+FtMultiPolygon *ft_multipolygon_from_geojson (JsonNode *geometry, GError **error);
+JsonNode       *ft_multipolygon_to_geojson   (const FtMultiPolygon *mp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMultiPolygon, ft_multipolygon_free)
+
+/* Uniform grid over a bbox holding integer ids at positions. Moving an id
+ * is O(1) amortised. Queries visit cells overlapping a radius. */
+typedef struct _FtGridIndex FtGridIndex;
+
+FtGridIndex *ft_grid_index_new      (FtBBox bounds, double cell_m);
+void         ft_grid_index_free     (FtGridIndex *g);
+void         ft_grid_index_insert   (FtGridIndex *g, guint id, FtLatLon p);
+void         ft_grid_index_move     (FtGridIndex *g, guint id, FtLatLon p);
+void         ft_grid_index_remove   (FtGridIndex *g, guint id);
+gboolean     ft_grid_index_has      (FtGridIndex *g, guint id);
+/* Calls fn for every id within radius_m of p (exact distance filter);
+ * stops early when fn returns FALSE. */
+typedef gboolean (*FtGridVisitFunc) (guint id, FtLatLon pos, double dist_m, gpointer user_data);
+void         ft_grid_index_visit    (FtGridIndex *g, FtLatLon p, double radius_m,
+                                     FtGridVisitFunc fn, gpointer user_data);
+guint        ft_grid_index_size     (FtGridIndex *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGridIndex, ft_grid_index_free)
+
+G_END_DECLS

@@ -1,0 +1,1 @@
+/* ft-geofence.c: being written */

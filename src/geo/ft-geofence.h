@@ -1,0 +1,60 @@
+/* ft-geofence.h — geofencing zones shaped like GBFS 3.0 geofencing_zones:
+ * each zone is a multipolygon with rules (ride_start_allowed,
+ * ride_end_allowed, ride_through_allowed, maximum_speed_kph, optional
+ * vehicle type filter). As in GBFS, where zones overlap the rule of the
+ * zone listed first applies; outside every zone the global rules apply.
+ * The operating area is a zone like any other (usually last, all allowed),
+ * with global rules forbidding ride end outside it.
+ */
+#pragma once
+
+#include "ft-geo.h"
+
+G_BEGIN_DECLS
+
+#define FT_GEOFENCE_ERROR (ft_geofence_error_quark ())
+GQuark ft_geofence_error_quark (void);
+typedef enum {
+  FT_GEOFENCE_ERROR_PARSE,     /* malformed GeoJSON / GBFS document */
+} FtGeofenceError;
+
+typedef struct {
+  gboolean ride_start_allowed;
+  gboolean ride_end_allowed;
+  gboolean ride_through_allowed;
+  double   maximum_speed_kph;   /* 0 = no limit */
+  guint32  vehicle_kind_mask;   /* bit per FtVehicleKind; 0 = applies to all */
+} FtZoneRules;
+
+typedef struct {
+  char           *id;
+  char           *name;
+  FtMultiPolygon *area;
+  FtZoneRules     rules;
+} FtGeofenceZone;
+
+typedef struct _FtGeofences FtGeofences;
+
+FtGeofences *ft_geofences_new              (void);
+void         ft_geofences_free             (FtGeofences *g);
+FtGeofences *ft_geofences_ref_copy         (const FtGeofences *g); /* deep copy */
+/* Takes ownership of area. Returns the zone index. */
+guint        ft_geofences_add              (FtGeofences *g, const char *id, const char *name,
+                                            FtMultiPolygon *area, const FtZoneRules *rules);
+void         ft_geofences_set_global_rules (FtGeofences *g, const FtZoneRules *rules);
+guint        ft_geofences_n_zones          (const FtGeofences *g);
+const FtGeofenceZone *ft_geofences_get     (const FtGeofences *g, guint i);
+/* Effective rules at p for a vehicle kind; *zone_out = zone index or -1 (global). */
+FtZoneRules  ft_geofences_rules_at         (const FtGeofences *g, FtLatLon p,
+                                            guint vehicle_kind, int *zone_out);
+FtZoneRules  ft_zone_rules_all_allowed     (void);
+
+/* GBFS 3.0 geofencing_zones.json (whole file, with last_updated/ttl/version/data)
+ * and the 2.3 shape. Errors name the feature index and field. */
+FtGeofences *ft_geofences_load_gbfs        (const char *path, GError **error);
+FtGeofences *ft_geofences_parse_gbfs       (const char *json, gssize len, const char *where, GError **error);
+/* Writes the `data` member of a GBFS 3.0 geofencing_zones document. */
+JsonNode    *ft_geofences_to_gbfs_data     (const FtGeofences *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGeofences, ft_geofences_free)
+
+G_END_DECLS

@@ -1,0 +1,1 @@
+/* ft-live.c: being written */

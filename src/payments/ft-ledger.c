@@ -1,0 +1,1 @@
+/* ft-ledger.c: being written */

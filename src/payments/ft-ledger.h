@@ -1,0 +1,93 @@
+/* ft-ledger.h — a double-entry ledger. Ledger accounts hold signed balances
+ * (debit positive, credit negative); a transaction is a set of postings
+ * whose amounts sum to zero, applied atomically or not at all. The checker
+ * verifies that every transaction balances and that each account's balance
+ * equals the sum of its postings.
+ */
+#pragma once
+
+#include "ft-common.h"
+#include "ft-event.h"
+
+G_BEGIN_DECLS
+
+#define FT_LEDGER_ERROR (ft_ledger_error_quark ())
+GQuark ft_ledger_error_quark (void);
+typedef enum {
+  FT_LEDGER_ERROR_UNBALANCED,
+  FT_LEDGER_ERROR_NO_SUCH_ACCOUNT,
+  FT_LEDGER_ERROR_CURRENCY,
+  FT_LEDGER_ERROR_INVALID,
+} FtLedgerError;
+
+typedef enum {
+  FT_LACC_ASSET = 0,       /* e.g. card clearing (money the provider owes us) */
+  FT_LACC_LIABILITY,       /* rider wallets, held funds */
+  FT_LACC_REVENUE,
+  FT_LACC_EXPENSE,
+} FtLedgerAccountType;
+
+typedef struct {
+  guint32             index;
+  char                code[40];   /* "wallet:17", "hold:17", "revenue:rides", "clearing:card" */
+  FtLedgerAccountType type;
+  gint64              balance;    /* debit positive */
+  gint32              owner;      /* user account index or -1 */
+} FtLedgerAccount;
+
+typedef struct {
+  gint32 ledger_account;
+  gint64 amount;                  /* debit positive, credit negative */
+} FtPosting;
+
+typedef enum {
+  FT_TX_TOPUP = 0, FT_TX_HOLD, FT_TX_CAPTURE, FT_TX_RELEASE, FT_TX_REFUND,
+  FT_TX_SETTLE_DEBT, FT_TX_ADJUST, FT_N_TX_KINDS
+} FtTxKind;
+
+typedef struct {
+  gint64   id;
+  FtTxKind kind;
+  FtTime   t;
+  gint32   user_account;          /* -1 if none */
+  guint32  first_posting;         /* index into the postings array */
+  guint32  n_postings;
+  gint64   amount;                /* headline amount (positive) */
+  gint64   ref;                   /* booking id, refunded tx id, or -1 */
+  guint64  idem_hash;             /* ft_hash_string64 (idempotency key), 0 = none */
+  guint64  args_hash;             /* hash of the call's arguments, to spot key reuse */
+} FtLedgerTx;
+
+typedef struct _FtLedger FtLedger;
+
+FtLedger   *ft_ledger_new              (const char *currency, FtEventLog *log);
+void        ft_ledger_free             (FtLedger *l);
+void        ft_ledger_set_event_log    (FtLedger *l, FtEventLog *log);
+const char *ft_ledger_currency         (const FtLedger *l);
+/* Returns the index of the account with this code, creating it if needed. */
+guint       ft_ledger_account          (FtLedger *l, const char *code, FtLedgerAccountType type,
+                                        gint32 owner);
+gboolean    ft_ledger_lookup           (const FtLedger *l, const char *code, guint *out);
+guint       ft_ledger_n_accounts       (const FtLedger *l);
+const FtLedgerAccount *ft_ledger_get_account (const FtLedger *l, guint i);
+/* Posts a balanced transaction; returns its id or -1 with an error. */
+gint64      ft_ledger_post             (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
+                                        gint64 amount, gint64 ref, guint64 idem_hash, guint64 args_hash,
+                                        const FtPosting *postings, guint n, GError **error);
+guint       ft_ledger_n_tx             (const FtLedger *l);
+const FtLedgerTx *ft_ledger_get_tx     (const FtLedger *l, guint i);     /* i == id */
+const FtPosting  *ft_ledger_postings   (const FtLedger *l, guint *n_out);
+gint64      ft_ledger_balance          (const FtLedger *l, guint account);
+/* Sum over accounts of one type (e.g. total revenue, as a positive number for
+ * credit-normal types). */
+gint64      ft_ledger_total            (const FtLedger *l, FtLedgerAccountType type);
+/* Reload (store): raw append without checks other than balance. */
+gboolean    ft_ledger_restore_tx       (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postings,
+                                        GError **error);
+void        ft_ledger_restore_account  (FtLedger *l, const FtLedgerAccount *acc);
+/* Invariants: each tx sums to 0; each balance = sum of its postings; all balances sum to 0. */
+gboolean    ft_ledger_check            (const FtLedger *l, GError **error);
+const char *ft_tx_kind_name            (FtTxKind k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtLedger, ft_ledger_free)
+
+G_END_DECLS

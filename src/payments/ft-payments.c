@@ -1,0 +1,1 @@
+/* ft-payments.c: being written */

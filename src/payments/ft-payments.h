@@ -1,0 +1,92 @@
+/* ft-payments.h — rider money on top of the ledger: wallet top-ups charged
+ * through a payment provider, a pre-authorisation hold at unlock, capture at
+ * trip end (releasing the rest), refunds, and outstanding debt. Every
+ * operation takes an idempotency key: a retried call with the same key and
+ * the same arguments returns the original result and applies nothing again;
+ * the same key with different arguments is refused.
+ *
+ * Ledger accounts per rider: "wallet:<i>" (liability: what we owe the rider)
+ * and "hold:<i>" (liability: funds held for an open trip). Shared:
+ * "clearing:card" (asset), "revenue:rides" (revenue), "expense:refunds".
+ * A wallet below zero is debt: the rider cannot book until it is settled.
+ */
+#pragma once
+
+#include "ft-ledger.h"
+
+G_BEGIN_DECLS
+
+#define FT_PAYMENTS_ERROR (ft_payments_error_quark ())
+GQuark ft_payments_error_quark (void);
+typedef enum {
+  FT_PAYMENTS_ERROR_DECLINED,        /* provider declined the card */
+  FT_PAYMENTS_ERROR_INSUFFICIENT,    /* wallet too low and no auto top-up */
+  FT_PAYMENTS_ERROR_IDEMPOTENCY,     /* key reused with other arguments */
+  FT_PAYMENTS_ERROR_NO_HOLD,         /* capture/release without an open hold */
+  FT_PAYMENTS_ERROR_REFUND,          /* refund exceeds what was captured */
+  FT_PAYMENTS_ERROR_INVALID,         /* non-positive amount, wrong currency */
+  FT_PAYMENTS_ERROR_UNPAID,          /* rider owes money */
+} FtPaymentsError;
+
+/* A payment-provider (card acquirer) interface. */
+typedef enum { FT_PAY_APPROVED = 0, FT_PAY_DECLINED, FT_PAY_ERROR } FtPayResult;
+
+typedef struct {
+  /* Charge `amount` to the rider's card. *latency_ms gets the simulated or
+   * measured latency. idem_key lets the provider deduplicate too. */
+  FtPayResult (*charge) (gpointer self, guint rider, gint64 amount, const char *currency,
+                         const char *idem_key, FtTime now, guint *latency_ms);
+  void        (*free)   (gpointer self);
+} FtPayProviderVTable;
+
+typedef struct {
+  const FtPayProviderVTable *vtable;
+  gpointer                   self;
+} FtPayProvider;
+
+/* Simulated card provider: declines with probability decline_rate, latency
+ * drawn uniformly in [min, max] ms, from its own seeded generator. */
+FtPayProvider ft_sim_card_provider_new (guint64 seed, double decline_rate,
+                                        guint latency_min_ms, guint latency_max_ms);
+
+typedef struct _FtPayments FtPayments;
+
+/* Takes ownership of provider. */
+FtPayments *ft_payments_new            (FtLedger *ledger, FtPayProvider provider);
+void        ft_payments_free           (FtPayments *p);
+FtLedger   *ft_payments_get_ledger     (FtPayments *p);
+/* Auto top-up: when a hold needs more than the wallet has, charge the card
+ * for max(shortfall, amount). 0 disables. */
+void        ft_payments_set_auto_topup (FtPayments *p, gint64 amount_minor);
+
+/* All return the ledger tx id (>= 0) or -1 with an error. */
+gint64  ft_payments_topup       (FtPayments *p, guint rider, gint64 amount, const char *idem_key,
+                                 FtTime now, GError **error);
+gint64  ft_payments_hold        (FtPayments *p, guint rider, gint64 amount, gint64 booking,
+                                 const char *idem_key, FtTime now, GError **error);
+/* Capture `price` for the booking's hold: hold -> revenue; any remainder of
+ * the hold goes back to the wallet; if price exceeds the hold the rest comes
+ * from the wallet (possibly leaving debt). */
+gint64  ft_payments_capture     (FtPayments *p, guint rider, gint64 booking, gint64 price,
+                                 const char *idem_key, FtTime now, GError **error);
+/* Release a hold entirely (cancelled trip). */
+gint64  ft_payments_release     (FtPayments *p, guint rider, gint64 booking,
+                                 const char *idem_key, FtTime now, GError **error);
+/* Refund up to the captured amount of a booking, back to the wallet. */
+gint64  ft_payments_refund      (FtPayments *p, guint rider, gint64 booking, gint64 amount,
+                                 const char *idem_key, FtTime now, GError **error);
+
+gint64  ft_payments_wallet      (FtPayments *p, guint rider);   /* what we owe the rider; <0 = debt */
+gint64  ft_payments_held        (FtPayments *p, guint rider);
+gint64  ft_payments_captured    (FtPayments *p, gint64 booking);/* net of refunds */
+gboolean ft_payments_has_debt   (FtPayments *p, guint rider);
+gboolean ft_payments_has_hold   (FtPayments *p, gint64 booking);
+guint64 ft_payments_n_declines  (FtPayments *p);
+/* Ledger check plus: holds tracked = hold account balances. */
+gboolean ft_payments_check      (FtPayments *p, GError **error);
+/* Rebuild hold / capture / idempotency indexes from the ledger's
+ * transactions after a store reload (each tx carries its key's hash). */
+void    ft_payments_rebuild     (FtPayments *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
+
+G_END_DECLS

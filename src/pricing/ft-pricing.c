@@ -1,0 +1,1 @@
+/* ft-pricing.c: being written */

@@ -1,0 +1,104 @@
+/* ft-pricing.h — pricing plans shaped like GBFS 3.0 system_pricing_plans:
+ * an unlock fee, per-minute and per-km rate segments with start/end/interval,
+ * a currency; zone multipliers (e.g. a busy centre costs more); and a hook
+ * for a dynamic multiplier clamped between a floor and a cap. All amounts are
+ * int64 minor units; rounding is to the nearest minor unit, half up.
+ */
+#pragma once
+
+#include "ft-common.h"
+#include "ft-geo.h"
+
+G_BEGIN_DECLS
+
+#define FT_PRICING_ERROR (ft_pricing_error_quark ())
+GQuark ft_pricing_error_quark (void);
+typedef enum {
+  FT_PRICING_ERROR_PARSE,
+  FT_PRICING_ERROR_INVALID,    /* negative rate, bad currency, interval 0 … */
+  FT_PRICING_ERROR_NO_PLAN,
+} FtPricingError;
+
+/* GBFS rate segment: from `start` units on, `rate` is charged every
+ * `interval` units until `end` (0 = no end). Units: minutes or km. */
+typedef struct {
+  double start;
+  double rate_minor;      /* minor units per interval (may be fractional cents) */
+  double interval;
+  double end;             /* 0 = open */
+} FtRateSegment;
+
+typedef struct {
+  char          *plan_id;
+  char          *name;
+  char           currency[4];
+  gint64         unlock_fee_minor;     /* GBFS `price` */
+  gboolean       is_taxable;
+  FtRateSegment *per_min;  guint n_per_min;
+  FtRateSegment *per_km;   guint n_per_km;
+  gint64         reservation_fee_per_min_minor;
+  guint32        vehicle_kind_mask;    /* 0 = all kinds */
+} FtPricingPlan;
+
+/* Context of a trip being priced. */
+typedef struct {
+  double   minutes;
+  double   km;
+  FtLatLon start;
+  FtLatLon end;
+  FtTime   at;                  /* start time */
+  guint    vehicle_kind;
+} FtTripQuote;
+
+/* Breakdown, all minor units. total = round((unlock + time + distance) * multiplier). */
+typedef struct {
+  gint64 unlock;
+  gint64 time;
+  gint64 distance;
+  double zone_multiplier;
+  double dynamic_multiplier;
+  gint64 total;
+  char   currency[4];
+} FtPriceBreakdown;
+
+/* Dynamic multiplier hook: return the raw multiplier for (start, at). */
+typedef double (*FtDynamicPriceFunc) (FtLatLon start, FtTime at, guint vehicle_kind,
+                                      gpointer user_data);
+
+typedef struct _FtPricing FtPricing;
+
+FtPricing   *ft_pricing_new               (void);
+void         ft_pricing_free              (FtPricing *p);
+/* Adds a copy; FALSE if invalid. The first plan added is the default. */
+gboolean     ft_pricing_add_plan          (FtPricing *p, const FtPricingPlan *plan, GError **error);
+guint        ft_pricing_n_plans           (const FtPricing *p);
+const FtPricingPlan *ft_pricing_get_plan  (const FtPricing *p, guint i);
+const FtPricingPlan *ft_pricing_plan_for  (const FtPricing *p, guint vehicle_kind);
+const FtPricingPlan *ft_pricing_lookup    (const FtPricing *p, const char *plan_id);
+/* Zone multiplier: applies when the trip starts inside `area` (copied). */
+void         ft_pricing_add_zone_multiplier (FtPricing *p, const char *zone_id,
+                                             const FtMultiPolygon *area, double multiplier);
+void         ft_pricing_set_dynamic       (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
+                                           double floor, double cap);
+/* Price a trip with the plan for its vehicle kind. */
+gboolean     ft_pricing_quote             (const FtPricing *p, const FtTripQuote *q,
+                                           FtPriceBreakdown *out, GError **error);
+/* Price with an explicit plan. */
+void         ft_pricing_quote_plan        (const FtPricing *p, const FtPricingPlan *plan,
+                                           const FtTripQuote *q, FtPriceBreakdown *out);
+/* Cost of a rate segment list for `units` (GBFS semantics). */
+double       ft_rate_segments_cost        (const FtRateSegment *segs, guint n, double units);
+/* A reasonable default plan: 1.00 unlock + 0.25/min (EUR), per kind. */
+FtPricingPlan *ft_pricing_plan_new_simple (const char *plan_id, const char *currency,
+                                           gint64 unlock_minor, double per_min_minor,
+                                           double per_km_minor);
+void         ft_pricing_plan_free         (FtPricingPlan *plan);
+/* GBFS 3.0 / 2.3 system_pricing_plans.json in and out. */
+gboolean     ft_pricing_load_gbfs         (FtPricing *p, const char *path, GError **error);
+gboolean     ft_pricing_parse_gbfs        (FtPricing *p, const char *json, gssize len,
+                                           const char *where, GError **error);
+JsonNode    *ft_pricing_to_gbfs_data      (const FtPricing *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPricing, ft_pricing_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPricingPlan, ft_pricing_plan_free)
+
+G_END_DECLS

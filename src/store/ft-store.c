@@ -1,0 +1,1 @@
+/* ft-store.c: being written */

@@ -1,0 +1,68 @@
+/* ft-store.h — SQLite persistence. WAL mode, numbered schema migrations,
+ * prepared statements only. Every domain event is appended to the event log
+ * table and applied to the state tables in the same transaction; many events
+ * go in one transaction (group commit) with a bound on the batch size and
+ * on its time window. A caller that must confirm an operation (live mode)
+ * confirms only after ft_store_commit returns TRUE.
+ */
+#pragma once
+
+#include "ft-booking.h"
+
+G_BEGIN_DECLS
+
+#define FT_STORE_ERROR (ft_store_error_quark ())
+GQuark ft_store_error_quark (void);
+typedef enum {
+  FT_STORE_ERROR_OPEN,
+  FT_STORE_ERROR_SCHEMA,      /* newer schema than this build, or corrupt */
+  FT_STORE_ERROR_SQL,
+  FT_STORE_ERROR_CORRUPT,     /* loaded state fails an invariant */
+} FtStoreError;
+
+/* The live modules whose state the store persists (borrowed). */
+typedef struct {
+  FtEventLog *log;
+  FtFleet    *fleet;
+  FtAccounts *accounts;
+  FtLedger   *ledger;
+  FtPayments *payments;
+  FtBooking  *booking;
+} FtStoreTargets;
+
+typedef struct {
+  guint  max_batch_events;    /* commit when this many are pending; default 20000 */
+  FtTime max_window;          /* or when the oldest pending is this old; default 50 ms */
+  gboolean synchronous_full;  /* PRAGMA synchronous=FULL (default NORMAL in WAL) */
+} FtStoreConfig;
+
+typedef struct _FtStore FtStore;
+
+void      ft_store_config_init    (FtStoreConfig *cfg);
+FtStore  *ft_store_open           (const char *path, const FtStoreConfig *cfg, GError **error);
+void      ft_store_close          (FtStore *s);
+int       ft_store_schema_version (FtStore *s);
+/* Load every persisted entity into empty modules (after open). */
+gboolean  ft_store_load           (FtStore *s, const FtStoreTargets *t, GError **error);
+/* Commit all pending events and the state they touched in one transaction,
+ * then drain the log. */
+gboolean  ft_store_commit         (FtStore *s, const FtStoreTargets *t, GError **error);
+/* Commit if the batch is full or its window (measured in `now`, the
+ * caller's clock) has passed. Returns TRUE if nothing failed; *committed
+ * (nullable) tells whether a commit happened. */
+gboolean  ft_store_maybe_commit   (FtStore *s, const FtStoreTargets *t, FtTime now,
+                                   gboolean *committed, GError **error);
+/* Write the whole current state (e.g. after a simulation, for positions and
+ * SOC that change without events). */
+gboolean  ft_store_save_all       (FtStore *s, const FtStoreTargets *t, GError **error);
+guint64   ft_store_n_events       (FtStore *s);       /* rows in the event table */
+guint64   ft_store_n_commits      (FtStore *s);
+/* Key/value table for run metadata and KPIs (JSON strings welcome). */
+gboolean  ft_store_put_meta       (FtStore *s, const char *key, const char *value, GError **error);
+char     *ft_store_dup_meta       (FtStore *s, const char *key);
+/* Raw handle for readers (KPI queries, exports). Do not write through it. */
+struct sqlite3 *ft_store_get_db   (FtStore *s);
+gboolean  ft_store_integrity_ok   (FtStore *s, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtStore, ft_store_close)
+
+G_END_DECLS
