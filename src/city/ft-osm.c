@@ -1,0 +1,1 @@
+/* ft-osm.c: being written */

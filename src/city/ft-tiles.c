@@ -1,0 +1,1 @@
+/* ft-tiles.c: being written */

@@ -1,0 +1,1 @@
+/* ft-interop.c: being written */

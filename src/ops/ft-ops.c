@@ -1,0 +1,1 @@
+/* ft-ops.c: being written */
