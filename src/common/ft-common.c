@@ -1,1 +1,164 @@
-/* ft-common.c: being written */
+/* ft-common.c — small shared helpers: distances on WGS84 points, local
+ * offsets, money and simulated-time formatting, reproducible RFC 4122 v4
+ * UUIDs from two random words, and a splitmix64 mixer / string hash.
+ * Pure functions only: no state, no wall clock.
+ */
+#include "ft-common.h"
+
+#include <string.h>
+
+#define FT_EARTH_RADIUS_M 6371008.8
+#define FT_DEG2RAD (G_PI / 180.0)
+
+double
+ft_distance_m (FtLatLon a, FtLatLon b)
+{
+  double la1 = a.lat * FT_DEG2RAD, la2 = b.lat * FT_DEG2RAD;
+  double dla = la2 - la1;
+  double dlo = (b.lon - a.lon) * FT_DEG2RAD;
+  double s1 = sin (dla / 2.0), s2 = sin (dlo / 2.0);
+  double h = s1 * s1 + cos (la1) * cos (la2) * s2 * s2;
+
+  if (h > 1.0)
+    h = 1.0;
+  return 2.0 * FT_EARTH_RADIUS_M * asin (sqrt (h));
+}
+
+double
+ft_distance_fast_m (FtLatLon a, FtLatLon b)
+{
+  double mlat = (a.lat + b.lat) * 0.5 * FT_DEG2RAD;
+  double dx = (b.lon - a.lon) * FT_DEG2RAD * cos (mlat);
+  double dy = (b.lat - a.lat) * FT_DEG2RAD;
+
+  return FT_EARTH_RADIUS_M * sqrt (dx * dx + dy * dy);
+}
+
+gboolean
+ft_latlon_valid (FtLatLon p)
+{
+  return isfinite (p.lat) && isfinite (p.lon) &&
+         p.lat >= -90.0 && p.lat <= 90.0 &&
+         p.lon >= -180.0 && p.lon <= 180.0;
+}
+
+FtLatLon
+ft_latlon_offset (FtLatLon p, double east_m, double north_m)
+{
+  FtLatLon r;
+  double c = cos (p.lat * FT_DEG2RAD);
+
+  if (c < 1e-9)
+    c = 1e-9;
+  r.lat = p.lat + (north_m / FT_EARTH_RADIUS_M) / FT_DEG2RAD;
+  r.lon = p.lon + (east_m / (FT_EARTH_RADIUS_M * c)) / FT_DEG2RAD;
+  if (r.lat > 90.0)
+    r.lat = 90.0;
+  if (r.lat < -90.0)
+    r.lat = -90.0;
+  while (r.lon > 180.0)
+    r.lon -= 360.0;
+  while (r.lon < -180.0)
+    r.lon += 360.0;
+  return r;
+}
+
+char *
+ft_money_format (gint64 minor, const char *currency)
+{
+  /* Careful with G_MININT64: work in unsigned magnitude. */
+  guint64 mag = minor < 0 ? (guint64) 0 - (guint64) minor : (guint64) minor;
+
+  return g_strdup_printf ("%s%" G_GUINT64_FORMAT ".%02u %s",
+                          minor < 0 ? "-" : "",
+                          mag / 100, (guint) (mag % 100),
+                          currency ? currency : "");
+}
+
+char *
+ft_time_format (FtTime t)
+{
+  static const char *const days[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  gint64 s = t / 1000;
+  gint64 day, sod;
+
+  if (t < 0 && t % 1000 != 0)
+    s -= 1;                               /* floor */
+  day = s / 86400;
+  sod = s % 86400;
+  if (sod < 0)
+    {
+      sod += 86400;
+      day -= 1;
+    }
+  day %= 7;
+  if (day < 0)
+    day += 7;
+  return g_strdup_printf ("%s %02d:%02d:%02d", days[day],
+                          (int) (sod / 3600), (int) (sod / 60 % 60), (int) (sod % 60));
+}
+
+void
+ft_uuid_from_words (guint64 hi, guint64 lo, char out[37])
+{
+  guint8 b[16];
+  int i;
+
+  g_return_if_fail (out != NULL);
+  for (i = 0; i < 8; i++)
+    {
+      b[i] = (guint8) (hi >> (56 - 8 * i));
+      b[8 + i] = (guint8) (lo >> (56 - 8 * i));
+    }
+  b[6] = (guint8) ((b[6] & 0x0f) | 0x40);   /* version 4 */
+  b[8] = (guint8) ((b[8] & 0x3f) | 0x80);   /* variant 10xx */
+  g_snprintf (out, 37,
+              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+              b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+gboolean
+ft_uuid_valid (const char *s)
+{
+  int i;
+
+  if (s == NULL || strlen (s) != 36)
+    return FALSE;
+  for (i = 0; i < 36; i++)
+    {
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        {
+          if (s[i] != '-')
+            return FALSE;
+        }
+      else if (!g_ascii_isxdigit (s[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+guint64
+ft_mix64 (guint64 x)
+{
+  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+guint64
+ft_hash_string64 (const char *s)
+{
+  /* FNV-1a then a splitmix finaliser for good avalanche. */
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  if (s == NULL)
+    return ft_mix64 (0);
+  for (; *s; s++)
+    {
+      h ^= (guint8) *s;
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return ft_mix64 (h);
+}

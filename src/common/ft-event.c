@@ -1,1 +1,224 @@
-/* ft-event.c: being written */
+/* ft-event.c — the in-memory domain event log: a growable array of fixed
+ * size FtEvent records stamped with a strictly increasing seq, kept until
+ * the store drains them (unless retain is off), per-kind counters that
+ * survive drains, and synchronous listeners called on append.
+ */
+#include "ft-event.h"
+
+#include <string.h>
+
+typedef struct {
+  guint           id;
+  FtEventListener fn;
+  gpointer        user_data;
+} Listener;
+
+struct _FtEventLog {
+  FtEvent *ev;
+  guint    n;
+  guint    cap;
+  guint64  next_seq;
+  gboolean retain;
+  guint64  counts[FT_EV_N_KINDS];
+  GArray  *listeners;   /* Listener */
+  guint    next_listener_id;
+};
+
+FtEventLog *
+ft_event_log_new (void)
+{
+  FtEventLog *log = g_new0 (FtEventLog, 1);
+
+  log->next_seq = 1;
+  log->retain = TRUE;
+  log->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
+  log->next_listener_id = 1;
+  return log;
+}
+
+void
+ft_event_log_free (FtEventLog *log)
+{
+  if (log == NULL)
+    return;
+  g_free (log->ev);
+  g_array_unref (log->listeners);
+  g_free (log);
+}
+
+FtEvent
+ft_event_init (FtEventKind kind, FtTime t)
+{
+  FtEvent e;
+
+  memset (&e, 0, sizeof e);
+  e.kind = (guint16) kind;
+  e.t = t;
+  e.vehicle = -1;
+  e.account = -1;
+  e.ref = -1;
+  return e;
+}
+
+guint64
+ft_event_log_append (FtEventLog *log, const FtEvent *ev)
+{
+  FtEvent *slot;
+  FtEvent tmp;
+  guint i;
+
+  if (log == NULL)
+    return 0;
+  g_return_val_if_fail (ev != NULL, 0);
+  g_return_val_if_fail (ev->kind < FT_EV_N_KINDS, 0);
+
+  tmp = *ev;
+  tmp.seq = log->next_seq++;
+  log->counts[tmp.kind]++;
+
+  if (log->retain)
+    {
+      if (log->n == log->cap)
+        {
+          log->cap = log->cap ? log->cap * 2 : 256;
+          log->ev = g_renew (FtEvent, log->ev, log->cap);
+        }
+      slot = &log->ev[log->n++];
+      *slot = tmp;
+    }
+
+  /* Listeners may remove themselves; iterate by index over a stable count. */
+  for (i = 0; i < log->listeners->len; i++)
+    {
+      Listener *l = &g_array_index (log->listeners, Listener, i);
+      l->fn (&tmp, l->user_data);
+    }
+  return tmp.seq;
+}
+
+const FtEvent *
+ft_event_log_pending (FtEventLog *log, guint *n_out)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  if (n_out)
+    *n_out = log->n;
+  return log->ev;
+}
+
+guint
+ft_event_log_n_pending (FtEventLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  return log->n;
+}
+
+void
+ft_event_log_drain (FtEventLog *log)
+{
+  g_return_if_fail (log != NULL);
+  log->n = 0;
+  /* Give memory back after a large burst. */
+  if (log->cap > 65536)
+    {
+      g_free (log->ev);
+      log->ev = NULL;
+      log->cap = 0;
+    }
+}
+
+guint64
+ft_event_log_last_seq (FtEventLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  return log->next_seq - 1;
+}
+
+void
+ft_event_log_set_next_seq (FtEventLog *log, guint64 next)
+{
+  g_return_if_fail (log != NULL);
+  g_return_if_fail (next >= 1);
+  log->next_seq = next;
+}
+
+guint64
+ft_event_log_count (FtEventLog *log, FtEventKind kind)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  g_return_val_if_fail (kind < FT_EV_N_KINDS, 0);
+  return log->counts[kind];
+}
+
+void
+ft_event_log_set_retain (FtEventLog *log, gboolean retain)
+{
+  g_return_if_fail (log != NULL);
+  log->retain = retain;
+  if (!retain)
+    log->n = 0;
+}
+
+guint
+ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data)
+{
+  Listener l;
+
+  g_return_val_if_fail (log != NULL, 0);
+  g_return_val_if_fail (fn != NULL, 0);
+  l.id = log->next_listener_id++;
+  l.fn = fn;
+  l.user_data = user_data;
+  g_array_append_val (log->listeners, l);
+  return l.id;
+}
+
+void
+ft_event_log_remove_listener (FtEventLog *log, guint id)
+{
+  guint i;
+
+  g_return_if_fail (log != NULL);
+  for (i = 0; i < log->listeners->len; i++)
+    if (g_array_index (log->listeners, Listener, i).id == id)
+      {
+        g_array_remove_index (log->listeners, i);
+        return;
+      }
+}
+
+const char *
+ft_event_kind_name (FtEventKind kind)
+{
+  static const char *const names[FT_EV_N_KINDS] = {
+    [FT_EV_NONE] = "none",
+    [FT_EV_VEHICLE_ADDED] = "vehicle_added",
+    [FT_EV_VEHICLE_STATE] = "vehicle_state",
+    [FT_EV_VEHICLE_MOVED] = "vehicle_moved",
+    [FT_EV_PACK_ADDED] = "pack_added",
+    [FT_EV_PACK_MOVED] = "pack_moved",
+    [FT_EV_PACK_CHARGED] = "pack_charged",
+    [FT_EV_TELEMETRY] = "telemetry",
+    [FT_EV_ACCOUNT_CREATED] = "account_created",
+    [FT_EV_ACCOUNT_ERASED] = "account_erased",
+    [FT_EV_BOOKING_RESERVED] = "booking_reserved",
+    [FT_EV_BOOKING_EXPIRED] = "booking_expired",
+    [FT_EV_BOOKING_CANCELLED] = "booking_cancelled",
+    [FT_EV_BOOKING_UNLOCKED] = "booking_unlocked",
+    [FT_EV_BOOKING_PAUSED] = "booking_paused",
+    [FT_EV_BOOKING_RESUMED] = "booking_resumed",
+    [FT_EV_BOOKING_ENDED] = "booking_ended",
+    [FT_EV_BOOKING_REFUSED] = "booking_refused",
+    [FT_EV_LEDGER_TX] = "ledger_tx",
+    [FT_EV_PAYMENT_DECLINED] = "payment_declined",
+    [FT_EV_TASK_CREATED] = "task_created",
+    [FT_EV_TASK_ASSIGNED] = "task_assigned",
+    [FT_EV_TASK_DONE] = "task_done",
+    [FT_EV_TASK_CANCELLED] = "task_cancelled",
+    [FT_EV_STAFF_MOVED] = "staff_moved",
+    [FT_EV_RIDER_LOST] = "rider_lost",
+  };
+
+  if ((guint) kind >= FT_EV_N_KINDS || names[kind] == NULL)
+    return "unknown";
+  return names[kind];
+}
