@@ -1,0 +1,382 @@
+/* ft-sim-engine.c — discrete-event engine: a binary heap of (time,
+ * priority|sequence, slot) keys over a pool of event slots with a free
+ * list. A handle is (generation << 32 | slot); cancel flips the slot's
+ * cancelled bit and the pop loop skips it, so cancel is O(1).
+ */
+#include "ft-sim-engine.h"
+
+typedef struct {
+  FtTime  t;
+  guint64 ps;       /* priority (biased, 8 bits) << 56 | sequence (56 bits) */
+  guint32 slot;
+} HeapKey;
+
+typedef struct {
+  FtSimEventFunc fn;
+  gpointer       data;
+  guint64        arg;
+  guint32        gen;        /* incremented when the slot is freed */
+  guint32        state;      /* 0 free, 1 pending, 2 cancelled */
+  guint32        next_free;
+} Slot;
+
+struct _FtSimEngine {
+  FtTime   now;
+  guint64  seq;
+  HeapKey *heap;
+  guint    n_heap, cap_heap;
+  Slot    *slots;
+  guint    n_slots, cap_slots;
+  guint32  free_head;        /* G_MAXUINT32 = none */
+  guint    n_live;
+  guint64  n_processed;
+  gint     stop;             /* atomic */
+  gint     paused;           /* atomic */
+  gint     speed_milli;      /* atomic: speed * 1000 */
+};
+
+#define NO_FREE G_MAXUINT32
+
+FtSimEngine *
+ft_sim_engine_new (FtTime start)
+{
+  FtSimEngine *e = g_new0 (FtSimEngine, 1);
+  e->now = start;
+  e->free_head = NO_FREE;
+  e->cap_heap = 1024;
+  e->heap = g_new (HeapKey, e->cap_heap);
+  e->cap_slots = 1024;
+  e->slots = g_new (Slot, e->cap_slots);
+  return e;
+}
+
+void
+ft_sim_engine_free (FtSimEngine *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->heap);
+  g_free (e->slots);
+  g_free (e);
+}
+
+FtTime
+ft_sim_engine_now (const FtSimEngine *e)
+{
+  return e->now;
+}
+
+static inline gboolean
+key_less (const HeapKey *a, const HeapKey *b)
+{
+  return a->t < b->t || (a->t == b->t && a->ps < b->ps);
+}
+
+static inline void
+sift_up (HeapKey *h, guint i)
+{
+  HeapKey k = h[i];
+  while (i > 0)
+    {
+      guint p = (i - 1) >> 1;
+      if (!key_less (&k, &h[p]))
+        break;
+      h[i] = h[p];
+      i = p;
+    }
+  h[i] = k;
+}
+
+static inline void
+sift_down (HeapKey *h, guint n, guint i)
+{
+  HeapKey k = h[i];
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && key_less (&h[c + 1], &h[c]))
+        c++;
+      if (!key_less (&h[c], &k))
+        break;
+      h[i] = h[c];
+      i = c;
+    }
+  h[i] = k;
+}
+
+FtSimHandle
+ft_sim_engine_schedule (FtSimEngine *e, FtTime t, gint priority,
+                        FtSimEventFunc fn, gpointer data, guint64 arg)
+{
+  g_return_val_if_fail (e != NULL && fn != NULL, 0);
+  g_return_val_if_fail (priority >= -128 && priority <= 127, 0);
+  if (t < e->now)
+    t = e->now;
+
+  guint32 s;
+  if (e->free_head != NO_FREE)
+    {
+      s = e->free_head;
+      e->free_head = e->slots[s].next_free;
+    }
+  else
+    {
+      if (e->n_slots == e->cap_slots)
+        {
+          e->cap_slots *= 2;
+          e->slots = g_renew (Slot, e->slots, e->cap_slots);
+        }
+      s = e->n_slots++;
+      e->slots[s].gen = 1;
+    }
+  Slot *sl = &e->slots[s];
+  sl->fn = fn;
+  sl->data = data;
+  sl->arg = arg;
+  sl->state = 1;
+
+  if (e->n_heap == e->cap_heap)
+    {
+      e->cap_heap *= 2;
+      e->heap = g_renew (HeapKey, e->heap, e->cap_heap);
+    }
+  HeapKey *k = &e->heap[e->n_heap];
+  k->t = t;
+  k->ps = ((guint64) (priority + 128) << 56) | (e->seq++ & G_GUINT64_CONSTANT (0x00ffffffffffffff));
+  k->slot = s;
+  sift_up (e->heap, e->n_heap);
+  e->n_heap++;
+  e->n_live++;
+  return ((guint64) sl->gen << 32) | s;
+}
+
+FtSimHandle
+ft_sim_engine_schedule_in (FtSimEngine *e, FtTime delay, gint priority,
+                           FtSimEventFunc fn, gpointer data, guint64 arg)
+{
+  g_return_val_if_fail (e != NULL, 0);
+  return ft_sim_engine_schedule (e, e->now + MAX (delay, 0), priority, fn, data, arg);
+}
+
+static Slot *
+slot_for_handle (const FtSimEngine *e, FtSimHandle h)
+{
+  guint32 s = (guint32) (h & 0xffffffffu);
+  guint32 gen = (guint32) (h >> 32);
+  if (h == 0 || s >= e->n_slots)
+    return NULL;
+  Slot *sl = &e->slots[s];
+  if (sl->gen != gen || sl->state != 1)
+    return NULL;
+  return sl;
+}
+
+gboolean
+ft_sim_engine_cancel (FtSimEngine *e, FtSimHandle h)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+  Slot *sl = slot_for_handle (e, h);
+  if (sl == NULL)
+    return FALSE;
+  sl->state = 2;
+  e->n_live--;
+  return TRUE;
+}
+
+gboolean
+ft_sim_engine_is_pending (const FtSimEngine *e, FtSimHandle h)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+  return slot_for_handle (e, h) != NULL;
+}
+
+static inline void
+free_slot (FtSimEngine *e, guint32 s)
+{
+  Slot *sl = &e->slots[s];
+  sl->state = 0;
+  sl->gen++;
+  if (sl->gen == 0)
+    sl->gen = 1;
+  sl->next_free = e->free_head;
+  e->free_head = s;
+}
+
+static inline void
+pop_top (FtSimEngine *e)
+{
+  e->n_heap--;
+  if (e->n_heap > 0)
+    {
+      e->heap[0] = e->heap[e->n_heap];
+      sift_down (e->heap, e->n_heap, 0);
+    }
+}
+
+/* Drop cancelled events from the top of the heap. */
+static inline void
+skip_cancelled (FtSimEngine *e)
+{
+  while (e->n_heap > 0 && e->slots[e->heap[0].slot].state == 2)
+    {
+      guint32 s = e->heap[0].slot;
+      pop_top (e);
+      free_slot (e, s);
+    }
+}
+
+FtTime
+ft_sim_engine_next_time (FtSimEngine *e)
+{
+  g_return_val_if_fail (e != NULL, G_MAXINT64);
+  skip_cancelled (e);
+  return e->n_heap > 0 ? e->heap[0].t : G_MAXINT64;
+}
+
+/* Pops and runs the top event (which must be live). */
+static inline void
+run_top (FtSimEngine *e)
+{
+  HeapKey k = e->heap[0];
+  pop_top (e);
+  Slot *sl = &e->slots[k.slot];
+  FtSimEventFunc fn = sl->fn;
+  gpointer data = sl->data;
+  guint64 arg = sl->arg;
+  free_slot (e, k.slot);
+  e->n_live--;
+  e->now = k.t;
+  e->n_processed++;
+  fn (e, data, arg);
+}
+
+gboolean
+ft_sim_engine_step (FtSimEngine *e)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+  skip_cancelled (e);
+  if (e->n_heap == 0)
+    return FALSE;
+  run_top (e);
+  return TRUE;
+}
+
+static guint64
+run_until_internal (FtSimEngine *e, FtTime t)
+{
+  guint64 n0 = e->n_processed;
+  for (;;)
+    {
+      skip_cancelled (e);
+      if (e->n_heap == 0 || e->heap[0].t > t)
+        break;
+      run_top (e);
+      if (G_UNLIKELY (e->stop) && g_atomic_int_get (&e->stop))
+        return e->n_processed - n0;
+    }
+  if (t > e->now)
+    e->now = t;
+  return e->n_processed - n0;
+}
+
+guint64
+ft_sim_engine_run_until (FtSimEngine *e, FtTime t)
+{
+  g_return_val_if_fail (e != NULL, 0);
+  g_atomic_int_set (&e->stop, 0);
+  return run_until_internal (e, t);
+}
+
+void
+ft_sim_engine_stop (FtSimEngine *e)
+{
+  g_return_if_fail (e != NULL);
+  g_atomic_int_set (&e->stop, 1);
+}
+
+void
+ft_sim_engine_set_speed (FtSimEngine *e, double speed)
+{
+  g_return_if_fail (e != NULL && speed >= 0);
+  g_atomic_int_set (&e->speed_milli, (gint) MIN (speed * 1000.0, (double) G_MAXINT));
+}
+
+double
+ft_sim_engine_get_speed (FtSimEngine *e)
+{
+  return g_atomic_int_get (&e->speed_milli) / 1000.0;
+}
+
+void
+ft_sim_engine_set_paused (FtSimEngine *e, gboolean paused)
+{
+  g_return_if_fail (e != NULL);
+  g_atomic_int_set (&e->paused, paused ? 1 : 0);
+}
+
+gboolean
+ft_sim_engine_get_paused (FtSimEngine *e)
+{
+  return g_atomic_int_get (&e->paused) != 0;
+}
+
+gboolean
+ft_sim_engine_run_paced (FtSimEngine *e, FtTime until)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+  g_atomic_int_set (&e->stop, 0);
+  /* Anchor: wall time w0 corresponds to simulated time s0; re-anchored
+   * whenever the speed changes or after a pause. */
+  gint64 w0 = g_get_monotonic_time ();
+  FtTime s0 = e->now;
+  gint speed0 = g_atomic_int_get (&e->speed_milli);
+  while (e->now < until)
+    {
+      if (g_atomic_int_get (&e->stop))
+        return FALSE;
+      if (g_atomic_int_get (&e->paused))
+        {
+          g_usleep (10000);
+          w0 = g_get_monotonic_time ();
+          s0 = e->now;
+          continue;
+        }
+      gint speed = g_atomic_int_get (&e->speed_milli);
+      if (speed != speed0)
+        {
+          speed0 = speed;
+          w0 = g_get_monotonic_time ();
+          s0 = e->now;
+        }
+      if (speed <= 0)
+        {
+          /* as fast as possible, in slices so stop/pause are seen */
+          FtTime target = MIN (until, e->now + 10 * FT_MINUTE);
+          run_until_internal (e, target);
+          continue;
+        }
+      gint64 w = g_get_monotonic_time ();
+      /* simulated ms allowed by now: (w - w0) us * speed / 1000 (speed in milli) */
+      FtTime allowed = s0 + (FtTime) ((double) (w - w0) / 1000.0 * speed / 1000.0);
+      FtTime target = MIN (until, allowed);
+      if (target > e->now)
+        run_until_internal (e, target);
+      if (e->now < until)
+        g_usleep (5000);
+    }
+  return TRUE;
+}
+
+guint
+ft_sim_engine_n_pending (const FtSimEngine *e)
+{
+  return e->n_live;
+}
+
+guint64
+ft_sim_engine_n_processed (const FtSimEngine *e)
+{
+  return e->n_processed;
+}

@@ -1,0 +1,135 @@
+/* ft-sim-rng.c — named random streams: seed = splitmix64 chain over (master
+ * seed, FNV-1a hash of the name, replication), fed to a Mersenne Twister
+ * (gsl_rng_mt19937) per stream.
+ */
+#include "ft-sim-rng.h"
+
+#include <math.h>
+#include <gsl/gsl_randist.h>
+
+struct _FtSimRng {
+  guint64     seed;
+  guint       replication;
+  GHashTable *streams;     /* name -> gsl_rng* */
+};
+
+static guint64
+mix64 (guint64 x)
+{
+  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+static guint64
+hash_name (const char *s)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  for (; *s; s++)
+    {
+      h ^= (guchar) *s;
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return h;
+}
+
+guint64
+ft_sim_rng_derive_seed (guint64 master_seed, const char *name, guint replication)
+{
+  g_return_val_if_fail (name != NULL, 0);
+  return mix64 (mix64 (mix64 (master_seed) ^ hash_name (name)) ^ (guint64) replication);
+}
+
+static void
+rng_free (gpointer p)
+{
+  gsl_rng_free (p);
+}
+
+FtSimRng *
+ft_sim_rng_new (guint64 master_seed, guint replication)
+{
+  FtSimRng *r = g_new0 (FtSimRng, 1);
+  r->seed = master_seed;
+  r->replication = replication;
+  r->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, rng_free);
+  return r;
+}
+
+void
+ft_sim_rng_free (FtSimRng *r)
+{
+  if (r == NULL)
+    return;
+  g_hash_table_unref (r->streams);
+  g_free (r);
+}
+
+guint64
+ft_sim_rng_master_seed (const FtSimRng *r)
+{
+  return r->seed;
+}
+
+guint
+ft_sim_rng_replication (const FtSimRng *r)
+{
+  return r->replication;
+}
+
+gsl_rng *
+ft_sim_rng_stream (FtSimRng *r, const char *name)
+{
+  g_return_val_if_fail (r != NULL && name != NULL, NULL);
+  gsl_rng *g = g_hash_table_lookup (r->streams, name);
+  if (g != NULL)
+    return g;
+  g = gsl_rng_alloc (gsl_rng_mt19937);
+  guint64 s = ft_sim_rng_derive_seed (r->seed, name, r->replication);
+  /* mt19937 takes an unsigned long; fold to 32 bits portably, never 0 */
+  unsigned long s32 = (unsigned long) ((s ^ (s >> 32)) & 0xffffffffu);
+  gsl_rng_set (g, s32 ? s32 : 4357);
+  g_hash_table_insert (r->streams, g_strdup (name), g);
+  return g;
+}
+
+double
+ft_sim_rng_uniform (gsl_rng *r)
+{
+  return gsl_rng_uniform (r);
+}
+
+double
+ft_sim_rng_uniform_pos (gsl_rng *r)
+{
+  return gsl_rng_uniform_pos (r);
+}
+
+double
+ft_sim_rng_exponential (gsl_rng *r, double mean)
+{
+  return -mean * log (gsl_rng_uniform_pos (r));
+}
+
+guint64
+ft_sim_rng_u64 (gsl_rng *r)
+{
+  guint64 hi = gsl_rng_get (r) & 0xffffffffu;
+  guint64 lo = gsl_rng_get (r) & 0xffffffffu;
+  return (hi << 32) | lo;
+}
+
+guint
+ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
+{
+  g_return_val_if_fail (n > 0, 0);
+  double u = gsl_rng_uniform (r) * sum;
+  for (guint i = 0; i < n; i++)
+    {
+      u -= w[i];
+      if (u < 0)
+        return i;
+    }
+  return n - 1;
+}
