@@ -1,1 +1,505 @@
-/* ft-ops.c: being written */
+/* ft-ops.c — fleet-operations task queue. Tasks live in a dense array
+ * (id == index); unassigned open tasks are also kept in an unordered set
+ * (array + position per task) so picking work is O(open tasks); a hash
+ * (vehicle, kind) -> task guards against duplicate unfinished tasks.
+ */
+#include "ft-ops.h"
+
+struct _FtOps {
+  FtFleet    *fleet;
+  FtAccounts *accounts;
+  FtEventLog *log;
+  GArray     *tasks;       /* FtTask */
+  GArray     *open;        /* gint64 ids of FT_TASK_OPEN tasks, unordered */
+  GArray     *open_pos;    /* gint32 per task: position in open, -1 */
+  GHashTable *unfinished;  /* key (vehicle << 3 | kind) + 1 -> task id + 1 */
+};
+
+G_DEFINE_QUARK (ft-ops-error-quark, ft_ops_error)
+
+static const char *kind_names[FT_N_TASK_KINDS] = {
+  "battery_swap", "rebalance", "collect_repair", "deploy"
+};
+static const char *state_names[FT_N_TASK_STATES] = {
+  "open", "assigned", "in_progress", "done", "cancelled"
+};
+
+const char *
+ft_task_kind_name (FtTaskKind k)
+{
+  return (guint) k < FT_N_TASK_KINDS ? kind_names[k] : "unknown";
+}
+
+const char *
+ft_task_state_name (FtTaskState s)
+{
+  return (guint) s < FT_N_TASK_STATES ? state_names[s] : "unknown";
+}
+
+gboolean
+ft_task_kind_from_name (const char *s, FtTaskKind *out)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  for (guint i = 0; i < FT_N_TASK_KINDS; i++)
+    if (g_strcmp0 (s, kind_names[i]) == 0)
+      {
+        if (out)
+          *out = (FtTaskKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+FtOps *
+ft_ops_new (FtFleet *fleet, FtAccounts *accounts, FtEventLog *log)
+{
+  g_return_val_if_fail (accounts != NULL, NULL);
+  FtOps *ops = g_new0 (FtOps, 1);
+  ops->fleet = fleet;
+  ops->accounts = accounts;
+  ops->log = log;
+  ops->tasks = g_array_new (FALSE, FALSE, sizeof (FtTask));
+  ops->open = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ops->open_pos = g_array_new (FALSE, FALSE, sizeof (gint32));
+  ops->unfinished = g_hash_table_new (g_int64_hash, g_int64_equal);
+  return ops;
+}
+
+void
+ft_ops_free (FtOps *ops)
+{
+  if (ops == NULL)
+    return;
+  g_array_unref (ops->tasks);
+  g_array_unref (ops->open);
+  g_array_unref (ops->open_pos);
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init (&it, ops->unfinished);
+  while (g_hash_table_iter_next (&it, &k, NULL))
+    g_free (k);
+  g_hash_table_unref (ops->unfinished);
+  g_free (ops);
+}
+
+void
+ft_ops_set_event_log (FtOps *ops, FtEventLog *log)
+{
+  g_return_if_fail (ops != NULL);
+  ops->log = log;
+}
+
+static FtTask *
+task_at (const FtOps *ops, gint64 id)
+{
+  if (id < 0 || (guint64) id >= ops->tasks->len)
+    return NULL;
+  return &g_array_index (ops->tasks, FtTask, id);
+}
+
+static gint64
+unfinished_key (gint32 vehicle, FtTaskKind kind)
+{
+  return ((gint64) vehicle << 3) | (gint64) kind;
+}
+
+static void
+emit (FtOps *ops, FtEventKind kind, const FtTask *t, FtTime now)
+{
+  if (ops->log == NULL)
+    return;
+  FtEvent ev = ft_event_init (kind, now);
+  ev.ref = t->id;
+  ev.vehicle = t->vehicle;
+  ev.account = t->staff;
+  ev.a = (gint32) t->kind;
+  ev.b = t->staff;
+  ev.amount = t->state;
+  ev.lat = t->target.lat;
+  ev.lon = t->target.lon;
+  ft_event_log_append (ops->log, &ev);
+}
+
+static void
+open_add (FtOps *ops, gint64 id)
+{
+  gint32 pos = (gint32) ops->open->len;
+  g_array_append_val (ops->open, id);
+  g_array_index (ops->open_pos, gint32, id) = pos;
+}
+
+static void
+open_remove (FtOps *ops, gint64 id)
+{
+  gint32 pos = g_array_index (ops->open_pos, gint32, id);
+  if (pos < 0)
+    return;
+  guint last = ops->open->len - 1;
+  gint64 moved = g_array_index (ops->open, gint64, last);
+  g_array_index (ops->open, gint64, pos) = moved;
+  g_array_index (ops->open_pos, gint32, moved) = pos;
+  g_array_set_size (ops->open, last);
+  g_array_index (ops->open_pos, gint32, id) = -1;
+}
+
+static gboolean
+check_dispatcher (FtOps *ops, gint32 by, const char *what, GError **error)
+{
+  if (by < 0)
+    return TRUE;
+  g_autoptr (GError) local = NULL;
+  if (!ft_accounts_can (ops->accounts, (guint) by, FT_PERM_DISPATCH, &local))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION,
+                   "account %d may not %s tasks: %s", by, what, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gint64
+ft_ops_create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
+               gint32 target_zone, gint priority, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  if ((guint) kind >= FT_N_TASK_KINDS)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "unknown task kind %d", (int) kind);
+      return -1;
+    }
+  if (vehicle >= 0 && ops->fleet != NULL && (guint) vehicle >= ft_fleet_n_vehicles (ops->fleet))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "no vehicle with index %d for a %s task", vehicle, kind_names[kind]);
+      return -1;
+    }
+  if (vehicle < 0 && kind != FT_TASK_DEPLOY)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "a %s task needs a vehicle", kind_names[kind]);
+      return -1;
+    }
+  if (!check_dispatcher (ops, by, "create", error))
+    return -1;
+  if (vehicle >= 0)
+    {
+      gint64 key = unfinished_key (vehicle, kind);
+      gpointer v = g_hash_table_lookup (ops->unfinished, &key);
+      if (v != NULL)
+        {
+          g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE,
+                       "vehicle %d already has unfinished %s task %" G_GINT64_FORMAT,
+                       vehicle, kind_names[kind], (gint64) GPOINTER_TO_SIZE (v) - 1);
+          return -1;
+        }
+    }
+  FtTask t = { 0 };
+  t.id = ops->tasks->len;
+  t.kind = kind;
+  t.state = FT_TASK_OPEN;
+  t.priority = priority;
+  t.vehicle = vehicle;
+  t.staff = -1;
+  t.created_by = by;
+  t.target_zone = target_zone;
+  t.target = target;
+  t.created = now;
+  t.assigned_at = t.started_at = t.finished_at = -1;
+  g_array_append_val (ops->tasks, t);
+  gint32 none = -1;
+  g_array_append_val (ops->open_pos, none);
+  open_add (ops, t.id);
+  if (vehicle >= 0)
+    {
+      gint64 *key = g_new (gint64, 1);
+      *key = unfinished_key (vehicle, kind);
+      g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) t.id + 1));
+    }
+  emit (ops, FT_EV_TASK_CREATED, &t, now);
+  return t.id;
+}
+
+static FtTask *
+lookup (FtOps *ops, gint64 id, GError **error)
+{
+  FtTask *t = task_at (ops, id);
+  if (t == NULL)
+    g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK,
+                 "no task with id %" G_GINT64_FORMAT, id);
+  return t;
+}
+
+static gboolean
+wrong_state (const FtTask *t, const char *action, GError **error)
+{
+  g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+               "task %" G_GINT64_FORMAT " (%s) is %s; it cannot be %s",
+               t->id, kind_names[t->kind], state_names[t->state], action);
+  return FALSE;
+}
+
+gboolean
+ft_ops_assign (FtOps *ops, gint64 task, guint staff, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->state != FT_TASK_OPEN && t->state != FT_TASK_ASSIGNED)
+    return wrong_state (t, "assigned", error);
+  if (!check_dispatcher (ops, by, "assign", error))
+    return FALSE;
+  g_autoptr (GError) local = NULL;
+  if (!ft_accounts_can (ops->accounts, staff, FT_PERM_FIELD_WORK, &local))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION,
+                   "task %" G_GINT64_FORMAT " cannot go to account %u: %s",
+                   task, staff, local->message);
+      return FALSE;
+    }
+  open_remove (ops, task);
+  t->state = FT_TASK_ASSIGNED;
+  t->staff = (gint32) staff;
+  t->assigned_at = now;
+  emit (ops, FT_EV_TASK_ASSIGNED, t, now);
+  return TRUE;
+}
+
+gboolean
+ft_ops_unassign (FtOps *ops, gint64 task, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->state != FT_TASK_ASSIGNED && t->state != FT_TASK_IN_PROGRESS)
+    return wrong_state (t, "unassigned", error);
+  t->state = FT_TASK_OPEN;
+  t->staff = -1;
+  t->assigned_at = t->started_at = -1;
+  open_add (ops, task);
+  emit (ops, FT_EV_TASK_ASSIGNED, t, now);
+  return TRUE;
+}
+
+static gboolean
+check_mine (const FtTask *t, guint staff, GError **error)
+{
+  if (t->staff != (gint32) staff)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_NOT_YOURS,
+                   "task %" G_GINT64_FORMAT " is assigned to account %d, not %u",
+                   t->id, t->staff, staff);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ft_ops_start (FtOps *ops, gint64 task, guint staff, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->state != FT_TASK_ASSIGNED)
+    return wrong_state (t, "started", error);
+  if (!check_mine (t, staff, error))
+    return FALSE;
+  t->state = FT_TASK_IN_PROGRESS;
+  t->started_at = now;
+  emit (ops, FT_EV_TASK_ASSIGNED, t, now);
+  return TRUE;
+}
+
+static void
+finish (FtOps *ops, FtTask *t, FtTaskState st, FtTime now)
+{
+  open_remove (ops, t->id);
+  t->state = st;
+  t->finished_at = now;
+  if (t->vehicle >= 0)
+    {
+      gint64 key = unfinished_key (t->vehicle, t->kind);
+      gpointer orig = NULL;
+      if (g_hash_table_lookup_extended (ops->unfinished, &key, &orig, NULL))
+        {
+          g_hash_table_remove (ops->unfinished, &key);
+          g_free (orig);
+        }
+    }
+  emit (ops, st == FT_TASK_DONE ? FT_EV_TASK_DONE : FT_EV_TASK_CANCELLED, t, now);
+}
+
+gboolean
+ft_ops_complete (FtOps *ops, gint64 task, guint staff, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->state != FT_TASK_IN_PROGRESS && t->state != FT_TASK_ASSIGNED)
+    return wrong_state (t, "completed", error);
+  if (!check_mine (t, staff, error))
+    return FALSE;
+  if (t->started_at < 0)
+    t->started_at = now;
+  finish (ops, t, FT_TASK_DONE, now);
+  return TRUE;
+}
+
+gboolean
+ft_ops_cancel (FtOps *ops, gint64 task, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->state == FT_TASK_DONE || t->state == FT_TASK_CANCELLED)
+    return wrong_state (t, "cancelled", error);
+  if (!check_dispatcher (ops, by, "cancel", error))
+    return FALSE;
+  finish (ops, t, FT_TASK_CANCELLED, now);
+  return TRUE;
+}
+
+guint
+ft_ops_n (const FtOps *ops)
+{
+  g_return_val_if_fail (ops != NULL, 0);
+  return ops->tasks->len;
+}
+
+const FtTask *
+ft_ops_get (const FtOps *ops, gint64 task)
+{
+  g_return_val_if_fail (ops != NULL, NULL);
+  return task_at (ops, task);
+}
+
+gint64
+ft_ops_open_for (const FtOps *ops, guint vehicle, FtTaskKind kind)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  gint64 key = unfinished_key ((gint32) vehicle, kind);
+  gpointer v = g_hash_table_lookup (ops->unfinished, &key);
+  return v ? (gint64) GPOINTER_TO_SIZE (v) - 1 : -1;
+}
+
+guint
+ft_ops_count_state (const FtOps *ops, FtTaskState s)
+{
+  g_return_val_if_fail (ops != NULL, 0);
+  if (s == FT_TASK_OPEN)
+    return ops->open->len;
+  guint n = 0;
+  for (guint i = 0; i < ops->tasks->len; i++)
+    if (g_array_index (ops->tasks, FtTask, i).state == s)
+      n++;
+  return n;
+}
+
+static gint
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+void
+ft_ops_list_open (const FtOps *ops, GArray *out)
+{
+  g_return_if_fail (ops != NULL && out != NULL);
+  g_array_set_size (out, 0);
+  g_array_append_vals (out, ops->open->data, ops->open->len);
+  g_array_sort (out, cmp_i64);
+}
+
+gint64
+ft_ops_best_open (const FtOps *ops, FtLatLon at, guint32 kind_mask)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  gint64 best = -1;
+  gint best_prio = G_MININT;
+  double best_d = 0;
+  const FtVehicle *vs = ops->fleet ? ft_fleet_vehicles (ops->fleet) : NULL;
+  for (guint i = 0; i < ops->open->len; i++)
+    {
+      gint64 id = g_array_index (ops->open, gint64, i);
+      const FtTask *t = task_at (ops, id);
+      if (kind_mask != 0 && !(kind_mask & (1u << t->kind)))
+        continue;
+      FtLatLon p = (t->vehicle >= 0 && vs) ? vs[t->vehicle].pos : t->target;
+      double d = ft_distance_fast_m (at, p);
+      if (best < 0 || t->priority > best_prio
+          || (t->priority == best_prio && (d < best_d || (d == best_d && id < best))))
+        {
+          best = id;
+          best_prio = t->priority;
+          best_d = d;
+        }
+    }
+  return best;
+}
+
+gboolean
+ft_ops_check (const FtOps *ops, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  guint n_open = 0, n_unfinished_vehicle = 0;
+  for (guint i = 0; i < ops->tasks->len; i++)
+    {
+      const FtTask *t = &g_array_index (ops->tasks, FtTask, i);
+      gint32 pos = g_array_index (ops->open_pos, gint32, i);
+      if ((guint) t->state >= FT_N_TASK_STATES || (guint) t->kind >= FT_N_TASK_KINDS || t->id != (gint64) i)
+        {
+          g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "task %u has an illegal state or kind", i);
+          return FALSE;
+        }
+      if ((t->state == FT_TASK_OPEN) != (pos >= 0)
+          || (pos >= 0 && ((guint) pos >= ops->open->len || g_array_index (ops->open, gint64, pos) != (gint64) i)))
+        {
+          g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                       "task %u is %s but the open index disagrees", i, state_names[t->state]);
+          return FALSE;
+        }
+      if (t->state == FT_TASK_OPEN)
+        {
+          n_open++;
+          if (t->staff != -1)
+            {
+              g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                           "open task %u names staff %d", i, t->staff);
+              return FALSE;
+            }
+        }
+      if (t->state == FT_TASK_ASSIGNED || t->state == FT_TASK_IN_PROGRESS)
+        {
+          if (t->staff < 0 || !ft_accounts_can (ops->accounts, (guint) t->staff, FT_PERM_FIELD_WORK, NULL))
+            {
+              g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION,
+                           "task %u is %s by account %d, which may not do field work",
+                           i, state_names[t->state], t->staff);
+              return FALSE;
+            }
+        }
+      gboolean unfinished = t->state < FT_TASK_DONE;
+      if (t->vehicle >= 0 && unfinished)
+        {
+          n_unfinished_vehicle++;
+          if (ft_ops_open_for (ops, (guint) t->vehicle, t->kind) != (gint64) i)
+            {
+              g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE,
+                           "task %u: vehicle %d has another unfinished %s task", i, t->vehicle,
+                           kind_names[t->kind]);
+              return FALSE;
+            }
+        }
+    }
+  if (n_open != ops->open->len || n_unfinished_vehicle != g_hash_table_size (ops->unfinished))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "task indexes disagree with the tasks");
+      return FALSE;
+    }
+  return TRUE;
+}
