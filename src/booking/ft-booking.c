@@ -1,1 +1,1089 @@
-/* ft-booking.c: being written */
+/* ft-booking.c — the rider's core loop over fleet, accounts, pricing,
+ * payments and geofences: find, reserve (with an expiring hold), unlock
+ * (pre-authorisation), pause/resume, end (parking rules, price, capture),
+ * cancel and expire. Every refusal is checked before any state changes, so a
+ * refused call leaves everything untouched and appends one
+ * FT_EV_BOOKING_REFUSED event naming the reason.
+ *
+ * Bookings live in a GArray indexed by id; open bookings are also indexed
+ * by rider (dense array rider -> id) and kept in a compact open list.
+ */
+#include "ft-booking.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (ft-booking-error-quark, ft_booking_error)
+
+struct _FtBooking
+{
+  FtBookingDeps   deps;
+  FtBookingConfig cfg;
+  GArray         *recs;          /* FtBookingRec, index == id */
+  GArray         *open_slot;     /* gint32 per booking: index into `open`, -1 */
+  GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
+  GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
+};
+
+static const char *state_names[FT_N_BK_STATES] = {
+  "reserved", "active", "paused", "ended", "cancelled", "expired",
+};
+
+const char *
+ft_booking_state_name (FtBookingState s)
+{
+  if ((guint) s >= FT_N_BK_STATES)
+    return "invalid";
+  return state_names[s];
+}
+
+void
+ft_booking_config_init (FtBookingConfig *cfg)
+{
+  g_return_if_fail (cfg != NULL);
+  memset (cfg, 0, sizeof *cfg);
+  cfg->reservation_hold = 10 * FT_MINUTE;
+  cfg->preauth_minor = 1000;
+  cfg->max_find_radius_m = 500.0;
+  cfg->range_margin = 0.2;
+  cfg->seed = 0x5eed;
+}
+
+FtBooking *
+ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
+{
+  FtBooking *b;
+
+  g_return_val_if_fail (deps != NULL, NULL);
+  g_return_val_if_fail (deps->fleet != NULL && deps->accounts != NULL, NULL);
+  g_return_val_if_fail (deps->pricing != NULL && deps->payments != NULL, NULL);
+
+  b = g_new0 (FtBooking, 1);
+  b->deps = *deps;
+  if (cfg)
+    b->cfg = *cfg;
+  else
+    ft_booking_config_init (&b->cfg);
+  b->recs = g_array_new (FALSE, TRUE, sizeof (FtBookingRec));
+  b->open_slot = g_array_new (FALSE, TRUE, sizeof (gint32));
+  b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
+  b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
+  return b;
+}
+
+void
+ft_booking_free (FtBooking *b)
+{
+  if (!b)
+    return;
+  g_array_unref (b->recs);
+  g_array_unref (b->open_slot);
+  g_array_unref (b->open);
+  g_array_unref (b->rider_open);
+  g_free (b);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static inline FtBookingRec *
+rec_at (FtBooking *b, gint64 id)
+{
+  return &g_array_index (b->recs, FtBookingRec, id);
+}
+
+static gboolean
+is_open_state (FtBookingState s)
+{
+  return s == FT_BK_RESERVED || s == FT_BK_ACTIVE || s == FT_BK_PAUSED;
+}
+
+static gint64
+rider_open_get (FtBooking *b, guint rider)
+{
+  if (rider >= b->rider_open->len)
+    return -1;
+  return g_array_index (b->rider_open, gint64, rider);
+}
+
+static void
+rider_open_set (FtBooking *b, guint rider, gint64 id)
+{
+  if (rider >= b->rider_open->len)
+    {
+      guint old = b->rider_open->len;
+      g_array_set_size (b->rider_open, rider + 1);
+      for (guint i = old; i < b->rider_open->len; i++)
+        g_array_index (b->rider_open, gint64, i) = -1;
+    }
+  g_array_index (b->rider_open, gint64, rider) = id;
+}
+
+static void
+open_add (FtBooking *b, gint64 id)
+{
+  gint32 slot = (gint32) b->open->len;
+  g_array_append_val (b->open, id);
+  g_array_index (b->open_slot, gint32, id) = slot;
+}
+
+static void
+open_remove (FtBooking *b, gint64 id)
+{
+  gint32 slot = g_array_index (b->open_slot, gint32, id);
+  guint last;
+  gint64 moved;
+
+  g_assert (slot >= 0 && (guint) slot < b->open->len);
+  last = b->open->len - 1;
+  moved = g_array_index (b->open, gint64, last);
+  g_array_index (b->open, gint64, slot) = moved;
+  g_array_index (b->open_slot, gint32, moved) = slot;
+  g_array_set_size (b->open, last);
+  g_array_index (b->open_slot, gint32, id) = -1;
+}
+
+/* "08:14" from a time of the (simulated) week. */
+static void
+format_hhmm (FtTime t, char out[8])
+{
+  gint64 in_day = t % FT_DAY;
+  if (in_day < 0)
+    in_day += FT_DAY;
+  g_snprintf (out, 8, "%02d:%02d", (int) (in_day / FT_HOUR), (int) ((in_day % FT_HOUR) / FT_MINUTE));
+}
+
+static void
+append_event (FtBooking *b, FtEventKind kind, FtTime now, const FtBookingRec *r)
+{
+  FtEvent ev;
+
+  if (!b->deps.log)
+    return;
+  ev = ft_event_init (kind, now);
+  ev.ref = r->id;
+  ev.vehicle = (gint32) r->vehicle;
+  ev.account = (gint32) r->rider;
+  ev.lat = r->start.lat;
+  ev.lon = r->start.lon;
+  ft_event_log_append (b->deps.log, &ev);
+}
+
+/* Sets the error and logs FT_EV_BOOKING_REFUSED. Always returns FALSE. */
+static gboolean
+refusev (FtBooking *b, GError **error, FtBookingError code, FtTime now,
+         gint64 rider, gint64 vehicle, const char *fmt, ...) G_GNUC_PRINTF (7, 8);
+
+static gboolean
+refusev (FtBooking *b, GError **error, FtBookingError code, FtTime now,
+         gint64 rider, gint64 vehicle, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error_literal (error, FT_BOOKING_ERROR, code, msg);
+
+  if (b->deps.log)
+    {
+      FtEvent ev = ft_event_init (FT_EV_BOOKING_REFUSED, now);
+      ev.account = rider >= 0 && rider <= G_MAXINT32 ? (gint32) rider : -1;
+      ev.vehicle = vehicle >= 0 && vehicle <= G_MAXINT32 ? (gint32) vehicle : -1;
+      ev.a = code;
+      ft_event_log_append (b->deps.log, &ev);
+    }
+  return FALSE;
+}
+
+static const char *
+rider_label (guint rider, char buf[32])
+{
+  g_snprintf (buf, 32, "rider %u", rider);
+  return buf;
+}
+
+/* Account may ride: exists, not erased, has the rider role. */
+static gboolean
+check_rider (FtBooking *b, guint rider, gint64 vehicle, FtTime now, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  char lbl[32];
+
+  if (rider >= ft_accounts_n (b->deps.accounts))
+    return refusev (b, error, FT_BOOKING_ERROR_PERMISSION, now, rider, vehicle,
+                    "there is no account %u; sign up before booking", rider);
+  if (!ft_accounts_can (b->deps.accounts, rider, FT_PERM_RIDE, &local))
+    {
+      const FtAccount *acc = ft_accounts_get (b->deps.accounts, rider);
+      if (acc->erased)
+        return refusev (b, error, FT_BOOKING_ERROR_PERMISSION, now, rider, vehicle,
+                        "account %s was erased and can no longer ride; "
+                        "sign up again to book", acc->pseudonym);
+      return refusev (b, error, FT_BOOKING_ERROR_PERMISSION, now, rider, vehicle,
+                      "%s does not have the rider role (%s); "
+                      "add the rider role to this account to book",
+                      rider_label (rider, lbl), local ? local->message : "no permission");
+    }
+  return TRUE;
+}
+
+static gboolean
+check_no_debt (FtBooking *b, guint rider, gint64 vehicle, FtTime now, GError **error)
+{
+  if (ft_payments_has_debt (b->deps.payments, rider))
+    {
+      gint64 w = ft_payments_wallet (b->deps.payments, rider);
+      g_autofree char *owed = ft_money_format (-w, ft_ledger_currency (ft_payments_get_ledger (b->deps.payments)));
+      return refusev (b, error, FT_BOOKING_ERROR_UNPAID, now, rider, vehicle,
+                      "rider %u has an unpaid balance of %s; top up the wallet "
+                      "to settle it before booking", rider, owed);
+    }
+  return TRUE;
+}
+
+static FtTime
+hold_remaining_deadline (const FtBookingRec *r)
+{
+  return r->hold_until;
+}
+
+/* Expire one reservation (hold ran out). */
+static void
+expire_one (FtBooking *b, FtBookingRec *r, FtTime now)
+{
+  g_autoptr(GError) err = NULL;
+
+  g_assert (r->state == FT_BK_RESERVED);
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_RESERVATION_CANCEL, now, &err))
+    g_warning ("booking %" G_GINT64_FORMAT ": %s", r->id, err->message);
+  ft_fleet_set_booking (b->deps.fleet, r->vehicle, -1);
+  r->state = FT_BK_EXPIRED;
+  r->ended_at = now;
+  open_remove (b, r->id);
+  rider_open_set (b, r->rider, -1);
+  append_event (b, FT_EV_BOOKING_EXPIRED, now, r);
+}
+
+/* If the vehicle's reservation has run out, expire it now (lazy expiry). */
+static void
+expire_vehicle_if_due (FtBooking *b, guint vehicle, FtTime now)
+{
+  const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
+  FtBookingRec *r;
+
+  if (v->booking < 0 || (guint64) v->booking >= b->recs->len)
+    return;
+  r = rec_at (b, v->booking);
+  if (r->state == FT_BK_RESERVED && r->hold_until <= now)
+    expire_one (b, r, now);
+}
+
+/* Checks that `vehicle` can be taken by `rider` now (not someone else's,
+ * available, enough battery, ride start allowed). `own` is the rider's own
+ * booking on it, or -1. */
+static gboolean
+check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
+                        FtTime now, GError **error)
+{
+  const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
+  const FtVehicleType *type = ft_vehicle_type_default (v->kind);
+  double soc;
+
+  if (v->booking >= 0 && v->booking != own && (guint64) v->booking < b->recs->len)
+    {
+      const FtBookingRec *o = rec_at (b, v->booking);
+      if (o->state == FT_BK_RESERVED)
+        {
+          char hhmm[8];
+          format_hhmm (hold_remaining_deadline (o), hhmm);
+          return refusev (b, error, FT_BOOKING_ERROR_RESERVED_BY_OTHER, now, rider, vehicle,
+                          "%s is reserved by another rider until %s; choose another vehicle",
+                          v->name, hhmm);
+        }
+      if (is_open_state (o->state))
+        return refusev (b, error, FT_BOOKING_ERROR_NOT_AVAILABLE, now, rider, vehicle,
+                        "%s is in use by another rider; choose another vehicle", v->name);
+    }
+  if (own < 0 && v->state != FT_STATE_AVAILABLE)
+    return refusev (b, error, FT_BOOKING_ERROR_NOT_AVAILABLE, now, rider, vehicle,
+                    "%s is %s and cannot be booked; choose another vehicle",
+                    v->name, ft_vehicle_state_name (v->state));
+  soc = ft_fleet_soc (b->deps.fleet, vehicle);
+  if (v->pack < 0 || soc < type->low_soc)
+    {
+      if (v->pack < 0)
+        return refusev (b, error, FT_BOOKING_ERROR_LOW_BATTERY, now, rider, vehicle,
+                        "%s has no battery fitted; choose another vehicle", v->name);
+      return refusev (b, error, FT_BOOKING_ERROR_LOW_BATTERY, now, rider, vehicle,
+                      "%s battery is at %.0f%% (below %.0f%%); choose another vehicle",
+                      v->name, soc * 100.0, type->low_soc * 100.0);
+    }
+  if (b->deps.geofences)
+    {
+      int zone = -1;
+      FtZoneRules rules = ft_geofences_rules_at (b->deps.geofences, v->pos, v->kind, &zone);
+      if (!rules.ride_start_allowed)
+        {
+          if (zone >= 0)
+            {
+              const FtGeofenceZone *z = ft_geofences_get (b->deps.geofences, (guint) zone);
+              return refusev (b, error, FT_BOOKING_ERROR_NO_RIDE_START, now, rider, vehicle,
+                              "rides may not start in zone %s; %s must be moved out of it first",
+                              z->name ? z->name : z->id, v->name);
+            }
+          return refusev (b, error, FT_BOOKING_ERROR_NO_RIDE_START, now, rider, vehicle,
+                          "%s is outside the operating area where rides may not start; "
+                          "choose another vehicle", v->name);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+check_vehicle_index (FtBooking *b, guint rider, guint vehicle, FtTime now, GError **error)
+{
+  if (vehicle >= ft_fleet_n_vehicles (b->deps.fleet))
+    return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, vehicle,
+                    "there is no vehicle %u (the fleet has %u)", vehicle,
+                    ft_fleet_n_vehicles (b->deps.fleet));
+  return TRUE;
+}
+
+static gboolean
+check_rider_free (FtBooking *b, guint rider, gint64 vehicle, FtTime now, GError **error)
+{
+  gint64 open = rider_open_get (b, rider);
+
+  if (open >= 0)
+    {
+      const FtBookingRec *r = rec_at (b, open);
+      const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, r->vehicle);
+      return refusev (b, error, FT_BOOKING_ERROR_ALREADY_ACTIVE, now, rider, vehicle,
+                      "rider %u already has booking %" G_GINT64_FORMAT " (%s, %s); "
+                      "end or cancel it first", rider, open, v->name,
+                      ft_booking_state_name (r->state));
+    }
+  return TRUE;
+}
+
+/* Looks up a booking for an action by `rider`. */
+static FtBookingRec *
+lookup_for (FtBooking *b, gint64 booking, guint rider, FtTime now, const char *action,
+            GError **error)
+{
+  FtBookingRec *r;
+
+  if (booking < 0 || (guint64) booking >= b->recs->len || rec_at (b, booking)->rider == G_MAXUINT32)
+    {
+      refusev (b, error, FT_BOOKING_ERROR_NO_SUCH_BOOKING, now, rider, -1,
+               "cannot %s: there is no booking %" G_GINT64_FORMAT, action, booking);
+      return NULL;
+    }
+  r = rec_at (b, booking);
+  if (r->rider != rider)
+    {
+      refusev (b, error, FT_BOOKING_ERROR_NOT_YOURS, now, rider, r->vehicle,
+               "cannot %s: booking %" G_GINT64_FORMAT " belongs to another rider",
+               action, booking);
+      return NULL;
+    }
+  return r;
+}
+
+static gboolean
+wrong_state (FtBooking *b, GError **error, FtTime now, const FtBookingRec *r, const char *action,
+             const char *hint)
+{
+  return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, r->rider, r->vehicle,
+                  "cannot %s booking %" G_GINT64_FORMAT ": it is %s; %s", action, r->id,
+                  ft_booking_state_name (r->state), hint);
+}
+
+static void
+make_trip_id (FtBooking *b, gint64 id, char out[37])
+{
+  guint64 base = ft_mix64 (b->cfg.seed ^ 0x7419b00c1a55ULL);
+  ft_uuid_from_words (ft_mix64 (base + 2 * (guint64) id), ft_mix64 (base + 2 * (guint64) id + 1), out);
+}
+
+static gint64
+new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
+{
+  FtBookingRec r;
+  const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
+  gint32 no_slot = -1;
+
+  memset (&r, 0, sizeof r);
+  r.id = b->recs->len;
+  r.rider = rider;
+  r.vehicle = vehicle;
+  r.state = FT_BK_RESERVED;
+  r.reserved_at = now;
+  r.hold_until = now + b->cfg.reservation_hold;
+  r.unlocked_at = -1;
+  r.ended_at = -1;
+  r.paused_since = -1;
+  r.start = v->pos;
+  r.end = v->pos;
+  r.hold_tx = -1;
+  r.capture_tx = -1;
+  g_array_append_val (b->recs, r);
+  g_array_append_val (b->open_slot, no_slot);
+  return r.id;
+}
+
+/* ------------------------------------------------------------------- find */
+
+typedef struct {
+  FtBooking *b;
+  guint32    mask;
+  double     need_m;
+  GArray    *hits;
+} FindCtx;
+
+static gboolean
+find_visit (guint id, FtLatLon pos, double dist_m, gpointer user_data)
+{
+  FindCtx *ctx = user_data;
+  const FtVehicle *v;
+  FtFindResult hit;
+  double range;
+
+  if (id >= ft_fleet_n_vehicles (ctx->b->deps.fleet))
+    return TRUE;
+  v = ft_fleet_get_vehicle (ctx->b->deps.fleet, id);
+  if (v->state != FT_STATE_AVAILABLE || v->booking >= 0)
+    return TRUE;
+  if (ctx->mask && !(ctx->mask & (1u << v->kind)))
+    return TRUE;
+  if (v->pack < 0 || ft_fleet_soc (ctx->b->deps.fleet, id) < ft_vehicle_type_default (v->kind)->low_soc)
+    return TRUE;
+  range = ft_fleet_range_m (ctx->b->deps.fleet, id);
+  if (range < ctx->need_m)
+    return TRUE;
+  hit.vehicle = id;
+  hit.walk_m = dist_m;
+  hit.range_m = range;
+  g_array_append_val (ctx->hits, hit);
+  return TRUE;
+}
+
+static gint
+find_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const FtFindResult *a = pa, *b = pb;
+  if (a->walk_m < b->walk_m) return -1;
+  if (a->walk_m > b->walk_m) return 1;
+  return (a->vehicle > b->vehicle) - (a->vehicle < b->vehicle);
+}
+
+guint
+ft_booking_find (FtBooking *b, FtLatLon at, double radius_m, double trip_m,
+                 guint32 kind_mask, FtFindResult *out, guint max_out)
+{
+  FindCtx ctx;
+  guint n;
+
+  g_return_val_if_fail (b != NULL, 0);
+  g_return_val_if_fail (out != NULL || max_out == 0, 0);
+
+  if (!(radius_m > 0.0))
+    radius_m = b->cfg.max_find_radius_m;
+  if (!(trip_m >= 0.0))
+    trip_m = 0.0;
+  ctx.b = b;
+  ctx.mask = kind_mask;
+  ctx.need_m = trip_m * (1.0 + b->cfg.range_margin);
+  ctx.hits = g_array_new (FALSE, FALSE, sizeof (FtFindResult));
+  ft_fleet_visit_near (b->deps.fleet, at, radius_m, find_visit, &ctx);
+  g_array_sort (ctx.hits, find_cmp);
+  n = MIN (max_out, ctx.hits->len);
+  if (n)
+    memcpy (out, ctx.hits->data, n * sizeof (FtFindResult));
+  g_array_unref (ctx.hits);
+  return n;
+}
+
+/* ---------------------------------------------------------------- reserve */
+
+gint64
+ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  FtBookingRec *r;
+  gint64 id;
+
+  g_return_val_if_fail (b != NULL, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  if (!check_vehicle_index (b, rider, vehicle, now, error) ||
+      !check_rider (b, rider, vehicle, now, error) ||
+      !check_rider_free (b, rider, vehicle, now, error) ||
+      !check_no_debt (b, rider, vehicle, now, error))
+    return -1;
+  expire_vehicle_if_due (b, vehicle, now);
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+    return -1;
+
+  if (!ft_fleet_apply_event (b->deps.fleet, vehicle, FT_VEV_RESERVATION_START, now, &err))
+    {
+      refusev (b, error, FT_BOOKING_ERROR_NOT_AVAILABLE, now, rider, vehicle,
+               "cannot reserve: %s", err->message);
+      return -1;
+    }
+  id = new_rec (b, rider, vehicle, now);
+  r = rec_at (b, id);
+  ft_fleet_set_booking (b->deps.fleet, vehicle, id);
+  open_add (b, id);
+  rider_open_set (b, rider, id);
+  append_event (b, FT_EV_BOOKING_RESERVED, now, r);
+  return id;
+}
+
+/* ----------------------------------------------------------------- unlock */
+
+/* Places the pre-auth hold; on failure refuses and returns -1. */
+static gint64
+place_hold (FtBooking *b, guint rider, guint vehicle, gint64 id, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
+  gint64 tx;
+
+  tx = ft_payments_hold (b->deps.payments, rider, b->cfg.preauth_minor, id, key, now, &err);
+  if (tx < 0)
+    {
+      if (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_UNPAID))
+        refusev (b, error, FT_BOOKING_ERROR_UNPAID, now, rider, vehicle,
+                 "cannot unlock: %s", err->message);
+      else
+        refusev (b, error, FT_BOOKING_ERROR_PAYMENT, now, rider, vehicle,
+                 "cannot unlock: the pre-authorisation was refused (%s); "
+                 "top up the wallet or try another card", err->message);
+    }
+  return tx;
+}
+
+static void
+do_unlock (FtBooking *b, FtBookingRec *r, gint64 hold_tx, FtTime now)
+{
+  g_autoptr(GError) err = NULL;
+
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_START, now, &err))
+    g_error ("booking %" G_GINT64_FORMAT ": trip_start checked but refused: %s", r->id, err->message);
+  r->state = FT_BK_ACTIVE;
+  r->unlocked_at = now;
+  r->hold_tx = hold_tx;
+  r->start = ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->pos;
+  make_trip_id (b, r->id, r->trip_id);
+  append_event (b, FT_EV_BOOKING_UNLOCKED, now, r);
+}
+
+gboolean
+ft_booking_unlock (FtBooking *b, gint64 booking, guint rider, FtTime now, GError **error)
+{
+  FtBookingRec *r;
+  FtVehicleState to;
+  gint64 tx;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(r = lookup_for (b, booking, rider, now, "unlock", error)))
+    return FALSE;
+  if (r->state == FT_BK_RESERVED && r->hold_until <= now)
+    {
+      char hhmm[8];
+      format_hhmm (r->hold_until, hhmm);
+      expire_one (b, r, now);
+      return refusev (b, error, FT_BOOKING_ERROR_EXPIRED, now, rider, r->vehicle,
+                      "booking %" G_GINT64_FORMAT " expired at %s; reserve the vehicle again",
+                      booking, hhmm);
+    }
+  if (r->state == FT_BK_EXPIRED)
+    return refusev (b, error, FT_BOOKING_ERROR_EXPIRED, now, rider, r->vehicle,
+                    "booking %" G_GINT64_FORMAT " has expired; reserve the vehicle again", booking);
+  if (r->state != FT_BK_RESERVED)
+    return wrong_state (b, error, now, r, "unlock", "only a reservation can be unlocked");
+  if (!check_rider (b, rider, r->vehicle, now, error) ||
+      !check_no_debt (b, rider, r->vehicle, now, error) ||
+      !check_vehicle_takeable (b, rider, r->vehicle, booking, now, error))
+    return FALSE;
+  if (!ft_vehicle_transition (ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->state,
+                              FT_VEV_TRIP_START, &to))
+    return refusev (b, error, FT_BOOKING_ERROR_NOT_AVAILABLE, now, rider, r->vehicle,
+                    "%s is %s and cannot be unlocked",
+                    ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->name,
+                    ft_vehicle_state_name (ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->state));
+
+  tx = place_hold (b, rider, r->vehicle, booking, now, error);
+  if (tx < 0)
+    return FALSE;
+  r = rec_at (b, booking);
+  do_unlock (b, r, tx, now);
+  return TRUE;
+}
+
+gint64
+ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  FtBookingRec *r;
+  gint64 id, tx;
+
+  g_return_val_if_fail (b != NULL, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  if (!check_vehicle_index (b, rider, vehicle, now, error) ||
+      !check_rider (b, rider, vehicle, now, error) ||
+      !check_rider_free (b, rider, vehicle, now, error) ||
+      !check_no_debt (b, rider, vehicle, now, error))
+    return -1;
+  expire_vehicle_if_due (b, vehicle, now);
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+    return -1;
+
+  /* The hold needs the booking id; it is the next one. */
+  id = b->recs->len;
+  tx = place_hold (b, rider, vehicle, id, now, error);
+  if (tx < 0)
+    return -1;
+  id = new_rec (b, rider, vehicle, now);
+  r = rec_at (b, id);
+  r->reserved_at = -1;
+  r->hold_until = now;
+  ft_fleet_set_booking (b->deps.fleet, vehicle, id);
+  open_add (b, id);
+  rider_open_set (b, rider, id);
+  do_unlock (b, r, tx, now);
+  (void) err;
+  return id;
+}
+
+/* ----------------------------------------------------------- pause/resume */
+
+gboolean
+ft_booking_pause (FtBooking *b, gint64 booking, guint rider, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  FtBookingRec *r;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(r = lookup_for (b, booking, rider, now, "pause", error)))
+    return FALSE;
+  if (r->state != FT_BK_ACTIVE)
+    return wrong_state (b, error, now, r, "pause", "only an active trip can be paused");
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_PAUSE, now, &err))
+    return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, rider, r->vehicle,
+                    "cannot pause: %s", err->message);
+  r->state = FT_BK_PAUSED;
+  r->paused_since = now;
+  append_event (b, FT_EV_BOOKING_PAUSED, now, r);
+  return TRUE;
+}
+
+gboolean
+ft_booking_resume (FtBooking *b, gint64 booking, guint rider, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  FtBookingRec *r;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(r = lookup_for (b, booking, rider, now, "resume", error)))
+    return FALSE;
+  if (r->state != FT_BK_PAUSED)
+    return wrong_state (b, error, now, r, "resume", "only a paused trip can be resumed");
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_RESUME, now, &err))
+    return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, rider, r->vehicle,
+                    "cannot resume: %s", err->message);
+  r->state = FT_BK_ACTIVE;
+  if (now > r->paused_since)
+    r->paused_ms += now - r->paused_since;
+  r->paused_since = -1;
+  append_event (b, FT_EV_BOOKING_RESUMED, now, r);
+  return TRUE;
+}
+
+/* -------------------------------------------------------------------- end */
+
+gboolean
+ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
+                double distance_m, FtTime now, FtPriceBreakdown *price_out,
+                GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *key = NULL;
+  FtBookingRec *r;
+  const FtVehicle *v;
+  FtTripQuote q;
+  FtPriceBreakdown price;
+  FtVehicleState st, to;
+  FtTime ride_ms;
+  gint64 tx;
+  FtEvent ev;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(r = lookup_for (b, booking, rider, now, "end", error)))
+    return FALSE;
+  if (r->state == FT_BK_RESERVED)
+    return wrong_state (b, error, now, r, "end", "unlock it first or cancel the reservation");
+  if (r->state != FT_BK_ACTIVE && r->state != FT_BK_PAUSED)
+    return wrong_state (b, error, now, r, "end", "it is already closed");
+  if (!ft_latlon_valid (where))
+    return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
+                    "cannot end booking %" G_GINT64_FORMAT ": position %.6f,%.6f is not a valid "
+                    "WGS84 point", booking, where.lat, where.lon);
+  if (!(distance_m >= 0.0) || !isfinite (distance_m))
+    return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
+                    "cannot end booking %" G_GINT64_FORMAT ": distance %g m must be a "
+                    "non-negative number", booking, distance_m);
+  v = ft_fleet_get_vehicle (b->deps.fleet, r->vehicle);
+  if (b->deps.geofences)
+    {
+      int zone = -1;
+      FtZoneRules rules = ft_geofences_rules_at (b->deps.geofences, where, v->kind, &zone);
+      if (!rules.ride_end_allowed)
+        {
+          if (zone >= 0)
+            {
+              const FtGeofenceZone *z = ft_geofences_get (b->deps.geofences, (guint) zone);
+              return refusev (b, error, FT_BOOKING_ERROR_NO_PARKING, now, rider, r->vehicle,
+                              "ending is not allowed in zone %s (no parking); "
+                              "ride out of it to park %s", z->name ? z->name : z->id, v->name);
+            }
+          return refusev (b, error, FT_BOOKING_ERROR_NO_PARKING, now, rider, r->vehicle,
+                          "ending is not allowed outside the operating area; "
+                          "ride back into it to park %s", v->name);
+        }
+    }
+
+  /* The fleet path: a paused trip is resumed, then ended. */
+  st = v->state;
+  if (r->state == FT_BK_PAUSED && !ft_vehicle_transition (st, FT_VEV_TRIP_RESUME, &st))
+    return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, rider, r->vehicle,
+                    "cannot end: %s is %s and cannot resume", v->name, ft_vehicle_state_name (v->state));
+  if (!ft_vehicle_transition (st, FT_VEV_TRIP_END, &to))
+    return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, rider, r->vehicle,
+                    "cannot end: %s is %s", v->name, ft_vehicle_state_name (st));
+
+  ride_ms = MAX (0, now - r->unlocked_at);
+  memset (&q, 0, sizeof q);
+  q.minutes = (double) ride_ms / (double) FT_MINUTE;
+  q.km = distance_m / 1000.0;
+  q.start = r->start;
+  q.end = where;
+  q.at = r->unlocked_at;
+  q.vehicle_kind = v->kind;
+  if (!ft_pricing_quote (b->deps.pricing, &q, &price, &err))
+    return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
+                    "cannot price booking %" G_GINT64_FORMAT ": %s", booking, err->message);
+
+  key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-capture", booking);
+  tx = ft_payments_capture (b->deps.payments, rider, booking, price.total, key, now, &err);
+  if (tx < 0)
+    return refusev (b, error, FT_BOOKING_ERROR_PAYMENT, now, rider, r->vehicle,
+                    "cannot end booking %" G_GINT64_FORMAT ": capture failed: %s",
+                    booking, err->message);
+
+  /* No refusal after this point. */
+  if (r->state == FT_BK_PAUSED)
+    {
+      if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_RESUME, now, &err))
+        g_error ("booking %" G_GINT64_FORMAT ": %s", booking, err->message);
+      if (now > r->paused_since)
+        r->paused_ms += now - r->paused_since;
+      r->paused_since = -1;
+    }
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_END, now, &err))
+    g_error ("booking %" G_GINT64_FORMAT ": %s", booking, err->message);
+  ft_fleet_set_position (b->deps.fleet, r->vehicle, where, distance_m, now, TRUE);
+  ft_fleet_set_booking (b->deps.fleet, r->vehicle, -1);
+  ft_accounts_count_trip (b->deps.accounts, rider);
+
+  r->state = FT_BK_ENDED;
+  r->ended_at = now;
+  r->end = where;
+  r->distance_m = distance_m;
+  r->price_minor = price.total;
+  r->capture_tx = tx;
+  open_remove (b, booking);
+  rider_open_set (b, rider, -1);
+
+  if (b->deps.log)
+    {
+      ev = ft_event_init (FT_EV_BOOKING_ENDED, now);
+      ev.ref = booking;
+      ev.vehicle = (gint32) r->vehicle;
+      ev.account = (gint32) rider;
+      ev.lat = where.lat;
+      ev.lon = where.lon;
+      ev.amount = price.total;
+      ev.a = (gint32) MIN (ride_ms / FT_SECOND, G_MAXINT32);
+      ev.b = (gint64) llround (distance_m);
+      ft_event_log_append (b->deps.log, &ev);
+    }
+  if (price_out)
+    *price_out = price;
+  return TRUE;
+}
+
+/* ----------------------------------------------------------------- cancel */
+
+gboolean
+ft_booking_cancel (FtBooking *b, gint64 booking, guint rider, FtTime now, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  FtBookingRec *r;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(r = lookup_for (b, booking, rider, now, "cancel", error)))
+    return FALSE;
+  if (r->state == FT_BK_ACTIVE || r->state == FT_BK_PAUSED)
+    return wrong_state (b, error, now, r, "cancel", "an active trip cannot be cancelled, only ended");
+  if (r->state != FT_BK_RESERVED)
+    return wrong_state (b, error, now, r, "cancel", "it is already closed");
+  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_RESERVATION_CANCEL, now, &err))
+    return refusev (b, error, FT_BOOKING_ERROR_WRONG_STATE, now, rider, r->vehicle,
+                    "cannot cancel: %s", err->message);
+  ft_fleet_set_booking (b->deps.fleet, r->vehicle, -1);
+  r->state = FT_BK_CANCELLED;
+  r->ended_at = now;
+  open_remove (b, booking);
+  rider_open_set (b, rider, -1);
+  append_event (b, FT_EV_BOOKING_CANCELLED, now, r);
+  return TRUE;
+}
+
+/* ----------------------------------------------------------------- expire */
+
+guint
+ft_booking_expire (FtBooking *b, FtTime now)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (b != NULL, 0);
+
+  for (guint i = 0; i < b->open->len;)
+    {
+      FtBookingRec *r = rec_at (b, g_array_index (b->open, gint64, i));
+      if (r->state == FT_BK_RESERVED && r->hold_until <= now)
+        {
+          expire_one (b, r, now);   /* swaps the last open id into slot i */
+          n++;
+        }
+      else
+        i++;
+    }
+  return n;
+}
+
+FtTime
+ft_booking_next_expiry (FtBooking *b)
+{
+  FtTime t = G_MAXINT64;
+
+  g_return_val_if_fail (b != NULL, G_MAXINT64);
+  for (guint i = 0; i < b->open->len; i++)
+    {
+      const FtBookingRec *r = rec_at (b, g_array_index (b->open, gint64, i));
+      if (r->state == FT_BK_RESERVED && r->hold_until < t)
+        t = r->hold_until;
+    }
+  return t;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+const FtBookingRec *
+ft_booking_get (FtBooking *b, gint64 booking)
+{
+  g_return_val_if_fail (b != NULL, NULL);
+  if (booking < 0 || (guint64) booking >= b->recs->len)
+    return NULL;
+  if (rec_at (b, booking)->rider == G_MAXUINT32)
+    return NULL;
+  return rec_at (b, booking);
+}
+
+guint
+ft_booking_n (FtBooking *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return b->recs->len;
+}
+
+gint64
+ft_booking_open_for (FtBooking *b, guint rider)
+{
+  g_return_val_if_fail (b != NULL, -1);
+  return rider_open_get (b, rider);
+}
+
+void
+ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
+{
+  FtBookingRec *r;
+
+  g_return_if_fail (b != NULL && rec != NULL);
+  g_return_if_fail (rec->id >= 0 && rec->id < G_MAXINT32);
+  g_return_if_fail ((guint) rec->state < FT_N_BK_STATES);
+
+  while ((guint64) rec->id >= b->recs->len)
+    {
+      /* a gap: an id never seen (store rows load in id order, so normally none) */
+      FtBookingRec gap;
+      gint32 no_slot = -1;
+      memset (&gap, 0, sizeof gap);
+      gap.id = b->recs->len;
+      gap.rider = G_MAXUINT32;
+      gap.vehicle = G_MAXUINT32;
+      gap.state = FT_BK_CANCELLED;
+      gap.reserved_at = gap.unlocked_at = gap.ended_at = gap.paused_since = -1;
+      gap.hold_tx = gap.capture_tx = -1;
+      g_array_append_val (b->recs, gap);
+      g_array_append_val (b->open_slot, no_slot);
+    }
+  r = rec_at (b, rec->id);
+  if (r->rider != G_MAXUINT32 && is_open_state (r->state))
+    {
+      open_remove (b, r->id);
+      if (rider_open_get (b, r->rider) == r->id)
+        rider_open_set (b, r->rider, -1);
+    }
+  *r = *rec;
+  r->trip_id[36] = '\0';
+  if (is_open_state (r->state))
+    {
+      open_add (b, r->id);
+      rider_open_set (b, r->rider, r->id);
+    }
+}
+
+/* ---------------------------------------------------------------- checker */
+
+static gboolean
+check_fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+check_fail (GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error_literal (error, FT_BOOKING_ERROR, FT_BOOKING_ERROR_INVALID, msg);
+  return FALSE;
+}
+
+gboolean
+ft_booking_check (FtBooking *b, GError **error)
+{
+  guint n_vehicles, n_open = 0;
+  FtVehicleState paused_state;
+  const FtVehicle *vs;
+
+  g_return_val_if_fail (b != NULL, FALSE);
+
+  n_vehicles = ft_fleet_n_vehicles (b->deps.fleet);
+  vs = ft_fleet_vehicles (b->deps.fleet);
+  if (!ft_vehicle_transition (FT_STATE_ON_TRIP, FT_VEV_TRIP_PAUSE, &paused_state))
+    paused_state = FT_STATE_ON_TRIP;
+
+  for (guint i = 0; i < b->recs->len; i++)
+    {
+      const FtBookingRec *r = rec_at (b, i);
+      const FtVehicle *v;
+
+      if (r->id != (gint64) i)
+        return check_fail (error, "booking slot %u holds id %" G_GINT64_FORMAT, i, r->id);
+      if (r->rider == G_MAXUINT32)
+        continue;
+      if ((guint) r->state >= FT_N_BK_STATES)
+        return check_fail (error, "booking %u has invalid state %d", i, (int) r->state);
+      if (r->vehicle >= n_vehicles)
+        return check_fail (error, "booking %u names vehicle %u but the fleet has %u",
+                           i, r->vehicle, n_vehicles);
+      v = &vs[r->vehicle];
+
+      if (is_open_state (r->state))
+        {
+          FtVehicleState want = r->state == FT_BK_RESERVED ? FT_STATE_RESERVED
+                              : r->state == FT_BK_PAUSED ? paused_state : FT_STATE_ON_TRIP;
+          n_open++;
+          if (v->booking != r->id)
+            return check_fail (error, "booking %u is %s but %s points at booking %" G_GINT64_FORMAT,
+                               i, ft_booking_state_name (r->state), v->name, v->booking);
+          if (v->state != want && !(want == FT_STATE_ON_TRIP && v->state == FT_STATE_ELSEWHERE))
+            return check_fail (error, "booking %u is %s but %s is %s (expected %s)", i,
+                               ft_booking_state_name (r->state), v->name,
+                               ft_vehicle_state_name (v->state), ft_vehicle_state_name (want));
+          if (g_array_index (b->open_slot, gint32, i) < 0)
+            return check_fail (error, "booking %u is open but not in the open list", i);
+          if (rider_open_get (b, r->rider) != r->id)
+            return check_fail (error, "booking %u is open but rider %u maps to %" G_GINT64_FORMAT,
+                               i, r->rider, rider_open_get (b, r->rider));
+          if (r->state == FT_BK_RESERVED)
+            {
+              if (r->hold_tx >= 0 || ft_payments_has_hold (b->deps.payments, r->id))
+                return check_fail (error, "reservation %u already has a payment hold", i);
+            }
+          else
+            {
+              if (r->hold_tx < 0 || !ft_payments_has_hold (b->deps.payments, r->id))
+                return check_fail (error, "booking %u is %s without a payment hold", i,
+                                   ft_booking_state_name (r->state));
+              if (!ft_uuid_valid (r->trip_id))
+                return check_fail (error, "booking %u has no valid MDS trip_id", i);
+            }
+          if ((r->state == FT_BK_PAUSED) != (r->paused_since >= 0))
+            return check_fail (error, "booking %u is %s with paused_since %" G_GINT64_FORMAT,
+                               i, ft_booking_state_name (r->state), r->paused_since);
+        }
+      else
+        {
+          if (g_array_index (b->open_slot, gint32, i) >= 0)
+            return check_fail (error, "closed booking %u is still in the open list", i);
+          if (ft_payments_has_hold (b->deps.payments, r->id))
+            return check_fail (error, "closed booking %u (%s) still has a payment hold", i,
+                               ft_booking_state_name (r->state));
+          if (r->ended_at < 0)
+            return check_fail (error, "closed booking %u has no end time", i);
+          if (r->state == FT_BK_ENDED && (r->capture_tx < 0 || r->hold_tx < 0 || r->price_minor < 0))
+            return check_fail (error, "ended booking %u was not captured", i);
+          if (r->state != FT_BK_ENDED && r->capture_tx >= 0)
+            return check_fail (error, "%s booking %u has a capture", ft_booking_state_name (r->state), i);
+        }
+    }
+
+  if (n_open != b->open->len)
+    return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->open->len);
+  for (guint v = 0; v < n_vehicles; v++)
+    {
+      gint64 bk = vs[v].booking;
+      if (bk < 0)
+        continue;   /* live mode may see trips booked elsewhere */
+      if ((guint64) bk >= b->recs->len || !is_open_state (rec_at (b, bk)->state) ||
+          rec_at (b, bk)->vehicle != v)
+        return check_fail (error, "%s points at booking %" G_GINT64_FORMAT
+                           " which is not an open booking of that vehicle", vs[v].name, bk);
+    }
+  for (guint i = 0; i < b->rider_open->len; i++)
+    {
+      gint64 bk = g_array_index (b->rider_open, gint64, i);
+      if (bk >= 0 && ((guint64) bk >= b->recs->len || rec_at (b, bk)->rider != i ||
+                      !is_open_state (rec_at (b, bk)->state)))
+        return check_fail (error, "rider %u maps to booking %" G_GINT64_FORMAT
+                           " which is not an open booking of theirs", i, bk);
+    }
+  return TRUE;
+}
