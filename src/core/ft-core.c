@@ -1,1 +1,229 @@
-/* ft-core.c: being written */
+/* ft-core.c — wires the real modules together: one event log shared by
+ * fleet, accounts, ledger, payments (simulated card provider) and booking,
+ * plus pricing and geofences; optionally a SQLite store that loads the
+ * persisted state and commits the log in batches. ft_core_check runs every
+ * module's invariant checker.
+ */
+#include "ft-core.h"
+
+#include <string.h>
+
+void
+ft_core_config_init (FtCoreConfig *cfg)
+{
+  g_return_if_fail (cfg != NULL);
+  memset (cfg, 0, sizeof *cfg);
+  g_strlcpy (cfg->currency, "EUR", sizeof cfg->currency);
+  cfg->seed = 1;
+  cfg->card_decline_rate = 0.02;
+  cfg->card_latency_min_ms = 150;
+  cfg->card_latency_max_ms = 900;
+  cfg->auto_topup_minor = 2000;
+  ft_booking_config_init (&cfg->booking);
+}
+
+static FtPricing *
+default_pricing (const char *currency)
+{
+  FtPricing *p = ft_pricing_new ();
+  g_autoptr(FtPricingPlan) plan = ft_pricing_plan_new_simple ("default", currency, 100, 25.0, 0.0);
+  g_autoptr(GError) err = NULL;
+
+  if (!ft_pricing_add_plan (p, plan, &err))
+    g_critical ("default pricing plan refused: %s", err->message);
+  return p;
+}
+
+FtCore *
+ft_core_new (const FtCoreConfig *cfg, FtGeofences *geofences, FtPricing *pricing)
+{
+  FtCore *core = g_new0 (FtCore, 1);
+  FtBookingDeps deps;
+  FtPayProvider card;
+
+  if (cfg)
+    core->config = *cfg;
+  else
+    ft_core_config_init (&core->config);
+  if (core->config.currency[0] == '\0')
+    g_strlcpy (core->config.currency, "EUR", sizeof core->config.currency);
+  if (core->config.booking.seed == 0 || core->config.booking.seed == 0x5eed)
+    core->config.booking.seed = ft_mix64 (core->config.seed ^ 0xb00c);
+
+  core->log = ft_event_log_new ();
+  core->fleet = ft_fleet_new (ft_mix64 (core->config.seed ^ 0xf1ee7), core->log);
+  core->accounts = ft_accounts_new (ft_mix64 (core->config.seed ^ 0xacc7), core->log);
+  core->ledger = ft_ledger_new (core->config.currency, core->log);
+  card = ft_sim_card_provider_new (ft_mix64 (core->config.seed ^ 0xca4d),
+                                   core->config.card_decline_rate,
+                                   core->config.card_latency_min_ms,
+                                   core->config.card_latency_max_ms);
+  core->payments = ft_payments_new (core->ledger, card);
+  ft_payments_set_auto_topup (core->payments, core->config.auto_topup_minor);
+  core->pricing = pricing ? pricing : default_pricing (core->config.currency);
+  if (geofences)
+    core->geofences = geofences;
+  else
+    {
+      FtZoneRules all = ft_zone_rules_all_allowed ();
+      core->geofences = ft_geofences_new ();
+      ft_geofences_set_global_rules (core->geofences, &all);
+    }
+
+  memset (&deps, 0, sizeof deps);
+  deps.fleet = core->fleet;
+  deps.accounts = core->accounts;
+  deps.pricing = core->pricing;
+  deps.payments = core->payments;
+  deps.geofences = core->geofences;
+  deps.log = core->log;
+  core->booking = ft_booking_new (&deps, &core->config.booking);
+  return core;
+}
+
+void
+ft_core_free (FtCore *core)
+{
+  if (!core)
+    return;
+  if (core->store)
+    ft_store_close (core->store);
+  ft_booking_free (core->booking);
+  ft_payments_free (core->payments);
+  ft_ledger_free (core->ledger);
+  ft_pricing_free (core->pricing);
+  ft_geofences_free (core->geofences);
+  ft_accounts_free (core->accounts);
+  ft_fleet_free (core->fleet);
+  ft_event_log_free (core->log);
+  g_free (core);
+}
+
+FtStoreTargets
+ft_core_store_targets (FtCore *core)
+{
+  FtStoreTargets t;
+
+  memset (&t, 0, sizeof t);
+  g_return_val_if_fail (core != NULL, t);
+  t.log = core->log;
+  t.fleet = core->fleet;
+  t.accounts = core->accounts;
+  t.ledger = core->ledger;
+  t.payments = core->payments;
+  t.booking = core->booking;
+  return t;
+}
+
+static gboolean
+core_is_empty (FtCore *core)
+{
+  return ft_fleet_n_vehicles (core->fleet) == 0 && ft_fleet_n_packs (core->fleet) == 0 &&
+         ft_accounts_n (core->accounts) == 0 && ft_ledger_n_tx (core->ledger) == 0 &&
+         ft_booking_n (core->booking) == 0;
+}
+
+gboolean
+ft_core_attach_store (FtCore *core, const char *path, const FtStoreConfig *cfg, GError **error)
+{
+  g_autoptr(FtStore) store = NULL;
+  FtStoreTargets t;
+
+  g_return_val_if_fail (core != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (core->store)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "cannot attach %s: a store is already attached; detach it first", path);
+      return FALSE;
+    }
+  store = ft_store_open (path, cfg, error);
+  if (!store)
+    return FALSE;
+  t = ft_core_store_targets (core);
+
+  if (core_is_empty (core))
+    {
+      /* Whatever was persisted becomes the core's state (nothing if fresh). */
+      if (!ft_store_load (store, &t, error))
+        return FALSE;
+      if (!ft_core_check (core, error))
+        {
+          g_prefix_error (error, "%s loaded but its state is inconsistent: ", path);
+          return FALSE;
+        }
+    }
+  else if (ft_store_n_events (store) == 0)
+    {
+      /* A fresh file for a core that already has state: write it all. */
+      if (!ft_store_save_all (store, &t, error) || !ft_store_commit (store, &t, error))
+        return FALSE;
+    }
+  else
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "cannot attach %s: it already holds %" G_GUINT64_FORMAT " events and this "
+                   "core has state of its own; attach it to a fresh core instead",
+                   path, ft_store_n_events (store));
+      return FALSE;
+    }
+  core->store = g_steal_pointer (&store);
+  return TRUE;
+}
+
+gboolean
+ft_core_detach_store (FtCore *core, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!core->store)
+    return TRUE;
+  ok = ft_core_commit (core, error);
+  ft_store_close (core->store);
+  core->store = NULL;
+  return ok;
+}
+
+gboolean
+ft_core_commit (FtCore *core, GError **error)
+{
+  FtStoreTargets t;
+
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!core->store)
+    return TRUE;
+  t = ft_core_store_targets (core);
+  return ft_store_commit (core->store, &t, error);
+}
+
+gboolean
+ft_core_maybe_commit (FtCore *core, FtTime now, GError **error)
+{
+  FtStoreTargets t;
+
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!core->store)
+    return TRUE;
+  t = ft_core_store_targets (core);
+  return ft_store_maybe_commit (core->store, &t, now, NULL, error);
+}
+
+gboolean
+ft_core_check (FtCore *core, GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+
+  if (!ft_fleet_check (core->fleet, error))
+    return FALSE;
+  if (!ft_accounts_check (core->accounts, error))
+    return FALSE;
+  /* ft_payments_check runs ft_ledger_check first */
+  if (!ft_payments_check (core->payments, error))
+    return FALSE;
+  if (!ft_booking_check (core->booking, error))
+    return FALSE;
+  return TRUE;
+}

@@ -40,6 +40,8 @@ void      ft_core_free         (FtCore *core);
 /* Open (creating or migrating) a SQLite file; loads its state if it has any. */
 gboolean  ft_core_attach_store (FtCore *core, const char *path, const FtStoreConfig *cfg,
                                 GError **error);
+/* Commit what is pending, then close the store (the core keeps its state). */
+gboolean  ft_core_detach_store (FtCore *core, GError **error);
 FtStoreTargets ft_core_store_targets (FtCore *core);
 gboolean  ft_core_commit       (FtCore *core, GError **error);   /* no-op without store */
 gboolean  ft_core_maybe_commit (FtCore *core, FtTime now, GError **error);
