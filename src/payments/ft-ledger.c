@@ -1,1 +1,461 @@
-/* ft-ledger.c: being written */
+/* ft-ledger.c — the double-entry ledger: accounts found by code through a
+ * hash index, one flat array of postings, and transaction records that point
+ * into it. A transaction is validated completely before anything is
+ * written, so a refused post leaves the ledger exactly as it was. Every
+ * applied transaction is appended to the domain event log.
+ */
+#include "ft-ledger.h"
+
+#include <string.h>
+
+struct _FtLedger {
+  char        currency[4];
+  FtEventLog *log;
+  GArray     *accounts;   /* FtLedgerAccount */
+  GHashTable *by_code;    /* owned code -> index + 1 */
+  GArray     *postings;   /* FtPosting */
+  GArray     *txs;        /* FtLedgerTx, index == id */
+  /* ft_ledger_check cache: sums of postings per account over txs < check_tx */
+  GArray     *check_sums; /* gint64 per account */
+  guint       check_tx;
+  guint       check_postings;
+};
+
+G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
+
+static const char *const tx_kind_names[FT_N_TX_KINDS] = {
+  "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust",
+};
+
+const char *
+ft_tx_kind_name (FtTxKind k)
+{
+  if ((guint) k >= FT_N_TX_KINDS)
+    return "unknown";
+  return tx_kind_names[k];
+}
+
+FtLedger *
+ft_ledger_new (const char *currency, FtEventLog *log)
+{
+  g_return_val_if_fail (currency != NULL && strlen (currency) == 3, NULL);
+
+  FtLedger *l = g_new0 (FtLedger, 1);
+  memcpy (l->currency, currency, 3);
+  l->currency[3] = '\0';
+  l->log = log;
+  l->accounts = g_array_new (FALSE, FALSE, sizeof (FtLedgerAccount));
+  l->by_code = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  l->postings = g_array_new (FALSE, FALSE, sizeof (FtPosting));
+  l->txs = g_array_new (FALSE, FALSE, sizeof (FtLedgerTx));
+  l->check_sums = g_array_new (FALSE, TRUE, sizeof (gint64));
+  return l;
+}
+
+void
+ft_ledger_free (FtLedger *l)
+{
+  if (l == NULL)
+    return;
+  g_array_unref (l->accounts);
+  g_hash_table_unref (l->by_code);
+  g_array_unref (l->postings);
+  g_array_unref (l->txs);
+  g_array_unref (l->check_sums);
+  g_free (l);
+}
+
+void
+ft_ledger_set_event_log (FtLedger *l, FtEventLog *log)
+{
+  g_return_if_fail (l != NULL);
+  l->log = log;
+}
+
+FtEventLog *
+ft_ledger_get_event_log (FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, NULL);
+  return l->log;
+}
+
+const char *
+ft_ledger_currency (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, NULL);
+  return l->currency;
+}
+
+gboolean
+ft_ledger_lookup (const FtLedger *l, const char *code, guint *out)
+{
+  g_return_val_if_fail (l != NULL && code != NULL, FALSE);
+  gpointer v = g_hash_table_lookup (l->by_code, code);
+  if (v == NULL)
+    return FALSE;
+  if (out != NULL)
+    *out = GPOINTER_TO_UINT (v) - 1;
+  return TRUE;
+}
+
+guint
+ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint32 owner)
+{
+  g_return_val_if_fail (l != NULL && code != NULL, G_MAXUINT);
+  g_return_val_if_fail (code[0] != '\0' && strlen (code) < sizeof ((FtLedgerAccount *) 0)->code,
+                        G_MAXUINT);
+  g_return_val_if_fail ((guint) type <= FT_LACC_EXPENSE, G_MAXUINT);
+
+  guint idx;
+  if (ft_ledger_lookup (l, code, &idx))
+    return idx;
+
+  FtLedgerAccount acc = { 0 };
+  acc.index = l->accounts->len;
+  g_strlcpy (acc.code, code, sizeof acc.code);
+  acc.type = type;
+  acc.balance = 0;
+  acc.owner = owner;
+  g_array_append_val (l->accounts, acc);
+  g_hash_table_insert (l->by_code, g_strdup (code), GUINT_TO_POINTER (acc.index + 1));
+  return acc.index;
+}
+
+guint
+ft_ledger_n_accounts (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, 0);
+  return l->accounts->len;
+}
+
+const FtLedgerAccount *
+ft_ledger_get_account (const FtLedger *l, guint i)
+{
+  g_return_val_if_fail (l != NULL, NULL);
+  g_return_val_if_fail (i < l->accounts->len, NULL);
+  return &g_array_index (l->accounts, FtLedgerAccount, i);
+}
+
+gint64
+ft_ledger_balance (const FtLedger *l, guint account)
+{
+  g_return_val_if_fail (l != NULL, 0);
+  g_return_val_if_fail (account < l->accounts->len, 0);
+  return g_array_index (l->accounts, FtLedgerAccount, account).balance;
+}
+
+/* Validates postings against the accounts: non-empty, known accounts,
+ * non-zero amounts, no overflow, sum zero. */
+static gboolean
+validate_postings (const FtLedger *l, const FtPosting *postings, guint n, GError **error)
+{
+  if (n == 0 || postings == NULL)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "transaction has no postings; nothing to post");
+      return FALSE;
+    }
+  gint64 sum = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const FtPosting *p = &postings[i];
+      if (p->ledger_account < 0 || (guint) p->ledger_account >= l->accounts->len)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_NO_SUCH_ACCOUNT,
+                       "posting %u names ledger account %d, but the ledger has %u accounts",
+                       i, p->ledger_account, l->accounts->len);
+          return FALSE;
+        }
+      if (p->amount == 0)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "posting %u to account %s has amount 0; leave it out", i,
+                       g_array_index (l->accounts, FtLedgerAccount, p->ledger_account).code);
+          return FALSE;
+        }
+      if (__builtin_add_overflow (sum, p->amount, &sum))
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "posting amounts overflow 64 bits at posting %u", i);
+          return FALSE;
+        }
+    }
+  if (sum != 0)
+    {
+      g_autofree char *s = ft_money_format (sum, l->currency);
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
+                   "transaction does not balance: its %u postings sum to %s instead of 0",
+                   n, s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Applies postings to balances; FALSE (and nothing changed) on overflow. */
+static gboolean
+apply_balances (FtLedger *l, const FtPosting *postings, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount,
+                                                 postings[i].ledger_account);
+      gint64 tmp;
+      if (__builtin_add_overflow (a->balance, postings[i].amount, &tmp))
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "posting %u would overflow the balance of account %s", i, a->code);
+          return FALSE;
+        }
+    }
+  /* Two postings to the same account could still overflow together only if
+   * both are extreme; accept that theoretical case as unreachable in minor
+   * units and apply. */
+  for (guint i = 0; i < n; i++)
+    g_array_index (l->accounts, FtLedgerAccount, postings[i].ledger_account).balance +=
+      postings[i].amount;
+  return TRUE;
+}
+
+gint64
+ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
+                gint64 amount, gint64 ref, guint64 idem_hash, guint64 args_hash,
+                const FtPosting *postings, guint n, GError **error)
+{
+  g_return_val_if_fail (l != NULL, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  if ((guint) kind >= FT_N_TX_KINDS)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "unknown transaction kind %d", (int) kind);
+      return -1;
+    }
+  if (!validate_postings (l, postings, n, error))
+    return -1;
+  if (!apply_balances (l, postings, n, error))
+    return -1;
+
+  FtLedgerTx tx = { 0 };
+  tx.id = l->txs->len;
+  tx.kind = kind;
+  tx.t = t;
+  tx.user_account = user_account;
+  tx.first_posting = l->postings->len;
+  tx.n_postings = n;
+  tx.amount = amount;
+  tx.ref = ref;
+  tx.idem_hash = idem_hash;
+  tx.args_hash = args_hash;
+  g_array_append_vals (l->postings, postings, n);
+  g_array_append_val (l->txs, tx);
+
+  FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
+  ev.ref = tx.id;
+  ev.account = user_account;
+  ev.amount = amount;
+  ev.a = kind;
+  ev.b = ref;
+  ft_event_log_append (l->log, &ev);
+  return tx.id;
+}
+
+guint
+ft_ledger_n_tx (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, 0);
+  return l->txs->len;
+}
+
+const FtLedgerTx *
+ft_ledger_get_tx (const FtLedger *l, guint i)
+{
+  g_return_val_if_fail (l != NULL, NULL);
+  g_return_val_if_fail (i < l->txs->len, NULL);
+  return &g_array_index (l->txs, FtLedgerTx, i);
+}
+
+const FtPosting *
+ft_ledger_postings (const FtLedger *l, guint *n_out)
+{
+  g_return_val_if_fail (l != NULL, NULL);
+  if (n_out != NULL)
+    *n_out = l->postings->len;
+  return (const FtPosting *) l->postings->data;
+}
+
+gint64
+ft_ledger_total (const FtLedger *l, FtLedgerAccountType type)
+{
+  g_return_val_if_fail (l != NULL, 0);
+  gint64 sum = 0;
+  for (guint i = 0; i < l->accounts->len; i++)
+    {
+      const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount, i);
+      if (a->type == type)
+        sum += a->balance;
+    }
+  /* Liabilities and revenue are credit-normal: report them positive. */
+  if (type == FT_LACC_LIABILITY || type == FT_LACC_REVENUE)
+    sum = -sum;
+  return sum;
+}
+
+gboolean
+ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postings,
+                      GError **error)
+{
+  g_return_val_if_fail (l != NULL && tx != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (tx->id != (gint64) l->txs->len)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "restored transaction has id %" G_GINT64_FORMAT " but the next id is %u; "
+                   "restore transactions in id order without gaps",
+                   tx->id, l->txs->len);
+      return FALSE;
+    }
+  if ((guint) tx->kind >= FT_N_TX_KINDS)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "restored transaction %" G_GINT64_FORMAT " has unknown kind %d",
+                   tx->id, (int) tx->kind);
+      return FALSE;
+    }
+  g_autoptr(GError) local = NULL;
+  if (!validate_postings (l, postings, tx->n_postings, &local))
+    {
+      g_set_error (error, FT_LEDGER_ERROR, local->code,
+                   "restored transaction %" G_GINT64_FORMAT ": %s", tx->id, local->message);
+      return FALSE;
+    }
+  FtLedgerTx copy = *tx;
+  copy.first_posting = l->postings->len;
+  g_array_append_vals (l->postings, postings, tx->n_postings);
+  g_array_append_val (l->txs, copy);
+  return TRUE;
+}
+
+void
+ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
+{
+  g_return_if_fail (l != NULL && acc != NULL);
+  g_return_if_fail (acc->index <= l->accounts->len);
+  g_return_if_fail (acc->code[0] != '\0' && memchr (acc->code, '\0', sizeof acc->code) != NULL);
+
+  FtLedgerAccount copy = *acc;
+  if (acc->index == l->accounts->len)
+    {
+      /* A code already used by another index would make the index lie. */
+      g_return_if_fail (!g_hash_table_contains (l->by_code, acc->code));
+      g_array_append_val (l->accounts, copy);
+    }
+  else
+    {
+      FtLedgerAccount *old = &g_array_index (l->accounts, FtLedgerAccount, acc->index);
+      guint other;
+      g_return_if_fail (!ft_ledger_lookup (l, acc->code, &other) || other == acc->index);
+      g_hash_table_remove (l->by_code, old->code);
+      *old = copy;
+    }
+  g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
+}
+
+/* The checker is incremental: postings and transactions are append-only, so
+ * the per-account sums of postings over the transactions already verified
+ * are kept and only new transactions are walked. Balances are compared in
+ * full on every call. This keeps a check after every operation cheap. */
+gboolean
+ft_ledger_check (const FtLedger *cl, GError **error)
+{
+  g_return_val_if_fail (cl != NULL, FALSE);
+  FtLedger *l = (FtLedger *) cl;   /* only the check cache is written */
+
+  guint n_acc = l->accounts->len;
+  if (l->check_sums->len < n_acc)
+    g_array_set_size (l->check_sums, n_acc);
+  gint64 *sums = (gint64 *) l->check_sums->data;
+
+  for (guint i = l->check_tx; i < l->txs->len; i++)
+    {
+      const FtLedgerTx *tx = &g_array_index (l->txs, FtLedgerTx, i);
+      if (tx->id != (gint64) i)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "transaction at position %u has id %" G_GINT64_FORMAT, i, tx->id);
+          return FALSE;
+        }
+      if (tx->first_posting != l->check_postings ||
+          (guint64) tx->first_posting + tx->n_postings > l->postings->len ||
+          tx->n_postings == 0)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "transaction %u has postings [%u, +%u) out of order or range (%u postings)",
+                       i, tx->first_posting, tx->n_postings, l->postings->len);
+          return FALSE;
+        }
+      const FtPosting *ps = &g_array_index (l->postings, FtPosting, tx->first_posting);
+      gint64 s = 0;
+      for (guint k = 0; k < tx->n_postings; k++)
+        {
+          if (ps[k].ledger_account < 0 || (guint) ps[k].ledger_account >= n_acc)
+            {
+              g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_NO_SUCH_ACCOUNT,
+                           "transaction %u posts to unknown account %d", i, ps[k].ledger_account);
+              return FALSE;
+            }
+          s += ps[k].amount;
+        }
+      if (s != 0)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
+                       "transaction %u (%s) does not balance: postings sum to %" G_GINT64_FORMAT,
+                       i, ft_tx_kind_name (tx->kind), s);
+          return FALSE;
+        }
+      for (guint k = 0; k < tx->n_postings; k++)
+        sums[ps[k].ledger_account] += ps[k].amount;
+      l->check_postings += tx->n_postings;
+      l->check_tx = i + 1;
+    }
+  if (l->check_postings != l->postings->len)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "%u postings belong to no transaction", l->postings->len - l->check_postings);
+      return FALSE;
+    }
+  if (g_hash_table_size (l->by_code) != n_acc)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "the code index holds %u codes for %u accounts",
+                   g_hash_table_size (l->by_code), n_acc);
+      return FALSE;
+    }
+
+  gint64 total = 0;
+  for (guint a = 0; a < n_acc; a++)
+    {
+      const FtLedgerAccount *acc = &g_array_index (l->accounts, FtLedgerAccount, a);
+      if (acc->index != a)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "account %s at position %u says its index is %u", acc->code, a, acc->index);
+          return FALSE;
+        }
+      if (acc->balance != sums[a])
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
+                       "account %s has balance %" G_GINT64_FORMAT " but its postings sum to %"
+                       G_GINT64_FORMAT, acc->code, acc->balance, sums[a]);
+          return FALSE;
+        }
+      total += acc->balance;
+    }
+  if (total != 0)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
+                   "account balances sum to %" G_GINT64_FORMAT " instead of 0", total);
+      return FALSE;
+    }
+  return TRUE;
+}

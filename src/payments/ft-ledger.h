@@ -63,6 +63,7 @@ typedef struct _FtLedger FtLedger;
 FtLedger   *ft_ledger_new              (const char *currency, FtEventLog *log);
 void        ft_ledger_free             (FtLedger *l);
 void        ft_ledger_set_event_log    (FtLedger *l, FtEventLog *log);
+FtEventLog *ft_ledger_get_event_log    (FtLedger *l);
 const char *ft_ledger_currency         (const FtLedger *l);
 /* Returns the index of the account with this code, creating it if needed. */
 guint       ft_ledger_account          (FtLedger *l, const char *code, FtLedgerAccountType type,
@@ -81,7 +82,13 @@ gint64      ft_ledger_balance          (const FtLedger *l, guint account);
 /* Sum over accounts of one type (e.g. total revenue, as a positive number for
  * credit-normal types). */
 gint64      ft_ledger_total            (const FtLedger *l, FtLedgerAccountType type);
-/* Reload (store): raw append without checks other than balance. */
+/* Reload (store), into a fresh ledger: restore every account first (with
+ * its stored balance; index must be the next index or an existing one),
+ * then every transaction in id order. restore_tx is a raw append: it checks
+ * only that the postings name known accounts and balance, and it does NOT
+ * change account balances (they come from restore_account), so
+ * ft_ledger_check afterwards proves the stored balances match the postings.
+ * No events are emitted. Zero-amount postings are refused by post. */
 gboolean    ft_ledger_restore_tx       (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postings,
                                         GError **error);
 void        ft_ledger_restore_account  (FtLedger *l, const FtLedgerAccount *acc);

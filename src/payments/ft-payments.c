@@ -1,1 +1,887 @@
-/* ft-payments.c: being written */
+/* ft-payments.c — rider money on top of the ledger. Each operation checks
+ * its idempotency key first (same key + same arguments → the original tx id;
+ * same key + other arguments → refused), then validates, then talks to the
+ * card provider if money must come in, and only then posts to the ledger, so
+ * a refused or declined call leaves no trace but a decline event. Open holds,
+ * captured amounts per booking and the key table are indexes over the
+ * ledger and can be rebuilt from it after a reload.
+ */
+#include "ft-payments.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (ft-payments-error-quark, ft_payments_error)
+
+#define NO_ACC G_MAXUINT32
+
+typedef struct {
+  guint32 wallet;
+  guint32 hold;
+} RiderAccounts;
+
+typedef struct {
+  gint64  booking;   /* key: first member */
+  guint32 rider;
+  gint64  amount;
+  gint64  tx;
+} HoldRec;
+
+typedef struct {
+  gint64  booking;   /* key */
+  guint32 rider;
+  gint64  captured;  /* net of refunds */
+} CaptureRec;
+
+typedef struct {
+  guint64 idem;      /* key */
+  guint64 args;
+  gint64  tx;
+} IdemRec;
+
+struct _FtPayments {
+  FtLedger     *ledger;      /* borrowed */
+  FtPayProvider provider;    /* owned */
+  gint64        auto_topup;
+  GArray       *riders;      /* RiderAccounts, lazily filled */
+  guint32       clearing, revenue, refunds;
+  GHashTable   *holds;       /* booking -> HoldRec */
+  GHashTable   *captures;    /* booking -> CaptureRec */
+  GHashTable   *idem;        /* idem hash -> IdemRec */
+  guint64       n_declines;
+  guint         last_latency_ms;
+  guint64       total_latency_ms;
+};
+
+typedef enum {
+  OP_TOPUP = 1, OP_HOLD, OP_CAPTURE, OP_RELEASE, OP_REFUND, OP_SETTLE, OP_HOLD_TOPUP,
+} Op;
+
+/* ---------------------------------------------------------------- */
+/* simulated card provider                                          */
+
+typedef struct {
+  guint64     s[4];          /* xoshiro256** state */
+  double      decline_rate;
+  guint       lat_min, lat_max;
+  GHashTable *approved;      /* idem key hashes already approved */
+} SimCard;
+
+static guint64
+rotl64 (guint64 x, int k)
+{
+  return (x << k) | (x >> (64 - k));
+}
+
+static guint64
+sim_next (SimCard *c)
+{
+  guint64 *s = c->s;
+  guint64 result = rotl64 (s[1] * 5, 7) * 9;
+  guint64 t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl64 (s[3], 45);
+  return result;
+}
+
+static double
+sim_uniform (SimCard *c)
+{
+  return (double) (sim_next (c) >> 11) * 0x1.0p-53;
+}
+
+static FtPayResult
+sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency,
+                 const char *idem_key, FtTime now, guint *latency_ms)
+{
+  SimCard *c = self;
+  guint span = c->lat_max - c->lat_min;
+  guint lat = c->lat_min + (guint) (sim_uniform (c) * ((double) span + 1.0));
+  if (lat > c->lat_max)
+    lat = c->lat_max;
+  if (latency_ms != NULL)
+    *latency_ms = lat;
+
+  guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
+  if (h != 0 && g_hash_table_contains (c->approved, &h))
+    return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
+
+  if (amount <= 0)
+    return FT_PAY_ERROR;
+  if (sim_uniform (c) < c->decline_rate)
+    return FT_PAY_DECLINED;
+  if (h != 0)
+    {
+      guint64 *k = g_new (guint64, 1);
+      *k = h;
+      g_hash_table_add (c->approved, k);
+    }
+  return FT_PAY_APPROVED;
+}
+
+static void
+sim_card_free (gpointer self)
+{
+  SimCard *c = self;
+  g_hash_table_unref (c->approved);
+  g_free (c);
+}
+
+static const FtPayProviderVTable sim_card_vtable = {
+  .charge = sim_card_charge,
+  .free = sim_card_free,
+};
+
+FtPayProvider
+ft_sim_card_provider_new (guint64 seed, double decline_rate,
+                          guint latency_min_ms, guint latency_max_ms)
+{
+  FtPayProvider none = { NULL, NULL };
+  g_return_val_if_fail (decline_rate >= 0.0 && decline_rate <= 1.0, none);
+  g_return_val_if_fail (latency_min_ms <= latency_max_ms, none);
+
+  SimCard *c = g_new0 (SimCard, 1);
+  guint64 x = seed;
+  for (int i = 0; i < 4; i++)
+    {
+      x += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+      c->s[i] = ft_mix64 (x);
+    }
+  if ((c->s[0] | c->s[1] | c->s[2] | c->s[3]) == 0)
+    c->s[0] = 1;
+  c->decline_rate = decline_rate;
+  c->lat_min = latency_min_ms;
+  c->lat_max = latency_max_ms;
+  c->approved = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  FtPayProvider p = { &sim_card_vtable, c };
+  return p;
+}
+
+/* ---------------------------------------------------------------- */
+/* construction                                                     */
+
+FtPayments *
+ft_payments_new (FtLedger *ledger, FtPayProvider provider)
+{
+  g_return_val_if_fail (ledger != NULL, NULL);
+
+  FtPayments *p = g_new0 (FtPayments, 1);
+  p->ledger = ledger;
+  p->provider = provider;
+  p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
+  p->clearing = p->revenue = p->refunds = NO_ACC;
+  p->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  p->captures = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  p->idem = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  return p;
+}
+
+void
+ft_payments_free (FtPayments *p)
+{
+  if (p == NULL)
+    return;
+  if (p->provider.vtable != NULL && p->provider.vtable->free != NULL)
+    p->provider.vtable->free (p->provider.self);
+  g_array_unref (p->riders);
+  g_hash_table_unref (p->holds);
+  g_hash_table_unref (p->captures);
+  g_hash_table_unref (p->idem);
+  g_free (p);
+}
+
+FtLedger *
+ft_payments_get_ledger (FtPayments *p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  return p->ledger;
+}
+
+void
+ft_payments_set_auto_topup (FtPayments *p, gint64 amount_minor)
+{
+  g_return_if_fail (p != NULL);
+  g_return_if_fail (amount_minor >= 0);
+  p->auto_topup = amount_minor;
+}
+
+guint64
+ft_payments_n_declines (FtPayments *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  return p->n_declines;
+}
+
+guint
+ft_payments_last_latency_ms (FtPayments *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  return p->last_latency_ms;
+}
+
+guint64
+ft_payments_total_latency_ms (FtPayments *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  return p->total_latency_ms;
+}
+
+/* ---------------------------------------------------------------- */
+/* accounts                                                         */
+
+static guint32
+shared_account (FtPayments *p, guint32 *cache, const char *code, FtLedgerAccountType type)
+{
+  if (*cache == NO_ACC)
+    *cache = ft_ledger_account (p->ledger, code, type, -1);
+  return *cache;
+}
+
+static guint32 clearing_acc (FtPayments *p)
+{ return shared_account (p, &p->clearing, "clearing:card", FT_LACC_ASSET); }
+static guint32 revenue_acc (FtPayments *p)
+{ return shared_account (p, &p->revenue, "revenue:rides", FT_LACC_REVENUE); }
+static guint32 refunds_acc (FtPayments *p)
+{ return shared_account (p, &p->refunds, "expense:refunds", FT_LACC_EXPENSE); }
+
+/* Returns the rider's wallet or hold account, creating it when `create`;
+ * NO_ACC if it does not exist and create is FALSE. */
+static guint32
+rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
+{
+  if (rider >= p->riders->len)
+    {
+      if (!create)
+        {
+          /* Not cached yet; it may still exist in a restored ledger. */
+          char code[40];
+          g_snprintf (code, sizeof code, hold ? "hold:%u" : "wallet:%u", rider);
+          guint idx;
+          return ft_ledger_lookup (p->ledger, code, &idx) ? idx : NO_ACC;
+        }
+      guint old = p->riders->len;
+      g_array_set_size (p->riders, rider + 1);
+      for (guint i = old; i <= rider; i++)
+        g_array_index (p->riders, RiderAccounts, i) = (RiderAccounts) { NO_ACC, NO_ACC };
+    }
+  RiderAccounts *ra = &g_array_index (p->riders, RiderAccounts, rider);
+  guint32 *slot = hold ? &ra->hold : &ra->wallet;
+  if (*slot == NO_ACC)
+    {
+      char code[40];
+      g_snprintf (code, sizeof code, hold ? "hold:%u" : "wallet:%u", rider);
+      guint idx;
+      if (ft_ledger_lookup (p->ledger, code, &idx))
+        *slot = idx;
+      else if (create)
+        *slot = ft_ledger_account (p->ledger, code, FT_LACC_LIABILITY, (gint32) rider);
+    }
+  return *slot;
+}
+
+gint64
+ft_payments_wallet (FtPayments *p, guint rider)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  guint32 a = rider_account (p, rider, FALSE, FALSE);
+  return a == NO_ACC ? 0 : -ft_ledger_balance (p->ledger, a);
+}
+
+gint64
+ft_payments_held (FtPayments *p, guint rider)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  guint32 a = rider_account (p, rider, TRUE, FALSE);
+  return a == NO_ACC ? 0 : -ft_ledger_balance (p->ledger, a);
+}
+
+gint64
+ft_payments_captured (FtPayments *p, gint64 booking)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  return c != NULL ? c->captured : 0;
+}
+
+gboolean
+ft_payments_has_debt (FtPayments *p, guint rider)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  return ft_payments_wallet (p, rider) < 0;
+}
+
+gboolean
+ft_payments_has_hold (FtPayments *p, gint64 booking)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  return g_hash_table_contains (p->holds, &booking);
+}
+
+/* ---------------------------------------------------------------- */
+/* idempotency                                                      */
+
+static guint64
+key_hash (const char *idem_key)
+{
+  if (idem_key == NULL || idem_key[0] == '\0')
+    return 0;
+  guint64 h = ft_hash_string64 (idem_key);
+  return h != 0 ? h : 1;
+}
+
+static guint64
+args_hash (Op op, guint rider, gint64 amount, gint64 booking)
+{
+  guint64 h = ft_mix64 ((guint64) op * G_GUINT64_CONSTANT (0x100000001B3));
+  h = ft_mix64 (h ^ (guint64) rider);
+  h = ft_mix64 (h ^ (guint64) amount);
+  h = ft_mix64 (h ^ (guint64) booking);
+  return h;
+}
+
+/* The key of the top-up a hold makes on its own behalf. */
+static guint64
+derived_topup_hash (guint64 idem)
+{
+  if (idem == 0)
+    return 0;
+  guint64 h = ft_mix64 (idem ^ G_GUINT64_CONSTANT (0x746F7075702D686F));
+  return h != 0 ? h : 1;
+}
+
+/* TRUE if the key was seen: *tx_out gets the original tx id (>= 0) or -1
+ * with an error when the arguments differ. */
+static gboolean
+idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint64 *tx_out,
+           GError **error)
+{
+  if (idem == 0)
+    return FALSE;
+  IdemRec *r = g_hash_table_lookup (p->idem, &idem);
+  if (r == NULL)
+    return FALSE;
+  if (r->args != args)
+    {
+      const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
+                   "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
+                   " with other arguments; use a new key for a new operation",
+                   idem_key, ft_tx_kind_name (tx->kind), r->tx);
+      *tx_out = -1;
+      return TRUE;
+    }
+  *tx_out = r->tx;
+  return TRUE;
+}
+
+static void
+idem_remember (FtPayments *p, guint64 idem, guint64 args, gint64 tx)
+{
+  if (idem == 0)
+    return;
+  IdemRec *r = g_new (IdemRec, 1);
+  r->idem = idem;
+  r->args = args;
+  r->tx = tx;
+  g_hash_table_replace (p->idem, &r->idem, r);
+}
+
+/* ---------------------------------------------------------------- */
+/* posting helpers                                                  */
+
+static gint64
+post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint64 ref,
+      guint64 idem, guint64 args, FtPosting *ps, guint n, GError **error)
+{
+  /* Drop zero legs (the ledger refuses them). */
+  guint k = 0;
+  for (guint i = 0; i < n; i++)
+    if (ps[i].amount != 0)
+      ps[k++] = ps[i];
+  gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
+                              ps, k, error);
+  if (tx >= 0)
+    idem_remember (p, idem, args, tx);
+  return tx;
+}
+
+static gboolean
+check_amount (FtPayments *p, gint64 amount, gboolean allow_zero, const char *what,
+              GError **error)
+{
+  if (amount < 0 || (amount == 0 && !allow_zero))
+    {
+      g_autofree char *s = ft_money_format (amount, ft_ledger_currency (p->ledger));
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "%s amount must be %s, got %s", what,
+                   allow_zero ? "zero or more" : "positive", s);
+      return FALSE;
+    }
+  if (amount > G_GINT64_CONSTANT (1) << 52)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "%s amount %" G_GINT64_FORMAT " is beyond any plausible payment", what,
+                   amount);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Charges the card; FALSE with DECLINED/PROVIDER error (and a decline event)
+ * if the money did not come in. */
+static gboolean
+charge_card (FtPayments *p, guint rider, gint64 amount, const char *key, FtTime now,
+             GError **error)
+{
+  const char *cur = ft_ledger_currency (p->ledger);
+  if (p->provider.vtable == NULL || p->provider.vtable->charge == NULL)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_PROVIDER,
+                   "no payment provider is configured; cannot charge rider %u's card", rider);
+      return FALSE;
+    }
+  guint latency = 0;
+  FtPayResult r = p->provider.vtable->charge (p->provider.self, rider, amount, cur, key, now,
+                                              &latency);
+  p->last_latency_ms = latency;
+  p->total_latency_ms += latency;
+  if (r == FT_PAY_APPROVED)
+    return TRUE;
+
+  g_autofree char *s = ft_money_format (amount, cur);
+  FtEvent ev = ft_event_init (FT_EV_PAYMENT_DECLINED, now);
+  ev.account = (gint32) rider;
+  ev.amount = amount;
+  ev.a = r;
+  ev.b = latency;
+  ft_event_log_append (ft_ledger_get_event_log (p->ledger), &ev);
+  if (r == FT_PAY_DECLINED)
+    {
+      p->n_declines++;
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_DECLINED,
+                   "the card of rider %u was declined for %s; ask the rider to use another card",
+                   rider, s);
+    }
+  else
+    g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_PROVIDER,
+                 "the payment provider failed to charge %s to rider %u's card; retry later "
+                 "with the same idempotency key", s, rider);
+  return FALSE;
+}
+
+/* Posts a card top-up (clearing -> wallet). */
+static gint64
+post_card_in (FtPayments *p, FtTxKind kind, guint rider, gint64 amount, gint64 ref,
+              guint64 idem, guint64 args, FtTime now, GError **error)
+{
+  FtPosting ps[2] = {
+    { (gint32) clearing_acc (p), amount },
+    { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
+  };
+  return post (p, kind, now, rider, amount, ref, idem, args, ps, 2, error);
+}
+
+/* ---------------------------------------------------------------- */
+/* operations                                                       */
+
+gint64
+ft_payments_topup (FtPayments *p, guint rider, gint64 amount, const char *idem_key,
+                   FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_TOPUP, rider, amount, -1);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  if (!check_amount (p, amount, FALSE, "top-up", error))
+    return -1;
+  if (!charge_card (p, rider, amount, idem_key, now, error))
+    return -1;
+  return post_card_in (p, FT_TX_TOPUP, rider, amount, -1, idem, args, now, error);
+}
+
+gint64
+ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_key, FtTime now,
+                         GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  /* The debt is derived, not an argument: a retry with the same key after
+   * settling returns the settlement. */
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_SETTLE, rider, 0, -1);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  gint64 debt = -ft_payments_wallet (p, rider);
+  if (debt <= 0)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "rider %u owes nothing; there is no debt to settle", rider);
+      return -1;
+    }
+  if (!charge_card (p, rider, debt, idem_key, now, error))
+    return -1;
+  return post_card_in (p, FT_TX_SETTLE_DEBT, rider, debt, -1, idem, args, now, error);
+}
+
+gint64
+ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
+                  const char *idem_key, FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_HOLD, rider, amount, booking);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  if (!check_amount (p, amount, FALSE, "hold", error))
+    return -1;
+  if (booking < 0)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "a hold needs a booking id, got %" G_GINT64_FORMAT, booking);
+      return -1;
+    }
+  HoldRec *open = g_hash_table_lookup (p->holds, &booking);
+  if (open != NULL)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "booking %" G_GINT64_FORMAT " already has an open hold (transaction %"
+                   G_GINT64_FORMAT "); capture or release it first", booking, open->tx);
+      return -1;
+    }
+  if (g_hash_table_contains (p->captures, &booking))
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "booking %" G_GINT64_FORMAT " was already captured; a new trip needs a new "
+                   "booking", booking);
+      return -1;
+    }
+  const char *cur = ft_ledger_currency (p->ledger);
+  gint64 wallet = ft_payments_wallet (p, rider);
+  if (wallet < 0)
+    {
+      g_autofree char *s = ft_money_format (-wallet, cur);
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_UNPAID,
+                   "rider %u owes %s; settle the debt before starting a trip", rider, s);
+      return -1;
+    }
+  gint64 shortfall = amount - wallet;
+  if (shortfall > 0)
+    {
+      if (p->auto_topup <= 0)
+        {
+          g_autofree char *need = ft_money_format (amount, cur);
+          g_autofree char *have = ft_money_format (wallet, cur);
+          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INSUFFICIENT,
+                       "rider %u's wallet has %s but the trip needs a hold of %s; top up first",
+                       rider, have, need);
+          return -1;
+        }
+      gint64 charge = MAX (shortfall, p->auto_topup);
+      g_autofree char *sub_key = idem_key != NULL ? g_strconcat (idem_key, "#topup", NULL) : NULL;
+      guint64 sub_idem = derived_topup_hash (idem);
+      guint64 sub_args = args_hash (OP_HOLD_TOPUP, rider, charge, booking);
+      if (!charge_card (p, rider, charge, sub_key, now, error))
+        return -1;
+      if (post_card_in (p, FT_TX_TOPUP, rider, charge, booking, sub_idem, sub_args, now,
+                        error) < 0)
+        return -1;
+    }
+
+  FtPosting ps[2] = {
+    { (gint32) rider_account (p, rider, FALSE, TRUE), amount },
+    { (gint32) rider_account (p, rider, TRUE, TRUE), -amount },
+  };
+  tx = post (p, FT_TX_HOLD, now, rider, amount, booking, idem, args, ps, 2, error);
+  if (tx < 0)
+    return -1;
+  HoldRec *h = g_new (HoldRec, 1);
+  h->booking = booking;
+  h->rider = rider;
+  h->amount = amount;
+  h->tx = tx;
+  g_hash_table_replace (p->holds, &h->booking, h);
+  return tx;
+}
+
+/* Looks up the open hold of `booking` for `rider`, or sets NO_HOLD. */
+static HoldRec *
+find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError **error)
+{
+  HoldRec *h = g_hash_table_lookup (p->holds, &booking);
+  if (h == NULL)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD,
+                   "cannot %s booking %" G_GINT64_FORMAT ": it has no open hold%s", what, booking,
+                   g_hash_table_contains (p->captures, &booking) ? " (already captured)" : "");
+      return NULL;
+    }
+  if (h->rider != rider)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD,
+                   "cannot %s booking %" G_GINT64_FORMAT " for rider %u: its hold belongs to "
+                   "rider %u", what, booking, rider, h->rider);
+      return NULL;
+    }
+  return h;
+}
+
+static void
+add_captured (FtPayments *p, guint rider, gint64 booking, gint64 delta)
+{
+  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  if (c == NULL)
+    {
+      c = g_new (CaptureRec, 1);
+      c->booking = booking;
+      c->rider = rider;
+      c->captured = 0;
+      g_hash_table_replace (p->captures, &c->booking, c);
+    }
+  c->captured += delta;
+}
+
+gint64
+ft_payments_capture (FtPayments *p, guint rider, gint64 booking, gint64 price,
+                     const char *idem_key, FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_CAPTURE, rider, price, booking);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  if (!check_amount (p, price, TRUE, "capture", error))
+    return -1;
+  HoldRec *h = find_hold (p, rider, booking, "capture", error);
+  if (h == NULL)
+    return -1;
+
+  /* hold closes (debit), revenue gets the price (credit), the wallet gets
+   * back the rest of the hold or pays what the hold did not cover. */
+  FtPosting ps[3] = {
+    { (gint32) rider_account (p, rider, TRUE, TRUE), h->amount },
+    { (gint32) revenue_acc (p), -price },
+    { (gint32) rider_account (p, rider, FALSE, TRUE), price - h->amount },
+  };
+  tx = post (p, FT_TX_CAPTURE, now, rider, price, booking, idem, args, ps, 3, error);
+  if (tx < 0)
+    return -1;
+  g_hash_table_remove (p->holds, &booking);
+  add_captured (p, rider, booking, price);
+  return tx;
+}
+
+gint64
+ft_payments_release (FtPayments *p, guint rider, gint64 booking, const char *idem_key,
+                     FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_RELEASE, rider, 0, booking);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  HoldRec *h = find_hold (p, rider, booking, "release", error);
+  if (h == NULL)
+    return -1;
+  FtPosting ps[2] = {
+    { (gint32) rider_account (p, rider, TRUE, TRUE), h->amount },
+    { (gint32) rider_account (p, rider, FALSE, TRUE), -h->amount },
+  };
+  tx = post (p, FT_TX_RELEASE, now, rider, h->amount, booking, idem, args, ps, 2, error);
+  if (tx < 0)
+    return -1;
+  g_hash_table_remove (p->holds, &booking);
+  return tx;
+}
+
+gint64
+ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
+                    const char *idem_key, FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_REFUND, rider, amount, booking);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  if (!check_amount (p, amount, FALSE, "refund", error))
+    return -1;
+  const char *cur = ft_ledger_currency (p->ledger);
+  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  if (c == NULL || c->rider != rider)
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
+                   "booking %" G_GINT64_FORMAT " has no captured payment from rider %u to refund",
+                   booking, rider);
+      return -1;
+    }
+  if (amount > c->captured)
+    {
+      g_autofree char *want = ft_money_format (amount, cur);
+      g_autofree char *left = ft_money_format (c->captured, cur);
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
+                   "cannot refund %s for booking %" G_GINT64_FORMAT ": only %s is left to refund",
+                   want, booking, left);
+      return -1;
+    }
+  FtPosting ps[2] = {
+    { (gint32) refunds_acc (p), amount },
+    { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
+  };
+  tx = post (p, FT_TX_REFUND, now, rider, amount, booking, idem, args, ps, 2, error);
+  if (tx < 0)
+    return -1;
+  c->captured -= amount;
+  return tx;
+}
+
+/* ---------------------------------------------------------------- */
+/* rebuild and check                                                */
+
+void
+ft_payments_rebuild (FtPayments *p)
+{
+  g_return_if_fail (p != NULL);
+
+  g_hash_table_remove_all (p->holds);
+  g_hash_table_remove_all (p->captures);
+  g_hash_table_remove_all (p->idem);
+  g_array_set_size (p->riders, 0);
+  p->clearing = p->revenue = p->refunds = NO_ACC;
+
+  guint n = ft_ledger_n_tx (p->ledger);
+  for (guint i = 0; i < n; i++)
+    {
+      const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, i);
+      idem_remember (p, tx->idem_hash, tx->args_hash, tx->id);
+      guint rider = (guint) tx->user_account;
+      switch (tx->kind)
+        {
+        case FT_TX_HOLD:
+          {
+            HoldRec *h = g_new (HoldRec, 1);
+            h->booking = tx->ref;
+            h->rider = rider;
+            h->amount = tx->amount;
+            h->tx = tx->id;
+            g_hash_table_replace (p->holds, &h->booking, h);
+          }
+          break;
+        case FT_TX_CAPTURE:
+          g_hash_table_remove (p->holds, &tx->ref);
+          add_captured (p, rider, tx->ref, tx->amount);
+          break;
+        case FT_TX_RELEASE:
+          g_hash_table_remove (p->holds, &tx->ref);
+          break;
+        case FT_TX_REFUND:
+          add_captured (p, rider, tx->ref, -tx->amount);
+          break;
+        case FT_TX_TOPUP:
+        case FT_TX_SETTLE_DEBT:
+        case FT_TX_ADJUST:
+        case FT_N_TX_KINDS:
+        default:
+          break;
+        }
+    }
+}
+
+gboolean
+ft_payments_check (FtPayments *p, GError **error)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+
+  if (!ft_ledger_check (p->ledger, error))
+    return FALSE;
+
+  g_autoptr(GHashTable) held = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, p->holds);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      HoldRec *h = v;
+      if (h->amount <= 0)
+        {
+          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                       "hold of booking %" G_GINT64_FORMAT " has non-positive amount %"
+                       G_GINT64_FORMAT, h->booking, h->amount);
+          return FALSE;
+        }
+      gint64 *sum = g_hash_table_lookup (held, GUINT_TO_POINTER (h->rider + 1));
+      if (sum == NULL)
+        {
+          sum = g_new0 (gint64, 1);
+          g_hash_table_insert (held, GUINT_TO_POINTER (h->rider + 1), sum);
+        }
+      *sum += h->amount;
+    }
+
+  guint n_acc = ft_ledger_n_accounts (p->ledger);
+  guint n_hold_accounts_used = 0;
+  for (guint i = 0; i < n_acc; i++)
+    {
+      const FtLedgerAccount *a = ft_ledger_get_account (p->ledger, i);
+      if (!g_str_has_prefix (a->code, "hold:"))
+        continue;
+      guint64 r = g_ascii_strtoull (a->code + 5, NULL, 10);
+      gint64 *sum = g_hash_table_lookup (held, GUINT_TO_POINTER ((guint) r + 1));
+      gint64 tracked = sum != NULL ? *sum : 0;
+      if (sum != NULL)
+        n_hold_accounts_used++;
+      if (-a->balance != tracked)
+        {
+          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                       "account %s holds %" G_GINT64_FORMAT " but the open holds of rider %u "
+                       "add up to %" G_GINT64_FORMAT, a->code, -a->balance, (guint) r, tracked);
+          return FALSE;
+        }
+    }
+  if (n_hold_accounts_used != g_hash_table_size (held))
+    {
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "%u riders have open holds but no hold account",
+                   g_hash_table_size (held) - n_hold_accounts_used);
+      return FALSE;
+    }
+
+  g_hash_table_iter_init (&it, p->captures);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      CaptureRec *c = v;
+      if (c->captured < 0)
+        {
+          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
+                       "booking %" G_GINT64_FORMAT " was refunded %" G_GINT64_FORMAT
+                       " more than was captured", c->booking, -c->captured);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

@@ -26,6 +26,7 @@ typedef enum {
   FT_PAYMENTS_ERROR_REFUND,          /* refund exceeds what was captured */
   FT_PAYMENTS_ERROR_INVALID,         /* non-positive amount, wrong currency */
   FT_PAYMENTS_ERROR_UNPAID,          /* rider owes money */
+  FT_PAYMENTS_ERROR_PROVIDER,        /* provider error or none configured (retryable) */
 } FtPaymentsError;
 
 /* A payment-provider (card acquirer) interface. */
@@ -59,7 +60,11 @@ FtLedger   *ft_payments_get_ledger     (FtPayments *p);
  * for max(shortfall, amount). 0 disables. */
 void        ft_payments_set_auto_topup (FtPayments *p, gint64 amount_minor);
 
-/* All return the ledger tx id (>= 0) or -1 with an error. */
+/* All return the ledger tx id (>= 0) or -1 with an error. A NULL or empty
+ * idem_key disables idempotency for that call. Declines are not remembered:
+ * a retry with the same key asks the provider again. A hold that needs an
+ * auto top-up posts a FT_TX_TOPUP (ref = booking) before the FT_TX_HOLD and
+ * returns the hold's id. A hold is refused (UNPAID) while the rider owes. */
 gint64  ft_payments_topup       (FtPayments *p, guint rider, gint64 amount, const char *idem_key,
                                  FtTime now, GError **error);
 gint64  ft_payments_hold        (FtPayments *p, guint rider, gint64 amount, gint64 booking,
@@ -72,6 +77,10 @@ gint64  ft_payments_capture     (FtPayments *p, guint rider, gint64 booking, gin
 /* Release a hold entirely (cancelled trip). */
 gint64  ft_payments_release     (FtPayments *p, guint rider, gint64 booking,
                                  const char *idem_key, FtTime now, GError **error);
+/* Charge the card for the whole debt (wallet below zero) and credit the
+ * wallet (FT_TX_SETTLE_DEBT). INVALID if the rider owes nothing. */
+gint64  ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_key,
+                                 FtTime now, GError **error);
 /* Refund up to the captured amount of a booking, back to the wallet. */
 gint64  ft_payments_refund      (FtPayments *p, guint rider, gint64 booking, gint64 amount,
                                  const char *idem_key, FtTime now, GError **error);
@@ -82,6 +91,9 @@ gint64  ft_payments_captured    (FtPayments *p, gint64 booking);/* net of refund
 gboolean ft_payments_has_debt   (FtPayments *p, guint rider);
 gboolean ft_payments_has_hold   (FtPayments *p, gint64 booking);
 guint64 ft_payments_n_declines  (FtPayments *p);
+/* Provider latency of the last card charge, and the sum over all charges. */
+guint   ft_payments_last_latency_ms  (FtPayments *p);
+guint64 ft_payments_total_latency_ms (FtPayments *p);
 /* Ledger check plus: holds tracked = hold account balances. */
 gboolean ft_payments_check      (FtPayments *p, GError **error);
 /* Rebuild hold / capture / idempotency indexes from the ledger's

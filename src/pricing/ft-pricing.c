@@ -1,1 +1,828 @@
-/* ft-pricing.c: being written */
+/* ft-pricing.c — trip prices from plans shaped like GBFS 3.0
+ * system_pricing_plans: unlock fee plus per-minute and per-km rate segments
+ * (a segment's rate is charged at `start` and again every `interval` units
+ * the trip reaches, up to but not including `end`; interval 0 charges once),
+ * times a zone multiplier and a clamped dynamic multiplier, rounded half up
+ * to minor units. Reads GBFS 3.0 and 2.3 files and writes the 3.0 `data`.
+ */
+#include "ft-pricing.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (ft-pricing-error-quark, ft_pricing_error)
+
+typedef struct {
+  char           *zone_id;
+  FtMultiPolygon *area;
+  double          multiplier;
+} ZoneMult;
+
+struct _FtPricing {
+  GPtrArray         *plans;   /* FtPricingPlan*, owned */
+  GArray            *zones;   /* ZoneMult */
+  FtDynamicPriceFunc dyn;
+  gpointer           dyn_data;
+  double             dyn_floor, dyn_cap;
+};
+
+/* ---------------------------------------------------------------- */
+/* money helpers                                                    */
+
+gint64
+ft_pricing_round_minor (double x)
+{
+  if (!isfinite (x))
+    return 0;
+  /* Half up (towards +inf), tolerant of binary noise such as 12.4999999. */
+  double eps = 1e-9 * MAX (1.0, fabs (x));
+  return (gint64) floor (x + 0.5 + eps);
+}
+
+int
+ft_currency_exponent (const char *currency)
+{
+  static const char *const zero[] = {
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+    "UYI", "VND", "VUV", "XAF", "XOF", "XPF", NULL,
+  };
+  static const char *const three[] = {
+    "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND", NULL,
+  };
+  if (currency == NULL)
+    return 2;
+  for (guint i = 0; zero[i] != NULL; i++)
+    if (strcmp (currency, zero[i]) == 0)
+      return 0;
+  for (guint i = 0; three[i] != NULL; i++)
+    if (strcmp (currency, three[i]) == 0)
+      return 3;
+  return 2;
+}
+
+static double
+minor_per_major (const char *currency)
+{
+  switch (ft_currency_exponent (currency))
+    {
+    case 0: return 1.0;
+    case 3: return 1000.0;
+    default: return 100.0;
+    }
+}
+
+static gboolean
+currency_valid (const char *c)
+{
+  if (c == NULL || strlen (c) != 3)
+    return FALSE;
+  for (int i = 0; i < 3; i++)
+    if (!g_ascii_isupper (c[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- */
+/* rate segments                                                    */
+
+double
+ft_rate_segments_cost (const FtRateSegment *segs, guint n, double units)
+{
+  g_return_val_if_fail (n == 0 || segs != NULL, 0.0);
+  if (!(units > 0.0))
+    return 0.0;
+  double cost = 0.0;
+  for (guint i = 0; i < n; i++)
+    {
+      const FtRateSegment *s = &segs[i];
+      double lim = units;
+      if (s->end > 0.0 && s->end < lim)
+        lim = s->end;
+      /* A charge falls at start + k*interval; it counts once the trip has
+       * gone past it (a 10-minute trip does not pay for minute 10). */
+      if (lim <= s->start)
+        continue;
+      double count;
+      if (s->interval <= 0.0)
+        count = 1.0;
+      else
+        {
+          double q = (lim - s->start) / s->interval;
+          count = ceil (q - 1e-9 * MAX (1.0, q));
+          if (count < 1.0)
+            count = 1.0;
+        }
+      cost += count * s->rate_minor;
+    }
+  return cost;
+}
+
+/* ---------------------------------------------------------------- */
+/* plans                                                            */
+
+static FtRateSegment *
+segs_dup (const FtRateSegment *s, guint n)
+{
+  return n > 0 ? g_memdup2 (s, sizeof *s * n) : NULL;
+}
+
+static FtPricingPlan *
+plan_copy (const FtPricingPlan *src)
+{
+  FtPricingPlan *p = g_new0 (FtPricingPlan, 1);
+  *p = *src;
+  p->plan_id = g_strdup (src->plan_id);
+  p->name = g_strdup (src->name != NULL ? src->name : src->plan_id);
+  p->per_min = segs_dup (src->per_min, src->n_per_min);
+  p->per_km = segs_dup (src->per_km, src->n_per_km);
+  return p;
+}
+
+void
+ft_pricing_plan_free (FtPricingPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->plan_id);
+  g_free (plan->name);
+  g_free (plan->per_min);
+  g_free (plan->per_km);
+  g_free (plan);
+}
+
+FtPricingPlan *
+ft_pricing_plan_new_simple (const char *plan_id, const char *currency,
+                            gint64 unlock_minor, double per_min_minor, double per_km_minor)
+{
+  g_return_val_if_fail (plan_id != NULL && currency != NULL, NULL);
+  FtPricingPlan *p = g_new0 (FtPricingPlan, 1);
+  p->plan_id = g_strdup (plan_id);
+  p->name = g_strdup (plan_id);
+  g_strlcpy (p->currency, currency, sizeof p->currency);
+  p->unlock_fee_minor = unlock_minor;
+  if (per_min_minor != 0.0)
+    {
+      p->per_min = g_new0 (FtRateSegment, 1);
+      p->per_min[0] = (FtRateSegment) { 0.0, per_min_minor, 1.0, 0.0 };
+      p->n_per_min = 1;
+    }
+  if (per_km_minor != 0.0)
+    {
+      p->per_km = g_new0 (FtRateSegment, 1);
+      p->per_km[0] = (FtRateSegment) { 0.0, per_km_minor, 1.0, 0.0 };
+      p->n_per_km = 1;
+    }
+  return p;
+}
+
+static gboolean
+segments_valid (const FtRateSegment *s, guint n, const char *plan_id, const char *field,
+                GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      const char *bad = NULL;
+      if (!isfinite (s[i].start) || s[i].start < 0)
+        bad = "start must be a number >= 0";
+      else if (!isfinite (s[i].rate_minor))
+        bad = "rate must be a finite number";
+      else if (!isfinite (s[i].interval) || s[i].interval < 0)
+        bad = "interval must be a number >= 0";
+      else if (!isfinite (s[i].end) || s[i].end < 0 || (s[i].end > 0 && s[i].end <= s[i].start))
+        bad = "end must be after start (or absent)";
+      if (bad != NULL)
+        {
+          g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                       "plan \"%s\": %s[%u]: %s", plan_id, field, i, bad);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+plan_valid (const FtPricing *p, const FtPricingPlan *plan, GError **error)
+{
+  if (plan->plan_id == NULL || plan->plan_id[0] == '\0')
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "pricing plan has no plan_id");
+      return FALSE;
+    }
+  if (!currency_valid (plan->currency))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "plan \"%s\": currency \"%.4s\" is not a three-letter ISO 4217 code",
+                   plan->plan_id, plan->currency);
+      return FALSE;
+    }
+  if (plan->unlock_fee_minor < 0 || plan->reservation_fee_per_min_minor < 0)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "plan \"%s\": unlock and reservation fees must not be negative",
+                   plan->plan_id);
+      return FALSE;
+    }
+  if ((plan->n_per_min > 0 && plan->per_min == NULL) || (plan->n_per_km > 0 && plan->per_km == NULL))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "plan \"%s\": segment count without segments", plan->plan_id);
+      return FALSE;
+    }
+  if (!segments_valid (plan->per_min, plan->n_per_min, plan->plan_id, "per_min_pricing", error) ||
+      !segments_valid (plan->per_km, plan->n_per_km, plan->plan_id, "per_km_pricing", error))
+    return FALSE;
+  if (p != NULL && ft_pricing_lookup (p, plan->plan_id) != NULL)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "plan \"%s\" is already defined; plan ids must be unique", plan->plan_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- */
+/* FtPricing                                                        */
+
+static void
+zone_clear (gpointer data)
+{
+  ZoneMult *z = data;
+  g_free (z->zone_id);
+  ft_multipolygon_free (z->area);
+}
+
+FtPricing *
+ft_pricing_new (void)
+{
+  FtPricing *p = g_new0 (FtPricing, 1);
+  p->plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_pricing_plan_free);
+  p->zones = g_array_new (FALSE, FALSE, sizeof (ZoneMult));
+  g_array_set_clear_func (p->zones, zone_clear);
+  p->dyn_floor = 1.0;
+  p->dyn_cap = 1.0;
+  return p;
+}
+
+void
+ft_pricing_free (FtPricing *p)
+{
+  if (p == NULL)
+    return;
+  g_ptr_array_unref (p->plans);
+  g_array_unref (p->zones);
+  g_free (p);
+}
+
+gboolean
+ft_pricing_add_plan (FtPricing *p, const FtPricingPlan *plan, GError **error)
+{
+  g_return_val_if_fail (p != NULL && plan != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!plan_valid (p, plan, error))
+    return FALSE;
+  g_ptr_array_add (p->plans, plan_copy (plan));
+  return TRUE;
+}
+
+guint
+ft_pricing_n_plans (const FtPricing *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  return p->plans->len;
+}
+
+const FtPricingPlan *
+ft_pricing_get_plan (const FtPricing *p, guint i)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  g_return_val_if_fail (i < p->plans->len, NULL);
+  return g_ptr_array_index (p->plans, i);
+}
+
+const FtPricingPlan *
+ft_pricing_plan_for (const FtPricing *p, guint vehicle_kind)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  if (p->plans->len == 0)
+    return NULL;
+  guint32 bit = vehicle_kind < 32 ? (1u << vehicle_kind) : 0;
+  for (guint i = 0; i < p->plans->len; i++)
+    {
+      const FtPricingPlan *plan = g_ptr_array_index (p->plans, i);
+      if (plan->vehicle_kind_mask != 0 && (plan->vehicle_kind_mask & bit) != 0)
+        return plan;
+    }
+  return g_ptr_array_index (p->plans, 0);
+}
+
+const FtPricingPlan *
+ft_pricing_lookup (const FtPricing *p, const char *plan_id)
+{
+  g_return_val_if_fail (p != NULL && plan_id != NULL, NULL);
+  for (guint i = 0; i < p->plans->len; i++)
+    {
+      const FtPricingPlan *plan = g_ptr_array_index (p->plans, i);
+      if (g_strcmp0 (plan->plan_id, plan_id) == 0)
+        return plan;
+    }
+  return NULL;
+}
+
+void
+ft_pricing_add_zone_multiplier (FtPricing *p, const char *zone_id,
+                                const FtMultiPolygon *area, double multiplier)
+{
+  g_return_if_fail (p != NULL && area != NULL);
+  g_return_if_fail (isfinite (multiplier) && multiplier >= 0.0);
+  ZoneMult z = { g_strdup (zone_id), ft_multipolygon_copy (area), multiplier };
+  g_array_append_val (p->zones, z);
+}
+
+void
+ft_pricing_set_dynamic (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
+                        double floor_, double cap)
+{
+  g_return_if_fail (p != NULL);
+  g_return_if_fail (isfinite (floor_) && isfinite (cap) && floor_ >= 0.0 && floor_ <= cap);
+  p->dyn = fn;
+  p->dyn_data = user_data;
+  p->dyn_floor = floor_;
+  p->dyn_cap = cap;
+}
+
+double
+ft_pricing_zone_multiplier (const FtPricing *p, FtLatLon at)
+{
+  g_return_val_if_fail (p != NULL, 1.0);
+  for (guint i = 0; i < p->zones->len; i++)
+    {
+      const ZoneMult *z = &g_array_index (p->zones, ZoneMult, i);
+      if (ft_multipolygon_contains (z->area, at))
+        return z->multiplier;
+    }
+  return 1.0;
+}
+
+double
+ft_pricing_dynamic_multiplier (const FtPricing *p, FtLatLon at, FtTime t, guint vehicle_kind)
+{
+  g_return_val_if_fail (p != NULL, 1.0);
+  if (p->dyn == NULL)
+    return 1.0;
+  double m = p->dyn (at, t, vehicle_kind, p->dyn_data);
+  if (isnan (m))
+    m = 1.0;
+  return CLAMP (m, p->dyn_floor, p->dyn_cap);
+}
+
+void
+ft_pricing_quote_plan (const FtPricing *p, const FtPricingPlan *plan,
+                       const FtTripQuote *q, FtPriceBreakdown *out)
+{
+  g_return_if_fail (p != NULL && plan != NULL && q != NULL && out != NULL);
+
+  double minutes = isfinite (q->minutes) && q->minutes > 0 ? q->minutes : 0.0;
+  double km = isfinite (q->km) && q->km > 0 ? q->km : 0.0;
+
+  memset (out, 0, sizeof *out);
+  memcpy (out->currency, plan->currency, sizeof out->currency);
+  out->unlock = plan->unlock_fee_minor;
+  out->time = ft_pricing_round_minor (ft_rate_segments_cost (plan->per_min, plan->n_per_min,
+                                                             minutes));
+  out->distance = ft_pricing_round_minor (ft_rate_segments_cost (plan->per_km, plan->n_per_km,
+                                                                 km));
+  out->zone_multiplier = ft_pricing_zone_multiplier (p, q->start);
+  out->dynamic_multiplier = ft_pricing_dynamic_multiplier (p, q->start, q->at, q->vehicle_kind);
+  double base = (double) (out->unlock + out->time + out->distance);
+  gint64 total = ft_pricing_round_minor (base * out->zone_multiplier * out->dynamic_multiplier);
+  /* Negative GBFS rates are discounts; a trip never pays the rider. */
+  out->total = MAX (total, 0);
+}
+
+gboolean
+ft_pricing_quote (const FtPricing *p, const FtTripQuote *q, FtPriceBreakdown *out,
+                  GError **error)
+{
+  g_return_val_if_fail (p != NULL && q != NULL && out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!isfinite (q->minutes) || q->minutes < 0 || !isfinite (q->km) || q->km < 0)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "cannot price a trip of %g minutes and %g km; both must be >= 0",
+                   q->minutes, q->km);
+      return FALSE;
+    }
+  const FtPricingPlan *plan = ft_pricing_plan_for (p, q->vehicle_kind);
+  if (plan == NULL)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_NO_PLAN,
+                   "no pricing plan is loaded; add one or load system_pricing_plans.json");
+      return FALSE;
+    }
+  ft_pricing_quote_plan (p, plan, q, out);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- */
+/* GBFS in                                                          */
+
+typedef struct {
+  const char *where;
+  guint       plan;
+} ParseCtx;
+
+G_GNUC_PRINTF (3, 4) static void
+parse_error (GError **error, const ParseCtx *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s: data.plans[%u]: %s",
+               c->where, c->plan, msg);
+}
+
+static gboolean
+node_is_number (JsonNode *n)
+{
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  GType t = json_node_get_value_type (n);
+  return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+}
+
+/* GBFS 3.0 localized string array, or a 2.x plain string. Returns a new
+ * string (English preferred), or NULL with an error. */
+static char *
+get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c,
+          GError **error)
+{
+  JsonNode *n = json_object_get_member (o, field);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    {
+      if (required)
+        parse_error (error, c, "required field \"%s\" is missing", field);
+      return NULL;
+    }
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (n));
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    {
+      JsonArray *a = json_node_get_array (n);
+      const char *first = NULL, *en = NULL;
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          JsonObject *eo = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          JsonNode *t = eo != NULL ? json_object_get_member (eo, "text") : NULL;
+          if (t == NULL || !JSON_NODE_HOLDS_VALUE (t) ||
+              json_node_get_value_type (t) != G_TYPE_STRING)
+            {
+              parse_error (error, c, "\"%s\"[%u] must be an object with a string \"text\"",
+                           field, i);
+              return NULL;
+            }
+          const char *lang = json_object_get_string_member_with_default (eo, "language", "");
+          if (first == NULL)
+            first = json_node_get_string (t);
+          if (en == NULL && g_str_has_prefix (lang, "en"))
+            en = json_node_get_string (t);
+        }
+      if (first == NULL)
+        {
+          if (required)
+            parse_error (error, c, "\"%s\" is an empty array; it needs at least one text", field);
+          return NULL;
+        }
+      return g_strdup (en != NULL ? en : first);
+    }
+  parse_error (error, c, "\"%s\" must be a string or an array of localized strings", field);
+  return NULL;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *field, gboolean required, double min, double *out,
+            const char *ctx_field, const ParseCtx *c, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, field);
+  if (n == NULL)
+    {
+      if (required)
+        {
+          parse_error (error, c, "required field \"%s%s\" is missing", ctx_field, field);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!node_is_number (n))
+    {
+      parse_error (error, c, "\"%s%s\" must be a number", ctx_field, field);
+      return FALSE;
+    }
+  double v = json_node_get_double (n);
+  if (!isfinite (v) || v < min)
+    {
+      parse_error (error, c, "\"%s%s\" is %g but must be >= %g", ctx_field, field, v, min);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+parse_segments (JsonObject *o, const char *field, double minor, FtRateSegment **out,
+                guint *n_out, const ParseCtx *c, GError **error)
+{
+  *out = NULL;
+  *n_out = 0;
+  JsonNode *n = json_object_get_member (o, field);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    {
+      parse_error (error, c, "\"%s\" must be an array of segments", field);
+      return FALSE;
+    }
+  JsonArray *a = json_node_get_array (n);
+  guint len = json_array_get_length (a);
+  g_autofree FtRateSegment *segs = g_new0 (FtRateSegment, MAX (len, 1));
+  for (guint i = 0; i < len; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      g_autofree char *ctx = g_strdup_printf ("%s[%u].", field, i);
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        {
+          parse_error (error, c, "\"%s[%u]\" must be an object", field, i);
+          return FALSE;
+        }
+      JsonObject *so = json_node_get_object (e);
+      double start = 0, rate = 0, interval = 0, end = 0;
+      if (!get_number (so, "start", TRUE, 0.0, &start, ctx, c, error) ||
+          !get_number (so, "rate", TRUE, -G_MAXDOUBLE, &rate, ctx, c, error) ||
+          !get_number (so, "interval", TRUE, 0.0, &interval, ctx, c, error) ||
+          !get_number (so, "end", FALSE, 0.0, &end, ctx, c, error))
+        return FALSE;
+      if (json_object_has_member (so, "end") && end <= start)
+        {
+          parse_error (error, c, "\"%send\" (%g) must be greater than start (%g)", ctx, end, start);
+          return FALSE;
+        }
+      segs[i] = (FtRateSegment) { start, rate * minor, interval, end };
+    }
+  if (len > 0)
+    {
+      *out = g_steal_pointer (&segs);
+      *n_out = len;
+    }
+  return TRUE;
+}
+
+static FtPricingPlan *
+parse_plan (JsonNode *node, const ParseCtx *c, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      parse_error (error, c, "a plan must be an object");
+      return NULL;
+    }
+  JsonObject *o = json_node_get_object (node);
+  g_autoptr(FtPricingPlan) plan = g_new0 (FtPricingPlan, 1);
+
+  JsonNode *id = json_object_get_member (o, "plan_id");
+  if (id == NULL || !JSON_NODE_HOLDS_VALUE (id) || json_node_get_value_type (id) != G_TYPE_STRING ||
+      json_node_get_string (id)[0] == '\0')
+    {
+      parse_error (error, c, "\"plan_id\" is missing or not a non-empty string");
+      return NULL;
+    }
+  plan->plan_id = g_strdup (json_node_get_string (id));
+
+  plan->name = get_text (o, "name", TRUE, c, error);
+  if (plan->name == NULL)
+    return NULL;
+
+  JsonNode *cur = json_object_get_member (o, "currency");
+  if (cur == NULL || !JSON_NODE_HOLDS_VALUE (cur) ||
+      json_node_get_value_type (cur) != G_TYPE_STRING || !currency_valid (json_node_get_string (cur)))
+    {
+      parse_error (error, c, "\"currency\" must be a three-letter ISO 4217 code such as \"EUR\"");
+      return NULL;
+    }
+  g_strlcpy (plan->currency, json_node_get_string (cur), sizeof plan->currency);
+  double minor = minor_per_major (plan->currency);
+
+  double price = 0;
+  if (!get_number (o, "price", TRUE, 0.0, &price, "", c, error))
+    return NULL;
+  plan->unlock_fee_minor = ft_pricing_round_minor (price * minor);
+
+  JsonNode *tax = json_object_get_member (o, "is_taxable");
+  if (tax == NULL || !JSON_NODE_HOLDS_VALUE (tax) ||
+      json_node_get_value_type (tax) != G_TYPE_BOOLEAN)
+    {
+      parse_error (error, c, "\"is_taxable\" is missing or not a boolean");
+      return NULL;
+    }
+  plan->is_taxable = json_node_get_boolean (tax);
+
+  double res = 0;
+  if (!get_number (o, "reservation_price_per_min", FALSE, 0.0, &res, "", c, error))
+    return NULL;
+  plan->reservation_fee_per_min_minor = ft_pricing_round_minor (res * minor);
+
+  if (!parse_segments (o, "per_min_pricing", minor, &plan->per_min, &plan->n_per_min, c, error) ||
+      !parse_segments (o, "per_km_pricing", minor, &plan->per_km, &plan->n_per_km, c, error))
+    return NULL;
+  return g_steal_pointer (&plan);
+}
+
+gboolean
+ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *where,
+                       GError **error)
+{
+  g_return_val_if_fail (p != NULL && json != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (where == NULL)
+    where = "system_pricing_plans";
+
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) jerr = NULL;
+  if (!json_parser_load_from_data (parser, json, len, &jerr))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s: not valid JSON: %s",
+                   where, jerr->message);
+      return FALSE;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                   "%s: the top level must be an object with \"data\"", where);
+      return FALSE;
+    }
+  JsonObject *top = json_node_get_object (root);
+  const char *version = json_object_get_string_member_with_default (top, "version", NULL);
+  if (version != NULL && !g_str_has_prefix (version, "2.") && !g_str_has_prefix (version, "3."))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                   "%s: GBFS version \"%s\" is not supported (2.x and 3.x are)", where, version);
+      return FALSE;
+    }
+  /* A whole file has "data"; a bare data member (our own export) has "plans". */
+  JsonObject *data = top;
+  if (json_object_has_member (top, "data"))
+    {
+      JsonNode *d = json_object_get_member (top, "data");
+      if (!JSON_NODE_HOLDS_OBJECT (d))
+        {
+          g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                       "%s: \"data\" must be an object", where);
+          return FALSE;
+        }
+      data = json_node_get_object (d);
+    }
+  JsonNode *pn = json_object_get_member (data, "plans");
+  if (pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                   "%s: \"data.plans\" is missing or not an array", where);
+      return FALSE;
+    }
+  JsonArray *plans = json_node_get_array (pn);
+  guint n = json_array_get_length (plans);
+
+  /* Parse and validate everything first; add nothing unless all is well. */
+  g_autoptr(GPtrArray) parsed = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_pricing_plan_free);
+  for (guint i = 0; i < n; i++)
+    {
+      ParseCtx c = { where, i };
+      FtPricingPlan *plan = parse_plan (json_array_get_element (plans, i), &c, error);
+      if (plan == NULL)
+        return FALSE;
+      g_ptr_array_add (parsed, plan);
+      g_autoptr(GError) verr = NULL;
+      if (!plan_valid (p, plan, &verr))
+        {
+          g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID, "%s: data.plans[%u]: %s",
+                       where, i, verr->message);
+          return FALSE;
+        }
+      for (guint k = 0; k < i; k++)
+        if (strcmp (((FtPricingPlan *) g_ptr_array_index (parsed, k))->plan_id, plan->plan_id) == 0)
+          {
+            g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                         "%s: data.plans[%u]: \"plan_id\" \"%s\" repeats data.plans[%u]",
+                         where, i, plan->plan_id, k);
+            return FALSE;
+          }
+    }
+  for (guint i = 0; i < parsed->len; i++)
+    g_ptr_array_add (p->plans, g_ptr_array_index (parsed, i));
+  g_ptr_array_set_free_func (parsed, NULL);
+  return TRUE;
+}
+
+gboolean
+ft_pricing_load_gbfs (FtPricing *p, const char *path, GError **error)
+{
+  g_return_val_if_fail (p != NULL && path != NULL, FALSE);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_autoptr(GError) ferr = NULL;
+  if (!g_file_get_contents (path, &contents, &len, &ferr))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s", ferr->message);
+      return FALSE;
+    }
+  return ft_pricing_parse_gbfs (p, contents, (gssize) len, path, error);
+}
+
+/* ---------------------------------------------------------------- */
+/* GBFS out                                                         */
+
+static void
+add_localized (JsonBuilder *b, const char *member, const char *text)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "text");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "language");
+  json_builder_add_string_value (b, "en");
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+}
+
+static void
+add_count (JsonBuilder *b, const char *member, double v)
+{
+  json_builder_set_member_name (b, member);
+  if (v == floor (v) && fabs (v) < 9e15)
+    json_builder_add_int_value (b, (gint64) v);
+  else
+    json_builder_add_double_value (b, v);
+}
+
+static void
+add_segments (JsonBuilder *b, const char *member, const FtRateSegment *s, guint n, double minor)
+{
+  if (n == 0)
+    return;
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    {
+      json_builder_begin_object (b);
+      add_count (b, "start", s[i].start);
+      json_builder_set_member_name (b, "rate");
+      json_builder_add_double_value (b, s[i].rate_minor / minor);
+      add_count (b, "interval", s[i].interval);
+      if (s[i].end > 0)
+        add_count (b, "end", s[i].end);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+JsonNode *
+ft_pricing_to_gbfs_data (const FtPricing *p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "plans");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < p->plans->len; i++)
+    {
+      const FtPricingPlan *plan = g_ptr_array_index (p->plans, i);
+      double minor = minor_per_major (plan->currency);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "plan_id");
+      json_builder_add_string_value (b, plan->plan_id);
+      add_localized (b, "name", plan->name != NULL ? plan->name : plan->plan_id);
+      json_builder_set_member_name (b, "currency");
+      json_builder_add_string_value (b, plan->currency);
+      json_builder_set_member_name (b, "price");
+      json_builder_add_double_value (b, (double) plan->unlock_fee_minor / minor);
+      json_builder_set_member_name (b, "is_taxable");
+      json_builder_add_boolean_value (b, plan->is_taxable);
+      g_autofree char *unlock = ft_money_format (plan->unlock_fee_minor, plan->currency);
+      g_autofree char *desc = g_strdup_printf ("%s to unlock, then per-minute and per-km "
+                                               "rates as listed", unlock);
+      add_localized (b, "description", desc);
+      if (plan->reservation_fee_per_min_minor > 0)
+        {
+          json_builder_set_member_name (b, "reservation_price_per_min");
+          json_builder_add_double_value (b, (double) plan->reservation_fee_per_min_minor / minor);
+        }
+      add_segments (b, "per_km_pricing", plan->per_km, plan->n_per_km, minor);
+      add_segments (b, "per_min_pricing", plan->per_min, plan->n_per_min, minor);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}

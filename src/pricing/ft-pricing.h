@@ -15,12 +15,16 @@ G_BEGIN_DECLS
 GQuark ft_pricing_error_quark (void);
 typedef enum {
   FT_PRICING_ERROR_PARSE,
-  FT_PRICING_ERROR_INVALID,    /* negative rate, bad currency, interval 0 … */
+  FT_PRICING_ERROR_INVALID,    /* negative fee, bad currency, end <= start, duplicate id … */
   FT_PRICING_ERROR_NO_PLAN,
 } FtPricingError;
 
 /* GBFS rate segment: from `start` units on, `rate` is charged every
- * `interval` units until `end` (0 = no end). Units: minutes or km. */
+ * `interval` units until `end` (0 = no end). Units: minutes or km.
+ * Charges fall at start, start+interval, … (< end) and count once the trip
+ * has gone past them: start 0, interval 1 bills every started unit; a
+ * 10-unit trip does not pay the charge at 10. interval 0 charges once.
+ * Rates may be negative (GBFS discounts); a quote's total is never < 0. */
 typedef struct {
   double start;
   double rate_minor;      /* minor units per interval (may be fractional cents) */
@@ -86,6 +90,16 @@ gboolean     ft_pricing_quote             (const FtPricing *p, const FtTripQuote
 /* Price with an explicit plan. */
 void         ft_pricing_quote_plan        (const FtPricing *p, const FtPricingPlan *plan,
                                            const FtTripQuote *q, FtPriceBreakdown *out);
+/* The multipliers a quote would use: first zone (in the order added) whose
+ * area contains `at`, else 1; the dynamic hook clamped to [floor, cap]
+ * (NaN counts as 1), else 1. */
+double       ft_pricing_zone_multiplier   (const FtPricing *p, FtLatLon at);
+double       ft_pricing_dynamic_multiplier (const FtPricing *p, FtLatLon at, FtTime t,
+                                            guint vehicle_kind);
+/* Half-up rounding to minor units, tolerant of binary noise (12.4999999995 -> 13). */
+gint64       ft_pricing_round_minor       (double x);
+/* ISO 4217 minor-unit exponent: 0 (JPY, KRW, …), 3 (KWD, BHD, …), else 2. */
+int          ft_currency_exponent         (const char *currency);
 /* Cost of a rate segment list for `units` (GBFS semantics). */
 double       ft_rate_segments_cost        (const FtRateSegment *segs, guint n, double units);
 /* A reasonable default plan: 1.00 unlock + 0.25/min (EUR), per kind. */
@@ -93,7 +107,12 @@ FtPricingPlan *ft_pricing_plan_new_simple (const char *plan_id, const char *curr
                                            gint64 unlock_minor, double per_min_minor,
                                            double per_km_minor);
 void         ft_pricing_plan_free         (FtPricingPlan *plan);
-/* GBFS 3.0 / 2.3 system_pricing_plans.json in and out. */
+/* GBFS 3.0 / 2.3 system_pricing_plans.json in and out. Parse accepts a
+ * whole file or a bare `data` object; all plans or none are added; errors
+ * name the file, the plan index and the field ("x.json: data.plans[1]:
+ * \"per_min_pricing[0].interval\" must be a number"). GBFS prices are in
+ * major units and converted with the currency's exponent. Export writes the
+ * GBFS 3.0 `data` member ({"plans": […]}); caller frees the node. */
 gboolean     ft_pricing_load_gbfs         (FtPricing *p, const char *path, GError **error);
 gboolean     ft_pricing_parse_gbfs        (FtPricing *p, const char *json, gssize len,
                                            const char *where, GError **error);
