@@ -1,1 +1,721 @@
-/* ft-geo.c: being written */
+/* ft-geo.c — plane geometry on WGS84 points: bounding boxes, multipolygons
+ * with holes (even-odd point-in-polygon, area and centroid on a local
+ * tangent plane), GeoJSON Polygon/MultiPolygon in and out through
+ * json-glib, and FtGridIndex, a uniform grid of dense integer ids with
+ * O(1) insert/move/remove (swap-remove inside a cell) and radius queries.
+ */
+#include "ft-geo.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ft-geofence.h"   /* FT_GEOFENCE_ERROR for GeoJSON parse errors */
+
+#define FT_M_PER_DEG 111195.0   /* metres per degree of latitude (R = 6371008.8) */
+
+/* ---------------------------------------------------------------- bbox */
+
+void
+ft_bbox_init_empty (FtBBox *b)
+{
+  g_return_if_fail (b != NULL);
+  b->min_lat = b->min_lon = INFINITY;
+  b->max_lat = b->max_lon = -INFINITY;
+}
+
+void
+ft_bbox_extend (FtBBox *b, FtLatLon p)
+{
+  g_return_if_fail (b != NULL);
+  if (p.lat < b->min_lat) b->min_lat = p.lat;
+  if (p.lat > b->max_lat) b->max_lat = p.lat;
+  if (p.lon < b->min_lon) b->min_lon = p.lon;
+  if (p.lon > b->max_lon) b->max_lon = p.lon;
+}
+
+gboolean
+ft_bbox_contains (const FtBBox *b, FtLatLon p)
+{
+  g_return_val_if_fail (b != NULL, FALSE);
+  return p.lat >= b->min_lat && p.lat <= b->max_lat &&
+         p.lon >= b->min_lon && p.lon <= b->max_lon;
+}
+
+/* -------------------------------------------------------- multipolygon */
+
+FtMultiPolygon *
+ft_multipolygon_new (void)
+{
+  FtMultiPolygon *mp = g_new0 (FtMultiPolygon, 1);
+
+  ft_bbox_init_empty (&mp->bbox);
+  return mp;
+}
+
+void
+ft_multipolygon_free (FtMultiPolygon *mp)
+{
+  guint i, j;
+
+  if (mp == NULL)
+    return;
+  for (i = 0; i < mp->n_polys; i++)
+    {
+      for (j = 0; j < mp->polys[i].n_rings; j++)
+        g_free (mp->polys[i].rings[j].pts);
+      g_free (mp->polys[i].rings);
+    }
+  g_free (mp->polys);
+  g_free (mp);
+}
+
+FtMultiPolygon *
+ft_multipolygon_copy (const FtMultiPolygon *mp)
+{
+  FtMultiPolygon *c;
+  guint i, j;
+
+  g_return_val_if_fail (mp != NULL, NULL);
+  c = ft_multipolygon_new ();
+  c->n_polys = mp->n_polys;
+  c->bbox = mp->bbox;
+  c->polys = g_new0 (FtPolygon, MAX (mp->n_polys, 1));
+  for (i = 0; i < mp->n_polys; i++)
+    {
+      const FtPolygon *sp = &mp->polys[i];
+      FtPolygon *dp = &c->polys[i];
+
+      dp->n_rings = sp->n_rings;
+      dp->rings = g_new0 (FtRing, MAX (sp->n_rings, 1));
+      for (j = 0; j < sp->n_rings; j++)
+        {
+          dp->rings[j].n = sp->rings[j].n;
+          dp->rings[j].pts = g_memdup2 (sp->rings[j].pts, sizeof (FtLatLon) * sp->rings[j].n);
+        }
+    }
+  return c;
+}
+
+/* Copies a ring, dropping a repeated closing point. */
+static void
+ring_set (FtRing *r, const FtLatLon *pts, guint n)
+{
+  if (n >= 2 && pts[0].lat == pts[n - 1].lat && pts[0].lon == pts[n - 1].lon)
+    n--;
+  r->n = n;
+  r->pts = n ? g_memdup2 (pts, sizeof (FtLatLon) * n) : NULL;
+}
+
+guint
+ft_multipolygon_add_ring (FtMultiPolygon *mp, const FtLatLon *pts, guint n)
+{
+  FtPolygon *p;
+  guint i;
+
+  g_return_val_if_fail (mp != NULL, 0);
+  g_return_val_if_fail (pts != NULL || n == 0, 0);
+  mp->polys = g_renew (FtPolygon, mp->polys, mp->n_polys + 1);
+  p = &mp->polys[mp->n_polys];
+  p->n_rings = 1;
+  p->rings = g_new0 (FtRing, 1);
+  ring_set (&p->rings[0], pts, n);
+  for (i = 0; i < n; i++)
+    ft_bbox_extend (&mp->bbox, pts[i]);
+  return mp->n_polys++;
+}
+
+void
+ft_multipolygon_add_hole (FtMultiPolygon *mp, guint poly, const FtLatLon *pts, guint n)
+{
+  FtPolygon *p;
+
+  g_return_if_fail (mp != NULL);
+  g_return_if_fail (poly < mp->n_polys);
+  g_return_if_fail (pts != NULL || n == 0);
+  p = &mp->polys[poly];
+  p->rings = g_renew (FtRing, p->rings, p->n_rings + 1);
+  ring_set (&p->rings[p->n_rings], pts, n);
+  p->n_rings++;
+}
+
+/* Even-odd crossing test over every ring of the polygon: a point inside a
+ * hole crosses the outer ring and the hole ring, so it counts as outside. */
+static gboolean
+polygon_contains (const FtPolygon *poly, FtLatLon p)
+{
+  gboolean inside = FALSE;
+  guint r, i, j;
+
+  for (r = 0; r < poly->n_rings; r++)
+    {
+      const FtRing *ring = &poly->rings[r];
+
+      if (ring->n < 3)
+        continue;
+      for (i = 0, j = ring->n - 1; i < ring->n; j = i++)
+        {
+          const FtLatLon *a = &ring->pts[i], *b = &ring->pts[j];
+
+          if ((a->lat > p.lat) != (b->lat > p.lat))
+            {
+              double x = (b->lon - a->lon) * (p.lat - a->lat) / (b->lat - a->lat) + a->lon;
+              if (p.lon < x)
+                inside = !inside;
+            }
+        }
+    }
+  return inside;
+}
+
+gboolean
+ft_multipolygon_contains (const FtMultiPolygon *mp, FtLatLon p)
+{
+  guint i;
+
+  g_return_val_if_fail (mp != NULL, FALSE);
+  if (mp->n_polys == 0 || !ft_bbox_contains (&mp->bbox, p))
+    return FALSE;
+  for (i = 0; i < mp->n_polys; i++)
+    if (polygon_contains (&mp->polys[i], p))
+      return TRUE;
+  return FALSE;
+}
+
+/* Local tangent plane around the bbox centre, in metres. */
+typedef struct {
+  double lat0, lon0, kx;
+} Plane;
+
+static Plane
+plane_for (const FtMultiPolygon *mp)
+{
+  Plane pl;
+
+  pl.lat0 = (mp->bbox.min_lat + mp->bbox.max_lat) / 2.0;
+  pl.lon0 = (mp->bbox.min_lon + mp->bbox.max_lon) / 2.0;
+  pl.kx = FT_M_PER_DEG * cos (pl.lat0 * G_PI / 180.0);
+  return pl;
+}
+
+/* Signed shoelace area (m²) and first moments of a ring on the plane. */
+static double
+ring_moments (const Plane *pl, const FtRing *r, double *cx, double *cy)
+{
+  double a = 0, sx = 0, sy = 0;
+  guint i, j;
+
+  for (i = 0, j = r->n - 1; i < r->n; j = i++)
+    {
+      double xi = (r->pts[i].lon - pl->lon0) * pl->kx, yi = (r->pts[i].lat - pl->lat0) * FT_M_PER_DEG;
+      double xj = (r->pts[j].lon - pl->lon0) * pl->kx, yj = (r->pts[j].lat - pl->lat0) * FT_M_PER_DEG;
+      double cr = xj * yi - xi * yj;
+
+      a += cr;
+      sx += (xj + xi) * cr;
+      sy += (yj + yi) * cr;
+    }
+  *cx = sx;
+  *cy = sy;
+  return a / 2.0;
+}
+
+/* Accumulates area (outer minus holes, orientation-independent) and moments. */
+static double
+mp_moments (const FtMultiPolygon *mp, const Plane *pl, double *mx, double *my)
+{
+  double area = 0;
+  guint i, j;
+
+  *mx = *my = 0;
+  for (i = 0; i < mp->n_polys; i++)
+    for (j = 0; j < mp->polys[i].n_rings; j++)
+      {
+        const FtRing *r = &mp->polys[i].rings[j];
+        double cx, cy, a, sign;
+
+        if (r->n < 3)
+          continue;
+        a = ring_moments (pl, r, &cx, &cy);
+        /* Outer rings count positive, holes negative, whatever the winding. */
+        sign = (j == 0) ? 1.0 : -1.0;
+        if (a < 0)
+          {
+            a = -a;
+            cx = -cx;
+            cy = -cy;
+          }
+        area += sign * a;
+        *mx += sign * cx / 6.0;
+        *my += sign * cy / 6.0;
+      }
+  return area;
+}
+
+double
+ft_multipolygon_area_m2 (const FtMultiPolygon *mp)
+{
+  Plane pl;
+  double mx, my;
+
+  g_return_val_if_fail (mp != NULL, 0);
+  if (mp->n_polys == 0)
+    return 0;
+  pl = plane_for (mp);
+  return mp_moments (mp, &pl, &mx, &my);
+}
+
+FtLatLon
+ft_multipolygon_centroid (const FtMultiPolygon *mp)
+{
+  FtLatLon c = { 0, 0 };
+  Plane pl;
+  double mx, my, a;
+
+  g_return_val_if_fail (mp != NULL, c);
+  if (mp->n_polys == 0)
+    return c;
+  pl = plane_for (mp);
+  a = mp_moments (mp, &pl, &mx, &my);
+  if (fabs (a) < 1e-9)
+    {
+      c.lat = pl.lat0;
+      c.lon = pl.lon0;
+      return c;
+    }
+  c.lat = pl.lat0 + (my / a) / FT_M_PER_DEG;
+  c.lon = pl.lon0 + (mx / a) / pl.kx;
+  return c;
+}
+
+/* --------------------------------------------------------------- GeoJSON */
+
+static gboolean
+parse_ring (JsonNode *node, GArray *out, const char *what, GError **error)
+{
+  JsonArray *arr;
+  guint i, n;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "%s: a ring must be an array of [lon, lat] positions", what);
+      return FALSE;
+    }
+  arr = json_node_get_array (node);
+  n = json_array_get_length (arr);
+  g_array_set_size (out, 0);
+  for (i = 0; i < n; i++)
+    {
+      JsonNode *pn = json_array_get_element (arr, i);
+      JsonArray *pa;
+      FtLatLon p;
+      JsonNode *xn, *yn;
+
+      if (!JSON_NODE_HOLDS_ARRAY (pn) || json_array_get_length (pa = json_node_get_array (pn)) < 2)
+        {
+          g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                       "%s: position %u is not a [lon, lat] array", what, i);
+          return FALSE;
+        }
+      xn = json_array_get_element (pa, 0);
+      yn = json_array_get_element (pa, 1);
+      if (!JSON_NODE_HOLDS_VALUE (xn) || !JSON_NODE_HOLDS_VALUE (yn) ||
+          (json_node_get_value_type (xn) != G_TYPE_DOUBLE && json_node_get_value_type (xn) != G_TYPE_INT64) ||
+          (json_node_get_value_type (yn) != G_TYPE_DOUBLE && json_node_get_value_type (yn) != G_TYPE_INT64))
+        {
+          g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                       "%s: position %u has non-numeric coordinates", what, i);
+          return FALSE;
+        }
+      p.lon = json_node_get_double (xn);
+      p.lat = json_node_get_double (yn);
+      if (!ft_latlon_valid (p))
+        {
+          g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                       "%s: position %u (%g, %g) is outside WGS84 range (GeoJSON order is [lon, lat])",
+                       what, i, p.lon, p.lat);
+          return FALSE;
+        }
+      g_array_append_val (out, p);
+    }
+  /* Closing point may repeat; a ring needs three distinct corners. */
+  n = out->len;
+  if (n >= 2)
+    {
+      FtLatLon *a = &g_array_index (out, FtLatLon, 0), *b = &g_array_index (out, FtLatLon, n - 1);
+      if (a->lat == b->lat && a->lon == b->lon)
+        n--;
+    }
+  if (n < 3)
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "%s: a ring needs at least 3 distinct positions, has %u", what, n);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_polygon (FtMultiPolygon *mp, JsonNode *node, const char *what, GError **error)
+{
+  g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+  JsonArray *rings;
+  guint r, n, idx = 0;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "%s: a polygon must be an array of rings", what);
+      return FALSE;
+    }
+  rings = json_node_get_array (node);
+  n = json_array_get_length (rings);
+  if (n == 0)
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "%s: a polygon needs an outer ring", what);
+      return FALSE;
+    }
+  for (r = 0; r < n; r++)
+    {
+      g_autofree char *w = g_strdup_printf ("%s ring %u", what, r);
+
+      if (!parse_ring (json_array_get_element (rings, r), pts, w, error))
+        return FALSE;
+      if (r == 0)
+        idx = ft_multipolygon_add_ring (mp, (FtLatLon *) pts->data, pts->len);
+      else
+        ft_multipolygon_add_hole (mp, idx, (FtLatLon *) pts->data, pts->len);
+    }
+  return TRUE;
+}
+
+FtMultiPolygon *
+ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
+{
+  g_autoptr(FtMultiPolygon) mp = NULL;
+  JsonObject *obj;
+  const char *type;
+  JsonNode *coords;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (geometry == NULL || !JSON_NODE_HOLDS_OBJECT (geometry))
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "geometry: expected a GeoJSON object");
+      return NULL;
+    }
+  obj = json_node_get_object (geometry);
+  type = json_object_get_string_member_with_default (obj, "type", NULL);
+  if (type == NULL)
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "geometry.type: missing or not a string");
+      return NULL;
+    }
+  coords = json_object_get_member (obj, "coordinates");
+  if (coords == NULL || !JSON_NODE_HOLDS_ARRAY (coords))
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "geometry.coordinates: missing or not an array");
+      return NULL;
+    }
+  mp = ft_multipolygon_new ();
+  if (g_str_equal (type, "Polygon"))
+    {
+      if (!parse_polygon (mp, coords, "geometry.coordinates", error))
+        return NULL;
+    }
+  else if (g_str_equal (type, "MultiPolygon"))
+    {
+      JsonArray *polys = json_node_get_array (coords);
+      guint i, n = json_array_get_length (polys);
+
+      if (n == 0)
+        {
+          g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                       "geometry.coordinates: a MultiPolygon needs at least one polygon");
+          return NULL;
+        }
+      for (i = 0; i < n; i++)
+        {
+          g_autofree char *w = g_strdup_printf ("geometry.coordinates polygon %u", i);
+          if (!parse_polygon (mp, json_array_get_element (polys, i), w, error))
+            return NULL;
+        }
+    }
+  else
+    {
+      g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
+                   "geometry.type: \"%s\" is not supported (need Polygon or MultiPolygon)", type);
+      return NULL;
+    }
+  return g_steal_pointer (&mp);
+}
+
+static JsonArray *
+ring_to_json (const FtRing *r)
+{
+  JsonArray *a = json_array_sized_new (r->n + 1);
+  guint i;
+
+  for (i = 0; i <= r->n && r->n > 0; i++)
+    {
+      const FtLatLon *p = &r->pts[i % r->n];   /* GeoJSON rings are closed */
+      JsonArray *pa = json_array_sized_new (2);
+
+      json_array_add_double_element (pa, p->lon);
+      json_array_add_double_element (pa, p->lat);
+      json_array_add_array_element (a, pa);
+    }
+  return a;
+}
+
+JsonNode *
+ft_multipolygon_to_geojson (const FtMultiPolygon *mp)
+{
+  JsonObject *obj;
+  JsonArray *polys;
+  JsonNode *node;
+  guint i, j;
+
+  g_return_val_if_fail (mp != NULL, NULL);
+  obj = json_object_new ();
+  polys = json_array_sized_new (mp->n_polys);
+  for (i = 0; i < mp->n_polys; i++)
+    {
+      JsonArray *rings = json_array_sized_new (mp->polys[i].n_rings);
+
+      for (j = 0; j < mp->polys[i].n_rings; j++)
+        json_array_add_array_element (rings, ring_to_json (&mp->polys[i].rings[j]));
+      json_array_add_array_element (polys, rings);
+    }
+  json_object_set_string_member (obj, "type", "MultiPolygon");
+  json_object_set_array_member (obj, "coordinates", polys);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, obj);
+  return node;
+}
+
+/* ------------------------------------------------------------ grid index */
+
+typedef struct {
+  guint *ids;
+  guint  n, cap;
+} Cell;
+
+typedef struct {
+  FtLatLon pos;
+  guint    cell;
+  guint    slot;
+  gboolean present;
+} Entry;
+
+struct _FtGridIndex {
+  FtBBox  bounds;
+  double  dlat, dlon;      /* cell size in degrees */
+  guint   rows, cols;
+  Cell   *cells;
+  Entry  *entries;         /* indexed by id */
+  guint   n_entries;       /* allocated */
+  guint   size;            /* present ids */
+};
+
+#define FT_GRID_MAX_CELLS (1u << 22)
+
+FtGridIndex *
+ft_grid_index_new (FtBBox bounds, double cell_m)
+{
+  FtGridIndex *g;
+  double h, w, mid;
+
+  g_return_val_if_fail (cell_m > 0, NULL);
+  g_return_val_if_fail (bounds.max_lat >= bounds.min_lat && bounds.max_lon >= bounds.min_lon, NULL);
+  g = g_new0 (FtGridIndex, 1);
+  g->bounds = bounds;
+  mid = (bounds.min_lat + bounds.max_lat) / 2.0;
+  h = (bounds.max_lat - bounds.min_lat) * FT_M_PER_DEG;
+  w = (bounds.max_lon - bounds.min_lon) * FT_M_PER_DEG * MAX (cos (mid * G_PI / 180.0), 1e-6);
+  /* Keep the cell count bounded: grow cells for huge areas. */
+  while ((ceil (h / cell_m) + 1) * (ceil (w / cell_m) + 1) > FT_GRID_MAX_CELLS)
+    cell_m *= 2;
+  g->rows = (guint) MAX (1.0, ceil (h / cell_m));
+  g->cols = (guint) MAX (1.0, ceil (w / cell_m));
+  g->dlat = MAX ((bounds.max_lat - bounds.min_lat) / g->rows, 1e-12);
+  g->dlon = MAX ((bounds.max_lon - bounds.min_lon) / g->cols, 1e-12);
+  g->cells = g_new0 (Cell, (gsize) g->rows * g->cols);
+  return g;
+}
+
+void
+ft_grid_index_free (FtGridIndex *g)
+{
+  guint i;
+
+  if (g == NULL)
+    return;
+  for (i = 0; i < g->rows * g->cols; i++)
+    g_free (g->cells[i].ids);
+  g_free (g->cells);
+  g_free (g->entries);
+  g_free (g);
+}
+
+static inline int
+clamp_int (double v, int hi)
+{
+  if (!(v >= 0))          /* also catches NaN */
+    return 0;
+  if (v > hi)
+    return hi;
+  return (int) v;
+}
+
+/* Points outside the bounds go to the nearest edge cell. */
+static inline guint
+cell_of (const FtGridIndex *g, FtLatLon p)
+{
+  int r = clamp_int ((p.lat - g->bounds.min_lat) / g->dlat, (int) g->rows - 1);
+  int c = clamp_int ((p.lon - g->bounds.min_lon) / g->dlon, (int) g->cols - 1);
+
+  return (guint) r * g->cols + (guint) c;
+}
+
+static void
+cell_add (FtGridIndex *g, guint cell, guint id)
+{
+  Cell *c = &g->cells[cell];
+
+  if (c->n == c->cap)
+    {
+      c->cap = c->cap ? c->cap * 2 : 4;
+      c->ids = g_renew (guint, c->ids, c->cap);
+    }
+  g->entries[id].cell = cell;
+  g->entries[id].slot = c->n;
+  c->ids[c->n++] = id;
+}
+
+static void
+cell_remove (FtGridIndex *g, guint id)
+{
+  Entry *e = &g->entries[id];
+  Cell *c = &g->cells[e->cell];
+  guint last = c->ids[--c->n];
+
+  if (last != id)
+    {
+      c->ids[e->slot] = last;
+      g->entries[last].slot = e->slot;
+    }
+}
+
+void
+ft_grid_index_insert (FtGridIndex *g, guint id, FtLatLon p)
+{
+  g_return_if_fail (g != NULL);
+  if (id >= g->n_entries)
+    {
+      guint n = MAX (g->n_entries * 2, 64);
+      while (n <= id)
+        n *= 2;
+      g->entries = g_renew (Entry, g->entries, n);
+      memset (g->entries + g->n_entries, 0, sizeof (Entry) * (n - g->n_entries));
+      g->n_entries = n;
+    }
+  if (g->entries[id].present)
+    {
+      ft_grid_index_move (g, id, p);
+      return;
+    }
+  g->entries[id].present = TRUE;
+  g->entries[id].pos = p;
+  cell_add (g, cell_of (g, p), id);
+  g->size++;
+}
+
+void
+ft_grid_index_move (FtGridIndex *g, guint id, FtLatLon p)
+{
+  Entry *e;
+  guint cell;
+
+  g_return_if_fail (g != NULL);
+  if (id >= g->n_entries || !g->entries[id].present)
+    {
+      ft_grid_index_insert (g, id, p);
+      return;
+    }
+  e = &g->entries[id];
+  e->pos = p;
+  cell = cell_of (g, p);
+  if (cell != e->cell)
+    {
+      cell_remove (g, id);
+      cell_add (g, cell, id);
+    }
+}
+
+void
+ft_grid_index_remove (FtGridIndex *g, guint id)
+{
+  g_return_if_fail (g != NULL);
+  if (id >= g->n_entries || !g->entries[id].present)
+    return;
+  cell_remove (g, id);
+  g->entries[id].present = FALSE;
+  g->size--;
+}
+
+gboolean
+ft_grid_index_has (FtGridIndex *g, guint id)
+{
+  g_return_val_if_fail (g != NULL, FALSE);
+  return id < g->n_entries && g->entries[id].present;
+}
+
+guint
+ft_grid_index_size (FtGridIndex *g)
+{
+  g_return_val_if_fail (g != NULL, 0);
+  return g->size;
+}
+
+void
+ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
+                     FtGridVisitFunc fn, gpointer user_data)
+{
+  double rlat, rlon, c;
+  int r0, r1, c0, c1, r, col;
+
+  g_return_if_fail (g != NULL);
+  g_return_if_fail (fn != NULL);
+  if (g->size == 0 || !(radius_m >= 0))
+    return;
+  c = cos (p.lat * G_PI / 180.0);
+  rlat = radius_m / FT_M_PER_DEG;
+  rlon = c > 1e-6 ? radius_m / (FT_M_PER_DEG * c) : 360.0;
+  /* 1% slack so the exact filter, not the cell bounds, decides. */
+  rlat *= 1.01;
+  rlon *= 1.01;
+  r0 = clamp_int ((p.lat - rlat - g->bounds.min_lat) / g->dlat, (int) g->rows - 1);
+  r1 = clamp_int ((p.lat + rlat - g->bounds.min_lat) / g->dlat, (int) g->rows - 1);
+  c0 = clamp_int ((p.lon - rlon - g->bounds.min_lon) / g->dlon, (int) g->cols - 1);
+  c1 = clamp_int ((p.lon + rlon - g->bounds.min_lon) / g->dlon, (int) g->cols - 1);
+  for (r = r0; r <= r1; r++)
+    for (col = c0; col <= c1; col++)
+      {
+        const Cell *cell = &g->cells[(guint) r * g->cols + (guint) col];
+        guint k;
+
+        for (k = 0; k < cell->n; k++)
+          {
+            guint id = cell->ids[k];
+            FtLatLon q = g->entries[id].pos;
+            double d = ft_distance_m (p, q);
+
+            if (d <= radius_m && !fn (id, q, d, user_data))
+              return;
+          }
+      }
+}

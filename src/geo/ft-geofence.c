@@ -1,1 +1,652 @@
-/* ft-geofence.c: being written */
+/* ft-geofence.c — geofencing zones shaped like GBFS geofencing_zones.
+ *
+ * Parses GBFS 3.0 (ride_start/end/through_allowed, localized names,
+ * global_rules) and 2.3 (ride_allowed, string names, no global rules).
+ * A GBFS feature with several rules becomes several consecutive zones
+ * sharing one geometry copy each, in rule order, so "the first matching
+ * zone applies" is also "the first matching rule of a zone applies". A
+ * feature without rules restricts nothing and is skipped. Export regroups
+ * zones from one feature into one feature with several rules.
+ */
+#include "ft-geofence.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (ft-geofence-error-quark, ft_geofence_error)
+
+typedef struct {
+  FtGeofenceZone z;
+  guint          group;   /* zones from one GBFS feature share a group */
+} Zone;
+
+struct _FtGeofences {
+  GArray *zones;          /* Zone */
+  GArray *global;         /* FtZoneRules, first matching applies */
+  guint   next_group;
+};
+
+static void
+zone_clear (gpointer data)
+{
+  Zone *zn = data;
+
+  g_free (zn->z.id);
+  g_free (zn->z.name);
+  ft_multipolygon_free (zn->z.area);
+  g_strfreev (zn->z.vehicle_type_ids);
+}
+
+FtZoneRules
+ft_zone_rules_all_allowed (void)
+{
+  FtZoneRules r = { TRUE, TRUE, TRUE, 0.0, 0 };
+  return r;
+}
+
+FtGeofences *
+ft_geofences_new (void)
+{
+  FtGeofences *g = g_new0 (FtGeofences, 1);
+
+  g->zones = g_array_new (FALSE, TRUE, sizeof (Zone));
+  g_array_set_clear_func (g->zones, zone_clear);
+  g->global = g_array_new (FALSE, TRUE, sizeof (FtZoneRules));
+  return g;
+}
+
+void
+ft_geofences_free (FtGeofences *g)
+{
+  if (g == NULL)
+    return;
+  g_array_unref (g->zones);
+  g_array_unref (g->global);
+  g_free (g);
+}
+
+static guint
+add_zone (FtGeofences *g, const char *id, const char *name, FtMultiPolygon *area,
+          const FtZoneRules *rules, char **type_ids, guint group)
+{
+  Zone zn;
+
+  memset (&zn, 0, sizeof zn);
+  zn.z.id = g_strdup (id ? id : "");
+  zn.z.name = g_strdup (name ? name : "");
+  zn.z.area = area;
+  zn.z.rules = *rules;
+  zn.z.vehicle_type_ids = type_ids;
+  zn.group = group;
+  g_array_append_val (g->zones, zn);
+  return g->zones->len - 1;
+}
+
+FtGeofences *
+ft_geofences_ref_copy (const FtGeofences *g)
+{
+  FtGeofences *c;
+  guint i;
+
+  g_return_val_if_fail (g != NULL, NULL);
+  c = ft_geofences_new ();
+  for (i = 0; i < g->zones->len; i++)
+    {
+      const Zone *zn = &g_array_index (g->zones, Zone, i);
+      add_zone (c, zn->z.id, zn->z.name, ft_multipolygon_copy (zn->z.area), &zn->z.rules,
+                g_strdupv (zn->z.vehicle_type_ids), zn->group);
+    }
+  c->next_group = g->next_group;
+  g_array_append_vals (c->global, g->global->data, g->global->len);
+  return c;
+}
+
+guint
+ft_geofences_add (FtGeofences *g, const char *id, const char *name,
+                  FtMultiPolygon *area, const FtZoneRules *rules)
+{
+  g_return_val_if_fail (g != NULL, 0);
+  g_return_val_if_fail (area != NULL, 0);
+  g_return_val_if_fail (rules != NULL, 0);
+  return add_zone (g, id, name, area, rules, NULL, g->next_group++);
+}
+
+void
+ft_geofences_set_global_rules (FtGeofences *g, const FtZoneRules *rules)
+{
+  g_return_if_fail (g != NULL && rules != NULL);
+  g_array_set_size (g->global, 0);
+  g_array_append_val (g->global, *rules);
+}
+
+void
+ft_geofences_add_global_rules (FtGeofences *g, const FtZoneRules *rules)
+{
+  g_return_if_fail (g != NULL && rules != NULL);
+  g_array_append_val (g->global, *rules);
+}
+
+static inline gboolean
+mask_applies (guint32 mask, guint kind)
+{
+  return mask == 0 || (kind < 31 && (mask & (1u << kind)) != 0);
+}
+
+FtZoneRules
+ft_geofences_global_rules (const FtGeofences *g, guint vehicle_kind)
+{
+  guint i;
+
+  g_return_val_if_fail (g != NULL, ft_zone_rules_all_allowed ());
+  for (i = 0; i < g->global->len; i++)
+    {
+      const FtZoneRules *r = &g_array_index (g->global, FtZoneRules, i);
+      if (mask_applies (r->vehicle_kind_mask, vehicle_kind))
+        return *r;
+    }
+  return ft_zone_rules_all_allowed ();
+}
+
+guint
+ft_geofences_n_zones (const FtGeofences *g)
+{
+  g_return_val_if_fail (g != NULL, 0);
+  return g->zones->len;
+}
+
+const FtGeofenceZone *
+ft_geofences_get (const FtGeofences *g, guint i)
+{
+  g_return_val_if_fail (g != NULL, NULL);
+  g_return_val_if_fail (i < g->zones->len, NULL);
+  return &g_array_index (g->zones, Zone, i).z;
+}
+
+FtZoneRules
+ft_geofences_rules_at (const FtGeofences *g, FtLatLon p, guint vehicle_kind, int *zone_out)
+{
+  guint i;
+
+  if (zone_out)
+    *zone_out = -1;
+  g_return_val_if_fail (g != NULL, ft_zone_rules_all_allowed ());
+  for (i = 0; i < g->zones->len; i++)
+    {
+      const Zone *zn = &g_array_index (g->zones, Zone, i);
+
+      if (!mask_applies (zn->z.rules.vehicle_kind_mask, vehicle_kind))
+        continue;
+      if (ft_multipolygon_contains (zn->z.area, p))
+        {
+          if (zone_out)
+            *zone_out = (int) i;
+          return zn->z.rules;
+        }
+    }
+  return ft_geofences_global_rules (g, vehicle_kind);
+}
+
+guint32
+ft_geofence_kind_bit (const char *vehicle_type_id)
+{
+  g_autofree char *low = NULL;
+
+  if (vehicle_type_id == NULL)
+    return FT_ZONE_KIND_OTHER;
+  low = g_ascii_strdown (vehicle_type_id, -1);
+  if (strstr (low, "moped") || strstr (low, "scooter_seated"))
+    return 1u << 2;
+  if (strstr (low, "scooter"))
+    return 1u << 0;
+  if (strstr (low, "bike") || strstr (low, "bicycle") || strstr (low, "cycle"))
+    return 1u << 1;
+  return FT_ZONE_KIND_OTHER;
+}
+
+/* ---------------------------------------------------------------- parse */
+
+#define PARSE_FAIL(...) \
+  G_STMT_START { g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE, __VA_ARGS__); } G_STMT_END
+
+static gboolean
+get_bool (JsonObject *o, const char *member, gboolean *out)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return FALSE;
+  *out = json_node_get_boolean (n);
+  return TRUE;
+}
+
+/* Parses one rule object. `ctx` is e.g. "feature 3 rules[0]". */
+static gboolean
+parse_rule (JsonNode *rn, gboolean v2, const char *where, const char *ctx,
+            FtZoneRules *out, char ***type_ids_out, GError **error)
+{
+  JsonObject *ro;
+  JsonNode *n;
+  FtZoneRules r = ft_zone_rules_all_allowed ();
+
+  *type_ids_out = NULL;
+  if (rn == NULL || !JSON_NODE_HOLDS_OBJECT (rn))
+    {
+      PARSE_FAIL ("%s: %s: a rule must be an object", where, ctx);
+      return FALSE;
+    }
+  ro = json_node_get_object (rn);
+
+  /* 2.3 has ride_allowed (start and end); 3.0 splits it. Accept either
+   * shape per rule, preferring the 3.0 fields when present. */
+  if (json_object_has_member (ro, "ride_start_allowed") || !v2)
+    {
+      if (!get_bool (ro, "ride_start_allowed", &r.ride_start_allowed))
+        {
+          if (json_object_has_member (ro, "ride_allowed") &&
+              get_bool (ro, "ride_allowed", &r.ride_start_allowed))
+            r.ride_end_allowed = r.ride_start_allowed, v2 = TRUE;
+          else
+            {
+              PARSE_FAIL ("%s: %s.ride_start_allowed: missing or not a boolean", where, ctx);
+              return FALSE;
+            }
+        }
+      if (!v2 && !get_bool (ro, "ride_end_allowed", &r.ride_end_allowed))
+        {
+          PARSE_FAIL ("%s: %s.ride_end_allowed: missing or not a boolean", where, ctx);
+          return FALSE;
+        }
+    }
+  else
+    {
+      if (!get_bool (ro, "ride_allowed", &r.ride_start_allowed))
+        {
+          PARSE_FAIL ("%s: %s.ride_allowed: missing or not a boolean", where, ctx);
+          return FALSE;
+        }
+      r.ride_end_allowed = r.ride_start_allowed;
+    }
+  if (!get_bool (ro, "ride_through_allowed", &r.ride_through_allowed))
+    {
+      PARSE_FAIL ("%s: %s.ride_through_allowed: missing or not a boolean", where, ctx);
+      return FALSE;
+    }
+
+  n = json_object_get_member (ro, "maximum_speed_kph");
+  if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (n) ||
+          (json_node_get_value_type (n) != G_TYPE_INT64 && json_node_get_value_type (n) != G_TYPE_DOUBLE) ||
+          json_node_get_double (n) < 0 || !isfinite (json_node_get_double (n)))
+        {
+          PARSE_FAIL ("%s: %s.maximum_speed_kph: must be a number >= 0", where, ctx);
+          return FALSE;
+        }
+      r.maximum_speed_kph = json_node_get_double (n);
+    }
+
+  /* The spec says vehicle_type_ids; some feeds write vehicle_type_id. */
+  n = json_object_get_member (ro, "vehicle_type_ids");
+  if (n == NULL)
+    n = json_object_get_member (ro, "vehicle_type_id");
+  if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
+    {
+      JsonArray *a;
+      GPtrArray *ids;
+      guint i, len;
+
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        {
+          PARSE_FAIL ("%s: %s.vehicle_type_ids: must be an array of strings", where, ctx);
+          return FALSE;
+        }
+      a = json_node_get_array (n);
+      len = json_array_get_length (a);
+      ids = g_ptr_array_new ();
+      for (i = 0; i < len; i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+
+          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+            {
+              g_ptr_array_set_free_func (ids, g_free);
+              g_ptr_array_unref (ids);
+              PARSE_FAIL ("%s: %s.vehicle_type_ids[%u]: must be a string", where, ctx, i);
+              return FALSE;
+            }
+          g_ptr_array_add (ids, g_strdup (json_node_get_string (e)));
+          r.vehicle_kind_mask |= ft_geofence_kind_bit (json_node_get_string (e));
+        }
+      if (len > 0)
+        {
+          g_ptr_array_add (ids, NULL);
+          *type_ids_out = (char **) g_ptr_array_free (ids, FALSE);
+        }
+      else
+        g_ptr_array_unref (ids);
+    }
+  *out = r;
+  return TRUE;
+}
+
+static char *
+feature_name (JsonObject *props)
+{
+  JsonNode *n = json_object_get_member (props, "name");
+
+  if (n == NULL)
+    return NULL;
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (n));       /* 2.3 */
+  if (JSON_NODE_HOLDS_ARRAY (n))                     /* 3.0 localized */
+    {
+      JsonArray *a = json_node_get_array (n);
+      guint i, len = json_array_get_length (a);
+      const char *first = NULL;
+
+      for (i = 0; i < len; i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          JsonObject *o;
+          const char *text, *lang;
+
+          if (!JSON_NODE_HOLDS_OBJECT (e))
+            continue;
+          o = json_node_get_object (e);
+          text = json_object_get_string_member_with_default (o, "text", NULL);
+          lang = json_object_get_string_member_with_default (o, "language", "");
+          if (text == NULL)
+            continue;
+          if (first == NULL)
+            first = text;
+          if (g_str_has_prefix (lang, "en"))
+            return g_strdup (text);
+        }
+      return g_strdup (first);
+    }
+  return NULL;
+}
+
+static gboolean
+parse_feature (FtGeofences *g, JsonNode *fn, guint fi, gboolean v2,
+               const char *where, GError **error)
+{
+  g_autoptr(FtMultiPolygon) area = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *id = NULL;
+  GError *local = NULL;
+  JsonObject *fo, *props;
+  JsonNode *n;
+  JsonArray *rules;
+  guint ri, nr, group;
+
+  if (!JSON_NODE_HOLDS_OBJECT (fn))
+    {
+      PARSE_FAIL ("%s: feature %u: not an object", where, fi);
+      return FALSE;
+    }
+  fo = json_node_get_object (fn);
+  n = json_object_get_member (fo, "geometry");
+  if (n == NULL)
+    {
+      PARSE_FAIL ("%s: feature %u: geometry: missing", where, fi);
+      return FALSE;
+    }
+  area = ft_multipolygon_from_geojson (n, &local);
+  if (area == NULL)
+    {
+      PARSE_FAIL ("%s: feature %u: %s", where, fi, local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  n = json_object_get_member (fo, "properties");
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    {
+      PARSE_FAIL ("%s: feature %u: properties: missing or not an object", where, fi);
+      return FALSE;
+    }
+  props = json_node_get_object (n);
+  name = feature_name (props);
+
+  n = json_object_get_member (fo, "id");
+  if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    id = g_strdup (json_node_get_string (n));
+  else if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
+    id = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+  else
+    id = g_strdup_printf ("zone-%u", fi);
+
+  n = json_object_get_member (props, "rules");
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;                                   /* no rules: restricts nothing */
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    {
+      PARSE_FAIL ("%s: feature %u: properties.rules: must be an array", where, fi);
+      return FALSE;
+    }
+  rules = json_node_get_array (n);
+  nr = json_array_get_length (rules);
+
+  /* Validate every rule before adding anything: the set stays untouched on error. */
+  {
+    g_autofree FtZoneRules *parsed = g_new0 (FtZoneRules, MAX (nr, 1));
+    g_autofree char ***ids = g_new0 (char **, MAX (nr, 1));
+
+    for (ri = 0; ri < nr; ri++)
+      {
+        g_autofree char *ctx = g_strdup_printf ("feature %u: properties.rules[%u]", fi, ri);
+
+        if (!parse_rule (json_array_get_element (rules, ri), v2, where, ctx,
+                         &parsed[ri], &ids[ri], error))
+          {
+            guint k;
+            for (k = 0; k < ri; k++)
+              g_strfreev (ids[k]);
+            return FALSE;
+          }
+      }
+    group = g->next_group++;
+    for (ri = 0; ri < nr; ri++)
+      {
+        FtMultiPolygon *a = (ri + 1 == nr) ? g_steal_pointer (&area) : ft_multipolygon_copy (area);
+        add_zone (g, id, name, a, &parsed[ri], ids[ri], group);
+      }
+  }
+  return TRUE;
+}
+
+FtGeofences *
+ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(FtGeofences) g = NULL;
+  GError *local = NULL;
+  JsonNode *root, *n;
+  JsonObject *ro, *data, *fc;
+  JsonArray *features;
+  gboolean v2 = FALSE;
+  guint i, nf;
+
+  g_return_val_if_fail (json != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (where == NULL)
+    where = "geofencing_zones";
+
+  if (!json_parser_load_from_data (parser, json, len, &local))
+    {
+      PARSE_FAIL ("%s: not valid JSON: %s", where, local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      PARSE_FAIL ("%s: the document must be a JSON object", where);
+      return NULL;
+    }
+  ro = json_node_get_object (root);
+  n = json_object_get_member (ro, "version");
+  if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    v2 = g_str_has_prefix (json_node_get_string (n), "2.") || g_str_has_prefix (json_node_get_string (n), "1.");
+
+  /* Whole document ({last_updated, ttl, version, data}) or just its data. */
+  n = json_object_get_member (ro, "data");
+  if (n != NULL)
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        {
+          PARSE_FAIL ("%s: data: must be an object", where);
+          return NULL;
+        }
+      data = json_node_get_object (n);
+    }
+  else
+    data = ro;
+
+  n = json_object_get_member (data, "geofencing_zones");
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    {
+      PARSE_FAIL ("%s: data.geofencing_zones: missing or not a GeoJSON FeatureCollection", where);
+      return NULL;
+    }
+  fc = json_node_get_object (n);
+  if (g_strcmp0 (json_object_get_string_member_with_default (fc, "type", ""), "FeatureCollection") != 0)
+    {
+      PARSE_FAIL ("%s: data.geofencing_zones.type: must be \"FeatureCollection\"", where);
+      return NULL;
+    }
+  n = json_object_get_member (fc, "features");
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+    {
+      PARSE_FAIL ("%s: data.geofencing_zones.features: missing or not an array", where);
+      return NULL;
+    }
+  features = json_node_get_array (n);
+  nf = json_array_get_length (features);
+
+  g = ft_geofences_new ();
+  for (i = 0; i < nf; i++)
+    if (!parse_feature (g, json_array_get_element (features, i), i, v2, where, error))
+      return NULL;
+
+  n = json_object_get_member (data, "global_rules");
+  if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
+    {
+      JsonArray *gr;
+
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        {
+          PARSE_FAIL ("%s: data.global_rules: must be an array", where);
+          return NULL;
+        }
+      gr = json_node_get_array (n);
+      for (i = 0; i < json_array_get_length (gr); i++)
+        {
+          g_autofree char *ctx = g_strdup_printf ("global_rules[%u]", i);
+          FtZoneRules r;
+          char **ids = NULL;
+
+          if (!parse_rule (json_array_get_element (gr, i), v2, where, ctx, &r, &ids, error))
+            return NULL;
+          g_strfreev (ids);   /* global rules keep only the kind mask */
+          g_array_append_val (g->global, r);
+        }
+    }
+  return g_steal_pointer (&g);
+}
+
+FtGeofences *
+ft_geofences_load_gbfs (const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  return ft_geofences_parse_gbfs (contents, (gssize) len, path, error);
+}
+
+/* --------------------------------------------------------------- export */
+
+static const char *const kind_ids[] = { "e-scooter", "e-bike", "e-moped" };
+
+static JsonObject *
+rule_to_json (const FtZoneRules *r, char **type_ids)
+{
+  JsonObject *o = json_object_new ();
+  guint k;
+
+  if (type_ids != NULL)
+    {
+      JsonArray *a = json_array_new ();
+      for (k = 0; type_ids[k]; k++)
+        json_array_add_string_element (a, type_ids[k]);
+      json_object_set_array_member (o, "vehicle_type_ids", a);
+    }
+  else if (r->vehicle_kind_mask != 0)
+    {
+      JsonArray *a = json_array_new ();
+      for (k = 0; k < G_N_ELEMENTS (kind_ids); k++)
+        if (r->vehicle_kind_mask & (1u << k))
+          json_array_add_string_element (a, kind_ids[k]);
+      json_object_set_array_member (o, "vehicle_type_ids", a);
+    }
+  json_object_set_boolean_member (o, "ride_start_allowed", r->ride_start_allowed);
+  json_object_set_boolean_member (o, "ride_end_allowed", r->ride_end_allowed);
+  json_object_set_boolean_member (o, "ride_through_allowed", r->ride_through_allowed);
+  if (r->maximum_speed_kph > 0)
+    json_object_set_int_member (o, "maximum_speed_kph", (gint64) llround (r->maximum_speed_kph));
+  return o;
+}
+
+JsonNode *
+ft_geofences_to_gbfs_data (const FtGeofences *g)
+{
+  JsonObject *data, *fc;
+  JsonArray *features, *global;
+  JsonNode *node;
+  guint i;
+
+  g_return_val_if_fail (g != NULL, NULL);
+  features = json_array_new ();
+  for (i = 0; i < g->zones->len;)
+    {
+      const Zone *zn = &g_array_index (g->zones, Zone, i);
+      JsonObject *feat = json_object_new (), *props = json_object_new ();
+      JsonArray *rules = json_array_new (), *names = json_array_new ();
+      JsonObject *nm = json_object_new ();
+      guint j;
+
+      for (j = i; j < g->zones->len && g_array_index (g->zones, Zone, j).group == zn->group; j++)
+        {
+          const Zone *zj = &g_array_index (g->zones, Zone, j);
+          json_array_add_object_element (rules, rule_to_json (&zj->z.rules, zj->z.vehicle_type_ids));
+        }
+      json_object_set_string_member (nm, "text", zn->z.name ? zn->z.name : "");
+      json_object_set_string_member (nm, "language", "en");
+      json_array_add_object_element (names, nm);
+      json_object_set_array_member (props, "name", names);
+      json_object_set_array_member (props, "rules", rules);
+      json_object_set_string_member (feat, "type", "Feature");
+      json_object_set_string_member (feat, "id", zn->z.id);
+      json_object_set_member (feat, "geometry", ft_multipolygon_to_geojson (zn->z.area));
+      json_object_set_object_member (feat, "properties", props);
+      json_array_add_object_element (features, feat);
+      i = j;
+    }
+  fc = json_object_new ();
+  json_object_set_string_member (fc, "type", "FeatureCollection");
+  json_object_set_array_member (fc, "features", features);
+
+  global = json_array_new ();
+  for (i = 0; i < g->global->len; i++)
+    json_array_add_object_element (global, rule_to_json (&g_array_index (g->global, FtZoneRules, i), NULL));
+
+  data = json_object_new ();
+  json_object_set_object_member (data, "geofencing_zones", fc);
+  json_object_set_array_member (data, "global_rules", global);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, data);
+  return node;
+}

@@ -31,7 +31,18 @@ typedef struct {
   char           *name;
   FtMultiPolygon *area;
   FtZoneRules     rules;
+  /* GBFS vehicle_type_ids this zone's rule names (NULL-terminated), kept
+   * for export; NULL when the rule applies to all or came from the API. */
+  char          **vehicle_type_ids;
 } FtGeofenceZone;
+
+/* Kind bits follow FtVehicleKind (fleet): 0 scooter, 1 bike, 2 moped.
+ * A GBFS vehicle_type_id that names none of them maps to FT_ZONE_KIND_OTHER,
+ * so a rule listing only foreign types applies to none of our kinds. */
+#define FT_ZONE_KIND_OTHER (1u << 31)
+/* Heuristic mapping of a feed's vehicle_type_id ("escooter_paris",
+ * "e-bike", "moped_x") to a kind bit, by name. */
+guint32      ft_geofence_kind_bit          (const char *vehicle_type_id);
 
 typedef struct _FtGeofences FtGeofences;
 
@@ -41,7 +52,12 @@ FtGeofences *ft_geofences_ref_copy         (const FtGeofences *g); /* deep copy 
 /* Takes ownership of area. Returns the zone index. */
 guint        ft_geofences_add              (FtGeofences *g, const char *id, const char *name,
                                             FtMultiPolygon *area, const FtZoneRules *rules);
+/* Replaces the global rules by one rule (its vehicle_kind_mask is honoured). */
 void         ft_geofences_set_global_rules (FtGeofences *g, const FtZoneRules *rules);
+/* Appends a global rule; the first whose mask matches the kind applies. */
+void         ft_geofences_add_global_rules (FtGeofences *g, const FtZoneRules *rules);
+/* Global rules for a kind (all allowed when none matches). */
+FtZoneRules  ft_geofences_global_rules     (const FtGeofences *g, guint vehicle_kind);
 guint        ft_geofences_n_zones          (const FtGeofences *g);
 const FtGeofenceZone *ft_geofences_get     (const FtGeofences *g, guint i);
 /* Effective rules at p for a vehicle kind; *zone_out = zone index or -1 (global). */

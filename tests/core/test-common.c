@@ -1,0 +1,173 @@
+/* test-common.c — Check tests for src/common: distances, offsets, money and
+ * time formatting, UUIDs, mixing/hash, and the domain event log (seq,
+ * pending/drain, counters, retain, listeners, kind names).
+ */
+#include <check.h>
+#include <string.h>
+
+#include "ft-common.h"
+#include "ft-event.h"
+
+START_TEST (test_distance)
+{
+  FtLatLon paris = { 48.8566, 2.3522 }, london = { 51.5074, -0.1278 };
+  FtLatLon a = { 52.52, 13.405 }, b;
+  double d = ft_distance_m (paris, london);
+
+  ck_assert_msg (fabs (d - 343500) < 1500, "Paris-London %f", d);
+  ck_assert_double_eq_tol (ft_distance_m (paris, paris), 0.0, 1e-9);
+  /* Fast approximation within 0.5% below 50 km. */
+  b = ft_latlon_offset (a, 3000, 4000);
+  ck_assert_double_eq_tol (ft_distance_m (a, b), 5000.0, 5.0);
+  ck_assert_double_le (fabs (ft_distance_fast_m (a, b) - ft_distance_m (a, b)) / ft_distance_m (a, b), 0.005);
+  b = ft_latlon_offset (a, -20000, 30000);
+  ck_assert_double_le (fabs (ft_distance_fast_m (a, b) - ft_distance_m (a, b)) / ft_distance_m (a, b), 0.005);
+}
+END_TEST
+
+START_TEST (test_latlon_valid)
+{
+  ck_assert (ft_latlon_valid ((FtLatLon) { 0, 0 }));
+  ck_assert (ft_latlon_valid ((FtLatLon) { -90, 180 }));
+  ck_assert (!ft_latlon_valid ((FtLatLon) { 91, 0 }));
+  ck_assert (!ft_latlon_valid ((FtLatLon) { 0, -180.5 }));
+  ck_assert (!ft_latlon_valid ((FtLatLon) { NAN, 0 }));
+  ck_assert (!ft_latlon_valid ((FtLatLon) { 0, INFINITY }));
+}
+END_TEST
+
+START_TEST (test_money_time)
+{
+  char *s;
+
+  s = ft_money_format (1234, "EUR"); ck_assert_str_eq (s, "12.34 EUR"); g_free (s);
+  s = ft_money_format (-50, "EUR"); ck_assert_str_eq (s, "-0.50 EUR"); g_free (s);
+  s = ft_money_format (0, "USD"); ck_assert_str_eq (s, "0.00 USD"); g_free (s);
+  s = ft_money_format (-100005, "GBP"); ck_assert_str_eq (s, "-1000.05 GBP"); g_free (s);
+  s = ft_money_format (G_MININT64, "EUR");
+  ck_assert_str_eq (s, "-92233720368547758.08 EUR"); g_free (s);
+  s = ft_time_format (0); ck_assert_str_eq (s, "Mon 00:00:00"); g_free (s);
+  s = ft_time_format (8 * FT_HOUR + 14 * FT_MINUTE + 5 * FT_SECOND + 999);
+  ck_assert_str_eq (s, "Mon 08:14:05"); g_free (s);
+  s = ft_time_format (FT_DAY * 6 + 23 * FT_HOUR); ck_assert_str_eq (s, "Sun 23:00:00"); g_free (s);
+  s = ft_time_format (FT_DAY * 7 + FT_HOUR); ck_assert_str_eq (s, "Mon 01:00:00"); g_free (s);
+  s = ft_time_format (-FT_SECOND); ck_assert_str_eq (s, "Sun 23:59:59"); g_free (s);
+}
+END_TEST
+
+START_TEST (test_uuid)
+{
+  char u[37], u2[37];
+
+  ft_uuid_from_words (0, 0, u);
+  ck_assert_str_eq (u, "00000000-0000-4000-8000-000000000000");
+  ft_uuid_from_words (G_MAXUINT64, G_MAXUINT64, u);
+  ck_assert_str_eq (u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  ck_assert (ft_uuid_valid (u));
+  ft_uuid_from_words (ft_mix64 (1), ft_mix64 (2), u);
+  ft_uuid_from_words (ft_mix64 (1), ft_mix64 (2), u2);
+  ck_assert_str_eq (u, u2);
+  ck_assert_int_eq (u[14], '4');
+  ck_assert (strchr ("89ab", u[19]) != NULL);
+  ck_assert (!ft_uuid_valid (NULL));
+  ck_assert (!ft_uuid_valid ("not-a-uuid"));
+  ck_assert (!ft_uuid_valid ("00000000-0000-4000-8000-00000000000g"));
+  ck_assert (!ft_uuid_valid ("00000000-0000-4000-8000+000000000000"));
+}
+END_TEST
+
+START_TEST (test_mix_hash)
+{
+  ck_assert_uint_ne (ft_mix64 (0), ft_mix64 (1));
+  ck_assert_uint_eq (ft_mix64 (0), G_GUINT64_CONSTANT (0xe220a8397b1dcdaf));   /* splitmix64 reference */
+  ck_assert_uint_eq (ft_hash_string64 ("riders"), ft_hash_string64 ("riders"));
+  ck_assert_uint_ne (ft_hash_string64 ("riders"), ft_hash_string64 ("rider"));
+  ck_assert_uint_ne (ft_hash_string64 (""), ft_hash_string64 (NULL) + 1);
+}
+END_TEST
+
+typedef struct { int calls; guint64 last_seq; } Seen;
+
+static void
+on_event (const FtEvent *ev, gpointer user_data)
+{
+  Seen *s = user_data;
+  s->calls++;
+  s->last_seq = ev->seq;
+}
+
+START_TEST (test_event_log)
+{
+  FtEventLog *log = ft_event_log_new ();
+  FtEvent e = ft_event_init (FT_EV_VEHICLE_STATE, 1000);
+  const FtEvent *p;
+  Seen seen = { 0, 0 };
+  guint n, id, i;
+
+  ck_assert_int_eq (e.vehicle, -1);
+  ck_assert_int_eq (e.account, -1);
+  ck_assert_int_eq (e.ref, -1);
+  ck_assert_uint_eq (ft_event_log_append (NULL, &e), 0);
+  ck_assert_uint_eq (ft_event_log_last_seq (log), 0);
+  id = ft_event_log_add_listener (log, on_event, &seen);
+  for (i = 0; i < 1000; i++)
+    {
+      e.vehicle = (gint32) i;
+      ck_assert_uint_eq (ft_event_log_append (log, &e), i + 1);
+    }
+  ck_assert_int_eq (seen.calls, 1000);
+  ck_assert_uint_eq (seen.last_seq, 1000);
+  p = ft_event_log_pending (log, &n);
+  ck_assert_uint_eq (n, 1000);
+  ck_assert_int_eq (p[999].vehicle, 999);
+  ck_assert_uint_eq (p[0].seq, 1);
+  ck_assert_uint_eq (ft_event_log_count (log, FT_EV_VEHICLE_STATE), 1000);
+  ft_event_log_drain (log);
+  ck_assert_uint_eq (ft_event_log_n_pending (log), 0);
+  ck_assert_uint_eq (ft_event_log_count (log, FT_EV_VEHICLE_STATE), 1000);
+  ft_event_log_remove_listener (log, id);
+  e = ft_event_init (FT_EV_LEDGER_TX, 2000);
+  ck_assert_uint_eq (ft_event_log_append (log, &e), 1001);
+  ck_assert_int_eq (seen.calls, 1000);
+  /* retain off: counts but keeps nothing */
+  ft_event_log_set_retain (log, FALSE);
+  ft_event_log_append (log, &e);
+  ck_assert_uint_eq (ft_event_log_n_pending (log), 0);
+  ck_assert_uint_eq (ft_event_log_count (log, FT_EV_LEDGER_TX), 2);
+  ft_event_log_set_retain (log, TRUE);
+  ft_event_log_set_next_seq (log, 5000);
+  ck_assert_uint_eq (ft_event_log_append (log, &e), 5000);
+  ck_assert_uint_eq (ft_event_log_last_seq (log), 5000);
+  ck_assert_str_eq (ft_event_kind_name (FT_EV_BOOKING_ENDED), "booking_ended");
+  ck_assert_str_eq (ft_event_kind_name (FT_EV_RIDER_LOST), "rider_lost");
+  ck_assert_str_eq (ft_event_kind_name (FT_EV_N_KINDS), "unknown");
+  for (i = 0; i < FT_EV_N_KINDS; i++)
+    ck_assert_str_ne (ft_event_kind_name (i), "unknown");
+  ft_event_log_free (log);
+}
+END_TEST
+
+static Suite *
+common_suite (void)
+{
+  Suite *s = suite_create ("common");
+  TCase *tc;
+
+  tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
+  tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
+  tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
+  tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (common_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,518 @@
+/* test-geo.c — Check tests for src/geo: bounding boxes, multipolygons with
+ * holes, area/centroid, GeoJSON in/out and its refusals, the grid index
+ * against brute force, and GBFS geofencing_zones (3.0 fixture, 2.3 shape,
+ * first-matching-zone semantics, global rules, malformed input, export).
+ */
+#include <check.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ft-config.h"
+#include "ft-geo.h"
+#include "ft-geofence.h"
+
+static const FtLatLon origin = { 52.5200, 13.4050 };
+
+/* A square of side `m` metres centred on c, counter-clockwise. */
+static void
+square (FtLatLon c, double m, FtLatLon out[4])
+{
+  out[0] = ft_latlon_offset (c, -m / 2, -m / 2);
+  out[1] = ft_latlon_offset (c, m / 2, -m / 2);
+  out[2] = ft_latlon_offset (c, m / 2, m / 2);
+  out[3] = ft_latlon_offset (c, -m / 2, m / 2);
+}
+
+START_TEST (test_bbox)
+{
+  FtBBox b;
+
+  ft_bbox_init_empty (&b);
+  ck_assert (!ft_bbox_contains (&b, origin));
+  ft_bbox_extend (&b, (FtLatLon) { 1, 2 });
+  ft_bbox_extend (&b, (FtLatLon) { -1, 4 });
+  ck_assert (ft_bbox_contains (&b, (FtLatLon) { 0, 3 }));
+  ck_assert (ft_bbox_contains (&b, (FtLatLon) { 1, 2 }));
+  ck_assert (!ft_bbox_contains (&b, (FtLatLon) { 0, 5 }));
+  ck_assert_double_eq (b.min_lat, -1);
+  ck_assert_double_eq (b.max_lon, 4);
+}
+END_TEST
+
+START_TEST (test_polygon_hole)
+{
+  g_autoptr(FtMultiPolygon) mp = ft_multipolygon_new ();
+  g_autoptr(FtMultiPolygon) cp = NULL;
+  FtLatLon outer[5], hole[4];
+  guint idx;
+  FtLatLon c;
+
+  square (origin, 1000, outer);
+  outer[4] = outer[0];                      /* closed ring: closing point dropped */
+  square (origin, 200, hole);
+  idx = ft_multipolygon_add_ring (mp, outer, 5);
+  ck_assert_uint_eq (idx, 0);
+  ck_assert_uint_eq (mp->polys[0].rings[0].n, 4);
+  ft_multipolygon_add_hole (mp, idx, hole, 4);
+
+  ck_assert (!ft_multipolygon_contains (mp, origin));                          /* in the hole */
+  ck_assert (ft_multipolygon_contains (mp, ft_latlon_offset (origin, 300, 0)));
+  ck_assert (ft_multipolygon_contains (mp, ft_latlon_offset (origin, -450, 450)));
+  ck_assert (!ft_multipolygon_contains (mp, ft_latlon_offset (origin, 600, 0)));
+  ck_assert (!ft_multipolygon_contains (mp, ft_latlon_offset (origin, 0, -501)));
+  ck_assert_double_eq_tol (ft_multipolygon_area_m2 (mp), 1e6 - 4e4, 1e6 * 0.005);
+  c = ft_multipolygon_centroid (mp);
+  ck_assert_double_le (ft_distance_m (c, origin), 1.0);
+
+  /* Second polygon, clockwise: area still adds, centroid moves east. */
+  {
+    FtLatLon sq[4], cw[4];
+    FtLatLon far = ft_latlon_offset (origin, 3000, 0);
+    int i;
+
+    square (far, 1000, sq);
+    for (i = 0; i < 4; i++)
+      cw[i] = sq[3 - i];
+    ft_multipolygon_add_ring (mp, cw, 4);
+    ck_assert (ft_multipolygon_contains (mp, far));
+    ck_assert_double_eq_tol (ft_multipolygon_area_m2 (mp), 2e6 - 4e4, 2e6 * 0.005);
+    c = ft_multipolygon_centroid (mp);
+    ck_assert_double_gt (c.lon, origin.lon);
+    ck_assert_double_lt (c.lon, far.lon);
+  }
+  cp = ft_multipolygon_copy (mp);
+  ck_assert_uint_eq (cp->n_polys, 2);
+  ck_assert_uint_eq (cp->polys[0].n_rings, 2);
+  ck_assert (cp->polys[0].rings[0].pts != mp->polys[0].rings[0].pts);
+  ck_assert (!ft_multipolygon_contains (cp, origin));
+  ck_assert_double_eq (ft_multipolygon_area_m2 (cp), ft_multipolygon_area_m2 (mp));
+
+  /* Empty multipolygon. */
+  {
+    g_autoptr(FtMultiPolygon) e = ft_multipolygon_new ();
+    ck_assert (!ft_multipolygon_contains (e, origin));
+    ck_assert_double_eq (ft_multipolygon_area_m2 (e), 0);
+  }
+}
+END_TEST
+
+static JsonNode *
+parse (const char *json)
+{
+  g_autoptr(JsonParser) p = json_parser_new ();
+
+  ck_assert (json_parser_load_from_data (p, json, -1, NULL));
+  return json_node_copy (json_parser_get_root (p));
+}
+
+START_TEST (test_geojson)
+{
+  const char *poly =
+    "{\"type\":\"Polygon\",\"coordinates\":["
+    "[[0,0],[10,0],[10,10],[0,10],[0,0]],"
+    "[[4,4],[6,4],[6,6],[4,6],[4,4]]]}";
+  g_autoptr(JsonNode) n = parse (poly);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtMultiPolygon) mp = ft_multipolygon_from_geojson (n, &error);
+  g_autoptr(FtMultiPolygon) back = NULL;
+  g_autoptr(JsonNode) out = NULL;
+
+  ck_assert_ptr_nonnull (mp);
+  ck_assert_uint_eq (mp->n_polys, 1);
+  ck_assert_uint_eq (mp->polys[0].n_rings, 2);
+  ck_assert (ft_multipolygon_contains (mp, (FtLatLon) { 2, 2 }));   /* lat 2, lon 2 */
+  ck_assert (!ft_multipolygon_contains (mp, (FtLatLon) { 5, 5 }));
+  ck_assert (!ft_multipolygon_contains (mp, (FtLatLon) { 11, 5 }));
+
+  out = ft_multipolygon_to_geojson (mp);
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (out), "type"), "MultiPolygon");
+  back = ft_multipolygon_from_geojson (out, &error);
+  ck_assert_ptr_nonnull (back);
+  ck_assert_uint_eq (back->polys[0].n_rings, 2);
+  ck_assert_uint_eq (back->polys[0].rings[1].n, 4);
+  ck_assert_double_eq (back->polys[0].rings[0].pts[1].lon, 10);
+  ck_assert_double_eq (back->polys[0].rings[0].pts[1].lat, 0);
+}
+END_TEST
+
+static void
+expect_geojson_error (const char *json, const char *fragment)
+{
+  g_autoptr(JsonNode) n = parse (json);
+  g_autoptr(GError) error = NULL;
+  FtMultiPolygon *mp = ft_multipolygon_from_geojson (n, &error);
+
+  ck_assert_ptr_null (mp);
+  ck_assert_ptr_nonnull (error);
+  ck_assert_msg (strstr (error->message, fragment) != NULL,
+                 "error \"%s\" should mention \"%s\"", error->message, fragment);
+}
+
+START_TEST (test_geojson_refused)
+{
+  expect_geojson_error ("{\"type\":\"Point\",\"coordinates\":[1,2]}", "Point");
+  expect_geojson_error ("{\"coordinates\":[]}", "geometry.type");
+  expect_geojson_error ("{\"type\":\"Polygon\"}", "geometry.coordinates");
+  expect_geojson_error ("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,1],[0,0]]]}", "at least 3");
+  expect_geojson_error ("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,\"x\"],[2,2]]]}", "position 1");
+  expect_geojson_error ("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,95],[2,2]]]}", "WGS84");
+  expect_geojson_error ("{\"type\":\"MultiPolygon\",\"coordinates\":[]}", "at least one polygon");
+  expect_geojson_error ("{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[1,1]]],[[[0,0]]]]}",
+                        "polygon 1 ring 0");
+  expect_geojson_error ("[1,2]", "expected a GeoJSON object");
+}
+END_TEST
+
+typedef struct {
+  GHashTable *seen;
+  guint stop_after;
+} Visit;
+
+static gboolean
+collect (guint id, FtLatLon pos, double dist, gpointer user_data)
+{
+  Visit *v = user_data;
+
+  g_hash_table_add (v->seen, GUINT_TO_POINTER (id + 1));
+  return v->stop_after == 0 || g_hash_table_size (v->seen) < v->stop_after;
+}
+
+START_TEST (test_grid)
+{
+  FtBBox b;
+  g_autoptr(FtGridIndex) g = NULL;
+  g_autoptr(GRand) rng = g_rand_new_with_seed (42);
+  FtLatLon *pos;
+  gboolean *live;
+  const guint N = 5000;
+  guint i, q;
+
+  ft_bbox_init_empty (&b);
+  ft_bbox_extend (&b, ft_latlon_offset (origin, -5000, -5000));
+  ft_bbox_extend (&b, ft_latlon_offset (origin, 5000, 5000));
+  g = ft_grid_index_new (b, 250);
+  pos = g_new (FtLatLon, N);
+  live = g_new0 (gboolean, N);
+  for (i = 0; i < N; i++)
+    {
+      /* Some points fall outside the bounds: they must still be found. */
+      pos[i] = ft_latlon_offset (origin, g_rand_double_range (rng, -6000, 6000),
+                                 g_rand_double_range (rng, -6000, 6000));
+      ft_grid_index_insert (g, i, pos[i]);
+      live[i] = TRUE;
+    }
+  ck_assert_uint_eq (ft_grid_index_size (g), N);
+  /* Move half, remove a tenth. */
+  for (i = 0; i < N; i += 2)
+    {
+      pos[i] = ft_latlon_offset (pos[i], g_rand_double_range (rng, -800, 800), g_rand_double_range (rng, -800, 800));
+      ft_grid_index_move (g, i, pos[i]);
+    }
+  for (i = 0; i < N; i += 10)
+    {
+      ft_grid_index_remove (g, i);
+      live[i] = FALSE;
+    }
+  ft_grid_index_remove (g, 0);           /* twice: no-op */
+  ft_grid_index_remove (g, N + 100);     /* never inserted: no-op */
+  ck_assert_uint_eq (ft_grid_index_size (g), N - N / 10);
+  ck_assert (!ft_grid_index_has (g, 10));
+  ck_assert (ft_grid_index_has (g, 11));
+  ck_assert (!ft_grid_index_has (g, N + 100));
+
+  for (q = 0; q < 200; q++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -7000, 7000),
+                                     g_rand_double_range (rng, -7000, 7000));
+      double r = g_rand_double_range (rng, 0, 1500);
+      Visit v = { g_hash_table_new (NULL, NULL), 0 };
+      guint expect = 0;
+
+      ft_grid_index_visit (g, p, r, collect, &v);
+      for (i = 0; i < N; i++)
+        {
+          gboolean in = live[i] && ft_distance_m (p, pos[i]) <= r;
+          if (in)
+            expect++;
+          ck_assert_msg (in == g_hash_table_contains (v.seen, GUINT_TO_POINTER (i + 1)),
+                         "query %u id %u: brute force says %d", q, i, in);
+        }
+      ck_assert_uint_eq (g_hash_table_size (v.seen), expect);
+      g_hash_table_unref (v.seen);
+    }
+  /* Early stop. */
+  {
+    Visit v = { g_hash_table_new (NULL, NULL), 3 };
+    ft_grid_index_visit (g, origin, 5000, collect, &v);
+    ck_assert_uint_eq (g_hash_table_size (v.seen), 3);
+    g_hash_table_unref (v.seen);
+  }
+  g_free (pos);
+  g_free (live);
+}
+END_TEST
+
+static char *
+fixture_path (void)
+{
+  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
+
+  if (dir == NULL || *dir == '\0')
+    dir = FT_SHARED_DATA_DIR;
+  return g_build_filename (dir, "gbfs", "mobilitydata_testfixtures_v3.0", "geofencing_zones.json", NULL);
+}
+
+/* Expected values computed independently (Python even-odd over the file). */
+static void
+check_fixture (FtGeofences *g)
+{
+  const FtGeofenceZone *z;
+  FtZoneRules r;
+  int zone;
+
+  /* 272 features, one of which (OBA 2kmh, feature 231) has two rules. */
+  ck_assert_uint_eq (ft_geofences_n_zones (g), 273);
+  z = ft_geofences_get (g, 0);
+  ck_assert_str_eq (z->name, "BA Nov 23");
+  ck_assert_uint_eq (z->rules.vehicle_kind_mask, 1u << 1);         /* ebicycle_paris only */
+  ck_assert_str_eq (z->vehicle_type_ids[0], "ebicycle_paris");
+  ck_assert_ptr_null (z->vehicle_type_ids[1]);
+  ck_assert_str_eq (ft_geofences_get (g, 231)->name, "OBA 2kmh");
+  ck_assert_str_eq (ft_geofences_get (g, 232)->name, "OBA 2kmh");
+  ck_assert_double_eq (ft_geofences_get (g, 232)->rules.maximum_speed_kph, 6);
+  ck_assert_str_eq (ft_geofences_get (g, 272)->name, "PARIS-outer-constrained#1");
+
+  /* Central Paris: only the bike has a zone there; scooter gets global rules. */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.853, 2.35 }, 0, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (!r.ride_start_allowed && !r.ride_end_allowed && !r.ride_through_allowed);
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.853, 2.35 }, 1, &zone);
+  ck_assert_int_eq (zone, 0);
+  ck_assert (r.ride_start_allowed && r.ride_end_allowed);
+  /* Bois de Boulogne: different first-matching zones per kind. */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.86, 2.25 }, 0, &zone);
+  ck_assert_int_eq (zone, 66);
+  ck_assert (!r.ride_through_allowed);
+  ck_assert_double_eq (r.maximum_speed_kph, 2);
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.86, 2.25 }, 1, &zone);
+  ck_assert_int_eq (zone, 78);
+  ck_assert_double_eq (r.maximum_speed_kph, 20);
+  /* OBA zone: first of its two rules wins for the bike. */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.80, 2.33 }, 1, &zone);
+  ck_assert_int_eq (zone, 231);
+  ck_assert_double_eq (r.maximum_speed_kph, 2);
+  /* Mopeds are named by no rule: global default, all allowed. */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.80, 2.33 }, 2, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (r.ride_start_allowed && r.ride_end_allowed && r.ride_through_allowed);
+  /* Ring of the outer constrained zone (outside its hole). */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 48.8462, 2.2455 }, 0, &zone);
+  ck_assert_int_eq (zone, 272);
+  ck_assert (!r.ride_start_allowed && r.ride_through_allowed);
+  /* London: global rules. */
+  r = ft_geofences_rules_at (g, (FtLatLon) { 51.5, -0.12 }, 1, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (!r.ride_end_allowed);
+}
+
+START_TEST (test_gbfs_fixture)
+{
+  g_autofree char *path = fixture_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_load_gbfs (path, &error);
+  g_autoptr(FtGeofences) copy = NULL;
+  g_autoptr(FtGeofences) again = NULL;
+  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  g_autofree char *doc = NULL;
+  JsonObject *dobj;
+
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  check_fixture (g);
+  copy = ft_geofences_ref_copy (g);
+  check_fixture (copy);
+
+  /* Export the data member, wrap it, parse it back: same behaviour. */
+  data = ft_geofences_to_gbfs_data (g);
+  dobj = json_node_get_object (data);
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (
+                       json_object_get_object_member (dobj, "geofencing_zones"), "features")), 272);
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (dobj, "global_rules")), 1);
+  json_generator_set_root (gen, data);
+  text = json_generator_to_data (gen, NULL);
+  doc = g_strdup_printf ("{\"last_updated\":\"2026-01-01T00:00:00Z\",\"ttl\":60,\"version\":\"3.0\",\"data\":%s}", text);
+  again = ft_geofences_parse_gbfs (doc, -1, "export", &error);
+  ck_assert_msg (again != NULL, "%s", error ? error->message : "");
+  check_fixture (again);
+}
+END_TEST
+
+START_TEST (test_gbfs_missing_file)
+{
+  g_autoptr(GError) error = NULL;
+  FtGeofences *g = ft_geofences_load_gbfs ("/nonexistent/geofencing_zones.json", &error);
+
+  ck_assert_ptr_null (g);
+  ck_assert_ptr_nonnull (error);
+  ck_assert (strstr (error->message, "/nonexistent/geofencing_zones.json") != NULL);
+}
+END_TEST
+
+#define SQ "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}"
+#define FEAT(rules) "{\"type\":\"Feature\",\"geometry\":" SQ ",\"properties\":{\"name\":\"z\",\"rules\":[" rules "]}}"
+#define OKRULE "{\"ride_start_allowed\":true,\"ride_end_allowed\":true,\"ride_through_allowed\":true}"
+#define DOC(features) "{\"version\":\"3.0\",\"data\":{\"geofencing_zones\":{\"type\":\"FeatureCollection\",\"features\":[" features "]},\"global_rules\":[]}}"
+
+static void
+expect_gbfs_error (const char *json, const char *f1, const char *f2)
+{
+  g_autoptr(GError) error = NULL;
+  FtGeofences *g = ft_geofences_parse_gbfs (json, -1, "test.json", &error);
+
+  ck_assert_ptr_null (g);
+  ck_assert_ptr_nonnull (error);
+  ck_assert (g_error_matches (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE));
+  ck_assert_msg (strstr (error->message, "test.json") != NULL, "no file in \"%s\"", error->message);
+  ck_assert_msg (strstr (error->message, f1) != NULL, "\"%s\" lacks \"%s\"", error->message, f1);
+  if (f2)
+    ck_assert_msg (strstr (error->message, f2) != NULL, "\"%s\" lacks \"%s\"", error->message, f2);
+}
+
+START_TEST (test_gbfs_malformed)
+{
+  expect_gbfs_error ("{not json", "not valid JSON", NULL);
+  expect_gbfs_error ("[]", "JSON object", NULL);
+  expect_gbfs_error ("{\"data\":{}}", "data.geofencing_zones", NULL);
+  expect_gbfs_error ("{\"data\":{\"geofencing_zones\":{\"type\":\"Feature\"}}}", "FeatureCollection", NULL);
+  expect_gbfs_error ("{\"data\":{\"geofencing_zones\":{\"type\":\"FeatureCollection\"}}}", "features", NULL);
+  expect_gbfs_error (DOC (FEAT (OKRULE) "," FEAT (OKRULE) ","
+                          FEAT ("{\"ride_start_allowed\":true,\"ride_through_allowed\":true}")),
+                     "feature 2", "ride_end_allowed");
+  expect_gbfs_error (DOC (FEAT (OKRULE "," "{\"ride_start_allowed\":1,\"ride_end_allowed\":true,\"ride_through_allowed\":true}")),
+                     "feature 0: properties.rules[1]", "ride_start_allowed");
+  expect_gbfs_error (DOC (FEAT ("{\"ride_start_allowed\":true,\"ride_end_allowed\":true,\"ride_through_allowed\":true,\"maximum_speed_kph\":-3}")),
+                     "feature 0", "maximum_speed_kph");
+  expect_gbfs_error (DOC (FEAT ("{\"vehicle_type_ids\":\"e-bike\",\"ride_start_allowed\":true,\"ride_end_allowed\":true,\"ride_through_allowed\":true}")),
+                     "feature 0", "vehicle_type_ids");
+  expect_gbfs_error (DOC (FEAT (OKRULE) ",{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]},\"properties\":{}}"),
+                     "feature 1", "LineString");
+  expect_gbfs_error (DOC ("{\"type\":\"Feature\",\"geometry\":" SQ "}"), "feature 0", "properties");
+  expect_gbfs_error (DOC (FEAT (OKRULE) ",{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]},\"properties\":{\"rules\":{}}}"),
+                     "feature 1", "rules");
+  expect_gbfs_error ("{\"version\":\"3.0\",\"data\":{\"geofencing_zones\":{\"type\":\"FeatureCollection\",\"features\":[]},"
+                     "\"global_rules\":[{\"ride_start_allowed\":false}]}}", "global_rules[0]", "ride_end_allowed");
+}
+END_TEST
+
+START_TEST (test_gbfs_v23)
+{
+  const char *doc =
+    "{\"last_updated\":1640887163,\"ttl\":0,\"version\":\"2.3\",\"data\":{\"geofencing_zones\":"
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]]]},"
+    " \"properties\":{\"name\":\"Old town\",\"start\":1593878400,\"rules\":["
+    "  {\"vehicle_type_id\":[\"moped1\"],\"ride_allowed\":false,\"ride_through_allowed\":true,\"maximum_speed_kph\":10},"
+    "  {\"ride_allowed\":true,\"ride_through_allowed\":true}]}}]}}}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_parse_gbfs (doc, -1, "v23", &error);
+  FtZoneRules r;
+  int zone;
+
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_geofences_n_zones (g), 2);
+  ck_assert_str_eq (ft_geofences_get (g, 0)->name, "Old town");
+  r = ft_geofences_rules_at (g, (FtLatLon) { 0.5, 0.5 }, 2, &zone);   /* moped */
+  ck_assert_int_eq (zone, 0);
+  ck_assert (!r.ride_start_allowed && !r.ride_end_allowed && r.ride_through_allowed);
+  ck_assert_double_eq (r.maximum_speed_kph, 10);
+  r = ft_geofences_rules_at (g, (FtLatLon) { 0.5, 0.5 }, 0, &zone);   /* scooter: second rule */
+  ck_assert_int_eq (zone, 1);
+  ck_assert (r.ride_start_allowed && r.ride_end_allowed);
+  r = ft_geofences_rules_at (g, (FtLatLon) { 5, 5 }, 0, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (r.ride_end_allowed);                                       /* 2.3: no global rules */
+
+  /* 2.3 rule missing ride_allowed is refused, naming the field. */
+  expect_gbfs_error ("{\"version\":\"2.3\",\"data\":{\"geofencing_zones\":{\"type\":\"FeatureCollection\",\"features\":["
+                     FEAT ("{\"ride_through_allowed\":true}") "]}}}", "feature 0", "ride_allowed");
+}
+END_TEST
+
+START_TEST (test_first_match_api)
+{
+  g_autoptr(FtGeofences) g = ft_geofences_new ();
+  FtLatLon big[4], small[4];
+  FtMultiPolygon *a, *b;
+  FtZoneRules no_park = ft_zone_rules_all_allowed (), area = ft_zone_rules_all_allowed ();
+  FtZoneRules outside = { FALSE, FALSE, TRUE, 0, 0 };
+  FtZoneRules slow_bikes = { TRUE, TRUE, TRUE, 12, 1u << 1 };
+  FtZoneRules r;
+  int zone;
+
+  square (origin, 5000, big);
+  square (origin, 500, small);
+  no_park.ride_end_allowed = FALSE;
+  no_park.ride_start_allowed = FALSE;
+  b = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (b, small, 4);
+  ft_geofences_add (g, "bikes-slow", "Bike slow zone", ft_multipolygon_copy (b), &slow_bikes);
+  ft_geofences_add (g, "no-park", "No parking", b, &no_park);
+  a = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (a, big, 4);
+  ft_geofences_add (g, "area", "Operating area", a, &area);
+  ft_geofences_set_global_rules (g, &outside);
+
+  r = ft_geofences_rules_at (g, origin, 0, &zone);            /* scooter: no-park (listed before area) */
+  ck_assert_int_eq (zone, 1);
+  ck_assert (!r.ride_end_allowed);
+  r = ft_geofences_rules_at (g, origin, 1, &zone);            /* bike: its own zone first */
+  ck_assert_int_eq (zone, 0);
+  ck_assert_double_eq (r.maximum_speed_kph, 12);
+  r = ft_geofences_rules_at (g, ft_latlon_offset (origin, 1000, 0), 0, &zone);
+  ck_assert_int_eq (zone, 2);
+  ck_assert (r.ride_end_allowed);
+  r = ft_geofences_rules_at (g, ft_latlon_offset (origin, 4000, 0), 0, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (!r.ride_end_allowed && r.ride_through_allowed);
+  ck_assert_uint_eq (ft_geofence_kind_bit ("escooter_paris"), 1u << 0);
+  ck_assert_uint_eq (ft_geofence_kind_bit ("ebicycle_paris"), 1u << 1);
+  ck_assert_uint_eq (ft_geofence_kind_bit ("e-moped"), 1u << 2);
+  ck_assert_uint_eq (ft_geofence_kind_bit ("car"), FT_ZONE_KIND_OTHER);
+}
+END_TEST
+
+static Suite *
+geo_suite (void)
+{
+  Suite *s = suite_create ("geo");
+  TCase *tc;
+
+  tc = tcase_create ("bbox"); tcase_add_test (tc, test_bbox); suite_add_tcase (s, tc);
+  tc = tcase_create ("polygon"); tcase_add_test (tc, test_polygon_hole); suite_add_tcase (s, tc);
+  tc = tcase_create ("geojson");
+  tcase_add_test (tc, test_geojson);
+  tcase_add_test (tc, test_geojson_refused);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("grid"); tcase_add_test (tc, test_grid); suite_add_tcase (s, tc);
+  tc = tcase_create ("geofence");
+  tcase_add_test (tc, test_gbfs_fixture);
+  tcase_add_test (tc, test_gbfs_missing_file);
+  tcase_add_test (tc, test_gbfs_malformed);
+  tcase_add_test (tc, test_gbfs_v23);
+  tcase_add_test (tc, test_first_match_api);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (geo_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
