@@ -23,7 +23,9 @@ static const FtCliEntry commands[] = {
 #endif
 #ifdef FT_HAVE_CMD_IMPORT
   { "import-osm",    ft_cli_import_osm,   "Build a city pack from an OpenStreetMap PBF file" },
-  { "import-trips",  ft_cli_import_trips, "Import trip data and fit a demand profile" },
+#endif
+#ifdef FT_HAVE_CMD_TRIPS
+  { "import-trips",  ft_cli_import_trips, "Import trip data, fit demand, write a replay trace" },
 #endif
 #ifdef FT_HAVE_CMD_GBFS
   { "gbfs",          ft_cli_gbfs,         "Import or export GBFS feeds" },

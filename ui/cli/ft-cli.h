@@ -22,7 +22,7 @@ int ft_cli_compare     (int argc, char **argv);   /* cmd-run.c */
 int ft_cli_city        (int argc, char **argv);   /* cmd-city.c  (generate, info, bake-tiles) */
 int ft_cli_city_bake_tiles (int argc, char **argv); /* cmd-tiles.c (cmd-city.c dispatches "bake-tiles" here) */
 int ft_cli_import_osm  (int argc, char **argv);   /* cmd-import.c */
-int ft_cli_import_trips(int argc, char **argv);   /* cmd-import.c */
+int ft_cli_import_trips(int argc, char **argv);   /* cmd-trips.c */
 int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / export) */
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */

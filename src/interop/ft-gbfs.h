@@ -1,0 +1,88 @@
+/* ft-gbfs.h — GBFS in and out.
+ *
+ * In: a GBFS 2.3 or 3.0 snapshot (a folder with gbfs.json or manifest.json,
+ * vehicle_status.json or free_bike_status.json — or one snapshot file named
+ * explicitly — plus vehicle_types, station_information,
+ * system_pricing_plans and geofencing_zones when present) becomes a
+ * scenario's starting fleet, pricing and geofences. Errors name the file
+ * and the JSON path of the bad field; nothing is applied unless all parses.
+ *
+ * Out: the twin's state at a moment as a GBFS 3.0 feed (gbfs.json,
+ * manifest.json, system_information, vehicle_types, vehicle_status,
+ * system_pricing_plans, geofencing_zones), written to a temporary folder
+ * and renamed into place.
+ */
+#pragma once
+
+#include "ft-core.h"
+
+G_BEGIN_DECLS
+
+#define FT_GBFS_ERROR (ft_gbfs_error_quark ())
+GQuark ft_gbfs_error_quark (void);
+typedef enum {
+  FT_GBFS_ERROR_IO,
+  FT_GBFS_ERROR_PARSE,      /* "free_bike_status.json: data.bikes[12].lat: expected a number" */
+  FT_GBFS_ERROR_VERSION,    /* not 2.x / 3.x */
+  FT_GBFS_ERROR_MISSING,    /* no vehicle_status / free_bike_status */
+} FtGbfsError;
+
+typedef struct {
+  char          *vehicle_id;        /* as in the feed */
+  char          *vehicle_type_id;   /* may be NULL */
+  FtVehicleKind  kind;
+  FtLatLon       pos;
+  double         range_m;           /* -1 when the feed does not say */
+  double         max_range_m;       /* from vehicle_types, or the kind's default */
+  gboolean       is_reserved;
+  gboolean       is_disabled;
+  gint64         last_reported;     /* epoch seconds, 0 unknown */
+} FtGbfsVehicle;
+
+typedef struct {
+  char          *version;           /* "2.3", "3.0" */
+  char          *system_id;
+  char          *system_name;
+  gint64         last_updated;      /* epoch seconds */
+  FtGbfsVehicle *vehicles;
+  guint          n_vehicles;
+  guint          n_reserved, n_disabled;
+  FtPricing     *pricing;           /* NULL if the feed has none */
+  FtGeofences   *geofences;         /* NULL if the feed has none */
+  guint          n_stations;
+  char          *vehicles_file;     /* which file the fleet came from */
+  /* private: the documents, re-parsed by the dup functions */
+  char          *pricing_json, *pricing_where;
+  char          *geofences_json, *geofences_where;
+} FtGbfsFeed;
+
+/* path: a folder or a vehicle_status / free_bike_status file. */
+FtGbfsFeed *ft_gbfs_load            (const char *path, GError **error);
+void        ft_gbfs_feed_free       (FtGbfsFeed *feed);
+/* Adds the feed's vehicles (with a pack each, SOC from range / max range)
+ * to the core's fleet; disabled ones become non_operational; reserved ones
+ * are counted but start available (their riders are outside the twin).
+ * Vehicle ids that are not UUIDs get a UUID derived from the id. Returns
+ * the number of vehicles added, or -1 with an error (fleet unchanged). */
+gint        ft_gbfs_seed_core       (const FtGbfsFeed *feed, FtCore *core, FtTime now,
+                                     GError **error);
+/* Fresh copies of the feed's pricing and geofences (NULL if absent), to
+ * hand to ft_core_new. */
+FtPricing   *ft_gbfs_dup_pricing    (const FtGbfsFeed *feed);
+FtGeofences *ft_gbfs_dup_geofences  (const FtGbfsFeed *feed);
+
+typedef struct {
+  const char *system_id;
+  const char *name;
+  const char *timezone;             /* IANA, e.g. "Europe/Amsterdam" */
+  const char *language;             /* "en" */
+  const char *email;
+  const char *base_url;             /* feeds' URLs are base_url/<name>.json */
+  gint64      epoch_s;              /* the moment, for last_updated / last_reported */
+} FtGbfsExportInfo;
+
+gboolean    ft_gbfs_export          (FtCore *core, const FtGbfsExportInfo *info,
+                                     const char *out_dir, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGbfsFeed, ft_gbfs_feed_free)
+
+G_END_DECLS

@@ -1,1 +1,0 @@
-/* ft-interop.c: being written */

@@ -1,0 +1,161 @@
+/* cmd-gbfs.c — `fleet-twin-cli gbfs`: inspect a GBFS 2.3/3.0 feed, and
+ * export the twin's state as a GBFS 3.0 feed (from an imported feed, or
+ * from a scenario run stopped at a chosen moment).
+ */
+#include "ft-config.h"
+#include "ft-cli.h"
+#include "ft-gbfs.h"
+#ifdef FT_GBFS_SCENARIO_EXPORT
+#include "ft-sim-world.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+static int
+gbfs_info (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("PATH — summarise a GBFS feed (folder or file)");
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
+    {
+      fprintf (stderr, "%s\n", error ? error->message : "usage: fleet-twin-cli gbfs info PATH");
+      return 2;
+    }
+  g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (argv[1], &error);
+  if (feed == NULL)
+    {
+      fprintf (stderr, "fleet-twin-cli gbfs: %s\n", error->message);
+      return 1;
+    }
+  guint per_kind[FT_N_KINDS] = { 0 };
+  for (guint i = 0; i < feed->n_vehicles; i++)
+    per_kind[feed->vehicles[i].kind]++;
+  printf ("feed:          %s\n", feed->vehicles_file);
+  printf ("version:       %s\n", feed->version);
+  printf ("system:        %s (%s)\n", feed->system_name ? feed->system_name : "?",
+          feed->system_id ? feed->system_id : "?");
+  printf ("vehicles:      %u (reserved %u, disabled %u)\n", feed->n_vehicles, feed->n_reserved,
+          feed->n_disabled);
+  for (int k = 0; k < FT_N_KINDS; k++)
+    if (per_kind[k])
+      printf ("  %-12s %u\n", ft_vehicle_kind_id ((FtVehicleKind) k), per_kind[k]);
+  printf ("stations:      %u\n", feed->n_stations);
+  printf ("pricing plans: %u\n", feed->pricing ? ft_pricing_n_plans (feed->pricing) : 0);
+  printf ("geofences:     %u zones\n", feed->geofences ? ft_geofences_n_zones (feed->geofences) : 0);
+  return 0;
+}
+
+static gboolean
+parse_clock (const char *s, FtTime *out)
+{
+  int d = 0, h = 0, m = 0;
+  if (sscanf (s, "%d:%d:%d", &d, &h, &m) == 3 && d >= 0 && h < 24 && m < 60)
+    {
+      *out = d * FT_DAY + h * FT_HOUR + m * FT_MINUTE;
+      return TRUE;
+    }
+  if (sscanf (s, "%d:%d", &h, &m) == 2 && h >= 0 && m >= 0 && m < 60)
+    {
+      *out = h * FT_HOUR + m * FT_MINUTE;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+gbfs_export (int argc, char **argv)
+{
+  g_autofree char *from = NULL, *out = NULL, *at = NULL, *system_id = NULL, *tz = NULL, *base = NULL;
+  gint64 seed = -1;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_FILENAME, &from, "Export the fleet of this GBFS feed (folder or file) as GBFS 3.0", "PATH" },
+    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Moment of the scenario run to export, [D:]HH:MM (default 08:00)", "TIME" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for the scenario run", "S" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output folder (replaced atomically)", "DIR" },
+    { "system-id", 0, 0, G_OPTION_ARG_STRING, &system_id, "GBFS system_id (default fleet-twin)", "ID" },
+    { "timezone", 0, 0, G_OPTION_ARG_STRING, &tz, "IANA timezone (default Europe/Amsterdam)", "TZ" },
+    { "base-url", 0, 0, G_OPTION_ARG_STRING, &base, "Base URL of the published feed", "URL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[SCENARIO] — write a GBFS 3.0 feed");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "fleet-twin-cli gbfs export: %s\n", error->message);
+      return 2;
+    }
+  if (out == NULL || (from == NULL) == (argc != 2))
+    {
+      fprintf (stderr, "usage: fleet-twin-cli gbfs export (SCENARIO [--at TIME] | --from PATH) --out DIR\n");
+      return 2;
+    }
+
+  FtGbfsExportInfo info = {
+    .system_id = system_id ? system_id : "fleet-twin",
+    .name = "Fleet Twin",
+    .timezone = tz ? tz : "Europe/Amsterdam",
+    .language = "en",
+    .email = "gbfs@example.invalid",
+    .base_url = base ? base : "https://example.invalid/gbfs",
+    .epoch_s = g_get_real_time () / G_USEC_PER_SEC,
+  };
+
+  if (from)
+    {
+      g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (from, &error);
+      if (feed == NULL)
+        {
+          fprintf (stderr, "fleet-twin-cli gbfs export: %s\n", error->message);
+          return 1;
+        }
+      FtCoreConfig cfg;
+      ft_core_config_init (&cfg);
+      g_autoptr(FtCore) core = ft_core_new (&cfg, ft_gbfs_dup_geofences (feed), ft_gbfs_dup_pricing (feed));
+      if (ft_gbfs_seed_core (feed, core, 0, &error) < 0)
+        {
+          fprintf (stderr, "fleet-twin-cli gbfs export: %s\n", error->message);
+          return 1;
+        }
+      if (feed->system_name)
+        info.name = feed->system_name;
+      if (feed->last_updated > 0)
+        info.epoch_s = feed->last_updated;
+      if (!ft_gbfs_export (core, &info, out, &error))
+        {
+          fprintf (stderr, "fleet-twin-cli gbfs export: %s\n", error->message);
+          return 1;
+        }
+      printf ("wrote GBFS 3.0 feed with %u vehicles to %s\n", ft_fleet_n_vehicles (core->fleet), out);
+      return 0;
+    }
+
+  FtTime t = 8 * FT_HOUR;
+  if (at && !parse_clock (at, &t))
+    {
+      fprintf (stderr, "fleet-twin-cli gbfs export: --at '%s' is not [D:]HH:MM\n", at);
+      return 2;
+    }
+#ifdef FT_GBFS_SCENARIO_EXPORT
+  return ft_cli_gbfs_export_scenario (argv[1], t, seed, &info, out);
+#else
+  fprintf (stderr, "fleet-twin-cli gbfs export: this build has no simulator\n");
+  return 1;
+#endif
+}
+
+int
+ft_cli_gbfs (int argc, char **argv)
+{
+  if (argc >= 2 && strcmp (argv[1], "info") == 0)
+    return gbfs_info (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "export") == 0)
+    return gbfs_export (argc - 1, argv + 1);
+  fprintf (argc >= 2 && strcmp (argv[1], "--help") == 0 ? stdout : stderr,
+           "Usage: fleet-twin-cli gbfs COMMAND\n\n"
+           "  info PATH                               summarise a GBFS 2.3/3.0 feed\n"
+           "  export --from PATH --out DIR            re-publish a feed's fleet as GBFS 3.0\n"
+           "  export SCENARIO --at [D:]HH:MM --out DIR  run a scenario to a moment, export its state\n");
+  return argc >= 2 && strcmp (argv[1], "--help") == 0 ? 0 : 2;
+}
