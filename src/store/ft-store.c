@@ -1,1 +1,1444 @@
-/* ft-store.c: being written */
+/* ft-store.c — SQLite persistence for the real modules. One file in WAL
+ * mode, numbered migrations recorded in PRAGMA user_version, every
+ * statement prepared once and cached. A commit appends the pending domain
+ * events and upserts, in the same transaction, the current state of every
+ * entity those events touched (each dirty entity written once per commit),
+ * plus every ledger transaction and posting added since the last commit.
+ * Loading restores all entities into empty modules and checks invariants.
+ */
+#include "ft-store-private.h"
+
+#include <sqlite3.h>
+#include <string.h>
+#include "ft-config.h"
+
+G_DEFINE_QUARK (ft-store-error-quark, ft_store_error)
+
+#define FT_STORE_APPLICATION_ID 0x46545749   /* "FTWI" */
+
+/* ---------------------------------------------------------------- schema */
+
+/* Migration N brings a file from user_version N-1 to N. Append only: never
+ * edit a migration that has shipped. */
+static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
+  /* 1: state tables and the event log */
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind INTEGER NOT NULL,"
+  "  vehicle INTEGER NOT NULL, account INTEGER NOT NULL, ref INTEGER NOT NULL,"
+  "  a INTEGER NOT NULL, b INTEGER NOT NULL, amount INTEGER NOT NULL,"
+  "  lat REAL NOT NULL, lon REAL NOT NULL);"
+  "CREATE TABLE vehicles ("
+  "  idx INTEGER PRIMARY KEY, device_id TEXT NOT NULL, name TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL, state INTEGER NOT NULL, last_event INTEGER NOT NULL,"
+  "  state_since INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
+  "  pack INTEGER NOT NULL, booking INTEGER NOT NULL, odometer_m REAL NOT NULL,"
+  "  wear REAL NOT NULL, fault_codes INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+  "CREATE TABLE packs ("
+  "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, capacity_wh REAL NOT NULL,"
+  "  soc REAL NOT NULL, health REAL NOT NULL, cycles INTEGER NOT NULL,"
+  "  throughput_wh REAL NOT NULL, place INTEGER NOT NULL, holder INTEGER NOT NULL);"
+  "CREATE TABLE accounts ("
+  "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, roles INTEGER NOT NULL,"
+  "  display_name TEXT, email TEXT, pseudonym TEXT NOT NULL, erased INTEGER NOT NULL,"
+  "  created INTEGER NOT NULL, trips INTEGER NOT NULL);"
+  "CREATE TABLE ledger_accounts ("
+  "  idx INTEGER PRIMARY KEY, code TEXT NOT NULL, type INTEGER NOT NULL,"
+  "  balance INTEGER NOT NULL, owner INTEGER NOT NULL);"
+  "CREATE TABLE ledger_tx ("
+  "  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, t INTEGER NOT NULL,"
+  "  user_account INTEGER NOT NULL, first_posting INTEGER NOT NULL,"
+  "  n_postings INTEGER NOT NULL, amount INTEGER NOT NULL, ref INTEGER NOT NULL,"
+  "  idem_hash INTEGER NOT NULL, args_hash INTEGER NOT NULL);"
+  "CREATE TABLE postings ("
+  "  idx INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ledger_account INTEGER NOT NULL,"
+  "  amount INTEGER NOT NULL);"
+  "CREATE TABLE bookings ("
+  "  id INTEGER PRIMARY KEY, rider INTEGER NOT NULL, vehicle INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL, reserved_at INTEGER NOT NULL, hold_until INTEGER NOT NULL,"
+  "  unlocked_at INTEGER NOT NULL, ended_at INTEGER NOT NULL, paused_ms INTEGER NOT NULL,"
+  "  paused_since INTEGER NOT NULL, start_lat REAL NOT NULL, start_lon REAL NOT NULL,"
+  "  end_lat REAL NOT NULL, end_lon REAL NOT NULL, distance_m REAL NOT NULL,"
+  "  price_minor INTEGER NOT NULL, hold_tx INTEGER NOT NULL, capture_tx INTEGER NOT NULL,"
+  "  trip_id TEXT NOT NULL);",
+  /* 2: run metadata and KPIs */
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+};
+
+/* ------------------------------------------------------------ statements */
+
+typedef enum {
+  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+  ST_INS_EVENT, ST_UPS_VEHICLE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_LACC,
+  ST_INS_TX, ST_INS_POSTING, ST_UPS_BOOKING,
+  ST_PUT_META, ST_GET_META,
+  N_ST
+} StmtId;
+
+static const char *const stmt_sql[N_ST] = {
+  [ST_BEGIN] = "BEGIN IMMEDIATE",
+  [ST_COMMIT] = "COMMIT",
+  [ST_ROLLBACK] = "ROLLBACK",
+  [ST_INS_EVENT] =
+    "INSERT INTO events (seq,t,kind,vehicle,account,ref,a,b,amount,lat,lon)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_VEHICLE] =
+    "INSERT OR REPLACE INTO vehicles (idx,device_id,name,kind,state,last_event,state_since,"
+    "lat,lon,pack,booking,odometer_m,wear,fault_codes,last_seen)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_PACK] =
+    "INSERT OR REPLACE INTO packs (idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder)"
+    " VALUES (?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_ACCOUNT] =
+    "INSERT OR REPLACE INTO accounts (idx,id,roles,display_name,email,pseudonym,erased,created,trips)"
+    " VALUES (?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_LACC] =
+    "INSERT OR REPLACE INTO ledger_accounts (idx,code,type,balance,owner) VALUES (?,?,?,?,?)",
+  [ST_INS_TX] =
+    "INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,n_postings,amount,ref,"
+    "idem_hash,args_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+  [ST_INS_POSTING] =
+    "INSERT INTO postings (idx,tx,ledger_account,amount) VALUES (?,?,?,?)",
+  [ST_UPS_BOOKING] =
+    "INSERT OR REPLACE INTO bookings (id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
+    "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,distance_m,price_minor,"
+    "hold_tx,capture_tx,trip_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_PUT_META] = "INSERT OR REPLACE INTO meta (key,value) VALUES (?,?)",
+  [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
+};
+
+/* --------------------------------------------------------- dirty sets */
+
+/* A set of small non-negative ids with O(1) insert and ordered-by-insertion
+ * iteration: a stamp per id (== gen means "in the set") and a list. */
+typedef struct {
+  guint32 *stamp;
+  gsize    cap;
+  guint32  gen;
+  gint64  *list;
+  gsize    n, list_cap;
+  GHashTable *big;    /* ids too large for the stamp array */
+} DirtySet;
+
+#define DIRTY_DENSE_MAX ((gint64) 1 << 26)
+
+static void
+dirty_init (DirtySet *d)
+{
+  memset (d, 0, sizeof *d);
+  d->gen = 1;
+}
+
+static void
+dirty_clear (DirtySet *d)
+{
+  d->n = 0;
+  if (d->big)
+    g_hash_table_remove_all (d->big);
+  if (++d->gen == 0)
+    {
+      memset (d->stamp, 0, d->cap * sizeof *d->stamp);
+      d->gen = 1;
+    }
+}
+
+static void
+dirty_free (DirtySet *d)
+{
+  g_free (d->stamp);
+  g_free (d->list);
+  if (d->big)
+    g_hash_table_unref (d->big);
+}
+
+static inline void
+dirty_push (DirtySet *d, gint64 id)
+{
+  if (d->n == d->list_cap)
+    {
+      d->list_cap = d->list_cap ? d->list_cap * 2 : 1024;
+      d->list = g_renew (gint64, d->list, d->list_cap);
+    }
+  d->list[d->n++] = id;
+}
+
+static inline void
+dirty_add (DirtySet *d, gint64 id)
+{
+  if (id < 0)
+    return;
+  if (id >= DIRTY_DENSE_MAX)
+    {
+      if (!d->big)
+        d->big = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      if (g_hash_table_contains (d->big, &id))
+        return;
+      g_hash_table_add (d->big, g_memdup2 (&id, sizeof id));
+      dirty_push (d, id);
+      return;
+    }
+  if ((gsize) id >= d->cap)
+    {
+      gsize ncap = d->cap ? d->cap : 1024;
+      while (ncap <= (gsize) id)
+        ncap *= 2;
+      d->stamp = g_renew (guint32, d->stamp, ncap);
+      memset (d->stamp + d->cap, 0, (ncap - d->cap) * sizeof *d->stamp);
+      d->cap = ncap;
+    }
+  if (d->stamp[id] == d->gen)
+    return;
+  d->stamp[id] = d->gen;
+  dirty_push (d, id);
+}
+
+/* -------------------------------------------------------------- store */
+
+typedef struct {
+  gint32 place;
+  gint32 holder;
+} PackShadow;
+
+struct _FtStore {
+  sqlite3       *db;
+  char          *path;
+  FtStoreConfig  cfg;
+  int            version;
+  sqlite3_stmt  *st[N_ST];
+
+  guint64        n_events;       /* rows in events */
+  guint64        n_commits;
+  guint64        last_seq;
+
+  /* What the file holds, as high-water marks: anything at or past these
+   * indices is new and is written at the next commit. */
+  guint          saved_vehicles, saved_packs, saved_accounts;
+  guint          saved_lacc, saved_tx;
+
+  /* Where each pack was when last written, to find the vehicle a pack
+   * left (that vehicle's row changes too). */
+  PackShadow    *pack_shadow;
+  gsize          pack_shadow_n;
+
+  DirtySet       d_vehicle, d_pack, d_account, d_lacc, d_booking;
+
+  gboolean       window_open;
+  FtTime         window_start;
+};
+
+static gboolean
+sql_fail (FtStore *s, GError **error, const char *what)
+{
+  g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+               "%s: %s: %s (SQLite error %d)", s->path, what,
+               sqlite3_errmsg (s->db), sqlite3_extended_errcode (s->db));
+  return FALSE;
+}
+
+static sqlite3_stmt *
+get_stmt (FtStore *s, StmtId id, GError **error)
+{
+  if (G_UNLIKELY (s->st[id] == NULL))
+    {
+      int rc = sqlite3_prepare_v3 (s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &s->st[id], NULL);
+      if (rc != SQLITE_OK)
+        {
+          s->st[id] = NULL;
+          sql_fail (s, error, "preparing a statement");
+          return NULL;
+        }
+    }
+  return s->st[id];
+}
+
+/* Step a cached write statement once and reset it. */
+static inline gboolean
+step_done (FtStore *s, sqlite3_stmt *st, GError **error, const char *what)
+{
+  int rc = sqlite3_step (st);
+
+  sqlite3_reset (st);
+  if (G_UNLIKELY (rc != SQLITE_DONE))
+    return sql_fail (s, error, what);
+  return TRUE;
+}
+
+static gboolean
+run_simple (FtStore *s, StmtId id, GError **error, const char *what)
+{
+  sqlite3_stmt *st = get_stmt (s, id, error);
+
+  if (!st)
+    return FALSE;
+  return step_done (s, st, error, what);
+}
+
+/* A one-off query returning a single integer (schema inspection, counts). */
+static gboolean
+query_int64 (FtStore *s, const char *sql, gint64 *out, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL);
+
+  if (rc != SQLITE_OK)
+    return sql_fail (s, error, "reading the database");
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (st, 0);
+  else if (rc == SQLITE_DONE)
+    *out = 0;
+  else
+    {
+      sql_fail (s, error, "reading the database");
+      sqlite3_finalize (st);
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  return TRUE;
+}
+
+static gboolean
+exec_const (FtStore *s, const char *sql, GError **error, const char *what)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL, "%s: %s: %s",
+                   s->path, what, msg ? msg : sqlite3_errmsg (s->db));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ft_store_config_init (FtStoreConfig *cfg)
+{
+  g_return_if_fail (cfg != NULL);
+  cfg->max_batch_events = 20000;
+  cfg->max_window = 50 * FT_MS;
+  cfg->synchronous_full = FALSE;
+}
+
+static void
+store_free (FtStore *s)
+{
+  guint i;
+
+  for (i = 0; i < N_ST; i++)
+    if (s->st[i])
+      sqlite3_finalize (s->st[i]);
+  if (s->db)
+    sqlite3_close_v2 (s->db);
+  dirty_free (&s->d_vehicle);
+  dirty_free (&s->d_pack);
+  dirty_free (&s->d_account);
+  dirty_free (&s->d_lacc);
+  dirty_free (&s->d_booking);
+  g_free (s->pack_shadow);
+  g_free (s->path);
+  g_free (s);
+}
+
+void
+ft_store_close (FtStore *s)
+{
+  if (s == NULL)
+    return;
+  store_free (s);
+}
+
+/* Bring the file to target_version, one migration per transaction. */
+static gboolean
+migrate (FtStore *s, int target_version, GError **error)
+{
+  gint64 version = 0, app_id = 0, n_objects = 0;
+  int v;
+
+  /* The first read is where SQLite notices a file that is not a database. */
+  if (!query_int64 (s, "PRAGMA user_version", &version, NULL))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s is not a Fleet Twin database (SQLite says: %s); "
+                   "give a new file name or the path of a store written by fleet-twin",
+                   s->path, sqlite3_errmsg (s->db));
+      return FALSE;
+    }
+  if (!query_int64 (s, "PRAGMA application_id", &app_id, error) ||
+      !query_int64 (s, "SELECT count(*) FROM sqlite_schema", &n_objects, error))
+    return FALSE;
+
+  if (app_id != 0 && app_id != FT_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s is an SQLite database of another program (application_id 0x%08x), "
+                   "not a Fleet Twin store; give a new file name",
+                   s->path, (unsigned) app_id);
+      return FALSE;
+    }
+  if (version == 0 && n_objects > 0)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s already holds %" G_GINT64_FORMAT " tables or indexes but no "
+                   "Fleet Twin schema version; it is not a Fleet Twin store, give a new file name",
+                   s->path, n_objects);
+      return FALSE;
+    }
+  if (version > FT_STORE_SCHEMA_LATEST)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %" G_GINT64_FORMAT " but this build of Fleet Twin "
+                   "(%s) knows versions up to %d; open it with a newer fleet-twin",
+                   s->path, version, FT_VERSION, FT_STORE_SCHEMA_LATEST);
+      return FALSE;
+    }
+  if (version < 0)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SCHEMA,
+                   "%s has a negative schema version %" G_GINT64_FORMAT "; the file is damaged",
+                   s->path, version);
+      return FALSE;
+    }
+
+  for (v = (int) version + 1; v <= target_version; v++)
+    {
+      /* PRAGMA takes no parameters; the numbers come from this file, not data. */
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", v);
+
+      if (!exec_const (s, "BEGIN IMMEDIATE", error, "starting a migration"))
+        return FALSE;
+      if (!exec_const (s, migrations[v - 1], error, "migrating the schema") ||
+          (v == 1 && !exec_const (s, "PRAGMA application_id = 1179932489", error,
+                                  "marking the file")) ||
+          !exec_const (s, set_version, error, "recording the schema version") ||
+          !exec_const (s, "COMMIT", error, "committing a migration"))
+        {
+          g_prefix_error (error, "migration to schema version %d failed: ", v);
+          exec_const (s, "ROLLBACK", NULL, "");
+          return FALSE;
+        }
+    }
+  s->version = MAX ((int) version, target_version);
+  return TRUE;
+}
+
+FtStore *
+ft_store_open_at_version (const char *path, const FtStoreConfig *cfg, int target_version,
+                          GError **error)
+{
+  FtStore *s;
+  gint64 n = 0, last = 0;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (target_version >= 1 && target_version <= FT_STORE_SCHEMA_LATEST, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  G_STATIC_ASSERT (FT_STORE_APPLICATION_ID == 1179932489);
+
+  s = g_new0 (FtStore, 1);
+  s->path = g_strdup (path);
+  if (cfg)
+    s->cfg = *cfg;
+  else
+    ft_store_config_init (&s->cfg);
+  if (s->cfg.max_batch_events == 0)
+    s->cfg.max_batch_events = 1;
+  dirty_init (&s->d_vehicle);
+  dirty_init (&s->d_pack);
+  dirty_init (&s->d_account);
+  dirty_init (&s->d_lacc);
+  dirty_init (&s->d_booking);
+
+  rc = sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "cannot open %s: %s", path,
+                   s->db ? sqlite3_errmsg (s->db) : sqlite3_errstr (rc));
+      store_free (s);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (s->db, 1);
+  sqlite3_busy_timeout (s->db, 5000);
+
+  if (!migrate (s, target_version, error))
+    {
+      store_free (s);
+      return NULL;
+    }
+
+  /* WAL; NORMAL sync in WAL loses nothing on a process crash (only the
+   * last transactions on power loss); FULL also survives power loss. */
+  if (!exec_const (s, "PRAGMA journal_mode = WAL", error, "switching to WAL") ||
+      !exec_const (s, s->cfg.synchronous_full ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL",
+                   error, "setting synchronous") ||
+      !exec_const (s, "PRAGMA cache_size = -65536", error, "setting the cache size") ||
+      !exec_const (s, "PRAGMA temp_store = MEMORY", error, "setting temp_store") ||
+      !exec_const (s, "PRAGMA foreign_keys = OFF", error, "setting foreign_keys"))
+    {
+      store_free (s);
+      return NULL;
+    }
+
+  if (!query_int64 (s, "SELECT count(*) FROM events", &n, error) ||
+      !query_int64 (s, "SELECT coalesce(max(seq), 0) FROM events", &last, error))
+    {
+      store_free (s);
+      return NULL;
+    }
+  s->n_events = (guint64) n;
+  s->last_seq = (guint64) last;
+  return s;
+}
+
+FtStore *
+ft_store_open (const char *path, const FtStoreConfig *cfg, GError **error)
+{
+  return ft_store_open_at_version (path, cfg, FT_STORE_SCHEMA_LATEST, error);
+}
+
+int
+ft_store_schema_version (FtStore *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->version;
+}
+
+guint64
+ft_store_n_events (FtStore *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->n_events;
+}
+
+guint64
+ft_store_n_commits (FtStore *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->n_commits;
+}
+
+guint64
+ft_store_last_seq (FtStore *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->last_seq;
+}
+
+struct sqlite3 *
+ft_store_get_db (FtStore *s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return s->db;
+}
+
+/* ----------------------------------------------------------- writers */
+
+static gboolean
+write_event (FtStore *s, sqlite3_stmt *st, const FtEvent *e, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, (sqlite3_int64) e->seq);
+  sqlite3_bind_int64 (st, 2, e->t);
+  sqlite3_bind_int (st, 3, e->kind);
+  sqlite3_bind_int (st, 4, e->vehicle);
+  sqlite3_bind_int (st, 5, e->account);
+  sqlite3_bind_int64 (st, 6, e->ref);
+  sqlite3_bind_int (st, 7, e->a);
+  sqlite3_bind_int64 (st, 8, e->b);
+  sqlite3_bind_int64 (st, 9, e->amount);
+  sqlite3_bind_double (st, 10, e->lat);
+  sqlite3_bind_double (st, 11, e->lon);
+  return step_done (s, st, error, "appending an event");
+}
+
+static gboolean
+write_vehicle (FtStore *s, sqlite3_stmt *st, const FtVehicle *v, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, v->index);
+  sqlite3_bind_text (st, 2, v->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, v->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 4, v->kind);
+  sqlite3_bind_int (st, 5, v->state);
+  sqlite3_bind_int (st, 6, v->last_event);
+  sqlite3_bind_int64 (st, 7, v->state_since);
+  sqlite3_bind_double (st, 8, v->pos.lat);
+  sqlite3_bind_double (st, 9, v->pos.lon);
+  sqlite3_bind_int (st, 10, v->pack);
+  sqlite3_bind_int64 (st, 11, v->booking);
+  sqlite3_bind_double (st, 12, v->odometer_m);
+  sqlite3_bind_double (st, 13, v->wear);
+  sqlite3_bind_int64 (st, 14, v->fault_codes);
+  sqlite3_bind_int64 (st, 15, v->last_seen);
+  return step_done (s, st, error, "writing a vehicle");
+}
+
+static gboolean
+write_pack (FtStore *s, sqlite3_stmt *st, const FtPack *p, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, p->index);
+  sqlite3_bind_text (st, 2, p->id, -1, SQLITE_STATIC);
+  sqlite3_bind_double (st, 3, p->capacity_wh);
+  sqlite3_bind_double (st, 4, p->soc);
+  sqlite3_bind_double (st, 5, p->health);
+  sqlite3_bind_int64 (st, 6, p->cycles);
+  sqlite3_bind_double (st, 7, p->throughput_wh);
+  sqlite3_bind_int (st, 8, p->place);
+  sqlite3_bind_int (st, 9, p->holder);
+  return step_done (s, st, error, "writing a battery pack");
+}
+
+static gboolean
+write_account (FtStore *s, sqlite3_stmt *st, const FtAccount *a, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, a->index);
+  sqlite3_bind_text (st, 2, a->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 3, a->roles);
+  if (a->display_name)
+    sqlite3_bind_text (st, 4, a->display_name, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, 4);
+  if (a->email)
+    sqlite3_bind_text (st, 5, a->email, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, 5);
+  sqlite3_bind_text (st, 6, a->pseudonym, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 7, a->erased ? 1 : 0);
+  sqlite3_bind_int64 (st, 8, a->created);
+  sqlite3_bind_int64 (st, 9, a->trips);
+  return step_done (s, st, error, "writing an account");
+}
+
+static gboolean
+write_lacc (FtStore *s, sqlite3_stmt *st, const FtLedgerAccount *a, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, a->index);
+  sqlite3_bind_text (st, 2, a->code, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 3, a->type);
+  sqlite3_bind_int64 (st, 4, a->balance);
+  sqlite3_bind_int (st, 5, a->owner);
+  return step_done (s, st, error, "writing a ledger account");
+}
+
+static gboolean
+write_booking (FtStore *s, sqlite3_stmt *st, const FtBookingRec *r, GError **error)
+{
+  sqlite3_bind_int64 (st, 1, r->id);
+  sqlite3_bind_int64 (st, 2, r->rider);
+  sqlite3_bind_int64 (st, 3, r->vehicle);
+  sqlite3_bind_int (st, 4, r->state);
+  sqlite3_bind_int64 (st, 5, r->reserved_at);
+  sqlite3_bind_int64 (st, 6, r->hold_until);
+  sqlite3_bind_int64 (st, 7, r->unlocked_at);
+  sqlite3_bind_int64 (st, 8, r->ended_at);
+  sqlite3_bind_int64 (st, 9, r->paused_ms);
+  sqlite3_bind_int64 (st, 10, r->paused_since);
+  sqlite3_bind_double (st, 11, r->start.lat);
+  sqlite3_bind_double (st, 12, r->start.lon);
+  sqlite3_bind_double (st, 13, r->end.lat);
+  sqlite3_bind_double (st, 14, r->end.lon);
+  sqlite3_bind_double (st, 15, r->distance_m);
+  sqlite3_bind_int64 (st, 16, r->price_minor);
+  sqlite3_bind_int64 (st, 17, r->hold_tx);
+  sqlite3_bind_int64 (st, 18, r->capture_tx);
+  sqlite3_bind_text (st, 19, r->trip_id, -1, SQLITE_STATIC);
+  return step_done (s, st, error, "writing a booking");
+}
+
+/* Mark what an event touched. Ledger transactions are not marked here:
+ * they (and the accounts their postings move) are found from the ledger's
+ * own high-water mark, which also covers posts made without a log. */
+static inline void
+mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
+{
+  switch ((FtEventKind) e->kind)
+    {
+    case FT_EV_VEHICLE_ADDED:
+    case FT_EV_VEHICLE_STATE:
+    case FT_EV_VEHICLE_MOVED:
+      dirty_add (&s->d_vehicle, e->vehicle);
+      break;
+    case FT_EV_TELEMETRY:
+      dirty_add (&s->d_vehicle, e->vehicle);
+      if (t->fleet && e->vehicle >= 0 && (guint) e->vehicle < ft_fleet_n_vehicles (t->fleet))
+        dirty_add (&s->d_pack, ft_fleet_get_vehicle (t->fleet, (guint) e->vehicle)->pack);
+      break;
+    case FT_EV_PACK_ADDED:
+    case FT_EV_PACK_MOVED:
+    case FT_EV_PACK_CHARGED:
+      dirty_add (&s->d_pack, e->ref);
+      dirty_add (&s->d_vehicle, e->vehicle);
+      break;
+    case FT_EV_ACCOUNT_CREATED:
+    case FT_EV_ACCOUNT_ERASED:
+      dirty_add (&s->d_account, e->account);
+      break;
+    case FT_EV_BOOKING_ENDED:
+      dirty_add (&s->d_account, e->account);   /* trips counted */
+      G_GNUC_FALLTHROUGH;
+    case FT_EV_BOOKING_RESERVED:
+    case FT_EV_BOOKING_EXPIRED:
+    case FT_EV_BOOKING_CANCELLED:
+    case FT_EV_BOOKING_UNLOCKED:
+    case FT_EV_BOOKING_PAUSED:
+    case FT_EV_BOOKING_RESUMED:
+      dirty_add (&s->d_booking, e->ref);
+      dirty_add (&s->d_vehicle, e->vehicle);
+      break;
+    case FT_EV_LEDGER_TX:
+    case FT_EV_PAYMENT_DECLINED:
+    case FT_EV_BOOKING_REFUSED:
+    case FT_EV_RIDER_LOST:
+    case FT_EV_STAFF_MOVED:
+    case FT_EV_NONE:
+    case FT_EV_N_KINDS:
+      break;
+    case FT_EV_TASK_CREATED:
+    case FT_EV_TASK_ASSIGNED:
+    case FT_EV_TASK_DONE:
+    case FT_EV_TASK_CANCELLED:
+    default:
+      /* Operations may touch the vehicle (e.g. maintenance); rewrite it. */
+      dirty_add (&s->d_vehicle, e->vehicle);
+      break;
+    }
+}
+
+static void
+shadow_set (FtStore *s, guint p, const FtPack *pk)
+{
+  if (p >= s->pack_shadow_n)
+    {
+      gsize n = MAX (s->pack_shadow_n * 2, (gsize) p + 1);
+      gsize i;
+
+      s->pack_shadow = g_renew (PackShadow, s->pack_shadow, n);
+      for (i = s->pack_shadow_n; i < n; i++)
+        s->pack_shadow[i].place = -1, s->pack_shadow[i].holder = -1;
+      s->pack_shadow_n = n;
+    }
+  s->pack_shadow[p].place = pk->place;
+  s->pack_shadow[p].holder = pk->holder;
+}
+
+static gboolean
+enumerate_bookings (FtBooking *b, DirtySet *d)
+{
+  guint n = ft_booking_n (b), found = 0;
+  gint64 id;
+
+  /* Booking ids are handed out in order; scan until every one is seen. */
+  for (id = 0; found < n && id < (gint64) n + 1000000; id++)
+    if (ft_booking_get (b, id))
+      {
+        dirty_add (d, id);
+        found++;
+      }
+  return found == n;
+}
+
+/* The commit body; `all` also rewrites every entity (save_all). Caller
+ * holds no transaction. On failure everything is rolled back and nothing
+ * in the store's bookkeeping changes. */
+static gboolean
+commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **error)
+{
+  const FtEvent *ev = NULL;
+  guint n_ev = 0, i;
+  guint n_vehicles = t->fleet ? ft_fleet_n_vehicles (t->fleet) : 0;
+  guint n_packs = t->fleet ? ft_fleet_n_packs (t->fleet) : 0;
+  guint n_accounts = t->accounts ? ft_accounts_n (t->accounts) : 0;
+  guint n_lacc = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
+  guint n_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
+  sqlite3_stmt *st;
+  gsize k;
+
+  if (t->log)
+    ev = ft_event_log_pending (t->log, &n_ev);
+
+  if (!all && n_ev == 0 && n_vehicles == s->saved_vehicles && n_packs == s->saved_packs &&
+      n_accounts == s->saved_accounts && n_lacc == s->saved_lacc && n_tx == s->saved_tx)
+    return TRUE;   /* nothing to write */
+
+  if (!run_simple (s, ST_BEGIN, error, "starting a transaction"))
+    return FALSE;
+
+  dirty_clear (&s->d_vehicle);
+  dirty_clear (&s->d_pack);
+  dirty_clear (&s->d_account);
+  dirty_clear (&s->d_lacc);
+  dirty_clear (&s->d_booking);
+
+  /* 1. the events, and what they touched */
+  if (n_ev > 0)
+    {
+      if (!(st = get_stmt (s, ST_INS_EVENT, error)))
+        goto fail;
+      for (i = 0; i < n_ev; i++)
+        {
+          if (!write_event (s, st, &ev[i], error))
+            goto fail;
+          mark_event (s, t, &ev[i]);
+        }
+    }
+
+  /* 2. new entities and, for save_all, every entity */
+  for (i = all ? 0 : s->saved_vehicles; i < n_vehicles; i++)
+    dirty_add (&s->d_vehicle, i);
+  for (i = all ? 0 : s->saved_packs; i < n_packs; i++)
+    dirty_add (&s->d_pack, i);
+  for (i = all ? 0 : s->saved_accounts; i < n_accounts; i++)
+    dirty_add (&s->d_account, i);
+  for (i = all ? 0 : s->saved_lacc; i < n_lacc; i++)
+    dirty_add (&s->d_lacc, i);
+  if (all && t->booking && !enumerate_bookings (t->booking, &s->d_booking))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "%s: cannot enumerate the %u bookings to save them (ids not dense)",
+                   s->path, ft_booking_n (t->booking));
+      goto fail;
+    }
+
+  /* 3. ledger transactions since the last commit, with their postings */
+  if (n_tx > s->saved_tx)
+    {
+      sqlite3_stmt *stp;
+      const FtPosting *postings = ft_ledger_postings (t->ledger, NULL);
+
+      if (!(st = get_stmt (s, ST_INS_TX, error)) ||
+          !(stp = get_stmt (s, ST_INS_POSTING, error)))
+        goto fail;
+      for (i = s->saved_tx; i < n_tx; i++)
+        {
+          const FtLedgerTx *tx = ft_ledger_get_tx (t->ledger, i);
+          guint j;
+
+          sqlite3_bind_int64 (st, 1, tx->id);
+          sqlite3_bind_int (st, 2, tx->kind);
+          sqlite3_bind_int64 (st, 3, tx->t);
+          sqlite3_bind_int (st, 4, tx->user_account);
+          sqlite3_bind_int64 (st, 5, tx->first_posting);
+          sqlite3_bind_int64 (st, 6, tx->n_postings);
+          sqlite3_bind_int64 (st, 7, tx->amount);
+          sqlite3_bind_int64 (st, 8, tx->ref);
+          sqlite3_bind_int64 (st, 9, (sqlite3_int64) tx->idem_hash);
+          sqlite3_bind_int64 (st, 10, (sqlite3_int64) tx->args_hash);
+          if (!step_done (s, st, error, "writing a ledger transaction"))
+            goto fail;
+          for (j = 0; j < tx->n_postings; j++)
+            {
+              const FtPosting *p = &postings[tx->first_posting + j];
+
+              sqlite3_bind_int64 (stp, 1, (sqlite3_int64) tx->first_posting + j);
+              sqlite3_bind_int64 (stp, 2, tx->id);
+              sqlite3_bind_int (stp, 3, p->ledger_account);
+              sqlite3_bind_int64 (stp, 4, p->amount);
+              if (!step_done (s, stp, error, "writing a posting"))
+                goto fail;
+              dirty_add (&s->d_lacc, p->ledger_account);
+            }
+        }
+    }
+
+  /* 4. packs first: a pack that left a vehicle dirties that vehicle */
+  if (s->d_pack.n > 0)
+    {
+      if (!(st = get_stmt (s, ST_UPS_PACK, error)))
+        goto fail;
+      for (k = 0; k < s->d_pack.n; k++)
+        {
+          gint64 p = s->d_pack.list[k];
+          const FtPack *pk;
+
+          if (p >= (gint64) n_packs)
+            continue;
+          pk = ft_fleet_get_pack (t->fleet, (guint) p);
+          if ((gsize) p < s->pack_shadow_n && s->pack_shadow[p].place == FT_PACK_IN_VEHICLE)
+            dirty_add (&s->d_vehicle, s->pack_shadow[p].holder);
+          if (pk->place == FT_PACK_IN_VEHICLE)
+            dirty_add (&s->d_vehicle, pk->holder);
+          if (!write_pack (s, st, pk, error))
+            goto fail;
+        }
+    }
+  if (s->d_vehicle.n > 0)
+    {
+      if (!(st = get_stmt (s, ST_UPS_VEHICLE, error)))
+        goto fail;
+      for (k = 0; k < s->d_vehicle.n; k++)
+        {
+          gint64 v = s->d_vehicle.list[k];
+
+          if (v < (gint64) n_vehicles && !write_vehicle (s, st, ft_fleet_get_vehicle (t->fleet, (guint) v), error))
+            goto fail;
+        }
+    }
+  if (s->d_account.n > 0)
+    {
+      if (!(st = get_stmt (s, ST_UPS_ACCOUNT, error)))
+        goto fail;
+      for (k = 0; k < s->d_account.n; k++)
+        {
+          gint64 a = s->d_account.list[k];
+
+          if (a < (gint64) n_accounts && !write_account (s, st, ft_accounts_get (t->accounts, (guint) a), error))
+            goto fail;
+        }
+    }
+  if (s->d_lacc.n > 0)
+    {
+      if (!(st = get_stmt (s, ST_UPS_LACC, error)))
+        goto fail;
+      for (k = 0; k < s->d_lacc.n; k++)
+        {
+          gint64 a = s->d_lacc.list[k];
+
+          if (a < (gint64) n_lacc && !write_lacc (s, st, ft_ledger_get_account (t->ledger, (guint) a), error))
+            goto fail;
+        }
+    }
+  if (s->d_booking.n > 0 && t->booking)
+    {
+      if (!(st = get_stmt (s, ST_UPS_BOOKING, error)))
+        goto fail;
+      for (k = 0; k < s->d_booking.n; k++)
+        {
+          const FtBookingRec *r = ft_booking_get (t->booking, s->d_booking.list[k]);
+
+          if (r && !write_booking (s, st, r, error))
+            goto fail;
+        }
+    }
+
+  if (!run_simple (s, ST_COMMIT, error, "committing"))
+    goto fail;
+
+  /* Committed: now, and only now, the bookkeeping moves on. */
+  for (k = 0; k < s->d_pack.n; k++)
+    if (s->d_pack.list[k] < (gint64) n_packs)
+      shadow_set (s, (guint) s->d_pack.list[k],
+                  ft_fleet_get_pack (t->fleet, (guint) s->d_pack.list[k]));
+  s->saved_vehicles = n_vehicles;
+  s->saved_packs = n_packs;
+  s->saved_accounts = n_accounts;
+  s->saved_lacc = n_lacc;
+  s->saved_tx = n_tx;
+  s->n_events += n_ev;
+  if (n_ev > 0)
+    s->last_seq = ev[n_ev - 1].seq;
+  s->n_commits++;
+  s->window_open = FALSE;
+  if (t->log)
+    ft_event_log_drain (t->log);
+  return TRUE;
+
+fail:
+  if (!sqlite3_get_autocommit (s->db))
+    {
+      sqlite3_stmt *rb = get_stmt (s, ST_ROLLBACK, NULL);
+      if (rb)
+        {
+          sqlite3_step (rb);
+          sqlite3_reset (rb);
+        }
+    }
+  return FALSE;
+}
+
+gboolean
+ft_store_commit (FtStore *s, const FtStoreTargets *t, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return commit_internal (s, t, FALSE, error);
+}
+
+gboolean
+ft_store_save_all (FtStore *s, const FtStoreTargets *t, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return commit_internal (s, t, TRUE, error);
+}
+
+gboolean
+ft_store_maybe_commit (FtStore *s, const FtStoreTargets *t, FtTime now,
+                       gboolean *committed, GError **error)
+{
+  guint n;
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (committed)
+    *committed = FALSE;
+  n = t->log ? ft_event_log_n_pending (t->log) : 0;
+  if (n == 0)
+    return TRUE;
+  if (!s->window_open)
+    {
+      s->window_open = TRUE;
+      s->window_start = now;
+    }
+  if (n < s->cfg.max_batch_events && now - s->window_start < s->cfg.max_window)
+    return TRUE;
+  if (!commit_internal (s, t, FALSE, error))
+    return FALSE;
+  if (committed)
+    *committed = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ loading */
+
+static gboolean
+corrupt (FtStore *s, GError **error, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+corrupt (FtStore *s, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT, "%s: %s", s->path, msg);
+  return FALSE;
+}
+
+static void
+copy_text (char *dst, gsize size, const unsigned char *src)
+{
+  g_strlcpy (dst, src ? (const char *) src : "", size);
+}
+
+/* Runs a prepared SELECT row by row; the callback returns FALSE to stop
+ * with an error already set. */
+typedef gboolean (*RowFunc) (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st,
+                             gpointer data, GError **error);
+
+static gboolean
+for_each_row (FtStore *s, const FtStoreTargets *t, const char *sql, RowFunc fn,
+              gpointer data, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sql_fail (s, error, "preparing to load");
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    if (!fn (s, t, st, data, error))
+      {
+        sqlite3_finalize (st);
+        return FALSE;
+      }
+  if (rc != SQLITE_DONE)
+    {
+      sql_fail (s, error, "loading");
+      sqlite3_finalize (st);
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  return TRUE;
+}
+
+static gboolean
+dense_index (FtStore *s, const char *what, gint64 got, guint want, GError **error)
+{
+  if (got != (gint64) want)
+    return corrupt (s, error, "%s rows are not dense: found index %" G_GINT64_FORMAT
+                    " where %u was expected", what, got, want);
+  return TRUE;
+}
+
+static gboolean
+load_vehicle (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtVehicle v;
+
+  memset (&v, 0, sizeof v);
+  if (!dense_index (s, "vehicle", sqlite3_column_int64 (st, 0), ft_fleet_n_vehicles (t->fleet), error))
+    return FALSE;
+  v.index = (guint32) sqlite3_column_int64 (st, 0);
+  copy_text (v.device_id, sizeof v.device_id, sqlite3_column_text (st, 1));
+  copy_text (v.name, sizeof v.name, sqlite3_column_text (st, 2));
+  v.kind = sqlite3_column_int (st, 3);
+  v.state = sqlite3_column_int (st, 4);
+  v.last_event = sqlite3_column_int (st, 5);
+  v.state_since = sqlite3_column_int64 (st, 6);
+  v.pos.lat = sqlite3_column_double (st, 7);
+  v.pos.lon = sqlite3_column_double (st, 8);
+  v.pack = sqlite3_column_int (st, 9);
+  v.booking = sqlite3_column_int64 (st, 10);
+  v.odometer_m = sqlite3_column_double (st, 11);
+  v.wear = sqlite3_column_double (st, 12);
+  v.fault_codes = (guint32) sqlite3_column_int64 (st, 13);
+  v.last_seen = sqlite3_column_int64 (st, 14);
+  if ((guint) v.kind >= FT_N_KINDS || (guint) v.state >= FT_N_STATES ||
+      (guint) v.last_event >= FT_N_VEVS)
+    return corrupt (s, error, "vehicle %u (%s) has kind %d, state %d, event %d out of range",
+                    v.index, v.name, v.kind, v.state, v.last_event);
+  ft_fleet_restore_vehicle (t->fleet, &v);
+  return TRUE;
+}
+
+static gboolean
+load_pack (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtPack p;
+
+  memset (&p, 0, sizeof p);
+  if (!dense_index (s, "pack", sqlite3_column_int64 (st, 0), ft_fleet_n_packs (t->fleet), error))
+    return FALSE;
+  p.index = (guint32) sqlite3_column_int64 (st, 0);
+  copy_text (p.id, sizeof p.id, sqlite3_column_text (st, 1));
+  p.capacity_wh = sqlite3_column_double (st, 2);
+  p.soc = sqlite3_column_double (st, 3);
+  p.health = sqlite3_column_double (st, 4);
+  p.cycles = (guint32) sqlite3_column_int64 (st, 5);
+  p.throughput_wh = sqlite3_column_double (st, 6);
+  p.place = sqlite3_column_int (st, 7);
+  p.holder = sqlite3_column_int (st, 8);
+  if ((guint) p.place >= FT_N_PACK_PLACES)
+    return corrupt (s, error, "pack %u (%s) has place %d out of range", p.index, p.id, p.place);
+  ft_fleet_restore_pack (t->fleet, &p);
+  shadow_set (s, p.index, &p);
+  return TRUE;
+}
+
+static gboolean
+load_account (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtAccount a;
+
+  memset (&a, 0, sizeof a);
+  if (!dense_index (s, "account", sqlite3_column_int64 (st, 0), ft_accounts_n (t->accounts), error))
+    return FALSE;
+  a.index = (guint32) sqlite3_column_int64 (st, 0);
+  copy_text (a.id, sizeof a.id, sqlite3_column_text (st, 1));
+  a.roles = (guint32) sqlite3_column_int64 (st, 2);
+  a.display_name = (char *) sqlite3_column_text (st, 3);   /* restore copies */
+  a.email = (char *) sqlite3_column_text (st, 4);
+  copy_text (a.pseudonym, sizeof a.pseudonym, sqlite3_column_text (st, 5));
+  a.erased = sqlite3_column_int (st, 6) != 0;
+  a.created = sqlite3_column_int64 (st, 7);
+  a.trips = (guint32) sqlite3_column_int64 (st, 8);
+  ft_accounts_restore (t->accounts, &a);
+  return TRUE;
+}
+
+static gboolean
+load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtLedgerAccount a;
+
+  memset (&a, 0, sizeof a);
+  if (!dense_index (s, "ledger account", sqlite3_column_int64 (st, 0),
+                    ft_ledger_n_accounts (t->ledger), error))
+    return FALSE;
+  a.index = (guint32) sqlite3_column_int64 (st, 0);
+  copy_text (a.code, sizeof a.code, sqlite3_column_text (st, 1));
+  a.type = sqlite3_column_int (st, 2);
+  a.balance = sqlite3_column_int64 (st, 3);
+  a.owner = sqlite3_column_int (st, 4);
+  if ((guint) a.type > FT_LACC_EXPENSE)
+    return corrupt (s, error, "ledger account %u (%s) has type %d out of range",
+                    a.index, a.code, a.type);
+  ft_ledger_restore_account (t->ledger, &a);
+  return TRUE;
+}
+
+typedef struct {
+  sqlite3_stmt *postings;   /* cursor over postings in idx order */
+  gboolean      has_row;
+  GArray       *buf;        /* FtPosting */
+} TxLoad;
+
+static gboolean
+load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  TxLoad *tl = data;
+  FtLedgerTx tx;
+  guint j;
+  GError *local = NULL;
+
+  memset (&tx, 0, sizeof tx);
+  tx.id = sqlite3_column_int64 (st, 0);
+  tx.kind = sqlite3_column_int (st, 1);
+  tx.t = sqlite3_column_int64 (st, 2);
+  tx.user_account = sqlite3_column_int (st, 3);
+  tx.first_posting = (guint32) sqlite3_column_int64 (st, 4);
+  tx.n_postings = (guint32) sqlite3_column_int64 (st, 5);
+  tx.amount = sqlite3_column_int64 (st, 6);
+  tx.ref = sqlite3_column_int64 (st, 7);
+  tx.idem_hash = (guint64) sqlite3_column_int64 (st, 8);
+  tx.args_hash = (guint64) sqlite3_column_int64 (st, 9);
+
+  g_array_set_size (tl->buf, 0);
+  for (j = 0; j < tx.n_postings; j++)
+    {
+      FtPosting p;
+
+      if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != tx.id ||
+          sqlite3_column_int64 (tl->postings, 0) != (gint64) tx.first_posting + j)
+        return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
+                        "postings from %u but the postings table disagrees",
+                        tx.id, tx.n_postings, tx.first_posting);
+      p.ledger_account = sqlite3_column_int (tl->postings, 2);
+      p.amount = sqlite3_column_int64 (tl->postings, 3);
+      g_array_append_val (tl->buf, p);
+      int rc = sqlite3_step (tl->postings);
+      tl->has_row = rc == SQLITE_ROW;
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sql_fail (s, error, "loading postings");
+    }
+  if (!ft_ledger_restore_tx (t->ledger, &tx, (const FtPosting *) tl->buf->data, &local))
+    {
+      corrupt (s, error, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtBookingRec r;
+
+  memset (&r, 0, sizeof r);
+  r.id = sqlite3_column_int64 (st, 0);
+  r.rider = (guint32) sqlite3_column_int64 (st, 1);
+  r.vehicle = (guint32) sqlite3_column_int64 (st, 2);
+  r.state = sqlite3_column_int (st, 3);
+  r.reserved_at = sqlite3_column_int64 (st, 4);
+  r.hold_until = sqlite3_column_int64 (st, 5);
+  r.unlocked_at = sqlite3_column_int64 (st, 6);
+  r.ended_at = sqlite3_column_int64 (st, 7);
+  r.paused_ms = sqlite3_column_int64 (st, 8);
+  r.paused_since = sqlite3_column_int64 (st, 9);
+  r.start.lat = sqlite3_column_double (st, 10);
+  r.start.lon = sqlite3_column_double (st, 11);
+  r.end.lat = sqlite3_column_double (st, 12);
+  r.end.lon = sqlite3_column_double (st, 13);
+  r.distance_m = sqlite3_column_double (st, 14);
+  r.price_minor = sqlite3_column_int64 (st, 15);
+  r.hold_tx = sqlite3_column_int64 (st, 16);
+  r.capture_tx = sqlite3_column_int64 (st, 17);
+  copy_text (r.trip_id, sizeof r.trip_id, sqlite3_column_text (st, 18));
+  if ((guint) r.state >= FT_N_BK_STATES)
+    return corrupt (s, error, "booking %" G_GINT64_FORMAT " has state %d out of range",
+                    r.id, r.state);
+  if (t->fleet && r.vehicle >= ft_fleet_n_vehicles (t->fleet))
+    return corrupt (s, error, "booking %" G_GINT64_FORMAT " names vehicle %u but there are %u",
+                    r.id, r.vehicle, ft_fleet_n_vehicles (t->fleet));
+  if (t->accounts && r.rider >= ft_accounts_n (t->accounts))
+    return corrupt (s, error, "booking %" G_GINT64_FORMAT " names account %u but there are %u",
+                    r.id, r.rider, ft_accounts_n (t->accounts));
+  ft_booking_restore (t->booking, &r);
+  return TRUE;
+}
+
+static gboolean
+check_invariant (FtStore *s, gboolean ok, GError *local, const char *what, GError **error)
+{
+  if (ok)
+    return TRUE;
+  g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT,
+               "%s: the loaded %s fail their invariants: %s", s->path, what,
+               local ? local->message : "(no reason given)");
+  g_clear_error (&local);
+  return FALSE;
+}
+
+gboolean
+ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
+{
+  GError *local = NULL;
+  guint i;
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (!t->fleet || (ft_fleet_n_vehicles (t->fleet) == 0 &&
+                                      ft_fleet_n_packs (t->fleet) == 0), FALSE);
+  g_return_val_if_fail (!t->accounts || ft_accounts_n (t->accounts) == 0, FALSE);
+  g_return_val_if_fail (!t->ledger || ft_ledger_n_tx (t->ledger) == 0, FALSE);
+  g_return_val_if_fail (!t->booking || ft_booking_n (t->booking) == 0, FALSE);
+  g_return_val_if_fail (!t->booking || (t->fleet && t->accounts), FALSE);
+
+  if (t->fleet &&
+      (!for_each_row (s, t, "SELECT idx,device_id,name,kind,state,last_event,state_since,lat,lon,"
+                      "pack,booking,odometer_m,wear,fault_codes,last_seen FROM vehicles ORDER BY idx",
+                      load_vehicle, NULL, error) ||
+       !for_each_row (s, t, "SELECT idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder"
+                      " FROM packs ORDER BY idx", load_pack, NULL, error)))
+    return FALSE;
+  if (t->accounts &&
+      !for_each_row (s, t, "SELECT idx,id,roles,display_name,email,pseudonym,erased,created,trips"
+                     " FROM accounts ORDER BY idx", load_account, NULL, error))
+    return FALSE;
+  if (t->ledger)
+    {
+      TxLoad tl;
+      gboolean ok;
+      int rc;
+
+      if (!for_each_row (s, t, "SELECT idx,code,type,balance,owner FROM ledger_accounts ORDER BY idx",
+                         load_lacc, NULL, error))
+        return FALSE;
+      memset (&tl, 0, sizeof tl);
+      if (sqlite3_prepare_v2 (s->db, "SELECT idx,tx,ledger_account,amount FROM postings ORDER BY idx",
+                              -1, &tl.postings, NULL) != SQLITE_OK)
+        return sql_fail (s, error, "preparing to load postings");
+      rc = sqlite3_step (tl.postings);
+      tl.has_row = rc == SQLITE_ROW;
+      tl.buf = g_array_new (FALSE, FALSE, sizeof (FtPosting));
+      ok = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? TRUE : sql_fail (s, error, "loading postings");
+      ok = ok && for_each_row (s, t, "SELECT id,kind,t,user_account,first_posting,n_postings,amount,"
+                               "ref,idem_hash,args_hash FROM ledger_tx ORDER BY id",
+                               load_tx, &tl, error);
+      if (ok && tl.has_row)
+        ok = corrupt (s, error, "posting %" G_GINT64_FORMAT " belongs to no loaded transaction",
+                      (gint64) sqlite3_column_int64 (tl.postings, 0));
+      sqlite3_finalize (tl.postings);
+      g_array_unref (tl.buf);
+      if (!ok)
+        return FALSE;
+      if (t->payments)
+        ft_payments_rebuild (t->payments);
+    }
+  if (t->booking &&
+      !for_each_row (s, t, "SELECT id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
+                     "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,"
+                     "distance_m,price_minor,hold_tx,capture_tx,trip_id FROM bookings ORDER BY id",
+                     load_booking, NULL, error))
+    return FALSE;
+
+  /* Restores emit no events; drop any a module emitted anyway, then
+   * continue numbering after the last stored event. */
+  if (t->log)
+    {
+      ft_event_log_drain (t->log);
+      if (s->last_seq + 1 > ft_event_log_last_seq (t->log) + 1)
+        ft_event_log_set_next_seq (t->log, s->last_seq + 1);
+    }
+
+  s->saved_vehicles = t->fleet ? ft_fleet_n_vehicles (t->fleet) : 0;
+  s->saved_packs = t->fleet ? ft_fleet_n_packs (t->fleet) : 0;
+  s->saved_accounts = t->accounts ? ft_accounts_n (t->accounts) : 0;
+  s->saved_lacc = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
+  s->saved_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
+  s->window_open = FALSE;
+  for (i = 0; t->fleet && i < s->saved_packs; i++)
+    shadow_set (s, i, ft_fleet_get_pack (t->fleet, i));
+
+  if (t->fleet && !check_invariant (s, ft_fleet_check (t->fleet, &local), local, "vehicles and packs", error))
+    return FALSE;
+  if (t->accounts && !check_invariant (s, ft_accounts_check (t->accounts, &local), local, "accounts", error))
+    return FALSE;
+  if (t->ledger && !check_invariant (s, ft_ledger_check (t->ledger, &local), local, "ledger", error))
+    return FALSE;
+  if (t->payments && !check_invariant (s, ft_payments_check (t->payments, &local), local, "payments", error))
+    return FALSE;
+  if (t->booking && !check_invariant (s, ft_booking_check (t->booking, &local), local, "bookings", error))
+    return FALSE;
+  return TRUE;
+}
+
+/* --------------------------------------------------------- meta, checks */
+
+gboolean
+ft_store_put_meta (FtStore *s, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *st;
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (key != NULL && value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (s->version < 2)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SCHEMA,
+                   "%s is at schema version %d, which has no meta table; open it with "
+                   "ft_store_open to migrate it", s->path, s->version);
+      return FALSE;
+    }
+  if (!(st = get_stmt (s, ST_PUT_META, error)))
+    return FALSE;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+  if (!step_done (s, st, error, "writing meta"))
+    {
+      sqlite3_clear_bindings (st);
+      g_prefix_error (error, "key %s: ", key);
+      return FALSE;
+    }
+  sqlite3_clear_bindings (st);
+  return TRUE;
+}
+
+char *
+ft_store_dup_meta (FtStore *s, const char *key)
+{
+  sqlite3_stmt *st;
+  char *out = NULL;
+
+  g_return_val_if_fail (s != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+  if (s->version < 2 || !(st = get_stmt (s, ST_GET_META, NULL)))
+    return NULL;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+  return out;
+}
+
+gboolean
+ft_store_integrity_ok (FtStore *s, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  GString *problems;
+  int rc, n = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (sqlite3_prepare_v2 (s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+    return sql_fail (s, error, "running integrity_check");
+  problems = g_string_new (NULL);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const char *row = (const char *) sqlite3_column_text (st, 0);
+
+      if (n == 0 && row && strcmp (row, "ok") == 0)
+        ok = TRUE;
+      else if (n < 5)
+        g_string_append_printf (problems, "%s%s", n ? "; " : "", row ? row : "?");
+      n++;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      sql_fail (s, error, "running integrity_check");
+      ok = FALSE;
+    }
+  else if (!ok || n != 1)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT,
+                   "%s fails PRAGMA integrity_check (%d problems): %s",
+                   s->path, n, problems->str);
+      ok = FALSE;
+    }
+  sqlite3_finalize (st);
+  g_string_free (problems, TRUE);
+  return ok;
+}

@@ -47,9 +47,11 @@ gboolean  ft_store_load           (FtStore *s, const FtStoreTargets *t, GError *
 /* Commit all pending events and the state they touched in one transaction,
  * then drain the log. */
 gboolean  ft_store_commit         (FtStore *s, const FtStoreTargets *t, GError **error);
-/* Commit if the batch is full or its window (measured in `now`, the
- * caller's clock) has passed. Returns TRUE if nothing failed; *committed
- * (nullable) tells whether a commit happened. */
+/* Commit if the batch is full or its window has passed. The window is
+ * measured in `now`, the caller's clock: it opens at the first call that
+ * sees pending events, so any clock works (virtual time in simulation,
+ * wall time live). Returns TRUE if nothing failed; *committed (nullable)
+ * tells whether a commit happened. */
 gboolean  ft_store_maybe_commit   (FtStore *s, const FtStoreTargets *t, FtTime now,
                                    gboolean *committed, GError **error);
 /* Write the whole current state (e.g. after a simulation, for positions and
@@ -57,6 +59,8 @@ gboolean  ft_store_maybe_commit   (FtStore *s, const FtStoreTargets *t, FtTime n
 gboolean  ft_store_save_all       (FtStore *s, const FtStoreTargets *t, GError **error);
 guint64   ft_store_n_events       (FtStore *s);       /* rows in the event table */
 guint64   ft_store_n_commits      (FtStore *s);
+/* Highest event seq known to be in the file (0 if none). */
+guint64   ft_store_last_seq       (FtStore *s);
 /* Key/value table for run metadata and KPIs (JSON strings welcome). */
 gboolean  ft_store_put_meta       (FtStore *s, const char *key, const char *value, GError **error);
 char     *ft_store_dup_meta       (FtStore *s, const char *key);
