@@ -8,6 +8,7 @@
  *   geofencing_zones.json  GBFS 3.0 geofencing_zones document (operating area included)
  *   roads.tsv              "N lat lon" node lines then "E from to length_m class oneway" edges
  *   demand.json            per-zone hourly arrival rates (168 per zone) and destination weights
+ *   landuse.geojson        water and park polygons for drawing (optional)
  *   tiles.mbtiles          raster tiles (optional)
  * Loading is all-or-nothing with errors naming the file and line/feature.
  */
@@ -59,6 +60,12 @@ typedef enum {
   FT_ROAD_PATH, FT_ROAD_BRIDGE, FT_N_ROAD_CLASSES
 } FtRoadClass;
 
+const char *ft_road_class_name     (FtRoadClass c);
+gboolean    ft_road_class_from_name(const char *s, FtRoadClass *out);
+
+/* FtEdge.flags */
+#define FT_EDGE_ONEWAY 0x01   /* comes from a one-way street: no reverse edge */
+
 /* Directed graph in CSR form. An undirected street is two edges. */
 typedef struct {
   guint32  to;
@@ -86,6 +93,13 @@ typedef struct {
   double  mean_trip_m;          /* for reference; trips are drawn by destination */
 } FtDemandProfile;
 
+#define FT_DEMAND_N_BANDS 4
+/* Time band (0..3) of an hour of week, as used by FtDemandProfile.dest. */
+guint   ft_demand_band_of_hour        (guint hour_of_week);
+/* Sum of all rates over the week divided by 7: requests per day at
+ * weather_multiplier 1 (the simulator scales this per scenario). */
+double  ft_demand_profile_per_day     (const FtDemandProfile *d);
+
 typedef struct {
   char            *id;
   char            *name;
@@ -101,6 +115,8 @@ typedef struct {
   FtDemandProfile  demand;
   char            *dir;           /* folder it was loaded from, or NULL */
   char            *tiles_path;    /* MBTiles path if present */
+  FtMultiPolygon  *water;         /* rivers, lakes (drawing only), or NULL */
+  FtMultiPolygon  *parks;         /* parks (drawing only), or NULL */
   /* private */
   gpointer         priv;
 } FtCity;
@@ -111,8 +127,20 @@ gboolean  ft_city_save         (const FtCity *city, const char *dir, GError **er
 void      ft_city_free         (FtCity *city);
 /* Demo City from a parameter key file (data/demo-city.ini); deterministic. */
 FtCity   *ft_city_generate_demo(const char *params_path, GError **error);
-/* Same, from the parameters compiled into the program. */
+/* Same, from parameter text (GKeyFile syntax); `where` names it in errors. */
+FtCity   *ft_city_generate_demo_from_data (const char *ini, gsize len,
+                                           const char *where, GError **error);
+/* Same, from the parameters compiled into the program (data/demo-city.ini
+ * at build time: one source of truth). */
 FtCity   *ft_city_new_demo     (void);
+/* The compiled-in data/demo-city.ini text (static, do not free). */
+const char *ft_city_demo_params (void);
+
+/* OpenStreetMap PBF import (ft-osm.c). progress gets 0..1; may be NULL. */
+typedef void (*FtCityProgressFunc) (double fraction, gpointer user_data);
+FtCity   *ft_city_import_osm   (const char *pbf_path, const char *name,
+                                FtCityProgressFunc progress, gpointer user_data,
+                                GError **error);
 /* Zone containing p, or -1. */
 int       ft_city_zone_at      (const FtCity *city, FtLatLon p);
 gboolean  ft_city_check        (const FtCity *city, GError **error);
@@ -134,6 +162,14 @@ double    ft_router_route      (FtRouter *r, FtLatLon from, FtLatLon to,
 /* Length only, fast path (cached). */
 double    ft_router_distance   (FtRouter *r, FtLatLon from, FtLatLon to);
 guint64   ft_router_n_queries  (FtRouter *r);
+/* Node-level queries (no snapping); -1 if unreachable. */
+double    ft_router_node_distance (FtRouter *r, guint from, guint to);
+/* Shortest path as node indices (caller g_free); returns length or -1. */
+double    ft_router_node_path  (FtRouter *r, guint from, guint to,
+                                guint32 **nodes_out, guint *n_out);
+guint64   ft_router_cache_hits (FtRouter *r);
+/* Entries in the distance LRU (default 262144); clears it. */
+void      ft_router_set_cache_size (FtRouter *r, guint entries);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCity, ft_city_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtRouter, ft_router_free)

@@ -1,0 +1,399 @@
+/* ft-router.c — shortest paths on a city's road graph: A* over the CSR
+ * graph with a straight-line heuristic (scaled so it never overestimates,
+ * even for hand-made packs whose edge lengths are shorter than the chord),
+ * a binary heap with lazy deletion, per-query generation stamps instead of
+ * clearing arrays, and an exact LRU cache of node-to-node distances.
+ * One router per thread; the city is only read.
+ */
+#include "ft-city-private.h"
+
+#include <string.h>
+
+#define NONE G_MAXUINT32
+
+typedef struct {
+  guint64 key;
+  float   dist;
+  guint32 hnext, prev, next;
+} CacheEnt;
+
+typedef struct {
+  double  f;
+  guint32 v;
+} HeapEnt;
+
+struct _FtRouter {
+  const FtCity      *city;
+  const FtRoadGraph *g;
+  guint              n;
+  float             *x, *y;
+  double             h_scale;
+  double            *dist;
+  guint32           *parent;
+  guint32           *seen;       /* stamp when dist/parent valid */
+  guint32           *done;       /* stamp when closed */
+  guint32            stamp;
+  HeapEnt           *heap;
+  guint              heap_len, heap_cap;
+  guint64            n_queries, n_hits;
+  /* LRU */
+  CacheEnt          *ents;
+  guint32           *buckets;
+  guint32            cap, used, mask, head, tail;
+};
+
+static void
+cache_alloc (FtRouter *r, guint entries)
+{
+  g_free (r->ents);
+  g_free (r->buckets);
+  r->cap = MAX (entries, 16u);
+  guint nb = 16;
+  while (nb < r->cap * 2)
+    nb <<= 1;
+  r->mask = nb - 1;
+  r->ents = g_new (CacheEnt, r->cap);
+  r->buckets = g_new (guint32, nb);
+  memset (r->buckets, 0xff, sizeof (guint32) * nb);
+  r->used = 0;
+  r->head = r->tail = NONE;
+}
+
+static inline guint32
+cache_hash (FtRouter *r, guint64 key)
+{
+  key ^= key >> 33;
+  key *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  key ^= key >> 33;
+  return (guint32) key & r->mask;
+}
+
+static void
+lru_unlink (FtRouter *r, guint32 i)
+{
+  CacheEnt *e = &r->ents[i];
+  if (e->prev != NONE) r->ents[e->prev].next = e->next; else r->head = e->next;
+  if (e->next != NONE) r->ents[e->next].prev = e->prev; else r->tail = e->prev;
+}
+
+static void
+lru_push_front (FtRouter *r, guint32 i)
+{
+  CacheEnt *e = &r->ents[i];
+  e->prev = NONE;
+  e->next = r->head;
+  if (r->head != NONE) r->ents[r->head].prev = i;
+  r->head = i;
+  if (r->tail == NONE) r->tail = i;
+}
+
+static gboolean
+cache_get (FtRouter *r, guint64 key, double *out)
+{
+  for (guint32 i = r->buckets[cache_hash (r, key)]; i != NONE; i = r->ents[i].hnext)
+    if (r->ents[i].key == key)
+      {
+        if (r->head != i)
+          {
+            lru_unlink (r, i);
+            lru_push_front (r, i);
+          }
+        *out = r->ents[i].dist;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+cache_put (FtRouter *r, guint64 key, double d)
+{
+  guint32 i;
+  if (r->used < r->cap)
+    i = r->used++;
+  else
+    {
+      i = r->tail;
+      lru_unlink (r, i);
+      guint32 *pp = &r->buckets[cache_hash (r, r->ents[i].key)];
+      while (*pp != i)
+        pp = &r->ents[*pp].hnext;
+      *pp = r->ents[i].hnext;
+    }
+  guint32 b = cache_hash (r, key);
+  r->ents[i].key = key;
+  r->ents[i].dist = (float) d;
+  r->ents[i].hnext = r->buckets[b];
+  r->buckets[b] = i;
+  lru_push_front (r, i);
+}
+
+FtRouter *
+ft_router_new (const FtCity *city)
+{
+  g_return_val_if_fail (city != NULL, NULL);
+  FtRouter *r = g_new0 (FtRouter, 1);
+  r->city = city;
+  r->g = &city->graph;
+  r->n = r->g->n_nodes;
+  guint n = MAX (r->n, 1);
+  r->x = g_new (float, n);
+  r->y = g_new (float, n);
+  FtProj pr;
+  ft_proj_init (&pr, city->center);
+  for (guint i = 0; i < r->n; i++)
+    {
+      double x, y;
+      ft_proj_from_ll (&pr, r->g->nodes[i], &x, &y);
+      r->x[i] = (float) x;
+      r->y[i] = (float) y;
+    }
+  /* Heuristic scale: the smallest ratio edge length / chord, so that
+   * h = scale * chord is admissible and consistent. */
+  double scale = 1.0;
+  for (guint u = 0; u < r->n; u++)
+    for (guint32 e = r->g->first_edge[u]; e < r->g->first_edge[u + 1]; e++)
+      {
+        guint32 v = r->g->edges[e].to;
+        double chord = hypot ((double) r->x[u] - r->x[v], (double) r->y[u] - r->y[v]);
+        if (chord > 0.5)
+          scale = MIN (scale, r->g->edges[e].length_m / chord);
+      }
+  r->h_scale = MAX (scale, 0.0) * 0.999;
+  r->dist = g_new (double, n);
+  r->parent = g_new (guint32, n);
+  r->seen = g_new0 (guint32, n);
+  r->done = g_new0 (guint32, n);
+  r->heap_cap = 1024;
+  r->heap = g_new (HeapEnt, r->heap_cap);
+  cache_alloc (r, 262144);
+  return r;
+}
+
+void
+ft_router_free (FtRouter *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->x);
+  g_free (r->y);
+  g_free (r->dist);
+  g_free (r->parent);
+  g_free (r->seen);
+  g_free (r->done);
+  g_free (r->heap);
+  g_free (r->ents);
+  g_free (r->buckets);
+  g_free (r);
+}
+
+void
+ft_router_set_cache_size (FtRouter *r, guint entries)
+{
+  g_return_if_fail (r != NULL);
+  cache_alloc (r, entries);
+}
+
+guint64
+ft_router_n_queries (FtRouter *r)
+{
+  g_return_val_if_fail (r != NULL, 0);
+  return r->n_queries;
+}
+
+guint64
+ft_router_cache_hits (FtRouter *r)
+{
+  g_return_val_if_fail (r != NULL, 0);
+  return r->n_hits;
+}
+
+static inline void
+heap_push (FtRouter *r, double f, guint32 v)
+{
+  if (r->heap_len == r->heap_cap)
+    {
+      r->heap_cap *= 2;
+      r->heap = g_renew (HeapEnt, r->heap, r->heap_cap);
+    }
+  guint i = r->heap_len++;
+  HeapEnt *h = r->heap;
+  while (i > 0)
+    {
+      guint p = (i - 1) / 2;
+      if (h[p].f <= f)
+        break;
+      h[i] = h[p];
+      i = p;
+    }
+  h[i].f = f;
+  h[i].v = v;
+}
+
+static inline HeapEnt
+heap_pop (FtRouter *r)
+{
+  HeapEnt *h = r->heap;
+  HeapEnt top = h[0];
+  HeapEnt last = h[--r->heap_len];
+  guint n = r->heap_len, i = 0;
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && h[c + 1].f < h[c].f)
+        c++;
+      if (h[c].f >= last.f)
+        break;
+      h[i] = h[c];
+      i = c;
+    }
+  if (n > 0)
+    h[i] = last;
+  return top;
+}
+
+/* A* from s to t; leaves parent[] valid on the path. Returns -1 if none. */
+static double
+astar (FtRouter *r, guint32 s, guint32 t)
+{
+  if (s == t)
+    return 0.0;
+  if (++r->stamp == 0)
+    {
+      memset (r->seen, 0, sizeof (guint32) * r->n);
+      memset (r->done, 0, sizeof (guint32) * r->n);
+      r->stamp = 1;
+    }
+  const guint32 st = r->stamp;
+  const FtRoadGraph *g = r->g;
+  const float tx = r->x[t], ty = r->y[t];
+  const double hs = r->h_scale;
+  r->heap_len = 0;
+  r->seen[s] = st;
+  r->dist[s] = 0;
+  r->parent[s] = NONE;
+  heap_push (r, hs * hypot (r->x[s] - tx, r->y[s] - ty), s);
+  while (r->heap_len > 0)
+    {
+      HeapEnt top = heap_pop (r);
+      guint32 u = top.v;
+      if (r->done[u] == st)
+        continue;
+      r->done[u] = st;
+      if (u == t)
+        return r->dist[t];
+      double du = r->dist[u];
+      for (guint32 e = g->first_edge[u], end = g->first_edge[u + 1]; e < end; e++)
+        {
+          guint32 v = g->edges[e].to;
+          if (r->done[v] == st)
+            continue;
+          double nd = du + g->edges[e].length_m;
+          if (r->seen[v] != st || nd < r->dist[v])
+            {
+              r->seen[v] = st;
+              r->dist[v] = nd;
+              r->parent[v] = u;
+              heap_push (r, nd + hs * hypot (r->x[v] - tx, r->y[v] - ty), v);
+            }
+        }
+    }
+  return -1.0;
+}
+
+double
+ft_router_node_distance (FtRouter *r, guint from, guint to)
+{
+  g_return_val_if_fail (r != NULL, -1.0);
+  g_return_val_if_fail (from < r->n && to < r->n, -1.0);
+  r->n_queries++;
+  guint64 key = ((guint64) from << 32) | to;
+  double d;
+  if (cache_get (r, key, &d))
+    {
+      r->n_hits++;
+      return d;
+    }
+  d = astar (r, from, to);
+  cache_put (r, key, d);
+  return d;
+}
+
+double
+ft_router_node_path (FtRouter *r, guint from, guint to, guint32 **nodes_out, guint *n_out)
+{
+  g_return_val_if_fail (r != NULL, -1.0);
+  g_return_val_if_fail (from < r->n && to < r->n, -1.0);
+  r->n_queries++;
+  double d = astar (r, from, to);
+  cache_put (r, ((guint64) from << 32) | to, d);
+  if (nodes_out)
+    *nodes_out = NULL;
+  if (n_out)
+    *n_out = 0;
+  if (d < 0 || nodes_out == NULL)
+    return d;
+  guint len = 1;
+  if (from != to)
+    for (guint32 v = to; v != from; v = r->parent[v])
+      len++;
+  guint32 *path = g_new (guint32, len);
+  guint k = len;
+  path[--k] = to;
+  if (from != to)
+    for (guint32 v = r->parent[to]; ; v = r->parent[v])
+      {
+        path[--k] = v;
+        if (v == from)
+          break;
+      }
+  *nodes_out = path;
+  if (n_out)
+    *n_out = len;
+  return d;
+}
+
+double
+ft_router_distance (FtRouter *r, FtLatLon from, FtLatLon to)
+{
+  g_return_val_if_fail (r != NULL, -1.0);
+  if (r->n == 0)
+    return -1.0;
+  guint a = ft_city_nearest_node (r->city, from), b = ft_city_nearest_node (r->city, to);
+  double d = ft_router_node_distance (r, a, b);
+  if (d < 0)
+    return -1.0;
+  return d + ft_city_haversine_m (from, r->g->nodes[a]) + ft_city_haversine_m (r->g->nodes[b], to);
+}
+
+double
+ft_router_route (FtRouter *r, FtLatLon from, FtLatLon to, FtLatLon **pts_out, guint *n_out)
+{
+  g_return_val_if_fail (r != NULL, -1.0);
+  if (pts_out)
+    *pts_out = NULL;
+  if (n_out)
+    *n_out = 0;
+  if (r->n == 0)
+    return -1.0;
+  guint a = ft_city_nearest_node (r->city, from), b = ft_city_nearest_node (r->city, to);
+  g_autofree guint32 *path = NULL;
+  guint n = 0;
+  double d = ft_router_node_path (r, a, b, pts_out ? &path : NULL, &n);
+  if (d < 0)
+    return -1.0;
+  d += ft_city_haversine_m (from, r->g->nodes[a]) + ft_city_haversine_m (r->g->nodes[b], to);
+  if (pts_out)
+    {
+      FtLatLon *pts = g_new (FtLatLon, n + 2);
+      pts[0] = from;
+      for (guint i = 0; i < n; i++)
+        pts[i + 1] = r->g->nodes[path[i]];
+      pts[n + 1] = to;
+      *pts_out = pts;
+      if (n_out)
+        *n_out = n + 2;
+    }
+  return d;
+}
