@@ -1,0 +1,664 @@
+/* test-payments.c — Check tests for rider payments: top-ups through the card
+ * provider, holds with and without auto top-up, declines that post nothing,
+ * capture (remainder released, excess becoming debt), release, refunds up to
+ * what was captured, idempotent retries and key reuse, rebuilding the
+ * indexes from a reloaded ledger, the simulated card provider, and a
+ * randomised run that checks the invariants after every operation.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "ft-payments.h"
+
+typedef struct {
+  FtEventLog *log;
+  FtLedger   *ledger;
+  FtPayments *pay;
+} Fix;
+
+static Fix f;
+
+static void
+make (double decline_rate, gint64 auto_topup)
+{
+  f.log = ft_event_log_new ();
+  f.ledger = ft_ledger_new ("EUR", f.log);
+  f.pay = ft_payments_new (f.ledger, ft_sim_card_provider_new (42, decline_rate, 50, 400));
+  ft_payments_set_auto_topup (f.pay, auto_topup);
+}
+
+static void setup (void) { make (0.0, 0); }
+static void setup_auto (void) { make (0.0, 1000); }
+static void setup_decline (void) { make (1.0, 1000); }
+
+static void
+teardown (void)
+{
+  ft_payments_free (f.pay);
+  ft_ledger_free (f.ledger);
+  ft_event_log_free (f.log);
+}
+
+static void
+assert_check_ok (void)
+{
+  g_autoptr(GError) err = NULL;
+  gboolean ok = ft_payments_check (f.pay, &err);
+  ck_assert_msg (ok, "payments check failed: %s", err ? err->message : "?");
+}
+
+static gint64
+total (FtLedgerAccountType t)
+{
+  return ft_ledger_total (f.ledger, t);
+}
+
+/* ---------------- top-up ---------------- */
+
+START_TEST (test_topup)
+{
+  g_autoptr(GError) err = NULL;
+  gint64 tx = ft_payments_topup (f.pay, 3, 2000, "t1", 10, &err);
+  ck_assert_msg (tx >= 0, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 3), 2000);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 4), 0);
+  ck_assert_int_eq (total (FT_LACC_ASSET), 2000);
+  ck_assert_int_eq (total (FT_LACC_LIABILITY), 2000);
+  const FtLedgerTx *t = ft_ledger_get_tx (f.ledger, (guint) tx);
+  ck_assert_int_eq (t->kind, FT_TX_TOPUP);
+  ck_assert_int_eq (t->user_account, 3);
+  ck_assert_int_eq (t->amount, 2000);
+  ck_assert_uint_ne (t->idem_hash, 0);
+  guint w;
+  ck_assert (ft_ledger_lookup (f.ledger, "wallet:3", &w));
+  ck_assert_int_eq (ft_ledger_balance (f.ledger, w), -2000);   /* liability: credit */
+  ck_assert_int_eq (ft_event_log_count (f.log, FT_EV_LEDGER_TX), 1);
+  ck_assert_uint_le (ft_payments_last_latency_ms (f.pay), 400);
+  ck_assert_uint_ge (ft_payments_last_latency_ms (f.pay), 50);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_topup_idempotent)
+{
+  g_autoptr(GError) err = NULL;
+  gint64 tx = ft_payments_topup (f.pay, 1, 500, "key-A", 10, &err);
+  ck_assert_int_ge (tx, 0);
+  /* retry: same id, applied once */
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq (ft_payments_topup (f.pay, 1, 500, "key-A", 20 + i, &err), tx);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 500);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 1);
+  /* same key, other amount / rider / operation: refused, nothing applied */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 600, "key-A", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  ck_assert_msg (strstr (err->message, "key-A") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 2, 500, "key-A", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 100, 9, "key-A", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 500);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 2), 0);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 1);
+  /* no key: every call applies */
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 500, NULL, 40, &err), 0);
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 500, NULL, 40, &err), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 1500);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_topup_invalid)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 0, "z", 10, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, -5, "z", 10, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 0);
+  assert_check_ok ();
+}
+END_TEST
+
+/* ---------------- declines ---------------- */
+
+START_TEST (test_decline)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_payments_topup (f.pay, 5, 1000, "d1", 10, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_DECLINED));
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_payments_n_declines (f.pay), 1);
+  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_PAYMENT_DECLINED), 1);
+  guint n = 0;
+  const FtEvent *ev = ft_event_log_pending (f.log, &n);
+  ck_assert_uint_eq (n, 1);
+  ck_assert_int_eq (ev[0].kind, FT_EV_PAYMENT_DECLINED);
+  ck_assert_int_eq (ev[0].account, 5);
+  ck_assert_int_eq (ev[0].amount, 1000);
+  ck_assert_int_eq (ev[0].t, 10);
+
+  /* a hold that needs an auto top-up: declined, nothing posted */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 5, 300, 1, "h1", 20, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_DECLINED));
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_payments_n_declines (f.pay), 2);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 0);
+  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_LEDGER_TX), 0);
+  ck_assert (!ft_payments_has_hold (f.pay, 1));
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 5), 0);
+  /* the decline is not remembered: a retry asks the provider again */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 5, 300, 1, "h1", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_DECLINED));
+  ck_assert_uint_eq (ft_payments_n_declines (f.pay), 3);
+  assert_check_ok ();
+}
+END_TEST
+
+/* A provider that fails (not a decline) and one that is missing. */
+static FtPayResult
+failing_charge (gpointer self, guint rider, gint64 amount, const char *currency,
+                const char *idem_key, FtTime now, guint *latency_ms)
+{
+  (*(int *) self)++;
+  *latency_ms = 5000;
+  return FT_PAY_ERROR;
+}
+static const FtPayProviderVTable failing_vtable = { failing_charge, NULL };
+
+START_TEST (test_provider_error)
+{
+  int calls = 0;
+  FtPayProvider prov = { &failing_vtable, &calls };
+  g_autoptr(FtPayments) p = ft_payments_new (f.ledger, prov);
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_payments_topup (p, 1, 100, "x", 1, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_PROVIDER));
+  g_clear_error (&err);
+  ck_assert_int_eq (calls, 1);
+  ck_assert_uint_eq (ft_payments_n_declines (p), 0);
+  ck_assert_uint_eq (ft_payments_last_latency_ms (p), 5000);
+
+  FtPayProvider none = { NULL, NULL };
+  g_autoptr(FtPayments) q = ft_payments_new (f.ledger, none);
+  ck_assert_int_eq (ft_payments_topup (q, 1, 100, "y", 1, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_PROVIDER));
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 0);
+}
+END_TEST
+
+/* ---------------- holds ---------------- */
+
+START_TEST (test_hold_insufficient)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 2, 200, "t", 1, &err), 0);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 500, 7, "h", 2, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INSUFFICIENT));
+  ck_assert_msg (strstr (err->message, "2.00 EUR") && strstr (err->message, "5.00 EUR"),
+                 "%s", err->message);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 0, 7, "h0", 2, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 100, -1, "hneg", 2, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 1);
+
+  /* enough in the wallet: hold moves wallet -> hold */
+  gint64 tx = ft_payments_hold (f.pay, 2, 150, 7, "h2", 3, &err);
+  ck_assert_msg (tx >= 0, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 2), 50);
+  ck_assert_int_eq (ft_payments_held (f.pay, 2), 150);
+  ck_assert (ft_payments_has_hold (f.pay, 7));
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) tx)->ref, 7);
+  /* a second hold on the same booking is refused */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 10, 7, "h3", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  /* retry of the first: same id */
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 150, 7, "h2", 5, &err), tx);
+  ck_assert_int_eq (ft_payments_held (f.pay, 2), 150);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_hold_auto_topup)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 100, "t", 1, &err), 0);
+  /* shortfall 200 < auto amount 1000: card charged 1000 */
+  gint64 tx = ft_payments_hold (f.pay, 1, 300, 11, "h", 2, &err);
+  ck_assert_msg (tx >= 0, "%s", err ? err->message : "");
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 3);
+  const FtLedgerTx *top = ft_ledger_get_tx (f.ledger, 1);
+  ck_assert_int_eq (top->kind, FT_TX_TOPUP);
+  ck_assert_int_eq (top->amount, 1000);
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) tx)->kind, FT_TX_HOLD);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 800);
+  ck_assert_int_eq (ft_payments_held (f.pay, 1), 300);
+  /* shortfall 2200 > auto amount: card charged exactly the shortfall */
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 3000, 12, "h2", 3, &err), 0);
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, 3)->amount, 2200);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 0);
+  ck_assert_int_eq (ft_payments_held (f.pay, 1), 3300);
+  /* retrying the hold neither charges nor holds again */
+  guint n_tx = ft_ledger_n_tx (f.ledger);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 300, 11, "h", 9, &err), tx);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
+  assert_check_ok ();
+}
+END_TEST
+
+/* ---------------- capture / release / refund ---------------- */
+
+START_TEST (test_capture_remainder)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 3, "h", 2, &err), 0);
+  gint64 tx = ft_payments_capture (f.pay, 1, 3, 320, "c", 3, &err);
+  ck_assert_msg (tx >= 0, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 680);
+  ck_assert_int_eq (ft_payments_held (f.pay, 1), 0);
+  ck_assert (!ft_payments_has_hold (f.pay, 3));
+  ck_assert_int_eq (ft_payments_captured (f.pay, 3), 320);
+  ck_assert_int_eq (total (FT_LACC_REVENUE), 320);
+  const FtLedgerTx *t = ft_ledger_get_tx (f.ledger, (guint) tx);
+  ck_assert_int_eq (t->kind, FT_TX_CAPTURE);
+  ck_assert_int_eq (t->amount, 320);
+  ck_assert_int_eq (t->ref, 3);
+  ck_assert_uint_eq (t->n_postings, 3);
+  /* retry returns the same capture; a second capture is refused */
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 3, 320, "c", 4, &err), tx);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 3, 320, "c2", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  ck_assert_msg (strstr (err->message, "already captured") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* a new hold on a captured booking is refused */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 100, 3, "h-again", 5, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  ck_assert_int_eq (total (FT_LACC_REVENUE), 320);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_capture_zero_and_exact)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 1, "h1", 2, &err), 0);
+  ck_assert_int_ge (ft_payments_capture (f.pay, 1, 1, 0, "c1", 3, &err), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 1000);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 2, "h2", 4, &err), 0);
+  gint64 tx = ft_payments_capture (f.pay, 1, 2, 500, "c2", 5, &err);
+  ck_assert_int_ge (tx, 0);
+  ck_assert_uint_eq (ft_ledger_get_tx (f.ledger, (guint) tx)->n_postings, 2);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 500);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 2, -1, "c3", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_capture_debt)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 4, 300, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 4, 300, 8, "h", 2, &err), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 4), 0);
+  /* price above the hold: the rest comes from the wallet, which goes negative */
+  ck_assert_int_ge (ft_payments_capture (f.pay, 4, 8, 450, "c", 3, &err), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 4), -150);
+  ck_assert (ft_payments_has_debt (f.pay, 4));
+  ck_assert_int_eq (ft_payments_captured (f.pay, 8), 450);
+  assert_check_ok ();
+  /* a rider in debt cannot start another trip */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 4, 100, 9, "h2", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_UNPAID));
+  ck_assert_msg (strstr (err->message, "1.50 EUR") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* settle: the card pays exactly the debt */
+  gint64 s = ft_payments_settle_debt (f.pay, 4, "s", 5, &err);
+  ck_assert_msg (s >= 0, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) s)->kind, FT_TX_SETTLE_DEBT);
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) s)->amount, 150);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 4), 0);
+  ck_assert (!ft_payments_has_debt (f.pay, 4));
+  ck_assert_int_eq (ft_payments_settle_debt (f.pay, 4, "s", 6, &err), s);
+  ck_assert_int_eq (ft_payments_settle_debt (f.pay, 4, "s-new", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_capture_no_hold)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 99, 100, "c", 1, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_release (f.pay, 1, 99, "r", 1, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  g_clear_error (&err);
+  /* another rider's hold */
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 5, "h", 2, &err), 0);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 2, 5, 100, "c2", 3, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  ck_assert_msg (strstr (err->message, "rider 1") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_release (f.pay, 2, 5, "r2", 3, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  ck_assert (ft_payments_has_hold (f.pay, 5));
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 2);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_release)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 600, 5, "h", 2, &err), 0);
+  gint64 tx = ft_payments_release (f.pay, 1, 5, "r", 3, &err);
+  ck_assert_int_ge (tx, 0);
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) tx)->kind, FT_TX_RELEASE);
+  ck_assert_int_eq (ft_ledger_get_tx (f.ledger, (guint) tx)->amount, 600);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 1000);
+  ck_assert_int_eq (ft_payments_held (f.pay, 1), 0);
+  ck_assert (!ft_payments_has_hold (f.pay, 5));
+  ck_assert_int_eq (ft_payments_release (f.pay, 1, 5, "r", 4, &err), tx);
+  ck_assert_int_eq (ft_payments_release (f.pay, 1, 5, "r-again", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  ck_assert_int_eq (total (FT_LACC_REVENUE), 0);
+  assert_check_ok ();
+}
+END_TEST
+
+START_TEST (test_refund)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 5, "h", 2, &err), 0);
+  ck_assert_int_ge (ft_payments_capture (f.pay, 1, 5, 400, "c", 3, &err), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 600);
+
+  gint64 r1 = ft_payments_refund (f.pay, 1, 5, 150, "r1", 4, &err);
+  ck_assert_msg (r1 >= 0, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_payments_captured (f.pay, 5), 250);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 750);
+  ck_assert_int_eq (total (FT_LACC_EXPENSE), 150);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 5, 150, "r1", 5, &err), r1);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 5), 250);
+  /* more than is left */
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 5, 251, "r2", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  ck_assert_msg (strstr (err->message, "2.50 EUR") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* wrong rider, unknown booking, bad amount */
+  ck_assert_int_eq (ft_payments_refund (f.pay, 2, 5, 10, "r3", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 77, 10, "r4", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 5, 0, "r5", 6, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  g_clear_error (&err);
+  /* the rest, exactly */
+  ck_assert_int_ge (ft_payments_refund (f.pay, 1, 5, 250, "r6", 7, &err), 0);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 5), 0);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 1000);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 5, 1, "r7", 8, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  assert_check_ok ();
+}
+END_TEST
+
+/* ---------------- rebuild after reload ---------------- */
+
+static FtLedger *
+reload (const FtLedger *src)
+{
+  FtLedger *dst = ft_ledger_new (ft_ledger_currency (src), NULL);
+  for (guint i = 0; i < ft_ledger_n_accounts (src); i++)
+    ft_ledger_restore_account (dst, ft_ledger_get_account (src, i));
+  guint np;
+  const FtPosting *ps = ft_ledger_postings (src, &np);
+  for (guint i = 0; i < ft_ledger_n_tx (src); i++)
+    {
+      const FtLedgerTx *tx = ft_ledger_get_tx (src, i);
+      ck_assert (ft_ledger_restore_tx (dst, tx, ps + tx->first_posting, NULL));
+    }
+  return dst;
+}
+
+START_TEST (test_rebuild)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 1000, "t1", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_topup (f.pay, 2, 100, "t2", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 10, "h10", 2, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 2, 400, 11, "h11", 2, &err), 0);   /* auto top-up */
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 200, 12, "h12", 2, &err), 0);
+  gint64 cap = ft_payments_capture (f.pay, 1, 10, 350, "c10", 3, &err);
+  ck_assert_int_ge (cap, 0);
+  ck_assert_int_ge (ft_payments_release (f.pay, 1, 12, "r12", 3, &err), 0);
+  ck_assert_int_ge (ft_payments_refund (f.pay, 1, 10, 50, "f10", 4, &err), 0);
+  assert_check_ok ();
+
+  g_autoptr(FtLedger) l2 = reload (f.ledger);
+  /* built before rebuild, as a store would: then rebuild from the ledger */
+  g_autoptr(FtPayments) p2 = ft_payments_new (l2, ft_sim_card_provider_new (1, 0.0, 0, 0));
+  ft_payments_set_auto_topup (p2, 1000);
+  ft_payments_rebuild (p2);
+  ck_assert_msg (ft_payments_check (p2, &err), "%s", err ? err->message : "");
+  for (guint r = 1; r <= 2; r++)
+    {
+      ck_assert_int_eq (ft_payments_wallet (p2, r), ft_payments_wallet (f.pay, r));
+      ck_assert_int_eq (ft_payments_held (p2, r), ft_payments_held (f.pay, r));
+    }
+  ck_assert (!ft_payments_has_hold (p2, 10));
+  ck_assert (ft_payments_has_hold (p2, 11));
+  ck_assert (!ft_payments_has_hold (p2, 12));
+  ck_assert_int_eq (ft_payments_captured (p2, 10), 300);
+
+  /* keys survive the reload */
+  guint n_tx = ft_ledger_n_tx (l2);
+  ck_assert_int_eq (ft_payments_capture (p2, 1, 10, 350, "c10", 9, &err), cap);
+  ck_assert_int_eq (ft_payments_topup (p2, 1, 999, "t1", 9, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (l2), n_tx);
+  /* and the open hold can be captured after the reload */
+  ck_assert_int_ge (ft_payments_capture (p2, 2, 11, 400, "c11", 9, &err), 0);
+  ck_assert_int_eq (ft_payments_refund (p2, 1, 10, 301, "f-over", 9, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  g_clear_error (&err);
+  ck_assert_msg (ft_payments_check (p2, &err), "%s", err ? err->message : "");
+
+  /* rebuilding the live instance is a no-op for its state */
+  ft_payments_rebuild (f.pay);
+  assert_check_ok ();
+  ck_assert (ft_payments_has_hold (f.pay, 11));
+  ck_assert_int_eq (ft_payments_captured (f.pay, 10), 300);
+}
+END_TEST
+
+/* ---------------- simulated provider ---------------- */
+
+START_TEST (test_sim_provider)
+{
+  FtPayProvider a = ft_sim_card_provider_new (99, 0.3, 100, 900);
+  FtPayProvider b = ft_sim_card_provider_new (99, 0.3, 100, 900);
+  FtPayProvider c = ft_sim_card_provider_new (100, 0.3, 100, 900);
+  guint declined = 0, differs = 0;
+  guint lat_min = G_MAXUINT, lat_max = 0;
+  const guint N = 20000;
+  for (guint i = 0; i < N; i++)
+    {
+      guint la = 0, lb = 0, lc = 0;
+      FtPayResult ra = a.vtable->charge (a.self, 1, 100, "EUR", NULL, i, &la);
+      FtPayResult rb = b.vtable->charge (b.self, 1, 100, "EUR", NULL, i, &lb);
+      FtPayResult rc = c.vtable->charge (c.self, 1, 100, "EUR", NULL, i, &lc);
+      ck_assert_int_eq (ra, rb);            /* same seed, same stream */
+      ck_assert_uint_eq (la, lb);
+      if (ra != rc || la != lc)
+        differs++;
+      if (ra == FT_PAY_DECLINED)
+        declined++;
+      lat_min = MIN (lat_min, la);
+      lat_max = MAX (lat_max, la);
+    }
+  double rate = (double) declined / N;
+  ck_assert_msg (rate > 0.28 && rate < 0.32, "decline rate %.4f", rate);
+  ck_assert_uint_ge (lat_min, 100);
+  ck_assert_uint_le (lat_max, 900);
+  ck_assert_uint_le (lat_min, 110);           /* the whole range is used */
+  ck_assert_uint_ge (lat_max, 890);
+  ck_assert_uint_gt (differs, N / 4);         /* another seed, another stream */
+
+  /* approved keys are deduplicated by the provider too */
+  FtPayProvider d = ft_sim_card_provider_new (5, 0.5, 0, 0);
+  guint lat;
+  guint approved_key = G_MAXUINT;
+  for (guint i = 0; i < 64 && approved_key == G_MAXUINT; i++)
+    {
+      char key[16];
+      g_snprintf (key, sizeof key, "k%u", i);
+      if (d.vtable->charge (d.self, 1, 100, "EUR", key, 0, &lat) == FT_PAY_APPROVED)
+        approved_key = i;
+    }
+  ck_assert_uint_ne (approved_key, G_MAXUINT);
+  char key[16];
+  g_snprintf (key, sizeof key, "k%u", approved_key);
+  for (guint i = 0; i < 50; i++)
+    ck_assert_int_eq (d.vtable->charge (d.self, 1, 100, "EUR", key, 0, &lat), FT_PAY_APPROVED);
+
+  a.vtable->free (a.self);
+  b.vtable->free (b.self);
+  c.vtable->free (c.self);
+  d.vtable->free (d.self);
+}
+END_TEST
+
+/* ---------------- randomised ---------------- */
+
+START_TEST (test_random_ops)
+{
+  /* 30% declines, auto top-up on; random legal and illegal operations with
+   * random key reuse; the invariants hold after every step, and money is
+   * conserved: card in = wallets + holds + revenue - refunds. */
+  FtPayments *p = ft_payments_new (f.ledger, ft_sim_card_provider_new (7, 0.3, 0, 10));
+  ft_payments_set_auto_topup (p, 500);
+  GRand *r = g_rand_new_with_seed (2026);
+  const guint N_RIDERS = 20, N_OPS = 20000;
+  gint64 next_booking = 0;
+  guint ok = 0, refused = 0;
+  for (guint i = 0; i < N_OPS; i++)
+    {
+      guint rider = (guint) g_rand_int_range (r, 0, N_RIDERS);
+      gint64 booking = g_rand_int_range (r, 0, (gint32) next_booking + 2);
+      gint64 amount = g_rand_int_range (r, -50, 2000);
+      char key[32];
+      /* 10% of calls reuse a recent key (retries or misuse) */
+      guint kn = g_rand_int_range (r, 0, 10) == 0 && i > 10 ? i - (guint) g_rand_int_range (r, 1, 10) : i;
+      g_snprintf (key, sizeof key, "op-%u", kn);
+      g_autoptr(GError) err = NULL;
+      gint64 tx = -1;
+      switch (g_rand_int_range (r, 0, 6))
+        {
+        case 0: tx = ft_payments_topup (p, rider, amount, key, i, &err); break;
+        case 1:
+          tx = ft_payments_hold (p, rider, amount, next_booking, key, i, &err);
+          if (tx >= 0)
+            next_booking++;
+          break;
+        case 2: tx = ft_payments_capture (p, rider, booking, amount, key, i, &err); break;
+        case 3: tx = ft_payments_release (p, rider, booking, key, i, &err); break;
+        case 4: tx = ft_payments_refund (p, rider, booking, amount / 4, key, i, &err); break;
+        case 5: tx = ft_payments_settle_debt (p, rider, key, i, &err); break;
+        }
+      ck_assert ((tx >= 0) == (err == NULL));
+      if (tx >= 0)
+        ok++;
+      else
+        refused++;
+      g_autoptr(GError) cerr = NULL;
+      ck_assert_msg (ft_payments_check (p, &cerr), "after op %u: %s", i, cerr->message);
+      ck_assert_int_eq (total (FT_LACC_ASSET),
+                        total (FT_LACC_LIABILITY) + total (FT_LACC_REVENUE) - total (FT_LACC_EXPENSE));
+    }
+  g_rand_free (r);
+  ck_assert_uint_gt (ok, N_OPS / 5);
+  ck_assert_uint_gt (refused, N_OPS / 5);
+  ck_assert_uint_gt (ft_payments_n_declines (p), 100);
+
+  /* reload and rebuild: same state */
+  g_autoptr(FtLedger) l2 = reload (f.ledger);
+  g_autoptr(FtPayments) p2 = ft_payments_new (l2, ft_sim_card_provider_new (1, 0.0, 0, 0));
+  ft_payments_rebuild (p2);
+  g_autoptr(GError) err = NULL;
+  ck_assert_msg (ft_payments_check (p2, &err), "%s", err ? err->message : "");
+  for (guint rr = 0; rr < N_RIDERS; rr++)
+    {
+      ck_assert_int_eq (ft_payments_wallet (p2, rr), ft_payments_wallet (p, rr));
+      ck_assert_int_eq (ft_payments_held (p2, rr), ft_payments_held (p, rr));
+    }
+  for (gint64 b = 0; b < next_booking; b++)
+    {
+      ck_assert_int_eq (ft_payments_has_hold (p2, b), ft_payments_has_hold (p, b));
+      ck_assert_int_eq (ft_payments_captured (p2, b), ft_payments_captured (p, b));
+    }
+  ft_payments_free (p);
+}
+END_TEST
+
+static Suite *
+payments_suite (void)
+{
+  Suite *s = suite_create ("payments");
+  struct { const char *name; const TTest *fn; void (*setup) (void); } cases[] = {
+    { "topup", test_topup, setup },
+    { "topup-idempotent", test_topup_idempotent, setup },
+    { "topup-invalid", test_topup_invalid, setup },
+    { "decline", test_decline, setup_decline },
+    { "provider-error", test_provider_error, setup },
+    { "hold-insufficient", test_hold_insufficient, setup },
+    { "hold-auto-topup", test_hold_auto_topup, setup_auto },
+    { "capture-remainder", test_capture_remainder, setup },
+    { "capture-zero-exact", test_capture_zero_and_exact, setup },
+    { "capture-debt", test_capture_debt, setup },
+    { "capture-no-hold", test_capture_no_hold, setup },
+    { "release", test_release, setup },
+    { "refund", test_refund, setup },
+    { "rebuild", test_rebuild, setup_auto },
+    { "sim-provider", test_sim_provider, setup },
+    { "random-ops", test_random_ops, setup },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_add_checked_fixture (tc, cases[i].setup, teardown);
+      tcase_set_timeout (tc, 120);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (payments_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
