@@ -1,0 +1,467 @@
+/* ft-live-emu.c — the device side of the MQTT contract: publishes a fleet
+ * (given as plain records, so it knows nothing of sim/) as telemetry, MDS
+ * events and retained status, and receives commands on
+ * <prefix>/vehicles/+/commands, which the caller carries out and acks.
+ * Used by `fleet-twin-cli emulate`, the live tests and the benchmark.
+ */
+#include "ft-live-private.h"
+
+#include <string.h>
+#include <stdio.h>
+#include <errno.h>
+
+struct _FtLiveEmu {
+  FtLiveConfig      cfg;
+  FtLiveUrl         url;
+  char             *prefix_slash;
+  char             *status_topic;
+  struct mosquitto *mosq;
+  gboolean          started;
+  gint              conn_state;    /* atomic */
+  GMutex            lock;
+  GCond             cond;
+  char             *last_error;
+  GAsyncQueue      *commands;      /* FtLiveEmuCommand* */
+  guint64           n_published;   /* twin-thread side only */
+  gint              n_commands;    /* atomic */
+};
+
+static void
+emu_set_state (FtLiveEmu *emu, FtLiveConnState s, const char *detail)
+{
+  g_mutex_lock (&emu->lock);
+  g_atomic_int_set (&emu->conn_state, s);
+  if (detail)
+    {
+      g_free (emu->last_error);
+      emu->last_error = g_strdup (detail);
+    }
+  g_cond_broadcast (&emu->cond);
+  g_mutex_unlock (&emu->lock);
+}
+
+static void
+emu_on_connect (struct mosquitto *mosq, void *obj, int rc)
+{
+  FtLiveEmu *emu = obj;
+  if (rc == 0)
+    {
+      g_autofree char *sub = g_strconcat (emu->prefix_slash, "vehicles/+/commands", NULL);
+      mosquitto_subscribe (mosq, NULL, sub, 1);
+      const char *online = "{\"status\":\"online\"}";
+      mosquitto_publish (mosq, NULL, emu->status_topic, (int) strlen (online), online, 1, true);
+      emu_set_state (emu, FT_LIVE_CONNECTED, NULL);
+      return;
+    }
+  gboolean auth = FALSE;
+  const char *text = ft_live_connack_text (rc, emu->cfg.protocol, &auth);
+  g_autofree char *detail = g_strdup_printf ("broker %s:%d refused the connection: %s%s",
+                                             emu->url.host, emu->url.port, text,
+                                             auth ? " (check the username and password)" : "");
+  if (auth)
+    mosquitto_disconnect (mosq);
+  emu_set_state (emu, auth ? FT_LIVE_REFUSED : FT_LIVE_RECONNECTING, detail);
+}
+
+static void
+emu_on_disconnect (struct mosquitto *mosq, void *obj, int rc)
+{
+  FtLiveEmu *emu = obj;
+  if (g_atomic_int_get (&emu->conn_state) == FT_LIVE_REFUSED)
+    return;
+  emu_set_state (emu, rc == 0 ? FT_LIVE_DISCONNECTED : FT_LIVE_RECONNECTING,
+                 rc == 0 ? NULL : mosquitto_strerror (rc));
+}
+
+static void
+emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+  FtLiveEmu *emu = obj;
+  /* <prefix>/vehicles/<id>/commands */
+  const char *t = msg->topic;
+  if (!g_str_has_prefix (t, emu->prefix_slash))
+    return;
+  t += strlen (emu->prefix_slash);
+  if (!g_str_has_prefix (t, "vehicles/"))
+    return;
+  t += 9;
+  const char *slash = strchr (t, '/');
+  if (slash == NULL || strcmp (slash, "/commands") != 0 || slash - t > 36 || msg->payloadlen <= 0)
+    return;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+      !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
+    return;
+  JsonNode *root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  JsonObject *o = json_node_get_object (root);
+  gboolean bad = FALSE;
+  const char *cid = ft_live_json_string (o, "command_id", &bad);
+  const char *cmd = ft_live_json_string (o, "command", &bad);
+  gint64 expires = G_MAXINT64;
+  ft_live_json_int64 (o, "expires", &expires, &bad);
+  FtLiveCommandKind kind;
+  if (bad || cid == NULL || cmd == NULL || strlen (cid) >= 48 ||
+      !ft_live_command_from_name (cmd, &kind))
+    return;
+  FtLiveEmuCommand *c = g_new0 (FtLiveEmuCommand, 1);
+  g_strlcpy (c->command_id, cid, sizeof c->command_id);
+  memcpy (c->device_id, t, slash - t);
+  c->device_id[slash - t] = '\0';
+  c->kind = kind;
+  c->expires = expires;
+  g_atomic_int_inc (&emu->n_commands);
+  g_async_queue_push (emu->commands, c);
+}
+
+FtLiveEmu *
+ft_live_emu_new (const FtLiveConfig *cfg, GError **error)
+{
+  g_return_val_if_fail (cfg != NULL, NULL);
+  if (cfg->prefix == NULL || *cfg->prefix == '\0' || strpbrk (cfg->prefix, "+#"))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
+                   "fleet prefix '%s' is not usable", cfg->prefix ? cfg->prefix : "");
+      return NULL;
+    }
+  FtLiveEmu *emu = g_new0 (FtLiveEmu, 1);
+  emu->cfg = *cfg;
+  emu->cfg.url = g_strdup (cfg->url);
+  emu->cfg.prefix = g_strdup (cfg->prefix);
+  emu->cfg.client_id = cfg->client_id ? g_strdup (cfg->client_id)
+                                      : g_strdup_printf ("ft-emulator-%08x", g_random_int ());
+  emu->cfg.ca_file = g_strdup (cfg->ca_file);
+  emu->cfg.cert_file = g_strdup (cfg->cert_file);
+  emu->cfg.key_file = g_strdup (cfg->key_file);
+  emu->cfg.username = g_strdup (cfg->username);
+  emu->cfg.password = g_strdup (cfg->password);
+  emu->prefix_slash = g_strconcat (cfg->prefix, "/", NULL);
+  emu->status_topic = g_strdup_printf ("%semulator/%s/status", emu->prefix_slash,
+                                       emu->cfg.client_id);
+  g_mutex_init (&emu->lock);
+  g_cond_init (&emu->cond);
+  emu->commands = g_async_queue_new_full (g_free);
+  if (!ft_live_parse_url (cfg->url, &emu->url, error))
+    {
+      ft_live_emu_free (emu);
+      return NULL;
+    }
+  ft_live_lib_init_once ();
+  emu->mosq = mosquitto_new (emu->cfg.client_id, true, emu);
+  if (emu->mosq == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT, "cannot create an MQTT client: %s",
+                   g_strerror (errno));
+      ft_live_emu_free (emu);
+      return NULL;
+    }
+  if (!ft_live_setup_mosq (emu->mosq, &emu->cfg, &emu->url, error))
+    {
+      ft_live_emu_free (emu);
+      return NULL;
+    }
+  /* Unlimited client-side queue: the emulator publishes bursts. */
+  mosquitto_max_inflight_messages_set (emu->mosq, 0);
+  const char *offline = "{\"status\":\"offline\"}";
+  mosquitto_will_set (emu->mosq, emu->status_topic, (int) strlen (offline), offline, 1, true);
+  mosquitto_connect_callback_set (emu->mosq, emu_on_connect);
+  mosquitto_disconnect_callback_set (emu->mosq, emu_on_disconnect);
+  mosquitto_message_callback_set (emu->mosq, emu_on_message);
+  return emu;
+}
+
+void
+ft_live_emu_free (FtLiveEmu *emu)
+{
+  if (emu == NULL)
+    return;
+  if (emu->started)
+    {
+      mosquitto_disconnect (emu->mosq);
+      mosquitto_loop_stop (emu->mosq, false);
+    }
+  if (emu->mosq)
+    mosquitto_destroy (emu->mosq);
+  g_async_queue_unref (emu->commands);
+  g_mutex_clear (&emu->lock);
+  g_cond_clear (&emu->cond);
+  g_free (emu->last_error);
+  g_free (emu->prefix_slash);
+  g_free (emu->status_topic);
+  ft_live_url_clear (&emu->url);
+  ft_live_config_clear (&emu->cfg);
+  g_free (emu);
+}
+
+gboolean
+ft_live_emu_connect (FtLiveEmu *emu, guint timeout_ms, GError **error)
+{
+  g_return_val_if_fail (emu != NULL, FALSE);
+  if (!emu->started)
+    {
+      emu_set_state (emu, FT_LIVE_CONNECTING, NULL);
+      int rc = mosquitto_connect_async (emu->mosq, emu->url.host, emu->url.port,
+                                        MAX (emu->cfg.keepalive_s, 5));
+      if (rc != MOSQ_ERR_SUCCESS)
+        emu_set_state (emu, FT_LIVE_RECONNECTING,
+                       rc == MOSQ_ERR_ERRNO ? g_strerror (errno) : mosquitto_strerror (rc));
+      rc = mosquitto_loop_start (emu->mosq);
+      if (rc != MOSQ_ERR_SUCCESS)
+        {
+          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT,
+                       "cannot start the MQTT network thread: %s", mosquitto_strerror (rc));
+          return FALSE;
+        }
+      emu->started = TRUE;
+    }
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  g_mutex_lock (&emu->lock);
+  FtLiveConnState s;
+  while ((s = g_atomic_int_get (&emu->conn_state)) != FT_LIVE_CONNECTED && s != FT_LIVE_REFUSED)
+    if (!g_cond_wait_until (&emu->cond, &emu->lock, deadline))
+      break;
+  s = g_atomic_int_get (&emu->conn_state);
+  g_autofree char *detail = g_strdup (emu->last_error);
+  g_mutex_unlock (&emu->lock);
+  if (s == FT_LIVE_CONNECTED)
+    return TRUE;
+  g_set_error (error, FT_LIVE_ERROR,
+               s == FT_LIVE_REFUSED ? FT_LIVE_ERROR_REFUSED : FT_LIVE_ERROR_CONNECT,
+               "%s%s%s", s == FT_LIVE_REFUSED ? "" : "no connection to the broker in time",
+               s == FT_LIVE_REFUSED || detail == NULL ? "" : ": ", detail ? detail : "");
+  return FALSE;
+}
+
+FtLiveConnState
+ft_live_emu_get_conn_state (FtLiveEmu *emu)
+{
+  g_return_val_if_fail (emu != NULL, FT_LIVE_DISCONNECTED);
+  return g_atomic_int_get (&emu->conn_state);
+}
+
+static void
+publish_status (FtLiveEmu *emu, const FtLiveEmuVehicle *v, const char *status, FtTime now)
+{
+  g_autofree char *topic = g_strdup_printf ("%svehicles/%s/status", emu->prefix_slash,
+                                            v->device_id);
+  char payload[96];
+  int n = g_snprintf (payload, sizeof payload,
+                      "{\"status\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT "}", status, now);
+  mosquitto_publish (emu->mosq, NULL, topic, n, payload, 1, true);
+}
+
+void
+ft_live_emu_announce (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now)
+{
+  g_return_if_fail (emu != NULL);
+  for (guint i = 0; i < n; i++)
+    publish_status (emu, &v[i], "online", now);
+}
+
+static int
+format_telemetry (char *buf, gsize size, const FtLiveEmuVehicle *v, FtTime now, gint64 sent_us)
+{
+  char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (lat, sizeof lat, "%.7f", v->pos.lat);
+  g_ascii_formatd (lon, sizeof lon, "%.7f", v->pos.lon);
+  char faults[160] = "[";
+  gsize fl = 1;
+  for (int b = 0; b < 32; b++)
+    if (v->fault_codes & (1u << b))
+      fl += g_snprintf (faults + fl, sizeof faults - fl, "%s%d", fl > 1 ? "," : "", b);
+  g_strlcat (faults, "]", sizeof faults);
+  return g_snprintf (buf, size,
+                     "{\"device_id\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%s,\"lon\":%s,"
+                     "\"battery_pct\":%.1f,\"speed\":%.2f,\"odometer_m\":%.0f,\"vehicle_state\":\"%s\","
+                     "\"lock_state\":\"%s\",\"vehicle_type\":\"%s\",\"fault_codes\":%s,"
+                     "\"sent_us\":%" G_GINT64_FORMAT "}",
+                     v->device_id, now, lat, lon, CLAMP (v->battery_pct, 0.0, 100.0),
+                     MAX (v->speed_mps, 0.0), MAX (v->odometer_m, 0.0),
+                     v->state[0] ? v->state : "available", v->locked ? "locked" : "unlocked",
+                     v->kind[0] ? v->kind : "scooter", faults, sent_us);
+}
+
+gboolean
+ft_live_emu_publish_one (FtLiveEmu *emu, const FtLiveEmuVehicle *v, FtTime now,
+                         gint64 sent_us, int qos)
+{
+  g_return_val_if_fail (emu != NULL && v != NULL, FALSE);
+  char topic[256];
+  g_snprintf (topic, sizeof topic, "%svehicles/%s/telemetry", emu->prefix_slash, v->device_id);
+  char payload[640];
+  int n = format_telemetry (payload, sizeof payload, v, now, sent_us);
+  int rc = mosquitto_publish (emu->mosq, NULL, topic, n, payload, qos, false);
+  if (rc != MOSQ_ERR_SUCCESS)
+    return FALSE;
+  emu->n_published++;
+  return TRUE;
+}
+
+guint
+ft_live_emu_publish (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now,
+                     gint64 sent_us)
+{
+  g_return_val_if_fail (emu != NULL, 0);
+  guint ok = 0;
+  for (guint i = 0; i < n; i++)
+    ok += ft_live_emu_publish_one (emu, &v[i], now, sent_us, emu->cfg.qos);
+  return ok;
+}
+
+gboolean
+ft_live_emu_publish_event (FtLiveEmu *emu, const FtLiveEmuVehicle *v,
+                           const char *event_type, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && v != NULL && event_type != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%svehicles/%s/events", emu->prefix_slash,
+                                            v->device_id);
+  char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (lat, sizeof lat, "%.7f", v->pos.lat);
+  g_ascii_formatd (lon, sizeof lon, "%.7f", v->pos.lon);
+  g_autofree char *payload =
+    g_strdup_printf ("{\"device_id\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT ",\"event_types\":[\"%s\"],"
+                     "\"vehicle_state\":\"%s\",\"lat\":%s,\"lon\":%s,\"battery_pct\":%.1f}",
+                     v->device_id, now, event_type, v->state[0] ? v->state : "available",
+                     lat, lon, CLAMP (v->battery_pct, 0.0, 100.0));
+  int rc = mosquitto_publish (emu->mosq, NULL, topic, (int) strlen (payload), payload, 1, false);
+  if (rc == MOSQ_ERR_SUCCESS)
+    emu->n_published++;
+  return rc == MOSQ_ERR_SUCCESS;
+}
+
+guint
+ft_live_emu_publish_staff (FtLiveEmu *emu, const FtLiveEmuStaff *s, guint n, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL, 0);
+  guint ok = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      char topic[256], payload[256];
+      char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd (lat, sizeof lat, "%.7f", s[i].pos.lat);
+      g_ascii_formatd (lon, sizeof lon, "%.7f", s[i].pos.lon);
+      g_snprintf (topic, sizeof topic, "%sstaff/%s/position", emu->prefix_slash, s[i].id);
+      int len = g_snprintf (payload, sizeof payload,
+                            "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%s,\"lon\":%s}", now, lat, lon);
+      if (mosquitto_publish (emu->mosq, NULL, topic, len, payload, emu->cfg.qos, false) ==
+          MOSQ_ERR_SUCCESS)
+        ok++;
+      if (s[i].task_id[0])
+        {
+          g_snprintf (topic, sizeof topic, "%sstaff/%s/task", emu->prefix_slash, s[i].id);
+          len = g_snprintf (payload, sizeof payload,
+                            "{\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"%s\",\"status\":\"%s\"}",
+                            now, s[i].task_id, s[i].task_status[0] ? s[i].task_status : "assigned");
+          mosquitto_publish (emu->mosq, NULL, topic, len, payload, 1, false);
+        }
+    }
+  emu->n_published += ok;
+  return ok;
+}
+
+FtLiveEmuCommand *
+ft_live_emu_poll (FtLiveEmu *emu, guint *n_out)
+{
+  g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuCommand));
+  FtLiveEmuCommand *c;
+  while ((c = g_async_queue_try_pop (emu->commands)) != NULL)
+    {
+      g_array_append_val (out, *c);
+      g_free (c);
+    }
+  *n_out = out->len;
+  return (FtLiveEmuCommand *) g_array_free (out, FALSE);
+}
+
+gboolean
+ft_live_emu_ack (FtLiveEmu *emu, const FtLiveEmuCommand *cmd, const char *result,
+                 const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && cmd != NULL && result != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%svehicles/%s/commands/ack", emu->prefix_slash,
+                                            cmd->device_id);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command_id");
+  json_builder_add_string_value (b, cmd->command_id);
+  json_builder_set_member_name (b, "result");
+  json_builder_add_string_value (b, result);
+  if (reason)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, now);
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *payload = json_to_string (root, FALSE);
+  return mosquitto_publish (emu->mosq, NULL, topic, (int) strlen (payload), payload, 1, false) ==
+         MOSQ_ERR_SUCCESS;
+}
+
+gboolean
+ft_live_emu_obey (FtLiveEmu *emu, FtLiveEmuVehicle *v, guint n, const FtLiveEmuCommand *cmd,
+                  FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && cmd != NULL, FALSE);
+  if (now > cmd->expires)
+    {
+      ft_live_emu_ack (emu, cmd, "expired", "arrived after its expiry", now);
+      return FALSE;
+    }
+  FtLiveEmuVehicle *veh = NULL;
+  for (guint i = 0; i < n && veh == NULL; i++)
+    if (strcmp (v[i].device_id, cmd->device_id) == 0)
+      veh = &v[i];
+  if (veh == NULL)
+    {
+      ft_live_emu_ack (emu, cmd, "failed", "no such device in this emulator", now);
+      return FALSE;
+    }
+  switch (cmd->kind)
+    {
+    case FT_CMD_UNLOCK: veh->locked = FALSE; break;
+    case FT_CMD_LOCK:   veh->locked = TRUE;  break;
+    case FT_CMD_LOCATE: ft_live_emu_publish_event (emu, veh, "located", now); break;
+    case FT_CMD_ALARM:  break;   /* a beep nobody hears */
+    default:            break;
+    }
+  ft_live_emu_ack (emu, cmd, "ok", NULL, now);
+  return TRUE;
+}
+
+void
+ft_live_emu_stop (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now)
+{
+  g_return_if_fail (emu != NULL);
+  if (!emu->started)
+    return;
+  if (g_atomic_int_get (&emu->conn_state) == FT_LIVE_CONNECTED)
+    {
+      for (guint i = 0; i < n; i++)
+        publish_status (emu, &v[i], "offline", now);
+      const char *offline = "{\"status\":\"offline\"}";
+      mosquitto_publish (emu->mosq, NULL, emu->status_topic, (int) strlen (offline), offline, 1, true);
+    }
+  mosquitto_disconnect (emu->mosq);
+  mosquitto_loop_stop (emu->mosq, false);
+  emu->started = FALSE;
+  emu_set_state (emu, FT_LIVE_DISCONNECTED, NULL);
+}
+
+guint64
+ft_live_emu_n_published (FtLiveEmu *emu)
+{
+  g_return_val_if_fail (emu != NULL, 0);
+  return emu->n_published;
+}
+
+guint64
+ft_live_emu_n_commands (FtLiveEmu *emu)
+{
+  g_return_val_if_fail (emu != NULL, 0);
+  return (guint64) g_atomic_int_get (&emu->n_commands);
+}

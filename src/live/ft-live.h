@@ -1,0 +1,300 @@
+/* ft-live.h — live mode: the MQTT adapter between a real (or emulated) fleet
+ * and the twin. A libmosquitto network thread receives telemetry, events,
+ * command acks and status under `<prefix>/…` and hands them over through a
+ * queue; the twin thread drains the queue (ft_live_process) and applies them
+ * to FtCore. Commands (unlock, lock, locate, alarm) go out with an id and an
+ * expiry and are closed by acks, retried and expired on the twin's clock.
+ * The topic and payload contract is src/live/MQTT-CONTRACT.md.
+ *
+ * Threads: everything here is called on the twin thread except
+ * ft_live_get_conn_state and ft_live_wait, which are safe from any thread.
+ * No module is touched from the network thread.
+ */
+#pragma once
+
+#include "ft-core.h"
+
+G_BEGIN_DECLS
+
+#define FT_LIVE_ERROR (ft_live_error_quark ())
+GQuark ft_live_error_quark (void);
+typedef enum {
+  FT_LIVE_ERROR_URL,          /* broker URL cannot be used */
+  FT_LIVE_ERROR_TLS,          /* CA / certificate / key not usable */
+  FT_LIVE_ERROR_CONNECT,      /* network failure, timeout */
+  FT_LIVE_ERROR_REFUSED,      /* broker refused: bad credentials, not authorised */
+  FT_LIVE_ERROR_MALFORMED,    /* payload or topic does not follow the contract */
+  FT_LIVE_ERROR_UNKNOWN_VEHICLE,
+  FT_LIVE_ERROR_NO_SUCH_COMMAND,
+  FT_LIVE_ERROR_NOT_CONNECTED,
+} FtLiveError;
+
+typedef enum {
+  FT_LIVE_DISCONNECTED = 0,   /* not started, or stopped */
+  FT_LIVE_CONNECTING,         /* first connection attempt in progress */
+  FT_LIVE_CONNECTED,          /* CONNACK accepted, subscriptions sent */
+  FT_LIVE_RECONNECTING,       /* lost; libmosquitto retries with back-off */
+  FT_LIVE_REFUSED,            /* broker refused credentials; no more retries */
+} FtLiveConnState;
+
+const char *ft_live_conn_state_name (FtLiveConnState s);
+
+typedef enum {
+  FT_LIVE_UNKNOWN_REGISTER = 0,  /* unknown device_id (a UUID): add it to the fleet */
+  FT_LIVE_UNKNOWN_REFUSE,        /* count and log, change nothing */
+} FtLiveUnknownPolicy;
+
+typedef struct {
+  char   *url;               /* mqtt://[user[:pass]@]host[:port], mqtts://… */
+  char   *prefix;            /* fleet prefix, e.g. "ft/demo" (no trailing '/') */
+  char   *client_id;         /* NULL: "fleet-twin-<random>" */
+  char   *ca_file;           /* mqtts: CA bundle (NULL: system default path) */
+  char   *cert_file, *key_file; /* client certificate (optional) */
+  char   *username, *password;  /* override the URL's */
+  int     protocol;          /* 3 (= 3.1.1, default) or 5 */
+  int     keepalive_s;       /* default 30 */
+  int     qos;               /* subscription QoS, default 1 */
+  guint   reconnect_min_s;   /* back-off, default 1 */
+  guint   reconnect_max_s;   /* default 30 */
+  FtLiveUnknownPolicy unknown;
+  FtTime  silent_after;      /* silence → unknown (comms_lost); default 60 s */
+  FtTime  telemetry_every;   /* FT_EV_TELEMETRY per vehicle at most this often, default 30 s */
+  FtTime  staff_every;       /* FT_EV_STAFF_MOVED per staff, default 30 s */
+  FtTime  max_future;        /* timestamps further ahead of now are refused; default 5 min */
+  FtTime  command_ttl;       /* default expiry of commands, 30 s */
+  FtTime  command_retry;     /* resend unacked commands after, default 3 s */
+  guint   command_max_attempts; /* publishes per command (then wait for expiry), default 3 */
+  gboolean auto_commands;    /* publish unlock/lock for booking unlock/end (default TRUE) */
+  gboolean announce_status;  /* retained <prefix>/twin/<client>/status + will (default TRUE) */
+} FtLiveConfig;
+
+void ft_live_config_init  (FtLiveConfig *cfg);
+void ft_live_config_clear (FtLiveConfig *cfg);   /* frees the strings */
+
+/* Parsed broker URL (exposed for tests and the CLI). */
+typedef struct {
+  gboolean tls;
+  char    *host;
+  int      port;
+  char    *username, *password;
+} FtLiveUrl;
+gboolean ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error);
+void     ft_live_url_clear (FtLiveUrl *u);
+
+typedef struct {
+  guint64 received;          /* messages handed over by the network thread */
+  guint64 applied;           /* messages that changed state */
+  guint64 telemetry, events, acks, status, staff;
+  guint64 stale;             /* older than what we have: ignored */
+  guint64 duplicates;        /* same timestamp again: ignored */
+  guint64 malformed;         /* refused payloads / topics */
+  guint64 unknown_refused;   /* unknown vehicles under FT_LIVE_UNKNOWN_REFUSE */
+  guint64 registered;        /* vehicles added from live data */
+  guint64 forced_states;     /* device state had no legal MDS path: taken as is */
+  guint64 comms_lost, comms_restored;
+  guint64 telemetry_logged;  /* FT_EV_TELEMETRY events written (after downsampling) */
+  guint64 commands_sent, commands_acked, commands_failed, commands_expired, command_retries;
+  guint64 connects, disconnects;
+  guint64 queue_high_water;
+} FtLiveStats;
+
+/* A refused message, kept in a bounded ring (newest last). */
+typedef struct {
+  FtTime t;
+  char   topic[128];
+  char   reason[160];
+} FtLiveMalformed;
+
+typedef enum {
+  FT_CMD_UNLOCK = 0, FT_CMD_LOCK, FT_CMD_LOCATE, FT_CMD_ALARM, FT_N_CMDS
+} FtLiveCommandKind;
+const char *ft_live_command_name      (FtLiveCommandKind k);
+gboolean    ft_live_command_from_name (const char *s, FtLiveCommandKind *out);
+
+typedef enum {
+  FT_CMD_QUEUED = 0,   /* not yet published (e.g. not connected) */
+  FT_CMD_SENT,         /* published, awaiting ack */
+  FT_CMD_ACKED,        /* device confirmed */
+  FT_CMD_FAILED,       /* device refused (ack result "failed") */
+  FT_CMD_EXPIRED,      /* no ack before expiry */
+} FtLiveCommandState;
+const char *ft_live_command_state_name (FtLiveCommandState s);
+
+typedef struct {
+  char               id[40];       /* "cmd-<client>-<n>" */
+  FtLiveCommandKind  kind;
+  guint              vehicle;
+  char               device_id[37];
+  FtLiveCommandState state;
+  FtTime             issued, expires, last_sent, closed;
+  guint              attempts;
+  char               detail[96];   /* device's reason on failure, "" otherwise */
+} FtLiveCommand;
+
+/* Per-staff live view (positions and task updates under <prefix>/staff/<id>/…). */
+typedef struct {
+  char     id[40];
+  gint     account;        /* FtAccounts index (field role), -1 if not registered */
+  FtLatLon pos;
+  FtTime   last_ts;        /* newest payload timestamp */
+  FtTime   last_logged;
+  char     task_id[40];
+  char     task_status[24];  /* "assigned", "started", "done", "cancelled" */
+  FtTime   task_ts;
+} FtLiveStaff;
+
+/* Telemetry as parsed, handed to the observer (for latency measurement,
+ * maps, tests). Fields absent from the payload are NaN / -1. */
+typedef struct {
+  FtTime   timestamp;
+  gint64   sent_us;        /* optional "sent_us" field, -1 if absent */
+  FtLatLon pos;
+  double   battery_pct, range_m, speed_mps, odometer_m;
+  int      locked;         /* 1 locked, 0 unlocked, -1 absent */
+} FtLiveTelemetry;
+
+typedef struct _FtLive FtLive;
+
+typedef void (*FtLiveStateFunc)     (FtLive *live, FtLiveConnState state,
+                                     const char *detail, gpointer user_data);
+typedef void (*FtLiveTelemetryFunc) (FtLive *live, guint vehicle,
+                                     const FtLiveTelemetry *t, gpointer user_data);
+
+/* core is borrowed and must outlive the FtLive. Validates the config (URL
+ * parse, files readable) but does not connect. */
+FtLive     *ft_live_new              (FtCore *core, const FtLiveConfig *cfg, GError **error);
+void        ft_live_free             (FtLive *live);
+/* Start the network thread and connect asynchronously (returns at once). */
+gboolean    ft_live_start            (FtLive *live, GError **error);
+/* Start and wait up to timeout_ms for the first CONNACK; a refusal or
+ * unreachable broker is an error naming the broker and the reason. */
+gboolean    ft_live_connect_sync     (FtLive *live, guint timeout_ms, GError **error);
+/* Publish offline status (if announced), disconnect, join the thread. */
+void        ft_live_stop             (FtLive *live);
+
+FtLiveConnState ft_live_get_conn_state (FtLive *live);       /* any thread */
+/* Called on the twin thread (from ft_live_process) for every state change. */
+void        ft_live_set_state_func   (FtLive *live, FtLiveStateFunc fn, gpointer user_data);
+void        ft_live_set_telemetry_func (FtLive *live, FtLiveTelemetryFunc fn, gpointer user_data);
+/* Last error text from the broker / network, or NULL. */
+const char *ft_live_get_last_error   (FtLive *live);
+
+/* Block up to timeout_ms until a message is queued (any thread). */
+gboolean    ft_live_wait             (FtLive *live, guint timeout_ms);
+/* Twin thread: drain up to max_msgs (0 = all queued) and apply them; then
+ * run housekeeping (silence → unknown, command retries and expiry).
+ * Returns the number of messages drained. */
+guint       ft_live_process          (FtLive *live, FtTime now, guint max_msgs);
+guint       ft_live_queue_length     (FtLive *live);
+
+/* The ingest path without a broker (what ft_live_process calls for each
+ * message). Returns FALSE with FT_LIVE_ERROR_MALFORMED / _UNKNOWN_VEHICLE
+ * if the message was refused (and counts and logs it); state untouched then. */
+gboolean    ft_live_ingest           (FtLive *live, const char *topic,
+                                      const void *payload, gsize len,
+                                      FtTime now, GError **error);
+/* Housekeeping alone (ft_live_process calls it). */
+void        ft_live_tick             (FtLive *live, FtTime now);
+
+const FtLiveStats     *ft_live_get_stats     (FtLive *live);
+const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */
+
+/* Commands. Returns the command id (owned by live) or NULL with an error
+ * (no such vehicle). ttl 0 = config default. Published at once if connected,
+ * otherwise queued until the next connection (and still expires). */
+const char          *ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind,
+                                           FtTime now, FtTime ttl, GError **error);
+const FtLiveCommand *ft_live_get_command  (FtLive *live, const char *id);
+/* All commands, oldest first (closed ones are kept; see forget). */
+const FtLiveCommand *ft_live_get_commands (FtLive *live, guint *n_out);
+guint                ft_live_n_open_commands (FtLive *live);
+/* Drop closed commands older than `before`. */
+void                 ft_live_forget_commands (FtLive *live, FtTime before);
+
+guint              ft_live_n_staff  (FtLive *live);
+const FtLiveStaff *ft_live_get_staff (FtLive *live, guint i);
+gboolean           ft_live_lookup_staff (FtLive *live, const char *id, guint *i_out);
+
+/* The vehicle's lock state as last reported (-1 unknown) and the newest
+ * telemetry timestamp accepted (-1 none). */
+int     ft_live_vehicle_locked  (FtLive *live, guint vehicle);
+FtTime  ft_live_vehicle_last_ts (FtLive *live, guint vehicle);
+
+/* One line: "connected mqtt://… · 1000 vehicles (998 seen) · 12345 msgs · …" */
+char   *ft_live_dup_status_line (FtLive *live, FtTime now);
+
+/* Consistency of the adapter's own tables with the fleet (tests). */
+gboolean ft_live_check (FtLive *live, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtLive, ft_live_free)
+
+/* ------------------------------------------------------------------------
+ * The emulator side (used by `fleet-twin-cli emulate` and tests): publishes
+ * a fleet given as plain records, obeys commands and acks them. It has its
+ * own connection and network thread; commands received are queued and
+ * applied by ft_live_emu_poll on the caller's thread.
+ */
+typedef struct {
+  char     device_id[37];
+  char     kind[16];          /* "scooter" / "bike" / "moped" (GBFS-ish) */
+  FtLatLon pos;
+  double   battery_pct;
+  double   speed_mps;
+  double   odometer_m;
+  char     state[24];         /* MDS vehicle_state name */
+  gboolean locked;
+  guint32  fault_codes;
+} FtLiveEmuVehicle;
+
+typedef struct {
+  char     id[40];
+  FtLatLon pos;
+  char     task_id[40];
+  char     task_status[24];
+} FtLiveEmuStaff;
+
+typedef struct _FtLiveEmu FtLiveEmu;
+
+/* A command the emulator received (for the caller to carry out). */
+typedef struct {
+  char              command_id[48];
+  char              device_id[37];
+  FtLiveCommandKind kind;
+  FtTime            expires;
+} FtLiveEmuCommand;
+
+FtLiveEmu *ft_live_emu_new        (const FtLiveConfig *cfg, GError **error);
+void       ft_live_emu_free       (FtLiveEmu *emu);
+gboolean   ft_live_emu_connect    (FtLiveEmu *emu, guint timeout_ms, GError **error);
+FtLiveConnState ft_live_emu_get_conn_state (FtLiveEmu *emu);
+/* Publish the retained "online" status of these vehicles. */
+void       ft_live_emu_announce   (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now);
+/* Telemetry for each vehicle (QoS from cfg->qos). Returns number published. */
+guint      ft_live_emu_publish    (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n,
+                                   FtTime now, gint64 sent_us);
+gboolean   ft_live_emu_publish_one(FtLiveEmu *emu, const FtLiveEmuVehicle *v,
+                                   FtTime now, gint64 sent_us, int qos);
+/* An MDS event (e.g. "trip_start") for one vehicle. */
+gboolean   ft_live_emu_publish_event (FtLiveEmu *emu, const FtLiveEmuVehicle *v,
+                                      const char *event_type, FtTime now);
+guint      ft_live_emu_publish_staff (FtLiveEmu *emu, const FtLiveEmuStaff *s, guint n, FtTime now);
+/* Commands received since the last poll, oldest first (g_free the array).
+ * Not yet acknowledged: carry each out, then ft_live_emu_ack (or let
+ * ft_live_emu_obey do both for plain records). */
+FtLiveEmuCommand *ft_live_emu_poll (FtLiveEmu *emu, guint *n_out);
+/* result: "ok", "failed" or "expired"; reason may be NULL. */
+gboolean   ft_live_emu_ack        (FtLiveEmu *emu, const FtLiveEmuCommand *cmd,
+                                   const char *result, const char *reason, FtTime now);
+/* Carry out a command on a record array (unlock/lock set `locked`, locate
+ * publishes a "located" event) and ack it: "expired" if past its expiry at
+ * now, "failed" if the device is not among them, else "ok".
+ * Returns TRUE if it was carried out. */
+gboolean   ft_live_emu_obey       (FtLiveEmu *emu, FtLiveEmuVehicle *v, guint n,
+                                   const FtLiveEmuCommand *cmd, FtTime now);
+/* Retained "offline" status for the vehicles, then disconnect. */
+void       ft_live_emu_stop       (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now);
+guint64    ft_live_emu_n_published (FtLiveEmu *emu);
+guint64    ft_live_emu_n_commands  (FtLiveEmu *emu);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtLiveEmu, ft_live_emu_free)
+
+G_END_DECLS

@@ -1,0 +1,425 @@
+/* test-live-broker.c — integration tests of live mode over a real mosquitto
+ * started by the test on a loopback port: the emulator publishes a fleet
+ * and the twin's state matches it; a command from the twin reaches the
+ * emulator and is acknowledged; killing and restarting the broker mid-run
+ * reconnects, resubscribes and continues; TLS with passwords works and a
+ * wrong password is refused with a clear error.
+ */
+#include "ft-live.h"
+#include "live-broker.h"
+
+#include <check.h>
+#include <string.h>
+#include <stdio.h>
+
+#define PFX "ft/it"
+
+static FtTime
+wall (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static FtLiveEmuVehicle *
+make_fleet (guint n, guint seed)
+{
+  g_autoptr(GRand) r = g_rand_new_with_seed (seed);
+  FtLiveEmuVehicle *v = g_new0 (FtLiveEmuVehicle, n);
+  static const char *const states[] = { "available", "available", "on_trip", "non_operational" };
+  static const char *const kinds[] = { "scooter", "bike", "moped" };
+  for (guint i = 0; i < n; i++)
+    {
+      ft_uuid_from_words (g_rand_int (r) * 0x100000001ull + i, ((guint64) seed << 32) | i,
+                          v[i].device_id);
+      g_strlcpy (v[i].kind, kinds[i % 3], sizeof v[i].kind);
+      v[i].pos = (FtLatLon) { 52.45 + g_rand_double (r) * 0.1, 13.30 + g_rand_double (r) * 0.2 };
+      v[i].battery_pct = g_rand_double_range (r, 10, 100);
+      g_strlcpy (v[i].state, states[i % 4], sizeof v[i].state);
+      v[i].locked = strcmp (v[i].state, "on_trip") != 0;
+      v[i].odometer_m = g_rand_double_range (r, 0, 1e5);
+    }
+  return v;
+}
+
+static void
+move_fleet (FtLiveEmuVehicle *v, guint n, double dlat)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      v[i].pos.lat += dlat;
+      v[i].battery_pct = MAX (0.0, v[i].battery_pct - 0.5);
+      v[i].odometer_m += 50;
+    }
+}
+
+static FtLiveConfig
+config_for (LiveBroker *b, const char *client)
+{
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.url = live_broker_url (b);
+  cfg.prefix = g_strdup (PFX);
+  cfg.client_id = g_strdup (client);
+  cfg.reconnect_min_s = 1;
+  cfg.reconnect_max_s = 2;
+  cfg.qos = 1;
+  cfg.command_retry = 500;
+  return cfg;
+}
+
+/* Process until pred holds or timeout. */
+typedef gboolean (*Pred) (FtLive *live, gpointer data);
+
+static gboolean
+pump_until (FtLive *live, FtLiveEmu *emu, FtLiveEmuVehicle *recs, guint n, Pred pred,
+            gpointer data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      ft_live_wait (live, 20);
+      ft_live_process (live, wall (), 0);
+      if (emu)
+        {
+          guint nc = 0;
+          g_autofree FtLiveEmuCommand *c = ft_live_emu_poll (emu, &nc);
+          for (guint i = 0; i < nc; i++)
+            ft_live_emu_obey (emu, recs, n, &c[i], wall ());
+        }
+      if (pred (live, data))
+        return TRUE;
+    }
+  return pred (live, data);
+}
+
+static gboolean
+received_at_least (FtLive *live, gpointer data)
+{
+  return ft_live_get_stats (live)->telemetry >= GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+is_connected (FtLive *live, gpointer data)
+{
+  return ft_live_get_conn_state (live) == FT_LIVE_CONNECTED;
+}
+
+static gboolean
+is_not_connected (FtLive *live, gpointer data)
+{
+  return ft_live_get_conn_state (live) != FT_LIVE_CONNECTED;
+}
+
+static void
+assert_matches (FtCore *core, FtLive *live, const FtLiveEmuVehicle *recs, guint n)
+{
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_core_check (core, &error), "core: %s", error ? error->message : "");
+  ck_assert_msg (ft_live_check (live, &error), "live: %s", error ? error->message : "");
+  ck_assert_uint_eq (ft_fleet_n_vehicles (core->fleet), n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint v;
+      ck_assert_msg (ft_fleet_lookup_device (core->fleet, recs[i].device_id, &v),
+                     "vehicle %s missing", recs[i].device_id);
+      const FtVehicle *veh = ft_fleet_get_vehicle (core->fleet, v);
+      /* positions within 1 m, battery within 0.1 %, same state and lock */
+      ck_assert_msg (ft_distance_m (veh->pos, recs[i].pos) < 1.0, "vehicle %u off by %.2f m", i,
+                     ft_distance_m (veh->pos, recs[i].pos));
+      ck_assert_double_eq_tol (ft_fleet_soc (core->fleet, v) * 100.0, recs[i].battery_pct, 0.1);
+      ck_assert_str_eq (ft_vehicle_state_name (veh->state), recs[i].state);
+      ck_assert_int_eq (ft_live_vehicle_locked (live, v), recs[i].locked ? 1 : 0);
+    }
+}
+
+typedef struct {
+  LiveBroker *broker;
+  FtCore     *core;
+  FtLive     *live;
+  FtLiveEmu  *emu;
+} Rig;
+
+static void
+rig_open (Rig *rig, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  rig->broker = live_broker_start (&error);
+  ck_assert_msg (rig->broker != NULL, "broker: %s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  rig->core = ft_core_new (&cc, NULL, NULL);
+  g_autofree char *twin_id = g_strdup_printf ("twin-%s", name);
+  g_autofree char *emu_id = g_strdup_printf ("emu-%s", name);
+  FtLiveConfig cfg = config_for (rig->broker, twin_id);
+  rig->live = ft_live_new (rig->core, &cfg, &error);
+  ck_assert_msg (rig->live != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_connect_sync (rig->live, 5000, &error), "twin: %s", error ? error->message : "");
+  ft_live_config_clear (&cfg);
+  cfg = config_for (rig->broker, emu_id);
+  rig->emu = ft_live_emu_new (&cfg, &error);
+  ck_assert_msg (rig->emu != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_emu_connect (rig->emu, 5000, &error), "emu: %s", error ? error->message : "");
+  ft_live_config_clear (&cfg);
+  /* let the twin's SUBACK land before the first publish */
+  g_usleep (200000);
+}
+
+static void
+rig_close (Rig *rig)
+{
+  ft_live_emu_free (rig->emu);
+  ft_live_stop (rig->live);
+  ft_live_free (rig->live);
+  ft_core_free (rig->core);
+  live_broker_free (rig->broker);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST (test_fleet_matches)
+{
+  Rig rig;
+  rig_open (&rig, "match");
+  const guint N = 300;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 7);
+  FtLiveEmuStaff staff[2] = { { .id = "van-1", .pos = { 52.5, 13.4 }, .task_id = "t-9",
+                                .task_status = "assigned" },
+                              { .id = "van-2", .pos = { 52.51, 13.41 } } };
+  ft_live_emu_announce (rig.emu, recs, N, wall ());
+  for (int round = 0; round < 3; round++)
+    {
+      ck_assert_uint_eq (ft_live_emu_publish (rig.emu, recs, N, wall (), g_get_real_time ()), N);
+      ft_live_emu_publish_staff (rig.emu, staff, 2, wall ());
+      ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least,
+                             GUINT_TO_POINTER (N * (round + 1)), 10000));
+      assert_matches (rig.core, rig.live, recs, N);
+      move_fleet (recs, N, 1e-4);
+      g_usleep (5000);   /* next timestamps strictly newer */
+    }
+  /* an MDS event changes a state */
+  g_strlcpy (recs[0].state, "on_trip", sizeof recs[0].state);
+  recs[0].locked = FALSE;
+  ft_live_emu_publish_event (rig.emu, &recs[0], "trip_start", wall ());
+  g_usleep (2000);
+  ft_live_emu_publish_one (rig.emu, &recs[0], wall (), g_get_real_time (), 1);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (3 * N + 1), 5000));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (rig.core->fleet, recs[0].device_id, &v));
+  ck_assert_int_eq (ft_fleet_get_vehicle (rig.core->fleet, v)->state, FT_STATE_ON_TRIP);
+  ck_assert_uint_ge (ft_live_get_stats (rig.live)->events, 1);
+  guint si;
+  ck_assert (ft_live_lookup_staff (rig.live, "van-1", &si));
+  ck_assert_str_eq (ft_live_get_staff (rig.live, si)->task_id, "t-9");
+  ck_assert_double_eq_tol (ft_live_get_staff (rig.live, si)->pos.lat, 52.5, 1e-7);
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->malformed, 0);
+  rig_close (&rig);
+}
+END_TEST
+
+static gboolean
+command_closed (FtLive *live, gpointer data)
+{
+  const FtLiveCommand *c = ft_live_get_command (live, data);
+  return c && c->state != FT_CMD_QUEUED && c->state != FT_CMD_SENT;
+}
+
+START_TEST (test_command_ack)
+{
+  Rig rig;
+  rig_open (&rig, "cmd");
+  const guint N = 20;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 11);
+  ft_live_emu_publish (rig.emu, recs, N, wall (), -1);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (N), 5000));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (rig.core->fleet, recs[0].device_id, &v));
+  ck_assert (recs[0].locked);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_strdup (ft_live_send_command (rig.live, v, FT_CMD_UNLOCK, wall (), 0, &error));
+  ck_assert_ptr_nonnull (id);
+  ck_assert_int_eq (ft_live_get_command (rig.live, id)->state, FT_CMD_SENT);
+  ck_assert (pump_until (rig.live, rig.emu, recs, N, command_closed, id, 5000));
+  const FtLiveCommand *c = ft_live_get_command (rig.live, id);
+  ck_assert_int_eq (c->state, FT_CMD_ACKED);
+  ck_assert_uint_eq (c->attempts, 1);
+  ck_assert (!recs[0].locked);                       /* the emulator obeyed */
+  /* next telemetry carries the new lock state to the twin */
+  g_usleep (2000);
+  ft_live_emu_publish (rig.emu, recs, N, wall (), -1);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (2 * N), 5000));
+  ck_assert_int_eq (ft_live_vehicle_locked (rig.live, v), 0);
+  /* locate produces a "located" event and an ack */
+  g_autofree char *id2 = g_strdup (ft_live_send_command (rig.live, v, FT_CMD_LOCATE, wall (), 0, NULL));
+  ck_assert (pump_until (rig.live, rig.emu, recs, N, command_closed, id2, 5000));
+  ck_assert_int_eq (ft_live_get_command (rig.live, id2)->state, FT_CMD_ACKED);
+  /* a command nobody obeys is retried and then expires */
+  g_autofree char *id3 = g_strdup (ft_live_send_command (rig.live, v, FT_CMD_ALARM, wall (), 1500, NULL));
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, command_closed, id3, 5000));
+  ck_assert_int_eq (ft_live_get_command (rig.live, id3)->state, FT_CMD_EXPIRED);
+  ck_assert_uint_ge (ft_live_get_command (rig.live, id3)->attempts, 2);
+  ck_assert_uint_ge (ft_live_get_stats (rig.live)->command_retries, 1);
+  g_autoptr(GError) e2 = NULL;
+  ck_assert (ft_core_check (rig.core, &e2));
+  rig_close (&rig);
+}
+END_TEST
+
+START_TEST (test_broker_restart)
+{
+  Rig rig;
+  rig_open (&rig, "restart");
+  const guint N = 100;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 13);
+  ft_live_emu_publish (rig.emu, recs, N, wall (), -1);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (N), 5000));
+  assert_matches (rig.core, rig.live, recs, N);
+
+  live_broker_kill (rig.broker);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, is_not_connected, NULL, 5000));
+  ck_assert_int_eq (ft_live_get_conn_state (rig.live), FT_LIVE_RECONNECTING);
+  /* the twin keeps working while the broker is away */
+  move_fleet (recs, N, 2e-4);
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (live_broker_restart (rig.broker, &error), "%s", error ? error->message : "");
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, is_connected, NULL, 15000));
+  ck_assert_msg (ft_live_emu_connect (rig.emu, 15000, &error), "%s", error ? error->message : "");
+  g_usleep (300000);  /* resubscription */
+  ft_live_emu_publish (rig.emu, recs, N, wall (), -1);
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (2 * N), 10000));
+  assert_matches (rig.core, rig.live, recs, N);
+  const FtLiveStats *s = ft_live_get_stats (rig.live);
+  ck_assert_uint_ge (s->connects, 2);
+  ck_assert_uint_ge (s->disconnects, 1);
+  ck_assert_uint_eq (s->malformed, 0);
+  rig_close (&rig);
+}
+END_TEST
+
+START_TEST (test_tls_password)
+{
+  if (!live_have_tools ())
+    {
+      printf ("skipping TLS test: openssl or mosquitto_passwd missing\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_tls ("fleet", "s3cret-pass", &error);
+  ck_assert_msg (b != NULL, "TLS broker: %s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+
+  FtLiveConfig cfg = config_for (b, "twin-tls");
+  cfg.ca_file = live_broker_path (b, "ca.crt");
+  cfg.username = g_strdup ("fleet");
+  cfg.password = g_strdup ("s3cret-pass");
+  cfg.protocol = 5;
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_connect_sync (live, 10000, &error), "TLS connect: %s", error ? error->message : "");
+
+  FtLiveConfig ecfg = config_for (b, "emu-tls");
+  ecfg.ca_file = live_broker_path (b, "ca.crt");
+  ecfg.username = g_strdup ("fleet");
+  ecfg.password = g_strdup ("s3cret-pass");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+  ck_assert_msg (emu && ft_live_emu_connect (emu, 10000, &error), "emu TLS: %s", error ? error->message : "");
+  g_usleep (200000);
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (10, 17);
+  ft_live_emu_publish (emu, recs, 10, wall (), -1);
+  ck_assert (pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (10), 5000));
+  assert_matches (core, live, recs, 10);
+  ft_live_emu_free (emu);
+  ft_live_stop (live);
+  ft_live_free (live);
+
+  /* wrong password: refused, clearly, and no endless retrying */
+  g_free (cfg.password);
+  cfg.password = g_strdup ("wrong");
+  g_free (cfg.client_id);
+  cfg.client_id = g_strdup ("twin-tls-bad");
+  for (int proto = 3; proto <= 5; proto += 2)
+    {
+      cfg.protocol = proto;
+      live = ft_live_new (core, &cfg, &error);
+      ck_assert (live != NULL);
+      ck_assert (!ft_live_connect_sync (live, 10000, &error));
+      ck_assert_msg (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED), "%s", error->message);
+      ck_assert_msg (strstr (error->message, "username and password") != NULL, "%s", error->message);
+      ck_assert_msg (strstr (error->message, "127.0.0.1") != NULL, "%s", error->message);
+      printf ("wrong password (MQTT %s): %s\n", proto == 5 ? "5" : "3.1.1", error->message);
+      g_clear_error (&error);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);
+      ft_live_free (live);
+    }
+  /* wrong CA: the TLS handshake fails; reported as not connected */
+  g_free (cfg.password);
+  cfg.password = g_strdup ("s3cret-pass");
+  g_free (cfg.ca_file);
+  cfg.ca_file = g_strdup ("/etc/ssl/certs/ca-certificates.crt");
+  if (g_file_test (cfg.ca_file, G_FILE_TEST_EXISTS))
+    {
+      live = ft_live_new (core, &cfg, &error);
+      ck_assert (live != NULL);
+      ck_assert (!ft_live_connect_sync (live, 2000, &error));
+      ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT));
+      g_clear_error (&error);
+      ft_live_free (live);
+    }
+  ft_live_config_clear (&cfg);
+  ft_live_config_clear (&ecfg);
+  live_broker_free (b);
+}
+END_TEST
+
+START_TEST (test_unreachable)
+{
+  /* nothing listens on this port: connect_sync times out with a clear error */
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.url = g_strdup ("mqtt://127.0.0.1:9");
+  cfg.prefix = g_strdup (PFX);
+  g_autoptr(GError) error = NULL;
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ck_assert (live != NULL);
+  ck_assert (!ft_live_connect_sync (live, 1500, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT));
+  ck_assert (strstr (error->message, "127.0.0.1:9") != NULL);
+  ft_live_free (live);
+  ft_live_config_clear (&cfg);
+}
+END_TEST
+
+static Suite *
+broker_suite (void)
+{
+  Suite *s = suite_create ("live-broker");
+  struct { const char *name; const TTest *fn; } cases[] = {
+    { "fleet-matches", test_fleet_matches },
+    { "command-ack", test_command_ack },
+    { "broker-restart", test_broker_restart },
+    { "tls-password", test_tls_password },
+    { "unreachable", test_unreachable },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_set_timeout (tc, 120);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (broker_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,549 @@
+/* test-live.c — unit tests of the live adapter without a broker: URL
+ * parsing, the ingest path (telemetry, MDS events, ordering, duplicates,
+ * unknown vehicles, malformed payloads, silence → unknown, downsampling,
+ * staff), command bookkeeping (queue, ack, expiry), and a fuzz run of
+ * hostile payloads that must never break an invariant.
+ */
+#include "ft-live.h"
+
+#include <check.h>
+#include <string.h>
+#include <stdio.h>
+
+#define T0 ((FtTime) 1700000000000)
+#define PFX "ft/test"
+#define DEV "3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6a7b"
+
+typedef struct {
+  FtCore *core;
+  FtLive *live;
+} Fx;
+
+static FtLive *
+make_live (FtCore *core, FtLiveUnknownPolicy pol)
+{
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.prefix = g_strdup (PFX);
+  cfg.unknown = pol;
+  cfg.silent_after = 60 * FT_SECOND;
+  cfg.telemetry_every = 30 * FT_SECOND;
+  g_autoptr(GError) error = NULL;
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  ft_live_config_clear (&cfg);
+  return live;
+}
+
+static Fx
+fx_new (FtLiveUnknownPolicy pol)
+{
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  Fx fx;
+  fx.core = ft_core_new (&cc, NULL, NULL);
+  fx.live = make_live (fx.core, pol);
+  return fx;
+}
+
+static void
+fx_free (Fx *fx)
+{
+  ft_live_free (fx->live);
+  ft_core_free (fx->core);
+}
+
+static void
+assert_valid (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_core_check (fx->core, &error), "core: %s", error->message);
+  ck_assert_msg (ft_live_check (fx->live, &error), "live: %s", error->message);
+}
+
+static gboolean
+ingest (Fx *fx, const char *what, const char *dev, const char *payload, FtTime now)
+{
+  g_autofree char *topic = g_strdup_printf (PFX "/vehicles/%s/%s", dev, what);
+  return ft_live_ingest (fx->live, topic, payload, strlen (payload), now, NULL);
+}
+
+static char *
+tel (FtTime ts, double lat, double lon, double batt, const char *state)
+{
+  return g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%.6f,\"lon\":%.6f,"
+                          "\"battery_pct\":%.1f,\"speed\":3.5,\"vehicle_state\":\"%s\","
+                          "\"lock_state\":\"locked\"}", ts, lat, lon, batt, state);
+}
+
+/* ------------------------------------------------------------------ URL */
+
+START_TEST (test_url)
+{
+  FtLiveUrl u;
+  g_autoptr(GError) error = NULL;
+  ck_assert (ft_live_parse_url ("mqtt://localhost:1884", &u, &error));
+  ck_assert_str_eq (u.host, "localhost");
+  ck_assert_int_eq (u.port, 1884);
+  ck_assert (!u.tls);
+  ft_live_url_clear (&u);
+  ck_assert (ft_live_parse_url ("mqtts://ops:s%40cret@broker.example.org", &u, &error));
+  ck_assert (u.tls);
+  ck_assert_int_eq (u.port, 8883);
+  ck_assert_str_eq (u.username, "ops");
+  ck_assert_str_eq (u.password, "s@cret");
+  ft_live_url_clear (&u);
+  ck_assert (ft_live_parse_url ("mqtt://[::1]:1999", &u, &error));
+  ck_assert_str_eq (u.host, "::1");
+  ck_assert_int_eq (u.port, 1999);
+  ft_live_url_clear (&u);
+  const char *bad[] = { "http://x", "mqtt://", "mqtt://host:0", "mqtt://host:99999",
+                        "mqtt://host:12ab", "", "mqtt://[::1" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      ck_assert_msg (!ft_live_parse_url (bad[i], &u, &error), "accepted %s", bad[i]);
+      ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL));
+      ck_assert_ptr_null (u.host);
+    }
+}
+END_TEST
+
+START_TEST (test_bad_config)
+{
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  g_autoptr(GError) error = NULL;
+  cfg.prefix = g_strdup ("ft/#");
+  ck_assert_ptr_null (ft_live_new (core, &cfg, &error));
+  ck_assert (strstr (error->message, "prefix") != NULL);
+  g_clear_error (&error);
+  g_free (cfg.prefix);
+  cfg.prefix = g_strdup ("ft");
+  cfg.url = g_strdup ("mqtts://127.0.0.1:1");
+  cfg.ca_file = g_strdup ("/nonexistent/ca.pem");
+  ck_assert_ptr_null (ft_live_new (core, &cfg, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS));
+  ck_assert (strstr (error->message, "/nonexistent/ca.pem") != NULL);
+  g_clear_error (&error);
+  cfg.protocol = 4;
+  ck_assert_ptr_null (ft_live_new (core, &cfg, &error));
+  ft_live_config_clear (&cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------ telemetry */
+
+START_TEST (test_register_and_apply)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 80.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0 + 5));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v));
+  const FtVehicle *veh = ft_fleet_get_vehicle (fx.core->fleet, v);
+  ck_assert_double_eq_tol (veh->pos.lat, 52.52, 1e-9);
+  ck_assert_double_eq_tol (veh->pos.lon, 13.40, 1e-9);
+  ck_assert_double_eq_tol (ft_fleet_soc (fx.core->fleet, v), 0.80, 1e-9);
+  ck_assert_int_eq (veh->state, FT_STATE_AVAILABLE);
+  ck_assert_int_eq (ft_live_vehicle_locked (fx.live, v), 1);
+  ck_assert_int_eq (ft_live_get_stats (fx.live)->registered, 1);
+  /* newer: moves, drains, goes on trip */
+  g_autofree char *p2 = tel (T0 + 1000, 52.521, 13.401, 79.0, "on_trip");
+  ck_assert (ingest (&fx, "telemetry", DEV, p2, T0 + 1005));
+  veh = ft_fleet_get_vehicle (fx.core->fleet, v);
+  ck_assert_int_eq (veh->state, FT_STATE_ON_TRIP);
+  ck_assert_double_eq_tol (veh->pos.lat, 52.521, 1e-9);
+  ck_assert (veh->odometer_m > 100);
+  ck_assert_double_eq_tol (ft_fleet_soc (fx.core->fleet, v), 0.79, 1e-9);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_order_and_duplicates)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *a = tel (T0 + 2000, 52.53, 13.41, 70.0, "available");
+  g_autofree char *old = tel (T0 + 1000, 52.00, 13.00, 90.0, "removed");
+  ck_assert (ingest (&fx, "telemetry", DEV, a, T0 + 3000));
+  ck_assert (ingest (&fx, "telemetry", DEV, old, T0 + 3001));
+  ck_assert (ingest (&fx, "telemetry", DEV, a, T0 + 3002));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v));
+  const FtVehicle *veh = ft_fleet_get_vehicle (fx.core->fleet, v);
+  ck_assert_double_eq_tol (veh->pos.lat, 52.53, 1e-9);       /* not backwards */
+  ck_assert_int_eq (veh->state, FT_STATE_AVAILABLE);
+  ck_assert_double_eq_tol (ft_fleet_soc (fx.core->fleet, v), 0.70, 1e-9);
+  const FtLiveStats *s = ft_live_get_stats (fx.live);
+  ck_assert_uint_eq (s->stale, 1);
+  ck_assert_uint_eq (s->duplicates, 1);
+  ck_assert_uint_eq (s->telemetry, 1);
+  ck_assert_int_eq (ft_live_vehicle_last_ts (fx.live, v), T0 + 2000);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_unknown_refused)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REFUSE);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 80.0, "available");
+  GError *error = NULL;
+  g_autofree char *topic = g_strdup (PFX "/vehicles/" DEV "/telemetry");
+  ck_assert (!ft_live_ingest (fx.live, topic, p, strlen (p), T0, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE));
+  g_clear_error (&error);
+  ck_assert_uint_eq (ft_fleet_n_vehicles (fx.core->fleet), 0);
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->unknown_refused, 1);
+  guint n;
+  const FtLiveMalformed *m = ft_live_get_malformed (fx.live, &n);
+  ck_assert_uint_eq (n, 1);
+  ck_assert_str_eq (m[0].topic, topic);
+  /* a known vehicle (by name) is accepted under the same policy */
+  guint v = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_BIKE, (FtLatLon) { 52.5, 13.4 }, NULL, T0);
+  const FtVehicle *veh = ft_fleet_get_vehicle (fx.core->fleet, v);
+  ck_assert (ingest (&fx, "telemetry", veh->name, p, T0 + 1));
+  g_autofree char *p2 = tel (T0 + 1, 52.6, 13.5, 50, "available");
+  ck_assert (ingest (&fx, "telemetry", veh->device_id, p2, T0 + 2));
+  ck_assert_double_eq_tol (ft_fleet_get_vehicle (fx.core->fleet, v)->pos.lat, 52.6, 1e-9);
+  /* a non-UUID unknown id is never registered */
+  Fx fy = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ck_assert (!ingest (&fy, "telemetry", "scooter-17", p, T0));
+  ck_assert_uint_eq (ft_fleet_n_vehicles (fy.core->fleet), 0);
+  fx_free (&fy);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_malformed_counted)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *good = tel (T0, 52.52, 13.40, 80.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, good, T0));
+  const char *bad[] = {
+    "{", "[]", "null", "{\"timestamp\":\"soon\",\"lat\":1,\"lon\":1}",
+    "{\"timestamp\":1700000001000,\"lat\":91,\"lon\":1}",
+    "{\"timestamp\":1700000001000,\"lat\":1}",
+    "{\"timestamp\":1700000001000,\"lat\":1,\"lon\":1,\"battery_pct\":101}",
+    "{\"timestamp\":1700000001000,\"lat\":1,\"lon\":1,\"vehicle_state\":\"flying\"}",
+    "{\"timestamp\":1e400,\"lat\":1,\"lon\":1}",
+    "{\"timestamp\":99999999999999,\"lat\":1,\"lon\":1}",   /* far future */
+    "{\"timestamp\":1700000001000,\"lat\":1,\"lon\":1,\"device_id\":\"other\"}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    ck_assert_msg (!ingest (&fx, "telemetry", DEV, bad[i], T0 + 10), "accepted %s", bad[i]);
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->malformed, G_N_ELEMENTS (bad));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v));
+  ck_assert_double_eq_tol (ft_fleet_get_vehicle (fx.core->fleet, v)->pos.lat, 52.52, 1e-9);
+  ck_assert (!ft_live_ingest (fx.live, "other/vehicles/x/telemetry", "{}", 2, T0, NULL));
+  ck_assert (!ft_live_ingest (fx.live, PFX "/vehicles/" DEV "/wheels", "{}", 2, T0, NULL));
+  guint n;
+  const FtLiveMalformed *m = ft_live_get_malformed (fx.live, &n);
+  ck_assert_uint_eq (n, G_N_ELEMENTS (bad) + 2);
+  ck_assert_str_eq (m[n - 1].topic, PFX "/vehicles/" DEV "/wheels");
+  ck_assert (strlen (m[0].reason) > 0);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_events_and_status)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 80.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v));
+  guint64 state_events = ft_event_log_count (fx.core->log, FT_EV_VEHICLE_STATE);
+  ck_assert (ingest (&fx, "events", DEV,
+                     "{\"timestamp\":1700000001000,\"event_types\":[\"trip_start\"],"
+                     "\"vehicle_state\":\"on_trip\"}", T0 + 1100));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->state, FT_STATE_ON_TRIP);
+  /* same event again: duplicate */
+  ck_assert (ingest (&fx, "events", DEV,
+                     "{\"timestamp\":1700000001000,\"event_types\":[\"trip_start\"],"
+                     "\"vehicle_state\":\"on_trip\"}", T0 + 1200));
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->duplicates, 1);
+  ck_assert (ingest (&fx, "events", DEV,
+                     "{\"timestamp\":1700000002000,\"event_types\":[\"trip_end\"],"
+                     "\"vehicle_state\":\"available\",\"lat\":52.53,\"lon\":13.41}", T0 + 2100));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->state, FT_STATE_AVAILABLE);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_VEHICLE_STATE), state_events + 2);
+  ck_assert (!ingest (&fx, "events", DEV,
+                      "{\"timestamp\":1700000003000,\"event_types\":[\"teleported\"]}", T0 + 3100));
+  /* offline status → unknown, telemetry → back */
+  ck_assert (ingest (&fx, "status", DEV, "offline", T0 + 4000));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->state, FT_STATE_UNKNOWN);
+  g_autofree char *p2 = tel (T0 + 5000, 52.53, 13.41, 78.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p2, T0 + 5000));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->state, FT_STATE_AVAILABLE);
+  ck_assert (!ingest (&fx, "status", DEV, "sleeping", T0 + 5100));
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_silence_and_downsampling)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  /* one vehicle chatty at 1 Hz for 2 min, one silent after the first */
+  const char *dev2 = "0b7c7d36-1111-4222-8333-944455556666";
+  g_autofree char *first = tel (T0, 52.50, 13.30, 60.0, "available");
+  ck_assert (ingest (&fx, "telemetry", dev2, first, T0));
+  guint64 tel0 = ft_event_log_count (fx.core->log, FT_EV_TELEMETRY);
+  for (int s = 0; s <= 120; s++)
+    {
+      FtTime now = T0 + s * FT_SECOND;
+      g_autofree char *p = tel (now, 52.52 + s * 1e-5, 13.40, 80.0 - s * 0.01, "available");
+      ck_assert (ingest (&fx, "telemetry", DEV, p, now));
+      ft_live_process (fx.live, now, 0);
+    }
+  guint v1, v2;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v1));
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, dev2, &v2));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v1)->state, FT_STATE_AVAILABLE);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v2)->state, FT_STATE_UNKNOWN);
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->comms_lost, 1);
+  /* 121 samples over 120 s at one per 30 s: 5 stored for v1 */
+  guint64 logged = ft_event_log_count (fx.core->log, FT_EV_TELEMETRY) - tel0;
+  ck_assert_msg (logged >= 4 && logged <= 6, "logged %" G_GUINT64_FORMAT, logged);
+  /* v2 speaks again: restored */
+  g_autofree char *back = tel (T0 + 121 * FT_SECOND, 52.50, 13.30, 59.0, "available");
+  ck_assert (ingest (&fx, "telemetry", dev2, back, T0 + 121 * FT_SECOND));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v2)->state, FT_STATE_AVAILABLE);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+START_TEST (test_staff)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ck_assert (ft_live_ingest (fx.live, PFX "/staff/van-3/position",
+                             "{\"timestamp\":1700000000000,\"lat\":52.5,\"lon\":13.4}", 52, T0, NULL));
+  const char *task = "{\"timestamp\":1700000000500,\"task_id\":\"42\",\"status\":\"started\"}";
+  ck_assert (ft_live_ingest (fx.live, PFX "/staff/van-3/task", task, strlen (task), T0, NULL));
+  guint i;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-3", &i));
+  const FtLiveStaff *s = ft_live_get_staff (fx.live, i);
+  ck_assert_double_eq_tol (s->pos.lat, 52.5, 1e-9);
+  ck_assert_str_eq (s->task_id, "42");
+  ck_assert_str_eq (s->task_status, "started");
+  ck_assert_int_ge (s->account, 0);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_STAFF_MOVED), 1);
+  const char *bad = "{\"timestamp\":1700000000600,\"task_id\":42,\"status\":\"started\"}";
+  ck_assert (!ft_live_ingest (fx.live, PFX "/staff/van-3/task", bad, strlen (bad), T0, NULL));
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* ------------------------------------------------------------- commands */
+
+START_TEST (test_commands_offline)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 80.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0));
+  g_autoptr(GError) error = NULL;
+  ck_assert_ptr_null (ft_live_send_command (fx.live, 99, FT_CMD_UNLOCK, T0, 0, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE));
+  const char *id = ft_live_send_command (fx.live, 0, FT_CMD_LOCATE, T0, 10 * FT_SECOND, NULL);
+  ck_assert_ptr_nonnull (id);
+  g_autofree char *cid = g_strdup (id);
+  ck_assert_int_eq (ft_live_get_command (fx.live, cid)->state, FT_CMD_QUEUED);
+  ck_assert_uint_eq (ft_live_n_open_commands (fx.live), 1);
+  /* an ack (as if delivered) closes it */
+  g_autofree char *ack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\",\"timestamp\":%"
+                                          G_GINT64_FORMAT "}", cid, T0 + 500);
+  ck_assert (ingest (&fx, "commands/ack", DEV, ack, T0 + 500));
+  ck_assert_int_eq (ft_live_get_command (fx.live, cid)->state, FT_CMD_ACKED);
+  ck_assert (ingest (&fx, "commands/ack", DEV, ack, T0 + 600));     /* duplicate ack */
+  ck_assert_int_eq (ft_live_get_command (fx.live, cid)->state, FT_CMD_ACKED);
+  /* ack from the wrong vehicle is refused */
+  const char *id2 = ft_live_send_command (fx.live, 0, FT_CMD_ALARM, T0, 10 * FT_SECOND, NULL);
+  g_autofree char *cid2 = g_strdup (id2);
+  g_autofree char *ack2 = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", cid2);
+  ck_assert (!ingest (&fx, "commands/ack", "0b7c7d36-1111-4222-8333-944455556666", ack2, T0 + 700));
+  /* never acked: expires */
+  ft_live_process (fx.live, T0 + 11 * FT_SECOND, 0);
+  const FtLiveCommand *c2 = ft_live_get_command (fx.live, cid2);
+  ck_assert_int_eq (c2->state, FT_CMD_EXPIRED);
+  ck_assert_uint_eq (c2->attempts, 0);
+  ck_assert_uint_eq (ft_live_n_open_commands (fx.live), 0);
+  assert_valid (&fx);
+  ft_live_forget_commands (fx.live, T0 + 60 * FT_SECOND);
+  guint n;
+  ft_live_get_commands (fx.live, &n);
+  ck_assert_uint_eq (n, 0);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- fuzz */
+
+static char *
+random_payload (GRand *r, FtTime ts, gsize *len_out)
+{
+  static const char *const keys[] = {
+    "timestamp", "lat", "lon", "battery_pct", "range_m", "speed", "lock_state", "locked",
+    "odometer_m", "fault_codes", "vehicle_state", "event_types", "device_id", "status",
+    "command_id", "result", "task_id", "vehicle_type", "sent_us", "event_id",
+  };
+  static const char *const values[] = {
+    "0", "-1", "1e308", "1e400", "-1e400", "NaN", "Infinity", "null", "true", "\"\"",
+    "\"on_trip\"", "\"available\"", "\"locked\"", "[]", "{}", "[\"trip_start\"]",
+    "[\"trip_end\",\"battery_low\"]", "[1,2,99]", "[-1]", "9223372036854775807",
+    "92233720368547758070", "-9223372036854775808", "\"\\u0000\"", "\"\\ud800\"", "52.52",
+    "13.4", "200", "-91", "45.5", "0.0000001", "[[[[[[[[]]]]]]]]", "\"ok\"", "\"online\"",
+    "{\"a\":{\"b\":{\"c\":1}}}", "1.5", "31", "32", "4294967296",
+  };
+  int mode = g_rand_int_range (r, 0, 10);
+  GString *s = g_string_new (NULL);
+  switch (mode)
+    {
+    case 0: /* binary */
+      {
+        gsize n = g_rand_int_range (r, 0, 300);
+        for (gsize i = 0; i < n; i++)
+          g_string_append_c (s, (char) g_rand_int_range (r, 0, 256));
+        break;
+      }
+    case 1: /* huge string */
+      g_string_append (s, "{\"timestamp\":1700000000000,\"vehicle_state\":\"");
+      for (int i = 0, n = g_rand_int_range (r, 1000, 70000); i < n; i++)
+        g_string_append_c (s, 'a' + i % 26);
+      g_string_append (s, "\"}");
+      break;
+    case 2: /* deep nesting */
+      for (int i = 0, n = g_rand_int_range (r, 10, 20000); i < n; i++)
+        g_string_append_c (s, '[');
+      break;
+    case 3: /* truncated valid telemetry */
+      {
+        g_autofree char *p = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,"
+                                              "\"lon\":13.4,\"battery_pct\":55,\"vehicle_state\":"
+                                              "\"available\"}", ts);
+        g_string_append_len (s, p, g_rand_int_range (r, 0, (gint32) strlen (p)));
+        break;
+      }
+    default: /* random objects from hostile keys and values */
+      {
+        g_string_append_c (s, '{');
+        int n = g_rand_int_range (r, 0, 8);
+        if (g_rand_boolean (r))
+          g_string_append_printf (s, "\"timestamp\":%" G_GINT64_FORMAT "%s", ts + g_rand_int_range (r, -5000, 5000),
+                                  n ? "," : "");
+        for (int i = 0; i < n; i++)
+          g_string_append_printf (s, "%s\"%s\":%s", i ? "," : "", keys[g_rand_int_range (r, 0, G_N_ELEMENTS (keys))],
+                                  values[g_rand_int_range (r, 0, G_N_ELEMENTS (values))]);
+        g_string_append_c (s, '}');
+        if (g_rand_int_range (r, 0, 8) == 0)
+          g_string_truncate (s, g_rand_int_range (r, 0, (gint32) s->len + 1));
+      }
+    }
+  *len_out = s->len;
+  return g_string_free (s, FALSE);
+}
+
+START_TEST (test_fuzz)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autoptr(GRand) r = g_rand_new_with_seed (20261124);
+  /* a few real vehicles for the hostile payloads to aim at */
+  const char *devs[] = { DEV, "0b7c7d36-1111-4222-8333-944455556666", "FT-0001", "nope",
+                         "a/b", "", "+", "#", "ÿÿ", "0123456789012345678901234567890123456789" };
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *p = tel (T0, 52.5, 13.4, 50, "available");
+      ck_assert (ingest (&fx, "telemetry", devs[i], p, T0));
+    }
+  const char *kinds[] = { "telemetry", "events", "status", "commands/ack", "telemetry" };
+  const guint N = 12000;
+  guint accepted = 0;
+  for (guint k = 0; k < N; k++)
+    {
+      FtTime now = T0 + k * 10;
+      gsize len;
+      g_autofree char *payload = random_payload (r, now, &len);
+      g_autofree char *topic = NULL;
+      int t = g_rand_int_range (r, 0, 12);
+      if (t < 9)
+        topic = g_strdup_printf (PFX "/vehicles/%s/%s", devs[g_rand_int_range (r, 0, G_N_ELEMENTS (devs))],
+                                 kinds[g_rand_int_range (r, 0, G_N_ELEMENTS (kinds))]);
+      else if (t < 11)
+        topic = g_strdup_printf (PFX "/staff/s%d/%s", g_rand_int_range (r, 0, 5),
+                                 g_rand_boolean (r) ? "position" : "task");
+      else
+        topic = g_strdup_printf ("%s/x/%d", g_rand_boolean (r) ? PFX : "zz", k);
+      accepted += ft_live_ingest (fx.live, topic, payload, len, now, NULL);
+      if (k % 100 == 99)
+        {
+          ft_live_process (fx.live, now, 0);
+          assert_valid (&fx);
+          /* positions and SOC stay sane */
+          for (guint v = 0; v < ft_fleet_n_vehicles (fx.core->fleet); v++)
+            {
+              const FtVehicle *veh = ft_fleet_get_vehicle (fx.core->fleet, v);
+              ck_assert (ft_latlon_valid (veh->pos));
+              double soc = ft_fleet_soc (fx.core->fleet, v);
+              ck_assert (soc >= 0 && soc <= 1);
+              ck_assert (veh->state < FT_N_STATES);
+            }
+        }
+    }
+  const FtLiveStats *s = ft_live_get_stats (fx.live);
+  ck_assert_uint_ge (s->malformed + s->unknown_refused, N / 2);
+  guint n;
+  ft_live_get_malformed (fx.live, &n);
+  ck_assert_uint_le (n, 256);
+  printf ("fuzz: %u payloads, %u accepted, %" G_GUINT64_FORMAT " malformed, %" G_GUINT64_FORMAT
+          " unknown, %u vehicles\n", N, accepted, s->malformed, s->unknown_refused,
+          ft_fleet_n_vehicles (fx.core->fleet));
+  fx_free (&fx);
+}
+END_TEST
+
+static Suite *
+live_suite (void)
+{
+  Suite *s = suite_create ("live");
+  struct { const char *name; const TTest *fn; } cases[] = {
+    { "url", test_url },
+    { "bad-config", test_bad_config },
+    { "register-and-apply", test_register_and_apply },
+    { "order-and-duplicates", test_order_and_duplicates },
+    { "unknown-refused", test_unknown_refused },
+    { "malformed-counted", test_malformed_counted },
+    { "events-and-status", test_events_and_status },
+    { "silence-and-downsampling", test_silence_and_downsampling },
+    { "staff", test_staff },
+    { "commands-offline", test_commands_offline },
+    { "fuzz", test_fuzz },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_set_timeout (tc, 300);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (live_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}

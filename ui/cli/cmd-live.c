@@ -1,0 +1,415 @@
+/* cmd-live.c — `fleet-twin-cli emulate` runs a simulator scenario and
+ * publishes its vehicles and staff as live MQTT telemetry (obeying and
+ * acking the commands it receives); `fleet-twin-cli live` attaches the twin
+ * headless to a broker, ingests, persists through the FtCore store and
+ * prints status. Both speak src/live/MQTT-CONTRACT.md.
+ */
+#include "ft-config.h"
+#include "ft-cli.h"
+#include "ft-live.h"
+#include "ft-sim-world.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+
+/* The one flag a signal handler may set (SIGINT/SIGTERM: stop cleanly). */
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal (int sig)
+{
+  stop_requested = 1;
+}
+
+static void
+install_signals (void)
+{
+  stop_requested = 0;
+  signal (SIGINT, on_signal);
+  signal (SIGTERM, on_signal);
+}
+
+static FtTime
+wall_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+typedef struct {
+  char  *broker, *prefix, *ca, *cert, *key, *user, *pass, *client_id;
+  int    protocol, qos;
+} BrokerOpts;
+
+static void
+broker_opts_clear (BrokerOpts *b)
+{
+  g_free (b->broker); g_free (b->prefix); g_free (b->ca); g_free (b->cert);
+  g_free (b->key); g_free (b->user); g_free (b->pass); g_free (b->client_id);
+}
+
+static void
+add_broker_entries (GOptionContext *ctx, BrokerOpts *b)
+{
+  GOptionEntry entries[] = {
+    { "broker", 'b', 0, G_OPTION_ARG_STRING, &b->broker, "Broker URL (mqtt://host:port, mqtts://…)", "URL" },
+    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &b->prefix, "Fleet topic prefix (default ft)", "P" },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &b->ca, "CA file for mqtts://", "FILE" },
+    { "cert", 0, 0, G_OPTION_ARG_FILENAME, &b->cert, "Client certificate (PEM)", "FILE" },
+    { "key", 0, 0, G_OPTION_ARG_FILENAME, &b->key, "Client key (PEM)", "FILE" },
+    { "username", 'u', 0, G_OPTION_ARG_STRING, &b->user, "MQTT username", "NAME" },
+    { "password", 'P', 0, G_OPTION_ARG_STRING, &b->pass, "MQTT password (or FT_MQTT_PASSWORD)", "PW" },
+    { "client-id", 0, 0, G_OPTION_ARG_STRING, &b->client_id, "MQTT client id", "ID" },
+    { "protocol", 0, 0, G_OPTION_ARG_INT, &b->protocol, "MQTT protocol: 3 (3.1.1, default) or 5", "N" },
+    { "qos", 0, 0, G_OPTION_ARG_INT, &b->qos, "QoS for telemetry (0 or 1, default 1)", "N" },
+    { NULL }
+  };
+  GOptionGroup *g = g_option_group_new ("broker", "Broker options", "Show broker options", NULL, NULL);
+  g_option_group_add_entries (g, entries);
+  g_option_context_add_group (ctx, g);
+}
+
+static void
+fill_config (FtLiveConfig *cfg, const BrokerOpts *b)
+{
+  ft_live_config_init (cfg);
+  cfg->url = g_strdup (b->broker);
+  cfg->prefix = g_strdup (b->prefix ? b->prefix : "ft");
+  cfg->client_id = g_strdup (b->client_id);
+  cfg->ca_file = g_strdup (b->ca);
+  cfg->cert_file = g_strdup (b->cert);
+  cfg->key_file = g_strdup (b->key);
+  cfg->username = g_strdup (b->user);
+  cfg->password = g_strdup (b->pass ? b->pass : g_getenv ("FT_MQTT_PASSWORD"));
+  cfg->protocol = b->protocol ? b->protocol : 3;
+  cfg->qos = b->qos;
+}
+
+static FtSimScenario *
+load_scenario (const char *name, GError **error)
+{
+  if (g_strcmp0 (name, "default") == 0)
+    return ft_sim_scenario_new_default ();
+  if (g_file_test (name, G_FILE_TEST_IS_REGULAR))
+    return ft_sim_scenario_load (name, error);
+  const char *exts[] = { "", ".scenario", ".ini", ".conf" };
+  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
+    {
+      g_autofree char *base = g_strconcat (name, exts[i], NULL);
+      g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", base, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+        return ft_sim_scenario_load (p, error);
+    }
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               "scenario '%s' not found (a file, a name in %s/scenarios, or 'default')",
+               name, FT_SOURCE_DIR);
+  return NULL;
+}
+
+static const char *
+kind_name (guint8 kind)
+{
+  switch (kind)
+    {
+    case FT_KIND_BIKE:  return "bike";
+    case FT_KIND_MOPED: return "moped";
+    default:            return "scooter";
+    }
+}
+
+/* ---------------------------------------------------------------- emulate */
+
+int
+ft_cli_emulate (int argc, char **argv)
+{
+  BrokerOpts b = { 0 };
+  b.qos = 1;
+  double rate = 1.0, speed = 1.0, duration = 0, start_hour = 7.0;
+  GOptionEntry entries[] = {
+    { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &rate, "Telemetry per vehicle per second (default 1)", "HZ" },
+    { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &speed, "Simulated seconds per wall second (default 1)", "X" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many wall seconds (default: until Ctrl-C)", "S" },
+    { "start-hour", 0, 0, G_OPTION_ARG_DOUBLE, &start_hour, "Simulated hour of Monday to start at (default 7)", "H" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — publish a simulated fleet over MQTT");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  add_broker_entries (ctx, &b);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || b.broker == NULL)
+    {
+      fprintf (stderr, "%s: %s\nUsage: %s SCENARIO --broker URL --prefix P [--rate HZ] [--speed X] [--duration S]\n",
+               argv[0], error ? error->message : "need a SCENARIO and --broker", argv[0]);
+      broker_opts_clear (&b);
+      return 2;
+    }
+  if (!(rate > 0 && rate <= 100) || !(speed > 0 && speed <= 10000) || duration < 0 ||
+      start_hour < 0 || start_hour >= 24 * 7)
+    {
+      fprintf (stderr, "%s: --rate must be in (0, 100], --speed in (0, 10000], --duration >= 0\n", argv[0]);
+      broker_opts_clear (&b);
+      return 2;
+    }
+  FtLiveConfig cfg;
+  fill_config (&cfg, &b);
+  broker_opts_clear (&b);
+  int status = 1;
+  g_autoptr(FtSimScenario) sc = load_scenario (argv[1], &error);
+  FtSimWorld *w = NULL;
+  FtLiveEmu *emu = NULL;
+  FtLiveEmuVehicle *recs = NULL;
+  FtLiveEmuStaff *staff = NULL;
+  guint n = 0, ns = 0;
+  if (sc == NULL)
+    goto out;
+  FtSimWorldOptions wopt = { 0 };
+  w = ft_sim_world_new (sc, NULL, &wopt, &error);
+  if (w == NULL || !ft_sim_world_run_until (w, (FtTime) (start_hour * FT_HOUR), &error))
+    goto out;
+  emu = ft_live_emu_new (&cfg, &error);
+  if (emu == NULL || !ft_live_emu_connect (emu, 10000, &error))
+    goto out;
+
+  FtCore *core = ft_sim_world_get_core (w);
+  n = ft_fleet_n_vehicles (core->fleet);
+  recs = g_new0 (FtLiveEmuVehicle, MAX (n, 1));
+  guint8 *prev_state = g_new0 (guint8, MAX (n, 1));
+  {
+    g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+    for (guint i = 0; i < n; i++)
+      {
+        const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, i);
+        g_strlcpy (recs[i].device_id, v->device_id, sizeof recs[i].device_id);
+        g_strlcpy (recs[i].kind, kind_name (v->kind), sizeof recs[i].kind);
+        recs[i].pos = i < snap->n_vehicles ? snap->vehicles[i].pos : v->pos;
+        recs[i].battery_pct = ft_fleet_soc (core->fleet, i) * 100.0;
+        g_strlcpy (recs[i].state, ft_vehicle_state_name (v->state), sizeof recs[i].state);
+        recs[i].locked = v->state != FT_STATE_ON_TRIP;
+        recs[i].odometer_m = v->odometer_m;
+        prev_state[i] = v->state;
+      }
+    ns = snap->n_staff;
+    staff = g_new0 (FtLiveEmuStaff, MAX (ns, 1));
+    for (guint i = 0; i < ns; i++)
+      {
+        const FtAccount *a = ft_accounts_get (core->accounts, snap->staff[i].account);
+        g_strlcpy (staff[i].id, a ? a->id : "unknown", sizeof staff[i].id);
+      }
+  }
+  FtTime now = wall_ms ();
+  ft_live_emu_announce (emu, recs, n, now);
+  printf ("emulating %u vehicles and %u staff from '%s' on %s prefix %s at %.2f Hz, speed x%.1f\n",
+          n, ns, argv[1], cfg.url, cfg.prefix, rate, speed);
+  fflush (stdout);
+
+  install_signals ();
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 period_us = (gint64) (1e6 / rate);
+  FtTime sim_t = ft_sim_world_now (w);
+  guint64 commands = 0, events = 0;
+  gint64 next_print = t0 + 10 * G_USEC_PER_SEC;
+  for (guint64 k = 1; !stop_requested; k++)
+    {
+      gint64 due = t0 + (gint64) k * period_us;
+      /* obey commands while waiting for the next tick */
+      for (;;)
+        {
+          guint nc = 0;
+          g_autofree FtLiveEmuCommand *cmds = ft_live_emu_poll (emu, &nc);
+          for (guint i = 0; i < nc; i++)
+            ft_live_emu_obey (emu, recs, n, &cmds[i], wall_ms ());
+          commands += nc;
+          gint64 left = due - g_get_monotonic_time ();
+          if (left <= 0 || stop_requested)
+            break;
+          g_usleep (MIN (left, 20000));
+        }
+      if (duration > 0 && g_get_monotonic_time () - t0 >= (gint64) (duration * 1e6))
+        break;
+      FtTime dt_sim = (FtTime) (speed * 1000.0 / rate);
+      sim_t += dt_sim;
+      if (!ft_sim_world_run_until (w, sim_t, &error))
+        break;
+      g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+      now = wall_ms ();
+      guint nv = MIN (n, snap->n_vehicles);
+      for (guint i = 0; i < nv; i++)
+        {
+          const FtSimVehicleSnap *s = &snap->vehicles[i];
+          const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, i);
+          double moved = ft_distance_fast_m (recs[i].pos, s->pos);
+          recs[i].speed_mps = dt_sim > 0 ? moved / (dt_sim / 1000.0) : 0;
+          if (recs[i].speed_mps > 40)
+            recs[i].speed_mps = 0;   /* a van moved it, not a ride */
+          recs[i].pos = s->pos;
+          recs[i].battery_pct = CLAMP (s->soc * 100.0, 0.0, 100.0);
+          recs[i].odometer_m = v->odometer_m;
+          recs[i].fault_codes = v->fault_codes;
+          if (s->state != prev_state[i])
+            {
+              g_strlcpy (recs[i].state, ft_vehicle_state_name (s->state), sizeof recs[i].state);
+              recs[i].locked = s->state != FT_STATE_ON_TRIP;
+              ft_live_emu_publish_event (emu, &recs[i], ft_vehicle_event_name (v->last_event), now);
+              prev_state[i] = s->state;
+              events++;
+            }
+        }
+      ft_live_emu_publish (emu, recs, n, now, g_get_real_time ());
+      for (guint i = 0; i < MIN (ns, snap->n_staff); i++)
+        {
+          staff[i].pos = snap->staff[i].pos;
+          if (snap->staff[i].task >= 0)
+            {
+              g_snprintf (staff[i].task_id, sizeof staff[i].task_id, "%" G_GINT64_FORMAT,
+                          snap->staff[i].task);
+              g_strlcpy (staff[i].task_status, "assigned", sizeof staff[i].task_status);
+            }
+          else if (staff[i].task_id[0])
+            g_strlcpy (staff[i].task_status, "done", sizeof staff[i].task_status);
+        }
+      ft_live_emu_publish_staff (emu, staff, ns, now);
+      for (guint i = 0; i < ns; i++)
+        if (g_strcmp0 (staff[i].task_status, "done") == 0)
+          staff[i].task_id[0] = '\0';
+      if (g_get_monotonic_time () >= next_print)
+        {
+          g_autofree char *tf = ft_time_format (sim_t);
+          printf ("%s · %s · %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT " events, %"
+                  G_GUINT64_FORMAT " commands obeyed\n",
+                  tf, ft_live_conn_state_name (ft_live_emu_get_conn_state (emu)),
+                  ft_live_emu_n_published (emu), events, commands);
+          fflush (stdout);
+          next_print += 10 * G_USEC_PER_SEC;
+        }
+    }
+  g_free (prev_state);
+  ft_live_emu_stop (emu, recs, n, wall_ms ());
+  printf ("emulator done: %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT " events, %"
+          G_GUINT64_FORMAT " commands obeyed\n", ft_live_emu_n_published (emu), events, commands);
+  status = error ? 1 : 0;
+
+out:
+  if (error)
+    fprintf (stderr, "%s: %s\n", argv[0], error->message);
+  g_free (recs);
+  g_free (staff);
+  if (emu)
+    ft_live_emu_free (emu);
+  if (w)
+    ft_sim_world_free (w);
+  ft_live_config_clear (&cfg);
+  return status;
+}
+
+/* ------------------------------------------------------------------- live */
+
+static void
+print_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer user_data)
+{
+  printf ("[%s]%s%s\n", ft_live_conn_state_name (state), detail ? " " : "", detail ? detail : "");
+  fflush (stdout);
+}
+
+int
+ft_cli_live (int argc, char **argv)
+{
+  BrokerOpts b = { 0 };
+  b.qos = 1;
+  char *db = NULL;
+  double duration = 0, status_every = 5, silent_after = 60;
+  gboolean refuse_unknown = FALSE;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
+    { "status-every", 0, 0, G_OPTION_ARG_DOUBLE, &status_every, "Print status every S seconds (default 5)", "S" },
+    { "silent-after", 0, 0, G_OPTION_ARG_DOUBLE, &silent_after, "Vehicle silent this long becomes unknown (default 60)", "S" },
+    { "refuse-unknown", 0, 0, G_OPTION_ARG_NONE, &refuse_unknown, "Do not register vehicles the twin does not know", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  add_broker_entries (ctx, &b);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || b.broker == NULL || db == NULL)
+    {
+      fprintf (stderr, "%s: %s\nUsage: %s --broker URL --prefix P --db FILE [--duration S]\n", argv[0],
+               error ? error->message : "need --broker and --db", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
+  FtLiveConfig cfg;
+  fill_config (&cfg, &b);
+  broker_opts_clear (&b);
+  cfg.unknown = refuse_unknown ? FT_LIVE_UNKNOWN_REFUSE : FT_LIVE_UNKNOWN_REGISTER;
+  cfg.silent_after = (FtTime) (silent_after * 1000);
+  int status = 1;
+
+  FtCoreConfig ccfg;
+  ft_core_config_init (&ccfg);
+  FtCore *core = ft_core_new (&ccfg, NULL, NULL);
+  FtLive *live = NULL;
+  if (!ft_core_attach_store (core, db, NULL, &error))
+    goto out;
+  live = ft_live_new (core, &cfg, &error);
+  if (live == NULL)
+    goto out;
+  ft_live_set_state_func (live, print_state, NULL);
+  printf ("live: %s prefix %s → %s (%u vehicles loaded)\n", cfg.url, cfg.prefix, db,
+          ft_fleet_n_vehicles (core->fleet));
+  if (!ft_live_connect_sync (live, 10000, &error))
+    {
+      if (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED))
+        goto out;
+      /* unreachable for now: keep trying in the background */
+      fprintf (stderr, "%s: %s; retrying with back-off\n", argv[0], error->message);
+      g_clear_error (&error);
+    }
+  install_signals ();
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 next_status = t0 + (gint64) (status_every * 1e6);
+  while (!stop_requested)
+    {
+      if (duration > 0 && g_get_monotonic_time () - t0 >= (gint64) (duration * 1e6))
+        break;
+      ft_live_wait (live, 100);
+      FtTime now = wall_ms ();
+      ft_live_process (live, now, 0);
+      if (!ft_core_maybe_commit (core, now, &error))
+        goto out;
+      if (ft_live_get_conn_state (live) == FT_LIVE_REFUSED)
+        {
+          g_set_error (&error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED, "%s",
+                       ft_live_get_last_error (live));
+          goto out;
+        }
+      if (g_get_monotonic_time () >= next_status)
+        {
+          g_autofree char *line = ft_live_dup_status_line (live, now);
+          printf ("%s\n", line);
+          fflush (stdout);
+          next_status += (gint64) (status_every * 1e6);
+        }
+    }
+  ft_live_stop (live);
+  ft_live_process (live, wall_ms (), 0);
+  if (!ft_core_commit (core, &error))
+    goto out;
+  {
+    g_autofree char *line = ft_live_dup_status_line (live, wall_ms ());
+    printf ("final: %s\n", line);
+  }
+  if (!ft_core_check (core, &error))
+    goto out;
+  status = 0;
+
+out:
+  if (error)
+    fprintf (stderr, "%s: %s\n", argv[0], error->message);
+  if (live)
+    ft_live_free (live);
+  ft_core_free (core);
+  ft_live_config_clear (&cfg);
+  g_free (db);
+  return status;
+}
