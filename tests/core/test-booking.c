@@ -1,0 +1,878 @@
+/* test-booking.c — Check tests for src/booking through a real FtCore: find
+ * (kind mask, range margin, nearest first), reserve/unlock/end with hold and
+ * capture, walk-up start, pause/resume, cancel, expiry (eager and lazy),
+ * restore, the checker, and every refusal: each must name the problem,
+ * append FT_EV_BOOKING_REFUSED with its code and leave all state untouched.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "ft-core.h"
+
+#define T0 (8 * FT_HOUR)                 /* Monday 08:00 */
+#define CLAT 50.0
+#define CLON 10.0
+
+typedef struct {
+  FtCore *core;
+  guint   v[6];         /* 0,1 scooters near centre; 2 bike; 3 moped; 4 flat scooter; 5 in yard */
+  guint   r[3];         /* riders */
+  guint   staff;
+  guint   erased;
+} Fx;
+
+static FtLatLon
+at (double e, double n)
+{
+  return ft_latlon_offset ((FtLatLon) { CLAT, CLON }, e, n);
+}
+
+static FtMultiPolygon *
+square (double e, double n, double half)
+{
+  FtMultiPolygon *mp = ft_multipolygon_new ();
+  FtLatLon pts[4] = { at (e - half, n - half), at (e + half, n - half),
+                      at (e + half, n + half), at (e - half, n + half) };
+  ft_multipolygon_add_ring (mp, pts, 4);
+  return mp;
+}
+
+static FtGeofences *
+make_geofences (void)
+{
+  FtGeofences *g = ft_geofences_new ();
+  FtZoneRules park = ft_zone_rules_all_allowed ();
+  FtZoneRules yard = ft_zone_rules_all_allowed ();
+  FtZoneRules area = ft_zone_rules_all_allowed ();
+  FtZoneRules outside = ft_zone_rules_all_allowed ();
+
+  park.ride_end_allowed = FALSE;
+  ft_geofences_add (g, "park", "Park", square (400, 0, 100), &park);
+  yard.ride_start_allowed = FALSE;
+  ft_geofences_add (g, "yard", "Depot Yard", square (-400, 0, 100), &yard);
+  ft_geofences_add (g, "area", "Operating area", square (0, 0, 1000), &area);
+  outside.ride_end_allowed = FALSE;
+  outside.ride_start_allowed = FALSE;
+  ft_geofences_set_global_rules (g, &outside);
+  return g;
+}
+
+static void
+add_pack (FtCore *core, guint v, double soc)
+{
+  g_autoptr(GError) err = NULL;
+  const FtVehicleType *ty = ft_vehicle_type_default (ft_fleet_get_vehicle (core->fleet, v)->kind);
+  ft_fleet_add_pack (core->fleet, ty->pack_capacity_wh, soc, FT_PACK_IN_VEHICLE, (gint32) v, T0, &err);
+  ck_assert_msg (err == NULL, "add_pack: %s", err ? err->message : "");
+}
+
+static guint
+rider (FtCore *core, const char *name, guint32 roles)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *email = g_strdup_printf ("%s@example.org", name);
+  gint i = ft_accounts_create (core->accounts, roles, name, email, T0, &err);
+  ck_assert_msg (i >= 0, "create: %s", err ? err->message : "");
+  return (guint) i;
+}
+
+static void
+topup (FtCore *core, guint r, gint64 amount, const char *key)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_msg (ft_payments_topup (core->payments, r, amount, key, T0, &err) >= 0,
+                 "topup: %s", err ? err->message : "");
+}
+
+static void
+assert_ok (FtCore *core)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_msg (ft_core_check (core, &err), "core check: %s", err ? err->message : "");
+}
+
+static void
+fx_init (Fx *fx, double decline, gint64 auto_topup)
+{
+  FtCoreConfig cfg;
+  FtBBox bb;
+  g_autoptr(GError) err = NULL;
+
+  memset (fx, 0, sizeof *fx);
+  ft_core_config_init (&cfg);
+  cfg.seed = 7;
+  cfg.card_decline_rate = decline;
+  cfg.auto_topup_minor = auto_topup;
+  fx->core = ft_core_new (&cfg, make_geofences (), NULL);
+  ft_bbox_init_empty (&bb);
+  ft_bbox_extend (&bb, at (-1500, -1500));
+  ft_bbox_extend (&bb, at (1500, 1500));
+  ft_fleet_enable_index (fx->core->fleet, bb, 100);
+
+  fx->v[0] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (50, 0), NULL, T0);
+  fx->v[1] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (120, 0), NULL, T0);
+  fx->v[2] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, at (0, 80), NULL, T0);
+  fx->v[3] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_MOPED, at (0, -200), NULL, T0);
+  fx->v[4] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (10, 10), NULL, T0);
+  fx->v[5] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, at (-400, 0), NULL, T0);
+  add_pack (fx->core, fx->v[0], 0.9);
+  add_pack (fx->core, fx->v[1], 0.3);
+  add_pack (fx->core, fx->v[2], 0.9);
+  add_pack (fx->core, fx->v[3], 0.9);
+  add_pack (fx->core, fx->v[4], 0.01);
+  add_pack (fx->core, fx->v[5], 0.9);
+
+  fx->r[0] = rider (fx->core, "ana", FT_ROLE_RIDER);
+  fx->r[1] = rider (fx->core, "ben", FT_ROLE_RIDER);
+  fx->r[2] = rider (fx->core, "cat", FT_ROLE_RIDER);
+  fx->staff = rider (fx->core, "sam", FT_ROLE_FIELD);
+  fx->erased = rider (fx->core, "eve", FT_ROLE_RIDER);
+  ck_assert (ft_accounts_erase (fx->core->accounts, fx->erased, fx->erased, T0, &err));
+  topup (fx->core, fx->r[0], 5000, "t0");
+  topup (fx->core, fx->r[1], 5000, "t1");
+  topup (fx->core, fx->r[2], 5000, "t2");
+  assert_ok (fx->core);
+}
+
+static void
+fx_fini (Fx *fx)
+{
+  ft_core_free (fx->core);
+}
+
+/* Snapshot of everything a refusal must leave alone. */
+typedef struct {
+  guint   n_bookings, n_tx;
+  guint64 refused;
+  FtVehicleState vstate[6];
+  gint64  vbooking[6];
+  gint64  open[3];
+  gint64  wallet[3];
+} Snap;
+
+static Snap
+snap (Fx *fx)
+{
+  Snap s;
+  memset (&s, 0, sizeof s);
+  s.n_bookings = ft_booking_n (fx->core->booking);
+  s.n_tx = ft_ledger_n_tx (fx->core->ledger);
+  s.refused = ft_event_log_count (fx->core->log, FT_EV_BOOKING_REFUSED);
+  for (int i = 0; i < 6; i++)
+    {
+      s.vstate[i] = ft_fleet_get_vehicle (fx->core->fleet, fx->v[i])->state;
+      s.vbooking[i] = ft_fleet_get_vehicle (fx->core->fleet, fx->v[i])->booking;
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      s.open[i] = ft_booking_open_for (fx->core->booking, fx->r[i]);
+      s.wallet[i] = ft_payments_wallet (fx->core->payments, fx->r[i]);
+    }
+  return s;
+}
+
+/* After a refusal: error code and message, one refusal event with the code,
+ * nothing else changed. */
+static void
+assert_refused (Fx *fx, const Snap *before, GError *err, FtBookingError code, const char *needle)
+{
+  Snap now = snap (fx);
+  guint n;
+  const FtEvent *ev;
+
+  ck_assert_msg (err != NULL, "expected a refusal (code %d)", code);
+  ck_assert_msg (g_error_matches (err, FT_BOOKING_ERROR, code),
+                 "expected code %d, got %s %d: %s", code, g_quark_to_string (err->domain),
+                 err->code, err->message);
+  if (needle)
+    ck_assert_msg (strstr (err->message, needle) != NULL, "message '%s' lacks '%s'", err->message, needle);
+  ck_assert_uint_eq (now.refused, before->refused + 1);
+  ev = ft_event_log_pending (fx->core->log, &n);
+  ck_assert_uint_gt (n, 0);
+  ck_assert_int_eq (ev[n - 1].kind, FT_EV_BOOKING_REFUSED);
+  ck_assert_int_eq (ev[n - 1].a, code);
+  now.refused = before->refused;
+  ck_assert_msg (memcmp (&now, before, sizeof now) == 0, "a refusal changed state");
+  assert_ok (fx->core);
+}
+
+/* ------------------------------------------------------------------ find */
+
+START_TEST (test_find)
+{
+  Fx fx;
+  FtFindResult out[8];
+  guint n;
+  double r0, r1;
+
+  fx_init (&fx, 0.0, 2000);
+  r0 = ft_fleet_range_m (fx.core->fleet, fx.v[0]);
+  r1 = ft_fleet_range_m (fx.core->fleet, fx.v[1]);
+  ck_assert_double_gt (r0, r1);
+
+  /* All kinds, short trip: nearest first; the flat scooter is never offered,
+   * nor the yard bike beyond the radius. */
+  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 8);
+  ck_assert_uint_eq (n, 4);
+  ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
+  ck_assert_uint_eq (out[1].vehicle, fx.v[2]);
+  ck_assert_uint_eq (out[2].vehicle, fx.v[1]);
+  ck_assert_uint_eq (out[3].vehicle, fx.v[3]);
+  for (guint i = 1; i < n; i++)
+    ck_assert_double_le (out[i - 1].walk_m, out[i].walk_m);
+  ck_assert_double_eq_tol (out[0].walk_m, 50.0, 1.0);
+  ck_assert_double_eq_tol (out[0].range_m, r0, 1e-6);
+
+  /* max_out bounds the answer */
+  ck_assert_uint_eq (ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 2), 2);
+  ck_assert_uint_eq (out[1].vehicle, fx.v[2]);
+
+  /* Kind mask: scooters only. */
+  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 1u << FT_KIND_SCOOTER, out, 8);
+  ck_assert_uint_eq (n, 2);
+  ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
+  ck_assert_uint_eq (out[1].vehicle, fx.v[1]);
+
+  /* Range with the 20 % margin: a trip that v1 covers bare but not with margin. */
+  n = ft_booking_find (fx.core->booking, at (0, 0), 300, r1 / 1.1, 1u << FT_KIND_SCOOTER, out, 8);
+  ck_assert_uint_eq (n, 1);
+  ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
+  n = ft_booking_find (fx.core->booking, at (0, 0), 300, r1 / 1.3, 1u << FT_KIND_SCOOTER, out, 8);
+  ck_assert_uint_eq (n, 2);
+
+  /* Radius */
+  n = ft_booking_find (fx.core->booking, at (0, 0), 60, 100, 0, out, 8);
+  ck_assert_uint_eq (n, 1);
+  ck_assert_uint_eq (ft_booking_find (fx.core->booking, at (900, 900), 100, 100, 0, out, 8), 0);
+
+  /* Reserved vehicles drop out. */
+  ck_assert_int_ge (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, NULL), 0);
+  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 8);
+  ck_assert_uint_eq (n, 3);
+  ck_assert_uint_eq (out[0].vehicle, fx.v[2]);
+  fx_fini (&fx);
+}
+END_TEST
+
+/* ------------------------------------------------------------ core loop */
+
+START_TEST (test_reserve_unlock_end)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  FtPriceBreakdown price, expect;
+  FtTripQuote q;
+  const FtBookingRec *r;
+  const FtVehicle *v;
+  gint64 bk, wallet0 = 0, revenue0;
+  guint64 ended0;
+
+  fx_init (&fx, 0.0, 2000);
+  revenue0 = ft_ledger_total (fx.core->ledger, FT_LACC_REVENUE);
+  bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_RESERVED);
+  ck_assert_int_eq (r->reserved_at, T0);
+  ck_assert_int_eq (r->hold_until, T0 + 10 * FT_MINUTE);
+  ck_assert_int_eq (r->hold_tx, -1);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), bk);
+  v = ft_fleet_get_vehicle (fx.core->fleet, fx.v[0]);
+  ck_assert_int_eq (v->state, FT_STATE_RESERVED);
+  ck_assert_int_eq (v->booking, bk);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_BOOKING_RESERVED), 1);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 10 * FT_MINUTE);
+  assert_ok (fx.core);
+
+  wallet0 = ft_payments_wallet (fx.core->payments, fx.r[0]);
+  ck_assert (ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + 2 * FT_MINUTE, &err));
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_ACTIVE);
+  ck_assert_int_eq (r->unlocked_at, T0 + 2 * FT_MINUTE);
+  ck_assert_int_ge (r->hold_tx, 0);
+  ck_assert (ft_uuid_valid (r->trip_id));
+  ck_assert (ft_payments_has_hold (fx.core->payments, bk));
+  ck_assert_int_eq (ft_payments_held (fx.core->payments, fx.r[0]), 1000);
+  ck_assert_int_eq (ft_payments_wallet (fx.core->payments, fx.r[0]), wallet0 - 1000);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, FT_STATE_ON_TRIP);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), G_MAXINT64);
+  assert_ok (fx.core);
+
+  ended0 = ft_event_log_count (fx.core->log, FT_EV_BOOKING_ENDED);
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (200, 300), 1800,
+                             T0 + 14 * FT_MINUTE, &price, &err));
+  memset (&q, 0, sizeof q);
+  q.minutes = 12;
+  q.km = 1.8;
+  q.start = at (50, 0);
+  q.end = at (200, 300);
+  q.at = T0 + 2 * FT_MINUTE;
+  q.vehicle_kind = FT_KIND_SCOOTER;
+  ck_assert (ft_pricing_quote (fx.core->pricing, &q, &expect, NULL));
+  ck_assert_int_eq (price.total, expect.total);
+  ck_assert_int_eq (price.total, 100 + 12 * 25);   /* default plan: 1.00 + 0.25/min */
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_ENDED);
+  ck_assert_int_eq (r->price_minor, price.total);
+  ck_assert_int_ge (r->capture_tx, 0);
+  ck_assert_int_eq (r->ended_at, T0 + 14 * FT_MINUTE);
+  ck_assert_double_eq (r->distance_m, 1800);
+  ck_assert (!ft_payments_has_hold (fx.core->payments, bk));
+  ck_assert_int_eq (ft_payments_captured (fx.core->payments, bk), price.total);
+  ck_assert_int_eq (ft_payments_wallet (fx.core->payments, fx.r[0]), wallet0 - price.total);
+  ck_assert_int_eq (ft_ledger_total (fx.core->ledger, FT_LACC_REVENUE) - revenue0, price.total);
+  v = ft_fleet_get_vehicle (fx.core->fleet, fx.v[0]);
+  ck_assert_int_eq (v->state, FT_STATE_AVAILABLE);
+  ck_assert_int_eq (v->booking, -1);
+  ck_assert_double_lt (ft_distance_m (v->pos, at (200, 300)), 0.01);
+  ck_assert_double_ge (v->odometer_m, 1800);
+  ck_assert_uint_eq (ft_accounts_get (fx.core->accounts, fx.r[0])->trips, 1);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), -1);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_BOOKING_ENDED), ended0 + 1);
+  assert_ok (fx.core);
+
+  /* The rider can book again, the vehicle can be found at its new place. */
+  ck_assert_int_ge (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0 + 15 * FT_MINUTE, NULL), 0);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_walkup_start)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  const FtBookingRec *r;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  bk = ft_booking_start (fx.core->booking, fx.r[1], fx.v[2], T0, &err);
+  ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_ACTIVE);
+  ck_assert_int_eq (r->reserved_at, -1);
+  ck_assert_int_eq (r->unlocked_at, T0);
+  ck_assert (ft_uuid_valid (r->trip_id));
+  ck_assert (ft_payments_has_hold (fx.core->payments, bk));
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[2])->state, FT_STATE_ON_TRIP);
+  assert_ok (fx.core);
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[1], at (10, 10), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->price_minor, 100 + 5 * 25);
+  assert_ok (fx.core);
+
+  /* Two trips get different trip ids. */
+  bk = ft_booking_start (fx.core->booking, fx.r[1], fx.v[2], T0 + 6 * FT_MINUTE, &err);
+  ck_assert_int_ge (bk, 0);
+  ck_assert_str_ne (ft_booking_get (fx.core->booking, bk)->trip_id,
+                    ft_booking_get (fx.core->booking, bk - 1)->trip_id);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_pause_resume)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  const FtBookingRec *r;
+  FtVehicleState paused;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  ck_assert (ft_vehicle_transition (FT_STATE_ON_TRIP, FT_VEV_TRIP_PAUSE, &paused));
+  bk = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert (ft_booking_pause (fx.core->booking, bk, fx.r[0], T0 + 3 * FT_MINUTE, &err));
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_PAUSED);
+  ck_assert_int_eq (r->paused_since, T0 + 3 * FT_MINUTE);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, paused);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->last_event, FT_VEV_TRIP_PAUSE);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_BOOKING_PAUSED), 1);
+  assert_ok (fx.core);
+  ck_assert (ft_booking_resume (fx.core->booking, bk, fx.r[0], T0 + 7 * FT_MINUTE, &err));
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_ACTIVE);
+  ck_assert_int_eq (r->paused_ms, 4 * FT_MINUTE);
+  ck_assert_int_eq (r->paused_since, -1);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, FT_STATE_ON_TRIP);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->last_event, FT_VEV_TRIP_RESUME);
+  assert_ok (fx.core);
+
+  /* Ending while paused: resumed and ended; the pause is billed (vehicle was held). */
+  ck_assert (ft_booking_pause (fx.core->booking, bk, fx.r[0], T0 + 8 * FT_MINUTE, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 500, T0 + 10 * FT_MINUTE, NULL, &err));
+  r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_ENDED);
+  ck_assert_int_eq (r->paused_ms, 6 * FT_MINUTE);
+  ck_assert_int_eq (r->price_minor, 100 + 10 * 25);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, FT_STATE_AVAILABLE);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_cancel)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk, bk2;
+
+  fx_init (&fx, 0.0, 2000);
+  bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  s = snap (&fx);
+  ck_assert (ft_booking_cancel (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->state, FT_BK_CANCELLED);
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->ended_at, T0 + FT_MINUTE);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, FT_STATE_AVAILABLE);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->booking, -1);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), -1);
+  ck_assert_int_eq (ft_payments_wallet (fx.core->payments, fx.r[0]), s.wallet[0]);   /* free */
+  ck_assert_uint_eq (ft_ledger_n_tx (fx.core->ledger), s.n_tx);
+  assert_ok (fx.core);
+
+  /* Cancelling twice, or an active trip, is refused. */
+  s = snap (&fx);
+  ck_assert (!ft_booking_cancel (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "already closed");
+  g_clear_error (&err);
+
+  bk2 = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0 + 2 * FT_MINUTE, &err);
+  ck_assert_int_ge (bk2, 0);
+  s = snap (&fx);
+  ck_assert (!ft_booking_cancel (fx.core->booking, bk2, fx.r[0], T0 + 3 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "cannot be cancelled, only ended");
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_expire)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 a, b, c;
+
+  fx_init (&fx, 0.0, 2000);
+  a = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  b = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[1], T0 + 5 * FT_MINUTE, &err);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 10 * FT_MINUTE);
+  ck_assert_uint_eq (ft_booking_expire (fx.core->booking, T0 + 10 * FT_MINUTE - 1), 0);
+  ck_assert_uint_eq (ft_booking_expire (fx.core->booking, T0 + 10 * FT_MINUTE), 1);
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, a)->state, FT_BK_EXPIRED);
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, b)->state, FT_BK_RESERVED);
+  ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->state, FT_STATE_AVAILABLE);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), -1);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 15 * FT_MINUTE);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_BOOKING_EXPIRED), 1);
+  assert_ok (fx.core);
+
+  /* Unlocking an expired booking is refused with EXPIRED. */
+  s = snap (&fx);
+  ck_assert (!ft_booking_unlock (fx.core->booking, a, fx.r[0], T0 + 11 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_EXPIRED, "reserve the vehicle again");
+  g_clear_error (&err);
+
+  /* Lazy expiry: past its hold, b can no longer be unlocked (it expires on
+   * the spot), and another rider may take the vehicle. */
+  ck_assert (!ft_booking_unlock (fx.core->booking, b, fx.r[1], T0 + 16 * FT_MINUTE, &err));
+  ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_EXPIRED));
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, b)->state, FT_BK_EXPIRED);
+  g_clear_error (&err);
+  assert_ok (fx.core);
+
+  c = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[0], T0 + 20 * FT_MINUTE, &err);
+  ck_assert_int_ge (c, 0);
+  /* Another rider takes c's vehicle after its hold ran out without expire(). */
+  ck_assert_int_ge (ft_booking_start (fx.core->booking, fx.r[2], fx.v[0], T0 + 31 * FT_MINUTE, &err), 0);
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, c)->state, FT_BK_EXPIRED);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[1]), -1);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+/* -------------------------------------------------------------- refusals */
+
+START_TEST (test_refuse_reserved_by_other)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  g_autofree char *want = NULL;
+  Snap s;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0 + 4 * FT_MINUTE, &err);
+  ck_assert_int_ge (bk, 0);
+  want = g_strdup_printf ("%s is reserved by another rider until 08:14",
+                          ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->name);
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[0], T0 + 5 * FT_MINUTE, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_RESERVED_BY_OTHER, want);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.r[1], fx.v[0], T0 + 5 * FT_MINUTE, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_RESERVED_BY_OTHER, want);
+  g_clear_error (&err);
+  s = snap (&fx);
+
+  /* Unlocking someone else's booking. */
+  ck_assert (!ft_booking_unlock (fx.core->booking, bk, fx.r[1], T0 + 5 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_YOURS, "belongs to another rider");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_cancel (fx.core->booking, bk, fx.r[1], T0 + 5 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_YOURS, NULL);
+  g_clear_error (&err);
+
+  /* In use (on trip) by another rider. */
+  ck_assert (ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + 6 * FT_MINUTE, &err));
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[0], T0 + 7 * FT_MINUTE, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_AVAILABLE, "in use by another rider");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[1], at (0, 0), 10, T0 + 7 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_YOURS, NULL);
+  g_clear_error (&err);
+  ck_assert (!ft_booking_pause (fx.core->booking, bk, fx.r[1], T0 + 7 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_YOURS, NULL);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_unpaid)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk;
+  guint r;
+
+  fx_init (&fx, 0.0, 0);         /* no auto top-up */
+  r = rider (fx.core, "dan", FT_ROLE_RIDER);
+  topup (fx.core, r, 1000, "dan");
+  bk = ft_booking_start (fx.core->booking, r, fx.v[3], T0, &err);
+  ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
+  /* 120 minutes: 1.00 + 30.00 = 31.00 against a 10.00 hold: 21.00 owed. */
+  ck_assert (ft_booking_end (fx.core->booking, bk, r, at (0, 0), 20000, T0 + 120 * FT_MINUTE, NULL, &err));
+  ck_assert_int_eq (ft_payments_wallet (fx.core->payments, r), -2100);
+  ck_assert (ft_payments_has_debt (fx.core->payments, r));
+  assert_ok (fx.core);
+
+  {
+    Snap s2 = snap (&fx);
+    guint64 refused = ft_event_log_count (fx.core->log, FT_EV_BOOKING_REFUSED);
+    ck_assert_int_eq (ft_booking_reserve (fx.core->booking, r, fx.v[0], T0 + 121 * FT_MINUTE, &err), -1);
+    ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_UNPAID));
+    ck_assert_msg (strstr (err->message, "unpaid balance of 21.00 EUR") != NULL, "%s", err->message);
+    ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_BOOKING_REFUSED), refused + 1);
+    g_clear_error (&err);
+    ck_assert_int_eq (ft_booking_start (fx.core->booking, r, fx.v[0], T0 + 121 * FT_MINUTE, &err), -1);
+    ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_UNPAID));
+    g_clear_error (&err);
+    s = snap (&fx);
+    s2.refused = s.refused;
+    ck_assert (memcmp (&s, &s2, sizeof s) == 0);
+  }
+  /* Settling the debt by top-up lifts the block. */
+  topup (fx.core, r, 2100, "dan-settle");
+  ck_assert (!ft_payments_has_debt (fx.core->payments, r));
+  topup (fx.core, r, 1000, "dan-2");
+  ck_assert_int_ge (ft_booking_start (fx.core->booking, r, fx.v[0], T0 + 122 * FT_MINUTE, &err), 0);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_parking)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  bk = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  s = snap (&fx);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (400, 20), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_PARKING, "ending is not allowed in zone Park (no parking)");
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->state, FT_BK_ACTIVE);
+  ck_assert (ft_payments_has_hold (fx.core->payments, bk));
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (3000, 0), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_PARKING, "outside the operating area");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], (FtLatLon) { 95, 0 }, 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_INVALID, "not a valid");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), -5, T0 + 5 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_INVALID, "non-negative");
+  g_clear_error (&err);
+  /* Just outside the park is fine (the trip went on). */
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (550, 0), 900, T0 + 6 * FT_MINUTE, NULL, &err));
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_vehicle)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  FtVehicleEventType ev;
+  FtVehicleState to;
+  gboolean found = FALSE;
+
+  fx_init (&fx, 0.0, 2000);
+  s = snap (&fx);
+  /* Flat battery */
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[4], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_LOW_BATTERY, "battery is at 1%");
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.r[0], fx.v[4], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_LOW_BATTERY, "choose another vehicle");
+  g_clear_error (&err);
+  /* In a zone where rides may not start */
+  ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.r[0], fx.v[5], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_RIDE_START, "rides may not start in zone Depot Yard");
+  g_clear_error (&err);
+  /* No such vehicle */
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[0], 999, T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_INVALID, "no vehicle 999");
+  g_clear_error (&err);
+
+  /* Not operational */
+  for (ev = 0; ev < FT_N_VEVS && !found; ev++)
+    if (ft_vehicle_transition (FT_STATE_AVAILABLE, ev, &to) && to == FT_STATE_NON_OPERATIONAL)
+      found = TRUE;
+  ck_assert (found);
+  ck_assert (ft_fleet_apply_event (fx.core->fleet, fx.v[1], ev - 1, T0, &err));
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[1], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_AVAILABLE, "non_operational");
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_account)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.erased, fx.v[0], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PERMISSION, "was erased");
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.staff, fx.v[0], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PERMISSION, "rider role");
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, 4242, fx.v[0], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PERMISSION, "no account 4242");
+  g_clear_error (&err);
+
+  /* One open booking per rider */
+  bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[2], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_ALREADY_ACTIVE, "end or cancel it first");
+  g_clear_error (&err);
+
+  /* Erasure while reserved: can no longer unlock, can still cancel. */
+  ck_assert (ft_accounts_erase (fx.core->accounts, fx.r[0], fx.r[0], T0, NULL));
+  s = snap (&fx);
+  ck_assert (!ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PERMISSION, "erased");
+  g_clear_error (&err);
+  ck_assert (ft_booking_cancel (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_state)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk;
+
+  fx_init (&fx, 0.0, 2000);
+  bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  s = snap (&fx);
+  ck_assert (!ft_booking_pause (fx.core->booking, bk, fx.r[0], T0, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "only an active trip can be paused");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_resume (fx.core->booking, bk, fx.r[0], T0, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "only a paused trip");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 0, T0, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "unlock it first");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_unlock (fx.core->booking, 77, fx.r[0], T0, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_SUCH_BOOKING, "no booking 77");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_end (fx.core->booking, -3, fx.r[0], at (0, 0), 0, T0, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_SUCH_BOOKING, NULL);
+  g_clear_error (&err);
+
+  ck_assert (ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  s = snap (&fx);
+  ck_assert (!ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "only a reservation can be unlocked");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_resume (fx.core->booking, bk, fx.r[0], T0, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, NULL);
+  g_clear_error (&err);
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 100, T0 + 2 * FT_MINUTE, NULL, &err));
+  s = snap (&fx);
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 100, T0 + 3 * FT_MINUTE, NULL, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "already closed");
+  g_clear_error (&err);
+  ck_assert (!ft_booking_pause (fx.core->booking, bk, fx.r[0], T0 + 3 * FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, NULL);
+  fx_fini (&fx);
+}
+END_TEST
+
+START_TEST (test_refuse_payment)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  Snap s;
+  gint64 bk;
+  guint r;
+
+  /* Every card charge is declined; riders with an empty wallet need the
+   * auto top-up for the pre-authorisation, which fails. */
+  {
+    FtCoreConfig cfg;
+    FtBBox bb;
+    ft_core_config_init (&cfg);
+    cfg.card_decline_rate = 1.0;
+    memset (&fx, 0, sizeof fx);
+    fx.core = ft_core_new (&cfg, make_geofences (), NULL);
+    ft_bbox_init_empty (&bb);
+    ft_bbox_extend (&bb, at (-1500, -1500));
+    ft_bbox_extend (&bb, at (1500, 1500));
+    ft_fleet_enable_index (fx.core->fleet, bb, 100);
+    for (int i = 0; i < 6; i++)
+      {
+        fx.v[i] = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_SCOOTER, at (10 * i, 0), NULL, T0);
+        add_pack (fx.core, fx.v[i], 0.9);
+      }
+    for (int i = 0; i < 3; i++)
+      fx.r[i] = rider (fx.core, i == 0 ? "x" : i == 1 ? "y" : "z", FT_ROLE_RIDER);
+  }
+  r = fx.r[0];
+  bk = ft_booking_reserve (fx.core->booking, r, fx.v[0], T0, &err);
+  ck_assert_int_ge (bk, 0);
+  s = snap (&fx);
+  ck_assert (!ft_booking_unlock (fx.core->booking, bk, r, T0 + FT_MINUTE, &err));
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PAYMENT, "pre-authorisation was refused");
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->state, FT_BK_RESERVED);
+  g_clear_error (&err);
+  s = snap (&fx);
+  ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.r[1], fx.v[1], T0, &err), -1);
+  assert_refused (&fx, &s, err, FT_BOOKING_ERROR_PAYMENT, NULL);
+  ck_assert_uint_eq (ft_booking_n (fx.core->booking), 1);
+  fx_fini (&fx);
+}
+END_TEST
+
+/* ------------------------------------------------------- restore / check */
+
+START_TEST (test_restore_and_check)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(FtBooking) copy = NULL;
+  FtBookingDeps deps = { 0 };
+  FtBookingRec bad;
+  gint64 a, b, c;
+
+  fx_init (&fx, 0.0, 2000);
+  a = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert (ft_booking_cancel (fx.core->booking, a, fx.r[0], T0, &err));
+  b = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert (ft_booking_pause (fx.core->booking, b, fx.r[0], T0 + FT_MINUTE, &err));
+  c = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[2], T0, &err);
+  ck_assert_int_ge (c, 0);
+
+  deps.fleet = fx.core->fleet;
+  deps.accounts = fx.core->accounts;
+  deps.pricing = fx.core->pricing;
+  deps.payments = fx.core->payments;
+  deps.geofences = fx.core->geofences;
+  copy = ft_booking_new (&deps, &fx.core->config.booking);
+  for (guint i = 0; i < ft_booking_n (fx.core->booking); i++)
+    ft_booking_restore (copy, ft_booking_get (fx.core->booking, i));
+  ck_assert_uint_eq (ft_booking_n (copy), 3);
+  ck_assert_int_eq (ft_booking_open_for (copy, fx.r[0]), b);
+  ck_assert_int_eq (ft_booking_open_for (copy, fx.r[1]), c);
+  ck_assert_int_eq (ft_booking_next_expiry (copy), T0 + 10 * FT_MINUTE);
+  ck_assert_msg (ft_booking_check (copy, &err), "%s", err ? err->message : "");
+  ck_assert (memcmp (ft_booking_get (copy, b), ft_booking_get (fx.core->booking, b), sizeof (FtBookingRec)) == 0);
+  /* The restored one carries on where the original stood. */
+  ck_assert (ft_booking_resume (copy, b, fx.r[0], T0 + 2 * FT_MINUTE, &err));
+  ck_assert (ft_booking_end (copy, b, fx.r[0], at (0, 0), 10, T0 + 3 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_check (copy, &err));
+
+  /* The checker catches a booking that disagrees with its vehicle. */
+  bad = *ft_booking_get (copy, c);
+  bad.state = FT_BK_ACTIVE;
+  ft_booking_restore (copy, &bad);
+  ck_assert (!ft_booking_check (copy, &err));
+  ck_assert_msg (strstr (err->message, "booking 2") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* … and one whose rider index disagrees */
+  bad = *ft_booking_get (fx.core->booking, c);
+  bad.id = 7;
+  ft_booking_restore (copy, &bad);
+  ck_assert (!ft_booking_check (copy, &err));
+  g_clear_error (&err);
+  fx_fini (&fx);
+}
+END_TEST
+
+static Suite *
+booking_suite (void)
+{
+  Suite *s = suite_create ("booking");
+  struct { const char *name; const TTest *fn; } cases[] = {
+    { "find", test_find },
+    { "reserve_unlock_end", test_reserve_unlock_end },
+    { "walkup_start", test_walkup_start },
+    { "pause_resume", test_pause_resume },
+    { "cancel", test_cancel },
+    { "expire", test_expire },
+    { "refuse_reserved_by_other", test_refuse_reserved_by_other },
+    { "refuse_unpaid", test_refuse_unpaid },
+    { "refuse_parking", test_refuse_parking },
+    { "refuse_vehicle", test_refuse_vehicle },
+    { "refuse_account", test_refuse_account },
+    { "refuse_state", test_refuse_state },
+    { "refuse_payment", test_refuse_payment },
+    { "restore_and_check", test_restore_and_check },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (booking_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}
