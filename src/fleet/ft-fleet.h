@@ -79,7 +79,11 @@ const char *ft_vehicle_state_name      (FtVehicleState s);   /* "available" … 
 const char *ft_vehicle_event_name      (FtVehicleEventType e);/* "trip_start" … */
 gboolean    ft_vehicle_state_from_name (const char *s, FtVehicleState *out);
 gboolean    ft_vehicle_event_from_name (const char *s, FtVehicleEventType *out);
-/* The state an event leads to from `from`, or FALSE if MDS does not allow it. */
+/* The state an event leads to from `from`, or FALSE if MDS does not allow it.
+ * The full table is documented at the top of ft-fleet.c. One refinement is
+ * not visible here: from `unknown`, comms_restored and located lead to
+ * `available` in this pure function, while ft_fleet_apply_event returns
+ * the vehicle to its resume_state (the state it had before comms_lost). */
 gboolean    ft_vehicle_transition      (FtVehicleState from, FtVehicleEventType ev,
                                         FtVehicleState *to);
 
@@ -105,6 +109,9 @@ typedef struct {
   double         wear;            /* 0 new … 1 worn; drives fault hazard */
   guint32        fault_codes;     /* bit set; nonzero usually means non_operational */
   FtTime         last_seen;       /* last telemetry or event (live mode) */
+  FtVehicleState resume_state;    /* state before comms_lost; comms_restored /
+                                   * located from unknown return to it
+                                   * (0 = available when not known) */
 } FtVehicle;
 
 typedef struct {
@@ -128,13 +135,23 @@ void             ft_fleet_set_event_log  (FtFleet *f, FtEventLog *log);
 /* n_vans / n_depots bound pack holders of those places (grown as needed). */
 void             ft_fleet_set_holders    (FtFleet *f, guint n_vans, guint n_depots);
 
-/* Adds a vehicle (state `available` unless stated, no pack). device_id NULL:
- * generated. Returns index. */
+/* Adds a vehicle (state `available`, no pack). device_id NULL: generated
+ * (a UUID reproducible from the seed and index); otherwise any non-empty
+ * string up to 36 bytes that no other vehicle has (a duplicate is a
+ * programmer error: returns G_MAXUINT). Name is "FT-%04u" of the index. */
 guint            ft_fleet_add_vehicle    (FtFleet *f, FtVehicleKind kind, FtLatLon pos,
                                           const char *device_id, FtTime now);
+/* Returns the pack index, or G_MAXUINT with an error (bad capacity/SOC,
+ * unknown vehicle, vehicle already holding a pack, negative holder). Van
+ * and depot holders beyond the current count grow the count. */
 guint            ft_fleet_add_pack       (FtFleet *f, double capacity_wh, double soc,
                                           FtPackPlace place, gint32 holder, FtTime now,
                                           GError **error);
+guint            ft_fleet_n_vans         (const FtFleet *f);
+guint            ft_fleet_n_depots       (const FtFleet *f);
+/* Packs held by a van or depot, appended to `out` (guint indices). */
+void             ft_fleet_packs_at       (const FtFleet *f, FtPackPlace place, gint32 holder,
+                                          GArray *out);
 guint            ft_fleet_n_vehicles     (const FtFleet *f);
 guint            ft_fleet_n_packs        (const FtFleet *f);
 const FtVehicle *ft_fleet_get_vehicle    (const FtFleet *f, guint v);
@@ -172,7 +189,9 @@ gboolean ft_fleet_swap_pack     (FtFleet *f, guint v, guint fresh, guint van,
                                  FtTime now, GError **error);
 /* Charge a pack by wh (at a depot); counts cycles and slowly lowers health. */
 double   ft_fleet_charge_pack   (FtFleet *f, guint p, double wh, FtTime now);
-/* Restore a pack or vehicle wholesale (store reload, live registration). */
+/* Restore a pack or vehicle wholesale (store reload, live registration).
+ * index < n overwrites, index == n appends; no events are emitted and no
+ * cross-checks are made (call ft_fleet_check afterwards). */
 void     ft_fleet_restore_vehicle (FtFleet *f, const FtVehicle *v);
 void     ft_fleet_restore_pack    (FtFleet *f, const FtPack *p);
 
