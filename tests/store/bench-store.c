@@ -1,0 +1,211 @@
+/* bench-store.c — booking lifecycles per second (reserve, unlock, end with
+ * capture) through the SQLite store, with group commit versus one
+ * transaction per operation, side by side, on a real file. Also runs the
+ * same lifecycles with no store at all, to show what persistence costs.
+ * Prints each repetition, the medians and the ratios.
+ *
+ * Usage: bench-store [--group N] [--per-op N] [--reps N] [--dir DIR] [--full-sync]
+ */
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "ft-store.h"
+#include "store-world.h"
+
+#define N_VEHICLES 20000
+#define N_RIDERS   20000
+
+typedef enum { MODE_NONE, MODE_GROUP, MODE_PER_OP } Mode;
+
+static const char *const mode_names[] = { "no store", "group commit", "tx per operation" };
+
+static int opt_group = 300000;
+static int opt_per_op = 20000;
+static int opt_reps = 5;
+static char *opt_dir = NULL;
+static gboolean opt_full_sync = FALSE;
+
+static void
+check_ok (gboolean ok, GError *err, const char *what)
+{
+  if (!ok)
+    {
+      g_printerr ("bench-store: %s: %s\n", what, err ? err->message : "failed");
+      exit (1);
+    }
+}
+
+static int
+cmp_d (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+typedef struct {
+  double rate;          /* lifecycles per second */
+  double ev_per_lc;
+  guint64 commits;
+  gint64 file_bytes;
+} Result;
+
+static Result
+run_once (Mode mode, int n, int rep)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(World) core = world_new (42 + rep);
+  g_autofree char *dir = NULL, *path = NULL, *wal = NULL, *shm = NULL;
+  FtStore *s = NULL;
+  FtStoreTargets t;
+  FtStoreConfig cfg;
+  FtTime now = FT_HOUR;
+  guint64 seq0;
+  gint64 t0, t1;
+  Result res = { 0 };
+  int i;
+
+  dir = g_build_filename (opt_dir, "ft-bench-XXXXXX", NULL);
+  check_ok (g_mkdtemp (dir) != NULL, NULL, "temporary directory");
+  path = g_build_filename (dir, "bench.db", NULL);
+  wal = g_strconcat (path, "-wal", NULL);
+  shm = g_strconcat (path, "-shm", NULL);
+
+  world_populate (core, N_VEHICLES, 0, N_RIDERS, 100000000, 0);
+  t = world_targets (core);
+  ft_store_config_init (&cfg);
+  cfg.synchronous_full = opt_full_sync;
+  if (mode != MODE_NONE)
+    {
+      s = ft_store_open (path, &cfg, &err);
+      check_ok (s != NULL, err, "open");
+      check_ok (ft_store_commit (s, &t, &err), err, "initial commit");
+    }
+  else
+    ft_event_log_drain (core->log);
+  seq0 = ft_event_log_last_seq (core->log);
+
+  t0 = g_get_monotonic_time ();
+  for (i = 0; i < n; i++)
+    {
+      guint rider = (guint) i % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % N_VEHICLES;
+      gint64 id;
+
+      now += FT_SECOND;
+      switch (mode)
+        {
+        case MODE_NONE:
+          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, err, "lifecycle");
+          if (ft_event_log_n_pending (core->log) >= cfg.max_batch_events)
+            ft_event_log_drain (core->log);
+          break;
+        case MODE_GROUP:
+          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, err, "lifecycle");
+          /* the window runs on the wall clock, as in live mode */
+          check_ok (ft_store_maybe_commit (s, &t, g_get_monotonic_time () / 1000, NULL, &err),
+                    err, "maybe_commit");
+          break;
+        case MODE_PER_OP:
+          id = ft_booking_reserve (core->booking, rider, vehicle, now, &err);
+          check_ok (id >= 0, err, "reserve");
+          check_ok (ft_store_commit (s, &t, &err), err, "commit");
+          check_ok (ft_booking_unlock (core->booking, id, rider, now + 30 * FT_SECOND, &err), err, "unlock");
+          check_ok (ft_store_commit (s, &t, &err), err, "commit");
+          check_ok (ft_booking_end (core->booking, id, rider, world_point (vehicle + 17), 1200.0,
+                                    now + 6 * FT_MINUTE, NULL, &err), err, "end");
+          check_ok (ft_store_commit (s, &t, &err), err, "commit");
+          break;
+        }
+    }
+  if (s)
+    check_ok (ft_store_commit (s, &t, &err), err, "final commit");
+  t1 = g_get_monotonic_time ();
+
+  res.rate = n / ((t1 - t0) / 1e6);
+  res.ev_per_lc = (double) (ft_event_log_last_seq (core->log) - seq0) / n;
+  if (s)
+    {
+      GStatBuf st;
+      res.commits = ft_store_n_commits (s) - 1;
+      ft_store_close (s);
+      if (g_stat (path, &st) == 0)
+        res.file_bytes = st.st_size;
+    }
+  g_unlink (path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (dir);
+  return res;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GOptionContext) ctx = NULL;
+  GOptionEntry entries[] = {
+    { "group", 0, 0, G_OPTION_ARG_INT, &opt_group, "Lifecycles per repetition with group commit", "N" },
+    { "per-op", 0, 0, G_OPTION_ARG_INT, &opt_per_op, "Lifecycles per repetition with one transaction per operation", "N" },
+    { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions", "N" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, "Directory for the database files (default /tmp)", "DIR" },
+    { "full-sync", 0, 0, G_OPTION_ARG_NONE, &opt_full_sync, "PRAGMA synchronous=FULL instead of NORMAL", NULL },
+    { NULL }
+  };
+  double *rates[3];
+  int r, m;
+
+  ctx = g_option_context_new ("— booking lifecycles per second through the store");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &err))
+    {
+      g_printerr ("bench-store: %s\n", err->message);
+      return 2;
+    }
+  if (!opt_dir)
+    opt_dir = g_strdup ("/tmp");
+  opt_reps = MAX (opt_reps, 1);
+
+  printf ("bench-store: %d vehicles, %d riders, synchronous=%s, files in %s\n",
+          N_VEHICLES, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
+  printf ("lifecycle = reserve + unlock + end (price, capture); group commit = default "
+          "bounds (20000 events / 50 ms)\n");
+  for (m = 0; m < 3; m++)
+    rates[m] = g_new0 (double, opt_reps);
+  for (r = 0; r < opt_reps; r++)
+    for (m = 0; m < 3; m++)
+      {
+        int n = m == MODE_PER_OP ? opt_per_op : opt_group;
+        Result res = run_once ((Mode) m, n, r);
+
+        rates[m][r] = res.rate;
+        printf ("rep %d  %-17s %8d lifecycles  %10.0f lifecycles/s  %.1f events/lifecycle",
+                r + 1, mode_names[m], n, res.rate, res.ev_per_lc);
+        if (m != MODE_NONE)
+          printf ("  %" G_GUINT64_FORMAT " commits  file %.1f MB", res.commits, res.file_bytes / 1e6);
+        printf ("\n");
+        fflush (stdout);
+      }
+  {
+    double med[3];
+    for (m = 0; m < 3; m++)
+      med[m] = median (rates[m], opt_reps);
+    printf ("\nmedian of %d reps (lifecycles/s):\n", opt_reps);
+    printf ("  no store (modules only) %12.0f\n", med[MODE_NONE]);
+    printf ("  group commit            %12.0f\n", med[MODE_GROUP]);
+    printf ("  tx per operation        %12.0f\n", med[MODE_PER_OP]);
+    printf ("ratio group commit / tx per operation: %.1fx\n", med[MODE_GROUP] / med[MODE_PER_OP]);
+    printf ("group commit keeps %.0f%% of the no-store rate; target 100000/s: %s\n",
+            100.0 * med[MODE_GROUP] / med[MODE_NONE], med[MODE_GROUP] >= 100000 ? "met" : "NOT met");
+  }
+  for (m = 0; m < 3; m++)
+    g_free (rates[m]);
+  g_free (opt_dir);
+  return 0;
+}
