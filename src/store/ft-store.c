@@ -9,12 +9,14 @@
 #include "ft-store-private.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 #include "ft-config.h"
 
 G_DEFINE_QUARK (ft-store-error-quark, ft_store_error)
 
 #define FT_STORE_APPLICATION_ID 0x46545749   /* "FTWI" */
+#define FLEET_HOLDERS_KEY "ft.fleet.holders"   /* meta: "<n_vans> <n_depots>" */
 
 /* ---------------------------------------------------------------- schema */
 
@@ -32,7 +34,8 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  kind INTEGER NOT NULL, state INTEGER NOT NULL, last_event INTEGER NOT NULL,"
   "  state_since INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
   "  pack INTEGER NOT NULL, booking INTEGER NOT NULL, odometer_m REAL NOT NULL,"
-  "  wear REAL NOT NULL, fault_codes INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+  "  wear REAL NOT NULL, fault_codes INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+  "  resume_state INTEGER NOT NULL);"
   "CREATE TABLE packs ("
   "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, capacity_wh REAL NOT NULL,"
   "  soc REAL NOT NULL, health REAL NOT NULL, cycles INTEGER NOT NULL,"
@@ -83,8 +86,8 @@ static const char *const stmt_sql[N_ST] = {
     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_VEHICLE] =
     "INSERT OR REPLACE INTO vehicles (idx,device_id,name,kind,state,last_event,state_since,"
-    "lat,lon,pack,booking,odometer_m,wear,fault_codes,last_seen)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "lat,lon,pack,booking,odometer_m,wear,fault_codes,last_seen,resume_state)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_PACK] =
     "INSERT OR REPLACE INTO packs (idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder)"
     " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -213,6 +216,7 @@ struct _FtStore {
    * indices is new and is written at the next commit. */
   guint          saved_vehicles, saved_packs, saved_accounts;
   guint          saved_lacc, saved_tx;
+  guint          saved_vans, saved_depots;   /* pack holder counts (meta) */
 
   /* Where each pack was when last written, to find the vehicle a pack
    * left (that vehicle's row changes too). */
@@ -572,6 +576,7 @@ write_vehicle (FtStore *s, sqlite3_stmt *st, const FtVehicle *v, GError **error)
   sqlite3_bind_double (st, 13, v->wear);
   sqlite3_bind_int64 (st, 14, v->fault_codes);
   sqlite3_bind_int64 (st, 15, v->last_seen);
+  sqlite3_bind_int (st, 16, v->resume_state);
   return step_done (s, st, error, "writing a vehicle");
 }
 
@@ -723,20 +728,16 @@ shadow_set (FtStore *s, guint p, const FtPack *pk)
   s->pack_shadow[p].holder = pk->holder;
 }
 
-static gboolean
+static void
 enumerate_bookings (FtBooking *b, DirtySet *d)
 {
-  guint n = ft_booking_n (b), found = 0;
+  guint n = ft_booking_n (b);
   gint64 id;
 
-  /* Booking ids are handed out in order; scan until every one is seen. */
-  for (id = 0; found < n && id < (gint64) n + 1000000; id++)
+  /* Booking ids are dense, 0 .. n-1 (gaps read back as NULL). */
+  for (id = 0; id < (gint64) n; id++)
     if (ft_booking_get (b, id))
-      {
-        dirty_add (d, id);
-        found++;
-      }
-  return found == n;
+      dirty_add (d, id);
 }
 
 /* The commit body; `all` also rewrites every entity (save_all). Caller
@@ -752,6 +753,10 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   guint n_accounts = t->accounts ? ft_accounts_n (t->accounts) : 0;
   guint n_lacc = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
   guint n_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
+  guint n_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
+  guint n_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
+  gboolean holders_changed = s->version >= 2 &&
+                             (n_vans != s->saved_vans || n_depots != s->saved_depots);
   sqlite3_stmt *st;
   gsize k;
 
@@ -759,7 +764,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
     ev = ft_event_log_pending (t->log, &n_ev);
 
   if (!all && n_ev == 0 && n_vehicles == s->saved_vehicles && n_packs == s->saved_packs &&
-      n_accounts == s->saved_accounts && n_lacc == s->saved_lacc && n_tx == s->saved_tx)
+      n_accounts == s->saved_accounts && n_lacc == s->saved_lacc && n_tx == s->saved_tx &&
+      !holders_changed)
     return TRUE;   /* nothing to write */
 
   if (!run_simple (s, ST_BEGIN, error, "starting a transaction"))
@@ -793,13 +799,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
     dirty_add (&s->d_account, i);
   for (i = all ? 0 : s->saved_lacc; i < n_lacc; i++)
     dirty_add (&s->d_lacc, i);
-  if (all && t->booking && !enumerate_bookings (t->booking, &s->d_booking))
-    {
-      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
-                   "%s: cannot enumerate the %u bookings to save them (ids not dense)",
-                   s->path, ft_booking_n (t->booking));
-      goto fail;
-    }
+  if (all && t->booking)
+    enumerate_bookings (t->booking, &s->d_booking);
 
   /* 3. ledger transactions since the last commit, with their postings */
   if (n_tx > s->saved_tx)
@@ -912,6 +913,20 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
         }
     }
 
+  /* 5. how many vans and depots hold packs (empty ones included) */
+  if (holders_changed || (all && s->version >= 2 && t->fleet))
+    {
+      char holders[32];
+
+      if (!(st = get_stmt (s, ST_PUT_META, error)))
+        goto fail;
+      g_snprintf (holders, sizeof holders, "%u %u", n_vans, n_depots);
+      sqlite3_bind_text (st, 1, FLEET_HOLDERS_KEY, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, holders, -1, SQLITE_TRANSIENT);
+      if (!step_done (s, st, error, "writing the van and depot counts"))
+        goto fail;
+    }
+
   if (!run_simple (s, ST_COMMIT, error, "committing"))
     goto fail;
 
@@ -925,6 +940,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   s->saved_accounts = n_accounts;
   s->saved_lacc = n_lacc;
   s->saved_tx = n_tx;
+  s->saved_vans = n_vans;
+  s->saved_depots = n_depots;
   s->n_events += n_ev;
   if (n_ev > 0)
     s->last_seq = ev[n_ev - 1].seq;
@@ -1080,8 +1097,9 @@ load_vehicle (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   v.wear = sqlite3_column_double (st, 12);
   v.fault_codes = (guint32) sqlite3_column_int64 (st, 13);
   v.last_seen = sqlite3_column_int64 (st, 14);
+  v.resume_state = sqlite3_column_int (st, 15);
   if ((guint) v.kind >= FT_N_KINDS || (guint) v.state >= FT_N_STATES ||
-      (guint) v.last_event >= FT_N_VEVS)
+      (guint) v.last_event >= FT_N_VEVS || (guint) v.resume_state >= FT_N_STATES)
     return corrupt (s, error, "vehicle %u (%s) has kind %d, state %d, event %d out of range",
                     v.index, v.name, v.kind, v.state, v.last_event);
   ft_fleet_restore_vehicle (t->fleet, &v);
@@ -1273,9 +1291,19 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
   g_return_val_if_fail (!t->booking || ft_booking_n (t->booking) == 0, FALSE);
   g_return_val_if_fail (!t->booking || (t->fleet && t->accounts), FALSE);
 
+  if (t->fleet)
+    {
+      g_autofree char *holders = ft_store_dup_meta (s, FLEET_HOLDERS_KEY);
+      guint nv = 0, nd = 0;
+
+      if (holders && sscanf (holders, "%u %u", &nv, &nd) != 2)
+        return corrupt (s, error, "meta %s is '%s', expected two counts", FLEET_HOLDERS_KEY, holders);
+      if (nv || nd)
+        ft_fleet_set_holders (t->fleet, nv, nd);
+    }
   if (t->fleet &&
       (!for_each_row (s, t, "SELECT idx,device_id,name,kind,state,last_event,state_since,lat,lon,"
-                      "pack,booking,odometer_m,wear,fault_codes,last_seen FROM vehicles ORDER BY idx",
+                      "pack,booking,odometer_m,wear,fault_codes,last_seen,resume_state FROM vehicles ORDER BY idx",
                       load_vehicle, NULL, error) ||
        !for_each_row (s, t, "SELECT idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder"
                       " FROM packs ORDER BY idx", load_pack, NULL, error)))
@@ -1335,6 +1363,8 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
   s->saved_accounts = t->accounts ? ft_accounts_n (t->accounts) : 0;
   s->saved_lacc = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
   s->saved_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
+  s->saved_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
+  s->saved_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
   s->window_open = FALSE;
   for (i = 0; t->fleet && i < s->saved_packs; i++)
     shadow_set (s, i, ft_fleet_get_pack (t->fleet, i));

@@ -232,7 +232,10 @@ assert_same_state (World *a, World *b)
       ck_assert_double_eq (x->wear, y->wear);
       ck_assert_uint_eq (x->fault_codes, y->fault_codes);
       ck_assert_int_eq (x->last_seen, y->last_seen);
+      ck_assert_int_eq (x->resume_state, y->resume_state);
     }
+  ck_assert_uint_eq (ft_fleet_n_vans (a->fleet), ft_fleet_n_vans (b->fleet));
+  ck_assert_uint_eq (ft_fleet_n_depots (a->fleet), ft_fleet_n_depots (b->fleet));
   ck_assert_uint_eq (ft_fleet_n_packs (a->fleet), ft_fleet_n_packs (b->fleet));
   for (i = 0; i < ft_fleet_n_packs (a->fleet); i++)
     {
@@ -348,6 +351,10 @@ build_rich_world (World *core)
   ck_assert (ft_fleet_move_pack (core->fleet, 12, FT_PACK_IN_VAN, 1, 44 * FT_MINUTE, &err));
   ck_assert (ft_fleet_apply_event (core->fleet, 9, FT_VEV_MAINTENANCE_PICK_UP, 45 * FT_MINUTE, &err));
   ft_fleet_set_position (core->fleet, 10, where, 250.0, 46 * FT_MINUTE, TRUE);
+  ck_assert (ft_fleet_apply_event (core->fleet, 8, FT_VEV_BATTERY_LOW, 47 * FT_MINUTE, &err));
+  ck_assert (ft_fleet_apply_event (core->fleet, 8, FT_VEV_COMMS_LOST, 48 * FT_MINUTE, &err));
+  ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->state, FT_STATE_UNKNOWN);
+  ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->resume_state, FT_STATE_NON_OPERATIONAL);
   (void) b_res;
   ck_assert_msg (world_check (core, &err), "%s", err ? err->message : "");
 }
@@ -423,6 +430,8 @@ START_TEST (test_save_all)
   /* changes without events (the simulator moving and draining) */
   ft_fleet_set_position (core->fleet, 0, world_point (50), 80.0, 50 * FT_MINUTE, FALSE);
   ft_fleet_drain (core->fleet, 0, 10.0);
+  ft_fleet_add_wear (core->fleet, 11, 0.25);
+  ft_fleet_set_faults (core->fleet, 11, 0x5);
   ck_assert_uint_eq (ft_event_log_n_pending (core->log), 0);
   ck_assert (ft_store_commit (s, &t, &err));
   ck_assert_msg (ft_store_save_all (s, &t, &err), "%s", err ? err->message : "");
