@@ -171,6 +171,16 @@ ft_city_free (FtCity *city)
 
 /* ---- road graph ------------------------------------------------------- */
 
+static int
+edge_cmp (const void *a, const void *b)
+{
+  const FtEdge *x = a, *y = b;
+  if (x->to != y->to) return x->to < y->to ? -1 : 1;
+  if (x->length_m != y->length_m) return x->length_m < y->length_m ? -1 : 1;
+  if (x->road_class != y->road_class) return x->road_class < y->road_class ? -1 : 1;
+  return (x->flags > y->flags) - (x->flags < y->flags);
+}
+
 void
 ft_road_graph_build (FtRoadGraph *g, const FtLatLon *nodes, guint n_nodes,
                      const FtStreet *streets, guint n_streets)
@@ -217,6 +227,11 @@ ft_road_graph_build (FtRoadGraph *g, const FtLatLon *nodes, guint n_nodes,
           e->flags = 0;
         }
     }
+  /* canonical order inside each node's range, so a graph reads back from
+   * a saved pack exactly as it was */
+  for (guint v = 0; v < n_nodes; v++)
+    if (g->first_edge[v + 1] - g->first_edge[v] > 1)
+      qsort (g->edges + g->first_edge[v], g->first_edge[v + 1] - g->first_edge[v], sizeof (FtEdge), edge_cmp);
 }
 
 static guint32

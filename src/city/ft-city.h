@@ -66,7 +66,8 @@ gboolean    ft_road_class_from_name(const char *s, FtRoadClass *out);
 /* FtEdge.flags */
 #define FT_EDGE_ONEWAY 0x01   /* comes from a one-way street: no reverse edge */
 
-/* Directed graph in CSR form. An undirected street is two edges. */
+/* Directed graph in CSR form. An undirected street is two edges. Edges of
+ * a node are sorted by (to, length, class, flags). */
 typedef struct {
   guint32  to;
   float    length_m;
@@ -150,13 +151,15 @@ guint     ft_city_nearest_node (const FtCity *city, FtLatLon p);
 /* Largest weakly connected component's share of nodes (0..1). */
 double    ft_road_graph_largest_component_share (const FtRoadGraph *g);
 
-/* Routing (A* with a small LRU cache), thread-confined: one router per thread. */
+/* Routing (A* with an LRU distance cache; an all-pairs table on small
+ * graphs), thread-confined: one router per thread. */
 typedef struct _FtRouter FtRouter;
 FtRouter *ft_router_new        (const FtCity *city);
 void      ft_router_free       (FtRouter *r);
 /* Route between two points (snapped to nearest nodes). Writes the polyline
- * (caller frees *pts_out with g_free; may pass NULL) and returns the length
- * in metres, or -1 if unreachable. */
+ * (from, the path's nodes, to; caller frees *pts_out with g_free; may pass
+ * NULL) and returns the length in metres including the two straight legs
+ * between the points and their nodes, or -1 if unreachable. */
 double    ft_router_route      (FtRouter *r, FtLatLon from, FtLatLon to,
                                 FtLatLon **pts_out, guint *n_out);
 /* Length only, fast path (cached). */
@@ -168,6 +171,10 @@ double    ft_router_node_distance (FtRouter *r, guint from, guint to);
 double    ft_router_node_path  (FtRouter *r, guint from, guint to,
                                 guint32 **nodes_out, guint *n_out);
 guint64   ft_router_cache_hits (FtRouter *r);
+/* Small graphs (<= 2500 nodes) answer distances from an all-pairs table
+ * built on first use; TRUE by default where allowed. FALSE = A* + LRU. */
+void      ft_router_set_use_table (FtRouter *r, gboolean use);
+gboolean  ft_router_get_use_table (FtRouter *r);
 /* Entries in the distance LRU (default 262144); clears it. */
 void      ft_router_set_cache_size (FtRouter *r, guint entries);
 

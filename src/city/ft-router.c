@@ -3,13 +3,17 @@
  * even for hand-made packs whose edge lengths are shorter than the chord),
  * a binary heap with lazy deletion, per-query generation stamps instead of
  * clearing arrays, and an exact LRU cache of node-to-node distances.
- * One router per thread; the city is only read.
+ * Small graphs (up to FT_ROUTER_TABLE_MAX_NODES nodes, Demo City among them)
+ * get an all-pairs distance table instead, built lazily by one Dijkstra per
+ * node (Demo City: 1,400 nodes, 7.5 MB, ~0.2 s); paths then follow the table
+ * greedily, node by node. One router per thread; the city is only read.
  */
 #include "ft-city-private.h"
 
 #include <string.h>
 
 #define NONE G_MAXUINT32
+#define FT_ROUTER_TABLE_MAX_NODES 2500
 
 typedef struct {
   guint64 key;
@@ -40,6 +44,9 @@ struct _FtRouter {
   CacheEnt          *ents;
   guint32           *buckets;
   guint32            cap, used, mask, head, tail;
+  /* all-pairs table (small graphs) */
+  gboolean           use_table;
+  float             *table;     /* n * n, row = source; < 0 unreachable */
 };
 
 static void
@@ -166,7 +173,24 @@ ft_router_new (const FtCity *city)
   r->heap_cap = 1024;
   r->heap = g_new (HeapEnt, r->heap_cap);
   cache_alloc (r, 262144);
+  r->use_table = r->n > 0 && r->n <= FT_ROUTER_TABLE_MAX_NODES;
   return r;
+}
+
+void
+ft_router_set_use_table (FtRouter *r, gboolean use)
+{
+  g_return_if_fail (r != NULL);
+  r->use_table = use && r->n > 0 && r->n <= FT_ROUTER_TABLE_MAX_NODES;
+  if (!r->use_table)
+    g_clear_pointer (&r->table, g_free);
+}
+
+gboolean
+ft_router_get_use_table (FtRouter *r)
+{
+  g_return_val_if_fail (r != NULL, FALSE);
+  return r->use_table;
 }
 
 void
@@ -183,6 +207,7 @@ ft_router_free (FtRouter *r)
   g_free (r->heap);
   g_free (r->ents);
   g_free (r->buckets);
+  g_free (r->table);
   g_free (r);
 }
 
@@ -267,7 +292,7 @@ astar (FtRouter *r, guint32 s, guint32 t)
     }
   const guint32 st = r->stamp;
   const FtRoadGraph *g = r->g;
-  const float tx = r->x[t], ty = r->y[t];
+  const float tx = t != NONE ? r->x[t] : 0, ty = t != NONE ? r->y[t] : 0;
   const double hs = r->h_scale;
   r->heap_len = 0;
   r->seen[s] = st;
@@ -302,12 +327,78 @@ astar (FtRouter *r, guint32 s, guint32 t)
   return -1.0;
 }
 
+static double astar (FtRouter *r, guint32 s, guint32 t);
+
+/* One full Dijkstra per source fills the table (A* with no target and a
+ * zero heuristic). */
+static void
+table_build (FtRouter *r)
+{
+  guint n = r->n;
+  r->table = g_new (float, (gsize) n * n);
+  double saved = r->h_scale;
+  r->h_scale = 0;
+  for (guint s = 0; s < n; s++)
+    {
+      astar (r, s, NONE);
+      float *row = r->table + (gsize) s * n;
+      for (guint v = 0; v < n; v++)
+        row[v] = r->seen[v] == r->stamp ? (float) r->dist[v] : -1.0f;
+    }
+  r->h_scale = saved;
+}
+
+static inline double
+table_get (FtRouter *r, guint from, guint to)
+{
+  if (G_UNLIKELY (r->table == NULL))
+    table_build (r);
+  return r->table[(gsize) from * r->n + to];
+}
+
+/* Follows the table from `from` to `to`: at each node the edge minimising
+ * length + remaining distance. Returns FALSE if it fails to arrive (float
+ * ties); the caller then runs A*. */
+static gboolean
+table_path (FtRouter *r, guint32 from, guint32 to, GArray *out)
+{
+  const FtRoadGraph *g = r->g;
+  guint32 u = from;
+  g_array_append_val (out, u);
+  for (guint steps = 0; u != to; steps++)
+    {
+      if (steps > r->n)
+        return FALSE;
+      double best = G_MAXDOUBLE;
+      guint32 next = NONE;
+      for (guint32 e = g->first_edge[u]; e < g->first_edge[u + 1]; e++)
+        {
+          float rest = r->table[(gsize) g->edges[e].to * r->n + to];
+          if (rest < 0)
+            continue;
+          double c = g->edges[e].length_m + rest;
+          if (c < best)
+            {
+              best = c;
+              next = g->edges[e].to;
+            }
+        }
+      if (next == NONE)
+        return FALSE;
+      u = next;
+      g_array_append_val (out, u);
+    }
+  return TRUE;
+}
+
 double
 ft_router_node_distance (FtRouter *r, guint from, guint to)
 {
   g_return_val_if_fail (r != NULL, -1.0);
   g_return_val_if_fail (from < r->n && to < r->n, -1.0);
   r->n_queries++;
+  if (r->use_table)
+    return table_get (r, from, to);
   guint64 key = ((guint64) from << 32) | to;
   double d;
   if (cache_get (r, key, &d))
@@ -326,12 +417,28 @@ ft_router_node_path (FtRouter *r, guint from, guint to, guint32 **nodes_out, gui
   g_return_val_if_fail (r != NULL, -1.0);
   g_return_val_if_fail (from < r->n && to < r->n, -1.0);
   r->n_queries++;
-  double d = astar (r, from, to);
-  cache_put (r, ((guint64) from << 32) | to, d);
   if (nodes_out)
     *nodes_out = NULL;
   if (n_out)
     *n_out = 0;
+  if (r->use_table)
+    {
+      double td = table_get (r, from, to);
+      if (td < 0 || nodes_out == NULL)
+        return td;
+      GArray *path = g_array_new (FALSE, FALSE, sizeof (guint32));
+      if (table_path (r, from, to, path))
+        {
+          if (n_out)
+            *n_out = path->len;
+          *nodes_out = (guint32 *) g_array_free (path, FALSE);
+          return td;
+        }
+      g_array_free (path, TRUE);
+    }
+  double d = astar (r, from, to);
+  if (!r->use_table)
+    cache_put (r, ((guint64) from << 32) | to, d);
   if (d < 0 || nodes_out == NULL)
     return d;
   guint len = 1;

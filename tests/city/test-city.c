@@ -1,0 +1,752 @@
+/* test-city.c — the city module: Demo City generation (determinism,
+ * connectivity, river crossed only at bridges, demand shape), the router
+ * against a plain Dijkstra on small and generated graphs, pack save/load
+ * round trips, and malformed packs refused with the file and line named and
+ * nothing half-loaded.
+ */
+#include "ft-config.h"
+#include "ft-city.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *
+make_tmpdir (void)
+{
+  GError *e = NULL;
+  char *d = g_dir_make_tmp ("ft-city-test-XXXXXX", &e);
+  ck_assert_msg (d != NULL, "tmpdir: %s", e ? e->message : "?");
+  return d;
+}
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *n;
+      while (d && (n = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *c = g_build_filename (path, n, NULL);
+          rm_rf (c);
+        }
+      if (d)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static char *
+read_file (const char *dir, const char *name)
+{
+  g_autofree char *p = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+  gboolean ok = g_file_get_contents (p, &text, NULL, NULL);
+  ck_assert_msg (ok, "cannot read %s", p);
+  return text;
+}
+
+static void
+write_file (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *p = g_build_filename (dir, name, NULL);
+  ck_assert (g_file_set_contents (p, text, -1, NULL));
+}
+
+static const char *pack_files[] = {
+  "city.json", "zones.geojson", "geofencing_zones.json", "roads.tsv", "demand.json", "landuse.geojson",
+};
+
+/* A city holding only a graph, for router tests. */
+static FtCity *
+graph_city (const FtLatLon *nodes, guint n, const guint *from, const guint *to,
+            const float *len, const gboolean *oneway, guint m)
+{
+  FtCity *c = g_new0 (FtCity, 1);
+  c->center = nodes[0];
+  FtRoadGraph *g = &c->graph;
+  g->n_nodes = n;
+  g->nodes = g_memdup2 (nodes, sizeof (FtLatLon) * n);
+  g->first_edge = g_new0 (guint32, n + 1);
+  guint ne = 0;
+  for (guint i = 0; i < m; i++)
+    {
+      g->first_edge[from[i] + 1]++, ne++;
+      if (!oneway[i])
+        g->first_edge[to[i] + 1]++, ne++;
+    }
+  for (guint v = 0; v < n; v++)
+    g->first_edge[v + 1] += g->first_edge[v];
+  g->n_edges = ne;
+  g->edges = g_new0 (FtEdge, MAX (ne, 1));
+  g_autofree guint32 *fill = g_memdup2 (g->first_edge, sizeof (guint32) * (n + 1));
+  for (guint i = 0; i < m; i++)
+    {
+      FtEdge *e = &g->edges[fill[from[i]]++];
+      e->to = to[i];
+      e->length_m = len[i];
+      e->flags = oneway[i] ? FT_EDGE_ONEWAY : 0;
+      if (!oneway[i])
+        {
+          e = &g->edges[fill[to[i]]++];
+          e->to = from[i];
+          e->length_m = len[i];
+        }
+    }
+  return c;
+}
+
+/* Plain O(n^2) Dijkstra from s; returns distances (-1 unreachable). */
+static double *
+dijkstra (const FtRoadGraph *g, guint s)
+{
+  double *d = g_new (double, g->n_nodes);
+  gboolean *done = g_new0 (gboolean, g->n_nodes);
+  for (guint i = 0; i < g->n_nodes; i++)
+    d[i] = -1;
+  d[s] = 0;
+  for (;;)
+    {
+      int u = -1;
+      for (guint i = 0; i < g->n_nodes; i++)
+        if (!done[i] && d[i] >= 0 && (u < 0 || d[i] < d[u]))
+          u = (int) i;
+      if (u < 0)
+        break;
+      done[u] = TRUE;
+      for (guint32 e = g->first_edge[u]; e < g->first_edge[u + 1]; e++)
+        {
+          guint v = g->edges[e].to;
+          double nd = d[u] + g->edges[e].length_m;
+          if (d[v] < 0 || nd < d[v])
+            d[v] = nd;
+        }
+    }
+  g_free (done);
+  return d;
+}
+
+static FtCity *demo;   /* generated once per process (Check forks per test) */
+
+static void
+demo_setup (void)
+{
+  if (demo == NULL)
+    demo = ft_city_new_demo ();
+}
+
+static void
+demo_teardown (void)
+{
+}
+
+/* ---- Demo City -------------------------------------------------------- */
+
+START_TEST (test_demo_deterministic)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *a = g_build_filename (tmp, "a", NULL), *b = g_build_filename (tmp, "b", NULL);
+  g_autoptr(FtCity) c1 = ft_city_new_demo ();
+  g_autoptr(FtCity) c2 = ft_city_new_demo ();
+  GError *e = NULL;
+  ck_assert_msg (ft_city_save (c1, a, &e), "%s", e ? e->message : "");
+  ck_assert_msg (ft_city_save (c2, b, &e), "%s", e ? e->message : "");
+  for (guint i = 0; i < G_N_ELEMENTS (pack_files); i++)
+    {
+      g_autofree char *ta = read_file (a, pack_files[i]), *tb = read_file (b, pack_files[i]);
+      ck_assert_msg (strcmp (ta, tb) == 0, "%s differs between two generations", pack_files[i]);
+    }
+  /* and the built-in text is the same as the file in the source tree */
+  g_autofree char *src = g_build_filename (FT_SOURCE_DIR, "data", "demo-city.ini", NULL);
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (src, &text, NULL, NULL));
+  ck_assert_str_eq (text, ft_city_demo_params ());
+  g_autoptr(FtCity) c3 = ft_city_generate_demo (src, &e);
+  ck_assert_msg (c3 != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (c3->graph.n_edges, c1->graph.n_edges);
+  /* a different seed gives a different street pattern */
+  g_autofree char *other = g_strdup (text);
+  char *s = strstr (other, "seed=20261124");
+  ck_assert (s != NULL);
+  s[strlen ("seed=2026112")] = '5';
+  g_autoptr(FtCity) c4 = ft_city_generate_demo_from_data (other, strlen (other), "test", &e);
+  ck_assert_msg (c4 != NULL, "%s", e ? e->message : "");
+  gboolean differs = c4->graph.n_nodes != c1->graph.n_nodes;
+  for (guint v = 0; !differs && v < c1->graph.n_nodes; v++)
+    differs = c4->graph.nodes[v].lat != c1->graph.nodes[v].lat;
+  ck_assert (differs);
+  rm_rf (tmp);
+}
+END_TEST
+
+START_TEST (test_demo_shape)
+{
+  const FtCity *c = demo;
+  ck_assert_str_eq (c->id, "demo-city");
+  ck_assert_uint_ge (c->n_zones, 30);
+  ck_assert_uint_le (c->n_zones, 60);
+  ck_assert_uint_ge (c->n_depots, 3);
+  ck_assert_uint_le (c->n_depots, 4);
+  ck_assert_uint_gt (c->graph.n_nodes, 800);
+  GError *e = NULL;
+  ck_assert_msg (ft_city_check (c, &e), "%s", e ? e->message : "");
+  guint kinds[FT_N_ZONE_KINDS] = { 0 };
+  for (guint z = 0; z < c->n_zones; z++)
+    kinds[c->zones[z].kind]++;
+  for (FtZoneKind k = FT_ZONE_RESIDENTIAL; k <= FT_ZONE_TRANSIT; k++)
+    ck_assert_msg (kinds[k] > 0, "no zone of kind %s", ft_zone_kind_name (k));
+  /* about 6 x 5 km */
+  double w = ft_distance_m ((FtLatLon) { c->center.lat, c->bbox.min_lon }, (FtLatLon) { c->center.lat, c->bbox.max_lon });
+  double h = ft_distance_m ((FtLatLon) { c->bbox.min_lat, c->center.lon }, (FtLatLon) { c->bbox.max_lat, c->center.lon });
+  ck_assert_msg (w > 5800 && w < 6600 && h > 4800 && h < 5600, "extent %.0f x %.0f m", w, h);
+  /* every class of road is there */
+  guint cls[FT_N_ROAD_CLASSES] = { 0 };
+  for (guint i = 0; i < c->graph.n_edges; i++)
+    cls[c->graph.edges[i].road_class]++;
+  ck_assert_uint_gt (cls[FT_ROAD_ARTERIAL], 0);
+  ck_assert_uint_gt (cls[FT_ROAD_RESIDENTIAL], 0);
+  ck_assert_uint_gt (cls[FT_ROAD_BRIDGE], 0);
+  ck_assert_uint_gt (cls[FT_ROAD_PATH], 0);
+  /* zone lookup: each zone's centroid lies in it */
+  for (guint z = 0; z < c->n_zones; z++)
+    ck_assert_int_eq (ft_city_zone_at (c, c->zones[z].centroid), (int) z);
+  ck_assert_int_eq (ft_city_zone_at (c, (FtLatLon) { 0, 0 }), -1);
+}
+END_TEST
+
+START_TEST (test_demo_connected)
+{
+  ck_assert_double_eq (ft_road_graph_largest_component_share (&demo->graph), 1.0);
+}
+END_TEST
+
+/* Does segment p-q cross segment a-b (in lon/lat plane; fine at city scale)? */
+static gboolean
+seg_cross (FtLatLon p, FtLatLon q, FtLatLon a, FtLatLon b)
+{
+  double d1 = (b.lon - a.lon) * (p.lat - a.lat) - (b.lat - a.lat) * (p.lon - a.lon);
+  double d2 = (b.lon - a.lon) * (q.lat - a.lat) - (b.lat - a.lat) * (q.lon - a.lon);
+  double d3 = (q.lon - p.lon) * (a.lat - p.lat) - (q.lat - p.lat) * (a.lon - p.lon);
+  double d4 = (q.lon - p.lon) * (b.lat - p.lat) - (q.lat - p.lat) * (b.lon - p.lon);
+  return ((d1 > 0) != (d2 > 0)) && ((d3 > 0) != (d4 > 0));
+}
+
+static gboolean
+touches_water (const FtMultiPolygon *w, FtLatLon p, FtLatLon q)
+{
+  if (ft_multipolygon_contains (w, p) || ft_multipolygon_contains (w, q))
+    return TRUE;
+  for (guint k = 0; k < w->n_polys; k++)
+    for (guint r = 0; r < w->polys[k].n_rings; r++)
+      {
+        const FtRing *ring = &w->polys[k].rings[r];
+        for (guint i = 0; i < ring->n; i++)
+          if (seg_cross (p, q, ring->pts[i], ring->pts[(i + 1) % ring->n]))
+            return TRUE;
+      }
+  return FALSE;
+}
+
+START_TEST (test_demo_river_bridges)
+{
+  const FtCity *c = demo;
+  const FtRoadGraph *g = &c->graph;
+  ck_assert (c->water != NULL && c->water->n_polys > 0);
+  guint bridges = 0;
+  for (guint u = 0; u < g->n_nodes; u++)
+    {
+      ck_assert_msg (!ft_multipolygon_contains (c->water, g->nodes[u]), "node %u is in the river", u);
+      for (guint32 e = g->first_edge[u]; e < g->first_edge[u + 1]; e++)
+        {
+          gboolean wet = touches_water (c->water, g->nodes[u], g->nodes[g->edges[e].to]);
+          if (g->edges[e].road_class == FT_ROAD_BRIDGE)
+            {
+              ck_assert_msg (wet, "bridge edge %u does not cross the river", e);
+              bridges++;
+            }
+          else
+            ck_assert_msg (!wet, "edge %u->%u (%s) crosses the river but is no bridge", u,
+                           g->edges[e].to, ft_road_class_name (g->edges[e].road_class));
+        }
+    }
+  ck_assert_uint_ge (bridges / 2, 3);
+  /* without its bridges, the city falls apart in two banks */
+  FtRoadGraph copy = *g;
+  copy.edges = g_memdup2 (g->edges, sizeof (FtEdge) * g->n_edges);
+  /* point each bridge edge back at its own source: a self loop joins nothing */
+  for (guint u = 0; u < g->n_nodes; u++)
+    for (guint32 e = g->first_edge[u]; e < g->first_edge[u + 1]; e++)
+      if (copy.edges[e].road_class == FT_ROAD_BRIDGE)
+        copy.edges[e].to = u;
+  double share = ft_road_graph_largest_component_share (&copy);
+  g_free (copy.edges);
+  ck_assert_msg (share < 0.9 && share > 0.3, "largest share without bridges %.3f", share);
+}
+END_TEST
+
+START_TEST (test_demo_demand)
+{
+  const FtDemandProfile *d = &demo->demand;
+  ck_assert_uint_eq (d->n_zones, demo->n_zones);
+  double per_day = ft_demand_profile_per_day (d);
+  ck_assert_msg (per_day > 4000 && per_day < 5000, "requests per day %.1f", per_day);
+  ck_assert_msg (d->mean_trip_m > 1400 && d->mean_trip_m < 1800, "mean trip %.0f m", d->mean_trip_m);
+  /* destination rows are distributions */
+  for (guint b = 0; b < FT_DEMAND_N_BANDS; b++)
+    for (guint i = 0; i < d->n_zones; i++)
+      {
+        double s = 0;
+        for (guint j = 0; j < d->n_zones; j++)
+          s += d->dest[((gsize) b * d->n_zones + i) * d->n_zones + j];
+        ck_assert_msg (fabs (s - 1) < 1e-9, "dest row %u band %u sums to %g", i, b, s);
+      }
+  /* shape: weekday 08:00 beats 03:00; weekday morning peak above Sunday's */
+  double h[168] = { 0 };
+  for (guint z = 0; z < d->n_zones; z++)
+    for (guint k = 0; k < 168; k++)
+      h[k] += d->rate[z * 168 + k];
+  ck_assert (h[8] > 5 * h[3]);
+  ck_assert (h[8] > h[6 * 24 + 8] * 1.5);
+  /* nightlife zones busier on Saturday 22:00 than Tuesday 22:00 */
+  for (guint z = 0; z < d->n_zones; z++)
+    if (demo->zones[z].kind == FT_ZONE_NIGHTLIFE)
+      ck_assert (d->rate[z * 168 + 5 * 24 + 22] > d->rate[z * 168 + 1 * 24 + 22]);
+  /* morning: offices attract more than they do at night */
+  guint office = 0;
+  while (demo->zones[office].kind != FT_ZONE_OFFICE)
+    office++;
+  double m = 0, n = 0;
+  for (guint i = 0; i < d->n_zones; i++)
+    {
+      m += d->dest[((gsize) 0 * d->n_zones + i) * d->n_zones + office];
+      n += d->dest[((gsize) 3 * d->n_zones + i) * d->n_zones + office];
+    }
+  ck_assert (m > 2 * n);
+}
+END_TEST
+
+START_TEST (test_demo_geofences)
+{
+  const FtCity *c = demo;
+  guint n = ft_geofences_n_zones (c->geofences);
+  ck_assert_uint_eq (n, 3);
+  const FtGeofenceZone *park = ft_geofences_get (c->geofences, 0);
+  const FtGeofenceZone *slow = ft_geofences_get (c->geofences, 1);
+  FtZoneRules r = ft_geofences_rules_at (c->geofences, ft_multipolygon_centroid (park->area), 0, NULL);
+  ck_assert (!r.ride_end_allowed);
+  r = ft_geofences_rules_at (c->geofences, ft_multipolygon_centroid (slow->area), 0, NULL);
+  ck_assert (r.ride_end_allowed);
+  ck_assert_double_eq_tol (r.maximum_speed_kph, 12, 1e-9);
+  r = ft_geofences_rules_at (c->geofences, c->center, 0, NULL);
+  ck_assert (r.ride_end_allowed && r.maximum_speed_kph == 0);
+  int zone = 0;
+  r = ft_geofences_rules_at (c->geofences, (FtLatLon) { c->bbox.max_lat + 0.05, c->center.lon }, 0, &zone);
+  ck_assert_int_eq (zone, -1);
+  ck_assert (!r.ride_end_allowed);
+  /* depots sit on the street network, inside the operating area */
+  for (guint d = 0; d < c->n_depots; d++)
+    {
+      guint v = ft_city_nearest_node (c, c->depots[d].pos);
+      ck_assert_double_eq (ft_distance_m (c->graph.nodes[v], c->depots[d].pos), 0);
+      ck_assert (ft_multipolygon_contains (c->operating_area, c->depots[d].pos));
+    }
+}
+END_TEST
+
+START_TEST (test_demo_bad_params)
+{
+  const char *good = ft_city_demo_params ();
+  GError *e = NULL;
+  /* missing key */
+  g_autofree char *t1 = g_strdup (good);
+  char *p = strstr (t1, "block_m=150");
+  memcpy (p, "blokk_m", 7);
+  FtCity *c = ft_city_generate_demo_from_data (t1, strlen (t1), "x.ini", &e);
+  ck_assert (c == NULL);
+  ck_assert_msg (strstr (e->message, "x.ini") && strstr (e->message, "[streets] block_m"), "%s", e->message);
+  g_clear_error (&e);
+  /* bad list */
+  g_autofree char *t2 = g_strdup (good);
+  p = strstr (t2, "day_factors=1.0;");
+  memcpy (p, "day_factors=1.x;", 16);
+  c = ft_city_generate_demo_from_data (t2, strlen (t2), "y.ini", &e);
+  ck_assert (c == NULL);
+  ck_assert_msg (strstr (e->message, "[demand] day_factors") && strstr (e->message, "item 1"), "%s", e->message);
+  g_clear_error (&e);
+  /* unknown kind */
+  g_autofree char *t3 = g_strdup (good);
+  p = strstr (t3, "kind=office");
+  memcpy (p, "kind=offize", 11);
+  c = ft_city_generate_demo_from_data (t3, strlen (t3), "z.ini", &e);
+  ck_assert (c == NULL);
+  ck_assert_msg (strstr (e->message, "offize"), "%s", e->message);
+  g_clear_error (&e);
+  /* missing file */
+  c = ft_city_generate_demo ("/nonexistent/demo.ini", &e);
+  ck_assert (c == NULL && e != NULL);
+  g_clear_error (&e);
+}
+END_TEST
+
+/* ---- routing ---------------------------------------------------------- */
+
+START_TEST (test_router_small_graphs)
+{
+  GRand *rand = g_rand_new_with_seed (42);
+  for (guint round = 0; round < 40; round++)
+    {
+      guint n = 6 + g_rand_int_range (rand, 0, 30), m = n + g_rand_int_range (rand, 0, 3 * (gint) n);
+      g_autofree FtLatLon *nodes = g_new (FtLatLon, n);
+      for (guint i = 0; i < n; i++)
+        nodes[i] = (FtLatLon) { 50 + g_rand_double (rand) * 0.02, 8 + g_rand_double (rand) * 0.03 };
+      g_autofree guint *from = g_new (guint, m), *to = g_new (guint, m);
+      g_autofree float *len = g_new (float, m);
+      g_autofree gboolean *ow = g_new (gboolean, m);
+      for (guint i = 0; i < m; i++)
+        {
+          from[i] = g_rand_int_range (rand, 0, n);
+          to[i] = g_rand_int_range (rand, 0, n);
+          /* mostly geometric lengths, sometimes shorter than the chord
+           * (hand-made packs), sometimes much longer (detours) */
+          double chord = ft_distance_m (nodes[from[i]], nodes[to[i]]);
+          double f = g_rand_int_range (rand, 0, 10) == 0 ? 0.3 : 1.0 + g_rand_double (rand);
+          len[i] = (float) (chord * f);
+          ow[i] = g_rand_int_range (rand, 0, 4) == 0;
+        }
+      g_autoptr(FtCity) c = graph_city (nodes, n, from, to, len, ow, m);
+      g_autoptr(FtRouter) r = ft_router_new (c);
+      ck_assert (ft_router_get_use_table (r));
+      if (round % 3 != 2)
+        ft_router_set_use_table (r, FALSE);   /* A* + LRU; every third round the table */
+      if (round % 3 == 1)
+        ft_router_set_cache_size (r, 16);   /* force evictions */
+      for (int pass = 0; pass < 2; pass++)
+        for (guint s = 0; s < n; s++)
+          {
+            g_autofree double *ref = dijkstra (&c->graph, s);
+            for (guint t = 0; t < n; t++)
+              {
+                double d = ft_router_node_distance (r, s, t);
+                if (ref[t] < 0)
+                  ck_assert_msg (d < 0, "round %u %u->%u: expected unreachable, got %g", round, s, t, d);
+                else
+                  ck_assert_msg (fabs (d - ref[t]) < 1e-3 * (1 + ref[t]), "round %u %u->%u: %g vs dijkstra %g",
+                                 round, s, t, d, ref[t]);
+                g_autofree guint32 *path = NULL;
+                guint np = 0;
+                double dp = ft_router_node_path (r, s, t, &path, &np);
+                ck_assert_double_eq_tol (dp, d, 1e-3 * (1 + fabs (d)));
+                if (d >= 0)
+                  {
+                    ck_assert_uint_eq (path[0], s);
+                    ck_assert_uint_eq (path[np - 1], t);
+                    double sum = 0;
+                    for (guint k = 0; k + 1 < np; k++)
+                      {
+                        double best = -1;
+                        for (guint32 e = c->graph.first_edge[path[k]]; e < c->graph.first_edge[path[k] + 1]; e++)
+                          if (c->graph.edges[e].to == path[k + 1] && (best < 0 || c->graph.edges[e].length_m < best))
+                            best = c->graph.edges[e].length_m;
+                        ck_assert_msg (best >= 0, "path uses a missing edge");
+                        sum += best;
+                      }
+                    ck_assert_double_eq_tol (sum, d, 1e-3 * (1 + d));
+                  }
+                else
+                  ck_assert (path == NULL && np == 0);
+              }
+          }
+      ck_assert_uint_gt (ft_router_n_queries (r), 0);
+      if (round % 3 == 0)
+        ck_assert_uint_gt (ft_router_cache_hits (r), 0);
+    }
+  g_rand_free (rand);
+}
+END_TEST
+
+START_TEST (test_router_demo)
+{
+  const FtCity *c = demo;
+  g_autoptr(FtRouter) r = ft_router_new (c);
+  g_autoptr(FtRouter) ra = ft_router_new (c);
+  ft_router_set_use_table (ra, FALSE);
+  GRand *rand = g_rand_new_with_seed (7);
+  for (guint k = 0; k < 12; k++)
+    {
+      guint s = g_rand_int_range (rand, 0, c->graph.n_nodes);
+      g_autofree double *ref = dijkstra (&c->graph, s);
+      for (guint q = 0; q < 40; q++)
+        {
+          guint t = g_rand_int_range (rand, 0, c->graph.n_nodes);
+          double d = ft_router_node_distance (r, s, t);
+          double da = ft_router_node_distance (ra, s, t);
+          ck_assert_msg (fabs (d - ref[t]) < 0.01, "table %u->%u: %g vs %g", s, t, d, ref[t]);
+          ck_assert_msg (fabs (da - ref[t]) < 0.01, "A* %u->%u: %g vs %g", s, t, da, ref[t]);
+          ck_assert (d >= ft_distance_m (c->graph.nodes[s], c->graph.nodes[t]) * 0.999);
+          g_autofree guint32 *path = NULL;
+          guint np = 0;
+          ck_assert_double_eq_tol (ft_router_node_path (r, s, t, &path, &np), d, 0.01);
+          double sum = 0;
+          for (guint i = 0; i + 1 < np; i++)
+            {
+              double best = -1;
+              for (guint32 e = c->graph.first_edge[path[i]]; e < c->graph.first_edge[path[i] + 1]; e++)
+                if (c->graph.edges[e].to == path[i + 1])
+                  best = c->graph.edges[e].length_m;
+              ck_assert (best >= 0);
+              sum += best;
+            }
+          ck_assert_msg (fabs (sum - ref[t]) < 0.05, "table path %u->%u sums to %g, not %g", s, t, sum, ref[t]);
+        }
+    }
+  /* point routing: snapping plus the two straight legs */
+  FtLatLon a = c->zones[0].centroid, b = c->zones[c->n_zones - 1].centroid;
+  g_autofree FtLatLon *pts = NULL;
+  guint np = 0;
+  double d = ft_router_route (r, a, b, &pts, &np);
+  ck_assert (d > ft_distance_m (a, b));
+  ck_assert (d < 2.0 * ft_distance_m (a, b));
+  ck_assert_uint_ge (np, 3);
+  ck_assert (pts[0].lat == a.lat && pts[np - 1].lon == b.lon);
+  ck_assert_double_eq_tol (ft_router_distance (r, a, b), d, 0.01);
+  /* nearest node agrees with brute force, inside and outside the city */
+  for (guint q = 0; q < 300; q++)
+    {
+      FtLatLon p = { c->bbox.min_lat - 0.01 + g_rand_double (rand) * (c->bbox.max_lat - c->bbox.min_lat + 0.02),
+                     c->bbox.min_lon - 0.01 + g_rand_double (rand) * (c->bbox.max_lon - c->bbox.min_lon + 0.02) };
+      guint v = ft_city_nearest_node (c, p);
+      double best = G_MAXDOUBLE;
+      for (guint i = 0; i < c->graph.n_nodes; i++)
+        best = MIN (best, ft_distance_m (p, c->graph.nodes[i]));
+      ck_assert_msg (ft_distance_m (p, c->graph.nodes[v]) <= best * 1.001 + 0.01, "query %u: %.2f vs best %.2f",
+                     q, ft_distance_m (p, c->graph.nodes[v]), best);
+    }
+  g_rand_free (rand);
+}
+END_TEST
+
+/* ---- packs ------------------------------------------------------------ */
+
+START_TEST (test_pack_round_trip)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *a = g_build_filename (tmp, "pack", NULL), *b = g_build_filename (tmp, "again", NULL);
+  GError *e = NULL;
+  ck_assert_msg (ft_city_save (demo, a, &e), "%s", e ? e->message : "");
+  g_autoptr(FtCity) c = ft_city_load (a, &e);
+  ck_assert_msg (c != NULL, "%s", e ? e->message : "");
+  ck_assert_str_eq (c->id, demo->id);
+  ck_assert_str_eq (c->name, demo->name);
+  ck_assert_str_eq (c->currency, demo->currency);
+  ck_assert_int_eq (c->utc_offset_min, demo->utc_offset_min);
+  ck_assert_uint_eq (c->n_zones, demo->n_zones);
+  for (guint z = 0; z < c->n_zones; z++)
+    {
+      ck_assert_str_eq (c->zones[z].id, demo->zones[z].id);
+      ck_assert_str_eq (c->zones[z].name, demo->zones[z].name);
+      ck_assert_int_eq (c->zones[z].kind, demo->zones[z].kind);
+      ck_assert_double_eq_tol (c->zones[z].pricing_multiplier, demo->zones[z].pricing_multiplier, 1e-12);
+      ck_assert_double_eq_tol (c->zones[z].area_km2, demo->zones[z].area_km2, 1e-9);
+    }
+  ck_assert_uint_eq (c->graph.n_nodes, demo->graph.n_nodes);
+  ck_assert_uint_eq (c->graph.n_edges, demo->graph.n_edges);
+  for (guint v = 0; v < c->graph.n_nodes; v++)
+    {
+      ck_assert (ft_distance_m (c->graph.nodes[v], demo->graph.nodes[v]) < 0.01);
+      ck_assert_uint_eq (c->graph.first_edge[v], demo->graph.first_edge[v]);
+    }
+  for (guint i = 0; i < c->graph.n_edges; i++)
+    {
+      ck_assert_uint_eq (c->graph.edges[i].to, demo->graph.edges[i].to);
+      ck_assert_uint_eq (c->graph.edges[i].road_class, demo->graph.edges[i].road_class);
+      ck_assert_uint_eq (c->graph.edges[i].flags, demo->graph.edges[i].flags);
+      ck_assert_double_eq_tol (c->graph.edges[i].length_m, demo->graph.edges[i].length_m, 1e-3);
+    }
+  ck_assert_uint_eq (c->n_depots, demo->n_depots);
+  for (guint d = 0; d < c->n_depots; d++)
+    {
+      ck_assert_str_eq (c->depots[d].id, demo->depots[d].id);
+      ck_assert_uint_eq (c->depots[d].chargers, demo->depots[d].chargers);
+      ck_assert_uint_eq (c->depots[d].pack_stock, demo->depots[d].pack_stock);
+    }
+  ck_assert_uint_eq (ft_geofences_n_zones (c->geofences), ft_geofences_n_zones (demo->geofences));
+  ck_assert (c->water != NULL && c->parks != NULL && c->operating_area != NULL);
+  for (guint i = 0; i < c->n_zones * 168; i++)
+    ck_assert_double_eq_tol (c->demand.rate[i], demo->demand.rate[i], 1e-5 * (1e-6 + demo->demand.rate[i]));
+  ck_assert_double_eq_tol (ft_demand_profile_per_day (&c->demand), ft_demand_profile_per_day (&demo->demand), 0.01);
+  /* saving what was loaded gives the same bytes */
+  ck_assert_msg (ft_city_save (c, b, &e), "%s", e ? e->message : "");
+  for (guint i = 0; i < G_N_ELEMENTS (pack_files); i++)
+    {
+      g_autofree char *ta = read_file (a, pack_files[i]), *tb = read_file (b, pack_files[i]);
+      ck_assert_msg (strcmp (ta, tb) == 0, "%s changed in a load/save round trip", pack_files[i]);
+    }
+  /* overwrite an existing pack in place; no temporary folders are left */
+  ck_assert_msg (ft_city_save (c, a, &e), "%s", e ? e->message : "");
+  GDir *d = g_dir_open (tmp, 0, NULL);
+  const char *n;
+  guint entries = 0;
+  while ((n = g_dir_read_name (d)) != NULL)
+    {
+      ck_assert_msg (strstr (n, ".tmp-") == NULL && strstr (n, ".old-") == NULL, "left behind: %s", n);
+      entries++;
+    }
+  g_dir_close (d);
+  ck_assert_uint_eq (entries, 2);
+  /* refuses to replace a folder that is not a city pack */
+  g_autofree char *other = g_build_filename (tmp, "other", NULL);
+  g_mkdir (other, 0755);
+  write_file (other, "precious.txt", "keep me");
+  ck_assert (!ft_city_save (c, other, &e));
+  ck_assert_msg (strstr (e->message, "not a city pack"), "%s", e->message);
+  g_clear_error (&e);
+  g_autofree char *keep = read_file (other, "precious.txt");
+  ck_assert_str_eq (keep, "keep me");
+  rm_rf (tmp);
+}
+END_TEST
+
+typedef struct {
+  const char *file;
+  const char *find;     /* text to replace (first occurrence), or NULL = truncate file */
+  const char *replace;
+  const char *expect1;  /* substrings the error must contain */
+  const char *expect2;
+} Corruption;
+
+static char *
+replace_nth_line (const char *text, guint lineno, const char *with)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  ck_assert (lineno >= 1 && lineno <= g_strv_length (lines));
+  g_free (lines[lineno - 1]);
+  lines[lineno - 1] = g_strdup (with);
+  return g_strjoinv ("\n", lines);
+}
+
+START_TEST (test_pack_malformed)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *good = g_build_filename (tmp, "good", NULL);
+  GError *e = NULL;
+  ck_assert_msg (ft_city_save (demo, good, &e), "%s", e ? e->message : "");
+  const Corruption cases[] = {
+    { "roads.tsv", "@line12", "N\t54.19\tabc", "roads.tsv:12", "lat" },
+    { "roads.tsv", "@line5", "N\t95.0\t3.2", "roads.tsv:5", "WGS84" },
+    { "roads.tsv", "@lastedge", "E\t0\t99999999\t12.0\tresidential\t0", "roads.tsv:", "node" },
+    { "roads.tsv", "@lastedge", "E\t0\t1\t12.0\tmotorway\t0", "roads.tsv:", "motorway" },
+    { "roads.tsv", "@lastedge", "X\t1", "roads.tsv:", "expected N or E" },
+    { "zones.geojson", "\"kind\":\"office\"", "\"kind\":\"offize\"", "zones.geojson: feature", "offize" },
+    { "zones.geojson", "\"pricing_multiplier\":1.0", "\"pricing_multiplier\":\"x\"", "zones.geojson: feature 0",
+      "pricing_multiplier" },
+    { "zones.geojson", NULL, NULL, "zones.geojson", "JSON" },
+    { "city.json", "\"currency\" : \"EUR\"", "\"currency\" : 12", "city.json", "currency" },
+    { "city.json", "\"chargers\" : 40", "\"chargers\" : -4", "city.json: depots[0]", "chargers" },
+    { "city.json", NULL, NULL, "city.json", "JSON" },
+    { "demand.json", "\"rate\": [", "\"rate\": [-1,", "demand.json: zones[0]", "rate" },
+    { "demand.json", NULL, NULL, "demand.json", "JSON" },
+    { "geofencing_zones.json", "\"features\"", "\"featurez\"", "geofencing_zones.json", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const Corruption *k = &cases[i];
+      g_autofree char *bad = g_build_filename (tmp, "bad", NULL);
+      rm_rf (bad);
+      g_mkdir (bad, 0755);
+      for (guint f = 0; f < G_N_ELEMENTS (pack_files); f++)
+        {
+          g_autofree char *t = read_file (good, pack_files[f]);
+          write_file (bad, pack_files[f], t);
+        }
+      g_autofree char *text = read_file (bad, k->file);
+      g_autofree char *out = NULL;
+      if (k->find == NULL)
+        out = g_strndup (text, strlen (text) * 2 / 3);
+      else if (strcmp (k->find, "@line12") == 0)
+        out = replace_nth_line (text, 12, k->replace);
+      else if (strcmp (k->find, "@line5") == 0)
+        out = replace_nth_line (text, 5, k->replace);
+      else if (strcmp (k->find, "@lastedge") == 0)
+        {
+          guint nl = 0;
+          for (const char *s = text; *s; s++)
+            nl += *s == '\n';
+          out = replace_nth_line (text, nl, k->replace);   /* last line before the final newline */
+        }
+      else
+        {
+          char *at = strstr (text, k->find);
+          ck_assert_msg (at != NULL, "case %u: \"%s\" not found in %s", i, k->find, k->file);
+          out = g_strdup_printf ("%.*s%s%s", (int) (at - text), text, k->replace, at + strlen (k->find));
+        }
+      write_file (bad, k->file, out);
+      FtCity *c = ft_city_load (bad, &e);
+      ck_assert_msg (c == NULL, "case %u (%s) loaded", i, k->file);
+      ck_assert_msg (e != NULL && e->domain == FT_CITY_ERROR, "case %u: no city error", i);
+      ck_assert_msg (strstr (e->message, k->expect1) != NULL, "case %u: \"%s\" lacks \"%s\"", i, e->message, k->expect1);
+      if (k->expect2)
+        ck_assert_msg (strstr (e->message, k->expect2) != NULL, "case %u: \"%s\" lacks \"%s\"", i, e->message, k->expect2);
+      g_clear_error (&e);
+    }
+  /* missing folder and missing file */
+  g_autofree char *bad_dir = g_build_filename (tmp, "bad", NULL);
+  ck_assert (ft_city_load ("/nonexistent/pack", &e) == NULL);
+  ck_assert (strstr (e->message, "not a folder"));
+  g_clear_error (&e);
+  g_autofree char *gz = read_file (good, "geofencing_zones.json");
+  write_file (bad_dir, "geofencing_zones.json", gz);
+  g_autofree char *p = g_build_filename (tmp, "bad", "demand.json", NULL);
+  g_unlink (p);
+  g_autofree char *bad = g_build_filename (tmp, "bad", NULL);
+  ck_assert (ft_city_load (bad, &e) == NULL);
+  ck_assert_msg (strstr (e->message, "demand.json") && strstr (e->message, "missing"), "%s", e->message);
+  g_clear_error (&e);
+  rm_rf (tmp);
+}
+END_TEST
+
+static Suite *
+city_suite (void)
+{
+  Suite *s = suite_create ("city");
+  struct { const char *name; const TTest *t; } demo_tests[] = {
+    { "demo-deterministic", test_demo_deterministic },
+    { "demo-shape", test_demo_shape },
+    { "demo-connected", test_demo_connected },
+    { "demo-river-bridges", test_demo_river_bridges },
+    { "demo-demand", test_demo_demand },
+    { "demo-geofences", test_demo_geofences },
+    { "demo-bad-params", test_demo_bad_params },
+    { "router-small-graphs", test_router_small_graphs },
+    { "router-demo", test_router_demo },
+    { "pack-round-trip", test_pack_round_trip },
+    { "pack-malformed", test_pack_malformed },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (demo_tests); i++)
+    {
+      TCase *tc = tcase_create (demo_tests[i].name);
+      tcase_add_unchecked_fixture (tc, demo_setup, demo_teardown);
+      tcase_set_timeout (tc, 120);
+      _tcase_add_test (tc, demo_tests[i].t, 0, 0, 0, 1);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (city_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  g_clear_pointer (&demo, ft_city_free);
+  return failed == 0 ? 0 : 1;
+}
