@@ -55,19 +55,31 @@ typedef struct _FtAccounts FtAccounts;
 FtAccounts      *ft_accounts_new         (guint64 seed, FtEventLog *log);
 void             ft_accounts_free        (FtAccounts *a);
 void             ft_accounts_set_event_log (FtAccounts *a, FtEventLog *log);
-/* Returns the index, or -1 with an error. email may be NULL (staff, sim riders). */
+/* Returns the index, or -1 with an error. roles: nonzero FtRole bits.
+ * display_name: required, 1..80 characters of UTF-8 without control
+ * characters (surrounding blanks are trimmed). email may be NULL (staff,
+ * sim riders); otherwise valid and not registered to a live account. */
 gint             ft_accounts_create      (FtAccounts *a, guint32 roles, const char *display_name,
                                           const char *email, FtTime now, GError **error);
 guint            ft_accounts_n           (const FtAccounts *a);
 const FtAccount *ft_accounts_get         (const FtAccounts *a, guint i);
 gboolean         ft_accounts_lookup_id   (const FtAccounts *a, const char *id, guint *i_out);
+/* Case-insensitive; erased accounts are not found (their e-mail is gone). */
+gboolean         ft_accounts_lookup_email (const FtAccounts *a, const char *email, guint *i_out);
+/* Practical address check: one '@', dot-atom local part <= 64, a domain of
+ * >= 2 labels (letters, digits, inner hyphens), <= 254 bytes in all. */
+gboolean         ft_accounts_email_valid (const char *email);
 /* FALSE with FT_ACCOUNTS_ERROR_PERMISSION / _ERASED / _NO_SUCH_ACCOUNT. */
 gboolean         ft_accounts_can         (const FtAccounts *a, guint i, FtPermission perm,
                                           GError **error);
-/* Erase personal data. `by` must hold FT_PERM_ERASE, or be the account itself. */
+/* Erase personal data. `by` must hold FT_PERM_ERASE, or be the account
+ * itself; neither may be erased already. Index, id, roles, created and
+ * trips stay, so the ledger and trip counts still add up. */
 gboolean         ft_accounts_erase       (FtAccounts *a, guint i, guint by, FtTime now,
                                           GError **error);
 void             ft_accounts_count_trip  (FtAccounts *a, guint i);
+/* Wholesale restore (store reload): index < n overwrites, == n appends;
+ * strings are copied; no events. */
 void             ft_accounts_restore     (FtAccounts *a, const FtAccount *acc);
 const char      *ft_role_name            (FtRole r);
 gboolean         ft_accounts_check       (const FtAccounts *a, GError **error);
