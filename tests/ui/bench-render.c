@@ -1,0 +1,430 @@
+/* bench-render.c — map rendering benchmark (run under xvfb-run -a).
+ *
+ * Prints frames per second with 1,000, 10,000 and 50,000 moving vehicles
+ * drawn by Fleet Twin's one-texture FtVehicleLayer and, side by side, by
+ * libshumate's ShumateMarkerLayer (one widget per vehicle) at 1,000 and
+ * 5,000, while the map pans and changes zoom so MBTiles tiles keep loading.
+ * Frames are counted with the frame clock's after-paint signal; medians are
+ * over one-second windows. Also prints start-up to a drawn map (first frame
+ * whose screenshot has tiles everywhere) and resident memory at 50,000.
+ *
+ *   xvfb-run -a -s "-screen 0 1400x900x24" build/tests/ui/bench-render [--seconds 5] [--quick]
+ */
+#include "ft-config.h"
+#include "ft-frame.h"
+#include "ft-screenshot.h"
+#include "ft-test-city.h"
+#include "ft-tile-source.h"
+#include "ft-vehicle-layer.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  GtkWidget        *window;
+  ShumateMap       *map;
+  ShumateViewport  *vp;
+  FtTileSource     *tiles;
+  FtVehicleLayer   *vlayer;
+  ShumateMarkerLayer *mlayer;
+  FtLatLon          center;
+  double            span_m;
+  /* moving vehicles */
+  guint             n;
+  double           *mx, *my, *vx, *vy;
+  guint8           *dots;
+  ShumateMarker   **markers;
+  /* frame counting */
+  GArray           *paint_times;   /* gint64 µs */
+  gboolean          counting;
+  gint64            t_case0;
+  guint             tick_id;
+  double            t_offset;   /* camera path continues across cases */
+  GRand            *rand;
+} Bench;
+
+static gint64 t_process_start;
+
+static void
+on_after_paint (GdkFrameClock *clock, gpointer data)
+{
+  Bench *b = data;
+  if (b->counting)
+    {
+      gint64 t = g_get_monotonic_time ();
+      g_array_append_val (b->paint_times, t);
+    }
+}
+
+static void
+run_for (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+}
+
+static void
+setup_vehicles (Bench *b, guint n)
+{
+  b->n = n;
+  b->mx = g_renew (double, b->mx, n);
+  b->my = g_renew (double, b->my, n);
+  b->vx = g_renew (double, b->vx, n);
+  b->vy = g_renew (double, b->vy, n);
+  b->dots = g_renew (guint8, b->dots, n);
+  double cmx, cmy;
+  ft_mercator_from_latlon (b->center, &cmx, &cmy);
+  /* metres → normalised mercator at this latitude */
+  double k = 1.0 / (40075016.686 * cos (b->center.lat * G_PI / 180.0));
+  for (guint i = 0; i < n; i++)
+    {
+      b->mx[i] = cmx + g_rand_double_range (b->rand, -0.5, 0.5) * b->span_m * k;
+      b->my[i] = cmy + g_rand_double_range (b->rand, -0.5, 0.5) * b->span_m * k;
+      double speed = g_rand_double_range (b->rand, 2.0, 7.0) * k / 60.0;   /* m/s at 60 fps */
+      double a = g_rand_double_range (b->rand, 0, 2 * G_PI);
+      b->vx[i] = cos (a) * speed * 8;    /* 8× real time so motion is visible */
+      b->vy[i] = sin (a) * speed * 8;
+      b->dots[i] = (guint8) g_rand_int_range (b->rand, 0, FT_N_DOTS);
+    }
+}
+
+static void
+move_vehicles (Bench *b)
+{
+  double cmx, cmy;
+  ft_mercator_from_latlon (b->center, &cmx, &cmy);
+  double k = 1.0 / (40075016.686 * cos (b->center.lat * G_PI / 180.0));
+  double half = 0.5 * b->span_m * k;
+  for (guint i = 0; i < b->n; i++)
+    {
+      b->mx[i] += b->vx[i];
+      b->my[i] += b->vy[i];
+      if (fabs (b->mx[i] - cmx) > half)
+        b->vx[i] = -b->vx[i];
+      if (fabs (b->my[i] - cmy) > half)
+        b->vy[i] = -b->vy[i];
+    }
+}
+
+/* Sweeps a Lissajous path over the whole city and cycles zoom 15 → 16 → 17
+ * every 2 s, so the map keeps needing tiles it has not cached. */
+static void
+move_camera (Bench *b, gint64 now)
+{
+  double t = (now - b->t_case0) / 1e6 + b->t_offset;
+  double r_m = 0.42 * b->span_m;
+  double k = 1.0 / (111320.0 * cos (b->center.lat * G_PI / 180.0));
+  shumate_location_set_location (SHUMATE_LOCATION (b->vp),
+                                 b->center.lat + r_m * sin (t * 0.37) / 111320.0,
+                                 b->center.lon + r_m * sin (t * 0.23 + 1.0) * k);
+  int zoom = 15 + ((int) (t / 2.0)) % 3;
+  if ((int) shumate_viewport_get_zoom_level (b->vp) != zoom)
+    shumate_viewport_set_zoom_level (b->vp, zoom);
+}
+
+static gboolean
+tick_custom (GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+  Bench *b = data;
+  move_vehicles (b);
+  FtFrame *f = ft_frame_new (b->n, 0);
+  for (guint i = 0; i < b->n; i++)
+    {
+      f->vehicles[i].mx = b->mx[i];
+      f->vehicles[i].my = b->my[i];
+      f->vehicles[i].dot = b->dots[i];
+    }
+  ft_vehicle_layer_set_frame (b->vlayer, f);
+  ft_frame_unref (f);
+  move_camera (b, g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick_camera_only (GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+  move_camera (data, g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick_markers (GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+  Bench *b = data;
+  move_vehicles (b);
+  for (guint i = 0; i < b->n; i++)
+    {
+      FtLatLon p = ft_mercator_to_latlon (b->mx[i], b->my[i]);
+      shumate_location_set_location (SHUMATE_LOCATION (b->markers[i]), p.lat, p.lon);
+    }
+  move_camera (b, g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct { double median_fps, mean_fps, p10_fps; guint frames; } FpsResult;
+
+static FpsResult
+measure (Bench *b, GtkTickCallback tick, double seconds)
+{
+  FpsResult r = { 0 };
+  b->t_case0 = g_get_monotonic_time ();
+  b->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (b->map), tick, b, NULL);
+  run_for (0.7);   /* warm-up */
+  g_array_set_size (b->paint_times, 0);
+  b->counting = TRUE;
+  gint64 t0 = g_get_monotonic_time ();
+  run_for (seconds);
+  gint64 t1 = g_get_monotonic_time ();
+  b->counting = FALSE;
+  gtk_widget_remove_tick_callback (GTK_WIDGET (b->map), b->tick_id);
+  b->t_offset += (g_get_monotonic_time () - b->t_case0) / 1e6;
+
+  guint nwin = (guint) floor ((t1 - t0) / 1e6);
+  g_autofree double *per_sec = g_new0 (double, MAX (nwin, 1));
+  for (guint i = 0; i < b->paint_times->len; i++)
+    {
+      gint64 t = g_array_index (b->paint_times, gint64, i);
+      guint w = (guint) ((t - t0) / 1000000);
+      if (w < nwin)
+        per_sec[w] += 1;
+    }
+  r.frames = b->paint_times->len;
+  r.mean_fps = b->paint_times->len / ((t1 - t0) / 1e6);
+  if (nwin > 0)
+    {
+      qsort (per_sec, nwin, sizeof (double), cmp_double);
+      r.median_fps = nwin % 2 ? per_sec[nwin / 2] : (per_sec[nwin / 2 - 1] + per_sec[nwin / 2]) / 2;
+      r.p10_fps = per_sec[(guint) (nwin * 0.1)];
+    }
+  return r;
+}
+
+static double
+rss_mib (const char *field)
+{
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  const char *p = strstr (status, field);
+  if (!p)
+    return -1;
+  return g_ascii_strtod (p + strlen (field) + 1, NULL) / 1024.0;
+}
+
+static const char *css =
+  ".ftdot { background-color: #26a269; min-width: 6px; min-height: 6px; border-radius: 3px;"
+  "         border: 1px solid #175f3e; }";
+
+int
+main (int argc, char **argv)
+{
+  t_process_start = g_get_monotonic_time ();
+  double seconds = 5;
+  gboolean quick = FALSE;
+  char *tiles_path = NULL;
+  GOptionEntry entries[] = {
+    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Seconds measured per case (default 5)", "S" },
+    { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "Smoke run: 1 s per case, small counts", NULL },
+    { "tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles_path, "MBTiles file (default: bake a 6 km grid city)", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— map render benchmark");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 2;
+    }
+  if (quick)
+    seconds = 1;
+
+  Bench bb = { 0 }, *b = &bb;
+  b->rand = g_rand_new_with_seed (42);
+  b->paint_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  b->center = (FtLatLon) { 52.52, 13.405 };
+  b->span_m = 6000;
+
+  g_autofree char *tmpdir = NULL;
+  if (tiles_path == NULL)
+    {
+      tmpdir = g_dir_make_tmp ("ft-bench-XXXXXX", NULL);
+      tiles_path = g_build_filename (tmpdir, "grid.mbtiles", NULL);
+      FtTestCity *tc = ft_test_city_new (b->center, b->span_m, 61);
+      gint64 t0 = g_get_monotonic_time ();
+      if (!ft_tiles_bake_full (&tc->city, &tc->extras, tiles_path, 12, 17, FALSE, NULL, NULL, &error))
+        {
+          fprintf (stderr, "bake: %s\n", error->message);
+          return 1;
+        }
+      g_autoptr(FtTiles) t = ft_tiles_open (tiles_path, NULL);
+      guint n = 0;
+      for (int z = 12; z <= 17; z++)
+        n += ft_tiles_count (t, z);
+      printf ("tile bake (6 km grid city, 61x61 streets, z12-17): %u tiles in %.2f s\n",
+              n, (g_get_monotonic_time () - t0) / 1e6);
+      ft_test_city_free (tc);
+      t_process_start = g_get_monotonic_time ();   /* start-up excludes the bake */
+    }
+
+  gtk_init ();
+  GtkCssProvider *prov = gtk_css_provider_new ();
+  gtk_css_provider_load_from_data (prov, css, -1);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (prov),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  b->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (b->window), 1280, 800);
+  b->map = shumate_map_new ();
+  b->vp = shumate_map_get_viewport (b->map);
+  b->tiles = ft_tile_source_new (tiles_path, &error);
+  if (!b->tiles)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  g_autoptr(ShumateMapSource) src = ft_tile_source_create_map_source (b->tiles);
+  shumate_viewport_set_reference_map_source (b->vp, src);
+  shumate_map_add_layer (b->map, SHUMATE_LAYER (shumate_map_layer_new (src, b->vp)));
+  shumate_map_set_animate_zoom (b->map, FALSE);
+  shumate_viewport_set_zoom_level (b->vp, 15);
+  shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat, b->center.lon);
+  b->vlayer = ft_vehicle_layer_new (b->vp);
+  shumate_map_add_layer (b->map, SHUMATE_LAYER (b->vlayer));
+  gtk_window_set_child (GTK_WINDOW (b->window), GTK_WIDGET (b->map));
+
+  /* Start-up: 50,000 vehicles in the first frame, as the app would show them. */
+  guint n_start = quick ? 5000 : 50000;
+  setup_vehicles (b, n_start);
+  tick_custom (NULL, NULL, b);
+  gtk_window_present (GTK_WINDOW (b->window));
+  while (!gtk_widget_get_mapped (b->window))
+    g_main_context_iteration (NULL, TRUE);
+  /* ShumateMapLayer only starts loading on a viewport change after it has a size. */
+  shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat + 1e-7, b->center.lon);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (b->window);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), b);
+
+  double t_first = -1, t_drawn = -1;
+  b->counting = TRUE;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 next_probe = 0;
+  while (t_drawn < 0 && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      guint seen = b->paint_times->len;
+      if (seen == 0)
+        continue;
+      if (t_first < 0)
+        t_first = (g_array_index (b->paint_times, gint64, 0) - t_process_start) / 1e3;
+      /* Probe with a screenshot at most every 30 ms so the probe itself does
+       * not starve libshumate's idle-time tile loading. */
+      if (g_get_monotonic_time () < next_probe)
+        continue;
+      gint64 tp = g_array_index (b->paint_times, gint64, seen - 1);
+      g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (b->map));
+      next_probe = g_get_monotonic_time () + 30000;
+      if (shot)
+        {
+          FtPixelStats st;
+          ft_screenshot_stats (shot, 0, 0, 0, 0, &st);
+          if (g_getenv ("FT_BENCH_DEBUG"))
+            fprintf (stderr, "paint %u at %.0f ms, served %" G_GUINT64_FORMAT ", transparent %u colours %u\n", seen,
+                     (tp - t_process_start) / 1e3, ft_tile_source_get_n_served (b->tiles), st.n_transparent, st.n_colours);
+          if (st.n_transparent < st.width * st.height / 200 && st.n_colours > 8)
+            t_drawn = (tp - t_process_start) / 1e3;
+        }
+    }
+  b->counting = FALSE;
+  printf ("start-up: first frame %.0f ms, map with tiles everywhere drawn %.0f ms "
+          "(%" G_GUINT64_FORMAT " tiles served) [target < 1000 ms]\n",
+          t_first, t_drawn, ft_tile_source_get_n_served (b->tiles));
+
+  printf ("\n%-22s %9s %12s %10s %10s %8s %14s\n", "layer", "vehicles", "median fps", "mean fps",
+          "p10 fps", "frames", "tiles loaded");
+  /* Baseline: the same panning and zooming with no vehicle layer content. */
+  {
+    setup_vehicles (b, 0);
+    ft_vehicle_layer_set_frame (b->vlayer, NULL);
+    guint64 served0 = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles);
+    FpsResult r = measure (b, tick_camera_only, seconds);
+    guint64 served = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles) - served0;
+    printf ("%-22s %9u %12.1f %10.1f %10.1f %8u %14" G_GUINT64_FORMAT "\n", "tiles only (baseline)", 0,
+            r.median_fps, r.mean_fps, r.p10_fps, r.frames, served);
+  }
+  guint custom_n[] = { 1000, 10000, 50000 };
+  double fps_50k = 0;
+  for (guint c = 0; c < G_N_ELEMENTS (custom_n); c++)
+    {
+      guint n = quick ? custom_n[c] / 10 : custom_n[c];
+      setup_vehicles (b, n);
+      guint64 served0 = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles);
+      FpsResult r = measure (b, tick_custom, seconds);
+      guint64 served = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles) - served0;
+      printf ("%-22s %9u %12.1f %10.1f %10.1f %8u %14" G_GUINT64_FORMAT "\n", "FtVehicleLayer (1 tex)", n,
+              r.median_fps, r.mean_fps, r.p10_fps, r.frames, served);
+      fflush (stdout);
+      if (c == 2)
+        {
+          fps_50k = r.median_fps;
+          printf ("%-22s memory at %u vehicles: VmRSS %.1f MiB, VmHWM %.1f MiB\n", "", n,
+                  rss_mib ("VmRSS:"), rss_mib ("VmHWM:"));
+        }
+    }
+  ft_vehicle_layer_set_frame (b->vlayer, NULL);
+
+  b->mlayer = shumate_marker_layer_new (b->vp);
+  shumate_map_add_layer (b->map, SHUMATE_LAYER (b->mlayer));
+  guint marker_n[] = { 1000, 5000 };
+  for (guint c = 0; c < G_N_ELEMENTS (marker_n); c++)
+    {
+      guint n = quick ? marker_n[c] / 10 : marker_n[c];
+      setup_vehicles (b, n);
+      b->markers = g_new (ShumateMarker *, n);
+      for (guint i = 0; i < n; i++)
+        {
+          b->markers[i] = shumate_marker_new ();
+          GtkWidget *dot = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+          gtk_widget_add_css_class (dot, "ftdot");
+          shumate_marker_set_child (b->markers[i], dot);
+          FtLatLon p = ft_mercator_to_latlon (b->mx[i], b->my[i]);
+          shumate_location_set_location (SHUMATE_LOCATION (b->markers[i]), p.lat, p.lon);
+          shumate_marker_layer_add_marker (b->mlayer, b->markers[i]);
+        }
+      guint64 served0 = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles);
+      FpsResult r = measure (b, tick_markers, seconds);
+      guint64 served = ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles) - served0;
+      printf ("%-22s %9u %12.1f %10.1f %10.1f %8u %14" G_GUINT64_FORMAT "\n", "ShumateMarkerLayer", n,
+              r.median_fps, r.mean_fps, r.p10_fps, r.frames, served);
+      fflush (stdout);
+      shumate_marker_layer_remove_all (b->mlayer);
+      g_free (b->markers);
+      b->markers = NULL;
+    }
+  printf ("\ntarget: 50,000 vehicles at 60 fps under Xvfb: %s (%.1f fps median)\n",
+          fps_50k >= 57 ? "met" : "NOT met", fps_50k);
+
+  gtk_window_destroy (GTK_WINDOW (b->window));
+  g_object_unref (b->tiles);
+  g_object_unref (prov);
+  if (tmpdir)
+    {
+      g_unlink (tiles_path);
+      g_rmdir (tmpdir);
+    }
+  g_free (tiles_path);
+  g_free (b->mx); g_free (b->my); g_free (b->vx); g_free (b->vy); g_free (b->dots);
+  g_array_unref (b->paint_times);
+  g_rand_free (b->rand);
+  return 0;
+}
