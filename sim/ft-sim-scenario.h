@@ -1,0 +1,97 @@
+/* ft-sim-scenario.h — a rollout scenario: the plain-text file a planner
+ * edits (GKeyFile syntax, '#' comments) naming the city, fleet size and mix,
+ * staff and shifts, pricing, enabled features, demand, run length and seed.
+ * Every key has a default; unknown groups or keys are refused (they are
+ * usually typos), and errors name the file, the line or [group] key, and
+ * the bad value.
+ */
+#pragma once
+
+#include "ft-common.h"
+
+G_BEGIN_DECLS
+
+#define FT_SIM_ERROR (ft_sim_error_quark ())
+GQuark ft_sim_error_quark (void);
+typedef enum {
+  FT_SIM_ERROR_SCENARIO,      /* unreadable / malformed scenario */
+  FT_SIM_ERROR_CITY,          /* the named city could not be loaded */
+  FT_SIM_ERROR_SETUP,         /* the world could not be built */
+  FT_SIM_ERROR_INVALID,       /* bad argument (unknown vehicle, staff …) */
+} FtSimError;
+
+typedef enum { FT_SIM_ROUTING_STREET = 0, FT_SIM_ROUTING_STRAIGHT } FtSimRouting;
+
+typedef struct {
+  /* [scenario] */
+  char    *name;
+  char    *description;
+  char    *city;                 /* "demo" or a city pack folder */
+  double   days;
+  guint64  seed;
+  guint    replication;
+  /* [fleet] */
+  guint    scooters, bikes, mopeds;
+  double   spare_packs_per_vehicle;
+  double   initial_soc_min, initial_soc_max;
+  /* [demand] */
+  double   requests_per_day;           /* absolute; 0 = see requests_per_vehicle_day */
+  double   requests_per_vehicle_day;   /* 0 = the city's profile x demand_scale */
+  double   demand_scale;
+  double   max_walk_m;
+  double   walk_speed_mps;
+  FtSimRouting routing;
+  double   detour_factor;
+  double   min_trip_m;
+  guint    riders;                     /* size of the rider pool; 0 = auto */
+  /* [pricing] */
+  char     currency[4];
+  gint64   unlock_minor;
+  double   per_min_minor[3];           /* scooter, bike, moped */
+  double   per_km_minor;
+  double   reference_price_minor;      /* price riders accept without hesitation */
+  double   price_sensitivity;          /* lost share per 100% above reference */
+  /* [staff] */
+  guint    field_staff;
+  guint    dispatchers;
+  double   shift_hours;
+  double  *shift_starts_h; guint n_shift_starts;
+  guint    van_capacity_packs;
+  double   van_speed_kph;
+  double   swap_service_min;
+  double   rebalance_service_min;
+  double   collect_service_min;
+  /* [rules] */
+  double   swap_threshold_soc;         /* swap proactively below this */
+  double   rebalance_interval_min;
+  guint    rebalance_max_open;
+  double   rebalance_surplus_ratio;    /* zone surplus when available > ratio x target */
+  /* [batteries] */
+  double   charge_hours_full;
+  guint    chargers_per_depot;         /* 0 = the city's depot value */
+  /* [faults] */
+  double   faults_per_1000km;          /* for a new vehicle */
+  double   wear_per_km;
+  double   wear_hazard_factor;         /* hazard x (1 + factor x wear) */
+  double   repair_hours;
+  /* [features] */
+  gboolean battery_swaps;
+  gboolean rebalancing;
+  gboolean fault_collection;
+  gboolean price_response;
+  gboolean geofence_parking;
+  /* where it came from */
+  char    *path;
+} FtSimScenario;
+
+/* Defaults: a small Demo City run. */
+FtSimScenario *ft_sim_scenario_new_default (void);
+FtSimScenario *ft_sim_scenario_load        (const char *path, GError **error);
+FtSimScenario *ft_sim_scenario_parse       (const char *text, gssize len, const char *where,
+                                            GError **error);
+FtSimScenario *ft_sim_scenario_copy        (const FtSimScenario *sc);
+void           ft_sim_scenario_free        (FtSimScenario *sc);
+guint          ft_sim_scenario_n_vehicles  (const FtSimScenario *sc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimScenario, ft_sim_scenario_free)
+
+G_END_DECLS

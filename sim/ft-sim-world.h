@@ -1,0 +1,183 @@
+/* ft-sim-world.h — the simulated world: riders, vehicles, batteries, field
+ * staff and depots around one FtCore, driven by the discrete-event engine.
+ *
+ * It plays the outside world and calls the real modules (booking, payments,
+ * fleet, ops) as the outside world would. One thread owns a world (the twin
+ * thread): create it, call ft_sim_world_run_until() in slices, take
+ * snapshots between slices and hand them to the UI (they are plain copies).
+ * Dispatcher commands from other threads go through
+ * ft_sim_world_post_dispatch(), which is thread-safe and applied by the
+ * world at its next minute tick.
+ *
+ * Time 0 is Monday 00:00 of the simulated week.
+ */
+#pragma once
+
+#include "ft-core.h"
+#include "ft-city.h"
+#include "ft-ops.h"
+#include "ft-sim-engine.h"
+#include "ft-sim-rng.h"
+#include "ft-sim-scenario.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  FT_SIM_LOST_NO_VEHICLE = 0,   /* nothing available within walking distance */
+  FT_SIM_LOST_LOW_BATTERY,      /* vehicles near, but none with enough range */
+  FT_SIM_LOST_PRICE,            /* the quoted price put the rider off */
+  FT_SIM_LOST_REFUSED,          /* booking refused it (payment declined, debt, no free rider account) */
+  FT_SIM_N_LOST
+} FtSimLostReason;
+
+const char *ft_sim_lost_reason_name (FtSimLostReason r);
+
+/* KPIs so far (all counts since t = 0). */
+typedef struct {
+  FtTime  sim_time;
+  double  days;
+  guint   n_vehicles;
+  guint64 trips_requested;
+  guint64 trips_served;            /* trips that started (unlocked) */
+  guint64 trips_completed;         /* trips that ended */
+  guint64 trips_lost;
+  guint64 lost[FT_SIM_N_LOST];
+  double  trips_per_vehicle_day;
+  double  utilisation;             /* ride time / (vehicles x time) */
+  gint64  revenue_minor;
+  char    currency[4];
+  gint64  revenue_per_vehicle_day_minor;
+  double  mean_walk_m;
+  double  mean_trip_km;
+  double  battery_unavailable_hours;
+  double  battery_unavailable_share;
+  guint64 battery_swaps;
+  guint64 rebalances;
+  guint64 collections;
+  guint64 faults;
+  guint64 end_refusals;            /* geofence said no; rider rode on */
+  double  staff_hours;
+  double  staff_km;
+  double  fault_downtime_hours;
+  guint64 packs_charged;
+  guint64 tasks_created;
+  guint64 tasks_done;
+  guint64 domain_events;
+  guint64 engine_events;
+  gboolean ledger_balanced;
+} FtSimKpis;
+
+/* A snapshot for the map (plain arrays, owned by the snapshot). */
+enum { FT_SIM_VFLAG_LOW = 1, FT_SIM_VFLAG_FAULT = 2, FT_SIM_VFLAG_IN_VAN = 4 };
+
+typedef struct {
+  FtLatLon pos;            /* interpolated along the trip if riding */
+  guint8   state;          /* FtVehicleState */
+  guint8   kind;           /* FtVehicleKind */
+  guint8   flags;          /* FT_SIM_VFLAG_* */
+  guint8   pad;
+  float    soc;
+} FtSimVehicleSnap;
+
+typedef enum {
+  FT_SIM_STAFF_OFF = 0, FT_SIM_STAFF_IDLE, FT_SIM_STAFF_TRAVEL, FT_SIM_STAFF_SERVICE,
+  FT_SIM_STAFF_AT_DEPOT
+} FtSimStaffActivity;
+
+typedef struct {
+  guint32  account;        /* FtAccounts index */
+  guint8   activity;       /* FtSimStaffActivity */
+  FtLatLon pos;            /* interpolated while travelling */
+  FtLatLon from, target;   /* current leg */
+  gint64   task;           /* current ops task or -1 */
+  guint    packs_charged;  /* charged packs in the van */
+  guint    packs_depleted;
+} FtSimStaffSnap;
+
+typedef struct {
+  FtLatLon pos;
+  FtTime   t;
+  guint8   reason;         /* FtSimLostReason */
+} FtSimLostPoint;
+
+typedef struct {
+  FtTime            t;
+  guint             n_vehicles;
+  FtSimVehicleSnap *vehicles;
+  guint             n_staff;
+  FtSimStaffSnap   *staff;
+  guint             n_lost;    /* the most recent lost requests, oldest first */
+  FtSimLostPoint   *lost;
+  FtSimKpis         kpis;
+} FtSimSnapshot;
+
+void ft_sim_snapshot_free (FtSimSnapshot *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimSnapshot, ft_sim_snapshot_free)
+
+typedef struct _FtSimWorld FtSimWorld;
+
+/* Price-sensitivity hook: probability (0..1) that a rider shown this quote
+ * goes ahead. The default uses the scenario's reference price and sensitivity. */
+typedef double (*FtSimPriceResponse) (const FtPriceBreakdown *quote, const FtTripQuote *trip,
+                                      gpointer user_data);
+
+typedef struct {
+  const char *store_path;    /* NULL: no store, the event log only counts */
+  guint       lost_ring;     /* lost points kept for snapshots (default 2000) */
+} FtSimWorldOptions;
+
+/* Build the world: city (the scenario's, or `city` if non-NULL: borrowed
+ * and must outlive the world), core, accounts, fleet, packs, staff, depots.
+ * With a store path the file is created fresh (an existing file is
+ * replaced) and events are committed in large batches. */
+FtSimWorld   *ft_sim_world_new          (const FtSimScenario *sc, const FtCity *city,
+                                         const FtSimWorldOptions *opt, GError **error);
+void          ft_sim_world_free         (FtSimWorld *w);
+/* Run until simulated time t (ms since Monday 00:00). FALSE on a store error. */
+gboolean      ft_sim_world_run_until    (FtSimWorld *w, FtTime t, GError **error);
+/* Run the scenario's full length, calling progress (fraction) now and then. */
+gboolean      ft_sim_world_run          (FtSimWorld *w, void (*progress) (double, gpointer),
+                                         gpointer user_data, GError **error);
+/* Commit pending events and the final state, and write KPIs as run meta. */
+gboolean      ft_sim_world_finish       (FtSimWorld *w, GError **error);
+FtTime        ft_sim_world_end_time     (const FtSimWorld *w);
+FtTime        ft_sim_world_now          (const FtSimWorld *w);
+
+void          ft_sim_world_kpis         (FtSimWorld *w, FtSimKpis *out);
+/* One JSON object (fixed key order, fixed number formats); caller frees. */
+char         *ft_sim_kpis_to_json       (const FtSimKpis *k, const FtSimScenario *sc);
+FtSimSnapshot*ft_sim_world_snapshot     (FtSimWorld *w);
+
+void          ft_sim_world_set_price_response (FtSimWorld *w, FtSimPriceResponse fn,
+                                               gpointer user_data);
+
+/* Dispatch (on the world's thread): create a task as dispatcher `by`
+ * (FT_PERM_DISPATCH) and, if staff >= 0, assign it; assigned staff do it
+ * next. Returns the task id or -1 with an error. */
+gint64        ft_sim_world_dispatch     (FtSimWorld *w, FtTaskKind kind, gint32 vehicle,
+                                         FtLatLon target, gint priority, guint by,
+                                         gint32 staff, GError **error);
+/* Thread-safe: queue the same command; applied at the next minute tick.
+ * Errors are counted (ft_sim_world_n_dispatch_errors) and logged. */
+void          ft_sim_world_post_dispatch(FtSimWorld *w, FtTaskKind kind, gint32 vehicle,
+                                         FtLatLon target, gint priority, guint by, gint32 staff);
+guint         ft_sim_world_n_dispatch_errors (FtSimWorld *w);
+/* Module calls the world made that were refused (should stay 0). */
+guint64       ft_sim_world_n_errors     (FtSimWorld *w);
+
+/* Borrowed internals for the UI and tests (world thread only). */
+FtCore       *ft_sim_world_get_core     (FtSimWorld *w);
+FtOps        *ft_sim_world_get_ops      (FtSimWorld *w);
+const FtCity *ft_sim_world_get_city     (FtSimWorld *w);
+FtSimEngine  *ft_sim_world_get_engine   (FtSimWorld *w);
+const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
+/* Account index of the first dispatcher (-1 if the scenario has none). */
+gint32        ft_sim_world_dispatcher   (FtSimWorld *w);
+guint         ft_sim_world_n_staff      (FtSimWorld *w);
+guint         ft_sim_world_staff_account(FtSimWorld *w, guint i);
+/* All invariants: ft_core_check, ft_ops_check, and the world's own
+ * bookkeeping (every vehicle in exactly one place: street, trip or van). */
+gboolean      ft_sim_world_check        (FtSimWorld *w, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimWorld, ft_sim_world_free)
+
+G_END_DECLS

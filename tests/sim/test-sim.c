@@ -1,0 +1,534 @@
+/* test-sim.c — the simulation layer: engine ordering and cancel, named
+ * random streams, scenario parsing (good and bad files), the ops task
+ * queue, and the world: determinism, a golden KPI file, plausibility of
+ * the Phase 1 scenarios and the invariants of the modules it drives.
+ */
+#include "ft-config.h"
+#include "ft-sim-world.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ engine */
+
+typedef struct { GArray *order; } Rec;
+
+static void
+rec_event (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  Rec *r = data;
+  g_array_append_val (r->order, arg);
+}
+
+START_TEST (test_engine_order)
+{
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (0);
+  Rec r = { g_array_new (FALSE, FALSE, sizeof (guint64)) };
+  ft_sim_engine_schedule (e, 100, 0, rec_event, &r, 3);
+  ft_sim_engine_schedule (e, 50, 0, rec_event, &r, 1);
+  ft_sim_engine_schedule (e, 100, -1, rec_event, &r, 2);  /* same time, runs first */
+  ft_sim_engine_schedule (e, 100, 0, rec_event, &r, 4);   /* FIFO after 3 */
+  ft_sim_engine_schedule (e, 200, 0, rec_event, &r, 5);
+  ck_assert_uint_eq (ft_sim_engine_n_pending (e), 5);
+  ck_assert_uint_eq (ft_sim_engine_run_until (e, 150), 4);
+  ck_assert_int_eq (ft_sim_engine_now (e), 150);
+  ck_assert_int_eq (ft_sim_engine_next_time (e), 200);
+  ck_assert (ft_sim_engine_step (e));
+  ck_assert (!ft_sim_engine_step (e));
+  guint64 want[] = { 1, 2, 3, 4, 5 };
+  ck_assert_uint_eq (r.order->len, 5);
+  for (guint i = 0; i < 5; i++)
+    ck_assert_uint_eq (g_array_index (r.order, guint64, i), want[i]);
+  g_array_unref (r.order);
+}
+END_TEST
+
+START_TEST (test_engine_cancel)
+{
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (1000);
+  Rec r = { g_array_new (FALSE, FALSE, sizeof (guint64)) };
+  FtSimHandle a = ft_sim_engine_schedule_in (e, 10, 0, rec_event, &r, 1);
+  FtSimHandle b = ft_sim_engine_schedule_in (e, 20, 0, rec_event, &r, 2);
+  ck_assert (ft_sim_engine_is_pending (e, a));
+  ck_assert (ft_sim_engine_cancel (e, a));
+  ck_assert (!ft_sim_engine_cancel (e, a));          /* twice: no */
+  ck_assert (!ft_sim_engine_is_pending (e, a));
+  ck_assert (!ft_sim_engine_cancel (e, 0));
+  ck_assert_uint_eq (ft_sim_engine_n_pending (e), 1);
+  ft_sim_engine_run_until (e, 5000);
+  ck_assert_uint_eq (r.order->len, 1);
+  ck_assert_uint_eq (g_array_index (r.order, guint64, 0), 2);
+  ck_assert (!ft_sim_engine_cancel (e, b));          /* already ran */
+  /* a recycled slot must not be cancellable through the old handle */
+  FtSimHandle c = ft_sim_engine_schedule_in (e, 5, 0, rec_event, &r, 3);
+  ck_assert (!ft_sim_engine_cancel (e, a));
+  ck_assert (ft_sim_engine_is_pending (e, c));
+  g_array_unref (r.order);
+}
+END_TEST
+
+static void
+stop_event (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  ft_sim_engine_stop (e);
+}
+
+START_TEST (test_engine_stop_and_pace)
+{
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (0);
+  Rec r = { g_array_new (FALSE, FALSE, sizeof (guint64)) };
+  ft_sim_engine_schedule (e, 10, 0, stop_event, NULL, 0);
+  ft_sim_engine_schedule (e, 20, 0, rec_event, &r, 1);
+  ft_sim_engine_run_until (e, 100);
+  ck_assert_int_eq (ft_sim_engine_now (e), 10);       /* stopped early */
+  ck_assert_uint_eq (r.order->len, 0);
+  ft_sim_engine_run_until (e, 100);
+  ck_assert_uint_eq (r.order->len, 1);
+  /* paced at 100x: 5 simulated seconds take about 50 ms of wall time */
+  ft_sim_engine_set_speed (e, 100.0);
+  gint64 t0 = g_get_monotonic_time ();
+  ck_assert (ft_sim_engine_run_paced (e, 100 + 5 * FT_SECOND));
+  gint64 dt = g_get_monotonic_time () - t0;
+  ck_assert_int_ge (dt, 40000);
+  ck_assert_int_lt (dt, 2000000);
+  ck_assert_int_eq (ft_sim_engine_now (e), 100 + 5 * FT_SECOND);
+  g_array_unref (r.order);
+}
+END_TEST
+
+/* ------------------------------------------------------------ rng */
+
+START_TEST (test_rng_streams)
+{
+  g_autoptr (FtSimRng) a = ft_sim_rng_new (42, 0);
+  g_autoptr (FtSimRng) b = ft_sim_rng_new (42, 0);
+  g_autoptr (FtSimRng) c = ft_sim_rng_new (42, 1);
+  g_autoptr (FtSimRng) d = ft_sim_rng_new (43, 0);
+  /* b creates another stream first: "arrivals" must not change */
+  gsl_rng_uniform (ft_sim_rng_stream (b, "faults"));
+  gsl_rng *ra = ft_sim_rng_stream (a, "arrivals");
+  gsl_rng *rb = ft_sim_rng_stream (b, "arrivals");
+  gsl_rng *rc = ft_sim_rng_stream (c, "arrivals");
+  gsl_rng *rd = ft_sim_rng_stream (d, "arrivals");
+  ck_assert_ptr_eq (ra, ft_sim_rng_stream (a, "arrivals"));
+  gboolean diff_c = FALSE, diff_d = FALSE;
+  for (int i = 0; i < 100; i++)
+    {
+      unsigned long x = gsl_rng_get (ra);
+      ck_assert_uint_eq (x, gsl_rng_get (rb));
+      diff_c |= x != gsl_rng_get (rc);
+      diff_d |= x != gsl_rng_get (rd);
+    }
+  ck_assert (diff_c);
+  ck_assert (diff_d);
+  ck_assert_uint_ne (ft_sim_rng_derive_seed (1, "a", 0), ft_sim_rng_derive_seed (1, "b", 0));
+}
+END_TEST
+
+/* ------------------------------------------------------------ scenarios */
+
+static char *
+scenario_path (const char *name)
+{
+  const char *src = g_getenv ("FT_SOURCE_DIR");
+  return g_build_filename (src ? src : FT_SOURCE_DIR, "scenarios", name, NULL);
+}
+
+START_TEST (test_scenario_files)
+{
+  const char *names[] = { "demo-city-phase1.scenario", "demo-city-phase1-fleet-x2.scenario",
+                          "demo-city-phase1-staff-half.scenario" };
+  guint veh[3], staff[3];
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *p = scenario_path (names[i]);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (p, &e);
+      ck_assert_msg (sc != NULL, "%s: %s", names[i], e ? e->message : "");
+      veh[i] = ft_sim_scenario_n_vehicles (sc);
+      staff[i] = sc->field_staff;
+    }
+  ck_assert_uint_eq (veh[0], 1000);
+  ck_assert_uint_eq (veh[1], 2 * veh[0]);
+  ck_assert_uint_eq (staff[1], staff[0]);
+  ck_assert_uint_eq (staff[2] * 2, staff[0]);
+  ck_assert_uint_eq (veh[2], veh[0]);
+}
+END_TEST
+
+START_TEST (test_scenario_errors)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimScenario) ok = ft_sim_scenario_parse ("[fleet]\nscooters=10 # a comment\nbikes=0\nmopeds=0\n"
+                                                       "[staff]\nshift_starts=07:30, 15:00\n", -1, "ok.scenario", &e);
+  ck_assert_msg (ok != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (ok->scooters, 10);
+  ck_assert_uint_eq (ok->n_shift_starts, 2);
+  ck_assert (fabs (ok->shift_starts_h[0] - 7.5) < 1e-9);
+
+  struct { const char *text; const char *want[3]; } bad[] = {
+    { "[fleet]\nscooters=many\n", { "x.scenario:2", "[fleet] scooters", "many" } },
+    { "# c\n[fleet]\nscoters=5\n", { "x.scenario:3", "scoters", "unknown key" } },
+    { "[flet]\nscooters=5\n", { "x.scenario:1", "flet", "unknown group" } },
+    { "[demand]\nmax_walk_m=-3\n", { "x.scenario:2", "max_walk_m", "outside" } },
+    { "[demand]\nrouting=teleport\n", { "routing", "teleport", "street" } },
+    { "[pricing]\ncurrency=euro\n", { "currency", "euro", "ISO 4217" } },
+    { "[staff]\nshift_starts=25:00\n", { "shift_starts", "25:00", "time" } },
+    { "[fleet]\nscooters=0\nbikes=0\nmopeds=0\n", { "x.scenario", "fleet", "empty" } },
+    { "this is not a key file\n", { "x.scenario", "", "" } },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) err = NULL;
+      g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (bad[i].text, -1, "x.scenario", &err);
+      ck_assert_msg (sc == NULL, "case %u parsed", i);
+      ck_assert (g_error_matches (err, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO));
+      for (guint k = 0; k < 3; k++)
+        ck_assert_msg (strstr (err->message, bad[i].want[k]) != NULL, "case %u: '%s' lacks '%s'",
+                       i, err->message, bad[i].want[k]);
+    }
+  g_autoptr (GError) err = NULL;
+  ck_assert (ft_sim_scenario_load ("/nonexistent/x.scenario", &err) == NULL);
+  ck_assert (strstr (err->message, "/nonexistent/x.scenario") != NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ ops */
+
+typedef struct {
+  FtEventLog *log;
+  FtFleet    *fleet;
+  FtAccounts *acc;
+  FtOps      *ops;
+  gint        rider, field, field2, disp, admin;
+} OpsFx;
+
+static void
+ops_fx_init (OpsFx *f)
+{
+  f->log = ft_event_log_new ();
+  f->fleet = ft_fleet_new (1, f->log);
+  f->acc = ft_accounts_new (1, f->log);
+  FtLatLon p = { 52.5, 13.4 };
+  for (int i = 0; i < 3; i++)
+    ft_fleet_add_vehicle (f->fleet, FT_KIND_SCOOTER, ft_latlon_offset (p, i * 100.0, 0), NULL, 0);
+  f->rider = ft_accounts_create (f->acc, FT_ROLE_RIDER, "R", NULL, 0, NULL);
+  f->field = ft_accounts_create (f->acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
+  f->field2 = ft_accounts_create (f->acc, FT_ROLE_FIELD, "F2", NULL, 0, NULL);
+  f->disp = ft_accounts_create (f->acc, FT_ROLE_DISPATCHER, "D", NULL, 0, NULL);
+  f->admin = ft_accounts_create (f->acc, FT_ROLE_ADMIN, "A", NULL, 0, NULL);
+  f->ops = ft_ops_new (f->fleet, f->acc, f->log);
+}
+
+static void
+ops_fx_clear (OpsFx *f)
+{
+  ft_ops_free (f->ops);
+  ft_accounts_free (f->acc);
+  ft_fleet_free (f->fleet);
+  ft_event_log_free (f->log);
+}
+
+START_TEST (test_ops_lifecycle)
+{
+  OpsFx f;
+  ops_fx_init (&f);
+  FtLatLon z = { 0, 0 };
+  g_autoptr (GError) e = NULL;
+  gint64 t = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 100, &e);
+  ck_assert_int_eq (t, 0);
+  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_TASK_CREATED), 1);
+  ck_assert_int_eq (ft_ops_open_for (f.ops, 1, FT_TASK_BATTERY_SWAP), t);
+  /* duplicate refused, state untouched */
+  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 100, &e), -1);
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_ops_n (f.ops), 1);
+  /* cannot start before assignment */
+  ck_assert (!ft_ops_start (f.ops, t, (guint) f.field, 110, &e));
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE));
+  g_clear_error (&e);
+  ck_assert (ft_ops_assign (f.ops, t, (guint) f.field, -1, 120, &e));
+  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_ASSIGNED);
+  ck_assert (!ft_ops_start (f.ops, t, (guint) f.field2, 130, &e));   /* not yours */
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_NOT_YOURS));
+  g_clear_error (&e);
+  ck_assert (ft_ops_start (f.ops, t, (guint) f.field, 130, &e));
+  ck_assert (ft_ops_check (f.ops, &e));
+  ck_assert (ft_ops_complete (f.ops, t, (guint) f.field, 140, &e));
+  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_DONE);
+  ck_assert_int_eq (ft_ops_open_for (f.ops, 1, FT_TASK_BATTERY_SWAP), -1);
+  ck_assert (!ft_ops_cancel (f.ops, t, -1, 150, &e));                 /* done is final */
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_TASK_DONE), 1);
+  /* a new one for the same vehicle is fine now */
+  ck_assert_int_ge (ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 160, &e), 0);
+  ck_assert (ft_ops_check (f.ops, &e));
+  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 99, z, -1, 5, -1, 160, &e), -1);
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_INVALID));
+  g_clear_error (&e);
+  ck_assert (!ft_ops_assign (f.ops, 77, (guint) f.field, -1, 0, &e));
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK));
+  ops_fx_clear (&f);
+}
+END_TEST
+
+START_TEST (test_ops_permissions)
+{
+  OpsFx f;
+  ops_fx_init (&f);
+  FtLatLon z = { 52.5, 13.4 };
+  g_autoptr (GError) e = NULL;
+  /* riders and field staff may not create tasks by hand */
+  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.rider, 0, &e), -1);
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
+  g_clear_error (&e);
+  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.field, 0, &e), -1);
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_ops_n (f.ops), 0);
+  gint64 t = ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.disp, 0, &e);
+  ck_assert_int_ge (t, 0);
+  /* only field-work accounts can be assigned; only dispatchers assign */
+  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.rider, f.disp, 0, &e));
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
+  g_clear_error (&e);
+  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.disp, f.disp, 0, &e));
+  g_clear_error (&e);
+  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.field, f.field2, 0, &e));
+  g_clear_error (&e);
+  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_OPEN);
+  ck_assert (ft_ops_assign (f.ops, t, (guint) f.field, f.disp, 0, &e));
+  ck_assert (ft_ops_assign (f.ops, t, (guint) f.admin, f.admin, 0, &e));   /* admin: both */
+  ck_assert (ft_ops_unassign (f.ops, t, 0, &e));
+  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_OPEN);
+  ck_assert (!ft_ops_cancel (f.ops, t, f.rider, 0, &e));
+  g_clear_error (&e);
+  ck_assert (ft_ops_cancel (f.ops, t, f.disp, 0, &e));
+  ck_assert (ft_ops_check (f.ops, &e));
+  ops_fx_clear (&f);
+}
+END_TEST
+
+START_TEST (test_ops_best_open)
+{
+  OpsFx f;
+  ops_fx_init (&f);
+  FtLatLon at = ft_fleet_get_vehicle (f.fleet, 2)->pos;
+  gint64 a = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 0, at, -1, 1, -1, 0, NULL);
+  gint64 b = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 2, at, -1, 1, -1, 0, NULL);
+  gint64 c = ft_ops_create (f.ops, FT_TASK_COLLECT_REPAIR, 0, at, -1, 9, -1, 0, NULL);
+  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 0), c);                               /* priority */
+  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 1u << FT_TASK_BATTERY_SWAP), b);      /* nearest */
+  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 1u << FT_TASK_REBALANCE), -1);
+  g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ft_ops_list_open (f.ops, open);
+  ck_assert_uint_eq (open->len, 3);
+  ck_assert_int_eq (g_array_index (open, gint64, 0), a);
+  ck_assert_uint_eq (ft_ops_count_state (f.ops, FT_TASK_OPEN), 3);
+  ops_fx_clear (&f);
+}
+END_TEST
+
+/* ------------------------------------------------------------ world */
+
+static FtSimScenario *
+load_scenario (const char *name, double days, guint64 seed)
+{
+  g_autofree char *p = scenario_path (name);
+  g_autoptr (GError) e = NULL;
+  FtSimScenario *sc = ft_sim_scenario_load (p, &e);
+  ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
+  sc->days = days;
+  sc->seed = seed;
+  return sc;
+}
+
+static char *
+run_json (FtSimScenario *sc, FtSimKpis *k_out, gboolean check)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w) / 2, &e));
+  if (check)
+    ck_assert_msg (ft_sim_world_check (w, &e), "mid-run: %s", e ? e->message : "");
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+  if (check)
+    ck_assert_msg (ft_sim_world_check (w, &e), "end: %s", e ? e->message : "");
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  if (k_out)
+    *k_out = k;
+  return ft_sim_kpis_to_json (&k, sc);
+}
+
+START_TEST (test_world_deterministic)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 0.5, 11);
+  g_autofree char *a = run_json (sc, NULL, FALSE);
+  g_autofree char *b = run_json (sc, NULL, FALSE);
+  ck_assert_str_eq (a, b);
+  sc->seed = 12;
+  g_autofree char *c = run_json (sc, NULL, FALSE);
+  ck_assert_str_ne (a, c);
+}
+END_TEST
+
+START_TEST (test_world_golden)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
+  g_autofree char *got = run_json (sc, NULL, FALSE);
+  const char *src = g_getenv ("FT_SOURCE_DIR");
+  g_autofree char *path = g_build_filename (src ? src : FT_SOURCE_DIR, "tests", "sim", "golden",
+                                            "phase1-1day-seed7.json", NULL);
+  if (g_getenv ("FT_UPDATE_GOLDEN"))
+    {
+      g_autofree char *text = g_strconcat (got, "\n", NULL);
+      ck_assert (g_file_set_contents (path, text, -1, NULL));
+    }
+  g_autofree char *want = NULL;
+  ck_assert_msg (g_file_get_contents (path, &want, NULL, NULL), "missing golden file %s", path);
+  g_strchomp (want);
+  ck_assert_msg (strcmp (got, want) == 0,
+                 "KPIs differ from %s (rerun with FT_UPDATE_GOLDEN=1 if the change is intended):\n%s", path, got);
+}
+END_TEST
+
+START_TEST (test_world_plausible)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 2.0, 5);
+  FtSimKpis k;
+  g_autofree char *j = run_json (sc, &k, TRUE);
+  ck_assert_uint_eq (k.trips_requested, k.trips_served + k.trips_lost);
+  guint64 by_reason = 0;
+  for (guint r = 0; r < FT_SIM_N_LOST; r++)
+    by_reason += k.lost[r];
+  ck_assert_uint_eq (by_reason, k.trips_lost);
+  ck_assert (k.ledger_balanced);
+  ck_assert_msg (k.trips_per_vehicle_day >= 2.0 && k.trips_per_vehicle_day <= 7.0, "%s", j);
+  ck_assert_msg (k.mean_trip_km >= 1.5 && k.mean_trip_km <= 3.0, "%s", j);
+  ck_assert_msg (k.revenue_minor > 0 && k.battery_swaps > 0 && k.staff_km > 0, "%s", j);
+  ck_assert_msg (k.mean_walk_m > 0 && k.mean_walk_m <= sc->max_walk_m, "%s", j);
+  ck_assert (strstr (j, "\"trips_per_vehicle_day\"") && strstr (j, "\"ledger_balanced\": true"));
+}
+END_TEST
+
+START_TEST (test_world_fleet_x2_lowers_lost)
+{
+  g_autoptr (FtSimScenario) a = load_scenario ("demo-city-phase1.scenario", 2.0, 9);
+  g_autoptr (FtSimScenario) b = load_scenario ("demo-city-phase1-fleet-x2.scenario", 2.0, 9);
+  FtSimKpis ka, kb;
+  g_autofree char *ja = run_json (a, &ka, FALSE);
+  g_autofree char *jb = run_json (b, &kb, FALSE);
+  ck_assert_msg (kb.trips_lost < ka.trips_lost, "phase1:\n%s\nfleet x2:\n%s", ja, jb);
+  /* same riders (common random numbers): the same number of requests */
+  ck_assert_uint_eq (ka.trips_requested, kb.trips_requested);
+}
+END_TEST
+
+START_TEST (test_world_staff_half_raises_battery_hours)
+{
+  g_autoptr (FtSimScenario) a = load_scenario ("demo-city-phase1.scenario", 4.0, 9);
+  g_autoptr (FtSimScenario) b = load_scenario ("demo-city-phase1-staff-half.scenario", 4.0, 9);
+  FtSimKpis ka, kb;
+  g_autofree char *ja = run_json (a, &ka, FALSE);
+  g_autofree char *jb = run_json (b, &kb, FALSE);
+  ck_assert_msg (kb.battery_unavailable_hours > ka.battery_unavailable_hours,
+                 "phase1:\n%s\nstaff half:\n%s", ja, jb);
+  ck_assert_msg (kb.staff_hours < ka.staff_hours, "%s\n%s", ja, jb);
+}
+END_TEST
+
+START_TEST (test_world_dispatch_and_snapshot)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 3);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert (ft_sim_world_run_until (w, 7 * FT_HOUR, &e));
+  gint32 disp = ft_sim_world_dispatcher (w);
+  ck_assert_int_ge (disp, 0);
+  guint staff0 = ft_sim_world_staff_account (w, 0);
+  FtLatLon target = ft_sim_world_get_city (w)->center;
+  /* a field worker may not dispatch; a rider may not be assigned */
+  ck_assert_int_eq (ft_sim_world_dispatch (w, FT_TASK_REBALANCE, 5, target, 50, staff0, -1, &e), -1);
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
+  g_clear_error (&e);
+  guint n_before = ft_ops_n (ft_sim_world_get_ops (w));
+  ck_assert_int_eq (ft_sim_world_dispatch (w, FT_TASK_REBALANCE, 5, target, 50, (guint) disp, disp, &e), -1);
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_ops_n (ft_sim_world_get_ops (w)), n_before);
+  /* find a parked available vehicle and send staff 0 to move it */
+  const FtVehicle *vs = ft_fleet_vehicles (ft_sim_world_get_core (w)->fleet);
+  gint32 v = -1;
+  for (guint i = 0; i < ft_fleet_n_vehicles (ft_sim_world_get_core (w)->fleet) && v < 0; i++)
+    if (vs[i].state == FT_STATE_AVAILABLE)
+      v = (gint32) i;
+  ck_assert_int_ge (v, 0);
+  if (ft_ops_open_for (ft_sim_world_get_ops (w), (guint) v, FT_TASK_REBALANCE) < 0)
+    {
+      gint64 t = ft_sim_world_dispatch (w, FT_TASK_REBALANCE, v, target, 50, (guint) disp, (gint32) staff0, &e);
+      ck_assert_msg (t >= 0, "%s", e ? e->message : "");
+      ck_assert_int_eq (ft_ops_get (ft_sim_world_get_ops (w), t)->staff, (gint32) staff0);
+    }
+  /* the same through the thread-safe queue */
+  ft_sim_world_post_dispatch (w, FT_TASK_DEPLOY, -1, target, 1, (guint) disp, -1);
+  ck_assert (ft_sim_world_run_until (w, 12 * FT_HOUR, &e));
+  ck_assert_uint_eq (ft_sim_world_n_dispatch_errors (w), 0);
+  ck_assert_msg (ft_sim_world_check (w, &e), "%s", e ? e->message : "");
+  g_autoptr (FtSimSnapshot) s = ft_sim_world_snapshot (w);
+  ck_assert_int_eq (s->t, 12 * FT_HOUR);
+  ck_assert_uint_eq (s->n_vehicles, 1000);
+  ck_assert_uint_eq (s->n_staff, 12);
+  ck_assert_uint_gt (s->kpis.trips_served, 0);
+  ck_assert_uint_eq (s->n_lost, MIN (s->kpis.trips_lost, 2000));
+  guint on_shift = 0;
+  for (guint i = 0; i < s->n_staff; i++)
+    on_shift += s->staff[i].activity != FT_SIM_STAFF_OFF;
+  ck_assert_uint_gt (on_shift, 0);
+  for (guint i = 0; i < s->n_vehicles; i++)
+    ck_assert (ft_latlon_valid (s->vehicles[i].pos) && s->vehicles[i].soc >= 0 && s->vehicles[i].soc <= 1);
+}
+END_TEST
+
+static Suite *
+sim_suite (void)
+{
+  Suite *s = suite_create ("sim");
+  struct { const char *name; const TTest *fn; } cases[] = {
+    { "engine-order", test_engine_order },
+    { "engine-cancel", test_engine_cancel },
+    { "engine-stop-pace", test_engine_stop_and_pace },
+    { "rng-streams", test_rng_streams },
+    { "scenario-files", test_scenario_files },
+    { "scenario-errors", test_scenario_errors },
+    { "ops-lifecycle", test_ops_lifecycle },
+    { "ops-permissions", test_ops_permissions },
+    { "ops-best-open", test_ops_best_open },
+    { "world-deterministic", test_world_deterministic },
+    { "world-golden", test_world_golden },
+    { "world-plausible", test_world_plausible },
+    { "world-fleet-x2", test_world_fleet_x2_lowers_lost },
+    { "world-staff-half", test_world_staff_half_raises_battery_hours },
+    { "world-dispatch-snapshot", test_world_dispatch_and_snapshot },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_set_timeout (tc, 600);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (sim_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,239 @@
+/* cmd-run.c — `fleet-twin-cli run SCENARIO` runs a scenario headless and
+ * reports KPIs (a table, or one JSON object with --json), optionally writing
+ * the event log, final state and KPIs to a SQLite file; `compare A.db B.db …`
+ * puts the KPIs of several result files side by side.
+ */
+#include "ft-config.h"
+#include "ft-cli.h"
+#include "ft-sim-world.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+progress_cb (double f, gpointer user_data)
+{
+  ft_cli_progress (user_data, f);
+}
+
+static void
+print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
+{
+  g_autofree char *rev = ft_money_format (k->revenue_minor, k->currency);
+  g_autofree char *rpvd = ft_money_format (k->revenue_per_vehicle_day_minor, k->currency);
+  printf ("Scenario: %s (seed %" G_GUINT64_FORMAT ", %.2f days, %u vehicles, %u field staff)\n",
+          sc->name, sc->seed, k->days, k->n_vehicles, sc->field_staff);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "\n", "trips requested", k->trips_requested);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "\n", "trips served", k->trips_served);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "  (%.1f%%)\n", "trips lost", k->trips_lost,
+          k->trips_requested ? 100.0 * k->trips_lost / k->trips_requested : 0.0);
+  for (guint r = 0; r < FT_SIM_N_LOST; r++)
+    {
+      g_autofree char *label = g_strdup_printf ("  lost: %s", ft_sim_lost_reason_name (r));
+      printf ("  %-34s %12" G_GUINT64_FORMAT "\n", label, k->lost[r]);
+    }
+  printf ("  %-34s %12.2f\n", "trips per vehicle per day", k->trips_per_vehicle_day);
+  printf ("  %-34s %11.1f%%\n", "utilisation (time on trip)", 100.0 * k->utilisation);
+  printf ("  %-34s %12.2f\n", "mean trip length (km)", k->mean_trip_km);
+  printf ("  %-34s %12.0f\n", "mean walk to vehicle (m)", k->mean_walk_m);
+  printf ("  %-34s %12s\n", "revenue", rev);
+  printf ("  %-34s %12s\n", "revenue per vehicle per day", rpvd);
+  printf ("  %-34s %11.2f%%  (%.0f vehicle-hours)\n", "battery-unavailable share",
+          100.0 * k->battery_unavailable_share, k->battery_unavailable_hours);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "\n", "battery swaps", k->battery_swaps);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "\n", "rebalancing moves", k->rebalances);
+  printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " collected)\n", "faults", k->faults, k->collections);
+  printf ("  %-34s %12.1f\n", "fault downtime (vehicle-hours)", k->fault_downtime_hours);
+  printf ("  %-34s %12.1f\n", "staff hours", k->staff_hours);
+  printf ("  %-34s %12.1f\n", "staff km", k->staff_km);
+  printf ("  %-34s %12s\n", "ledger balanced", k->ledger_balanced ? "yes" : "NO");
+  printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " engine events, %.2f s wall)\n",
+          "domain events", k->domain_events, k->engine_events, wall_s);
+}
+
+int
+ft_cli_run (int argc, char **argv)
+{
+  double days = 0;
+  gint64 seed = -1;
+  gint replication = -1;
+  g_autofree char *out = NULL;
+  gboolean json = FALSE, quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "days", 'd', 0, G_OPTION_ARG_DOUBLE, &days, "Simulated days (overrides the scenario)", "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Master random seed (overrides the scenario)", "S" },
+    { "replication", 'r', 0, G_OPTION_ARG_INT, &replication, "Replication number", "R" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write event log, final state and KPIs to this SQLite file (replaced)", "FILE" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the KPIs as one JSON object", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO — run a scenario and report KPIs");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      fprintf (stderr, "%s: give exactly one scenario file (see scenarios/*.scenario)\n", argv[0]);
+      return 2;
+    }
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (argv[1], &error);
+  if (sc == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  if (days < 0 || (days > 0 && days > 3660))
+    {
+      fprintf (stderr, "%s: --days must be between 0 and 3660\n", argv[0]);
+      return 2;
+    }
+  if (days > 0)
+    sc->days = days;
+  if (seed >= 0)
+    sc->seed = (guint64) seed;
+  if (replication >= 0)
+    sc->replication = (guint) replication;
+
+  FtSimWorldOptions opt = { .store_path = out };
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &error);
+  if (w == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  gboolean ok = ft_sim_world_run (w, quiet ? NULL : progress_cb, (gpointer) "simulating", &error);
+  if (!quiet)
+    ft_cli_progress_done ();
+  if (ok)
+    ok = ft_sim_world_finish (w, &error);
+  if (!ok)
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  double wall = (g_get_monotonic_time () - t0) / 1e6;
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  if (json)
+    {
+      g_autofree char *s = ft_sim_kpis_to_json (&k, sc);
+      printf ("%s\n", s);
+    }
+  else
+    {
+      print_table (&k, sc, wall);
+      if (out)
+        printf ("Results written to %s\n", out);
+    }
+  if (ft_sim_world_n_errors (w) > 0)
+    {
+      fprintf (stderr, "%s: warning: %" G_GUINT64_FORMAT " module calls were refused during the run\n",
+               argv[0], ft_sim_world_n_errors (w));
+      return 1;
+    }
+  return k.ledger_balanced ? 0 : 1;
+}
+
+int
+ft_cli_compare (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("A.db B.db … — compare the KPIs of result files side by side");
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      fprintf (stderr, "%s: give one or more result files written by 'run --out'\n", argv[0]);
+      return 2;
+    }
+  guint n = (guint) argc - 1;
+  g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *path = argv[i + 1];
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          fprintf (stderr, "%s: %s: no such file\n", argv[0], path);
+          return 1;
+        }
+      g_autoptr (FtStore) st = ft_store_open (path, NULL, &error);
+      if (st == NULL)
+        {
+          fprintf (stderr, "%s: %s: %s\n", argv[0], path, error->message);
+          return 1;
+        }
+      g_autofree char *kpis = ft_store_dup_meta (st, "kpis");
+      if (kpis == NULL)
+        {
+          fprintf (stderr, "%s: %s has no KPIs (was it written by 'fleet-twin-cli run --out'?)\n", argv[0], path);
+          return 1;
+        }
+      JsonNode *node = json_from_string (kpis, &error);
+      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+        {
+          fprintf (stderr, "%s: %s: KPIs are not a JSON object%s%s\n", argv[0], path,
+                   error ? ": " : "", error ? error->message : "");
+          if (node)
+            json_node_unref (node);
+          return 1;
+        }
+      g_ptr_array_add (objs, node);
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr (GList) members = json_object_get_members (o);
+      for (GList *l = members; l; l = l->next)
+        {
+          JsonNode *m = json_object_get_member (o, l->data);
+          if (!JSON_NODE_HOLDS_VALUE (m))
+            continue;
+          gboolean seen = FALSE;
+          for (guint k = 0; k < keys->len && !seen; k++)
+            seen = strcmp (g_ptr_array_index (keys, k), l->data) == 0;
+          if (!seen)
+            g_ptr_array_add (keys, g_strdup (l->data));
+        }
+    }
+  printf ("%-32s", "kpi");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *base = g_path_get_basename (argv[i + 1]);
+      printf (" %20.20s", base);
+    }
+  printf ("\n");
+  for (guint k = 0; k < keys->len; k++)
+    {
+      const char *key = g_ptr_array_index (keys, k);
+      printf ("%-32s", key);
+      for (guint i = 0; i < n; i++)
+        {
+          JsonObject *o = json_node_get_object (g_ptr_array_index (objs, i));
+          JsonNode *m = json_object_get_member (o, key);
+          if (m == NULL || !JSON_NODE_HOLDS_VALUE (m))
+            {
+              printf (" %20s", "-");
+              continue;
+            }
+          GType t = json_node_get_value_type (m);
+          if (t == G_TYPE_INT64)
+            printf (" %20" G_GINT64_FORMAT, json_node_get_int (m));
+          else if (t == G_TYPE_DOUBLE)
+            printf (" %20.4f", json_node_get_double (m));
+          else if (t == G_TYPE_BOOLEAN)
+            printf (" %20s", json_node_get_boolean (m) ? "true" : "false");
+          else
+            printf (" %20.20s", json_node_get_string (m));
+        }
+      printf ("\n");
+    }
+  return 0;
+}
