@@ -31,7 +31,7 @@ def validate_dir(d, label):
             schema = json.load(f)
         with open(os.path.join(d, name)) as f:
             doc = json.load(f)
-        v = jsonschema.Draft7Validator(schema)
+        v = jsonschema.validators.validator_for(schema)(schema)
         errs = sorted(v.iter_errors(doc), key=lambda e: list(e.path))
         checked += 1
         if errs:
