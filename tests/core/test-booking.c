@@ -172,9 +172,9 @@ snap (Fx *fx)
 }
 
 /* After a refusal: error code and message, one refusal event with the code,
- * nothing else changed. */
+ * nothing else changed. Advances before->refused. */
 static void
-assert_refused (Fx *fx, const Snap *before, GError *err, FtBookingError code, const char *needle)
+assert_refused (Fx *fx, Snap *before, GError *err, FtBookingError code, const char *needle)
 {
   Snap now = snap (fx);
   guint n;
@@ -191,7 +191,7 @@ assert_refused (Fx *fx, const Snap *before, GError *err, FtBookingError code, co
   ck_assert_uint_gt (n, 0);
   ck_assert_int_eq (ev[n - 1].kind, FT_EV_BOOKING_REFUSED);
   ck_assert_int_eq (ev[n - 1].a, code);
-  now.refused = before->refused;
+  before->refused = now.refused;   /* the next refusal counts from here */
   ck_assert_msg (memcmp (&now, before, sizeof now) == 0, "a refusal changed state");
   assert_ok (fx->core);
 }
