@@ -207,6 +207,8 @@ struct _FtStore {
   FtStoreConfig  cfg;
   int            version;
   sqlite3_stmt  *st[N_ST];
+  sqlite3_stmt  *st_many[N_ST];   /* multi-row forms of the INSERTs */
+  GArray        *posting_tx;      /* scratch: tx id per new posting */
 
   guint64        n_events;       /* rows in events */
   guint64        n_commits;
@@ -331,8 +333,14 @@ store_free (FtStore *s)
   guint i;
 
   for (i = 0; i < N_ST; i++)
-    if (s->st[i])
-      sqlite3_finalize (s->st[i]);
+    {
+      if (s->st[i])
+        sqlite3_finalize (s->st[i]);
+      if (s->st_many[i])
+        sqlite3_finalize (s->st_many[i]);
+    }
+  if (s->posting_tx)
+    g_array_unref (s->posting_tx);
   if (s->db)
     sqlite3_close_v2 (s->db);
   dirty_free (&s->d_vehicle);
@@ -448,6 +456,7 @@ ft_store_open_at_version (const char *path, const FtStoreConfig *cfg, int target
     ft_store_config_init (&s->cfg);
   if (s->cfg.max_batch_events == 0)
     s->cfg.max_batch_events = 1;
+  s->posting_tx = g_array_new (FALSE, FALSE, sizeof (gint64));
   dirty_init (&s->d_vehicle);
   dirty_init (&s->d_pack);
   dirty_init (&s->d_account);
@@ -541,115 +550,247 @@ ft_store_get_db (FtStore *s)
 
 /* ----------------------------------------------------------- writers */
 
-static gboolean
-write_event (FtStore *s, sqlite3_stmt *st, const FtEvent *e, GError **error)
+/* Rows are written ROWS_PER_STMT at a time through a multi-row form of each
+ * INSERT (same SQL with the VALUES group repeated), which roughly halves
+ * SQLite's per-row cost; the remainder goes through the one-row form. Each
+ * binder fills one row's parameters starting at `base` (0-based). */
+#define ROWS_PER_STMT 32
+
+typedef struct {
+  const FtStoreTargets *t;
+  const FtEvent        *ev;          /* events */
+  const gint64         *ids;         /* dirty entity ids */
+  guint                 first_tx;    /* ledger tx rows: ids first_tx + i */
+  const gint64         *posting_tx;  /* postings: tx id of posting first_posting + i */
+  guint                 first_posting;
+  const FtPosting      *postings;
+} RowCtx;
+
+typedef void (*BindRow) (sqlite3_stmt *st, int base, const RowCtx *c, gsize i);
+
+static void
+bind_event (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, (sqlite3_int64) e->seq);
-  sqlite3_bind_int64 (st, 2, e->t);
-  sqlite3_bind_int (st, 3, e->kind);
-  sqlite3_bind_int (st, 4, e->vehicle);
-  sqlite3_bind_int (st, 5, e->account);
-  sqlite3_bind_int64 (st, 6, e->ref);
-  sqlite3_bind_int (st, 7, e->a);
-  sqlite3_bind_int64 (st, 8, e->b);
-  sqlite3_bind_int64 (st, 9, e->amount);
-  sqlite3_bind_double (st, 10, e->lat);
-  sqlite3_bind_double (st, 11, e->lon);
-  return step_done (s, st, error, "appending an event");
+  const FtEvent *e = &c->ev[i];
+
+  sqlite3_bind_int64 (st, b + 1, (sqlite3_int64) e->seq);
+  sqlite3_bind_int64 (st, b + 2, e->t);
+  sqlite3_bind_int (st, b + 3, e->kind);
+  sqlite3_bind_int (st, b + 4, e->vehicle);
+  sqlite3_bind_int (st, b + 5, e->account);
+  sqlite3_bind_int64 (st, b + 6, e->ref);
+  sqlite3_bind_int (st, b + 7, e->a);
+  sqlite3_bind_int64 (st, b + 8, e->b);
+  sqlite3_bind_int64 (st, b + 9, e->amount);
+  sqlite3_bind_double (st, b + 10, e->lat);
+  sqlite3_bind_double (st, b + 11, e->lon);
 }
 
-static gboolean
-write_vehicle (FtStore *s, sqlite3_stmt *st, const FtVehicle *v, GError **error)
+static void
+bind_vehicle (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, v->index);
-  sqlite3_bind_text (st, 2, v->device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, v->name, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 4, v->kind);
-  sqlite3_bind_int (st, 5, v->state);
-  sqlite3_bind_int (st, 6, v->last_event);
-  sqlite3_bind_int64 (st, 7, v->state_since);
-  sqlite3_bind_double (st, 8, v->pos.lat);
-  sqlite3_bind_double (st, 9, v->pos.lon);
-  sqlite3_bind_int (st, 10, v->pack);
-  sqlite3_bind_int64 (st, 11, v->booking);
-  sqlite3_bind_double (st, 12, v->odometer_m);
-  sqlite3_bind_double (st, 13, v->wear);
-  sqlite3_bind_int64 (st, 14, v->fault_codes);
-  sqlite3_bind_int64 (st, 15, v->last_seen);
-  sqlite3_bind_int (st, 16, v->resume_state);
-  return step_done (s, st, error, "writing a vehicle");
+  const FtVehicle *v = ft_fleet_get_vehicle (c->t->fleet, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, v->index);
+  sqlite3_bind_text (st, b + 2, v->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, b + 3, v->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, b + 4, v->kind);
+  sqlite3_bind_int (st, b + 5, v->state);
+  sqlite3_bind_int (st, b + 6, v->last_event);
+  sqlite3_bind_int64 (st, b + 7, v->state_since);
+  sqlite3_bind_double (st, b + 8, v->pos.lat);
+  sqlite3_bind_double (st, b + 9, v->pos.lon);
+  sqlite3_bind_int (st, b + 10, v->pack);
+  sqlite3_bind_int64 (st, b + 11, v->booking);
+  sqlite3_bind_double (st, b + 12, v->odometer_m);
+  sqlite3_bind_double (st, b + 13, v->wear);
+  sqlite3_bind_int64 (st, b + 14, v->fault_codes);
+  sqlite3_bind_int64 (st, b + 15, v->last_seen);
+  sqlite3_bind_int (st, b + 16, v->resume_state);
 }
 
-static gboolean
-write_pack (FtStore *s, sqlite3_stmt *st, const FtPack *p, GError **error)
+static void
+bind_pack (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, p->index);
-  sqlite3_bind_text (st, 2, p->id, -1, SQLITE_STATIC);
-  sqlite3_bind_double (st, 3, p->capacity_wh);
-  sqlite3_bind_double (st, 4, p->soc);
-  sqlite3_bind_double (st, 5, p->health);
-  sqlite3_bind_int64 (st, 6, p->cycles);
-  sqlite3_bind_double (st, 7, p->throughput_wh);
-  sqlite3_bind_int (st, 8, p->place);
-  sqlite3_bind_int (st, 9, p->holder);
-  return step_done (s, st, error, "writing a battery pack");
+  const FtPack *p = ft_fleet_get_pack (c->t->fleet, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, p->index);
+  sqlite3_bind_text (st, b + 2, p->id, -1, SQLITE_STATIC);
+  sqlite3_bind_double (st, b + 3, p->capacity_wh);
+  sqlite3_bind_double (st, b + 4, p->soc);
+  sqlite3_bind_double (st, b + 5, p->health);
+  sqlite3_bind_int64 (st, b + 6, p->cycles);
+  sqlite3_bind_double (st, b + 7, p->throughput_wh);
+  sqlite3_bind_int (st, b + 8, p->place);
+  sqlite3_bind_int (st, b + 9, p->holder);
 }
 
-static gboolean
-write_account (FtStore *s, sqlite3_stmt *st, const FtAccount *a, GError **error)
+static void
+bind_account (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, a->index);
-  sqlite3_bind_text (st, 2, a->id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 3, a->roles);
+  const FtAccount *a = ft_accounts_get (c->t->accounts, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, a->index);
+  sqlite3_bind_text (st, b + 2, a->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, b + 3, a->roles);
   if (a->display_name)
-    sqlite3_bind_text (st, 4, a->display_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, b + 4, a->display_name, -1, SQLITE_STATIC);
   else
-    sqlite3_bind_null (st, 4);
+    sqlite3_bind_null (st, b + 4);
   if (a->email)
-    sqlite3_bind_text (st, 5, a->email, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, b + 5, a->email, -1, SQLITE_STATIC);
   else
-    sqlite3_bind_null (st, 5);
-  sqlite3_bind_text (st, 6, a->pseudonym, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 7, a->erased ? 1 : 0);
-  sqlite3_bind_int64 (st, 8, a->created);
-  sqlite3_bind_int64 (st, 9, a->trips);
-  return step_done (s, st, error, "writing an account");
+    sqlite3_bind_null (st, b + 5);
+  sqlite3_bind_text (st, b + 6, a->pseudonym, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, b + 7, a->erased ? 1 : 0);
+  sqlite3_bind_int64 (st, b + 8, a->created);
+  sqlite3_bind_int64 (st, b + 9, a->trips);
 }
 
-static gboolean
-write_lacc (FtStore *s, sqlite3_stmt *st, const FtLedgerAccount *a, GError **error)
+static void
+bind_lacc (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, a->index);
-  sqlite3_bind_text (st, 2, a->code, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 3, a->type);
-  sqlite3_bind_int64 (st, 4, a->balance);
-  sqlite3_bind_int (st, 5, a->owner);
-  return step_done (s, st, error, "writing a ledger account");
+  const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, a->index);
+  sqlite3_bind_text (st, b + 2, a->code, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, b + 3, a->type);
+  sqlite3_bind_int64 (st, b + 4, a->balance);
+  sqlite3_bind_int (st, b + 5, a->owner);
 }
 
-static gboolean
-write_booking (FtStore *s, sqlite3_stmt *st, const FtBookingRec *r, GError **error)
+static void
+bind_tx (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  sqlite3_bind_int64 (st, 1, r->id);
-  sqlite3_bind_int64 (st, 2, r->rider);
-  sqlite3_bind_int64 (st, 3, r->vehicle);
-  sqlite3_bind_int (st, 4, r->state);
-  sqlite3_bind_int64 (st, 5, r->reserved_at);
-  sqlite3_bind_int64 (st, 6, r->hold_until);
-  sqlite3_bind_int64 (st, 7, r->unlocked_at);
-  sqlite3_bind_int64 (st, 8, r->ended_at);
-  sqlite3_bind_int64 (st, 9, r->paused_ms);
-  sqlite3_bind_int64 (st, 10, r->paused_since);
-  sqlite3_bind_double (st, 11, r->start.lat);
-  sqlite3_bind_double (st, 12, r->start.lon);
-  sqlite3_bind_double (st, 13, r->end.lat);
-  sqlite3_bind_double (st, 14, r->end.lon);
-  sqlite3_bind_double (st, 15, r->distance_m);
-  sqlite3_bind_int64 (st, 16, r->price_minor);
-  sqlite3_bind_int64 (st, 17, r->hold_tx);
-  sqlite3_bind_int64 (st, 18, r->capture_tx);
-  sqlite3_bind_text (st, 19, r->trip_id, -1, SQLITE_STATIC);
-  return step_done (s, st, error, "writing a booking");
+  const FtLedgerTx *tx = ft_ledger_get_tx (c->t->ledger, c->first_tx + (guint) i);
+
+  sqlite3_bind_int64 (st, b + 1, tx->id);
+  sqlite3_bind_int (st, b + 2, tx->kind);
+  sqlite3_bind_int64 (st, b + 3, tx->t);
+  sqlite3_bind_int (st, b + 4, tx->user_account);
+  sqlite3_bind_int64 (st, b + 5, tx->first_posting);
+  sqlite3_bind_int64 (st, b + 6, tx->n_postings);
+  sqlite3_bind_int64 (st, b + 7, tx->amount);
+  sqlite3_bind_int64 (st, b + 8, tx->ref);
+  sqlite3_bind_int64 (st, b + 9, (sqlite3_int64) tx->idem_hash);
+  sqlite3_bind_int64 (st, b + 10, (sqlite3_int64) tx->args_hash);
+}
+
+static void
+bind_posting (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+{
+  guint idx = c->first_posting + (guint) i;
+  const FtPosting *p = &c->postings[idx];
+
+  sqlite3_bind_int64 (st, b + 1, idx);
+  sqlite3_bind_int64 (st, b + 2, c->posting_tx[i]);
+  sqlite3_bind_int (st, b + 3, p->ledger_account);
+  sqlite3_bind_int64 (st, b + 4, p->amount);
+}
+
+static void
+bind_booking (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+{
+  const FtBookingRec *r = ft_booking_get (c->t->booking, c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, r->id);
+  sqlite3_bind_int64 (st, b + 2, r->rider);
+  sqlite3_bind_int64 (st, b + 3, r->vehicle);
+  sqlite3_bind_int (st, b + 4, r->state);
+  sqlite3_bind_int64 (st, b + 5, r->reserved_at);
+  sqlite3_bind_int64 (st, b + 6, r->hold_until);
+  sqlite3_bind_int64 (st, b + 7, r->unlocked_at);
+  sqlite3_bind_int64 (st, b + 8, r->ended_at);
+  sqlite3_bind_int64 (st, b + 9, r->paused_ms);
+  sqlite3_bind_int64 (st, b + 10, r->paused_since);
+  sqlite3_bind_double (st, b + 11, r->start.lat);
+  sqlite3_bind_double (st, b + 12, r->start.lon);
+  sqlite3_bind_double (st, b + 13, r->end.lat);
+  sqlite3_bind_double (st, b + 14, r->end.lon);
+  sqlite3_bind_double (st, b + 15, r->distance_m);
+  sqlite3_bind_int64 (st, b + 16, r->price_minor);
+  sqlite3_bind_int64 (st, b + 17, r->hold_tx);
+  sqlite3_bind_int64 (st, b + 18, r->capture_tx);
+  sqlite3_bind_text (st, b + 19, r->trip_id, -1, SQLITE_STATIC);
+}
+
+/* The multi-row form of an INSERT statement, prepared once and cached.
+ * Its SQL comes from the constant one-row SQL, never from data. */
+static sqlite3_stmt *
+get_stmt_many (FtStore *s, StmtId id, GError **error)
+{
+  if (G_UNLIKELY (s->st_many[id] == NULL))
+    {
+      const char *sql = stmt_sql[id];
+      const char *group = strstr (sql, " VALUES (");
+      g_autoptr(GString) many = NULL;
+      int rc, r;
+
+      g_assert (group != NULL);
+      group += strlen (" VALUES ");
+      many = g_string_new (sql);
+      for (r = 1; r < ROWS_PER_STMT; r++)
+        {
+          g_string_append_c (many, ',');
+          g_string_append (many, group);
+        }
+      rc = sqlite3_prepare_v3 (s->db, many->str, -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->st_many[id], NULL);
+      if (rc != SQLITE_OK)
+        {
+          s->st_many[id] = NULL;
+          sql_fail (s, error, "preparing a statement");
+          return NULL;
+        }
+    }
+  return s->st_many[id];
+}
+
+/* Writes n rows with `bind`, ROWS_PER_STMT per statement, then one by one. */
+static gboolean
+write_rows (FtStore *s, StmtId id, int n_cols, gsize n, BindRow bind, const RowCtx *c,
+            GError **error, const char *what)
+{
+  gsize i = 0;
+  sqlite3_stmt *st;
+  int r;
+
+  if (n >= ROWS_PER_STMT)
+    {
+      if (!(st = get_stmt_many (s, id, error)))
+        return FALSE;
+      for (; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT)
+        {
+          for (r = 0; r < ROWS_PER_STMT; r++)
+            bind (st, r * n_cols, c, i + (gsize) r);
+          if (!step_done (s, st, error, what))
+            return FALSE;
+        }
+    }
+  if (i < n)
+    {
+      if (!(st = get_stmt (s, id, error)))
+        return FALSE;
+      for (; i < n; i++)
+        {
+          bind (st, 0, c, i);
+          if (!step_done (s, st, error, what))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Drop ids at or past `limit` (nothing to write for them). */
+static void
+dirty_keep_below (DirtySet *d, gint64 limit)
+{
+  gsize i, j = 0;
+
+  for (i = 0; i < d->n; i++)
+    if (d->list[i] < limit)
+      d->list[j++] = d->list[i];
+  d->n = j;
 }
 
 /* Mark what an event touched. Ledger transactions are not marked here:
@@ -758,6 +899,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
   sqlite3_stmt *st;
+  RowCtx rc;
   gsize k;
 
   if (t->log)
@@ -777,17 +919,17 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   dirty_clear (&s->d_lacc);
   dirty_clear (&s->d_booking);
 
+  memset (&rc, 0, sizeof rc);
+  rc.t = t;
+
   /* 1. the events, and what they touched */
   if (n_ev > 0)
     {
-      if (!(st = get_stmt (s, ST_INS_EVENT, error)))
+      rc.ev = ev;
+      if (!write_rows (s, ST_INS_EVENT, 11, n_ev, bind_event, &rc, error, "appending events"))
         goto fail;
       for (i = 0; i < n_ev; i++)
-        {
-          if (!write_event (s, st, &ev[i], error))
-            goto fail;
-          mark_event (s, t, &ev[i]);
-        }
+        mark_event (s, t, &ev[i]);
     }
 
   /* 2. new entities and, for save_all, every entity */
@@ -805,113 +947,75 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   /* 3. ledger transactions since the last commit, with their postings */
   if (n_tx > s->saved_tx)
     {
-      sqlite3_stmt *stp;
-      const FtPosting *postings = ft_ledger_postings (t->ledger, NULL);
+      const FtLedgerTx *first = ft_ledger_get_tx (t->ledger, s->saved_tx);
+      guint n_postings = 0;
 
-      if (!(st = get_stmt (s, ST_INS_TX, error)) ||
-          !(stp = get_stmt (s, ST_INS_POSTING, error)))
-        goto fail;
+      rc.first_tx = s->saved_tx;
+      rc.first_posting = first->first_posting;
+      rc.postings = ft_ledger_postings (t->ledger, &n_postings);
+      g_array_set_size (s->posting_tx, 0);
       for (i = s->saved_tx; i < n_tx; i++)
         {
           const FtLedgerTx *tx = ft_ledger_get_tx (t->ledger, i);
           guint j;
 
-          sqlite3_bind_int64 (st, 1, tx->id);
-          sqlite3_bind_int (st, 2, tx->kind);
-          sqlite3_bind_int64 (st, 3, tx->t);
-          sqlite3_bind_int (st, 4, tx->user_account);
-          sqlite3_bind_int64 (st, 5, tx->first_posting);
-          sqlite3_bind_int64 (st, 6, tx->n_postings);
-          sqlite3_bind_int64 (st, 7, tx->amount);
-          sqlite3_bind_int64 (st, 8, tx->ref);
-          sqlite3_bind_int64 (st, 9, (sqlite3_int64) tx->idem_hash);
-          sqlite3_bind_int64 (st, 10, (sqlite3_int64) tx->args_hash);
-          if (!step_done (s, st, error, "writing a ledger transaction"))
-            goto fail;
+          /* postings of consecutive transactions are contiguous */
+          g_assert (tx->first_posting == rc.first_posting + s->posting_tx->len);
           for (j = 0; j < tx->n_postings; j++)
             {
-              const FtPosting *p = &postings[tx->first_posting + j];
-
-              sqlite3_bind_int64 (stp, 1, (sqlite3_int64) tx->first_posting + j);
-              sqlite3_bind_int64 (stp, 2, tx->id);
-              sqlite3_bind_int (stp, 3, p->ledger_account);
-              sqlite3_bind_int64 (stp, 4, p->amount);
-              if (!step_done (s, stp, error, "writing a posting"))
-                goto fail;
-              dirty_add (&s->d_lacc, p->ledger_account);
+              g_array_append_val (s->posting_tx, tx->id);
+              dirty_add (&s->d_lacc, rc.postings[tx->first_posting + j].ledger_account);
             }
         }
+      rc.posting_tx = (const gint64 *) s->posting_tx->data;
+      if (!write_rows (s, ST_INS_TX, 10, n_tx - s->saved_tx, bind_tx, &rc, error,
+                       "writing ledger transactions") ||
+          !write_rows (s, ST_INS_POSTING, 4, s->posting_tx->len, bind_posting, &rc, error,
+                       "writing postings"))
+        goto fail;
     }
 
   /* 4. packs first: a pack that left a vehicle dirties that vehicle */
-  if (s->d_pack.n > 0)
+  dirty_keep_below (&s->d_pack, n_packs);
+  for (k = 0; k < s->d_pack.n; k++)
     {
-      if (!(st = get_stmt (s, ST_UPS_PACK, error)))
-        goto fail;
-      for (k = 0; k < s->d_pack.n; k++)
-        {
-          gint64 p = s->d_pack.list[k];
-          const FtPack *pk;
+      gint64 p = s->d_pack.list[k];
+      const FtPack *pk = ft_fleet_get_pack (t->fleet, (guint) p);
 
-          if (p >= (gint64) n_packs)
-            continue;
-          pk = ft_fleet_get_pack (t->fleet, (guint) p);
-          if ((gsize) p < s->pack_shadow_n && s->pack_shadow[p].place == FT_PACK_IN_VEHICLE)
-            dirty_add (&s->d_vehicle, s->pack_shadow[p].holder);
-          if (pk->place == FT_PACK_IN_VEHICLE)
-            dirty_add (&s->d_vehicle, pk->holder);
-          if (!write_pack (s, st, pk, error))
-            goto fail;
-        }
+      if ((gsize) p < s->pack_shadow_n && s->pack_shadow[p].place == FT_PACK_IN_VEHICLE)
+        dirty_add (&s->d_vehicle, s->pack_shadow[p].holder);
+      if (pk->place == FT_PACK_IN_VEHICLE)
+        dirty_add (&s->d_vehicle, pk->holder);
     }
-  if (s->d_vehicle.n > 0)
+  dirty_keep_below (&s->d_vehicle, n_vehicles);
+  dirty_keep_below (&s->d_account, n_accounts);
+  dirty_keep_below (&s->d_lacc, n_lacc);
+  if (t->booking)
     {
-      if (!(st = get_stmt (s, ST_UPS_VEHICLE, error)))
-        goto fail;
-      for (k = 0; k < s->d_vehicle.n; k++)
-        {
-          gint64 v = s->d_vehicle.list[k];
-
-          if (v < (gint64) n_vehicles && !write_vehicle (s, st, ft_fleet_get_vehicle (t->fleet, (guint) v), error))
-            goto fail;
-        }
-    }
-  if (s->d_account.n > 0)
-    {
-      if (!(st = get_stmt (s, ST_UPS_ACCOUNT, error)))
-        goto fail;
-      for (k = 0; k < s->d_account.n; k++)
-        {
-          gint64 a = s->d_account.list[k];
-
-          if (a < (gint64) n_accounts && !write_account (s, st, ft_accounts_get (t->accounts, (guint) a), error))
-            goto fail;
-        }
-    }
-  if (s->d_lacc.n > 0)
-    {
-      if (!(st = get_stmt (s, ST_UPS_LACC, error)))
-        goto fail;
-      for (k = 0; k < s->d_lacc.n; k++)
-        {
-          gint64 a = s->d_lacc.list[k];
-
-          if (a < (gint64) n_lacc && !write_lacc (s, st, ft_ledger_get_account (t->ledger, (guint) a), error))
-            goto fail;
-        }
-    }
-  if (s->d_booking.n > 0 && t->booking)
-    {
-      if (!(st = get_stmt (s, ST_UPS_BOOKING, error)))
-        goto fail;
+      gsize j = 0;
       for (k = 0; k < s->d_booking.n; k++)
-        {
-          const FtBookingRec *r = ft_booking_get (t->booking, s->d_booking.list[k]);
-
-          if (r && !write_booking (s, st, r, error))
-            goto fail;
-        }
+        if (ft_booking_get (t->booking, s->d_booking.list[k]))
+          s->d_booking.list[j++] = s->d_booking.list[k];
+      s->d_booking.n = j;
     }
+  else
+    s->d_booking.n = 0;
+
+  rc.ids = s->d_pack.list;
+  if (!write_rows (s, ST_UPS_PACK, 9, s->d_pack.n, bind_pack, &rc, error, "writing battery packs"))
+    goto fail;
+  rc.ids = s->d_vehicle.list;
+  if (!write_rows (s, ST_UPS_VEHICLE, 16, s->d_vehicle.n, bind_vehicle, &rc, error, "writing vehicles"))
+    goto fail;
+  rc.ids = s->d_account.list;
+  if (!write_rows (s, ST_UPS_ACCOUNT, 9, s->d_account.n, bind_account, &rc, error, "writing accounts"))
+    goto fail;
+  rc.ids = s->d_lacc.list;
+  if (!write_rows (s, ST_UPS_LACC, 5, s->d_lacc.n, bind_lacc, &rc, error, "writing ledger accounts"))
+    goto fail;
+  rc.ids = s->d_booking.list;
+  if (!write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
+    goto fail;
 
   /* 5. how many vans and depots hold packs (empty ones included) */
   if (holders_changed || (all && s->version >= 2 && t->fleet))

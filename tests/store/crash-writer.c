@@ -129,7 +129,7 @@ main (int argc, char **argv)
     }
   ft_store_config_init (&cfg);
   cfg.max_batch_events = argc > 3 ? (guint) atoi (argv[3]) : 64;
-  cfg.max_window = 2 * FT_SECOND;
+  cfg.max_window = 30 * FT_SECOND;
 
   core = world_new (1);
   t = world_targets (core);

@@ -176,7 +176,7 @@ START_TEST (test_sigkill_mid_stream)
   g_autofree char *path = g_build_filename (dir, "crash.db", NULL);
   g_autoptr(GRand) rng = g_rand_new_with_seed (20261124);
   Reported total = { 0, 0 };
-  const guint rounds = 6;
+  const guint rounds = 8;
 
   for (guint round = 0; round < rounds; round++)
     {
