@@ -48,6 +48,7 @@ struct _FtPayments {
   GHashTable   *captures;    /* booking -> CaptureRec */
   GHashTable   *idem;        /* idem hash -> IdemRec */
   guint64       n_declines;
+  guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
   guint64       total_latency_ms;
 };
@@ -652,7 +653,15 @@ add_captured (FtPayments *p, guint rider, gint64 booking, gint64 delta)
       c->captured = 0;
       g_hash_table_replace (p->captures, &c->booking, c);
     }
+  gboolean was_neg = c->captured < 0;
   c->captured += delta;
+  if (was_neg != (c->captured < 0))
+    {
+      if (was_neg)
+        p->n_overrefunded--;
+      else
+        p->n_overrefunded++;
+    }
 }
 
 gint64
@@ -756,7 +765,7 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   tx = post (p, FT_TX_REFUND, now, rider, amount, booking, idem, args, ps, 2, error);
   if (tx < 0)
     return -1;
-  c->captured -= amount;
+  add_captured (p, rider, booking, -amount);
   return tx;
 }
 
@@ -771,6 +780,7 @@ ft_payments_rebuild (FtPayments *p)
   g_hash_table_remove_all (p->holds);
   g_hash_table_remove_all (p->captures);
   g_hash_table_remove_all (p->idem);
+  p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
   p->clearing = p->revenue = p->refunds = NO_ACC;
 
@@ -820,9 +830,31 @@ ft_payments_check (FtPayments *p, GError **error)
   if (!ft_ledger_check (p->ledger, error))
     return FALSE;
 
-  g_autoptr(GHashTable) held = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  /* Open holds summed per rider, in a dense array (riders are dense). */
+  guint n_acc = ft_ledger_n_accounts (p->ledger);
+  guint max_rider = 0;
   GHashTableIter it;
   gpointer v;
+  g_hash_table_iter_init (&it, p->holds);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    max_rider = MAX (max_rider, ((HoldRec *) v)->rider);
+  for (guint i = 0; i < n_acc; i++)
+    {
+      const FtLedgerAccount *a = ft_ledger_get_account (p->ledger, i);
+      if (a->code[0] == 'h' && g_str_has_prefix (a->code, "hold:"))
+        {
+          if (a->owner < 0 || a->owner >= (1 << 28))
+            {
+              g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                           "hold account %s has owner %d, not a rider index", a->code, a->owner);
+              return FALSE;
+            }
+          max_rider = MAX (max_rider, (guint) a->owner);
+        }
+    }
+  g_autofree gint64 *held = g_new0 (gint64, (gsize) max_rider + 1);
+  g_autofree guint8 *seen = g_new0 (guint8, (gsize) max_rider + 1);
+
   g_hash_table_iter_init (&it, p->holds);
   while (g_hash_table_iter_next (&it, NULL, &v))
     {
@@ -834,54 +866,38 @@ ft_payments_check (FtPayments *p, GError **error)
                        G_GINT64_FORMAT, h->booking, h->amount);
           return FALSE;
         }
-      gint64 *sum = g_hash_table_lookup (held, GUINT_TO_POINTER (h->rider + 1));
-      if (sum == NULL)
-        {
-          sum = g_new0 (gint64, 1);
-          g_hash_table_insert (held, GUINT_TO_POINTER (h->rider + 1), sum);
-        }
-      *sum += h->amount;
+      held[h->rider] += h->amount;
     }
 
-  guint n_acc = ft_ledger_n_accounts (p->ledger);
-  guint n_hold_accounts_used = 0;
   for (guint i = 0; i < n_acc; i++)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (p->ledger, i);
-      if (!g_str_has_prefix (a->code, "hold:"))
+      if (a->code[0] != 'h' || !g_str_has_prefix (a->code, "hold:"))
         continue;
-      guint64 r = g_ascii_strtoull (a->code + 5, NULL, 10);
-      gint64 *sum = g_hash_table_lookup (held, GUINT_TO_POINTER ((guint) r + 1));
-      gint64 tracked = sum != NULL ? *sum : 0;
-      if (sum != NULL)
-        n_hold_accounts_used++;
-      if (-a->balance != tracked)
+      guint r = (guint) a->owner;
+      seen[r] = 1;
+      if (-a->balance != held[r])
         {
           g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                        "account %s holds %" G_GINT64_FORMAT " but the open holds of rider %u "
-                       "add up to %" G_GINT64_FORMAT, a->code, -a->balance, (guint) r, tracked);
+                       "add up to %" G_GINT64_FORMAT, a->code, -a->balance, r, held[r]);
           return FALSE;
         }
     }
-  if (n_hold_accounts_used != g_hash_table_size (held))
-    {
-      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
-                   "%u riders have open holds but no hold account",
-                   g_hash_table_size (held) - n_hold_accounts_used);
-      return FALSE;
-    }
+  for (guint r = 0; r <= max_rider; r++)
+    if (held[r] != 0 && !seen[r])
+      {
+        g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                     "rider %u has open holds of %" G_GINT64_FORMAT " but no hold account",
+                     r, held[r]);
+        return FALSE;
+      }
 
-  g_hash_table_iter_init (&it, p->captures);
-  while (g_hash_table_iter_next (&it, NULL, &v))
+  if (p->n_overrefunded != 0)
     {
-      CaptureRec *c = v;
-      if (c->captured < 0)
-        {
-          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
-                       "booking %" G_GINT64_FORMAT " was refunded %" G_GINT64_FORMAT
-                       " more than was captured", c->booking, -c->captured);
-          return FALSE;
-        }
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
+                   "%u bookings were refunded more than was captured", p->n_overrefunded);
+      return FALSE;
     }
   return TRUE;
 }

@@ -491,6 +491,25 @@ START_TEST (test_rebuild)
 }
 END_TEST
 
+/* The checker does catch a hold account that disagrees with the open holds
+ * (money moved behind payments' back). */
+START_TEST (test_check_catches_untracked_hold)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_ge (ft_payments_topup (f.pay, 6, 1000, "t", 1, &err), 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 6, 300, 1, "h", 2, &err), 0);
+  assert_check_ok ();
+  guint w, h;
+  ck_assert (ft_ledger_lookup (f.ledger, "wallet:6", &w));
+  ck_assert (ft_ledger_lookup (f.ledger, "hold:6", &h));
+  FtPosting ps[2] = { { (gint32) w, 50 }, { (gint32) h, -50 } };
+  ck_assert_int_ge (ft_ledger_post (f.ledger, FT_TX_ADJUST, 3, 6, 50, -1, 0, 0, ps, 2, &err), 0);
+  ck_assert (ft_ledger_check (f.ledger, NULL));         /* the ledger itself balances */
+  ck_assert (!ft_payments_check (f.pay, &err));
+  ck_assert_msg (strstr (err->message, "hold:6") != NULL, "%s", err->message);
+}
+END_TEST
+
 /* ---------------- simulated provider ---------------- */
 
 START_TEST (test_sim_provider)
@@ -639,6 +658,7 @@ payments_suite (void)
     { "release", test_release, setup },
     { "refund", test_refund, setup },
     { "rebuild", test_rebuild, setup_auto },
+    { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "sim-provider", test_sim_provider, setup },
     { "random-ops", test_random_ops, setup },
   };
