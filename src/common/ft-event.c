@@ -20,8 +20,10 @@ struct _FtEventLog {
   guint64  next_seq;
   gboolean retain;
   guint64  counts[FT_EV_N_KINDS];
-  GArray  *listeners;   /* Listener */
+  GArray  *listeners;   /* Listener; fn NULL = removed during dispatch */
   guint    next_listener_id;
+  guint    dispatching;  /* nesting depth of listener calls */
+  gboolean compact;      /* removed listeners to drop after dispatch */
 };
 
 FtEventLog *
@@ -87,11 +89,21 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
       *slot = tmp;
     }
 
-  /* Listeners may remove themselves; iterate by index over a stable count. */
+  /* Listeners may add or remove listeners (themselves included) while
+   * called: removal only clears fn here, the array is compacted after. */
+  log->dispatching++;
   for (i = 0; i < log->listeners->len; i++)
     {
-      Listener *l = &g_array_index (log->listeners, Listener, i);
-      l->fn (&tmp, l->user_data);
+      Listener l = g_array_index (log->listeners, Listener, i);
+      if (l.fn)
+        l.fn (&tmp, l.user_data);
+    }
+  if (--log->dispatching == 0 && log->compact)
+    {
+      for (i = log->listeners->len; i-- > 0;)
+        if (g_array_index (log->listeners, Listener, i).fn == NULL)
+          g_array_remove_index (log->listeners, i);
+      log->compact = FALSE;
     }
   return tmp.seq;
 }
@@ -181,7 +193,13 @@ ft_event_log_remove_listener (FtEventLog *log, guint id)
   for (i = 0; i < log->listeners->len; i++)
     if (g_array_index (log->listeners, Listener, i).id == id)
       {
-        g_array_remove_index (log->listeners, i);
+        if (log->dispatching)
+          {
+            g_array_index (log->listeners, Listener, i).fn = NULL;
+            log->compact = TRUE;
+          }
+        else
+          g_array_remove_index (log->listeners, i);
         return;
       }
 }

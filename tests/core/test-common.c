@@ -147,6 +147,43 @@ START_TEST (test_event_log)
 }
 END_TEST
 
+typedef struct {
+  FtEventLog *log;
+  guint self_id;
+  int calls_a, calls_b;
+} Reentrant;
+
+static void
+once_then_remove (const FtEvent *ev, gpointer user_data)
+{
+  Reentrant *r = user_data;
+  r->calls_a++;
+  ft_event_log_remove_listener (r->log, r->self_id);
+}
+
+static void
+count_b (const FtEvent *ev, gpointer user_data)
+{
+  ((Reentrant *) user_data)->calls_b++;
+}
+
+START_TEST (test_listener_removes_itself)
+{
+  FtEventLog *log = ft_event_log_new ();
+  Reentrant r = { log, 0, 0, 0 };
+  FtEvent e = ft_event_init (FT_EV_TASK_DONE, 0);
+
+  r.self_id = ft_event_log_add_listener (log, once_then_remove, &r);
+  ft_event_log_add_listener (log, count_b, &r);
+  ft_event_log_append (log, &e);
+  ft_event_log_append (log, &e);
+  ck_assert_int_eq (r.calls_a, 1);
+  ck_assert_int_eq (r.calls_b, 2);   /* the listener after it is not skipped */
+  ft_event_log_remove_listener (log, 12345);   /* unknown id: no-op */
+  ft_event_log_free (log);
+}
+END_TEST
+
 static Suite *
 common_suite (void)
 {
@@ -156,7 +193,7 @@ common_suite (void)
   tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
-  tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); suite_add_tcase (s, tc);
+  tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself); suite_add_tcase (s, tc);
   return s;
 }
 
