@@ -324,10 +324,14 @@ render_tile (cairo_t *cr, const ZoomCtx *zc, int x, int y)
   for (guint i = 0; i < city->n_zones; i++)
     if (city->zones[i].kind == FT_ZONE_PARK)
       fill_mp (cr, city->zones[i].area, z, x, y, 0.784, 0.980, 0.800, 1.0, 0.6);
+  if (city->parks)
+    fill_mp (cr, city->parks, z, x, y, 0.784, 0.980, 0.800, 1.0, 0.6);
   if (ex && ex->parks)
     fill_mp (cr, ex->parks, z, x, y, 0.784, 0.980, 0.800, 1.0, 0.6);
 
   /* Water on top of parks (rivers cross parks). */
+  if (city->water)
+    fill_mp (cr, city->water, z, x, y, 0.667, 0.827, 0.875, 1.0, 0);
   if (ex && ex->water)
     fill_mp (cr, ex->water, z, x, y, 0.667, 0.827, 0.875, 1.0, 0);
   if (ex && ex->n_rivers > 0)

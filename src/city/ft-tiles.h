@@ -30,7 +30,7 @@ typedef enum {
  * FALSE to cancel the bake (the output file is then not created). */
 typedef gboolean (*FtTilesProgress) (double fraction, gpointer data);
 
-/* Extra polygons the city pack does not carry in FtCity (may be NULL). */
+/* Extra polygons beyond city->water and city->parks (may be NULL). */
 typedef struct {
   const FtMultiPolygon *water;   /* lakes, sea, rivers as areas */
   const FtMultiPolygon *parks;   /* in addition to zones of kind park */

@@ -1,0 +1,34 @@
+/* ft-overlay-layer.h — the map's thematic layers drawn with cairo into one
+ * node: demand zones and geofences (optionally shaded by demand heat), field
+ * staff vans with their current leg and target, and lost-demand points.
+ */
+#pragma once
+
+#include <shumate/shumate.h>
+#include "ft-frame.h"
+#include "ft-city.h"
+
+G_BEGIN_DECLS
+
+#define FT_TYPE_OVERLAY_LAYER (ft_overlay_layer_get_type ())
+G_DECLARE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, FT, OVERLAY_LAYER, ShumateLayer)
+
+typedef enum {
+  FT_OVERLAY_ZONES     = 1 << 0,
+  FT_OVERLAY_GEOFENCES = 1 << 1,
+  FT_OVERLAY_HEAT      = 1 << 2,
+  FT_OVERLAY_STAFF     = 1 << 3,
+  FT_OVERLAY_LOST      = 1 << 4,
+} FtOverlayFlags;
+
+FtOverlayLayer *ft_overlay_layer_new       (ShumateViewport *viewport);
+void            ft_overlay_layer_set_city  (FtOverlayLayer *self, const FtCity *city);
+void            ft_overlay_layer_set_frame (FtOverlayLayer *self, FtFrame *frame);
+void            ft_overlay_layer_set_flags (FtOverlayLayer *self, guint flags);
+guint           ft_overlay_layer_get_flags (FtOverlayLayer *self);
+/* Staff member under (x, y) within radius px, or -1. */
+int             ft_overlay_layer_pick_staff (FtOverlayLayer *self, double x, double y, double radius);
+/* Marks a point (rider destination, rebalance target); NaN hides it. */
+void            ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my);
+
+G_END_DECLS

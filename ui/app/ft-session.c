@@ -1,0 +1,847 @@
+/* ft-session.c — the twin thread and the hand-over of frames.
+ *
+ * The worker owns the FtSimWorld. It sleeps while paused; when playing it
+ * runs slices (simulated time = speed × wall time, or 5-minute slices as
+ * fast as possible), turns each snapshot into an FtFrame (projection and
+ * colour classes done here, off the UI thread) and parks it in `pending`.
+ * The UI takes the newest pending frame once per frame; the mutex guards
+ * only that pointer swap and the command fields, never the world.
+ */
+#include "ft-session.h"
+#include "ft-config.h"
+
+#include <math.h>
+
+typedef struct {
+  FtSessionJob   fn;
+  FtSessionDone  done;
+  gpointer       data;
+  GDestroyNotify destroy;
+  FtSession     *self;
+  char          *result;
+  /* sync jobs */
+  gboolean       sync, finished;
+} Job;
+
+struct _FtSession {
+  GObject parent_instance;
+
+  FtSimScenario *scenario;
+  FtSimWorld    *world;          /* owned by the worker while it runs */
+  char          *tiles_path;
+  GThread       *thread;
+
+  GMutex  lock;
+  GCond   cond;
+  gboolean quit, playing, step_pending;
+  FtTime   run_to;               /* -1 = none */
+  double   speed;                /* sim s per wall s; 0 = max */
+  GQueue   jobs;
+  FtFrame *pending;
+  FtSimKpis pending_kpis;
+  FtTime   world_now;            /* as of the last slice */
+
+  /* main thread */
+  FtFrame   *frame;
+  FtSimKpis  kpis;
+  GArray    *history;
+  FtTime     last_sample;
+  FtRoleView role;
+  GPtrArray *archive;
+  gboolean   playing_ui;
+};
+
+G_DEFINE_FINAL_TYPE (FtSession, ft_session, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+enum { SIGNAL_FRAME_CHANGED, SIGNAL_LOADED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* ------------------------------------------------------------ worker side */
+
+static FtFrame *
+build_frame (FtSimWorld *w)
+{
+  g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+  const FtCity *city = ft_sim_world_get_city (w);
+  FtFrame *f = ft_frame_new (snap->n_vehicles, snap->n_staff);
+  f->now = snap->t;
+  for (guint i = 0; i < snap->n_vehicles; i++)
+    {
+      const FtSimVehicleSnap *v = &snap->vehicles[i];
+      FtFrameVehicle *fv = &f->vehicles[i];
+      ft_mercator_from_latlon (v->pos, &fv->mx, &fv->my);
+      fv->state = v->state;
+      fv->kind = v->kind;
+      fv->soc_pct = (guint8) CLAMP (lround (v->soc * 100.0), 0, 100);
+      fv->dot = ft_dot_classify (v->state, v->soc);
+      if (v->flags & FT_SIM_VFLAG_IN_VAN)
+        fv->dot = FT_DOT_OTHER;
+    }
+  for (guint i = 0; i < snap->n_staff; i++)
+    {
+      const FtSimStaffSnap *s = &snap->staff[i];
+      FtFrameStaff *fs = &f->staff[i];
+      ft_mercator_from_latlon (s->pos, &fs->mx, &fs->my);
+      fs->busy = s->activity == FT_SIM_STAFF_TRAVEL || s->activity == FT_SIM_STAFF_SERVICE;
+      if (s->activity == FT_SIM_STAFF_TRAVEL || s->task >= 0)
+        ft_mercator_from_latlon (s->target, &fs->tx, &fs->ty);
+      else
+        fs->tx = fs->ty = NAN;
+      fs->packs = s->packs_charged;
+      fs->n_tasks = s->task >= 0 ? 1 : 0;
+      g_snprintf (fs->name, sizeof fs->name, "Staff %u", i + 1);
+    }
+  f->n_lost = snap->n_lost;
+  f->lost = g_new (double, 2 * MAX (snap->n_lost, 1));
+  for (guint i = 0; i < snap->n_lost; i++)
+    ft_mercator_from_latlon (snap->lost[i].pos, &f->lost[2 * i], &f->lost[2 * i + 1]);
+  if (city && city->n_zones > 0 && city->demand.rate && city->demand.n_zones == city->n_zones)
+    {
+      guint h = (guint) ((snap->t / FT_HOUR) % 168);
+      f->n_zones = city->n_zones;
+      f->zone_heat = g_new0 (float, city->n_zones);
+      double mx = 0;
+      for (guint z = 0; z < city->n_zones; z++)
+        mx = MAX (mx, city->demand.rate[z * 168 + h] / MAX (city->zones[z].area_km2, 0.05));
+      for (guint z = 0; z < city->n_zones && mx > 0; z++)
+        f->zone_heat[z] = (float) (city->demand.rate[z * 168 + h] / MAX (city->zones[z].area_km2, 0.05) / mx);
+    }
+  const FtSimKpis *k = &snap->kpis;
+  f->kpi.utilisation = k->utilisation;
+  f->kpi.trips_served = (guint) k->trips_served;
+  f->kpi.trips_lost = (guint) k->trips_lost;
+  f->kpi.revenue_minor = k->revenue_minor;
+  memcpy (f->kpi.currency, k->currency, 4);
+  guint rentable = 0;
+  for (guint i = 0; i < snap->n_vehicles; i++)
+    if (snap->vehicles[i].state != FT_STATE_AVAILABLE || !(snap->vehicles[i].flags & FT_SIM_VFLAG_LOW))
+      rentable++;
+  f->kpi.battery_available = snap->n_vehicles ? (double) rentable / snap->n_vehicles : 0;
+  f->kpi.tasks_done = (guint) k->tasks_done;
+  f->kpi.tasks_open = (guint) (k->tasks_created - k->tasks_done);
+  return f;
+}
+
+static void
+publish (FtSession *self, FtSimWorld *w)
+{
+  FtFrame *f = build_frame (w);
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->pending, ft_frame_unref);
+  self->pending = f;
+  self->pending_kpis = k;
+  self->world_now = ft_sim_world_now (w);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+job_done_idle (gpointer data)
+{
+  Job *job = data;
+  if (job->done)
+    job->done (job->self, job->result, job->data);
+  else
+    g_free (job->result);
+  if (job->destroy)
+    job->destroy (job->data);
+  g_object_unref (job->self);
+  g_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  FtSession *self = data;
+  FtSimWorld *w = self->world;
+  gint64 last_wall = g_get_monotonic_time ();
+
+  publish (self, w);
+  for (;;)
+    {
+      g_mutex_lock (&self->lock);
+      while (!self->quit && !self->playing && !self->step_pending &&
+             self->run_to < 0 && g_queue_is_empty (&self->jobs))
+        {
+          g_cond_wait (&self->cond, &self->lock);
+          last_wall = g_get_monotonic_time ();
+        }
+      if (self->quit)
+        {
+          g_mutex_unlock (&self->lock);
+          break;
+        }
+      GQueue jobs = self->jobs;
+      g_queue_init (&self->jobs);
+      gboolean playing = self->playing, step = self->step_pending;
+      FtTime run_to = self->run_to;
+      double speed = self->speed;
+      self->step_pending = FALSE;
+      g_mutex_unlock (&self->lock);
+
+      Job *job;
+      gboolean did_jobs = FALSE;
+      while ((job = g_queue_pop_head (&jobs)))
+        {
+          job->result = job->fn (w, job->data);
+          did_jobs = TRUE;
+          if (job->sync)
+            {
+              g_mutex_lock (&self->lock);
+              job->finished = TRUE;
+              g_cond_broadcast (&self->cond);
+              g_mutex_unlock (&self->lock);
+            }
+          else
+            g_idle_add_full (G_PRIORITY_DEFAULT, job_done_idle, job, NULL);
+        }
+
+      FtTime now = ft_sim_world_now (w), end = ft_sim_world_end_time (w);
+      FtTime target = now;
+      gint64 wall = g_get_monotonic_time ();
+      if (run_to >= 0)
+        target = MIN (run_to, now + 5 * FT_MINUTE);
+      else if (step)
+        target = now + FT_MINUTE;
+      else if (playing)
+        {
+          if (speed <= 0)
+            target = now + 5 * FT_MINUTE;
+          else
+            target = now + MIN ((FtTime) ((wall - last_wall) / 1000.0 * speed), 15 * FT_MINUTE);
+        }
+      last_wall = wall;
+      target = MIN (target, end);
+      gboolean advanced = FALSE;
+      if (target > now)
+        {
+          g_autoptr(GError) error = NULL;
+          if (!ft_sim_world_run_until (w, target, &error))
+            g_warning ("simulation stopped: %s", error->message);
+          advanced = TRUE;
+        }
+      now = ft_sim_world_now (w);
+      g_mutex_lock (&self->lock);
+      if (self->run_to >= 0 && now >= self->run_to)
+        self->run_to = -1;
+      if (now >= end)
+        {
+          self->playing = FALSE;
+          self->run_to = -1;
+        }
+      gboolean fast = self->run_to >= 0 || (self->playing && self->speed <= 0);
+      gboolean keep_playing = self->playing;
+      g_mutex_unlock (&self->lock);
+      if (advanced || did_jobs)
+        publish (self, w);
+      if (keep_playing && !fast)
+        g_usleep (33000);   /* ~30 slices per wall second */
+    }
+  return NULL;
+}
+
+/* ------------------------------------------------------------- main side */
+
+static void
+ft_session_stop_worker (FtSession *self)
+{
+  if (self->thread == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  self->quit = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+  self->quit = FALSE;
+  /* Jobs never run: free them. */
+  Job *job;
+  while ((job = g_queue_pop_head (&self->jobs)))
+    {
+      if (job->sync)
+        {
+          job->finished = TRUE;
+          continue;
+        }
+      if (job->destroy)
+        job->destroy (job->data);
+      g_object_unref (job->self);
+      g_free (job);
+    }
+}
+
+static void
+ft_session_finalize (GObject *object)
+{
+  FtSession *self = FT_SESSION (object);
+  ft_session_stop_worker (self);
+  g_clear_pointer (&self->world, ft_sim_world_free);
+  g_clear_pointer (&self->scenario, ft_sim_scenario_free);
+  g_clear_pointer (&self->pending, ft_frame_unref);
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  g_free (self->tiles_path);
+  g_array_unref (self->history);
+  g_ptr_array_unref (self->archive);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (ft_session_parent_class)->finalize (object);
+}
+
+static void
+ft_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  FtSession *self = FT_SESSION (object);
+  switch (prop_id)
+    {
+    case PROP_PLAYING: g_value_set_boolean (value, ft_session_get_playing (self)); break;
+    case PROP_SPEED:   g_value_set_double (value, self->speed); break;
+    case PROP_ROLE:    g_value_set_int (value, self->role); break;
+    case PROP_TIME:    g_value_set_int64 (value, ft_session_get_time (self)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ft_session_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  FtSession *self = FT_SESSION (object);
+  switch (prop_id)
+    {
+    case PROP_PLAYING:
+      if (g_value_get_boolean (value))
+        ft_session_play (self);
+      else
+        ft_session_pause (self);
+      break;
+    case PROP_SPEED: ft_session_set_speed (self, g_value_get_double (value)); break;
+    case PROP_ROLE:  ft_session_set_role (self, g_value_get_int (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ft_session_class_init (FtSessionClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS (klass);
+  oc->finalize = ft_session_finalize;
+  oc->get_property = ft_session_get_property;
+  oc->set_property = ft_session_set_property;
+  properties[PROP_PLAYING] = g_param_spec_boolean ("playing", NULL, NULL, FALSE,
+                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SPEED] = g_param_spec_double ("speed", NULL, NULL, 0, 1e7, 60,
+                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ROLE] = g_param_spec_int ("role", NULL, NULL, 0, FT_ROLE_VIEW_RIDER, FT_ROLE_VIEW_DISPATCHER,
+                                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0,
+                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (oc, N_PROPS, properties);
+  signals[SIGNAL_FRAME_CHANGED] = g_signal_new ("frame-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_LOADED] = g_signal_new ("loaded", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ft_session_init (FtSession *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->jobs);
+  self->run_to = -1;
+  self->speed = 60;
+  self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
+  self->archive = g_ptr_array_new_with_free_func (g_free);
+  self->role = FT_ROLE_VIEW_DISPATCHER;
+}
+
+FtSession *
+ft_session_new (void)
+{
+  return g_object_new (FT_TYPE_SESSION, NULL);
+}
+
+static char *
+find_demo_tiles (void)
+{
+  const char *env = g_getenv ("FT_DEMO_TILES");
+  if (env && g_file_test (env, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (env);
+  char *p = g_build_filename (FT_BUILD_DIR, "data", "demo-city.mbtiles", NULL);
+  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+    return p;
+  g_free (p);
+  p = g_build_filename (FT_DATADIR, "demo-city.mbtiles", NULL);
+  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+    return p;
+  g_free (p);
+  return NULL;
+}
+
+gboolean
+ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (sc != NULL, FALSE);
+
+  FtSimWorldOptions opt = { NULL, 2000 };
+  FtSimWorld *w = ft_sim_world_new (sc, NULL, &opt, error);
+  if (w == NULL)
+    {
+      ft_sim_scenario_free (sc);
+      return FALSE;
+    }
+  ft_session_stop_worker (self);
+  if (self->world && self->frame)
+    ft_session_archive_run (self);
+  g_clear_pointer (&self->world, ft_sim_world_free);
+  g_clear_pointer (&self->scenario, ft_sim_scenario_free);
+  g_clear_pointer (&self->pending, ft_frame_unref);
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  g_array_set_size (self->history, 0);
+  self->last_sample = -1;
+  self->world = w;
+  self->scenario = sc;
+  self->playing = self->step_pending = FALSE;
+  self->playing_ui = FALSE;
+  self->run_to = -1;
+
+  g_free (self->tiles_path);
+  const FtCity *city = ft_sim_world_get_city (w);
+  if (tiles_path)
+    self->tiles_path = g_strdup (tiles_path);
+  else if (city->tiles_path && g_file_test (city->tiles_path, G_FILE_TEST_IS_REGULAR))
+    self->tiles_path = g_strdup (city->tiles_path);
+  else
+    self->tiles_path = find_demo_tiles ();
+
+  self->thread = g_thread_new ("ft-twin", worker_main, self);
+  /* Wait for the first frame so the map has something to draw at once. */
+  gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < until)
+    {
+      g_mutex_lock (&self->lock);
+      gboolean have = self->pending != NULL;
+      g_mutex_unlock (&self->lock);
+      if (have)
+        break;
+      g_usleep (1000);
+    }
+  ft_session_poll (self);
+  g_signal_emit (self, signals[SIGNAL_LOADED], 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+  return TRUE;
+}
+
+gboolean
+ft_session_is_loaded (FtSession *self)
+{
+  return self->world != NULL;
+}
+
+const FtSimScenario *
+ft_session_get_scenario (FtSession *self)
+{
+  return self->scenario;
+}
+
+const FtCity *
+ft_session_get_city (FtSession *self)
+{
+  /* The city is immutable after the world is built: safe to read here. */
+  return self->world ? ft_sim_world_get_city (self->world) : NULL;
+}
+
+const char *
+ft_session_get_tiles_path (FtSession *self)
+{
+  return self->tiles_path;
+}
+
+static void
+set_flags (FtSession *self, int playing, gboolean step, FtTime run_to)
+{
+  g_mutex_lock (&self->lock);
+  if (playing >= 0)
+    self->playing = playing;
+  if (step)
+    self->step_pending = TRUE;
+  if (run_to >= 0)
+    self->run_to = run_to;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+}
+
+void
+ft_session_play (FtSession *self)
+{
+  set_flags (self, TRUE, FALSE, -1);
+}
+
+void
+ft_session_pause (FtSession *self)
+{
+  set_flags (self, FALSE, FALSE, -1);
+}
+
+gboolean
+ft_session_get_playing (FtSession *self)
+{
+  g_mutex_lock (&self->lock);
+  gboolean p = self->playing || self->run_to >= 0;
+  g_mutex_unlock (&self->lock);
+  return p;
+}
+
+void
+ft_session_step (FtSession *self)
+{
+  set_flags (self, FALSE, TRUE, -1);
+}
+
+void
+ft_session_set_speed (FtSession *self, double speed)
+{
+  g_mutex_lock (&self->lock);
+  self->speed = MAX (speed, 0);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPEED]);
+}
+
+double
+ft_session_get_speed (FtSession *self)
+{
+  return self->speed;
+}
+
+void
+ft_session_run_to (FtSession *self, FtTime t)
+{
+  set_flags (self, -1, FALSE, t);
+}
+
+gboolean
+ft_session_poll (FtSession *self)
+{
+  g_mutex_lock (&self->lock);
+  FtFrame *f = g_steal_pointer (&self->pending);
+  FtSimKpis k = self->pending_kpis;
+  gboolean playing = self->playing || self->run_to >= 0;
+  g_mutex_unlock (&self->lock);
+  if (playing != self->playing_ui)
+    {
+      self->playing_ui = playing;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+    }
+  if (f == NULL)
+    return FALSE;
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  self->frame = f;
+  self->kpis = k;
+  if (self->last_sample < 0 || f->now >= self->last_sample + FT_MINUTE || f->now < self->last_sample)
+    {
+      FtKpiSample s = {
+        .t = f->now,
+        .utilisation = f->kpi.utilisation,
+        .trips_served = f->kpi.trips_served,
+        .trips_lost = f->kpi.trips_lost,
+        .revenue = f->kpi.revenue_minor / 100.0,
+        .battery_available = f->kpi.battery_available,
+      };
+      g_array_append_val (self->history, s);
+      self->last_sample = f->now;
+    }
+  g_signal_emit (self, signals[SIGNAL_FRAME_CHANGED], 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME]);
+  return TRUE;
+}
+
+FtFrame *
+ft_session_get_frame (FtSession *self)
+{
+  return self->frame;
+}
+
+FtTime
+ft_session_get_time (FtSession *self)
+{
+  return self->frame ? self->frame->now : 0;
+}
+
+const FtSimKpis *
+ft_session_get_kpis (FtSession *self)
+{
+  return &self->kpis;
+}
+
+GArray *
+ft_session_get_history (FtSession *self)
+{
+  return self->history;
+}
+
+FtRoleView
+ft_session_get_role (FtSession *self)
+{
+  return self->role;
+}
+
+void
+ft_session_set_role (FtSession *self, FtRoleView role)
+{
+  if (self->role == role)
+    return;
+  self->role = role;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROLE]);
+}
+
+gboolean
+ft_session_can_dispatch (FtSession *self)
+{
+  return self->role == FT_ROLE_VIEW_DISPATCHER || self->role == FT_ROLE_VIEW_PLANNER;
+}
+
+void
+ft_session_run_job (FtSession *self, FtSessionJob fn, FtSessionDone done, gpointer data,
+                    GDestroyNotify destroy)
+{
+  g_return_if_fail (self->thread != NULL);
+  Job *job = g_new0 (Job, 1);
+  job->fn = fn;
+  job->done = done;
+  job->data = data;
+  job->destroy = destroy;
+  job->self = g_object_ref (self);
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->jobs, job);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+char *
+ft_session_run_job_sync (FtSession *self, FtSessionJob fn, gpointer data)
+{
+  g_return_val_if_fail (self->thread != NULL, NULL);
+  Job job = { .fn = fn, .data = data, .self = self, .sync = TRUE };
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->jobs, &job);
+  g_cond_broadcast (&self->cond);
+  while (!job.finished)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return job.result;
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+typedef struct {
+  guint     kind;
+  guint    *vehicles;
+  guint     n;
+  FtLatLon  target;
+  gint32    staff;
+  guint     created;
+  GString  *errors;
+} DispatchJob;
+
+static char *
+dispatch_job (FtSimWorld *w, gpointer data)
+{
+  DispatchJob *d = data;
+  gint32 by = ft_sim_world_dispatcher (w);
+  gint32 staff_account = -1;
+  if (d->staff >= 0 && (guint) d->staff < ft_sim_world_n_staff (w))
+    staff_account = (gint32) ft_sim_world_staff_account (w, (guint) d->staff);
+  for (guint i = 0; i < d->n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      if (by < 0)
+        {
+          g_string_append (d->errors, "this scenario has no dispatcher account; add dispatchers=1 under [staff]\n");
+          break;
+        }
+      if (ft_sim_world_dispatch (w, d->kind, (gint32) d->vehicles[i], d->target, 5, (guint) by,
+                                 staff_account, &error) >= 0)
+        d->created++;
+      else
+        g_string_append_printf (d->errors, "%s\n", error->message);
+    }
+  return NULL;
+}
+
+guint
+ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n,
+                     FtLatLon target, gint32 staff, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), 0);
+  if (!ft_session_can_dispatch (self))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "only staff roles can dispatch: switch the role to Dispatcher");
+      return 0;
+    }
+  if (self->thread == NULL)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "no scenario is loaded");
+      return 0;
+    }
+  DispatchJob d = { kind, g_memdup2 (vehicles, sizeof (guint) * MAX (n, 1)), n, target, staff, 0,
+                    g_string_new (NULL) };
+  g_free (ft_session_run_job_sync (self, dispatch_job, &d));
+  if (d.errors->len > 0 && d.created < n)
+    g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "%u of %u tasks refused: %s",
+                 n - d.created, n, d.errors->str);
+  g_string_free (d.errors, TRUE);
+  g_free (d.vehicles);
+  return d.created;
+}
+
+/* ------------------------------------------------------------ inspector */
+
+typedef struct { guint index; int zone; } Query;
+
+static char *
+fmt_time (FtTime t)
+{
+  if (t < 0)
+    return g_strdup ("—");
+  return ft_time_format (t);
+}
+
+static char *
+describe_vehicle_job (FtSimWorld *w, gpointer data)
+{
+  Query *q = data;
+  FtCore *core = ft_sim_world_get_core (w);
+  FtOps *ops = ft_sim_world_get_ops (w);
+  if (q->index >= ft_fleet_n_vehicles (core->fleet))
+    return g_strdup ("No such vehicle.");
+  const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, q->index);
+  GString *s = g_string_new (NULL);
+  g_autofree char *since = fmt_time (v->state_since);
+  g_string_append_printf (s, "<b>%s</b> · %s\n", v->name, ft_vehicle_kind_id (v->kind));
+  g_string_append_printf (s, "State: %s since %s\nLast event: %s\n", ft_vehicle_state_name (v->state),
+                          since, ft_vehicle_event_name (v->last_event));
+  g_string_append_printf (s, "Battery: %.0f %% · range %.1f km\n", ft_fleet_soc (core->fleet, q->index) * 100,
+                          ft_fleet_range_m (core->fleet, q->index) / 1000.0);
+  if (v->pack >= 0)
+    {
+      const FtPack *p = ft_fleet_get_pack (core->fleet, (guint) v->pack);
+      g_string_append_printf (s, "Pack: %s · health %.0f %% · %u cycles\n", p->id, p->health * 100, p->cycles);
+    }
+  g_string_append_printf (s, "Odometer: %.1f km · wear %.2f\nDevice: %s\n", v->odometer_m / 1000.0, v->wear, v->device_id);
+  if (v->booking >= 0)
+    {
+      const FtBookingRec *b = ft_booking_get (core->booking, v->booking);
+      if (b)
+        {
+          g_autofree char *at = fmt_time (b->unlocked_at >= 0 ? b->unlocked_at : b->reserved_at);
+          g_string_append_printf (s, "Booking %" G_GINT64_FORMAT ": %s since %s · rider %u\n", b->id,
+                                  ft_booking_state_name (b->state), at, b->rider);
+          if (b->trip_id[0])
+            g_string_append_printf (s, "Trip: %s\n", b->trip_id);
+        }
+    }
+  for (guint k = 0; k < FT_N_TASK_KINDS; k++)
+    {
+      gint64 t = ft_ops_open_for (ops, q->index, k);
+      if (t >= 0)
+        {
+          const FtTask *task = ft_ops_get (ops, t);
+          g_string_append_printf (s, "Task %" G_GINT64_FORMAT ": %s, %s%s\n", t, ft_task_kind_name (task->kind),
+                                  ft_task_state_name (task->state), task->staff >= 0 ? " (assigned)" : "");
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+char *
+ft_session_describe_vehicle (FtSession *self, guint v)
+{
+  Query q = { v, -1 };
+  return self->thread ? ft_session_run_job_sync (self, describe_vehicle_job, &q) : NULL;
+}
+
+static char *
+describe_staff_job (FtSimWorld *w, gpointer data)
+{
+  Query *q = data;
+  g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+  if (q->index >= snap->n_staff)
+    return g_strdup ("No such staff member.");
+  const FtSimStaffSnap *st = &snap->staff[q->index];
+  static const char *acts[] = { "off shift", "idle", "driving", "servicing a vehicle", "at a depot" };
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "<b>Staff %u</b> · account %u\n", q->index + 1, st->account);
+  g_string_append_printf (s, "Activity: %s\n", st->activity < G_N_ELEMENTS (acts) ? acts[st->activity] : "?");
+  g_string_append_printf (s, "Van: %u charged, %u depleted packs\n", st->packs_charged, st->packs_depleted);
+  if (st->task >= 0)
+    {
+      const FtTask *t = ft_ops_get (ft_sim_world_get_ops (w), st->task);
+      if (t)
+        g_string_append_printf (s, "Task %" G_GINT64_FORMAT ": %s (%s), vehicle %d\n", t->id,
+                                ft_task_kind_name (t->kind), ft_task_state_name (t->state), t->vehicle);
+    }
+  return g_string_free (s, FALSE);
+}
+
+char *
+ft_session_describe_staff (FtSession *self, guint s)
+{
+  Query q = { s, -1 };
+  return self->thread ? ft_session_run_job_sync (self, describe_staff_job, &q) : NULL;
+}
+
+char *
+ft_session_describe_zone (FtSession *self, int zone)
+{
+  const FtCity *city = ft_session_get_city (self);
+  if (city == NULL || zone < 0 || (guint) zone >= city->n_zones)
+    return NULL;
+  const FtZone *z = &city->zones[zone];
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "<b>%s</b> · %s\n", z->name, ft_zone_kind_name (z->kind));
+  g_string_append_printf (s, "Area: %.2f km² · price ×%.2f\n", z->area_km2, z->pricing_multiplier);
+  if (self->frame && self->frame->zone_heat && (guint) zone < self->frame->n_zones)
+    {
+      guint h = (guint) ((self->frame->now / FT_HOUR) % 168);
+      g_string_append_printf (s, "Demand now: %.1f requests/h (relative heat %.0f %%)\n",
+                              city->demand.rate[zone * 168 + h], self->frame->zone_heat[zone] * 100);
+    }
+  if (self->frame)
+    {
+      guint avail = 0, total = 0;
+      for (guint i = 0; i < self->frame->n_vehicles; i++)
+        {
+          FtLatLon p = ft_mercator_to_latlon (self->frame->vehicles[i].mx, self->frame->vehicles[i].my);
+          if (ft_bbox_contains (&z->area->bbox, p) && ft_multipolygon_contains (z->area, p))
+            {
+              total++;
+              avail += self->frame->vehicles[i].state == FT_STATE_AVAILABLE;
+            }
+        }
+      g_string_append_printf (s, "Vehicles here: %u (%u available)\n", total, avail);
+    }
+  return g_string_free (s, FALSE);
+}
+
+void
+ft_session_archive_run (FtSession *self)
+{
+  if (self->frame == NULL)
+    return;
+  FtSimKpis *k = g_new (FtSimKpis, 1);
+  *k = self->kpis;
+  g_ptr_array_add (self->archive, k);
+}
+
+GPtrArray *
+ft_session_get_archive (FtSession *self)
+{
+  return self->archive;
+}

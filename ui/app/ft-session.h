@@ -1,0 +1,89 @@
+/* ft-session.h — the app's model (not a widget): one scenario, its city and
+ * its simulated world running on a worker thread (the twin thread). The UI
+ * reads immutable FtFrames swapped in per frame, keeps a KPI history for the
+ * charts, and sends commands (play, pause, step, speed, dispatch, rider
+ * actions, inspector queries) that run on the worker between slices.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "ft-frame.h"
+#include "ft-sim-world.h"
+
+G_BEGIN_DECLS
+
+#define FT_TYPE_SESSION (ft_session_get_type ())
+G_DECLARE_FINAL_TYPE (FtSession, ft_session, FT, SESSION, GObject)
+
+typedef struct {
+  FtTime t;
+  double utilisation;
+  double trips_served;
+  double trips_lost;
+  double revenue;            /* major units */
+  double battery_available;  /* 0..1 */
+} FtKpiSample;
+
+typedef enum {
+  FT_ROLE_VIEW_PLANNER = 0,
+  FT_ROLE_VIEW_DISPATCHER,
+  FT_ROLE_VIEW_FIELD,
+  FT_ROLE_VIEW_RIDER,
+} FtRoleView;
+
+FtSession    *ft_session_new            (void);
+/* Builds city and world from the scenario (takes ownership) and starts the
+ * worker paused at t = 0. tiles_path: MBTiles to show, NULL = the city's. */
+gboolean      ft_session_load           (FtSession *self, FtSimScenario *sc,
+                                         const char *tiles_path, GError **error);
+gboolean      ft_session_is_loaded      (FtSession *self);
+const FtSimScenario *ft_session_get_scenario (FtSession *self);
+const FtCity *ft_session_get_city       (FtSession *self);
+const char   *ft_session_get_tiles_path (FtSession *self);
+
+void          ft_session_play           (FtSession *self);
+void          ft_session_pause          (FtSession *self);
+gboolean      ft_session_get_playing    (FtSession *self);
+/* Advance one simulated minute then pause. */
+void          ft_session_step           (FtSession *self);
+/* Simulated seconds per wall second; 0 = as fast as possible. */
+void          ft_session_set_speed      (FtSession *self, double speed);
+double        ft_session_get_speed      (FtSession *self);
+/* Run (as fast as possible) until simulated time t, then pause. */
+void          ft_session_run_to         (FtSession *self, FtTime t);
+
+/* Main thread: take the newest frame if one arrived; TRUE if it changed.
+ * Emits "frame-changed". Call once per frame (the window's tick). */
+gboolean      ft_session_poll           (FtSession *self);
+FtFrame      *ft_session_get_frame      (FtSession *self);   /* borrowed, may be NULL */
+FtTime        ft_session_get_time       (FtSession *self);
+const FtSimKpis *ft_session_get_kpis    (FtSession *self);
+GArray       *ft_session_get_history    (FtSession *self);   /* of FtKpiSample */
+
+FtRoleView    ft_session_get_role       (FtSession *self);
+void          ft_session_set_role       (FtSession *self, FtRoleView role);
+gboolean      ft_session_can_dispatch   (FtSession *self);
+
+/* Work on the twin thread: fn runs there between slices with the world and
+ * returns a newly allocated string (or NULL); done gets it on the main thread. */
+typedef char *(*FtSessionJob)  (FtSimWorld *world, gpointer data);
+typedef void  (*FtSessionDone) (FtSession *self, char *result, gpointer data);
+void          ft_session_run_job        (FtSession *self, FtSessionJob fn, FtSessionDone done,
+                                         gpointer data, GDestroyNotify destroy);
+/* Same, but blocks until done (for tests and short queries). Caller frees. */
+char         *ft_session_run_job_sync   (FtSession *self, FtSessionJob fn, gpointer data);
+
+/* Dispatch tasks for vehicles (kind: FtTaskKind). staff < 0: leave in the
+ * queue. Refused unless the role can dispatch. Returns tasks created. */
+guint         ft_session_dispatch       (FtSession *self, guint kind, const guint *vehicles,
+                                         guint n, FtLatLon target, gint32 staff, GError **error);
+/* Text details for the inspector (blocking, fast). */
+char         *ft_session_describe_vehicle (FtSession *self, guint v);
+char         *ft_session_describe_staff   (FtSession *self, guint s);
+char         *ft_session_describe_zone    (FtSession *self, int zone);
+
+/* Finished-run summaries kept for the results view (JSON KPI strings). */
+void          ft_session_archive_run    (FtSession *self);
+GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSimKpis* */
+
+G_END_DECLS

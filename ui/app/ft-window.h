@@ -1,0 +1,35 @@
+/* ft-window.h — Fleet Twin's main window: the live map with its layers,
+ * simulation controls in the header bar, and the KPI, inspector, dispatch,
+ * rider and layer pages. Thin over FtSession: it shows frames and turns
+ * clicks into session commands.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <shumate/shumate.h>
+#include "ft-session.h"
+#include "ft-vehicle-layer.h"
+#include "ft-overlay-layer.h"
+
+G_BEGIN_DECLS
+
+#define FT_TYPE_WINDOW (ft_window_get_type ())
+G_DECLARE_FINAL_TYPE (FtWindow, ft_window, FT, WINDOW, GtkApplicationWindow)
+
+FtWindow       *ft_window_new               (GtkApplication *app, FtSession *session);
+FtSession      *ft_window_get_session       (FtWindow *self);
+ShumateMap     *ft_window_get_map           (FtWindow *self);
+FtVehicleLayer *ft_window_get_vehicle_layer (FtWindow *self);
+FtOverlayLayer *ft_window_get_overlay_layer (FtWindow *self);
+GtkWidget      *ft_window_get_kpi_panel     (FtWindow *self);
+/* Rebuilds the map for the session's current city and tiles. */
+void            ft_window_reload_map        (FtWindow *self);
+void            ft_window_set_online_tiles  (FtWindow *self, gboolean online);
+/* Selects available vehicles below 20 % battery inside the visible map. */
+guint           ft_window_select_low_battery (FtWindow *self);
+/* Creates tasks (FtTaskKind) for the selection; staff -1 = queue. */
+guint           ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error);
+/* Milliseconds from process start to the first frame with map tiles. */
+double          ft_window_get_first_map_ms  (FtWindow *self);
+
+G_END_DECLS
