@@ -81,6 +81,13 @@ void     ft_road_graph_clear (FtRoadGraph *g);
 guint    ft_road_graph_components (const FtRoadGraph *g, guint32 **labels_out,
                                    guint *largest_out);
 
+/* Fills c->demand with Demo City's hour-of-week shapes and gravity model
+ * (from the built-in parameters) for c's zones and kinds: weight[z] is the
+ * zone's relative size (e.g. land km2), per_day the total requests per day,
+ * mean_straight_m the target mean straight-line trip. */
+void     ft_demand_build_default (FtCity *c, const double *weight, double per_day,
+                                  double mean_straight_m);
+
 void     ft_zone_clear       (FtZone *z);
 void     ft_depot_clear      (FtDepot *d);
 void     ft_demand_profile_clear (FtDemandProfile *d);

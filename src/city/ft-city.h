@@ -175,6 +175,9 @@ guint64   ft_router_cache_hits (FtRouter *r);
  * built on first use; TRUE by default where allowed. FALSE = A* + LRU. */
 void      ft_router_set_use_table (FtRouter *r, gboolean use);
 gboolean  ft_router_get_use_table (FtRouter *r);
+/* Landmarks for A* (ALT): default 16 on graphs of 256+ nodes, 0 = plain
+ * straight-line A*. Built on the first query that needs them. */
+void      ft_router_set_landmarks (FtRouter *r, guint n);
 /* Entries in the distance LRU (default 262144); clears it. */
 void      ft_router_set_cache_size (FtRouter *r, guint entries);
 

@@ -714,6 +714,20 @@ build_demand (FtCity *c, const Params *p, const double *land_km2)
   d->mean_trip_m = expected_trip (c, band_w, attr_area, dmat, lo, d->dest);
 }
 
+void
+ft_demand_build_default (FtCity *c, const double *weight, double per_day, double mean_straight_m)
+{
+  Params p = { 0 };
+  const char *ini = ft_city_demo_params ();
+  gboolean ok = read_params (&p, ini, strlen (ini), "demo-city.ini (built in)", NULL);
+  g_assert (ok);
+  p.per_day = per_day;
+  p.mean_straight = mean_straight_m;
+  ft_demand_profile_clear (&c->demand);
+  build_demand (c, &p, weight);
+  params_clear (&p);
+}
+
 static FtCity *
 generate (const Params *p)
 {

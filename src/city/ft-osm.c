@@ -1,1 +1,780 @@
-/* ft-osm.c: being written */
+/* ft-osm.c — builds a city pack from an OpenStreetMap PBF extract with
+ * libreadosm: a road graph for bikes and scooters from highway ways
+ * (one-way rules with bicycle contraflow, access and bicycle=no excluded,
+ * cycleways, footways, paths and living streets kept as slower classes),
+ * pruned to its largest connected piece; the operating area (convex hull of
+ * the streets grown by 100 m); hexagonal demand zones; depots by k-means on
+ * street nodes; parks and pedestrian areas as candidate no-parking
+ * geofences; water areas for drawing; and a default demand profile with
+ * Demo City's time shapes. Before parsing, the PBF block chain is walked so
+ * a truncated or foreign file is refused with the byte offset named.
+ */
+#include "ft-city-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <readosm.h>
+#include <glib/gstdio.h>
+
+/* ---- PBF framing check ------------------------------------------------ */
+
+static gboolean
+read_varint (const guint8 *p, gsize len, gsize *pos, guint64 *out)
+{
+  guint64 v = 0;
+  for (int shift = 0; shift < 64 && *pos < len; shift += 7)
+    {
+      guint8 b = p[(*pos)++];
+      v |= (guint64) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        {
+          *out = v;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Walks BlobHeader/Blob frames to the end of the file. */
+static gboolean
+check_pbf_framing (const char *path, guint *n_blocks, GError **error)
+{
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  guint64 off = 0;
+  guint blocks = 0;
+  gboolean ok = TRUE;
+  for (;;)
+    {
+      guint8 lenb[4];
+      size_t got = fread (lenb, 1, 4, f);
+      if (got == 0 && feof (f))
+        break;
+      if (got != 4)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: truncated: the file ends inside a block header at byte %" G_GUINT64_FORMAT
+                       " (block %u)", path, off, blocks + 1);
+          ok = FALSE;
+          break;
+        }
+      guint32 hlen = ((guint32) lenb[0] << 24) | ((guint32) lenb[1] << 16) | ((guint32) lenb[2] << 8) | lenb[3];
+      if (hlen == 0 || hlen > 64 * 1024)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: not an OpenStreetMap PBF file (bad block header size %u at byte %" G_GUINT64_FORMAT ")",
+                       path, hlen, off);
+          ok = FALSE;
+          break;
+        }
+      g_autofree guint8 *h = g_malloc (hlen);
+      if (fread (h, 1, hlen, f) != hlen)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: truncated: the file ends inside block %u's header (byte %" G_GUINT64_FORMAT ")",
+                       path, blocks + 1, off + 4);
+          ok = FALSE;
+          break;
+        }
+      /* BlobHeader: 1 type (string), 2 indexdata (bytes), 3 datasize (int32) */
+      gsize pos = 0;
+      guint64 datasize = G_MAXUINT64;
+      char type[32] = "";
+      while (pos < hlen)
+        {
+          guint64 key, v;
+          if (!read_varint (h, hlen, &pos, &key))
+            break;
+          if ((key & 7) == 2)
+            {
+              if (!read_varint (h, hlen, &pos, &v) || v > hlen - pos)
+                break;
+              if ((key >> 3) == 1)
+                g_strlcpy (type, (const char *) h + pos, MIN (sizeof type, v + 1));
+              pos += v;
+            }
+          else if ((key & 7) == 0)
+            {
+              if (!read_varint (h, hlen, &pos, &v))
+                break;
+              if ((key >> 3) == 3)
+                datasize = v;
+            }
+          else
+            break;
+        }
+      if (datasize == G_MAXUINT64 || (blocks == 0 && strcmp (type, "OSMHeader") != 0) ||
+          (strcmp (type, "OSMHeader") != 0 && strcmp (type, "OSMData") != 0))
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: not an OpenStreetMap PBF file (block %u at byte %" G_GUINT64_FORMAT
+                       " has type \"%s\")", path, blocks + 1, off, type);
+          ok = FALSE;
+          break;
+        }
+      if (datasize > 64 * 1024 * 1024 || fseeko (f, (off_t) datasize, SEEK_CUR) != 0)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: block %u is corrupt", path, blocks + 1);
+          ok = FALSE;
+          break;
+        }
+      off += 4 + hlen + datasize;
+      /* fseeko past the end succeeds: compare with the file size */
+      long long here = ftello (f);
+      if (fseeko (f, 0, SEEK_END) != 0)
+        {
+          ok = FALSE;
+          break;
+        }
+      long long size = ftello (f);
+      if ((long long) off > size)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: truncated: block %u needs %" G_GUINT64_FORMAT " bytes but the file has %lld",
+                       path, blocks + 1, off, size);
+          ok = FALSE;
+          break;
+        }
+      fseeko (f, here, SEEK_SET);
+      blocks++;
+    }
+  fclose (f);
+  if (ok && blocks == 0)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: empty file", path);
+      ok = FALSE;
+    }
+  *n_blocks = blocks;
+  return ok;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+typedef struct {
+  gint64  id;
+  FtLatLon p;
+} ONode;
+
+typedef struct {
+  guint32 first_ref, n_refs;   /* into refs */
+  guint8  cls;
+  gint8   oneway;              /* 0 two-way, 1 forward, -1 backward */
+} OWay;
+
+typedef struct {
+  GArray   *nodes;       /* ONode */
+  gboolean  sorted;
+  GArray   *refs;        /* gint64 */
+  GArray   *ways;        /* OWay */
+  GPtrArray *parks;      /* FtMultiPolygon* (closed leisure=park / pedestrian areas) */
+  GPtrArray *park_names;
+  FtMultiPolygon *water;
+  guint64   n_elems, est_elems;
+  FtCityProgressFunc progress;
+  gpointer  user_data;
+  guint64   n_ways_seen;
+} Ctx;
+
+static const char *
+tag (const readosm_tag *tags, int n, const char *key)
+{
+  for (int i = 0; i < n; i++)
+    if (strcmp (tags[i].key, key) == 0)
+      return tags[i].value;
+  return NULL;
+}
+
+static gboolean
+is_yes (const char *v)
+{
+  return v && (strcmp (v, "yes") == 0 || strcmp (v, "1") == 0 || strcmp (v, "true") == 0);
+}
+
+static void
+tick (Ctx *c)
+{
+  if (c->progress && (++c->n_elems & 0x3fff) == 0)
+    c->progress (MIN (0.8, 0.8 * (double) c->n_elems / MAX (c->est_elems, 1)), c->user_data);
+}
+
+static int
+on_node (const void *ud, const readosm_node *n)
+{
+  Ctx *c = (Ctx *) ud;
+  ONode o = { n->id, { n->latitude, n->longitude } };
+  if (c->nodes->len > 0 && g_array_index (c->nodes, ONode, c->nodes->len - 1).id >= o.id)
+    c->sorted = FALSE;
+  g_array_append_val (c->nodes, o);
+  tick (c);
+  return READOSM_OK;
+}
+
+static int
+onode_cmp (const void *a, const void *b)
+{
+  gint64 x = ((const ONode *) a)->id, y = ((const ONode *) b)->id;
+  return (x > y) - (x < y);
+}
+
+static const ONode *
+find_node (Ctx *c, gint64 id)
+{
+  if (!c->sorted)
+    {
+      g_array_sort (c->nodes, onode_cmp);
+      c->sorted = TRUE;
+    }
+  ONode key = { id, { 0, 0 } };
+  return bsearch (&key, c->nodes->data, c->nodes->len, sizeof (ONode), onode_cmp);
+}
+
+/* Road class for bikes and scooters, or -1 if not usable. */
+static int
+road_class (const readosm_tag *t, int n)
+{
+  const char *hw = tag (t, n, "highway");
+  if (hw == NULL)
+    return -1;
+  const char *access = tag (t, n, "access"), *bicycle = tag (t, n, "bicycle");
+  gboolean bike_ok = bicycle && (strcmp (bicycle, "yes") == 0 || strcmp (bicycle, "designated") == 0 ||
+                                 strcmp (bicycle, "permissive") == 0);
+  if (bicycle && strcmp (bicycle, "no") == 0)
+    return -1;
+  if (access && (strcmp (access, "no") == 0 || strcmp (access, "private") == 0) && !bike_ok)
+    return -1;
+  if (is_yes (tag (t, n, "area")))
+    return -1;   /* squares are areas, not lines */
+  int cls;
+  if (!strcmp (hw, "primary") || !strcmp (hw, "primary_link") || !strcmp (hw, "trunk") ||
+      !strcmp (hw, "trunk_link"))
+    cls = FT_ROAD_ARTERIAL;
+  else if (!strcmp (hw, "secondary") || !strcmp (hw, "secondary_link") || !strcmp (hw, "tertiary") ||
+           !strcmp (hw, "tertiary_link"))
+    cls = FT_ROAD_SECONDARY;
+  else if (!strcmp (hw, "residential") || !strcmp (hw, "unclassified") || !strcmp (hw, "living_street") ||
+           !strcmp (hw, "service") || !strcmp (hw, "road"))
+    cls = FT_ROAD_RESIDENTIAL;
+  else if (!strcmp (hw, "cycleway") || (!strcmp (hw, "path") && bike_ok))
+    cls = FT_ROAD_CYCLEWAY;
+  else if (!strcmp (hw, "footway") || !strcmp (hw, "pedestrian") || !strcmp (hw, "path") ||
+           !strcmp (hw, "track"))
+    cls = FT_ROAD_PATH;   /* ride slowly or push: keeps the network whole */
+  else
+    return -1;            /* motorways, steps, construction, proposed, platforms, … */
+  if (cls != FT_ROAD_PATH && is_yes (tag (t, n, "bridge")))
+    cls = FT_ROAD_BRIDGE;
+  return cls;
+}
+
+static int
+oneway_of (const readosm_tag *t, int n, int cls)
+{
+  if (cls == FT_ROAD_PATH)
+    return 0;
+  const char *ob = tag (t, n, "oneway:bicycle"), *cw = tag (t, n, "cycleway");
+  if (ob && strcmp (ob, "no") == 0)
+    return 0;
+  if (cw && g_str_has_prefix (cw, "opposite"))
+    return 0;
+  const char *ow = tag (t, n, "oneway");
+  if (ow && strcmp (ow, "-1") == 0)
+    return -1;
+  if (is_yes (ow))
+    return 1;
+  const char *j = tag (t, n, "junction");
+  if (j && (strcmp (j, "roundabout") == 0 || strcmp (j, "circular") == 0) && !(ow && strcmp (ow, "no") == 0))
+    return 1;
+  return 0;
+}
+
+static FtMultiPolygon *
+closed_way_polygon (Ctx *c, const readosm_way *w)
+{
+  if (w->node_ref_count < 4 || w->node_refs[0] != w->node_refs[w->node_ref_count - 1])
+    return NULL;
+  g_autofree FtLatLon *pts = g_new (FtLatLon, w->node_ref_count);
+  guint n = 0;
+  for (int i = 0; i + 1 < w->node_ref_count; i++)
+    {
+      const ONode *o = find_node (c, w->node_refs[i]);
+      if (o == NULL)
+        return NULL;   /* clipped by the extract */
+      pts[n++] = o->p;
+    }
+  FtMultiPolygon *mp = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (mp, pts, n);
+  return mp;
+}
+
+static int
+on_way (const void *ud, const readosm_way *w)
+{
+  Ctx *c = (Ctx *) ud;
+  tick (c);
+  c->n_ways_seen++;
+  const readosm_tag *t = w->tags;
+  int n = w->tag_count;
+  int cls = road_class (t, n);
+  if (cls >= 0 && w->node_ref_count >= 2)
+    {
+      OWay ow = { c->refs->len, (guint32) w->node_ref_count, (guint8) cls, (gint8) oneway_of (t, n, cls) };
+      g_array_append_vals (c->refs, w->node_refs, w->node_ref_count);
+      g_array_append_val (c->ways, ow);
+      return READOSM_OK;
+    }
+  const char *leisure = tag (t, n, "leisure"), *hw = tag (t, n, "highway"), *natural = tag (t, n, "natural");
+  const char *waterway = tag (t, n, "waterway"), *landuse = tag (t, n, "landuse");
+  gboolean park = (leisure && (strcmp (leisure, "park") == 0 || strcmp (leisure, "garden") == 0)) ||
+                  (hw && strcmp (hw, "pedestrian") == 0 && is_yes (tag (t, n, "area")));
+  gboolean water = (natural && strcmp (natural, "water") == 0) || (waterway && strcmp (waterway, "riverbank") == 0) ||
+                   (landuse && (strcmp (landuse, "reservoir") == 0 || strcmp (landuse, "basin") == 0));
+  if (park || water)
+    {
+      FtMultiPolygon *mp = closed_way_polygon (c, w);
+      if (mp == NULL)
+        return READOSM_OK;
+      if (park)
+        {
+          g_ptr_array_add (c->parks, mp);
+          const char *name = tag (t, n, "name");
+          g_ptr_array_add (c->park_names, name ? g_strdup (name)
+                                               : g_strdup_printf ("%s %" G_GINT64_FORMAT,
+                                                                  hw ? "Pedestrian area" : "Park", (gint64) w->id));
+        }
+      else
+        {
+          if (c->water == NULL)
+            c->water = ft_multipolygon_new ();
+          ft_multipolygon_add_ring (c->water, mp->polys[0].rings[0].pts, mp->polys[0].rings[0].n);
+          ft_multipolygon_free (mp);
+        }
+    }
+  return READOSM_OK;
+}
+
+static const char *
+readosm_error_text (int rc)
+{
+  switch (rc)
+    {
+    case READOSM_INVALID_SUFFIX: return "the name must end in .osm.pbf or .pbf (or .osm)";
+    case READOSM_FILE_NOT_FOUND: return "file not found";
+    case READOSM_INSUFFICIENT_MEMORY: return "out of memory";
+    case READOSM_READ_ERROR: return "read error (truncated file?)";
+    case READOSM_XML_ERROR: return "XML error";
+    case READOSM_INVALID_PBF_HEADER: return "invalid PBF block header (truncated or not a PBF file?)";
+    case READOSM_UNZIP_ERROR: return "a compressed block does not inflate (corrupt or truncated)";
+    case READOSM_ABORT: return "aborted";
+    default: return "unknown error";
+    }
+}
+
+/* ---- building the city ------------------------------------------------ */
+
+typedef struct { double x, y; } P2;
+
+static double
+cross (P2 o, P2 a, P2 b)
+{
+  return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+static int
+p2_cmp (const void *a, const void *b)
+{
+  const P2 *p = a, *q = b;
+  if (p->x != q->x) return p->x < q->x ? -1 : 1;
+  return (p->y > q->y) - (p->y < q->y);
+}
+
+/* Convex hull (monotone chain); returns count, hull in out (size n + 1). */
+static guint
+convex_hull (P2 *pts, guint n, P2 *out)
+{
+  qsort (pts, n, sizeof (P2), p2_cmp);
+  guint k = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      while (k >= 2 && cross (out[k - 2], out[k - 1], pts[i]) <= 0)
+        k--;
+      out[k++] = pts[i];
+    }
+  for (guint i = n - 1, t = k + 1; i-- > 0;)
+    {
+      while (k >= t && cross (out[k - 2], out[k - 1], pts[i]) <= 0)
+        k--;
+      out[k++] = pts[i];
+    }
+  return k > 1 ? k - 1 : k;
+}
+
+static char *
+slugify (const char *name)
+{
+  g_autofree char *low = g_utf8_strdown (name, -1);
+  GString *s = g_string_new (NULL);
+  for (const char *p = low; *p; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        g_string_append_c (s, *p);
+      else if (s->len > 0 && s->str[s->len - 1] != '-')
+        g_string_append_c (s, '-');
+    }
+  while (s->len > 0 && s->str[s->len - 1] == '-')
+    g_string_truncate (s, s->len - 1);
+  if (s->len == 0)
+    g_string_append (s, "city");
+  return g_string_free (s, FALSE);
+}
+
+static FtCity *
+build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc progress,
+            gpointer user_data, GError **error)
+{
+  FtCity *city = NULL;
+  /* road nodes: those referenced by usable ways and present in the file */
+  GHashTable *index = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GArray) gnodes = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+  g_autoptr(GArray) streets = g_array_new (FALSE, FALSE, sizeof (FtStreet));
+  guint missing = 0;
+  for (guint w = 0; w < ctx->ways->len; w++)
+    {
+      const OWay *ow = &g_array_index (ctx->ways, OWay, w);
+      gint32 prev = -1;
+      for (guint k = 0; k < ow->n_refs; k++)
+        {
+          gint64 *ref = &g_array_index (ctx->refs, gint64, ow->first_ref + k);
+          gpointer val;
+          gint32 cur;
+          if (g_hash_table_lookup_extended (index, ref, NULL, &val))
+            cur = GPOINTER_TO_INT (val) - 1;
+          else
+            {
+              const ONode *o = find_node (ctx, *ref);
+              if (o == NULL)
+                {
+                  missing++;
+                  prev = -1;
+                  continue;
+                }
+              cur = (gint32) gnodes->len;
+              g_array_append_val (gnodes, o->p);
+              g_hash_table_insert (index, ref, GINT_TO_POINTER (cur + 1));
+            }
+          if (prev >= 0 && prev != cur)
+            {
+              FtStreet s = { (guint32) prev, (guint32) cur, 0, ow->cls, ow->oneway != 0 };
+              if (ow->oneway < 0)
+                s.from = (guint32) cur, s.to = (guint32) prev;
+              s.length_m = (float) ft_city_haversine_m (g_array_index (gnodes, FtLatLon, prev),
+                                                        g_array_index (gnodes, FtLatLon, cur));
+              g_array_append_val (streets, s);
+            }
+          prev = cur;
+        }
+    }
+  g_hash_table_unref (index);
+  if (streets->len == 0)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID,
+                   "%s: no streets usable by bikes or scooters were found (%u nodes, %" G_GUINT64_FORMAT " ways read)",
+                   pbf_path, ctx->nodes->len, ctx->n_ways_seen);
+      return NULL;
+    }
+
+  city = g_new0 (FtCity, 1);
+  /* keep the largest weakly connected piece */
+  FtRoadGraph full = { 0 };
+  ft_road_graph_build (&full, (FtLatLon *) gnodes->data, gnodes->len,
+                       (FtStreet *) streets->data, streets->len);
+  g_autofree guint32 *labels = NULL;
+  guint largest = 0;
+  ft_road_graph_components (&full, &labels, &largest);
+  g_autofree guint32 *newidx = g_new (guint32, gnodes->len);
+  g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+  for (guint v = 0; v < gnodes->len; v++)
+    if (labels[v] == largest)
+      {
+        newidx[v] = kept->len;
+        g_array_append_val (kept, g_array_index (gnodes, FtLatLon, v));
+      }
+    else
+      newidx[v] = G_MAXUINT32;
+  guint w = 0;
+  for (guint i = 0; i < streets->len; i++)
+    {
+      FtStreet s = g_array_index (streets, FtStreet, i);
+      if (newidx[s.from] == G_MAXUINT32 || newidx[s.to] == G_MAXUINT32)
+        continue;
+      s.from = newidx[s.from];
+      s.to = newidx[s.to];
+      g_array_index (streets, FtStreet, w++) = s;
+    }
+  g_array_set_size (streets, w);
+  g_message ("%s: %u street nodes, largest connected piece %.2f%% (%u nodes) kept; %u refs outside the extract",
+             pbf_path, full.n_nodes, 100.0 * kept->len / full.n_nodes, kept->len, missing);
+  ft_road_graph_clear (&full);
+  ft_road_graph_build (&city->graph, (FtLatLon *) kept->data, kept->len,
+                       (FtStreet *) streets->data, streets->len);
+  const FtRoadGraph *g = &city->graph;
+
+  city->id = slugify (name);
+  city->name = g_strdup (name);
+  memcpy (city->currency, "EUR", 4);
+  FtBBox nb;
+  ft_bbox_init_empty (&nb);
+  for (guint v = 0; v < g->n_nodes; v++)
+    ft_bbox_extend (&nb, g->nodes[v]);
+  city->center = (FtLatLon) { (nb.min_lat + nb.max_lat) / 2, (nb.min_lon + nb.max_lon) / 2 };
+  city->utc_offset_min = (int) lround (city->center.lon / 15.0) * 60;   /* estimate */
+  FtProj pr;
+  ft_proj_init (&pr, city->center);
+
+  /* operating area: convex hull of the streets grown by 100 m */
+  g_autofree P2 *pts = g_new (P2, g->n_nodes);
+  g_autofree P2 *hull = g_new (P2, g->n_nodes + 1);
+  for (guint v = 0; v < g->n_nodes; v++)
+    ft_proj_from_ll (&pr, g->nodes[v], &pts[v].x, &pts[v].y);
+  guint nh = convex_hull (pts, g->n_nodes, hull);
+  if (nh < 3)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID, "%s: the streets cover no area", pbf_path);
+      ft_city_free (city);
+      return NULL;
+    }
+  double cx = 0, cy = 0;
+  for (guint i = 0; i < nh; i++)
+    cx += hull[i].x / nh, cy += hull[i].y / nh;
+  g_autofree FtLatLon *ring = g_new (FtLatLon, nh);
+  for (guint i = 0; i < nh; i++)
+    {
+      double dx = hull[i].x - cx, dy = hull[i].y - cy, d = hypot (dx, dy);
+      double grow = d > 0 ? (d + 100) / d : 1;
+      ring[i] = ft_proj_to_ll (&pr, cx + dx * grow, cy + dy * grow);
+    }
+  city->operating_area = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (city->operating_area, ring, nh);
+  double op_km2 = ft_multipolygon_area_m2 (city->operating_area) / 1e6;
+  city->bbox = city->operating_area->bbox;
+  if (progress)
+    progress (0.85, user_data);
+
+  /* hexagonal zones (flat-top), about 60 over the operating area */
+  double R = CLAMP (sqrt (op_km2 * 1e6 / (60 * 2.598)), 200, 800);
+  double hx = 1.5 * R, hy = sqrt (3) * R;
+  double x0, y0, x1, y1;
+  ft_proj_from_ll (&pr, (FtLatLon) { city->bbox.min_lat, city->bbox.min_lon }, &x0, &y0);
+  ft_proj_from_ll (&pr, (FtLatLon) { city->bbox.max_lat, city->bbox.max_lon }, &x1, &y1);
+  int ncol = (int) ceil ((x1 - x0) / hx) + 2, nrow = (int) ceil ((y1 - y0) / hy) + 2;
+  g_autofree double *weight = g_new0 (double, (gsize) ncol * nrow);
+  for (guint v = 0; v < g->n_nodes; v++)
+    {
+      double x, y;
+      ft_proj_from_ll (&pr, g->nodes[v], &x, &y);
+      int bc = (int) floor ((x - x0) / hx);
+      int best = -1;
+      double bd = G_MAXDOUBLE;
+      for (int col = bc - 1; col <= bc + 2; col++)
+        {
+          if (col < 0 || col >= ncol)
+            continue;
+          double off = (col & 1) ? hy / 2 : 0;
+          int br = (int) floor ((y - y0 - off) / hy);
+          for (int row = br - 1; row <= br + 2; row++)
+            {
+              if (row < 0 || row >= nrow)
+                continue;
+              double hcx = x0 + col * hx, hcy = y0 + off + row * hy;
+              double d = hypot (x - hcx, y - hcy);
+              if (d < bd)
+                bd = d, best = row * ncol + col;
+            }
+        }
+      if (best >= 0)
+        for (guint32 e = g->first_edge[v]; e < g->first_edge[v + 1]; e++)
+          weight[best] += g->edges[e].length_m / 1000.0;
+    }
+  g_autoptr(GArray) zones = g_array_new (FALSE, TRUE, sizeof (FtZone));
+  g_autoptr(GArray) zweight = g_array_new (FALSE, FALSE, sizeof (double));
+  for (int row = 0; row < nrow; row++)
+    for (int col = 0; col < ncol; col++)
+      {
+        double wkm = weight[row * ncol + col];
+        if (wkm < 0.3)   /* less than ~150 m of street: no zone */
+          continue;
+        double hcx = x0 + col * hx, hcy = y0 + ((col & 1) ? hy / 2 : 0) + row * hy;
+        FtLatLon hex[6];
+        for (int k = 0; k < 6; k++)
+          hex[k] = ft_proj_to_ll (&pr, hcx + R * cos (k * G_PI / 3), hcy + R * sin (k * G_PI / 3));
+        FtZone z = { 0 };
+        z.id = g_strdup_printf ("H%03u", zones->len + 1);
+        z.kind = FT_ZONE_MIXED;
+        FtLatLon centre = ft_proj_to_ll (&pr, hcx, hcy);
+        for (guint p = 0; p < ctx->parks->len; p++)
+          if (ft_multipolygon_contains (g_ptr_array_index (ctx->parks, p), centre))
+            z.kind = FT_ZONE_PARK;
+        z.name = g_strdup_printf ("%s %c%d", z.kind == FT_ZONE_PARK ? "Park" : "Zone",
+                                  'A' + (char) (col % 26), row + 1);
+        z.area = ft_multipolygon_new ();
+        ft_multipolygon_add_ring (z.area, hex, 6);
+        z.centroid = ft_multipolygon_centroid (z.area);
+        z.area_km2 = ft_multipolygon_area_m2 (z.area) / 1e6;
+        z.pricing_multiplier = 1.0;
+        g_array_append_val (zones, z);
+        g_array_append_val (zweight, wkm);
+      }
+  city->n_zones = zones->len;
+  city->zones = (FtZone *) g_array_free (g_steal_pointer (&zones), FALSE);
+  if (progress)
+    progress (0.9, user_data);
+
+  /* demand: Demo City's shapes, 150 requests per km2 of operating area per
+   * day (Demo City's density), mean straight-line trip 1.6 km or less */
+  ft_demand_build_default (city, (double *) zweight->data, 150.0 * op_km2,
+                           MIN (1600.0, 0.35 * sqrt (op_km2 * 1e6)));
+
+  /* depots: k-means on street nodes (deterministic start: spread over the
+   * sorted node list), snapped to the nearest node */
+  guint k = (guint) CLAMP (lround (op_km2 / 8.0), 2, 6);
+  g_autofree P2 *cent = g_new (P2, k);
+  for (guint i = 0; i < k; i++)
+    ft_proj_from_ll (&pr, g->nodes[(gsize) g->n_nodes * (2 * i + 1) / (2 * k)], &cent[i].x, &cent[i].y);
+  g_autofree P2 *sum = g_new (P2, k);
+  g_autofree guint *cnt = g_new (guint, k);
+  for (int it = 0; it < 20; it++)
+    {
+      memset (sum, 0, sizeof (P2) * k);
+      memset (cnt, 0, sizeof (guint) * k);
+      for (guint v = 0; v < g->n_nodes; v++)
+        {
+          double x, y;
+          ft_proj_from_ll (&pr, g->nodes[v], &x, &y);
+          guint bi = 0;
+          double bd = G_MAXDOUBLE;
+          for (guint i = 0; i < k; i++)
+            {
+              double d = (x - cent[i].x) * (x - cent[i].x) + (y - cent[i].y) * (y - cent[i].y);
+              if (d < bd)
+                bd = d, bi = i;
+            }
+          sum[bi].x += x, sum[bi].y += y, cnt[bi]++;
+        }
+      for (guint i = 0; i < k; i++)
+        if (cnt[i])
+          cent[i].x = sum[i].x / cnt[i], cent[i].y = sum[i].y / cnt[i];
+    }
+  ft_city_build_index (city);
+  city->n_depots = k;
+  city->depots = g_new0 (FtDepot, k);
+  for (guint i = 0; i < k; i++)
+    {
+      city->depots[i].id = g_strdup_printf ("depot-%u", i + 1);
+      city->depots[i].name = g_strdup_printf ("Depot %u", i + 1);
+      city->depots[i].pos = g->nodes[ft_city_nearest_node (city, ft_proj_to_ll (&pr, cent[i].x, cent[i].y))];
+      city->depots[i].chargers = 30;
+      city->depots[i].pack_stock = 90;
+    }
+
+  /* geofences: parks and pedestrian areas of at least 0.5 ha as no-parking
+   * candidates, then the operating area; outside it no start or end */
+  city->geofences = ft_geofences_new ();
+  FtZoneRules no_park = ft_zone_rules_all_allowed ();
+  no_park.ride_end_allowed = FALSE;
+  guint n_fences = 0;
+  for (guint p = 0; p < ctx->parks->len; p++)
+    {
+      FtMultiPolygon *mp = g_ptr_array_index (ctx->parks, p);
+      if (ft_multipolygon_area_m2 (mp) < 5000 || !ft_multipolygon_contains (city->operating_area, ft_multipolygon_centroid (mp)))
+        continue;
+      g_autofree char *id = g_strdup_printf ("no-parking-%u", ++n_fences);
+      g_autofree char *fname = g_strdup_printf ("%s (no parking)", (char *) g_ptr_array_index (ctx->park_names, p));
+      ft_geofences_add (city->geofences, id, fname, ft_multipolygon_copy (mp), &no_park);
+      if (city->parks == NULL)
+        city->parks = ft_multipolygon_new ();
+      ft_multipolygon_add_ring (city->parks, mp->polys[0].rings[0].pts, mp->polys[0].rings[0].n);
+    }
+  FtZoneRules inside = ft_zone_rules_all_allowed ();
+  ft_geofences_add (city->geofences, "operating-area", "Operating area",
+                    ft_multipolygon_copy (city->operating_area), &inside);
+  FtZoneRules outside = ft_zone_rules_all_allowed ();
+  outside.ride_start_allowed = FALSE;
+  outside.ride_end_allowed = FALSE;
+  ft_geofences_set_global_rules (city->geofences, &outside);
+  city->water = g_steal_pointer (&ctx->water);
+  ft_city_build_index (city);
+
+  g_autoptr(GError) local = NULL;
+  if (!ft_city_check (city, &local))
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID, "%s: imported city is invalid: %s",
+                   pbf_path, local->message);
+      ft_city_free (city);
+      return NULL;
+    }
+  if (progress)
+    progress (1.0, user_data);
+  return city;
+
+}
+
+FtCity *
+ft_city_import_osm (const char *pbf_path, const char *name, FtCityProgressFunc progress,
+                    gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (pbf_path != NULL && name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!g_file_test (pbf_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: no such file", pbf_path);
+      return NULL;
+    }
+  gboolean is_pbf = g_str_has_suffix (pbf_path, ".pbf");
+  guint n_blocks = 0;
+  if (is_pbf && !check_pbf_framing (pbf_path, &n_blocks, error))
+    return NULL;
+  GStatBuf st;
+  g_stat (pbf_path, &st);
+
+  Ctx c = { 0 };
+  c.nodes = g_array_new (FALSE, FALSE, sizeof (ONode));
+  c.sorted = TRUE;
+  c.refs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  c.ways = g_array_new (FALSE, FALSE, sizeof (OWay));
+  c.parks = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_multipolygon_free);
+  c.park_names = g_ptr_array_new_with_free_func (g_free);
+  c.progress = progress;
+  c.user_data = user_data;
+  c.est_elems = (guint64) st.st_size / (is_pbf ? 9 : 60) + 1;
+  FtCity *city = NULL;
+
+  const void *h = NULL;
+  int rc = readosm_open (pbf_path, &h);
+  if (rc == READOSM_OK)
+    rc = readosm_parse (h, &c, on_node, on_way, NULL);
+  if (h)
+    readosm_close (h);
+  if (rc != READOSM_OK)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: cannot read OpenStreetMap data: %s",
+                   pbf_path, readosm_error_text (rc));
+      goto out;
+    }
+  if (progress)
+    progress (0.8, user_data);
+
+  city = build_city (&c, pbf_path, name, progress, user_data, error);
+
+out:
+  g_array_free (c.nodes, TRUE);
+  g_array_free (c.refs, TRUE);
+  g_array_free (c.ways, TRUE);
+  g_ptr_array_free (c.parks, TRUE);
+  g_ptr_array_free (c.park_names, TRUE);
+  g_clear_pointer (&c.water, ft_multipolygon_free);
+  return city;
+}

@@ -427,6 +427,8 @@ START_TEST (test_router_small_graphs)
         ft_router_set_use_table (r, FALSE);   /* A* + LRU; every third round the table */
       if (round % 3 == 1)
         ft_router_set_cache_size (r, 16);   /* force evictions */
+      if (round % 2 == 1)
+        ft_router_set_landmarks (r, 1 + round % 5);   /* ALT bounds */
       for (int pass = 0; pass < 2; pass++)
         for (guint s = 0; s < n; s++)
           {
@@ -475,8 +477,11 @@ START_TEST (test_router_demo)
 {
   const FtCity *c = demo;
   g_autoptr(FtRouter) r = ft_router_new (c);
-  g_autoptr(FtRouter) ra = ft_router_new (c);
+  g_autoptr(FtRouter) ra = ft_router_new (c);   /* A* with landmarks */
   ft_router_set_use_table (ra, FALSE);
+  g_autoptr(FtRouter) r0 = ft_router_new (c);   /* plain A* */
+  ft_router_set_use_table (r0, FALSE);
+  ft_router_set_landmarks (r0, 0);
   GRand *rand = g_rand_new_with_seed (7);
   for (guint k = 0; k < 12; k++)
     {
@@ -487,6 +492,8 @@ START_TEST (test_router_demo)
           guint t = g_rand_int_range (rand, 0, c->graph.n_nodes);
           double d = ft_router_node_distance (r, s, t);
           double da = ft_router_node_distance (ra, s, t);
+          double d0 = ft_router_node_distance (r0, s, t);
+          ck_assert_msg (fabs (d0 - ref[t]) < 0.01, "plain A* %u->%u: %g vs %g", s, t, d0, ref[t]);
           ck_assert_msg (fabs (d - ref[t]) < 0.01, "table %u->%u: %g vs %g", s, t, d, ref[t]);
           ck_assert_msg (fabs (da - ref[t]) < 0.01, "A* %u->%u: %g vs %g", s, t, da, ref[t]);
           ck_assert (d >= ft_distance_m (c->graph.nodes[s], c->graph.nodes[t]) * 0.999);
