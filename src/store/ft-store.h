@@ -42,10 +42,22 @@ void      ft_store_config_init    (FtStoreConfig *cfg);
 FtStore  *ft_store_open           (const char *path, const FtStoreConfig *cfg, GError **error);
 void      ft_store_close          (FtStore *s);
 int       ft_store_schema_version (FtStore *s);
-/* Load every persisted entity into empty modules (after open). */
+/* Load every persisted entity into empty modules (after open) through
+ * their restore functions, rebuild the payment indexes, continue the log's
+ * numbering after the last stored event, then run every module's invariant
+ * checker: FT_STORE_ERROR_CORRUPT names the first violation. Targets left
+ * NULL are skipped (booking needs fleet and accounts). */
 gboolean  ft_store_load           (FtStore *s, const FtStoreTargets *t, GError **error);
 /* Commit all pending events and the state they touched in one transaction,
- * then drain the log. */
+ * then drain the log. "Touched" is derived from the events (their vehicle,
+ * account and ref fields by kind; a pack leaving a vehicle touches that
+ * vehicle too) plus everything created since the last commit (vehicles,
+ * packs, accounts, ledger accounts, ledger transactions with their
+ * postings); each touched entity is written once with its current state.
+ * Changes made without an event (positions moved with log_it FALSE, drains,
+ * wear) reach the file with the entity's next event or ft_store_save_all.
+ * On failure the transaction is rolled back, the log keeps its pending
+ * events and the next commit retries them. */
 gboolean  ft_store_commit         (FtStore *s, const FtStoreTargets *t, GError **error);
 /* Commit if the batch is full or its window has passed. The window is
  * measured in `now`, the caller's clock: it opens at the first call that
