@@ -627,7 +627,6 @@ ft_booking_unlock (FtBooking *b, gint64 booking, guint rider, FtTime now, GError
 gint64
 ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError **error)
 {
-  g_autoptr(GError) err = NULL;
   FtBookingRec *r;
   gint64 id, tx;
 
@@ -635,8 +634,14 @@ ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError *
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   if (!check_vehicle_index (b, rider, vehicle, now, error) ||
-      !check_rider (b, rider, vehicle, now, error) ||
-      !check_rider_free (b, rider, vehicle, now, error) ||
+      !check_rider (b, rider, vehicle, now, error))
+    return -1;
+  /* Walking up to the vehicle one reserved oneself: that is an unlock. */
+  id = rider_open_get (b, rider);
+  if (id >= 0 && rec_at (b, id)->vehicle == vehicle && rec_at (b, id)->state == FT_BK_RESERVED &&
+      rec_at (b, id)->hold_until > now)
+    return ft_booking_unlock (b, id, rider, now, error) ? id : -1;
+  if (!check_rider_free (b, rider, vehicle, now, error) ||
       !check_no_debt (b, rider, vehicle, now, error))
     return -1;
   expire_vehicle_if_due (b, vehicle, now);
@@ -656,7 +661,6 @@ ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError *
   open_add (b, id);
   rider_open_set (b, rider, id);
   do_unlock (b, r, tx, now);
-  (void) err;
   return id;
 }
 

@@ -360,6 +360,17 @@ START_TEST (test_walkup_start)
   ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->price_minor, 100 + 5 * 25);
   assert_ok (fx.core);
 
+  /* Walking up to one's own reservation unlocks it. */
+  {
+    gint64 res = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0 + 5 * FT_MINUTE, &err);
+    ck_assert_int_ge (res, 0);
+    ck_assert_int_eq (ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0 + 6 * FT_MINUTE, &err), res);
+    r = ft_booking_get (fx.core->booking, res);
+    ck_assert_int_eq (r->state, FT_BK_ACTIVE);
+    ck_assert_int_eq (r->reserved_at, T0 + 5 * FT_MINUTE);
+    assert_ok (fx.core);
+  }
+
   /* Two trips get different trip ids. */
   bk = ft_booking_start (fx.core->booking, fx.r[1], fx.v[2], T0 + 6 * FT_MINUTE, &err);
   ck_assert_int_ge (bk, 0);
