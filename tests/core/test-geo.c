@@ -240,6 +240,13 @@ START_TEST (test_grid)
       ck_assert_uint_eq (g_hash_table_size (v.seen), expect);
       g_hash_table_unref (v.seen);
     }
+  /* A radius wider than the grid visits every live id. */
+  {
+    Visit v = { g_hash_table_new (NULL, NULL), 0 };
+    ft_grid_index_visit (g, origin, 100000, collect, &v);
+    ck_assert_uint_eq (g_hash_table_size (v.seen), N - N / 10);
+    g_hash_table_unref (v.seen);
+  }
   /* Early stop. */
   {
     Visit v = { g_hash_table_new (NULL, NULL), 3 };
