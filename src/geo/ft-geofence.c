@@ -237,21 +237,17 @@ parse_rule (JsonNode *rn, gboolean v2, const char *where, const char *ctx,
   ro = json_node_get_object (rn);
 
   /* 2.3 has ride_allowed (start and end); 3.0 splits it. Accept either
-   * shape per rule, preferring the 3.0 fields when present. */
-  if (json_object_has_member (ro, "ride_start_allowed") || !v2)
+   * shape in either version; a missing field is named in the document's
+   * own vocabulary. */
+  if (json_object_has_member (ro, "ride_start_allowed") ||
+      (!v2 && !json_object_has_member (ro, "ride_allowed")))
     {
       if (!get_bool (ro, "ride_start_allowed", &r.ride_start_allowed))
         {
-          if (json_object_has_member (ro, "ride_allowed") &&
-              get_bool (ro, "ride_allowed", &r.ride_start_allowed))
-            r.ride_end_allowed = r.ride_start_allowed, v2 = TRUE;
-          else
-            {
-              PARSE_FAIL ("%s: %s.ride_start_allowed: missing or not a boolean", where, ctx);
-              return FALSE;
-            }
+          PARSE_FAIL ("%s: %s.ride_start_allowed: missing or not a boolean", where, ctx);
+          return FALSE;
         }
-      if (!v2 && !get_bool (ro, "ride_end_allowed", &r.ride_end_allowed))
+      if (!get_bool (ro, "ride_end_allowed", &r.ride_end_allowed))
         {
           PARSE_FAIL ("%s: %s.ride_end_allowed: missing or not a boolean", where, ctx);
           return FALSE;
