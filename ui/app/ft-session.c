@@ -39,13 +39,14 @@ struct _FtSession {
   GQueue   jobs;
   FtFrame *pending;
   FtSimKpis pending_kpis;
+  GArray  *pending_samples;      /* FtKpiSample, one per simulated minute */
+  FtTime   last_sample_w;        /* worker's */
   FtTime   world_now;            /* as of the last slice */
 
   /* main thread */
   FtFrame   *frame;
   FtSimKpis  kpis;
   GArray    *history;
-  FtTime     last_sample;
   FtRoleView role;
   GPtrArray *archive;
   gboolean   playing_ui;
@@ -131,6 +132,19 @@ publish (FtSession *self, FtSimWorld *w)
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
   g_mutex_lock (&self->lock);
+  if (self->last_sample_w < 0 || f->now >= self->last_sample_w + FT_MINUTE)
+    {
+      FtKpiSample s = {
+        .t = f->now,
+        .utilisation = f->kpi.utilisation,
+        .trips_served = f->kpi.trips_served,
+        .trips_lost = f->kpi.trips_lost,
+        .revenue = f->kpi.revenue_minor / 100.0,
+        .battery_available = f->kpi.battery_available,
+      };
+      g_array_append_val (self->pending_samples, s);
+      self->last_sample_w = f->now;
+    }
   g_clear_pointer (&self->pending, ft_frame_unref);
   self->pending = f;
   self->pending_kpis = k;
@@ -285,6 +299,7 @@ ft_session_finalize (GObject *object)
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_free (self->tiles_path);
   g_array_unref (self->history);
+  g_array_unref (self->pending_samples);
   g_ptr_array_unref (self->archive);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -354,6 +369,8 @@ ft_session_init (FtSession *self)
   self->run_to = -1;
   self->speed = 60;
   self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
+  self->pending_samples = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
+  self->last_sample_w = -1;
   self->archive = g_ptr_array_new_with_free_func (g_free);
   self->role = FT_ROLE_VIEW_DISPATCHER;
 }
@@ -402,7 +419,8 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   g_clear_pointer (&self->pending, ft_frame_unref);
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->history, 0);
-  self->last_sample = -1;
+  g_array_set_size (self->pending_samples, 0);
+  self->last_sample_w = -1;
   self->world = w;
   self->scenario = sc;
   self->playing = self->step_pending = FALSE;
@@ -532,6 +550,11 @@ ft_session_poll (FtSession *self)
   FtFrame *f = g_steal_pointer (&self->pending);
   FtSimKpis k = self->pending_kpis;
   gboolean playing = self->playing || self->run_to >= 0;
+  if (self->pending_samples->len > 0)
+    {
+      g_array_append_vals (self->history, self->pending_samples->data, self->pending_samples->len);
+      g_array_set_size (self->pending_samples, 0);
+    }
   g_mutex_unlock (&self->lock);
   if (playing != self->playing_ui)
     {
@@ -543,19 +566,6 @@ ft_session_poll (FtSession *self)
   g_clear_pointer (&self->frame, ft_frame_unref);
   self->frame = f;
   self->kpis = k;
-  if (self->last_sample < 0 || f->now >= self->last_sample + FT_MINUTE || f->now < self->last_sample)
-    {
-      FtKpiSample s = {
-        .t = f->now,
-        .utilisation = f->kpi.utilisation,
-        .trips_served = f->kpi.trips_served,
-        .trips_lost = f->kpi.trips_lost,
-        .revenue = f->kpi.revenue_minor / 100.0,
-        .battery_available = f->kpi.battery_available,
-      };
-      g_array_append_val (self->history, s);
-      self->last_sample = f->now;
-    }
   g_signal_emit (self, signals[SIGNAL_FRAME_CHANGED], 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME]);
   return TRUE;

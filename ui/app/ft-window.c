@@ -128,8 +128,8 @@ build_legend (FtWindow *self)
     gtk_box_remove (GTK_BOX (self->legend_box), child);
   for (int i = 0; i < FT_N_DOTS; i++)
     {
-      g_autofree char *markup = g_strdup_printf ("<span foreground=\"#%06x\">●</span> %s", ft_dot_rgb[i],
-                                                 ft_dot_label (i));
+      g_autofree char *markup = g_markup_printf_escaped ("<span foreground=\"#%06x\">●</span> %s", ft_dot_rgb[i],
+                                                         ft_dot_label (i));
       GtkWidget *l = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (l), markup);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
