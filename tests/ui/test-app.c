@@ -40,7 +40,9 @@ start_app (FtApplication **app_out, FtSimScenario *sc)
   ck_assert_msg (g_application_register (G_APPLICATION (app), NULL, &error), "%s",
                  error ? error->message : "");
   g_autoptr(FtSession) session = ft_session_new ();
+  gint64 t0 = g_get_monotonic_time ();
   ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  printf ("session load (city, world, first snapshot): %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
   ck_assert_msg (ft_session_get_tiles_path (session) != NULL, "Demo City tiles were not found (build data/demo-city.mbtiles)");
   FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
   gtk_window_set_default_size (GTK_WINDOW (win), 1280, 800);
@@ -103,6 +105,7 @@ START_TEST (test_demo_hour)
   FtSession *session = ft_window_get_session (win);
   double map_ms = wait_for_map (win, 20);
   ck_assert_msg (map_ms >= 0, "the map never showed tiles everywhere");
+  printf ("window presented to map drawn: %.0f ms\n", map_ms);
   printf ("start-up to a drawn map: %.0f ms (session + window + tiles)\n",
           (g_get_monotonic_time () - t_start) / 1000.0);
 
