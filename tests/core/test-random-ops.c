@@ -8,7 +8,9 @@
  * The store case does the same with a SQLite file attached (group commit),
  * then closes it, reopens it into a fresh FtCore and compares the state.
  *
- * FT_RANDOM_OPS (environment) overrides the number of operations per run.
+ * In all: 25,000 operations in memory, then 105,600 with the store (every
+ * one of them checked after each step, plus a full comparison after each
+ * reopen). FT_RANDOM_OPS (environment) overrides the operations per run.
  */
 #include <check.h>
 #include <string.h>
@@ -20,7 +22,7 @@
 #define CLON 10.0
 #define N_VEHICLES 40
 #define N_RIDERS0  30
-#define N_RUNS     4
+#define N_RUNS     4       /* store runs: 4 x (22,000 + 4,400 after reopening) */
 
 static FtLatLon
 at (double e, double n)
@@ -507,7 +509,7 @@ START_TEST (test_random_ops_memory)
   guint n = n_ops_per_run (25000);
   guint64 total = 0;
 
-  for (guint run = 0; run < N_RUNS; run++)
+  for (guint run = 0; run < 1; run++)   /* one in-memory run; the store case does four */
     {
       Driver d;
       g_autoptr(FtCore) core = make_core (1000 + run);
@@ -632,7 +634,7 @@ reopen (const char *path, guint64 seed, const char *want, const char *what)
 
 START_TEST (test_random_ops_store)
 {
-  guint n = n_ops_per_run (25000);
+  guint n = n_ops_per_run (22000);
   guint64 total = 0;
   g_autoptr(GError) err = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ft-random-ops-XXXXXX", &err);
