@@ -832,6 +832,7 @@ ft_city_save (const FtCity *city, const char *dir, GError **error)
                    dir, g_strerror (errno));
       return FALSE;
     }
+  g_chmod (tmpl, 0755);   /* mkdtemp makes it private; a pack is an ordinary folder */
   gboolean ok = save_city_json (city, tmpl, &local) && save_zones (city, tmpl, &local) &&
                 save_geofences (city, tmpl, &local) && save_roads (city, tmpl, &local) &&
                 save_demand (city, tmpl, &local) && save_landuse (city, tmpl, &local);

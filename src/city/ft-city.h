@@ -142,6 +142,19 @@ typedef void (*FtCityProgressFunc) (double fraction, gpointer user_data);
 FtCity   *ft_city_import_osm   (const char *pbf_path, const char *name,
                                 FtCityProgressFunc progress, gpointer user_data,
                                 GError **error);
+typedef struct {
+  guint   osm_nodes, osm_ways, road_ways;
+  guint   street_nodes;          /* street nodes before keeping the largest piece */
+  double  largest_share;         /* that piece's share of them (0..1) */
+  guint   refs_outside;          /* way node references missing from the extract */
+  guint   parks, water_areas;    /* closed ways read as park / water areas */
+} FtOsmStats;
+#define FT_UTC_OFFSET_ESTIMATE G_MININT
+/* utc_offset_min: FT_UTC_OFFSET_ESTIMATE estimates it from the position
+ * (Central European Time between 6 W and 20 E in Europe, else lon / 15). */
+FtCity   *ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_min,
+                                   FtCityProgressFunc progress, gpointer user_data,
+                                   FtOsmStats *stats_out, GError **error);
 /* Zone containing p, or -1. */
 int       ft_city_zone_at      (const FtCity *city, FtLatLon p);
 gboolean  ft_city_check        (const FtCity *city, GError **error);

@@ -178,6 +178,8 @@ typedef struct {
   FtCityProgressFunc progress;
   gpointer  user_data;
   guint64   n_ways_seen;
+  FtOsmStats stats;
+  int       utc_offset_min;
 } Ctx;
 
 static const char *
@@ -325,6 +327,7 @@ on_way (const void *ud, const readosm_way *w)
       OWay ow = { c->refs->len, (guint32) w->node_ref_count, (guint8) cls, (gint8) oneway_of (t, n, cls) };
       g_array_append_vals (c->refs, w->node_refs, w->node_ref_count);
       g_array_append_val (c->ways, ow);
+      c->stats.road_ways++;
       return READOSM_OK;
     }
   const char *leisure = tag (t, n, "leisure"), *hw = tag (t, n, "highway"), *natural = tag (t, n, "natural");
@@ -341,6 +344,7 @@ on_way (const void *ud, const readosm_way *w)
       if (park)
         {
           g_ptr_array_add (c->parks, mp);
+          c->stats.parks++;
           const char *name = tag (t, n, "name");
           g_ptr_array_add (c->park_names, name ? g_strdup (name)
                                                : g_strdup_printf ("%s %" G_GINT64_FORMAT,
@@ -348,6 +352,7 @@ on_way (const void *ud, const readosm_way *w)
         }
       else
         {
+          c->stats.water_areas++;
           if (c->water == NULL)
             c->water = ft_multipolygon_new ();
           ft_multipolygon_add_ring (c->water, mp->polys[0].rings[0].pts, mp->polys[0].rings[0].n);
@@ -516,8 +521,9 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
       g_array_index (streets, FtStreet, w++) = s;
     }
   g_array_set_size (streets, w);
-  g_message ("%s: %u street nodes, largest connected piece %.2f%% (%u nodes) kept; %u refs outside the extract",
-             pbf_path, full.n_nodes, 100.0 * kept->len / full.n_nodes, kept->len, missing);
+  ctx->stats.street_nodes = full.n_nodes;
+  ctx->stats.largest_share = (double) kept->len / full.n_nodes;
+  ctx->stats.refs_outside = missing;
   ft_road_graph_clear (&full);
   ft_road_graph_build (&city->graph, (FtLatLon *) kept->data, kept->len,
                        (FtStreet *) streets->data, streets->len);
@@ -531,7 +537,12 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
   for (guint v = 0; v < g->n_nodes; v++)
     ft_bbox_extend (&nb, g->nodes[v]);
   city->center = (FtLatLon) { (nb.min_lat + nb.max_lat) / 2, (nb.min_lon + nb.max_lon) / 2 };
-  city->utc_offset_min = (int) lround (city->center.lon / 15.0) * 60;   /* estimate */
+  if (ctx->utc_offset_min != FT_UTC_OFFSET_ESTIMATE)
+    city->utc_offset_min = ctx->utc_offset_min;
+  else if (city->center.lat > 35 && city->center.lat < 72 && city->center.lon > -6 && city->center.lon < 20)
+    city->utc_offset_min = 60;     /* Central European Time */
+  else
+    city->utc_offset_min = (int) lround (city->center.lon / 15.0) * 60;
   FtProj pr;
   ft_proj_init (&pr, city->center);
 
@@ -726,6 +737,14 @@ FtCity *
 ft_city_import_osm (const char *pbf_path, const char *name, FtCityProgressFunc progress,
                     gpointer user_data, GError **error)
 {
+  return ft_city_import_osm_full (pbf_path, name, FT_UTC_OFFSET_ESTIMATE, progress, user_data, NULL, error);
+}
+
+FtCity *
+ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_min,
+                         FtCityProgressFunc progress, gpointer user_data,
+                         FtOsmStats *stats_out, GError **error)
+{
   g_return_val_if_fail (pbf_path != NULL && name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (!g_file_test (pbf_path, G_FILE_TEST_IS_REGULAR))
@@ -750,6 +769,7 @@ ft_city_import_osm (const char *pbf_path, const char *name, FtCityProgressFunc p
   c.progress = progress;
   c.user_data = user_data;
   c.est_elems = (guint64) st.st_size / (is_pbf ? 9 : 60) + 1;
+  c.utc_offset_min = utc_offset_min;
   FtCity *city = NULL;
 
   const void *h = NULL;
@@ -767,7 +787,11 @@ ft_city_import_osm (const char *pbf_path, const char *name, FtCityProgressFunc p
   if (progress)
     progress (0.8, user_data);
 
+  c.stats.osm_nodes = c.nodes->len;
+  c.stats.osm_ways = (guint) c.n_ways_seen;
   city = build_city (&c, pbf_path, name, progress, user_data, error);
+  if (city && stats_out)
+    *stats_out = c.stats;
 
 out:
   g_array_free (c.nodes, TRUE);

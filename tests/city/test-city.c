@@ -719,6 +719,110 @@ START_TEST (test_pack_malformed)
 }
 END_TEST
 
+/* ---- OpenStreetMap import ------------------------------------------- */
+
+static char *
+shared_path (const char *rel)
+{
+  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
+  return g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, rel, NULL);
+}
+
+START_TEST (test_osm_monaco)
+{
+  g_autofree char *pbf = shared_path ("osm/monaco.osm.pbf");
+  if (!g_file_test (pbf, G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "skipping: %s not found\n", pbf);
+      return;
+    }
+  GError *e = NULL;
+  FtOsmStats st = { 0 };
+  g_autoptr(FtCity) c = ft_city_import_osm_full (pbf, "Monaco", FT_UTC_OFFSET_ESTIMATE, NULL, NULL, &st, &e);
+  ck_assert_msg (c != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (st.osm_nodes, 180118);   /* as counted in shared/data/README */
+  ck_assert_uint_eq (st.osm_ways, 27377);
+  ck_assert_msg (st.largest_share > 0.9, "largest piece %.3f", st.largest_share);
+  ck_assert_uint_gt (c->graph.n_nodes, 15000);
+  ck_assert_double_eq (ft_road_graph_largest_component_share (&c->graph), 1.0);
+  ck_assert_int_eq (c->utc_offset_min, 60);
+  ck_assert_uint_ge (c->n_zones, 20);
+  ck_assert_uint_ge (c->n_depots, 2);
+  ck_assert_uint_gt (ft_geofences_n_zones (c->geofences), 1);   /* parks + operating area */
+  ck_assert_msg (ft_city_check (c, &e), "%s", e ? e->message : "");
+  guint oneway = 0;
+  for (guint i = 0; i < c->graph.n_edges; i++)
+    oneway += (c->graph.edges[i].flags & FT_EDGE_ONEWAY) != 0;
+  ck_assert_uint_gt (oneway, 0);
+  /* Monte Carlo casino square to the Fontvieille port: a route exists,
+   * longer than the straight line, not absurdly so */
+  g_autoptr(FtRouter) r = ft_router_new (c);
+  FtLatLon casino = { 43.7394, 7.4276 }, port = { 43.7312, 7.4189 };
+  double d = ft_router_distance (r, casino, port);
+  ck_assert_msg (d > ft_distance_m (casino, port) && d < 3 * ft_distance_m (casino, port), "route %.0f m", d);
+  /* the imported pack survives a save/load round trip */
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "monaco", NULL);
+  ck_assert_msg (ft_city_save (c, dir, &e), "%s", e ? e->message : "");
+  g_autoptr(FtCity) back = ft_city_load (dir, &e);
+  ck_assert_msg (back != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (back->graph.n_edges, c->graph.n_edges);
+  for (guint i = 0; i < c->graph.n_edges; i++)
+    ck_assert_uint_eq (back->graph.edges[i].to, c->graph.edges[i].to);
+  rm_rf (tmp);
+}
+END_TEST
+
+START_TEST (test_osm_bad_files)
+{
+  g_autofree char *pbf = shared_path ("osm/monaco.osm.pbf");
+  g_autofree char *tmp = make_tmpdir ();
+  GError *e = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (g_file_get_contents (pbf, &data, &len, NULL))
+    {
+      /* truncated in the middle of a block */
+      g_autofree char *cut = g_build_filename (tmp, "cut.osm.pbf", NULL);
+      ck_assert (g_file_set_contents (cut, data, (gssize) (len / 2), NULL));
+      ck_assert (ft_city_import_osm (cut, "Cut", NULL, NULL, &e) == NULL);
+      ck_assert_msg (strstr (e->message, "truncated") && strstr (e->message, "cut.osm.pbf"), "%s", e->message);
+      g_clear_error (&e);
+      /* cut inside a block header */
+      ck_assert (g_file_set_contents (cut, data, 2, NULL));
+      ck_assert (ft_city_import_osm (cut, "Cut", NULL, NULL, &e) == NULL);
+      ck_assert_msg (strstr (e->message, "truncated"), "%s", e->message);
+      g_clear_error (&e);
+      /* a flipped byte inside compressed data */
+      g_autofree char *flip = g_build_filename (tmp, "flip.osm.pbf", NULL);
+      data[len / 3] ^= 0x5a;
+      data[len / 3 + 1] ^= 0xa5;
+      ck_assert (g_file_set_contents (flip, data, (gssize) len, NULL));
+      FtCity *c = ft_city_import_osm (flip, "Flip", NULL, NULL, &e);
+      if (c == NULL)
+        {
+          ck_assert_msg (strstr (e->message, "flip.osm.pbf"), "%s", e->message);
+          g_clear_error (&e);
+        }
+      ft_city_free (c);   /* a flip may land in a way it cannot notice: then it just loads */
+    }
+  g_autofree char *junk = g_build_filename (tmp, "junk.osm.pbf", NULL);
+  ck_assert (g_file_set_contents (junk, "this is not a PBF file at all", -1, NULL));
+  ck_assert (ft_city_import_osm (junk, "Junk", NULL, NULL, &e) == NULL);
+  ck_assert_msg (strstr (e->message, "not an OpenStreetMap PBF"), "%s", e->message);
+  g_clear_error (&e);
+  ck_assert (ft_city_import_osm ("/nonexistent.osm.pbf", "X", NULL, NULL, &e) == NULL);
+  ck_assert_msg (strstr (e->message, "no such file"), "%s", e->message);
+  g_clear_error (&e);
+  g_autofree char *empty = g_build_filename (tmp, "empty.osm.pbf", NULL);
+  ck_assert (g_file_set_contents (empty, "", 0, NULL));
+  ck_assert (ft_city_import_osm (empty, "Empty", NULL, NULL, &e) == NULL);
+  ck_assert_msg (strstr (e->message, "empty"), "%s", e->message);
+  g_clear_error (&e);
+  rm_rf (tmp);
+}
+END_TEST
+
 static Suite *
 city_suite (void)
 {
@@ -735,6 +839,8 @@ city_suite (void)
     { "router-demo", test_router_demo },
     { "pack-round-trip", test_pack_round_trip },
     { "pack-malformed", test_pack_malformed },
+    { "osm-monaco", test_osm_monaco },
+    { "osm-bad-files", test_osm_bad_files },
   };
   for (guint i = 0; i < G_N_ELEMENTS (demo_tests); i++)
     {

@@ -31,10 +31,11 @@ ft_cli_import_osm (int argc, char **argv)
 {
   g_autofree char *name = NULL, *out = NULL;
   gboolean no_tiles = FALSE;
-  int zmin = 12, zmax = 17;
+  int zmin = 12, zmax = 17, utc = FT_UTC_OFFSET_ESTIMATE;
   GOptionEntry entries[] = {
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "City name (required)", "NAME" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "City pack folder to write (required)", "DIR" },
+    { "utc-offset-min", 0, 0, G_OPTION_ARG_INT, &utc, "Local time offset from UTC in minutes (default: estimated)", "MIN" },
     { "no-tiles", 0, 0, G_OPTION_ARG_NONE, &no_tiles, "Do not bake map tiles", NULL },
     { "zmin", 0, 0, G_OPTION_ARG_INT, &zmin, "Lowest tile zoom (default 12)", "Z" },
     { "zmax", 0, 0, G_OPTION_ARG_INT, &zmax, "Highest tile zoom (default 17)", "Z" },
@@ -59,7 +60,8 @@ ft_cli_import_osm (int argc, char **argv)
       return 2;
     }
   gint64 t0 = g_get_monotonic_time ();
-  g_autoptr(FtCity) city = ft_city_import_osm (argv[1], name, import_progress, NULL, &error);
+  FtOsmStats stats = { 0 };
+  g_autoptr(FtCity) city = ft_city_import_osm_full (argv[1], name, utc, import_progress, NULL, &stats, &error);
   ft_cli_progress_done ();
   if (city == NULL)
     {
@@ -94,9 +96,12 @@ ft_cli_import_osm (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
       return 1;
     }
-  printf ("wrote %s (%s): %u road nodes, %u directed edges, largest component %.1f%%, %u zones, "
-          "%u depots, %u geofences; import %.2f s%s", out, city->name, city->graph.n_nodes,
-          city->graph.n_edges, 100 * ft_road_graph_largest_component_share (&city->graph), city->n_zones,
+  printf ("read %u OSM nodes, %u ways (%u streets for bikes); %u street nodes, largest connected "
+          "piece %.2f%% of them kept; %u node references outside the extract\n",
+          stats.osm_nodes, stats.osm_ways, stats.road_ways, stats.street_nodes,
+          100 * stats.largest_share, stats.refs_outside);
+  printf ("wrote %s (%s): %u road nodes, %u directed edges, %u zones, %u depots, %u geofences; "
+          "import %.2f s%s", out, city->name, city->graph.n_nodes, city->graph.n_edges, city->n_zones,
           city->n_depots, ft_geofences_n_zones (city->geofences), t_import, no_tiles ? "\n" : "");
   if (!no_tiles)
     printf (", tiles z%d-%d %.2f s\n", zmin, zmax, t_tiles);
