@@ -13,6 +13,7 @@
 #include "ft-tile-source.h"
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
+#include "ft-import-dialog.h"
 
 #include <math.h>
 
@@ -611,6 +612,55 @@ open_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+on_imported (FtImportDialog *dlg, const char *dir, FtWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
+  g_free (sc->city);
+  sc->city = g_strdup (dir);
+  if (!ft_session_load (self->session, sc, NULL, &error))
+    show_markup (self->inspector_label, error->message);
+  else
+    ft_window_reload_map (self);
+}
+
+static void
+on_import_response (GtkNativeDialog *dialog, int response, FtWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *base = g_path_get_basename (path);
+      char *dot = strchr (base, '.');
+      if (dot)
+        *dot = '\0';
+      g_autofree char *out = g_build_filename (g_get_user_data_dir (), "fleet-twin", "cities", base, NULL);
+      g_autofree char *parent = g_path_get_dirname (out);
+      g_mkdir_with_parents (parent, 0755);
+      FtImportDialog *dlg = ft_import_dialog_new (GTK_WINDOW (self), path, out);
+      g_signal_connect_object (dlg, "imported", G_CALLBACK (on_imported), self, 0);
+      gtk_window_present (GTK_WINDOW (dlg));
+    }
+  g_object_unref (dialog);
+}
+
+static void
+import_osm_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new ("Import OpenStreetMap Extract", GTK_WINDOW (self),
+                                                          GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "OpenStreetMap PBF");
+  gtk_file_filter_add_pattern (filter, "*.osm.pbf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
+  g_object_unref (filter);
+  g_signal_connect (fc, "response", G_CALLBACK (on_import_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
+}
+
+static void
 compare_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
@@ -753,6 +803,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-scenario", NULL, open_action);
   gtk_widget_class_install_action (wc, "win.open-city", NULL, open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, compare_action);
+  gtk_widget_class_install_action (wc, "win.import-osm", NULL, import_osm_action);
 
   gtk_widget_class_add_binding_action (wc, GDK_KEY_space, 0, "win.play", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Right, GDK_CONTROL_MASK, "win.step", NULL);
