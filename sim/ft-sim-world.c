@@ -356,8 +356,18 @@ on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
     }
   double trip_m = route_m (w, o, d);
 
+  /* Widening search: the nearest suitable vehicle within a small radius is
+   * the nearest overall, and dense fleets rarely need the full walk radius,
+   * so the cost per request stays flat as the fleet grows. */
   FtFindResult res[4];
-  guint n = ft_booking_find (w->core->booking, o, w->sc->max_walk_m, trip_m, 0, res, 4);
+  guint n = 0;
+  for (double r = MIN (25.0, w->sc->max_walk_m); n == 0; r *= 2.0)
+    {
+      r = MIN (r, w->sc->max_walk_m);
+      n = ft_booking_find (w->core->booking, o, r, trip_m, 0, res, 4);
+      if (r >= w->sc->max_walk_m)
+        break;
+    }
   if (n == 0)
     {
       lost_push (w, o, classify_no_vehicle (w, o), now);
@@ -1195,7 +1205,7 @@ setup_fleet (FtSimWorld *w, GError **error)
   FtFleet *f = w->core->fleet;
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
-  ft_fleet_enable_index (f, bb, 100.0);
+  ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
   w->nv = ft_sim_scenario_n_vehicles (sc);
   w->veh = g_new0 (VehSim, w->nv);

@@ -48,10 +48,11 @@ bench_one (guint n, FtSimRouting routing)
   ft_sim_world_kpis (w, &k);
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
   double setup = (t1 - t0) / 1e6, run = (t2 - t1) / 1e6, total = (t2 - t0) / 1e6;
-  printf ("%8u %-8s %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %7.2f %7.2f %7.2f %10.0f %8.2f %8.2f %8.0f%s\n",
+  printf ("%8u %-8s %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %7.2f %7.2f %7.2f %7.2f %10.0f %8.2f %8.2f %8.0f%s\n",
           n, routing == FT_SIM_ROUTING_STREET ? "street" : "straight",
-          k.trips_requested, k.trips_served, setup, run, total,
+          k.trips_requested, k.trips_served, setup, run, total, cpu,
           86400.0 / run, k.engine_events / run / 1e6, k.domain_events / run / 1e6,
           ru.ru_maxrss / 1024.0,
           n == 10000 ? (total < 5.0 ? "  [target < 5 s: met]" : "  [target < 5 s: MISSED]") : "");
@@ -78,8 +79,8 @@ main (int argc, char **argv)
         sizes[n_sizes++] = (guint) g_ascii_strtoull (argv[i], NULL, 10);
     }
   printf ("bench-sim: Demo City, 1 simulated day, 20 requests/vehicle/day, no store, one process per size\n");
-  printf ("%8s %-8s %9s %9s %7s %7s %7s %10s %8s %8s %8s\n", "vehicles", "routing", "requests",
-          "served", "setup_s", "run_s", "total_s", "sim_s/wall", "Mev/s", "Mdom/s", "rss_MiB");
+  printf ("%8s %-8s %9s %9s %7s %7s %7s %7s %10s %8s %8s %8s\n", "vehicles", "routing", "requests",
+          "served", "setup_s", "run_s", "total_s", "cpu_s", "sim_s/wall", "Mev/s", "Mdom/s", "rss_MiB");
   fflush (stdout);
   int rc = 0;
   for (guint i = 0; i < n_sizes; i++)
