@@ -268,6 +268,61 @@ START_TEST (test_dispatch_swap)
 }
 END_TEST
 
+static void
+rider (FtWindow *win, const char *action, const char *expect)
+{
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), action, NULL));
+  const char *text = ft_window_get_rider_text (win);
+  printf ("%s: %s\n", action, text);
+  ck_assert_msg (strstr (text, expect) != NULL, "%s: expected “%s” in “%s”", action, expect, text);
+}
+
+START_TEST (test_rider_view)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_phase1 ());
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+  /* Stand next to an available vehicle with a good battery. */
+  FtFrame *f = ft_session_get_frame (session);
+  int pick = -1;
+  for (guint i = 0; i < f->n_vehicles && pick < 0; i++)
+    if (f->vehicles[i].dot == FT_DOT_AVAILABLE_HIGH)
+      pick = (int) i;
+  ck_assert (pick >= 0);
+  FtLatLon here = ft_mercator_to_latlon (f->vehicles[pick].mx, f->vehicles[pick].my);
+  ft_window_set_marker (win, here);
+  rider (win, "win.rider-find", "walk");
+  rider (win, "win.rider-reserve", "Reserved");
+  rider (win, "win.rider-unlock", "Unlocked");
+  ft_session_run_to (session, ft_session_get_time (session) + 12 * FT_MINUTE);
+  FtTime until = ft_session_get_time (session) + 12 * FT_MINUTE;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < until - FT_MINUTE && g_get_monotonic_time () < deadline)
+    spin_main_loop (0.05);
+  /* Ride about 1.2 km north-east and end there. */
+  FtLatLon there = { here.lat + 0.007, here.lon + 0.008 };
+  ft_window_set_marker (win, there);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL));
+  const char *receipt = ft_window_get_rider_text (win);
+  printf ("receipt: %s\n", receipt);
+  if (strstr (receipt, "Cannot end here") != NULL)
+    {
+      /* A no-parking zone: try a few other spots like a rider would. */
+      for (int k = 1; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
+        {
+          FtLatLon p = { here.lat + 0.002 * k, here.lon - 0.003 * k };
+          ft_window_set_marker (win, p);
+          gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL);
+        }
+      receipt = ft_window_get_rider_text (win);
+    }
+  ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
+  stop_app (app, win);
+}
+END_TEST
+
 START_TEST (test_scenario_roundtrip)
 {
   g_autoptr(GError) error = NULL;
@@ -307,6 +362,10 @@ main (void)
   tc = tcase_create ("dispatch-swap");
   tcase_add_test (tc, test_dispatch_swap);
   tcase_set_timeout (tc, 600);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("rider-view");
+  tcase_add_test (tc, test_rider_view);
+  tcase_set_timeout (tc, 300);
   suite_add_tcase (s, tc);
   tc = tcase_create ("scenario-roundtrip");
   tcase_add_test (tc, test_scenario_roundtrip);

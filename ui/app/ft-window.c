@@ -934,3 +934,16 @@ ft_window_get_first_map_ms (FtWindow *self)
 {
   return self->first_map_ms;
 }
+
+void
+ft_window_set_marker (FtWindow *self, FtLatLon p)
+{
+  ft_mercator_from_latlon (p, &self->marker_mx, &self->marker_my);
+  ft_overlay_layer_set_marker (self->overlay, self->marker_mx, self->marker_my);
+}
+
+const char *
+ft_window_get_rider_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->rider_label));
+}

@@ -29,6 +29,10 @@ void            ft_window_set_online_tiles  (FtWindow *self, gboolean online);
 guint           ft_window_select_low_battery (FtWindow *self);
 /* Creates tasks (FtTaskKind) for the selection; staff -1 = queue. */
 guint           ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error);
+/* Marks a point as a click would (rebalance target, rider position/destination). */
+void            ft_window_set_marker        (FtWindow *self, FtLatLon p);
+/* Text of the rider page (status, receipt). */
+const char     *ft_window_get_rider_text    (FtWindow *self);
 /* Milliseconds from process start to the first frame with map tiles. */
 double          ft_window_get_first_map_ms  (FtWindow *self);
 
