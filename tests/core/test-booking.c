@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "ft-core.h"
 
@@ -847,6 +848,57 @@ START_TEST (test_restore_and_check)
 }
 END_TEST
 
+/* ------------------------------------------------------------ core/store */
+
+START_TEST (test_core_attach_existing_state)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ft-booking-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "core.sqlite", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  FtCore *again;
+  gint64 a, b;
+
+  fx_init (&fx, 0.0, 2000);
+  a = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert (ft_booking_end (fx.core->booking, a, fx.r[0], at (30, 30), 700, T0 + 4 * FT_MINUTE, NULL, &err));
+  b = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[2], T0 + 5 * FT_MINUTE, &err);
+  ck_assert_int_ge (b, 0);
+
+  /* A core with state attaches to a fresh file: everything is written. */
+  ck_assert_msg (ft_core_attach_store (fx.core, path, NULL, &err), "%s", err ? err->message : "");
+  ck_assert (!ft_core_attach_store (fx.core, path, NULL, &err));   /* already attached */
+  g_clear_error (&err);
+  ck_assert (ft_booking_unlock (fx.core->booking, b, fx.r[1], T0 + 6 * FT_MINUTE, &err));
+  ck_assert (ft_core_detach_store (fx.core, &err));
+
+  again = ft_core_new (NULL, make_geofences (), NULL);
+  ck_assert_msg (ft_core_attach_store (again, path, NULL, &err), "%s", err ? err->message : "");
+  assert_ok (again);
+  ck_assert_uint_eq (ft_booking_n (again->booking), 2);
+  ck_assert (memcmp (ft_booking_get (again->booking, a), ft_booking_get (fx.core->booking, a),
+                     sizeof (FtBookingRec)) == 0);
+  ck_assert_int_eq (ft_booking_get (again->booking, b)->state, FT_BK_ACTIVE);
+  ck_assert_int_eq (ft_booking_open_for (again->booking, fx.r[1]), b);
+  ck_assert_int_eq (ft_payments_wallet (again->payments, fx.r[0]), ft_payments_wallet (fx.core->payments, fx.r[0]));
+  ck_assert_int_eq (ft_payments_held (again->payments, fx.r[1]), 1000);
+  ck_assert_uint_eq (ft_accounts_get (again->accounts, fx.r[0])->trips, 1);
+  ck_assert_int_eq (ft_fleet_get_vehicle (again->fleet, fx.v[2])->state, FT_STATE_ON_TRIP);
+  ft_core_free (again);
+
+  /* A core with state may not adopt a file that has history of its own. */
+  ck_assert (!ft_core_attach_store (fx.core, path, NULL, &err));
+  ck_assert_msg (strstr (err->message, "fresh core") != NULL, "%s", err->message);
+  fx_fini (&fx);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+END_TEST
+
 static Suite *
 booking_suite (void)
 {
@@ -866,6 +918,7 @@ booking_suite (void)
     { "refuse_state", test_refuse_state },
     { "refuse_payment", test_refuse_payment },
     { "restore_and_check", test_restore_and_check },
+    { "core_attach_existing_state", test_core_attach_existing_state },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
