@@ -314,7 +314,8 @@ static void lm_build (FtRouter *r);
 static inline double
 heur (const FtRouter *r, guint32 v, float tx, float ty)
 {
-  double h = r->h_scale * hypot (r->x[v] - tx, r->y[v] - ty);
+  float dx = r->x[v] - tx, dy = r->y[v] - ty;
+  double h = r->h_scale * sqrtf (dx * dx + dy * dy);
   for (guint k = 0; k < r->n_act; k++)
     {
       guint L = r->act[k];

@@ -332,6 +332,55 @@ START_TEST (test_demo_demand)
 }
 END_TEST
 
+/* Trips drawn as a simulator would (origin zone by rate, destination by the
+ * gravity weights of the band, uniform points in the zones), routed on the
+ * streets: the mean lands where real shared fleets report (1.5-3 km). */
+START_TEST (test_demo_trip_lengths)
+{
+  const FtCity *c = demo;
+  const FtDemandProfile *d = &c->demand;
+  g_autoptr(FtRouter) r = ft_router_new (c);
+  GRand *rand = g_rand_new_with_seed (11);
+  guint nz = d->n_zones, n = 4000;
+  double total_rate = 0;
+  for (guint i = 0; i < nz * 168; i++)
+    total_rate += d->rate[i];
+  double sum = 0, sum_straight = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      double u = g_rand_double (rand) * total_rate;
+      guint idx = 0;
+      while (idx + 1 < nz * 168 && u >= d->rate[idx])
+        u -= d->rate[idx++];
+      guint from = idx / 168, band = ft_demand_band_of_hour (idx % 168);
+      const double *row = d->dest + ((gsize) band * nz + from) * nz;
+      double v = g_rand_double (rand);
+      guint to = 0;
+      while (to + 1 < nz && v >= row[to])
+        v -= row[to++];
+      FtLatLon p[2];
+      guint zz[2] = { from, to };
+      for (int e = 0; e < 2; e++)
+        {
+          const FtBBox *b = &c->zones[zz[e]].area->bbox;
+          p[e] = (FtLatLon) { b->min_lat + g_rand_double (rand) * (b->max_lat - b->min_lat),
+                              b->min_lon + g_rand_double (rand) * (b->max_lon - b->min_lon) };
+        }
+      double dist = ft_router_distance (r, p[0], p[1]);
+      ck_assert (dist >= 0);
+      sum += dist;
+      sum_straight += ft_distance_m (p[0], p[1]);
+    }
+  g_rand_free (rand);
+  double mean = sum / n, mean_straight = sum_straight / n;
+  fprintf (stderr, "demo trips: mean straight %.0f m, mean routed %.0f m (detour %.2f)\n",
+           mean_straight, mean, mean / mean_straight);
+  ck_assert_msg (mean > 1500 && mean < 3000, "mean routed trip %.0f m", mean);
+  ck_assert_msg (fabs (mean_straight - d->mean_trip_m) < 0.15 * d->mean_trip_m,
+                 "mean straight %.0f m vs profile's %.0f m", mean_straight, d->mean_trip_m);
+}
+END_TEST
+
 START_TEST (test_demo_geofences)
 {
   const FtCity *c = demo;
@@ -834,6 +883,7 @@ city_suite (void)
     { "demo-river-bridges", test_demo_river_bridges },
     { "demo-demand", test_demo_demand },
     { "demo-geofences", test_demo_geofences },
+    { "demo-trip-lengths", test_demo_trip_lengths },
     { "demo-bad-params", test_demo_bad_params },
     { "router-small-graphs", test_router_small_graphs },
     { "router-demo", test_router_demo },

@@ -75,8 +75,7 @@ ft_cli_import_osm (int argc, char **argv)
     {
       gint64 t1 = g_get_monotonic_time ();
       tiles_tmp = g_strconcat (out, ".tiles-tmp.mbtiles", NULL);
-      FtTilesExtras extras = { city->water, city->parks, NULL, NULL, 0, 0 };
-      if (!ft_tiles_bake_full (city, &extras, tiles_tmp, zmin, zmax, FALSE, tiles_progress, NULL, &error))
+      if (!ft_tiles_bake (city, tiles_tmp, zmin, zmax, FALSE, tiles_progress, NULL, &error))
         {
           ft_cli_progress_done ();
           fprintf (stderr, "%s: baking tiles: %s\n", argv[0], error->message);
