@@ -273,7 +273,7 @@ run_until_internal (FtSimEngine *e, FtTime t)
       if (e->n_heap == 0 || e->heap[0].t > t)
         break;
       run_top (e);
-      if (G_UNLIKELY (e->stop) && g_atomic_int_get (&e->stop))
+      if (G_UNLIKELY (g_atomic_int_get (&e->stop)))
         return e->n_processed - n0;
     }
   if (t > e->now)
@@ -285,8 +285,10 @@ guint64
 ft_sim_engine_run_until (FtSimEngine *e, FtTime t)
 {
   g_return_val_if_fail (e != NULL, 0);
+  guint64 n = run_until_internal (e, t);
+  /* a stop request is consumed by the run it ended */
   g_atomic_int_set (&e->stop, 0);
-  return run_until_internal (e, t);
+  return n;
 }
 
 void
@@ -326,7 +328,6 @@ gboolean
 ft_sim_engine_run_paced (FtSimEngine *e, FtTime until)
 {
   g_return_val_if_fail (e != NULL, FALSE);
-  g_atomic_int_set (&e->stop, 0);
   /* Anchor: wall time w0 corresponds to simulated time s0; re-anchored
    * whenever the speed changes or after a pause. */
   gint64 w0 = g_get_monotonic_time ();
@@ -335,7 +336,10 @@ ft_sim_engine_run_paced (FtSimEngine *e, FtTime until)
   while (e->now < until)
     {
       if (g_atomic_int_get (&e->stop))
-        return FALSE;
+        {
+          g_atomic_int_set (&e->stop, 0);   /* consumed */
+          return FALSE;
+        }
       if (g_atomic_int_get (&e->paused))
         {
           g_usleep (10000);

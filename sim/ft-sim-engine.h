@@ -42,7 +42,8 @@ gboolean     ft_sim_engine_step          (FtSimEngine *engine);
  * Returns the number of events run. */
 guint64      ft_sim_engine_run_until     (FtSimEngine *engine, FtTime t);
 /* Ask a running run_until / run_paced to return after the current event
- * (callable from an event or from another thread). */
+ * (callable from an event or from another thread). The request is consumed
+ * by the run it ends; made while nothing runs, it ends the next run at once. */
 void         ft_sim_engine_stop          (FtSimEngine *engine);
 
 /* Pacing (GUI): speed = simulated seconds per wall second (0 = as fast as

@@ -1502,6 +1502,32 @@ ft_sim_world_run_until (FtSimWorld *w, FtTime t, GError **error)
 }
 
 gboolean
+ft_sim_world_run_paced (FtSimWorld *w, FtTime t, gboolean *reached, GError **error)
+{
+  g_return_val_if_fail (w != NULL, FALSE);
+  t = MIN (t, w->end);
+  gboolean done = TRUE;
+  while (ft_sim_engine_now (w->engine) < t)
+    {
+      FtTime slice = MIN (t, ft_sim_engine_now (w->engine) + 15 * FT_MINUTE);
+      if (!ft_sim_engine_run_paced (w->engine, slice))
+        {
+          done = FALSE;          /* stopped from outside */
+          break;
+        }
+      if (w->core->store && ft_sim_engine_now (w->engine) - w->last_commit >= 15 * FT_MINUTE)
+        {
+          if (!ft_core_commit (w->core, error))
+            return FALSE;
+          w->last_commit = ft_sim_engine_now (w->engine);
+        }
+    }
+  if (reached)
+    *reached = done;
+  return TRUE;
+}
+
+gboolean
 ft_sim_world_run (FtSimWorld *w, void (*progress) (double, gpointer), gpointer user_data,
                   GError **error)
 {

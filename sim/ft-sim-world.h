@@ -135,6 +135,12 @@ FtSimWorld   *ft_sim_world_new          (const FtSimScenario *sc, const FtCity *
 void          ft_sim_world_free         (FtSimWorld *w);
 /* Run until simulated time t (ms since Monday 00:00). FALSE on a store error. */
 gboolean      ft_sim_world_run_until    (FtSimWorld *w, FtTime t, GError **error);
+/* Paced (GUI worker thread): like run_until, but simulated time follows the
+ * wall clock times the engine's speed (ft_sim_engine_set_speed /
+ * set_paused / stop on ft_sim_world_get_engine(), callable from the UI
+ * thread). *reached (nullable) is FALSE if ft_sim_engine_stop() ended it
+ * early. FALSE only on a store error. */
+gboolean      ft_sim_world_run_paced    (FtSimWorld *w, FtTime t, gboolean *reached, GError **error);
 /* Run the scenario's full length, calling progress (fraction) now and then. */
 gboolean      ft_sim_world_run          (FtSimWorld *w, void (*progress) (double, gpointer),
                                          gpointer user_data, GError **error);

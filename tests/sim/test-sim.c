@@ -492,6 +492,41 @@ START_TEST (test_world_dispatch_and_snapshot)
 }
 END_TEST
 
+static gpointer
+stop_later (gpointer data)
+{
+  g_usleep (100000);
+  ft_sim_engine_stop (data);
+  return NULL;
+}
+
+START_TEST (test_world_paced)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 3);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  FtSimEngine *eng = ft_sim_world_get_engine (w);
+  /* fast: 2 simulated hours at 100,000x take ~72 ms */
+  ft_sim_engine_set_speed (eng, 100000.0);
+  gboolean reached = FALSE;
+  gint64 t0 = g_get_monotonic_time ();
+  ck_assert (ft_sim_world_run_paced (w, 2 * FT_HOUR, &reached, &e));
+  ck_assert (reached);
+  ck_assert_int_ge (g_get_monotonic_time () - t0, 50000);
+  ck_assert_int_eq (ft_sim_world_now (w), 2 * FT_HOUR);
+  /* slow: at 60x, ten hours would take ten minutes; another thread stops it */
+  ft_sim_engine_set_speed (eng, 60.0);
+  GThread *th = g_thread_new ("stopper", stop_later, eng);
+  ck_assert (ft_sim_world_run_paced (w, 12 * FT_HOUR, &reached, &e));
+  g_thread_join (th);
+  ck_assert (!reached);
+  ck_assert_int_lt (ft_sim_world_now (w), 3 * FT_HOUR);
+  ck_assert_int_ge (ft_sim_world_now (w), 2 * FT_HOUR);
+  ck_assert_msg (ft_sim_world_check (w, &e), "%s", e ? e->message : "");
+}
+END_TEST
+
 static Suite *
 sim_suite (void)
 {
@@ -512,6 +547,7 @@ sim_suite (void)
     { "world-fleet-x2", test_world_fleet_x2_lowers_lost },
     { "world-staff-half", test_world_staff_half_raises_battery_hours },
     { "world-dispatch-snapshot", test_world_dispatch_and_snapshot },
+    { "world-paced", test_world_paced },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
