@@ -179,7 +179,7 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
   FpsResult r = { 0 };
   b->t_case0 = g_get_monotonic_time ();
   b->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (b->map), tick, b, NULL);
-  run_for (0.7);   /* warm-up */
+  run_for (seconds < 1 ? 0.2 : 0.7);   /* warm-up */
   g_array_set_size (b->paint_times, 0);
   b->counting = TRUE;
   gint64 t0 = g_get_monotonic_time ();
@@ -257,6 +257,28 @@ main (int argc, char **argv)
 
   g_autofree char *tmpdir = NULL;
   if (tiles_path == NULL)
+    {
+      char *demo = g_build_filename (FT_BUILD_DIR, "data", "demo-city.mbtiles", NULL);
+      if (g_file_test (demo, G_FILE_TEST_IS_REGULAR))
+        tiles_path = demo;
+      else
+        g_free (demo);
+    }
+  if (tiles_path != NULL)
+    {
+      g_autoptr(FtTiles) t = ft_tiles_open (tiles_path, &error);
+      FtBBox tb;
+      if (t == NULL || !ft_tiles_get_bounds (t, &tb))
+        {
+          fprintf (stderr, "%s: %s\n", tiles_path, error ? error->message : "no bounds in metadata");
+          return 1;
+        }
+      b->center = (FtLatLon) { (tb.min_lat + tb.max_lat) / 2, (tb.min_lon + tb.max_lon) / 2 };
+      b->span_m = MIN ((tb.max_lat - tb.min_lat) * 111320.0,
+                       (tb.max_lon - tb.min_lon) * 111320.0 * cos (b->center.lat * G_PI / 180.0));
+      printf ("tiles: %s (%.1f km across)\n", tiles_path, b->span_m / 1000);
+    }
+  else
     {
       tmpdir = g_dir_make_tmp ("ft-bench-XXXXXX", NULL);
       tiles_path = g_build_filename (tmpdir, "grid.mbtiles", NULL);

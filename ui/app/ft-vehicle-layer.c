@@ -134,6 +134,7 @@ ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   const FtFrameVehicle *v = self->frame->vehicles;
   guint n = self->frame->n_vehicles, drawn = 0;
+  int bx0 = w, by0 = h, bx1 = -1, by1 = -1;   /* bounds of what was stamped */
   gboolean have_sel = self->n_selected > 0 && self->n_sel_alloc >= n;
   for (guint i = 0; i < n; i++)
     {
@@ -146,9 +147,19 @@ ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       if (have_sel && self->selected[i])
         stamp (px, w, h, ix, iy, r + 2, 0xffffffffu, 0xff000000u);
       stamp (px, w, h, ix, iy, r, fill[d], edge[d]);
+      bx0 = MIN (bx0, ix);
+      by0 = MIN (by0, iy);
+      bx1 = MAX (bx1, ix);
+      by1 = MAX (by1, iy);
       drawn++;
     }
   self->n_drawn = drawn;
+  /* Upload only the rows and columns that hold dots (selection rings included). */
+  int pad = r + 3;
+  bx0 = MAX (bx0 - pad, 0);
+  by0 = MAX (by0 - pad, 0);
+  bx1 = MIN (bx1 + pad, w - 1);
+  by1 = MIN (by1 + pad, h - 1);
 
   PoolBuf *pb = g_new0 (PoolBuf, 1);
   pb->layer = self;
@@ -156,8 +167,14 @@ ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   pb->size = size;
   g_object_add_weak_pointer (G_OBJECT (self), (gpointer *) &pb->layer);
   g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (buf, size, pool_release, pb);
-  g_autoptr(GdkTexture) tex = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes, (gsize) w * 4);
-  gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  if (drawn > 0)
+    {
+      gsize offset = ((gsize) by0 * w + bx0) * 4;
+      int tw = bx1 - bx0 + 1, th = by1 - by0 + 1;
+      g_autoptr(GBytes) sub = g_bytes_new_from_bytes (bytes, offset, size - offset);
+      g_autoptr(GdkTexture) tex = gdk_memory_texture_new (tw, th, GDK_MEMORY_DEFAULT, sub, (gsize) w * 4);
+      gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (bx0, by0, tw, th));
+    }
 
   if (self->band[2] != self->band[0] && self->band[3] != self->band[1])
     {
