@@ -14,7 +14,6 @@
 #include "ft-store.h"
 #include "store-world.h"
 
-#define N_VEHICLES 20000
 #define N_RIDERS   20000
 
 typedef enum { MODE_NONE, MODE_GROUP, MODE_PER_OP } Mode;
@@ -26,6 +25,8 @@ static int opt_per_op = 20000;
 static int opt_reps = 5;
 static char *opt_dir = NULL;
 static gboolean opt_full_sync = FALSE;
+static int opt_batch = 0;
+static int opt_vehicles = 20000;
 
 static void
 check_ok (gboolean ok, GError *err, const char *what)
@@ -104,10 +105,12 @@ run_once (Mode mode, int n, int rep)
   wal = g_strconcat (path, "-wal", NULL);
   shm = g_strconcat (path, "-shm", NULL);
 
-  world_populate (core, N_VEHICLES, 0, N_RIDERS, 100000000, 0);
+  world_populate (core, (guint) opt_vehicles, 0, N_RIDERS, 100000000, 0);
   t = world_targets (core);
   ft_store_config_init (&cfg);
   cfg.synchronous_full = opt_full_sync;
+  if (opt_batch > 0)
+    cfg.max_batch_events = (guint) opt_batch;
   if (mode != MODE_NONE)
     {
       s = ft_store_open (path, &cfg, &err);
@@ -123,7 +126,7 @@ run_once (Mode mode, int n, int rep)
   c0 = cpu_us ();
   for (i = 0; i < n; i++)
     {
-      guint rider = (guint) i % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % N_VEHICLES;
+      guint rider = (guint) i % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % (guint) opt_vehicles;
       gint64 id;
 
       now += FT_SECOND;
@@ -188,6 +191,8 @@ main (int argc, char **argv)
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions", "N" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, "Directory for the database files (default /tmp)", "DIR" },
     { "full-sync", 0, 0, G_OPTION_ARG_NONE, &opt_full_sync, "PRAGMA synchronous=FULL instead of NORMAL", NULL },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "max_batch_events (default: the store's default, 20000)", "N" },
+    { "vehicles", 0, 0, G_OPTION_ARG_INT, &opt_vehicles, "Fleet size (default 20000)", "N" },
     { NULL }
   };
   double *rates[3], *cpu_rates[3], *own_rates[3];
@@ -205,7 +210,7 @@ main (int argc, char **argv)
   opt_reps = MAX (opt_reps, 1);
 
   printf ("bench-store: %d vehicles, %d riders, synchronous=%s, files in %s\n",
-          N_VEHICLES, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
+          (guint) opt_vehicles, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
   printf ("lifecycle = reserve + unlock + end (price, capture); group commit = default "
           "bounds (20000 events / 50 ms)\n");
   for (m = 0; m < 3; m++)
