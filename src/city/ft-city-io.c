@@ -795,10 +795,21 @@ copy_file (const char *src, const char *dst, GError **error)
 }
 
 gboolean
-ft_city_save (const FtCity *city, const char *dir, GError **error)
+ft_city_save (const FtCity *city, const char *dir_in, GError **error)
 {
-  g_return_val_if_fail (city != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (city != NULL && dir_in != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  /* "out/" and "out" name the same folder; the temporary one goes beside it */
+  g_autofree char *dir = g_strdup (dir_in);
+  gsize dl = strlen (dir);
+  while (dl > 1 && G_IS_DIR_SEPARATOR (dir[dl - 1]))
+    dir[--dl] = '\0';
+  if (dl == 0 || strcmp (dir, "/") == 0 || strcmp (dir, ".") == 0 || strcmp (dir, "..") == 0)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO,
+                   "\"%s\" cannot be replaced by a city pack: name a folder such as out/mycity", dir_in);
+      return FALSE;
+    }
   g_autoptr(GError) local = NULL;
   if (!ft_city_check (city, &local))
     {

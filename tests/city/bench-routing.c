@@ -158,6 +158,33 @@ main (int argc, char **argv)
       pb[i].lat += (g_rand_double (rand) - 0.5) * 0.001;
       pb[i].lon += (g_rand_double (rand) - 0.5) * 0.001;
     }
+  /* trips as the simulator draws them: origin zone by rate, destination
+   * by the band's gravity weights, uniform points in the zones' boxes */
+  FtLatLon *ta = g_new (FtLatLon, n), *tb = g_new (FtLatLon, n);
+  const FtDemandProfile *dp = &city->demand;
+  guint nz = dp->n_zones;
+  double total_rate = 0;
+  for (guint i = 0; i < nz * 168; i++)
+    total_rate += dp->rate[i];
+  for (guint k = 0; k < n; k++)
+    {
+      double u = g_rand_double (rand) * total_rate;
+      guint idx = 0;
+      while (idx + 1 < nz * 168 && u >= dp->rate[idx])
+        u -= dp->rate[idx++];
+      guint from = idx / 168, band = ft_demand_band_of_hour (idx % 168);
+      const double *row = dp->dest + ((gsize) band * nz + from) * nz;
+      double v = g_rand_double (rand);
+      guint to = 0;
+      while (to + 1 < nz && v >= row[to])
+        v -= row[to++];
+      const FtBBox *b1 = &city->zones[from].area->bbox, *b2 = &city->zones[to].area->bbox;
+      ta[k] = (FtLatLon) { b1->min_lat + g_rand_double (rand) * (b1->max_lat - b1->min_lat),
+                           b1->min_lon + g_rand_double (rand) * (b1->max_lon - b1->min_lon) };
+      tb[k] = (FtLatLon) { b2->min_lat + g_rand_double (rand) * (b2->max_lat - b2->min_lat),
+                           b2->min_lon + g_rand_double (rand) * (b2->max_lon - b2->min_lon) };
+    }
+  double *r_trips = g_new (double, runs), trip_sum = 0;
   double *r_astar = g_new (double, runs), *r_dij = g_new (double, runs), *r_pts = g_new (double, runs),
          *r_cached = g_new (double, runs), *r_poly = g_new (double, runs),
          *r_tbuild = g_new (double, runs), *r_plain = g_new (double, runs), *r_tpts = g_new (double, runs), *r_tpoly = g_new (double, runs);
@@ -236,6 +263,16 @@ main (int argc, char **argv)
         }
       r_tpoly[r] = n / (now_s () - t);
       ft_router_free (rt);
+      /* simulator workload with the default router (fresh: no cache hits
+       * from earlier runs) */
+      rt = ft_router_new (city);
+      ft_router_node_distance (rt, src[0], dst[0]);   /* table / landmarks built */
+      t = now_s ();
+      trip_sum = 0;
+      for (guint i = 0; i < n; i++)
+        trip_sum += ft_router_distance (rt, ta[i], tb[i]);
+      r_trips[r] = n / (now_s () - t);
+      ft_router_free (rt);
     }
   printf ("queries per run %u, runs %d, mean route %.0f m, A* vs Dijkstra total length rel. diff %.2e\n",
           n, runs, sum_len / n, check);
@@ -248,6 +285,8 @@ main (int argc, char **argv)
   printf ("point-to-point distance, cached  %10.0f queries/s (%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " hits)\n",
           median (r_cached, runs), hits, asked);
   printf ("route with polyline              %10.0f queries/s\n", median (r_poly, runs));
+  printf ("demand-drawn trips, default      %10.0f queries/s (mean routed trip %.0f m)\n",
+          median (r_trips, runs), trip_sum / n);
   if (have_table)
     {
       printf ("all-pairs table (default here): built in %.3f s, %.1f MB\n", median (r_tbuild, runs),
@@ -258,7 +297,7 @@ main (int argc, char **argv)
   else
     printf ("all-pairs table: not used (graph above 2500 nodes); A* + LRU is the default\n");
   g_free (src); g_free (dst); g_free (pa); g_free (pb);
-  g_free (r_tbuild); g_free (r_plain); g_free (r_tpts); g_free (r_tpoly);
+  g_free (r_tbuild); g_free (r_plain); g_free (r_trips); g_free (ta); g_free (tb); g_free (r_tpts); g_free (r_tpoly);
   g_free (r_astar); g_free (r_dij); g_free (r_pts); g_free (r_cached); g_free (r_poly);
   g_free (D.dist); g_free (D.stamp); g_free (D.heap);
   g_rand_free (rand);
