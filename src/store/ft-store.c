@@ -30,9 +30,15 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  vehicle INTEGER NOT NULL, account INTEGER NOT NULL, ref INTEGER NOT NULL,"
   "  a INTEGER NOT NULL, b INTEGER NOT NULL, amount INTEGER NOT NULL,"
   "  lat REAL NOT NULL, lon REAL NOT NULL);"
+  /* Entities split in a cold part (identity, written when created) and a
+   * hot part (what changes with every trip) kept in short rows, so a commit
+   * that touches thousands of scattered vehicles or riders dirties as few
+   * pages as possible. */
   "CREATE TABLE vehicles ("
   "  idx INTEGER PRIMARY KEY, device_id TEXT NOT NULL, name TEXT NOT NULL,"
-  "  kind INTEGER NOT NULL, state INTEGER NOT NULL, last_event INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL);"
+  "CREATE TABLE vehicle_state ("
+  "  idx INTEGER PRIMARY KEY, state INTEGER NOT NULL, last_event INTEGER NOT NULL,"
   "  state_since INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
   "  pack INTEGER NOT NULL, booking INTEGER NOT NULL, odometer_m REAL NOT NULL,"
   "  wear REAL NOT NULL, fault_codes INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
@@ -44,10 +50,12 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "CREATE TABLE accounts ("
   "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, roles INTEGER NOT NULL,"
   "  display_name TEXT, email TEXT, pseudonym TEXT NOT NULL, erased INTEGER NOT NULL,"
-  "  created INTEGER NOT NULL, trips INTEGER NOT NULL);"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE account_trips (idx INTEGER PRIMARY KEY, trips INTEGER NOT NULL);"
   "CREATE TABLE ledger_accounts ("
   "  idx INTEGER PRIMARY KEY, code TEXT NOT NULL, type INTEGER NOT NULL,"
-  "  balance INTEGER NOT NULL, owner INTEGER NOT NULL);"
+  "  owner INTEGER NOT NULL);"
+  "CREATE TABLE ledger_balances (idx INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
   "CREATE TABLE ledger_tx ("
   "  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, t INTEGER NOT NULL,"
   "  user_account INTEGER NOT NULL, first_posting INTEGER NOT NULL,"
@@ -72,7 +80,8 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
 
 typedef enum {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-  ST_INS_EVENT, ST_UPS_VEHICLE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_LACC,
+  ST_INS_EVENT, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
+  ST_UPS_LACC, ST_UPS_BALANCE,
   ST_INS_TX, ST_INS_POSTING, ST_UPS_BOOKING,
   ST_PUT_META, ST_GET_META,
   N_ST
@@ -86,17 +95,21 @@ static const char *const stmt_sql[N_ST] = {
     "INSERT INTO events (seq,t,kind,vehicle,account,ref,a,b,amount,lat,lon)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_VEHICLE] =
-    "INSERT OR REPLACE INTO vehicles (idx,device_id,name,kind,state,last_event,state_since,"
+    "INSERT OR REPLACE INTO vehicles (idx,device_id,name,kind) VALUES (?,?,?,?)",
+  [ST_UPS_VSTATE] =
+    "INSERT OR REPLACE INTO vehicle_state (idx,state,last_event,state_since,"
     "lat,lon,pack,booking,odometer_m,wear,fault_codes,last_seen,resume_state)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_PACK] =
     "INSERT OR REPLACE INTO packs (idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder)"
     " VALUES (?,?,?,?,?,?,?,?,?)",
   [ST_UPS_ACCOUNT] =
-    "INSERT OR REPLACE INTO accounts (idx,id,roles,display_name,email,pseudonym,erased,created,trips)"
-    " VALUES (?,?,?,?,?,?,?,?,?)",
+    "INSERT OR REPLACE INTO accounts (idx,id,roles,display_name,email,pseudonym,erased,created)"
+    " VALUES (?,?,?,?,?,?,?,?)",
+  [ST_UPS_TRIPS] = "INSERT OR REPLACE INTO account_trips (idx,trips) VALUES (?,?)",
   [ST_UPS_LACC] =
-    "INSERT OR REPLACE INTO ledger_accounts (idx,code,type,balance,owner) VALUES (?,?,?,?,?)",
+    "INSERT OR REPLACE INTO ledger_accounts (idx,code,type,owner) VALUES (?,?,?,?)",
+  [ST_UPS_BALANCE] = "INSERT OR REPLACE INTO ledger_balances (idx,balance) VALUES (?,?)",
   [ST_INS_TX] =
     "INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,n_postings,amount,ref,"
     "idem_hash,args_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -226,7 +239,9 @@ struct _FtStore {
   PackShadow    *pack_shadow;
   gsize          pack_shadow_n;
 
+  /* hot parts (state, trips, balances) and cold parts (identity) */
   DirtySet       d_vehicle, d_pack, d_account, d_lacc, d_booking;
+  DirtySet       d_vehicle_cold, d_account_cold, d_lacc_cold;
 
   gboolean       window_open;
   FtTime         window_start;
@@ -345,6 +360,9 @@ store_free (FtStore *s)
   if (s->db)
     sqlite3_close_v2 (s->db);
   dirty_free (&s->d_vehicle);
+  dirty_free (&s->d_vehicle_cold);
+  dirty_free (&s->d_account_cold);
+  dirty_free (&s->d_lacc_cold);
   dirty_free (&s->d_pack);
   dirty_free (&s->d_account);
   dirty_free (&s->d_lacc);
@@ -459,6 +477,9 @@ ft_store_open_at_version (const char *path, const FtStoreConfig *cfg, int target
     s->cfg.max_batch_events = 1;
   s->posting_tx = g_array_new (FALSE, FALSE, sizeof (gint64));
   dirty_init (&s->d_vehicle);
+  dirty_init (&s->d_vehicle_cold);
+  dirty_init (&s->d_account_cold);
+  dirty_init (&s->d_lacc_cold);
   dirty_init (&s->d_pack);
   dirty_init (&s->d_account);
   dirty_init (&s->d_lacc);
@@ -596,18 +617,26 @@ bind_vehicle (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
   sqlite3_bind_text (st, b + 2, v->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, b + 3, v->name, -1, SQLITE_STATIC);
   sqlite3_bind_int (st, b + 4, v->kind);
-  sqlite3_bind_int (st, b + 5, v->state);
-  sqlite3_bind_int (st, b + 6, v->last_event);
-  sqlite3_bind_int64 (st, b + 7, v->state_since);
-  sqlite3_bind_double (st, b + 8, v->pos.lat);
-  sqlite3_bind_double (st, b + 9, v->pos.lon);
-  sqlite3_bind_int (st, b + 10, v->pack);
-  sqlite3_bind_int64 (st, b + 11, v->booking);
-  sqlite3_bind_double (st, b + 12, v->odometer_m);
-  sqlite3_bind_double (st, b + 13, v->wear);
-  sqlite3_bind_int64 (st, b + 14, v->fault_codes);
-  sqlite3_bind_int64 (st, b + 15, v->last_seen);
-  sqlite3_bind_int (st, b + 16, v->resume_state);
+}
+
+static void
+bind_vehicle_state (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+{
+  const FtVehicle *v = ft_fleet_get_vehicle (c->t->fleet, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, v->index);
+  sqlite3_bind_int (st, b + 2, v->state);
+  sqlite3_bind_int (st, b + 3, v->last_event);
+  sqlite3_bind_int64 (st, b + 4, v->state_since);
+  sqlite3_bind_double (st, b + 5, v->pos.lat);
+  sqlite3_bind_double (st, b + 6, v->pos.lon);
+  sqlite3_bind_int (st, b + 7, v->pack);
+  sqlite3_bind_int64 (st, b + 8, v->booking);
+  sqlite3_bind_double (st, b + 9, v->odometer_m);
+  sqlite3_bind_double (st, b + 10, v->wear);
+  sqlite3_bind_int64 (st, b + 11, v->fault_codes);
+  sqlite3_bind_int64 (st, b + 12, v->last_seen);
+  sqlite3_bind_int (st, b + 13, v->resume_state);
 }
 
 static void
@@ -645,7 +674,15 @@ bind_account (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
   sqlite3_bind_text (st, b + 6, a->pseudonym, -1, SQLITE_STATIC);
   sqlite3_bind_int (st, b + 7, a->erased ? 1 : 0);
   sqlite3_bind_int64 (st, b + 8, a->created);
-  sqlite3_bind_int64 (st, b + 9, a->trips);
+}
+
+static void
+bind_trips (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+{
+  const FtAccount *a = ft_accounts_get (c->t->accounts, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, a->index);
+  sqlite3_bind_int64 (st, b + 2, a->trips);
 }
 
 static void
@@ -656,8 +693,16 @@ bind_lacc (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
   sqlite3_bind_int64 (st, b + 1, a->index);
   sqlite3_bind_text (st, b + 2, a->code, -1, SQLITE_STATIC);
   sqlite3_bind_int (st, b + 3, a->type);
-  sqlite3_bind_int64 (st, b + 4, a->balance);
-  sqlite3_bind_int (st, b + 5, a->owner);
+  sqlite3_bind_int (st, b + 4, a->owner);
+}
+
+static void
+bind_balance (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+{
+  const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
+
+  sqlite3_bind_int64 (st, b + 1, a->index);
+  sqlite3_bind_int64 (st, b + 2, a->balance);
 }
 
 static void
@@ -837,6 +882,7 @@ mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
       break;
     case FT_EV_ACCOUNT_CREATED:
     case FT_EV_ACCOUNT_ERASED:
+      dirty_add (&s->d_account_cold, e->account);
       dirty_add (&s->d_account, e->account);
       break;
     case FT_EV_BOOKING_ENDED:
@@ -932,6 +978,9 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
     return FALSE;
 
   dirty_clear (&s->d_vehicle);
+  dirty_clear (&s->d_vehicle_cold);
+  dirty_clear (&s->d_account_cold);
+  dirty_clear (&s->d_lacc_cold);
   dirty_clear (&s->d_pack);
   dirty_clear (&s->d_account);
   dirty_clear (&s->d_lacc);
@@ -952,13 +1001,22 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
 
   /* 2. new entities and, for save_all, every entity */
   for (i = all ? 0 : s->saved_vehicles; i < n_vehicles; i++)
-    dirty_add (&s->d_vehicle, i);
+    {
+      dirty_add (&s->d_vehicle_cold, i);
+      dirty_add (&s->d_vehicle, i);
+    }
   for (i = all ? 0 : s->saved_packs; i < n_packs; i++)
     dirty_add (&s->d_pack, i);
   for (i = all ? 0 : s->saved_accounts; i < n_accounts; i++)
-    dirty_add (&s->d_account, i);
+    {
+      dirty_add (&s->d_account_cold, i);
+      dirty_add (&s->d_account, i);
+    }
   for (i = all ? 0 : s->saved_lacc; i < n_lacc; i++)
-    dirty_add (&s->d_lacc, i);
+    {
+      dirty_add (&s->d_lacc_cold, i);
+      dirty_add (&s->d_lacc, i);
+    }
   if (all && t->booking)
     enumerate_bookings (t->booking, &s->d_booking);
 
@@ -1006,8 +1064,11 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
         dirty_add (&s->d_vehicle, pk->holder);
     }
   dirty_keep_below (&s->d_vehicle, n_vehicles);
+  dirty_keep_below (&s->d_vehicle_cold, n_vehicles);
   dirty_keep_below (&s->d_account, n_accounts);
+  dirty_keep_below (&s->d_account_cold, n_accounts);
   dirty_keep_below (&s->d_lacc, n_lacc);
+  dirty_keep_below (&s->d_lacc_cold, n_lacc);
   if (t->booking)
     {
       gsize j = 0;
@@ -1023,18 +1084,31 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   dirty_sort (&s->d_vehicle);
   dirty_sort (&s->d_account);
   dirty_sort (&s->d_lacc);
+  dirty_sort (&s->d_vehicle_cold);
+  dirty_sort (&s->d_account_cold);
+  dirty_sort (&s->d_lacc_cold);
   dirty_sort (&s->d_booking);
   rc.ids = s->d_pack.list;
   if (!write_rows (s, ST_UPS_PACK, 9, s->d_pack.n, bind_pack, &rc, error, "writing battery packs"))
     goto fail;
+  rc.ids = s->d_vehicle_cold.list;
+  if (!write_rows (s, ST_UPS_VEHICLE, 4, s->d_vehicle_cold.n, bind_vehicle, &rc, error, "writing vehicles"))
+    goto fail;
   rc.ids = s->d_vehicle.list;
-  if (!write_rows (s, ST_UPS_VEHICLE, 16, s->d_vehicle.n, bind_vehicle, &rc, error, "writing vehicles"))
+  if (!write_rows (s, ST_UPS_VSTATE, 13, s->d_vehicle.n, bind_vehicle_state, &rc, error,
+                   "writing vehicle states"))
+    goto fail;
+  rc.ids = s->d_account_cold.list;
+  if (!write_rows (s, ST_UPS_ACCOUNT, 8, s->d_account_cold.n, bind_account, &rc, error, "writing accounts"))
     goto fail;
   rc.ids = s->d_account.list;
-  if (!write_rows (s, ST_UPS_ACCOUNT, 9, s->d_account.n, bind_account, &rc, error, "writing accounts"))
+  if (!write_rows (s, ST_UPS_TRIPS, 2, s->d_account.n, bind_trips, &rc, error, "writing trip counts"))
+    goto fail;
+  rc.ids = s->d_lacc_cold.list;
+  if (!write_rows (s, ST_UPS_LACC, 4, s->d_lacc_cold.n, bind_lacc, &rc, error, "writing ledger accounts"))
     goto fail;
   rc.ids = s->d_lacc.list;
-  if (!write_rows (s, ST_UPS_LACC, 5, s->d_lacc.n, bind_lacc, &rc, error, "writing ledger accounts"))
+  if (!write_rows (s, ST_UPS_BALANCE, 2, s->d_lacc.n, bind_balance, &rc, error, "writing balances"))
     goto fail;
   rc.ids = s->d_booking.list;
   if (!write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
@@ -1213,6 +1287,8 @@ load_vehicle (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   copy_text (v.device_id, sizeof v.device_id, sqlite3_column_text (st, 1));
   copy_text (v.name, sizeof v.name, sqlite3_column_text (st, 2));
   v.kind = sqlite3_column_int (st, 3);
+  if (sqlite3_column_type (st, 4) == SQLITE_NULL)
+    return corrupt (s, error, "vehicle %u (%s) has no row in vehicle_state", v.index, v.name);
   v.state = sqlite3_column_int (st, 4);
   v.last_event = sqlite3_column_int (st, 5);
   v.state_since = sqlite3_column_int64 (st, 6);
@@ -1273,6 +1349,8 @@ load_account (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   copy_text (a.pseudonym, sizeof a.pseudonym, sqlite3_column_text (st, 5));
   a.erased = sqlite3_column_int (st, 6) != 0;
   a.created = sqlite3_column_int64 (st, 7);
+  if (sqlite3_column_type (st, 8) == SQLITE_NULL)
+    return corrupt (s, error, "account %u has no row in account_trips", a.index);
   a.trips = (guint32) sqlite3_column_int64 (st, 8);
   ft_accounts_restore (t->accounts, &a);
   return TRUE;
@@ -1290,6 +1368,8 @@ load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data,
   a.index = (guint32) sqlite3_column_int64 (st, 0);
   copy_text (a.code, sizeof a.code, sqlite3_column_text (st, 1));
   a.type = sqlite3_column_int (st, 2);
+  if (sqlite3_column_type (st, 3) == SQLITE_NULL)
+    return corrupt (s, error, "ledger account %u (%s) has no row in ledger_balances", a.index, a.code);
   a.balance = sqlite3_column_int64 (st, 3);
   a.owner = sqlite3_column_int (st, 4);
   if ((guint) a.type > FT_LACC_EXPENSE)
@@ -1390,6 +1470,37 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   return TRUE;
 }
 
+/* Every hot row belongs to a loaded entity (the joins above found the
+ * missing ones; this finds the orphans). */
+static gboolean
+hot_rows_match (FtStore *s, const FtStoreTargets *t, GError **error)
+{
+  static const struct { const char *table, *sql; } hot[] = {
+    { "vehicle_state", "SELECT count(*) FROM vehicle_state" },
+    { "account_trips", "SELECT count(*) FROM account_trips" },
+    { "ledger_balances", "SELECT count(*) FROM ledger_balances" },
+  };
+  guint loaded[3];
+  guint i;
+
+  loaded[0] = t->fleet ? ft_fleet_n_vehicles (t->fleet) : 0;
+  loaded[1] = t->accounts ? ft_accounts_n (t->accounts) : 0;
+  loaded[2] = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
+  for (i = 0; i < G_N_ELEMENTS (hot); i++)
+    {
+      gint64 n = 0;
+
+      if ((i == 0 && !t->fleet) || (i == 1 && !t->accounts) || (i == 2 && !t->ledger))
+        continue;
+      if (!query_int64 (s, hot[i].sql, &n, error))
+        return FALSE;
+      if (n != (gint64) loaded[i])
+        return corrupt (s, error, "%s has %" G_GINT64_FORMAT " rows for %u entities",
+                        hot[i].table, n, loaded[i]);
+    }
+  return TRUE;
+}
+
 static gboolean
 check_invariant (FtStore *s, gboolean ok, GError *local, const char *what, GError **error)
 {
@@ -1430,14 +1541,15 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
     }
   if (t->fleet &&
       (!for_each_row (s, t, "SELECT idx,device_id,name,kind,state,last_event,state_since,lat,lon,"
-                      "pack,booking,odometer_m,wear,fault_codes,last_seen,resume_state FROM vehicles ORDER BY idx",
+                      "pack,booking,odometer_m,wear,fault_codes,last_seen,resume_state"
+                      " FROM vehicles LEFT JOIN vehicle_state USING (idx) ORDER BY idx",
                       load_vehicle, NULL, error) ||
        !for_each_row (s, t, "SELECT idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder"
                       " FROM packs ORDER BY idx", load_pack, NULL, error)))
     return FALSE;
   if (t->accounts &&
       !for_each_row (s, t, "SELECT idx,id,roles,display_name,email,pseudonym,erased,created,trips"
-                     " FROM accounts ORDER BY idx", load_account, NULL, error))
+                     " FROM accounts LEFT JOIN account_trips USING (idx) ORDER BY idx", load_account, NULL, error))
     return FALSE;
   if (t->ledger)
     {
@@ -1445,7 +1557,8 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
       gboolean ok;
       int rc;
 
-      if (!for_each_row (s, t, "SELECT idx,code,type,balance,owner FROM ledger_accounts ORDER BY idx",
+      if (!for_each_row (s, t, "SELECT idx,code,type,balance,owner FROM ledger_accounts"
+                         " LEFT JOIN ledger_balances USING (idx) ORDER BY idx",
                          load_lacc, NULL, error))
         return FALSE;
       memset (&tl, 0, sizeof tl);
@@ -1484,6 +1597,9 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
       if (s->last_seq + 1 > ft_event_log_last_seq (t->log) + 1)
         ft_event_log_set_next_seq (t->log, s->last_seq + 1);
     }
+
+  if (!hot_rows_match (s, t, error))
+    return FALSE;
 
   s->saved_vehicles = t->fleet ? ft_fleet_n_vehicles (t->fleet) : 0;
   s->saved_packs = t->fleet ? ft_fleet_n_packs (t->fleet) : 0;

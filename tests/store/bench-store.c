@@ -126,7 +126,7 @@ run_once (Mode mode, int n, int rep)
   c0 = cpu_us ();
   for (i = 0; i < n; i++)
     {
-      guint rider = (guint) i % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % (guint) opt_vehicles;
+      guint rider = ((guint) i * 104729u) % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % (guint) opt_vehicles;
       gint64 id;
 
       now += FT_SECOND;
@@ -211,8 +211,9 @@ main (int argc, char **argv)
 
   printf ("bench-store: %d vehicles, %d riders, synchronous=%s, files in %s\n",
           (guint) opt_vehicles, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
-  printf ("lifecycle = reserve + unlock + end (price, capture); group commit = default "
-          "bounds (20000 events / 50 ms)\n");
+  printf ("lifecycle = reserve + unlock + end (price, capture) of a scattered rider and "
+          "vehicle;\ngroup commit = max_batch_events %d, max_window 50 ms (wall clock)\n",
+          opt_batch > 0 ? opt_batch : 20000);
   for (m = 0; m < 3; m++)
     {
       rates[m] = g_new0 (double, opt_reps);

@@ -84,8 +84,8 @@ START_TEST (test_fresh_file)
   ck_assert_int_eq (ft_store_schema_version (s), FT_STORE_SCHEMA_LATEST);
   ck_assert_int_eq (raw_int (s, "PRAGMA user_version"), FT_STORE_SCHEMA_LATEST);
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                             "('events','vehicles','packs','accounts','ledger_accounts','ledger_tx',"
-                             "'postings','bookings','meta')"), 9);
+                             "('events','vehicles','vehicle_state','packs','accounts','account_trips',"
+                             "'ledger_accounts','ledger_balances','ledger_tx','postings','bookings','meta')"), 12);
   {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2 (ft_store_get_db (s), "PRAGMA journal_mode", -1, &st, NULL);
@@ -618,11 +618,14 @@ expect_corrupt (const char *tamper_sql, const char *expect_in_message)
 START_TEST (test_tampered_file_caught)
 {
   /* a balance that no longer equals its postings */
-  expect_corrupt ("UPDATE ledger_accounts SET balance = balance + 1 WHERE idx = 0", "ledger");
+  expect_corrupt ("UPDATE ledger_balances SET balance = balance + 1 WHERE idx = 0", "ledger");
   /* a posting lost */
   expect_corrupt ("DELETE FROM postings WHERE idx = 3", "postings");
   /* an open booking whose vehicle no longer points back at it */
-  expect_corrupt ("UPDATE vehicles SET booking = -1, state = 0 WHERE booking >= 0", "booking");
+  expect_corrupt ("UPDATE vehicle_state SET booking = -1, state = 0 WHERE booking >= 0", "booking");
+  /* a lost or an orphan hot row */
+  expect_corrupt ("DELETE FROM vehicle_state WHERE idx = 3", "vehicle_state");
+  expect_corrupt ("INSERT INTO account_trips VALUES (999, 0)", "account_trips");
   /* a gap in the vehicles */
   expect_corrupt ("DELETE FROM vehicles WHERE idx = 5", "vehicle");
   /* a state out of range */
