@@ -22,7 +22,9 @@ struct _FtLiveEmu {
   GCond             cond;
   char             *last_error;
   GAsyncQueue      *commands;      /* FtLiveEmuCommand* */
-  guint64           n_published;   /* twin-thread side only */
+  guint64           n_published;   /* caller's thread only */
+  gint              outstanding;   /* QoS>0 publishes not yet completed; under lock */
+  gint              window;
   gint              n_commands;    /* atomic */
 };
 
@@ -46,6 +48,9 @@ emu_on_connect (struct mosquitto *mosq, void *obj, int rc)
   FtLiveEmu *emu = obj;
   if (rc == 0)
     {
+      g_mutex_lock (&emu->lock);
+      emu->outstanding = 0;   /* a new session: nothing of the old one completes */
+      g_mutex_unlock (&emu->lock);
       g_autofree char *sub = g_strconcat (emu->prefix_slash, "vehicles/+/commands", NULL);
       mosquitto_subscribe (mosq, NULL, sub, 1);
       const char *online = "{\"status\":\"online\"}";
@@ -71,6 +76,33 @@ emu_on_disconnect (struct mosquitto *mosq, void *obj, int rc)
     return;
   emu_set_state (emu, rc == 0 ? FT_LIVE_DISCONNECTED : FT_LIVE_RECONNECTING,
                  rc == 0 ? NULL : mosquitto_strerror (rc));
+}
+
+static void
+emu_on_publish (struct mosquitto *mosq, void *obj, int mid)
+{
+  FtLiveEmu *emu = obj;
+  g_mutex_lock (&emu->lock);
+  if (emu->outstanding > 0)
+    emu->outstanding--;
+  g_cond_broadcast (&emu->cond);
+  g_mutex_unlock (&emu->lock);
+}
+
+/* Flow control for QoS > 0: libmosquitto walks its whole outgoing list on
+ * every PUBACK, so keep that list short by waiting for completions. Gives
+ * up waiting after 5 s (broker gone): the message is then queued anyway. */
+static void
+emu_wait_window (FtLiveEmu *emu)
+{
+  g_mutex_lock (&emu->lock);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (emu->outstanding >= emu->window &&
+         g_atomic_int_get (&emu->conn_state) == FT_LIVE_CONNECTED)
+    if (!g_cond_wait_until (&emu->cond, &emu->lock, deadline))
+      break;
+  emu->outstanding++;
+  g_mutex_unlock (&emu->lock);
 }
 
 static void
@@ -161,13 +193,14 @@ ft_live_emu_new (const FtLiveConfig *cfg, GError **error)
       ft_live_emu_free (emu);
       return NULL;
     }
-  /* Unlimited client-side queue: the emulator publishes bursts. */
-  mosquitto_max_inflight_messages_set (emu->mosq, 0);
+  emu->window = 1000;
+  mosquitto_max_inflight_messages_set (emu->mosq, emu->window);
   const char *offline = "{\"status\":\"offline\"}";
   mosquitto_will_set (emu->mosq, emu->status_topic, (int) strlen (offline), offline, 1, true);
   mosquitto_connect_callback_set (emu->mosq, emu_on_connect);
   mosquitto_disconnect_callback_set (emu->mosq, emu_on_disconnect);
   mosquitto_message_callback_set (emu->mosq, emu_on_message);
+  mosquitto_publish_callback_set (emu->mosq, emu_on_publish);
   return emu;
 }
 
@@ -291,6 +324,8 @@ ft_live_emu_publish_one (FtLiveEmu *emu, const FtLiveEmuVehicle *v, FtTime now,
   g_snprintf (topic, sizeof topic, "%svehicles/%s/telemetry", emu->prefix_slash, v->device_id);
   char payload[640];
   int n = format_telemetry (payload, sizeof payload, v, now, sent_us);
+  if (qos > 0)
+    emu_wait_window (emu);
   int rc = mosquitto_publish (emu->mosq, NULL, topic, n, payload, qos, false);
   if (rc != MOSQ_ERR_SUCCESS)
     return FALSE;

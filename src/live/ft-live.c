@@ -8,6 +8,7 @@
 #include "ft-live-private.h"
 
 #include <string.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -430,6 +431,379 @@ ft_live_json_bool (JsonObject *o, const char *name, gboolean *out, gboolean *bad
   return TRUE;
 }
 
+/* --------------------------------------------------------------- fields */
+
+/* Payload fields behind one interface with two back ends: a strict reader
+ * for flat JSON objects (the shape of every message in the contract; no
+ * allocation, the hot path) and json-glib for anything else. The fast
+ * reader accepts only a strict subset of JSON and hands everything it is
+ * not sure about (escapes, nesting, long numbers …) to json-glib, so both
+ * give the same values and json-glib has the last word on errors. */
+
+enum { FV_NULL = 0, FV_INT, FV_DBL, FV_STR, FV_BOOL, FV_ARR, FV_OTHER };
+#define FAST_MAX_FIELDS 24
+#define FAST_MAX_ARR    8
+
+typedef struct {
+  const char *key;
+  guint8      type;
+  guint8      n;                       /* array length */
+  guint8      arr_type;                /* FV_INT / FV_STR / FV_NULL (empty) */
+  gboolean    b;
+  gint64      i;
+  double      d;
+  const char *s;
+  gint64      ai[FAST_MAX_ARR];
+  const char *as[FAST_MAX_ARR];
+} FastField;
+
+typedef struct {
+  JsonObject *o;                       /* json-glib back end, or NULL */
+  guint       n;
+  FastField   f[FAST_MAX_FIELDS];
+} Fields;
+
+static inline const char *
+fast_ws (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* A string without escapes or control characters; NUL-terminates it in
+ * place (buf is our own copy). */
+static const char *
+fast_string (char *p, const char *end, const char **out)
+{
+  char *q = ++p;
+  while (q < end && *q != '"')
+    {
+      if (*q == '\\' || (guchar) *q < 0x20)
+        return NULL;
+      q++;
+    }
+  if (q >= end)
+    return NULL;
+  *q = '\0';
+  *out = p;
+  return q + 1;
+}
+
+static const char *
+fast_number (const char *p, const char *end, FastField *f)
+{
+  const char *st = p;
+  gboolean is_int = TRUE;
+  if (p < end && *p == '-')
+    p++;
+  if (p >= end || !g_ascii_isdigit (*p))
+    return NULL;
+  if (*p == '0')
+    p++;
+  else
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  if (p < end && *p == '.')
+    {
+      is_int = FALSE;
+      p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      is_int = FALSE;
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  gsize n = p - st;
+  if (n >= 32 || (is_int && n > 18))
+    return NULL;               /* long: let json-glib decide */
+  char buf[32];
+  memcpy (buf, st, n);
+  buf[n] = '\0';
+  if (is_int)
+    {
+      f->type = FV_INT;
+      f->i = g_ascii_strtoll (buf, NULL, 10);
+    }
+  else
+    {
+      f->type = FV_DBL;
+      f->d = g_ascii_strtod (buf, NULL);
+      if (!isfinite (f->d))
+        return NULL;
+    }
+  return p;
+}
+
+static gboolean
+fast_parse (char *buf, gsize len, Fields *F)
+{
+  const char *end = buf + len;
+  char *p = (char *) fast_ws (buf, end);
+  F->o = NULL;
+  F->n = 0;
+  if (p >= end || *p != '{')
+    return FALSE;
+  p = (char *) fast_ws (p + 1, end);
+  if (p < end && *p == '}')
+    return fast_ws (p + 1, end) == end;
+  for (;;)
+    {
+      if (p >= end || *p != '"' || F->n >= FAST_MAX_FIELDS)
+        return FALSE;
+      FastField *f = &F->f[F->n];
+      memset (f, 0, offsetof (FastField, ai));
+      p = (char *) fast_string (p, end, &f->key);
+      if (p == NULL)
+        return FALSE;
+      p = (char *) fast_ws (p, end);
+      if (p >= end || *p != ':')
+        return FALSE;
+      p = (char *) fast_ws (p + 1, end);
+      if (p >= end)
+        return FALSE;
+      if (*p == '"')
+        {
+          f->type = FV_STR;
+          p = (char *) fast_string (p, end, &f->s);
+        }
+      else if (*p == '-' || g_ascii_isdigit (*p))
+        p = (char *) fast_number (p, end, f);
+      else if (end - p >= 4 && memcmp (p, "true", 4) == 0)
+        {
+          f->type = FV_BOOL;
+          f->b = TRUE;
+          p += 4;
+        }
+      else if (end - p >= 5 && memcmp (p, "false", 5) == 0)
+        {
+          f->type = FV_BOOL;
+          f->b = FALSE;
+          p += 5;
+        }
+      else if (end - p >= 4 && memcmp (p, "null", 4) == 0)
+        {
+          f->type = FV_NULL;
+          p += 4;
+        }
+      else if (*p == '[')
+        {
+          f->type = FV_ARR;
+          f->arr_type = FV_NULL;
+          p = (char *) fast_ws (p + 1, end);
+          if (p < end && *p == ']')
+            p++;
+          else
+            for (;;)
+              {
+                if (p >= end || f->n >= FAST_MAX_ARR)
+                  return FALSE;
+                if (*p == '"' && f->arr_type != FV_INT)
+                  {
+                    f->arr_type = FV_STR;
+                    p = (char *) fast_string (p, end, &f->as[f->n]);
+                  }
+                else if ((*p == '-' || g_ascii_isdigit (*p)) && f->arr_type != FV_STR)
+                  {
+                    FastField tmp = { 0 };
+                    f->arr_type = FV_INT;
+                    p = (char *) fast_number (p, end, &tmp);
+                    if (p == NULL || tmp.type != FV_INT)
+                      return FALSE;
+                    f->ai[f->n] = tmp.i;
+                  }
+                else
+                  return FALSE;
+                if (p == NULL)
+                  return FALSE;
+                f->n++;
+                p = (char *) fast_ws (p, end);
+                if (p < end && *p == ',')
+                  {
+                    p = (char *) fast_ws (p + 1, end);
+                    continue;
+                  }
+                if (p < end && *p == ']')
+                  {
+                    p++;
+                    break;
+                  }
+                return FALSE;
+              }
+        }
+      else
+        return FALSE;
+      if (p == NULL)
+        return FALSE;
+      F->n++;
+      p = (char *) fast_ws (p, end);
+      if (p < end && *p == ',')
+        {
+          p = (char *) fast_ws (p + 1, end);
+          continue;
+        }
+      if (p < end && *p == '}')
+        return fast_ws (p + 1, end) == end;
+      return FALSE;
+    }
+}
+
+static const FastField *
+fast_find (const Fields *F, const char *name)
+{
+  for (guint i = F->n; i-- > 0;)          /* last one wins, as in json-glib */
+    if (strcmp (F->f[i].key, name) == 0)
+      return &F->f[i];
+  return NULL;
+}
+
+static gboolean
+fields_number (const Fields *F, const char *name, double *out, gboolean *bad)
+{
+  if (F->o)
+    return ft_live_json_number (F->o, name, out, bad);
+  const FastField *f = fast_find (F, name);
+  if (f == NULL || f->type == FV_NULL)
+    return FALSE;
+  if (f->type == FV_INT)
+    *out = (double) f->i;
+  else if (f->type == FV_DBL)
+    *out = f->d;
+  else
+    {
+      *bad = TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+fields_int64 (const Fields *F, const char *name, gint64 *out, gboolean *bad)
+{
+  if (F->o)
+    return ft_live_json_int64 (F->o, name, out, bad);
+  const FastField *f = fast_find (F, name);
+  if (f == NULL || f->type == FV_NULL)
+    return FALSE;
+  if (f->type == FV_INT)
+    {
+      *out = f->i;
+      return TRUE;
+    }
+  if (f->type == FV_DBL && fabs (f->d) < 9007199254740992.0 && f->d == floor (f->d))
+    {
+      *out = (gint64) f->d;
+      return TRUE;
+    }
+  *bad = TRUE;
+  return FALSE;
+}
+
+static const char *
+fields_string (const Fields *F, const char *name, gboolean *bad)
+{
+  if (F->o)
+    return ft_live_json_string (F->o, name, bad);
+  const FastField *f = fast_find (F, name);
+  if (f == NULL || f->type == FV_NULL)
+    return NULL;
+  if (f->type != FV_STR)
+    {
+      *bad = TRUE;
+      return NULL;
+    }
+  return f->s;
+}
+
+static gboolean
+fields_bool (const Fields *F, const char *name, gboolean *out, gboolean *bad)
+{
+  if (F->o)
+    return ft_live_json_bool (F->o, name, out, bad);
+  const FastField *f = fast_find (F, name);
+  if (f == NULL || f->type == FV_NULL)
+    return FALSE;
+  if (f->type != FV_BOOL)
+    {
+      *bad = TRUE;
+      return FALSE;
+    }
+  *out = f->b;
+  return TRUE;
+}
+
+/* Kind of a member: FV_NULL if absent or null. */
+static int
+fields_kind (const Fields *F, const char *name)
+{
+  if (F->o)
+    {
+      JsonNode *n = json_object_get_member (F->o, name);
+      if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+        return FV_NULL;
+      if (JSON_NODE_HOLDS_ARRAY (n))
+        return FV_ARR;
+      if (!JSON_NODE_HOLDS_VALUE (n))
+        return FV_OTHER;
+      GType t = json_node_get_value_type (n);
+      return t == G_TYPE_INT64 ? FV_INT : t == G_TYPE_DOUBLE ? FV_DBL
+           : t == G_TYPE_STRING ? FV_STR : t == G_TYPE_BOOLEAN ? FV_BOOL : FV_OTHER;
+    }
+  const FastField *f = fast_find (F, name);
+  return f ? f->type : FV_NULL;
+}
+
+static guint
+fields_array_len (const Fields *F, const char *name)
+{
+  if (F->o)
+    return json_array_get_length (json_object_get_array_member (F->o, name));
+  return fast_find (F, name)->n;
+}
+
+/* Element k: TRUE with *i set if it is an integer. */
+static gboolean
+fields_array_int (const Fields *F, const char *name, guint k, gint64 *i)
+{
+  if (F->o)
+    {
+      JsonNode *e = json_array_get_element (json_object_get_array_member (F->o, name), k);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64)
+        return FALSE;
+      *i = json_node_get_int (e);
+      return TRUE;
+    }
+  const FastField *f = fast_find (F, name);
+  if (f->arr_type != FV_INT)
+    return FALSE;
+  *i = f->ai[k];
+  return TRUE;
+}
+
+static const char *
+fields_array_string (const Fields *F, const char *name, guint k)
+{
+  if (F->o)
+    {
+      JsonNode *e = json_array_get_element (json_object_get_array_member (F->o, name), k);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        return NULL;
+      return json_node_get_string (e);
+    }
+  const FastField *f = fast_find (F, name);
+  return f->arr_type == FV_STR ? f->as[k] : NULL;
+}
+
 /* --------------------------------------------------------------- object */
 
 typedef enum { MSG_MQTT = 0, MSG_CONN } MsgType;
@@ -480,6 +854,9 @@ struct _FtLive {
   gpointer         tel_data;
 
   JsonParser      *parser;
+  Fields           fields;         /* the message being ingested */
+  char            *scratch;        /* its payload, copied for the fast reader */
+  gsize            scratch_size;
   FtLiveStats      stats;
   VehicleMeta     *meta;
   guint            n_meta;
@@ -873,6 +1250,7 @@ ft_live_free (FtLive *live)
   g_free (live->last_error);
   g_free (live->last_error_twin);
   g_clear_object (&live->parser);
+  g_free (live->scratch);
   g_free (live->meta);
   g_array_unref (live->commands);
   g_hash_table_unref (live->command_index);
@@ -1061,7 +1439,7 @@ valid_device_id (const char *id, gsize len)
 
 /* Find (or, by policy, register) the vehicle named in a topic. */
 static gboolean
-resolve_vehicle (FtLive *live, const char *topic, const char *id, JsonObject *o,
+resolve_vehicle (FtLive *live, const char *topic, const char *id, const Fields *o,
                  gboolean may_register, FtLatLon pos, FtTime now, guint *v_out, GError **error)
 {
   FtFleet *f = live->core->fleet;
@@ -1083,7 +1461,7 @@ resolve_vehicle (FtLive *live, const char *topic, const char *id, JsonObject *o,
     }
   FtVehicleKind kind = FT_KIND_SCOOTER;
   gboolean bad = FALSE;
-  const char *vt = o ? ft_live_json_string (o, "vehicle_type", &bad) : NULL;
+  const char *vt = o ? fields_string (o, "vehicle_type", &bad) : NULL;
   if (vt)
     {
       if (!ft_vehicle_kind_from_id (vt, &kind))
@@ -1168,14 +1546,14 @@ typedef struct {
 } PosField;
 
 static gboolean
-read_position (JsonObject *o, PosField *p, const char **why)
+read_position (const Fields *o, PosField *p, const char **why)
 {
   gboolean bad = FALSE;
   double lat = NAN, lon = NAN;
-  gboolean hl = ft_live_json_number (o, "lat", &lat, &bad);
-  gboolean hn = ft_live_json_number (o, "lon", &lon, &bad);
+  gboolean hl = fields_number (o, "lat", &lat, &bad);
+  gboolean hn = fields_number (o, "lon", &lon, &bad);
   if (!hn)
-    hn = ft_live_json_number (o, "lng", &lon, &bad);
+    hn = fields_number (o, "lng", &lon, &bad);
   if (bad)
     {
       *why = "lat/lon must be finite numbers";
@@ -1201,10 +1579,10 @@ read_position (JsonObject *o, PosField *p, const char **why)
 }
 
 static gboolean
-read_timestamp (FtLive *live, JsonObject *o, FtTime now, FtTime *ts, const char **why)
+read_timestamp (FtLive *live, const Fields *o, FtTime now, FtTime *ts, const char **why)
 {
   gboolean bad = FALSE;
-  if (!ft_live_json_int64 (o, "timestamp", ts, &bad))
+  if (!fields_int64 (o, "timestamp", ts, &bad))
     {
       *why = bad ? "timestamp must be an integer (milliseconds since 1970)"
                  : "timestamp missing";
@@ -1224,10 +1602,10 @@ read_timestamp (FtLive *live, JsonObject *o, FtTime now, FtTime *ts, const char 
 }
 
 static gboolean
-read_state (JsonObject *o, int *state, const char **why)
+read_state (const Fields *o, int *state, const char **why)
 {
   gboolean bad = FALSE;
-  const char *s = ft_live_json_string (o, "vehicle_state", &bad);
+  const char *s = fields_string (o, "vehicle_state", &bad);
   *state = -1;
   if (bad)
     {
@@ -1248,7 +1626,7 @@ read_state (JsonObject *o, int *state, const char **why)
 }
 
 static gboolean
-ingest_telemetry (FtLive *live, const char *topic, const char *id, JsonObject *o,
+ingest_telemetry (FtLive *live, const char *topic, const char *id, const Fields *o,
                   FtTime now, GError **error)
 {
   const char *why = NULL;
@@ -1266,36 +1644,36 @@ ingest_telemetry (FtLive *live, const char *topic, const char *id, JsonObject *o
     return refuse (live, now, topic, error, why);
   t.timestamp = ts;
   t.pos = pf.has_pos ? pf.pos : (FtLatLon) { NAN, NAN };
-  if (ft_live_json_number (o, "battery_pct", &d, &bad) ||
-      ft_live_json_number (o, "battery_percent", &d, &bad))
+  if (fields_number (o, "battery_pct", &d, &bad) ||
+      fields_number (o, "battery_percent", &d, &bad))
     {
       if (d < 0 || d > 100)
         return refuse (live, now, topic, error, "battery_pct out of range 0..100");
       t.battery_pct = d;
     }
-  if (ft_live_json_number (o, "range_m", &d, &bad))
+  if (fields_number (o, "range_m", &d, &bad))
     {
       if (d < 0 || d > 1e6)
         return refuse (live, now, topic, error, "range_m out of range 0..1000000");
       t.range_m = d;
     }
-  if (ft_live_json_number (o, "speed", &d, &bad))
+  if (fields_number (o, "speed", &d, &bad))
     {
       if (d < 0 || d > 100)
         return refuse (live, now, topic, error, "speed out of range 0..100 m/s");
       t.speed_mps = d;
     }
-  if (ft_live_json_number (o, "odometer_m", &d, &bad) ||
-      ft_live_json_number (o, "odometer", &d, &bad))
+  if (fields_number (o, "odometer_m", &d, &bad) ||
+      fields_number (o, "odometer", &d, &bad))
     {
       if (d < 0 || d > 1e10)
         return refuse (live, now, topic, error, "odometer_m out of range 0..1e10");
       t.odometer_m = d;
     }
-  if (ft_live_json_int64 (o, "sent_us", &i64, &bad))
+  if (fields_int64 (o, "sent_us", &i64, &bad))
     t.sent_us = i64;
   gboolean locked;
-  const char *lock_state = ft_live_json_string (o, "lock_state", &bad);
+  const char *lock_state = fields_string (o, "lock_state", &bad);
   if (lock_state)
     {
       if (strcmp (lock_state, "locked") == 0)
@@ -1305,32 +1683,31 @@ ingest_telemetry (FtLive *live, const char *topic, const char *id, JsonObject *o
       else
         return refuse (live, now, topic, error, "lock_state must be \"locked\" or \"unlocked\"");
     }
-  else if (ft_live_json_bool (o, "locked", &locked, &bad))
+  else if (fields_bool (o, "locked", &locked, &bad))
     t.locked = locked ? 1 : 0;
   guint32 faults = 0;
   gboolean has_faults = FALSE;
-  JsonNode *fn = json_object_get_member (o, "fault_codes");
-  if (fn && !JSON_NODE_HOLDS_NULL (fn))
+  int fk = fields_kind (o, "fault_codes");
+  if (fk != FV_NULL)
     {
+      gint64 bits;
       has_faults = TRUE;
-      if (JSON_NODE_HOLDS_ARRAY (fn))
+      if (fk == FV_ARR)
         {
-          JsonArray *a = json_node_get_array (fn);
-          guint n = json_array_get_length (a);
+          guint n = fields_array_len (o, "fault_codes");
           if (n > 32)
             return refuse (live, now, topic, error, "fault_codes has more than 32 entries");
           for (guint k = 0; k < n; k++)
             {
-              JsonNode *e = json_array_get_element (a, k);
-              if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64 ||
-                  json_node_get_int (e) < 0 || json_node_get_int (e) > 31)
+              gint64 code;
+              if (!fields_array_int (o, "fault_codes", k, &code) || code < 0 || code > 31)
                 return refuse (live, now, topic, error, "fault_codes entries must be integers 0..31");
-              faults |= 1u << json_node_get_int (e);
+              faults |= 1u << code;
             }
         }
-      else if (JSON_NODE_HOLDS_VALUE (fn) && json_node_get_value_type (fn) == G_TYPE_INT64 &&
-               json_node_get_int (fn) >= 0 && json_node_get_int (fn) <= G_MAXUINT32)
-        faults = (guint32) json_node_get_int (fn);
+      else if (fk == FV_INT && fields_int64 (o, "fault_codes", &bits, &bad) &&
+               bits >= 0 && bits <= G_MAXUINT32)
+        faults = (guint32) bits;
       else
         return refuse (live, now, topic, error,
                        "fault_codes must be an array of integers 0..31 or a bit mask");
@@ -1402,7 +1779,7 @@ ingest_telemetry (FtLive *live, const char *topic, const char *id, JsonObject *o
 }
 
 static gboolean
-ingest_event (FtLive *live, const char *topic, const char *id, JsonObject *o,
+ingest_event (FtLive *live, const char *topic, const char *id, const Fields *o,
               FtTime now, GError **error)
 {
   const char *why = NULL;
@@ -1414,21 +1791,18 @@ ingest_event (FtLive *live, const char *topic, const char *id, JsonObject *o,
       !read_state (o, &state, &why))
     return refuse (live, now, topic, error, why);
 
-  JsonNode *tn = json_object_get_member (o, "event_types");
   FtVehicleEventType evs[8];
   guint n_ev = 0;
   guint64 hash = (guint64) ts * 1000003u;
-  if (tn && JSON_NODE_HOLDS_ARRAY (tn))
+  if (fields_kind (o, "event_types") == FV_ARR)
     {
-      JsonArray *a = json_node_get_array (tn);
-      guint n = json_array_get_length (a);
+      guint n = fields_array_len (o, "event_types");
       if (n == 0 || n > G_N_ELEMENTS (evs))
         return refuse (live, now, topic, error, "event_types must list 1..8 MDS event types");
       for (guint k = 0; k < n; k++)
         {
-          JsonNode *e = json_array_get_element (a, k);
-          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING ||
-              !ft_vehicle_event_from_name (json_node_get_string (e), &evs[n_ev]))
+          const char *name = fields_array_string (o, "event_types", k);
+          if (name == NULL || !ft_vehicle_event_from_name (name, &evs[n_ev]))
             return refuse (live, now, topic, error, "event_types has an entry that is not an MDS event type");
           hash = ft_mix64 (hash ^ evs[n_ev]);
           n_ev++;
@@ -1436,19 +1810,19 @@ ingest_event (FtLive *live, const char *topic, const char *id, JsonObject *o,
     }
   else
     {
-      const char *one = ft_live_json_string (o, "event_type", &bad);
+      const char *one = fields_string (o, "event_type", &bad);
       if (one == NULL || !ft_vehicle_event_from_name (one, &evs[0]))
         return refuse (live, now, topic, error, "event_types missing or not an MDS event type");
       hash = ft_mix64 (hash ^ evs[0]);
       n_ev = 1;
     }
-  const char *event_id = ft_live_json_string (o, "event_id", &bad);
+  const char *event_id = fields_string (o, "event_id", &bad);
   if (bad)
     return refuse (live, now, topic, error, "event_id must be a string");
   if (event_id)
     hash = ft_hash_string64 (event_id);
   double batt = NAN;
-  if (ft_live_json_number (o, "battery_pct", &batt, &bad) && (batt < 0 || batt > 100))
+  if (fields_number (o, "battery_pct", &batt, &bad) && (batt < 0 || batt > 100))
     return refuse (live, now, topic, error, "battery_pct out of range 0..100");
   if (bad)
     return refuse (live, now, topic, error, "an event field has the wrong type or is not finite");
@@ -1501,7 +1875,7 @@ ingest_event (FtLive *live, const char *topic, const char *id, JsonObject *o,
 }
 
 static gboolean
-ingest_status (FtLive *live, const char *topic, const char *id, JsonObject *o,
+ingest_status (FtLive *live, const char *topic, const char *id, const Fields *o,
                const char *raw, FtTime now, GError **error)
 {
   const char *st = NULL;
@@ -1509,9 +1883,9 @@ ingest_status (FtLive *live, const char *topic, const char *id, JsonObject *o,
   FtTime ts = -1;
   if (o)
     {
-      st = ft_live_json_string (o, "status", &bad);
+      st = fields_string (o, "status", &bad);
       gint64 t64;
-      if (ft_live_json_int64 (o, "timestamp", &t64, &bad))
+      if (fields_int64 (o, "timestamp", &t64, &bad))
         ts = t64;
     }
   else
@@ -1540,13 +1914,13 @@ ingest_status (FtLive *live, const char *topic, const char *id, JsonObject *o,
 }
 
 static gboolean
-ingest_ack (FtLive *live, const char *topic, const char *id, JsonObject *o,
+ingest_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
             FtTime now, GError **error)
 {
   gboolean bad = FALSE;
-  const char *cid = ft_live_json_string (o, "command_id", &bad);
-  const char *result = ft_live_json_string (o, "result", &bad);
-  const char *reason = ft_live_json_string (o, "reason", &bad);
+  const char *cid = fields_string (o, "command_id", &bad);
+  const char *result = fields_string (o, "result", &bad);
+  const char *reason = fields_string (o, "reason", &bad);
   if (bad || cid == NULL || result == NULL)
     return refuse (live, now, topic, error, "ack needs string command_id and result");
   gpointer idx = g_hash_table_lookup (live->command_index, cid);
@@ -1588,7 +1962,7 @@ ingest_ack (FtLive *live, const char *topic, const char *id, JsonObject *o,
 
 static gboolean
 ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
-              JsonObject *o, FtTime now, GError **error)
+              const Fields *o, FtTime now, GError **error)
 {
   const char *why = NULL;
   FtTime ts;
@@ -1660,8 +2034,8 @@ ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
   else /* task */
     {
       gboolean bad = FALSE;
-      const char *task = ft_live_json_string (o, "task_id", &bad);
-      const char *status = ft_live_json_string (o, "status", &bad);
+      const char *task = fields_string (o, "task_id", &bad);
+      const char *status = fields_string (o, "status", &bad);
       static const char *const ok[] = { "assigned", "accepted", "started", "done", "cancelled", "failed" };
       gboolean known = FALSE;
       for (guint k = 0; status && k < G_N_ELEMENTS (ok); k++)
@@ -1746,24 +2120,37 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
     }
   if (!g_utf8_validate (text, (gssize) len, NULL))
     return refuse (live, now, topic, error, "payload is not UTF-8 text");
-  if (ft_live_json_depth (text, len, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-    return refuse (live, now, topic, error, "JSON nested too deeply");
 
-  g_autoptr(GError) perr = NULL;
-  if (!json_parser_load_from_data (live->parser, text, (gssize) len, &perr))
+  /* fast reader on our own copy (it NUL-terminates strings in place) */
+  if (live->scratch_size < len + 1)
     {
-      live->stats.malformed++;
-      note_refused (live, now, topic, "broken JSON: %s", perr->message);
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED, "%s: broken JSON: %s",
-                   topic, perr->message);
-      return FALSE;
+      live->scratch_size = MAX (len + 1, 1024);
+      live->scratch = g_realloc (live->scratch, live->scratch_size);
     }
-  JsonNode *root = json_parser_get_root (live->parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return refuse (live, now, topic, error, "payload must be a JSON object");
-  JsonObject *o = json_node_get_object (root);
+  memcpy (live->scratch, text, len);
+  live->scratch[len] = '\0';
+  Fields *o = &live->fields;
+  if (!fast_parse (live->scratch, len, o))
+    {
+      if (ft_live_json_depth (text, len, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+        return refuse (live, now, topic, error, "JSON nested too deeply");
+      g_autoptr(GError) perr = NULL;
+      if (!json_parser_load_from_data (live->parser, text, (gssize) len, &perr))
+        {
+          live->stats.malformed++;
+          note_refused (live, now, topic, "broken JSON: %s", perr->message);
+          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED, "%s: broken JSON: %s",
+                       topic, perr->message);
+          return FALSE;
+        }
+      JsonNode *root = json_parser_get_root (live->parser);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        return refuse (live, now, topic, error, "payload must be a JSON object");
+      o->o = json_node_get_object (root);
+      o->n = 0;
+    }
   gboolean bad = FALSE;
-  const char *dev = ft_live_json_string (o, "device_id", &bad);
+  const char *dev = fields_string (o, "device_id", &bad);
   if (bad || (dev && strcmp (dev, id) != 0 && kind != K_STAFF))
     return refuse (live, now, topic, error, "device_id in payload does not match the topic");
   switch (kind)

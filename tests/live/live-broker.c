@@ -90,7 +90,7 @@ launch (LiveBroker *b, GError **error)
     {
       if (port_open (b->port))
         return TRUE;
-      if (g_subprocess_get_if_exited (b->proc) || g_subprocess_get_if_signaled (b->proc))
+      if (g_subprocess_get_identifier (b->proc) == NULL)   /* exited */
         break;
       g_usleep (10000);
     }
@@ -118,7 +118,7 @@ start_common (gboolean tls, const char *user, const char *password, GError **err
   g_string_append_printf (c, "listener %d 127.0.0.1\n", b->port);
   if (geteuid () == 0)
     g_string_append (c, "user root\n");
-  g_string_append (c, "persistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n"
+  g_string_append (c, "persistence false\nmax_queued_messages 1000000\nmax_inflight_messages 1000\n"
                       "max_queued_bytes 0\nset_tcp_nodelay true\n");
   if (tls)
     {
