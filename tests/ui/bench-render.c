@@ -46,6 +46,8 @@ typedef struct {
 } Bench;
 
 static gint64 t_process_start;
+static guint n_lat_notify;
+static void on_lat (GObject *o, GParamSpec *p, gpointer d) { n_lat_notify++; }
 
 static void
 on_after_paint (GdkFrameClock *clock, gpointer data)
@@ -188,6 +190,14 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
   b->counting = FALSE;
   gtk_widget_remove_tick_callback (GTK_WIDGET (b->map), b->tick_id);
   b->t_offset += (g_get_monotonic_time () - b->t_case0) / 1e6;
+  if (g_getenv ("FT_BENCH_DEBUG"))
+    fprintf (stderr, "camera at %.5f %.5f z%.0f, t_offset %.1f, served %" G_GUINT64_FORMAT "\n",
+             shumate_location_get_latitude (SHUMATE_LOCATION (b->vp)),
+             shumate_location_get_longitude (SHUMATE_LOCATION (b->vp)),
+             shumate_viewport_get_zoom_level (b->vp), b->t_offset, ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles));
+  if (g_getenv ("FT_BENCH_DEBUG"))
+    fprintf (stderr, "lat notifies %u, map layer children %d\n", n_lat_notify,
+             gtk_widget_get_width (GTK_WIDGET (b->vlayer)));
 
   guint nwin = (guint) floor ((t1 - t0) / 1e6);
   g_autofree double *per_sec = g_new0 (double, MAX (nwin, 1));
@@ -321,6 +331,7 @@ main (int argc, char **argv)
   shumate_map_set_animate_zoom (b->map, FALSE);
   shumate_viewport_set_zoom_level (b->vp, 15);
   shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat, b->center.lon);
+  g_signal_connect (b->vp, "notify::latitude", G_CALLBACK (on_lat), NULL);
   b->vlayer = ft_vehicle_layer_new (b->vp);
   shumate_map_add_layer (b->map, SHUMATE_LAYER (b->vlayer));
   gtk_window_set_child (GTK_WINDOW (b->window), GTK_WIDGET (b->map));
