@@ -46,7 +46,8 @@ typedef struct {
 } Bench;
 
 static gint64 t_process_start;
-static guint n_lat_notify;
+static guint n_lat_notify, n_idle;
+static gboolean count_idle (gpointer d) { n_idle++; return G_SOURCE_CONTINUE; }
 static void on_lat (GObject *o, GParamSpec *p, gpointer d) { n_lat_notify++; }
 
 static void
@@ -196,7 +197,7 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
              shumate_location_get_longitude (SHUMATE_LOCATION (b->vp)),
              shumate_viewport_get_zoom_level (b->vp), b->t_offset, ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles));
   if (g_getenv ("FT_BENCH_DEBUG"))
-    fprintf (stderr, "lat notifies %u, map layer children %d\n", n_lat_notify,
+    fprintf (stderr, "idle runs %u, lat notifies %u, layer width %d\n", n_idle, n_lat_notify,
              gtk_widget_get_width (GTK_WIDGET (b->vlayer)));
 
   guint nwin = (guint) floor ((t1 - t0) / 1e6);
@@ -332,6 +333,8 @@ main (int argc, char **argv)
   shumate_viewport_set_zoom_level (b->vp, 15);
   shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat, b->center.lon);
   g_signal_connect (b->vp, "notify::latitude", G_CALLBACK (on_lat), NULL);
+  if (g_getenv ("FT_BENCH_DEBUG"))
+    g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 5, count_idle, NULL, NULL);
   b->vlayer = ft_vehicle_layer_new (b->vp);
   shumate_map_add_layer (b->map, SHUMATE_LAYER (b->vlayer));
   gtk_window_set_child (GTK_WINDOW (b->window), GTK_WIDGET (b->map));
