@@ -55,6 +55,7 @@ struct _FtWindow {
   double           drag_x, drag_y;
   double           marker_mx, marker_my;
   GSettings       *settings;
+  guint            poll_id;
 
   /* rider view */
   gint32   rider;
@@ -99,8 +100,12 @@ update_labels (FtWindow *self)
                                                                    : "media-playback-start-symbolic");
 }
 
+/* Polls the session ~30 times a second from a low-priority timeout rather
+ * than a frame-clock tick: a permanent tick keeps the frame clock running
+ * and, when frames run over budget, starves libshumate's idle-time tile
+ * loading. Redraws are queued only when a new frame arrived. */
 static gboolean
-on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+on_poll (gpointer data)
 {
   FtWindow *self = data;
   if (ft_session_poll (self->session))
@@ -744,6 +749,7 @@ ft_window_dispose (GObject *object)
   FtWindow *self = FT_WINDOW (object);
   if (self->session)
     ft_session_pause (self->session);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), FT_TYPE_WINDOW);
   G_OBJECT_CLASS (ft_window_parent_class)->dispose (object);
 }
@@ -879,7 +885,7 @@ ft_window_init (FtWindow *self)
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->role_dropdown), FT_ROLE_VIEW_DISPATCHER);
   g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->role_dropdown, "notify::selected", G_CALLBACK (on_role_changed), self);
-  gtk_widget_add_tick_callback (GTK_WIDGET (self->map), on_tick, self, NULL);
+  self->poll_id = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 33, on_poll, self, NULL);
 }
 
 FtWindow *
