@@ -35,6 +35,7 @@ typedef struct {
   FtTime   t0, t1;
   FtLatLon from, to;
   double   trip_m;
+  double   drained_m;
   double   walk_m;
 } VehSim;
 
@@ -451,6 +452,7 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
   const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
   const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
   vs->flags |= VF_TRIP;
+  vs->drained_m = 0;
   vs->t0 = now;
   vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * 1000.0);
   ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
@@ -467,39 +469,33 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   const FtVehicle *veh = ft_fleet_get_vehicle (fleet, v);
   const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
 
-  if (!parking_ok (w, vs->to, veh->kind))
-    {
-      /* Ask booking anyway: the real module decides, the rider rides on. */
-      g_autoptr (GError) err = NULL;
-      FtPriceBreakdown pb;
-      if (!ft_booking_end (w->core->booking, vs->booking, vs->rider, vs->to, vs->trip_m, now, &pb, &err))
-        {
-          if (!g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_PARKING))
-            sim_error (w, "end trip", err);
-          w->k.end_refusals++;
-          double extra = 0;
-          FtLatLon q = nearest_parking (w, vs->to, veh->kind, &extra);
-          extra *= w->sc->detour_factor;
-          vs->to = q;
-          vs->trip_m += extra;
-          vs->t1 = now + (FtTime) (extra / (vt->cruise_speed_kph / 3.6) * 1000.0) + 1;
-          ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
-          return;
-        }
-      goto ended;
-    }
+  /* the ride used energy along the way (only the part not drained yet,
+   * when the rider had to ride on) */
+  ft_fleet_drain (fleet, v, (vs->trip_m - vs->drained_m) / 1000.0 * vt->wh_per_km);
+  vs->drained_m = vs->trip_m;
   {
-    /* the ride used energy along the way */
-    ft_fleet_drain (fleet, v, vs->trip_m / 1000.0 * vt->wh_per_km);
     g_autoptr (GError) err = NULL;
     FtPriceBreakdown pb;
     if (!ft_booking_end (w->core->booking, vs->booking, vs->rider, vs->to, vs->trip_m, now, &pb, &err))
       {
-        sim_error (w, "end trip", err);
+        if (!g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_PARKING))
+          {
+            sim_error (w, "end trip", err);
+            return;
+          }
+        /* parking not allowed here: the rider rides on to the nearest
+         * spot where it is, and tries again */
+        w->k.end_refusals++;
+        double extra = 0;
+        FtLatLon q = nearest_parking (w, vs->to, veh->kind, &extra);
+        extra = MAX (extra, 25.0) * w->sc->detour_factor;
+        vs->to = q;
+        vs->trip_m += extra;
+        vs->t1 = now + (FtTime) (extra / (vt->cruise_speed_kph / 3.6) * 1000.0) + 1;
+        ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
         return;
       }
   }
-ended:
   w->k.trips_completed++;
   w->trip_sum_m += vs->trip_m;
   w->ride_ms += (double) (now - vs->t0);
