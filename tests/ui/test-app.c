@@ -87,6 +87,21 @@ wait_for_map (FtWindow *win, double timeout_s)
   return -1;
 }
 
+static double
+mean_luma (GdkTexture *tex)
+{
+  int w = gdk_texture_get_width (tex), h = gdk_texture_get_height (tex);
+  g_autofree guint8 *d = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (tex, d, (gsize) w * 4);
+  double sum = 0;
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    {
+      guint32 p = ((guint32 *) d)[i];
+      sum += 0.299 * ((p >> 16) & 0xff) + 0.587 * ((p >> 8) & 0xff) + 0.114 * (p & 0xff);
+    }
+  return sum / ((double) w * h);
+}
+
 static FtSimScenario *
 load_phase1 (void)
 {
@@ -147,6 +162,18 @@ START_TEST (test_demo_hour)
   FtPixelStats ks;
   ft_screenshot_stats (kpi_shot, 0, 0, 0, 0, &ks);
   ck_assert_msg (ks.n_colours > 10, "the KPI panel is empty");
+  /* The dark style: the KPI panel must get darker. */
+  double light = mean_luma (shot);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  spin_main_loop (0.5);
+  g_autoptr(GdkTexture) dark_shot = ft_screenshot_widget (GTK_WIDGET (win));
+  g_autofree char *dark_path = shot_path ("app-demo-city-1h-dark.png");
+  gdk_texture_save_to_png (dark_shot, dark_path);
+  double dark = mean_luma (dark_shot);
+  printf ("window mean luma: light %.0f, dark %.0f; screenshot %s\n", light, dark, dark_path);
+  ck_assert_msg (dark < light - 25, "the dark style did not apply");
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+
   GArray *hist = ft_session_get_history (session);
   ck_assert_msg (hist->len >= 10, "only %u KPI samples", hist->len);
   const FtSimKpis *k = ft_session_get_kpis (session);
