@@ -197,8 +197,14 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
              shumate_location_get_longitude (SHUMATE_LOCATION (b->vp)),
              shumate_viewport_get_zoom_level (b->vp), b->t_offset, ft_tile_source_get_n_served (b->tiles) + ft_tile_source_get_n_missing (b->tiles));
   if (g_getenv ("FT_BENCH_DEBUG"))
-    fprintf (stderr, "idle runs %u, lat notifies %u, layer width %d\n", n_idle, n_lat_notify,
-             gtk_widget_get_width (GTK_WIDGET (b->vlayer)));
+    {
+      GtkWidget *ml = gtk_widget_get_first_child (GTK_WIDGET (b->map));
+      int nc = 0;
+      for (GtkWidget *c = gtk_widget_get_first_child (ml); c; c = gtk_widget_get_next_sibling (c))
+        nc++;
+      fprintf (stderr, "idle runs %u, lat notifies %u, first layer %s width %d with %d children\n", n_idle,
+               n_lat_notify, G_OBJECT_TYPE_NAME (ml), gtk_widget_get_width (ml), nc);
+    }
 
   guint nwin = (guint) floor ((t1 - t0) / 1e6);
   g_autofree double *per_sec = g_new0 (double, MAX (nwin, 1));
