@@ -350,6 +350,42 @@ START_TEST (test_rider_view)
 }
 END_TEST
 
+/* The secondary windows open (and close) without warnings. */
+START_TEST (test_dialogs)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_phase1 ());
+  ck_assert (wait_for_map (win, 20) >= 0);
+  const char *actions[] = { "win.show-help-overlay", "win.edit-scenario", "win.compare-runs", "app.preferences" };
+  const char *names[] = { "shortcuts", "scenario-editor", "compare-runs", "preferences" };
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      GList *before = gtk_window_list_toplevels ();
+      guint n0 = g_list_length (before);
+      g_list_free (before);
+      ck_assert_msg (gtk_widget_activate_action (GTK_WIDGET (win), actions[i], NULL), "%s", actions[i]);
+      spin_main_loop (0.4);
+      GList *after = gtk_window_list_toplevels ();
+      GtkWidget *opened = NULL;
+      for (GList *l = after; l; l = l->next)
+        if (l->data != (gpointer) win && gtk_widget_get_visible (l->data))
+          opened = l->data;
+      ck_assert_msg (opened != NULL && g_list_length (after) >= n0, "%s opened no window", actions[i]);
+      g_autoptr(GdkTexture) shot = ft_screenshot_widget (opened);
+      if (shot)
+        {
+          g_autofree char *file = g_strdup_printf ("app-%s.png", names[i]);
+          g_autofree char *path = shot_path (file);
+          gdk_texture_save_to_png (shot, path);
+        }
+      gtk_window_destroy (GTK_WINDOW (opened));
+      g_list_free (after);
+      spin_main_loop (0.1);
+    }
+  stop_app (app, win);
+}
+END_TEST
+
 START_TEST (test_scenario_roundtrip)
 {
   g_autoptr(GError) error = NULL;
@@ -393,6 +429,10 @@ main (void)
   tc = tcase_create ("rider-view");
   tcase_add_test (tc, test_rider_view);
   tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("dialogs");
+  tcase_add_test (tc, test_dialogs);
+  tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tc = tcase_create ("scenario-roundtrip");
   tcase_add_test (tc, test_scenario_roundtrip);
