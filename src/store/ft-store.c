@@ -4,7 +4,10 @@
  * events and upserts, in the same transaction, the current state of every
  * entity those events touched (each dirty entity written once per commit),
  * plus every ledger transaction and posting added since the last commit.
- * Loading restores all entities into empty modules and checks invariants.
+ * Rows go through multi-row INSERTs in key order; what changes per trip
+ * (vehicle state, trip counts, balances) lives in short rows apart from
+ * identity, so scattered updates dirty few pages. Loading restores all
+ * entities into empty modules and checks invariants.
  */
 #include "ft-store-private.h"
 
