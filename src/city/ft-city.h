@@ -184,7 +184,9 @@ double    ft_router_node_distance (FtRouter *r, guint from, guint to);
 double    ft_router_node_path  (FtRouter *r, guint from, guint to,
                                 guint32 **nodes_out, guint *n_out);
 guint64   ft_router_cache_hits (FtRouter *r);
-/* Small graphs (<= 2500 nodes) answer distances from an all-pairs table
+/* Core nodes after folding street-continuation nodes into chains. */
+guint     ft_router_n_core_nodes (FtRouter *r);
+/* Graphs of up to 4096 core nodes answer distances from an all-pairs table
  * built on first use; TRUE by default where allowed. FALSE = A* + LRU. */
 void      ft_router_set_use_table (FtRouter *r, gboolean use);
 gboolean  ft_router_get_use_table (FtRouter *r);
