@@ -275,30 +275,72 @@ hour_of_week (FtTime t)
 
 typedef struct {
   FtSimWorld *w;
-  gboolean    low;
-} ClassifyCtx;
+  double      need_m;     /* range the trip needs, as booking computes it */
+  double      best_m;     /* distance of the nearest vehicle booking would offer */
+  gboolean    low;        /* a parked vehicle was near but lacked charge/range */
+} ScanCtx;
 
 static gboolean
-classify_visit (guint id, FtLatLon pos, double d, gpointer ud)
+scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
 {
-  ClassifyCtx *cx = ud;
-  const FtVehicle *veh = ft_fleet_get_vehicle (cx->w->core->fleet, id);
-  if (veh->state == FT_STATE_AVAILABLE || (cx->w->veh[id].flags & VF_LOW))
-    {
-      cx->low = TRUE;
-      return FALSE;
-    }
+  ScanCtx *cx = ud;
+  FtFleet *f = cx->w->core->fleet;
+  const FtVehicle *veh = ft_fleet_get_vehicle (f, id);
+  if (cx->w->veh[id].flags & VF_LOW)
+    cx->low = TRUE;
+  if (veh->state != FT_STATE_AVAILABLE)
+    return TRUE;
+  /* the same eligibility test as ft_booking_find */
+  if (veh->booking < 0 && veh->pack >= 0
+      && ft_fleet_soc (f, id) >= ft_vehicle_type_default (veh->kind)->low_soc
+      && ft_fleet_range_m (f, id) >= cx->need_m)
+    cx->best_m = MIN (cx->best_m, d);
+  else
+    cx->low = TRUE;
   return TRUE;
 }
 
-/* Nothing was found: a parked vehicle within walking distance that lacked
- * the charge (or range) makes the loss a battery loss. */
-static FtSimLostReason
-classify_no_vehicle (FtSimWorld *w, FtLatLon at)
+/* Find the nearest vehicle for a rider at `at` through ft_booking_find.
+ * Dense fleets: a small radius usually suffices, and the nearest within a
+ * small radius is the nearest overall, so booking is asked with a widening
+ * radius up to 100 m. Beyond that one scan of the walking radius tells
+ * both whether booking will find anything (and how far to ask it) and, if
+ * not, why the rider is lost. Returns the count booking found. */
+static guint
+find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guint max,
+              FtSimLostReason *why)
 {
-  ClassifyCtx c = { w, FALSE };
-  ft_fleet_visit_near (w->core->fleet, at, w->sc->max_walk_m, classify_visit, &c);
-  return c.low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
+  FtBooking *b = w->core->booking;
+  double maxr = w->sc->max_walk_m;
+  guint n = 0;
+  double ladder_top = MIN (100.0, maxr);
+  for (double r = MIN (25.0, maxr);; r *= 2.0)
+    {
+      r = MIN (r, ladder_top);
+      if ((n = ft_booking_find (b, at, r, trip_m, 0, res, max)) > 0)
+        return n;
+      if (r >= ladder_top)
+        break;
+    }
+  if (maxr <= 100.0)
+    {
+      ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
+      ft_fleet_visit_near (w->core->fleet, at, maxr, scan_visit, &c);
+      *why = c.low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
+      return 0;
+    }
+  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
+  ft_fleet_visit_near (w->core->fleet, at, maxr, scan_visit, &c);
+  if (c.best_m <= maxr)
+    {
+      n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
+      if (n == 0)   /* disagreement: ask booking over the whole radius */
+        n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
+      if (n > 0)
+        return n;
+    }
+  *why = c.low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
+  return 0;
 }
 
 static gint32
@@ -357,21 +399,12 @@ on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
     }
   double trip_m = route_m (w, o, d);
 
-  /* Widening search: the nearest suitable vehicle within a small radius is
-   * the nearest overall, and dense fleets rarely need the full walk radius,
-   * so the cost per request stays flat as the fleet grows. */
   FtFindResult res[4];
-  guint n = 0;
-  for (double r = MIN (25.0, w->sc->max_walk_m); n == 0; r *= 2.0)
-    {
-      r = MIN (r, w->sc->max_walk_m);
-      n = ft_booking_find (w->core->booking, o, r, trip_m, 0, res, 4);
-      if (r >= w->sc->max_walk_m)
-        break;
-    }
+  FtSimLostReason why = FT_SIM_LOST_NO_VEHICLE;
+  guint n = find_vehicle (w, o, trip_m, res, 4, &why);
   if (n == 0)
     {
-      lost_push (w, o, classify_no_vehicle (w, o), now);
+      lost_push (w, o, why, now);
       return;
     }
   guint v = res[0].vehicle;
