@@ -281,6 +281,7 @@ publish_status (FtLiveEmu *emu, const FtLiveEmuVehicle *v, const char *status, F
   char payload[96];
   int n = g_snprintf (payload, sizeof payload,
                       "{\"status\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT "}", status, now);
+  emu_wait_window (emu);
   mosquitto_publish (emu->mosq, NULL, topic, n, payload, 1, true);
 }
 
@@ -323,9 +324,11 @@ ft_live_emu_publish_one (FtLiveEmu *emu, const FtLiveEmuVehicle *v, FtTime now,
   char topic[256];
   g_snprintf (topic, sizeof topic, "%svehicles/%s/telemetry", emu->prefix_slash, v->device_id);
   char payload[640];
-  int n = format_telemetry (payload, sizeof payload, v, now, sent_us);
   if (qos > 0)
     emu_wait_window (emu);
+  if (sent_us == 0)
+    sent_us = g_get_real_time ();   /* stamped as it is handed to the network */
+  int n = format_telemetry (payload, sizeof payload, v, now, sent_us);
   int rc = mosquitto_publish (emu->mosq, NULL, topic, n, payload, qos, false);
   if (rc != MOSQ_ERR_SUCCESS)
     return FALSE;
@@ -479,7 +482,15 @@ ft_live_emu_stop (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now
       for (guint i = 0; i < n; i++)
         publish_status (emu, &v[i], "offline", now);
       const char *offline = "{\"status\":\"offline\"}";
+      emu_wait_window (emu);
       mosquitto_publish (emu->mosq, NULL, emu->status_topic, (int) strlen (offline), offline, 1, true);
+      /* let the queued QoS 1 messages out before DISCONNECT drops them */
+      g_mutex_lock (&emu->lock);
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (emu->outstanding > 0 && g_atomic_int_get (&emu->conn_state) == FT_LIVE_CONNECTED)
+        if (!g_cond_wait_until (&emu->cond, &emu->lock, deadline))
+          break;
+      g_mutex_unlock (&emu->lock);
     }
   mosquitto_disconnect (emu->mosq);
   mosquitto_loop_stop (emu->mosq, false);

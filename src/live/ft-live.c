@@ -1229,7 +1229,8 @@ ft_live_stop (FtLive *live)
   mosquitto_disconnect (live->mosq);
   mosquitto_loop_stop (live->mosq, false);
   live->started = FALSE;
-  if (g_atomic_int_get (&live->conn_state) != FT_LIVE_REFUSED)
+  FtLiveConnState s = g_atomic_int_get (&live->conn_state);
+  if (s != FT_LIVE_REFUSED && s != FT_LIVE_DISCONNECTED)
     set_conn_state (live, FT_LIVE_DISCONNECTED, NULL);
 }
 

@@ -269,7 +269,10 @@ gboolean   ft_live_emu_connect    (FtLiveEmu *emu, guint timeout_ms, GError **er
 FtLiveConnState ft_live_emu_get_conn_state (FtLiveEmu *emu);
 /* Publish the retained "online" status of these vehicles. */
 void       ft_live_emu_announce   (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now);
-/* Telemetry for each vehicle (QoS from cfg->qos). Returns number published. */
+/* Telemetry for each vehicle (QoS from cfg->qos). Returns number published.
+ * sent_us goes into the payload for latency measurement: -1 leaves it
+ * out, 0 stamps the wall time at the moment of publishing (after QoS 1 flow
+ * control). */
 guint      ft_live_emu_publish    (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n,
                                    FtTime now, gint64 sent_us);
 gboolean   ft_live_emu_publish_one(FtLiveEmu *emu, const FtLiveEmuVehicle *v,

@@ -254,7 +254,7 @@ ft_cli_emulate (int argc, char **argv)
               events++;
             }
         }
-      ft_live_emu_publish (emu, recs, n, now, g_get_real_time ());
+      ft_live_emu_publish (emu, recs, n, now, 0);
       for (guint i = 0; i < MIN (ns, snap->n_staff); i++)
         {
           staff[i].pos = snap->staff[i].pos;
