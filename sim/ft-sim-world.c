@@ -1485,8 +1485,10 @@ ft_sim_world_free (FtSimWorld *w)
   ft_sim_rng_free (w->rng);
   for (guint i = 0; w->staff && i < w->n_staff; i++)
     {
-      g_array_unref (w->staff[i].queue);
-      g_array_unref (w->staff[i].van_packs);
+      if (w->staff[i].queue)
+        g_array_unref (w->staff[i].queue);
+      if (w->staff[i].van_packs)
+        g_array_unref (w->staff[i].van_packs);
     }
   g_free (w->staff);
   for (guint d = 0; w->depots && d < w->n_depots; d++)

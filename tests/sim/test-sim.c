@@ -492,6 +492,20 @@ START_TEST (test_world_dispatch_and_snapshot)
 }
 END_TEST
 
+START_TEST (test_world_bad_city)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse ("[scenario]\ncity=no-such-city-pack\n", -1,
+                                                       "/tmp/x.scenario", &e);
+  ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
+  sc->path = g_strdup ("/tmp/x.scenario");
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert (w == NULL);
+  ck_assert (g_error_matches (e, FT_SIM_ERROR, FT_SIM_ERROR_CITY));
+  ck_assert_msg (strstr (e->message, "x.scenario") && strstr (e->message, "city"), "%s", e->message);
+}
+END_TEST
+
 static gpointer
 stop_later (gpointer data)
 {
@@ -548,6 +562,7 @@ sim_suite (void)
     { "world-staff-half", test_world_staff_half_raises_battery_hours },
     { "world-dispatch-snapshot", test_world_dispatch_and_snapshot },
     { "world-paced", test_world_paced },
+    { "world-bad-city", test_world_bad_city },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
