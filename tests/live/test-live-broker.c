@@ -5,8 +5,13 @@
  * reconnects, resubscribes and continues; TLS with passwords works and a
  * wrong password is refused with a clear error.
  */
+#include "ft-config.h"
 #include "ft-live.h"
 #include "live-broker.h"
+
+#ifdef FT_HAVE_SIM
+#include "ft-sim-world.h"
+#endif
 
 #include <check.h>
 #include <string.h>
@@ -393,6 +398,110 @@ START_TEST (test_unreachable)
 }
 END_TEST
 
+
+#ifdef FT_HAVE_SIM
+/* The emulator's fleet comes from the simulator: a scenario is run and
+ * published step by step; after each step the twin's fleet must match the
+ * simulated one (positions, batteries, states). */
+START_TEST (test_sim_fleet_matches)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("FT_SOURCE_DIR") ? g_getenv ("FT_SOURCE_DIR") : ".",
+                                            "scenarios", "demo-city-phase1.scenario", NULL);
+  g_autoptr(FtSimScenario) sc = g_file_test (path, G_FILE_TEST_EXISTS)
+                                ? ft_sim_scenario_load (path, &error) : ft_sim_scenario_new_default ();
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtSimWorldOptions opt = { 0 };
+  g_autoptr(FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &error);
+  ck_assert_msg (w != NULL, "%s", error ? error->message : "");
+  ck_assert (ft_sim_world_run_until (w, 7 * FT_HOUR, &error));
+  FtCore *simcore = ft_sim_world_get_core (w);
+  guint n = ft_fleet_n_vehicles (simcore->fleet);
+  ck_assert_uint_gt (n, 0);
+  g_autofree FtLiveEmuVehicle *recs = g_new0 (FtLiveEmuVehicle, n);
+
+  Rig rig;
+  rig_open (&rig, "sim");
+  FtTime sim_t = 7 * FT_HOUR;
+  guint64 expect = 0;
+  for (int step = 0; step < 4; step++)
+    {
+      sim_t += 30 * FT_SECOND;
+      ck_assert (ft_sim_world_run_until (w, sim_t, &error));
+      g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+      ck_assert_uint_eq (snap->n_vehicles, n);
+      for (guint i = 0; i < n; i++)
+        {
+          const FtVehicle *v = ft_fleet_get_vehicle (simcore->fleet, i);
+          g_strlcpy (recs[i].device_id, v->device_id, sizeof recs[i].device_id);
+          g_strlcpy (recs[i].kind, ft_vehicle_kind_id (v->kind), sizeof recs[i].kind);
+          recs[i].pos = snap->vehicles[i].pos;
+          recs[i].battery_pct = snap->vehicles[i].soc * 100.0;
+          g_strlcpy (recs[i].state, ft_vehicle_state_name (snap->vehicles[i].state), sizeof recs[i].state);
+          recs[i].locked = snap->vehicles[i].state != FT_STATE_ON_TRIP;
+          recs[i].odometer_m = v->odometer_m;
+        }
+      ck_assert_uint_eq (ft_live_emu_publish (rig.emu, recs, n, wall (), 0), n);
+      expect += n;
+      ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (expect), 15000));
+      /* the emulator rounds battery to 0.1 % */
+      for (guint i = 0; i < n; i++)
+        recs[i].battery_pct = CLAMP (round (recs[i].battery_pct * 10) / 10, 0.0, 100.0);
+      assert_matches (rig.core, rig.live, recs, n);
+      g_usleep (2000);
+    }
+  printf ("sim fleet: %u vehicles matched over 4 steps (%u on trip at the end)\n", n,
+          ft_fleet_count_state (rig.core->fleet, FT_STATE_ON_TRIP));
+  rig_close (&rig);
+}
+END_TEST
+#endif
+
+#ifdef FT_HAVE_SIM
+/* The two entry points end to end: `fleet-twin-cli emulate` publishes a
+ * scenario, `fleet-twin-cli live` attaches, ingests and persists; the
+ * database then holds the emulated fleet and passes the invariants. */
+START_TEST (test_cli_emulate_live)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  if (!g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      printf ("skipping CLI test: %s not built\n", cli);
+      return;
+    }
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "live.db");
+  g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
+                                                  "--broker", url, "--prefix", "ft/cli", "--db", db,
+                                                  "--duration", "9", "--status-every", "3", NULL);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  g_usleep (1000000);
+  g_autoptr(GSubprocess) emu = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "emulate",
+                                                 "demo-city-phase1", "--broker", url, "--prefix", "ft/cli",
+                                                 "--rate", "2", "--speed", "60", "--duration", "5", NULL);
+  ck_assert_msg (emu != NULL, "%s", error ? error->message : "");
+  g_autofree char *eout = NULL, *lout = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (emu, NULL, NULL, &eout, NULL, &error));
+  ck_assert (g_subprocess_communicate_utf8 (live, NULL, NULL, &lout, NULL, &error));
+  printf ("emulate said: %s\nlive said (last line): %s\n", eout,
+          strrchr (g_strchomp (lout), '\n') ? strrchr (lout, '\n') + 1 : lout);
+  ck_assert_msg (g_subprocess_get_successful (emu), "emulate failed: %s", eout);
+  ck_assert_msg (g_subprocess_get_successful (live), "live failed: %s", lout);
+  ck_assert (strstr (lout, "[connected]") != NULL);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_ge (ft_fleet_n_vehicles (core->fleet), 100);
+  ck_assert_msg (ft_core_check (core, &error), "%s", error ? error->message : "");
+  live_broker_free (b);
+}
+END_TEST
+#endif
+
 static Suite *
 broker_suite (void)
 {
@@ -403,6 +512,10 @@ broker_suite (void)
     { "broker-restart", test_broker_restart },
     { "tls-password", test_tls_password },
     { "unreachable", test_unreachable },
+#ifdef FT_HAVE_SIM
+    { "sim-fleet-matches", test_sim_fleet_matches },
+    { "cli-emulate-live", test_cli_emulate_live },
+#endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
