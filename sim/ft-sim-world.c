@@ -995,7 +995,12 @@ staff_next (FtSimWorld *w, Staff *s)
       staff_go_depot (w, s, now);
       return;
     }
-  gint64 id = ft_ops_best_open (w->ops, s->pos, mask);
+  /* Highest priority, then nearest. With a large backlog (big fleets) a
+   * global scan per pick gets expensive and the best work is local anyway:
+   * then look within 2 km first. */
+  gint64 id = ft_ops_count_state (w->ops, FT_TASK_OPEN) > 256
+              ? ft_ops_best_open_near (w->ops, s->pos, 2000.0, mask)
+              : ft_ops_best_open (w->ops, s->pos, mask);
   if (id < 0)
     {
       if (charged * 3 < w->sc->van_capacity_packs && w->depots[s->depot].charged->len > 0
@@ -1431,6 +1436,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   else
     ft_event_log_set_retain (w->core->log, FALSE);
   w->ops = ft_ops_new (w->core->fleet, w->core->accounts, w->core->log);
+  ft_ops_enable_index (w->ops, w->city->bbox, 200.0);
 
   w->n_depots = w->city->n_depots;
   w->depots = g_new0 (Depot, w->n_depots);

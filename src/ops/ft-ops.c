@@ -13,6 +13,7 @@ struct _FtOps {
   GArray     *open;        /* gint64 ids of FT_TASK_OPEN tasks, unordered */
   GArray     *open_pos;    /* gint32 per task: position in open, -1 */
   GHashTable *unfinished;  /* key (vehicle << 3 | kind) + 1 -> task id + 1 */
+  FtGridIndex *index;      /* open tasks by position, or NULL */
 };
 
 G_DEFINE_QUARK (ft-ops-error-quark, ft_ops_error)
@@ -79,6 +80,7 @@ ft_ops_free (FtOps *ops)
   while (g_hash_table_iter_next (&it, &k, NULL))
     g_free (k);
   g_hash_table_unref (ops->unfinished);
+  ft_grid_index_free (ops->index);
   g_free (ops);
 }
 
@@ -120,12 +122,22 @@ emit (FtOps *ops, FtEventKind kind, const FtTask *t, FtTime now)
   ft_event_log_append (ops->log, &ev);
 }
 
+static FtLatLon
+task_pos (const FtOps *ops, const FtTask *t)
+{
+  if (t->vehicle >= 0 && ops->fleet != NULL)
+    return ft_fleet_get_vehicle (ops->fleet, (guint) t->vehicle)->pos;
+  return t->target;
+}
+
 static void
 open_add (FtOps *ops, gint64 id)
 {
   gint32 pos = (gint32) ops->open->len;
   g_array_append_val (ops->open, id);
   g_array_index (ops->open_pos, gint32, id) = pos;
+  if (ops->index)
+    ft_grid_index_insert (ops->index, (guint) id, task_pos (ops, task_at (ops, id)));
 }
 
 static void
@@ -140,6 +152,8 @@ open_remove (FtOps *ops, gint64 id)
   g_array_index (ops->open_pos, gint32, moved) = pos;
   g_array_set_size (ops->open, last);
   g_array_index (ops->open_pos, gint32, id) = -1;
+  if (ops->index)
+    ft_grid_index_remove (ops->index, (guint) id);
 }
 
 static gboolean
@@ -442,6 +456,58 @@ ft_ops_best_open (const FtOps *ops, FtLatLon at, guint32 kind_mask)
   return best;
 }
 
+void
+ft_ops_enable_index (FtOps *ops, FtBBox bounds, double cell_m)
+{
+  g_return_if_fail (ops != NULL && cell_m > 0);
+  ft_grid_index_free (ops->index);
+  ops->index = ft_grid_index_new (bounds, cell_m);
+  for (guint i = 0; i < ops->open->len; i++)
+    {
+      gint64 id = g_array_index (ops->open, gint64, i);
+      ft_grid_index_insert (ops->index, (guint) id, task_pos (ops, task_at (ops, id)));
+    }
+}
+
+typedef struct {
+  const FtOps *ops;
+  guint32      mask;
+  gint64       best;
+  gint         prio;
+  double       dist;
+} NearCtx;
+
+static gboolean
+near_visit (guint id, FtLatLon pos, double d, gpointer user_data)
+{
+  NearCtx *c = user_data;
+  const FtTask *t = task_at (c->ops, id);
+  if (c->mask != 0 && !(c->mask & (1u << t->kind)))
+    return TRUE;
+  if (c->best < 0 || t->priority > c->prio
+      || (t->priority == c->prio && (d < c->dist || (d == c->dist && (gint64) id < c->best))))
+    {
+      c->best = id;
+      c->prio = t->priority;
+      c->dist = d;
+    }
+  return TRUE;
+}
+
+gint64
+ft_ops_best_open_near (const FtOps *ops, FtLatLon at, double radius_m, guint32 kind_mask)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  if (ops->index != NULL && radius_m > 0)
+    {
+      NearCtx c = { ops, kind_mask, -1, G_MININT, 0 };
+      ft_grid_index_visit (ops->index, at, radius_m, near_visit, &c);
+      if (c.best >= 0)
+        return c.best;
+    }
+  return ft_ops_best_open (ops, at, kind_mask);
+}
+
 gboolean
 ft_ops_check (const FtOps *ops, GError **error)
 {
@@ -496,7 +562,8 @@ ft_ops_check (const FtOps *ops, GError **error)
             }
         }
     }
-  if (n_open != ops->open->len || n_unfinished_vehicle != g_hash_table_size (ops->unfinished))
+  if (n_open != ops->open->len || n_unfinished_vehicle != g_hash_table_size (ops->unfinished)
+      || (ops->index && ft_grid_index_size (ops->index) != n_open))
     {
       g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "task indexes disagree with the tasks");
       return FALSE;

@@ -94,6 +94,15 @@ void          ft_ops_list_open    (const FtOps *ops, GArray *out);
  * Returns -1 if none. */
 gint64        ft_ops_best_open    (const FtOps *ops, FtLatLon at, guint32 kind_mask);
 
+/* Spatial index of open tasks (at the vehicle's position when the task was
+ * opened, or its target), for best_open_near. Enable before creating tasks. */
+void          ft_ops_enable_index (FtOps *ops, FtBBox bounds, double cell_m);
+/* Like best_open, among open tasks within radius_m of `at` (by their
+ * indexed position); falls back to best_open when none is that near or no
+ * index is enabled. Keeps picking cheap with many open tasks. */
+gint64        ft_ops_best_open_near (const FtOps *ops, FtLatLon at, double radius_m,
+                                     guint32 kind_mask);
+
 const char   *ft_task_kind_name   (FtTaskKind k);
 const char   *ft_task_state_name  (FtTaskState s);
 gboolean      ft_task_kind_from_name (const char *s, FtTaskKind *out);

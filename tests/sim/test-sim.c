@@ -326,6 +326,20 @@ START_TEST (test_ops_best_open)
   ck_assert_uint_eq (open->len, 3);
   ck_assert_int_eq (g_array_index (open, gint64, 0), a);
   ck_assert_uint_eq (ft_ops_count_state (f.ops, FT_TASK_OPEN), 3);
+  /* near: with an index, only tasks within the radius compete */
+  FtBBox bb;
+  ft_bbox_init_empty (&bb);
+  ft_bbox_extend (&bb, ft_latlon_offset (at, -2000, -2000));
+  ft_bbox_extend (&bb, ft_latlon_offset (at, 2000, 2000));
+  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 0), c);        /* no index: global */
+  ft_ops_enable_index (f.ops, bb, 50);
+  FtLatLon v0 = ft_fleet_get_vehicle (f.fleet, 0)->pos;
+  ck_assert_int_eq (ft_ops_best_open_near (f.ops, v0, 50, 1u << FT_TASK_BATTERY_SWAP), a);
+  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 0), b);        /* c is 200 m away */
+  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 500, 0), c);
+  ck_assert (ft_ops_assign (f.ops, b, (guint) f.field, -1, 0, NULL));
+  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 1u << FT_TASK_BATTERY_SWAP), a);  /* fallback */
+  ck_assert (ft_ops_check (f.ops, NULL));
   ops_fx_clear (&f);
 }
 END_TEST
