@@ -4,8 +4,9 @@
  * cycleways, footways, paths and living streets kept as slower classes),
  * pruned to its largest connected piece; the operating area (convex hull of
  * the streets grown by 100 m); hexagonal demand zones; depots by k-means on
- * street nodes; parks and pedestrian areas as candidate no-parking
- * geofences; water areas for drawing; and a default demand profile with
+ * street nodes; parks and pedestrian areas (closed ways and multipolygon
+ * relations, outer rings) as candidate no-parking geofences; water areas
+ * for drawing; and a default demand profile with
  * Demo City's time shapes. Before parsing, the PBF block chain is walked so
  * a truncated or foreign file is refused with the byte offset named.
  */
@@ -180,7 +181,16 @@ typedef struct {
   guint64   n_ways_seen;
   FtOsmStats stats;
   int       utc_offset_min;
+  /* every way's node list, for multipolygon relations */
+  GArray   *all_ways;    /* AWay, by id */
+  GArray   *all_refs;    /* gint64 */
+  gboolean  ways_sorted;
 } Ctx;
+
+typedef struct {
+  gint64  id;
+  guint32 first, n;
+} AWay;
 
 static const char *
 tag (const readosm_tag *tags, int n, const char *key)
@@ -319,6 +329,14 @@ on_way (const void *ud, const readosm_way *w)
   Ctx *c = (Ctx *) ud;
   tick (c);
   c->n_ways_seen++;
+  if (w->node_ref_count > 0)
+    {
+      AWay aw = { w->id, c->all_refs->len, (guint32) w->node_ref_count };
+      if (c->all_ways->len > 0 && g_array_index (c->all_ways, AWay, c->all_ways->len - 1).id >= aw.id)
+        c->ways_sorted = FALSE;
+      g_array_append_val (c->all_ways, aw);
+      g_array_append_vals (c->all_refs, w->node_refs, w->node_ref_count);
+    }
   const readosm_tag *t = w->tags;
   int n = w->tag_count;
   int cls = road_class (t, n);
@@ -359,6 +377,131 @@ on_way (const void *ud, const readosm_way *w)
           ft_multipolygon_free (mp);
         }
     }
+  return READOSM_OK;
+}
+
+static int
+away_cmp (const void *a, const void *b)
+{
+  gint64 x = ((const AWay *) a)->id, y = ((const AWay *) b)->id;
+  return (x > y) - (x < y);
+}
+
+/* Joins the outer member ways of a multipolygon relation into closed
+ * rings (holes are ignored: parks and lakes are drawn and fenced whole). */
+static FtMultiPolygon *
+relation_polygon (Ctx *c, const readosm_relation *rel)
+{
+  if (!c->ways_sorted)
+    {
+      g_array_sort (c->all_ways, away_cmp);
+      c->ways_sorted = TRUE;
+    }
+  g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  for (int i = 0; i < rel->member_count; i++)
+    {
+      const readosm_member *m = &rel->members[i];
+      if (m->member_type != READOSM_MEMBER_WAY || (m->role && strcmp (m->role, "inner") == 0))
+        continue;
+      AWay key = { m->id, 0, 0 };
+      const AWay *aw = bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
+      if (aw == NULL)
+        return NULL;   /* clipped by the extract */
+      GArray *seg = g_array_sized_new (FALSE, FALSE, sizeof (gint64), aw->n);
+      g_array_append_vals (seg, &g_array_index (c->all_refs, gint64, aw->first), aw->n);
+      g_ptr_array_add (segs, seg);
+    }
+  FtMultiPolygon *mp = NULL;
+  while (segs->len > 0)
+    {
+      GArray *ring = g_ptr_array_steal_index (segs, 0);
+      gboolean grew = TRUE;
+      while (grew && g_array_index (ring, gint64, 0) != g_array_index (ring, gint64, ring->len - 1))
+        {
+          grew = FALSE;
+          gint64 end = g_array_index (ring, gint64, ring->len - 1);
+          for (guint k = 0; k < segs->len; k++)
+            {
+              GArray *sg = g_ptr_array_index (segs, k);
+              gint64 a = g_array_index (sg, gint64, 0), b = g_array_index (sg, gint64, sg->len - 1);
+              if (a == end)
+                g_array_append_vals (ring, &g_array_index (sg, gint64, 1), sg->len - 1);
+              else if (b == end)
+                for (guint q = sg->len - 1; q-- > 0;)
+                  g_array_append_val (ring, g_array_index (sg, gint64, q));
+              else
+                continue;
+              g_ptr_array_remove_index (segs, k);
+              grew = TRUE;
+              break;
+            }
+        }
+      if (ring->len >= 4 && g_array_index (ring, gint64, 0) == g_array_index (ring, gint64, ring->len - 1))
+        {
+          g_autofree FtLatLon *pts = g_new (FtLatLon, ring->len - 1);
+          gboolean ok = TRUE;
+          for (guint k = 0; k + 1 < ring->len && ok; k++)
+            {
+              const ONode *o = find_node (c, g_array_index (ring, gint64, k));
+              if (o == NULL)
+                ok = FALSE;
+              else
+                pts[k] = o->p;
+            }
+          if (ok)
+            {
+              if (mp == NULL)
+                mp = ft_multipolygon_new ();
+              ft_multipolygon_add_ring (mp, pts, ring->len - 1);
+            }
+        }
+      g_array_unref (ring);
+    }
+  return mp;
+}
+
+static int
+on_relation (const void *ud, const readosm_relation *rel)
+{
+  Ctx *c = (Ctx *) ud;
+  tick (c);
+  const readosm_tag *t = rel->tags;
+  int n = rel->tag_count;
+  const char *type = tag (t, n, "type");
+  if (type == NULL || strcmp (type, "multipolygon") != 0)
+    return READOSM_OK;
+  const char *leisure = tag (t, n, "leisure"), *natural = tag (t, n, "natural");
+  const char *waterway = tag (t, n, "waterway"), *landuse = tag (t, n, "landuse");
+  gboolean park = leisure && (strcmp (leisure, "park") == 0 || strcmp (leisure, "garden") == 0);
+  gboolean water = (natural && strcmp (natural, "water") == 0) || (waterway && strcmp (waterway, "riverbank") == 0) ||
+                   (landuse && (strcmp (landuse, "reservoir") == 0 || strcmp (landuse, "basin") == 0));
+  if (!park && !water)
+    return READOSM_OK;
+  FtMultiPolygon *mp = relation_polygon (c, rel);
+  if (mp == NULL)
+    return READOSM_OK;
+  for (guint p = 0; p < mp->n_polys; p++)
+    {
+      const FtRing *ring = &mp->polys[p].rings[0];
+      if (park)
+        {
+          FtMultiPolygon *one = ft_multipolygon_new ();
+          ft_multipolygon_add_ring (one, ring->pts, ring->n);
+          g_ptr_array_add (c->parks, one);
+          const char *name = tag (t, n, "name");
+          g_ptr_array_add (c->park_names, name ? g_strdup (name)
+                                               : g_strdup_printf ("Park %" G_GINT64_FORMAT, (gint64) rel->id));
+          c->stats.parks++;
+        }
+      else
+        {
+          if (c->water == NULL)
+            c->water = ft_multipolygon_new ();
+          ft_multipolygon_add_ring (c->water, ring->pts, ring->n);
+          c->stats.water_areas++;
+        }
+    }
+  ft_multipolygon_free (mp);
   return READOSM_OK;
 }
 
@@ -770,12 +913,15 @@ ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_
   c.user_data = user_data;
   c.est_elems = (guint64) st.st_size / (is_pbf ? 9 : 60) + 1;
   c.utc_offset_min = utc_offset_min;
+  c.all_ways = g_array_new (FALSE, FALSE, sizeof (AWay));
+  c.all_refs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  c.ways_sorted = TRUE;
   FtCity *city = NULL;
 
   const void *h = NULL;
   int rc = readosm_open (pbf_path, &h);
   if (rc == READOSM_OK)
-    rc = readosm_parse (h, &c, on_node, on_way, NULL);
+    rc = readosm_parse (h, &c, on_node, on_way, on_relation);
   if (h)
     readosm_close (h);
   if (rc != READOSM_OK)
@@ -797,6 +943,8 @@ out:
   g_array_free (c.nodes, TRUE);
   g_array_free (c.refs, TRUE);
   g_array_free (c.ways, TRUE);
+  g_array_free (c.all_ways, TRUE);
+  g_array_free (c.all_refs, TRUE);
   g_ptr_array_free (c.parks, TRUE);
   g_ptr_array_free (c.park_names, TRUE);
   g_clear_pointer (&c.water, ft_multipolygon_free);

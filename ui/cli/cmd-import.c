@@ -96,9 +96,10 @@ ft_cli_import_osm (int argc, char **argv)
       return 1;
     }
   printf ("read %u OSM nodes, %u ways (%u streets for bikes); %u street nodes, largest connected "
-          "piece %.2f%% of them kept; %u node references outside the extract\n",
+          "piece %.2f%% of them kept; %u node references outside the extract; "
+          "%u park/pedestrian areas, %u water areas\n",
           stats.osm_nodes, stats.osm_ways, stats.road_ways, stats.street_nodes,
-          100 * stats.largest_share, stats.refs_outside);
+          100 * stats.largest_share, stats.refs_outside, stats.parks, stats.water_areas);
   printf ("wrote %s (%s): %u road nodes, %u directed edges, %u zones, %u depots, %u geofences; "
           "import %.2f s%s", out, city->name, city->graph.n_nodes, city->graph.n_edges, city->n_zones,
           city->n_depots, ft_geofences_n_zones (city->geofences), t_import, no_tiles ? "\n" : "");
