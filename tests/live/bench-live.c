@@ -35,6 +35,20 @@ cmp_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+static const char *
+load_avg (void)
+{
+  static char buf[64];
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return "?";
+  g_strlcpy (buf, text, sizeof buf);
+  char *sp = strchr (buf, ' ');
+  if (sp && (sp = strchr (sp + 1, ' ')) && (sp = strchr (sp + 1, ' ')))
+    *sp = '\0';
+  return buf;
+}
+
 static double
 median (double *v, guint n)
 {
@@ -271,10 +285,35 @@ run_broker_throughput (LiveBroker *b, int qos, FtLiveEmuVehicle *fleet)
   return n_messages / ((end - j.t_start) / 1e6);
 }
 
+/* Scheduler noise probe: how late a 1 ms sleep wakes up while the run
+ * goes on. A loaded machine shows up here, not only in the twin. */
+typedef struct {
+  gint    stop;
+  double *late_ms;
+  guint   n, cap;
+} Jitter;
+
+static gpointer
+jitter_probe (gpointer data)
+{
+  Jitter *j = data;
+  while (!g_atomic_int_get (&j->stop) && j->n < j->cap)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      g_usleep (1000);
+      j->late_ms[j->n++] = (g_get_monotonic_time () - t0 - 1000) / 1000.0;
+    }
+  return NULL;
+}
+
+static double jitter_p99_last;
+
 static void
 run_latency (LiveBroker *b, int qos, FtLiveEmuVehicle *fleet, double *p50, double *p99,
              double *pmax, guint *n_out)
 {
+  Jitter jit = { 0, NULL, 0, 200000 };
+  jit.late_ms = g_new (double, jit.cap);
   g_autoptr(GError) error = NULL;
   Twin tw = { 0 };
   if (!twin_open (&tw, b, qos, &error))
@@ -293,6 +332,7 @@ run_latency (LiveBroker *b, int qos, FtLiveEmuVehicle *fleet, double *p50, doubl
   ft_live_set_telemetry_func (tw.live, on_telemetry, &acc);
   PubJob j = { .emu = emu, .fleet = fleet, .n_vehicles = n_vehicles, .qos = qos, .rate_hz = 1.0, .seconds = latency_s };
   GThread *th = g_thread_new ("publisher", publisher, &j);
+  GThread *jt = g_thread_new ("jitter", jitter_probe, &jit);
   /* the twin loop a live deployment runs: wait briefly, drain, apply */
   while (!g_atomic_int_get (&j.done))
     {
@@ -300,6 +340,11 @@ run_latency (LiveBroker *b, int qos, FtLiveEmuVehicle *fleet, double *p50, doubl
       ft_live_process (tw.live, wall (), 0);
     }
   g_thread_join (th);
+  g_atomic_int_set (&jit.stop, 1);
+  g_thread_join (jt);
+  qsort (jit.late_ms, jit.n, sizeof (double), cmp_double);
+  jitter_p99_last = jit.n ? jit.late_ms[(guint) (jit.n * 0.99)] : NAN;
+  g_free (jit.late_ms);
   pump (&tw, before + j.published);
   ft_live_set_telemetry_func (tw.live, NULL, NULL);
   qsort (acc.lat_ms, acc.n, sizeof (double), cmp_double);
@@ -402,8 +447,8 @@ main (int argc, char **argv)
       return 1;
     }
   printf ("bench-live: mosquitto on 127.0.0.1:%d, %u vehicles, %u messages per run, "
-          "median of %u runs, %u CPUs\n", b->port, n_vehicles, n_messages, repeats,
-          g_get_num_processors ());
+          "median of %u runs, %u CPUs, load average %s\n", b->port, n_vehicles, n_messages, repeats,
+          g_get_num_processors (), load_avg ());
   g_autofree FtLiveEmuVehicle *fleet = make_fleet (n_vehicles);
   int status = 0;
   {
@@ -443,13 +488,19 @@ main (int argc, char **argv)
       g_autofree double *p50 = g_new (double, repeats);
       g_autofree double *p99 = g_new (double, repeats);
       g_autofree double *pmax = g_new (double, repeats);
+      g_autofree double *jit = g_new (double, repeats);
       guint n = 0;
       for (guint r = 0; r < repeats; r++)
-        run_latency (b, qos, fleet, &p50[r], &p99[r], &pmax[r], &n);
+        {
+          run_latency (b, qos, fleet, &p50[r], &p99[r], &pmax[r], &n);
+          jit[r] = jitter_p99_last;
+        }
       double m99 = median (p99, repeats);
       printf ("latency publish→state, %u vehicles × 1 Hz, QoS %d, %.0f s (%u samples in the last run): "
               "p50 %.2f ms, p99 %.2f ms, max %.2f ms (medians of %u runs)\n",
               n_vehicles, qos, latency_s, n, median (p50, repeats), m99, median (pmax, repeats), repeats);
+      printf ("  scheduler noise in the same runs: a 1 ms sleep wakes up late by p99 %.2f ms (median); "
+              "load average now %s\n", median (jit, repeats), load_avg ());
       fflush (stdout);
       if (!smoke && !(m99 < 20))
         printf ("  p99 above the 20 ms target\n");
