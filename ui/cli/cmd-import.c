@@ -107,13 +107,3 @@ ft_cli_import_osm (int argc, char **argv)
     printf (", tiles z%d-%d %.2f s\n", zmin, zmax, t_tiles);
   return 0;
 }
-
-#ifndef FT_HAVE_CMD_TRIPS
-/* The trip importer lives in cmd-trips.c; without it this build has none. */
-int
-ft_cli_import_trips (int argc, char **argv)
-{
-  fprintf (stderr, "%s: not available in this build\n", argv[0]);
-  return 2;
-}
-#endif
