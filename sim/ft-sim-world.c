@@ -89,6 +89,10 @@ struct _FtSimWorld {
   Depot         *depots; guint n_depots;
   guint         *riders; guint n_riders; guint rider_next;
   gint32         dispatcher;
+  /* the world's own indexes: parked available vehicles, and vehicles
+   * flagged low, so lookups need not wade through piles of the others */
+  FtGridIndex   *avail_ix;
+  FtGridIndex   *low_ix;
   /* demand */
   guint          nz;
   double        *hour_total;      /* 168 */
@@ -135,6 +139,33 @@ sim_error (FtSimWorld *w, const char *what, const GError *e)
   w->sim_errors++;
   if (w->sim_errors <= 20)
     g_warning ("sim: %s: %s", what, e ? e->message : "failed");
+}
+
+/* Bring vehicle v's entries in the world's indexes up to date. */
+static void
+vsync (FtSimWorld *w, guint v)
+{
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  gboolean want_avail = veh->state == FT_STATE_AVAILABLE;
+  gboolean want_low = (w->veh[v].flags & VF_LOW) != 0;
+  if (want_avail)
+    {
+      if (ft_grid_index_has (w->avail_ix, v))
+        ft_grid_index_move (w->avail_ix, v, veh->pos);
+      else
+        ft_grid_index_insert (w->avail_ix, v, veh->pos);
+    }
+  else if (ft_grid_index_has (w->avail_ix, v))
+    ft_grid_index_remove (w->avail_ix, v);
+  if (want_low)
+    {
+      if (ft_grid_index_has (w->low_ix, v))
+        ft_grid_index_move (w->low_ix, v, veh->pos);
+      else
+        ft_grid_index_insert (w->low_ix, v, veh->pos);
+    }
+  else if (ft_grid_index_has (w->low_ix, v))
+    ft_grid_index_remove (w->low_ix, v);
 }
 
 static FtLatLon
@@ -220,12 +251,11 @@ static gboolean
 apply_vev (FtSimWorld *w, guint v, FtVehicleEventType ev, FtTime now)
 {
   g_autoptr (GError) e = NULL;
-  if (!ft_fleet_apply_event (w->core->fleet, v, ev, now, &e))
-    {
-      sim_error (w, "vehicle event", e);
-      return FALSE;
-    }
-  return TRUE;
+  gboolean ok = ft_fleet_apply_event (w->core->fleet, v, ev, now, &e);
+  if (!ok)
+    sim_error (w, "vehicle event", e);
+  vsync (w, v);
+  return ok;
 }
 
 static void
@@ -237,6 +267,7 @@ low_resolved (FtSimWorld *w, guint v, FtTime now)
       w->low_ms += (double) (now - vs->low_since);
       vs->flags &= ~VF_LOW;
     }
+  vsync (w, v);
 }
 
 static void
@@ -280,17 +311,13 @@ typedef struct {
   gboolean    low;        /* a parked vehicle was near but lacked charge/range */
 } ScanCtx;
 
+/* Over parked available vehicles: the same eligibility test as booking. */
 static gboolean
 scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
 {
   ScanCtx *cx = ud;
   FtFleet *f = cx->w->core->fleet;
   const FtVehicle *veh = ft_fleet_get_vehicle (f, id);
-  if (cx->w->veh[id].flags & VF_LOW)
-    cx->low = TRUE;
-  if (veh->state != FT_STATE_AVAILABLE)
-    return TRUE;
-  /* the same eligibility test as ft_booking_find */
   if (veh->booking < 0 && veh->pack >= 0
       && ft_fleet_soc (f, id) >= ft_vehicle_type_default (veh->kind)->low_soc
       && ft_fleet_range_m (f, id) >= cx->need_m)
@@ -300,46 +327,46 @@ scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
   return TRUE;
 }
 
+static gboolean
+any_visit (guint id, FtLatLon pos, double d, gpointer ud)
+{
+  *(gboolean *) ud = TRUE;
+  return FALSE;
+}
+
 /* Find the nearest vehicle for a rider at `at` through ft_booking_find.
- * Dense fleets: a small radius usually suffices, and the nearest within a
- * small radius is the nearest overall, so booking is asked with a widening
- * radius up to 100 m. Beyond that one scan of the walking radius tells
- * both whether booking will find anything (and how far to ask it) and, if
- * not, why the rider is lost. Returns the count booking found. */
+ * The world's index of parked available vehicles, searched with a widening
+ * radius (the nearest within a small radius is the nearest overall), tells
+ * how far booking must look; booking then decides. If nothing qualifies,
+ * a vehicle flagged low or an available one short of range within the
+ * walking radius makes it a battery loss. Returns the count booking found. */
 static guint
 find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guint max,
               FtSimLostReason *why)
 {
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
-  guint n = 0;
-  double ladder_top = MIN (100.0, maxr);
+  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
   for (double r = MIN (25.0, maxr);; r *= 2.0)
     {
-      r = MIN (r, ladder_top);
-      if ((n = ft_booking_find (b, at, r, trip_m, 0, res, max)) > 0)
-        return n;
-      if (r >= ladder_top)
+      r = MIN (r, maxr);
+      c.low = FALSE;
+      ft_grid_index_visit (w->avail_ix, at, r, scan_visit, &c);
+      if (c.best_m <= r || r >= maxr)
         break;
     }
-  if (maxr <= 100.0)
-    {
-      ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
-      ft_fleet_visit_near (w->core->fleet, at, maxr, scan_visit, &c);
-      *why = c.low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
-      return 0;
-    }
-  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
-  ft_fleet_visit_near (w->core->fleet, at, maxr, scan_visit, &c);
   if (c.best_m <= maxr)
     {
-      n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
+      guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
       if (n == 0)   /* disagreement: ask booking over the whole radius */
         n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
       if (n > 0)
         return n;
     }
-  *why = c.low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
+  gboolean low = c.low;
+  if (!low)
+    ft_grid_index_visit (w->low_ix, at, maxr, any_visit, &low);
+  *why = low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
   return 0;
 }
 
@@ -444,6 +471,7 @@ on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
       lost_push (w, o, FT_SIM_LOST_REFUSED, now);
       return;
     }
+  vsync (w, v);
   VehSim *vs = &w->veh[v];
   /* served from the moment the rider holds a vehicle, so that at any time
    * requested = served + lost (a refused unlock moves it to lost) */
@@ -476,6 +504,7 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
       if (rec && rec->state == FT_BK_RESERVED
           && !ft_booking_cancel (w->core->booking, vs->booking, vs->rider, now, &e2))
         sim_error (w, "cancel after refused unlock", e2);
+      vsync (w, v);
       vs->booking = -1;
       w->k.trips_served--;
       w->walk_sum_m -= vs->walk_m;
@@ -529,6 +558,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
         return;
       }
   }
+  vsync (w, v);
   w->k.trips_completed++;
   w->trip_sum_m += vs->trip_m;
   w->ride_ms += (double) (now - vs->t0);
@@ -561,6 +591,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
       veh = ft_fleet_get_vehicle (fleet, v);
       if (veh->state == FT_STATE_AVAILABLE)
         apply_vev (w, v, FT_VEV_BATTERY_LOW, now);
+      vsync (w, v);
     }
   if (w->sc->battery_swaps && !(vs->flags & VF_FAULT) && soc < MAX (w->sc->swap_threshold_soc, vt->low_soc))
     make_task (w, FT_TASK_BATTERY_SWAP, v, veh->pos, vs->zone, (vs->flags & VF_LOW) ? 10 : 5, now);
@@ -1160,8 +1191,10 @@ on_minute (FtSimEngine *e, gpointer data, guint64 arg)
           g_message ("dispatch refused: %s", err->message);
         }
     }
-  if (ft_booking_next_expiry (w->core->booking) <= now)
-    ft_booking_expire (w->core->booking, now);
+  if (ft_booking_next_expiry (w->core->booking) <= now
+      && ft_booking_expire (w->core->booking, now) > 0)
+    for (guint v = 0; v < w->nv; v++)
+      vsync (w, v);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -1240,6 +1273,8 @@ setup_fleet (FtSimWorld *w, GError **error)
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
   ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
+  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
   w->nv = ft_sim_scenario_n_vehicles (sc);
   w->veh = g_new0 (VehSim, w->nv);
@@ -1281,6 +1316,7 @@ setup_fleet (FtSimWorld *w, GError **error)
             if (!ft_fleet_apply_event (f, v, FT_VEV_BATTERY_LOW, 0, error))
               return FALSE;
           }
+        vsync (w, v);
       }
   /* spare packs at depots, of each kind in proportion to the fleet */
   guint spares = (guint) lround (sc->spare_packs_per_vehicle * w->nv);
@@ -1489,6 +1525,8 @@ ft_sim_world_free (FtSimWorld *w)
   if (w->city_owned)
     ft_city_free (w->city_owned);
   ft_sim_rng_free (w->rng);
+  ft_grid_index_free (w->avail_ix);
+  ft_grid_index_free (w->low_ix);
   for (guint i = 0; w->staff && i < w->n_staff; i++)
     {
       if (w->staff[i].queue)
@@ -1918,6 +1956,14 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "%s is %s but the world %s riding it",
                        vs[v].name, ft_vehicle_state_name (vs[v].state), on_trip ? "is not" : "is");
+          return FALSE;
+        }
+      if ((vs[v].state == FT_STATE_AVAILABLE) != ft_grid_index_has (w->avail_ix, v)
+          || ((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                       "%s (%s): the world's vehicle indexes disagree with the fleet",
+                       vs[v].name, ft_vehicle_state_name (vs[v].state));
           return FALSE;
         }
       if ((x->flags & VF_IN_VAN) && vs[v].state != FT_STATE_REMOVED)

@@ -2,8 +2,9 @@
  * 50,000 vehicles at 20 trip requests per vehicle per day, one simulated
  * day, one core, no store. Each size runs in its own child process so the
  * peak RSS (getrusage ru_maxrss) is that run's own. Prints setup and run
- * wall time, simulated seconds per wall second, engine and domain events
- * per second and peak memory, and checks the target: one day of 10,000
+ * wall time, the process's CPU time (what one core delivers when the
+ * machine is shared), simulated seconds per wall second, engine and
+ * domain events per wall second and peak memory, and checks the target: one day of 10,000
  * vehicles and 200,000 requests in under 5 s of wall time.
  * Usage: bench-sim [straight|street] [SIZES…]
  */
@@ -55,7 +56,9 @@ bench_one (guint n, FtSimRouting routing)
           k.trips_requested, k.trips_served, setup, run, total, cpu,
           86400.0 / run, k.engine_events / run / 1e6, k.domain_events / run / 1e6,
           ru.ru_maxrss / 1024.0,
-          n == 10000 ? (total < 5.0 ? "  [target < 5 s: met]" : "  [target < 5 s: MISSED]") : "");
+          n == 10000 ? (total < 5.0 ? "  [target < 5 s wall: met]"
+                        : cpu < 5.0 ? "  [target < 5 s: met in CPU time, MISSED in wall time (machine shared?)]"
+                        : "  [target < 5 s: MISSED]") : "");
   fflush (stdout);
   return 0;
 }
