@@ -77,7 +77,39 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  trip_id TEXT NOT NULL);",
   /* 2: run metadata and KPIs */
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+  /* 3: a transaction's first INLINE_POSTINGS postings live in its own row
+   * (accK = ledger account, amtK = amount, NULL when absent); postings
+   * past those stay in the postings table under their global index. One
+   * row per transaction instead of 1 + n_postings. The view
+   * ledger_postings shows every posting as the postings table did. */
+  "ALTER TABLE ledger_tx ADD COLUMN acc0 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt0 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc1 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt1 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc2 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt2 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc3 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt3 INTEGER;"
+  "UPDATE ledger_tx SET"
+  "  acc0 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting AND p.tx = ledger_tx.id),"
+  "  amt0 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting AND p.tx = ledger_tx.id),"
+  "  acc1 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 1 AND p.tx = ledger_tx.id),"
+  "  amt1 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 1 AND p.tx = ledger_tx.id),"
+  "  acc2 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 2 AND p.tx = ledger_tx.id),"
+  "  amt2 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 2 AND p.tx = ledger_tx.id),"
+  "  acc3 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 3 AND p.tx = ledger_tx.id),"
+  "  amt3 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 3 AND p.tx = ledger_tx.id);"
+  "DELETE FROM postings WHERE idx - (SELECT first_posting FROM ledger_tx l WHERE l.id = postings.tx) < 4;"
+  "CREATE VIEW ledger_postings (idx, tx, ledger_account, amount) AS"
+  "  SELECT first_posting, id, acc0, amt0 FROM ledger_tx WHERE n_postings > 0"
+  "  UNION ALL SELECT first_posting + 1, id, acc1, amt1 FROM ledger_tx WHERE n_postings > 1"
+  "  UNION ALL SELECT first_posting + 2, id, acc2, amt2 FROM ledger_tx WHERE n_postings > 2"
+  "  UNION ALL SELECT first_posting + 3, id, acc3, amt3 FROM ledger_tx WHERE n_postings > 3"
+  "  UNION ALL SELECT idx, tx, ledger_account, amount FROM postings;",
 };
+
+/* Postings kept in the ledger_tx row from schema version 3 on. */
+#define INLINE_POSTINGS 4
 
 /* ------------------------------------------------------------ statements */
 
@@ -85,7 +117,7 @@ typedef enum {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
   ST_INS_EVENT, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
   ST_UPS_LACC, ST_UPS_BALANCE,
-  ST_INS_TX, ST_INS_POSTING, ST_UPS_BOOKING,
+  ST_INS_TX_V1, ST_INS_TX, ST_INS_POSTING, ST_UPS_BOOKING,
   ST_PUT_META, ST_GET_META,
   N_ST
 } StmtId;
@@ -113,9 +145,13 @@ static const char *const stmt_sql[N_ST] = {
   [ST_UPS_LACC] =
     "INSERT OR REPLACE INTO ledger_accounts (idx,code,type,owner) VALUES (?,?,?,?)",
   [ST_UPS_BALANCE] = "INSERT OR REPLACE INTO ledger_balances (idx,balance) VALUES (?,?)",
-  [ST_INS_TX] =
+  [ST_INS_TX_V1] =
     "INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,n_postings,amount,ref,"
     "idem_hash,args_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+  [ST_INS_TX] =
+    "INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,n_postings,amount,ref,"
+    "idem_hash,args_hash,acc0,amt0,acc1,amt1,acc2,amt2,acc3,amt3)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_INS_POSTING] =
     "INSERT INTO postings (idx,tx,ledger_account,amount) VALUES (?,?,?,?)",
   [ST_UPS_BOOKING] =
@@ -225,7 +261,8 @@ struct _FtStore {
   int            version;
   sqlite3_stmt  *st[N_ST];
   sqlite3_stmt  *st_many[N_ST];   /* multi-row forms of the INSERTs */
-  GArray        *posting_tx;      /* scratch: tx id per new posting */
+  GArray        *posting_tx;      /* scratch: tx id per posting for the postings table */
+  GArray        *posting_idx;     /* scratch: its global index */
 
   guint64        n_events;       /* rows in events */
   guint64        n_commits;
@@ -360,6 +397,8 @@ store_free (FtStore *s)
     }
   if (s->posting_tx)
     g_array_unref (s->posting_tx);
+  if (s->posting_idx)
+    g_array_unref (s->posting_idx);
   if (s->db)
     sqlite3_close_v2 (s->db);
   dirty_free (&s->d_vehicle);
@@ -479,6 +518,7 @@ ft_store_open_at_version (const char *path, const FtStoreConfig *cfg, int target
   if (s->cfg.max_batch_events == 0)
     s->cfg.max_batch_events = 1;
   s->posting_tx = g_array_new (FALSE, FALSE, sizeof (gint64));
+  s->posting_idx = g_array_new (FALSE, FALSE, sizeof (guint32));
   dirty_init (&s->d_vehicle);
   dirty_init (&s->d_vehicle_cold);
   dirty_init (&s->d_account_cold);
@@ -586,8 +626,9 @@ typedef struct {
   const FtEvent        *ev;          /* events */
   const gint64         *ids;         /* dirty entity ids */
   guint                 first_tx;    /* ledger tx rows: ids first_tx + i */
-  const gint64         *posting_tx;  /* postings: tx id of posting first_posting + i */
-  guint                 first_posting;
+  guint                 n_inline;    /* postings kept in the tx row */
+  const gint64         *posting_tx;  /* postings table rows: tx id, */
+  const guint32        *posting_idx; /* and global index of the posting */
   const FtPosting      *postings;
 } RowCtx;
 
@@ -723,12 +764,29 @@ bind_tx (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
   sqlite3_bind_int64 (st, b + 8, tx->ref);
   sqlite3_bind_int64 (st, b + 9, (sqlite3_int64) tx->idem_hash);
   sqlite3_bind_int64 (st, b + 10, (sqlite3_int64) tx->args_hash);
+  if (c->n_inline > 0)
+    {
+      const FtPosting *ps = &c->postings[tx->first_posting];
+      guint k;
+
+      for (k = 0; k < INLINE_POSTINGS; k++)
+        if (k < tx->n_postings)
+          {
+            sqlite3_bind_int (st, b + 11 + 2 * (int) k, ps[k].ledger_account);
+            sqlite3_bind_int64 (st, b + 12 + 2 * (int) k, ps[k].amount);
+          }
+        else
+          {
+            sqlite3_bind_null (st, b + 11 + 2 * (int) k);
+            sqlite3_bind_null (st, b + 12 + 2 * (int) k);
+          }
+    }
 }
 
 static void
 bind_posting (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
-  guint idx = c->first_posting + (guint) i;
+  guint idx = c->posting_idx[i];
   const FtPosting *p = &c->postings[idx];
 
   sqlite3_bind_int64 (st, b + 1, idx);
@@ -1026,28 +1084,34 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   /* 3. ledger transactions since the last commit, with their postings */
   if (n_tx > s->saved_tx)
     {
-      const FtLedgerTx *first = ft_ledger_get_tx (t->ledger, s->saved_tx);
       guint n_postings = 0;
 
       rc.first_tx = s->saved_tx;
-      rc.first_posting = first->first_posting;
+      rc.n_inline = s->version >= 3 ? INLINE_POSTINGS : 0;
       rc.postings = ft_ledger_postings (t->ledger, &n_postings);
       g_array_set_size (s->posting_tx, 0);
+      g_array_set_size (s->posting_idx, 0);
       for (i = s->saved_tx; i < n_tx; i++)
         {
           const FtLedgerTx *tx = ft_ledger_get_tx (t->ledger, i);
           guint j;
 
-          /* postings of consecutive transactions are contiguous */
-          g_assert (tx->first_posting == rc.first_posting + s->posting_tx->len);
           for (j = 0; j < tx->n_postings; j++)
             {
-              g_array_append_val (s->posting_tx, tx->id);
-              dirty_add (&s->d_lacc, rc.postings[tx->first_posting + j].ledger_account);
+              guint32 idx = tx->first_posting + j;
+
+              dirty_add (&s->d_lacc, rc.postings[idx].ledger_account);
+              if (j >= rc.n_inline)
+                {
+                  g_array_append_val (s->posting_tx, tx->id);
+                  g_array_append_val (s->posting_idx, idx);
+                }
             }
         }
       rc.posting_tx = (const gint64 *) s->posting_tx->data;
-      if (!write_rows (s, ST_INS_TX, 10, n_tx - s->saved_tx, bind_tx, &rc, error,
+      rc.posting_idx = (const guint32 *) s->posting_idx->data;
+      if (!write_rows (s, rc.n_inline ? ST_INS_TX : ST_INS_TX_V1, rc.n_inline ? 18 : 10,
+                       n_tx - s->saved_tx, bind_tx, &rc, error,
                        "writing ledger transactions") ||
           !write_rows (s, ST_INS_POSTING, 4, s->posting_tx->len, bind_posting, &rc, error,
                        "writing postings"))
@@ -1383,8 +1447,9 @@ load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data,
 }
 
 typedef struct {
-  sqlite3_stmt *postings;   /* cursor over postings in idx order */
+  sqlite3_stmt *postings;   /* cursor over the postings table in idx order */
   gboolean      has_row;
+  guint         n_inline;   /* postings kept in the ledger_tx row */
   GArray       *buf;        /* FtPosting */
 } TxLoad;
 
@@ -1413,10 +1478,23 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
     {
       FtPosting p;
 
+      if (j < tl->n_inline)
+        {
+          int col = 10 + 2 * (int) j;
+
+          if (sqlite3_column_type (st, col) == SQLITE_NULL ||
+              sqlite3_column_type (st, col + 1) == SQLITE_NULL)
+            return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
+                            "postings but its row lacks posting %u", tx.id, tx.n_postings, j);
+          p.ledger_account = sqlite3_column_int (st, col);
+          p.amount = sqlite3_column_int64 (st, col + 1);
+          g_array_append_val (tl->buf, p);
+          continue;
+        }
       if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != tx.id ||
           sqlite3_column_int64 (tl->postings, 0) != (gint64) tx.first_posting + j)
         return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
-                        "postings from %u but the postings table disagrees",
+                        "postings from %u but the postings table lacks some",
                         tx.id, tx.n_postings, tx.first_posting);
       p.ledger_account = sqlite3_column_int (tl->postings, 2);
       p.amount = sqlite3_column_int64 (tl->postings, 3);
@@ -1572,8 +1650,13 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
       tl.has_row = rc == SQLITE_ROW;
       tl.buf = g_array_new (FALSE, FALSE, sizeof (FtPosting));
       ok = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? TRUE : sql_fail (s, error, "loading postings");
-      ok = ok && for_each_row (s, t, "SELECT id,kind,t,user_account,first_posting,n_postings,amount,"
-                               "ref,idem_hash,args_hash FROM ledger_tx ORDER BY id",
+      tl.n_inline = s->version >= 3 ? INLINE_POSTINGS : 0;
+      ok = ok && for_each_row (s, t, s->version >= 3
+                               ? "SELECT id,kind,t,user_account,first_posting,n_postings,amount,"
+                                 "ref,idem_hash,args_hash,acc0,amt0,acc1,amt1,acc2,amt2,acc3,amt3"
+                                 " FROM ledger_tx ORDER BY id"
+                               : "SELECT id,kind,t,user_account,first_posting,n_postings,amount,"
+                                 "ref,idem_hash,args_hash FROM ledger_tx ORDER BY id",
                                load_tx, &tl, error);
       if (ok && tl.has_row)
         ok = corrupt (s, error, "posting %" G_GINT64_FORMAT " belongs to no loaded transaction",

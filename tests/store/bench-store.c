@@ -5,6 +5,14 @@
  * Prints each repetition, the medians and the ratios.
  *
  * Usage: bench-store [--group N] [--per-op N] [--reps N] [--dir DIR] [--full-sync]
+ *                    [--mode all|none|group|per-op]
+ *
+ * Instruction counts (stable on a busy machine): the timed loop of each
+ * mode is wrapped in callgrind's collection toggle, so
+ *   valgrind --tool=callgrind --collect-atstart=no bench-store --mode group
+ *            --group 20000 --reps 1
+ * counts exactly the timed loop; divide the total Ir by the lifecycles,
+ * and subtract the same for --mode none to get the store's share.
  */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -13,6 +21,15 @@
 
 #include "ft-store.h"
 #include "store-world.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
+#endif
 
 #define N_RIDERS   20000
 
@@ -27,6 +44,7 @@ static char *opt_dir = NULL;
 static gboolean opt_full_sync = FALSE;
 static int opt_batch = 0;
 static int opt_vehicles = 20000;
+static char *opt_mode = NULL;
 
 static void
 check_ok (gboolean ok, GError *err, const char *what)
@@ -124,6 +142,7 @@ run_once (Mode mode, int n, int rep)
   w0 = runqueue_wait_us ();
   t0 = g_get_monotonic_time ();
   c0 = cpu_us ();
+  CALLGRIND_TOGGLE_COLLECT;
   for (i = 0; i < n; i++)
     {
       guint rider = ((guint) i * 104729u) % N_RIDERS, vehicle = (guint) ((guint) i * 7919u) % (guint) opt_vehicles;
@@ -157,6 +176,7 @@ run_once (Mode mode, int n, int rep)
     }
   if (s)
     check_ok (ft_store_commit (s, &t, &err), err, "final commit");
+  CALLGRIND_TOGGLE_COLLECT;
   t1 = g_get_monotonic_time ();
   c1 = cpu_us ();
   w1 = runqueue_wait_us ();
@@ -193,9 +213,11 @@ main (int argc, char **argv)
     { "full-sync", 0, 0, G_OPTION_ARG_NONE, &opt_full_sync, "PRAGMA synchronous=FULL instead of NORMAL", NULL },
     { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "max_batch_events (default: the store's default, 20000)", "N" },
     { "vehicles", 0, 0, G_OPTION_ARG_INT, &opt_vehicles, "Fleet size (default 20000)", "N" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode, "Run only one mode: none, group or per-op (default all)", "MODE" },
     { NULL }
   };
   double *rates[3], *cpu_rates[3], *own_rates[3];
+  gboolean run_mode[3] = { TRUE, TRUE, TRUE };
   int r, m;
 
   ctx = g_option_context_new ("— booking lifecycles per second through the store");
@@ -208,6 +230,18 @@ main (int argc, char **argv)
   if (!opt_dir)
     opt_dir = g_strdup ("/tmp");
   opt_reps = MAX (opt_reps, 1);
+  if (opt_mode && g_strcmp0 (opt_mode, "all") != 0)
+    {
+      static const char *const mode_args[3] = { "none", "group", "per-op" };
+
+      for (m = 0; m < 3; m++)
+        run_mode[m] = g_strcmp0 (opt_mode, mode_args[m]) == 0;
+      if (!run_mode[0] && !run_mode[1] && !run_mode[2])
+        {
+          g_printerr ("bench-store: --mode %s: expected all, none, group or per-op\n", opt_mode);
+          return 2;
+        }
+    }
 
   printf ("bench-store: %d vehicles, %d riders, synchronous=%s, files in %s\n",
           (guint) opt_vehicles, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
@@ -224,7 +258,11 @@ main (int argc, char **argv)
     for (m = 0; m < 3; m++)
       {
         int n = m == MODE_PER_OP ? opt_per_op : opt_group;
-        Result res = run_once ((Mode) m, n, r);
+        Result res;
+
+        if (!run_mode[m])
+          continue;
+        res = run_once ((Mode) m, n, r);
 
         rates[m][r] = res.rate;
         cpu_rates[m][r] = res.cpu_rate;
@@ -236,6 +274,7 @@ main (int argc, char **argv)
         printf ("\n");
         fflush (stdout);
       }
+  if (run_mode[0] && run_mode[1] && run_mode[2])
   {
     double med[3], omed[3], cmed[3];
     for (m = 0; m < 3; m++)
@@ -264,5 +303,6 @@ main (int argc, char **argv)
       g_free (own_rates[m]);
     }
   g_free (opt_dir);
+  g_free (opt_mode);
   return 0;
 }

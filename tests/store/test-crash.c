@@ -114,7 +114,8 @@ verify_file (const char *path, const Reported *rep, guint round)
   ck_assert_int_eq (q_int (db, "SELECT count(*) FROM ledger_tx"),
                     q_int (db, "SELECT count(*) FROM events WHERE kind = 18"));
   ck_assert_int_eq (q_int (db, "SELECT coalesce(sum(n_postings), 0) FROM ledger_tx"),
-                    q_int (db, "SELECT count(*) FROM postings"));
+                    q_int (db, "SELECT count(*) FROM ledger_postings"));
+  ck_assert_int_eq (q_int (db, "SELECT count(*) FROM ledger_postings WHERE amount IS NULL"), 0);
   ck_assert_int_eq (q_int (db, "SELECT count(*) FROM vehicles"),
                     q_int (db, "SELECT count(*) FROM events WHERE kind = 1"));
   ck_assert_int_eq (q_int (db, "SELECT count(*) FROM accounts"),

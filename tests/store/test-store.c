@@ -14,6 +14,8 @@
 static char *tmpdir;
 static char *dbpath;
 
+static void post_wide_adjust (World *core, FtTime t);
+
 static void
 setup (void)
 {
@@ -123,8 +125,14 @@ START_TEST (test_migrate_existing)
   ck_assert_ptr_null (ft_store_dup_meta (s, "k"));
   world_populate (core, 6, 2, 3, 5000, 1000);
   ck_assert (world_lifecycle (core, 0, 1, 2000, &err) >= 0);
+  post_wide_adjust (core, 3000);
   t = world_targets (core);
   ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
+  {
+    guint n_postings = 0;
+    ft_ledger_postings (core->ledger, &n_postings);
+    ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM postings"), n_postings);
+  }
   ft_store_close (s);
 
   /* Opening migrates it to the latest version and keeps the data */
@@ -135,11 +143,34 @@ START_TEST (test_migrate_existing)
   ck_assert (ft_store_put_meta (s, "k", "v", &err));
   v = ft_store_dup_meta (s, "k");
   ck_assert_str_eq (v, "v");
+  /* version 3 moved the first four postings of each transaction into its
+   * row: only the wide adjustment's last two stay in the postings table,
+   * and the ledger_postings view still shows them all */
+  ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM postings"), 2);
+  {
+    guint n_postings = 0;
+    ft_ledger_postings (core->ledger, &n_postings);
+    ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM ledger_postings"), n_postings);
+    ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM ledger_postings WHERE ledger_account IS NULL"), 0);
+  }
   t = world_targets (back);
   ck_assert_msg (ft_store_load (s, &t, &err), "%s", err ? err->message : "");
   ck_assert_uint_eq (ft_fleet_n_vehicles (back->fleet), 6);
   ck_assert_uint_eq (ft_booking_n (back->booking), 1);
   ck_assert_int_eq (ft_ledger_n_tx (back->ledger), ft_ledger_n_tx (core->ledger));
+  {
+    /* (a version-1 file has no meta, so vans and depots are not compared) */
+    guint na = 0, nb = 0, i;
+    const FtPosting *pa = ft_ledger_postings (core->ledger, &na);
+    const FtPosting *pb = ft_ledger_postings (back->ledger, &nb);
+
+    ck_assert_uint_eq (na, nb);
+    for (i = 0; i < na; i++)
+      {
+        ck_assert_int_eq (pa[i].ledger_account, pb[i].ledger_account);
+        ck_assert_int_eq (pa[i].amount, pb[i].amount);
+      }
+  }
   ft_store_close (s);
 }
 END_TEST
@@ -317,6 +348,27 @@ assert_same_state (World *a, World *b)
   ck_assert_uint_eq (ft_event_log_last_seq (a->log), ft_event_log_last_seq (b->log));
 }
 
+/* A balanced adjustment with six postings: more than a ledger_tx row
+ * holds (INLINE_POSTINGS = 4), so two go to the postings table. */
+static void
+post_wide_adjust (World *core, FtTime t)
+{
+  g_autoptr(GError) err = NULL;
+  FtPosting ps[6];
+  guint k;
+
+  for (k = 0; k < 6; k++)
+    {
+      g_autofree char *code = g_strdup_printf ("test:adjust:%u", k);
+
+      ps[k].ledger_account = (gint32) ft_ledger_account (core->ledger, code,
+                                                         k < 3 ? FT_LACC_ASSET : FT_LACC_EXPENSE, -1);
+      ps[k].amount = k < 3 ? 10 * (gint64) (k + 1) : -10 * (gint64) (6 - k);
+    }
+  ck_assert_msg (ft_ledger_post (core->ledger, FT_TX_ADJUST, t, -1, 60, -1, 0, 0, ps, 6, &err) >= 0,
+                 "%s", err ? err->message : "");
+}
+
 /* A core with every kind of entity and booking in every state. */
 static void
 build_rich_world (World *core)
@@ -355,6 +407,7 @@ build_rich_world (World *core)
   ck_assert (ft_fleet_apply_event (core->fleet, 8, FT_VEV_COMMS_LOST, 48 * FT_MINUTE, &err));
   ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->state, FT_STATE_UNKNOWN);
   ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->resume_state, FT_STATE_NON_OPERATIONAL);
+  post_wide_adjust (core, 49 * FT_MINUTE);
   (void) b_res;
   ck_assert_msg (world_check (core, &err), "%s", err ? err->message : "");
 }
@@ -620,7 +673,10 @@ START_TEST (test_tampered_file_caught)
   /* a balance that no longer equals its postings */
   expect_corrupt ("UPDATE ledger_balances SET balance = balance + 1 WHERE idx = 0", "ledger");
   /* a posting lost */
-  expect_corrupt ("DELETE FROM postings WHERE idx = 3", "postings");
+  expect_corrupt ("UPDATE ledger_tx SET acc1 = NULL, amt1 = NULL WHERE id = 1", "postings");
+  expect_corrupt ("DELETE FROM postings WHERE idx = (SELECT max(idx) FROM postings)", "postings");
+  /* a stray posting in the overflow table */
+  expect_corrupt ("INSERT INTO postings VALUES (99999, 0, 0, 0)", "posting");
   /* an open booking whose vehicle no longer points back at it */
   expect_corrupt ("UPDATE vehicle_state SET booking = -1, state = 0 WHERE booking >= 0", "booking");
   /* a lost or an orphan hot row */
