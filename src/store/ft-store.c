@@ -115,9 +115,9 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
 
 typedef enum {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-  ST_INS_EVENT, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
+  ST_INS_EVENT, ST_INS_EVENT_AUTO, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
   ST_UPS_LACC, ST_UPS_BALANCE,
-  ST_INS_TX_V1, ST_INS_TX, ST_INS_POSTING, ST_UPS_BOOKING,
+  ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING,
   ST_PUT_META, ST_GET_META,
   N_ST
 } StmtId;
@@ -129,6 +129,12 @@ static const char *const stmt_sql[N_ST] = {
   [ST_INS_EVENT] =
     "INSERT INTO events (seq,t,kind,vehicle,account,ref,a,b,amount,lat,lon)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+  /* The same without the key: SQLite numbers the rows max(seq)+1, +2, ...
+   * on its cheap append path (no search of the b-tree per row); used only
+   * when that numbering is the log's, and checked after the insert. */
+  [ST_INS_EVENT_AUTO] =
+    "INSERT INTO events (t,kind,vehicle,account,ref,a,b,amount,lat,lon)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_VEHICLE] =
     "INSERT OR REPLACE INTO vehicles (idx,device_id,name,kind) VALUES (?,?,?,?)",
   [ST_UPS_VSTATE] =
@@ -152,6 +158,10 @@ static const char *const stmt_sql[N_ST] = {
     "INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,n_postings,amount,ref,"
     "idem_hash,args_hash,acc0,amt0,acc1,amt1,acc2,amt2,acc3,amt3)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_INS_TX_AUTO] =
+    "INSERT INTO ledger_tx (kind,t,user_account,first_posting,n_postings,amount,ref,"
+    "idem_hash,args_hash,acc0,amt0,acc1,amt1,acc2,amt2,acc3,amt3)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_INS_POSTING] =
     "INSERT INTO postings (idx,tx,ledger_account,amount) VALUES (?,?,?,?)",
   [ST_UPS_BOOKING] =
@@ -627,6 +637,7 @@ typedef struct {
   const gint64         *ids;         /* dirty entity ids */
   guint                 first_tx;    /* ledger tx rows: ids first_tx + i */
   guint                 n_inline;    /* postings kept in the tx row */
+  int                   auto_key;    /* 1: the key is not bound (SQLite numbers the rows) */
   const gint64         *posting_tx;  /* postings table rows: tx id, */
   const guint32        *posting_idx; /* and global index of the posting */
   const FtPosting      *postings;
@@ -639,7 +650,10 @@ bind_event (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
   const FtEvent *e = &c->ev[i];
 
-  sqlite3_bind_int64 (st, b + 1, (sqlite3_int64) e->seq);
+  if (c->auto_key)
+    b -= 1;
+  else
+    sqlite3_bind_int64 (st, b + 1, (sqlite3_int64) e->seq);
   sqlite3_bind_int64 (st, b + 2, e->t);
   sqlite3_bind_int (st, b + 3, e->kind);
   sqlite3_bind_int (st, b + 4, e->vehicle);
@@ -754,7 +768,10 @@ bind_tx (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
 {
   const FtLedgerTx *tx = ft_ledger_get_tx (c->t->ledger, c->first_tx + (guint) i);
 
-  sqlite3_bind_int64 (st, b + 1, tx->id);
+  if (c->auto_key)
+    b -= 1;
+  else
+    sqlite3_bind_int64 (st, b + 1, tx->id);
   sqlite3_bind_int (st, b + 2, tx->kind);
   sqlite3_bind_int64 (st, b + 3, tx->t);
   sqlite3_bind_int (st, b + 4, tx->user_account);
@@ -884,6 +901,45 @@ write_rows (FtStore *s, StmtId id, int n_cols, gsize n, BindRow bind, const RowC
           if (!step_done (s, st, error, what))
             return FALSE;
         }
+    }
+  return TRUE;
+}
+
+/* Appends n rows whose keys are first_key, first_key + 1, ... to a table
+ * whose rows all have smaller keys. When first_key > 0 the keys are left
+ * to SQLite (auto_id statement, row key = max + 1), which takes its append
+ * path instead of a b-tree search per row; the last key it gave must then
+ * be the expected one, or something else wrote into the table: the commit
+ * fails (and is rolled back) as the keyed INSERT would have. */
+static gboolean
+append_rows (FtStore *s, StmtId keyed, StmtId auto_id, int n_cols, gint64 first_key, gsize n,
+             BindRow bind, RowCtx *c, GError **error, const char *what)
+{
+  gint64 got, want = first_key + (gint64) n - 1;
+
+  if (n == 0)
+    return TRUE;
+  if (first_key <= 0)
+    {
+      c->auto_key = 0;
+      return write_rows (s, keyed, n_cols, n, bind, c, error, what);
+    }
+  c->auto_key = 1;
+  if (!write_rows (s, auto_id, n_cols - 1, n, bind, c, error, what))
+    {
+      c->auto_key = 0;
+      return FALSE;
+    }
+  c->auto_key = 0;
+  got = sqlite3_last_insert_rowid (s->db);
+  if (got != want)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "%s: %s: rows %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " were to be added "
+                   "but the table already holds keys up to %" G_GINT64_FORMAT "; something "
+                   "other than this store wrote to it", s->path, what, first_key, want,
+                   got - (gint64) n);
+      return FALSE;
     }
   return TRUE;
 }
@@ -1053,8 +1109,14 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   /* 1. the events, and what they touched */
   if (n_ev > 0)
     {
+      gboolean consecutive = ev[0].seq == s->last_seq + 1;
+
+      for (i = 1; consecutive && i < n_ev; i++)
+        consecutive = ev[i].seq == ev[0].seq + i;
       rc.ev = ev;
-      if (!write_rows (s, ST_INS_EVENT, 11, n_ev, bind_event, &rc, error, "appending events"))
+      if (!append_rows (s, ST_INS_EVENT, ST_INS_EVENT_AUTO, 11,
+                        consecutive ? (gint64) ev[0].seq : 0, n_ev, bind_event, &rc, error,
+                        "appending events"))
         goto fail;
       for (i = 0; i < n_ev; i++)
         mark_event (s, t, &ev[i]);
@@ -1110,9 +1172,11 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
         }
       rc.posting_tx = (const gint64 *) s->posting_tx->data;
       rc.posting_idx = (const guint32 *) s->posting_idx->data;
-      if (!write_rows (s, rc.n_inline ? ST_INS_TX : ST_INS_TX_V1, rc.n_inline ? 18 : 10,
-                       n_tx - s->saved_tx, bind_tx, &rc, error,
-                       "writing ledger transactions") ||
+      if (!(rc.n_inline
+            ? append_rows (s, ST_INS_TX, ST_INS_TX_AUTO, 18, s->saved_tx, n_tx - s->saved_tx,
+                           bind_tx, &rc, error, "writing ledger transactions")
+            : write_rows (s, ST_INS_TX_V1, 10, n_tx - s->saved_tx, bind_tx, &rc, error,
+                          "writing ledger transactions")) ||
           !write_rows (s, ST_INS_POSTING, 4, s->posting_tx->len, bind_posting, &rc, error,
                        "writing postings"))
         goto fail;
