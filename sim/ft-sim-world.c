@@ -1028,9 +1028,9 @@ staff_next (FtSimWorld *w, Staff *s)
     }
   /* Highest priority, then nearest. With a large backlog (big fleets) a
    * global scan per pick gets expensive and the best work is local anyway:
-   * then look within 2 km first. */
+   * then look within 750 m first. */
   gint64 id = ft_ops_count_state (w->ops, FT_TASK_OPEN) > 256
-              ? ft_ops_best_open_near (w->ops, s->pos, 2000.0, mask)
+              ? ft_ops_best_open_near (w->ops, s->pos, 750.0, mask)
               : ft_ops_best_open (w->ops, s->pos, mask);
   if (id < 0)
     {
