@@ -10,8 +10,9 @@
  * Instruction counts (stable on a busy machine): the timed loop of each
  * mode is wrapped in callgrind's collection toggle, so
  *   valgrind --tool=callgrind --collect-atstart=no bench-store --mode group
- *            --group 20000 --reps 1
- * counts exactly the timed loop; divide the total Ir by the lifecycles,
+ *            --group 60000 --reps 1 --window-ms 1000000
+ * counts exactly the timed loop (the large window keeps the batches as
+ * big as in a normal run, bounded by max_batch_events); divide the total Ir by the lifecycles,
  * and subtract the same for --mode none to get the store's share.
  */
 #include <glib/gstdio.h>
@@ -45,6 +46,7 @@ static gboolean opt_full_sync = FALSE;
 static int opt_batch = 0;
 static int opt_vehicles = 20000;
 static char *opt_mode = NULL;
+static int opt_window_ms = 0;
 
 static void
 check_ok (gboolean ok, GError *err, const char *what)
@@ -129,6 +131,8 @@ run_once (Mode mode, int n, int rep)
   cfg.synchronous_full = opt_full_sync;
   if (opt_batch > 0)
     cfg.max_batch_events = (guint) opt_batch;
+  if (opt_window_ms > 0)
+    cfg.max_window = (FtTime) opt_window_ms * FT_MS;
   if (mode != MODE_NONE)
     {
       s = ft_store_open (path, &cfg, &err);
@@ -213,6 +217,8 @@ main (int argc, char **argv)
     { "full-sync", 0, 0, G_OPTION_ARG_NONE, &opt_full_sync, "PRAGMA synchronous=FULL instead of NORMAL", NULL },
     { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "max_batch_events (default: the store's default, 20000)", "N" },
     { "vehicles", 0, 0, G_OPTION_ARG_INT, &opt_vehicles, "Fleet size (default 20000)", "N" },
+    { "window-ms", 0, 0, G_OPTION_ARG_INT, &opt_window_ms, "max_window in ms (default: the store's, 50); "
+      "give a large one under callgrind, whose slowness would otherwise close every window early", "MS" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode, "Run only one mode: none, group or per-op (default all)", "MODE" },
     { NULL }
   };
@@ -246,8 +252,8 @@ main (int argc, char **argv)
   printf ("bench-store: %d vehicles, %d riders, synchronous=%s, files in %s\n",
           (guint) opt_vehicles, N_RIDERS, opt_full_sync ? "FULL" : "NORMAL", opt_dir);
   printf ("lifecycle = reserve + unlock + end (price, capture) of a scattered rider and "
-          "vehicle;\ngroup commit = max_batch_events %d, max_window 50 ms (wall clock)\n",
-          opt_batch > 0 ? opt_batch : 20000);
+          "vehicle;\ngroup commit = max_batch_events %d, max_window %d ms (wall clock)\n",
+          opt_batch > 0 ? opt_batch : 20000, opt_window_ms > 0 ? opt_window_ms : 50);
   for (m = 0; m < 3; m++)
     {
       rates[m] = g_new0 (double, opt_reps);
