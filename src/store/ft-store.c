@@ -960,12 +960,34 @@ cmp_id (const void *a, const void *b)
 }
 
 /* Sort ids so upserts walk each table's b-tree in key order (several times
- * faster than random order for tables with existing rows). */
+ * faster than random order for tables with existing rows). When the set
+ * is a sizeable share of its id range (thousands of vehicles or riders
+ * per commit), reading the ids back from the stamp array in order is
+ * cheaper than sorting them. */
 static void
 dirty_sort (DirtySet *d)
 {
-  if (d->n > 1)
-    qsort (d->list, d->n, sizeof *d->list, cmp_id);
+  gsize i, j = 0;
+
+  if (d->n <= 1)
+    return;
+  if (d->big || d->cap > 16 * d->n)
+    {
+      qsort (d->list, d->n, sizeof *d->list, cmp_id);
+      return;
+    }
+  for (i = 0; i < d->cap && j < d->n; i++)
+    if (d->stamp[i] == d->gen)
+      d->list[j++] = (gint64) i;
+  g_assert (j == d->n);
+}
+
+/* Takes an id out of the set's stamps (the caller drops it from the list). */
+static inline void
+dirty_unstamp (DirtySet *d, gint64 id)
+{
+  if (id >= 0 && (gsize) id < d->cap)
+    d->stamp[id] = 0;   /* gen is never 0 */
 }
 
 /* Drop ids at or past `limit` (nothing to write for them). */
@@ -977,6 +999,8 @@ dirty_keep_below (DirtySet *d, gint64 limit)
   for (i = 0; i < d->n; i++)
     if (d->list[i] < limit)
       d->list[j++] = d->list[i];
+    else
+      dirty_unstamp (d, d->list[i]);
   d->n = j;
 }
 
@@ -1213,6 +1237,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
       for (k = 0; k < s->d_booking.n; k++)
         if (ft_booking_get (t->booking, s->d_booking.list[k]))
           s->d_booking.list[j++] = s->d_booking.list[k];
+        else
+          dirty_unstamp (&s->d_booking, s->d_booking.list[k]);
       s->d_booking.n = j;
     }
   else
