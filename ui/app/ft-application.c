@@ -3,6 +3,7 @@
 #include "ft-config.h"
 #include "ft-preferences.h"
 #include "ft-session.h"
+#include "ft-vehicle-layer.h"
 #include "ft-window.h"
 
 struct _FtApplication {
@@ -163,6 +164,8 @@ ft_application_class_init (FtApplicationClass *klass)
 static void
 ft_application_init (FtApplication *self)
 {
+  /* Before any window exists: GSK reads GSK_RENDERER once, at the first renderer. */
+  ft_map_choose_renderer ();
 }
 
 FtApplication *

@@ -1,14 +1,31 @@
-/* ft-vehicle-layer.c — all vehicles in one texture. Each snapshot clears a
- * pixel buffer the size of the widget, stamps a small dot per vehicle (3, 5
- * or 7 px by zoom level, outlined from zoom 14), wraps the buffer in a
- * GdkMemoryTexture and appends that single texture. Buffers come from a
- * small pool and return to it when GTK drops the texture, so a frame never
- * overwrites pixels the renderer may still be uploading.
+/* ft-vehicle-layer.c — all vehicles in one raster. The layer stamps a small
+ * dot per vehicle (3, 5 or 7 px by zoom level, outlined from zoom 14) into a
+ * CPU pixel buffer the size of the widget and appends that buffer as ONE
+ * node: a cairo node painting the buffer when the window uses the cairo
+ * renderer (no per-frame texture copy), a GdkMemoryTexture otherwise.
+ *
+ * Per-frame cost is kept off the hot path:
+ *  - buffers are a ring of three cairo image surfaces reused across frames;
+ *    only the rectangle dotted last time is cleared, never the whole buffer;
+ *  - a re-raster happens only when the data (frame, selection) or the
+ *    geometry (zoom, rotation, size) changed, at most max-raster-hz times a
+ *    second (30 by default); in between, the last raster is drawn translated
+ *    by the viewport's pan, so panning and the tile layer stay at display
+ *    rate while vehicle motion updates at ≤30 Hz;
+ *  - a frame held back by the rate limit is drawn from a one-shot tick, so
+ *    the last frame always shows.
  */
 #include "ft-vehicle-layer.h"
 
 #include <math.h>
 #include <string.h>
+
+#define N_RASTERS 3
+
+typedef struct {
+  cairo_surface_t *surf;     /* ARGB32, widget size; NULL until first use */
+  int x0, y0, x1, y1;        /* rectangle holding dots (x1 < x0: clean) */
+} Raster;
 
 struct _FtVehicleLayer {
   ShumateLayer parent_instance;
@@ -18,35 +35,47 @@ struct _FtVehicleLayer {
   guint      n_selected;
   guint      n_drawn;
   double     band[4];
-  GPtrArray *pool;           /* free pixel buffers of pool_size bytes */
-  gsize      pool_size;
   gulong     vp_handlers[4];
+  /* raster cache */
+  Raster     rasters[N_RASTERS];
+  int        cur;            /* ring slot of the raster on screen, -1: none */
+  int        rw, rh;         /* size of the ring's surfaces */
+  FtMapXform raster_xf;      /* projection the current raster was made with */
+  int        raster_r;
+  gint64     raster_time;    /* µs, monotonic */
+  guint      data_gen, raster_gen;
+  gboolean   force;          /* next snapshot re-rasters regardless of rate */
+  double     max_hz;         /* ≤0: re-raster on every change */
+  guint      pending_tick;
+  guint      n_rasters;      /* statistics for the benchmark */
+  gint64     raster_us;
 };
 
 G_DEFINE_FINAL_TYPE (FtVehicleLayer, ft_vehicle_layer, SHUMATE_TYPE_LAYER)
 
-typedef struct {
-  FtVehicleLayer *layer;   /* weak: NULL once the layer is gone */
-  guint8         *buf;
-  gsize           size;
-} PoolBuf;
-
-static void
-pool_release (gpointer data)
+const char *
+ft_map_choose_renderer (void)
 {
-  PoolBuf *pb = data;
-  if (pb->layer && pb->size == pb->layer->pool_size && pb->layer->pool->len < 3)
+  const char *cur = g_getenv ("GSK_RENDERER");
+  if (cur == NULL || *cur == '\0')
     {
-      g_ptr_array_add (pb->layer->pool, pb->buf);
-      g_object_remove_weak_pointer (G_OBJECT (pb->layer), (gpointer *) &pb->layer);
+      gboolean gpu = FALSE;
+      GDir *d = g_dir_open ("/dev/dri", 0, NULL);
+      if (d)
+        {
+          const char *n;
+          while ((n = g_dir_read_name (d)) != NULL)
+            if (g_str_has_prefix (n, "renderD"))
+              gpu = TRUE;
+          g_dir_close (d);
+        }
+      if (g_getenv ("LIBGL_ALWAYS_SOFTWARE") != NULL)
+        gpu = FALSE;
+      if (!gpu)
+        g_setenv ("GSK_RENDERER", "cairo", FALSE);
     }
-  else
-    {
-      if (pb->layer)
-        g_object_remove_weak_pointer (G_OBJECT (pb->layer), (gpointer *) &pb->layer);
-      g_free (pb->buf);
-    }
-  g_free (pb);
+  cur = g_getenv ("GSK_RENDERER");
+  return cur && *cur ? cur : "default (GL)";
 }
 
 void
@@ -96,31 +125,52 @@ stamp (guint32 *px, int w, int h, int cx, int cy, int r, guint32 fill, guint32 e
     }
 }
 
-static void
-ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+/* A ring slot free for writing: its surface is the right size and no
+ * texture still holds it (a texture keeps a reference until GTK drops it). */
+static Raster *
+take_raster (FtVehicleLayer *self, int w, int h)
 {
-  FtVehicleLayer *self = FT_VEHICLE_LAYER (widget);
-  ShumateViewport *vp = shumate_layer_get_viewport (SHUMATE_LAYER (self));
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-
-  self->n_drawn = 0;
-  if (self->frame == NULL || vp == NULL || w <= 0 || h <= 0)
-    return;
-
-  gsize size = (gsize) w * h * 4;
-  if (size != self->pool_size)
+  if (w != self->rw || h != self->rh)
     {
-      g_ptr_array_set_size (self->pool, 0);
-      self->pool_size = size;
+      for (int i = 0; i < N_RASTERS; i++)
+        g_clear_pointer (&self->rasters[i].surf, cairo_surface_destroy);
+      self->rw = w;
+      self->rh = h;
+      self->cur = -1;
     }
-  guint8 *buf = self->pool->len > 0 ? g_ptr_array_steal_index_fast (self->pool, self->pool->len - 1)
-                                    : g_malloc (size);
-  memset (buf, 0, size);
-  guint32 *px = (guint32 *) buf;
+  int slot = (self->cur + 1) % N_RASTERS;
+  Raster *ra = &self->rasters[slot];
+  if (ra->surf && cairo_surface_get_reference_count (ra->surf) > 1)
+    g_clear_pointer (&ra->surf, cairo_surface_destroy);   /* still uploaded from: leave it */
+  if (ra->surf == NULL)
+    {
+      ra->surf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+      ra->x0 = 0;
+      ra->y0 = 0;
+      ra->x1 = -1;
+      ra->y1 = -1;
+    }
+  /* Detaches any cairo snapshot of the old contents before we write. */
+  cairo_surface_flush (ra->surf);
+  int stride = cairo_image_surface_get_stride (ra->surf);
+  guint8 *data = cairo_image_surface_get_data (ra->surf);
+  for (int y = ra->y0; y <= ra->y1; y++)
+    memset (data + (gsize) y * stride + (gsize) ra->x0 * 4, 0, (gsize) (ra->x1 - ra->x0 + 1) * 4);
+  ra->x0 = 0;
+  ra->y0 = 0;
+  ra->x1 = -1;
+  ra->y1 = -1;
+  self->cur = slot;
+  return ra;
+}
 
-  FtMapXform xf;
-  ft_map_xform_init (&xf, vp, widget);
-  double zoom = shumate_viewport_get_zoom_level (vp);
+static void
+raster_vehicles (FtVehicleLayer *self, const FtMapXform *xf, double zoom, int w, int h)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  Raster *ra = take_raster (self, w, h);
+  int stride = cairo_image_surface_get_stride (ra->surf);
+  guint32 *px = (guint32 *) cairo_image_surface_get_data (ra->surf);
   int r = zoom < 13.5 ? 1 : zoom < 15.5 ? 2 : 3;
 
   guint32 fill[FT_N_DOTS], edge[FT_N_DOTS];
@@ -132,48 +182,130 @@ ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       edge[i] = 0xff000000u | (rr << 16) | (gg << 8) | bb;
     }
 
-  const FtFrameVehicle *v = self->frame->vehicles;
-  guint n = self->frame->n_vehicles, drawn = 0;
+  guint drawn = 0;
   int bx0 = w, by0 = h, bx1 = -1, by1 = -1;   /* bounds of what was stamped */
-  gboolean have_sel = self->n_selected > 0 && self->n_sel_alloc >= n;
-  for (guint i = 0; i < n; i++)
+  if (self->frame)
     {
-      double x, y;
-      ft_map_xform_apply (&xf, v[i].mx, v[i].my, &x, &y);
-      if (x < -r || y < -r || x >= w + r || y >= h + r)
-        continue;
-      int ix = (int) x, iy = (int) y;
-      guint d = v[i].dot < FT_N_DOTS ? v[i].dot : FT_DOT_OTHER;
-      if (have_sel && self->selected[i])
-        stamp (px, w, h, ix, iy, r + 2, 0xffffffffu, 0xff000000u);
-      stamp (px, w, h, ix, iy, r, fill[d], edge[d]);
-      bx0 = MIN (bx0, ix);
-      by0 = MIN (by0, iy);
-      bx1 = MAX (bx1, ix);
-      by1 = MAX (by1, iy);
-      drawn++;
+      const FtFrameVehicle *v = self->frame->vehicles;
+      guint n = self->frame->n_vehicles;
+      gboolean have_sel = self->n_selected > 0 && self->n_sel_alloc >= n;
+      g_assert (stride == w * 4);
+      for (guint i = 0; i < n; i++)
+        {
+          double x, y;
+          ft_map_xform_apply (xf, v[i].mx, v[i].my, &x, &y);
+          if (x < -r || y < -r || x >= w + r || y >= h + r)
+            continue;
+          int ix = (int) x, iy = (int) y;
+          guint d = v[i].dot < FT_N_DOTS ? v[i].dot : FT_DOT_OTHER;
+          if (have_sel && self->selected[i])
+            stamp (px, w, h, ix, iy, r + 2, 0xffffffffu, 0xff000000u);
+          stamp (px, w, h, ix, iy, r, fill[d], edge[d]);
+          bx0 = MIN (bx0, ix);
+          by0 = MIN (by0, iy);
+          bx1 = MAX (bx1, ix);
+          by1 = MAX (by1, iy);
+          drawn++;
+        }
     }
-  self->n_drawn = drawn;
-  /* Upload only the rows and columns that hold dots (selection rings included). */
-  int pad = r + 3;
-  bx0 = MAX (bx0 - pad, 0);
-  by0 = MAX (by0 - pad, 0);
-  bx1 = MIN (bx1 + pad, w - 1);
-  by1 = MIN (by1 + pad, h - 1);
-
-  PoolBuf *pb = g_new0 (PoolBuf, 1);
-  pb->layer = self;
-  pb->buf = buf;
-  pb->size = size;
-  g_object_add_weak_pointer (G_OBJECT (self), (gpointer *) &pb->layer);
-  g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (buf, size, pool_release, pb);
   if (drawn > 0)
     {
-      gsize offset = ((gsize) by0 * w + bx0) * 4;
-      int tw = bx1 - bx0 + 1, th = by1 - by0 + 1;
-      g_autoptr(GBytes) sub = g_bytes_new_from_bytes (bytes, offset, size - offset);
-      g_autoptr(GdkTexture) tex = gdk_memory_texture_new (tw, th, GDK_MEMORY_DEFAULT, sub, (gsize) w * 4);
-      gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (bx0, by0, tw, th));
+      int pad = r + 3;   /* selection rings included */
+      ra->x0 = MAX (bx0 - pad, 0);
+      ra->y0 = MAX (by0 - pad, 0);
+      ra->x1 = MIN (bx1 + pad, w - 1);
+      ra->y1 = MIN (by1 + pad, h - 1);
+    }
+  cairo_surface_mark_dirty (ra->surf);
+  self->n_drawn = drawn;
+  self->raster_xf = *xf;
+  self->raster_r = r;
+  self->raster_gen = self->data_gen;
+  self->raster_time = g_get_monotonic_time ();
+  self->force = FALSE;
+  self->n_rasters++;
+  self->raster_us += self->raster_time - t0;
+}
+
+static void
+texture_bytes_free (gpointer data)
+{
+  cairo_surface_destroy (data);
+}
+
+static gboolean
+pending_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  FtVehicleLayer *self = FT_VEHICLE_LAYER (widget);
+  self->pending_tick = 0;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  FtVehicleLayer *self = FT_VEHICLE_LAYER (widget);
+  ShumateViewport *vp = shumate_layer_get_viewport (SHUMATE_LAYER (self));
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+
+  if (self->frame == NULL || vp == NULL || w <= 0 || h <= 0)
+    {
+      self->n_drawn = 0;
+      self->cur = -1;
+    }
+  else
+    {
+      FtMapXform xf;
+      ft_map_xform_init (&xf, vp, widget);
+      double zoom = shumate_viewport_get_zoom_level (vp);
+      gint64 now = g_get_monotonic_time ();
+      const FtMapXform *rx = &self->raster_xf;
+      gboolean same_geometry = self->cur >= 0 && w == self->rw && h == self->rh &&
+                               xf.scale == rx->scale && xf.cos_r == rx->cos_r && xf.sin_r == rx->sin_r;
+      gboolean moved = !same_geometry || xf.cmx != rx->cmx || xf.cmy != rx->cmy;
+      gboolean stale = self->data_gen != self->raster_gen || moved;
+      /* 4 ms of slack so a 60 Hz display re-rasters on every other frame. */
+      gint64 min_gap = self->max_hz > 0 ? (gint64) (1e6 / self->max_hz) - 4000 : 0;
+      if (!same_geometry || self->force || (stale && now - self->raster_time >= min_gap))
+        raster_vehicles (self, &xf, zoom, w, h);
+      else if (stale && self->pending_tick == 0)
+        self->pending_tick = gtk_widget_add_tick_callback (widget, pending_tick_cb, NULL, NULL);
+
+      Raster *ra = &self->rasters[self->cur];
+      if (ra->x1 >= ra->x0)
+        {
+          /* Where the raster's reference point is now: pans are a translation. */
+          double ox, oy;
+          ft_map_xform_apply (&xf, rx->cmx, rx->cmy, &ox, &oy);
+          ox -= xf.w2;
+          oy -= xf.h2;
+          int tw = ra->x1 - ra->x0 + 1, th = ra->y1 - ra->y0 + 1;
+          GtkNative *native = gtk_widget_get_native (widget);
+          GskRenderer *renderer = native ? gtk_native_get_renderer (native) : NULL;
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) ox, (float) oy));
+          if (renderer && GSK_IS_CAIRO_RENDERER (renderer))
+            {
+              cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (ra->x0, ra->y0, tw, th));
+              cairo_set_source_surface (cr, ra->surf, 0, 0);
+              cairo_rectangle (cr, ra->x0, ra->y0, tw, th);
+              cairo_fill (cr);
+              cairo_destroy (cr);
+            }
+          else
+            {
+              int stride = cairo_image_surface_get_stride (ra->surf);
+              gsize offset = (gsize) ra->y0 * stride + (gsize) ra->x0 * 4;
+              gsize len = (gsize) (th - 1) * stride + (gsize) tw * 4;
+              g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (
+                  cairo_image_surface_get_data (ra->surf) + offset, len,
+                  texture_bytes_free, cairo_surface_reference (ra->surf));
+              g_autoptr(GdkTexture) tex = gdk_memory_texture_new (tw, th, GDK_MEMORY_DEFAULT, bytes, stride);
+              gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (ra->x0, ra->y0, tw, th));
+            }
+          gtk_snapshot_restore (snapshot);
+        }
     }
 
   if (self->band[2] != self->band[0] && self->band[3] != self->band[1])
@@ -210,12 +342,25 @@ ft_vehicle_layer_constructed (GObject *object)
 }
 
 static void
+ft_vehicle_layer_dispose (GObject *object)
+{
+  FtVehicleLayer *self = FT_VEHICLE_LAYER (object);
+  if (self->pending_tick)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->pending_tick);
+      self->pending_tick = 0;
+    }
+  G_OBJECT_CLASS (ft_vehicle_layer_parent_class)->dispose (object);
+}
+
+static void
 ft_vehicle_layer_finalize (GObject *object)
 {
   FtVehicleLayer *self = FT_VEHICLE_LAYER (object);
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_free (self->selected);
-  g_ptr_array_unref (self->pool);
+  for (int i = 0; i < N_RASTERS; i++)
+    g_clear_pointer (&self->rasters[i].surf, cairo_surface_destroy);
   G_OBJECT_CLASS (ft_vehicle_layer_parent_class)->finalize (object);
 }
 
@@ -223,6 +368,7 @@ static void
 ft_vehicle_layer_class_init (FtVehicleLayerClass *klass)
 {
   G_OBJECT_CLASS (klass)->constructed = ft_vehicle_layer_constructed;
+  G_OBJECT_CLASS (klass)->dispose = ft_vehicle_layer_dispose;
   G_OBJECT_CLASS (klass)->finalize = ft_vehicle_layer_finalize;
   GTK_WIDGET_CLASS (klass)->snapshot = ft_vehicle_layer_snapshot;
 }
@@ -230,7 +376,8 @@ ft_vehicle_layer_class_init (FtVehicleLayerClass *klass)
 static void
 ft_vehicle_layer_init (FtVehicleLayer *self)
 {
-  self->pool = g_ptr_array_new_with_free_func (g_free);
+  self->cur = -1;
+  self->max_hz = 30;
   gtk_widget_set_can_target (GTK_WIDGET (self), FALSE);
 }
 
@@ -254,6 +401,7 @@ ft_vehicle_layer_set_frame (FtVehicleLayer *self, FtFrame *frame)
       memset (self->selected + self->n_sel_alloc, 0, frame->n_vehicles - self->n_sel_alloc);
       self->n_sel_alloc = frame->n_vehicles;
     }
+  self->data_gen++;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -309,6 +457,8 @@ ft_vehicle_layer_clear_selection (FtVehicleLayer *self)
   if (self->selected)
     memset (self->selected, 0, self->n_sel_alloc);
   self->n_selected = 0;
+  self->data_gen++;
+  self->force = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -319,6 +469,8 @@ ft_vehicle_layer_toggle (FtVehicleLayer *self, guint v)
     return;
   self->selected[v] = !self->selected[v];
   self->n_selected += self->selected[v] ? 1 : -1;
+  self->data_gen++;
+  self->force = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -342,6 +494,8 @@ ft_vehicle_layer_select_rect (FtVehicleLayer *self, double x0, double y0, double
         }
     }
   self->n_selected += added;
+  self->data_gen++;
+  self->force = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return added;
 }
@@ -370,4 +524,30 @@ ft_vehicle_layer_set_band (FtVehicleLayer *self, double x0, double y0, double x1
   self->band[2] = x1;
   self->band[3] = y1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+ft_vehicle_layer_set_max_raster_hz (FtVehicleLayer *self, double hz)
+{
+  g_return_if_fail (FT_IS_VEHICLE_LAYER (self));
+  self->max_hz = hz;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+ft_vehicle_layer_get_raster_stats (FtVehicleLayer *self, guint *n_rasters, double *mean_ms)
+{
+  g_return_if_fail (FT_IS_VEHICLE_LAYER (self));
+  if (n_rasters)
+    *n_rasters = self->n_rasters;
+  if (mean_ms)
+    *mean_ms = self->n_rasters ? self->raster_us / 1000.0 / self->n_rasters : 0;
+}
+
+void
+ft_vehicle_layer_reset_raster_stats (FtVehicleLayer *self)
+{
+  g_return_if_fail (FT_IS_VEHICLE_LAYER (self));
+  self->n_rasters = 0;
+  self->raster_us = 0;
 }

@@ -1,7 +1,9 @@
 /* ft-vehicle-layer.h — a ShumateLayer drawing every vehicle of a frame as a
- * coloured dot (state and battery) into one texture per frame: one widget
- * and one render node for the whole fleet, not a widget per vehicle. Also
- * picks vehicles under the pointer and keeps the dispatch selection.
+ * coloured dot (state and battery) into one CPU raster: one widget and one
+ * render node for the whole fleet, not a widget per vehicle. Re-rasters at
+ * most max-raster-hz times a second (default 30); pans in between translate
+ * the last raster. Also picks vehicles under the pointer and keeps the
+ * dispatch selection.
  */
 #pragma once
 
@@ -34,6 +36,18 @@ guint           ft_vehicle_layer_get_n_selected (FtVehicleLayer *self);
 /* Rubber band rectangle to draw (widget coords), or width 0 to hide. */
 void            ft_vehicle_layer_set_band   (FtVehicleLayer *self, double x0, double y0,
                                              double x1, double y1);
+
+/* Re-raster at most hz times a second (≤ 0: on every change). */
+void            ft_vehicle_layer_set_max_raster_hz (FtVehicleLayer *self, double hz);
+/* Rasters made (since the last reset) and their mean CPU time. */
+void            ft_vehicle_layer_get_raster_stats (FtVehicleLayer *self, guint *n_rasters, double *mean_ms);
+void            ft_vehicle_layer_reset_raster_stats (FtVehicleLayer *self);
+
+/* Picks the GSK renderer before the first window is realised: when
+ * GSK_RENDERER is unset and there is no GPU render node (/dev/dri/renderD*,
+ * e.g. under Xvfb) it sets GSK_RENDERER=cairo, which measured far faster
+ * than GL on llvmpipe (see tests/ui/bench-render.c). Returns the choice. */
+const char     *ft_map_choose_renderer (void);
 
 /* Projection used by all Fleet Twin layers: normalised mercator → widget. */
 typedef struct {
