@@ -111,6 +111,10 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4
 
+/* Rows per statement of the multi-row INSERT forms, largest first. */
+#define N_TIERS 2
+static const int tier_rows[N_TIERS] = { 128, 16 };
+
 /* ------------------------------------------------------------ statements */
 
 typedef enum {
@@ -171,6 +175,12 @@ static const char *const stmt_sql[N_ST] = {
   [ST_PUT_META] = "INSERT OR REPLACE INTO meta (key,value) VALUES (?,?)",
   [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
 };
+
+/* What is bound to one parameter of a cached statement (see Binder). */
+typedef struct {
+  gint64 v;
+  int    type;      /* 0 unknown, 1 integer, 2 real (bits in v), 3 NULL */
+} BoundVal;
 
 /* --------------------------------------------------------- dirty sets */
 
@@ -270,7 +280,9 @@ struct _FtStore {
   FtStoreConfig  cfg;
   int            version;
   sqlite3_stmt  *st[N_ST];
-  sqlite3_stmt  *st_many[N_ST];   /* multi-row forms of the INSERTs */
+  sqlite3_stmt  *st_many[N_TIERS][N_ST];   /* multi-row forms of the INSERTs */
+  BoundVal      *shadow[N_ST];    /* what is bound to each parameter of st[] */
+  BoundVal      *shadow_many[N_TIERS][N_ST];
   GArray        *posting_tx;      /* scratch: tx id per posting for the postings table */
   GArray        *posting_idx;     /* scratch: its global index */
 
@@ -319,6 +331,7 @@ get_stmt (FtStore *s, StmtId id, GError **error)
           sql_fail (s, error, "preparing a statement");
           return NULL;
         }
+      s->shadow[id] = g_new0 (BoundVal, (gsize) sqlite3_bind_parameter_count (s->st[id]) + 1);
     }
   return s->st[id];
 }
@@ -396,14 +409,19 @@ ft_store_config_init (FtStoreConfig *cfg)
 static void
 store_free (FtStore *s)
 {
-  guint i;
+  guint i, k;
 
   for (i = 0; i < N_ST; i++)
     {
       if (s->st[i])
         sqlite3_finalize (s->st[i]);
-      if (s->st_many[i])
-        sqlite3_finalize (s->st_many[i]);
+      for (k = 0; k < N_TIERS; k++)
+        {
+          if (s->st_many[k][i])
+            sqlite3_finalize (s->st_many[k][i]);
+          g_free (s->shadow_many[k][i]);
+        }
+      g_free (s->shadow[i]);
     }
   if (s->posting_tx)
     g_array_unref (s->posting_tx);
@@ -632,11 +650,10 @@ ft_store_get_db (FtStore *s)
 
 /* ----------------------------------------------------------- writers */
 
-/* Rows are written ROWS_PER_STMT at a time through a multi-row form of each
- * INSERT (same SQL with the VALUES group repeated), which roughly halves
- * SQLite's per-row cost; the remainder goes through the one-row form. Each
- * binder fills one row's parameters starting at `base` (0-based). */
-#define ROWS_PER_STMT 32
+/* Rows are written through multi-row forms of each INSERT (same SQL with
+ * the VALUES group repeated): 128 rows a statement while that many are
+ * left, then 16, then one by one. Each binder fills one row's parameters
+ * starting at `base` (0-based). */
 
 typedef struct {
   const FtStoreTargets *t;
@@ -650,144 +667,199 @@ typedef struct {
   const FtPosting      *postings;
 } RowCtx;
 
-typedef void (*BindRow) (sqlite3_stmt *st, int base, const RowCtx *c, gsize i);
+/* A statement and what is bound to each of its parameters now. Rebinding
+ * costs SQLite ~75 instructions a value; many values repeat from one
+ * execution of a statement to the next (0, -1, NULL), and those are left
+ * bound. Only the store binds these statements, and neither step nor
+ * reset changes a binding, so the shadow stays true. Text is always
+ * bound (pointer-compared values could move). */
+typedef struct {
+  sqlite3_stmt *st;
+  BoundVal     *shadow;
+} Binder;
+
+static inline void
+b_i64 (Binder *bd, int i, gint64 v)
+{
+  BoundVal *sv = &bd->shadow[i - 1];
+
+  if (sv->type == 1 && sv->v == v)
+    return;
+  sv->type = 1;
+  sv->v = v;
+  sqlite3_bind_int64 (bd->st, i, v);
+}
+
+static inline void
+b_dbl (Binder *bd, int i, double d)
+{
+  BoundVal *sv = &bd->shadow[i - 1];
+  gint64 bits;
+
+  memcpy (&bits, &d, sizeof bits);
+  if (sv->type == 2 && sv->v == bits)
+    return;
+  sv->type = 2;
+  sv->v = bits;
+  sqlite3_bind_double (bd->st, i, d);
+}
+
+static inline void
+b_null (Binder *bd, int i)
+{
+  BoundVal *sv = &bd->shadow[i - 1];
+
+  if (sv->type == 3)
+    return;
+  sv->type = 3;
+  sqlite3_bind_null (bd->st, i);
+}
+
+static inline void
+b_text (Binder *bd, int i, const char *text)
+{
+  bd->shadow[i - 1].type = 0;
+  sqlite3_bind_text (bd->st, i, text, -1, SQLITE_STATIC);
+}
+
+typedef void (*BindRow) (Binder *bd, int base, const RowCtx *c, gsize i);
 
 static void
-bind_event (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_event (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtEvent *e = &c->ev[i];
 
   if (c->auto_key)
     b -= 1;
   else
-    sqlite3_bind_int64 (st, b + 1, (sqlite3_int64) e->seq);
-  sqlite3_bind_int64 (st, b + 2, e->t);
-  sqlite3_bind_int (st, b + 3, e->kind);
-  sqlite3_bind_int (st, b + 4, e->vehicle);
-  sqlite3_bind_int (st, b + 5, e->account);
-  sqlite3_bind_int64 (st, b + 6, e->ref);
-  sqlite3_bind_int (st, b + 7, e->a);
-  sqlite3_bind_int64 (st, b + 8, e->b);
-  sqlite3_bind_int64 (st, b + 9, e->amount);
-  sqlite3_bind_double (st, b + 10, e->lat);
-  sqlite3_bind_double (st, b + 11, e->lon);
+    b_i64 (bd, b + 1, (sqlite3_int64) e->seq);
+  b_i64 (bd, b + 2, e->t);
+  b_i64 (bd, b + 3, e->kind);
+  b_i64 (bd, b + 4, e->vehicle);
+  b_i64 (bd, b + 5, e->account);
+  b_i64 (bd, b + 6, e->ref);
+  b_i64 (bd, b + 7, e->a);
+  b_i64 (bd, b + 8, e->b);
+  b_i64 (bd, b + 9, e->amount);
+  b_dbl (bd, b + 10, e->lat);
+  b_dbl (bd, b + 11, e->lon);
 }
 
 static void
-bind_vehicle (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_vehicle (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtVehicle *v = ft_fleet_get_vehicle (c->t->fleet, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, v->index);
-  sqlite3_bind_text (st, b + 2, v->device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, b + 3, v->name, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, b + 4, v->kind);
+  b_i64 (bd, b + 1, v->index);
+  b_text (bd, b + 2, v->device_id);
+  b_text (bd, b + 3, v->name);
+  b_i64 (bd, b + 4, v->kind);
 }
 
 static void
-bind_vehicle_state (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_vehicle_state (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtVehicle *v = ft_fleet_get_vehicle (c->t->fleet, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, v->index);
-  sqlite3_bind_int (st, b + 2, v->state);
-  sqlite3_bind_int (st, b + 3, v->last_event);
-  sqlite3_bind_int64 (st, b + 4, v->state_since);
-  sqlite3_bind_double (st, b + 5, v->pos.lat);
-  sqlite3_bind_double (st, b + 6, v->pos.lon);
-  sqlite3_bind_int (st, b + 7, v->pack);
-  sqlite3_bind_int64 (st, b + 8, v->booking);
-  sqlite3_bind_double (st, b + 9, v->odometer_m);
-  sqlite3_bind_double (st, b + 10, v->wear);
-  sqlite3_bind_int64 (st, b + 11, v->fault_codes);
-  sqlite3_bind_int64 (st, b + 12, v->last_seen);
-  sqlite3_bind_int (st, b + 13, v->resume_state);
+  b_i64 (bd, b + 1, v->index);
+  b_i64 (bd, b + 2, v->state);
+  b_i64 (bd, b + 3, v->last_event);
+  b_i64 (bd, b + 4, v->state_since);
+  b_dbl (bd, b + 5, v->pos.lat);
+  b_dbl (bd, b + 6, v->pos.lon);
+  b_i64 (bd, b + 7, v->pack);
+  b_i64 (bd, b + 8, v->booking);
+  b_dbl (bd, b + 9, v->odometer_m);
+  b_dbl (bd, b + 10, v->wear);
+  b_i64 (bd, b + 11, v->fault_codes);
+  b_i64 (bd, b + 12, v->last_seen);
+  b_i64 (bd, b + 13, v->resume_state);
 }
 
 static void
-bind_pack (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_pack (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtPack *p = ft_fleet_get_pack (c->t->fleet, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, p->index);
-  sqlite3_bind_text (st, b + 2, p->id, -1, SQLITE_STATIC);
-  sqlite3_bind_double (st, b + 3, p->capacity_wh);
-  sqlite3_bind_double (st, b + 4, p->soc);
-  sqlite3_bind_double (st, b + 5, p->health);
-  sqlite3_bind_int64 (st, b + 6, p->cycles);
-  sqlite3_bind_double (st, b + 7, p->throughput_wh);
-  sqlite3_bind_int (st, b + 8, p->place);
-  sqlite3_bind_int (st, b + 9, p->holder);
+  b_i64 (bd, b + 1, p->index);
+  b_text (bd, b + 2, p->id);
+  b_dbl (bd, b + 3, p->capacity_wh);
+  b_dbl (bd, b + 4, p->soc);
+  b_dbl (bd, b + 5, p->health);
+  b_i64 (bd, b + 6, p->cycles);
+  b_dbl (bd, b + 7, p->throughput_wh);
+  b_i64 (bd, b + 8, p->place);
+  b_i64 (bd, b + 9, p->holder);
 }
 
 static void
-bind_account (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_account (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtAccount *a = ft_accounts_get (c->t->accounts, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, a->index);
-  sqlite3_bind_text (st, b + 2, a->id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, b + 3, a->roles);
+  b_i64 (bd, b + 1, a->index);
+  b_text (bd, b + 2, a->id);
+  b_i64 (bd, b + 3, a->roles);
   if (a->display_name)
-    sqlite3_bind_text (st, b + 4, a->display_name, -1, SQLITE_STATIC);
+    b_text (bd, b + 4, a->display_name);
   else
-    sqlite3_bind_null (st, b + 4);
+    b_null (bd, b + 4);
   if (a->email)
-    sqlite3_bind_text (st, b + 5, a->email, -1, SQLITE_STATIC);
+    b_text (bd, b + 5, a->email);
   else
-    sqlite3_bind_null (st, b + 5);
-  sqlite3_bind_text (st, b + 6, a->pseudonym, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, b + 7, a->erased ? 1 : 0);
-  sqlite3_bind_int64 (st, b + 8, a->created);
+    b_null (bd, b + 5);
+  b_text (bd, b + 6, a->pseudonym);
+  b_i64 (bd, b + 7, a->erased ? 1 : 0);
+  b_i64 (bd, b + 8, a->created);
 }
 
 static void
-bind_trips (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_trips (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtAccount *a = ft_accounts_get (c->t->accounts, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, a->index);
-  sqlite3_bind_int64 (st, b + 2, a->trips);
+  b_i64 (bd, b + 1, a->index);
+  b_i64 (bd, b + 2, a->trips);
 }
 
 static void
-bind_lacc (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_lacc (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, a->index);
-  sqlite3_bind_text (st, b + 2, a->code, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, b + 3, a->type);
-  sqlite3_bind_int (st, b + 4, a->owner);
+  b_i64 (bd, b + 1, a->index);
+  b_text (bd, b + 2, a->code);
+  b_i64 (bd, b + 3, a->type);
+  b_i64 (bd, b + 4, a->owner);
 }
 
 static void
-bind_balance (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_balance (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, a->index);
-  sqlite3_bind_int64 (st, b + 2, a->balance);
+  b_i64 (bd, b + 1, a->index);
+  b_i64 (bd, b + 2, a->balance);
 }
 
 static void
-bind_tx (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_tx (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtLedgerTx *tx = ft_ledger_get_tx (c->t->ledger, c->first_tx + (guint) i);
 
   if (c->auto_key)
     b -= 1;
   else
-    sqlite3_bind_int64 (st, b + 1, tx->id);
-  sqlite3_bind_int (st, b + 2, tx->kind);
-  sqlite3_bind_int64 (st, b + 3, tx->t);
-  sqlite3_bind_int (st, b + 4, tx->user_account);
-  sqlite3_bind_int64 (st, b + 5, tx->first_posting);
-  sqlite3_bind_int64 (st, b + 6, tx->n_postings);
-  sqlite3_bind_int64 (st, b + 7, tx->amount);
-  sqlite3_bind_int64 (st, b + 8, tx->ref);
-  sqlite3_bind_int64 (st, b + 9, (sqlite3_int64) tx->idem_hash);
-  sqlite3_bind_int64 (st, b + 10, (sqlite3_int64) tx->args_hash);
+    b_i64 (bd, b + 1, tx->id);
+  b_i64 (bd, b + 2, tx->kind);
+  b_i64 (bd, b + 3, tx->t);
+  b_i64 (bd, b + 4, tx->user_account);
+  b_i64 (bd, b + 5, tx->first_posting);
+  b_i64 (bd, b + 6, tx->n_postings);
+  b_i64 (bd, b + 7, tx->amount);
+  b_i64 (bd, b + 8, tx->ref);
+  b_i64 (bd, b + 9, (sqlite3_int64) tx->idem_hash);
+  b_i64 (bd, b + 10, (sqlite3_int64) tx->args_hash);
   if (c->n_inline > 0)
     {
       const FtPosting *ps = &c->postings[tx->first_posting];
@@ -796,61 +868,61 @@ bind_tx (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
       for (k = 0; k < INLINE_POSTINGS; k++)
         if (k < tx->n_postings)
           {
-            sqlite3_bind_int (st, b + 11 + 2 * (int) k, ps[k].ledger_account);
-            sqlite3_bind_int64 (st, b + 12 + 2 * (int) k, ps[k].amount);
+            b_i64 (bd, b + 11 + 2 * (int) k, ps[k].ledger_account);
+            b_i64 (bd, b + 12 + 2 * (int) k, ps[k].amount);
           }
         else
           {
-            sqlite3_bind_null (st, b + 11 + 2 * (int) k);
-            sqlite3_bind_null (st, b + 12 + 2 * (int) k);
+            b_null (bd, b + 11 + 2 * (int) k);
+            b_null (bd, b + 12 + 2 * (int) k);
           }
     }
 }
 
 static void
-bind_posting (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_posting (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   guint idx = c->posting_idx[i];
   const FtPosting *p = &c->postings[idx];
 
-  sqlite3_bind_int64 (st, b + 1, idx);
-  sqlite3_bind_int64 (st, b + 2, c->posting_tx[i]);
-  sqlite3_bind_int (st, b + 3, p->ledger_account);
-  sqlite3_bind_int64 (st, b + 4, p->amount);
+  b_i64 (bd, b + 1, idx);
+  b_i64 (bd, b + 2, c->posting_tx[i]);
+  b_i64 (bd, b + 3, p->ledger_account);
+  b_i64 (bd, b + 4, p->amount);
 }
 
 static void
-bind_booking (sqlite3_stmt *st, int b, const RowCtx *c, gsize i)
+bind_booking (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtBookingRec *r = ft_booking_get (c->t->booking, c->ids[i]);
 
-  sqlite3_bind_int64 (st, b + 1, r->id);
-  sqlite3_bind_int64 (st, b + 2, r->rider);
-  sqlite3_bind_int64 (st, b + 3, r->vehicle);
-  sqlite3_bind_int (st, b + 4, r->state);
-  sqlite3_bind_int64 (st, b + 5, r->reserved_at);
-  sqlite3_bind_int64 (st, b + 6, r->hold_until);
-  sqlite3_bind_int64 (st, b + 7, r->unlocked_at);
-  sqlite3_bind_int64 (st, b + 8, r->ended_at);
-  sqlite3_bind_int64 (st, b + 9, r->paused_ms);
-  sqlite3_bind_int64 (st, b + 10, r->paused_since);
-  sqlite3_bind_double (st, b + 11, r->start.lat);
-  sqlite3_bind_double (st, b + 12, r->start.lon);
-  sqlite3_bind_double (st, b + 13, r->end.lat);
-  sqlite3_bind_double (st, b + 14, r->end.lon);
-  sqlite3_bind_double (st, b + 15, r->distance_m);
-  sqlite3_bind_int64 (st, b + 16, r->price_minor);
-  sqlite3_bind_int64 (st, b + 17, r->hold_tx);
-  sqlite3_bind_int64 (st, b + 18, r->capture_tx);
-  sqlite3_bind_text (st, b + 19, r->trip_id, -1, SQLITE_STATIC);
+  b_i64 (bd, b + 1, r->id);
+  b_i64 (bd, b + 2, r->rider);
+  b_i64 (bd, b + 3, r->vehicle);
+  b_i64 (bd, b + 4, r->state);
+  b_i64 (bd, b + 5, r->reserved_at);
+  b_i64 (bd, b + 6, r->hold_until);
+  b_i64 (bd, b + 7, r->unlocked_at);
+  b_i64 (bd, b + 8, r->ended_at);
+  b_i64 (bd, b + 9, r->paused_ms);
+  b_i64 (bd, b + 10, r->paused_since);
+  b_dbl (bd, b + 11, r->start.lat);
+  b_dbl (bd, b + 12, r->start.lon);
+  b_dbl (bd, b + 13, r->end.lat);
+  b_dbl (bd, b + 14, r->end.lon);
+  b_dbl (bd, b + 15, r->distance_m);
+  b_i64 (bd, b + 16, r->price_minor);
+  b_i64 (bd, b + 17, r->hold_tx);
+  b_i64 (bd, b + 18, r->capture_tx);
+  b_text (bd, b + 19, r->trip_id);
 }
 
 /* The multi-row form of an INSERT statement, prepared once and cached.
  * Its SQL comes from the constant one-row SQL, never from data. */
 static sqlite3_stmt *
-get_stmt_many (FtStore *s, StmtId id, GError **error)
+get_stmt_many (FtStore *s, int tier, StmtId id, GError **error)
 {
-  if (G_UNLIKELY (s->st_many[id] == NULL))
+  if (G_UNLIKELY (s->st_many[tier][id] == NULL))
     {
       const char *sql = stmt_sql[id];
       const char *group = strstr (sql, " VALUES (");
@@ -860,52 +932,59 @@ get_stmt_many (FtStore *s, StmtId id, GError **error)
       g_assert (group != NULL);
       group += strlen (" VALUES ");
       many = g_string_new (sql);
-      for (r = 1; r < ROWS_PER_STMT; r++)
+      for (r = 1; r < tier_rows[tier]; r++)
         {
           g_string_append_c (many, ',');
           g_string_append (many, group);
         }
       rc = sqlite3_prepare_v3 (s->db, many->str, -1, SQLITE_PREPARE_PERSISTENT,
-                               &s->st_many[id], NULL);
+                               &s->st_many[tier][id], NULL);
       if (rc != SQLITE_OK)
         {
-          s->st_many[id] = NULL;
+          s->st_many[tier][id] = NULL;
           sql_fail (s, error, "preparing a statement");
           return NULL;
         }
+      s->shadow_many[tier][id] = g_new0 (BoundVal, (gsize) sqlite3_bind_parameter_count (s->st_many[tier][id]) + 1);
     }
-  return s->st_many[id];
+  return s->st_many[tier][id];
 }
 
-/* Writes n rows with `bind`, ROWS_PER_STMT per statement, then one by one. */
+/* Writes n rows with `bind`, the most rows per statement first. */
 static gboolean
 write_rows (FtStore *s, StmtId id, int n_cols, gsize n, BindRow bind, const RowCtx *c,
             GError **error, const char *what)
 {
   gsize i = 0;
-  sqlite3_stmt *st;
-  int r;
+  Binder bd;
+  int r, k;
 
-  if (n >= ROWS_PER_STMT)
+  for (k = 0; k < N_TIERS; k++)
     {
-      if (!(st = get_stmt_many (s, id, error)))
+      gsize rows = (gsize) tier_rows[k];
+
+      if (n - i < rows)
+        continue;
+      if (!(bd.st = get_stmt_many (s, k, id, error)))
         return FALSE;
-      for (; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT)
+      bd.shadow = s->shadow_many[k][id];
+      for (; i + rows <= n; i += rows)
         {
-          for (r = 0; r < ROWS_PER_STMT; r++)
-            bind (st, r * n_cols, c, i + (gsize) r);
-          if (!step_done (s, st, error, what))
+          for (r = 0; r < (int) rows; r++)
+            bind (&bd, r * n_cols, c, i + (gsize) r);
+          if (!step_done (s, bd.st, error, what))
             return FALSE;
         }
     }
   if (i < n)
     {
-      if (!(st = get_stmt (s, id, error)))
+      if (!(bd.st = get_stmt (s, id, error)))
         return FALSE;
+      bd.shadow = s->shadow[id];
       for (; i < n; i++)
         {
-          bind (st, 0, c, i);
-          if (!step_done (s, st, error, what))
+          bind (&bd, 0, c, i);
+          if (!step_done (s, bd.st, error, what))
             return FALSE;
         }
     }
