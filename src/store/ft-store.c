@@ -6,8 +6,12 @@
  * plus every ledger transaction and posting added since the last commit.
  * Rows go through multi-row INSERTs in key order; what changes per trip
  * (vehicle state, trip counts, balances) lives in short rows apart from
- * identity, so scattered updates dirty few pages. Loading restores all
- * entities into empty modules and checks invariants.
+ * identity, so scattered updates dirty few pages. A ledger transaction
+ * carries its first four postings in its own row (schema 3; more spill to
+ * the postings table). Appended events and transactions are numbered by
+ * SQLite on its append path and the numbering checked against the log's.
+ * Values that repeat between executions of a statement are left bound.
+ * Loading restores all entities into empty modules and checks invariants.
  */
 #include "ft-store-private.h"
 
