@@ -14,6 +14,7 @@
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
 #include "ft-import-dialog.h"
+#include "ft-broker-dialog.h"
 
 #include <math.h>
 
@@ -38,6 +39,10 @@ struct _FtWindow {
   GtkWidget *dispatch_status;
   GtkWidget *rider_label;
   GtkWidget *layers_box;
+  GtkWidget *mode_dropdown;
+  GtkWidget *live_state_label;
+  GtkWidget *live_command_status;
+  GtkWidget *live_commands_label;
 
   FtSession       *session;
   ShumateMap      *map;
@@ -57,6 +62,13 @@ struct _FtWindow {
   GSettings       *settings;
   guint            poll_id;
 
+  /* live mode */
+  FtLiveSession   *live;
+  gboolean         live_mode;
+  gboolean         live_centered;
+  char            *live_password;   /* memory only, never stored */
+  gint             inspected;       /* vehicle last clicked, -1 none */
+
   /* rider view */
   gint32   rider;
   gint64   rider_booking;
@@ -70,14 +82,41 @@ static const double speeds[] = { 1, 10, 60, 600, 3600, 0 };
 extern gint64 ft_app_start_time;   /* set by main(); 0 if unknown */
 gint64 ft_app_start_time;
 
+/* The frame the map shows: the live fleet in Live mode, else the simulation. */
+static FtFrame *
+current_frame (FtWindow *self)
+{
+  if (self->live_mode)
+    return ft_live_session_get_frame (self->live);
+  return ft_session_get_frame (self->session);
+}
+
+static void update_live_page (FtWindow *self);
+
 /* ------------------------------------------------------------- helpers */
 
 static void
 update_labels (FtWindow *self)
 {
-  FtFrame *f = ft_session_get_frame (self->session);
+  update_live_page (self);
+  FtFrame *f = current_frame (self);
   if (f == NULL)
     return;
+  if (self->live_mode)
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (f->now / 1000);
+      g_autofree char *clock = dt ? g_date_time_format (dt, "Live %H:%M:%S UTC") : NULL;
+      gtk_label_set_label (GTK_LABEL (self->clock_label), clock ? clock : "Live");
+      guint avail = 0;
+      for (guint i = 0; i < f->n_vehicles; i++)
+        avail += f->vehicles[i].state == FT_STATE_AVAILABLE;
+      g_autofree char *summary = g_strdup_printf (
+          "<b>%u live vehicles</b> · %u available\nOn trip %.1f %%\nBattery available %.1f %%\n"
+          "Staff reporting %u",
+          f->n_vehicles, avail, f->kpi.utilisation * 100, f->kpi.battery_available * 100, f->n_staff);
+      gtk_label_set_markup (GTK_LABEL (self->kpi_summary), summary);
+      return;
+    }
   g_autofree char *clock = ft_time_format (f->now);
   gtk_label_set_label (GTK_LABEL (self->clock_label), clock);
   g_autofree char *rev = ft_money_format (f->kpi.revenue_minor, f->kpi.currency[0] ? f->kpi.currency : "EUR");
@@ -108,7 +147,29 @@ static gboolean
 on_poll (gpointer data)
 {
   FtWindow *self = data;
-  if (ft_session_poll (self->session))
+  if (self->live_mode)
+    {
+      if (ft_live_session_poll (self->live))
+        {
+          FtFrame *f = ft_live_session_get_frame (self->live);
+          ft_vehicle_layer_set_frame (self->vehicles, f);
+          ft_overlay_layer_set_frame (self->overlay, f);
+          if (!self->live_centered && f->n_vehicles > 0)
+            {
+              /* Centre once on the live fleet (it may be anywhere). */
+              double mx = 0, my = 0;
+              for (guint i = 0; i < f->n_vehicles; i++)
+                {
+                  mx += f->vehicles[i].mx;
+                  my += f->vehicles[i].my;
+                }
+              FtLatLon c = ft_mercator_to_latlon (mx / f->n_vehicles, my / f->n_vehicles);
+              shumate_location_set_location (SHUMATE_LOCATION (self->viewport), c.lat, c.lon);
+              self->live_centered = TRUE;
+            }
+        }
+    }
+  else if (ft_session_poll (self->session))
     {
       FtFrame *f = ft_session_get_frame (self->session);
       ft_vehicle_layer_set_frame (self->vehicles, f);
@@ -161,7 +222,7 @@ fill_staff_dropdown (FtWindow *self)
 {
   GtkStringList *list = gtk_string_list_new (NULL);
   gtk_string_list_append (list, "Leave in the queue");
-  FtFrame *f = ft_session_get_frame (self->session);
+  FtFrame *f = self->live_mode ? NULL : ft_session_get_frame (self->session);
   for (guint i = 0; f && i < f->n_staff; i++)
     {
       g_autofree char *s = g_strdup_printf ("Assign to %s", f->staff[i].name);
@@ -235,7 +296,7 @@ ft_window_reload_map (FtWindow *self)
                                                 city->name ? city->name : city->id);
       gtk_label_set_label (GTK_LABEL (self->title_label), title);
     }
-  FtFrame *f = ft_session_get_frame (self->session);
+  FtFrame *f = current_frame (self);
   ft_vehicle_layer_set_frame (self->vehicles, f);
   ft_overlay_layer_set_frame (self->overlay, f);
   fill_staff_dropdown (self);
@@ -274,10 +335,14 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
     }
   if (v >= 0)
     {
-      g_autofree char *d = ft_session_describe_vehicle (self->session, (guint) v);
+      self->inspected = v;
+      g_autofree char *d = self->live_mode ? ft_live_session_describe_vehicle (self->live, (guint) v)
+                                           : ft_session_describe_vehicle (self->session, (guint) v);
       show_markup (self->inspector_label, d);
       return;
     }
+  if (self->live_mode)
+    return;
   int s = ft_overlay_layer_pick_staff (self->overlay, x, y, 8);
   if (s >= 0)
     {
@@ -354,7 +419,7 @@ speed_action (GtkWidget *widget, const char *name, GVariant *param)
 guint
 ft_window_select_low_battery (FtWindow *self)
 {
-  FtFrame *f = ft_session_get_frame (self->session);
+  FtFrame *f = current_frame (self);
   if (f == NULL)
     return 0;
   int w = gtk_widget_get_width (GTK_WIDGET (self->vehicles)), h = gtk_widget_get_height (GTK_WIDGET (self->vehicles));
@@ -413,6 +478,14 @@ dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
   static const guint kinds[] = { FT_TASK_BATTERY_SWAP, FT_TASK_REBALANCE, FT_TASK_COLLECT_REPAIR };
+  if (self->live_mode)
+    {
+      gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                           "Live mode: staff tasks are not sent to field staff yet (the MQTT contract has "
+                           "no twin-to-staff topic). Use the Live page to unlock, lock, locate or ring the "
+                           "selected vehicles.");
+      return;
+    }
   guint k = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
   gint32 staff = (gint32) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
   if (k == 1 && isnan (self->marker_mx))
@@ -439,12 +512,9 @@ typedef struct {
 } RiderJob;
 
 static char *
-rider_job (FtSimWorld *w, gpointer data)
+rider_core (RiderJob *j, FtCore *core, FtTime now)
 {
-  RiderJob *j = data;
   FtWindow *self = j->self;
-  FtCore *core = ft_sim_world_get_core (w);
-  FtTime now = ft_sim_world_now (w);
   g_autoptr(GError) error = NULL;
 
   if (self->rider < 0)
@@ -517,6 +587,20 @@ rider_job (FtSimWorld *w, gpointer data)
   return NULL;
 }
 
+static char *
+rider_job (FtSimWorld *w, gpointer data)
+{
+  return rider_core (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+}
+
+/* Live mode: the same steps on the live core; the adapter publishes the
+ * unlock and lock commands that booking unlock and end imply. */
+static char *
+rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  return rider_core (data, core, now);
+}
+
 static void
 rider_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -535,7 +619,15 @@ rider_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   if (!isnan (self->marker_mx))
     j.at = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-  g_autofree char *r = ft_session_run_job_sync (self->session, rider_job, &j);
+  g_autofree char *r = NULL;
+  if (self->live_mode)
+    {
+      r = ft_live_session_run_job_sync (self->live, rider_live_job, &j);
+      if (r == NULL)
+        r = g_strdup ("Live mode is not connected: open Broker Settings on the Live page.");
+    }
+  else
+    r = ft_session_run_job_sync (self->session, rider_job, &j);
   show_markup (self->rider_label, r);
 }
 
@@ -552,6 +644,260 @@ screenshot_action (GtkWidget *widget, const char *name, GVariant *param)
   gdk_texture_save_to_png (tex, path);
   g_autofree char *msg = g_strdup_printf ("Screenshot saved to %s", path);
   show_markup (self->inspector_label, msg);
+}
+
+
+/* --------------------------------------------------------------- live mode */
+
+static void
+update_live_page (FtWindow *self)
+{
+  if (!self->live_mode)
+    {
+      gtk_label_set_label (GTK_LABEL (self->live_state_label),
+                           "Simulation mode. Switch to Live in the header bar to attach to a fleet's MQTT telemetry.");
+      return;
+    }
+  FtLiveConnState st = ft_live_session_get_state (self->live);
+  const char *err = ft_live_session_get_error (self->live);
+  const char *status = ft_live_session_get_status (self->live);
+  const char *url = ft_live_session_get_url (self->live);
+  static const char *colours[] = { "#777777", "#b07000", "#1a8f1a", "#b07000", "#c01c28" };
+  g_autofree char *markup = g_markup_printf_escaped (
+      "<b>Live</b> · <span foreground=\"%s\"><b>%s</b></span>\n%s%s%s%s%s",
+      colours[MIN ((guint) st, G_N_ELEMENTS (colours) - 1)], ft_live_conn_state_name (st),
+      url ? url : "no broker configured", err && st != FT_LIVE_CONNECTED ? "\n" : "",
+      err && st != FT_LIVE_CONNECTED ? err : "", status ? "\n" : "", status ? status : "");
+  gtk_label_set_markup (GTK_LABEL (self->live_state_label), markup);
+
+  guint n = 0;
+  const FtLiveCommand *c = ft_live_session_get_commands (self->live, &n);
+  FtFrame *f = ft_live_session_get_frame (self->live);
+  GString *s = g_string_new (NULL);
+  /* Newest first, at most 60. */
+  for (guint k = 0; k < n && k < 60; k++)
+    {
+      const FtLiveCommand *cmd = &c[n - 1 - k];
+      g_autofree char *state = ft_live_session_command_status (cmd);
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (cmd->issued / 1000);
+      g_autofree char *at = dt ? g_date_time_format (dt, "%H:%M:%S") : g_strdup ("?");
+      const char *colour = cmd->state == FT_CMD_ACKED ? "#1a8f1a"
+                         : cmd->state == FT_CMD_FAILED || cmd->state == FT_CMD_EXPIRED ? "#c01c28"
+                         : cmd->attempts > 1 ? "#b07000" : "#555555";
+      g_autofree char *line = g_markup_printf_escaped (
+          "%s <b>%s</b> %.8s… <span foreground=\"%s\">%s</span>\n", at, ft_live_command_name (cmd->kind),
+          cmd->device_id, colour, state);
+      g_string_append (s, line);
+    }
+  (void) f;
+  if (n == 0)
+    g_string_append (s, "No commands yet.");
+  gtk_label_set_markup (GTK_LABEL (self->live_commands_label), s->str);
+  g_string_free (s, TRUE);
+}
+
+static void
+on_live_state_changed (FtLiveSession *live, FtWindow *self)
+{
+  update_live_page (self);
+}
+
+gboolean
+ft_window_live_connect (FtWindow *self, GError **error)
+{
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  ft_broker_settings_to_config (self->settings, self->live_password, &cfg);
+  if (cfg.url == NULL || cfg.prefix == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
+                   "no broker configured: open Broker Settings on the Live page");
+      ft_live_config_clear (&cfg);
+      return FALSE;
+    }
+  self->live_centered = FALSE;
+  self->rider = -1;
+  self->rider_booking = -1;
+  self->inspected = -1;
+  gboolean ok = ft_live_session_start (self->live, &cfg, error);
+  ft_live_config_clear (&cfg);
+  return ok;
+}
+
+void
+ft_window_set_live_mode (FtWindow *self, gboolean live)
+{
+  g_return_if_fail (FT_IS_WINDOW (self));
+  live = !!live;
+  if (gtk_drop_down_get_selected (GTK_DROP_DOWN (self->mode_dropdown)) != (guint) live)
+    {
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (self->mode_dropdown), live);   /* comes back here */
+      return;
+    }
+  if (self->live_mode == live)
+    return;
+  self->live_mode = live;
+  self->inspected = -1;
+  self->rider = -1;
+  self->rider_booking = -1;
+  ft_vehicle_layer_clear_selection (self->vehicles);
+  /* Live time is wall time: no play, step or speed. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.play", !live);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.step", !live);
+  gtk_widget_set_sensitive (self->speed_dropdown, !live);
+  if (live)
+    {
+      ft_session_pause (self->session);
+      gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "live");
+      g_autoptr(GError) error = NULL;
+      if (!ft_window_live_connect (self, &error))
+        gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+      else
+        gtk_label_set_label (GTK_LABEL (self->live_command_status), "");
+    }
+  else
+    ft_live_session_stop (self->live);
+  FtFrame *f = current_frame (self);
+  ft_vehicle_layer_set_frame (self->vehicles, f);
+  ft_overlay_layer_set_frame (self->overlay, f);
+  if (!live)
+    ft_window_reload_map (self);
+  else
+    update_labels (self);
+}
+
+gboolean
+ft_window_get_live_mode (FtWindow *self)
+{
+  return self->live_mode;
+}
+
+FtLiveSession *
+ft_window_get_live_session (FtWindow *self)
+{
+  return self->live;
+}
+
+void
+ft_window_set_live_password (FtWindow *self, const char *password)
+{
+  if (self->live_password)
+    memset (self->live_password, 0, strlen (self->live_password));
+  g_free (self->live_password);
+  self->live_password = password && *password ? g_strdup (password) : NULL;
+}
+
+static void
+on_mode_changed (GObject *dd, GParamSpec *pspec, FtWindow *self)
+{
+  ft_window_set_live_mode (self, gtk_drop_down_get_selected (GTK_DROP_DOWN (dd)) == 1);
+}
+
+static void
+on_broker_apply (FtBrokerDialog *dlg, const char *password, FtWindow *self)
+{
+  ft_window_set_live_password (self, password);
+  if (!self->live_mode)
+    {
+      ft_window_set_live_mode (self, TRUE);
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  if (!ft_window_live_connect (self, &error))
+    gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+  update_labels (self);
+}
+
+static void
+broker_settings_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  FtBrokerDialog *dlg = ft_broker_dialog_new (GTK_WINDOW (self), self->settings, self->live_password);
+  g_signal_connect_object (dlg, "apply", G_CALLBACK (on_broker_apply), self, 0);
+  gtk_window_present (GTK_WINDOW (dlg));
+}
+
+static void
+live_reconnect_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (!self->live_mode)
+    {
+      ft_window_set_live_mode (self, TRUE);
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  if (!ft_window_live_connect (self, &error))
+    gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+}
+
+guint
+ft_window_live_command (FtWindow *self, FtLiveCommandKind kind, GError **error)
+{
+  g_return_val_if_fail (FT_IS_WINDOW (self), 0);
+  if (!self->live_mode)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
+                   "commands go to real vehicles only in Live mode: switch the header bar to Live");
+      return 0;
+    }
+  g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
+  if (sel->len == 0 && self->inspected >= 0)
+    {
+      guint v = (guint) self->inspected;
+      g_array_append_val (sel, v);
+    }
+  if (sel->len == 0)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE,
+                   "no vehicle chosen: click a vehicle on the map (or Ctrl+click several) first");
+      return 0;
+    }
+  guint sent = 0;
+  for (guint i = 0; i < sel->len; i++)
+    {
+      g_autoptr(GError) e = NULL;
+      g_autofree char *id = ft_live_session_send_command (self->live, g_array_index (sel, guint, i), kind, &e);
+      if (id)
+        sent++;
+      else if (error && *error == NULL)
+        g_propagate_error (error, g_steal_pointer (&e));
+    }
+  return sent;
+}
+
+void
+ft_window_inspect_vehicle (FtWindow *self, guint v)
+{
+  self->inspected = (gint) v;
+  g_autofree char *d = self->live_mode ? ft_live_session_describe_vehicle (self->live, v)
+                                       : ft_session_describe_vehicle (self->session, v);
+  show_markup (self->inspector_label, d);
+}
+
+const char *
+ft_window_get_inspector_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->inspector_label));
+}
+
+static void
+live_command_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  FtLiveCommandKind kind;
+  if (!ft_live_command_from_name (g_variant_get_string (param, NULL), &kind))
+    return;
+  g_autoptr(GError) error = NULL;
+  guint n = ft_window_live_command (self, kind, &error);
+  g_autofree char *msg = error ? g_strdup_printf ("%u %s commands published. %s", n, ft_live_command_name (kind),
+                                                  error->message)
+                               : g_strdup_printf ("%u %s command%s published; waiting for acks.", n,
+                                                  ft_live_command_name (kind), n == 1 ? "" : "s");
+  gtk_label_set_label (GTK_LABEL (self->live_command_status), msg);
+  if (self->inspected >= 0)
+    ft_window_inspect_vehicle (self, (guint) self->inspected);
+  update_live_page (self);
 }
 
 static void
@@ -749,6 +1095,8 @@ ft_window_dispose (GObject *object)
   FtWindow *self = FT_WINDOW (object);
   if (self->session)
     ft_session_pause (self->session);
+  if (self->live)
+    ft_live_session_stop (self->live);
   g_clear_handle_id (&self->poll_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), FT_TYPE_WINDOW);
   G_OBJECT_CLASS (ft_window_parent_class)->dispose (object);
@@ -763,6 +1111,8 @@ ft_window_finalize (GObject *object)
   g_clear_object (&self->registry);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
+  g_clear_object (&self->live);
+  ft_window_set_live_password (self, NULL);
   G_OBJECT_CLASS (ft_window_parent_class)->finalize (object);
 }
 
@@ -792,6 +1142,10 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, dispatch_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, rider_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, layers_box);
+  gtk_widget_class_bind_template_child (wc, FtWindow, mode_dropdown);
+  gtk_widget_class_bind_template_child (wc, FtWindow, live_state_label);
+  gtk_widget_class_bind_template_child (wc, FtWindow, live_command_status);
+  gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
 
   gtk_widget_class_install_action (wc, "win.play", NULL, play_action);
   gtk_widget_class_install_action (wc, "win.step", NULL, step_action);
@@ -810,6 +1164,9 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-city", NULL, open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, compare_action);
   gtk_widget_class_install_action (wc, "win.import-osm", NULL, import_osm_action);
+  gtk_widget_class_install_action (wc, "win.broker-settings", NULL, broker_settings_action);
+  gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, live_reconnect_action);
+  gtk_widget_class_install_action (wc, "win.live-command", "s", live_command_action);
 
   gtk_widget_class_add_binding_action (wc, GDK_KEY_space, 0, "win.play", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Right, GDK_CONTROL_MASK, "win.step", NULL);
@@ -833,6 +1190,9 @@ ft_window_init (FtWindow *self)
   self->rider = -1;
   self->rider_booking = -1;
   self->rider_vehicle = -1;
+  self->inspected = -1;
+  self->live = ft_live_session_new ();
+  g_signal_connect_object (self->live, "state-changed", G_CALLBACK (on_live_state_changed), self, 0);
 
   GSettingsSchemaSource *src = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = src ? g_settings_schema_source_lookup (src, "org.mobilitycorp.FleetTwin", TRUE) : NULL;
@@ -885,6 +1245,7 @@ ft_window_init (FtWindow *self)
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->role_dropdown), FT_ROLE_VIEW_DISPATCHER);
   g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->role_dropdown, "notify::selected", G_CALLBACK (on_role_changed), self);
+  g_signal_connect (self->mode_dropdown, "notify::selected", G_CALLBACK (on_mode_changed), self);
   self->poll_id = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 33, on_poll, self, NULL);
 }
 

@@ -10,6 +10,7 @@
 #include "ft-session.h"
 #include "ft-vehicle-layer.h"
 #include "ft-overlay-layer.h"
+#include "ft-live-session.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,21 @@ guint           ft_window_dispatch_selection (FtWindow *self, guint kind, gint32
 void            ft_window_set_marker        (FtWindow *self, FtLatLon p);
 /* Text of the rider page (status, receipt). */
 const char     *ft_window_get_rider_text    (FtWindow *self);
+/* Live mode: the map shows the live fleet of an MQTT broker configured in
+ * GSettings (Broker Settings…); switching back stops the connection. */
+void            ft_window_set_live_mode     (FtWindow *self, gboolean live);
+gboolean        ft_window_get_live_mode     (FtWindow *self);
+FtLiveSession  *ft_window_get_live_session  (FtWindow *self);
+/* The broker password, kept in memory only (NULL clears it). */
+void            ft_window_set_live_password (FtWindow *self, const char *password);
+/* (Re)connects with the current settings. */
+gboolean        ft_window_live_connect      (FtWindow *self, GError **error);
+/* Publishes kind for the selection, or else the inspected vehicle. Returns
+ * the number of commands published. */
+guint           ft_window_live_command      (FtWindow *self, FtLiveCommandKind kind, GError **error);
+/* Shows vehicle v in the inspector as a click on it would. */
+void            ft_window_inspect_vehicle   (FtWindow *self, guint v);
+const char     *ft_window_get_inspector_text (FtWindow *self);
 /* Milliseconds from process start to the first frame with map tiles. */
 double          ft_window_get_first_map_ms  (FtWindow *self);
 

@@ -1,0 +1,337 @@
+/* test-live-app.c — the desktop app in Live mode under Xvfb, in process,
+ * against a real mosquitto on a free loopback port (tests/live/live-broker.c).
+ *
+ * live-unlock: an in-process emulator (ft_live_emu_*, on its own thread)
+ *   publishes 12 vehicles around Demo City's centre; the window is switched
+ *   to Live with the broker in GSettings; the vehicles must appear in the
+ *   live frame and as vehicle-coloured pixels on the map, the inspector must
+ *   show the last telemetry, and an Unlock from the Live page must be
+ *   published, obeyed by the emulator and acknowledged in the commands list.
+ *   A screenshot goes to $FT_SHOTS_DIR/live-mode.png.
+ * tls-refused: a TLS broker with a password file; a wrong password shows
+ *   "refused" with the broker's reason, the right one (memory only) connects.
+ */
+#include "ft-config.h"
+#include "ft-application.h"
+#include "ft-screenshot.h"
+#include "ft-window.h"
+#include "live-broker.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PFX "ft/uitest"
+#define N_EMU 12
+
+static void
+spin_main_loop (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+static FtWindow *
+start_app (FtApplication **app_out)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (g_application_register (G_APPLICATION (app), NULL, &error), "%s", error ? error->message : "");
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  g_autoptr(FtSession) session = ft_session_new ();
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 800);
+  gtk_window_present (GTK_WINDOW (win));
+  *app_out = app;
+  return win;
+}
+
+static void
+stop_app (FtApplication *app, FtWindow *win)
+{
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin_main_loop (0.1);
+  g_object_unref (app);
+}
+
+static char *
+shot_path (const char *name)
+{
+  const char *dir = g_getenv ("FT_SHOTS_DIR");
+  if (dir)
+    g_mkdir_with_parents (dir, 0755);
+  return g_build_filename (dir ? dir : ".", name, NULL);
+}
+
+/* ---------------------------------------------------------------- emulator */
+
+typedef struct {
+  FtLiveEmu        *emu;
+  FtLiveEmuVehicle  v[N_EMU];
+  gint              stop;
+  gint              obeyed;
+} Emu;
+
+static gpointer
+emu_thread (gpointer data)
+{
+  Emu *e = data;
+  FtTime now = g_get_real_time () / 1000;
+  ft_live_emu_announce (e->emu, e->v, N_EMU, now);
+  while (!g_atomic_int_get (&e->stop))
+    {
+      now = g_get_real_time () / 1000;
+      ft_live_emu_publish (e->emu, e->v, N_EMU, now, -1);
+      guint nc = 0;
+      g_autofree FtLiveEmuCommand *cmds = ft_live_emu_poll (e->emu, &nc);
+      for (guint i = 0; i < nc; i++)
+        if (ft_live_emu_obey (e->emu, e->v, N_EMU, &cmds[i], now))
+          g_atomic_int_inc (&e->obeyed);
+      g_usleep (200000);
+    }
+  ft_live_emu_stop (e->emu, e->v, N_EMU, g_get_real_time () / 1000);
+  return NULL;
+}
+
+static void
+emu_init (Emu *e, const char *url, FtLatLon centre)
+{
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.url = g_strdup (url);
+  cfg.prefix = g_strdup (PFX);
+  cfg.client_id = g_strdup ("ui-test-emulator");
+  g_autoptr(GError) error = NULL;
+  e->emu = ft_live_emu_new (&cfg, &error);
+  ft_live_config_clear (&cfg);
+  ck_assert_msg (e->emu != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_emu_connect (e->emu, 10000, &error), "%s", error ? error->message : "");
+  for (guint i = 0; i < N_EMU; i++)
+    {
+      FtLiveEmuVehicle *v = &e->v[i];
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_strlcpy (v->device_id, uuid, sizeof v->device_id);
+      g_strlcpy (v->kind, i % 3 == 0 ? "bike" : "scooter", sizeof v->kind);
+      double a = 2 * G_PI * i / N_EMU, r = 0.002 + 0.0008 * (i % 4);
+      v->pos.lat = centre.lat + r * cos (a);
+      v->pos.lon = centre.lon + 1.6 * r * sin (a);
+      v->battery_pct = 15 + 7 * i;
+      g_strlcpy (v->state, "available", sizeof v->state);
+      v->locked = TRUE;
+    }
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST (test_live_unlock)
+{
+  if (!live_have_tools ())
+    {
+      printf ("SKIP: mosquitto, mosquitto_passwd or openssl not installed\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+
+  FtApplication *app;
+  FtWindow *win = start_app (&app);
+  FtLatLon centre = ft_session_get_city (ft_window_get_session (win))->center;
+
+  Emu e = { 0 };
+  emu_init (&e, url, centre);
+  GThread *th = g_thread_new ("emu", emu_thread, &e);
+
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_settings_set_string (settings, "live-url", url);
+  g_settings_set_string (settings, "live-prefix", PFX);
+  g_settings_set_string (settings, "live-mqtt-version", "5");
+  ft_window_set_live_mode (win, TRUE);
+  ck_assert (ft_window_get_live_mode (win));
+  FtLiveSession *live = ft_window_get_live_session (win);
+
+  gint64 t0 = g_get_monotonic_time ();
+  FtFrame *f = NULL;
+  while (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      f = ft_live_session_get_frame (live);
+      if (ft_live_session_get_state (live) == FT_LIVE_CONNECTED && f && f->n_vehicles == N_EMU)
+        break;
+    }
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s: %s",
+                 ft_live_conn_state_name (ft_live_session_get_state (live)),
+                 ft_live_session_get_error (live) ? ft_live_session_get_error (live) : "");
+  ck_assert_msg (f && f->n_vehicles == N_EMU, "%u live vehicles, want %u", f ? f->n_vehicles : 0, N_EMU);
+  printf ("live: connected and %u vehicles in the frame after %.0f ms\n", f->n_vehicles,
+          (g_get_monotonic_time () - t0) / 1000.0);
+  for (guint i = 0; i < f->n_vehicles; i++)
+    {
+      FtLatLon p = ft_mercator_to_latlon (f->vehicles[i].mx, f->vehicles[i].my);
+      ck_assert_msg (fabs (p.lat - centre.lat) < 0.01 && fabs (p.lon - centre.lon) < 0.02,
+                     "vehicle %u at %f,%f", i, p.lat, p.lon);
+    }
+  spin_main_loop (1.0);   /* tiles and a few frames */
+
+  /* Vehicles drawn on the map: pixels in the vehicle colours. */
+  g_autoptr(GdkTexture) map_shot = ft_screenshot_widget (GTK_WIDGET (ft_window_get_map (win)));
+  ck_assert (map_shot != NULL);
+  guint vehicle_px = ft_screenshot_count_rgb (map_shot, ft_dot_rgb, FT_N_DOTS);
+  printf ("live: %u vehicle-coloured pixels on the map\n", vehicle_px);
+  /* Each dot has a few pixels of its exact class colour (the rest is
+   * outline and antialiasing); the simulated fleet is not drawn any more. */
+  ck_assert_uint_ge (vehicle_px, N_EMU * 3);
+  ck_assert_uint_lt (vehicle_px, N_EMU * 200);
+
+  /* Inspector: last telemetry of vehicle 0. */
+  ft_window_inspect_vehicle (win, 0);
+  const char *insp = ft_window_get_inspector_text (win);
+  ck_assert_msg (strstr (insp, "Last telemetry") && strstr (insp, "Battery"), "inspector: %s", insp);
+
+  /* Unlock from the Live page. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.live-command", "s", "unlock"));
+  guint n = 0;
+  const FtLiveCommand *c = NULL;
+  gboolean acked = FALSE;
+  t0 = g_get_monotonic_time ();
+  while (!acked && g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      c = ft_live_session_get_commands (live, &n);
+      acked = n == 1 && c[0].state == FT_CMD_ACKED;
+    }
+  ck_assert_msg (n == 1, "%u commands", n);
+  g_autofree char *st = ft_live_session_command_status (&c[0]);
+  ck_assert_msg (acked, "unlock is %s", st);
+  ck_assert_int_eq (c[0].kind, FT_CMD_UNLOCK);
+  printf ("live: unlock %s %s after %.0f ms\n", c[0].id, st, (g_get_monotonic_time () - t0) / 1000.0);
+  g_autofree char *device = g_strdup (c[0].device_id);
+  spin_main_loop (0.6);   /* labels refresh at most 4 times a second */
+  ft_window_inspect_vehicle (win, 0);
+  insp = ft_window_get_inspector_text (win);
+  ck_assert_msg (strstr (insp, "unlock: acked"), "inspector: %s", insp);
+
+  g_autofree char *path = shot_path ("live-mode.png");
+  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
+  ck_assert (shot && gdk_texture_save_to_png (shot, path));
+  printf ("screenshot: %s\n", path);
+
+  /* A command for a vehicle the twin does not know is refused cleanly. */
+  g_clear_error (&error);
+  ck_assert (ft_live_session_send_command (live, 9999, FT_CMD_LOCK, &error) == NULL);
+  ck_assert (error != NULL);
+  g_clear_error (&error);
+
+  /* Back to Simulation: the connection closes, commands need Live mode. */
+  ft_window_set_live_mode (win, FALSE);
+  ck_assert (!ft_live_session_is_running (live));
+  ck_assert_uint_eq (ft_window_live_command (win, FT_CMD_LOCK, &error), 0);
+  ck_assert (error != NULL);
+
+  g_atomic_int_set (&e.stop, 1);
+  g_thread_join (th);
+  ck_assert_int_ge (g_atomic_int_get (&e.obeyed), 1);
+  gboolean found = FALSE;
+  for (guint i = 0; i < N_EMU; i++)
+    if (g_str_equal (e.v[i].device_id, device))
+      {
+        found = TRUE;
+        ck_assert_msg (!e.v[i].locked, "the emulated vehicle is still locked");
+      }
+  ck_assert (found);
+  ft_live_emu_free (e.emu);
+  stop_app (app, win);
+  live_broker_free (b);
+}
+END_TEST
+
+START_TEST (test_tls_refused)
+{
+  if (!live_have_tools ())
+    {
+      printf ("SKIP: mosquitto, mosquitto_passwd or openssl not installed\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_tls ("fleet", "s3cret-pass", &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *ca = live_broker_path (b, "ca.crt");
+  ck_assert (g_str_has_prefix (url, "mqtts://"));
+
+  FtApplication *app;
+  FtWindow *win = start_app (&app);
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_settings_set_string (settings, "live-url", url);
+  g_settings_set_string (settings, "live-prefix", PFX);
+  g_settings_set_string (settings, "live-username", "fleet");
+  g_settings_set_string (settings, "live-ca-file", ca);
+  g_settings_set_string (settings, "live-mqtt-version", "3.1.1");
+  ft_window_set_live_password (win, "wrong");
+  ft_window_set_live_mode (win, TRUE);
+  FtLiveSession *live = ft_window_get_live_session (win);
+  gint64 t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC &&
+         ft_live_session_get_state (live) != FT_LIVE_REFUSED)
+    spin_main_loop (0.1);
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_REFUSED, "state %s",
+                 ft_live_conn_state_name (ft_live_session_get_state (live)));
+  ck_assert (ft_live_session_get_error (live) != NULL);
+  printf ("tls: wrong password → refused: %s\n", ft_live_session_get_error (live));
+  spin_main_loop (0.5);
+  g_autofree char *path = shot_path ("live-refused.png");
+  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
+  ck_assert (shot && gdk_texture_save_to_png (shot, path));
+
+  /* The password is not in GSettings; the right one connects. */
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  ck_assert (!g_settings_schema_has_key (schema, "live-password"));
+  ft_window_set_live_password (win, "s3cret-pass");
+  ck_assert (ft_window_live_connect (win, &error));
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC &&
+         ft_live_session_get_state (live) != FT_LIVE_CONNECTED)
+    spin_main_loop (0.1);
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s: %s",
+                 ft_live_conn_state_name (ft_live_session_get_state (live)),
+                 ft_live_session_get_error (live) ? ft_live_session_get_error (live) : "");
+
+  /* A URL the adapter cannot use is an error at once, naming it. */
+  g_settings_set_string (settings, "live-url", "http://example.invalid");
+  ck_assert (!ft_window_live_connect (win, &error));
+  ck_assert (error != NULL);
+  printf ("bad url: %s\n", error->message);
+
+  stop_app (app, win);
+  live_broker_free (b);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("live-app");
+  TCase *tc = tcase_create ("live-unlock");
+  tcase_add_test (tc, test_live_unlock);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("tls-refused");
+  tcase_add_test (tc, test_tls_refused);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}

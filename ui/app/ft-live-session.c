@@ -1,0 +1,514 @@
+/* ft-live-session.c — the live twin thread and the hand-over of frames.
+ *
+ * The worker owns an FtCore and the FtLive adapter bound to it. It waits on
+ * the adapter's queue (at most 50 ms), runs queued jobs, drains the queue
+ * with the wall clock as `now` (which also retries and expires commands),
+ * and about ten times a second publishes an FtFrame built from the core's
+ * fleet, a copy of the command table, the status line and the connection
+ * state. The mutex guards only those hand-over fields and the job queue.
+ */
+#include "ft-live-session.h"
+
+#include <math.h>
+
+typedef struct {
+  FtLiveSessionJob fn;
+  gpointer         data;
+  char            *result;
+  gboolean         finished;
+} Job;
+
+typedef struct {
+  FtLiveTelemetry t;
+  gint64          received;   /* wall ms, 0 = never */
+} LastTelemetry;
+
+struct _FtLiveSession {
+  GObject parent_instance;
+
+  /* owned by the worker while it runs */
+  FtCore  *core;
+  FtLive  *live;
+  GArray  *telemetry;          /* LastTelemetry per vehicle */
+  GThread *thread;
+  char    *url;
+
+  GMutex   lock;
+  GCond    cond;
+  gboolean quit;
+  GQueue   jobs;
+  FtFrame *pending;
+  GArray  *pending_cmds;       /* FtLiveCommand */
+  char    *pending_status;
+  FtLiveConnState w_state;
+  char    *w_error;
+  guint    w_state_seq;
+
+  /* main thread */
+  FtFrame *frame;
+  GArray  *cmds;
+  char    *status;
+  FtLiveConnState state;
+  char    *error;
+  guint    state_seq;
+};
+
+G_DEFINE_FINAL_TYPE (FtLiveSession, ft_live_session, G_TYPE_OBJECT)
+
+enum { SIGNAL_STATE_CHANGED, SIGNAL_FRAME_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static FtTime
+wall_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* ------------------------------------------------------------ worker side */
+
+static void
+on_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer user_data)
+{
+  FtLiveSession *self = user_data;
+  g_mutex_lock (&self->lock);
+  self->w_state = state;
+  g_free (self->w_error);
+  self->w_error = detail && *detail ? g_strdup (detail) : NULL;
+  self->w_state_seq++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_telemetry (FtLive *live, guint vehicle, const FtLiveTelemetry *t, gpointer user_data)
+{
+  FtLiveSession *self = user_data;
+  if (vehicle >= self->telemetry->len)
+    g_array_set_size (self->telemetry, vehicle + 1);
+  LastTelemetry *lt = &g_array_index (self->telemetry, LastTelemetry, vehicle);
+  lt->t = *t;
+  lt->received = wall_ms ();
+}
+
+static FtFrame *
+build_frame (FtLiveSession *self, FtTime now)
+{
+  FtFleet *fleet = self->core->fleet;
+  guint n = ft_fleet_n_vehicles (fleet), ns = ft_live_n_staff (self->live);
+  FtFrame *f = ft_frame_new (n, ns);
+  f->now = now;
+  guint on_trip = 0, rentable = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const FtVehicle *v = ft_fleet_get_vehicle (fleet, i);
+      FtFrameVehicle *fv = &f->vehicles[i];
+      double soc = ft_fleet_soc (fleet, i);
+      ft_mercator_from_latlon (v->pos, &fv->mx, &fv->my);
+      fv->state = v->state;
+      fv->kind = v->kind;
+      fv->soc_pct = (guint8) CLAMP (lround (soc * 100.0), 0, 100);
+      fv->dot = ft_dot_classify (v->state, soc);
+      on_trip += v->state == FT_STATE_ON_TRIP;
+      rentable += v->state == FT_STATE_AVAILABLE && soc >= 0.2;
+    }
+  for (guint i = 0; i < ns; i++)
+    {
+      const FtLiveStaff *s = ft_live_get_staff (self->live, i);
+      FtFrameStaff *fs = &f->staff[i];
+      ft_mercator_from_latlon (s->pos, &fs->mx, &fs->my);
+      fs->tx = fs->ty = NAN;
+      fs->busy = g_str_equal (s->task_status, "assigned") || g_str_equal (s->task_status, "started");
+      fs->n_tasks = s->task_id[0] ? 1 : 0;
+      g_strlcpy (fs->name, s->id, sizeof fs->name);
+    }
+  f->kpi.utilisation = n ? (double) on_trip / n : 0;
+  f->kpi.battery_available = n ? (double) rentable / n : 0;
+  memcpy (f->kpi.currency, "EUR", 4);
+  return f;
+}
+
+static void
+publish (FtLiveSession *self, FtTime now)
+{
+  FtFrame *f = build_frame (self, now);
+  guint nc = 0;
+  const FtLiveCommand *c = ft_live_get_commands (self->live, &nc);
+  GArray *cmds = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveCommand), nc);
+  g_array_append_vals (cmds, c, nc);
+  char *status = ft_live_dup_status_line (self->live, now);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->pending, ft_frame_unref);
+  self->pending = f;
+  g_clear_pointer (&self->pending_cmds, g_array_unref);
+  self->pending_cmds = cmds;
+  g_free (self->pending_status);
+  self->pending_status = status;
+  g_mutex_unlock (&self->lock);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  FtLiveSession *self = data;
+  FtTime last_publish = 0;
+  guint64 last_received = G_MAXUINT64;
+  for (;;)
+    {
+      ft_live_wait (self->live, 50);
+      g_mutex_lock (&self->lock);
+      gboolean quit = self->quit;
+      GQueue jobs = self->jobs;
+      g_queue_init (&self->jobs);
+      g_mutex_unlock (&self->lock);
+
+      FtTime now = wall_ms ();
+      Job *job;
+      gboolean did_jobs = FALSE;
+      while ((job = g_queue_pop_head (&jobs)))
+        {
+          job->result = job->fn (self->core, self->live, now, job->data);
+          did_jobs = TRUE;
+          g_mutex_lock (&self->lock);
+          job->finished = TRUE;
+          g_cond_broadcast (&self->cond);
+          g_mutex_unlock (&self->lock);
+        }
+      if (quit)
+        break;
+      ft_live_process (self->live, now, 0);
+      const FtLiveStats *st = ft_live_get_stats (self->live);
+      if (did_jobs || now - last_publish >= 100 || (st->received != last_received && now - last_publish >= 33))
+        {
+          publish (self, now);
+          last_publish = now;
+          last_received = st->received;
+        }
+    }
+  return NULL;
+}
+
+/* ------------------------------------------------------------- main side */
+
+void
+ft_live_session_stop (FtLiveSession *self)
+{
+  g_return_if_fail (FT_IS_LIVE_SESSION (self));
+  if (self->thread)
+    {
+      g_mutex_lock (&self->lock);
+      self->quit = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (self->thread);
+      self->thread = NULL;
+      self->quit = FALSE;
+    }
+  if (self->live)
+    ft_live_stop (self->live);
+  g_clear_pointer (&self->live, ft_live_free);
+  g_clear_pointer (&self->core, ft_core_free);
+  g_array_set_size (self->telemetry, 0);
+  g_mutex_lock (&self->lock);
+  self->w_state = FT_LIVE_DISCONNECTED;
+  self->w_state_seq++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+ft_live_session_finalize (GObject *object)
+{
+  FtLiveSession *self = FT_LIVE_SESSION (object);
+  ft_live_session_stop (self);
+  g_clear_pointer (&self->pending, ft_frame_unref);
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  g_clear_pointer (&self->pending_cmds, g_array_unref);
+  g_clear_pointer (&self->cmds, g_array_unref);
+  g_array_unref (self->telemetry);
+  g_free (self->pending_status);
+  g_free (self->status);
+  g_free (self->w_error);
+  g_free (self->error);
+  g_free (self->url);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (ft_live_session_parent_class)->finalize (object);
+}
+
+static void
+ft_live_session_class_init (FtLiveSessionClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS (klass);
+  oc->finalize = ft_live_session_finalize;
+  signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FRAME_CHANGED] = g_signal_new ("frame-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ft_live_session_init (FtLiveSession *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->jobs);
+  self->telemetry = g_array_new (FALSE, TRUE, sizeof (LastTelemetry));
+  self->cmds = g_array_new (FALSE, FALSE, sizeof (FtLiveCommand));
+}
+
+FtLiveSession *
+ft_live_session_new (void)
+{
+  return g_object_new (FT_TYPE_LIVE_SESSION, NULL);
+}
+
+gboolean
+ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), FALSE);
+  g_return_val_if_fail (cfg != NULL, FALSE);
+  ft_live_session_stop (self);
+
+  FtCoreConfig ccfg;
+  ft_core_config_init (&ccfg);
+  FtCore *core = ft_core_new (&ccfg, NULL, NULL);
+  FtLive *live = ft_live_new (core, cfg, error);
+  if (live == NULL)
+    {
+      ft_core_free (core);
+      return FALSE;
+    }
+  ft_live_set_state_func (live, on_state, self);
+  ft_live_set_telemetry_func (live, on_telemetry, self);
+  if (!ft_live_start (live, error))
+    {
+      ft_live_free (live);
+      ft_core_free (core);
+      return FALSE;
+    }
+  self->core = core;
+  self->live = live;
+  g_free (self->url);
+  self->url = g_strdup (cfg->url);
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  g_array_set_size (self->cmds, 0);
+  g_mutex_lock (&self->lock);
+  self->w_state = FT_LIVE_CONNECTING;
+  g_clear_pointer (&self->w_error, g_free);
+  self->w_state_seq++;
+  g_mutex_unlock (&self->lock);
+  self->thread = g_thread_new ("ft-live-twin", worker_main, self);
+  return TRUE;
+}
+
+gboolean
+ft_live_session_is_running (FtLiveSession *self)
+{
+  return self->thread != NULL;
+}
+
+gboolean
+ft_live_session_poll (FtLiveSession *self)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), FALSE);
+  g_mutex_lock (&self->lock);
+  FtFrame *f = g_steal_pointer (&self->pending);
+  GArray *cmds = g_steal_pointer (&self->pending_cmds);
+  char *status = g_steal_pointer (&self->pending_status);
+  gboolean state_changed = self->w_state_seq != self->state_seq;
+  if (state_changed)
+    {
+      self->state_seq = self->w_state_seq;
+      self->state = self->w_state;
+      g_free (self->error);
+      self->error = g_strdup (self->w_error);
+    }
+  g_mutex_unlock (&self->lock);
+  if (cmds)
+    {
+      g_array_unref (self->cmds);
+      self->cmds = cmds;
+    }
+  if (status)
+    {
+      g_free (self->status);
+      self->status = status;
+    }
+  if (state_changed)
+    g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
+  if (f == NULL)
+    return FALSE;
+  g_clear_pointer (&self->frame, ft_frame_unref);
+  self->frame = f;
+  g_signal_emit (self, signals[SIGNAL_FRAME_CHANGED], 0);
+  return TRUE;
+}
+
+FtFrame *
+ft_live_session_get_frame (FtLiveSession *self)
+{
+  return self->frame;
+}
+
+FtLiveConnState
+ft_live_session_get_state (FtLiveSession *self)
+{
+  return self->state;
+}
+
+const char *
+ft_live_session_get_error (FtLiveSession *self)
+{
+  return self->error;
+}
+
+const char *
+ft_live_session_get_status (FtLiveSession *self)
+{
+  return self->status;
+}
+
+const char *
+ft_live_session_get_url (FtLiveSession *self)
+{
+  return self->url;
+}
+
+const FtLiveCommand *
+ft_live_session_get_commands (FtLiveSession *self, guint *n_out)
+{
+  *n_out = self->cmds->len;
+  return (const FtLiveCommand *) self->cmds->data;
+}
+
+char *
+ft_live_session_command_status (const FtLiveCommand *c)
+{
+  switch (c->state)
+    {
+    case FT_CMD_QUEUED:
+      return g_strdup ("pending (not yet published)");
+    case FT_CMD_SENT:
+      return c->attempts > 1 ? g_strdup_printf ("retried (attempt %u)", c->attempts) : g_strdup ("pending");
+    case FT_CMD_ACKED:
+      return g_strdup (c->attempts > 1 ? "acked after retry" : "acked");
+    case FT_CMD_FAILED:
+      return g_strdup_printf ("failed: %s", c->detail[0] ? c->detail : "refused by the device");
+    case FT_CMD_EXPIRED:
+      return g_strdup_printf ("expired after %u attempt%s", c->attempts, c->attempts == 1 ? "" : "s");
+    }
+  return g_strdup ("?");
+}
+
+char *
+ft_live_session_run_job_sync (FtLiveSession *self, FtLiveSessionJob fn, gpointer data)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
+  if (self->thread == NULL)
+    return NULL;
+  Job job = { .fn = fn, .data = data };
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->jobs, &job);
+  while (!job.finished)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return job.result;
+}
+
+typedef struct {
+  guint             vehicle;
+  FtLiveCommandKind kind;
+  GError           *error;
+} CommandJob;
+
+static char *
+command_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  CommandJob *j = data;
+  const char *id = ft_live_send_command (live, j->vehicle, j->kind, now, 0, &j->error);
+  return g_strdup (id);
+}
+
+char *
+ft_live_session_send_command (FtLiveSession *self, guint vehicle, FtLiveCommandKind kind, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
+  g_return_val_if_fail (kind < FT_N_CMDS, NULL);
+  if (self->thread == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
+                   "live mode is off: switch the window to Live and connect to a broker first");
+      return NULL;
+    }
+  CommandJob j = { vehicle, kind, NULL };
+  char *id = ft_live_session_run_job_sync (self, command_job, &j);
+  if (j.error)
+    g_propagate_error (error, j.error);
+  return id;
+}
+
+typedef struct {
+  FtLiveSession *self;
+  guint          vehicle;
+} DescribeJob;
+
+static char *
+describe_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  DescribeJob *d = data;
+  if (d->vehicle >= ft_fleet_n_vehicles (core->fleet))
+    return g_strdup ("No such vehicle.");
+  const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, d->vehicle);
+  GString *s = g_string_new (NULL);
+  g_autofree char *name = g_markup_escape_text (v->name, -1);
+  g_string_append_printf (s, "<b>%s</b> · %s · <i>live</i>\n", name, ft_vehicle_kind_id (v->kind));
+  g_string_append_printf (s, "Device: %s\n", v->device_id);
+  g_string_append_printf (s, "State: %s\n", ft_vehicle_state_name (v->state));
+  int locked = ft_live_vehicle_locked (live, d->vehicle);
+  g_string_append_printf (s, "Lock: %s\n", locked < 0 ? "unknown" : locked ? "locked" : "unlocked");
+  g_string_append_printf (s, "Battery: %.0f %% · range %.1f km\n", ft_fleet_soc (core->fleet, d->vehicle) * 100,
+                          ft_fleet_range_m (core->fleet, d->vehicle) / 1000.0);
+  FtLiveSession *self = d->self;
+  if (d->vehicle < self->telemetry->len &&
+      g_array_index (self->telemetry, LastTelemetry, d->vehicle).received > 0)
+    {
+      const LastTelemetry *lt = &g_array_index (self->telemetry, LastTelemetry, d->vehicle);
+      const FtLiveTelemetry *t = &lt->t;
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (t->timestamp / 1000);
+      g_autofree char *ts = dt ? g_date_time_format (dt, "%H:%M:%S UTC") : g_strdup ("?");
+      g_string_append_printf (s, "\n<b>Last telemetry</b> (%s, %.1f s ago)\n", ts, (now - lt->received) / 1000.0);
+      if (!isnan (t->pos.lat))
+        g_string_append_printf (s, "Position: %.6f, %.6f\n", t->pos.lat, t->pos.lon);
+      if (!isnan (t->battery_pct))
+        g_string_append_printf (s, "Battery: %.1f %%\n", t->battery_pct);
+      if (!isnan (t->range_m))
+        g_string_append_printf (s, "Range: %.1f km\n", t->range_m / 1000.0);
+      if (!isnan (t->speed_mps))
+        g_string_append_printf (s, "Speed: %.1f m/s\n", t->speed_mps);
+      if (!isnan (t->odometer_m))
+        g_string_append_printf (s, "Odometer: %.1f km\n", t->odometer_m / 1000.0);
+      if (t->locked >= 0)
+        g_string_append_printf (s, "Lock: %s\n", t->locked ? "locked" : "unlocked");
+    }
+  else
+    g_string_append (s, "\nNo telemetry received yet.\n");
+  guint nc = 0;
+  const FtLiveCommand *c = ft_live_get_commands (live, &nc);
+  gboolean header = FALSE;
+  for (guint i = 0; i < nc; i++)
+    if (c[i].vehicle == d->vehicle)
+      {
+        if (!header)
+          g_string_append (s, "\n<b>Commands</b>\n");
+        header = TRUE;
+        g_autofree char *st = ft_live_session_command_status (&c[i]);
+        g_autofree char *esc = g_markup_escape_text (st, -1);
+        g_string_append_printf (s, "%s: %s\n", ft_live_command_name (c[i].kind), esc);
+      }
+  return g_string_free (s, FALSE);
+}
+
+char *
+ft_live_session_describe_vehicle (FtLiveSession *self, guint vehicle)
+{
+  DescribeJob d = { self, vehicle };
+  return ft_live_session_run_job_sync (self, describe_job, &d);
+}
