@@ -637,6 +637,27 @@ START_TEST (test_failed_commit_rolls_back)
   ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM bookings"), 1);
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM ledger_tx"), (gint64) ft_ledger_n_tx (core->ledger));
+
+  /* A foreign row far past the end: SQLite would number the new rows
+   * after it, so the commit is refused rather than storing wrong keys. */
+  ck_assert (world_lifecycle (core, 1, 1, 2000, &err) >= 0);
+  pending = ft_event_log_n_pending (core->log);
+  sql = (g_free (sql), g_strdup_printf ("INSERT INTO ledger_tx (id,kind,t,user_account,first_posting,"
+                                        "n_postings,amount,ref,idem_hash,args_hash) VALUES "
+                                        "(%u,0,0,-1,0,0,0,0,0,0)", ft_ledger_n_tx (core->ledger) + 100));
+  ck_assert_int_eq (sqlite3_exec (ft_store_get_db (s), sql, NULL, NULL, NULL), SQLITE_OK);
+  ck_assert (!ft_store_commit (s, &t, &err));
+  ck_assert (g_error_matches (err, FT_STORE_ERROR, FT_STORE_ERROR_SQL));
+  ck_assert_msg (strstr (err->message, "ledger transactions") && strstr (err->message, "other than this store"),
+                 "%s", err->message);
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_event_log_n_pending (core->log), pending);
+  ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM bookings"), 1);
+  ck_assert_int_eq (sqlite3_exec (ft_store_get_db (s), "DELETE FROM ledger_tx WHERE n_postings = 0",
+                                  NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
+  ck_assert_int_eq (raw_int (s, "SELECT max(id) + 1 FROM ledger_tx"), (gint64) ft_ledger_n_tx (core->ledger));
+  ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM bookings"), 2);
   ft_store_close (s);
 }
 END_TEST
