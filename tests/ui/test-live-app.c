@@ -7,7 +7,9 @@
  *   live frame and as vehicle-coloured pixels on the map, the inspector must
  *   show the last telemetry, and an Unlock from the Live page must be
  *   published, obeyed by the emulator and acknowledged in the commands list.
- *   A screenshot goes to $FT_SHOTS_DIR/live-mode.png.
+ *   A screenshot goes to $FT_SHOTS_DIR/live-mode.png. Then the emulator
+ *   stops answering: a lock is resent and shows "retried (attempt 2)"; once
+ *   it answers again the lock is acked after the retry.
  * tls-refused: a TLS broker with a password file; a wrong password shows
  *   "refused" with the broker's reason, the right one (memory only) connects.
  */
@@ -77,6 +79,7 @@ typedef struct {
   FtLiveEmu        *emu;
   FtLiveEmuVehicle  v[N_EMU];
   gint              stop;
+  gint              hold;     /* drop commands unanswered (device out of reach) */
   gint              obeyed;
 } Emu;
 
@@ -92,7 +95,7 @@ emu_thread (gpointer data)
       ft_live_emu_publish (e->emu, e->v, N_EMU, now, -1);
       guint nc = 0;
       g_autofree FtLiveEmuCommand *cmds = ft_live_emu_poll (e->emu, &nc);
-      for (guint i = 0; i < nc; i++)
+      for (guint i = 0; i < nc && !g_atomic_int_get (&e->hold); i++)
         if (ft_live_emu_obey (e->emu, e->v, N_EMU, &cmds[i], now))
           g_atomic_int_inc (&e->obeyed);
       g_usleep (200000);
@@ -225,6 +228,50 @@ START_TEST (test_live_unlock)
   ck_assert (shot && gdk_texture_save_to_png (shot, path));
   printf ("screenshot: %s\n", path);
 
+  /* Retries show: the device does not answer, the twin resends after 3 s. */
+  g_atomic_int_set (&e.hold, 1);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.live-command", "s", "lock"));
+  t0 = g_get_monotonic_time ();
+  gboolean retried = FALSE;
+  while (!retried && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      c = ft_live_session_get_commands (live, &n);
+      retried = n == 2 && c[1].state == FT_CMD_SENT && c[1].attempts >= 2;
+    }
+  ck_assert_msg (retried, "lock not retried (%u commands)", n);
+  ft_window_inspect_vehicle (win, 0);
+  insp = ft_window_get_inspector_text (win);
+  ck_assert_msg (strstr (insp, "lock: retried (attempt"), "inspector: %s", insp);
+  printf ("live: lock retried after %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
+  spin_main_loop (0.3);
+  g_autofree char *rpath = shot_path ("live-retry.png");
+  g_autoptr(GdkTexture) rshot = ft_screenshot_widget (GTK_WIDGET (win));
+  ck_assert (rshot && gdk_texture_save_to_png (rshot, rpath));
+  g_atomic_int_set (&e.hold, 0);
+  acked = FALSE;
+  while (!acked && g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      c = ft_live_session_get_commands (live, &n);
+      acked = n == 2 && c[1].state == FT_CMD_ACKED;
+    }
+  ck_assert_msg (acked, "lock not acked after the device came back");
+  g_autofree char *st2 = ft_live_session_command_status (&c[1]);
+  ck_assert_str_eq (st2, "acked after retry");
+
+  /* How the other closing states read (the adapter's expiry itself is
+   * tested in tests/live). */
+  FtLiveCommand fake = c[1];
+  fake.state = FT_CMD_EXPIRED;
+  fake.attempts = 3;
+  g_autofree char *st3 = ft_live_session_command_status (&fake);
+  ck_assert_str_eq (st3, "expired after 3 attempts");
+  fake.state = FT_CMD_FAILED;
+  g_strlcpy (fake.detail, "battery compartment open", sizeof fake.detail);
+  g_autofree char *st4 = ft_live_session_command_status (&fake);
+  ck_assert_str_eq (st4, "failed: battery compartment open");
+
   /* A command for a vehicle the twin does not know is refused cleanly. */
   g_clear_error (&error);
   ck_assert (ft_live_session_send_command (live, 9999, FT_CMD_LOCK, &error) == NULL);
@@ -239,13 +286,13 @@ START_TEST (test_live_unlock)
 
   g_atomic_int_set (&e.stop, 1);
   g_thread_join (th);
-  ck_assert_int_ge (g_atomic_int_get (&e.obeyed), 1);
+  ck_assert_int_ge (g_atomic_int_get (&e.obeyed), 2);
   gboolean found = FALSE;
   for (guint i = 0; i < N_EMU; i++)
     if (g_str_equal (e.v[i].device_id, device))
       {
         found = TRUE;
-        ck_assert_msg (!e.v[i].locked, "the emulated vehicle is still locked");
+        ck_assert_msg (e.v[i].locked, "the emulated vehicle was not locked again");
       }
   ck_assert (found);
   ft_live_emu_free (e.emu);
