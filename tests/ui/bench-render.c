@@ -278,6 +278,10 @@ main (int argc, char **argv)
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— map render benchmark");
+  gboolean seconds_given = FALSE;
+  for (int i = 1; i < argc; i++)
+    if (g_str_has_prefix (argv[i], "--seconds") || g_str_equal (argv[i], "-s"))
+      seconds_given = TRUE;
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -285,7 +289,7 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", error->message);
       return 2;
     }
-  if (quick)
+  if (quick && !seconds_given)
     seconds = 1;
 
   Bench bb = { 0 }, *b = &bb;
@@ -385,7 +389,7 @@ main (int argc, char **argv)
 
   double t_first = -1, t_drawn = -1;
   b->counting = TRUE;
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (quick ? 3 : 10) * G_USEC_PER_SEC;
   gint64 next_probe = 0;
   /* Wake the loop at least every 20 ms so the deadline is honoured even when
    * nothing is scheduled (a blocking iteration could wait forever). */
