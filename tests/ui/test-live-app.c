@@ -17,6 +17,7 @@
 #include "ft-application.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
+#include "ft-broker-dialog.h"
 #include "live-broker.h"
 
 #include <check.h>
@@ -272,6 +273,44 @@ START_TEST (test_live_unlock)
   g_autofree char *st4 = ft_live_session_command_status (&fake);
   ck_assert_str_eq (st4, "failed: battery compartment open");
 
+  /* Rider view on the live core: reserve the vehicle nearest a marked
+   * point and unlock it; booking's unlock makes the adapter publish an
+   * unlock command, which the device acks. */
+  FtFrame *lf = ft_live_session_get_frame (live);
+  FtLatLon at = ft_mercator_to_latlon (lf->vehicles[3].mx, lf->vehicles[3].my);
+  ft_window_set_marker (win, at);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-reserve", NULL));
+  ck_assert_msg (strstr (ft_window_get_rider_text (win), "Reserved"), "rider: %s", ft_window_get_rider_text (win));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-unlock", NULL));
+  ck_assert_msg (strstr (ft_window_get_rider_text (win), "Unlocked"), "rider: %s", ft_window_get_rider_text (win));
+  acked = FALSE;
+  t0 = g_get_monotonic_time ();
+  while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      c = ft_live_session_get_commands (live, &n);
+      acked = n == 3 && c[2].kind == FT_CMD_UNLOCK && c[2].state == FT_CMD_ACKED;
+    }
+  ck_assert_msg (acked, "rider unlock: %u commands", n);
+  printf ("live: rider reserve + unlock published %s, acked\n", c[2].id);
+  g_autofree char *rider_device = g_strdup (c[2].device_id);
+
+  /* The broker dialog opens with the stored settings. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.broker-settings", NULL));
+  spin_main_loop (0.3);
+  GListModel *tops = gtk_window_get_toplevels ();
+  gboolean dialog = FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (tops, i);
+      if (FT_IS_BROKER_DIALOG (w))
+        {
+          dialog = TRUE;
+          gtk_window_destroy (GTK_WINDOW (w));
+        }
+    }
+  ck_assert (dialog);
+
   /* A command for a vehicle the twin does not know is refused cleanly. */
   g_clear_error (&error);
   ck_assert (ft_live_session_send_command (live, 9999, FT_CMD_LOCK, &error) == NULL);
@@ -293,6 +332,14 @@ START_TEST (test_live_unlock)
       {
         found = TRUE;
         ck_assert_msg (e.v[i].locked, "the emulated vehicle was not locked again");
+      }
+  ck_assert (found);
+  found = FALSE;
+  for (guint i = 0; i < N_EMU; i++)
+    if (g_str_equal (e.v[i].device_id, rider_device))
+      {
+        found = TRUE;
+        ck_assert_msg (!e.v[i].locked, "the rider's vehicle is still locked");
       }
   ck_assert (found);
   ft_live_emu_free (e.emu);
