@@ -258,6 +258,94 @@ rss_mib (const char *field)
   return g_ascii_strtod (p + strlen (field) + 1, NULL) / 1024.0;
 }
 
+
+/* Centroid of the pixels of exactly `argb` in a screenshot of the map; FALSE if none. */
+static gboolean
+find_dot (Bench *b, guint32 argb, double *cx, double *cy)
+{
+  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (b->map));
+  if (shot == NULL)
+    {
+      if (g_getenv ("FT_BENCH_DEBUG"))
+        fprintf (stderr, "find_dot: no screenshot\n");
+      return FALSE;
+    }
+  int w = gdk_texture_get_width (shot), h = gdk_texture_get_height (shot);
+  g_autofree guint32 *px = g_new (guint32, (gsize) w * h);
+  gdk_texture_download (shot, (guchar *) px, (gsize) w * 4);
+  double sx = 0, sy = 0;
+  guint n = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (px[(gsize) y * w + x] == argb)
+        {
+          sx += x;
+          sy += y;
+          n++;
+        }
+  if (g_getenv ("FT_BENCH_DEBUG"))
+    {
+      fprintf (stderr, "find_dot: %u px of %08x, layer drew %u\n", n, argb, ft_vehicle_layer_get_n_drawn (b->vlayer));
+      gdk_texture_save_to_png (shot, "/tmp/guiperf-pancheck.png");
+    }
+  if (n == 0)
+    return FALSE;
+  *cx = sx / n;
+  *cy = sy / n;
+  return TRUE;
+}
+
+/* Draws one vehicle, pans the map by 40 px and checks that the dot lands
+ * where the projection says, both when the last raster is translated (rate
+ * limit holding the re-raster back) and when it is re-rastered. Returns the
+ * worst error in px, or -1 when the dot was not found. */
+static double
+pan_check (Bench *b, double max_hz)
+{
+  double worst = 0;
+  ft_vehicle_layer_set_max_raster_hz (b->vlayer, 0);   /* the new frame shows at once */
+  shumate_viewport_set_zoom_level (b->vp, 16);
+  shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat, b->center.lon);
+  FtFrame *f = ft_frame_new (1, 0);
+  ft_mercator_from_latlon (b->center, &f->vehicles[0].mx, &f->vehicles[0].my);
+  f->vehicles[0].mx += 30.0 / (256.0 * 65536.0);   /* 30 px right of centre at z16 */
+  f->vehicles[0].dot = FT_DOT_RESERVED;
+  ft_vehicle_layer_set_frame (b->vlayer, f);
+  ft_frame_unref (f);
+  run_for (0.3);
+  ft_vehicle_layer_set_max_raster_hz (b->vlayer, max_hz);
+  run_for (0.05);
+  ft_vehicle_layer_reset_raster_stats (b->vlayer);
+  guint32 argb = 0xff000000u | ft_dot_rgb[FT_DOT_RESERVED];
+  for (int step = 0; step < 3; step++)
+    {
+      if (step > 0)
+        {
+          double lon = shumate_location_get_longitude (SHUMATE_LOCATION (b->vp));
+          double lat = shumate_location_get_latitude (SHUMATE_LOCATION (b->vp));
+          shumate_location_set_location (SHUMATE_LOCATION (b->vp), lat, lon + 40.4 / (256.0 * 65536.0) * 360.0);
+          run_for (0.1);   /* one allocation + frame; well inside the rate limit's gap */
+        }
+      double ex, ey, cx, cy;
+      ft_vehicle_layer_vehicle_coords (b->vlayer, 0, &ex, &ey);
+      if (!find_dot (b, argb, &cx, &cy))
+        return -1;
+      /* stamp() centres the dot on the truncated position */
+      if (g_getenv ("FT_BENCH_DEBUG"))
+        fprintf (stderr, "step %d: expected %.1f %.1f found %.1f %.1f\n", step, ex, ey, cx, cy);
+      worst = MAX (worst, MAX (fabs (cx - floor (ex)), fabs (cy - floor (ey))));
+    }
+  guint nr;
+  ft_vehicle_layer_get_raster_stats (b->vlayer, &nr, NULL);
+  if (g_getenv ("FT_BENCH_DEBUG"))
+    fprintf (stderr, "pan check at max %.1f Hz: %u rasters for 2 pans\n", max_hz, nr);
+  if (max_hz > 0 && max_hz < 1 && nr > 0)
+    return -2;   /* the translated path was not exercised */
+  ft_vehicle_layer_set_max_raster_hz (b->vlayer, 30);
+  ft_vehicle_layer_set_frame (b->vlayer, NULL);
+  return worst;
+}
+
 static const char *css =
   ".ftdot { background-color: #26a269; min-width: 6px; min-height: 6px; border-radius: 3px;"
   "         border: 1px solid #175f3e; }";
@@ -426,6 +514,11 @@ main (int argc, char **argv)
           "(%" G_GUINT64_FORMAT " tiles served) [target < 1000 ms]\n",
           t_first, t_drawn, ft_tile_source_get_n_served (b->tiles));
 
+  /* Correctness first: a translated raster must land where a re-raster would. */
+  double err_translate = pan_check (b, 0.5), err_raster = pan_check (b, 0);
+  printf ("pan check: dot off by %.1f px with the raster translated, %.1f px re-rastered (-1: not found, -2: not translated)\n",
+          err_translate, err_raster);
+  int status = (err_translate < 0 || err_translate > 1.5 || err_raster < 0 || err_raster > 1.5) ? 1 : 0;
   printf ("\n%-26s %8s %7s %7s %7s %6s %6s %9s %9s\n", "layer (vehicles move every tick)", "vehicles",
           "median", "mean", "p10", "frames", "tiles", "rasters/s", "raster ms");
   /* Baseline: the same panning and zooming with no vehicle layer content. */
@@ -503,5 +596,5 @@ main (int argc, char **argv)
   g_free (b->mx); g_free (b->my); g_free (b->vx); g_free (b->vy); g_free (b->dots);
   g_array_unref (b->paint_times);
   g_rand_free (b->rand);
-  return 0;
+  return status;
 }

@@ -278,8 +278,8 @@ ft_vehicle_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           /* Where the raster's reference point is now: pans are a translation. */
           double ox, oy;
           ft_map_xform_apply (&xf, rx->cmx, rx->cmy, &ox, &oy);
-          ox -= xf.w2;
-          oy -= xf.h2;
+          ox = nearbyint (ox - xf.w2);   /* whole pixels: no resampling blur */
+          oy = nearbyint (oy - xf.h2);
           int tw = ra->x1 - ra->x0 + 1, th = ra->y1 - ra->y0 + 1;
           GtkNative *native = gtk_widget_get_native (widget);
           GskRenderer *renderer = native ? gtk_native_get_renderer (native) : NULL;
