@@ -295,6 +295,30 @@ START_TEST (test_live_unlock)
   printf ("live: rider reserve + unlock published %s, acked\n", c[2].id);
   g_autofree char *rider_device = g_strdup (c[2].device_id);
 
+  /* The broker goes away: the page shows reconnecting with the adapter's
+   * reason; it comes back and the twin reconnects by itself. */
+  live_broker_kill (b);
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC &&
+         ft_live_session_get_state (live) != FT_LIVE_RECONNECTING)
+    spin_main_loop (0.05);
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_RECONNECTING, "state %s",
+                 ft_live_conn_state_name (ft_live_session_get_state (live)));
+  spin_main_loop (0.3);
+  const char *lt = ft_window_get_live_state_text (win);
+  ck_assert_msg (strstr (lt, "reconnecting"), "live page: %s", lt);
+  const char *why = ft_live_session_get_error (live);
+  ck_assert_msg (why && strstr (lt, why), "the page does not show the adapter's error: %s", lt);
+  printf ("live: broker killed → %s\n", lt);
+  ck_assert_msg (live_broker_restart (b, &error), "%s", error ? error->message : "");
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 40 * G_USEC_PER_SEC &&
+         ft_live_session_get_state (live) != FT_LIVE_CONNECTED)
+    spin_main_loop (0.1);
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s after restart",
+                 ft_live_conn_state_name (ft_live_session_get_state (live)));
+  printf ("live: reconnected %.0f ms after the broker restarted\n", (g_get_monotonic_time () - t0) / 1000.0);
+
   /* The broker dialog opens with the stored settings. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.broker-settings", NULL));
   spin_main_loop (0.3);

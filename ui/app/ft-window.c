@@ -876,6 +876,12 @@ ft_window_inspect_vehicle (FtWindow *self, guint v)
 }
 
 const char *
+ft_window_get_live_state_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->live_state_label));
+}
+
+const char *
 ft_window_get_inspector_text (FtWindow *self)
 {
   return gtk_label_get_text (GTK_LABEL (self->inspector_label));

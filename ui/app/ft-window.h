@@ -49,6 +49,8 @@ guint           ft_window_live_command      (FtWindow *self, FtLiveCommandKind k
 /* Shows vehicle v in the inspector as a click on it would. */
 void            ft_window_inspect_vehicle   (FtWindow *self, guint v);
 const char     *ft_window_get_inspector_text (FtWindow *self);
+/* Text of the Live page's connection label (state, broker, error, status). */
+const char     *ft_window_get_live_state_text (FtWindow *self);
 /* Milliseconds from process start to the first frame with map tiles. */
 double          ft_window_get_first_map_ms  (FtWindow *self);
 
