@@ -79,6 +79,7 @@ shot_path (const char *name)
 typedef struct {
   FtLiveEmu        *emu;
   FtLiveEmuVehicle  v[N_EMU];
+  FtLiveEmuStaff    staff[2];
   gint              stop;
   gint              hold;     /* drop commands unanswered (device out of reach) */
   gint              obeyed;
@@ -94,6 +95,7 @@ emu_thread (gpointer data)
     {
       now = g_get_real_time () / 1000;
       ft_live_emu_publish (e->emu, e->v, N_EMU, now, -1);
+      ft_live_emu_publish_staff (e->emu, e->staff, G_N_ELEMENTS (e->staff), now);
       guint nc = 0;
       g_autofree FtLiveEmuCommand *cmds = ft_live_emu_poll (e->emu, &nc);
       for (guint i = 0; i < nc && !g_atomic_int_get (&e->hold); i++)
@@ -130,6 +132,15 @@ emu_init (Emu *e, const char *url, FtLatLon centre)
       v->battery_pct = 15 + 7 * i;
       g_strlcpy (v->state, "available", sizeof v->state);
       v->locked = TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (e->staff); i++)
+    {
+      FtLiveEmuStaff *st = &e->staff[i];
+      g_snprintf (st->id, sizeof st->id, "van-%u", i + 1);
+      st->pos.lat = centre.lat - 0.003;
+      st->pos.lon = centre.lon + (i ? 0.004 : -0.004);
+      g_strlcpy (st->task_id, i ? "task-7" : "", sizeof st->task_id);
+      g_strlcpy (st->task_status, i ? "started" : "", sizeof st->task_status);
     }
 }
 
@@ -169,13 +180,17 @@ START_TEST (test_live_unlock)
     {
       spin_main_loop (0.1);
       f = ft_live_session_get_frame (live);
-      if (ft_live_session_get_state (live) == FT_LIVE_CONNECTED && f && f->n_vehicles == N_EMU)
+      if (ft_live_session_get_state (live) == FT_LIVE_CONNECTED && f && f->n_vehicles == N_EMU &&
+          f->n_staff == 2)
         break;
     }
   ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s: %s",
                  ft_live_conn_state_name (ft_live_session_get_state (live)),
                  ft_live_session_get_error (live) ? ft_live_session_get_error (live) : "");
   ck_assert_msg (f && f->n_vehicles == N_EMU, "%u live vehicles, want %u", f ? f->n_vehicles : 0, N_EMU);
+  ck_assert_msg (f->n_staff == 2, "%u live staff, want 2", f->n_staff);
+  g_autofree char *staff_text = ft_live_session_describe_staff (live, 1);
+  ck_assert_msg (strstr (staff_text, "van-") && strstr (staff_text, "Task:"), "staff: %s", staff_text);
   printf ("live: connected and %u vehicles in the frame after %.0f ms\n", f->n_vehicles,
           (g_get_monotonic_time () - t0) / 1000.0);
   for (guint i = 0; i < f->n_vehicles; i++)

@@ -512,3 +512,26 @@ ft_live_session_describe_vehicle (FtLiveSession *self, guint vehicle)
   DescribeJob d = { self, vehicle };
   return ft_live_session_run_job_sync (self, describe_job, &d);
 }
+
+static char *
+describe_staff_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  guint i = *(guint *) data;
+  if (i >= ft_live_n_staff (live))
+    return g_strdup ("No such staff member.");
+  const FtLiveStaff *st = ft_live_get_staff (live, i);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (st->last_ts / 1000);
+  g_autofree char *ts = dt ? g_date_time_format (dt, "%H:%M:%S UTC") : g_strdup ("?");
+  return g_markup_printf_escaped ("<b>%s</b> · field staff · <i>live</i>\n"
+                                  "Position: %.6f, %.6f (reported %s, %.1f s ago)\n"
+                                  "Task: %s %s\n",
+                                  st->id, st->pos.lat, st->pos.lon, ts, (now - st->last_ts) / 1000.0,
+                                  st->task_id[0] ? st->task_id : "none",
+                                  st->task_status[0] ? st->task_status : "");
+}
+
+char *
+ft_live_session_describe_staff (FtLiveSession *self, guint staff)
+{
+  return ft_live_session_run_job_sync (self, describe_staff_job, &staff);
+}

@@ -49,6 +49,8 @@ char           *ft_live_session_send_command (FtLiveSession *self, guint vehicle
                                               GError **error);
 /* Inspector text (Pango markup): the vehicle's twin state and last telemetry. */
 char           *ft_live_session_describe_vehicle (FtLiveSession *self, guint vehicle);
+/* Inspector text for a staff member reporting under <prefix>/staff/. */
+char           *ft_live_session_describe_staff   (FtLiveSession *self, guint staff);
 
 /* Work on the twin thread with the core and adapter; blocks; caller frees. */
 typedef char *(*FtLiveSessionJob) (FtCore *core, FtLive *live, FtTime now, gpointer data);

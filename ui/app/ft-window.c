@@ -341,17 +341,16 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
       show_markup (self->inspector_label, d);
       return;
     }
-  if (self->live_mode)
-    return;
   int s = ft_overlay_layer_pick_staff (self->overlay, x, y, 8);
   if (s >= 0)
     {
-      g_autofree char *d = ft_session_describe_staff (self->session, (guint) s);
+      g_autofree char *d = self->live_mode ? ft_live_session_describe_staff (self->live, (guint) s)
+                                           : ft_session_describe_staff (self->session, (guint) s);
       show_markup (self->inspector_label, d);
       return;
     }
   const FtCity *city = ft_session_get_city (self->session);
-  if (city)
+  if (city && !self->live_mode)
     {
       int z = ft_city_zone_at (city, ft_mercator_to_latlon (mx, my));
       g_autofree char *d = ft_session_describe_zone (self->session, z);
