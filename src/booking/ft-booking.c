@@ -495,7 +495,10 @@ ft_booking_find (FtBooking *b, FtLatLon at, double radius_m, double trip_m,
   ctx.mask = kind_mask;
   ctx.need_m = trip_m * (1.0 + b->cfg.range_margin);
   ctx.hits = g_array_new (FALSE, FALSE, sizeof (FtFindResult));
-  ft_fleet_visit_near (b->deps.fleet, at, radius_m, find_visit, &ctx);
+  /* Only available vehicles can be offered; find_visit still checks the
+   * state. Results are sorted below, so the index's visit order does not
+   * matter. */
+  ft_fleet_visit_near_available (b->deps.fleet, at, radius_m, find_visit, &ctx);
   g_array_sort (ctx.hits, find_cmp);
   n = MIN (max_out, ctx.hits->len);
   if (n)

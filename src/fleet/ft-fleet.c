@@ -258,6 +258,7 @@ struct _FtFleet {
   guint       counts[FT_N_STATES];
   StrIndex    by_name, by_device;
   FtGridIndex *grid;
+  FtGridIndex *avail;   /* AVAILABLE vehicles only; exists iff grid does */
 };
 
 static inline const char *
@@ -343,6 +344,7 @@ ft_fleet_free (FtFleet *f)
   g_free (f->by_name.slots);
   g_free (f->by_device.slots);
   ft_grid_index_free (f->grid);
+  ft_grid_index_free (f->avail);
   g_free (f);
 }
 
@@ -469,7 +471,10 @@ ft_fleet_add_vehicle (FtFleet *f, FtVehicleKind kind, FtLatLon pos,
   stridx_insert (f, &f->by_name, i);
   stridx_insert (f, &f->by_device, i);
   if (f->grid)
-    ft_grid_index_insert (f->grid, i, pos);
+    {
+      ft_grid_index_insert (f->grid, i, pos);
+      ft_grid_index_insert (f->avail, i, pos);
+    }
 
   ev = ft_event_init (FT_EV_VEHICLE_ADDED, now);
   ev.vehicle = (gint32) i;
@@ -522,6 +527,13 @@ ft_fleet_apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, 
     {
       f->counts[v->state]--;
       f->counts[to]++;
+      if (f->avail)
+        {
+          if (to == FT_STATE_AVAILABLE)
+            ft_grid_index_insert (f->avail, vi, v->pos);
+          else if (v->state == FT_STATE_AVAILABLE)
+            ft_grid_index_remove (f->avail, vi);
+        }
       v->state = to;
       v->state_since = now;
     }
@@ -552,7 +564,11 @@ ft_fleet_set_position (FtFleet *f, guint vi, FtLatLon pos, double add_odometer_m
   if (add_odometer_m > 0)
     v->odometer_m += add_odometer_m;
   if (f->grid)
-    ft_grid_index_move (f->grid, vi, pos);
+    {
+      ft_grid_index_move (f->grid, vi, pos);
+      if (v->state == FT_STATE_AVAILABLE)
+        ft_grid_index_move (f->avail, vi, pos);
+    }
   if (log_it)
     {
       FtEvent ev = ft_event_init (FT_EV_VEHICLE_MOVED, now);
@@ -979,7 +995,13 @@ ft_fleet_restore_vehicle (FtFleet *f, const FtVehicle *src)
       stridx_rebuild (f, &f->by_device);
     }
   if (f->grid)
-    ft_grid_index_insert (f->grid, i, v->pos);
+    {
+      ft_grid_index_insert (f->grid, i, v->pos);
+      if (v->state == FT_STATE_AVAILABLE)
+        ft_grid_index_insert (f->avail, i, v->pos);
+      else
+        ft_grid_index_remove (f->avail, i);
+    }
 }
 
 void
@@ -1015,9 +1037,15 @@ ft_fleet_enable_index (FtFleet *f, FtBBox bounds, double cell_m)
   g_return_if_fail (f != NULL);
   g_return_if_fail (cell_m > 0);
   ft_grid_index_free (f->grid);
+  ft_grid_index_free (f->avail);
   f->grid = ft_grid_index_new (bounds, cell_m);
+  f->avail = ft_grid_index_new (bounds, cell_m);
   for (i = 0; i < f->n_v; i++)
-    ft_grid_index_insert (f->grid, i, f->v[i].pos);
+    {
+      ft_grid_index_insert (f->grid, i, f->v[i].pos);
+      if (f->v[i].state == FT_STATE_AVAILABLE)
+        ft_grid_index_insert (f->avail, i, f->v[i].pos);
+    }
 }
 
 void
@@ -1036,6 +1064,30 @@ ft_fleet_visit_near (const FtFleet *f, FtLatLon p, double radius_m,
   for (i = 0; i < f->n_v; i++)
     {
       double d = ft_distance_m (p, f->v[i].pos);
+      if (d <= radius_m && !fn (i, f->v[i].pos, d, user_data))
+        return;
+    }
+}
+
+void
+ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
+                               FtGridVisitFunc fn, gpointer user_data)
+{
+  guint i;
+
+  g_return_if_fail (f != NULL && fn != NULL);
+  if (f->avail)
+    {
+      ft_grid_index_visit (f->avail, p, radius_m, fn, user_data);
+      return;
+    }
+  for (i = 0; i < f->n_v; i++)
+    {
+      double d;
+
+      if (f->v[i].state != FT_STATE_AVAILABLE)
+        continue;
+      d = ft_distance_m (p, f->v[i].pos);
       if (d <= radius_m && !fn (i, f->v[i].pos, d, user_data))
         return;
     }
@@ -1086,7 +1138,14 @@ ft_fleet_check (const FtFleet *f, GError **error)
         CHECK_FAIL ("%s: device_id %s is not unique or not indexed", v->name, v->device_id);
       if (f->grid && !ft_grid_index_has (f->grid, i))
         CHECK_FAIL ("%s is missing from the spatial index", v->name);
+      if (f->avail && ft_grid_index_has (f->avail, i) != (v->state == FT_STATE_AVAILABLE))
+        CHECK_FAIL ("%s is %s but %s the index of available vehicles", v->name,
+                    state_names[v->state],
+                    v->state == FT_STATE_AVAILABLE ? "missing from" : "listed in");
     }
+  if (f->avail && ft_grid_index_size (f->avail) != counts[FT_STATE_AVAILABLE])
+    CHECK_FAIL ("the index of available vehicles holds %u but %u vehicles are available",
+                ft_grid_index_size (f->avail), counts[FT_STATE_AVAILABLE]);
   for (i = 0; i < FT_N_STATES; i++)
     if (counts[i] != f->counts[i])
       CHECK_FAIL ("%u vehicles are %s but the fleet counted %u", counts[i], state_names[i], f->counts[i]);

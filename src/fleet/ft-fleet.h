@@ -200,6 +200,11 @@ void     ft_fleet_restore_pack    (FtFleet *f, const FtPack *p);
 void     ft_fleet_enable_index  (FtFleet *f, FtBBox bounds, double cell_m);
 void     ft_fleet_visit_near    (const FtFleet *f, FtLatLon p, double radius_m,
                                  FtGridVisitFunc fn, gpointer user_data);
+/* Same, visiting only vehicles whose state is `available`: a second index
+ * kept by every state transition, add, restore and move (ft_fleet_check
+ * verifies it agrees with the states). Visit order is unspecified. */
+void     ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
+                                        FtGridVisitFunc fn, gpointer user_data);
 
 /* Invariant checker; returns FALSE with a message naming the first violation. */
 gboolean ft_fleet_check         (const FtFleet *f, GError **error);

@@ -522,6 +522,83 @@ START_TEST (test_index)
 }
 END_TEST
 
+/* The index of available vehicles follows every transition, move and
+ * restore: it visits exactly the available vehicles a linear scan finds,
+ * with or without the index enabled, and the checker agrees. */
+START_TEST (test_available_index)
+{
+  g_autoptr(FtFleet) f = ft_fleet_new (4, NULL);
+  g_autoptr(FtFleet) plain = ft_fleet_new (4, NULL);
+  g_autoptr(GRand) rng = g_rand_new_with_seed (11);
+  static const FtVehicleEventType evs[] = {
+    FT_VEV_RESERVATION_START, FT_VEV_TRIP_START, FT_VEV_TRIP_END, FT_VEV_RESERVATION_CANCEL,
+    FT_VEV_BATTERY_LOW, FT_VEV_BATTERY_CHARGED, FT_VEV_MAINTENANCE, FT_VEV_MAINTENANCE_END,
+    FT_VEV_COMMS_LOST, FT_VEV_COMMS_RESTORED, FT_VEV_REBALANCE_PICK_UP, FT_VEV_PROVIDER_DROP_OFF,
+  };
+  g_autoptr(GError) error = NULL;
+  FtBBox b;
+  guint i, q, n_avail_seen = 0;
+
+  ft_bbox_init_empty (&b);
+  ft_bbox_extend (&b, ft_latlon_offset (origin, -3000, -3000));
+  ft_bbox_extend (&b, ft_latlon_offset (origin, 3000, 3000));
+  for (i = 0; i < 400; i++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, T0);
+      ft_fleet_add_vehicle (plain, FT_KIND_SCOOTER, p, NULL, T0);
+      if (i == 150)
+        ft_fleet_enable_index (f, b, 200);
+    }
+  for (i = 0; i < 4000; i++)
+    {
+      guint v = (guint) g_rand_int_range (rng, 0, 400);
+      FtVehicleEventType ev = evs[g_rand_int_range (rng, 0, G_N_ELEMENTS (evs))];
+      gboolean ok = ft_fleet_apply_event (f, v, ev, T0 + i, NULL);
+      ck_assert (ok == ft_fleet_apply_event (plain, v, ev, T0 + i, NULL));
+      if (i % 7 == 0)
+        {
+          FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+          ft_fleet_set_position (f, v, p, 1, T0 + i, FALSE);
+          ft_fleet_set_position (plain, v, p, 1, T0 + i, FALSE);
+        }
+      if (i % 97 == 0)
+        {
+          /* restore flips a vehicle's state without an event */
+          FtVehicle copy = *ft_fleet_get_vehicle (f, v);
+          copy.state = copy.state == FT_STATE_AVAILABLE ? FT_STATE_NON_OPERATIONAL : FT_STATE_AVAILABLE;
+          ft_fleet_restore_vehicle (f, &copy);
+          ft_fleet_restore_vehicle (plain, &copy);
+        }
+    }
+  ck_assert_msg (ft_fleet_check (f, &error), "%s", error ? error->message : "");
+  for (q = 0; q < 60; q++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GArray) c = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      ft_fleet_visit_near_available (f, p, 800, collect_near, a);
+      ft_fleet_visit_near_available (plain, p, 800, collect_near, c);
+      ft_fleet_visit_near (plain, p, 800, collect_near, all);
+      g_array_sort (a, cmp_uint);
+      g_array_sort (c, cmp_uint);
+      ck_assert_uint_eq (a->len, c->len);
+      ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);
+      for (i = 0; i < a->len; i++)
+        ck_assert_int_eq (ft_fleet_get_vehicle (f, g_array_index (a, guint, i))->state, FT_STATE_AVAILABLE);
+      guint n_av = 0;
+      for (i = 0; i < all->len; i++)
+        n_av += ft_fleet_get_vehicle (plain, g_array_index (all, guint, i))->state == FT_STATE_AVAILABLE;
+      ck_assert_uint_eq (n_av, a->len);
+      n_avail_seen += a->len;
+    }
+  ck_assert_uint_gt (n_avail_seen, 0);
+  ck_assert_uint_lt (ft_fleet_count_state (f, FT_STATE_AVAILABLE), 400);
+}
+END_TEST
+
 START_TEST (test_restore_and_check)
 {
   Fx fx;
@@ -701,6 +778,7 @@ fleet_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("packs"); tcase_add_test (tc, test_packs); tcase_add_test (tc, test_charge_range); suite_add_tcase (s, tc);
   tc = tcase_create ("index"); tcase_add_test (tc, test_index); suite_add_tcase (s, tc);
+  tc = tcase_create ("available-index"); tcase_add_test (tc, test_available_index); suite_add_tcase (s, tc);
   tc = tcase_create ("restore-check"); tcase_add_test (tc, test_restore_and_check); suite_add_tcase (s, tc);
   tc = tcase_create ("random"); tcase_set_timeout (tc, 300); tcase_add_test (tc, test_random); suite_add_tcase (s, tc);
   return s;
