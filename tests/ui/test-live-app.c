@@ -345,6 +345,9 @@ START_TEST (test_live_unlock)
       if (FT_IS_BROKER_DIALOG (w))
         {
           dialog = TRUE;
+          g_autoptr(GdkTexture) dshot = ft_screenshot_widget (GTK_WIDGET (w));
+          g_autofree char *dpath = shot_path ("live-broker-dialog.png");
+          ck_assert (dshot && gdk_texture_save_to_png (dshot, dpath));
           gtk_window_destroy (GTK_WINDOW (w));
         }
     }
