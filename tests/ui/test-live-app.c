@@ -310,6 +310,33 @@ START_TEST (test_live_unlock)
   printf ("live: rider reserve + unlock published %s, acked\n", c[2].id);
   g_autofree char *rider_device = g_strdup (c[2].device_id);
 
+  /* Dispatch in live mode: a swap task for two selected vehicles, assigned
+   * to the second van; each vehicle gets a locate command, acked. */
+  ft_vehicle_layer_clear_selection (ft_window_get_vehicle_layer (win));
+  ft_vehicle_layer_toggle (ft_window_get_vehicle_layer (win), 5);
+  ft_vehicle_layer_toggle (ft_window_get_vehicle_layer (win), 6);
+  guint published = 0;
+  g_clear_error (&error);
+  const guint two[] = { 5, 6 };
+  guint created = ft_live_session_dispatch (live, FT_TASK_BATTERY_SWAP, two, 2, centre, 1, &published, &error);
+  ck_assert_msg (created == 2 && published == 2, "created %u published %u: %s", created, published,
+                 error ? error->message : "");
+  ck_assert_uint_eq (ft_live_session_count_tasks (live, FT_TASK_ASSIGNED), 2);
+  /* The same through the Dispatch page refuses duplicates, naming them. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.dispatch", NULL));
+  acked = FALSE;
+  t0 = g_get_monotonic_time ();
+  while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      c = ft_live_session_get_commands (live, &n);
+      acked = n == 5 && c[3].kind == FT_CMD_LOCATE && c[3].state == FT_CMD_ACKED &&
+              c[4].kind == FT_CMD_LOCATE && c[4].state == FT_CMD_ACKED;
+    }
+  ck_assert_msg (acked, "dispatch locate commands not acked (%u commands)", n);
+  printf ("live: dispatch created %u assigned tasks and 2 acked locate commands\n", created);
+  g_clear_error (&error);
+
   /* The broker goes away: the page shows reconnecting with the adapter's
    * reason; it comes back and the twin reconnects by itself. */
   live_broker_kill (b);

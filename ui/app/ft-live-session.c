@@ -29,6 +29,8 @@ struct _FtLiveSession {
   /* owned by the worker while it runs */
   FtCore  *core;
   FtLive  *live;
+  FtOps   *ops;                /* tasks the dispatcher creates in live mode */
+  gint     dispatcher;         /* the app's dispatcher account, -1 until first use */
   GArray  *telemetry;          /* LastTelemetry per vehicle */
   GThread *thread;
   char    *url;
@@ -205,6 +207,7 @@ ft_live_session_stop (FtLiveSession *self)
   if (self->live)
     ft_live_stop (self->live);
   g_clear_pointer (&self->live, ft_live_free);
+  g_clear_pointer (&self->ops, ft_ops_free);
   g_clear_pointer (&self->core, ft_core_free);
   g_array_set_size (self->telemetry, 0);
   g_mutex_lock (&self->lock);
@@ -286,6 +289,8 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
     }
   self->core = core;
   self->live = live;
+  self->ops = ft_ops_new (core->fleet, core->accounts, core->log);
+  self->dispatcher = -1;
   g_free (self->url);
   self->url = g_strdup (cfg->url);
   g_clear_pointer (&self->frame, ft_frame_unref);
@@ -534,4 +539,102 @@ char *
 ft_live_session_describe_staff (FtLiveSession *self, guint staff)
 {
   return ft_live_session_run_job_sync (self, describe_staff_job, &staff);
+}
+
+typedef struct {
+  FtLiveSession *self;
+  guint          kind;
+  const guint   *vehicles;
+  guint          n;
+  FtLatLon       target;
+  gint           staff;
+  guint          created, published;
+  GString       *errors;
+} DispatchJob;
+
+static char *
+dispatch_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  DispatchJob *d = data;
+  FtLiveSession *self = d->self;
+  g_autoptr(GError) error = NULL;
+  if (self->dispatcher < 0)
+    {
+      self->dispatcher = ft_accounts_create (core->accounts, FT_ROLE_DISPATCHER, "Live dispatcher (app)", NULL,
+                                             now, &error);
+      if (self->dispatcher < 0)
+        {
+          g_string_append_printf (d->errors, "cannot create the dispatcher account: %s\n", error->message);
+          return NULL;
+        }
+    }
+  gint32 account = -1;
+  if (d->staff >= 0 && (guint) d->staff < ft_live_n_staff (live))
+    account = ft_live_get_staff (live, (guint) d->staff)->account;
+  for (guint i = 0; i < d->n; i++)
+    {
+      g_clear_error (&error);
+      gint64 t = ft_ops_create (self->ops, d->kind, (gint32) d->vehicles[i], d->target, -1, 5,
+                                self->dispatcher, now, &error);
+      if (t < 0)
+        {
+          g_string_append_printf (d->errors, "%s\n", error->message);
+          continue;
+        }
+      d->created++;
+      if (account >= 0 && !ft_ops_assign (self->ops, t, (guint) account, self->dispatcher, now, &error))
+        g_string_append_printf (d->errors, "task %" G_GINT64_FORMAT " stays open: %s\n", t, error->message);
+      g_clear_error (&error);
+      /* The vehicle reports where it is (and chirps) so the crew finds it. */
+      if (ft_live_send_command (live, d->vehicles[i], FT_CMD_LOCATE, now, 0, &error))
+        d->published++;
+      else
+        g_string_append_printf (d->errors, "%s\n", error->message);
+    }
+  return NULL;
+}
+
+guint
+ft_live_session_dispatch (FtLiveSession *self, guint kind, const guint *vehicles, guint n,
+                          FtLatLon target, gint staff, guint *published, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), 0);
+  g_return_val_if_fail (kind < FT_N_TASK_KINDS, 0);
+  if (self->thread == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
+                   "live mode is off: switch the window to Live and connect to a broker first");
+      return 0;
+    }
+  DispatchJob d = { self, kind, vehicles, n, target, staff, 0, 0, g_string_new (NULL) };
+  g_free (ft_live_session_run_job_sync (self, dispatch_job, &d));
+  if (d.errors->len > 0)
+    g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE, "%s", d.errors->str);
+  g_string_free (d.errors, TRUE);
+  if (published)
+    *published = d.published;
+  return d.created;
+}
+
+typedef struct {
+  FtLiveSession *self;
+  guint          counts[FT_N_TASK_STATES];
+} TaskCountJob;
+
+static char *
+count_tasks_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  TaskCountJob *j = data;
+  for (guint s = 0; s < FT_N_TASK_STATES; s++)
+    j->counts[s] = ft_ops_count_state (j->self->ops, s);
+  return NULL;
+}
+
+guint
+ft_live_session_count_tasks (FtLiveSession *self, guint state)
+{
+  g_return_val_if_fail (state < FT_N_TASK_STATES, 0);
+  TaskCountJob j = { self, { 0 } };
+  g_free (ft_live_session_run_job_sync (self, count_tasks_job, &j));
+  return j.counts[state];
 }

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include "ft-frame.h"
 #include "ft-live.h"
+#include "ft-ops.h"
 
 G_BEGIN_DECLS
 
@@ -51,6 +52,17 @@ char           *ft_live_session_send_command (FtLiveSession *self, guint vehicle
 char           *ft_live_session_describe_vehicle (FtLiveSession *self, guint vehicle);
 /* Inspector text for a staff member reporting under <prefix>/staff/. */
 char           *ft_live_session_describe_staff   (FtLiveSession *self, guint staff);
+
+/* Dispatch in live mode: creates a task (FtTaskKind) per vehicle in the live
+ * core's task queue as the app's dispatcher, assigns it to live staff member
+ * `staff` (index into the adapter's staff, -1 = leave open), and publishes a
+ * locate command for each vehicle. Returns tasks created; *published gets the
+ * commands published. The MQTT contract has no twin-to-staff topic, so the
+ * assignment itself is not sent to the crew. */
+guint           ft_live_session_dispatch     (FtLiveSession *self, guint kind, const guint *vehicles, guint n,
+                                              FtLatLon target, gint staff, guint *published, GError **error);
+/* Number of live tasks in state (FtTaskState). */
+guint           ft_live_session_count_tasks  (FtLiveSession *self, guint state);
 
 /* Work on the twin thread with the core and adapter; blocks; caller frees. */
 typedef char *(*FtLiveSessionJob) (FtCore *core, FtLive *live, FtTime now, gpointer data);

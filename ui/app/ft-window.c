@@ -68,6 +68,7 @@ struct _FtWindow {
   gboolean         live_centered;
   char            *live_password;   /* memory only, never stored */
   gint             inspected;       /* vehicle last clicked, -1 none */
+  guint            staff_listed;    /* staff in the dispatch drop-down */
 
   /* rider view */
   gint32   rider;
@@ -92,6 +93,7 @@ current_frame (FtWindow *self)
 }
 
 static void update_live_page (FtWindow *self);
+static void fill_staff_dropdown (FtWindow *self);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -154,6 +156,8 @@ on_poll (gpointer data)
           FtFrame *f = ft_live_session_get_frame (self->live);
           ft_vehicle_layer_set_frame (self->vehicles, f);
           ft_overlay_layer_set_frame (self->overlay, f);
+          if (f->n_staff != self->staff_listed)
+            fill_staff_dropdown (self);
           if (!self->live_centered && f->n_vehicles > 0)
             {
               /* Centre once on the live fleet (it may be anywhere). */
@@ -222,7 +226,8 @@ fill_staff_dropdown (FtWindow *self)
 {
   GtkStringList *list = gtk_string_list_new (NULL);
   gtk_string_list_append (list, "Leave in the queue");
-  FtFrame *f = self->live_mode ? NULL : ft_session_get_frame (self->session);
+  FtFrame *f = current_frame (self);
+  self->staff_listed = f ? f->n_staff : 0;
   for (guint i = 0; f && i < f->n_staff; i++)
     {
       g_autofree char *s = g_strdup_printf ("Assign to %s", f->staff[i].name);
@@ -479,10 +484,36 @@ dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
   static const guint kinds[] = { FT_TASK_BATTERY_SWAP, FT_TASK_REBALANCE, FT_TASK_COLLECT_REPAIR };
   if (self->live_mode)
     {
-      gtk_label_set_label (GTK_LABEL (self->dispatch_status),
-                           "Live mode: staff tasks are not sent to field staff yet (the MQTT contract has "
-                           "no twin-to-staff topic). Use the Live page to unlock, lock, locate or ring the "
-                           "selected vehicles.");
+      g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
+      if (!ft_session_can_dispatch (self->session))
+        {
+          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                               "Only staff roles can dispatch: switch the role to Dispatcher.");
+          return;
+        }
+      if (sel->len == 0)
+        {
+          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                               "No vehicles are selected: Ctrl+click vehicles or Shift+drag a rectangle first.");
+          return;
+        }
+      guint kk = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
+      gint st = (gint) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
+      FtLatLon target = { 0, 0 };
+      if (!isnan (self->marker_mx))
+        target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+      g_autoptr(GError) error = NULL;
+      guint published = 0;
+      guint n = ft_live_session_dispatch (self->live, kinds[MIN (kk, 2)], (const guint *) sel->data, sel->len,
+                                          target, st, &published, &error);
+      g_autofree char *msg = g_strdup_printf ("%u live tasks created%s, %u locate commands published "
+                                              "(see the Live page). %s", n,
+                                              st >= 0 ? " and assigned" : "", published,
+                                              error ? error->message : "");
+      gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+      if (n > 0)
+        ft_vehicle_layer_clear_selection (self->vehicles);
+      update_live_page (self);
       return;
     }
   guint k = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
@@ -762,7 +793,10 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
   if (!live)
     ft_window_reload_map (self);
   else
-    update_labels (self);
+    {
+      fill_staff_dropdown (self);
+      update_labels (self);
+    }
 }
 
 gboolean
