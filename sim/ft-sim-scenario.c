@@ -4,6 +4,7 @@
  * "phase1.scenario:23: [fleet] scooters: 'many' is not a whole number".
  */
 #include "ft-sim-scenario.h"
+#include "ft-config.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -45,6 +46,12 @@ static const KeySpec keys[] = {
   { "demand",   "detour_factor",            K_DOUBLE,  O (detour_factor), 1, 5 },
   { "demand",   "min_trip_m",               K_DOUBLE,  O (min_trip_m), 0, 10000 },
   { "demand",   "riders",                   K_UINT,    O (riders), 0, 1e8 },
+  { "demand",   "trace",                    K_STRING,  O (trace), 0, 0 },
+  { "city",     "osm",                      K_STRING,  O (city_osm), 0, 0 },
+  { "city",     "trips",                    K_STRING,  O (city_trips), 0, 0 },
+  { "city",     "name",                     K_STRING,  O (city_name), 0, 0 },
+  { "city",     "requests_per_day",         K_DOUBLE,  O (city_requests_per_day), 0, 1e9 },
+  { "city",     "hex_m",                    K_DOUBLE,  O (city_hex_m), 50, 20000 },
   { "pricing",  "currency",                 K_CURRENCY,O (currency), 0, 0 },
   { "pricing",  "unlock_minor",             K_INT64,   O (unlock_minor), 0, 1e6 },
   { "pricing",  "scooter_per_min_minor",    K_DOUBLE,  O (per_min_minor[0]), 0, 1e5 },
@@ -102,6 +109,7 @@ ft_sim_scenario_new_default (void)
   sc->routing = FT_SIM_ROUTING_STREET;
   sc->detour_factor = 1.3;
   sc->min_trip_m = 400;
+  sc->city_hex_m = 400;
   strcpy (sc->currency, "EUR");
   sc->unlock_minor = 100;
   sc->per_min_minor[0] = 25;
@@ -148,6 +156,10 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->name);
   g_free (sc->description);
   g_free (sc->city);
+  g_free (sc->trace);
+  g_free (sc->city_osm);
+  g_free (sc->city_trips);
+  g_free (sc->city_name);
   g_free (sc->shift_starts_h);
   g_free (sc->path);
   g_free (sc);
@@ -161,6 +173,10 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->name = g_strdup (sc->name);
   c->description = g_strdup (sc->description);
   c->city = g_strdup (sc->city);
+  c->trace = g_strdup (sc->trace);
+  c->city_osm = g_strdup (sc->city_osm);
+  c->city_trips = g_strdup (sc->city_trips);
+  c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
   c->path = g_strdup (sc->path);
   return c;
@@ -358,7 +374,7 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
       if (!known_group (groups[g]))
         {
           fail (error, where, copy, groups[g], NULL,
-                "unknown group (expected scenario, fleet, demand, pricing, staff, rules, batteries, faults or features)");
+                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults or features)");
           return NULL;
         }
       gsize n_keys = 0;
@@ -386,12 +402,75 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
             sc->initial_soc_min, sc->initial_soc_max);
       return NULL;
     }
+  for (const char *const *k = (const char *const[]) { "osm", "trips", "trace", NULL }; *k; k++)
+    {
+      const char *v = strcmp (*k, "osm") == 0 ? sc->city_osm
+                      : strcmp (*k, "trips") == 0 ? sc->city_trips : sc->trace;
+      const char *grp = strcmp (*k, "trace") == 0 ? "demand" : "city";
+      if (v != NULL && v[0] == '\0')
+        {
+          fail (error, where, copy, grp, *k, "is empty (name a file, or leave the key out)");
+          return NULL;
+        }
+    }
+  if ((sc->city_osm || sc->city_trips) && g_strcmp0 (sc->city, "demo") != 0)
+    {
+      fail (error, where, copy, "scenario", "city",
+            "'%s' and a [city] recipe both name the city; keep one", sc->city);
+      return NULL;
+    }
+  if ((sc->city_name || sc->city_requests_per_day > 0) && !sc->city_osm && !sc->city_trips)
+    {
+      fail (error, where, copy, "city", NULL, "needs osm = FILE or trips = FILE to build a city");
+      return NULL;
+    }
   if (ft_sim_scenario_n_vehicles (sc) == 0)
     {
       fail (error, where, copy, "fleet", NULL, "the fleet is empty (scooters + bikes + mopeds = 0)");
       return NULL;
     }
   return g_steal_pointer (&sc);
+}
+
+static char *
+shared_data_dir (const FtSimScenario *sc)
+{
+  const char *env = g_getenv ("FT_SHARED_DATA_DIR");
+  if (env && env[0])
+    return g_strdup (env);
+  if (sc->path)
+    {
+      g_autofree char *abs = g_canonicalize_filename (sc->path, NULL);
+      g_autofree char *dir = g_path_get_dirname (abs);
+      for (int up = 0; up < 4; up++)
+        {
+          g_autofree char *cand = g_build_filename (dir, "shared", "data", NULL);
+          if (g_file_test (cand, G_FILE_TEST_IS_DIR))
+            return g_steal_pointer (&cand);
+          char *parent = g_path_get_dirname (dir);
+          g_free (dir);
+          dir = parent;
+        }
+    }
+  return g_strdup (FT_SHARED_DATA_DIR);
+}
+
+char *
+ft_sim_scenario_resolve_path (const FtSimScenario *sc, const char *raw)
+{
+  g_return_val_if_fail (sc != NULL && raw != NULL, NULL);
+  if (g_str_has_prefix (raw, "${shared}"))
+    {
+      g_autofree char *shared = shared_data_dir (sc);
+      const char *rest = raw + strlen ("${shared}");
+      while (*rest == '/')
+        rest++;
+      return g_build_filename (shared, rest, NULL);
+    }
+  if (g_path_is_absolute (raw) || sc->path == NULL)
+    return g_strdup (raw);
+  g_autofree char *base = g_path_get_dirname (sc->path);
+  return g_build_filename (base, raw, NULL);
 }
 
 FtSimScenario *

@@ -44,6 +44,18 @@ typedef struct {
   double   detour_factor;
   double   min_trip_m;
   guint    riders;                     /* size of the rider pool; 0 = auto */
+  char    *trace;                      /* demand trace file to replay instead of
+                                        * Poisson arrivals (NULL = none); raw as
+                                        * written, see ft_sim_scenario_resolve_path */
+  /* [city]: a city built from real data instead of [scenario] city.
+   * osm set: ft_city_from_recipe (OSM streets and zones, demand fitted from
+   * trips moved onto them, cached); only trips: ft_city_from_trips with
+   * its demand fitted. Paths raw as written (see resolve_path). */
+  char    *city_osm;
+  char    *city_trips;
+  char    *city_name;                  /* NULL: from the file name */
+  double   city_requests_per_day;      /* recipe scale; 0 = the trips' own */
+  double   city_hex_m;                 /* zone size of a trips-only city */
   /* [pricing] */
   char     currency[4];
   gint64   unlock_minor;
@@ -92,6 +104,13 @@ FtSimScenario *ft_sim_scenario_parse       (const char *text, gssize len, const 
 FtSimScenario *ft_sim_scenario_copy        (const FtSimScenario *sc);
 void           ft_sim_scenario_free        (FtSimScenario *sc);
 guint          ft_sim_scenario_n_vehicles  (const FtSimScenario *sc);
+/* A path from a scenario file as a usable file name: a leading ${shared}
+ * is the shared data folder ($FT_SHARED_DATA_DIR if set, else the first
+ * existing `shared/data` beside the scenario's folder or one of its
+ * parents — a checkout's scenarios/ finds <checkout>/../shared/data —
+ * else the folder configured at build time); a relative path is relative
+ * to the scenario file's folder (the current folder if it has no file). */
+char          *ft_sim_scenario_resolve_path (const FtSimScenario *sc, const char *raw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimScenario, ft_sim_scenario_free)
 
 G_END_DECLS

@@ -1,7 +1,9 @@
 /* ft-sim-world.c — the simulated world around one FtCore.
  *
  * Riders arrive by a non-homogeneous Poisson process (thinning against the
- * peak hourly rate of the city's demand profile), pick the nearest vehicle
+ * peak hourly rate of the city's demand profile) — or, when a demand trace
+ * is given, exactly at the trace's requests, in order, from its origin to
+ * its destination (no stretching of short hops) — pick the nearest vehicle
  * with range through ft_booking_find, reserve, walk, unlock, ride and end
  * through booking (which prices and captures through payments). Vehicles
  * move only at trip start/end (positions in between are interpolated for
@@ -13,6 +15,8 @@
  * ends, staff legs, charger completions and a few periodic rules.
  */
 #include "ft-sim-world.h"
+#include "ft-city-recipe.h"
+#include "ft-demand-fit.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -100,9 +104,15 @@ struct _FtSimWorld {
   double         lambda_max;      /* per hour */
   double        *dest_sum;        /* 4 * nz */
   FtBBox        *zone_bbox;
+  /* demand trace (replaces Poisson arrivals when n_trace > 0 or has_trace) */
+  FtDemandRequest *trace;
+  guint          n_trace;
+  gboolean       has_trace;
   /* hooks */
   FtSimPriceResponse price_fn;
   gpointer       price_data;
+  FtSimRequestFunc request_fn;
+  gpointer       request_data;
   /* command queue from other threads */
   GMutex         cmd_lock;
   GArray        *cmds;
@@ -385,6 +395,21 @@ pick_rider (FtSimWorld *w)
 
 static void on_unlock (FtSimEngine *e, gpointer data, guint64 v);
 static void on_trip_end (FtSimEngine *e, gpointer data, guint64 v);
+static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
+
+/* Trace replay: request `arg` of the trace, then the next one (same time
+ * and priority keep the trace's order through the engine's sequence). */
+static void
+on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  guint i = (guint) arg;
+  FtTime now = ft_sim_engine_now (e);
+  if (i + 1 < w->n_trace && w->trace[i + 1].t < w->end)
+    ft_sim_engine_schedule (e, w->trace[i + 1].t, PRIO_ARRIVAL, on_trace_request, w, i + 1);
+  w->k.trips_requested++;
+  issue_request (w, e, now, w->trace[i].from, w->trace[i].to);
+}
 
 static void
 on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
@@ -402,7 +427,6 @@ on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
   if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= w->hour_total[h])
     return;
 
-  w->k.trips_requested++;
   guint oz = ft_sim_rng_discrete (w->r_arrival, &w->zone_w[h * w->nz], w->nz, w->hour_total[h]);
   FtLatLon o = random_point_in_zone (w, oz, w->r_place);
   guint band = ft_demand_band_of_hour (h);
@@ -424,6 +448,17 @@ on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
       double a = gsl_rng_uniform (w->r_place) * 2 * G_PI;
       d = ft_latlon_offset (o, w->sc->min_trip_m * cos (a), w->sc->min_trip_m * sin (a));
     }
+  w->k.trips_requested++;
+  issue_request (w, e, now, o, d);
+}
+
+/* One trip request from o to d at `now`: the rider walks to the nearest
+ * vehicle with range, sees the price, reserves, walks, unlocks and rides. */
+static void
+issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d)
+{
+  if (w->request_fn)
+    w->request_fn (now, o, d, w->request_data);
   double trip_m = route_m (w, o, d);
 
   FtFindResult res[4];
@@ -1386,6 +1421,124 @@ setup_people (FtSimWorld *w, GError **error)
   return TRUE;
 }
 
+/* The [city] recipe of a scenario: an OSM extract with demand moved from
+ * trips (cached by ft_city_from_recipe), or a bare city over the trips
+ * with their demand fitted. Errors name the scenario and the key. */
+static FtCity *
+city_from_scenario (const FtSimScenario *sc, GError **error)
+{
+  const char *where = sc->path ? sc->path : "scenario";
+  g_autofree char *osm = sc->city_osm ? ft_sim_scenario_resolve_path (sc, sc->city_osm) : NULL;
+  g_autofree char *trips = sc->city_trips ? ft_sim_scenario_resolve_path (sc, sc->city_trips) : NULL;
+  const char *key = osm ? "osm" : "trips";
+  const char *file = osm ? osm : trips;
+  g_autofree char *base = g_path_get_basename (file);
+  char *dot = strchr (base, '.');
+  if (dot && dot != base)
+    *dot = '\0';
+  const char *name = sc->city_name ? sc->city_name : base;
+  g_autoptr (GError) e = NULL;
+  FtCity *c = NULL;
+
+  if (osm && !g_file_test (osm, G_FILE_TEST_EXISTS))
+    g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", osm);
+  else if (trips && !g_file_test (trips, G_FILE_TEST_EXISTS))
+    {
+      key = "trips";
+      g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", trips);
+    }
+  else if (osm)
+    {
+      FtCityRecipe r = { .osm_path = osm, .name = name, .trips_path = trips,
+                         .requests_per_day = sc->city_requests_per_day };
+      c = ft_city_from_recipe (&r, NULL, NULL, &e);
+    }
+  else
+    {
+      g_autoptr (FtTripSet) set = ft_trips_load (trips, &e);
+      if (set)
+        {
+          c = ft_city_from_trips (set, name, sc->city_hex_m, &e);
+          if (c && !ft_demand_fit (c, set, NULL, &e))
+            g_clear_pointer (&c, ft_city_free);
+        }
+    }
+  if (c == NULL)
+    g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s: [city] %s: %s", where, key,
+                 e ? e->message : "no city");
+  return c;
+}
+
+/* The demand trace to replay: the options' (copied) or the scenario's
+ * [demand] trace file. Requests must be in time order from t = 0. */
+static gboolean
+setup_trace (FtSimWorld *w, const FtSimWorldOptions *opt, GError **error)
+{
+  const char *where = w->sc->path ? w->sc->path : "scenario";
+  if (opt && opt->trace)
+    {
+      w->trace = g_memdup2 (opt->trace, sizeof (FtDemandRequest) * opt->n_trace);
+      w->n_trace = opt->n_trace;
+      w->has_trace = TRUE;
+    }
+  else if (w->sc->trace)
+    {
+      g_autofree char *path = ft_sim_scenario_resolve_path (w->sc, w->sc->trace);
+      g_autoptr (GError) e = NULL;
+      if (g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".json"))
+        {
+          /* trip data (Citi Bike CSV, MDS trips JSON): each trip's start */
+          g_autoptr (FtTripSet) set = ft_trips_load (path, &e);
+          if (set)
+            w->trace = ft_trips_to_trace (set, &w->n_trace);
+        }
+      else
+        w->trace = ft_trace_load (path, &w->n_trace, &e);
+      if (w->trace == NULL && e != NULL)
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "%s: [demand] trace: %s",
+                       where, e->message);
+          return FALSE;
+        }
+      w->has_trace = TRUE;
+    }
+  for (guint i = 0; i < w->n_trace; i++)
+    {
+      const FtDemandRequest *q = &w->trace[i];
+      if (q->t < 0 || (i > 0 && q->t < w->trace[i - 1].t))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s: demand trace request %u is at %" G_GINT64_FORMAT " ms, %s",
+                       where, i + 1, q->t,
+                       q->t < 0 ? "before the start of the run" : "earlier than the request before it");
+          return FALSE;
+        }
+      if (!(fabs (q->from.lat) <= 90 && fabs (q->from.lon) <= 180
+            && fabs (q->to.lat) <= 90 && fabs (q->to.lon) <= 180))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s: demand trace request %u has a point outside the globe", where, i + 1);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+ft_sim_world_set_request_hook (FtSimWorld *w, FtSimRequestFunc fn, gpointer user_data)
+{
+  g_return_if_fail (w != NULL);
+  w->request_fn = fn;
+  w->request_data = user_data;
+}
+
+guint
+ft_sim_world_n_trace (FtSimWorld *w)
+{
+  g_return_val_if_fail (w != NULL, 0);
+  return w->has_trace ? w->n_trace : 0;
+}
+
 FtSimWorld *
 ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldOptions *opt,
                   GError **error)
@@ -1400,6 +1553,12 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
 
   if (city != NULL)
     w->city = city;
+  else if (sc->city_osm || sc->city_trips)
+    {
+      w->city = w->city_owned = city_from_scenario (sc, error);
+      if (w->city == NULL)
+        return NULL;
+    }
   else if (sc->city == NULL || g_strcmp0 (sc->city, "demo") == 0)
     w->city = w->city_owned = ft_city_new_demo ();
   else
@@ -1493,7 +1652,15 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   memcpy (w->k.currency, sc->currency, 4);
 
   w->engine = ft_sim_engine_new (0);
-  ft_sim_engine_schedule (w->engine, 0, PRIO_ARRIVAL, on_arrival, w, 0);
+  if (!setup_trace (w, opt, error))
+    return NULL;
+  if (w->has_trace)
+    {
+      if (w->n_trace > 0 && w->trace[0].t < w->end)
+        ft_sim_engine_schedule (w->engine, w->trace[0].t, PRIO_ARRIVAL, on_trace_request, w, 0);
+    }
+  else
+    ft_sim_engine_schedule (w->engine, 0, PRIO_ARRIVAL, on_arrival, w, 0);
   ft_sim_engine_schedule (w->engine, 0, PRIO_SYSTEM, on_minute, w, 0);
   if (sc->rebalancing)
     ft_sim_engine_schedule (w->engine, 30 * FT_MINUTE, PRIO_SYSTEM, on_rebalance_rule, w, 0);
@@ -1527,6 +1694,7 @@ ft_sim_world_free (FtSimWorld *w)
   ft_sim_rng_free (w->rng);
   ft_grid_index_free (w->avail_ix);
   ft_grid_index_free (w->low_ix);
+  g_free (w->trace);
   for (guint i = 0; w->staff && i < w->n_staff; i++)
     {
       if (w->staff[i].queue)

@@ -19,6 +19,7 @@
 #include "ft-sim-engine.h"
 #include "ft-sim-rng.h"
 #include "ft-sim-scenario.h"
+#include "ft-demand-fit.h"
 
 G_BEGIN_DECLS
 
@@ -124,6 +125,11 @@ typedef double (*FtSimPriceResponse) (const FtPriceBreakdown *quote, const FtTri
 typedef struct {
   const char *store_path;    /* NULL: no store, the event log only counts */
   guint       lost_ring;     /* lost points kept for snapshots (default 2000) */
+  /* Demand trace to replay instead of Poisson arrivals (copied; overrides
+   * the scenario's [demand] trace). Requests in time order, t >= 0 in ms
+   * since Monday 00:00; those at or after the run's end are not issued. */
+  const FtDemandRequest *trace;
+  guint       n_trace;
 } FtSimWorldOptions;
 
 /* Build the world: city (the scenario's, or `city` if non-NULL: borrowed
@@ -154,6 +160,13 @@ void          ft_sim_world_kpis         (FtSimWorld *w, FtSimKpis *out);
 char         *ft_sim_kpis_to_json       (const FtSimKpis *k, const FtSimScenario *sc);
 FtSimSnapshot*ft_sim_world_snapshot     (FtSimWorld *w);
 
+/* Called for every trip request the world issues (Poisson or trace), in
+ * the order issued, with its time, origin and destination. */
+typedef void (*FtSimRequestFunc) (FtTime t, FtLatLon from, FtLatLon to, gpointer user_data);
+void          ft_sim_world_set_request_hook (FtSimWorld *w, FtSimRequestFunc fn,
+                                             gpointer user_data);
+/* Requests in the replayed trace (0 when arrivals are Poisson). */
+guint         ft_sim_world_n_trace      (FtSimWorld *w);
 void          ft_sim_world_set_price_response (FtSimWorld *w, FtSimPriceResponse fn,
                                                gpointer user_data);
 

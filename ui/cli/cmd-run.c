@@ -100,6 +100,10 @@ ft_cli_run (int argc, char **argv)
   if (replication >= 0)
     sc->replication = (guint) replication;
 
+  if (!quiet && (sc->city_osm || sc->city_trips))
+    fprintf (stderr, sc->city_osm ? "building the city from %s (cached after the first run)…\n"
+                                  : "building the city from the trips in %s…\n",
+             sc->city_osm ? sc->city_osm : sc->city_trips);
   FtSimWorldOptions opt = { .store_path = out };
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &error);
@@ -108,6 +112,8 @@ ft_cli_run (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
       return 1;
     }
+  if (!quiet && ft_sim_world_n_trace (w) > 0)
+    fprintf (stderr, "replaying a demand trace of %u requests\n", ft_sim_world_n_trace (w));
   gboolean ok = ft_sim_world_run (w, quiet ? NULL : progress_cb, (gpointer) "simulating", &error);
   if (!quiet)
     ft_cli_progress_done ();
