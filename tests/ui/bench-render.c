@@ -26,6 +26,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 typedef struct {
   GtkWidget        *window;
@@ -173,6 +176,69 @@ tick_markers (GtkWidget *w, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* CPU time of this process (all threads; Xvfb's own work is not included). */
+static double
+cpu_seconds (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The Xvfb serving $DISPLAY, whose CPU time is the other half of a frame's
+ * cost under the cairo renderer (XRender compositing runs in the server). */
+static int
+find_xserver_pid (void)
+{
+  const char *disp = g_getenv ("DISPLAY");
+  if (disp == NULL)
+    return -1;
+  g_autofree char *want = g_strdup_printf ("%.*s", (int) strcspn (disp, "."), disp);
+  GDir *d = g_dir_open ("/proc", 0, NULL);
+  if (d == NULL)
+    return -1;
+  int found = -1;
+  const char *n;
+  while (found < 0 && (n = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_ascii_isdigit (n[0]))
+        continue;
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", n);
+      g_autofree char *cmd = NULL;
+      gsize len;
+      if (!g_file_get_contents (path, &cmd, &len, NULL) || len == 0)
+        continue;
+      if (!g_str_has_suffix (cmd, "Xvfb") && strstr (cmd, "Xvfb") == NULL)
+        continue;
+      for (gsize i = 0; i < len; i += strlen (cmd + i) + 1)
+        if (g_str_equal (cmd + i, want))
+          found = atoi (n);
+    }
+  g_dir_close (d);
+  return found;
+}
+
+static double
+pid_cpu_seconds (int pid)
+{
+  if (pid <= 0)
+    return 0;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+  const char *p = strrchr (stat, ')');
+  if (p == NULL)
+    return 0;
+  unsigned long ut = 0, st = 0;
+  /* fields after the command: state(3) ... utime(14) stime(15) */
+  if (sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    return 0;
+  return (ut + st) / (double) sysconf (_SC_CLK_TCK);
+}
+
+static int xserver_pid = -1;
+
 static int
 cmp_double (gconstpointer a, gconstpointer b)
 {
@@ -180,7 +246,7 @@ cmp_double (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-typedef struct { double median_fps, mean_fps, p10_fps; guint frames; guint64 tiles; double rasters_per_s, raster_ms; } FpsResult;
+typedef struct { double median_fps, mean_fps, p10_fps; guint frames; guint64 tiles; double rasters_per_s, raster_ms, cpu_ms, x_cpu_ms; } FpsResult;
 
 static FpsResult
 measure (Bench *b, GtkTickCallback tick, double seconds)
@@ -193,10 +259,13 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
   g_array_set_size (b->paint_times, 0);
   ft_vehicle_layer_reset_raster_stats (b->vlayer);
   b->counting = TRUE;
+  double cpu0 = cpu_seconds (), xcpu0 = pid_cpu_seconds (xserver_pid);
   gint64 t0 = g_get_monotonic_time ();
   run_for (seconds);
   gint64 t1 = g_get_monotonic_time ();
   b->counting = FALSE;
+  r.cpu_ms = b->paint_times->len ? (cpu_seconds () - cpu0) * 1e3 / b->paint_times->len : 0;
+  r.x_cpu_ms = b->paint_times->len ? (pid_cpu_seconds (xserver_pid) - xcpu0) * 1e3 / b->paint_times->len : 0;
   guint nr;
   ft_vehicle_layer_get_raster_stats (b->vlayer, &nr, &r.raster_ms);
   r.rasters_per_s = nr / ((t1 - t0) / 1e6);
@@ -241,8 +310,8 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
 static void
 print_row (const char *name, guint n, const FpsResult *r)
 {
-  printf ("%-26s %8u %7.1f %7.1f %7.1f %6u %6" G_GUINT64_FORMAT " %9.1f %9.2f\n", name, n, r->median_fps,
-          r->mean_fps, r->p10_fps, r->frames, r->tiles, r->rasters_per_s, r->raster_ms);
+  printf ("%-26s %8u %7.1f %7.1f %7.1f %6u %6" G_GUINT64_FORMAT " %9.1f %9.2f %7.1f %7.1f\n", name, n, r->median_fps,
+          r->mean_fps, r->p10_fps, r->frames, r->tiles, r->rasters_per_s, r->raster_ms, r->cpu_ms, r->x_cpu_ms);
   fflush (stdout);
 }
 
@@ -519,8 +588,13 @@ main (int argc, char **argv)
   printf ("pan check: dot off by %.1f px with the raster translated, %.1f px re-rastered (-1: not found, -2: not translated)\n",
           err_translate, err_raster);
   int status = (err_translate < 0 || err_translate > 1.5 || err_raster < 0 || err_raster > 1.5) ? 1 : 0;
-  printf ("\n%-26s %8s %7s %7s %7s %6s %6s %9s %9s\n", "layer (vehicles move every tick)", "vehicles",
-          "median", "mean", "p10", "frames", "tiles", "rasters/s", "raster ms");
+  double la[3] = { -1, -1, -1 };
+  getloadavg (la, 3);
+  printf ("load average at start of cases: %.2f %.2f %.2f (2 cores here; other jobs skew fps)\n", la[0], la[1], la[2]);
+  xserver_pid = find_xserver_pid ();
+  printf ("cpu ms/frame: this process (all threads) | the X server (pid %d)\n", xserver_pid);
+  printf ("\n%-26s %8s %7s %7s %7s %6s %6s %9s %9s %7s %7s\n", "layer (vehicles move every tick)", "vehicles",
+          "median", "mean", "p10", "frames", "tiles", "rasters/s", "raster ms", "cpu-app", "cpu-X");
   /* Baseline: the same panning and zooming with no vehicle layer content. */
   {
     setup_vehicles (b, 0);
@@ -580,6 +654,8 @@ main (int argc, char **argv)
       g_free (b->markers);
       b->markers = NULL;
     }
+  getloadavg (la, 3);
+  printf ("load average at end: %.2f %.2f %.2f\n", la[0], la[1], la[2]);
   printf ("\ntarget: 50,000 moving vehicles at 60 fps under Xvfb with tiles loading: %s "
           "(%.1f fps median, %" G_GUINT64_FORMAT " tiles loaded; renderer %s)\n",
           fps_50k >= 57 && tiles_50k > 0 ? "met" : "NOT met", fps_50k, tiles_50k, renderer);

@@ -16,7 +16,10 @@ int           ft_tile_source_get_min_zoom (FtTileSource *self);
 int           ft_tile_source_get_max_zoom (FtTileSource *self);
 guint64       ft_tile_source_get_n_served (FtTileSource *self);
 guint64       ft_tile_source_get_n_missing(FtTileSource *self);
-/* A map source (raster renderer) over this data source. */
+/* A map source over these tiles: under GSK_RENDERER=cairo one that decodes
+ * each tile once into a cairo surface drawn without per-frame conversion,
+ * otherwise a ShumateRasterRenderer over this data source (GL caches the
+ * uploaded textures). Tiles served/missing are counted either way. */
 ShumateMapSource *ft_tile_source_create_map_source (FtTileSource *self);
 
 G_END_DECLS
