@@ -537,9 +537,13 @@ main (int argc, char **argv)
   setup_vehicles (b, n_start);
   tick_custom (NULL, NULL, b);
   gtk_window_present (GTK_WINDOW (b->window));
-  while (!gtk_widget_get_mapped (b->window))
-    g_main_context_iteration (NULL, TRUE);
-  /* ShumateMapLayer only starts loading on a viewport change after it has a size. */
+  /* ShumateMapLayer only starts loading on a viewport change after it has a
+   * size, so wait for its allocation (not just the window's map) to nudge. */
+  GtkWidget *map_layer = gtk_widget_get_first_child (GTK_WIDGET (b->map));
+  gint64 alloc_deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while ((!gtk_widget_get_mapped (b->window) || gtk_widget_get_width (map_layer) <= 0) &&
+         g_get_monotonic_time () < alloc_deadline)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
   shumate_location_set_location (SHUMATE_LOCATION (b->vp), b->center.lat + 1e-7, b->center.lon);
   GdkFrameClock *clock = gtk_widget_get_frame_clock (b->window);
   g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), b);
