@@ -1,7 +1,9 @@
 /* ft-live-emu.c — the device side of the MQTT contract: publishes a fleet
  * (given as plain records, so it knows nothing of sim/) as telemetry, MDS
  * events and retained status, and receives commands on
- * <prefix>/vehicles/+/commands, which the caller carries out and acks.
+ * <prefix>/vehicles/+/commands, which the caller carries out and acks,
+ * and staff task assignments on <prefix>/staff/+/tasks, which the caller
+ * acks and reports progress on.
  * Used by `fleet-twin-cli emulate`, the live tests and the benchmark.
  */
 #include "ft-live-private.h"
@@ -22,6 +24,7 @@ struct _FtLiveEmu {
   GCond             cond;
   char             *last_error;
   GAsyncQueue      *commands;      /* FtLiveEmuCommand* */
+  GAsyncQueue      *tasks;         /* FtLiveEmuTask* */
   guint64           n_published;   /* caller's thread only */
   gint              outstanding;   /* QoS>0 publishes not yet completed; under lock */
   gint              window;
@@ -53,6 +56,8 @@ emu_on_connect (struct mosquitto *mosq, void *obj, int rc)
       g_mutex_unlock (&emu->lock);
       g_autofree char *sub = g_strconcat (emu->prefix_slash, "vehicles/+/commands", NULL);
       mosquitto_subscribe (mosq, NULL, sub, 1);
+      g_autofree char *tsub = g_strconcat (emu->prefix_slash, "staff/+/tasks", NULL);
+      mosquitto_subscribe (mosq, NULL, tsub, 1);
       const char *online = "{\"status\":\"online\"}";
       mosquitto_publish (mosq, NULL, emu->status_topic, (int) strlen (online), online, 1, true);
       emu_set_state (emu, FT_LIVE_CONNECTED, NULL);
@@ -105,6 +110,60 @@ emu_wait_window (FtLiveEmu *emu)
   g_mutex_unlock (&emu->lock);
 }
 
+/* <prefix>/staff/<id>/tasks: a task assignment from the twin. Anything
+ * not following the contract is dropped. */
+static void
+emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
+{
+  const char *slash = strchr (t, '/');
+  if (slash == NULL || strcmp (slash, "/tasks") != 0 || slash - t > 36 || slash == t ||
+      msg->payloadlen <= 0)
+    return;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+      !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
+    return;
+  JsonNode *root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  JsonObject *o = json_node_get_object (root);
+  gboolean bad = FALSE;
+  const char *cid = ft_live_json_string (o, "command_id", &bad);
+  const char *tid = ft_live_json_string (o, "task_id", &bad);
+  const char *kind = ft_live_json_string (o, "kind", &bad);
+  const char *dev = ft_live_json_string (o, "device_id", &bad);
+  gint64 expires = G_MAXINT64, prio = 0;
+  ft_live_json_int64 (o, "expires", &expires, &bad);
+  ft_live_json_int64 (o, "priority", &prio, &bad);
+  double lat = NAN, lon = NAN;
+  gboolean bad_pos = FALSE;
+  ft_live_json_number (o, "lat", &lat, &bad_pos);
+  ft_live_json_number (o, "lon", &lon, &bad_pos);
+  static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+  int k = -1;
+  for (guint i = 0; kind && i < FT_N_TASK_KINDS; i++)
+    if (strcmp (kind, kinds[i]) == 0)
+      k = (int) i;
+  if (bad || cid == NULL || tid == NULL || k < 0 || strlen (cid) >= 48 ||
+      !g_str_has_prefix (tid, "task-") || (dev && strlen (dev) > 36))
+    return;
+  char *end = NULL;
+  gint64 task = g_ascii_strtoll (tid + 5, &end, 10);
+  if (end == tid + 5 || *end != '\0' || task < 0)
+    return;
+  FtLiveEmuTask *x = g_new0 (FtLiveEmuTask, 1);
+  g_strlcpy (x->command_id, cid, sizeof x->command_id);
+  memcpy (x->staff_id, t, slash - t);
+  x->staff_id[slash - t] = '\0';
+  x->task = task;
+  x->kind = (FtTaskKind) k;
+  g_strlcpy (x->device_id, dev ? dev : "", sizeof x->device_id);
+  x->target = bad_pos ? (FtLatLon) { NAN, NAN } : (FtLatLon) { lat, lon };
+  x->priority = (gint) CLAMP (prio, -1000, 1000);
+  x->expires = expires;
+  g_async_queue_push (emu->tasks, x);
+}
+
 static void
 emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
 {
@@ -114,6 +173,11 @@ emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_messag
   if (!g_str_has_prefix (t, emu->prefix_slash))
     return;
   t += strlen (emu->prefix_slash);
+  if (g_str_has_prefix (t, "staff/"))
+    {
+      emu_on_task (emu, t + 6, msg);
+      return;
+    }
   if (!g_str_has_prefix (t, "vehicles/"))
     return;
   t += 9;
@@ -174,6 +238,7 @@ ft_live_emu_new (const FtLiveConfig *cfg, GError **error)
   g_mutex_init (&emu->lock);
   g_cond_init (&emu->cond);
   emu->commands = g_async_queue_new_full (g_free);
+  emu->tasks = g_async_queue_new_full (g_free);
   if (!ft_live_parse_url (cfg->url, &emu->url, error))
     {
       ft_live_emu_free (emu);
@@ -217,6 +282,7 @@ ft_live_emu_free (FtLiveEmu *emu)
   if (emu->mosq)
     mosquitto_destroy (emu->mosq);
   g_async_queue_unref (emu->commands);
+  g_async_queue_unref (emu->tasks);
   g_mutex_clear (&emu->lock);
   g_cond_clear (&emu->cond);
   g_free (emu->last_error);
@@ -438,6 +504,77 @@ ft_live_emu_ack (FtLiveEmu *emu, const FtLiveEmuCommand *cmd, const char *result
   g_autofree char *payload = json_to_string (root, FALSE);
   return mosquitto_publish (emu->mosq, NULL, topic, (int) strlen (payload), payload, 1, false) ==
          MOSQ_ERR_SUCCESS;
+}
+
+FtLiveEmuTask *
+ft_live_emu_poll_tasks (FtLiveEmu *emu, guint *n_out)
+{
+  g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuTask));
+  FtLiveEmuTask *x;
+  while ((x = g_async_queue_try_pop (emu->tasks)) != NULL)
+    {
+      g_array_append_val (out, *x);
+      g_free (x);
+    }
+  *n_out = out->len;
+  return (FtLiveEmuTask *) g_array_free (out, FALSE);
+}
+
+static gboolean
+emu_publish_json (FtLiveEmu *emu, const char *topic, JsonBuilder *b)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *payload = json_to_string (root, FALSE);
+  return mosquitto_publish (emu->mosq, NULL, topic, (int) strlen (payload), payload, 1, false) ==
+         MOSQ_ERR_SUCCESS;
+}
+
+gboolean
+ft_live_emu_ack_task (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result,
+                      const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && t != NULL && result != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks/ack", emu->prefix_slash, t->staff_id);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command_id");
+  json_builder_add_string_value (b, t->command_id);
+  json_builder_set_member_name (b, "result");
+  json_builder_add_string_value (b, result);
+  if (reason)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, now);
+  json_builder_end_object (b);
+  return emu_publish_json (emu, topic, b);
+}
+
+gboolean
+ft_live_emu_task_status (FtLiveEmu *emu, const char *staff_id, gint64 task, const char *status,
+                         const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && staff_id != NULL && status != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/task", emu->prefix_slash, staff_id);
+  g_autofree char *tid = g_strdup_printf ("task-%" G_GINT64_FORMAT, task);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, now);
+  json_builder_set_member_name (b, "task_id");
+  json_builder_add_string_value (b, tid);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, status);
+  if (reason)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
+  json_builder_end_object (b);
+  return emu_publish_json (emu, topic, b);
 }
 
 gboolean

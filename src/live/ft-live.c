@@ -873,6 +873,13 @@ struct _FtLive {
   GArray          *staff;          /* FtLiveStaff */
   GHashTable      *staff_index;    /* id → index+1 */
 
+  FtOps           *ops;            /* borrowed, may be NULL */
+  GArray          *assignments;    /* FtLiveAssignment */
+  GHashTable      *assign_index;   /* command id → index+1 */
+  GHashTable      *assign_by_task; /* task id (gint64 *) → index+1 of the newest */
+  guint64          next_assign;
+  guint            n_open_assign;
+
   guint            listener_id;
   FtTime           last_housekeep, last_silence_scan;
   gboolean         heard_initialised;
@@ -976,6 +983,7 @@ subscribe_all (FtLive *live, struct mosquitto *mosq)
   const char *subs[] = {
     "vehicles/+/telemetry", "vehicles/+/events", "vehicles/+/commands/ack",
     "vehicles/+/status", "staff/+/position", "staff/+/task", "staff/+/status",
+    "staff/+/tasks/ack",
   };
   char *topics[G_N_ELEMENTS (subs)];
   for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
@@ -1113,6 +1121,9 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
   live->command_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   live->staff = g_array_new (FALSE, TRUE, sizeof (FtLiveStaff));
   live->staff_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  live->assignments = g_array_new (FALSE, TRUE, sizeof (FtLiveAssignment));
+  live->assign_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  live->assign_by_task = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   live->last_housekeep = G_MININT64;
   live->last_silence_scan = G_MININT64;
 
@@ -1259,6 +1270,9 @@ ft_live_free (FtLive *live)
   g_hash_table_unref (live->command_index);
   g_array_unref (live->staff);
   g_hash_table_unref (live->staff_index);
+  g_array_unref (live->assignments);
+  g_hash_table_unref (live->assign_index);
+  g_hash_table_unref (live->assign_by_task);
   g_free (live->prefix_slash);
   g_free (live->twin_status_topic);
   ft_live_url_clear (&live->url);
@@ -1963,6 +1977,14 @@ ingest_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
   return TRUE;
 }
 
+static gboolean twin_task_ref (const Fields *o);
+static gboolean refuse_task (FtLive *live, FtTime now, const char *topic, GError **error,
+                             const char *reason);
+static gboolean ingest_task_update (FtLive *live, const char *topic, guint si, const Fields *o,
+                                    FtTime ts, FtTime now, GError **error);
+static gboolean ingest_task_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
+                                 FtTime now, GError **error);
+
 static gboolean
 ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
               const Fields *o, FtTime now, GError **error)
@@ -1973,6 +1995,9 @@ ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
     return refuse (live, now, topic, error, why);
   gpointer idx = g_hash_table_lookup (live->staff_index, id);
   guint si;
+  if (idx == NULL && strcmp (what, "task") == 0 && twin_task_ref (o))
+    return refuse_task (live, now, topic, error,
+                        "task update from a staff member the twin has not heard of");
   if (idx == NULL)
     {
       gint account = -1;
@@ -2034,7 +2059,9 @@ ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
           s->last_logged = now;
         }
     }
-  else /* task */
+  else if (twin_task_ref (o))
+    return ingest_task_update (live, topic, si, o, ts, now, error);
+  else /* task: the staff app's own label, shown only */
     {
       gboolean bad = FALSE;
       const char *task = fields_string (o, "task_id", &bad);
@@ -2091,7 +2118,7 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
   const char *what = slash2 + 1;
   gboolean vehicles = (gsize) (slash1 - rest) == 8 && strncmp (rest, "vehicles", 8) == 0;
   gboolean staff = (gsize) (slash1 - rest) == 5 && strncmp (rest, "staff", 5) == 0;
-  enum { K_TEL, K_EV, K_ACK, K_STATUS, K_STAFF } kind;
+  enum { K_TEL, K_EV, K_ACK, K_STATUS, K_STAFF, K_TASK_ACK } kind;
   if (vehicles && strcmp (what, "telemetry") == 0)
     kind = K_TEL;
   else if (vehicles && strcmp (what, "events") == 0)
@@ -2103,6 +2130,8 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
   else if (staff && (strcmp (what, "position") == 0 || strcmp (what, "task") == 0 ||
                      strcmp (what, "status") == 0))
     kind = K_STAFF;
+  else if (staff && strcmp (what, "tasks/ack") == 0)
+    kind = K_TASK_ACK;
   else
     return refuse (live, now, topic, error, "topic does not follow the contract");
 
@@ -2163,6 +2192,7 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
     case K_ACK:    return ingest_ack (live, topic, id, o, now, error);
     case K_STATUS: return ingest_status (live, topic, id, o, NULL, now, error);
     case K_STAFF:  return ingest_staff (live, topic, id, what, o, now, error);
+    case K_TASK_ACK: return ingest_task_ack (live, topic, id, o, now, error);
     default:       g_assert_not_reached ();
     }
   return FALSE;
@@ -2311,6 +2341,378 @@ booking_listener (const FtEvent *ev, gpointer user_data)
     ft_live_send_command (live, (guint) ev->vehicle, FT_CMD_LOCK, ev->t, 0, NULL);
 }
 
+/* ------------------------------------------------ staff task assignment */
+
+static const char *const wire_kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+
+static gboolean
+refuse_task (FtLive *live, FtTime now, const char *topic, GError **error, const char *reason)
+{
+  live->stats.task_refused++;
+  return refuse (live, now, topic, error, reason);
+}
+
+void
+ft_live_set_ops (FtLive *live, FtOps *ops)
+{
+  g_return_if_fail (live != NULL);
+  live->ops = ops;
+}
+
+FtOps *
+ft_live_get_ops (FtLive *live)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  return live->ops;
+}
+
+static gboolean
+publish_assignment (FtLive *live, FtLiveAssignment *a, FtTime now)
+{
+  if (live->mosq == NULL || g_atomic_int_get (&live->conn_state) != FT_LIVE_CONNECTED)
+    return FALSE;
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks", live->prefix_slash, a->staff_id);
+  char payload[512];
+  char lat[40] = "null", lon[40] = "null";
+  if (isfinite (a->target.lat) && isfinite (a->target.lon))
+    {
+      g_ascii_formatd (lat, sizeof lat, "%.7f", a->target.lat);
+      g_ascii_formatd (lon, sizeof lon, "%.7f", a->target.lon);
+    }
+  int n = g_snprintf (payload, sizeof payload,
+                      "{\"command_id\":\"%s\",\"task_id\":\"task-%" G_GINT64_FORMAT "\",\"kind\":\"%s\","
+                      "\"device_id\":\"%s\",\"lat\":%s,\"lon\":%s,\"priority\":%d,"
+                      "\"timestamp\":%" G_GINT64_FORMAT ",\"expires\":%" G_GINT64_FORMAT
+                      ",\"attempt\":%u}",
+                      a->id, a->task, wire_kinds[a->kind], a->device_id, lat, lon, a->priority,
+                      now, a->expires, a->attempts + 1);
+  int rc = mosquitto_publish (live->mosq, NULL, topic, n, payload, 1, false);
+  if (rc != MOSQ_ERR_SUCCESS)
+    return FALSE;
+  if (a->attempts > 0)
+    live->stats.task_retries++;
+  else
+    live->stats.tasks_sent++;
+  a->attempts++;
+  a->last_sent = now;
+  a->state = FT_CMD_SENT;
+  return TRUE;
+}
+
+static void
+close_assignment (FtLive *live, FtLiveAssignment *a, FtLiveCommandState st, const char *detail,
+                  FtTime now)
+{
+  if (a->state != FT_CMD_QUEUED && a->state != FT_CMD_SENT)
+    return;
+  a->state = st;
+  a->closed = now;
+  if (detail)
+    g_strlcpy (a->detail, detail, sizeof a->detail);
+  live->n_open_assign--;
+  if (st == FT_CMD_ACKED)
+    live->stats.tasks_acked++;
+  else if (st == FT_CMD_FAILED)
+    live->stats.tasks_failed++;
+  else if (st == FT_CMD_EXPIRED)
+    live->stats.tasks_expired++;
+}
+
+/* The staff refused or never confirmed: a task still only assigned to them
+ * goes back to open so another can take it. */
+static void
+release_task (FtLive *live, const FtLiveAssignment *a, FtTime now)
+{
+  if (live->ops == NULL || a->staff >= live->staff->len)
+    return;
+  const FtTask *t = ft_ops_get (live->ops, a->task);
+  gint account = g_array_index (live->staff, FtLiveStaff, a->staff).account;
+  if (t && t->state == FT_TASK_ASSIGNED && t->staff == account)
+    ft_ops_unassign (live->ops, a->task, now, NULL);
+}
+
+const char *
+ft_live_assign_task (FtLive *live, gint64 task, guint staff, gint32 by, FtTime now, FtTime ttl,
+                     GError **error)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  if (live->ops == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_TASK_QUEUE,
+                   "live mode has no task queue attached (ft_live_set_ops)");
+      return NULL;
+    }
+  if (staff >= live->staff->len)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                   "no live staff member with index %u (%u have reported)", staff,
+                   live->staff->len);
+      return NULL;
+    }
+  const FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, staff);
+  if (s->account < 0)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                   "staff %s has no account in the twin; cannot assign tasks", s->id);
+      return NULL;
+    }
+  if (!ft_ops_assign (live->ops, task, (guint) s->account, by, now, error))
+    return NULL;
+  const FtTask *t = ft_ops_get (live->ops, task);
+  FtLiveAssignment a = { 0 };
+  g_snprintf (a.id, sizeof a.id, "task-%.19s-%" G_GUINT64_FORMAT, live->cfg.client_id,
+              ++live->next_assign);
+  a.task = task;
+  a.kind = t->kind;
+  a.staff = staff;
+  g_strlcpy (a.staff_id, s->id, sizeof a.staff_id);
+  a.vehicle = t->vehicle;
+  a.target = (FtLatLon) { NAN, NAN };
+  if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (live->core->fleet))
+    {
+      const FtVehicle *v = ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle);
+      g_strlcpy (a.device_id, v->device_id, sizeof a.device_id);
+      a.target = v->pos;
+    }
+  if (t->target.lat != 0 || t->target.lon != 0)
+    a.target = t->target;
+  a.priority = t->priority;
+  a.state = FT_CMD_QUEUED;
+  a.issued = now;
+  a.expires = now + (ttl > 0 ? ttl : live->cfg.command_ttl);
+  a.last_sent = -1;
+  a.closed = -1;
+  a.progress_ts = -1;
+  /* a reassignment supersedes the older message for the task */
+  gpointer old = g_hash_table_lookup (live->assign_by_task, &task);
+  if (old)
+    close_assignment (live, &g_array_index (live->assignments, FtLiveAssignment,
+                                            GPOINTER_TO_UINT (old) - 1),
+                      FT_CMD_FAILED, "superseded by a reassignment", now);
+  g_array_append_val (live->assignments, a);
+  guint idx = live->assignments->len - 1;
+  FtLiveAssignment *ap = &g_array_index (live->assignments, FtLiveAssignment, idx);
+  g_hash_table_insert (live->assign_index, g_strdup (ap->id), GUINT_TO_POINTER (idx + 1));
+  g_hash_table_insert (live->assign_by_task, g_memdup2 (&task, sizeof task),
+                       GUINT_TO_POINTER (idx + 1));
+  live->n_open_assign++;
+  publish_assignment (live, ap, now);
+  return ap->id;
+}
+
+const FtLiveAssignment *
+ft_live_get_assignment (FtLive *live, const char *id)
+{
+  g_return_val_if_fail (live != NULL && id != NULL, NULL);
+  gpointer idx = g_hash_table_lookup (live->assign_index, id);
+  return idx ? &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1) : NULL;
+}
+
+const FtLiveAssignment *
+ft_live_get_assignments (FtLive *live, guint *n_out)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  if (n_out)
+    *n_out = live->assignments->len;
+  return (const FtLiveAssignment *) live->assignments->data;
+}
+
+const FtLiveAssignment *
+ft_live_find_assignment (FtLive *live, gint64 task)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  gpointer idx = g_hash_table_lookup (live->assign_by_task, &task);
+  return idx ? &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1) : NULL;
+}
+
+guint
+ft_live_n_open_assignments (FtLive *live)
+{
+  g_return_val_if_fail (live != NULL, 0);
+  return live->n_open_assign;
+}
+
+static void
+assignment_housekeeping (FtLive *live, FtTime now)
+{
+  if (live->n_open_assign == 0)
+    return;
+  for (guint i = 0; i < live->assignments->len; i++)
+    {
+      FtLiveAssignment *a = &g_array_index (live->assignments, FtLiveAssignment, i);
+      if (a->state != FT_CMD_QUEUED && a->state != FT_CMD_SENT)
+        continue;
+      if (now >= a->expires)
+        {
+          close_assignment (live, a, FT_CMD_EXPIRED,
+                            a->attempts ? "no ack before expiry" : "never sent (no connection)", now);
+          release_task (live, a, now);
+        }
+      else if (a->state == FT_CMD_QUEUED ||
+               (now - a->last_sent >= live->cfg.command_retry &&
+                a->attempts < live->cfg.command_max_attempts))
+        publish_assignment (live, a, now);
+    }
+}
+
+/* "task-<n>" in a task update refers to the twin's task n. */
+static gboolean
+twin_task_ref (const Fields *o)
+{
+  gboolean bad = FALSE;
+  const char *t = fields_string (o, "task_id", &bad);
+  return !bad && t != NULL && g_str_has_prefix (t, "task-");
+}
+
+static gboolean
+parse_task_ref (const char *s, gint64 *out)
+{
+  if (s == NULL || !g_str_has_prefix (s, "task-"))
+    return FALSE;
+  s += 5;
+  gsize n = strlen (s);
+  if (n == 0 || n > 15)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isdigit (s[i]))
+      return FALSE;
+  *out = g_ascii_strtoll (s, NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+ingest_task_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
+                 FtTime now, GError **error)
+{
+  gboolean bad = FALSE;
+  const char *cid = fields_string (o, "command_id", &bad);
+  const char *result = fields_string (o, "result", &bad);
+  const char *reason = fields_string (o, "reason", &bad);
+  if (bad || cid == NULL || result == NULL)
+    return refuse_task (live, now, topic, error, "task ack needs string command_id and result");
+  FtLiveCommandState st;
+  if (strcmp (result, "ok") == 0)
+    st = FT_CMD_ACKED;
+  else if (strcmp (result, "failed") == 0)
+    st = FT_CMD_FAILED;
+  else if (strcmp (result, "expired") == 0)
+    st = FT_CMD_EXPIRED;
+  else
+    return refuse_task (live, now, topic, error, "task ack result must be ok, failed or expired");
+  gpointer idx = g_hash_table_lookup (live->assign_index, cid);
+  if (idx == NULL)
+    return refuse_task (live, now, topic, error, "ack for an unknown task assignment");
+  FtLiveAssignment *a = &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1);
+  if (strcmp (a->staff_id, id) != 0)
+    return refuse_task (live, now, topic, error, "ack names a task assigned to another staff member");
+  live->stats.acks++;
+  if (a->state != FT_CMD_SENT && a->state != FT_CMD_QUEUED)
+    {
+      live->stats.duplicates++;
+      return TRUE;
+    }
+  close_assignment (live, a, st, st == FT_CMD_ACKED ? NULL : (reason ? reason : result), now);
+  if (st != FT_CMD_ACKED)
+    release_task (live, a, now);
+  live->stats.applied++;
+  return TRUE;
+}
+
+static gboolean
+ingest_task_update (FtLive *live, const char *topic, guint si, const Fields *o, FtTime ts,
+                    FtTime now, GError **error)
+{
+  gboolean bad = FALSE;
+  const char *tid = fields_string (o, "task_id", &bad);
+  const char *status = fields_string (o, "status", &bad);
+  const char *reason = fields_string (o, "reason", &bad);
+  gint64 task;
+  if (bad || !parse_task_ref (tid, &task) || status == NULL)
+    return refuse_task (live, now, topic, error,
+                        "task update needs task_id \"task-<n>\" and a string status");
+  enum { ACCEPTED = 1, IN_PROGRESS, DONE, FAILED } st;
+  if (strcmp (status, "accepted") == 0)
+    st = ACCEPTED;
+  else if (strcmp (status, "in_progress") == 0 || strcmp (status, "started") == 0)
+    st = IN_PROGRESS;
+  else if (strcmp (status, "done") == 0)
+    st = DONE;
+  else if (strcmp (status, "failed") == 0)
+    st = FAILED;
+  else
+    return refuse_task (live, now, topic, error,
+                        "task status must be accepted, in_progress, done or failed");
+  if (live->ops == NULL)
+    return refuse_task (live, now, topic, error, "twin has no task queue for task updates");
+  const FtTask *t = ft_ops_get (live->ops, task);
+  if (t == NULL)
+    return refuse_task (live, now, topic, error, "task update for a task the twin does not have");
+  FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, si);
+  if (s->account < 0 || t->staff != s->account)
+    return refuse_task (live, now, topic, error,
+                        "task update from a staff member the task is not assigned to");
+  FtLiveAssignment *a = NULL;
+  gpointer idx = g_hash_table_lookup (live->assign_by_task, &task);
+  if (idx)
+    a = &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1);
+  if (a && ts < a->progress_ts)
+    {
+      live->stats.stale++;
+      return TRUE;
+    }
+  /* where the task is: nothing goes backwards */
+  int have = t->state == FT_TASK_ASSIGNED ? ACCEPTED - 1
+           : t->state == FT_TASK_IN_PROGRESS ? IN_PROGRESS
+           : t->state == FT_TASK_DONE ? DONE : -1;
+  if (have < 0)
+    return refuse_task (live, now, topic, error, "task update for a task that is open or cancelled");
+  g_autoptr(GError) oerr = NULL;
+  gboolean ok = TRUE;
+  if (st == FAILED)
+    {
+      if (have == DONE)
+        return refuse_task (live, now, topic, error, "task reported failed after it was done");
+      ok = ft_ops_unassign (live->ops, task, now, &oerr);
+    }
+  else if ((int) st <= have || (have == IN_PROGRESS && st == ACCEPTED))
+    {
+      live->stats.duplicates++;
+      return TRUE;
+    }
+  else if (st == IN_PROGRESS)
+    ok = ft_ops_start (live->ops, task, (guint) s->account, now, &oerr);
+  else if (st == DONE)
+    ok = ft_ops_complete (live->ops, task, (guint) s->account, now, &oerr);
+  if (!ok)
+    {
+      g_autofree char *why = g_strdup_printf ("task update refused by the task queue: %s",
+                                              oerr->message);
+      return refuse_task (live, now, topic, error, why);
+    }
+  if (a)
+    {
+      /* progress from the staff confirms the assignment arrived */
+      if (st == FAILED)
+        close_assignment (live, a, FT_CMD_FAILED, reason ? reason : "staff reported failed", now);
+      else
+        close_assignment (live, a, FT_CMD_ACKED, NULL, now);
+      g_strlcpy (a->progress, status, sizeof a->progress);
+      if (st == IN_PROGRESS)
+        g_strlcpy (a->progress, "in_progress", sizeof a->progress);
+      a->progress_ts = ts;
+      if (st == FAILED && reason)
+        g_strlcpy (a->detail, reason, sizeof a->detail);
+    }
+  s->task_ts = ts;
+  g_strlcpy (s->task_id, tid, sizeof s->task_id);
+  g_strlcpy (s->task_status, st == IN_PROGRESS ? "in_progress" : status, sizeof s->task_status);
+  live->stats.task_updates++;
+  live->stats.staff++;
+  live->stats.applied++;
+  return TRUE;
+}
+
+
 /* ------------------------------------------------------- housekeeping */
 
 void
@@ -2342,6 +2744,7 @@ ft_live_tick (FtLive *live, FtTime now)
         }
     }
   command_housekeeping (live, now);
+  assignment_housekeeping (live, now);
 }
 
 guint

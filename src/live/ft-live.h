@@ -13,6 +13,7 @@
 #pragma once
 
 #include "ft-core.h"
+#include "ft-ops.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ typedef enum {
   FT_LIVE_ERROR_UNKNOWN_VEHICLE,
   FT_LIVE_ERROR_NO_SUCH_COMMAND,
   FT_LIVE_ERROR_NOT_CONNECTED,
+  FT_LIVE_ERROR_UNKNOWN_STAFF,  /* no such live staff member / no account */
+  FT_LIVE_ERROR_NO_TASK_QUEUE,  /* task assignment without ft_live_set_ops */
 } FtLiveError;
 
 typedef enum {
@@ -96,6 +99,10 @@ typedef struct {
   guint64 commands_sent, commands_acked, commands_failed, commands_expired, command_retries;
   guint64 connects, disconnects;
   guint64 queue_high_water;
+  /* staff task assignments (twin → staff) and their acks / progress */
+  guint64 tasks_sent, tasks_acked, tasks_failed, tasks_expired, task_retries;
+  guint64 task_updates;      /* progress updates applied to FtOps */
+  guint64 task_refused;      /* task acks / updates refused (also counted malformed) */
 } FtLiveStats;
 
 /* A refused message, kept in a bounded ring (newest last). */
@@ -142,6 +149,27 @@ typedef struct {
   char     task_status[24];  /* "assigned", "started", "done", "cancelled" */
   FtTime   task_ts;
 } FtLiveStaff;
+
+/* A task assignment published to a staff member on <prefix>/staff/<id>/tasks,
+ * tracked like a vehicle command (queued → sent → acked | failed | expired)
+ * and then by the task's progress the staff report. */
+typedef struct {
+  char               id[40];       /* command id "task-<client>-<n>" */
+  gint64             task;         /* FtOps task id */
+  FtTaskKind         kind;
+  guint              staff;        /* index into ft_live_get_staff */
+  char               staff_id[40];
+  gint32             vehicle;      /* -1 none */
+  char               device_id[37];
+  FtLatLon           target;
+  gint               priority;
+  FtLiveCommandState state;        /* of the assignment message */
+  FtTime             issued, expires, last_sent, closed;
+  guint              attempts;
+  char               progress[16]; /* "", "accepted", "in_progress", "done", "failed" */
+  FtTime             progress_ts;  /* staff's timestamp of the newest progress, -1 */
+  char               detail[96];   /* reason on failure */
+} FtLiveAssignment;
 
 /* Telemetry as parsed, handed to the observer (for latency measurement,
  * maps, tests). Fields absent from the payload are NaN / -1. */
@@ -211,6 +239,27 @@ guint                ft_live_n_open_commands (FtLive *live);
 /* Drop closed commands older than `before`. */
 void                 ft_live_forget_commands (FtLive *live, FtTime before);
 
+/* Staff task assignment. ops is borrowed (NULL detaches) and must outlive
+ * the FtLive; without it task assignment is refused and task updates are
+ * only shown in FtLiveStaff. */
+void                 ft_live_set_ops (FtLive *live, FtOps *ops);
+FtOps               *ft_live_get_ops (FtLive *live);
+/* Assign ops task `task` (open, or assigned) to live staff member `staff`
+ * (index into ft_live_get_staff; needs a field-work account) as `by`
+ * (-1 rule or a FT_PERM_DISPATCH account) through ft_ops_assign, and publish
+ * it on <prefix>/staff/<id>/tasks (QoS 1; resent like commands until acked
+ * or expired; ttl 0 = config default). A "failed" or "expired" outcome
+ * before the staff started puts the task back to open. Returns the
+ * assignment's command id (owned by live) or NULL with an error, the task
+ * and queue untouched then. */
+const char          *ft_live_assign_task (FtLive *live, gint64 task, guint staff, gint32 by,
+                                          FtTime now, FtTime ttl, GError **error);
+const FtLiveAssignment *ft_live_get_assignment  (FtLive *live, const char *id);
+/* Oldest first; the newest one for a task wins in lookups by task. */
+const FtLiveAssignment *ft_live_get_assignments (FtLive *live, guint *n_out);
+const FtLiveAssignment *ft_live_find_assignment (FtLive *live, gint64 task);
+guint                ft_live_n_open_assignments (FtLive *live);
+
 guint              ft_live_n_staff  (FtLive *live);
 const FtLiveStaff *ft_live_get_staff (FtLive *live, guint i);
 gboolean           ft_live_lookup_staff (FtLive *live, const char *id, guint *i_out);
@@ -263,6 +312,18 @@ typedef struct {
   FtTime            expires;
 } FtLiveEmuCommand;
 
+/* A task assignment the emulator received on <prefix>/staff/+/tasks. */
+typedef struct {
+  char       command_id[48];
+  char       staff_id[40];
+  gint64     task;            /* twin's task id (wire "task-<n>") */
+  FtTaskKind kind;
+  char       device_id[37];   /* "" if none */
+  FtLatLon   target;          /* NaN if none */
+  gint       priority;
+  FtTime     expires;
+} FtLiveEmuTask;
+
 FtLiveEmu *ft_live_emu_new        (const FtLiveConfig *cfg, GError **error);
 void       ft_live_emu_free       (FtLiveEmu *emu);
 gboolean   ft_live_emu_connect    (FtLiveEmu *emu, guint timeout_ms, GError **error);
@@ -294,6 +355,15 @@ gboolean   ft_live_emu_ack        (FtLiveEmu *emu, const FtLiveEmuCommand *cmd,
  * Returns TRUE if it was carried out. */
 gboolean   ft_live_emu_obey       (FtLiveEmu *emu, FtLiveEmuVehicle *v, guint n,
                                    const FtLiveEmuCommand *cmd, FtTime now);
+/* Task assignments received since the last poll (g_free the array). */
+FtLiveEmuTask *ft_live_emu_poll_tasks (FtLiveEmu *emu, guint *n_out);
+/* Ack on <prefix>/staff/<id>/tasks/ack: "ok", "failed" or "expired". */
+gboolean   ft_live_emu_ack_task   (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result,
+                                   const char *reason, FtTime now);
+/* Progress on <prefix>/staff/<id>/task: status "accepted", "in_progress",
+ * "done" or "failed" (reason may be NULL). */
+gboolean   ft_live_emu_task_status (FtLiveEmu *emu, const char *staff_id, gint64 task,
+                                    const char *status, const char *reason, FtTime now);
 /* Retained "offline" status for the vehicles, then disconnect. */
 void       ft_live_emu_stop       (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now);
 guint64    ft_live_emu_n_published (FtLiveEmu *emu);

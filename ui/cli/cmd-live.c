@@ -1,6 +1,7 @@
 /* cmd-live.c — `fleet-twin-cli emulate` runs a simulator scenario and
  * publishes its vehicles and staff as live MQTT telemetry (obeying and
- * acking the commands it receives); `fleet-twin-cli live` attaches the twin
+ * acking the commands it receives, and carrying out staff task assignments
+ * in the simulated world, reporting accepted / in_progress / done); `fleet-twin-cli live` attaches the twin
  * headless to a broker, ingests, persists through the FtCore store and
  * prints status. Both speak src/live/MQTT-CONTRACT.md.
  */
@@ -119,6 +120,132 @@ kind_name (guint8 kind)
 
 /* ---------------------------------------------------------------- emulate */
 
+/* A task the twin assigned, injected into the simulated world. */
+typedef struct {
+  char    staff_id[40];
+  gint64  twin_task, sim_task;
+  int     reported;       /* 1 accepted, 2 in_progress, 3 done / failed */
+} EmuJob;
+
+/* Obey a task assignment: map the staff member to the sim's account and the
+ * vehicle to the sim's index, then dispatch it in the world (or hand the
+ * world's own open task of that kind to this staff member). Acks it and
+ * reports "accepted"; progress follows in report_jobs. */
+static void
+obey_task (FtLiveEmu *emu, FtSimWorld *w, const FtLiveEmuStaff *staff, const guint32 *staff_acct,
+           guint ns, const FtLiveEmuVehicle *recs, guint n, GArray *jobs, const FtLiveEmuTask *x)
+{
+  FtTime now = wall_ms ();
+  for (guint j = 0; j < jobs->len; j++)
+    {
+      EmuJob *job = &g_array_index (jobs, EmuJob, j);
+      if (job->twin_task == x->task && strcmp (job->staff_id, x->staff_id) == 0)
+        {
+          ft_live_emu_ack_task (emu, x, "ok", NULL, now);   /* a resend: same answer */
+          return;
+        }
+    }
+  if (now > x->expires)
+    {
+      ft_live_emu_ack_task (emu, x, "expired", NULL, now);
+      return;
+    }
+  gint acct = -1;
+  for (guint i = 0; i < ns; i++)
+    if (strcmp (staff[i].id, x->staff_id) == 0)
+      acct = (gint) staff_acct[i];
+  gint32 veh = -1;
+  for (guint i = 0; x->device_id[0] && i < n; i++)
+    if (strcmp (recs[i].device_id, x->device_id) == 0)
+      veh = (gint32) i;
+  const char *why = NULL;
+  g_autoptr(GError) e = NULL;
+  gint64 sim_task = -1;
+  gint32 by = ft_sim_world_dispatcher (w);
+  FtOps *ops = ft_sim_world_get_ops (w);
+  if (acct < 0)
+    why = "no such staff member in the emulated crew";
+  else if (x->device_id[0] && veh < 0)
+    why = "no such vehicle in the emulated fleet";
+  else if (by < 0)
+    why = "the emulated scenario has no dispatcher";
+  else
+    {
+      gint64 existing = veh >= 0 ? ft_ops_open_for (ops, (guint) veh, x->kind) : -1;
+      if (existing >= 0)
+        {
+          const FtTask *t = ft_ops_get (ops, existing);
+          if (t->state == FT_TASK_OPEN &&
+              ft_ops_assign (ops, existing, (guint) acct, by, ft_sim_world_now (w), &e))
+            sim_task = existing;
+          else
+            why = e ? e->message : "the vehicle's task of that kind is already being worked";
+        }
+      else
+        {
+          FtLatLon target = { 0, 0 };
+          if (isfinite (x->target.lat) && isfinite (x->target.lon) &&
+              (x->kind == FT_TASK_REBALANCE || x->kind == FT_TASK_DEPLOY))
+            target = x->target;
+          sim_task = ft_sim_world_dispatch (w, x->kind, veh, target, x->priority, (guint) by, acct, &e);
+          if (sim_task < 0)
+            why = e->message;
+        }
+    }
+  if (sim_task < 0)
+    {
+      ft_live_emu_ack_task (emu, x, "failed", why, now);
+      return;
+    }
+  ft_live_emu_ack_task (emu, x, "ok", NULL, now);
+  ft_live_emu_task_status (emu, x->staff_id, x->task, "accepted", NULL, now);
+  EmuJob job = { { 0 }, x->task, sim_task, 1 };
+  g_strlcpy (job.staff_id, x->staff_id, sizeof job.staff_id);
+  g_array_append_val (jobs, job);
+}
+
+/* Report the progress of injected tasks as the simulated staff work them. */
+static void
+report_jobs (FtLiveEmu *emu, FtSimWorld *w, GArray *jobs, FtTime now)
+{
+  FtOps *ops = ft_sim_world_get_ops (w);
+  for (guint j = 0; j < jobs->len; )
+    {
+      EmuJob *job = &g_array_index (jobs, EmuJob, j);
+      const FtTask *t = ft_ops_get (ops, job->sim_task);
+      if (t && (t->state == FT_TASK_IN_PROGRESS || t->state == FT_TASK_DONE) && job->reported < 2)
+        {
+          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "in_progress", NULL, now);
+          job->reported = 2;
+        }
+      if (t && t->state == FT_TASK_DONE)
+        {
+          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "done", NULL, now);
+          job->reported = 3;
+        }
+      else if (t == NULL || t->state == FT_TASK_CANCELLED || t->state == FT_TASK_OPEN)
+        {
+          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "failed",
+                                   t && t->state == FT_TASK_OPEN ? "staff went off shift"
+                                                                 : "task cancelled", now);
+          job->reported = 3;
+        }
+      if (job->reported == 3)
+        g_array_remove_index (jobs, j);
+      else
+        j++;
+    }
+}
+
+static gboolean
+job_for_sim_task (GArray *jobs, gint64 sim_task)
+{
+  for (guint j = 0; j < jobs->len; j++)
+    if (g_array_index (jobs, EmuJob, j).sim_task == sim_task)
+      return TRUE;
+  return FALSE;
+}
+
 int
 ft_cli_emulate (int argc, char **argv)
 {
@@ -159,6 +286,8 @@ ft_cli_emulate (int argc, char **argv)
   FtLiveEmu *emu = NULL;
   FtLiveEmuVehicle *recs = NULL;
   FtLiveEmuStaff *staff = NULL;
+  guint32 *staff_acct = NULL;
+  g_autoptr(GArray) jobs = g_array_new (FALSE, TRUE, sizeof (EmuJob));
   guint n = 0, ns = 0;
   if (sc == NULL)
     goto out;
@@ -190,8 +319,10 @@ ft_cli_emulate (int argc, char **argv)
       }
     ns = snap->n_staff;
     staff = g_new0 (FtLiveEmuStaff, MAX (ns, 1));
+    staff_acct = g_new0 (guint32, MAX (ns, 1));
     for (guint i = 0; i < ns; i++)
       {
+        staff_acct[i] = snap->staff[i].account;
         const FtAccount *a = ft_accounts_get (core->accounts, snap->staff[i].account);
         g_strlcpy (staff[i].id, a ? a->id : "unknown", sizeof staff[i].id);
       }
@@ -219,6 +350,11 @@ ft_cli_emulate (int argc, char **argv)
           for (guint i = 0; i < nc; i++)
             ft_live_emu_obey (emu, recs, n, &cmds[i], wall_ms ());
           commands += nc;
+          guint nt = 0;
+          g_autofree FtLiveEmuTask *tasks = ft_live_emu_poll_tasks (emu, &nt);
+          for (guint i = 0; i < nt; i++)
+            obey_task (emu, w, staff, staff_acct, ns, recs, n, jobs, &tasks[i]);
+          commands += nt;
           gint64 left = due - g_get_monotonic_time ();
           if (left <= 0 || stop_requested)
             break;
@@ -258,7 +394,9 @@ ft_cli_emulate (int argc, char **argv)
       for (guint i = 0; i < MIN (ns, snap->n_staff); i++)
         {
           staff[i].pos = snap->staff[i].pos;
-          if (snap->staff[i].task >= 0)
+          if (snap->staff[i].task >= 0 && job_for_sim_task (jobs, snap->staff[i].task))
+            staff[i].task_id[0] = '\0';   /* reported under the twin's id by report_jobs */
+          else if (snap->staff[i].task >= 0)
             {
               g_snprintf (staff[i].task_id, sizeof staff[i].task_id, "%" G_GINT64_FORMAT,
                           snap->staff[i].task);
@@ -268,6 +406,7 @@ ft_cli_emulate (int argc, char **argv)
             g_strlcpy (staff[i].task_status, "done", sizeof staff[i].task_status);
         }
       ft_live_emu_publish_staff (emu, staff, ns, now);
+      report_jobs (emu, w, jobs, now);
       for (guint i = 0; i < ns; i++)
         if (g_strcmp0 (staff[i].task_status, "done") == 0)
           staff[i].task_id[0] = '\0';
@@ -293,6 +432,7 @@ out:
     fprintf (stderr, "%s: %s\n", argv[0], error->message);
   g_free (recs);
   g_free (staff);
+  g_free (staff_acct);
   if (emu)
     ft_live_emu_free (emu);
   if (w)
