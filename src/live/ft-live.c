@@ -2895,5 +2895,25 @@ ft_live_check (FtLive *live, GError **error)
           return FALSE;
         }
     }
+  guint open_a = 0;
+  for (guint i = 0; i < live->assignments->len; i++)
+    {
+      const FtLiveAssignment *x = &g_array_index (live->assignments, FtLiveAssignment, i);
+      open_a += x->state == FT_CMD_QUEUED || x->state == FT_CMD_SENT;
+      if (x->staff >= live->staff->len || strcmp (x->staff_id,
+          g_array_index (live->staff, FtLiveStaff, x->staff).id) != 0 ||
+          (live->ops && ft_ops_get (live->ops, x->task) == NULL))
+        {
+          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
+                       "task assignment %s names a staff member or task that does not exist", x->id);
+          return FALSE;
+        }
+    }
+  if (open_a != live->n_open_assign)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
+                   "open assignment count %u but %u assignments are open", live->n_open_assign, open_a);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -1,7 +1,8 @@
 /* test-live.c — unit tests of the live adapter without a broker: URL
  * parsing, the ingest path (telemetry, MDS events, ordering, duplicates,
  * unknown vehicles, malformed payloads, silence → unknown, downsampling,
- * staff), command bookkeeping (queue, ack, expiry), and a fuzz run of
+ * staff), command bookkeeping (queue, ack, expiry), staff task assignment
+ * (acks, progress into FtOps, refusals, expiry), and a fuzz run of
  * hostile payloads that must never break an invariant.
  */
 #include "ft-live.h"
@@ -17,6 +18,7 @@
 typedef struct {
   FtCore *core;
   FtLive *live;
+  FtOps  *ops;
 } Fx;
 
 static FtLive *
@@ -43,6 +45,8 @@ fx_new (FtLiveUnknownPolicy pol)
   Fx fx;
   fx.core = ft_core_new (&cc, NULL, NULL);
   fx.live = make_live (fx.core, pol);
+  fx.ops = ft_ops_new (fx.core->fleet, fx.core->accounts, fx.core->log);
+  ft_live_set_ops (fx.live, fx.ops);
   return fx;
 }
 
@@ -50,6 +54,7 @@ static void
 fx_free (Fx *fx)
 {
   ft_live_free (fx->live);
+  ft_ops_free (fx->ops);
   ft_core_free (fx->core);
 }
 
@@ -59,6 +64,21 @@ assert_valid (Fx *fx)
   g_autoptr(GError) error = NULL;
   ck_assert_msg (ft_core_check (fx->core, &error), "core: %s", error->message);
   ck_assert_msg (ft_live_check (fx->live, &error), "live: %s", error->message);
+  ck_assert_msg (ft_ops_check (fx->ops, &error), "ops: %s", error->message);
+}
+
+static gboolean
+staff_msg (Fx *fx, const char *staff, const char *what, const char *payload, FtTime now)
+{
+  g_autofree char *topic = g_strdup_printf (PFX "/staff/%s/%s", staff, what);
+  return ft_live_ingest (fx->live, topic, payload, strlen (payload), now, NULL);
+}
+
+static char *
+task_update (FtTime ts, const char *task_id, const char *status)
+{
+  return g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"%s\",\"status\":\"%s\"}",
+                          ts, task_id, status);
 }
 
 static gboolean
@@ -387,6 +407,163 @@ START_TEST (test_commands_offline)
 }
 END_TEST
 
+/* ----------------------------------------------------------- staff tasks */
+
+START_TEST (test_staff_tasks)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 20.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0));
+  const char *pos = "{\"timestamp\":1700000000000,\"lat\":52.5,\"lon\":13.4}";
+  ck_assert (staff_msg (&fx, "van-3", "position", pos, T0));
+  ck_assert (staff_msg (&fx, "van-4", "position", pos, T0));
+  g_autoptr(GError) error = NULL;
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  ck_assert_int_ge (disp, 0);
+  gint64 t = ft_ops_create (fx.ops, FT_TASK_BATTERY_SWAP, 0, (FtLatLon) { 0, 0 }, -1, 7, disp, T0, &error);
+  ck_assert_int_ge (t, 0);
+
+  /* refused assignments leave the task open */
+  ft_live_set_ops (fx.live, NULL);
+  ck_assert_ptr_null (ft_live_assign_task (fx.live, t, 0, disp, T0, 0, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_TASK_QUEUE));
+  g_clear_error (&error);
+  ft_live_set_ops (fx.live, fx.ops);
+  ck_assert_ptr_null (ft_live_assign_task (fx.live, t, 7, disp, T0, 0, &error));
+  ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF));
+  g_clear_error (&error);
+  ck_assert_ptr_null (ft_live_assign_task (fx.live, 99, 0, disp, T0, 0, &error));
+  ck_assert (g_error_matches (error, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK));
+  g_clear_error (&error);
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_OPEN);
+
+  guint van3;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-3", &van3));
+  const char *id = ft_live_assign_task (fx.live, t, van3, disp, T0, 20 * FT_SECOND, &error);
+  ck_assert_msg (id != NULL, "%s", error ? error->message : "");
+  g_autofree char *cid = g_strdup (id);
+  const FtLiveAssignment *a = ft_live_get_assignment (fx.live, cid);
+  ck_assert_int_eq (a->state, FT_CMD_QUEUED);   /* not connected */
+  ck_assert_int_eq (a->task, t);
+  ck_assert_str_eq (a->device_id, DEV);
+  ck_assert_double_eq_tol (a->target.lat, 52.52, 1e-6);
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_ASSIGNED);
+  ck_assert_uint_eq (ft_live_n_open_assignments (fx.live), 1);
+  ck_assert_ptr_eq (ft_live_find_assignment (fx.live, t), a);
+
+  /* malformed / unknown task messages: refused, counted, logged, nothing moves */
+  g_autofree char *tid = g_strdup_printf ("task-%" G_GINT64_FORMAT, t);
+  g_autofree char *ack_other = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", cid);
+  g_autofree char *ack_bad = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"maybe\"}", cid);
+  g_autofree char *u_other = task_update (T0 + 100, tid, "in_progress");
+  g_autofree char *u_unknown = task_update (T0 + 100, "task-999", "done");
+  g_autofree char *u_badid = task_update (T0 + 100, "task-1x", "done");
+  g_autofree char *u_badst = task_update (T0 + 100, tid, "flying");
+  g_autofree char *u_ghost = task_update (T0 + 100, tid, "done");
+  g_autofree char *u_future = task_update (T0 + 3600 * FT_SECOND, tid, "done");
+  struct { const char *staff, *what, *payload; } bad[] = {
+    { "van-4", "tasks/ack", ack_other },
+    { "van-3", "tasks/ack", ack_bad },
+    { "van-3", "tasks/ack", "{\"command_id\":\"task-nope-1\",\"result\":\"ok\"}" },
+    { "van-3", "tasks/ack", "{\"result\":\"ok\"}" },
+    { "van-3", "tasks/ack", "{\"command_id\":5,\"result\":\"ok\"}" },
+    { "van-4", "task", u_other },
+    { "van-3", "task", u_unknown },
+    { "van-3", "task", u_badid },
+    { "van-3", "task", u_badst },
+    { "ghost", "task", u_ghost },
+    { "van-3", "task", u_future },
+    { "van-3", "task", "{\"timestamp\":1700000000100,\"task_id\":\"task-0\"}" },
+    { "van-3", "tasks", "{\"timestamp\":1700000000100}" },   /* twin → staff only */
+  };
+  const FtLiveStats *st = ft_live_get_stats (fx.live);
+  guint64 refused0 = st->task_refused, malformed0 = st->malformed;
+  guint nstaff = ft_live_n_staff (fx.live);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    ck_assert_msg (!staff_msg (&fx, bad[i].staff, bad[i].what, bad[i].payload, T0 + 100),
+                   "accepted bad message %u", i);
+  ck_assert_uint_eq (st->malformed - malformed0, G_N_ELEMENTS (bad));
+  ck_assert_uint_ge (st->task_refused - refused0, G_N_ELEMENTS (bad) - 2);
+  ck_assert_uint_eq (ft_live_n_staff (fx.live), nstaff);   /* "ghost" not registered */
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_ASSIGNED);
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid)->state, FT_CMD_QUEUED);
+  guint nm;
+  const FtLiveMalformed *m = ft_live_get_malformed (fx.live, &nm);
+  ck_assert (strstr (m[nm - 1].topic, "staff/van-3/tasks") != NULL);
+  assert_valid (&fx);
+
+  /* the ack closes the assignment; progress moves the task */
+  g_autofree char *ack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\",\"timestamp\":%"
+                                          G_GINT64_FORMAT "}", cid, T0 + 200);
+  ck_assert (staff_msg (&fx, "van-3", "tasks/ack", ack, T0 + 200));
+  a = ft_live_get_assignment (fx.live, cid);
+  ck_assert_int_eq (a->state, FT_CMD_ACKED);
+  ck_assert_uint_eq (ft_live_n_open_assignments (fx.live), 0);
+  ck_assert (staff_msg (&fx, "van-3", "tasks/ack", ack, T0 + 250));   /* duplicate: fine */
+  g_autofree char *u1 = task_update (T0 + 300, tid, "accepted");
+  g_autofree char *u2 = task_update (T0 + 1000, tid, "in_progress");
+  g_autofree char *u2old = task_update (T0 + 900, tid, "in_progress");
+  g_autofree char *u3 = task_update (T0 + 5000, tid, "done");
+  g_autofree char *u4 = task_update (T0 + 6000, tid, "failed");
+  ck_assert (staff_msg (&fx, "van-3", "task", u1, T0 + 300));
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_ASSIGNED);
+  ck_assert_str_eq (a->progress, "accepted");
+  ck_assert (staff_msg (&fx, "van-3", "task", u2, T0 + 1000));
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_IN_PROGRESS);
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->started_at, T0 + 1000);
+  guint64 stale0 = st->stale;
+  ck_assert (staff_msg (&fx, "van-3", "task", u2old, T0 + 1100));
+  ck_assert_uint_eq (st->stale, stale0 + 1);
+  guint done0 = ft_event_log_count (fx.core->log, FT_EV_TASK_DONE);
+  ck_assert (staff_msg (&fx, "van-3", "task", u3, T0 + 5000));
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_DONE);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_TASK_DONE), done0 + 1);
+  ck_assert_str_eq (a->progress, "done");
+  ck_assert (staff_msg (&fx, "van-3", "task", u3, T0 + 5100));       /* duplicate */
+  ck_assert (!staff_msg (&fx, "van-3", "task", u4, T0 + 6000));      /* failed after done */
+  ck_assert_int_eq (ft_ops_get (fx.ops, t)->state, FT_TASK_DONE);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_TASK_DONE), done0 + 1);
+  ck_assert_uint_eq (st->task_updates, 3);
+  guint i3;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-3", &i3));
+  ck_assert_str_eq (ft_live_get_staff (fx.live, i3)->task_status, "done");
+  assert_valid (&fx);
+
+  /* never acked: expires, and the task goes back to open */
+  gint64 t2 = ft_ops_create (fx.ops, FT_TASK_BATTERY_SWAP, 0, (FtLatLon) { 0, 0 }, -1, 7, disp, T0, &error);
+  ck_assert_int_ge (t2, 0);
+  g_autofree char *cid2 = g_strdup (ft_live_assign_task (fx.live, t2, van3, disp, T0 + 6000, 10 * FT_SECOND, NULL));
+  ft_live_process (fx.live, T0 + 17 * FT_SECOND, 0);
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid2)->state, FT_CMD_EXPIRED);
+  ck_assert_int_eq (ft_ops_get (fx.ops, t2)->state, FT_TASK_OPEN);
+  ck_assert_uint_eq (st->tasks_expired, 1);
+  /* refused by the staff: failed with the reason, task open again */
+  g_autofree char *cid3 = g_strdup (ft_live_assign_task (fx.live, t2, van3, disp, T0 + 18 * FT_SECOND, 0, NULL));
+  g_autofree char *nack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"failed\",\"reason\":\"van full\"}", cid3);
+  ck_assert (staff_msg (&fx, "van-3", "tasks/ack", nack, T0 + 19 * FT_SECOND));
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid3)->state, FT_CMD_FAILED);
+  ck_assert_str_eq (ft_live_get_assignment (fx.live, cid3)->detail, "van full");
+  ck_assert_int_eq (ft_ops_get (fx.ops, t2)->state, FT_TASK_OPEN);
+  /* reassignment supersedes an open message */
+  guint van4;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-4", &van4));
+  g_autofree char *cid4 = g_strdup (ft_live_assign_task (fx.live, t2, van3, disp, T0 + 20 * FT_SECOND, 0, NULL));
+  g_autofree char *cid5 = g_strdup (ft_live_assign_task (fx.live, t2, van4, disp, T0 + 21 * FT_SECOND, 0, NULL));
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid4)->state, FT_CMD_FAILED);
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid5)->state, FT_CMD_QUEUED);
+  ck_assert_ptr_eq (ft_live_find_assignment (fx.live, t2), ft_live_get_assignment (fx.live, cid5));
+  g_autofree char *tid2 = g_strdup_printf ("task-%" G_GINT64_FORMAT, t2);
+  g_autofree char *u5 = task_update (T0 + 22 * FT_SECOND, tid2, "in_progress");
+  ck_assert (!staff_msg (&fx, "van-3", "task", u5, T0 + 22 * FT_SECOND));   /* not van-3's any more */
+  ck_assert (staff_msg (&fx, "van-4", "task", u5, T0 + 22 * FT_SECOND));
+  ck_assert_int_eq (ft_ops_get (fx.ops, t2)->state, FT_TASK_IN_PROGRESS);
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, cid5)->state, FT_CMD_ACKED);
+  ck_assert_uint_eq (ft_live_n_open_assignments (fx.live), 0);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- fuzz */
 
 static char *
@@ -396,6 +573,7 @@ random_payload (GRand *r, FtTime ts, gsize *len_out)
     "timestamp", "lat", "lon", "battery_pct", "range_m", "speed", "lock_state", "locked",
     "odometer_m", "fault_codes", "vehicle_state", "event_types", "device_id", "status",
     "command_id", "result", "task_id", "vehicle_type", "sent_us", "event_id",
+    "task_id", "status", "reason", "command_id",
   };
   static const char *const values[] = {
     "0", "-1", "1e308", "1e400", "-1e400", "NaN", "Infinity", "null", "true", "\"\"",
@@ -404,6 +582,9 @@ random_payload (GRand *r, FtTime ts, gsize *len_out)
     "92233720368547758070", "-9223372036854775808", "\"\\u0000\"", "\"\\ud800\"", "52.52",
     "13.4", "200", "-91", "45.5", "0.0000001", "[[[[[[[[]]]]]]]]", "\"ok\"", "\"online\"",
     "{\"a\":{\"b\":{\"c\":1}}}", "1.5", "31", "32", "4294967296",
+    "\"task-0\"", "\"task-1\"", "\"task-2\"", "\"task-\"", "\"task--1\"", "\"task-99999999999999999999\"",
+    "\"accepted\"", "\"in_progress\"", "\"done\"", "\"failed\"", "\"started\"",
+    "\"task-fleet-twin-fuzz-1\"", "\"task-fleet-twin-fuzz-2\"",
   };
   int mode = g_rand_int_range (r, 0, 12);
   GString *s = g_string_new (NULL);
@@ -491,6 +672,17 @@ START_TEST (test_fuzz)
       g_autofree char *p = tel (T0, 52.5, 13.4, 50, "available");
       ck_assert (ingest (&fx, "telemetry", devs[i], p, T0));
     }
+  /* and tasks assigned to staff s0, s1 for hostile task updates to aim at */
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *who = g_strdup_printf ("s%u", i % 2);
+      ck_assert (staff_msg (&fx, who, "position", "{\"timestamp\":1700000000000,\"lat\":1,\"lon\":2}", T0));
+      gint64 t = ft_ops_create (fx.ops, (FtTaskKind) i, i % 2, (FtLatLon) { 0, 0 }, -1, 1, disp, T0, NULL);
+      guint si;
+      ck_assert (t >= 0 && ft_live_lookup_staff (fx.live, who, &si));
+      ck_assert (ft_live_assign_task (fx.live, t, si, disp, T0, 60 * FT_SECOND, NULL) != NULL);
+    }
   const char *kinds[] = { "telemetry", "events", "status", "commands/ack", "telemetry" };
   const guint N = 12000;
   guint accepted = 0;
@@ -505,8 +697,11 @@ START_TEST (test_fuzz)
         topic = g_strdup_printf (PFX "/vehicles/%s/%s", devs[g_rand_int_range (r, 0, G_N_ELEMENTS (devs))],
                                  kinds[g_rand_int_range (r, 0, G_N_ELEMENTS (kinds))]);
       else if (t < 11)
-        topic = g_strdup_printf (PFX "/staff/s%d/%s", g_rand_int_range (r, 0, 5),
-                                 g_rand_boolean (r) ? "position" : "task");
+        {
+          static const char *const sk[] = { "position", "task", "task", "tasks/ack", "tasks" };
+          topic = g_strdup_printf (PFX "/staff/s%d/%s", g_rand_int_range (r, 0, 5),
+                                   sk[g_rand_int_range (r, 0, G_N_ELEMENTS (sk))]);
+        }
       else
         topic = g_strdup_printf ("%s/x/%d", g_rand_boolean (r) ? PFX : "zz", k);
       accepted += ft_live_ingest (fx.live, topic, payload, len, now, NULL);
@@ -532,8 +727,10 @@ START_TEST (test_fuzz)
   ft_live_get_malformed (fx.live, &n);
   ck_assert_uint_le (n, 256);
   printf ("fuzz: %u payloads, %u accepted, %" G_GUINT64_FORMAT " malformed, %" G_GUINT64_FORMAT
-          " unknown, %u vehicles\n", N, accepted, s->malformed, s->unknown_refused,
-          ft_fleet_n_vehicles (fx.core->fleet));
+          " unknown, %u vehicles; tasks: %" G_GUINT64_FORMAT " updates applied, %" G_GUINT64_FORMAT
+          " refused\n", N, accepted, s->malformed, s->unknown_refused,
+          ft_fleet_n_vehicles (fx.core->fleet), s->task_updates, s->task_refused);
+  ck_assert_uint_gt (s->task_refused, 0);
   fx_free (&fx);
 }
 END_TEST
@@ -553,6 +750,7 @@ live_suite (void)
     { "silence-and-downsampling", test_silence_and_downsampling },
     { "staff", test_staff },
     { "commands-offline", test_commands_offline },
+    { "staff-tasks", test_staff_tasks },
     { "fuzz", test_fuzz },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
