@@ -9,7 +9,9 @@
  *   published, obeyed by the emulator and acknowledged in the commands list.
  *   A screenshot goes to $FT_SHOTS_DIR/live-mode.png. Then the emulator
  *   stops answering: a lock is resent and shows "retried (attempt 2)"; once
- *   it answers again the lock is acked after the retry.
+ *   it answers again the lock is acked after the retry. Dispatch assigns
+ *   swap tasks to a van over <prefix>/staff/<id>/tasks; the emulated crew
+ *   app acks and accepts them and the app's assignment table shows it.
  * tls-refused: a TLS broker with a password file; a wrong password shows
  *   "refused" with the broker's reason, the right one (memory only) connects.
  */
@@ -83,6 +85,7 @@ typedef struct {
   gint              stop;
   gint              hold;     /* drop commands unanswered (device out of reach) */
   gint              obeyed;
+  gint              tasks_acked;
 } Emu;
 
 static gpointer
@@ -101,6 +104,13 @@ emu_thread (gpointer data)
       for (guint i = 0; i < nc && !g_atomic_int_get (&e->hold); i++)
         if (ft_live_emu_obey (e->emu, e->v, N_EMU, &cmds[i], now))
           g_atomic_int_inc (&e->obeyed);
+      /* task assignments: ack, then report the crew on its way */
+      guint nt = 0;
+      g_autofree FtLiveEmuTask *tasks = ft_live_emu_poll_tasks (e->emu, &nt);
+      for (guint i = 0; i < nt && !g_atomic_int_get (&e->hold); i++)
+        if (ft_live_emu_ack_task (e->emu, &tasks[i], "ok", NULL, now) &&
+            ft_live_emu_task_status (e->emu, tasks[i].staff_id, tasks[i].task, "accepted", NULL, now))
+          g_atomic_int_inc (&e->tasks_acked);
       g_usleep (200000);
     }
   ft_live_emu_stop (e->emu, e->v, N_EMU, g_get_real_time () / 1000);
@@ -139,7 +149,7 @@ emu_init (Emu *e, const char *url, FtLatLon centre)
       g_snprintf (st->id, sizeof st->id, "van-%u", i + 1);
       st->pos.lat = centre.lat - 0.003;
       st->pos.lon = centre.lon + (i ? 0.004 : -0.004);
-      g_strlcpy (st->task_id, i ? "task-7" : "", sizeof st->task_id);
+      g_strlcpy (st->task_id, i ? "route-7" : "", sizeof st->task_id);   /* the crew app's own label */
       g_strlcpy (st->task_status, i ? "started" : "", sizeof st->task_status);
     }
 }
@@ -334,6 +344,24 @@ START_TEST (test_live_unlock)
               c[4].kind == FT_CMD_LOCATE && c[4].state == FT_CMD_ACKED;
     }
   ck_assert_msg (acked, "dispatch locate commands not acked (%u commands)", n);
+  /* the assignments went to van-2 over MQTT; its app acked and accepted them */
+  acked = FALSE;
+  t0 = g_get_monotonic_time ();
+  guint na = 0;
+  const FtLiveAssignment *as = NULL;
+  while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
+    {
+      spin_main_loop (0.1);
+      as = ft_live_session_get_assignments (live, &na);
+      acked = na == 2 && as[0].state == FT_CMD_ACKED && as[1].state == FT_CMD_ACKED &&
+              g_str_equal (as[1].progress, "accepted");
+    }
+  ck_assert_msg (acked, "dispatch assignments not acked (%u assignments)", na);
+  ck_assert_str_eq (as[0].staff_id, "van-2");
+  ck_assert_int_eq (as[0].kind, FT_TASK_BATTERY_SWAP);
+  g_autofree char *ast = ft_live_session_assignment_status (&as[1]);
+  ck_assert_str_eq (ast, "acked · accepted");
+  ck_assert_int_ge (g_atomic_int_get (&e.tasks_acked), 2);
   printf ("live: dispatch created %u assigned tasks and 2 acked locate commands\n", created);
   g_clear_error (&error);
 

@@ -41,6 +41,7 @@ struct _FtLiveSession {
   GQueue   jobs;
   FtFrame *pending;
   GArray  *pending_cmds;       /* FtLiveCommand */
+  GArray  *pending_assigns;    /* FtLiveAssignment */
   char    *pending_status;
   FtLiveConnState w_state;
   char    *w_error;
@@ -49,6 +50,7 @@ struct _FtLiveSession {
   /* main thread */
   FtFrame *frame;
   GArray  *cmds;
+  GArray  *assigns;
   char    *status;
   FtLiveConnState state;
   char    *error;
@@ -136,12 +138,18 @@ publish (FtLiveSession *self, FtTime now)
   const FtLiveCommand *c = ft_live_get_commands (self->live, &nc);
   GArray *cmds = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveCommand), nc);
   g_array_append_vals (cmds, c, nc);
+  guint na = 0;
+  const FtLiveAssignment *as = ft_live_get_assignments (self->live, &na);
+  GArray *assigns = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveAssignment), na);
+  g_array_append_vals (assigns, as, na);
   char *status = ft_live_dup_status_line (self->live, now);
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->pending, ft_frame_unref);
   self->pending = f;
   g_clear_pointer (&self->pending_cmds, g_array_unref);
   self->pending_cmds = cmds;
+  g_clear_pointer (&self->pending_assigns, g_array_unref);
+  self->pending_assigns = assigns;
   g_free (self->pending_status);
   self->pending_status = status;
   g_mutex_unlock (&self->lock);
@@ -225,6 +233,8 @@ ft_live_session_finalize (GObject *object)
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_clear_pointer (&self->pending_cmds, g_array_unref);
   g_clear_pointer (&self->cmds, g_array_unref);
+  g_clear_pointer (&self->pending_assigns, g_array_unref);
+  g_clear_pointer (&self->assigns, g_array_unref);
   g_array_unref (self->telemetry);
   g_free (self->pending_status);
   g_free (self->status);
@@ -255,6 +265,7 @@ ft_live_session_init (FtLiveSession *self)
   g_queue_init (&self->jobs);
   self->telemetry = g_array_new (FALSE, TRUE, sizeof (LastTelemetry));
   self->cmds = g_array_new (FALSE, FALSE, sizeof (FtLiveCommand));
+  self->assigns = g_array_new (FALSE, FALSE, sizeof (FtLiveAssignment));
 }
 
 FtLiveSession *
@@ -290,11 +301,13 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   self->core = core;
   self->live = live;
   self->ops = ft_ops_new (core->fleet, core->accounts, core->log);
+  ft_live_set_ops (live, self->ops);   /* staff task acks and progress move these tasks */
   self->dispatcher = -1;
   g_free (self->url);
   self->url = g_strdup (cfg->url);
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->cmds, 0);
+  g_array_set_size (self->assigns, 0);
   g_mutex_lock (&self->lock);
   self->w_state = FT_LIVE_CONNECTING;
   g_clear_pointer (&self->w_error, g_free);
@@ -317,6 +330,7 @@ ft_live_session_poll (FtLiveSession *self)
   g_mutex_lock (&self->lock);
   FtFrame *f = g_steal_pointer (&self->pending);
   GArray *cmds = g_steal_pointer (&self->pending_cmds);
+  GArray *assigns = g_steal_pointer (&self->pending_assigns);
   char *status = g_steal_pointer (&self->pending_status);
   gboolean state_changed = self->w_state_seq != self->state_seq;
   if (state_changed)
@@ -331,6 +345,11 @@ ft_live_session_poll (FtLiveSession *self)
     {
       g_array_unref (self->cmds);
       self->cmds = cmds;
+    }
+  if (assigns)
+    {
+      g_array_unref (self->assigns);
+      self->assigns = assigns;
     }
   if (status)
     {
@@ -382,6 +401,26 @@ ft_live_session_get_commands (FtLiveSession *self, guint *n_out)
 {
   *n_out = self->cmds->len;
   return (const FtLiveCommand *) self->cmds->data;
+}
+
+const FtLiveAssignment *
+ft_live_session_get_assignments (FtLiveSession *self, guint *n_out)
+{
+  *n_out = self->assigns->len;
+  return (const FtLiveAssignment *) self->assigns->data;
+}
+
+char *
+ft_live_session_assignment_status (const FtLiveAssignment *a)
+{
+  FtLiveCommand c = { 0 };
+  c.state = a->state;
+  c.attempts = a->attempts;
+  g_strlcpy (c.detail, a->detail, sizeof c.detail);
+  g_autofree char *msg = ft_live_session_command_status (&c);
+  if (a->progress[0] == '\0')
+    return g_steal_pointer (&msg);
+  return g_strdup_printf ("%s · %s", msg, a->progress);
 }
 
 char *
@@ -582,8 +621,11 @@ dispatch_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
           continue;
         }
       d->created++;
-      if (account >= 0 && !ft_ops_assign (self->ops, t, (guint) account, self->dispatcher, now, &error))
-        g_string_append_printf (d->errors, "task %" G_GINT64_FORMAT " stays open: %s\n", t, error->message);
+      /* assigned in the queue and published to the staff member's app */
+      if (d->staff >= 0 && (account < 0 ||
+          !ft_live_assign_task (live, t, (guint) d->staff, self->dispatcher, now, 0, &error)))
+        g_string_append_printf (d->errors, "task %" G_GINT64_FORMAT " stays open: %s\n", t,
+                                error ? error->message : "the staff member has no account");
       g_clear_error (&error);
       /* The vehicle reports where it is (and chirps) so the crew finds it. */
       if (ft_live_send_command (live, d->vehicles[i], FT_CMD_LOCATE, now, 0, &error))

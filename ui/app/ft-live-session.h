@@ -55,12 +55,17 @@ char           *ft_live_session_describe_staff   (FtLiveSession *self, guint sta
 
 /* Dispatch in live mode: creates a task (FtTaskKind) per vehicle in the live
  * core's task queue as the app's dispatcher, assigns it to live staff member
- * `staff` (index into the adapter's staff, -1 = leave open), and publishes a
- * locate command for each vehicle. Returns tasks created; *published gets the
- * commands published. The MQTT contract has no twin-to-staff topic, so the
- * assignment itself is not sent to the crew. */
+ * `staff` (index into the adapter's staff, -1 = leave open) through
+ * ft_live_assign_task, which publishes it on <prefix>/staff/<id>/tasks and
+ * tracks its ack, retries, expiry and progress (ft_live_session_get_assignments),
+ * and publishes a locate command for each vehicle. Returns tasks created;
+ * *published gets the locate commands published. */
 guint           ft_live_session_dispatch     (FtLiveSession *self, guint kind, const guint *vehicles, guint n,
                                               FtLatLon target, gint staff, guint *published, GError **error);
+/* Task assignments as of the last poll, oldest first (borrowed). */
+const FtLiveAssignment *ft_live_session_get_assignments (FtLiveSession *self, guint *n_out);
+/* Like command_status, plus the progress: "acked · in_progress". */
+char           *ft_live_session_assignment_status (const FtLiveAssignment *a);
 /* Number of live tasks in state (FtTaskState). */
 guint           ft_live_session_count_tasks  (FtLiveSession *self, guint state);
 
