@@ -9,10 +9,9 @@
 #include <glib/gstdio.h>
 
 #include "ft-core.h"
+#include "test-town.h"
 
 #define T0 (8 * FT_HOUR)                 /* Monday 08:00 */
-#define CLAT 50.0
-#define CLON 10.0
 
 typedef struct {
   FtCore *core;
@@ -21,42 +20,6 @@ typedef struct {
   guint   staff;
   guint   erased;
 } Fx;
-
-static FtLatLon
-at (double e, double n)
-{
-  return ft_latlon_offset ((FtLatLon) { CLAT, CLON }, e, n);
-}
-
-static FtMultiPolygon *
-square (double e, double n, double half)
-{
-  FtMultiPolygon *mp = ft_multipolygon_new ();
-  FtLatLon pts[4] = { at (e - half, n - half), at (e + half, n - half),
-                      at (e + half, n + half), at (e - half, n + half) };
-  ft_multipolygon_add_ring (mp, pts, 4);
-  return mp;
-}
-
-static FtGeofences *
-make_geofences (void)
-{
-  FtGeofences *g = ft_geofences_new ();
-  FtZoneRules park = ft_zone_rules_all_allowed ();
-  FtZoneRules yard = ft_zone_rules_all_allowed ();
-  FtZoneRules area = ft_zone_rules_all_allowed ();
-  FtZoneRules outside = ft_zone_rules_all_allowed ();
-
-  park.ride_end_allowed = FALSE;
-  ft_geofences_add (g, "park", "Park", square (400, 0, 100), &park);
-  yard.ride_start_allowed = FALSE;
-  ft_geofences_add (g, "yard", "Depot Yard", square (-400, 0, 100), &yard);
-  ft_geofences_add (g, "area", "Operating area", square (0, 0, 1000), &area);
-  outside.ride_end_allowed = FALSE;
-  outside.ride_start_allowed = FALSE;
-  ft_geofences_set_global_rules (g, &outside);
-  return g;
-}
 
 static void
 add_pack (FtCore *core, guint v, double soc)
@@ -104,18 +67,18 @@ fx_init (Fx *fx, double decline, gint64 auto_topup)
   cfg.seed = 7;
   cfg.card_decline_rate = decline;
   cfg.auto_topup_minor = auto_topup;
-  fx->core = ft_core_new (&cfg, make_geofences (), NULL);
+  fx->core = ft_core_new (&cfg, test_town_geofences (100), NULL);
   ft_bbox_init_empty (&bb);
-  ft_bbox_extend (&bb, at (-1500, -1500));
-  ft_bbox_extend (&bb, at (1500, 1500));
+  ft_bbox_extend (&bb, test_town_at (-1500, -1500));
+  ft_bbox_extend (&bb, test_town_at (1500, 1500));
   ft_fleet_enable_index (fx->core->fleet, bb, 100);
 
-  fx->v[0] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (50, 0), NULL, T0);
-  fx->v[1] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (120, 0), NULL, T0);
-  fx->v[2] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, at (0, 80), NULL, T0);
-  fx->v[3] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_MOPED, at (0, -200), NULL, T0);
-  fx->v[4] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, at (10, 10), NULL, T0);
-  fx->v[5] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, at (-400, 0), NULL, T0);
+  fx->v[0] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, test_town_at (50, 0), NULL, T0);
+  fx->v[1] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, test_town_at (120, 0), NULL, T0);
+  fx->v[2] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, test_town_at (0, 80), NULL, T0);
+  fx->v[3] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_MOPED, test_town_at (0, -200), NULL, T0);
+  fx->v[4] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_SCOOTER, test_town_at (10, 10), NULL, T0);
+  fx->v[5] = ft_fleet_add_vehicle (fx->core->fleet, FT_KIND_BIKE, test_town_at (-400, 0), NULL, T0);
   add_pack (fx->core, fx->v[0], 0.9);
   add_pack (fx->core, fx->v[1], 0.3);
   add_pack (fx->core, fx->v[2], 0.9);
@@ -213,7 +176,7 @@ START_TEST (test_find)
 
   /* All kinds, short trip: nearest first; the flat scooter is never offered,
    * nor the yard bike beyond the radius. */
-  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, 100, 0, out, 8);
   ck_assert_uint_eq (n, 4);
   ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
   ck_assert_uint_eq (out[1].vehicle, fx.v[2]);
@@ -225,30 +188,30 @@ START_TEST (test_find)
   ck_assert_double_eq_tol (out[0].range_m, r0, 1e-6);
 
   /* max_out bounds the answer */
-  ck_assert_uint_eq (ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 2), 2);
+  ck_assert_uint_eq (ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, 100, 0, out, 2), 2);
   ck_assert_uint_eq (out[1].vehicle, fx.v[2]);
 
   /* Kind mask: scooters only. */
-  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 1u << FT_KIND_SCOOTER, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, 100, 1u << FT_KIND_SCOOTER, out, 8);
   ck_assert_uint_eq (n, 2);
   ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
   ck_assert_uint_eq (out[1].vehicle, fx.v[1]);
 
   /* Range with the 20 % margin: a trip that v1 covers bare but not with margin. */
-  n = ft_booking_find (fx.core->booking, at (0, 0), 300, r1 / 1.1, 1u << FT_KIND_SCOOTER, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, r1 / 1.1, 1u << FT_KIND_SCOOTER, out, 8);
   ck_assert_uint_eq (n, 1);
   ck_assert_uint_eq (out[0].vehicle, fx.v[0]);
-  n = ft_booking_find (fx.core->booking, at (0, 0), 300, r1 / 1.3, 1u << FT_KIND_SCOOTER, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, r1 / 1.3, 1u << FT_KIND_SCOOTER, out, 8);
   ck_assert_uint_eq (n, 2);
 
   /* Radius */
-  n = ft_booking_find (fx.core->booking, at (0, 0), 60, 100, 0, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 60, 100, 0, out, 8);
   ck_assert_uint_eq (n, 1);
-  ck_assert_uint_eq (ft_booking_find (fx.core->booking, at (900, 900), 100, 100, 0, out, 8), 0);
+  ck_assert_uint_eq (ft_booking_find (fx.core->booking, test_town_at (900, 900), 100, 100, 0, out, 8), 0);
 
   /* Reserved vehicles drop out. */
   ck_assert_int_ge (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, NULL), 0);
-  n = ft_booking_find (fx.core->booking, at (0, 0), 300, 100, 0, out, 8);
+  n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, 100, 0, out, 8);
   ck_assert_uint_eq (n, 3);
   ck_assert_uint_eq (out[0].vehicle, fx.v[2]);
   fx_fini (&fx);
@@ -300,13 +263,13 @@ START_TEST (test_reserve_unlock_end)
   assert_ok (fx.core);
 
   ended0 = ft_event_log_count (fx.core->log, FT_EV_BOOKING_ENDED);
-  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (200, 300), 1800,
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (200, 300), 1800,
                              T0 + 14 * FT_MINUTE, &price, &err));
   memset (&q, 0, sizeof q);
   q.minutes = 12;
   q.km = 1.8;
-  q.start = at (50, 0);
-  q.end = at (200, 300);
+  q.start = test_town_at (50, 0);
+  q.end = test_town_at (200, 300);
   q.at = T0 + 2 * FT_MINUTE;
   q.vehicle_kind = FT_KIND_SCOOTER;
   ck_assert (ft_pricing_quote (fx.core->pricing, &q, &expect, NULL));
@@ -325,7 +288,7 @@ START_TEST (test_reserve_unlock_end)
   v = ft_fleet_get_vehicle (fx.core->fleet, fx.v[0]);
   ck_assert_int_eq (v->state, FT_STATE_AVAILABLE);
   ck_assert_int_eq (v->booking, -1);
-  ck_assert_double_lt (ft_distance_m (v->pos, at (200, 300)), 0.01);
+  ck_assert_double_lt (ft_distance_m (v->pos, test_town_at (200, 300)), 0.01);
   ck_assert_double_ge (v->odometer_m, 1800);
   ck_assert_uint_eq (ft_accounts_get (fx.core->accounts, fx.r[0])->trips, 1);
   ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), -1);
@@ -357,7 +320,7 @@ START_TEST (test_walkup_start)
   ck_assert (ft_payments_has_hold (fx.core->payments, bk));
   ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[2])->state, FT_STATE_ON_TRIP);
   assert_ok (fx.core);
-  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[1], at (10, 10), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[1], test_town_at (10, 10), 900, T0 + 5 * FT_MINUTE, NULL, &err));
   ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->price_minor, 100 + 5 * 25);
   assert_ok (fx.core);
 
@@ -411,7 +374,7 @@ START_TEST (test_pause_resume)
 
   /* Ending while paused: resumed and ended; the pause is billed (vehicle was held). */
   ck_assert (ft_booking_pause (fx.core->booking, bk, fx.r[0], T0 + 8 * FT_MINUTE, &err));
-  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 500, T0 + 10 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (0, 0), 500, T0 + 10 * FT_MINUTE, NULL, &err));
   r = ft_booking_get (fx.core->booking, bk);
   ck_assert_int_eq (r->state, FT_BK_ENDED);
   ck_assert_int_eq (r->paused_ms, 6 * FT_MINUTE);
@@ -541,7 +504,7 @@ START_TEST (test_refuse_reserved_by_other)
   ck_assert_int_eq (ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[0], T0 + 7 * FT_MINUTE, &err), -1);
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_AVAILABLE, "in use by another rider");
   g_clear_error (&err);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[1], at (0, 0), 10, T0 + 7 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[1], test_town_at (0, 0), 10, T0 + 7 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NOT_YOURS, NULL);
   g_clear_error (&err);
   ck_assert (!ft_booking_pause (fx.core->booking, bk, fx.r[1], T0 + 7 * FT_MINUTE, &err));
@@ -564,7 +527,7 @@ START_TEST (test_refuse_unpaid)
   bk = ft_booking_start (fx.core->booking, r, fx.v[3], T0, &err);
   ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
   /* 120 minutes: 1.00 + 30.00 = 31.00 against a 10.00 hold: 21.00 owed. */
-  ck_assert (ft_booking_end (fx.core->booking, bk, r, at (0, 0), 20000, T0 + 120 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, r, test_town_at (0, 0), 20000, T0 + 120 * FT_MINUTE, NULL, &err));
   ck_assert_int_eq (ft_payments_wallet (fx.core->payments, r), -2100);
   ck_assert (ft_payments_has_debt (fx.core->payments, r));
   assert_ok (fx.core);
@@ -604,22 +567,22 @@ START_TEST (test_refuse_parking)
   fx_init (&fx, 0.0, 2000);
   bk = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
   s = snap (&fx);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (400, 20), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (400, 20), 900, T0 + 5 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_PARKING, "ending is not allowed in zone Park (no parking)");
   ck_assert_int_eq (ft_booking_get (fx.core->booking, bk)->state, FT_BK_ACTIVE);
   ck_assert (ft_payments_has_hold (fx.core->payments, bk));
   g_clear_error (&err);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (3000, 0), 900, T0 + 5 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (3000, 0), 900, T0 + 5 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_PARKING, "outside the operating area");
   g_clear_error (&err);
   ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], (FtLatLon) { 95, 0 }, 900, T0 + 5 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_INVALID, "not a valid");
   g_clear_error (&err);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), -5, T0 + 5 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (0, 0), -5, T0 + 5 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_INVALID, "non-negative");
   g_clear_error (&err);
   /* Just outside the park is fine (the trip went on). */
-  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (550, 0), 900, T0 + 6 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (550, 0), 900, T0 + 6 * FT_MINUTE, NULL, &err));
   assert_ok (fx.core);
   fx_fini (&fx);
 }
@@ -719,13 +682,13 @@ START_TEST (test_refuse_state)
   ck_assert (!ft_booking_resume (fx.core->booking, bk, fx.r[0], T0, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "only a paused trip");
   g_clear_error (&err);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 0, T0, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (0, 0), 0, T0, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "unlock it first");
   g_clear_error (&err);
   ck_assert (!ft_booking_unlock (fx.core->booking, 77, fx.r[0], T0, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_SUCH_BOOKING, "no booking 77");
   g_clear_error (&err);
-  ck_assert (!ft_booking_end (fx.core->booking, -3, fx.r[0], at (0, 0), 0, T0, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, -3, fx.r[0], test_town_at (0, 0), 0, T0, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_NO_SUCH_BOOKING, NULL);
   g_clear_error (&err);
 
@@ -737,9 +700,9 @@ START_TEST (test_refuse_state)
   ck_assert (!ft_booking_resume (fx.core->booking, bk, fx.r[0], T0, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, NULL);
   g_clear_error (&err);
-  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 100, T0 + 2 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (0, 0), 100, T0 + 2 * FT_MINUTE, NULL, &err));
   s = snap (&fx);
-  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], at (0, 0), 100, T0 + 3 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (0, 0), 100, T0 + 3 * FT_MINUTE, NULL, &err));
   assert_refused (&fx, &s, err, FT_BOOKING_ERROR_WRONG_STATE, "already closed");
   g_clear_error (&err);
   ck_assert (!ft_booking_pause (fx.core->booking, bk, fx.r[0], T0 + 3 * FT_MINUTE, &err));
@@ -764,14 +727,14 @@ START_TEST (test_refuse_payment)
     ft_core_config_init (&cfg);
     cfg.card_decline_rate = 1.0;
     memset (&fx, 0, sizeof fx);
-    fx.core = ft_core_new (&cfg, make_geofences (), NULL);
+    fx.core = ft_core_new (&cfg, test_town_geofences (100), NULL);
     ft_bbox_init_empty (&bb);
-    ft_bbox_extend (&bb, at (-1500, -1500));
-    ft_bbox_extend (&bb, at (1500, 1500));
+    ft_bbox_extend (&bb, test_town_at (-1500, -1500));
+    ft_bbox_extend (&bb, test_town_at (1500, 1500));
     ft_fleet_enable_index (fx.core->fleet, bb, 100);
     for (int i = 0; i < 6; i++)
       {
-        fx.v[i] = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_SCOOTER, at (10 * i, 0), NULL, T0);
+        fx.v[i] = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_SCOOTER, test_town_at (10 * i, 0), NULL, T0);
         add_pack (fx.core, fx.v[i], 0.9);
       }
     for (int i = 0; i < 3; i++)
@@ -828,7 +791,7 @@ START_TEST (test_restore_and_check)
   ck_assert (memcmp (ft_booking_get (copy, b), ft_booking_get (fx.core->booking, b), sizeof (FtBookingRec)) == 0);
   /* The restored one carries on where the original stood. */
   ck_assert (ft_booking_resume (copy, b, fx.r[0], T0 + 2 * FT_MINUTE, &err));
-  ck_assert (ft_booking_end (copy, b, fx.r[0], at (0, 0), 10, T0 + 3 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (copy, b, fx.r[0], test_town_at (0, 0), 10, T0 + 3 * FT_MINUTE, NULL, &err));
   ck_assert (ft_booking_check (copy, &err));
 
   /* The checker catches a booking that disagrees with its vehicle. */
@@ -863,7 +826,7 @@ START_TEST (test_core_attach_existing_state)
 
   fx_init (&fx, 0.0, 2000);
   a = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
-  ck_assert (ft_booking_end (fx.core->booking, a, fx.r[0], at (30, 30), 700, T0 + 4 * FT_MINUTE, NULL, &err));
+  ck_assert (ft_booking_end (fx.core->booking, a, fx.r[0], test_town_at (30, 30), 700, T0 + 4 * FT_MINUTE, NULL, &err));
   b = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[2], T0 + 5 * FT_MINUTE, &err);
   ck_assert_int_ge (b, 0);
 
@@ -874,7 +837,7 @@ START_TEST (test_core_attach_existing_state)
   ck_assert (ft_booking_unlock (fx.core->booking, b, fx.r[1], T0 + 6 * FT_MINUTE, &err));
   ck_assert (ft_core_detach_store (fx.core, &err));
 
-  again = ft_core_new (NULL, make_geofences (), NULL);
+  again = ft_core_new (NULL, test_town_geofences (100), NULL);
   ck_assert_msg (ft_core_attach_store (again, path, NULL, &err), "%s", err ? err->message : "");
   assert_ok (again);
   ck_assert_uint_eq (ft_booking_n (again->booking), 2);

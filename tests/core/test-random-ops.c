@@ -17,48 +17,11 @@
 #include <glib/gstdio.h>
 
 #include "ft-core.h"
+#include "test-town.h"
 
-#define CLAT 50.0
-#define CLON 10.0
 #define N_VEHICLES 40
 #define N_RIDERS0  30
 #define N_RUNS     4       /* store runs: 4 x (22,000 + 4,400 after reopening) */
-
-static FtLatLon
-at (double e, double n)
-{
-  return ft_latlon_offset ((FtLatLon) { CLAT, CLON }, e, n);
-}
-
-static FtMultiPolygon *
-square (double e, double n, double half)
-{
-  FtMultiPolygon *mp = ft_multipolygon_new ();
-  FtLatLon pts[4] = { at (e - half, n - half), at (e + half, n - half),
-                      at (e + half, n + half), at (e - half, n + half) };
-  ft_multipolygon_add_ring (mp, pts, 4);
-  return mp;
-}
-
-static FtGeofences *
-make_geofences (void)
-{
-  FtGeofences *g = ft_geofences_new ();
-  FtZoneRules park = ft_zone_rules_all_allowed ();
-  FtZoneRules yard = ft_zone_rules_all_allowed ();
-  FtZoneRules area = ft_zone_rules_all_allowed ();
-  FtZoneRules outside = ft_zone_rules_all_allowed ();
-
-  park.ride_end_allowed = FALSE;
-  ft_geofences_add (g, "park", "Park", square (400, 0, 150), &park);
-  yard.ride_start_allowed = FALSE;
-  ft_geofences_add (g, "yard", "Yard", square (-400, 0, 100), &yard);
-  ft_geofences_add (g, "area", "Area", square (0, 0, 1000), &area);
-  outside.ride_end_allowed = FALSE;
-  outside.ride_start_allowed = FALSE;
-  ft_geofences_set_global_rules (g, &outside);
-  return g;
-}
 
 static guint
 n_ops_per_run (guint dflt)
@@ -80,10 +43,10 @@ make_core (guint64 seed)
   cfg.card_decline_rate = 0.05;
   cfg.auto_topup_minor = 2000;
   cfg.booking.reservation_hold = 10 * FT_MINUTE;
-  FtCore *core = ft_core_new (&cfg, make_geofences (), NULL);
+  FtCore *core = ft_core_new (&cfg, test_town_geofences (150), NULL);
   ft_bbox_init_empty (&bb);
-  ft_bbox_extend (&bb, at (-2500, -2500));
-  ft_bbox_extend (&bb, at (2500, 2500));
+  ft_bbox_extend (&bb, test_town_at (-2500, -2500));
+  ft_bbox_extend (&bb, test_town_at (2500, 2500));
   ft_fleet_enable_index (core->fleet, bb, 100);
   return core;
 }
@@ -236,12 +199,12 @@ pick_place (Driver *d)
 {
   double p = g_rand_double (d->rng);
   if (p < 0.08)
-    return at (400 + g_rand_double_range (d->rng, -100, 100), g_rand_double_range (d->rng, -100, 100));   /* park */
+    return test_town_at (400 + g_rand_double_range (d->rng, -100, 100), g_rand_double_range (d->rng, -100, 100));   /* park */
   if (p < 0.12)
-    return at (g_rand_double_range (d->rng, 1100, 2000), g_rand_double_range (d->rng, -900, 900));        /* outside */
+    return test_town_at (g_rand_double_range (d->rng, 1100, 2000), g_rand_double_range (d->rng, -900, 900));        /* outside */
   if (p < 0.13)
     return (FtLatLon) { 123.0, 0.0 };                                                                   /* invalid */
-  return at (g_rand_double_range (d->rng, -950, 950), g_rand_double_range (d->rng, -950, 950));
+  return test_town_at (g_rand_double_range (d->rng, -950, 950), g_rand_double_range (d->rng, -950, 950));
 }
 
 static void
@@ -253,7 +216,7 @@ seed_world (Driver *d)
     {
       FtVehicleKind kind = i % FT_N_KINDS;
       guint v = ft_fleet_add_vehicle (d->core->fleet, kind,
-                                      at (g_rand_double_range (d->rng, -900, 900),
+                                      test_town_at (g_rand_double_range (d->rng, -900, 900),
                                           g_rand_double_range (d->rng, -900, 900)), NULL, d->now);
       double soc = i % 10 == 9 ? 0.02 : g_rand_double_range (d->rng, 0.3, 1.0);
       if (i % 20 != 19)   /* a couple without a battery */
