@@ -641,6 +641,14 @@ random_payload (GRand *r, FtTime ts, gsize *len_out)
                                 g_rand_boolean (r) ? ",\"vehicle_state\":\"available\"" : "");
         break;
       }
+    case 7: /* well-formed task progress, random task, status and order */
+      {
+        static const char *const st[] = { "accepted", "in_progress", "started", "done", "failed", "assigned" };
+        g_string_append_printf (s, "{\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"task-%d\",\"status\":\"%s\"}",
+                                ts + g_rand_int_range (r, -20000, 2000), g_rand_int_range (r, 0, 4),
+                                st[g_rand_int_range (r, 0, G_N_ELEMENTS (st))]);
+        break;
+      }
     default: /* random objects from hostile keys and values */
       {
         g_string_append_c (s, '{');
@@ -731,6 +739,7 @@ START_TEST (test_fuzz)
           " refused\n", N, accepted, s->malformed, s->unknown_refused,
           ft_fleet_n_vehicles (fx.core->fleet), s->task_updates, s->task_refused);
   ck_assert_uint_gt (s->task_refused, 0);
+  ck_assert_uint_gt (s->task_updates, 0);
   fx_free (&fx);
 }
 END_TEST
