@@ -364,6 +364,11 @@ START_TEST (test_live_unlock)
   ck_assert_int_ge (g_atomic_int_get (&e.tasks_acked), 2);
   printf ("live: dispatch created %u assigned tasks and 2 acked locate commands\n", created);
   g_clear_error (&error);
+  /* The Live page lists the staff tasks with their state and progress. */
+  spin_main_loop (0.6);
+  g_autofree char *tpath = shot_path ("live-tasks.png");
+  g_autoptr(GdkTexture) tshot = ft_screenshot_widget (GTK_WIDGET (win));
+  ck_assert (tshot && gdk_texture_save_to_png (tshot, tpath));
 
   /* The broker goes away: the page shows reconnecting with the adapter's
    * reason; it comes back and the twin reconnects by itself. */

@@ -722,6 +722,27 @@ update_live_page (FtWindow *self)
   (void) f;
   if (n == 0)
     g_string_append (s, "No commands yet.");
+
+  /* Staff task assignments: the message's state, then the crew's progress. */
+  guint na = 0;
+  const FtLiveAssignment *as = ft_live_session_get_assignments (self->live, &na);
+  if (na > 0)
+    g_string_append (s, "\n<b>Staff tasks</b>\n");
+  for (guint k = 0; k < na && k < 30; k++)
+    {
+      const FtLiveAssignment *a = &as[na - 1 - k];
+      g_autofree char *state = ft_live_session_assignment_status (a);
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (a->issued / 1000);
+      g_autofree char *at = dt ? g_date_time_format (dt, "%H:%M:%S") : g_strdup ("?");
+      const char *colour = g_strcmp0 (a->progress, "done") == 0 ? "#1a8f1a"
+                         : a->state == FT_CMD_FAILED || a->state == FT_CMD_EXPIRED
+                           || g_strcmp0 (a->progress, "failed") == 0 ? "#c01c28"
+                         : a->attempts > 1 ? "#b07000" : "#555555";
+      g_autofree char *line = g_markup_printf_escaped (
+          "%s task %" G_GINT64_FORMAT " → %s <span foreground=\"%s\">%s</span>\n", at, a->task,
+          a->staff_id, colour, state);
+      g_string_append (s, line);
+    }
   gtk_label_set_markup (GTK_LABEL (self->live_commands_label), s->str);
   g_string_free (s, TRUE);
 }
