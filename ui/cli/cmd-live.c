@@ -489,11 +489,14 @@ ft_cli_live (int argc, char **argv)
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
   FtLive *live = NULL;
+  /* Task queue for staff task updates arriving over MQTT (events logged). */
+  FtOps *ops = ft_ops_new (core->fleet, core->accounts, core->log);
   if (!ft_core_attach_store (core, db, NULL, &error))
     goto out;
   live = ft_live_new (core, &cfg, &error);
   if (live == NULL)
     goto out;
+  ft_live_set_ops (live, ops);
   ft_live_set_state_func (live, print_state, NULL);
   printf ("live: %s prefix %s → %s (%u vehicles loaded)\n", cfg.url, cfg.prefix, db,
           ft_fleet_n_vehicles (core->fleet));
@@ -548,6 +551,7 @@ out:
     fprintf (stderr, "%s: %s\n", argv[0], error->message);
   if (live)
     ft_live_free (live);
+  ft_ops_free (ops);
   ft_core_free (core);
   ft_live_config_clear (&cfg);
   g_free (db);
