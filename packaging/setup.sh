@@ -41,6 +41,8 @@ case "$mode" in
   run)
     build_and_test build --buildtype=release
     if [ -x build/ui/app/fleet-twin ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+      # Run uninstalled: find the app's GSettings schema in the build tree.
+      export GSETTINGS_SCHEMA_DIR="$here/build/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
       exec build/ui/app/fleet-twin
     elif [ -x build/ui/cli/fleet-twin-cli ] && build/ui/cli/fleet-twin-cli --help | grep -q '^  run '; then
       exec build/ui/cli/fleet-twin-cli run scenarios/demo-city-phase1.scenario
