@@ -809,7 +809,9 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
     }
   if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_END, now, &err))
     g_error ("booking %" G_GINT64_FORMAT ": %s", booking, err->message);
-  ft_fleet_set_position (b->deps.fleet, r->vehicle, where, distance_m, now, TRUE);
+  /* No VEHICLE_MOVED: BOOKING_ENDED below carries the new position and the
+   * metres added to the odometer, and marks the vehicle for the store. */
+  ft_fleet_set_position (b->deps.fleet, r->vehicle, where, distance_m, now, FALSE);
   ft_fleet_set_booking (b->deps.fleet, r->vehicle, -1);
   ft_accounts_count_trip (b->deps.accounts, rider);
 

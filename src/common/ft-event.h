@@ -32,7 +32,9 @@ typedef enum {
   FT_EV_BOOKING_UNLOCKED,
   FT_EV_BOOKING_PAUSED,
   FT_EV_BOOKING_RESUMED,
-  FT_EV_BOOKING_ENDED,        /* amount = price minor, a = duration s, b = metres   */
+  FT_EV_BOOKING_ENDED,        /* amount = price minor, a = duration s, b = metres;
+                               * lat/lon = where the vehicle now stands (the trip's
+                               * end also moves it: no separate VEHICLE_MOVED)     */
   FT_EV_BOOKING_REFUSED,      /* account, vehicle, a = refusal code                 */
   /* payments */
   FT_EV_LEDGER_TX,            /* ref = tx, account, amount, a = FtTxKind            */
