@@ -64,6 +64,8 @@ START_TEST (test_uuid)
   ft_uuid_from_words (G_MAXUINT64, G_MAXUINT64, u);
   ck_assert_str_eq (u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
   ck_assert (ft_uuid_valid (u));
+  ft_uuid_from_words (G_GUINT64_CONSTANT (0x0123456789abcdef), G_GUINT64_CONSTANT (0xfedcba9876543210), u);
+  ck_assert_str_eq (u, "01234567-89ab-4def-bedc-ba9876543210");
   ft_uuid_from_words (ft_mix64 (1), ft_mix64 (2), u);
   ft_uuid_from_words (ft_mix64 (1), ft_mix64 (2), u2);
   ck_assert_str_eq (u, u2);
