@@ -361,6 +361,20 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
   g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
 }
 
+void
+ft_ledger_restore_balances (FtLedger *l)
+{
+  g_return_if_fail (l != NULL);
+
+  FtLedgerAccount *acc = (FtLedgerAccount *) l->accounts->data;
+  const FtPosting *ps = (const FtPosting *) l->postings->data;
+  for (guint a = 0; a < l->accounts->len; a++)
+    acc[a].balance = 0;
+  /* restore_tx checked that every posting names a known account */
+  for (guint i = 0; i < l->postings->len; i++)
+    acc[ps[i].ledger_account].balance += ps[i].amount;
+}
+
 /* The checker is incremental: postings and transactions are append-only, so
  * the per-account sums of postings over the transactions already verified
  * are kept and only new transactions are walked. Balances are compared in

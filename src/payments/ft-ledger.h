@@ -92,6 +92,10 @@ gint64      ft_ledger_total            (const FtLedger *l, FtLedgerAccountType t
 gboolean    ft_ledger_restore_tx       (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postings,
                                         GError **error);
 void        ft_ledger_restore_account  (FtLedger *l, const FtLedgerAccount *acc);
+/* For a store that keeps no balances (they follow from the postings): after
+ * the last restore_tx, set every account's balance to the sum of its
+ * postings. */
+void        ft_ledger_restore_balances (FtLedger *l);
 /* Invariants: each tx sums to 0; each balance = sum of its postings; all balances sum to 0. */
 gboolean    ft_ledger_check            (const FtLedger *l, GError **error);
 const char *ft_tx_kind_name            (FtTxKind k);

@@ -110,7 +110,24 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  UNION ALL SELECT first_posting + 2, id, acc2, amt2 FROM ledger_tx WHERE n_postings > 2"
   "  UNION ALL SELECT first_posting + 3, id, acc3, amt3 FROM ledger_tx WHERE n_postings > 3"
   "  UNION ALL SELECT idx, tx, ledger_account, amount FROM postings;",
+  /* 4: balances and trip counts are no longer stored: they follow from the
+   * postings and from the ended bookings (state 3), and load recomputes
+   * them. Each was one more scattered row rewritten for every trip (a
+   * rider's wallet, a rider's trip count), and a stored copy could only
+   * ever disagree with what it copies. The views keep the old tables'
+   * names and columns for readers. migrate() first checks that the
+   * stored values agree with what replaces them and refuses the
+   * migration if not, so nothing is lost silently. */
+  "DROP TABLE ledger_balances;"
+  "DROP TABLE account_trips;"
+  "CREATE VIEW ledger_balances (idx, balance) AS"
+  "  SELECT ledger_account, sum(amount) FROM ledger_postings GROUP BY ledger_account;"
+  "CREATE VIEW account_trips (idx, trips) AS"
+  "  SELECT rider, count(*) FROM bookings WHERE state = 3 GROUP BY rider;",
 };
+
+/* From this schema version on, balances and trip counts are derived. */
+#define DERIVED_VERSION 4
 
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4
@@ -405,7 +422,7 @@ void
 ft_store_config_init (FtStoreConfig *cfg)
 {
   g_return_if_fail (cfg != NULL);
-  cfg->max_batch_events = 20000;
+  cfg->max_batch_events = 65536;
   cfg->max_window = 50 * FT_MS;
   cfg->synchronous_full = FALSE;
 }
@@ -452,6 +469,57 @@ ft_store_close (FtStore *s)
   if (s == NULL)
     return;
   store_free (s);
+}
+
+/* Before migration 4 drops the stored balances and trip counts: each must
+ * equal what will replace it (the sum of the account's postings, the
+ * rider's ended bookings), or the file is refused as it stands. */
+static gboolean
+derived_values_agree (FtStore *s, GError **error)
+{
+  static const struct { const char *entity, *value, *derived, *sql; } checks[] = {
+    { "ledger account", "balance", "its postings sum to",
+      "SELECT b.idx, b.balance, coalesce(p.total, 0) FROM ledger_balances b"
+      " LEFT JOIN (SELECT ledger_account AS acc, sum(amount) AS total FROM ledger_postings"
+      "            GROUP BY ledger_account) p ON p.acc = b.idx"
+      " WHERE b.balance != coalesce(p.total, 0)"
+      " UNION ALL SELECT p.ledger_account, 0, p.amount FROM ledger_postings p"
+      " WHERE p.ledger_account NOT IN (SELECT idx FROM ledger_balances) LIMIT 1" },
+    { "account", "trip count", "its ended bookings number",
+      "SELECT t.idx, t.trips, coalesce(c.n, 0) FROM account_trips t"
+      " LEFT JOIN (SELECT rider, count(*) AS n FROM bookings WHERE state = 3 GROUP BY rider) c"
+      " ON c.rider = t.idx WHERE t.trips != coalesce(c.n, 0)"
+      " UNION ALL SELECT rider, 0, count(*) FROM bookings WHERE state = 3"
+      " AND rider NOT IN (SELECT idx FROM account_trips) GROUP BY rider LIMIT 1" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (checks); i++)
+    {
+      sqlite3_stmt *st = NULL;
+      int rc;
+
+      if (sqlite3_prepare_v2 (s->db, checks[i].sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail (s, error, "checking the file before schema version 4");
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT,
+                       "%s: %s %" G_GINT64_FORMAT " has a stored %s of %" G_GINT64_FORMAT
+                       " but %s %" G_GINT64_FORMAT "; schema version 4 derives these "
+                       "instead of storing them, so the file is left at its version "
+                       "(repair it or start a new one)", s->path, checks[i].entity,
+                       (gint64) sqlite3_column_int64 (st, 0), checks[i].value,
+                       (gint64) sqlite3_column_int64 (st, 1), checks[i].derived,
+                       (gint64) sqlite3_column_int64 (st, 2));
+          sqlite3_finalize (st);
+          return FALSE;
+        }
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return sql_fail (s, error, "checking the file before schema version 4");
+    }
+  return TRUE;
 }
 
 /* Bring the file to target_version, one migration per transaction. */
@@ -513,7 +581,8 @@ migrate (FtStore *s, int target_version, GError **error)
 
       if (!exec_const (s, "BEGIN IMMEDIATE", error, "starting a migration"))
         return FALSE;
-      if (!exec_const (s, migrations[v - 1], error, "migrating the schema") ||
+      if ((v == DERIVED_VERSION && !derived_values_agree (s, error)) ||
+          !exec_const (s, migrations[v - 1], error, "migrating the schema") ||
           (v == 1 && !exec_const (s, "PRAGMA application_id = 1179932489", error,
                                   "marking the file")) ||
           !exec_const (s, set_version, error, "recording the schema version") ||
@@ -1114,10 +1183,12 @@ mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
     case FT_EV_ACCOUNT_CREATED:
     case FT_EV_ACCOUNT_ERASED:
       dirty_add (&s->d_account_cold, e->account);
-      dirty_add (&s->d_account, e->account);
+      if (s->version < DERIVED_VERSION)
+        dirty_add (&s->d_account, e->account);
       break;
     case FT_EV_BOOKING_ENDED:
-      dirty_add (&s->d_account, e->account);   /* trips counted */
+      if (s->version < DERIVED_VERSION)
+        dirty_add (&s->d_account, e->account);   /* trips counted */
       G_GNUC_FALLTHROUGH;
     case FT_EV_BOOKING_RESERVED:
     case FT_EV_BOOKING_EXPIRED:
@@ -1193,6 +1264,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   guint n_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
+  /* balances and trip counts are derived, not written (schema 4 on) */
+  gboolean derived = s->version >= DERIVED_VERSION;
   sqlite3_stmt *st;
   RowCtx rc;
   gsize k;
@@ -1247,12 +1320,14 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   for (i = all ? 0 : s->saved_accounts; i < n_accounts; i++)
     {
       dirty_add (&s->d_account_cold, i);
-      dirty_add (&s->d_account, i);
+      if (!derived)
+        dirty_add (&s->d_account, i);
     }
   for (i = all ? 0 : s->saved_lacc; i < n_lacc; i++)
     {
       dirty_add (&s->d_lacc_cold, i);
-      dirty_add (&s->d_lacc, i);
+      if (!derived)
+        dirty_add (&s->d_lacc, i);
     }
   if (all && t->booking)
     enumerate_bookings (t->booking, &s->d_booking);
@@ -1276,7 +1351,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
             {
               guint32 idx = tx->first_posting + j;
 
-              dirty_add (&s->d_lacc, rc.postings[idx].ledger_account);
+              if (!derived)
+                dirty_add (&s->d_lacc, rc.postings[idx].ledger_account);
               if (j >= rc.n_inline)
                 {
                   g_array_append_val (s->posting_tx, tx->id);
@@ -1349,13 +1425,15 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   if (!write_rows (s, ST_UPS_ACCOUNT, 8, s->d_account_cold.n, bind_account, &rc, error, "writing accounts"))
     goto fail;
   rc.ids = s->d_account.list;
-  if (!write_rows (s, ST_UPS_TRIPS, 2, s->d_account.n, bind_trips, &rc, error, "writing trip counts"))
+  if (!derived &&
+      !write_rows (s, ST_UPS_TRIPS, 2, s->d_account.n, bind_trips, &rc, error, "writing trip counts"))
     goto fail;
   rc.ids = s->d_lacc_cold.list;
   if (!write_rows (s, ST_UPS_LACC, 4, s->d_lacc_cold.n, bind_lacc, &rc, error, "writing ledger accounts"))
     goto fail;
   rc.ids = s->d_lacc.list;
-  if (!write_rows (s, ST_UPS_BALANCE, 2, s->d_lacc.n, bind_balance, &rc, error, "writing balances"))
+  if (!derived &&
+      !write_rows (s, ST_UPS_BALANCE, 2, s->d_lacc.n, bind_balance, &rc, error, "writing balances"))
     goto fail;
   rc.ids = s->d_booking.list;
   if (!write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
@@ -1596,9 +1674,15 @@ load_account (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   copy_text (a.pseudonym, sizeof a.pseudonym, sqlite3_column_text (st, 5));
   a.erased = sqlite3_column_int (st, 6) != 0;
   a.created = sqlite3_column_int64 (st, 7);
-  if (sqlite3_column_type (st, 8) == SQLITE_NULL)
+  if (s->version >= DERIVED_VERSION)
+    {
+      const GArray *trips = data;   /* ended bookings per rider */
+      a.trips = a.index < trips->len ? g_array_index (trips, guint32, a.index) : 0;
+    }
+  else if (sqlite3_column_type (st, 8) == SQLITE_NULL)
     return corrupt (s, error, "account %u has no row in account_trips", a.index);
-  a.trips = (guint32) sqlite3_column_int64 (st, 8);
+  else
+    a.trips = (guint32) sqlite3_column_int64 (st, 8);
   ft_accounts_restore (t->accounts, &a);
   return TRUE;
 }
@@ -1731,6 +1815,38 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   return TRUE;
 }
 
+/* Trip counts from schema 4 on: ended bookings per rider, into
+ * trips[rider] (the array grows to the highest rider named). */
+static gboolean
+count_trips (FtStore *s, GArray *trips, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  G_STATIC_ASSERT (FT_BK_ENDED == 3);   /* as in migration 4's view */
+  if (sqlite3_prepare_v2 (s->db, "SELECT rider, count(*) FROM bookings WHERE state = 3"
+                          " GROUP BY rider", -1, &st, NULL) != SQLITE_OK)
+    return sql_fail (s, error, "counting trips");
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 rider = sqlite3_column_int64 (st, 0), n = sqlite3_column_int64 (st, 1);
+
+      if (rider < 0 || rider >= G_MAXINT32)
+        {
+          sqlite3_finalize (st);
+          return corrupt (s, error, "%" G_GINT64_FORMAT " ended bookings name rider %" G_GINT64_FORMAT,
+                          n, rider);
+        }
+      if ((guint) rider >= trips->len)
+        g_array_set_size (trips, (guint) rider + 1);
+      g_array_index (trips, guint32, rider) = (guint32) MIN (n, G_MAXUINT32);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_fail (s, error, "counting trips");
+  return TRUE;
+}
+
 /* Every hot row belongs to a loaded entity (the joins above found the
  * missing ones; this finds the orphans). */
 static gboolean
@@ -1753,6 +1869,8 @@ hot_rows_match (FtStore *s, const FtStoreTargets *t, GError **error)
 
       if ((i == 0 && !t->fleet) || (i == 1 && !t->accounts) || (i == 2 && !t->ledger))
         continue;
+      if (i > 0 && s->version >= DERIVED_VERSION)
+        break;   /* views from schema 4 on, not stored rows */
       if (!query_int64 (s, hot[i].sql, &n, error))
         return FALSE;
       if (n != (gint64) loaded[i])
@@ -1778,6 +1896,7 @@ gboolean
 ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
 {
   GError *local = NULL;
+  gboolean derived = s->version >= DERIVED_VERSION;
   guint i;
 
   g_return_val_if_fail (s != NULL, FALSE);
@@ -1808,18 +1927,34 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
        !for_each_row (s, t, "SELECT idx,id,capacity_wh,soc,health,cycles,throughput_wh,place,holder"
                       " FROM packs ORDER BY idx", load_pack, NULL, error)))
     return FALSE;
-  if (t->accounts &&
-      !for_each_row (s, t, "SELECT idx,id,roles,display_name,email,pseudonym,erased,created,trips"
-                     " FROM accounts LEFT JOIN account_trips USING (idx) ORDER BY idx", load_account, NULL, error))
-    return FALSE;
+  if (t->accounts)
+    {
+      g_autoptr(GArray) trips = g_array_new (FALSE, TRUE, sizeof (guint32));
+
+      if (derived && !count_trips (s, trips, error))
+        return FALSE;
+      if (!for_each_row (s, t, derived
+                         ? "SELECT idx,id,roles,display_name,email,pseudonym,erased,created"
+                           " FROM accounts ORDER BY idx"
+                         : "SELECT idx,id,roles,display_name,email,pseudonym,erased,created,trips"
+                           " FROM accounts LEFT JOIN account_trips USING (idx) ORDER BY idx",
+                         load_account, trips, error))
+        return FALSE;
+      if (trips->len > ft_accounts_n (t->accounts))
+        return corrupt (s, error, "bookings name rider %u but there are %u accounts",
+                        trips->len - 1, ft_accounts_n (t->accounts));
+    }
   if (t->ledger)
     {
       TxLoad tl;
       gboolean ok;
       int rc;
 
-      if (!for_each_row (s, t, "SELECT idx,code,type,balance,owner FROM ledger_accounts"
-                         " LEFT JOIN ledger_balances USING (idx) ORDER BY idx",
+      /* balances: stored before schema 4, summed from the postings after */
+      if (!for_each_row (s, t, derived
+                         ? "SELECT idx,code,type,0,owner FROM ledger_accounts ORDER BY idx"
+                         : "SELECT idx,code,type,balance,owner FROM ledger_accounts"
+                           " LEFT JOIN ledger_balances USING (idx) ORDER BY idx",
                          load_lacc, NULL, error))
         return FALSE;
       memset (&tl, 0, sizeof tl);
@@ -1845,6 +1980,8 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
       g_array_unref (tl.buf);
       if (!ok)
         return FALSE;
+      if (derived)
+        ft_ledger_restore_balances (t->ledger);
       if (t->payments)
         ft_payments_rebuild (t->payments);
     }

@@ -4,6 +4,11 @@
  * go in one transaction (group commit) with a bound on the batch size and
  * on its time window. A caller that must confirm an operation (live mode)
  * confirms only after ft_store_commit returns TRUE.
+ *
+ * What follows from other rows is not stored twice (schema 4 on): ledger
+ * balances are the sums of the postings and a rider's trip count is the
+ * number of their ended bookings. The views ledger_balances and
+ * account_trips show them; ft_store_load recomputes them.
  */
 #pragma once
 
@@ -31,7 +36,8 @@ typedef struct {
 } FtStoreTargets;
 
 typedef struct {
-  guint  max_batch_events;    /* commit when this many are pending; default 20000 */
+  guint  max_batch_events;    /* commit when this many are pending; default 65536
+                               * (about 8,000 booking lifecycles, ~5 MB in memory) */
   FtTime max_window;          /* or when the oldest pending is this old; default 50 ms */
   gboolean synchronous_full;  /* PRAGMA synchronous=FULL (default NORMAL in WAL) */
 } FtStoreConfig;
@@ -43,7 +49,8 @@ FtStore  *ft_store_open           (const char *path, const FtStoreConfig *cfg, G
 void      ft_store_close          (FtStore *s);
 int       ft_store_schema_version (FtStore *s);
 /* Load every persisted entity into empty modules (after open) through
- * their restore functions, rebuild the payment indexes, continue the log's
+ * their restore functions, sum the balances from the postings and count
+ * trips from the ended bookings, rebuild the payment indexes, continue the log's
  * numbering after the last stored event, then run every module's invariant
  * checker: FT_STORE_ERROR_CORRUPT names the first violation. Targets left
  * NULL are skipped (booking needs fleet and accounts). */

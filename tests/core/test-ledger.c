@@ -310,6 +310,14 @@ START_TEST (test_check_random_and_restore)
   ck_assert (!ft_ledger_check (bad, &err));
   ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED));
   ck_assert_msg (strstr (err->message, "wallet:0") != NULL, "%s", err->message);
+  g_clear_error (&err);
+
+  /* A store that keeps no balances: whatever restore_account was given,
+   * restore_balances sums them from the postings. */
+  ft_ledger_restore_balances (bad);
+  ck_assert_msg (ft_ledger_check (bad, &err), "%s", err ? err->message : "");
+  for (guint i = 0; i < 4; i++)
+    ck_assert_int_eq (ft_ledger_balance (bad, i), ft_ledger_balance (f.l, i));
 }
 END_TEST
 

@@ -86,8 +86,11 @@ START_TEST (test_fresh_file)
   ck_assert_int_eq (ft_store_schema_version (s), FT_STORE_SCHEMA_LATEST);
   ck_assert_int_eq (raw_int (s, "PRAGMA user_version"), FT_STORE_SCHEMA_LATEST);
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                             "('events','vehicles','vehicle_state','packs','accounts','account_trips',"
-                             "'ledger_accounts','ledger_balances','ledger_tx','postings','bookings','meta')"), 12);
+                             "('events','vehicles','vehicle_state','packs','accounts',"
+                             "'ledger_accounts','ledger_tx','postings','bookings','meta')"), 10);
+  /* derived, not stored (schema 4) */
+  ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name IN "
+                             "('ledger_postings','ledger_balances','account_trips')"), 3);
   {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2 (ft_store_get_db (s), "PRAGMA journal_mode", -1, &st, NULL);
@@ -540,7 +543,7 @@ START_TEST (test_group_commit_bounds)
   guint i, n_commits_seen = 0, max_pending = 0;
 
   ft_store_config_init (&cfg);
-  ck_assert_uint_eq (cfg.max_batch_events, 20000);
+  ck_assert_uint_eq (cfg.max_batch_events, 65536);
   ck_assert_int_eq (cfg.max_window, 50);
   cfg.max_batch_events = 100;
   cfg.max_window = 10 * FT_SECOND;
@@ -689,10 +692,84 @@ expect_corrupt (const char *tamper_sql, const char *expect_in_message)
   ft_store_close (s);
 }
 
+static gint64
+raw_path_int (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gint64 v = -1;
+
+  ck_assert_int_eq (sqlite3_open (path, &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return v;
+}
+
+/* A version-3 file stores balances and trip counts; version 4 derives
+ * them. The migration keeps every value, and refuses (leaving the file as
+ * it was) when a stored value disagrees with what would replace it. */
+START_TEST (test_migrate_derived)
+{
+  static const struct { const char *tamper, *undo, *expect1, *expect2; } bad[] = {
+    { "UPDATE ledger_balances SET balance = balance + 7 WHERE idx = 2",
+      "UPDATE ledger_balances SET balance = balance - 7 WHERE idx = 2",
+      "ledger account 2 has a stored balance of", "postings sum to" },
+    { "UPDATE account_trips SET trips = trips + 1 WHERE idx = 0",
+      "UPDATE account_trips SET trips = trips - 1 WHERE idx = 0",
+      "account 0 has a stored trip count of 2", "ended bookings number 1" },
+  };
+  g_autoptr(GError) err = NULL;
+  g_autoptr(World) core = world_new (23);
+  g_autoptr(World) back = world_new (23);
+  FtStoreTargets t;
+  FtStore *s;
+  guint i;
+
+  s = ft_store_open_at_version (dbpath, NULL, 3, &err);
+  ck_assert_msg (s != NULL, "%s", err ? err->message : "");
+  build_rich_world (core);
+  t = world_targets (core);
+  ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
+  ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM account_trips"), ft_accounts_n (core->accounts));
+  ft_store_close (s);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      raw_exec (dbpath, bad[i].tamper);
+      s = ft_store_open (dbpath, NULL, &err);
+      ck_assert_ptr_null (s);
+      ck_assert_msg (g_error_matches (err, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT), "%s", err->message);
+      ck_assert_msg (strstr (err->message, bad[i].expect1) && strstr (err->message, bad[i].expect2) &&
+                     strstr (err->message, dbpath), "unhelpful message: %s", err->message);
+      g_clear_error (&err);
+      /* left at version 3 with its tables */
+      ck_assert_int_eq (raw_path_int (dbpath, "PRAGMA user_version"), 3);
+      ck_assert_int_eq (raw_path_int (dbpath, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                                              " AND name IN ('ledger_balances','account_trips')"), 2);
+      raw_exec (dbpath, bad[i].undo);
+    }
+
+  s = ft_store_open (dbpath, NULL, &err);
+  ck_assert_msg (s != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ft_store_schema_version (s), 4);
+  /* the views show what the tables held */
+  ck_assert_int_eq (raw_int (s, "SELECT trips FROM account_trips WHERE idx = 0"), 1);
+  ck_assert_int_eq (raw_int (s, "SELECT balance FROM ledger_balances WHERE idx = 2"),
+                    ft_ledger_balance (core->ledger, 2));
+  t = world_targets (back);
+  ck_assert_msg (ft_store_load (s, &t, &err), "%s", err ? err->message : "");
+  assert_same_state (core, back);
+  ft_store_close (s);
+}
+END_TEST
+
 START_TEST (test_tampered_file_caught)
 {
-  /* a balance that no longer equals its postings */
-  expect_corrupt ("UPDATE ledger_balances SET balance = balance + 1 WHERE idx = 0", "ledger");
+  /* a posting changed: its transaction no longer balances */
+  expect_corrupt ("UPDATE ledger_tx SET amt0 = amt0 + 1 WHERE id = 1", "balance");
   /* a posting lost */
   expect_corrupt ("UPDATE ledger_tx SET acc1 = NULL, amt1 = NULL WHERE id = 1", "postings");
   expect_corrupt ("DELETE FROM postings WHERE idx = (SELECT max(idx) FROM postings)", "postings");
@@ -702,7 +779,8 @@ START_TEST (test_tampered_file_caught)
   expect_corrupt ("UPDATE vehicle_state SET booking = -1, state = 0 WHERE booking >= 0", "booking");
   /* a lost or an orphan hot row */
   expect_corrupt ("DELETE FROM vehicle_state WHERE idx = 3", "vehicle_state");
-  expect_corrupt ("INSERT INTO account_trips VALUES (999, 0)", "account_trips");
+  /* an ended booking of a rider who does not exist (trips are counted from them) */
+  expect_corrupt ("UPDATE bookings SET rider = 999 WHERE id = 0", "rider 999");
   /* a gap in the vehicles */
   expect_corrupt ("DELETE FROM vehicles WHERE idx = 5", "vehicle");
   /* a state out of range */
@@ -717,6 +795,7 @@ store_suite (void)
   struct { const char *name; const TTest *fn; } cases[] = {
     { "fresh file", test_fresh_file },
     { "migrate existing file", test_migrate_existing },
+    { "migrate to derived balances and trips", test_migrate_derived },
     { "newer schema refused", test_newer_schema_refused },
     { "garbage refused", test_garbage_refused },
     { "round trip", test_round_trip },
