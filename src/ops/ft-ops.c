@@ -233,6 +233,73 @@ ft_ops_create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
   return t.id;
 }
 
+gboolean
+ft_ops_restore (FtOps *ops, const FtTask *task, GError **error)
+{
+  g_return_val_if_fail (ops != NULL && task != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (task->id != (gint64) ops->tasks->len)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "restored task has id %" G_GINT64_FORMAT " but the next id is %u; "
+                   "restore tasks in id order without gaps", task->id, ops->tasks->len);
+      return FALSE;
+    }
+  if ((guint) task->kind >= FT_N_TASK_KINDS || (guint) task->state >= FT_N_TASK_STATES)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "restored task %" G_GINT64_FORMAT " has kind %d and state %d; "
+                   "kinds go up to %d and states up to %d", task->id, (int) task->kind,
+                   (int) task->state, FT_N_TASK_KINDS - 1, FT_N_TASK_STATES - 1);
+      return FALSE;
+    }
+  if (task->vehicle < -1 ||
+      (task->vehicle >= 0 && ops->fleet != NULL &&
+       (guint) task->vehicle >= ft_fleet_n_vehicles (ops->fleet)) ||
+      (task->vehicle < 0 && task->kind != FT_TASK_DEPLOY))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "restored %s task %" G_GINT64_FORMAT " names vehicle %d, which %s",
+                   kind_names[task->kind], task->id, task->vehicle,
+                   task->vehicle < 0 ? "a task of that kind needs" : "does not exist");
+      return FALSE;
+    }
+  if (task->staff < -1 || (task->state == FT_TASK_OPEN && task->staff != -1))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "restored task %" G_GINT64_FORMAT " is %s but names staff %d",
+                   task->id, state_names[task->state], task->staff);
+      return FALSE;
+    }
+  gboolean unfinished = task->state < FT_TASK_DONE;
+  if (unfinished && task->vehicle >= 0)
+    {
+      gint64 other = ft_ops_open_for (ops, (guint) task->vehicle, task->kind);
+      if (other >= 0)
+        {
+          g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE,
+                       "restored task %" G_GINT64_FORMAT ": vehicle %d already has unfinished "
+                       "%s task %" G_GINT64_FORMAT, task->id, task->vehicle,
+                       kind_names[task->kind], other);
+          return FALSE;
+        }
+    }
+
+  g_array_append_val (ops->tasks, *task);
+  gint32 none = -1;
+  g_array_append_val (ops->open_pos, none);
+  if (task->state == FT_TASK_OPEN)
+    open_add (ops, task->id);
+  if (unfinished && task->vehicle >= 0)
+    {
+      gint64 *key = g_new (gint64, 1);
+      *key = unfinished_key (task->vehicle, task->kind);
+      g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) task->id + 1));
+    }
+  return TRUE;
+}
+
 static FtTask *
 lookup (FtOps *ops, gint64 id, GError **error)
 {

@@ -103,6 +103,13 @@ void          ft_ops_enable_index (FtOps *ops, FtBBox bounds, double cell_m);
 gint64        ft_ops_best_open_near (const FtOps *ops, FtLatLon at, double radius_m,
                                      guint32 kind_mask);
 
+/* Reload (store), into a queue that has only restored tasks: append a
+ * task as it was, id == ft_ops_n. Refuses (FT_OPS_ERROR_INVALID or
+ * _DUPLICATE, naming the task) a kind, state or vehicle out of range, an
+ * open task with staff, and a second unfinished task of one kind for one
+ * vehicle. Staff permissions are left to ft_ops_check. No events. */
+gboolean      ft_ops_restore      (FtOps *ops, const FtTask *task, GError **error);
+
 const char   *ft_task_kind_name   (FtTaskKind k);
 const char   *ft_task_state_name  (FtTaskState s);
 gboolean      ft_task_kind_from_name (const char *s, FtTaskKind *out);

@@ -310,6 +310,84 @@ START_TEST (test_ops_permissions)
 }
 END_TEST
 
+/* A reload (store) rebuilds the queue's indexes from the tasks alone, and
+ * refuses tasks that could not have come from a real queue. */
+START_TEST (test_ops_restore)
+{
+  OpsFx f;
+  ops_fx_init (&f);
+  FtLatLon at = ft_fleet_get_vehicle (f.fleet, 2)->pos;
+  g_autoptr (GError) e = NULL;
+  gint64 open = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 0, at, -1, 3, -1, 10, &e);
+  gint64 assigned = ft_ops_create (f.ops, FT_TASK_REBALANCE, 1, at, 4, 2, f.disp, 10, &e);
+  gint64 started = ft_ops_create (f.ops, FT_TASK_COLLECT_REPAIR, 2, at, -1, 9, -1, 10, &e);
+  gint64 done = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, at, -1, 1, -1, 10, &e);
+  gint64 deploy = ft_ops_create (f.ops, FT_TASK_DEPLOY, -1, at, 2, 4, f.disp, 10, &e);
+  ck_assert_msg (deploy == 4, "%s", e ? e->message : "");
+  ck_assert (ft_ops_assign (f.ops, assigned, (guint) f.field, -1, 11, &e));
+  ck_assert (ft_ops_assign (f.ops, started, (guint) f.field2, -1, 11, &e));
+  ck_assert (ft_ops_start (f.ops, started, (guint) f.field2, 12, &e));
+  ck_assert (ft_ops_assign (f.ops, done, (guint) f.field, -1, 11, &e));
+  ck_assert (ft_ops_start (f.ops, done, (guint) f.field, 12, &e));
+  ck_assert (ft_ops_complete (f.ops, done, (guint) f.field, 13, &e));
+
+  guint n_events = ft_event_log_n_pending (f.log);
+  g_autoptr (FtOps) copy = ft_ops_new (f.fleet, f.acc, f.log);
+  for (guint i = 0; i < ft_ops_n (f.ops); i++)
+    ck_assert_msg (ft_ops_restore (copy, ft_ops_get (f.ops, i), &e), "%s", e ? e->message : "");
+  ck_assert_msg (ft_ops_check (copy, &e), "%s", e ? e->message : "");
+  ck_assert_uint_eq (ft_event_log_n_pending (f.log), n_events);   /* no events */
+  for (guint s = 0; s < FT_N_TASK_STATES; s++)
+    ck_assert_uint_eq (ft_ops_count_state (copy, s), ft_ops_count_state (f.ops, s));
+  ck_assert_int_eq (ft_ops_open_for (copy, 0, FT_TASK_BATTERY_SWAP), open);
+  ck_assert_int_eq (ft_ops_open_for (copy, 1, FT_TASK_BATTERY_SWAP), -1);   /* done */
+  ck_assert_int_eq (ft_ops_open_for (copy, 2, FT_TASK_COLLECT_REPAIR), started);
+  ck_assert_int_eq (ft_ops_best_open (copy, at, 0), ft_ops_best_open (f.ops, at, 0));
+  /* the restored queue goes on: the duplicate guard and the open set work */
+  ck_assert_int_eq (ft_ops_create (copy, FT_TASK_BATTERY_SWAP, 0, at, -1, 1, -1, 20, &e), -1);
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
+  g_clear_error (&e);
+  ck_assert (ft_ops_assign (copy, open, (guint) f.field, -1, 21, &e));
+  ck_assert (ft_ops_check (copy, &e));
+
+  /* refused: each names the task and leaves the queue as it was */
+  g_autoptr (FtOps) bad = ft_ops_new (f.fleet, f.acc, NULL);
+  FtTask k = *ft_ops_get (f.ops, open);
+  k.id = 1;
+  ck_assert (!ft_ops_restore (bad, &k, &e));
+  ck_assert_msg (strstr (e->message, "next id is 0"), "%s", e->message);
+  g_clear_error (&e);
+  k.id = 0;
+  k.state = (FtTaskState) 7;
+  ck_assert (!ft_ops_restore (bad, &k, &e));
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_INVALID));
+  g_clear_error (&e);
+  k.state = FT_TASK_OPEN;
+  k.staff = f.field;
+  ck_assert (!ft_ops_restore (bad, &k, &e));
+  ck_assert_msg (strstr (e->message, "is open but names staff"), "%s", e->message);
+  g_clear_error (&e);
+  k.staff = -1;
+  k.vehicle = 99;
+  ck_assert (!ft_ops_restore (bad, &k, &e));
+  ck_assert_msg (strstr (e->message, "vehicle 99, which does not exist"), "%s", e->message);
+  g_clear_error (&e);
+  k.vehicle = -1;
+  ck_assert (!ft_ops_restore (bad, &k, &e));   /* a swap needs a vehicle */
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_ops_n (bad), 0);
+  k.vehicle = 0;
+  ck_assert (ft_ops_restore (bad, &k, &e));
+  k.id = 1;
+  ck_assert (!ft_ops_restore (bad, &k, &e));   /* a second unfinished swap for vehicle 0 */
+  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
+  g_clear_error (&e);
+  ck_assert_uint_eq (ft_ops_n (bad), 1);
+  ck_assert (ft_ops_check (bad, &e));
+  ops_fx_clear (&f);
+}
+END_TEST
+
 START_TEST (test_ops_best_open)
 {
   OpsFx f;
@@ -568,6 +646,7 @@ sim_suite (void)
     { "scenario-errors", test_scenario_errors },
     { "ops-lifecycle", test_ops_lifecycle },
     { "ops-permissions", test_ops_permissions },
+    { "ops-restore", test_ops_restore },
     { "ops-best-open", test_ops_best_open },
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
