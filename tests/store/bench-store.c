@@ -48,12 +48,13 @@ static int opt_vehicles = 20000;
 static char *opt_mode = NULL;
 static int opt_window_ms = 0;
 
+/* err by address, read after the call it reports on has run */
 static void
-check_ok (gboolean ok, GError *err, const char *what)
+check_ok (gboolean ok, GError **err, const char *what)
 {
   if (!ok)
     {
-      g_printerr ("bench-store: %s: %s\n", what, err ? err->message : "failed");
+      g_printerr ("bench-store: %s: %s\n", what, err && *err ? (*err)->message : "failed");
       exit (1);
     }
 }
@@ -136,8 +137,8 @@ run_once (Mode mode, int n, int rep)
   if (mode != MODE_NONE)
     {
       s = ft_store_open (path, &cfg, &err);
-      check_ok (s != NULL, err, "open");
-      check_ok (ft_store_commit (s, &t, &err), err, "initial commit");
+      check_ok (s != NULL, &err, "open");
+      check_ok (ft_store_commit (s, &t, &err), &err, "initial commit");
     }
   else
     ft_event_log_drain (core->log);
@@ -156,30 +157,30 @@ run_once (Mode mode, int n, int rep)
       switch (mode)
         {
         case MODE_NONE:
-          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, err, "lifecycle");
+          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, &err, "lifecycle");
           if (ft_event_log_n_pending (core->log) >= cfg.max_batch_events)
             ft_event_log_drain (core->log);
           break;
         case MODE_GROUP:
-          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, err, "lifecycle");
+          check_ok (world_lifecycle (core, rider, vehicle, now, &err) >= 0, &err, "lifecycle");
           /* the window runs on the wall clock, as in live mode */
           check_ok (ft_store_maybe_commit (s, &t, g_get_monotonic_time () / 1000, NULL, &err),
-                    err, "maybe_commit");
+                    &err, "maybe_commit");
           break;
         case MODE_PER_OP:
           id = ft_booking_reserve (core->booking, rider, vehicle, now, &err);
-          check_ok (id >= 0, err, "reserve");
-          check_ok (ft_store_commit (s, &t, &err), err, "commit");
-          check_ok (ft_booking_unlock (core->booking, id, rider, now + 30 * FT_SECOND, &err), err, "unlock");
-          check_ok (ft_store_commit (s, &t, &err), err, "commit");
+          check_ok (id >= 0, &err, "reserve");
+          check_ok (ft_store_commit (s, &t, &err), &err, "commit");
+          check_ok (ft_booking_unlock (core->booking, id, rider, now + 30 * FT_SECOND, &err), &err, "unlock");
+          check_ok (ft_store_commit (s, &t, &err), &err, "commit");
           check_ok (ft_booking_end (core->booking, id, rider, world_point (vehicle + 17), 1200.0,
-                                    now + 6 * FT_MINUTE, NULL, &err), err, "end");
-          check_ok (ft_store_commit (s, &t, &err), err, "commit");
+                                    now + 6 * FT_MINUTE, NULL, &err), &err, "end");
+          check_ok (ft_store_commit (s, &t, &err), &err, "commit");
           break;
         }
     }
   if (s)
-    check_ok (ft_store_commit (s, &t, &err), err, "final commit");
+    check_ok (ft_store_commit (s, &t, &err), &err, "final commit");
   CALLGRIND_TOGGLE_COLLECT;
   t1 = g_get_monotonic_time ();
   c1 = cpu_us ();

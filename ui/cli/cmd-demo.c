@@ -79,13 +79,15 @@ demo_geofences (void)
   return g;
 }
 
-/* Fails the demo when a scripted step that should work does not. */
+/* Fails the demo when a scripted step that should work does not. The
+ * error is passed by address and read here, after the step ran (an
+ * argument read beside the call could be read before it). */
 static gboolean
-expect_ok (Demo *d, gboolean ok, GError *err, const char *what)
+expect_ok (Demo *d, gboolean ok, GError **err, const char *what)
 {
   if (!ok)
     {
-      fprintf (stderr, "demo: %s failed: %s\n", what, err ? err->message : "unknown error");
+      fprintf (stderr, "demo: %s failed: %s\n", what, err && *err ? (*err)->message : "unknown error");
       d->failed = TRUE;
     }
   return ok;
@@ -96,7 +98,7 @@ sign_up (Demo *d, const char *name, const char *email, FtTime t)
 {
   g_autoptr(GError) err = NULL;
   gint r = ft_accounts_create (d->core->accounts, FT_ROLE_RIDER, name, email, t, &err);
-  if (expect_ok (d, r >= 0, err, "sign-up"))
+  if (expect_ok (d, r >= 0, &err, "sign-up"))
     say (t, "%s signs up (account %d)", name, r);
   return r;
 }
@@ -107,7 +109,7 @@ top_up (Demo *d, gint rider, const char *name, gint64 amount, FtTime t)
   g_autoptr(GError) err = NULL;
   g_autofree char *key = g_strdup_printf ("demo-topup-%d-%" G_GINT64_FORMAT, rider, t);
   gint64 tx = ft_payments_topup (d->core->payments, (guint) rider, amount, key, t, &err);
-  if (expect_ok (d, tx >= 0, err, "top-up"))
+  if (expect_ok (d, tx >= 0, &err, "top-up"))
     {
       g_autofree char *a = ft_money_format (amount, d->core->config.currency);
       g_autofree char *w = ft_money_format (ft_payments_wallet (d->core->payments, (guint) rider),
@@ -232,7 +234,7 @@ run_demo (const char *db_path)
         veh[i] = ft_fleet_add_vehicle (d->core->fleet, spec[i].kind, at (spec[i].e, spec[i].n), NULL, t0);
         ft_fleet_add_pack (d->core->fleet, ty->pack_capacity_wh, spec[i].soc,
                            FT_PACK_IN_VEHICLE, (gint32) veh[i], t0, &err);
-        if (!expect_ok (d, err == NULL, err, "fitting a battery"))
+        if (!expect_ok (d, err == NULL, &err, "fitting a battery"))
           goto out;
       }
     say (t0, "%u vehicles deployed in Lindenau (%u scooters, %u bikes, %u mopeds)",
@@ -262,7 +264,7 @@ run_demo (const char *db_path)
     goto out;
 
   bk_ana = ft_booking_reserve (d->core->booking, (guint) ana, found[0].vehicle, t, &err);
-  if (!expect_ok (d, bk_ana >= 0, err, "Ana's reservation"))
+  if (!expect_ok (d, bk_ana >= 0, &err, "Ana's reservation"))
     goto out;
   {
     g_autofree char *until = ft_time_format (ft_booking_get (d->core->booking, bk_ana)->hold_until);
@@ -291,7 +293,7 @@ run_demo (const char *db_path)
 
   /* Ben takes the bike nearby instead (walk-up start). */
   bk_ben = ft_booking_start (d->core->booking, (guint) ben, veh[2], t, &err);
-  if (!expect_ok (d, bk_ben >= 0, err, "Ben's walk-up start"))
+  if (!expect_ok (d, bk_ben >= 0, &err, "Ben's walk-up start"))
     goto out;
   {
     g_autofree char *h = ft_money_format (cfg.booking.preauth_minor, cfg.currency);
@@ -300,24 +302,24 @@ run_demo (const char *db_path)
   }
 
   t += FT_MINUTE;
-  if (!expect_ok (d, ft_booking_unlock (d->core->booking, bk_ana, (guint) ana, t, &err), err, "Ana's unlock"))
+  if (!expect_ok (d, ft_booking_unlock (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "Ana's unlock"))
     goto out;
   say (t, "Ana unlocks %s (trip %s)", vname (d, found[0].vehicle),
        ft_booking_get (d->core->booking, bk_ana)->trip_id);
 
   t += 6 * FT_MINUTE;
-  if (!expect_ok (d, ft_booking_pause (d->core->booking, bk_ana, (guint) ana, t, &err), err, "pause"))
+  if (!expect_ok (d, ft_booking_pause (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "pause"))
     goto out;
   say (t, "Ana pauses at the bakery");
   t += 3 * FT_MINUTE;
-  if (!expect_ok (d, ft_booking_resume (d->core->booking, bk_ana, (guint) ana, t, &err), err, "resume"))
+  if (!expect_ok (d, ft_booking_resume (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "resume"))
     goto out;
   say (t, "Ana rides on");
 
   /* Ben parks properly. */
   t += FT_MINUTE;
   if (!expect_ok (d, ft_booking_end (d->core->booking, bk_ben, (guint) ben, at (-700, 650), 1450,
-                                     t, &price, &err), err, "Ben's end"))
+                                     t, &price, &err), &err, "Ben's end"))
     goto out;
   ended (d, t, "Ben", bk_ben, &price);
 
@@ -332,23 +334,23 @@ run_demo (const char *db_path)
   g_clear_error (&err);
   t += FT_MINUTE;
   if (!expect_ok (d, ft_booking_end (d->core->booking, bk_ana, (guint) ana, at (460, 20), 2300,
-                                     t, &price, &err), err, "Ana's end"))
+                                     t, &price, &err), &err, "Ana's end"))
     goto out;
   ended (d, t, "Ana", bk_ana, &price);
 
   /* Chloe reserves a moped, changes her mind, then lets another reservation run out. */
   t += FT_MINUTE;
   bk_chloe = ft_booking_reserve (d->core->booking, (guint) chloe, veh[4], t, &err);
-  if (!expect_ok (d, bk_chloe >= 0, err, "Chloe's reservation"))
+  if (!expect_ok (d, bk_chloe >= 0, &err, "Chloe's reservation"))
     goto out;
   say (t, "Chloe reserves %s (booking %" G_GINT64_FORMAT ")", vname (d, veh[4]), bk_chloe);
   t += 2 * FT_MINUTE;
-  if (!expect_ok (d, ft_booking_cancel (d->core->booking, bk_chloe, (guint) chloe, t, &err), err, "cancel"))
+  if (!expect_ok (d, ft_booking_cancel (d->core->booking, bk_chloe, (guint) chloe, t, &err), &err, "cancel"))
     goto out;
   say (t, "Chloe cancels booking %" G_GINT64_FORMAT " (free; %s is available again)", bk_chloe,
        vname (d, veh[4]));
   bk_chloe = ft_booking_reserve (d->core->booking, (guint) chloe, veh[3], t, &err);
-  if (!expect_ok (d, bk_chloe >= 0, err, "Chloe's second reservation"))
+  if (!expect_ok (d, bk_chloe >= 0, &err, "Chloe's second reservation"))
     goto out;
   say (t, "Chloe reserves %s (booking %" G_GINT64_FORMAT ")", vname (d, veh[3]), bk_chloe);
   t += cfg.booking.reservation_hold + FT_MINUTE;
@@ -362,7 +364,7 @@ run_demo (const char *db_path)
     gint64 refund = MIN (100, ft_payments_captured (d->core->payments, bk_ana));
     g_autofree char *s = ft_money_format (refund, cfg.currency);
     tx = ft_payments_refund (d->core->payments, (guint) ana, bk_ana, refund, "demo-refund-ana", t, &err);
-    if (!expect_ok (d, tx >= 0, err, "refund"))
+    if (!expect_ok (d, tx >= 0, &err, "refund"))
       goto out;
     {
       g_autofree char *w = ft_money_format (ft_payments_wallet (d->core->payments, (guint) ana), cfg.currency);
@@ -370,14 +372,14 @@ run_demo (const char *db_path)
     }
     /* The support tool retries the same request: applied once. */
     if (!expect_ok (d, ft_payments_refund (d->core->payments, (guint) ana, bk_ana, refund,
-                                           "demo-refund-ana", t, &err) == tx, err, "refund retry"))
+                                           "demo-refund-ana", t, &err) == tx, &err, "refund retry"))
       goto out;
     say (t, "The refund request is retried with the same key: nothing applied twice");
   }
 
-  if (!expect_ok (d, ft_core_commit (d->core, &err), err, "commit"))
+  if (!expect_ok (d, ft_core_commit (d->core, &err), &err, "commit"))
     goto out;
-  if (!expect_ok (d, ft_core_check (d->core, &err), err, "invariant check"))
+  if (!expect_ok (d, ft_core_check (d->core, &err), &err, "invariant check"))
     goto out;
   say (t, "Committed: %" G_GUINT64_FORMAT " domain events in %s; fleet, accounts, "
           "bookings and payments pass their invariant checks",
