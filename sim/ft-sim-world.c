@@ -1630,7 +1630,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   else
     ft_event_log_set_retain (w->core->log, FALSE);
-  w->ops = ft_ops_new (w->core->fleet, w->core->accounts, w->core->log);
+  w->ops = w->core->ops;   /* the core's queue: the store persists it */
   ft_ops_enable_index (w->ops, w->city->bbox, 200.0);
 
   w->n_depots = w->city->n_depots;
@@ -1686,7 +1686,6 @@ ft_sim_world_free (FtSimWorld *w)
   if (w == NULL)
     return;
   ft_sim_engine_free (w->engine);
-  ft_ops_free (w->ops);
   ft_core_free (w->core);
   ft_router_free (w->router);
   if (w->city_owned)

@@ -1,6 +1,6 @@
 /* ft-core.c — wires the real modules together: one event log shared by
  * fleet, accounts, ledger, payments (simulated card provider) and booking,
- * plus pricing and geofences; optionally a SQLite store that loads the
+ * plus pricing, geofences and the task queue; optionally a SQLite store that loads the
  * persisted state and commits the log in batches. ft_core_check runs every
  * module's invariant checker.
  */
@@ -78,6 +78,7 @@ ft_core_new (const FtCoreConfig *cfg, FtGeofences *geofences, FtPricing *pricing
   deps.geofences = core->geofences;
   deps.log = core->log;
   core->booking = ft_booking_new (&deps, &core->config.booking);
+  core->ops = ft_ops_new (core->fleet, core->accounts, core->log);
   return core;
 }
 
@@ -88,6 +89,7 @@ ft_core_free (FtCore *core)
     return;
   if (core->store)
     ft_store_close (core->store);
+  ft_ops_free (core->ops);
   ft_booking_free (core->booking);
   ft_payments_free (core->payments);
   ft_ledger_free (core->ledger);
@@ -112,6 +114,7 @@ ft_core_store_targets (FtCore *core)
   t.ledger = core->ledger;
   t.payments = core->payments;
   t.booking = core->booking;
+  t.ops = core->ops;
   return t;
 }
 
@@ -120,7 +123,7 @@ core_is_empty (FtCore *core)
 {
   return ft_fleet_n_vehicles (core->fleet) == 0 && ft_fleet_n_packs (core->fleet) == 0 &&
          ft_accounts_n (core->accounts) == 0 && ft_ledger_n_tx (core->ledger) == 0 &&
-         ft_booking_n (core->booking) == 0;
+         ft_booking_n (core->booking) == 0 && ft_ops_n (core->ops) == 0;
 }
 
 gboolean
@@ -224,6 +227,8 @@ ft_core_check (FtCore *core, GError **error)
   if (!ft_payments_check (core->payments, error))
     return FALSE;
   if (!ft_booking_check (core->booking, error))
+    return FALSE;
+  if (!ft_ops_check (core->ops, error))
     return FALSE;
   return TRUE;
 }

@@ -1,11 +1,12 @@
 /* ft-core.h — the real modules wired together: one event log, fleet,
- * accounts, ledger and payments, pricing, geofences and booking, and an
- * optional SQLite store. The simulator, the desktop app, live mode and the
+ * accounts, ledger and payments, pricing, geofences, booking and the
+ * fleet-operations task queue, and an optional SQLite store. The simulator, the desktop app, live mode and the
  * CLI all drive the same FtCore; it never knows which world feeds it.
  */
 #pragma once
 
 #include "ft-booking.h"
+#include "ft-ops.h"
 #include "ft-store.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,7 @@ typedef struct {
   FtPricing   *pricing;
   FtGeofences *geofences;   /* owned */
   FtBooking   *booking;
+  FtOps       *ops;         /* staff tasks (the world or live mode drives them) */
   FtStore     *store;       /* NULL unless attached */
   FtCoreConfig config;
 } FtCore;
@@ -45,7 +47,7 @@ gboolean  ft_core_detach_store (FtCore *core, GError **error);
 FtStoreTargets ft_core_store_targets (FtCore *core);
 gboolean  ft_core_commit       (FtCore *core, GError **error);   /* no-op without store */
 gboolean  ft_core_maybe_commit (FtCore *core, FtTime now, GError **error);
-/* All invariants: fleet, accounts, ledger/payments, booking. */
+/* All invariants: fleet, accounts, ledger/payments, booking, tasks. */
 gboolean  ft_core_check        (FtCore *core, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCore, ft_core_free)
 

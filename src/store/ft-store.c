@@ -124,10 +124,20 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  SELECT ledger_account, sum(amount) FROM ledger_postings GROUP BY ledger_account;"
   "CREATE VIEW account_trips (idx, trips) AS"
   "  SELECT rider, count(*) FROM bookings WHERE state = 3 GROUP BY rider;",
+  /* 5: the fleet-operations task queue (src/ops), one row per task */
+  "CREATE TABLE tasks ("
+  "  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+  "  priority INTEGER NOT NULL, vehicle INTEGER NOT NULL, staff INTEGER NOT NULL,"
+  "  created_by INTEGER NOT NULL, target_zone INTEGER NOT NULL,"
+  "  target_lat REAL NOT NULL, target_lon REAL NOT NULL, created INTEGER NOT NULL,"
+  "  assigned_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+  "  finished_at INTEGER NOT NULL);",
 };
 
 /* From this schema version on, balances and trip counts are derived. */
 #define DERIVED_VERSION 4
+/* From this one on, tasks are stored. */
+#define TASKS_VERSION 5
 
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4
@@ -142,7 +152,7 @@ typedef enum {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
   ST_INS_EVENT, ST_INS_EVENT_AUTO, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
   ST_UPS_LACC, ST_UPS_BALANCE,
-  ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING,
+  ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING, ST_UPS_TASK,
   ST_PUT_META, ST_GET_META,
   N_ST
 } StmtId;
@@ -193,6 +203,10 @@ static const char *const stmt_sql[N_ST] = {
     "INSERT OR REPLACE INTO bookings (id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
     "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,distance_m,price_minor,"
     "hold_tx,capture_tx,trip_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_TASK] =
+    "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
+    "target_lat,target_lon,created,assigned_at,started_at,finished_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_PUT_META] = "INSERT OR REPLACE INTO meta (key,value) VALUES (?,?)",
   [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
 };
@@ -314,7 +328,7 @@ struct _FtStore {
   /* What the file holds, as high-water marks: anything at or past these
    * indices is new and is written at the next commit. */
   guint          saved_vehicles, saved_packs, saved_accounts;
-  guint          saved_lacc, saved_tx;
+  guint          saved_lacc, saved_tx, saved_tasks;
   guint          saved_vans, saved_depots;   /* pack holder counts (meta) */
 
   /* Where each pack was when last written, to find the vehicle a pack
@@ -323,7 +337,7 @@ struct _FtStore {
   gsize          pack_shadow_n;
 
   /* hot parts (state, trips, balances) and cold parts (identity) */
-  DirtySet       d_vehicle, d_pack, d_account, d_lacc, d_booking;
+  DirtySet       d_vehicle, d_pack, d_account, d_lacc, d_booking, d_task;
   DirtySet       d_vehicle_cold, d_account_cold, d_lacc_cold;
 
   gboolean       window_open;
@@ -458,6 +472,7 @@ store_free (FtStore *s)
   dirty_free (&s->d_account);
   dirty_free (&s->d_lacc);
   dirty_free (&s->d_booking);
+  dirty_free (&s->d_task);
   g_free (s->pack_shadow);
   g_free (s->path);
   g_free (s);
@@ -628,6 +643,7 @@ ft_store_open_at_version (const char *path, const FtStoreConfig *cfg, int target
   dirty_init (&s->d_account);
   dirty_init (&s->d_lacc);
   dirty_init (&s->d_booking);
+  dirty_init (&s->d_task);
 
   rc = sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOMUTEX, NULL);
@@ -990,6 +1006,27 @@ bind_booking (Binder *bd, int b, const RowCtx *c, gsize i)
   b_text (bd, b + 19, r->trip_id);
 }
 
+static void
+bind_task (Binder *bd, int b, const RowCtx *c, gsize i)
+{
+  const FtTask *k = ft_ops_get (c->t->ops, c->ids[i]);
+
+  b_i64 (bd, b + 1, k->id);
+  b_i64 (bd, b + 2, k->kind);
+  b_i64 (bd, b + 3, k->state);
+  b_i64 (bd, b + 4, k->priority);
+  b_i64 (bd, b + 5, k->vehicle);
+  b_i64 (bd, b + 6, k->staff);
+  b_i64 (bd, b + 7, k->created_by);
+  b_i64 (bd, b + 8, k->target_zone);
+  b_dbl (bd, b + 9, k->target.lat);
+  b_dbl (bd, b + 10, k->target.lon);
+  b_i64 (bd, b + 11, k->created);
+  b_i64 (bd, b + 12, k->assigned_at);
+  b_i64 (bd, b + 13, k->started_at);
+  b_i64 (bd, b + 14, k->finished_at);
+}
+
 /* The multi-row form of an INSERT statement, prepared once and cached.
  * Its SQL comes from the constant one-row SQL, never from data. */
 static sqlite3_stmt *
@@ -1211,6 +1248,9 @@ mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
     case FT_EV_TASK_ASSIGNED:
     case FT_EV_TASK_DONE:
     case FT_EV_TASK_CANCELLED:
+      if (s->version >= TASKS_VERSION)
+        dirty_add (&s->d_task, e->ref);
+      G_GNUC_FALLTHROUGH;
     default:
       /* Operations may touch the vehicle (e.g. maintenance); rewrite it. */
       dirty_add (&s->d_vehicle, e->vehicle);
@@ -1262,6 +1302,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   guint n_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
   guint n_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
   guint n_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
+  guint n_tasks = t->ops && s->version >= TASKS_VERSION ? ft_ops_n (t->ops) : 0;
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
   /* balances and trip counts are derived, not written (schema 4 on) */
@@ -1275,7 +1316,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
 
   if (!all && n_ev == 0 && n_vehicles == s->saved_vehicles && n_packs == s->saved_packs &&
       n_accounts == s->saved_accounts && n_lacc == s->saved_lacc && n_tx == s->saved_tx &&
-      !holders_changed)
+      n_tasks == s->saved_tasks && !holders_changed)
     return TRUE;   /* nothing to write */
 
   if (!run_simple (s, ST_BEGIN, error, "starting a transaction"))
@@ -1289,6 +1330,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   dirty_clear (&s->d_account);
   dirty_clear (&s->d_lacc);
   dirty_clear (&s->d_booking);
+  dirty_clear (&s->d_task);
 
   memset (&rc, 0, sizeof rc);
   rc.t = t;
@@ -1331,6 +1373,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
     }
   if (all && t->booking)
     enumerate_bookings (t->booking, &s->d_booking);
+  for (i = all ? 0 : MIN (s->saved_tasks, n_tasks); i < n_tasks; i++)
+    dirty_add (&s->d_task, i);
 
   /* 3. ledger transactions since the last commit, with their postings */
   if (n_tx > s->saved_tx)
@@ -1390,6 +1434,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   dirty_keep_below (&s->d_account_cold, n_accounts);
   dirty_keep_below (&s->d_lacc, n_lacc);
   dirty_keep_below (&s->d_lacc_cold, n_lacc);
+  dirty_keep_below (&s->d_task, n_tasks);
   if (t->booking)
     {
       gsize j = 0;
@@ -1411,6 +1456,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   dirty_sort (&s->d_account_cold);
   dirty_sort (&s->d_lacc_cold);
   dirty_sort (&s->d_booking);
+  dirty_sort (&s->d_task);
   rc.ids = s->d_pack.list;
   if (!write_rows (s, ST_UPS_PACK, 9, s->d_pack.n, bind_pack, &rc, error, "writing battery packs"))
     goto fail;
@@ -1437,6 +1483,9 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
     goto fail;
   rc.ids = s->d_booking.list;
   if (!write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
+    goto fail;
+  rc.ids = s->d_task.list;
+  if (!write_rows (s, ST_UPS_TASK, 14, s->d_task.n, bind_task, &rc, error, "writing tasks"))
     goto fail;
 
   /* 5. how many vans and depots hold packs (empty ones included) */
@@ -1466,6 +1515,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
   s->saved_accounts = n_accounts;
   s->saved_lacc = n_lacc;
   s->saved_tx = n_tx;
+  s->saved_tasks = n_tasks;
   s->saved_vans = n_vans;
   s->saved_depots = n_depots;
   s->n_events += n_ev;
@@ -1815,6 +1865,39 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   return TRUE;
 }
 
+static gboolean
+load_task (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
+{
+  FtTask k;
+  GError *local = NULL;
+
+  memset (&k, 0, sizeof k);
+  k.id = sqlite3_column_int64 (st, 0);
+  k.kind = sqlite3_column_int (st, 1);
+  k.state = sqlite3_column_int (st, 2);
+  k.priority = sqlite3_column_int (st, 3);
+  k.vehicle = sqlite3_column_int (st, 4);
+  k.staff = sqlite3_column_int (st, 5);
+  k.created_by = sqlite3_column_int (st, 6);
+  k.target_zone = sqlite3_column_int (st, 7);
+  k.target.lat = sqlite3_column_double (st, 8);
+  k.target.lon = sqlite3_column_double (st, 9);
+  k.created = sqlite3_column_int64 (st, 10);
+  k.assigned_at = sqlite3_column_int64 (st, 11);
+  k.started_at = sqlite3_column_int64 (st, 12);
+  k.finished_at = sqlite3_column_int64 (st, 13);
+  if (k.staff >= 0 && t->accounts && (guint) k.staff >= ft_accounts_n (t->accounts))
+    return corrupt (s, error, "task %" G_GINT64_FORMAT " names staff account %d but there are %u",
+                    k.id, k.staff, ft_accounts_n (t->accounts));
+  if (!ft_ops_restore (t->ops, &k, &local))
+    {
+      corrupt (s, error, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Trip counts from schema 4 on: ended bookings per rider, into
  * trips[rider] (the array grows to the highest rider named). */
 static gboolean
@@ -1880,15 +1963,17 @@ hot_rows_match (FtStore *s, const FtStoreTargets *t, GError **error)
   return TRUE;
 }
 
+/* `local` is passed by address and read here, after the checker ran: an
+ * argument read beside the call could be read before it. */
 static gboolean
-check_invariant (FtStore *s, gboolean ok, GError *local, const char *what, GError **error)
+check_invariant (FtStore *s, gboolean ok, GError **local, const char *what, GError **error)
 {
   if (ok)
     return TRUE;
   g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT,
                "%s: the loaded %s fail their invariants: %s", s->path, what,
-               local ? local->message : "(no reason given)");
-  g_clear_error (&local);
+               *local ? (*local)->message : "(no reason given)");
+  g_clear_error (local);
   return FALSE;
 }
 
@@ -1908,6 +1993,7 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
   g_return_val_if_fail (!t->ledger || ft_ledger_n_tx (t->ledger) == 0, FALSE);
   g_return_val_if_fail (!t->booking || ft_booking_n (t->booking) == 0, FALSE);
   g_return_val_if_fail (!t->booking || (t->fleet && t->accounts), FALSE);
+  g_return_val_if_fail (!t->ops || (ft_ops_n (t->ops) == 0 && t->fleet && t->accounts), FALSE);
 
   if (t->fleet)
     {
@@ -1992,6 +2078,12 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
                      load_booking, NULL, error))
     return FALSE;
 
+  if (t->ops && s->version >= TASKS_VERSION &&
+      !for_each_row (s, t, "SELECT id,kind,state,priority,vehicle,staff,created_by,target_zone,"
+                     "target_lat,target_lon,created,assigned_at,started_at,finished_at"
+                     " FROM tasks ORDER BY id", load_task, NULL, error))
+    return FALSE;
+
   /* Restores emit no events; drop any a module emitted anyway, then
    * continue numbering after the last stored event. */
   if (t->log)
@@ -2009,21 +2101,24 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
   s->saved_accounts = t->accounts ? ft_accounts_n (t->accounts) : 0;
   s->saved_lacc = t->ledger ? ft_ledger_n_accounts (t->ledger) : 0;
   s->saved_tx = t->ledger ? ft_ledger_n_tx (t->ledger) : 0;
+  s->saved_tasks = t->ops && s->version >= TASKS_VERSION ? ft_ops_n (t->ops) : 0;
   s->saved_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
   s->saved_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
   s->window_open = FALSE;
   for (i = 0; t->fleet && i < s->saved_packs; i++)
     shadow_set (s, i, ft_fleet_get_pack (t->fleet, i));
 
-  if (t->fleet && !check_invariant (s, ft_fleet_check (t->fleet, &local), local, "vehicles and packs", error))
+  if (t->fleet && !check_invariant (s, ft_fleet_check (t->fleet, &local), &local, "vehicles and packs", error))
     return FALSE;
-  if (t->accounts && !check_invariant (s, ft_accounts_check (t->accounts, &local), local, "accounts", error))
+  if (t->accounts && !check_invariant (s, ft_accounts_check (t->accounts, &local), &local, "accounts", error))
     return FALSE;
-  if (t->ledger && !check_invariant (s, ft_ledger_check (t->ledger, &local), local, "ledger", error))
+  if (t->ledger && !check_invariant (s, ft_ledger_check (t->ledger, &local), &local, "ledger", error))
     return FALSE;
-  if (t->payments && !check_invariant (s, ft_payments_check (t->payments, &local), local, "payments", error))
+  if (t->payments && !check_invariant (s, ft_payments_check (t->payments, &local), &local, "payments", error))
     return FALSE;
-  if (t->booking && !check_invariant (s, ft_booking_check (t->booking, &local), local, "bookings", error))
+  if (t->booking && !check_invariant (s, ft_booking_check (t->booking, &local), &local, "bookings", error))
+    return FALSE;
+  if (t->ops && !check_invariant (s, ft_ops_check (t->ops, &local), &local, "tasks", error))
     return FALSE;
   return TRUE;
 }

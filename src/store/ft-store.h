@@ -13,6 +13,7 @@
 #pragma once
 
 #include "ft-booking.h"
+#include "ft-ops.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ typedef struct {
   FtLedger   *ledger;
   FtPayments *payments;
   FtBooking  *booking;
+  FtOps      *ops;          /* fleet-operations tasks (schema 5 on) */
 } FtStoreTargets;
 
 typedef struct {
@@ -53,14 +55,14 @@ int       ft_store_schema_version (FtStore *s);
  * trips from the ended bookings, rebuild the payment indexes, continue the log's
  * numbering after the last stored event, then run every module's invariant
  * checker: FT_STORE_ERROR_CORRUPT names the first violation. Targets left
- * NULL are skipped (booking needs fleet and accounts). */
+ * NULL are skipped (booking and ops need fleet and accounts). */
 gboolean  ft_store_load           (FtStore *s, const FtStoreTargets *t, GError **error);
 /* Commit all pending events and the state they touched in one transaction,
  * then drain the log. "Touched" is derived from the events (their vehicle,
  * account and ref fields by kind; a pack leaving a vehicle touches that
  * vehicle too) plus everything created since the last commit (vehicles,
  * packs, accounts, ledger accounts, ledger transactions with their
- * postings); each touched entity is written once with its current state.
+ * postings, tasks); each touched entity is written once with its current state.
  * Changes made without an event (positions moved with log_it FALSE, drains,
  * wear) reach the file with the entity's next event or ft_store_save_all.
  * On failure the transaction is rolled back, the log keeps its pending

@@ -14,6 +14,7 @@
 #endif
 
 #include <check.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -528,8 +529,13 @@ START_TEST (test_task_swap_emulated)
   FtCoreConfig cc;
   ft_core_config_init (&cc);
   FtCore *core = ft_core_new (&cc, NULL, NULL);
-  FtOps *ops = ft_ops_new (core->fleet, core->accounts, core->log);
+  FtOps *ops = core->ops;
   guint done_events = 0;
+  /* persisted as `fleet-twin-cli live --db` does: the task must survive a restart */
+  g_autofree char *dbdir = g_dir_make_tmp ("ft-task-db-XXXXXX", &error);
+  ck_assert_msg (dbdir != NULL, "%s", error ? error->message : "");
+  g_autofree char *db = g_build_filename (dbdir, "live.db", NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
   guint lid = ft_event_log_add_listener (core->log, count_task_done, &done_events);
   FtLiveConfig cfg = config_for (b, "twin-task");
   g_free (cfg.prefix);
@@ -614,8 +620,32 @@ START_TEST (test_task_swap_emulated)
   ft_live_stop (live);
   ft_live_free (live);
   ft_event_log_remove_listener (core->log, lid);
-  ft_ops_free (ops);
+  FtTask before = *ft_ops_get (ops, task);
+  guint n_tasks = ft_ops_n (ops);
+  ck_assert_msg (ft_core_detach_store (core, &error), "%s", error ? error->message : "");
   ft_core_free (core);
+
+  /* a restart: a fresh core loads the file, the queue with it */
+  FtCore *again = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (again, db, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_ops_n (again->ops), n_tasks);
+  const FtTask *after = ft_ops_get (again->ops, task);
+  ck_assert_int_eq (after->state, FT_TASK_DONE);
+  ck_assert_int_eq (after->vehicle, v);
+  ck_assert_int_eq (after->staff, before.staff);
+  ck_assert_int_eq (after->created_by, disp);
+  ck_assert_int_eq (after->assigned_at, before.assigned_at);
+  ck_assert_int_eq (after->finished_at, before.finished_at);
+  ck_assert_msg (ft_core_check (again, &error), "%s", error ? error->message : "");
+  printf ("after a restart from %s: task %" G_GINT64_FORMAT " is %s, %u tasks\n", db, task,
+          ft_task_state_name (after->state), ft_ops_n (again->ops));
+  ft_core_free (again);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+  g_unlink (db);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (dbdir);
   live_broker_free (b);
 }
 END_TEST

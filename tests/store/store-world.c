@@ -34,6 +34,7 @@ world_new (guint64 seed)
   deps.geofences = w->geofences;
   deps.log = w->log;
   w->booking = ft_booking_new (&deps, &bcfg);
+  w->ops = ft_ops_new (w->fleet, w->accounts, w->log);
   return w;
 }
 
@@ -42,6 +43,7 @@ world_free (World *w)
 {
   if (!w)
     return;
+  ft_ops_free (w->ops);
   ft_booking_free (w->booking);
   ft_payments_free (w->payments);
   ft_ledger_free (w->ledger);
@@ -58,12 +60,14 @@ world_targets (World *w)
 {
   FtStoreTargets t;
 
+  memset (&t, 0, sizeof t);
   t.log = w->log;
   t.fleet = w->fleet;
   t.accounts = w->accounts;
   t.ledger = w->ledger;
   t.payments = w->payments;
   t.booking = w->booking;
+  t.ops = w->ops;
   return t;
 }
 
@@ -71,7 +75,8 @@ gboolean
 world_check (World *w, GError **error)
 {
   return ft_fleet_check (w->fleet, error) && ft_accounts_check (w->accounts, error) &&
-         ft_payments_check (w->payments, error) && ft_booking_check (w->booking, error);
+         ft_payments_check (w->payments, error) && ft_booking_check (w->booking, error) &&
+         ft_ops_check (w->ops, error);
 }
 
 FtLatLon

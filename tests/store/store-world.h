@@ -23,6 +23,7 @@ typedef struct {
   FtPricing   *pricing;
   FtGeofences *geofences;
   FtBooking   *booking;
+  FtOps       *ops;
 } World;
 
 /* A world with a card provider that never declines. */

@@ -87,7 +87,7 @@ START_TEST (test_fresh_file)
   ck_assert_int_eq (raw_int (s, "PRAGMA user_version"), FT_STORE_SCHEMA_LATEST);
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                              "('events','vehicles','vehicle_state','packs','accounts',"
-                             "'ledger_accounts','ledger_tx','postings','bookings','meta')"), 10);
+                             "'ledger_accounts','ledger_tx','postings','bookings','meta','tasks')"), 11);
   /* derived, not stored (schema 4) */
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name IN "
                              "('ledger_postings','ledger_balances','account_trips')"), 3);
@@ -348,6 +348,27 @@ assert_same_state (World *a, World *b)
     }
   for (i = 0; i < n; i++)
     ck_assert_int_eq (ft_payments_captured (a->payments, i), ft_payments_captured (b->payments, i));
+  ck_assert_uint_eq (ft_ops_n (a->ops), ft_ops_n (b->ops));
+  for (i = 0; i < ft_ops_n (a->ops); i++)
+    {
+      const FtTask *x = ft_ops_get (a->ops, i), *y = ft_ops_get (b->ops, i);
+      ck_assert_int_eq (x->id, y->id);
+      ck_assert_int_eq (x->kind, y->kind);
+      ck_assert_int_eq (x->state, y->state);
+      ck_assert_int_eq (x->priority, y->priority);
+      ck_assert_int_eq (x->vehicle, y->vehicle);
+      ck_assert_int_eq (x->staff, y->staff);
+      ck_assert_int_eq (x->created_by, y->created_by);
+      ck_assert_int_eq (x->target_zone, y->target_zone);
+      ck_assert_double_eq (x->target.lat, y->target.lat);
+      ck_assert_double_eq (x->target.lon, y->target.lon);
+      ck_assert_int_eq (x->created, y->created);
+      ck_assert_int_eq (x->assigned_at, y->assigned_at);
+      ck_assert_int_eq (x->started_at, y->started_at);
+      ck_assert_int_eq (x->finished_at, y->finished_at);
+    }
+  for (i = 0; i < FT_N_TASK_STATES; i++)
+    ck_assert_uint_eq (ft_ops_count_state (a->ops, i), ft_ops_count_state (b->ops, i));
   ck_assert_uint_eq (ft_event_log_last_seq (a->log), ft_event_log_last_seq (b->log));
 }
 
@@ -372,9 +393,10 @@ post_wide_adjust (World *core, FtTime t)
                  "%s", err ? err->message : "");
 }
 
-/* A core with every kind of entity and booking in every state. */
+/* A core with every kind of entity and booking in every state, and
+ * (with_tasks) staff tasks in every state. */
 static void
-build_rich_world (World *core)
+build_rich_world_full (World *core, gboolean with_tasks)
 {
   g_autoptr(GError) err = NULL;
   FtLatLon where = world_point (3);
@@ -411,8 +433,36 @@ build_rich_world (World *core)
   ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->state, FT_STATE_UNKNOWN);
   ck_assert_int_eq (ft_fleet_get_vehicle (core->fleet, 8)->resume_state, FT_STATE_NON_OPERATIONAL);
   post_wide_adjust (core, 49 * FT_MINUTE);
+  /* staff tasks in every state (the admin may dispatch and do field work) */
+  if (with_tasks)
+  {
+    FtLatLon z = { 0, 0 };
+    gint64 k_open, k_assigned, k_started, k_done, k_cancelled;
+
+    k_open = ft_ops_create (core->ops, FT_TASK_BATTERY_SWAP, 8, z, -1, 7, (gint32) admin, 50 * FT_MINUTE, &err);
+    k_assigned = ft_ops_create (core->ops, FT_TASK_REBALANCE, 6, world_point (40), 3, 2, -1, 50 * FT_MINUTE, &err);
+    k_started = ft_ops_create (core->ops, FT_TASK_COLLECT_REPAIR, 9, z, -1, 9, -1, 50 * FT_MINUTE, &err);
+    k_done = ft_ops_create (core->ops, FT_TASK_BATTERY_SWAP, 7, z, -1, 5, -1, 50 * FT_MINUTE, &err);
+    k_cancelled = ft_ops_create (core->ops, FT_TASK_DEPLOY, -1, world_point (41), 2, 1, (gint32) admin,
+                                 50 * FT_MINUTE, &err);
+    ck_assert_msg (k_open >= 0 && k_assigned >= 0 && k_started >= 0 && k_done >= 0 && k_cancelled >= 0,
+                   "%s", err ? err->message : "");
+    ck_assert (ft_ops_assign (core->ops, k_assigned, admin, (gint32) admin, 51 * FT_MINUTE, &err));
+    ck_assert (ft_ops_assign (core->ops, k_started, admin, -1, 51 * FT_MINUTE, &err));
+    ck_assert (ft_ops_start (core->ops, k_started, admin, 52 * FT_MINUTE, &err));
+    ck_assert (ft_ops_assign (core->ops, k_done, admin, -1, 51 * FT_MINUTE, &err));
+    ck_assert (ft_ops_start (core->ops, k_done, admin, 52 * FT_MINUTE, &err));
+    ck_assert (ft_ops_complete (core->ops, k_done, admin, 53 * FT_MINUTE, &err));
+    ck_assert (ft_ops_cancel (core->ops, k_cancelled, (gint32) admin, 54 * FT_MINUTE, &err));
+  }
   (void) b_res;
   ck_assert_msg (world_check (core, &err), "%s", err ? err->message : "");
+}
+
+static void
+build_rich_world (World *core)
+{
+  build_rich_world_full (core, TRUE);
 }
 
 START_TEST (test_round_trip)
@@ -455,6 +505,18 @@ START_TEST (test_round_trip)
                                   21 * FT_MINUTE, &err));
     ck_assert_uint_gt (ft_event_log_last_seq (back->log), before);
     ck_assert_uint_eq (ft_event_log_pending (back->log, NULL)[0].seq, before + 1);
+    /* staff work goes on too: the open task is done, a new one opens */
+    {
+      guint admin = ft_accounts_n (back->accounts) - 1;
+      gint64 k0 = ft_ops_open_for (back->ops, 8, FT_TASK_BATTERY_SWAP);
+
+      ck_assert_int_ge (k0, 0);
+      ck_assert (ft_ops_assign (back->ops, k0, admin, -1, 22 * FT_MINUTE, &err));
+      ck_assert (ft_ops_start (back->ops, k0, admin, 23 * FT_MINUTE, &err));
+      ck_assert (ft_ops_complete (back->ops, k0, admin, 24 * FT_MINUTE, &err));
+      ck_assert_int_ge (ft_ops_create (back->ops, FT_TASK_BATTERY_SWAP, 8, world_point (1), -1, 4, -1,
+                                       25 * FT_MINUTE, &err), 0);
+    }
     ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
   }
   ft_store_close (s);
@@ -466,6 +528,8 @@ START_TEST (test_round_trip)
     assert_same_state (back, third);
     ck_assert_int_eq (ft_booking_get (third->booking, ft_booking_open_for (third->booking, 1))->state,
                       FT_BK_ACTIVE);
+    ck_assert_uint_eq (ft_ops_count_state (third->ops, FT_TASK_DONE), 2);
+    ck_assert_uint_eq (ft_ops_count_state (third->ops, FT_TASK_OPEN), 1);
     ft_store_close (s);
   }
 }
@@ -730,7 +794,7 @@ START_TEST (test_migrate_derived)
 
   s = ft_store_open_at_version (dbpath, NULL, 3, &err);
   ck_assert_msg (s != NULL, "%s", err ? err->message : "");
-  build_rich_world (core);
+  build_rich_world_full (core, FALSE);   /* (tasks are stored from version 5) */
   t = world_targets (core);
   ck_assert_msg (ft_store_commit (s, &t, &err), "%s", err ? err->message : "");
   ck_assert_int_eq (raw_int (s, "SELECT count(*) FROM account_trips"), ft_accounts_n (core->accounts));
@@ -754,7 +818,7 @@ START_TEST (test_migrate_derived)
 
   s = ft_store_open (dbpath, NULL, &err);
   ck_assert_msg (s != NULL, "%s", err ? err->message : "");
-  ck_assert_int_eq (ft_store_schema_version (s), 4);
+  ck_assert_int_eq (ft_store_schema_version (s), FT_STORE_SCHEMA_LATEST);
   /* the views show what the tables held */
   ck_assert_int_eq (raw_int (s, "SELECT trips FROM account_trips WHERE idx = 0"), 1);
   ck_assert_int_eq (raw_int (s, "SELECT balance FROM ledger_balances WHERE idx = 2"),
@@ -785,6 +849,13 @@ START_TEST (test_tampered_file_caught)
   expect_corrupt ("DELETE FROM vehicles WHERE idx = 5", "vehicle");
   /* a state out of range */
   expect_corrupt ("UPDATE bookings SET state = 42 WHERE id = 0", "state");
+  /* tasks: a state out of range, a second unfinished swap for one vehicle, an
+   * open task with staff, a gap, a task held by a rider (no field work) */
+  expect_corrupt ("UPDATE tasks SET state = 9 WHERE id = 0", "task 0");
+  expect_corrupt ("UPDATE tasks SET vehicle = 8, state = 0, staff = -1 WHERE id = 3", "unfinished");
+  expect_corrupt ("UPDATE tasks SET staff = 2 WHERE id = 0", "names staff 2");
+  expect_corrupt ("DELETE FROM tasks WHERE id = 1", "next id is 1");
+  expect_corrupt ("UPDATE tasks SET staff = 2 WHERE id = 1", "field work");
 }
 END_TEST
 

@@ -215,7 +215,7 @@ ft_live_session_stop (FtLiveSession *self)
   if (self->live)
     ft_live_stop (self->live);
   g_clear_pointer (&self->live, ft_live_free);
-  g_clear_pointer (&self->ops, ft_ops_free);
+  self->ops = NULL;   /* the core's */
   g_clear_pointer (&self->core, ft_core_free);
   g_array_set_size (self->telemetry, 0);
   g_mutex_lock (&self->lock);
@@ -300,7 +300,7 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
     }
   self->core = core;
   self->live = live;
-  self->ops = ft_ops_new (core->fleet, core->accounts, core->log);
+  self->ops = core->ops;   /* borrowed from the core */
   ft_live_set_ops (live, self->ops);   /* staff task acks and progress move these tasks */
   self->dispatcher = -1;
   g_free (self->url);

@@ -489,8 +489,9 @@ ft_cli_live (int argc, char **argv)
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
   FtLive *live = NULL;
-  /* Task queue for staff task updates arriving over MQTT (events logged). */
-  FtOps *ops = ft_ops_new (core->fleet, core->accounts, core->log);
+  /* Task queue for staff task updates arriving over MQTT (events logged;
+   * the store keeps the tasks, so a restart finds them again). */
+  FtOps *ops = core->ops;
   if (!ft_core_attach_store (core, db, NULL, &error))
     goto out;
   live = ft_live_new (core, &cfg, &error);
@@ -551,7 +552,6 @@ out:
     fprintf (stderr, "%s: %s\n", argv[0], error->message);
   if (live)
     ft_live_free (live);
-  ft_ops_free (ops);
   ft_core_free (core);
   ft_live_config_clear (&cfg);
   g_free (db);
