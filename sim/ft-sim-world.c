@@ -1612,16 +1612,13 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->core = ft_core_new (&cfg, gf, build_pricing (sc, w->city));
   if (opt && opt->store_path)
     {
-      g_autofree char *wal = g_strconcat (opt->store_path, "-wal", NULL);
-      g_autofree char *shm = g_strconcat (opt->store_path, "-shm", NULL);
-      if ((g_unlink (opt->store_path) != 0 && errno != ENOENT))
+      g_autoptr(GError) rm_error = NULL;
+      if (!ft_store_remove_files (opt->store_path, &rm_error))
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP, "cannot replace %s: %s",
-                       opt->store_path, g_strerror (errno));
+                       opt->store_path, rm_error->message);
           return NULL;
         }
-      g_unlink (wal);
-      g_unlink (shm);
       FtStoreConfig scfg;
       ft_store_config_init (&scfg);
       scfg.max_batch_events = 200000;

@@ -15,6 +15,8 @@
  */
 #include "ft-store-private.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2171,6 +2173,30 @@ ft_store_dup_meta (FtStore *s, const char *key)
   sqlite3_reset (st);
   sqlite3_clear_bindings (st);
   return out;
+}
+
+gboolean
+ft_store_remove_files (const char *path, GError **error)
+{
+  static const char *const suffix[] = { "", "-wal", "-shm" };
+  guint i;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  for (i = 0; i < G_N_ELEMENTS (suffix); i++)
+    {
+      g_autofree char *file = g_strconcat (path, suffix[i], NULL);
+
+      if (g_unlink (file) != 0 && errno != ENOENT)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot remove %s: %s", file, g_strerror (saved));
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 gboolean

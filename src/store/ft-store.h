@@ -88,6 +88,10 @@ char     *ft_store_dup_meta       (FtStore *s, const char *key);
 /* Raw handle for readers (KPI queries, exports). Do not write through it. */
 struct sqlite3 *ft_store_get_db   (FtStore *s);
 gboolean  ft_store_integrity_ok   (FtStore *s, GError **error);
+/* Delete a store's file with SQLite's -wal and -shm files beside it (none
+ * of them existing is fine). Only for a store nobody has open. On failure
+ * the error names the file that stayed. */
+gboolean  ft_store_remove_files   (const char *path, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtStore, ft_store_close)
 
 G_END_DECLS

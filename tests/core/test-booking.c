@@ -819,8 +819,6 @@ START_TEST (test_core_attach_existing_state)
   g_autoptr(GError) err = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ft-booking-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "core.sqlite", NULL);
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
   FtCore *again;
   gint64 a, b;
 
@@ -855,9 +853,7 @@ START_TEST (test_core_attach_existing_state)
   ck_assert (!ft_core_attach_store (fx.core, path, NULL, &err));
   ck_assert_msg (strstr (err->message, "fresh core") != NULL, "%s", err->message);
   fx_fini (&fx);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_unlink (path);
+  ck_assert (ft_store_remove_files (path, NULL));
   g_rmdir (dir);
 }
 END_TEST

@@ -653,13 +653,7 @@ START_TEST (test_random_ops_store)
       {
         g_autoptr(FtCore) c3 = reopen (path, seed, want2, "reload 2");
       }
-      {
-        g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-        g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-        g_unlink (wal);
-        g_unlink (shm);
-        g_unlink (path);
-      }
+      ck_assert (ft_store_remove_files (path, NULL));
     }
   g_rmdir (dir);
   fprintf (stderr, "random ops (store): %" G_GUINT64_FORMAT " operations, checked after each "

@@ -640,11 +640,7 @@ START_TEST (test_task_swap_emulated)
   printf ("after a restart from %s: task %" G_GINT64_FORMAT " is %s, %u tasks\n", db, task,
           ft_task_state_name (after->state), ft_ops_n (again->ops));
   ft_core_free (again);
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
-  g_unlink (db);
-  g_unlink (wal);
-  g_unlink (shm);
+  ck_assert (ft_store_remove_files (db, NULL));
   g_rmdir (dbdir);
   live_broker_free (b);
 }

@@ -110,7 +110,7 @@ run_once (Mode mode, int n, int rep)
 {
   g_autoptr(GError) err = NULL;
   g_autoptr(World) core = world_new (42 + rep);
-  g_autofree char *dir = NULL, *path = NULL, *wal = NULL, *shm = NULL;
+  g_autofree char *dir = NULL, *path = NULL;
   FtStore *s = NULL;
   FtStoreTargets t;
   FtStoreConfig cfg;
@@ -123,8 +123,6 @@ run_once (Mode mode, int n, int rep)
   dir = g_build_filename (opt_dir, "ft-bench-XXXXXX", NULL);
   check_ok (g_mkdtemp (dir) != NULL, NULL, "temporary directory");
   path = g_build_filename (dir, "bench.db", NULL);
-  wal = g_strconcat (path, "-wal", NULL);
-  shm = g_strconcat (path, "-shm", NULL);
 
   world_populate (core, (guint) opt_vehicles, 0, N_RIDERS, 100000000, 0);
   t = world_targets (core);
@@ -198,9 +196,7 @@ run_once (Mode mode, int n, int rep)
       if (g_stat (path, &st) == 0)
         res.file_bytes = st.st_size;
     }
-  g_unlink (path);
-  g_unlink (wal);
-  g_unlink (shm);
+  check_ok (ft_store_remove_files (path, &err), &err, "removing the file");
   g_rmdir (dir);
   return res;
 }

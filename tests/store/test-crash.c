@@ -215,14 +215,8 @@ START_TEST (test_sigkill_mid_stream)
     }
   ck_assert_uint_gt (total.n_lines, rounds * 3);
 
-  {
-    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-    g_unlink (path);
-    g_unlink (wal);
-    g_unlink (shm);
-    g_rmdir (dir);
-  }
+  ck_assert (ft_store_remove_files (path, NULL));
+  g_rmdir (dir);
 }
 END_TEST
 

@@ -830,6 +830,28 @@ START_TEST (test_migrate_derived)
 }
 END_TEST
 
+START_TEST (test_remove_files)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *wal = g_strconcat (dbpath, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (dbpath, "-shm", NULL);
+
+  ck_assert (g_file_set_contents (dbpath, "x", 1, NULL));
+  ck_assert (g_file_set_contents (wal, "x", 1, NULL));
+  ck_assert (g_file_set_contents (shm, "x", 1, NULL));
+  ck_assert_msg (ft_store_remove_files (dbpath, &err), "%s", err ? err->message : "");
+  ck_assert (!g_file_test (dbpath, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (wal, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (shm, G_FILE_TEST_EXISTS));
+  ck_assert (ft_store_remove_files (dbpath, &err));   /* nothing there: fine */
+  /* something that cannot be removed is named */
+  ck_assert_int_eq (g_mkdir (wal, 0700), 0);
+  ck_assert (!ft_store_remove_files (dbpath, &err));
+  ck_assert_msg (err && strstr (err->message, wal), "%s", err ? err->message : "no error");
+  g_rmdir (wal);
+}
+END_TEST
+
 START_TEST (test_tampered_file_caught)
 {
   /* a posting changed: its transaction no longer balances */
@@ -875,6 +897,7 @@ store_suite (void)
     { "group commit bounds", test_group_commit_bounds },
     { "failed commit rolls back", test_failed_commit_rolls_back },
     { "tampered file caught", test_tampered_file_caught },
+    { "remove files", test_remove_files },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
