@@ -63,6 +63,7 @@ static gboolean
 get_str (JsonObject *o, const char *key, const char **out, const char *where, GError **error)
 {
   JsonNode *n = json_object_get_member (o, key);
+  *out = NULL;   /* set on every path (GCC -O3 otherwise sees callers read it unset) */
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
     return perr (error, "%s: field \"%s\" is missing or not a string", where, key);
   *out = json_node_get_string (n);
