@@ -17,6 +17,7 @@ static const FtCliEntry commands[] = {
 #ifdef FT_HAVE_CMD_RUN
   { "run",           ft_cli_run,          "Run a scenario and report KPIs" },
   { "compare",       ft_cli_compare,      "Compare runs side by side" },
+  { "check",         ft_cli_check,        "Check store files: integrity and invariants" },
 #endif
 #ifdef FT_HAVE_CMD_CITY
   { "city",          ft_cli_city,         "Generate, inspect or bake tiles for a city pack" },
