@@ -363,6 +363,15 @@ START_TEST (test_gbfs_malformed)
     { "{\"data\": {\"plans\": [{\"plan_id\": \"std\", \"name\": \"A\", \"currency\": \"EUR\","
       " \"price\": 1, \"is_taxable\": false}]}}",
       { "data.plans[0]", "already defined" } },
+    /* wrong member types are errors, never GLib criticals */
+    { "{\"version\": {}, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
+    { "{\"version\": 3, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": [{\"text\": \"A\", \"language\": 5}],"
+      " \"currency\": \"EUR\", \"price\": 1, \"is_taxable\": false}]}}",
+      { "data.plans[0]", "name", "language" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": [{\"text\": \"A\", \"language\": []}],"
+      " \"currency\": \"EUR\", \"price\": 1, \"is_taxable\": false}]}}",
+      { "data.plans[0]", "name", "language" } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
