@@ -3,7 +3,7 @@
  * second, against the same lifecycles without keys, plus the cost of an
  * incremental ft_payments_check after every lifecycle. Prints medians of
  * several runs. Not a test; run it by hand:
- *   build/tests/core/bench-payments [lifecycles]
+ *   build/tests/payments/bench-payments [lifecycles]
  */
 #include <stdlib.h>
 

@@ -13,7 +13,7 @@
  * over one-second windows. Also prints start-up to a drawn map (first frame
  * whose screenshot has tiles everywhere) and resident memory at 50,000.
  *
- *   xvfb-run -a -s "-screen 0 1400x900x24" build/tests/ui/bench-render [--seconds 5] [--quick] [--renderer gl]
+ *   xvfb-run -a -s "-screen 0 1400x900x24" build/tests/ui/app/bench-render [--seconds 5] [--quick] [--renderer gl]
  */
 #include "ft-config.h"
 #include "ft-frame.h"

@@ -1,7 +1,8 @@
-/* test-sim-cli.c — the scenario runner as a user meets it: `run --json` is
+/* test-cli.c — fleet-twin-cli as a user meets it: `run --json` is
  * byte-identical for the same scenario and seed and differs for another
  * seed; `run --out` writes a SQLite file whose KPIs `compare` can read;
- * bad scenarios and options fail with a message naming the problem.
+ * bad scenarios and options fail with a message naming the problem; every
+ * command is built in.
  */
 #include "ft-config.h"
 
