@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-geo.h"
 #include "ft-geofence.h"
 
@@ -267,11 +268,7 @@ END_TEST
 static char *
 fixture_path (void)
 {
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-
-  if (dir == NULL || *dir == '\0')
-    dir = FT_SHARED_DATA_DIR;
-  return g_build_filename (dir, "gbfs", "mobilitydata_testfixtures_v3.0", "geofencing_zones.json", NULL);
+  return ft_test_shared_path ("gbfs/mobilitydata_testfixtures_v3.0/geofencing_zones.json");
 }
 
 /* Expected values computed independently (Python even-odd over the file). */

@@ -7,14 +7,8 @@
  */
 #include <stdlib.h>
 
+#include "ft-test.h"
 #include "ft-payments.h"
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
 
 /* Returns lifecycles per second. */
 static double
@@ -59,7 +53,7 @@ median_of (guint reps, guint n, gboolean keys, gboolean check)
   double v[16];
   for (guint i = 0; i < reps; i++)
     v[i] = run (n, keys, check);
-  qsort (v, reps, sizeof v[0], cmp_double);
+  qsort (v, reps, sizeof v[0], ft_test_cmp_double);
   return v[reps / 2];
 }
 

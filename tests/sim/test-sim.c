@@ -4,6 +4,7 @@
  * and the invariants of the modules it drives.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-sim-world.h"
 
 #include <check.h>
@@ -131,8 +132,7 @@ END_TEST
 static char *
 scenario_path (const char *name)
 {
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  return g_build_filename (src ? src : FT_SOURCE_DIR, "scenarios", name, NULL);
+  return g_build_filename (ft_test_source_dir (), "scenarios", name, NULL);
 }
 
 START_TEST (test_scenario_files)
@@ -243,9 +243,7 @@ START_TEST (test_world_golden)
 {
   g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
   g_autofree char *got = run_json (sc, NULL, FALSE);
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  g_autofree char *path = g_build_filename (src ? src : FT_SOURCE_DIR, "tests", "sim", "golden",
-                                            "phase1-1day-seed7.json", NULL);
+  g_autofree char *path = ft_test_source_path ("tests/sim/golden/phase1-1day-seed7.json");
   if (g_getenv ("FT_UPDATE_GOLDEN"))
     {
       g_autofree char *text = g_strconcat (got, "\n", NULL);

@@ -5,6 +5,7 @@
  * command is built in.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
@@ -13,8 +14,7 @@
 static char *
 scenario (void)
 {
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  return g_build_filename (src ? src : FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  return ft_test_source_path ("scenarios/demo-city-phase1.scenario");
 }
 
 static int
