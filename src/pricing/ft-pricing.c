@@ -580,7 +580,16 @@ get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c
                            field, i);
               return NULL;
             }
-          const char *lang = json_object_get_string_member_with_default (eo, "language", "");
+          JsonNode *ln = json_object_get_member (eo, "language");
+          if (ln != NULL && !JSON_NODE_HOLDS_NULL (ln) &&
+              (!JSON_NODE_HOLDS_VALUE (ln) || json_node_get_value_type (ln) != G_TYPE_STRING))
+            {
+              parse_error (error, c, "\"%s\"[%u].language must be a string", field, i);
+              return NULL;
+            }
+          const char *lang = ln != NULL ? json_node_get_string (ln) : NULL;
+          if (lang == NULL)
+            lang = "";
           if (first == NULL)
             first = json_node_get_string (t);
           if (en == NULL && g_str_has_prefix (lang, "en"))
@@ -757,7 +766,15 @@ ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *w
       return FALSE;
     }
   JsonObject *top = json_node_get_object (root);
-  const char *version = json_object_get_string_member_with_default (top, "version", NULL);
+  JsonNode *vn = json_object_get_member (top, "version");
+  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) &&
+      (!JSON_NODE_HOLDS_VALUE (vn) || json_node_get_value_type (vn) != G_TYPE_STRING))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                   "%s: version: must be a string such as \"3.0\"", where);
+      return FALSE;
+    }
+  const char *version = vn != NULL ? json_node_get_string (vn) : NULL;
   if (version != NULL && !g_str_has_prefix (version, "2.") && !g_str_has_prefix (version, "3."))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
