@@ -21,6 +21,7 @@ static const FtCliEntry commands[] = {
   { "gbfs",          ft_cli_gbfs,         "Import or export GBFS feeds" },
   { "emulate",       ft_cli_emulate,      "Publish a simulated fleet as live MQTT telemetry" },
   { "live",          ft_cli_live,         "Attach to live MQTT telemetry and persist it" },
+  { "forecast",      ft_cli_forecast,     "Backtest the demand forecasts on a trip file" },
   { NULL, NULL, NULL }
 };
 

@@ -27,6 +27,7 @@ int ft_cli_import_trips(int argc, char **argv);   /* cmd-trips.c */
 int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / export) */
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
+int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
 
 /* Shared helpers (ft-cli.c) */
 gboolean ft_cli_is_tty        (void);

@@ -1,0 +1,340 @@
+/* ft-forecast-glm.c — the Poisson GLM rung: log E[trips] = intercept +
+ * hour-of-week effect + hour-of-day x day-type effect + zone effect +
+ * coefficients on log(1 + lag) for the lags the lead allows (1, 2, 3, 24 and
+ * 168 h), on log(1 + the zone's trips in the 24 h before the origin), on the
+ * log of the city's recent activity relative to the baseline, and on the log
+ * of the historical mean (leave-one-out in training), which carries the
+ * zone x hour-of-week pattern. L2 penalty on everything but the intercept,
+ * so hour-of-week effects shrink towards the hour-of-day x day-type ones.
+ * One coefficient vector per lead class (1, 2, 3, 4+). Fitted by IRLS:
+ * each step solves (X'WX + lambda I) beta = X'Wz by Cholesky (GSL), with
+ * the design kept sparse (a dozen entries per row) so X'WX costs
+ * rows x 144 and the whole fit well under a second for a city-month.
+ */
+#include "ft-config.h"
+#include "ft-forecast-private.h"
+
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_vector.h>
+
+/* ---- the IRLS core ------------------------------------------------------ */
+
+static double
+row_eta (const int *idx, const double *val, guint width, const double *beta)
+{
+  double e = 0;
+  for (guint j = 0; j < width; j++)
+    if (idx[j] >= 0)
+      e += val[j] * beta[idx[j]];
+  return e;
+}
+
+/* Penalised objective: deviance / 2 + lambda / 2 * |beta[1..]|^2. */
+static double
+objective (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
+           const double *y, double lambda, const double *beta)
+{
+  double dev = 0;
+  for (guint i = 0; i < n_rows; i++)
+    {
+      double eta = CLAMP (row_eta (idx + (gsize) i * width, val + (gsize) i * width, width, beta), -30, 30);
+      dev += ft_poisson_deviance (y[i], exp (eta));
+    }
+  double pen = 0;
+  for (guint c = 1; c < n_cols; c++)
+    pen += beta[c] * beta[c];
+  return dev / 2 + lambda / 2 * pen;
+}
+
+gboolean
+ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
+                    const double *y, double lambda, guint max_iter, double *beta, guint *iters,
+                    GError **error)
+{
+  g_return_val_if_fail (idx != NULL && val != NULL && y != NULL && beta != NULL, FALSE);
+  if (n_rows == 0 || n_cols == 0 || width == 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_EMPTY,
+                   "GLM design is empty (%u rows, %u columns)", n_rows, n_cols);
+      return FALSE;
+    }
+  if (!isfinite (lambda) || lambda < 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "GLM penalty %g must be finite and >= 0", lambda);
+      return FALSE;
+    }
+  for (guint i = 0; i < n_rows; i++)
+    {
+      if (!isfinite (y[i]) || y[i] < 0)
+        {
+          g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                       "GLM response of row %u is %g: must be a finite count >= 0", i, y[i]);
+          return FALSE;
+        }
+      for (guint j = 0; j < width; j++)
+        {
+          gsize k = (gsize) i * width + j;
+          if (idx[k] >= (int) n_cols || (idx[k] >= 0 && !isfinite (val[k])))
+            {
+              g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                           "GLM feature %u of row %u is %g in column %d: must be finite, "
+                           "column below %u", j, i, val[k], idx[k], n_cols);
+              return FALSE;
+            }
+        }
+    }
+  for (guint c = 0; c < n_cols; c++)
+    if (!isfinite (beta[c]))
+      {
+        g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                     "GLM start coefficient %u is not finite", c);
+        return FALSE;
+      }
+
+  g_autofree double *b = g_memdup2 (beta, sizeof (double) * n_cols);
+  g_autofree double *step = g_new (double, n_cols);
+  gsl_matrix *A = gsl_matrix_alloc (n_cols, n_cols);
+  gsl_vector *rhs = gsl_vector_alloc (n_cols);
+  gsl_vector *sol = gsl_vector_alloc (n_cols);
+  gboolean ok = FALSE, converged = FALSE;
+  double obj = objective (idx, val, width, n_rows, n_cols, y, lambda, b);
+  guint it;
+  for (it = 0; it < max_iter && !converged; it++)
+    {
+      gsl_matrix_set_zero (A);
+      gsl_vector_set_zero (rhs);
+      for (guint c = 1; c < n_cols; c++)
+        *gsl_matrix_ptr (A, c, c) = lambda;
+      /* A tiny ridge on the intercept keeps A positive definite when lambda = 0
+       * and a column is empty. */
+      *gsl_matrix_ptr (A, 0, 0) = 1e-9;
+      for (guint i = 0; i < n_rows; i++)
+        {
+          const int *ri = idx + (gsize) i * width;
+          const double *rv = val + (gsize) i * width;
+          double eta = CLAMP (row_eta (ri, rv, width, b), -30, 30);
+          double mu = exp (eta);
+          double w = MAX (mu, 1e-10);
+          double zr = eta + (y[i] - mu) / w;
+          for (guint j = 0; j < width; j++)
+            {
+              if (ri[j] < 0)
+                continue;
+              double wv = w * rv[j];
+              *gsl_vector_ptr (rhs, ri[j]) += wv * zr;
+              for (guint k = 0; k < width; k++)
+                if (ri[k] >= 0)
+                  *gsl_matrix_ptr (A, ri[j], ri[k]) += wv * rv[k];
+            }
+        }
+      int status = gsl_linalg_cholesky_decomp1 (A);
+      if (status == GSL_SUCCESS)
+        status = gsl_linalg_cholesky_solve (A, rhs, sol);
+      if (status != GSL_SUCCESS)
+        {
+          g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NUMERIC,
+                       "GLM iteration %u: Cholesky solve failed: %s", it + 1, gsl_strerror (status));
+          goto out;
+        }
+      for (guint c = 0; c < n_cols; c++)
+        {
+          step[c] = gsl_vector_get (sol, c) - b[c];
+          if (!isfinite (step[c]))
+            {
+              g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NUMERIC,
+                           "GLM iteration %u: coefficient %u is not finite", it + 1, c);
+              goto out;
+            }
+        }
+      /* Newton step, halved while it makes the penalised deviance worse. */
+      double t = 1, new_obj = obj;
+      g_autofree double *trial = g_new (double, n_cols);
+      for (int half = 0; half < 20; half++, t /= 2)
+        {
+          for (guint c = 0; c < n_cols; c++)
+            trial[c] = b[c] + t * step[c];
+          new_obj = objective (idx, val, width, n_rows, n_cols, y, lambda, trial);
+          if (new_obj <= obj + 1e-12 * (1 + fabs (obj)))
+            break;
+        }
+      double max_step = 0;
+      for (guint c = 0; c < n_cols; c++)
+        max_step = MAX (max_step, fabs (trial[c] - b[c]) / (1 + fabs (b[c])));
+      memcpy (b, trial, sizeof (double) * n_cols);
+      converged = max_step < 1e-8 || fabs (obj - new_obj) < 1e-12 * (1 + fabs (obj));
+      obj = new_obj;
+    }
+  if (!converged)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NUMERIC,
+                   "GLM did not converge in %u iterations", max_iter);
+      goto out;
+    }
+  memcpy (beta, b, sizeof (double) * n_cols);
+  if (iters)
+    *iters = it;
+  ok = TRUE;
+out:
+  gsl_matrix_free (A);
+  gsl_vector_free (rhs);
+  gsl_vector_free (sol);
+  return ok;
+}
+
+/* ---- the forecaster ----------------------------------------------------- */
+
+#define COL_HOW   1
+#define COL_HD    (COL_HOW + 168)
+#define COL_ZONE  (COL_HD + 48)
+enum { X_LAG1, X_LAG2, X_LAG3, X_LAG24, X_LAG168, X_RECENT_ZONE, X_RECENT_RATIO, X_BASELINE, N_X };
+#define WIDTH     (4 + N_X)
+
+typedef struct {
+  FtMeanModel *mean;
+  guint        n_zones, n_cols, horizon;
+  double      *beta[4];     /* per lead class 1..4 (NULL beyond the horizon) */
+} GlmState;
+
+static void
+glm_state_free (gpointer p)
+{
+  GlmState *g = p;
+  ft_mean_model_free (g->mean);
+  for (int c = 0; c < 4; c++)
+    g_free (g->beta[c]);
+  g_free (g);
+}
+
+/* One sparse design row from a feature row. */
+static void
+design_row (const double *f, guint z, int *ri, double *rv)
+{
+  guint how = (guint) f[FT_F_HOW];
+  guint hd = (guint) f[FT_F_DAYTYPE] * 24 + (guint) f[FT_F_HOD];
+  ri[0] = 0;              rv[0] = 1;
+  ri[1] = COL_HOW + how;  rv[1] = 1;
+  ri[2] = COL_HD + hd;    rv[2] = 1;
+  ri[3] = COL_ZONE + z;   rv[3] = 1;
+  static const int lag_f[5] = { FT_F_LAG1, FT_F_LAG2, FT_F_LAG3, FT_F_LAG24, FT_F_LAG168 };
+  for (int i = 0; i < 5; i++)
+    {
+      double v = f[lag_f[i]];
+      rv[4 + i] = isnan (v) ? 0 : log1p (v);
+    }
+  rv[4 + X_RECENT_ZONE] = log1p (f[FT_F_RECENT_ZONE]);
+  rv[4 + X_RECENT_RATIO] = log (CLAMP (f[FT_F_RECENT_RATIO], 0.05, 20));
+  rv[4 + X_BASELINE] = log (MAX (f[FT_F_BASELINE], 0.01));
+}
+
+static void
+design_index (int *ri, guint n_zones)
+{
+  for (int i = 0; i < N_X; i++)
+    ri[4 + i] = (int) (COL_ZONE + n_zones + i);
+}
+
+static gpointer
+glm_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
+{
+  guint Z = s->n_zones;
+  guint first = MAX (start, FT_FEATURE_HISTORY);
+  if (first >= end)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "the GLM needs a week (%d h) of history before its training rows: "
+                   "training window hours [%u, %u) has none past hour %d",
+                   FT_FEATURE_HISTORY, start, end, FT_FEATURE_HISTORY);
+      return NULL;
+    }
+  GlmState *g = g_new0 (GlmState, 1);
+  g->mean = ft_mean_model_fit (s, start, end, p->mean_shrink_weeks, error);
+  g->n_zones = Z;
+  g->n_cols = COL_ZONE + Z + N_X;
+  g->horizon = p->horizon;
+  FtFeatureContext ctx;
+  ft_feature_context_init (&ctx, s, g->mean);
+  guint n_rows = (end - first) * Z;
+  g_autofree int *idx = g_new (int, (gsize) n_rows * WIDTH);
+  g_autofree double *val = g_new (double, (gsize) n_rows * WIDTH);
+  g_autofree double *y = g_new (double, n_rows);
+  double f[FT_N_FEATURES];
+  double ymean = 0;
+  for (guint t = first; t < end; t++)
+    for (guint z = 0; z < Z; z++)
+      ymean += ft_demand_series_demand (s, z, t);
+  ymean /= n_rows;
+  gboolean ok = TRUE;
+  for (guint c = 1; c <= MIN (4u, p->horizon) && ok; c++)
+    {
+      guint i = 0;
+      for (guint t = first; t < end; t++)
+        for (guint z = 0; z < Z; z++, i++)
+          {
+            guint lead = ft_training_lead (c, z, t, p->horizon);
+            ft_feature_row (&ctx, z, t, lead, TRUE, f);
+            design_row (f, z, idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
+            design_index (idx + (gsize) i * WIDTH, Z);
+            y[i] = ft_demand_series_demand (s, z, t);
+          }
+      g->beta[c - 1] = g_new0 (double, g->n_cols);
+      g->beta[c - 1][0] = log (MAX (ymean, 1e-3));
+      g_autoptr(GError) local = NULL;
+      ok = ft_poisson_glm_fit (idx, val, WIDTH, n_rows, g->n_cols, y, p->glm_lambda,
+                               p->glm_max_iter, g->beta[c - 1], NULL, &local);
+      if (!ok)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local), "GLM for lead class %u: ", c);
+    }
+  ft_feature_context_clear (&ctx);
+  if (!ok)
+    {
+      glm_state_free (g);
+      return NULL;
+    }
+  return g;
+}
+
+static gboolean
+glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, double *out,
+             GError **error)
+{
+  GlmState *g = state;
+  if (g->n_zones != s->n_zones)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "model fitted for %u zones, series has %u", g->n_zones, s->n_zones);
+      return FALSE;
+    }
+  if (origin < FT_FEATURE_HISTORY)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "the GLM needs a week (%d h) of history before the origin (hour %u)",
+                   FT_FEATURE_HISTORY, origin);
+      return FALSE;
+    }
+  FtFeatureContext ctx;
+  ft_feature_context_init (&ctx, s, g->mean);
+  double f[FT_N_FEATURES];
+  int ri[WIDTH];
+  double rv[WIDTH];
+  for (guint k = 0; k < horizon; k++)
+    {
+      guint t = origin + k;
+      const double *beta = g->beta[ft_lead_class (k + 1) - 1];
+      for (guint z = 0; z < s->n_zones; z++)
+        {
+          ft_feature_row (&ctx, z, t, k + 1, FALSE, f);
+          design_row (f, z, ri, rv);
+          design_index (ri, s->n_zones);
+          out[z * horizon + k] = exp (CLAMP (row_eta (ri, rv, WIDTH, beta), -30, 30));
+        }
+    }
+  ft_feature_context_clear (&ctx);
+  return TRUE;
+}
+
+const FtForecastOps ft_forecast_glm_ops = { glm_fit, glm_predict, glm_state_free };

@@ -1,0 +1,99 @@
+/* ft-forecast-mean.c — the baseline: historical mean trips by zone and hour
+ * of week over the training window. A cell seen in n weeks is shrunk
+ * towards the zone's mean for the same hour of day and day type with a
+ * prior weight of k weeks: (sum + k * m_hd) / (n + k), so a cell with one
+ * week leans on the 5 (or 2) similar days around it and a cell with many
+ * weeks keeps its own mean. k = 0 gives the plain mean.
+ */
+#include "ft-config.h"
+#include "ft-forecast-private.h"
+
+FtMeanModel *
+ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, double shrink, GError **error)
+{
+  guint Z = s->n_zones;
+  FtMeanModel *m = g_new0 (FtMeanModel, 1);
+  m->n_zones = Z;
+  m->shrink = shrink;
+  m->sum_how = g_new0 (double, (gsize) Z * 168);
+  m->n_how = g_new0 (double, (gsize) Z * 168);
+  m->sum_hd = g_new0 (double, (gsize) Z * 48);
+  m->n_hd = g_new0 (double, (gsize) Z * 48);
+  m->zone_mean = g_new0 (double, Z);
+  for (guint h = start; h < end; h++)
+    {
+      guint how = ft_demand_series_how (s, h);
+      guint hd = (how / 24 >= 5) * 24 + how % 24;
+      for (guint z = 0; z < Z; z++)
+        {
+          double y = ft_demand_series_demand (s, z, h);
+          m->sum_how[z * 168 + how] += y;
+          m->n_how[z * 168 + how] += 1;
+          m->sum_hd[z * 48 + hd] += y;
+          m->n_hd[z * 48 + hd] += 1;
+          m->zone_mean[z] += y;
+        }
+    }
+  for (guint z = 0; z < Z; z++)
+    m->zone_mean[z] /= (end - start);
+  return m;
+}
+
+double
+ft_mean_model_expect (const FtMeanModel *m, guint z, guint how, double leave_out)
+{
+  guint hd = (how / 24 >= 5) * 24 + how % 24;
+  double sum = m->sum_how[z * 168 + how], n = m->n_how[z * 168 + how];
+  double sum_hd = m->sum_hd[z * 48 + hd], n_hd = m->n_hd[z * 48 + hd];
+  if (leave_out >= 0)
+    {
+      sum -= leave_out;
+      n -= 1;
+      sum_hd -= leave_out;
+      n_hd -= 1;
+    }
+  double m_hd = n_hd > 0 ? sum_hd / n_hd : m->zone_mean[z];
+  if (n + m->shrink <= 0)
+    return m_hd;
+  return (sum + m->shrink * m_hd) / (n + m->shrink);
+}
+
+void
+ft_mean_model_free (FtMeanModel *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->sum_how);
+  g_free (m->n_how);
+  g_free (m->sum_hd);
+  g_free (m->n_hd);
+  g_free (m->zone_mean);
+  g_free (m);
+}
+
+static gpointer
+mean_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
+{
+  return ft_mean_model_fit (s, start, end, p->mean_shrink_weeks, error);
+}
+
+static gboolean
+mean_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, double *out,
+              GError **error)
+{
+  FtMeanModel *m = state;
+  if (m->n_zones != s->n_zones)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "model fitted for %u zones, series has %u", m->n_zones, s->n_zones);
+      return FALSE;
+    }
+  for (guint z = 0; z < s->n_zones; z++)
+    for (guint k = 0; k < horizon; k++)
+      out[z * horizon + k] = ft_mean_model_expect (m, z, ft_demand_series_how (s, origin + k), -1);
+  return TRUE;
+}
+
+const FtForecastOps ft_forecast_mean_ops = {
+  mean_fit, mean_predict, (void (*) (gpointer)) ft_mean_model_free,
+};

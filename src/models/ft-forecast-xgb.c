@@ -1,0 +1,181 @@
+/* ft-forecast-xgb.c — the gradient-boosted rung: XGBoost (C API,
+ * objective count:poisson, histogram trees) on the shared feature rows:
+ * hour of day, day of week, day type, hour of week, zone, the zone's mean,
+ * the historical mean of the cell (leave-one-out in training), lags of 1, 2,
+ * 3, 24 and 168 h (missing where the lead does not allow them), the lead,
+ * and recent activity before the origin. One booster serves every lead:
+ * each training hour appears once per lead class with that class's lags.
+ * Every return code is checked (XGBGetLastError names the failure) and every
+ * handle freed.
+ */
+#include "ft-config.h"
+#include "ft-forecast-private.h"
+
+#include <math.h>
+#include <xgboost/c_api.h>
+
+typedef struct {
+  FtMeanModel  *mean;
+  BoosterHandle booster;
+  guint         n_zones, horizon;
+} XgbState;
+
+static void
+xgb_state_free (gpointer p)
+{
+  XgbState *x = p;
+  ft_mean_model_free (x->mean);
+  if (x->booster)
+    XGBoosterFree (x->booster);
+  g_free (x);
+}
+
+static gboolean
+xgb_check (int rc, const char *what, GError **error)
+{
+  if (rc == 0)
+    return TRUE;
+  g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_XGBOOST, "XGBoost %s failed: %s", what,
+               XGBGetLastError ());
+  return FALSE;
+}
+
+static void
+to_float_row (const double *f, float *out)
+{
+  for (int j = 0; j < FT_N_FEATURES; j++)
+    out[j] = isnan (f[j]) ? NAN : (float) f[j];
+}
+
+static gpointer
+xgb_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
+{
+  guint Z = s->n_zones;
+  guint first = MAX (start, FT_FEATURE_HISTORY);
+  if (first >= end)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "XGBoost needs a week (%d h) of history before its training rows: "
+                   "training window hours [%u, %u) has none past hour %d",
+                   FT_FEATURE_HISTORY, start, end, FT_FEATURE_HISTORY);
+      return NULL;
+    }
+  XgbState *x = g_new0 (XgbState, 1);
+  x->mean = ft_mean_model_fit (s, start, end, p->mean_shrink_weeks, error);
+  x->n_zones = Z;
+  x->horizon = p->horizon;
+  guint n_cls = MIN (4u, p->horizon);
+  bst_ulong n_rows = (bst_ulong) (end - first) * Z * n_cls;
+  g_autofree float *X = g_new (float, n_rows * FT_N_FEATURES);
+  g_autofree float *y = g_new (float, n_rows);
+  FtFeatureContext ctx;
+  ft_feature_context_init (&ctx, s, x->mean);
+  double f[FT_N_FEATURES];
+  bst_ulong i = 0;
+  for (guint c = 1; c <= n_cls; c++)
+    for (guint t = first; t < end; t++)
+      for (guint z = 0; z < Z; z++, i++)
+        {
+          ft_feature_row (&ctx, z, t, ft_training_lead (c, z, t, p->horizon), TRUE, f);
+          to_float_row (f, X + i * FT_N_FEATURES);
+          y[i] = (float) ft_demand_series_demand (s, z, t);
+        }
+  ft_feature_context_clear (&ctx);
+
+  DMatrixHandle dm = NULL;
+  gboolean ok = xgb_check (XGDMatrixCreateFromMat (X, n_rows, FT_N_FEATURES, NAN, &dm),
+                           "creating the training matrix", error)
+    && xgb_check (XGDMatrixSetFloatInfo (dm, "label", y, n_rows), "setting labels", error)
+    && xgb_check (XGBoosterCreate (&dm, 1, &x->booster), "creating the booster", error);
+  char buf[32];
+  struct { const char *k; const char *v; } params[] = {
+    { "objective", "count:poisson" },
+    { "tree_method", "hist" },
+    { "verbosity", "0" },
+    { "seed", "0" },
+    { "subsample", "0.8" },
+    { "colsample_bytree", "0.9" },
+    { "min_child_weight", "5" },
+    { "lambda", "1" },
+  };
+  for (guint k = 0; ok && k < G_N_ELEMENTS (params); k++)
+    ok = xgb_check (XGBoosterSetParam (x->booster, params[k].k, params[k].v), params[k].k, error);
+  if (ok)
+    {
+      g_snprintf (buf, sizeof buf, "%u", p->xgb_max_depth);
+      ok = xgb_check (XGBoosterSetParam (x->booster, "max_depth", buf), "max_depth", error);
+    }
+  if (ok)
+    {
+      g_ascii_dtostr (buf, sizeof buf, p->xgb_eta);
+      ok = xgb_check (XGBoosterSetParam (x->booster, "eta", buf), "eta", error);
+    }
+  if (ok && p->xgb_nthread > 0)
+    {
+      g_snprintf (buf, sizeof buf, "%u", p->xgb_nthread);
+      ok = xgb_check (XGBoosterSetParam (x->booster, "nthread", buf), "nthread", error);
+    }
+  for (guint r = 0; ok && r < p->xgb_rounds; r++)
+    ok = xgb_check (XGBoosterUpdateOneIter (x->booster, (int) r, dm), "training", error);
+  if (dm)
+    XGDMatrixFree (dm);
+  if (!ok)
+    {
+      xgb_state_free (x);
+      return NULL;
+    }
+  return x;
+}
+
+static gboolean
+xgb_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, double *out,
+             GError **error)
+{
+  XgbState *x = state;
+  if (x->n_zones != s->n_zones)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "model fitted for %u zones, series has %u", x->n_zones, s->n_zones);
+      return FALSE;
+    }
+  if (origin < FT_FEATURE_HISTORY)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "XGBoost needs a week (%d h) of history before the origin (hour %u)",
+                   FT_FEATURE_HISTORY, origin);
+      return FALSE;
+    }
+  guint Z = s->n_zones;
+  bst_ulong n_rows = (bst_ulong) Z * horizon;
+  g_autofree float *X = g_new (float, n_rows * FT_N_FEATURES);
+  FtFeatureContext ctx;
+  ft_feature_context_init (&ctx, s, x->mean);
+  double f[FT_N_FEATURES];
+  for (guint z = 0; z < Z; z++)
+    for (guint k = 0; k < horizon; k++)
+      {
+        ft_feature_row (&ctx, z, origin + k, k + 1, FALSE, f);
+        to_float_row (f, X + ((bst_ulong) z * horizon + k) * FT_N_FEATURES);
+      }
+  ft_feature_context_clear (&ctx);
+  DMatrixHandle dm = NULL;
+  bst_ulong len = 0;
+  const float *res = NULL;
+  gboolean ok = xgb_check (XGDMatrixCreateFromMat (X, n_rows, FT_N_FEATURES, NAN, &dm),
+                           "creating the prediction matrix", error)
+    && xgb_check (XGBoosterPredict (x->booster, dm, 0, 0, 0, &len, &res), "predicting", error);
+  if (ok && len != n_rows)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_XGBOOST,
+                   "XGBoost returned %" G_GUINT64_FORMAT " predictions for %" G_GUINT64_FORMAT " rows",
+                   (guint64) len, (guint64) n_rows);
+      ok = FALSE;
+    }
+  for (bst_ulong i = 0; ok && i < n_rows; i++)
+    out[i] = res[i];
+  if (dm)
+    XGDMatrixFree (dm);
+  return ok;
+}
+
+const FtForecastOps ft_forecast_xgb_ops = { xgb_fit, xgb_predict, xgb_state_free };

@@ -1,0 +1,457 @@
+/* ft-forecast.c — demand series, the forecaster interface that dispatches
+ * to the models, the feature rows the GLM and XGBoost share, Poisson
+ * deviance, and the rolling-origin backtest that scores every model only
+ * on hours it was not trained on.
+ */
+#include "ft-config.h"
+#include "ft-forecast-private.h"
+
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (ft-forecast-error-quark, ft_forecast_error)
+
+/* ---- series ------------------------------------------------------------ */
+
+static char **
+zone_names (guint n_zones, const char *const *ids)
+{
+  char **names = g_new0 (char *, n_zones + 1);
+  for (guint z = 0; z < n_zones; z++)
+    names[z] = ids && ids[z] ? g_strdup (ids[z]) : g_strdup_printf ("zone-%u", z);
+  return names;
+}
+
+static gboolean
+check_counts (const double *v, guint n_zones, guint n_hours, const char *what, double max,
+              GError **error)
+{
+  for (guint z = 0; z < n_zones; z++)
+    for (guint h = 0; h < n_hours; h++)
+      {
+        double x = v[(gsize) z * n_hours + h];
+        if (!isfinite (x) || x < 0 || x > max)
+          {
+            g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                         "%s of zone %u at hour %u is %g: must be finite and in [0, %g]",
+                         what, z, h, x, max);
+            return FALSE;
+          }
+      }
+  return TRUE;
+}
+
+FtDemandSeries *
+ft_demand_series_new (guint n_zones, guint n_hours, FtTime t0, const double *count, GError **error)
+{
+  g_return_val_if_fail (count != NULL || n_zones == 0 || n_hours == 0, NULL);
+  if (n_zones == 0 || n_hours == 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_EMPTY,
+                   "demand series is empty (%u zones, %u hours)", n_zones, n_hours);
+      return NULL;
+    }
+  if (t0 % FT_HOUR != 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "demand series must start on a whole hour");
+      return NULL;
+    }
+  if (!check_counts (count, n_zones, n_hours, "trip count", G_MAXDOUBLE, error))
+    return NULL;
+  FtDemandSeries *s = g_new0 (FtDemandSeries, 1);
+  s->n_zones = n_zones;
+  s->n_hours = n_hours;
+  s->t0 = t0;
+  s->count = g_memdup2 (count, sizeof (double) * n_zones * n_hours);
+  s->zone_ids = zone_names (n_zones, NULL);
+  return s;
+}
+
+FtDemandSeries *
+ft_demand_series_from_events (guint n_zones, const char *const *zone_ids, const FtTime *t,
+                              const int *zone, guint n, GError **error)
+{
+  g_return_val_if_fail (n == 0 || (t != NULL && zone != NULL), NULL);
+  if (n_zones == 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_EMPTY, "no zones to count trips in");
+      return NULL;
+    }
+  FtTime lo = G_MAXINT64, hi = G_MININT64;
+  guint inside = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (zone[i] >= (int) n_zones)
+        {
+          g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                       "trip %u is in zone %d but there are only %u zones", i, zone[i], n_zones);
+          return NULL;
+        }
+      if (zone[i] < 0)
+        continue;
+      lo = MIN (lo, t[i]);
+      hi = MAX (hi, t[i]);
+      inside++;
+    }
+  if (inside == 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_EMPTY,
+                   "no trip starts inside any of the %u zones", n_zones);
+      return NULL;
+    }
+  FtTime t0 = lo - (((lo % FT_HOUR) + FT_HOUR) % FT_HOUR);
+  gint64 n_hours = (hi - t0) / FT_HOUR + 1;
+  if (n_hours > 24 * 366 * 5)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "trips span %" G_GINT64_FORMAT " hours: more than five years", n_hours);
+      return NULL;
+    }
+  FtDemandSeries *s = g_new0 (FtDemandSeries, 1);
+  s->n_zones = n_zones;
+  s->n_hours = (guint) n_hours;
+  s->t0 = t0;
+  s->count = g_new0 (double, (gsize) n_zones * s->n_hours);
+  for (guint i = 0; i < n; i++)
+    if (zone[i] >= 0)
+      s->count[(gsize) zone[i] * s->n_hours + (guint) ((t[i] - t0) / FT_HOUR)] += 1;
+  s->zone_ids = zone_names (n_zones, zone_ids);
+  return s;
+}
+
+gboolean
+ft_demand_series_set_availability (FtDemandSeries *s, const double *available, GError **error)
+{
+  g_return_val_if_fail (s != NULL && available != NULL, FALSE);
+  if (!check_counts (available, s->n_zones, s->n_hours, "availability", 1.0, error))
+    return FALSE;
+  g_free (s->available);
+  s->available = g_memdup2 (available, sizeof (double) * s->n_zones * s->n_hours);
+  return TRUE;
+}
+
+double
+ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
+{
+  gsize i = (gsize) z * s->n_hours + h;
+  if (s->available == NULL)
+    return s->count[i];
+  return s->count[i] / MAX (s->available[i], 0.25);
+}
+
+void
+ft_demand_series_free (FtDemandSeries *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->count);
+  g_free (s->available);
+  g_strfreev (s->zone_ids);
+  g_free (s);
+}
+
+guint
+ft_demand_series_how (const FtDemandSeries *s, guint h)
+{
+  /* 1970-01-01 was a Thursday: Monday-based day 3. */
+  gint64 hour = s->t0 / FT_HOUR + h;
+  return (guint) (((hour + 72) % 168 + 168) % 168);
+}
+
+/* ---- forecasters -------------------------------------------------------- */
+
+void
+ft_forecast_params_init (FtForecastParams *p)
+{
+  *p = (FtForecastParams) {
+    .mean_shrink_weeks = 2.0,
+    .glm_lambda = 1.0,
+    .glm_max_iter = 50,
+    .xgb_rounds = 300,
+    .xgb_max_depth = 6,
+    .xgb_eta = 0.05,
+    .xgb_nthread = 0,
+    .horizon = FT_FORECAST_MAX_HORIZON,
+  };
+}
+
+static const char *const kind_names[FT_N_FORECAST_KINDS] = { "mean", "glm", "xgboost" };
+
+const char *
+ft_forecast_kind_name (FtForecastKind kind)
+{
+  return kind < FT_N_FORECAST_KINDS ? kind_names[kind] : "unknown";
+}
+
+gboolean
+ft_forecast_kind_from_name (const char *name, FtForecastKind *kind)
+{
+  for (int k = 0; k < FT_N_FORECAST_KINDS; k++)
+    if (g_strcmp0 (name, kind_names[k]) == 0 || (k == FT_FORECAST_XGB && g_strcmp0 (name, "xgb") == 0))
+      {
+        *kind = (FtForecastKind) k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+FtForecaster *
+ft_forecaster_new (FtForecastKind kind, const FtForecastParams *params)
+{
+  g_return_val_if_fail (kind < FT_N_FORECAST_KINDS, NULL);
+  FtForecaster *f = g_new0 (FtForecaster, 1);
+  f->kind = kind;
+  if (params)
+    f->params = *params;
+  else
+    ft_forecast_params_init (&f->params);
+  f->ops = kind == FT_FORECAST_MEAN ? &ft_forecast_mean_ops
+         : kind == FT_FORECAST_GLM ? &ft_forecast_glm_ops : &ft_forecast_xgb_ops;
+  return f;
+}
+
+FtForecastKind
+ft_forecaster_get_kind (const FtForecaster *f)
+{
+  return f->kind;
+}
+
+static gboolean
+check_params (const FtForecastParams *p, GError **error)
+{
+  if (!isfinite (p->mean_shrink_weeks) || p->mean_shrink_weeks < 0 || !isfinite (p->glm_lambda)
+      || p->glm_lambda < 0 || !isfinite (p->xgb_eta) || p->xgb_eta <= 0 || p->xgb_eta > 1
+      || p->horizon < 1 || p->horizon > FT_FORECAST_MAX_HORIZON || p->glm_max_iter < 1
+      || p->xgb_rounds < 1 || p->xgb_max_depth < 1)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "forecast parameters out of range (shrink %g, lambda %g, eta %g, horizon %u)",
+                   p->mean_shrink_weeks, p->glm_lambda, p->xgb_eta, p->horizon);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ft_forecaster_fit (FtForecaster *f, const FtDemandSeries *s, guint train_start, guint train_end,
+                   GError **error)
+{
+  g_return_val_if_fail (f != NULL && s != NULL, FALSE);
+  if (!check_params (&f->params, error))
+    return FALSE;
+  if (train_start >= train_end || train_end > s->n_hours)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "training window hours [%u, %u) is empty or longer than the data (%u hours)",
+                   train_start, train_end, s->n_hours);
+      return FALSE;
+    }
+  double total = 0;
+  for (guint z = 0; z < s->n_zones; z++)
+    for (guint h = train_start; h < train_end; h++)
+      total += s->count[(gsize) z * s->n_hours + h];
+  if (total <= 0)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_EMPTY,
+                   "no trips in the training window (hours %u to %u, %u zone%s): nothing to learn",
+                   train_start, train_end, s->n_zones, s->n_zones == 1 ? "" : "s");
+      return FALSE;
+    }
+  gpointer state = f->ops->fit (&f->params, s, train_start, train_end, error);
+  if (state == NULL)
+    return FALSE;
+  if (f->state)
+    f->ops->free (f->state);
+  f->state = state;
+  return TRUE;
+}
+
+gboolean
+ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin, guint horizon,
+                       double *out, GError **error)
+{
+  g_return_val_if_fail (f != NULL && s != NULL && out != NULL, FALSE);
+  if (f->state == NULL)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NOT_FITTED,
+                   "the %s model has not been fitted", ft_forecast_kind_name (f->kind));
+      return FALSE;
+    }
+  if (horizon < 1 || horizon > f->params.horizon)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "horizon %u is outside 1..%u, the horizons the %s model was fitted for",
+                   horizon, f->params.horizon, ft_forecast_kind_name (f->kind));
+      return FALSE;
+    }
+  if (origin > s->n_hours)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "forecast origin hour %u is past the data (%u hours)", origin, s->n_hours);
+      return FALSE;
+    }
+  return f->ops->predict (f->state, s, origin, horizon, out, error);
+}
+
+void
+ft_forecaster_free (FtForecaster *f)
+{
+  if (f == NULL)
+    return;
+  if (f->state)
+    f->ops->free (f->state);
+  g_free (f);
+}
+
+/* ---- features ----------------------------------------------------------- */
+
+void
+ft_feature_context_init (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean)
+{
+  guint H = s->n_hours;
+  c->s = s;
+  c->mean = mean;
+  c->cum_zone = g_new0 (double, (gsize) s->n_zones * (H + 1));
+  c->cum_city = g_new0 (double, H + 1);
+  c->cum_base = g_new0 (double, H + 1);
+  for (guint z = 0; z < s->n_zones; z++)
+    {
+      double *cz = c->cum_zone + (gsize) z * (H + 1);
+      for (guint h = 0; h < H; h++)
+        cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
+    }
+  for (guint h = 0; h < H; h++)
+    {
+      double a = 0, b = 0;
+      guint how = ft_demand_series_how (s, h);
+      for (guint z = 0; z < s->n_zones; z++)
+        {
+          a += ft_demand_series_demand (s, z, h);
+          b += ft_mean_model_expect (mean, z, how, -1);
+        }
+      c->cum_city[h + 1] = c->cum_city[h] + a;
+      c->cum_base[h + 1] = c->cum_base[h] + b;
+    }
+}
+
+void
+ft_feature_context_clear (FtFeatureContext *c)
+{
+  g_clear_pointer (&c->cum_zone, g_free);
+  g_clear_pointer (&c->cum_city, g_free);
+  g_clear_pointer (&c->cum_base, g_free);
+}
+
+guint
+ft_training_lead (guint cls, guint z, guint t, guint horizon)
+{
+  if (cls < 4 || horizon <= 4)
+    return MIN (cls, horizon);
+  return 4 + (t * 7u + z * 13u) % (horizon - 3);
+}
+
+void
+ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, gboolean loo, double *f)
+{
+  const FtDemandSeries *s = c->s;
+  g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= s->n_hours);
+  g_assert (!loo || t < s->n_hours);
+  guint how = ft_demand_series_how (s, t);
+  guint hod = how % 24, dow = how / 24;
+  f[FT_F_HOD] = hod;
+  f[FT_F_DOW] = dow;
+  f[FT_F_DAYTYPE] = dow >= 5;
+  f[FT_F_HOW] = how;
+  f[FT_F_ZONE] = z;
+  f[FT_F_ZONE_MEAN] = c->mean->zone_mean[z];
+  f[FT_F_BASELINE] = ft_mean_model_expect (c->mean, z, how,
+                                            loo ? ft_demand_series_demand (s, z, t) : -1);
+  static const guint lags[5] = { 1, 2, 3, 24, 168 };
+  for (int i = 0; i < 5; i++)
+    f[FT_F_LAG1 + i] = lags[i] >= lead ? ft_demand_series_demand (s, z, t - lags[i]) : NAN;
+  f[FT_F_LEAD] = lead;
+  guint origin = t + 1 - lead;
+  guint from = origin >= 24 ? origin - 24 : 0;
+  guint H1 = s->n_hours + 1;
+  f[FT_F_RECENT_ZONE] = c->cum_zone[(gsize) z * H1 + origin] - c->cum_zone[(gsize) z * H1 + from];
+  double base = c->cum_base[origin] - c->cum_base[from];
+  f[FT_F_RECENT_RATIO] = base > 0 ? (c->cum_city[origin] - c->cum_city[from]) / base : 1.0;
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+double
+ft_poisson_deviance (double y, double mu)
+{
+  mu = MAX (mu, 1e-9);
+  double t = y > 0 ? y * log (y / mu) : 0;
+  return 2 * (t - (y - mu));
+}
+
+gboolean
+ft_forecast_backtest (const FtDemandSeries *s, const FtBacktestSpec *spec,
+                      const FtForecastParams *params, const FtForecastKind *kinds, guint n_kinds,
+                      FtForecastScore *scores, double *fit_seconds, FtBacktestRowFunc row,
+                      gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (s != NULL && spec != NULL && kinds != NULL && scores != NULL, FALSE);
+  if (spec->horizon < 1 || spec->horizon > FT_FORECAST_MAX_HORIZON || spec->origin_every < 1
+      || spec->test_hours < 1 || spec->train_hours < 1)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                   "backtest needs a horizon of 1 to %d hours, origins at least an hour apart "
+                   "and non-empty windows (horizon %u, every %u, train %u h, test %u h)",
+                   FT_FORECAST_MAX_HORIZON, spec->horizon, spec->origin_every,
+                   spec->train_hours, spec->test_hours);
+      return FALSE;
+    }
+  if ((guint64) spec->train_hours + spec->test_hours > s->n_hours)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
+                   "training (%u h) and test (%u h) windows are longer than the data (%u h, %.1f days)",
+                   spec->train_hours, spec->test_hours, s->n_hours, s->n_hours / 24.0);
+      return FALSE;
+    }
+  FtForecastParams p;
+  if (params)
+    p = *params;
+  else
+    ft_forecast_params_init (&p);
+  p.horizon = spec->horizon;
+  guint test_start = s->n_hours - spec->test_hours;
+  guint train_start = test_start - spec->train_hours;
+  guint Z = s->n_zones, H = spec->horizon;
+  g_autofree double *pred = g_new (double, (gsize) Z * H);
+
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autoptr(FtForecaster) f = ft_forecaster_new (kinds[k], &p);
+      gint64 t_fit = g_get_monotonic_time ();
+      if (!ft_forecaster_fit (f, s, train_start, test_start, error))
+        return FALSE;
+      if (fit_seconds)
+        fit_seconds[k] = (g_get_monotonic_time () - t_fit) / 1e6;
+      double se = 0, ae = 0, dev = 0;
+      guint n = 0;
+      for (guint origin = test_start; origin < s->n_hours; origin += spec->origin_every)
+        {
+          if (!ft_forecaster_predict (f, s, origin, H, pred, error))
+            return FALSE;
+          for (guint z = 0; z < Z; z++)
+            for (guint j = 0; j < H && origin + j < s->n_hours; j++)
+              {
+                double mu = pred[(gsize) z * H + j];
+                double y = ft_demand_series_demand (s, z, origin + j);
+                se += (mu - y) * (mu - y);
+                ae += fabs (mu - y);
+                dev += ft_poisson_deviance (y, mu);
+                n++;
+                if (row)
+                  row (kinds[k], z, origin + j, origin, j + 1, mu, y, user_data);
+              }
+        }
+      scores[k] = (FtForecastScore) { sqrt (se / n), ae / n, dev / n, n };
+    }
+  return TRUE;
+}
