@@ -6,7 +6,7 @@
  * of the historical mean (leave-one-out in training), which carries the
  * zone x hour-of-week pattern. L2 penalty on everything but the intercept,
  * so hour-of-week effects shrink towards the hour-of-day x day-type ones.
- * One coefficient vector per lead class (1, 2, 3, 4+). Fitted by IRLS:
+ * One coefficient vector per lead class (1, 2, 3, 4-6, 7-12, 13-24 h). Fitted by IRLS:
  * each step solves (X'WX + lambda I) beta = X'Wz by Cholesky (GSL), with
  * the design kept sparse (a dozen entries per row) so X'WX costs
  * rows x 144 and the whole fit well under a second for a city-month.
@@ -36,24 +36,27 @@ row_eta (const int *idx, const double *val, guint width, const double *beta)
 /* Penalised objective: deviance / 2 + lambda / 2 * |beta[1..]|^2. */
 static double
 objective (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
-           const double *y, double lambda, const double *beta)
+           const double *y, const double *offset, double lambda, const double *pen,
+           const double *beta)
 {
   double dev = 0;
   for (guint i = 0; i < n_rows; i++)
     {
-      double eta = CLAMP (row_eta (idx + (gsize) i * width, val + (gsize) i * width, width, beta), -30, 30);
+      double eta = CLAMP ((offset ? offset[i] : 0)
+                          + row_eta (idx + (gsize) i * width, val + (gsize) i * width, width, beta),
+                          -30, 30);
       dev += ft_poisson_deviance (y[i], exp (eta));
     }
-  double pen = 0;
-  for (guint c = 1; c < n_cols; c++)
-    pen += beta[c] * beta[c];
-  return dev / 2 + lambda / 2 * pen;
+  double penalty = 0;
+  for (guint c = 0; c < n_cols; c++)
+    penalty += (pen ? pen[c] : c > 0) * beta[c] * beta[c];
+  return dev / 2 + lambda / 2 * penalty;
 }
 
 gboolean
 ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
-                    const double *y, double lambda, guint max_iter, double *beta, guint *iters,
-                    GError **error)
+                    const double *y, const double *offset, double lambda, const double *pen,
+                    guint max_iter, double *beta, guint *iters, GError **error)
 {
   g_return_val_if_fail (idx != NULL && val != NULL && y != NULL && beta != NULL, FALSE);
   if (n_rows == 0 || n_cols == 0 || width == 0)
@@ -70,6 +73,12 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
     }
   for (guint i = 0; i < n_rows; i++)
     {
+      if (offset && !isfinite (offset[i]))
+        {
+          g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
+                       "GLM offset of row %u is %g: must be finite", i, offset[i]);
+          return FALSE;
+        }
       if (!isfinite (y[i]) || y[i] < 0)
         {
           g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
@@ -89,10 +98,10 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
         }
     }
   for (guint c = 0; c < n_cols; c++)
-    if (!isfinite (beta[c]))
+    if (!isfinite (beta[c]) || (pen && (!isfinite (pen[c]) || pen[c] < 0)))
       {
         g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_INVALID,
-                     "GLM start coefficient %u is not finite", c);
+                     "GLM start coefficient or penalty weight %u is not finite (or < 0)", c);
         return FALSE;
       }
 
@@ -102,25 +111,25 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
   gsl_vector *rhs = gsl_vector_alloc (n_cols);
   gsl_vector *sol = gsl_vector_alloc (n_cols);
   gboolean ok = FALSE, converged = FALSE;
-  double obj = objective (idx, val, width, n_rows, n_cols, y, lambda, b);
+  double obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, b);
   guint it;
   for (it = 0; it < max_iter && !converged; it++)
     {
       gsl_matrix_set_zero (A);
       gsl_vector_set_zero (rhs);
-      for (guint c = 1; c < n_cols; c++)
-        *gsl_matrix_ptr (A, c, c) = lambda;
-      /* A tiny ridge on the intercept keeps A positive definite when lambda = 0
-       * and a column is empty. */
-      *gsl_matrix_ptr (A, 0, 0) = 1e-9;
+      /* A tiny ridge keeps A positive definite when a column is empty and
+       * not penalised. */
+      for (guint c = 0; c < n_cols; c++)
+        *gsl_matrix_ptr (A, c, c) = lambda * (pen ? pen[c] : c > 0) + 1e-9;
       for (guint i = 0; i < n_rows; i++)
         {
           const int *ri = idx + (gsize) i * width;
           const double *rv = val + (gsize) i * width;
-          double eta = CLAMP (row_eta (ri, rv, width, b), -30, 30);
+          double off = offset ? offset[i] : 0;
+          double eta = CLAMP (off + row_eta (ri, rv, width, b), -30, 30);
           double mu = exp (eta);
           double w = MAX (mu, 1e-10);
-          double zr = eta + (y[i] - mu) / w;
+          double zr = eta - off + (y[i] - mu) / w;
           for (guint j = 0; j < width; j++)
             {
               if (ri[j] < 0)
@@ -158,7 +167,7 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
         {
           for (guint c = 0; c < n_cols; c++)
             trial[c] = b[c] + t * step[c];
-          new_obj = objective (idx, val, width, n_rows, n_cols, y, lambda, trial);
+          new_obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, trial);
           if (new_obj <= obj + 1e-12 * (1 + fabs (obj)))
             break;
         }
@@ -191,13 +200,15 @@ out:
 #define COL_HOW   1
 #define COL_HD    (COL_HOW + 168)
 #define COL_ZONE  (COL_HD + 48)
-enum { X_LAG1, X_LAG2, X_LAG3, X_LAG24, X_LAG168, X_RECENT_ZONE, X_RECENT_RATIO, X_BASELINE, N_X };
+enum { X_ANOM1, X_ANOM2, X_ANOM3, X_ANOM24, X_ANOM168, X_RECENT_ZONE, X_RECENT_CITY24,
+       X_RECENT_CITY3, X_BASELINE, N_X };
 #define WIDTH     (4 + N_X)
+#define DUMMY_PENALTY 10.0
 
 typedef struct {
   FtMeanModel *mean;
   guint        n_zones, n_cols, horizon;
-  double      *beta[4];     /* per lead class 1..4 (NULL beyond the horizon) */
+  double      *beta[FT_N_LEAD_CLASSES];  /* per lead class (NULL beyond the horizon) */
 } GlmState;
 
 static void
@@ -205,7 +216,7 @@ glm_state_free (gpointer p)
 {
   GlmState *g = p;
   ft_mean_model_free (g->mean);
-  for (int c = 0; c < 4; c++)
+  for (int c = 0; c < FT_N_LEAD_CLASSES; c++)
     g_free (g->beta[c]);
   g_free (g);
 }
@@ -220,15 +231,15 @@ design_row (const double *f, guint z, int *ri, double *rv)
   ri[1] = COL_HOW + how;  rv[1] = 1;
   ri[2] = COL_HD + hd;    rv[2] = 1;
   ri[3] = COL_ZONE + z;   rv[3] = 1;
-  static const int lag_f[5] = { FT_F_LAG1, FT_F_LAG2, FT_F_LAG3, FT_F_LAG24, FT_F_LAG168 };
   for (int i = 0; i < 5; i++)
     {
-      double v = f[lag_f[i]];
-      rv[4 + i] = isnan (v) ? 0 : log1p (v);
+      double v = f[FT_F_ANOM1 + i];
+      rv[4 + X_ANOM1 + i] = isnan (v) ? 0 : v;
     }
-  rv[4 + X_RECENT_ZONE] = log1p (f[FT_F_RECENT_ZONE]);
-  rv[4 + X_RECENT_RATIO] = log (CLAMP (f[FT_F_RECENT_RATIO], 0.05, 20));
-  rv[4 + X_BASELINE] = log (MAX (f[FT_F_BASELINE], 0.01));
+  rv[4 + X_RECENT_ZONE] = f[FT_F_RECENT_ZONE];
+  rv[4 + X_RECENT_CITY24] = f[FT_F_RECENT_CITY24];
+  rv[4 + X_RECENT_CITY3] = f[FT_F_RECENT_CITY3];
+  rv[4 + X_BASELINE] = log (MAX (f[FT_F_BASELINE], 0.02));
 }
 
 static void
@@ -252,44 +263,46 @@ glm_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint 
       return NULL;
     }
   GlmState *g = g_new0 (GlmState, 1);
-  g->mean = ft_mean_model_fit (s, start, end, p->mean_shrink_weeks, error);
+  g->mean = ft_mean_model_fit (s, start, end, 0, 0, p->mean_shrink_weeks);
   g->n_zones = Z;
   g->n_cols = COL_ZONE + Z + N_X;
   g->horizon = p->horizon;
-  FtFeatureContext ctx;
-  ft_feature_context_init (&ctx, s, g->mean);
+  FtTrainingFeatures tf;
+  ft_training_features_init (&tf, s, start, end, p->mean_shrink_weeks);
   guint n_rows = (end - first) * Z;
   g_autofree int *idx = g_new (int, (gsize) n_rows * WIDTH);
   g_autofree double *val = g_new (double, (gsize) n_rows * WIDTH);
   g_autofree double *y = g_new (double, n_rows);
   double f[FT_N_FEATURES];
-  double ymean = 0;
-  for (guint t = first; t < end; t++)
-    for (guint z = 0; z < Z; z++)
-      ymean += ft_demand_series_demand (s, z, t);
-  ymean /= n_rows;
+  g_autofree double *offset = g_new (double, n_rows);
+  /* The hour-of-week, hour-of-day x day-type and zone effects correct the
+   * baseline (the offset), which already carries them: penalised harder
+   * (x DUMMY_PENALTY) than the lag and anomaly terms. */
+  g_autofree double *pen = g_new (double, g->n_cols);
+  for (guint c = 0; c < g->n_cols; c++)
+    pen[c] = c == 0 ? 0 : c < COL_ZONE + Z ? DUMMY_PENALTY : 1;
   gboolean ok = TRUE;
-  for (guint c = 1; c <= MIN (4u, p->horizon) && ok; c++)
+  for (guint c = 1; c <= ft_lead_class (p->horizon) && ok; c++)
     {
       guint i = 0;
       for (guint t = first; t < end; t++)
         for (guint z = 0; z < Z; z++, i++)
           {
             guint lead = ft_training_lead (c, z, t, p->horizon);
-            ft_feature_row (&ctx, z, t, lead, TRUE, f);
+            ft_feature_row (ft_training_features_for (&tf, t), z, t, lead, f);
             design_row (f, z, idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
             design_index (idx + (gsize) i * WIDTH, Z);
             y[i] = ft_demand_series_demand (s, z, t);
+            offset[i] = val[(gsize) i * WIDTH + 4 + X_BASELINE];
           }
       g->beta[c - 1] = g_new0 (double, g->n_cols);
-      g->beta[c - 1][0] = log (MAX (ymean, 1e-3));
       g_autoptr(GError) local = NULL;
-      ok = ft_poisson_glm_fit (idx, val, WIDTH, n_rows, g->n_cols, y, p->glm_lambda,
+      ok = ft_poisson_glm_fit (idx, val, WIDTH, n_rows, g->n_cols, y, offset, p->glm_lambda, pen,
                                p->glm_max_iter, g->beta[c - 1], NULL, &local);
       if (!ok)
         g_propagate_prefixed_error (error, g_steal_pointer (&local), "GLM for lead class %u: ", c);
     }
-  ft_feature_context_clear (&ctx);
+  ft_training_features_clear (&tf);
   if (!ok)
     {
       glm_state_free (g);
@@ -327,10 +340,10 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
       const double *beta = g->beta[ft_lead_class (k + 1) - 1];
       for (guint z = 0; z < s->n_zones; z++)
         {
-          ft_feature_row (&ctx, z, t, k + 1, FALSE, f);
+          ft_feature_row (&ctx, z, t, k + 1, f);
           design_row (f, z, ri, rv);
           design_index (ri, s->n_zones);
-          out[z * horizon + k] = exp (CLAMP (row_eta (ri, rv, WIDTH, beta), -30, 30));
+          out[z * horizon + k] = exp (CLAMP (rv[4 + X_BASELINE] + row_eta (ri, rv, WIDTH, beta), -30, 30));
         }
     }
   ft_feature_context_clear (&ctx);

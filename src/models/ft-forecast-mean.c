@@ -9,19 +9,26 @@
 #include "ft-forecast-private.h"
 
 FtMeanModel *
-ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, double shrink, GError **error)
+ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, guint skip_start,
+                   guint skip_end, double shrink)
 {
   guint Z = s->n_zones;
   FtMeanModel *m = g_new0 (FtMeanModel, 1);
   m->n_zones = Z;
   m->shrink = shrink;
+  m->start = start;
+  m->end = end;
   m->sum_how = g_new0 (double, (gsize) Z * 168);
   m->n_how = g_new0 (double, (gsize) Z * 168);
   m->sum_hd = g_new0 (double, (gsize) Z * 48);
   m->n_hd = g_new0 (double, (gsize) Z * 48);
   m->zone_mean = g_new0 (double, Z);
+  guint n_used = 0;
   for (guint h = start; h < end; h++)
     {
+      if (h >= skip_start && h < skip_end)
+        continue;
+      n_used++;
       guint how = ft_demand_series_how (s, h);
       guint hd = (how / 24 >= 5) * 24 + how % 24;
       for (guint z = 0; z < Z; z++)
@@ -35,23 +42,16 @@ ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, double shrin
         }
     }
   for (guint z = 0; z < Z; z++)
-    m->zone_mean[z] /= (end - start);
+    m->zone_mean[z] /= MAX (n_used, 1);
   return m;
 }
 
 double
-ft_mean_model_expect (const FtMeanModel *m, guint z, guint how, double leave_out)
+ft_mean_model_expect (const FtMeanModel *m, guint z, guint how)
 {
   guint hd = (how / 24 >= 5) * 24 + how % 24;
   double sum = m->sum_how[z * 168 + how], n = m->n_how[z * 168 + how];
   double sum_hd = m->sum_hd[z * 48 + hd], n_hd = m->n_hd[z * 48 + hd];
-  if (leave_out >= 0)
-    {
-      sum -= leave_out;
-      n -= 1;
-      sum_hd -= leave_out;
-      n_hd -= 1;
-    }
   double m_hd = n_hd > 0 ? sum_hd / n_hd : m->zone_mean[z];
   if (n + m->shrink <= 0)
     return m_hd;
@@ -74,7 +74,7 @@ ft_mean_model_free (FtMeanModel *m)
 static gpointer
 mean_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
 {
-  return ft_mean_model_fit (s, start, end, p->mean_shrink_weeks, error);
+  return ft_mean_model_fit (s, start, end, 0, 0, p->mean_shrink_weeks);
 }
 
 static gboolean
@@ -90,7 +90,7 @@ mean_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horiz
     }
   for (guint z = 0; z < s->n_zones; z++)
     for (guint k = 0; k < horizon; k++)
-      out[z * horizon + k] = ft_mean_model_expect (m, z, ft_demand_series_how (s, origin + k), -1);
+      out[z * horizon + k] = ft_mean_model_expect (m, z, ft_demand_series_how (s, origin + k));
   return TRUE;
 }
 

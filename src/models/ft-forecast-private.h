@@ -38,13 +38,14 @@ typedef struct {
   double *sum_hd;        /* [z * 48 + daytype * 24 + hod] */
   double *n_hd;
   double *zone_mean;     /* [z] */
+  guint   start, end;    /* the training window */
 } FtMeanModel;
 
-FtMeanModel *ft_mean_model_fit     (const FtDemandSeries *s, guint start, guint end, double shrink,
-                                    GError **error);
-/* Expected count of zone z at hour-of-week how. With leave_out >= 0, the
- * mean as if that one observation (value leave_out) were not in the window. */
-double       ft_mean_model_expect  (const FtMeanModel *m, guint z, guint how, double leave_out);
+/* Fits on hours [start, end) except [skip_start, skip_end) (equal: none). */
+FtMeanModel *ft_mean_model_fit     (const FtDemandSeries *s, guint start, guint end,
+                                    guint skip_start, guint skip_end, double shrink);
+/* Expected count of zone z at hour-of-week how. */
+double       ft_mean_model_expect  (const FtMeanModel *m, guint z, guint how);
 void         ft_mean_model_free    (FtMeanModel *m);
 
 /* ---- features ----------------------------------------------------------- */
@@ -52,11 +53,19 @@ void         ft_mean_model_free    (FtMeanModel *m);
 /* Hours of history a feature row needs before its target hour (last week). */
 #define FT_FEATURE_HISTORY 168
 
+/* Anomalies are log((k + actual) / (k + the baseline's expectation)) of
+ * the hours they name (k = FT_ANOMALY_PRIOR trips), so "yesterday was slow" reads the same on a Monday
+ * after a Sunday as mid-week. Unknown lags (lead > lag) are NaN. */
+#define FT_ANOMALY_PRIOR 5.0
+
 enum {
   FT_F_HOD = 0, FT_F_DOW, FT_F_DAYTYPE, FT_F_HOW, FT_F_ZONE, FT_F_ZONE_MEAN, FT_F_BASELINE,
-  FT_F_LAG1, FT_F_LAG2, FT_F_LAG3, FT_F_LAG24, FT_F_LAG168, FT_F_LEAD,
-  FT_F_RECENT_ZONE,   /* zone's trips in the 24 h before the origin */
-  FT_F_RECENT_RATIO,  /* city's trips in the 24 h before the origin / the baseline's for them */
+  FT_F_LAG1, FT_F_LAG2, FT_F_LAG3, FT_F_LAG24, FT_F_LAG168,
+  FT_F_ANOM1, FT_F_ANOM2, FT_F_ANOM3, FT_F_ANOM24, FT_F_ANOM168,
+  FT_F_LEAD,
+  FT_F_RECENT_ZONE,    /* anomaly of the zone's 24 h before the origin */
+  FT_F_RECENT_CITY24,  /* anomaly of the city's 24 h before the origin */
+  FT_F_RECENT_CITY3,   /* anomaly of the city's 3 h before the origin */
   FT_N_FEATURES
 };
 
@@ -67,18 +76,38 @@ typedef struct {
   double *cum_zone;     /* [z * (n_hours + 1) + h]: demand of zone z in hours [0, h) */
   double *cum_city;     /* [h] */
   double *cum_base;     /* [h]: the baseline's city expectation in hours [0, h) */
+  double *cum_zbase;    /* [z * (n_hours + 1) + h]: the baseline's for zone z */
 } FtFeatureContext;
 
 void ft_feature_context_init  (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean);
 void ft_feature_context_clear (FtFeatureContext *c);
 /* Features of zone z, target hour t, forecast from origin = t - lead + 1
- * (lead >= 1). Unknown lags are NaN. loo: leave the target out of the
- * baseline feature (training rows). Needs t >= FT_FEATURE_HISTORY. */
-void ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, gboolean loo,
-                     double *f);
-/* The lead class a model is fitted for: 1, 2, 3, or 4 for 4 and more. */
-static inline guint ft_lead_class (guint lead) { return lead < 4 ? lead : 4; }
-/* The lead a training row of class 4 stands for (spread over 4..horizon). */
+ * (lead >= 1). Unknown lags are NaN. Needs t >= FT_FEATURE_HISTORY. */
+void ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double *f);
+
+/* Training rows must not see their own target through the baseline (nor
+ * through the anomalies measured against it), or the models learn a
+ * relation that is gone at forecast time. The training window is cut into
+ * weeks; rows of week w read features from a historical mean fitted without
+ * week w, as a forecast reads them from a mean fitted without the test
+ * hours. A window shorter than two weeks is one fold (in-sample mean). */
+typedef struct {
+  guint             start, n_folds;
+  FtMeanModel     **means;
+  FtFeatureContext *ctx;
+} FtTrainingFeatures;
+
+void ft_training_features_init  (FtTrainingFeatures *tf, const FtDemandSeries *s, guint start,
+                                 guint end, double shrink);
+const FtFeatureContext *ft_training_features_for (const FtTrainingFeatures *tf, guint t);
+void ft_training_features_clear (FtTrainingFeatures *tf);
+/* Lead classes a model is fitted for: leads 1, 2, 3, 4-6, 7-12 and 13-24
+ * (classes 1 to 6): what a lag or an anomaly says about the hour ahead
+ * fades with the lead. */
+#define FT_N_LEAD_CLASSES 6
+guint ft_lead_class (guint lead);
+/* The lead a training row of class cls stands for: spread over the class's
+ * leads (up to the horizon) by zone and hour. */
 guint ft_training_lead (guint cls, guint z, guint t, guint horizon);
 
 G_END_DECLS

@@ -166,10 +166,10 @@ ft_forecast_params_init (FtForecastParams *p)
 {
   *p = (FtForecastParams) {
     .mean_shrink_weeks = 2.0,
-    .glm_lambda = 1.0,
+    .glm_lambda = 10.0,
     .glm_max_iter = 50,
-    .xgb_rounds = 300,
-    .xgb_max_depth = 6,
+    .xgb_rounds = 200,
+    .xgb_max_depth = 4,
     .xgb_eta = 0.05,
     .xgb_nthread = 0,
     .horizon = FT_FORECAST_MAX_HORIZON,
@@ -306,6 +306,12 @@ ft_forecaster_free (FtForecaster *f)
 
 /* ---- features ----------------------------------------------------------- */
 
+static double
+base_at (const FtMeanModel *m, const FtDemandSeries *s, guint z, guint h)
+{
+  return ft_mean_model_expect (m, z, ft_demand_series_how (s, h));
+}
+
 void
 ft_feature_context_init (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean)
 {
@@ -313,22 +319,27 @@ ft_feature_context_init (FtFeatureContext *c, const FtDemandSeries *s, const FtM
   c->s = s;
   c->mean = mean;
   c->cum_zone = g_new0 (double, (gsize) s->n_zones * (H + 1));
+  c->cum_zbase = g_new0 (double, (gsize) s->n_zones * (H + 1));
   c->cum_city = g_new0 (double, H + 1);
   c->cum_base = g_new0 (double, H + 1);
   for (guint z = 0; z < s->n_zones; z++)
     {
       double *cz = c->cum_zone + (gsize) z * (H + 1);
+      double *cb = c->cum_zbase + (gsize) z * (H + 1);
       for (guint h = 0; h < H; h++)
-        cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
+        {
+          cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
+          cb[h + 1] = cb[h] + base_at (mean, s, z, h);
+        }
     }
   for (guint h = 0; h < H; h++)
     {
       double a = 0, b = 0;
-      guint how = ft_demand_series_how (s, h);
       for (guint z = 0; z < s->n_zones; z++)
         {
-          a += ft_demand_series_demand (s, z, h);
-          b += ft_mean_model_expect (mean, z, how, -1);
+          gsize i = (gsize) z * (H + 1) + h;
+          a += c->cum_zone[i + 1] - c->cum_zone[i];
+          b += c->cum_zbase[i + 1] - c->cum_zbase[i];
         }
       c->cum_city[h + 1] = c->cum_city[h] + a;
       c->cum_base[h + 1] = c->cum_base[h] + b;
@@ -341,22 +352,44 @@ ft_feature_context_clear (FtFeatureContext *c)
   g_clear_pointer (&c->cum_zone, g_free);
   g_clear_pointer (&c->cum_city, g_free);
   g_clear_pointer (&c->cum_base, g_free);
+  g_clear_pointer (&c->cum_zbase, g_free);
+}
+
+static const guint class_first[FT_N_LEAD_CLASSES + 1] = { 1, 2, 3, 4, 7, 13, 25 };
+
+guint
+ft_lead_class (guint lead)
+{
+  guint c = 1;
+  while (c < FT_N_LEAD_CLASSES && lead >= class_first[c])
+    c++;
+  return c;
 }
 
 guint
 ft_training_lead (guint cls, guint z, guint t, guint horizon)
 {
-  if (cls < 4 || horizon <= 4)
-    return MIN (cls, horizon);
-  return 4 + (t * 7u + z * 13u) % (horizon - 3);
+  guint lo = class_first[cls - 1], hi = MIN (class_first[cls] - 1, horizon);
+  if (hi <= lo)
+    return lo;
+  return lo + (t * 7u + z * 13u) % (hi - lo + 1);
+}
+
+/* log((k + actual) / (k + expected)): k trips of prior on both sides, so a
+ * quiet night hour with 0 trips where 2 were expected says little and a
+ * peak with 30 where 60 were expected says a lot. */
+static double
+anomaly (double actual, double expected)
+{
+  const double k = FT_ANOMALY_PRIOR;
+  return log ((k + actual) / (k + expected));
 }
 
 void
-ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, gboolean loo, double *f)
+ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double *f)
 {
   const FtDemandSeries *s = c->s;
   g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= s->n_hours);
-  g_assert (!loo || t < s->n_hours);
   guint how = ft_demand_series_how (s, t);
   guint hod = how % 24, dow = how / 24;
   f[FT_F_HOD] = hod;
@@ -365,18 +398,67 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, gboolea
   f[FT_F_HOW] = how;
   f[FT_F_ZONE] = z;
   f[FT_F_ZONE_MEAN] = c->mean->zone_mean[z];
-  f[FT_F_BASELINE] = ft_mean_model_expect (c->mean, z, how,
-                                            loo ? ft_demand_series_demand (s, z, t) : -1);
+  f[FT_F_BASELINE] = ft_mean_model_expect (c->mean, z, how);
   static const guint lags[5] = { 1, 2, 3, 24, 168 };
   for (int i = 0; i < 5; i++)
-    f[FT_F_LAG1 + i] = lags[i] >= lead ? ft_demand_series_demand (s, z, t - lags[i]) : NAN;
+    {
+      if (lags[i] < lead)
+        {
+          f[FT_F_LAG1 + i] = f[FT_F_ANOM1 + i] = NAN;
+          continue;
+        }
+      double y = ft_demand_series_demand (s, z, t - lags[i]);
+      f[FT_F_LAG1 + i] = y;
+      f[FT_F_ANOM1 + i] = anomaly (y, base_at (c->mean, s, z, t - lags[i]));
+    }
   f[FT_F_LEAD] = lead;
   guint origin = t + 1 - lead;
-  guint from = origin >= 24 ? origin - 24 : 0;
   guint H1 = s->n_hours + 1;
-  f[FT_F_RECENT_ZONE] = c->cum_zone[(gsize) z * H1 + origin] - c->cum_zone[(gsize) z * H1 + from];
-  double base = c->cum_base[origin] - c->cum_base[from];
-  f[FT_F_RECENT_RATIO] = base > 0 ? (c->cum_city[origin] - c->cum_city[from]) / base : 1.0;
+  guint from24 = origin >= 24 ? origin - 24 : 0, from3 = origin >= 3 ? origin - 3 : 0;
+  gsize zi = (gsize) z * H1;
+  f[FT_F_RECENT_ZONE] = anomaly (c->cum_zone[zi + origin] - c->cum_zone[zi + from24],
+                                 c->cum_zbase[zi + origin] - c->cum_zbase[zi + from24]);
+  f[FT_F_RECENT_CITY24] = anomaly (c->cum_city[origin] - c->cum_city[from24],
+                                   c->cum_base[origin] - c->cum_base[from24]);
+  f[FT_F_RECENT_CITY3] = anomaly (c->cum_city[origin] - c->cum_city[from3],
+                                  c->cum_base[origin] - c->cum_base[from3]);
+}
+
+void
+ft_training_features_init (FtTrainingFeatures *tf, const FtDemandSeries *s, guint start, guint end,
+                           double shrink)
+{
+  tf->start = start;
+  tf->n_folds = MAX ((end - start) / 168, 1u);
+  tf->means = g_new0 (FtMeanModel *, tf->n_folds);
+  tf->ctx = g_new0 (FtFeatureContext, tf->n_folds);
+  for (guint w = 0; w < tf->n_folds; w++)
+    {
+      guint a = start + 168 * w, b = w + 1 == tf->n_folds ? end : a + 168;
+      if (tf->n_folds == 1)
+        a = b = 0;
+      tf->means[w] = ft_mean_model_fit (s, start, end, a, b, shrink);
+      ft_feature_context_init (&tf->ctx[w], s, tf->means[w]);
+    }
+}
+
+const FtFeatureContext *
+ft_training_features_for (const FtTrainingFeatures *tf, guint t)
+{
+  guint w = t >= tf->start ? (t - tf->start) / 168 : 0;
+  return &tf->ctx[MIN (w, tf->n_folds - 1)];
+}
+
+void
+ft_training_features_clear (FtTrainingFeatures *tf)
+{
+  for (guint w = 0; w < tf->n_folds; w++)
+    {
+      ft_feature_context_clear (&tf->ctx[w]);
+      ft_mean_model_free (tf->means[w]);
+    }
+  g_clear_pointer (&tf->ctx, g_free);
+  g_clear_pointer (&tf->means, g_free);
 }
 
 /* ---- scoring ------------------------------------------------------------ */

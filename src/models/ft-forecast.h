@@ -26,7 +26,8 @@
  * lag L (hours) is known only when L >= lead. Lags of 1, 2 and 3 hours are
  * used where the lead allows; 24 (same hour yesterday) and 168 (last week)
  * always (horizons are at most 24 h). Models are trained for lead classes
- * 1, 2, 3 and 4+ so the features they see in training are those they get.
+ * 1, 2, 3, 4-6, 7-12 and 13-24 h so the features they see in training are
+ * those they get.
  *
  * Hours are naive local time (as the trip files give them): hour index i of
  * a series covers [t0 + i h, t0 + (i + 1) h).
@@ -128,12 +129,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtForecaster, ft_forecaster_free)
 /* ---- the Poisson GLM core (exposed for tests) --------------------------- */
 
 /* A sparse design: row i has entries idx[i*width + j], val[i*width + j] for
- * j < width (idx < 0: empty). Fits log E[y] = X beta with penalty
- * lambda/2 * |beta|^2 on all columns but column 0 (the intercept) by IRLS.
+ * j < width (idx < 0: empty). Fits log E[y] = offset + X beta (offset NULL:
+ * none) by IRLS with penalty lambda/2 * sum_c pen[c] beta_c^2 (pen NULL:
+ * 0 for column 0, the intercept, and 1 for every other).
  * beta (n_cols) is the start on entry (zeros are fine) and the fit on
  * success; unchanged on failure. iters may be NULL. */
 gboolean ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows,
-                             guint n_cols, const double *y, double lambda, guint max_iter,
+                             guint n_cols, const double *y, const double *offset,
+                             double lambda, const double *pen, guint max_iter,
                              double *beta, guint *iters, GError **error);
 
 /* ---- backtest ----------------------------------------------------------- */

@@ -105,7 +105,7 @@ usage_error (const char *msg)
 static int
 backtest (int argc, char **argv)
 {
-  int train_days = 21, test_days = 7, horizon = 24, every = 24, rounds = 300, threads = 0;
+  int train_days = 21, test_days = 7, horizon = 24, every = 24, rounds = 200, threads = 0, depth = 4;
   double hex_m = 400;
   g_autofree char *csv = NULL, *png = NULL, *plot_zone = NULL, *models = NULL;
   gboolean force = FALSE;
@@ -116,7 +116,8 @@ backtest (int argc, char **argv)
     { "horizon", 0, 0, G_OPTION_ARG_INT, &horizon, "Forecast horizon in hours, 1 to 24 (default 24)", "H" },
     { "origin-every", 0, 0, G_OPTION_ARG_INT, &every, "Hours between forecast origins (default 24)", "H" },
     { "models", 0, 0, G_OPTION_ARG_STRING, &models, "Models to score, comma-separated: mean,glm,xgboost (default all; mean is always scored)", "LIST" },
-    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 300)", "N" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 200)", "N" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "XGBoost tree depth (default 4)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default: XGBoost's choice)", "N" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write every prediction (model, zone, hour, origin, lead, predicted, actual)", "FILE" },
     { "plot-zone", 0, 0, G_OPTION_ARG_STRING, &plot_zone, "Zone id to chart (default: the busiest)", "ZONE" },
@@ -150,6 +151,8 @@ backtest (int argc, char **argv)
     return usage_error ("--origin-every must be at least 1 hour");
   if (rounds < 1 || rounds > 100000)
     return usage_error ("--rounds must be 1 to 100000");
+  if (depth < 1 || depth > 16)
+    return usage_error ("--depth must be 1 to 16");
   if (threads < 0 || threads > 1024)
     return usage_error ("--threads must be 0 to 1024");
   if (plot_zone && !png)
@@ -256,6 +259,7 @@ backtest (int argc, char **argv)
   ft_forecast_params_init (&params);
   params.xgb_rounds = (guint) rounds;
   params.xgb_nthread = (guint) threads;
+  params.xgb_max_depth = (guint) depth;
   FtForecastScore scores[FT_N_FORECAST_KINDS];
   double fit_s[FT_N_FORECAST_KINDS];
   gboolean ok = ft_forecast_backtest (s, &spec, &params, kinds, n_kinds, scores, fit_s, on_row, &sink, &error);
