@@ -5,6 +5,7 @@
  */
 #include "ft-config.h"
 #include "ft-forecast.h"
+#include "ft-forecast-private.h"
 
 #include <check.h>
 #include <math.h>
@@ -266,6 +267,35 @@ START_TEST (test_forecasts_never_read_the_future)
 }
 END_TEST
 
+START_TEST (test_training_rows_do_not_see_their_target)
+{
+  /* A training row's features (baseline, anomalies, recent activity) come
+   * from a mean fitted without the row's week, so its own count cannot leak
+   * into them, as it cannot at forecast time. */
+  g_autoptr(FtDemandSeries) s = synthetic (2, 4 * 168, peaky, 8);
+  guint start = 0, end = 4 * 168;
+  double a[FT_N_FEATURES], b[FT_N_FEATURES];
+  guint rows[3] = { 168 + 8, 2 * 168 + 50, 4 * 168 - 1 };
+  for (guint i = 0; i < 3; i++)
+    {
+      guint t = rows[i];
+      FtTrainingFeatures tf;
+      ft_training_features_init (&tf, s, start, end, 2.0);
+      ft_feature_row (ft_training_features_for (&tf, t), 1, t, 1, a);
+      ft_training_features_clear (&tf);
+      double old = s->count[1 * s->n_hours + t];
+      s->count[1 * s->n_hours + t] = old + 50;
+      ft_training_features_init (&tf, s, start, end, 2.0);
+      ft_feature_row (ft_training_features_for (&tf, t), 1, t, 1, b);
+      ft_training_features_clear (&tf);
+      s->count[1 * s->n_hours + t] = old;
+      for (int j = 0; j < FT_N_FEATURES; j++)
+        ck_assert_msg ((isnan (a[j]) && isnan (b[j])) || a[j] == b[j],
+                       "feature %d of hour %u moves with its own count: %g -> %g", j, t, a[j], b[j]);
+    }
+}
+END_TEST
+
 START_TEST (test_backtest_shape)
 {
   g_autoptr(FtDemandSeries) s = synthetic (2, 4 * 168, peaky, 5);
@@ -429,6 +459,7 @@ forecast_suite (void)
   tcase_set_timeout (models, 300);
   tcase_add_test (models, test_xgb_beats_constant);
   tcase_add_test (models, test_forecasts_never_read_the_future);
+  tcase_add_test (models, test_training_rows_do_not_see_their_target);
   tcase_add_test (models, test_backtest_shape);
   suite_add_tcase (s, models);
   TCase *bad = tcase_create ("bad-input");
