@@ -50,8 +50,10 @@ void         ft_mean_model_free    (FtMeanModel *m);
 
 /* ---- features ----------------------------------------------------------- */
 
-/* Hours of history a feature row needs before its target hour (last week). */
-#define FT_FEATURE_HISTORY 168
+/* Hours of history a feature row needs before its target hour (a day:
+ * lag 24 and the day before the origin; last week's lag is missing, NaN,
+ * before hour 168). */
+#define FT_FEATURE_HISTORY 24
 
 /* Anomalies are log((k + actual) / (k + the baseline's expectation)) of
  * the hours they name (k = FT_ANOMALY_PRIOR trips), so "yesterday was slow" reads the same on a Monday

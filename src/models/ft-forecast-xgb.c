@@ -58,7 +58,7 @@ xgb_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint 
   if (first >= end)
     {
       g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
-                   "XGBoost needs a week (%d h) of history before its training rows: "
+                   "XGBoost needs a day (%d h) of history before its training rows: "
                    "training window hours [%u, %u) has none past hour %d",
                    FT_FEATURE_HISTORY, start, end, FT_FEATURE_HISTORY);
       return NULL;
@@ -147,7 +147,7 @@ xgb_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
   if (origin < FT_FEATURE_HISTORY)
     {
       g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW,
-                   "XGBoost needs a week (%d h) of history before the origin (hour %u)",
+                   "XGBoost needs a day (%d h) of history before the origin (hour %u)",
                    FT_FEATURE_HISTORY, origin);
       return FALSE;
     }

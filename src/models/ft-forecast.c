@@ -148,7 +148,24 @@ ft_demand_series_free (FtDemandSeries *s)
   g_free (s->count);
   g_free (s->available);
   g_strfreev (s->zone_ids);
+  g_clear_pointer (&s->holidays, g_hash_table_unref);
   g_free (s);
+}
+
+void
+ft_demand_series_set_holidays (FtDemandSeries *s, const FtTime *days, guint n)
+{
+  g_clear_pointer (&s->holidays, g_hash_table_unref);
+  if (n == 0)
+    return;
+  GHashTable *t = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 *d = g_new (gint64, 1);
+      *d = days[i] >= 0 ? days[i] / FT_DAY : (days[i] - FT_DAY + 1) / FT_DAY;
+      g_hash_table_add (t, d);
+    }
+  s->holidays = t;
 }
 
 guint
@@ -156,7 +173,14 @@ ft_demand_series_how (const FtDemandSeries *s, guint h)
 {
   /* 1970-01-01 was a Thursday: Monday-based day 3. */
   gint64 hour = s->t0 / FT_HOUR + h;
-  return (guint) (((hour + 72) % 168 + 168) % 168);
+  guint how = (guint) (((hour + 72) % 168 + 168) % 168);
+  if (s->holidays)
+    {
+      gint64 day = hour >= 0 ? hour / 24 : (hour - 23) / 24;
+      if (g_hash_table_contains (s->holidays, &day))
+        return 6 * 24 + how % 24;
+    }
+  return how;
 }
 
 /* ---- forecasters -------------------------------------------------------- */
@@ -402,7 +426,7 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
   static const guint lags[5] = { 1, 2, 3, 24, 168 };
   for (int i = 0; i < 5; i++)
     {
-      if (lags[i] < lead)
+      if (lags[i] < lead || lags[i] > t)
         {
           f[FT_F_LAG1 + i] = f[FT_F_ANOM1 + i] = NAN;
           continue;

@@ -61,6 +61,7 @@ typedef struct {
   double *count;       /* [z * n_hours + h]: trips started (>= 0, finite) */
   double *available;   /* NULL, or [z * n_hours + h] in [0, 1] */
   char  **zone_ids;    /* n_zones names (NULL-terminated) */
+  GHashTable *holidays; /* NULL, or local day numbers (t / FT_DAY) that count as Sundays */
 } FtDemandSeries;
 
 /* Counts events (start time, zone index; zone < 0 = outside every zone,
@@ -78,11 +79,16 @@ FtDemandSeries *ft_demand_series_new         (guint n_zones, guint n_hours, FtTi
  * leaves the series unchanged then. */
 gboolean        ft_demand_series_set_availability (FtDemandSeries *s, const double *available,
                                                    GError **error);
+/* Public holidays (naive local times within each day, any hour): their
+ * hours count as a Sunday's in the hour of week and day type, so a Monday
+ * holiday neither drags the Monday mean down nor teaches the models that a
+ * quiet day follows a quiet weekend. */
+void            ft_demand_series_set_holidays (FtDemandSeries *s, const FtTime *days, guint n);
 /* The demand estimate the models are fitted on (see the purpose block). */
 double          ft_demand_series_demand      (const FtDemandSeries *s, guint z, guint h);
 void            ft_demand_series_free        (FtDemandSeries *s);
-/* Hour of week of hour h (0 = Monday 00:00-01:00) and day type (0 workday,
- * 1 Saturday or Sunday). */
+/* Hour of week of hour h (0 = Monday 00:00-01:00; a holiday's hours are
+ * Sunday's). Day type is how / 24 >= 5: 0 workday, 1 weekend or holiday. */
 guint           ft_demand_series_how         (const FtDemandSeries *s, guint h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtDemandSeries, ft_demand_series_free)
 

@@ -44,7 +44,7 @@ check "foreign CSV unchanged" test "$(cat "$tmp/foreign.csv")" = "not ours"
 check "own CSV replaced" test "$(($(wc -l < "$tmp/p.csv") - 1))" -eq $((${zones:-0} * 24))
 
 # Bad arguments: usage errors (2) that name the option; impossible windows (1).
-for args in "--horizon 0" "--horizon 25" "--train-days 0" "--hex nan" "--origin-every 0" "--models mean,foo" "--plot-zone hex-1"; do
+for args in "--horizon 0" "--horizon 25" "--train-days 0" "--hex nan" "--origin-every 0" "--models mean,foo" "--plot-zone hex-1" "--holidays 2020-1-5"; do
   # shellcheck disable=SC2086
   "$cli" forecast backtest "$data" $args > /dev/null 2> "$tmp/err"
   rc=$?

@@ -97,6 +97,20 @@ START_TEST (test_mean_exact)
 }
 END_TEST
 
+START_TEST (test_holidays_count_as_sundays)
+{
+  g_autoptr(FtDemandSeries) s = synthetic (1, 2 * 168, peaky, 2);
+  ck_assert_uint_eq (ft_demand_series_how (s, 168 + 9), 9);          /* Monday 09:00 */
+  FtTime day = MONDAY + 7 * FT_DAY + 15 * FT_HOUR;                    /* any hour of it */
+  ft_demand_series_set_holidays (s, &day, 1);
+  ck_assert_uint_eq (ft_demand_series_how (s, 168 + 9), 6 * 24 + 9); /* a Sunday's 09:00 */
+  ck_assert_uint_eq (ft_demand_series_how (s, 9), 9);                /* the Monday before */
+  ck_assert_uint_eq (ft_demand_series_how (s, 168 + 24 + 9), 24 + 9);
+  ft_demand_series_set_holidays (s, NULL, 0);
+  ck_assert_uint_eq (ft_demand_series_how (s, 168 + 9), 9);
+}
+END_TEST
+
 START_TEST (test_deviance)
 {
   ck_assert_double_eq_tol (ft_poisson_deviance (0, 2), 4, 1e-12);
@@ -436,10 +450,11 @@ START_TEST (test_refuse_window_longer_than_data)
   ck_assert (!ft_forecast_backtest (s, &spec, NULL, kinds, 1, &score, NULL, NULL, NULL, &error));
   ck_assert_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW);
   g_clear_error (&error);
-  /* the GLM and XGBoost need a week of history before their first row */
+  /* the GLM and XGBoost need a day of history before their first row */
   g_autoptr(FtForecaster) glm = ft_forecaster_new (FT_FORECAST_GLM, NULL);
-  ck_assert (!ft_forecaster_fit (glm, s, 0, 100, &error));
+  ck_assert (!ft_forecaster_fit (glm, s, 0, 20, &error));
   ck_assert_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_WINDOW);
+  ck_assert_msg (strstr (error->message, "a day (24 h) of history") != NULL, "%s", error->message);
 }
 END_TEST
 
@@ -450,6 +465,7 @@ forecast_suite (void)
   TCase *mean = tcase_create ("baseline");
   tcase_add_test (mean, test_mean_exact);
   tcase_add_test (mean, test_deviance);
+  tcase_add_test (mean, test_holidays_count_as_sundays);
   suite_add_tcase (s, mean);
   TCase *glm = tcase_create ("glm");
   tcase_add_test (glm, test_glm_recovers_coefficients);

@@ -107,7 +107,7 @@ backtest (int argc, char **argv)
 {
   int train_days = 21, test_days = 7, horizon = 24, every = 24, rounds = 200, threads = 0, depth = 4;
   double hex_m = 400;
-  g_autofree char *csv = NULL, *png = NULL, *plot_zone = NULL, *models = NULL;
+  g_autofree char *csv = NULL, *png = NULL, *plot_zone = NULL, *models = NULL, *holidays = NULL;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
     { "train-days", 0, 0, G_OPTION_ARG_INT, &train_days, "Days in the training window (default 21)", "N" },
@@ -116,6 +116,7 @@ backtest (int argc, char **argv)
     { "horizon", 0, 0, G_OPTION_ARG_INT, &horizon, "Forecast horizon in hours, 1 to 24 (default 24)", "H" },
     { "origin-every", 0, 0, G_OPTION_ARG_INT, &every, "Hours between forecast origins (default 24)", "H" },
     { "models", 0, 0, G_OPTION_ARG_STRING, &models, "Models to score, comma-separated: mean,glm,xgboost (default all; mean is always scored)", "LIST" },
+    { "holidays", 0, 0, G_OPTION_ARG_STRING, &holidays, "Public holidays, counted as Sundays: YYYY-MM-DD,…", "DATES" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 200)", "N" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "XGBoost tree depth (default 4)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default: XGBoost's choice)", "N" },
@@ -178,6 +179,23 @@ backtest (int argc, char **argv)
         kinds[n_kinds++] = k;
     }
 
+  g_autoptr(GArray) holiday_days = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  if (holidays)
+    {
+      g_auto(GStrv) dates = g_strsplit (holidays, ",", -1);
+      for (guint i = 0; dates[i]; i++)
+        {
+          g_autofree char *txt = g_strdup_printf ("%s 12:00:00", g_strstrip (dates[i]));
+          FtTime day;
+          if (strlen (dates[i]) != 10 || !ft_trips_parse_time (txt, &day))
+            {
+              g_autofree char *m = g_strdup_printf ("--holidays: '%s' is not a date YYYY-MM-DD", dates[i]);
+              return usage_error (m);
+            }
+          g_array_append_val (holiday_days, day);
+        }
+    }
+
   gsl_set_error_handler_off ();
   const char *source = argv[1];
   g_autoptr(FtTripSet) trips = ft_trips_load (source, &error);
@@ -203,6 +221,7 @@ backtest (int argc, char **argv)
       g_prefix_error (&error, "%s: ", source);
       return fail (error->message);
     }
+  ft_demand_series_set_holidays (s, (const FtTime *) holiday_days->data, holiday_days->len);
   guint zones_with_trips = 0;
   double total = 0;
   int busiest = 0;
