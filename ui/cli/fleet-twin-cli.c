@@ -14,6 +14,7 @@ static const FtCliEntry commands[] = {
   { "demo",          ft_cli_demo,         "Run a short scripted core loop on a fresh database" },
   { "run",           ft_cli_run,          "Run a scenario and report KPIs" },
   { "compare",       ft_cli_compare,      "Compare runs side by side" },
+  { "check",         ft_cli_check,        "Check store files: integrity and invariants" },
   { "city",          ft_cli_city,         "Generate, inspect or bake tiles for a city pack" },
   { "import-osm",    ft_cli_import_osm,   "Build a city pack from an OpenStreetMap PBF file" },
   { "import-trips",  ft_cli_import_trips, "Import trip data, fit demand, write a replay trace" },
