@@ -51,6 +51,7 @@ main (int argc, char **argv)
       if (city == NULL)
         {
           fprintf (stderr, "%s\n", error->message);
+          g_free (t);
           return 1;
         }
     }
