@@ -228,6 +228,8 @@ find_node (Ctx *c, gint64 id)
       g_array_sort (c->nodes, onode_cmp);
       c->sorted = TRUE;
     }
+  if (c->nodes->len == 0)
+    return NULL;   /* bsearch's base must not be NULL */
   ONode key = { id, { 0, 0 } };
   return bsearch (&key, c->nodes->data, c->nodes->len, sizeof (ONode), onode_cmp);
 }
@@ -349,7 +351,7 @@ on_way (void *ud, int64_t id, const int64_t *refs, size_t n_refs, const FtOsmTag
           g_ptr_array_add (c->parks, mp);
           c->stats.parks++;
           const char *name = tag (t, n, "name");
-          g_ptr_array_add (c->park_names, name ? g_strdup (name)
+          g_ptr_array_add (c->park_names, name ? g_utf8_make_valid (name, -1)
                                                : g_strdup_printf ("%s %" G_GINT64_FORMAT,
                                                                   hw ? "Pedestrian area" : "Park", (gint64) id));
         }
@@ -389,7 +391,7 @@ relation_polygon (Ctx *c, const FtOsmMember *members, size_t n_members)
       if (m->type != FT_OSM_MEMBER_WAY || strcmp (m->role, "inner") == 0)
         continue;
       AWay key = { m->ref, 0, 0 };
-      const AWay *aw = bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
+      const AWay *aw = c->all_ways->len == 0 ? NULL : bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
       if (aw == NULL)
         return NULL;   /* clipped by the extract */
       GArray *seg = g_array_sized_new (FALSE, FALSE, sizeof (gint64), aw->n);
@@ -473,7 +475,7 @@ on_relation (void *ud, int64_t id, const FtOsmMember *members, size_t n_members,
           ft_multipolygon_add_ring (one, ring->pts, ring->n);
           g_ptr_array_add (c->parks, one);
           const char *name = tag (t, n, "name");
-          g_ptr_array_add (c->park_names, name ? g_strdup (name)
+          g_ptr_array_add (c->park_names, name ? g_utf8_make_valid (name, -1)
                                                : g_strdup_printf ("Park %" G_GINT64_FORMAT, (gint64) id));
           c->stats.parks++;
         }
@@ -492,6 +494,8 @@ on_relation (void *ud, int64_t id, const FtOsmMember *members, size_t n_members,
 /* ---- building the city ------------------------------------------------ */
 
 typedef struct { double x, y; } P2;
+
+#define OSM_MAX_SPAN_KM 200
 
 static double
 cross (P2 o, P2 a, P2 b)
@@ -647,6 +651,23 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
   for (guint v = 0; v < g->n_nodes; v++)
     ft_bbox_extend (&nb, g->nodes[v]);
   city->center = (FtLatLon) { (nb.min_lat + nb.max_lat) / 2, (nb.min_lon + nb.max_lon) / 2 };
+  /* the zone grid and the local projection are sized for a city: a street
+   * to a misplaced node on another continent must not make them huge */
+  double ns_km = ft_city_haversine_m ((FtLatLon) { nb.min_lat, city->center.lon },
+                                      (FtLatLon) { nb.max_lat, city->center.lon }) / 1000;
+  double ew_km = (nb.max_lon - nb.min_lon) > 90 ? G_MAXDOUBLE
+                 : ft_city_haversine_m ((FtLatLon) { city->center.lat, nb.min_lon },
+                                        (FtLatLon) { city->center.lat, nb.max_lon }) / 1000;
+  if (ns_km > OSM_MAX_SPAN_KM || ew_km > OSM_MAX_SPAN_KM)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID,
+                   "%s: the streets span %.0f km north-south by %.0f km east-west; a city may be at most %d km "
+                   "across (lat %.5f..%.5f, lon %.5f..%.5f: is a node misplaced?)",
+                   pbf_path, ns_km, MIN (ew_km, 40075.0), OSM_MAX_SPAN_KM,
+                   nb.min_lat, nb.max_lat, nb.min_lon, nb.max_lon);
+      ft_city_free (city);
+      return NULL;
+    }
   if (ctx->utc_offset_min != FT_UTC_OFFSET_ESTIMATE)
     city->utc_offset_min = ctx->utc_offset_min;
   else if (city->center.lat > 35 && city->center.lat < 72 && city->center.lon > -6 && city->center.lon < 20)
