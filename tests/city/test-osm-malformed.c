@@ -537,94 +537,96 @@ typedef struct {
   const char *expect;   /* NULL must import, "" either, else in the error */
 } Case;
 
+/* Structured faults in the tiny file and what each must give. */
+static const Case cases[] = {
+  { "plain-nodes", { .plain_nodes = TRUE }, NULL },
+  { "plain-node-no-lat", { .plain_nodes = TRUE, .plain_node_nolat = TRUE }, "illegal coordinate" },
+  { "locations-on-ways", { .locations_on_ways = TRUE }, NULL },
+  { "negative-ids", { .negative_ids = TRUE }, NULL },
+  { "two-stringtables", { .two_stringtables = TRUE }, "stringtable" },
+  { "empty-group", { .empty_group = TRUE }, NULL },
+  { "ways-before-nodes", { .ways_before_nodes = TRUE }, NULL },
+  { "varint-11-bytes", { .varint_long = TRUE }, "not a valid OSM PBF" },
+  { "varint-unterminated", { .varint_trunc = TRUE }, "not a valid OSM PBF" },
+  { "keys-vals-odd", { .keys_vals_odd = TRUE }, "not a valid OSM PBF" },
+  { "dense-lats-short", { .dense_lats_short = TRUE }, "not a valid OSM PBF" },
+  { "bad-wire-type", { .bad_wire_type = TRUE }, "not a valid OSM PBF" },
+  { "length-overrun", { .len_overrun = TRUE }, "not a valid OSM PBF" },
+  { "string-overlong", { .string_overlong = TRUE }, "overlong string" },
+  { "string-control-char", { .string_nul = TRUE }, NULL },
+  { "string-bad-utf8", { .string_bad_utf8 = TRUE }, NULL },
+  { "way-missing-nodes", { .way_missing_nodes = TRUE }, NULL },
+  { "all-refs-missing", { .all_refs_missing = TRUE }, "no streets" },
+  { "far-node", { .far_node = TRUE }, NULL },
+  { "far-street", { .far_node = TRUE, .far_street = TRUE }, "across" },
+  { "rel-missing-way", { .rel_missing_way = TRUE }, NULL },
+  { "huge-way", { .huge_way = TRUE }, NULL },
+  { "dup-nodes", { .dup_nodes = TRUE }, NULL },
+  { "keys-without-vals", { .keys_without_vals = TRUE }, NULL },
+  { "field-zero", { .zero_tag = TRUE }, "not a valid OSM PBF" },
+  { "id-delta-max", { .id_delta_extra = G_MAXINT64 }, "" },
+  { "id-delta-min", { .id_delta_extra = G_MININT64 }, "" },
+  { "id-delta-neg", { .id_delta_extra = -1000 }, "" },
+  { "lat-delta-max", { .lat_delta_extra = G_MAXINT64 }, "" },
+  { "lat-delta-min", { .lat_delta_extra = G_MININT64 }, "" },
+  { "lat-delta-off-world", { .lat_delta_extra = 1000000000 }, "no valid position" },
+  { "lon-delta-off-world", { .lon_delta_extra = -2000000000 }, "no valid position" },
+  { "lon-delta-max", { .lon_delta_extra = G_MAXINT64 }, "" },
+  { "ref-delta-max", { .ref_delta_extra = G_MAXINT64 }, "" },
+  { "ref-delta-min", { .ref_delta_extra = G_MININT64 }, "" },
+  { "ref-delta-neg", { .ref_delta_extra = -3 }, "" },
+  { "memid-delta-max", { .memid_delta_extra = G_MAXINT64 }, NULL },
+  { "lat-offset-max", { .lat_offset = G_MAXINT64 }, "" },
+  { "lat-offset-min", { .lat_offset = G_MININT64 }, "" },
+  { "lat-offset-far", { .lat_offset = 50000000000 }, "no valid position" },
+  { "lon-offset-max", { .lon_offset = G_MAXINT64 }, "" },
+  { "granularity-0", { .set_granularity = TRUE, .granularity = 0 }, "" },
+  { "granularity-neg", { .set_granularity = TRUE, .granularity = -100 }, "" },
+  { "granularity-max", { .set_granularity = TRUE, .granularity = G_MAXINT32 }, "" },
+  { "granularity-min", { .set_granularity = TRUE, .granularity = G_MININT32 }, "" },
+  { "granularity-1", { .set_granularity = TRUE, .granularity = 1 }, "" },
+  { "way-key-out-of-range", { .way_key_index = 9999 }, "string id out of range" },
+  { "way-key-huge", { .way_key_index = G_MAXUINT32 }, "string id out of range" },
+  { "dense-key-out-of-range", { .dense_key_index = 5000 }, "string id out of range" },
+  { "role-out-of-range", { .set_role = TRUE, .role_index = 777 }, "string id out of range" },
+  { "role-negative", { .set_role = TRUE, .role_index = -1 }, "string id out of range" },
+  { "member-type-5", { .set_member_type = TRUE, .member_type = 5 }, "member type" },
+  { "member-type-neg", { .set_member_type = TRUE, .member_type = -1 }, "member type" },
+  { "raw-size-2g", { .raw_size_mode = 1 }, "blob size" },
+  { "raw-size-small", { .raw_size_mode = 2 }, "not a valid OSM PBF" },
+  { "raw-size-large", { .raw_size_mode = 3 }, "not a valid OSM PBF" },
+  { "raw-size-negative", { .raw_size_mode = 4 }, "blob size" },
+  { "raw-size-absent", { .raw_size_mode = 5 }, "no data" },
+  { "raw-size-32m+1", { .raw_size_mode = 6 }, "blob size" },
+  { "blob-raw", { .blob_mode = 1 }, NULL },
+  { "blob-bad-zlib", { .blob_mode = 2 }, "uncompress" },
+  { "blob-no-data", { .blob_mode = 3 }, "no data" },
+  { "blob-lzma", { .blob_mode = 4 }, "not supported" },
+  { "blob-lz4", { .blob_mode = 5 }, "not supported" },
+  { "blob-zstd", { .blob_mode = 6 }, "not supported" },
+  { "datasize-plus-1", { .datasize_mode = 1 }, "truncated" },
+  { "datasize-minus-1", { .datasize_mode = 2 }, "not a valid OSM PBF" },
+  { "datasize-1g", { .datasize_mode = 3 }, "declares" },
+  { "datasize-0", { .datasize_mode = 4 }, "declares" },
+  { "datasize-absent", { .datasize_mode = 5 }, "no size" },
+  { "datasize-negative", { .datasize_mode = 6 }, "declares" },
+  { "header-len-0", { .set_header_len = TRUE, .header_len = 0 }, "bad block header size" },
+  { "header-len-huge", { .set_header_len = TRUE, .header_len = G_MAXUINT32 }, "bad block header size" },
+  { "header-len-64k+1", { .set_header_len = TRUE, .header_len = 65537 }, "bad block header size" },
+  { "header-len-short", { .set_header_len = TRUE, .header_len = 3 }, "not a valid OSM PBF" },
+  { "header-len-long", { .set_header_len = TRUE, .header_len = 40 }, "not a valid OSM PBF" },
+  { "no-header-block", { .no_header_block = TRUE }, "OSMData" },
+  { "unknown-feature", { .unknown_feature = TRUE }, "required feature not supported" },
+  { "historical", { .historical = TRUE }, NULL },
+  { "header-garbage", { .header_garbage = TRUE }, "not a valid OSM PBF" },
+  { "extra-block-type", { .extra_block_type = TRUE }, "OSMIndex" },
+  { "header-only", { .header_only = TRUE }, "no streets" },
+  { "second-header", { .second_header = TRUE }, NULL },
+};
 START_TEST (test_tiny_structured)
 {
   Run run = { g_dir_make_tmp ("ft-osm-bad-XXXXXX", NULL) };
-  const Case cases[] = {
-    { "plain-nodes", { .plain_nodes = TRUE }, NULL },
-    { "plain-node-no-lat", { .plain_nodes = TRUE, .plain_node_nolat = TRUE }, "illegal coordinate" },
-    { "locations-on-ways", { .locations_on_ways = TRUE }, NULL },
-    { "negative-ids", { .negative_ids = TRUE }, NULL },
-    { "two-stringtables", { .two_stringtables = TRUE }, "stringtable" },
-    { "empty-group", { .empty_group = TRUE }, NULL },
-    { "ways-before-nodes", { .ways_before_nodes = TRUE }, NULL },
-    { "varint-11-bytes", { .varint_long = TRUE }, "not a valid OSM PBF" },
-    { "varint-unterminated", { .varint_trunc = TRUE }, "not a valid OSM PBF" },
-    { "keys-vals-odd", { .keys_vals_odd = TRUE }, "not a valid OSM PBF" },
-    { "dense-lats-short", { .dense_lats_short = TRUE }, "not a valid OSM PBF" },
-    { "bad-wire-type", { .bad_wire_type = TRUE }, "not a valid OSM PBF" },
-    { "length-overrun", { .len_overrun = TRUE }, "not a valid OSM PBF" },
-    { "string-overlong", { .string_overlong = TRUE }, "overlong string" },
-    { "string-control-char", { .string_nul = TRUE }, NULL },
-    { "string-bad-utf8", { .string_bad_utf8 = TRUE }, NULL },
-    { "way-missing-nodes", { .way_missing_nodes = TRUE }, NULL },
-    { "all-refs-missing", { .all_refs_missing = TRUE }, "no streets" },
-    { "far-node", { .far_node = TRUE }, NULL },
-    { "far-street", { .far_node = TRUE, .far_street = TRUE }, "across" },
-    { "rel-missing-way", { .rel_missing_way = TRUE }, NULL },
-    { "huge-way", { .huge_way = TRUE }, NULL },
-    { "dup-nodes", { .dup_nodes = TRUE }, NULL },
-    { "keys-without-vals", { .keys_without_vals = TRUE }, NULL },
-    { "field-zero", { .zero_tag = TRUE }, "not a valid OSM PBF" },
-    { "id-delta-max", { .id_delta_extra = G_MAXINT64 }, "" },
-    { "id-delta-min", { .id_delta_extra = G_MININT64 }, "" },
-    { "id-delta-neg", { .id_delta_extra = -1000 }, "" },
-    { "lat-delta-max", { .lat_delta_extra = G_MAXINT64 }, "" },
-    { "lat-delta-min", { .lat_delta_extra = G_MININT64 }, "" },
-    { "lat-delta-off-world", { .lat_delta_extra = 1000000000 }, "no valid position" },
-    { "lon-delta-off-world", { .lon_delta_extra = -2000000000 }, "no valid position" },
-    { "lon-delta-max", { .lon_delta_extra = G_MAXINT64 }, "" },
-    { "ref-delta-max", { .ref_delta_extra = G_MAXINT64 }, "" },
-    { "ref-delta-min", { .ref_delta_extra = G_MININT64 }, "" },
-    { "ref-delta-neg", { .ref_delta_extra = -3 }, "" },
-    { "memid-delta-max", { .memid_delta_extra = G_MAXINT64 }, NULL },
-    { "lat-offset-max", { .lat_offset = G_MAXINT64 }, "" },
-    { "lat-offset-min", { .lat_offset = G_MININT64 }, "" },
-    { "lat-offset-far", { .lat_offset = 50000000000 }, "no valid position" },
-    { "lon-offset-max", { .lon_offset = G_MAXINT64 }, "" },
-    { "granularity-0", { .set_granularity = TRUE, .granularity = 0 }, "" },
-    { "granularity-neg", { .set_granularity = TRUE, .granularity = -100 }, "" },
-    { "granularity-max", { .set_granularity = TRUE, .granularity = G_MAXINT32 }, "" },
-    { "granularity-min", { .set_granularity = TRUE, .granularity = G_MININT32 }, "" },
-    { "granularity-1", { .set_granularity = TRUE, .granularity = 1 }, "" },
-    { "way-key-out-of-range", { .way_key_index = 9999 }, "string id out of range" },
-    { "way-key-huge", { .way_key_index = G_MAXUINT32 }, "string id out of range" },
-    { "dense-key-out-of-range", { .dense_key_index = 5000 }, "string id out of range" },
-    { "role-out-of-range", { .set_role = TRUE, .role_index = 777 }, "string id out of range" },
-    { "role-negative", { .set_role = TRUE, .role_index = -1 }, "string id out of range" },
-    { "member-type-5", { .set_member_type = TRUE, .member_type = 5 }, "member type" },
-    { "member-type-neg", { .set_member_type = TRUE, .member_type = -1 }, "member type" },
-    { "raw-size-2g", { .raw_size_mode = 1 }, "blob size" },
-    { "raw-size-small", { .raw_size_mode = 2 }, "not a valid OSM PBF" },
-    { "raw-size-large", { .raw_size_mode = 3 }, "not a valid OSM PBF" },
-    { "raw-size-negative", { .raw_size_mode = 4 }, "blob size" },
-    { "raw-size-absent", { .raw_size_mode = 5 }, "no data" },
-    { "raw-size-32m+1", { .raw_size_mode = 6 }, "blob size" },
-    { "blob-raw", { .blob_mode = 1 }, NULL },
-    { "blob-bad-zlib", { .blob_mode = 2 }, "uncompress" },
-    { "blob-no-data", { .blob_mode = 3 }, "no data" },
-    { "blob-lzma", { .blob_mode = 4 }, "not supported" },
-    { "blob-lz4", { .blob_mode = 5 }, "not supported" },
-    { "blob-zstd", { .blob_mode = 6 }, "not supported" },
-    { "datasize-plus-1", { .datasize_mode = 1 }, "truncated" },
-    { "datasize-minus-1", { .datasize_mode = 2 }, "not a valid OSM PBF" },
-    { "datasize-1g", { .datasize_mode = 3 }, "declares" },
-    { "datasize-0", { .datasize_mode = 4 }, "declares" },
-    { "datasize-absent", { .datasize_mode = 5 }, "no size" },
-    { "datasize-negative", { .datasize_mode = 6 }, "declares" },
-    { "header-len-0", { .set_header_len = TRUE, .header_len = 0 }, "bad block header size" },
-    { "header-len-huge", { .set_header_len = TRUE, .header_len = G_MAXUINT32 }, "bad block header size" },
-    { "header-len-64k+1", { .set_header_len = TRUE, .header_len = 65537 }, "bad block header size" },
-    { "header-len-short", { .set_header_len = TRUE, .header_len = 3 }, "not a valid OSM PBF" },
-    { "header-len-long", { .set_header_len = TRUE, .header_len = 40 }, "not a valid OSM PBF" },
-    { "no-header-block", { .no_header_block = TRUE }, "OSMData" },
-    { "unknown-feature", { .unknown_feature = TRUE }, "required feature not supported" },
-    { "historical", { .historical = TRUE }, NULL },
-    { "header-garbage", { .header_garbage = TRUE }, "not a valid OSM PBF" },
-    { "extra-block-type", { .extra_block_type = TRUE }, "OSMIndex" },
-    { "header-only", { .header_only = TRUE }, "no streets" },
-    { "second-header", { .second_header = TRUE }, NULL },
-  };
+
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     try_gen (&run, cases[i].name, &cases[i].g, cases[i].expect);
 
@@ -898,9 +900,34 @@ START_TEST (test_real_extracts)
 }
 END_TEST
 
-int
-main (void)
+/* test-osm-malformed --write-seeds DIR: writes the tiny file and its
+ * structured variants as a fuzzing seed corpus (tests/fuzz/seed-osm-pbf.sh). */
+static int
+write_seeds (const char *dir)
 {
+  g_mkdir_with_parents (dir, 0755);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Buf *b = tiny_file (&cases[i].g);
+      g_autofree char *p = g_strdup_printf ("%s/tiny-%s.osm.pbf", dir, cases[i].name);
+      gboolean ok = g_file_set_contents (p, (const char *) b->data, b->len, NULL);
+      g_byte_array_unref (b);
+      if (!ok)
+        return 1;
+    }
+  Gen g = { 0 };
+  Buf *b = tiny_file (&g);
+  g_autofree char *p = g_strdup_printf ("%s/tiny.osm.pbf", dir);
+  gboolean ok = g_file_set_contents (p, (const char *) b->data, b->len, NULL);
+  g_byte_array_unref (b);
+  return ok ? 0 : 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 3 && strcmp (argv[1], "--write-seeds") == 0)
+    return write_seeds (argv[2]);
   Suite *s = suite_create ("osm-malformed");
   struct { const char *name; const TTest *t; } tests[] = {
     { "tiny-valid", test_tiny_valid },
