@@ -1,14 +1,16 @@
-/* ft-osm.c — builds a city pack from an OpenStreetMap PBF extract with
- * libreadosm: a road graph for bikes and scooters from highway ways
- * (one-way rules with bicycle contraflow, access and bicycle=no excluded,
- * cycleways, footways, paths and living streets kept as slower classes),
- * pruned to its largest connected piece; the operating area (convex hull of
- * the streets grown by 100 m); hexagonal demand zones; depots by k-means on
+/* ft-osm.c — builds a city pack from an OpenStreetMap PBF extract: a road
+ * graph for bikes and scooters from highway ways (one-way rules with bicycle
+ * contraflow, access and bicycle=no excluded, cycleways, footways, paths and
+ * living streets kept as slower classes), pruned to its largest connected
+ * piece; the operating area (convex hull of the streets grown by 100 m,
+ * at most 200 km across); hexagonal demand zones; depots by k-means on
  * street nodes; parks and pedestrian areas (closed ways and multipolygon
- * relations, outer rings) as candidate no-parking geofences; water areas
- * for drawing; and a default demand profile with
- * Demo City's time shapes. Before parsing, the PBF block chain is walked so
- * a truncated or foreign file is refused with the byte offset named.
+ * relations, outer rings) as candidate no-parking geofences; water areas for
+ * drawing; and a default demand profile with Demo City's time shapes.
+ * The file is mapped, its PBF block framing walked so that a truncated or
+ * foreign file is refused with the block and byte offset named, then read
+ * by the libosmium shim (ft-osm-reader.h), which reports any malformed
+ * content as an error: every bad file gives "FILE: not a valid OSM PBF (…)".
  */
 #include "ft-city-private.h"
 
