@@ -376,8 +376,29 @@ away_cmp (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+typedef struct {
+  gint64  node;      /* a segment's first or last node */
+  guint32 seg;
+  guint32 at_end;    /* 0: the segment starts there, 1: it ends there */
+} SegEnd;
+
+static int
+segend_cmp (const void *a, const void *b)
+{
+  const SegEnd *x = a, *y = b;
+  if (x->node != y->node)
+    return x->node < y->node ? -1 : 1;
+  if (x->seg != y->seg)
+    return x->seg < y->seg ? -1 : 1;
+  return (x->at_end > y->at_end) - (x->at_end < y->at_end);
+}
+
 /* Joins the outer member ways of a multipolygon relation into closed
- * rings (holes are ignored: parks and lakes are drawn and fenced whole). */
+ * rings (holes are ignored: parks and lakes are drawn and fenced whole).
+ * Each ring starts at the first unused way in member order and grows at
+ * its open end by the first unused way (in member order) that touches it.
+ * The ways' ends are sorted once, so the join takes O(n log n) however many
+ * members a (hostile) relation lists; a way listed twice is used once. */
 static FtMultiPolygon *
 relation_polygon (Ctx *c, const FtOsmMember *members, size_t n_members)
 {
@@ -386,44 +407,76 @@ relation_polygon (Ctx *c, const FtOsmMember *members, size_t n_members)
       g_array_sort (c->all_ways, away_cmp);
       c->ways_sorted = TRUE;
     }
-  g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr(GArray) segs = g_array_new (FALSE, FALSE, sizeof (AWay));
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
   for (size_t i = 0; i < n_members; i++)
     {
       const FtOsmMember *m = &members[i];
       if (m->type != FT_OSM_MEMBER_WAY || strcmp (m->role, "inner") == 0)
         continue;
       AWay key = { m->ref, 0, 0 };
-      const AWay *aw = c->all_ways->len == 0 ? NULL : bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
+      const AWay *aw = c->all_ways->len == 0 ? NULL
+                       : bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
       if (aw == NULL)
         return NULL;   /* clipped by the extract */
-      GArray *seg = g_array_sized_new (FALSE, FALSE, sizeof (gint64), aw->n);
-      g_array_append_vals (seg, &g_array_index (c->all_refs, gint64, aw->first), aw->n);
-      g_ptr_array_add (segs, seg);
+      if (aw->n < 2 || !g_hash_table_add (seen, (gpointer) &aw->id))
+        continue;
+      g_array_append_vals (segs, aw, 1);
     }
-  FtMultiPolygon *mp = NULL;
-  while (segs->len > 0)
+  guint n = segs->len;
+  if (n == 0)
+    return NULL;
+  const gint64 *refs = (const gint64 *) c->all_refs->data;
+  g_autofree SegEnd *ends = g_new (SegEnd, 2 * (gsize) n);
+  g_autofree guint32 *cursor = g_new (guint32, 2 * (gsize) n);   /* per run of equal nodes: first maybe-unused */
+  g_autofree guint8 *used = g_new0 (guint8, n);
+  for (guint s = 0; s < n; s++)
     {
-      GArray *ring = g_ptr_array_steal_index (segs, 0);
-      gboolean grew = TRUE;
-      while (grew && g_array_index (ring, gint64, 0) != g_array_index (ring, gint64, ring->len - 1))
+      const AWay *aw = &g_array_index (segs, AWay, s);
+      ends[2 * s] = (SegEnd) { refs[aw->first], s, 0 };
+      ends[2 * s + 1] = (SegEnd) { refs[aw->first + aw->n - 1], s, 1 };
+    }
+  qsort (ends, 2 * (gsize) n, sizeof (SegEnd), segend_cmp);
+  for (guint k = 0; k < 2 * n; k++)
+    cursor[k] = k;
+  FtMultiPolygon *mp = NULL;
+  g_autoptr(GArray) ring = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint s = 0; s < n; s++)
+    {
+      if (used[s])
+        continue;
+      used[s] = 1;
+      const AWay *first = &g_array_index (segs, AWay, s);
+      g_array_set_size (ring, 0);
+      g_array_append_vals (ring, refs + first->first, first->n);
+      while (g_array_index (ring, gint64, 0) != g_array_index (ring, gint64, ring->len - 1))
         {
-          grew = FALSE;
           gint64 end = g_array_index (ring, gint64, ring->len - 1);
-          for (guint k = 0; k < segs->len; k++)
+          /* lower bound of end among the sorted ends */
+          gsize lo = 0, hi = 2 * (gsize) n;
+          while (lo < hi)
             {
-              GArray *sg = g_ptr_array_index (segs, k);
-              gint64 a = g_array_index (sg, gint64, 0), b = g_array_index (sg, gint64, sg->len - 1);
-              if (a == end)
-                g_array_append_vals (ring, &g_array_index (sg, gint64, 1), sg->len - 1);
-              else if (b == end)
-                for (guint q = sg->len - 1; q-- > 0;)
-                  g_array_append_val (ring, g_array_index (sg, gint64, q));
+              gsize mid = lo + (hi - lo) / 2;
+              if (ends[mid].node < end)
+                lo = mid + 1;
               else
-                continue;
-              g_ptr_array_remove_index (segs, k);
-              grew = TRUE;
-              break;
+                hi = mid;
             }
+          if (lo == 2 * (gsize) n || ends[lo].node != end)
+            break;
+          guint32 *cur = &cursor[lo];
+          while (*cur < 2 * n && ends[*cur].node == end && used[ends[*cur].seg])
+            (*cur)++;
+          if (*cur == 2 * n || ends[*cur].node != end)
+            break;
+          const SegEnd *e = &ends[*cur];
+          used[e->seg] = 1;
+          const AWay *aw = &g_array_index (segs, AWay, e->seg);
+          if (e->at_end == 0)
+            g_array_append_vals (ring, refs + aw->first + 1, aw->n - 1);
+          else
+            for (guint32 q = aw->n - 1; q-- > 0;)
+              g_array_append_val (ring, refs[aw->first + q]);
         }
       if (ring->len >= 4 && g_array_index (ring, gint64, 0) == g_array_index (ring, gint64, ring->len - 1))
         {
@@ -444,7 +497,6 @@ relation_polygon (Ctx *c, const FtOsmMember *members, size_t n_members)
               ft_multipolygon_add_ring (mp, pts, ring->len - 1);
             }
         }
-      g_array_unref (ring);
     }
   return mp;
 }

@@ -70,7 +70,8 @@ typedef struct {
   gboolean empty_group, ways_before_nodes, varint_long, varint_trunc, keys_vals_odd, dense_lats_short;
   gboolean bad_wire_type, len_overrun, string_overlong, string_nul, string_bad_utf8;
   gboolean way_missing_nodes, all_refs_missing, far_node, far_street, rel_missing_way, huge_way, dup_nodes;
-  gboolean keys_without_vals, zero_tag;
+  gboolean keys_without_vals, zero_tag, split_ring;
+  guint    many_members;    /* extra disjoint outer ways in the multipolygon */
   gint64   id_delta_extra, lat_delta_extra, lon_delta_extra, ref_delta_extra, memid_delta_extra;
   gint64   lat_offset, lon_offset;
   gboolean set_granularity;
@@ -258,7 +259,21 @@ add_ways (const Gen *g, Strings *st, Buf *grp)
   gint64 ring2[] = { node_id (g, 5, 5), node_id (g, 5, 6), node_id (g, 6, 6), node_id (g, 6, 5), node_id (g, 5, 5) };
   pmsg (grp, 3, way_msg (g, st, 301, ring2, 5, lake, FALSE));
   gint64 ring3[] = { node_id (g, 4, 0), node_id (g, 4, 2), node_id (g, 6, 2), node_id (g, 6, 0), node_id (g, 4, 0) };
-  pmsg (grp, 3, way_msg (g, st, 302, ring3, 5, NULL, FALSE));
+  if (g->split_ring)
+    {
+      /* the same ring as three ways, the middle one drawn backwards */
+      gint64 a[] = { ring3[0], ring3[1] }, b[] = { ring3[2], ring3[1] }, c3[] = { ring3[2], ring3[3], ring3[4] };
+      pmsg (grp, 3, way_msg (g, st, 305, a, 2, NULL, FALSE));
+      pmsg (grp, 3, way_msg (g, st, 306, b, 2, NULL, FALSE));
+      pmsg (grp, 3, way_msg (g, st, 307, c3, 3, NULL, FALSE));
+    }
+  else
+    pmsg (grp, 3, way_msg (g, st, 302, ring3, 5, NULL, FALSE));
+  for (guint i = 0; i < g->many_members; i++)
+    {
+      gint64 two[] = { 2000000 + 2 * (gint64) i, 2000001 + 2 * (gint64) i };
+      pmsg (grp, 3, way_msg (g, st, 1000000 + i, two, 2, NULL, FALSE));
+    }
   gint64 ring4[] = { node_id (g, 5, 0), node_id (g, 5, 1), node_id (g, 6, 1), node_id (g, 5, 0) };
   pmsg (grp, 3, way_msg (g, st, 303, ring4, 4, NULL, FALSE));
   if (g->huge_way)
@@ -283,11 +298,24 @@ add_relation (const Gen *g, Strings *st, Buf *grp)
   pmsg (r, 2, k);
   pmsg (r, 3, v);
   Buf *roles = g_byte_array_new (), *ids = g_byte_array_new (), *types = g_byte_array_new ();
-  gint64 mem[] = { g->rel_missing_way ? 999 : 302, 303, node_id (g, 0, 0) };
-  const char *rl[] = { "outer", "inner", "label" };
-  gint64 ty[] = { 1, 1, 0 };
+  guint nm = 5 + g->many_members;
+  g_autofree gint64 *mem = g_new (gint64, nm), *ty = g_new (gint64, nm);
+  g_autofree const char **rl = g_new (const char *, nm);
+  guint nmem = 0;
+  if (g->split_ring)
+    {
+      mem[nmem] = 306, rl[nmem] = "outer", ty[nmem++] = 1;
+      mem[nmem] = 305, rl[nmem] = "outer", ty[nmem++] = 1;
+      mem[nmem] = 307, rl[nmem] = "", ty[nmem++] = 1;   /* no role: outer */
+    }
+  else
+    mem[nmem] = g->rel_missing_way ? 999 : 302, rl[nmem] = "outer", ty[nmem++] = 1;
+  mem[nmem] = 303, rl[nmem] = "inner", ty[nmem++] = 1;
+  mem[nmem] = node_id (g, 0, 0), rl[nmem] = "label", ty[nmem++] = 0;
+  for (guint i = 0; i < g->many_members; i++)
+    mem[nmem] = 1000000 + i, rl[nmem] = "outer", ty[nmem++] = 1;
   gint64 prev = 0;
-  for (int i = 0; i < 3; i++)
+  for (guint i = 0; i < nmem; i++)
     {
       pv (roles, i == 0 && g->set_role ? (guint64) g->role_index : si (st, rl[i]));
       pv (ids, zz (wadd (mem[i] - prev, i == 1 ? g->memid_delta_extra : 0)));
@@ -557,6 +585,7 @@ static const Case cases[] = {
   { "string-bad-utf8", { .string_bad_utf8 = TRUE }, NULL },
   { "way-missing-nodes", { .way_missing_nodes = TRUE }, NULL },
   { "all-refs-missing", { .all_refs_missing = TRUE }, "no streets" },
+  { "split-ring", { .split_ring = TRUE }, NULL },
   { "far-node", { .far_node = TRUE }, NULL },
   { "far-street", { .far_node = TRUE, .far_street = TRUE }, "across" },
   { "rel-missing-way", { .rel_missing_way = TRUE }, NULL },
@@ -643,6 +672,28 @@ START_TEST (test_tiny_structured)
   ck_assert_uint_eq (st.refs_outside, 3);
   ck_assert_uint_eq (c->graph.n_nodes, N * N);   /* the cross streets still reach them */
   ck_assert_uint_eq (c->graph.n_edges, whole_edges - 6);   /* 3 two-way blocks of row 4 */
+  ft_city_free (c);
+  g_byte_array_unref (b);
+  /* a multipolygon's outer ring drawn as three ways, one backwards, listed
+   * out of order, is joined into the same park as the single closed way */
+  Gen gs = { .split_ring = TRUE };
+  b = tiny_file (&gs);
+  st = (FtOsmStats) { 0 };
+  c = try_variant (&run, "split-count", b->data, b->len, NULL, &st);
+  ck_assert_uint_eq (st.parks, 2);
+  ft_city_free (c);
+  g_byte_array_unref (b);
+  /* 100,000 disjoint outer ways in one multipolygon: joining them took
+   * O(n^2) steps (minutes), now O(n log n) */
+  Gen gm = { .many_members = 100000 };
+  b = tiny_file (&gm);
+  st = (FtOsmStats) { 0 };
+  gint64 t0 = g_get_monotonic_time ();
+  c = try_variant (&run, "many-members", b->data, b->len, NULL, &st);
+  double secs = (g_get_monotonic_time () - t0) / 1e6;
+  ck_assert_uint_eq (st.parks, 2);
+  ck_assert_msg (secs < 20, "100,000 multipolygon members took %.1f s", secs);
+  fprintf (stderr, "many-members: %.2f s\n", secs);
   ft_city_free (c);
   g_byte_array_unref (b);
   /* a bad UTF-8 park name is repaired, so the pack saves and loads */
