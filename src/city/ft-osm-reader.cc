@@ -56,9 +56,10 @@ public:
           }
         else if (f.type == "OSMData")
           {
+            protozero::data_view block = osmium::io::detail::decode_blob (blob, inflated);
+            check_string_table (block);
             osmium::io::detail::PBFPrimitiveBlockDecoder decoder {
-              osmium::io::detail::decode_blob (blob, inflated), osmium::osm_entity_bits::nwr,
-              osmium::io::read_meta::no };
+              block, osmium::osm_entity_bits::nwr, osmium::io::read_meta::no };
             osmium::memory::Buffer buffer = decoder ();
             /* a full buffer moves its older part into a nested one */
             while (buffer.has_nested_buffers ())
@@ -132,6 +133,26 @@ private:
     f.data_off = off;
     f.data_len = (size_t) datasize;
     return f;
+  }
+
+  /* libosmium keeps a tag as "key\0value\0" and finds the value and the
+   * next tag with strlen: a NUL inside a string-table entry would make it
+   * read past the block's buffer (found by fuzz-osm-pbf). Refuse those. */
+  static void check_string_table (const protozero::data_view &block)
+  {
+    protozero::pbf_message<osmium::io::detail::OSMFormat::PrimitiveBlock> pb { block };
+    while (pb.next (osmium::io::detail::OSMFormat::PrimitiveBlock::required_StringTable_stringtable,
+                    protozero::pbf_wire_type::length_delimited))
+      {
+        protozero::pbf_message<osmium::io::detail::OSMFormat::StringTable> st { pb.get_view () };
+        for (size_t i = 0; st.next (osmium::io::detail::OSMFormat::StringTable::repeated_bytes_s,
+                                    protozero::pbf_wire_type::length_delimited); i++)
+          {
+            protozero::data_view v = st.get_view ();
+            if (std::memchr (v.data (), '\0', v.size ()) != nullptr)
+              throw std::runtime_error ("string table entry " + std::to_string (i) + " holds a NUL byte");
+          }
+      }
   }
 
   void collect_tags (const osmium::TagList &tl)

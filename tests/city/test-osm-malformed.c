@@ -70,7 +70,7 @@ typedef struct {
   gboolean empty_group, ways_before_nodes, varint_long, varint_trunc, keys_vals_odd, dense_lats_short;
   gboolean bad_wire_type, len_overrun, string_overlong, string_nul, string_bad_utf8;
   gboolean way_missing_nodes, all_refs_missing, far_node, far_street, rel_missing_way, huge_way, dup_nodes;
-  gboolean keys_without_vals, zero_tag, split_ring;
+  gboolean keys_without_vals, zero_tag, split_ring, string_nul_byte;
   guint    many_members;    /* extra disjoint outer ways in the multipolygon */
   gint64   id_delta_extra, lat_delta_extra, lon_delta_extra, ref_delta_extra, memid_delta_extra;
   gint64   lat_offset, lon_offset;
@@ -114,7 +114,8 @@ way_msg (const Gen *g, Strings *st, gint64 id, const gint64 *refs, guint n, cons
   Buf *k = g_byte_array_new (), *v = g_byte_array_new ();
   for (guint i = 0; kv && kv[i]; i += 2)
     {
-      pv (k, first && i == 0 && g->way_key_index ? g->way_key_index : si (st, kv[i]));
+      pv (k, first && i == 0 && g->string_nul_byte ? 1
+             : first && i == 0 && g->way_key_index ? g->way_key_index : si (st, kv[i]));
       pv (v, si (st, kv[i + 1]));
     }
   if (k->len)
@@ -333,6 +334,7 @@ tiny_block (const Gen *g)
 {
   Strings st = { g_ptr_array_new_with_free_func (g_free) };
   si (&st, "");
+  si (&st, "\001nul");   /* entry 1: written as "na\0me" when string_nul_byte */
   Buf *groups = g_byte_array_new ();
   Buf *gn = g_byte_array_new (), *gw = g_byte_array_new (), *gr = g_byte_array_new ();
   add_nodes (g, &st, gn);
@@ -351,7 +353,10 @@ tiny_block (const Gen *g)
   Buf *b = g_byte_array_new ();
   Buf *tab = g_byte_array_new ();
   for (guint i = 0; i < st.s->len; i++)
-    pstr (tab, 1, g_ptr_array_index (st.s, i));
+    if (i == 1 && g->string_nul_byte)
+      pbytes (tab, 1, "na\0me", 5);
+    else
+      pstr (tab, 1, g_ptr_array_index (st.s, i));
   if (g->string_overlong)
     {
       char big[2000];
@@ -583,6 +588,7 @@ static const Case cases[] = {
   { "string-overlong", { .string_overlong = TRUE }, "overlong string" },
   { "string-control-char", { .string_nul = TRUE }, NULL },
   { "string-bad-utf8", { .string_bad_utf8 = TRUE }, NULL },
+  { "string-nul-byte", { .string_nul_byte = TRUE }, "NUL byte" },
   { "way-missing-nodes", { .way_missing_nodes = TRUE }, NULL },
   { "all-refs-missing", { .all_refs_missing = TRUE }, "no streets" },
   { "split-ring", { .split_ring = TRUE }, NULL },
