@@ -12,6 +12,7 @@
  */
 #include "ft-config.h"
 #include "ft-city.h"
+#include "ft-test.h"
 
 #include <check.h>
 #include <math.h>
@@ -714,13 +715,7 @@ START_TEST (test_tiny_structured)
   ft_city_free (back);
   ft_city_free (c);
   g_byte_array_unref (b);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  for (const char *n; d && (n = g_dir_read_name (d));)
-    {
-      g_autofree char *p = g_build_filename (dir, n, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (dir);
+  ft_test_rm_rf (dir);
 
   fprintf (stderr, "tiny structured: %u variants, %u refused, %u imported\n",
            run.n_variants, run.n_refused, run.n_imported);
@@ -850,13 +845,6 @@ inflate_blob (const guint8 *b, gsize len)
   return out;
 }
 
-static char *
-shared_path (const char *rel)
-{
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  return g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, rel, NULL);
-}
-
 /* Helsinki with one data block replaced (by bytes, framed afresh). */
 static Buf *
 with_block (const guint8 *d, GArray *fr, guint idx, const Buf *inflated)
@@ -881,7 +869,7 @@ START_TEST (test_real_extracts)
   guint32 seed = 777;
   for (guint fi = 0; fi < G_N_ELEMENTS (files); fi++)
     {
-      g_autofree char *path = shared_path (files[fi]);
+      g_autofree char *path = ft_test_shared_path (files[fi]);
       g_autofree char *raw = NULL;
       gsize len = 0;
       if (!g_file_get_contents (path, &raw, &len, NULL))
