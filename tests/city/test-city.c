@@ -873,7 +873,7 @@ START_TEST (test_osm_bad_files)
   g_autofree char *junk = g_build_filename (tmp, "junk.osm.pbf", NULL);
   ck_assert (g_file_set_contents (junk, "this is not a PBF file at all", -1, NULL));
   ck_assert (ft_city_import_osm (junk, "Junk", NULL, NULL, &e) == NULL);
-  ck_assert_msg (strstr (e->message, "not an OpenStreetMap PBF"), "%s", e->message);
+  ck_assert_msg (strstr (e->message, "not a valid OSM PBF"), "%s", e->message);
   g_clear_error (&e);
   ck_assert (ft_city_import_osm ("/nonexistent.osm.pbf", "X", NULL, NULL, &e) == NULL);
   ck_assert_msg (strstr (e->message, "no such file"), "%s", e->message);
