@@ -390,6 +390,18 @@ parse_polygon (FtMultiPolygon *mp, JsonNode *node, const char *what, GError **er
   return TRUE;
 }
 
+/* A member's string value, or def when it is missing, null or not a string
+ * (json_object_get_string_member_with_default fails a precondition on
+ * arrays and objects and returns NULL for numbers). */
+static const char *
+member_string (JsonObject *o, const char *name, const char *def)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return def;
+  return json_node_get_string (n);
+}
+
 FtMultiPolygon *
 ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
 {
@@ -406,7 +418,7 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
       return NULL;
     }
   obj = json_node_get_object (geometry);
-  type = json_object_get_string_member_with_default (obj, "type", NULL);
+  type = member_string (obj, "type", NULL);
   if (type == NULL)
     {
       g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,
