@@ -5,6 +5,7 @@
  * O(1) insert/move/remove (swap-remove inside a cell) and radius queries.
  */
 #include "ft-geo.h"
+#include "ft-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -390,18 +391,6 @@ parse_polygon (FtMultiPolygon *mp, JsonNode *node, const char *what, GError **er
   return TRUE;
 }
 
-/* A member's string value, or def when it is missing, null or not a string
- * (json_object_get_string_member_with_default fails a precondition on
- * arrays and objects and returns NULL for numbers). */
-static const char *
-member_string (JsonObject *o, const char *name, const char *def)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return def;
-  return json_node_get_string (n);
-}
-
 FtMultiPolygon *
 ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
 {
@@ -418,7 +407,7 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
       return NULL;
     }
   obj = json_node_get_object (geometry);
-  type = member_string (obj, "type", NULL);
+  type = ft_json_get_string (obj, "type");
   if (type == NULL)
     {
       g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,

@@ -327,18 +327,6 @@ parse_rule (JsonNode *rn, gboolean v2, const char *where, const char *ctx,
   return TRUE;
 }
 
-/* A member's string value, or def when it is missing, null or not a string
- * (json_object_get_string_member_with_default fails a precondition on
- * arrays and objects and returns NULL for numbers). */
-static const char *
-member_string (JsonObject *o, const char *name, const char *def)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return def;
-  return json_node_get_string (n);
-}
-
 static char *
 feature_name (JsonObject *props)
 {
@@ -363,8 +351,10 @@ feature_name (JsonObject *props)
           if (!JSON_NODE_HOLDS_OBJECT (e))
             continue;
           o = json_node_get_object (e);
-          text = member_string (o, "text", NULL);
-          lang = member_string (o, "language", "");
+          text = ft_json_get_string (o, "text");
+          lang = ft_json_get_string (o, "language");
+          if (lang == NULL)
+            lang = "";
           if (text == NULL)
             continue;
           if (first == NULL)
@@ -520,7 +510,7 @@ ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError
       return NULL;
     }
   fc = json_node_get_object (n);
-  if (g_strcmp0 (member_string (fc, "type", ""), "FeatureCollection") != 0)
+  if (g_strcmp0 (ft_json_get_string (fc, "type"), "FeatureCollection") != 0)
     {
       PARSE_FAIL ("%s: data.geofencing_zones.type: must be \"FeatureCollection\"", where);
       return NULL;

@@ -549,18 +549,6 @@ node_is_number (JsonNode *n)
   return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
 }
 
-/* A member's string value, or def when it is missing, null or not a string
- * (json_object_get_string_member_with_default fails a precondition on
- * arrays and objects and returns NULL for numbers). */
-static const char *
-member_string (JsonObject *o, const char *name, const char *def)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return def;
-  return json_node_get_string (n);
-}
-
 /* GBFS 3.0 localized string array, or a 2.x plain string. Returns a new
  * string (English preferred), or NULL with an error. */
 static char *
@@ -592,7 +580,9 @@ get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c
                            field, i);
               return NULL;
             }
-          const char *lang = member_string (eo, "language", "");
+          const char *lang = ft_json_get_string (eo, "language");
+          if (lang == NULL)
+            lang = "";
           if (first == NULL)
             first = json_node_get_string (t);
           if (en == NULL && g_str_has_prefix (lang, "en"))
@@ -770,13 +760,13 @@ ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *w
     }
   JsonObject *top = json_node_get_object (root);
   JsonNode *vn = json_object_get_member (top, "version");
-  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) && member_string (top, "version", NULL) == NULL)
+  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) && ft_json_get_string (top, "version") == NULL)
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
                    "%s: \"version\" must be a string like \"3.0\"", where);
       return FALSE;
     }
-  const char *version = member_string (top, "version", NULL);
+  const char *version = ft_json_get_string (top, "version");
   if (version != NULL && !g_str_has_prefix (version, "2.") && !g_str_has_prefix (version, "3."))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
