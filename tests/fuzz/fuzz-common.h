@@ -1,7 +1,7 @@
 /* fuzz-common.h — helpers shared by the libFuzzer harnesses: GLib set-up
  * that turns criticals and warnings into aborts (a failed precondition is a
- * finding), a multi-file container for parsers that read a folder, a
- * scratch folder per process, and a JSON nesting guard.
+ * finding), a multi-file container for parsers that read a folder, and a
+ * scratch folder per process.
  *
  * Container: an input that starts with "==> NAME <==\n" is a list of files
  * (the format `head` prints for several files); each header starts a file
@@ -195,45 +195,4 @@ fuzz_write (const char *dir, const char *name, const char *data, gsize len)
   if (!g_file_set_contents (p, data, (gssize) len, &e))
     g_error ("cannot write %s: %s", p, e->message);
   g_free (p);
-}
-
-/* ---- JSON nesting guard ----------------------------------------------- */
-
-/* Bracket nesting outside strings, stopping once over limit. json-glib's
- * parser recurses per level, so a deep enough document overflows the stack.
- * TODO(ft-json): the city-pack, GBFS and MDS readers move to the strict
- * src/common/ft-json layer that bounds depth itself; until that lands the
- * harnesses skip such inputs (FUZZ_JSON_MAX_DEPTH) instead of reporting the
- * known overflow again and again. Remove the guard once they use ft-json. */
-#define FUZZ_JSON_MAX_DEPTH 512
-
-static inline gboolean
-fuzz_json_too_deep (const uint8_t *data, size_t size)
-{
-  guint depth = 0;
-  gboolean in_str = FALSE, esc = FALSE;
-  for (size_t i = 0; i < size; i++)
-    {
-      char c = (char) data[i];
-      if (in_str)
-        {
-          if (esc)
-            esc = FALSE;
-          else if (c == '\\')
-            esc = TRUE;
-          else if (c == '"')
-            in_str = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_str = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > FUZZ_JSON_MAX_DEPTH)
-            return TRUE;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-  return FALSE;
 }
