@@ -12,7 +12,9 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -28,6 +30,15 @@ typedef struct {
   gsize       len;
 } FuzzPart;
 
+/* A fatal GLib message ends in G_BREAKPOINT (SIGTRAP), which libFuzzer
+ * does not treat as a crash: turn it into abort(), which it does (and so
+ * writes the reproducer). */
+static void
+fuzz_on_trap (int sig)
+{
+  abort ();
+}
+
 static inline void
 fuzz_init_glib (void)
 {
@@ -35,6 +46,7 @@ fuzz_init_glib (void)
   if (done)
     return;
   done = TRUE;
+  signal (SIGTRAP, fuzz_on_trap);
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
   g_log_set_fatal_mask (NULL, G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
