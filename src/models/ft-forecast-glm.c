@@ -111,6 +111,12 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
   gsl_vector *rhs = gsl_vector_alloc (n_cols);
   gsl_vector *sol = gsl_vector_alloc (n_cols);
   gboolean ok = FALSE, converged = FALSE;
+  if (A == NULL || rhs == NULL || sol == NULL)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NUMERIC,
+                   "GLM: cannot allocate a %u x %u system", n_cols, n_cols);
+      goto out;
+    }
   double obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, b);
   guint it;
   for (it = 0; it < max_iter && !converged; it++)
@@ -189,9 +195,12 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
     *iters = it;
   ok = TRUE;
 out:
-  gsl_matrix_free (A);
-  gsl_vector_free (rhs);
-  gsl_vector_free (sol);
+  if (A)
+    gsl_matrix_free (A);
+  if (rhs)
+    gsl_vector_free (rhs);
+  if (sol)
+    gsl_vector_free (sol);
   return ok;
 }
 
