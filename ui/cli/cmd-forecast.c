@@ -105,7 +105,7 @@ usage_error (const char *msg)
 static int
 backtest (int argc, char **argv)
 {
-  int train_days = 21, test_days = 7, horizon = 24, every = 24, rounds = 200, threads = 0, depth = 4;
+  int train_days = 21, test_days = 7, horizon = 24, every = 24, rounds = 200, threads = 1, depth = 4;
   double hex_m = 400;
   g_autofree char *csv = NULL, *png = NULL, *plot_zone = NULL, *models = NULL, *holidays = NULL;
   gboolean force = FALSE;
@@ -119,7 +119,7 @@ backtest (int argc, char **argv)
     { "holidays", 0, 0, G_OPTION_ARG_STRING, &holidays, "Public holidays, counted as Sundays: YYYY-MM-DD,…", "DATES" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 200)", "N" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "XGBoost tree depth (default 4)", "N" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default: XGBoost's choice)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default 1; 0: XGBoost's choice)", "N" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write every prediction (model, zone, hour, origin, lead, predicted, actual)", "FILE" },
     { "plot-zone", 0, 0, G_OPTION_ARG_STRING, &plot_zone, "Zone id to chart (default: the busiest)", "ZONE" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "Draw forecast vs actual for the chart's zone", "FILE" },
