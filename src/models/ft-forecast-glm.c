@@ -1,15 +1,17 @@
-/* ft-forecast-glm.c — the Poisson GLM rung: log E[trips] = intercept +
- * hour-of-week effect + hour-of-day x day-type effect + zone effect +
- * coefficients on log(1 + lag) for the lags the lead allows (1, 2, 3, 24 and
- * 168 h), on log(1 + the zone's trips in the 24 h before the origin), on the
- * log of the city's recent activity relative to the baseline, and on the log
- * of the historical mean (leave-one-out in training), which carries the
- * zone x hour-of-week pattern. L2 penalty on everything but the intercept,
- * so hour-of-week effects shrink towards the hour-of-day x day-type ones.
- * One coefficient vector per lead class (1, 2, 3, 4-6, 7-12, 13-24 h). Fitted by IRLS:
- * each step solves (X'WX + lambda I) beta = X'Wz by Cholesky (GSL), with
- * the design kept sparse (a dozen entries per row) so X'WX costs
- * rows x 144 and the whole fit well under a second for a city-month.
+/* ft-forecast-glm.c — the Poisson GLM rung: log E[trips] = log(historical
+ * mean of the cell) (an offset) + intercept + hour-of-week effect +
+ * hour-of-day x day-type effect + zone effect + coefficients on the
+ * anomalies the lead allows (log((5 + count) / (5 + mean)) of lags 1, 2, 3,
+ * 24 and 168 h), on the zone's and the city's anomaly over the 24 h and the
+ * city's over the 3 h before the origin, and on the log mean itself (so its
+ * weight may move from 1). L2 penalty on everything but the intercept; the
+ * hour-of-week, day-type and zone effects, which the offset already carries,
+ * ten times harder. Training rows read the mean fitted without their week.
+ * One coefficient vector per lead class (1, 2, 3, 4-6, 7-12, 13-24 h).
+ * Fitted by IRLS with step halving: each step solves (X'WX + lambda P) beta
+ * = X'Wz by Cholesky (GSL, every status checked), the design kept sparse (13
+ * entries a row) so X'WX costs rows x 169 and a city-month fits in about a
+ * second.
  */
 #include "ft-config.h"
 #include "ft-forecast-private.h"

@@ -1,12 +1,12 @@
 /* ft-forecast-xgb.c — the gradient-boosted rung: XGBoost (C API,
- * objective count:poisson, histogram trees) on the shared feature rows:
- * hour of day, day of week, day type, hour of week, zone, the zone's mean,
- * the historical mean of the cell (leave-one-out in training), lags of 1, 2,
- * 3, 24 and 168 h (missing where the lead does not allow them), the lead,
- * and recent activity before the origin. One booster serves every lead:
- * each training hour appears once per lead class with that class's lags.
- * Every return code is checked (XGBGetLastError names the failure) and every
- * handle freed.
+ * objective count:poisson, histogram trees) correcting the historical mean,
+ * which is each row's base margin (log scale), on the shared feature rows:
+ * hour of day, day type, the zone's mean, the cell's historical mean, lags
+ * of 1, 2, 3, 24 and 168 h and their anomalies (missing where the lead does
+ * not allow them), the lead, and recent activity before the origin. One
+ * booster serves every lead: each training hour appears once per lead class
+ * with that class's lags. Every return code is checked (XGBGetLastError
+ * names the failure) and every handle freed.
  */
 #include "ft-config.h"
 #include "ft-forecast-private.h"

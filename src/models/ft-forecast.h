@@ -24,8 +24,8 @@
  *
  * Lags at forecast time: for a target hour `lead` hours after the origin,
  * lag L (hours) is known only when L >= lead. Lags of 1, 2 and 3 hours are
- * used where the lead allows; 24 (same hour yesterday) and 168 (last week)
- * always (horizons are at most 24 h). Models are trained for lead classes
+ * used where the lead allows; 24 (same hour yesterday) always (horizons are
+ * at most 24 h) and 168 (last week) where the data reach back that far. Models are trained for lead classes
  * 1, 2, 3, 4-6, 7-12 and 13-24 h so the features they see in training are
  * those they get.
  *
@@ -103,10 +103,10 @@ typedef enum {
 
 typedef struct {
   double mean_shrink_weeks;  /* baseline: prior weight, in weeks, of the hour-of-day mean (2) */
-  double glm_lambda;         /* GLM: L2 penalty (on all but the intercept) (1.0) */
+  double glm_lambda;         /* GLM: L2 penalty (on all but the intercept) (10) */
   guint  glm_max_iter;       /* GLM: IRLS iterations at most (50) */
-  guint  xgb_rounds;         /* XGBoost: boosting rounds (300) */
-  guint  xgb_max_depth;      /* (6) */
+  guint  xgb_rounds;         /* XGBoost: boosting rounds (200) */
+  guint  xgb_max_depth;      /* (4) */
   double xgb_eta;            /* (0.05) */
   guint  xgb_nthread;        /* 0: XGBoost's default */
   guint  horizon;            /* longest horizon the model is fitted for (24) */
