@@ -25,9 +25,9 @@
  * Lags at forecast time: for a target hour `lead` hours after the origin,
  * lag L (hours) is known only when L >= lead. Lags of 1, 2 and 3 hours are
  * used where the lead allows; 24 (same hour yesterday) always (horizons are
- * at most 24 h) and 168 (last week) where the data reach back that far. Models are trained for lead classes
- * 1, 2, 3, 4-6, 7-12 and 13-24 h so the features they see in training are
- * those they get.
+ * at most 24 h) and 168 (last week) where the data reach back that far.
+ * Models are trained for lead classes 1, 2, 3, 4-6, 7-12 and 13-24 h so the
+ * features they see in training are those they get.
  *
  * Hours are naive local time (as the trip files give them): hour index i of
  * a series covers [t0 + i h, t0 + (i + 1) h).
