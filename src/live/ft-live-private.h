@@ -28,4 +28,20 @@ gboolean  ft_live_json_int64    (JsonObject *o, const char *name, gint64 *out, g
 const char *ft_live_json_string (JsonObject *o, const char *name, gboolean *bad);
 gboolean  ft_live_json_bool     (JsonObject *o, const char *name, gboolean *out, gboolean *bad);
 
+/* Outgoing payloads. Every JSON text the adapter and the emulator send is
+ * written through these (json-glib's JsonBuilder and JsonGenerator), so
+ * every string in it is escaped, whatever a client id or reason holds.
+ * begin opens an object; end closes it and returns the text (g_free). */
+JsonBuilder *ft_live_json_begin  (void);
+void      ft_live_json_put_str  (JsonBuilder *b, const char *name, const char *value);
+void      ft_live_json_put_int  (JsonBuilder *b, const char *name, gint64 value);
+/* Rounded to `decimals`; a non-finite value is written as null. */
+void      ft_live_json_put_num  (JsonBuilder *b, const char *name, double value, int decimals);
+char     *ft_live_json_end      (JsonBuilder *b, gsize *len_out);
+
+/* The twin's outgoing messages (see MQTT-CONTRACT.md). */
+char     *ft_live_command_payload    (const FtLiveCommand *c, FtTime now, gsize *len_out);
+char     *ft_live_assignment_payload (const FtLiveAssignment *a, FtTime now, gsize *len_out);
+char     *ft_live_status_payload     (const char *status, FtTime now, gsize *len_out);
+
 G_END_DECLS

@@ -433,6 +433,108 @@ ft_live_json_bool (JsonObject *o, const char *name, gboolean *out, gboolean *bad
   return TRUE;
 }
 
+/* ------------------------------------------------------ outgoing JSON */
+
+JsonBuilder *
+ft_live_json_begin (void)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  return b;
+}
+
+void
+ft_live_json_put_str (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+ft_live_json_put_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+void
+ft_live_json_put_num (JsonBuilder *b, const char *name, double value, int decimals)
+{
+  json_builder_set_member_name (b, name);
+  if (!isfinite (value))
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  double scale = pow (10.0, CLAMP (decimals, 0, 9));
+  double r = round (value * scale) / scale;
+  if (decimals == 0 && fabs (r) < 9007199254740992.0)
+    json_builder_add_int_value (b, (gint64) r);
+  else
+    json_builder_add_double_value (b, r);
+}
+
+char *
+ft_live_json_end (JsonBuilder *b, gsize *len_out)
+{
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  gsize len = 0;
+  char *text = json_generator_to_data (gen, &len);
+  g_object_unref (b);
+  if (len_out)
+    *len_out = len;
+  return text;
+}
+
+static const char *const wire_kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+
+char *
+ft_live_command_payload (const FtLiveCommand *c, FtTime now, gsize *len_out)
+{
+  JsonBuilder *b = ft_live_json_begin ();
+  ft_live_json_put_str (b, "command_id", c->id);
+  ft_live_json_put_str (b, "command", ft_live_command_name (c->kind));
+  ft_live_json_put_int (b, "timestamp", now);
+  ft_live_json_put_int (b, "expires", c->expires);
+  ft_live_json_put_int (b, "attempt", c->attempts + 1);
+  return ft_live_json_end (b, len_out);
+}
+
+char *
+ft_live_assignment_payload (const FtLiveAssignment *a, FtTime now, gsize *len_out)
+{
+  JsonBuilder *b = ft_live_json_begin ();
+  g_autofree char *task = g_strdup_printf ("task-%" G_GINT64_FORMAT, a->task);
+  gboolean has_pos = isfinite (a->target.lat) && isfinite (a->target.lon);
+  ft_live_json_put_str (b, "command_id", a->id);
+  ft_live_json_put_str (b, "task_id", task);
+  ft_live_json_put_str (b, "kind", (guint) a->kind < FT_N_TASK_KINDS ? wire_kinds[a->kind] : "unknown");
+  ft_live_json_put_str (b, "device_id", a->device_id);
+  ft_live_json_put_num (b, "lat", has_pos ? a->target.lat : NAN, 7);
+  ft_live_json_put_num (b, "lon", has_pos ? a->target.lon : NAN, 7);
+  ft_live_json_put_int (b, "priority", a->priority);
+  ft_live_json_put_int (b, "timestamp", now);
+  ft_live_json_put_int (b, "expires", a->expires);
+  ft_live_json_put_int (b, "attempt", a->attempts + 1);
+  return ft_live_json_end (b, len_out);
+}
+
+char *
+ft_live_status_payload (const char *status, FtTime now, gsize *len_out)
+{
+  JsonBuilder *b = ft_live_json_begin ();
+  ft_live_json_put_str (b, "status", status);
+  if (now >= 0)
+    ft_live_json_put_int (b, "timestamp", now);
+  return ft_live_json_end (b, len_out);
+}
+
 /* --------------------------------------------------------------- fields */
 
 /* Payload fields behind one interface with two back ends: a strict reader
@@ -822,6 +924,8 @@ typedef struct {
   FtTime  last_event_ts;   /* newest accepted event timestamp */
   FtTime  heard;           /* twin time of the last message */
   FtTime  last_logged;     /* twin time of the last FT_EV_TELEMETRY */
+  float   last_speed;      /* m/s of the newest telemetry, NaN if none */
+  gboolean unlogged;       /* newer state than the last FT_EV_TELEMETRY (flush writes it) */
   gint8   locked;          /* -1 unknown */
   gint8   logged_locked;
   guint8  logged_state;
@@ -837,6 +941,7 @@ struct _FtLive {
   char            *prefix_slash;   /* "<prefix>/" */
   gsize            prefix_len;
   char            *twin_status_topic;
+  char            *id_tag;         /* client id cut to 19 bytes at a UTF-8 boundary, for ids */
   struct mosquitto *mosq;
   gboolean         started;
   gint             stopping;       /* atomic */
@@ -1005,9 +1110,9 @@ on_connect (struct mosquitto *mosq, void *obj, int rc)
       subscribe_all (live, mosq);
       if (live->cfg.announce_status)
         {
-          const char *online = "{\"status\":\"online\"}";
-          mosquitto_publish (mosq, NULL, live->twin_status_topic, (int) strlen (online),
-                             online, 1, true);
+          gsize n = 0;
+          g_autofree char *online = ft_live_status_payload ("online", -1, &n);
+          mosquitto_publish (mosq, NULL, live->twin_status_topic, (int) n, online, 1, true);
         }
       set_conn_state (live, FT_LIVE_CONNECTED, NULL);
       return;
@@ -1109,6 +1214,12 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
     live->cfg.qos = 1;
   if (live->cfg.client_id == NULL)
     live->cfg.client_id = g_strdup_printf ("fleet-twin-%08x", g_random_int ());
+  {
+    /* command ids carry the client id: at most 19 bytes, whole characters */
+    const char *cid = live->cfg.client_id, *end = NULL;
+    g_utf8_validate (cid, MIN (strlen (cid), 19), &end);
+    live->id_tag = g_strndup (cid, end - cid);
+  }
   live->prefix_slash = g_strconcat (cfg->prefix, "/", NULL);
   live->prefix_len = strlen (live->prefix_slash);
   live->twin_status_topic = g_strdup_printf ("%stwin/%s/status", live->prefix_slash,
@@ -1150,9 +1261,9 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
         }
       if (live->cfg.announce_status)
         {
-          const char *offline = "{\"status\":\"offline\"}";
-          mosquitto_will_set (live->mosq, live->twin_status_topic, (int) strlen (offline),
-                              offline, 1, true);
+          gsize n = 0;
+          g_autofree char *offline = ft_live_status_payload ("offline", -1, &n);
+          mosquitto_will_set (live->mosq, live->twin_status_topic, (int) n, offline, 1, true);
         }
       mosquitto_connect_callback_set (live->mosq, on_connect);
       mosquitto_disconnect_callback_set (live->mosq, on_disconnect);
@@ -1235,9 +1346,9 @@ ft_live_stop (FtLive *live)
   g_atomic_int_set (&live->stopping, 1);
   if (g_atomic_int_get (&live->conn_state) == FT_LIVE_CONNECTED && live->cfg.announce_status)
     {
-      const char *offline = "{\"status\":\"offline\"}";
-      mosquitto_publish (live->mosq, NULL, live->twin_status_topic, (int) strlen (offline),
-                         offline, 1, true);
+      gsize n = 0;
+      g_autofree char *offline = ft_live_status_payload ("offline", -1, &n);
+      mosquitto_publish (live->mosq, NULL, live->twin_status_topic, (int) n, offline, 1, true);
     }
   mosquitto_disconnect (live->mosq);
   mosquitto_loop_stop (live->mosq, false);
@@ -1275,6 +1386,7 @@ ft_live_free (FtLive *live)
   g_hash_table_unref (live->assign_by_task);
   g_free (live->prefix_slash);
   g_free (live->twin_status_topic);
+  g_free (live->id_tag);
   ft_live_url_clear (&live->url);
   ft_live_config_clear (&live->cfg);
   g_free (live);
@@ -1363,6 +1475,7 @@ meta_for (FtLive *live, guint v)
           m->locked = -1;
           m->logged_locked = -1;
           m->logged_state = 0xff;
+          m->last_speed = NAN;
         }
       live->n_meta = n;
     }
@@ -1501,8 +1614,13 @@ maybe_log_telemetry (FtLive *live, guint v, VehicleMeta *m, double speed_mps, Ft
 {
   const FtVehicle *veh = ft_fleet_get_vehicle (live->core->fleet, v);
   gboolean changed = m->logged_state != (guint8) veh->state || m->logged_locked != m->locked;
+  if (isfinite (speed_mps))
+    m->last_speed = (float) speed_mps;
   if (!changed && m->last_logged != G_MININT64 && now - m->last_logged < live->cfg.telemetry_every)
-    return;
+    {
+      m->unlogged = TRUE;   /* downsampled: ft_live_flush writes it at the end */
+      return;
+    }
   FtEvent ev = ft_event_init (FT_EV_TELEMETRY, now);
   ev.vehicle = (gint32) v;
   ev.lat = veh->pos.lat;
@@ -1514,6 +1632,7 @@ maybe_log_telemetry (FtLive *live, guint v, VehicleMeta *m, double speed_mps, Ft
   m->last_logged = now;
   m->logged_state = (guint8) veh->state;
   m->logged_locked = m->locked;
+  m->unlogged = FALSE;
   live->stats.telemetry_logged++;
 }
 
@@ -1985,6 +2104,18 @@ static gboolean ingest_task_update (FtLive *live, const char *topic, guint si, c
 static gboolean ingest_task_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
                                  FtTime now, GError **error);
 
+static void
+log_staff_moved (FtLive *live, FtLiveStaff *s, FtTime now)
+{
+  FtEvent ev = ft_event_init (FT_EV_STAFF_MOVED, now);
+  ev.account = s->account;
+  ev.lat = s->pos.lat;
+  ev.lon = s->pos.lon;
+  ft_event_log_append (live->core->log, &ev);
+  s->last_logged = now;
+  s->unlogged = FALSE;
+}
+
 static gboolean
 ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
               const Fields *o, FtTime now, GError **error)
@@ -2050,14 +2181,9 @@ ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
       s->last_ts = ts;
       s->pos = pf.pos;
       if (s->last_logged == G_MININT64 || now - s->last_logged >= live->cfg.staff_every)
-        {
-          FtEvent ev = ft_event_init (FT_EV_STAFF_MOVED, now);
-          ev.account = s->account;
-          ev.lat = pf.pos.lat;
-          ev.lon = pf.pos.lon;
-          ft_event_log_append (live->core->log, &ev);
-          s->last_logged = now;
-        }
+        log_staff_moved (live, s, now);
+      else
+        s->unlogged = TRUE;
     }
   else if (twin_task_ref (o))
     return ingest_task_update (live, topic, si, o, ts, now, error);
@@ -2207,12 +2333,9 @@ publish_command (FtLive *live, FtLiveCommand *c, FtTime now)
     return FALSE;
   g_autofree char *topic = g_strdup_printf ("%svehicles/%s/commands", live->prefix_slash,
                                             c->device_id);
-  char payload[256];
-  int n = g_snprintf (payload, sizeof payload,
-                      "{\"command_id\":\"%s\",\"command\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT
-                      ",\"expires\":%" G_GINT64_FORMAT ",\"attempt\":%u}",
-                      c->id, ft_live_command_name (c->kind), now, c->expires, c->attempts + 1);
-  int rc = mosquitto_publish (live->mosq, NULL, topic, n, payload, 1, false);
+  gsize n = 0;
+  g_autofree char *payload = ft_live_command_payload (c, now, &n);
+  int rc = mosquitto_publish (live->mosq, NULL, topic, (int) n, payload, 1, false);
   if (rc != MOSQ_ERR_SUCCESS)
     return FALSE;
   if (c->attempts > 0)
@@ -2239,7 +2362,7 @@ ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind, FtTim
     }
   const FtVehicle *veh = ft_fleet_get_vehicle (live->core->fleet, vehicle);
   FtLiveCommand c = { 0 };
-  g_snprintf (c.id, sizeof c.id, "cmd-%.20s-%" G_GUINT64_FORMAT, live->cfg.client_id,
+  g_snprintf (c.id, sizeof c.id, "cmd-%s-%" G_GUINT64_FORMAT, live->id_tag,
               ++live->next_command);
   c.kind = kind;
   c.vehicle = vehicle;
@@ -2343,8 +2466,6 @@ booking_listener (const FtEvent *ev, gpointer user_data)
 
 /* ------------------------------------------------ staff task assignment */
 
-static const char *const wire_kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
-
 static gboolean
 refuse_task (FtLive *live, FtTime now, const char *topic, GError **error, const char *reason)
 {
@@ -2372,21 +2493,9 @@ publish_assignment (FtLive *live, FtLiveAssignment *a, FtTime now)
   if (live->mosq == NULL || g_atomic_int_get (&live->conn_state) != FT_LIVE_CONNECTED)
     return FALSE;
   g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks", live->prefix_slash, a->staff_id);
-  char payload[512];
-  char lat[40] = "null", lon[40] = "null";
-  if (isfinite (a->target.lat) && isfinite (a->target.lon))
-    {
-      g_ascii_formatd (lat, sizeof lat, "%.7f", a->target.lat);
-      g_ascii_formatd (lon, sizeof lon, "%.7f", a->target.lon);
-    }
-  int n = g_snprintf (payload, sizeof payload,
-                      "{\"command_id\":\"%s\",\"task_id\":\"task-%" G_GINT64_FORMAT "\",\"kind\":\"%s\","
-                      "\"device_id\":\"%s\",\"lat\":%s,\"lon\":%s,\"priority\":%d,"
-                      "\"timestamp\":%" G_GINT64_FORMAT ",\"expires\":%" G_GINT64_FORMAT
-                      ",\"attempt\":%u}",
-                      a->id, a->task, wire_kinds[a->kind], a->device_id, lat, lon, a->priority,
-                      now, a->expires, a->attempts + 1);
-  int rc = mosquitto_publish (live->mosq, NULL, topic, n, payload, 1, false);
+  gsize n = 0;
+  g_autofree char *payload = ft_live_assignment_payload (a, now, &n);
+  int rc = mosquitto_publish (live->mosq, NULL, topic, (int) n, payload, 1, false);
   if (rc != MOSQ_ERR_SUCCESS)
     return FALSE;
   if (a->attempts > 0)
@@ -2460,7 +2569,7 @@ ft_live_assign_task (FtLive *live, gint64 task, guint staff, gint32 by, FtTime n
     return NULL;
   const FtTask *t = ft_ops_get (live->ops, task);
   FtLiveAssignment a = { 0 };
-  g_snprintf (a.id, sizeof a.id, "task-%.19s-%" G_GUINT64_FORMAT, live->cfg.client_id,
+  g_snprintf (a.id, sizeof a.id, "task-%s-%" G_GUINT64_FORMAT, live->id_tag,
               ++live->next_assign);
   a.task = task;
   a.kind = t->kind;
@@ -2805,6 +2914,33 @@ ft_live_process (FtLive *live, FtTime now, guint max_msgs)
 }
 
 /* ---------------------------------------------------------- staff etc */
+
+guint
+ft_live_flush (FtLive *live, FtTime now)
+{
+  g_return_val_if_fail (live != NULL, 0);
+  guint n = 0;
+  guint nv = MIN (ft_fleet_n_vehicles (live->core->fleet), live->n_meta);
+  for (guint v = 0; v < nv; v++)
+    {
+      VehicleMeta *m = &live->meta[v];
+      if (!m->unlogged)
+        continue;
+      m->last_logged = G_MININT64;       /* force it past the downsampling */
+      maybe_log_telemetry (live, v, m, m->last_speed, now);
+      n++;
+    }
+  for (guint i = 0; i < live->staff->len; i++)
+    {
+      FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, i);
+      if (s->unlogged)
+        {
+          log_staff_moved (live, s, now);
+          n++;
+        }
+    }
+  return n;
+}
 
 guint
 ft_live_n_staff (FtLive *live)

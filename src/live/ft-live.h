@@ -148,6 +148,7 @@ typedef struct {
   char     task_id[40];
   char     task_status[24];  /* "assigned", "started", "done", "cancelled" */
   FtTime   task_ts;
+  gboolean unlogged;       /* position newer than the last FT_EV_STAFF_MOVED */
 } FtLiveStaff;
 
 /* A task assignment published to a staff member on <prefix>/staff/<id>/tasks,
@@ -223,6 +224,13 @@ gboolean    ft_live_ingest           (FtLive *live, const char *topic,
                                       FtTime now, GError **error);
 /* Housekeeping alone (ft_live_process calls it). */
 void        ft_live_tick             (FtLive *live, FtTime now);
+/* Write what downsampling held back: an FT_EV_TELEMETRY for every vehicle
+ * (and an FT_EV_STAFF_MOVED for every staff member) whose newest accepted
+ * report is newer than its last logged one, so the next store commit holds
+ * the last reported positions, batteries and locks. Call it after the last
+ * ft_live_process before a clean stop (and before a commit that must be
+ * complete). Returns the number of events written. */
+guint       ft_live_flush            (FtLive *live, FtTime now);
 
 const FtLiveStats     *ft_live_get_stats     (FtLive *live);
 const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */

@@ -6,8 +6,11 @@
  * hostile payloads that must never break an invariant.
  */
 #include "ft-live.h"
+#include "ft-live-private.h"
 
 #include <check.h>
+#include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -339,6 +342,117 @@ START_TEST (test_silence_and_downsampling)
   ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, v2)->state, FT_STATE_AVAILABLE);
   assert_valid (&fx);
   fx_free (&fx);
+}
+END_TEST
+
+/* A clean stop keeps the last reported state: after ft_live_flush the
+ * store holds the newest position / battery of every vehicle and not the
+ * last downsampled one (1 Hz reports, one stored per 30 s). */
+START_TEST (test_flush_on_stop)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ft-live-flush-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  g_autofree char *db = g_build_filename (dir, "live.db", NULL);
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ck_assert_msg (ft_core_attach_store (fx.core, db, NULL, &error), "%s", error ? error->message : "");
+  ft_live_tick (fx.live, T0);
+  for (int s = 0; s <= 14; s++)
+    {
+      FtTime now = T0 + s * FT_SECOND;
+      g_autofree char *p = tel (now, 52.50 + s * 1e-4, 13.40, 90.0 - s, "available");
+      ck_assert (ingest (&fx, "telemetry", DEV, p, now));
+      g_autofree char *sp = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%.6f,\"lon\":13.3}",
+                                             now, 52.40 + s * 1e-4);
+      ck_assert (staff_msg (&fx, "van-1", "position", sp, now));
+      ft_live_process (fx.live, now, 0);
+      ck_assert (ft_core_maybe_commit (fx.core, now, &error));
+    }
+  FtTime end = T0 + 15 * FT_SECOND;
+  guint flushed = ft_live_flush (fx.live, end);
+  ck_assert_uint_ge (flushed, 1);
+  ck_assert_uint_eq (ft_live_flush (fx.live, end), 0);     /* nothing left */
+  ck_assert_msg (ft_core_detach_store (fx.core, &error), "%s", error ? error->message : "");
+  fx_free (&fx);
+
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *again = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (again, db, NULL, &error), "%s", error ? error->message : "");
+  guint v;
+  ck_assert (ft_fleet_lookup_device (again->fleet, DEV, &v));
+  const FtVehicle *veh = ft_fleet_get_vehicle (again->fleet, v);
+  ck_assert_msg (fabs (veh->pos.lat - (52.50 + 14 * 1e-4)) < 1e-7,
+                 "stored lat %.6f is not the last reported 52.5014", veh->pos.lat);
+  ck_assert_double_eq_tol (ft_fleet_soc (again->fleet, v) * 100.0, 76.0, 0.01);
+  ft_core_free (again);
+  ck_assert (ft_store_remove_files (db, NULL));
+  g_rmdir (dir);
+}
+END_TEST
+
+/* Every outgoing payload is JSON whatever its strings hold: a client id
+ * (hence command ids) with quotes, backslashes and control characters. */
+START_TEST (test_outgoing_json)
+{
+  static const char *const ids[] = { "tw\"in", "back\\slash\\", "ctl\x01\x1f\n\t", "q\"\\\"\b\r" };
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  for (guint k = 0; k < G_N_ELEMENTS (ids); k++)
+    {
+      g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+      ft_fleet_add_vehicle (core->fleet, FT_KIND_SCOOTER, (FtLatLon) { 52.5, 13.4 }, DEV, T0);
+      FtLiveConfig cfg;
+      ft_live_config_init (&cfg);
+      cfg.prefix = g_strdup (PFX);
+      cfg.client_id = g_strdup (ids[k]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FtLive) live = ft_live_new (core, &cfg, &error);
+      ft_live_config_clear (&cfg);
+      ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+      const char *cid = ft_live_send_command (live, 0, FT_CMD_UNLOCK, T0, 0, &error);
+      ck_assert_ptr_nonnull (cid);
+      ck_assert_msg (strstr (cid, ids[k]) != NULL, "command id %s lost the client id", cid);
+      const FtLiveCommand *c = ft_live_get_command (live, cid);
+      gsize len = 0;
+      g_autofree char *text = ft_live_command_payload (c, T0, &len);
+      ck_assert_uint_eq (len, strlen (text));
+      g_autoptr(JsonParser) p = json_parser_new ();
+      ck_assert_msg (json_parser_load_from_data (p, text, (gssize) len, &error),
+                     "not JSON: %s (%s)", text, error ? error->message : "");
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      ck_assert_str_eq (json_object_get_string_member (o, "command_id"), cid);
+      ck_assert_str_eq (json_object_get_string_member (o, "command"), "unlock");
+      ck_assert_int_eq (json_object_get_int_member (o, "attempt"), 1);
+      /* the same for a task assignment (staff id, device id, null target) */
+      FtLiveAssignment a = { 0 };
+      g_snprintf (a.id, sizeof a.id, "task-%s-1", ids[k]);
+      g_strlcpy (a.staff_id, ids[k], sizeof a.staff_id);
+      g_strlcpy (a.device_id, ids[k], sizeof a.device_id);
+      a.task = 7;
+      a.kind = FT_TASK_BATTERY_SWAP;
+      a.target = (FtLatLon) { NAN, NAN };
+      a.expires = T0 + 1000;
+      g_autofree char *at = ft_live_assignment_payload (&a, T0, &len);
+      ck_assert_msg (json_parser_load_from_data (p, at, (gssize) len, &error),
+                     "not JSON: %s (%s)", at, error ? error->message : "");
+      o = json_node_get_object (json_parser_get_root (p));
+      ck_assert_str_eq (json_object_get_string_member (o, "command_id"), a.id);
+      ck_assert_str_eq (json_object_get_string_member (o, "device_id"), ids[k]);
+      ck_assert_str_eq (json_object_get_string_member (o, "task_id"), "task-7");
+      ck_assert (json_object_get_null_member (o, "lat"));
+    }
+  /* a long multi-byte client id is cut at a character boundary */
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  ft_fleet_add_vehicle (core->fleet, FT_KIND_SCOOTER, (FtLatLon) { 52.5, 13.4 }, DEV, T0);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.prefix = g_strdup (PFX);
+  cfg.client_id = g_strdup ("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  g_autoptr(FtLive) live = ft_live_new (core, &cfg, NULL);
+  ft_live_config_clear (&cfg);
+  const char *cid = ft_live_send_command (live, 0, FT_CMD_LOCK, T0, 0, NULL);
+  ck_assert_msg (g_utf8_validate (cid, -1, NULL), "command id is not UTF-8");
 }
 END_TEST
 
@@ -757,6 +871,8 @@ live_suite (void)
     { "malformed-counted", test_malformed_counted },
     { "events-and-status", test_events_and_status },
     { "silence-and-downsampling", test_silence_and_downsampling },
+    { "flush-on-stop", test_flush_on_stop },
+    { "outgoing-json", test_outgoing_json },
     { "staff", test_staff },
     { "commands-offline", test_commands_offline },
     { "staff-tasks", test_staff_tasks },

@@ -536,7 +536,13 @@ ft_cli_live (int argc, char **argv)
         }
     }
   ft_live_stop (live);
-  ft_live_process (live, wall_ms (), 0);
+  {
+    /* everything received, then what downsampling held back: the file ends
+     * with the last reported positions, not the last logged ones */
+    FtTime end = wall_ms ();
+    ft_live_process (live, end, 0);
+    ft_live_flush (live, end);
+  }
   if (!ft_core_commit (core, &error))
     goto out;
   {
