@@ -72,7 +72,8 @@ ft_live_config_init (FtLiveConfig *cfg)
   cfg->qos = 1;
   cfg->reconnect_min_s = 1;
   cfg->reconnect_max_s = 30;
-  cfg->unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg->unknown = FT_LIVE_UNKNOWN_REFUSE;
+  cfg->provision_per_minute = 60;
   cfg->silent_after = 60 * FT_SECOND;
   cfg->telemetry_every = 30 * FT_SECOND;
   cfg->staff_every = 30 * FT_SECOND;
@@ -985,6 +986,10 @@ struct _FtLive {
   guint64          next_assign;
   guint            n_open_assign;
 
+  double           prov_tokens;    /* provisioning token bucket */
+  FtTime           prov_refill;    /* when it was last refilled; G_MININT64 = full */
+  FtTime           last_unknown_log;
+
   guint            listener_id;
   FtTime           last_housekeep, last_silence_scan;
   gboolean         heard_initialised;
@@ -1055,6 +1060,47 @@ refuse (FtLive *live, FtTime now, const char *topic, GError **error,
   g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED, "%s: %s",
                topic ? topic : "(no topic)", reason);
   return FALSE;
+}
+
+/* An unknown vehicle or staff id refused: counted, kept in the ring, and
+ * told to the operator at most once every 10 s (with the running count). */
+static gboolean
+refuse_unknown (FtLive *live, FtTime now, const char *topic, GError **error, int code,
+                const char *reason)
+{
+  live->stats.unknown_refused++;
+  note_refused (live, now, topic, "%s", reason);
+  if (live->last_unknown_log == G_MININT64 || now - live->last_unknown_log >= 10 * FT_SECOND)
+    {
+      live->last_unknown_log = now;
+      g_message ("live: refused %s: %s (%" G_GUINT64_FORMAT " unknown ids refused so far)",
+                 live->ring[(live->ring_start + live->ring_n - 1) % MALFORMED_RING].topic, reason,
+                 live->stats.unknown_refused);
+    }
+  g_set_error (error, FT_LIVE_ERROR, code, "%s: %s", topic ? topic : "(no topic)", reason);
+  return FALSE;
+}
+
+/* Provisioning budget: a token bucket of provision_per_minute tokens that
+ * refills continuously on the twin's clock. */
+static gboolean
+take_provision_token (FtLive *live, FtTime now)
+{
+  double cap = live->cfg.provision_per_minute;
+  if (cap <= 0)
+    return FALSE;
+  if (live->prov_refill == G_MININT64)
+    live->prov_tokens = cap;
+  else if (now > live->prov_refill)
+    live->prov_tokens = MIN (cap, live->prov_tokens + (double) (now - live->prov_refill) * cap / FT_MINUTE);
+  live->prov_refill = MAX (now, live->prov_refill);
+  if (live->prov_tokens < 1.0)
+    {
+      live->stats.provision_limited++;
+      return FALSE;
+    }
+  live->prov_tokens -= 1.0;
+  return TRUE;
 }
 
 /* ------------------------------------------------------ network thread */
@@ -1237,6 +1283,8 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
   live->assign_by_task = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   live->last_housekeep = G_MININT64;
   live->last_silence_scan = G_MININT64;
+  live->prov_refill = G_MININT64;
+  live->last_unknown_log = G_MININT64;
 
   if (cfg->url)
     {
@@ -1577,18 +1625,15 @@ resolve_vehicle (FtLive *live, const char *topic, const char *id, const Fields *
     return TRUE;
   const char *why = NULL;
   if (live->cfg.unknown == FT_LIVE_UNKNOWN_REFUSE)
-    why = "unknown vehicle (registration of unknown vehicles is off)";
+    why = "unknown vehicle (provisioning of unknown vehicles is off)";
   else if (!ft_uuid_valid (id))
-    why = "unknown vehicle and its id is not a UUID, so it cannot be registered";
+    why = "unknown vehicle and its id is not a UUID, so it cannot be provisioned";
   else if (!may_register)
-    why = "unknown vehicle; it is registered by its first telemetry with a position";
+    why = "unknown vehicle; it is provisioned by its first telemetry with a position";
+  else if (!take_provision_token (live, now))
+    why = "unknown vehicle not provisioned: provisioning rate limit reached";
   if (why)
-    {
-      live->stats.unknown_refused++;
-      note_refused (live, now, topic, "%s", why);
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE, "%s: %s", topic, why);
-      return FALSE;
-    }
+    return refuse_unknown (live, now, topic, error, FT_LIVE_ERROR_UNKNOWN_VEHICLE, why);
   FtVehicleKind kind = FT_KIND_SCOOTER;
   gboolean bad = FALSE;
   const char *vt = o ? fields_string (o, "vehicle_type", &bad) : NULL;
@@ -2133,20 +2178,28 @@ ingest_staff (FtLive *live, const char *topic, const char *id, const char *what,
     {
       gint account = -1;
       guint a;
-      if (live->core->accounts && ft_accounts_lookup_id (live->core->accounts, id, &a))
-        account = (gint) a;
-      else if (live->cfg.unknown == FT_LIVE_UNKNOWN_REFUSE)
+      FtAccounts *acc = live->core->accounts;
+      if (acc && ft_accounts_lookup_id (acc, id, &a))
         {
-          live->stats.unknown_refused++;
-          note_refused (live, now, topic, "unknown staff member (registration is off)");
-          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE,
-                       "%s: unknown staff member", topic);
-          return FALSE;
+          if (!ft_accounts_can (acc, a, FT_PERM_FIELD_WORK, NULL))
+            return refuse_unknown (live, now, topic, error, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                                   "account is not a field-staff account");
+          account = (gint) a;
         }
-      else if (live->core->accounts)
+      else if (live->cfg.unknown == FT_LIVE_UNKNOWN_REFUSE || acc == NULL)
+        return refuse_unknown (live, now, topic, error, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                               "unknown staff member (provisioning of unknown staff is off)");
+      else if (!take_provision_token (live, now))
+        return refuse_unknown (live, now, topic, error, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                               "unknown staff member not provisioned: provisioning rate limit reached");
+      else
         {
           g_autofree char *name = g_strdup_printf ("staff %s", id);
-          account = ft_accounts_create (live->core->accounts, FT_ROLE_FIELD, name, NULL, now, NULL);
+          account = ft_accounts_create (acc, FT_ROLE_FIELD, name, NULL, now, NULL);
+          if (account < 0)
+            return refuse_unknown (live, now, topic, error, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                                   "unknown staff member: no account could be created");
+          live->stats.staff_provisioned++;
         }
       FtLiveStaff s = { 0 };
       g_strlcpy (s.id, id, sizeof s.id);

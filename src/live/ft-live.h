@@ -42,9 +42,15 @@ typedef enum {
 
 const char *ft_live_conn_state_name (FtLiveConnState s);
 
+/* What happens to a vehicle id or staff id the twin does not know. Refusing
+ * is the default: provisioning from the network is an act an operator turns
+ * on knowingly (`fleet-twin-cli live --provision-unknown`), and even then
+ * at most `provision_per_minute` new vehicles and staff accounts a minute
+ * (a token bucket) are created. */
 typedef enum {
-  FT_LIVE_UNKNOWN_REGISTER = 0,  /* unknown device_id (a UUID): add it to the fleet */
-  FT_LIVE_UNKNOWN_REFUSE,        /* count and log, change nothing */
+  FT_LIVE_UNKNOWN_REFUSE = 0,    /* count and log (rate-limited), change nothing (default) */
+  FT_LIVE_UNKNOWN_REGISTER,      /* provision: a UUID device_id joins the fleet, an unknown
+                                  * staff id gets a field-staff account; rate-limited */
 } FtLiveUnknownPolicy;
 
 typedef struct {
@@ -59,7 +65,9 @@ typedef struct {
   int     qos;               /* subscription QoS, default 1 */
   guint   reconnect_min_s;   /* back-off, default 1 */
   guint   reconnect_max_s;   /* default 30 */
-  FtLiveUnknownPolicy unknown;
+  FtLiveUnknownPolicy unknown;  /* default FT_LIVE_UNKNOWN_REFUSE */
+  guint   provision_per_minute; /* vehicles + staff provisioned a minute at most (burst as
+                                 * large), default 60 */
   FtTime  silent_after;      /* silence → unknown (comms_lost); default 60 s */
   FtTime  telemetry_every;   /* FT_EV_TELEMETRY per vehicle at most this often, default 30 s */
   FtTime  staff_every;       /* FT_EV_STAFF_MOVED per staff, default 30 s */
@@ -91,8 +99,10 @@ typedef struct {
   guint64 stale;             /* older than what we have: ignored */
   guint64 duplicates;        /* same timestamp again: ignored */
   guint64 malformed;         /* refused payloads / topics */
-  guint64 unknown_refused;   /* unknown vehicles under FT_LIVE_UNKNOWN_REFUSE */
+  guint64 unknown_refused;   /* unknown vehicles / staff refused (policy or rate limit) */
   guint64 registered;        /* vehicles added from live data */
+  guint64 staff_provisioned; /* field-staff accounts created from live data */
+  guint64 provision_limited; /* provisioning refused by the rate limit (also unknown_refused) */
   guint64 forced_states;     /* device state had no legal MDS path: taken as is */
   guint64 comms_lost, comms_restored;
   guint64 telemetry_logged;  /* FT_EV_TELEMETRY events written (after downsampling) */

@@ -72,6 +72,9 @@ config_for (LiveBroker *b, const char *client)
   cfg.reconnect_max_s = 2;
   cfg.qos = 1;
   cfg.command_retry = 500;
+  /* these tests' fleets and crews provision themselves: opted in */
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg.provision_per_minute = 100000;
   return cfg;
 }
 
@@ -479,7 +482,8 @@ START_TEST (test_cli_emulate_live)
   g_autofree char *db = live_broker_path (b, "live.db");
   g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
                                                   "--broker", url, "--prefix", "ft/cli", "--db", db,
-                                                  "--duration", "9", "--status-every", "3", NULL);
+                                                  "--duration", "9", "--status-every", "3",
+                                                  "--provision-unknown", "--provision-rate", "100000", NULL);
   ck_assert_msg (live != NULL, "%s", error ? error->message : "");
   g_usleep (1000000);
   g_autoptr(GSubprocess) emu = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "emulate",

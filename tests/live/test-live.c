@@ -31,6 +31,7 @@ make_live (FtCore *core, FtLiveUnknownPolicy pol)
   ft_live_config_init (&cfg);
   cfg.prefix = g_strdup (PFX);
   cfg.unknown = pol;
+  cfg.provision_per_minute = 100000;   /* the rate limit has its own test */
   cfg.silent_after = 60 * FT_SECOND;
   cfg.telemetry_every = 30 * FT_SECOND;
   g_autoptr(GError) error = NULL;
@@ -240,6 +241,90 @@ START_TEST (test_unknown_refused)
   fx_free (&fy);
   assert_valid (&fx);
   fx_free (&fx);
+}
+END_TEST
+
+/* Refusal is the default for unknown vehicles and staff; provisioning is
+ * opt-in, limited per minute, and only field-staff accounts speak as staff. */
+START_TEST (test_provisioning)
+{
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);             /* the defaults, as a client gets them */
+  cfg.prefix = g_strdup (PFX);
+  g_autoptr(FtLive) live = ft_live_new (core, &cfg, NULL);
+  guint accounts0 = ft_accounts_n (core->accounts);
+  for (guint i = 0; i < 200; i++)
+    {
+      char dev[37], topic[128], staff[128], payload[160];
+      ft_uuid_from_words (0x1234 + i, 0x5678 * (i + 1), dev);
+      g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      g_snprintf (staff, sizeof staff, PFX "/staff/invented-%u/position", i);
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}",
+                  T0 + i);
+      g_autoptr(GError) e1 = NULL, e2 = NULL;
+      ck_assert (!ft_live_ingest (live, topic, payload, strlen (payload), T0 + i, &e1));
+      ck_assert (g_error_matches (e1, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE));
+      ck_assert (!ft_live_ingest (live, staff, payload, strlen (payload), T0 + i, &e2));
+      ck_assert (g_error_matches (e2, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF));
+    }
+  ck_assert_uint_eq (ft_fleet_n_vehicles (core->fleet), 0);
+  ck_assert_uint_eq (ft_accounts_n (core->accounts), accounts0);
+  ck_assert_uint_eq (ft_live_n_staff (live), 0);
+  ck_assert_uint_eq (ft_live_get_stats (live)->unknown_refused, 400);
+  /* a rider's account id is not a staff identity */
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rita", NULL, T0, NULL);
+  gint field = ft_accounts_create (core->accounts, FT_ROLE_FIELD, "Fred", NULL, T0, NULL);
+  ck_assert_int_ge (rider, 0);
+  g_autofree char *rtopic = g_strdup_printf (PFX "/staff/%s/position",
+                                             ft_accounts_get (core->accounts, rider)->id);
+  g_autofree char *ftopic = g_strdup_printf (PFX "/staff/%s/position",
+                                             ft_accounts_get (core->accounts, field)->id);
+  const char *pos = "{\"timestamp\":1700000001000,\"lat\":52.5,\"lon\":13.4}";
+  ck_assert (!ft_live_ingest (live, rtopic, pos, strlen (pos), T0 + 1000, NULL));
+  ck_assert (ft_live_ingest (live, ftopic, pos, strlen (pos), T0 + 1000, NULL));
+  ck_assert_uint_eq (ft_live_n_staff (live), 1);
+  ft_live_free (g_steal_pointer (&live));
+
+  /* opted in: at most provision_per_minute a minute, vehicles and staff together */
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg.provision_per_minute = 10;
+  live = ft_live_new (core, &cfg, NULL);
+  ft_live_config_clear (&cfg);
+  guint ok = 0;
+  for (guint i = 0; i < 100; i++)
+    {
+      char dev[37], topic[128], payload[160];
+      ft_uuid_from_words (0x9999 + i, 0x4242 * (i + 1), dev);
+      if (i % 2)
+        g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      else
+        g_snprintf (topic, sizeof topic, PFX "/staff/crew-%u/position", i);
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}",
+                  T0 + 2000 + i);
+      ok += ft_live_ingest (live, topic, payload, strlen (payload), T0 + 2000 + i, NULL);
+    }
+  ck_assert_uint_eq (ok, 10);
+  const FtLiveStats *st = ft_live_get_stats (live);
+  ck_assert_uint_eq (st->registered + st->staff_provisioned, 10);
+  ck_assert_uint_eq (st->provision_limited, 90);
+  /* a minute later the bucket is full again: 10 more, no more */
+  ok = 0;
+  for (guint i = 0; i < 30; i++)
+    {
+      char dev[37], topic[128], payload[160];
+      ft_uuid_from_words (0x7777 + i, 0x3131 * (i + 1), dev);
+      g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      FtTime t = T0 + 2000 + FT_MINUTE + 100 + i;
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}", t);
+      ok += ft_live_ingest (live, topic, payload, strlen (payload), t, NULL);
+    }
+  ck_assert_uint_eq (ok, 10);
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_core_check (core, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_check (live, &error), "%s", error ? error->message : "");
 }
 END_TEST
 
@@ -868,6 +953,7 @@ live_suite (void)
     { "register-and-apply", test_register_and_apply },
     { "order-and-duplicates", test_order_and_duplicates },
     { "unknown-refused", test_unknown_refused },
+    { "provisioning", test_provisioning },
     { "malformed-counted", test_malformed_counted },
     { "events-and-status", test_events_and_status },
     { "silence-and-downsampling", test_silence_and_downsampling },

@@ -457,13 +457,20 @@ ft_cli_live (int argc, char **argv)
   b.qos = 1;
   char *db = NULL;
   double duration = 0, status_every = 5, silent_after = 60;
-  gboolean refuse_unknown = FALSE;
+  gboolean refuse_unknown = FALSE, provision_unknown = FALSE;
+  int provision_rate = 60;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
     { "status-every", 0, 0, G_OPTION_ARG_DOUBLE, &status_every, "Print status every S seconds (default 5)", "S" },
     { "silent-after", 0, 0, G_OPTION_ARG_DOUBLE, &silent_after, "Vehicle silent this long becomes unknown (default 60)", "S" },
-    { "refuse-unknown", 0, 0, G_OPTION_ARG_NONE, &refuse_unknown, "Do not register vehicles the twin does not know", NULL },
+    { "provision-unknown", 0, 0, G_OPTION_ARG_NONE, &provision_unknown,
+      "Provision vehicles (UUID ids) and field-staff accounts the twin does not know, "
+      "rate-limited (default: refuse them)", NULL },
+    { "provision-rate", 0, 0, G_OPTION_ARG_INT, &provision_rate,
+      "With --provision-unknown: at most N new vehicles and staff a minute (default 60)", "N" },
+    { "refuse-unknown", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &refuse_unknown,
+      "Refuse unknown vehicles and staff (the default)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
@@ -478,10 +485,26 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       return 2;
     }
+  if (refuse_unknown && provision_unknown)
+    {
+      fprintf (stderr, "%s: --refuse-unknown and --provision-unknown contradict each other\n", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
+  if (provision_rate < 1 || provision_rate > 1000000)
+    {
+      fprintf (stderr, "%s: --provision-rate must be in 1..1000000 (new vehicles and staff a minute)\n",
+               argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
   FtLiveConfig cfg;
   fill_config (&cfg, &b);
   broker_opts_clear (&b);
-  cfg.unknown = refuse_unknown ? FT_LIVE_UNKNOWN_REFUSE : FT_LIVE_UNKNOWN_REGISTER;
+  cfg.unknown = provision_unknown ? FT_LIVE_UNKNOWN_REGISTER : FT_LIVE_UNKNOWN_REFUSE;
+  cfg.provision_per_minute = (guint) provision_rate;
   cfg.silent_after = (FtTime) (silent_after * 1000);
   int status = 1;
 
