@@ -7,6 +7,7 @@
  */
 #include "ft-live-private.h"
 
+#include <mqtt_protocol.h>
 #include <string.h>
 #include <stddef.h>
 #include <errno.h>
@@ -83,6 +84,9 @@ ft_live_config_init (FtLiveConfig *cfg)
   cfg->command_max_attempts = 3;
   cfg->auto_commands = TRUE;
   cfg->announce_status = TRUE;
+  cfg->clean_session = FALSE;
+  cfg->session_expiry_s = 24 * 3600;
+  cfg->max_packet_size = MAX_PAYLOAD + 4096;
 }
 
 void
@@ -126,6 +130,26 @@ ft_live_url_clear (FtLiveUrl *u)
   g_clear_pointer (&u->password, g_free);
 }
 
+char *
+ft_live_url_redact (const char *url)
+{
+  if (url == NULL)
+    return NULL;
+  const char *scheme = strstr (url, "://");
+  const char *rest = scheme ? scheme + 3 : url;
+  const char *slash = strchr (rest, '/');
+  const char *at = NULL;
+  for (const char *p = rest; *p && (slash == NULL || p < slash); p++)
+    if (*p == '@')
+      at = p;                           /* the last '@' before the path */
+  if (at == NULL)
+    return g_strdup (url);
+  const char *colon = memchr (rest, ':', at - rest);
+  if (colon == NULL)
+    return g_strdup (url);              /* a user name alone is no secret */
+  return g_strdup_printf ("%.*s:***%s", (int) (colon - url), url, at);
+}
+
 gboolean
 ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error)
 {
@@ -150,8 +174,9 @@ ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error)
     }
   else
     {
+      g_autofree char *shown = ft_live_url_redact (url);
       g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
-                   "broker URL '%s' must start with mqtt:// or mqtts://", url);
+                   "broker URL '%s' must start with mqtt:// or mqtts://", shown);
       return FALSE;
     }
   g_autofree char *hostport = NULL;
@@ -203,8 +228,9 @@ ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error)
       long p = strtol (port_str, &end, 10);
       if (errno || end == port_str || *end != '\0' || p < 1 || p > 65535)
         {
+          g_autofree char *shown = ft_live_url_redact (url);
           g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
-                       "broker URL '%s': port '%s' is not a number in 1..65535", url, port_str);
+                       "broker URL '%s': port '%s' is not a number in 1..65535", shown, port_str);
           ft_live_url_clear (out);
           return FALSE;
         }
@@ -214,8 +240,11 @@ ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error)
   return TRUE;
 
 bad:
-  g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
-               "broker URL '%s' has no usable host (expected mqtt://host:port)", url);
+  {
+    g_autofree char *shown = ft_live_url_redact (url);
+    g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
+                 "broker URL '%s' has no usable host (expected mqtt://host:port)", shown);
+  }
   ft_live_url_clear (out);
   return FALSE;
 }
@@ -253,8 +282,9 @@ ft_live_setup_mosq (struct mosquitto *mosq, const FtLiveConfig *cfg,
     {
       if (!url->tls)
         {
+          g_autofree char *shown = ft_live_url_redact (cfg->url);
           g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS,
-                       "TLS files given but broker URL '%s' is not mqtts://", cfg->url);
+                       "TLS files given but broker URL '%s' is not mqtts://", shown);
           return FALSE;
         }
       const char *files[3] = { cfg->ca_file, cfg->cert_file, cfg->key_file };
@@ -944,8 +974,12 @@ struct _FtLive {
   char            *twin_status_topic;
   char            *id_tag;         /* client id cut to 19 bytes at a UTF-8 boundary, for ids */
   struct mosquitto *mosq;
+  mosquitto_property *connect_props; /* MQTT 5 CONNECT properties, sent on every connect */
+  GThread         *net_thread;     /* connects, runs the mosquitto loop, reconnects */
   gboolean         started;
   gint             stopping;       /* atomic */
+  gint             got_connack;    /* atomic: this connection attempt was accepted */
+  gint             final_code;     /* atomic: FtLiveError + 1 of a final failure, 0 none */
 
   /* network → twin */
   GAsyncQueue     *queue;
@@ -953,6 +987,7 @@ struct _FtLive {
   GMutex           state_lock;
   GCond            state_cond;
   char            *last_error;     /* under state_lock (network side) */
+  char            *tls_error;      /* under state_lock: first OpenSSL error of this attempt */
   char            *last_error_twin;/* copy for the twin thread */
   gint             queue_len;      /* atomic, for high water */
 
@@ -1153,6 +1188,7 @@ on_connect (struct mosquitto *mosq, void *obj, int rc)
   FtLive *live = obj;
   if (rc == 0)
     {
+      g_atomic_int_set (&live->got_connack, 1);
       subscribe_all (live, mosq);
       if (live->cfg.announce_status)
         {
@@ -1171,6 +1207,7 @@ on_connect (struct mosquitto *mosq, void *obj, int rc)
                      auth ? " (check the username and password)" : "");
   if (auth)
     {
+      g_atomic_int_set (&live->final_code, FT_LIVE_ERROR_REFUSED + 1);
       g_atomic_int_set (&live->stopping, 1);
       mosquitto_disconnect (mosq);
       set_conn_state (live, FT_LIVE_REFUSED, detail);
@@ -1224,8 +1261,113 @@ on_log (struct mosquitto *mosq, void *obj, int level, const char *str)
       g_mutex_lock (&live->state_lock);
       g_free (live->last_error);
       live->last_error = g_strdup (str);
+      /* kept apart: the disconnect that follows overwrites last_error */
+      if (live->tls_error == NULL && strstr (str, "OpenSSL Error") != NULL)
+        live->tls_error = g_strdup (str);
       g_mutex_unlock (&live->state_lock);
     }
+}
+
+/* A failure of the TLS layer before the broker accepted us: the
+ * certificate did not verify, the broker wants a client certificate we do
+ * not have, the CA or key cannot be used. Retrying cannot fix any of it.
+ * Returns the reason (g_free) or NULL. */
+static char *
+tls_failure (FtLive *live, int rc)
+{
+  if (!live->url.tls || g_atomic_int_get (&live->got_connack))
+    return NULL;
+  g_mutex_lock (&live->state_lock);
+  char *why = g_strdup (live->tls_error);
+  g_mutex_unlock (&live->state_lock);
+  if (why == NULL && (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE))
+    why = g_strdup (mosquitto_strerror (rc));
+  return why;
+}
+
+/* Wait up to `seconds` unless ft_live_stop is called. */
+static void
+backoff_wait (FtLive *live, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  g_mutex_lock (&live->state_lock);
+  while (!g_atomic_int_get (&live->stopping))
+    if (!g_cond_wait_until (&live->state_cond, &live->state_lock, deadline))
+      break;
+  g_mutex_unlock (&live->state_lock);
+}
+
+/* The network thread: connect (with the MQTT 5 CONNECT properties, every
+ * time), run the mosquitto loop until the connection ends, then reconnect
+ * with exponential back-off, until ft_live_stop or a final failure (a
+ * refusal of our credentials, a TLS verification failure). */
+static gpointer
+net_main (gpointer data)
+{
+  FtLive *live = data;
+  guint min_delay = MAX (live->cfg.reconnect_min_s, 1);
+  guint max_delay = MAX (live->cfg.reconnect_max_s, min_delay);
+  guint delay = min_delay;
+  while (!g_atomic_int_get (&live->stopping))
+    {
+      g_atomic_int_set (&live->got_connack, 0);
+      g_mutex_lock (&live->state_lock);
+      g_clear_pointer (&live->last_error, g_free);
+      g_clear_pointer (&live->tls_error, g_free);
+      g_mutex_unlock (&live->state_lock);
+      errno = 0;
+      int rc = mosquitto_connect_bind_v5 (live->mosq, live->url.host, live->url.port,
+                                          MAX (live->cfg.keepalive_s, 5), NULL, live->connect_props);
+      int err = errno;
+      gboolean connected = rc == MOSQ_ERR_SUCCESS;
+      if (connected)
+        {
+          gint64 stop_deadline = 0;
+          for (;;)
+            {
+              errno = 0;
+              rc = mosquitto_loop (live->mosq, 100, 1);
+              err = errno;
+              if (rc != MOSQ_ERR_SUCCESS)
+                break;
+              if (g_atomic_int_get (&live->stopping))
+                {
+                  /* let the offline status and DISCONNECT go out, briefly */
+                  if (stop_deadline == 0)
+                    stop_deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+                  if (mosquitto_socket (live->mosq) < 0 || g_get_monotonic_time () > stop_deadline)
+                    break;
+                }
+            }
+        }
+      if (g_atomic_int_get (&live->stopping))
+        break;
+      if (g_atomic_int_get (&live->got_connack))
+        delay = min_delay;
+      g_autofree char *tls_why = tls_failure (live, rc);
+      if (tls_why)
+        {
+          g_autofree char *detail =
+            g_strdup_printf ("TLS with broker %s:%d failed: %s (check the CA file and the client "
+                             "certificate and key); not retrying", live->url.host, live->url.port,
+                             tls_why);
+          g_atomic_int_set (&live->final_code, FT_LIVE_ERROR_TLS + 1);
+          g_atomic_int_set (&live->stopping, 1);
+          set_conn_state (live, FT_LIVE_REFUSED, detail);
+          break;
+        }
+      if (!connected)
+        {
+          /* no connection, so no disconnect callback: report it here */
+          g_autofree char *detail =
+            g_strdup_printf ("cannot reach broker %s:%d: %s", live->url.host, live->url.port,
+                             rc == MOSQ_ERR_ERRNO ? g_strerror (err) : mosquitto_strerror (rc));
+          set_conn_state (live, FT_LIVE_RECONNECTING, detail);
+        }
+      backoff_wait (live, delay);
+      delay = MIN (delay * 2, max_delay);
+    }
+  return NULL;
 }
 
 /* ----------------------------------------------------- creation / stop */
@@ -1294,7 +1436,10 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
           return NULL;
         }
       ft_live_lib_init_once ();
-      live->mosq = mosquitto_new (live->cfg.client_id, true, live);
+      /* a persistent session needs a fixed id: a random one starts clean */
+      if (cfg->client_id == NULL)
+        live->cfg.clean_session = TRUE;
+      live->mosq = mosquitto_new (live->cfg.client_id, live->cfg.clean_session, live);
       if (live->mosq == NULL)
         {
           g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT,
@@ -1306,6 +1451,17 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
         {
           ft_live_free (live);
           return NULL;
+        }
+      mosquitto_threaded_set (live->mosq, true);
+      if (live->cfg.protocol == 5)
+        {
+          /* libmosquitto sends CONNECT properties only with the connect call
+           * that carries them, so the network thread passes them each time */
+          mosquitto_property_add_int32 (&live->connect_props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                        live->cfg.clean_session ? 0 : live->cfg.session_expiry_s);
+          if (live->cfg.max_packet_size > 0)
+            mosquitto_property_add_int32 (&live->connect_props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+                                          live->cfg.max_packet_size);
         }
       if (live->cfg.announce_status)
         {
@@ -1335,25 +1491,15 @@ ft_live_start (FtLive *live, GError **error)
     }
   if (live->started)
     return TRUE;
-  g_atomic_int_set (&live->stopping, 0);
-  set_conn_state (live, FT_LIVE_CONNECTING, NULL);
-  int rc = mosquitto_connect_async (live->mosq, live->url.host, live->url.port,
-                                    MAX (live->cfg.keepalive_s, 5));
-  if (rc != MOSQ_ERR_SUCCESS)
+  if (g_atomic_int_get (&live->final_code))
     {
-      /* The loop thread keeps retrying with back-off; report it. */
-      g_autofree char *detail =
-        g_strdup_printf ("cannot reach broker %s:%d: %s", live->url.host, live->url.port,
-                         rc == MOSQ_ERR_ERRNO ? g_strerror (errno) : mosquitto_strerror (rc));
-      set_conn_state (live, FT_LIVE_RECONNECTING, detail);
-    }
-  rc = mosquitto_loop_start (live->mosq);
-  if (rc != MOSQ_ERR_SUCCESS)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT,
-                   "cannot start the MQTT network thread: %s", mosquitto_strerror (rc));
+      g_set_error (error, FT_LIVE_ERROR, g_atomic_int_get (&live->final_code) - 1, "%s",
+                   ft_live_get_last_error (live));
       return FALSE;
     }
+  g_atomic_int_set (&live->stopping, 0);
+  set_conn_state (live, FT_LIVE_CONNECTING, NULL);
+  live->net_thread = g_thread_new ("ft-live-net", net_main, live);
   live->started = TRUE;
   return TRUE;
 }
@@ -1377,7 +1523,10 @@ ft_live_connect_sync (FtLive *live, guint timeout_ms, GError **error)
   if (s == FT_LIVE_CONNECTED)
     return TRUE;
   if (s == FT_LIVE_REFUSED)
-    g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED, "%s", detail);
+    {
+      int code = g_atomic_int_get (&live->final_code);
+      g_set_error (error, FT_LIVE_ERROR, code ? code - 1 : FT_LIVE_ERROR_REFUSED, "%s", detail);
+    }
   else
     g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT,
                  "no connection to broker %s:%d within %u ms%s%s", live->url.host,
@@ -1399,7 +1548,11 @@ ft_live_stop (FtLive *live)
       mosquitto_publish (live->mosq, NULL, live->twin_status_topic, (int) n, offline, 1, true);
     }
   mosquitto_disconnect (live->mosq);
-  mosquitto_loop_stop (live->mosq, false);
+  g_mutex_lock (&live->state_lock);
+  g_cond_broadcast (&live->state_cond);      /* wakes a back-off wait */
+  g_mutex_unlock (&live->state_lock);
+  g_thread_join (live->net_thread);
+  live->net_thread = NULL;
   live->started = FALSE;
   FtLiveConnState s = g_atomic_int_get (&live->conn_state);
   if (s != FT_LIVE_REFUSED && s != FT_LIVE_DISCONNECTED)
@@ -1417,10 +1570,12 @@ ft_live_free (FtLive *live)
     ft_event_log_remove_listener (live->core->log, live->listener_id);
   if (live->mosq)
     mosquitto_destroy (live->mosq);
+  mosquitto_property_free_all (&live->connect_props);
   g_async_queue_unref (live->queue);
   g_mutex_clear (&live->state_lock);
   g_cond_clear (&live->state_cond);
   g_free (live->last_error);
+  g_free (live->tls_error);
   g_free (live->last_error_twin);
   g_clear_object (&live->parser);
   g_free (live->scratch);

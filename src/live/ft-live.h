@@ -37,7 +37,8 @@ typedef enum {
   FT_LIVE_CONNECTING,         /* first connection attempt in progress */
   FT_LIVE_CONNECTED,          /* CONNACK accepted, subscriptions sent */
   FT_LIVE_RECONNECTING,       /* lost; libmosquitto retries with back-off */
-  FT_LIVE_REFUSED,            /* broker refused credentials; no more retries */
+  FT_LIVE_REFUSED,            /* broker refused credentials, or TLS verification failed;
+                               * final: no more retries */
 } FtLiveConnState;
 
 const char *ft_live_conn_state_name (FtLiveConnState s);
@@ -56,7 +57,8 @@ typedef enum {
 typedef struct {
   char   *url;               /* mqtt://[user[:pass]@]host[:port], mqtts://… */
   char   *prefix;            /* fleet prefix, e.g. "ft/demo" (no trailing '/') */
-  char   *client_id;         /* NULL: "fleet-twin-<random>" */
+  char   *client_id;         /* fixed id for a persistent session; NULL: "fleet-twin-<random>"
+                              * with a clean session (nothing kept while away) */
   char   *ca_file;           /* mqtts: CA bundle (NULL: system default path) */
   char   *cert_file, *key_file; /* client certificate (optional) */
   char   *username, *password;  /* override the URL's */
@@ -77,6 +79,13 @@ typedef struct {
   guint   command_max_attempts; /* publishes per command (then wait for expiry), default 3 */
   gboolean auto_commands;    /* publish unlock/lock for booking unlock/end (default TRUE) */
   gboolean announce_status;  /* retained <prefix>/twin/<client>/status + will (default TRUE) */
+  gboolean clean_session;    /* FALSE (default, with a client_id): the broker keeps the
+                              * subscriptions and queues QoS 1 messages while the twin is
+                              * away; TRUE: start afresh on every connection */
+  guint   session_expiry_s;  /* MQTT 5: how long the broker keeps the session after a
+                              * disconnect (CONNECT session-expiry-interval), default 1 day */
+  guint   max_packet_size;   /* MQTT 5: largest packet the broker may send us (CONNECT
+                              * maximum-packet-size), default 64 KiB payload + 4 KiB */
 } FtLiveConfig;
 
 void ft_live_config_init  (FtLiveConfig *cfg);
@@ -90,6 +99,9 @@ typedef struct {
   char    *username, *password;
 } FtLiveUrl;
 gboolean ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error);
+/* The URL fit to show: a password in it becomes "***" (mqtt://user:***@host).
+ * Every message and log line that names a broker URL goes through this. */
+char    *ft_live_url_redact (const char *url);
 void     ft_live_url_clear (FtLiveUrl *u);
 
 typedef struct {
@@ -206,7 +218,10 @@ void        ft_live_free             (FtLive *live);
 /* Start the network thread and connect asynchronously (returns at once). */
 gboolean    ft_live_start            (FtLive *live, GError **error);
 /* Start and wait up to timeout_ms for the first CONNACK; a refusal or
- * unreachable broker is an error naming the broker and the reason. */
+ * unreachable broker is an error naming the broker and the reason:
+ * FT_LIVE_ERROR_REFUSED (credentials, not authorised) and FT_LIVE_ERROR_TLS
+ * (certificate / verification failure) are final, the adapter has stopped
+ * trying; FT_LIVE_ERROR_CONNECT means it keeps retrying with back-off. */
 gboolean    ft_live_connect_sync     (FtLive *live, guint timeout_ms, GError **error);
 /* Publish offline status (if announced), disconnect, join the thread. */
 void        ft_live_stop             (FtLive *live);

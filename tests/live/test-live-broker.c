@@ -14,6 +14,7 @@
 #endif
 
 #include <check.h>
+#include <mosquitto.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
@@ -370,11 +371,20 @@ START_TEST (test_tls_password)
   cfg.ca_file = g_strdup ("/etc/ssl/certs/ca-certificates.crt");
   if (g_file_test (cfg.ca_file, G_FILE_TEST_EXISTS))
     {
+      /* a verification failure is final: a clear error at once, no retrying */
       live = ft_live_new (core, &cfg, &error);
       ck_assert (live != NULL);
-      ck_assert (!ft_live_connect_sync (live, 2000, &error));
-      ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT));
+      gint64 t0 = g_get_monotonic_time ();
+      ck_assert (!ft_live_connect_sync (live, 10000, &error));
+      ck_assert_msg (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS), "%s", error->message);
+      ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "waited for the timeout");
+      ck_assert_msg (strstr (error->message, "127.0.0.1") && strstr (error->message, "verif"),
+                     "%s", error->message);
+      printf ("wrong CA: %s\n", error->message);
       g_clear_error (&error);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);
+      g_usleep (1500000);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);   /* stays final */
       ft_live_free (live);
     }
   ft_live_config_clear (&cfg);
@@ -404,6 +414,191 @@ START_TEST (test_unreachable)
 }
 END_TEST
 
+
+/* ------------------------------------------------- persistent sessions */
+
+/* QoS 1 telemetry published while the twin is down reaches it when it comes
+ * back under the same client id (a persistent session); with a clean
+ * session it is lost (the control). MQTT 3.1.1 and 5. */
+START_TEST (test_persistent_session)
+{
+  g_autoptr(GError) error = NULL;
+  for (int proto = 3; proto <= 5; proto += 2)
+    for (int clean = 0; clean <= 1; clean++)
+      {
+        LiveBroker *b = live_broker_start (&error);
+        ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+        FtCoreConfig cc;
+        ft_core_config_init (&cc);
+        g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+        FtLiveConfig cfg = config_for (b, "twin-persist");
+        cfg.protocol = proto;
+        cfg.clean_session = clean;
+        FtLive *live = ft_live_new (core, &cfg, &error);
+        ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+        g_usleep (200000);                       /* SUBACK */
+        ft_live_stop (live);
+        ft_live_free (live);
+
+        const guint N = 40;
+        g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 23);
+        FtLiveConfig ecfg = config_for (b, "emu-persist");
+        FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+        ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+        ck_assert_uint_eq (ft_live_emu_publish (emu, recs, N, wall (), -1), N);   /* QoS 1 */
+        g_usleep (500000);                       /* the PUBACKs */
+        ft_live_emu_free (emu);
+        ft_live_config_clear (&ecfg);
+
+        live = ft_live_new (core, &cfg, &error);
+        ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+        gboolean got = pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (N),
+                                   clean ? 1500 : 5000);
+        printf ("MQTT %d, %s session: %" G_GUINT64_FORMAT " of %u messages sent while away arrived\n",
+                proto, clean ? "clean" : "persistent", ft_live_get_stats (live)->telemetry, N);
+        if (clean)
+          ck_assert_uint_eq (ft_live_get_stats (live)->telemetry, 0);
+        else
+          {
+            ck_assert_msg (got, "only %" G_GUINT64_FORMAT " of %u arrived",
+                           ft_live_get_stats (live)->telemetry, N);
+            assert_matches (core, live, recs, N);
+          }
+        ft_live_stop (live);
+        ft_live_free (live);
+        ft_live_config_clear (&cfg);
+        live_broker_free (b);
+      }
+}
+END_TEST
+
+/* ------------------------------------------------------ packet size */
+
+static gboolean
+raw_publish (LiveBroker *b, const char *topic, const void *payload, gsize len, int protocol)
+{
+  struct mosquitto *m = mosquitto_new (NULL, true, NULL);
+  mosquitto_int_option (m, MOSQ_OPT_PROTOCOL_VERSION, protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  gboolean ok = mosquitto_connect (m, "127.0.0.1", b->port, 10) == MOSQ_ERR_SUCCESS;
+  int mid = 0;
+  ok = ok && mosquitto_publish (m, &mid, topic, (int) len, payload, 1, false) == MOSQ_ERR_SUCCESS;
+  for (int i = 0; ok && i < 50; i++)
+    mosquitto_loop (m, 20, 1);
+  mosquitto_disconnect (m);
+  mosquitto_loop (m, 20, 1);
+  mosquitto_destroy (m);
+  return ok;
+}
+
+/* MQTT 5: the twin advertises its maximum packet size, so the broker does
+ * not deliver a 200 KiB message at all (nothing received, nothing to
+ * refuse), and the twin keeps working. */
+START_TEST (test_max_packet_size)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg = config_for (b, "twin-maxpkt");
+  cfg.protocol = 5;
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+  g_usleep (200000);
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (1, 29);
+  gsize big = 200 * 1024;
+  g_autofree char *payload = g_malloc (big);
+  memset (payload, ' ', big);
+  g_autofree char *head = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}", wall ());
+  memcpy (payload, head, strlen (head));
+  g_autofree char *topic = g_strdup_printf (PFX "/vehicles/%s/telemetry", recs[0].device_id);
+  for (int i = 0; i < 3; i++)
+    ck_assert (raw_publish (b, topic, payload, big, 5));
+  FtLiveConfig ecfg = config_for (b, "emu-maxpkt");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+  ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+  g_usleep (2000);
+  ft_live_emu_publish (emu, recs, 1, wall (), -1);
+  ck_assert (pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (1), 5000));
+  pump_until (live, NULL, NULL, 0, is_not_connected, NULL, 500);
+  const FtLiveStats *st = ft_live_get_stats (live);
+  printf ("3 x 200 KiB + 1 telemetry published: twin received %" G_GUINT64_FORMAT ", refused %"
+          G_GUINT64_FORMAT ", state %s\n", st->received, st->malformed,
+          ft_live_conn_state_name (ft_live_get_conn_state (live)));
+  ck_assert_uint_eq (st->received, 1);
+  ck_assert_uint_eq (st->malformed, 0);
+  ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_CONNECTED);
+  assert_matches (core, live, recs, 1);
+  ft_live_emu_free (emu);
+  ft_live_config_clear (&ecfg);
+  ft_live_stop (live);
+  ft_live_free (live);
+  ft_live_config_clear (&cfg);
+  live_broker_free (b);
+}
+END_TEST
+
+/* Mutual TLS: with the client certificate the twin connects and ingests;
+ * without it the broker refuses the handshake and the twin says so,
+ * finally (no retrying). */
+START_TEST (test_mutual_tls)
+{
+  if (!live_have_tools ())
+    {
+      printf ("skipping mutual TLS test: openssl missing\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_mtls (&error);
+  ck_assert_msg (b != NULL, "mTLS broker: %s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  for (int proto = 3; proto <= 5; proto += 2)
+    {
+      FtLiveConfig cfg = config_for (b, "twin-mtls");
+      cfg.protocol = proto;
+      cfg.ca_file = live_broker_path (b, "ca.crt");
+      cfg.cert_file = live_broker_path (b, "client.crt");
+      cfg.key_file = live_broker_path (b, "client.key");
+      FtLive *live = ft_live_new (core, &cfg, &error);
+      ck_assert_msg (live && ft_live_connect_sync (live, 10000, &error), "mTLS: %s", error ? error->message : "");
+      FtLiveConfig ecfg = config_for (b, "emu-mtls");
+      ecfg.ca_file = g_strdup (cfg.ca_file);
+      ecfg.cert_file = g_strdup (cfg.cert_file);
+      ecfg.key_file = g_strdup (cfg.key_file);
+      FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+      ck_assert_msg (emu && ft_live_emu_connect (emu, 10000, &error), "emu mTLS: %s", error ? error->message : "");
+      g_usleep (200000);
+      g_autofree FtLiveEmuVehicle *recs = make_fleet (5, 31);
+      guint64 before = ft_live_get_stats (live)->telemetry;
+      g_usleep (2000);
+      ft_live_emu_publish (emu, recs, 5, wall (), -1);
+      ck_assert (pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (before + 5), 5000));
+      ft_live_emu_free (emu);
+      ft_live_config_clear (&ecfg);
+      ft_live_stop (live);
+      ft_live_free (live);
+
+      /* no client certificate: refused, finally */
+      g_clear_pointer (&cfg.cert_file, g_free);
+      g_clear_pointer (&cfg.key_file, g_free);
+      live = ft_live_new (core, &cfg, &error);
+      ck_assert (live != NULL);
+      gint64 t0 = g_get_monotonic_time ();
+      ck_assert (!ft_live_connect_sync (live, 10000, &error));
+      ck_assert_msg (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS), "%s", error->message);
+      ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "waited for the timeout");
+      printf ("MQTT %d, no client certificate: %s\n", proto, error->message);
+      g_clear_error (&error);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);
+      ft_live_free (live);
+      ft_live_config_clear (&cfg);
+    }
+  live_broker_free (b);
+}
+END_TEST
 
 #ifdef FT_HAVE_SIM
 /* The emulator's fleet comes from the simulator: a scenario is run and
@@ -662,6 +857,9 @@ broker_suite (void)
     { "broker-restart", test_broker_restart },
     { "tls-password", test_tls_password },
     { "unreachable", test_unreachable },
+    { "persistent-session", test_persistent_session },
+    { "max-packet-size", test_max_packet_size },
+    { "mutual-tls", test_mutual_tls },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },

@@ -304,7 +304,7 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   ft_live_set_ops (live, self->ops);   /* staff task acks and progress move these tasks */
   self->dispatcher = -1;
   g_free (self->url);
-  self->url = g_strdup (cfg->url);
+  self->url = ft_live_url_redact (cfg->url);   /* shown: never the password */
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->cmds, 0);
   g_array_set_size (self->assigns, 0);
