@@ -601,6 +601,165 @@ START_TEST (test_mutual_tls)
 END_TEST
 
 #ifdef FT_HAVE_SIM
+/* Run `fleet-twin-cli live ARGS…` to its end; stdout and stderr together
+ * in *out, stdin closed (no terminal: no password prompt). */
+static int
+run_cli (char **out, const char *const *args)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, cli);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) l =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_unsetenv (l, "FT_MQTT_PASSWORD");
+  g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
+  ck_assert_msg (p != NULL, "%s", error ? error->message : "");
+  ck_assert (g_subprocess_communicate_utf8 (p, NULL, NULL, out, NULL, &error));
+  return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : 128;
+}
+
+/* Credentials on the command line: -P is refused (pointing at the
+ * alternatives), the password comes from a file, a password in the URL is
+ * never shown; a TLS verification failure and a wrong password end
+ * `fleet-twin-cli live` at once with a clear error and a non-zero status.
+ * No output line ever holds the password. */
+START_TEST (test_cli_credentials)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  ck_assert_msg (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE), "%s not built", cli);
+  if (!live_have_tools ())
+    {
+      printf ("skipping CLI credentials test: openssl or mosquitto_passwd missing\n");
+      return;
+    }
+  const char *secret = "Wh1sper-9f3b";
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_tls ("fleet", secret, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *ca = live_broker_path (b, "ca.crt");
+  g_autofree char *db = live_broker_path (b, "cred.db");
+  g_autofree char *pwfile = live_broker_path (b, "pw.txt");
+  g_autofree char *badfile = live_broker_path (b, "bad.txt");
+  g_autofree char *pw_nl = g_strconcat (secret, "\n", NULL);
+  ck_assert (g_file_set_contents (pwfile, pw_nl, -1, NULL));
+  ck_assert (g_file_set_contents (badfile, "not-the-password\n", -1, NULL));
+  g_autofree char *url_pw = g_strdup_printf ("mqtts://fleet:%s@127.0.0.1:%d", secret, b->port);
+  g_autofree char *out = NULL;
+
+  /* -P: refused before anything happens */
+  const char *a1[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet", "-P", secret, NULL };
+  ck_assert_int_eq (run_cli (&out, a1), 2);
+  ck_assert_msg (strstr (out, "--password-file") && strstr (out, "FT_MQTT_PASSWORD"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  ck_assert (!g_file_test (db, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+
+  /* --password-file: connects */
+  const char *a2[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet",
+                       "--password-file", pwfile, "--duration", "1.5", NULL };
+  ck_assert_msg (run_cli (&out, a2) == 0, "%s", out);
+  ck_assert_msg (strstr (out, "[connected]"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* the password in the URL: works, but is never printed */
+  const char *a3[] = { "live", "--broker", url_pw, "--ca", ca, "--db", db, "--duration", "1.5", NULL };
+  ck_assert_msg (run_cli (&out, a3) == 0, "%s", out);
+  ck_assert_msg (strstr (out, "fleet:***@127.0.0.1"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* wrong password: refused, non-zero, quickly */
+  gint64 t0 = g_get_monotonic_time ();
+  const char *a4[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet",
+                       "--password-file", badfile, "--duration", "30", NULL };
+  ck_assert_int_eq (run_cli (&out, a4), 1);
+  ck_assert_msg (strstr (out, "username and password"), "%s", out);
+  ck_assert_msg (!strstr (out, "not-the-password"), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* a CA that does not verify the broker: final, non-zero, quickly */
+  const char *a5[] = { "live", "--broker", url_pw, "--ca", "/etc/ssl/certs/ca-certificates.crt",
+                       "--db", db, "--duration", "30", NULL };
+  if (g_file_test ("/etc/ssl/certs/ca-certificates.crt", G_FILE_TEST_EXISTS))
+    {
+      ck_assert_int_eq (run_cli (&out, a5), 1);
+      ck_assert_msg (strstr (out, "certificate verify failed"), "%s", out);
+      ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+      printf ("CLI with a wrong CA said: %s", out);
+      g_clear_pointer (&out, g_free);
+    }
+  ck_assert_msg (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC, "the failures were not final");
+
+  /* nothing listening: never connected is an error too */
+  const char *a6[] = { "live", "--broker", "mqtt://127.0.0.1:9", "--db", db, "--duration", "1", NULL };
+  ck_assert_int_eq (run_cli (&out, a6), 1);
+  ck_assert_msg (strstr (out, "never connected"), "%s", out);
+  g_clear_pointer (&out, g_free);
+  ck_assert (ft_store_remove_files (db, NULL));
+  live_broker_free (b);
+}
+END_TEST
+
+/* A clean stop of `fleet-twin-cli live` leaves the last reported position
+ * in --db, not the last one downsampling stored (1 of every 30 s). */
+START_TEST (test_cli_flush_on_stop)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  ck_assert_msg (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE), "%s not built", cli);
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "flush.db");
+  g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
+                                                  "--broker", url, "--prefix", PFX, "--db", db,
+                                                  "--duration", "4", "--provision-unknown", NULL);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  g_usleep (1200000);
+  FtLiveConfig ecfg = config_for (b, "emu-flush");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+  ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+  const guint N = 5;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 37);
+  for (int k = 0; k < 6; k++)      /* 6 reports 250 ms apart, each 11 m further north */
+    {
+      ft_live_emu_publish (emu, recs, N, wall (), -1);
+      g_usleep (250000);
+      if (k < 5)
+        move_fleet (recs, N, 1e-4);
+    }
+  ft_live_emu_free (emu);
+  ft_live_config_clear (&ecfg);
+  g_autofree char *lout = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (live, NULL, NULL, &lout, NULL, &error));
+  ck_assert_msg (g_subprocess_get_successful (live), "live failed: %s", lout);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_fleet_n_vehicles (core->fleet), N);
+  for (guint i = 0; i < N; i++)
+    {
+      guint v;
+      ck_assert (ft_fleet_lookup_device (core->fleet, recs[i].device_id, &v));
+      double off = ft_distance_m (ft_fleet_get_vehicle (core->fleet, v)->pos, recs[i].pos);
+      ck_assert_msg (off < 1.0, "vehicle %u stored %.1f m behind its last report", i, off);
+      ck_assert_double_eq_tol (ft_fleet_soc (core->fleet, v) * 100.0, recs[i].battery_pct, 0.1);
+    }
+  ft_core_free (g_steal_pointer (&core));
+  live_broker_free (b);
+}
+END_TEST
+#endif
+
+#ifdef FT_HAVE_SIM
 /* The emulator's fleet comes from the simulator: a scenario is run and
  * published step by step; after each step the twin's fleet must match the
  * simulated one (positions, batteries, states). */
@@ -864,6 +1023,8 @@ broker_suite (void)
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },
     { "task-swap-emulated", test_task_swap_emulated },
+    { "cli-credentials", test_cli_credentials },
+    { "cli-flush-on-stop", test_cli_flush_on_stop },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

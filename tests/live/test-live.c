@@ -121,6 +121,28 @@ START_TEST (test_url)
   ck_assert_str_eq (u.host, "::1");
   ck_assert_int_eq (u.port, 1999);
   ft_live_url_clear (&u);
+  /* a password in a URL is never shown: redacted, and not in any error */
+  struct { const char *url, *shown; } red[] = {
+    { "mqtts://ops:s%40cret@broker.example.org:8883", "mqtts://ops:***@broker.example.org:8883" },
+    { "mqtt://u:p@ss:w0rd@h:1", "mqtt://u:***@h:1" },
+    { "mqtt://user@host", "mqtt://user@host" },
+    { "mqtt://host:1883", "mqtt://host:1883" },
+    { "mqtt://a:b@host/path@x", "mqtt://a:***@host/path@x" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (red); i++)
+    {
+      g_autofree char *r = ft_live_url_redact (red[i].url);
+      ck_assert_str_eq (r, red[i].shown);
+    }
+  const char *leaky[] = { "http://u:TopSecret1@x", "mqtt://u:TopSecret1@host:99999",
+                          "mqtt://u:TopSecret1@", "mqtt://u:TopSecret1@[::1" };
+  for (guint i = 0; i < G_N_ELEMENTS (leaky); i++)
+    {
+      g_clear_error (&error);
+      ck_assert (!ft_live_parse_url (leaky[i], &u, &error));
+      ck_assert_msg (strstr (error->message, "TopSecret1") == NULL, "%s", error->message);
+      ck_assert_msg (strstr (error->message, "u:***@") != NULL, "%s", error->message);
+    }
   const char *bad[] = { "http://x", "mqtt://", "mqtt://host:0", "mqtt://host:99999",
                         "mqtt://host:12ab", "", "mqtt://[::1" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
