@@ -4,6 +4,7 @@
  * "phase1.scenario:23: [fleet] scooters: 'many' is not a whole number".
  */
 #include "ft-sim-scenario.h"
+#include "ft-file.h"
 #include "ft-config.h"
 
 #include <stddef.h>
@@ -480,7 +481,7 @@ ft_sim_scenario_load (const char *path, GError **error)
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &text, &len, &local))
+  if (!ft_file_read (path, FT_FILE_MAX_TEXT, &text, &len, &local))
     {
       g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "cannot read scenario %s: %s",
                    path, local->message);

@@ -1612,11 +1612,14 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->core = ft_core_new (&cfg, gf, build_pricing (sc, w->city));
   if (opt && opt->store_path)
     {
-      g_autoptr(GError) rm_error = NULL;
-      if (!ft_store_remove_files (opt->store_path, &rm_error))
+      /* A run writes a new file; it never replaces or carries on an existing
+       * one (the caller writes beside its target and moves the file into
+       * place when the run is complete: see ft_output_begin). */
+      GStatBuf st;
+      if (g_lstat (opt->store_path, &st) == 0 && (!S_ISREG (st.st_mode) || st.st_size > 0))
         {
-          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP, "cannot replace %s: %s",
-                       opt->store_path, rm_error->message);
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s already exists: a run writes a new database file", opt->store_path);
           return NULL;
         }
       FtStoreConfig scfg;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include "ft-json.h"
+#include "ft-file.h"
 
 #define FT_CITY_FORMAT_VERSION 1
 
@@ -35,28 +37,27 @@ perr (GError **error, const char *fmt, ...)
 static JsonNode *
 load_json (const char *path, const char *fname, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local = NULL;
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: file is missing (%s)", fname, path);
       return NULL;
     }
-  if (!json_parser_load_from_file (parser, path, &local))
+  g_autoptr(JsonNode) root = ft_json_load_file (path, &local);
+  if (root == NULL)
     {
-      if (local->domain == G_FILE_ERROR)
+      if (local->code == FT_JSON_ERROR_IO)
         g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: %s", fname, local->message);
       else
-        perr (error, "%s: not valid JSON: %s", fname, local->message);
+        perr (error, "%s: %s", fname, local->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       perr (error, "%s: the top level is not a JSON object", fname);
       return NULL;
     }
-  return json_node_copy (root);
+  return g_steal_pointer (&root);
 }
 
 static gboolean
@@ -487,7 +488,7 @@ load_roads (FtCity *c, const char *dir, GError **error)
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
-  if (!g_file_get_contents (path, &text, &len, &local))
+  if (!ft_file_read (path, FT_JSON_MAX_SIZE, &text, &len, &local))
     {
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "roads.tsv: %s", local->message);
       return FALSE;
@@ -737,28 +738,6 @@ ft_city_load (const char *dir, GError **error)
   return g_steal_pointer (&c);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      if (d)
-        {
-          const char *n;
-          while ((n = g_dir_read_name (d)) != NULL)
-            {
-              g_autofree char *child = g_build_filename (path, n, NULL);
-              remove_tree (child);
-            }
-          g_dir_close (d);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static gboolean
 copy_file (const char *src, const char *dst, GError **error)
 {
@@ -796,92 +775,66 @@ copy_file (const char *src, const char *dst, GError **error)
 }
 
 gboolean
-ft_city_save (const FtCity *city, const char *dir_in, GError **error)
+ft_city_pack_is_own (const char *dir)
 {
-  g_return_val_if_fail (city != NULL && dir_in != NULL, FALSE);
+  g_autofree char *cj = g_build_filename (dir, "city.json", NULL);
+  return ft_output_dir_is_marked (dir) || g_file_test (cj, G_FILE_TEST_IS_REGULAR);
+}
+
+gboolean
+ft_city_write_pack (const FtCity *city, const char *dir, GError **error)
+{
+  g_return_val_if_fail (city != NULL && dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  /* "out/" and "out" name the same folder; the temporary one goes beside it */
-  g_autofree char *dir = g_strdup (dir_in);
-  gsize dl = strlen (dir);
-  while (dl > 1 && G_IS_DIR_SEPARATOR (dir[dl - 1]))
-    dir[--dl] = '\0';
-  if (dl == 0 || strcmp (dir, "/") == 0 || strcmp (dir, ".") == 0 || strcmp (dir, "..") == 0)
-    {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO,
-                   "\"%s\" cannot be replaced by a city pack: name a folder such as out/mycity", dir_in);
-      return FALSE;
-    }
   g_autoptr(GError) local = NULL;
   if (!ft_city_check (city, &local))
     {
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID, "not saving city: %s", local->message);
       return FALSE;
     }
-  if (g_file_test (dir, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *cj = g_build_filename (dir, "city.json", NULL);
-      GDir *d = g_dir_open (dir, 0, NULL);
-      gboolean empty = d != NULL && g_dir_read_name (d) == NULL;
-      if (d)
-        g_dir_close (d);
-      if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || (!empty && !g_file_test (cj, G_FILE_TEST_EXISTS)))
-        {
-          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO,
-                       "%s exists and is not a city pack: refusing to replace it", dir);
-          return FALSE;
-        }
-    }
-  g_autofree char *parent = g_path_get_dirname (dir);
-  if (g_mkdir_with_parents (parent, 0755) != 0)
-    {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "cannot create %s: %s", parent, g_strerror (errno));
-      return FALSE;
-    }
-  g_autofree char *tmpl = g_strconcat (dir, ".tmp-XXXXXX", NULL);
-  if (g_mkdtemp (tmpl) == NULL)
-    {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "cannot create a temporary folder beside %s: %s",
-                   dir, g_strerror (errno));
-      return FALSE;
-    }
-  g_chmod (tmpl, 0755);   /* mkdtemp makes it private; a pack is an ordinary folder */
-  gboolean ok = save_city_json (city, tmpl, &local) && save_zones (city, tmpl, &local) &&
-                save_geofences (city, tmpl, &local) && save_roads (city, tmpl, &local) &&
-                save_demand (city, tmpl, &local) && save_landuse (city, tmpl, &local);
+  gboolean ok = save_city_json (city, dir, &local) && save_zones (city, dir, &local) &&
+                save_geofences (city, dir, &local) && save_roads (city, dir, &local) &&
+                save_demand (city, dir, &local) && save_landuse (city, dir, &local);
   if (ok && city->tiles_path != NULL && g_file_test (city->tiles_path, G_FILE_TEST_IS_REGULAR))
     {
-      g_autofree char *dst = g_build_filename (tmpl, "tiles.mbtiles", NULL);
-      ok = copy_file (city->tiles_path, dst, &local);
+      g_autofree char *dst = g_build_filename (dir, "tiles.mbtiles", NULL);
+      /* Tiles baked straight into the pack need no copy. */
+      g_autoptr(GFile) a = g_file_new_for_path (city->tiles_path);
+      g_autoptr(GFile) b = g_file_new_for_path (dst);
+      if (!g_file_equal (a, b))
+        ok = copy_file (city->tiles_path, dst, &local);
     }
   if (!ok)
     {
-      remove_tree (tmpl);
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "saving city pack %s: %s", dir, local->message);
       return FALSE;
     }
-  g_autofree char *old = NULL;
-  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+  return TRUE;
+}
+
+gboolean
+ft_city_save (const FtCity *city, const char *dir, GError **error)
+{
+  g_return_val_if_fail (city != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_autoptr(GError) local = NULL;
+  if (!ft_city_check (city, &local))
     {
-      old = g_strconcat (dir, ".old-XXXXXX", NULL);
-      if (g_mkdtemp (old) == NULL || g_rmdir (old) != 0 || g_rename (dir, old) != 0)
-        {
-          int e = errno;
-          remove_tree (tmpl);
-          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "cannot move the old %s aside: %s",
-                       dir, g_strerror (e));
-          return FALSE;
-        }
-    }
-  if (g_rename (tmpl, dir) != 0)
-    {
-      int e = errno;
-      if (old)
-        g_rename (old, dir);
-      remove_tree (tmpl);
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "cannot rename %s to %s: %s", tmpl, dir, g_strerror (e));
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID, "not saving city: %s", local->message);
       return FALSE;
     }
-  if (old)
-    remove_tree (old);
+  g_autoptr(FtOutput) out = ft_output_begin (dir, FT_OUTPUT_DIR, ft_city_pack_is_own, FALSE, &local);
+  if (out == NULL)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
+      return FALSE;
+    }
+  if (!ft_city_write_pack (city, ft_output_get_path (out), error))
+    return FALSE;
+  if (!ft_output_commit (g_steal_pointer (&out), &local))
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -125,6 +125,11 @@ typedef struct {
 FtCity   *ft_city_load         (const char *dir, GError **error);
 /* Writes to a temporary folder beside dir and renames: never half-written. */
 gboolean  ft_city_save         (const FtCity *city, const char *dir, GError **error);
+/* The parts of ft_city_save: the pack's files written into an existing
+ * folder (the tiles copied unless they are already there), and the test
+ * that an existing folder is a pack (and so may be replaced). */
+gboolean  ft_city_write_pack   (const FtCity *city, const char *dir, GError **error);
+gboolean  ft_city_pack_is_own  (const char *dir);
 void      ft_city_free         (FtCity *city);
 /* Demo City from a parameter key file (data/demo-city.ini); deterministic. */
 FtCity   *ft_city_generate_demo(const char *params_path, GError **error);

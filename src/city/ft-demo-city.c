@@ -8,6 +8,7 @@
  * The generator keeps its own random stream, seeded from the file.
  */
 #include "ft-city-private.h"
+#include "ft-file.h"
 #include "ft-demo-city-params.h"
 
 #include <string.h>
@@ -858,7 +859,7 @@ ft_city_generate_demo (const char *params_path, GError **error)
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
-  if (!g_file_get_contents (params_path, &text, &len, &local))
+  if (!ft_file_read (params_path, FT_FILE_MAX_TEXT, &text, &len, &local))
     {
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
       return NULL;

@@ -8,6 +8,7 @@
  * is renamed into place at the end.
  */
 #include "ft-tiles.h"
+#include "ft-file.h"
 
 #include <cairo.h>
 #include <glib/gstdio.h>
@@ -523,7 +524,8 @@ write_metadata (sqlite3 *db, const FtCity *city, int zmin, int zmax, GError **er
     put_meta (st, "center", center, error) &&
     put_meta (st, "minzoom", smin, error) &&
     put_meta (st, "maxzoom", smax, error) &&
-    put_meta (st, "scheme", "tms", error);
+    put_meta (st, "scheme", "tms", error) &&
+    put_meta (st, "generator", "Fleet Twin", error);
   sqlite3_finalize (st);
   return ok;
 }
@@ -570,15 +572,21 @@ ft_tiles_bake_full (const FtCity *city, const FtTilesExtras *extras,
       total += (guint64) (x1 - x0 + 1) * (y1 - y0 + 1);
     }
 
-  g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", mbtiles_path, (int) getpid ());
-  g_unlink (tmp);
+  g_autoptr(GError) oerr = NULL;
+  g_autoptr(FtOutput) output = ft_output_begin (mbtiles_path, FT_OUTPUT_SQLITE, ft_tiles_is_own,
+                                                extras && extras->force, &oerr);
+  if (output == NULL)
+    {
+      g_set_error (error, FT_TILES_ERROR, FT_TILES_ERROR_IO, "%s", oerr->message);
+      return FALSE;
+    }
+  const char *tmp = ft_output_get_path (output);
   sqlite3 *db = NULL;
   if (sqlite3_open_v2 (tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
     {
       g_set_error (error, FT_TILES_ERROR, FT_TILES_ERROR_IO,
                    "cannot create “%s”: %s", tmp, db ? sqlite3_errmsg (db) : "out of memory");
       sqlite3_close (db);
-      g_unlink (tmp);
       return FALSE;
     }
 
@@ -671,16 +679,32 @@ out:
                    "cannot close “%s”", tmp);
       ok = FALSE;
     }
-  if (ok && g_rename (tmp, mbtiles_path) != 0)
+  if (ok && !ft_output_commit (g_steal_pointer (&output), &oerr))
     {
-      int e = errno;
-      g_set_error (error, FT_TILES_ERROR, FT_TILES_ERROR_IO,
-                   "cannot move “%s” to “%s”: %s", tmp, mbtiles_path, g_strerror (e));
+      g_set_error (error, FT_TILES_ERROR, FT_TILES_ERROR_IO, "%s", oerr->message);
       ok = FALSE;
     }
-  if (!ok)
-    g_unlink (tmp);
-  return ok;
+  return ok;   /* on failure the temporary file goes with `output` */
+}
+
+gboolean
+ft_tiles_is_own (const char *path)
+{
+  sqlite3 *db = NULL;
+  gboolean own = FALSE;
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+    {
+      sqlite3_stmt *st = NULL;
+      /* "generator" since the baker wrote it; the description before that. */
+      if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM metadata WHERE (name = 'generator' AND value = "
+                              "'Fleet Twin') OR (name = 'description' AND value LIKE 'Fleet Twin street map of %')",
+                              -1, &st, NULL) == SQLITE_OK &&
+          sqlite3_step (st) == SQLITE_ROW)
+        own = sqlite3_column_int (st, 0) > 0;
+      sqlite3_finalize (st);
+    }
+  sqlite3_close (db);
+  return own;
 }
 
 /* ---------------------------------------------------------------- reader */

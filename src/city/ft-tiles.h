@@ -39,11 +39,14 @@ typedef struct {
   const guint          *river_n;
   guint                 n_rivers;
   double                river_width_m;   /* default 30 */
+  gboolean              force;           /* replace a file that is not Fleet Twin's tiles */
 } FtTilesExtras;
 
 /* Renders zooms zmin..zmax (each 0..22, zmin <= zmax) covering city->bbox
  * into mbtiles_path. Writes to a temporary file beside it and renames it on
- * success: a failed or cancelled bake leaves no file behind. */
+ * success: a failed or cancelled bake leaves no file behind, and one killed
+ * is swept on the next bake. An existing file that is not Fleet Twin's
+ * tiles is refused unless extras->force. */
 gboolean ft_tiles_bake      (const FtCity *city, const char *mbtiles_path,
                              int zmin, int zmax, gboolean draw_zones,
                              FtTilesProgress cb, gpointer data, GError **error);
@@ -51,6 +54,9 @@ gboolean ft_tiles_bake_full (const FtCity *city, const FtTilesExtras *extras,
                              const char *mbtiles_path, int zmin, int zmax,
                              gboolean draw_zones, FtTilesProgress cb,
                              gpointer data, GError **error);
+
+/* TRUE when path is an MBTiles file this baker wrote (so it may be replaced). */
+gboolean ft_tiles_is_own (const char *path);
 
 /* Renders one tile (XYZ) to PNG bytes without touching any file. */
 GBytes  *ft_tiles_render_png (const FtCity *city, const FtTilesExtras *extras,

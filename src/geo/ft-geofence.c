@@ -11,6 +11,8 @@
 #include "ft-geofence.h"
 
 #include <json-glib/json-glib.h>
+#include "ft-json.h"
+#include "ft-file.h"
 #include <string.h>
 
 G_DEFINE_QUARK (ft-geofence-error-quark, ft_geofence_error)
@@ -454,10 +456,10 @@ parse_feature (FtGeofences *g, JsonNode *fn, guint fi, gboolean v2,
 FtGeofences *
 ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(FtGeofences) g = NULL;
   GError *local = NULL;
-  JsonNode *root, *n;
+  JsonNode *n;
   JsonObject *ro, *data, *fc;
   JsonArray *features;
   gboolean v2 = FALSE;
@@ -468,14 +470,14 @@ ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError
   if (where == NULL)
     where = "geofencing_zones";
 
-  if (!json_parser_load_from_data (parser, json, len, &local))
+  root = ft_json_parse (json, len, where, 0, 0, &local);
+  if (root == NULL)
     {
-      PARSE_FAIL ("%s: not valid JSON: %s", where, local->message);
+      PARSE_FAIL ("%s", local->message);
       g_error_free (local);
       return NULL;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       PARSE_FAIL ("%s: the document must be a JSON object", where);
       return NULL;
@@ -558,7 +560,7 @@ ft_geofences_load_gbfs (const char *path, GError **error)
   gsize len = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ft_file_read (path, FT_JSON_MAX_SIZE, &contents, &len, error))
     return NULL;
   return ft_geofences_parse_gbfs (contents, (gssize) len, path, error);
 }

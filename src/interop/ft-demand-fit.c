@@ -2,6 +2,7 @@
  * The method is described in ft-demand-fit.h.
  */
 #include "ft-config.h"
+#include "ft-file.h"
 #include "ft-demand-fit.h"
 
 #include <errno.h>
@@ -486,7 +487,7 @@ ft_trace_load (const char *path, guint *n_out, GError **error)
 {
   g_autofree char *text = NULL;
   g_autoptr(GError) e = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &e))
+  if (!ft_file_read (path, (gsize) 1024 * 1024 * 1024, &text, NULL, &e))
     {
       g_set_error (error, FT_DEMAND_ERROR, FT_DEMAND_ERROR_IO, "%s", e->message);
       return NULL;

@@ -9,6 +9,8 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <json-glib/json-glib.h>
+#include "ft-json.h"
+#include "ft-file.h"
 
 G_DEFINE_QUARK (ft-gbfs-error-quark, ft_gbfs_error)
 
@@ -69,24 +71,22 @@ is_bool (JsonNode *n)
 }
 
 static JsonNode *
-load_doc (const char *path, JsonParser *parser, GError **error)
+load_doc (const char *path, GError **error)
 {
   g_autoptr(GError) e = NULL;
-  if (!json_parser_load_from_file (parser, path, &e))
+  g_autoptr(JsonNode) root = ft_json_load_file (path, &e);
+  if (root == NULL)
     {
       g_set_error (error, FT_GBFS_ERROR,
-                   g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? FT_GBFS_ERROR_IO
-                                                                          : FT_GBFS_ERROR_PARSE,
-                   "%s: %s", path, e->message);
+                   e->code == FT_JSON_ERROR_IO ? FT_GBFS_ERROR_IO : FT_GBFS_ERROR_PARSE, "%s", e->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       fail (error, path, "$", "expected a JSON object");
       return NULL;
     }
-  return root;
+  return g_steal_pointer (&root);
 }
 
 static JsonObject *
@@ -169,8 +169,7 @@ default_range_m (FtVehicleKind kind)
 static gboolean
 load_vehicle_types (const char *path, GHashTable *types, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root = load_doc (path, parser, error);
+  g_autoptr(JsonNode) root = load_doc (path, error);
   if (!root)
     return FALSE;
   JsonObject *data = doc_data (root, path, error);
@@ -242,7 +241,7 @@ read_optional (const char *dir, const char *name, char **text_out, char **where_
   if (!g_file_test (p, G_FILE_TEST_IS_REGULAR))
     return TRUE;
   g_autoptr(GError) e = NULL;
-  if (!g_file_get_contents (p, text_out, NULL, &e))
+  if (!ft_file_read (p, FT_JSON_MAX_SIZE, text_out, NULL, &e))
     {
       g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s", e->message);
       return FALSE;
@@ -291,8 +290,7 @@ ft_gbfs_load (const char *path, GError **error)
   g_autofree char *sysinfo = g_build_filename (dir, "system_information.json", NULL);
   if (g_file_test (sysinfo, G_FILE_TEST_IS_REGULAR))
     {
-      g_autoptr(JsonParser) sp = json_parser_new ();
-      JsonNode *root = load_doc (sysinfo, sp, error);
+      g_autoptr(JsonNode) root = load_doc (sysinfo, error);
       if (!root)
         return NULL;
       JsonObject *data = doc_data (root, sysinfo, error);
@@ -309,8 +307,7 @@ ft_gbfs_load (const char *path, GError **error)
     }
 
   /* vehicles */
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root = load_doc (vfile, parser, error);
+  g_autoptr(JsonNode) root = load_doc (vfile, error);
   if (!root)
     return NULL;
   JsonObject *top = json_node_get_object (root);
@@ -409,8 +406,7 @@ ft_gbfs_load (const char *path, GError **error)
   g_autofree char *stations = g_build_filename (dir, "station_information.json", NULL);
   if (g_file_test (stations, G_FILE_TEST_IS_REGULAR))
     {
-      g_autoptr(JsonParser) sp = json_parser_new ();
-      JsonNode *sroot = load_doc (stations, sp, error);
+      g_autoptr(JsonNode) sroot = load_doc (stations, error);
       if (!sroot)
         return NULL;
       JsonObject *sd = doc_data (sroot, stations, error);
@@ -589,25 +585,6 @@ form_factor (FtVehicleKind k)
   return t->form_factor;
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-  if (d)
-    {
-      const char *n;
-      while ((n = g_dir_read_name (d)))
-        {
-          g_autofree char *p = g_build_filename (path, n, NULL);
-          if (g_file_test (p, G_FILE_TEST_IS_DIR))
-            remove_tree (p);
-          else
-            g_unlink (p);
-        }
-    }
-  return g_rmdir (path) == 0;
-}
-
 gboolean
 ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir, GError **error)
 {
@@ -616,16 +593,22 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
   const char *base = info->base_url ? info->base_url : "https://example.invalid/gbfs";
   g_autofree char *lu = rfc3339 (info->epoch_s);
 
-  g_autofree char *parent = g_path_get_dirname (out_dir);
-  g_autofree char *base_name = g_path_get_basename (out_dir);
-  g_autofree char *tmpl = g_strdup_printf ("%s/.%s.tmp-XXXXXX", parent, base_name);
-  if (g_mkdtemp (tmpl) == NULL)
+  if (info->epoch_s < 0 || info->epoch_s > G_GINT64_CONSTANT (253402300799) || lu == NULL)
     {
-      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: cannot create a folder: %s",
-                   parent, g_strerror (errno));
+      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO,
+                   "%s: the moment %" G_GINT64_FORMAT " s is outside the years 1970-9999 GBFS can state",
+                   out_dir, info->epoch_s);
       return FALSE;
     }
-  const char *tmp = tmpl;
+  g_autoptr(GError) oerr = NULL;
+  g_autoptr(FtOutput) output = ft_output_begin (out_dir, FT_OUTPUT_DIR, ft_output_dir_is_marked, info->force,
+                                                &oerr);
+  if (output == NULL)
+    {
+      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s", oerr->message);
+      return FALSE;
+    }
+  const char *tmp = ft_output_get_path (output);
   const char *feeds[] = { "system_information", "vehicle_types", "vehicle_status",
                           "system_pricing_plans", "geofencing_zones" };
   gboolean ok = TRUE;
@@ -779,33 +762,11 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
     ok = write_doc (tmp, "geofencing_zones", info, ft_geofences_to_gbfs_data (core->geofences), error);
 
   if (!ok)
+    return FALSE;   /* the output is removed when it goes out of scope */
+  if (!ft_output_commit (g_steal_pointer (&output), &oerr))
     {
-      remove_tree (tmp);
+      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s", oerr->message);
       return FALSE;
     }
-  /* Swap into place: the old feed (if any) is removed only after the new one is there. */
-  g_autofree char *old = NULL;
-  if (g_file_test (out_dir, G_FILE_TEST_EXISTS))
-    {
-      old = g_strdup_printf ("%s/.%s.old-%d", parent, base_name, (int) getpid ());
-      if (g_rename (out_dir, old) != 0)
-        {
-          g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: cannot replace: %s", out_dir,
-                       g_strerror (errno));
-          remove_tree (tmp);
-          return FALSE;
-        }
-    }
-  if (g_rename (tmp, out_dir) != 0)
-    {
-      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: %s", out_dir, g_strerror (errno));
-      if (old)
-        g_rename (old, out_dir);
-      remove_tree (tmp);
-      return FALSE;
-    }
-  if (old)
-    remove_tree (old);
-  (void) lu;
   return TRUE;
 }

@@ -79,8 +79,12 @@ typedef struct {
   const char *email;
   const char *base_url;             /* feeds' URLs are base_url/<name>.json */
   gint64      epoch_s;              /* the moment, for last_updated / last_reported */
+  gboolean    force;                /* replace out_dir even when it is not an earlier export */
 } FtGbfsExportInfo;
 
+/* Writes the feed beside out_dir and moves it into place when complete. An
+ * existing out_dir that is not empty and not an earlier Fleet Twin export is
+ * refused unless info->force; nothing outside out_dir is ever touched. */
 gboolean    ft_gbfs_export          (FtCore *core, const FtGbfsExportInfo *info,
                                      const char *out_dir, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGbfsFeed, ft_gbfs_feed_free)

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
+#include "ft-json.h"
+#include "ft-file.h"
+
+#define FT_TRIPS_MAX_FILE ((gsize) 2 * 1024 * 1024 * 1024)   /* read whole: 2 GiB at most */
 
 G_DEFINE_QUARK (ft-trips-error-quark, ft_trips_error)
 
@@ -529,14 +533,13 @@ FtTripSet *
 ft_trips_parse_mds (const char *text, gsize len, const char *where, GError **error)
 {
   where = where ? where : "<trips.json>";
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) jerr = NULL;
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &jerr))
+  g_autoptr(JsonNode) root = ft_json_parse (text, (gssize) len, where, 0, 0, &jerr);
+  if (root == NULL)
     {
-      g_set_error (error, FT_TRIPS_ERROR, FT_TRIPS_ERROR_PARSE, "%s: %s", where, jerr->message);
+      g_set_error (error, FT_TRIPS_ERROR, FT_TRIPS_ERROR_PARSE, "%s", jerr->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
   JsonArray *arr = NULL;
   if (root && JSON_NODE_HOLDS_OBJECT (root))
     {
@@ -589,7 +592,7 @@ ft_trips_load (const char *path, GError **error)
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) ioerr = NULL;
-  if (!g_file_get_contents (path, &text, &len, &ioerr))
+  if (!ft_file_read (path, FT_TRIPS_MAX_FILE, &text, &len, &ioerr))
     {
       g_set_error (error, FT_TRIPS_ERROR, FT_TRIPS_ERROR_IO, "%s", ioerr->message);
       return NULL;

@@ -8,6 +8,8 @@
 #include "ft-pricing.h"
 
 #include <json-glib/json-glib.h>
+#include "ft-json.h"
+#include "ft-file.h"
 #include <string.h>
 
 G_DEFINE_QUARK (ft-pricing-error-quark, ft_pricing_error)
@@ -647,16 +649,14 @@ ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *w
   if (where == NULL)
     where = "system_pricing_plans";
 
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) jerr = NULL;
-  if (!json_parser_load_from_data (parser, json, len, &jerr))
+  g_autoptr(JsonNode) root = ft_json_parse (json, len, where, 0, 0, &jerr);
+  if (root == NULL)
     {
-      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s: not valid JSON: %s",
-                   where, jerr->message);
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s", jerr->message);
       return FALSE;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
                    "%s: the top level must be an object with \"data\"", where);
@@ -731,7 +731,7 @@ ft_pricing_load_gbfs (FtPricing *p, const char *path, GError **error)
   g_autofree char *contents = NULL;
   gsize len = 0;
   g_autoptr(GError) ferr = NULL;
-  if (!g_file_get_contents (path, &contents, &len, &ferr))
+  if (!ft_file_read (path, FT_JSON_MAX_SIZE, &contents, &len, &ferr))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE, "%s", ferr->message);
       return FALSE;

@@ -2239,3 +2239,44 @@ ft_store_integrity_ok (FtStore *s, GError **error)
   g_string_free (problems, TRUE);
   return ok;
 }
+
+char *
+ft_store_read_meta (const char *path, const char *key, GError **error)
+{
+  g_return_val_if_fail (path != NULL && key != NULL, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN, "%s: no such file", path);
+      return NULL;
+    }
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  sqlite3_stmt *st = NULL;
+  gint64 app_id = 0;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2 (db, "PRAGMA application_id", -1, &st, NULL);
+  if (rc == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW)
+    app_id = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  st = NULL;
+  if (app_id != FT_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s is not a Fleet Twin store (give a file written by 'fleet-twin-cli run --out')", path);
+      sqlite3_close (db);
+      return NULL;
+    }
+  char *out = NULL;
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+        out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  else
+    g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN, "%s: cannot read its meta table: %s", path,
+                 sqlite3_errmsg (db));
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return out;
+}

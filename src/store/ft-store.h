@@ -92,6 +92,11 @@ gboolean  ft_store_integrity_ok   (FtStore *s, GError **error);
  * of them existing is fine). Only for a store nobody has open. On failure
  * the error names the file that stayed. */
 gboolean  ft_store_remove_files   (const char *path, GError **error);
+/* Reads one meta value from a store file opened read-only (the file is
+ * never changed, not even migrated). NULL with error unset when the file is
+ * a Fleet Twin store without that key; NULL with error when it is missing or
+ * not a Fleet Twin store. */
+char     *ft_store_read_meta      (const char *path, const char *key, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtStore, ft_store_close)
 
 G_END_DECLS

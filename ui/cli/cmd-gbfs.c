@@ -60,6 +60,13 @@ export_scenario (const char *path, FtTime t, gint64 seed, FtGbfsExportInfo *info
     }
   if (seed >= 0)
     sc->seed = (guint64) seed;
+  if ((double) t > sc->days * (double) FT_DAY)
+    {
+      g_autofree char *when = ft_time_format (t);
+      fprintf (stderr, "fleet-twin-cli gbfs export: --at %s is after the end of %s (%g days)\n", when, path,
+               sc->days);
+      return 2;
+    }
   g_autoptr(FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &error);
   if (w == NULL || !ft_sim_world_run_until (w, t, &error))
     {
@@ -86,21 +93,25 @@ export_scenario (const char *path, FtTime t, gint64 seed, FtGbfsExportInfo *info
 }
 #endif
 
+/* [D:]HH:MM, each part a plain number in range: day 0-3660, hour 0-23 with a
+ * day (or up to the same span without one), minute 0-59. */
 static gboolean
 parse_clock (const char *s, FtTime *out)
 {
-  int d = 0, h = 0, m = 0;
-  if (sscanf (s, "%d:%d:%d", &d, &h, &m) == 3 && d >= 0 && h < 24 && m < 60)
+  g_auto(GStrv) parts = g_strsplit (s, ":", -1);
+  guint n = g_strv_length (parts);
+  if (n != 2 && n != 3)
+    return FALSE;
+  guint64 v[3] = { 0, 0, 0 };
+  const guint64 max[3] = { 3660, n == 3 ? 23 : 3661 * 24 - 1, 59 };
+  for (guint i = 0; i < n; i++)
     {
-      *out = d * FT_DAY + h * FT_HOUR + m * FT_MINUTE;
-      return TRUE;
+      guint slot = n == 3 ? i : i + 1;
+      if (!g_ascii_string_to_unsigned (parts[i], 10, 0, max[slot], &v[slot], NULL))
+        return FALSE;
     }
-  if (sscanf (s, "%d:%d", &h, &m) == 2 && h >= 0 && m >= 0 && m < 60)
-    {
-      *out = h * FT_HOUR + m * FT_MINUTE;
-      return TRUE;
-    }
-  return FALSE;
+  *out = (FtTime) v[0] * FT_DAY + (FtTime) v[1] * FT_HOUR + (FtTime) v[2] * FT_MINUTE;
+  return TRUE;
 }
 
 static int
@@ -108,11 +119,13 @@ gbfs_export (int argc, char **argv)
 {
   g_autofree char *from = NULL, *out = NULL, *at = NULL, *system_id = NULL, *tz = NULL, *base = NULL;
   gint64 seed = -1;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace --out even when it is not an earlier Fleet Twin export", NULL },
     { "from", 0, 0, G_OPTION_ARG_FILENAME, &from, "Export the fleet of this GBFS feed (folder or file) as GBFS 3.0", "PATH" },
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Moment of the scenario run to export, [D:]HH:MM (default 08:00)", "TIME" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for the scenario run", "S" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output folder (replaced atomically)", "DIR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output folder (written beside it and moved into place when complete)", "DIR" },
     { "system-id", 0, 0, G_OPTION_ARG_STRING, &system_id, "GBFS system_id (default fleet-twin)", "ID" },
     { "timezone", 0, 0, G_OPTION_ARG_STRING, &tz, "IANA timezone (default Europe/Amsterdam)", "TZ" },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &base, "Base URL of the published feed", "URL" },
@@ -140,6 +153,7 @@ gbfs_export (int argc, char **argv)
     .email = "gbfs@example.invalid",
     .base_url = base ? base : "https://example.invalid/gbfs",
     .epoch_s = g_get_real_time () / G_USEC_PER_SEC,
+    .force = force,
   };
 
   if (from)
@@ -174,7 +188,7 @@ gbfs_export (int argc, char **argv)
   FtTime t = 8 * FT_HOUR;
   if (at && !parse_clock (at, &t))
     {
-      fprintf (stderr, "fleet-twin-cli gbfs export: --at '%s' is not [D:]HH:MM\n", at);
+      fprintf (stderr, "fleet-twin-cli gbfs export: --at '%s' is not [D:]HH:MM (day 0-3660, hour 0-23, minute 0-59)\n", at);
       return 2;
     }
 #ifdef FT_HAVE_CMD_RUN

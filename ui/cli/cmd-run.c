@@ -6,6 +6,9 @@
 #include "ft-config.h"
 #include "ft-cli.h"
 #include "ft-sim-world.h"
+#include "ft-file.h"
+#include "ft-json.h"
+#include "ft-store.h"
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -59,12 +62,14 @@ ft_cli_run (int argc, char **argv)
   gint64 seed = -1;
   gint replication = -1;
   g_autofree char *out = NULL;
-  gboolean json = FALSE, quiet = FALSE;
+  gboolean json = FALSE, quiet = FALSE, force = FALSE;
   GOptionEntry entries[] = {
     { "days", 'd', 0, G_OPTION_ARG_DOUBLE, &days, "Simulated days (overrides the scenario)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Master random seed (overrides the scenario)", "S" },
     { "replication", 'r', 0, G_OPTION_ARG_INT, &replication, "Replication number", "R" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write event log, final state and KPIs to this SQLite file (replaced)", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+      "Write event log, final state and KPIs to this SQLite file (an earlier run's file is replaced when the run completes)", "FILE" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace --out even when it is not a Fleet Twin result file", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the KPIs as one JSON object", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
     { NULL }
@@ -88,7 +93,7 @@ ft_cli_run (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
       return 1;
     }
-  if (days < 0 || (days > 0 && days > 3660))
+  if (!(days >= 0 && days <= 3660))   /* also refuses NaN */
     {
       fprintf (stderr, "%s: --days must be between 0 and 3660\n", argv[0]);
       return 2;
@@ -104,7 +109,19 @@ ft_cli_run (int argc, char **argv)
     fprintf (stderr, sc->city_osm ? "building the city from %s (cached after the first run)…\n"
                                   : "building the city from the trips in %s…\n",
              sc->city_osm ? sc->city_osm : sc->city_trips);
-  FtSimWorldOptions opt = { .store_path = out };
+  /* The run writes beside --out; the file is moved into place only when the
+   * run is complete, so a failed or killed run leaves the previous one. */
+  g_autoptr (FtOutput) output = NULL;
+  if (out)
+    {
+      output = ft_output_begin (out, FT_OUTPUT_SQLITE, ft_output_is_ft_sqlite, force, &error);
+      if (output == NULL)
+        {
+          fprintf (stderr, "%s: %s\n", argv[0], error->message);
+          return 1;
+        }
+    }
+  FtSimWorldOptions opt = { .store_path = output ? ft_output_get_path (output) : NULL };
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &error);
   if (w == NULL)
@@ -127,6 +144,13 @@ ft_cli_run (int argc, char **argv)
   double wall = (g_get_monotonic_time () - t0) / 1e6;
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
+  guint64 n_refused = ft_sim_world_n_errors (w);
+  g_clear_pointer (&w, ft_sim_world_free);   /* closes the store */
+  if (output && !ft_output_commit (g_steal_pointer (&output), &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
   if (json)
     {
       g_autofree char *s = ft_sim_kpis_to_json (&k, sc);
@@ -138,10 +162,10 @@ ft_cli_run (int argc, char **argv)
       if (out)
         printf ("Results written to %s\n", out);
     }
-  if (ft_sim_world_n_errors (w) > 0)
+  if (n_refused > 0)
     {
       fprintf (stderr, "%s: warning: %" G_GUINT64_FORMAT " module calls were refused during the run\n",
-               argv[0], ft_sim_world_n_errors (w));
+               argv[0], n_refused);
       return 1;
     }
   return k.ledger_balanced ? 0 : 1;
@@ -168,24 +192,20 @@ ft_cli_compare (int argc, char **argv)
   for (guint i = 0; i < n; i++)
     {
       const char *path = argv[i + 1];
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      /* Read only: an input is never changed (an empty or foreign file used
+       * to be given a schema). */
+      g_autofree char *kpis = ft_store_read_meta (path, "kpis", &error);
+      if (kpis == NULL && error != NULL)
         {
-          fprintf (stderr, "%s: %s: no such file\n", argv[0], path);
+          fprintf (stderr, "%s: %s\n", argv[0], error->message);
           return 1;
         }
-      g_autoptr (FtStore) st = ft_store_open (path, NULL, &error);
-      if (st == NULL)
-        {
-          fprintf (stderr, "%s: %s: %s\n", argv[0], path, error->message);
-          return 1;
-        }
-      g_autofree char *kpis = ft_store_dup_meta (st, "kpis");
       if (kpis == NULL)
         {
           fprintf (stderr, "%s: %s has no KPIs (was it written by 'fleet-twin-cli run --out'?)\n", argv[0], path);
           return 1;
         }
-      JsonNode *node = json_from_string (kpis, &error);
+      JsonNode *node = ft_json_parse (kpis, -1, path, 0, 0, &error);
       if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
         {
           fprintf (stderr, "%s: %s: KPIs are not a JSON object%s%s\n", argv[0], path,

@@ -20,8 +20,9 @@ ft_cli_city_bake_tiles (int argc, char **argv)
 {
   g_autofree char *out = NULL, *params = NULL;
   int zmin = 12, zmax = 17;
-  gboolean zones = FALSE, demo = FALSE;
+  gboolean zones = FALSE, demo = FALSE, force = FALSE;
   GOptionEntry entries[] = {
+    { "force",  0,   0, G_OPTION_ARG_NONE,     &force,  "Replace --out even when it is not Fleet Twin's tiles", NULL },
     { "out",    'o', 0, G_OPTION_ARG_FILENAME, &out,    "MBTiles file to write (default: PACK/tiles.mbtiles)", "FILE" },
     { "zmin",   0,   0, G_OPTION_ARG_INT,      &zmin,   "Lowest zoom (default 12)", "Z" },
     { "zmax",   0,   0, G_OPTION_ARG_INT,      &zmax,   "Highest zoom (default 17)", "Z" },
@@ -65,7 +66,8 @@ ft_cli_city_bake_tiles (int argc, char **argv)
     }
 
   gint64 t0 = g_get_monotonic_time ();
-  if (!ft_tiles_bake (city, out, zmin, zmax, zones, bake_progress, NULL, &error))
+  FtTilesExtras extras = { .force = force };
+  if (!ft_tiles_bake_full (city, &extras, out, zmin, zmax, zones, bake_progress, NULL, &error))
     {
       ft_cli_progress_done ();
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
