@@ -110,6 +110,33 @@ typedef struct {
   guint64 last_event_hash;
 } VehicleMeta;
 
+/* The outbox (ft-live-outbox.c): one entry per message the twin sends and
+ * waits on, open until acked, failed or expired, then kept in a bounded
+ * history of the newest FT_LIVE_OUTBOX_HISTORY per kind and dropped. */
+#define FT_LIVE_OUTBOX_HISTORY 256
+
+typedef enum { FT_OUT_COMMAND = 0, FT_OUT_ASSIGNMENT, FT_N_OUT } FtOutKind;
+
+typedef struct {
+  FtOutKind kind;
+  guint64   seq;                 /* order of issue */
+  union {
+    FtLiveCommand    c;
+    FtLiveAssignment a;
+  } u;
+} FtOutItem;
+
+typedef struct {
+  GHashTable *by_id;             /* id → FtOutItem * (owns them): open and history */
+  GHashTable *by_task;           /* gint64 task → newest FtOutItem * assignment */
+  GQueue      open;              /* FtOutItem *, oldest first */
+  GQueue      history[FT_N_OUT]; /* closed, oldest first, bounded */
+  guint       n_open[FT_N_OUT];
+  guint64     seq;
+  guint64     next_id[FT_N_OUT];
+  GArray     *view[FT_N_OUT];    /* copies handed out by get_commands / get_assignments */
+} FtOutbox;
+
 struct _FtLive {
   FtCore          *core;
   FtLiveConfig     cfg;
@@ -151,20 +178,12 @@ struct _FtLive {
   FtLiveMalformed  ring[MALFORMED_RING];
   guint            ring_start, ring_n;
 
-  GArray          *commands;       /* FtLiveCommand */
-  GHashTable      *command_index;  /* id → index+1 */
-  guint64          next_command;
-  guint            n_open;
+  FtOutbox         outbox;         /* commands and task assignments in flight */
 
   GArray          *staff;          /* FtLiveStaff */
   GHashTable      *staff_index;    /* id → index+1 */
 
   FtOps           *ops;            /* borrowed, may be NULL */
-  GArray          *assignments;    /* FtLiveAssignment */
-  GHashTable      *assign_index;   /* command id → index+1 */
-  GHashTable      *assign_by_task; /* task id (gint64 *) → index+1 of the newest */
-  guint64          next_assign;
-  guint            n_open_assign;
 
   double           prov_tokens;    /* provisioning token bucket */
   FtTime           prov_refill;    /* when it was last refilled; G_MININT64 = full */
@@ -214,9 +233,22 @@ gboolean  ft_live_read_timestamp (FtLive *live, const Fields *o, FtTime now, FtT
                                   const char **why);
 
 /* ft-live-outbox.c */
+void      ft_live_outbox_init   (FtOutbox *ob);
+void      ft_live_outbox_clear  (FtOutbox *ob);
+/* Add a copy of tmpl (kind, id and the kind's own fields set) as queued and
+ * publish it if connected; an assignment supersedes the task's older one. */
+FtOutItem *ft_live_outbox_add   (FtLive *live, const FtOutItem *tmpl, FtTime now);
+/* Close an open entry (counted in the stats) and move it to the history. */
+void      ft_live_outbox_close  (FtLive *live, FtOutItem *it, FtLiveCommandState st,
+                                 const char *detail, FtTime now);
+FtOutItem *ft_live_outbox_lookup (FtLive *live, FtOutKind kind, const char *id);
+FtOutItem *ft_live_outbox_for_task (FtLive *live, gint64 task);
+void      ft_live_outbox_housekeeping (FtLive *live, FtTime now);
+gboolean  ft_live_outbox_check  (FtLive *live, GError **error);
+/* Entries held: the open ones and the bounded history (tests). */
+guint     ft_live_outbox_length (FtLive *live);
 gboolean  ft_live_ingest_ack    (FtLive *live, const char *topic, const char *id, const Fields *o,
                                  FtTime now, GError **error);
-void      ft_live_command_housekeeping (FtLive *live, FtTime now);
 void      ft_live_booking_listener (const FtEvent *ev, gpointer user_data);
 
 /* ft-live-staff.c */
@@ -224,7 +256,9 @@ gboolean  ft_live_ingest_staff  (FtLive *live, const char *topic, const char *id
                                  const Fields *o, FtTime now, GError **error);
 gboolean  ft_live_ingest_task_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
                                    FtTime now, GError **error);
-void      ft_live_assignment_housekeeping (FtLive *live, FtTime now);
+/* An assignment refused or never confirmed: the task, if still only
+ * assigned to that staff member, goes back to open. */
+void      ft_live_release_task  (FtLive *live, const FtLiveAssignment *a, FtTime now);
 void      ft_live_log_staff_moved (FtLive *live, FtLiveStaff *s, FtTime now);
 
 G_END_DECLS

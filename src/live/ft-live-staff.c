@@ -1,7 +1,7 @@
 /* ft-live-staff.c — field staff in live mode: positions and task progress
  * from staff apps (unknown identities refused or provisioned, field-work
- * accounts only), task assignments published to them and tracked through
- * acks and progress into the twin's task queue (FtOps).
+ * accounts only), task assignments handed to the outbox and followed
+ * through acks and progress into the twin's task queue (FtOps).
  */
 #include "ft-live-private.h"
 
@@ -156,50 +156,10 @@ ft_live_get_ops (FtLive *live)
   return live->ops;
 }
 
-static gboolean
-publish_assignment (FtLive *live, FtLiveAssignment *a, FtTime now)
-{
-  if (live->mosq == NULL || g_atomic_int_get (&live->conn_state) != FT_LIVE_CONNECTED)
-    return FALSE;
-  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks", live->prefix_slash, a->staff_id);
-  gsize n = 0;
-  g_autofree char *payload = ft_live_assignment_payload (a, now, &n);
-  int rc = mosquitto_publish (live->mosq, NULL, topic, (int) n, payload, 1, false);
-  if (rc != MOSQ_ERR_SUCCESS)
-    return FALSE;
-  if (a->attempts > 0)
-    live->stats.task_retries++;
-  else
-    live->stats.tasks_sent++;
-  a->attempts++;
-  a->last_sent = now;
-  a->state = FT_CMD_SENT;
-  return TRUE;
-}
-
-static void
-close_assignment (FtLive *live, FtLiveAssignment *a, FtLiveCommandState st, const char *detail,
-                  FtTime now)
-{
-  if (a->state != FT_CMD_QUEUED && a->state != FT_CMD_SENT)
-    return;
-  a->state = st;
-  a->closed = now;
-  if (detail)
-    g_strlcpy (a->detail, detail, sizeof a->detail);
-  live->n_open_assign--;
-  if (st == FT_CMD_ACKED)
-    live->stats.tasks_acked++;
-  else if (st == FT_CMD_FAILED)
-    live->stats.tasks_failed++;
-  else if (st == FT_CMD_EXPIRED)
-    live->stats.tasks_expired++;
-}
-
 /* The staff refused or never confirmed: a task still only assigned to them
  * goes back to open so another can take it. */
-static void
-release_task (FtLive *live, const FtLiveAssignment *a, FtTime now)
+void
+ft_live_release_task (FtLive *live, const FtLiveAssignment *a, FtTime now)
 {
   if (live->ops == NULL || a->staff >= live->staff->len)
     return;
@@ -237,100 +197,29 @@ ft_live_assign_task (FtLive *live, gint64 task, guint staff, gint32 by, FtTime n
   if (!ft_ops_assign (live->ops, task, (guint) s->account, by, now, error))
     return NULL;
   const FtTask *t = ft_ops_get (live->ops, task);
-  FtLiveAssignment a = { 0 };
-  g_snprintf (a.id, sizeof a.id, "task-%s-%" G_GUINT64_FORMAT, live->id_tag,
-              ++live->next_assign);
-  a.task = task;
-  a.kind = t->kind;
-  a.staff = staff;
-  g_strlcpy (a.staff_id, s->id, sizeof a.staff_id);
-  a.vehicle = t->vehicle;
-  a.target = (FtLatLon) { NAN, NAN };
+  FtOutItem x = { .kind = FT_OUT_ASSIGNMENT };
+  FtLiveAssignment *a = &x.u.a;
+  g_snprintf (a->id, sizeof a->id, "task-%s-%" G_GUINT64_FORMAT, live->id_tag,
+              ++live->outbox.next_id[FT_OUT_ASSIGNMENT]);
+  a->task = task;
+  a->kind = t->kind;
+  a->staff = staff;
+  g_strlcpy (a->staff_id, s->id, sizeof a->staff_id);
+  a->vehicle = t->vehicle;
+  a->target = (FtLatLon) { NAN, NAN };
   if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (live->core->fleet))
     {
       const FtVehicle *v = ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle);
-      g_strlcpy (a.device_id, v->device_id, sizeof a.device_id);
-      a.target = v->pos;
+      g_strlcpy (a->device_id, v->device_id, sizeof a->device_id);
+      a->target = v->pos;
     }
   if (t->target.lat != 0 || t->target.lon != 0)
-    a.target = t->target;
-  a.priority = t->priority;
-  a.state = FT_CMD_QUEUED;
-  a.issued = now;
-  a.expires = now + (ttl > 0 ? ttl : live->cfg.command_ttl);
-  a.last_sent = -1;
-  a.closed = -1;
-  a.progress_ts = -1;
-  /* a reassignment supersedes the older message for the task */
-  gpointer old = g_hash_table_lookup (live->assign_by_task, &task);
-  if (old)
-    close_assignment (live, &g_array_index (live->assignments, FtLiveAssignment,
-                                            GPOINTER_TO_UINT (old) - 1),
-                      FT_CMD_FAILED, "superseded by a reassignment", now);
-  g_array_append_val (live->assignments, a);
-  guint idx = live->assignments->len - 1;
-  FtLiveAssignment *ap = &g_array_index (live->assignments, FtLiveAssignment, idx);
-  g_hash_table_insert (live->assign_index, g_strdup (ap->id), GUINT_TO_POINTER (idx + 1));
-  g_hash_table_insert (live->assign_by_task, g_memdup2 (&task, sizeof task),
-                       GUINT_TO_POINTER (idx + 1));
-  live->n_open_assign++;
-  publish_assignment (live, ap, now);
-  return ap->id;
-}
-
-const FtLiveAssignment *
-ft_live_get_assignment (FtLive *live, const char *id)
-{
-  g_return_val_if_fail (live != NULL && id != NULL, NULL);
-  gpointer idx = g_hash_table_lookup (live->assign_index, id);
-  return idx ? &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1) : NULL;
-}
-
-const FtLiveAssignment *
-ft_live_get_assignments (FtLive *live, guint *n_out)
-{
-  g_return_val_if_fail (live != NULL, NULL);
-  if (n_out)
-    *n_out = live->assignments->len;
-  return (const FtLiveAssignment *) live->assignments->data;
-}
-
-const FtLiveAssignment *
-ft_live_find_assignment (FtLive *live, gint64 task)
-{
-  g_return_val_if_fail (live != NULL, NULL);
-  gpointer idx = g_hash_table_lookup (live->assign_by_task, &task);
-  return idx ? &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1) : NULL;
-}
-
-guint
-ft_live_n_open_assignments (FtLive *live)
-{
-  g_return_val_if_fail (live != NULL, 0);
-  return live->n_open_assign;
-}
-
-void
-ft_live_assignment_housekeeping (FtLive *live, FtTime now)
-{
-  if (live->n_open_assign == 0)
-    return;
-  for (guint i = 0; i < live->assignments->len; i++)
-    {
-      FtLiveAssignment *a = &g_array_index (live->assignments, FtLiveAssignment, i);
-      if (a->state != FT_CMD_QUEUED && a->state != FT_CMD_SENT)
-        continue;
-      if (now >= a->expires)
-        {
-          close_assignment (live, a, FT_CMD_EXPIRED,
-                            a->attempts ? "no ack before expiry" : "never sent (no connection)", now);
-          release_task (live, a, now);
-        }
-      else if (a->state == FT_CMD_QUEUED ||
-               (now - a->last_sent >= live->cfg.command_retry &&
-                a->attempts < live->cfg.command_max_attempts))
-        publish_assignment (live, a, now);
-    }
+    a->target = t->target;
+  a->priority = t->priority;
+  a->issued = now;
+  a->expires = now + (ttl > 0 ? ttl : live->cfg.command_ttl);
+  a->progress_ts = -1;
+  return ft_live_outbox_add (live, &x, now)->u.a.id;
 }
 
 /* "task-<n>" in a task update refers to the twin's task n. */
@@ -377,10 +266,10 @@ ft_live_ingest_task_ack (FtLive *live, const char *topic, const char *id, const 
     st = FT_CMD_EXPIRED;
   else
     return refuse_task (live, now, topic, error, "task ack result must be ok, failed or expired");
-  gpointer idx = g_hash_table_lookup (live->assign_index, cid);
-  if (idx == NULL)
+  FtOutItem *it = ft_live_outbox_lookup (live, FT_OUT_ASSIGNMENT, cid);
+  if (it == NULL)
     return refuse_task (live, now, topic, error, "ack for an unknown task assignment");
-  FtLiveAssignment *a = &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1);
+  FtLiveAssignment *a = &it->u.a;
   if (strcmp (a->staff_id, id) != 0)
     return refuse_task (live, now, topic, error, "ack names a task assigned to another staff member");
   live->stats.acks++;
@@ -389,9 +278,9 @@ ft_live_ingest_task_ack (FtLive *live, const char *topic, const char *id, const 
       live->stats.duplicates++;
       return TRUE;
     }
-  close_assignment (live, a, st, st == FT_CMD_ACKED ? NULL : (reason ? reason : result), now);
+  ft_live_outbox_close (live, it, st, st == FT_CMD_ACKED ? NULL : (reason ? reason : result), now);
   if (st != FT_CMD_ACKED)
-    release_task (live, a, now);
+    ft_live_release_task (live, a, now);
   live->stats.applied++;
   return TRUE;
 }
@@ -429,10 +318,8 @@ ingest_task_update (FtLive *live, const char *topic, guint si, const Fields *o, 
   if (s->account < 0 || t->staff != s->account)
     return refuse_task (live, now, topic, error,
                         "task update from a staff member the task is not assigned to");
-  FtLiveAssignment *a = NULL;
-  gpointer idx = g_hash_table_lookup (live->assign_by_task, &task);
-  if (idx)
-    a = &g_array_index (live->assignments, FtLiveAssignment, GPOINTER_TO_UINT (idx) - 1);
+  FtOutItem *it = ft_live_outbox_for_task (live, task);
+  FtLiveAssignment *a = it ? &it->u.a : NULL;
   if (a && ts < a->progress_ts)
     {
       live->stats.stale++;
@@ -471,9 +358,9 @@ ingest_task_update (FtLive *live, const char *topic, guint si, const Fields *o, 
     {
       /* progress from the staff confirms the assignment arrived */
       if (st == FAILED)
-        close_assignment (live, a, FT_CMD_FAILED, reason ? reason : "staff reported failed", now);
+        ft_live_outbox_close (live, it, FT_CMD_FAILED, reason ? reason : "staff reported failed", now);
       else
-        close_assignment (live, a, FT_CMD_ACKED, NULL, now);
+        ft_live_outbox_close (live, it, FT_CMD_ACKED, NULL, now);
       g_strlcpy (a->progress, status, sizeof a->progress);
       if (st == IN_PROGRESS)
         g_strlcpy (a->progress, "in_progress", sizeof a->progress);

@@ -99,13 +99,9 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
   g_mutex_init (&live->state_lock);
   g_cond_init (&live->state_cond);
   live->parser = json_parser_new_immutable ();
-  live->commands = g_array_new (FALSE, TRUE, sizeof (FtLiveCommand));
-  live->command_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ft_live_outbox_init (&live->outbox);
   live->staff = g_array_new (FALSE, TRUE, sizeof (FtLiveStaff));
   live->staff_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  live->assignments = g_array_new (FALSE, TRUE, sizeof (FtLiveAssignment));
-  live->assign_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  live->assign_by_task = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   live->last_housekeep = G_MININT64;
   live->last_silence_scan = G_MININT64;
   live->prov_refill = G_MININT64;
@@ -260,13 +256,9 @@ ft_live_free (FtLive *live)
   g_clear_object (&live->parser);
   g_free (live->scratch);
   g_free (live->meta);
-  g_array_unref (live->commands);
-  g_hash_table_unref (live->command_index);
+  ft_live_outbox_clear (&live->outbox);
   g_array_unref (live->staff);
   g_hash_table_unref (live->staff_index);
-  g_array_unref (live->assignments);
-  g_hash_table_unref (live->assign_index);
-  g_hash_table_unref (live->assign_by_task);
   g_free (live->prefix_slash);
   g_free (live->twin_status_topic);
   g_free (live->id_tag);
@@ -367,8 +359,7 @@ ft_live_tick (FtLive *live, FtTime now)
             ft_live_lose_comms (live, v, m, now);
         }
     }
-  ft_live_command_housekeeping (live, now);
-  ft_live_assignment_housekeeping (live, now);
+  ft_live_outbox_housekeeping (live, now);
 }
 
 guint
@@ -406,7 +397,7 @@ ft_live_process (FtLive *live, FtTime now, guint max_msgs)
                 live->state_fn (live, m->conn_state, m->topic_len ? m->data : NULL,
                                 live->state_data);
               if (m->conn_state == FT_LIVE_CONNECTED)
-                ft_live_command_housekeeping (live, now);   /* flush queued commands */
+                ft_live_outbox_housekeeping (live, now);   /* flush what was queued */
             }
           else
             {
@@ -449,7 +440,7 @@ ft_live_dup_status_line (FtLive *live, FtTime now)
                           ft_fleet_count_state (f, FT_STATE_ON_TRIP),
                           ft_fleet_count_state (f, FT_STATE_UNKNOWN), live->staff->len,
                           s->received, s->stale, s->duplicates,
-                          s->malformed + s->unknown_refused, live->n_open, s->commands_acked,
+                          s->malformed + s->unknown_refused, live->outbox.n_open[FT_OUT_COMMAND], s->commands_acked,
                           s->commands_expired);
 }
 
@@ -457,32 +448,6 @@ gboolean
 ft_live_check (FtLive *live, GError **error)
 {
   g_return_val_if_fail (live != NULL, FALSE);
-  guint open = 0;
-  for (guint i = 0; i < live->commands->len; i++)
-    {
-      const FtLiveCommand *c = &g_array_index (live->commands, FtLiveCommand, i);
-      if (c->state == FT_CMD_QUEUED || c->state == FT_CMD_SENT)
-        open++;
-      if (c->vehicle >= ft_fleet_n_vehicles (live->core->fleet))
-        {
-          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                       "command %s names vehicle %u beyond the fleet", c->id, c->vehicle);
-          return FALSE;
-        }
-      gpointer idx = g_hash_table_lookup (live->command_index, c->id);
-      if (GPOINTER_TO_UINT (idx) != i + 1)
-        {
-          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                       "command index disagrees for %s", c->id);
-          return FALSE;
-        }
-    }
-  if (open != live->n_open)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                   "open command count %u but %u commands are open", live->n_open, open);
-      return FALSE;
-    }
   for (guint i = 0; i < live->staff->len; i++)
     {
       const FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, i);
@@ -493,25 +458,5 @@ ft_live_check (FtLive *live, GError **error)
           return FALSE;
         }
     }
-  guint open_a = 0;
-  for (guint i = 0; i < live->assignments->len; i++)
-    {
-      const FtLiveAssignment *x = &g_array_index (live->assignments, FtLiveAssignment, i);
-      open_a += x->state == FT_CMD_QUEUED || x->state == FT_CMD_SENT;
-      if (x->staff >= live->staff->len || strcmp (x->staff_id,
-          g_array_index (live->staff, FtLiveStaff, x->staff).id) != 0 ||
-          (live->ops && ft_ops_get (live->ops, x->task) == NULL))
-        {
-          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                       "task assignment %s names a staff member or task that does not exist", x->id);
-          return FALSE;
-        }
-    }
-  if (open_a != live->n_open_assign)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                   "open assignment count %u but %u assignments are open", live->n_open_assign, open_a);
-      return FALSE;
-    }
-  return TRUE;
+  return ft_live_outbox_check (live, error);
 }

@@ -260,16 +260,23 @@ guint       ft_live_flush            (FtLive *live, FtTime now);
 const FtLiveStats     *ft_live_get_stats     (FtLive *live);
 const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */
 
-/* Commands. Returns the command id (owned by live) or NULL with an error
+/* Commands and task assignments share one outbox: open until acked, failed
+ * or expired, then kept in a history of the newest 256 of each kind (for
+ * display and late lookups) and dropped, so it stays bounded however long
+ * the session. Pointers and ids handed out stay valid until the entry
+ * leaves that history; the arrays from get_commands / get_assignments are
+ * copies valid until the next call.
+ *
+ * Commands. Returns the command id (owned by live) or NULL with an error
  * (no such vehicle). ttl 0 = config default. Published at once if connected,
  * otherwise queued until the next connection (and still expires). */
 const char          *ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind,
                                            FtTime now, FtTime ttl, GError **error);
 const FtLiveCommand *ft_live_get_command  (FtLive *live, const char *id);
-/* All commands, oldest first (closed ones are kept; see forget). */
+/* Open commands and the recent closed ones, oldest first. */
 const FtLiveCommand *ft_live_get_commands (FtLive *live, guint *n_out);
 guint                ft_live_n_open_commands (FtLive *live);
-/* Drop closed commands older than `before`. */
+/* Drop closed commands that closed before `before` from the history. */
 void                 ft_live_forget_commands (FtLive *live, FtTime before);
 
 /* Staff task assignment. ops is borrowed (NULL detaches) and must outlive

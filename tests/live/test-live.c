@@ -630,6 +630,59 @@ END_TEST
 
 /* ----------------------------------------------------------- staff tasks */
 
+/* The outbox holds what is in flight: commands and task assignments are
+ * dropped once acked or expired (beyond a bounded history), so a long
+ * session does not grow it. */
+START_TEST (test_outbox_bounded)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 20.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0));
+  const char *pos = "{\"timestamp\":1700000000000,\"lat\":52.5,\"lon\":13.4}";
+  ck_assert (staff_msg (&fx, "van-9", "position", pos, T0));
+  g_autoptr(GError) error = NULL;
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  const guint N = 3000;
+  guint max_len = 0;
+  for (guint i = 0; i < N; i++)
+    {
+      FtTime now = T0 + i * 10;
+      /* a command acked, a command left to expire, a task assigned and acked */
+      g_autofree char *cid = g_strdup (ft_live_send_command (fx.live, 0, FT_CMD_LOCATE, now, 0, NULL));
+      ft_live_send_command (fx.live, 0, FT_CMD_ALARM, now, 1000, NULL);
+      g_autofree char *ack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", cid);
+      ck_assert (ingest (&fx, "commands/ack", DEV, ack, now + 1));
+      gint64 t = ft_ops_create (fx.ops, FT_TASK_DEPLOY, -1, (FtLatLon) { 52.5, 13.4 }, -1, 1, disp,
+                                now, &error);
+      ck_assert_msg (t >= 0, "%s", error ? error->message : "");
+      g_autofree char *aid = g_strdup (ft_live_assign_task (fx.live, t, 0, disp, now, 0, &error));
+      ck_assert_msg (aid != NULL, "%s", error ? error->message : "");
+      g_autofree char *tack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", aid);
+      ck_assert (staff_msg (&fx, "van-9", "tasks/ack", tack, now + 2));
+      ft_live_tick (fx.live, now + 5);
+      max_len = MAX (max_len, ft_live_outbox_length (fx.live));
+    }
+  ft_live_tick (fx.live, T0 + N * 10 + 2000);
+  const FtLiveStats *st = ft_live_get_stats (fx.live);
+  ck_assert_uint_eq (st->commands_acked, N);
+  ck_assert_uint_eq (st->commands_expired, N);
+  ck_assert_uint_eq (st->tasks_acked, N);
+  ck_assert_uint_eq (ft_live_n_open_commands (fx.live), 0);
+  ck_assert_uint_eq (ft_live_n_open_assignments (fx.live), 0);
+  guint nc, na;
+  ft_live_get_commands (fx.live, &nc);
+  ft_live_get_assignments (fx.live, &na);
+  printf ("outbox: %u commands and %u assignments closed; at most %u entries held, %u commands "
+          "and %u assignments listed at the end\n", 2 * N, N, max_len, nc, na);
+  ck_assert_uint_le (max_len, 2 * FT_LIVE_OUTBOX_HISTORY + 200);
+  ck_assert_uint_le (nc, FT_LIVE_OUTBOX_HISTORY);
+  ck_assert_uint_le (na, FT_LIVE_OUTBOX_HISTORY);
+  ck_assert_uint_le (ft_live_outbox_length (fx.live), 2 * FT_LIVE_OUTBOX_HISTORY);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
 START_TEST (test_staff_tasks)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -984,6 +1037,7 @@ live_suite (void)
     { "staff", test_staff },
     { "commands-offline", test_commands_offline },
     { "staff-tasks", test_staff_tasks },
+    { "outbox-bounded", test_outbox_bounded },
     { "fuzz", test_fuzz },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
