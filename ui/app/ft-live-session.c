@@ -284,7 +284,14 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   FtCoreConfig ccfg;
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
-  FtLive *live = ft_live_new (core, cfg, error);
+  /* The app's live view starts from an empty, unstored fleet: it shows what
+   * the broker carries, so it provisions the vehicles and staff it hears
+   * (in memory only, at most 6000 new ones a minute). `fleet-twin-cli live`,
+   * which stores them, refuses unknown ids unless told otherwise. */
+  FtLiveConfig view_cfg = *cfg;              /* ft_live_new copies the strings */
+  view_cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  view_cfg.provision_per_minute = MAX (cfg->provision_per_minute, 6000);
+  FtLive *live = ft_live_new (core, &view_cfg, error);
   if (live == NULL)
     {
       ft_core_free (core);
