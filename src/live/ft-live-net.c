@@ -184,8 +184,7 @@ ft_live_net_main (gpointer data)
     {
       g_atomic_int_set (&live->got_connack, 0);
       g_mutex_lock (&live->state_lock);
-      g_clear_pointer (&live->last_error, g_free);
-      g_clear_pointer (&live->tls_error, g_free);
+      g_clear_pointer (&live->tls_error, g_free);   /* last_error stays: connect_sync shows it */
       g_mutex_unlock (&live->state_lock);
       errno = 0;
       int rc = mosquitto_connect_bind_v5 (live->mosq, live->url.host, live->url.port,
