@@ -46,6 +46,8 @@ typedef enum {
   FT_EV_TASK_CANCELLED,
   FT_EV_STAFF_MOVED,          /* account = staff, lat/lon                           */
   FT_EV_RIDER_LOST,           /* lat/lon, a = lost reason                           */
+  /* planning */
+  FT_EV_PRICE_CHANGED,        /* account = planner, a = FtPriceChange, amount = multiplier 1e-4 */
   FT_EV_N_KINDS
 } FtEventKind;
 

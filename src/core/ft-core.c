@@ -6,6 +6,7 @@
  */
 #include "ft-core.h"
 
+#include <math.h>
 #include <string.h>
 
 void
@@ -61,6 +62,7 @@ ft_core_new (const FtCoreConfig *cfg, FtGeofences *geofences, FtPricing *pricing
   core->payments = ft_payments_new (core->ledger, card);
   ft_payments_set_auto_topup (core->payments, core->config.auto_topup_minor);
   core->pricing = pricing ? pricing : default_pricing (core->config.currency);
+  ft_pricing_set_sealed (core->pricing, TRUE);   /* changes: ft_core_put_pricing_plan & co. */
   if (geofences)
     core->geofences = geofences;
   else
@@ -231,4 +233,60 @@ ft_core_check (FtCore *core, GError **error)
   if (!ft_ops_check (core->ops, error))
     return FALSE;
   return TRUE;
+}
+
+/* ---- role-checked price changes ---------------------------------------- */
+
+static void
+log_price_change (FtCore *core, guint by, FtPriceChange what, double multiplier, FtTime now)
+{
+  FtEvent ev = ft_event_init (FT_EV_PRICE_CHANGED, now);
+  ev.account = (gint32) by;
+  ev.a = (gint32) what;
+  ev.amount = isfinite (multiplier) ? (gint64) llround (multiplier * 1e4) : 0;
+  ft_event_log_append (core->log, &ev);
+}
+
+gboolean
+ft_core_put_pricing_plan (FtCore *core, guint by, const FtPricingPlan *plan, FtTime now, GError **error)
+{
+  g_return_val_if_fail (core != NULL && plan != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  ft_pricing_set_sealed (core->pricing, FALSE);
+  gboolean ok = ft_pricing_put_plan (core->pricing, plan, error);
+  ft_pricing_set_sealed (core->pricing, TRUE);
+  if (ok)
+    log_price_change (core, by, FT_PRICE_CHANGE_PLAN, 1.0, now);
+  return ok;
+}
+
+gboolean
+ft_core_set_zone_multiplier (FtCore *core, guint by, const char *zone_id, double multiplier, FtTime now,
+                             GError **error)
+{
+  g_return_val_if_fail (core != NULL && zone_id != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  ft_pricing_set_sealed (core->pricing, FALSE);
+  gboolean ok = ft_pricing_set_zone_multiplier (core->pricing, zone_id, multiplier, error);
+  ft_pricing_set_sealed (core->pricing, TRUE);
+  if (ok)
+    log_price_change (core, by, FT_PRICE_CHANGE_ZONE, multiplier, now);
+  return ok;
+}
+
+gboolean
+ft_core_set_dynamic_pricing (FtCore *core, guint by, FtDynamicPriceFunc fn, gpointer user_data,
+                             double floor_, double cap, FtTime now, GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  ft_pricing_set_sealed (core->pricing, FALSE);
+  gboolean ok = ft_pricing_set_dynamic_checked (core->pricing, fn, user_data, floor_, cap, error);
+  ft_pricing_set_sealed (core->pricing, TRUE);
+  if (ok)
+    log_price_change (core, by, FT_PRICE_CHANGE_DYNAMIC, cap, now);
+  return ok;
 }

@@ -49,6 +49,23 @@ gboolean  ft_core_commit       (FtCore *core, GError **error);   /* no-op withou
 gboolean  ft_core_maybe_commit (FtCore *core, FtTime now, GError **error);
 /* All invariants: fleet, accounts, ledger/payments, booking, tasks. */
 gboolean  ft_core_check        (FtCore *core, GError **error);
+
+/* Price changes while the core runs: `by` must hold FT_PERM_PLAN (planner
+ * or admin; FT_ACCOUNTS_ERROR_PERMISSION otherwise, nothing changed); each
+ * change is logged as FT_EV_PRICE_CHANGED. The pricing a core owns refuses
+ * direct changes (see ft_pricing_set_sealed). */
+typedef enum {
+  FT_PRICE_CHANGE_PLAN = 1,
+  FT_PRICE_CHANGE_ZONE,
+  FT_PRICE_CHANGE_DYNAMIC,
+} FtPriceChange;
+
+gboolean  ft_core_put_pricing_plan    (FtCore *core, guint by, const FtPricingPlan *plan, FtTime now,
+                                       GError **error);
+gboolean  ft_core_set_zone_multiplier (FtCore *core, guint by, const char *zone_id, double multiplier,
+                                       FtTime now, GError **error);
+gboolean  ft_core_set_dynamic_pricing (FtCore *core, guint by, FtDynamicPriceFunc fn, gpointer user_data,
+                                       double floor, double cap, FtTime now, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCore, ft_core_free)
 
 G_END_DECLS

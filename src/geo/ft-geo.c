@@ -396,7 +396,7 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
   g_autoptr(FtMultiPolygon) mp = NULL;
   JsonObject *obj;
   const char *type;
-  JsonNode *coords;
+  JsonNode *coords, *tn;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (geometry == NULL || !JSON_NODE_HOLDS_OBJECT (geometry))
@@ -406,7 +406,8 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
       return NULL;
     }
   obj = json_node_get_object (geometry);
-  type = json_object_get_string_member_with_default (obj, "type", NULL);
+  tn = json_object_get_member (obj, "type");   /* a string; any other type is refused */
+  type = (tn != NULL && JSON_NODE_HOLDS_VALUE (tn)) ? json_node_get_string (tn) : NULL;
   if (type == NULL)
     {
       g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,

@@ -26,7 +26,19 @@ struct _FtPricing {
   FtDynamicPriceFunc dyn;
   gpointer           dyn_data;
   double             dyn_floor, dyn_cap;
+  gboolean           sealed;  /* owned by a core: changes go through ft_core_* (role-checked) */
 };
+
+#define REFUSE_IF_SEALED(p, error, ...) \
+  G_STMT_START { \
+    if ((p)->sealed) \
+      { \
+        g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PERMISSION, \
+                     "prices in use by a running core change only through a planner's " \
+                     "role-checked request (ft_core_set_zone_multiplier and friends)"); \
+        return __VA_ARGS__; \
+      } \
+  } G_STMT_END
 
 /* ---------------------------------------------------------------- */
 /* money helpers                                                    */
@@ -281,10 +293,90 @@ ft_pricing_add_plan (FtPricing *p, const FtPricingPlan *plan, GError **error)
 {
   g_return_val_if_fail (p != NULL && plan != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  REFUSE_IF_SEALED (p, error, FALSE);
   if (!plan_valid (p, plan, error))
     return FALSE;
   g_ptr_array_add (p->plans, plan_copy (plan));
   return TRUE;
+}
+
+gboolean
+ft_pricing_put_plan (FtPricing *p, const FtPricingPlan *plan, GError **error)
+{
+  g_return_val_if_fail (p != NULL && plan != NULL && plan->plan_id != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  REFUSE_IF_SEALED (p, error, FALSE);
+  for (guint i = 0; i < p->plans->len; i++)
+    {
+      FtPricingPlan *old = g_ptr_array_index (p->plans, i);
+      if (g_strcmp0 (old->plan_id, plan->plan_id) != 0)
+        continue;
+      /* validate against the other plans, then swap in place */
+      g_ptr_array_steal_index (p->plans, i);
+      gboolean ok = plan_valid (p, plan, error);
+      g_ptr_array_insert (p->plans, (gint) i, ok ? plan_copy (plan) : old);
+      if (ok)
+        ft_pricing_plan_free (old);
+      return ok;
+    }
+  return ft_pricing_add_plan (p, plan, error);
+}
+
+gboolean
+ft_pricing_set_zone_multiplier (FtPricing *p, const char *zone_id, double multiplier, GError **error)
+{
+  g_return_val_if_fail (p != NULL && zone_id != NULL, FALSE);
+  REFUSE_IF_SEALED (p, error, FALSE);
+  if (!isfinite (multiplier) || multiplier < 0.1 || multiplier > 10.0)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "zone %s: multiplier %g is outside 0.1-10", zone_id, multiplier);
+      return FALSE;
+    }
+  for (guint i = 0; i < p->zones->len; i++)
+    {
+      ZoneMult *z = &g_array_index (p->zones, ZoneMult, i);
+      if (g_strcmp0 (z->zone_id, zone_id) == 0)
+        {
+          z->multiplier = multiplier;
+          return TRUE;
+        }
+    }
+  g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID, "no priced zone \"%s\"", zone_id);
+  return FALSE;
+}
+
+gboolean
+ft_pricing_set_dynamic_checked (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
+                                double floor_, double cap, GError **error)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  REFUSE_IF_SEALED (p, error, FALSE);
+  if (!(isfinite (floor_) && isfinite (cap) && floor_ >= 0.0 && floor_ <= cap))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "dynamic price bounds %g-%g: need 0 <= floor <= cap", floor_, cap);
+      return FALSE;
+    }
+  p->dyn = fn;
+  p->dyn_data = user_data;
+  p->dyn_floor = floor_;
+  p->dyn_cap = cap;
+  return TRUE;
+}
+
+void
+ft_pricing_set_sealed (FtPricing *p, gboolean sealed)
+{
+  g_return_if_fail (p != NULL);
+  p->sealed = sealed;
+}
+
+gboolean
+ft_pricing_is_sealed (const FtPricing *p)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  return p->sealed;
 }
 
 guint
@@ -336,6 +428,7 @@ ft_pricing_add_zone_multiplier (FtPricing *p, const char *zone_id,
                                 const FtMultiPolygon *area, double multiplier)
 {
   g_return_if_fail (p != NULL && area != NULL);
+  g_return_if_fail (!p->sealed);
   g_return_if_fail (isfinite (multiplier) && multiplier >= 0.0);
   ZoneMult z = { g_strdup (zone_id), ft_multipolygon_copy (area), multiplier };
   g_array_append_val (p->zones, z);
@@ -346,6 +439,7 @@ ft_pricing_set_dynamic (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
                         double floor_, double cap)
 {
   g_return_if_fail (p != NULL);
+  g_return_if_fail (!p->sealed);
   g_return_if_fail (isfinite (floor_) && isfinite (cap) && floor_ >= 0.0 && floor_ <= cap);
   p->dyn = fn;
   p->dyn_data = user_data;
@@ -486,7 +580,16 @@ get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c
                            field, i);
               return NULL;
             }
-          const char *lang = json_object_get_string_member_with_default (eo, "language", "");
+          JsonNode *ln = json_object_get_member (eo, "language");
+          if (ln != NULL && !JSON_NODE_HOLDS_NULL (ln) &&
+              (!JSON_NODE_HOLDS_VALUE (ln) || json_node_get_value_type (ln) != G_TYPE_STRING))
+            {
+              parse_error (error, c, "\"%s\"[%u].language must be a string", field, i);
+              return NULL;
+            }
+          const char *lang = ln != NULL ? json_node_get_string (ln) : NULL;
+          if (lang == NULL)
+            lang = "";
           if (first == NULL)
             first = json_node_get_string (t);
           if (en == NULL && g_str_has_prefix (lang, "en"))
@@ -663,7 +766,15 @@ ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *w
       return FALSE;
     }
   JsonObject *top = json_node_get_object (root);
-  const char *version = json_object_get_string_member_with_default (top, "version", NULL);
+  JsonNode *vn = json_object_get_member (top, "version");
+  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) &&
+      (!JSON_NODE_HOLDS_VALUE (vn) || json_node_get_value_type (vn) != G_TYPE_STRING))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
+                   "%s: version: must be a string such as \"3.0\"", where);
+      return FALSE;
+    }
+  const char *version = vn != NULL ? json_node_get_string (vn) : NULL;
   if (version != NULL && !g_str_has_prefix (version, "2.") && !g_str_has_prefix (version, "3."))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,

@@ -17,6 +17,7 @@ typedef enum {
   FT_PRICING_ERROR_PARSE,
   FT_PRICING_ERROR_INVALID,    /* negative fee, bad currency, end <= start, duplicate id … */
   FT_PRICING_ERROR_NO_PLAN,
+  FT_PRICING_ERROR_PERMISSION, /* changed directly while a core owns the prices */
 } FtPricingError;
 
 /* GBFS rate segment: from `start` units on, `rate` is charged every
@@ -84,6 +85,21 @@ void         ft_pricing_add_zone_multiplier (FtPricing *p, const char *zone_id,
                                              const FtMultiPolygon *area, double multiplier);
 void         ft_pricing_set_dynamic       (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
                                            double floor, double cap);
+/* Changes while the prices are in use. A core seals its pricing
+ * (ft_pricing_set_sealed): then every change here and above is refused
+ * with FT_PRICING_ERROR_PERMISSION, and prices change only through the
+ * core's role-checked calls (ft_core_put_pricing_plan,
+ * ft_core_set_zone_multiplier, ft_core_set_dynamic_pricing), which need
+ * FT_PERM_PLAN and log FT_EV_PRICE_CHANGED. */
+/* Adds plan, or replaces the plan with the same plan_id in place. */
+gboolean     ft_pricing_put_plan          (FtPricing *p, const FtPricingPlan *plan, GError **error);
+/* Sets an existing priced zone's multiplier (0.1-10). */
+gboolean     ft_pricing_set_zone_multiplier (FtPricing *p, const char *zone_id, double multiplier,
+                                             GError **error);
+gboolean     ft_pricing_set_dynamic_checked (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
+                                             double floor, double cap, GError **error);
+void         ft_pricing_set_sealed        (FtPricing *p, gboolean sealed);
+gboolean     ft_pricing_is_sealed         (const FtPricing *p);
 /* Price a trip with the plan for its vehicle kind. */
 gboolean     ft_pricing_quote             (const FtPricing *p, const FtTripQuote *q,
                                            FtPriceBreakdown *out, GError **error);
