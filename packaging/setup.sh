@@ -59,8 +59,23 @@ case "$mode" in
     meson test -C build-test --print-errorlogs --num-processes 2 --timeout-multiplier 3
     rc=$?
     set -e
-    python3 packaging/test-summary.py build-test/meson-logs/testlog.json
-    exit $rc
+    # Then every parser's libFuzzer harness for a short bounded time
+    # (tests/fuzz): clang, -Dfuzzing=true, only what the harnesses need.
+    fuzz_rc=0
+    rm -f build-fuzz/meson-logs/testlog.json
+    if CC=clang-14 build_and_test build-fuzz --buildtype=debugoptimized -Dfuzzing=true \
+         -Db_sanitize=address,undefined -Db_lundef=false; then
+      set +e
+      meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2
+      fuzz_rc=$?
+      set -e
+    else
+      echo "setup: the fuzzing build (build-fuzz) failed" >&2
+      fuzz_rc=1
+    fi
+    python3 packaging/test-summary.py build-test/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json
+    [ $rc -eq 0 ] && [ $fuzz_rc -eq 0 ]
+    exit $?
     ;;
   *)
     echo "usage: packaging/setup.sh [run|test]" >&2

@@ -264,6 +264,9 @@ load_zones (FtCity *c, const char *dir, GError **error)
   if (fn == NULL || !JSON_NODE_HOLDS_ARRAY (fn))
     return perr (error, "zones.geojson: not a FeatureCollection (no \"features\" array)");
   JsonArray *fa = json_node_get_array (fn);
+  if (json_array_get_length (fa) > FT_CITY_MAX_ZONES)
+    return perr (error, "zones.geojson: %u zones; a city pack holds at most %u",
+                 json_array_get_length (fa), FT_CITY_MAX_ZONES);
   c->n_zones = json_array_get_length (fa);
   c->zones = g_new0 (FtZone, MAX (c->n_zones, 1));
   for (guint i = 0; i < c->n_zones; i++)
@@ -620,8 +623,8 @@ load_demand (FtCity *c, const char *dir, GError **error)
     return perr (error, "demand.json: field \"zones\" lists %u zones but zones.geojson has %u",
                  nz, c->n_zones);
   d->n_zones = nz;
-  d->rate = g_new0 (double, MAX (nz * 168, 1));
-  d->dest = g_new0 (double, MAX (FT_DEMAND_N_BANDS * nz * nz, 1));
+  d->rate = g_new0 (double, MAX ((gsize) nz * 168, 1));
+  d->dest = g_new0 (double, MAX ((gsize) FT_DEMAND_N_BANDS * nz * nz, 1));
   for (guint i = 0; i < nz; i++)
     {
       JsonNode *e = json_array_get_element (za, i);
@@ -826,7 +829,11 @@ ft_city_save (const FtCity *city, const char *dir, GError **error)
   g_autoptr(FtOutput) out = ft_output_begin (dir, FT_OUTPUT_DIR, ft_city_pack_is_own, FALSE, &local);
   if (out == NULL)
     {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
+      if (g_error_matches (local, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS))
+        g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO,
+                     "%s exists and is not a city pack: refusing to replace it (%s)", dir, local->message);
+      else
+        g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
       return FALSE;
     }
   if (!ft_city_write_pack (city, ft_output_get_path (out), error))

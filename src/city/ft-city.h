@@ -95,6 +95,9 @@ typedef struct {
 } FtDemandProfile;
 
 #define FT_DEMAND_N_BANDS 4
+/* Most zones a city pack may hold: the demand matrix alone is
+ * FT_DEMAND_N_BANDS x zones^2 doubles (2 GiB at this limit). */
+#define FT_CITY_MAX_ZONES 8192
 /* Time band (0..3) of an hour of week, as used by FtDemandProfile.dest. */
 guint   ft_demand_band_of_hour        (guint hour_of_week);
 /* Sum of all rates over the week divided by 7: requests per day at

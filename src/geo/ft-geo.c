@@ -5,6 +5,7 @@
  * O(1) insert/move/remove (swap-remove inside a cell) and radius queries.
  */
 #include "ft-geo.h"
+#include "ft-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -396,7 +397,7 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
   g_autoptr(FtMultiPolygon) mp = NULL;
   JsonObject *obj;
   const char *type;
-  JsonNode *coords, *tn;
+  JsonNode *coords;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (geometry == NULL || !JSON_NODE_HOLDS_OBJECT (geometry))
@@ -406,8 +407,7 @@ ft_multipolygon_from_geojson (JsonNode *geometry, GError **error)
       return NULL;
     }
   obj = json_node_get_object (geometry);
-  tn = json_object_get_member (obj, "type");   /* a string; any other type is refused */
-  type = (tn != NULL && JSON_NODE_HOLDS_VALUE (tn)) ? json_node_get_string (tn) : NULL;
+  type = ft_json_get_string (obj, "type");
   if (type == NULL)
     {
       g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE,

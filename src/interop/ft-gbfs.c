@@ -55,7 +55,8 @@ is_number (JsonNode *n)
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
     return FALSE;
   GType t = json_node_get_value_type (n);
-  return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+  /* json-glib reads 1e400 as infinity: not a number a feed can mean */
+  return (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE) && isfinite (json_node_get_double (n));
 }
 
 static gboolean
@@ -195,7 +196,7 @@ load_vehicle_types (const char *path, GHashTable *types, GError **error)
       if (ff && !is_string (ff))
         return fail (error, path, p, "form_factor: expected a string");
       if (mr && (!is_number (mr) || json_node_get_double (mr) < 0))
-        return fail (error, path, p, "max_range_meters: expected a non-negative number");
+        return fail (error, path, p, "max_range_meters: expected a finite non-negative number");
       TypeInfo *ti = g_new (TypeInfo, 1);
       ti->kind = kind_from_form_factor (ff ? json_node_get_string (ff) : NULL);
       ti->max_range_m = mr ? json_node_get_double (mr) : default_range_m (ti->kind);
@@ -377,7 +378,7 @@ ft_gbfs_load (const char *path, GError **error)
       else if (vt && !is_string (vt))
         msg = g_strdup ("vehicle_type_id: expected a string");
       else if (rg && (!is_number (rg) || json_node_get_double (rg) < 0))
-        msg = g_strdup ("current_range_meters: expected a non-negative number");
+        msg = g_strdup ("current_range_meters: expected a finite non-negative number");
       else if (g_hash_table_contains (seen, json_node_get_string (id)))
         msg = g_strdup_printf ("duplicate vehicle id %s", json_node_get_string (id));
       if (msg)

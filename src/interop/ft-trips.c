@@ -94,8 +94,9 @@ ft_trips_parse_time (const char *s, FtTime *out)
     rest += strspn (rest + 1, "0123456789:") + 1;  /* naive: keep the local wall time */
   if (*rest != '\0')
     return FALSE;
-  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59
-      || sec < 0 || sec >= 61)
+  /* !(sec >= 0 && sec < 61) also refuses "nan", which %lf reads */
+  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23
+      || mi < 0 || mi > 59 || !(sec >= 0 && sec < 61))
     return FALSE;
   gint64 days = days_from_civil (y, (unsigned) mo, (unsigned) d);
   *out = ((days * 24 + h) * 60 + mi) * 60000 + (gint64) llround (sec * 1000.0);

@@ -44,6 +44,7 @@ main (int argc, char **argv)
       if (city == NULL)
         {
           fprintf (stderr, "%s\n", error->message);
+          g_free (t);
           return 1;
         }
     }

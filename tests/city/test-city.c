@@ -790,6 +790,31 @@ START_TEST (test_pack_malformed)
 }
 END_TEST
 
+/* The demand matrix has 4 x zones^2 cells; its size was once computed in 32
+ * bits (65,536 zones wrapped it to 0 and the reader wrote past the end).
+ * A pack with more zones than FT_CITY_MAX_ZONES is refused up front. */
+START_TEST (test_pack_too_many_zones)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *pack = g_build_filename (tmp, "pack", NULL);
+  GError *e = NULL;
+  ck_assert_msg (ft_city_save (demo, pack, &e), "%s", e ? e->message : "");
+  g_autoptr(GString) z = g_string_new ("{\"type\":\"FeatureCollection\",\"features\":[");
+  for (guint i = 0; i <= FT_CITY_MAX_ZONES; i++)
+    g_string_append_printf (z, "%s{\"type\":\"Feature\",\"properties\":{\"id\":\"z%u\",\"name\":\"z\","
+                            "\"kind\":\"park\",\"pricing_multiplier\":1},\"geometry\":{\"type\":\"Polygon\","
+                            "\"coordinates\":[[[3.1,54.1],[3.2,54.1],[3.2,54.2],[3.1,54.1]]]}}",
+                            i ? "," : "", i);
+  g_string_append (z, "]}");
+  write_file (pack, "zones.geojson", z->str);
+  FtCity *c = ft_city_load (pack, &e);
+  ck_assert (c == NULL);
+  ck_assert_msg (strstr (e->message, "zones.geojson") && strstr (e->message, "at most"), "%s", e->message);
+  g_clear_error (&e);
+  ft_test_rm_rf (tmp);
+}
+END_TEST
+
 /* ---- OpenStreetMap import ------------------------------------------- */
 
 START_TEST (test_osm_monaco)
@@ -873,7 +898,7 @@ START_TEST (test_osm_bad_files)
   g_autofree char *junk = g_build_filename (tmp, "junk.osm.pbf", NULL);
   ck_assert (g_file_set_contents (junk, "this is not a PBF file at all", -1, NULL));
   ck_assert (ft_city_import_osm (junk, "Junk", NULL, NULL, &e) == NULL);
-  ck_assert_msg (strstr (e->message, "not an OpenStreetMap PBF"), "%s", e->message);
+  ck_assert_msg (strstr (e->message, "not a valid OSM PBF"), "%s", e->message);
   g_clear_error (&e);
   ck_assert (ft_city_import_osm ("/nonexistent.osm.pbf", "X", NULL, NULL, &e) == NULL);
   ck_assert_msg (strstr (e->message, "no such file"), "%s", e->message);
@@ -904,6 +929,7 @@ city_suite (void)
     { "router-demo", test_router_demo },
     { "pack-round-trip", test_pack_round_trip },
     { "pack-malformed", test_pack_malformed },
+    { "pack-too-many-zones", test_pack_too_many_zones },
     { "osm-monaco", test_osm_monaco },
     { "osm-bad-files", test_osm_bad_files },
   };

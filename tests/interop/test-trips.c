@@ -98,6 +98,16 @@ START_TEST (test_malformed_csv)
     "226,\"yesterday\",\"2020-01-01 00:08:37.0370\",3186,\"G\","
     "40.7,-74.0431,3211,\"N\",40.7215,-74.0463,29444,\"Subscriber\",1984,2\n", NULL);
   expect_refused (bad_time, "'yesterday' is not a date-time");
+  /* sscanf's %lf reads "nan": it once passed the range check and overflowed
+   * the trip's duration (tests/fuzz/corpus/trips-csv/crash-nan-seconds-overflow.csv) */
+  g_autofree char *nan_time = g_strconcat (hdr,
+    "226,\"2020-01-01 00:04:nan\",\"2020-01-01 00:08:37.0370\",3186,\"G\","
+    "40.7,-74.0431,3211,\"N\",40.7215,-74.0463,29444,\"Subscriber\",1984,2\n", NULL);
+  expect_refused (nan_time, "is not a date-time");
+  FtTime t;
+  ck_assert (!ft_trips_parse_time ("2020-01-01 -1:04:50", &t));
+  ck_assert (!ft_trips_parse_time ("2020-01-01 00:-4:50", &t));
+  ck_assert (ft_trips_parse_time ("2020-01-01 00:04:50.5", &t));
   /* truncated in the middle of a row */
   g_autofree char *full = g_strconcat (hdr, good, good, NULL);
   g_autofree char *trunc = g_strndup (full, strlen (full) - 30);

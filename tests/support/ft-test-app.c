@@ -1,9 +1,11 @@
 /* ft-test-app.c — helpers the desktop-app tests share (see ft-test-app.h):
- * spinning the main loop, closing the app, naming screenshots.
+ * spinning the main loop, closing the app, taking screenshots.
  */
 #include "ft-config.h"
 #include "ft-test-app.h"
+#include "ft-screenshot.h"
 
+#include <check.h>
 #include <glib/gstdio.h>
 
 void
@@ -30,4 +32,20 @@ ft_test_app_shot_path (const char *name)
   if (dir)
     g_mkdir_with_parents (dir, 0755);
   return g_build_filename (dir ? dir : ".", name, NULL);
+}
+
+GdkTexture *
+ft_test_app_shot (GtkWidget *widget, const char *name)
+{
+  GdkTexture *shot = ft_screenshot_widget (widget);
+  gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (shot == NULL && g_get_monotonic_time () < until)
+    {
+      ft_test_app_spin (0.05);
+      shot = ft_screenshot_widget (widget);
+    }
+  ck_assert_msg (shot != NULL, "%s: the widget was not drawn within 5 s", name);
+  g_autofree char *path = ft_test_app_shot_path (name);
+  ck_assert_msg (gdk_texture_save_to_png (shot, path), "cannot save %s", path);
+  return shot;
 }

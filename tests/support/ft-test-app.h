@@ -1,6 +1,6 @@
 /* ft-test-app.h — helpers the desktop-app tests share (GTK; built with
  * -Dgui=true only): turn the main loop for a while, close the app, and
- * name a screenshot in FT_SHOTS_DIR.
+ * take and name screenshots in FT_SHOTS_DIR.
  */
 #pragma once
 
@@ -15,5 +15,9 @@ void  ft_test_app_spin      (double seconds);
 void  ft_test_app_stop      (FtApplication *app, FtWindow *win);
 /* FT_SHOTS_DIR/name (created if needed), or ./name without it. */
 char *ft_test_app_shot_path (const char *name);
+/* Renders widget, spinning the main loop up to 5 s until it is mapped and
+ * drawn, and saves it as ft_test_app_shot_path (name). Fails the test if
+ * it never draws or cannot be saved. Returns the texture. */
+GdkTexture *ft_test_app_shot (GtkWidget *widget, const char *name);
 
 G_END_DECLS

@@ -141,11 +141,9 @@ START_TEST (test_demo_hour)
   double light = mean_luma (shot);
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
   ft_test_app_spin (0.5);
-  g_autoptr(GdkTexture) dark_shot = ft_screenshot_widget (GTK_WIDGET (win));
-  g_autofree char *dark_path = ft_test_app_shot_path ("app-demo-city-1h-dark.png");
-  gdk_texture_save_to_png (dark_shot, dark_path);
+  g_autoptr(GdkTexture) dark_shot = ft_test_app_shot (GTK_WIDGET (win), "app-demo-city-1h-dark.png");
   double dark = mean_luma (dark_shot);
-  printf ("window mean luma: light %.0f, dark %.0f; screenshot %s\n", light, dark, dark_path);
+  printf ("window mean luma: light %.0f, dark %.0f\n", light, dark);
   ck_assert_msg (dark < light - 25, "the dark style did not apply");
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
 
@@ -262,10 +260,7 @@ START_TEST (test_dispatch_swap)
   ck_assert (a.task_done_events >= done_before + created);
 
   ft_test_app_spin (0.5);
-  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
-  g_autofree char *path = ft_test_app_shot_path ("app-dispatch-after.png");
-  gdk_texture_save_to_png (shot, path);
-  printf ("screenshot: %s\n", path);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (win), "app-dispatch-after.png");
   ft_test_app_stop (app, win);
 }
 END_TEST

@@ -1,0 +1,23 @@
+/* fuzz-trips-mds.c — libFuzzer harness for the MDS 2.0 provider trips
+ * reader (src/interop/ft-trips.c, JSON). A set that loads must hold only trips
+ * with valid positions and counts that add up.
+ */
+#include "fuzz-trips.h"
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  fuzz_init_glib ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtTripSet) set = ft_trips_parse_mds ((const char *) data, size, "fuzz.json", &error);
+  if (set == NULL)
+    {
+      fuzz_verbose ("trips", error);
+      g_assert (error != NULL);
+      return 0;
+    }
+  g_assert (set->layout == FT_TRIPS_LAYOUT_MDS_JSON);
+  fuzz_check_trip_set (set);
+  fuzz_verbose ("trips", NULL);
+  return 0;
+}
