@@ -7,6 +7,7 @@
  * Used by `fleet-twin-cli emulate`, the live tests and the benchmark.
  */
 #include "ft-live-private.h"
+#include "ft-json.h"
 
 #include <string.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
       msg->payloadlen <= 0)
     return;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+  if (ft_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
       !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
     return;
   JsonNode *root = json_parser_get_root (parser);
@@ -185,7 +186,7 @@ emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_messag
   if (slash == NULL || strcmp (slash, "/commands") != 0 || slash - t > 36 || msg->payloadlen <= 0)
     return;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+  if (ft_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
       !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
     return;
   JsonNode *root = json_parser_get_root (parser);

@@ -5,6 +5,7 @@
  * bookkeeping (ordering, silence, downsampling) and the flush on stop.
  */
 #include "ft-live-private.h"
+#include "ft-json.h"
 
 #include <string.h>
 #include <stdio.h>
@@ -781,7 +782,7 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
   Fields *o = &live->fields;
   if (!ft_live_fields_parse (live->scratch, len, o))
     {
-      if (ft_live_json_depth (text, len, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+      if (ft_json_depth (text, len, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
         return ft_live_refuse (live, now, topic, error, "JSON nested too deeply");
       g_autoptr(GError) perr = NULL;
       if (!json_parser_load_from_data (live->parser, text, (gssize) len, &perr))

@@ -12,39 +12,6 @@
 #include <stdio.h>
 #include <errno.h>
 
-guint
-ft_live_json_depth (const char *s, gsize len, guint limit)
-{
-  guint depth = 0, max = 0;
-  gboolean in_str = FALSE;
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = s[i];
-      if (in_str)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_str = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_str = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > max)
-            {
-              max = depth;
-              if (max > limit)
-                return max;
-            }
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
-    }
-  return max;
-}
-
 gboolean
 ft_live_json_number (JsonObject *o, const char *name, double *out, gboolean *bad)
 {

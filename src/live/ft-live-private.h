@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ft-live.h"
+#include "ft-json.h"   /* ft_json_depth: the one depth check */
 #include <mosquitto.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -23,7 +24,6 @@ const char *ft_live_connack_text (int rc, int protocol, gboolean *is_auth);
 
 /* Maximum bracket nesting of a JSON text (outside strings); stops early
  * once `limit` is passed. Guards json-glib's recursive parser. */
-guint     ft_live_json_depth    (const char *s, gsize len, guint limit);
 
 /* Field readers: FALSE if absent; *bad set TRUE if present but unusable. */
 gboolean  ft_live_json_number   (JsonObject *o, const char *name, double *out, gboolean *bad);
