@@ -762,8 +762,10 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
         return ft_live_refuse (live, now, topic, error, "empty payload");
       return ft_live_refuse (live, now, topic, error, "payload contains NUL bytes (binary, not JSON)");
     }
-  if (kind == K_STATUS && (len == 6 || len == 7) &&
-      (memcmp (text, "online", 6) == 0 || memcmp (text, "offline", 7) == 0))
+  /* a bare status word; each compared only at its own length (a 6-byte
+   * payload compared with "offline" read one byte past its end) */
+  if (kind == K_STATUS &&
+      ((len == 6 && memcmp (text, "online", 6) == 0) || (len == 7 && memcmp (text, "offline", 7) == 0)))
     {
       copy = g_strndup (text, len);
       return ingest_status (live, topic, id, NULL, copy, now, error);
