@@ -14,12 +14,9 @@
  */
 #include "ft-city-private.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ft-osm-reader.h"
-#include <glib/gstdio.h>
 
 /* ---- PBF framing check ------------------------------------------------ */
 
