@@ -23,8 +23,8 @@ echo "== bench-routing monaco"; "$B/tests/city/bench-routing" "$pack/monaco" | t
 echo "== bench-import monaco";  "$B/tests/city/bench-import" "$FT_SHARED_DATA_DIR/osm/monaco.osm.pbf" | tail -4
 echo "== bench-live";    "$B/tests/live/bench-live" | tail -14
 echo "== demand-fit-report";    "$B/tests/interop/demand-fit-report" | tail -4
-if [ -x "$B/tests/ui/bench-render" ]; then
+if [ -x "$B/tests/ui/app/bench-render" ]; then
   echo "== bench-render"
-  xvfb-run -a -s "-screen 0 1400x900x24" "$B/tests/ui/bench-render" --seconds 5 2>/dev/null | tail -16
+  xvfb-run -a -s "-screen 0 1400x900x24" "$B/tests/ui/app/bench-render" --seconds 5 2>/dev/null | tail -16
 fi
 echo "== uptime"; uptime

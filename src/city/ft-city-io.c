@@ -829,7 +829,11 @@ ft_city_save (const FtCity *city, const char *dir, GError **error)
   g_autoptr(FtOutput) out = ft_output_begin (dir, FT_OUTPUT_DIR, ft_city_pack_is_own, FALSE, &local);
   if (out == NULL)
     {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
+      if (g_error_matches (local, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS))
+        g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO,
+                     "%s exists and is not a city pack: refusing to replace it (%s)", dir, local->message);
+      else
+        g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
       return FALSE;
     }
   if (!ft_city_write_pack (city, ft_output_get_path (out), error))

@@ -1,21 +1,24 @@
-/* ft-osm.c — builds a city pack from an OpenStreetMap PBF extract with
- * libreadosm: a road graph for bikes and scooters from highway ways
- * (one-way rules with bicycle contraflow, access and bicycle=no excluded,
- * cycleways, footways, paths and living streets kept as slower classes),
- * pruned to its largest connected piece; the operating area (convex hull of
- * the streets grown by 100 m); hexagonal demand zones; depots by k-means on
+/* ft-osm.c — builds a city pack from an OpenStreetMap PBF extract: a road
+ * graph for bikes and scooters from highway ways (one-way rules with bicycle
+ * contraflow, access and bicycle=no excluded, cycleways, footways, paths and
+ * living streets kept as slower classes), pruned to its largest connected
+ * piece; the operating area (convex hull of the streets grown by 100 m,
+ * at most 200 km across); hexagonal demand zones; depots by k-means on
  * street nodes; parks and pedestrian areas (closed ways and multipolygon
- * relations, outer rings) as candidate no-parking geofences; water areas
- * for drawing; and a default demand profile with
- * Demo City's time shapes. Before parsing, the PBF block chain is walked so
- * a truncated or foreign file is refused with the byte offset named.
+ * relations, outer rings) as candidate no-parking geofences; water areas for
+ * drawing; and a default demand profile with Demo City's time shapes.
+ * The file is mapped, its PBF block framing walked so that a truncated or
+ * foreign file is refused with the block and byte offset named, then read
+ * by the libosmium shim (ft-osm-reader.h), which reports any malformed
+ * content as an error: every bad file gives "FILE: not a valid OSM PBF (…)".
  */
 #include "ft-city-private.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <readosm.h>
+#include "ft-osm-reader.h"
 #include <glib/gstdio.h>
 
 /* ---- PBF framing check ------------------------------------------------ */
@@ -37,52 +40,43 @@ read_varint (const guint8 *p, gsize len, gsize *pos, guint64 *out)
   return FALSE;
 }
 
-/* Walks BlobHeader/Blob frames to the end of the file. */
+#define PBF_MAX_HEADER (64 * 1024)           /* as libosmium and the format's spec */
+#define PBF_MAX_BLOB   (32 * 1024 * 1024)
+
+/* Walks the BlobHeader/Blob frames of data[0..len) to its end, so a
+ * truncated or foreign file is refused, naming the block and the byte,
+ * before any of it is decoded. */
 static gboolean
-check_pbf_framing (const char *path, guint *n_blocks, GError **error)
+check_pbf_framing (const char *path, const guint8 *d, gsize len, guint *n_blocks, GError **error)
 {
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: %s", path, g_strerror (errno));
-      return FALSE;
-    }
-  guint64 off = 0;
+  gsize off = 0;
   guint blocks = 0;
-  gboolean ok = TRUE;
-  for (;;)
+  while (off < len)
     {
-      guint8 lenb[4];
-      size_t got = fread (lenb, 1, 4, f);
-      if (got == 0 && feof (f))
-        break;
-      if (got != 4)
+      if (len - off < 4)
         {
           g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
-                       "%s: truncated: the file ends inside a block header at byte %" G_GUINT64_FORMAT
-                       " (block %u)", path, off, blocks + 1);
-          ok = FALSE;
-          break;
+                       "%s: not a valid OSM PBF (truncated: the file ends inside a block header at byte %"
+                       G_GSIZE_FORMAT ", block %u)", path, off, blocks + 1);
+          return FALSE;
         }
-      guint32 hlen = ((guint32) lenb[0] << 24) | ((guint32) lenb[1] << 16) | ((guint32) lenb[2] << 8) | lenb[3];
-      if (hlen == 0 || hlen > 64 * 1024)
+      guint32 hlen = (guint32) d[off] << 24 | (guint32) d[off + 1] << 16 | (guint32) d[off + 2] << 8 | d[off + 3];
+      if (hlen == 0 || hlen > PBF_MAX_HEADER)
         {
           g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
-                       "%s: not an OpenStreetMap PBF file (bad block header size %u at byte %" G_GUINT64_FORMAT ")",
+                       "%s: not a valid OSM PBF (bad block header size %u at byte %" G_GSIZE_FORMAT ")",
                        path, hlen, off);
-          ok = FALSE;
-          break;
+          return FALSE;
         }
-      g_autofree guint8 *h = g_malloc (hlen);
-      if (fread (h, 1, hlen, f) != hlen)
+      if (len - off - 4 < hlen)
         {
           g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
-                       "%s: truncated: the file ends inside block %u's header (byte %" G_GUINT64_FORMAT ")",
-                       path, blocks + 1, off + 4);
-          ok = FALSE;
-          break;
+                       "%s: not a valid OSM PBF (truncated: the file ends inside block %u's header, byte %"
+                       G_GSIZE_FORMAT ")", path, blocks + 1, off + 4);
+          return FALSE;
         }
       /* BlobHeader: 1 type (string), 2 indexdata (bytes), 3 datasize (int32) */
+      const guint8 *h = d + off + 4;
       gsize pos = 0;
       guint64 datasize = G_MAXUINT64;
       char type[32] = "";
@@ -96,7 +90,11 @@ check_pbf_framing (const char *path, guint *n_blocks, GError **error)
               if (!read_varint (h, hlen, &pos, &v) || v > hlen - pos)
                 break;
               if ((key >> 3) == 1)
-                g_strlcpy (type, (const char *) h + pos, MIN (sizeof type, v + 1));
+                {
+                  gsize n = MIN (v, sizeof type - 1);   /* not NUL-terminated in the file */
+                  memcpy (type, h + pos, n);
+                  type[n] = '\0';
+                }
               pos += v;
             }
           else if ((key & 7) == 0)
@@ -109,49 +107,40 @@ check_pbf_framing (const char *path, guint *n_blocks, GError **error)
           else
             break;
         }
+      g_strcanon (type, G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "_-. ", '?');
       if (datasize == G_MAXUINT64 || (blocks == 0 && strcmp (type, "OSMHeader") != 0) ||
           (strcmp (type, "OSMHeader") != 0 && strcmp (type, "OSMData") != 0))
         {
           g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
-                       "%s: not an OpenStreetMap PBF file (block %u at byte %" G_GUINT64_FORMAT
-                       " has type \"%s\")", path, blocks + 1, off, type);
-          ok = FALSE;
-          break;
+                       "%s: not a valid OSM PBF (block %u at byte %" G_GSIZE_FORMAT " has type \"%s\"%s)",
+                       path, blocks + 1, off, type, datasize == G_MAXUINT64 ? " and no size" : "");
+          return FALSE;
         }
-      if (datasize > 64 * 1024 * 1024 || fseeko (f, (off_t) datasize, SEEK_CUR) != 0)
-        {
-          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: block %u is corrupt", path, blocks + 1);
-          ok = FALSE;
-          break;
-        }
-      off += 4 + hlen + datasize;
-      /* fseeko past the end succeeds: compare with the file size */
-      long long here = ftello (f);
-      if (fseeko (f, 0, SEEK_END) != 0)
-        {
-          ok = FALSE;
-          break;
-        }
-      long long size = ftello (f);
-      if ((long long) off > size)
+      if (datasize == 0 || datasize > PBF_MAX_BLOB)
         {
           g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
-                       "%s: truncated: block %u needs %" G_GUINT64_FORMAT " bytes but the file has %lld",
-                       path, blocks + 1, off, size);
-          ok = FALSE;
-          break;
+                       "%s: not a valid OSM PBF (block %u at byte %" G_GSIZE_FORMAT " declares %" G_GUINT64_FORMAT
+                       " bytes of data, outside 1..%d)", path, blocks + 1, off, datasize, PBF_MAX_BLOB);
+          return FALSE;
         }
-      fseeko (f, here, SEEK_SET);
+      if (datasize > len - off - 4 - hlen)
+        {
+          g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE,
+                       "%s: not a valid OSM PBF (truncated: block %u at byte %" G_GSIZE_FORMAT " needs %"
+                       G_GUINT64_FORMAT " bytes but the file has %" G_GSIZE_FORMAT ")",
+                       path, blocks + 1, off, off + 4 + hlen + datasize, len);
+          return FALSE;
+        }
+      off += 4 + hlen + datasize;
       blocks++;
     }
-  fclose (f);
-  if (ok && blocks == 0)
+  if (blocks == 0)
     {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: empty file", path);
-      ok = FALSE;
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: not a valid OSM PBF (empty file)", path);
+      return FALSE;
     }
   *n_blocks = blocks;
-  return ok;
+  return TRUE;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -193,9 +182,9 @@ typedef struct {
 } AWay;
 
 static const char *
-tag (const readosm_tag *tags, int n, const char *key)
+tag (const FtOsmTag *tags, size_t n, const char *key)
 {
-  for (int i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++)
     if (strcmp (tags[i].key, key) == 0)
       return tags[i].value;
   return NULL;
@@ -215,15 +204,15 @@ tick (Ctx *c)
 }
 
 static int
-on_node (const void *ud, const readosm_node *n)
+on_node (void *ud, int64_t id, double lat, double lon, const FtOsmTag *tags, size_t n_tags)
 {
-  Ctx *c = (Ctx *) ud;
-  ONode o = { n->id, { n->latitude, n->longitude } };
+  Ctx *c = ud;
+  ONode o = { id, { lat, lon } };
   if (c->nodes->len > 0 && g_array_index (c->nodes, ONode, c->nodes->len - 1).id >= o.id)
     c->sorted = FALSE;
   g_array_append_val (c->nodes, o);
   tick (c);
-  return READOSM_OK;
+  return 0;
 }
 
 static int
@@ -241,13 +230,15 @@ find_node (Ctx *c, gint64 id)
       g_array_sort (c->nodes, onode_cmp);
       c->sorted = TRUE;
     }
+  if (c->nodes->len == 0)
+    return NULL;   /* bsearch's base must not be NULL */
   ONode key = { id, { 0, 0 } };
   return bsearch (&key, c->nodes->data, c->nodes->len, sizeof (ONode), onode_cmp);
 }
 
 /* Road class for bikes and scooters, or -1 if not usable. */
 static int
-road_class (const readosm_tag *t, int n)
+road_class (const FtOsmTag *t, size_t n)
 {
   const char *hw = tag (t, n, "highway");
   if (hw == NULL)
@@ -284,7 +275,7 @@ road_class (const readosm_tag *t, int n)
 }
 
 static int
-oneway_of (const readosm_tag *t, int n, int cls)
+oneway_of (const FtOsmTag *t, size_t n, int cls)
 {
   if (cls == FT_ROAD_PATH)
     return 0;
@@ -305,15 +296,15 @@ oneway_of (const readosm_tag *t, int n, int cls)
 }
 
 static FtMultiPolygon *
-closed_way_polygon (Ctx *c, const readosm_way *w)
+closed_way_polygon (Ctx *c, const int64_t *refs, size_t n_refs)
 {
-  if (w->node_ref_count < 4 || w->node_refs[0] != w->node_refs[w->node_ref_count - 1])
+  if (n_refs < 4 || refs[0] != refs[n_refs - 1])
     return NULL;
-  g_autofree FtLatLon *pts = g_new (FtLatLon, w->node_ref_count);
+  g_autofree FtLatLon *pts = g_new (FtLatLon, n_refs);
   guint n = 0;
-  for (int i = 0; i + 1 < w->node_ref_count; i++)
+  for (size_t i = 0; i + 1 < n_refs; i++)
     {
-      const ONode *o = find_node (c, w->node_refs[i]);
+      const ONode *o = find_node (c, refs[i]);
       if (o == NULL)
         return NULL;   /* clipped by the extract */
       pts[n++] = o->p;
@@ -324,29 +315,27 @@ closed_way_polygon (Ctx *c, const readosm_way *w)
 }
 
 static int
-on_way (const void *ud, const readosm_way *w)
+on_way (void *ud, int64_t id, const int64_t *refs, size_t n_refs, const FtOsmTag *t, size_t n)
 {
-  Ctx *c = (Ctx *) ud;
+  Ctx *c = ud;
   tick (c);
   c->n_ways_seen++;
-  if (w->node_ref_count > 0)
+  if (n_refs > 0)
     {
-      AWay aw = { w->id, c->all_refs->len, (guint32) w->node_ref_count };
+      AWay aw = { id, c->all_refs->len, (guint32) n_refs };
       if (c->all_ways->len > 0 && g_array_index (c->all_ways, AWay, c->all_ways->len - 1).id >= aw.id)
         c->ways_sorted = FALSE;
       g_array_append_val (c->all_ways, aw);
-      g_array_append_vals (c->all_refs, w->node_refs, w->node_ref_count);
+      g_array_append_vals (c->all_refs, refs, (guint) n_refs);
     }
-  const readosm_tag *t = w->tags;
-  int n = w->tag_count;
   int cls = road_class (t, n);
-  if (cls >= 0 && w->node_ref_count >= 2)
+  if (cls >= 0 && n_refs >= 2)
     {
-      OWay ow = { c->refs->len, (guint32) w->node_ref_count, (guint8) cls, (gint8) oneway_of (t, n, cls) };
-      g_array_append_vals (c->refs, w->node_refs, w->node_ref_count);
+      OWay ow = { c->refs->len, (guint32) n_refs, (guint8) cls, (gint8) oneway_of (t, n, cls) };
+      g_array_append_vals (c->refs, refs, (guint) n_refs);
       g_array_append_val (c->ways, ow);
       c->stats.road_ways++;
-      return READOSM_OK;
+      return 0;
     }
   const char *leisure = tag (t, n, "leisure"), *hw = tag (t, n, "highway"), *natural = tag (t, n, "natural");
   const char *waterway = tag (t, n, "waterway"), *landuse = tag (t, n, "landuse");
@@ -356,17 +345,17 @@ on_way (const void *ud, const readosm_way *w)
                    (landuse && (strcmp (landuse, "reservoir") == 0 || strcmp (landuse, "basin") == 0));
   if (park || water)
     {
-      FtMultiPolygon *mp = closed_way_polygon (c, w);
+      FtMultiPolygon *mp = closed_way_polygon (c, refs, n_refs);
       if (mp == NULL)
-        return READOSM_OK;
+        return 0;
       if (park)
         {
           g_ptr_array_add (c->parks, mp);
           c->stats.parks++;
           const char *name = tag (t, n, "name");
-          g_ptr_array_add (c->park_names, name ? g_strdup (name)
+          g_ptr_array_add (c->park_names, name ? g_utf8_make_valid (name, -1)
                                                : g_strdup_printf ("%s %" G_GINT64_FORMAT,
-                                                                  hw ? "Pedestrian area" : "Park", (gint64) w->id));
+                                                                  hw ? "Pedestrian area" : "Park", (gint64) id));
         }
       else
         {
@@ -377,7 +366,7 @@ on_way (const void *ud, const readosm_way *w)
           ft_multipolygon_free (mp);
         }
     }
-  return READOSM_OK;
+  return 0;
 }
 
 static int
@@ -387,54 +376,107 @@ away_cmp (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+typedef struct {
+  gint64  node;      /* a segment's first or last node */
+  guint32 seg;
+  guint32 at_end;    /* 0: the segment starts there, 1: it ends there */
+} SegEnd;
+
+static int
+segend_cmp (const void *a, const void *b)
+{
+  const SegEnd *x = a, *y = b;
+  if (x->node != y->node)
+    return x->node < y->node ? -1 : 1;
+  if (x->seg != y->seg)
+    return x->seg < y->seg ? -1 : 1;
+  return (x->at_end > y->at_end) - (x->at_end < y->at_end);
+}
+
 /* Joins the outer member ways of a multipolygon relation into closed
- * rings (holes are ignored: parks and lakes are drawn and fenced whole). */
+ * rings (holes are ignored: parks and lakes are drawn and fenced whole).
+ * Each ring starts at the first unused way in member order and grows at
+ * its open end by the first unused way (in member order) that touches it.
+ * The ways' ends are sorted once, so the join takes O(n log n) however many
+ * members a (hostile) relation lists; a way listed twice is used once. */
 static FtMultiPolygon *
-relation_polygon (Ctx *c, const readosm_relation *rel)
+relation_polygon (Ctx *c, const FtOsmMember *members, size_t n_members)
 {
   if (!c->ways_sorted)
     {
       g_array_sort (c->all_ways, away_cmp);
       c->ways_sorted = TRUE;
     }
-  g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  for (int i = 0; i < rel->member_count; i++)
+  g_autoptr(GArray) segs = g_array_new (FALSE, FALSE, sizeof (AWay));
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (size_t i = 0; i < n_members; i++)
     {
-      const readosm_member *m = &rel->members[i];
-      if (m->member_type != READOSM_MEMBER_WAY || (m->role && strcmp (m->role, "inner") == 0))
+      const FtOsmMember *m = &members[i];
+      if (m->type != FT_OSM_MEMBER_WAY || strcmp (m->role, "inner") == 0)
         continue;
-      AWay key = { m->id, 0, 0 };
-      const AWay *aw = bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
+      AWay key = { m->ref, 0, 0 };
+      const AWay *aw = c->all_ways->len == 0 ? NULL
+                       : bsearch (&key, c->all_ways->data, c->all_ways->len, sizeof (AWay), away_cmp);
       if (aw == NULL)
         return NULL;   /* clipped by the extract */
-      GArray *seg = g_array_sized_new (FALSE, FALSE, sizeof (gint64), aw->n);
-      g_array_append_vals (seg, &g_array_index (c->all_refs, gint64, aw->first), aw->n);
-      g_ptr_array_add (segs, seg);
+      if (aw->n < 2 || !g_hash_table_add (seen, (gpointer) &aw->id))
+        continue;
+      g_array_append_vals (segs, aw, 1);
     }
-  FtMultiPolygon *mp = NULL;
-  while (segs->len > 0)
+  guint n = segs->len;
+  if (n == 0)
+    return NULL;
+  const gint64 *refs = (const gint64 *) c->all_refs->data;
+  g_autofree SegEnd *ends = g_new (SegEnd, 2 * (gsize) n);
+  g_autofree guint32 *cursor = g_new (guint32, 2 * (gsize) n);   /* per run of equal nodes: first maybe-unused */
+  g_autofree guint8 *used = g_new0 (guint8, n);
+  for (guint s = 0; s < n; s++)
     {
-      GArray *ring = g_ptr_array_steal_index (segs, 0);
-      gboolean grew = TRUE;
-      while (grew && g_array_index (ring, gint64, 0) != g_array_index (ring, gint64, ring->len - 1))
+      const AWay *aw = &g_array_index (segs, AWay, s);
+      ends[2 * s] = (SegEnd) { refs[aw->first], s, 0 };
+      ends[2 * s + 1] = (SegEnd) { refs[aw->first + aw->n - 1], s, 1 };
+    }
+  qsort (ends, 2 * (gsize) n, sizeof (SegEnd), segend_cmp);
+  for (guint k = 0; k < 2 * n; k++)
+    cursor[k] = k;
+  FtMultiPolygon *mp = NULL;
+  g_autoptr(GArray) ring = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint s = 0; s < n; s++)
+    {
+      if (used[s])
+        continue;
+      used[s] = 1;
+      const AWay *first = &g_array_index (segs, AWay, s);
+      g_array_set_size (ring, 0);
+      g_array_append_vals (ring, refs + first->first, first->n);
+      while (g_array_index (ring, gint64, 0) != g_array_index (ring, gint64, ring->len - 1))
         {
-          grew = FALSE;
           gint64 end = g_array_index (ring, gint64, ring->len - 1);
-          for (guint k = 0; k < segs->len; k++)
+          /* lower bound of end among the sorted ends */
+          gsize lo = 0, hi = 2 * (gsize) n;
+          while (lo < hi)
             {
-              GArray *sg = g_ptr_array_index (segs, k);
-              gint64 a = g_array_index (sg, gint64, 0), b = g_array_index (sg, gint64, sg->len - 1);
-              if (a == end)
-                g_array_append_vals (ring, &g_array_index (sg, gint64, 1), sg->len - 1);
-              else if (b == end)
-                for (guint q = sg->len - 1; q-- > 0;)
-                  g_array_append_val (ring, g_array_index (sg, gint64, q));
+              gsize mid = lo + (hi - lo) / 2;
+              if (ends[mid].node < end)
+                lo = mid + 1;
               else
-                continue;
-              g_ptr_array_remove_index (segs, k);
-              grew = TRUE;
-              break;
+                hi = mid;
             }
+          if (lo == 2 * (gsize) n || ends[lo].node != end)
+            break;
+          guint32 *cur = &cursor[lo];
+          while (*cur < 2 * n && ends[*cur].node == end && used[ends[*cur].seg])
+            (*cur)++;
+          if (*cur == 2 * n || ends[*cur].node != end)
+            break;
+          const SegEnd *e = &ends[*cur];
+          used[e->seg] = 1;
+          const AWay *aw = &g_array_index (segs, AWay, e->seg);
+          if (e->at_end == 0)
+            g_array_append_vals (ring, refs + aw->first + 1, aw->n - 1);
+          else
+            for (guint32 q = aw->n - 1; q-- > 0;)
+              g_array_append_val (ring, refs[aw->first + q]);
         }
       if (ring->len >= 4 && g_array_index (ring, gint64, 0) == g_array_index (ring, gint64, ring->len - 1))
         {
@@ -455,31 +497,29 @@ relation_polygon (Ctx *c, const readosm_relation *rel)
               ft_multipolygon_add_ring (mp, pts, ring->len - 1);
             }
         }
-      g_array_unref (ring);
     }
   return mp;
 }
 
 static int
-on_relation (const void *ud, const readosm_relation *rel)
+on_relation (void *ud, int64_t id, const FtOsmMember *members, size_t n_members,
+             const FtOsmTag *t, size_t n)
 {
-  Ctx *c = (Ctx *) ud;
+  Ctx *c = ud;
   tick (c);
-  const readosm_tag *t = rel->tags;
-  int n = rel->tag_count;
   const char *type = tag (t, n, "type");
   if (type == NULL || strcmp (type, "multipolygon") != 0)
-    return READOSM_OK;
+    return 0;
   const char *leisure = tag (t, n, "leisure"), *natural = tag (t, n, "natural");
   const char *waterway = tag (t, n, "waterway"), *landuse = tag (t, n, "landuse");
   gboolean park = leisure && (strcmp (leisure, "park") == 0 || strcmp (leisure, "garden") == 0);
   gboolean water = (natural && strcmp (natural, "water") == 0) || (waterway && strcmp (waterway, "riverbank") == 0) ||
                    (landuse && (strcmp (landuse, "reservoir") == 0 || strcmp (landuse, "basin") == 0));
   if (!park && !water)
-    return READOSM_OK;
-  FtMultiPolygon *mp = relation_polygon (c, rel);
+    return 0;
+  FtMultiPolygon *mp = relation_polygon (c, members, n_members);
   if (mp == NULL)
-    return READOSM_OK;
+    return 0;
   for (guint p = 0; p < mp->n_polys; p++)
     {
       const FtRing *ring = &mp->polys[p].rings[0];
@@ -489,8 +529,8 @@ on_relation (const void *ud, const readosm_relation *rel)
           ft_multipolygon_add_ring (one, ring->pts, ring->n);
           g_ptr_array_add (c->parks, one);
           const char *name = tag (t, n, "name");
-          g_ptr_array_add (c->park_names, name ? g_strdup (name)
-                                               : g_strdup_printf ("Park %" G_GINT64_FORMAT, (gint64) rel->id));
+          g_ptr_array_add (c->park_names, name ? g_utf8_make_valid (name, -1)
+                                               : g_strdup_printf ("Park %" G_GINT64_FORMAT, (gint64) id));
           c->stats.parks++;
         }
       else
@@ -502,29 +542,14 @@ on_relation (const void *ud, const readosm_relation *rel)
         }
     }
   ft_multipolygon_free (mp);
-  return READOSM_OK;
-}
-
-static const char *
-readosm_error_text (int rc)
-{
-  switch (rc)
-    {
-    case READOSM_INVALID_SUFFIX: return "the name must end in .osm.pbf or .pbf (or .osm)";
-    case READOSM_FILE_NOT_FOUND: return "file not found";
-    case READOSM_INSUFFICIENT_MEMORY: return "out of memory";
-    case READOSM_READ_ERROR: return "read error (truncated file?)";
-    case READOSM_XML_ERROR: return "XML error";
-    case READOSM_INVALID_PBF_HEADER: return "invalid PBF block header (truncated or not a PBF file?)";
-    case READOSM_UNZIP_ERROR: return "a compressed block does not inflate (corrupt or truncated)";
-    case READOSM_ABORT: return "aborted";
-    default: return "unknown error";
-    }
+  return 0;
 }
 
 /* ---- building the city ------------------------------------------------ */
 
 typedef struct { double x, y; } P2;
+
+#define OSM_MAX_SPAN_KM 200
 
 static double
 cross (P2 o, P2 a, P2 b)
@@ -680,6 +705,23 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
   for (guint v = 0; v < g->n_nodes; v++)
     ft_bbox_extend (&nb, g->nodes[v]);
   city->center = (FtLatLon) { (nb.min_lat + nb.max_lat) / 2, (nb.min_lon + nb.max_lon) / 2 };
+  /* the zone grid and the local projection are sized for a city: a street
+   * to a misplaced node on another continent must not make them huge */
+  double ns_km = ft_city_haversine_m ((FtLatLon) { nb.min_lat, city->center.lon },
+                                      (FtLatLon) { nb.max_lat, city->center.lon }) / 1000;
+  double ew_km = (nb.max_lon - nb.min_lon) > 90 ? G_MAXDOUBLE
+                 : ft_city_haversine_m ((FtLatLon) { city->center.lat, nb.min_lon },
+                                        (FtLatLon) { city->center.lat, nb.max_lon }) / 1000;
+  if (ns_km > OSM_MAX_SPAN_KM || ew_km > OSM_MAX_SPAN_KM)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_INVALID,
+                   "%s: the streets span %.0f km north-south by %.0f km east-west; a city may be at most %d km "
+                   "across (lat %.5f..%.5f, lon %.5f..%.5f: is a node misplaced?)",
+                   pbf_path, ns_km, MIN (ew_km, 40075.0), OSM_MAX_SPAN_KM,
+                   nb.min_lat, nb.max_lat, nb.min_lon, nb.max_lon);
+      ft_city_free (city);
+      return NULL;
+    }
   if (ctx->utc_offset_min != FT_UTC_OFFSET_ESTIMATE)
     city->utc_offset_min = ctx->utc_offset_min;
   else if (city->center.lat > 35 && city->center.lat < 72 && city->center.lon > -6 && city->center.lon < 20)
@@ -895,12 +937,18 @@ ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_
       g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s: no such file", pbf_path);
       return NULL;
     }
-  gboolean is_pbf = g_str_has_suffix (pbf_path, ".pbf");
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GMappedFile) map = g_mapped_file_new (pbf_path, FALSE, &local);
+  if (map == NULL)
+    {
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_IO, "%s", local->message);
+      return NULL;
+    }
+  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
+  gsize len = g_mapped_file_get_length (map);
   guint n_blocks = 0;
-  if (is_pbf && !check_pbf_framing (pbf_path, &n_blocks, error))
+  if (!check_pbf_framing (pbf_path, data, len, &n_blocks, error))
     return NULL;
-  GStatBuf st;
-  g_stat (pbf_path, &st);
 
   Ctx c = { 0 };
   c.nodes = g_array_new (FALSE, FALSE, sizeof (ONode));
@@ -911,23 +959,20 @@ ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_
   c.park_names = g_ptr_array_new_with_free_func (g_free);
   c.progress = progress;
   c.user_data = user_data;
-  c.est_elems = (guint64) st.st_size / (is_pbf ? 9 : 60) + 1;
+  c.est_elems = (guint64) len / 9 + 1;
   c.utc_offset_min = utc_offset_min;
   c.all_ways = g_array_new (FALSE, FALSE, sizeof (AWay));
   c.all_refs = g_array_new (FALSE, FALSE, sizeof (gint64));
   c.ways_sorted = TRUE;
   FtCity *city = NULL;
 
-  const void *h = NULL;
-  int rc = readosm_open (pbf_path, &h);
-  if (rc == READOSM_OK)
-    rc = readosm_parse (h, &c, on_node, on_way, on_relation);
-  if (h)
-    readosm_close (h);
-  if (rc != READOSM_OK)
+  static const FtOsmReaderCallbacks callbacks = { on_node, on_way, on_relation };
+  char *why = NULL;
+  if (ft_osm_reader_read_pbf (data, len, &callbacks, &c, &why) != FT_OSM_READ_OK)
     {
-      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: cannot read OpenStreetMap data: %s",
-                   pbf_path, readosm_error_text (rc));
+      g_set_error (error, FT_CITY_ERROR, FT_CITY_ERROR_PARSE, "%s: not a valid OSM PBF (%s)",
+                   pbf_path, why ? why : "out of memory");
+      free (why);
       goto out;
     }
   if (progress)

@@ -309,7 +309,13 @@ ft_output_begin (const char *target_in, FtOutputKind kind, FtOutputOwnFunc is_ow
     }
 
   g_autofree char *parent = g_path_get_dirname (target);
-  if (g_mkdir_with_parents (parent, 0755) != 0)
+  if (kind != FT_OUTPUT_DIR && !g_file_test (parent, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, FT_FILE_ERROR, FT_FILE_ERROR_IO, "cannot write %s: the folder %s does not exist",
+                   target, parent);
+      return NULL;
+    }
+  if (g_mkdir_with_parents (parent, 0755) != 0)   /* a folder output: like mkdir -p */
     {
       g_set_error (error, FT_FILE_ERROR, FT_FILE_ERROR_IO, "cannot create %s: %s", parent, g_strerror (errno));
       return NULL;

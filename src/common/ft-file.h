@@ -61,7 +61,8 @@ typedef struct _FtOutput FtOutput;
  * nothing existing is ours), unless force. Refuses a symbolic link as target
  * and a target of the other kind (a folder where a file goes). Sweeps
  * temporaries that dead writers left beside the same target. For FT_OUTPUT_DIR
- * the temporary folder is created, with a marker file that makes it the
+ * the temporary folder is created (and its parents, as mkdir -p; a file's
+ * folder must exist), with a marker file that makes it the
  * project's own (see ft_output_dir_is_marked). */
 FtOutput   *ft_output_begin     (const char *target, FtOutputKind kind, FtOutputOwnFunc is_own,
                                  gboolean force, GError **error);

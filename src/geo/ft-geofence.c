@@ -210,6 +210,28 @@ ft_geofence_kind_bit (const char *vehicle_type_id)
 #define PARSE_FAIL(...) \
   G_STMT_START { g_set_error (error, FT_GEOFENCE_ERROR, FT_GEOFENCE_ERROR_PARSE, __VA_ARGS__); } G_STMT_END
 
+/* A string member, or NULL when it is missing, null or of another type.
+ * json_object_get_string_member_with_default raises a GLib critical on
+ * an object or array member; this never does. */
+static const char *
+get_string (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/* TRUE when member is present, not null, and not a string. */
+static gboolean
+has_non_string (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  return n != NULL && !JSON_NODE_HOLDS_NULL (n) && get_string (o, member) == NULL;
+}
+
 static gboolean
 get_bool (JsonObject *o, const char *member, gboolean *out)
 {
@@ -327,16 +349,22 @@ parse_rule (JsonNode *rn, gboolean v2, const char *where, const char *ctx,
   return TRUE;
 }
 
-static char *
-feature_name (JsonObject *props)
+/* The zone's name: a 2.3 string or a 3.0 array of {text, language}
+ * (English first, else the first text). *out is NULL when there is none. */
+static gboolean
+feature_name (JsonObject *props, const char *where, guint fi, char **out, GError **error)
 {
   JsonNode *n = json_object_get_member (props, "name");
 
-  if (n == NULL)
-    return NULL;
+  *out = NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
   if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (n));       /* 2.3 */
-  if (JSON_NODE_HOLDS_ARRAY (n))                     /* 3.0 localized */
+    {
+      *out = g_strdup (json_node_get_string (n));       /* 2.3 */
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_ARRAY (n))                       /* 3.0 localized */
     {
       JsonArray *a = json_node_get_array (n);
       guint i, len = json_array_get_length (a);
@@ -351,20 +379,30 @@ feature_name (JsonObject *props)
           if (!JSON_NODE_HOLDS_OBJECT (e))
             continue;
           o = json_node_get_object (e);
-          text = ft_json_get_string (o, "text");
-          lang = ft_json_get_string (o, "language");
-          if (lang == NULL)
-            lang = "";
+          if (has_non_string (o, "text") || has_non_string (o, "language"))
+            {
+              PARSE_FAIL ("%s: feature %u: properties.name[%u]: text and language must be strings",
+                          where, fi, i);
+              return FALSE;
+            }
+          text = get_string (o, "text");
+          lang = get_string (o, "language");
           if (text == NULL)
             continue;
           if (first == NULL)
             first = text;
-          if (g_str_has_prefix (lang, "en"))
-            return g_strdup (text);
+          if (lang != NULL && g_str_has_prefix (lang, "en"))
+            {
+              *out = g_strdup (text);
+              return TRUE;
+            }
         }
-      return g_strdup (first);
+      *out = g_strdup (first);
+      return TRUE;
     }
-  return NULL;
+  PARSE_FAIL ("%s: feature %u: properties.name: must be a string or an array of {text, language}",
+              where, fi);
+  return FALSE;
 }
 
 static gboolean
@@ -406,7 +444,8 @@ parse_feature (FtGeofences *g, JsonNode *fn, guint fi, gboolean v2,
       return FALSE;
     }
   props = json_node_get_object (n);
-  name = feature_name (props);
+  if (!feature_name (props, where, fi, &name, error))
+    return FALSE;
 
   n = json_object_get_member (fo, "id");
   if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
@@ -510,7 +549,7 @@ ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError
       return NULL;
     }
   fc = json_node_get_object (n);
-  if (g_strcmp0 (ft_json_get_string (fc, "type"), "FeatureCollection") != 0)
+  if (g_strcmp0 (get_string (fc, "type"), "FeatureCollection") != 0)
     {
       PARSE_FAIL ("%s: data.geofencing_zones.type: must be \"FeatureCollection\"", where);
       return NULL;

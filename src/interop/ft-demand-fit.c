@@ -475,11 +475,27 @@ ft_trace_save (const char *path, const FtDemandRequest *reqs, guint n, GError **
                             g_ascii_formatd (b[3], sizeof b[3], "%.6f", reqs[i].to.lat),
                             g_ascii_formatd (b[4], sizeof b[4], "%.6f", reqs[i].to.lon));
   g_autoptr(GError) e = NULL;
-  gboolean ok = g_file_set_contents (path, s->str, (gssize) s->len, &e);
+  g_autoptr(FtOutput) out = ft_output_begin (path, FT_OUTPUT_FILE, ft_trace_is_own, FALSE, &e);
+  gboolean ok = out != NULL &&
+                g_file_set_contents (ft_output_get_path (out), s->str, (gssize) s->len, &e) &&
+                ft_output_commit (g_steal_pointer (&out), &e);
   g_string_free (s, TRUE);
   if (!ok)
     g_set_error (error, FT_DEMAND_ERROR, FT_DEMAND_ERROR_IO, "%s", e->message);
   return ok;
+}
+
+gboolean
+ft_trace_is_own (const char *path)
+{
+  static const char head[] = "# fleet-twin demand trace";
+  char buf[sizeof head - 1];
+  FILE *f = fopen (path, "rb");
+  if (f == NULL)
+    return FALSE;
+  gboolean own = fread (buf, 1, sizeof buf, f) == sizeof buf && memcmp (buf, head, sizeof buf) == 0;
+  fclose (f);
+  return own;
 }
 
 FtDemandRequest *

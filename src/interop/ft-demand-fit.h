@@ -65,6 +65,9 @@ typedef struct {
 FtDemandRequest *ft_trips_to_trace   (const FtTripSet *set, guint *n_out);
 gboolean         ft_trace_save       (const char *path, const FtDemandRequest *reqs, guint n,
                                       GError **error);
+/* TRUE when path starts as a trace ft_trace_save writes (so it may be
+ * replaced; anything else is refused). */
+gboolean ft_trace_is_own (const char *path);
 FtDemandRequest *ft_trace_load       (const char *path, guint *n_out, GError **error);
 
 /* Hourly profile (24 values, trips per hour of day averaged over days) and

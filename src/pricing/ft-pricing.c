@@ -586,7 +586,14 @@ get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c
                            field, i);
               return NULL;
             }
-          const char *lang = ft_json_get_string (eo, "language");
+          JsonNode *ln = json_object_get_member (eo, "language");
+          if (ln != NULL && !JSON_NODE_HOLDS_NULL (ln) &&
+              (!JSON_NODE_HOLDS_VALUE (ln) || json_node_get_value_type (ln) != G_TYPE_STRING))
+            {
+              parse_error (error, c, "\"%s\"[%u].language must be a string", field, i);
+              return NULL;
+            }
+          const char *lang = ln != NULL ? json_node_get_string (ln) : NULL;
           if (lang == NULL)
             lang = "";
           if (first == NULL)
@@ -782,13 +789,14 @@ ft_pricing_parse_gbfs (FtPricing *p, const char *json, gssize len, const char *w
     }
   JsonObject *top = json_node_get_object (root);
   JsonNode *vn = json_object_get_member (top, "version");
-  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) && ft_json_get_string (top, "version") == NULL)
+  if (vn != NULL && !JSON_NODE_HOLDS_NULL (vn) &&
+      (!JSON_NODE_HOLDS_VALUE (vn) || json_node_get_value_type (vn) != G_TYPE_STRING))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,
-                   "%s: \"version\" must be a string like \"3.0\"", where);
+                   "%s: version: must be a string such as \"3.0\"", where);
       return FALSE;
     }
-  const char *version = ft_json_get_string (top, "version");
+  const char *version = vn != NULL ? json_node_get_string (vn) : NULL;
   if (version != NULL && !g_str_has_prefix (version, "2.") && !g_str_has_prefix (version, "3."))
     {
       g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_PARSE,

@@ -4,19 +4,13 @@
  *   bench-import [FILE.osm.pbf] [--runs R] [--no-tiles]
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-city.h"
 #include "ft-tiles.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
 
 int
 main (int argc, char **argv)
@@ -36,8 +30,7 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", error ? error->message : "bad arguments");
       return 2;
     }
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  g_autofree char *def = g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, "osm", "monaco.osm.pbf", NULL);
+  g_autofree char *def = ft_test_shared_path ("osm/monaco.osm.pbf");
   const char *pbf = argc > 1 ? argv[1] : def;
   double *t = g_new (double, runs);
   FtCity *city = NULL;
@@ -51,10 +44,11 @@ main (int argc, char **argv)
       if (city == NULL)
         {
           fprintf (stderr, "%s\n", error->message);
+          g_free (t);
           return 1;
         }
     }
-  qsort (t, runs, sizeof (double), cmp_double);
+  qsort (t, runs, sizeof (double), ft_test_cmp_double);
   printf ("%s: %u OSM nodes, %u ways -> %u street nodes (largest piece %.2f%%), graph %u nodes, %u edges\n",
           pbf, st.osm_nodes, st.osm_ways, st.street_nodes, 100 * st.largest_share,
           city->graph.n_nodes, city->graph.n_edges);

@@ -6,6 +6,7 @@
  *   bench-routing [PACK_DIR|demo] [--queries N] [--runs R] [--seed S]
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-city.h"
 
 #include <stdio.h>
@@ -15,20 +16,6 @@ static double
 now_s (void)
 {
   return g_get_monotonic_time () / 1e6;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, guint n)
-{
-  qsort (v, n, sizeof (double), cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Early-exit Dijkstra with a binary heap (lazy deletion): the baseline. */
@@ -278,23 +265,23 @@ main (int argc, char **argv)
     }
   printf ("queries per run %u, runs %d, mean route %.0f m, A* vs Dijkstra total length rel. diff %.2e\n",
           n, runs, sum_len / n, check);
-  double a = median (r_astar, runs), d = median (r_dij, runs);
-  double pl = median (r_plain, runs);
-  printf ("A* + landmarks, no cache hits    %10.0f queries/s (median)  -> %.2fx Dijkstra\n", a, a / d);
-  printf ("A* straight-line only            %10.0f queries/s (median)  -> %.2fx Dijkstra\n", pl, pl / d);
-  printf ("Dijkstra early exit (baseline)   %10.0f queries/s (median)\n", d);
-  printf ("point-to-point distance, cold    %10.0f queries/s (snap + A* + LRU insert)\n", median (r_pts, runs));
+  double a = ft_test_median (r_astar, runs), d = ft_test_median (r_dij, runs);
+  double pl = ft_test_median (r_plain, runs);
+  printf ("A* + landmarks, no cache hits    %10.0f queries/s (ft_test_median)  -> %.2fx Dijkstra\n", a, a / d);
+  printf ("A* straight-line only            %10.0f queries/s (ft_test_median)  -> %.2fx Dijkstra\n", pl, pl / d);
+  printf ("Dijkstra early exit (baseline)   %10.0f queries/s (ft_test_median)\n", d);
+  printf ("point-to-point distance, cold    %10.0f queries/s (snap + A* + LRU insert)\n", ft_test_median (r_pts, runs));
   printf ("point-to-point distance, cached  %10.0f queries/s (%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " hits)\n",
-          median (r_cached, runs), hits, asked);
-  printf ("route with polyline              %10.0f queries/s\n", median (r_poly, runs));
+          ft_test_median (r_cached, runs), hits, asked);
+  printf ("route with polyline              %10.0f queries/s\n", ft_test_median (r_poly, runs));
   printf ("demand-drawn trips, default      %10.0f queries/s (mean routed trip %.0f m)\n",
-          median (r_trips, runs), trip_sum / n);
+          ft_test_median (r_trips, runs), trip_sum / n);
   if (have_table)
     {
       printf ("all-pairs table over %u core nodes (default here): built in %.3f s, %.1f MB\n", n_core,
-              median (r_tbuild, runs), (double) n_core * n_core * 4 / 1e6);
-      printf ("point-to-point distance, table   %10.0f queries/s\n", median (r_tpts, runs));
-      printf ("route with polyline, table       %10.0f queries/s\n", median (r_tpoly, runs));
+              ft_test_median (r_tbuild, runs), (double) n_core * n_core * 4 / 1e6);
+      printf ("point-to-point distance, table   %10.0f queries/s\n", ft_test_median (r_tpts, runs));
+      printf ("route with polyline, table       %10.0f queries/s\n", ft_test_median (r_tpoly, runs));
     }
   else
     printf ("all-pairs table: not used (more than 4096 core nodes); A* + LRU is the default\n");

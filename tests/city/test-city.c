@@ -5,6 +5,7 @@
  * nothing half-loaded.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-city.h"
 
 #include <check.h>
@@ -21,26 +22,6 @@ make_tmpdir (void)
   char *d = g_dir_make_tmp ("ft-city-test-XXXXXX", &e);
   ck_assert_msg (d != NULL, "tmpdir: %s", e ? e->message : "?");
   return d;
-}
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *n;
-      while (d && (n = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *c = g_build_filename (path, n, NULL);
-          rm_rf (c);
-        }
-      if (d)
-        g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 /* Not inlined: GCC 12 at -O3 otherwise takes a pointer into the returned
@@ -184,7 +165,7 @@ START_TEST (test_demo_deterministic)
   for (guint v = 0; !differs && v < c1->graph.n_nodes; v++)
     differs = c4->graph.nodes[v].lat != c1->graph.nodes[v].lat;
   ck_assert (differs);
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 
@@ -706,7 +687,7 @@ START_TEST (test_pack_round_trip)
   g_clear_error (&e);
   g_autofree char *keep = read_file (other, "precious.txt");
   ck_assert_str_eq (keep, "keep me");
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 
@@ -755,7 +736,7 @@ START_TEST (test_pack_malformed)
     {
       const Corruption *k = &cases[i];
       g_autofree char *bad = g_build_filename (tmp, "bad", NULL);
-      rm_rf (bad);
+      ft_test_rm_rf (bad);
       g_mkdir (bad, 0755);
       for (guint f = 0; f < G_N_ELEMENTS (pack_files); f++)
         {
@@ -805,7 +786,7 @@ START_TEST (test_pack_malformed)
   ck_assert (ft_city_load (bad, &e) == NULL);
   ck_assert_msg (strstr (e->message, "demand.json") && strstr (e->message, "missing"), "%s", e->message);
   g_clear_error (&e);
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 
@@ -830,22 +811,15 @@ START_TEST (test_pack_too_many_zones)
   ck_assert (c == NULL);
   ck_assert_msg (strstr (e->message, "zones.geojson") && strstr (e->message, "at most"), "%s", e->message);
   g_clear_error (&e);
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 
 /* ---- OpenStreetMap import ------------------------------------------- */
 
-static char *
-shared_path (const char *rel)
-{
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  return g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, rel, NULL);
-}
-
 START_TEST (test_osm_monaco)
 {
-  g_autofree char *pbf = shared_path ("osm/monaco.osm.pbf");
+  g_autofree char *pbf = ft_test_shared_path ("osm/monaco.osm.pbf");
   if (!g_file_test (pbf, G_FILE_TEST_EXISTS))
     {
       fprintf (stderr, "skipping: %s not found\n", pbf);
@@ -884,13 +858,13 @@ START_TEST (test_osm_monaco)
   ck_assert_uint_eq (back->graph.n_edges, c->graph.n_edges);
   for (guint i = 0; i < c->graph.n_edges; i++)
     ck_assert_uint_eq (back->graph.edges[i].to, c->graph.edges[i].to);
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 
 START_TEST (test_osm_bad_files)
 {
-  g_autofree char *pbf = shared_path ("osm/monaco.osm.pbf");
+  g_autofree char *pbf = ft_test_shared_path ("osm/monaco.osm.pbf");
   g_autofree char *tmp = make_tmpdir ();
   GError *e = NULL;
   g_autofree char *data = NULL;
@@ -924,7 +898,7 @@ START_TEST (test_osm_bad_files)
   g_autofree char *junk = g_build_filename (tmp, "junk.osm.pbf", NULL);
   ck_assert (g_file_set_contents (junk, "this is not a PBF file at all", -1, NULL));
   ck_assert (ft_city_import_osm (junk, "Junk", NULL, NULL, &e) == NULL);
-  ck_assert_msg (strstr (e->message, "not an OpenStreetMap PBF"), "%s", e->message);
+  ck_assert_msg (strstr (e->message, "not a valid OSM PBF"), "%s", e->message);
   g_clear_error (&e);
   ck_assert (ft_city_import_osm ("/nonexistent.osm.pbf", "X", NULL, NULL, &e) == NULL);
   ck_assert_msg (strstr (e->message, "no such file"), "%s", e->message);
@@ -934,7 +908,7 @@ START_TEST (test_osm_bad_files)
   ck_assert (ft_city_import_osm (empty, "Empty", NULL, NULL, &e) == NULL);
   ck_assert_msg (strstr (e->message, "empty"), "%s", e->message);
   g_clear_error (&e);
-  rm_rf (tmp);
+  ft_test_rm_rf (tmp);
 }
 END_TEST
 

@@ -12,6 +12,7 @@
  *   demand-fit-report [TRIPS.csv] [--days N]
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-demand-fit.h"
 #include "ft-sim-world.h"
 
@@ -45,7 +46,7 @@ on_event (const FtEvent *ev, gpointer data)
 int
 main (int argc, char **argv)
 {
-  const char *shared = g_getenv ("FT_SHARED_DATA_DIR") ? g_getenv ("FT_SHARED_DATA_DIR") : FT_SHARED_DATA_DIR;
+  const char *shared = ft_test_shared_dir ();
   g_autofree char *path = argc > 1 && argv[1][0] != '-' ? g_strdup (argv[1])
                         : g_build_filename (shared, "trips", "JC-202001-citibike-tripdata.csv", NULL);
   double days = 28;

@@ -2,18 +2,12 @@
  * checked against the raw files), refusal of malformed feeds, and export.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-gbfs.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
 #include <string.h>
-
-static char *
-shared_path (const char *rel)
-{
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  return g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, rel, NULL);
-}
 
 /* Count vehicles in a raw file without a JSON parser: occurrences of the id key. */
 static guint
@@ -37,7 +31,7 @@ new_core (void)
 
 START_TEST (test_tier_snapshots)
 {
-  g_autofree char *dir = shared_path ("gbfs/tier_wolfsburg_2023-08-11");
+  g_autofree char *dir = ft_test_shared_path ("gbfs/tier_wolfsburg_2023-08-11");
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
   ck_assert (d != NULL);
   const char *name;
@@ -79,7 +73,7 @@ END_TEST
 
 START_TEST (test_v3_fixtures)
 {
-  g_autofree char *dir = shared_path ("gbfs/mobilitydata_testfixtures_v3.0");
+  g_autofree char *dir = ft_test_shared_path ("gbfs/mobilitydata_testfixtures_v3.0");
   g_autofree char *vs = g_build_filename (dir, "vehicle_status.json", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (dir, &error);
@@ -145,7 +139,7 @@ END_TEST
 
 START_TEST (test_seed_refuses_duplicates_atomically)
 {
-  g_autofree char *path = shared_path ("gbfs/tier_wolfsburg_2023-08-11/free_bike_status_20230811T074234Z.json");
+  g_autofree char *path = ft_test_shared_path ("gbfs/tier_wolfsburg_2023-08-11/free_bike_status_20230811T074234Z.json");
   g_autoptr(GError) error = NULL;
   g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (path, &error);
   ck_assert (feed != NULL);
@@ -160,7 +154,7 @@ END_TEST
 
 START_TEST (test_export_roundtrip)
 {
-  g_autofree char *path = shared_path ("gbfs/tier_wolfsburg_2023-08-11/free_bike_status_20230811T074234Z.json");
+  g_autofree char *path = ft_test_shared_path ("gbfs/tier_wolfsburg_2023-08-11/free_bike_status_20230811T074234Z.json");
   g_autoptr(GError) error = NULL;
   g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (path, &error);
   g_autoptr(FtCore) core = new_core ();

@@ -2,23 +2,17 @@
  * cleaning, refusal of malformed files, demand fitting, transfer and traces.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-demand-fit.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-static char *
-shared_path (const char *rel)
-{
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  return g_build_filename (dir ? dir : FT_SHARED_DATA_DIR, rel, NULL);
-}
-
 static FtTripSet *
 load_citibike (void)
 {
-  g_autofree char *p = shared_path ("trips/JC-202001-citibike-tripdata.csv");
+  g_autofree char *p = ft_test_shared_path ("trips/JC-202001-citibike-tripdata.csv");
   g_autoptr(GError) error = NULL;
   FtTripSet *set = ft_trips_load (p, &error);
   ck_assert_msg (set != NULL, "%s", error ? error->message : "");

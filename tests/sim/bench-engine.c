@@ -8,6 +8,7 @@
  * latter is what one core delivers when the machine is shared).
  * Usage: bench-engine [EVENTS] (default 20,000,000 per run).
  */
+#include "ft-test.h"
 #include "ft-sim-engine.h"
 #include "ft-sim-rng.h"
 
@@ -49,13 +50,6 @@ on_event (FtSimEngine *e, gpointer data, guint64 arg)
         }
       h->handles[slot] = hd;
     }
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
 }
 
 static double
@@ -108,8 +102,8 @@ main (int argc, char **argv)
         double r[5], c[5];
         for (guint k = 0; k < 5; k++)
           r[k] = run_once (sizes[s], n, m == 1, rng, &c[k]);
-        qsort (r, 5, sizeof r[0], cmp_double);
-        qsort (c, 5, sizeof c[0], cmp_double);
+        qsort (r, 5, sizeof r[0], ft_test_cmp_double);
+        qsort (c, 5, sizeof c[0], ft_test_cmp_double);
         printf ("  %-8s queue %8u: %6.2f M events/wall-s (min %.2f, max %.2f), %6.2f M events/cpu-s%s\n",
                 m ? "cancel" : "hold", sizes[s], r[2] / 1e6, r[0] / 1e6, r[4] / 1e6, c[2] / 1e6,
                 (m == 0 && s == 0) ? (c[2] >= 1e7 ? "  [target >= 10 M/s per core: met]" : "  [target >= 10 M/s per core: MISSED]") : "");

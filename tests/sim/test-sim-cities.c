@@ -5,6 +5,7 @@
  * simulated day on street routing with plausible KPIs.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-sim-world.h"
 
 #include <check.h>
@@ -13,17 +14,10 @@
 
 static char *cache_root;
 
-static const char *
-source_dir (void)
-{
-  const char *d = g_getenv ("FT_SOURCE_DIR");
-  return d ? d : FT_SOURCE_DIR;
-}
-
 static void
 run_city_day (const char *file, guint min_zones)
 {
-  g_autofree char *path = g_build_filename (source_dir (), "scenarios", file, NULL);
+  g_autofree char *path = g_build_filename (ft_test_source_dir (), "scenarios", file, NULL);
   g_autoptr (GError) e = NULL;
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (path, &e);
   ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
@@ -75,24 +69,6 @@ START_TEST (test_helsinki_day)
 }
 END_TEST
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *n;
-      while (d && (n = g_dir_read_name (d)))
-        {
-          g_autofree char *p = g_build_filename (path, n, NULL);
-          rm_rf (p);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 int
 main (void)
 {
@@ -111,7 +87,7 @@ main (void)
   srunner_run_all (r, CK_NORMAL);
   int failed = srunner_ntests_failed (r);
   srunner_free (r);
-  rm_rf (cache_root);
+  ft_test_rm_rf (cache_root);
   g_free (cache_root);
   return failed ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * scenario; bad traces and bad [city]/[demand] keys are refused by name.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-sim-world.h"
 
 #include <check.h>
@@ -24,13 +25,6 @@ shared_dir (void)
 {
   const char *d = g_getenv ("FT_SHARED_DATA_DIR");
   return d ? d : FT_SHARED_DATA_DIR;
-}
-
-static const char *
-source_dir (void)
-{
-  const char *d = g_getenv ("FT_SOURCE_DIR");
-  return d ? d : FT_SOURCE_DIR;
 }
 
 /* Runs a world and returns the requests it issued (caller frees). */
@@ -199,7 +193,7 @@ END_TEST
 /* The shipped scenario replays the January trips straight from the CSV. */
 START_TEST (test_replay_shipped_scenario)
 {
-  g_autofree char *path = g_build_filename (source_dir (), "scenarios", "citibike-jc-replay.scenario", NULL);
+  g_autofree char *path = g_build_filename (ft_test_source_dir (), "scenarios", "citibike-jc-replay.scenario", NULL);
   g_autoptr (GError) e = NULL;
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (path, &e);
   ck_assert_msg (sc != NULL, "%s", e ? e->message : "");

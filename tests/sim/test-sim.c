@@ -1,9 +1,10 @@
 /* test-sim.c — the simulation layer: engine ordering and cancel, named
- * random streams, scenario parsing (good and bad files), the ops task
- * queue, and the world: determinism, a golden KPI file, plausibility of
- * the Phase 1 scenarios and the invariants of the modules it drives.
+ * random streams, scenario parsing (good and bad files), and the world:
+ * determinism, a golden KPI file, plausibility of the Phase 1 scenarios
+ * and the invariants of the modules it drives.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-sim-world.h"
 
 #include <check.h>
@@ -131,8 +132,7 @@ END_TEST
 static char *
 scenario_path (const char *name)
 {
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  return g_build_filename (src ? src : FT_SOURCE_DIR, "scenarios", name, NULL);
+  return g_build_filename (ft_test_source_dir (), "scenarios", name, NULL);
 }
 
 START_TEST (test_scenario_files)
@@ -194,234 +194,6 @@ START_TEST (test_scenario_errors)
 }
 END_TEST
 
-/* ------------------------------------------------------------ ops */
-
-typedef struct {
-  FtEventLog *log;
-  FtFleet    *fleet;
-  FtAccounts *acc;
-  FtOps      *ops;
-  gint        rider, field, field2, disp, admin;
-} OpsFx;
-
-static void
-ops_fx_init (OpsFx *f)
-{
-  f->log = ft_event_log_new ();
-  f->fleet = ft_fleet_new (1, f->log);
-  f->acc = ft_accounts_new (1, f->log);
-  FtLatLon p = { 52.5, 13.4 };
-  for (int i = 0; i < 3; i++)
-    ft_fleet_add_vehicle (f->fleet, FT_KIND_SCOOTER, ft_latlon_offset (p, i * 100.0, 0), NULL, 0);
-  f->rider = ft_accounts_create (f->acc, FT_ROLE_RIDER, "R", NULL, 0, NULL);
-  f->field = ft_accounts_create (f->acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
-  f->field2 = ft_accounts_create (f->acc, FT_ROLE_FIELD, "F2", NULL, 0, NULL);
-  f->disp = ft_accounts_create (f->acc, FT_ROLE_DISPATCHER, "D", NULL, 0, NULL);
-  f->admin = ft_accounts_create (f->acc, FT_ROLE_ADMIN, "A", NULL, 0, NULL);
-  f->ops = ft_ops_new (f->fleet, f->acc, f->log);
-}
-
-static void
-ops_fx_clear (OpsFx *f)
-{
-  ft_ops_free (f->ops);
-  ft_accounts_free (f->acc);
-  ft_fleet_free (f->fleet);
-  ft_event_log_free (f->log);
-}
-
-START_TEST (test_ops_lifecycle)
-{
-  OpsFx f;
-  ops_fx_init (&f);
-  FtLatLon z = { 0, 0 };
-  g_autoptr (GError) e = NULL;
-  gint64 t = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 100, &e);
-  ck_assert_int_eq (t, 0);
-  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_TASK_CREATED), 1);
-  ck_assert_int_eq (ft_ops_open_for (f.ops, 1, FT_TASK_BATTERY_SWAP), t);
-  /* duplicate refused, state untouched */
-  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 100, &e), -1);
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
-  g_clear_error (&e);
-  ck_assert_uint_eq (ft_ops_n (f.ops), 1);
-  /* cannot start before assignment */
-  ck_assert (!ft_ops_start (f.ops, t, (guint) f.field, 110, &e));
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE));
-  g_clear_error (&e);
-  ck_assert (ft_ops_assign (f.ops, t, (guint) f.field, -1, 120, &e));
-  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_ASSIGNED);
-  ck_assert (!ft_ops_start (f.ops, t, (guint) f.field2, 130, &e));   /* not yours */
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_NOT_YOURS));
-  g_clear_error (&e);
-  ck_assert (ft_ops_start (f.ops, t, (guint) f.field, 130, &e));
-  ck_assert (ft_ops_check (f.ops, &e));
-  ck_assert (ft_ops_complete (f.ops, t, (guint) f.field, 140, &e));
-  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_DONE);
-  ck_assert_int_eq (ft_ops_open_for (f.ops, 1, FT_TASK_BATTERY_SWAP), -1);
-  ck_assert (!ft_ops_cancel (f.ops, t, -1, 150, &e));                 /* done is final */
-  g_clear_error (&e);
-  ck_assert_uint_eq (ft_event_log_count (f.log, FT_EV_TASK_DONE), 1);
-  /* a new one for the same vehicle is fine now */
-  ck_assert_int_ge (ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, z, -1, 5, -1, 160, &e), 0);
-  ck_assert (ft_ops_check (f.ops, &e));
-  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 99, z, -1, 5, -1, 160, &e), -1);
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_INVALID));
-  g_clear_error (&e);
-  ck_assert (!ft_ops_assign (f.ops, 77, (guint) f.field, -1, 0, &e));
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK));
-  ops_fx_clear (&f);
-}
-END_TEST
-
-START_TEST (test_ops_permissions)
-{
-  OpsFx f;
-  ops_fx_init (&f);
-  FtLatLon z = { 52.5, 13.4 };
-  g_autoptr (GError) e = NULL;
-  /* riders and field staff may not create tasks by hand */
-  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.rider, 0, &e), -1);
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
-  g_clear_error (&e);
-  ck_assert_int_eq (ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.field, 0, &e), -1);
-  g_clear_error (&e);
-  ck_assert_uint_eq (ft_ops_n (f.ops), 0);
-  gint64 t = ft_ops_create (f.ops, FT_TASK_REBALANCE, 0, z, -1, 1, f.disp, 0, &e);
-  ck_assert_int_ge (t, 0);
-  /* only field-work accounts can be assigned; only dispatchers assign */
-  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.rider, f.disp, 0, &e));
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
-  g_clear_error (&e);
-  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.disp, f.disp, 0, &e));
-  g_clear_error (&e);
-  ck_assert (!ft_ops_assign (f.ops, t, (guint) f.field, f.field2, 0, &e));
-  g_clear_error (&e);
-  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_OPEN);
-  ck_assert (ft_ops_assign (f.ops, t, (guint) f.field, f.disp, 0, &e));
-  ck_assert (ft_ops_assign (f.ops, t, (guint) f.admin, f.admin, 0, &e));   /* admin: both */
-  ck_assert (ft_ops_unassign (f.ops, t, 0, &e));
-  ck_assert_int_eq (ft_ops_get (f.ops, t)->state, FT_TASK_OPEN);
-  ck_assert (!ft_ops_cancel (f.ops, t, f.rider, 0, &e));
-  g_clear_error (&e);
-  ck_assert (ft_ops_cancel (f.ops, t, f.disp, 0, &e));
-  ck_assert (ft_ops_check (f.ops, &e));
-  ops_fx_clear (&f);
-}
-END_TEST
-
-/* A reload (store) rebuilds the queue's indexes from the tasks alone, and
- * refuses tasks that could not have come from a real queue. */
-START_TEST (test_ops_restore)
-{
-  OpsFx f;
-  ops_fx_init (&f);
-  FtLatLon at = ft_fleet_get_vehicle (f.fleet, 2)->pos;
-  g_autoptr (GError) e = NULL;
-  gint64 open = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 0, at, -1, 3, -1, 10, &e);
-  gint64 assigned = ft_ops_create (f.ops, FT_TASK_REBALANCE, 1, at, 4, 2, f.disp, 10, &e);
-  gint64 started = ft_ops_create (f.ops, FT_TASK_COLLECT_REPAIR, 2, at, -1, 9, -1, 10, &e);
-  gint64 done = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 1, at, -1, 1, -1, 10, &e);
-  gint64 deploy = ft_ops_create (f.ops, FT_TASK_DEPLOY, -1, at, 2, 4, f.disp, 10, &e);
-  ck_assert_msg (deploy == 4, "%s", e ? e->message : "");
-  ck_assert (ft_ops_assign (f.ops, assigned, (guint) f.field, -1, 11, &e));
-  ck_assert (ft_ops_assign (f.ops, started, (guint) f.field2, -1, 11, &e));
-  ck_assert (ft_ops_start (f.ops, started, (guint) f.field2, 12, &e));
-  ck_assert (ft_ops_assign (f.ops, done, (guint) f.field, -1, 11, &e));
-  ck_assert (ft_ops_start (f.ops, done, (guint) f.field, 12, &e));
-  ck_assert (ft_ops_complete (f.ops, done, (guint) f.field, 13, &e));
-
-  guint n_events = ft_event_log_n_pending (f.log);
-  g_autoptr (FtOps) copy = ft_ops_new (f.fleet, f.acc, f.log);
-  for (guint i = 0; i < ft_ops_n (f.ops); i++)
-    ck_assert_msg (ft_ops_restore (copy, ft_ops_get (f.ops, i), &e), "%s", e ? e->message : "");
-  ck_assert_msg (ft_ops_check (copy, &e), "%s", e ? e->message : "");
-  ck_assert_uint_eq (ft_event_log_n_pending (f.log), n_events);   /* no events */
-  for (guint s = 0; s < FT_N_TASK_STATES; s++)
-    ck_assert_uint_eq (ft_ops_count_state (copy, s), ft_ops_count_state (f.ops, s));
-  ck_assert_int_eq (ft_ops_open_for (copy, 0, FT_TASK_BATTERY_SWAP), open);
-  ck_assert_int_eq (ft_ops_open_for (copy, 1, FT_TASK_BATTERY_SWAP), -1);   /* done */
-  ck_assert_int_eq (ft_ops_open_for (copy, 2, FT_TASK_COLLECT_REPAIR), started);
-  ck_assert_int_eq (ft_ops_best_open (copy, at, 0), ft_ops_best_open (f.ops, at, 0));
-  /* the restored queue goes on: the duplicate guard and the open set work */
-  ck_assert_int_eq (ft_ops_create (copy, FT_TASK_BATTERY_SWAP, 0, at, -1, 1, -1, 20, &e), -1);
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
-  g_clear_error (&e);
-  ck_assert (ft_ops_assign (copy, open, (guint) f.field, -1, 21, &e));
-  ck_assert (ft_ops_check (copy, &e));
-
-  /* refused: each names the task and leaves the queue as it was */
-  g_autoptr (FtOps) bad = ft_ops_new (f.fleet, f.acc, NULL);
-  FtTask k = *ft_ops_get (f.ops, open);
-  k.id = 1;
-  ck_assert (!ft_ops_restore (bad, &k, &e));
-  ck_assert_msg (strstr (e->message, "next id is 0"), "%s", e->message);
-  g_clear_error (&e);
-  k.id = 0;
-  k.state = (FtTaskState) 7;
-  ck_assert (!ft_ops_restore (bad, &k, &e));
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_INVALID));
-  g_clear_error (&e);
-  k.state = FT_TASK_OPEN;
-  k.staff = f.field;
-  ck_assert (!ft_ops_restore (bad, &k, &e));
-  ck_assert_msg (strstr (e->message, "is open but names staff"), "%s", e->message);
-  g_clear_error (&e);
-  k.staff = -1;
-  k.vehicle = 99;
-  ck_assert (!ft_ops_restore (bad, &k, &e));
-  ck_assert_msg (strstr (e->message, "vehicle 99, which does not exist"), "%s", e->message);
-  g_clear_error (&e);
-  k.vehicle = -1;
-  ck_assert (!ft_ops_restore (bad, &k, &e));   /* a swap needs a vehicle */
-  g_clear_error (&e);
-  ck_assert_uint_eq (ft_ops_n (bad), 0);
-  k.vehicle = 0;
-  ck_assert (ft_ops_restore (bad, &k, &e));
-  k.id = 1;
-  ck_assert (!ft_ops_restore (bad, &k, &e));   /* a second unfinished swap for vehicle 0 */
-  ck_assert (g_error_matches (e, FT_OPS_ERROR, FT_OPS_ERROR_DUPLICATE));
-  g_clear_error (&e);
-  ck_assert_uint_eq (ft_ops_n (bad), 1);
-  ck_assert (ft_ops_check (bad, &e));
-  ops_fx_clear (&f);
-}
-END_TEST
-
-START_TEST (test_ops_best_open)
-{
-  OpsFx f;
-  ops_fx_init (&f);
-  FtLatLon at = ft_fleet_get_vehicle (f.fleet, 2)->pos;
-  gint64 a = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 0, at, -1, 1, -1, 0, NULL);
-  gint64 b = ft_ops_create (f.ops, FT_TASK_BATTERY_SWAP, 2, at, -1, 1, -1, 0, NULL);
-  gint64 c = ft_ops_create (f.ops, FT_TASK_COLLECT_REPAIR, 0, at, -1, 9, -1, 0, NULL);
-  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 0), c);                               /* priority */
-  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 1u << FT_TASK_BATTERY_SWAP), b);      /* nearest */
-  ck_assert_int_eq (ft_ops_best_open (f.ops, at, 1u << FT_TASK_REBALANCE), -1);
-  g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
-  ft_ops_list_open (f.ops, open);
-  ck_assert_uint_eq (open->len, 3);
-  ck_assert_int_eq (g_array_index (open, gint64, 0), a);
-  ck_assert_uint_eq (ft_ops_count_state (f.ops, FT_TASK_OPEN), 3);
-  /* near: with an index, only tasks within the radius compete */
-  FtBBox bb;
-  ft_bbox_init_empty (&bb);
-  ft_bbox_extend (&bb, ft_latlon_offset (at, -2000, -2000));
-  ft_bbox_extend (&bb, ft_latlon_offset (at, 2000, 2000));
-  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 0), c);        /* no index: global */
-  ft_ops_enable_index (f.ops, bb, 50);
-  FtLatLon v0 = ft_fleet_get_vehicle (f.fleet, 0)->pos;
-  ck_assert_int_eq (ft_ops_best_open_near (f.ops, v0, 50, 1u << FT_TASK_BATTERY_SWAP), a);
-  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 0), b);        /* c is 200 m away */
-  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 500, 0), c);
-  ck_assert (ft_ops_assign (f.ops, b, (guint) f.field, -1, 0, NULL));
-  ck_assert_int_eq (ft_ops_best_open_near (f.ops, at, 50, 1u << FT_TASK_BATTERY_SWAP), a);  /* fallback */
-  ck_assert (ft_ops_check (f.ops, NULL));
-  ops_fx_clear (&f);
-}
-END_TEST
-
 /* ------------------------------------------------------------ world */
 
 static FtSimScenario *
@@ -471,9 +243,7 @@ START_TEST (test_world_golden)
 {
   g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
   g_autofree char *got = run_json (sc, NULL, FALSE);
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  g_autofree char *path = g_build_filename (src ? src : FT_SOURCE_DIR, "tests", "sim", "golden",
-                                            "phase1-1day-seed7.json", NULL);
+  g_autofree char *path = ft_test_source_path ("tests/sim/golden/phase1-1day-seed7.json");
   if (g_getenv ("FT_UPDATE_GOLDEN"))
     {
       g_autofree char *text = g_strconcat (got, "\n", NULL);
@@ -644,10 +414,6 @@ sim_suite (void)
     { "rng-streams", test_rng_streams },
     { "scenario-files", test_scenario_files },
     { "scenario-errors", test_scenario_errors },
-    { "ops-lifecycle", test_ops_lifecycle },
-    { "ops-permissions", test_ops_permissions },
-    { "ops-restore", test_ops_restore },
-    { "ops-best-open", test_ops_best_open },
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
     { "world-plausible", test_world_plausible },

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ft-test.h"
 #include "ft-store.h"
 #include "store-world.h"
 
@@ -57,20 +58,6 @@ check_ok (gboolean ok, GError **err, const char *what)
       g_printerr ("bench-store: %s: %s\n", what, err && *err ? (*err)->message : "failed");
       exit (1);
     }
-}
-
-static int
-cmp_d (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static gint64
@@ -282,9 +269,9 @@ main (int argc, char **argv)
     double med[3], omed[3], cmed[3];
     for (m = 0; m < 3; m++)
       {
-        med[m] = median (rates[m], opt_reps);
-        omed[m] = median (own_rates[m], opt_reps);
-        cmed[m] = median (cpu_rates[m], opt_reps);
+        med[m] = ft_test_median (rates[m], opt_reps);
+        omed[m] = ft_test_median (own_rates[m], opt_reps);
+        cmed[m] = ft_test_median (cpu_rates[m], opt_reps);
       }
     printf ("\nmedian of %d reps, lifecycles/s:   wall clock   own time*   CPU (user+sys)\n", opt_reps);
     for (m = 0; m < 3; m++)

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ft-test.h"
 #include "ft-store-private.h"
 #include "store-world.h"
 
@@ -25,26 +26,9 @@ setup (void)
 }
 
 static void
-rm_rf (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (!d)
-    return;
-  while ((name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 teardown (void)
 {
-  rm_rf (tmpdir);
+  ft_test_rm_rf (tmpdir);
   g_clear_pointer (&tmpdir, g_free);
   g_clear_pointer (&dbpath, g_free);
 }

@@ -5,18 +5,25 @@
  * with the wall clock as `now` (which also retries and expires commands),
  * and about ten times a second publishes an FtFrame built from the core's
  * fleet, a copy of the command table, the status line and the connection
- * state. The mutex guards only those hand-over fields and the job queue.
+ * state. The worker's lock (ft-worker.c) guards only those hand-over
+ * fields and the job queue.
  */
 #include "ft-live-session.h"
+#include "ft-worker.h"
 
 #include <math.h>
 
+/* A live job as the worker runs it: fn with the core, the adapter and the
+ * loop's wall-clock now (a LoopCtx is the worker's target). */
 typedef struct {
   FtLiveSessionJob fn;
   gpointer         data;
-  char            *result;
-  gboolean         finished;
 } Job;
+
+typedef struct {
+  FtLiveSession *self;
+  FtTime         now;
+} LoopCtx;
 
 typedef struct {
   FtLiveTelemetry t;
@@ -32,13 +39,10 @@ struct _FtLiveSession {
   FtOps   *ops;                /* tasks the dispatcher creates in live mode */
   gint     dispatcher;         /* the app's dispatcher account, -1 until first use */
   GArray  *telemetry;          /* LastTelemetry per vehicle */
-  GThread *thread;
+  FtWorker *worker;
   char    *url;
 
-  GMutex   lock;
-  GCond    cond;
-  gboolean quit;
-  GQueue   jobs;
+  /* guarded by the worker's lock */
   FtFrame *pending;
   GArray  *pending_cmds;       /* FtLiveCommand */
   GArray  *pending_assigns;    /* FtLiveAssignment */
@@ -74,12 +78,12 @@ static void
 on_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer user_data)
 {
   FtLiveSession *self = user_data;
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   self->w_state = state;
   g_free (self->w_error);
   self->w_error = detail && *detail ? g_strdup (detail) : NULL;
   self->w_state_seq++;
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
 }
 
 static void
@@ -143,7 +147,7 @@ publish (FtLiveSession *self, FtTime now)
   GArray *assigns = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveAssignment), na);
   g_array_append_vals (assigns, as, na);
   char *status = ft_live_dup_status_line (self->live, now);
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   g_clear_pointer (&self->pending, ft_frame_unref);
   self->pending = f;
   g_clear_pointer (&self->pending_cmds, g_array_unref);
@@ -152,11 +156,19 @@ publish (FtLiveSession *self, FtTime now)
   self->pending_assigns = assigns;
   g_free (self->pending_status);
   self->pending_status = status;
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
 }
 
-static gpointer
-worker_main (gpointer data)
+static char *
+run_job (gpointer target, gpointer data)
+{
+  LoopCtx *ctx = target;
+  Job *job = data;
+  return job->fn (ctx->self->core, ctx->self->live, ctx->now, job->data);
+}
+
+static void
+worker_loop (FtWorker *worker, gpointer data)
 {
   FtLiveSession *self = data;
   FtTime last_publish = 0;
@@ -164,24 +176,13 @@ worker_main (gpointer data)
   for (;;)
     {
       ft_live_wait (self->live, 50);
-      g_mutex_lock (&self->lock);
-      gboolean quit = self->quit;
-      GQueue jobs = self->jobs;
-      g_queue_init (&self->jobs);
-      g_mutex_unlock (&self->lock);
+      ft_worker_lock (worker);
+      gboolean quit = ft_worker_quit_requested (worker);
+      ft_worker_unlock (worker);
 
-      FtTime now = wall_ms ();
-      Job *job;
-      gboolean did_jobs = FALSE;
-      while ((job = g_queue_pop_head (&jobs)))
-        {
-          job->result = job->fn (self->core, self->live, now, job->data);
-          did_jobs = TRUE;
-          g_mutex_lock (&self->lock);
-          job->finished = TRUE;
-          g_cond_broadcast (&self->cond);
-          g_mutex_unlock (&self->lock);
-        }
+      LoopCtx ctx = { self, wall_ms () };
+      FtTime now = ctx.now;
+      gboolean did_jobs = ft_worker_run_jobs (worker, &ctx) > 0;
       if (quit)
         break;
       ft_live_process (self->live, now, 0);
@@ -193,7 +194,6 @@ worker_main (gpointer data)
           last_received = st->received;
         }
     }
-  return NULL;
 }
 
 /* ------------------------------------------------------------- main side */
@@ -202,26 +202,17 @@ void
 ft_live_session_stop (FtLiveSession *self)
 {
   g_return_if_fail (FT_IS_LIVE_SESSION (self));
-  if (self->thread)
-    {
-      g_mutex_lock (&self->lock);
-      self->quit = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      g_thread_join (self->thread);
-      self->thread = NULL;
-      self->quit = FALSE;
-    }
+  ft_worker_stop (self->worker);
   if (self->live)
     ft_live_stop (self->live);
   g_clear_pointer (&self->live, ft_live_free);
   self->ops = NULL;   /* the core's */
   g_clear_pointer (&self->core, ft_core_free);
   g_array_set_size (self->telemetry, 0);
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   self->w_state = FT_LIVE_DISCONNECTED;
   self->w_state_seq++;
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
 }
 
 static void
@@ -241,8 +232,7 @@ ft_live_session_finalize (GObject *object)
   g_free (self->w_error);
   g_free (self->error);
   g_free (self->url);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  ft_worker_free (self->worker);
   G_OBJECT_CLASS (ft_live_session_parent_class)->finalize (object);
 }
 
@@ -260,9 +250,7 @@ ft_live_session_class_init (FtLiveSessionClass *klass)
 static void
 ft_live_session_init (FtLiveSession *self)
 {
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->jobs);
+  self->worker = ft_worker_new ();
   self->telemetry = g_array_new (FALSE, TRUE, sizeof (LastTelemetry));
   self->cmds = g_array_new (FALSE, FALSE, sizeof (FtLiveCommand));
   self->assigns = g_array_new (FALSE, FALSE, sizeof (FtLiveAssignment));
@@ -308,26 +296,26 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->cmds, 0);
   g_array_set_size (self->assigns, 0);
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   self->w_state = FT_LIVE_CONNECTING;
   g_clear_pointer (&self->w_error, g_free);
   self->w_state_seq++;
-  g_mutex_unlock (&self->lock);
-  self->thread = g_thread_new ("ft-live-twin", worker_main, self);
+  ft_worker_unlock (self->worker);
+  ft_worker_start (self->worker, "ft-live-twin", worker_loop, self);
   return TRUE;
 }
 
 gboolean
 ft_live_session_is_running (FtLiveSession *self)
 {
-  return self->thread != NULL;
+  return ft_worker_is_running (self->worker);
 }
 
 gboolean
 ft_live_session_poll (FtLiveSession *self)
 {
   g_return_val_if_fail (FT_IS_LIVE_SESSION (self), FALSE);
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   FtFrame *f = g_steal_pointer (&self->pending);
   GArray *cmds = g_steal_pointer (&self->pending_cmds);
   GArray *assigns = g_steal_pointer (&self->pending_assigns);
@@ -340,7 +328,7 @@ ft_live_session_poll (FtLiveSession *self)
       g_free (self->error);
       self->error = g_strdup (self->w_error);
     }
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
   if (cmds)
     {
       g_array_unref (self->cmds);
@@ -446,15 +434,8 @@ char *
 ft_live_session_run_job_sync (FtLiveSession *self, FtLiveSessionJob fn, gpointer data)
 {
   g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
-  if (self->thread == NULL)
-    return NULL;
   Job job = { .fn = fn, .data = data };
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->jobs, &job);
-  while (!job.finished)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-  return job.result;
+  return ft_worker_run_sync (self->worker, run_job, &job);
 }
 
 typedef struct {
@@ -476,7 +457,7 @@ ft_live_session_send_command (FtLiveSession *self, guint vehicle, FtLiveCommandK
 {
   g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
   g_return_val_if_fail (kind < FT_N_CMDS, NULL);
-  if (self->thread == NULL)
+  if (!ft_worker_is_running (self->worker))
     {
       g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
                    "live mode is off: switch the window to Live and connect to a broker first");
@@ -642,7 +623,7 @@ ft_live_session_dispatch (FtLiveSession *self, guint kind, const guint *vehicles
 {
   g_return_val_if_fail (FT_IS_LIVE_SESSION (self), 0);
   g_return_val_if_fail (kind < FT_N_TASK_KINDS, 0);
-  if (self->thread == NULL)
+  if (!ft_worker_is_running (self->worker))
     {
       g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
                    "live mode is off: switch the window to Live and connect to a broker first");

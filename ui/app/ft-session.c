@@ -4,23 +4,21 @@
  * runs slices (simulated time = speed × wall time, or 5-minute slices as
  * fast as possible), turns each snapshot into an FtFrame (projection and
  * colour classes done here, off the UI thread) and parks it in `pending`.
- * The UI takes the newest pending frame once per frame; the mutex guards
- * only that pointer swap and the command fields, never the world.
+ * The UI takes the newest pending frame once per frame; the worker's lock
+ * (ft-worker.c) guards only that pointer swap and the command fields,
+ * never the world.
  */
 #include "ft-session.h"
 #include "ft-config.h"
+#include "ft-worker.h"
 
 #include <math.h>
 
+/* A session job as the worker runs it: fn with the world. */
 typedef struct {
   FtSessionJob   fn;
-  FtSessionDone  done;
   gpointer       data;
   GDestroyNotify destroy;
-  FtSession     *self;
-  char          *result;
-  /* sync jobs */
-  gboolean       sync, finished;
 } Job;
 
 struct _FtSession {
@@ -29,14 +27,12 @@ struct _FtSession {
   FtSimScenario *scenario;
   FtSimWorld    *world;          /* owned by the worker while it runs */
   char          *tiles_path;
-  GThread       *thread;
+  FtWorker      *worker;
 
-  GMutex  lock;
-  GCond   cond;
-  gboolean quit, playing, step_pending;
+  /* guarded by the worker's lock */
+  gboolean playing, step_pending;
   FtTime   run_to;               /* -1 = none */
   double   speed;                /* sim s per wall s; 0 = max */
-  GQueue   jobs;
   FtFrame *pending;
   FtSimKpis pending_kpis;
   GArray  *pending_samples;      /* FtKpiSample, one per simulated minute */
@@ -131,7 +127,7 @@ publish (FtSession *self, FtSimWorld *w)
   FtFrame *f = build_frame (w);
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   if (self->last_sample_w < 0 || f->now >= self->last_sample_w + FT_MINUTE)
     {
       FtKpiSample s = {
@@ -149,26 +145,27 @@ publish (FtSession *self, FtSimWorld *w)
   self->pending = f;
   self->pending_kpis = k;
   self->world_now = ft_sim_world_now (w);
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
 }
 
-static gboolean
-job_done_idle (gpointer data)
+static char *
+run_job (gpointer target, gpointer data)
 {
   Job *job = data;
-  if (job->done)
-    job->done (job->self, job->result, job->data);
-  else
-    g_free (job->result);
-  if (job->destroy)
-    job->destroy (job->data);
-  g_object_unref (job->self);
-  g_free (job);
-  return G_SOURCE_REMOVE;
+  return job->fn (target, job->data);
 }
 
-static gpointer
-worker_main (gpointer data)
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+  if (job->destroy)
+    job->destroy (job->data);
+  g_free (job);
+}
+
+static void
+worker_loop (FtWorker *worker, gpointer data)
 {
   FtSession *self = data;
   FtSimWorld *w = self->world;
@@ -177,42 +174,25 @@ worker_main (gpointer data)
   publish (self, w);
   for (;;)
     {
-      g_mutex_lock (&self->lock);
-      while (!self->quit && !self->playing && !self->step_pending &&
-             self->run_to < 0 && g_queue_is_empty (&self->jobs))
+      ft_worker_lock (worker);
+      while (!ft_worker_quit_requested (worker) && !self->playing && !self->step_pending &&
+             self->run_to < 0 && !ft_worker_has_jobs (worker))
         {
-          g_cond_wait (&self->cond, &self->lock);
+          ft_worker_wait (worker);
           last_wall = g_get_monotonic_time ();
         }
-      if (self->quit)
+      if (ft_worker_quit_requested (worker))
         {
-          g_mutex_unlock (&self->lock);
+          ft_worker_unlock (worker);
           break;
         }
-      GQueue jobs = self->jobs;
-      g_queue_init (&self->jobs);
       gboolean playing = self->playing, step = self->step_pending;
       FtTime run_to = self->run_to;
       double speed = self->speed;
       self->step_pending = FALSE;
-      g_mutex_unlock (&self->lock);
+      ft_worker_unlock (worker);
 
-      Job *job;
-      gboolean did_jobs = FALSE;
-      while ((job = g_queue_pop_head (&jobs)))
-        {
-          job->result = job->fn (w, job->data);
-          did_jobs = TRUE;
-          if (job->sync)
-            {
-              g_mutex_lock (&self->lock);
-              job->finished = TRUE;
-              g_cond_broadcast (&self->cond);
-              g_mutex_unlock (&self->lock);
-            }
-          else
-            g_idle_add_full (G_PRIORITY_DEFAULT, job_done_idle, job, NULL);
-        }
+      gboolean did_jobs = ft_worker_run_jobs (worker, w) > 0;
 
       FtTime now = ft_sim_world_now (w), end = ft_sim_world_end_time (w);
       FtTime target = now;
@@ -239,7 +219,7 @@ worker_main (gpointer data)
           advanced = TRUE;
         }
       now = ft_sim_world_now (w);
-      g_mutex_lock (&self->lock);
+      ft_worker_lock (worker);
       if (self->run_to >= 0 && now >= self->run_to)
         self->run_to = -1;
       if (now >= end)
@@ -249,13 +229,12 @@ worker_main (gpointer data)
         }
       gboolean fast = self->run_to >= 0 || (self->playing && self->speed <= 0);
       gboolean keep_playing = self->playing;
-      g_mutex_unlock (&self->lock);
+      ft_worker_unlock (worker);
       if (advanced || did_jobs)
         publish (self, w);
       if (keep_playing && !fast)
         g_usleep (33000);   /* ~30 slices per wall second */
     }
-  return NULL;
 }
 
 /* ------------------------------------------------------------- main side */
@@ -263,29 +242,7 @@ worker_main (gpointer data)
 static void
 ft_session_stop_worker (FtSession *self)
 {
-  if (self->thread == NULL)
-    return;
-  g_mutex_lock (&self->lock);
-  self->quit = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  g_thread_join (self->thread);
-  self->thread = NULL;
-  self->quit = FALSE;
-  /* Jobs never run: free them. */
-  Job *job;
-  while ((job = g_queue_pop_head (&self->jobs)))
-    {
-      if (job->sync)
-        {
-          job->finished = TRUE;
-          continue;
-        }
-      if (job->destroy)
-        job->destroy (job->data);
-      g_object_unref (job->self);
-      g_free (job);
-    }
+  ft_worker_stop (self->worker);   /* jobs never run complete as cancelled */
 }
 
 static void
@@ -293,6 +250,7 @@ ft_session_finalize (GObject *object)
 {
   FtSession *self = FT_SESSION (object);
   ft_session_stop_worker (self);
+  g_clear_pointer (&self->worker, ft_worker_free);
   g_clear_pointer (&self->world, ft_sim_world_free);
   g_clear_pointer (&self->scenario, ft_sim_scenario_free);
   g_clear_pointer (&self->pending, ft_frame_unref);
@@ -301,8 +259,6 @@ ft_session_finalize (GObject *object)
   g_array_unref (self->history);
   g_array_unref (self->pending_samples);
   g_ptr_array_unref (self->archive);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (ft_session_parent_class)->finalize (object);
 }
 
@@ -363,9 +319,7 @@ ft_session_class_init (FtSessionClass *klass)
 static void
 ft_session_init (FtSession *self)
 {
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->jobs);
+  self->worker = ft_worker_new ();
   self->run_to = -1;
   self->speed = 60;
   self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
@@ -436,14 +390,14 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   else
     self->tiles_path = find_demo_tiles ();
 
-  self->thread = g_thread_new ("ft-twin", worker_main, self);
+  ft_worker_start (self->worker, "ft-twin", worker_loop, self);
   /* Wait for the first frame so the map has something to draw at once. */
   gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < until)
     {
-      g_mutex_lock (&self->lock);
+      ft_worker_lock (self->worker);
       gboolean have = self->pending != NULL;
-      g_mutex_unlock (&self->lock);
+      ft_worker_unlock (self->worker);
       if (have)
         break;
       g_usleep (1000);
@@ -482,15 +436,15 @@ ft_session_get_tiles_path (FtSession *self)
 static void
 set_flags (FtSession *self, int playing, gboolean step, FtTime run_to)
 {
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   if (playing >= 0)
     self->playing = playing;
   if (step)
     self->step_pending = TRUE;
   if (run_to >= 0)
     self->run_to = run_to;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ft_worker_wake (self->worker);
+  ft_worker_unlock (self->worker);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
 }
 
@@ -509,9 +463,9 @@ ft_session_pause (FtSession *self)
 gboolean
 ft_session_get_playing (FtSession *self)
 {
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   gboolean p = self->playing || self->run_to >= 0;
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
   return p;
 }
 
@@ -524,10 +478,10 @@ ft_session_step (FtSession *self)
 void
 ft_session_set_speed (FtSession *self, double speed)
 {
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   self->speed = MAX (speed, 0);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ft_worker_wake (self->worker);
+  ft_worker_unlock (self->worker);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPEED]);
 }
 
@@ -546,7 +500,7 @@ ft_session_run_to (FtSession *self, FtTime t)
 gboolean
 ft_session_poll (FtSession *self)
 {
-  g_mutex_lock (&self->lock);
+  ft_worker_lock (self->worker);
   FtFrame *f = g_steal_pointer (&self->pending);
   FtSimKpis k = self->pending_kpis;
   gboolean playing = self->playing || self->run_to >= 0;
@@ -555,7 +509,7 @@ ft_session_poll (FtSession *self)
       g_array_append_vals (self->history, self->pending_samples->data, self->pending_samples->len);
       g_array_set_size (self->pending_samples, 0);
     }
-  g_mutex_unlock (&self->lock);
+  ft_worker_unlock (self->worker);
   if (playing != self->playing_ui)
     {
       self->playing_ui = playing;
@@ -617,34 +571,33 @@ ft_session_can_dispatch (FtSession *self)
 }
 
 void
-ft_session_run_job (FtSession *self, FtSessionJob fn, FtSessionDone done, gpointer data,
-                    GDestroyNotify destroy)
+ft_session_run_job_async (FtSession *self, FtSessionJob fn, gpointer data, GDestroyNotify destroy,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
-  g_return_if_fail (self->thread != NULL);
+  g_return_if_fail (FT_IS_SESSION (self));
+  g_return_if_fail (fn != NULL);
   Job *job = g_new0 (Job, 1);
   job->fn = fn;
-  job->done = done;
   job->data = data;
   job->destroy = destroy;
-  job->self = g_object_ref (self);
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->jobs, job);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ft_worker_run_async (self->worker, self, run_job, job, job_free, cancellable, callback, user_data);
+}
+
+char *
+ft_session_run_job_finish (FtSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  return ft_worker_run_finish (result, error);
 }
 
 char *
 ft_session_run_job_sync (FtSession *self, FtSessionJob fn, gpointer data)
 {
-  g_return_val_if_fail (self->thread != NULL, NULL);
-  Job job = { .fn = fn, .data = data, .self = self, .sync = TRUE };
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->jobs, &job);
-  g_cond_broadcast (&self->cond);
-  while (!job.finished)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-  return job.result;
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  g_return_val_if_fail (ft_worker_is_running (self->worker), NULL);
+  Job job = { .fn = fn, .data = data };
+  return ft_worker_run_sync (self->worker, run_job, &job);
 }
 
 /* ------------------------------------------------------------- dispatch */
@@ -695,7 +648,7 @@ ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n
                    "only staff roles can dispatch: switch the role to Dispatcher");
       return 0;
     }
-  if (self->thread == NULL)
+  if (!ft_worker_is_running (self->worker))
     {
       g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "no scenario is loaded");
       return 0;
@@ -774,7 +727,7 @@ char *
 ft_session_describe_vehicle (FtSession *self, guint v)
 {
   Query q = { v, -1 };
-  return self->thread ? ft_session_run_job_sync (self, describe_vehicle_job, &q) : NULL;
+  return ft_worker_is_running (self->worker) ? ft_session_run_job_sync (self, describe_vehicle_job, &q) : NULL;
 }
 
 static char *
@@ -804,7 +757,7 @@ char *
 ft_session_describe_staff (FtSession *self, guint s)
 {
   Query q = { s, -1 };
-  return self->thread ? ft_session_run_job_sync (self, describe_staff_job, &q) : NULL;
+  return ft_worker_is_running (self->worker) ? ft_session_run_job_sync (self, describe_staff_job, &q) : NULL;
 }
 
 char *

@@ -65,11 +65,14 @@ void          ft_session_set_role       (FtSession *self, FtRoleView role);
 gboolean      ft_session_can_dispatch   (FtSession *self);
 
 /* Work on the twin thread: fn runs there between slices with the world and
- * returns a newly allocated string (or NULL); done gets it on the main thread. */
+ * returns a newly allocated string (or NULL). callback runs on the main
+ * thread; _finish gives the string (caller frees), or NULL with
+ * G_IO_ERROR_CANCELLED when the worker stopped first. */
 typedef char *(*FtSessionJob)  (FtSimWorld *world, gpointer data);
-typedef void  (*FtSessionDone) (FtSession *self, char *result, gpointer data);
-void          ft_session_run_job        (FtSession *self, FtSessionJob fn, FtSessionDone done,
-                                         gpointer data, GDestroyNotify destroy);
+void          ft_session_run_job_async  (FtSession *self, FtSessionJob fn, gpointer data,
+                                         GDestroyNotify destroy, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+char         *ft_session_run_job_finish (FtSession *self, GAsyncResult *result, GError **error);
 /* Same, but blocks until done (for tests and short queries). Caller frees. */
 char         *ft_session_run_job_sync   (FtSession *self, FtSessionJob fn, gpointer data);
 

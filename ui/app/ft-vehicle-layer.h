@@ -46,7 +46,7 @@ void            ft_vehicle_layer_reset_raster_stats (FtVehicleLayer *self);
 /* Picks the GSK renderer before the first window is realised: when
  * GSK_RENDERER is unset and there is no GPU render node (/dev/dri/renderD*,
  * e.g. under Xvfb) it sets GSK_RENDERER=cairo, which measured far faster
- * than GL on llvmpipe (see tests/ui/bench-render.c). Returns the choice. */
+ * than GL on llvmpipe (see tests/ui/app/bench-render.c). Returns the choice. */
 const char     *ft_map_choose_renderer (void);
 
 /* Projection used by all Fleet Twin layers: normalised mercator → widget. */

@@ -1,4 +1,5 @@
-/* ft-window.c — see ft-window.h.
+/* ft-window.c — see ft-window.h. Actions are in ft-window-actions.c, live
+ * mode in ft-window-live.c, the struct they share in ft-window-private.h.
  *
  * Per frame (a tick callback on the map) the window polls the session for
  * a new FtFrame and hands it to the vehicle and overlay layers; labels and
@@ -7,101 +8,30 @@
  * dispatch selection, and a plain click elsewhere marks a point (rebalance
  * target or rider destination).
  */
-#include "ft-window.h"
-#include "ft-kpi-chart.h"
-#include "ft-screenshot.h"
-#include "ft-tile-source.h"
-#include "ft-tiles.h"
-#include "ft-scenario-editor.h"
-#include "ft-import-dialog.h"
-#include "ft-broker-dialog.h"
-
-#include <math.h>
-
-struct _FtWindow {
-  GtkApplicationWindow parent_instance;
-
-  /* template */
-  GtkWidget *play_button;
-  GtkWidget *speed_dropdown;
-  GtkWidget *clock_label;
-  GtkWidget *title_label;
-  GtkWidget *role_dropdown;
-  GtkWidget *map_overlay;
-  GtkWidget *legend_box;
-  GtkWidget *side_stack;
-  GtkWidget *kpi_box;
-  GtkWidget *kpi_summary;
-  GtkWidget *inspector_label;
-  GtkWidget *selection_label;
-  GtkWidget *task_dropdown;
-  GtkWidget *staff_dropdown;
-  GtkWidget *dispatch_status;
-  GtkWidget *rider_label;
-  GtkWidget *layers_box;
-  GtkWidget *mode_dropdown;
-  GtkWidget *live_state_label;
-  GtkWidget *live_command_status;
-  GtkWidget *live_commands_label;
-
-  FtSession       *session;
-  ShumateMap      *map;
-  ShumateViewport *viewport;
-  ShumateMapLayer *tile_layer;
-  FtTileSource    *tiles;
-  ShumateMapSource *offline_source;
-  ShumateMapSourceRegistry *registry;
-  FtOverlayLayer  *overlay;
-  FtVehicleLayer  *vehicles;
-  GtkWidget       *charts[4];
-  gboolean         online;
-  gint64           last_labels;
-  double           first_map_ms;
-  double           drag_x, drag_y;
-  double           marker_mx, marker_my;
-  GSettings       *settings;
-  guint            poll_id;
-
-  /* live mode */
-  FtLiveSession   *live;
-  gboolean         live_mode;
-  gboolean         live_centered;
-  char            *live_password;   /* memory only, never stored */
-  gint             inspected;       /* vehicle last clicked, -1 none */
-  guint            staff_listed;    /* staff in the dispatch drop-down */
-
-  /* rider view */
-  gint32   rider;
-  gint64   rider_booking;
-  gint32   rider_vehicle;
-  FtLatLon rider_start;
-};
+#include "ft-window-private.h"
 
 G_DEFINE_FINAL_TYPE (FtWindow, ft_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static const double speeds[] = { 1, 10, 60, 600, 3600, 0 };
+const double ft_window_speeds[6] = { 1, 10, 60, 600, 3600, 0 };
 extern gint64 ft_app_start_time;   /* set by main(); 0 if unknown */
 gint64 ft_app_start_time;
 
 /* The frame the map shows: the live fleet in Live mode, else the simulation. */
-static FtFrame *
-current_frame (FtWindow *self)
+FtFrame *
+ft_window_current_frame (FtWindow *self)
 {
   if (self->live_mode)
     return ft_live_session_get_frame (self->live);
   return ft_session_get_frame (self->session);
 }
 
-static void update_live_page (FtWindow *self);
-static void fill_staff_dropdown (FtWindow *self);
-
 /* ------------------------------------------------------------- helpers */
 
-static void
-update_labels (FtWindow *self)
+void
+ft_window_update_labels (FtWindow *self)
 {
-  update_live_page (self);
-  FtFrame *f = current_frame (self);
+  ft_window_update_live_page (self);
+  FtFrame *f = ft_window_current_frame (self);
   if (f == NULL)
     return;
   if (self->live_mode)
@@ -157,7 +87,7 @@ on_poll (gpointer data)
           ft_vehicle_layer_set_frame (self->vehicles, f);
           ft_overlay_layer_set_frame (self->overlay, f);
           if (f->n_staff != self->staff_listed)
-            fill_staff_dropdown (self);
+            ft_window_fill_staff_dropdown (self);
           if (!self->live_centered && f->n_vehicles > 0)
             {
               /* Centre once on the live fleet (it may be anywhere). */
@@ -183,7 +113,7 @@ on_poll (gpointer data)
   if (now - self->last_labels > 250000)
     {
       self->last_labels = now;
-      update_labels (self);
+      ft_window_update_labels (self);
     }
   if (self->first_map_ms < 0 && self->tiles && ft_tile_source_get_n_served (self->tiles) > 0 &&
       ft_app_start_time > 0)
@@ -221,12 +151,12 @@ build_legend (FtWindow *self)
     }
 }
 
-static void
-fill_staff_dropdown (FtWindow *self)
+void
+ft_window_fill_staff_dropdown (FtWindow *self)
 {
   GtkStringList *list = gtk_string_list_new (NULL);
   gtk_string_list_append (list, "Leave in the queue");
-  FtFrame *f = current_frame (self);
+  FtFrame *f = ft_window_current_frame (self);
   self->staff_listed = f ? f->n_staff : 0;
   for (guint i = 0; f && i < f->n_staff; i++)
     {
@@ -301,17 +231,17 @@ ft_window_reload_map (FtWindow *self)
                                                 city->name ? city->name : city->id);
       gtk_label_set_label (GTK_LABEL (self->title_label), title);
     }
-  FtFrame *f = current_frame (self);
+  FtFrame *f = ft_window_current_frame (self);
   ft_vehicle_layer_set_frame (self->vehicles, f);
   ft_overlay_layer_set_frame (self->overlay, f);
-  fill_staff_dropdown (self);
-  update_labels (self);
+  ft_window_fill_staff_dropdown (self);
+  ft_window_update_labels (self);
 }
 
 /* ------------------------------------------------------------ map input */
 
-static void
-show_markup (GtkWidget *label, const char *markup)
+void
+ft_window_show_markup (GtkWidget *label, const char *markup)
 {
   gtk_label_set_markup (GTK_LABEL (label), markup ? markup : "");
 }
@@ -324,7 +254,7 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
   if ((mods & GDK_CONTROL_MASK) && v >= 0)
     {
       ft_vehicle_layer_toggle (self->vehicles, (guint) v);
-      update_labels (self);
+      ft_window_update_labels (self);
       return;
     }
   FtMapXform xf;
@@ -343,7 +273,7 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
       self->inspected = v;
       g_autofree char *d = self->live_mode ? ft_live_session_describe_vehicle (self->live, (guint) v)
                                            : ft_session_describe_vehicle (self->session, (guint) v);
-      show_markup (self->inspector_label, d);
+      ft_window_show_markup (self->inspector_label, d);
       return;
     }
   int s = ft_overlay_layer_pick_staff (self->overlay, x, y, 8);
@@ -351,7 +281,7 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
     {
       g_autofree char *d = self->live_mode ? ft_live_session_describe_staff (self->live, (guint) s)
                                            : ft_session_describe_staff (self->session, (guint) s);
-      show_markup (self->inspector_label, d);
+      ft_window_show_markup (self->inspector_label, d);
       return;
     }
   const FtCity *city = ft_session_get_city (self->session);
@@ -359,7 +289,7 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
     {
       int z = ft_city_zone_at (city, ft_mercator_to_latlon (mx, my));
       g_autofree char *d = ft_session_describe_zone (self->session, z);
-      show_markup (self->inspector_label, d ? d : "Outside every zone.");
+      ft_window_show_markup (self->inspector_label, d ? d : "Outside every zone.");
     }
 }
 
@@ -389,694 +319,7 @@ on_drag_end (GtkGestureDrag *gesture, double dx, double dy, FtWindow *self)
   ft_vehicle_layer_set_band (self->vehicles, 0, 0, 0, 0);
   ft_vehicle_layer_select_rect (self->vehicles, self->drag_x, self->drag_y, self->drag_x + dx, self->drag_y + dy);
   gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "dispatch");
-  update_labels (self);
-}
-
-/* ---------------------------------------------------------------- actions */
-
-static void
-play_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  if (ft_session_get_playing (self->session))
-    ft_session_pause (self->session);
-  else
-    ft_session_play (self->session);
-  update_labels (self);
-}
-
-static void
-step_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  ft_session_step (FT_WINDOW (widget)->session);
-}
-
-static void
-speed_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  int d = g_str_equal (name, "win.faster") ? 1 : -1;
-  int i = (int) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown)) + d;
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->speed_dropdown), CLAMP (i, 0, (int) G_N_ELEMENTS (speeds) - 1));
-}
-
-guint
-ft_window_select_low_battery (FtWindow *self)
-{
-  FtFrame *f = current_frame (self);
-  if (f == NULL)
-    return 0;
-  int w = gtk_widget_get_width (GTK_WIDGET (self->vehicles)), h = gtk_widget_get_height (GTK_WIDGET (self->vehicles));
-  guint added = 0;
-  for (guint i = 0; i < f->n_vehicles; i++)
-    {
-      if (f->vehicles[i].dot != FT_DOT_AVAILABLE_LOW)
-        continue;
-      double x, y;
-      ft_vehicle_layer_vehicle_coords (self->vehicles, i, &x, &y);
-      if (x < 0 || y < 0 || x >= w || y >= h)
-        continue;
-      ft_vehicle_layer_toggle (self->vehicles, i);
-      added++;
-    }
-  update_labels (self);
-  return added;
-}
-
-static void
-select_low_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  ft_vehicle_layer_clear_selection (self->vehicles);
-  guint n = ft_window_select_low_battery (self);
-  g_autofree char *msg = g_strdup_printf ("Selected %u low-battery vehicles in view.", n);
-  gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
-}
-
-static void
-clear_selection_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  ft_vehicle_layer_clear_selection (self->vehicles);
-  update_labels (self);
-}
-
-guint
-ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error)
-{
-  g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
-  if (sel->len == 0)
-    {
-      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
-                   "no vehicles are selected: Ctrl+click vehicles or Shift+drag a rectangle first");
-      return 0;
-    }
-  FtLatLon target = { 0, 0 };
-  if (!isnan (self->marker_mx))
-    target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-  return ft_session_dispatch (self->session, kind, (const guint *) sel->data, sel->len, target, staff, error);
-}
-
-static void
-dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  static const guint kinds[] = { FT_TASK_BATTERY_SWAP, FT_TASK_REBALANCE, FT_TASK_COLLECT_REPAIR };
-  if (self->live_mode)
-    {
-      g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
-      if (!ft_session_can_dispatch (self->session))
-        {
-          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
-                               "Only staff roles can dispatch: switch the role to Dispatcher.");
-          return;
-        }
-      if (sel->len == 0)
-        {
-          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
-                               "No vehicles are selected: Ctrl+click vehicles or Shift+drag a rectangle first.");
-          return;
-        }
-      guint kk = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
-      gint st = (gint) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
-      FtLatLon target = { 0, 0 };
-      if (!isnan (self->marker_mx))
-        target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-      g_autoptr(GError) error = NULL;
-      guint published = 0;
-      guint n = ft_live_session_dispatch (self->live, kinds[MIN (kk, 2)], (const guint *) sel->data, sel->len,
-                                          target, st, &published, &error);
-      g_autofree char *msg = g_strdup_printf ("%u live tasks created%s, %u locate commands published "
-                                              "(see the Live page). %s", n,
-                                              st >= 0 ? " and assigned" : "", published,
-                                              error ? error->message : "");
-      gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
-      if (n > 0)
-        ft_vehicle_layer_clear_selection (self->vehicles);
-      update_live_page (self);
-      return;
-    }
-  guint k = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
-  gint32 staff = (gint32) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
-  if (k == 1 && isnan (self->marker_mx))
-    {
-      gtk_label_set_label (GTK_LABEL (self->dispatch_status),
-                           "Click the map where the vehicles should go first.");
-      return;
-    }
-  g_autoptr(GError) error = NULL;
-  guint n = ft_window_dispatch_selection (self, kinds[MIN (k, 2)], staff, &error);
-  g_autofree char *msg = error ? g_strdup_printf ("%u tasks created. %s", n, error->message)
-                               : g_strdup_printf ("%u tasks created.", n);
-  gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
-  if (n > 0)
-    ft_vehicle_layer_clear_selection (self->vehicles);
-}
-
-/* Rider view: every step runs on the twin thread through the real modules. */
-
-typedef struct {
-  FtWindow *self;
-  int       op;        /* 0 find, 1 reserve, 2 unlock, 3 end */
-  FtLatLon  at;
-} RiderJob;
-
-static char *
-rider_core (RiderJob *j, FtCore *core, FtTime now)
-{
-  FtWindow *self = j->self;
-  g_autoptr(GError) error = NULL;
-
-  if (self->rider < 0)
-    {
-      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
-      if (r < 0)
-        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
-      self->rider = r;
-    }
-  switch (j->op)
-    {
-    case 0:
-    case 1:
-      {
-        FtFindResult found[5];
-        guint n = ft_booking_find (core->booking, j->at, 500, 1500, 0, found, 5);
-        if (n == 0)
-          return g_strdup ("No available vehicle within 500 m of the marked point.");
-        if (j->op == 0)
-          {
-            GString *s = g_string_new ("<b>Nearby</b>\n");
-            for (guint i = 0; i < n; i++)
-              {
-                const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
-                g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
-                                        ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
-              }
-            return g_string_free (s, FALSE);
-          }
-        gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
-        if (b < 0)
-          return g_markup_printf_escaped ("Reservation refused: %s", error->message);
-        self->rider_booking = b;
-        self->rider_vehicle = (gint32) found[0].vehicle;
-        self->rider_start = ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->pos;
-        const FtBookingRec *rec = ft_booking_get (core->booking, b);
-        g_autofree char *until = ft_time_format (rec->hold_until);
-        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT ").",
-                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b);
-      }
-    case 2:
-      if (self->rider_booking < 0)
-        return g_strdup ("Reserve a vehicle first.");
-      if (!ft_booking_unlock (core->booking, self->rider_booking, (guint) self->rider, now, &error))
-        return g_markup_printf_escaped ("Unlock refused: %s", error->message);
-      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
-    case 3:
-      {
-        if (self->rider_booking < 0)
-          return g_strdup ("You are not riding.");
-        FtPriceBreakdown price;
-        double dist = ft_distance_m (self->rider_start, j->at) * 1.3;
-        if (!ft_booking_end (core->booking, self->rider_booking, (guint) self->rider, j->at, dist, now,
-                             &price, &error))
-          return g_markup_printf_escaped ("Cannot end here: %s", error->message);
-        const FtBookingRec *rec = ft_booking_get (core->booking, self->rider_booking);
-        g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
-        g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
-        g_autofree char *tm = ft_money_format (price.time, price.currency);
-        g_autofree char *dm = ft_money_format (price.distance, price.currency);
-        g_autofree char *total = ft_money_format (price.total, price.currency);
-        self->rider_booking = -1;
-        return g_markup_printf_escaped (
-            "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
-            "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
-            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
-            price.dynamic_multiplier, total);
-      }
-    }
-  return NULL;
-}
-
-static char *
-rider_job (FtSimWorld *w, gpointer data)
-{
-  return rider_core (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
-}
-
-/* Live mode: the same steps on the live core; the adapter publishes the
- * unlock and lock commands that booking unlock and end imply. */
-static char *
-rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
-{
-  return rider_core (data, core, now);
-}
-
-static void
-rider_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  RiderJob j = { self, 0, { 0, 0 } };
-  if (g_str_equal (name, "win.rider-reserve"))
-    j.op = 1;
-  else if (g_str_equal (name, "win.rider-unlock"))
-    j.op = 2;
-  else if (g_str_equal (name, "win.rider-end"))
-    j.op = 3;
-  if (j.op != 2 && isnan (self->marker_mx))
-    {
-      show_markup (self->rider_label, "Click the map to mark a point first.");
-      return;
-    }
-  if (!isnan (self->marker_mx))
-    j.at = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-  g_autofree char *r = NULL;
-  if (self->live_mode)
-    {
-      r = ft_live_session_run_job_sync (self->live, rider_live_job, &j);
-      if (r == NULL)
-        r = g_strdup ("Live mode is not connected: open Broker Settings on the Live page.");
-    }
-  else
-    r = ft_session_run_job_sync (self->session, rider_job, &j);
-  show_markup (self->rider_label, r);
-}
-
-static void
-screenshot_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  g_autoptr(GdkTexture) tex = ft_screenshot_widget (GTK_WIDGET (self));
-  if (tex == NULL)
-    return;
-  g_autofree char *path = g_build_filename (g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
-                                            ? g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
-                                            : g_get_home_dir (), "fleet-twin.png", NULL);
-  gdk_texture_save_to_png (tex, path);
-  g_autofree char *msg = g_strdup_printf ("Screenshot saved to %s", path);
-  show_markup (self->inspector_label, msg);
-}
-
-
-/* --------------------------------------------------------------- live mode */
-
-static void
-update_live_page (FtWindow *self)
-{
-  if (!self->live_mode)
-    {
-      gtk_label_set_label (GTK_LABEL (self->live_state_label),
-                           "Simulation mode. Switch to Live in the header bar to attach to a fleet's MQTT telemetry.");
-      return;
-    }
-  FtLiveConnState st = ft_live_session_get_state (self->live);
-  const char *err = ft_live_session_get_error (self->live);
-  const char *status = ft_live_session_get_status (self->live);
-  const char *url = ft_live_session_get_url (self->live);
-  static const char *colours[] = { "#777777", "#b07000", "#1a8f1a", "#b07000", "#c01c28" };
-  g_autofree char *markup = g_markup_printf_escaped (
-      "<b>Live</b> · <span foreground=\"%s\"><b>%s</b></span>\n%s%s%s%s%s",
-      colours[MIN ((guint) st, G_N_ELEMENTS (colours) - 1)], ft_live_conn_state_name (st),
-      url ? url : "no broker configured", err && st != FT_LIVE_CONNECTED ? "\n" : "",
-      err && st != FT_LIVE_CONNECTED ? err : "", status ? "\n" : "", status ? status : "");
-  gtk_label_set_markup (GTK_LABEL (self->live_state_label), markup);
-
-  guint n = 0;
-  const FtLiveCommand *c = ft_live_session_get_commands (self->live, &n);
-  FtFrame *f = ft_live_session_get_frame (self->live);
-  GString *s = g_string_new (NULL);
-  /* Newest first, at most 60. */
-  for (guint k = 0; k < n && k < 60; k++)
-    {
-      const FtLiveCommand *cmd = &c[n - 1 - k];
-      g_autofree char *state = ft_live_session_command_status (cmd);
-      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (cmd->issued / 1000);
-      g_autofree char *at = dt ? g_date_time_format (dt, "%H:%M:%S") : g_strdup ("?");
-      const char *colour = cmd->state == FT_CMD_ACKED ? "#1a8f1a"
-                         : cmd->state == FT_CMD_FAILED || cmd->state == FT_CMD_EXPIRED ? "#c01c28"
-                         : cmd->attempts > 1 ? "#b07000" : "#555555";
-      g_autofree char *line = g_markup_printf_escaped (
-          "%s <b>%s</b> %.8s… <span foreground=\"%s\">%s</span>\n", at, ft_live_command_name (cmd->kind),
-          cmd->device_id, colour, state);
-      g_string_append (s, line);
-    }
-  (void) f;
-  if (n == 0)
-    g_string_append (s, "No commands yet.");
-
-  /* Staff task assignments: the message's state, then the crew's progress. */
-  guint na = 0;
-  const FtLiveAssignment *as = ft_live_session_get_assignments (self->live, &na);
-  if (na > 0)
-    g_string_append (s, "\n<b>Staff tasks</b>\n");
-  for (guint k = 0; k < na && k < 30; k++)
-    {
-      const FtLiveAssignment *a = &as[na - 1 - k];
-      g_autofree char *state = ft_live_session_assignment_status (a);
-      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (a->issued / 1000);
-      g_autofree char *at = dt ? g_date_time_format (dt, "%H:%M:%S") : g_strdup ("?");
-      const char *colour = g_strcmp0 (a->progress, "done") == 0 ? "#1a8f1a"
-                         : a->state == FT_CMD_FAILED || a->state == FT_CMD_EXPIRED
-                           || g_strcmp0 (a->progress, "failed") == 0 ? "#c01c28"
-                         : a->attempts > 1 ? "#b07000" : "#555555";
-      g_autofree char *line = g_markup_printf_escaped (
-          "%s task %" G_GINT64_FORMAT " → %s <span foreground=\"%s\">%s</span>\n", at, a->task,
-          a->staff_id, colour, state);
-      g_string_append (s, line);
-    }
-  gtk_label_set_markup (GTK_LABEL (self->live_commands_label), s->str);
-  g_string_free (s, TRUE);
-}
-
-static void
-on_live_state_changed (FtLiveSession *live, FtWindow *self)
-{
-  update_live_page (self);
-}
-
-gboolean
-ft_window_live_connect (FtWindow *self, GError **error)
-{
-  FtLiveConfig cfg;
-  ft_live_config_init (&cfg);
-  ft_broker_settings_to_config (self->settings, self->live_password, &cfg);
-  if (cfg.url == NULL || cfg.prefix == NULL)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_URL,
-                   "no broker configured: open Broker Settings on the Live page");
-      ft_live_config_clear (&cfg);
-      return FALSE;
-    }
-  self->live_centered = FALSE;
-  self->rider = -1;
-  self->rider_booking = -1;
-  self->inspected = -1;
-  gboolean ok = ft_live_session_start (self->live, &cfg, error);
-  ft_live_config_clear (&cfg);
-  return ok;
-}
-
-void
-ft_window_set_live_mode (FtWindow *self, gboolean live)
-{
-  g_return_if_fail (FT_IS_WINDOW (self));
-  live = !!live;
-  if (gtk_drop_down_get_selected (GTK_DROP_DOWN (self->mode_dropdown)) != (guint) live)
-    {
-      gtk_drop_down_set_selected (GTK_DROP_DOWN (self->mode_dropdown), live);   /* comes back here */
-      return;
-    }
-  if (self->live_mode == live)
-    return;
-  self->live_mode = live;
-  self->inspected = -1;
-  self->rider = -1;
-  self->rider_booking = -1;
-  ft_vehicle_layer_clear_selection (self->vehicles);
-  /* Live time is wall time: no play, step or speed. */
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.play", !live);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.step", !live);
-  gtk_widget_set_sensitive (self->speed_dropdown, !live);
-  if (live)
-    {
-      ft_session_pause (self->session);
-      gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "live");
-      g_autoptr(GError) error = NULL;
-      if (!ft_window_live_connect (self, &error))
-        gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
-      else
-        gtk_label_set_label (GTK_LABEL (self->live_command_status), "");
-    }
-  else
-    ft_live_session_stop (self->live);
-  FtFrame *f = current_frame (self);
-  ft_vehicle_layer_set_frame (self->vehicles, f);
-  ft_overlay_layer_set_frame (self->overlay, f);
-  if (!live)
-    ft_window_reload_map (self);
-  else
-    {
-      fill_staff_dropdown (self);
-      update_labels (self);
-    }
-}
-
-gboolean
-ft_window_get_live_mode (FtWindow *self)
-{
-  return self->live_mode;
-}
-
-FtLiveSession *
-ft_window_get_live_session (FtWindow *self)
-{
-  return self->live;
-}
-
-void
-ft_window_set_live_password (FtWindow *self, const char *password)
-{
-  if (self->live_password)
-    memset (self->live_password, 0, strlen (self->live_password));
-  g_free (self->live_password);
-  self->live_password = password && *password ? g_strdup (password) : NULL;
-}
-
-static void
-on_mode_changed (GObject *dd, GParamSpec *pspec, FtWindow *self)
-{
-  ft_window_set_live_mode (self, gtk_drop_down_get_selected (GTK_DROP_DOWN (dd)) == 1);
-}
-
-static void
-on_broker_apply (FtBrokerDialog *dlg, const char *password, FtWindow *self)
-{
-  ft_window_set_live_password (self, password);
-  if (!self->live_mode)
-    {
-      ft_window_set_live_mode (self, TRUE);
-      return;
-    }
-  g_autoptr(GError) error = NULL;
-  if (!ft_window_live_connect (self, &error))
-    gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
-  update_labels (self);
-}
-
-static void
-broker_settings_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  FtBrokerDialog *dlg = ft_broker_dialog_new (GTK_WINDOW (self), self->settings, self->live_password);
-  g_signal_connect_object (dlg, "apply", G_CALLBACK (on_broker_apply), self, 0);
-  gtk_window_present (GTK_WINDOW (dlg));
-}
-
-static void
-live_reconnect_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  if (!self->live_mode)
-    {
-      ft_window_set_live_mode (self, TRUE);
-      return;
-    }
-  g_autoptr(GError) error = NULL;
-  if (!ft_window_live_connect (self, &error))
-    gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
-}
-
-guint
-ft_window_live_command (FtWindow *self, FtLiveCommandKind kind, GError **error)
-{
-  g_return_val_if_fail (FT_IS_WINDOW (self), 0);
-  if (!self->live_mode)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED,
-                   "commands go to real vehicles only in Live mode: switch the header bar to Live");
-      return 0;
-    }
-  g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
-  if (sel->len == 0 && self->inspected >= 0)
-    {
-      guint v = (guint) self->inspected;
-      g_array_append_val (sel, v);
-    }
-  if (sel->len == 0)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE,
-                   "no vehicle chosen: click a vehicle on the map (or Ctrl+click several) first");
-      return 0;
-    }
-  guint sent = 0;
-  for (guint i = 0; i < sel->len; i++)
-    {
-      g_autoptr(GError) e = NULL;
-      g_autofree char *id = ft_live_session_send_command (self->live, g_array_index (sel, guint, i), kind, &e);
-      if (id)
-        sent++;
-      else if (error && *error == NULL)
-        g_propagate_error (error, g_steal_pointer (&e));
-    }
-  return sent;
-}
-
-void
-ft_window_inspect_vehicle (FtWindow *self, guint v)
-{
-  self->inspected = (gint) v;
-  g_autofree char *d = self->live_mode ? ft_live_session_describe_vehicle (self->live, v)
-                                       : ft_session_describe_vehicle (self->session, v);
-  show_markup (self->inspector_label, d);
-}
-
-const char *
-ft_window_get_live_state_text (FtWindow *self)
-{
-  return gtk_label_get_text (GTK_LABEL (self->live_state_label));
-}
-
-const char *
-ft_window_get_inspector_text (FtWindow *self)
-{
-  return gtk_label_get_text (GTK_LABEL (self->inspector_label));
-}
-
-static void
-live_command_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  FtLiveCommandKind kind;
-  if (!ft_live_command_from_name (g_variant_get_string (param, NULL), &kind))
-    return;
-  g_autoptr(GError) error = NULL;
-  guint n = ft_window_live_command (self, kind, &error);
-  g_autofree char *msg = error ? g_strdup_printf ("%u %s commands published. %s", n, ft_live_command_name (kind),
-                                                  error->message)
-                               : g_strdup_printf ("%u %s command%s published; waiting for acks.", n,
-                                                  ft_live_command_name (kind), n == 1 ? "" : "s");
-  gtk_label_set_label (GTK_LABEL (self->live_command_status), msg);
-  if (self->inspected >= 0)
-    ft_window_inspect_vehicle (self, (guint) self->inspected);
-  update_live_page (self);
-}
-
-static void
-scenario_loaded_cb (FtScenarioEditor *editor, FtWindow *self)
-{
-  ft_window_reload_map (self);
-}
-
-static void
-edit_scenario_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  FtScenarioEditor *ed = ft_scenario_editor_new (GTK_WINDOW (self), self->session);
-  g_signal_connect_object (ed, "applied", G_CALLBACK (scenario_loaded_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (ed));
-}
-
-static void
-on_open_response (GtkNativeDialog *dialog, int response, FtWindow *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr(GError) error = NULL;
-      gboolean is_city = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "city"));
-      FtSimScenario *sc = NULL;
-      if (is_city)
-        {
-          sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
-          g_free (sc->city);
-          sc->city = g_strdup (path);
-        }
-      else
-        sc = ft_sim_scenario_load (path, &error);
-      if (sc == NULL || !ft_session_load (self->session, sc, NULL, &error))
-        show_markup (self->inspector_label, error ? error->message : "cannot load");
-      else
-        ft_window_reload_map (self);
-    }
-  g_object_unref (dialog);
-}
-
-static void
-open_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  gboolean city = g_str_equal (name, "win.open-city");
-  GtkFileChooserNative *fc = gtk_file_chooser_native_new (
-      city ? "Open City Pack" : "Open Scenario", GTK_WINDOW (self),
-      city ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
-  if (!city)
-    {
-      GtkFileFilter *filter = gtk_file_filter_new ();
-      gtk_file_filter_set_name (filter, "Scenarios");
-      gtk_file_filter_add_pattern (filter, "*.scenario");
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
-      g_object_unref (filter);
-    }
-  g_object_set_data (G_OBJECT (fc), "city", GINT_TO_POINTER (city));
-  g_signal_connect (fc, "response", G_CALLBACK (on_open_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
-}
-
-static void
-on_imported (FtImportDialog *dlg, const char *dir, FtWindow *self)
-{
-  g_autoptr(GError) error = NULL;
-  FtSimScenario *sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
-  g_free (sc->city);
-  sc->city = g_strdup (dir);
-  if (!ft_session_load (self->session, sc, NULL, &error))
-    show_markup (self->inspector_label, error->message);
-  else
-    ft_window_reload_map (self);
-}
-
-static void
-on_import_response (GtkNativeDialog *dialog, int response, FtWindow *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autofree char *base = g_path_get_basename (path);
-      char *dot = strchr (base, '.');
-      if (dot)
-        *dot = '\0';
-      g_autofree char *out = g_build_filename (g_get_user_data_dir (), "fleet-twin", "cities", base, NULL);
-      g_autofree char *parent = g_path_get_dirname (out);
-      g_mkdir_with_parents (parent, 0755);
-      FtImportDialog *dlg = ft_import_dialog_new (GTK_WINDOW (self), path, out);
-      g_signal_connect_object (dlg, "imported", G_CALLBACK (on_imported), self, 0);
-      gtk_window_present (GTK_WINDOW (dlg));
-    }
-  g_object_unref (dialog);
-}
-
-static void
-import_osm_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  GtkFileChooserNative *fc = gtk_file_chooser_native_new ("Import OpenStreetMap Extract", GTK_WINDOW (self),
-                                                          GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
-  GtkFileFilter *filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, "OpenStreetMap PBF");
-  gtk_file_filter_add_pattern (filter, "*.osm.pbf");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
-  g_object_unref (filter);
-  g_signal_connect (fc, "response", G_CALLBACK (on_import_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
-}
-
-static void
-compare_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  FtWindow *self = FT_WINDOW (widget);
-  GtkWidget *win = ft_results_view_new (GTK_WINDOW (self), self->session);
-  gtk_window_present (GTK_WINDOW (win));
+  ft_window_update_labels (self);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -1085,8 +328,8 @@ static void
 on_speed_changed (GObject *dd, GParamSpec *pspec, FtWindow *self)
 {
   guint i = gtk_drop_down_get_selected (GTK_DROP_DOWN (dd));
-  if (i < G_N_ELEMENTS (speeds))
-    ft_session_set_speed (self->session, speeds[i]);
+  if (i < G_N_ELEMENTS (ft_window_speeds))
+    ft_session_set_speed (self->session, ft_window_speeds[i]);
 }
 
 static void
@@ -1207,26 +450,26 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, live_command_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
 
-  gtk_widget_class_install_action (wc, "win.play", NULL, play_action);
-  gtk_widget_class_install_action (wc, "win.step", NULL, step_action);
-  gtk_widget_class_install_action (wc, "win.faster", NULL, speed_action);
-  gtk_widget_class_install_action (wc, "win.slower", NULL, speed_action);
-  gtk_widget_class_install_action (wc, "win.select-low-battery", NULL, select_low_action);
-  gtk_widget_class_install_action (wc, "win.clear-selection", NULL, clear_selection_action);
-  gtk_widget_class_install_action (wc, "win.dispatch", NULL, dispatch_action);
-  gtk_widget_class_install_action (wc, "win.rider-find", NULL, rider_action);
-  gtk_widget_class_install_action (wc, "win.rider-reserve", NULL, rider_action);
-  gtk_widget_class_install_action (wc, "win.rider-unlock", NULL, rider_action);
-  gtk_widget_class_install_action (wc, "win.rider-end", NULL, rider_action);
-  gtk_widget_class_install_action (wc, "win.screenshot", NULL, screenshot_action);
-  gtk_widget_class_install_action (wc, "win.edit-scenario", NULL, edit_scenario_action);
-  gtk_widget_class_install_action (wc, "win.open-scenario", NULL, open_action);
-  gtk_widget_class_install_action (wc, "win.open-city", NULL, open_action);
-  gtk_widget_class_install_action (wc, "win.compare-runs", NULL, compare_action);
-  gtk_widget_class_install_action (wc, "win.import-osm", NULL, import_osm_action);
-  gtk_widget_class_install_action (wc, "win.broker-settings", NULL, broker_settings_action);
-  gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, live_reconnect_action);
-  gtk_widget_class_install_action (wc, "win.live-command", "s", live_command_action);
+  gtk_widget_class_install_action (wc, "win.play", NULL, ft_window_play_action);
+  gtk_widget_class_install_action (wc, "win.step", NULL, ft_window_step_action);
+  gtk_widget_class_install_action (wc, "win.faster", NULL, ft_window_speed_action);
+  gtk_widget_class_install_action (wc, "win.slower", NULL, ft_window_speed_action);
+  gtk_widget_class_install_action (wc, "win.select-low-battery", NULL, ft_window_select_low_action);
+  gtk_widget_class_install_action (wc, "win.clear-selection", NULL, ft_window_clear_selection_action);
+  gtk_widget_class_install_action (wc, "win.dispatch", NULL, ft_window_dispatch_action);
+  gtk_widget_class_install_action (wc, "win.rider-find", NULL, ft_window_rider_action);
+  gtk_widget_class_install_action (wc, "win.rider-reserve", NULL, ft_window_rider_action);
+  gtk_widget_class_install_action (wc, "win.rider-unlock", NULL, ft_window_rider_action);
+  gtk_widget_class_install_action (wc, "win.rider-end", NULL, ft_window_rider_action);
+  gtk_widget_class_install_action (wc, "win.screenshot", NULL, ft_window_screenshot_action);
+  gtk_widget_class_install_action (wc, "win.edit-scenario", NULL, ft_window_edit_scenario_action);
+  gtk_widget_class_install_action (wc, "win.open-scenario", NULL, ft_window_open_action);
+  gtk_widget_class_install_action (wc, "win.open-city", NULL, ft_window_open_action);
+  gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
+  gtk_widget_class_install_action (wc, "win.import-osm", NULL, ft_window_import_osm_action);
+  gtk_widget_class_install_action (wc, "win.broker-settings", NULL, ft_window_broker_settings_action);
+  gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, ft_window_live_reconnect_action);
+  gtk_widget_class_install_action (wc, "win.live-command", "s", ft_window_live_command_action);
 
   gtk_widget_class_add_binding_action (wc, GDK_KEY_space, 0, "win.play", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Right, GDK_CONTROL_MASK, "win.step", NULL);
@@ -1252,7 +495,7 @@ ft_window_init (FtWindow *self)
   self->rider_vehicle = -1;
   self->inspected = -1;
   self->live = ft_live_session_new ();
-  g_signal_connect_object (self->live, "state-changed", G_CALLBACK (on_live_state_changed), self, 0);
+  g_signal_connect_object (self->live, "state-changed", G_CALLBACK (ft_window_on_live_state_changed), self, 0);
 
   GSettingsSchemaSource *src = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = src ? g_settings_schema_source_lookup (src, "org.mobilitycorp.FleetTwin", TRUE) : NULL;
@@ -1305,7 +548,7 @@ ft_window_init (FtWindow *self)
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->role_dropdown), FT_ROLE_VIEW_DISPATCHER);
   g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->role_dropdown, "notify::selected", G_CALLBACK (on_role_changed), self);
-  g_signal_connect (self->mode_dropdown, "notify::selected", G_CALLBACK (on_mode_changed), self);
+  g_signal_connect (self->mode_dropdown, "notify::selected", G_CALLBACK (ft_window_on_mode_changed), self);
   self->poll_id = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 33, on_poll, self, NULL);
 }
 
@@ -1318,10 +561,10 @@ ft_window_new (GtkApplication *app, FtSession *session)
     {
       self->online = g_settings_get_boolean (self->settings, "online-tiles");
       gtk_drop_down_set_selected (GTK_DROP_DOWN (self->speed_dropdown),
-                                  MIN (g_settings_get_uint (self->settings, "speed-index"), G_N_ELEMENTS (speeds) - 1));
+                                  MIN (g_settings_get_uint (self->settings, "speed-index"), G_N_ELEMENTS (ft_window_speeds) - 1));
       g_settings_bind (self->settings, "speed-index", self->speed_dropdown, "selected", G_SETTINGS_BIND_DEFAULT);
     }
-  ft_session_set_speed (session, speeds[gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown))]);
+  ft_session_set_speed (session, ft_window_speeds[gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown))]);
   ft_window_reload_map (self);
   return self;
 }

@@ -1,7 +1,7 @@
 /* cmd-city.c — `fleet-twin-cli city …`: generate Demo City as a city pack
  * (`city generate`), describe a pack or the built-in Demo City (`city info`),
- * and, when the tile baker's command is built, bake map tiles
- * (`city bake-tiles`, in cmd-tiles.c). Sub-subcommands live in one table.
+ * and bake map tiles (`city bake-tiles`, in cmd-tiles.c). Sub-subcommands
+ * live in one table.
  */
 #include "ft-config.h"
 #include "ft-cli.h"
@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifdef FT_HAVE_CMD_TILES
 int ft_cli_city_bake_tiles (int argc, char **argv);   /* cmd-tiles.c */
-#endif
 
 static int city_generate (int argc, char **argv);
 static int city_info     (int argc, char **argv);
@@ -20,9 +18,7 @@ static int city_info     (int argc, char **argv);
 static const FtCliEntry city_commands[] = {
   { "generate",   city_generate,          "Generate Demo City from a parameter file into a city pack" },
   { "info",       city_info,              "Describe a city pack (or the built-in Demo City)" },
-#ifdef FT_HAVE_CMD_TILES
   { "bake-tiles", ft_cli_city_bake_tiles, "Render a city pack's map into an MBTiles file" },
-#endif
 };
 
 static void

@@ -5,9 +5,7 @@
 #include "ft-config.h"
 #include "ft-cli.h"
 #include "ft-gbfs.h"
-#ifdef FT_HAVE_CMD_RUN
 #include "ft-sim-world.h"
-#endif
 
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +44,6 @@ gbfs_info (int argc, char **argv)
   return 0;
 }
 
-#ifdef FT_HAVE_CMD_RUN
 /* Run a scenario to `t` and export the twin's state at that moment. */
 static int
 export_scenario (const char *path, FtTime t, gint64 seed, FtGbfsExportInfo *info, const char *out)
@@ -91,7 +88,6 @@ export_scenario (const char *path, FtTime t, gint64 seed, FtGbfsExportInfo *info
           ft_fleet_n_vehicles (core->fleet), out);
   return 0;
 }
-#endif
 
 /* [D:]HH:MM, each part a plain number in range: day 0-3660, hour 0-23 with a
  * day (or up to the same span without one), minute 0-59. */
@@ -191,12 +187,7 @@ gbfs_export (int argc, char **argv)
       fprintf (stderr, "fleet-twin-cli gbfs export: --at '%s' is not [D:]HH:MM (day 0-3660, hour 0-23, minute 0-59)\n", at);
       return 2;
     }
-#ifdef FT_HAVE_CMD_RUN
   return export_scenario (argv[1], t, seed, &info, out);
-#else
-  fprintf (stderr, "fleet-twin-cli gbfs export: this build has no simulator\n");
-  return 1;
-#endif
 }
 
 int

@@ -270,8 +270,9 @@ ft_cli_emulate (int argc, char **argv)
       broker_opts_clear (&b);
       return 2;
     }
-  if (!(rate > 0 && rate <= 100) || !(speed > 0 && speed <= 10000) || duration < 0 ||
-      start_hour < 0 || start_hour >= 24 * 7)
+  /* written so that NaN fails every test */
+  if (!(rate > 0 && rate <= 100) || !(speed > 0 && speed <= 10000) || !(duration >= 0 && duration <= 1e9) ||
+      !(start_hour >= 0 && start_hour < 24 * 7))
     {
       fprintf (stderr, "%s: --rate must be in (0, 100], --speed in (0, 10000], --duration >= 0\n", argv[0]);
       broker_opts_clear (&b);
@@ -474,6 +475,16 @@ ft_cli_live (int argc, char **argv)
     {
       fprintf (stderr, "%s: %s\nUsage: %s --broker URL --prefix P --db FILE [--duration S]\n", argv[0],
                error ? error->message : "need --broker and --db", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
+  /* written so that NaN fails every test */
+  if (!(duration >= 0 && duration <= 1e9) || !(status_every >= 0.1 && status_every <= 86400) ||
+      !(silent_after > 0 && silent_after <= 86400))
+    {
+      fprintf (stderr, "%s: --duration must be in [0, 1e9] s, --status-every in [0.1, 86400] s, "
+               "--silent-after in (0, 86400] s\n", argv[0]);
       broker_opts_clear (&b);
       g_free (db);
       return 2;

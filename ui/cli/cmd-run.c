@@ -263,3 +263,48 @@ ft_cli_compare (int argc, char **argv)
     }
   return 0;
 }
+
+/* `fleet-twin-cli check FILE…`: each store file passes SQLite's
+ * integrity_check, loads (the store refuses state that breaks the modules'
+ * invariants) and passes ft_core_check. Used by the kill tests. */
+int
+ft_cli_check (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("FILE… — check store files (integrity and invariants)");
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      fprintf (stderr, "%s: give one or more store files\n", argv[0]);
+      return 2;
+    }
+  int bad = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *path = argv[i];
+      if (!ft_output_is_ft_sqlite (path))
+        {
+          fprintf (stderr, "%s: %s is not a Fleet Twin store\n", argv[0], path);
+          bad++;
+          continue;
+        }
+      FtCoreConfig cfg;
+      ft_core_config_init (&cfg);
+      g_autoptr (FtCore) core = ft_core_new (&cfg, NULL, NULL);
+      if (!ft_core_attach_store (core, path, NULL, &error) || !ft_store_integrity_ok (core->store, &error) ||
+          !ft_core_check (core, &error))
+        {
+          fprintf (stderr, "%s: %s: %s\n", argv[0], path, error->message);
+          g_clear_error (&error);
+          bad++;
+          continue;
+        }
+      printf ("%s: ok (%u vehicles, %u accounts, %" G_GUINT64_FORMAT " events)\n", path,
+              ft_fleet_n_vehicles (core->fleet), ft_accounts_n (core->accounts), ft_store_n_events (core->store));
+    }
+  return bad == 0 ? 0 : 1;
+}

@@ -11,29 +11,16 @@
 #include <locale.h>
 
 static const FtCliEntry commands[] = {
-#ifdef FT_HAVE_CMD_DEMO
   { "demo",          ft_cli_demo,         "Run a short scripted core loop on a fresh database" },
-#endif
-#ifdef FT_HAVE_CMD_RUN
   { "run",           ft_cli_run,          "Run a scenario and report KPIs" },
   { "compare",       ft_cli_compare,      "Compare runs side by side" },
-#endif
-#ifdef FT_HAVE_CMD_CITY
+  { "check",         ft_cli_check,        "Check store files: integrity and invariants" },
   { "city",          ft_cli_city,         "Generate, inspect or bake tiles for a city pack" },
-#endif
-#ifdef FT_HAVE_CMD_IMPORT
   { "import-osm",    ft_cli_import_osm,   "Build a city pack from an OpenStreetMap PBF file" },
-#endif
-#ifdef FT_HAVE_CMD_TRIPS
   { "import-trips",  ft_cli_import_trips, "Import trip data, fit demand, write a replay trace" },
-#endif
-#ifdef FT_HAVE_CMD_GBFS
   { "gbfs",          ft_cli_gbfs,         "Import or export GBFS feeds" },
-#endif
-#ifdef FT_HAVE_CMD_LIVE
   { "emulate",       ft_cli_emulate,      "Publish a simulated fleet as live MQTT telemetry" },
   { "live",          ft_cli_live,         "Attach to live MQTT telemetry and persist it" },
-#endif
   { NULL, NULL, NULL }
 };
 

@@ -19,6 +19,7 @@ typedef struct {
 int ft_cli_demo        (int argc, char **argv);   /* cmd-demo.c  (core loop demo) */
 int ft_cli_run         (int argc, char **argv);   /* cmd-run.c   (scenario runner) */
 int ft_cli_compare     (int argc, char **argv);   /* cmd-run.c */
+int ft_cli_check       (int argc, char **argv);   /* cmd-run.c */
 int ft_cli_city        (int argc, char **argv);   /* cmd-city.c  (generate, info, bake-tiles) */
 int ft_cli_city_bake_tiles (int argc, char **argv); /* cmd-tiles.c (cmd-city.c dispatches "bake-tiles" here) */
 int ft_cli_import_osm  (int argc, char **argv);   /* cmd-import.c */

@@ -13,9 +13,10 @@
  * over one-second windows. Also prints start-up to a drawn map (first frame
  * whose screenshot has tiles everywhere) and resident memory at 50,000.
  *
- *   xvfb-run -a -s "-screen 0 1400x900x24" build/tests/ui/bench-render [--seconds 5] [--quick] [--renderer gl]
+ *   xvfb-run -a -s "-screen 0 1400x900x24" build/tests/ui/app/bench-render [--seconds 5] [--quick] [--renderer gl]
  */
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-frame.h"
 #include "ft-screenshot.h"
 #include "ft-test-city.h"
@@ -239,13 +240,6 @@ pid_cpu_seconds (int pid)
 
 static int xserver_pid = -1;
 
-static int
-cmp_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 typedef struct { double median_fps, mean_fps, p10_fps; guint frames; guint64 tiles; double rasters_per_s, raster_ms, cpu_ms, x_cpu_ms; } FpsResult;
 
 static FpsResult
@@ -300,7 +294,7 @@ measure (Bench *b, GtkTickCallback tick, double seconds)
   r.mean_fps = b->paint_times->len / ((t1 - t0) / 1e6);
   if (nwin > 0)
     {
-      qsort (per_sec, nwin, sizeof (double), cmp_double);
+      qsort (per_sec, nwin, sizeof (double), ft_test_cmp_double);
       r.median_fps = nwin % 2 ? per_sec[nwin / 2] : (per_sec[nwin / 2 - 1] + per_sec[nwin / 2]) / 2;
       r.p10_fps = per_sec[(guint) (nwin * 0.1)];
     }

@@ -10,14 +10,8 @@
 #include <string.h>
 
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-pricing.h"
-
-static char *
-fixture_path (const char *rel)
-{
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-  return g_build_filename (dir != NULL ? dir : FT_SHARED_DATA_DIR, rel, NULL);
-}
 
 /* ---------------- segments ---------------- */
 
@@ -257,7 +251,7 @@ END_TEST
 
 START_TEST (test_gbfs_v3_fixture)
 {
-  g_autofree char *path = fixture_path ("gbfs/mobilitydata_testfixtures_v3.0/system_pricing_plans.json");
+  g_autofree char *path = ft_test_shared_path ("gbfs/mobilitydata_testfixtures_v3.0/system_pricing_plans.json");
   g_autoptr(FtPricing) p = ft_pricing_new ();
   g_autoptr(GError) err = NULL;
   ck_assert_msg (ft_pricing_load_gbfs (p, path, &err), "%s", err ? err->message : "");
@@ -374,6 +368,15 @@ START_TEST (test_gbfs_malformed)
       " \"price\": 1, \"is_taxable\": false, \"per_min_pricing\": [{\"start\": 0, \"rate\": -1e300,"
       " \"interval\": 1}]}]}}",
       { "data.plans[0]", "per_min_pricing[0].rate", ">= -1e+09" } },
+    /* wrong member types are errors, never GLib criticals */
+    { "{\"version\": {}, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
+    { "{\"version\": 3, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": [{\"text\": \"A\", \"language\": 5}],"
+      " \"currency\": \"EUR\", \"price\": 1, \"is_taxable\": false}]}}",
+      { "data.plans[0]", "name", "language" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": [{\"text\": \"A\", \"language\": []}],"
+      " \"currency\": \"EUR\", \"price\": 1, \"is_taxable\": false}]}}",
+      { "data.plans[0]", "name", "language" } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -443,7 +446,7 @@ START_TEST (test_gbfs_roundtrip)
         ck_assert_double_eq_tol (a->per_km[k].rate_minor, b->per_km[k].rate_minor, 1e-9);
     }
   /* the real fixture round-trips too */
-  g_autofree char *path = fixture_path ("gbfs/mobilitydata_testfixtures_v3.0/system_pricing_plans.json");
+  g_autofree char *path = ft_test_shared_path ("gbfs/mobilitydata_testfixtures_v3.0/system_pricing_plans.json");
   g_autoptr(FtPricing) fx = ft_pricing_new ();
   ck_assert (ft_pricing_load_gbfs (fx, path, NULL));
   g_autoptr(JsonNode) fxd = ft_pricing_to_gbfs_data (fx);

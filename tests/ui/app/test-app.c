@@ -11,6 +11,7 @@
  * The PNGs go to $FT_SHOTS_DIR (default: the current directory).
  */
 #include "ft-config.h"
+#include "ft-test-app.h"
 #include "ft-application.h"
 #include "ft-scenario-editor.h"
 #include "ft-screenshot.h"
@@ -21,15 +22,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void
-spin_main_loop (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
 
 static FtWindow *
 start_app (FtApplication **app_out, FtSimScenario *sc)
@@ -51,23 +43,6 @@ start_app (FtApplication **app_out, FtSimScenario *sc)
   return win;
 }
 
-static void
-stop_app (FtApplication *app, FtWindow *win)
-{
-  gtk_window_destroy (GTK_WINDOW (win));
-  spin_main_loop (0.1);
-  g_object_unref (app);
-}
-
-static char *
-shot_path (const char *name)
-{
-  const char *dir = g_getenv ("FT_SHOTS_DIR");
-  if (dir)
-    g_mkdir_with_parents (dir, 0755);
-  return g_build_filename (dir ? dir : ".", name, NULL);
-}
-
 /* Waits until the map shows tiles everywhere; returns ms waited or -1. */
 static double
 wait_for_map (FtWindow *win, double timeout_s)
@@ -75,7 +50,7 @@ wait_for_map (FtWindow *win, double timeout_s)
   gint64 t0 = g_get_monotonic_time ();
   while ((g_get_monotonic_time () - t0) < timeout_s * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.05);
+      ft_test_app_spin (0.05);
       g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (ft_window_get_map (win)));
       if (shot == NULL)
         continue;
@@ -127,15 +102,15 @@ START_TEST (test_demo_hour)
   ft_session_run_to (session, FT_HOUR);
   gint64 deadline = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
   while (ft_session_get_time (session) < FT_HOUR && g_get_monotonic_time () < deadline)
-    spin_main_loop (0.05);
+    ft_test_app_spin (0.05);
   ck_assert_msg (ft_session_get_time (session) >= FT_HOUR, "simulation stalled at %" G_GINT64_FORMAT " ms",
                  ft_session_get_time (session));
-  spin_main_loop (0.6);   /* labels and charts refresh at 4 Hz */
+  ft_test_app_spin (0.6);   /* labels and charts refresh at 4 Hz */
   ck_assert (wait_for_map (win, 10) >= 0);
 
   g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
   ck_assert (shot != NULL);
-  g_autofree char *path = shot_path ("app-demo-city-1h.png");
+  g_autofree char *path = ft_test_app_shot_path ("app-demo-city-1h.png");
   ck_assert (gdk_texture_save_to_png (shot, path));
   printf ("screenshot: %s (%dx%d)\n", path, gdk_texture_get_width (shot), gdk_texture_get_height (shot));
 
@@ -165,12 +140,10 @@ START_TEST (test_demo_hour)
   /* The dark style: the KPI panel must get darker. */
   double light = mean_luma (shot);
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
-  spin_main_loop (0.5);
-  g_autoptr(GdkTexture) dark_shot = ft_screenshot_widget (GTK_WIDGET (win));
-  g_autofree char *dark_path = shot_path ("app-demo-city-1h-dark.png");
-  gdk_texture_save_to_png (dark_shot, dark_path);
+  ft_test_app_spin (0.5);
+  g_autoptr(GdkTexture) dark_shot = ft_test_app_shot (GTK_WIDGET (win), "app-demo-city-1h-dark.png");
   double dark = mean_luma (dark_shot);
-  printf ("window mean luma: light %.0f, dark %.0f; screenshot %s\n", light, dark, dark_path);
+  printf ("window mean luma: light %.0f, dark %.0f\n", light, dark);
   ck_assert_msg (dark < light - 25, "the dark style did not apply");
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
 
@@ -179,7 +152,7 @@ START_TEST (test_demo_hour)
   const FtSimKpis *k = ft_session_get_kpis (session);
   printf ("after 1 h: %" G_GUINT64_FORMAT " trips requested, %" G_GUINT64_FORMAT " served, %" G_GUINT64_FORMAT " lost\n",
           k->trips_requested, k->trips_served, k->trips_lost);
-  stop_app (app, win);
+  ft_test_app_stop (app, win);
 }
 END_TEST
 
@@ -243,7 +216,7 @@ START_TEST (test_dispatch_swap)
   ck_assert (wait_for_map (win, 20) >= 0);
   ShumateViewport *vp = shumate_map_get_viewport (ft_window_get_map (win));
   shumate_viewport_set_zoom_level (vp, 13);   /* the whole city in view */
-  spin_main_loop (0.3);
+  ft_test_app_spin (0.3);
 
   /* Only staff roles may dispatch. */
   ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
@@ -275,7 +248,7 @@ START_TEST (test_dispatch_swap)
       ft_session_run_to (session, until);
       gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
       while (ft_session_get_time (session) < until && g_get_monotonic_time () < deadline)
-        spin_main_loop (0.05);
+        ft_test_app_spin (0.05);
       g_free (ft_session_run_job_sync (session, audit_job, &a));
     }
   printf ("after %.1f h: %u done, %u open, %u cancelled; lowest battery of those vehicles %.0f %%; "
@@ -286,12 +259,9 @@ START_TEST (test_dispatch_swap)
   ck_assert (a.min_soc > 0.5);
   ck_assert (a.task_done_events >= done_before + created);
 
-  spin_main_loop (0.5);
-  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
-  g_autofree char *path = shot_path ("app-dispatch-after.png");
-  gdk_texture_save_to_png (shot, path);
-  printf ("screenshot: %s\n", path);
-  stop_app (app, win);
+  ft_test_app_spin (0.5);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (win), "app-dispatch-after.png");
+  ft_test_app_stop (app, win);
 }
 END_TEST
 
@@ -327,7 +297,7 @@ START_TEST (test_rider_view)
   FtTime until = ft_session_get_time (session) + 12 * FT_MINUTE;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while (ft_session_get_time (session) < until - FT_MINUTE && g_get_monotonic_time () < deadline)
-    spin_main_loop (0.05);
+    ft_test_app_spin (0.05);
   /* Ride about 1.2 km north-east and end there. */
   FtLatLon there = { here.lat + 0.007, here.lon + 0.008 };
   ft_window_set_marker (win, there);
@@ -346,7 +316,7 @@ START_TEST (test_rider_view)
       receipt = ft_window_get_rider_text (win);
     }
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
-  stop_app (app, win);
+  ft_test_app_stop (app, win);
 }
 END_TEST
 
@@ -364,7 +334,7 @@ START_TEST (test_dialogs)
       guint n0 = g_list_length (before);
       g_list_free (before);
       ck_assert_msg (gtk_widget_activate_action (GTK_WIDGET (win), actions[i], NULL), "%s", actions[i]);
-      spin_main_loop (0.4);
+      ft_test_app_spin (0.4);
       GList *after = gtk_window_list_toplevels ();
       GtkWidget *opened = NULL;
       for (GList *l = after; l; l = l->next)
@@ -375,14 +345,14 @@ START_TEST (test_dialogs)
       if (shot)
         {
           g_autofree char *file = g_strdup_printf ("app-%s.png", names[i]);
-          g_autofree char *path = shot_path (file);
+          g_autofree char *path = ft_test_app_shot_path (file);
           gdk_texture_save_to_png (shot, path);
         }
       gtk_window_destroy (GTK_WINDOW (opened));
       g_list_free (after);
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
     }
-  stop_app (app, win);
+  ft_test_app_stop (app, win);
 }
 END_TEST
 

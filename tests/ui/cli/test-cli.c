@@ -1,9 +1,11 @@
-/* test-sim-cli.c — the scenario runner as a user meets it: `run --json` is
+/* test-cli.c — fleet-twin-cli as a user meets it: `run --json` is
  * byte-identical for the same scenario and seed and differs for another
  * seed; `run --out` writes a SQLite file whose KPIs `compare` can read;
- * bad scenarios and options fail with a message naming the problem.
+ * bad scenarios and options fail with a message naming the problem; every
+ * command is built in.
  */
 #include "ft-config.h"
+#include "ft-test.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
@@ -12,8 +14,7 @@
 static char *
 scenario (void)
 {
-  const char *src = g_getenv ("FT_SOURCE_DIR");
-  return g_build_filename (src ? src : FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  return ft_test_source_path ("scenarios/demo-city-phase1.scenario");
 }
 
 static int
@@ -99,6 +100,23 @@ START_TEST (test_cli_errors)
 }
 END_TEST
 
+/* Every command is built in: none is silently left out of a build. */
+START_TEST (test_cli_commands)
+{
+  static const char *commands[] = { "demo", "run", "compare", "city", "import-osm", "import-trips",
+                                    "gbfs", "emulate", "live" };
+  g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+  ck_assert_int_eq (run_cli (&o, &e, "--help", NULL), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", commands[i]);
+      ck_assert_msg (strstr (o, line) != NULL, "--help lacks %s: %s", commands[i], o);
+    }
+  ck_assert_int_eq (run_cli (&o2, &e2, "city", "--help", NULL), 0);
+  ck_assert_msg (strstr (o2, "bake-tiles") != NULL, "city --help lacks bake-tiles: %s", o2);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -113,6 +131,9 @@ main (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("errors");
   tcase_add_test (tc, test_cli_errors);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("commands");
+  tcase_add_test (tc, test_cli_commands);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

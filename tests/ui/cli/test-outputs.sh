@@ -70,6 +70,16 @@ check "the empty file stays empty" test ! -s empty.db
 refused 1 "not a regular file" "a device as scenario is refused at once" "$cli" run /dev/zero
 refused 2 "days must be" "--days nan is refused" "$cli" run "$scenario" --days nan
 refused 2 "days must be" "--days -1 is refused" "$cli" run "$scenario" --days -1
+# live and emulate: NaN and negative durations used to run forever (no broker needed to refuse them)
+refused 2 "duration must be" "live --duration nan is refused" \
+  "$cli" live --broker mqtt://127.0.0.1:9 --prefix ft --db l.db --duration nan
+refused 2 "duration must be" "live --duration -1 is refused" \
+  "$cli" live --broker mqtt://127.0.0.1:9 --prefix ft --db l.db --duration -1
+refused 2 "status-every" "live --status-every nan is refused" \
+  "$cli" live --broker mqtt://127.0.0.1:9 --prefix ft --db l.db --status-every nan
+refused 2 "duration >= 0" "emulate --duration nan is refused" \
+  "$cli" emulate "$scenario" --broker mqtt://127.0.0.1:9 --prefix ft --duration nan
+check "no database was made by refused live runs" test ! -e l.db
 
 # ---- gbfs export --------------------------------------------------------------------
 mkdir victim feed

@@ -3,18 +3,12 @@
  * second, against the same lifecycles without keys, plus the cost of an
  * incremental ft_payments_check after every lifecycle. Prints medians of
  * several runs. Not a test; run it by hand:
- *   build/tests/core/bench-payments [lifecycles]
+ *   build/tests/payments/bench-payments [lifecycles]
  */
 #include <stdlib.h>
 
+#include "ft-test.h"
 #include "ft-payments.h"
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
 
 /* Returns lifecycles per second. */
 static double
@@ -59,7 +53,7 @@ median_of (guint reps, guint n, gboolean keys, gboolean check)
   double v[16];
   for (guint i = 0; i < reps; i++)
     v[i] = run (n, keys, check);
-  qsort (v, reps, sizeof v[0], cmp_double);
+  qsort (v, reps, sizeof v[0], ft_test_cmp_double);
   return v[reps / 2];
 }
 

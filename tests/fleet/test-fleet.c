@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-fleet.h"
 
 #define T0 ((FtTime) 1000000)
@@ -78,7 +79,6 @@ END_TEST
 static GHashTable *
 load_mds_pairs (void)
 {
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -86,9 +86,7 @@ load_mds_pairs (void)
   const char *state = NULL;
   guint i;
 
-  if (dir == NULL || !*dir)
-    dir = FT_SHARED_DATA_DIR;
-  path = g_build_filename (dir, "schemas", "mds", "2.0-openapi", "models", "modes",
+  path = g_build_filename (ft_test_shared_dir (), "schemas", "mds", "2.0-openapi", "models", "modes",
                            "micromobility", "event.yaml", NULL);
   ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "cannot read %s", path);
   lines = g_strsplit (text, "\n", -1);

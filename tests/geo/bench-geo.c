@@ -8,23 +8,10 @@
 #include <stdlib.h>
 
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-fleet.h"
 #include "ft-geo.h"
 #include "ft-geofence.h"
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, (size_t) n, sizeof (double), cmp_double);
-  return v[n / 2];
-}
 
 static gboolean
 count_cb (guint id, FtLatLon pos, double d, gpointer user_data)
@@ -84,13 +71,13 @@ main (int argc, char **argv)
       t_brute[r] = (double) (g_get_monotonic_time () - t0) / 20;
     }
   printf ("grid index, %u points over 20x20 km, 100 m cells, medians of %d rounds\n", n, ROUNDS);
-  printf ("  insert                 %8.1f ns/point\n", median (t_ins, ROUNDS) * 1000);
+  printf ("  insert                 %8.1f ns/point\n", ft_test_median (t_ins, ROUNDS) * 1000);
   printf ("  move (1 s step)        %8.1f ns/point  (%.1f M moves/s)\n",
-          median (t_move, ROUNDS) * 1000, 1.0 / median (t_move, ROUNDS));
+          ft_test_median (t_move, ROUNDS) * 1000, 1.0 / ft_test_median (t_move, ROUNDS));
   printf ("  query r=300 m          %8.1f us/query  (%.1f hits on average)\n",
-          median (t_grid, ROUNDS), (double) found_grid / G_N_ELEMENTS (q));
-  printf ("  brute-force scan       %8.1f us/query\n", median (t_brute, ROUNDS));
-  printf ("  speed-up vs brute force %7.0fx\n", median (t_brute, ROUNDS) / median (t_grid, ROUNDS));
+          ft_test_median (t_grid, ROUNDS), (double) found_grid / G_N_ELEMENTS (q));
+  printf ("  brute-force scan       %8.1f us/query\n", ft_test_median (t_brute, ROUNDS));
+  printf ("  speed-up vs brute force %7.0fx\n", ft_test_median (t_brute, ROUNDS) / ft_test_median (t_grid, ROUNDS));
 
   /* Fleet state machine: reserve/start/end cycles through the event log. */
   {
@@ -116,7 +103,7 @@ main (int argc, char **argv)
         t_cycle[r] = (double) (g_get_monotonic_time () - t0) / CYCLES;
       }
     printf ("fleet: reserve+start+end with event log: %.0f ns/cycle (%.2f M transitions/s)\n",
-            median (t_cycle, ROUNDS) * 1000, 3.0 / median (t_cycle, ROUNDS));
+            ft_test_median (t_cycle, ROUNDS) * 1000, 3.0 / ft_test_median (t_cycle, ROUNDS));
     ft_event_log_free (log);
   }
 
@@ -152,7 +139,7 @@ main (int argc, char **argv)
         t_look[r] = (double) (g_get_monotonic_time () - t0) / L;
       }
     printf ("geofences: %u zones, rules_at %.2f us/lookup (%.0f%% of points in a zone)\n",
-            ft_geofences_n_zones (gf), median (t_look, ROUNDS), 100.0 * inside / L);
+            ft_geofences_n_zones (gf), ft_test_median (t_look, ROUNDS), 100.0 * inside / L);
   }
   g_free (pos);
   return 0;

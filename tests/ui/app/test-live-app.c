@@ -16,6 +16,7 @@
  *   "refused" with the broker's reason, the right one (memory only) connects.
  */
 #include "ft-config.h"
+#include "ft-test-app.h"
 #include "ft-application.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
@@ -30,15 +31,6 @@
 
 #define PFX "ft/uitest"
 #define N_EMU 12
-
-static void
-spin_main_loop (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
 
 static FtWindow *
 start_app (FtApplication **app_out)
@@ -57,23 +49,6 @@ start_app (FtApplication **app_out)
   gtk_window_present (GTK_WINDOW (win));
   *app_out = app;
   return win;
-}
-
-static void
-stop_app (FtApplication *app, FtWindow *win)
-{
-  gtk_window_destroy (GTK_WINDOW (win));
-  spin_main_loop (0.1);
-  g_object_unref (app);
-}
-
-static char *
-shot_path (const char *name)
-{
-  const char *dir = g_getenv ("FT_SHOTS_DIR");
-  if (dir)
-    g_mkdir_with_parents (dir, 0755);
-  return g_build_filename (dir ? dir : ".", name, NULL);
 }
 
 /* ---------------------------------------------------------------- emulator */
@@ -188,7 +163,7 @@ START_TEST (test_live_unlock)
   FtFrame *f = NULL;
   while (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       f = ft_live_session_get_frame (live);
       if (ft_live_session_get_state (live) == FT_LIVE_CONNECTED && f && f->n_vehicles == N_EMU &&
           f->n_staff == 2)
@@ -209,7 +184,7 @@ START_TEST (test_live_unlock)
       ck_assert_msg (fabs (p.lat - centre.lat) < 0.01 && fabs (p.lon - centre.lon) < 0.02,
                      "vehicle %u at %f,%f", i, p.lat, p.lon);
     }
-  spin_main_loop (1.0);   /* tiles and a few frames */
+  ft_test_app_spin (1.0);   /* tiles and a few frames */
 
   /* Vehicles drawn on the map: pixels in the vehicle colours. */
   g_autoptr(GdkTexture) map_shot = ft_screenshot_widget (GTK_WIDGET (ft_window_get_map (win)));
@@ -234,7 +209,7 @@ START_TEST (test_live_unlock)
   t0 = g_get_monotonic_time ();
   while (!acked && g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       c = ft_live_session_get_commands (live, &n);
       acked = n == 1 && c[0].state == FT_CMD_ACKED;
     }
@@ -244,12 +219,12 @@ START_TEST (test_live_unlock)
   ck_assert_int_eq (c[0].kind, FT_CMD_UNLOCK);
   printf ("live: unlock %s %s after %.0f ms\n", c[0].id, st, (g_get_monotonic_time () - t0) / 1000.0);
   g_autofree char *device = g_strdup (c[0].device_id);
-  spin_main_loop (0.6);   /* labels refresh at most 4 times a second */
+  ft_test_app_spin (0.6);   /* labels refresh at most 4 times a second */
   ft_window_inspect_vehicle (win, 0);
   insp = ft_window_get_inspector_text (win);
   ck_assert_msg (strstr (insp, "unlock: acked"), "inspector: %s", insp);
 
-  g_autofree char *path = shot_path ("live-mode.png");
+  g_autofree char *path = ft_test_app_shot_path ("live-mode.png");
   g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
   ck_assert (shot && gdk_texture_save_to_png (shot, path));
   printf ("screenshot: %s\n", path);
@@ -261,7 +236,7 @@ START_TEST (test_live_unlock)
   gboolean retried = FALSE;
   while (!retried && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       c = ft_live_session_get_commands (live, &n);
       retried = n == 2 && c[1].state == FT_CMD_SENT && c[1].attempts >= 2;
     }
@@ -270,15 +245,15 @@ START_TEST (test_live_unlock)
   insp = ft_window_get_inspector_text (win);
   ck_assert_msg (strstr (insp, "lock: retried (attempt"), "inspector: %s", insp);
   printf ("live: lock retried after %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
-  spin_main_loop (0.3);
-  g_autofree char *rpath = shot_path ("live-retry.png");
+  ft_test_app_spin (0.3);
+  g_autofree char *rpath = ft_test_app_shot_path ("live-retry.png");
   g_autoptr(GdkTexture) rshot = ft_screenshot_widget (GTK_WIDGET (win));
   ck_assert (rshot && gdk_texture_save_to_png (rshot, rpath));
   g_atomic_int_set (&e.hold, 0);
   acked = FALSE;
   while (!acked && g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       c = ft_live_session_get_commands (live, &n);
       acked = n == 2 && c[1].state == FT_CMD_ACKED;
     }
@@ -312,7 +287,7 @@ START_TEST (test_live_unlock)
   t0 = g_get_monotonic_time ();
   while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       c = ft_live_session_get_commands (live, &n);
       acked = n == 3 && c[2].kind == FT_CMD_UNLOCK && c[2].state == FT_CMD_ACKED;
     }
@@ -338,7 +313,7 @@ START_TEST (test_live_unlock)
   t0 = g_get_monotonic_time ();
   while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       c = ft_live_session_get_commands (live, &n);
       acked = n == 5 && c[3].kind == FT_CMD_LOCATE && c[3].state == FT_CMD_ACKED &&
               c[4].kind == FT_CMD_LOCATE && c[4].state == FT_CMD_ACKED;
@@ -351,7 +326,7 @@ START_TEST (test_live_unlock)
   const FtLiveAssignment *as = NULL;
   while (!acked && g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC)
     {
-      spin_main_loop (0.1);
+      ft_test_app_spin (0.1);
       as = ft_live_session_get_assignments (live, &na);
       acked = na == 2 && as[0].state == FT_CMD_ACKED && as[1].state == FT_CMD_ACKED &&
               g_str_equal (as[1].progress, "accepted");
@@ -365,8 +340,8 @@ START_TEST (test_live_unlock)
   printf ("live: dispatch created %u assigned tasks and 2 acked locate commands\n", created);
   g_clear_error (&error);
   /* The Live page lists the staff tasks with their state and progress. */
-  spin_main_loop (0.6);
-  g_autofree char *tpath = shot_path ("live-tasks.png");
+  ft_test_app_spin (0.6);
+  g_autofree char *tpath = ft_test_app_shot_path ("live-tasks.png");
   g_autoptr(GdkTexture) tshot = ft_screenshot_widget (GTK_WIDGET (win));
   ck_assert (tshot && gdk_texture_save_to_png (tshot, tpath));
 
@@ -376,10 +351,10 @@ START_TEST (test_live_unlock)
   t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC &&
          ft_live_session_get_state (live) != FT_LIVE_RECONNECTING)
-    spin_main_loop (0.05);
+    ft_test_app_spin (0.05);
   ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_RECONNECTING, "state %s",
                  ft_live_conn_state_name (ft_live_session_get_state (live)));
-  spin_main_loop (0.3);
+  ft_test_app_spin (0.3);
   const char *lt = ft_window_get_live_state_text (win);
   ck_assert_msg (strstr (lt, "reconnecting"), "live page: %s", lt);
   const char *why = ft_live_session_get_error (live);
@@ -389,14 +364,14 @@ START_TEST (test_live_unlock)
   t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 40 * G_USEC_PER_SEC &&
          ft_live_session_get_state (live) != FT_LIVE_CONNECTED)
-    spin_main_loop (0.1);
+    ft_test_app_spin (0.1);
   ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s after restart",
                  ft_live_conn_state_name (ft_live_session_get_state (live)));
   printf ("live: reconnected %.0f ms after the broker restarted\n", (g_get_monotonic_time () - t0) / 1000.0);
 
   /* The broker dialog opens with the stored settings. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.broker-settings", NULL));
-  spin_main_loop (0.3);
+  ft_test_app_spin (0.3);
   GListModel *tops = gtk_window_get_toplevels ();
   gboolean dialog = FALSE;
   for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
@@ -406,7 +381,7 @@ START_TEST (test_live_unlock)
         {
           dialog = TRUE;
           g_autoptr(GdkTexture) dshot = ft_screenshot_widget (GTK_WIDGET (w));
-          g_autofree char *dpath = shot_path ("live-broker-dialog.png");
+          g_autofree char *dpath = ft_test_app_shot_path ("live-broker-dialog.png");
           ck_assert (dshot && gdk_texture_save_to_png (dshot, dpath));
           gtk_window_destroy (GTK_WINDOW (w));
         }
@@ -445,7 +420,7 @@ START_TEST (test_live_unlock)
       }
   ck_assert (found);
   ft_live_emu_free (e.emu);
-  stop_app (app, win);
+  ft_test_app_stop (app, win);
   live_broker_free (b);
 }
 END_TEST
@@ -478,13 +453,13 @@ START_TEST (test_tls_refused)
   gint64 t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC &&
          ft_live_session_get_state (live) != FT_LIVE_REFUSED)
-    spin_main_loop (0.1);
+    ft_test_app_spin (0.1);
   ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_REFUSED, "state %s",
                  ft_live_conn_state_name (ft_live_session_get_state (live)));
   ck_assert (ft_live_session_get_error (live) != NULL);
   printf ("tls: wrong password → refused: %s\n", ft_live_session_get_error (live));
-  spin_main_loop (0.5);
-  g_autofree char *path = shot_path ("live-refused.png");
+  ft_test_app_spin (0.5);
+  g_autofree char *path = ft_test_app_shot_path ("live-refused.png");
   g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
   ck_assert (shot && gdk_texture_save_to_png (shot, path));
 
@@ -497,7 +472,7 @@ START_TEST (test_tls_refused)
   t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 15 * G_USEC_PER_SEC &&
          ft_live_session_get_state (live) != FT_LIVE_CONNECTED)
-    spin_main_loop (0.1);
+    ft_test_app_spin (0.1);
   ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "state %s: %s",
                  ft_live_conn_state_name (ft_live_session_get_state (live)),
                  ft_live_session_get_error (live) ? ft_live_session_get_error (live) : "");
@@ -508,7 +483,7 @@ START_TEST (test_tls_refused)
   ck_assert (error != NULL);
   printf ("bad url: %s\n", error->message);
 
-  stop_app (app, win);
+  ft_test_app_stop (app, win);
   live_broker_free (b);
 }
 END_TEST

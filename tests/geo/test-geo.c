@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ft-config.h"
+#include "ft-test.h"
 #include "ft-geo.h"
 #include "ft-geofence.h"
 
@@ -160,6 +161,10 @@ START_TEST (test_geojson_refused)
   expect_geojson_error ("{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[1,1]]],[[[0,0]]]]}",
                         "polygon 1 ring 0");
   expect_geojson_error ("[1,2]", "expected a GeoJSON object");
+  /* a member of the wrong type is an error, never a GLib critical */
+  expect_geojson_error ("{\"type\":{},\"coordinates\":[]}", "geometry.type");
+  expect_geojson_error ("{\"type\":[\"Polygon\"],\"coordinates\":[]}", "geometry.type");
+  expect_geojson_error ("{\"type\":7,\"coordinates\":[]}", "geometry.type");
 }
 END_TEST
 
@@ -263,11 +268,7 @@ END_TEST
 static char *
 fixture_path (void)
 {
-  const char *dir = g_getenv ("FT_SHARED_DATA_DIR");
-
-  if (dir == NULL || *dir == '\0')
-    dir = FT_SHARED_DATA_DIR;
-  return g_build_filename (dir, "gbfs", "mobilitydata_testfixtures_v3.0", "geofencing_zones.json", NULL);
+  return ft_test_shared_path ("gbfs/mobilitydata_testfixtures_v3.0/geofencing_zones.json");
 }
 
 /* Expected values computed independently (Python even-odd over the file). */
@@ -410,6 +411,19 @@ START_TEST (test_gbfs_malformed)
                      "feature 1", "rules");
   expect_gbfs_error ("{\"version\":\"3.0\",\"data\":{\"geofencing_zones\":{\"type\":\"FeatureCollection\",\"features\":[]},"
                      "\"global_rules\":[{\"ride_start_allowed\":false}]}}", "global_rules[0]", "ride_end_allowed");
+  /* members of the wrong type are errors, never GLib criticals */
+  expect_gbfs_error ("{\"data\":{\"geofencing_zones\":{\"type\":{},\"features\":[]}}}",
+                     "data.geofencing_zones.type", NULL);
+  expect_gbfs_error ("{\"data\":{\"geofencing_zones\":{\"type\":[],\"features\":[]}}}",
+                     "data.geofencing_zones.type", NULL);
+  expect_gbfs_error (DOC ("{\"type\":\"Feature\",\"geometry\":{\"type\":{},\"coordinates\":[]},\"properties\":{}}"),
+                     "feature 0", "geometry.type");
+  expect_gbfs_error (DOC ("{\"type\":\"Feature\",\"geometry\":" SQ ",\"properties\":{\"name\":[{\"text\":{}}]}}"),
+                     "feature 0", "properties.name[0]");
+  expect_gbfs_error (DOC ("{\"type\":\"Feature\",\"geometry\":" SQ ",\"properties\":{\"name\":[{\"text\":\"z\",\"language\":5}]}}"),
+                     "feature 0", "properties.name[0]");
+  expect_gbfs_error (DOC ("{\"type\":\"Feature\",\"geometry\":" SQ ",\"properties\":{\"name\":{}}}"),
+                     "feature 0", "properties.name");
 }
 END_TEST
 

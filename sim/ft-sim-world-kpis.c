@@ -1,0 +1,118 @@
+/* ft-sim-world-kpis.c — the world's KPIs: the lost-trip reasons by name,
+ * the counters folded into an FtSimKpis, and their JSON form (the golden
+ * file's format).
+ */
+#include "ft-sim-world-private.h"
+
+static const char *lost_names[FT_SIM_N_LOST] = { "no_vehicle", "low_battery", "price", "refused" };
+
+const char *
+ft_sim_lost_reason_name (FtSimLostReason r)
+{
+  return (guint) r < FT_SIM_N_LOST ? lost_names[r] : "unknown";
+}
+
+void
+ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
+{
+  g_return_if_fail (w != NULL && out != NULL);
+  FtTime now = ft_sim_world_now (w);
+  FtSimKpis k = w->k;
+  k.sim_time = now;
+  k.days = (double) now / FT_DAY;
+  k.n_vehicles = w->nv;
+  double vdays = MAX (k.days, 1e-9) * w->nv;
+  double low_ms = w->low_ms, fault_ms = w->fault_ms, staff_ms = w->staff_ms;
+  for (guint v = 0; v < w->nv; v++)
+    {
+      if (w->veh[v].flags & VF_LOW)
+        low_ms += (double) (now - w->veh[v].low_since);
+      if (w->veh[v].flags & VF_FAULT)
+        fault_ms += (double) (now - w->veh[v].fault_since);
+    }
+  for (guint i = 0; i < w->n_staff; i++)
+    if (w->staff[i].on_shift)
+      staff_ms += (double) (now - w->staff[i].shift_t0);
+  k.trips_per_vehicle_day = now > 0 ? (double) k.trips_served / vdays : 0;
+  k.utilisation = now > 0 ? w->ride_ms / ((double) now * w->nv) : 0;
+  k.revenue_minor = ft_ledger_total (w->core->ledger, FT_LACC_REVENUE);
+  k.revenue_per_vehicle_day_minor = now > 0 ? (gint64) llround ((double) k.revenue_minor / vdays) : 0;
+  k.mean_walk_m = k.trips_served ? w->walk_sum_m / k.trips_served : 0;
+  k.mean_trip_km = k.trips_completed ? w->trip_sum_m / k.trips_completed / 1000.0 : 0;
+  k.battery_unavailable_hours = low_ms / FT_HOUR;
+  k.battery_unavailable_share = now > 0 ? low_ms / ((double) now * w->nv) : 0;
+  k.staff_hours = staff_ms / FT_HOUR;
+  k.staff_km = w->staff_m / 1000.0;
+  k.fault_downtime_hours = fault_ms / FT_HOUR;
+  k.domain_events = 0;
+  for (guint e = 1; e < FT_EV_N_KINDS; e++)
+    k.domain_events += ft_event_log_count (w->core->log, (FtEventKind) e);
+  k.engine_events = ft_sim_engine_n_processed (w->engine);
+  k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
+  *out = k;
+}
+
+static void
+json_num (GString *s, const char *key, double v, const char *fmt, gboolean comma)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append_printf (s, "  \"%s\": %s%s\n", key, g_ascii_formatd (buf, sizeof buf, fmt, v), comma ? "," : "");
+}
+
+static void
+json_int (GString *s, const char *key, gint64 v, gboolean comma)
+{
+  g_string_append_printf (s, "  \"%s\": %" G_GINT64_FORMAT "%s\n", key, v, comma ? "," : "");
+}
+
+char *
+ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
+{
+  g_return_val_if_fail (k != NULL, NULL);
+  GString *s = g_string_new ("{\n");
+  if (sc)
+    {
+      g_autofree char *esc = g_strescape (sc->name ? sc->name : "", NULL);
+      g_string_append_printf (s, "  \"scenario\": \"%s\",\n", esc);
+      g_string_append_printf (s, "  \"seed\": %" G_GUINT64_FORMAT ",\n", sc->seed);
+    }
+  json_num (s, "days", k->days, "%.4f", TRUE);
+  json_int (s, "vehicles", k->n_vehicles, TRUE);
+  json_int (s, "trips_requested", (gint64) k->trips_requested, TRUE);
+  json_int (s, "trips_served", (gint64) k->trips_served, TRUE);
+  json_int (s, "trips_completed", (gint64) k->trips_completed, TRUE);
+  json_int (s, "trips_lost", (gint64) k->trips_lost, TRUE);
+  g_string_append (s, "  \"trips_lost_by_reason\": {");
+  for (guint r = 0; r < FT_SIM_N_LOST; r++)
+    g_string_append_printf (s, "%s\"%s\": %" G_GUINT64_FORMAT, r ? ", " : " ", lost_names[r], k->lost[r]);
+  g_string_append (s, " },\n");
+  for (guint r = 0; r < FT_SIM_N_LOST; r++)
+    {
+      g_autofree char *key = g_strdup_printf ("lost_%s", lost_names[r]);
+      json_int (s, key, (gint64) k->lost[r], TRUE);
+    }
+  json_num (s, "trips_per_vehicle_day", k->trips_per_vehicle_day, "%.4f", TRUE);
+  json_num (s, "utilisation", k->utilisation, "%.5f", TRUE);
+  json_int (s, "revenue_minor", k->revenue_minor, TRUE);
+  g_string_append_printf (s, "  \"currency\": \"%s\",\n", k->currency);
+  json_int (s, "revenue_per_vehicle_day_minor", k->revenue_per_vehicle_day_minor, TRUE);
+  json_num (s, "mean_walk_m", k->mean_walk_m, "%.2f", TRUE);
+  json_num (s, "mean_trip_km", k->mean_trip_km, "%.4f", TRUE);
+  json_num (s, "battery_unavailable_hours", k->battery_unavailable_hours, "%.3f", TRUE);
+  json_num (s, "battery_unavailable_share", k->battery_unavailable_share, "%.5f", TRUE);
+  json_int (s, "battery_swaps", (gint64) k->battery_swaps, TRUE);
+  json_int (s, "rebalances", (gint64) k->rebalances, TRUE);
+  json_int (s, "collections", (gint64) k->collections, TRUE);
+  json_int (s, "faults", (gint64) k->faults, TRUE);
+  json_int (s, "end_refusals", (gint64) k->end_refusals, TRUE);
+  json_num (s, "staff_hours", k->staff_hours, "%.3f", TRUE);
+  json_num (s, "staff_km", k->staff_km, "%.3f", TRUE);
+  json_num (s, "fault_downtime_hours", k->fault_downtime_hours, "%.3f", TRUE);
+  json_int (s, "packs_charged", (gint64) k->packs_charged, TRUE);
+  json_int (s, "tasks_created", (gint64) k->tasks_created, TRUE);
+  json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
+  json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
+  json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  g_string_append_printf (s, "  \"ledger_balanced\": %s\n}", k->ledger_balanced ? "true" : "false");
+  return g_string_free (s, FALSE);
+}

@@ -1,0 +1,157 @@
+/* ft-sim-world-private.h — what the files of FtSimWorld share: the world's
+ * struct and its per-vehicle, staff and depot records, event priorities,
+ * and the helpers and event handlers one file defines and another uses.
+ * ft-sim-world.c holds the helpers, the periodic rules, running,
+ * snapshots and dispatch; ft-sim-world-riders.c rider arrivals and trips;
+ * ft-sim-world-staff.c depots, packs and field staff; ft-sim-world-setup.c
+ * building a world from a scenario; ft-sim-world-kpis.c the KPIs.
+ */
+#pragma once
+
+#include "ft-sim-world.h"
+#include "ft-city-recipe.h"
+#include "ft-demand-fit.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+G_BEGIN_DECLS
+
+/* event priorities: lower runs first at equal times */
+enum { PRIO_SYSTEM = -10, PRIO_STAFF = 0, PRIO_TRIP = 5, PRIO_ARRIVAL = 10 };
+
+/* what a staff member's next event is (ft-sim-world-staff.c) */
+enum { SEV_SHIFT_START = 0, SEV_ARRIVE, SEV_SERVICE_DONE, SEV_POLL };
+
+enum { VF_LOW = FT_SIM_VFLAG_LOW, VF_FAULT = FT_SIM_VFLAG_FAULT, VF_IN_VAN = FT_SIM_VFLAG_IN_VAN,
+       VF_TRIP = 8, VF_RESERVED = 16 };
+
+typedef struct {
+  guint8   flags;
+  gint32   zone;
+  FtTime   low_since, fault_since;
+  /* current reservation / trip */
+  gint64   booking;
+  guint32  rider;
+  FtTime   t0, t1;
+  FtLatLon from, to;
+  double   trip_m;
+  double   drained_m;
+  double   walk_m;
+} VehSim;
+
+typedef struct {
+  guint    index;
+  guint    account;
+  guint    van;
+  guint    depot;
+  double   shift_start_h;
+  FtSimStaffActivity activity;
+  gboolean on_shift;
+  FtTime   shift_t0, shift_end;
+  FtLatLon pos, from, target;
+  FtTime   leg_t0, leg_t1;
+  gint64   task;
+  gint     phase;          /* per task kind step */
+  gboolean going_home;
+  gboolean to_depot;       /* current leg ends at the depot */
+  GArray  *queue;          /* dispatcher-assigned task ids (gint64), FIFO */
+  GArray  *van_packs;      /* guint pack indices in the van */
+  gint32   carrying;       /* vehicle in the van or -1 */
+  FtSimHandle pending;     /* the staff member's next event */
+} Staff;
+
+typedef struct {
+  FtLatLon pos;
+  guint    chargers;
+  guint    charging;
+  GQueue   waiting;        /* pack indices (GUINT_TO_POINTER(p+1)) */
+  GArray  *charged;        /* guint pack indices ready to load */
+} Depot;
+
+typedef struct {
+  FtTaskKind kind; gint32 vehicle; FtLatLon target; gint priority; guint by; gint32 staff;
+} Command;
+
+struct _FtSimWorld {
+  FtSimScenario *sc;
+  FtCity        *city_owned;
+  const FtCity  *city;
+  FtRouter      *router;
+  FtCore        *core;
+  FtOps         *ops;
+  FtSimEngine   *engine;
+  FtSimRng      *rng;
+  gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
+  FtTime         end;
+  guint          nv;
+  VehSim        *veh;
+  Staff         *staff; guint n_staff;
+  Depot         *depots; guint n_depots;
+  guint         *riders; guint n_riders; guint rider_next;
+  gint32         dispatcher;
+  /* the world's own indexes: parked available vehicles, and vehicles
+   * flagged low, so lookups need not wade through piles of the others */
+  FtGridIndex   *avail_ix;
+  FtGridIndex   *low_ix;
+  /* demand */
+  guint          nz;
+  double        *hour_total;      /* 168 */
+  double        *zone_w;          /* 168 * nz, scaled */
+  double         lambda_max;      /* per hour */
+  double        *dest_sum;        /* 4 * nz */
+  FtBBox        *zone_bbox;
+  /* demand trace (replaces Poisson arrivals when n_trace > 0 or has_trace) */
+  FtDemandRequest *trace;
+  guint          n_trace;
+  gboolean       has_trace;
+  /* hooks */
+  FtSimPriceResponse price_fn;
+  gpointer       price_data;
+  FtSimRequestFunc request_fn;
+  gpointer       request_data;
+  /* command queue from other threads */
+  GMutex         cmd_lock;
+  GArray        *cmds;
+  guint          n_cmd_errors;
+  /* lost ring */
+  FtSimLostPoint *lost; guint lost_cap, lost_head, lost_n;
+  /* accounting */
+  FtSimKpis      k;
+  double         walk_sum_m, trip_sum_m;
+  double         ride_ms;
+  double         low_ms, fault_ms;
+  double         staff_ms, staff_m;
+  guint          n_rebalance_open;
+  guint64        sim_errors;
+  FtTime         last_commit;
+};
+
+/* ft-sim-world.c */
+FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
+FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
+double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
+gboolean ft_sim_world_apply_vev (FtSimWorld *w, guint v, FtVehicleEventType ev, FtTime now);
+gboolean ft_sim_world_parking_ok (FtSimWorld *w, FtLatLon p, guint kind);
+void ft_sim_world_lost_push (FtSimWorld *w, FtLatLon p, FtSimLostReason reason, FtTime now);
+void ft_sim_world_low_resolved (FtSimWorld *w, guint v, FtTime now);
+void ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target, gint32 zone, gint prio, FtTime now);
+void ft_sim_world_on_minute (FtSimEngine *e, gpointer data, guint64 arg);
+void ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg);
+void ft_sim_world_sim_error (FtSimWorld *w, const char *what, const GError *e);
+void ft_sim_world_vsync (FtSimWorld *w, guint v);
+
+/* ft-sim-world-riders.c */
+double ft_sim_world_default_price_response (const FtPriceBreakdown *q, const FtTripQuote *trip, gpointer data);
+guint ft_sim_world_hour_of_week (FtTime t);
+void ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg);
+void ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg);
+
+/* ft-sim-world-staff.c */
+guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);
+void ft_sim_world_on_staff_event (FtSimEngine *e, gpointer data, guint64 arg);
+void ft_sim_world_staff_next (FtSimWorld *w, Staff *s);
+
+G_END_DECLS

@@ -1,0 +1,342 @@
+/* ft-sim-world-riders.c — riders: arrivals (Poisson with thinning, or the
+ * requests of a demand trace in order), finding a vehicle with range,
+ * reserving, walking, unlocking, riding and ending through booking, and
+ * the trips the world loses (no vehicle, low battery, price, refused).
+ */
+#include "ft-sim-world-private.h"
+
+/* ------------------------------------------------------------ riders */
+
+double
+ft_sim_world_default_price_response (const FtPriceBreakdown *q, const FtTripQuote *trip, gpointer data)
+{
+  FtSimWorld *w = data;
+  double rel = (double) q->total / w->sc->reference_price_minor - 1.0;
+  if (rel <= 0)
+    return 1.0;
+  return CLAMP (1.0 - w->sc->price_sensitivity * rel, 0.0, 1.0);
+}
+
+guint
+ft_sim_world_hour_of_week (FtTime t)
+{
+  return (guint) ((t / FT_HOUR) % 168);
+}
+
+typedef struct {
+  FtSimWorld *w;
+  double      need_m;     /* range the trip needs, as booking computes it */
+  double      best_m;     /* distance of the nearest vehicle booking would offer */
+  gboolean    low;        /* a parked vehicle was near but lacked charge/range */
+} ScanCtx;
+
+/* Over parked available vehicles: the same eligibility test as booking. */
+static gboolean
+scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
+{
+  ScanCtx *cx = ud;
+  FtFleet *f = cx->w->core->fleet;
+  const FtVehicle *veh = ft_fleet_get_vehicle (f, id);
+  if (veh->booking < 0 && veh->pack >= 0
+      && ft_fleet_soc (f, id) >= ft_vehicle_type_default (veh->kind)->low_soc
+      && ft_fleet_range_m (f, id) >= cx->need_m)
+    cx->best_m = MIN (cx->best_m, d);
+  else
+    cx->low = TRUE;
+  return TRUE;
+}
+
+static gboolean
+any_visit (guint id, FtLatLon pos, double d, gpointer ud)
+{
+  *(gboolean *) ud = TRUE;
+  return FALSE;
+}
+
+/* Find the nearest vehicle for a rider at `at` through ft_booking_find.
+ * The world's index of parked available vehicles, searched with a widening
+ * radius (the nearest within a small radius is the nearest overall), tells
+ * how far booking must look; booking then decides. If nothing qualifies,
+ * a vehicle flagged low or an available one short of range within the
+ * walking radius makes it a battery loss. Returns the count booking found. */
+static guint
+find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guint max,
+              FtSimLostReason *why)
+{
+  FtBooking *b = w->core->booking;
+  double maxr = w->sc->max_walk_m;
+  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
+  for (double r = MIN (25.0, maxr);; r *= 2.0)
+    {
+      r = MIN (r, maxr);
+      c.low = FALSE;
+      ft_grid_index_visit (w->avail_ix, at, r, scan_visit, &c);
+      if (c.best_m <= r || r >= maxr)
+        break;
+    }
+  if (c.best_m <= maxr)
+    {
+      guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
+      if (n == 0)   /* disagreement: ask booking over the whole radius */
+        n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
+      if (n > 0)
+        return n;
+    }
+  gboolean low = c.low;
+  if (!low)
+    ft_grid_index_visit (w->low_ix, at, maxr, any_visit, &low);
+  *why = low ? FT_SIM_LOST_LOW_BATTERY : FT_SIM_LOST_NO_VEHICLE;
+  return 0;
+}
+
+static gint32
+pick_rider (FtSimWorld *w)
+{
+  for (guint k = 0; k < w->n_riders; k++)
+    {
+      guint r = w->riders[w->rider_next];
+      w->rider_next = (w->rider_next + 1) % w->n_riders;
+      if (ft_booking_open_for (w->core->booking, r) < 0)
+        return (gint32) r;
+    }
+  return -1;
+}
+
+static void on_unlock (FtSimEngine *e, gpointer data, guint64 v);
+static void on_trip_end (FtSimEngine *e, gpointer data, guint64 v);
+static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
+
+/* Trace replay: request `arg` of the trace, then the next one (same time
+ * and priority keep the trace's order through the engine's sequence). */
+void
+ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  guint i = (guint) arg;
+  FtTime now = ft_sim_engine_now (e);
+  if (i + 1 < w->n_trace && w->trace[i + 1].t < w->end)
+    ft_sim_engine_schedule (e, w->trace[i + 1].t, PRIO_ARRIVAL, ft_sim_world_on_trace_request, w, i + 1);
+  w->k.trips_requested++;
+  issue_request (w, e, now, w->trace[i].from, w->trace[i].to);
+}
+
+void
+ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  FtTime now = ft_sim_engine_now (e);
+  /* next candidate of the homogeneous process at the peak rate */
+  double gap_h = ft_sim_rng_exponential (w->r_arrival, 1.0 / w->lambda_max);
+  FtTime next = now + MAX ((FtTime) 1, (FtTime) (gap_h * FT_HOUR));
+  if (next < w->end)
+    ft_sim_engine_schedule (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
+
+  guint h = ft_sim_world_hour_of_week (now);
+  /* thinning: accept with probability lambda(t) / lambda_max */
+  if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= w->hour_total[h])
+    return;
+
+  guint oz = ft_sim_rng_discrete (w->r_arrival, &w->zone_w[h * w->nz], w->nz, w->hour_total[h]);
+  FtLatLon o = ft_sim_world_random_point_in_zone (w, oz, w->r_place);
+  guint band = ft_demand_band_of_hour (h);
+  const double *row = &w->city->demand.dest[((gsize) band * w->nz + oz) * w->nz];
+  double rs = w->dest_sum[band * w->nz + oz];
+  FtLatLon d = o;
+  double straight = 0;
+  for (int tries = 0; tries < 4; tries++)
+    {
+      guint dz = rs > 0 ? ft_sim_rng_discrete (w->r_arrival, row, w->nz, rs) : oz;
+      d = ft_sim_world_random_point_in_zone (w, dz, w->r_place);
+      straight = ft_distance_fast_m (o, d);
+      if (straight >= w->sc->min_trip_m)
+        break;
+    }
+  if (straight < w->sc->min_trip_m)
+    {
+      /* short hop: push the destination out to the minimum trip length */
+      double a = gsl_rng_uniform (w->r_place) * 2 * G_PI;
+      d = ft_latlon_offset (o, w->sc->min_trip_m * cos (a), w->sc->min_trip_m * sin (a));
+    }
+  w->k.trips_requested++;
+  issue_request (w, e, now, o, d);
+}
+
+/* One trip request from o to d at `now`: the rider walks to the nearest
+ * vehicle with range, sees the price, reserves, walks, unlocks and rides. */
+static void
+issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d)
+{
+  if (w->request_fn)
+    w->request_fn (now, o, d, w->request_data);
+  double trip_m = ft_sim_world_route_m (w, o, d);
+
+  FtFindResult res[4];
+  FtSimLostReason why = FT_SIM_LOST_NO_VEHICLE;
+  guint n = find_vehicle (w, o, trip_m, res, 4, &why);
+  if (n == 0)
+    {
+      ft_sim_world_lost_push (w, o, why, now);
+      return;
+    }
+  guint v = res[0].vehicle;
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
+
+  if (w->sc->price_response && w->price_fn != NULL)
+    {
+      FtTripQuote q = { .minutes = trip_m / (vt->cruise_speed_kph / 3.6) / 60.0,
+                        .km = trip_m / 1000.0, .start = veh->pos, .end = d, .at = now,
+                        .vehicle_kind = veh->kind };
+      FtPriceBreakdown pb;
+      g_autoptr (GError) pe = NULL;
+      if (ft_pricing_quote (w->core->pricing, &q, &pb, &pe))
+        {
+          double p = w->price_fn (&pb, &q, w->price_data);
+          if (gsl_rng_uniform (w->r_price) >= p)
+            {
+              ft_sim_world_lost_push (w, o, FT_SIM_LOST_PRICE, now);
+              return;
+            }
+        }
+      else
+        ft_sim_world_sim_error (w, "price quote", pe);
+    }
+
+  gint32 rider = pick_rider (w);
+  if (rider < 0)
+    {
+      ft_sim_world_lost_push (w, o, FT_SIM_LOST_REFUSED, now);
+      return;
+    }
+  g_autoptr (GError) err = NULL;
+  gint64 bk = ft_booking_reserve (w->core->booking, (guint) rider, v, now, &err);
+  if (bk < 0)
+    {
+      ft_sim_world_lost_push (w, o, FT_SIM_LOST_REFUSED, now);
+      return;
+    }
+  ft_sim_world_vsync (w, v);
+  VehSim *vs = &w->veh[v];
+  /* served from the moment the rider holds a vehicle, so that at any time
+   * requested = served + lost (a refused unlock moves it to lost) */
+  w->k.trips_served++;
+  w->walk_sum_m += res[0].walk_m;
+  vs->flags |= VF_RESERVED;
+  vs->booking = bk;
+  vs->rider = (guint32) rider;
+  vs->from = veh->pos;
+  vs->to = d;
+  vs->trip_m = trip_m;
+  vs->walk_m = res[0].walk_m;
+  FtTime walk = (FtTime) (res[0].walk_m / w->sc->walk_speed_mps * 1000.0);
+  ft_sim_engine_schedule (e, now + walk, PRIO_TRIP, on_unlock, w, v);
+}
+
+static void
+on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  guint v = (guint) arg;
+  VehSim *vs = &w->veh[v];
+  FtTime now = ft_sim_engine_now (e);
+  g_autoptr (GError) err = NULL;
+  vs->flags &= ~VF_RESERVED;
+  if (!ft_booking_unlock (w->core->booking, vs->booking, vs->rider, now, &err))
+    {
+      g_autoptr (GError) e2 = NULL;
+      const FtBookingRec *rec = ft_booking_get (w->core->booking, vs->booking);
+      if (rec && rec->state == FT_BK_RESERVED
+          && !ft_booking_cancel (w->core->booking, vs->booking, vs->rider, now, &e2))
+        ft_sim_world_sim_error (w, "cancel after refused unlock", e2);
+      ft_sim_world_vsync (w, v);
+      vs->booking = -1;
+      w->k.trips_served--;
+      w->walk_sum_m -= vs->walk_m;
+      ft_sim_world_lost_push (w, vs->from, FT_SIM_LOST_REFUSED, now);
+      return;
+    }
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
+  vs->flags |= VF_TRIP;
+  vs->drained_m = 0;
+  vs->t0 = now;
+  vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * 1000.0);
+  ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
+}
+
+static void
+on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  guint v = (guint) arg;
+  VehSim *vs = &w->veh[v];
+  FtTime now = ft_sim_engine_now (e);
+  FtFleet *fleet = w->core->fleet;
+  const FtVehicle *veh = ft_fleet_get_vehicle (fleet, v);
+  const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
+
+  /* the ride used energy along the way (only the part not drained yet,
+   * when the rider had to ride on) */
+  ft_fleet_drain (fleet, v, (vs->trip_m - vs->drained_m) / 1000.0 * vt->wh_per_km);
+  vs->drained_m = vs->trip_m;
+  {
+    g_autoptr (GError) err = NULL;
+    FtPriceBreakdown pb;
+    if (!ft_booking_end (w->core->booking, vs->booking, vs->rider, vs->to, vs->trip_m, now, &pb, &err))
+      {
+        if (!g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_PARKING))
+          {
+            ft_sim_world_sim_error (w, "end trip", err);
+            return;
+          }
+        /* parking not allowed here: the rider rides on to the nearest
+         * spot where it is, and tries again */
+        w->k.end_refusals++;
+        double extra = 0;
+        FtLatLon q = ft_sim_world_nearest_parking (w, vs->to, veh->kind, &extra);
+        extra = MAX (extra, 25.0) * w->sc->detour_factor;
+        vs->to = q;
+        vs->trip_m += extra;
+        vs->t1 = now + (FtTime) (extra / (vt->cruise_speed_kph / 3.6) * 1000.0) + 1;
+        ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
+        return;
+      }
+  }
+  ft_sim_world_vsync (w, v);
+  w->k.trips_completed++;
+  w->trip_sum_m += vs->trip_m;
+  w->ride_ms += (double) (now - vs->t0);
+  vs->flags &= ~VF_TRIP;
+  vs->booking = -1;
+  vs->zone = ft_city_zone_at (w->city, vs->to);
+  double km = vs->trip_m / 1000.0;
+  ft_fleet_add_wear (fleet, v, km * w->sc->wear_per_km);
+  veh = ft_fleet_get_vehicle (fleet, v);
+
+  /* faults from a wear-dependent hazard per km */
+  double hazard = w->sc->faults_per_1000km / 1000.0 * km * (1.0 + w->sc->wear_hazard_factor * veh->wear);
+  if (gsl_rng_uniform (w->r_fault) < 1.0 - exp (-hazard))
+    {
+      w->k.faults++;
+      ft_fleet_set_faults (fleet, v, 1u);
+      if (ft_sim_world_apply_vev (w, v, FT_VEV_MAINTENANCE, now))
+        {
+          vs->flags |= VF_FAULT;
+          vs->fault_since = now;
+          if (w->sc->fault_collection)
+            ft_sim_world_make_task (w, FT_TASK_COLLECT_REPAIR, v, veh->pos, vs->zone, 8, now);
+        }
+    }
+  double soc = ft_fleet_soc (fleet, v);
+  if (soc < vt->low_soc && !(vs->flags & VF_LOW))
+    {
+      vs->flags |= VF_LOW;
+      vs->low_since = now;
+      veh = ft_fleet_get_vehicle (fleet, v);
+      if (veh->state == FT_STATE_AVAILABLE)
+        ft_sim_world_apply_vev (w, v, FT_VEV_BATTERY_LOW, now);
+      ft_sim_world_vsync (w, v);
+    }
+  if (w->sc->battery_swaps && !(vs->flags & VF_FAULT) && soc < MAX (w->sc->swap_threshold_soc, vt->low_soc))
+    ft_sim_world_make_task (w, FT_TASK_BATTERY_SWAP, v, veh->pos, vs->zone, (vs->flags & VF_LOW) ? 10 : 5, now);
+}

@@ -1,0 +1,496 @@
+/* ft-sim-world-setup.c — building a world from a scenario: the city (a
+ * pack, Demo City or a recipe), pricing, demand (profile or trace), the
+ * fleet with its packs, riders and staff accounts, depots and vans, and
+ * the first events; and freeing it.
+ */
+#include "ft-sim-world-private.h"
+
+/* ------------------------------------------------------------ setup */
+
+static FtPricing *
+build_pricing (const FtSimScenario *sc, const FtCity *city)
+{
+  FtPricing *p = ft_pricing_new ();
+  static const char *ids[3] = { "scooter-standard", "bike-standard", "moped-standard" };
+  for (guint k = 0; k < 3; k++)
+    {
+      FtPricingPlan *plan = ft_pricing_plan_new_simple (ids[k], sc->currency, sc->unlock_minor,
+                                                        sc->per_min_minor[k], sc->per_km_minor);
+      plan->vehicle_kind_mask = 1u << k;
+      g_autoptr (GError) e = NULL;
+      if (!ft_pricing_add_plan (p, plan, &e))
+        g_warning ("pricing plan %s: %s", ids[k], e->message);
+      ft_pricing_plan_free (plan);
+    }
+  for (guint z = 0; z < city->n_zones; z++)
+    if (city->zones[z].pricing_multiplier > 0 && fabs (city->zones[z].pricing_multiplier - 1.0) > 1e-9)
+      ft_pricing_add_zone_multiplier (p, city->zones[z].id, city->zones[z].area,
+                                      city->zones[z].pricing_multiplier);
+  return p;
+}
+
+static gboolean
+setup_demand (FtSimWorld *w, GError **error)
+{
+  const FtDemandProfile *d = &w->city->demand;
+  w->nz = w->city->n_zones;
+  if (d->n_zones != w->nz || d->rate == NULL || w->nz == 0)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY,
+                   "city %s: demand profile has %u zones but the city %u", w->city->id,
+                   d->n_zones, w->nz);
+      return FALSE;
+    }
+  double per_day = ft_demand_profile_per_day (d);
+  if (!(per_day > 0))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "city %s: the demand profile is empty", w->city->id);
+      return FALSE;
+    }
+  double scale = w->sc->requests_per_day > 0 ? w->sc->requests_per_day / per_day
+                 : w->sc->requests_per_vehicle_day > 0 ? w->sc->requests_per_vehicle_day * w->nv / per_day
+                 : w->sc->demand_scale;
+  scale *= d->weather_multiplier > 0 ? d->weather_multiplier : 1.0;
+  w->hour_total = g_new0 (double, 168);
+  w->zone_w = g_new0 (double, 168 * w->nz);
+  for (guint h = 0; h < 168; h++)
+    {
+      for (guint z = 0; z < w->nz; z++)
+        {
+          double r = d->rate[z * 168 + h] * scale;
+          w->zone_w[h * w->nz + z] = r;
+          w->hour_total[h] += r;
+        }
+      w->lambda_max = MAX (w->lambda_max, w->hour_total[h]);
+    }
+  w->dest_sum = g_new0 (double, 4 * w->nz);
+  for (guint b = 0; b < 4; b++)
+    for (guint z = 0; z < w->nz; z++)
+      for (guint t = 0; t < w->nz; t++)
+        w->dest_sum[b * w->nz + z] += d->dest ? d->dest[((gsize) b * w->nz + z) * w->nz + t] : 0;
+  w->zone_bbox = g_new (FtBBox, w->nz);
+  for (guint z = 0; z < w->nz; z++)
+    w->zone_bbox[z] = w->city->zones[z].area->bbox;
+  return TRUE;
+}
+
+static gboolean
+setup_fleet (FtSimWorld *w, GError **error)
+{
+  FtFleet *f = w->core->fleet;
+  const FtSimScenario *sc = w->sc;
+  FtBBox bb = w->city->bbox;
+  ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
+  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->low_ix = ft_grid_index_new (bb, 100.0);
+  ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
+  w->nv = ft_sim_scenario_n_vehicles (sc);
+  w->veh = g_new0 (VehSim, w->nv);
+  /* placement in proportion to a day's demand of each zone */
+  g_autofree double *zday = g_new0 (double, w->nz);
+  double zsum = 0;
+  for (guint z = 0; z < w->nz; z++)
+    {
+      for (guint h = 0; h < 168; h++)
+        zday[z] += w->city->demand.rate[z * 168 + h];
+      zsum += zday[z];
+    }
+  guint counts[3] = { sc->scooters, sc->bikes, sc->mopeds };
+  guint v = 0;
+  for (guint k = 0; k < 3; k++)
+    for (guint i = 0; i < counts[k]; i++, v++)
+      {
+        guint z = ft_sim_rng_discrete (w->r_init, zday, w->nz, zsum);
+        FtLatLon p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
+        for (int tries = 0; tries < 8 && !ft_sim_world_parking_ok (w, p, k); tries++)
+          p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
+        guint idx = ft_fleet_add_vehicle (f, (FtVehicleKind) k, p, NULL, 0);
+        g_assert (idx == v);
+        const FtVehicleType *vt = ft_vehicle_type_default ((FtVehicleKind) k);
+        double soc = sc->initial_soc_min + gsl_rng_uniform (w->r_init) * (sc->initial_soc_max - sc->initial_soc_min);
+        GError *pe = NULL;
+        ft_fleet_add_pack (f, vt->pack_capacity_wh, soc, FT_PACK_IN_VEHICLE, (gint32) v, 0, &pe);
+        if (pe != NULL)
+          {
+            g_propagate_error (error, pe);
+            return FALSE;
+          }
+        w->veh[v].zone = ft_city_zone_at (w->city, p);
+        w->veh[v].booking = -1;
+        if (soc < vt->low_soc)
+          {
+            w->veh[v].flags |= VF_LOW;
+            w->veh[v].low_since = 0;
+            if (!ft_fleet_apply_event (f, v, FT_VEV_BATTERY_LOW, 0, error))
+              return FALSE;
+          }
+        ft_sim_world_vsync (w, v);
+      }
+  /* spare packs at depots, of each kind in proportion to the fleet */
+  guint spares = (guint) lround (sc->spare_packs_per_vehicle * w->nv);
+  for (guint i = 0; i < spares; i++)
+    {
+      guint d = i % w->n_depots;
+      guint k = counts[0] && (i % w->nv) < counts[0] ? 0 : ((i % w->nv) < counts[0] + counts[1] ? 1 : 2);
+      const FtVehicleType *vt = ft_vehicle_type_default ((FtVehicleKind) k);
+      GError *e = NULL;
+      guint p = ft_fleet_add_pack (f, vt->pack_capacity_wh, 1.0, FT_PACK_AT_DEPOT, (gint32) d, 0, &e);
+      if (e != NULL)
+        {
+          g_propagate_error (error, e);
+          return FALSE;
+        }
+      g_array_append_val (w->depots[d].charged, p);
+    }
+  return TRUE;
+}
+
+static gboolean
+setup_people (FtSimWorld *w, GError **error)
+{
+  FtAccounts *a = w->core->accounts;
+  const FtSimScenario *sc = w->sc;
+  w->dispatcher = -1;
+  for (guint i = 0; i < sc->dispatchers; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Dispatcher %u", i + 1);
+      gint id = ft_accounts_create (a, FT_ROLE_DISPATCHER, name, NULL, 0, error);
+      if (id < 0)
+        return FALSE;
+      if (w->dispatcher < 0)
+        w->dispatcher = id;
+    }
+  w->n_staff = sc->field_staff;
+  w->staff = g_new0 (Staff, MAX (w->n_staff, 1));
+  for (guint i = 0; i < w->n_staff; i++)
+    {
+      Staff *s = &w->staff[i];
+      g_autofree char *name = g_strdup_printf ("Field staff %u", i + 1);
+      gint id = ft_accounts_create (a, FT_ROLE_FIELD, name, NULL, 0, error);
+      if (id < 0)
+        return FALSE;
+      s->index = i;
+      s->account = (guint) id;
+      s->van = i;
+      s->depot = i % w->n_depots;
+      s->shift_start_h = sc->shift_starts_h[i % sc->n_shift_starts];
+      s->task = -1;
+      s->carrying = -1;
+      s->pos = w->depots[s->depot].pos;
+      s->from = s->target = s->pos;
+      s->queue = g_array_new (FALSE, FALSE, sizeof (gint64));
+      s->van_packs = g_array_new (FALSE, FALSE, sizeof (guint));
+      s->activity = FT_SIM_STAFF_OFF;
+    }
+  w->n_riders = sc->riders ? sc->riders : MAX (200u, w->nv * 2);
+  w->riders = g_new (guint, w->n_riders);
+  for (guint i = 0; i < w->n_riders; i++)
+    {
+      gint id = ft_accounts_create (a, FT_ROLE_RIDER, "Rider", NULL, 0, error);
+      if (id < 0)
+        return FALSE;
+      w->riders[i] = (guint) id;
+    }
+  return TRUE;
+}
+
+/* The [city] recipe of a scenario: an OSM extract with demand moved from
+ * trips (cached by ft_city_from_recipe), or a bare city over the trips
+ * with their demand fitted. Errors name the scenario and the key. */
+static FtCity *
+city_from_scenario (const FtSimScenario *sc, GError **error)
+{
+  const char *where = sc->path ? sc->path : "scenario";
+  g_autofree char *osm = sc->city_osm ? ft_sim_scenario_resolve_path (sc, sc->city_osm) : NULL;
+  g_autofree char *trips = sc->city_trips ? ft_sim_scenario_resolve_path (sc, sc->city_trips) : NULL;
+  const char *key = osm ? "osm" : "trips";
+  const char *file = osm ? osm : trips;
+  g_autofree char *base = g_path_get_basename (file);
+  char *dot = strchr (base, '.');
+  if (dot && dot != base)
+    *dot = '\0';
+  const char *name = sc->city_name ? sc->city_name : base;
+  g_autoptr (GError) e = NULL;
+  FtCity *c = NULL;
+
+  if (osm && !g_file_test (osm, G_FILE_TEST_EXISTS))
+    g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", osm);
+  else if (trips && !g_file_test (trips, G_FILE_TEST_EXISTS))
+    {
+      key = "trips";
+      g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", trips);
+    }
+  else if (osm)
+    {
+      FtCityRecipe r = { .osm_path = osm, .name = name, .trips_path = trips,
+                         .requests_per_day = sc->city_requests_per_day };
+      c = ft_city_from_recipe (&r, NULL, NULL, &e);
+    }
+  else
+    {
+      g_autoptr (FtTripSet) set = ft_trips_load (trips, &e);
+      if (set)
+        {
+          c = ft_city_from_trips (set, name, sc->city_hex_m, &e);
+          if (c && !ft_demand_fit (c, set, NULL, &e))
+            g_clear_pointer (&c, ft_city_free);
+        }
+    }
+  if (c == NULL)
+    g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s: [city] %s: %s", where, key,
+                 e ? e->message : "no city");
+  return c;
+}
+
+/* The demand trace to replay: the options' (copied) or the scenario's
+ * [demand] trace file. Requests must be in time order from t = 0. */
+static gboolean
+setup_trace (FtSimWorld *w, const FtSimWorldOptions *opt, GError **error)
+{
+  const char *where = w->sc->path ? w->sc->path : "scenario";
+  if (opt && opt->trace)
+    {
+      w->trace = g_memdup2 (opt->trace, sizeof (FtDemandRequest) * opt->n_trace);
+      w->n_trace = opt->n_trace;
+      w->has_trace = TRUE;
+    }
+  else if (w->sc->trace)
+    {
+      g_autofree char *path = ft_sim_scenario_resolve_path (w->sc, w->sc->trace);
+      g_autoptr (GError) e = NULL;
+      if (g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".json"))
+        {
+          /* trip data (Citi Bike CSV, MDS trips JSON): each trip's start */
+          g_autoptr (FtTripSet) set = ft_trips_load (path, &e);
+          if (set)
+            w->trace = ft_trips_to_trace (set, &w->n_trace);
+        }
+      else
+        w->trace = ft_trace_load (path, &w->n_trace, &e);
+      if (w->trace == NULL && e != NULL)
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "%s: [demand] trace: %s",
+                       where, e->message);
+          return FALSE;
+        }
+      w->has_trace = TRUE;
+    }
+  for (guint i = 0; i < w->n_trace; i++)
+    {
+      const FtDemandRequest *q = &w->trace[i];
+      if (q->t < 0 || (i > 0 && q->t < w->trace[i - 1].t))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s: demand trace request %u is at %" G_GINT64_FORMAT " ms, %s",
+                       where, i + 1, q->t,
+                       q->t < 0 ? "before the start of the run" : "earlier than the request before it");
+          return FALSE;
+        }
+      if (!(fabs (q->from.lat) <= 90 && fabs (q->from.lon) <= 180
+            && fabs (q->to.lat) <= 90 && fabs (q->to.lon) <= 180))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s: demand trace request %u has a point outside the globe", where, i + 1);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+ft_sim_world_set_request_hook (FtSimWorld *w, FtSimRequestFunc fn, gpointer user_data)
+{
+  g_return_if_fail (w != NULL);
+  w->request_fn = fn;
+  w->request_data = user_data;
+}
+
+guint
+ft_sim_world_n_trace (FtSimWorld *w)
+{
+  g_return_val_if_fail (w != NULL, 0);
+  return w->has_trace ? w->n_trace : 0;
+}
+
+FtSimWorld *
+ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldOptions *opt,
+                  GError **error)
+{
+  g_return_val_if_fail (sc != NULL, NULL);
+  g_autoptr (FtSimWorld) w = g_new0 (FtSimWorld, 1);
+  w->sc = ft_sim_scenario_copy (sc);
+  g_mutex_init (&w->cmd_lock);
+  w->cmds = g_array_new (FALSE, FALSE, sizeof (Command));
+  w->end = (FtTime) llround (sc->days * FT_DAY);
+  gsl_set_error_handler_off ();
+
+  if (city != NULL)
+    w->city = city;
+  else if (sc->city_osm || sc->city_trips)
+    {
+      w->city = w->city_owned = city_from_scenario (sc, error);
+      if (w->city == NULL)
+        return NULL;
+    }
+  else if (sc->city == NULL || g_strcmp0 (sc->city, "demo") == 0)
+    w->city = w->city_owned = ft_city_new_demo ();
+  else
+    {
+      g_autofree char *dir = NULL;
+      if (g_path_is_absolute (sc->city) || sc->path == NULL)
+        dir = g_strdup (sc->city);
+      else
+        {
+          g_autofree char *base = g_path_get_dirname (sc->path);
+          dir = g_build_filename (base, sc->city, NULL);
+        }
+      g_autoptr (GError) e = NULL;
+      w->city = w->city_owned = ft_city_load (dir, &e);
+      if (w->city == NULL)
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s: [scenario] city: %s",
+                       sc->path ? sc->path : "scenario", e->message);
+          return NULL;
+        }
+    }
+  if (w->city == NULL)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "the embedded Demo City could not be built");
+      return NULL;
+    }
+  if (w->city->n_depots == 0)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "city %s has no depots", w->city->id);
+      return NULL;
+    }
+  if (sc->routing == FT_SIM_ROUTING_STREET && w->city->graph.n_nodes > 0)
+    w->router = ft_router_new (w->city);
+
+  w->rng = ft_sim_rng_new (sc->seed, sc->replication);
+  w->r_arrival = ft_sim_rng_stream (w->rng, "demand.arrivals");
+  w->r_place = ft_sim_rng_stream (w->rng, "demand.places");
+  w->r_price = ft_sim_rng_stream (w->rng, "riders.price");
+  w->r_fault = ft_sim_rng_stream (w->rng, "vehicles.faults");
+  w->r_init = ft_sim_rng_stream (w->rng, "fleet.initial");
+  w->r_rebalance = ft_sim_rng_stream (w->rng, "ops.rebalance");
+  w->nv = ft_sim_scenario_n_vehicles (sc);
+
+  FtCoreConfig cfg;
+  ft_core_config_init (&cfg);
+  memcpy (cfg.currency, sc->currency, 4);
+  cfg.seed = ft_sim_rng_derive_seed (sc->seed, "core.ids", sc->replication);
+  cfg.booking.seed = ft_sim_rng_derive_seed (sc->seed, "booking.ids", sc->replication);
+  cfg.booking.max_find_radius_m = sc->max_walk_m;
+  FtGeofences *gf = w->city->geofences && sc->geofence_parking ? ft_geofences_ref_copy (w->city->geofences) : NULL;
+  w->core = ft_core_new (&cfg, gf, build_pricing (sc, w->city));
+  if (opt && opt->store_path)
+    {
+      /* A run writes a new file; it never replaces or carries on an existing
+       * one (the caller writes beside its target and moves the file into
+       * place when the run is complete: see ft_output_begin). */
+      GStatBuf st;
+      if (g_lstat (opt->store_path, &st) == 0 && (!S_ISREG (st.st_mode) || st.st_size > 0))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "%s already exists: a run writes a new database file", opt->store_path);
+          return NULL;
+        }
+      FtStoreConfig scfg;
+      ft_store_config_init (&scfg);
+      scfg.max_batch_events = 200000;
+      if (!ft_core_attach_store (w->core, opt->store_path, &scfg, error))
+        return NULL;
+    }
+  else
+    ft_event_log_set_retain (w->core->log, FALSE);
+  w->ops = w->core->ops;   /* the core's queue: the store persists it */
+  ft_ops_enable_index (w->ops, w->city->bbox, 200.0);
+
+  w->n_depots = w->city->n_depots;
+  w->depots = g_new0 (Depot, w->n_depots);
+  for (guint d = 0; d < w->n_depots; d++)
+    {
+      w->depots[d].pos = w->city->depots[d].pos;
+      w->depots[d].chargers = sc->chargers_per_depot ? sc->chargers_per_depot
+                              : MAX (w->city->depots[d].chargers, 1u);
+      g_queue_init (&w->depots[d].waiting);
+      w->depots[d].charged = g_array_new (FALSE, FALSE, sizeof (guint));
+    }
+  if (!setup_demand (w, error) || !setup_people (w, error) || !setup_fleet (w, error))
+    return NULL;
+  w->lost_cap = opt && opt->lost_ring ? opt->lost_ring : 2000;
+  w->lost = g_new0 (FtSimLostPoint, w->lost_cap);
+  w->price_fn = ft_sim_world_default_price_response;
+  w->price_data = w;
+  memcpy (w->k.currency, sc->currency, 4);
+
+  w->engine = ft_sim_engine_new (0);
+  if (!setup_trace (w, opt, error))
+    return NULL;
+  if (w->has_trace)
+    {
+      if (w->n_trace > 0 && w->trace[0].t < w->end)
+        ft_sim_engine_schedule (w->engine, w->trace[0].t, PRIO_ARRIVAL, ft_sim_world_on_trace_request, w, 0);
+    }
+  else
+    ft_sim_engine_schedule (w->engine, 0, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
+  ft_sim_engine_schedule (w->engine, 0, PRIO_SYSTEM, ft_sim_world_on_minute, w, 0);
+  if (sc->rebalancing)
+    ft_sim_engine_schedule (w->engine, 30 * FT_MINUTE, PRIO_SYSTEM, ft_sim_world_on_rebalance_rule, w, 0);
+  for (guint i = 0; i < w->n_staff; i++)
+    {
+      FtTime t = (FtTime) (w->staff[i].shift_start_h * FT_HOUR);
+      if (t < w->end)
+        ft_sim_engine_schedule (w->engine, t, PRIO_STAFF, ft_sim_world_on_staff_event, w,
+                                ((guint64) SEV_SHIFT_START << 32) | i);
+    }
+  if (w->core->store)
+    {
+      g_autoptr (GError) e = NULL;
+      if (!ft_core_commit (w->core, error))
+        return NULL;
+    }
+  return g_steal_pointer (&w);
+}
+
+void
+ft_sim_world_free (FtSimWorld *w)
+{
+  if (w == NULL)
+    return;
+  ft_sim_engine_free (w->engine);
+  ft_core_free (w->core);
+  ft_router_free (w->router);
+  if (w->city_owned)
+    ft_city_free (w->city_owned);
+  ft_sim_rng_free (w->rng);
+  ft_grid_index_free (w->avail_ix);
+  ft_grid_index_free (w->low_ix);
+  g_free (w->trace);
+  for (guint i = 0; w->staff && i < w->n_staff; i++)
+    {
+      if (w->staff[i].queue)
+        g_array_unref (w->staff[i].queue);
+      if (w->staff[i].van_packs)
+        g_array_unref (w->staff[i].van_packs);
+    }
+  g_free (w->staff);
+  for (guint d = 0; w->depots && d < w->n_depots; d++)
+    {
+      g_queue_clear (&w->depots[d].waiting);
+      g_array_unref (w->depots[d].charged);
+    }
+  g_free (w->depots);
+  g_free (w->veh);
+  g_free (w->riders);
+  g_free (w->hour_total);
+  g_free (w->zone_w);
+  g_free (w->dest_sum);
+  g_free (w->zone_bbox);
+  g_free (w->lost);
+  if (w->cmds)
+    g_array_unref (w->cmds);
+  g_mutex_clear (&w->cmd_lock);
+  ft_sim_scenario_free (w->sc);
+  g_free (w);
+}

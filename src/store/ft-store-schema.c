@@ -1,0 +1,249 @@
+/* ft-store-schema.c — the store's schema: numbered migrations recorded in
+ * PRAGMA user_version (append only), and ft_store_migrate, which brings a
+ * file to a version one migration per transaction, refuses files that are
+ * not Fleet Twin stores, and checks stored values against what replaces
+ * them before a migration drops them.
+ */
+#include "ft-store-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ft-config.h"
+
+/* ---------------------------------------------------------------- schema */
+
+/* Migration N brings a file from user_version N-1 to N. Append only: never
+ * edit a migration that has shipped. */
+static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
+  /* 1: state tables and the event log */
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind INTEGER NOT NULL,"
+  "  vehicle INTEGER NOT NULL, account INTEGER NOT NULL, ref INTEGER NOT NULL,"
+  "  a INTEGER NOT NULL, b INTEGER NOT NULL, amount INTEGER NOT NULL,"
+  "  lat REAL NOT NULL, lon REAL NOT NULL);"
+  /* Entities split in a cold part (identity, written when created) and a
+   * hot part (what changes with every trip) kept in short rows, so a commit
+   * that touches thousands of scattered vehicles or riders dirties as few
+   * pages as possible. */
+  "CREATE TABLE vehicles ("
+  "  idx INTEGER PRIMARY KEY, device_id TEXT NOT NULL, name TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL);"
+  "CREATE TABLE vehicle_state ("
+  "  idx INTEGER PRIMARY KEY, state INTEGER NOT NULL, last_event INTEGER NOT NULL,"
+  "  state_since INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
+  "  pack INTEGER NOT NULL, booking INTEGER NOT NULL, odometer_m REAL NOT NULL,"
+  "  wear REAL NOT NULL, fault_codes INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+  "  resume_state INTEGER NOT NULL);"
+  "CREATE TABLE packs ("
+  "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, capacity_wh REAL NOT NULL,"
+  "  soc REAL NOT NULL, health REAL NOT NULL, cycles INTEGER NOT NULL,"
+  "  throughput_wh REAL NOT NULL, place INTEGER NOT NULL, holder INTEGER NOT NULL);"
+  "CREATE TABLE accounts ("
+  "  idx INTEGER PRIMARY KEY, id TEXT NOT NULL, roles INTEGER NOT NULL,"
+  "  display_name TEXT, email TEXT, pseudonym TEXT NOT NULL, erased INTEGER NOT NULL,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE account_trips (idx INTEGER PRIMARY KEY, trips INTEGER NOT NULL);"
+  "CREATE TABLE ledger_accounts ("
+  "  idx INTEGER PRIMARY KEY, code TEXT NOT NULL, type INTEGER NOT NULL,"
+  "  owner INTEGER NOT NULL);"
+  "CREATE TABLE ledger_balances (idx INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
+  "CREATE TABLE ledger_tx ("
+  "  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, t INTEGER NOT NULL,"
+  "  user_account INTEGER NOT NULL, first_posting INTEGER NOT NULL,"
+  "  n_postings INTEGER NOT NULL, amount INTEGER NOT NULL, ref INTEGER NOT NULL,"
+  "  idem_hash INTEGER NOT NULL, args_hash INTEGER NOT NULL);"
+  "CREATE TABLE postings ("
+  "  idx INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ledger_account INTEGER NOT NULL,"
+  "  amount INTEGER NOT NULL);"
+  "CREATE TABLE bookings ("
+  "  id INTEGER PRIMARY KEY, rider INTEGER NOT NULL, vehicle INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL, reserved_at INTEGER NOT NULL, hold_until INTEGER NOT NULL,"
+  "  unlocked_at INTEGER NOT NULL, ended_at INTEGER NOT NULL, paused_ms INTEGER NOT NULL,"
+  "  paused_since INTEGER NOT NULL, start_lat REAL NOT NULL, start_lon REAL NOT NULL,"
+  "  end_lat REAL NOT NULL, end_lon REAL NOT NULL, distance_m REAL NOT NULL,"
+  "  price_minor INTEGER NOT NULL, hold_tx INTEGER NOT NULL, capture_tx INTEGER NOT NULL,"
+  "  trip_id TEXT NOT NULL);",
+  /* 2: run metadata and KPIs */
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+  /* 3: a transaction's first INLINE_POSTINGS postings live in its own row
+   * (accK = ledger account, amtK = amount, NULL when absent); postings
+   * past those stay in the postings table under their global index. One
+   * row per transaction instead of 1 + n_postings. The view
+   * ledger_postings shows every posting as the postings table did. */
+  "ALTER TABLE ledger_tx ADD COLUMN acc0 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt0 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc1 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt1 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc2 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt2 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN acc3 INTEGER;"
+  "ALTER TABLE ledger_tx ADD COLUMN amt3 INTEGER;"
+  "UPDATE ledger_tx SET"
+  "  acc0 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting AND p.tx = ledger_tx.id),"
+  "  amt0 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting AND p.tx = ledger_tx.id),"
+  "  acc1 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 1 AND p.tx = ledger_tx.id),"
+  "  amt1 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 1 AND p.tx = ledger_tx.id),"
+  "  acc2 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 2 AND p.tx = ledger_tx.id),"
+  "  amt2 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 2 AND p.tx = ledger_tx.id),"
+  "  acc3 = (SELECT ledger_account FROM postings p WHERE p.idx = ledger_tx.first_posting + 3 AND p.tx = ledger_tx.id),"
+  "  amt3 = (SELECT amount FROM postings p WHERE p.idx = ledger_tx.first_posting + 3 AND p.tx = ledger_tx.id);"
+  "DELETE FROM postings WHERE idx - (SELECT first_posting FROM ledger_tx l WHERE l.id = postings.tx) < 4;"
+  "CREATE VIEW ledger_postings (idx, tx, ledger_account, amount) AS"
+  "  SELECT first_posting, id, acc0, amt0 FROM ledger_tx WHERE n_postings > 0"
+  "  UNION ALL SELECT first_posting + 1, id, acc1, amt1 FROM ledger_tx WHERE n_postings > 1"
+  "  UNION ALL SELECT first_posting + 2, id, acc2, amt2 FROM ledger_tx WHERE n_postings > 2"
+  "  UNION ALL SELECT first_posting + 3, id, acc3, amt3 FROM ledger_tx WHERE n_postings > 3"
+  "  UNION ALL SELECT idx, tx, ledger_account, amount FROM postings;",
+  /* 4: balances and trip counts are no longer stored: they follow from the
+   * postings and from the ended bookings (state 3), and load recomputes
+   * them. Each was one more scattered row rewritten for every trip (a
+   * rider's wallet, a rider's trip count), and a stored copy could only
+   * ever disagree with what it copies. The views keep the old tables'
+   * names and columns for readers. migrate() first checks that the
+   * stored values agree with what replaces them and refuses the
+   * migration if not, so nothing is lost silently. */
+  "DROP TABLE ledger_balances;"
+  "DROP TABLE account_trips;"
+  "CREATE VIEW ledger_balances (idx, balance) AS"
+  "  SELECT ledger_account, sum(amount) FROM ledger_postings GROUP BY ledger_account;"
+  "CREATE VIEW account_trips (idx, trips) AS"
+  "  SELECT rider, count(*) FROM bookings WHERE state = 3 GROUP BY rider;",
+  /* 5: the fleet-operations task queue (src/ops), one row per task */
+  "CREATE TABLE tasks ("
+  "  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+  "  priority INTEGER NOT NULL, vehicle INTEGER NOT NULL, staff INTEGER NOT NULL,"
+  "  created_by INTEGER NOT NULL, target_zone INTEGER NOT NULL,"
+  "  target_lat REAL NOT NULL, target_lon REAL NOT NULL, created INTEGER NOT NULL,"
+  "  assigned_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+  "  finished_at INTEGER NOT NULL);",
+};
+
+/* Before migration 4 drops the stored balances and trip counts: each must
+ * equal what will replace it (the sum of the account's postings, the
+ * rider's ended bookings), or the file is refused as it stands. */
+static gboolean
+derived_values_agree (FtStore *s, GError **error)
+{
+  static const struct { const char *entity, *value, *derived, *sql; } checks[] = {
+    { "ledger account", "balance", "its postings sum to",
+      "SELECT b.idx, b.balance, coalesce(p.total, 0) FROM ledger_balances b"
+      " LEFT JOIN (SELECT ledger_account AS acc, sum(amount) AS total FROM ledger_postings"
+      "            GROUP BY ledger_account) p ON p.acc = b.idx"
+      " WHERE b.balance != coalesce(p.total, 0)"
+      " UNION ALL SELECT p.ledger_account, 0, p.amount FROM ledger_postings p"
+      " WHERE p.ledger_account NOT IN (SELECT idx FROM ledger_balances) LIMIT 1" },
+    { "account", "trip count", "its ended bookings number",
+      "SELECT t.idx, t.trips, coalesce(c.n, 0) FROM account_trips t"
+      " LEFT JOIN (SELECT rider, count(*) AS n FROM bookings WHERE state = 3 GROUP BY rider) c"
+      " ON c.rider = t.idx WHERE t.trips != coalesce(c.n, 0)"
+      " UNION ALL SELECT rider, 0, count(*) FROM bookings WHERE state = 3"
+      " AND rider NOT IN (SELECT idx FROM account_trips) GROUP BY rider LIMIT 1" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (checks); i++)
+    {
+      sqlite3_stmt *st = NULL;
+      int rc;
+
+      if (sqlite3_prepare_v2 (s->db, checks[i].sql, -1, &st, NULL) != SQLITE_OK)
+        return ft_store_sql_fail (s, error, "checking the file before schema version 4");
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT,
+                       "%s: %s %" G_GINT64_FORMAT " has a stored %s of %" G_GINT64_FORMAT
+                       " but %s %" G_GINT64_FORMAT "; schema version 4 derives these "
+                       "instead of storing them, so the file is left at its version "
+                       "(repair it or start a new one)", s->path, checks[i].entity,
+                       (gint64) sqlite3_column_int64 (st, 0), checks[i].value,
+                       (gint64) sqlite3_column_int64 (st, 1), checks[i].derived,
+                       (gint64) sqlite3_column_int64 (st, 2));
+          sqlite3_finalize (st);
+          return FALSE;
+        }
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return ft_store_sql_fail (s, error, "checking the file before schema version 4");
+    }
+  return TRUE;
+}
+
+/* Bring the file to target_version, one migration per transaction. */
+gboolean
+ft_store_migrate (FtStore *s, int target_version, GError **error)
+{
+  gint64 version = 0, app_id = 0, n_objects = 0;
+  int v;
+
+  /* The first read is where SQLite notices a file that is not a database. */
+  if (!ft_store_query_int64 (s, "PRAGMA user_version", &version, NULL))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s is not a Fleet Twin database (SQLite says: %s); "
+                   "give a new file name or the path of a store written by fleet-twin",
+                   s->path, sqlite3_errmsg (s->db));
+      return FALSE;
+    }
+  if (!ft_store_query_int64 (s, "PRAGMA application_id", &app_id, error) ||
+      !ft_store_query_int64 (s, "SELECT count(*) FROM sqlite_schema", &n_objects, error))
+    return FALSE;
+
+  if (app_id != 0 && app_id != FT_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s is an SQLite database of another program (application_id 0x%08x), "
+                   "not a Fleet Twin store; give a new file name",
+                   s->path, (unsigned) app_id);
+      return FALSE;
+    }
+  if (version == 0 && n_objects > 0)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_OPEN,
+                   "%s already holds %" G_GINT64_FORMAT " tables or indexes but no "
+                   "Fleet Twin schema version; it is not a Fleet Twin store, give a new file name",
+                   s->path, n_objects);
+      return FALSE;
+    }
+  if (version > FT_STORE_SCHEMA_LATEST)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %" G_GINT64_FORMAT " but this build of Fleet Twin "
+                   "(%s) knows versions up to %d; open it with a newer fleet-twin",
+                   s->path, version, FT_VERSION, FT_STORE_SCHEMA_LATEST);
+      return FALSE;
+    }
+  if (version < 0)
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SCHEMA,
+                   "%s has a negative schema version %" G_GINT64_FORMAT "; the file is damaged",
+                   s->path, version);
+      return FALSE;
+    }
+
+  for (v = (int) version + 1; v <= target_version; v++)
+    {
+      /* PRAGMA takes no parameters; the numbers come from this file, not data. */
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", v);
+
+      if (!ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting a migration"))
+        return FALSE;
+      if ((v == DERIVED_VERSION && !derived_values_agree (s, error)) ||
+          !ft_store_exec_const (s, migrations[v - 1], error, "migrating the schema") ||
+          (v == 1 && !ft_store_exec_const (s, "PRAGMA application_id = 1179932489", error,
+                                  "marking the file")) ||
+          !ft_store_exec_const (s, set_version, error, "recording the schema version") ||
+          !ft_store_exec_const (s, "COMMIT", error, "committing a migration"))
+        {
+          g_prefix_error (error, "migration to schema version %d failed: ", v);
+          ft_store_exec_const (s, "ROLLBACK", NULL, "");
+          return FALSE;
+        }
+    }
+  s->version = MAX ((int) version, target_version);
+  return TRUE;
+}

@@ -1,0 +1,409 @@
+/* ft-window-actions.c — FtWindow's actions: play, step and speed, the
+ * low-battery selection and dispatch, the rider view's find, reserve,
+ * unlock and end (on the simulated or the live core), screenshots, and the
+ * file actions (scenario editor, open, OpenStreetMap import, compare runs).
+ */
+#include "ft-window-private.h"
+
+/* ---------------------------------------------------------------- actions */
+
+void
+ft_window_play_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (ft_session_get_playing (self->session))
+    ft_session_pause (self->session);
+  else
+    ft_session_play (self->session);
+  ft_window_update_labels (self);
+}
+
+void
+ft_window_step_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ft_session_step (FT_WINDOW (widget)->session);
+}
+
+void
+ft_window_speed_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  int d = g_str_equal (name, "win.faster") ? 1 : -1;
+  int i = (int) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown)) + d;
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->speed_dropdown), CLAMP (i, 0, (int) G_N_ELEMENTS (ft_window_speeds) - 1));
+}
+
+guint
+ft_window_select_low_battery (FtWindow *self)
+{
+  FtFrame *f = ft_window_current_frame (self);
+  if (f == NULL)
+    return 0;
+  int w = gtk_widget_get_width (GTK_WIDGET (self->vehicles)), h = gtk_widget_get_height (GTK_WIDGET (self->vehicles));
+  guint added = 0;
+  for (guint i = 0; i < f->n_vehicles; i++)
+    {
+      if (f->vehicles[i].dot != FT_DOT_AVAILABLE_LOW)
+        continue;
+      double x, y;
+      ft_vehicle_layer_vehicle_coords (self->vehicles, i, &x, &y);
+      if (x < 0 || y < 0 || x >= w || y >= h)
+        continue;
+      ft_vehicle_layer_toggle (self->vehicles, i);
+      added++;
+    }
+  ft_window_update_labels (self);
+  return added;
+}
+
+void
+ft_window_select_low_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  ft_vehicle_layer_clear_selection (self->vehicles);
+  guint n = ft_window_select_low_battery (self);
+  g_autofree char *msg = g_strdup_printf ("Selected %u low-battery vehicles in view.", n);
+  gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+}
+
+void
+ft_window_clear_selection_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  ft_vehicle_layer_clear_selection (self->vehicles);
+  ft_window_update_labels (self);
+}
+
+guint
+ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error)
+{
+  g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
+  if (sel->len == 0)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "no vehicles are selected: Ctrl+click vehicles or Shift+drag a rectangle first");
+      return 0;
+    }
+  FtLatLon target = { 0, 0 };
+  if (!isnan (self->marker_mx))
+    target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+  return ft_session_dispatch (self->session, kind, (const guint *) sel->data, sel->len, target, staff, error);
+}
+
+void
+ft_window_dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  static const guint kinds[] = { FT_TASK_BATTERY_SWAP, FT_TASK_REBALANCE, FT_TASK_COLLECT_REPAIR };
+  if (self->live_mode)
+    {
+      g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
+      if (!ft_session_can_dispatch (self->session))
+        {
+          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                               "Only staff roles can dispatch: switch the role to Dispatcher.");
+          return;
+        }
+      if (sel->len == 0)
+        {
+          gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                               "No vehicles are selected: Ctrl+click vehicles or Shift+drag a rectangle first.");
+          return;
+        }
+      guint kk = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
+      gint st = (gint) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
+      FtLatLon target = { 0, 0 };
+      if (!isnan (self->marker_mx))
+        target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+      g_autoptr(GError) error = NULL;
+      guint published = 0;
+      guint n = ft_live_session_dispatch (self->live, kinds[MIN (kk, 2)], (const guint *) sel->data, sel->len,
+                                          target, st, &published, &error);
+      g_autofree char *msg = g_strdup_printf ("%u live tasks created%s, %u locate commands published "
+                                              "(see the Live page). %s", n,
+                                              st >= 0 ? " and assigned" : "", published,
+                                              error ? error->message : "");
+      gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+      if (n > 0)
+        ft_vehicle_layer_clear_selection (self->vehicles);
+      ft_window_update_live_page (self);
+      return;
+    }
+  guint k = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->task_dropdown));
+  gint32 staff = (gint32) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
+  if (k == 1 && isnan (self->marker_mx))
+    {
+      gtk_label_set_label (GTK_LABEL (self->dispatch_status),
+                           "Click the map where the vehicles should go first.");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  guint n = ft_window_dispatch_selection (self, kinds[MIN (k, 2)], staff, &error);
+  g_autofree char *msg = error ? g_strdup_printf ("%u tasks created. %s", n, error->message)
+                               : g_strdup_printf ("%u tasks created.", n);
+  gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+  if (n > 0)
+    ft_vehicle_layer_clear_selection (self->vehicles);
+}
+
+/* Rider view: every step runs on the twin thread through the real modules. */
+
+typedef struct {
+  FtWindow *self;
+  int       op;        /* 0 find, 1 reserve, 2 unlock, 3 end */
+  FtLatLon  at;
+} RiderJob;
+
+static char *
+rider_core (RiderJob *j, FtCore *core, FtTime now)
+{
+  FtWindow *self = j->self;
+  g_autoptr(GError) error = NULL;
+
+  if (self->rider < 0)
+    {
+      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
+      if (r < 0)
+        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
+      self->rider = r;
+    }
+  switch (j->op)
+    {
+    case 0:
+    case 1:
+      {
+        FtFindResult found[5];
+        guint n = ft_booking_find (core->booking, j->at, 500, 1500, 0, found, 5);
+        if (n == 0)
+          return g_strdup ("No available vehicle within 500 m of the marked point.");
+        if (j->op == 0)
+          {
+            GString *s = g_string_new ("<b>Nearby</b>\n");
+            for (guint i = 0; i < n; i++)
+              {
+                const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
+                g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
+                                        ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
+              }
+            return g_string_free (s, FALSE);
+          }
+        gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
+        if (b < 0)
+          return g_markup_printf_escaped ("Reservation refused: %s", error->message);
+        self->rider_booking = b;
+        self->rider_vehicle = (gint32) found[0].vehicle;
+        self->rider_start = ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->pos;
+        const FtBookingRec *rec = ft_booking_get (core->booking, b);
+        g_autofree char *until = ft_time_format (rec->hold_until);
+        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT ").",
+                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b);
+      }
+    case 2:
+      if (self->rider_booking < 0)
+        return g_strdup ("Reserve a vehicle first.");
+      if (!ft_booking_unlock (core->booking, self->rider_booking, (guint) self->rider, now, &error))
+        return g_markup_printf_escaped ("Unlock refused: %s", error->message);
+      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
+    case 3:
+      {
+        if (self->rider_booking < 0)
+          return g_strdup ("You are not riding.");
+        FtPriceBreakdown price;
+        double dist = ft_distance_m (self->rider_start, j->at) * 1.3;
+        if (!ft_booking_end (core->booking, self->rider_booking, (guint) self->rider, j->at, dist, now,
+                             &price, &error))
+          return g_markup_printf_escaped ("Cannot end here: %s", error->message);
+        const FtBookingRec *rec = ft_booking_get (core->booking, self->rider_booking);
+        g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
+        g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
+        g_autofree char *tm = ft_money_format (price.time, price.currency);
+        g_autofree char *dm = ft_money_format (price.distance, price.currency);
+        g_autofree char *total = ft_money_format (price.total, price.currency);
+        self->rider_booking = -1;
+        return g_markup_printf_escaped (
+            "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
+            "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
+            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
+            price.dynamic_multiplier, total);
+      }
+    }
+  return NULL;
+}
+
+static char *
+rider_job (FtSimWorld *w, gpointer data)
+{
+  return rider_core (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+}
+
+/* Live mode: the same steps on the live core; the adapter publishes the
+ * unlock and lock commands that booking unlock and end imply. */
+static char *
+rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  return rider_core (data, core, now);
+}
+
+void
+ft_window_rider_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  RiderJob j = { self, 0, { 0, 0 } };
+  if (g_str_equal (name, "win.rider-reserve"))
+    j.op = 1;
+  else if (g_str_equal (name, "win.rider-unlock"))
+    j.op = 2;
+  else if (g_str_equal (name, "win.rider-end"))
+    j.op = 3;
+  if (j.op != 2 && isnan (self->marker_mx))
+    {
+      ft_window_show_markup (self->rider_label, "Click the map to mark a point first.");
+      return;
+    }
+  if (!isnan (self->marker_mx))
+    j.at = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+  g_autofree char *r = NULL;
+  if (self->live_mode)
+    {
+      r = ft_live_session_run_job_sync (self->live, rider_live_job, &j);
+      if (r == NULL)
+        r = g_strdup ("Live mode is not connected: open Broker Settings on the Live page.");
+    }
+  else
+    r = ft_session_run_job_sync (self->session, rider_job, &j);
+  ft_window_show_markup (self->rider_label, r);
+}
+
+void
+ft_window_screenshot_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  g_autoptr(GdkTexture) tex = ft_screenshot_widget (GTK_WIDGET (self));
+  if (tex == NULL)
+    return;
+  g_autofree char *path = g_build_filename (g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
+                                            ? g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
+                                            : g_get_home_dir (), "fleet-twin.png", NULL);
+  gdk_texture_save_to_png (tex, path);
+  g_autofree char *msg = g_strdup_printf ("Screenshot saved to %s", path);
+  ft_window_show_markup (self->inspector_label, msg);
+}
+
+static void
+scenario_loaded_cb (FtScenarioEditor *editor, FtWindow *self)
+{
+  ft_window_reload_map (self);
+}
+
+void
+ft_window_edit_scenario_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  FtScenarioEditor *ed = ft_scenario_editor_new (GTK_WINDOW (self), self->session);
+  g_signal_connect_object (ed, "applied", G_CALLBACK (scenario_loaded_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (ed));
+}
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, FtWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      gboolean is_city = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "city"));
+      FtSimScenario *sc = NULL;
+      if (is_city)
+        {
+          sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
+          g_free (sc->city);
+          sc->city = g_strdup (path);
+        }
+      else
+        sc = ft_sim_scenario_load (path, &error);
+      if (sc == NULL || !ft_session_load (self->session, sc, NULL, &error))
+        ft_window_show_markup (self->inspector_label, error ? error->message : "cannot load");
+      else
+        ft_window_reload_map (self);
+    }
+  g_object_unref (dialog);
+}
+
+void
+ft_window_open_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  gboolean city = g_str_equal (name, "win.open-city");
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new (
+      city ? "Open City Pack" : "Open Scenario", GTK_WINDOW (self),
+      city ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
+  if (!city)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, "Scenarios");
+      gtk_file_filter_add_pattern (filter, "*.scenario");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
+      g_object_unref (filter);
+    }
+  g_object_set_data (G_OBJECT (fc), "city", GINT_TO_POINTER (city));
+  g_signal_connect (fc, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
+}
+
+static void
+on_imported (FtImportDialog *dlg, const char *dir, FtWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
+  g_free (sc->city);
+  sc->city = g_strdup (dir);
+  if (!ft_session_load (self->session, sc, NULL, &error))
+    ft_window_show_markup (self->inspector_label, error->message);
+  else
+    ft_window_reload_map (self);
+}
+
+static void
+on_import_response (GtkNativeDialog *dialog, int response, FtWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *base = g_path_get_basename (path);
+      char *dot = strchr (base, '.');
+      if (dot)
+        *dot = '\0';
+      g_autofree char *out = g_build_filename (g_get_user_data_dir (), "fleet-twin", "cities", base, NULL);
+      g_autofree char *parent = g_path_get_dirname (out);
+      g_mkdir_with_parents (parent, 0755);
+      FtImportDialog *dlg = ft_import_dialog_new (GTK_WINDOW (self), path, out);
+      g_signal_connect_object (dlg, "imported", G_CALLBACK (on_imported), self, 0);
+      gtk_window_present (GTK_WINDOW (dlg));
+    }
+  g_object_unref (dialog);
+}
+
+void
+ft_window_import_osm_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new ("Import OpenStreetMap Extract", GTK_WINDOW (self),
+                                                          GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "OpenStreetMap PBF");
+  gtk_file_filter_add_pattern (filter, "*.osm.pbf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
+  g_object_unref (filter);
+  g_signal_connect (fc, "response", G_CALLBACK (on_import_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
+}
+
+void
+ft_window_compare_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  GtkWidget *win = ft_results_view_new (GTK_WINDOW (self), self->session);
+  gtk_window_present (GTK_WINDOW (win));
+}
