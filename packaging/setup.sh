@@ -63,7 +63,7 @@ case "$mode" in
     # (tests/fuzz): clang, -Dfuzzing=true, only what the harnesses need.
     fuzz_rc=0
     rm -f build-fuzz/meson-logs/testlog.json
-    if CC=clang-14 build_and_test build-fuzz --buildtype=debugoptimized -Dfuzzing=true \
+    if CC=clang-14 CXX=clang++-14 build_and_test build-fuzz --buildtype=debugoptimized -Dfuzzing=true \
          -Db_sanitize=address,undefined -Db_lundef=false; then
       set +e
       meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2

@@ -7,6 +7,7 @@
 #
 # SECONDS defaults to 3600 per harness; -j N runs N harnesses at a time
 # (default 1). BUILD_DIR (default build-fuzz) is configured with clang-14
+# (clang++-14 for the C++ OSM reader)
 # and -Dfuzzing=true if it does not exist. Corpora are kept and grow in
 # BUILD_DIR/fuzz-corpus/NAME; crash inputs land in BUILD_DIR/fuzz-artifacts/
 # NAME with the commands to replay and minimise them. Exit status 1 if any
@@ -29,7 +30,7 @@ seconds=${1:-3600}
 cd "$here"
 
 if [ ! -f "$build/build.ninja" ]; then
-  CC=${CC:-clang-14} meson setup "$build" -Dfuzzing=true -Db_sanitize=address,undefined \
+  CC=${CC:-clang-14} CXX=${CXX:-clang++-14} meson setup "$build" -Dfuzzing=true -Db_sanitize=address,undefined \
     -Db_lundef=false --buildtype=debugoptimized || exit 1
 fi
 ninja -C "$build" -j2 || exit 1
