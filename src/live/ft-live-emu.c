@@ -7,6 +7,7 @@
  * Used by `fleet-twin-cli emulate`, the live tests and the benchmark.
  */
 #include "ft-live-private.h"
+#include "ft-json.h"
 
 #include <string.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
       msg->payloadlen <= 0)
     return;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+  if (ft_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
       !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
     return;
   JsonNode *root = json_parser_get_root (parser);
@@ -185,7 +186,7 @@ emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_messag
   if (slash == NULL || strcmp (slash, "/commands") != 0 || slash - t > 36 || msg->payloadlen <= 0)
     return;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  if (ft_live_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+  if (ft_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
       !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
     return;
   JsonNode *root = json_parser_get_root (parser);
@@ -344,11 +345,10 @@ publish_status (FtLiveEmu *emu, const FtLiveEmuVehicle *v, const char *status, F
 {
   g_autofree char *topic = g_strdup_printf ("%svehicles/%s/status", emu->prefix_slash,
                                             v->device_id);
-  char payload[96];
-  int n = g_snprintf (payload, sizeof payload,
-                      "{\"status\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT "}", status, now);
+  gsize n = 0;
+  g_autofree char *payload = ft_live_status_payload (status, now, &n);
   emu_wait_window (emu);
-  mosquitto_publish (emu->mosq, NULL, topic, n, payload, 1, true);
+  mosquitto_publish (emu->mosq, NULL, topic, (int) n, payload, 1, true);
 }
 
 void
@@ -359,27 +359,28 @@ ft_live_emu_announce (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime
     publish_status (emu, &v[i], "online", now);
 }
 
-static int
-format_telemetry (char *buf, gsize size, const FtLiveEmuVehicle *v, FtTime now, gint64 sent_us)
+static char *
+format_telemetry (const FtLiveEmuVehicle *v, FtTime now, gint64 sent_us, gsize *len)
 {
-  char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (lat, sizeof lat, "%.7f", v->pos.lat);
-  g_ascii_formatd (lon, sizeof lon, "%.7f", v->pos.lon);
-  char faults[160] = "[";
-  gsize fl = 1;
-  for (int b = 0; b < 32; b++)
-    if (v->fault_codes & (1u << b))
-      fl += g_snprintf (faults + fl, sizeof faults - fl, "%s%d", fl > 1 ? "," : "", b);
-  g_strlcat (faults, "]", sizeof faults);
-  return g_snprintf (buf, size,
-                     "{\"device_id\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%s,\"lon\":%s,"
-                     "\"battery_pct\":%.1f,\"speed\":%.2f,\"odometer_m\":%.0f,\"vehicle_state\":\"%s\","
-                     "\"lock_state\":\"%s\",\"vehicle_type\":\"%s\",\"fault_codes\":%s,"
-                     "\"sent_us\":%" G_GINT64_FORMAT "}",
-                     v->device_id, now, lat, lon, CLAMP (v->battery_pct, 0.0, 100.0),
-                     MAX (v->speed_mps, 0.0), MAX (v->odometer_m, 0.0),
-                     v->state[0] ? v->state : "available", v->locked ? "locked" : "unlocked",
-                     v->kind[0] ? v->kind : "scooter", faults, sent_us);
+  JsonBuilder *b = ft_live_json_begin ();
+  ft_live_json_put_str (b, "device_id", v->device_id);
+  ft_live_json_put_int (b, "timestamp", now);
+  ft_live_json_put_num (b, "lat", v->pos.lat, 7);
+  ft_live_json_put_num (b, "lon", v->pos.lon, 7);
+  ft_live_json_put_num (b, "battery_pct", CLAMP (v->battery_pct, 0.0, 100.0), 1);
+  ft_live_json_put_num (b, "speed", MAX (v->speed_mps, 0.0), 2);
+  ft_live_json_put_num (b, "odometer_m", MAX (v->odometer_m, 0.0), 0);
+  ft_live_json_put_str (b, "vehicle_state", v->state[0] ? v->state : "available");
+  ft_live_json_put_str (b, "lock_state", v->locked ? "locked" : "unlocked");
+  ft_live_json_put_str (b, "vehicle_type", v->kind[0] ? v->kind : "scooter");
+  json_builder_set_member_name (b, "fault_codes");
+  json_builder_begin_array (b);
+  for (int k = 0; k < 32; k++)
+    if (v->fault_codes & (1u << k))
+      json_builder_add_int_value (b, k);
+  json_builder_end_array (b);
+  ft_live_json_put_int (b, "sent_us", sent_us);
+  return ft_live_json_end (b, len);
 }
 
 gboolean
@@ -389,13 +390,13 @@ ft_live_emu_publish_one (FtLiveEmu *emu, const FtLiveEmuVehicle *v, FtTime now,
   g_return_val_if_fail (emu != NULL && v != NULL, FALSE);
   char topic[256];
   g_snprintf (topic, sizeof topic, "%svehicles/%s/telemetry", emu->prefix_slash, v->device_id);
-  char payload[640];
   if (qos > 0)
     emu_wait_window (emu);
   if (sent_us == 0)
     sent_us = g_get_real_time ();   /* stamped as it is handed to the network */
-  int n = format_telemetry (payload, sizeof payload, v, now, sent_us);
-  int rc = mosquitto_publish (emu->mosq, NULL, topic, n, payload, qos, false);
+  gsize n = 0;
+  g_autofree char *payload = format_telemetry (v, now, sent_us, &n);
+  int rc = mosquitto_publish (emu->mosq, NULL, topic, (int) n, payload, qos, false);
   if (rc != MOSQ_ERR_SUCCESS)
     return FALSE;
   emu->n_published++;
@@ -420,14 +421,18 @@ ft_live_emu_publish_event (FtLiveEmu *emu, const FtLiveEmuVehicle *v,
   g_return_val_if_fail (emu != NULL && v != NULL && event_type != NULL, FALSE);
   g_autofree char *topic = g_strdup_printf ("%svehicles/%s/events", emu->prefix_slash,
                                             v->device_id);
-  char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (lat, sizeof lat, "%.7f", v->pos.lat);
-  g_ascii_formatd (lon, sizeof lon, "%.7f", v->pos.lon);
-  g_autofree char *payload =
-    g_strdup_printf ("{\"device_id\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT ",\"event_types\":[\"%s\"],"
-                     "\"vehicle_state\":\"%s\",\"lat\":%s,\"lon\":%s,\"battery_pct\":%.1f}",
-                     v->device_id, now, event_type, v->state[0] ? v->state : "available",
-                     lat, lon, CLAMP (v->battery_pct, 0.0, 100.0));
+  JsonBuilder *b = ft_live_json_begin ();
+  ft_live_json_put_str (b, "device_id", v->device_id);
+  ft_live_json_put_int (b, "timestamp", now);
+  json_builder_set_member_name (b, "event_types");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, event_type);
+  json_builder_end_array (b);
+  ft_live_json_put_str (b, "vehicle_state", v->state[0] ? v->state : "available");
+  ft_live_json_put_num (b, "lat", v->pos.lat, 7);
+  ft_live_json_put_num (b, "lon", v->pos.lon, 7);
+  ft_live_json_put_num (b, "battery_pct", CLAMP (v->battery_pct, 0.0, 100.0), 1);
+  g_autofree char *payload = ft_live_json_end (b, NULL);
   int rc = mosquitto_publish (emu->mosq, NULL, topic, (int) strlen (payload), payload, 1, false);
   if (rc == MOSQ_ERR_SUCCESS)
     emu->n_published++;
@@ -441,23 +446,26 @@ ft_live_emu_publish_staff (FtLiveEmu *emu, const FtLiveEmuStaff *s, guint n, FtT
   guint ok = 0;
   for (guint i = 0; i < n; i++)
     {
-      char topic[256], payload[256];
-      char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
-      g_ascii_formatd (lat, sizeof lat, "%.7f", s[i].pos.lat);
-      g_ascii_formatd (lon, sizeof lon, "%.7f", s[i].pos.lon);
+      char topic[256];
       g_snprintf (topic, sizeof topic, "%sstaff/%s/position", emu->prefix_slash, s[i].id);
-      int len = g_snprintf (payload, sizeof payload,
-                            "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%s,\"lon\":%s}", now, lat, lon);
-      if (mosquitto_publish (emu->mosq, NULL, topic, len, payload, emu->cfg.qos, false) ==
+      JsonBuilder *b = ft_live_json_begin ();
+      ft_live_json_put_int (b, "timestamp", now);
+      ft_live_json_put_num (b, "lat", s[i].pos.lat, 7);
+      ft_live_json_put_num (b, "lon", s[i].pos.lon, 7);
+      gsize len = 0;
+      g_autofree char *payload = ft_live_json_end (b, &len);
+      if (mosquitto_publish (emu->mosq, NULL, topic, (int) len, payload, emu->cfg.qos, false) ==
           MOSQ_ERR_SUCCESS)
         ok++;
       if (s[i].task_id[0])
         {
           g_snprintf (topic, sizeof topic, "%sstaff/%s/task", emu->prefix_slash, s[i].id);
-          len = g_snprintf (payload, sizeof payload,
-                            "{\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"%s\",\"status\":\"%s\"}",
-                            now, s[i].task_id, s[i].task_status[0] ? s[i].task_status : "assigned");
-          mosquitto_publish (emu->mosq, NULL, topic, len, payload, 1, false);
+          b = ft_live_json_begin ();
+          ft_live_json_put_int (b, "timestamp", now);
+          ft_live_json_put_str (b, "task_id", s[i].task_id);
+          ft_live_json_put_str (b, "status", s[i].task_status[0] ? s[i].task_status : "assigned");
+          g_autofree char *tp = ft_live_json_end (b, &len);
+          mosquitto_publish (emu->mosq, NULL, topic, (int) len, tp, 1, false);
         }
     }
   emu->n_published += ok;

@@ -37,20 +37,28 @@ typedef enum {
   FT_LIVE_CONNECTING,         /* first connection attempt in progress */
   FT_LIVE_CONNECTED,          /* CONNACK accepted, subscriptions sent */
   FT_LIVE_RECONNECTING,       /* lost; libmosquitto retries with back-off */
-  FT_LIVE_REFUSED,            /* broker refused credentials; no more retries */
+  FT_LIVE_REFUSED,            /* broker refused credentials, or TLS verification failed;
+                               * final: no more retries */
 } FtLiveConnState;
 
 const char *ft_live_conn_state_name (FtLiveConnState s);
 
+/* What happens to a vehicle id or staff id the twin does not know. Refusing
+ * is the default: provisioning from the network is an act an operator turns
+ * on knowingly (`fleet-twin-cli live --provision-unknown`), and even then
+ * at most `provision_per_minute` new vehicles and staff accounts a minute
+ * (a token bucket) are created. */
 typedef enum {
-  FT_LIVE_UNKNOWN_REGISTER = 0,  /* unknown device_id (a UUID): add it to the fleet */
-  FT_LIVE_UNKNOWN_REFUSE,        /* count and log, change nothing */
+  FT_LIVE_UNKNOWN_REFUSE = 0,    /* count and log (rate-limited), change nothing (default) */
+  FT_LIVE_UNKNOWN_REGISTER,      /* provision: a UUID device_id joins the fleet, an unknown
+                                  * staff id gets a field-staff account; rate-limited */
 } FtLiveUnknownPolicy;
 
 typedef struct {
   char   *url;               /* mqtt://[user[:pass]@]host[:port], mqtts://… */
   char   *prefix;            /* fleet prefix, e.g. "ft/demo" (no trailing '/') */
-  char   *client_id;         /* NULL: "fleet-twin-<random>" */
+  char   *client_id;         /* fixed id for a persistent session; NULL: "fleet-twin-<random>"
+                              * with a clean session (nothing kept while away) */
   char   *ca_file;           /* mqtts: CA bundle (NULL: system default path) */
   char   *cert_file, *key_file; /* client certificate (optional) */
   char   *username, *password;  /* override the URL's */
@@ -59,7 +67,9 @@ typedef struct {
   int     qos;               /* subscription QoS, default 1 */
   guint   reconnect_min_s;   /* back-off, default 1 */
   guint   reconnect_max_s;   /* default 30 */
-  FtLiveUnknownPolicy unknown;
+  FtLiveUnknownPolicy unknown;  /* default FT_LIVE_UNKNOWN_REFUSE */
+  guint   provision_per_minute; /* vehicles + staff provisioned a minute at most (burst as
+                                 * large), default 60 */
   FtTime  silent_after;      /* silence → unknown (comms_lost); default 60 s */
   FtTime  telemetry_every;   /* FT_EV_TELEMETRY per vehicle at most this often, default 30 s */
   FtTime  staff_every;       /* FT_EV_STAFF_MOVED per staff, default 30 s */
@@ -69,6 +79,13 @@ typedef struct {
   guint   command_max_attempts; /* publishes per command (then wait for expiry), default 3 */
   gboolean auto_commands;    /* publish unlock/lock for booking unlock/end (default TRUE) */
   gboolean announce_status;  /* retained <prefix>/twin/<client>/status + will (default TRUE) */
+  gboolean clean_session;    /* FALSE (default, with a client_id): the broker keeps the
+                              * subscriptions and queues QoS 1 messages while the twin is
+                              * away; TRUE: start afresh on every connection */
+  guint   session_expiry_s;  /* MQTT 5: how long the broker keeps the session after a
+                              * disconnect (CONNECT session-expiry-interval), default 1 day */
+  guint   max_packet_size;   /* MQTT 5: largest packet the broker may send us (CONNECT
+                              * maximum-packet-size), default 64 KiB payload + 4 KiB */
 } FtLiveConfig;
 
 void ft_live_config_init  (FtLiveConfig *cfg);
@@ -82,6 +99,9 @@ typedef struct {
   char    *username, *password;
 } FtLiveUrl;
 gboolean ft_live_parse_url (const char *url, FtLiveUrl *out, GError **error);
+/* The URL fit to show: a password in it becomes "***" (mqtt://user:***@host).
+ * Every message and log line that names a broker URL goes through this. */
+char    *ft_live_url_redact (const char *url);
 void     ft_live_url_clear (FtLiveUrl *u);
 
 typedef struct {
@@ -91,8 +111,10 @@ typedef struct {
   guint64 stale;             /* older than what we have: ignored */
   guint64 duplicates;        /* same timestamp again: ignored */
   guint64 malformed;         /* refused payloads / topics */
-  guint64 unknown_refused;   /* unknown vehicles under FT_LIVE_UNKNOWN_REFUSE */
+  guint64 unknown_refused;   /* unknown vehicles / staff refused (policy or rate limit) */
   guint64 registered;        /* vehicles added from live data */
+  guint64 staff_provisioned; /* field-staff accounts created from live data */
+  guint64 provision_limited; /* provisioning refused by the rate limit (also unknown_refused) */
   guint64 forced_states;     /* device state had no legal MDS path: taken as is */
   guint64 comms_lost, comms_restored;
   guint64 telemetry_logged;  /* FT_EV_TELEMETRY events written (after downsampling) */
@@ -148,6 +170,7 @@ typedef struct {
   char     task_id[40];
   char     task_status[24];  /* "assigned", "started", "done", "cancelled" */
   FtTime   task_ts;
+  gboolean unlogged;       /* position newer than the last FT_EV_STAFF_MOVED */
 } FtLiveStaff;
 
 /* A task assignment published to a staff member on <prefix>/staff/<id>/tasks,
@@ -195,7 +218,10 @@ void        ft_live_free             (FtLive *live);
 /* Start the network thread and connect asynchronously (returns at once). */
 gboolean    ft_live_start            (FtLive *live, GError **error);
 /* Start and wait up to timeout_ms for the first CONNACK; a refusal or
- * unreachable broker is an error naming the broker and the reason. */
+ * unreachable broker is an error naming the broker and the reason:
+ * FT_LIVE_ERROR_REFUSED (credentials, not authorised) and FT_LIVE_ERROR_TLS
+ * (certificate / verification failure) are final, the adapter has stopped
+ * trying; FT_LIVE_ERROR_CONNECT means it keeps retrying with back-off. */
 gboolean    ft_live_connect_sync     (FtLive *live, guint timeout_ms, GError **error);
 /* Publish offline status (if announced), disconnect, join the thread. */
 void        ft_live_stop             (FtLive *live);
@@ -223,20 +249,34 @@ gboolean    ft_live_ingest           (FtLive *live, const char *topic,
                                       FtTime now, GError **error);
 /* Housekeeping alone (ft_live_process calls it). */
 void        ft_live_tick             (FtLive *live, FtTime now);
+/* Write what downsampling held back: an FT_EV_TELEMETRY for every vehicle
+ * (and an FT_EV_STAFF_MOVED for every staff member) whose newest accepted
+ * report is newer than its last logged one, so the next store commit holds
+ * the last reported positions, batteries and locks. Call it after the last
+ * ft_live_process before a clean stop (and before a commit that must be
+ * complete). Returns the number of events written. */
+guint       ft_live_flush            (FtLive *live, FtTime now);
 
 const FtLiveStats     *ft_live_get_stats     (FtLive *live);
 const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */
 
-/* Commands. Returns the command id (owned by live) or NULL with an error
+/* Commands and task assignments share one outbox: open until acked, failed
+ * or expired, then kept in a history of the newest 256 of each kind (for
+ * display and late lookups) and dropped, so it stays bounded however long
+ * the session. Pointers and ids handed out stay valid until the entry
+ * leaves that history; the arrays from get_commands / get_assignments are
+ * copies valid until the next call.
+ *
+ * Commands. Returns the command id (owned by live) or NULL with an error
  * (no such vehicle). ttl 0 = config default. Published at once if connected,
  * otherwise queued until the next connection (and still expires). */
 const char          *ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind,
                                            FtTime now, FtTime ttl, GError **error);
 const FtLiveCommand *ft_live_get_command  (FtLive *live, const char *id);
-/* All commands, oldest first (closed ones are kept; see forget). */
+/* Open commands and the recent closed ones, oldest first. */
 const FtLiveCommand *ft_live_get_commands (FtLive *live, guint *n_out);
 guint                ft_live_n_open_commands (FtLive *live);
-/* Drop closed commands older than `before`. */
+/* Drop closed commands that closed before `before` from the history. */
 void                 ft_live_forget_commands (FtLive *live, FtTime before);
 
 /* Staff task assignment. ops is borrowed (NULL detaches) and must outlive

@@ -126,7 +126,7 @@ kill_live() {
   local killed=0 lost=0 bad=0 committed=0 now pid delay
   rm -f live.db
   for ((i = 1; i <= trials; i++)); do
-    "$cli" live --broker "$url" --prefix kt --db live.db --status-every 60 >/dev/null 2>&1 &
+    "$cli" live --broker "$url" --prefix kt --db live.db --status-every 60 --provision-unknown --provision-rate 100000 >/dev/null 2>&1 &
     pid=$!
     delay=$(( 300 + RANDOM % 2500 ))
     sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"

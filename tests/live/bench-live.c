@@ -83,6 +83,8 @@ config_for (LiveBroker *b, const char *client, int qos)
   cfg.qos = qos;
   cfg.announce_status = FALSE;
   cfg.silent_after = FT_HOUR;
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;      /* the benchmark's fleet provisions itself */
+  cfg.provision_per_minute = G_MAXUINT;
   return cfg;
 }
 
@@ -370,6 +372,8 @@ run_direct (FtLiveEmuVehicle *fleet)
   ft_live_config_init (&cfg);
   cfg.prefix = g_strdup (PFX);
   cfg.silent_after = FT_HOUR;
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg.provision_per_minute = G_MAXUINT;
   FtLive *live = ft_live_new (core, &cfg, NULL);
   ft_live_config_clear (&cfg);
   guint n = n_messages;

@@ -14,6 +14,7 @@
 #endif
 
 #include <check.h>
+#include <mosquitto.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
@@ -72,6 +73,9 @@ config_for (LiveBroker *b, const char *client)
   cfg.reconnect_max_s = 2;
   cfg.qos = 1;
   cfg.command_retry = 500;
+  /* these tests' fleets and crews provision themselves: opted in */
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg.provision_per_minute = 100000;
   return cfg;
 }
 
@@ -367,11 +371,20 @@ START_TEST (test_tls_password)
   cfg.ca_file = g_strdup ("/etc/ssl/certs/ca-certificates.crt");
   if (g_file_test (cfg.ca_file, G_FILE_TEST_EXISTS))
     {
+      /* a verification failure is final: a clear error at once, no retrying */
       live = ft_live_new (core, &cfg, &error);
       ck_assert (live != NULL);
-      ck_assert (!ft_live_connect_sync (live, 2000, &error));
-      ck_assert (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT));
+      gint64 t0 = g_get_monotonic_time ();
+      ck_assert (!ft_live_connect_sync (live, 10000, &error));
+      ck_assert_msg (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS), "%s", error->message);
+      ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "waited for the timeout");
+      ck_assert_msg (strstr (error->message, "127.0.0.1") && strstr (error->message, "verif"),
+                     "%s", error->message);
+      printf ("wrong CA: %s\n", error->message);
       g_clear_error (&error);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);
+      g_usleep (1500000);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);   /* stays final */
       ft_live_free (live);
     }
   ft_live_config_clear (&cfg);
@@ -401,6 +414,350 @@ START_TEST (test_unreachable)
 }
 END_TEST
 
+
+/* ------------------------------------------------- persistent sessions */
+
+/* QoS 1 telemetry published while the twin is down reaches it when it comes
+ * back under the same client id (a persistent session); with a clean
+ * session it is lost (the control). MQTT 3.1.1 and 5. */
+START_TEST (test_persistent_session)
+{
+  g_autoptr(GError) error = NULL;
+  for (int proto = 3; proto <= 5; proto += 2)
+    for (int clean = 0; clean <= 1; clean++)
+      {
+        LiveBroker *b = live_broker_start (&error);
+        ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+        FtCoreConfig cc;
+        ft_core_config_init (&cc);
+        g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+        FtLiveConfig cfg = config_for (b, "twin-persist");
+        cfg.protocol = proto;
+        cfg.clean_session = clean;
+        FtLive *live = ft_live_new (core, &cfg, &error);
+        ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+        g_usleep (200000);                       /* SUBACK */
+        ft_live_stop (live);
+        ft_live_free (live);
+
+        const guint N = 40;
+        g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 23);
+        FtLiveConfig ecfg = config_for (b, "emu-persist");
+        FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+        ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+        ck_assert_uint_eq (ft_live_emu_publish (emu, recs, N, wall (), -1), N);   /* QoS 1 */
+        g_usleep (500000);                       /* the PUBACKs */
+        ft_live_emu_free (emu);
+        ft_live_config_clear (&ecfg);
+
+        live = ft_live_new (core, &cfg, &error);
+        ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+        gboolean got = pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (N),
+                                   clean ? 1500 : 5000);
+        printf ("MQTT %d, %s session: %" G_GUINT64_FORMAT " of %u messages sent while away arrived\n",
+                proto, clean ? "clean" : "persistent", ft_live_get_stats (live)->telemetry, N);
+        if (clean)
+          ck_assert_uint_eq (ft_live_get_stats (live)->telemetry, 0);
+        else
+          {
+            ck_assert_msg (got, "only %" G_GUINT64_FORMAT " of %u arrived",
+                           ft_live_get_stats (live)->telemetry, N);
+            assert_matches (core, live, recs, N);
+          }
+        ft_live_stop (live);
+        ft_live_free (live);
+        ft_live_config_clear (&cfg);
+        live_broker_free (b);
+      }
+}
+END_TEST
+
+/* ------------------------------------------------------ packet size */
+
+static gboolean
+raw_publish (LiveBroker *b, const char *topic, const void *payload, gsize len, int protocol)
+{
+  struct mosquitto *m = mosquitto_new (NULL, true, NULL);
+  mosquitto_int_option (m, MOSQ_OPT_PROTOCOL_VERSION, protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  gboolean ok = mosquitto_connect (m, "127.0.0.1", b->port, 10) == MOSQ_ERR_SUCCESS;
+  int mid = 0;
+  ok = ok && mosquitto_publish (m, &mid, topic, (int) len, payload, 1, false) == MOSQ_ERR_SUCCESS;
+  for (int i = 0; ok && i < 50; i++)
+    mosquitto_loop (m, 20, 1);
+  mosquitto_disconnect (m);
+  mosquitto_loop (m, 20, 1);
+  mosquitto_destroy (m);
+  return ok;
+}
+
+/* MQTT 5: the twin advertises its maximum packet size, so the broker does
+ * not deliver a 200 KiB message at all (nothing received, nothing to
+ * refuse), and the twin keeps working. */
+START_TEST (test_max_packet_size)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg = config_for (b, "twin-maxpkt");
+  cfg.protocol = 5;
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ck_assert_msg (live && ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+  g_usleep (200000);
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (1, 29);
+  gsize big = 200 * 1024;
+  g_autofree char *payload = g_malloc (big);
+  memset (payload, ' ', big);
+  g_autofree char *head = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}", wall ());
+  memcpy (payload, head, strlen (head));
+  g_autofree char *topic = g_strdup_printf (PFX "/vehicles/%s/telemetry", recs[0].device_id);
+  for (int i = 0; i < 3; i++)
+    ck_assert (raw_publish (b, topic, payload, big, 5));
+  FtLiveConfig ecfg = config_for (b, "emu-maxpkt");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+  ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+  g_usleep (2000);
+  ft_live_emu_publish (emu, recs, 1, wall (), -1);
+  ck_assert (pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (1), 5000));
+  pump_until (live, NULL, NULL, 0, is_not_connected, NULL, 500);
+  const FtLiveStats *st = ft_live_get_stats (live);
+  printf ("3 x 200 KiB + 1 telemetry published: twin received %" G_GUINT64_FORMAT ", refused %"
+          G_GUINT64_FORMAT ", state %s\n", st->received, st->malformed,
+          ft_live_conn_state_name (ft_live_get_conn_state (live)));
+  ck_assert_uint_eq (st->received, 1);
+  ck_assert_uint_eq (st->malformed, 0);
+  ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_CONNECTED);
+  assert_matches (core, live, recs, 1);
+  ft_live_emu_free (emu);
+  ft_live_config_clear (&ecfg);
+  ft_live_stop (live);
+  ft_live_free (live);
+  ft_live_config_clear (&cfg);
+  live_broker_free (b);
+}
+END_TEST
+
+/* Mutual TLS: with the client certificate the twin connects and ingests;
+ * without it the broker refuses the handshake and the twin says so,
+ * finally (no retrying). */
+START_TEST (test_mutual_tls)
+{
+  if (!live_have_tools ())
+    {
+      printf ("skipping mutual TLS test: openssl missing\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_mtls (&error);
+  ck_assert_msg (b != NULL, "mTLS broker: %s", error ? error->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  for (int proto = 3; proto <= 5; proto += 2)
+    {
+      FtLiveConfig cfg = config_for (b, "twin-mtls");
+      cfg.protocol = proto;
+      cfg.ca_file = live_broker_path (b, "ca.crt");
+      cfg.cert_file = live_broker_path (b, "client.crt");
+      cfg.key_file = live_broker_path (b, "client.key");
+      FtLive *live = ft_live_new (core, &cfg, &error);
+      ck_assert_msg (live && ft_live_connect_sync (live, 10000, &error), "mTLS: %s", error ? error->message : "");
+      FtLiveConfig ecfg = config_for (b, "emu-mtls");
+      ecfg.ca_file = g_strdup (cfg.ca_file);
+      ecfg.cert_file = g_strdup (cfg.cert_file);
+      ecfg.key_file = g_strdup (cfg.key_file);
+      FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+      ck_assert_msg (emu && ft_live_emu_connect (emu, 10000, &error), "emu mTLS: %s", error ? error->message : "");
+      g_usleep (200000);
+      g_autofree FtLiveEmuVehicle *recs = make_fleet (5, 31);
+      guint64 before = ft_live_get_stats (live)->telemetry;
+      g_usleep (2000);
+      ft_live_emu_publish (emu, recs, 5, wall (), -1);
+      ck_assert (pump_until (live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (before + 5), 5000));
+      ft_live_emu_free (emu);
+      ft_live_config_clear (&ecfg);
+      ft_live_stop (live);
+      ft_live_free (live);
+
+      /* no client certificate: refused, finally */
+      g_clear_pointer (&cfg.cert_file, g_free);
+      g_clear_pointer (&cfg.key_file, g_free);
+      live = ft_live_new (core, &cfg, &error);
+      ck_assert (live != NULL);
+      gint64 t0 = g_get_monotonic_time ();
+      ck_assert (!ft_live_connect_sync (live, 10000, &error));
+      ck_assert_msg (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS), "%s", error->message);
+      ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "waited for the timeout");
+      printf ("MQTT %d, no client certificate: %s\n", proto, error->message);
+      g_clear_error (&error);
+      ck_assert_int_eq (ft_live_get_conn_state (live), FT_LIVE_REFUSED);
+      ft_live_free (live);
+      ft_live_config_clear (&cfg);
+    }
+  live_broker_free (b);
+}
+END_TEST
+
+#ifdef FT_HAVE_SIM
+/* Run `fleet-twin-cli live ARGS…` to its end; stdout and stderr together
+ * in *out, stdin closed (no terminal: no password prompt). */
+static int
+run_cli (char **out, const char *const *args)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, cli);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) l =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_unsetenv (l, "FT_MQTT_PASSWORD");
+  g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
+  ck_assert_msg (p != NULL, "%s", error ? error->message : "");
+  ck_assert (g_subprocess_communicate_utf8 (p, NULL, NULL, out, NULL, &error));
+  return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : 128;
+}
+
+/* Credentials on the command line: -P is refused (pointing at the
+ * alternatives), the password comes from a file, a password in the URL is
+ * never shown; a TLS verification failure and a wrong password end
+ * `fleet-twin-cli live` at once with a clear error and a non-zero status.
+ * No output line ever holds the password. */
+START_TEST (test_cli_credentials)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  ck_assert_msg (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE), "%s not built", cli);
+  if (!live_have_tools ())
+    {
+      printf ("skipping CLI credentials test: openssl or mosquitto_passwd missing\n");
+      return;
+    }
+  const char *secret = "Wh1sper-9f3b";
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start_tls ("fleet", secret, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *ca = live_broker_path (b, "ca.crt");
+  g_autofree char *db = live_broker_path (b, "cred.db");
+  g_autofree char *pwfile = live_broker_path (b, "pw.txt");
+  g_autofree char *badfile = live_broker_path (b, "bad.txt");
+  g_autofree char *pw_nl = g_strconcat (secret, "\n", NULL);
+  ck_assert (g_file_set_contents (pwfile, pw_nl, -1, NULL));
+  ck_assert (g_file_set_contents (badfile, "not-the-password\n", -1, NULL));
+  g_autofree char *url_pw = g_strdup_printf ("mqtts://fleet:%s@127.0.0.1:%d", secret, b->port);
+  g_autofree char *out = NULL;
+
+  /* -P: refused before anything happens */
+  const char *a1[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet", "-P", secret, NULL };
+  ck_assert_int_eq (run_cli (&out, a1), 2);
+  ck_assert_msg (strstr (out, "--password-file") && strstr (out, "FT_MQTT_PASSWORD"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  ck_assert (!g_file_test (db, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+
+  /* --password-file: connects */
+  const char *a2[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet",
+                       "--password-file", pwfile, "--duration", "1.5", NULL };
+  ck_assert_msg (run_cli (&out, a2) == 0, "%s", out);
+  ck_assert_msg (strstr (out, "[connected]"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* the password in the URL: works, but is never printed */
+  const char *a3[] = { "live", "--broker", url_pw, "--ca", ca, "--db", db, "--duration", "1.5", NULL };
+  ck_assert_msg (run_cli (&out, a3) == 0, "%s", out);
+  ck_assert_msg (strstr (out, "fleet:***@127.0.0.1"), "%s", out);
+  ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* wrong password: refused, non-zero, quickly */
+  gint64 t0 = g_get_monotonic_time ();
+  const char *a4[] = { "live", "--broker", url, "--ca", ca, "--db", db, "-u", "fleet",
+                       "--password-file", badfile, "--duration", "30", NULL };
+  ck_assert_int_eq (run_cli (&out, a4), 1);
+  ck_assert_msg (strstr (out, "username and password"), "%s", out);
+  ck_assert_msg (!strstr (out, "not-the-password"), "password shown: %s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* a CA that does not verify the broker: final, non-zero, quickly */
+  const char *a5[] = { "live", "--broker", url_pw, "--ca", "/etc/ssl/certs/ca-certificates.crt",
+                       "--db", db, "--duration", "30", NULL };
+  if (g_file_test ("/etc/ssl/certs/ca-certificates.crt", G_FILE_TEST_EXISTS))
+    {
+      ck_assert_int_eq (run_cli (&out, a5), 1);
+      ck_assert_msg (strstr (out, "certificate verify failed"), "%s", out);
+      ck_assert_msg (!strstr (out, secret), "password shown: %s", out);
+      printf ("CLI with a wrong CA said: %s", out);
+      g_clear_pointer (&out, g_free);
+    }
+  ck_assert_msg (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC, "the failures were not final");
+
+  /* nothing listening: never connected is an error too */
+  const char *a6[] = { "live", "--broker", "mqtt://127.0.0.1:9", "--db", db, "--duration", "1", NULL };
+  ck_assert_int_eq (run_cli (&out, a6), 1);
+  ck_assert_msg (strstr (out, "never connected"), "%s", out);
+  g_clear_pointer (&out, g_free);
+  ck_assert (ft_store_remove_files (db, NULL));
+  live_broker_free (b);
+}
+END_TEST
+
+/* A clean stop of `fleet-twin-cli live` leaves the last reported position
+ * in --db, not the last one downsampling stored (1 of every 30 s). */
+START_TEST (test_cli_flush_on_stop)
+{
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  ck_assert_msg (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE), "%s not built", cli);
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "flush.db");
+  g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
+                                                  "--broker", url, "--prefix", PFX, "--db", db,
+                                                  "--duration", "4", "--provision-unknown", NULL);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  g_usleep (1200000);
+  FtLiveConfig ecfg = config_for (b, "emu-flush");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
+  ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
+  const guint N = 5;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (N, 37);
+  for (int k = 0; k < 6; k++)      /* 6 reports 250 ms apart, each 11 m further north */
+    {
+      ft_live_emu_publish (emu, recs, N, wall (), -1);
+      g_usleep (250000);
+      if (k < 5)
+        move_fleet (recs, N, 1e-4);
+    }
+  ft_live_emu_free (emu);
+  ft_live_config_clear (&ecfg);
+  g_autofree char *lout = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (live, NULL, NULL, &lout, NULL, &error));
+  ck_assert_msg (g_subprocess_get_successful (live), "live failed: %s", lout);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_fleet_n_vehicles (core->fleet), N);
+  for (guint i = 0; i < N; i++)
+    {
+      guint v;
+      ck_assert (ft_fleet_lookup_device (core->fleet, recs[i].device_id, &v));
+      double off = ft_distance_m (ft_fleet_get_vehicle (core->fleet, v)->pos, recs[i].pos);
+      ck_assert_msg (off < 1.0, "vehicle %u stored %.1f m behind its last report", i, off);
+      ck_assert_double_eq_tol (ft_fleet_soc (core->fleet, v) * 100.0, recs[i].battery_pct, 0.1);
+    }
+  ft_core_free (g_steal_pointer (&core));
+  live_broker_free (b);
+}
+END_TEST
+#endif
 
 #ifdef FT_HAVE_SIM
 /* The emulator's fleet comes from the simulator: a scenario is run and
@@ -479,7 +836,8 @@ START_TEST (test_cli_emulate_live)
   g_autofree char *db = live_broker_path (b, "live.db");
   g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
                                                   "--broker", url, "--prefix", "ft/cli", "--db", db,
-                                                  "--duration", "9", "--status-every", "3", NULL);
+                                                  "--duration", "9", "--status-every", "3",
+                                                  "--provision-unknown", "--provision-rate", "100000", NULL);
   ck_assert_msg (live != NULL, "%s", error ? error->message : "");
   g_usleep (1000000);
   g_autoptr(GSubprocess) emu = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "emulate",
@@ -658,10 +1016,15 @@ broker_suite (void)
     { "broker-restart", test_broker_restart },
     { "tls-password", test_tls_password },
     { "unreachable", test_unreachable },
+    { "persistent-session", test_persistent_session },
+    { "max-packet-size", test_max_packet_size },
+    { "mutual-tls", test_mutual_tls },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },
     { "task-swap-emulated", test_task_swap_emulated },
+    { "cli-credentials", test_cli_credentials },
+    { "cli-flush-on-stop", test_cli_flush_on_stop },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -6,8 +6,11 @@
  * hostile payloads that must never break an invariant.
  */
 #include "ft-live.h"
+#include "ft-live-private.h"
 
 #include <check.h>
+#include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -28,6 +31,7 @@ make_live (FtCore *core, FtLiveUnknownPolicy pol)
   ft_live_config_init (&cfg);
   cfg.prefix = g_strdup (PFX);
   cfg.unknown = pol;
+  cfg.provision_per_minute = 100000;   /* the rate limit has its own test */
   cfg.silent_after = 60 * FT_SECOND;
   cfg.telemetry_every = 30 * FT_SECOND;
   g_autoptr(GError) error = NULL;
@@ -117,6 +121,28 @@ START_TEST (test_url)
   ck_assert_str_eq (u.host, "::1");
   ck_assert_int_eq (u.port, 1999);
   ft_live_url_clear (&u);
+  /* a password in a URL is never shown: redacted, and not in any error */
+  struct { const char *url, *shown; } red[] = {
+    { "mqtts://ops:s%40cret@broker.example.org:8883", "mqtts://ops:***@broker.example.org:8883" },
+    { "mqtt://u:p@ss:w0rd@h:1", "mqtt://u:***@h:1" },
+    { "mqtt://user@host", "mqtt://user@host" },
+    { "mqtt://host:1883", "mqtt://host:1883" },
+    { "mqtt://a:b@host/path@x", "mqtt://a:***@host/path@x" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (red); i++)
+    {
+      g_autofree char *r = ft_live_url_redact (red[i].url);
+      ck_assert_str_eq (r, red[i].shown);
+    }
+  const char *leaky[] = { "http://u:TopSecret1@x", "mqtt://u:TopSecret1@host:99999",
+                          "mqtt://u:TopSecret1@", "mqtt://u:TopSecret1@[::1" };
+  for (guint i = 0; i < G_N_ELEMENTS (leaky); i++)
+    {
+      g_clear_error (&error);
+      ck_assert (!ft_live_parse_url (leaky[i], &u, &error));
+      ck_assert_msg (strstr (error->message, "TopSecret1") == NULL, "%s", error->message);
+      ck_assert_msg (strstr (error->message, "u:***@") != NULL, "%s", error->message);
+    }
   const char *bad[] = { "http://x", "mqtt://", "mqtt://host:0", "mqtt://host:99999",
                         "mqtt://host:12ab", "", "mqtt://[::1" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -240,6 +266,90 @@ START_TEST (test_unknown_refused)
 }
 END_TEST
 
+/* Refusal is the default for unknown vehicles and staff; provisioning is
+ * opt-in, limited per minute, and only field-staff accounts speak as staff. */
+START_TEST (test_provisioning)
+{
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);             /* the defaults, as a client gets them */
+  cfg.prefix = g_strdup (PFX);
+  g_autoptr(FtLive) live = ft_live_new (core, &cfg, NULL);
+  guint accounts0 = ft_accounts_n (core->accounts);
+  for (guint i = 0; i < 200; i++)
+    {
+      char dev[37], topic[128], staff[128], payload[160];
+      ft_uuid_from_words (0x1234 + i, 0x5678 * (i + 1), dev);
+      g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      g_snprintf (staff, sizeof staff, PFX "/staff/invented-%u/position", i);
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}",
+                  T0 + i);
+      g_autoptr(GError) e1 = NULL, e2 = NULL;
+      ck_assert (!ft_live_ingest (live, topic, payload, strlen (payload), T0 + i, &e1));
+      ck_assert (g_error_matches (e1, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_VEHICLE));
+      ck_assert (!ft_live_ingest (live, staff, payload, strlen (payload), T0 + i, &e2));
+      ck_assert (g_error_matches (e2, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF));
+    }
+  ck_assert_uint_eq (ft_fleet_n_vehicles (core->fleet), 0);
+  ck_assert_uint_eq (ft_accounts_n (core->accounts), accounts0);
+  ck_assert_uint_eq (ft_live_n_staff (live), 0);
+  ck_assert_uint_eq (ft_live_get_stats (live)->unknown_refused, 400);
+  /* a rider's account id is not a staff identity */
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rita", NULL, T0, NULL);
+  gint field = ft_accounts_create (core->accounts, FT_ROLE_FIELD, "Fred", NULL, T0, NULL);
+  ck_assert_int_ge (rider, 0);
+  g_autofree char *rtopic = g_strdup_printf (PFX "/staff/%s/position",
+                                             ft_accounts_get (core->accounts, rider)->id);
+  g_autofree char *ftopic = g_strdup_printf (PFX "/staff/%s/position",
+                                             ft_accounts_get (core->accounts, field)->id);
+  const char *pos = "{\"timestamp\":1700000001000,\"lat\":52.5,\"lon\":13.4}";
+  ck_assert (!ft_live_ingest (live, rtopic, pos, strlen (pos), T0 + 1000, NULL));
+  ck_assert (ft_live_ingest (live, ftopic, pos, strlen (pos), T0 + 1000, NULL));
+  ck_assert_uint_eq (ft_live_n_staff (live), 1);
+  ft_live_free (g_steal_pointer (&live));
+
+  /* opted in: at most provision_per_minute a minute, vehicles and staff together */
+  cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  cfg.provision_per_minute = 10;
+  live = ft_live_new (core, &cfg, NULL);
+  ft_live_config_clear (&cfg);
+  guint ok = 0;
+  for (guint i = 0; i < 100; i++)
+    {
+      char dev[37], topic[128], payload[160];
+      ft_uuid_from_words (0x9999 + i, 0x4242 * (i + 1), dev);
+      if (i % 2)
+        g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      else
+        g_snprintf (topic, sizeof topic, PFX "/staff/crew-%u/position", i);
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}",
+                  T0 + 2000 + i);
+      ok += ft_live_ingest (live, topic, payload, strlen (payload), T0 + 2000 + i, NULL);
+    }
+  ck_assert_uint_eq (ok, 10);
+  const FtLiveStats *st = ft_live_get_stats (live);
+  ck_assert_uint_eq (st->registered + st->staff_provisioned, 10);
+  ck_assert_uint_eq (st->provision_limited, 90);
+  /* a minute later the bucket is full again: 10 more, no more */
+  ok = 0;
+  for (guint i = 0; i < 30; i++)
+    {
+      char dev[37], topic[128], payload[160];
+      ft_uuid_from_words (0x7777 + i, 0x3131 * (i + 1), dev);
+      g_snprintf (topic, sizeof topic, PFX "/vehicles/%s/telemetry", dev);
+      FtTime t = T0 + 2000 + FT_MINUTE + 100 + i;
+      g_snprintf (payload, sizeof payload, "{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.5,\"lon\":13.4}", t);
+      ok += ft_live_ingest (live, topic, payload, strlen (payload), t, NULL);
+    }
+  ck_assert_uint_eq (ok, 10);
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_core_check (core, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_live_check (live, &error), "%s", error ? error->message : "");
+}
+END_TEST
+
 START_TEST (test_malformed_counted)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -342,6 +452,117 @@ START_TEST (test_silence_and_downsampling)
 }
 END_TEST
 
+/* A clean stop keeps the last reported state: after ft_live_flush the
+ * store holds the newest position / battery of every vehicle and not the
+ * last downsampled one (1 Hz reports, one stored per 30 s). */
+START_TEST (test_flush_on_stop)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ft-live-flush-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  g_autofree char *db = g_build_filename (dir, "live.db", NULL);
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ck_assert_msg (ft_core_attach_store (fx.core, db, NULL, &error), "%s", error ? error->message : "");
+  ft_live_tick (fx.live, T0);
+  for (int s = 0; s <= 14; s++)
+    {
+      FtTime now = T0 + s * FT_SECOND;
+      g_autofree char *p = tel (now, 52.50 + s * 1e-4, 13.40, 90.0 - s, "available");
+      ck_assert (ingest (&fx, "telemetry", DEV, p, now));
+      g_autofree char *sp = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":%.6f,\"lon\":13.3}",
+                                             now, 52.40 + s * 1e-4);
+      ck_assert (staff_msg (&fx, "van-1", "position", sp, now));
+      ft_live_process (fx.live, now, 0);
+      ck_assert (ft_core_maybe_commit (fx.core, now, &error));
+    }
+  FtTime end = T0 + 15 * FT_SECOND;
+  guint flushed = ft_live_flush (fx.live, end);
+  ck_assert_uint_ge (flushed, 1);
+  ck_assert_uint_eq (ft_live_flush (fx.live, end), 0);     /* nothing left */
+  ck_assert_msg (ft_core_detach_store (fx.core, &error), "%s", error ? error->message : "");
+  fx_free (&fx);
+
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *again = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (again, db, NULL, &error), "%s", error ? error->message : "");
+  guint v;
+  ck_assert (ft_fleet_lookup_device (again->fleet, DEV, &v));
+  const FtVehicle *veh = ft_fleet_get_vehicle (again->fleet, v);
+  ck_assert_msg (fabs (veh->pos.lat - (52.50 + 14 * 1e-4)) < 1e-7,
+                 "stored lat %.6f is not the last reported 52.5014", veh->pos.lat);
+  ck_assert_double_eq_tol (ft_fleet_soc (again->fleet, v) * 100.0, 76.0, 0.01);
+  ft_core_free (again);
+  ck_assert (ft_store_remove_files (db, NULL));
+  g_rmdir (dir);
+}
+END_TEST
+
+/* Every outgoing payload is JSON whatever its strings hold: a client id
+ * (hence command ids) with quotes, backslashes and control characters. */
+START_TEST (test_outgoing_json)
+{
+  static const char *const ids[] = { "tw\"in", "back\\slash\\", "ctl\x01\x1f\n\t", "q\"\\\"\b\r" };
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  for (guint k = 0; k < G_N_ELEMENTS (ids); k++)
+    {
+      g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+      ft_fleet_add_vehicle (core->fleet, FT_KIND_SCOOTER, (FtLatLon) { 52.5, 13.4 }, DEV, T0);
+      FtLiveConfig cfg;
+      ft_live_config_init (&cfg);
+      cfg.prefix = g_strdup (PFX);
+      cfg.client_id = g_strdup (ids[k]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FtLive) live = ft_live_new (core, &cfg, &error);
+      ft_live_config_clear (&cfg);
+      ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+      const char *cid = ft_live_send_command (live, 0, FT_CMD_UNLOCK, T0, 0, &error);
+      ck_assert_ptr_nonnull (cid);
+      ck_assert_msg (strstr (cid, ids[k]) != NULL, "command id %s lost the client id", cid);
+      const FtLiveCommand *c = ft_live_get_command (live, cid);
+      gsize len = 0;
+      g_autofree char *text = ft_live_command_payload (c, T0, &len);
+      ck_assert_uint_eq (len, strlen (text));
+      g_autoptr(JsonParser) p = json_parser_new ();
+      ck_assert_msg (json_parser_load_from_data (p, text, (gssize) len, &error),
+                     "not JSON: %s (%s)", text, error ? error->message : "");
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      ck_assert_str_eq (json_object_get_string_member (o, "command_id"), cid);
+      ck_assert_str_eq (json_object_get_string_member (o, "command"), "unlock");
+      ck_assert_int_eq (json_object_get_int_member (o, "attempt"), 1);
+      /* the same for a task assignment (staff id, device id, null target) */
+      FtLiveAssignment a = { 0 };
+      g_snprintf (a.id, sizeof a.id, "task-%s-1", ids[k]);
+      g_strlcpy (a.staff_id, ids[k], sizeof a.staff_id);
+      g_strlcpy (a.device_id, ids[k], sizeof a.device_id);
+      a.task = 7;
+      a.kind = FT_TASK_BATTERY_SWAP;
+      a.target = (FtLatLon) { NAN, NAN };
+      a.expires = T0 + 1000;
+      g_autofree char *at = ft_live_assignment_payload (&a, T0, &len);
+      ck_assert_msg (json_parser_load_from_data (p, at, (gssize) len, &error),
+                     "not JSON: %s (%s)", at, error ? error->message : "");
+      o = json_node_get_object (json_parser_get_root (p));
+      ck_assert_str_eq (json_object_get_string_member (o, "command_id"), a.id);
+      ck_assert_str_eq (json_object_get_string_member (o, "device_id"), ids[k]);
+      ck_assert_str_eq (json_object_get_string_member (o, "task_id"), "task-7");
+      ck_assert (json_object_get_null_member (o, "lat"));
+    }
+  /* a long multi-byte client id is cut at a character boundary */
+  g_autoptr(FtCore) core = ft_core_new (&cc, NULL, NULL);
+  ft_fleet_add_vehicle (core->fleet, FT_KIND_SCOOTER, (FtLatLon) { 52.5, 13.4 }, DEV, T0);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.prefix = g_strdup (PFX);
+  cfg.client_id = g_strdup ("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  g_autoptr(FtLive) live = ft_live_new (core, &cfg, NULL);
+  ft_live_config_clear (&cfg);
+  const char *cid = ft_live_send_command (live, 0, FT_CMD_LOCK, T0, 0, NULL);
+  ck_assert_msg (g_utf8_validate (cid, -1, NULL), "command id is not UTF-8");
+}
+END_TEST
+
 START_TEST (test_staff)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -408,6 +629,59 @@ START_TEST (test_commands_offline)
 END_TEST
 
 /* ----------------------------------------------------------- staff tasks */
+
+/* The outbox holds what is in flight: commands and task assignments are
+ * dropped once acked or expired (beyond a bounded history), so a long
+ * session does not grow it. */
+START_TEST (test_outbox_bounded)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 20.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0));
+  const char *pos = "{\"timestamp\":1700000000000,\"lat\":52.5,\"lon\":13.4}";
+  ck_assert (staff_msg (&fx, "van-9", "position", pos, T0));
+  g_autoptr(GError) error = NULL;
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  const guint N = 3000;
+  guint max_len = 0;
+  for (guint i = 0; i < N; i++)
+    {
+      FtTime now = T0 + i * 10;
+      /* a command acked, a command left to expire, a task assigned and acked */
+      g_autofree char *cid = g_strdup (ft_live_send_command (fx.live, 0, FT_CMD_LOCATE, now, 0, NULL));
+      ft_live_send_command (fx.live, 0, FT_CMD_ALARM, now, 1000, NULL);
+      g_autofree char *ack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", cid);
+      ck_assert (ingest (&fx, "commands/ack", DEV, ack, now + 1));
+      gint64 t = ft_ops_create (fx.ops, FT_TASK_DEPLOY, -1, (FtLatLon) { 52.5, 13.4 }, -1, 1, disp,
+                                now, &error);
+      ck_assert_msg (t >= 0, "%s", error ? error->message : "");
+      g_autofree char *aid = g_strdup (ft_live_assign_task (fx.live, t, 0, disp, now, 0, &error));
+      ck_assert_msg (aid != NULL, "%s", error ? error->message : "");
+      g_autofree char *tack = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\"}", aid);
+      ck_assert (staff_msg (&fx, "van-9", "tasks/ack", tack, now + 2));
+      ft_live_tick (fx.live, now + 5);
+      max_len = MAX (max_len, ft_live_outbox_length (fx.live));
+    }
+  ft_live_tick (fx.live, T0 + N * 10 + 2000);
+  const FtLiveStats *st = ft_live_get_stats (fx.live);
+  ck_assert_uint_eq (st->commands_acked, N);
+  ck_assert_uint_eq (st->commands_expired, N);
+  ck_assert_uint_eq (st->tasks_acked, N);
+  ck_assert_uint_eq (ft_live_n_open_commands (fx.live), 0);
+  ck_assert_uint_eq (ft_live_n_open_assignments (fx.live), 0);
+  guint nc, na;
+  ft_live_get_commands (fx.live, &nc);
+  ft_live_get_assignments (fx.live, &na);
+  printf ("outbox: %u commands and %u assignments closed; at most %u entries held, %u commands "
+          "and %u assignments listed at the end\n", 2 * N, N, max_len, nc, na);
+  ck_assert_uint_le (max_len, 2 * FT_LIVE_OUTBOX_HISTORY + 200);
+  ck_assert_uint_le (nc, FT_LIVE_OUTBOX_HISTORY);
+  ck_assert_uint_le (na, FT_LIVE_OUTBOX_HISTORY);
+  ck_assert_uint_le (ft_live_outbox_length (fx.live), 2 * FT_LIVE_OUTBOX_HISTORY);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
 
 START_TEST (test_staff_tasks)
 {
@@ -754,12 +1028,16 @@ live_suite (void)
     { "register-and-apply", test_register_and_apply },
     { "order-and-duplicates", test_order_and_duplicates },
     { "unknown-refused", test_unknown_refused },
+    { "provisioning", test_provisioning },
     { "malformed-counted", test_malformed_counted },
     { "events-and-status", test_events_and_status },
     { "silence-and-downsampling", test_silence_and_downsampling },
+    { "flush-on-stop", test_flush_on_stop },
+    { "outgoing-json", test_outgoing_json },
     { "staff", test_staff },
     { "commands-offline", test_commands_offline },
     { "staff-tasks", test_staff_tasks },
+    { "outbox-bounded", test_outbox_bounded },
     { "fuzz", test_fuzz },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -272,7 +272,14 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   FtCoreConfig ccfg;
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
-  FtLive *live = ft_live_new (core, cfg, error);
+  /* The app's live view starts from an empty, unstored fleet: it shows what
+   * the broker carries, so it provisions the vehicles and staff it hears
+   * (in memory only, at most 6000 new ones a minute). `fleet-twin-cli live`,
+   * which stores them, refuses unknown ids unless told otherwise. */
+  FtLiveConfig view_cfg = *cfg;              /* ft_live_new copies the strings */
+  view_cfg.unknown = FT_LIVE_UNKNOWN_REGISTER;
+  view_cfg.provision_per_minute = MAX (cfg->provision_per_minute, 6000);
+  FtLive *live = ft_live_new (core, &view_cfg, error);
   if (live == NULL)
     {
       ft_core_free (core);
@@ -292,7 +299,7 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   ft_live_set_ops (live, self->ops);   /* staff task acks and progress move these tasks */
   self->dispatcher = -1;
   g_free (self->url);
-  self->url = g_strdup (cfg->url);
+  self->url = ft_live_url_redact (cfg->url);   /* shown: never the password */
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->cmds, 0);
   g_array_set_size (self->assigns, 0);

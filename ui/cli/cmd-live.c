@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 /* The one flag a signal handler may set (SIGINT/SIGTERM: stop cleanly). */
 static volatile sig_atomic_t stop_requested;
@@ -38,7 +40,7 @@ wall_ms (void)
 }
 
 typedef struct {
-  char  *broker, *prefix, *ca, *cert, *key, *user, *pass, *client_id;
+  char  *broker, *prefix, *ca, *cert, *key, *user, *pass, *pass_file, *client_id;
   int    protocol, qos;
 } BrokerOpts;
 
@@ -46,7 +48,10 @@ static void
 broker_opts_clear (BrokerOpts *b)
 {
   g_free (b->broker); g_free (b->prefix); g_free (b->ca); g_free (b->cert);
-  g_free (b->key); g_free (b->user); g_free (b->pass); g_free (b->client_id);
+  g_free (b->key); g_free (b->user); g_free (b->pass_file); g_free (b->client_id);
+  if (b->pass)
+    memset (b->pass, 0, strlen (b->pass));
+  g_free (b->pass);
 }
 
 static void
@@ -59,8 +64,14 @@ add_broker_entries (GOptionContext *ctx, BrokerOpts *b)
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &b->cert, "Client certificate (PEM)", "FILE" },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &b->key, "Client key (PEM)", "FILE" },
     { "username", 'u', 0, G_OPTION_ARG_STRING, &b->user, "MQTT username", "NAME" },
-    { "password", 'P', 0, G_OPTION_ARG_STRING, &b->pass, "MQTT password (or FT_MQTT_PASSWORD)", "PW" },
-    { "client-id", 0, 0, G_OPTION_ARG_STRING, &b->client_id, "MQTT client id", "ID" },
+    { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &b->pass_file,
+      "Read the MQTT password from the first line of FILE (else FT_MQTT_PASSWORD, else a prompt "
+      "on a terminal)", "FILE" },
+    /* refused: a password on the command line is visible to every user in ps */
+    { "password", 'P', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &b->pass, NULL, NULL },
+    { "client-id", 0, 0, G_OPTION_ARG_STRING, &b->client_id,
+      "MQTT client id (live: names the broker session that keeps messages while the twin is "
+      "away; default fleet-twin-<hash of host name and --db path>)", "ID" },
     { "protocol", 0, 0, G_OPTION_ARG_INT, &b->protocol, "MQTT protocol: 3 (3.1.1, default) or 5", "N" },
     { "qos", 0, 0, G_OPTION_ARG_INT, &b->qos, "QoS for telemetry (0 or 1, default 1)", "N" },
     { NULL }
@@ -70,10 +81,50 @@ add_broker_entries (GOptionContext *ctx, BrokerOpts *b)
   g_option_context_add_group (ctx, g);
 }
 
-static void
-fill_config (FtLiveConfig *cfg, const BrokerOpts *b)
+/* Read a password with the terminal's echo off. NULL if stdin is no terminal. */
+static char *
+prompt_password (const char *user, const char *url)
+{
+  if (!isatty (STDIN_FILENO))
+    return NULL;
+  g_autofree char *shown = ft_live_url_redact (url);
+  fprintf (stderr, "MQTT password for %s at %s: ", user, shown);
+  fflush (stderr);
+  struct termios old, quiet;
+  gboolean restore = tcgetattr (STDIN_FILENO, &old) == 0;
+  if (restore)
+    {
+      quiet = old;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+  char buf[512];
+  char *line = fgets (buf, sizeof buf, stdin);
+  if (restore)
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+  fprintf (stderr, "\n");
+  if (line == NULL)
+    return NULL;
+  buf[strcspn (buf, "\r\n")] = '\0';
+  char *pw = g_strdup (buf);
+  memset (buf, 0, sizeof buf);
+  return pw;
+}
+
+/* The password comes from --password-file, FT_MQTT_PASSWORD or a prompt on a
+ * terminal (when a user name is given); never from the command line. */
+static gboolean
+fill_config (FtLiveConfig *cfg, const BrokerOpts *b, const char *prog)
 {
   ft_live_config_init (cfg);
+  if (b->pass)
+    {
+      fprintf (stderr, "%s: --password/-P is not accepted: a password on the command line is "
+                       "visible to every user (ps). Use --password-file FILE, the FT_MQTT_PASSWORD "
+                       "environment variable, or type it at the prompt (with --username on a terminal)\n",
+               prog);
+      return FALSE;
+    }
   cfg->url = g_strdup (b->broker);
   cfg->prefix = g_strdup (b->prefix ? b->prefix : "ft");
   cfg->client_id = g_strdup (b->client_id);
@@ -81,9 +132,34 @@ fill_config (FtLiveConfig *cfg, const BrokerOpts *b)
   cfg->cert_file = g_strdup (b->cert);
   cfg->key_file = g_strdup (b->key);
   cfg->username = g_strdup (b->user);
-  cfg->password = g_strdup (b->pass ? b->pass : g_getenv ("FT_MQTT_PASSWORD"));
+  if (b->pass_file)
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(GError) e = NULL;
+      if (!g_file_get_contents (b->pass_file, &text, NULL, &e))
+        {
+          fprintf (stderr, "%s: --password-file: %s\n", prog, e->message);
+          return FALSE;
+        }
+      text[strcspn (text, "\r\n")] = '\0';
+      cfg->password = g_strdup (text);
+      memset (text, 0, strlen (text));
+    }
+  else if (g_getenv ("FT_MQTT_PASSWORD"))
+    cfg->password = g_strdup (g_getenv ("FT_MQTT_PASSWORD"));
+  else if (b->user)
+    cfg->password = prompt_password (b->user, b->broker);
+  if (b->broker && strchr (b->broker, '@'))
+    {
+      FtLiveUrl u;
+      if (ft_live_parse_url (b->broker, &u, NULL) && u.password)
+        fprintf (stderr, "%s: warning: the broker URL holds a password, which other users can see "
+                         "(ps); prefer --password-file or FT_MQTT_PASSWORD\n", prog);
+      ft_live_url_clear (&u);
+    }
   cfg->protocol = b->protocol ? b->protocol : 3;
   cfg->qos = b->qos;
+  return TRUE;
 }
 
 static FtSimScenario *
@@ -279,8 +355,14 @@ ft_cli_emulate (int argc, char **argv)
       return 2;
     }
   FtLiveConfig cfg;
-  fill_config (&cfg, &b);
+  if (!fill_config (&cfg, &b, argv[0]))
+    {
+      broker_opts_clear (&b);
+      ft_live_config_clear (&cfg);
+      return 2;
+    }
   broker_opts_clear (&b);
+  g_autofree char *shown_url = ft_live_url_redact (cfg.url);
   int status = 1;
   g_autoptr(FtSimScenario) sc = load_scenario (argv[1], &error);
   FtSimWorld *w = NULL;
@@ -331,7 +413,7 @@ ft_cli_emulate (int argc, char **argv)
   FtTime now = wall_ms ();
   ft_live_emu_announce (emu, recs, n, now);
   printf ("emulating %u vehicles and %u staff from '%s' on %s prefix %s at %.2f Hz, speed x%.1f\n",
-          n, ns, argv[1], cfg.url, cfg.prefix, rate, speed);
+          n, ns, argv[1], shown_url, cfg.prefix, rate, speed);
   fflush (stdout);
 
   install_signals ();
@@ -458,13 +540,20 @@ ft_cli_live (int argc, char **argv)
   b.qos = 1;
   char *db = NULL;
   double duration = 0, status_every = 5, silent_after = 60;
-  gboolean refuse_unknown = FALSE;
+  gboolean refuse_unknown = FALSE, provision_unknown = FALSE;
+  int provision_rate = 60;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
     { "status-every", 0, 0, G_OPTION_ARG_DOUBLE, &status_every, "Print status every S seconds (default 5)", "S" },
     { "silent-after", 0, 0, G_OPTION_ARG_DOUBLE, &silent_after, "Vehicle silent this long becomes unknown (default 60)", "S" },
-    { "refuse-unknown", 0, 0, G_OPTION_ARG_NONE, &refuse_unknown, "Do not register vehicles the twin does not know", NULL },
+    { "provision-unknown", 0, 0, G_OPTION_ARG_NONE, &provision_unknown,
+      "Provision vehicles (UUID ids) and field-staff accounts the twin does not know, "
+      "rate-limited (default: refuse them)", NULL },
+    { "provision-rate", 0, 0, G_OPTION_ARG_INT, &provision_rate,
+      "With --provision-unknown: at most N new vehicles and staff a minute (default 60)", "N" },
+    { "refuse-unknown", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &refuse_unknown,
+      "Refuse unknown vehicles and staff (the default)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
@@ -489,10 +578,41 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       return 2;
     }
+  if (refuse_unknown && provision_unknown)
+    {
+      fprintf (stderr, "%s: --refuse-unknown and --provision-unknown contradict each other\n", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
+  if (provision_rate < 1 || provision_rate > 1000000)
+    {
+      fprintf (stderr, "%s: --provision-rate must be in 1..1000000 (new vehicles and staff a minute)\n",
+               argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      return 2;
+    }
   FtLiveConfig cfg;
-  fill_config (&cfg, &b);
+  if (!fill_config (&cfg, &b, argv[0]))
+    {
+      broker_opts_clear (&b);
+      ft_live_config_clear (&cfg);
+      g_free (db);
+      return 2;
+    }
   broker_opts_clear (&b);
-  cfg.unknown = refuse_unknown ? FT_LIVE_UNKNOWN_REFUSE : FT_LIVE_UNKNOWN_REGISTER;
+  if (cfg.client_id == NULL)
+    {
+      /* a fixed id per twin (host and database file), so a restart finds the
+       * persistent session and the QoS 1 messages queued in the meantime */
+      g_autofree char *abs = g_canonicalize_filename (db, NULL);
+      g_autofree char *key = g_strdup_printf ("%s:%s", g_get_host_name (), abs);
+      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+      cfg.client_id = g_strdup_printf ("fleet-twin-%.12s", sum);
+    }
+  cfg.unknown = provision_unknown ? FT_LIVE_UNKNOWN_REGISTER : FT_LIVE_UNKNOWN_REFUSE;
+  cfg.provision_per_minute = (guint) provision_rate;
   cfg.silent_after = (FtTime) (silent_after * 1000);
   int status = 1;
 
@@ -510,11 +630,16 @@ ft_cli_live (int argc, char **argv)
     goto out;
   ft_live_set_ops (live, ops);
   ft_live_set_state_func (live, print_state, NULL);
-  printf ("live: %s prefix %s → %s (%u vehicles loaded)\n", cfg.url, cfg.prefix, db,
-          ft_fleet_n_vehicles (core->fleet));
+  {
+    g_autofree char *shown = ft_live_url_redact (cfg.url);
+    printf ("live: %s prefix %s client %s → %s (%u vehicles loaded)\n", shown, cfg.prefix,
+            cfg.client_id, db, ft_fleet_n_vehicles (core->fleet));
+  }
   if (!ft_live_connect_sync (live, 10000, &error))
     {
-      if (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED))
+      /* refused credentials, TLS verification: final, exit non-zero */
+      if (g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED) ||
+          g_error_matches (error, FT_LIVE_ERROR, FT_LIVE_ERROR_TLS))
         goto out;
       /* unreachable for now: keep trying in the background */
       fprintf (stderr, "%s: %s; retrying with back-off\n", argv[0], error->message);
@@ -547,7 +672,13 @@ ft_cli_live (int argc, char **argv)
         }
     }
   ft_live_stop (live);
-  ft_live_process (live, wall_ms (), 0);
+  {
+    /* everything received, then what downsampling held back: the file ends
+     * with the last reported positions, not the last logged ones */
+    FtTime end = wall_ms ();
+    ft_live_process (live, end, 0);
+    ft_live_flush (live, end);
+  }
   if (!ft_core_commit (core, &error))
     goto out;
   {
@@ -556,6 +687,14 @@ ft_cli_live (int argc, char **argv)
   }
   if (!ft_core_check (core, &error))
     goto out;
+  if (ft_live_get_stats (live)->connects == 0)
+    {
+      g_autofree char *shown = ft_live_url_redact (cfg.url);
+      const char *why = ft_live_get_last_error (live);
+      g_set_error (&error, FT_LIVE_ERROR, FT_LIVE_ERROR_CONNECT, "never connected to %s%s%s",
+                   shown, why ? ": " : "", why ? why : "");
+      goto out;
+    }
   status = 0;
 
 out:
