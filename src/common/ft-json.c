@@ -42,6 +42,46 @@ ft_json_depth (const char *s, gsize len, guint limit)
   return max;
 }
 
+/* json-glib's scanner also takes C escapes ("\222" is the byte 0x92, not
+ * UTF-8, which its writer then emits as is). Accept only JSON's own: \" \\
+ * \/ \b \f \n \r \t and \u with four hex digits. Returns the 1-based line
+ * of the first other escape, or 0. */
+static guint
+bad_escape_line (const char *s, gsize len)
+{
+  gboolean in_string = FALSE;
+  guint line = 1;
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = s[i];
+      if (c == '\n')
+        line++;
+      if (!in_string)
+        {
+          in_string = c == '"';
+          continue;
+        }
+      if (c == '"')
+        in_string = FALSE;
+      else if (c == '\\')
+        {
+          if (i + 1 >= len)
+            return line;
+          char e = s[++i];
+          if (e == 'u')
+            {
+              for (int k = 1; k <= 4; k++)
+                if (i + k >= len || !g_ascii_isxdigit (s[i + k]))
+                  return line;
+              i += 4;
+            }
+          else if (strchr ("\"\\/bfnrt", e) == NULL || e == '\0')
+            return line;
+        }
+    }
+  return 0;
+}
+
 JsonNode *
 ft_json_parse (const char *text, gssize len_in, const char *what, guint max_depth, gsize max_size,
                GError **error)
@@ -70,6 +110,14 @@ ft_json_parse (const char *text, gssize len_in, const char *what, guint max_dept
     {
       g_set_error (error, FT_JSON_ERROR, FT_JSON_ERROR_TOO_DEEP,
                    "%s: JSON nested deeper than %u levels is refused", what, max_depth);
+      return NULL;
+    }
+  guint esc_line = bad_escape_line (text, len);
+  if (esc_line > 0)
+    {
+      g_set_error (error, FT_JSON_ERROR, FT_JSON_ERROR_SYNTAX,
+                   "%s: not valid JSON: line %u: a string holds an escape JSON does not have "
+                   "(only \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", what, esc_line);
       return NULL;
     }
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();

@@ -50,7 +50,13 @@ ft_pricing_round_minor (double x)
     return 0;
   /* Half up (towards +inf), tolerant of binary noise such as 12.4999999. */
   double eps = 1e-9 * MAX (1.0, fabs (x));
-  return (gint64) floor (x + 0.5 + eps);
+  double r = floor (x + 0.5 + eps);
+  /* saturate: a double cast outside gint64's range is undefined */
+  if (r >= 9223372036854775807.0)
+    return G_MAXINT64;
+  if (r <= -9223372036854775808.0)
+    return G_MININT64;
+  return (gint64) r;
 }
 
 int
@@ -607,9 +613,13 @@ get_text (JsonObject *o, const char *field, gboolean required, const ParseCtx *c
   return NULL;
 }
 
+/* Money amounts (major units) beyond this are refused: a billion per unit
+ * is absurd already, and their minor units stay well inside gint64. */
+#define MAX_AMOUNT 1e9
+
 static gboolean
-get_number (JsonObject *o, const char *field, gboolean required, double min, double *out,
-            const char *ctx_field, const ParseCtx *c, GError **error)
+get_number_in (JsonObject *o, const char *field, gboolean required, double min, double max,
+               double *out, const char *ctx_field, const ParseCtx *c, GError **error)
 {
   JsonNode *n = json_object_get_member (o, field);
   if (n == NULL)
@@ -632,8 +642,20 @@ get_number (JsonObject *o, const char *field, gboolean required, double min, dou
       parse_error (error, c, "\"%s%s\" is %g but must be >= %g", ctx_field, field, v, min);
       return FALSE;
     }
+  if (v > max)
+    {
+      parse_error (error, c, "\"%s%s\" is %g but must be at most %g", ctx_field, field, v, max);
+      return FALSE;
+    }
   *out = v;
   return TRUE;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *field, gboolean required, double min, double *out,
+            const char *ctx_field, const ParseCtx *c, GError **error)
+{
+  return get_number_in (o, field, required, min, G_MAXDOUBLE, out, ctx_field, c, error);
 }
 
 static gboolean
@@ -665,7 +687,7 @@ parse_segments (JsonObject *o, const char *field, double minor, FtRateSegment **
       JsonObject *so = json_node_get_object (e);
       double start = 0, rate = 0, interval = 0, end = 0;
       if (!get_number (so, "start", TRUE, 0.0, &start, ctx, c, error) ||
-          !get_number (so, "rate", TRUE, -G_MAXDOUBLE, &rate, ctx, c, error) ||
+          !get_number_in (so, "rate", TRUE, -MAX_AMOUNT, MAX_AMOUNT, &rate, ctx, c, error) ||
           !get_number (so, "interval", TRUE, 0.0, &interval, ctx, c, error) ||
           !get_number (so, "end", FALSE, 0.0, &end, ctx, c, error))
         return FALSE;
@@ -719,7 +741,7 @@ parse_plan (JsonNode *node, const ParseCtx *c, GError **error)
   double minor = minor_per_major (plan->currency);
 
   double price = 0;
-  if (!get_number (o, "price", TRUE, 0.0, &price, "", c, error))
+  if (!get_number_in (o, "price", TRUE, 0.0, MAX_AMOUNT, &price, "", c, error))
     return NULL;
   plan->unlock_fee_minor = ft_pricing_round_minor (price * minor);
 
@@ -733,7 +755,7 @@ parse_plan (JsonNode *node, const ParseCtx *c, GError **error)
   plan->is_taxable = json_node_get_boolean (tax);
 
   double res = 0;
-  if (!get_number (o, "reservation_price_per_min", FALSE, 0.0, &res, "", c, error))
+  if (!get_number_in (o, "reservation_price_per_min", FALSE, 0.0, MAX_AMOUNT, &res, "", c, error))
     return NULL;
   plan->reservation_fee_per_min_minor = ft_pricing_round_minor (res * minor);
 

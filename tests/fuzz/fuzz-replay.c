@@ -3,7 +3,7 @@
  * recursively, in name order) to LLVMFuzzerTestOneInput once, so the
  * committed corpus and the shared data replay under the normal ASan build.
  *
- *   fuzz-replay [--write-corpus=DIR] [--as=NAME] [--bundle=DIR] PATH...
+ *   fuzz-replay [--write-corpus=DIR [--max-seed=N]] [--as=NAME] [--bundle=DIR] PATH...
  *
  * --as=NAME     wrap the following files as one part "==> NAME <==" of a
  *               multi-file input (fuzz-common.h); --as= alone stops that.
@@ -11,6 +11,10 @@
  *               after the file.
  * --write-corpus=DIR  write the inputs into DIR (a seed corpus for
  *               libFuzzer) instead of running them.
+ * --max-seed=N  with --write-corpus: cut line-oriented inputs (CSV, TSV,
+ *               key files: not starting with '{' or '[') longer than N
+ *               bytes after their last whole line within N, so a 5 MB
+ *               trip file seeds the fuzzer without slowing every run.
  * Missing paths are reported and skipped (the shared data is optional);
  * exit status 77 (skip) if there was nothing to replay.
  */
@@ -22,6 +26,7 @@
 typedef struct {
   const char *as;
   const char *write_dir;
+  gsize       max_seed;    /* 0 = no limit */
   guint       n_inputs;
 } Replay;
 
@@ -31,6 +36,12 @@ run_input (Replay *r, const char *label, const char *data, gsize len)
   r->n_inputs++;
   if (r->write_dir != NULL)
     {
+      if (r->max_seed > 0 && len > r->max_seed && data[0] != '{' && data[0] != '[')
+        {
+          const char *nl = g_strrstr_len (data, (gssize) r->max_seed, "\n");
+          if (nl != NULL)
+            len = (gsize) (nl - data) + 1;
+        }
       g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, (const guchar *) data, len);
       g_autofree char *p = g_build_filename (r->write_dir, sum, NULL);
       g_autoptr(GError) e = NULL;
@@ -143,7 +154,7 @@ run_bundle (Replay *r, const char *dir)
 int
 main (int argc, char **argv)
 {
-  Replay r = { NULL, NULL, 0 };
+  Replay r = { NULL, NULL, 0, 0 };
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i];
@@ -153,9 +164,11 @@ main (int argc, char **argv)
         run_bundle (&r, a + 9);
       else if (g_str_has_prefix (a, "--write-corpus="))
         r.write_dir = a + 15;
+      else if (g_str_has_prefix (a, "--max-seed="))
+        r.max_seed = g_ascii_strtoull (a + 11, NULL, 10);
       else if (g_str_has_prefix (a, "--"))
         {
-          fprintf (stderr, "usage: %s [--write-corpus=DIR] [--as=NAME] [--bundle=DIR] PATH...\n", argv[0]);
+          fprintf (stderr, "usage: %s [--write-corpus=DIR [--max-seed=N]] [--as=NAME] [--bundle=DIR] PATH...\n", argv[0]);
           return 2;
         }
       else

@@ -23,7 +23,7 @@ mkdir -p "$work/seeds" "$work/tmp" "$artifacts"
 [ -n "$corpus" ] || corpus="$work/corpus"
 mkdir -p "$corpus"
 
-"$replay" --write-corpus="$work/seeds" "$@" 2> "$work/seed.log"
+"$replay" --write-corpus="$work/seeds" --max-seed=131072 "$@" 2> "$work/seed.log"
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
   cat "$work/seed.log" >&2

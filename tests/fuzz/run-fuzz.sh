@@ -7,7 +7,7 @@
 #
 # SECONDS defaults to 3600 per harness; -j N runs N harnesses at a time
 # (default 1). BUILD_DIR (default build-fuzz) is configured with clang-14
-# (and clang++-14 for the C++ OSM reader shim)
+# (clang++-14 for the C++ OSM reader)
 # and -Dfuzzing=true if it does not exist. Corpora are kept and grow in
 # BUILD_DIR/fuzz-corpus/NAME; crash inputs land in BUILD_DIR/fuzz-artifacts/
 # NAME with the commands to replay and minimise them. Exit status 1 if any

@@ -66,6 +66,9 @@ START_TEST (test_rounding)
   ck_assert_int_eq (ft_pricing_round_minor (12.5 - 1e-12), 13);   /* binary noise */
   ck_assert_int_eq (ft_pricing_round_minor (0.1 * 3 * 100), 30);
   ck_assert_int_eq (ft_pricing_round_minor (NAN), 0);
+  /* out of gint64's range: saturate, never an undefined cast */
+  ck_assert_int_eq (ft_pricing_round_minor (1e30), G_MAXINT64);
+  ck_assert_int_eq (ft_pricing_round_minor (-1e30), G_MININT64);
   ck_assert_int_eq (ft_currency_exponent ("EUR"), 2);
   ck_assert_int_eq (ft_currency_exponent ("JPY"), 0);
   ck_assert_int_eq (ft_currency_exponent ("KWD"), 3);
@@ -357,6 +360,14 @@ START_TEST (test_gbfs_malformed)
     { "{\"data\": {\"plans\": [{\"plan_id\": \"std\", \"name\": \"A\", \"currency\": \"EUR\","
       " \"price\": 1, \"is_taxable\": false}]}}",
       { "data.plans[0]", "already defined" } },
+    /* found by tests/fuzz: 1.4e41 BIF overflowed the cast to minor units */
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": \"A\", \"currency\": \"BIF\","
+      " \"price\": 144444444444444444444444444444444444444444.0, \"is_taxable\": false}]}}",
+      { "data.plans[0]", "\"price\"", "at most" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": \"A\", \"currency\": \"EUR\","
+      " \"price\": 1, \"is_taxable\": false, \"per_min_pricing\": [{\"start\": 0, \"rate\": -1e300,"
+      " \"interval\": 1}]}]}}",
+      { "data.plans[0]", "per_min_pricing[0].rate", ">= -1e+09" } },
     /* wrong member types are errors, never GLib criticals */
     { "{\"version\": {}, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
     { "{\"version\": 3, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
