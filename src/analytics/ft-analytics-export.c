@@ -62,7 +62,8 @@ static const TableDef tables[] = {
     " FROM an_rider_week w JOIN an_rider r ON r.rider = w.rider GROUP BY w.week ORDER BY w.week",
     FALSE, "new and returning riders and trips per rider by week" },
   { "staff_shift",
-    "SELECT s.staff, coalesce(a.id, '') AS staff_id, shift_start AS shift_start_ms,"
+    "SELECT s.staff, coalesce(a.id, '') AS staff_id, coalesce(a.display_name, '') AS staff_name,"
+    " shift_start AS shift_start_ms,"
     " last_t AS shift_end_ms, (last_t - shift_start) / 60000.0 AS minutes, tasks, swaps,"
     " rebalances, repairs, deploys, metres / 1000.0 AS km"
     " FROM an_staff_shift s LEFT JOIN accounts a ON a.idx = s.staff"

@@ -324,10 +324,18 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
       cairo_stroke (cr);
       if (turn)
         {
+          g_autofree char *cut = g_strdup (lab);
+          for (glong k = g_utf8_strlen (lab, -1) - 1; k > 1 && text_w (cr, cut) > lab_h - fs * 0.3; k--)
+            {
+              /* the first k characters and an ellipsis */
+              g_autofree char *head = g_utf8_substring (lab, 0, k);
+              g_free (cut);
+              cut = g_strconcat (head, "…", NULL);
+            }
           cairo_save (cr);
           cairo_translate (cr, x, mt + ph + fs * 0.5);
           cairo_rotate (cr, -G_PI / 2);
-          text_at (cr, 0, 0, lab, 1, 0.5);
+          text_at (cr, 0, 0, cut, 1, 0.5);
           cairo_restore (cr);
         }
       else
@@ -390,6 +398,8 @@ ft_chart_draw_table (cairo_t *cr, double W, double H, const char *title,
     }
   guint fit = (guint) MAX (0, floor ((H - top) / row_h) - 1);
   guint rows = MIN (n_rows, fit);
+  if (rows < n_rows && rows > 0)   /* keep a line for "… more rows" */
+    rows--;
   g_autofree double *cw = g_new0 (double, n_cols);
   cairo_set_font_size (cr, fs);
   for (guint c = 0; c < n_cols; c++)
@@ -439,7 +449,7 @@ ft_chart_draw_table (cairo_t *cr, double W, double H, const char *title,
     {
       g_autofree char *more = g_strdup_printf ("… and %u more rows (see the CSV tables)", n_rows - rows);
       cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
-      cairo_move_to (cr, 0, MIN (y, H - 2));
+      cairo_move_to (cr, 0, y);
       cairo_show_text (cr, more);
     }
   cairo_restore (cr);

@@ -525,7 +525,7 @@ static void
 page_staff (Report *r)
 {
   page_begin (r, "Staff productivity");
-  sqlite3_stmt *st = q (r, "SELECT coalesce(a.id, 'staff ' || s.staff), sum(swaps), sum(rebalances),"
+  sqlite3_stmt *st = q (r, "SELECT coalesce(nullif(a.display_name, ''), a.id, 'staff ' || s.staff), sum(swaps), sum(rebalances),"
                            " sum(repairs) + sum(deploys), sum(last_t - shift_start) / 3600000.0,"
                            " sum(metres) / 1000.0, count(*)"
                            " FROM an_staff_shift s LEFT JOIN accounts a ON a.idx = s.staff"
@@ -539,7 +539,7 @@ page_staff (Report *r)
   while (sqlite3_step (st) == SQLITE_ROW && n < cap)
     {
       const char *id = (const char *) sqlite3_column_text (st, 0);
-      lab[n] = g_strdup (id && strlen (id) > 14 ? id + strlen (id) - 14 : id);
+      lab[n] = g_strdup (id ? id : "");
       sw[n] = sqlite3_column_double (st, 1);
       rb[n] = sqlite3_column_double (st, 2);
       ot[n] = sqlite3_column_double (st, 3);
@@ -556,19 +556,18 @@ page_staff (Report *r)
                  .series = s1, .n_series = 3, .style = FT_CHART_STACKED };
   place_chart (r, &c1, "staff-tasks", 0, 2);
   FtChartSeries s2[] = { { "tasks per hour on shift", tph, { 0.12, 0.47, 0.71 } },
-                         { "km per 10 h on shift", km, { 1.0, 0.5, 0.05 } } };
-  /* km per 10 shift hours keeps both on one scale */
+                         { "km per hour on shift", km, { 1.0, 0.5, 0.05 } } };
   st = q (r, "SELECT sum(last_t - shift_start) / 3600000.0 FROM an_staff_shift GROUP BY staff ORDER BY staff LIMIT 60");
   if (st == NULL)
     return;
   for (guint i = 0; i < n && sqlite3_step (st) == SQLITE_ROW; i++)
     {
       double h = sqlite3_column_double (st, 0);
-      km[i] = h > 0 ? km[i] / h * 10 : NAN;
+      km[i] = h > 0 ? km[i] / h : NAN;
     }
   sqlite3_finalize (st);
   FtChart c2 = { .title = "Productivity per staff member", .x_label = "staff member",
-                 .y_label = "tasks / h, km / 10 h", .categories = (const char *const *) lab, .n = n,
+                 .y_label = "tasks per hour, km per hour", .categories = (const char *const *) lab, .n = n,
                  .series = s2, .n_series = 2, .style = FT_CHART_BARS,
                  .note = "shift = a run of a staff member's task events with no gap over 3 h; "
                          "km = straight lines between the places of finished tasks" };
@@ -613,7 +612,7 @@ static void
 page_staff_table (Report *r)
 {
   page_begin (r, "Table: staff shifts and vehicles");
-  sqlite3_stmt *st = q (r, "SELECT coalesce(a.id, 'staff ' || s.staff), count(*), sum(tasks),"
+  sqlite3_stmt *st = q (r, "SELECT coalesce(nullif(a.display_name, ''), a.id, 'staff ' || s.staff), count(*), sum(tasks),"
                            " sum(swaps), sum(rebalances), sum(repairs), sum(deploys),"
                            " sum(metres) / 1000.0, sum(last_t - shift_start) / 60000.0"
                            " FROM an_staff_shift s LEFT JOIN accounts a ON a.idx = s.staff"
