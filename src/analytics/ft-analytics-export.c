@@ -342,7 +342,20 @@ ft_analytics_kpis (sqlite3 *db, GError **error)
     return NULL;
   g_autofree char *f = ft_analytics_dup_meta (db, "first_t");
   g_autofree char *l = ft_analytics_dup_meta (db, "last_t");
-  g_autofree char *ne = ft_analytics_dup_meta (db, "events");
+  g_autofree char *hw = ft_analytics_dup_meta (db, "high_water_seq");
+  double ne[1] = { 0 };
+  {
+    /* the events of the log up to the mark (all kinds, not only those folded) */
+    g_autoptr (sqlite3_stmt) cs = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM events WHERE seq <= ?", -1, &cs, NULL) != SQLITE_OK)
+      {
+        ft_analytics_sql_fail (db, error, "computing the KPIs");
+        return NULL;
+      }
+    sqlite3_bind_int64 (cs, 1, hw ? g_ascii_strtoll (hw, NULL, 10) : 0);
+    if (sqlite3_step (cs) == SQLITE_ROW)
+      ne[0] = sqlite3_column_double (cs, 0);
+  }
   double days = (f && l) ? (double) (g_ascii_strtoll (l, NULL, 10) - g_ascii_strtoll (f, NULL, 10)) / DAY_MS : 0;
   double lost = zh[2] + zh[3] + zh[4] + zh[5];
   double vdays = zh[8] / DAY_MS;
@@ -350,7 +363,7 @@ ft_analytics_kpis (sqlite3 *db, GError **error)
   const FtAnalyticsKpi k[] = {
     { "days", days, "d" },
     { "vehicles", veh[0], "" },
-    { "events", ne ? g_ascii_strtod (ne, NULL) : 0, "" },
+    { "events", ne[0], "" },
     { "trips_requested", zh[0], "" },
     { "trips_served", zh[1], "" },
     { "trips_lost", lost, "" },

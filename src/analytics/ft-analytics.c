@@ -776,10 +776,10 @@ write_batch (Build *b, guint64 hwm, guint64 n_events, GError **error)
       if (!step_done (b->db, so, error, "writing the staff's open shifts"))
         return FALSE;
     }
-  g_autofree char *old_n = ft_analytics_dup_meta (b->db, "events");
+  g_autofree char *old_n = ft_analytics_dup_meta (b->db, "events_folded");
   g_autofree char *old_first = ft_analytics_dup_meta (b->db, "first_t");
   return put_meta_i64 (b, "high_water_seq", (gint64) hwm, error) &&
-         put_meta_i64 (b, "events", (old_n ? g_ascii_strtoll (old_n, NULL, 10) : 0) + (gint64) n_events, error) &&
+         put_meta_i64 (b, "events_folded", (old_n ? g_ascii_strtoll (old_n, NULL, 10) : 0) + (gint64) n_events, error) &&
          (old_first != NULL || put_meta_i64 (b, "first_t", b->first_t, error)) &&
          put_meta_i64 (b, "last_t", b->last_t, error);
 }
@@ -903,9 +903,35 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
   guint64 hwm = (hwm_s && !o.rebuild) ? g_ascii_strtoull (hwm_s, NULL, 10) : 0;
   s.first_seq = hwm;
 
+  /* Only the kinds fold() reads are fetched; the numbers come from the
+   * enum, not from data. The scan stops at the last event present now:
+   * events a live writer commits meanwhile are left for the next build. */
+  static const FtEventKind folded[] = {
+    FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED, FT_EV_TELEMETRY,
+    FT_EV_BOOKING_UNLOCKED, FT_EV_BOOKING_ENDED, FT_EV_RIDER_LOST, FT_EV_TASK_ASSIGNED,
+    FT_EV_TASK_DONE, FT_EV_STAFF_MOVED };
+  g_autoptr (GString) sql = g_string_new ("SELECT seq, t, kind, vehicle, account, ref, a, b, amount,"
+                                          " lat, lon FROM events WHERE seq > ?1 AND seq <= ?2"
+                                          " AND kind IN (");
+  for (guint i = 0; i < G_N_ELEMENTS (folded); i++)
+    g_string_append_printf (sql, "%s%d", i ? ", " : "", (int) folded[i]);
+  g_string_append (sql, ") ORDER BY seq LIMIT ?3");
+  guint64 bound = 0;
+  {
+    g_autoptr (sqlite3_stmt) mx = NULL;
+    if (!prep (db, "SELECT coalesce(max(seq), 0) FROM events", &mx, error))
+      goto out;
+    if (sqlite3_step (mx) != SQLITE_ROW)
+      {
+        ft_analytics_sql_fail (db, error, "reading the event log");
+        goto out;
+      }
+    bound = (guint64) sqlite3_column_int64 (mx, 0);
+    if (o.stop_after_seq)
+      bound = MIN (bound, o.stop_after_seq);
+  }
   if ((!o.rebuild && !load_state (&b, error)) ||
-      !prep (db, "SELECT seq, t, kind, vehicle, account, ref, a, b, amount, lat, lon FROM events"
-             " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3", &ev, error) ||
+      !prep (db, sql->str, &ev, error) ||
       !prep (db, "SELECT first_t, first_week FROM an_rider WHERE rider = ?", &b.rider_q, error))
     goto out;
   if (!o.rebuild)
@@ -926,7 +952,7 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
         goto out;
       sqlite3_reset (ev);
       sqlite3_bind_int64 (ev, 1, (gint64) hwm);
-      sqlite3_bind_int64 (ev, 2, o.stop_after_seq ? (gint64) o.stop_after_seq : G_MAXINT64);
+      sqlite3_bind_int64 (ev, 2, (gint64) bound);
       sqlite3_bind_int64 (ev, 3, o.batch_events);
       int rc;
       while ((rc = sqlite3_step (ev)) == SQLITE_ROW)
@@ -948,7 +974,10 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
           ft_analytics_sql_fail (db, error, "reading the event log");
           goto out;
         }
-      if (n == 0 && !first)
+      /* a short batch scanned everything up to the bound */
+      if (n < o.batch_events)
+        last_seq = MAX (hwm, bound);
+      if (n == 0 && last_seq == hwm && !first)
         {
           ft_analytics_exec (db, "ROLLBACK", NULL, "");
           in_tx = FALSE;
@@ -961,7 +990,7 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
             Veh *v = &g_array_index (b.veh, Veh, i);
             account (&b, i, v, b.last_t);
           }
-      if (n > 0 || first)
+      if (n > 0 || first || last_seq != hwm)
         {
           if (b.last_t == G_MININT64)
             {
