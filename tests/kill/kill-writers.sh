@@ -161,8 +161,8 @@ an_dump() {
 an_hwm() { sqlite3 an.db "SELECT value FROM an_meta WHERE key = 'high_water_seq'" 2>/dev/null || true; }
 
 kill_analytics() {
-  local batch=4000 dur t0 t1 ref total delay pid hwm
-  "$cli" run "$scenario" --days 1 -q --out base.db >/dev/null 2>&1 || { echo "analytics: FAIL the run"; failures=$((failures + 1)); return; }
+  local batch=2000 dur t0 t1 ref total delay pid hwm
+  "$cli" run "$scenario" --days 2 -q --out base.db >/dev/null 2>&1 || { echo "analytics: FAIL the run"; failures=$((failures + 1)); return; }
   cp base.db an.db
   t0=$(ms_now)
   "$cli" analytics build an.db --batch $batch -q || { echo "analytics: FAIL the first build"; failures=$((failures + 1)); return; }
