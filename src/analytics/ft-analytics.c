@@ -22,6 +22,9 @@ G_DEFINE_QUARK (ft-analytics-error-quark, ft_analytics_error)
 #define HOUR_MS      ((gint64) 3600000)
 #define DAY_MS       (24 * HOUR_MS)
 #define WEEK_MS      (7 * DAY_MS)
+/* Vehicle time is not accounted across a jump of the log's time larger
+ * than this (a twin down for weeks, a damaged time stamp). */
+#define MAX_JUMP_MS  (31 * DAY_MS)
 /* A staff member idle this long has ended a shift. */
 #define SHIFT_GAP_MS (3 * HOUR_MS)
 #define DEFAULT_BATCH 262144u
@@ -427,11 +430,35 @@ staff_active (Build *b, gint64 id, gint64 t, gboolean has_pos, double lat, doubl
 static gboolean
 fold (Build *b, const FtEvent *e, GError **error)
 {
+  if (e->vehicle >= FT_ANALYTICS_MAX_VEHICLES)
+    {
+      const char *file = sqlite3_db_filename (b->db, "main");
+      g_set_error (error, FT_ANALYTICS_ERROR, FT_ANALYTICS_ERROR_DATA,
+                   "%s: event %" G_GUINT64_FORMAT " (%s) names vehicle %d; more than %d vehicles "
+                   "is not a fleet the analytics fold (is the file damaged?)",
+                   file && *file ? file : "database", e->seq, ft_event_kind_name (e->kind),
+                   e->vehicle, FT_ANALYTICS_MAX_VEHICLES);
+      return FALSE;
+    }
   Veh *v = veh_get (b, e->vehicle);
   gint64 vi = e->vehicle;
 
   if (b->first_t == G_MININT64)
     b->first_t = e->t;
+  if (b->last_t != G_MININT64 && e->t > b->last_t + MAX_JUMP_MS)
+    {
+      /* The log jumps ahead (a twin that was down for weeks, a damaged
+       * time): account everyone up to the last event, then skip the gap.
+       * last_t is an event time both a full and an incremental build
+       * reach, so the rows do not depend on where builds cut the log. */
+      for (guint i = 0; i < b->veh->len; i++)
+        {
+          Veh *w = &g_array_index (b->veh, Veh, i);
+          account (b, i, w, b->last_t);
+          if (w->state >= 0)
+            w->since = e->t;
+        }
+    }
   b->last_t = MAX (b->last_t, e->t);
   switch ((FtEventKind) e->kind)
     {
@@ -564,7 +591,7 @@ load_state (Build *b, GError **error)
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       gint64 vi = sqlite3_column_int64 (st, 0);
-      if (vi < 0 || vi > G_MAXINT32)
+      if (vi < 0 || vi >= FT_ANALYTICS_MAX_VEHICLES)
         continue;
       Veh *v = veh_get (b, (gint32) vi);
       v->state = (gint8) sqlite3_column_int (st, 1);
@@ -937,8 +964,11 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
   if (!o.rebuild)
     {
       g_autofree char *ft = ft_analytics_dup_meta (db, "first_t");
+      g_autofree char *lt = ft_analytics_dup_meta (db, "last_t");
       if (ft)
         b.first_t = g_ascii_strtoll (ft, NULL, 10);
+      if (lt)
+        b.last_t = g_ascii_strtoll (lt, NULL, 10);
     }
 
   for (;;)

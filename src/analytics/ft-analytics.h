@@ -25,7 +25,11 @@ typedef enum {
   FT_ANALYTICS_ERROR_NOT_BUILT,    /* no aggregates yet: run `analytics build` */
   FT_ANALYTICS_ERROR_ZONING,       /* built with other zones than these */
   FT_ANALYTICS_ERROR_USAGE,        /* unknown table, format, window out of range */
+  FT_ANALYTICS_ERROR_DATA,         /* an event the build cannot fold (damaged file) */
 } FtAnalyticsError;
+
+/* Vehicle indices the build folds (a larger one is refused as damage). */
+#define FT_ANALYTICS_MAX_VEHICLES (1 << 24)
 
 /* Maps a position to a zone index in [0, n_zones) or -1 (outside). */
 typedef int (*FtAnalyticsZoneFunc) (double lat, double lon, gpointer user_data);

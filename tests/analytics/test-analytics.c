@@ -398,6 +398,73 @@ START_TEST (test_chart_edges)
 }
 END_TEST
 
+/* Damaged or extreme logs: a vehicle index no fleet has is refused naming
+ * the event, and nothing of its batch stays; a time stamp far ahead (a twin
+ * down for weeks, or garbage) neither hangs the build nor makes an
+ * incremental build differ from a full one. */
+static void
+append_event (FtStore *s, gint64 dt_ms, int kind, gint64 vehicle, int a, gint64 b)
+{
+  sqlite3 *db = ft_store_get_db (s);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "INSERT INTO events SELECT max(seq) + 1, max(t) + ?, ?, ?, -1, -1, ?, ?, 0,"
+                                        " 52.52, 13.40 FROM events", -1, &st, NULL), SQLITE_OK);
+  sqlite3_bind_int64 (st, 1, dt_ms);
+  sqlite3_bind_int (st, 2, kind);
+  sqlite3_bind_int64 (st, 3, vehicle);
+  sqlite3_bind_int (st, 4, a);
+  sqlite3_bind_int64 (st, 5, b);
+  ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
+  sqlite3_finalize (st);
+}
+
+START_TEST (test_damaged_events)
+{
+  g_autofree char *p = copy_db ("jump.db");
+  g_autofree char *q = NULL;
+  {
+    g_autoptr (FtStore) s = open_store (p);
+    /* forty days later, then an absurd time */
+    append_event (s, 40LL * 86400000, FT_EV_VEHICLE_STATE, 3, FT_VEV_MAINTENANCE, FT_STATE_NON_OPERATIONAL);
+    append_event (s, 3600000, FT_EV_VEHICLE_STATE, 4, FT_VEV_MAINTENANCE, FT_STATE_NON_OPERATIONAL);
+    append_event (s, G_MAXINT64 / 4, FT_EV_VEHICLE_MOVED, 5, 0, 0);
+  }
+  q = copy_db ("jump-half.db");
+  {
+    g_autofree char *src = g_strdup (p);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (q, data, (gssize) len, NULL));
+  }
+  g_autoptr (FtStore) full = open_store (p);
+  g_autoptr (FtStore) half = open_store (q);
+  guint64 n = ft_store_last_seq (full);
+  gint64 t0 = g_get_monotonic_time ();
+  build (full, "demo", 0, 0);
+  ck_assert_msg (g_get_monotonic_time () - t0 < 60 * G_USEC_PER_SEC, "the build took minutes");
+  build (half, "demo", 1000, n - 3);     /* cut just before the jump */
+  build (half, "demo", 1000, 0);
+  g_autofree char *a = dump (full);
+  g_autofree char *b = dump (half);
+  assert_same (a, b, "a log with a time jump built in two parts");
+  /* vehicle 3's downtime is not accounted over the 40 days */
+  ck_assert_int_lt (count (full, "SELECT sum(downtime_ms) FROM an_vehicle_day WHERE vehicle = 3"),
+                    31LL * 86400000);
+
+  /* a vehicle index beyond any fleet: refused, the aggregates as they were */
+  append_event (full, 1000, FT_EV_VEHICLE_STATE, 1 << 30, FT_VEV_MAINTENANCE, FT_STATE_NON_OPERATIONAL);
+  g_autoptr (GError) error = NULL;
+  FtAnalyticsZoning z = zoning ("demo");
+  ck_assert (!ft_analytics_build (ft_store_get_db (full), &z, NULL, NULL, &error));
+  g_assert_error (error, FT_ANALYTICS_ERROR, FT_ANALYTICS_ERROR_DATA);
+  g_autofree char *seq = g_strdup_printf ("event %" G_GUINT64_FORMAT " ", n + 1);
+  ck_assert_msg (strstr (error->message, seq) && strstr (error->message, "1073741824"), "%s", error->message);
+  g_autofree char *after = dump (full);
+  assert_same (a, after, "the aggregates after a refused event");
+}
+END_TEST
+
 static Suite *
 analytics_suite (void)
 {
@@ -411,6 +478,7 @@ analytics_suite (void)
   tcase_add_test (tc, test_exports_and_kpis);
   tcase_add_test (tc, test_report_pages);
   tcase_add_test (tc, test_chart_edges);
+  tcase_add_test (tc, test_damaged_events);
   suite_add_tcase (s, tc);
   return s;
 }
