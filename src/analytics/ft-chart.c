@@ -112,7 +112,7 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
           double v = c->series[s].values[i];
           if (!isfinite (v))
             continue;
-          any = TRUE;
+          any |= v != 0;
           if (c->style == FT_CHART_STACKED)
             stack += MAX (v, 0);
           else
@@ -225,7 +225,7 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
     {
       cairo_set_source_rgb (cr, 0.45, 0.45, 0.45);
       cairo_set_font_size (cr, fs * 1.2);
-      text_at (cr, ml + pw / 2, mt + ph / 2, "no data in this run", 0.5, 0.5);
+      text_at (cr, ml + pw / 2, mt + ph / 2, "nothing to show: every value is zero or missing", 0.5, 0.5);
       cairo_set_font_size (cr, fs);
     }
   else if (c->style == FT_CHART_LINES)

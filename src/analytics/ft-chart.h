@@ -38,7 +38,7 @@ typedef struct {
 } FtChart;
 
 /* Draws the chart into the rectangle (0, 0, width, height) of cr (white
- * background). An empty chart (n == 0 or no finite value) says so. */
+ * background). A chart with nothing to show (n == 0, every value zero or NaN) says so. */
 void ft_chart_draw (cairo_t *cr, double width, double height, const FtChart *chart);
 
 /* A table: a header row and n_rows rows of n_cols cells (row-major), numbers

@@ -422,7 +422,7 @@ page_time_of_day (Report *r)
     lab[i] = g_strdup_printf ("%02u", i);
   FtChartSeries s1[] = { { "served", served, { 0.12, 0.47, 0.71 } },
                          { "lost", lost, { 0.84, 0.15, 0.16 } } };
-  g_autofree char *note = g_strdup_printf ("mean over the %" G_GINT64_FORMAT " days with data", days_seen);
+  g_autofree char *note = g_strdup_printf ("mean over the %" G_GINT64_FORMAT " days with data (local days)", days_seen);
   FtChart c1 = { .title = "Trip requests by time of day", .x_label = "hour of day (local time)",
                  .y_label = "requests per day", .categories = (const char *const *) lab, .n = 24,
                  .series = s1, .n_series = 2, .style = FT_CHART_STACKED, .note = note };
