@@ -551,7 +551,9 @@ page_staff (Report *r)
   sqlite3_finalize (st);
   FtChartSeries s1[] = { { "battery swaps", sw, { 0 } }, { "rebalancing moves", rb, { 0 } },
                          { "repairs and deployments", ot, { 0 } } };
-  FtChart c1 = { .title = "Tasks done per staff member", .x_label = "staff member",
+  const char *t1 = n == cap ? "Tasks done per staff member (the first 60; all in staff_shift.csv)"
+                            : "Tasks done per staff member";
+  FtChart c1 = { .title = t1, .x_label = "staff member",
                  .y_label = "tasks", .categories = (const char *const *) lab, .n = n,
                  .series = s1, .n_series = 3, .style = FT_CHART_STACKED };
   place_chart (r, &c1, "staff-tasks", 0, 2);
