@@ -807,8 +807,8 @@ write_batch (Build *b, guint64 hwm, guint64 n_events, GError **error)
   g_autofree char *old_first = ft_analytics_dup_meta (b->db, "first_t");
   return put_meta_i64 (b, "high_water_seq", (gint64) hwm, error) &&
          put_meta_i64 (b, "events_folded", (old_n ? g_ascii_strtoll (old_n, NULL, 10) : 0) + (gint64) n_events, error) &&
-         (old_first != NULL || put_meta_i64 (b, "first_t", b->first_t, error)) &&
-         put_meta_i64 (b, "last_t", b->last_t, error);
+         (old_first != NULL || b->first_t == G_MININT64 || put_meta_i64 (b, "first_t", b->first_t, error)) &&
+         (b->last_t == G_MININT64 || put_meta_i64 (b, "last_t", b->last_t, error));
 }
 
 static void
@@ -1022,13 +1022,6 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
           }
       if (n > 0 || first || last_seq != hwm)
         {
-          if (b.last_t == G_MININT64)
-            {
-              g_autofree char *lt = ft_analytics_dup_meta (db, "last_t");
-              b.last_t = lt ? g_ascii_strtoll (lt, NULL, 10) : 0;
-              if (b.first_t == G_MININT64)
-                b.first_t = b.last_t;
-            }
           if (!write_batch (&b, last_seq, n, error) ||
               !ft_analytics_exec (db, "COMMIT", error, "committing an analytics batch"))
             goto out;

@@ -465,6 +465,33 @@ START_TEST (test_damaged_events)
 }
 END_TEST
 
+/* A first build that sees no event of a kind it folds (a live database just
+ * started: only accounts so far) records no time span; the span starts at
+ * the first vehicle event a later build folds. */
+START_TEST (test_first_build_sees_nothing)
+{
+  g_autofree char *p = g_build_filename (tmp_dir, "fresh.db", NULL);
+  g_autoptr (FtStore) s = open_store (p);
+  sqlite3 *db = ft_store_get_db (s);
+  ck_assert_int_eq (sqlite3_exec (db, "INSERT INTO events VALUES (1, 1764900000000, 8, -1, 0, -1, 1, 0, 0, 0, 0)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+  build (s, "demo", 0, 0);
+  g_autofree char *first0 = ft_analytics_dup_meta (db, "first_t");
+  ck_assert_ptr_null (first0);
+  append_event (s, 60000, FT_EV_VEHICLE_ADDED, 0, 0, 0);
+  append_event (s, 3600000, FT_EV_VEHICLE_STATE, 0, FT_VEV_MAINTENANCE, FT_STATE_NON_OPERATIONAL);
+  build (s, "demo", 0, 0);
+  g_autofree char *first = ft_analytics_dup_meta (db, "first_t");
+  g_autofree char *last = ft_analytics_dup_meta (db, "last_t");
+  ck_assert_str_eq (first, "1764900060000");
+  ck_assert_str_eq (last, "1764903660000");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) k = ft_analytics_kpis (db, &error);
+  ck_assert_double_eq_tol (g_array_index (k, FtAnalyticsKpi, 0).value, 1.0 / 24, 1e-9);
+  ck_assert_double_eq (g_array_index (k, FtAnalyticsKpi, 2).value, 3);    /* events */
+}
+END_TEST
+
 static Suite *
 analytics_suite (void)
 {
@@ -479,6 +506,7 @@ analytics_suite (void)
   tcase_add_test (tc, test_report_pages);
   tcase_add_test (tc, test_chart_edges);
   tcase_add_test (tc, test_damaged_events);
+  tcase_add_test (tc, test_first_build_sees_nothing);
   suite_add_tcase (s, tc);
   return s;
 }
