@@ -183,7 +183,7 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
   double pw = W - ml - mr;
   double slot = c->n ? pw / c->n : pw;
   gboolean turn = max_lab + fs * 0.6 > slot && max_lab > fs * 3.5;
-  double lab_h = turn ? MIN (max_lab, H * 0.22) + fs * 0.3 : fs * 1.4;
+  double lab_h = turn ? MIN (max_lab, H * 0.28) + fs * 0.3 : fs * 1.4;
   double mb = lab_h + fs * 2.6 + (c->note ? fs * 1.5 : 0);
   double ph = H - mt - mb;
   if (ph < fs * 3 || pw < fs * 3)
@@ -325,12 +325,14 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
       if (turn)
         {
           g_autofree char *cut = g_strdup (lab);
-          for (glong k = g_utf8_strlen (lab, -1) - 1; k > 1 && text_w (cr, cut) > lab_h - fs * 0.3; k--)
+          glong len = g_utf8_strlen (lab, -1);
+          for (glong k = len - 1; k > 2 && text_w (cr, cut) > lab_h - fs * 0.3; k--)
             {
-              /* the first k characters and an ellipsis */
-              g_autofree char *head = g_utf8_substring (lab, 0, k);
+              /* k characters: the start and the end (where names differ) around an ellipsis */
+              g_autofree char *head = g_utf8_substring (lab, 0, k / 2);
+              g_autofree char *tail = g_utf8_substring (lab, len - (k - k / 2), len);
               g_free (cut);
-              cut = g_strconcat (head, "…", NULL);
+              cut = g_strconcat (head, "…", tail, NULL);
             }
           cairo_save (cr);
           cairo_translate (cr, x, mt + ph + fs * 0.5);

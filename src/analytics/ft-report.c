@@ -328,11 +328,11 @@ page_by_zone (Report *r)
                  .y_label = ylab, .categories = (const char *const *) lab, .n = n, .series = sr,
                  .n_series = 1, .style = FT_CHART_BARS };
   place_chart (r, &c1, "revenue-by-zone", 0, 2);
-  FtChartSeries su[] = { { "utilisation of vehicles standing in the zone", util, { 0 } },
-                         { "requests served", served, { 0 } } };
-  FtChart c2 = { .title = "Utilisation and service level by zone", .x_label = "zone",
-                 .y_label = "share (%)", .categories = (const char *const *) lab, .n = n,
-                 .series = su, .n_series = 2, .style = FT_CHART_BARS, .y_percent = TRUE };
+  FtChartSeries su[] = { { "time on trip of the vehicles standing in the zone", util, { 0 } } };
+  FtChart c2 = { .title = "Utilisation by zone (same zones)", .x_label = "zone",
+                 .y_label = "utilisation (%)", .categories = (const char *const *) lab, .n = n,
+                 .series = su, .n_series = 1, .style = FT_CHART_BARS, .y_percent = TRUE,
+                 .note = "requests served and lost per zone: the zone table (page 8) and zone_hour.csv" };
   place_chart (r, &c2, "utilisation-by-zone", 1, 2);
   free_labels (lab);
   page_end (r);
@@ -375,12 +375,12 @@ page_trips (Report *r)
   for (guint i = 0; i < nt; i++)
     lt[i] = i == nt - 1 ? g_strdup ("60+") : g_strdup_printf ("%u", i);
   FtChartSeries s1[] = { { "trips", dist, { 0 } } };
-  FtChart c1 = { .title = "Trip length distribution", .x_label = "trip length (km, 250 m bins)",
+  FtChart c1 = { .title = "Trip length distribution", .x_label = "trip length (km; each bar a 250 m bin from its label)",
                  .y_label = "trips", .categories = (const char *const *) ld, .n = nd,
                  .series = s1, .n_series = 1, .style = FT_CHART_BARS };
   place_chart (r, &c1, "trip-length", 0, 2);
   FtChartSeries s2[] = { { "trips", dur, { 1.0, 0.5, 0.05 } } };
-  FtChart c2 = { .title = "Trip duration distribution", .x_label = "trip duration (min, 1 min bins)",
+  FtChart c2 = { .title = "Trip duration distribution", .x_label = "trip duration (min; each bar a 1 min bin from its label)",
                  .y_label = "trips", .categories = (const char *const *) lt, .n = nt,
                  .series = s2, .n_series = 1, .style = FT_CHART_BARS };
   place_chart (r, &c2, "trip-duration", 1, 2);
