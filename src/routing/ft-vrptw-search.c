@@ -63,22 +63,40 @@ ft_vrptw_seg_end (FtVrptwSearch *s, guint vehicle)
   return (FtVrptwSeg) { 0, nd->ready, l, 0, v->end_node, v->end_node, nd->ready <= l + FT_VRPTW_EPS };
 }
 
+static inline FtVrptwSeg
+seg_cat (FtVrptwSearch *s, const FtVrptwSeg *a, const FtVrptwSeg *b)
+{
+  double t = TIME (s, a->last, b->first);
+  double delta = a->D + t;
+  double wt = MAX (b->E - delta - a->L, 0.0);
+  double tw = MAX (a->E + delta - b->L, 0.0);
+  FtVrptwSeg r;
+  r.D = a->D + b->D + t + wt;
+  r.E = MAX (b->E - delta, a->E) - wt;
+  r.L = MIN (b->L - delta, a->L);
+  r.q = a->q + b->q;
+  r.first = a->first;
+  r.last = b->last;
+  r.ok = a->ok && b->ok && tw <= FT_VRPTW_EPS;
+  return r;
+}
+
+/* Whether a node and then a segment can follow a prefix (three-way join, only the verdict). */
+static inline gboolean
+join3_ok (FtVrptwSearch *s, const FtVrptwSeg *pre, guint u, const FtVrptwSeg *suf)
+{
+  const FtVrptwNode *nd = NODE (s, u);
+  double arrive = pre->E + pre->D + TIME (s, pre->last, u);
+  double begin = MAX (arrive, nd->ready);
+  if (begin > nd->due + FT_VRPTW_EPS)
+    return FALSE;
+  return begin + nd->service + TIME (s, u, suf->first) <= suf->L + FT_VRPTW_EPS;
+}
+
 FtVrptwSeg
 ft_vrptw_seg_cat (FtVrptwSearch *s, FtVrptwSeg a, FtVrptwSeg b)
 {
-  double t = TIME (s, a.last, b.first);
-  double delta = a.D + t;
-  double wt = MAX (b.E - delta - a.L, 0.0);
-  double tw = MAX (a.E + delta - b.L, 0.0);
-  FtVrptwSeg r;
-  r.D = a.D + b.D + t + wt;
-  r.E = MAX (b.E - delta, a.E) - wt;
-  r.L = MIN (b.L - delta, a.L);
-  r.q = a.q + b.q;
-  r.first = a.first;
-  r.last = b.last;
-  r.ok = a.ok && b.ok && tw <= FT_VRPTW_EPS;
-  return r;
+  return seg_cat (s, &a, &b);
 }
 
 /* ---- search and solutions ---------------------------------------------- */
@@ -239,7 +257,7 @@ ft_vrptw_sol_update (FtVrptwSearch *s, FtVrptwSol *sol, guint r)
   for (guint i = 1; i <= m; i++)
     {
       FtVrptwSeg nd = i == m ? ft_vrptw_seg_end (s, rt->vehicle) : ft_vrptw_seg_node (s, rt->node[i]);
-      rt->fwd[i] = ft_vrptw_seg_cat (s, rt->fwd[i - 1], nd);
+      rt->fwd[i] = seg_cat (s, &rt->fwd[i - 1], &nd);
       rt->dist += DIST (s, rt->node[i - 1], rt->node[i]);
       if (i < m)
         {
@@ -251,7 +269,7 @@ ft_vrptw_sol_update (FtVrptwSearch *s, FtVrptwSol *sol, guint r)
   for (guint i = m; i-- > 0;)
     {
       FtVrptwSeg nd = i == 0 ? ft_vrptw_seg_start (s, rt->vehicle) : ft_vrptw_seg_node (s, rt->node[i]);
-      rt->bwd[i] = ft_vrptw_seg_cat (s, nd, rt->bwd[i + 1]);
+      rt->bwd[i] = seg_cat (s, &nd, &rt->bwd[i + 1]);
     }
   sol_totals (sol);
 }
@@ -325,8 +343,7 @@ ft_vrptw_eval_insert (FtVrptwSearch *s, const FtVrptwSol *sol, guint r, guint j,
   *delta = DIST (s, a, u) + DIST (s, u, b) - DIST (s, a, b);
   if (load_of (rt) + NODE (s, u)->demand > cap_of (s, rt))
     return FALSE;
-  FtVrptwSeg x = ft_vrptw_seg_cat (s, ft_vrptw_seg_cat (s, rt->fwd[j], ft_vrptw_seg_node (s, u)), rt->bwd[j + 1]);
-  return x.ok;
+  return rt->fwd[j].ok && rt->bwd[j + 1].ok && join3_ok (s, &rt->fwd[j], u, &rt->bwd[j + 1]);
 }
 
 /* Taking positions i..i+k-1 out of a route as one string: the remaining
@@ -771,7 +788,6 @@ ft_vrptw_recreate (FtVrptwSearch *s, FtVrptwSol *sol, gboolean allow_new, double
           FtVrptwRt *rt = &sol->rt[r];
           if (rt->len == 0 || load_of (rt) + q > cap_of (s, rt))
             continue;
-          FtVrptwSeg su = ft_vrptw_seg_node (s, u);
           for (guint j = 0; j <= rt->len; j++)
             {
               guint a = rt->node[j], b = rt->node[j + 1];
@@ -783,8 +799,7 @@ ft_vrptw_recreate (FtVrptwSearch *s, FtVrptwSol *sol, gboolean allow_new, double
               /* quick reject: arrival at u after its due */
               if (rt->fwd[j].ok && rt->fwd[j].E + rt->fwd[j].D + TIME (s, a, u) > NODE (s, u)->due + FT_VRPTW_EPS)
                 break;   /* later positions only arrive later */
-              FtVrptwSeg y = ft_vrptw_seg_cat (s, ft_vrptw_seg_cat (s, rt->fwd[j], su), rt->bwd[j + 1]);
-              if (!y.ok)
+              if (!join3_ok (s, &rt->fwd[j], u, &rt->bwd[j + 1]))
                 continue;
               best = delta;
               br = r;

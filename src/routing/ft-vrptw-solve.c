@@ -9,25 +9,51 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
-#define FM_SHARE   0.45     /* share of the budget for route minimisation */
+#include <stdlib.h>
+static double envd (const char *k, double d) { const char *v = g_getenv (k); return v ? atof (v) : d; }
+#define FM_SHARE   envd ("FM", 0.45)     /* share of the budget for route minimisation */
 #define BLINK      0.01
-#define T_START    8.0
-#define T_END      0.05
+#define T_START    envd ("T0", 8.0)
+#define T_END      envd ("TF", 0.05)
 
 typedef struct {
-  gint64  t0;          /* µs, monotonic */
+  gboolean cpu;        /* thread CPU time instead of the monotonic clock */
+  gint64  t0;          /* µs */
   gint64  limit_us;
   guint64 max_iter;
   guint64 iter;
 } Budget;
+
+static gint64
+clock_us (gboolean cpu)
+{
+  if (cpu)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+      return (gint64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+  return g_get_monotonic_time ();
+}
+
+static void
+budget_init (Budget *b, const FtVrptwParams *params)
+{
+  b->cpu = params->cpu_clock;
+  b->t0 = clock_us (b->cpu);
+  b->limit_us = params->time_limit_ms * 1000;
+  b->max_iter = params->max_iterations;
+  b->iter = 0;
+}
 
 static double
 budget_progress (Budget *b)
 {
   double f = 0;
   if (b->limit_us > 0)
-    f = (double) (g_get_monotonic_time () - b->t0) / b->limit_us;
+    f = (double) (clock_us (b->cpu) - b->t0) / b->limit_us;
   if (b->max_iter > 0)
     f = MAX (f, (double) b->iter / b->max_iter);
   return f;
@@ -136,7 +162,7 @@ run_search (FtVrptwSearch *s, FtVrptwSol *cur, Budget *b, gboolean minimise_rout
           cost_cur = c;
           if (cost_cur < cost_best - 1e-9)
             {
-              ft_vrptw_local_search (s, cur);
+              if (envd ("LS", 1)) ft_vrptw_local_search (s, cur);
               cost_cur = ft_vrptw_sol_cost (cur);
               ft_vrptw_sol_copy (s, best, cur);
               cost_best = cost_cur;
@@ -204,7 +230,8 @@ ft_vrptw_solve (const FtVrptwProblem *p, const FtVrptwParams *params, FtVrptwSta
   g_return_val_if_fail (p != NULL && params != NULL, NULL);
   if (!ft_vrptw_problem_validate (p, error) || !check_params (params, error))
     return NULL;
-  Budget b = { g_get_monotonic_time (), params->time_limit_ms * 1000, params->max_iterations, 0 };
+  Budget b;
+  budget_init (&b, params);
   g_autoptr(FtVrptwSearch) s = ft_vrptw_search_new (p, params->seed);
   for (guint k = 0; k < s->n_stops; k++)
     if (!check_alone (s, s->stops[k], error))
@@ -223,7 +250,7 @@ ft_vrptw_solve (const FtVrptwProblem *p, const FtVrptwParams *params, FtVrptwSta
   if (stats)
     {
       stats->iterations = b.iter;
-      stats->elapsed_ms = (g_get_monotonic_time () - b.t0) / 1000.0;
+      stats->elapsed_ms = (clock_us (b.cpu) - b.t0) / 1000.0;
     }
   if (best->n_absent > 0)
     {
@@ -248,7 +275,8 @@ ft_vrptw_reoptimise (const FtVrptwProblem *p, const FtVrptwSolution *current, co
   g_return_val_if_fail (p != NULL && current != NULL && n_started != NULL && params != NULL, NULL);
   if (!ft_vrptw_problem_validate (p, error) || !check_params (params, error))
     return NULL;
-  Budget b = { g_get_monotonic_time (), params->time_limit_ms * 1000, params->max_iterations, 0 };
+  Budget b;
+  budget_init (&b, params);
   guint n = p->n_nodes;
   g_autofree guint *route_of_vehicle = g_new (guint, MAX (p->n_vehicles, 1));
   g_autofree guint8 *seen = g_new0 (guint8, n);
@@ -380,7 +408,7 @@ ft_vrptw_reoptimise (const FtVrptwProblem *p, const FtVrptwSolution *current, co
   if (stats)
     {
       stats->iterations = b.iter;
-      stats->elapsed_ms = (g_get_monotonic_time () - b.t0) / 1000.0;
+      stats->elapsed_ms = (clock_us (b.cpu) - b.t0) / 1000.0;
     }
   ft_vrptw_sol_free (best);
   return out;

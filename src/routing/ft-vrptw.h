@@ -83,6 +83,8 @@ typedef struct {
   gint64   time_limit_ms;    /* monotonic clock; 0: none */
   guint64  max_iterations;   /* 0: none (one of the two limits must be set) */
   gboolean minimise_routes;  /* route-minimisation phase first (default TRUE) */
+  gboolean cpu_clock;        /* the limit counts this thread's CPU time, not the
+                              * monotonic clock (benchmarks on a shared machine) */
 } FtVrptwParams;
 
 void ft_vrptw_params_init (FtVrptwParams *params);
