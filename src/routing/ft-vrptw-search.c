@@ -280,7 +280,8 @@ ft_vrptw_sol_set_route (FtVrptwSearch *s, FtVrptwSol *sol, guint r, const guint 
   FtVrptwRt *rt = &sol->rt[r];
   for (guint i = 1; i <= rt->len; i++)
     sol->route_of[rt->node[i]] = FT_VRPTW_NONE;
-  memcpy (rt->node + 1, stops, n_stops * sizeof *stops);
+  if (n_stops > 0)
+    memcpy (rt->node + 1, stops, n_stops * sizeof *stops);
   rt->len = n_stops;
   rt->node[n_stops + 1] = s->p->vehicles[rt->vehicle].end_node;
   ft_vrptw_sol_update (s, sol, r);

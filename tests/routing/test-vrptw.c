@@ -101,12 +101,14 @@ START_TEST (test_insert_and_relocate)
       g_autoptr(FtVrptwSearch) s = ft_vrptw_search_new (p, inst);
       FtVrptwSol *sol = random_solution (s);
       guint sa[64], sb[64], na, nb;
-      /* insertion of each absent stop anywhere (blink insertion's check) */
-      for (guint k = 0; k < sol->n_absent; k++)
+      /* insertion of every stop anywhere in another route (blink insertion's check) */
+      for (guint k = 0; k < s->n_stops; k++)
         for (guint r = 0; r < sol->n_routes; r++)
           for (guint j = 0; j <= sol->rt[r].len; j++)
             {
-              guint u = sol->absent[k];
+              guint u = s->stops[k];
+              if (sol->route_of[u] == r)
+                continue;
               double delta, bd;
               gboolean ok = ft_vrptw_eval_insert (s, sol, r, j, u, &delta);
               route_of_sol (sol, r, sa, &na);
@@ -115,7 +117,8 @@ START_TEST (test_insert_and_relocate)
               double before = sol->rt[r].dist;
               gboolean bok = vrptw_check_route (p, r, sa, na + 1, &bd);
               ck_assert_int_eq (ok, bok);
-              ck_assert_double_eq_tol (delta, bd - before, 1e-6);
+              if (bok)
+                ck_assert_double_eq_tol (delta, bd - before, 1e-6);
               ok ? checked_ok++ : checked_bad++;
             }
       /* relocate and or-opt between and inside routes */
@@ -163,7 +166,8 @@ START_TEST (test_insert_and_relocate)
                       }
                     ck_assert_msg (ok == bok, "or-opt a=%u i=%u k=%u b=%u j=%u: O(1) says %d, replay %d",
                                    a, i, k, b, j, ok, bok);
-                    ck_assert_double_eq_tol (delta, bd, 1e-6);
+                    if (bok)
+                      ck_assert_double_eq_tol (delta, bd, 1e-6);
                     ok ? checked_ok++ : checked_bad++;
                     if (ok && (inst + i + j) % 7 == 0)
                       {
@@ -213,7 +217,8 @@ START_TEST (test_exchange_and_two_opt_star)
                   xb[j - 1] = sa[i - 1];
                   gboolean bok = brute_pair (p, sol, a, xa, na, b, xb, nb, &bd);
                   ck_assert_msg (ok == bok, "exchange %u:%u %u:%u", a, i, b, j);
-                  ck_assert_double_eq_tol (delta, bd, 1e-6);
+                  if (bok)
+                    ck_assert_double_eq_tol (delta, bd, 1e-6);
                   ok ? n_ok++ : n_bad++;
                 }
             for (guint i = 0; i <= na; i++)
@@ -233,7 +238,8 @@ START_TEST (test_exchange_and_two_opt_star)
                   gboolean bok = brute_pair (p, sol, a, xa, ka, b, xb, kb, &bd);
                   ck_assert_msg (ok == bok, "2-opt* %u:%u %u:%u", a, i, b, j);
                   /* an emptied route has no legs: the replay says 0 too */
-                  ck_assert_double_eq_tol (delta, bd, 1e-6);
+                  if (bok)
+                    ck_assert_double_eq_tol (delta, bd, 1e-6);
                   ok ? n_ok++ : n_bad++;
                   if (ok && (i + j) % 5 == 0)
                     {
@@ -418,7 +424,7 @@ START_TEST (test_known_optimal)
       guint perm[6] = { 1, 2, 3, 4, 5, 6 }, best_routes = G_MAXUINT;
       double best_dist = G_MAXDOUBLE;
       enumerate (p, perm, 0, 6, &best_routes, &best_dist);
-      params.max_iterations = 1500;
+      params.max_iterations = 5000;   /* a heuristic: seeds 12 and 15 need more than 1000 on instance 12 */
       params.seed = inst;
       g_autoptr(GError) error = NULL;
       g_autoptr(FtVrptwSolution) s = ft_vrptw_solve (p, &params, NULL, &error);
