@@ -13,7 +13,8 @@
 
 #include <stdlib.h>
 static double envd (const char *k, double d) { const char *v = g_getenv (k); return v ? atof (v) : d; }
-#define FM_SHARE   envd ("FM", 0.45)     /* share of the budget for route minimisation */
+#define FM_SHARE   envd ("FM", 0.5)      /* most of the budget for route minimisation */
+#define FM_STALL   envd ("FMS", 0.15)    /* ... and without success */
 #define BLINK      0.01
 #define T_START    envd ("T0", 8.0)
 #define T_END      envd ("TF", 0.05)
@@ -120,8 +121,14 @@ run_search (FtVrptwSearch *s, FtVrptwSol *cur, Budget *b, gboolean minimise_rout
     {
       if (cur->n_absent == 0)
         remove_a_route (s, cur);
-      while (budget_progress (b) < FM_SHARE)
+      double last_gain = budget_progress (b);
+      for (;;)
         {
+          double f = budget_progress (b);
+          /* give up on one route fewer after FM_STALL of the budget without
+           * success (complete instances only: stops must be placed) */
+          if (f >= FM_SHARE || (f - last_gain >= FM_STALL && best->n_absent == 0))
+            break;
           b->iter++;
           ft_vrptw_sol_copy (s, cand, cur);
           ft_vrptw_ruin (s, cand);
@@ -132,6 +139,7 @@ run_search (FtVrptwSearch *s, FtVrptwSol *cur, Budget *b, gboolean minimise_rout
             swap_sol (&cur, &cand);
           if (cur->n_absent == 0)
             {
+              last_gain = budget_progress (b);
               ft_vrptw_sol_copy (s, best, cur);
               if (!minimise_routes || cur->used <= lb)
                 break;
