@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <stdlib.h>
-static double envd (const char *k, double d) { const char *v = g_getenv (k); return v ? atof (v) : d; }
-#define FM_SHARE   envd ("FM", 0.5)      /* most of the budget for route minimisation */
-#define FM_STALL   envd ("FMS", 0.15)    /* ... and without success */
+/* Tuned on the Solomon instances at 1 s of CPU (README): SA temperatures
+ * in distance units (Solomon distances: routes of 50 to 250). */
+#define FM_SHARE   0.5      /* at most this share of the budget for route minimisation */
+#define FM_STALL   0.3      /* ... and at most this long without removing a route */
 #define BLINK      0.01
-#define T_START    envd ("T0", 8.0)
-#define T_END      envd ("TF", 0.05)
+#define T_START    30.0
+#define T_END      1.0
 
 typedef struct {
   gboolean cpu;        /* thread CPU time instead of the monotonic clock */
@@ -170,7 +170,7 @@ run_search (FtVrptwSearch *s, FtVrptwSol *cur, Budget *b, gboolean minimise_rout
           cost_cur = c;
           if (cost_cur < cost_best - 1e-9)
             {
-              if (envd ("LS", 1)) ft_vrptw_local_search (s, cur);
+              ft_vrptw_local_search (s, cur);
               cost_cur = ft_vrptw_sol_cost (cur);
               ft_vrptw_sol_copy (s, best, cur);
               cost_best = cost_cur;

@@ -109,7 +109,10 @@ FtVrptwSolution *ft_vrptw_solve (const FtVrptwProblem *p, const FtVrptwParams *p
  * route have started and stay where they are. Stops of p in no route are new
  * tasks and are inserted; unstarted stops may move between vehicles. Stops
  * that no longer are stops of p are dropped (stats->dropped) unless started.
- * Tasks that fit nowhere are returned in unassigned, never an error. */
+ * Tasks that fit nowhere are returned in unassigned, never an error. The
+ * started prefix is replayed at its earliest times; vans that have started
+ * nothing leave at their shift_start, so the caller sets it to the time of
+ * the cycle (and the start node to where the van is). */
 FtVrptwSolution *ft_vrptw_reoptimise (const FtVrptwProblem *p, const FtVrptwSolution *current,
                                       const guint *n_started, const FtVrptwParams *params,
                                       FtVrptwStats *stats, GError **error);

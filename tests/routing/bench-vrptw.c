@@ -90,7 +90,7 @@ main (int argc, char **argv)
           names->len, limit, cpu ? "thread CPU time" : "monotonic clock", seed);
   printf ("%-8s %6s %10s %6s %10s %8s %8s %9s\n", "instance", "routes", "distance", "bks_v", "bks_dist", "gap%",
           "time_ms", "iters");
-  double gap_sum = 0, time_sum = 0, dist_sum = 0, bks_sum = 0;
+  double gap_sum = 0, time_sum = 0, dist_sum = 0, bks_sum = 0, gap_same_sum = 0;
   guint n_gap = 0, n_veh = 0, n_veh_better = 0, n_bad = 0, n_solved = 0;
   for (guint i = 0; i < names->len; i++)
     {
@@ -137,6 +137,8 @@ main (int argc, char **argv)
           bks_sum += b->distance;
           n_gap++;
           n_veh += (int) s->n_routes == b->vehicles;
+          if ((int) s->n_routes == b->vehicles)
+            gap_same_sum += gap;
           n_veh_better += (int) s->n_routes < b->vehicles;
           printf ("%-8s %6u %10.2f %6d %10.2f %+8.2f %8.0f %9" G_GUINT64_FORMAT "\n", inst, s->n_routes, dist,
                   b->vehicles, b->distance, gap, st.elapsed_ms, st.iterations);
@@ -153,6 +155,8 @@ main (int argc, char **argv)
   printf ("# mean distance gap %.2f%% over %u instances; best-known route count on %u of %u (%.0f%%), fewer on %u; "
           "mean time %.0f ms\n", n_gap ? gap_sum / n_gap : 0.0, n_gap, n_veh, n_gap, n_gap ? 100.0 * n_veh / n_gap : 0.0,
           n_veh_better, n_solved ? time_sum / n_solved : 0.0);
+  printf ("# mean distance gap on the %u instances with the best-known route count: %.2f%%\n", n_veh,
+          n_veh ? gap_same_sum / n_veh : 0.0);
   printf ("# load average before: %s# load average after:  %s", load0 ? load0 : "?\n", load1 ? load1 : "?\n");
   return n_bad ? 1 : 0;
 }
