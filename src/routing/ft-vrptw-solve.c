@@ -116,6 +116,13 @@ run_search (FtVrptwSearch *s, FtVrptwSol *cur, Budget *b, gboolean minimise_rout
   ft_vrptw_sol_copy (s, best, cur);
   guint lb = route_lower_bound (s->p, s);
 
+  if (s->n_stops == 0)
+    {
+      ft_vrptw_sol_free (cand);
+      ft_vrptw_sol_free (cur);
+      return best;
+    }
+
   /* Route minimisation */
   if ((minimise_routes && cur->used > lb) || cur->n_absent > 0)
     {

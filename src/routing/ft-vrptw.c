@@ -234,6 +234,8 @@ ft_vrptw_solomon_parse (const char *text, gsize len, const char *source, GError 
 {
   g_return_val_if_fail (text != NULL || len == 0, NULL);
   Parse ps = { source ? source : "input", 0, error };
+  if (len == 0)
+    text = "";
   if (memchr (text, '\0', len) != NULL)
     {
       const char *z = memchr (text, '\0', len);
@@ -375,7 +377,9 @@ ft_vrptw_solomon_parse (const char *text, gsize len, const char *source, GError 
     }
   {
     guint n = rows->len;
-    FtVrptwProblem *pb = ft_vrptw_problem_new (n, (guint) n_veh);
+    /* identical vehicles: more than one per customer is never used, and
+     * each costs the solver memory in proportion to the customers */
+    FtVrptwProblem *pb = ft_vrptw_problem_new (n, MIN ((guint) n_veh, n - 1));
     pb->name = g_steal_pointer (&name);
     pb->x = g_new (double, n);
     pb->y = g_new (double, n);

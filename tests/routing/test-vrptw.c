@@ -332,6 +332,23 @@ START_TEST (test_solve_random_checked)
 }
 END_TEST
 
+START_TEST (test_no_stops)
+{
+  g_autoptr(FtVrptwProblem) p = random_problem (5, 3, 2, 50, 300);
+  for (guint i = 1; i < p->n_nodes; i++)
+    p->nodes[i].is_stop = FALSE;
+  FtVrptwParams params;
+  ft_vrptw_params_init (&params);
+  params.time_limit_ms = 5000;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr(FtVrptwSolution) s = ft_vrptw_solve (p, &params, NULL, NULL);
+  ck_assert_ptr_nonnull (s);
+  ck_assert_uint_eq (s->n_routes, 0);
+  /* nothing to search: returns at once rather than at the limit */
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 2 * G_USEC_PER_SEC);
+}
+END_TEST
+
 START_TEST (test_deterministic)
 {
   g_autoptr(FtVrptwProblem) p = random_problem (42, 30, 10, 60, 300);
@@ -574,6 +591,15 @@ START_TEST (test_solomon_malformed)
       ck_assert_msg (strstr (error->message, cases[k].want) != NULL, "case %u: '%s' lacks '%s'", k,
                      error->message, cases[k].want);
     }
+  /* more vehicles than customers: one per customer is kept */
+  {
+    g_autofree char *many = g_strdup_printf ("%s    0 0 0 0 0 100 0\r\n    1 3 4 5 0 50 2\r\n", good_head);
+    char *v = strstr (many, "  3         20");
+    memcpy (v, "4000", 4);
+    g_autoptr(FtVrptwProblem) p = ft_vrptw_solomon_parse (many, strlen (many), "many.txt", NULL);
+    ck_assert_ptr_nonnull (p);
+    ck_assert_uint_eq (p->n_vehicles, 1);
+  }
   /* a NUL byte is named by line */
   char nul[] = "T1\nVEHICLE\n\0\n";
   g_autoptr(GError) error = NULL;
@@ -658,6 +684,7 @@ vrptw_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_solve_random_checked);
   tcase_add_test (tc, test_deterministic);
+  tcase_add_test (tc, test_no_stops);
   tcase_add_test (tc, test_known_optimal);
   tcase_add_test (tc, test_infeasible);
   tcase_add_test (tc, test_solomon_c101_r101);
