@@ -296,6 +296,8 @@ ft_vrptw_reoptimise (const FtVrptwProblem *p, const FtVrptwSolution *current, co
   g_autofree guint *route_of_vehicle = g_new (guint, MAX (p->n_vehicles, 1));
   g_autofree guint8 *seen = g_new0 (guint8, n);
   for (guint v = 0; v < p->n_vehicles; v++)
+    seen[p->vehicles[v].start_node] = seen[p->vehicles[v].end_node] = 1;   /* never a stop */
+  for (guint v = 0; v < p->n_vehicles; v++)
     route_of_vehicle[v] = FT_VRPTW_NONE;
   for (guint r = 0; r < current->n_routes; r++)
     {
@@ -320,7 +322,8 @@ ft_vrptw_reoptimise (const FtVrptwProblem *p, const FtVrptwSolution *current, co
           if (x >= n || seen[x])
             {
               g_set_error (error, FT_VRPTW_ERROR, FT_VRPTW_ERROR_INVALID,
-                           "current route %u: stop %u is not a node of the problem or is visited twice",
+                           "current route %u: stop %u is not a node of the problem, a vehicle's start or end, "
+                           "or visited twice",
                            r + 1, x);
               return NULL;
             }

@@ -671,6 +671,29 @@ START_TEST (test_rolling)
 }
 END_TEST
 
+START_TEST (test_rolling_bad_current)
+{
+  g_autoptr(FtVrptwProblem) p = random_problem (77, 6, 2, 60, 400);
+  FtVrptwParams params;
+  ft_vrptw_params_init (&params);
+  params.time_limit_ms = 0;
+  params.max_iterations = 10;
+  guint stops_depot[] = { 0, 1 }, stops_twice[] = { 2, 2 }, stops_out[] = { 3, 99 };
+  guint *cases[] = { stops_depot, stops_twice, stops_out };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      FtVrptwRoute rt = { 0, 2, cases[k] };
+      FtVrptwSolution cur = { 1, &rt, 0, NULL, 0 };
+      guint n_started[2] = { 1, 0 };
+      g_autoptr(GError) error = NULL;
+      ck_assert_ptr_null (ft_vrptw_reoptimise (p, &cur, n_started, &params, NULL, &error));
+      ck_assert (g_error_matches (error, FT_VRPTW_ERROR, FT_VRPTW_ERROR_INVALID));
+      /* the depot's window is untouched */
+      ck_assert (p->nodes[0].ready == 0 && p->nodes[0].due == 1000);
+    }
+}
+END_TEST
+
 static Suite *
 vrptw_suite (void)
 {
@@ -694,6 +717,7 @@ vrptw_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("rolling");
   tcase_add_test (tc, test_rolling);
+  tcase_add_test (tc, test_rolling_bad_current);
   suite_add_tcase (s, tc);
   return s;
 }
