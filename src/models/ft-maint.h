@@ -149,9 +149,10 @@ FtMaintModel *ft_maint_model_from_blob (GBytes *blob, GError **error);
 void          ft_maint_model_free      (FtMaintModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintModel, ft_maint_model_free)
 
-/* Weibull parameters on the original feature scale: shape k, scale lambda
- * (hours, for a row of zeros), beta[FT_MAINT_N_FEATURES] (0 for a feature
- * that was constant in training). FALSE for other kinds. */
+/* Weibull parameters: shape k, scale lambda (hours, for a vehicle at the
+ * training mean of every feature), beta[FT_MAINT_N_FEATURES] per standard
+ * deviation of log1p(feature) (0 for a feature constant in training).
+ * FALSE for other kinds. */
 gboolean ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, double *beta);
 
 /* ---- the Weibull core (exposed for tests) ------------------------------- */
