@@ -487,9 +487,17 @@ emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *
           r.fault = f <= censor_at;
           r.time_h = (double) ((r.fault ? f : censor_at) - t) / FT_HOUR;
           r.time_h = MAX (r.time_h, 1e-3);   /* a fault in the same millisecond */
+          r.follow_h = (double) (censor_at - t) / FT_HOUR;
         }
       g_array_append_val (rows, r);
     }
+}
+
+static void
+free_times (gpointer p)
+{
+  if (p)
+    g_array_unref (p);
 }
 
 GArray *
@@ -511,7 +519,7 @@ ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, F
       return NULL;
     }
   /* fault times per vehicle, from a first replay */
-  g_autoptr (GPtrArray) faults = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr (GPtrArray) faults = g_ptr_array_new_with_free_func (free_times);
   {
     g_autoptr (GArray) accs = accs_new ();
     for (guint i = 0; i < log->ev->len; i++)

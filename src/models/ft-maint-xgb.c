@@ -1,9 +1,9 @@
 /* ft-maint-xgb.c — the gradient-boosted model of predictive maintenance:
  * XGBoost (C API, binary:logistic, histogram trees), one booster per
  * horizon (24 h, 7 days) on the raw features. A row is a training example
- * for horizon h when its outcome at h is known: a fault within h (1), or
- * followed for at least h hours without one (0); rows censored earlier are
- * left out. A horizon whose known rows hold no fault or no non-fault (a
+ * for horizon h when it was followed for h hours (its label: a fault within
+ * h or not); rows nearer the end of the training window are left out for
+ * that horizon. A horizon whose known rows hold no fault or no non-fault (a
  * short training window for 7 days) is answered from the 24 h booster as
  * 1 - (1 - p24)^(h / 24) and says so in its flag. Every return code is
  * checked (XGBGetLastError names the failure) and every handle freed.
@@ -103,8 +103,9 @@ xgb_fit (const FtMaintParams *p, const FtMaintRow *rows, guint n, GError **error
       for (guint i = 0; i < n; i++)
         {
           gboolean yes = rows[i].fault && rows[i].time_h <= H;
-          if (!yes && rows[i].time_h < H)
-            continue;   /* censored before h: outcome unknown */
+          if (rows[i].follow_h < H)
+            continue;   /* horizon not followed to its end: leave out (keeping
+                         * its faults alone would inflate the fault rate) */
           idx[m] = i;
           y[m++] = yes;
           pos += yes;

@@ -555,7 +555,7 @@ score_rows (const FtMaintRow *rows, guint n, double *const p[FT_MAINT_N_HORIZONS
       for (guint i = 0; i < n; i++)
         {
           gboolean yes = rows[i].fault && rows[i].time_h <= H;
-          if (!yes && rows[i].time_h < H)
+          if (rows[i].follow_h < H)
             continue;
           y[m] = yes;
           sc[m++] = p[h][i];
@@ -604,7 +604,9 @@ score_rows (const FtMaintRow *rows, guint n, double *const p[FT_MAINT_N_HORIZONS
       guint j = i;
       while (j < n && rows[j].t == T)
         j++;
-      if ((T - test_start) % FT_DAY == 0)
+      /* a list every day at the test start's time of day, if its day is
+       * inside the log */
+      if ((T - test_start) % FT_DAY == 0 && rows[i].follow_h >= 24.0)
         {
           guint m = 0;
           for (guint q = i; q < j; q++)

@@ -71,6 +71,9 @@ typedef struct {
   double   x[FT_MAINT_N_FEATURES];
   double   time_h;         /* hours from t to the next fault, or to censoring */
   gboolean fault;          /* TRUE: a fault at t + time_h; FALSE: censored there */
+  double   follow_h;       /* hours from t to the censoring moment: the outcome
+                            * "fault within h" is known iff follow_h >= h or
+                            * a fault came within h */
 } FtMaintRow;
 
 /* ---- the log the features are built from ------------------------------- */
