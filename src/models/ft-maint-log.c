@@ -21,6 +21,7 @@ enum {
   VEV_MAINTENANCE_END = 12,
   VEV_PROVIDER_DROP_OFF = 15,
   PACK_IN_VEHICLE = 0,
+  STATE_AVAILABLE = 0,
   MAX_VEHICLES = 1u << 22,
 };
 
@@ -38,9 +39,9 @@ typedef struct {
 } TripMark;
 
 typedef struct {
-  gboolean seen, faulted, picked_up;
+  gboolean seen, faulted, picked_up, available;
   int      kind;
-  FtTime   first_t, service_t;
+  FtTime   first_t, service_t, last_trip_t;
   double   km, km_at_service;
   double   ride_min, ride_min_at_service;
   double   trips, trips_at_service;
@@ -74,6 +75,8 @@ static const char *const feature_names[FT_MAINT_N_FEATURES] = {
   [FT_MF_KM_PER_DAY_7D] = "km_per_day_7d",
   [FT_MF_PRIOR_FAULTS] = "prior_faults",
   [FT_MF_ERROR_CODES] = "error_codes",
+  [FT_MF_HOURS_SINCE_TRIP] = "hours_since_trip",
+  [FT_MF_AVAILABLE] = "available",
   [FT_MF_KIND_BIKE] = "kind_bike",
   [FT_MF_KIND_MOPED] = "kind_moped",
 };
@@ -122,7 +125,8 @@ acc_see (Acc *a, FtTime t)
   if (!a->seen)
     {
       a->seen = TRUE;
-      a->first_t = a->service_t = t;
+      a->available = TRUE;   /* vehicles are added available */
+      a->first_t = a->service_t = a->last_trip_t = t;
     }
 }
 
@@ -158,6 +162,7 @@ acc_apply (Acc *a, const MEv *e)
       return FALSE;
     case FT_EV_BOOKING_ENDED:
       a->trips += 1;
+      a->last_trip_t = e->t;
       a->ride_min += MAX (e->a, 0) / 60.0;
       acc_add_km (a, e->t, MAX (e->b, 0) / 1000.0);
       return FALSE;
@@ -189,6 +194,7 @@ acc_apply (Acc *a, const MEv *e)
         acc_service (a, e->t);
       return FALSE;
     case FT_EV_VEHICLE_STATE:
+      a->available = e->b == STATE_AVAILABLE;
       if (e->a == VEV_MAINTENANCE && !a->faulted)
         {
           /* logs written before FT_EV_VEHICLE_FAULT existed */
@@ -240,6 +246,8 @@ acc_features (const Acc *a, FtTime now, double *x)
   x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY)) / CLAMP (age_h / 24.0, 1.0, 7.0);
   x[FT_MF_PRIOR_FAULTS] = a->prior_faults;
   x[FT_MF_ERROR_CODES] = (double) __builtin_popcount (a->last_fault_codes);
+  x[FT_MF_HOURS_SINCE_TRIP] = MAX (0.0, (double) (now - a->last_trip_t) / FT_HOUR);
+  x[FT_MF_AVAILABLE] = a->available;
   x[FT_MF_KIND_BIKE] = a->kind == 1;
   x[FT_MF_KIND_MOPED] = a->kind == 2;
 }

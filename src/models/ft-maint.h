@@ -57,7 +57,9 @@ typedef enum {
   FT_MF_KM_LAST_24H,
   FT_MF_KM_PER_DAY_7D,          /* km in the last 7 days (or since first seen) per day */
   FT_MF_PRIOR_FAULTS,
-  FT_MF_ERROR_CODES,            /* codes set while still operational (popcount) */
+  FT_MF_ERROR_CODES,            /* fault codes of the last fault (popcount) */
+  FT_MF_HOURS_SINCE_TRIP,       /* since the last trip ended (or first seen) */
+  FT_MF_AVAILABLE,              /* 0/1: the last MDS state is `available` */
   FT_MF_KIND_BIKE,              /* 0/1; scooter is the reference */
   FT_MF_KIND_MOPED,
   FT_MAINT_N_FEATURES

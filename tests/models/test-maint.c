@@ -10,6 +10,7 @@
 #include "ft-maint.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -439,6 +440,7 @@ START_TEST (test_builder_on_fleet_log)
         }
       if (r->t == 8 * FT_HOUR)
         {
+          ck_assert_double_eq_tol (r->x[FT_MF_HOURS_SINCE_TRIP], 3.0, 1e-9);
           ck_assert_double_eq_tol (r->x[FT_MF_KM_SINCE_SERVICE], 8.0, 1e-9);
           ck_assert_double_eq_tol (r->x[FT_MF_KM_LAST_24H], 8.0, 1e-9);
           ck_assert_double_eq_tol (r->x[FT_MF_PRIOR_FAULTS], 0.0, 1e-9);
@@ -463,6 +465,8 @@ START_TEST (test_builder_on_fleet_log)
   ck_assert_double_eq_tol (r0->x[FT_MF_HOURS_SINCE_SERVICE], 3.0, 1e-9);
   ck_assert_double_eq_tol (r0->x[FT_MF_PRIOR_FAULTS], 1.0, 1e-9);
   ck_assert_double_eq_tol (r0->x[FT_MF_ERROR_CODES], 1.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_HOURS_SINCE_TRIP], 1.0, 1e-9);
+  ck_assert (r0->x[FT_MF_AVAILABLE] == 1);   /* dropped off after the repair */
   /* the same moment by replay (now before the last event) agrees */
   g_autoptr (GArray) again = ft_maint_log_rows (log, 23 * FT_HOUR, 23 * FT_HOUR + 1, FT_HOUR, 24 * FT_HOUR, &e);
   ck_assert_uint_eq (again->len, 2);
@@ -546,7 +550,7 @@ synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
         b.b = (gint64) m;
         ck_assert (ft_maint_log_add (log, &b, NULL));
         since[v] += m / 1000;
-        if (gsl_rng_uniform (r) < fault_per_km * m / 1000 * (1 + since[v] / 20))
+        if (gsl_rng_uniform (r) < fault_per_km * m / 1000 * (1 + since[v] / 5))
           {
             FtEvent fe = ft_event_init (FT_EV_VEHICLE_FAULT, t);
             fe.vehicle = (gint32) v;
@@ -561,7 +565,7 @@ synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
 
 START_TEST (test_backtest_scores)
 {
-  g_autoptr (FtMaintLog) log = synthetic_log (150, 10, 0.01, 4);
+  g_autoptr (FtMaintLog) log = synthetic_log (150, 10, 0.005, 4);
   ck_assert_uint_gt (ft_maint_log_n_faults (log), 50);
   FtMaintBacktestSpec spec;
   ft_maint_backtest_spec_init (&spec);
@@ -576,6 +580,8 @@ START_TEST (test_backtest_scores)
   ck_assert_msg (ft_maint_backtest (log, &spec, kinds, 3, s, fit, NULL, &e), "%s", e ? e->message : "");
   for (guint q = 0; q < 3; q++)
     {
+      fprintf (stderr, "%s: AUC %.3f C %.3f P@k %.3f faults %u caught %u\n", ft_maint_kind_name (kinds[q]),
+               s[q].auc[0], s[q].c_index, s[q].precision_at_k, s[q].faults, s[q].caught);
       ck_assert_uint_eq (s[q].k, 5);
       ck_assert_uint_eq (s[q].lists, 3);   /* each test day's list, followed 24 h */
       ck_assert (s[q].faults > 0 && s[q].caught <= s[q].faults);
