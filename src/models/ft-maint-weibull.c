@@ -20,6 +20,7 @@
 typedef struct {
   const double   *X;
   const double   *time;
+  double         *log_time;
   const gboolean *event;
   guint           n, p;
   double          ridge;
@@ -34,23 +35,26 @@ nll_fdf (const gsl_vector *th, void *params, double *f, gsl_vector *g)
   double a = gsl_vector_get (th, 0), b = gsl_vector_get (th, 1);
   double k = exp (CLAMP (a, -EXP_CAP, EXP_CAP));
   double sum = 0, ga = 0, gb = 0;
-  double gbeta[p > 0 ? p : 1];
+  double gbeta[p > 0 ? p : 1], beta[p > 0 ? p : 1];
   memset (gbeta, 0, sizeof gbeta);
+  for (guint j = 0; j < p; j++)
+    beta[j] = gsl_vector_get (th, 2 + j);
   for (guint i = 0; i < d->n; i++)
     {
       const double *x = d->X + (gsize) i * p;
       double eta = 0;
       for (guint j = 0; j < p; j++)
-        eta += x[j] * gsl_vector_get (th, 2 + j);
-      double lt = log (d->time[i]);
+        eta += x[j] * beta[j];
+      double lt = d->log_time[i];
       double w = k * (lt - b);
       double z = exp (MIN (w + eta, EXP_CAP));
       double di = d->event[i] ? 1.0 : 0.0;
       sum += di * (a + w - lt + eta) - z;
       ga += di * (1.0 + w) - z * w;
       gb += -di * k + z * k;
-      for (guint j = 0; j < p; j++)
-        gbeta[j] += (di - z) * x[j];
+      if (g)
+        for (guint j = 0; j < p; j++)
+          gbeta[j] += (di - z) * x[j];
     }
   double inv = 1.0 / d->n;
   if (f)
@@ -161,7 +165,10 @@ ft_maint_weibull_mle (const double *X, guint n, guint p, const double *time, con
       return FALSE;
     }
 
-  Data d = { X, time, event, n, p, ridge };
+  g_autofree double *log_time = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    log_time[i] = log (time[i]);
+  Data d = { X, time, log_time, event, n, p, ridge };
   guint dim = 2 + p;
   gsl_multimin_function_fdf fn = { nll_f, nll_df, nll_fdf, dim, &d };
   gsl_vector *x0 = gsl_vector_alloc (dim);

@@ -52,7 +52,8 @@ to_matrix (const FtMaintRow *rows, guint n, const guint *idx, guint m)
 }
 
 static BoosterHandle
-train_one (const FtMaintParams *p, const float *X, const float *y, guint m, GError **error)
+train_one (const FtMaintParams *p, const float *X, const float *y, guint m, double prevalence,
+           GError **error)
 {
   DMatrixHandle dm = NULL;
   BoosterHandle b = NULL;
@@ -65,7 +66,10 @@ train_one (const FtMaintParams *p, const float *X, const float *y, guint m, GErr
     && check (XGBoosterSetParam (b, "min_child_weight", "5"), "min_child_weight", error)
     && check (XGBoosterSetParam (b, "subsample", "0.8"), "subsample", error)
     && check (XGBoosterSetParam (b, "seed", "1"), "seed", error)
-    && check (XGBoosterSetParam (b, "verbosity", "0"), "verbosity", error);
+    && check (XGBoosterSetParam (b, "verbosity", "0"), "verbosity", error)
+    /* start from the fault rate, so few rounds are already calibrated */
+    && check (XGBoosterSetParam (b, "base_score", g_ascii_dtostr (buf, sizeof buf, prevalence)),
+              "base_score", error);
   if (ok)
     {
       g_snprintf (buf, sizeof buf, "%u", p->xgb_max_depth);
@@ -123,7 +127,7 @@ xgb_fit (const FtMaintParams *p, const FtMaintRow *rows, guint n, GError **error
           continue;   /* derived from horizon 0 */
         }
       g_autofree float *X = to_matrix (rows, n, idx, m);
-      x->b[h] = train_one (p, X, y, m, error);
+      x->b[h] = train_one (p, X, y, m, (double) pos / m, error);
       if (x->b[h] == NULL)
         {
           xgb_free (x);

@@ -124,7 +124,7 @@ extern const double ft_maint_horizons_h[FT_MAINT_N_HORIZONS];   /* 24, 168 */
 typedef struct {
   double ridge;          /* Weibull: L2 penalty on the coefficients (1e-3) */
   guint  max_iter;       /* Weibull: BFGS iterations at most (500) */
-  guint  xgb_rounds;     /* (150) */
+  guint  xgb_rounds;     /* (100) */
   guint  xgb_max_depth;  /* (4) */
   double xgb_eta;        /* (0.05) */
   guint  xgb_nthread;    /* 0: XGBoost's default */

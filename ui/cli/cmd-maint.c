@@ -81,7 +81,7 @@ fmt (char *buf, gsize len, double v, const char *f)
 static int
 backtest (int argc, char **argv)
 {
-  int train_days = 0, test_days = 4, step = 6, rounds = 150, depth = 4, threads = 1;
+  int train_days = 0, test_days = 4, step = 6, rounds = 100, depth = 4, threads = 1;
   g_autofree char *csv = NULL, *models = NULL, *top_k = NULL;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
@@ -90,7 +90,7 @@ backtest (int argc, char **argv)
     { "top-k", 0, 0, G_OPTION_ARG_STRING, &top_k, "Vehicles staff can inspect per day: a count K or a share P% of the fleet (default 2%)", "K" },
     { "step", 0, 0, G_OPTION_ARG_INT, &step, "Hours between observation rows, dividing a day (default 6)", "H" },
     { "models", 0, 0, G_OPTION_ARG_STRING, &models, "Models to score, comma-separated: weibull,xgb (default both; the baseline is always scored)", "LIST" },
-    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 150)", "N" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 100)", "N" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "XGBoost tree depth (default 4)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default 1; 0: XGBoost's choice)", "N" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write the score table as CSV", "FILE" },
