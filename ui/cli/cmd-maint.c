@@ -82,6 +82,7 @@ static int
 backtest (int argc, char **argv)
 {
   int train_days = 0, test_days = 4, step = 6, rounds = 100, depth = 4, threads = 1;
+  double ridge = -1;
   g_autofree char *csv = NULL, *models = NULL, *top_k = NULL;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
@@ -90,6 +91,7 @@ backtest (int argc, char **argv)
     { "top-k", 0, 0, G_OPTION_ARG_STRING, &top_k, "Vehicles staff can inspect per day: a count K or a share P% of the fleet (default 2%)", "K" },
     { "step", 0, 0, G_OPTION_ARG_INT, &step, "Hours between observation rows, dividing a day (default 6)", "H" },
     { "models", 0, 0, G_OPTION_ARG_STRING, &models, "Models to score, comma-separated: weibull,xgb (default both; the baseline is always scored)", "LIST" },
+    { "ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge, "Weibull L2 penalty on the standardised coefficients (default 0.001)", "L" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "XGBoost boosting rounds (default 100)", "N" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "XGBoost tree depth (default 4)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "XGBoost threads (default 1; 0: XGBoost's choice)", "N" },
@@ -125,6 +127,10 @@ backtest (int argc, char **argv)
     return usage_error ("--threads must be 0 to 1024");
   if (top_k && !parse_top_k (top_k, &spec.top_k, &spec.top_k_frac))
     return usage_error ("--top-k must be a whole number of vehicles (1 or more) or a share like 2%");
+  if (ridge != -1 && !(ridge >= 0 && ridge <= 1000))
+    return usage_error ("--ridge must be 0 to 1000");
+  if (ridge != -1)
+    spec.params.ridge = ridge;
   spec.train_days = (guint) train_days;
   spec.test_days = (guint) test_days;
   spec.step_hours = (guint) step;
@@ -226,7 +232,7 @@ ft_cli_maintenance (int argc, char **argv)
     }
   fprintf (argc >= 2 && strcmp (argv[1], "--help") == 0 ? stdout : stderr,
            "Usage: %s backtest DB [--train-days N] [--test-days N] [--top-k K|P%%] [--csv FILE]\n"
-           "       [--models weibull,xgb] [--step H] [--rounds N] [--depth N] [--threads N] [--force]\n"
+           "       [--models weibull,xgb] [--step H] [--ridge L] [--rounds N] [--depth N] [--threads N] [--force]\n"
            "Predictive maintenance: train on a run's event log and score on its last days.\n",
            argv[0]);
   return argc >= 2 && strcmp (argv[1], "--help") == 0 ? 0 : 2;
