@@ -331,6 +331,14 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
   return TRUE;
 }
 
+void
+ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
+{
+  g_autoptr (GError) error = NULL;
+  if (!ft_maint_log_add (maint_log, ev, &error))
+    g_warning ("predictive maintenance: %s", error->message);
+}
+
 guint
 ft_maint_log_n_vehicles (const FtMaintLog *log)
 {

@@ -87,8 +87,12 @@ void        ft_maint_log_free      (FtMaintLog *log);
 /* Takes any event and keeps what the features need. Events must come in
  * time order (as an FtEventLog delivers them); an older one is refused. */
 gboolean    ft_maint_log_add       (FtMaintLog *log, const FtEvent *ev, GError **error);
-/* Reads the event table of a run or live database (read only, nothing is
- * written). Refuses a file that is not such a database or has no vehicle. */
+/* An FtEventListener: ft_event_log_add_listener (core_log,
+ * ft_maint_log_listener, maint_log) keeps a log current as events happen
+ * (shadow mode); an event out of time order is skipped with a warning. */
+void        ft_maint_log_listener  (const FtEvent *ev, gpointer maint_log);
+/* Reads the event table of a run or live database (read only, nothing in
+ * it is changed). Refuses a file that is not such a database or has no vehicle. */
 FtMaintLog *ft_maint_log_read_db   (const char *path, GError **error);
 guint       ft_maint_log_n_vehicles (const FtMaintLog *log);
 guint       ft_maint_log_n_faults  (const FtMaintLog *log);

@@ -483,6 +483,39 @@ START_TEST (test_builder_on_fleet_log)
 }
 END_TEST
 
+/* Shadow mode: a listener keeps the log current; "now" needs no replay and
+ * agrees with one. */
+START_TEST (test_builder_listener)
+{
+  FtEventLog *ev = ft_event_log_new ();
+  ft_event_log_set_retain (ev, FALSE);
+  FtFleet *f = ft_fleet_new (1, ev);
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  guint id = ft_event_log_add_listener (ev, ft_maint_log_listener, log);
+  FtLatLon p = { 52.0, 13.0 };
+  for (guint v = 0; v < 3; v++)
+    ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, 0);
+  FtEvent trip = ft_event_init (FT_EV_BOOKING_ENDED, FT_HOUR);
+  trip.vehicle = 2, trip.a = 600, trip.b = 4000;
+  ft_event_log_append (ev, &trip);
+  ft_fleet_report_faults (f, 1, 1, 2 * FT_HOUR);
+  ck_assert_uint_eq (ft_maint_log_n_vehicles (log), 3);
+  ck_assert_uint_eq (ft_maint_log_n_faults (log), 1);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GArray) now = ft_maint_log_rows_now (log, 3 * FT_HOUR, &e);
+  ck_assert_uint_eq (now->len, 2);   /* vehicle 1 is faulted */
+  ck_assert_uint_eq (g_array_index (now, FtMaintRow, 1).vehicle, 2);
+  ck_assert_double_eq_tol (g_array_index (now, FtMaintRow, 1).x[FT_MF_KM_LAST_24H], 4.0, 1e-9);
+  g_autoptr (GArray) replay = ft_maint_log_rows (log, 3 * FT_HOUR, 3 * FT_HOUR + 1, FT_HOUR, 4 * FT_HOUR, &e);
+  ck_assert_uint_eq (replay->len, 2);
+  ck_assert (memcmp (g_array_index (replay, FtMaintRow, 1).x, g_array_index (now, FtMaintRow, 1).x,
+                     sizeof (double) * FT_MAINT_N_FEATURES) == 0);
+  ft_event_log_remove_listener (ev, id);
+  ft_fleet_free (f);
+  ft_event_log_free (ev);
+}
+END_TEST
+
 /* A log written before FT_EV_VEHICLE_FAULT existed: the MDS `maintenance`
  * event alone marks the fault, the drop-off after the pick-up the repair. */
 START_TEST (test_builder_on_old_log)
@@ -660,6 +693,7 @@ maint_suite (void)
   TCase *b = tcase_create ("builder");
   tcase_add_test (b, test_builder_on_fleet_log);
   tcase_add_test (b, test_builder_on_old_log);
+  tcase_add_test (b, test_builder_listener);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");
   tcase_set_timeout (bad, 300);
