@@ -38,6 +38,9 @@ typedef struct {
 gboolean ft_maint_get_u32 (FtMaintReader *r, guint32 *v, GError **error);
 gboolean ft_maint_get_f64 (FtMaintReader *r, double *v, GError **error);
 
+/* qsort comparator for doubles. */
+int      ft_maint_cmp_double (gconstpointer a, gconstpointer b);
+
 /* TRUE if every feature of every row is finite (else an error naming the
  * row's vehicle, time and feature). */
 gboolean ft_maint_rows_finite (const FtMaintRow *rows, guint n, GError **error);
