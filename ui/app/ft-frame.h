@@ -50,7 +50,8 @@ typedef struct {
   guint  trips_lost;
   gint64 revenue_minor;
   char   currency[4];
-  double battery_available;  /* fraction of vehicles rentable on battery, 0..1 */
+  double battery_available;  /* share of vehicles the model does not flag low on battery, 0..1 */
+  double battery_unavailable_run; /* the KPI report's battery_unavailable_share so far */
   guint  tasks_open, tasks_done;
 } FtFrameKpi;
 

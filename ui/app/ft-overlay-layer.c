@@ -328,3 +328,15 @@ ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my)
   self->marker[1] = my;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
+
+double
+ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double y)
+{
+  if (self->frame == NULL || s >= self->frame->n_staff)
+    return INFINITY;
+  FtMapXform xf;
+  ft_map_xform_init (&xf, shumate_layer_get_viewport (SHUMATE_LAYER (self)), GTK_WIDGET (self));
+  double sx, sy;
+  ft_map_xform_apply (&xf, self->frame->staff[s].mx, self->frame->staff[s].my, &sx, &sy);
+  return hypot (sx - x, sy - y);
+}

@@ -38,6 +38,7 @@ struct _FtSession {
   GArray  *pending_samples;      /* FtKpiSample, one per simulated minute */
   FtTime   last_sample_w;        /* worker's */
   FtTime   world_now;            /* as of the last slice */
+  gboolean finished_w;           /* the world reached the scenario's end */
 
   /* main thread */
   FtFrame   *frame;
@@ -46,11 +47,13 @@ struct _FtSession {
   FtRoleView role;
   GPtrArray *archive;
   gboolean   playing_ui;
+  gboolean   finished;
+  FtTime     end_time;
 };
 
 G_DEFINE_FINAL_TYPE (FtSession, ft_session, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, N_PROPS };
+enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, PROP_FINISHED, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 enum { SIGNAL_FRAME_CHANGED, SIGNAL_LOADED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -73,6 +76,10 @@ build_frame (FtSimWorld *w)
       fv->kind = v->kind;
       fv->soc_pct = (guint8) CLAMP (lround (v->soc * 100.0), 0, 100);
       fv->dot = ft_dot_classify (v->state, v->soc);
+      /* low is the model's call (the vehicle type's threshold), not the map's */
+      if (v->state == FT_STATE_AVAILABLE)
+        fv->dot = (v->flags & FT_SIM_VFLAG_LOW) ? FT_DOT_AVAILABLE_LOW
+                  : fv->dot == FT_DOT_AVAILABLE_LOW ? FT_DOT_AVAILABLE_MID : fv->dot;
       if (v->flags & FT_SIM_VFLAG_IN_VAN)
         fv->dot = FT_DOT_OTHER;
     }
@@ -111,11 +118,14 @@ build_frame (FtSimWorld *w)
   f->kpi.trips_lost = (guint) k->trips_lost;
   f->kpi.revenue_minor = k->revenue_minor;
   memcpy (f->kpi.currency, k->currency, 4);
-  guint rentable = 0;
+  /* The KPI report's definition: a vehicle is battery-unavailable while
+   * the model flags it low (below its type's low_soc), whatever its state. */
+  guint low = 0;
   for (guint i = 0; i < snap->n_vehicles; i++)
-    if (snap->vehicles[i].state != FT_STATE_AVAILABLE || !(snap->vehicles[i].flags & FT_SIM_VFLAG_LOW))
-      rentable++;
-  f->kpi.battery_available = snap->n_vehicles ? (double) rentable / snap->n_vehicles : 0;
+    if (snap->vehicles[i].flags & FT_SIM_VFLAG_LOW)
+      low++;
+  f->kpi.battery_available = snap->n_vehicles ? 1.0 - (double) low / snap->n_vehicles : 0;
+  f->kpi.battery_unavailable_run = k->battery_unavailable_share;
   f->kpi.tasks_done = (guint) k->tasks_done;
   f->kpi.tasks_open = (guint) (k->tasks_created - k->tasks_done);
   return f;
@@ -145,6 +155,7 @@ publish (FtSession *self, FtSimWorld *w)
   self->pending = f;
   self->pending_kpis = k;
   self->world_now = ft_sim_world_now (w);
+  self->finished_w = self->world_now >= ft_sim_world_end_time (w);
   ft_worker_unlock (self->worker);
 }
 
@@ -272,6 +283,7 @@ ft_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_SPEED:   g_value_set_double (value, self->speed); break;
     case PROP_ROLE:    g_value_set_int (value, self->role); break;
     case PROP_TIME:    g_value_set_int64 (value, ft_session_get_time (self)); break;
+    case PROP_FINISHED: g_value_set_boolean (value, self->finished); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -309,6 +321,8 @@ ft_session_class_init (FtSessionClass *klass)
                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0,
                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FINISHED] = g_param_spec_boolean ("finished", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, N_PROPS, properties);
   signals[SIGNAL_FRAME_CHANGED] = g_signal_new ("frame-changed", G_TYPE_FROM_CLASS (klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -380,6 +394,10 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   self->playing = self->step_pending = FALSE;
   self->playing_ui = FALSE;
   self->run_to = -1;
+  self->finished_w = FALSE;
+  self->end_time = ft_sim_world_end_time (w);
+  gboolean was_finished = self->finished;
+  self->finished = FALSE;
 
   g_free (self->tiles_path);
   const FtCity *city = ft_sim_world_get_city (w);
@@ -405,7 +423,29 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   ft_session_poll (self);
   g_signal_emit (self, signals[SIGNAL_LOADED], 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+  if (was_finished)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
   return TRUE;
+}
+
+gboolean
+ft_session_restart (FtSession *self, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (self->scenario != NULL, FALSE);
+  return ft_session_load (self, ft_sim_scenario_copy (self->scenario), self->tiles_path, error);
+}
+
+gboolean
+ft_session_get_finished (FtSession *self)
+{
+  return self->finished;
+}
+
+FtTime
+ft_session_get_end_time (FtSession *self)
+{
+  return self->end_time;
 }
 
 gboolean
@@ -504,6 +544,7 @@ ft_session_poll (FtSession *self)
   FtFrame *f = g_steal_pointer (&self->pending);
   FtSimKpis k = self->pending_kpis;
   gboolean playing = self->playing || self->run_to >= 0;
+  gboolean finished = self->finished_w;
   if (self->pending_samples->len > 0)
     {
       g_array_append_vals (self->history, self->pending_samples->data, self->pending_samples->len);
@@ -514,6 +555,11 @@ ft_session_poll (FtSession *self)
     {
       self->playing_ui = playing;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+    }
+  if (finished != self->finished)
+    {
+      self->finished = finished;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
     }
   if (f == NULL)
     return FALSE;

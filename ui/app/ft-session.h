@@ -37,6 +37,12 @@ FtSession    *ft_session_new            (void);
 gboolean      ft_session_load           (FtSession *self, FtSimScenario *sc,
                                          const char *tiles_path, GError **error);
 gboolean      ft_session_is_loaded      (FtSession *self);
+/* Loads the same scenario again from t = 0 (the finished run is archived). */
+gboolean      ft_session_restart        (FtSession *self, GError **error);
+/* TRUE once the world reached the scenario's end ("finished" property,
+ * notified from ft_session_poll); the end is days x 24 h after t = 0. */
+gboolean      ft_session_get_finished   (FtSession *self);
+FtTime        ft_session_get_end_time   (FtSession *self);
 const FtSimScenario *ft_session_get_scenario (FtSession *self);
 const FtCity *ft_session_get_city       (FtSession *self);
 const char   *ft_session_get_tiles_path (FtSession *self);

@@ -194,6 +194,7 @@ ft_window_broker_settings_action (GtkWidget *widget, const char *name, GVariant 
 {
   FtWindow *self = FT_WINDOW (widget);
   FtBrokerDialog *dlg = ft_broker_dialog_new (GTK_WINDOW (self), self->settings, self->live_password);
+  ft_window_close_on_escape (GTK_WINDOW (dlg));
   g_signal_connect_object (dlg, "apply", G_CALLBACK (on_broker_apply), self, 0);
   gtk_window_present (GTK_WINDOW (dlg));
 }

@@ -49,15 +49,28 @@ ft_window_update_labels (FtWindow *self)
       gtk_label_set_markup (GTK_LABEL (self->kpi_summary), summary);
       return;
     }
-  g_autofree char *clock = ft_time_format (f->now);
+  g_autofree char *clock = NULL;
+  if (ft_session_get_finished (self->session))
+    {
+      /* The end is 24:00 of the last day, not Monday 00:00 of the next. */
+      FtTime end = ft_session_get_end_time (self->session);
+      clock = g_strdup_printf ("Ended · day %" G_GINT64_FORMAT " 24:00", MAX (end / FT_DAY, 1));
+    }
+  else
+    {
+      g_autofree char *t = ft_time_format (f->now);
+      clock = g_strdup_printf ("Day %" G_GINT64_FORMAT " · %s", f->now / FT_DAY + 1, t);
+    }
   gtk_label_set_label (GTK_LABEL (self->clock_label), clock);
   g_autofree char *rev = ft_money_format (f->kpi.revenue_minor, f->kpi.currency[0] ? f->kpi.currency : "EUR");
   g_autofree char *summary = g_strdup_printf (
       "<b>%u vehicles</b> · utilisation %.1f %%\n"
-      "Trips served %u · lost %u\nRevenue %s\nBattery available %.1f %%\n"
+      "Trips served %u · lost %u\nRevenue %s\n"
+      "Battery-unavailable now %.1f %% · over the run %.1f %%\n"
       "Tasks open %u · done %u",
       f->n_vehicles, f->kpi.utilisation * 100, f->kpi.trips_served, f->kpi.trips_lost, rev,
-      f->kpi.battery_available * 100, f->kpi.tasks_open, f->kpi.tasks_done);
+      (1 - f->kpi.battery_available) * 100, f->kpi.battery_unavailable_run * 100,
+      f->kpi.tasks_open, f->kpi.tasks_done);
   gtk_label_set_markup (GTK_LABEL (self->kpi_summary), summary);
   GArray *hist = ft_session_get_history (self->session);
   for (guint i = 0; i < G_N_ELEMENTS (self->charts); i++)
@@ -66,9 +79,132 @@ ft_window_update_labels (FtWindow *self)
   g_autofree char *sel = nsel ? g_strdup_printf ("%u vehicles selected", nsel)
                               : g_strdup ("No vehicles selected");
   gtk_label_set_label (GTK_LABEL (self->selection_label), sel);
-  gtk_button_set_icon_name (GTK_BUTTON (self->play_button),
-                            ft_session_get_playing (self->session) ? "media-playback-pause-symbolic"
-                                                                   : "media-playback-start-symbolic");
+}
+
+/* Follows the session's playing and finished properties (bound, not polled). */
+void
+ft_window_update_play_button (FtWindow *self)
+{
+  const char *icon, *tip;
+  if (ft_session_get_finished (self->session))
+    icon = "view-refresh-symbolic", tip = "The run has ended: restart it (Space)";
+  else if (ft_session_get_playing (self->session))
+    icon = "media-playback-pause-symbolic", tip = "Pause (Space)";
+  else
+    icon = "media-playback-start-symbolic", tip = "Play (Space)";
+  gtk_button_set_icon_name (GTK_BUTTON (self->play_button), icon);
+  gtk_widget_set_tooltip_text (self->play_button, tip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
+}
+
+static void
+on_playing_changed (FtSession *session, GParamSpec *pspec, FtWindow *self)
+{
+  ft_window_update_play_button (self);
+}
+
+static void
+on_finished_changed (FtSession *session, GParamSpec *pspec, FtWindow *self)
+{
+  ft_window_update_play_button (self);
+  ft_window_update_labels (self);
+  if (ft_session_get_finished (session))
+    {
+      const FtSimScenario *sc = ft_session_get_scenario (session);
+      g_autofree char *msg = g_strdup_printf ("The run reached the end of its %g simulated day%s. "
+                                              "Press Play to run it again, or open Compare Runs.",
+                                              sc ? sc->days : 1, sc && sc->days == 1 ? "" : "s");
+      ft_window_show_toast (self, msg, FALSE);
+    }
+}
+
+/* A new scenario or city: what the last one said no longer applies. */
+static void
+on_session_loaded (FtSession *session, FtWindow *self)
+{
+  if (self->toast_revealer)
+    gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), FALSE);
+  gtk_label_set_label (GTK_LABEL (self->inspector_label), "Click a vehicle, van or zone on the map.");
+  ft_window_update_play_button (self);
+}
+
+/* ---------------------------------------------------------------- toasts */
+
+static gboolean
+toast_expired (gpointer data)
+{
+  FtWindow *self = data;
+  self->toast_timeout = 0;
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ft_window_show_toast (FtWindow *self, const char *message, gboolean is_error)
+{
+  g_return_if_fail (FT_IS_WINDOW (self));
+  g_clear_handle_id (&self->toast_timeout, g_source_remove);
+  gtk_label_set_label (GTK_LABEL (self->toast_label), message);
+  self->toast_is_error = is_error;
+  GtkWidget *box = gtk_revealer_get_child (GTK_REVEALER (self->toast_revealer));
+  if (is_error)
+    gtk_widget_add_css_class (box, "error-toast");
+  else
+    gtk_widget_remove_css_class (box, "error-toast");
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), TRUE);
+  if (!is_error)
+    self->toast_timeout = g_timeout_add_seconds (10, toast_expired, self);
+}
+
+const char *
+ft_window_get_toast (FtWindow *self)
+{
+  if (!gtk_revealer_get_reveal_child (GTK_REVEALER (self->toast_revealer)))
+    return NULL;
+  return gtk_label_get_label (GTK_LABEL (self->toast_label));
+}
+
+gboolean
+ft_window_get_toast_is_error (FtWindow *self)
+{
+  return ft_window_get_toast (self) != NULL && self->toast_is_error;
+}
+
+static void
+on_toast_close (GtkButton *b, FtWindow *self)
+{
+  g_clear_handle_id (&self->toast_timeout, g_source_remove);
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), FALSE);
+}
+
+static void
+build_toast (FtWindow *self)
+{
+  self->toast_revealer = gtk_revealer_new ();
+  gtk_revealer_set_transition_type (GTK_REVEALER (self->toast_revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_DOWN);
+  gtk_widget_set_halign (self->toast_revealer, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (self->toast_revealer, GTK_ALIGN_START);
+  gtk_widget_set_margin_top (self->toast_revealer, 10);
+  gtk_widget_set_margin_start (self->toast_revealer, 60);
+  gtk_widget_set_margin_end (self->toast_revealer, 60);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_add_css_class (box, "toast");
+  gtk_widget_add_css_class (box, "osd");
+  self->toast_label = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (self->toast_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->toast_label), 70);
+  gtk_label_set_selectable (GTK_LABEL (self->toast_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->toast_label), 0);
+  gtk_box_append (GTK_BOX (box), self->toast_label);
+  GtkWidget *close = gtk_button_new_from_icon_name ("window-close-symbolic");
+  gtk_widget_add_css_class (close, "flat");
+  gtk_widget_set_valign (close, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (close, "Dismiss");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (close), GTK_ACCESSIBLE_PROPERTY_LABEL, "Dismiss the message", -1);
+  g_signal_connect (close, "clicked", G_CALLBACK (on_toast_close), self);
+  gtk_box_append (GTK_BOX (box), close);
+  gtk_revealer_set_child (GTK_REVEALER (self->toast_revealer), box);
+  gtk_overlay_add_overlay (GTK_OVERLAY (self->map_overlay), self->toast_revealer);
 }
 
 /* Polls the session ~30 times a second from a low-priority timeout rather
@@ -246,14 +382,25 @@ ft_window_show_markup (GtkWidget *label, const char *markup)
   gtk_label_set_markup (GTK_LABEL (label), markup ? markup : "");
 }
 
+/* Clicks inspect. Selecting for dispatch is explicit (Ctrl+click, Shift+
+ * drag, Select Low Battery), and so is marking a point: the rider marks
+ * where they stand or go on the Ride page, a dispatcher the rebalance
+ * target while the Dispatch page is open. A plain click never changes the
+ * selection and shows what it hit on the Inspect page. */
 static void
 on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, FtWindow *self)
 {
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+  /* the release that ends a Shift+drag selection is not a click */
+  if (self->banding || g_get_monotonic_time () - self->band_end_us < 300000)
+    return;
+  gtk_widget_grab_focus (GTK_WIDGET (self->map));
   int v = ft_vehicle_layer_pick (self->vehicles, x, y, 7);
+  int s = ft_overlay_layer_pick_staff (self->overlay, x, y, 8);
   if ((mods & GDK_CONTROL_MASK) && v >= 0)
     {
       ft_vehicle_layer_toggle (self->vehicles, (guint) v);
+      gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "dispatch");
       ft_window_update_labels (self);
       return;
     }
@@ -262,35 +409,54 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
   double mx, my;
   ft_map_xform_invert (&xf, x, y, &mx, &my);
 
-  if (ft_session_get_role (self->session) == FT_ROLE_VIEW_RIDER || v < 0)
+  const char *page = gtk_stack_get_visible_child_name (GTK_STACK (self->side_stack));
+  gboolean rider = ft_session_get_role (self->session) == FT_ROLE_VIEW_RIDER || g_strcmp0 (page, "rider") == 0;
+  if (rider || g_strcmp0 (page, "dispatch") == 0)
     {
       self->marker_mx = mx;
       self->marker_my = my;
       ft_overlay_layer_set_marker (self->overlay, mx, my);
+      if (rider)
+        {
+          gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "rider");
+          return;
+        }
     }
+  /* A van at work stands on the vehicle it serves: the van wins when the
+   * click is nearer to it. */
+  if (s >= 0 && v >= 0)
+    {
+      double vx, vy;
+      ft_vehicle_layer_vehicle_coords (self->vehicles, (guint) v, &vx, &vy);
+      if (ft_overlay_layer_staff_distance (self->overlay, (guint) s, x, y) <= hypot (vx - x, vy - y) + 2)
+        v = -1;
+    }
+  g_autofree char *d = NULL;
   if (v >= 0)
     {
       self->inspected = v;
-      g_autofree char *d = self->live_mode ? ft_live_session_describe_vehicle (self->live, (guint) v)
-                                           : ft_session_describe_vehicle (self->session, (guint) v);
-      ft_window_show_markup (self->inspector_label, d);
-      return;
+      d = self->live_mode ? ft_live_session_describe_vehicle (self->live, (guint) v)
+                          : ft_session_describe_vehicle (self->session, (guint) v);
     }
-  int s = ft_overlay_layer_pick_staff (self->overlay, x, y, 8);
-  if (s >= 0)
+  else if (s >= 0)
+    d = self->live_mode ? ft_live_session_describe_staff (self->live, (guint) s)
+                        : ft_session_describe_staff (self->session, (guint) s);
+  else
     {
-      g_autofree char *d = self->live_mode ? ft_live_session_describe_staff (self->live, (guint) s)
-                                           : ft_session_describe_staff (self->session, (guint) s);
-      ft_window_show_markup (self->inspector_label, d);
-      return;
+      const FtCity *city = ft_session_get_city (self->session);
+      if (city && !self->live_mode)
+        {
+          int z = ft_city_zone_at (city, ft_mercator_to_latlon (mx, my));
+          d = ft_session_describe_zone (self->session, z);
+          if (d == NULL)
+            d = g_strdup ("Outside every zone.");
+        }
     }
-  const FtCity *city = ft_session_get_city (self->session);
-  if (city && !self->live_mode)
-    {
-      int z = ft_city_zone_at (city, ft_mercator_to_latlon (mx, my));
-      g_autofree char *d = ft_session_describe_zone (self->session, z);
-      ft_window_show_markup (self->inspector_label, d ? d : "Outside every zone.");
-    }
+  if (d == NULL)
+    return;
+  ft_window_show_markup (self->inspector_label, d);
+  if (g_strcmp0 (page, "dispatch") != 0 || v >= 0 || s >= 0)
+    gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "inspector");
 }
 
 static void
@@ -303,6 +469,7 @@ on_drag_begin (GtkGestureDrag *gesture, double x, double y, FtWindow *self)
       return;
     }
   gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  self->banding = TRUE;
   self->drag_x = x;
   self->drag_y = y;
 }
@@ -310,16 +477,87 @@ on_drag_begin (GtkGestureDrag *gesture, double x, double y, FtWindow *self)
 static void
 on_drag_update (GtkGestureDrag *gesture, double dx, double dy, FtWindow *self)
 {
-  ft_vehicle_layer_set_band (self->vehicles, self->drag_x, self->drag_y, self->drag_x + dx, self->drag_y + dy);
+  if (self->banding)
+    ft_vehicle_layer_set_band (self->vehicles, self->drag_x, self->drag_y, self->drag_x + dx, self->drag_y + dy);
 }
 
+/* Also runs when a plain press was denied above: only a Shift+drag that
+ * began selects (it used to end every plain click on the Dispatch page). */
 static void
 on_drag_end (GtkGestureDrag *gesture, double dx, double dy, FtWindow *self)
 {
+  if (!self->banding)
+    return;
+  self->banding = FALSE;
+  self->band_end_us = g_get_monotonic_time ();
   ft_vehicle_layer_set_band (self->vehicles, 0, 0, 0, 0);
   ft_vehicle_layer_select_rect (self->vehicles, self->drag_x, self->drag_y, self->drag_x + dx, self->drag_y + dy);
   gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "dispatch");
   ft_window_update_labels (self);
+}
+
+/* ------------------------------------------------------ map keyboard */
+
+static gboolean
+on_map_key (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType mods, FtWindow *self)
+{
+  if (mods & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return FALSE;
+  double dx = 0, dy = 0;
+  switch (keyval)
+    {
+    case GDK_KEY_Left:  case GDK_KEY_KP_Left:  dx = -1; break;
+    case GDK_KEY_Right: case GDK_KEY_KP_Right: dx = 1; break;
+    case GDK_KEY_Up:    case GDK_KEY_KP_Up:    dy = -1; break;
+    case GDK_KEY_Down:  case GDK_KEY_KP_Down:  dy = 1; break;
+    case GDK_KEY_plus: case GDK_KEY_equal: case GDK_KEY_KP_Add:
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.zoom-in", NULL);
+      return TRUE;
+    case GDK_KEY_minus: case GDK_KEY_KP_Subtract:
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.zoom-out", NULL);
+      return TRUE;
+    case GDK_KEY_0: case GDK_KEY_KP_0:
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.fit-city", NULL);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+  /* a quarter of the view per press */
+  FtMapXform xf;
+  ft_map_xform_init (&xf, self->viewport, GTK_WIDGET (self->vehicles));
+  int w = gtk_widget_get_width (GTK_WIDGET (self->vehicles)), h = gtk_widget_get_height (GTK_WIDGET (self->vehicles));
+  double mx, my;
+  ft_map_xform_invert (&xf, w / 2.0 + dx * w / 4.0, h / 2.0 + dy * h / 4.0, &mx, &my);
+  FtLatLon c = ft_mercator_to_latlon (mx, my);
+  shumate_location_set_location (SHUMATE_LOCATION (self->viewport), c.lat, c.lon);
+  return TRUE;
+}
+
+static GtkWidget *
+map_button (const char *icon, const char *action, const char *label)
+{
+  GtkWidget *b = gtk_button_new_from_icon_name (icon);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
+  gtk_widget_set_tooltip_text (b, label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return b;
+}
+
+/* Zoom in, zoom out and fit the city, top right over the map. */
+static void
+build_map_buttons (FtWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (box, "linked");
+  gtk_widget_add_css_class (box, "map-buttons");
+  gtk_widget_set_halign (box, GTK_ALIGN_END);
+  gtk_widget_set_valign (box, GTK_ALIGN_START);
+  gtk_widget_set_margin_top (box, 10);
+  gtk_widget_set_margin_end (box, 10);
+  gtk_box_append (GTK_BOX (box), map_button ("zoom-in-symbolic", "win.zoom-in", "Zoom in (+)"));
+  gtk_box_append (GTK_BOX (box), map_button ("zoom-out-symbolic", "win.zoom-out", "Zoom out (-)"));
+  gtk_box_append (GTK_BOX (box), map_button ("zoom-fit-best-symbolic", "win.fit-city", "Fit the city in view (Ctrl+0)"));
+  gtk_overlay_add_overlay (GTK_OVERLAY (self->map_overlay), box);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -401,6 +639,7 @@ ft_window_dispose (GObject *object)
   if (self->live)
     ft_live_session_stop (self->live);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_handle_id (&self->toast_timeout, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), FT_TYPE_WINDOW);
   G_OBJECT_CLASS (ft_window_parent_class)->dispose (object);
 }
@@ -449,6 +688,8 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, live_state_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_command_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
+  gtk_widget_class_bind_template_child (wc, FtWindow, paned);
+  gtk_widget_class_bind_template_child (wc, FtWindow, sidebar);
 
   gtk_widget_class_install_action (wc, "win.play", NULL, ft_window_play_action);
   gtk_widget_class_install_action (wc, "win.step", NULL, ft_window_step_action);
@@ -471,8 +712,12 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, ft_window_live_reconnect_action);
   gtk_widget_class_install_action (wc, "win.live-command", "s", ft_window_live_command_action);
 
-  gtk_widget_class_add_binding_action (wc, GDK_KEY_space, 0, "win.play", NULL);
-  gtk_widget_class_add_binding_action (wc, GDK_KEY_Right, GDK_CONTROL_MASK, "win.step", NULL);
+  gtk_widget_class_install_action (wc, "win.zoom-in", NULL, ft_window_zoom_action);
+  gtk_widget_class_install_action (wc, "win.zoom-out", NULL, ft_window_zoom_action);
+  gtk_widget_class_install_action (wc, "win.fit-city", NULL, ft_window_fit_city_action);
+  /* Space (play/pause) and Ctrl+Right (step) are application accelerators
+   * (ft-application.c): those run before the focused widget sees the key,
+   * so Space no longer presses whatever button has the focus. */
   gtk_widget_class_add_binding_action (wc, GDK_KEY_plus, GDK_CONTROL_MASK, "win.faster", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_equal, GDK_CONTROL_MASK, "win.faster", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_minus, GDK_CONTROL_MASK, "win.slower", NULL);
@@ -481,6 +726,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_add_binding_action (wc, GDK_KEY_d, GDK_CONTROL_MASK, "win.dispatch", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_l, GDK_CONTROL_MASK, "win.select-low-battery", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Escape, 0, "win.clear-selection", NULL);
+  gtk_widget_class_add_binding_action (wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit-city", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.compare-runs", NULL);
 }
 
@@ -513,6 +759,15 @@ ft_window_init (FtWindow *self)
   shumate_map_add_layer (self->map, SHUMATE_LAYER (self->overlay));
   shumate_map_add_layer (self->map, SHUMATE_LAYER (self->vehicles));
   gtk_overlay_set_child (GTK_OVERLAY (self->map_overlay), GTK_WIDGET (self->map));
+  /* The map is reachable by Tab; arrows pan, + and - zoom, 0 fits the city. */
+  gtk_widget_set_focusable (GTK_WIDGET (self->map), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->map), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Map of the city: vehicles, staff vans and zones", -1);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_map_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->map), keys);
+  build_map_buttons (self);
+  build_toast (self);
   GtkWidget *scale = GTK_WIDGET (shumate_scale_new (self->viewport));
   gtk_widget_set_halign (scale, GTK_ALIGN_END);
   gtk_widget_set_valign (scale, GTK_ALIGN_END);
@@ -557,6 +812,10 @@ ft_window_new (GtkApplication *app, FtSession *session)
 {
   FtWindow *self = g_object_new (FT_TYPE_WINDOW, "application", app, NULL);
   self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::playing", G_CALLBACK (on_playing_changed), self, 0);
+  g_signal_connect_object (session, "notify::finished", G_CALLBACK (on_finished_changed), self, 0);
+  g_signal_connect_object (session, "loaded", G_CALLBACK (on_session_loaded), self, 0);
+  ft_window_update_play_button (self);
   if (self->settings)
     {
       self->online = g_settings_get_boolean (self->settings, "online-tiles");
@@ -616,4 +875,38 @@ const char *
 ft_window_get_rider_text (FtWindow *self)
 {
   return gtk_label_get_text (GTK_LABEL (self->rider_label));
+}
+
+const char *
+ft_window_get_page (FtWindow *self)
+{
+  return gtk_stack_get_visible_child_name (GTK_STACK (self->side_stack));
+}
+
+GtkWidget *
+ft_window_get_sidebar (FtWindow *self)
+{
+  return self->sidebar;
+}
+
+gboolean
+ft_window_get_marker (FtWindow *self, FtLatLon *p)
+{
+  if (isnan (self->marker_mx))
+    return FALSE;
+  if (p)
+    *p = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+  return TRUE;
+}
+
+const char *
+ft_window_get_kpi_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->kpi_summary));
+}
+
+const char *
+ft_window_get_clock_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->clock_label));
 }

@@ -51,6 +51,24 @@ void            ft_window_inspect_vehicle   (FtWindow *self, guint v);
 const char     *ft_window_get_inspector_text (FtWindow *self);
 /* Text of the Live page's connection label (state, broker, error, status). */
 const char     *ft_window_get_live_state_text (FtWindow *self);
+/* A message over the map (errors stay until dismissed or the next load;
+ * others hide after a few seconds); the text shown, or NULL when hidden. */
+void            ft_window_show_toast        (FtWindow *self, const char *message, gboolean is_error);
+const char     *ft_window_get_toast         (FtWindow *self);
+gboolean        ft_window_get_toast_is_error (FtWindow *self);
+/* Opens a scenario file (or, city TRUE, a city pack folder) as the Open
+ * menu items do; an error is shown as a toast and returned. */
+gboolean        ft_window_open_path         (FtWindow *self, const char *path, gboolean city, GError **error);
+/* Writes a PNG of the window's content (map and panels) through FtOutput;
+ * an existing file that is not a PNG is refused. */
+gboolean        ft_window_save_screenshot   (FtWindow *self, const char *path, GError **error);
+/* Name of the sidebar page shown (kpis, inspector, dispatch, rider, live, layers). */
+const char     *ft_window_get_page          (FtWindow *self);
+GtkWidget      *ft_window_get_sidebar       (FtWindow *self);
+/* The marked point (rebalance target, rider position), FALSE if none. */
+gboolean        ft_window_get_marker        (FtWindow *self, FtLatLon *p);
+const char     *ft_window_get_kpi_text      (FtWindow *self);
+const char     *ft_window_get_clock_text    (FtWindow *self);
 /* Milliseconds from process start to the first frame with map tiles. */
 double          ft_window_get_first_map_ms  (FtWindow *self);
 
