@@ -46,8 +46,8 @@ struct _FtWindow {
   GtkWidget *live_state_label;
   GtkWidget *live_command_status;
   GtkWidget *live_commands_label;
-  GtkWidget *paned;
   GtkWidget *sidebar;
+  GtkWidget *page_tabs;
 
   /* toasts: messages over the map, where the user looks */
   GtkWidget *toast_revealer;

@@ -496,6 +496,59 @@ on_drag_end (GtkGestureDrag *gesture, double dx, double dy, FtWindow *self)
   ft_window_update_labels (self);
 }
 
+/* ------------------------------------------------------------ page tabs */
+
+static void
+on_tab_toggled (GtkToggleButton *b, FtWindow *self)
+{
+  if (gtk_toggle_button_get_active (b))
+    gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), g_object_get_data (G_OBJECT (b), "page"));
+}
+
+static void
+on_page_changed (GtkStack *stack, GParamSpec *pspec, FtWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (stack);
+  for (GtkWidget *b = gtk_widget_get_first_child (self->page_tabs); b; b = gtk_widget_get_next_sibling (b))
+    if (g_strcmp0 (g_object_get_data (G_OBJECT (b), "page"), name) == 0)
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (b), TRUE);
+}
+
+/* One labelled toggle per page of the sidebar stack, Alt+1… to switch. */
+static void
+build_page_tabs (FtWindow *self)
+{
+  GtkSelectionModel *pages = gtk_stack_get_pages (GTK_STACK (self->side_stack));
+  GtkWidget *first = NULL;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (pages));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      GtkStackPage *page = GTK_STACK_PAGE (item);
+      GtkWidget *b = gtk_toggle_button_new_with_label (gtk_stack_page_get_title (page));
+      g_object_set_data_full (G_OBJECT (b), "page", g_strdup (gtk_stack_page_get_name (page)), g_free);
+      g_autofree char *tip = g_strdup_printf ("%s page (Alt+%u)", gtk_stack_page_get_title (page), i + 1);
+      gtk_widget_set_tooltip_text (b, tip);
+      if (first)
+        gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (b), GTK_TOGGLE_BUTTON (first));
+      else
+        first = b;
+      g_signal_connect (b, "toggled", G_CALLBACK (on_tab_toggled), self);
+      gtk_box_append (GTK_BOX (self->page_tabs), b);
+      if (i < 9)
+        {
+          GtkEventController *sc = gtk_shortcut_controller_new ();
+          gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (sc), GTK_SHORTCUT_SCOPE_MANAGED);
+          gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (sc),
+              gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_1 + i, GDK_ALT_MASK), g_object_ref (gtk_activate_action_get ())));
+          gtk_widget_add_controller (b, sc);
+        }
+    }
+  g_object_unref (pages);
+  g_signal_connect (self->side_stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
+  on_page_changed (GTK_STACK (self->side_stack), NULL, self);
+}
+
 /* ------------------------------------------------------ map keyboard */
 
 static gboolean
@@ -688,8 +741,8 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, live_state_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_command_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
-  gtk_widget_class_bind_template_child (wc, FtWindow, paned);
   gtk_widget_class_bind_template_child (wc, FtWindow, sidebar);
+  gtk_widget_class_bind_template_child (wc, FtWindow, page_tabs);
 
   gtk_widget_class_install_action (wc, "win.play", NULL, ft_window_play_action);
   gtk_widget_class_install_action (wc, "win.step", NULL, ft_window_step_action);
@@ -768,6 +821,7 @@ ft_window_init (FtWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self->map), keys);
   build_map_buttons (self);
   build_toast (self);
+  build_page_tabs (self);
   GtkWidget *scale = GTK_WIDGET (shumate_scale_new (self->viewport));
   gtk_widget_set_halign (scale, GTK_ALIGN_END);
   gtk_widget_set_valign (scale, GTK_ALIGN_END);

@@ -74,6 +74,14 @@ wait_for_map (FtWindow *win, double timeout_s)
       if (st.n_transparent < st.width * st.height / 200 && st.n_colours > 20)
         return (g_get_monotonic_time () - t0) / 1000.0;
     }
+  /* Keep what the map looked like for whoever reads the failure. */
+  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
+  if (shot)
+    {
+      g_autofree char *path = ft_test_app_shot_path ("map-never-drawn.png");
+      gdk_texture_save_to_png (shot, path);
+      printf ("the map was never drawn whole: see %s\n", path);
+    }
   return -1;
 }
 
@@ -809,6 +817,12 @@ check_size (FtWindow *win, int width, int height, const char *tag)
   ck_assert (gtk_widget_compute_bounds (side, GTK_WIDGET (win), &sb));
   ck_assert (gtk_widget_compute_bounds (map, GTK_WIDGET (win), &mb));
   int ww = gtk_widget_get_width (GTK_WIDGET (win)), wh = gtk_widget_get_height (GTK_WIDGET (win));
+  for (GtkWidget *c = gtk_widget_get_first_child (side); c; c = gtk_widget_get_next_sibling (c))
+    {
+      int cmin = 0, cnat = 0;
+      gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, &cmin, &cnat, NULL, NULL);
+      printf ("  sidebar child %s: min %d, natural %d\n", G_OBJECT_TYPE_NAME (c), cmin, cnat);
+    }
   printf ("%s: window %dx%d, map %.0fx%.0f, sidebar %.0fx%.0f at x %.0f\n", tag, ww, wh, mb.size.width,
           mb.size.height, sb.size.width, sb.size.height, sb.origin.x);
   ck_assert_int_le (ww, width + 2);
@@ -858,6 +872,7 @@ END_TEST
 int
 main (void)
 {
+  setvbuf (stdout, NULL, _IOLBF, 0);   /* keep what a failed test printed */
   Suite *s = suite_create ("app");
   TCase *tc = tcase_create ("demo-hour");
   tcase_add_test (tc, test_demo_hour);
