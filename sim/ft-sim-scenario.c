@@ -426,7 +426,14 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
   g_return_val_if_fail (text != NULL, NULL);
   if (where == NULL)
     where = "<scenario>";
-  g_autofree char *copy = len < 0 ? g_strdup (text) : g_strndup (text, (gsize) len);
+  gsize n = len < 0 ? strlen (text) : (gsize) len;
+  if (memchr (text, '\0', n) != NULL || !g_utf8_validate (text, (gssize) n, NULL))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                   "%s: not a scenario: it holds binary data, and a scenario is a text file", where);
+      return NULL;
+    }
+  g_autofree char *copy = g_strndup (text, n);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   if (!g_key_file_load_from_data (kf, copy, (gsize) -1, G_KEY_FILE_NONE, &local))

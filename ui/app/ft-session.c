@@ -76,10 +76,6 @@ build_frame (FtSimWorld *w)
       fv->kind = v->kind;
       fv->soc_pct = (guint8) CLAMP (lround (v->soc * 100.0), 0, 100);
       fv->dot = ft_dot_classify (v->state, v->soc);
-      /* low is the model's call (the vehicle type's threshold), not the map's */
-      if (v->state == FT_STATE_AVAILABLE)
-        fv->dot = (v->flags & FT_SIM_VFLAG_LOW) ? FT_DOT_AVAILABLE_LOW
-                  : fv->dot == FT_DOT_AVAILABLE_LOW ? FT_DOT_AVAILABLE_MID : fv->dot;
       if (v->flags & FT_SIM_VFLAG_IN_VAN)
         fv->dot = FT_DOT_OTHER;
     }
@@ -433,7 +429,8 @@ ft_session_restart (FtSession *self, GError **error)
 {
   g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
   g_return_val_if_fail (self->scenario != NULL, FALSE);
-  return ft_session_load (self, ft_sim_scenario_copy (self->scenario), self->tiles_path, error);
+  g_autofree char *tiles = g_strdup (self->tiles_path);   /* load replaces it */
+  return ft_session_load (self, ft_sim_scenario_copy (self->scenario), tiles, error);
 }
 
 gboolean

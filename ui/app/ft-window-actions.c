@@ -351,9 +351,17 @@ ft_window_save_screenshot (FtWindow *self, const char *path, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: the window is not drawn yet, nothing to save", path);
       return FALSE;
     }
-  g_autoptr(FtOutput) out = ft_output_begin (path, FT_OUTPUT_FILE, is_png, FALSE, error);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(FtOutput) out = ft_output_begin (path, FT_OUTPUT_FILE, is_png, FALSE, &local);
   if (out == NULL)
-    return FALSE;
+    {
+      if (g_error_matches (local, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS))
+        g_set_error (error, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS,
+                     "%s exists and is not a PNG image: it was left as it was; choose another name", path);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (!gdk_texture_save_to_png (tex, ft_output_get_path (out)))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the PNG", path);
@@ -438,7 +446,9 @@ ft_window_open_path (FtWindow *self, const char *path, gboolean city, GError **e
     sc = ft_sim_scenario_load (path, &local);
   if (sc == NULL || !ft_session_load (self->session, sc, NULL, &local))
     {
-      g_autofree char *msg = g_strdup_printf ("Cannot open %s: %s", path, local->message);
+      /* the message names the file already when it comes from reading it */
+      g_autofree char *msg = strstr (local->message, path) ? g_strdup (local->message)
+                                                          : g_strdup_printf ("%s: %s", path, local->message);
       ft_window_show_toast (self, msg, TRUE);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;

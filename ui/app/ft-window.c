@@ -54,7 +54,11 @@ ft_window_update_labels (FtWindow *self)
     {
       /* The end is 24:00 of the last day, not Monday 00:00 of the next. */
       FtTime end = ft_session_get_end_time (self->session);
-      clock = g_strdup_printf ("Ended · day %" G_GINT64_FORMAT " 24:00", MAX (end / FT_DAY, 1));
+      g_autofree char *t = ft_time_format (end);
+      if (end > 0 && end % FT_DAY == 0)
+        clock = g_strdup_printf ("Ended · day %" G_GINT64_FORMAT " 24:00", end / FT_DAY);
+      else
+        clock = g_strdup_printf ("Ended · day %" G_GINT64_FORMAT " · %s", end / FT_DAY + 1, t);
     }
   else
     {

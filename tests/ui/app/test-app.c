@@ -707,6 +707,7 @@ START_TEST (test_messages_and_end)
   printf ("toast: %s\n", ft_window_get_toast (win));
   ck_assert (ft_window_get_toast (win) != NULL && ft_window_get_toast_is_error (win));
   ck_assert (strstr (ft_window_get_toast (win), "binary.scenario") != NULL);
+  ck_assert (strstr (ft_window_get_toast (win), "binary data") != NULL);
   g_autofree char *bad = write_tmp (tmp, "typo.scenario", "[fleet]\nscoters=5\n", -1);
   ck_assert (!ft_window_open_path (win, bad, FALSE, &error));
   g_clear_error (&error);
@@ -752,6 +753,7 @@ START_TEST (test_messages_and_end)
   g_autofree char *notpng = write_tmp (tmp, "notes.png", "my notes", -1);
   ck_assert (!ft_window_save_screenshot (win, notpng, &error));
   printf ("over a non-PNG: %s\n", error->message);
+  ck_assert (strstr (error->message, "not a PNG") != NULL);
   g_clear_error (&error);
   g_autofree char *kept = NULL;
   ck_assert (g_file_get_contents (notpng, &kept, NULL, NULL) && strcmp (kept, "my notes") == 0);
@@ -787,6 +789,7 @@ START_TEST (test_messages_and_end)
   ck_assert_int_eq (ft_session_get_time (session), ft_session_get_end_time (session));
   ck_assert (strstr (ft_window_get_clock_text (win), "Ended") != NULL);
   ck_assert (strstr (ft_window_get_clock_text (win), "Mon 00:00") == NULL);
+  ck_assert (strstr (ft_window_get_clock_text (win), "02:24") != NULL);   /* 0.1 days */
   ck_assert (ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "end of its"));
   ft_test_app_shot (GTK_WIDGET (win), "app-run-ended.png");
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.play", NULL));
