@@ -59,6 +59,7 @@ ft_application_activate (GApplication *app)
     }
   FtWindow *w = ft_window_new (GTK_APPLICATION (app), session);
   gtk_window_present (GTK_WINDOW (w));
+  ft_window_welcome (w);
 }
 
 static void

@@ -55,6 +55,9 @@ typedef struct {
   guint  tasks_open, tasks_done;
 } FtFrameKpi;
 
+/* Simulated time over which a lost-demand mark fades out. */
+#define FT_FRAME_LOST_FADE (2 * FT_HOUR)
+
 typedef struct {
   gint             ref;
   FtTime           now;
@@ -62,6 +65,7 @@ typedef struct {
   FtFrameVehicle  *vehicles;  guint n_vehicles;
   FtFrameStaff    *staff;     guint n_staff;
   double          *lost;      guint n_lost;    /* (mx, my) pairs */
+  float           *lost_age;                   /* per lost point: 0 new … 1 faded out (NULL: all new) */
   float           *zone_heat; guint n_zones;   /* demand per zone, 0..1 */
   FtFrameKpi       kpi;
 } FtFrame;

@@ -20,6 +20,7 @@ struct _FtOverlayLayer {
   GArray   *zones;       /* ProjPoly per zone */
   GArray   *fences;      /* ProjPoly per no-parking geofence */
   double    marker[2];
+  guint     n_lost_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, SHUMATE_TYPE_LAYER)
@@ -107,7 +108,8 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           {
             double r, g, b;
             heat_colour (self->frame->zone_heat[z], &r, &g, &b);
-            cairo_set_source_rgba (cr, r, g, b, 0.12 + 0.38 * self->frame->zone_heat[z]);
+            /* translucent, so the streets stay readable under it */
+            cairo_set_source_rgba (cr, r, g, b, 0.06 + 0.26 * self->frame->zone_heat[z]);
             cairo_fill_preserve (cr);
           }
         if (self->flags & FT_OVERLAY_ZONES)
@@ -135,22 +137,28 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_set_dash (cr, NULL, 0, 0);
       }
 
+  self->n_lost_drawn = 0;
   if ((self->flags & FT_OVERLAY_LOST) && self->frame)
     {
-      cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 0.75);
+      /* recent losses dark, older ones fading; faded-out ones not drawn */
       cairo_set_line_width (cr, 1.5);
       for (guint i = 0; i < self->frame->n_lost; i++)
         {
           double x, y;
+          double age = self->frame->lost_age ? self->frame->lost_age[i] : 0;
+          if (age >= 1)
+            continue;
           ft_map_xform_apply (&xf, self->frame->lost[2 * i], self->frame->lost[2 * i + 1], &x, &y);
           if (x < -4 || y < -4 || x > w + 4 || y > h + 4)
             continue;
+          cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 0.8 * (1 - age));
           cairo_move_to (cr, x - 3, y - 3);
           cairo_line_to (cr, x + 3, y + 3);
           cairo_move_to (cr, x + 3, y - 3);
           cairo_line_to (cr, x - 3, y + 3);
+          cairo_stroke (cr);
+          self->n_lost_drawn++;
         }
-      cairo_stroke (cr);
     }
 
   if ((self->flags & FT_OVERLAY_STAFF) && self->frame)
@@ -339,4 +347,10 @@ ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double
   double sx, sy;
   ft_map_xform_apply (&xf, self->frame->staff[s].mx, self->frame->staff[s].my, &sx, &sy);
   return hypot (sx - x, sy - y);
+}
+
+guint
+ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self)
+{
+  return self->n_lost_drawn;
 }

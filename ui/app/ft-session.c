@@ -95,8 +95,13 @@ build_frame (FtSimWorld *w)
     }
   f->n_lost = snap->n_lost;
   f->lost = g_new (double, 2 * MAX (snap->n_lost, 1));
+  f->lost_age = g_new (float, MAX (snap->n_lost, 1));
   for (guint i = 0; i < snap->n_lost; i++)
-    ft_mercator_from_latlon (snap->lost[i].pos, &f->lost[2 * i], &f->lost[2 * i + 1]);
+    {
+      ft_mercator_from_latlon (snap->lost[i].pos, &f->lost[2 * i], &f->lost[2 * i + 1]);
+      /* lost-demand marks fade out over FT_FRAME_LOST_FADE of simulated time */
+      f->lost_age[i] = (float) CLAMP ((double) (snap->t - snap->lost[i].t) / FT_FRAME_LOST_FADE, 0, 1);
+    }
   if (city && city->n_zones > 0 && city->demand.rate && city->demand.n_zones == city->n_zones)
     {
       guint h = (guint) ((snap->t / FT_HOUR) % 168);
@@ -431,6 +436,28 @@ ft_session_restart (FtSession *self, GError **error)
   g_return_val_if_fail (self->scenario != NULL, FALSE);
   g_autofree char *tiles = g_strdup (self->tiles_path);   /* load replaces it */
   return ft_session_load (self, ft_sim_scenario_copy (self->scenario), tiles, error);
+}
+
+/* The start of the busiest hour of the first day in the city's demand
+ * profile, less half an hour (07:30 when the city has no profile). */
+FtTime
+ft_session_get_busy_start (FtSession *self)
+{
+  const FtCity *city = ft_session_get_city (self);
+  if (city == NULL || city->demand.rate == NULL || city->demand.n_zones == 0)
+    return 7 * FT_HOUR + 30 * FT_MINUTE;
+  guint best = 8;
+  double best_rate = -1;
+  for (guint h = 5; h < 22; h++)
+    {
+      double r = 0;
+      for (guint z = 0; z < city->demand.n_zones; z++)
+        r += city->demand.rate[z * 168 + h];
+      if (r > best_rate)
+        best_rate = r, best = h;
+    }
+  FtTime t = best * FT_HOUR - 30 * FT_MINUTE;
+  return MIN (t, self->end_time);
 }
 
 gboolean

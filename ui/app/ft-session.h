@@ -43,6 +43,9 @@ gboolean      ft_session_restart        (FtSession *self, GError **error);
  * notified from ft_session_poll); the end is days x 24 h after t = 0. */
 gboolean      ft_session_get_finished   (FtSession *self);
 FtTime        ft_session_get_end_time   (FtSession *self);
+/* Half an hour before the busiest hour of the first day in the city's
+ * demand profile: where a first look at the city starts. */
+FtTime        ft_session_get_busy_start (FtSession *self);
 const FtSimScenario *ft_session_get_scenario (FtSession *self);
 const FtCity *ft_session_get_city       (FtSession *self);
 const char   *ft_session_get_tiles_path (FtSession *self);

@@ -157,7 +157,7 @@ ft_window_show_toast (FtWindow *self, const char *message, gboolean is_error)
     gtk_widget_remove_css_class (box, "error-toast");
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), TRUE);
   if (!is_error)
-    self->toast_timeout = g_timeout_add_seconds (10, toast_expired, self);
+    self->toast_timeout = g_timeout_add_seconds (MAX (8, (guint) strlen (message) / 12), toast_expired, self);
 }
 
 const char *
@@ -967,4 +967,22 @@ const char *
 ft_window_get_clock_text (FtWindow *self)
 {
   return gtk_label_get_text (GTK_LABEL (self->clock_label));
+}
+
+void
+ft_window_welcome (FtWindow *self)
+{
+  g_return_if_fail (FT_IS_WINDOW (self));
+  FtTime busy = ft_session_get_busy_start (self->session);
+  if (ft_session_get_time (self->session) < busy)
+    ft_session_run_to (self->session, busy);
+  const FtSimScenario *sc = ft_session_get_scenario (self->session);
+  const FtCity *city = ft_session_get_city (self->session);
+  g_autofree char *at = ft_time_format (busy);
+  g_autofree char *msg = g_strdup_printf (
+      "Welcome to Fleet Twin: %s in %s, fast-forwarded to %s, the busy hour. "
+      "Space plays and pauses; click a vehicle, van or zone to inspect it; Ctrl+click or "
+      "Shift+drag selects vehicles for dispatch; the tabs on the right hold the figures.",
+      sc && sc->name ? sc->name : "a scenario", city && city->name ? city->name : "the city", at);
+  ft_window_show_toast (self, msg, FALSE);
 }

@@ -69,6 +69,10 @@ GtkWidget      *ft_window_get_sidebar       (FtWindow *self);
 gboolean        ft_window_get_marker        (FtWindow *self, FtLatLon *p);
 const char     *ft_window_get_kpi_text      (FtWindow *self);
 const char     *ft_window_get_clock_text    (FtWindow *self);
+/* The first minute: runs the simulation to a busy hour of the first day
+ * (ft_session_get_busy_start), so the charts have a history and the map
+ * shows riders, and says in a toast what the screen is and what to do. */
+void            ft_window_welcome           (FtWindow *self);
 /* Milliseconds from process start to the first frame with map tiles. */
 double          ft_window_get_first_map_ms  (FtWindow *self);
 

@@ -524,6 +524,21 @@ find_by_action (GtkWidget *root, const char *action)
   return NULL;
 }
 
+static GtkWidget *
+find_button_labelled (GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0 &&
+      gtk_widget_get_mapped (root))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_button_labelled (c, label);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
 /* A vehicle near the middle of the map that a click there picks. */
 static int
 vehicle_in_view (FtWindow *win, double *x, double *y)
@@ -854,10 +869,32 @@ START_TEST (test_sizing)
   printf ("window minimum %dx%d\n", minw, minh);
   ck_assert_int_le (minw, 1024);
   ck_assert_int_le (minh, 600);
-  ft_session_run_to (session, 8 * FT_HOUR);
+  /* 14: the first minute starts at a busy hour with seeded charts, a
+   * welcome, labelled tabs and fading lost-demand marks. */
+  ck_assert_int_eq (ft_session_get_time (session), 0);
+  ft_window_welcome (win);
+  FtTime busy = ft_session_get_busy_start (session);
   gint64 until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while (ft_session_get_time (session) < 8 * FT_HOUR && g_get_monotonic_time () < until)
+  while (ft_session_get_time (session) < busy && g_get_monotonic_time () < until)
     ft_test_app_spin (0.05);
+  ft_test_app_spin (0.6);
+  g_autofree char *at = ft_time_format (ft_session_get_time (session));
+  printf ("welcome: at %s, %u chart samples, toast \"%.60s…\"\n", at, ft_session_get_history (session)->len,
+          ft_window_get_toast (win));
+  ck_assert_int_ge (busy, 5 * FT_HOUR);
+  ck_assert_int_eq (ft_session_get_time (session), busy);
+  ck_assert_uint_ge (ft_session_get_history (session)->len, 60);
+  ck_assert (ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "Welcome"));
+  for (const char *const *t = (const char *const[]) { "KPIs", "Inspect", "Dispatch", "Ride", NULL }; *t; t++)
+    ck_assert_msg (find_button_labelled (GTK_WIDGET (win), *t) != NULL, "no tab labelled %s", *t);
+  FtFrame *f = ft_session_get_frame (session);
+  guint drawn = ft_overlay_layer_get_n_lost_drawn (ft_window_get_overlay_layer (win));
+  guint faded = 0;
+  for (guint i = 0; i < f->n_lost; i++)
+    faded += f->lost_age && f->lost_age[i] >= 1;
+  printf ("lost demand: %u marks kept, %u faded out, %u drawn\n", f->n_lost, faded, drawn);
+  ck_assert_uint_gt (faded, 0);
+  ck_assert_uint_le (drawn, f->n_lost - faded);
   check_size (win, 1280, 720, "1280x720");
   double side_small = gtk_widget_get_width (ft_window_get_sidebar (win));
   /* The same session in a big window. */
@@ -901,7 +938,7 @@ main (void)
   tcase_add_test (tc, test_messages_and_end);
   tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
-  tc = tcase_create ("sizing");
+  tc = tcase_create ("first-minute-and-sizing");
   tcase_add_test (tc, test_sizing);
   tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
