@@ -1,6 +1,6 @@
 /* ft-scenario-editor.c — the scenario form: one field per key of the
  * scenario format (ft_sim_scenario_keys), checked by the parser's own rules,
- * saved by its writer (comments kept); and the results view. */
+ * saved by its writer (comments kept). */
 #include "ft-scenario-editor.h"
 
 #include <glib/gstdio.h>
@@ -291,66 +291,4 @@ ft_scenario_editor_new (GtkWindow *parent, FtSession *session)
   self->base = cur ? ft_sim_scenario_copy (cur) : ft_sim_scenario_new_default ();
   build_fields (self);
   return self;
-}
-
-/* ----------------------------------------------------------- results view */
-
-GtkWidget *
-ft_results_view_new (GtkWindow *parent, FtSession *session)
-{
-  GtkWidget *win = gtk_window_new ();
-  gtk_window_set_title (GTK_WINDOW (win), "Compare Runs");
-  gtk_window_set_transient_for (GTK_WINDOW (win), parent);
-  gtk_window_set_default_size (GTK_WINDOW (win), 640, 420);
-  GtkWidget *grid = gtk_grid_new ();
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
-  gtk_widget_set_margin_start (grid, 16);
-  gtk_widget_set_margin_top (grid, 12);
-  GtkWidget *sw = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), grid);
-  gtk_window_set_child (GTK_WINDOW (win), sw);
-
-  GPtrArray *runs = g_ptr_array_new ();
-  GPtrArray *arch = ft_session_get_archive (session);
-  for (guint i = 0; i < arch->len; i++)
-    g_ptr_array_add (runs, arch->pdata[i]);
-  g_ptr_array_add (runs, (gpointer) ft_session_get_kpis (session));
-  const char *rows[] = { "Simulated days", "Vehicles", "Trips requested", "Trips served", "Trips lost",
-                         "Utilisation %", "Trips / vehicle / day", "Revenue", "Battery unavailable %",
-                         "Battery swaps", "Rebalances", "Staff km" };
-  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
-    {
-      GtkWidget *l = gtk_label_new (rows[r]);
-      gtk_label_set_xalign (GTK_LABEL (l), 0);
-      gtk_grid_attach (GTK_GRID (grid), l, 0, (int) r + 1, 1, 1);
-    }
-  for (guint c = 0; c < runs->len; c++)
-    {
-      const FtSimKpis *k = runs->pdata[c];
-      g_autofree char *head = c + 1 == runs->len ? g_strdup ("<b>Current</b>") : g_strdup_printf ("<b>Run %u</b>", c + 1);
-      GtkWidget *h = gtk_label_new (NULL);
-      gtk_label_set_markup (GTK_LABEL (h), head);
-      gtk_grid_attach (GTK_GRID (grid), h, (int) c + 1, 0, 1, 1);
-      g_autofree char *rev = ft_money_format (k->revenue_minor, k->currency[0] ? k->currency : "EUR");
-      char *vals[] = {
-        g_strdup_printf ("%.2f", k->days), g_strdup_printf ("%u", k->n_vehicles),
-        g_strdup_printf ("%" G_GUINT64_FORMAT, k->trips_requested),
-        g_strdup_printf ("%" G_GUINT64_FORMAT, k->trips_served),
-        g_strdup_printf ("%" G_GUINT64_FORMAT, k->trips_lost),
-        g_strdup_printf ("%.1f", k->utilisation * 100), g_strdup_printf ("%.2f", k->trips_per_vehicle_day),
-        g_strdup (rev), g_strdup_printf ("%.1f", k->battery_unavailable_share * 100),
-        g_strdup_printf ("%" G_GUINT64_FORMAT, k->battery_swaps),
-        g_strdup_printf ("%" G_GUINT64_FORMAT, k->rebalances), g_strdup_printf ("%.1f", k->staff_km),
-      };
-      for (guint r = 0; r < G_N_ELEMENTS (vals); r++)
-        {
-          GtkWidget *l = gtk_label_new (vals[r]);
-          gtk_label_set_xalign (GTK_LABEL (l), 1);
-          gtk_grid_attach (GTK_GRID (grid), l, (int) c + 1, (int) r + 1, 1, 1);
-          g_free (vals[r]);
-        }
-    }
-  g_ptr_array_unref (runs);
-  return win;
 }

@@ -1,7 +1,7 @@
 /* ft-scenario-editor.h — edit the current scenario, every key of the
  * format (sim/ft-sim-scenario.h defines them once), save it as a .scenario
  * file with its comments kept, and apply it (the session restarts on the
- * edited scenario). Also the results view.
+ * edited scenario).
  */
 #pragma once
 
@@ -29,7 +29,5 @@ guint             ft_scenario_editor_get_n_fields (FtScenarioEditor *self);
 /* The status line under the form (errors, "Saved …"). */
 const char       *ft_scenario_editor_get_status   (FtScenarioEditor *self);
 
-/* Results view: the archived runs and the current one side by side. */
-GtkWidget        *ft_results_view_new (GtkWindow *parent, FtSession *session);
 
 G_END_DECLS

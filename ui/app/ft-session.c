@@ -340,7 +340,7 @@ ft_session_init (FtSession *self)
   self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->pending_samples = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->last_sample_w = -1;
-  self->archive = g_ptr_array_new_with_free_func (g_free);
+  self->archive = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_session_run_free);
   self->role = FT_ROLE_VIEW_DISPATCHER;
 }
 
@@ -864,13 +864,46 @@ ft_session_describe_zone (FtSession *self, int zone)
 }
 
 void
+ft_session_run_free (FtSessionRun *run)
+{
+  if (run == NULL)
+    return;
+  g_free (run->name);
+  g_free (run);
+}
+
+FtSessionRun *
+ft_session_dup_current_run (FtSession *self)
+{
+  if (self->frame == NULL || self->scenario == NULL)
+    return NULL;
+  FtSessionRun *run = g_new0 (FtSessionRun, 1);
+  run->name = g_strdup (self->scenario->name ? self->scenario->name : "Unnamed scenario");
+  run->kpis = self->kpis;
+  run->days_planned = self->scenario->days;
+  run->finished = self->finished;
+  return run;
+}
+
+void
 ft_session_archive_run (FtSession *self)
 {
-  if (self->frame == NULL)
+  FtSessionRun *run = ft_session_dup_current_run (self);
+  if (run == NULL)
     return;
-  FtSimKpis *k = g_new (FtSimKpis, 1);
-  *k = self->kpis;
-  g_ptr_array_add (self->archive, k);
+  if (run->kpis.sim_time <= 0)
+    {
+      ft_session_run_free (run);   /* never played: nothing to compare */
+      return;
+    }
+  g_ptr_array_add (self->archive, run);
+}
+
+void
+ft_session_remove_run (FtSession *self, guint index)
+{
+  g_return_if_fail (index < self->archive->len);
+  g_ptr_array_remove_index (self->archive, index);
 }
 
 GPtrArray *

@@ -94,8 +94,23 @@ char         *ft_session_describe_vehicle (FtSession *self, guint v);
 char         *ft_session_describe_staff   (FtSession *self, guint s);
 char         *ft_session_describe_zone    (FtSession *self, int zone);
 
-/* Finished-run summaries kept for the results view (JSON KPI strings). */
+/* A run for the results view: its scenario's name, its KPIs, how far it
+ * got and whether it reached the scenario's end. */
+typedef struct {
+  char      *name;
+  FtSimKpis  kpis;
+  double     days_planned;
+  gboolean   finished;
+} FtSessionRun;
+void          ft_session_run_free       (FtSessionRun *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSessionRun, ft_session_run_free)
+
+/* Keeps the current run for the results view (a run never played is not
+ * kept); loading another scenario does this first. */
 void          ft_session_archive_run    (FtSession *self);
-GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSimKpis* */
+GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSessionRun* */
+void          ft_session_remove_run     (FtSession *self, guint index);
+/* The current run as a record (NULL if nothing is loaded). Caller frees. */
+FtSessionRun *ft_session_dup_current_run (FtSession *self);
 
 G_END_DECLS

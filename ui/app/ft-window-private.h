@@ -12,6 +12,7 @@
 #include "ft-tile-source.h"
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
+#include "ft-results-view.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"

@@ -21,6 +21,7 @@
 #include "ft-test-app.h"
 #include "ft-application.h"
 #include "ft-scenario-editor.h"
+#include "ft-results-view.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
 
@@ -754,6 +755,10 @@ START_TEST (test_messages_and_end)
   ck_assert_msg (strstr (ft_window_get_kpi_text (win), now_txt) && strstr (ft_window_get_kpi_text (win), run_txt),
                  "sidebar \"%s\" lacks \"%s\" / \"%s\"", ft_window_get_kpi_text (win), now_txt, run_txt);
 
+  /* Loading again keeps the half-finished run for Compare Runs. */
+  ck_assert (ft_window_open_path (win, good, FALSE, NULL));
+  ck_assert (wait_for_map (win, 20) >= 0);
+
   /* 4: Save Screenshot writes a PNG of the map and panels. */
   g_autofree char *png = g_build_filename (tmp, "shot.png", NULL);
   ck_assert_msg (ft_window_save_screenshot (win, png, &error), "%s", error ? error->message : "");
@@ -815,6 +820,28 @@ START_TEST (test_messages_and_end)
   ck_assert (ft_session_get_time (session) < ft_session_get_end_time (session));
   ck_assert (ft_session_get_playing (session));
   ft_session_pause (session);
+
+  /* 6: Compare Runs names the scenarios, marks the partial run, shows
+   * differences, and a run can be removed. */
+  GPtrArray *arch = ft_session_get_archive (session);
+  ck_assert_uint_eq (arch->len, 2);
+  GtkWidget *cmp = ft_results_view_new (GTK_WINDOW (win), session);
+  gtk_window_present (GTK_WINDOW (cmp));
+  ft_test_app_spin (0.3);
+  ft_test_app_shot (cmp, "app-compare-runs.png");
+  g_autofree char *table = ft_results_view_dup_text (cmp);
+  printf ("compare runs: %s\n", table);
+  ck_assert (strstr (table, "Short run") != NULL);
+  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") != NULL);
+  ck_assert (strstr (table, "finished") != NULL);
+  ck_assert (strstr (table, "difference") != NULL && strstr (table, " %") != NULL);
+  ck_assert (strstr (table, "Run 1") == NULL);
+  ft_results_view_remove (cmp, 0);
+  ck_assert_uint_eq (arch->len, 1);
+  g_free (table);
+  table = ft_results_view_dup_text (cmp);
+  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") == NULL);
+  gtk_window_destroy (GTK_WINDOW (cmp));
 
   g_unlink (bin); g_unlink (bad); g_unlink (good); g_unlink (png); g_unlink (notpng);
   g_rmdir (tmp);
