@@ -21,6 +21,7 @@ struct _FtOverlayLayer {
   GArray   *fences;      /* ProjPoly per no-parking geofence */
   double    marker[2];
   guint     n_lost_drawn;
+  int       highlight;    /* the rider's vehicle, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, SHUMATE_TYPE_LAYER)
@@ -161,6 +162,22 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         }
     }
 
+  if (self->frame && self->highlight >= 0 && (guint) self->highlight < self->frame->n_vehicles)
+    {
+      /* the rider's vehicle: a ring the dot sits in */
+      double x, y;
+      const FtFrameVehicle *fv = &self->frame->vehicles[self->highlight];
+      ft_map_xform_apply (&xf, fv->mx, fv->my, &x, &y);
+      cairo_new_path (cr);
+      cairo_arc (cr, x, y, 11, 0, 2 * G_PI);
+      cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+      cairo_set_line_width (cr, 5);
+      cairo_stroke_preserve (cr);
+      cairo_set_source_rgba (cr, 0.9, 0.3, 0.0, 1);
+      cairo_set_line_width (cr, 3);
+      cairo_stroke (cr);
+    }
+
   if ((self->flags & FT_OVERLAY_STAFF) && self->frame)
     for (guint i = 0; i < self->frame->n_staff; i++)
       {
@@ -250,6 +267,7 @@ ft_overlay_layer_init (FtOverlayLayer *self)
 {
   self->flags = FT_OVERLAY_ZONES | FT_OVERLAY_GEOFENCES | FT_OVERLAY_STAFF | FT_OVERLAY_LOST;
   self->marker[0] = self->marker[1] = NAN;
+  self->highlight = -1;
   gtk_widget_set_can_target (GTK_WIDGET (self), FALSE);
 }
 
@@ -353,4 +371,19 @@ guint
 ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self)
 {
   return self->n_lost_drawn;
+}
+
+void
+ft_overlay_layer_set_highlight (FtOverlayLayer *self, int v)
+{
+  if (self->highlight == v)
+    return;
+  self->highlight = v;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+int
+ft_overlay_layer_get_highlight (FtOverlayLayer *self)
+{
+  return self->highlight;
 }

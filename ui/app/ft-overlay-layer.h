@@ -28,6 +28,9 @@ void            ft_overlay_layer_set_flags (FtOverlayLayer *self, guint flags);
 guint           ft_overlay_layer_get_flags (FtOverlayLayer *self);
 /* Staff member under (x, y) within radius px, or -1. */
 int             ft_overlay_layer_pick_staff (FtOverlayLayer *self, double x, double y, double radius);
+/* A ring around vehicle v (the rider's), -1 for none. */
+void            ft_overlay_layer_set_highlight (FtOverlayLayer *self, int v);
+int             ft_overlay_layer_get_highlight (FtOverlayLayer *self);
 /* Lost-demand marks drawn last time (faded-out ones are not). */
 guint           ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self);
 /* Distance in widget pixels from (x, y) to staff member s (INFINITY if none). */

@@ -202,94 +202,20 @@ ft_window_dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
     ft_vehicle_layer_clear_selection (self->vehicles);
 }
 
-/* Rider view: every step runs on the twin thread through the real modules. */
+/* Rider view: the flow (ft-rider-flow.c) runs every step on the twin
+ * thread through the real modules; the window shows its answer. */
 
 typedef struct {
-  FtWindow *self;
-  int       op;        /* 0 find, 1 reserve, 2 unlock, 3 end */
-  FtLatLon  at;
+  FtRiderFlow *flow;
+  FtRiderStep  step;
+  FtLatLon     at;
 } RiderJob;
-
-static char *
-rider_core (RiderJob *j, FtCore *core, FtTime now)
-{
-  FtWindow *self = j->self;
-  g_autoptr(GError) error = NULL;
-
-  if (self->rider < 0)
-    {
-      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
-      if (r < 0)
-        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
-      self->rider = r;
-    }
-  switch (j->op)
-    {
-    case 0:
-    case 1:
-      {
-        FtFindResult found[5];
-        guint n = ft_booking_find (core->booking, j->at, 500, 1500, 0, found, 5);
-        if (n == 0)
-          return g_strdup ("No available vehicle within 500 m of the marked point.");
-        if (j->op == 0)
-          {
-            GString *s = g_string_new ("<b>Nearby</b>\n");
-            for (guint i = 0; i < n; i++)
-              {
-                const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
-                g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
-                                        ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
-              }
-            return g_string_free (s, FALSE);
-          }
-        gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
-        if (b < 0)
-          return g_markup_printf_escaped ("Reservation refused: %s", error->message);
-        self->rider_booking = b;
-        self->rider_vehicle = (gint32) found[0].vehicle;
-        self->rider_start = ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->pos;
-        const FtBookingRec *rec = ft_booking_get (core->booking, b);
-        g_autofree char *until = ft_time_format (rec->hold_until);
-        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT ").",
-                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b);
-      }
-    case 2:
-      if (self->rider_booking < 0)
-        return g_strdup ("Reserve a vehicle first.");
-      if (!ft_booking_unlock (core->booking, self->rider_booking, (guint) self->rider, now, &error))
-        return g_markup_printf_escaped ("Unlock refused: %s", error->message);
-      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
-    case 3:
-      {
-        if (self->rider_booking < 0)
-          return g_strdup ("You are not riding.");
-        FtPriceBreakdown price;
-        double dist = ft_distance_m (self->rider_start, j->at) * 1.3;
-        if (!ft_booking_end (core->booking, self->rider_booking, (guint) self->rider, j->at, dist, now,
-                             &price, &error))
-          return g_markup_printf_escaped ("Cannot end here: %s", error->message);
-        const FtBookingRec *rec = ft_booking_get (core->booking, self->rider_booking);
-        g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
-        g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
-        g_autofree char *tm = ft_money_format (price.time, price.currency);
-        g_autofree char *dm = ft_money_format (price.distance, price.currency);
-        g_autofree char *total = ft_money_format (price.total, price.currency);
-        self->rider_booking = -1;
-        return g_markup_printf_escaped (
-            "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
-            "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
-            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
-            price.dynamic_multiplier, total);
-      }
-    }
-  return NULL;
-}
 
 static char *
 rider_job (FtSimWorld *w, gpointer data)
 {
-  return rider_core (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+  RiderJob *j = data;
+  return ft_rider_flow_run (j->flow, j->step, ft_sim_world_get_core (w), ft_sim_world_now (w), j->at);
 }
 
 /* Live mode: the same steps on the live core; the adapter publishes the
@@ -297,23 +223,25 @@ rider_job (FtSimWorld *w, gpointer data)
 static char *
 rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
 {
-  return rider_core (data, core, now);
+  RiderJob *j = data;
+  return ft_rider_flow_run (j->flow, j->step, core, now, j->at);
 }
 
 void
 ft_window_rider_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  RiderJob j = { self, 0, { 0, 0 } };
+  RiderJob j = { self->rider, FT_RIDER_FIND, { 0, 0 } };
   if (g_str_equal (name, "win.rider-reserve"))
-    j.op = 1;
+    j.step = FT_RIDER_RESERVE;
   else if (g_str_equal (name, "win.rider-unlock"))
-    j.op = 2;
+    j.step = FT_RIDER_UNLOCK;
   else if (g_str_equal (name, "win.rider-end"))
-    j.op = 3;
-  if (j.op != 2 && isnan (self->marker_mx))
+    j.step = FT_RIDER_END;
+  if (!ft_rider_flow_can (self->rider, j.step, !isnan (self->marker_mx)))
     {
-      ft_window_show_markup (self->rider_label, "Click the map to mark a point first.");
+      ft_window_show_markup (self->rider_label, isnan (self->marker_mx) ? "Click the map to mark a point first."
+                                                                         : "That step does not apply now.");
       return;
     }
   if (!isnan (self->marker_mx))
@@ -327,6 +255,20 @@ ft_window_rider_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   else
     r = ft_session_run_job_sync (self->session, rider_job, &j);
+  ft_rider_flow_commit (self->rider);
+  if (j.step == FT_RIDER_RESERVE && ft_rider_flow_get_state (self->rider) == FT_RIDER_RESERVED && !self->live_mode)
+    {
+      /* A hold lasts minutes of simulated time: at 600x it would run out in
+       * seconds. Slow down to 10x and say so. */
+      guint i = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown));
+      if (i >= G_N_ELEMENTS (ft_window_speeds) || ft_window_speeds[i] <= 0 || ft_window_speeds[i] > 10)
+        {
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->speed_dropdown), 1);
+          char *more = g_strdup_printf ("%s\nSpeed set to 10× so the hold does not run out at once.", r);
+          g_free (r);
+          r = more;
+        }
+    }
   ft_window_show_markup (self->rider_label, r);
 }
 

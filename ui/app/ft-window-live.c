@@ -94,8 +94,7 @@ ft_window_live_connect (FtWindow *self, GError **error)
       return FALSE;
     }
   self->live_centered = FALSE;
-  self->rider = -1;
-  self->rider_booking = -1;
+  ft_rider_flow_reset (self->rider);
   self->inspected = -1;
   gboolean ok = ft_live_session_start (self->live, &cfg, error);
   ft_live_config_clear (&cfg);
@@ -116,8 +115,7 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
     return;
   self->live_mode = live;
   self->inspected = -1;
-  self->rider = -1;
-  self->rider_booking = -1;
+  ft_rider_flow_reset (self->rider);
   ft_vehicle_layer_clear_selection (self->vehicles);
   /* Live time is wall time: no play, step or speed. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.play", !live);

@@ -13,6 +13,7 @@
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
 #include "ft-results-view.h"
+#include "ft-rider-flow.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"
@@ -84,11 +85,9 @@ struct _FtWindow {
   gint             inspected;       /* vehicle last clicked, -1 none */
   guint            staff_listed;    /* staff in the dispatch drop-down */
 
-  /* rider view */
-  gint32   rider;
-  gint64   rider_booking;
-  gint32   rider_vehicle;
-  FtLatLon rider_start;
+  /* rider view: the flow is the model; the window shows it */
+  FtRiderFlow *rider;
+  gboolean     hold_warned;
 };
 
 /* Simulation speeds of the speed drop-down, sim s per wall s (0 = max). */
@@ -100,6 +99,7 @@ void     ft_window_update_labels       (FtWindow *self);
 void     ft_window_fill_staff_dropdown (FtWindow *self);
 void     ft_window_show_markup         (GtkWidget *label, const char *markup);
 void     ft_window_update_play_button  (FtWindow *self);
+void     ft_window_update_rider_actions (FtWindow *self);
 
 /* ft-window-actions.c */
 void ft_window_play_action            (GtkWidget *widget, const char *name, GVariant *param);

@@ -101,6 +101,24 @@ ft_window_update_play_button (FtWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
 }
 
+/* The rider's buttons follow the flow's state and the marked point. */
+void
+ft_window_update_rider_actions (FtWindow *self)
+{
+  gboolean has_point = !isnan (self->marker_mx);
+  static const char *const names[] = { "win.rider-find", "win.rider-reserve", "win.rider-unlock", "win.rider-end" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), names[i], ft_rider_flow_can (self->rider, i, has_point));
+  ft_overlay_layer_set_highlight (self->overlay, ft_rider_flow_get_vehicle (self->rider));
+}
+
+static void
+on_rider_state (FtWindow *self)
+{
+  self->hold_warned = FALSE;
+  ft_window_update_rider_actions (self);
+}
+
 static void
 on_playing_changed (FtSession *session, GParamSpec *pspec, FtWindow *self)
 {
@@ -129,6 +147,7 @@ on_session_loaded (FtSession *session, FtWindow *self)
   if (self->toast_revealer)
     gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), FALSE);
   gtk_label_set_label (GTK_LABEL (self->inspector_label), "Click a vehicle, van or zone on the map.");
+  ft_rider_flow_reset (self->rider);
   ft_window_update_play_button (self);
 }
 
@@ -211,6 +230,32 @@ build_toast (FtWindow *self)
   gtk_overlay_add_overlay (GTK_OVERLAY (self->map_overlay), self->toast_revealer);
 }
 
+/* The rider's reservation: a warning before it runs out, a message when
+ * the core ended it. */
+static void
+watch_reservation (FtWindow *self, const FtFrame *f)
+{
+  if (ft_rider_flow_get_state (self->rider) != FT_RIDER_RESERVED)
+    return;
+  FtTime until = ft_rider_flow_get_hold_until (self->rider);
+  if (ft_rider_flow_observe (self->rider, f))
+    {
+      g_autofree char *t = ft_time_format (until);
+      g_autofree char *msg = g_strdup_printf ("Your reservation ran out at %s: the vehicle is free again. "
+                                              "Reserve again, and unlock it before the hold ends.", t);
+      ft_window_show_markup (self->rider_label, msg);
+      ft_window_show_toast (self, msg, FALSE);
+      return;
+    }
+  if (!self->hold_warned && until - f->now <= 3 * FT_MINUTE)
+    {
+      self->hold_warned = TRUE;
+      g_autofree char *t = ft_time_format (until);
+      g_autofree char *msg = g_strdup_printf ("Your reservation ends at %s: unlock the vehicle now.", t);
+      ft_window_show_toast (self, msg, FALSE);
+    }
+}
+
 /* Polls the session ~30 times a second from a low-priority timeout rather
  * than a frame-clock tick: a permanent tick keeps the frame clock running
  * and, when frames run over budget, starves libshumate's idle-time tile
@@ -248,6 +293,7 @@ on_poll (gpointer data)
       FtFrame *f = ft_session_get_frame (self->session);
       ft_vehicle_layer_set_frame (self->vehicles, f);
       ft_overlay_layer_set_frame (self->overlay, f);
+      watch_reservation (self, f);
     }
   gint64 now = g_get_monotonic_time ();
   if (now - self->last_labels > 250000)
@@ -420,6 +466,7 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Ft
       self->marker_mx = mx;
       self->marker_my = my;
       ft_overlay_layer_set_marker (self->overlay, mx, my);
+      ft_window_update_rider_actions (self);
       if (rider)
         {
           gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "rider");
@@ -711,6 +758,7 @@ ft_window_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_object (&self->live);
+  g_clear_object (&self->rider);
   ft_window_set_live_password (self, NULL);
   G_OBJECT_CLASS (ft_window_parent_class)->finalize (object);
 }
@@ -793,9 +841,8 @@ ft_window_init (FtWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->first_map_ms = -1;
   self->marker_mx = self->marker_my = NAN;
-  self->rider = -1;
-  self->rider_booking = -1;
-  self->rider_vehicle = -1;
+  self->rider = ft_rider_flow_new ();
+  g_signal_connect_object (self->rider, "notify::state", G_CALLBACK (on_rider_state), self, G_CONNECT_SWAPPED);
   self->inspected = -1;
   self->live = ft_live_session_new ();
   g_signal_connect_object (self->live, "state-changed", G_CALLBACK (ft_window_on_live_state_changed), self, 0);
@@ -883,6 +930,7 @@ ft_window_new (GtkApplication *app, FtSession *session)
     }
   ft_session_set_speed (session, ft_window_speeds[gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown))]);
   ft_window_reload_map (self);
+  ft_window_update_rider_actions (self);
   return self;
 }
 
@@ -927,6 +975,13 @@ ft_window_set_marker (FtWindow *self, FtLatLon p)
 {
   ft_mercator_from_latlon (p, &self->marker_mx, &self->marker_my);
   ft_overlay_layer_set_marker (self->overlay, self->marker_mx, self->marker_my);
+  ft_window_update_rider_actions (self);
+}
+
+FtRiderFlow *
+ft_window_get_rider_flow (FtWindow *self)
+{
+  return self->rider;
 }
 
 const char *

@@ -11,6 +11,7 @@
 #include "ft-vehicle-layer.h"
 #include "ft-overlay-layer.h"
 #include "ft-live-session.h"
+#include "ft-rider-flow.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,8 @@ guint           ft_window_select_low_battery (FtWindow *self);
 guint           ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error);
 /* Marks a point as a click would (rebalance target, rider position/destination). */
 void            ft_window_set_marker        (FtWindow *self, FtLatLon p);
+/* The rider flow the Ride page shows (state, vehicle). */
+FtRiderFlow    *ft_window_get_rider_flow    (FtWindow *self);
 /* Text of the rider page (status, receipt). */
 const char     *ft_window_get_rider_text    (FtWindow *self);
 /* Live mode: the map shows the live fleet of an MQTT broker configured in

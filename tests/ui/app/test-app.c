@@ -289,6 +289,23 @@ START_TEST (test_dispatch_swap)
 }
 END_TEST
 
+static GtkWidget *find_by_action (GtkWidget *root, const char *action);
+
+/* Issue 19 item 13: which rider buttons are enabled (1 = sensitive). */
+static void
+assert_rider_buttons (FtWindow *win, int find, int reserve, int unlock, int end)
+{
+  const char *names[] = { "win.rider-find", "win.rider-reserve", "win.rider-unlock", "win.rider-end" };
+  int want[] = { find, reserve, unlock, end };
+  for (guint i = 0; i < 4; i++)
+    {
+      GtkWidget *b = find_by_action (GTK_WIDGET (win), names[i]);
+      ck_assert (b != NULL);
+      ck_assert_msg (gtk_widget_get_sensitive (b) == want[i], "%s: sensitive %d, expected %d", names[i],
+                     gtk_widget_get_sensitive (b), want[i]);
+    }
+}
+
 static void
 rider (FtWindow *win, const char *action, const char *expect)
 {
@@ -313,10 +330,22 @@ START_TEST (test_rider_view)
       pick = (int) i;
   ck_assert (pick >= 0);
   FtLatLon here = ft_mercator_to_latlon (f->vehicles[pick].mx, f->vehicles[pick].my);
+  assert_rider_buttons (win, 0, 0, 0, 0);   /* nothing marked yet */
   ft_window_set_marker (win, here);
+  assert_rider_buttons (win, 1, 1, 0, 0);
   rider (win, "win.rider-find", "walk");
+  ft_session_set_speed (session, 600);
   rider (win, "win.rider-reserve", "Reserved");
+  FtRiderFlow *flow = ft_window_get_rider_flow (win);
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_RESERVED);
+  assert_rider_buttons (win, 0, 0, 1, 0);
+  /* the rider's vehicle is highlighted; the hold is not left to run out at 600x */
+  ck_assert_int_ge (ft_rider_flow_get_vehicle (flow), 0);
+  ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), ft_rider_flow_get_vehicle (flow));
+  ck_assert_msg (ft_session_get_speed (session) <= 10, "speed %.0f with a reservation", ft_session_get_speed (session));
+  ck_assert (strstr (ft_window_get_rider_text (win), "Speed set to 10") != NULL);
   rider (win, "win.rider-unlock", "Unlocked");
+  assert_rider_buttons (win, 0, 0, 0, 1);
   ft_session_run_to (session, ft_session_get_time (session) + 12 * FT_MINUTE);
   FtTime until = ft_session_get_time (session) + 12 * FT_MINUTE;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -340,6 +369,26 @@ START_TEST (test_rider_view)
       receipt = ft_window_get_rider_text (win);
     }
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
+  ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), -1);
+
+  /* A reservation left alone runs out, with a warning first and a message after. */
+  ft_window_set_marker (win, here);
+  rider (win, "win.rider-reserve", "Reserved");
+  FtTime hold = ft_rider_flow_get_hold_until (flow);
+  ft_session_run_to (session, hold + 2 * FT_MINUTE);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gboolean warned = FALSE;
+  while (ft_rider_flow_get_state (flow) == FT_RIDER_RESERVED && g_get_monotonic_time () < deadline)
+    {
+      ft_test_app_spin (0.02);
+      warned |= ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "unlock the vehicle now");
+    }
+  ft_test_app_spin (0.3);
+  printf ("reservation left alone: warned %d; %s\n", warned, ft_window_get_rider_text (win));
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
+  ck_assert (strstr (ft_window_get_rider_text (win), "ran out") != NULL);
+  assert_rider_buttons (win, 1, 1, 0, 0);
   ft_test_app_stop (app, win);
 }
 END_TEST
