@@ -680,7 +680,11 @@ typedef struct {
   gint32    staff;
   guint     created;
   GString  *errors;
+  GString  *warnings;
 } DispatchJob;
+
+/* A battery this full needs no swap: swapping it wastes a charged pack. */
+#define SWAP_FULL_SOC 0.95
 
 static char *
 dispatch_job (FtSimWorld *w, gpointer data)
@@ -689,7 +693,14 @@ dispatch_job (FtSimWorld *w, gpointer data)
   gint32 by = ft_sim_world_dispatcher (w);
   gint32 staff_account = -1;
   if (d->staff >= 0 && (guint) d->staff < ft_sim_world_n_staff (w))
-    staff_account = (gint32) ft_sim_world_staff_account (w, (guint) d->staff);
+    {
+      staff_account = (gint32) ft_sim_world_staff_account (w, (guint) d->staff);
+      if (!ft_sim_world_staff_on_shift (w, (guint) d->staff))
+        g_string_append_printf (d->warnings, "Staff %d is off shift: the tasks wait until the next shift starts. ",
+                                d->staff + 1);
+    }
+  FtCore *core = ft_sim_world_get_core (w);
+  guint full = 0;
   for (guint i = 0; i < d->n; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -698,18 +709,34 @@ dispatch_job (FtSimWorld *w, gpointer data)
           g_string_append (d->errors, "this scenario has no dispatcher account; add dispatchers=1 under [staff]\n");
           break;
         }
+      if (d->kind == FT_TASK_BATTERY_SWAP && d->vehicles[i] < ft_fleet_n_vehicles (core->fleet) &&
+          ft_fleet_soc (core->fleet, d->vehicles[i]) >= SWAP_FULL_SOC)
+        {
+          full++;
+          continue;
+        }
       if (ft_sim_world_dispatch (w, d->kind, (gint32) d->vehicles[i], d->target, 5, (guint) by,
                                  staff_account, &error) >= 0)
         d->created++;
       else
         g_string_append_printf (d->errors, "%s\n", error->message);
     }
+  if (full > 0)
+    g_string_append_printf (d->warnings, "%u vehicle%s at %.0f %% battery or more skipped: no swap needed. ",
+                            full, full == 1 ? "" : "s", SWAP_FULL_SOC * 100);
   return NULL;
 }
 
 guint
 ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n,
                      FtLatLon target, gint32 staff, GError **error)
+{
+  return ft_session_dispatch_checked (self, kind, vehicles, n, target, staff, NULL, error);
+}
+
+guint
+ft_session_dispatch_checked (FtSession *self, guint kind, const guint *vehicles, guint n,
+                             FtLatLon target, gint32 staff, char **warnings, GError **error)
 {
   g_return_val_if_fail (FT_IS_SESSION (self), 0);
   if (!ft_session_can_dispatch (self))
@@ -724,12 +751,16 @@ ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n
       return 0;
     }
   DispatchJob d = { kind, g_memdup2 (vehicles, sizeof (guint) * MAX (n, 1)), n, target, staff, 0,
-                    g_string_new (NULL) };
+                    g_string_new (NULL), g_string_new (NULL) };
   g_free (ft_session_run_job_sync (self, dispatch_job, &d));
   if (d.errors->len > 0 && d.created < n)
     g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "%u of %u tasks refused: %s",
                  n - d.created, n, d.errors->str);
   g_string_free (d.errors, TRUE);
+  if (warnings)
+    *warnings = d.warnings->len ? g_strstrip (g_string_free (d.warnings, FALSE)) : (g_string_free (d.warnings, TRUE), NULL);
+  else
+    g_string_free (d.warnings, TRUE);
   g_free (d.vehicles);
   return d.created;
 }
@@ -910,4 +941,97 @@ GPtrArray *
 ft_session_get_archive (FtSession *self)
 {
   return self->archive;
+}
+
+/* ---------------------------------------------------------- task list */
+
+typedef struct {
+  GArray  *out;
+  guint    max;
+} TasksJob;
+
+static char *
+tasks_job (FtSimWorld *w, gpointer data)
+{
+  TasksJob *j = data;
+  FtOps *ops = ft_sim_world_get_ops (w);
+  FtCore *core = ft_sim_world_get_core (w);
+  guint n_staff = ft_sim_world_n_staff (w);
+  for (gint64 id = (gint64) ft_ops_n (ops) - 1; id >= 0 && j->out->len < j->max; id--)
+    {
+      const FtTask *t = ft_ops_get (ops, id);
+      if (t == NULL || t->state == FT_TASK_DONE || t->state == FT_TASK_CANCELLED)
+        continue;
+      FtSessionTask st = { .id = t->id, .kind = t->kind, .state = t->state, .priority = t->priority,
+                           .staff = -1, .created = t->created };
+      if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (core->fleet))
+        g_strlcpy (st.vehicle, ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->name, sizeof st.vehicle);
+      for (guint i = 0; i < n_staff && t->staff >= 0; i++)
+        if (ft_sim_world_staff_account (w, i) == (guint) t->staff)
+          st.staff = (gint32) i;
+      g_array_append_val (j->out, st);
+    }
+  return NULL;
+}
+
+GArray *
+ft_session_dup_tasks (FtSession *self, guint max)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  TasksJob j = { g_array_new (FALSE, FALSE, sizeof (FtSessionTask)), max };
+  if (ft_worker_is_running (self->worker))
+    g_free (ft_session_run_job_sync (self, tasks_job, &j));
+  return j.out;
+}
+
+typedef struct {
+  gint64   task;
+  gint32   staff;      /* -1: cancel */
+  GError  *error;
+} TaskEditJob;
+
+static char *
+task_edit_job (FtSimWorld *w, gpointer data)
+{
+  TaskEditJob *j = data;
+  gint32 by = ft_sim_world_dispatcher (w);
+  if (by < 0)
+    g_set_error (&j->error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                 "this scenario has no dispatcher account; add dispatchers=1 under [staff]");
+  else if (j->staff < 0)
+    ft_sim_world_cancel_task (w, j->task, (guint) by, &j->error);
+  else
+    ft_sim_world_reassign_task (w, j->task, (guint) j->staff, (guint) by, &j->error);
+  return NULL;
+}
+
+static gboolean
+task_edit (FtSession *self, gint64 task, gint32 staff, GError **error)
+{
+  if (!ft_session_can_dispatch (self))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "only staff roles can change tasks: switch the role to Dispatcher");
+      return FALSE;
+    }
+  TaskEditJob j = { task, staff, NULL };
+  g_free (ft_session_run_job_sync (self, task_edit_job, &j));
+  if (j.error)
+    {
+      g_propagate_error (error, j.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ft_session_cancel_task (FtSession *self, gint64 task, GError **error)
+{
+  return task_edit (self, task, -1, error);
+}
+
+gboolean
+ft_session_reassign_task (FtSession *self, gint64 task, guint staff, GError **error)
+{
+  return task_edit (self, task, (gint32) staff, error);
 }

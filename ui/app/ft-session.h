@@ -89,6 +89,27 @@ char         *ft_session_run_job_sync   (FtSession *self, FtSessionJob fn, gpoin
  * queue. Refused unless the role can dispatch. Returns tasks created. */
 guint         ft_session_dispatch       (FtSession *self, guint kind, const guint *vehicles,
                                          guint n, FtLatLon target, gint32 staff, GError **error);
+/* As ft_session_dispatch; *warnings (may be NULL) gets what was skipped or
+ * needs attention (swaps of nearly full batteries are skipped; staff off
+ * shift), or NULL. */
+guint         ft_session_dispatch_checked (FtSession *self, guint kind, const guint *vehicles,
+                                           guint n, FtLatLon target, gint32 staff, char **warnings,
+                                           GError **error);
+
+/* The staff task list: unfinished tasks, newest first. */
+typedef struct {
+  gint64      id;
+  FtTaskKind  kind;
+  FtTaskState state;
+  gint        priority;
+  char        vehicle[16];   /* its name, "" for none */
+  gint32      staff;         /* field staff index (Staff n+1) or -1 */
+  FtTime      created;
+} FtSessionTask;
+GArray       *ft_session_dup_tasks      (FtSession *self, guint max);   /* of FtSessionTask */
+/* As the scenario's dispatcher; a task being done is refused. */
+gboolean      ft_session_cancel_task    (FtSession *self, gint64 task, GError **error);
+gboolean      ft_session_reassign_task  (FtSession *self, gint64 task, guint staff, GError **error);
 /* Text details for the inspector (blocking, fast). */
 char         *ft_session_describe_vehicle (FtSession *self, guint v);
 char         *ft_session_describe_staff   (FtSession *self, guint s);

@@ -133,6 +133,12 @@ ft_window_clear_selection_action (GtkWidget *widget, const char *name, GVariant 
 guint
 ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error)
 {
+  return ft_window_dispatch_selection_checked (self, kind, staff, NULL, error);
+}
+
+guint
+ft_window_dispatch_selection_checked (FtWindow *self, guint kind, gint32 staff, char **warnings, GError **error)
+{
   g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
   if (sel->len == 0)
     {
@@ -143,7 +149,8 @@ ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError *
   FtLatLon target = { 0, 0 };
   if (!isnan (self->marker_mx))
     target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-  return ft_session_dispatch (self->session, kind, (const guint *) sel->data, sel->len, target, staff, error);
+  return ft_session_dispatch_checked (self->session, kind, (const guint *) sel->data, sel->len, target, staff,
+                                      warnings, error);
 }
 
 void
@@ -194,12 +201,16 @@ ft_window_dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   g_autoptr(GError) error = NULL;
-  guint n = ft_window_dispatch_selection (self, kinds[MIN (k, 2)], staff, &error);
-  g_autofree char *msg = error ? g_strdup_printf ("%u tasks created. %s", n, error->message)
-                               : g_strdup_printf ("%u tasks created.", n);
+  g_autofree char *warnings = NULL;
+  guint n = ft_window_dispatch_selection_checked (self, kinds[MIN (k, 2)], staff, &warnings, &error);
+  g_autofree char *msg = g_strdup_printf ("%u tasks created.%s%s%s%s", n, error ? " " : "", error ? error->message : "",
+                                          warnings ? " " : "", warnings ? warnings : "");
   gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+  if (warnings)
+    ft_window_show_toast (self, warnings, FALSE);
   if (n > 0)
     ft_vehicle_layer_clear_selection (self->vehicles);
+  ft_window_refresh_tasks (self);
 }
 
 /* Rider view: the flow (ft-rider-flow.c) runs every step on the twin

@@ -50,6 +50,8 @@ struct _FtWindow {
   GtkWidget *live_commands_label;
   GtkWidget *sidebar;
   GtkWidget *page_tabs;
+  GtkWidget *tasks_box;
+  guint64    tasks_key;      /* counts the task list was built for */
 
   /* toasts: messages over the map, where the user looks */
   GtkWidget *toast_revealer;
@@ -100,6 +102,7 @@ void     ft_window_fill_staff_dropdown (FtWindow *self);
 void     ft_window_show_markup         (GtkWidget *label, const char *markup);
 void     ft_window_update_play_button  (FtWindow *self);
 void     ft_window_update_rider_actions (FtWindow *self);
+void     ft_window_refresh_tasks       (FtWindow *self);
 
 /* ft-window-actions.c */
 void ft_window_play_action            (GtkWidget *widget, const char *name, GVariant *param);

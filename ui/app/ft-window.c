@@ -83,6 +83,128 @@ ft_window_update_labels (FtWindow *self)
   g_autofree char *sel = nsel ? g_strdup_printf ("%u vehicles selected", nsel)
                               : g_strdup ("No vehicles selected");
   gtk_label_set_label (GTK_LABEL (self->selection_label), sel);
+  guint64 key = ((guint64) f->kpi.tasks_open << 32) | f->kpi.tasks_done;
+  if (key != self->tasks_key && g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
+    ft_window_refresh_tasks (self);
+}
+
+static const char *
+task_kind_name (FtTaskKind k)
+{
+  static const char *const names[] = { "Swap", "Rebalance", "Collect", "Deploy" };
+  return (guint) k < G_N_ELEMENTS (names) ? names[k] : "Task";
+}
+
+static const char *
+task_state_name (FtTaskState s)
+{
+  static const char *const names[] = { "open", "assigned", "in progress", "done", "cancelled" };
+  return (guint) s < G_N_ELEMENTS (names) ? names[s] : "?";
+}
+
+static void
+on_task_button (GtkButton *b, FtWindow *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (b), "task")) - 1;
+  gboolean cancel = g_object_get_data (G_OBJECT (b), "cancel") != NULL;
+  g_autoptr(GError) error = NULL;
+  gint32 staff = (gint32) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
+  gboolean ok;
+  if (cancel)
+    ok = ft_session_cancel_task (self->session, id, &error);
+  else if (staff < 0)
+    {
+      g_set_error (&error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "choose a staff member above (Assign to …) to reassign task %" G_GINT64_FORMAT " to", id);
+      ok = FALSE;
+    }
+  else
+    ok = ft_session_reassign_task (self->session, id, (guint) staff, &error);
+  g_autofree char *msg = ok ? g_strdup_printf ("Task %" G_GINT64_FORMAT " %s.", id,
+                                               cancel ? "cancelled" : "reassigned")
+                            : g_strdup (error->message);
+  gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+  ft_window_refresh_tasks (self);
+}
+
+static GtkWidget *
+task_button (FtWindow *self, const char *label, const char *what, gint64 id, gboolean cancel)
+{
+  GtkWidget *b = gtk_button_new_with_label (label);
+  gtk_widget_add_css_class (b, "flat");
+  g_object_set_data (G_OBJECT (b), "task", GSIZE_TO_POINTER ((gsize) id + 1));
+  if (cancel)
+    g_object_set_data (G_OBJECT (b), "cancel", GINT_TO_POINTER (1));
+  g_autofree char *acc = g_strdup_printf ("%s task %" G_GINT64_FORMAT, what, id);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
+  gtk_widget_set_tooltip_text (b, acc);
+  g_signal_connect (b, "clicked", G_CALLBACK (on_task_button), self);
+  return b;
+}
+
+/* The Dispatch page's task list: status, kind, priority, assignee, age,
+ * with Cancel and Reassign (to the staff member chosen above). */
+void
+ft_window_refresh_tasks (FtWindow *self)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (self->tasks_box)))
+    gtk_box_remove (GTK_BOX (self->tasks_box), child);
+  FtFrame *f = ft_window_current_frame (self);
+  self->tasks_key = f ? ((guint64) f->kpi.tasks_open << 32) | f->kpi.tasks_done : 0;
+  if (self->live_mode)
+    return;
+  g_autoptr(GArray) tasks = ft_session_dup_tasks (self->session, 30);
+  FtTime now = ft_session_get_time (self->session);
+  if (tasks->len == 0)
+    {
+      GtkWidget *l = gtk_label_new ("No unfinished tasks.");
+      gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_widget_add_css_class (l, "dim-label");
+      gtk_box_append (GTK_BOX (self->tasks_box), l);
+    }
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      const FtSessionTask *t = &g_array_index (tasks, FtSessionTask, i);
+      g_autofree char *who = t->staff >= 0 ? g_strdup_printf ("Staff %d", t->staff + 1) : g_strdup ("queue");
+      g_autofree char *text = g_strdup_printf ("#%" G_GINT64_FORMAT " %s %s\nP%d · %s · %s · %" G_GINT64_FORMAT " min",
+                                               t->id, task_kind_name (t->kind), t->vehicle, t->priority, who,
+                                               task_state_name (t->state), MAX (now - t->created, 0) / FT_MINUTE);
+      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+      gtk_widget_add_css_class (row, "task-row");
+      GtkWidget *l = gtk_label_new (text);
+      gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_widget_set_hexpand (l, TRUE);
+      gtk_widget_set_tooltip_text (l, text);
+      gtk_box_append (GTK_BOX (row), l);
+      gboolean busy = t->state == FT_TASK_IN_PROGRESS;
+      gtk_widget_set_valign (l, GTK_ALIGN_CENTER);
+      GtkWidget *re = task_button (self, "Reassign", "Reassign to the chosen staff member", t->id, FALSE);
+      GtkWidget *ca = task_button (self, "Cancel", "Cancel", t->id, TRUE);
+      gtk_widget_set_sensitive (re, !busy);
+      gtk_widget_set_sensitive (ca, !busy);
+      gtk_box_append (GTK_BOX (row), re);
+      gtk_box_append (GTK_BOX (row), ca);
+      gtk_box_append (GTK_BOX (self->tasks_box), row);
+    }
+}
+
+char *
+ft_window_dup_tasks_text (FtWindow *self)
+{
+  GString *s = g_string_new (NULL);
+  for (GtkWidget *row = gtk_widget_get_first_child (self->tasks_box); row; row = gtk_widget_get_next_sibling (row))
+    {
+      GtkWidget *l = GTK_IS_LABEL (row) ? row : gtk_widget_get_first_child (row);
+      g_string_append_printf (s, "%s\n", gtk_label_get_text (GTK_LABEL (l)));
+    }
+  return g_string_free (s, FALSE);
+}
+
+void
+ft_window_set_dispatch_staff (FtWindow *self, gint32 staff)
+{
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->staff_dropdown), (guint) (staff + 1));
 }
 
 /* Follows the session's playing and finished properties (bound, not polled). */
@@ -560,6 +682,8 @@ static void
 on_page_changed (GtkStack *stack, GParamSpec *pspec, FtWindow *self)
 {
   const char *name = gtk_stack_get_visible_child_name (stack);
+  if (g_strcmp0 (name, "dispatch") == 0 && self->session)
+    ft_window_refresh_tasks (self);
   for (GtkWidget *b = gtk_widget_get_first_child (self->page_tabs); b; b = gtk_widget_get_next_sibling (b))
     if (g_strcmp0 (g_object_get_data (G_OBJECT (b), "page"), name) == 0)
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (b), TRUE);
@@ -795,6 +919,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, sidebar);
   gtk_widget_class_bind_template_child (wc, FtWindow, page_tabs);
+  gtk_widget_class_bind_template_child (wc, FtWindow, tasks_box);
 
   gtk_widget_class_install_action (wc, "win.play", NULL, ft_window_play_action);
   gtk_widget_class_install_action (wc, "win.step", NULL, ft_window_step_action);
@@ -1040,4 +1165,10 @@ ft_window_welcome (FtWindow *self)
       "Shift+drag selects vehicles for dispatch; the tabs on the right hold the figures.",
       sc && sc->name ? sc->name : "a scenario", city && city->name ? city->name : "the city", at);
   ft_window_show_toast (self, msg, FALSE);
+}
+
+const char *
+ft_window_get_dispatch_status (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->dispatch_status));
 }

@@ -31,6 +31,14 @@ void            ft_window_set_online_tiles  (FtWindow *self, gboolean online);
 guint           ft_window_select_low_battery (FtWindow *self);
 /* Creates tasks (FtTaskKind) for the selection; staff -1 = queue. */
 guint           ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error);
+/* Same; *warnings gets what was skipped or needs attention (or NULL). */
+guint           ft_window_dispatch_selection_checked (FtWindow *self, guint kind, gint32 staff,
+                                                      char **warnings, GError **error);
+/* The Dispatch page's task list as text (a line per task) and the staff
+ * member tasks are assigned to (-1 = leave in the queue). */
+char           *ft_window_dup_tasks_text    (FtWindow *self);
+void            ft_window_set_dispatch_staff (FtWindow *self, gint32 staff);
+const char     *ft_window_get_dispatch_status (FtWindow *self);
 /* Marks a point as a click would (rebalance target, rider position/destination). */
 void            ft_window_set_marker        (FtWindow *self, FtLatLon p);
 /* The rider flow the Ride page shows (state, vehicle). */

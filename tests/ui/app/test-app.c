@@ -744,6 +744,71 @@ START_TEST (test_clicks_and_keys)
 }
 END_TEST
 
+/* Item 8: the Dispatch page lists tasks (kind, vehicle, priority, assignee,
+ * state, age) with Cancel and Reassign; swaps of full batteries and
+ * assignments to staff off shift come with warnings. */
+static const char *tasks_scenario =
+  "[scenario]\nname=Tasks\ncity=demo\ndays=1\nseed=5\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\ninitial_soc_min=0.05\ninitial_soc_max=1.0\n"
+  "[demand]\nrequests_per_day=300\n"
+  "[staff]\nfield_staff=3\ndispatchers=1\nshift_hours=8\nshift_starts=06:00\n"
+  "[rules]\nswap_threshold_soc=0.0\n[features]\nrebalancing=false\nfault_collection=false\n";
+
+START_TEST (test_dispatch_tasks)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_parse (tasks_scenario, -1, "tasks", &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtApplication *app;
+  FtWindow *win = start_app (&app, sc);
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (win);
+  int w = gtk_widget_get_width (GTK_WIDGET (layer)), h = gtk_widget_get_height (GTK_WIDGET (layer));
+  guint nsel = ft_vehicle_layer_select_rect (layer, 0.25 * w, 0.25 * h, 0.75 * w, 0.75 * h);
+  ck_assert_uint_ge (nsel, 10);
+  /* Staff 1 is off shift at midnight (shifts start at 06:00). */
+  ft_window_set_dispatch_staff (win, 0);
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.dispatch", NULL));
+  GtkWidget *page = find_button_labelled (GTK_WIDGET (win), "Dispatch");
+  ck_assert (page != NULL);
+  gtk_widget_activate (page);
+  ft_test_app_spin (0.6);
+  const char *toast = ft_window_get_toast (win);
+  printf ("dispatch of %u selected: toast \"%s\"\n", nsel, toast ? toast : "");
+  ck_assert (toast && strstr (toast, "off shift") && strstr (toast, "no swap needed"));
+  g_autoptr(GArray) tasks = ft_session_dup_tasks (session, 1000);
+  ck_assert_uint_gt (tasks->len, 0);
+  ck_assert_uint_lt (tasks->len, nsel);   /* the full ones were skipped */
+  g_autofree char *list = ft_window_dup_tasks_text (win);
+  printf ("task list:\n%.200s\n", list);
+  ck_assert (strstr (list, "Swap") && strstr (list, "Staff 1") && strstr (list, "assigned") && strstr (list, "P5"));
+  ft_test_app_shot (GTK_WIDGET (win), "app-dispatch-tasks.png");
+  /* Cancel the newest task from its row. */
+  ft_test_app_spin (0.3);
+  GtkWidget *cancel = find_button_labelled (GTK_WIDGET (win), "Cancel");
+  ck_assert_msg (cancel != NULL, "no Cancel button on page %s", ft_window_get_page (win));
+  gint64 newest = g_array_index (tasks, FtSessionTask, 0).id;
+  printf ("cancel button: %s, sensitive %d\n", gtk_widget_get_tooltip_text (cancel), gtk_widget_get_sensitive (cancel));
+  g_signal_emit_by_name (cancel, "clicked");
+  ft_test_app_spin (0.2);
+  g_autoptr(GArray) after = ft_session_dup_tasks (session, 1000);
+  ck_assert_uint_eq (after->len, tasks->len - 1);
+  ck_assert (g_array_index (after, FtSessionTask, 0).id != newest);
+  /* Reassign the next one to Staff 2. */
+  ft_window_set_dispatch_staff (win, 1);
+  GtkWidget *re = find_button_labelled (GTK_WIDGET (win), "Reassign");
+  g_signal_emit_by_name (re, "clicked");
+  ft_test_app_spin (0.2);
+  g_autoptr(GArray) moved = ft_session_dup_tasks (session, 1000);
+  printf ("after cancel and reassign: %u tasks, newest on staff %d; status: %s\n", moved->len,
+          g_array_index (moved, FtSessionTask, 0).staff + 1, ft_window_get_dispatch_status (win));
+  ck_assert_int_eq (g_array_index (moved, FtSessionTask, 0).staff, 1);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
 static char *
 write_tmp (const char *dir, const char *name, const char *data, gssize len)
 {
@@ -1008,6 +1073,10 @@ main (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("clicks-and-keys");
   tcase_add_test (tc, test_clicks_and_keys);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("dispatch-tasks");
+  tcase_add_test (tc, test_dispatch_tasks);
   tcase_set_timeout (tc, 180);
   suite_add_tcase (s, tc);
   tc = tcase_create ("messages-and-end");
