@@ -78,6 +78,24 @@ void
 ft_window_on_live_state_changed (FtLiveSession *live, FtWindow *self)
 {
   ft_window_update_live_page (self);
+  if (!self->live_mode)
+    return;
+  /* A lost or refused connection shows over the map, not only on the Live page. */
+  FtLiveConnState st = ft_live_session_get_state (live);
+  const char *err = ft_live_session_get_error (live);
+  const char *url = ft_live_session_get_url (live);
+  if (st == FT_LIVE_RECONNECTING || st == FT_LIVE_REFUSED)
+    {
+      g_autofree char *msg = g_strdup_printf ("Live connection to %s %s%s%s", url ? url : "the broker",
+                                              st == FT_LIVE_REFUSED ? "refused" : "is down, retrying",
+                                              err ? ": " : ".", err ? err : "");
+      ft_window_show_toast (self, msg, TRUE);
+    }
+  else if (st == FT_LIVE_CONNECTED && ft_window_get_toast_is_error (self))
+    {
+      g_autofree char *msg = g_strdup_printf ("Live: connected to %s.", url ? url : "the broker");
+      ft_window_show_toast (self, msg, FALSE);
+    }
 }
 
 gboolean
@@ -127,7 +145,10 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
       gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "live");
       g_autoptr(GError) error = NULL;
       if (!ft_window_live_connect (self, &error))
-        gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+        {
+          gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+          ft_window_show_toast (self, error->message, TRUE);
+        }
       else
         gtk_label_set_label (GTK_LABEL (self->live_command_status), "");
     }

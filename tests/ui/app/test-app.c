@@ -809,6 +809,30 @@ START_TEST (test_dispatch_tasks)
 }
 END_TEST
 
+/* Item 12: the broker dialog's default prefix is the README's and the
+ * emulator's ("ft"); a connection that fails shows over the map. */
+START_TEST (test_live_errors)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_short ());
+  ck_assert (wait_for_map (win, 20) >= 0);
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_autofree char *prefix = g_settings_get_string (settings, "live-prefix");
+  ck_assert_str_eq (prefix, "ft");
+  /* nothing listens on port 9 */
+  g_settings_set_string (settings, "live-url", "mqtt://127.0.0.1:9");
+  ft_window_set_live_mode (win, TRUE);
+  gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!ft_window_get_toast_is_error (win) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  printf ("live, no broker: page %s, toast \"%s\"\n", ft_window_get_page (win), ft_window_get_toast (win));
+  ck_assert (ft_window_get_toast_is_error (win));
+  ck_assert (strstr (ft_window_get_toast (win), "127.0.0.1:9") != NULL);
+  ft_window_set_live_mode (win, FALSE);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
 static char *
 write_tmp (const char *dir, const char *name, const char *data, gssize len)
 {
@@ -1078,6 +1102,10 @@ main (void)
   tc = tcase_create ("dispatch-tasks");
   tcase_add_test (tc, test_dispatch_tasks);
   tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("live-errors");
+  tcase_add_test (tc, test_live_errors);
+  tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tc = tcase_create ("messages-and-end");
   tcase_add_test (tc, test_messages_and_end);
