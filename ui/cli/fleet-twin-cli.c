@@ -24,6 +24,8 @@ static const FtCliEntry commands[] = {
   { "forecast",      ft_cli_forecast,     "Backtest the demand forecasts on a trip file" },
   { "analytics",     ft_cli_analytics,    "Build the aggregate tables of a run or live database, export them" },
   { "report",        ft_cli_report,       "Write a PDF report (charts, tables) of a run or live database" },
+  { "vrptw",         ft_cli_vrptw,        "Solve a vehicle-routing (VRPTW) instance in Solomon format" },
+  { "maintenance",   ft_cli_maintenance,  "Backtest the predictive-maintenance models on a run" },
   { NULL, NULL, NULL }
 };
 

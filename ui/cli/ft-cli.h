@@ -32,6 +32,8 @@ int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
 int ft_cli_analytics   (int argc, char **argv);   /* cmd-analytics.c (build, export) */
 int ft_cli_report      (int argc, char **argv);   /* cmd-report.c */
+int ft_cli_vrptw       (int argc, char **argv);   /* cmd-vrptw.c (solve) */
+int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
 
 /* Analytics glue shared by cmd-analytics.c and cmd-report.c: the zones of
  * a database (its scenario's city, --scenario, --city, or one zone). */
