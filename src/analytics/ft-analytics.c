@@ -518,6 +518,22 @@ fold (Build *b, const FtEvent *e, GError **error)
       if (v)
         veh_move (b, vi, v, e->t, e->lat, e->lon);
       break;
+    case FT_EV_VEHICLE_FAULT:
+      /* fault codes reported (live telemetry, the simulator): a new code on
+       * a vehicle not already faulty is a fault; none left ends it. The
+       * maintenance state the simulator also sets counts no second time. */
+      if (v == NULL || v->state < 0)
+        break;
+      veh_move (b, vi, v, e->t, e->lat, e->lon);
+      account (b, vi, v, e->t);
+      if ((e->amount & ~e->b) != 0 && !(v->flags & VF_FAULT))
+        {
+          vd_get (b, vi, day_of (b, e->t))->faults++;
+          v->flags |= VF_FAULT;
+        }
+      else if (e->amount == 0)
+        v->flags &= (guint8) ~VF_FAULT;
+      break;
     case FT_EV_TELEMETRY:
       if (v == NULL)
         break;
@@ -936,7 +952,7 @@ ft_analytics_build (sqlite3 *db, const FtAnalyticsZoning *z, const FtAnalyticsBu
   static const FtEventKind folded[] = {
     FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED, FT_EV_TELEMETRY,
     FT_EV_BOOKING_UNLOCKED, FT_EV_BOOKING_ENDED, FT_EV_RIDER_LOST, FT_EV_TASK_ASSIGNED,
-    FT_EV_TASK_DONE, FT_EV_STAFF_MOVED };
+    FT_EV_TASK_DONE, FT_EV_STAFF_MOVED, FT_EV_VEHICLE_FAULT };
   g_autoptr (GString) sql = g_string_new ("SELECT seq, t, kind, vehicle, account, ref, a, b, amount,"
                                           " lat, lon FROM events WHERE seq > ?1 AND seq <= ?2"
                                           " AND kind IN (");

@@ -492,6 +492,41 @@ START_TEST (test_first_build_sees_nothing)
 }
 END_TEST
 
+/* Faults reported as fault codes (live telemetry) count once per fault,
+ * also when the simulator's maintenance state comes with them. */
+static void
+append_fault (FtStore *s, gint64 dt_ms, gint64 codes, gint64 before)
+{
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq (sqlite3_prepare_v2 (ft_store_get_db (s), "INSERT INTO events SELECT max(seq) + 1,"
+                                        " max(t) + ?, ?, 0, -1, -1, 0, ?, ?, 52.52, 13.40 FROM events",
+                                        -1, &st, NULL), SQLITE_OK);
+  sqlite3_bind_int64 (st, 1, dt_ms);
+  sqlite3_bind_int (st, 2, FT_EV_VEHICLE_FAULT);
+  sqlite3_bind_int64 (st, 3, before);
+  sqlite3_bind_int64 (st, 4, codes);
+  ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
+  sqlite3_finalize (st);
+}
+
+START_TEST (test_fault_codes)
+{
+  g_autofree char *p = g_build_filename (tmp_dir, "faults.db", NULL);
+  g_autoptr (FtStore) s = open_store (p);
+  sqlite3 *db = ft_store_get_db (s);
+  ck_assert_int_eq (sqlite3_exec (db, "INSERT INTO events VALUES (1, 1000, 1, 0, -1, -1, 0, 0, 0, 52.52, 13.40)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+  append_fault (s, 60000, 4, 0);          /* a fault */
+  append_fault (s, 60000, 6, 4);          /* another code on the same fault */
+  append_fault (s, 3600000, 0, 6);        /* cleared after an hour */
+  append_fault (s, 60000, 1, 0);          /* a second fault … */
+  append_event (s, 0, FT_EV_VEHICLE_STATE, 0, FT_VEV_MAINTENANCE, FT_STATE_NON_OPERATIONAL);  /* … with its state */
+  build (s, "demo", 0, 0);
+  ck_assert_int_eq (count (s, "SELECT sum(faults) FROM an_vehicle_day"), 2);
+  ck_assert_int_eq (count (s, "SELECT sum(fault_ms) FROM an_vehicle_day"), 3660000);
+}
+END_TEST
+
 static Suite *
 analytics_suite (void)
 {
@@ -507,6 +542,7 @@ analytics_suite (void)
   tcase_add_test (tc, test_chart_edges);
   tcase_add_test (tc, test_damaged_events);
   tcase_add_test (tc, test_first_build_sees_nothing);
+  tcase_add_test (tc, test_fault_codes);
   suite_add_tcase (s, tc);
   return s;
 }
