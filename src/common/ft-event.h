@@ -48,6 +48,12 @@ typedef enum {
   FT_EV_RIDER_LOST,           /* lat/lon, a = lost reason                           */
   /* planning */
   FT_EV_PRICE_CHANGED,        /* account = planner, a = FtPriceChange, amount = multiplier 1e-4 */
+  /* models (src/models, shadow mode) */
+  FT_EV_MODEL_DRIFT,          /* ref = model version, a = FtDriftTest (0 PSI, 1 KS),
+                               * b = level (1 warn, 2 act), amount = statistic 1e-4 */
+  FT_EV_MODEL_DECISION,       /* ref = candidate version, b = champion version,
+                               * a = 1 promoted / 0 kept, amount = candidate's
+                               * held-back RMSE / champion's, 1e-4 units          */
   FT_EV_N_KINDS
 } FtEventKind;
 
