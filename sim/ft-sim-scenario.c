@@ -14,7 +14,7 @@
 G_DEFINE_QUARK (ft-sim-error-quark, ft_sim_error)
 
 typedef enum { K_DOUBLE, K_UINT, K_UINT64, K_BOOL, K_STRING, K_CURRENCY, K_ROUTING,
-               K_HOURS_LIST, K_INT64 } KeyType;
+               K_HOURS_LIST, K_INT64, K_LEADS } KeyType;
 
 typedef struct {
   const char *group;
@@ -48,6 +48,9 @@ static const KeySpec keys[] = {
   { "demand",   "min_trip_m",               K_DOUBLE,  O (min_trip_m), 0, 10000 },
   { "demand",   "riders",                   K_UINT,    O (riders), 0, 1e8 },
   { "demand",   "trace",                    K_STRING,  O (trace), 0, 0 },
+  { "demand",   "shift_day",                K_DOUBLE,  O (shift_day), 0, 3660 },
+  { "demand",   "shift_factor",             K_DOUBLE,  O (shift_factor), 0, 100 },
+  { "demand",   "shift_zones",              K_STRING,  O (shift_zones), 0, 0 },
   { "city",     "osm",                      K_STRING,  O (city_osm), 0, 0 },
   { "city",     "trips",                    K_STRING,  O (city_trips), 0, 0 },
   { "city",     "name",                     K_STRING,  O (city_name), 0, 0 },
@@ -85,6 +88,19 @@ static const KeySpec keys[] = {
   { "features", "fault_collection",         K_BOOL,    O (fault_collection), 0, 0 },
   { "features", "price_response",           K_BOOL,    O (price_response), 0, 0 },
   { "features", "geofence_parking",         K_BOOL,    O (geofence_parking), 0, 0 },
+  { "models",   "forecast",                 K_BOOL,    O (models_forecast), 0, 0 },
+  { "models",   "forecast_model",           K_STRING,  O (models_forecast_model), 0, 0 },
+  { "models",   "cadence_min",              K_DOUBLE,  O (models_cadence_min), 1, 1440 },
+  { "models",   "horizons",                 K_LEADS,   O (models_horizons), 1, 24 },
+  { "models",   "training_days",            K_DOUBLE,  O (models_training_days), 2, 366 },
+  { "models",   "first_fit_days",           K_DOUBLE,  O (models_first_fit_days), 2, 366 },
+  { "models",   "retrain_days",             K_DOUBLE,  O (models_retrain_days), 0, 366 },
+  { "models",   "drift_train_days",         K_DOUBLE,  O (models_drift_train_days), 2, 366 },
+  { "models",   "holdout_hours",            K_UINT,    O (models_holdout_hours), 1, 336 },
+  { "models",   "min_gain",                 K_DOUBLE,  O (models_min_gain), 0, 0.99 },
+  { "models",   "retrain_on_drift",         K_BOOL,    O (models_retrain_on_drift), 0, 0 },
+  { "models",   "drift_warn",               K_DOUBLE,  O (models_drift_warn), 0.001, 10 },
+  { "models",   "drift_act",                K_DOUBLE,  O (models_drift_act), 0.001, 10 },
 };
 #undef O
 
@@ -146,6 +162,24 @@ ft_sim_scenario_new_default (void)
   sc->fault_collection = TRUE;
   sc->price_response = TRUE;
   sc->geofence_parking = TRUE;
+  sc->shift_factor = 1.0;
+  /* [models]: the defaults of ft_shadow_config_init */
+  sc->models_forecast_model = g_strdup ("glm");
+  sc->models_cadence_min = 60;
+  sc->models_n_horizons = 4;
+  sc->models_horizons[0] = 1;
+  sc->models_horizons[1] = 3;
+  sc->models_horizons[2] = 6;
+  sc->models_horizons[3] = 24;
+  sc->models_training_days = 7;
+  sc->models_first_fit_days = 3;
+  sc->models_retrain_days = 7;
+  sc->models_drift_train_days = 7;
+  sc->models_holdout_hours = 24;
+  sc->models_min_gain = 0.02;
+  sc->models_retrain_on_drift = TRUE;
+  sc->models_drift_warn = 0.1;
+  sc->models_drift_act = 0.25;
   return sc;
 }
 
@@ -158,6 +192,8 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->description);
   g_free (sc->city);
   g_free (sc->trace);
+  g_free (sc->shift_zones);
+  g_free (sc->models_forecast_model);
   g_free (sc->city_osm);
   g_free (sc->city_trips);
   g_free (sc->city_name);
@@ -175,6 +211,8 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->description = g_strdup (sc->description);
   c->city = g_strdup (sc->city);
   c->trace = g_strdup (sc->trace);
+  c->shift_zones = g_strdup (sc->shift_zones);
+  c->models_forecast_model = g_strdup (sc->models_forecast_model);
   c->city_osm = g_strdup (sc->city_osm);
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
@@ -349,6 +387,25 @@ apply_key (FtSimScenario *sc, const KeySpec *k, const char *raw, const char *whe
         sc->n_shift_starts = n;
         return TRUE;
       }
+    case K_LEADS:
+      {
+        g_auto (GStrv) parts = g_strsplit (v, ",", -1);
+        guint n = g_strv_length (parts);
+        guint *out = (guint *) p;
+        if (n == 0 || v[0] == '\0' || n > 8)
+          return fail (error, where, text, k->group, k->key, "needs 1 to 8 hours ahead like 1, 3, 6, 24");
+        for (guint i = 0; i < n; i++)
+          {
+            guint64 u = 0;
+            g_strstrip (parts[i]);
+            if (!g_ascii_string_to_unsigned (parts[i], 10, (guint64) k->min, (guint64) k->max, &u, NULL))
+              return fail (error, where, text, k->group, k->key, "'%s' is not a whole number of hours in [%g, %g]",
+                           parts[i], k->min, k->max);
+            out[i] = (guint) u;
+          }
+        sc->models_n_horizons = n;
+        return TRUE;
+      }
     }
   g_assert_not_reached ();
 }
@@ -375,7 +432,7 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
       if (!known_group (groups[g]))
         {
           fail (error, where, copy, groups[g], NULL,
-                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults or features)");
+                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features or models)");
           return NULL;
         }
       gsize n_keys = 0;
@@ -423,6 +480,24 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
   if ((sc->city_name || sc->city_requests_per_day > 0) && !sc->city_osm && !sc->city_trips)
     {
       fail (error, where, copy, "city", NULL, "needs osm = FILE or trips = FILE to build a city");
+      return NULL;
+    }
+  if (g_strcmp0 (sc->models_forecast_model, "mean") != 0 && g_strcmp0 (sc->models_forecast_model, "glm") != 0
+      && g_strcmp0 (sc->models_forecast_model, "xgb") != 0)
+    {
+      fail (error, where, copy, "models", "forecast_model", "'%s' must be mean, glm or xgb",
+            sc->models_forecast_model);
+      return NULL;
+    }
+  if (sc->models_drift_warn > sc->models_drift_act)
+    {
+      fail (error, where, copy, "models", "drift_warn", "%g is above drift_act %g",
+            sc->models_drift_warn, sc->models_drift_act);
+      return NULL;
+    }
+  if (sc->shift_zones != NULL && sc->shift_zones[0] == '\0')
+    {
+      fail (error, where, copy, "demand", "shift_zones", "is empty (name zone ids, or leave the key out for every zone)");
       return NULL;
     }
   if (ft_sim_scenario_n_vehicles (sc) == 0)

@@ -47,6 +47,12 @@ typedef struct {
   char    *trace;                      /* demand trace file to replay instead of
                                         * Poisson arrivals (NULL = none); raw as
                                         * written, see ft_sim_scenario_resolve_path */
+  /* a demand shift: from day shift_day on (0 = none), the requests starting
+   * in shift_zones (comma-separated zone ids; NULL = every zone) are
+   * multiplied by shift_factor */
+  double   shift_day;
+  double   shift_factor;
+  char    *shift_zones;
   /* [city]: a city built from real data instead of [scenario] city.
    * osm set: ft_city_from_recipe (OSM streets and zones, demand fitted from
    * trips moved onto them, cached); only trips: ft_city_from_trips with
@@ -92,6 +98,20 @@ typedef struct {
   gboolean fault_collection;
   gboolean price_response;
   gboolean geofence_parking;
+  /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
+  gboolean models_forecast;            /* run the demand forecast in shadow */
+  char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
+  double   models_cadence_min;
+  guint    models_horizons[8];         /* leads stored, hours */
+  guint    models_n_horizons;
+  double   models_training_days;
+  double   models_first_fit_days;
+  double   models_retrain_days;        /* 0: only on drift */
+  double   models_drift_train_days;
+  guint    models_holdout_hours;
+  double   models_min_gain;
+  gboolean models_retrain_on_drift;
+  double   models_drift_warn, models_drift_act;
   /* where it came from */
   char    *path;
 } FtSimScenario;

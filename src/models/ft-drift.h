@@ -5,9 +5,10 @@
  * asymptotic p-value from the Kolmogorov distribution are written here).
  *
  * Levels: PSI at or above `warn` (default 0.1) warns and at or above `act`
- * (0.25) acts; the KS statistic D uses the same two thresholds and must
- * also be significant (p < 0.05 to warn, p < 0.01 to act), so a large D
- * from a handful of residuals does not trigger a retrain.
+ * (0.25) acts (the usual reading: below 0.1 stable, 0.1-0.25 a shift to
+ * watch, above 0.25 a different population). The KS statistic D uses the
+ * same two thresholds and must also be significant (p < 0.05 to warn,
+ * p < 0.01 to act), so a large D from a handful of values does not act.
  */
 #pragma once
 

@@ -9,8 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#define DRIFT_COOLDOWN_H 12
-#define ANOMALY_K 5.0
+#define DRIFT_COOLDOWN_H 24
+#define REFERENCE_H (7 * 24)     /* drift: the last day against the week before it */
+#define REFERENCE_MIN_H 48
 
 typedef struct {
   guint  z, target_h, lead;
@@ -18,8 +19,8 @@ typedef struct {
 } Pending;
 
 typedef struct {
-  guint  h;
-  double r;
+  guint  h, z;
+  double pred, y;
 } Resid;
 
 typedef struct {
@@ -41,14 +42,11 @@ struct _FtShadow {
   FtForecaster  *champion;
   gint64         champion_id;
   FtForecaster  *baseline;     /* historical mean, scheduled fits only */
-  FtForecaster  *ref_mean;     /* mean over the champion's training window (PSI) */
   guint          last_fit_h, last_drift_fit_h;
   guint          last_origin;
   guint          filled_to;    /* hours below this have their actuals filled */
   GArray        *pending;      /* Pending */
-  double        *ref_anom; gsize n_ref_anom;
-  double        *ref_resid; gsize n_ref_resid;
-  GArray        *recent;       /* Resid, lead-1 Pearson residuals */
+  GArray        *recent;       /* Resid: lead-1 predictions with their actuals */
   FtDriftLevel   logged[2];
   GArray        *days;         /* DayScore */
   double         se, ae, base_se, base_ae;
@@ -71,8 +69,8 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->training_days = 7;
   c->first_fit_days = 3;
   c->retrain_days = 7;
-  c->drift_train_days = 2;
-  c->holdout_hours = 12;
+  c->drift_train_days = 7;
+  c->holdout_hours = 24;
   c->min_gain = 0.02;
   c->retrain_on_drift = TRUE;
   ft_drift_thresholds_init (&c->drift);
@@ -210,9 +208,6 @@ ft_shadow_free (FtShadow *sh)
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
   ft_forecaster_free (sh->baseline);
-  ft_forecaster_free (sh->ref_mean);
-  g_free (sh->ref_anom);
-  g_free (sh->ref_resid);
   g_free (sh->city);
   g_free (sh);
 }
@@ -260,53 +255,17 @@ log_event (FtShadow *sh, FtEventKind kind, FtTime now, gint64 ref, gint32 a, gin
   ft_event_log_append (sh->log, &ev);
 }
 
-/* Anomalies of every zone-hour in [start, end) against mean model m. */
-static double *
-anomalies (FtForecaster *m, const FtDemandSeries *s, guint start, guint end, gsize *n_out)
-{
-  guint Z = s->n_zones, n = 0;
-  double *out = g_new (double, (gsize) Z * MAX (end - start, 1));
-  g_autofree double *p = g_new (double, (gsize) Z * FT_FORECAST_MAX_HORIZON);
-  for (guint o = start; o < end; o += FT_FORECAST_MAX_HORIZON)
-    {
-      guint h = MIN ((guint) FT_FORECAST_MAX_HORIZON, end - o);
-      if (!ft_forecaster_predict (m, s, o, h, p, NULL))
-        break;
-      for (guint z = 0; z < Z; z++)
-        for (guint k = 0; k < h; k++)
-          out[n++] = log ((ANOMALY_K + ft_demand_series_demand (s, z, o + k)) / (ANOMALY_K + p[z * h + k]));
-    }
-  *n_out = n;
-  return out;
-}
-
-/* Pearson residuals of f at lead 1 over [start, end). */
-static double *
-lead1_residuals (FtForecaster *f, const FtDemandSeries *s, guint start, guint end, gsize *n_out)
-{
-  guint Z = s->n_zones;
-  gsize n = 0;
-  double *out = g_new (double, (gsize) Z * MAX (end - start, 1));
-  g_autofree double *p = g_new (double, Z);
-  for (guint o = start; o < end; o++)
-    {
-      if (!ft_forecaster_predict (f, s, o, 1, p, NULL))
-        break;
-      for (guint z = 0; z < Z; z++)
-        out[n++] = (ft_demand_series_demand (s, z, o) - p[z]) / sqrt (MAX (p[z], 0.1));
-    }
-  *n_out = n;
-  return out;
-}
-
 static char *
-metrics_json (const char *reason, double rmse, double mae, double champ_rmse, guint n)
+metrics_json (const char *reason, double rmse, double mae, double champ_rmse, double mean_rmse, guint n)
 {
   char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+  char d[G_ASCII_DTOSTR_BUF_SIZE];
   return g_strdup_printf ("{\"reason\": \"%s\", \"holdout_rmse\": %s, \"holdout_mae\": %s, "
-                          "\"champion_holdout_rmse\": %s, \"holdout_zone_hours\": %u}", reason,
+                          "\"champion_holdout_rmse\": %s, \"baseline_holdout_rmse\": %s, "
+                          "\"holdout_zone_hours\": %u}", reason,
                           g_ascii_formatd (a, sizeof a, "%.6g", rmse), g_ascii_formatd (b, sizeof b, "%.6g", mae),
-                          isfinite (champ_rmse) ? g_ascii_formatd (c, sizeof c, "%.6g", champ_rmse) : "null", n);
+                          isfinite (champ_rmse) ? g_ascii_formatd (c, sizeof c, "%.6g", champ_rmse) : "null",
+                          isfinite (mean_rmse) ? g_ascii_formatd (d, sizeof d, "%.6g", mean_rmse) : "null", n);
 }
 
 /* Train a candidate on window_h hours before the held-back window, score
@@ -340,7 +299,12 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     }
   gboolean promote = sh->champion == NULL || c_rmse < k_rmse * (1.0 - sh->cfg.min_gain);
   gint64 id = 0;
-  g_autofree char *metrics = metrics_json (reason, c_rmse, c_mae, k_rmse, n);
+  /* the historical mean on the same window, for the record */
+  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
+  double m_rmse = NAN, m_mae = NAN;
+  if (ft_forecaster_fit (mm, s, ts, hs, NULL))
+    ft_registry_evaluate (mm, s, hs, he, eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
+  g_autofree char *metrics = metrics_json (reason, c_rmse, c_mae, k_rmse, m_rmse, n);
   if (sh->store)
     {
       FtRegistryEntry e = {
@@ -362,6 +326,8 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     }
   else
     id = next_local_id (sh);
+  g_debug ("shadow %s retrain at hour %u on [%u, %u): candidate %.3f, champion %.3f, mean %.3f -> %s",
+           reason, H, ts, hs, c_rmse, k_rmse, m_rmse, promote ? "promoted" : "kept");
   log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
              isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
   if (g_strcmp0 (reason, "initial") != 0)
@@ -375,21 +341,6 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   sh->sc.champion = id;
   g_strlcpy (sh->sc.model, ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
              sizeof sh->sc.model);
-  /* drift references: the champion's training window and held-back hours */
-  FtForecaster *rm = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
-  if (ft_forecaster_fit (rm, s, ts, hs, NULL))
-    {
-      ft_forecaster_free (sh->ref_mean);
-      sh->ref_mean = rm;
-      g_free (sh->ref_anom);
-      sh->ref_anom = anomalies (rm, s, ts, hs, &sh->n_ref_anom);
-    }
-  else
-    ft_forecaster_free (rm);
-  g_free (sh->ref_resid);
-  sh->ref_resid = lead1_residuals (sh->champion, s, hs, he, &sh->n_ref_resid);
-  g_array_set_size (sh->recent, 0);
-  sh->logged[0] = sh->logged[1] = FT_DRIFT_NONE;
   return TRUE;
 }
 
@@ -435,14 +386,14 @@ score_due (FtShadow *sh, guint H, GError **error)
       d->n++;
       if (p.lead == 1)
         {
-          Resid r = { p.target_h, (y - p.pred) / sqrt (MAX (p.pred, 0.1)) };
+          Resid r = { p.target_h, p.z, p.pred, y };
           g_array_append_val (sh->recent, r);
         }
     }
   g_array_set_size (sh->pending, keep);
-  /* residuals older than a day leave the drift window */
+  /* residuals older than the drift windows leave */
   guint drop = 0;
-  while (drop < sh->recent->len && g_array_index (sh->recent, Resid, drop).h + 24 < H)
+  while (drop < sh->recent->len && g_array_index (sh->recent, Resid, drop).h + 24 + REFERENCE_H < H)
     drop++;
   if (drop)
     g_array_remove_range (sh->recent, 0, drop);
@@ -467,43 +418,81 @@ score_due (FtShadow *sh, guint H, GError **error)
   return TRUE;
 }
 
-/* PSI and KS; returns the highest level and logs level changes. */
+/* PSI and KS, the last day against the week before it; returns the
+ * highest level and logs level changes. */
 static FtDriftLevel
 check_drift (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now)
 {
   FtDriftLevel worst = FT_DRIFT_NONE;
-  if (sh->ref_mean && sh->n_ref_anom > 0 && H >= 24)
+  guint Z = sh->zoning->n;
+  if (H < 24 + REFERENCE_MIN_H)
+    return worst;
+  guint rs = H - 24 > REFERENCE_H ? H - 24 - REFERENCE_H : 0, re = H - 24;
+  /* PSI of the input "zone": each zone's share of the requests */
+  g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
+  double tr = 0, tc = 0;
+  for (guint z = 0; z < Z; z++)
     {
-      gsize n = 0;
-      g_autofree double *recent = anomalies (sh->ref_mean, s, H - 24, H, &n);
-      double psi;
-      if (n > 0 && ft_drift_psi (sh->ref_anom, sh->n_ref_anom, recent, n, 10, &psi, NULL))
-        {
-          sh->sc.last_psi = psi;
-          FtDriftLevel l = ft_drift_psi_level (&sh->cfg.drift, psi);
-          if (l != sh->logged[FT_DRIFT_PSI])
-            log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_PSI, l, psi);
-          sh->logged[FT_DRIFT_PSI] = l;
-          worst = MAX (worst, l);
-        }
+      for (guint h = rs; h < re; h++)
+        ref[z] += ft_demand_series_demand (s, z, h);
+      for (guint h = re; h < H; h++)
+        rec[z] += ft_demand_series_demand (s, z, h);
+      tr += ref[z];
+      tc += rec[z];
     }
-  if (sh->n_ref_resid >= 10 && sh->recent->len >= 10)
+  if (tr > 0 && tc > 0)
     {
-      g_autofree double *r = g_new (double, sh->recent->len);
-      for (guint i = 0; i < sh->recent->len; i++)
-        r[i] = g_array_index (sh->recent, Resid, i).r;
-      double d, p;
-      if (ft_drift_ks (sh->ref_resid, sh->n_ref_resid, r, sh->recent->len, &d, &p, NULL))
+      double psi = 0;
+      for (guint z = 0; z < Z; z++)
         {
-          sh->sc.last_ks_d = d;
-          sh->sc.last_ks_p = p;
-          FtDriftLevel l = ft_drift_ks_level (&sh->cfg.drift, d, p);
-          if (l != sh->logged[FT_DRIFT_KS])
-            log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_KS, l, d);
-          sh->logged[FT_DRIFT_KS] = l;
-          worst = MAX (worst, l);
+          double e = MAX (ref[z] / tr, 1e-4), q = MAX (rec[z] / tc, 1e-4);
+          psi += (q - e) * log (q / e);
         }
+      sh->sc.last_psi = psi;
+      FtDriftLevel l = ft_drift_psi_level (&sh->cfg.drift, psi);
+      if (l != sh->logged[FT_DRIFT_PSI])
+        log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_PSI, l, psi);
+      sh->logged[FT_DRIFT_PSI] = l;
+      worst = MAX (worst, l);
     }
+  /* residual of each zone over each day: window 0 is the last 24 h,
+   * windows 1..7 the week before */
+  guint nw = 1 + REFERENCE_H / 24;
+  g_autofree double *se = g_new0 (double, (gsize) nw * Z), *smu = g_new0 (double, (gsize) nw * Z);
+  g_autofree guint *cnt = g_new0 (guint, (gsize) nw * Z);
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->h >= H || r->h + nw * 24 < H + 1)
+        continue;
+      guint w = (H - 1 - r->h) / 24;
+      se[w * Z + r->z] += r->y - r->pred;
+      smu[w * Z + r->z] += r->pred;
+      cnt[w * Z + r->z]++;
+    }
+  g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) b = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint w = 0; w < nw; w++)
+    for (guint z = 0; z < Z; z++)
+      if (cnt[w * Z + z] >= 12)
+        {
+          double v = se[w * Z + z] / sqrt (MAX (smu[w * Z + z], 1.0));
+          g_array_append_val (w == 0 ? b : a, v);
+        }
+  double d, p;
+  if (a->len >= 2 * Z && b->len >= Z / 2
+      && ft_drift_ks ((double *) a->data, a->len, (double *) b->data, b->len, &d, &p, NULL))
+    {
+      sh->sc.last_ks_d = d;
+      sh->sc.last_ks_p = p;
+      FtDriftLevel l = ft_drift_ks_level (&sh->cfg.drift, d, p);
+      if (l != sh->logged[FT_DRIFT_KS])
+        log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_KS, l, d);
+      sh->logged[FT_DRIFT_KS] = l;
+      worst = MAX (worst, l);
+    }
+  g_debug ("shadow drift at hour %u: PSI %.3f, KS D %.3f p %.2g (%u / %u residuals) -> %s", H,
+           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, a->len, b->len, ft_drift_level_name (worst));
   if (worst == FT_DRIFT_WARN)
     sh->sc.drift_warnings++;
   else if (worst == FT_DRIFT_ACT)
@@ -583,7 +572,7 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
         return FALSE;
       sh->last_fit_h = H;
     }
-  else if (H - sh->last_fit_h >= 24)
+  else
     {
       FtDriftLevel l = check_drift (sh, s, H, now);
       if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift

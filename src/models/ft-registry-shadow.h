@@ -13,13 +13,15 @@
  * (held back from its training) against the champion on the same hours,
  * and promoted only when its RMSE is lower by min_gain; the decision and
  * its numbers go to the store (model_decisions) and the log
- * (FT_EV_MODEL_DECISION). Drift is checked every tick a day after a fit:
- * PSI of the input feature "demand anomaly" (log((5 + requests) / (5 +
- * the training window's hour-of-week mean)), per zone-hour) over the last
- * 24 h against the champion's training window, and KS of the champion's
- * Pearson residuals at lead 1 over the last 24 h against those on its
- * held-back window; a level change is an FT_EV_MODEL_DRIFT event and the
- * act level triggers a retrain (at most one per 12 h).
+ * (FT_EV_MODEL_DECISION). Drift is checked at every tick, the last 24 h
+ * against the week before them (once two days are there): PSI of the
+ * input "zone" (each zone's share of the requests), and KS of the served
+ * forecast's daily residual per zone (sum of actual - predicted at lead 1
+ * over the day, divided by the square root of the predicted sum: about
+ * N(0, 1) when the model is right) over the last 24 h against the seven
+ * days before (see ft-drift.h for the levels); a level change is an
+ * FT_EV_MODEL_DRIFT event, and the act
+ * level triggers a retrain (at most one per 24 h).
  *
  * The baseline the model is scored against is the historical mean by zone
  * and hour of week, refitted with each scheduled fit only (not on drift).
@@ -42,7 +44,7 @@ typedef struct {
   double         training_days;       /* 7 */
   double         first_fit_days;      /* 3 */
   double         retrain_days;        /* 7; 0: only on drift */
-  double         drift_train_days;    /* 2 */
+  double         drift_train_days;    /* 7 */
   guint          holdout_hours;       /* 12 */
   double         min_gain;            /* 0.02 */
   gboolean       retrain_on_drift;    /* TRUE */
