@@ -168,7 +168,8 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   if (store)
     {
       g_autofree char *json = ft_zoning_to_json (zcopy);
-      if (!ft_store_put_meta (store, "models.zoning", json, error))
+      if (!ft_store_put_meta (store, "models.zoning", json, error)
+          || !ft_store_put_meta (store, "models.city", cfg->city ? cfg->city : "demo", error))
         {
           ft_zoning_free (zcopy);
           return NULL;

@@ -76,7 +76,8 @@ typedef struct _FtShadow FtShadow;
 /* zoning and config are copied; log and store are borrowed and must
  * outlive the shadow (store may be NULL: versions are kept in memory and
  * numbered locally). t0: start of hour 0 in the caller's clock (whole
- * hour). With a store the zoning is recorded in its meta (models.zoning). */
+ * hour). With a store the zoning and the city are recorded in its meta
+ * (models.zoning, models.city). */
 FtShadow *ft_shadow_new        (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *log,
                                 FtStore *store, FtTime t0, GError **error);
 void      ft_shadow_free       (FtShadow *sh);
