@@ -174,7 +174,7 @@ ft_sim_scenario_new_default (void)
   sc->models_training_days = 7;
   sc->models_first_fit_days = 3;
   sc->models_retrain_days = 7;
-  sc->models_drift_train_days = 7;
+  sc->models_drift_train_days = 3;
   sc->models_holdout_hours = 24;
   sc->models_min_gain = 0.02;
   sc->models_retrain_on_drift = TRUE;

@@ -95,12 +95,14 @@ ft_drift_psi (const double *reference, gsize n_ref, const double *recent, gsize 
     return FALSE;
   g_autofree double *ref = sorted_copy (reference, n_ref);
   g_autofree double *rec = sorted_copy (recent, n_recent);
-  /* bin edges: reference quantiles k / n_bins, duplicates dropped */
+  /* bin edges: reference quantiles k / n_bins (the largest value of the
+   * first k / n_bins of the sorted reference), duplicates dropped */
   g_autofree double *edge = g_new (double, n_bins);
   guint n_edges = 0;
   for (guint k = 1; k < n_bins; k++)
     {
-      double q = ref[MIN ((gsize) floor ((double) k * n_ref / n_bins), n_ref - 1)];
+      gsize at = (gsize) ceil ((double) k * n_ref / n_bins);
+      double q = ref[CLAMP (at, 1, n_ref) - 1];
       if (n_edges == 0 || q > edge[n_edges - 1])
         edge[n_edges++] = q;
     }

@@ -43,6 +43,7 @@ struct _FtShadow {
   gint64         champion_id;
   FtForecaster  *baseline;     /* historical mean, scheduled fits only */
   guint          last_fit_h, last_drift_fit_h;
+  guint          drift_at;     /* hour drift acted, a retrain pending (0: none) */
   guint          last_origin;
   guint          filled_to;    /* hours below this have their actuals filled */
   GArray        *pending;      /* Pending */
@@ -69,7 +70,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->training_days = 7;
   c->first_fit_days = 3;
   c->retrain_days = 7;
-  c->drift_train_days = 7;
+  c->drift_train_days = 3;
   c->holdout_hours = 24;
   c->min_gain = 0.02;
   c->retrain_on_drift = TRUE;
@@ -576,9 +577,15 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
   else
     {
       FtDriftLevel l = check_drift (sh, s, H, now);
-      if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift
+      /* Drift acted: the hours from then on are the held-back window, so
+       * the candidate is trained up to the change and judged on what
+       * came after it. */
+      if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift && sh->drift_at == 0
           && (sh->last_drift_fit_h == 0 || H - sh->last_drift_fit_h >= DRIFT_COOLDOWN_H))
+        sh->drift_at = H;
+      if (sh->drift_at > 0 && H >= sh->drift_at + sh->cfg.holdout_hours)
         {
+          sh->drift_at = 0;
           sh->last_drift_fit_h = H;
           if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
             return FALSE;

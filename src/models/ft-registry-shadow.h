@@ -20,8 +20,10 @@
  * over the day, divided by the square root of the predicted sum: about
  * N(0, 1) when the model is right) over the last 24 h against the seven
  * days before (see ft-drift.h for the levels); a level change is an
- * FT_EV_MODEL_DRIFT event, and the act
- * level triggers a retrain (at most one per 24 h).
+ * FT_EV_MODEL_DRIFT event, and the act level triggers a retrain once
+ * holdout_hours have passed since (they are its held-back window: the
+ * candidate learns up to the change and is judged on what came after),
+ * at most one per 24 h.
  *
  * The baseline the model is scored against is the historical mean by zone
  * and hour of week, refitted with each scheduled fit only (not on drift).
@@ -44,7 +46,7 @@ typedef struct {
   double         training_days;       /* 7 */
   double         first_fit_days;      /* 3 */
   double         retrain_days;        /* 7; 0: only on drift */
-  double         drift_train_days;    /* 7 */
+  double         drift_train_days;    /* 3 */
   guint          holdout_hours;       /* 12 */
   double         min_gain;            /* 0.02 */
   gboolean       retrain_on_drift;    /* TRUE */
