@@ -5,6 +5,7 @@
  */
 #include "ft-config.h"
 #include "ft-registry-shadow.h"
+#include "ft-fleet.h"
 
 #include <math.h>
 #include <string.h>
@@ -134,7 +135,10 @@ static void
 on_event (const FtEvent *ev, gpointer data)
 {
   FtShadow *sh = data;
-  if (ev->kind != FT_EV_BOOKING_RESERVED && ev->kind != FT_EV_RIDER_LOST)
+  /* a request: a reservation, a lost rider, or a trip the twin did not
+   * book (live devices report trips the booking module never saw) */
+  if (ev->kind != FT_EV_BOOKING_RESERVED && ev->kind != FT_EV_RIDER_LOST
+      && !(ev->kind == FT_EV_VEHICLE_STATE && ev->b == FT_STATE_ON_TRIP && ev->ref < 0))
     return;
   if (ev->t < sh->t0)
     return;

@@ -9,8 +9,10 @@
  * Demand a model is trained on: requests per zone and hour, counted from
  * the event log as FT_EV_BOOKING_RESERVED (a rider who found a vehicle)
  * plus FT_EV_RIDER_LOST (a rider who did not: no vehicle, low battery,
- * price, refused), each at its position. A refused unlock logs both a
- * reservation and a loss: that rare request counts twice. Where the log
+ * price, refused), each at its position, plus, in shadow mode, a vehicle
+ * going on a trip the twin did not book (FT_EV_VEHICLE_STATE to on_trip
+ * with no booking: what live devices report). A refused unlock logs both
+ * a reservation and a loss: that rare request counts twice. Where the log
  * has no lost-demand events (live feeds) the count is served demand, a
  * lower bound.
  *
