@@ -364,8 +364,12 @@ setup_shadow (FtSimWorld *w, GError **error)
   if (!ft_forecast_kind_from_name (sc->models_forecast_model, &cfg.kind))
     cfg.kind = FT_FORECAST_GLM;
   cfg.cadence_min = sc->models_cadence_min;
-  cfg.n_horizons = sc->models_n_horizons;
-  memcpy (cfg.horizons, sc->models_horizons, sizeof cfg.horizons);
+  g_autofree char *msg = NULL;
+  if (!ft_sim_scenario_models_horizons (sc, cfg.horizons, &cfg.n_horizons, &msg))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[models] horizons: %s", msg);
+      return FALSE;
+    }
   cfg.training_days = sc->models_training_days;
   cfg.first_fit_days = sc->models_first_fit_days;
   cfg.retrain_days = sc->models_retrain_days;

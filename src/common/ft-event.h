@@ -48,6 +48,9 @@ typedef enum {
   FT_EV_RIDER_LOST,           /* lat/lon, a = lost reason                           */
   /* planning */
   FT_EV_PRICE_CHANGED,        /* account = planner, a = FtPriceChange, amount = multiplier 1e-4 */
+  /* fleet, continued (appended: stored kinds keep their numbers) */
+  FT_EV_VEHICLE_FAULT,        /* vehicle, lat/lon, amount = fault codes now (bit set,
+                               * 0 = cleared), b = the codes before              */
   /* models (src/models, shadow mode) */
   FT_EV_MODEL_DRIFT,          /* ref = model version, a = FtDriftTest (0 PSI, 1 KS),
                                * b = level (1 warn, 2 act), amount = statistic 1e-4 */

@@ -45,8 +45,16 @@ START_TEST (test_models_keys)
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (SHORT, -1, "short.scenario", &err);
   ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
   ck_assert (sc->models_forecast);
-  ck_assert_uint_eq (sc->models_n_horizons, 2);
-  ck_assert_uint_eq (sc->models_horizons[1], 6);
+  guint leads[8], n = 0;
+  g_autofree char *msg = NULL;
+  ck_assert (ft_sim_scenario_models_horizons (sc, leads, &n, &msg));
+  ck_assert_uint_eq (n, 2);
+  ck_assert_uint_eq (leads[1], 6);
+  /* the scenario writer keeps the [models] keys */
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  g_autoptr (FtSimScenario) back = ft_sim_scenario_parse (text, -1, "back.scenario", &err);
+  ck_assert_msg (back != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_scenario_equal (sc, back));
   /* an unknown shift zone is refused when the world is built, naming it */
   g_autoptr (FtSimScenario) sz = ft_sim_scenario_parse ("[fleet]\nscooters=10\nbikes=0\nmopeds=0\n"
                                                        "[demand]\nshift_day=1\nshift_factor=2\nshift_zones=Z01, Z99\n",

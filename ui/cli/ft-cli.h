@@ -28,6 +28,7 @@ int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / expor
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
+int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
 int ft_cli_models      (int argc, char **argv);   /* cmd-models.c (registry) */
 
 /* Shared helpers (ft-cli.c) */
