@@ -179,6 +179,12 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
           ft_zoning_free (zcopy);
           return NULL;
         }
+      g_autofree char *off = g_strdup_printf ("%" G_GINT64_FORMAT, cfg->how_offset);
+      if (!ft_store_put_meta (store, "models.how_offset", off, error))
+        {
+          ft_zoning_free (zcopy);
+          return NULL;
+        }
     }
   FtShadow *sh = g_new0 (FtShadow, 1);
   sh->cfg = *cfg;

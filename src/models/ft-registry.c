@@ -312,6 +312,12 @@ ft_registry_demand_from_store (FtStore *s, const FtZoning *zoning, double cell_m
         zone[i] = ft_zoning_zone_of (zoning, g_array_index (lat, double, i), g_array_index (lon, double, i));
       series = ft_demand_series_from_events (zoning->n, (const char *const *) zoning->ids,
                                              (FtTime *) t->data, zone, t->len, error);
+      /* the clock shadow mode read hours of week from (the simulator's
+       * t = 0 is a Monday) */
+      g_autofree char *off = ft_store_dup_meta (s, "models.how_offset");
+      gint64 how_offset = off ? g_ascii_strtoll (off, NULL, 10) : 0;
+      if (series && how_offset % FT_HOUR == 0)
+        series->t0 += how_offset;
     }
   g_array_unref (t);
   g_array_unref (lat);

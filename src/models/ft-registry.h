@@ -85,7 +85,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtZoning, ft_zoning_free)
 /* Requests (see the purpose block) in the store's events table, by zone
  * and hour. zoning NULL: the zoning recorded in the store's meta
  * ("models.zoning", written by shadow mode), else a grid of cell_m over
- * the requests, returned in *zoning_out (may be NULL). Refuses a store
+ * the requests, returned in *zoning_out (may be NULL). Hours of week
+ * follow the clock shadow mode recorded (meta "models.how_offset": the
+ * simulator's t = 0 is a Monday). Refuses a store
  * with no requests, and a request at a NaN/Inf position (naming its seq). */
 FtDemandSeries *ft_registry_demand_from_store (FtStore *s, const FtZoning *zoning, double cell_m,
                                                FtZoning **zoning_out, GError **error);

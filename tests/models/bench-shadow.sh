@@ -2,34 +2,35 @@
 # bench-shadow.sh — what shadow mode costs the simulator: the same scenario
 # (scenarios/demo-city-shadow.scenario) run with [models] forecast=true and
 # =false, alternately, REPS times each, with and without a result database
-# (with one, every prediction and actual is stored); prints the median wall
-# time of each and the ratio on/off. Budget: at most 1.05. Use a release
-# build on a quiet machine:
+# (with one, every prediction and actual is stored); prints the median CPU
+# time (user + system: less disturbed by other load than wall time) of each
+# and the ratio on/off. Budget: at most 1.05. Use a release build on a quiet
+# machine; MODEL is the forecast_model (glm, mean or xgb):
 #
-#   tests/models/bench-shadow.sh BUILD_DIR [DAYS (14)] [REPS (3)]
+#   tests/models/bench-shadow.sh BUILD_DIR [DAYS (14)] [REPS (3)] [MODEL (glm)]
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=$(cd "${1:?usage: bench-shadow.sh BUILD_DIR [DAYS] [REPS]}" && pwd)
 days=${2:-14}
 reps=${3:-3}
+model=${4:-glm}
 cli="$B/ui/cli/fleet-twin-cli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp "$here/scenarios/demo-city-shadow.scenario" "$tmp/on.scenario"
+sed "s/^forecast_model=.*/forecast_model=$model/" "$here/scenarios/demo-city-shadow.scenario" > "$tmp/on.scenario"
 sed 's/^forecast=true/forecast=false/' "$here/scenarios/demo-city-shadow.scenario" > "$tmp/off.scenario"
 grep -q '^forecast=false' "$tmp/off.scenario"
 
-run () {   # run MODE DB? -> prints wall seconds
-  local t0 t1 out=()
+run () {   # run MODE DB? -> prints CPU seconds (user + system)
+  local out=()
   if [ "$2" = db ]; then rm -f "$tmp/r.db"; out=(--out "$tmp/r.db"); fi
-  t0=$(date +%s.%N)
-  "$cli" run "$tmp/$1.scenario" --days "$days" --quiet --json "${out[@]}" > "$tmp/$1.json"
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+  /usr/bin/time -f "%U %S" -o "$tmp/time" "$cli" run "$tmp/$1.scenario" --days "$days" --quiet --json \
+    "${out[@]}" > "$tmp/$1.json"
+  awk '{print $1 + $2}' "$tmp/time"
 }
 median () { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-echo "== shadow-mode overhead: $days simulated days, $reps runs each, $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== shadow-mode overhead ($model): $days simulated days, $reps runs each, CPU s; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for store in nodb db; do
   : > "$tmp/on.t"; : > "$tmp/off.t"
   for i in $(seq "$reps"); do

@@ -111,6 +111,12 @@ START_TEST (test_short_run_scores)
   g_autofree char *zoning = ft_store_dup_meta (st, "models.zoning");
   ck_assert_ptr_nonnull (zoning);
   ck_assert_ptr_nonnull (strstr (zoning, "\"Z01\""));
+  /* the CLI's training reads the same zones and the same hours of week:
+   * the champion scores on the database's own log as it did in the run */
+  g_autoptr (FtDemandSeries) series = ft_registry_demand_from_store (st, NULL, 800, NULL, &err);
+  ck_assert_msg (series != NULL, "%s", err ? err->message : "");
+  ck_assert_uint_eq (series->n_zones, 48);
+  ck_assert_int_eq (ft_demand_series_how (series, 0), 0);   /* hour 0 is Monday 00:00 */
   g_clear_pointer (&st, ft_store_close);
   ft_test_rm_rf (dir);
 }
