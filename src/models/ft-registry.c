@@ -166,15 +166,19 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
 {
   if (!isfinite (lat) || !isfinite (lon))
     return -1;
-  FtLatLon p = { lat, lon };
+  /* nearest centre on the local plane (squared metres, no square roots or
+   * trigonometry per zone: this runs for every request in shadow mode) */
+  const double m_per_deg = 111320.0;
+  double kx = cos (lat * G_PI / 180.0) * m_per_deg;
+  double best_d2 = z->max_m * z->max_m;
   int best = -1;
-  double best_d = z->max_m;
   for (guint i = 0; i < z->n; i++)
     {
-      double d = ft_distance_fast_m (p, (FtLatLon) { z->lat[i], z->lon[i] });
-      if (d <= best_d)
+      double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
+      double d2 = dx * dx + dy * dy;
+      if (d2 <= best_d2)
         {
-          best_d = d;
+          best_d2 = d2;
           best = (int) i;
         }
     }
