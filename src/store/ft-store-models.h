@@ -1,5 +1,5 @@
 /* ft-store-models.h — the model registry and the shadow predictions in the
- * store (schema 6 on). The store keeps plain rows: model versions (kind,
+ * store (schema 7 on). The store keeps plain rows: model versions (kind,
  * city, the city whose data trained it, status, training window, features,
  * hyper-parameters and metrics as JSON text, the model blob and its
  * SHA-256), every shadow prediction with the actual once known, and the
@@ -14,7 +14,7 @@
 G_BEGIN_DECLS
 
 /* Schema version from which the registry tables exist. */
-#define FT_STORE_MODELS_VERSION 6
+#define FT_STORE_MODELS_VERSION 7
 
 typedef struct {
   gint64  id;             /* assigned by ft_store_model_put */
