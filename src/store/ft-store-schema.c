@@ -166,6 +166,28 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "CREATE TABLE an_staff_open ("
   "  staff INTEGER PRIMARY KEY, shift_start INTEGER NOT NULL, last_t INTEGER NOT NULL,"
   "  lat REAL NOT NULL, lon REAL NOT NULL);",
+  /* 7: the model registry, shadow predictions and retraining decisions
+   * (src/models, issue 12). A version's blob carries its SHA-256, checked
+   * on every read; status is candidate, shadow, active (the champion of
+   * its kind and city) or retired. */
+  "CREATE TABLE model_versions ("
+  "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, city TEXT NOT NULL,"
+  "  trained_city TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN"
+  "  ('candidate', 'shadow', 'active', 'retired')), created INTEGER NOT NULL,"
+  "  train_start INTEGER NOT NULL, train_end INTEGER NOT NULL, features TEXT NOT NULL,"
+  "  params TEXT NOT NULL, metrics TEXT NOT NULL, blob BLOB NOT NULL,"
+  "  sha256 TEXT NOT NULL);"
+  "CREATE UNIQUE INDEX model_champion ON model_versions (kind, city) WHERE status = 'active';"
+  "CREATE TABLE predictions ("
+  "  id INTEGER PRIMARY KEY, version INTEGER NOT NULL REFERENCES model_versions (id),"
+  "  target TEXT NOT NULL, horizon INTEGER NOT NULL, issued_at INTEGER NOT NULL,"
+  "  target_t INTEGER NOT NULL, predicted REAL NOT NULL, baseline REAL, actual REAL);"
+  "CREATE INDEX predictions_open ON predictions (target, target_t) WHERE actual IS NULL;"
+  "CREATE INDEX predictions_version ON predictions (version);"
+  "CREATE TABLE model_decisions ("
+  "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT NOT NULL, city TEXT NOT NULL,"
+  "  champion INTEGER NOT NULL, candidate INTEGER NOT NULL, champion_score REAL,"
+  "  candidate_score REAL, promoted INTEGER NOT NULL, reason TEXT NOT NULL);",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

@@ -24,6 +24,7 @@ typedef enum {
   FT_STORE_ERROR_SCHEMA,      /* newer schema than this build, or corrupt */
   FT_STORE_ERROR_SQL,
   FT_STORE_ERROR_CORRUPT,     /* loaded state fails an invariant */
+  FT_STORE_ERROR_NOT_FOUND,   /* no such row (e.g. a model version) */
 } FtStoreError;
 
 /* The live modules whose state the store persists (borrowed). */

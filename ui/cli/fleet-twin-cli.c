@@ -26,6 +26,7 @@ static const FtCliEntry commands[] = {
   { "report",        ft_cli_report,       "Write a PDF report (charts, tables) of a run or live database" },
   { "vrptw",         ft_cli_vrptw,        "Solve a vehicle-routing (VRPTW) instance in Solomon format" },
   { "maintenance",   ft_cli_maintenance,  "Backtest the predictive-maintenance models on a run" },
+  { "models",        ft_cli_models,       "Model registry: list, show, train, promote, retire" },
   { NULL, NULL, NULL }
 };
 
