@@ -22,6 +22,8 @@ static const FtCliEntry commands[] = {
   { "emulate",       ft_cli_emulate,      "Publish a simulated fleet as live MQTT telemetry" },
   { "live",          ft_cli_live,         "Attach to live MQTT telemetry and persist it" },
   { "forecast",      ft_cli_forecast,     "Backtest the demand forecasts on a trip file" },
+  { "mds",           ft_cli_mds,          "Export MDS 2.0 provider files from a run, live database or scenario" },
+  { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
   { NULL, NULL, NULL }
 };
 

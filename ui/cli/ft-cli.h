@@ -28,6 +28,8 @@ int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / expor
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
+int ft_cli_serve       (int argc, char **argv);   /* cmd-serve.c (MDS, GBFS, metrics over HTTP) */
+int ft_cli_mds         (int argc, char **argv);   /* cmd-serve.c (mds export) */
 
 /* Shared helpers (ft-cli.c) */
 gboolean ft_cli_is_tty        (void);

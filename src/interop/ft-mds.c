@@ -1,0 +1,1056 @@
+/* ft-mds.c — MDS 2.0 provider documents from a store file, read
+ * incrementally from its append-only event log and indexed by UTC hour.
+ * See ft-mds.h.
+ */
+#include "ft-config.h"
+#include "ft-mds.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include "ft-file.h"
+
+G_DEFINE_QUARK (ft-mds-error-quark, ft_mds_error)
+
+/* One vehicle state change or telemetry point, as read from the log. */
+typedef struct {
+  gint64  seq;
+  gint64  t;           /* stored time */
+  gint64  booking;     /* the trip it belongs to, -1 */
+  gint32  vehicle;
+  guint8  evtype;      /* FtVehicleEventType (events) */
+  guint8  state;       /* FtVehicleState (events) */
+  gint16  battery;     /* percent, -1 unknown */
+  double  lat, lon;
+} Rec;
+
+typedef struct {
+  gint64 booking;
+  gint64 t;            /* end */
+} TripRec;
+
+typedef struct {
+  char   device_id[37];
+  guint8 kind;
+  gint64 cur_booking;  /* open booking, -1 */
+  gint64 last_trip;    /* latest ended booking, -1 */
+  gint64 last_event;   /* index into events, -1 */
+  gint64 last_telem;   /* index into telemetry, -1 */
+  gint16 battery;
+} VehInfo;
+
+struct _FtMds {
+  sqlite3 *db;
+  char    *path;
+  char    *provider_id;
+  char    *currency;
+  gint64   origin;
+  gint64   data_version;
+  guint64  last_seq;
+  GArray  *events, *telemetry, *trips;   /* Rec, Rec, TripRec */
+  GArray  *vehicles;                     /* VehInfo */
+  GHashTable *hours[3];                  /* hour (stored ms) -> GArray of guint32 */
+  FtMdsStats stats;
+  gint64   first_t, newest_t;
+  gboolean any;
+  sqlite3_stmt *st_events, *st_trip, *st_vehicles;
+};
+
+static gboolean
+sql_fail (FtMds *m, GError **error, const char *what)
+{
+  g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_SQL, "%s: %s: %s", m->path, what,
+               sqlite3_errmsg (m->db));
+  return FALSE;
+}
+
+static gboolean
+query_int64 (FtMds *m, const char *sql, gint64 *out)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok = FALSE;
+  if (sqlite3_prepare_v2 (m->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW)
+    {
+      *out = sqlite3_column_int64 (st, 0);
+      ok = TRUE;
+    }
+  sqlite3_finalize (st);
+  return ok;
+}
+
+void
+ft_mds_free (FtMds *m)
+{
+  if (m == NULL)
+    return;
+  sqlite3_finalize (m->st_events);
+  sqlite3_finalize (m->st_trip);
+  sqlite3_finalize (m->st_vehicles);
+  if (m->db)
+    sqlite3_close (m->db);
+  for (guint i = 0; i < G_N_ELEMENTS (m->hours); i++)
+    if (m->hours[i])
+      g_hash_table_unref (m->hours[i]);
+  if (m->events)
+    g_array_unref (m->events);
+  if (m->telemetry)
+    g_array_unref (m->telemetry);
+  if (m->trips)
+    g_array_unref (m->trips);
+  if (m->vehicles)
+    g_array_unref (m->vehicles);
+  g_free (m->path);
+  g_free (m->provider_id);
+  g_free (m->currency);
+  g_free (m);
+}
+
+FtMds *
+ft_mds_open (const char *db_path, const FtMdsConfig *cfg, GError **error)
+{
+  g_return_val_if_fail (db_path != NULL, NULL);
+  g_autoptr(FtMds) m = g_new0 (FtMds, 1);
+  FtMdsConfig defaults = { NULL, FT_MDS_ORIGIN_AUTO, NULL };
+  if (cfg == NULL)
+    cfg = &defaults;
+  m->path = g_strdup (db_path);
+  m->provider_id = g_strdup (cfg->provider_id ? cfg->provider_id : FT_MDS_PROVIDER_ID);
+  m->currency = g_strdup (cfg->currency ? cfg->currency : "EUR");
+  m->events = g_array_new (FALSE, FALSE, sizeof (Rec));
+  m->telemetry = g_array_new (FALSE, FALSE, sizeof (Rec));
+  m->trips = g_array_new (FALSE, FALSE, sizeof (TripRec));
+  m->vehicles = g_array_new (FALSE, TRUE, sizeof (VehInfo));
+  for (guint i = 0; i < G_N_ELEMENTS (m->hours); i++)
+    m->hours[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify) g_array_unref);
+  m->data_version = -1;
+
+  if (!g_file_test (db_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s: no such store file", db_path);
+      return NULL;
+    }
+  if (sqlite3_open_v2 (db_path, &m->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s: cannot open: %s", db_path,
+                   m->db ? sqlite3_errmsg (m->db) : "out of memory");
+      return NULL;
+    }
+  sqlite3_busy_timeout (m->db, 2000);
+  gint64 app_id = 0, version = 0;
+  if (!query_int64 (m, "PRAGMA application_id", &app_id) || app_id != FT_OUTPUT_STORE_APP_ID
+      || !query_int64 (m, "PRAGMA user_version", &version) || version < 5)
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN,
+                   "%s is not a Fleet Twin store of schema version 5 or later "
+                   "(give a run or live database)", db_path);
+      return NULL;
+    }
+  if (sqlite3_prepare_v2 (m->db, "SELECT seq, t, kind, vehicle, ref, a, b, amount, lat, lon"
+                          " FROM events WHERE seq > ? ORDER BY seq LIMIT 20000", -1,
+                          &m->st_events, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (m->db, "SELECT trip_id, unlocked_at, ended_at, start_lat, start_lon,"
+                             " end_lat, end_lon, distance_m, price_minor, paused_ms, vehicle"
+                             " FROM bookings WHERE id = ?", -1, &m->st_trip, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (m->db, "SELECT idx, device_id, kind FROM vehicles WHERE idx >= ?"
+                             " ORDER BY idx", -1, &m->st_vehicles, NULL) != SQLITE_OK)
+    {
+      sql_fail (m, error, "preparing the MDS queries");
+      return NULL;
+    }
+  if (cfg->time_origin_ms != FT_MDS_ORIGIN_AUTO)
+    m->origin = cfg->time_origin_ms;
+  else
+    {
+      gint64 origin = 0, max_t = 0;
+      sqlite3_stmt *st = NULL;
+      gboolean found = FALSE;
+      if (sqlite3_prepare_v2 (m->db, "SELECT value FROM meta WHERE key = 'time_origin_ms'", -1, &st,
+                              NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW)
+        {
+          const char *v = (const char *) sqlite3_column_text (st, 0);
+          char *end = NULL;
+          origin = v ? g_ascii_strtoll (v, &end, 10) : 0;
+          found = v && end && *end == '\0' && end != v;
+        }
+      sqlite3_finalize (st);
+      if (!found)
+        {
+          query_int64 (m, "SELECT coalesce(max(t), 0) FROM events", &max_t);
+          /* 2018-01-01, MDS's earliest timestamp: a store past it holds epoch ms. */
+          origin = max_t >= G_GINT64_CONSTANT (1514764800000) ? 0 : G_GINT64_CONSTANT (1704067200000);
+        }
+      m->origin = origin;
+    }
+  if (!ft_mds_refresh (m, NULL, error))
+    return NULL;
+  return g_steal_pointer (&m);
+}
+
+gint64
+ft_mds_time_origin (FtMds *m)
+{
+  return m->origin;
+}
+
+static VehInfo *
+veh (FtMds *m, gint32 v)
+{
+  if (v < 0)
+    return NULL;
+  if ((guint) v >= m->vehicles->len)
+    {
+      guint old = m->vehicles->len;
+      g_array_set_size (m->vehicles, (guint) v + 1);
+      for (guint i = old; i < m->vehicles->len; i++)
+        {
+          VehInfo *vi = &g_array_index (m->vehicles, VehInfo, i);
+          vi->cur_booking = vi->last_trip = vi->last_event = vi->last_telem = -1;
+          vi->battery = -1;
+        }
+    }
+  return &g_array_index (m->vehicles, VehInfo, v);
+}
+
+static void
+index_hour (FtMds *m, guint which, gint64 t, guint32 idx)
+{
+  gint64 hour = t - (((t + m->origin) % FT_MDS_HOUR) + FT_MDS_HOUR) % FT_MDS_HOUR;
+  GArray *a = g_hash_table_lookup (m->hours[which], &hour);
+  if (a == NULL)
+    {
+      a = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_hash_table_insert (m->hours[which], g_memdup2 (&hour, sizeof hour), a);
+    }
+  g_array_append_val (a, idx);
+}
+
+static void
+take_event (FtMds *m, gint64 seq, gint64 t, int kind, gint32 v, gint64 ref, gint64 a, gint64 b,
+            gint64 amount, double lat, double lon)
+{
+  VehInfo *vi = veh (m, v);
+  Rec r = { seq, t, -1, v, 0, 0, -1, lat, lon };
+
+  switch (kind)
+    {
+    case FT_EV_VEHICLE_STATE:
+      if (vi == NULL || a < 0 || a >= FT_N_VEVS || b < 0 || b >= FT_N_STATES)
+        return;
+      r.evtype = (guint8) a;
+      r.state = (guint8) b;
+      r.booking = vi->cur_booking;
+      r.battery = vi->battery;
+      /* The state event carries no position: the vehicle's last known one. */
+      if (vi->last_telem >= 0)
+        {
+          const Rec *p = &g_array_index (m->telemetry, Rec, vi->last_telem);
+          r.lat = p->lat;
+          r.lon = p->lon;
+        }
+      else if (vi->last_event >= 0)
+        {
+          const Rec *p = &g_array_index (m->events, Rec, vi->last_event);
+          r.lat = p->lat;
+          r.lon = p->lon;
+        }
+      vi->last_event = m->events->len;
+      g_array_append_val (m->events, r);
+      index_hour (m, FT_MDS_EVENTS, t, m->events->len - 1);
+      m->stats.n_mds_events++;
+      break;
+    case FT_EV_VEHICLE_ADDED:
+      if (vi == NULL)
+        return;
+      r.evtype = FT_VEV_PROVIDER_DROP_OFF;
+      r.state = FT_STATE_AVAILABLE;
+      vi->last_event = m->events->len;
+      g_array_append_val (m->events, r);
+      index_hour (m, FT_MDS_EVENTS, t, m->events->len - 1);
+      m->stats.n_mds_events++;
+      break;
+    case FT_EV_TELEMETRY:
+    case FT_EV_VEHICLE_MOVED:
+      if (vi == NULL)
+        return;
+      if (kind == FT_EV_TELEMETRY && amount >= 0 && amount <= 10000)
+        vi->battery = (gint16) (amount / 100);
+      r.battery = vi->battery;
+      r.booking = vi->cur_booking;
+      vi->last_telem = m->telemetry->len;
+      g_array_append_val (m->telemetry, r);
+      index_hour (m, FT_MDS_TELEMETRY, t, m->telemetry->len - 1);
+      m->stats.n_telemetry++;
+      break;
+    case FT_EV_BOOKING_RESERVED:
+    case FT_EV_BOOKING_UNLOCKED:
+      if (vi == NULL)
+        return;
+      vi->cur_booking = ref;
+      /* The state change (reservation_start, trip_start) is logged just
+       * before the booking event: give it its trip. */
+      if (vi->last_event >= 0)
+        {
+          Rec *p = &g_array_index (m->events, Rec, vi->last_event);
+          if (p->booking < 0 && p->t == t)
+            p->booking = ref;
+        }
+      break;
+    case FT_EV_BOOKING_ENDED:
+      if (vi == NULL)
+        return;
+      {
+        TripRec tr = { ref, t };
+        g_array_append_val (m->trips, tr);
+        index_hour (m, FT_MDS_TRIPS, t, m->trips->len - 1);
+        m->stats.n_trips++;
+        m->stats.revenue_minor += amount;
+        vi->last_trip = MAX (vi->last_trip, ref);
+        /* The trip's end also places the vehicle: a telemetry point. */
+        r.booking = ref;
+        r.battery = vi->battery;
+        vi->last_telem = m->telemetry->len;
+        g_array_append_val (m->telemetry, r);
+        index_hour (m, FT_MDS_TELEMETRY, t, m->telemetry->len - 1);
+        m->stats.n_telemetry++;
+      }
+      vi->cur_booking = -1;
+      break;
+    case FT_EV_BOOKING_CANCELLED:
+    case FT_EV_BOOKING_EXPIRED:
+      if (vi)
+        vi->cur_booking = -1;
+      break;
+    default:
+      break;
+    }
+}
+
+gboolean
+ft_mds_refresh (FtMds *m, gboolean *changed, GError **error)
+{
+  g_return_val_if_fail (m != NULL, FALSE);
+  gint64 dv = 0;
+  if (changed)
+    *changed = FALSE;
+  if (!query_int64 (m, "PRAGMA data_version", &dv))
+    return sql_fail (m, error, "reading the data version");
+  if (dv == m->data_version)
+    return TRUE;
+  m->data_version = dv;
+
+  /* One read transaction, so vehicles and events agree. */
+  if (sqlite3_exec (m->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return sql_fail (m, error, "starting a read");
+  sqlite3_reset (m->st_vehicles);
+  sqlite3_bind_int64 (m->st_vehicles, 1, m->stats.n_vehicles);
+  int rc;
+  while ((rc = sqlite3_step (m->st_vehicles)) == SQLITE_ROW)
+    {
+      gint64 idx = sqlite3_column_int64 (m->st_vehicles, 0);
+      const char *dev = (const char *) sqlite3_column_text (m->st_vehicles, 1);
+      if (idx < 0 || idx > G_MAXINT32)
+        continue;
+      VehInfo *vi = veh (m, (gint32) idx);
+      g_strlcpy (vi->device_id, dev ? dev : "", sizeof vi->device_id);
+      vi->kind = (guint8) CLAMP (sqlite3_column_int (m->st_vehicles, 2), 0, FT_N_KINDS - 1);
+      m->stats.n_vehicles = MAX (m->stats.n_vehicles, (guint) idx + 1);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      sqlite3_exec (m->db, "ROLLBACK", NULL, NULL, NULL);
+      return sql_fail (m, error, "reading vehicles");
+    }
+  guint64 before = m->stats.n_events;
+  for (;;)
+    {
+      guint n = 0;
+      sqlite3_reset (m->st_events);
+      sqlite3_bind_int64 (m->st_events, 1, (sqlite3_int64) m->last_seq);
+      while ((rc = sqlite3_step (m->st_events)) == SQLITE_ROW)
+        {
+          sqlite3_stmt *st = m->st_events;
+          gint64 seq = sqlite3_column_int64 (st, 0), t = sqlite3_column_int64 (st, 1);
+          take_event (m, seq, t, sqlite3_column_int (st, 2),
+                      (gint32) CLAMP (sqlite3_column_int64 (st, 3), -1, G_MAXINT32),
+                      sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5),
+                      sqlite3_column_int64 (st, 6), sqlite3_column_int64 (st, 7),
+                      sqlite3_column_double (st, 8), sqlite3_column_double (st, 9));
+          if (!m->any || t < m->first_t)
+            m->first_t = t;
+          if (!m->any || t > m->newest_t)
+            m->newest_t = t;
+          m->any = TRUE;
+          m->last_seq = (guint64) seq;
+          m->stats.n_events++;
+          n++;
+        }
+      if (rc != SQLITE_DONE)
+        {
+          sqlite3_exec (m->db, "ROLLBACK", NULL, NULL, NULL);
+          return sql_fail (m, error, "reading events");
+        }
+      if (n < 20000)
+        break;
+    }
+  sqlite3_exec (m->db, "COMMIT", NULL, NULL, NULL);
+  if (m->stats.n_events != before)
+    m->stats.n_refreshes++;
+  if (changed)
+    *changed = m->stats.n_events != before;
+  return TRUE;
+}
+
+void
+ft_mds_stats (FtMds *m, FtMdsStats *out)
+{
+  *out = m->stats;
+  out->first_ms = m->any ? m->first_t + m->origin : 0;
+  out->newest_ms = m->any ? m->newest_t + m->origin : 0;
+}
+
+gboolean
+ft_mds_count_states (FtMds *m, guint counts[FT_N_STATES], GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  memset (counts, 0, sizeof (guint) * FT_N_STATES);
+  if (sqlite3_prepare_v2 (m->db, "SELECT state, count(*) FROM vehicle_state GROUP BY state", -1, &st,
+                          NULL) != SQLITE_OK)
+    return sql_fail (m, error, "counting vehicle states");
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      int s = sqlite3_column_int (st, 0);
+      if (s >= 0 && s < FT_N_STATES)
+        counts[s] = (guint) sqlite3_column_int64 (st, 1);
+    }
+  sqlite3_finalize (st);
+  return TRUE;
+}
+
+/* ---- hours ------------------------------------------------------------- */
+
+gboolean
+ft_mds_parse_hour (const char *text, gint64 *hour_ms)
+{
+  int y, mo, d, h;
+  char tail;
+  if (text == NULL || strlen (text) != 13 || text[4] != '-' || text[7] != '-' || text[10] != 'T')
+    return FALSE;
+  for (int i = 0; i < 13; i++)
+    if (i != 4 && i != 7 && i != 10 && !g_ascii_isdigit (text[i]))
+      return FALSE;
+  if (sscanf (text, "%4d-%2d-%2dT%2d%c", &y, &mo, &d, &h, &tail) != 4)
+    return FALSE;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || d > g_date_get_days_in_month (mo, y))
+    return FALSE;
+  g_autoptr(GDateTime) dt = g_date_time_new_utc (y, mo, d, h, 0, 0);
+  if (dt == NULL)
+    return FALSE;
+  *hour_ms = g_date_time_to_unix (dt) * 1000;
+  return TRUE;
+}
+
+char *
+ft_mds_format_hour (gint64 hour_ms)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (hour_ms / 1000);
+  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H") : g_strdup ("?");
+}
+
+static gint64
+hour_of (FtMds *m, gint64 t_stored)
+{
+  gint64 e = t_stored + m->origin;
+  return e - ((e % FT_MDS_HOUR) + FT_MDS_HOUR) % FT_MDS_HOUR;
+}
+
+gboolean
+ft_mds_hours (FtMds *m, gint64 *first_hour_ms, gint64 *last_hour_ms)
+{
+  if (!m->any)
+    return FALSE;
+  *first_hour_ms = hour_of (m, m->first_t);
+  *last_hour_ms = hour_of (m, m->newest_t);
+  return TRUE;
+}
+
+gboolean
+ft_mds_check_hour (FtMds *m, gint64 hour_ms, GError **error)
+{
+  gint64 first, last;
+  if (!ft_mds_hours (m, &first, &last))
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_RANGE, "the store holds no events yet");
+      return FALSE;
+    }
+  if (hour_ms < first || hour_ms > last)
+    {
+      g_autofree char *h = ft_mds_format_hour (hour_ms), *f = ft_mds_format_hour (first),
+                      *l = ft_mds_format_hour (last);
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_RANGE,
+                   "hour %s is outside the data, which covers %s to %s (UTC)", h, f, l);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- documents ---------------------------------------------------------- */
+
+const char *
+ft_mds_kind_key (FtMdsKind kind)
+{
+  static const char *const keys[] = { "trips", "events", "telemetry", "vehicles", "vehicles_status" };
+  g_return_val_if_fail (kind < FT_MDS_N_KINDS, "?");
+  return keys[kind];
+}
+
+/* A UUID that names one record of this provider, stable across reads. */
+static void
+derived_uuid (FtMds *m, const char *what, gint64 n, char out[37])
+{
+  g_autofree char *msg = g_strdup_printf ("%s/%s/%" G_GINT64_FORMAT, m->provider_id, what, n);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_autoptr(GChecksum) ck = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (ck, (const guchar *) msg, -1);
+  g_checksum_get_digest (ck, digest, &len);
+  guint64 hi = 0, lo = 0;
+  for (int i = 0; i < 8; i++)
+    {
+      hi = (hi << 8) | digest[i];
+      lo = (lo << 8) | digest[8 + i];
+    }
+  ft_uuid_from_words (hi, lo, out);
+}
+
+static void
+add_gps (JsonBuilder *b, const char *member, double lat, double lon)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "lat");
+  json_builder_add_double_value (b, round (CLAMP (lat, -90, 90) * 1e6) / 1e6);
+  json_builder_set_member_name (b, "lng");
+  json_builder_add_double_value (b, round (CLAMP (lon, -180, 180) * 1e6) / 1e6);
+  json_builder_end_object (b);
+}
+
+static void
+add_str (JsonBuilder *b, const char *member, const char *v)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, v);
+}
+
+static void
+add_int (JsonBuilder *b, const char *member, gint64 v)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_int_value (b, v);
+}
+
+/* The booking's trip id, or FALSE (no trip yet: a reservation). */
+static gboolean
+trip_id_of (FtMds *m, gint64 booking, char out[37])
+{
+  gboolean ok = FALSE;
+  if (booking < 0)
+    return FALSE;
+  sqlite3_reset (m->st_trip);
+  sqlite3_bind_int64 (m->st_trip, 1, booking);
+  if (sqlite3_step (m->st_trip) == SQLITE_ROW)
+    {
+      const char *id = (const char *) sqlite3_column_text (m->st_trip, 0);
+      if (id && ft_uuid_valid (id))
+        {
+          g_strlcpy (out, id, 37);
+          ok = TRUE;
+        }
+    }
+  sqlite3_reset (m->st_trip);
+  return ok;
+}
+
+static const char *
+device_of (FtMds *m, gint32 v)
+{
+  if (v < 0 || (guint) v >= m->vehicles->len)
+    return NULL;
+  const char *d = g_array_index (m->vehicles, VehInfo, v).device_id;
+  return ft_uuid_valid (d) ? d : NULL;
+}
+
+static gboolean
+is_trip_event (guint8 e)
+{
+  return e == FT_VEV_TRIP_START || e == FT_VEV_TRIP_END || e == FT_VEV_TRIP_CANCEL
+         || e == FT_VEV_TRIP_ENTER_JURISDICTION || e == FT_VEV_TRIP_LEAVE_JURISDICTION;
+}
+
+/* MDS 2.0 micromobility allows each event type only with some states;
+ * Fleet Twin's own pause/resume and maintenance_end have no MDS
+ * micromobility pair and are published as "unspecified". */
+static const char *
+mds_event_type (guint8 evtype, guint8 state)
+{
+  static const struct { guint8 state; guint8 ev; } allowed[] = {
+    { FT_STATE_REMOVED, FT_VEV_AGENCY_PICK_UP }, { FT_STATE_REMOVED, FT_VEV_COMMS_RESTORED },
+    { FT_STATE_REMOVED, FT_VEV_COMPLIANCE_PICK_UP }, { FT_STATE_REMOVED, FT_VEV_DECOMMISSIONED },
+    { FT_STATE_REMOVED, FT_VEV_LOCATED }, { FT_STATE_REMOVED, FT_VEV_MAINTENANCE_PICK_UP },
+    { FT_STATE_REMOVED, FT_VEV_REBALANCE_PICK_UP },
+    { FT_STATE_AVAILABLE, FT_VEV_AGENCY_DROP_OFF }, { FT_STATE_AVAILABLE, FT_VEV_BATTERY_CHARGED },
+    { FT_STATE_AVAILABLE, FT_VEV_COMMS_RESTORED }, { FT_STATE_AVAILABLE, FT_VEV_LOCATED },
+    { FT_STATE_AVAILABLE, FT_VEV_MAINTENANCE }, { FT_STATE_AVAILABLE, FT_VEV_ON_HOURS },
+    { FT_STATE_AVAILABLE, FT_VEV_PROVIDER_DROP_OFF }, { FT_STATE_AVAILABLE, FT_VEV_RESERVATION_CANCEL },
+    { FT_STATE_AVAILABLE, FT_VEV_SYSTEM_RESUME }, { FT_STATE_AVAILABLE, FT_VEV_TRIP_CANCEL },
+    { FT_STATE_AVAILABLE, FT_VEV_TRIP_END },
+    { FT_STATE_NON_OPERATIONAL, FT_VEV_BATTERY_LOW }, { FT_STATE_NON_OPERATIONAL, FT_VEV_COMMS_RESTORED },
+    { FT_STATE_NON_OPERATIONAL, FT_VEV_LOCATED }, { FT_STATE_NON_OPERATIONAL, FT_VEV_MAINTENANCE },
+    { FT_STATE_NON_OPERATIONAL, FT_VEV_OFF_HOURS }, { FT_STATE_NON_OPERATIONAL, FT_VEV_SYSTEM_SUSPEND },
+    { FT_STATE_RESERVED, FT_VEV_COMMS_RESTORED }, { FT_STATE_RESERVED, FT_VEV_LOCATED },
+    { FT_STATE_RESERVED, FT_VEV_RESERVATION_START },
+    { FT_STATE_ON_TRIP, FT_VEV_CHANGED_GEOGRAPHIES }, { FT_STATE_ON_TRIP, FT_VEV_COMMS_RESTORED },
+    { FT_STATE_ON_TRIP, FT_VEV_LOCATED }, { FT_STATE_ON_TRIP, FT_VEV_TRIP_ENTER_JURISDICTION },
+    { FT_STATE_ON_TRIP, FT_VEV_TRIP_START },
+    { FT_STATE_ELSEWHERE, FT_VEV_COMMS_RESTORED }, { FT_STATE_ELSEWHERE, FT_VEV_LOCATED },
+    { FT_STATE_ELSEWHERE, FT_VEV_TRIP_LEAVE_JURISDICTION },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
+    if (allowed[i].state == state && allowed[i].ev == evtype)
+      return ft_vehicle_event_name ((FtVehicleEventType) evtype);
+  return "unspecified";
+}
+
+static const char *
+mds_state (guint8 state)
+{
+  /* Fleet Twin's "unknown" (comms lost) is MDS's non_contactable. */
+  return state == FT_STATE_UNKNOWN ? "non_contactable" : ft_vehicle_state_name ((FtVehicleState) state);
+}
+
+static void
+add_event (FtMds *m, JsonBuilder *b, const Rec *r)
+{
+  char id[37], trip[37];
+  const char *dev = device_of (m, r->vehicle);
+  const char *evname = r->state == FT_STATE_UNKNOWN ? "comms_lost" : mds_event_type (r->evtype, r->state);
+  gboolean has_trip = trip_id_of (m, r->booking, trip);
+
+  /* A trip event whose trip is not known cannot be stated (MDS requires
+   * its trip_ids): it goes out as "unspecified". */
+  if (is_trip_event (r->evtype) && !has_trip)
+    evname = "unspecified";
+  derived_uuid (m, "event", r->seq, id);
+  json_builder_begin_object (b);
+  add_str (b, "provider_id", m->provider_id);
+  add_str (b, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
+  add_str (b, "event_id", id);
+  add_str (b, "vehicle_state", mds_state (r->state));
+  json_builder_set_member_name (b, "event_types");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, evname);
+  json_builder_end_array (b);
+  add_int (b, "timestamp", r->t + m->origin);
+  add_gps (b, "location", r->lat, r->lon);
+  if (r->battery >= 0)
+    add_int (b, "battery_percent", r->battery);
+  if (has_trip && (r->state == FT_STATE_ON_TRIP || is_trip_event (r->evtype)))
+    {
+      json_builder_set_member_name (b, "trip_ids");
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, trip);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+}
+
+static void
+add_telemetry (FtMds *m, JsonBuilder *b, const Rec *r, const char *what, gint64 n)
+{
+  char id[37], trip[37];
+  const char *dev = device_of (m, r->vehicle);
+  /* On a trip (not at its end point, which closes it) the point carries its trip. */
+  gboolean has_trip = trip_id_of (m, r->booking, trip);
+
+  derived_uuid (m, what, n, id);
+  json_builder_begin_object (b);
+  add_str (b, "provider_id", m->provider_id);
+  add_str (b, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
+  add_str (b, "telemetry_id", id);
+  add_int (b, "timestamp", r->t + m->origin);
+  json_builder_set_member_name (b, "trip_ids");
+  if (has_trip)
+    {
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, trip);
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "journey_id");
+  json_builder_add_null_value (b);
+  add_gps (b, "location", r->lat, r->lon);
+  if (r->battery >= 0)
+    add_int (b, "battery_percent", r->battery);
+  json_builder_end_object (b);
+}
+
+static gboolean
+add_trip (FtMds *m, JsonBuilder *b, gint64 booking)
+{
+  sqlite3_stmt *st = m->st_trip;
+  sqlite3_reset (st);
+  sqlite3_bind_int64 (st, 1, booking);
+  if (sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_reset (st);
+      return FALSE;
+    }
+  const char *trip = (const char *) sqlite3_column_text (st, 0);
+  gint64 start = sqlite3_column_int64 (st, 1), end = sqlite3_column_int64 (st, 2);
+  gint64 vehicle = sqlite3_column_int64 (st, 10);
+  const char *dev = vehicle >= 0 && vehicle <= G_MAXINT32 ? device_of (m, (gint32) vehicle) : NULL;
+  if (trip == NULL || !ft_uuid_valid (trip) || dev == NULL || start < 0 || end < start)
+    {
+      sqlite3_reset (st);
+      return FALSE;
+    }
+  json_builder_begin_object (b);
+  add_str (b, "provider_id", m->provider_id);
+  add_str (b, "device_id", dev);
+  add_str (b, "trip_id", trip);
+  json_builder_set_member_name (b, "trip_type");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, "rider");
+  json_builder_end_array (b);
+  add_int (b, "start_time", start + m->origin);
+  add_int (b, "end_time", end + m->origin);
+  add_gps (b, "start_location", sqlite3_column_double (st, 3), sqlite3_column_double (st, 4));
+  add_gps (b, "end_location", sqlite3_column_double (st, 5), sqlite3_column_double (st, 6));
+  add_int (b, "duration", (end - start) / 1000);
+  add_int (b, "distance", (gint64) MAX (0, llround (sqlite3_column_double (st, 7))));
+  add_int (b, "actual_cost", MAX (0, sqlite3_column_int64 (st, 8)));
+  add_str (b, "currency", m->currency);
+  json_builder_end_object (b);
+  sqlite3_reset (st);
+  return TRUE;
+}
+
+static void
+add_vehicle (FtMds *m, JsonBuilder *b, guint v)
+{
+  const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, v);
+  static const char *const types[] = { "scooter", "bicycle", "moped" };
+  json_builder_begin_object (b);
+  add_str (b, "provider_id", m->provider_id);
+  add_str (b, "device_id", vi->device_id);
+  g_autofree char *name = g_strdup_printf ("FT-%04u", v);
+  add_str (b, "vehicle_id", name);
+  add_str (b, "vehicle_type", vi->kind < G_N_ELEMENTS (types) ? types[vi->kind] : "other");
+  json_builder_set_member_name (b, "propulsion_types");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, vi->kind == FT_KIND_BIKE ? "electric_assist" : "electric");
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "maximum_speed");
+  json_builder_add_int_value (b, (gint64) ft_vehicle_type_default ((FtVehicleKind) vi->kind)->max_speed_kph);
+  json_builder_end_object (b);
+}
+
+static void
+add_status (FtMds *m, JsonBuilder *b, guint v)
+{
+  const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, v);
+  json_builder_begin_object (b);
+  add_str (b, "provider_id", m->provider_id);
+  add_str (b, "device_id", vi->device_id);
+  json_builder_set_member_name (b, "last_event");
+  const Rec *ev = vi->last_event >= 0 ? &g_array_index (m->events, Rec, vi->last_event) : NULL;
+  Rec none = { 0, m->first_t, -1, (gint32) v, FT_VEV_PROVIDER_DROP_OFF, FT_STATE_AVAILABLE, -1, 0, 0 };
+  add_event (m, b, ev ? ev : &none);
+  json_builder_set_member_name (b, "last_telemetry");
+  if (vi->last_telem >= 0)
+    add_telemetry (m, b, &g_array_index (m->telemetry, Rec, vi->last_telem), "telemetry",
+                   vi->last_telem);
+  else
+    {
+      /* No point reported yet: the last event's position stands for one. */
+      Rec t = ev ? *ev : none;
+      t.booking = ev && ev->state == FT_STATE_ON_TRIP ? ev->booking : -1;
+      add_telemetry (m, b, &t, "event-position", t.seq);
+    }
+  json_builder_end_object (b);
+}
+
+static gboolean
+usable_vehicle (FtMds *m, guint v)
+{
+  return ft_uuid_valid (g_array_index (m->vehicles, VehInfo, v).device_id);
+}
+
+JsonNode *
+ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limit, gint64 *next,
+             GError **error)
+{
+  g_return_val_if_fail (m != NULL && kind < FT_MDS_N_KINDS && next != NULL, NULL);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  *next = -1;
+  if (cursor < 0)
+    cursor = 0;
+  limit = CLAMP (limit, 1, 10000);
+  json_builder_begin_array (b);
+  if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
+    {
+      guint n = m->stats.n_vehicles, out = 0;
+      gint64 i;
+      for (i = cursor; i < n && out < limit; i++)
+        {
+          if (!usable_vehicle (m, (guint) i))
+            continue;
+          if (kind == FT_MDS_VEHICLES)
+            add_vehicle (m, b, (guint) i);
+          else
+            add_status (m, b, (guint) i);
+          out++;
+        }
+      if (i < n)
+        *next = i;
+    }
+  else
+    {
+      if (!ft_mds_check_hour (m, hour_ms, error))
+        return NULL;
+      gint64 key = hour_ms - m->origin;
+      GArray *idx = g_hash_table_lookup (m->hours[kind], &key);
+      guint n = idx ? idx->len : 0, out = 0;
+      gint64 i;
+      for (i = cursor; i < n && out < limit; i++)
+        {
+          guint32 k = g_array_index (idx, guint32, i);
+          if (kind == FT_MDS_TRIPS)
+            {
+              if (add_trip (m, b, g_array_index (m->trips, TripRec, k).booking))
+                out++;
+            }
+          else if (kind == FT_MDS_EVENTS)
+            {
+              const Rec *r = &g_array_index (m->events, Rec, k);
+              if (device_of (m, r->vehicle))
+                {
+                  add_event (m, b, r);
+                  out++;
+                }
+            }
+          else
+            {
+              const Rec *r = &g_array_index (m->telemetry, Rec, k);
+              if (device_of (m, r->vehicle))
+                {
+                  add_telemetry (m, b, r, "telemetry", k);
+                  out++;
+                }
+            }
+        }
+      if (i < n)
+        *next = i;
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}
+
+char *
+ft_mds_envelope (FtMds *m, FtMdsKind kind, JsonNode *items, const char *next_url)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_str (b, "version", FT_MDS_VERSION);
+  json_builder_set_member_name (b, ft_mds_kind_key (kind));
+  json_builder_add_value (b, items);
+  json_builder_set_member_name (b, "links");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "next");
+  if (next_url)
+    json_builder_add_string_value (b, next_url);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
+    {
+      add_int (b, "last_updated", MAX (m->any ? m->newest_t + m->origin : 0,
+                                       G_GINT64_CONSTANT (1514764800000)));
+      add_int (b, "ttl", 0);
+    }
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+char *
+ft_mds_error_json (const char *error, const char *description, const char *detail)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_str (b, "error", error);
+  add_str (b, "error_description", description);
+  json_builder_set_member_name (b, "error_details");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, detail ? detail : description);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* ---- GBFS views ---------------------------------------------------------- */
+
+FtGbfsVehicleView *
+ft_mds_gbfs_views (FtMds *m, guint *n_out, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  guint n = m->stats.n_vehicles;
+  FtGbfsVehicleView *v = g_new0 (FtGbfsVehicleView, MAX (n, 1));
+  guint k = 0;
+  if (sqlite3_prepare_v2 (m->db, "SELECT s.idx, s.state, s.lat, s.lon,"
+                          " coalesce(p.soc, 0), coalesce(p.capacity_wh * p.health, 0)"
+                          " FROM vehicle_state s LEFT JOIN packs p ON p.idx = s.pack AND s.pack >= 0"
+                          " ORDER BY s.idx", -1, &st, NULL) != SQLITE_OK)
+    {
+      g_free (v);
+      sql_fail (m, error, "reading vehicle states");
+      return NULL;
+    }
+  while (sqlite3_step (st) == SQLITE_ROW && k < n)
+    {
+      gint64 idx = sqlite3_column_int64 (st, 0);
+      if (idx < 0 || idx >= n || !usable_vehicle (m, (guint) idx))
+        continue;
+      const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, idx);
+      const FtVehicleType *t = ft_vehicle_type_default ((FtVehicleKind) vi->kind);
+      double soc = sqlite3_column_double (st, 4), wh = sqlite3_column_double (st, 5);
+      v[k].device_id = vi->device_id;
+      v[k].trip_epoch = vi->last_trip;
+      v[k].kind = (FtVehicleKind) vi->kind;
+      v[k].state = (FtVehicleState) CLAMP (sqlite3_column_int (st, 1), 0, FT_N_STATES - 1);
+      v[k].pos.lat = sqlite3_column_double (st, 2);
+      v[k].pos.lon = sqlite3_column_double (st, 3);
+      v[k].soc = soc;
+      v[k].range_m = t->wh_per_km > 0 ? soc * wh / t->wh_per_km * 1000.0 : 0;
+      k++;
+    }
+  sqlite3_finalize (st);
+  *n_out = k;
+  return v;
+}
+
+/* ---- export -------------------------------------------------------------- */
+
+static gboolean
+write_text (const char *path, const char *text, GError **error)
+{
+  g_autoptr(GError) e = NULL;
+  if (!g_file_set_contents (path, text, -1, &e))
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s: %s", path, e->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint
+cmp_int64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+gboolean
+ft_mds_export (FtMds *m, const char *out_dir, gboolean force, guint *n_files, GError **error)
+{
+  g_autoptr(GError) oerr = NULL;
+  g_autoptr(FtOutput) out = ft_output_begin (out_dir, FT_OUTPUT_DIR, ft_output_dir_is_marked, force, &oerr);
+  guint files = 0;
+  if (out == NULL)
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s", oerr->message);
+      return FALSE;
+    }
+  const char *dir = ft_output_get_path (out);
+  for (FtMdsKind kind = 0; kind < FT_MDS_N_KINDS; kind++)
+    {
+      gint64 next = -1;
+      if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
+        {
+          JsonNode *items = ft_mds_page (m, kind, 0, 0, 10000, &next, error);
+          if (items == NULL)
+            return FALSE;
+          for (gint64 c = next; c >= 0;)
+            {
+              /* Whole fleets go in one file: append further pages. */
+              JsonNode *more = ft_mds_page (m, kind, 0, c, 10000, &c, error);
+              if (more == NULL)
+                {
+                  json_node_unref (items);
+                  return FALSE;
+                }
+              JsonArray *dst = json_node_get_array (items), *src = json_node_get_array (more);
+              for (guint i = 0; i < json_array_get_length (src); i++)
+                json_array_add_element (dst, json_node_copy (json_array_get_element (src, i)));
+              json_node_unref (more);
+            }
+          g_autofree char *text = ft_mds_envelope (m, kind, items, NULL);
+          g_autofree char *path = g_strdup_printf ("%s/%s.json", dir, ft_mds_kind_key (kind));
+          if (!write_text (path, text, error))
+            return FALSE;
+          files++;
+          continue;
+        }
+      g_autofree char *sub = g_build_filename (dir, ft_mds_kind_key (kind), NULL);
+      g_mkdir_with_parents (sub, 0755);
+      g_autoptr(GList) keys = g_hash_table_get_keys (m->hours[kind]);
+      g_autoptr(GArray) hours = g_array_new (FALSE, FALSE, sizeof (gint64));
+      for (GList *l = keys; l; l = l->next)
+        {
+          gint64 h = *(gint64 *) l->data + m->origin;
+          g_array_append_val (hours, h);
+        }
+      g_array_sort (hours, cmp_int64);
+      for (guint i = 0; i < hours->len; i++)
+        {
+          gint64 h = g_array_index (hours, gint64, i);
+          JsonNode *items = ft_mds_page (m, kind, h, 0, 10000, &next, error);
+          if (items == NULL)
+            return FALSE;
+          for (gint64 c = next; c >= 0;)
+            {
+              JsonNode *more = ft_mds_page (m, kind, h, c, 10000, &c, error);
+              if (more == NULL)
+                {
+                  json_node_unref (items);
+                  return FALSE;
+                }
+              JsonArray *dst = json_node_get_array (items), *src = json_node_get_array (more);
+              for (guint j = 0; j < json_array_get_length (src); j++)
+                json_array_add_element (dst, json_node_copy (json_array_get_element (src, j)));
+              json_node_unref (more);
+            }
+          g_autofree char *text = ft_mds_envelope (m, kind, items, NULL);
+          g_autofree char *name = ft_mds_format_hour (h);
+          g_autofree char *path = g_strdup_printf ("%s/%s.json", sub, name);
+          if (!write_text (path, text, error))
+            return FALSE;
+          files++;
+        }
+    }
+  if (!ft_output_commit (g_steal_pointer (&out), &oerr))
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s", oerr->message);
+      return FALSE;
+    }
+  if (n_files)
+    *n_files = files;
+  return TRUE;
+}
