@@ -741,7 +741,7 @@ static void
 add_vehicle (FtMds *m, JsonBuilder *b, guint v)
 {
   const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, v);
-  static const char *const types[] = { "scooter", "bicycle", "moped" };
+  static const char *const types[] = { "scooter_standing", "bicycle", "moped" };
   json_builder_begin_object (b);
   add_str (b, "provider_id", m->provider_id);
   add_str (b, "device_id", vi->device_id);
