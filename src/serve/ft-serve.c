@@ -413,11 +413,36 @@ done:
                         "Time to build a response, by endpoint", l2, secs);
     g_autofree char *st = g_strdup_printf ("%u", status);
     g_autofree char *ms = g_strdup_printf ("%.3f", secs * 1000);
+    /* (MESSAGE comes last: its format takes the remaining arguments.) */
     g_log_structured ("ft-serve", status >= 500 ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO,
-                      "MESSAGE", "%s %s %u", method, endpoint, status,
-                      "HTTP_METHOD", method, "HTTP_PATH", endpoint, "HTTP_STATUS", st,
-                      "DURATION_MS", ms, "AGENCY", agency ? agency : "");
+                      "HTTP_METHOD", method, "HTTP_ENDPOINT", endpoint, "HTTP_STATUS", st,
+                      "DURATION_MS", ms, "AGENCY", agency ? agency : "",
+                      "MESSAGE", "%s %s %u", method, endpoint, status);
   }
+}
+
+/* libsoup refuses some requests itself before any handler runs (a path
+ * that climbs with "..", a scheme that does not match the listener) and
+ * answers them with an empty body; give those the same JSON error body as
+ * every other refusal. Connected after libsoup's own got-headers handler. */
+static void
+on_got_headers (SoupServerMessage *msg, gpointer user_data)
+{
+  guint status = soup_server_message_get_status (msg);
+  (void) user_data;
+  if (status >= 400)
+    {
+      g_autofree char *d = g_strdup_printf ("the request was refused before routing (HTTP %u)", status);
+      g_autofree char *body = ft_mds_error_json ("bad_request", "malformed request", d);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+    }
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  (void) server;
+  g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), user_data);
 }
 
 /* ---- life ------------------------------------------------------------------- */
@@ -471,6 +496,7 @@ ft_serve_new (FtMds *mds, const FtServeConfig *cfg, GError **error)
     }
   s->server = cert ? soup_server_new ("tls-certificate", cert, NULL) : soup_server_new (NULL, NULL);
   soup_server_add_handler (s->server, NULL, handle, s, NULL);
+  g_signal_connect (s->server, "request-started", G_CALLBACK (on_request_started), s);
 
   g_autoptr(GInetAddress) addr = strcmp (cfg->host, "localhost") == 0
     ? g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4) : g_inet_address_new_from_string (cfg->host);
