@@ -147,7 +147,7 @@ append_number (GString *o, double v)
   else if (v == floor (v) && fabs (v) < 1e15)
     g_string_append_printf (o, "%.0f", v);
   else
-    g_string_append (o, g_ascii_dtostr (buf, sizeof buf, v));
+    g_string_append (o, g_ascii_formatd (buf, sizeof buf, "%.15g", v));
 }
 
 static void
@@ -199,7 +199,7 @@ ft_metrics_render (FtMetrics *m)
             {
               char le[64], num[G_ASCII_DTOSTR_BUF_SIZE];
               cum += s->counts[i];
-              g_snprintf (le, sizeof le, "le=\"%s\"", g_ascii_dtostr (num, sizeof num, buckets[i]));
+              g_snprintf (le, sizeof le, "le=\"%s\"", g_ascii_formatd (num, sizeof num, "%g", buckets[i]));
               sample (o, name, "_bucket", k->data, le, (double) cum);
             }
           sample (o, name, "_bucket", k->data, "le=\"+Inf\"", (double) s->count);
