@@ -88,8 +88,13 @@ scrape_configs:
             else:
                 print("Prometheus read back vehicles by state:", states)
         # A rate over the scrapes: the twin's metrics endpoint was hit repeatedly.
-        r = query(prom_port, 'sum(fleet_twin_http_requests_total{job="fleet-twin",endpoint="/metrics"})')
-        if not r or float(r[0]["value"][1]) < 2:
+        # (a scrape's own request is counted after its response: wait for a few)
+        for _ in range(30):
+            r = query(prom_port, 'sum(fleet_twin_http_requests_total{job="fleet-twin",endpoint="/metrics"})')
+            if r and float(r[0]["value"][1]) >= 3:
+                break
+            time.sleep(1)
+        if not r or float(r[0]["value"][1]) < 3:
             failures.append(f"/metrics request count as Prometheus sees it: {r}")
         else:
             print("Prometheus read back /metrics requests:", r[0]["value"][1])
