@@ -10,7 +10,7 @@ no token. Then a scenario is served while it runs.
 
 usage: test-serve.py FLEET_TWIN_CLI SHARED_DATA_DIR
 """
-import glob, http.client, json, os, re, socket, subprocess, sys, tempfile, time, urllib.parse
+import glob, http.client, json, os, re, shutil, socket, ssl, subprocess, sys, tempfile, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ftschemas import Schemas, describe
@@ -49,10 +49,16 @@ class Server:
             self.p.kill()
             self.log.seek(0)
             raise SystemExit(f"serve did not start: {line!r} {self.log.read()}")
-        self.host, self.port = m.group(2), int(m.group(3))
+        self.host, self.port, self.tls = m.group(2), int(m.group(3)), m.group(1) == "https"
 
     def get(self, path, token=None, headers=None, method="GET"):
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = http.client.HTTPSConnection(self.host, self.port, timeout=30, context=ctx)
+        else:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=30)
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
@@ -257,6 +263,22 @@ with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run([cli, "serve", db] + args, capture_output=True, text=True, timeout=60)
         check(r.returncode == 2 and r.stderr.strip(), f"{what}: exit {r.returncode}, {r.stderr.strip()}")
         check(TOKEN_A not in r.stderr, f"{what}: a token in the message")
+    # TLS: the same endpoints over https with a self-signed certificate
+    if shutil.which("openssl"):
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "1", "-keyout", key, "-out", cert], capture_output=True, check=True)
+        srv = Server([db, "--listen", "127.0.0.1:0", "--tokens", tokens, "--tls-cert", cert, "--tls-key", key], tmp)
+        try:
+            check(srv.tls, "--tls-cert did not give an https URL")
+            st, ct, doc = srv.json(f"/trips?end_time={h0}", TOKEN_A)
+            check(st == 200 and doc and doc["trips"], f"https /trips: {st}")
+            expect_error(srv, f"/trips?end_time={h0}", 401, "https without a token", token=None)
+        finally:
+            srv.stop()
+        r = subprocess.run([cli, "serve", db, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", db],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 2 and "TLS" in r.stderr, f"a bad TLS key: {r.returncode} {r.stderr.strip()}")
     lines = open(logf).read().splitlines()
     check(len(lines) > 50, f"only {len(lines)} JSON log lines")
     recs = []
