@@ -83,7 +83,10 @@ class Server:
             self.p.kill()
             self.p.wait()
         self.p.stdout.close()
+        self.log.seek(0)
+        err = self.log.read()
         self.log.close()
+        check(self.p.returncode == 0, f"serve exited {self.p.returncode} on SIGTERM (ASan/LSan?): {err[-2000:]}")
 
 
 def expect_error(srv, path, status, what, token=TOKEN_A, **kw):
@@ -323,7 +326,6 @@ with tempfile.TemporaryDirectory() as tmp:
         check(b"fleet_twin_store_commit_seconds_count" in body, "scenario /metrics lacks commit latency")
     finally:
         srv.stop()
-    check(srv.p.returncode == 0, f"serve exited {srv.p.returncode} on SIGTERM")
 
 print(f"test-serve: {checks - len(failures)} of {checks} checks passed")
 sys.exit(1 if failures else 0)
