@@ -5,6 +5,7 @@
 #include "ft-config.h"
 #include "ft-mds.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <sqlite3.h>
@@ -46,6 +47,7 @@ struct _FtMds {
   char    *provider_id;
   char    *currency;
   gint64   origin;
+  gboolean origin_pending;             /* AUTO on an empty store: decided by the first event */
   gint64   data_version;
   guint64  last_seq;
   GArray  *events, *telemetry, *trips;   /* Rec, Rec, TripRec */
@@ -77,6 +79,14 @@ query_int64 (FtMds *m, const char *sql, gint64 *out)
     }
   sqlite3_finalize (st);
   return ok;
+}
+
+/* 2018-01-01, MDS's earliest timestamp: a store past it holds epoch ms;
+ * before it, a simulated run counting from Monday 2024-01-01 00:00. */
+static gint64
+origin_for (gint64 t)
+{
+  return t >= G_GINT64_CONSTANT (1514764800000) ? 0 : G_GINT64_CONSTANT (1704067200000);
 }
 
 void
@@ -177,9 +187,13 @@ ft_mds_open (const char *db_path, const FtMdsConfig *cfg, GError **error)
       sqlite3_finalize (st);
       if (!found)
         {
+          gint64 n = 0;
           query_int64 (m, "SELECT coalesce(max(t), 0) FROM events", &max_t);
-          /* 2018-01-01, MDS's earliest timestamp: a store past it holds epoch ms. */
-          origin = max_t >= G_GINT64_CONSTANT (1514764800000) ? 0 : G_GINT64_CONSTANT (1704067200000);
+          query_int64 (m, "SELECT count(*) FROM events", &n);
+          origin = origin_for (max_t);
+          /* A store without events yet (a live database just created):
+           * its first event decides. */
+          m->origin_pending = n == 0;
         }
       m->origin = origin;
     }
@@ -372,6 +386,11 @@ ft_mds_refresh (FtMds *m, gboolean *changed, GError **error)
         {
           sqlite3_stmt *st = m->st_events;
           gint64 seq = sqlite3_column_int64 (st, 0), t = sqlite3_column_int64 (st, 1);
+          if (m->origin_pending)
+            {
+              m->origin = origin_for (t);
+              m->origin_pending = FALSE;
+            }
           take_event (m, seq, t, sqlite3_column_int (st, 2),
                       (gint32) CLAMP (sqlite3_column_int64 (st, 3), -1, G_MAXINT32),
                       sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5),
@@ -524,30 +543,83 @@ derived_uuid (FtMds *m, const char *what, gint64 n, char out[37])
   ft_uuid_from_words (hi, lo, out);
 }
 
+/* Documents are written straight into a GString: a page of a thousand
+ * trips through JsonBuilder nodes cost more in allocation than everything
+ * else in a request. Members end with ','; closing a container takes the
+ * last one back. */
 static void
-add_gps (JsonBuilder *b, const char *member, double lat, double lon)
+j_close (GString *o, char c)
 {
-  json_builder_set_member_name (b, member);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "lat");
-  json_builder_add_double_value (b, round (CLAMP (lat, -90, 90) * 1e6) / 1e6);
-  json_builder_set_member_name (b, "lng");
-  json_builder_add_double_value (b, round (CLAMP (lon, -180, 180) * 1e6) / 1e6);
-  json_builder_end_object (b);
+  if (o->len > 0 && o->str[o->len - 1] == ',')
+    o->str[o->len - 1] = c;
+  else
+    g_string_append_c (o, c);
+  g_string_append_c (o, ',');
 }
 
 static void
-add_str (JsonBuilder *b, const char *member, const char *v)
+j_escaped (GString *o, const char *v)
 {
-  json_builder_set_member_name (b, member);
-  json_builder_add_string_value (b, v);
+  g_autofree char *valid = g_utf8_validate (v, -1, NULL) ? NULL : g_utf8_make_valid (v, -1);
+  if (valid)
+    v = valid;
+  g_string_append_c (o, '"');
+  for (const guchar *p = (const guchar *) v; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          g_string_append_c (o, '\\');
+          g_string_append_c (o, (char) *p);
+        }
+      else if (*p < 0x20)
+        g_string_append_printf (o, "\\u%04x", *p);
+      else
+        g_string_append_c (o, (char) *p);
+    }
+  g_string_append_c (o, '"');
 }
 
 static void
-add_int (JsonBuilder *b, const char *member, gint64 v)
+j_key (GString *o, const char *key)
 {
-  json_builder_set_member_name (b, member);
-  json_builder_add_int_value (b, v);
+  g_string_append_c (o, '"');
+  g_string_append (o, key);
+  g_string_append (o, "\":");
+}
+
+static void
+add_str (GString *o, const char *key, const char *v)
+{
+  j_key (o, key);
+  j_escaped (o, v);
+  g_string_append_c (o, ',');
+}
+
+static void
+add_int (GString *o, const char *key, gint64 v)
+{
+  j_key (o, key);
+  g_string_append_printf (o, "%" G_GINT64_FORMAT ",", v);
+}
+
+static void
+add_raw (GString *o, const char *key, const char *json)
+{
+  j_key (o, key);
+  g_string_append (o, json);
+  g_string_append_c (o, ',');
+}
+
+static void
+add_gps (GString *o, const char *key, double lat, double lon)
+{
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
+  if (!isfinite (lat) || !isfinite (lon))
+    lat = lon = 0;
+  j_key (o, key);
+  g_string_append_printf (o, "{\"lat\":%s,\"lng\":%s},",
+                          g_ascii_formatd (a, sizeof a, "%.6f", CLAMP (lat, -90, 90)),
+                          g_ascii_formatd (b, sizeof b, "%.6f", CLAMP (lon, -180, 180)));
 }
 
 /* The booking's trip id, or FALSE (no trip yet: a reservation). */
@@ -630,7 +702,7 @@ mds_state (guint8 state)
 }
 
 static void
-add_event (FtMds *m, JsonBuilder *b, const Rec *r)
+add_event (FtMds *m, GString *o, const Rec *r)
 {
   char id[37], trip[37];
   const char *dev = device_of (m, r->vehicle);
@@ -642,62 +714,52 @@ add_event (FtMds *m, JsonBuilder *b, const Rec *r)
   if (is_trip_event (r->evtype) && !has_trip)
     evname = "unspecified";
   derived_uuid (m, "event", r->seq, id);
-  json_builder_begin_object (b);
-  add_str (b, "provider_id", m->provider_id);
-  add_str (b, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
-  add_str (b, "event_id", id);
-  add_str (b, "vehicle_state", mds_state (r->state));
-  json_builder_set_member_name (b, "event_types");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, evname);
-  json_builder_end_array (b);
-  add_int (b, "timestamp", r->t + m->origin);
-  add_gps (b, "location", r->lat, r->lon);
+  g_string_append_c (o, '{');
+  add_str (o, "provider_id", m->provider_id);
+  add_str (o, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
+  add_str (o, "event_id", id);
+  add_str (o, "vehicle_state", mds_state (r->state));
+  j_key (o, "event_types");
+  g_string_append_printf (o, "[\"%s\"],", evname);
+  add_int (o, "timestamp", r->t + m->origin);
+  add_gps (o, "location", r->lat, r->lon);
   if (r->battery >= 0)
-    add_int (b, "battery_percent", r->battery);
+    add_int (o, "battery_percent", r->battery);
   if (has_trip && (r->state == FT_STATE_ON_TRIP || is_trip_event (r->evtype)))
     {
-      json_builder_set_member_name (b, "trip_ids");
-      json_builder_begin_array (b);
-      json_builder_add_string_value (b, trip);
-      json_builder_end_array (b);
+      j_key (o, "trip_ids");
+      g_string_append_printf (o, "[\"%s\"],", trip);
     }
-  json_builder_end_object (b);
+  j_close (o, '}');
 }
 
 static void
-add_telemetry (FtMds *m, JsonBuilder *b, const Rec *r, const char *what, gint64 n)
+add_telemetry (FtMds *m, GString *o, const Rec *r, const char *what, gint64 n)
 {
   char id[37], trip[37];
   const char *dev = device_of (m, r->vehicle);
-  /* On a trip (not at its end point, which closes it) the point carries its trip. */
   gboolean has_trip = trip_id_of (m, r->booking, trip);
 
   derived_uuid (m, what, n, id);
-  json_builder_begin_object (b);
-  add_str (b, "provider_id", m->provider_id);
-  add_str (b, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
-  add_str (b, "telemetry_id", id);
-  add_int (b, "timestamp", r->t + m->origin);
-  json_builder_set_member_name (b, "trip_ids");
+  g_string_append_c (o, '{');
+  add_str (o, "provider_id", m->provider_id);
+  add_str (o, "device_id", dev ? dev : "00000000-0000-0000-0000-000000000000");
+  add_str (o, "telemetry_id", id);
+  add_int (o, "timestamp", r->t + m->origin);
+  j_key (o, "trip_ids");
   if (has_trip)
-    {
-      json_builder_begin_array (b);
-      json_builder_add_string_value (b, trip);
-      json_builder_end_array (b);
-    }
+    g_string_append_printf (o, "[\"%s\"],", trip);
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "journey_id");
-  json_builder_add_null_value (b);
-  add_gps (b, "location", r->lat, r->lon);
+    g_string_append (o, "null,");
+  add_raw (o, "journey_id", "null");
+  add_gps (o, "location", r->lat, r->lon);
   if (r->battery >= 0)
-    add_int (b, "battery_percent", r->battery);
-  json_builder_end_object (b);
+    add_int (o, "battery_percent", r->battery);
+  j_close (o, '}');
 }
 
 static gboolean
-add_trip (FtMds *m, JsonBuilder *b, gint64 booking)
+add_trip (FtMds *m, GString *o, gint64 booking)
 {
   sqlite3_stmt *st = m->st_trip;
   sqlite3_reset (st);
@@ -716,70 +778,63 @@ add_trip (FtMds *m, JsonBuilder *b, gint64 booking)
       sqlite3_reset (st);
       return FALSE;
     }
-  json_builder_begin_object (b);
-  add_str (b, "provider_id", m->provider_id);
-  add_str (b, "device_id", dev);
-  add_str (b, "trip_id", trip);
-  json_builder_set_member_name (b, "trip_type");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, "rider");
-  json_builder_end_array (b);
-  add_int (b, "start_time", start + m->origin);
-  add_int (b, "end_time", end + m->origin);
-  add_gps (b, "start_location", sqlite3_column_double (st, 3), sqlite3_column_double (st, 4));
-  add_gps (b, "end_location", sqlite3_column_double (st, 5), sqlite3_column_double (st, 6));
-  add_int (b, "duration", (end - start) / 1000);
-  add_int (b, "distance", (gint64) MAX (0, llround (sqlite3_column_double (st, 7))));
-  add_int (b, "actual_cost", MAX (0, sqlite3_column_int64 (st, 8)));
-  add_str (b, "currency", m->currency);
-  json_builder_end_object (b);
+  g_string_append_c (o, '{');
+  add_str (o, "provider_id", m->provider_id);
+  add_str (o, "device_id", dev);
+  add_str (o, "trip_id", trip);
+  add_raw (o, "trip_type", "[\"rider\"]");
+  add_int (o, "start_time", start + m->origin);
+  add_int (o, "end_time", end + m->origin);
+  add_gps (o, "start_location", sqlite3_column_double (st, 3), sqlite3_column_double (st, 4));
+  add_gps (o, "end_location", sqlite3_column_double (st, 5), sqlite3_column_double (st, 6));
+  add_int (o, "duration", (end - start) / 1000);
+  double d = sqlite3_column_double (st, 7);
+  add_int (o, "distance", isfinite (d) && d > 0 && d < 1e12 ? (gint64) llround (d) : 0);
+  add_int (o, "actual_cost", MAX (0, sqlite3_column_int64 (st, 8)));
+  add_str (o, "currency", m->currency);
+  j_close (o, '}');
   sqlite3_reset (st);
   return TRUE;
 }
 
 static void
-add_vehicle (FtMds *m, JsonBuilder *b, guint v)
+add_vehicle (FtMds *m, GString *o, guint v)
 {
   const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, v);
   static const char *const types[] = { "scooter_standing", "bicycle", "moped" };
-  json_builder_begin_object (b);
-  add_str (b, "provider_id", m->provider_id);
-  add_str (b, "device_id", vi->device_id);
+  g_string_append_c (o, '{');
+  add_str (o, "provider_id", m->provider_id);
+  add_str (o, "device_id", vi->device_id);
   g_autofree char *name = g_strdup_printf ("FT-%04u", v);
-  add_str (b, "vehicle_id", name);
-  add_str (b, "vehicle_type", vi->kind < G_N_ELEMENTS (types) ? types[vi->kind] : "other");
-  json_builder_set_member_name (b, "propulsion_types");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, vi->kind == FT_KIND_BIKE ? "electric_assist" : "electric");
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "maximum_speed");
-  json_builder_add_int_value (b, (gint64) ft_vehicle_type_default ((FtVehicleKind) vi->kind)->max_speed_kph);
-  json_builder_end_object (b);
+  add_str (o, "vehicle_id", name);
+  add_str (o, "vehicle_type", vi->kind < G_N_ELEMENTS (types) ? types[vi->kind] : "other");
+  add_raw (o, "propulsion_types", vi->kind == FT_KIND_BIKE ? "[\"electric_assist\"]" : "[\"electric\"]");
+  add_int (o, "maximum_speed", (gint64) ft_vehicle_type_default ((FtVehicleKind) vi->kind)->max_speed_kph);
+  j_close (o, '}');
 }
 
 static void
-add_status (FtMds *m, JsonBuilder *b, guint v)
+add_status (FtMds *m, GString *o, guint v)
 {
   const VehInfo *vi = &g_array_index (m->vehicles, VehInfo, v);
-  json_builder_begin_object (b);
-  add_str (b, "provider_id", m->provider_id);
-  add_str (b, "device_id", vi->device_id);
-  json_builder_set_member_name (b, "last_event");
+  g_string_append_c (o, '{');
+  add_str (o, "provider_id", m->provider_id);
+  add_str (o, "device_id", vi->device_id);
+  j_key (o, "last_event");
   const Rec *ev = vi->last_event >= 0 ? &g_array_index (m->events, Rec, vi->last_event) : NULL;
   Rec none = { 0, m->first_t, -1, (gint32) v, FT_VEV_PROVIDER_DROP_OFF, FT_STATE_AVAILABLE, -1, 0, 0 };
-  add_event (m, b, ev ? ev : &none);
-  json_builder_set_member_name (b, "last_telemetry");
+  add_event (m, o, ev ? ev : &none);
+  j_key (o, "last_telemetry");
   if (vi->last_telem >= 0)
-    add_telemetry (m, b, &g_array_index (m->telemetry, Rec, vi->last_telem), "telemetry",
-                   vi->last_telem);
+    add_telemetry (m, o, &g_array_index (m->telemetry, Rec, vi->last_telem), "telemetry", vi->last_telem);
   else
     {
       /* No point reported yet: the last event's position stands for one. */
       Rec t = ev ? *ev : none;
       t.booking = ev && ev->state == FT_STATE_ON_TRIP ? ev->booking : -1;
-      add_telemetry (m, b, &t, "event-position", t.seq);
+      add_telemetry (m, o, &t, "event-position", t.seq);
     }
-  json_builder_end_object (b);
+  j_close (o, '}');
 }
 
 static gboolean
@@ -788,17 +843,17 @@ usable_vehicle (FtMds *m, guint v)
   return ft_uuid_valid (g_array_index (m->vehicles, VehInfo, v).device_id);
 }
 
-JsonNode *
-ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limit, gint64 *next,
-             GError **error)
+/* Appends the page's items (each followed by ','); returns how many. */
+static gboolean
+page_items (FtMds *m, GString *o, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limit, gint64 *next,
+            GError **error)
 {
-  g_return_val_if_fail (m != NULL && kind < FT_MDS_N_KINDS && next != NULL, NULL);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
   *next = -1;
   if (cursor < 0)
     cursor = 0;
   limit = CLAMP (limit, 1, 10000);
-  json_builder_begin_array (b);
+  /* One read transaction for the page: one lock, not one per lookup. */
+  gboolean in_tx = sqlite3_exec (m->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
   if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
     {
       guint n = m->stats.n_vehicles, out = 0;
@@ -808,9 +863,9 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
           if (!usable_vehicle (m, (guint) i))
             continue;
           if (kind == FT_MDS_VEHICLES)
-            add_vehicle (m, b, (guint) i);
+            add_vehicle (m, o, (guint) i);
           else
-            add_status (m, b, (guint) i);
+            add_status (m, o, (guint) i);
           out++;
         }
       if (i < n)
@@ -819,7 +874,11 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
   else
     {
       if (!ft_mds_check_hour (m, hour_ms, error))
-        return NULL;
+        {
+          if (in_tx)
+            sqlite3_exec (m->db, "COMMIT", NULL, NULL, NULL);
+          return FALSE;
+        }
       gint64 key = hour_ms - m->origin;
       GArray *idx = g_hash_table_lookup (m->hours[kind], &key);
       guint n = idx ? idx->len : 0, out = 0;
@@ -829,7 +888,7 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
           guint32 k = g_array_index (idx, guint32, i);
           if (kind == FT_MDS_TRIPS)
             {
-              if (add_trip (m, b, g_array_index (m->trips, TripRec, k).booking))
+              if (add_trip (m, o, g_array_index (m->trips, TripRec, k).booking))
                 out++;
             }
           else if (kind == FT_MDS_EVENTS)
@@ -837,7 +896,7 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
               const Rec *r = &g_array_index (m->events, Rec, k);
               if (device_of (m, r->vehicle))
                 {
-                  add_event (m, b, r);
+                  add_event (m, o, r);
                   out++;
                 }
             }
@@ -846,7 +905,7 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
               const Rec *r = &g_array_index (m->telemetry, Rec, k);
               if (device_of (m, r->vehicle))
                 {
-                  add_telemetry (m, b, r, "telemetry", k);
+                  add_telemetry (m, o, r, "telemetry", k);
                   out++;
                 }
             }
@@ -854,55 +913,64 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
       if (i < n)
         *next = i;
     }
-  json_builder_end_array (b);
-  return json_builder_get_root (b);
+  if (in_tx)
+    sqlite3_exec (m->db, "COMMIT", NULL, NULL, NULL);
+  return TRUE;
 }
 
 char *
-ft_mds_envelope (FtMds *m, FtMdsKind kind, JsonNode *items, const char *next_url)
+ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limit, gint64 *next,
+             GError **error)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_str (b, "version", FT_MDS_VERSION);
-  json_builder_set_member_name (b, ft_mds_kind_key (kind));
-  json_builder_add_value (b, items);
-  json_builder_set_member_name (b, "links");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "next");
+  g_return_val_if_fail (m != NULL && kind < FT_MDS_N_KINDS && next != NULL, NULL);
+  GString *o = g_string_new ("[");
+  if (!page_items (m, o, kind, hour_ms, cursor, limit, next, error))
+    {
+      g_string_free (o, TRUE);
+      return NULL;
+    }
+  j_close (o, ']');
+  g_string_truncate (o, o->len - 1);
+  return g_string_free (o, FALSE);
+}
+
+char *
+ft_mds_envelope (FtMds *m, FtMdsKind kind, const char *items, const char *next_url)
+{
+  GString *o = g_string_new ("{");
+  add_str (o, "version", FT_MDS_VERSION);
+  add_raw (o, ft_mds_kind_key (kind), items);
+  j_key (o, "links");
+  g_string_append (o, "{\"next\":");
   if (next_url)
-    json_builder_add_string_value (b, next_url);
+    j_escaped (o, next_url);
   else
-    json_builder_add_null_value (b);
-  json_builder_end_object (b);
+    g_string_append (o, "null");
+  g_string_append (o, "},");
   if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
     {
-      add_int (b, "last_updated", MAX (m->any ? m->newest_t + m->origin : 0,
+      add_int (o, "last_updated", MAX (m->any ? m->newest_t + m->origin : 0,
                                        G_GINT64_CONSTANT (1514764800000)));
-      add_int (b, "ttl", 0);
+      add_int (o, "ttl", 0);
     }
-  json_builder_end_object (b);
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  j_close (o, '}');
+  g_string_truncate (o, o->len - 1);
+  return g_string_free (o, FALSE);
 }
 
 char *
 ft_mds_error_json (const char *error, const char *description, const char *detail)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_str (b, "error", error);
-  add_str (b, "error_description", description);
-  json_builder_set_member_name (b, "error_details");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, detail ? detail : description);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  GString *o = g_string_new ("{");
+  add_str (o, "error", error);
+  add_str (o, "error_description", description);
+  j_key (o, "error_details");
+  g_string_append_c (o, '[');
+  j_escaped (o, detail ? detail : description);
+  g_string_append (o, "],");
+  j_close (o, '}');
+  g_string_truncate (o, o->len - 1);
+  return g_string_free (o, FALSE);
 }
 
 /* ---- GBFS views ---------------------------------------------------------- */
@@ -967,6 +1035,26 @@ cmp_int64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* A whole collection (all its pages) as one JSON array. */
+static char *
+all_items (FtMds *m, FtMdsKind kind, gint64 hour, GError **error)
+{
+  GString *o = g_string_new ("[");
+  gint64 cursor = 0;
+  do
+    {
+      if (!page_items (m, o, kind, hour, cursor, 10000, &cursor, error))
+        {
+          g_string_free (o, TRUE);
+          return NULL;
+        }
+    }
+  while (cursor >= 0);
+  j_close (o, ']');
+  g_string_truncate (o, o->len - 1);
+  return g_string_free (o, FALSE);
+}
+
 gboolean
 ft_mds_export (FtMds *m, const char *out_dir, gboolean force, guint *n_files, GError **error)
 {
@@ -981,26 +1069,11 @@ ft_mds_export (FtMds *m, const char *out_dir, gboolean force, guint *n_files, GE
   const char *dir = ft_output_get_path (out);
   for (FtMdsKind kind = 0; kind < FT_MDS_N_KINDS; kind++)
     {
-      gint64 next = -1;
       if (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS)
         {
-          JsonNode *items = ft_mds_page (m, kind, 0, 0, 10000, &next, error);
+          g_autofree char *items = all_items (m, kind, 0, error);
           if (items == NULL)
             return FALSE;
-          for (gint64 c = next; c >= 0;)
-            {
-              /* Whole fleets go in one file: append further pages. */
-              JsonNode *more = ft_mds_page (m, kind, 0, c, 10000, &c, error);
-              if (more == NULL)
-                {
-                  json_node_unref (items);
-                  return FALSE;
-                }
-              JsonArray *dst = json_node_get_array (items), *src = json_node_get_array (more);
-              for (guint i = 0; i < json_array_get_length (src); i++)
-                json_array_add_element (dst, json_node_copy (json_array_get_element (src, i)));
-              json_node_unref (more);
-            }
           g_autofree char *text = ft_mds_envelope (m, kind, items, NULL);
           g_autofree char *path = g_strdup_printf ("%s/%s.json", dir, ft_mds_kind_key (kind));
           if (!write_text (path, text, error))
@@ -1009,7 +1082,11 @@ ft_mds_export (FtMds *m, const char *out_dir, gboolean force, guint *n_files, GE
           continue;
         }
       g_autofree char *sub = g_build_filename (dir, ft_mds_kind_key (kind), NULL);
-      g_mkdir_with_parents (sub, 0755);
+      if (g_mkdir_with_parents (sub, 0755) != 0)
+        {
+          g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_OPEN, "%s: %s", sub, g_strerror (errno));
+          return FALSE;
+        }
       g_autoptr(GList) keys = g_hash_table_get_keys (m->hours[kind]);
       g_autoptr(GArray) hours = g_array_new (FALSE, FALSE, sizeof (gint64));
       for (GList *l = keys; l; l = l->next)
@@ -1021,22 +1098,9 @@ ft_mds_export (FtMds *m, const char *out_dir, gboolean force, guint *n_files, GE
       for (guint i = 0; i < hours->len; i++)
         {
           gint64 h = g_array_index (hours, gint64, i);
-          JsonNode *items = ft_mds_page (m, kind, h, 0, 10000, &next, error);
+          g_autofree char *items = all_items (m, kind, h, error);
           if (items == NULL)
             return FALSE;
-          for (gint64 c = next; c >= 0;)
-            {
-              JsonNode *more = ft_mds_page (m, kind, h, c, 10000, &c, error);
-              if (more == NULL)
-                {
-                  json_node_unref (items);
-                  return FALSE;
-                }
-              JsonArray *dst = json_node_get_array (items), *src = json_node_get_array (more);
-              for (guint j = 0; j < json_array_get_length (src); j++)
-                json_array_add_element (dst, json_node_copy (json_array_get_element (src, j)));
-              json_node_unref (more);
-            }
           g_autofree char *text = ft_mds_envelope (m, kind, items, NULL);
           g_autofree char *name = ft_mds_format_hour (h);
           g_autofree char *path = g_strdup_printf ("%s/%s.json", sub, name);

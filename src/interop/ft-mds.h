@@ -79,15 +79,15 @@ gboolean    ft_mds_count_states (FtMds *m, guint counts[FT_N_STATES], GError **e
 /* Checks an hour (epoch ms, a multiple of an hour) against the data:
  * FT_MDS_ERROR_RANGE names the hours the data covers. */
 gboolean    ft_mds_check_hour (FtMds *m, gint64 hour_ms, GError **error);
-/* Items of one page as a JSON array: for hour-windowed kinds the items of
- * the hour starting at hour_ms, else all vehicles; from position `cursor`,
- * at most `limit`. *next is the next page's cursor or -1. */
-JsonNode   *ft_mds_page      (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor,
+/* Items of one page as JSON array text: for hour-windowed kinds the items
+ * of the hour starting at hour_ms, else all vehicles; from position
+ * `cursor`, at most `limit`. *next is the next page's cursor or -1. */
+char       *ft_mds_page      (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor,
                               guint limit, gint64 *next, GError **error);
-/* The response object around items (consumed): version, the payload under
- * the kind's key, links.next (NULL: null) and, for vehicles and status,
- * last_updated and ttl. Pretty-printed text. */
-char       *ft_mds_envelope  (FtMds *m, FtMdsKind kind, JsonNode *items, const char *next_url);
+/* The response object around items (JSON array text): version, the payload
+ * under the kind's key, links.next (NULL: null) and, for vehicles and
+ * status, last_updated and ttl. */
+char       *ft_mds_envelope  (FtMds *m, FtMdsKind kind, const char *items, const char *next_url);
 const char *ft_mds_kind_key  (FtMdsKind kind);   /* "trips", "events", … */
 /* An MDS error body: {"error", "error_description", "error_details": [detail]} */
 char       *ft_mds_error_json (const char *error, const char *description, const char *detail);

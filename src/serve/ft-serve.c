@@ -290,7 +290,7 @@ serve_mds (FtServe *s, SoupServerMessage *msg, const Route *r, const char *query
     }
   refresh (s);
   gint64 next = -1;
-  JsonNode *items = ft_mds_page (s->mds, r->kind, hour, p.cursor, p.limit, &next, &e);
+  g_autofree char *items = ft_mds_page (s->mds, r->kind, hour, p.cursor, p.limit, &next, &e);
   if (items == NULL)
     {
       gboolean range = g_error_matches (e, FT_MDS_ERROR, FT_MDS_ERROR_RANGE);
