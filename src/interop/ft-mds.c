@@ -31,6 +31,24 @@ typedef struct {
   gint64 t;            /* end */
 } TripRec;
 
+/* An hour's items as text, built once and sliced into pages: a past hour
+ * only ever grows (late records are appended), and a grown hour is rebuilt. */
+typedef struct {
+  GString *text;       /* every item of the hour, each followed by ',' */
+  GArray  *ends;       /* guint32 per index position: where its text ends */
+  guint    n_items;    /* index length it was built from */
+} HourCache;
+
+#define MAX_CACHED_HOURS 512
+
+static void
+hour_cache_free (HourCache *c)
+{
+  g_string_free (c->text, TRUE);
+  g_array_unref (c->ends);
+  g_free (c);
+}
+
 typedef struct {
   char   device_id[37];
   guint8 kind;
@@ -53,6 +71,7 @@ struct _FtMds {
   GArray  *events, *telemetry, *trips;   /* Rec, Rec, TripRec */
   GArray  *vehicles;                     /* VehInfo */
   GHashTable *hours[3];                  /* hour (stored ms) -> GArray of guint32 */
+  GHashTable *cache[3];                  /* hour (stored ms) -> HourCache */
   FtMdsStats stats;
   gint64   first_t, newest_t;
   gboolean any;
@@ -100,8 +119,12 @@ ft_mds_free (FtMds *m)
   if (m->db)
     sqlite3_close (m->db);
   for (guint i = 0; i < G_N_ELEMENTS (m->hours); i++)
-    if (m->hours[i])
-      g_hash_table_unref (m->hours[i]);
+    {
+      if (m->hours[i])
+        g_hash_table_unref (m->hours[i]);
+      if (m->cache[i])
+        g_hash_table_unref (m->cache[i]);
+    }
   if (m->events)
     g_array_unref (m->events);
   if (m->telemetry)
@@ -132,8 +155,12 @@ ft_mds_open (const char *db_path, const FtMdsConfig *cfg, GError **error)
   m->trips = g_array_new (FALSE, FALSE, sizeof (TripRec));
   m->vehicles = g_array_new (FALSE, TRUE, sizeof (VehInfo));
   for (guint i = 0; i < G_N_ELEMENTS (m->hours); i++)
-    m->hours[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-                                         (GDestroyNotify) g_array_unref);
+    {
+      m->hours[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                           (GDestroyNotify) g_array_unref);
+      m->cache[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                           (GDestroyNotify) hour_cache_free);
+    }
   m->data_version = -1;
 
   if (!g_file_test (db_path, G_FILE_TEST_IS_REGULAR))
@@ -308,7 +335,11 @@ take_event (FtMds *m, gint64 seq, gint64 t, int kind, gint32 v, gint64 ref, gint
         {
           Rec *p = &g_array_index (m->events, Rec, vi->last_event);
           if (p->booking < 0 && p->t == t)
-            p->booking = ref;
+            {
+              gint64 hour = p->t - (((p->t + m->origin) % FT_MDS_HOUR) + FT_MDS_HOUR) % FT_MDS_HOUR;
+              p->booking = ref;
+              g_hash_table_remove (m->cache[FT_MDS_EVENTS], &hour);
+            }
         }
       break;
     case FT_EV_BOOKING_ENDED:
@@ -882,34 +913,50 @@ page_items (FtMds *m, GString *o, FtMdsKind kind, gint64 hour_ms, gint64 cursor,
       gint64 key = hour_ms - m->origin;
       GArray *idx = g_hash_table_lookup (m->hours[kind], &key);
       guint n = idx ? idx->len : 0, out = 0;
+      HourCache *c = g_hash_table_lookup (m->cache[kind], &key);
+      if (n > 0 && (c == NULL || c->n_items != n))
+        {
+          if (c == NULL && g_hash_table_size (m->cache[kind]) >= MAX_CACHED_HOURS)
+            g_hash_table_remove_all (m->cache[kind]);
+          c = g_new0 (HourCache, 1);
+          c->text = g_string_sized_new (n * 420);
+          c->ends = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
+          c->n_items = n;
+          for (guint i = 0; i < n; i++)
+            {
+              guint32 k = g_array_index (idx, guint32, i);
+              if (kind == FT_MDS_TRIPS)
+                add_trip (m, c->text, g_array_index (m->trips, TripRec, k).booking);
+              else if (kind == FT_MDS_EVENTS)
+                {
+                  const Rec *r = &g_array_index (m->events, Rec, k);
+                  if (device_of (m, r->vehicle))
+                    add_event (m, c->text, r);
+                }
+              else
+                {
+                  const Rec *r = &g_array_index (m->telemetry, Rec, k);
+                  if (device_of (m, r->vehicle))
+                    add_telemetry (m, c->text, r, "telemetry", k);
+                }
+              guint32 end = (guint32) c->text->len;
+              g_array_append_val (c->ends, end);
+            }
+          g_hash_table_replace (m->cache[kind], g_memdup2 (&key, sizeof key), c);
+        }
       gint64 i;
+      guint32 from = 0, to = 0;
+      if (c && cursor > 0 && cursor <= n)
+        from = to = g_array_index (c->ends, guint32, cursor - 1);
       for (i = cursor; i < n && out < limit; i++)
         {
-          guint32 k = g_array_index (idx, guint32, i);
-          if (kind == FT_MDS_TRIPS)
-            {
-              if (add_trip (m, o, g_array_index (m->trips, TripRec, k).booking))
-                out++;
-            }
-          else if (kind == FT_MDS_EVENTS)
-            {
-              const Rec *r = &g_array_index (m->events, Rec, k);
-              if (device_of (m, r->vehicle))
-                {
-                  add_event (m, o, r);
-                  out++;
-                }
-            }
-          else
-            {
-              const Rec *r = &g_array_index (m->telemetry, Rec, k);
-              if (device_of (m, r->vehicle))
-                {
-                  add_telemetry (m, o, r, "telemetry", k);
-                  out++;
-                }
-            }
+          guint32 end = g_array_index (c->ends, guint32, i);
+          if (end > to)
+            out++;     /* a position whose record could not be stated is skipped */
+          to = end;
         }
+      if (to > from)
+        g_string_append_len (o, c->text->str + from, to - from);
       if (i < n)
         *next = i;
     }
