@@ -1,9 +1,11 @@
 /* test-serve-params.c — the feed server's parsers of outside input (query
- * strings, token files, listen addresses) and its metrics exposition.
+ * strings, token files, listen addresses), its metrics exposition, and the
+ * time origin FtMds gives a store that starts empty.
  */
 #include "ft-config.h"
 #include "ft-serve.h"
 #include "ft-test.h"
+#include "ft-store.h"
 
 #include <check.h>
 #include <string.h>
@@ -171,6 +173,43 @@ START_TEST (test_metrics_exposition)
 }
 END_TEST
 
+/* A live store is created empty and fills with epoch-millisecond events; a
+ * reader opened on it before the first event must not take it for a
+ * simulated run (whose times count from 2024-01-01) and shift every time. */
+START_TEST (test_mds_origin_of_empty_store)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("ft-mds-origin-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (tmp, "live.db", NULL);
+  FtCoreConfig cfg;
+  ft_core_config_init (&cfg);
+  g_autoptr(FtCore) core = ft_core_new (&cfg, NULL, NULL);
+  g_autoptr(GError) e = NULL;
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &e), "%s", e ? e->message : "");
+  g_autoptr(FtMds) mds = ft_mds_open (db, NULL, &e);
+  ck_assert_msg (mds != NULL, "%s", e ? e->message : "");
+  FtMdsStats st;
+  ft_mds_stats (mds, &st);
+  ck_assert_uint_eq (st.n_events, 0);
+
+  const FtTime now = G_GINT64_CONSTANT (1764921600000);   /* 2025-12-05T08:00Z, as live stamps it */
+  FtLatLon at = { 52.5, 13.4 };
+  ck_assert (ft_fleet_add_vehicle (core->fleet, FT_KIND_SCOOTER, at, NULL, now) != G_MAXUINT);
+  ck_assert (ft_core_commit (core, &e));
+  gboolean changed = FALSE;
+  ck_assert (ft_mds_refresh (mds, &changed, &e) && changed);
+  ft_mds_stats (mds, &st);
+  ck_assert_uint_eq (st.n_events, 1);
+  ck_assert_int_eq (st.newest_ms, now);
+  ck_assert_int_eq (ft_mds_time_origin (mds), 0);
+  gint64 first = 0, last = 0;
+  ck_assert (ft_mds_hours (mds, &first, &last));
+  ck_assert_int_eq (first, now);
+  g_clear_pointer (&mds, ft_mds_free);
+  ck_assert (ft_core_detach_store (core, &e));
+  ft_test_rm_rf (tmp);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -185,6 +224,10 @@ main (void)
   TCase *mt = tcase_create ("metrics");
   tcase_add_test (mt, test_metrics_exposition);
   suite_add_tcase (s, mt);
+  TCase *mds = tcase_create ("mds");
+  tcase_set_timeout (mds, 60);
+  tcase_add_test (mds, test_mds_origin_of_empty_store);
+  suite_add_tcase (s, mds);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
   int failed = srunner_ntests_failed (sr);
