@@ -27,6 +27,8 @@ static const FtCliEntry commands[] = {
   { "vrptw",         ft_cli_vrptw,        "Solve a vehicle-routing (VRPTW) instance in Solomon format" },
   { "maintenance",   ft_cli_maintenance,  "Backtest the predictive-maintenance models on a run" },
   { "models",        ft_cli_models,       "Model registry: list, show, train, promote, retire" },
+  { "mds",           ft_cli_mds,          "Export MDS 2.0 provider files from a run, live database or scenario" },
+  { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
   { NULL, NULL, NULL }
 };
 

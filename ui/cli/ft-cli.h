@@ -30,6 +30,8 @@ int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / expor
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
+int ft_cli_serve       (int argc, char **argv);   /* cmd-serve.c (MDS, GBFS, metrics over HTTP) */
+int ft_cli_mds         (int argc, char **argv);   /* cmd-serve.c (mds export) */
 int ft_cli_analytics   (int argc, char **argv);   /* cmd-analytics.c (build, export) */
 int ft_cli_report      (int argc, char **argv);   /* cmd-report.c */
 int ft_cli_vrptw       (int argc, char **argv);   /* cmd-vrptw.c (solve) */
