@@ -49,6 +49,23 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
     k.domain_events += ft_event_log_count (w->core->log, (FtEventKind) e);
   k.engine_events = ft_sim_engine_n_processed (w->engine);
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
+  if (w->shadow)
+    {
+      FtShadowScores sh;
+      ft_shadow_scores (w->shadow, &sh);
+      k.shadow = TRUE;
+      g_strlcpy (k.shadow_model, sh.model, sizeof k.shadow_model);
+      k.shadow_predictions = sh.predictions;
+      k.shadow_scored = sh.scored;
+      k.shadow_rmse = sh.rmse;
+      k.shadow_mae = sh.mae;
+      k.shadow_base_rmse = sh.base_rmse;
+      k.shadow_base_mae = sh.base_mae;
+      k.shadow_retrains = sh.retrains;
+      k.shadow_promotions = sh.promotions;
+      k.shadow_drift_warnings = sh.drift_warnings;
+      k.shadow_drift_actions = sh.drift_actions;
+    }
   *out = k;
 }
 
@@ -113,6 +130,21 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
   json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
   json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
   json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  if (k->shadow)
+    {
+      /* shadow mode only: runs without it keep their golden KPIs */
+      g_string_append_printf (s, "  \"shadow_forecast_model\": \"%s\",\n", k->shadow_model);
+      json_int (s, "shadow_predictions", (gint64) k->shadow_predictions, TRUE);
+      json_int (s, "shadow_scored", (gint64) k->shadow_scored, TRUE);
+      json_num (s, "shadow_forecast_rmse", k->shadow_rmse, "%.4f", TRUE);
+      json_num (s, "shadow_forecast_mae", k->shadow_mae, "%.4f", TRUE);
+      json_num (s, "shadow_baseline_rmse", k->shadow_base_rmse, "%.4f", TRUE);
+      json_num (s, "shadow_baseline_mae", k->shadow_base_mae, "%.4f", TRUE);
+      json_int (s, "shadow_retrains", k->shadow_retrains, TRUE);
+      json_int (s, "shadow_promotions", k->shadow_promotions, TRUE);
+      json_int (s, "shadow_drift_warnings", k->shadow_drift_warnings, TRUE);
+      json_int (s, "shadow_drift_actions", k->shadow_drift_actions, TRUE);
+    }
   g_string_append_printf (s, "  \"ledger_balanced\": %s\n}", k->ledger_balanced ? "true" : "false");
   return g_string_free (s, FALSE);
 }
