@@ -29,7 +29,7 @@ group_title (const char *group)
     { "scenario", "Scenario" }, { "city", "City built from real data" }, { "fleet", "Fleet" },
     { "demand", "Demand" }, { "pricing", "Pricing" }, { "staff", "Staff and shifts" },
     { "rules", "Operating rules" }, { "batteries", "Batteries" }, { "faults", "Faults" },
-    { "features", "Features" },
+    { "features", "Features" }, { "models", "Shadow models" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     if (strcmp (titles[i].group, group) == 0)
@@ -45,6 +45,7 @@ read_fields (FtScenarioEditor *self, GError **error)
   guint n = 0;
   const FtSimScenarioKey *keys = ft_sim_scenario_keys (&n);
   g_autoptr(FtSimScenario) sc = ft_sim_scenario_copy (self->base);
+  g_autoptr(FtSimScenario) def = ft_sim_scenario_new_default ();
   for (guint i = 0; i < n; i++)
     {
       GtkWidget *w = g_ptr_array_index (self->fields, i);
@@ -54,10 +55,10 @@ read_fields (FtScenarioEditor *self, GError **error)
         text = g_strdup (gtk_switch_get_active (GTK_SWITCH (w)) ? "true" : "false");
       else
         text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (w))));
-      if (keys[i].type == FT_SIM_KEY_STRING && text[0] == '\0' &&
-          (strcmp (keys[i].group, "city") == 0 || strcmp (keys[i].key, "trace") == 0))
+      g_autofree char *dv = keys[i].type == FT_SIM_KEY_STRING ? ft_sim_scenario_get_value (def, &keys[i]) : NULL;
+      if (keys[i].type == FT_SIM_KEY_STRING && text[0] == '\0' && dv == NULL)
         {
-          /* an optional path or name left empty: the key is left out */
+          /* an optional string (a path, a name, a list) left empty: the key is left out */
           char **field = (char **) ((guint8 *) sc + keys[i].offset);
           g_clear_pointer (field, g_free);
           continue;
