@@ -712,7 +712,9 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
       json_builder_end_object (b);
       ok = write_doc (tmp, "vehicle_types", info, json_builder_get_root (b), error);
     }
-  /* vehicle_status.json: vehicles a rider could see (not on trip, not removed) */
+  /* vehicle_status.json: vehicles a rider could see (not on trip, not removed),
+   * each naming the plan variant for the price multiplier where it stands */
+  g_autoptr(GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
   if (ok)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -748,8 +750,12 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
           json_builder_add_double_value (b, round (ft_fleet_soc (core->fleet, i) * 100) / 100);
           if (plan)
             {
+              double m = ft_pricing_zone_multiplier (core->pricing, v->pos)
+                         * ft_pricing_dynamic_multiplier (core->pricing, v->pos, 0, v->kind);
+              g_array_append_val (mults, m);
+              g_autofree char *pid = ft_pricing_variant_id (plan->plan_id, m);
               json_builder_set_member_name (b, "pricing_plan_id");
-              json_builder_add_string_value (b, plan->plan_id);
+              json_builder_add_string_value (b, pid);
             }
           json_builder_end_object (b);
         }
@@ -758,7 +764,9 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
       ok = write_doc (tmp, "vehicle_status", info, json_builder_get_root (b), error);
     }
   if (ok)
-    ok = write_doc (tmp, "system_pricing_plans", info, ft_pricing_to_gbfs_data (core->pricing), error);
+    ok = write_doc (tmp, "system_pricing_plans", info,
+                    ft_pricing_to_gbfs_data_multiplied (core->pricing, (const double *) mults->data, mults->len),
+                    error);
   if (ok)
     ok = write_doc (tmp, "geofencing_zones", info, ft_geofences_to_gbfs_data (core->geofences), error);
 
