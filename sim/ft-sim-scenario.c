@@ -6,6 +6,7 @@
 #include "ft-sim-scenario.h"
 #include "ft-file.h"
 #include "ft-config.h"
+#include "ft-dynamic-pricing.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -85,6 +86,37 @@ static const KeySpec keys[] = {
   { "features", "fault_collection",         K_BOOL,    O (fault_collection), 0, 0 },
   { "features", "price_response",           K_BOOL,    O (price_response), 0, 0 },
   { "features", "geofence_parking",         K_BOOL,    O (geofence_parking), 0, 0 },
+  { "dynamic_pricing", "policy",            K_STRING,  O (dyn_policy), 0, 0 },
+  { "dynamic_pricing", "objective",         K_STRING,  O (dyn_objective), 0, 0 },
+  { "dynamic_pricing", "interval_min",      K_DOUBLE,  O (dyn_interval_min), 1, 1440 },
+  { "dynamic_pricing", "floor",             K_DOUBLE,  O (dyn_floor), 0.1, 10 },
+  { "dynamic_pricing", "cap",               K_DOUBLE,  O (dyn_cap), 0.1, 10 },
+  { "dynamic_pricing", "max_change",        K_DOUBLE,  O (dyn_max_change), 0.01, 10 },
+  { "dynamic_pricing", "emergency_cap",     K_DOUBLE,  O (dyn_emergency_cap), 0.1, 10 },
+  { "dynamic_pricing", "emergency_from_h",  K_DOUBLE,  O (dyn_emergency_from_h), 0, 87840 },
+  { "dynamic_pricing", "emergency_to_h",    K_DOUBLE,  O (dyn_emergency_to_h), 0, 87840 },
+  { "dynamic_pricing", "protected_zones",   K_STRING,  O (dyn_protected_zones), 0, 0 },
+  { "dynamic_pricing", "utilisation_low",   K_DOUBLE,  O (dyn_util_low), 0, 100 },
+  { "dynamic_pricing", "utilisation_high",  K_DOUBLE,  O (dyn_util_high), 0, 100 },
+  { "dynamic_pricing", "service_floor",     K_DOUBLE,  O (dyn_service_floor), 0, 1 },
+  { "dynamic_pricing", "cost_per_trip_minor", K_DOUBLE, O (dyn_cost_per_trip_minor), 0, 1e7 },
+  { "dynamic_pricing", "scooter_elasticity", K_DOUBLE, O (elasticity[0]), -5, 0 },
+  { "dynamic_pricing", "bike_elasticity",   K_DOUBLE,  O (elasticity[1]), -5, 0 },
+  { "dynamic_pricing", "moped_elasticity",  K_DOUBLE,  O (elasticity[2]), -5, 0 },
+  { "incentives", "enabled",                K_BOOL,    O (inc_enabled), 0, 0 },
+  { "incentives", "recompute_min",          K_DOUBLE,  O (inc_recompute_min), 1, 1440 },
+  { "incentives", "reward_minor",           K_DOUBLE,  O (inc_reward_minor), 0, 1e7 },
+  { "incentives", "budget_per_day_minor",   K_DOUBLE,  O (inc_budget_per_day_minor), 0, 1e12 },
+  { "incentives", "cap_per_rider_day_minor",K_DOUBLE,  O (inc_cap_per_rider_day_minor), 0, 1e9 },
+  { "incentives", "min_distance_m",         K_DOUBLE,  O (inc_min_distance_m), 0, 1e5 },
+  { "incentives", "cooldown_min",           K_DOUBLE,  O (inc_cooldown_min), 0, 10080 },
+  { "incentives", "hop_back_window_min",    K_DOUBLE,  O (inc_hop_back_min), 0, 10080 },
+  { "incentives", "max_detour_m",           K_DOUBLE,  O (inc_max_detour_m), 0, 5000 },
+  { "incentives", "surplus_ratio",          K_DOUBLE,  O (inc_surplus_ratio), 1, 100 },
+  { "incentives", "shortfall_ratio",        K_DOUBLE,  O (inc_shortfall_ratio), 0, 1 },
+  { "incentives", "wtw_origin_min_per_unit",K_DOUBLE,  O (inc_wtw_origin_min), 0, 120 },
+  { "incentives", "wtw_dest_min_per_unit",  K_DOUBLE,  O (inc_wtw_dest_min), 0, 120 },
+  { "incentives", "logit_scale_per_min",    K_DOUBLE,  O (inc_logit_scale), 0.001, 100 },
 };
 #undef O
 
@@ -146,6 +178,51 @@ ft_sim_scenario_new_default (void)
   sc->fault_collection = TRUE;
   sc->price_response = TRUE;
   sc->geofence_parking = TRUE;
+  sc->dyn_policy = g_strdup ("off");
+  sc->dyn_objective = g_strdup ("margin");
+  sc->dyn_interval_min = 15;
+  sc->dyn_floor = 1.0;
+  sc->dyn_cap = 1.5;
+  sc->dyn_max_change = 0.2;
+  sc->dyn_emergency_cap = 1.0;
+  sc->dyn_util_low = 0.5;
+  sc->dyn_util_high = 1.0;
+  sc->dyn_service_floor = 0.98;
+  sc->dyn_cost_per_trip_minor = 150;
+  /* Price elasticity of demand per kind. No micromobility-specific
+   * estimate is settled; these sit in the short-run range of urban transit
+   * fare elasticities, about -0.2 to -0.5 (T. Litman, "Transit Price
+   * Elasticities and Cross-Elasticities", Victoria Transport Policy
+   * Institute, updated yearly; the range the issue quotes as -0.25 to
+   * -0.5). Mopeds, the priciest and longest rides, are taken as the least
+   * sensitive. */
+  sc->elasticity[0] = -0.35;
+  sc->elasticity[1] = -0.30;
+  sc->elasticity[2] = -0.25;
+  sc->inc_enabled = FALSE;
+  sc->inc_recompute_min = 15;
+  sc->inc_reward_minor = 100;
+  sc->inc_budget_per_day_minor = 20000;
+  sc->inc_cap_per_rider_day_minor = 300;
+  sc->inc_min_distance_m = 400;
+  sc->inc_cooldown_min = 20;
+  sc->inc_hop_back_min = 120;
+  sc->inc_max_detour_m = 400;
+  sc->inc_surplus_ratio = 1.5;
+  sc->inc_shortfall_ratio = 0.7;
+  /* Acceptance of a relocation offer: a logit on the minutes of extra
+   * walking against the reward, P = 1 / (1 + exp(-s (wtw x reward - extra))).
+   * wtw, the extra walking one currency unit buys: 3.8 min at the origin and
+   * 4.2 min at the destination (T. Fukushige, D. T. Fitch, S. Handy, "Can an
+   * incentive-based approach to rebalancing a dock-less bike-share system
+   * work? Evidence from Sacramento, California", Transportation Research
+   * Part A 163 (2022) 181-194; per US dollar, used here per major unit).
+   * The scale s (0.35 per minute) is ours, not from the source: it makes
+   * acceptance 50 % where the reward exactly pays the extra walk, ~80 % with
+   * 4 minutes to spare and ~20 % 4 minutes short. */
+  sc->inc_wtw_origin_min = 3.8;
+  sc->inc_wtw_dest_min = 4.2;
+  sc->inc_logit_scale = 0.35;
   return sc;
 }
 
@@ -162,6 +239,9 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->city_trips);
   g_free (sc->city_name);
   g_free (sc->shift_starts_h);
+  g_free (sc->dyn_policy);
+  g_free (sc->dyn_objective);
+  g_free (sc->dyn_protected_zones);
   g_free (sc->path);
   g_free (sc);
 }
@@ -179,6 +259,9 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
+  c->dyn_policy = g_strdup (sc->dyn_policy);
+  c->dyn_objective = g_strdup (sc->dyn_objective);
+  c->dyn_protected_zones = g_strdup (sc->dyn_protected_zones);
   c->path = g_strdup (sc->path);
   return c;
 }
@@ -234,6 +317,45 @@ fail (GError **error, const char *where, const char *text, const char *group,
   else
     g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "%s: [%s]: %s", loc, group, msg);
   return FALSE;
+}
+
+/* The rider levers' cross-key rules (one key's bounds are in the table). */
+static gboolean
+ft_sim_scenario_check_levers (const FtSimScenario *sc, const char *where, const char *copy, GError **error)
+{
+  FtDynPolicy pol;
+  FtDynObjective obj;
+  if (!ft_dyn_policy_parse (sc->dyn_policy, &pol))
+    return fail (error, where, copy, "dynamic_pricing", "policy",
+                 "'%s' is not off, utilisation or optimise", sc->dyn_policy);
+  if (!ft_dyn_objective_parse (sc->dyn_objective, &obj))
+    return fail (error, where, copy, "dynamic_pricing", "objective",
+                 "'%s' is not revenue, trips or margin", sc->dyn_objective);
+  if (sc->dyn_floor > sc->dyn_cap)
+    return fail (error, where, copy, "dynamic_pricing", "floor", "%g is above cap %g",
+                 sc->dyn_floor, sc->dyn_cap);
+  if (sc->dyn_emergency_cap < sc->dyn_floor || sc->dyn_emergency_cap > sc->dyn_cap)
+    return fail (error, where, copy, "dynamic_pricing", "emergency_cap", "%g must lie between floor %g "
+                 "and cap %g", sc->dyn_emergency_cap, sc->dyn_floor, sc->dyn_cap);
+  if (sc->dyn_emergency_to_h < sc->dyn_emergency_from_h)
+    return fail (error, where, copy, "dynamic_pricing", "emergency_to_h", "%g is before "
+                 "emergency_from_h %g", sc->dyn_emergency_to_h, sc->dyn_emergency_from_h);
+  if (sc->dyn_util_low > sc->dyn_util_high)
+    return fail (error, where, copy, "dynamic_pricing", "utilisation_low", "%g is above "
+                 "utilisation_high %g", sc->dyn_util_low, sc->dyn_util_high);
+  if (sc->dyn_protected_zones != NULL && sc->dyn_protected_zones[0] != '\0')
+    {
+      g_auto (GStrv) parts = g_strsplit (sc->dyn_protected_zones, ",", -1);
+      for (guint i = 0; parts[i]; i++)
+        {
+          g_strstrip (parts[i]);
+          guint64 z;
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, 1000000, &z, NULL))
+            return fail (error, where, copy, "dynamic_pricing", "protected_zones",
+                         "'%s' is not a zone index (give whole numbers separated by commas)", parts[i]);
+        }
+    }
+  return TRUE;
 }
 
 static const KeySpec *
@@ -403,6 +525,8 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
             sc->initial_soc_min, sc->initial_soc_max);
       return NULL;
     }
+  if (!ft_sim_scenario_check_levers (sc, where, copy, error))
+    return NULL;
   for (const char *const *k = (const char *const[]) { "osm", "trips", "trace", NULL }; *k; k++)
     {
       const char *v = strcmp (*k, "osm") == 0 ? sc->city_osm
