@@ -247,7 +247,8 @@ ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, gboole
 {
   FtIncentives *inc = w->core->incentives;
   *shown = FALSE;
-  if (inc == NULL || n == 0)
+  /* no offers once the day's budget is spent */
+  if (inc == NULL || n == 0 || ft_incentives_budget_left (inc, ft_sim_world_now (w)) <= 0)
     return 0;
   const FtVehicle *vs = ft_fleet_vehicles (w->core->fleet);
   if (ft_incentives_start_offered (inc, ft_city_zone_at (w->city, vs[res[0].vehicle].pos)))
@@ -279,7 +280,7 @@ ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown)
 {
   FtIncentives *inc = w->core->incentives;
   *shown = FALSE;
-  if (inc == NULL)
+  if (inc == NULL || ft_incentives_budget_left (inc, ft_sim_world_now (w)) <= 0)
     return d;
   gint dz = ft_city_zone_at (w->city, d);
   if (ft_incentives_end_offered (inc, dz))

@@ -268,3 +268,10 @@ ft_incentives_n_refused (const FtIncentives *inc, FtIncentiveVerdict why)
   g_return_val_if_fail (inc != NULL && (guint) why < FT_N_INCENTIVE_VERDICTS, 0);
   return inc->refused[why];
 }
+
+gint64
+ft_incentives_budget_left (const FtIncentives *inc, FtTime now)
+{
+  g_return_val_if_fail (inc != NULL, 0);
+  return MAX (0, inc->r.budget_per_day_minor - ft_incentives_paid_on_day (inc, now / FT_DAY));
+}

@@ -72,6 +72,9 @@ gint64        ft_incentives_paid_minor   (const FtIncentives *inc);
 guint64       ft_incentives_n_rewarded   (const FtIncentives *inc);
 guint64       ft_incentives_n_refused    (const FtIncentives *inc, FtIncentiveVerdict why);
 gint64        ft_incentives_paid_on_day  (const FtIncentives *inc, gint64 day);
+/* What is left of the budget on the day of `now`; offers are not worth
+ * showing when it is 0. */
+gint64        ft_incentives_budget_left  (const FtIncentives *inc, FtTime now);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtIncentives, ft_incentives_free)
 
 G_END_DECLS

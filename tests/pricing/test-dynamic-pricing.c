@@ -286,6 +286,8 @@ START_TEST (test_incentive_budget)
   ck_assert_int_eq (paid, 450);                            /* never beyond the day's budget */
   ck_assert_int_eq (ft_incentives_paid_on_day (inc, t / FT_DAY), 450);
   ck_assert_int_eq (claim (inc, 11, 0, 2, 1000, t, &a), FT_INCENTIVE_BUDGET);
+  ck_assert_int_eq (ft_incentives_budget_left (inc, t), 0);
+  ck_assert_int_eq (ft_incentives_budget_left (inc, t + FT_DAY), 450);
   ck_assert_uint_gt (ft_incentives_n_refused (inc, FT_INCENTIVE_BUDGET), 0);
 }
 END_TEST
