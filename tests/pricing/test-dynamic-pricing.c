@@ -8,6 +8,7 @@
 #include "ft-incentives.h"
 
 #include <check.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -207,6 +208,35 @@ START_TEST (test_optimiser_objectives)
 }
 END_TEST
 
+/* Zone multipliers in GBFS: one plan variant per distinct multiplier. */
+START_TEST (test_gbfs_variants)
+{
+  g_autoptr(FtPricing) p = ft_pricing_new ();
+  g_autoptr(FtPricingPlan) plan = ft_pricing_plan_new_simple ("default", "EUR", 100, 25.0, 0.0);
+  ck_assert (ft_pricing_add_plan (p, plan, NULL));
+  double m[] = { 1.0, 1.2, 1.2000001, 1.5, NAN };
+  g_autoptr(JsonNode) d = ft_pricing_to_gbfs_data_multiplied (p, m, G_N_ELEMENTS (m));
+  JsonArray *plans = json_object_get_array_member (json_node_get_object (d), "plans");
+  ck_assert_uint_eq (json_array_get_length (plans), 3);
+  JsonObject *base = json_array_get_object_element (plans, 0);
+  JsonObject *v12 = json_array_get_object_element (plans, 1);
+  ck_assert_str_eq (json_object_get_string_member (base, "plan_id"), "default");
+  ck_assert (!json_object_has_member (base, "surge_pricing"));
+  ck_assert_str_eq (json_object_get_string_member (v12, "plan_id"), "default-x1.20");
+  ck_assert (json_object_get_boolean_member (v12, "surge_pricing"));
+  ck_assert_double_eq_tol (json_object_get_double_member (v12, "price"), 1.20, 1e-9);
+  JsonObject *seg = json_array_get_object_element (json_object_get_array_member (v12, "per_min_pricing"), 0);
+  ck_assert_double_eq_tol (json_object_get_double_member (seg, "rate"), 0.30, 1e-9);
+  g_autofree char *id = ft_pricing_variant_id ("default", 1.001);
+  ck_assert_str_eq (id, "default");
+  /* and the variant reads back as a plan */
+  g_autofree char *text = json_to_string (d, FALSE);
+  g_autoptr(FtPricing) back = ft_pricing_new ();
+  ck_assert (ft_pricing_parse_gbfs (back, text, -1, "variants", NULL));
+  ck_assert_int_eq (ft_pricing_lookup (back, "default-x1.50")->unlock_fee_minor, 150);
+}
+END_TEST
+
 /* ------------------------------------------------------------ incentives */
 
 static FtLatLon
@@ -321,6 +351,7 @@ dyn_suite (void)
     { "bad-guards", test_bad_guards_refused },
     { "utilisation-steps", test_utilisation_steps },
     { "optimiser", test_optimiser_objectives },
+    { "gbfs-variants", test_gbfs_variants },
     { "incentive-rules", test_incentive_rules },
     { "incentive-budget", test_incentive_budget },
     { "incentive-bad-rules", test_incentive_bad_rules },
