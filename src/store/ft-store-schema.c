@@ -120,6 +120,10 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  target_lat REAL NOT NULL, target_lon REAL NOT NULL, created INTEGER NOT NULL,"
   "  assigned_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
   "  finished_at INTEGER NOT NULL);",
+  /* 6: the multipliers of the price a booking was shown (charged at its
+   * end); 0 in bookings written before */
+  "ALTER TABLE bookings ADD COLUMN shown_zone_mult REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE bookings ADD COLUMN shown_dyn_mult REAL NOT NULL DEFAULT 0;",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must
