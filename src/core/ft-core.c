@@ -449,6 +449,8 @@ ft_core_reward_trip (FtCore *core, gint64 booking, gint from_zone, gint to_zone,
                    booking);
       return FT_N_INCENTIVE_VERDICTS;
     }
+  if (ft_incentives_booking_rewarded (core->incentives, booking))
+    return FT_INCENTIVE_ALREADY_PAID;
   gint64 want = 0;
   FtIncentiveVerdict v = ft_incentives_evaluate (core->incentives, r->rider, from_zone, to_zone, r->start,
                                                  r->end, start_shown, end_shown, now, &want);
@@ -458,6 +460,7 @@ ft_core_reward_trip (FtCore *core, gint64 booking, gint from_zone, gint to_zone,
   if (ft_payments_incentive (core->payments, r->rider, want, booking, key, now, error) < 0)
     return FT_N_INCENTIVE_VERDICTS;
   ft_incentives_record (core->incentives, r->rider, from_zone, to_zone, want, now);
+  ft_incentives_record_booking (core->incentives, booking);
   *amount = want;
   return v;
 }

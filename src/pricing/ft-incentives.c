@@ -21,6 +21,7 @@ struct _FtIncentives {
   gboolean        *start, *end;
   GHashTable      *riders;   /* rider+1 -> RiderRec */
   GHashTable      *days;     /* day -> gint64* paid */
+  GHashTable      *bookings; /* rewarded booking ids (gint64*) */
   gint64           paid;
   guint64          n_rewarded;
   guint64          refused[FT_N_INCENTIVE_VERDICTS];
@@ -28,6 +29,7 @@ struct _FtIncentives {
 
 static const char *const verdict_names[FT_N_INCENTIVE_VERDICTS] = {
   "rewarded", "no offer", "too short", "same zone", "cool-down", "hop back", "rider cap", "budget",
+  "already paid",
 };
 
 const char *
@@ -100,6 +102,7 @@ ft_incentives_new (guint n_zones, const FtIncentiveRules *rules, GError **error)
   inc->end = g_new0 (gboolean, MAX (n_zones, 1));
   inc->riders = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   inc->days = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  inc->bookings = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   return inc;
 }
 
@@ -112,6 +115,7 @@ ft_incentives_free (FtIncentives *inc)
   g_free (inc->end);
   g_hash_table_unref (inc->riders);
   g_hash_table_unref (inc->days);
+  g_hash_table_unref (inc->bookings);
   g_free (inc);
 }
 
@@ -274,4 +278,20 @@ ft_incentives_budget_left (const FtIncentives *inc, FtTime now)
 {
   g_return_val_if_fail (inc != NULL, 0);
   return MAX (0, inc->r.budget_per_day_minor - ft_incentives_paid_on_day (inc, now / FT_DAY));
+}
+
+gboolean
+ft_incentives_booking_rewarded (const FtIncentives *inc, gint64 ref)
+{
+  g_return_val_if_fail (inc != NULL, FALSE);
+  return g_hash_table_contains (inc->bookings, &ref);
+}
+
+void
+ft_incentives_record_booking (FtIncentives *inc, gint64 ref)
+{
+  g_return_if_fail (inc != NULL);
+  gint64 *k = g_new (gint64, 1);
+  *k = ref;
+  g_hash_table_add (inc->bookings, k);
 }

@@ -39,6 +39,7 @@ typedef enum {
   FT_INCENTIVE_HOP_BACK,
   FT_INCENTIVE_RIDER_CAP,
   FT_INCENTIVE_BUDGET,
+  FT_INCENTIVE_ALREADY_PAID,      /* this booking was rewarded before */
   FT_N_INCENTIVE_VERDICTS
 } FtIncentiveVerdict;
 
@@ -64,6 +65,9 @@ guint         ft_incentives_n_offers (const FtIncentives *inc);
 FtIncentiveVerdict ft_incentives_evaluate (FtIncentives *inc, guint rider, gint from_zone, gint to_zone,
                                            FtLatLon from, FtLatLon to, gboolean start_shown,
                                            gboolean end_shown, FtTime now, gint64 *amount);
+/* Whether booking `ref` was rewarded (ft_incentives_record_booking). */
+gboolean      ft_incentives_booking_rewarded (const FtIncentives *inc, gint64 ref);
+void          ft_incentives_record_booking   (FtIncentives *inc, gint64 ref);
 /* Record a paid reward (after the payment went through). */
 void          ft_incentives_record   (FtIncentives *inc, guint rider, gint from_zone, gint to_zone,
                                       gint64 amount, FtTime now);

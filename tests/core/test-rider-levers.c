@@ -189,10 +189,21 @@ START_TEST (incentives_paid_ledger_balanced)
   ck_assert (ft_ledger_lookup (f.core->ledger, "expense:incentives", &acc));
   ck_assert_int_eq (ft_ledger_balance (f.core->ledger, acc), 150);
   ck_assert (ft_ledger_check (f.core->ledger, NULL));
-  /* the same booking again: paid once (cool-down; and the idempotency key) */
+  /* the same booking again, even after the cool-down: paid once */
   ck_assert_int_eq (ft_core_reward_trip (f.core, bk, 0, 1, TRUE, TRUE, T0 + 9 * FT_MINUTE, &amount, &e),
-                    FT_INCENTIVE_COOLDOWN);
+                    FT_INCENTIVE_ALREADY_PAID);
+  ck_assert_int_eq (ft_core_reward_trip (f.core, bk, 0, 1, TRUE, TRUE, T0 + 90 * FT_MINUTE, &amount, &e),
+                    FT_INCENTIVE_ALREADY_PAID);
+  ck_assert_int_eq (amount, 0);
   ck_assert_int_eq (ft_payments_incentives_total (f.core->payments), 150);
+  ck_assert_uint_eq (ft_incentives_n_rewarded (f.core->incentives), 1);
+  /* the rider's next trip inside the cool-down earns nothing */
+  gint64 bk2 = ft_booking_start (f.core->booking, f.rider, f.v[1], T0 + 10 * FT_MINUTE, &e);
+  ck_assert_msg (bk2 >= 0, "%s", e ? e->message : "");
+  ck_assert (ft_booking_end (f.core->booking, bk2, f.rider, test_town_at (-500, 0), 700, T0 + 18 * FT_MINUTE,
+                             &pb, &e));
+  ck_assert_int_eq (ft_core_reward_trip (f.core, bk2, 1, 0, TRUE, TRUE, T0 + 18 * FT_MINUTE, &amount, &e),
+                    FT_INCENTIVE_COOLDOWN);
   assert_ok ();
 }
 END_TEST
