@@ -14,109 +14,100 @@
 
 G_DEFINE_QUARK (ft-sim-error-quark, ft_sim_error)
 
-typedef enum { K_DOUBLE, K_UINT, K_UINT64, K_BOOL, K_STRING, K_CURRENCY, K_ROUTING,
-               K_HOURS_LIST, K_INT64 } KeyType;
-
-typedef struct {
-  const char *group;
-  const char *key;
-  KeyType     type;
-  gsize       offset;
-  double      min, max;
-} KeySpec;
+typedef FtSimScenarioKey KeySpec;
 
 #define O(f) offsetof (FtSimScenario, f)
-static const KeySpec keys[] = {
-  { "scenario", "name",                     K_STRING,  O (name), 0, 0 },
-  { "scenario", "description",              K_STRING,  O (description), 0, 0 },
-  { "scenario", "city",                     K_STRING,  O (city), 0, 0 },
-  { "scenario", "days",                     K_DOUBLE,  O (days), 0.001, 3660 },
-  { "scenario", "seed",                     K_UINT64,  O (seed), 0, 0 },
-  { "scenario", "replication",              K_UINT,    O (replication), 0, 1e6 },
-  { "fleet",    "scooters",                 K_UINT,    O (scooters), 0, 1e7 },
-  { "fleet",    "bikes",                    K_UINT,    O (bikes), 0, 1e7 },
-  { "fleet",    "mopeds",                   K_UINT,    O (mopeds), 0, 1e7 },
-  { "fleet",    "spare_packs_per_vehicle",  K_DOUBLE,  O (spare_packs_per_vehicle), 0, 10 },
-  { "fleet",    "initial_soc_min",          K_DOUBLE,  O (initial_soc_min), 0, 1 },
-  { "fleet",    "initial_soc_max",          K_DOUBLE,  O (initial_soc_max), 0, 1 },
-  { "demand",   "requests_per_day",         K_DOUBLE,  O (requests_per_day), 0, 1e9 },
-  { "demand",   "requests_per_vehicle_day", K_DOUBLE,  O (requests_per_vehicle_day), 0, 1000 },
-  { "demand",   "demand_scale",             K_DOUBLE,  O (demand_scale), 0, 1000 },
-  { "demand",   "max_walk_m",               K_DOUBLE,  O (max_walk_m), 10, 5000 },
-  { "demand",   "walk_speed_mps",           K_DOUBLE,  O (walk_speed_mps), 0.1, 5 },
-  { "demand",   "routing",                  K_ROUTING, O (routing), 0, 0 },
-  { "demand",   "detour_factor",            K_DOUBLE,  O (detour_factor), 1, 5 },
-  { "demand",   "min_trip_m",               K_DOUBLE,  O (min_trip_m), 0, 10000 },
-  { "demand",   "riders",                   K_UINT,    O (riders), 0, 1e8 },
-  { "demand",   "trace",                    K_STRING,  O (trace), 0, 0 },
-  { "city",     "osm",                      K_STRING,  O (city_osm), 0, 0 },
-  { "city",     "trips",                    K_STRING,  O (city_trips), 0, 0 },
-  { "city",     "name",                     K_STRING,  O (city_name), 0, 0 },
-  { "city",     "requests_per_day",         K_DOUBLE,  O (city_requests_per_day), 0, 1e9 },
-  { "city",     "hex_m",                    K_DOUBLE,  O (city_hex_m), 50, 20000 },
-  { "pricing",  "currency",                 K_CURRENCY,O (currency), 0, 0 },
-  { "pricing",  "unlock_minor",             K_INT64,   O (unlock_minor), 0, 1e6 },
-  { "pricing",  "scooter_per_min_minor",    K_DOUBLE,  O (per_min_minor[0]), 0, 1e5 },
-  { "pricing",  "bike_per_min_minor",       K_DOUBLE,  O (per_min_minor[1]), 0, 1e5 },
-  { "pricing",  "moped_per_min_minor",      K_DOUBLE,  O (per_min_minor[2]), 0, 1e5 },
-  { "pricing",  "per_km_minor",             K_DOUBLE,  O (per_km_minor), 0, 1e5 },
-  { "pricing",  "reference_price_minor",    K_DOUBLE,  O (reference_price_minor), 1, 1e7 },
-  { "pricing",  "price_sensitivity",        K_DOUBLE,  O (price_sensitivity), 0, 100 },
-  { "staff",    "field_staff",              K_UINT,    O (field_staff), 0, 1e5 },
-  { "staff",    "dispatchers",              K_UINT,    O (dispatchers), 0, 1e4 },
-  { "staff",    "shift_hours",              K_DOUBLE,  O (shift_hours), 0.5, 24 },
-  { "staff",    "shift_starts",             K_HOURS_LIST, O (shift_starts_h), 0, 24 },
-  { "staff",    "van_capacity_packs",       K_UINT,    O (van_capacity_packs), 1, 1000 },
-  { "staff",    "van_speed_kph",            K_DOUBLE,  O (van_speed_kph), 1, 120 },
-  { "staff",    "swap_service_min",         K_DOUBLE,  O (swap_service_min), 0, 600 },
-  { "staff",    "rebalance_service_min",    K_DOUBLE,  O (rebalance_service_min), 0, 600 },
-  { "staff",    "collect_service_min",      K_DOUBLE,  O (collect_service_min), 0, 600 },
-  { "rules",    "swap_threshold_soc",       K_DOUBLE,  O (swap_threshold_soc), 0, 1 },
-  { "rules",    "rebalance_interval_min",   K_DOUBLE,  O (rebalance_interval_min), 1, 10080 },
-  { "rules",    "rebalance_max_open",       K_UINT,    O (rebalance_max_open), 0, 1e6 },
-  { "rules",    "rebalance_surplus_ratio",  K_DOUBLE,  O (rebalance_surplus_ratio), 1, 100 },
-  { "batteries","charge_hours_full",        K_DOUBLE,  O (charge_hours_full), 0.1, 48 },
-  { "batteries","chargers_per_depot",       K_UINT,    O (chargers_per_depot), 0, 1e5 },
-  { "faults",   "faults_per_1000km",        K_DOUBLE,  O (faults_per_1000km), 0, 1000 },
-  { "faults",   "wear_per_km",              K_DOUBLE,  O (wear_per_km), 0, 1 },
-  { "faults",   "wear_hazard_factor",       K_DOUBLE,  O (wear_hazard_factor), 0, 100 },
-  { "faults",   "repair_hours",             K_DOUBLE,  O (repair_hours), 0, 1000 },
-  { "features", "battery_swaps",            K_BOOL,    O (battery_swaps), 0, 0 },
-  { "features", "rebalancing",              K_BOOL,    O (rebalancing), 0, 0 },
-  { "features", "fault_collection",         K_BOOL,    O (fault_collection), 0, 0 },
-  { "features", "price_response",           K_BOOL,    O (price_response), 0, 0 },
-  { "features", "geofence_parking",         K_BOOL,    O (geofence_parking), 0, 0 },
-  { "dynamic_pricing", "policy",            K_STRING,  O (dyn_policy), 0, 0 },
-  { "dynamic_pricing", "objective",         K_STRING,  O (dyn_objective), 0, 0 },
-  { "dynamic_pricing", "interval_min",      K_DOUBLE,  O (dyn_interval_min), 1, 1440 },
-  { "dynamic_pricing", "floor",             K_DOUBLE,  O (dyn_floor), 0.1, 10 },
-  { "dynamic_pricing", "cap",               K_DOUBLE,  O (dyn_cap), 0.1, 10 },
-  { "dynamic_pricing", "max_change",        K_DOUBLE,  O (dyn_max_change), 0.01, 10 },
-  { "dynamic_pricing", "emergency_cap",     K_DOUBLE,  O (dyn_emergency_cap), 0.1, 10 },
-  { "dynamic_pricing", "emergency_from_h",  K_DOUBLE,  O (dyn_emergency_from_h), 0, 87840 },
-  { "dynamic_pricing", "emergency_to_h",    K_DOUBLE,  O (dyn_emergency_to_h), 0, 87840 },
-  { "dynamic_pricing", "protected_zones",   K_STRING,  O (dyn_protected_zones), 0, 0 },
-  { "dynamic_pricing", "utilisation_low",   K_DOUBLE,  O (dyn_util_low), 0, 100 },
-  { "dynamic_pricing", "utilisation_high",  K_DOUBLE,  O (dyn_util_high), 0, 100 },
-  { "dynamic_pricing", "service_floor",     K_DOUBLE,  O (dyn_service_floor), 0, 1 },
-  { "dynamic_pricing", "cost_per_trip_minor", K_DOUBLE, O (dyn_cost_per_trip_minor), 0, 1e7 },
-  { "dynamic_pricing", "scooter_elasticity", K_DOUBLE, O (elasticity[0]), -5, 0 },
-  { "dynamic_pricing", "bike_elasticity",   K_DOUBLE,  O (elasticity[1]), -5, 0 },
-  { "dynamic_pricing", "moped_elasticity",  K_DOUBLE,  O (elasticity[2]), -5, 0 },
-  { "incentives", "enabled",                K_BOOL,    O (inc_enabled), 0, 0 },
-  { "incentives", "recompute_min",          K_DOUBLE,  O (inc_recompute_min), 1, 1440 },
-  { "incentives", "reward_minor",           K_DOUBLE,  O (inc_reward_minor), 0, 1e7 },
-  { "incentives", "budget_per_day_minor",   K_DOUBLE,  O (inc_budget_per_day_minor), 0, 1e12 },
-  { "incentives", "cap_per_rider_day_minor",K_DOUBLE,  O (inc_cap_per_rider_day_minor), 0, 1e9 },
-  { "incentives", "min_distance_m",         K_DOUBLE,  O (inc_min_distance_m), 0, 1e5 },
-  { "incentives", "cooldown_min",           K_DOUBLE,  O (inc_cooldown_min), 0, 10080 },
-  { "incentives", "hop_back_window_min",    K_DOUBLE,  O (inc_hop_back_min), 0, 10080 },
-  { "incentives", "max_detour_m",           K_DOUBLE,  O (inc_max_detour_m), 0, 5000 },
-  { "incentives", "surplus_ratio",          K_DOUBLE,  O (inc_surplus_ratio), 1, 100 },
-  { "incentives", "shortfall_ratio",        K_DOUBLE,  O (inc_shortfall_ratio), 0, 1 },
-  { "incentives", "wtw_origin_min_per_unit",K_DOUBLE,  O (inc_wtw_origin_min), 0, 120 },
-  { "incentives", "wtw_dest_min_per_unit",  K_DOUBLE,  O (inc_wtw_dest_min), 0, 120 },
-  { "incentives", "logit_scale_per_min",    K_DOUBLE,  O (inc_logit_scale), 0.001, 100 },
+static const FtSimScenarioKey keys[] = {
+  { "scenario", "name", FT_SIM_KEY_STRING, O (name), 0, 0, "Name" },
+  { "scenario", "description", FT_SIM_KEY_STRING, O (description), 0, 0, "Description" },
+  { "scenario", "city", FT_SIM_KEY_STRING, O (city), 0, 0, "City (demo or a city pack folder)" },
+  { "scenario", "days", FT_SIM_KEY_DOUBLE, O (days), 0.001, 3660, "Days simulated" },
+  { "scenario", "seed", FT_SIM_KEY_UINT64, O (seed), 0, 0, "Seed" },
+  { "scenario", "replication", FT_SIM_KEY_UINT, O (replication), 0, 1e6, "Replication" },
+  { "fleet", "scooters", FT_SIM_KEY_UINT, O (scooters), 0, 1e7, "Scooters" },
+  { "fleet", "bikes", FT_SIM_KEY_UINT, O (bikes), 0, 1e7, "Bikes" },
+  { "fleet", "mopeds", FT_SIM_KEY_UINT, O (mopeds), 0, 1e7, "Mopeds" },
+  { "fleet", "spare_packs_per_vehicle", FT_SIM_KEY_DOUBLE, O (spare_packs_per_vehicle), 0, 10, "Spare packs per vehicle" },
+  { "fleet", "initial_soc_min", FT_SIM_KEY_DOUBLE, O (initial_soc_min), 0, 1, "Initial charge, lowest (0-1)" },
+  { "fleet", "initial_soc_max", FT_SIM_KEY_DOUBLE, O (initial_soc_max), 0, 1, "Initial charge, highest (0-1)" },
+  { "demand", "requests_per_day", FT_SIM_KEY_DOUBLE, O (requests_per_day), 0, 1e9, "Requests per day" },
+  { "demand", "requests_per_vehicle_day", FT_SIM_KEY_DOUBLE, O (requests_per_vehicle_day), 0, 1000, "Requests per vehicle and day" },
+  { "demand", "demand_scale", FT_SIM_KEY_DOUBLE, O (demand_scale), 0, 1000, "Demand scale" },
+  { "demand", "max_walk_m", FT_SIM_KEY_DOUBLE, O (max_walk_m), 10, 5000, "Longest walk to a vehicle (m)" },
+  { "demand", "walk_speed_mps", FT_SIM_KEY_DOUBLE, O (walk_speed_mps), 0.1, 5, "Walking speed (m/s)" },
+  { "demand", "routing", FT_SIM_KEY_ROUTING, O (routing), 0, 0, "Routing (street or straight)" },
+  { "demand", "detour_factor", FT_SIM_KEY_DOUBLE, O (detour_factor), 1, 5, "Detour factor" },
+  { "demand", "min_trip_m", FT_SIM_KEY_DOUBLE, O (min_trip_m), 0, 10000, "Shortest trip (m)" },
+  { "demand", "riders", FT_SIM_KEY_UINT, O (riders), 0, 1e8, "Rider pool (0 = automatic)" },
+  { "demand", "trace", FT_SIM_KEY_STRING, O (trace), 0, 0, "Demand trace to replay" },
+  { "city", "osm", FT_SIM_KEY_STRING, O (city_osm), 0, 0, "OpenStreetMap extract" },
+  { "city", "trips", FT_SIM_KEY_STRING, O (city_trips), 0, 0, "Trip data" },
+  { "city", "name", FT_SIM_KEY_STRING, O (city_name), 0, 0, "City name" },
+  { "city", "requests_per_day", FT_SIM_KEY_DOUBLE, O (city_requests_per_day), 0, 1e9, "Requests per day (recipe)" },
+  { "city", "hex_m", FT_SIM_KEY_DOUBLE, O (city_hex_m), 50, 20000, "Zone size (m, trips-only city)" },
+  { "pricing", "currency", FT_SIM_KEY_CURRENCY, O (currency), 0, 0, "Currency (ISO 4217)" },
+  { "pricing", "unlock_minor", FT_SIM_KEY_INT64, O (unlock_minor), 0, 1e6, "Unlock fee (minor units)" },
+  { "pricing", "scooter_per_min_minor", FT_SIM_KEY_DOUBLE, O (per_min_minor[0]), 0, 1e5, "Scooter per minute (minor units)" },
+  { "pricing", "bike_per_min_minor", FT_SIM_KEY_DOUBLE, O (per_min_minor[1]), 0, 1e5, "Bike per minute (minor units)" },
+  { "pricing", "moped_per_min_minor", FT_SIM_KEY_DOUBLE, O (per_min_minor[2]), 0, 1e5, "Moped per minute (minor units)" },
+  { "pricing", "per_km_minor", FT_SIM_KEY_DOUBLE, O (per_km_minor), 0, 1e5, "Per km (minor units)" },
+  { "pricing", "reference_price_minor", FT_SIM_KEY_DOUBLE, O (reference_price_minor), 1, 1e7, "Reference price (minor units)" },
+  { "pricing", "price_sensitivity", FT_SIM_KEY_DOUBLE, O (price_sensitivity), 0, 100, "Price sensitivity (lost share per 100 % above)" },
+  { "staff", "field_staff", FT_SIM_KEY_UINT, O (field_staff), 0, 1e5, "Field staff" },
+  { "staff", "dispatchers", FT_SIM_KEY_UINT, O (dispatchers), 0, 1e4, "Dispatchers" },
+  { "staff", "shift_hours", FT_SIM_KEY_DOUBLE, O (shift_hours), 0.5, 24, "Shift length (hours)" },
+  { "staff", "shift_starts", FT_SIM_KEY_HOURS_LIST, O (shift_starts_h), 0, 24, "Shift starts (06:00,14:00)" },
+  { "staff", "van_capacity_packs", FT_SIM_KEY_UINT, O (van_capacity_packs), 1, 1000, "Van capacity (packs)" },
+  { "staff", "van_speed_kph", FT_SIM_KEY_DOUBLE, O (van_speed_kph), 1, 120, "Van speed (km/h)" },
+  { "staff", "swap_service_min", FT_SIM_KEY_DOUBLE, O (swap_service_min), 0, 600, "Battery swap time (min)" },
+  { "staff", "rebalance_service_min", FT_SIM_KEY_DOUBLE, O (rebalance_service_min), 0, 600, "Rebalance time (min)" },
+  { "staff", "collect_service_min", FT_SIM_KEY_DOUBLE, O (collect_service_min), 0, 600, "Collection time (min)" },
+  { "rules", "swap_threshold_soc", FT_SIM_KEY_DOUBLE, O (swap_threshold_soc), 0, 1, "Swap below charge (0-1)" },
+  { "rules", "rebalance_interval_min", FT_SIM_KEY_DOUBLE, O (rebalance_interval_min), 1, 10080, "Rebalance check every (min)" },
+  { "rules", "rebalance_max_open", FT_SIM_KEY_UINT, O (rebalance_max_open), 0, 1e6, "Open rebalance tasks at most" },
+  { "rules", "rebalance_surplus_ratio", FT_SIM_KEY_DOUBLE, O (rebalance_surplus_ratio), 1, 100, "Rebalance surplus ratio" },
+  { "batteries", "charge_hours_full", FT_SIM_KEY_DOUBLE, O (charge_hours_full), 0.1, 48, "Hours to charge a pack" },
+  { "batteries", "chargers_per_depot", FT_SIM_KEY_UINT, O (chargers_per_depot), 0, 1e5, "Chargers per depot (0 = the city's)" },
+  { "faults", "faults_per_1000km", FT_SIM_KEY_DOUBLE, O (faults_per_1000km), 0, 1000, "Faults per 1000 km" },
+  { "faults", "wear_per_km", FT_SIM_KEY_DOUBLE, O (wear_per_km), 0, 1, "Wear per km" },
+  { "faults", "wear_hazard_factor", FT_SIM_KEY_DOUBLE, O (wear_hazard_factor), 0, 100, "Wear hazard factor" },
+  { "faults", "repair_hours", FT_SIM_KEY_DOUBLE, O (repair_hours), 0, 1000, "Repair time (hours)" },
+  { "features", "battery_swaps", FT_SIM_KEY_BOOL, O (battery_swaps), 0, 0, "Battery swaps" },
+  { "features", "rebalancing", FT_SIM_KEY_BOOL, O (rebalancing), 0, 0, "Rebalancing" },
+  { "features", "fault_collection", FT_SIM_KEY_BOOL, O (fault_collection), 0, 0, "Fault collection" },
+  { "features", "price_response", FT_SIM_KEY_BOOL, O (price_response), 0, 0, "Price response" },
+  { "features", "geofence_parking", FT_SIM_KEY_BOOL, O (geofence_parking), 0, 0, "Geofence parking" },
+  { "dynamic_pricing", "policy", FT_SIM_KEY_STRING, O (dyn_policy), 0, 0, "Dynamic pricing policy (off, utilisation, optimise)" },
+  { "dynamic_pricing", "objective", FT_SIM_KEY_STRING, O (dyn_objective), 0, 0, "Pricing objective (revenue, trips, margin)" },
+  { "dynamic_pricing", "interval_min", FT_SIM_KEY_DOUBLE, O (dyn_interval_min), 1, 1440, "Pricing interval (min)" },
+  { "dynamic_pricing", "floor", FT_SIM_KEY_DOUBLE, O (dyn_floor), 0.1, 10, "Price multiplier floor" },
+  { "dynamic_pricing", "cap", FT_SIM_KEY_DOUBLE, O (dyn_cap), 0.1, 10, "Price multiplier cap" },
+  { "dynamic_pricing", "max_change", FT_SIM_KEY_DOUBLE, O (dyn_max_change), 0.01, 10, "Largest change per interval" },
+  { "dynamic_pricing", "emergency_cap", FT_SIM_KEY_DOUBLE, O (dyn_emergency_cap), 0.1, 10, "Emergency cap" },
+  { "dynamic_pricing", "emergency_from_h", FT_SIM_KEY_DOUBLE, O (dyn_emergency_from_h), 0, 87840, "Emergency from (hours from start)" },
+  { "dynamic_pricing", "emergency_to_h", FT_SIM_KEY_DOUBLE, O (dyn_emergency_to_h), 0, 87840, "Emergency to (hours from start)" },
+  { "dynamic_pricing", "protected_zones", FT_SIM_KEY_STRING, O (dyn_protected_zones), 0, 0, "Protected zones (indices)" },
+  { "dynamic_pricing", "utilisation_low", FT_SIM_KEY_DOUBLE, O (dyn_util_low), 0, 100, "Utilisation: step down below" },
+  { "dynamic_pricing", "utilisation_high", FT_SIM_KEY_DOUBLE, O (dyn_util_high), 0, 100, "Utilisation: step up above" },
+  { "dynamic_pricing", "service_floor", FT_SIM_KEY_DOUBLE, O (dyn_service_floor), 0, 1, "Service-level floor (margin objective)" },
+  { "dynamic_pricing", "cost_per_trip_minor", FT_SIM_KEY_DOUBLE, O (dyn_cost_per_trip_minor), 0, 1e7, "Cost per trip (minor units)" },
+  { "dynamic_pricing", "scooter_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[0]), -5, 0, "Scooter price elasticity" },
+  { "dynamic_pricing", "bike_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[1]), -5, 0, "Bike price elasticity" },
+  { "dynamic_pricing", "moped_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[2]), -5, 0, "Moped price elasticity" },
+  { "incentives", "enabled", FT_SIM_KEY_BOOL, O (inc_enabled), 0, 0, "Relocation incentives" },
+  { "incentives", "recompute_min", FT_SIM_KEY_DOUBLE, O (inc_recompute_min), 1, 1440, "Offers recomputed every (min)" },
+  { "incentives", "reward_minor", FT_SIM_KEY_DOUBLE, O (inc_reward_minor), 0, 1e7, "Reward per leg (minor units)" },
+  { "incentives", "budget_per_day_minor", FT_SIM_KEY_DOUBLE, O (inc_budget_per_day_minor), 0, 1e12, "Budget per day (minor units)" },
+  { "incentives", "cap_per_rider_day_minor", FT_SIM_KEY_DOUBLE, O (inc_cap_per_rider_day_minor), 0, 1e9, "Cap per rider and day (minor units)" },
+  { "incentives", "min_distance_m", FT_SIM_KEY_DOUBLE, O (inc_min_distance_m), 0, 1e5, "Minimum trip distance (m)" },
+  { "incentives", "cooldown_min", FT_SIM_KEY_DOUBLE, O (inc_cooldown_min), 0, 10080, "Cool-down between rewards (min)" },
+  { "incentives", "hop_back_window_min", FT_SIM_KEY_DOUBLE, O (inc_hop_back_min), 0, 10080, "No reward for hopping back within (min)" },
+  { "incentives", "max_detour_m", FT_SIM_KEY_DOUBLE, O (inc_max_detour_m), 0, 5000, "Longest detour to an end offer (m)" },
+  { "incentives", "surplus_ratio", FT_SIM_KEY_DOUBLE, O (inc_surplus_ratio), 1, 100, "Surplus above (x target)" },
+  { "incentives", "shortfall_ratio", FT_SIM_KEY_DOUBLE, O (inc_shortfall_ratio), 0, 1, "Shortfall below (x target)" },
+  { "incentives", "wtw_origin_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_origin_min), 0, 120, "Extra walk per currency unit, origin (min)" },
+  { "incentives", "wtw_dest_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_dest_min), 0, 120, "Extra walk per currency unit, destination (min)" },
+  { "incentives", "logit_scale_per_min", FT_SIM_KEY_DOUBLE, O (inc_logit_scale), 0.001, 100, "Acceptance logit scale (per min)" },
 };
 #undef O
 
@@ -243,6 +234,7 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->dyn_objective);
   g_free (sc->dyn_protected_zones);
   g_free (sc->path);
+  g_free (sc->text);
   g_free (sc);
 }
 
@@ -263,6 +255,7 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->dyn_objective = g_strdup (sc->dyn_objective);
   c->dyn_protected_zones = g_strdup (sc->dyn_protected_zones);
   c->path = g_strdup (sc->path);
+  c->text = g_strdup (sc->text);
   return c;
 }
 
@@ -319,45 +312,6 @@ fail (GError **error, const char *where, const char *text, const char *group,
   return FALSE;
 }
 
-/* The rider levers' cross-key rules (one key's bounds are in the table). */
-static gboolean
-ft_sim_scenario_check_levers (const FtSimScenario *sc, const char *where, const char *copy, GError **error)
-{
-  FtDynPolicy pol;
-  FtDynObjective obj;
-  if (!ft_dyn_policy_parse (sc->dyn_policy, &pol))
-    return fail (error, where, copy, "dynamic_pricing", "policy",
-                 "'%s' is not off, utilisation or optimise", sc->dyn_policy);
-  if (!ft_dyn_objective_parse (sc->dyn_objective, &obj))
-    return fail (error, where, copy, "dynamic_pricing", "objective",
-                 "'%s' is not revenue, trips or margin", sc->dyn_objective);
-  if (sc->dyn_floor > sc->dyn_cap)
-    return fail (error, where, copy, "dynamic_pricing", "floor", "%g is above cap %g",
-                 sc->dyn_floor, sc->dyn_cap);
-  if (sc->dyn_emergency_cap < sc->dyn_floor || sc->dyn_emergency_cap > sc->dyn_cap)
-    return fail (error, where, copy, "dynamic_pricing", "emergency_cap", "%g must lie between floor %g "
-                 "and cap %g", sc->dyn_emergency_cap, sc->dyn_floor, sc->dyn_cap);
-  if (sc->dyn_emergency_to_h < sc->dyn_emergency_from_h)
-    return fail (error, where, copy, "dynamic_pricing", "emergency_to_h", "%g is before "
-                 "emergency_from_h %g", sc->dyn_emergency_to_h, sc->dyn_emergency_from_h);
-  if (sc->dyn_util_low > sc->dyn_util_high)
-    return fail (error, where, copy, "dynamic_pricing", "utilisation_low", "%g is above "
-                 "utilisation_high %g", sc->dyn_util_low, sc->dyn_util_high);
-  if (sc->dyn_protected_zones != NULL && sc->dyn_protected_zones[0] != '\0')
-    {
-      g_auto (GStrv) parts = g_strsplit (sc->dyn_protected_zones, ",", -1);
-      for (guint i = 0; parts[i]; i++)
-        {
-          g_strstrip (parts[i]);
-          guint64 z;
-          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, 1000000, &z, NULL))
-            return fail (error, where, copy, "dynamic_pricing", "protected_zones",
-                         "'%s' is not a zone index (give whole numbers separated by commas)", parts[i]);
-        }
-    }
-  return TRUE;
-}
-
 static const KeySpec *
 spec_for (const char *group, const char *key)
 {
@@ -391,80 +345,82 @@ parse_hours (const char *s, double *out)
   return FALSE;
 }
 
+/* Sets k in sc from raw text; on error sets *msg (what is wrong with the
+ * value, without the key) and leaves sc unchanged. */
 static gboolean
-apply_key (FtSimScenario *sc, const KeySpec *k, const char *raw, const char *where,
-           const char *text, GError **error)
+value_from_text (FtSimScenario *sc, const KeySpec *k, const char *raw, char **msg)
 {
   g_autofree char *v = g_strstrip (g_strdup (raw));
   char *p = (char *) sc + k->offset;
   char *end = NULL;
   switch (k->type)
     {
-    case K_DOUBLE:
+    case FT_SIM_KEY_DOUBLE:
       {
         double d = g_ascii_strtod (v, &end);
         if (v[0] == '\0' || *end != '\0' || !isfinite (d))
-          return fail (error, where, text, k->group, k->key, "'%s' is not a number", v);
+          return *msg = g_strdup_printf ("'%s' is not a number", v), FALSE;
         if (d < k->min || d > k->max)
-          return fail (error, where, text, k->group, k->key, "%g is outside [%g, %g]", d, k->min, k->max);
+          return *msg = g_strdup_printf ("%g is outside [%g, %g]", d, k->min, k->max), FALSE;
         *(double *) p = d;
         return TRUE;
       }
-    case K_UINT:
-    case K_UINT64:
-    case K_INT64:
+    case FT_SIM_KEY_UINT:
+    case FT_SIM_KEY_UINT64:
+    case FT_SIM_KEY_INT64:
       {
         guint64 u = 0;
         if (v[0] == '-' || !g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT64, &u, NULL))
-          return fail (error, where, text, k->group, k->key, "'%s' is not a whole number", v);
+          return *msg = g_strdup_printf ("'%s' is not a whole number", v), FALSE;
         if (k->max > 0 && ((double) u < k->min || (double) u > k->max))
-          return fail (error, where, text, k->group, k->key, "%" G_GUINT64_FORMAT " is outside [%g, %g]",
-                       u, k->min, k->max);
-        if (k->type == K_UINT)
+          return *msg = g_strdup_printf ("%" G_GUINT64_FORMAT " is outside [%g, %g]", u, k->min, k->max), FALSE;
+        if (k->type == FT_SIM_KEY_UINT)
           *(guint *) p = (guint) u;
-        else if (k->type == K_UINT64)
+        else if (k->type == FT_SIM_KEY_UINT64)
           *(guint64 *) p = u;
         else
           *(gint64 *) p = (gint64) u;
         return TRUE;
       }
-    case K_BOOL:
+    case FT_SIM_KEY_BOOL:
       if (g_ascii_strcasecmp (v, "true") == 0 || strcmp (v, "1") == 0 || g_ascii_strcasecmp (v, "yes") == 0)
         *(gboolean *) p = TRUE;
       else if (g_ascii_strcasecmp (v, "false") == 0 || strcmp (v, "0") == 0 || g_ascii_strcasecmp (v, "no") == 0)
         *(gboolean *) p = FALSE;
       else
-        return fail (error, where, text, k->group, k->key, "'%s' is not true or false", v);
+        return *msg = g_strdup_printf ("'%s' is not true or false", v), FALSE;
       return TRUE;
-    case K_STRING:
+    case FT_SIM_KEY_STRING:
+      if (strchr (v, '\n') || strchr (v, '\r'))
+        return *msg = g_strdup ("must be on one line"), FALSE;
       g_free (*(char **) p);
       *(char **) p = g_strdup (v);
       return TRUE;
-    case K_CURRENCY:
+    case FT_SIM_KEY_CURRENCY:
       if (strlen (v) != 3 || !g_ascii_isupper (v[0]) || !g_ascii_isupper (v[1]) || !g_ascii_isupper (v[2]))
-        return fail (error, where, text, k->group, k->key, "'%s' is not an ISO 4217 code like EUR", v);
+        return *msg = g_strdup_printf ("'%s' is not an ISO 4217 code like EUR", v), FALSE;
       memcpy (p, v, 4);
       return TRUE;
-    case K_ROUTING:
+    case FT_SIM_KEY_ROUTING:
       if (strcmp (v, "street") == 0)
         *(FtSimRouting *) p = FT_SIM_ROUTING_STREET;
       else if (strcmp (v, "straight") == 0)
         *(FtSimRouting *) p = FT_SIM_ROUTING_STRAIGHT;
       else
-        return fail (error, where, text, k->group, k->key, "'%s' must be street or straight", v);
+        return *msg = g_strdup_printf ("'%s' must be street or straight", v), FALSE;
       return TRUE;
-    case K_HOURS_LIST:
+    case FT_SIM_KEY_HOURS_LIST:
       {
         g_auto (GStrv) parts = g_strsplit (v, ",", -1);
         guint n = g_strv_length (parts);
         if (n == 0 || v[0] == '\0')
-          return fail (error, where, text, k->group, k->key, "needs at least one start time like 06:00");
+          return *msg = g_strdup ("needs at least one start time like 06:00"), FALSE;
         g_autofree double *h = g_new (double, n);
         for (guint i = 0; i < n; i++)
           {
             g_strstrip (parts[i]);
             if (!parse_hours (parts[i], &h[i]))
-              return fail (error, where, text, k->group, k->key, "'%s' is not a time like 06:00", parts[i]);
+              return *msg = g_strdup_printf ("'%s' is not a time like 06:00", parts[i]), FALSE;
           }
         g_free (sc->shift_starts_h);
         sc->shift_starts_h = g_steal_pointer (&h);
@@ -475,13 +431,155 @@ apply_key (FtSimScenario *sc, const KeySpec *k, const char *raw, const char *whe
   g_assert_not_reached ();
 }
 
+static gboolean
+apply_key (FtSimScenario *sc, const KeySpec *k, const char *raw, const char *where,
+           const char *text, GError **error)
+{
+  g_autofree char *msg = NULL;
+  if (value_from_text (sc, k, raw, &msg))
+    return TRUE;
+  return fail (error, where, text, k->group, k->key, "%s", msg);
+}
+
+/* The rider levers' checks across keys (one key's bounds are in the table). */
+static gboolean
+check_levers (const FtSimScenario *sc, const char **group, const char **key, char **msg)
+{
+  FtDynPolicy pol;
+  FtDynObjective obj;
+  *group = "dynamic_pricing";
+  if (!ft_dyn_policy_parse (sc->dyn_policy, &pol))
+    {
+      *key = "policy";
+      *msg = g_strdup_printf ("'%s' is not off, utilisation or optimise", sc->dyn_policy ? sc->dyn_policy : "");
+      return FALSE;
+    }
+  if (!ft_dyn_objective_parse (sc->dyn_objective, &obj))
+    {
+      *key = "objective";
+      *msg = g_strdup_printf ("'%s' is not revenue, trips or margin", sc->dyn_objective ? sc->dyn_objective : "");
+      return FALSE;
+    }
+  if (sc->dyn_floor > sc->dyn_cap)
+    {
+      *key = "floor";
+      *msg = g_strdup_printf ("%g is above cap %g", sc->dyn_floor, sc->dyn_cap);
+      return FALSE;
+    }
+  if (sc->dyn_emergency_cap < sc->dyn_floor || sc->dyn_emergency_cap > sc->dyn_cap)
+    {
+      *key = "emergency_cap";
+      *msg = g_strdup_printf ("%g must lie between floor %g and cap %g", sc->dyn_emergency_cap, sc->dyn_floor,
+                              sc->dyn_cap);
+      return FALSE;
+    }
+  if (sc->dyn_emergency_to_h < sc->dyn_emergency_from_h)
+    {
+      *key = "emergency_to_h";
+      *msg = g_strdup_printf ("%g is before emergency_from_h %g", sc->dyn_emergency_to_h, sc->dyn_emergency_from_h);
+      return FALSE;
+    }
+  if (sc->dyn_util_low > sc->dyn_util_high)
+    {
+      *key = "utilisation_low";
+      *msg = g_strdup_printf ("%g is above utilisation_high %g", sc->dyn_util_low, sc->dyn_util_high);
+      return FALSE;
+    }
+  if (sc->dyn_protected_zones != NULL && sc->dyn_protected_zones[0] != '\0')
+    {
+      g_auto (GStrv) parts = g_strsplit (sc->dyn_protected_zones, ",", -1);
+      for (guint i = 0; parts[i]; i++)
+        {
+          g_strstrip (parts[i]);
+          guint64 z;
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, 1000000, &z, NULL))
+            {
+              *key = "protected_zones";
+              *msg = g_strdup_printf ("'%s' is not a zone index (give whole numbers separated by commas)",
+                                      parts[i]);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* The checks across keys; on failure sets group, key (may be NULL) and msg. */
+static gboolean
+check_cross (const FtSimScenario *sc, const char **group, const char **key, char **msg)
+{
+  if (sc->initial_soc_min > sc->initial_soc_max)
+    {
+      *group = "fleet", *key = "initial_soc_min";
+      *msg = g_strdup_printf ("%.2f is above initial_soc_max %.2f", sc->initial_soc_min, sc->initial_soc_max);
+      return FALSE;
+    }
+  struct { const char *group, *key, *v; } paths[] = {
+    { "city", "osm", sc->city_osm }, { "city", "trips", sc->city_trips }, { "demand", "trace", sc->trace },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    if (paths[i].v != NULL && paths[i].v[0] == '\0')
+      {
+        *group = paths[i].group, *key = paths[i].key;
+        *msg = g_strdup ("is empty (name a file, or leave the key out)");
+        return FALSE;
+      }
+  if (sc->city == NULL || sc->city[0] == '\0')
+    {
+      *group = "scenario", *key = "city";
+      *msg = g_strdup ("is empty (demo, or a city pack folder)");
+      return FALSE;
+    }
+  if ((sc->city_osm || sc->city_trips) && g_strcmp0 (sc->city, "demo") != 0)
+    {
+      *group = "scenario", *key = "city";
+      *msg = g_strdup_printf ("'%s' and a [city] recipe both name the city; keep one", sc->city);
+      return FALSE;
+    }
+  if ((sc->city_name || sc->city_requests_per_day > 0) && !sc->city_osm && !sc->city_trips)
+    {
+      *group = "city", *key = NULL;
+      *msg = g_strdup ("needs osm = FILE or trips = FILE to build a city");
+      return FALSE;
+    }
+  if (ft_sim_scenario_n_vehicles (sc) == 0)
+    {
+      *group = "fleet", *key = NULL;
+      *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0)");
+      return FALSE;
+    }
+  return check_levers (sc, group, key, msg);
+}
+
+gboolean
+ft_sim_scenario_check (const FtSimScenario *sc, GError **error)
+{
+  g_return_val_if_fail (sc != NULL, FALSE);
+  const char *group = NULL, *key = NULL;
+  g_autofree char *msg = NULL;
+  if (check_cross (sc, &group, &key, &msg))
+    return TRUE;
+  if (key)
+    g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[%s] %s: %s", group, key, msg);
+  else
+    g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[%s]: %s", group, msg);
+  return FALSE;
+}
+
 FtSimScenario *
 ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError **error)
 {
   g_return_val_if_fail (text != NULL, NULL);
   if (where == NULL)
     where = "<scenario>";
-  g_autofree char *copy = len < 0 ? g_strdup (text) : g_strndup (text, (gsize) len);
+  gsize n = len < 0 ? strlen (text) : (gsize) len;
+  if (memchr (text, '\0', n) != NULL || !g_utf8_validate (text, (gssize) n, NULL))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                   "%s: not a scenario: it holds binary data, and a scenario is a text file", where);
+      return NULL;
+    }
+  g_autofree char *copy = g_strndup (text, n);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   if (!g_key_file_load_from_data (kf, copy, (gsize) -1, G_KEY_FILE_NONE, &local))
@@ -513,47 +611,20 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
           g_autofree char *raw = g_key_file_get_value (kf, groups[g], ks[i], NULL);
           /* allow trailing comments after values: "700   # scooters" */
           char *hash = strchr (raw, '#');
-          if (hash && spec->type != K_STRING)
+          if (hash && spec->type != FT_SIM_KEY_STRING)
             *hash = '\0';
           if (!apply_key (sc, spec, raw, where, copy, error))
             return NULL;
         }
     }
-  if (sc->initial_soc_min > sc->initial_soc_max)
+  const char *cgroup = NULL, *ckey = NULL;
+  g_autofree char *cmsg = NULL;
+  if (!check_cross (sc, &cgroup, &ckey, &cmsg))
     {
-      fail (error, where, copy, "fleet", "initial_soc_min", "%.2f is above initial_soc_max %.2f",
-            sc->initial_soc_min, sc->initial_soc_max);
+      fail (error, where, copy, cgroup, ckey, "%s", cmsg);
       return NULL;
     }
-  if (!ft_sim_scenario_check_levers (sc, where, copy, error))
-    return NULL;
-  for (const char *const *k = (const char *const[]) { "osm", "trips", "trace", NULL }; *k; k++)
-    {
-      const char *v = strcmp (*k, "osm") == 0 ? sc->city_osm
-                      : strcmp (*k, "trips") == 0 ? sc->city_trips : sc->trace;
-      const char *grp = strcmp (*k, "trace") == 0 ? "demand" : "city";
-      if (v != NULL && v[0] == '\0')
-        {
-          fail (error, where, copy, grp, *k, "is empty (name a file, or leave the key out)");
-          return NULL;
-        }
-    }
-  if ((sc->city_osm || sc->city_trips) && g_strcmp0 (sc->city, "demo") != 0)
-    {
-      fail (error, where, copy, "scenario", "city",
-            "'%s' and a [city] recipe both name the city; keep one", sc->city);
-      return NULL;
-    }
-  if ((sc->city_name || sc->city_requests_per_day > 0) && !sc->city_osm && !sc->city_trips)
-    {
-      fail (error, where, copy, "city", NULL, "needs osm = FILE or trips = FILE to build a city");
-      return NULL;
-    }
-  if (ft_sim_scenario_n_vehicles (sc) == 0)
-    {
-      fail (error, where, copy, "fleet", NULL, "the fleet is empty (scooters + bikes + mopeds = 0)");
-      return NULL;
-    }
+  sc->text = g_steal_pointer (&copy);
   return g_steal_pointer (&sc);
 }
 
@@ -615,4 +686,175 @@ ft_sim_scenario_load (const char *path, GError **error)
   if (sc)
     sc->path = g_strdup (path);
   return sc;
+}
+
+/* ------------------------------------------------ the table, for others */
+
+const FtSimScenarioKey *
+ft_sim_scenario_keys (guint *n_keys)
+{
+  if (n_keys)
+    *n_keys = G_N_ELEMENTS (keys);
+  return keys;
+}
+
+const FtSimScenarioKey *
+ft_sim_scenario_find_key (const char *group, const char *key)
+{
+  g_return_val_if_fail (group != NULL && key != NULL, NULL);
+  return spec_for (group, key);
+}
+
+char *
+ft_sim_scenario_get_value (const FtSimScenario *sc, const FtSimScenarioKey *k)
+{
+  g_return_val_if_fail (sc != NULL && k != NULL, NULL);
+  const char *p = (const char *) sc + k->offset;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  switch (k->type)
+    {
+    case FT_SIM_KEY_DOUBLE:
+      return g_strdup (g_ascii_dtostr (buf, sizeof buf, *(const double *) p));
+    case FT_SIM_KEY_UINT:
+      return g_strdup_printf ("%u", *(const guint *) p);
+    case FT_SIM_KEY_UINT64:
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, *(const guint64 *) p);
+    case FT_SIM_KEY_INT64:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, *(const gint64 *) p);
+    case FT_SIM_KEY_BOOL:
+      return g_strdup (*(const gboolean *) p ? "true" : "false");
+    case FT_SIM_KEY_STRING:
+      return g_strdup (*(char *const *) p);
+    case FT_SIM_KEY_CURRENCY:
+      return g_strndup (p, 3);
+    case FT_SIM_KEY_ROUTING:
+      return g_strdup (*(const FtSimRouting *) p == FT_SIM_ROUTING_STRAIGHT ? "straight" : "street");
+    case FT_SIM_KEY_HOURS_LIST:
+      {
+        GString *s = g_string_new (NULL);
+        for (guint i = 0; i < sc->n_shift_starts; i++)
+          {
+            int mins = (int) lround (sc->shift_starts_h[i] * 60);
+            g_string_append_printf (s, "%s%02d:%02d", i ? "," : "", mins / 60, mins % 60);
+          }
+        return g_string_free (s, FALSE);
+      }
+    }
+  g_assert_not_reached ();
+}
+
+gboolean
+ft_sim_scenario_set_value (FtSimScenario *sc, const FtSimScenarioKey *k, const char *text, GError **error)
+{
+  g_return_val_if_fail (sc != NULL && k != NULL && text != NULL, FALSE);
+  g_autofree char *msg = NULL;
+  if (value_from_text (sc, k, text, &msg))
+    return TRUE;
+  g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[%s] %s: %s", k->group, k->key, msg);
+  return FALSE;
+}
+
+gboolean
+ft_sim_scenario_equal (const FtSimScenario *a, const FtSimScenario *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *va = ft_sim_scenario_get_value (a, &keys[i]);
+      g_autofree char *vb = ft_sim_scenario_get_value (b, &keys[i]);
+      if (g_strcmp0 (va, vb) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The comment after a number ("700   # scooters"), or NULL. */
+static const char *
+trailing_comment (const char *raw)
+{
+  const char *hash = raw ? strchr (raw, '#') : NULL;
+  return hash;
+}
+
+char *
+ft_sim_scenario_to_text (const FtSimScenario *sc)
+{
+  g_return_val_if_fail (sc != NULL, NULL);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (FtSimScenario) def = ft_sim_scenario_new_default ();
+  g_autoptr (FtSimScenario) orig = NULL;
+  if (sc->text)
+    {
+      orig = ft_sim_scenario_parse (sc->text, -1, NULL, NULL);
+      if (orig == NULL || !g_key_file_load_from_data (kf, sc->text, (gsize) -1,
+                                                      G_KEY_FILE_KEEP_COMMENTS, NULL))
+        {
+          g_clear_pointer (&orig, ft_sim_scenario_free);
+          g_key_file_free (kf);
+          kf = g_key_file_new ();
+        }
+    }
+  if (orig == NULL)
+    g_key_file_set_comment (kf, NULL, NULL, " A Fleet Twin scenario; keys left out keep their defaults.", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      const KeySpec *k = &keys[i];
+      g_autofree char *v = ft_sim_scenario_get_value (sc, k);
+      gboolean present = g_key_file_has_key (kf, k->group, k->key, NULL);
+      if (present)
+        {
+          g_autofree char *was = ft_sim_scenario_get_value (orig, k);
+          if (v == NULL)
+            g_key_file_remove_key (kf, k->group, k->key, NULL);
+          else if (g_strcmp0 (v, was) != 0)
+            {
+              g_autofree char *raw = g_key_file_get_value (kf, k->group, k->key, NULL);
+              const char *note = k->type != FT_SIM_KEY_STRING ? trailing_comment (raw) : NULL;
+              g_autofree char *nv = note ? g_strdup_printf ("%s   %s", v, note) : NULL;
+              g_key_file_set_value (kf, k->group, k->key, nv ? nv : v);
+            }
+          continue;
+        }
+      g_autofree char *dv = ft_sim_scenario_get_value (def, k);
+      /* name is written always, so a file says what it is */
+      if (v != NULL && (g_strcmp0 (v, dv) != 0 || (orig == NULL && strcmp (k->key, "name") == 0 &&
+                                                   strcmp (k->group, "scenario") == 0)))
+        g_key_file_set_value (kf, k->group, k->key, v);
+    }
+  /* groups only the removal of keys emptied go too (they would read the same) */
+  return g_key_file_to_data (kf, NULL, NULL);
+}
+
+static gboolean
+is_scenario_file (const char *path)
+{
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (path, NULL);
+  return sc != NULL;
+}
+
+gboolean
+ft_sim_scenario_save (const FtSimScenario *sc, const char *path, gboolean force, GError **error)
+{
+  g_return_val_if_fail (sc != NULL && path != NULL, FALSE);
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  g_autoptr (GError) perr = NULL;
+  g_autoptr (FtSimScenario) check = ft_sim_scenario_parse (text, -1, path, &perr);
+  if (check == NULL)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                   "the scenario would not load back, so it was not saved: %s", perr->message);
+      return FALSE;
+    }
+  if (!ft_sim_scenario_equal (check, sc))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                   "%s: the written scenario would read back different, so it was not saved", path);
+      return FALSE;
+    }
+  g_autoptr (FtOutput) out = ft_output_begin (path, FT_OUTPUT_FILE, is_scenario_file, force, error);
+  if (out == NULL)
+    return FALSE;
+  if (!g_file_set_contents (ft_output_get_path (out), text, -1, error))
+    return FALSE;
+  return ft_output_commit (g_steal_pointer (&out), error);
 }

@@ -121,7 +121,54 @@ typedef struct {
   double   inc_logit_scale;            /* per minute */
   /* where it came from */
   char    *path;
+  char    *text;                       /* the text it was parsed from (NULL for
+                                        * the defaults): the writer keeps its
+                                        * comments, order and layout */
 } FtSimScenario;
+
+/* The scenario format, defined once: every key with its group, type and
+ * bounds. The parser checks each value against it, the writer writes from
+ * it and the app's editor builds one field per key from it. */
+typedef enum {
+  FT_SIM_KEY_DOUBLE, FT_SIM_KEY_UINT, FT_SIM_KEY_UINT64, FT_SIM_KEY_BOOL, FT_SIM_KEY_STRING,
+  FT_SIM_KEY_CURRENCY, FT_SIM_KEY_ROUTING, FT_SIM_KEY_HOURS_LIST, FT_SIM_KEY_INT64,
+} FtSimKeyType;
+
+typedef struct {
+  const char  *group;
+  const char  *key;
+  FtSimKeyType type;
+  gsize        offset;     /* of the field in FtSimScenario */
+  double       min, max;   /* numbers: inclusive bounds (whole numbers: max 0 = none) */
+  const char  *label;      /* for people: "Days simulated" */
+} FtSimScenarioKey;
+
+/* The table, in file order; n_keys gets its length. */
+const FtSimScenarioKey *ft_sim_scenario_keys (guint *n_keys);
+const FtSimScenarioKey *ft_sim_scenario_find_key (const char *group, const char *key);
+/* The value of key in sc as the file writes it (NULL: an unset optional
+ * string). Caller frees. */
+char          *ft_sim_scenario_get_value   (const FtSimScenario *sc, const FtSimScenarioKey *k);
+/* Sets key from text as the parser would, checking type and bounds; on
+ * error sc is unchanged and the message names "[group] key". */
+gboolean       ft_sim_scenario_set_value   (FtSimScenario *sc, const FtSimScenarioKey *k,
+                                            const char *text, GError **error);
+/* The checks across keys the parser makes after reading every key (fleet
+ * not empty, soc bounds in order, one way of naming the city …). */
+gboolean       ft_sim_scenario_check       (const FtSimScenario *sc, GError **error);
+/* TRUE when every key of the table has the same value in a and b. */
+gboolean       ft_sim_scenario_equal       (const FtSimScenario *a, const FtSimScenario *b);
+/* The scenario as file text: sc->text with the changed values replaced in
+ * place (comments, order and untouched keys kept), keys it lacks added to
+ * their group when they differ from the default; without sc->text, every
+ * key that differs from the default. ft_sim_scenario_parse reads it back
+ * equal. */
+char          *ft_sim_scenario_to_text     (const FtSimScenario *sc);
+/* Writes ft_sim_scenario_to_text to path through FtOutput (beside it, then
+ * moved into place); an existing file that is not a scenario is refused
+ * unless force. Refuses a scenario that would not load back. */
+gboolean       ft_sim_scenario_save        (const FtSimScenario *sc, const char *path, gboolean force,
+                                            GError **error);
 
 /* Defaults: a small Demo City run. */
 FtSimScenario *ft_sim_scenario_new_default (void);

@@ -353,7 +353,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   if (gsl_rng_uniform (w->r_fault) < 1.0 - exp (-hazard))
     {
       w->k.faults++;
-      ft_fleet_set_faults (fleet, v, 1u);
+      ft_fleet_report_faults (fleet, v, 1u, now);
       if (ft_sim_world_apply_vev (w, v, FT_VEV_MAINTENANCE, now))
         {
           vs->flags |= VF_FAULT;

@@ -368,7 +368,7 @@ on_repaired (FtSimEngine *e, gpointer data, guint64 arg)
   FtTime now = ft_sim_engine_now (e);
   FtFleet *f = w->core->fleet;
   VehSim *vs = &w->veh[v];
-  ft_fleet_set_faults (f, v, 0);
+  ft_fleet_report_faults (f, v, 0, now);
   const FtVehicle *veh = ft_fleet_get_vehicle (f, v);
   if (veh->pack >= 0)
     {

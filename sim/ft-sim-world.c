@@ -595,3 +595,87 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
     }
   return TRUE;
 }
+
+/* The staff member working on task, or NULL. */
+static Staff *
+staff_on_task (FtSimWorld *w, gint64 task)
+{
+  for (guint i = 0; i < w->n_staff; i++)
+    if (w->staff[i].task == task)
+      return &w->staff[i];
+  return NULL;
+}
+
+gboolean
+ft_sim_world_cancel_task (FtSimWorld *w, gint64 task, guint by, GError **error)
+{
+  g_return_val_if_fail (w != NULL, FALSE);
+  const FtTask *t = ft_ops_get (w->ops, task);
+  if (t == NULL)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK, "no task %" G_GINT64_FORMAT, task);
+      return FALSE;
+    }
+  if (t->state == FT_TASK_IN_PROGRESS)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+                   "task %" G_GINT64_FORMAT " is being done right now; it cannot be cancelled", task);
+      return FALSE;
+    }
+  FtTaskKind kind = t->kind;
+  if (!ft_ops_cancel (w->ops, task, (gint32) by, ft_sim_world_now (w), error))
+    return FALSE;
+  if (kind == FT_TASK_REBALANCE)
+    w->n_rebalance_open--;
+  Staff *s = staff_on_task (w, task);
+  if (s)
+    {
+      s->task = -1;   /* on the way: it takes its next task on arrival */
+      s->phase = 0;
+    }
+  return TRUE;
+}
+
+gboolean
+ft_sim_world_reassign_task (FtSimWorld *w, gint64 task, guint staff_index, guint by, GError **error)
+{
+  g_return_val_if_fail (w != NULL, FALSE);
+  if (staff_index >= w->n_staff)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "no field staff member %u", staff_index + 1);
+      return FALSE;
+    }
+  const FtTask *t = ft_ops_get (w->ops, task);
+  if (t == NULL)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK, "no task %" G_GINT64_FORMAT, task);
+      return FALSE;
+    }
+  if (t->state == FT_TASK_IN_PROGRESS)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+                   "task %" G_GINT64_FORMAT " is being done right now; it cannot be reassigned", task);
+      return FALSE;
+    }
+  Staff *to = &w->staff[staff_index];
+  FtTime now = ft_sim_world_now (w);
+  if (!ft_ops_assign (w->ops, task, to->account, (gint32) by, now, error))
+    return FALSE;
+  Staff *from = staff_on_task (w, task);
+  if (from && from != to)
+    {
+      from->task = -1;
+      from->phase = 0;
+    }
+  g_array_append_val (to->queue, task);
+  if (to->on_shift && to->task < 0 && to->activity == FT_SIM_STAFF_IDLE)
+    ft_sim_world_staff_next (w, to);
+  return TRUE;
+}
+
+gboolean
+ft_sim_world_staff_on_shift (FtSimWorld *w, guint staff_index)
+{
+  g_return_val_if_fail (w != NULL && staff_index < w->n_staff, FALSE);
+  return w->staff[staff_index].on_shift;
+}

@@ -187,6 +187,13 @@ gint64        ft_sim_world_dispatch     (FtSimWorld *w, FtTaskKind kind, gint32 
 void          ft_sim_world_post_dispatch(FtSimWorld *w, FtTaskKind kind, gint32 vehicle,
                                          FtLatLon target, gint priority, guint by, gint32 staff);
 guint         ft_sim_world_n_dispatch_errors (FtSimWorld *w);
+/* Dispatcher `by` cancels a task, or moves it to field staff member
+ * staff_index (its queue; whoever was on the way to it drops it). A task
+ * being done is refused. World thread. */
+gboolean      ft_sim_world_cancel_task  (FtSimWorld *w, gint64 task, guint by, GError **error);
+gboolean      ft_sim_world_reassign_task (FtSimWorld *w, gint64 task, guint staff_index, guint by,
+                                          GError **error);
+gboolean      ft_sim_world_staff_on_shift (FtSimWorld *w, guint staff_index);
 /* Module calls the world made that were refused (should stay 0). */
 guint64       ft_sim_world_n_errors     (FtSimWorld *w);
 

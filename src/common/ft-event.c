@@ -235,6 +235,7 @@ ft_event_kind_name (FtEventKind kind)
     [FT_EV_STAFF_MOVED] = "staff_moved",
     [FT_EV_RIDER_LOST] = "rider_lost",
     [FT_EV_PRICE_CHANGED] = "price_changed",
+    [FT_EV_VEHICLE_FAULT] = "vehicle_fault",
   };
 
   if ((guint) kind >= FT_EV_N_KINDS || names[kind] == NULL)

@@ -48,6 +48,9 @@ typedef enum {
   FT_EV_RIDER_LOST,           /* lat/lon, a = lost reason                           */
   /* planning */
   FT_EV_PRICE_CHANGED,        /* account = planner, a = FtPriceChange, amount = multiplier 1e-4 */
+  /* fleet, continued (appended: stored kinds keep their numbers) */
+  FT_EV_VEHICLE_FAULT,        /* vehicle, lat/lon, amount = fault codes now (bit set,
+                               * 0 = cleared), b = the codes before              */
   FT_EV_N_KINDS
 } FtEventKind;
 

@@ -652,6 +652,24 @@ ft_fleet_set_faults (FtFleet *f, guint vi, guint32 fault_codes)
 }
 
 void
+ft_fleet_report_faults (FtFleet *f, guint vi, guint32 fault_codes, FtTime now)
+{
+  g_return_if_fail (f != NULL);
+  g_return_if_fail (vi < f->n_v);
+  FtVehicle *v = &f->v[vi];
+  if (v->fault_codes == fault_codes)
+    return;
+  FtEvent ev = ft_event_init (FT_EV_VEHICLE_FAULT, now);
+  ev.vehicle = (gint32) vi;
+  ev.amount = fault_codes;
+  ev.b = v->fault_codes;
+  ev.lat = v->pos.lat;
+  ev.lon = v->pos.lon;
+  v->fault_codes = fault_codes;
+  log_event (f, &ev);
+}
+
+void
 ft_fleet_touch (FtFleet *f, guint vi, FtTime now)
 {
   g_return_if_fail (f != NULL);

@@ -177,7 +177,12 @@ double   ft_fleet_soc           (const FtFleet *f, guint v);   /* 0 if no pack *
 double   ft_fleet_range_m       (const FtFleet *f, guint v);   /* from SOC, health, wh/km */
 void     ft_fleet_set_booking   (FtFleet *f, guint v, gint64 booking);
 void     ft_fleet_add_wear      (FtFleet *f, guint v, double wear);
+/* Sets the codes silently (store reload, tests of unlogged changes). */
 void     ft_fleet_set_faults    (FtFleet *f, guint v, guint32 fault_codes);
+/* Sets the codes and, when they change, logs FT_EV_VEHICLE_FAULT: how a
+ * fault (codes set) and its repair (codes cleared) show in the event log,
+ * from the simulator and from live telemetry alike. */
+void     ft_fleet_report_faults (FtFleet *f, guint v, guint32 fault_codes, FtTime now);
 void     ft_fleet_touch         (FtFleet *f, guint v, FtTime now); /* last_seen */
 
 /* Packs */

@@ -558,7 +558,7 @@ ingest_telemetry (FtLive *live, const char *topic, const char *id, const Fields 
         set_soc (live, v, t.range_m / 1000.0 * vt->wh_per_km / cap, now);
     }
   if (has_faults && ft_fleet_get_vehicle (f, v)->fault_codes != faults)
-    ft_fleet_set_faults (f, v, faults);
+    ft_fleet_report_faults (f, v, faults, now);
   if (t.locked >= 0)
     m->locked = (gint8) t.locked;
   if (state >= 0)

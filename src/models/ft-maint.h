@@ -57,7 +57,9 @@ typedef enum {
   FT_MF_KM_LAST_24H,
   FT_MF_KM_PER_DAY_7D,          /* km in the last 7 days (or since first seen) per day */
   FT_MF_PRIOR_FAULTS,
-  FT_MF_ERROR_CODES,            /* codes set while still operational (popcount) */
+  FT_MF_ERROR_CODES,            /* fault codes of the last fault (popcount) */
+  FT_MF_HOURS_SINCE_TRIP,       /* since the last trip ended (or first seen) */
+  FT_MF_AVAILABLE,              /* 0/1: the last MDS state is `available` */
   FT_MF_KIND_BIKE,              /* 0/1; scooter is the reference */
   FT_MF_KIND_MOPED,
   FT_MAINT_N_FEATURES
@@ -71,6 +73,9 @@ typedef struct {
   double   x[FT_MAINT_N_FEATURES];
   double   time_h;         /* hours from t to the next fault, or to censoring */
   gboolean fault;          /* TRUE: a fault at t + time_h; FALSE: censored there */
+  double   follow_h;       /* hours from t to the censoring moment: the outcome
+                            * "fault within h" is known iff follow_h >= h or
+                            * a fault came within h */
 } FtMaintRow;
 
 /* ---- the log the features are built from ------------------------------- */
@@ -82,8 +87,12 @@ void        ft_maint_log_free      (FtMaintLog *log);
 /* Takes any event and keeps what the features need. Events must come in
  * time order (as an FtEventLog delivers them); an older one is refused. */
 gboolean    ft_maint_log_add       (FtMaintLog *log, const FtEvent *ev, GError **error);
-/* Reads the event table of a run or live database (read only, nothing is
- * written). Refuses a file that is not such a database or has no vehicle. */
+/* An FtEventListener: ft_event_log_add_listener (core_log,
+ * ft_maint_log_listener, maint_log) keeps a log current as events happen
+ * (shadow mode); an event out of time order is skipped with a warning. */
+void        ft_maint_log_listener  (const FtEvent *ev, gpointer maint_log);
+/* Reads the event table of a run or live database (read only, nothing in
+ * it is changed). Refuses a file that is not such a database or has no vehicle. */
 FtMaintLog *ft_maint_log_read_db   (const char *path, GError **error);
 guint       ft_maint_log_n_vehicles (const FtMaintLog *log);
 guint       ft_maint_log_n_faults  (const FtMaintLog *log);
@@ -119,7 +128,7 @@ extern const double ft_maint_horizons_h[FT_MAINT_N_HORIZONS];   /* 24, 168 */
 typedef struct {
   double ridge;          /* Weibull: L2 penalty on the coefficients (1e-3) */
   guint  max_iter;       /* Weibull: BFGS iterations at most (500) */
-  guint  xgb_rounds;     /* (150) */
+  guint  xgb_rounds;     /* (100) */
   guint  xgb_max_depth;  /* (4) */
   double xgb_eta;        /* (0.05) */
   guint  xgb_nthread;    /* 0: XGBoost's default */
@@ -149,9 +158,10 @@ FtMaintModel *ft_maint_model_from_blob (GBytes *blob, GError **error);
 void          ft_maint_model_free      (FtMaintModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintModel, ft_maint_model_free)
 
-/* Weibull parameters on the original feature scale: shape k, scale lambda
- * (hours, for a row of zeros), beta[FT_MAINT_N_FEATURES] (0 for a feature
- * that was constant in training). FALSE for other kinds. */
+/* Weibull parameters: shape k, scale lambda (hours, for a vehicle at the
+ * training mean of every feature), beta[FT_MAINT_N_FEATURES] per standard
+ * deviation of log1p(feature) (0 for a feature constant in training).
+ * FALSE for other kinds. */
 gboolean ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, double *beta);
 
 /* ---- the Weibull core (exposed for tests) ------------------------------- */

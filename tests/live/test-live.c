@@ -210,6 +210,49 @@ START_TEST (test_register_and_apply)
 }
 END_TEST
 
+/* Fault codes carried by telemetry reach the event log (FT_EV_VEHICLE_FAULT,
+ * with the codes and the ones before), so predictive maintenance sees live
+ * faults and repairs exactly as it sees simulated ones. */
+START_TEST (test_fault_codes_logged)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  g_autofree char *p = tel (T0, 52.52, 13.40, 80.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0 + 5));
+  guint v;
+  ck_assert (ft_fleet_lookup_device (fx.core->fleet, DEV, &v));
+  guint64 before = ft_event_log_count (fx.core->log, FT_EV_VEHICLE_FAULT);
+  ft_event_log_drain (fx.core->log);
+  g_autofree char *f = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.52,\"lon\":13.40,"
+                                        "\"vehicle_state\":\"non_operational\",\"fault_codes\":[2,5]}", T0 + 1000);
+  ck_assert (ingest (&fx, "telemetry", DEV, f, T0 + 1005));
+  ck_assert_uint_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->fault_codes, (1u << 2) | (1u << 5));
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_VEHICLE_FAULT), before + 1);
+  guint n;
+  const FtEvent *ev = ft_event_log_pending (fx.core->log, &n);
+  gboolean seen = FALSE;
+  for (guint i = 0; i < n; i++)
+    if (ev[i].kind == FT_EV_VEHICLE_FAULT)
+      {
+        ck_assert_int_eq (ev[i].vehicle, (gint32) v);
+        ck_assert_int_eq (ev[i].amount, (1 << 2) | (1 << 5));
+        ck_assert_int_eq (ev[i].b, 0);
+        ck_assert_int_eq (ev[i].t, T0 + 1005);
+        seen = TRUE;
+      }
+  ck_assert (seen);
+  /* the same codes again: no new event; cleared: one more */
+  g_autofree char *same = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"fault_codes\":[2,5]}", T0 + 2000);
+  ck_assert (ingest (&fx, "telemetry", DEV, same, T0 + 2005));
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_VEHICLE_FAULT), before + 1);
+  g_autofree char *clear = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"fault_codes\":[]}", T0 + 3000);
+  ck_assert (ingest (&fx, "telemetry", DEV, clear, T0 + 3005));
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_VEHICLE_FAULT), before + 2);
+  ck_assert_uint_eq (ft_fleet_get_vehicle (fx.core->fleet, v)->fault_codes, 0);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
 START_TEST (test_order_and_duplicates)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -1026,6 +1069,7 @@ live_suite (void)
     { "url", test_url },
     { "bad-config", test_bad_config },
     { "register-and-apply", test_register_and_apply },
+    { "fault-codes-logged", test_fault_codes_logged },
     { "order-and-duplicates", test_order_and_duplicates },
     { "unknown-refused", test_unknown_refused },
     { "provisioning", test_provisioning },

@@ -1,5 +1,6 @@
 /* ft-test-app.c — helpers the desktop-app tests share (see ft-test-app.h):
- * spinning the main loop, closing the app, taking screenshots.
+ * spinning the main loop, closing the app, taking screenshots, and real
+ * clicks and keys through XTEST.
  */
 #include "ft-config.h"
 #include "ft-test-app.h"
@@ -7,6 +8,11 @@
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <math.h>
+#include <gdk/x11/gdkx.h>
+#include <X11/Xlib.h>
+#include <X11/keysym.h>
+#include <X11/extensions/XTest.h>
 
 void
 ft_test_app_spin (double seconds)
@@ -48,4 +54,101 @@ ft_test_app_shot (GtkWidget *widget, const char *name)
   g_autofree char *path = ft_test_app_shot_path (name);
   ck_assert_msg (gdk_texture_save_to_png (shot, path), "cannot save %s", path);
   return shot;
+}
+
+/* ---- real input through XTEST ------------------------------------------ */
+
+
+static Display *
+xdisplay (void)
+{
+  GdkDisplay *d = gdk_display_get_default ();
+  ck_assert_msg (GDK_IS_X11_DISPLAY (d), "the input helpers need the X11 backend (Xvfb)");
+  return gdk_x11_display_get_xdisplay (d);
+}
+
+/* Root-window coordinates of (x, y) in widget. */
+static void
+to_root (GtkWidget *widget, double x, double y, int *rx, int *ry)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  ck_assert (native != NULL);
+  graphene_point_t in = GRAPHENE_POINT_INIT ((float) x, (float) y), out;
+  ck_assert (gtk_widget_compute_point (widget, GTK_WIDGET (native), &in, &out));
+  double sx = 0, sy = 0;
+  gtk_native_get_surface_transform (native, &sx, &sy);
+  Display *dpy = xdisplay ();
+  Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (native)), child;
+  XTranslateCoordinates (dpy, xid, DefaultRootWindow (dpy), (int) lround (out.x + sx),
+                         (int) lround (out.y + sy), rx, ry, &child);
+}
+
+static void
+modifiers (Display *dpy, GdkModifierType mods, gboolean press)
+{
+  if (mods & GDK_CONTROL_MASK)
+    XTestFakeKeyEvent (dpy, XKeysymToKeycode (dpy, XK_Control_L), press, CurrentTime);
+  if (mods & GDK_SHIFT_MASK)
+    XTestFakeKeyEvent (dpy, XKeysymToKeycode (dpy, XK_Shift_L), press, CurrentTime);
+}
+
+void
+ft_test_app_focus (GtkWindow *window)
+{
+  Display *dpy = xdisplay ();
+  GdkSurface *s = gtk_native_get_surface (GTK_NATIVE (window));
+  ft_test_app_spin (0.1);
+  XRaiseWindow (dpy, gdk_x11_surface_get_xid (s));
+  XSetInputFocus (dpy, gdk_x11_surface_get_xid (s), RevertToParent, CurrentTime);
+  XSync (dpy, False);
+  gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (!gtk_window_is_active (window) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.02);
+}
+
+void
+ft_test_app_click (GtkWidget *widget, double x, double y, GdkModifierType mods)
+{
+  ft_test_app_drag (widget, x, y, x, y, mods);
+}
+
+void
+ft_test_app_drag (GtkWidget *widget, double x0, double y0, double x1, double y1, GdkModifierType mods)
+{
+  Display *dpy = xdisplay ();
+  int rx0, ry0, rx1, ry1;
+  to_root (widget, x0, y0, &rx0, &ry0);
+  to_root (widget, x1, y1, &rx1, &ry1);
+  XTestFakeMotionEvent (dpy, -1, rx0, ry0, CurrentTime);
+  XSync (dpy, False);
+  ft_test_app_spin (0.05);
+  modifiers (dpy, mods, TRUE);
+  XTestFakeButtonEvent (dpy, 1, True, CurrentTime);
+  XSync (dpy, False);
+  ft_test_app_spin (0.05);
+  if (rx1 != rx0 || ry1 != ry0)
+    for (int i = 1; i <= 8; i++)
+      {
+        XTestFakeMotionEvent (dpy, -1, rx0 + (rx1 - rx0) * i / 8, ry0 + (ry1 - ry0) * i / 8, CurrentTime);
+        XSync (dpy, False);
+        ft_test_app_spin (0.02);
+      }
+  XTestFakeButtonEvent (dpy, 1, False, CurrentTime);
+  modifiers (dpy, mods, FALSE);
+  XSync (dpy, False);
+  ft_test_app_spin (0.15);
+}
+
+void
+ft_test_app_key (guint keyval, GdkModifierType mods)
+{
+  Display *dpy = xdisplay ();
+  KeyCode code = XKeysymToKeycode (dpy, (KeySym) keyval);
+  ck_assert_msg (code != 0, "no key code for keyval 0x%x", keyval);
+  modifiers (dpy, mods, TRUE);
+  XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+  XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+  modifiers (dpy, mods, FALSE);
+  XSync (dpy, False);
+  ft_test_app_spin (0.15);
 }

@@ -1,6 +1,7 @@
 /* ft-test-app.h — helpers the desktop-app tests share (GTK; built with
  * -Dgui=true only): turn the main loop for a while, close the app, and
- * take and name screenshots in FT_SHOTS_DIR.
+ * take and name screenshots in FT_SHOTS_DIR, and send real clicks and
+ * keys through XTEST.
  */
 #pragma once
 
@@ -19,5 +20,16 @@ char *ft_test_app_shot_path (const char *name);
  * drawn, and saves it as ft_test_app_shot_path (name). Fails the test if
  * it never draws or cannot be saved. Returns the texture. */
 GdkTexture *ft_test_app_shot (GtkWidget *widget, const char *name);
+
+/* Real input through the X server's XTEST extension (Xvfb), so GTK's own
+ * gestures, focus and shortcuts handle it: focus a window; click, or
+ * press, drag and release, at widget coordinates with modifiers held; press
+ * and release a key (a GDK keyval, which is the X keysym). Each spins the
+ * main loop a little afterwards. */
+void  ft_test_app_focus (GtkWindow *window);
+void  ft_test_app_click (GtkWidget *widget, double x, double y, GdkModifierType mods);
+void  ft_test_app_drag  (GtkWidget *widget, double x0, double y0, double x1, double y1,
+                         GdkModifierType mods);
+void  ft_test_app_key   (guint keyval, GdkModifierType mods);
 
 G_END_DECLS

@@ -9,7 +9,7 @@
 set -u
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ft-xvfb-XXXXXX") || exit 1
-Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp -noreset \
+Xvfb -displayfd 3 -screen 0 2600x1500x24 -nolisten tcp -noreset \
      3>"$dir/display" 2>"$dir/log" &
 xvfb=$!
 

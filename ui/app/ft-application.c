@@ -59,6 +59,7 @@ ft_application_activate (GApplication *app)
     }
   FtWindow *w = ft_window_new (GTK_APPLICATION (app), session);
   gtk_window_present (GTK_WINDOW (w));
+  ft_window_welcome (w);
 }
 
 static void
@@ -92,6 +93,11 @@ preferences_action (GSimpleAction *a, GVariant *p, gpointer app)
   FtApplication *self = app;
   FtPreferences *prefs = ft_preferences_new (gtk_application_get_active_window (GTK_APPLICATION (app)),
                                              self->settings);
+  GtkEventController *sc = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (sc),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                          gtk_named_action_new ("window.close")));
+  gtk_widget_add_controller (GTK_WIDGET (prefs), sc);
   gtk_window_present (GTK_WINDOW (prefs));
 }
 
@@ -134,6 +140,12 @@ ft_application_startup (GApplication *app)
   const char *prefs[] = { "<Control>comma", NULL };
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs);
+  /* Application accelerators are handled before the focused widget sees the
+   * key, so Space plays and pauses even when a button has the focus. */
+  const char *play[] = { "space", NULL };
+  const char *step[] = { "<Control>Right", NULL };
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.play", play);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.step", step);
 
   GtkCssProvider *css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css, "/org/mobilitycorp/FleetTwin/style.css");

@@ -57,6 +57,7 @@ ft_frame_unref (FtFrame *f)
   g_free (f->vehicles);
   g_free (f->staff);
   g_free (f->lost);
+  g_free (f->lost_age);
   g_free (f->zone_heat);
   g_free (f);
 }

@@ -50,9 +50,13 @@ typedef struct {
   guint  trips_lost;
   gint64 revenue_minor;
   char   currency[4];
-  double battery_available;  /* fraction of vehicles rentable on battery, 0..1 */
+  double battery_available;  /* share of vehicles the model does not flag low on battery, 0..1 */
+  double battery_unavailable_run; /* the KPI report's battery_unavailable_share so far */
   guint  tasks_open, tasks_done;
 } FtFrameKpi;
+
+/* Simulated time over which a lost-demand mark fades out. */
+#define FT_FRAME_LOST_FADE (2 * FT_HOUR)
 
 typedef struct {
   gint             ref;
@@ -61,6 +65,7 @@ typedef struct {
   FtFrameVehicle  *vehicles;  guint n_vehicles;
   FtFrameStaff    *staff;     guint n_staff;
   double          *lost;      guint n_lost;    /* (mx, my) pairs */
+  float           *lost_age;                   /* per lost point: 0 new … 1 faded out (NULL: all new) */
   float           *zone_heat; guint n_zones;   /* demand per zone, 0..1 */
   FtFrameKpi       kpi;
 } FtFrame;

@@ -20,6 +20,8 @@ struct _FtOverlayLayer {
   GArray   *zones;       /* ProjPoly per zone */
   GArray   *fences;      /* ProjPoly per no-parking geofence */
   double    marker[2];
+  guint     n_lost_drawn;
+  int       highlight;    /* the rider's vehicle, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, SHUMATE_TYPE_LAYER)
@@ -107,7 +109,8 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           {
             double r, g, b;
             heat_colour (self->frame->zone_heat[z], &r, &g, &b);
-            cairo_set_source_rgba (cr, r, g, b, 0.12 + 0.38 * self->frame->zone_heat[z]);
+            /* translucent, so the streets stay readable under it */
+            cairo_set_source_rgba (cr, r, g, b, 0.06 + 0.26 * self->frame->zone_heat[z]);
             cairo_fill_preserve (cr);
           }
         if (self->flags & FT_OVERLAY_ZONES)
@@ -135,21 +138,43 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_set_dash (cr, NULL, 0, 0);
       }
 
+  self->n_lost_drawn = 0;
   if ((self->flags & FT_OVERLAY_LOST) && self->frame)
     {
-      cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 0.75);
+      /* recent losses dark, older ones fading; faded-out ones not drawn */
       cairo_set_line_width (cr, 1.5);
       for (guint i = 0; i < self->frame->n_lost; i++)
         {
           double x, y;
+          double age = self->frame->lost_age ? self->frame->lost_age[i] : 0;
+          if (age >= 1)
+            continue;
           ft_map_xform_apply (&xf, self->frame->lost[2 * i], self->frame->lost[2 * i + 1], &x, &y);
           if (x < -4 || y < -4 || x > w + 4 || y > h + 4)
             continue;
+          cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 0.8 * (1 - age));
           cairo_move_to (cr, x - 3, y - 3);
           cairo_line_to (cr, x + 3, y + 3);
           cairo_move_to (cr, x + 3, y - 3);
           cairo_line_to (cr, x - 3, y + 3);
+          cairo_stroke (cr);
+          self->n_lost_drawn++;
         }
+    }
+
+  if (self->frame && self->highlight >= 0 && (guint) self->highlight < self->frame->n_vehicles)
+    {
+      /* the rider's vehicle: a ring the dot sits in */
+      double x, y;
+      const FtFrameVehicle *fv = &self->frame->vehicles[self->highlight];
+      ft_map_xform_apply (&xf, fv->mx, fv->my, &x, &y);
+      cairo_new_path (cr);
+      cairo_arc (cr, x, y, 11, 0, 2 * G_PI);
+      cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+      cairo_set_line_width (cr, 5);
+      cairo_stroke_preserve (cr);
+      cairo_set_source_rgba (cr, 0.9, 0.3, 0.0, 1);
+      cairo_set_line_width (cr, 3);
       cairo_stroke (cr);
     }
 
@@ -242,6 +267,7 @@ ft_overlay_layer_init (FtOverlayLayer *self)
 {
   self->flags = FT_OVERLAY_ZONES | FT_OVERLAY_GEOFENCES | FT_OVERLAY_STAFF | FT_OVERLAY_LOST;
   self->marker[0] = self->marker[1] = NAN;
+  self->highlight = -1;
   gtk_widget_set_can_target (GTK_WIDGET (self), FALSE);
 }
 
@@ -327,4 +353,37 @@ ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my)
   self->marker[0] = mx;
   self->marker[1] = my;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+double
+ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double y)
+{
+  if (self->frame == NULL || s >= self->frame->n_staff)
+    return INFINITY;
+  FtMapXform xf;
+  ft_map_xform_init (&xf, shumate_layer_get_viewport (SHUMATE_LAYER (self)), GTK_WIDGET (self));
+  double sx, sy;
+  ft_map_xform_apply (&xf, self->frame->staff[s].mx, self->frame->staff[s].my, &sx, &sy);
+  return hypot (sx - x, sy - y);
+}
+
+guint
+ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self)
+{
+  return self->n_lost_drawn;
+}
+
+void
+ft_overlay_layer_set_highlight (FtOverlayLayer *self, int v)
+{
+  if (self->highlight == v)
+    return;
+  self->highlight = v;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+int
+ft_overlay_layer_get_highlight (FtOverlayLayer *self)
+{
+  return self->highlight;
 }

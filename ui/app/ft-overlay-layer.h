@@ -28,6 +28,13 @@ void            ft_overlay_layer_set_flags (FtOverlayLayer *self, guint flags);
 guint           ft_overlay_layer_get_flags (FtOverlayLayer *self);
 /* Staff member under (x, y) within radius px, or -1. */
 int             ft_overlay_layer_pick_staff (FtOverlayLayer *self, double x, double y, double radius);
+/* A ring around vehicle v (the rider's), -1 for none. */
+void            ft_overlay_layer_set_highlight (FtOverlayLayer *self, int v);
+int             ft_overlay_layer_get_highlight (FtOverlayLayer *self);
+/* Lost-demand marks drawn last time (faded-out ones are not). */
+guint           ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self);
+/* Distance in widget pixels from (x, y) to staff member s (INFINITY if none). */
+double          ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double y);
 /* Marks a point (rider destination, rebalance target); NaN hides it. */
 void            ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my);
 

@@ -38,6 +38,7 @@ struct _FtSession {
   GArray  *pending_samples;      /* FtKpiSample, one per simulated minute */
   FtTime   last_sample_w;        /* worker's */
   FtTime   world_now;            /* as of the last slice */
+  gboolean finished_w;           /* the world reached the scenario's end */
 
   /* main thread */
   FtFrame   *frame;
@@ -46,11 +47,13 @@ struct _FtSession {
   FtRoleView role;
   GPtrArray *archive;
   gboolean   playing_ui;
+  gboolean   finished;
+  FtTime     end_time;
 };
 
 G_DEFINE_FINAL_TYPE (FtSession, ft_session, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, N_PROPS };
+enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, PROP_FINISHED, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 enum { SIGNAL_FRAME_CHANGED, SIGNAL_LOADED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -92,8 +95,13 @@ build_frame (FtSimWorld *w)
     }
   f->n_lost = snap->n_lost;
   f->lost = g_new (double, 2 * MAX (snap->n_lost, 1));
+  f->lost_age = g_new (float, MAX (snap->n_lost, 1));
   for (guint i = 0; i < snap->n_lost; i++)
-    ft_mercator_from_latlon (snap->lost[i].pos, &f->lost[2 * i], &f->lost[2 * i + 1]);
+    {
+      ft_mercator_from_latlon (snap->lost[i].pos, &f->lost[2 * i], &f->lost[2 * i + 1]);
+      /* lost-demand marks fade out over FT_FRAME_LOST_FADE of simulated time */
+      f->lost_age[i] = (float) CLAMP ((double) (snap->t - snap->lost[i].t) / FT_FRAME_LOST_FADE, 0, 1);
+    }
   if (city && city->n_zones > 0 && city->demand.rate && city->demand.n_zones == city->n_zones)
     {
       guint h = (guint) ((snap->t / FT_HOUR) % 168);
@@ -111,11 +119,14 @@ build_frame (FtSimWorld *w)
   f->kpi.trips_lost = (guint) k->trips_lost;
   f->kpi.revenue_minor = k->revenue_minor;
   memcpy (f->kpi.currency, k->currency, 4);
-  guint rentable = 0;
+  /* The KPI report's definition: a vehicle is battery-unavailable while
+   * the model flags it low (below its type's low_soc), whatever its state. */
+  guint low = 0;
   for (guint i = 0; i < snap->n_vehicles; i++)
-    if (snap->vehicles[i].state != FT_STATE_AVAILABLE || !(snap->vehicles[i].flags & FT_SIM_VFLAG_LOW))
-      rentable++;
-  f->kpi.battery_available = snap->n_vehicles ? (double) rentable / snap->n_vehicles : 0;
+    if (snap->vehicles[i].flags & FT_SIM_VFLAG_LOW)
+      low++;
+  f->kpi.battery_available = snap->n_vehicles ? 1.0 - (double) low / snap->n_vehicles : 0;
+  f->kpi.battery_unavailable_run = k->battery_unavailable_share;
   f->kpi.tasks_done = (guint) k->tasks_done;
   f->kpi.tasks_open = (guint) (k->tasks_created - k->tasks_done);
   return f;
@@ -145,6 +156,7 @@ publish (FtSession *self, FtSimWorld *w)
   self->pending = f;
   self->pending_kpis = k;
   self->world_now = ft_sim_world_now (w);
+  self->finished_w = self->world_now >= ft_sim_world_end_time (w);
   ft_worker_unlock (self->worker);
 }
 
@@ -272,6 +284,7 @@ ft_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_SPEED:   g_value_set_double (value, self->speed); break;
     case PROP_ROLE:    g_value_set_int (value, self->role); break;
     case PROP_TIME:    g_value_set_int64 (value, ft_session_get_time (self)); break;
+    case PROP_FINISHED: g_value_set_boolean (value, self->finished); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -309,6 +322,8 @@ ft_session_class_init (FtSessionClass *klass)
                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0,
                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FINISHED] = g_param_spec_boolean ("finished", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, N_PROPS, properties);
   signals[SIGNAL_FRAME_CHANGED] = g_signal_new ("frame-changed", G_TYPE_FROM_CLASS (klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -325,7 +340,7 @@ ft_session_init (FtSession *self)
   self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->pending_samples = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->last_sample_w = -1;
-  self->archive = g_ptr_array_new_with_free_func (g_free);
+  self->archive = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_session_run_free);
   self->role = FT_ROLE_VIEW_DISPATCHER;
 }
 
@@ -380,6 +395,10 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   self->playing = self->step_pending = FALSE;
   self->playing_ui = FALSE;
   self->run_to = -1;
+  self->finished_w = FALSE;
+  self->end_time = ft_sim_world_end_time (w);
+  gboolean was_finished = self->finished;
+  self->finished = FALSE;
 
   g_free (self->tiles_path);
   const FtCity *city = ft_sim_world_get_city (w);
@@ -405,7 +424,52 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   ft_session_poll (self);
   g_signal_emit (self, signals[SIGNAL_LOADED], 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+  if (was_finished)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
   return TRUE;
+}
+
+gboolean
+ft_session_restart (FtSession *self, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (self->scenario != NULL, FALSE);
+  g_autofree char *tiles = g_strdup (self->tiles_path);   /* load replaces it */
+  return ft_session_load (self, ft_sim_scenario_copy (self->scenario), tiles, error);
+}
+
+/* The start of the busiest hour of the first day in the city's demand
+ * profile, less half an hour (07:30 when the city has no profile). */
+FtTime
+ft_session_get_busy_start (FtSession *self)
+{
+  const FtCity *city = ft_session_get_city (self);
+  if (city == NULL || city->demand.rate == NULL || city->demand.n_zones == 0)
+    return 7 * FT_HOUR + 30 * FT_MINUTE;
+  guint best = 8;
+  double best_rate = -1;
+  for (guint h = 5; h < 22; h++)
+    {
+      double r = 0;
+      for (guint z = 0; z < city->demand.n_zones; z++)
+        r += city->demand.rate[z * 168 + h];
+      if (r > best_rate)
+        best_rate = r, best = h;
+    }
+  FtTime t = best * FT_HOUR - 30 * FT_MINUTE;
+  return MIN (t, self->end_time);
+}
+
+gboolean
+ft_session_get_finished (FtSession *self)
+{
+  return self->finished;
+}
+
+FtTime
+ft_session_get_end_time (FtSession *self)
+{
+  return self->end_time;
 }
 
 gboolean
@@ -504,6 +568,7 @@ ft_session_poll (FtSession *self)
   FtFrame *f = g_steal_pointer (&self->pending);
   FtSimKpis k = self->pending_kpis;
   gboolean playing = self->playing || self->run_to >= 0;
+  gboolean finished = self->finished_w;
   if (self->pending_samples->len > 0)
     {
       g_array_append_vals (self->history, self->pending_samples->data, self->pending_samples->len);
@@ -514,6 +579,11 @@ ft_session_poll (FtSession *self)
     {
       self->playing_ui = playing;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+    }
+  if (finished != self->finished)
+    {
+      self->finished = finished;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
     }
   if (f == NULL)
     return FALSE;
@@ -610,7 +680,11 @@ typedef struct {
   gint32    staff;
   guint     created;
   GString  *errors;
+  GString  *warnings;
 } DispatchJob;
+
+/* A battery this full needs no swap: swapping it wastes a charged pack. */
+#define SWAP_FULL_SOC 0.95
 
 static char *
 dispatch_job (FtSimWorld *w, gpointer data)
@@ -619,7 +693,14 @@ dispatch_job (FtSimWorld *w, gpointer data)
   gint32 by = ft_sim_world_dispatcher (w);
   gint32 staff_account = -1;
   if (d->staff >= 0 && (guint) d->staff < ft_sim_world_n_staff (w))
-    staff_account = (gint32) ft_sim_world_staff_account (w, (guint) d->staff);
+    {
+      staff_account = (gint32) ft_sim_world_staff_account (w, (guint) d->staff);
+      if (!ft_sim_world_staff_on_shift (w, (guint) d->staff))
+        g_string_append_printf (d->warnings, "Staff %d is off shift: the tasks wait until the next shift starts. ",
+                                d->staff + 1);
+    }
+  FtCore *core = ft_sim_world_get_core (w);
+  guint full = 0;
   for (guint i = 0; i < d->n; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -628,18 +709,34 @@ dispatch_job (FtSimWorld *w, gpointer data)
           g_string_append (d->errors, "this scenario has no dispatcher account; add dispatchers=1 under [staff]\n");
           break;
         }
+      if (d->kind == FT_TASK_BATTERY_SWAP && d->vehicles[i] < ft_fleet_n_vehicles (core->fleet) &&
+          ft_fleet_soc (core->fleet, d->vehicles[i]) >= SWAP_FULL_SOC)
+        {
+          full++;
+          continue;
+        }
       if (ft_sim_world_dispatch (w, d->kind, (gint32) d->vehicles[i], d->target, 5, (guint) by,
                                  staff_account, &error) >= 0)
         d->created++;
       else
         g_string_append_printf (d->errors, "%s\n", error->message);
     }
+  if (full > 0)
+    g_string_append_printf (d->warnings, "%u vehicle%s at %.0f %% battery or more skipped: no swap needed. ",
+                            full, full == 1 ? "" : "s", SWAP_FULL_SOC * 100);
   return NULL;
 }
 
 guint
 ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n,
                      FtLatLon target, gint32 staff, GError **error)
+{
+  return ft_session_dispatch_checked (self, kind, vehicles, n, target, staff, NULL, error);
+}
+
+guint
+ft_session_dispatch_checked (FtSession *self, guint kind, const guint *vehicles, guint n,
+                             FtLatLon target, gint32 staff, char **warnings, GError **error)
 {
   g_return_val_if_fail (FT_IS_SESSION (self), 0);
   if (!ft_session_can_dispatch (self))
@@ -654,12 +751,16 @@ ft_session_dispatch (FtSession *self, guint kind, const guint *vehicles, guint n
       return 0;
     }
   DispatchJob d = { kind, g_memdup2 (vehicles, sizeof (guint) * MAX (n, 1)), n, target, staff, 0,
-                    g_string_new (NULL) };
+                    g_string_new (NULL), g_string_new (NULL) };
   g_free (ft_session_run_job_sync (self, dispatch_job, &d));
   if (d.errors->len > 0 && d.created < n)
     g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID, "%u of %u tasks refused: %s",
                  n - d.created, n, d.errors->str);
   g_string_free (d.errors, TRUE);
+  if (warnings)
+    *warnings = d.warnings->len ? g_strstrip (g_string_free (d.warnings, FALSE)) : (g_string_free (d.warnings, TRUE), NULL);
+  else
+    g_string_free (d.warnings, TRUE);
   g_free (d.vehicles);
   return d.created;
 }
@@ -794,17 +895,143 @@ ft_session_describe_zone (FtSession *self, int zone)
 }
 
 void
+ft_session_run_free (FtSessionRun *run)
+{
+  if (run == NULL)
+    return;
+  g_free (run->name);
+  g_free (run);
+}
+
+FtSessionRun *
+ft_session_dup_current_run (FtSession *self)
+{
+  if (self->frame == NULL || self->scenario == NULL)
+    return NULL;
+  FtSessionRun *run = g_new0 (FtSessionRun, 1);
+  run->name = g_strdup (self->scenario->name ? self->scenario->name : "Unnamed scenario");
+  run->kpis = self->kpis;
+  run->days_planned = self->scenario->days;
+  run->finished = self->finished;
+  return run;
+}
+
+void
 ft_session_archive_run (FtSession *self)
 {
-  if (self->frame == NULL)
+  FtSessionRun *run = ft_session_dup_current_run (self);
+  if (run == NULL)
     return;
-  FtSimKpis *k = g_new (FtSimKpis, 1);
-  *k = self->kpis;
-  g_ptr_array_add (self->archive, k);
+  if (run->kpis.sim_time <= 0)
+    {
+      ft_session_run_free (run);   /* never played: nothing to compare */
+      return;
+    }
+  g_ptr_array_add (self->archive, run);
+}
+
+void
+ft_session_remove_run (FtSession *self, guint index)
+{
+  g_return_if_fail (index < self->archive->len);
+  g_ptr_array_remove_index (self->archive, index);
 }
 
 GPtrArray *
 ft_session_get_archive (FtSession *self)
 {
   return self->archive;
+}
+
+/* ---------------------------------------------------------- task list */
+
+typedef struct {
+  GArray  *out;
+  guint    max;
+} TasksJob;
+
+static char *
+tasks_job (FtSimWorld *w, gpointer data)
+{
+  TasksJob *j = data;
+  FtOps *ops = ft_sim_world_get_ops (w);
+  FtCore *core = ft_sim_world_get_core (w);
+  guint n_staff = ft_sim_world_n_staff (w);
+  for (gint64 id = (gint64) ft_ops_n (ops) - 1; id >= 0 && j->out->len < j->max; id--)
+    {
+      const FtTask *t = ft_ops_get (ops, id);
+      if (t == NULL || t->state == FT_TASK_DONE || t->state == FT_TASK_CANCELLED)
+        continue;
+      FtSessionTask st = { .id = t->id, .kind = t->kind, .state = t->state, .priority = t->priority,
+                           .staff = -1, .created = t->created };
+      if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (core->fleet))
+        g_strlcpy (st.vehicle, ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->name, sizeof st.vehicle);
+      for (guint i = 0; i < n_staff && t->staff >= 0; i++)
+        if (ft_sim_world_staff_account (w, i) == (guint) t->staff)
+          st.staff = (gint32) i;
+      g_array_append_val (j->out, st);
+    }
+  return NULL;
+}
+
+GArray *
+ft_session_dup_tasks (FtSession *self, guint max)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  TasksJob j = { g_array_new (FALSE, FALSE, sizeof (FtSessionTask)), max };
+  if (ft_worker_is_running (self->worker))
+    g_free (ft_session_run_job_sync (self, tasks_job, &j));
+  return j.out;
+}
+
+typedef struct {
+  gint64   task;
+  gint32   staff;      /* -1: cancel */
+  GError  *error;
+} TaskEditJob;
+
+static char *
+task_edit_job (FtSimWorld *w, gpointer data)
+{
+  TaskEditJob *j = data;
+  gint32 by = ft_sim_world_dispatcher (w);
+  if (by < 0)
+    g_set_error (&j->error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                 "this scenario has no dispatcher account; add dispatchers=1 under [staff]");
+  else if (j->staff < 0)
+    ft_sim_world_cancel_task (w, j->task, (guint) by, &j->error);
+  else
+    ft_sim_world_reassign_task (w, j->task, (guint) j->staff, (guint) by, &j->error);
+  return NULL;
+}
+
+static gboolean
+task_edit (FtSession *self, gint64 task, gint32 staff, GError **error)
+{
+  if (!ft_session_can_dispatch (self))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "only staff roles can change tasks: switch the role to Dispatcher");
+      return FALSE;
+    }
+  TaskEditJob j = { task, staff, NULL };
+  g_free (ft_session_run_job_sync (self, task_edit_job, &j));
+  if (j.error)
+    {
+      g_propagate_error (error, j.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ft_session_cancel_task (FtSession *self, gint64 task, GError **error)
+{
+  return task_edit (self, task, -1, error);
+}
+
+gboolean
+ft_session_reassign_task (FtSession *self, gint64 task, guint staff, GError **error)
+{
+  return task_edit (self, task, (gint32) staff, error);
 }

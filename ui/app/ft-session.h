@@ -37,6 +37,15 @@ FtSession    *ft_session_new            (void);
 gboolean      ft_session_load           (FtSession *self, FtSimScenario *sc,
                                          const char *tiles_path, GError **error);
 gboolean      ft_session_is_loaded      (FtSession *self);
+/* Loads the same scenario again from t = 0 (the finished run is archived). */
+gboolean      ft_session_restart        (FtSession *self, GError **error);
+/* TRUE once the world reached the scenario's end ("finished" property,
+ * notified from ft_session_poll); the end is days x 24 h after t = 0. */
+gboolean      ft_session_get_finished   (FtSession *self);
+FtTime        ft_session_get_end_time   (FtSession *self);
+/* Half an hour before the busiest hour of the first day in the city's
+ * demand profile: where a first look at the city starts. */
+FtTime        ft_session_get_busy_start (FtSession *self);
 const FtSimScenario *ft_session_get_scenario (FtSession *self);
 const FtCity *ft_session_get_city       (FtSession *self);
 const char   *ft_session_get_tiles_path (FtSession *self);
@@ -80,13 +89,49 @@ char         *ft_session_run_job_sync   (FtSession *self, FtSessionJob fn, gpoin
  * queue. Refused unless the role can dispatch. Returns tasks created. */
 guint         ft_session_dispatch       (FtSession *self, guint kind, const guint *vehicles,
                                          guint n, FtLatLon target, gint32 staff, GError **error);
+/* As ft_session_dispatch; *warnings (may be NULL) gets what was skipped or
+ * needs attention (swaps of nearly full batteries are skipped; staff off
+ * shift), or NULL. */
+guint         ft_session_dispatch_checked (FtSession *self, guint kind, const guint *vehicles,
+                                           guint n, FtLatLon target, gint32 staff, char **warnings,
+                                           GError **error);
+
+/* The staff task list: unfinished tasks, newest first. */
+typedef struct {
+  gint64      id;
+  FtTaskKind  kind;
+  FtTaskState state;
+  gint        priority;
+  char        vehicle[16];   /* its name, "" for none */
+  gint32      staff;         /* field staff index (Staff n+1) or -1 */
+  FtTime      created;
+} FtSessionTask;
+GArray       *ft_session_dup_tasks      (FtSession *self, guint max);   /* of FtSessionTask */
+/* As the scenario's dispatcher; a task being done is refused. */
+gboolean      ft_session_cancel_task    (FtSession *self, gint64 task, GError **error);
+gboolean      ft_session_reassign_task  (FtSession *self, gint64 task, guint staff, GError **error);
 /* Text details for the inspector (blocking, fast). */
 char         *ft_session_describe_vehicle (FtSession *self, guint v);
 char         *ft_session_describe_staff   (FtSession *self, guint s);
 char         *ft_session_describe_zone    (FtSession *self, int zone);
 
-/* Finished-run summaries kept for the results view (JSON KPI strings). */
+/* A run for the results view: its scenario's name, its KPIs, how far it
+ * got and whether it reached the scenario's end. */
+typedef struct {
+  char      *name;
+  FtSimKpis  kpis;
+  double     days_planned;
+  gboolean   finished;
+} FtSessionRun;
+void          ft_session_run_free       (FtSessionRun *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSessionRun, ft_session_run_free)
+
+/* Keeps the current run for the results view (a run never played is not
+ * kept); loading another scenario does this first. */
 void          ft_session_archive_run    (FtSession *self);
-GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSimKpis* */
+GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSessionRun* */
+void          ft_session_remove_run     (FtSession *self, guint index);
+/* The current run as a record (NULL if nothing is loaded). Caller frees. */
+FtSessionRun *ft_session_dup_current_run (FtSession *self);
 
 G_END_DECLS

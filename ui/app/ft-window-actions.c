@@ -11,7 +11,21 @@ void
 ft_window_play_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  if (ft_session_get_playing (self->session))
+  if (self->live_mode)
+    return;
+  if (ft_session_get_finished (self->session))
+    {
+      /* Play at the end runs the scenario again from the start. */
+      g_autoptr(GError) error = NULL;
+      if (!ft_session_restart (self->session, &error))
+        {
+          ft_window_show_toast (self, error->message, TRUE);
+          return;
+        }
+      ft_window_reload_map (self);
+      ft_session_play (self->session);
+    }
+  else if (ft_session_get_playing (self->session))
     ft_session_pause (self->session);
   else
     ft_session_play (self->session);
@@ -21,7 +35,49 @@ ft_window_play_action (GtkWidget *widget, const char *name, GVariant *param)
 void
 ft_window_step_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  ft_session_step (FT_WINDOW (widget)->session);
+  FtWindow *self = FT_WINDOW (widget);
+  if (!self->live_mode && !ft_session_get_finished (self->session))
+    ft_session_step (self->session);
+}
+
+void
+ft_window_zoom_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  double z = shumate_viewport_get_zoom_level (self->viewport) + (g_str_equal (name, "win.zoom-in") ? 1 : -1);
+  z = CLAMP (z, shumate_viewport_get_min_zoom_level (self->viewport), shumate_viewport_get_max_zoom_level (self->viewport));
+  shumate_viewport_set_zoom_level (self->viewport, z);
+}
+
+/* The city's bounding box in view, centred. */
+void
+ft_window_fit_city_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  const FtCity *city = ft_session_get_city (self->session);
+  if (city == NULL)
+    return;
+  double x0, y0, x1, y1;
+  ft_mercator_from_latlon ((FtLatLon) { city->bbox.max_lat, city->bbox.min_lon }, &x0, &y0);
+  ft_mercator_from_latlon ((FtLatLon) { city->bbox.min_lat, city->bbox.max_lon }, &x1, &y1);
+  int w = MAX (gtk_widget_get_width (GTK_WIDGET (self->map)), 200);
+  int h = MAX (gtk_widget_get_height (GTK_WIDGET (self->map)), 200);
+  double dx = MAX (x1 - x0, 1e-9), dy = MAX (y1 - y0, 1e-9);
+  double z = floor (MIN (log2 (w / (256.0 * dx)), log2 (h / (256.0 * dy))) * 4) / 4;
+  z = CLAMP (z, shumate_viewport_get_min_zoom_level (self->viewport), shumate_viewport_get_max_zoom_level (self->viewport));
+  FtLatLon c = ft_mercator_to_latlon ((x0 + x1) / 2, (y0 + y1) / 2);
+  shumate_viewport_set_zoom_level (self->viewport, z);
+  shumate_location_set_location (SHUMATE_LOCATION (self->viewport), c.lat, c.lon);
+}
+
+void
+ft_window_close_on_escape (GtkWindow *window)
+{
+  GtkEventController *sc = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (sc),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                          gtk_named_action_new ("window.close")));
+  gtk_widget_add_controller (GTK_WIDGET (window), sc);
 }
 
 void
@@ -77,6 +133,12 @@ ft_window_clear_selection_action (GtkWidget *widget, const char *name, GVariant 
 guint
 ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError **error)
 {
+  return ft_window_dispatch_selection_checked (self, kind, staff, NULL, error);
+}
+
+guint
+ft_window_dispatch_selection_checked (FtWindow *self, guint kind, gint32 staff, char **warnings, GError **error)
+{
   g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (self->vehicles);
   if (sel->len == 0)
     {
@@ -87,7 +149,8 @@ ft_window_dispatch_selection (FtWindow *self, guint kind, gint32 staff, GError *
   FtLatLon target = { 0, 0 };
   if (!isnan (self->marker_mx))
     target = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
-  return ft_session_dispatch (self->session, kind, (const guint *) sel->data, sel->len, target, staff, error);
+  return ft_session_dispatch_checked (self->session, kind, (const guint *) sel->data, sel->len, target, staff,
+                                      warnings, error);
 }
 
 void
@@ -138,102 +201,32 @@ ft_window_dispatch_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   g_autoptr(GError) error = NULL;
-  guint n = ft_window_dispatch_selection (self, kinds[MIN (k, 2)], staff, &error);
-  g_autofree char *msg = error ? g_strdup_printf ("%u tasks created. %s", n, error->message)
-                               : g_strdup_printf ("%u tasks created.", n);
+  g_autofree char *warnings = NULL;
+  guint n = ft_window_dispatch_selection_checked (self, kinds[MIN (k, 2)], staff, &warnings, &error);
+  g_autofree char *msg = g_strdup_printf ("%u tasks created.%s%s%s%s", n, error ? " " : "", error ? error->message : "",
+                                          warnings ? " " : "", warnings ? warnings : "");
   gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
+  if (warnings)
+    ft_window_show_toast (self, warnings, FALSE);
   if (n > 0)
     ft_vehicle_layer_clear_selection (self->vehicles);
+  ft_window_refresh_tasks (self);
 }
 
-/* Rider view: every step runs on the twin thread through the real modules. */
+/* Rider view: the flow (ft-rider-flow.c) runs every step on the twin
+ * thread through the real modules; the window shows its answer. */
 
 typedef struct {
-  FtWindow *self;
-  int       op;        /* 0 find, 1 reserve, 2 unlock, 3 end */
-  FtLatLon  at;
+  FtRiderFlow *flow;
+  FtRiderStep  step;
+  FtLatLon     at;
 } RiderJob;
-
-static char *
-rider_core (RiderJob *j, FtCore *core, FtTime now)
-{
-  FtWindow *self = j->self;
-  g_autoptr(GError) error = NULL;
-
-  if (self->rider < 0)
-    {
-      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
-      if (r < 0)
-        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
-      self->rider = r;
-    }
-  switch (j->op)
-    {
-    case 0:
-    case 1:
-      {
-        FtFindResult found[5];
-        guint n = ft_booking_find (core->booking, j->at, 500, 1500, 0, found, 5);
-        if (n == 0)
-          return g_strdup ("No available vehicle within 500 m of the marked point.");
-        if (j->op == 0)
-          {
-            GString *s = g_string_new ("<b>Nearby</b>\n");
-            for (guint i = 0; i < n; i++)
-              {
-                const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
-                g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
-                                        ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
-              }
-            return g_string_free (s, FALSE);
-          }
-        gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
-        if (b < 0)
-          return g_markup_printf_escaped ("Reservation refused: %s", error->message);
-        self->rider_booking = b;
-        self->rider_vehicle = (gint32) found[0].vehicle;
-        self->rider_start = ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->pos;
-        const FtBookingRec *rec = ft_booking_get (core->booking, b);
-        g_autofree char *until = ft_time_format (rec->hold_until);
-        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT ").",
-                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b);
-      }
-    case 2:
-      if (self->rider_booking < 0)
-        return g_strdup ("Reserve a vehicle first.");
-      if (!ft_booking_unlock (core->booking, self->rider_booking, (guint) self->rider, now, &error))
-        return g_markup_printf_escaped ("Unlock refused: %s", error->message);
-      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
-    case 3:
-      {
-        if (self->rider_booking < 0)
-          return g_strdup ("You are not riding.");
-        FtPriceBreakdown price;
-        double dist = ft_distance_m (self->rider_start, j->at) * 1.3;
-        if (!ft_booking_end (core->booking, self->rider_booking, (guint) self->rider, j->at, dist, now,
-                             &price, &error))
-          return g_markup_printf_escaped ("Cannot end here: %s", error->message);
-        const FtBookingRec *rec = ft_booking_get (core->booking, self->rider_booking);
-        g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
-        g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
-        g_autofree char *tm = ft_money_format (price.time, price.currency);
-        g_autofree char *dm = ft_money_format (price.distance, price.currency);
-        g_autofree char *total = ft_money_format (price.total, price.currency);
-        self->rider_booking = -1;
-        return g_markup_printf_escaped (
-            "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
-            "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
-            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
-            price.dynamic_multiplier, total);
-      }
-    }
-  return NULL;
-}
 
 static char *
 rider_job (FtSimWorld *w, gpointer data)
 {
-  return rider_core (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+  RiderJob *j = data;
+  return ft_rider_flow_run (j->flow, j->step, ft_sim_world_get_core (w), ft_sim_world_now (w), j->at);
 }
 
 /* Live mode: the same steps on the live core; the adapter publishes the
@@ -241,23 +234,25 @@ rider_job (FtSimWorld *w, gpointer data)
 static char *
 rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
 {
-  return rider_core (data, core, now);
+  RiderJob *j = data;
+  return ft_rider_flow_run (j->flow, j->step, core, now, j->at);
 }
 
 void
 ft_window_rider_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  RiderJob j = { self, 0, { 0, 0 } };
+  RiderJob j = { self->rider, FT_RIDER_FIND, { 0, 0 } };
   if (g_str_equal (name, "win.rider-reserve"))
-    j.op = 1;
+    j.step = FT_RIDER_RESERVE;
   else if (g_str_equal (name, "win.rider-unlock"))
-    j.op = 2;
+    j.step = FT_RIDER_UNLOCK;
   else if (g_str_equal (name, "win.rider-end"))
-    j.op = 3;
-  if (j.op != 2 && isnan (self->marker_mx))
+    j.step = FT_RIDER_END;
+  if (!ft_rider_flow_can (self->rider, j.step, !isnan (self->marker_mx)))
     {
-      ft_window_show_markup (self->rider_label, "Click the map to mark a point first.");
+      ft_window_show_markup (self->rider_label, isnan (self->marker_mx) ? "Click the map to mark a point first."
+                                                                         : "That step does not apply now.");
       return;
     }
   if (!isnan (self->marker_mx))
@@ -271,22 +266,99 @@ ft_window_rider_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   else
     r = ft_session_run_job_sync (self->session, rider_job, &j);
+  ft_rider_flow_commit (self->rider);
+  if (j.step == FT_RIDER_RESERVE && ft_rider_flow_get_state (self->rider) == FT_RIDER_RESERVED && !self->live_mode)
+    {
+      /* A hold lasts minutes of simulated time: at 600x it would run out in
+       * seconds. Slow down to 10x and say so. */
+      guint i = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->speed_dropdown));
+      if (i >= G_N_ELEMENTS (ft_window_speeds) || ft_window_speeds[i] <= 0 || ft_window_speeds[i] > 10)
+        {
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->speed_dropdown), 1);
+          char *more = g_strdup_printf ("%s\nSpeed set to 10× so the hold does not run out at once.", r);
+          g_free (r);
+          r = more;
+        }
+    }
   ft_window_show_markup (self->rider_label, r);
 }
 
+static gboolean
+is_png (const char *path)
+{
+  static const guint8 magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  return ft_file_read (path, 256 * 1024 * 1024, &data, &len, NULL) && len >= 8 && memcmp (data, magic, 8) == 0;
+}
+
+gboolean
+ft_window_save_screenshot (FtWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (FT_IS_WINDOW (self) && path != NULL, FALSE);
+  /* The window's content: map and sidebar, without the header bar. */
+  GtkWidget *content = gtk_window_get_child (GTK_WINDOW (self));
+  g_autoptr(GdkTexture) tex = ft_screenshot_widget (content);
+  if (tex == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: the window is not drawn yet, nothing to save", path);
+      return FALSE;
+    }
+  g_autoptr(GError) local = NULL;
+  g_autoptr(FtOutput) out = ft_output_begin (path, FT_OUTPUT_FILE, is_png, FALSE, &local);
+  if (out == NULL)
+    {
+      if (g_error_matches (local, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS))
+        g_set_error (error, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS,
+                     "%s exists and is not a PNG image: it was left as it was; choose another name", path);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!gdk_texture_save_to_png (tex, ft_output_get_path (out)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the PNG", path);
+      return FALSE;
+    }
+  return ft_output_commit (g_steal_pointer (&out), error);
+}
+
+static void
+on_screenshot_response (GtkNativeDialog *dialog, int response, FtWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      if (path && ft_window_save_screenshot (self, path, &error))
+        {
+          g_autofree char *msg = g_strdup_printf ("Screenshot saved to %s", path);
+          ft_window_show_toast (self, msg, FALSE);
+        }
+      else
+        ft_window_show_toast (self, error ? error->message : "Cannot save there: not a local file", TRUE);
+    }
+  g_object_unref (dialog);
+}
+
+/* Save Screenshot…: asks where, then writes a PNG of the map and panels. */
 void
 ft_window_screenshot_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  g_autoptr(GdkTexture) tex = ft_screenshot_widget (GTK_WIDGET (self));
-  if (tex == NULL)
-    return;
-  g_autofree char *path = g_build_filename (g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
-                                            ? g_get_user_special_dir (G_USER_DIRECTORY_PICTURES)
-                                            : g_get_home_dir (), "fleet-twin.png", NULL);
-  gdk_texture_save_to_png (tex, path);
-  g_autofree char *msg = g_strdup_printf ("Screenshot saved to %s", path);
-  ft_window_show_markup (self->inspector_label, msg);
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new ("Save Screenshot", GTK_WINDOW (self),
+                                                          GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", NULL);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "PNG images");
+  gtk_file_filter_add_pattern (filter, "*.png");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
+  g_object_unref (filter);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "fleet-twin-%Y%m%d-%H%M%S.png");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (fc), stamp);
+  g_signal_connect (fc, "response", G_CALLBACK (on_screenshot_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
 }
 
 static void
@@ -300,8 +372,42 @@ ft_window_edit_scenario_action (GtkWidget *widget, const char *name, GVariant *p
 {
   FtWindow *self = FT_WINDOW (widget);
   FtScenarioEditor *ed = ft_scenario_editor_new (GTK_WINDOW (self), self->session);
+  ft_window_close_on_escape (GTK_WINDOW (ed));
   g_signal_connect_object (ed, "applied", G_CALLBACK (scenario_loaded_cb), self, 0);
   gtk_window_present (GTK_WINDOW (ed));
+}
+
+gboolean
+ft_window_open_path (FtWindow *self, const char *path, gboolean city, GError **error)
+{
+  g_return_val_if_fail (FT_IS_WINDOW (self) && path != NULL, FALSE);
+  g_autoptr(GError) local = NULL;
+  FtSimScenario *sc = NULL;
+  if (city)
+    {
+      const FtSimScenario *cur = ft_session_get_scenario (self->session);
+      sc = cur ? ft_sim_scenario_copy (cur) : ft_sim_scenario_new_default ();
+      g_free (sc->city);
+      sc->city = g_strdup (path);
+      g_clear_pointer (&sc->city_osm, g_free);
+      g_clear_pointer (&sc->city_trips, g_free);
+      g_clear_pointer (&sc->city_name, g_free);
+      g_clear_pointer (&sc->trace, g_free);
+      sc->city_requests_per_day = 0;
+    }
+  else
+    sc = ft_sim_scenario_load (path, &local);
+  if (sc == NULL || !ft_session_load (self->session, sc, NULL, &local))
+    {
+      /* the message names the file already when it comes from reading it */
+      g_autofree char *msg = strstr (local->message, path) ? g_strdup (local->message)
+                                                          : g_strdup_printf ("%s: %s", path, local->message);
+      ft_window_show_toast (self, msg, TRUE);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  ft_window_reload_map (self);
+  return TRUE;
 }
 
 static void
@@ -311,21 +417,11 @@ on_open_response (GtkNativeDialog *dialog, int response, FtWindow *self)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      g_autoptr(GError) error = NULL;
       gboolean is_city = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "city"));
-      FtSimScenario *sc = NULL;
-      if (is_city)
-        {
-          sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
-          g_free (sc->city);
-          sc->city = g_strdup (path);
-        }
+      if (path)
+        ft_window_open_path (self, path, is_city, NULL);
       else
-        sc = ft_sim_scenario_load (path, &error);
-      if (sc == NULL || !ft_session_load (self->session, sc, NULL, &error))
-        ft_window_show_markup (self->inspector_label, error ? error->message : "cannot load");
-      else
-        ft_window_reload_map (self);
+        ft_window_show_toast (self, "Only local files can be opened.", TRUE);
     }
   g_object_unref (dialog);
 }
@@ -359,7 +455,7 @@ on_imported (FtImportDialog *dlg, const char *dir, FtWindow *self)
   g_free (sc->city);
   sc->city = g_strdup (dir);
   if (!ft_session_load (self->session, sc, NULL, &error))
-    ft_window_show_markup (self->inspector_label, error->message);
+    ft_window_show_toast (self, error->message, TRUE);
   else
     ft_window_reload_map (self);
 }
@@ -379,6 +475,7 @@ on_import_response (GtkNativeDialog *dialog, int response, FtWindow *self)
       g_autofree char *parent = g_path_get_dirname (out);
       g_mkdir_with_parents (parent, 0755);
       FtImportDialog *dlg = ft_import_dialog_new (GTK_WINDOW (self), path, out);
+      ft_window_close_on_escape (GTK_WINDOW (dlg));
       g_signal_connect_object (dlg, "imported", G_CALLBACK (on_imported), self, 0);
       gtk_window_present (GTK_WINDOW (dlg));
     }
@@ -405,5 +502,6 @@ ft_window_compare_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
   GtkWidget *win = ft_results_view_new (GTK_WINDOW (self), self->session);
+  ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
 }

@@ -78,6 +78,24 @@ void
 ft_window_on_live_state_changed (FtLiveSession *live, FtWindow *self)
 {
   ft_window_update_live_page (self);
+  if (!self->live_mode)
+    return;
+  /* A lost or refused connection shows over the map, not only on the Live page. */
+  FtLiveConnState st = ft_live_session_get_state (live);
+  const char *err = ft_live_session_get_error (live);
+  const char *url = ft_live_session_get_url (live);
+  if (st == FT_LIVE_RECONNECTING || st == FT_LIVE_REFUSED)
+    {
+      g_autofree char *msg = g_strdup_printf ("Live connection to %s %s%s%s", url ? url : "the broker",
+                                              st == FT_LIVE_REFUSED ? "refused" : "is down, retrying",
+                                              err ? ": " : ".", err ? err : "");
+      ft_window_show_toast (self, msg, TRUE);
+    }
+  else if (st == FT_LIVE_CONNECTED && ft_window_get_toast_is_error (self))
+    {
+      g_autofree char *msg = g_strdup_printf ("Live: connected to %s.", url ? url : "the broker");
+      ft_window_show_toast (self, msg, FALSE);
+    }
 }
 
 gboolean
@@ -94,8 +112,7 @@ ft_window_live_connect (FtWindow *self, GError **error)
       return FALSE;
     }
   self->live_centered = FALSE;
-  self->rider = -1;
-  self->rider_booking = -1;
+  ft_rider_flow_reset (self->rider);
   self->inspected = -1;
   gboolean ok = ft_live_session_start (self->live, &cfg, error);
   ft_live_config_clear (&cfg);
@@ -116,8 +133,7 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
     return;
   self->live_mode = live;
   self->inspected = -1;
-  self->rider = -1;
-  self->rider_booking = -1;
+  ft_rider_flow_reset (self->rider);
   ft_vehicle_layer_clear_selection (self->vehicles);
   /* Live time is wall time: no play, step or speed. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.play", !live);
@@ -129,7 +145,10 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
       gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "live");
       g_autoptr(GError) error = NULL;
       if (!ft_window_live_connect (self, &error))
-        gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+        {
+          gtk_label_set_label (GTK_LABEL (self->live_command_status), error->message);
+          ft_window_show_toast (self, error->message, TRUE);
+        }
       else
         gtk_label_set_label (GTK_LABEL (self->live_command_status), "");
     }
@@ -194,6 +213,7 @@ ft_window_broker_settings_action (GtkWidget *widget, const char *name, GVariant 
 {
   FtWindow *self = FT_WINDOW (widget);
   FtBrokerDialog *dlg = ft_broker_dialog_new (GTK_WINDOW (self), self->settings, self->live_password);
+  ft_window_close_on_escape (GTK_WINDOW (dlg));
   g_signal_connect_object (dlg, "apply", G_CALLBACK (on_broker_apply), self, 0);
   gtk_window_present (GTK_WINDOW (dlg));
 }

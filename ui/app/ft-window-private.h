@@ -12,10 +12,14 @@
 #include "ft-tile-source.h"
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
+#include "ft-results-view.h"
+#include "ft-rider-flow.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
+#include "ft-file.h"
 
 #include <math.h>
+#include <string.h>
 
 G_BEGIN_DECLS
 
@@ -44,6 +48,16 @@ struct _FtWindow {
   GtkWidget *live_state_label;
   GtkWidget *live_command_status;
   GtkWidget *live_commands_label;
+  GtkWidget *sidebar;
+  GtkWidget *page_tabs;
+  GtkWidget *tasks_box;
+  guint64    tasks_key;      /* counts the task list was built for */
+
+  /* toasts: messages over the map, where the user looks */
+  GtkWidget *toast_revealer;
+  GtkWidget *toast_label;
+  guint      toast_timeout;
+  gboolean   toast_is_error;
 
   FtSession       *session;
   ShumateMap      *map;
@@ -59,6 +73,8 @@ struct _FtWindow {
   gint64           last_labels;
   double           first_map_ms;
   double           drag_x, drag_y;
+  gboolean         banding;         /* a Shift+drag selection is under way */
+  gint64           band_end_us;     /* when the last one ended */
   double           marker_mx, marker_my;
   GSettings       *settings;
   guint            poll_id;
@@ -71,11 +87,9 @@ struct _FtWindow {
   gint             inspected;       /* vehicle last clicked, -1 none */
   guint            staff_listed;    /* staff in the dispatch drop-down */
 
-  /* rider view */
-  gint32   rider;
-  gint64   rider_booking;
-  gint32   rider_vehicle;
-  FtLatLon rider_start;
+  /* rider view: the flow is the model; the window shows it */
+  FtRiderFlow *rider;
+  gboolean     hold_warned;
 };
 
 /* Simulation speeds of the speed drop-down, sim s per wall s (0 = max). */
@@ -86,6 +100,9 @@ FtFrame *ft_window_current_frame       (FtWindow *self);
 void     ft_window_update_labels       (FtWindow *self);
 void     ft_window_fill_staff_dropdown (FtWindow *self);
 void     ft_window_show_markup         (GtkWidget *label, const char *markup);
+void     ft_window_update_play_button  (FtWindow *self);
+void     ft_window_update_rider_actions (FtWindow *self);
+void     ft_window_refresh_tasks       (FtWindow *self);
 
 /* ft-window-actions.c */
 void ft_window_play_action            (GtkWidget *widget, const char *name, GVariant *param);
@@ -100,6 +117,10 @@ void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVar
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_zoom_action            (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_fit_city_action        (GtkWidget *widget, const char *name, GVariant *param);
+/* Escape closes window (secondary windows: editor, results, dialogs). */
+void ft_window_close_on_escape        (GtkWindow *window);
 
 /* ft-window-live.c */
 void ft_window_update_live_page       (FtWindow *self);

@@ -22,6 +22,8 @@ static const FtCliEntry commands[] = {
   { "emulate",       ft_cli_emulate,      "Publish a simulated fleet as live MQTT telemetry" },
   { "live",          ft_cli_live,         "Attach to live MQTT telemetry and persist it" },
   { "forecast",      ft_cli_forecast,     "Backtest the demand forecasts on a trip file" },
+  { "vrptw",         ft_cli_vrptw,        "Solve a vehicle-routing (VRPTW) instance in Solomon format" },
+  { "maintenance",   ft_cli_maintenance,  "Backtest the predictive-maintenance models on a run" },
   { NULL, NULL, NULL }
 };
 

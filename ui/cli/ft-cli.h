@@ -28,6 +28,8 @@ int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / expor
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
+int ft_cli_vrptw       (int argc, char **argv);   /* cmd-vrptw.c (solve) */
+int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
 
 /* Shared helpers (ft-cli.c) */
 gboolean ft_cli_is_tty        (void);

@@ -7,13 +7,21 @@
  * dispatch-swap: low-battery vehicles are selected on the map, swap tasks
  *   are created through the dispatch path, and simulated staff complete
  *   them: battery up, task done, TASK_DONE events logged.
- * scenario-roundtrip: the editor's writer output parses back identically.
+ * clicks-and-keys, messages-and-end, sizing, scenario-roundtrip: issue 19
+ *   (the app as its users need it), driven with real clicks and keys
+ *   through XTEST: clicks inspect and selecting is explicit (1, 9); Space,
+ *   Ctrl+Right, Tab to the map, Escape (10); errors as toasts cleared by the
+ *   next load (3); the battery figure (2); Save Screenshot (4); the end of a
+ *   run (5); window sizing with screenshots at 1280x720 and 2560x1440, light
+ *   and dark (11); the scenario format round trip of every shipped scenario
+ *   through the writer and the editor (7).
  * The PNGs go to $FT_SHOTS_DIR (default: the current directory).
  */
 #include "ft-config.h"
 #include "ft-test-app.h"
 #include "ft-application.h"
 #include "ft-scenario-editor.h"
+#include "ft-results-view.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
 
@@ -23,8 +31,16 @@
 #include <stdio.h>
 #include <string.h>
 
+static FtWindow *start_app_sized (FtApplication **app_out, FtSimScenario *sc, int w, int h);
+
 static FtWindow *
 start_app (FtApplication **app_out, FtSimScenario *sc)
+{
+  return start_app_sized (app_out, sc, 1280, 800);
+}
+
+static FtWindow *
+start_app_sized (FtApplication **app_out, FtSimScenario *sc, int width, int height)
 {
   gtk_init ();
   FtApplication *app = ft_application_new ();
@@ -37,7 +53,7 @@ start_app (FtApplication **app_out, FtSimScenario *sc)
   printf ("session load (city, world, first snapshot): %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
   ck_assert_msg (ft_session_get_tiles_path (session) != NULL, "Demo City tiles were not found (build data/demo-city.mbtiles)");
   FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 800);
+  gtk_window_set_default_size (GTK_WINDOW (win), width, height);
   gtk_window_present (GTK_WINDOW (win));
   *app_out = app;
   return win;
@@ -58,6 +74,14 @@ wait_for_map (FtWindow *win, double timeout_s)
       ft_screenshot_stats (shot, 0, 0, 0, 0, &st);
       if (st.n_transparent < st.width * st.height / 200 && st.n_colours > 20)
         return (g_get_monotonic_time () - t0) / 1000.0;
+    }
+  /* Keep what the map looked like for whoever reads the failure. */
+  g_autoptr(GdkTexture) shot = ft_screenshot_widget (GTK_WIDGET (win));
+  if (shot)
+    {
+      g_autofree char *path = ft_test_app_shot_path ("map-never-drawn.png");
+      gdk_texture_save_to_png (shot, path);
+      printf ("the map was never drawn whole: see %s\n", path);
     }
   return -1;
 }
@@ -265,6 +289,23 @@ START_TEST (test_dispatch_swap)
 }
 END_TEST
 
+static GtkWidget *find_by_action (GtkWidget *root, const char *action);
+
+/* Issue 19 item 13: which rider buttons are enabled (1 = sensitive). */
+static void
+assert_rider_buttons (FtWindow *win, int find, int reserve, int unlock, int end)
+{
+  const char *names[] = { "win.rider-find", "win.rider-reserve", "win.rider-unlock", "win.rider-end" };
+  int want[] = { find, reserve, unlock, end };
+  for (guint i = 0; i < 4; i++)
+    {
+      GtkWidget *b = find_by_action (GTK_WIDGET (win), names[i]);
+      ck_assert (b != NULL);
+      ck_assert_msg (gtk_widget_get_sensitive (b) == want[i], "%s: sensitive %d, expected %d", names[i],
+                     gtk_widget_get_sensitive (b), want[i]);
+    }
+}
+
 static void
 rider (FtWindow *win, const char *action, const char *expect)
 {
@@ -289,10 +330,22 @@ START_TEST (test_rider_view)
       pick = (int) i;
   ck_assert (pick >= 0);
   FtLatLon here = ft_mercator_to_latlon (f->vehicles[pick].mx, f->vehicles[pick].my);
+  assert_rider_buttons (win, 0, 0, 0, 0);   /* nothing marked yet */
   ft_window_set_marker (win, here);
+  assert_rider_buttons (win, 1, 1, 0, 0);
   rider (win, "win.rider-find", "walk");
+  ft_session_set_speed (session, 600);
   rider (win, "win.rider-reserve", "Reserved");
+  FtRiderFlow *flow = ft_window_get_rider_flow (win);
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_RESERVED);
+  assert_rider_buttons (win, 0, 0, 1, 0);
+  /* the rider's vehicle is highlighted; the hold is not left to run out at 600x */
+  ck_assert_int_ge (ft_rider_flow_get_vehicle (flow), 0);
+  ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), ft_rider_flow_get_vehicle (flow));
+  ck_assert_msg (ft_session_get_speed (session) <= 10, "speed %.0f with a reservation", ft_session_get_speed (session));
+  ck_assert (strstr (ft_window_get_rider_text (win), "Speed set to 10") != NULL);
   rider (win, "win.rider-unlock", "Unlocked");
+  assert_rider_buttons (win, 0, 0, 0, 1);
   ft_session_run_to (session, ft_session_get_time (session) + 12 * FT_MINUTE);
   FtTime until = ft_session_get_time (session) + 12 * FT_MINUTE;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -316,6 +369,26 @@ START_TEST (test_rider_view)
       receipt = ft_window_get_rider_text (win);
     }
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
+  ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), -1);
+
+  /* A reservation left alone runs out, with a warning first and a message after. */
+  ft_window_set_marker (win, here);
+  rider (win, "win.rider-reserve", "Reserved");
+  FtTime hold = ft_rider_flow_get_hold_until (flow);
+  ft_session_run_to (session, hold + 2 * FT_MINUTE);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gboolean warned = FALSE;
+  while (ft_rider_flow_get_state (flow) == FT_RIDER_RESERVED && g_get_monotonic_time () < deadline)
+    {
+      ft_test_app_spin (0.02);
+      warned |= ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "unlock the vehicle now");
+    }
+  ft_test_app_spin (0.3);
+  printf ("reservation left alone: warned %d; %s\n", warned, ft_window_get_rider_text (win));
+  ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
+  ck_assert (strstr (ft_window_get_rider_text (win), "ran out") != NULL);
+  assert_rider_buttons (win, 1, 1, 0, 0);
   ft_test_app_stop (app, win);
 }
 END_TEST
@@ -356,37 +429,655 @@ START_TEST (test_dialogs)
 }
 END_TEST
 
+/* Issue 19 item 7: one definition of the scenario format. Every shipped
+ * scenario goes through the writer and through the editor (every key a
+ * field) and reads back equal, keeping its comments and its city; bad
+ * input is refused with a message naming the key. */
+static void
+assert_comments_kept (const char *orig, const char *written, const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (orig, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '#')
+        ck_assert_msg (strstr (written, lines[i]) != NULL, "%s: comment dropped: %s", name, lines[i]);
+    }
+}
+
 START_TEST (test_scenario_roundtrip)
 {
+  gtk_init ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(FtSimScenario) sc = load_phase1 ();
-  sc->scooters = 1234;
-  sc->per_min_minor[2] = 41;
-  sc->rebalancing = FALSE;
-  g_autofree char *text = ft_scenario_to_text (sc);
-  g_autoptr(FtSimScenario) back = ft_sim_scenario_parse (text, -1, "written", &error);
-  ck_assert_msg (back != NULL, "%s\n%s", error ? error->message : "", text);
-  ck_assert_uint_eq (back->scooters, 1234);
-  ck_assert_double_eq (back->per_min_minor[2], 41);
-  ck_assert (!back->rebalancing);
-  ck_assert_uint_eq (back->n_shift_starts, sc->n_shift_starts);
-  ck_assert_str_eq (back->name, sc->name);
-  g_autofree char *again = ft_scenario_to_text (back);
-  ck_assert_str_eq (again, text);
+  g_autofree char *sdir = g_build_filename (FT_SOURCE_DIR, "scenarios", NULL);
+  g_autoptr(GDir) d = g_dir_open (sdir, 0, &error);
+  ck_assert_msg (d != NULL, "%s", error ? error->message : "");
+  g_autoptr(FtSession) session = ft_session_new ();
+  FtScenarioEditor *ed = ft_scenario_editor_new (NULL, session);
+  g_object_ref_sink (ed);
+  guint n_keys = 0;
+  ft_sim_scenario_keys (&n_keys);
+  ck_assert_uint_ge (n_keys, 55);
+  ck_assert_uint_eq (ft_scenario_editor_get_n_fields (ed), n_keys);
+  g_autofree char *tmp = g_dir_make_tmp ("ft-scn-XXXXXX", NULL);
+  guint n_files = 0;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      if (!g_str_has_suffix (name, ".scenario"))
+        continue;
+      n_files++;
+      g_autofree char *path = g_build_filename (sdir, name, NULL);
+      g_autoptr(FtSimScenario) sc = ft_sim_scenario_load (path, &error);
+      ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+      /* The writer alone. */
+      g_autofree char *text = ft_sim_scenario_to_text (sc);
+      g_autoptr(FtSimScenario) back = ft_sim_scenario_parse (text, -1, name, &error);
+      ck_assert_msg (back != NULL, "%s: %s\n%s", name, error ? error->message : "", text);
+      ck_assert_msg (ft_sim_scenario_equal (sc, back), "%s does not read back equal:\n%s", name, text);
+      assert_comments_kept (sc->text, text, name);
+      /* Through the editor's fields and Save. */
+      ft_scenario_editor_set_scenario (ed, sc);
+      g_autoptr(FtSimScenario) edited = ft_scenario_editor_dup_scenario (ed, &error);
+      ck_assert_msg (edited != NULL, "%s: %s", name, error ? error->message : "");
+      ck_assert_msg (ft_sim_scenario_equal (sc, edited), "%s: the editor changed it", name);
+      g_autofree char *out = g_build_filename (tmp, name, NULL);
+      ck_assert_msg (ft_scenario_editor_save_to (ed, out, &error), "%s", error ? error->message : "");
+      g_autoptr(FtSimScenario) loaded = ft_sim_scenario_load (out, &error);
+      ck_assert_msg (loaded != NULL, "%s: %s", name, error ? error->message : "");
+      ck_assert_msg (ft_sim_scenario_equal (sc, loaded), "%s: saved by the editor, it reads back different", name);
+      ck_assert_str_eq (loaded->city, sc->city);
+      ck_assert_str_eq (loaded->city_trips ? loaded->city_trips : "", sc->city_trips ? sc->city_trips : "");
+      ck_assert_str_eq (loaded->trace ? loaded->trace : "", sc->trace ? sc->trace : "");
+      assert_comments_kept (sc->text, loaded->text, name);
+      printf ("scenario %s: written, edited and saved, reads back equal (%u keys)\n", name, n_keys);
+      g_unlink (out);
+    }
+  ck_assert_uint_ge (n_files, 6);
 
-  g_autofree char *dir = g_dir_make_tmp ("ft-scn-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "x.scenario", NULL);
-  ck_assert (ft_scenario_save (sc, path, &error));
-  g_autoptr(FtSimScenario) loaded = ft_sim_scenario_load (path, &error);
-  ck_assert (loaded != NULL && loaded->scooters == 1234);
-  g_unlink (path);
-  g_rmdir (dir);
+  /* An edit lands in the file, in place, the rest untouched. */
+  g_autoptr(FtSimScenario) p1 = load_phase1 ();
+  ft_scenario_editor_set_scenario (ed, p1);
+  gtk_editable_set_text (GTK_EDITABLE (ft_scenario_editor_get_field (ed, "fleet", "bikes")), "777");
+  gtk_editable_set_text (GTK_EDITABLE (ft_scenario_editor_get_field (ed, "staff", "shift_starts")), "07:30, 15:00");
+  g_autofree char *out = g_build_filename (tmp, "edited.scenario", NULL);
+  ck_assert_msg (ft_scenario_editor_save_to (ed, out, &error), "%s", error ? error->message : "");
+  g_autoptr(FtSimScenario) e = ft_sim_scenario_load (out, &error);
+  ck_assert (e != NULL && e->bikes == 777 && e->n_shift_starts == 2 && e->shift_starts_h[0] == 7.5);
+  e->bikes = p1->bikes;
+  e->shift_starts_h[0] = p1->shift_starts_h[0];
+  e->shift_starts_h[1] = p1->shift_starts_h[1];
+  ck_assert (ft_sim_scenario_equal (e, p1));
+  g_unlink (out);
+
+  /* Bad input is refused with the key named; nothing is written. */
+  ft_scenario_editor_set_scenario (ed, p1);
+  GtkWidget *days = ft_scenario_editor_get_field (ed, "scenario", "days");
+  gtk_editable_set_text (GTK_EDITABLE (days), "abc");
+  g_autoptr(FtSimScenario) bad = ft_scenario_editor_dup_scenario (ed, &error);
+  ck_assert (bad == NULL && error != NULL);
+  printf ("days = abc: %s\n", error->message);
+  ck_assert (strstr (error->message, "[scenario] days") && strstr (error->message, "'abc' is not a number"));
+  ck_assert (gtk_widget_has_css_class (days, "error"));
+  ck_assert (!ft_scenario_editor_save_to (ed, out, NULL));
+  ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  gtk_editable_set_text (GTK_EDITABLE (days), "1");
+  for (const char *const *k = (const char *const[]) { "scooters", "bikes", "mopeds", NULL }; *k; k++)
+    gtk_editable_set_text (GTK_EDITABLE (ft_scenario_editor_get_field (ed, "fleet", *k)), "0");
+  bad = ft_scenario_editor_dup_scenario (ed, &error);
+  ck_assert (bad == NULL && error != NULL);
+  printf ("empty fleet: %s\n", error->message);
+  ck_assert (strstr (error->message, "[fleet]") && strstr (error->message, "fleet is empty"));
+  g_clear_error (&error);
+  gtk_editable_set_text (GTK_EDITABLE (ft_scenario_editor_get_field (ed, "fleet", "bikes")), "10");
+  gtk_editable_set_text (GTK_EDITABLE (ft_scenario_editor_get_field (ed, "pricing", "currency")), "euro");
+  bad = ft_scenario_editor_dup_scenario (ed, &error);
+  ck_assert (bad == NULL && strstr (error->message, "[pricing] currency"));
+  g_clear_error (&error);
+
+  gtk_window_destroy (GTK_WINDOW (ed));
+  g_object_unref (ed);
+  g_rmdir (tmp);
+}
+END_TEST
+
+/* ---------------------------------------------------------- issue 19 */
+
+/* A small, quick scenario with many low batteries: 2.4 simulated hours. */
+static const char *short_scenario =
+  "[scenario]\nname=Short run\ncity=demo\ndays=0.1\nseed=11\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\ninitial_soc_min=0.05\ninitial_soc_max=0.6\n"
+  "[demand]\nrequests_per_day=2000\n"
+  "[staff]\nfield_staff=4\ndispatchers=1\nshift_hours=12\nshift_starts=00:00\n";
+
+static FtSimScenario *
+load_short (void)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_parse (short_scenario, -1, "short", &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  return sc;
+}
+
+static GtkWidget *
+find_by_action (GtkWidget *root, const char *action)
+{
+  if (GTK_IS_ACTIONABLE (root) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_by_action (c, action);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_button_labelled (GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0 &&
+      gtk_widget_get_mapped (root))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_button_labelled (c, label);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+/* A vehicle near the middle of the map that a click there picks. */
+static int
+vehicle_in_view (FtWindow *win, double *x, double *y)
+{
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (win);
+  FtFrame *f = ft_session_get_frame (ft_window_get_session (win));
+  int w = gtk_widget_get_width (GTK_WIDGET (layer)), h = gtk_widget_get_height (GTK_WIDGET (layer));
+  for (guint i = 0; f && i < f->n_vehicles; i++)
+    {
+      if (!ft_vehicle_layer_vehicle_coords (layer, i, x, y))
+        continue;
+      if (*x < 0.3 * w || *x > 0.7 * w || *y < 0.3 * h || *y > 0.7 * h)
+        continue;
+      if (ft_vehicle_layer_pick (layer, *x, *y, 7) == (int) i &&
+          ft_overlay_layer_pick_staff (ft_window_get_overlay_layer (win), *x, *y, 12) < 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+/* A spot in the middle of the map with no vehicle or van near it. */
+static void
+empty_spot (FtWindow *win, double *x, double *y)
+{
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (win);
+  int w = gtk_widget_get_width (GTK_WIDGET (layer)), h = gtk_widget_get_height (GTK_WIDGET (layer));
+  for (int gy = 0; gy < 20; gy++)
+    for (int gx = 0; gx < 20; gx++)
+      {
+        *x = w * (0.3 + 0.4 * gx / 19.0);
+        *y = h * (0.3 + 0.4 * gy / 19.0);
+        if (ft_vehicle_layer_pick (layer, *x, *y, 14) < 0 &&
+            ft_overlay_layer_pick_staff (ft_window_get_overlay_layer (win), *x, *y, 14) < 0)
+          return;
+      }
+  ck_abort_msg ("no empty spot on the map");
+}
+
+/* Items 1, 9 and 10: real clicks and keys (XTEST) through GTK's gestures
+ * and shortcuts. */
+START_TEST (test_clicks_and_keys)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_short ());
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  ft_test_app_focus (GTK_WINDOW (win));
+  ck_assert_msg (gtk_window_is_active (GTK_WINDOW (win)), "the window never got the keyboard focus");
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (win);
+  GtkWidget *map = GTK_WIDGET (ft_window_get_map (win));
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+  ck_assert_str_eq (ft_window_get_page (win), "kpis");
+
+  /* 1: a plain click on a vehicle inspects it, and selects nothing. */
+  double vx, vy;
+  int v = vehicle_in_view (win, &vx, &vy);
+  ck_assert_msg (v >= 0, "no vehicle to click in view");
+  ft_test_app_click (GTK_WIDGET (layer), vx, vy, 0);
+  printf ("plain click on vehicle %d: page %s, %u selected, inspector: %.60s\n", v, ft_window_get_page (win),
+          ft_vehicle_layer_get_n_selected (layer), ft_window_get_inspector_text (win));
+  ck_assert_str_eq (ft_window_get_page (win), "inspector");
+  ck_assert_uint_eq (ft_vehicle_layer_get_n_selected (layer), 0);
+  ck_assert_msg (strstr (ft_window_get_inspector_text (win), "Click a vehicle") == NULL, "nothing was inspected");
+  /* a plain click on the map outside vehicles inspects the zone, marks nothing */
+  double ex, ey;
+  empty_spot (win, &ex, &ey);
+  ft_test_app_click (GTK_WIDGET (layer), ex, ey, 0);
+  ck_assert_str_eq (ft_window_get_page (win), "inspector");
+  ck_assert (!ft_window_get_marker (win, NULL));
+
+  /* Selecting is explicit: Ctrl+click adds the vehicle and opens Dispatch. */
+  ft_test_app_click (GTK_WIDGET (layer), vx, vy, GDK_CONTROL_MASK);
+  ck_assert_uint_eq (ft_vehicle_layer_get_n_selected (layer), 1);
+  ck_assert_str_eq (ft_window_get_page (win), "dispatch");
+  /* On the Dispatch page a click on the map marks the rebalance target. */
+  ft_test_app_click (GTK_WIDGET (layer), ex, ey, 0);
+  FtLatLon target;
+  ck_assert (ft_window_get_marker (win, &target));
+  ck_assert_uint_eq (ft_vehicle_layer_get_n_selected (layer), 1);
+
+  /* 9: Shift+drag selects a rectangle and leaves the target where it was. */
+  int w = gtk_widget_get_width (GTK_WIDGET (layer)), h = gtk_widget_get_height (GTK_WIDGET (layer));
+  ft_test_app_drag (GTK_WIDGET (layer), 0.35 * w, 0.35 * h, 0.65 * w, 0.65 * h, GDK_SHIFT_MASK);
+  guint nsel = ft_vehicle_layer_get_n_selected (layer);
+  FtLatLon after;
+  ck_assert (ft_window_get_marker (win, &after));
+  printf ("shift+drag: %u selected; target moved %.1f m\n", nsel, ft_distance_m (target, after));
+  ck_assert_uint_gt (nsel, 1);
+  ck_assert_msg (ft_distance_m (target, after) < 1, "the drag moved the rebalance target");
+  ck_assert_str_eq (ft_window_get_page (win), "dispatch");
+
+  /* The rider marks where they stand with a click, and stays on Ride. */
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+  ft_test_app_click (GTK_WIDGET (layer), vx, vy, 0);
+  FtLatLon stand;
+  ck_assert (ft_window_get_marker (win, &stand));
+  ck_assert_str_eq (ft_window_get_page (win), "rider");
+  ck_assert_msg (ft_distance_m (stand, target) > 1, "the rider's click did not mark where they stand");
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+
+  /* 10: Space plays and pauses even while a button has the focus (here
+   * Select Low Battery, which Space used to press). */
+  gtk_widget_activate_action (GTK_WIDGET (win), "win.clear-selection", NULL);
+  GtkWidget *low = find_by_action (GTK_WIDGET (win), "win.select-low-battery");
+  ck_assert (low != NULL);
+  ck_assert (gtk_widget_grab_focus (low));
+  ck_assert (!ft_session_get_playing (session));
+  ft_test_app_key (GDK_KEY_space, 0);
+  printf ("space with a button focused: playing %d, %u selected\n", ft_session_get_playing (session),
+          ft_vehicle_layer_get_n_selected (layer));
+  ck_assert_msg (ft_session_get_playing (session), "Space did not start the simulation");
+  ck_assert_uint_eq (ft_vehicle_layer_get_n_selected (layer), 0);
+  ft_test_app_key (GDK_KEY_space, 0);
+  ck_assert (!ft_session_get_playing (session));
+  /* Ctrl+Right steps one simulated minute. */
+  ft_test_app_spin (0.3);
+  FtTime t0 = ft_session_get_time (session);
+  ft_test_app_key (GDK_KEY_Right, GDK_CONTROL_MASK);
+  gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < t0 + FT_MINUTE && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  printf ("ctrl+right: %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " ms\n", t0, ft_session_get_time (session));
+  ck_assert_int_eq (ft_session_get_time (session), t0 + FT_MINUTE);
+  /* The map is reached with Tab, and zooms with the keyboard. */
+  gboolean reached = FALSE;
+  for (int i = 0; i < 40 && !reached; i++)
+    {
+      ft_test_app_key (GDK_KEY_Tab, 0);
+      reached = gtk_widget_has_focus (map);
+    }
+  ck_assert_msg (reached, "Tab never reached the map");
+  ShumateViewport *vp = shumate_map_get_viewport (ft_window_get_map (win));
+  double z0 = shumate_viewport_get_zoom_level (vp);
+  ft_test_app_key (GDK_KEY_equal, 0);
+  printf ("map focused by Tab; '=' zooms %.1f -> %.1f\n", z0, shumate_viewport_get_zoom_level (vp));
+  ck_assert (shumate_viewport_get_zoom_level (vp) > z0);
+  /* Escape closes a secondary window. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.compare-runs", NULL));
+  ft_test_app_spin (0.3);
+  GtkWindow *cmp = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (l->data != (gpointer) win && gtk_widget_get_visible (l->data))
+      cmp = l->data;
+  g_list_free (tops);
+  ck_assert (cmp != NULL);
+  g_object_ref (cmp);
+  ft_test_app_focus (cmp);
+  ft_test_app_key (GDK_KEY_Escape, 0);
+  ck_assert_msg (!gtk_widget_get_visible (GTK_WIDGET (cmp)), "Escape did not close Compare Runs");
+  g_object_unref (cmp);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+/* Item 8: the Dispatch page lists tasks (kind, vehicle, priority, assignee,
+ * state, age) with Cancel and Reassign; swaps of full batteries and
+ * assignments to staff off shift come with warnings. */
+static const char *tasks_scenario =
+  "[scenario]\nname=Tasks\ncity=demo\ndays=1\nseed=5\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\ninitial_soc_min=0.05\ninitial_soc_max=1.0\n"
+  "[demand]\nrequests_per_day=300\n"
+  "[staff]\nfield_staff=3\ndispatchers=1\nshift_hours=8\nshift_starts=06:00\n"
+  "[rules]\nswap_threshold_soc=0.0\n[features]\nrebalancing=false\nfault_collection=false\n";
+
+START_TEST (test_dispatch_tasks)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_parse (tasks_scenario, -1, "tasks", &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtApplication *app;
+  FtWindow *win = start_app (&app, sc);
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (win);
+  int w = gtk_widget_get_width (GTK_WIDGET (layer)), h = gtk_widget_get_height (GTK_WIDGET (layer));
+  guint nsel = ft_vehicle_layer_select_rect (layer, 0.25 * w, 0.25 * h, 0.75 * w, 0.75 * h);
+  ck_assert_uint_ge (nsel, 10);
+  /* Staff 1 is off shift at midnight (shifts start at 06:00). */
+  ft_window_set_dispatch_staff (win, 0);
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.dispatch", NULL));
+  GtkWidget *page = find_button_labelled (GTK_WIDGET (win), "Dispatch");
+  ck_assert (page != NULL);
+  gtk_widget_activate (page);
+  ft_test_app_spin (0.6);
+  const char *toast = ft_window_get_toast (win);
+  printf ("dispatch of %u selected: toast \"%s\"\n", nsel, toast ? toast : "");
+  ck_assert (toast && strstr (toast, "off shift") && strstr (toast, "no swap needed"));
+  g_autoptr(GArray) tasks = ft_session_dup_tasks (session, 1000);
+  ck_assert_uint_gt (tasks->len, 0);
+  ck_assert_uint_lt (tasks->len, nsel);   /* the full ones were skipped */
+  g_autofree char *list = ft_window_dup_tasks_text (win);
+  printf ("task list:\n%.200s\n", list);
+  ck_assert (strstr (list, "Swap") && strstr (list, "Staff 1") && strstr (list, "assigned") && strstr (list, "P5"));
+  ft_test_app_shot (GTK_WIDGET (win), "app-dispatch-tasks.png");
+  /* Cancel the newest task from its row. */
+  ft_test_app_spin (0.3);
+  GtkWidget *cancel = find_button_labelled (GTK_WIDGET (win), "Cancel");
+  ck_assert_msg (cancel != NULL, "no Cancel button on page %s", ft_window_get_page (win));
+  gint64 newest = g_array_index (tasks, FtSessionTask, 0).id;
+  printf ("cancel button: %s, sensitive %d\n", gtk_widget_get_tooltip_text (cancel), gtk_widget_get_sensitive (cancel));
+  g_signal_emit_by_name (cancel, "clicked");
+  ft_test_app_spin (0.2);
+  g_autoptr(GArray) after = ft_session_dup_tasks (session, 1000);
+  ck_assert_uint_eq (after->len, tasks->len - 1);
+  ck_assert (g_array_index (after, FtSessionTask, 0).id != newest);
+  /* Reassign the next one to Staff 2. */
+  ft_window_set_dispatch_staff (win, 1);
+  GtkWidget *re = find_button_labelled (GTK_WIDGET (win), "Reassign");
+  g_signal_emit_by_name (re, "clicked");
+  ft_test_app_spin (0.2);
+  g_autoptr(GArray) moved = ft_session_dup_tasks (session, 1000);
+  printf ("after cancel and reassign: %u tasks, newest on staff %d; status: %s\n", moved->len,
+          g_array_index (moved, FtSessionTask, 0).staff + 1, ft_window_get_dispatch_status (win));
+  ck_assert_int_eq (g_array_index (moved, FtSessionTask, 0).staff, 1);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+/* Item 12: the broker dialog's default prefix is the README's and the
+ * emulator's ("ft"); a connection that fails shows over the map. */
+START_TEST (test_live_errors)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_short ());
+  ck_assert (wait_for_map (win, 20) >= 0);
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_autofree char *prefix = g_settings_get_string (settings, "live-prefix");
+  ck_assert_str_eq (prefix, "ft");
+  /* nothing listens on port 9 */
+  g_settings_set_string (settings, "live-url", "mqtt://127.0.0.1:9");
+  ft_window_set_live_mode (win, TRUE);
+  gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!ft_window_get_toast_is_error (win) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  printf ("live, no broker: page %s, toast \"%s\"\n", ft_window_get_page (win), ft_window_get_toast (win));
+  ck_assert (ft_window_get_toast_is_error (win));
+  ck_assert (strstr (ft_window_get_toast (win), "127.0.0.1:9") != NULL);
+  ft_window_set_live_mode (win, FALSE);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+static char *
+write_tmp (const char *dir, const char *name, const char *data, gssize len)
+{
+  char *p = g_build_filename (dir, name, NULL);
+  ck_assert (g_file_set_contents (p, data, len, NULL));
+  return p;
+}
+
+/* Items 3, 5, 2 and 4: errors where the user looks, the end of a run, the
+ * battery figure and Save Screenshot. */
+START_TEST (test_messages_and_end)
+{
+  FtApplication *app;
+  FtWindow *win = start_app (&app, load_short ());
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("ft-app-XXXXXX", NULL);
+
+  /* 3: a binary file, then a bad scenario: each error shows as a toast over
+   * the map naming its file; the next load clears it. */
+  static const char junk[] = { 0x7f, 'E', 'L', 'F', 0, 1, 2, (char) 0xff, (char) 0xfe, 0 };
+  g_autofree char *bin = write_tmp (tmp, "binary.scenario", junk, sizeof junk);
+  ck_assert (!ft_window_open_path (win, bin, FALSE, &error));
+  g_clear_error (&error);
+  printf ("toast: %s\n", ft_window_get_toast (win));
+  ck_assert (ft_window_get_toast (win) != NULL && ft_window_get_toast_is_error (win));
+  ck_assert (strstr (ft_window_get_toast (win), "binary.scenario") != NULL);
+  ck_assert (strstr (ft_window_get_toast (win), "binary data") != NULL);
+  g_autofree char *bad = write_tmp (tmp, "typo.scenario", "[fleet]\nscoters=5\n", -1);
+  ck_assert (!ft_window_open_path (win, bad, FALSE, &error));
+  g_clear_error (&error);
+  printf ("toast: %s\n", ft_window_get_toast (win));
+  ck_assert (strstr (ft_window_get_toast (win), "typo.scenario") && strstr (ft_window_get_toast (win), "scoters"));
+  ck_assert (strstr (ft_window_get_toast (win), "binary.scenario") == NULL);
+  g_autofree char *good = write_tmp (tmp, "good.scenario", short_scenario, -1);
+  ck_assert_msg (ft_window_open_path (win, good, FALSE, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_window_get_toast (win) == NULL, "the old error stayed: %s", ft_window_get_toast (win));
+  ck_assert (wait_for_map (win, 20) >= 0);
+
+  /* 2: the sidebar's battery figure is the KPI report's: the share of
+   * vehicles the model flags low, now and over the run. */
+  FtFrame *f = ft_session_get_frame (session);
+  ck_assert_msg (f->kpi.battery_available < 0.95, "battery available %.3f with many low batteries",
+                 f->kpi.battery_available);
+  ft_session_run_to (session, 30 * FT_MINUTE);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < 30 * FT_MINUTE && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ft_test_app_spin (0.6);
+  const FtSimKpis *k = ft_session_get_kpis (session);
+  f = ft_session_get_frame (session);
+  g_autofree char *now_txt = g_strdup_printf ("now %.1f %%", (1 - f->kpi.battery_available) * 100);
+  g_autofree char *run_txt = g_strdup_printf ("run %.1f %%", k->battery_unavailable_share * 100);
+  printf ("sidebar: %s\nKPI report battery_unavailable_share %.4f\n", ft_window_get_kpi_text (win),
+          k->battery_unavailable_share);
+  ck_assert (k->battery_unavailable_share > 0.05);
+  ck_assert_msg (strstr (ft_window_get_kpi_text (win), now_txt) && strstr (ft_window_get_kpi_text (win), run_txt),
+                 "sidebar \"%s\" lacks \"%s\" / \"%s\"", ft_window_get_kpi_text (win), now_txt, run_txt);
+
+  /* Loading again keeps the half-finished run for Compare Runs. */
+  ck_assert (ft_window_open_path (win, good, FALSE, NULL));
+  ck_assert (wait_for_map (win, 20) >= 0);
+
+  /* 4: Save Screenshot writes a PNG of the map and panels. */
+  g_autofree char *png = g_build_filename (tmp, "shot.png", NULL);
+  ck_assert_msg (ft_window_save_screenshot (win, png, &error), "%s", error ? error->message : "");
+  GStatBuf st;
+  ck_assert (g_stat (png, &st) == 0);
+  g_autoptr(GdkTexture) back = gdk_texture_new_from_filename (png, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "");
+  printf ("screenshot: %" G_GINT64_FORMAT " bytes, %dx%d\n", (gint64) st.st_size,
+          gdk_texture_get_width (back), gdk_texture_get_height (back));
+  ck_assert_int_gt (st.st_size, 20000);
+  ck_assert_int_ge (gdk_texture_get_width (back), 1000);
+  g_autofree char *notpng = write_tmp (tmp, "notes.png", "my notes", -1);
+  ck_assert (!ft_window_save_screenshot (win, notpng, &error));
+  printf ("over a non-PNG: %s\n", error->message);
+  ck_assert (strstr (error->message, "not a PNG") != NULL);
+  g_clear_error (&error);
+  g_autofree char *kept = NULL;
+  ck_assert (g_file_get_contents (notpng, &kept, NULL, NULL) && strcmp (kept, "my notes") == 0);
+  /* the menu item asks where to save */
+  GList *before = gtk_window_list_toplevels ();
+  guint n_before = g_list_length (before);
+  g_list_free (before);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.screenshot", NULL));
+  ft_test_app_spin (0.5);
+  GList *after = gtk_window_list_toplevels ();
+  GtkWidget *chooser = NULL;
+  for (GList *l = after; l; l = l->next)
+    if (GTK_IS_FILE_CHOOSER (l->data) && gtk_widget_get_visible (l->data))
+      chooser = l->data;
+  ck_assert_msg (chooser != NULL && g_list_length (after) > n_before, "Save Screenshot opened no file chooser");
+  g_list_free (after);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  ft_test_app_spin (0.2);
+
+  /* 5: the end of the run: the clock stops at the end, a message says so,
+   * and Play starts the run again. */
+  ft_session_set_speed (session, 0);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.play", NULL));
+  until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (!ft_session_get_finished (session) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ft_test_app_spin (0.5);
+  printf ("end: t %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " ms, clock \"%s\", toast \"%s\"\n",
+          ft_session_get_time (session), ft_session_get_end_time (session), ft_window_get_clock_text (win),
+          ft_window_get_toast (win));
+  ck_assert (ft_session_get_finished (session));
+  ck_assert (!ft_session_get_playing (session));
+  ck_assert_int_eq (ft_session_get_time (session), ft_session_get_end_time (session));
+  ck_assert (strstr (ft_window_get_clock_text (win), "Ended") != NULL);
+  ck_assert (strstr (ft_window_get_clock_text (win), "Mon 00:00") == NULL);
+  ck_assert (strstr (ft_window_get_clock_text (win), "02:24") != NULL);   /* 0.1 days */
+  ck_assert (ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "end of its"));
+  ft_test_app_shot (GTK_WIDGET (win), "app-run-ended.png");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.play", NULL));
+  ft_test_app_spin (0.3);
+  printf ("play after the end: t %" G_GINT64_FORMAT " ms, playing %d, %u archived runs\n",
+          ft_session_get_time (session), ft_session_get_playing (session), ft_session_get_archive (session)->len);
+  ck_assert (!ft_session_get_finished (session));
+  ck_assert (ft_session_get_time (session) < ft_session_get_end_time (session));
+  ck_assert (ft_session_get_playing (session));
+  ft_session_pause (session);
+
+  /* 6: Compare Runs names the scenarios, marks the partial run, shows
+   * differences, and a run can be removed. */
+  GPtrArray *arch = ft_session_get_archive (session);
+  ck_assert_uint_eq (arch->len, 2);
+  GtkWidget *cmp = ft_results_view_new (GTK_WINDOW (win), session);
+  gtk_window_present (GTK_WINDOW (cmp));
+  ft_test_app_spin (0.3);
+  ft_test_app_shot (cmp, "app-compare-runs.png");
+  g_autofree char *table = ft_results_view_dup_text (cmp);
+  printf ("compare runs: %s\n", table);
+  ck_assert (strstr (table, "Short run") != NULL);
+  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") != NULL);
+  ck_assert (strstr (table, "finished") != NULL);
+  ck_assert (strstr (table, "difference") != NULL && strstr (table, " %") != NULL);
+  ck_assert (strstr (table, "Run 1") == NULL);
+  ft_results_view_remove (cmp, 0);
+  ck_assert_uint_eq (arch->len, 1);
+  g_free (table);
+  table = ft_results_view_dup_text (cmp);
+  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") == NULL);
+  gtk_window_destroy (GTK_WINDOW (cmp));
+
+  g_unlink (bin); g_unlink (bad); g_unlink (good); g_unlink (png); g_unlink (notpng);
+  g_rmdir (tmp);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+/* Item 11: the map takes the space; the sidebar keeps its width, fits and
+ * scrolls. Screenshots at 1280x720 and 2560x1440, light and dark. */
+static void
+check_size (FtWindow *win, int width, int height, const char *tag)
+{
+  ck_assert (wait_for_map (win, 20) >= 0);
+  ft_test_app_spin (0.5);
+  GtkWidget *side = ft_window_get_sidebar (win);
+  GtkWidget *map = GTK_WIDGET (ft_window_get_map (win));
+  graphene_rect_t sb, mb;
+  ck_assert (gtk_widget_compute_bounds (side, GTK_WIDGET (win), &sb));
+  ck_assert (gtk_widget_compute_bounds (map, GTK_WIDGET (win), &mb));
+  int ww = gtk_widget_get_width (GTK_WIDGET (win)), wh = gtk_widget_get_height (GTK_WIDGET (win));
+  for (GtkWidget *c = gtk_widget_get_first_child (side); c; c = gtk_widget_get_next_sibling (c))
+    {
+      int cmin = 0, cnat = 0;
+      gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, &cmin, &cnat, NULL, NULL);
+      printf ("  sidebar child %s: min %d, natural %d\n", G_OBJECT_TYPE_NAME (c), cmin, cnat);
+    }
+  printf ("%s: window %dx%d, map %.0fx%.0f, sidebar %.0fx%.0f at x %.0f\n", tag, ww, wh, mb.size.width,
+          mb.size.height, sb.size.width, sb.size.height, sb.origin.x);
+  ck_assert_int_le (ww, width + 2);
+  ck_assert_int_le (wh, height + 2);
+  ck_assert_msg (sb.origin.x + sb.size.width <= ww + 1, "the sidebar is cut off");
+  ck_assert_msg (sb.size.width <= 440, "the sidebar took the space (%.0f px)", sb.size.width);
+  ck_assert_msg (mb.size.width >= ww - 460, "the map did not take the space");
+  g_autofree char *light = g_strdup_printf ("app-%s-light.png", tag);
+  g_autofree char *dark = g_strdup_printf ("app-%s-dark.png", tag);
+  g_autoptr(GdkTexture) l = ft_test_app_shot (GTK_WIDGET (win), light);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  ft_test_app_spin (0.5);
+  g_autoptr(GdkTexture) d = ft_test_app_shot (GTK_WIDGET (win), dark);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  ft_test_app_spin (0.2);
+}
+
+START_TEST (test_sizing)
+{
+  FtApplication *app;
+  FtWindow *win = start_app_sized (&app, load_phase1 (), 1280, 720);
+  FtSession *session = ft_window_get_session (win);
+  int minw = 0, minh = 0;
+  gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_HORIZONTAL, -1, &minw, NULL, NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_VERTICAL, 1280, &minh, NULL, NULL, NULL);
+  printf ("window minimum %dx%d\n", minw, minh);
+  ck_assert_int_le (minw, 1024);
+  ck_assert_int_le (minh, 600);
+  /* 14: the first minute starts at a busy hour with seeded charts, a
+   * welcome, labelled tabs and fading lost-demand marks. */
+  ck_assert_int_eq (ft_session_get_time (session), 0);
+  ft_window_welcome (win);
+  FtTime busy = ft_session_get_busy_start (session);
+  gint64 until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < busy && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ft_test_app_spin (0.6);
+  g_autofree char *at = ft_time_format (ft_session_get_time (session));
+  printf ("welcome: at %s, %u chart samples, toast \"%.60s…\"\n", at, ft_session_get_history (session)->len,
+          ft_window_get_toast (win));
+  ck_assert_int_ge (busy, 5 * FT_HOUR);
+  ck_assert_int_eq (ft_session_get_time (session), busy);
+  ck_assert_uint_ge (ft_session_get_history (session)->len, 60);
+  ck_assert (ft_window_get_toast (win) && strstr (ft_window_get_toast (win), "Welcome"));
+  for (const char *const *t = (const char *const[]) { "KPIs", "Inspect", "Dispatch", "Ride", NULL }; *t; t++)
+    ck_assert_msg (find_button_labelled (GTK_WIDGET (win), *t) != NULL, "no tab labelled %s", *t);
+  FtFrame *f = ft_session_get_frame (session);
+  guint drawn = ft_overlay_layer_get_n_lost_drawn (ft_window_get_overlay_layer (win));
+  guint faded = 0;
+  for (guint i = 0; i < f->n_lost; i++)
+    faded += f->lost_age && f->lost_age[i] >= 1;
+  printf ("lost demand: %u marks kept, %u faded out, %u drawn\n", f->n_lost, faded, drawn);
+  ck_assert_uint_gt (faded, 0);
+  ck_assert_uint_le (drawn, f->n_lost - faded);
+  check_size (win, 1280, 720, "1280x720");
+  double side_small = gtk_widget_get_width (ft_window_get_sidebar (win));
+  /* The same session in a big window. */
+  FtWindow *big = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (big), 2560, 1440);
+  gtk_window_present (GTK_WINDOW (big));
+  check_size (big, 2560, 1440, "2560x1440");
+  double side_big = gtk_widget_get_width (ft_window_get_sidebar (big));
+  ck_assert_msg (fabs (side_big - side_small) < 40, "the sidebar grew from %.0f to %.0f px", side_small, side_big);
+  gtk_window_destroy (GTK_WINDOW (big));
+  ft_test_app_stop (app, win);
 }
 END_TEST
 
 int
 main (void)
 {
+  setvbuf (stdout, NULL, _IOLBF, 0);   /* keep what a failed test printed */
   Suite *s = suite_create ("app");
   TCase *tc = tcase_create ("demo-hour");
   tcase_add_test (tc, test_demo_hour);
@@ -403,6 +1094,26 @@ main (void)
   tc = tcase_create ("dialogs");
   tcase_add_test (tc, test_dialogs);
   tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("clicks-and-keys");
+  tcase_add_test (tc, test_clicks_and_keys);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("dispatch-tasks");
+  tcase_add_test (tc, test_dispatch_tasks);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("live-errors");
+  tcase_add_test (tc, test_live_errors);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("messages-and-end");
+  tcase_add_test (tc, test_messages_and_end);
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("first-minute-and-sizing");
+  tcase_add_test (tc, test_sizing);
+  tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
   tc = tcase_create ("scenario-roundtrip");
   tcase_add_test (tc, test_scenario_roundtrip);

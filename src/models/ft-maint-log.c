@@ -1,0 +1,592 @@
+/* ft-maint-log.c — the feature builder of predictive maintenance: keeps the
+ * events of a log that tell usage, charging, faults and repairs per vehicle
+ * (in memory, compact), replays them to turn the log into (vehicle,
+ * observation time) rows with features and the time to the next fault, and
+ * keeps a running state so shadow mode can score every vehicle "now"
+ * without a replay. Reads a run or live database read-only (SQLite).
+ */
+#include "ft-config.h"
+#include "ft-maint-private.h"
+
+#include <math.h>
+#include <sqlite3.h>
+
+/* The MDS event types the builder reads (FtVehicleEventType in src/fleet;
+ * models sit beside fleet, not above it, so the numbers are mirrored here
+ * and held to the enum by the unit test). */
+enum {
+  VEV_AGENCY_DROP_OFF = 0,
+  VEV_MAINTENANCE = 10,
+  VEV_MAINTENANCE_PICK_UP = 11,
+  VEV_MAINTENANCE_END = 12,
+  VEV_PROVIDER_DROP_OFF = 15,
+  PACK_IN_VEHICLE = 0,
+  STATE_AVAILABLE = 0,
+  MAX_VEHICLES = 1u << 22,
+};
+
+typedef struct {
+  FtTime  t;
+  gint32  v;
+  guint16 kind;
+  guint16 pad;
+  gint64  a, b, amount;
+} MEv;
+
+typedef struct {
+  FtTime t;
+  double cum_km;
+} TripMark;
+
+typedef struct {
+  gboolean seen, faulted, picked_up, available;
+  int      kind;
+  FtTime   first_t, service_t, last_trip_t;
+  double   km, km_at_service;
+  double   ride_min, ride_min_at_service;
+  double   trips, trips_at_service;
+  double   cycles, cycles_at_service;
+  double   last_soc;          /* < 0: unknown */
+  double   prior_faults;
+  guint32  last_fault_codes;
+  GArray  *marks;             /* TripMark, in time order */
+} Acc;
+
+struct _FtMaintLog {
+  GArray *ev;                 /* MEv kept, time order */
+  GArray *fault_t;            /* FtTime of every fault, time order */
+  GArray *live;               /* Acc per vehicle: state after every event added */
+  guint   n_faults;
+  FtTime  start, end;
+  gboolean any;
+};
+
+G_DEFINE_QUARK (ft-maint-error-quark, ft_maint_error)
+
+static const char *const feature_names[FT_MAINT_N_FEATURES] = {
+  [FT_MF_KM_SINCE_SERVICE] = "km_since_service",
+  [FT_MF_RIDE_MIN_SINCE_SERVICE] = "ride_min_since_service",
+  [FT_MF_TRIPS_SINCE_SERVICE] = "trips_since_service",
+  [FT_MF_HOURS_SINCE_SERVICE] = "hours_since_service",
+  [FT_MF_CHARGE_CYCLES] = "charge_cycles",
+  [FT_MF_AGE_DAYS] = "age_days",
+  [FT_MF_ODOMETER_KM] = "odometer_km",
+  [FT_MF_KM_LAST_24H] = "km_last_24h",
+  [FT_MF_KM_PER_DAY_7D] = "km_per_day_7d",
+  [FT_MF_PRIOR_FAULTS] = "prior_faults",
+  [FT_MF_ERROR_CODES] = "error_codes",
+  [FT_MF_HOURS_SINCE_TRIP] = "hours_since_trip",
+  [FT_MF_AVAILABLE] = "available",
+  [FT_MF_KIND_BIKE] = "kind_bike",
+  [FT_MF_KIND_MOPED] = "kind_moped",
+};
+
+const char *
+ft_maint_feature_name (FtMaintFeature f)
+{
+  return (guint) f < FT_MAINT_N_FEATURES ? feature_names[f] : "unknown";
+}
+
+/* ---- per-vehicle state ---------------------------------------------------- */
+
+static void
+acc_clear (gpointer p)
+{
+  Acc *a = p;
+  if (a->marks)
+    g_array_unref (a->marks);
+}
+
+static GArray *
+accs_new (void)
+{
+  GArray *a = g_array_new (FALSE, TRUE, sizeof (Acc));
+  g_array_set_clear_func (a, acc_clear);
+  return a;
+}
+
+static Acc *
+acc_get (GArray *accs, guint v)
+{
+  if (v >= accs->len)
+    g_array_set_size (accs, v + 1);
+  Acc *a = &g_array_index (accs, Acc, v);
+  if (a->marks == NULL)
+    {
+      a->marks = g_array_new (FALSE, FALSE, sizeof (TripMark));
+      a->last_soc = -1;
+    }
+  return a;
+}
+
+static void
+acc_see (Acc *a, FtTime t)
+{
+  if (!a->seen)
+    {
+      a->seen = TRUE;
+      a->available = TRUE;   /* vehicles are added available */
+      a->first_t = a->service_t = a->last_trip_t = t;
+    }
+}
+
+static void
+acc_add_km (Acc *a, FtTime t, double km)
+{
+  a->km += km;
+  TripMark m = { t, a->km };
+  g_array_append_val (a->marks, m);
+}
+
+static void
+acc_service (Acc *a, FtTime t)
+{
+  a->faulted = a->picked_up = FALSE;
+  a->service_t = t;
+  a->km_at_service = a->km;
+  a->ride_min_at_service = a->ride_min;
+  a->trips_at_service = a->trips;
+  a->cycles_at_service = a->cycles;
+}
+
+/* Applies one event; returns TRUE if it is a fault (the vehicle leaves the
+ * risk set). */
+static gboolean
+acc_apply (Acc *a, const MEv *e)
+{
+  acc_see (a, e->t);
+  switch (e->kind)
+    {
+    case FT_EV_VEHICLE_ADDED:
+      a->kind = (int) e->a;
+      return FALSE;
+    case FT_EV_BOOKING_ENDED:
+      a->trips += 1;
+      a->last_trip_t = e->t;
+      a->ride_min += MAX (e->a, 0) / 60.0;
+      acc_add_km (a, e->t, MAX (e->b, 0) / 1000.0);
+      return FALSE;
+    case FT_EV_VEHICLE_MOVED:
+      if (e->amount / 1000.0 > a->km + 1e-9)
+        acc_add_km (a, e->t, e->amount / 1000.0 - a->km);
+      return FALSE;
+    case FT_EV_PACK_MOVED:
+      a->cycles += 1;
+      a->last_soc = -1;
+      return FALSE;
+    case FT_EV_TELEMETRY:
+      {
+        double soc = e->amount / 1e4;
+        if (a->last_soc >= 0 && soc < a->last_soc)
+          a->cycles += a->last_soc - soc;
+        a->last_soc = soc;
+        return FALSE;
+      }
+    case FT_EV_VEHICLE_FAULT:
+      if (e->amount != 0 && !a->faulted)
+        {
+          a->faulted = TRUE;
+          a->prior_faults += 1;
+          a->last_fault_codes = (guint32) e->amount;
+          return TRUE;
+        }
+      if (e->amount == 0 && a->faulted)
+        acc_service (a, e->t);
+      return FALSE;
+    case FT_EV_VEHICLE_STATE:
+      a->available = e->b == STATE_AVAILABLE;
+      if (e->a == VEV_MAINTENANCE && !a->faulted)
+        {
+          /* logs written before FT_EV_VEHICLE_FAULT existed */
+          a->faulted = TRUE;
+          a->prior_faults += 1;
+          a->last_fault_codes = 0;
+          return TRUE;
+        }
+      if (a->faulted && e->a == VEV_MAINTENANCE_PICK_UP)
+        a->picked_up = TRUE;
+      else if (a->faulted && (e->a == VEV_MAINTENANCE_END ||
+                              (a->picked_up && (e->a == VEV_PROVIDER_DROP_OFF ||
+                                                e->a == VEV_AGENCY_DROP_OFF))))
+        acc_service (a, e->t);
+      return FALSE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Cumulative km at the last mark at or before t. */
+static double
+cum_km_at (const Acc *a, FtTime t)
+{
+  guint lo = 0, hi = a->marks->len;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (g_array_index (a->marks, TripMark, mid).t <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo == 0 ? 0.0 : g_array_index (a->marks, TripMark, lo - 1).cum_km;
+}
+
+static void
+acc_features (const Acc *a, FtTime now, double *x)
+{
+  double age_h = MAX (0.0, (double) (now - a->first_t) / FT_HOUR);
+  x[FT_MF_KM_SINCE_SERVICE] = a->km - a->km_at_service;
+  x[FT_MF_RIDE_MIN_SINCE_SERVICE] = a->ride_min - a->ride_min_at_service;
+  x[FT_MF_TRIPS_SINCE_SERVICE] = a->trips - a->trips_at_service;
+  x[FT_MF_HOURS_SINCE_SERVICE] = MAX (0.0, (double) (now - a->service_t) / FT_HOUR);
+  x[FT_MF_CHARGE_CYCLES] = a->cycles - a->cycles_at_service;
+  x[FT_MF_AGE_DAYS] = age_h / 24.0;
+  x[FT_MF_ODOMETER_KM] = a->km;
+  x[FT_MF_KM_LAST_24H] = a->km - cum_km_at (a, now - FT_DAY);
+  x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY)) / CLAMP (age_h / 24.0, 1.0, 7.0);
+  x[FT_MF_PRIOR_FAULTS] = a->prior_faults;
+  x[FT_MF_ERROR_CODES] = (double) __builtin_popcount (a->last_fault_codes);
+  x[FT_MF_HOURS_SINCE_TRIP] = MAX (0.0, (double) (now - a->last_trip_t) / FT_HOUR);
+  x[FT_MF_AVAILABLE] = a->available;
+  x[FT_MF_KIND_BIKE] = a->kind == 1;
+  x[FT_MF_KIND_MOPED] = a->kind == 2;
+}
+
+/* ---- the log -------------------------------------------------------------- */
+
+FtMaintLog *
+ft_maint_log_new (void)
+{
+  FtMaintLog *log = g_new0 (FtMaintLog, 1);
+  log->ev = g_array_new (FALSE, FALSE, sizeof (MEv));
+  log->fault_t = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  log->live = accs_new ();
+  return log;
+}
+
+void
+ft_maint_log_free (FtMaintLog *log)
+{
+  if (log == NULL)
+    return;
+  g_array_unref (log->ev);
+  g_array_unref (log->fault_t);
+  g_array_unref (log->live);
+  g_free (log);
+}
+
+/* The vehicle an event is about, or -1 if the builder does not need it. */
+static gint32
+event_vehicle (const FtEvent *ev)
+{
+  switch (ev->kind)
+    {
+    case FT_EV_VEHICLE_ADDED:
+    case FT_EV_VEHICLE_STATE:
+    case FT_EV_VEHICLE_MOVED:
+    case FT_EV_VEHICLE_FAULT:
+    case FT_EV_TELEMETRY:
+    case FT_EV_BOOKING_ENDED:
+      return ev->vehicle;
+    case FT_EV_PACK_MOVED:
+      return ev->a == PACK_IN_VEHICLE && ev->b >= 0 && ev->b < G_MAXINT32 ? (gint32) ev->b : -1;
+    default:
+      return -1;
+    }
+}
+
+gboolean
+ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
+{
+  g_return_val_if_fail (log != NULL && ev != NULL, FALSE);
+  if (log->any && ev->t < log->end)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   "event %" G_GUINT64_FORMAT " (%s) at %" G_GINT64_FORMAT " ms is older than the last "
+                   "one added (%" G_GINT64_FORMAT " ms): events must come in time order",
+                   ev->seq, ft_event_kind_name ((FtEventKind) ev->kind), ev->t, log->end);
+      return FALSE;
+    }
+  gint32 v = event_vehicle (ev);
+  if (v < 0)
+    return TRUE;
+  if ((guint) v >= MAX_VEHICLES)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   "event %" G_GUINT64_FORMAT " (%s) names vehicle %d: more than %u vehicles",
+                   ev->seq, ft_event_kind_name ((FtEventKind) ev->kind), v, (guint) MAX_VEHICLES);
+      return FALSE;
+    }
+  MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
+  g_array_append_val (log->ev, m);
+  if (!log->any)
+    log->start = ev->t;
+  log->any = TRUE;
+  log->end = ev->t;
+  if (acc_apply (acc_get (log->live, (guint) v), &m))
+    {
+      g_array_append_val (log->fault_t, m.t);
+      log->n_faults++;
+    }
+  return TRUE;
+}
+
+void
+ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
+{
+  g_autoptr (GError) error = NULL;
+  if (!ft_maint_log_add (maint_log, ev, &error))
+    g_warning ("predictive maintenance: %s", error->message);
+}
+
+guint
+ft_maint_log_n_vehicles (const FtMaintLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  guint n = 0;
+  for (guint v = 0; v < log->live->len; v++)
+    n += g_array_index (log->live, Acc, v).seen;
+  return n;
+}
+
+guint
+ft_maint_log_n_faults (const FtMaintLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  return log->n_faults;
+}
+
+FtTime
+ft_maint_log_start (const FtMaintLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  return log->start;
+}
+
+FtTime
+ft_maint_log_end (const FtMaintLog *log)
+{
+  g_return_val_if_fail (log != NULL, 0);
+  return log->end;
+}
+
+const FtTime *
+ft_maint_log_faults (const FtMaintLog *log, guint *n_out)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  if (n_out)
+    *n_out = log->fault_t->len;
+  return (const FtTime *) log->fault_t->data;
+}
+
+/* ---- reading a database --------------------------------------------------- */
+
+static int
+cmp_event_time (gconstpointer a, gconstpointer b)
+{
+  FtTime x = ((const FtEvent *) a)->t, y = ((const FtEvent *) b)->t;
+  return (x > y) - (x < y);
+}
+
+FtMaintLog *
+ft_maint_log_read_db (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_IO, "%s: no such file", path);
+      return NULL;
+    }
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2 (db,
+                             "SELECT seq, t, kind, vehicle, a, b, amount FROM events "
+                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7) ORDER BY seq",
+                             -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_IO,
+                   "%s is not a run or live database with an event table (%s); "
+                   "give a file written by 'fleet-twin-cli run --out'",
+                   path, db ? sqlite3_errmsg (db) : "cannot open");
+      sqlite3_finalize (st);
+      sqlite3_close (db);
+      return NULL;
+    }
+  const int kinds[] = { FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED,
+                        FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    sqlite3_bind_int (st, (int) i + 1, kinds[i]);
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  g_autoptr (GArray) evs = g_array_new (FALSE, FALSE, sizeof (FtEvent));
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      FtEvent ev = ft_event_init ((FtEventKind) sqlite3_column_int (st, 2), sqlite3_column_int64 (st, 1));
+      ev.seq = (guint64) sqlite3_column_int64 (st, 0);
+      gint64 v = sqlite3_column_int64 (st, 3);
+      ev.vehicle = v >= G_MININT32 && v <= G_MAXINT32 ? (gint32) v : G_MAXINT32;
+      ev.a = (gint32) CLAMP (sqlite3_column_int64 (st, 4), G_MININT32, G_MAXINT32);
+      ev.b = sqlite3_column_int64 (st, 5);
+      ev.amount = sqlite3_column_int64 (st, 6);
+      g_array_append_val (evs, ev);
+    }
+  gboolean ok = rc == SQLITE_DONE;
+  if (!ok)
+    g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_IO, "%s: reading the event table failed: %s",
+                 path, sqlite3_errmsg (db));
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  if (!ok)
+    return NULL;
+  /* seq order is time order within a run; a file that was appended to by
+   * a later live session keeps it too. Sort stably by time to be sure. */
+  FtEvent *e = (FtEvent *) evs->data;
+  gboolean sorted = TRUE;
+  for (guint i = 1; i < evs->len && sorted; i++)
+    sorted = e[i].t >= e[i - 1].t;
+  if (!sorted)
+    {
+      g_array_sort (evs, cmp_event_time);   /* stable since GLib 2.32 */
+      e = (FtEvent *) evs->data;
+    }
+  for (guint i = 0; i < evs->len; i++)
+    if (!ft_maint_log_add (log, &e[i], error))
+      {
+        g_prefix_error (error, "%s: ", path);
+        return NULL;
+      }
+  if (ft_maint_log_n_vehicles (log) == 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "%s: the event log shows no vehicle", path);
+      return NULL;
+    }
+  return g_steal_pointer (&log);
+}
+
+/* ---- rows ----------------------------------------------------------------- */
+
+/* Next fault of vehicle v at or after t among the per-vehicle fault times
+ * (sorted), or G_MAXINT64. */
+static FtTime
+next_fault (GPtrArray *faults, guint v, FtTime t)
+{
+  if (v >= faults->len || g_ptr_array_index (faults, v) == NULL)
+    return G_MAXINT64;
+  GArray *a = g_ptr_array_index (faults, v);
+  guint lo = 0, hi = a->len;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (g_array_index (a, FtTime, mid) < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < a->len ? g_array_index (a, FtTime, lo) : G_MAXINT64;
+}
+
+static void
+emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *rows)
+{
+  for (guint v = 0; v < accs->len; v++)
+    {
+      const Acc *a = &g_array_index (accs, Acc, v);
+      if (!a->seen || a->faulted)
+        continue;
+      FtMaintRow r = { .vehicle = v, .t = t };
+      acc_features (a, t, r.x);
+      if (faults)
+        {
+          FtTime f = next_fault (faults, v, t);
+          r.fault = f <= censor_at;
+          r.time_h = (double) ((r.fault ? f : censor_at) - t) / FT_HOUR;
+          r.time_h = MAX (r.time_h, 1e-3);   /* a fault in the same millisecond */
+          r.follow_h = (double) (censor_at - t) / FT_HOUR;
+        }
+      g_array_append_val (rows, r);
+    }
+}
+
+static void
+free_times (gpointer p)
+{
+  if (p)
+    g_array_unref (p);
+}
+
+GArray *
+ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, FtTime censor_at,
+                   GError **error)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  if (step <= 0 || to <= from || censor_at < to)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   "rows need step > 0, from < to <= censor_at (got step %" G_GINT64_FORMAT
+                   " ms, from %" G_GINT64_FORMAT ", to %" G_GINT64_FORMAT ", censor_at %" G_GINT64_FORMAT ")",
+                   step, from, to, censor_at);
+      return NULL;
+    }
+  if (ft_maint_log_n_vehicles (log) == 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
+      return NULL;
+    }
+  /* fault times per vehicle, from a first replay */
+  g_autoptr (GPtrArray) faults = g_ptr_array_new_with_free_func (free_times);
+  {
+    g_autoptr (GArray) accs = accs_new ();
+    for (guint i = 0; i < log->ev->len; i++)
+      {
+        const MEv *e = &g_array_index (log->ev, MEv, i);
+        if (acc_apply (acc_get (accs, (guint) e->v), e))
+          {
+            if ((guint) e->v >= faults->len)
+              g_ptr_array_set_size (faults, e->v + 1);
+            if (g_ptr_array_index (faults, e->v) == NULL)
+              g_ptr_array_index (faults, e->v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
+            g_array_append_val ((GArray *) g_ptr_array_index (faults, e->v), e->t);
+          }
+      }
+  }
+  g_autoptr (GArray) accs = accs_new ();
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  guint i = 0;
+  for (FtTime t = from; t < to; t += step)
+    {
+      for (; i < log->ev->len && g_array_index (log->ev, MEv, i).t < t; i++)
+        {
+          const MEv *e = &g_array_index (log->ev, MEv, i);
+          acc_apply (acc_get (accs, (guint) e->v), e);
+        }
+      emit_rows (accs, t, faults, censor_at, rows);
+    }
+  return rows;
+}
+
+GArray *
+ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  if (ft_maint_log_n_vehicles (log) == 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
+      return NULL;
+    }
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  if (now >= log->end)
+    {
+      emit_rows (log->live, now, NULL, 0, rows);
+      return rows;
+    }
+  g_autoptr (GArray) accs = accs_new ();
+  for (guint i = 0; i < log->ev->len && g_array_index (log->ev, MEv, i).t <= now; i++)
+    {
+      const MEv *e = &g_array_index (log->ev, MEv, i);
+      acc_apply (acc_get (accs, (guint) e->v), e);
+    }
+  emit_rows (accs, now, NULL, 0, rows);
+  return rows;
+}

@@ -1,0 +1,48 @@
+/* ft-maint-private.h — what the predictive-maintenance files share inside
+ * src/models: the table of model operations, the model struct and the
+ * blob writer/reader helpers each model serialises its state with.
+ */
+#pragma once
+
+#include "ft-maint.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gpointer (*fit)     (const FtMaintParams *p, const FtMaintRow *rows, guint n, GError **error);
+  /* p_out[n]; horizon_h > 0 checked by the caller */
+  gboolean (*predict) (gconstpointer state, const FtMaintRow *rows, guint n, double horizon_h,
+                       double *p_out, GError **error);
+  gboolean (*save)    (gconstpointer state, GByteArray *out, GError **error);
+  gpointer (*load)    (const guint8 *data, gsize len, GError **error);
+  void     (*free)    (gpointer state);
+} FtMaintOps;
+
+struct _FtMaintModel {
+  FtMaintKind       kind;
+  const FtMaintOps *ops;
+  gpointer          state;
+};
+
+extern const FtMaintOps ft_maint_baseline_ops;
+extern const FtMaintOps ft_maint_weibull_ops;
+extern const FtMaintOps ft_maint_xgb_ops;
+
+/* Little-endian fixed-width writers and a bounds-checked reader. */
+void     ft_maint_put_u32 (GByteArray *out, guint32 v);
+void     ft_maint_put_f64 (GByteArray *out, double v);
+typedef struct {
+  const guint8 *p;
+  gsize         left;
+} FtMaintReader;
+gboolean ft_maint_get_u32 (FtMaintReader *r, guint32 *v, GError **error);
+gboolean ft_maint_get_f64 (FtMaintReader *r, double *v, GError **error);
+
+/* qsort comparator for doubles. */
+int      ft_maint_cmp_double (gconstpointer a, gconstpointer b);
+
+/* TRUE if every feature of every row is finite (else an error naming the
+ * row's vehicle, time and feature). */
+gboolean ft_maint_rows_finite (const FtMaintRow *rows, guint n, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,380 @@
+/* ft-maint-weibull.c — the survival model of predictive maintenance: a
+ * Weibull proportional-hazards model H(t | x) = (t / lambda)^k exp(x . beta)
+ * of the time from an observation to the next fault, right-censored, fitted
+ * by maximum likelihood (GSL BFGS with the analytic gradient; standard
+ * errors from the analytic observed information). The model standardises
+ * log1p of every feature on the training rows and leaves out features that
+ * were constant there. Every GSL status is checked.
+ */
+#include "ft-config.h"
+#include "ft-maint-private.h"
+
+#include <math.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_multimin.h>
+
+#define EXP_CAP 700.0
+
+typedef struct {
+  const double   *X;
+  const double   *time;
+  double         *log_time;
+  const gboolean *event;
+  guint           n, p;
+  double          ridge;
+} Data;
+
+/* Mean negative log-likelihood (+ ridge/2 |beta|^2) and its gradient. */
+static void
+nll_fdf (const gsl_vector *th, void *params, double *f, gsl_vector *g)
+{
+  const Data *d = params;
+  guint p = d->p;
+  double a = gsl_vector_get (th, 0), b = gsl_vector_get (th, 1);
+  double k = exp (CLAMP (a, -EXP_CAP, EXP_CAP));
+  double sum = 0, ga = 0, gb = 0;
+  double gbeta[p > 0 ? p : 1], beta[p > 0 ? p : 1];
+  memset (gbeta, 0, sizeof gbeta);
+  for (guint j = 0; j < p; j++)
+    beta[j] = gsl_vector_get (th, 2 + j);
+  for (guint i = 0; i < d->n; i++)
+    {
+      const double *x = d->X + (gsize) i * p;
+      double eta = 0;
+      for (guint j = 0; j < p; j++)
+        eta += x[j] * beta[j];
+      double lt = d->log_time[i];
+      double w = k * (lt - b);
+      double z = exp (MIN (w + eta, EXP_CAP));
+      double di = d->event[i] ? 1.0 : 0.0;
+      sum += di * (a + w - lt + eta) - z;
+      ga += di * (1.0 + w) - z * w;
+      gb += -di * k + z * k;
+      if (g)
+        for (guint j = 0; j < p; j++)
+          gbeta[j] += (di - z) * x[j];
+    }
+  double inv = 1.0 / d->n;
+  if (f)
+    {
+      double pen = 0;
+      for (guint j = 0; j < p; j++)
+        pen += gsl_vector_get (th, 2 + j) * gsl_vector_get (th, 2 + j);
+      *f = -sum * inv + 0.5 * d->ridge * pen;
+    }
+  if (g)
+    {
+      gsl_vector_set (g, 0, -ga * inv);
+      gsl_vector_set (g, 1, -gb * inv);
+      for (guint j = 0; j < p; j++)
+        gsl_vector_set (g, 2 + j, -gbeta[j] * inv + d->ridge * gsl_vector_get (th, 2 + j));
+    }
+}
+
+static double
+nll_f (const gsl_vector *th, void *params)
+{
+  double f;
+  nll_fdf (th, params, &f, NULL);
+  return f;
+}
+
+static void
+nll_df (const gsl_vector *th, void *params, gsl_vector *g)
+{
+  nll_fdf (th, params, NULL, g);
+}
+
+/* Observed information (minus the Hessian of the log-likelihood, summed). */
+static void
+information (const Data *d, const double *th, gsl_matrix *I)
+{
+  guint p = d->p;
+  double k = exp (th[0]), b = th[1];
+  gsl_matrix_set_zero (I);
+  for (guint i = 0; i < d->n; i++)
+    {
+      const double *x = d->X + (gsize) i * p;
+      double eta = 0;
+      for (guint j = 0; j < p; j++)
+        eta += x[j] * th[2 + j];
+      double w = k * (log (d->time[i]) - b);
+      double z = exp (MIN (w + eta, EXP_CAP));
+      double di = d->event[i] ? 1.0 : 0.0;
+      /* Hessian of ll_i */
+      double haa = di * w - z * w * (w + 1.0);
+      double hab = -di * k + k * z * (w + 1.0);
+      double hbb = -k * k * z;
+      *gsl_matrix_ptr (I, 0, 0) -= haa;
+      *gsl_matrix_ptr (I, 0, 1) -= hab;
+      *gsl_matrix_ptr (I, 1, 1) -= hbb;
+      for (guint j = 0; j < p; j++)
+        {
+          *gsl_matrix_ptr (I, 0, 2 + j) -= -z * w * x[j];
+          *gsl_matrix_ptr (I, 1, 2 + j) -= k * z * x[j];
+          for (guint l = j; l < p; l++)
+            *gsl_matrix_ptr (I, 2 + j, 2 + l) -= -z * x[j] * x[l];
+        }
+    }
+  for (guint r = 0; r < 2 + p; r++)
+    for (guint c = r + 1; c < 2 + p; c++)
+      gsl_matrix_set (I, c, r, gsl_matrix_get (I, r, c));
+}
+
+gboolean
+ft_maint_weibull_mle (const double *X, guint n, guint p, const double *time, const gboolean *event,
+                      double ridge, guint max_iter, double *theta, double *se, GError **error)
+{
+  g_return_val_if_fail ((X != NULL || p == 0) && time != NULL && event != NULL && theta != NULL, FALSE);
+  guint n_ev = 0;
+  double sum_t = 0;
+  if (n == 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "Weibull fit: no rows");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      if (!isfinite (time[i]) || time[i] <= 0)
+        {
+          g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                       "Weibull fit: row %u has time %g (must be finite and > 0)", i, time[i]);
+          return FALSE;
+        }
+      for (guint j = 0; j < p; j++)
+        if (!isfinite (X[(gsize) i * p + j]))
+          {
+            g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                         "Weibull fit: row %u, column %u is %g", i, j, X[(gsize) i * p + j]);
+            return FALSE;
+          }
+      n_ev += event[i] != FALSE;
+      sum_t += time[i];
+    }
+  if (n_ev == 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS,
+                   "Weibull fit: none of the %u rows ends in a fault", n);
+      return FALSE;
+    }
+  if (!isfinite (ridge) || ridge < 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID, "Weibull fit: ridge %g must be >= 0", ridge);
+      return FALSE;
+    }
+
+  g_autofree double *log_time = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    log_time[i] = log (time[i]);
+  Data d = { X, time, log_time, event, n, p, ridge };
+  guint dim = 2 + p;
+  gsl_multimin_function_fdf fn = { nll_f, nll_df, nll_fdf, dim, &d };
+  gsl_vector *x0 = gsl_vector_alloc (dim);
+  gboolean zero = TRUE;
+  for (guint j = 0; j < dim; j++)
+    {
+      gsl_vector_set (x0, j, theta[j]);
+      zero &= theta[j] == 0;
+    }
+  if (zero)   /* exponential MLE of the scale */
+    gsl_vector_set (x0, 1, log (sum_t / n_ev));
+  gsl_multimin_fdfminimizer *m = gsl_multimin_fdfminimizer_alloc (gsl_multimin_fdfminimizer_vector_bfgs2, dim);
+  int status = gsl_multimin_fdfminimizer_set (m, &fn, x0, 0.1, 0.1);
+  guint it = 0;
+  double gnorm = INFINITY;
+  while (status == GSL_SUCCESS && it < max_iter)
+    {
+      it++;
+      status = gsl_multimin_fdfminimizer_iterate (m);
+      gnorm = gsl_blas_dnrm2 (gsl_multimin_fdfminimizer_gradient (m));
+      if (status == GSL_SUCCESS && gnorm < 1e-7)
+        break;
+    }
+  gnorm = gsl_blas_dnrm2 (gsl_multimin_fdfminimizer_gradient (m));
+  /* BFGS stops with ENOPROG when the line search cannot improve: at the
+   * optimum to machine precision. Accept that when the gradient is small. */
+  gboolean ok = isfinite (m->f) && gnorm < 1e-4 &&
+                (status == GSL_SUCCESS || status == GSL_ENOPROG);
+  if (!ok)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_NUMERIC,
+                   "Weibull fit did not converge after %u iterations (GSL: %s; gradient norm %g)",
+                   it, gsl_strerror (status), gnorm);
+      gsl_multimin_fdfminimizer_free (m);
+      gsl_vector_free (x0);
+      return FALSE;
+    }
+  double est[dim];
+  for (guint j = 0; j < dim; j++)
+    est[j] = gsl_vector_get (gsl_multimin_fdfminimizer_x (m), j);
+  gsl_multimin_fdfminimizer_free (m);
+  gsl_vector_free (x0);
+
+  if (se)
+    {
+      gsl_matrix *I = gsl_matrix_alloc (dim, dim);
+      information (&d, est, I);
+      for (guint j = 2; j < dim; j++)
+        *gsl_matrix_ptr (I, j, j) += ridge * n;
+      int st = gsl_linalg_cholesky_decomp1 (I);
+      if (st == GSL_SUCCESS)
+        st = gsl_linalg_cholesky_invert (I);
+      for (guint j = 0; j < dim; j++)
+        se[j] = st == GSL_SUCCESS && gsl_matrix_get (I, j, j) > 0 ? sqrt (gsl_matrix_get (I, j, j)) : NAN;
+      gsl_matrix_free (I);
+    }
+  memcpy (theta, est, sizeof est);
+  return TRUE;
+}
+
+/* ---- the model ------------------------------------------------------------ */
+
+typedef struct {
+  double   mean[FT_MAINT_N_FEATURES], sd[FT_MAINT_N_FEATURES];  /* of log1p(x); sd 0: left out */
+  double   theta[2 + FT_MAINT_N_FEATURES];                       /* log k, log lambda, beta (active) */
+} Weib;
+
+static inline double
+tx (double x)
+{
+  return log1p (MAX (x, 0.0));
+}
+
+static gpointer
+weib_fit (const FtMaintParams *prm, const FtMaintRow *rows, guint n, GError **error)
+{
+  Weib *w = g_new0 (Weib, 1);
+  guint P = FT_MAINT_N_FEATURES;
+  for (guint j = 0; j < P; j++)
+    {
+      double s = 0, ss = 0;
+      for (guint i = 0; i < n; i++)
+        s += tx (rows[i].x[j]);
+      double mu = s / n;
+      for (guint i = 0; i < n; i++)
+        ss += (tx (rows[i].x[j]) - mu) * (tx (rows[i].x[j]) - mu);
+      w->mean[j] = mu;
+      w->sd[j] = n > 1 ? sqrt (ss / (n - 1)) : 0;
+      if (w->sd[j] < 1e-9)
+        w->sd[j] = 0;
+    }
+  guint act[FT_MAINT_N_FEATURES], p = 0;
+  for (guint j = 0; j < P; j++)
+    if (w->sd[j] > 0)
+      act[p++] = j;
+  double *X = g_new (double, (gsize) n * MAX (p, 1));
+  double *t = g_new (double, n);
+  gboolean *ev = g_new (gboolean, n);
+  for (guint i = 0; i < n; i++)
+    {
+      for (guint c = 0; c < p; c++)
+        X[(gsize) i * p + c] = (tx (rows[i].x[act[c]]) - w->mean[act[c]]) / w->sd[act[c]];
+      t[i] = rows[i].time_h;
+      ev[i] = rows[i].fault;
+    }
+  double th[2 + FT_MAINT_N_FEATURES] = { 0 };
+  gboolean ok = ft_maint_weibull_mle (X, n, p, t, ev, prm->ridge, prm->max_iter, th, NULL, error);
+  g_free (X);
+  g_free (t);
+  g_free (ev);
+  if (!ok)
+    {
+      g_free (w);
+      return NULL;
+    }
+  w->theta[0] = th[0];
+  w->theta[1] = th[1];
+  for (guint c = 0; c < p; c++)
+    w->theta[2 + act[c]] = th[2 + c];
+  return w;
+}
+
+static gboolean
+weib_predict (gconstpointer state, const FtMaintRow *rows, guint n, double h, double *p_out,
+              GError **error)
+{
+  const Weib *w = state;
+  (void) error;
+  double k = exp (w->theta[0]);
+  double base = k * (log (h) - w->theta[1]);
+  for (guint i = 0; i < n; i++)
+    {
+      double eta = 0;
+      for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+        if (w->sd[j] > 0)
+          eta += w->theta[2 + j] * (tx (rows[i].x[j]) - w->mean[j]) / w->sd[j];
+      p_out[i] = -expm1 (-exp (MIN (base + eta, EXP_CAP)));
+    }
+  return TRUE;
+}
+
+static gboolean
+weib_save (gconstpointer state, GByteArray *out, GError **error)
+{
+  const Weib *w = state;
+  (void) error;
+  ft_maint_put_u32 (out, FT_MAINT_N_FEATURES);
+  for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+    {
+      ft_maint_put_f64 (out, w->mean[j]);
+      ft_maint_put_f64 (out, w->sd[j]);
+    }
+  for (guint j = 0; j < 2 + FT_MAINT_N_FEATURES; j++)
+    ft_maint_put_f64 (out, w->theta[j]);
+  return TRUE;
+}
+
+static gpointer
+weib_load (const guint8 *data, gsize len, GError **error)
+{
+  FtMaintReader r = { data, len };
+  guint32 nf;
+  g_autofree Weib *w = g_new0 (Weib, 1);
+  if (!ft_maint_get_u32 (&r, &nf, error))
+    return NULL;
+  if (nf != FT_MAINT_N_FEATURES)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_BLOB,
+                   "Weibull blob has %u features; this build has %u", nf, (guint) FT_MAINT_N_FEATURES);
+      return NULL;
+    }
+  for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+    if (!ft_maint_get_f64 (&r, &w->mean[j], error) || !ft_maint_get_f64 (&r, &w->sd[j], error))
+      return NULL;
+  for (guint j = 0; j < 2 + FT_MAINT_N_FEATURES; j++)
+    if (!ft_maint_get_f64 (&r, &w->theta[j], error))
+      return NULL;
+  for (guint j = 0; j < 2 + FT_MAINT_N_FEATURES; j++)
+    if (!isfinite (w->theta[j]) || (j < FT_MAINT_N_FEATURES && (!isfinite (w->mean[j]) || !(w->sd[j] >= 0))))
+      {
+        g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_BLOB, "Weibull blob holds a non-finite parameter");
+        return NULL;
+      }
+  if (r.left != 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_BLOB, "Weibull blob has %zu bytes too many", r.left);
+      return NULL;
+    }
+  return g_steal_pointer (&w);
+}
+
+gboolean
+ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, double *beta)
+{
+  g_return_val_if_fail (m != NULL, FALSE);
+  if (m->kind != FT_MAINT_WEIBULL)
+    return FALSE;
+  const Weib *w = m->state;
+  if (shape)
+    *shape = exp (w->theta[0]);
+  if (scale)
+    *scale = exp (w->theta[1]);
+  if (beta)
+    for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+      beta[j] = w->sd[j] > 0 ? w->theta[2 + j] : 0;
+  return TRUE;
+}
+
+const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free };

@@ -1,0 +1,205 @@
+/* ft-rider-flow.c — see ft-rider-flow.h. The steps go through the real
+ * modules (accounts, booking, pricing); the flow keeps only the ids. */
+#include "ft-rider-flow.h"
+
+struct _FtRiderFlow {
+  GObject parent_instance;
+  /* written by the step on the twin thread, while the main thread waits */
+  gint32       rider;
+  gint64       booking;
+  gint32       vehicle;
+  FtLatLon     start;
+  FtTime       hold_until;
+  FtRiderState next;
+  /* main thread */
+  FtRiderState state;
+};
+
+G_DEFINE_FINAL_TYPE (FtRiderFlow, ft_rider_flow, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_STATE, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+static void
+ft_rider_flow_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_STATE)
+    g_value_set_int (value, FT_RIDER_FLOW (object)->state);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+ft_rider_flow_class_init (FtRiderFlowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->get_property = ft_rider_flow_get_property;
+  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, FT_RIDER_IDLE, FT_RIDER_RIDING, FT_RIDER_IDLE,
+                                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, properties);
+}
+
+static void
+ft_rider_flow_init (FtRiderFlow *self)
+{
+  self->rider = -1;
+  self->booking = -1;
+  self->vehicle = -1;
+}
+
+FtRiderFlow *
+ft_rider_flow_new (void)
+{
+  return g_object_new (FT_TYPE_RIDER_FLOW, NULL);
+}
+
+FtRiderState
+ft_rider_flow_get_state (FtRiderFlow *self)
+{
+  return self->state;
+}
+
+gint32
+ft_rider_flow_get_vehicle (FtRiderFlow *self)
+{
+  return self->state == FT_RIDER_IDLE ? -1 : self->vehicle;
+}
+
+FtTime
+ft_rider_flow_get_hold_until (FtRiderFlow *self)
+{
+  return self->hold_until;
+}
+
+gboolean
+ft_rider_flow_can (FtRiderFlow *self, FtRiderStep step, gboolean has_point)
+{
+  switch (step)
+    {
+    case FT_RIDER_FIND:
+    case FT_RIDER_RESERVE: return self->state == FT_RIDER_IDLE && has_point;
+    case FT_RIDER_UNLOCK:  return self->state == FT_RIDER_RESERVED;
+    case FT_RIDER_END:     return self->state == FT_RIDER_RIDING && has_point;
+    }
+  return FALSE;
+}
+
+static void
+set_state (FtRiderFlow *self, FtRiderState s)
+{
+  self->next = s;
+}
+
+void
+ft_rider_flow_commit (FtRiderFlow *self)
+{
+  if (self->next == self->state)
+    return;
+  self->state = self->next;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+void
+ft_rider_flow_reset (FtRiderFlow *self)
+{
+  self->rider = -1;
+  self->booking = -1;
+  self->vehicle = -1;
+  set_state (self, FT_RIDER_IDLE);
+  ft_rider_flow_commit (self);
+}
+
+gboolean
+ft_rider_flow_observe (FtRiderFlow *self, const FtFrame *frame)
+{
+  if (self->state != FT_RIDER_RESERVED || frame == NULL || self->vehicle < 0 ||
+      (guint) self->vehicle >= frame->n_vehicles)
+    return FALSE;
+  if (frame->vehicles[self->vehicle].state == FT_STATE_RESERVED || frame->now < self->hold_until)
+    return FALSE;
+  self->booking = -1;
+  set_state (self, FT_RIDER_IDLE);
+  ft_rider_flow_commit (self);
+  return TRUE;
+}
+
+char *
+ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, FtTime now, FtLatLon at)
+{
+  g_autoptr(GError) error = NULL;
+  if (self->rider < 0)
+    {
+      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
+      if (r < 0)
+        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
+      self->rider = r;
+    }
+  switch (step)
+    {
+    case FT_RIDER_FIND:
+    case FT_RIDER_RESERVE:
+      {
+        FtFindResult found[5];
+        guint n = ft_booking_find (core->booking, at, 500, 1500, 0, found, 5);
+        if (n == 0)
+          return g_strdup ("No available vehicle within 500 m of the marked point.");
+        if (step == FT_RIDER_FIND)
+          {
+            GString *s = g_string_new ("<b>Nearby</b>\n");
+            for (guint i = 0; i < n; i++)
+              {
+                const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
+                g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
+                                        ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
+              }
+            return g_string_free (s, FALSE);
+          }
+        gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
+        if (b < 0)
+          return g_markup_printf_escaped ("Reservation refused: %s", error->message);
+        self->booking = b;
+        self->vehicle = (gint32) found[0].vehicle;
+        self->start = ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->pos;
+        const FtBookingRec *rec = ft_booking_get (core->booking, b);
+        self->hold_until = rec->hold_until;
+        set_state (self, FT_RIDER_RESERVED);
+        g_autofree char *until = ft_time_format (rec->hold_until);
+        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT "): "
+                                        "%.0f simulated minutes to unlock it.",
+                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b,
+                                        (rec->hold_until - now) / (double) FT_MINUTE);
+      }
+    case FT_RIDER_UNLOCK:
+      if (self->booking < 0)
+        return g_strdup ("Reserve a vehicle first.");
+      if (!ft_booking_unlock (core->booking, self->booking, (guint) self->rider, now, &error))
+        {
+          set_state (self, FT_RIDER_IDLE);
+          return g_markup_printf_escaped ("Unlock refused: %s", error->message);
+        }
+      set_state (self, FT_RIDER_RIDING);
+      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
+    case FT_RIDER_END:
+      {
+        if (self->booking < 0)
+          return g_strdup ("You are not riding.");
+        FtPriceBreakdown price;
+        double dist = ft_distance_m (self->start, at) * 1.3;
+        if (!ft_booking_end (core->booking, self->booking, (guint) self->rider, at, dist, now, &price, &error))
+          return g_markup_printf_escaped ("Cannot end here: %s", error->message);
+        const FtBookingRec *rec = ft_booking_get (core->booking, self->booking);
+        g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
+        g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
+        g_autofree char *tm = ft_money_format (price.time, price.currency);
+        g_autofree char *dm = ft_money_format (price.distance, price.currency);
+        g_autofree char *total = ft_money_format (price.total, price.currency);
+        self->booking = -1;
+        set_state (self, FT_RIDER_IDLE);
+        return g_markup_printf_escaped (
+            "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
+            "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
+            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
+            price.dynamic_multiplier, total);
+      }
+    }
+  return NULL;
+}
