@@ -171,6 +171,7 @@ ft_sim_scenario_new_default (void)
   sc->geofence_parking = TRUE;
   sc->dyn_policy = g_strdup ("off");
   sc->dyn_objective = g_strdup ("margin");
+  sc->dyn_protected_zones = g_strdup ("");   /* none (empty, as the editor writes it) */
   sc->dyn_interval_min = 15;
   sc->dyn_floor = 1.0;
   sc->dyn_cap = 1.5;
