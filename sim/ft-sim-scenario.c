@@ -40,6 +40,9 @@ static const FtSimScenarioKey keys[] = {
   { "demand", "min_trip_m", FT_SIM_KEY_DOUBLE, O (min_trip_m), 0, 10000, "Shortest trip (m)" },
   { "demand", "riders", FT_SIM_KEY_UINT, O (riders), 0, 1e8, "Rider pool (0 = automatic)" },
   { "demand", "trace", FT_SIM_KEY_STRING, O (trace), 0, 0, "Demand trace to replay" },
+  { "demand", "shift_day", FT_SIM_KEY_DOUBLE, O (shift_day), 0, 3660, "Demand shift from day (0 = none)" },
+  { "demand", "shift_factor", FT_SIM_KEY_DOUBLE, O (shift_factor), 0, 100, "Demand shift factor" },
+  { "demand", "shift_zones", FT_SIM_KEY_STRING, O (shift_zones), 0, 0, "Demand shift zones (ids, comma-separated; none = all)" },
   { "city", "osm", FT_SIM_KEY_STRING, O (city_osm), 0, 0, "OpenStreetMap extract" },
   { "city", "trips", FT_SIM_KEY_STRING, O (city_trips), 0, 0, "Trip data" },
   { "city", "name", FT_SIM_KEY_STRING, O (city_name), 0, 0, "City name" },
@@ -108,6 +111,19 @@ static const FtSimScenarioKey keys[] = {
   { "incentives", "wtw_origin_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_origin_min), 0, 120, "Extra walk per currency unit, origin (min)" },
   { "incentives", "wtw_dest_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_dest_min), 0, 120, "Extra walk per currency unit, destination (min)" },
   { "incentives", "logit_scale_per_min", FT_SIM_KEY_DOUBLE, O (inc_logit_scale), 0.001, 100, "Acceptance logit scale (per min)" },
+  { "models", "forecast", FT_SIM_KEY_BOOL, O (models_forecast), 0, 0, "Demand forecast in shadow mode" },
+  { "models", "forecast_model", FT_SIM_KEY_STRING, O (models_forecast_model), 0, 0, "Forecast model (mean, glm or xgb)" },
+  { "models", "cadence_min", FT_SIM_KEY_DOUBLE, O (models_cadence_min), 1, 1440, "Shadow cadence (min)" },
+  { "models", "horizons", FT_SIM_KEY_STRING, O (models_horizons), 0, 0, "Horizons stored (hours, e.g. 1, 3, 6, 24)" },
+  { "models", "training_days", FT_SIM_KEY_DOUBLE, O (models_training_days), 2, 366, "Training window (days)" },
+  { "models", "first_fit_days", FT_SIM_KEY_DOUBLE, O (models_first_fit_days), 2, 366, "First fit after (days)" },
+  { "models", "retrain_days", FT_SIM_KEY_DOUBLE, O (models_retrain_days), 0, 366, "Retrain every (days; 0 = on drift only)" },
+  { "models", "drift_train_days", FT_SIM_KEY_DOUBLE, O (models_drift_train_days), 2, 366, "Training window on drift (days)" },
+  { "models", "holdout_hours", FT_SIM_KEY_UINT, O (models_holdout_hours), 1, 336, "Held-back hours" },
+  { "models", "min_gain", FT_SIM_KEY_DOUBLE, O (models_min_gain), 0, 0.99, "Promotion needs RMSE lower by (share)" },
+  { "models", "retrain_on_drift", FT_SIM_KEY_BOOL, O (models_retrain_on_drift), 0, 0, "Retrain on drift" },
+  { "models", "drift_warn", FT_SIM_KEY_DOUBLE, O (models_drift_warn), 0.001, 10, "Drift warns at (PSI, KS D)" },
+  { "models", "drift_act", FT_SIM_KEY_DOUBLE, O (models_drift_act), 0.001, 10, "Drift acts at (PSI, KS D)" },
 };
 #undef O
 
@@ -215,6 +231,20 @@ ft_sim_scenario_new_default (void)
   sc->inc_wtw_origin_min = 3.8;
   sc->inc_wtw_dest_min = 4.2;
   sc->inc_logit_scale = 0.35;
+  sc->shift_factor = 1.0;
+  /* [models]: the defaults of ft_shadow_config_init */
+  sc->models_forecast_model = g_strdup ("glm");
+  sc->models_cadence_min = 60;
+  sc->models_horizons = g_strdup ("1, 3, 6, 24");
+  sc->models_training_days = 7;
+  sc->models_first_fit_days = 3;
+  sc->models_retrain_days = 7;
+  sc->models_drift_train_days = 3;
+  sc->models_holdout_hours = 24;
+  sc->models_min_gain = 0.02;
+  sc->models_retrain_on_drift = TRUE;
+  sc->models_drift_warn = 0.1;
+  sc->models_drift_act = 0.25;
   return sc;
 }
 
@@ -227,6 +257,9 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->description);
   g_free (sc->city);
   g_free (sc->trace);
+  g_free (sc->shift_zones);
+  g_free (sc->models_forecast_model);
+  g_free (sc->models_horizons);
   g_free (sc->city_osm);
   g_free (sc->city_trips);
   g_free (sc->city_name);
@@ -248,6 +281,9 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->description = g_strdup (sc->description);
   c->city = g_strdup (sc->city);
   c->trace = g_strdup (sc->trace);
+  c->shift_zones = g_strdup (sc->shift_zones);
+  c->models_forecast_model = g_strdup (sc->models_forecast_model);
+  c->models_horizons = g_strdup (sc->models_horizons);
   c->city_osm = g_strdup (sc->city_osm);
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
@@ -505,6 +541,32 @@ check_levers (const FtSimScenario *sc, const char **group, const char **key, cha
   return TRUE;
 }
 
+gboolean
+ft_sim_scenario_models_horizons (const FtSimScenario *sc, guint *leads, guint *n_out, char **msg)
+{
+  g_autofree char *v = g_strstrip (g_strdup (sc->models_horizons ? sc->models_horizons : ""));
+  g_auto (GStrv) parts = g_strsplit (v, ",", -1);
+  guint n = g_strv_length (parts);
+  if (n == 0 || n > 8 || v[0] == '\0')
+    {
+      *msg = g_strdup ("needs 1 to 8 hours ahead like 1, 3, 6, 24");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 u = 0;
+      g_strstrip (parts[i]);
+      if (!g_ascii_string_to_unsigned (parts[i], 10, 1, 24, &u, NULL))
+        {
+          *msg = g_strdup_printf ("'%s' is not a whole number of hours in [1, 24]", parts[i]);
+          return FALSE;
+        }
+      leads[i] = (guint) u;
+    }
+  *n_out = n;
+  return TRUE;
+}
+
 /* The checks across keys; on failure sets group, key (may be NULL) and msg. */
 static gboolean
 check_cross (const FtSimScenario *sc, const char **group, const char **key, char **msg)
@@ -541,6 +603,31 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
     {
       *group = "city", *key = NULL;
       *msg = g_strdup ("needs osm = FILE or trips = FILE to build a city");
+      return FALSE;
+    }
+  if (g_strcmp0 (sc->models_forecast_model, "mean") != 0 && g_strcmp0 (sc->models_forecast_model, "glm") != 0
+      && g_strcmp0 (sc->models_forecast_model, "xgb") != 0)
+    {
+      *group = "models", *key = "forecast_model";
+      *msg = g_strdup_printf ("'%s' must be mean, glm or xgb", sc->models_forecast_model);
+      return FALSE;
+    }
+  guint leads[8], n_leads;
+  if (!ft_sim_scenario_models_horizons (sc, leads, &n_leads, msg))
+    {
+      *group = "models", *key = "horizons";
+      return FALSE;
+    }
+  if (sc->models_drift_warn > sc->models_drift_act)
+    {
+      *group = "models", *key = "drift_warn";
+      *msg = g_strdup_printf ("%g is above drift_act %g", sc->models_drift_warn, sc->models_drift_act);
+      return FALSE;
+    }
+  if (sc->shift_zones != NULL && sc->shift_zones[0] == '\0')
+    {
+      *group = "demand", *key = "shift_zones";
+      *msg = g_strdup ("is empty (name zone ids, or leave the key out for every zone)");
       return FALSE;
     }
   if (ft_sim_scenario_n_vehicles (sc) == 0)
@@ -596,7 +683,7 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
       if (!known_group (groups[g]))
         {
           fail (error, where, copy, groups[g], NULL,
-                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults or features)");
+                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features or models)");
           return NULL;
         }
       gsize n_keys = 0;

@@ -47,6 +47,12 @@ typedef struct {
   char    *trace;                      /* demand trace file to replay instead of
                                         * Poisson arrivals (NULL = none); raw as
                                         * written, see ft_sim_scenario_resolve_path */
+  /* a demand shift: from day shift_day on (0 = none), the requests starting
+   * in shift_zones (comma-separated zone ids; NULL = every zone) are
+   * multiplied by shift_factor */
+  double   shift_day;
+  double   shift_factor;
+  char    *shift_zones;
   /* [city]: a city built from real data instead of [scenario] city.
    * osm set: ft_city_from_recipe (OSM streets and zones, demand fitted from
    * trips moved onto them, cached); only trips: ft_city_from_trips with
@@ -119,6 +125,19 @@ typedef struct {
   double   inc_wtw_origin_min;         /* minutes of extra walking one major unit buys */
   double   inc_wtw_dest_min;
   double   inc_logit_scale;            /* per minute */
+  /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
+  gboolean models_forecast;            /* run the demand forecast in shadow */
+  char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
+  double   models_cadence_min;
+  char    *models_horizons;            /* leads stored, hours: "1, 3, 6, 24" */
+  double   models_training_days;
+  double   models_first_fit_days;
+  double   models_retrain_days;        /* 0: only on drift */
+  double   models_drift_train_days;
+  guint    models_holdout_hours;
+  double   models_min_gain;
+  gboolean models_retrain_on_drift;
+  double   models_drift_warn, models_drift_act;
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for
@@ -185,6 +204,10 @@ guint          ft_sim_scenario_n_vehicles  (const FtSimScenario *sc);
  * else the folder configured at build time); a relative path is relative
  * to the scenario file's folder (the current folder if it has no file). */
 char          *ft_sim_scenario_resolve_path (const FtSimScenario *sc, const char *raw);
+/* [models] horizons as numbers (1 to 8 of them, each 1..24 hours) into
+ * leads[8]; FALSE with *msg (to free) saying what is wrong. */
+gboolean       ft_sim_scenario_models_horizons (const FtSimScenario *sc, guint *leads, guint *n_out,
+                                                char **msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimScenario, ft_sim_scenario_free)
 
 G_END_DECLS

@@ -51,6 +51,23 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
   k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
   k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
+  if (w->shadow)
+    {
+      FtShadowScores sh;
+      ft_shadow_scores (w->shadow, &sh);
+      k.shadow = TRUE;
+      g_strlcpy (k.shadow_model, sh.model, sizeof k.shadow_model);
+      k.shadow_predictions = sh.predictions;
+      k.shadow_scored = sh.scored;
+      k.shadow_rmse = sh.rmse;
+      k.shadow_mae = sh.mae;
+      k.shadow_base_rmse = sh.base_rmse;
+      k.shadow_base_mae = sh.base_mae;
+      k.shadow_retrains = sh.retrains;
+      k.shadow_promotions = sh.promotions;
+      k.shadow_drift_warnings = sh.drift_warnings;
+      k.shadow_drift_actions = sh.drift_actions;
+    }
   *out = k;
 }
 
@@ -124,6 +141,21 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
       json_int (s, "incentive_moves", (gint64) k->incentive_moves, TRUE);
       json_int (s, "incentive_rewards", (gint64) k->incentive_rewards, TRUE);
       json_int (s, "incentive_cost_minor", k->incentive_cost_minor, TRUE);
+    }
+  if (k->shadow)
+    {
+      /* shadow mode only: runs without it keep their golden KPIs */
+      g_string_append_printf (s, "  \"shadow_forecast_model\": \"%s\",\n", k->shadow_model);
+      json_int (s, "shadow_predictions", (gint64) k->shadow_predictions, TRUE);
+      json_int (s, "shadow_scored", (gint64) k->shadow_scored, TRUE);
+      json_num (s, "shadow_forecast_rmse", k->shadow_rmse, "%.4f", TRUE);
+      json_num (s, "shadow_forecast_mae", k->shadow_mae, "%.4f", TRUE);
+      json_num (s, "shadow_baseline_rmse", k->shadow_base_rmse, "%.4f", TRUE);
+      json_num (s, "shadow_baseline_mae", k->shadow_base_mae, "%.4f", TRUE);
+      json_int (s, "shadow_retrains", k->shadow_retrains, TRUE);
+      json_int (s, "shadow_promotions", k->shadow_promotions, TRUE);
+      json_int (s, "shadow_drift_warnings", k->shadow_drift_warnings, TRUE);
+      json_int (s, "shadow_drift_actions", k->shadow_drift_actions, TRUE);
     }
   g_string_append_printf (s, "  \"ledger_balanced\": %s\n}", k->ledger_balanced ? "true" : "false");
   return g_string_free (s, FALSE);

@@ -11,6 +11,7 @@
 #include "ft-sim-world.h"
 #include "ft-city-recipe.h"
 #include "ft-demand-fit.h"
+#include "ft-registry-shadow.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -107,6 +108,8 @@ struct _FtSimWorld {
   guint          nz;
   double        *hour_total;      /* 168 */
   double        *zone_w;          /* 168 * nz, scaled */
+  double        *hour_total_shift, *zone_w_shift;   /* from shift_t on (NULL: no shift) */
+  FtTime         shift_t;
   double         lambda_max;      /* per hour */
   double        *dest_sum;        /* 4 * nz */
   FtBBox        *zone_bbox;
@@ -135,6 +138,7 @@ struct _FtSimWorld {
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
+  FtShadow      *shadow;          /* shadow-mode models, or NULL */
 };
 
 /* ft-sim-world.c */
@@ -148,6 +152,7 @@ void ft_sim_world_low_resolved (FtSimWorld *w, guint v, FtTime now);
 void ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target, gint32 zone, gint prio, FtTime now);
 void ft_sim_world_on_minute (FtSimEngine *e, gpointer data, guint64 arg);
 void ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg);
+void ft_sim_world_on_shadow (FtSimEngine *e, gpointer data, guint64 arg);
 void ft_sim_world_sim_error (FtSimWorld *w, const char *what, const GError *e);
 void ft_sim_world_vsync (FtSimWorld *w, guint v);
 

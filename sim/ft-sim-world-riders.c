@@ -135,11 +135,14 @@ ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
     ft_sim_engine_schedule (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
 
   guint h = ft_sim_world_hour_of_week (now);
+  gboolean shifted = w->zone_w_shift != NULL && now >= w->shift_t;
+  const double *hour_total = shifted ? w->hour_total_shift : w->hour_total;
+  const double *zone_w = shifted ? w->zone_w_shift : w->zone_w;
   /* thinning: accept with probability lambda(t) / lambda_max */
-  if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= w->hour_total[h])
+  if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= hour_total[h])
     return;
 
-  guint oz = ft_sim_rng_discrete (w->r_arrival, &w->zone_w[h * w->nz], w->nz, w->hour_total[h]);
+  guint oz = ft_sim_rng_discrete (w->r_arrival, &zone_w[h * w->nz], w->nz, hour_total[h]);
   FtLatLon o = ft_sim_world_random_point_in_zone (w, oz, w->r_place);
   guint band = ft_demand_band_of_hour (h);
   const double *row = &w->city->demand.dest[((gsize) band * w->nz + oz) * w->nz];

@@ -63,6 +63,46 @@ setup_demand (FtSimWorld *w, GError **error)
         }
       w->lambda_max = MAX (w->lambda_max, w->hour_total[h]);
     }
+  if (w->sc->shift_day > 0 && w->sc->shift_factor != 1.0)
+    {
+      /* [demand] shift: the named zones' rates times the factor from the day on */
+      g_autofree gboolean *in = g_new0 (gboolean, w->nz);
+      if (w->sc->shift_zones == NULL)
+        for (guint z = 0; z < w->nz; z++)
+          in[z] = TRUE;
+      else
+        {
+          g_auto (GStrv) ids = g_strsplit (w->sc->shift_zones, ",", -1);
+          for (guint i = 0; ids[i]; i++)
+            {
+              g_strstrip (ids[i]);
+              guint z = 0;
+              while (z < w->nz && g_strcmp0 (w->city->zones[z].id, ids[i]) != 0)
+                z++;
+              if (z == w->nz)
+                {
+                  g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                               "[demand] shift_zones: city %s has no zone '%s' (zones are %s … %s)",
+                               w->city->id, ids[i], w->city->zones[0].id, w->city->zones[w->nz - 1].id);
+                  return FALSE;
+                }
+              in[z] = TRUE;
+            }
+        }
+      w->shift_t = (FtTime) (w->sc->shift_day * FT_DAY);
+      w->hour_total_shift = g_new0 (double, 168);
+      w->zone_w_shift = g_new0 (double, 168 * w->nz);
+      for (guint h = 0; h < 168; h++)
+        {
+          for (guint z = 0; z < w->nz; z++)
+            {
+              double r = w->zone_w[h * w->nz + z] * (in[z] ? w->sc->shift_factor : 1.0);
+              w->zone_w_shift[h * w->nz + z] = r;
+              w->hour_total_shift[h] += r;
+            }
+          w->lambda_max = MAX (w->lambda_max, w->hour_total_shift[h]);
+        }
+    }
   w->dest_sum = g_new0 (double, 4 * w->nz);
   for (guint b = 0; b < 4; b++)
     for (guint z = 0; z < w->nz; z++)
@@ -312,6 +352,60 @@ ft_sim_world_n_trace (FtSimWorld *w)
   return w->has_trace ? w->n_trace : 0;
 }
 
+/* Shadow mode from the scenario's [models] group: the city's zones by
+ * their centroids, the run's store if any, hour 0 at t = 0 (a Monday). */
+static gboolean
+setup_shadow (FtSimWorld *w, GError **error)
+{
+  const FtSimScenario *sc = w->sc;
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  if (!ft_forecast_kind_from_name (sc->models_forecast_model, &cfg.kind))
+    cfg.kind = FT_FORECAST_GLM;
+  cfg.cadence_min = sc->models_cadence_min;
+  g_autofree char *msg = NULL;
+  if (!ft_sim_scenario_models_horizons (sc, cfg.horizons, &cfg.n_horizons, &msg))
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[models] horizons: %s", msg);
+      return FALSE;
+    }
+  cfg.training_days = sc->models_training_days;
+  cfg.first_fit_days = sc->models_first_fit_days;
+  cfg.retrain_days = sc->models_retrain_days;
+  cfg.drift_train_days = sc->models_drift_train_days;
+  cfg.holdout_hours = sc->models_holdout_hours;
+  cfg.min_gain = sc->models_min_gain;
+  cfg.retrain_on_drift = sc->models_retrain_on_drift;
+  cfg.drift.warn = sc->models_drift_warn;
+  cfg.drift.act = sc->models_drift_act;
+  cfg.city = w->city->id;
+  cfg.how_offset = 4 * FT_DAY;   /* 1970-01-05 was a Monday, as the simulator's t = 0 */
+  cfg.params.xgb_nthread = 1;
+  g_auto (GStrv) ids = g_new0 (char *, w->nz + 1);
+  g_autofree double *lat = g_new (double, w->nz), *lon = g_new (double, w->nz);
+  for (guint z = 0; z < w->nz; z++)
+    {
+      ids[z] = g_strdup (w->city->zones[z].id);
+      lat[z] = w->city->zones[z].centroid.lat;
+      lon[z] = w->city->zones[z].centroid.lon;
+    }
+  g_autoptr (FtZoning) zoning = ft_zoning_new (w->nz, (const char *const *) ids, lat, lon, error);
+  if (!zoning)
+    return FALSE;
+  zoning->max_m = 5000;
+  w->shadow = ft_shadow_new (&cfg, zoning, w->core->log, w->core->store, 0, error);
+  if (!w->shadow)
+    {
+      g_prefix_error (error, "[models]: ");
+      return FALSE;
+    }
+  FtTime first = (FtTime) (cfg.cadence_min * FT_MINUTE);
+  if (first < w->end)
+    ft_sim_engine_schedule (w->engine, first, PRIO_SYSTEM, ft_sim_world_on_shadow, w, 0);
+  return TRUE;
+}
+
 FtSimWorld *
 ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldOptions *opt,
                   GError **error)
@@ -446,6 +540,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
         ft_sim_engine_schedule (w->engine, t, PRIO_STAFF, ft_sim_world_on_staff_event, w,
                                 ((guint64) SEV_SHIFT_START << 32) | i);
     }
+  if (sc->models_forecast && !setup_shadow (w, error))
+    return NULL;
   if (w->core->store)
     {
       g_autoptr (GError) e = NULL;
@@ -460,6 +556,7 @@ ft_sim_world_free (FtSimWorld *w)
 {
   if (w == NULL)
     return;
+  ft_shadow_free (w->shadow);   /* listens on the core's log */
   ft_sim_engine_free (w->engine);
   ft_core_free (w->core);
   ft_router_free (w->router);
@@ -487,6 +584,8 @@ ft_sim_world_free (FtSimWorld *w)
   g_free (w->riders);
   g_free (w->hour_total);
   g_free (w->zone_w);
+  g_free (w->hour_total_shift);
+  g_free (w->zone_w_shift);
   g_free (w->dest_sum);
   g_free (w->zone_bbox);
   g_free (w->lost);

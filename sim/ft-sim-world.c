@@ -273,6 +273,20 @@ ft_sim_world_on_minute (FtSimEngine *e, gpointer data, guint64 arg)
       ft_sim_world_vsync (w, v);
 }
 
+/* Shadow mode at its cadence: the models see the log, nothing acts on them. */
+void
+ft_sim_world_on_shadow (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  FtTime now = ft_sim_engine_now (e);
+  g_autoptr (GError) err = NULL;
+  if (!ft_shadow_tick (w->shadow, now, &err))
+    ft_sim_world_sim_error (w, "shadow mode", err);
+  FtTime next = ft_shadow_next_tick (w->shadow);
+  if (next > now && next < w->end)
+    ft_sim_engine_schedule (e, next, PRIO_SYSTEM, ft_sim_world_on_shadow, w, 0);
+}
+
 /* ------------------------------------------------------------ running */
 
 gboolean
@@ -531,6 +545,7 @@ FtCore *ft_sim_world_get_core (FtSimWorld *w) { return w->core; }
 FtOps *ft_sim_world_get_ops (FtSimWorld *w) { return w->ops; }
 const FtCity *ft_sim_world_get_city (FtSimWorld *w) { return w->city; }
 FtSimEngine *ft_sim_world_get_engine (FtSimWorld *w) { return w->engine; }
+FtShadow *ft_sim_world_get_shadow (FtSimWorld *w) { return w->shadow; }
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w) { return w->sc; }
 gint32 ft_sim_world_dispatcher (FtSimWorld *w) { return w->dispatcher; }
 guint ft_sim_world_n_staff (FtSimWorld *w) { return w->n_staff; }

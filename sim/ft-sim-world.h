@@ -72,6 +72,14 @@ typedef struct {
   guint64 incentive_moves;         /* riders who took a relocation offer */
   guint64 incentive_rewards;       /* trips rewarded */
   gint64  incentive_cost_minor;    /* paid, = the expense:incentives account */
+  /* shadow mode ([models] forecast = true): scores of the demand forecast
+   * over every prediction whose target hour has passed, against the
+   * historical-mean baseline on the same zone-hours */
+  gboolean shadow;
+  char    shadow_model[32];        /* the champion's kind, "" before the first fit */
+  guint64 shadow_predictions, shadow_scored;
+  double  shadow_rmse, shadow_mae, shadow_base_rmse, shadow_base_mae;
+  guint   shadow_retrains, shadow_promotions, shadow_drift_warnings, shadow_drift_actions;
 } FtSimKpis;
 
 /* A snapshot for the map (plain arrays, owned by the snapshot). */
@@ -202,6 +210,8 @@ FtCore       *ft_sim_world_get_core     (FtSimWorld *w);
 FtOps        *ft_sim_world_get_ops      (FtSimWorld *w);
 const FtCity *ft_sim_world_get_city     (FtSimWorld *w);
 FtSimEngine  *ft_sim_world_get_engine   (FtSimWorld *w);
+/* Shadow-mode models ([models] forecast = true), or NULL (borrowed). */
+struct _FtShadow *ft_sim_world_get_shadow (FtSimWorld *w);
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
 /* Account index of the first dispatcher (-1 if the scenario has none). */
 gint32        ft_sim_world_dispatcher   (FtSimWorld *w);

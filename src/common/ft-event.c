@@ -236,6 +236,8 @@ ft_event_kind_name (FtEventKind kind)
     [FT_EV_RIDER_LOST] = "rider_lost",
     [FT_EV_PRICE_CHANGED] = "price_changed",
     [FT_EV_VEHICLE_FAULT] = "vehicle_fault",
+    [FT_EV_MODEL_DRIFT] = "model_drift",
+    [FT_EV_MODEL_DECISION] = "model_decision",
   };
 
   if ((guint) kind >= FT_EV_N_KINDS || names[kind] == NULL)

@@ -51,6 +51,12 @@ typedef enum {
   /* fleet, continued (appended: stored kinds keep their numbers) */
   FT_EV_VEHICLE_FAULT,        /* vehicle, lat/lon, amount = fault codes now (bit set,
                                * 0 = cleared), b = the codes before              */
+  /* models (src/models, shadow mode) */
+  FT_EV_MODEL_DRIFT,          /* ref = model version, a = FtDriftTest (0 PSI, 1 KS),
+                               * b = level (1 warn, 2 act), amount = statistic 1e-4 */
+  FT_EV_MODEL_DECISION,       /* ref = candidate version, b = champion version,
+                               * a = 1 promoted / 0 kept, amount = candidate's
+                               * held-back RMSE / champion's, 1e-4 units          */
   FT_EV_N_KINDS
 } FtEventKind;
 

@@ -549,9 +549,9 @@ add_localized (JsonBuilder *b, const char *member, const char *text, const char 
   json_builder_end_array (b);
 }
 
-static gboolean
-write_doc (const char *dir, const char *name, const FtGbfsExportInfo *info, JsonNode *data,
-           GError **error)
+/* Wraps data (consumed) in the GBFS envelope and adds the text to docs. */
+static void
+add_doc (GHashTable *docs, const char *name, const FtGbfsExportInfo *info, JsonNode *data)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autofree char *lu = rfc3339 (info->epoch_s);
@@ -559,7 +559,7 @@ write_doc (const char *dir, const char *name, const FtGbfsExportInfo *info, Json
   json_builder_set_member_name (b, "last_updated");
   json_builder_add_string_value (b, lu);
   json_builder_set_member_name (b, "ttl");
-  json_builder_add_int_value (b, 60);
+  json_builder_add_int_value (b, info->ttl_s > 0 ? info->ttl_s : 60);
   json_builder_set_member_name (b, "version");
   json_builder_add_string_value (b, "3.0");
   json_builder_set_member_name (b, "data");
@@ -569,14 +569,7 @@ write_doc (const char *dir, const char *name, const FtGbfsExportInfo *info, Json
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
-  g_autofree char *path = g_strdup_printf ("%s/%s.json", dir, name);
-  g_autoptr(GError) e = NULL;
-  if (!json_generator_to_file (gen, path, &e))
-    {
-      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: %s", path, e->message);
-      return FALSE;
-    }
-  return TRUE;
+  g_hash_table_replace (docs, g_strdup (name), json_generator_to_data (gen, NULL));
 }
 
 static const char *
@@ -586,19 +579,253 @@ form_factor (FtVehicleKind k)
   return t->form_factor;
 }
 
+char *
+ft_gbfs_public_vehicle_id (const guint8 *key, gsize key_len, const char *device_id, gint64 trip_epoch)
+{
+  g_return_val_if_fail (key != NULL && key_len > 0 && device_id != NULL, NULL);
+  g_autofree char *msg = g_strdup_printf ("%s\n%" G_GINT64_FORMAT, device_id, trip_epoch);
+  g_autofree char *hex = g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, key_len, msg, -1);
+  /* A version-4-shaped UUID from the first 128 bits of the HMAC. */
+  return g_strdup_printf ("%.8s-%.4s-4%.3s-%c%.3s-%.12s", hex, hex + 8, hex + 13,
+                          "89ab"[g_ascii_xdigit_value (hex[16]) & 3], hex + 17, hex + 20);
+}
+
+FtGbfsVehicleView *
+ft_gbfs_core_views (FtCore *core, guint *n_out)
+{
+  g_return_val_if_fail (core != NULL && n_out != NULL, NULL);
+  guint nv = ft_fleet_n_vehicles (core->fleet);
+  FtGbfsVehicleView *v = g_new0 (FtGbfsVehicleView, MAX (nv, 1));
+  for (guint i = 0; i < nv; i++)
+    {
+      const FtVehicle *veh = ft_fleet_get_vehicle (core->fleet, i);
+      v[i].device_id = veh->device_id;
+      v[i].trip_epoch = -1;
+      v[i].kind = veh->kind;
+      v[i].pos = veh->pos;
+      v[i].state = veh->state;
+      v[i].range_m = ft_fleet_range_m (core->fleet, i);
+      v[i].soc = ft_fleet_soc (core->fleet, i);
+    }
+  /* The trip epoch is the vehicle's latest ended trip (bookings are
+   * numbered in the order they were made). */
+  guint nb = ft_booking_n (core->booking);
+  for (guint id = 0; id < nb; id++)
+    {
+      const FtBookingRec *r = ft_booking_get (core->booking, id);
+      if (r != NULL && r->state == FT_BK_ENDED && r->vehicle < nv)
+        v[r->vehicle].trip_epoch = MAX (v[r->vehicle].trip_epoch, r->id);
+    }
+  *n_out = nv;
+  return v;
+}
+
+GHashTable *
+ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, guint n_vehicles,
+               FtPricing *pricing, FtGeofences *geofences, GError **error)
+{
+  g_return_val_if_fail (info != NULL && (vehicles != NULL || n_vehicles == 0), NULL);
+  const char *lang = info->language ? info->language : "en";
+  const char *base = info->base_url ? info->base_url : "https://example.invalid/gbfs";
+  g_autofree char *lu = NULL;
+  guint8 random_key[32];
+  const guint8 *key = info->id_key;
+  gsize key_len = info->id_key_len;
+
+  if (info->epoch_s < 0 || info->epoch_s > G_GINT64_CONSTANT (253402300799)
+      || (lu = rfc3339 (info->epoch_s)) == NULL)
+    {
+      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO,
+                   "the moment %" G_GINT64_FORMAT " s is outside the years 1970-9999 GBFS can state",
+                   info->epoch_s);
+      return NULL;
+    }
+  if (key == NULL || key_len == 0)
+    {
+      /* No key given: a fresh random one, so these ids link to nothing. */
+      for (guint i = 0; i < sizeof random_key; i += 4)
+        {
+          guint32 r = g_random_int ();
+          memcpy (random_key + i, &r, 4);
+        }
+      key = random_key;
+      key_len = sizeof random_key;
+    }
+
+  GHashTable *docs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *feeds[] = { "system_information", "vehicle_types", "vehicle_status",
+                          "system_pricing_plans", "geofencing_zones" };
+  guint n_feeds = pricing == NULL ? 3 : geofences == NULL ? 4 : 5;
+
+  /* gbfs.json: auto-discovery */
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "feeds");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < n_feeds; i++)
+      {
+        const char *name = feeds[i];
+        g_autofree char *url = g_strdup_printf ("%s/%s.json", base, name);
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "name");
+        json_builder_add_string_value (b, name);
+        json_builder_set_member_name (b, "url");
+        json_builder_add_string_value (b, url);
+        json_builder_end_object (b);
+      }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    add_doc (docs, "gbfs", info, json_builder_get_root (b));
+  }
+  /* manifest.json */
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autofree char *url = g_strdup_printf ("%s/gbfs.json", base);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "datasets");
+    json_builder_begin_array (b);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "system_id");
+    json_builder_add_string_value (b, info->system_id);
+    json_builder_set_member_name (b, "versions");
+    json_builder_begin_array (b);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "version");
+    json_builder_add_string_value (b, "3.0");
+    json_builder_set_member_name (b, "url");
+    json_builder_add_string_value (b, url);
+    json_builder_end_object (b);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    add_doc (docs, "manifest", info, json_builder_get_root (b));
+  }
+  /* system_information.json */
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "system_id");
+    json_builder_add_string_value (b, info->system_id);
+    json_builder_set_member_name (b, "languages");
+    json_builder_begin_array (b);
+    json_builder_add_string_value (b, lang);
+    json_builder_end_array (b);
+    add_localized (b, "name", info->name, lang);
+    json_builder_set_member_name (b, "opening_hours");
+    json_builder_add_string_value (b, "24/7");
+    json_builder_set_member_name (b, "feed_contact_email");
+    json_builder_add_string_value (b, info->email ? info->email : "gbfs@example.invalid");
+    json_builder_set_member_name (b, "timezone");
+    json_builder_add_string_value (b, info->timezone ? info->timezone : "Etc/UTC");
+    json_builder_end_object (b);
+    add_doc (docs, "system_information", info, json_builder_get_root (b));
+  }
+  /* vehicle_types.json */
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "vehicle_types");
+    json_builder_begin_array (b);
+    for (int k = 0; k < FT_N_KINDS; k++)
+      {
+        const FtVehicleType *t = ft_vehicle_type_default ((FtVehicleKind) k);
+        const FtPricingPlan *plan = pricing ? ft_pricing_plan_for (pricing, (guint) k) : NULL;
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "vehicle_type_id");
+        json_builder_add_string_value (b, t->id);
+        json_builder_set_member_name (b, "form_factor");
+        json_builder_add_string_value (b, form_factor ((FtVehicleKind) k));
+        json_builder_set_member_name (b, "propulsion_type");
+        json_builder_add_string_value (b, k == FT_KIND_BIKE ? "electric_assist" : "electric");
+        json_builder_set_member_name (b, "max_range_meters");
+        json_builder_add_double_value (b, round (default_range_m ((FtVehicleKind) k)));
+        add_localized (b, "name", t->id, lang);
+        if (plan)
+          {
+            json_builder_set_member_name (b, "default_pricing_plan_id");
+            json_builder_add_string_value (b, plan->plan_id);
+          }
+        json_builder_end_object (b);
+      }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    add_doc (docs, "vehicle_types", info, json_builder_get_root (b));
+  }
+  /* vehicle_status.json: vehicles a rider could see (not on trip, not
+   * removed). vehicle_id is not the device id: GBFS requires an id that
+   * changes after every trip, so it is a keyed hash of the device id and
+   * the vehicle's latest trip. Each names the plan variant that applies
+   * where it stands (a zone's price multiplier, see ft_pricing_variant_id). */
+  g_autoptr(GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "vehicles");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < n_vehicles; i++)
+      {
+        const FtGbfsVehicleView *v = &vehicles[i];
+        if (v->state != FT_STATE_AVAILABLE && v->state != FT_STATE_RESERVED
+            && v->state != FT_STATE_NON_OPERATIONAL)
+          continue;
+        const FtPricingPlan *plan = pricing ? ft_pricing_plan_for (pricing, v->kind) : NULL;
+        g_autofree char *vid = ft_gbfs_public_vehicle_id (key, key_len, v->device_id, v->trip_epoch);
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "vehicle_id");
+        json_builder_add_string_value (b, vid);
+        json_builder_set_member_name (b, "lat");
+        json_builder_add_double_value (b, round (v->pos.lat * 1e6) / 1e6);
+        json_builder_set_member_name (b, "lon");
+        json_builder_add_double_value (b, round (v->pos.lon * 1e6) / 1e6);
+        json_builder_set_member_name (b, "is_reserved");
+        json_builder_add_boolean_value (b, v->state == FT_STATE_RESERVED);
+        json_builder_set_member_name (b, "is_disabled");
+        json_builder_add_boolean_value (b, v->state == FT_STATE_NON_OPERATIONAL);
+        json_builder_set_member_name (b, "vehicle_type_id");
+        json_builder_add_string_value (b, ft_vehicle_kind_id (v->kind));
+        json_builder_set_member_name (b, "last_reported");
+        json_builder_add_string_value (b, lu);
+        json_builder_set_member_name (b, "current_range_meters");
+        json_builder_add_double_value (b, round (MAX (v->range_m, 0)));
+        json_builder_set_member_name (b, "current_fuel_percent");
+        json_builder_add_double_value (b, round (CLAMP (v->soc, 0, 1) * 100) / 100);
+        if (plan)
+          {
+            /* the plan variant for the price multiplier where it stands */
+            double m = ft_pricing_zone_multiplier (pricing, v->pos)
+                       * ft_pricing_dynamic_multiplier (pricing, v->pos, 0, v->kind);
+            g_array_append_val (mults, m);
+            g_autofree char *pid = ft_pricing_variant_id (plan->plan_id, m);
+            json_builder_set_member_name (b, "pricing_plan_id");
+            json_builder_add_string_value (b, pid);
+          }
+        json_builder_end_object (b);
+      }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    add_doc (docs, "vehicle_status", info, json_builder_get_root (b));
+  }
+  if (pricing)
+    add_doc (docs, "system_pricing_plans", info,
+             ft_pricing_to_gbfs_data_multiplied (pricing, (const double *) mults->data, mults->len));
+  if (pricing && geofences)
+    add_doc (docs, "geofencing_zones", info, ft_geofences_to_gbfs_data (geofences));
+  return docs;
+}
+
 gboolean
 ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir, GError **error)
 {
   g_return_val_if_fail (core != NULL && info != NULL && out_dir != NULL, FALSE);
-  const char *lang = info->language ? info->language : "en";
-  const char *base = info->base_url ? info->base_url : "https://example.invalid/gbfs";
-  g_autofree char *lu = rfc3339 (info->epoch_s);
-
-  if (info->epoch_s < 0 || info->epoch_s > G_GINT64_CONSTANT (253402300799) || lu == NULL)
+  guint nv = 0;
+  g_autofree FtGbfsVehicleView *views = ft_gbfs_core_views (core, &nv);
+  g_autoptr(GError) berr = NULL;
+  g_autoptr(GHashTable) docs = ft_gbfs_build (info, views, nv, core->pricing, core->geofences, &berr);
+  if (docs == NULL)
     {
-      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO,
-                   "%s: the moment %" G_GINT64_FORMAT " s is outside the years 1970-9999 GBFS can state",
-                   out_dir, info->epoch_s);
+      g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: %s", out_dir, berr->message);
       return FALSE;
     }
   g_autoptr(GError) oerr = NULL;
@@ -609,169 +836,19 @@ ft_gbfs_export (FtCore *core, const FtGbfsExportInfo *info, const char *out_dir,
       g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s", oerr->message);
       return FALSE;
     }
-  const char *tmp = ft_output_get_path (output);
-  const char *feeds[] = { "system_information", "vehicle_types", "vehicle_status",
-                          "system_pricing_plans", "geofencing_zones" };
-  gboolean ok = TRUE;
-
-  /* gbfs.json */
-  {
-    g_autoptr(JsonBuilder) b = json_builder_new ();
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "feeds");
-    json_builder_begin_array (b);
-    for (guint i = 0; i < G_N_ELEMENTS (feeds); i++)
-      {
-        g_autofree char *url = g_strdup_printf ("%s/%s.json", base, feeds[i]);
-        json_builder_begin_object (b);
-        json_builder_set_member_name (b, "name");
-        json_builder_add_string_value (b, feeds[i]);
-        json_builder_set_member_name (b, "url");
-        json_builder_add_string_value (b, url);
-        json_builder_end_object (b);
-      }
-    json_builder_end_array (b);
-    json_builder_end_object (b);
-    ok = ok && write_doc (tmp, "gbfs", info, json_builder_get_root (b), error);
-  }
-  /* manifest.json */
-  if (ok)
+  GHashTableIter it;
+  gpointer name, text;
+  g_hash_table_iter_init (&it, docs);
+  while (g_hash_table_iter_next (&it, &name, &text))
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autofree char *url = g_strdup_printf ("%s/gbfs.json", base);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "datasets");
-      json_builder_begin_array (b);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "system_id");
-      json_builder_add_string_value (b, info->system_id);
-      json_builder_set_member_name (b, "versions");
-      json_builder_begin_array (b);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "version");
-      json_builder_add_string_value (b, "3.0");
-      json_builder_set_member_name (b, "url");
-      json_builder_add_string_value (b, url);
-      json_builder_end_object (b);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      ok = write_doc (tmp, "manifest", info, json_builder_get_root (b), error);
-    }
-  /* system_information.json */
-  if (ok)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "system_id");
-      json_builder_add_string_value (b, info->system_id);
-      json_builder_set_member_name (b, "languages");
-      json_builder_begin_array (b);
-      json_builder_add_string_value (b, lang);
-      json_builder_end_array (b);
-      add_localized (b, "name", info->name, lang);
-      json_builder_set_member_name (b, "opening_hours");
-      json_builder_add_string_value (b, "24/7");
-      json_builder_set_member_name (b, "feed_contact_email");
-      json_builder_add_string_value (b, info->email ? info->email : "gbfs@example.invalid");
-      json_builder_set_member_name (b, "timezone");
-      json_builder_add_string_value (b, info->timezone ? info->timezone : "Etc/UTC");
-      json_builder_end_object (b);
-      ok = write_doc (tmp, "system_information", info, json_builder_get_root (b), error);
-    }
-  /* vehicle_types.json */
-  if (ok)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "vehicle_types");
-      json_builder_begin_array (b);
-      for (int k = 0; k < FT_N_KINDS; k++)
+      g_autofree char *path = g_strdup_printf ("%s/%s.json", ft_output_get_path (output), (char *) name);
+      g_autoptr(GError) e = NULL;
+      if (!g_file_set_contents (path, text, -1, &e))
         {
-          const FtVehicleType *t = ft_vehicle_type_default ((FtVehicleKind) k);
-          const FtPricingPlan *plan = ft_pricing_plan_for (core->pricing, (guint) k);
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "vehicle_type_id");
-          json_builder_add_string_value (b, t->id);
-          json_builder_set_member_name (b, "form_factor");
-          json_builder_add_string_value (b, form_factor ((FtVehicleKind) k));
-          json_builder_set_member_name (b, "propulsion_type");
-          json_builder_add_string_value (b, k == FT_KIND_BIKE ? "electric_assist" : "electric");
-          json_builder_set_member_name (b, "max_range_meters");
-          json_builder_add_double_value (b, round (default_range_m ((FtVehicleKind) k)));
-          add_localized (b, "name", t->id, lang);
-          if (plan)
-            {
-              json_builder_set_member_name (b, "default_pricing_plan_id");
-              json_builder_add_string_value (b, plan->plan_id);
-            }
-          json_builder_end_object (b);
+          g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s: %s", path, e->message);
+          return FALSE;   /* the output is removed when it goes out of scope */
         }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      ok = write_doc (tmp, "vehicle_types", info, json_builder_get_root (b), error);
     }
-  /* vehicle_status.json: vehicles a rider could see (not on trip, not removed),
-   * each naming the plan variant for the price multiplier where it stands */
-  g_autoptr(GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
-  if (ok)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "vehicles");
-      json_builder_begin_array (b);
-      guint nv = ft_fleet_n_vehicles (core->fleet);
-      for (guint i = 0; i < nv; i++)
-        {
-          const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, i);
-          if (v->state != FT_STATE_AVAILABLE && v->state != FT_STATE_RESERVED
-              && v->state != FT_STATE_NON_OPERATIONAL)
-            continue;
-          const FtPricingPlan *plan = ft_pricing_plan_for (core->pricing, v->kind);
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "vehicle_id");
-          json_builder_add_string_value (b, v->device_id);
-          json_builder_set_member_name (b, "lat");
-          json_builder_add_double_value (b, round (v->pos.lat * 1e6) / 1e6);
-          json_builder_set_member_name (b, "lon");
-          json_builder_add_double_value (b, round (v->pos.lon * 1e6) / 1e6);
-          json_builder_set_member_name (b, "is_reserved");
-          json_builder_add_boolean_value (b, v->state == FT_STATE_RESERVED);
-          json_builder_set_member_name (b, "is_disabled");
-          json_builder_add_boolean_value (b, v->state == FT_STATE_NON_OPERATIONAL);
-          json_builder_set_member_name (b, "vehicle_type_id");
-          json_builder_add_string_value (b, ft_vehicle_kind_id (v->kind));
-          json_builder_set_member_name (b, "last_reported");
-          json_builder_add_string_value (b, lu);
-          json_builder_set_member_name (b, "current_range_meters");
-          json_builder_add_double_value (b, round (ft_fleet_range_m (core->fleet, i)));
-          json_builder_set_member_name (b, "current_fuel_percent");
-          json_builder_add_double_value (b, round (ft_fleet_soc (core->fleet, i) * 100) / 100);
-          if (plan)
-            {
-              double m = ft_pricing_zone_multiplier (core->pricing, v->pos)
-                         * ft_pricing_dynamic_multiplier (core->pricing, v->pos, 0, v->kind);
-              g_array_append_val (mults, m);
-              g_autofree char *pid = ft_pricing_variant_id (plan->plan_id, m);
-              json_builder_set_member_name (b, "pricing_plan_id");
-              json_builder_add_string_value (b, pid);
-            }
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      ok = write_doc (tmp, "vehicle_status", info, json_builder_get_root (b), error);
-    }
-  if (ok)
-    ok = write_doc (tmp, "system_pricing_plans", info,
-                    ft_pricing_to_gbfs_data_multiplied (core->pricing, (const double *) mults->data, mults->len),
-                    error);
-  if (ok)
-    ok = write_doc (tmp, "geofencing_zones", info, ft_geofences_to_gbfs_data (core->geofences), error);
-
-  if (!ok)
-    return FALSE;   /* the output is removed when it goes out of scope */
   if (!ft_output_commit (g_steal_pointer (&output), &oerr))
     {
       g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_IO, "%s", oerr->message);

@@ -80,7 +80,40 @@ typedef struct {
   const char *base_url;             /* feeds' URLs are base_url/<name>.json */
   gint64      epoch_s;              /* the moment, for last_updated / last_reported */
   gboolean    force;                /* replace out_dir even when it is not an earlier export */
+  gint        ttl_s;                /* 0: 60 */
+  /* Key of the published vehicle_id (a keyed hash of the device id and the
+   * vehicle's latest trip, so it changes after every trip and never shows
+   * the device id). NULL: a random key for this call. A server keeps one
+   * key for its lifetime so ids stay put between trips. */
+  const guint8 *id_key;
+  gsize       id_key_len;
 } FtGbfsExportInfo;
+
+/* One vehicle as GBFS needs it, from a core or from a store file. */
+typedef struct {
+  const char    *device_id;         /* never published */
+  gint64         trip_epoch;        /* id of its latest ended trip, -1 none */
+  FtVehicleKind  kind;
+  FtLatLon       pos;
+  FtVehicleState state;
+  double         range_m;
+  double         soc;               /* 0..1 */
+} FtGbfsVehicleView;
+
+/* The published vehicle_id: HMAC-SHA256 (key, device_id, trip_epoch) shaped
+ * as a UUID. */
+char              *ft_gbfs_public_vehicle_id (const guint8 *key, gsize key_len,
+                                              const char *device_id, gint64 trip_epoch);
+/* The core's vehicles (borrowing their device ids); free with g_free. */
+FtGbfsVehicleView *ft_gbfs_core_views (FtCore *core, guint *n_out);
+/* The feed's documents as JSON text: a table name (gbfs, manifest,
+ * system_information, vehicle_types, vehicle_status, and with pricing
+ * system_pricing_plans, with pricing and geofences geofencing_zones) to
+ * text. gbfs.json lists the feeds present. NULL with an error when the
+ * moment cannot be stated. */
+GHashTable        *ft_gbfs_build     (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles,
+                                      guint n_vehicles, FtPricing *pricing, FtGeofences *geofences,
+                                      GError **error);
 
 /* Writes the feed beside out_dir and moves it into place when complete. An
  * existing out_dir that is not empty and not an earlier Fleet Twin export is

@@ -139,6 +139,8 @@ typedef struct {
 
 struct _FtLive {
   FtCore          *core;
+  FtShadow        *shadow;         /* shadow-mode models (borrowed) or NULL */
+  gboolean         shadow_failed;  /* a shadow error was reported once */
   FtLiveConfig     cfg;
   FtLiveUrl        url;
   char            *prefix_slash;   /* "<prefix>/" */

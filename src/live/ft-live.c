@@ -361,6 +361,24 @@ ft_live_tick (FtLive *live, FtTime now)
     }
   ft_live_outbox_housekeeping (live, now);
   ft_live_maybe_publish_prices (live, now);
+  if (live->shadow)
+    {
+      g_autoptr(GError) error = NULL;
+      if (!ft_shadow_tick (live->shadow, now, &error) && !live->shadow_failed)
+        {
+          live->shadow_failed = TRUE;
+          g_warning ("live: shadow mode: %s (the twin carries on; further shadow errors are not reported)",
+                     error->message);
+        }
+    }
+}
+
+void
+ft_live_set_shadow (FtLive *live, FtShadow *shadow)
+{
+  g_return_if_fail (live != NULL);
+  live->shadow = shadow;
+  live->shadow_failed = FALSE;
 }
 
 guint

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "ft-core.h"
+#include "ft-registry-shadow.h"
 #include "ft-ops.h"
 
 G_BEGIN_DECLS
@@ -248,8 +249,13 @@ guint       ft_live_queue_length     (FtLive *live);
 gboolean    ft_live_ingest           (FtLive *live, const char *topic,
                                       const void *payload, gsize len,
                                       FtTime now, GError **error);
-/* Housekeeping alone (ft_live_process calls it). */
+/* Housekeeping alone (ft_live_process calls it); with a shadow attached,
+ * also the shadow models' tick (predictions, scores, drift, retraining). */
 void        ft_live_tick             (FtLive *live, FtTime now);
+/* Shadow mode on live state: shadow (borrowed, NULL to detach) listens on
+ * the core's log and is ticked with wall time by ft_live_tick; a shadow
+ * error is reported once (g_warning) and the twin carries on. */
+void        ft_live_set_shadow       (FtLive *live, FtShadow *shadow);
 /* Write what downsampling held back: an FT_EV_TELEMETRY for every vehicle
  * (and an FT_EV_STAFF_MOVED for every staff member) whose newest accepted
  * report is newer than its last logged one, so the next store commit holds

@@ -361,4 +361,55 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
   return TRUE;
 }
 
-const FtForecastOps ft_forecast_glm_ops = { glm_fit, glm_predict, glm_state_free };
+static void
+glm_save (gpointer state, GByteArray *out)
+{
+  GlmState *g = state;
+  ft_mean_model_save (g->mean, out);
+  ft_blob_put_u32 (out, g->n_zones);
+  ft_blob_put_u32 (out, g->n_cols);
+  ft_blob_put_u32 (out, g->horizon);
+  for (int c = 0; c < FT_N_LEAD_CLASSES; c++)
+    {
+      ft_blob_put_u32 (out, g->beta[c] != NULL);
+      if (g->beta[c])
+        ft_blob_put_f64s (out, g->beta[c], g->n_cols);
+    }
+}
+
+static gpointer
+glm_load (FtBlobReader *r, GError **error)
+{
+  GlmState *g = g_new0 (GlmState, 1);
+  g->mean = ft_mean_model_load (r);
+  g->n_zones = ft_blob_get_u32 (r);
+  g->n_cols = ft_blob_get_u32 (r);
+  g->horizon = ft_blob_get_u32 (r);
+  if (r->bad || g->mean == NULL || g->n_zones != g->mean->n_zones
+      || g->n_cols != COL_ZONE + g->n_zones + N_X || g->horizon < 1
+      || g->horizon > FT_FORECAST_MAX_HORIZON)
+    goto bad;
+  for (guint c = 0; c < FT_N_LEAD_CLASSES; c++)
+    {
+      guint32 present = ft_blob_get_u32 (r);
+      if (r->bad || present > 1 || (present != 0) != (c < ft_lead_class (g->horizon)))
+        goto bad;
+      if (present)
+        {
+          g->beta[c] = ft_blob_get_f64s (r, g->n_cols);
+          for (guint j = 0; g->beta[c] && j < g->n_cols; j++)
+            if (!isfinite (g->beta[c][j]))
+              goto bad;
+        }
+      if (r->bad)
+        goto bad;
+    }
+  return g;
+bad:
+  r->bad = TRUE;
+  g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO, "GLM coefficients damaged");
+  glm_state_free (g);
+  return NULL;
+}
+
+const FtForecastOps ft_forecast_glm_ops = { glm_fit, glm_predict, glm_state_free, glm_save, glm_load };

@@ -8,6 +8,8 @@
 #include "ft-config.h"
 #include "ft-forecast-private.h"
 
+#include <math.h>
+
 FtMeanModel *
 ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, guint skip_start,
                    guint skip_end, double shrink)
@@ -71,6 +73,73 @@ ft_mean_model_free (FtMeanModel *m)
   g_free (m);
 }
 
+void
+ft_mean_model_save (const FtMeanModel *m, GByteArray *out)
+{
+  guint Z = m->n_zones;
+  ft_blob_put_u32 (out, Z);
+  ft_blob_put_f64 (out, m->shrink);
+  ft_blob_put_u32 (out, m->start);
+  ft_blob_put_u32 (out, m->end);
+  ft_blob_put_f64s (out, m->sum_how, (gsize) Z * 168);
+  ft_blob_put_f64s (out, m->n_how, (gsize) Z * 168);
+  ft_blob_put_f64s (out, m->sum_hd, (gsize) Z * 48);
+  ft_blob_put_f64s (out, m->n_hd, (gsize) Z * 48);
+  ft_blob_put_f64s (out, m->zone_mean, Z);
+}
+
+static gboolean
+all_finite (const double *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (v[i]) || v[i] < 0)
+      return FALSE;
+  return TRUE;
+}
+
+FtMeanModel *
+ft_mean_model_load (FtBlobReader *r)
+{
+  guint Z = ft_blob_get_u32 (r);
+  if (r->bad || Z == 0 || Z > (r->len - r->at) / (8 * 433))
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  FtMeanModel *m = g_new0 (FtMeanModel, 1);
+  m->n_zones = Z;
+  m->shrink = ft_blob_get_f64 (r);
+  m->start = ft_blob_get_u32 (r);
+  m->end = ft_blob_get_u32 (r);
+  m->sum_how = ft_blob_get_f64s (r, (gsize) Z * 168);
+  m->n_how = ft_blob_get_f64s (r, (gsize) Z * 168);
+  m->sum_hd = ft_blob_get_f64s (r, (gsize) Z * 48);
+  m->n_hd = ft_blob_get_f64s (r, (gsize) Z * 48);
+  m->zone_mean = ft_blob_get_f64s (r, Z);
+  if (r->bad || !isfinite (m->shrink) || m->shrink < 0
+      || !all_finite (m->sum_how, (gsize) Z * 168) || !all_finite (m->n_how, (gsize) Z * 168)
+      || !all_finite (m->sum_hd, (gsize) Z * 48) || !all_finite (m->n_hd, (gsize) Z * 48)
+      || !all_finite (m->zone_mean, Z))
+    {
+      r->bad = TRUE;
+      ft_mean_model_free (m);
+      return NULL;
+    }
+  return m;
+}
+
+static void
+mean_save (gpointer state, GByteArray *out)
+{
+  ft_mean_model_save (state, out);
+}
+
+static gpointer
+mean_load (FtBlobReader *r, GError **error)
+{
+  return ft_mean_model_load (r);
+}
+
 static gpointer
 mean_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
 {
@@ -95,5 +164,5 @@ mean_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horiz
 }
 
 const FtForecastOps ft_forecast_mean_ops = {
-  mean_fit, mean_predict, (void (*) (gpointer)) ft_mean_model_free,
+  mean_fit, mean_predict, (void (*) (gpointer)) ft_mean_model_free, mean_save, mean_load,
 };

@@ -9,12 +9,31 @@
 
 G_BEGIN_DECLS
 
+/* A model blob, read with bounds checks: a short or damaged blob is an
+ * error naming the byte offset, never an over-read. */
+typedef struct {
+  const guint8 *p;
+  gsize         len, at;
+  gboolean      bad;
+} FtBlobReader;
+
+void     ft_blob_put_u32    (GByteArray *b, guint32 v);
+void     ft_blob_put_f64    (GByteArray *b, double v);
+void     ft_blob_put_f64s   (GByteArray *b, const double *v, gsize n);
+guint32  ft_blob_get_u32    (FtBlobReader *r);
+double   ft_blob_get_f64    (FtBlobReader *r);
+/* n doubles into a new array (NULL and r->bad set when short). */
+double  *ft_blob_get_f64s   (FtBlobReader *r, gsize n);
+const guint8 *ft_blob_get_bytes (FtBlobReader *r, gsize n);
+
 typedef struct {
   gpointer (*fit)     (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end,
                        GError **error);
   gboolean (*predict) (gpointer state, const FtDemandSeries *s, guint origin, guint horizon,
                        double *out, GError **error);
   void     (*free)    (gpointer state);
+  void     (*save)    (gpointer state, GByteArray *out);
+  gpointer (*load)    (FtBlobReader *r, GError **error);   /* NULL: error set */
 } FtForecastOps;
 
 struct _FtForecaster {
@@ -47,6 +66,9 @@ FtMeanModel *ft_mean_model_fit     (const FtDemandSeries *s, guint start, guint 
 /* Expected count of zone z at hour-of-week how. */
 double       ft_mean_model_expect  (const FtMeanModel *m, guint z, guint how);
 void         ft_mean_model_free    (FtMeanModel *m);
+void         ft_mean_model_save    (const FtMeanModel *m, GByteArray *out);
+/* NULL with r->bad set on a short or inconsistent blob. */
+FtMeanModel *ft_mean_model_load    (FtBlobReader *r);
 
 /* ---- features ----------------------------------------------------------- */
 

@@ -187,4 +187,49 @@ xgb_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
   return ok;
 }
 
-const FtForecastOps ft_forecast_xgb_ops = { xgb_fit, xgb_predict, xgb_state_free };
+static void
+xgb_save (gpointer state, GByteArray *out)
+{
+  XgbState *x = state;
+  ft_mean_model_save (x->mean, out);
+  ft_blob_put_u32 (out, x->n_zones);
+  ft_blob_put_u32 (out, x->horizon);
+  bst_ulong len = 0;
+  const char *buf = NULL;
+  /* A booster that was fitted saves; if XGBoost refuses, the blob records
+   * an empty model and loading it fails with a clear error. */
+  if (XGBoosterSaveModelToBuffer (x->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
+    len = 0;
+  ft_blob_put_u32 (out, (guint32) len);
+  if (len > 0)
+    g_byte_array_append (out, (const guint8 *) buf, (guint) len);
+}
+
+static gpointer
+xgb_load (FtBlobReader *r, GError **error)
+{
+  XgbState *x = g_new0 (XgbState, 1);
+  x->mean = ft_mean_model_load (r);
+  x->n_zones = ft_blob_get_u32 (r);
+  x->horizon = ft_blob_get_u32 (r);
+  guint32 len = ft_blob_get_u32 (r);
+  const guint8 *buf = ft_blob_get_bytes (r, len);
+  if (r->bad || x->mean == NULL || x->n_zones != x->mean->n_zones || len == 0 || x->horizon < 1
+      || x->horizon > FT_FORECAST_MAX_HORIZON)
+    {
+      r->bad = TRUE;
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO, "XGBoost model header damaged");
+      xgb_state_free (x);
+      return NULL;
+    }
+  if (!xgb_check (XGBoosterCreate (NULL, 0, &x->booster), "creating a booster", error)
+      || !xgb_check (XGBoosterLoadModelFromBuffer (x->booster, buf, len), "loading the model", error))
+    {
+      r->bad = TRUE;
+      xgb_state_free (x);
+      return NULL;
+    }
+  return x;
+}
+
+const FtForecastOps ft_forecast_xgb_ops = { xgb_fit, xgb_predict, xgb_state_free, xgb_save, xgb_load };

@@ -318,6 +318,162 @@ ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin, g
   return f->ops->predict (f->state, s, origin, horizon, out, error);
 }
 
+/* ---- blobs -------------------------------------------------------------- */
+
+void
+ft_blob_put_u32 (GByteArray *b, guint32 v)
+{
+  guint32 le = GUINT32_TO_LE (v);
+  g_byte_array_append (b, (const guint8 *) &le, 4);
+}
+
+void
+ft_blob_put_f64 (GByteArray *b, double v)
+{
+  guint64 u;
+  memcpy (&u, &v, 8);
+  u = GUINT64_TO_LE (u);
+  g_byte_array_append (b, (const guint8 *) &u, 8);
+}
+
+void
+ft_blob_put_f64s (GByteArray *b, const double *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    ft_blob_put_f64 (b, v[i]);
+}
+
+const guint8 *
+ft_blob_get_bytes (FtBlobReader *r, gsize n)
+{
+  if (r->bad || n > r->len - r->at)
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  const guint8 *p = r->p + r->at;
+  r->at += n;
+  return p;
+}
+
+guint32
+ft_blob_get_u32 (FtBlobReader *r)
+{
+  const guint8 *p = ft_blob_get_bytes (r, 4);
+  guint32 v = 0;
+  if (p)
+    memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+double
+ft_blob_get_f64 (FtBlobReader *r)
+{
+  const guint8 *p = ft_blob_get_bytes (r, 8);
+  guint64 u = 0;
+  double v;
+  if (p)
+    memcpy (&u, p, 8);
+  u = GUINT64_FROM_LE (u);
+  memcpy (&v, &u, 8);
+  return v;
+}
+
+double *
+ft_blob_get_f64s (FtBlobReader *r, gsize n)
+{
+  if (r->bad || n > (r->len - r->at) / 8)
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  double *v = g_new (double, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    v[i] = ft_blob_get_f64 (r);
+  return v;
+}
+
+#define BLOB_MAGIC 0x43465446u   /* "FTFC" little-endian */
+#define BLOB_FORMAT 1
+
+const FtForecastParams *
+ft_forecaster_get_params (const FtForecaster *f)
+{
+  return &f->params;
+}
+
+GBytes *
+ft_forecaster_save (const FtForecaster *f, GError **error)
+{
+  g_return_val_if_fail (f != NULL, NULL);
+  if (f->state == NULL)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NOT_FITTED,
+                   "the %s model has not been fitted: nothing to save", ft_forecast_kind_name (f->kind));
+      return NULL;
+    }
+  GByteArray *b = g_byte_array_new ();
+  ft_blob_put_u32 (b, BLOB_MAGIC);
+  ft_blob_put_u32 (b, BLOB_FORMAT);
+  ft_blob_put_u32 (b, f->kind);
+  const FtForecastParams *p = &f->params;
+  ft_blob_put_f64 (b, p->mean_shrink_weeks);
+  ft_blob_put_f64 (b, p->glm_lambda);
+  ft_blob_put_u32 (b, p->glm_max_iter);
+  ft_blob_put_u32 (b, p->xgb_rounds);
+  ft_blob_put_u32 (b, p->xgb_max_depth);
+  ft_blob_put_f64 (b, p->xgb_eta);
+  ft_blob_put_u32 (b, p->xgb_nthread);
+  ft_blob_put_u32 (b, p->horizon);
+  f->ops->save (f->state, b);
+  return g_byte_array_free_to_bytes (b);
+}
+
+FtForecaster *
+ft_forecaster_load (GBytes *blob, GError **error)
+{
+  g_return_val_if_fail (blob != NULL, NULL);
+  gsize len = 0;
+  FtBlobReader r = { g_bytes_get_data (blob, &len), 0, 0, FALSE };
+  r.len = len;
+  guint32 magic = ft_blob_get_u32 (&r), format = ft_blob_get_u32 (&r), kind = ft_blob_get_u32 (&r);
+  if (r.bad || magic != BLOB_MAGIC || format != BLOB_FORMAT || kind >= FT_N_FORECAST_KINDS)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO,
+                   "not a Fleet Twin forecast model blob (%" G_GSIZE_FORMAT " bytes; "
+                   "magic %08x, format %u, kind %u)", len, magic, format, kind);
+      return NULL;
+    }
+  FtForecastParams p;
+  p.mean_shrink_weeks = ft_blob_get_f64 (&r);
+  p.glm_lambda = ft_blob_get_f64 (&r);
+  p.glm_max_iter = ft_blob_get_u32 (&r);
+  p.xgb_rounds = ft_blob_get_u32 (&r);
+  p.xgb_max_depth = ft_blob_get_u32 (&r);
+  p.xgb_eta = ft_blob_get_f64 (&r);
+  p.xgb_nthread = ft_blob_get_u32 (&r);
+  p.horizon = ft_blob_get_u32 (&r);
+  g_autoptr(GError) local = NULL;
+  if (r.bad || !check_params (&p, &local))
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO,
+                   "forecast model blob: parameters damaged at byte %" G_GSIZE_FORMAT "%s%s",
+                   r.at, local ? ": " : "", local ? local->message : "");
+      return NULL;
+    }
+  g_autoptr(FtForecaster) f = ft_forecaster_new ((FtForecastKind) kind, &p);
+  f->state = f->ops->load (&r, &local);
+  if (f->state == NULL || r.bad || r.at != r.len)
+    {
+      g_set_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO,
+                   "%s model blob damaged at byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT "%s%s",
+                   ft_forecast_kind_name (f->kind), r.at, r.len, local ? ": " : "",
+                   local ? local->message : "");
+      return NULL;
+    }
+  return g_steal_pointer (&f);
+}
+
 void
 ft_forecaster_free (FtForecaster *f)
 {

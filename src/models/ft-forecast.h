@@ -130,6 +130,14 @@ gboolean      ft_forecaster_fit     (FtForecaster *f, const FtDemandSeries *s,
 gboolean      ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin,
                                      guint horizon, double *out, GError **error);
 void          ft_forecaster_free    (FtForecaster *f);
+/* The fitted model as a self-describing blob (kind, parameters, state):
+ * NULL with FT_FORECAST_ERROR_NOT_FITTED before a fit. */
+GBytes       *ft_forecaster_save    (const FtForecaster *f, GError **error);
+/* A forecaster from a blob of ft_forecaster_save; a blob that is short,
+ * damaged or of an unknown format is refused (FT_FORECAST_ERROR_IO, naming
+ * the byte offset) and nothing is returned. */
+FtForecaster *ft_forecaster_load    (GBytes *blob, GError **error);
+const FtForecastParams *ft_forecaster_get_params (const FtForecaster *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtForecaster, ft_forecaster_free)
 
 /* ---- the Poisson GLM core (exposed for tests) --------------------------- */

@@ -531,6 +531,8 @@ mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
     case FT_EV_RIDER_LOST:
     case FT_EV_STAFF_MOVED:
     case FT_EV_PRICE_CHANGED:
+    case FT_EV_MODEL_DRIFT:
+    case FT_EV_MODEL_DECISION:
     case FT_EV_NONE:
     case FT_EV_N_KINDS:
       break;

@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define FT_STORE_SCHEMA_LATEST 6
+#define FT_STORE_SCHEMA_LATEST 8
 
 /* Like ft_store_open but stops migrating at target_version (1..latest). */
 FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
@@ -30,8 +30,10 @@ FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
 #define DERIVED_VERSION 4
 /* From this one on, tasks are stored. */
 #define TASKS_VERSION 5
+/* From this one on, the analytics tables (an_*) exist (src/analytics). */
+#define ANALYTICS_VERSION 6
 /* From this one on, bookings keep the multipliers of the price shown. */
-#define SHOWN_PRICE_VERSION 6
+#define SHOWN_PRICE_VERSION 8
 
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4

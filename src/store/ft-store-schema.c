@@ -120,7 +120,75 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  target_lat REAL NOT NULL, target_lon REAL NOT NULL, created INTEGER NOT NULL,"
   "  assigned_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
   "  finished_at INTEGER NOT NULL);",
-  /* 6: the multipliers of the price a booking was shown (charged at its
+  /* 6: analytics aggregates (src/analytics), built from the event log
+   * incrementally: an_meta holds the high-water mark (the last event seq
+   * folded in), written in the same transaction as the aggregates; the
+   * an_*_open tables carry what spans batches (a vehicle's state and zone
+   * since the last event folded in, a staff member's open shift). Every
+   * measure is an integer sum, so folding the log in any number of batches
+   * gives the same rows as one pass. */
+  "CREATE TABLE an_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE an_zone (zone INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+  "CREATE TABLE an_zone_hour ("
+  "  zone INTEGER NOT NULL, hour INTEGER NOT NULL, requests INTEGER NOT NULL,"
+  "  served INTEGER NOT NULL, lost_no_vehicle INTEGER NOT NULL,"
+  "  lost_low_battery INTEGER NOT NULL, lost_price INTEGER NOT NULL,"
+  "  lost_refused INTEGER NOT NULL, trips_ended INTEGER NOT NULL,"
+  "  revenue_minor INTEGER NOT NULL, present_ms INTEGER NOT NULL,"
+  "  on_trip_ms INTEGER NOT NULL, available_ms INTEGER NOT NULL,"
+  "  battery_low_ms INTEGER NOT NULL, soc_sum INTEGER NOT NULL, soc_n INTEGER NOT NULL,"
+  "  PRIMARY KEY (zone, hour)) WITHOUT ROWID;"
+  "CREATE TABLE an_vehicle_day ("
+  "  vehicle INTEGER NOT NULL, day INTEGER NOT NULL, trips INTEGER NOT NULL,"
+  "  metres INTEGER NOT NULL, trip_s INTEGER NOT NULL, revenue_minor INTEGER NOT NULL,"
+  "  on_trip_ms INTEGER NOT NULL, downtime_ms INTEGER NOT NULL, fault_ms INTEGER NOT NULL,"
+  "  swaps INTEGER NOT NULL, faults INTEGER NOT NULL,"
+  "  PRIMARY KEY (vehicle, day)) WITHOUT ROWID;"
+  "CREATE TABLE an_trip_bins ("
+  "  metric TEXT NOT NULL, bin INTEGER NOT NULL, n INTEGER NOT NULL,"
+  "  PRIMARY KEY (metric, bin)) WITHOUT ROWID;"
+  "CREATE TABLE an_rider ("
+  "  rider INTEGER PRIMARY KEY, first_t INTEGER NOT NULL, first_week INTEGER NOT NULL,"
+  "  trips INTEGER NOT NULL);"
+  "CREATE TABLE an_rider_week ("
+  "  rider INTEGER NOT NULL, week INTEGER NOT NULL, trips INTEGER NOT NULL,"
+  "  PRIMARY KEY (rider, week)) WITHOUT ROWID;"
+  "CREATE TABLE an_staff_shift ("
+  "  staff INTEGER NOT NULL, shift_start INTEGER NOT NULL, last_t INTEGER NOT NULL,"
+  "  tasks INTEGER NOT NULL, swaps INTEGER NOT NULL, rebalances INTEGER NOT NULL,"
+  "  repairs INTEGER NOT NULL, deploys INTEGER NOT NULL, metres INTEGER NOT NULL,"
+  "  PRIMARY KEY (staff, shift_start)) WITHOUT ROWID;"
+  "CREATE TABLE an_vehicle_open ("
+  "  vehicle INTEGER PRIMARY KEY, state INTEGER NOT NULL, zone INTEGER NOT NULL,"
+  "  since INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
+  "  flags INTEGER NOT NULL, trip_t0 INTEGER NOT NULL, trip_zone INTEGER NOT NULL,"
+  "  trip_m INTEGER NOT NULL);"
+  "CREATE TABLE an_staff_open ("
+  "  staff INTEGER PRIMARY KEY, shift_start INTEGER NOT NULL, last_t INTEGER NOT NULL,"
+  "  lat REAL NOT NULL, lon REAL NOT NULL);",
+  /* 7: the model registry, shadow predictions and retraining decisions
+   * (src/models, issue 12). A version's blob carries its SHA-256, checked
+   * on every read; status is candidate, shadow, active (the champion of
+   * its kind and city) or retired. */
+  "CREATE TABLE model_versions ("
+  "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, city TEXT NOT NULL,"
+  "  trained_city TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN"
+  "  ('candidate', 'shadow', 'active', 'retired')), created INTEGER NOT NULL,"
+  "  train_start INTEGER NOT NULL, train_end INTEGER NOT NULL, features TEXT NOT NULL,"
+  "  params TEXT NOT NULL, metrics TEXT NOT NULL, blob BLOB NOT NULL,"
+  "  sha256 TEXT NOT NULL);"
+  "CREATE UNIQUE INDEX model_champion ON model_versions (kind, city) WHERE status = 'active';"
+  "CREATE TABLE predictions ("
+  "  id INTEGER PRIMARY KEY, version INTEGER NOT NULL REFERENCES model_versions (id),"
+  "  target TEXT NOT NULL, horizon INTEGER NOT NULL, issued_at INTEGER NOT NULL,"
+  "  target_t INTEGER NOT NULL, predicted REAL NOT NULL, baseline REAL, actual REAL);"
+  "CREATE INDEX predictions_open ON predictions (target, target_t) WHERE actual IS NULL;"
+  "CREATE INDEX predictions_version ON predictions (version);"
+  "CREATE TABLE model_decisions ("
+  "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT NOT NULL, city TEXT NOT NULL,"
+  "  champion INTEGER NOT NULL, candidate INTEGER NOT NULL, champion_score REAL,"
+  "  candidate_score REAL, promoted INTEGER NOT NULL, reason TEXT NOT NULL);",
+  /* 8: the multipliers of the price a booking was shown (charged at its
    * end); 0 in bookings written before */
   "ALTER TABLE bookings ADD COLUMN shown_zone_mult REAL NOT NULL DEFAULT 0;"
   "ALTER TABLE bookings ADD COLUMN shown_dyn_mult REAL NOT NULL DEFAULT 0;",

@@ -24,6 +24,7 @@ typedef enum {
   FT_STORE_ERROR_SCHEMA,      /* newer schema than this build, or corrupt */
   FT_STORE_ERROR_SQL,
   FT_STORE_ERROR_CORRUPT,     /* loaded state fails an invariant */
+  FT_STORE_ERROR_NOT_FOUND,   /* no such row (e.g. a model version) */
 } FtStoreError;
 
 /* The live modules whose state the store persists (borrowed). */
@@ -85,7 +86,8 @@ guint64   ft_store_last_seq       (FtStore *s);
 /* Key/value table for run metadata and KPIs (JSON strings welcome). */
 gboolean  ft_store_put_meta       (FtStore *s, const char *key, const char *value, GError **error);
 char     *ft_store_dup_meta       (FtStore *s, const char *key);
-/* Raw handle for readers (KPI queries, exports). Do not write through it. */
+/* Raw handle for readers (KPI queries, exports). Do not write through it;
+ * only src/analytics writes its own aggregate tables (an_*, schema 6). */
 struct sqlite3 *ft_store_get_db   (FtStore *s);
 gboolean  ft_store_integrity_ok   (FtStore *s, GError **error);
 /* Delete a store's file with SQLite's -wal and -shm files beside it (none

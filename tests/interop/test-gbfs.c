@@ -4,6 +4,7 @@
 #include "ft-config.h"
 #include "ft-test.h"
 #include "ft-gbfs.h"
+#include "ft-file.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
@@ -182,6 +183,56 @@ START_TEST (test_export_roundtrip)
 }
 END_TEST
 
+/* GBFS requires vehicle_status ids that change after every trip; the
+ * export used to publish the permanent device id. */
+START_TEST (test_export_hides_device_ids)
+{
+  g_autofree char *path = ft_test_shared_path ("gbfs/tier_wolfsburg_2023-08-11/free_bike_status_20230811T074234Z.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGbfsFeed) feed = ft_gbfs_load (path, &error);
+  g_autoptr(FtCore) core = new_core ();
+  ck_assert (ft_gbfs_seed_core (feed, core, 0, &error) > 0);
+  g_autofree char *tmp = g_dir_make_tmp ("ft-gbfs-ids-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (tmp, "feed", NULL);
+  FtGbfsExportInfo info = { .system_id = "fleet-twin-test", .name = "Test", .epoch_s = 1691739754 };
+  ck_assert_msg (ft_gbfs_export (core, &info, out, &error), "%s", error ? error->message : "");
+  g_autoptr(FtGbfsFeed) back = ft_gbfs_load (out, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_gt (back->n_vehicles, 0);
+  g_autoptr(GHashTable) devices = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint v = 0; v < ft_fleet_n_vehicles (core->fleet); v++)
+    g_hash_table_add (devices, (gpointer) ft_fleet_get_vehicle (core->fleet, v)->device_id);
+  for (guint i = 0; i < back->n_vehicles; i++)
+    ck_assert_msg (!g_hash_table_contains (devices, back->vehicles[i].vehicle_id),
+                   "vehicle_status publishes device id %s", back->vehicles[i].vehicle_id);
+  /* A second export (a fresh random key) links to nothing in the first. */
+  g_autofree char *out2 = g_build_filename (tmp, "feed2", NULL);
+  ck_assert (ft_gbfs_export (core, &info, out2, &error));
+  g_autoptr(FtGbfsFeed) again = ft_gbfs_load (out2, &error);
+  ck_assert (again != NULL && again->n_vehicles == back->n_vehicles);
+  for (guint i = 0; i < back->n_vehicles; i++)
+    ck_assert_str_ne (back->vehicles[i].vehicle_id, again->vehicles[i].vehicle_id);
+  ft_file_remove_tree (tmp, NULL);
+}
+END_TEST
+
+START_TEST (test_vehicle_id_rotates_per_trip)
+{
+  const guint8 key[] = "a server's key, 32 bytes long!!";
+  const char *dev = "3c9604d6-b5ee-11e8-96f8-529269fb1459";
+  g_autofree char *a = ft_gbfs_public_vehicle_id (key, sizeof key, dev, 41);
+  g_autofree char *a2 = ft_gbfs_public_vehicle_id (key, sizeof key, dev, 41);
+  g_autofree char *b = ft_gbfs_public_vehicle_id (key, sizeof key, dev, 42);
+  const guint8 key2[] = "another server's key, 32 bytes!";
+  g_autofree char *c = ft_gbfs_public_vehicle_id (key2, sizeof key2, dev, 41);
+  ck_assert (ft_uuid_valid (a) && ft_uuid_valid (b));
+  ck_assert_str_eq (a, a2);          /* stable between trips */
+  ck_assert_str_ne (a, b);           /* a new id after the next trip */
+  ck_assert_str_ne (a, c);           /* another key, another id */
+  ck_assert_str_ne (a, dev);
+}
+END_TEST
+
 static Suite *
 gbfs_suite (void)
 {
@@ -195,6 +246,8 @@ gbfs_suite (void)
   suite_add_tcase (s, tc);
   TCase *ex = tcase_create ("export");
   tcase_add_test (ex, test_export_roundtrip);
+  tcase_add_test (ex, test_export_hides_device_ids);
+  tcase_add_test (ex, test_vehicle_id_rotates_per_trip);
   suite_add_tcase (s, ex);
   return s;
 }

@@ -5,11 +5,14 @@
 # (SQLite integrity_check, the store's invariants, a loadable pack or feed);
 # the next run of the same writer completes and leaves no temporary file.
 # The live writer is killed while a real mosquitto on loopback feeds it; its
-# database must pass the same checks and never lose committed events.
+# database must pass the same checks and never lose committed events. The
+# analytics writer (analytics build, many small batches, into a run database)
+# is killed mid-build; the database must pass `check`, and the next build
+# must complete it to exactly the aggregates of an uninterrupted build.
 #
 #   tests/kill/kill-writers.sh [-n TRIALS] [-w WRITER,…] CLI SOURCE_DIR SHARED_DATA_DIR
 #
-# Writers: run gbfs import-osm import-trips bake-tiles city-generate live.
+# Writers: run gbfs import-osm import-trips bake-tiles city-generate live analytics.
 # Prints one line of figures per writer and exits non-zero on any failure.
 # The test suite runs it with -n 2; run it with -n 100 (the default) for the
 # figures in the hardening note.
@@ -147,14 +150,65 @@ kill_live() {
     live "$trials" "$killed" "$committed" "$bad" "$lost" "$([ $((bad + lost)) -eq 0 ] && echo ok || echo FAIL)"
 }
 
-for w in run gbfs bake-tiles city-generate import-osm import-trips live; do
+# Every aggregate row, and the high-water mark, of a database.
+an_dump() {
+  local t
+  for t in an_meta an_zone an_zone_hour an_vehicle_day an_trip_bins an_rider an_rider_week \
+           an_staff_shift an_vehicle_open an_staff_open; do
+    echo "== $t"; sqlite3 "$1" "SELECT * FROM $t ORDER BY 1, 2" 2>&1
+  done | md5sum
+}
+an_hwm() { sqlite3 an.db "SELECT value FROM an_meta WHERE key = 'high_water_seq'" 2>/dev/null || true; }
+
+kill_analytics() {
+  local batch=2000 dur t0 t1 ref total delay pid hwm
+  "$cli" run "$scenario" --days 2 -q --out base.db >/dev/null 2>&1 || { echo "analytics: FAIL the run"; failures=$((failures + 1)); return; }
+  cp base.db an.db
+  t0=$(ms_now)
+  "$cli" analytics build an.db --batch $batch -q || { echo "analytics: FAIL the first build"; failures=$((failures + 1)); return; }
+  t1=$(ms_now)
+  dur=$(( t1 - t0 ))
+  ref=$(an_dump an.db)
+  total=$(an_hwm)
+  local killed=0 partial=0 none=0 whole=0 badcheck=0 lost=0 failed=0
+  for ((i = 1; i <= trials; i++)); do
+    cp base.db an.db; rm -f an.db-wal an.db-shm
+    delay=$(( RANDOM % (dur + dur / 10 + 1) ))
+    "$cli" analytics build an.db --batch $batch -q >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
+    wait "$pid" 2>/dev/null
+    hwm=$(an_hwm)
+    if [ -z "$hwm" ] || [ "$hwm" = 0 ]; then none=$((none + 1))
+    elif [ "$hwm" = "$total" ]; then whole=$((whole + 1))
+    else partial=$((partial + 1)); fi
+    if ! "$cli" check an.db >/dev/null 2>&1; then
+      badcheck=$((badcheck + 1)); echo "analytics: trial $i: $("$cli" check an.db 2>&1 | tail -1)"
+    fi
+    if ! "$cli" analytics build an.db --batch $batch -q >/dev/null 2>&1; then
+      failed=$((failed + 1)); echo "analytics: trial $i: the build after the kill failed"
+    elif [ "$(an_dump an.db)" != "$ref" ]; then
+      lost=$((lost + 1)); echo "analytics: trial $i: after a kill at seq ${hwm:-none} the completed aggregates differ from an uninterrupted build"
+    fi
+  done
+  local bad=$((badcheck + lost + failed))
+  failures=$((failures + bad))
+  printf '%-14s trials %3d  build %5d ms (%s events, %d per batch)  killed %3d  mid-build %3d  before the first batch %3d  after the last %3d  ' \
+    analytics "$trials" "$dur" "$total" "$batch" "$killed" "$partial" "$none" "$whole"
+  printf 'checks failed %d  differ after completing %d  next build failed %d  %s\n' \
+    "$badcheck" "$lost" "$failed" "$([ $bad -eq 0 ] && echo ok || echo FAIL)"
+  rm -f base.db an.db an.db-wal an.db-shm
+}
+
+for w in run gbfs bake-tiles city-generate import-osm import-trips live analytics; do
   if [ -n "$only" ] && ! grep -qw -- "$w" <<<"${only//,/ }"; then continue; fi
   case $w in
     import-osm) [ -f "$pbf" ] || { echo "$w: skip ($pbf missing)"; continue; } ;;
     import-trips) [ -f "$trips" ] || { echo "$w: skip ($trips missing)"; continue; } ;;
   esac
   [ "$w" = import-trips ] && { [ -d base ] || "$cli" city generate --out base >/dev/null; }
-  if [ "$w" = live ]; then kill_live; else kill_trials "$w"; fi
+  if [ "$w" = live ]; then kill_live; elif [ "$w" = analytics ]; then kill_analytics; else kill_trials "$w"; fi
 done
 echo "kill-writers: $failures failures"
 [ "$failures" -eq 0 ]

@@ -253,6 +253,57 @@ START_TEST (test_fault_codes_logged)
 }
 END_TEST
 
+/* Shadow mode on live state: trips the devices report (not booked by the
+ * twin) are the demand; ft_live_tick runs the shadow, which fits, predicts
+ * each hour and scores the predictions as the hours pass. */
+START_TEST (test_shadow_on_live_state)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  const char *ids[] = { "west", "east" };
+  const double zlat[] = { 52.52, 52.52 }, zlon[] = { 13.38, 13.42 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtZoning) zoning = ft_zoning_new (2, ids, zlat, zlon, &error);
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  cfg.kind = FT_FORECAST_MEAN;
+  cfg.first_fit_days = 2;
+  cfg.holdout_hours = 6;
+  FtTime t0 = T0 - T0 % FT_HOUR;
+  FtShadow *sh = ft_shadow_new (&cfg, zoning, fx.core->log, NULL, t0, &error);
+  ck_assert_msg (sh != NULL, "%s", error ? error->message : "");
+  ft_live_set_shadow (fx.live, sh);
+  /* two devices, one per zone; the west one rides twice an hour, the east
+   * one once, every hour for three days */
+  const char *devs[] = { "3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6a70", "3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6a71" };
+  for (guint h = 0; h < 72; h++)
+    {
+      FtTime base = t0 + (FtTime) h * FT_HOUR;
+      for (guint d = 0; d < 2; d++)
+        for (guint k = 0; k < (d == 0 ? 2u : 1u); k++)
+          {
+            FtTime ts = base + (FtTime) (k * 20 + 1) * FT_MINUTE + d * 1000;
+            g_autofree char *on = tel (ts, zlat[d], zlon[d], 90.0, "on_trip");
+            g_autofree char *off = tel (ts + 10 * FT_MINUTE, zlat[d], zlon[d] + 0.0001, 89.0, "available");
+            ck_assert (ingest (&fx, "telemetry", devs[d], on, ts));
+            ck_assert (ingest (&fx, "telemetry", devs[d], off, ts + 10 * FT_MINUTE));
+          }
+      ft_live_tick (fx.live, base + FT_HOUR);
+    }
+  FtShadowScores sc;
+  ft_shadow_scores (sh, &sc);
+  ck_assert_str_eq (sc.model, "forecast-mean");
+  ck_assert_uint_gt (sc.predictions, 0);
+  ck_assert_uint_gt (sc.scored, 20);
+  /* the demand is exactly regular: the forecast is exact */
+  ck_assert_msg (sc.rmse < 0.05, "RMSE %g", sc.rmse);
+  ft_live_set_shadow (fx.live, NULL);
+  ft_shadow_free (sh);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
 START_TEST (test_order_and_duplicates)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -1069,6 +1120,7 @@ live_suite (void)
     { "url", test_url },
     { "bad-config", test_bad_config },
     { "register-and-apply", test_register_and_apply },
+    { "shadow-on-live-state", test_shadow_on_live_state },
     { "fault-codes-logged", test_fault_codes_logged },
     { "order-and-duplicates", test_order_and_duplicates },
     { "unknown-refused", test_unknown_refused },

@@ -533,6 +533,35 @@ print_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer u
   fflush (stdout);
 }
 
+/* Shadow mode for live: the demand forecast on the zones of a city pack
+ * (Demo City by default), hour 0 the current hour, wall time. */
+static FtShadow *
+live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
+{
+  g_autoptr (FtCity) city = city_dir && g_strcmp0 (city_dir, "demo") != 0
+                              ? ft_city_load (city_dir, error) : ft_city_generate_demo (NULL, error);
+  if (city == NULL)
+    return NULL;
+  g_autofree double *lat = g_new (double, city->n_zones), *lon = g_new (double, city->n_zones);
+  g_autofree const char **ids = g_new0 (const char *, city->n_zones + 1);
+  for (guint z = 0; z < city->n_zones; z++)
+    {
+      ids[z] = city->zones[z].id;
+      lat[z] = city->zones[z].centroid.lat;
+      lon[z] = city->zones[z].centroid.lon;
+    }
+  g_autoptr (FtZoning) zoning = ft_zoning_new (city->n_zones, ids, lat, lon, error);
+  if (zoning == NULL)
+    return NULL;
+  zoning->max_m = 5000;
+  FtShadowConfig sc;
+  ft_shadow_config_init (&sc);
+  sc.forecast = TRUE;
+  sc.city = city->id;
+  sc.params.xgb_nthread = 1;
+  return ft_shadow_new (&sc, zoning, core->log, core->store, now - now % FT_HOUR, error);
+}
+
 int
 ft_cli_live (int argc, char **argv)
 {
@@ -540,8 +569,9 @@ ft_cli_live (int argc, char **argv)
   b.qos = 1;
   char *db = NULL;
   double duration = 0, status_every = 5, silent_after = 60;
-  gboolean refuse_unknown = FALSE, provision_unknown = FALSE;
+  gboolean refuse_unknown = FALSE, provision_unknown = FALSE, shadow_on = FALSE;
   int provision_rate = 60;
+  char *shadow_city = NULL;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
@@ -554,6 +584,11 @@ ft_cli_live (int argc, char **argv)
       "With --provision-unknown: at most N new vehicles and staff a minute (default 60)", "N" },
     { "refuse-unknown", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &refuse_unknown,
       "Refuse unknown vehicles and staff (the default)", NULL },
+    { "shadow", 0, 0, G_OPTION_ARG_NONE, &shadow_on,
+      "Run the demand forecast in shadow mode on live state (predictions stored and scored, "
+      "nothing acts on them)", NULL },
+    { "shadow-city", 0, 0, G_OPTION_ARG_FILENAME, &shadow_city,
+      "With --shadow: city pack whose zones the forecast uses (default: demo)", "DIR" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
@@ -620,6 +655,7 @@ ft_cli_live (int argc, char **argv)
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
   FtLive *live = NULL;
+  FtShadow *shadow = NULL;
   /* Task queue for staff task updates arriving over MQTT (events logged;
    * the store keeps the tasks, so a restart finds them again). */
   FtOps *ops = core->ops;
@@ -629,6 +665,13 @@ ft_cli_live (int argc, char **argv)
   if (live == NULL)
     goto out;
   ft_live_set_ops (live, ops);
+  if (shadow_on)
+    {
+      shadow = live_shadow_new (core, shadow_city, wall_ms (), &error);
+      if (shadow == NULL)
+        goto out;
+      ft_live_set_shadow (live, shadow);
+    }
   ft_live_set_state_func (live, print_state, NULL);
   {
     g_autofree char *shown = ft_live_url_redact (cfg.url);
@@ -702,8 +745,10 @@ out:
     fprintf (stderr, "%s: %s\n", argv[0], error->message);
   if (live)
     ft_live_free (live);
+  ft_shadow_free (shadow);
   ft_core_free (core);
   ft_live_config_clear (&cfg);
   g_free (db);
+  g_free (shadow_city);
   return status;
 }

@@ -6,6 +6,7 @@
 #include "ft-config.h"
 #include "ft-cli.h"
 #include "ft-sim-world.h"
+#include "ft-registry-shadow.h"
 #include "ft-file.h"
 #include "ft-json.h"
 #include "ft-store.h"
@@ -61,8 +62,38 @@ print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
               k->incentive_rewards);
     }
   printf ("  %-34s %12s\n", "ledger balanced", k->ledger_balanced ? "yes" : "NO");
+  if (k->shadow)
+    {
+      printf ("  shadow mode (%s; nothing acts on it)\n", k->shadow_model[0] ? k->shadow_model : "not fitted yet");
+      printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " issued)\n", "  predictions scored",
+              k->shadow_scored, k->shadow_predictions);
+      printf ("  %-34s %12.3f  (baseline %.3f, %+.1f%%)\n", "  forecast RMSE", k->shadow_rmse,
+              k->shadow_base_rmse, k->shadow_base_rmse > 0 ? 100.0 * (k->shadow_rmse / k->shadow_base_rmse - 1) : 0);
+      printf ("  %-34s %12.3f  (baseline %.3f)\n", "  forecast MAE", k->shadow_mae, k->shadow_base_mae);
+      printf ("  %-34s %12u  (%u promoted)\n", "  retrains", k->shadow_retrains, k->shadow_promotions);
+      printf ("  %-34s %12u  (%u warnings)\n", "  drift actions", k->shadow_drift_actions,
+              k->shadow_drift_warnings);
+    }
   printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " engine events, %.2f s wall)\n",
           "domain events", k->domain_events, k->engine_events, wall_s);
+}
+
+/* Shadow mode's forecast error by day of the target hour (NULL: none). */
+static char *
+shadow_days_text (FtSimWorld *w)
+{
+  FtShadow *sh = ft_sim_world_get_shadow (w);
+  if (sh == NULL || ft_shadow_n_days (sh) == 0)
+    return NULL;
+  GString *s = g_string_new ("  shadow forecast RMSE by day        model  baseline  zone-hours\n");
+  for (guint d = 0; d < ft_shadow_n_days (sh); d++)
+    {
+      double r, b;
+      guint64 n;
+      if (ft_shadow_day_score (sh, d, &r, &b, &n))
+        g_string_append_printf (s, "    day %-28u %6.3f  %8.3f  %10" G_GUINT64_FORMAT "\n", d + 1, r, b, n);
+    }
+  return g_string_free (s, FALSE);
 }
 
 int
@@ -155,6 +186,7 @@ ft_cli_run (int argc, char **argv)
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
   guint64 n_refused = ft_sim_world_n_errors (w);
+  g_autofree char *days_text = shadow_days_text (w);
   g_clear_pointer (&w, ft_sim_world_free);   /* closes the store */
   if (output && !ft_output_commit (g_steal_pointer (&output), &error))
     {
@@ -169,6 +201,8 @@ ft_cli_run (int argc, char **argv)
   else
     {
       print_table (&k, sc, wall);
+      if (days_text)
+        fputs (days_text, stdout);
       if (out)
         printf ("Results written to %s\n", out);
     }

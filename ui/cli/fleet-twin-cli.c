@@ -22,8 +22,13 @@ static const FtCliEntry commands[] = {
   { "emulate",       ft_cli_emulate,      "Publish a simulated fleet as live MQTT telemetry" },
   { "live",          ft_cli_live,         "Attach to live MQTT telemetry and persist it" },
   { "forecast",      ft_cli_forecast,     "Backtest the demand forecasts on a trip file" },
+  { "analytics",     ft_cli_analytics,    "Build the aggregate tables of a run or live database, export them" },
+  { "report",        ft_cli_report,       "Write a PDF report (charts, tables) of a run or live database" },
   { "vrptw",         ft_cli_vrptw,        "Solve a vehicle-routing (VRPTW) instance in Solomon format" },
   { "maintenance",   ft_cli_maintenance,  "Backtest the predictive-maintenance models on a run" },
+  { "models",        ft_cli_models,       "Model registry: list, show, train, promote, retire" },
+  { "mds",           ft_cli_mds,          "Export MDS 2.0 provider files from a run, live database or scenario" },
+  { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
   { NULL, NULL, NULL }
 };
 

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "ft-analytics.h"
+
 G_BEGIN_DECLS
 
 typedef int (*FtCliCommand) (int argc, char **argv);
@@ -28,8 +30,29 @@ int ft_cli_gbfs        (int argc, char **argv);   /* cmd-gbfs.c  (import / expor
 int ft_cli_emulate     (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_live        (int argc, char **argv);   /* cmd-live.c */
 int ft_cli_forecast    (int argc, char **argv);   /* cmd-forecast.c (backtest) */
+int ft_cli_serve       (int argc, char **argv);   /* cmd-serve.c (MDS, GBFS, metrics over HTTP) */
+int ft_cli_mds         (int argc, char **argv);   /* cmd-serve.c (mds export) */
+int ft_cli_analytics   (int argc, char **argv);   /* cmd-analytics.c (build, export) */
+int ft_cli_report      (int argc, char **argv);   /* cmd-report.c */
 int ft_cli_vrptw       (int argc, char **argv);   /* cmd-vrptw.c (solve) */
 int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
+int ft_cli_models      (int argc, char **argv);   /* cmd-models.c (registry) */
+
+/* Analytics glue shared by cmd-analytics.c and cmd-report.c: the zones of
+ * a database (its scenario's city, --scenario, --city, or one zone). */
+typedef struct _FtCliZoning FtCliZoning;
+FtCliZoning *ft_cli_zoning_new        (const char *db_path, const char *scenario,
+                                       const char *city_dir, GError **error);
+void         ft_cli_zoning_free       (FtCliZoning *cz);
+const char  *ft_cli_zoning_title      (FtCliZoning *cz);
+gboolean     ft_cli_zoning_is_live    (FtCliZoning *cz);
+const FtAnalyticsZoning *ft_cli_zoning_get (FtCliZoning *cz);
+/* Opens the store (migrating it to the analytics schema) and folds the new events. */
+gboolean     ft_cli_analytics_build   (const char *path, FtCliZoning *cz,
+                                       const FtAnalyticsBuildOptions *opt,
+                                       FtAnalyticsBuildStats *stats, GError **error);
+/* The database exists, is a regular file and a Fleet Twin store. */
+gboolean     ft_cli_analytics_check_db (const char *path, GError **error);
 
 /* Shared helpers (ft-cli.c) */
 gboolean ft_cli_is_tty        (void);

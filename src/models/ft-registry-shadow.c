@@ -1,0 +1,643 @@
+/* ft-registry-shadow.c — shadow mode (see the header): requests counted
+ * per zone and hour from the event log, the champion and the baseline
+ * predicting at each cadence point, actuals filled in and scored, drift
+ * measured, candidates retrained, evaluated and promoted or not.
+ */
+#include "ft-config.h"
+#include "ft-registry-shadow.h"
+#include "ft-fleet.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DRIFT_COOLDOWN_H 24
+#define REFERENCE_H (7 * 24)     /* drift: the last day against the week before it */
+#define REFERENCE_MIN_H 48
+
+typedef struct {
+  guint  z, target_h, lead;
+  double pred, base;
+} Pending;
+
+typedef struct {
+  guint  h, z;
+  double pred, y;
+} Resid;
+
+typedef struct {
+  double se, base_se;
+  guint64 n;
+} DayScore;
+
+struct _FtShadow {
+  FtShadowConfig cfg;
+  char          *city;
+  FtZoning      *zoning;
+  FtEventLog    *log;
+  guint          listener;
+  FtStore       *store;
+  FtTime         t0;
+  GArray        *count;        /* double [h * Z + z] */
+  guint          n_hours;      /* hours held in count */
+  FtTime         next_tick;
+  FtForecaster  *champion;
+  gint64         champion_id;
+  FtForecaster  *baseline;     /* historical mean, scheduled fits only */
+  guint          last_fit_h, last_drift_fit_h;
+  guint          drift_at;     /* hour drift acted, a retrain pending (0: none) */
+  guint          last_origin;
+  guint          filled_to;    /* hours below this have their actuals filled */
+  GArray        *pending;      /* Pending */
+  GArray        *recent;       /* Resid: lead-1 predictions with their actuals */
+  FtDriftLevel   logged[2];
+  GArray        *days;         /* DayScore */
+  double         se, ae, base_se, base_ae;
+  FtShadowScores sc;
+  gint64         local_ids;
+};
+
+void
+ft_shadow_config_init (FtShadowConfig *c)
+{
+  memset (c, 0, sizeof *c);
+  c->forecast = FALSE;
+  c->kind = FT_FORECAST_GLM;
+  c->cadence_min = 60;
+  c->horizons[0] = 1;
+  c->horizons[1] = 3;
+  c->horizons[2] = 6;
+  c->horizons[3] = 24;
+  c->n_horizons = 4;
+  c->training_days = 7;
+  c->first_fit_days = 3;
+  c->retrain_days = 7;
+  c->drift_train_days = 3;
+  c->holdout_hours = 24;
+  c->min_gain = 0.02;
+  c->retrain_on_drift = TRUE;
+  ft_drift_thresholds_init (&c->drift);
+  c->city = "demo";
+  c->how_offset = 0;
+  ft_forecast_params_init (&c->params);
+}
+
+gboolean
+ft_shadow_config_check (const FtShadowConfig *c, GError **error)
+{
+  const char *bad = NULL;
+  if (!isfinite (c->cadence_min) || c->cadence_min < 1 || c->cadence_min > 24 * 60)
+    bad = "cadence_min (1 to 1440)";
+  else if (c->n_horizons < 1 || c->n_horizons > FT_SHADOW_MAX_HORIZONS)
+    bad = "horizons (1 to 8 of them)";
+  else if (!isfinite (c->training_days) || c->training_days < 2 || c->training_days > 366)
+    bad = "training_days (2 to 366)";
+  else if (!isfinite (c->first_fit_days) || c->first_fit_days < 2 || c->first_fit_days > 366)
+    bad = "first_fit_days (2 to 366)";
+  else if (!isfinite (c->retrain_days) || c->retrain_days < 0 || c->retrain_days > 366)
+    bad = "retrain_days (0 to 366)";
+  else if (!isfinite (c->drift_train_days) || c->drift_train_days < 2 || c->drift_train_days > 366)
+    bad = "drift_train_days (2 to 366)";
+  else if (c->holdout_hours < 1 || c->holdout_hours > 24 * 14)
+    bad = "holdout_hours (1 to 336)";
+  else if (!isfinite (c->min_gain) || c->min_gain < 0 || c->min_gain >= 1)
+    bad = "min_gain (0 to 1)";
+  for (guint i = 0; !bad && i < c->n_horizons; i++)
+    if (c->horizons[i] < 1 || c->horizons[i] > FT_FORECAST_MAX_HORIZON)
+      bad = "horizons (each 1 to 24 hours)";
+  if (bad)
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID,
+                   "shadow mode: %s is out of range", bad);
+      return FALSE;
+    }
+  return ft_drift_thresholds_check (&c->drift, error);
+}
+
+static guint
+max_horizon (const FtShadow *sh)
+{
+  guint m = 1;
+  for (guint i = 0; i < sh->cfg.n_horizons; i++)
+    m = MAX (m, sh->cfg.horizons[i]);
+  return m;
+}
+
+static void
+grow (FtShadow *sh, guint hours)
+{
+  if (hours <= sh->n_hours)
+    return;
+  g_array_set_size (sh->count, (gsize) hours * sh->zoning->n);   /* zero-filled */
+  sh->n_hours = hours;
+}
+
+static void
+on_event (const FtEvent *ev, gpointer data)
+{
+  FtShadow *sh = data;
+  /* a request: a reservation, a lost rider, or a trip the twin did not
+   * book (live devices report trips the booking module never saw) */
+  if (ev->kind != FT_EV_BOOKING_RESERVED && ev->kind != FT_EV_RIDER_LOST
+      && !(ev->kind == FT_EV_VEHICLE_STATE && ev->b == FT_STATE_ON_TRIP && ev->ref < 0))
+    return;
+  if (ev->t < sh->t0)
+    return;
+  int z = ft_zoning_zone_of (sh->zoning, ev->lat, ev->lon);
+  if (z < 0)
+    return;
+  gint64 h = (ev->t - sh->t0) / FT_HOUR;
+  if (h > 24 * 366 * 5)
+    return;
+  grow (sh, (guint) h + 1);
+  g_array_index (sh->count, double, (gsize) h * sh->zoning->n + (guint) z) += 1;
+}
+
+FtShadow *
+ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *log, FtStore *store,
+               FtTime t0, GError **error)
+{
+  g_return_val_if_fail (cfg != NULL && zoning != NULL && log != NULL, NULL);
+  if (!ft_shadow_config_check (cfg, error))
+    return NULL;
+  if (t0 % FT_HOUR != 0 || (t0 + cfg->how_offset) % FT_HOUR != 0)
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID,
+                   "shadow mode must start on a whole hour");
+      return NULL;
+    }
+  FtZoning *zcopy = ft_zoning_new (zoning->n, (const char *const *) zoning->ids, zoning->lat,
+                                   zoning->lon, error);
+  if (!zcopy)
+    return NULL;
+  zcopy->max_m = zoning->max_m;
+  if (store)
+    {
+      g_autofree char *json = ft_zoning_to_json (zcopy);
+      if (!ft_store_put_meta (store, "models.zoning", json, error)
+          || !ft_store_put_meta (store, "models.city", cfg->city ? cfg->city : "demo", error))
+        {
+          ft_zoning_free (zcopy);
+          return NULL;
+        }
+      g_autofree char *off = g_strdup_printf ("%" G_GINT64_FORMAT, cfg->how_offset);
+      if (!ft_store_put_meta (store, "models.how_offset", off, error))
+        {
+          ft_zoning_free (zcopy);
+          return NULL;
+        }
+    }
+  FtShadow *sh = g_new0 (FtShadow, 1);
+  sh->cfg = *cfg;
+  sh->city = g_strdup (cfg->city ? cfg->city : "demo");
+  sh->cfg.city = sh->city;
+  sh->zoning = zcopy;
+  sh->log = log;
+  sh->store = store;
+  sh->t0 = t0;
+  sh->count = g_array_new (FALSE, TRUE, sizeof (double));
+  sh->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  sh->recent = g_array_new (FALSE, FALSE, sizeof (Resid));
+  sh->days = g_array_new (FALSE, TRUE, sizeof (DayScore));
+  sh->next_tick = t0;
+  sh->last_origin = G_MAXUINT;
+  sh->sc.enabled = cfg->forecast;
+  if (cfg->forecast)
+    sh->listener = ft_event_log_add_listener (log, on_event, sh);
+  return sh;
+}
+
+void
+ft_shadow_free (FtShadow *sh)
+{
+  if (sh == NULL)
+    return;
+  if (sh->listener)
+    ft_event_log_remove_listener (sh->log, sh->listener);
+  ft_zoning_free (sh->zoning);
+  g_array_unref (sh->count);
+  g_array_unref (sh->pending);
+  g_array_unref (sh->recent);
+  g_array_unref (sh->days);
+  ft_forecaster_free (sh->champion);
+  ft_forecaster_free (sh->baseline);
+  g_free (sh->city);
+  g_free (sh);
+}
+
+FtTime
+ft_shadow_next_tick (const FtShadow *sh)
+{
+  return sh->next_tick;
+}
+
+/* The requests of hours [0, H) as a demand series (zone-major). */
+static FtDemandSeries *
+series_of (FtShadow *sh, guint H)
+{
+  guint Z = sh->zoning->n;
+  grow (sh, H);
+  g_autofree double *m = g_new (double, (gsize) Z * H);
+  for (guint h = 0; h < H; h++)
+    for (guint z = 0; z < Z; z++)
+      m[(gsize) z * H + h] = g_array_index (sh->count, double, (gsize) h * Z + z);
+  FtDemandSeries *s = ft_demand_series_new (Z, H, sh->t0 + sh->cfg.how_offset, m, NULL);
+  if (s)
+    for (guint z = 0; z < Z; z++)
+      {
+        g_free (s->zone_ids[z]);
+        s->zone_ids[z] = g_strdup (sh->zoning->ids[z]);
+      }
+  return s;
+}
+
+static gint64
+next_local_id (FtShadow *sh)
+{
+  return ++sh->local_ids;
+}
+
+static void
+log_event (FtShadow *sh, FtEventKind kind, FtTime now, gint64 ref, gint32 a, gint64 b, double amount)
+{
+  FtEvent ev = ft_event_init (kind, now);
+  ev.ref = ref;
+  ev.a = a;
+  ev.b = b;
+  ev.amount = isfinite (amount) ? (gint64) llround (CLAMP (amount, -1e12, 1e12) * 1e4) : -1;
+  ft_event_log_append (sh->log, &ev);
+}
+
+static char *
+metrics_json (const char *reason, double rmse, double mae, double champ_rmse, double mean_rmse, guint n)
+{
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+  char d[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup_printf ("{\"reason\": \"%s\", \"holdout_rmse\": %s, \"holdout_mae\": %s, "
+                          "\"champion_holdout_rmse\": %s, \"baseline_holdout_rmse\": %s, "
+                          "\"holdout_zone_hours\": %u}", reason,
+                          g_ascii_formatd (a, sizeof a, "%.6g", rmse), g_ascii_formatd (b, sizeof b, "%.6g", mae),
+                          isfinite (champ_rmse) ? g_ascii_formatd (c, sizeof c, "%.6g", champ_rmse) : "null",
+                          isfinite (mean_rmse) ? g_ascii_formatd (d, sizeof d, "%.6g", mean_rmse) : "null", n);
+}
+
+/* Train a candidate on window_h hours before the held-back window, score
+ * both on it, promote when better. FALSE only on a store error. */
+static gboolean
+retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, const char *reason,
+         FtTime now, GError **error)
+{
+  guint hold = sh->cfg.holdout_hours;
+  guint win = (guint) (window_days * 24);
+  if (H < hold + 48)
+    return TRUE;
+  guint he = H, hs = H - hold, ts = hs > win ? hs - win : 0;
+  g_autoptr(FtForecaster) cand = ft_forecaster_new (sh->cfg.kind, &sh->cfg.params);
+  g_autoptr(GError) local = NULL;
+  double c_rmse = NAN, c_mae = NAN, k_rmse = INFINITY, k_mae = NAN;
+  guint n = 0, eval_h = MIN (max_horizon (sh), hold);
+  sh->sc.fits++;
+  if (!ft_forecaster_fit (cand, s, ts, hs, &local)
+      || !ft_registry_evaluate (cand, s, hs, he, eval_h, 1, &c_rmse, &c_mae, &n, &local))
+    {
+      g_warning ("shadow mode: %s retrain of the %s forecast failed: %s", reason,
+                 ft_forecast_kind_name (sh->cfg.kind), local->message);
+      return TRUE;
+    }
+  if (sh->champion
+      && !ft_registry_evaluate (sh->champion, s, hs, he, eval_h, 1, &k_rmse, &k_mae, NULL, &local))
+    {
+      g_warning ("shadow mode: scoring the champion failed: %s", local->message);
+      k_rmse = INFINITY;
+    }
+  gboolean promote = sh->champion == NULL || c_rmse < k_rmse * (1.0 - sh->cfg.min_gain);
+  gint64 id = 0;
+  /* the historical mean on the same window, for the record */
+  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
+  double m_rmse = NAN, m_mae = NAN;
+  if (ft_forecaster_fit (mm, s, ts, hs, NULL))
+    ft_registry_evaluate (mm, s, hs, he, eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
+  g_autofree char *metrics = metrics_json (reason, c_rmse, c_mae, k_rmse, m_rmse, n);
+  if (sh->store)
+    {
+      FtRegistryEntry e = {
+        .city = sh->city, .created = now,
+        .train_start = sh->t0 + (FtTime) ts * FT_HOUR, .train_end = sh->t0 + (FtTime) hs * FT_HOUR,
+        .zoning = sh->zoning, .metrics_json = metrics, .status = "candidate",
+      };
+      id = ft_registry_put_forecast (sh->store, cand, &e, error);
+      if (id == 0)
+        return FALSE;
+      FtStoreDecision d = {
+        .t = now, .kind = ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
+        .city = sh->city, .champion = sh->champion_id, .candidate = id,
+        .champion_score = k_rmse, .candidate_score = c_rmse, .promoted = promote, .reason = reason,
+      };
+      if (!ft_store_decision_put (sh->store, &d, error)
+          || (promote && !ft_registry_promote (sh->store, id, error)))
+        return FALSE;
+    }
+  else
+    id = next_local_id (sh);
+  g_debug ("shadow %s retrain at hour %u on [%u, %u): candidate %.3f, champion %.3f, mean %.3f -> %s",
+           reason, H, ts, hs, c_rmse, k_rmse, m_rmse, promote ? "promoted" : "kept");
+  log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
+             isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
+  if (g_strcmp0 (reason, "initial") != 0)
+    sh->sc.retrains++;
+  if (!promote)
+    return TRUE;
+  sh->sc.promotions++;
+  ft_forecaster_free (sh->champion);
+  sh->champion = g_steal_pointer (&cand);
+  sh->champion_id = id;
+  sh->sc.champion = id;
+  g_strlcpy (sh->sc.model, ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
+             sizeof sh->sc.model);
+  return TRUE;
+}
+
+static void
+refit_baseline (FtShadow *sh, const FtDemandSeries *s, guint H)
+{
+  guint win = (guint) (sh->cfg.training_days * 24);
+  FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
+  if (ft_forecaster_fit (b, s, H > win ? H - win : 0, H, NULL))
+    {
+      ft_forecaster_free (sh->baseline);
+      sh->baseline = b;
+    }
+  else
+    ft_forecaster_free (b);
+}
+
+static gboolean
+score_due (FtShadow *sh, guint H, GError **error)
+{
+  guint Z = sh->zoning->n, keep = 0;
+  for (guint i = 0; i < sh->pending->len; i++)
+    {
+      Pending p = g_array_index (sh->pending, Pending, i);
+      if (p.target_h >= H)
+        {
+          g_array_index (sh->pending, Pending, keep++) = p;
+          continue;
+        }
+      double y = g_array_index (sh->count, double, (gsize) p.target_h * Z + p.z);
+      double e = p.pred - y, eb = p.base - y;
+      sh->se += e * e;
+      sh->ae += fabs (e);
+      sh->base_se += eb * eb;
+      sh->base_ae += fabs (eb);
+      sh->sc.scored++;
+      guint day = p.target_h / 24;
+      if (day >= sh->days->len)
+        g_array_set_size (sh->days, day + 1);
+      DayScore *d = &g_array_index (sh->days, DayScore, day);
+      d->se += e * e;
+      d->base_se += eb * eb;
+      d->n++;
+      if (p.lead == 1)
+        {
+          Resid r = { p.target_h, p.z, p.pred, y };
+          g_array_append_val (sh->recent, r);
+        }
+    }
+  g_array_set_size (sh->pending, keep);
+  /* residuals older than the drift windows leave */
+  guint drop = 0;
+  while (drop < sh->recent->len && g_array_index (sh->recent, Resid, drop).h + 24 + REFERENCE_H < H)
+    drop++;
+  if (drop)
+    g_array_remove_range (sh->recent, 0, drop);
+  if (sh->store && sh->filled_to < H && sh->sc.predictions > 0)
+    {
+      guint from = sh->filled_to, n = (H - from) * Z;
+      g_autofree const char **targets = g_new (const char *, n);
+      g_autofree FtTime *tt = g_new (FtTime, n);
+      g_autofree double *y = g_new (double, n);
+      guint i = 0;
+      for (guint h = from; h < H; h++)
+        for (guint z = 0; z < Z; z++, i++)
+          {
+            targets[i] = sh->zoning->ids[z];
+            tt[i] = sh->t0 + (FtTime) h * FT_HOUR;
+            y[i] = g_array_index (sh->count, double, (gsize) h * Z + z);
+          }
+      if (!ft_store_predictions_fill (sh->store, targets, tt, y, n, error))
+        return FALSE;
+    }
+  sh->filled_to = H;
+  return TRUE;
+}
+
+/* PSI and KS, the last day against the week before it; returns the
+ * highest level and logs level changes. */
+static FtDriftLevel
+check_drift (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now)
+{
+  FtDriftLevel worst = FT_DRIFT_NONE;
+  guint Z = sh->zoning->n;
+  if (H < 24 + REFERENCE_MIN_H)
+    return worst;
+  guint rs = H - 24 > REFERENCE_H ? H - 24 - REFERENCE_H : 0, re = H - 24;
+  /* PSI of the input "zone": each zone's share of the requests */
+  g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
+  double tr = 0, tc = 0;
+  for (guint z = 0; z < Z; z++)
+    {
+      for (guint h = rs; h < re; h++)
+        ref[z] += ft_demand_series_demand (s, z, h);
+      for (guint h = re; h < H; h++)
+        rec[z] += ft_demand_series_demand (s, z, h);
+      tr += ref[z];
+      tc += rec[z];
+    }
+  if (tr > 0 && tc > 0)
+    {
+      double psi = 0;
+      for (guint z = 0; z < Z; z++)
+        {
+          double e = MAX (ref[z] / tr, 1e-4), q = MAX (rec[z] / tc, 1e-4);
+          psi += (q - e) * log (q / e);
+        }
+      sh->sc.last_psi = psi;
+      FtDriftLevel l = ft_drift_psi_level (&sh->cfg.drift, psi);
+      if (l != sh->logged[FT_DRIFT_PSI])
+        log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_PSI, l, psi);
+      sh->logged[FT_DRIFT_PSI] = l;
+      worst = MAX (worst, l);
+    }
+  /* residual of each zone over each day: window 0 is the last 24 h,
+   * windows 1..7 the week before */
+  guint nw = 1 + REFERENCE_H / 24;
+  g_autofree double *se = g_new0 (double, (gsize) nw * Z), *smu = g_new0 (double, (gsize) nw * Z);
+  g_autofree guint *cnt = g_new0 (guint, (gsize) nw * Z);
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->h >= H || r->h + nw * 24 < H + 1)
+        continue;
+      guint w = (H - 1 - r->h) / 24;
+      se[w * Z + r->z] += r->y - r->pred;
+      smu[w * Z + r->z] += r->pred;
+      cnt[w * Z + r->z]++;
+    }
+  g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) b = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint w = 0; w < nw; w++)
+    for (guint z = 0; z < Z; z++)
+      if (cnt[w * Z + z] >= 12)
+        {
+          double v = se[w * Z + z] / sqrt (MAX (smu[w * Z + z], 1.0));
+          g_array_append_val (w == 0 ? b : a, v);
+        }
+  double d, p;
+  if (a->len >= 2 * Z && b->len >= Z / 2
+      && ft_drift_ks ((double *) a->data, a->len, (double *) b->data, b->len, &d, &p, NULL))
+    {
+      sh->sc.last_ks_d = d;
+      sh->sc.last_ks_p = p;
+      FtDriftLevel l = ft_drift_ks_level (&sh->cfg.drift, d, p);
+      if (l != sh->logged[FT_DRIFT_KS])
+        log_event (sh, FT_EV_MODEL_DRIFT, now, sh->champion_id, FT_DRIFT_KS, l, d);
+      sh->logged[FT_DRIFT_KS] = l;
+      worst = MAX (worst, l);
+    }
+  g_debug ("shadow drift at hour %u: PSI %.3f, KS D %.3f p %.2g (%u / %u residuals) -> %s", H,
+           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, a->len, b->len, ft_drift_level_name (worst));
+  if (worst == FT_DRIFT_WARN)
+    sh->sc.drift_warnings++;
+  else if (worst == FT_DRIFT_ACT)
+    sh->sc.drift_actions++;
+  return worst;
+}
+
+static gboolean
+predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **error)
+{
+  guint Z = sh->zoning->n, hmax = max_horizon (sh);
+  g_autofree double *out = g_new (double, (gsize) Z * hmax);
+  g_autofree double *base = g_new (double, (gsize) Z * hmax);
+  g_autoptr(GError) local = NULL;
+  if (!ft_forecaster_predict (sh->champion, s, H, hmax, out, &local)
+      || !ft_forecaster_predict (sh->baseline, s, H, hmax, base, &local))
+    {
+      g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
+      return TRUE;
+    }
+  g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
+  guint n = 0;
+  for (guint i = 0; i < sh->cfg.n_horizons; i++)
+    {
+      guint lead = sh->cfg.horizons[i];
+      for (guint z = 0; z < Z; z++)
+        {
+          Pending p = { z, H + lead - 1, lead, out[z * hmax + lead - 1], base[z * hmax + lead - 1] };
+          g_array_append_val (sh->pending, p);
+          sh->sc.predictions++;
+          if (rows)
+            {
+              FtStorePrediction *r = &rows[n++];
+              r->version = sh->champion_id;
+              g_strlcpy (r->target, sh->zoning->ids[z], sizeof r->target);
+              r->horizon = lead;
+              r->issued_at = now;
+              r->target_t = sh->t0 + (FtTime) p.target_h * FT_HOUR;
+              r->predicted = p.pred;
+              r->baseline = p.base;
+            }
+        }
+    }
+  if (rows && !ft_store_predictions_put (sh->store, rows, n, error))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
+{
+  g_return_val_if_fail (sh != NULL, FALSE);
+  if (!sh->cfg.forecast || now < sh->next_tick)
+    return TRUE;
+  FtTime step = (FtTime) (sh->cfg.cadence_min * 60000.0);
+  while (sh->next_tick <= now)
+    sh->next_tick += step;
+  if (now < sh->t0 + FT_HOUR)
+    return TRUE;
+  guint H = (guint) ((now - sh->t0) / FT_HOUR);
+  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  if (!s || !score_due (sh, H, error))
+    return s != NULL ? FALSE : TRUE;
+  if (sh->champion == NULL)
+    {
+      if (H < (guint) (sh->cfg.first_fit_days * 24))
+        return TRUE;
+      refit_baseline (sh, s, H);
+      if (!retrain (sh, s, H, sh->cfg.training_days, "initial", now, error))
+        return FALSE;
+      sh->last_fit_h = H;
+    }
+  else if (sh->cfg.retrain_days > 0 && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24))
+    {
+      refit_baseline (sh, s, H);
+      if (!retrain (sh, s, H, sh->cfg.training_days, "schedule", now, error))
+        return FALSE;
+      sh->last_fit_h = H;
+    }
+  else
+    {
+      FtDriftLevel l = check_drift (sh, s, H, now);
+      /* Drift acted: the hours from then on are the held-back window, so
+       * the candidate is trained up to the change and judged on what
+       * came after it. */
+      if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift && sh->drift_at == 0
+          && (sh->last_drift_fit_h == 0 || H - sh->last_drift_fit_h >= DRIFT_COOLDOWN_H))
+        sh->drift_at = H;
+      if (sh->drift_at > 0 && H >= sh->drift_at + sh->cfg.holdout_hours)
+        {
+          sh->drift_at = 0;
+          sh->last_drift_fit_h = H;
+          if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
+            return FALSE;
+        }
+    }
+  if (sh->champion && sh->baseline && H != sh->last_origin)
+    {
+      sh->last_origin = H;
+      if (!predict (sh, s, H, now, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ft_shadow_scores (const FtShadow *sh, FtShadowScores *out)
+{
+  *out = sh->sc;
+  double n = MAX ((double) sh->sc.scored, 1.0);
+  out->rmse = sqrt (sh->se / n);
+  out->mae = sh->ae / n;
+  out->base_rmse = sqrt (sh->base_se / n);
+  out->base_mae = sh->base_ae / n;
+}
+
+guint
+ft_shadow_n_days (const FtShadow *sh)
+{
+  return sh->days->len;
+}
+
+gboolean
+ft_shadow_day_score (const FtShadow *sh, guint day, double *rmse, double *base_rmse, guint64 *n)
+{
+  if (day >= sh->days->len)
+    return FALSE;
+  const DayScore *d = &g_array_index (sh->days, DayScore, day);
+  if (rmse)
+    *rmse = d->n ? sqrt (d->se / d->n) : NAN;
+  if (base_rmse)
+    *base_rmse = d->n ? sqrt (d->base_se / d->n) : NAN;
+  if (n)
+    *n = d->n;
+  return d->n > 0;
+}

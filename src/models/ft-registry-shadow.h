@@ -1,0 +1,98 @@
+/* ft-registry-shadow.h — shadow mode: models running beside the twin on
+ * what its event log shows, their predictions stored and scored, nothing
+ * acting on them. The same object runs in the simulator (virtual time) and
+ * in live mode (wall time): the caller gives it the event log, the zones
+ * and, optionally, a store, and calls ft_shadow_tick as time passes.
+ *
+ * At each tick (every cadence minutes): predictions whose target hour has
+ * passed get their actual (requests counted from the log, see
+ * ft-registry.h) and are scored, model and baseline alike; the first fit
+ * waits for first_fit_days of history; a candidate is retrained on a
+ * schedule (every retrain_days, on the last training_days) or on drift
+ * (on the last drift_train_days), evaluated on the last holdout_hours
+ * (held back from its training) against the champion on the same hours,
+ * and promoted only when its RMSE is lower by min_gain; the decision and
+ * its numbers go to the store (model_decisions) and the log
+ * (FT_EV_MODEL_DECISION). Drift is checked at every tick, the last 24 h
+ * against the week before them (once two days are there): PSI of the
+ * input "zone" (each zone's share of the requests), and KS of the served
+ * forecast's daily residual per zone (sum of actual - predicted at lead 1
+ * over the day, divided by the square root of the predicted sum: about
+ * N(0, 1) when the model is right) over the last 24 h against the seven
+ * days before (see ft-drift.h for the levels); a level change is an
+ * FT_EV_MODEL_DRIFT event, and the act level triggers a retrain once
+ * holdout_hours have passed since (they are its held-back window: the
+ * candidate learns up to the change and is judged on what came after),
+ * at most one per 24 h.
+ *
+ * The baseline the model is scored against is the historical mean by zone
+ * and hour of week, refitted with each scheduled fit only (not on drift).
+ */
+#pragma once
+
+#include "ft-registry.h"
+#include "ft-drift.h"
+
+G_BEGIN_DECLS
+
+#define FT_SHADOW_MAX_HORIZONS 8
+
+typedef struct {
+  gboolean       forecast;            /* run the demand forecast (FALSE: shadow does nothing) */
+  FtForecastKind kind;                /* FT_FORECAST_GLM */
+  double         cadence_min;         /* 60 */
+  guint          horizons[FT_SHADOW_MAX_HORIZONS];   /* leads stored, hours: 1, 3, 6, 24 */
+  guint          n_horizons;
+  double         training_days;       /* 7 */
+  double         first_fit_days;      /* 3 */
+  double         retrain_days;        /* 7; 0: only on drift */
+  double         drift_train_days;    /* 3 */
+  guint          holdout_hours;       /* 12 */
+  double         min_gain;            /* 0.02 */
+  gboolean       retrain_on_drift;    /* TRUE */
+  FtDriftThresholds drift;            /* 0.1 / 0.25 */
+  const char    *city;                /* "demo" (copied) */
+  FtTime         how_offset;          /* added to times for the hour of week (the
+                                       * simulator's 0 is a Monday: 4 days) */
+  FtForecastParams params;
+} FtShadowConfig;
+
+void     ft_shadow_config_init  (FtShadowConfig *c);
+/* Refuses out-of-range values, naming the key. */
+gboolean ft_shadow_config_check (const FtShadowConfig *c, GError **error);
+
+typedef struct {
+  gboolean enabled;
+  char     model[32];          /* kind of the champion, "" before the first fit */
+  gint64   champion;           /* its version (store id, or a local number without a store) */
+  guint64  predictions;        /* issued */
+  guint64  scored;             /* with an actual */
+  double   rmse, mae;          /* over the scored ones, every horizon */
+  double   base_rmse, base_mae;
+  guint    fits, retrains, promotions, drift_warnings, drift_actions;
+  double   last_psi, last_ks_d, last_ks_p;
+} FtShadowScores;
+
+typedef struct _FtShadow FtShadow;
+
+/* zoning and config are copied; log and store are borrowed and must
+ * outlive the shadow (store may be NULL: versions are kept in memory and
+ * numbered locally). t0: start of hour 0 in the caller's clock (whole
+ * hour). With a store the zoning and the city are recorded in its meta
+ * (models.zoning, models.city). */
+FtShadow *ft_shadow_new        (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *log,
+                                FtStore *store, FtTime t0, GError **error);
+void      ft_shadow_free       (FtShadow *sh);
+/* Does what is due at `now` (nothing before the next cadence point). A
+ * store error is returned; a model that fails to fit is logged as a
+ * warning and the champion stays. */
+gboolean  ft_shadow_tick       (FtShadow *sh, FtTime now, GError **error);
+FtTime    ft_shadow_next_tick  (const FtShadow *sh);
+void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
+/* Daily scores by the target hour's day (day 0 holds hours 0..23). */
+guint     ft_shadow_n_days     (const FtShadow *sh);
+gboolean  ft_shadow_day_score  (const FtShadow *sh, guint day, double *rmse, double *base_rmse,
+                                guint64 *n);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtShadow, ft_shadow_free)
+
+G_END_DECLS

@@ -1,0 +1,633 @@
+/* test-registry.c — the model registry and its parts: the Kolmogorov
+ * distribution and the two-sample KS test against known values, PSI on
+ * hand-made cases, forecast blobs that load back to the same predictions
+ * and refuse damage, the registry in a store file (restart, champion,
+ * checksum, a version that does not exist), predictions and their scores,
+ * demand read from a store's event log, and shadow mode on a synthetic log.
+ */
+#include "ft-config.h"
+#include "ft-drift.h"
+#include "ft-registry.h"
+#include "ft-registry-shadow.h"
+#include "ft-store-models.h"
+#include "ft-test.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#define ck_assert_error(e, dom, code)                                                  \
+  ck_assert_msg ((e) != NULL && g_error_matches ((e), (dom), (code)),                  \
+                 "expected error code %d, got: %s", (int) (code), (e) ? (e)->message : "none")
+
+/* 2020-01-06 00:00 (a Monday) */
+#define MONDAY ((FtTime) 1578268800000)
+
+/* ---- KS and PSI --------------------------------------------------------- */
+
+/* The other series of the Kolmogorov distribution (Jacobi theta):
+ * P(K <= x) = sqrt(2 pi) / x sum_k exp(-(2k - 1)^2 pi^2 / (8 x^2)). */
+static double
+kolmogorov_cdf_theta (double x)
+{
+  double s = 0;
+  for (int k = 1; k < 50; k++)
+    s += exp (-(2.0 * k - 1) * (2.0 * k - 1) * M_PI * M_PI / (8 * x * x));
+  return sqrt (2 * M_PI) / x * s;
+}
+
+START_TEST (test_kolmogorov_known)
+{
+  /* the classic critical values: 10%, 5% and 1% */
+  ck_assert_double_eq_tol (ft_drift_kolmogorov_q (1.2238), 0.10, 1e-4);
+  ck_assert_double_eq_tol (ft_drift_kolmogorov_q (1.3581), 0.05, 1e-4);
+  ck_assert_double_eq_tol (ft_drift_kolmogorov_q (1.6276), 0.01, 1e-4);
+  /* against the theta series over a range */
+  for (double x = 0.3; x < 3.0; x += 0.1)
+    ck_assert_double_eq_tol (ft_drift_kolmogorov_q (x), 1 - kolmogorov_cdf_theta (x), 1e-9);
+  ck_assert_double_eq (ft_drift_kolmogorov_q (0), 1.0);
+}
+END_TEST
+
+START_TEST (test_ks_two_sample)
+{
+  const double a[] = { 1, 2, 3, 4 }, b[] = { 3, 4, 5, 6 };
+  double d, p;
+  g_autoptr(GError) error = NULL;
+  ck_assert (ft_drift_ks (a, 4, b, 4, &d, &p, &error));
+  ck_assert_double_eq_tol (d, 0.5, 1e-12);
+  double en = sqrt (2.0);
+  ck_assert_double_eq_tol (p, ft_drift_kolmogorov_q ((en + 0.12 + 0.11 / en) * 0.5), 1e-12);
+  /* disjoint samples: D = 1; identical: D = 0, p = 1 */
+  const double c[] = { 10, 11, 12 };
+  ck_assert (ft_drift_ks (a, 4, c, 3, &d, &p, NULL));
+  ck_assert_double_eq_tol (d, 1.0, 1e-12);
+  ck_assert (ft_drift_ks (a, 4, a, 4, &d, &p, NULL));
+  ck_assert_double_eq_tol (d, 0.0, 1e-12);
+  ck_assert_double_eq_tol (p, 1.0, 1e-12);
+  /* ties across the samples: a = {0,0,1,1}, b = {0,1,1,1}: D = 1/4 */
+  const double t1[] = { 0, 0, 1, 1 }, t2[] = { 0, 1, 1, 1 };
+  ck_assert (ft_drift_ks (t1, 4, t2, 4, &d, NULL, NULL));
+  ck_assert_double_eq_tol (d, 0.25, 1e-12);
+}
+END_TEST
+
+START_TEST (test_ks_large_samples)
+{
+  /* Same normal law: not significant; shifted by one sd: D near
+   * 2 Phi(0.5) - 1 = 0.3829 and p tiny. */
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, 7);
+  enum { N = 4000 };
+  g_autofree double *x = g_new (double, N), *y = g_new (double, N), *z = g_new (double, N);
+  for (int i = 0; i < N; i++)
+    {
+      x[i] = gsl_ran_gaussian (r, 1);
+      y[i] = gsl_ran_gaussian (r, 1);
+      z[i] = gsl_ran_gaussian (r, 1) + 1;
+    }
+  gsl_rng_free (r);
+  double d, p;
+  ck_assert (ft_drift_ks (x, N, y, N, &d, &p, NULL));
+  ck_assert_msg (p > 0.01 && d < 0.04, "D %g p %g", d, p);
+  ck_assert (ft_drift_ks (x, N, z, N, &d, &p, NULL));
+  ck_assert_double_eq_tol (d, 0.3829, 0.03);
+  ck_assert (p < 1e-12);
+  FtDriftThresholds t;
+  ft_drift_thresholds_init (&t);
+  ck_assert_int_eq (ft_drift_ks_level (&t, d, p), FT_DRIFT_ACT);
+  ck_assert_int_eq (ft_drift_ks_level (&t, 0.3, 0.2), FT_DRIFT_NONE);   /* large D, not significant */
+  ck_assert_int_eq (ft_drift_ks_level (&t, 0.12, 0.01), FT_DRIFT_WARN);
+}
+END_TEST
+
+START_TEST (test_psi_known)
+{
+  enum { N = 1000 };
+  g_autofree double *ref = g_new (double, N), *rec = g_new (double, N);
+  for (int i = 0; i < N; i++)
+    ref[i] = i;
+  double psi;
+  g_autoptr(GError) error = NULL;
+  ck_assert (ft_drift_psi (ref, N, ref, N, 10, &psi, &error));
+  ck_assert_double_eq_tol (psi, 0.0, 1e-12);
+  /* everything in the first decile: one bin at 1, nine floored at 1e-4 */
+  for (int i = 0; i < N; i++)
+    rec[i] = i % 100;
+  ck_assert (ft_drift_psi (ref, N, rec, N, 10, &psi, NULL));
+  double want = (1 - 0.1) * log (1 / 0.1) + 9 * (1e-4 - 0.1) * log (1e-4 / 0.1);
+  ck_assert_double_eq_tol (psi, want, 1e-9);
+  /* half the mass moved from the top decile... into the bottom one:
+   * shares 0.15 and 0.05 in two bins */
+  for (int i = 0; i < N; i++)
+    rec[i] = i >= 950 ? i - 950 : i;
+  ck_assert (ft_drift_psi (ref, N, rec, N, 10, &psi, NULL));
+  want = (0.15 - 0.1) * log (1.5) + (0.05 - 0.1) * log (0.5);
+  ck_assert_double_eq_tol (psi, want, 1e-9);
+  FtDriftThresholds t;
+  ft_drift_thresholds_init (&t);
+  ck_assert_int_eq (ft_drift_psi_level (&t, 0.05), FT_DRIFT_NONE);
+  ck_assert_int_eq (ft_drift_psi_level (&t, 0.1), FT_DRIFT_WARN);
+  ck_assert_int_eq (ft_drift_psi_level (&t, 0.25), FT_DRIFT_ACT);
+}
+END_TEST
+
+START_TEST (test_drift_bad_input)
+{
+  const double ok[] = { 1, 2, 3 }, bad[] = { 1, NAN, 3 }, inf[] = { INFINITY, 2, 3 };
+  double v = 42, p;
+  g_autoptr(GError) error = NULL;
+  ck_assert (!ft_drift_psi (ok, 3, bad, 3, 10, &v, &error));
+  ck_assert_error (error, FT_DRIFT_ERROR, FT_DRIFT_ERROR_INVALID);
+  ck_assert_ptr_nonnull (strstr (error->message, "value 1 of the recent sample"));
+  ck_assert_double_eq (v, 42);
+  g_clear_error (&error);
+  ck_assert (!ft_drift_ks (inf, 3, ok, 3, &v, &p, &error));
+  ck_assert_error (error, FT_DRIFT_ERROR, FT_DRIFT_ERROR_INVALID);
+  g_clear_error (&error);
+  ck_assert (!ft_drift_psi (ok, 0, ok, 3, 10, &v, &error));
+  ck_assert_error (error, FT_DRIFT_ERROR, FT_DRIFT_ERROR_EMPTY);
+  g_clear_error (&error);
+  FtDriftThresholds t = { 0.3, 0.2 };
+  ck_assert (!ft_drift_thresholds_check (&t, &error));
+  ck_assert_error (error, FT_DRIFT_ERROR, FT_DRIFT_ERROR_INVALID);
+}
+END_TEST
+
+/* ---- forecast blobs ----------------------------------------------------- */
+
+static FtDemandSeries *
+synthetic (guint n_zones, guint n_hours, unsigned long seed)
+{
+  g_autofree double *c = g_new (double, n_zones * n_hours);
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, seed);
+  for (guint z = 0; z < n_zones; z++)
+    for (guint h = 0; h < n_hours; h++)
+      {
+        guint hod = h % 24;
+        gboolean peak = (hod >= 7 && hod <= 9) || (hod >= 17 && hod <= 19);
+        c[z * n_hours + h] = gsl_ran_poisson (r, (1 + z) * (peak ? 8.0 : 1.0));
+      }
+  gsl_rng_free (r);
+  FtDemandSeries *s = ft_demand_series_new (n_zones, n_hours, MONDAY, c, NULL);
+  ck_assert_ptr_nonnull (s);
+  return s;
+}
+
+static FtForecaster *
+fitted (FtForecastKind kind, const FtDemandSeries *s)
+{
+  FtForecastParams p;
+  ft_forecast_params_init (&p);
+  p.xgb_rounds = 20;
+  p.xgb_nthread = 1;
+  FtForecaster *f = ft_forecaster_new (kind, &p);
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_forecaster_fit (f, s, 0, s->n_hours - 24, &error), "%s", error ? error->message : "");
+  return f;
+}
+
+START_TEST (test_blob_roundtrip)
+{
+  g_autoptr(FtDemandSeries) s = synthetic (3, 24 * 10, 1);
+  FtForecastKind kind = (FtForecastKind) _i;
+  g_autoptr(FtForecaster) f = fitted (kind, s);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = ft_forecaster_save (f, &error);
+  ck_assert_ptr_nonnull (blob);
+  g_autoptr(FtForecaster) g = ft_forecaster_load (blob, &error);
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (ft_forecaster_get_kind (g), kind);
+  double a[3 * 24], b[3 * 24];
+  ck_assert (ft_forecaster_predict (f, s, s->n_hours - 24, 24, a, NULL));
+  ck_assert (ft_forecaster_predict (g, s, s->n_hours - 24, 24, b, NULL));
+  for (int i = 0; i < 3 * 24; i++)
+    ck_assert_double_eq_tol (a[i], b[i], 1e-6 * MAX (1, fabs (a[i])));
+  /* every truncation is refused, never read past */
+  gsize len;
+  const guint8 *data = g_bytes_get_data (blob, &len);
+  for (gsize cut = 0; cut < len; cut += MAX (len / 37, 1))
+    {
+      g_autoptr(GBytes) part = g_bytes_new (data, cut);
+      g_autoptr(GError) e2 = NULL;
+      g_autoptr(FtForecaster) h = ft_forecaster_load (part, &e2);
+      ck_assert_ptr_null (h);
+      ck_assert_error (e2, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO);
+    }
+  /* an unfitted model has nothing to save */
+  g_autoptr(FtForecaster) empty = ft_forecaster_new (kind, NULL);
+  g_clear_error (&error);
+  ck_assert_ptr_null (ft_forecaster_save (empty, &error));
+  ck_assert_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_NOT_FITTED);
+}
+END_TEST
+
+START_TEST (test_blob_damaged_values)
+{
+  /* a mean model blob whose counts were overwritten with NaN */
+  g_autoptr(FtDemandSeries) s = synthetic (2, 24 * 8, 2);
+  g_autoptr(FtForecaster) f = fitted (FT_FORECAST_MEAN, s);
+  g_autoptr(GBytes) blob = ft_forecaster_save (f, NULL);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (blob, &len);
+  g_autofree guint8 *copy = g_memdup2 (data, len);
+  double nan = NAN;
+  memcpy (copy + len - 8, &nan, 8);   /* the last zone mean */
+  g_autoptr(GBytes) bad = g_bytes_new (copy, len);
+  g_autoptr(GError) error = NULL;
+  ck_assert_ptr_null (ft_forecaster_load (bad, &error));
+  ck_assert_error (error, FT_FORECAST_ERROR, FT_FORECAST_ERROR_IO);
+  ck_assert_ptr_nonnull (strstr (error->message, "damaged"));
+}
+END_TEST
+
+/* ---- the registry in a store -------------------------------------------- */
+
+typedef struct {
+  char *dir, *path;
+} TmpDb;
+
+static void
+tmp_db (TmpDb *t)
+{
+  t->dir = g_dir_make_tmp ("ft-registry-XXXXXX", NULL);
+  t->path = g_build_filename (t->dir, "run.db", NULL);
+}
+
+static void
+tmp_db_clear (TmpDb *t)
+{
+  ft_test_rm_rf (t->dir);
+  g_free (t->dir);
+  g_free (t->path);
+}
+
+static FtZoning *
+three_zones (void)
+{
+  const char *ids[] = { "north", "centre", "south" };
+  const double lat[] = { 54.22, 54.20, 54.18 }, lon[] = { 3.2, 3.2, 3.2 };
+  FtZoning *z = ft_zoning_new (3, ids, lat, lon, NULL);
+  ck_assert_ptr_nonnull (z);
+  return z;
+}
+
+static gint64
+put (FtStore *s, const FtForecaster *f, const char *city, const char *trained, GError **error)
+{
+  g_autoptr(FtZoning) z = three_zones ();
+  FtRegistryEntry e = { .city = city, .trained_city = trained, .created = 1000, .train_start = 0,
+                        .train_end = 10 * FT_DAY, .zoning = z, .metrics_json = "{\"holdout_rmse\": 1.5}" };
+  return ft_registry_put_forecast (s, f, &e, error);
+}
+
+START_TEST (test_registry_survives_restart)
+{
+  TmpDb t;
+  tmp_db (&t);
+  g_autoptr(FtDemandSeries) s = synthetic (3, 24 * 10, 3);
+  g_autoptr(FtForecaster) f = fitted (FT_FORECAST_GLM, s);
+  double want[3 * 6];
+  ck_assert (ft_forecaster_predict (f, s, s->n_hours - 6, 6, want, NULL));
+  gint64 v1, v2;
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FtStore) st = ft_store_open (t.path, NULL, &error);
+    ck_assert_ptr_nonnull (st);
+    v1 = put (st, f, "demo-city", NULL, &error);
+    v2 = put (st, f, "demo-city", NULL, &error);
+    ck_assert_int_gt (v1, 0);
+    ck_assert_int_gt (v2, v1);
+    ck_assert (ft_registry_promote (st, v1, &error));
+    ck_assert_int_eq (ft_registry_champion (st, FT_MODEL_FORECAST_GLM, "demo-city", NULL), v1);
+    /* a new champion retires the old one: one champion per kind and city */
+    ck_assert (ft_registry_promote (st, v2, &error));
+    ck_assert_int_eq (ft_registry_champion (st, FT_MODEL_FORECAST_GLM, "demo-city", NULL), v2);
+    ck_assert_int_eq (ft_registry_champion (st, FT_MODEL_FORECAST_GLM, "helsinki", NULL), 0);
+    ck_assert_int_eq (put (st, f, "helsinki", "demo-city", &error), 3);
+  }
+  /* reopened: versions, statuses and blobs are there */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (t.path, NULL, &error);
+  ck_assert_ptr_nonnull (st);
+  g_autoptr(GPtrArray) all = ft_store_model_list (st, NULL, NULL, &error);
+  ck_assert_uint_eq (all->len, 3);
+  const FtStoreModel *m1 = g_ptr_array_index (all, 0), *m3 = g_ptr_array_index (all, 2);
+  ck_assert_str_eq (m1->status, "retired");
+  ck_assert_str_eq (((FtStoreModel *) g_ptr_array_index (all, 1))->status, "active");
+  ck_assert_str_eq (m1->kind, "forecast-glm");
+  ck_assert_str_eq (ft_registry_origin_label (m1), "local");
+  ck_assert_str_eq (ft_registry_origin_label (m3), "transferred");
+  ck_assert_str_eq (m3->trained_city, "demo-city");
+  ck_assert_ptr_nonnull (strstr (m1->metrics, "holdout_rmse"));
+  ck_assert_int_eq (ft_registry_champion (st, FT_MODEL_FORECAST_GLM, "demo-city", NULL), v2);
+  g_autoptr(FtStoreModel) meta = NULL;
+  g_autoptr(FtForecaster) g = ft_registry_load_forecast (st, v2, &meta, &error);
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (meta->train_end, 10 * FT_DAY);
+  g_autoptr(FtZoning) zoning = NULL;
+  {
+    const char *zj = strstr (meta->features, "\"zoning\": ");
+    ck_assert_ptr_nonnull (zj);
+    g_autofree char *inner = g_strndup (zj + 10, strlen (zj + 10) - 1);
+    zoning = ft_zoning_from_json (inner, &error);
+    ck_assert_msg (zoning != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq (zoning->n, 3);
+    ck_assert_str_eq (zoning->ids[1], "centre");
+  }
+  double got[3 * 6];
+  ck_assert (ft_forecaster_predict (g, s, s->n_hours - 6, 6, got, NULL));
+  for (int i = 0; i < 3 * 6; i++)
+    ck_assert_double_eq_tol (got[i], want[i], 1e-9 * MAX (1, fabs (want[i])));
+  tmp_db_clear (&t);
+}
+END_TEST
+
+START_TEST (test_registry_checksum_refused)
+{
+  TmpDb t;
+  tmp_db (&t);
+  g_autoptr(FtDemandSeries) s = synthetic (3, 24 * 8, 4);
+  g_autoptr(FtForecaster) f = fitted (FT_FORECAST_MEAN, s);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (t.path, NULL, &error);
+  gint64 v = put (st, f, "demo-city", NULL, &error);
+  ck_assert_int_gt (v, 0);
+  /* flip one byte of the stored blob behind the registry's back */
+  sqlite3 *db = ft_store_get_db (st);
+  ck_assert_int_eq (sqlite3_exec (db, "UPDATE model_versions SET blob = "
+                                      "CAST(substr(blob, 1, 20) || X'FF' || substr(blob, 22) AS BLOB)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+  g_autoptr(FtStoreModel) m = ft_store_model_get (st, v, &error);
+  ck_assert_ptr_null (m);
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT);
+  ck_assert_ptr_nonnull (strstr (error->message, "SHA-256"));
+  g_clear_error (&error);
+  g_autoptr(FtForecaster) g = ft_registry_load_forecast (st, v, NULL, &error);
+  ck_assert_ptr_null (g);
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_CORRUPT);
+  tmp_db_clear (&t);
+}
+END_TEST
+
+START_TEST (test_registry_missing_version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (":memory:", NULL, &error);
+  ck_assert_ptr_nonnull (st);
+  ck_assert (!ft_registry_promote (st, 7, &error));
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_NOT_FOUND);
+  ck_assert_ptr_nonnull (strstr (error->message, "no model version 7"));
+  g_clear_error (&error);
+  ck_assert (!ft_registry_retire (st, 7, &error));
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert_ptr_null (ft_store_model_get (st, 7, &error));
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!ft_store_model_set_metrics (st, 7, "{}", &error));
+  ck_assert_error (error, FT_STORE_ERROR, FT_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!ft_store_model_set_status (st, 1, "champion", &error));   /* not a status */
+  g_autoptr(GPtrArray) none = ft_store_model_list (st, NULL, NULL, NULL);
+  ck_assert_uint_eq (none->len, 0);
+}
+END_TEST
+
+START_TEST (test_predictions_scores)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (":memory:", NULL, &error);
+  g_autoptr(FtDemandSeries) s = synthetic (3, 24 * 8, 5);
+  g_autoptr(FtForecaster) f = fitted (FT_FORECAST_MEAN, s);
+  gint64 v = put (st, f, "demo-city", NULL, &error);
+  FtStorePrediction p[3] = {
+    { v, "north", 1, 0, FT_HOUR, 2.0, 1.0 },
+    { v, "north", 2, 0, 2 * FT_HOUR, 4.0, 3.0 },
+    { v, "south", 1, 0, FT_HOUR, 1.0, NAN },
+  };
+  ck_assert (ft_store_predictions_put (st, p, 3, &error));
+  const char *targets[] = { "north", "south" };
+  const FtTime tt[] = { FT_HOUR, FT_HOUR };
+  const double actual[] = { 3.0, 1.0 };
+  ck_assert (ft_store_predictions_fill (st, targets, tt, actual, 2, &error));
+  FtStorePredictionScore sc;
+  ck_assert (ft_store_prediction_score (st, v, &sc, &error));
+  ck_assert_uint_eq (sc.n, 2);    /* north at 2 h has no actual yet */
+  ck_assert_double_eq_tol (sc.rmse, sqrt ((1.0 + 0.0) / 2), 1e-12);
+  ck_assert_double_eq_tol (sc.mae, 0.5, 1e-12);
+  ck_assert_double_eq_tol (sc.base_rmse, 2.0, 1e-12);   /* only north has a baseline */
+  /* a NaN prediction refuses the whole batch: nothing half-written */
+  FtStorePrediction q[2] = { { v, "north", 3, 0, 3 * FT_HOUR, 1.0, 1.0 },
+                             { v, "south", 3, 0, 3 * FT_HOUR, NAN, 1.0 } };
+  ck_assert (!ft_store_predictions_put (st, q, 2, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, "not stored"));
+  ck_assert_uint_eq (ft_store_predictions_count (st, FALSE), 3);
+}
+END_TEST
+
+/* ---- demand from a store's log ------------------------------------------ */
+
+static void
+insert_event (sqlite3 *db, gint64 seq, FtTime t, int kind, double lat, double lon)
+{
+  sqlite3_stmt *st;
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "INSERT INTO events VALUES (?, ?, ?, -1, -1, -1, 0, 0, 0, ?, ?)",
+                                        -1, &st, NULL), SQLITE_OK);
+  sqlite3_bind_int64 (st, 1, seq);
+  sqlite3_bind_int64 (st, 2, t);
+  sqlite3_bind_int (st, 3, kind);
+  sqlite3_bind_double (st, 4, lat);
+  sqlite3_bind_double (st, 5, lon);
+  ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
+  sqlite3_finalize (st);
+}
+
+START_TEST (test_demand_from_store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (":memory:", NULL, &error);
+  /* empty log: refused */
+  ck_assert_ptr_null (ft_registry_demand_from_store (st, NULL, 500, NULL, &error));
+  ck_assert_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_EMPTY);
+  g_clear_error (&error);
+  sqlite3 *db = ft_store_get_db (st);
+  /* two requests in the north zone in hour 0, a lost rider in the south in
+   * hour 2, a booking end (not a request) in between */
+  insert_event (db, 1, 10 * FT_MINUTE, FT_EV_BOOKING_RESERVED, 54.2201, 3.2);
+  insert_event (db, 2, 20 * FT_MINUTE, FT_EV_BOOKING_RESERVED, 54.2199, 3.2001);
+  insert_event (db, 3, 30 * FT_MINUTE, FT_EV_BOOKING_ENDED, 54.18, 3.2);
+  insert_event (db, 4, 2 * FT_HOUR + 5, FT_EV_RIDER_LOST, 54.1801, 3.2);
+  g_autoptr(FtZoning) z = three_zones ();
+  g_autoptr(FtDemandSeries) s = ft_registry_demand_from_store (st, z, 500, NULL, &error);
+  ck_assert_msg (s != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (s->n_zones, 3);
+  ck_assert_uint_eq (s->n_hours, 3);
+  ck_assert_double_eq (s->count[0 * 3 + 0], 2);
+  ck_assert_double_eq (s->count[2 * 3 + 2], 1);
+  ck_assert_double_eq (s->count[2 * 3 + 0], 0);
+  /* a grid when no zoning is given or recorded */
+  g_autoptr(FtZoning) grid = NULL;
+  g_autoptr(FtDemandSeries) g = ft_registry_demand_from_store (st, NULL, 500, &grid, &error);
+  ck_assert_ptr_nonnull (g);
+  ck_assert_uint_eq (grid->n, 2);
+  /* a request at an impossible position (SQLite keeps no NaN): refused,
+   * naming the event */
+  insert_event (db, 5, 3 * FT_HOUR, FT_EV_RIDER_LOST, 540.2, 3.2);
+  ck_assert_ptr_null (ft_registry_demand_from_store (st, z, 500, NULL, &error));
+  ck_assert_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID);
+  ck_assert_ptr_nonnull (strstr (error->message, "event 5"));
+}
+END_TEST
+
+START_TEST (test_zoning_bad_input)
+{
+  const char *ids[] = { "a", "b" };
+  const double lat[] = { 54.2, NAN }, lon[] = { 3.2, 3.2 };
+  g_autoptr(GError) error = NULL;
+  ck_assert_ptr_null (ft_zoning_new (2, ids, lat, lon, &error));
+  ck_assert_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID);
+  ck_assert_ptr_nonnull (strstr (error->message, "zone 1 (b)"));
+  g_clear_error (&error);
+  ck_assert_ptr_null (ft_zoning_new (0, ids, lat, lon, &error));
+  ck_assert_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_EMPTY);
+  g_clear_error (&error);
+  ck_assert_ptr_null (ft_zoning_from_json ("{\"zones\": [{\"id\": \"a\", \"lat\": \"x\", \"lon\": 1}]}", &error));
+  ck_assert_msg (error && strstr (error->message, "zoning zone 0") && strstr (error->message, "lat"),
+                 "%s", error ? error->message : "no error");
+}
+END_TEST
+
+/* ---- shadow mode on a synthetic log ------------------------------------- */
+
+/* Requests from three zones; zone 0's demand triples from day `shift`. */
+static void
+feed_hour (FtEventLog *log, gsl_rng *r, guint h, guint shift_day)
+{
+  static const double lat[] = { 54.22, 54.20, 54.18 };
+  guint hod = h % 24;
+  gboolean peak = (hod >= 7 && hod <= 9) || (hod >= 17 && hod <= 19);
+  for (guint z = 0; z < 3; z++)
+    {
+      double rate = (2 + 2 * z) * (peak ? 4.0 : 1.0) * (z == 0 && shift_day && h >= shift_day * 24 ? 3 : 1);
+      guint n = gsl_ran_poisson (r, rate);
+      for (guint i = 0; i < n; i++)
+        {
+          FtEvent ev = ft_event_init (i % 4 ? FT_EV_BOOKING_RESERVED : FT_EV_RIDER_LOST,
+                                      (FtTime) h * FT_HOUR + (FtTime) i * 1000);
+          ev.lat = lat[z];
+          ev.lon = 3.2;
+          ft_event_log_append (log, &ev);
+        }
+    }
+}
+
+START_TEST (test_shadow_synthetic)
+{
+  FtEventLog *log = ft_event_log_new ();
+  ft_event_log_set_retain (log, FALSE);
+  g_autoptr(FtZoning) z = three_zones ();
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  cfg.first_fit_days = 3;
+  cfg.retrain_days = 0;
+  g_autoptr(GError) error = NULL;
+  FtShadow *sh = ft_shadow_new (&cfg, z, log, NULL, 0, &error);
+  ck_assert_msg (sh != NULL, "%s", error ? error->message : "");
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, 11);
+  guint64 drift_before = 0;
+  for (guint h = 0; h < 24 * 14; h++)
+    {
+      feed_hour (log, r, h, 8);
+      ck_assert (ft_shadow_tick (sh, (FtTime) (h + 1) * FT_HOUR, &error));
+      if (h + 1 == 8 * 24)
+        drift_before = ft_event_log_count (log, FT_EV_MODEL_DRIFT);
+    }
+  gsl_rng_free (r);
+  FtShadowScores sc;
+  ft_shadow_scores (sh, &sc);
+  ck_assert_str_eq (sc.model, "forecast-glm");
+  ck_assert_uint_gt (sc.scored, 1000);
+  ck_assert (isfinite (sc.rmse) && sc.rmse > 0);
+  ck_assert (isfinite (sc.base_rmse) && sc.base_rmse > 0);
+  /* the shift is seen as drift and answered by a promoted retrain */
+  ck_assert_uint_gt (ft_event_log_count (log, FT_EV_MODEL_DRIFT), drift_before);
+  ck_assert_uint_ge (sc.drift_actions, 1);
+  ck_assert_uint_ge (sc.promotions, 2);   /* the first fit and at least one retrain */
+  ck_assert_uint_ge (ft_event_log_count (log, FT_EV_MODEL_DECISION), 2);
+  double first, last, base_last;
+  ck_assert (ft_shadow_day_score (sh, 8, &first, NULL, NULL));
+  ck_assert (ft_shadow_day_score (sh, 13, &last, &base_last, NULL));
+  ck_assert_msg (last < first, "error after the shift %.3f, at the end %.3f", first, last);
+  ft_shadow_free (sh);
+  ft_event_log_free (log);
+}
+END_TEST
+
+START_TEST (test_shadow_bad_config)
+{
+  FtEventLog *log = ft_event_log_new ();
+  g_autoptr(FtZoning) z = three_zones ();
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  cfg.cadence_min = NAN;
+  g_autoptr(GError) error = NULL;
+  ck_assert_ptr_null (ft_shadow_new (&cfg, z, log, NULL, 0, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, "cadence_min"));
+  g_clear_error (&error);
+  ft_shadow_config_init (&cfg);
+  cfg.drift.warn = 0.5;
+  ck_assert_ptr_null (ft_shadow_new (&cfg, z, log, NULL, 0, &error));
+  ck_assert_error (error, FT_DRIFT_ERROR, FT_DRIFT_ERROR_INVALID);
+  ft_event_log_free (log);
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("registry");
+  TCase *tc = tcase_create ("drift");
+  tcase_add_test (tc, test_kolmogorov_known);
+  tcase_add_test (tc, test_ks_two_sample);
+  tcase_add_test (tc, test_ks_large_samples);
+  tcase_add_test (tc, test_psi_known);
+  tcase_add_test (tc, test_drift_bad_input);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("blobs");
+  tcase_add_loop_test (tc, test_blob_roundtrip, 0, FT_N_FORECAST_KINDS);
+  tcase_add_test (tc, test_blob_damaged_values);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("store");
+  tcase_add_test (tc, test_registry_survives_restart);
+  tcase_add_test (tc, test_registry_checksum_refused);
+  tcase_add_test (tc, test_registry_missing_version);
+  tcase_add_test (tc, test_predictions_scores);
+  tcase_add_test (tc, test_demand_from_store);
+  tcase_add_test (tc, test_zoning_bad_input);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("shadow");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_shadow_synthetic);
+  tcase_add_test (tc, test_shadow_bad_config);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}

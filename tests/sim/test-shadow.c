@@ -1,0 +1,200 @@
+/* test-shadow.c — shadow mode in the simulator: [models] keys and their
+ * errors, a short run whose KPIs (struct and JSON) carry the forecast's
+ * scores and whose database holds the registry and every prediction with
+ * its actual after the run (reopened), and the demand-shift scenario:
+ * drift after the shift, a promoted retrain, the error recovering.
+ */
+#include "ft-config.h"
+#include "ft-test.h"
+#include "ft-sim-world.h"
+#include "ft-registry-shadow.h"
+#include "ft-store-models.h"
+
+#include <check.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const SHORT =
+  "[scenario]\nname=shadow short\ndays=4\nseed=7\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\n"
+  "[demand]\nrequests_per_day=2500\nrouting=straight\n"
+  "[staff]\nfield_staff=4\n"
+  "[models]\nforecast=true\nforecast_model=glm\ntraining_days=2\nfirst_fit_days=2\n"
+  "holdout_hours=12\nhorizons=1, 6\n";
+
+START_TEST (test_models_keys)
+{
+  static const struct { const char *text, *want; } bad[] = {
+    { "[models]\nforecast_model=prophet\n", "[models] forecast_model: 'prophet' must be mean, glm or xgb" },
+    { "[models]\nhorizons=0, 3\n", "[models] horizons: '0' is not a whole number of hours in [1, 24]" },
+    { "[models]\nhorizons=1,2,3,4,5,6,7,8,9\n", "[models] horizons: needs 1 to 8" },
+    { "[models]\ndrift_warn=0.3\ndrift_act=0.2\n", "[models] drift_warn: 0.3 is above drift_act 0.2" },
+    { "[models]\ncadence_min=0\n", "[models] cadence_min: 0 is outside" },
+    { "[models]\ntraining_days=nan\n", "[models] training_days: 'nan' is not a number" },
+    { "[demand]\nshift_zones=\n", "[demand] shift_zones: is empty" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) err = NULL;
+      g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (bad[i].text, -1, "x.scenario", &err);
+      ck_assert_ptr_null (sc);
+      ck_assert_msg (err && strstr (err->message, bad[i].want), "case %u: %s", i, err ? err->message : "no error");
+    }
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (SHORT, -1, "short.scenario", &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  ck_assert (sc->models_forecast);
+  guint leads[8], n = 0;
+  g_autofree char *msg = NULL;
+  ck_assert (ft_sim_scenario_models_horizons (sc, leads, &n, &msg));
+  ck_assert_uint_eq (n, 2);
+  ck_assert_uint_eq (leads[1], 6);
+  /* the scenario writer keeps the [models] keys */
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  g_autoptr (FtSimScenario) back = ft_sim_scenario_parse (text, -1, "back.scenario", &err);
+  ck_assert_msg (back != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_scenario_equal (sc, back));
+  /* an unknown shift zone is refused when the world is built, naming it */
+  g_autoptr (FtSimScenario) sz = ft_sim_scenario_parse ("[fleet]\nscooters=10\nbikes=0\nmopeds=0\n"
+                                                       "[demand]\nshift_day=1\nshift_factor=2\nshift_zones=Z01, Z99\n",
+                                                       -1, "x.scenario", &err);
+  ck_assert_ptr_nonnull (sz);
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sz, NULL, NULL, &err);
+  ck_assert_ptr_null (w);
+  ck_assert_msg (err && strstr (err->message, "no zone 'Z99'"), "%s", err ? err->message : "");
+}
+END_TEST
+
+START_TEST (test_short_run_scores)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ft-shadow-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.db", NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (SHORT, -1, "short.scenario", &err);
+  FtSimWorldOptions opt = { .store_path = path };
+  FtSimWorld *w = ft_sim_world_new (sc, NULL, &opt, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  ck_assert (ft_sim_world_finish (w, &err));
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  ck_assert (k.shadow);
+  ck_assert_str_eq (k.shadow_model, "forecast-glm");
+  ck_assert_uint_gt (k.shadow_predictions, 0);
+  ck_assert_uint_gt (k.shadow_scored, 500);
+  ck_assert (isfinite (k.shadow_rmse) && k.shadow_rmse > 0);
+  ck_assert (isfinite (k.shadow_base_rmse) && k.shadow_base_rmse > 0);
+  ck_assert (k.shadow_mae <= k.shadow_rmse);
+  ck_assert_uint_ge (k.shadow_promotions, 1);
+  g_autofree char *json = ft_sim_kpis_to_json (&k, sc);
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_forecast_rmse\": "));
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_baseline_rmse\": "));
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_forecast_model\": \"forecast-glm\""));
+  g_autoptr (JsonNode) node = json_from_string (json, &err);
+  ck_assert_msg (node != NULL, "KPI JSON does not parse: %s", err ? err->message : "");
+  ft_sim_world_free (w);
+
+  /* after the run (a restart): registry, predictions and their actuals */
+  g_autoptr (FtStore) st = ft_store_open (path, NULL, &err);
+  ck_assert_ptr_nonnull (st);
+  g_autoptr (GPtrArray) versions = ft_store_model_list (st, NULL, NULL, &err);
+  ck_assert_uint_ge (versions->len, 1);
+  gint64 champ = ft_store_model_champion (st, "forecast-glm", "demo-city", &err);
+  ck_assert_int_gt (champ, 0);
+  g_autoptr (FtStoreModel) m = ft_store_model_get (st, champ, &err);
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  ck_assert_ptr_nonnull (strstr (m->metrics, "holdout_rmse"));
+  ck_assert_uint_eq (ft_store_predictions_count (st, FALSE), k.shadow_predictions);
+  ck_assert_uint_gt (ft_store_predictions_count (st, TRUE), 0);
+  ck_assert_uint_ge (ft_store_decisions_count (st, TRUE), 1);
+  g_autofree char *zoning = ft_store_dup_meta (st, "models.zoning");
+  ck_assert_ptr_nonnull (zoning);
+  ck_assert_ptr_nonnull (strstr (zoning, "\"Z01\""));
+  /* the CLI's training reads the same zones and the same hours of week:
+   * the champion scores on the database's own log as it did in the run */
+  g_autoptr (FtDemandSeries) series = ft_registry_demand_from_store (st, NULL, 800, NULL, &err);
+  ck_assert_msg (series != NULL, "%s", err ? err->message : "");
+  ck_assert_uint_eq (series->n_zones, 48);
+  ck_assert_int_eq (ft_demand_series_how (series, 0), 0);   /* hour 0 is Monday 00:00 */
+  g_clear_pointer (&st, ft_store_close);
+  ft_test_rm_rf (dir);
+}
+END_TEST
+
+START_TEST (test_no_shadow_no_keys)
+{
+  /* without [models] the KPIs keep their golden form */
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse ("[scenario]\ndays=0.1\n[fleet]\nscooters=50\nbikes=0\nmopeds=0\n",
+                                                       -1, "x.scenario", &err);
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &err);
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  ck_assert (!k.shadow);
+  ck_assert_ptr_null (ft_sim_world_get_shadow (w));
+  g_autofree char *json = ft_sim_kpis_to_json (&k, sc);
+  ck_assert_ptr_null (strstr (json, "shadow"));
+}
+END_TEST
+
+START_TEST (test_demand_shift)
+{
+  g_autofree char *path = ft_test_source_path ("scenarios/demo-city-shadow-shift.scenario");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (path, &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  ck_assert_double_eq (sc->shift_day, 7);
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w, 7 * FT_DAY, &err));
+  FtSimKpis before;
+  ft_sim_world_kpis (w, &before);
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  FtSimKpis after;
+  ft_sim_world_kpis (w, &after);
+  /* demand went up */
+  ck_assert_uint_gt (after.trips_requested - before.trips_requested, before.trips_requested);
+  /* drift after the shift, acted on, and a retrain promoted */
+  ck_assert_uint_gt (after.shadow_drift_actions, before.shadow_drift_actions);
+  ck_assert_uint_gt (after.shadow_promotions, before.shadow_promotions);
+  /* the error recovers: the last four days beat the first day after the
+   * shift, and the baseline (which learns the shift only at its weekly refit) */
+  FtShadow *sh = ft_sim_world_get_shadow (w);
+  double first, r, b, sum_r = 0, sum_b = 0;
+  ck_assert (ft_shadow_day_score (sh, 7, &first, NULL, NULL));
+  for (guint d = 10; d < 14; d++)
+    {
+      ck_assert (ft_shadow_day_score (sh, d, &r, &b, NULL));
+      sum_r += r / 4;
+      sum_b += b / 4;
+    }
+  ck_assert_msg (sum_r < first, "days 11-14 RMSE %.3f, day 8 %.3f", sum_r, first);
+  ck_assert_msg (sum_r < sum_b, "days 11-14 RMSE %.3f, baseline %.3f", sum_r, sum_b);
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("sim-shadow");
+  TCase *tc = tcase_create ("shadow");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_models_keys);
+  tcase_add_test (tc, test_short_run_scores);
+  tcase_add_test (tc, test_no_shadow_no_keys);
+  tcase_add_test (tc, test_demand_shift);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}
