@@ -6,6 +6,7 @@
 #include "ft-sim-scenario.h"
 #include "ft-file.h"
 #include "ft-config.h"
+#include "ft-dynamic-pricing.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -79,6 +80,37 @@ static const FtSimScenarioKey keys[] = {
   { "features", "fault_collection", FT_SIM_KEY_BOOL, O (fault_collection), 0, 0, "Fault collection" },
   { "features", "price_response", FT_SIM_KEY_BOOL, O (price_response), 0, 0, "Price response" },
   { "features", "geofence_parking", FT_SIM_KEY_BOOL, O (geofence_parking), 0, 0, "Geofence parking" },
+  { "dynamic_pricing", "policy", FT_SIM_KEY_STRING, O (dyn_policy), 0, 0, "Dynamic pricing policy (off, utilisation, optimise)" },
+  { "dynamic_pricing", "objective", FT_SIM_KEY_STRING, O (dyn_objective), 0, 0, "Pricing objective (revenue, trips, margin)" },
+  { "dynamic_pricing", "interval_min", FT_SIM_KEY_DOUBLE, O (dyn_interval_min), 1, 1440, "Pricing interval (min)" },
+  { "dynamic_pricing", "floor", FT_SIM_KEY_DOUBLE, O (dyn_floor), 0.1, 10, "Price multiplier floor" },
+  { "dynamic_pricing", "cap", FT_SIM_KEY_DOUBLE, O (dyn_cap), 0.1, 10, "Price multiplier cap" },
+  { "dynamic_pricing", "max_change", FT_SIM_KEY_DOUBLE, O (dyn_max_change), 0.01, 10, "Largest change per interval" },
+  { "dynamic_pricing", "emergency_cap", FT_SIM_KEY_DOUBLE, O (dyn_emergency_cap), 0.1, 10, "Emergency cap" },
+  { "dynamic_pricing", "emergency_from_h", FT_SIM_KEY_DOUBLE, O (dyn_emergency_from_h), 0, 87840, "Emergency from (hours from start)" },
+  { "dynamic_pricing", "emergency_to_h", FT_SIM_KEY_DOUBLE, O (dyn_emergency_to_h), 0, 87840, "Emergency to (hours from start)" },
+  { "dynamic_pricing", "protected_zones", FT_SIM_KEY_STRING, O (dyn_protected_zones), 0, 0, "Protected zones (indices)" },
+  { "dynamic_pricing", "utilisation_low", FT_SIM_KEY_DOUBLE, O (dyn_util_low), 0, 100, "Utilisation: step down below" },
+  { "dynamic_pricing", "utilisation_high", FT_SIM_KEY_DOUBLE, O (dyn_util_high), 0, 100, "Utilisation: step up above" },
+  { "dynamic_pricing", "service_floor", FT_SIM_KEY_DOUBLE, O (dyn_service_floor), 0, 1, "Service-level floor (margin objective)" },
+  { "dynamic_pricing", "cost_per_trip_minor", FT_SIM_KEY_DOUBLE, O (dyn_cost_per_trip_minor), 0, 1e7, "Cost per trip (minor units)" },
+  { "dynamic_pricing", "scooter_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[0]), -5, 0, "Scooter price elasticity" },
+  { "dynamic_pricing", "bike_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[1]), -5, 0, "Bike price elasticity" },
+  { "dynamic_pricing", "moped_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[2]), -5, 0, "Moped price elasticity" },
+  { "incentives", "enabled", FT_SIM_KEY_BOOL, O (inc_enabled), 0, 0, "Relocation incentives" },
+  { "incentives", "recompute_min", FT_SIM_KEY_DOUBLE, O (inc_recompute_min), 1, 1440, "Offers recomputed every (min)" },
+  { "incentives", "reward_minor", FT_SIM_KEY_DOUBLE, O (inc_reward_minor), 0, 1e7, "Reward per leg (minor units)" },
+  { "incentives", "budget_per_day_minor", FT_SIM_KEY_DOUBLE, O (inc_budget_per_day_minor), 0, 1e12, "Budget per day (minor units)" },
+  { "incentives", "cap_per_rider_day_minor", FT_SIM_KEY_DOUBLE, O (inc_cap_per_rider_day_minor), 0, 1e9, "Cap per rider and day (minor units)" },
+  { "incentives", "min_distance_m", FT_SIM_KEY_DOUBLE, O (inc_min_distance_m), 0, 1e5, "Minimum trip distance (m)" },
+  { "incentives", "cooldown_min", FT_SIM_KEY_DOUBLE, O (inc_cooldown_min), 0, 10080, "Cool-down between rewards (min)" },
+  { "incentives", "hop_back_window_min", FT_SIM_KEY_DOUBLE, O (inc_hop_back_min), 0, 10080, "No reward for hopping back within (min)" },
+  { "incentives", "max_detour_m", FT_SIM_KEY_DOUBLE, O (inc_max_detour_m), 0, 5000, "Longest detour to an end offer (m)" },
+  { "incentives", "surplus_ratio", FT_SIM_KEY_DOUBLE, O (inc_surplus_ratio), 1, 100, "Surplus above (x target)" },
+  { "incentives", "shortfall_ratio", FT_SIM_KEY_DOUBLE, O (inc_shortfall_ratio), 0, 1, "Shortfall below (x target)" },
+  { "incentives", "wtw_origin_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_origin_min), 0, 120, "Extra walk per currency unit, origin (min)" },
+  { "incentives", "wtw_dest_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_dest_min), 0, 120, "Extra walk per currency unit, destination (min)" },
+  { "incentives", "logit_scale_per_min", FT_SIM_KEY_DOUBLE, O (inc_logit_scale), 0.001, 100, "Acceptance logit scale (per min)" },
   { "models", "forecast", FT_SIM_KEY_BOOL, O (models_forecast), 0, 0, "Demand forecast in shadow mode" },
   { "models", "forecast_model", FT_SIM_KEY_STRING, O (models_forecast_model), 0, 0, "Forecast model (mean, glm or xgb)" },
   { "models", "cadence_min", FT_SIM_KEY_DOUBLE, O (models_cadence_min), 1, 1440, "Shadow cadence (min)" },
@@ -153,6 +185,52 @@ ft_sim_scenario_new_default (void)
   sc->fault_collection = TRUE;
   sc->price_response = TRUE;
   sc->geofence_parking = TRUE;
+  sc->dyn_policy = g_strdup ("off");
+  sc->dyn_objective = g_strdup ("margin");
+  sc->dyn_protected_zones = g_strdup ("");   /* none (empty, as the editor writes it) */
+  sc->dyn_interval_min = 15;
+  sc->dyn_floor = 1.0;
+  sc->dyn_cap = 1.5;
+  sc->dyn_max_change = 0.2;
+  sc->dyn_emergency_cap = 1.0;
+  sc->dyn_util_low = 0.5;
+  sc->dyn_util_high = 1.0;
+  sc->dyn_service_floor = 0.98;
+  sc->dyn_cost_per_trip_minor = 150;
+  /* Price elasticity of demand per kind. No micromobility-specific
+   * estimate is settled; these sit in the short-run range of urban transit
+   * fare elasticities, about -0.2 to -0.5 (T. Litman, "Transit Price
+   * Elasticities and Cross-Elasticities", Victoria Transport Policy
+   * Institute, updated yearly; the range the issue quotes as -0.25 to
+   * -0.5). Mopeds, the priciest and longest rides, are taken as the least
+   * sensitive. */
+  sc->elasticity[0] = -0.35;
+  sc->elasticity[1] = -0.30;
+  sc->elasticity[2] = -0.25;
+  sc->inc_enabled = FALSE;
+  sc->inc_recompute_min = 15;
+  sc->inc_reward_minor = 100;
+  sc->inc_budget_per_day_minor = 20000;
+  sc->inc_cap_per_rider_day_minor = 300;
+  sc->inc_min_distance_m = 400;
+  sc->inc_cooldown_min = 20;
+  sc->inc_hop_back_min = 120;
+  sc->inc_max_detour_m = 400;
+  sc->inc_surplus_ratio = 1.5;
+  sc->inc_shortfall_ratio = 0.7;
+  /* Acceptance of a relocation offer: a logit on the minutes of extra
+   * walking against the reward, P = 1 / (1 + exp(-s (wtw x reward - extra))).
+   * wtw, the extra walking one currency unit buys: 3.8 min at the origin and
+   * 4.2 min at the destination (T. Fukushige, D. T. Fitch, S. Handy, "Can an
+   * incentive-based approach to rebalancing a dock-less bike-share system
+   * work? Evidence from Sacramento, California", Transportation Research
+   * Part A 163 (2022) 181-194; per US dollar, used here per major unit).
+   * The scale s (0.35 per minute) is ours, not from the source: it makes
+   * acceptance 50 % where the reward exactly pays the extra walk, ~80 % with
+   * 4 minutes to spare and ~20 % 4 minutes short. */
+  sc->inc_wtw_origin_min = 3.8;
+  sc->inc_wtw_dest_min = 4.2;
+  sc->inc_logit_scale = 0.35;
   sc->shift_factor = 1.0;
   /* [models]: the defaults of ft_shadow_config_init */
   sc->models_forecast_model = g_strdup ("glm");
@@ -186,6 +264,9 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->city_trips);
   g_free (sc->city_name);
   g_free (sc->shift_starts_h);
+  g_free (sc->dyn_policy);
+  g_free (sc->dyn_objective);
+  g_free (sc->dyn_protected_zones);
   g_free (sc->path);
   g_free (sc->text);
   g_free (sc);
@@ -207,6 +288,9 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
+  c->dyn_policy = g_strdup (sc->dyn_policy);
+  c->dyn_objective = g_strdup (sc->dyn_objective);
+  c->dyn_protected_zones = g_strdup (sc->dyn_protected_zones);
   c->path = g_strdup (sc->path);
   c->text = g_strdup (sc->text);
   return c;
@@ -394,6 +478,69 @@ apply_key (FtSimScenario *sc, const KeySpec *k, const char *raw, const char *whe
   return fail (error, where, text, k->group, k->key, "%s", msg);
 }
 
+/* The rider levers' checks across keys (one key's bounds are in the table). */
+static gboolean
+check_levers (const FtSimScenario *sc, const char **group, const char **key, char **msg)
+{
+  FtDynPolicy pol;
+  FtDynObjective obj;
+  *group = "dynamic_pricing";
+  if (!ft_dyn_policy_parse (sc->dyn_policy, &pol))
+    {
+      *key = "policy";
+      *msg = g_strdup_printf ("'%s' is not off, utilisation or optimise", sc->dyn_policy ? sc->dyn_policy : "");
+      return FALSE;
+    }
+  if (!ft_dyn_objective_parse (sc->dyn_objective, &obj))
+    {
+      *key = "objective";
+      *msg = g_strdup_printf ("'%s' is not revenue, trips or margin", sc->dyn_objective ? sc->dyn_objective : "");
+      return FALSE;
+    }
+  if (sc->dyn_floor > sc->dyn_cap)
+    {
+      *key = "floor";
+      *msg = g_strdup_printf ("%g is above cap %g", sc->dyn_floor, sc->dyn_cap);
+      return FALSE;
+    }
+  if (sc->dyn_emergency_cap < sc->dyn_floor || sc->dyn_emergency_cap > sc->dyn_cap)
+    {
+      *key = "emergency_cap";
+      *msg = g_strdup_printf ("%g must lie between floor %g and cap %g", sc->dyn_emergency_cap, sc->dyn_floor,
+                              sc->dyn_cap);
+      return FALSE;
+    }
+  if (sc->dyn_emergency_to_h < sc->dyn_emergency_from_h)
+    {
+      *key = "emergency_to_h";
+      *msg = g_strdup_printf ("%g is before emergency_from_h %g", sc->dyn_emergency_to_h, sc->dyn_emergency_from_h);
+      return FALSE;
+    }
+  if (sc->dyn_util_low > sc->dyn_util_high)
+    {
+      *key = "utilisation_low";
+      *msg = g_strdup_printf ("%g is above utilisation_high %g", sc->dyn_util_low, sc->dyn_util_high);
+      return FALSE;
+    }
+  if (sc->dyn_protected_zones != NULL && sc->dyn_protected_zones[0] != '\0')
+    {
+      g_auto (GStrv) parts = g_strsplit (sc->dyn_protected_zones, ",", -1);
+      for (guint i = 0; parts[i]; i++)
+        {
+          g_strstrip (parts[i]);
+          guint64 z;
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, 1000000, &z, NULL))
+            {
+              *key = "protected_zones";
+              *msg = g_strdup_printf ("'%s' is not a zone index (give whole numbers separated by commas)",
+                                      parts[i]);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 ft_sim_scenario_models_horizons (const FtSimScenario *sc, guint *leads, guint *n_out, char **msg)
 {
@@ -489,7 +636,7 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
       *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0)");
       return FALSE;
     }
-  return TRUE;
+  return check_levers (sc, group, key, msg);
 }
 
 gboolean

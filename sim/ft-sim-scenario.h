@@ -98,6 +98,33 @@ typedef struct {
   gboolean fault_collection;
   gboolean price_response;
   gboolean geofence_parking;
+  /* [dynamic_pricing] a multiplier per zone and interval (see
+   * src/pricing/ft-dynamic-pricing.h); policy "off", "utilisation" or
+   * "optimise", objective "revenue", "trips" or "margin" */
+  char    *dyn_policy;
+  char    *dyn_objective;
+  double   dyn_interval_min;
+  double   dyn_floor, dyn_cap, dyn_max_change, dyn_emergency_cap;
+  double   dyn_emergency_from_h, dyn_emergency_to_h;  /* hours from the start; equal = none */
+  char    *dyn_protected_zones;        /* zone indices "3,7" (NULL = none) */
+  double   dyn_util_low, dyn_util_high;
+  double   dyn_service_floor;
+  double   dyn_cost_per_trip_minor;
+  double   elasticity[3];              /* scooter, bike, moped; <= 0 */
+  /* [incentives] relocation rewards (src/pricing/ft-incentives.h) */
+  gboolean inc_enabled;
+  double   inc_recompute_min;
+  double   inc_reward_minor;
+  double   inc_budget_per_day_minor;
+  double   inc_cap_per_rider_day_minor;
+  double   inc_min_distance_m;
+  double   inc_cooldown_min;
+  double   inc_hop_back_min;
+  double   inc_max_detour_m;
+  double   inc_surplus_ratio, inc_shortfall_ratio;
+  double   inc_wtw_origin_min;         /* minutes of extra walking one major unit buys */
+  double   inc_wtw_dest_min;
+  double   inc_logit_scale;            /* per minute */
   /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
   gboolean models_forecast;            /* run the demand forecast in shadow */
   char    *models_forecast_model;      /* "mean", "glm" or "xgb" */

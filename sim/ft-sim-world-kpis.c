@@ -49,6 +49,8 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
     k.domain_events += ft_event_log_count (w->core->log, (FtEventKind) e);
   k.engine_events = ft_sim_engine_n_processed (w->engine);
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
+  k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
+  k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
   if (w->shadow)
     {
       FtShadowScores sh;
@@ -130,6 +132,16 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
   json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
   json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
   json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  /* the rider levers' KPIs only when a lever is on (runs without them
+   * keep the format their golden files hold) */
+  if (sc != NULL && (g_strcmp0 (sc->dyn_policy, "off") != 0 || sc->inc_enabled))
+    {
+      json_int (s, "price_changes", (gint64) k->price_changes, TRUE);
+      json_num (s, "mean_price_multiplier", k->mean_price_multiplier, "%.4f", TRUE);
+      json_int (s, "incentive_moves", (gint64) k->incentive_moves, TRUE);
+      json_int (s, "incentive_rewards", (gint64) k->incentive_rewards, TRUE);
+      json_int (s, "incentive_cost_minor", k->incentive_cost_minor, TRUE);
+    }
   if (k->shadow)
     {
       /* shadow mode only: runs without it keep their golden KPIs */

@@ -41,6 +41,8 @@ typedef struct {
   double   trip_m;
   double   drained_m;
   double   walk_m;
+  /* relocation offers the rider was shown when booking (fixed then) */
+  gboolean start_shown, end_shown;
 } VehSim;
 
 typedef struct {
@@ -86,6 +88,11 @@ struct _FtSimWorld {
   FtSimEngine   *engine;
   FtSimRng      *rng;
   gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
+  /* rider levers (ft-sim-world-levers.c); streams NULL when both are off */
+  gsl_rng       *r_elastic, *r_incentive;
+  FtDynPolicy    dyn_policy;
+  FtDynObjective dyn_objective;
+  gint32         planner;         /* the account that sets prices and offers, or -1 */
   FtTime         end;
   guint          nv;
   VehSim        *veh;
@@ -124,6 +131,7 @@ struct _FtSimWorld {
   /* accounting */
   FtSimKpis      k;
   double         walk_sum_m, trip_sum_m;
+  double         dyn_mult_sum;    /* dynamic multipliers charged, over completed trips */
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
@@ -153,6 +161,15 @@ double ft_sim_world_default_price_response (const FtPriceBreakdown *q, const FtT
 guint ft_sim_world_hour_of_week (FtTime t);
 void ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg);
 void ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg);
+
+/* ft-sim-world-levers.c */
+gboolean ft_sim_world_setup_levers (FtSimWorld *w, GError **error);
+double ft_sim_world_fleet_elasticity (FtSimWorld *w);
+gboolean ft_sim_world_elastic_accepts (FtSimWorld *w, const FtPriceBreakdown *pb, guint kind);
+guint ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, gboolean *shown);
+FtLatLon ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown);
+void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtLatLon to,
+                               gboolean start_shown, gboolean end_shown, FtTime now);
 
 /* ft-sim-world-staff.c */
 guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);

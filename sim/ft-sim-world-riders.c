@@ -11,7 +11,10 @@ double
 ft_sim_world_default_price_response (const FtPriceBreakdown *q, const FtTripQuote *trip, gpointer data)
 {
   FtSimWorld *w = data;
-  double rel = (double) q->total / w->sc->reference_price_minor - 1.0;
+  /* the plan price (the dynamic multiplier has its own response: the
+   * elasticity in ft_sim_world_elastic_accepts) */
+  double total = q->dynamic_multiplier > 0 ? (double) q->total / q->dynamic_multiplier : (double) q->total;
+  double rel = total / w->sc->reference_price_minor - 1.0;
   if (rel <= 0)
     return 1.0;
   return CLAMP (1.0 - w->sc->price_sensitivity * rel, 0.0, 1.0);
@@ -173,13 +176,29 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
     w->request_fn (now, o, d, w->request_data);
   double trip_m = ft_sim_world_route_m (w, o, d);
 
-  FtFindResult res[4];
+  FtFindResult res[8];
   FtSimLostReason why = FT_SIM_LOST_NO_VEHICLE;
   guint n = find_vehicle (w, o, trip_m, res, 4, &why);
   if (n == 0)
     {
       ft_sim_world_lost_push (w, o, why, now);
       return;
+    }
+  /* relocation offers: a vehicle in a surplus zone a little further on,
+   * a shortfall zone near the destination */
+  gboolean start_shown = FALSE, end_shown = FALSE;
+  if (w->core->incentives != NULL)
+    {
+      FtFindResult more[8];
+      guint n2 = ft_booking_find (w->core->booking, o, w->sc->max_walk_m, trip_m, 0, more, 8);
+      if (n2 > 0)
+        {
+          memcpy (res, more, sizeof (FtFindResult) * n2);
+          n = n2;
+        }
+      guint k = ft_sim_world_pick_start (w, res, n, &start_shown);
+      if (k > 0)
+        res[0] = res[k];
     }
   guint v = res[0].vehicle;
   const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
@@ -195,7 +214,10 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
       if (ft_pricing_quote (w->core->pricing, &q, &pb, &pe))
         {
           double p = w->price_fn (&pb, &q, w->price_data);
-          if (gsl_rng_uniform (w->r_price) >= p)
+          gboolean go = gsl_rng_uniform (w->r_price) < p;
+          if (!ft_sim_world_elastic_accepts (w, &pb, veh->kind))
+            go = FALSE;
+          if (!go)
             {
               ft_sim_world_lost_push (w, o, FT_SIM_LOST_PRICE, now);
               return;
@@ -210,6 +232,15 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
     {
       ft_sim_world_lost_push (w, o, FT_SIM_LOST_REFUSED, now);
       return;
+    }
+  if (w->core->incentives != NULL)
+    {
+      FtLatLon d2 = ft_sim_world_pick_end (w, d, veh->kind, &end_shown);
+      if (d2.lat != d.lat || d2.lon != d.lon)
+        {
+          d = d2;
+          trip_m = ft_sim_world_route_m (w, veh->pos, d);
+        }
     }
   g_autoptr (GError) err = NULL;
   gint64 bk = ft_booking_reserve (w->core->booking, (guint) rider, v, now, &err);
@@ -231,6 +262,8 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
   vs->to = d;
   vs->trip_m = trip_m;
   vs->walk_m = res[0].walk_m;
+  vs->start_shown = start_shown;
+  vs->end_shown = end_shown;
   FtTime walk = (FtTime) (res[0].walk_m / w->sc->walk_speed_mps * 1000.0);
   ft_sim_engine_schedule (e, now + walk, PRIO_TRIP, on_unlock, w, v);
 }
@@ -282,10 +315,10 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
    * when the rider had to ride on) */
   ft_fleet_drain (fleet, v, (vs->trip_m - vs->drained_m) / 1000.0 * vt->wh_per_km);
   vs->drained_m = vs->trip_m;
+  FtPriceBreakdown pb_end;
   {
     g_autoptr (GError) err = NULL;
-    FtPriceBreakdown pb;
-    if (!ft_booking_end (w->core->booking, vs->booking, vs->rider, vs->to, vs->trip_m, now, &pb, &err))
+    if (!ft_booking_end (w->core->booking, vs->booking, vs->rider, vs->to, vs->trip_m, now, &pb_end, &err))
       {
         if (!g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_PARKING))
           {
@@ -306,6 +339,8 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
       }
   }
   ft_sim_world_vsync (w, v);
+  ft_sim_world_reward_trip (w, vs->booking, vs->from, vs->to, vs->start_shown, vs->end_shown, now);
+  w->dyn_mult_sum += pb_end.dynamic_multiplier;
   w->k.trips_completed++;
   w->trip_sum_m += vs->trip_m;
   w->ride_ms += (double) (now - vs->t0);

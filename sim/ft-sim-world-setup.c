@@ -531,6 +531,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   ft_sim_engine_schedule (w->engine, 0, PRIO_SYSTEM, ft_sim_world_on_minute, w, 0);
   if (sc->rebalancing)
     ft_sim_engine_schedule (w->engine, 30 * FT_MINUTE, PRIO_SYSTEM, ft_sim_world_on_rebalance_rule, w, 0);
+  if (!ft_sim_world_setup_levers (w, error))
+    return NULL;
   for (guint i = 0; i < w->n_staff; i++)
     {
       FtTime t = (FtTime) (w->staff[i].shift_start_h * FT_HOUR);

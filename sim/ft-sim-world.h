@@ -66,6 +66,12 @@ typedef struct {
   guint64 domain_events;
   guint64 engine_events;
   gboolean ledger_balanced;
+  /* rider levers (0 when off) */
+  guint64 price_changes;           /* zone multiplier changes applied */
+  double  mean_price_multiplier;   /* dynamic multiplier over trips charged */
+  guint64 incentive_moves;         /* riders who took a relocation offer */
+  guint64 incentive_rewards;       /* trips rewarded */
+  gint64  incentive_cost_minor;    /* paid, = the expense:incentives account */
   /* shadow mode ([models] forecast = true): scores of the demand forecast
    * over every prediction whose target hour has passed, against the
    * historical-mean baseline on the same zone-hours */

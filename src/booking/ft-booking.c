@@ -427,6 +427,9 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   r.end = v->pos;
   r.hold_tx = -1;
   r.capture_tx = -1;
+  /* the price shown now is the price charged */
+  r.shown_zone_mult = ft_pricing_zone_multiplier (b->deps.pricing, v->pos);
+  r.shown_dyn_mult = ft_pricing_dynamic_multiplier (b->deps.pricing, v->pos, now, v->kind);
   g_array_append_val (b->recs, r);
   g_array_append_val (b->open_slot, no_slot);
   return r.id;
@@ -787,6 +790,17 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
   q.end = where;
   q.at = r->unlocked_at;
   q.vehicle_kind = v->kind;
+  if (r->shown_zone_mult > 0 && r->shown_dyn_mult > 0)
+    {
+      q.fixed_zone_multiplier = r->shown_zone_mult;
+      q.fixed_dynamic_multiplier = r->shown_dyn_mult;
+    }
+  else
+    {
+      q.fixed_zone_multiplier = ft_pricing_zone_multiplier (b->deps.pricing, r->start);
+      q.fixed_dynamic_multiplier = MIN (1.0, ft_pricing_dynamic_multiplier (b->deps.pricing, r->start,
+                                                                          r->unlocked_at, v->kind));
+    }
   if (!ft_pricing_quote (b->deps.pricing, &q, &price, &err))
     return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
                     "cannot price booking %" G_GINT64_FORMAT ": %s", booking, err->message);

@@ -65,6 +65,12 @@ typedef struct {
   gint64          hold_tx;        /* ledger tx of the pre-auth hold, -1 */
   gint64          capture_tx;     /* -1 */
   char            trip_id[37];    /* MDS trip_id UUID (set at unlock) */
+  /* The multipliers of the price the rider was shown when the booking was
+   * made (reserve or walk-up start): the price is fixed then, and the trip
+   * is charged with them. 0 when unknown (a booking restored from a store):
+   * then the dynamic multiplier charged is the lower of now's and 1.0. */
+  double          shown_zone_mult;
+  double          shown_dyn_mult;
 } FtBookingRec;
 
 typedef struct {

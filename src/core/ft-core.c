@@ -100,6 +100,8 @@ ft_core_free (FtCore *core)
   ft_accounts_free (core->accounts);
   ft_fleet_free (core->fleet);
   ft_event_log_free (core->log);
+  ft_dyn_pricing_free (core->dyn);
+  ft_incentives_free (core->incentives);
   g_free (core);
 }
 
@@ -289,4 +291,176 @@ ft_core_set_dynamic_pricing (FtCore *core, guint by, FtDynamicPriceFunc fn, gpoi
   if (ok)
     log_price_change (core, by, FT_PRICE_CHANGE_DYNAMIC, cap, now);
   return ok;
+}
+
+/* ---- dynamic zone prices and incentives --------------------------------- */
+
+static void
+log_price_event (FtCore *core, guint by, FtPriceChange what, gint64 ref, double multiplier, gint64 b,
+                 FtTime now)
+{
+  FtEvent ev = ft_event_init (FT_EV_PRICE_CHANGED, now);
+  ev.account = (gint32) by;
+  ev.a = (gint32) what;
+  ev.ref = ref;
+  ev.b = b;
+  ev.amount = isfinite (multiplier) ? (gint64) llround (multiplier * 1e4) : 0;
+  ft_event_log_append (core->log, &ev);
+}
+
+gboolean
+ft_core_enable_dynamic_zones (FtCore *core, guint by, guint n_zones, const FtDynGuards *guards,
+                              FtDynZoneLocator locate, gpointer locate_data, FtTime now, GError **error)
+{
+  g_return_val_if_fail (core != NULL && locate != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  g_autoptr (FtDynPricing) dp = ft_dyn_pricing_new (n_zones, guards, error);
+  if (dp == NULL)
+    return FALSE;
+  const FtDynGuards *g = ft_dyn_pricing_guards (dp);
+  FtDynHook old = core->dyn_hook;
+  core->dyn_hook = (FtDynHook) { dp, locate, locate_data };
+  ft_pricing_set_sealed (core->pricing, FALSE);
+  gboolean ok = ft_pricing_set_dynamic_checked (core->pricing, ft_dyn_pricing_hook, &core->dyn_hook,
+                                                g->floor, g->cap, error);
+  ft_pricing_set_sealed (core->pricing, TRUE);
+  if (!ok)
+    {
+      core->dyn_hook = old;
+      return FALSE;
+    }
+  ft_dyn_pricing_free (core->dyn);
+  core->dyn = g_steal_pointer (&dp);
+  log_price_change (core, by, FT_PRICE_CHANGE_DYNAMIC, g->cap, now);
+  return TRUE;
+}
+
+static gboolean
+need_dyn (FtCore *core, GError **error)
+{
+  if (core->dyn != NULL)
+    return TRUE;
+  g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+               "dynamic zone pricing is not enabled (ft_core_enable_dynamic_zones)");
+  return FALSE;
+}
+
+gboolean
+ft_core_apply_zone_prices (FtCore *core, guint by, const double *proposed, FtTime now, guint *n_changed,
+                           GError **error)
+{
+  g_return_val_if_fail (core != NULL && proposed != NULL, FALSE);
+  if (n_changed != NULL)
+    *n_changed = 0;
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error) || !need_dyn (core, error))
+    return FALSE;
+  guint n = ft_dyn_pricing_n_zones (core->dyn);
+  g_autofree guint *changed = g_new (guint, MAX (n, 1));
+  guint k = ft_dyn_pricing_apply (core->dyn, proposed, changed);
+  for (guint i = 0; i < k; i++)
+    log_price_event (core, by, FT_PRICE_CHANGE_DYNAMIC_ZONE, changed[i],
+                     ft_dyn_pricing_get (core->dyn, changed[i]), 0, now);
+  if (n_changed != NULL)
+    *n_changed = k;
+  return TRUE;
+}
+
+gboolean
+ft_core_set_price_emergency (FtCore *core, guint by, gboolean on, FtTime now, GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error) || !need_dyn (core, error))
+    return FALSE;
+  ft_dyn_pricing_set_emergency (core->dyn, on);
+  const FtDynGuards *g = ft_dyn_pricing_guards (core->dyn);
+  log_price_event (core, by, FT_PRICE_CHANGE_EMERGENCY, -1, on ? g->emergency_cap : g->cap, on ? 1 : 0,
+                   now);
+  return TRUE;
+}
+
+gboolean
+ft_core_set_price_protected (FtCore *core, guint by, guint zone, gboolean protected_, FtTime now,
+                             GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error) || !need_dyn (core, error))
+    return FALSE;
+  if (zone >= ft_dyn_pricing_n_zones (core->dyn))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "zone %u does not exist (there are %u)", zone, ft_dyn_pricing_n_zones (core->dyn));
+      return FALSE;
+    }
+  ft_dyn_pricing_set_protected (core->dyn, zone, protected_);
+  log_price_event (core, by, FT_PRICE_CHANGE_PROTECTED, zone, ft_dyn_pricing_get (core->dyn, zone),
+                   protected_ ? 1 : 0, now);
+  return TRUE;
+}
+
+gboolean
+ft_core_enable_incentives (FtCore *core, guint by, guint n_zones, const FtIncentiveRules *rules, FtTime now,
+                           GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  FtIncentives *inc = ft_incentives_new (n_zones, rules, error);
+  if (inc == NULL)
+    return FALSE;
+  ft_incentives_free (core->incentives);
+  core->incentives = inc;
+  log_price_event (core, by, FT_PRICE_CHANGE_OFFERS, -1, 1.0, 0, now);
+  return TRUE;
+}
+
+gboolean
+ft_core_set_incentive_offers (FtCore *core, guint by, const gboolean *start, const gboolean *end, FtTime now,
+                              GError **error)
+{
+  g_return_val_if_fail (core != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  if (core->incentives == NULL)
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "incentives are not enabled (ft_core_enable_incentives)");
+      return FALSE;
+    }
+  ft_incentives_set_offers (core->incentives, start, end);
+  log_price_event (core, by, FT_PRICE_CHANGE_OFFERS, -1, 1.0, ft_incentives_n_offers (core->incentives),
+                   now);
+  return TRUE;
+}
+
+FtIncentiveVerdict
+ft_core_reward_trip (FtCore *core, gint64 booking, gint from_zone, gint to_zone, gboolean start_shown,
+                     gboolean end_shown, FtTime now, gint64 *amount, GError **error)
+{
+  g_return_val_if_fail (core != NULL && amount != NULL, FT_N_INCENTIVE_VERDICTS);
+  *amount = 0;
+  if (core->incentives == NULL)
+    return FT_INCENTIVE_NO_OFFER;
+  const FtBookingRec *r = ft_booking_get (core->booking, booking);
+  if (r == NULL || r->state != FT_BK_ENDED)
+    {
+      g_set_error (error, FT_BOOKING_ERROR, FT_BOOKING_ERROR_WRONG_STATE,
+                   "booking %" G_GINT64_FORMAT " has not ended; only a finished trip earns a reward",
+                   booking);
+      return FT_N_INCENTIVE_VERDICTS;
+    }
+  if (ft_incentives_booking_rewarded (core->incentives, booking))
+    return FT_INCENTIVE_ALREADY_PAID;
+  gint64 want = 0;
+  FtIncentiveVerdict v = ft_incentives_evaluate (core->incentives, r->rider, from_zone, to_zone, r->start,
+                                                 r->end, start_shown, end_shown, now, &want);
+  if (v != FT_INCENTIVE_REWARDED)
+    return v;
+  g_autofree char *key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-incentive", booking);
+  if (ft_payments_incentive (core->payments, r->rider, want, booking, key, now, error) < 0)
+    return FT_N_INCENTIVE_VERDICTS;
+  ft_incentives_record (core->incentives, r->rider, from_zone, to_zone, want, now);
+  ft_incentives_record_booking (core->incentives, booking);
+  *amount = want;
+  return v;
 }

@@ -8,6 +8,8 @@
 #include "ft-booking.h"
 #include "ft-ops.h"
 #include "ft-store.h"
+#include "ft-dynamic-pricing.h"
+#include "ft-incentives.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +33,9 @@ typedef struct {
   FtBooking   *booking;
   FtOps       *ops;         /* staff tasks (the world or live mode drives them) */
   FtStore     *store;       /* NULL unless attached */
+  FtDynPricing *dyn;        /* per-zone dynamic multipliers, NULL until enabled */
+  FtDynHook    dyn_hook;
+  FtIncentives *incentives; /* relocation offers and rules, NULL until enabled */
   FtCoreConfig config;
 } FtCore;
 
@@ -58,6 +63,10 @@ typedef enum {
   FT_PRICE_CHANGE_PLAN = 1,
   FT_PRICE_CHANGE_ZONE,
   FT_PRICE_CHANGE_DYNAMIC,
+  FT_PRICE_CHANGE_DYNAMIC_ZONE,   /* ref = zone index, amount = its new multiplier */
+  FT_PRICE_CHANGE_EMERGENCY,      /* amount = the cap in force (1e-4), b = 1 declared / 0 lifted */
+  FT_PRICE_CHANGE_PROTECTED,      /* ref = zone, b = 1 protected / 0 not */
+  FT_PRICE_CHANGE_OFFERS,         /* incentive offers replaced; b = how many */
 } FtPriceChange;
 
 gboolean  ft_core_put_pricing_plan    (FtCore *core, guint by, const FtPricingPlan *plan, FtTime now,
@@ -66,6 +75,35 @@ gboolean  ft_core_set_zone_multiplier (FtCore *core, guint by, const char *zone_
                                        FtTime now, GError **error);
 gboolean  ft_core_set_dynamic_pricing (FtCore *core, guint by, FtDynamicPriceFunc fn, gpointer user_data,
                                        double floor, double cap, FtTime now, GError **error);
+/* Dynamic pricing per zone (FtDynPricing owned by the core, installed as
+ * the pricing's dynamic hook with its floor and cap). `locate` maps a
+ * trip's start to a zone index (-1: none). All of these need FT_PERM_PLAN
+ * and log FT_EV_PRICE_CHANGED; the guard rails hold whatever is proposed. */
+gboolean  ft_core_enable_dynamic_zones (FtCore *core, guint by, guint n_zones, const FtDynGuards *guards,
+                                        FtDynZoneLocator locate, gpointer locate_data, FtTime now,
+                                        GError **error);
+/* One proposal per zone; each goes through the guards, each change is
+ * logged (ref = zone). *n_changed (nullable) gets how many changed. */
+gboolean  ft_core_apply_zone_prices   (FtCore *core, guint by, const double *proposed, FtTime now,
+                                       guint *n_changed, GError **error);
+gboolean  ft_core_set_price_emergency (FtCore *core, guint by, gboolean on, FtTime now, GError **error);
+gboolean  ft_core_set_price_protected (FtCore *core, guint by, guint zone, gboolean protected_,
+                                       FtTime now, GError **error);
+
+/* Relocation incentives: rules (checked) and n zones; offers replaced by
+ * a planner; a finished trip's reward evaluated by the rules and, when
+ * earned, credited to the rider's wallet from expense:incentives. */
+gboolean  ft_core_enable_incentives   (FtCore *core, guint by, guint n_zones, const FtIncentiveRules *rules,
+                                       FtTime now, GError **error);
+gboolean  ft_core_set_incentive_offers(FtCore *core, guint by, const gboolean *start, const gboolean *end,
+                                       FtTime now, GError **error);
+/* The reward for ended booking `booking` (start/end zones and the offers
+ * shown when it was booked); *amount gets what was paid (0 if none).
+ * Returns the verdict; FT_N_INCENTIVE_VERDICTS with an error if the
+ * booking is not an ended one or the payment failed. */
+FtIncentiveVerdict ft_core_reward_trip (FtCore *core, gint64 booking, gint from_zone, gint to_zone,
+                                        gboolean start_shown, gboolean end_shown, FtTime now,
+                                        gint64 *amount, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCore, ft_core_free)
 
 G_END_DECLS

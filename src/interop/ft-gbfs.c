@@ -756,7 +756,9 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
   /* vehicle_status.json: vehicles a rider could see (not on trip, not
    * removed). vehicle_id is not the device id: GBFS requires an id that
    * changes after every trip, so it is a keyed hash of the device id and
-   * the vehicle's latest trip. */
+   * the vehicle's latest trip. Each names the plan variant that applies
+   * where it stands (a zone's price multiplier, see ft_pricing_variant_id). */
+  g_autoptr(GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
   {
     g_autoptr(JsonBuilder) b = json_builder_new ();
     json_builder_begin_object (b);
@@ -791,8 +793,13 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
         json_builder_add_double_value (b, round (CLAMP (v->soc, 0, 1) * 100) / 100);
         if (plan)
           {
+            /* the plan variant for the price multiplier where it stands */
+            double m = ft_pricing_zone_multiplier (pricing, v->pos)
+                       * ft_pricing_dynamic_multiplier (pricing, v->pos, 0, v->kind);
+            g_array_append_val (mults, m);
+            g_autofree char *pid = ft_pricing_variant_id (plan->plan_id, m);
             json_builder_set_member_name (b, "pricing_plan_id");
-            json_builder_add_string_value (b, plan->plan_id);
+            json_builder_add_string_value (b, pid);
           }
         json_builder_end_object (b);
       }
@@ -801,7 +808,8 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
     add_doc (docs, "vehicle_status", info, json_builder_get_root (b));
   }
   if (pricing)
-    add_doc (docs, "system_pricing_plans", info, ft_pricing_to_gbfs_data (pricing));
+    add_doc (docs, "system_pricing_plans", info,
+             ft_pricing_to_gbfs_data_multiplied (pricing, (const double *) mults->data, mults->len));
   if (pricing && geofences)
     add_doc (docs, "geofencing_zones", info, ft_geofences_to_gbfs_data (geofences));
   return docs;

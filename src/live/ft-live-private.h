@@ -194,6 +194,9 @@ struct _FtLive {
   guint            listener_id;
   FtTime           last_housekeep, last_silence_scan;
   gboolean         heard_initialised;
+  /* the price topic (ft-live-prices.c) */
+  guint64          prices_seq;       /* FT_EV_PRICE_CHANGED count when last published */
+  gboolean         prices_published; /* since the last (re)connection */
 };
 
 typedef struct {
@@ -233,6 +236,9 @@ void      ft_live_lose_comms    (FtLive *live, guint v, VehicleMeta *m, FtTime n
 gboolean  ft_live_read_position (const Fields *o, PosField *p, const char **why);
 gboolean  ft_live_read_timestamp (FtLive *live, const Fields *o, FtTime now, FtTime *ts,
                                   const char **why);
+
+/* ft-live-prices.c */
+void      ft_live_maybe_publish_prices (FtLive *live, FtTime now);
 
 /* ft-live-outbox.c */
 void      ft_live_outbox_init   (FtOutbox *ob);

@@ -360,6 +360,7 @@ ft_live_tick (FtLive *live, FtTime now)
         }
     }
   ft_live_outbox_housekeeping (live, now);
+  ft_live_maybe_publish_prices (live, now);
   if (live->shadow)
     {
       g_autoptr(GError) error = NULL;

@@ -126,6 +126,7 @@ typedef struct {
   guint64 tasks_sent, tasks_acked, tasks_failed, tasks_expired, task_retries;
   guint64 task_updates;      /* progress updates applied to FtOps */
   guint64 task_refused;      /* task acks / updates refused (also counted malformed) */
+  guint64 prices_sent;       /* price topic publishes (retained) */
 } FtLiveStats;
 
 /* A refused message, kept in a bounded ring (newest last). */
@@ -263,6 +264,14 @@ void        ft_live_set_shadow       (FtLive *live, FtShadow *shadow);
  * complete). Returns the number of events written. */
 guint       ft_live_flush            (FtLive *live, FtTime now);
 
+/* The price topic, contract version FT_LIVE_PRICES_VERSION: P/prices/v1,
+ * retained, QoS 1, published by ft_live_tick whenever a price changed
+ * (FT_EV_PRICE_CHANGED) since the last publish. The payload (JSON, caller
+ * frees) is exposed for tests and apps' fixtures. */
+#define FT_LIVE_PRICES_VERSION 1
+char       *ft_live_prices_payload   (FtCore *core, FtTime now, gsize *len);
+/* Publish now if connected; FALSE if not (ft_live_tick tries again). */
+gboolean    ft_live_publish_prices   (FtLive *live, FtTime now);
 const FtLiveStats     *ft_live_get_stats     (FtLive *live);
 const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */
 

@@ -24,7 +24,7 @@ struct _FtLedger {
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
 
 static const char *const tx_kind_names[FT_N_TX_KINDS] = {
-  "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust",
+  "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust", "incentive",
 };
 
 const char *

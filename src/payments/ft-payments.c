@@ -43,7 +43,7 @@ struct _FtPayments {
   FtPayProvider provider;    /* owned */
   gint64        auto_topup;
   GArray       *riders;      /* RiderAccounts, lazily filled */
-  guint32       clearing, revenue, refunds;
+  guint32       clearing, revenue, refunds, incentives;
   GHashTable   *holds;       /* booking -> HoldRec */
   GHashTable   *captures;    /* booking -> CaptureRec */
   GHashTable   *idem;        /* idem hash -> IdemRec */
@@ -54,7 +54,7 @@ struct _FtPayments {
 };
 
 typedef enum {
-  OP_TOPUP = 1, OP_HOLD, OP_CAPTURE, OP_RELEASE, OP_REFUND, OP_SETTLE, OP_HOLD_TOPUP,
+  OP_TOPUP = 1, OP_HOLD, OP_CAPTURE, OP_RELEASE, OP_REFUND, OP_SETTLE, OP_HOLD_TOPUP, OP_INCENTIVE,
 } Op;
 
 /* ---------------------------------------------------------------- */
@@ -173,7 +173,7 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->ledger = ledger;
   p->provider = provider;
   p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
-  p->clearing = p->revenue = p->refunds = NO_ACC;
+  p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
   p->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   p->captures = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   p->idem = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
@@ -247,6 +247,8 @@ static guint32 revenue_acc (FtPayments *p)
 { return shared_account (p, &p->revenue, "revenue:rides", FT_LACC_REVENUE); }
 static guint32 refunds_acc (FtPayments *p)
 { return shared_account (p, &p->refunds, "expense:refunds", FT_LACC_EXPENSE); }
+static guint32 incentives_acc (FtPayments *p)
+{ return shared_account (p, &p->incentives, "expense:incentives", FT_LACC_EXPENSE); }
 
 /* Returns the rider's wallet or hold account, creating it when `create`;
  * NO_ACC if it does not exist and create is FALSE. */
@@ -769,6 +771,38 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   return tx;
 }
 
+gint64
+ft_payments_incentive (FtPayments *p, guint rider, gint64 amount, gint64 ref, const char *idem_key,
+                       FtTime now, GError **error)
+{
+  g_return_val_if_fail (p != NULL, -1);
+  g_return_val_if_fail (rider <= G_MAXINT32, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  guint64 idem = key_hash (idem_key);
+  guint64 args = args_hash (OP_INCENTIVE, rider, amount, ref);
+  gint64 tx;
+  if (idem_seen (p, idem, args, idem_key, &tx, error))
+    return tx;
+  if (!check_amount (p, amount, FALSE, "incentive", error))
+    return -1;
+  FtPosting ps[2] = {
+    { (gint32) incentives_acc (p), amount },
+    { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
+  };
+  return post (p, FT_TX_INCENTIVE, now, rider, amount, ref, idem, args, ps, 2, error);
+}
+
+gint64
+ft_payments_incentives_total (FtPayments *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  guint idx;
+  if (p->incentives == NO_ACC && !ft_ledger_lookup (p->ledger, "expense:incentives", &idx))
+    return 0;
+  return ft_ledger_balance (p->ledger, incentives_acc (p));
+}
+
 /* ---------------------------------------------------------------- */
 /* rebuild and check                                                */
 
@@ -782,7 +816,7 @@ ft_payments_rebuild (FtPayments *p)
   g_hash_table_remove_all (p->idem);
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
-  p->clearing = p->revenue = p->refunds = NO_ACC;
+  p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
 
   guint n = ft_ledger_n_tx (p->ledger);
   for (guint i = 0; i < n; i++)
@@ -815,6 +849,7 @@ ft_payments_rebuild (FtPayments *p)
         case FT_TX_TOPUP:
         case FT_TX_SETTLE_DEBT:
         case FT_TX_ADJUST:
+        case FT_TX_INCENTIVE:
         case FT_N_TX_KINDS:
         default:
           break;

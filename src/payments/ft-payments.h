@@ -7,7 +7,8 @@
  *
  * Ledger accounts per rider: "wallet:<i>" (liability: what we owe the rider)
  * and "hold:<i>" (liability: funds held for an open trip). Shared:
- * "clearing:card" (asset), "revenue:rides" (revenue), "expense:refunds".
+ * "clearing:card" (asset), "revenue:rides" (revenue), "expense:refunds",
+ * "expense:incentives" (relocation rewards credited to wallets).
  * A wallet below zero is debt: the rider cannot book until it is settled.
  */
 #pragma once
@@ -85,6 +86,12 @@ gint64  ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_ke
 gint64  ft_payments_refund      (FtPayments *p, guint rider, gint64 booking, gint64 amount,
                                  const char *idem_key, FtTime now, GError **error);
 
+/* A relocation reward: expense:incentives -> the rider's wallet (it pays
+ * for later trips). `ref` is the booking it rewards. */
+gint64  ft_payments_incentive   (FtPayments *p, guint rider, gint64 amount, gint64 ref,
+                                 const char *idem_key, FtTime now, GError **error);
+/* Total credited as incentives (the expense account's balance). */
+gint64  ft_payments_incentives_total (FtPayments *p);
 gint64  ft_payments_wallet      (FtPayments *p, guint rider);   /* what we owe the rider; <0 = debt */
 gint64  ft_payments_held        (FtPayments *p, guint rider);
 gint64  ft_payments_captured    (FtPayments *p, gint64 booking);/* net of refunds */

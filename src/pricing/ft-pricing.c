@@ -494,8 +494,10 @@ ft_pricing_quote_plan (const FtPricing *p, const FtPricingPlan *plan,
                                                              minutes));
   out->distance = ft_pricing_round_minor (ft_rate_segments_cost (plan->per_km, plan->n_per_km,
                                                                  km));
-  out->zone_multiplier = ft_pricing_zone_multiplier (p, q->start);
-  out->dynamic_multiplier = ft_pricing_dynamic_multiplier (p, q->start, q->at, q->vehicle_kind);
+  out->zone_multiplier = q->fixed_zone_multiplier > 0 ? q->fixed_zone_multiplier
+                         : ft_pricing_zone_multiplier (p, q->start);
+  out->dynamic_multiplier = q->fixed_dynamic_multiplier > 0 ? q->fixed_dynamic_multiplier
+                            : ft_pricing_dynamic_multiplier (p, q->start, q->at, q->vehicle_kind);
   double base = (double) (out->unlock + out->time + out->distance);
   gint64 total = ft_pricing_round_minor (base * out->zone_multiplier * out->dynamic_multiplier);
   /* Negative GBFS rates are discounts; a trip never pays the rider. */
@@ -920,10 +922,95 @@ add_segments (JsonBuilder *b, const char *member, const FtRateSegment *s, guint 
   json_builder_end_array (b);
 }
 
+static double
+round_mult (double m)
+{
+  return isfinite (m) ? round (m * 100.0) / 100.0 : 1.0;
+}
+
+char *
+ft_pricing_variant_id (const char *plan_id, double m)
+{
+  m = round_mult (m);
+  if (fabs (m - 1.0) < 0.005)
+    return g_strdup (plan_id);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup_printf ("%s-x%s", plan_id, g_ascii_formatd (buf, sizeof buf, "%.2f", m));
+}
+
+static void
+add_plan (JsonBuilder *b, const FtPricingPlan *plan, double m)
+{
+  double minor = minor_per_major (plan->currency);
+  gboolean variant = fabs (m - 1.0) >= 0.005;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "plan_id");
+  g_autofree char *id = ft_pricing_variant_id (plan->plan_id, m);
+  json_builder_add_string_value (b, id);
+  const char *base_name = plan->name != NULL ? plan->name : plan->plan_id;
+  char mbuf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (mbuf, sizeof mbuf, "%.2f", m);
+  g_autofree char *vname = g_strdup_printf ("%s (x%s)", base_name, mbuf);
+  add_localized (b, "name", variant ? vname : base_name);
+  json_builder_set_member_name (b, "currency");
+  json_builder_add_string_value (b, plan->currency);
+  json_builder_set_member_name (b, "price");
+  json_builder_add_double_value (b, (double) ft_pricing_round_minor (plan->unlock_fee_minor * m) / minor);
+  json_builder_set_member_name (b, "is_taxable");
+  json_builder_add_boolean_value (b, plan->is_taxable);
+  g_autofree char *unlock = ft_money_format (ft_pricing_round_minor (plan->unlock_fee_minor * m),
+                                             plan->currency);
+  g_autofree char *desc = variant
+    ? g_strdup_printf ("%s to unlock, then per-minute and per-km rates as listed: the plan %s times %s "
+                       "where this vehicle stands (the zone's price multiplier)", unlock, plan->plan_id, mbuf)
+    : g_strdup_printf ("%s to unlock, then per-minute and per-km rates as listed", unlock);
+  add_localized (b, "description", desc);
+  if (plan->reservation_fee_per_min_minor > 0)
+    {
+      json_builder_set_member_name (b, "reservation_price_per_min");
+      json_builder_add_double_value (b, (double) plan->reservation_fee_per_min_minor / minor);
+    }
+  if (variant)
+    {
+      g_autofree FtRateSegment *km = g_memdup2 (plan->per_km, sizeof (FtRateSegment) * plan->n_per_km);
+      g_autofree FtRateSegment *mn = g_memdup2 (plan->per_min, sizeof (FtRateSegment) * plan->n_per_min);
+      for (guint i = 0; i < plan->n_per_km; i++)
+        km[i].rate_minor *= m;
+      for (guint i = 0; i < plan->n_per_min; i++)
+        mn[i].rate_minor *= m;
+      add_segments (b, "per_km_pricing", km, plan->n_per_km, minor);
+      add_segments (b, "per_min_pricing", mn, plan->n_per_min, minor);
+      json_builder_set_member_name (b, "surge_pricing");
+      json_builder_add_boolean_value (b, m > 1.0);
+    }
+  else
+    {
+      add_segments (b, "per_km_pricing", plan->per_km, plan->n_per_km, minor);
+      add_segments (b, "per_min_pricing", plan->per_min, plan->n_per_min, minor);
+    }
+  json_builder_end_object (b);
+}
+
+static gint
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 JsonNode *
-ft_pricing_to_gbfs_data (const FtPricing *p)
+ft_pricing_to_gbfs_data_multiplied (const FtPricing *p, const double *mults, guint n_mults)
 {
   g_return_val_if_fail (p != NULL, NULL);
+  /* the distinct multipliers other than 1, in increasing order */
+  g_autoptr(GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < n_mults && mults != NULL; i++)
+    {
+      double m = round_mult (mults[i]);
+      if (fabs (m - 1.0) >= 0.005 && m > 0)
+        g_array_append_val (ms, m);
+    }
+  g_array_sort (ms, cmp_double);
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "plans");
@@ -931,31 +1018,18 @@ ft_pricing_to_gbfs_data (const FtPricing *p)
   for (guint i = 0; i < p->plans->len; i++)
     {
       const FtPricingPlan *plan = g_ptr_array_index (p->plans, i);
-      double minor = minor_per_major (plan->currency);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "plan_id");
-      json_builder_add_string_value (b, plan->plan_id);
-      add_localized (b, "name", plan->name != NULL ? plan->name : plan->plan_id);
-      json_builder_set_member_name (b, "currency");
-      json_builder_add_string_value (b, plan->currency);
-      json_builder_set_member_name (b, "price");
-      json_builder_add_double_value (b, (double) plan->unlock_fee_minor / minor);
-      json_builder_set_member_name (b, "is_taxable");
-      json_builder_add_boolean_value (b, plan->is_taxable);
-      g_autofree char *unlock = ft_money_format (plan->unlock_fee_minor, plan->currency);
-      g_autofree char *desc = g_strdup_printf ("%s to unlock, then per-minute and per-km "
-                                               "rates as listed", unlock);
-      add_localized (b, "description", desc);
-      if (plan->reservation_fee_per_min_minor > 0)
-        {
-          json_builder_set_member_name (b, "reservation_price_per_min");
-          json_builder_add_double_value (b, (double) plan->reservation_fee_per_min_minor / minor);
-        }
-      add_segments (b, "per_km_pricing", plan->per_km, plan->n_per_km, minor);
-      add_segments (b, "per_min_pricing", plan->per_min, plan->n_per_min, minor);
-      json_builder_end_object (b);
+      add_plan (b, plan, 1.0);
+      for (guint k = 0; k < ms->len; k++)
+        if (k == 0 || g_array_index (ms, double, k) != g_array_index (ms, double, k - 1))
+          add_plan (b, plan, g_array_index (ms, double, k));
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+JsonNode *
+ft_pricing_to_gbfs_data (const FtPricing *p)
+{
+  return ft_pricing_to_gbfs_data_multiplied (p, NULL, 0);
 }

@@ -53,6 +53,10 @@ typedef struct {
   FtLatLon end;
   FtTime   at;                  /* start time */
   guint    vehicle_kind;
+  /* > 0: use these instead of looking the multipliers up (the price shown
+   * at reservation, which booking charges); 0 = look up at (start, at). */
+  double   fixed_zone_multiplier;
+  double   fixed_dynamic_multiplier;
 } FtTripQuote;
 
 /* Breakdown, all minor units. total = round((unlock + time + distance) * multiplier). */
@@ -133,6 +137,14 @@ gboolean     ft_pricing_load_gbfs         (FtPricing *p, const char *path, GErro
 gboolean     ft_pricing_parse_gbfs        (FtPricing *p, const char *json, gssize len,
                                            const char *where, GError **error);
 JsonNode    *ft_pricing_to_gbfs_data      (const FtPricing *p);
+/* The same, plus, for every plan and every multiplier m != 1 in `mults`
+ * (rounded to 0.01), a variant "<plan_id>-x<m>" with its price and rates
+ * times m, "surge_pricing": true above 1: how GBFS publishes a zone's
+ * multiplier (each vehicle_status entry names the variant that applies
+ * where it stands, see ft_pricing_variant_id). */
+JsonNode    *ft_pricing_to_gbfs_data_multiplied (const FtPricing *p, const double *mults, guint n_mults);
+/* "<plan_id>" for m = 1 (to 0.01), else "<plan_id>-x<m>" ("default-x1.20"). */
+char        *ft_pricing_variant_id        (const char *plan_id, double m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPricing, ft_pricing_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPricingPlan, ft_pricing_plan_free)
 

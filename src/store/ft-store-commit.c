@@ -286,6 +286,16 @@ bind_booking (Binder *bd, int b, const RowCtx *c, gsize i)
 }
 
 static void
+bind_booking_v6 (Binder *bd, int b, const RowCtx *c, gsize i)
+{
+  const FtBookingRec *r = ft_booking_get (c->t->booking, c->ids[i]);
+
+  bind_booking (bd, b, c, i);
+  b_dbl (bd, b + 20, r->shown_zone_mult);
+  b_dbl (bd, b + 21, r->shown_dyn_mult);
+}
+
+static void
 bind_task (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtTask *k = ft_ops_get (c->t->ops, c->ids[i]);
@@ -764,7 +774,9 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
       !write_rows (s, ST_UPS_BALANCE, 2, s->d_lacc.n, bind_balance, &rc, error, "writing balances"))
     goto fail;
   rc.ids = s->d_booking.list;
-  if (!write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
+  if (s->version >= SHOWN_PRICE_VERSION
+      ? !write_rows (s, ST_UPS_BOOKING_V6, 21, s->d_booking.n, bind_booking_v6, &rc, error, "writing bookings")
+      : !write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
     goto fail;
   rc.ids = s->d_task.list;
   if (!write_rows (s, ST_UPS_TASK, 14, s->d_task.n, bind_task, &rc, error, "writing tasks"))

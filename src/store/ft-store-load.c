@@ -278,6 +278,15 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   r.hold_tx = sqlite3_column_int64 (st, 16);
   r.capture_tx = sqlite3_column_int64 (st, 17);
   copy_text (r.trip_id, sizeof r.trip_id, sqlite3_column_text (st, 18));
+  if (s->version >= SHOWN_PRICE_VERSION)
+    {
+      r.shown_zone_mult = sqlite3_column_double (st, 19);
+      r.shown_dyn_mult = sqlite3_column_double (st, 20);
+      if (!isfinite (r.shown_zone_mult) || !isfinite (r.shown_dyn_mult) || r.shown_zone_mult < 0
+          || r.shown_dyn_mult < 0 || r.shown_zone_mult > 100 || r.shown_dyn_mult > 100)
+        return corrupt (s, error, "booking %" G_GINT64_FORMAT " has shown multipliers %g x %g out of range",
+                        r.id, r.shown_zone_mult, r.shown_dyn_mult);
+    }
   if ((guint) r.state >= FT_N_BK_STATES)
     return corrupt (s, error, "booking %" G_GINT64_FORMAT " has state %d out of range",
                     r.id, r.state);
@@ -498,9 +507,14 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
         ft_payments_rebuild (t->payments);
     }
   if (t->booking &&
-      !for_each_row (s, t, "SELECT id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
-                     "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,"
-                     "distance_m,price_minor,hold_tx,capture_tx,trip_id FROM bookings ORDER BY id",
+      !for_each_row (s, t, s->version >= SHOWN_PRICE_VERSION
+                     ? "SELECT id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
+                       "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,"
+                       "distance_m,price_minor,hold_tx,capture_tx,trip_id,shown_zone_mult,shown_dyn_mult"
+                       " FROM bookings ORDER BY id"
+                     : "SELECT id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
+                       "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,"
+                       "distance_m,price_minor,hold_tx,capture_tx,trip_id FROM bookings ORDER BY id",
                      load_booking, NULL, error))
     return FALSE;
 

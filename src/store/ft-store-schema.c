@@ -188,6 +188,10 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT NOT NULL, city TEXT NOT NULL,"
   "  champion INTEGER NOT NULL, candidate INTEGER NOT NULL, champion_score REAL,"
   "  candidate_score REAL, promoted INTEGER NOT NULL, reason TEXT NOT NULL);",
+  /* 8: the multipliers of the price a booking was shown (charged at its
+   * end); 0 in bookings written before */
+  "ALTER TABLE bookings ADD COLUMN shown_zone_mult REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE bookings ADD COLUMN shown_dyn_mult REAL NOT NULL DEFAULT 0;",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

@@ -77,6 +77,11 @@ const char *const ft_store_stmt_sql[N_ST] = {
     "INSERT OR REPLACE INTO bookings (id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
     "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,distance_m,price_minor,"
     "hold_tx,capture_tx,trip_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_BOOKING_V6] =
+    "INSERT OR REPLACE INTO bookings (id,rider,vehicle,state,reserved_at,hold_until,unlocked_at,"
+    "ended_at,paused_ms,paused_since,start_lat,start_lon,end_lat,end_lon,distance_m,price_minor,"
+    "hold_tx,capture_tx,trip_id,shown_zone_mult,shown_dyn_mult)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_UPS_TASK] =
     "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
     "target_lat,target_lon,created,assigned_at,started_at,finished_at)"

@@ -55,6 +55,11 @@ with tempfile.TemporaryDirectory() as tmp:
     scen = os.path.join(src, "scenarios", "demo-city-phase1.scenario")
     if "\n  run " in help_text and os.path.exists(scen):
         jobs.append(("demo-city-run", ["gbfs", "export", scen, "--at", "09:00", "--seed", "3"]))
+    # Dynamic zone prices (issue 14): the multipliers are published as plan
+    # variants, and each vehicle names the one that applies where it stands.
+    levers = os.path.join(src, "scenarios", "demo-city-levers.scenario")
+    if "\n  run " in help_text and os.path.exists(levers):
+        jobs.append(("demo-city-levers", ["gbfs", "export", levers, "--at", "09:00", "--seed", "3"]))
     for label, args in jobs:
         out = os.path.join(tmp, label)
         r = subprocess.run([cli] + args + ["--out", out], capture_output=True, text=True)
@@ -63,6 +68,18 @@ with tempfile.TemporaryDirectory() as tmp:
             failures += 1
             continue
         validate_dir(out, label)
+        if label == "demo-city-levers":
+            with open(os.path.join(out, "system_pricing_plans.json")) as f:
+                plans = {p["plan_id"]: p for p in json.load(f)["data"]["plans"]}
+            with open(os.path.join(out, "vehicle_status.json")) as f:
+                used = {v.get("pricing_plan_id") for v in json.load(f)["data"]["vehicles"]}
+            surge = [p for p in plans.values() if p.get("surge_pricing")]
+            checked += 1
+            if not surge or not (used - {None}) <= set(plans) or not any(u in plans and plans[u].get("surge_pricing") for u in used):
+                failures += 1
+                print(f"{label}: no surge plan variant named by a vehicle ({len(surge)} surge plans)")
+            else:
+                print(f"{label}: {len(surge)} surge plan variants, every vehicle's plan is published")
 
 print(f"gbfs-validate: {checked - failures} passed, {failures} failed")
 sys.exit(1 if failures or checked == 0 else 0)

@@ -14,6 +14,7 @@
 #endif
 
 #include <check.h>
+#include <json-glib/json-glib.h>
 #include <mosquitto.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -1006,6 +1007,65 @@ START_TEST (test_task_swap_emulated)
 END_TEST
 #endif
 
+/* The price topic (contract version 1): a planner's zone price change is
+ * published retained on P/prices/v1 at the next tick, and only then. */
+static gint
+two_zones (FtLatLon at, gpointer data)
+{
+  return at.lon < 10.0 ? 0 : 1;
+}
+
+static char *
+read_retained_prices (Rig *rig)
+{
+  g_autofree char *port = g_strdup_printf ("%d", rig->broker->port);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "mosquitto_sub", "-h",
+                                               "127.0.0.1", "-p", port, "-t", PFX "/prices/v1", "-C", "1",
+                                               "-W", "5", NULL);
+  ck_assert_msg (p != NULL, "%s", error ? error->message : "");
+  char *out = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, NULL, &error));
+  return out;
+}
+
+START_TEST (test_price_topic)
+{
+  Rig rig;
+  rig_open (&rig, "prices");
+  g_autoptr(GError) e = NULL;
+  gint planner = ft_accounts_create (rig.core->accounts, FT_ROLE_PLANNER, "Planner", NULL, 0, &e);
+  ck_assert (planner >= 0);
+  ck_assert (ft_core_enable_dynamic_zones (rig.core, (guint) planner, 2, NULL, two_zones, NULL, wall (), &e));
+  double up[2] = { 1.0, 1.2 };
+  ck_assert (ft_core_apply_zone_prices (rig.core, (guint) planner, up, wall (), NULL, &e));
+  ft_live_tick (rig.live, wall ());
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->prices_sent, 1);
+  ft_live_tick (rig.live, wall ());          /* nothing changed: nothing sent */
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->prices_sent, 1);
+  g_autofree char *got = read_retained_prices (&rig);
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_data (jp, got, -1, NULL), "not JSON: %s", got);
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  ck_assert_int_eq (json_object_get_int_member (o, "version"), 1);
+  ck_assert_str_eq (json_object_get_string_member (o, "currency"), "EUR");
+  ck_assert (!json_object_get_boolean_member (o, "emergency"));
+  JsonArray *zones = json_object_get_array_member (o, "zones");
+  ck_assert_uint_eq (json_array_get_length (zones), 2);
+  ck_assert_double_eq_tol (json_object_get_double_member (json_array_get_object_element (zones, 1),
+                                                          "multiplier"), 1.2, 1e-9);
+  ck_assert_uint_ge (json_array_get_length (json_object_get_array_member (o, "plans")), 1);
+  /* an emergency is a change: published, and the retained message says so */
+  ck_assert (ft_core_set_price_emergency (rig.core, (guint) planner, TRUE, wall (), &e));
+  ft_live_tick (rig.live, wall ());
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->prices_sent, 2);
+  g_autofree char *got2 = read_retained_prices (&rig);
+  ck_assert_msg (strstr (got2, "\"emergency\":true") != NULL, "%s", got2);
+  ck_assert_msg (strstr (got2, "\"multiplier\":1.0") != NULL, "%s", got2);
+  rig_close (&rig);
+}
+END_TEST
+
 static Suite *
 broker_suite (void)
 {
@@ -1019,6 +1079,7 @@ broker_suite (void)
     { "persistent-session", test_persistent_session },
     { "max-packet-size", test_max_packet_size },
     { "mutual-tls", test_mutual_tls },
+    { "price-topic", test_price_topic },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },

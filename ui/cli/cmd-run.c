@@ -51,6 +51,16 @@ print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
   printf ("  %-34s %12.1f\n", "fault downtime (vehicle-hours)", k->fault_downtime_hours);
   printf ("  %-34s %12.1f\n", "staff hours", k->staff_hours);
   printf ("  %-34s %12.1f\n", "staff km", k->staff_km);
+  if (g_strcmp0 (sc->dyn_policy, "off") != 0 || sc->inc_enabled)
+    {
+      g_autofree char *inc = ft_money_format (k->incentive_cost_minor, k->currency);
+      printf ("  %-34s %12" G_GUINT64_FORMAT "  (policy %s)\n", "zone price changes", k->price_changes,
+              sc->dyn_policy);
+      printf ("  %-34s %12.3f\n", "mean dynamic multiplier charged", k->mean_price_multiplier);
+      printf ("  %-34s %12" G_GUINT64_FORMAT "\n", "relocation offers taken", k->incentive_moves);
+      printf ("  %-34s %12s  (%" G_GUINT64_FORMAT " trips rewarded)\n", "incentive cost", inc,
+              k->incentive_rewards);
+    }
   printf ("  %-34s %12s\n", "ledger balanced", k->ledger_balanced ? "yes" : "NO");
   if (k->shadow)
     {
