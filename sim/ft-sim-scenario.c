@@ -624,12 +624,6 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
       *msg = g_strdup_printf ("%g is above drift_act %g", sc->models_drift_warn, sc->models_drift_act);
       return FALSE;
     }
-  if (sc->shift_zones != NULL && sc->shift_zones[0] == '\0')
-    {
-      *group = "demand", *key = "shift_zones";
-      *msg = g_strdup ("is empty (name zone ids, or leave the key out for every zone)");
-      return FALSE;
-    }
   if (ft_sim_scenario_n_vehicles (sc) == 0)
     {
       *group = "fleet", *key = NULL;

@@ -48,7 +48,7 @@ typedef struct {
                                         * Poisson arrivals (NULL = none); raw as
                                         * written, see ft_sim_scenario_resolve_path */
   /* a demand shift: from day shift_day on (0 = none), the requests starting
-   * in shift_zones (comma-separated zone ids; NULL = every zone) are
+   * in shift_zones (comma-separated zone ids; NULL or empty = every zone) are
    * multiplied by shift_factor */
   double   shift_day;
   double   shift_factor;

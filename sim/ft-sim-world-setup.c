@@ -67,7 +67,7 @@ setup_demand (FtSimWorld *w, GError **error)
     {
       /* [demand] shift: the named zones' rates times the factor from the day on */
       g_autofree gboolean *in = g_new0 (gboolean, w->nz);
-      if (w->sc->shift_zones == NULL)
+      if (w->sc->shift_zones == NULL || w->sc->shift_zones[0] == '\0')
         for (guint z = 0; z < w->nz; z++)
           in[z] = TRUE;
       else

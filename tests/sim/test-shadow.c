@@ -32,7 +32,6 @@ START_TEST (test_models_keys)
     { "[models]\ndrift_warn=0.3\ndrift_act=0.2\n", "[models] drift_warn: 0.3 is above drift_act 0.2" },
     { "[models]\ncadence_min=0\n", "[models] cadence_min: 0 is outside" },
     { "[models]\ntraining_days=nan\n", "[models] training_days: 'nan' is not a number" },
-    { "[demand]\nshift_zones=\n", "[demand] shift_zones: is empty" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
