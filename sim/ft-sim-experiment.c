@@ -192,9 +192,10 @@ parse_sweep (FtSimExperiment *e, GKeyFile *kf, const char *where, GError **error
       if (lhs)
         {
           char *dots = strstr (raw, "..");
+          g_autofree char *first = dots ? g_strndup (raw, dots - raw) : NULL;
           char *e1 = NULL, *e2 = NULL;
-          double a = dots ? g_ascii_strtod (raw, &e1) : NAN, b = dots ? g_ascii_strtod (dots + 2, &e2) : NAN;
-          if (!dots || e1 != dots || *e2 || !(a <= b))
+          double a = dots ? g_ascii_strtod (first, &e1) : NAN, b = dots ? g_ascii_strtod (dots + 2, &e2) : NAN;
+          if (!dots || e1 == first || *e1 || e2 == dots + 2 || *e2 || !(a <= b))
             ok = fail (error, where, "[sweep] %s: a Latin hypercube needs a range lo..hi (got '%s')", keys[i], raw);
           g_ptr_array_add (dim_keys, keys[i]);
           g_array_append_val (lo, a);
