@@ -45,6 +45,8 @@ nice_step (double range, int target)
 static void
 fmt_tick (char *buf, gsize len, double v, double step, gboolean percent)
 {
+  if (fabs (v) < step * 1e-6)   /* a tick at zero reached by float steps: no "-0" */
+    v = 0;
   if (percent)
     {
       g_snprintf (buf, len, step * 100 < 1 ? "%.1f %%" : "%.0f %%", v * 100);

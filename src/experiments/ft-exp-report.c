@@ -167,8 +167,10 @@ ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o
         }
       g_autofree char *ti = g_strdup_printf ("[%.4g, %.4g]", p->t_lo, p->t_hi);
       g_autofree char *bi = g_strdup_printf ("[%.4g, %.4g]", p->boot_lo, p->boot_hi);
-      double rel = p->control_mean != 0 ? 100 * p->mean / fabs (p->control_mean) : NAN;
-      g_string_append_printf (s, "  %-30s %12.4g %12.4g %7.2f%% %23s %23s %8s %8s %7.2f %23s %6s %6s %6s%s\n",
+      char rel[24] = "-";
+      if (p->control_mean != 0)
+        g_snprintf (rel, sizeof rel, "%.2f%%", 100 * p->mean / fabs (p->control_mean));
+      g_string_append_printf (s, "  %-30s %12.4g %12.4g %8s %23s %23s %8s %8s %7.2f %23s %6s %6s %6s%s\n",
                               k->metric, p->control_mean, p->mean, rel, ti, bi, pb, ph, p->cohen_dz, cu, vr, nb, nc,
                               k->p_holm < o->alpha ? "  *" : "");
     }
