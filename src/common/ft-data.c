@@ -136,11 +136,15 @@ ft_data_find_named (const char *subdir, const char *name, const char *const *ext
             g_free (p);
           }
       }
-  for (guint i = 0; dirs[i]; i++)
-    {
-      g_autofree char *d = g_build_filename (dirs[i], subdir, NULL);
-      g_string_append_printf (where, "%s%s", i ? ", " : "", d);
-    }
+  /* Name the folders that exist (all of them when none does). */
+  for (int pass = 0; pass < 2 && where->len == 0; pass++)
+    for (guint i = 0; dirs[i]; i++)
+      {
+        g_autofree char *d = g_build_filename (dirs[i], subdir, NULL);
+        if (pass == 0 && !g_file_test (d, G_FILE_TEST_IS_DIR))
+          continue;
+        g_string_append_printf (where, "%s%s", where->len ? ", " : "", d);
+      }
   g_set_error (error, FT_DATA_ERROR, FT_DATA_ERROR_NOT_FOUND,
                "%s '%s' not found: no such file here, nor a %s of that name in %s",
                what, name, what, where->str);

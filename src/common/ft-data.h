@@ -33,7 +33,7 @@ char  *ft_data_find       (const char *rel);
  * or holds a '/' (its reader then reports a missing one); else
  * <dir>/<subdir>/<name><ext> for each folder and each ext of exts (NULL-ended,
  * "" for none) in turn. what ("scenario") names the kind in the error,
- * which lists where it looked. */
+ * which names the folders it looked in. */
 char  *ft_data_find_named (const char *subdir, const char *name, const char *const *exts,
                            const char *what, GError **error);
 
