@@ -6,8 +6,10 @@ source to a tag or commit, and flatpak-builder reads it (--show-manifest)
 when installed. Usage: check-flatpak.py MANIFEST"""
 import json
 import shutil
+import os
 import subprocess
 import sys
+import tempfile
 
 path = sys.argv[1]
 errors = []
@@ -33,7 +35,10 @@ for mod in m.get("modules", []):
         if kind in ("archive", "file") and not src.get("sha256"):
             errors.append(f"{mod['name']}: {kind} source without sha256")
 if shutil.which("flatpak-builder"):
-    r = subprocess.run(["flatpak-builder", "--show-manifest", path], capture_output=True, text=True)
+    # flatpak-builder leaves a .flatpak-builder/ state folder in its working folder
+    with tempfile.TemporaryDirectory() as scratch:
+        r = subprocess.run(["flatpak-builder", "--show-manifest", os.path.abspath(path)],
+                           capture_output=True, text=True, cwd=scratch)
     if r.returncode != 0:
         errors.append("flatpak-builder --show-manifest: " + r.stderr.strip())
 for e in errors:
