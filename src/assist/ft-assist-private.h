@@ -37,6 +37,8 @@ struct _FtAssist {
   GPtrArray     *handoffs;       /* FtAssistHandoff (memory mode) */
   GHashTable    *pending;        /* rider -> FtAssistPending (memory mode) */
   gint64         next_handoff;
+  GHashTable    *by_rider;       /* rider -> GArray of booking ids (gint64), oldest first */
+  guint          n_indexed;      /* bookings 0..n_indexed-1 are in by_rider */
   GRegex        *re_vehicle, *re_money, *re_km, *re_clock, *re_latlon;
   guint64        n_messages, n_resolved, n_handoffs;
 };

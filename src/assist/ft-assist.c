@@ -48,6 +48,7 @@ ft_assist_new (FtCore *core, const FtAssistConfig *cfg, GError **error)
   a->re_latlon = g_regex_new ("(-?[0-9]{1,2}\\.[0-9]{2,8})\\s*,\\s*(-?[0-9]{1,3}\\.[0-9]{2,8})",
                               G_REGEX_OPTIMIZE, 0, NULL);
   g_assert (a->re_vehicle && a->re_money && a->re_km && a->re_clock && a->re_latlon);
+  a->by_rider = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_array_unref);
   if (!ft_assist_queue_init (a, error))
     return NULL;
   return g_steal_pointer (&a);
@@ -67,6 +68,7 @@ ft_assist_free (FtAssist *a)
   g_clear_pointer (&a->re_latlon, g_regex_unref);
   g_clear_pointer (&a->handoffs, g_ptr_array_unref);
   g_clear_pointer (&a->pending, g_hash_table_unref);
+  g_clear_pointer (&a->by_rider, g_hash_table_unref);
   g_free (a);
 }
 
@@ -141,6 +143,31 @@ open_booking (Ctx *c)
   return id >= 0 ? ft_booking_get (c->a->core->booking, id) : NULL;
 }
 
+/* The rider's bookings: ids are dense and a booking's rider never
+ * changes, so new ids are indexed as they appear. */
+static GArray *
+rider_bookings (FtAssist *a, guint rider)
+{
+  FtBooking *b = a->core->booking;
+  guint n = ft_booking_n (b);
+  for (; a->n_indexed < n; a->n_indexed++)
+    {
+      const FtBookingRec *r = ft_booking_get (b, a->n_indexed);
+      GArray *list;
+      gint64 id = a->n_indexed;
+      if (!r)
+        continue;
+      list = g_hash_table_lookup (a->by_rider, GUINT_TO_POINTER (r->rider));
+      if (!list)
+        {
+          list = g_array_new (FALSE, FALSE, sizeof (gint64));
+          g_hash_table_insert (a->by_rider, GUINT_TO_POINTER (r->rider), list);
+        }
+      g_array_append_val (list, id);
+    }
+  return g_hash_table_lookup (a->by_rider, GUINT_TO_POINTER (rider));
+}
+
 /* The ended booking the rider means: on the named vehicle, nearest the
  * named time, else the latest. */
 static const FtBookingRec *
@@ -149,10 +176,11 @@ ended_booking (Ctx *c)
   FtBooking *b = c->a->core->booking;
   const FtBookingRec *best = NULL;
   FtTime best_d = G_MAXINT64;
+  GArray *mine = rider_bookings (c->a, c->rider);
 
-  for (guint i = 0; i < ft_booking_n (b); i++)
+  for (guint i = 0; mine && i < mine->len; i++)
     {
-      const FtBookingRec *r = ft_booking_get (b, i);
+      const FtBookingRec *r = ft_booking_get (b, g_array_index (mine, gint64, i));
       FtTime d;
       if (!r || r->rider != c->rider || r->state != FT_BK_ENDED)
         continue;
