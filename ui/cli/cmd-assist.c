@@ -193,13 +193,13 @@ cmd_eval (int argc, char **argv)
     }
   double acc = (double) correct / texts->len, macro = f1_sum / FT_N_INTENTS;
   printf ("\naccuracy %.3f (%u/%u)\nmacro-F1 %.3f\n", acc, correct, texts->len, macro);
-  printf ("\nconfusion matrix (rows: true intent, columns: predicted, in the order above)\n%-16s", "");
+  printf ("\nconfusion matrix (rows: true intent, columns: predicted, in the order above)\n%-18s", "");
   for (guint c = 0; c < FT_N_INTENTS; c++)
     printf (" %3u", c + 1);
   printf ("\n");
   for (guint r = 0; r < FT_N_INTENTS; r++)
     {
-      printf ("%2u %-13s", r + 1, ft_intent_name (r));
+      printf ("%2u %-15s", r + 1, ft_intent_name (r));
       for (guint c = 0; c < FT_N_INTENTS; c++)
         printf (" %3u", conf[r][c]);
       printf ("\n");
