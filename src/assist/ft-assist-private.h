@@ -39,6 +39,8 @@ struct _FtAssist {
   gint64         next_handoff;
   GHashTable    *by_rider;       /* rider -> GArray of booking ids (gint64), oldest first */
   guint          n_indexed;      /* bookings 0..n_indexed-1 are in by_rider */
+  GHashTable    *refusals;       /* rider -> FtEvent (its latest FT_EV_BOOKING_REFUSED) */
+  guint          listener;       /* on the core's event log */
   GRegex        *re_vehicle, *re_money, *re_km, *re_clock, *re_latlon;
   guint64        n_messages, n_resolved, n_handoffs;
 };

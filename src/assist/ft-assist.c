@@ -23,6 +23,17 @@ ft_assist_config_init (FtAssistConfig *cfg)
   cfg->llm_timeout_ms = 5000;
 }
 
+/* Each rider's latest refusal to book or unlock (not to end: that is
+ * cannot_end_ride), as it happens (live, simulated). */
+static void
+on_event (const FtEvent *ev, gpointer user_data)
+{
+  FtAssist *a = user_data;
+  if (ev->kind != FT_EV_BOOKING_REFUSED || ev->account < 0 || ev->a == FT_BOOKING_ERROR_NO_PARKING)
+    return;
+  g_hash_table_replace (a->refusals, GINT_TO_POINTER (ev->account), g_memdup2 (ev, sizeof *ev));
+}
+
 FtAssist *
 ft_assist_new (FtCore *core, const FtAssistConfig *cfg, GError **error)
 {
@@ -48,6 +59,8 @@ ft_assist_new (FtCore *core, const FtAssistConfig *cfg, GError **error)
   a->re_latlon = g_regex_new ("(-?[0-9]{1,2}\\.[0-9]{2,8})\\s*,\\s*(-?[0-9]{1,3}\\.[0-9]{2,8})",
                               G_REGEX_OPTIMIZE, 0, NULL);
   g_assert (a->re_vehicle && a->re_money && a->re_km && a->re_clock && a->re_latlon);
+  a->refusals = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  a->listener = ft_event_log_add_listener (core->log, on_event, a);
   a->by_rider = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_array_unref);
   if (!ft_assist_queue_init (a, error))
     return NULL;
@@ -69,6 +82,9 @@ ft_assist_free (FtAssist *a)
   g_clear_pointer (&a->handoffs, g_ptr_array_unref);
   g_clear_pointer (&a->pending, g_hash_table_unref);
   g_clear_pointer (&a->by_rider, g_hash_table_unref);
+  if (a->listener)
+    ft_event_log_remove_listener (a->core->log, a->listener);
+  g_clear_pointer (&a->refusals, g_hash_table_unref);
   g_free (a);
 }
 
@@ -443,6 +459,91 @@ answer_cannot_end_ride (Ctx *c)
   c->reply->resolved = TRUE;
 }
 
+/* The rider's latest booking refusal: seen on the log since the
+ * assistant started, else the store's event table. */
+static gboolean
+last_refusal (Ctx *c, FtEvent *out)
+{
+  const FtEvent *ev = g_hash_table_lookup (c->a->refusals, GUINT_TO_POINTER (c->rider));
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+
+  if (ev)
+    {
+      *out = *ev;
+      return TRUE;
+    }
+  if (!c->a->db || sqlite3_prepare_v2 (c->a->db, "SELECT t, vehicle, a FROM events WHERE kind = ? AND account = ?"
+                                       " AND a <> ? ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_int (st, 1, FT_EV_BOOKING_REFUSED);
+  sqlite3_bind_int64 (st, 2, c->rider);
+  sqlite3_bind_int (st, 3, FT_BOOKING_ERROR_NO_PARKING);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      *out = ft_event_init (FT_EV_BOOKING_REFUSED, sqlite3_column_int64 (st, 0));
+      out->vehicle = (gint32) sqlite3_column_int64 (st, 1);
+      out->account = (gint32) c->rider;
+      out->a = (gint32) sqlite3_column_int64 (st, 2);
+      found = TRUE;
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* Explains a refusal of the last half hour by its code; FALSE if none. */
+static gboolean
+explain_refusal (Ctx *c)
+{
+  FtEvent ev;
+  const char *name;
+  if (!last_refusal (c, &ev) || c->now - ev.t > 30 * FT_MINUTE || ev.t > c->now)
+    return FALSE;
+  if (c->slots.vehicle_index >= 0 && ev.vehicle >= 0 && ev.vehicle != c->slots.vehicle_index)
+    return FALSE;
+  name = ev.vehicle >= 0 && (guint) ev.vehicle < ft_fleet_n_vehicles (c->a->core->fleet)
+         ? ft_fleet_get_vehicle (c->a->core->fleet, (guint) ev.vehicle)->name : "the vehicle";
+  g_autofree char *when = ft_time_format (ev.t);
+  g_autofree char *preauth = money (c, c->a->core->config.booking.preauth_minor);
+  switch (ev.a)
+    {
+    case FT_BOOKING_ERROR_PAYMENT:
+      g_string_append_printf (c->out, "At %s your card was declined when we tried to hold %s for the ride on %s. "
+                              "Update your card or top up your wallet, then unlock again.", when, preauth, name);
+      break;
+    case FT_BOOKING_ERROR_UNPAID:
+      g_string_append_printf (c->out, "At %s the unlock of %s was refused because you owe money from an earlier "
+                              "trip. Settle it in the wallet, then unlock again.", when, name);
+      break;
+    case FT_BOOKING_ERROR_RESERVED_BY_OTHER:
+      g_string_append_printf (c->out, "At %s %s was reserved by another rider. Pick another one nearby.", when, name);
+      break;
+    case FT_BOOKING_ERROR_NOT_AVAILABLE:
+      g_string_append_printf (c->out, "At %s %s was not available to rent (in use or out of service). "
+                              "Pick another one nearby.", when, name);
+      break;
+    case FT_BOOKING_ERROR_LOW_BATTERY:
+      g_string_append_printf (c->out, "At %s %s's battery was too low to rent. Pick another one.", when, name);
+      break;
+    case FT_BOOKING_ERROR_NO_RIDE_START:
+      g_string_append_printf (c->out, "At %s %s stood where rides may not start. Take one outside that zone.",
+                              when, name);
+      break;
+    case FT_BOOKING_ERROR_EXPIRED:
+      g_string_append_printf (c->out, "Your reservation of %s ran out at %s. Reserve it again if it is still free.",
+                              name, when);
+      break;
+    case FT_BOOKING_ERROR_ALREADY_ACTIVE:
+      g_string_append_printf (c->out, "At %s you already had a booking open, so %s could not be unlocked too. "
+                              "End or cancel the other one first.", when, name);
+      break;
+    default:
+      return FALSE;
+    }
+  c->reply->resolved = TRUE;
+  return TRUE;
+}
+
 static void
 answer_unlock_failed (Ctx *c)
 {
@@ -456,6 +557,8 @@ answer_unlock_failed (Ctx *c)
       handoff (c, "rider account may not ride", -1, -1, 0);
       return;
     }
+  if (explain_refusal (c))
+    return;
   if (ft_payments_has_debt (pay, c->rider))
     {
       g_autofree char *owed = money (c, -ft_payments_wallet (pay, c->rider));

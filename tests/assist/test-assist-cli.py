@@ -84,6 +84,21 @@ try:
     check(rc == 0 and receipt in out, "ask: the explained charge equals the stored receipt %s" % receipt)
     check("explain_charge" in err, "ask: intent on stderr")
 
+    # a refused booking in the store's event log explains a failed unlock
+    con = sqlite3.connect(db)
+    # FT_EV_BOOKING_REFUSED is 17 (src/common/ft-event.h)
+    # and 10 is FT_BOOKING_ERROR_NO_PARKING (a refused end, not an unlock)
+    ref = con.execute("SELECT account, t, a, vehicle FROM events WHERE kind = 17 AND a <> 10"
+                      " ORDER BY seq DESC LIMIT 1").fetchone()
+    con.close()
+    check(ref is not None, "the demo has a refused booking")
+    if ref:
+        rc, out, err = run("ask", "--rider", str(ref[0]), "--db", db, "--now", str(ref[1] + 60000),
+                           "the scooter won't unlock")
+        print(out.strip())
+        check(rc == 0 and out.startswith("At ") and ("FT-%04d" % ref[3]) in out and "Which vehicle" not in out,
+              "ask: a failed unlock is explained from the log (code %d)" % ref[2])
+
     rc, out, err = run("ask", "--rider", str(rider), "--db", db, "")
     check(rc == 0 and "empty" in out, "ask: empty message gets an answer")
     rc, out, err = run("ask", "--rider", str(rider), "--db", db, "x" * 5000)

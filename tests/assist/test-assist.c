@@ -357,6 +357,22 @@ START_TEST (t_other_intents_grounded)
 }
 END_TEST
 
+START_TEST (t_unlock_failed_names_the_refusal)
+{
+  FtTime t = T0 + FT_HOUR + 20 * FT_MINUTE;
+  g_autoptr(GError) err = NULL;
+  /* ben tries to start the scooter ana is riding */
+  ck_assert (ft_booking_start (fx.core->booking, fx.r1, fx.v[3], t, &err) < 0);
+  g_autoptr(FtAssistReply) r = ask (fx.r1, "unlock failed, why?", NULL, t + FT_MINUTE);
+  ck_assert_int_eq (r->intent, FT_INTENT_UNLOCK_FAILED);
+  ck_assert_msg (strstr (r->text, vname (fx.v[3])) && strstr (r->text, "not available"), "%s", r->text);
+  ck_assert (r->resolved && r->handoff < 0);
+  /* an hour later the refusal is old news: the answer asks which vehicle */
+  g_autoptr(FtAssistReply) later = ask (fx.r1, "unlock failed, why?", NULL, t + 2 * FT_HOUR);
+  ck_assert_msg (strstr (later->text, "Which vehicle") != NULL, "%s", later->text);
+}
+END_TEST
+
 START_TEST (t_handoffs_in_store)
 {
   g_autofree char *dir = g_dir_make_tmp ("ft-assist-XXXXXX", NULL);
@@ -419,6 +435,7 @@ main (void)
     { "refund-request", t_refund_request_goes_to_staff },
     { "bad-input", t_bad_input },
     { "other-intents", t_other_intents_grounded },
+    { "unlock-refusal", t_unlock_failed_names_the_refusal },
     { "handoffs-store", t_handoffs_in_store },
   };
   for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
