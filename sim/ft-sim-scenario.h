@@ -139,6 +139,9 @@ typedef struct {
   double   models_min_gain;
   gboolean models_retrain_on_drift;
   double   models_drift_warn, models_drift_act;
+  /* [support]: riders who hit a problem ask the assistant (src/assist) */
+  double   support_contact_share;      /* of refused parkings and failed unlocks */
+  double   support_charge_query_share; /* of finished trips whose charge is questioned */
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for

@@ -51,6 +51,8 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
   k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
   k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
+  if (w->assist)
+    ft_assist_counts (w->assist, &k.support_contacts, &k.support_resolved, &k.support_handoffs);
   if (w->shadow)
     {
       FtShadowScores sh;
@@ -141,6 +143,15 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
       json_int (s, "incentive_moves", (gint64) k->incentive_moves, TRUE);
       json_int (s, "incentive_rewards", (gint64) k->incentive_rewards, TRUE);
       json_int (s, "incentive_cost_minor", k->incentive_cost_minor, TRUE);
+    }
+  if (sc != NULL && (sc->support_contact_share > 0 || sc->support_charge_query_share > 0))
+    {
+      /* [support] only: runs without it keep their golden KPIs */
+      json_int (s, "support_contacts", (gint64) k->support_contacts, TRUE);
+      json_int (s, "support_resolved", (gint64) k->support_resolved, TRUE);
+      json_num (s, "support_resolved_share",
+                k->support_contacts ? (double) k->support_resolved / k->support_contacts : 0.0, "%.4f", TRUE);
+      json_int (s, "support_handoffs", (gint64) k->support_handoffs, TRUE);
     }
   if (k->shadow)
     {

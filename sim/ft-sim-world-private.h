@@ -12,6 +12,7 @@
 #include "ft-city-recipe.h"
 #include "ft-demand-fit.h"
 #include "ft-registry-shadow.h"
+#include "ft-assist.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -139,6 +140,8 @@ struct _FtSimWorld {
   guint64        sim_errors;
   FtTime         last_commit;
   FtShadow      *shadow;          /* shadow-mode models, or NULL */
+  FtAssist      *assist;          /* [support]: the riders' assistant, or NULL */
+  gsl_rng       *r_support;
 };
 
 /* ft-sim-world.c */
@@ -170,6 +173,11 @@ guint ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, 
 FtLatLon ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown);
 void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtLatLon to,
                                gboolean start_shown, gboolean end_shown, FtTime now);
+
+/* ft-sim-world-support.c */
+typedef enum { FT_SIM_PROBLEM_PARKING, FT_SIM_PROBLEM_UNLOCK, FT_SIM_PROBLEM_CHARGE } FtSimProblem;
+gboolean ft_sim_world_setup_support (FtSimWorld *w, GError **error);
+void     ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, FtTime now);
 
 /* ft-sim-world-staff.c */
 guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);

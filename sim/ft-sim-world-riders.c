@@ -285,6 +285,7 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
           && !ft_booking_cancel (w->core->booking, vs->booking, vs->rider, now, &e2))
         ft_sim_world_sim_error (w, "cancel after refused unlock", e2);
       ft_sim_world_vsync (w, v);
+      ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_UNLOCK, now);
       vs->booking = -1;
       w->k.trips_served--;
       w->walk_sum_m -= vs->walk_m;
@@ -328,6 +329,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
         /* parking not allowed here: the rider rides on to the nearest
          * spot where it is, and tries again */
         w->k.end_refusals++;
+        ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_PARKING, now);
         double extra = 0;
         FtLatLon q = ft_sim_world_nearest_parking (w, vs->to, veh->kind, &extra);
         extra = MAX (extra, 25.0) * w->sc->detour_factor;
@@ -342,6 +344,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   ft_sim_world_reward_trip (w, vs->booking, vs->from, vs->to, vs->start_shown, vs->end_shown, now);
   w->dyn_mult_sum += pb_end.dynamic_multiplier;
   w->k.trips_completed++;
+  ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_CHARGE, now);
   w->trip_sum_m += vs->trip_m;
   w->ride_ms += (double) (now - vs->t0);
   vs->flags &= ~VF_TRIP;

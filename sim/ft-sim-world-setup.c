@@ -542,6 +542,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   if (sc->models_forecast && !setup_shadow (w, error))
     return NULL;
+  if (!ft_sim_world_setup_support (w, error))
+    return NULL;
   if (w->core->store)
     {
       g_autoptr (GError) e = NULL;
@@ -557,6 +559,7 @@ ft_sim_world_free (FtSimWorld *w)
   if (w == NULL)
     return;
   ft_shadow_free (w->shadow);   /* listens on the core's log */
+  ft_assist_free (w->assist);
   ft_sim_engine_free (w->engine);
   ft_core_free (w->core);
   ft_router_free (w->router);

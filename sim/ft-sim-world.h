@@ -72,6 +72,9 @@ typedef struct {
   guint64 incentive_moves;         /* riders who took a relocation offer */
   guint64 incentive_rewards;       /* trips rewarded */
   gint64  incentive_cost_minor;    /* paid, = the expense:incentives account */
+  /* [support] (0 when off): riders' contacts with the assistant, those it
+   * resolved without a person, and hand-offs to staff */
+  guint64 support_contacts, support_resolved, support_handoffs;
   /* shadow mode ([models] forecast = true): scores of the demand forecast
    * over every prediction whose target hour has passed, against the
    * historical-mean baseline on the same zone-hours */
