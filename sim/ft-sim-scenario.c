@@ -75,6 +75,10 @@ static const FtSimScenarioKey keys[] = {
   { "faults", "wear_per_km", FT_SIM_KEY_DOUBLE, O (wear_per_km), 0, 1, "Wear per km" },
   { "faults", "wear_hazard_factor", FT_SIM_KEY_DOUBLE, O (wear_hazard_factor), 0, 100, "Wear hazard factor" },
   { "faults", "repair_hours", FT_SIM_KEY_DOUBLE, O (repair_hours), 0, 1000, "Repair time (hours)" },
+  { "faults", "damage_per_1000_trips", FT_SIM_KEY_DOUBLE, O (damage_per_1000_trips), 0, 1000, "Vandalism damage per 1000 trips" },
+  { "faults", "damage_per_1000km", FT_SIM_KEY_DOUBLE, O (damage_per_1000km), 0, 1000, "Wear damage per 1000 km" },
+  { "faults", "photo_recall", FT_SIM_KEY_DOUBLE, O (photo_recall), 0, 1, "Photo check: damaged photos flagged (0-1)" },
+  { "faults", "photo_false_alarm", FT_SIM_KEY_DOUBLE, O (photo_false_alarm), 0, 1, "Photo check: undamaged photos flagged (0-1)" },
   { "features", "battery_swaps", FT_SIM_KEY_BOOL, O (battery_swaps), 0, 0, "Battery swaps" },
   { "features", "rebalancing", FT_SIM_KEY_BOOL, O (rebalancing), 0, 0, "Rebalancing" },
   { "features", "fault_collection", FT_SIM_KEY_BOOL, O (fault_collection), 0, 0, "Fault collection" },
@@ -183,6 +187,12 @@ ft_sim_scenario_new_default (void)
   sc->wear_per_km = 0.0005;
   sc->wear_hazard_factor = 3.0;
   sc->repair_hours = 8;
+  /* damage is off unless a scenario sets a rate; the photo check's rates
+   * are what tests/inspect/inspect-eval measured on the report split */
+  sc->damage_per_1000_trips = 0;
+  sc->damage_per_1000km = 0;
+  sc->photo_recall = 0.85;
+  sc->photo_false_alarm = 0.05;
   sc->battery_swaps = TRUE;
   sc->rebalancing = TRUE;
   sc->fault_collection = TRUE;

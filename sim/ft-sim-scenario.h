@@ -92,6 +92,14 @@ typedef struct {
   double   wear_per_km;
   double   wear_hazard_factor;         /* hazard x (1 + factor x wear) */
   double   repair_hours;
+  /* damage (vandalism per trip, wear per km x (1 + wear_hazard_factor x
+   * wear)) that riders' end-of-trip photos carry; the simulated photo
+   * check flags a damaged photo with photo_recall and an undamaged one
+   * with photo_false_alarm (no image is rendered: the photo is a label) */
+  double   damage_per_1000_trips;
+  double   damage_per_1000km;
+  double   photo_recall;
+  double   photo_false_alarm;
   /* [features] */
   gboolean battery_swaps;
   gboolean rebalancing;

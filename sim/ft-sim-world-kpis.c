@@ -134,6 +134,17 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
   json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
   json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
   json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  /* damage and photo checks only when damage is on (runs without it keep
+   * the format of their golden files) */
+  if (sc != NULL && (sc->damage_per_1000_trips > 0 || sc->damage_per_1000km > 0))
+    {
+      json_int (s, "damage_events", (gint64) k->damage_events, TRUE);
+      json_int (s, "photos_checked", (gint64) k->photos_checked, TRUE);
+      json_int (s, "damage_reviews", (gint64) k->damage_reviews, TRUE);
+      json_int (s, "damage_confirmed", (gint64) k->damage_confirmed, TRUE);
+      json_int (s, "damage_dismissed", (gint64) k->damage_dismissed, TRUE);
+      json_int (s, "damage_missed", (gint64) k->damage_missed, TRUE);
+    }
   /* the rider levers' KPIs only when a lever is on (runs without them
    * keep the format their golden files hold) */
   if (sc != NULL && (g_strcmp0 (sc->dyn_policy, "off") != 0 || sc->inc_enabled))

@@ -34,6 +34,8 @@ typedef struct {
   guint8   flags;
   gint32   zone;
   FtTime   low_since, fault_since;
+  guint8   damage;         /* 0 none, else the kind as src/inspect names it
+                              (1 scratch, 2 broken, 3 missing, 4 knocked over) */
   /* current reservation / trip */
   gint64   booking;
   guint32  rider;
@@ -89,6 +91,7 @@ struct _FtSimWorld {
   FtSimEngine   *engine;
   FtSimRng      *rng;
   gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
+  gsl_rng       *r_damage;      /* vandalism and wear damage, the simulated photo check */
   /* rider levers (ft-sim-world-levers.c); streams NULL when both are off */
   gsl_rng       *r_elastic, *r_incentive;
   FtDynPolicy    dyn_policy;

@@ -301,6 +301,49 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
   ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
 }
 
+/* Damage from vandalism (per trip) and wear (per km, growing with wear),
+ * and the rider's end-of-trip photo, which carries the vehicle's damage as
+ * a label (no image is rendered): the check flags it with the scenario's
+ * photo_recall (photo_false_alarm when undamaged); staff confirm a flagged
+ * damage, which takes the vehicle out of service for collection and
+ * repair, or dismiss a false alarm. Damage the check missed stays on the
+ * vehicle, and the next rider's photo carries it again. */
+static void
+damage_and_photo (FtSimWorld *w, guint v, double km, FtTime now)
+{
+  VehSim *vs = &w->veh[v];
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  double hazard = w->sc->damage_per_1000_trips / 1000.0
+                  + w->sc->damage_per_1000km / 1000.0 * km * (1.0 + w->sc->wear_hazard_factor * veh->wear);
+  if (gsl_rng_uniform (w->r_damage) < 1.0 - exp (-hazard) && vs->damage == 0)
+    {
+      vs->damage = (guint8) (1 + gsl_rng_uniform_int (w->r_damage, 4));
+      w->k.damage_events++;
+    }
+  w->k.photos_checked++;
+  double p_flag = vs->damage ? w->sc->photo_recall : w->sc->photo_false_alarm;
+  if (gsl_rng_uniform (w->r_damage) >= p_flag)
+    {
+      if (vs->damage)
+        w->k.damage_missed++;
+      return;
+    }
+  w->k.damage_reviews++;
+  if (vs->damage == 0)
+    {
+      w->k.damage_dismissed++;
+      return;
+    }
+  w->k.damage_confirmed++;
+  if (!(vs->flags & VF_FAULT) && ft_sim_world_apply_vev (w, v, FT_VEV_MAINTENANCE, now))
+    {
+      vs->flags |= VF_FAULT;
+      vs->fault_since = now;
+      if (w->sc->fault_collection)
+        ft_sim_world_make_task (w, FT_TASK_COLLECT_REPAIR, v, veh->pos, vs->zone, 8, now);
+    }
+}
+
 static void
 on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
 {
@@ -368,6 +411,8 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
             ft_sim_world_make_task (w, FT_TASK_COLLECT_REPAIR, v, veh->pos, vs->zone, 8, now);
         }
     }
+  if (w->sc->damage_per_1000_trips > 0 || w->sc->damage_per_1000km > 0)
+    damage_and_photo (w, v, km, now);
   double soc = ft_fleet_soc (fleet, v);
   if (soc < vt->low_soc && !(vs->flags & VF_LOW))
     {

@@ -467,6 +467,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->r_fault = ft_sim_rng_stream (w->rng, "vehicles.faults");
   w->r_init = ft_sim_rng_stream (w->rng, "fleet.initial");
   w->r_rebalance = ft_sim_rng_stream (w->rng, "ops.rebalance");
+  w->r_damage = ft_sim_rng_stream (w->rng, "vehicles.damage");
   w->nv = ft_sim_scenario_n_vehicles (sc);
 
   FtCoreConfig cfg;

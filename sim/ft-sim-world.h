@@ -56,6 +56,12 @@ typedef struct {
   guint64 rebalances;
   guint64 collections;
   guint64 faults;
+  /* damage ([faults] damage_per_*; 0 when off): damage done, riders'
+   * end-of-trip photos checked, flagged for review, confirmed (vehicle out
+   * of service, collected for repair), dismissed (a false alarm), and
+   * photos of a damaged vehicle the check missed */
+  guint64 damage_events, photos_checked, damage_reviews, damage_confirmed;
+  guint64 damage_dismissed, damage_missed;
   guint64 end_refusals;            /* geofence said no; rider rode on */
   double  staff_hours;
   double  staff_km;
