@@ -11,6 +11,7 @@
 #include "ft-sim-world.h"
 #include "ft-city-recipe.h"
 #include "ft-demand-fit.h"
+#include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
 
 #include <errno.h>
@@ -82,6 +83,7 @@ struct _FtSimWorld {
   FtSimScenario *sc;
   FtCity        *city_owned;
   const FtCity  *city;
+  FtGbfsFeed    *gbfs;            /* [fleet] gbfs: the snapshot the fleet starts from, or NULL */
   FtRouter      *router;
   FtCore        *core;
   FtOps         *ops;
