@@ -9,7 +9,7 @@
 #pragma once
 
 #include "ft-sim-world.h"
-#include "ft-city-recipe.h"
+#include "ft-region.h"
 #include "ft-demand-fit.h"
 #include "ft-gbfs.h"
 #include "ft-registry-shadow.h"

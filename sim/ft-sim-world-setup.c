@@ -300,9 +300,10 @@ setup_people (FtSimWorld *w, GError **error)
   return TRUE;
 }
 
-/* The [city] recipe of a scenario: an OSM extract with demand moved from
- * trips (cached by ft_city_from_recipe), or a bare city over the trips
- * with their demand fitted. Errors name the scenario and the key. */
+/* The [city] recipe of a scenario: raw files become a city in one place,
+ * the region playbook's cached builder (an OSM extract with demand moved
+ * from trips, or a bare city over the trips with their demand fitted); the
+ * world only loads what it returns. Errors name the scenario and the key. */
 static FtCity *
 city_from_scenario (const FtSimScenario *sc, GError **error)
 {
@@ -315,7 +316,6 @@ city_from_scenario (const FtSimScenario *sc, GError **error)
   char *dot = strchr (base, '.');
   if (dot && dot != base)
     *dot = '\0';
-  const char *name = sc->city_name ? sc->city_name : base;
   g_autoptr (GError) e = NULL;
   FtCity *c = NULL;
 
@@ -326,21 +326,12 @@ city_from_scenario (const FtSimScenario *sc, GError **error)
       key = "trips";
       g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", trips);
     }
-  else if (osm)
-    {
-      FtCityRecipe r = { .osm_path = osm, .name = name, .trips_path = trips,
-                         .requests_per_day = sc->city_requests_per_day };
-      c = ft_city_from_recipe (&r, NULL, NULL, &e);
-    }
   else
     {
-      g_autoptr (FtTripSet) set = ft_trips_load (trips, &e);
-      if (set)
-        {
-          c = ft_city_from_trips (set, name, sc->city_hex_m, &e);
-          if (c && !ft_demand_fit (c, set, NULL, &e))
-            g_clear_pointer (&c, ft_city_free);
-        }
+      FtRegionRecipe r = { .osm_path = osm, .name = sc->city_name ? sc->city_name : base,
+                           .trips_path = trips, .requests_per_day = sc->city_requests_per_day,
+                           .hex_m = sc->city_hex_m };
+      c = ft_region_city_from_recipe (&r, NULL, NULL, &e);
     }
   if (c == NULL)
     g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s: [city] %s: %s", where, key,
