@@ -30,6 +30,8 @@ static const FtSimScenarioKey keys[] = {
   { "fleet", "spare_packs_per_vehicle", FT_SIM_KEY_DOUBLE, O (spare_packs_per_vehicle), 0, 10, "Spare packs per vehicle" },
   { "fleet", "initial_soc_min", FT_SIM_KEY_DOUBLE, O (initial_soc_min), 0, 1, "Initial charge, lowest (0-1)" },
   { "fleet", "initial_soc_max", FT_SIM_KEY_DOUBLE, O (initial_soc_max), 0, 1, "Initial charge, highest (0-1)" },
+  { "fleet", "gbfs", FT_SIM_KEY_STRING, O (fleet_gbfs), 0, 0, "Start from a GBFS snapshot (folder or file)" },
+  { "fleet", "gbfs_max_outside_m", FT_SIM_KEY_DOUBLE, O (fleet_gbfs_max_outside_m), 0, 1e6, "GBFS: leave out vehicles farther outside the operating area (m)" },
   { "demand", "requests_per_day", FT_SIM_KEY_DOUBLE, O (requests_per_day), 0, 1e9, "Requests per day" },
   { "demand", "requests_per_vehicle_day", FT_SIM_KEY_DOUBLE, O (requests_per_vehicle_day), 0, 1000, "Requests per vehicle and day" },
   { "demand", "demand_scale", FT_SIM_KEY_DOUBLE, O (demand_scale), 0, 1000, "Demand scale" },
@@ -149,6 +151,7 @@ ft_sim_scenario_new_default (void)
   sc->spare_packs_per_vehicle = 0.3;
   sc->initial_soc_min = 0.5;
   sc->initial_soc_max = 1.0;
+  sc->fleet_gbfs_max_outside_m = 2000;
   sc->requests_per_vehicle_day = 0;
   sc->demand_scale = 1.0;
   sc->max_walk_m = 300;
@@ -274,6 +277,7 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->models_forecast_model);
   g_free (sc->models_horizons);
   g_free (sc->city_osm);
+  g_free (sc->fleet_gbfs);
   g_free (sc->city_trips);
   g_free (sc->city_name);
   g_free (sc->shift_starts_h);
@@ -298,6 +302,7 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->models_forecast_model = g_strdup (sc->models_forecast_model);
   c->models_horizons = g_strdup (sc->models_horizons);
   c->city_osm = g_strdup (sc->city_osm);
+  c->fleet_gbfs = g_strdup (sc->fleet_gbfs);
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
@@ -592,6 +597,7 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
     }
   struct { const char *group, *key, *v; } paths[] = {
     { "city", "osm", sc->city_osm }, { "city", "trips", sc->city_trips }, { "demand", "trace", sc->trace },
+    { "fleet", "gbfs", sc->fleet_gbfs },
   };
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     if (paths[i].v != NULL && paths[i].v[0] == '\0')
@@ -643,10 +649,10 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
       *msg = g_strdup_printf ("%g is above drift_act %g", sc->models_drift_warn, sc->models_drift_act);
       return FALSE;
     }
-  if (ft_sim_scenario_n_vehicles (sc) == 0)
+  if (ft_sim_scenario_n_vehicles (sc) == 0 && sc->fleet_gbfs == NULL)
     {
       *group = "fleet", *key = NULL;
-      *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0)");
+      *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0, and no gbfs snapshot)");
       return FALSE;
     }
   return check_levers (sc, group, key, msg);

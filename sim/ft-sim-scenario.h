@@ -34,6 +34,12 @@ typedef struct {
   guint    scooters, bikes, mopeds;
   double   spare_packs_per_vehicle;
   double   initial_soc_min, initial_soc_max;
+  /* A GBFS 2.3 / 3.0 snapshot (folder or vehicles file) the fleet starts
+   * from instead of the counts above: its vehicles, positions and charge;
+   * those more than gbfs_max_outside_m outside the city's operating area
+   * are left out and reported. Raw as written (see resolve_path). */
+  char    *fleet_gbfs;
+  double   fleet_gbfs_max_outside_m;
   /* [demand] */
   double   requests_per_day;           /* absolute; 0 = see requests_per_vehicle_day */
   double   requests_per_vehicle_day;   /* 0 = the city's profile x demand_scale */

@@ -9,8 +9,9 @@
 #pragma once
 
 #include "ft-sim-world.h"
-#include "ft-city-recipe.h"
+#include "ft-region.h"
 #include "ft-demand-fit.h"
+#include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
 #include "ft-assist.h"
 
@@ -85,6 +86,7 @@ struct _FtSimWorld {
   FtSimScenario *sc;
   FtCity        *city_owned;
   const FtCity  *city;
+  FtGbfsFeed    *gbfs;            /* [fleet] gbfs: the snapshot the fleet starts from, or NULL */
   FtRouter      *router;
   FtCore        *core;
   FtOps         *ops;

@@ -297,7 +297,18 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
   vs->flags |= VF_TRIP;
   vs->drained_m = 0;
   vs->t0 = now;
-  vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * 1000.0);
+  /* geofences: speed caps slow the ride; a zone that may not be ridden
+   * through stops it at its edge, where the rider ends the trip */
+  FtPathRules pr;
+  ft_booking_plan_ride (w->core->booking, v, veh->pos, vs->to, vt->cruise_speed_kph, &pr);
+  double straight_m = ft_distance_m (veh->pos, vs->to);
+  double slow = straight_m > 1.0 ? pr.ride_s / (straight_m / (vt->cruise_speed_kph / 3.6)) : 1.0;
+  if (pr.blocked && straight_m > 1.0)
+    {
+      vs->trip_m *= pr.stop_m / straight_m;
+      vs->to = pr.stop_at;
+    }
+  vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * MAX (slow, 1.0) * 1000.0);
   ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
 }
 

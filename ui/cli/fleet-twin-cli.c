@@ -31,6 +31,7 @@ static const FtCliEntry commands[] = {
   { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
   { "assist",        ft_cli_assist,       "Rider support assistant: classify, eval, ask, hand-offs" },
   { "inspect",       ft_cli_inspect,      "Check a rider's photo for damage; the staff review queue" },
+  { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
   { NULL, NULL, NULL }
 };
 
