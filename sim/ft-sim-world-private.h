@@ -142,6 +142,7 @@ struct _FtSimWorld {
 };
 
 /* ft-sim-world.c */
+double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
