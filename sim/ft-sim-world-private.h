@@ -135,6 +135,10 @@ struct _FtSimWorld {
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
+  /* the cost model: energy put into packs, and the staff time and van
+   * metres spent on battery swaps (swap tasks, depot trips and loading) */
+  double         energy_wh;
+  double         swap_staff_ms, swap_m;
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
