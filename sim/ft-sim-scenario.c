@@ -133,6 +133,19 @@ static const FtSimScenarioKey keys[] = {
   { "models", "retrain_on_drift", FT_SIM_KEY_BOOL, O (models_retrain_on_drift), 0, 0, "Retrain on drift" },
   { "models", "drift_warn", FT_SIM_KEY_DOUBLE, O (models_drift_warn), 0.001, 10, "Drift warns at (PSI, KS D)" },
   { "models", "drift_act", FT_SIM_KEY_DOUBLE, O (models_drift_act), 0.001, 10, "Drift acts at (PSI, KS D)" },
+  { "costs", "scooter_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[0]), 0, 1e9, "Scooter purchase price (minor units)" },
+  { "costs", "bike_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[1]), 0, 1e9, "Bike purchase price (minor units)" },
+  { "costs", "moped_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[2]), 0, 1e9, "Moped purchase price (minor units)" },
+  { "costs", "vehicle_life_days", FT_SIM_KEY_DOUBLE, O (cost_vehicle_life_days), 1, 36600, "Vehicle life (days, straight-line depreciation)" },
+  { "costs", "pack_price_per_kwh_minor", FT_SIM_KEY_DOUBLE, O (cost_pack_per_kwh_minor), 0, 1e9, "Pack price per kWh (minor units)" },
+  { "costs", "pack_cycle_life", FT_SIM_KEY_DOUBLE, O (cost_pack_cycle_life), 1, 1e6, "Pack cycle life (full cycles)" },
+  { "costs", "energy_per_kwh_minor", FT_SIM_KEY_DOUBLE, O (cost_energy_per_kwh_minor), 0, 1e6, "Energy price per kWh (minor units)" },
+  { "costs", "staff_hourly_minor", FT_SIM_KEY_DOUBLE, O (cost_staff_hourly_minor), 0, 1e7, "Field staff per hour (minor units)" },
+  { "costs", "van_per_km_minor", FT_SIM_KEY_DOUBLE, O (cost_van_per_km_minor), 0, 1e6, "Van per km (minor units)" },
+  { "costs", "payment_fee_minor", FT_SIM_KEY_DOUBLE, O (cost_payment_fee_minor), 0, 1e6, "Payment fee per trip (minor units)" },
+  { "costs", "payment_fee_percent", FT_SIM_KEY_DOUBLE, O (cost_payment_fee_percent), 0, 100, "Payment fee (% of revenue)" },
+  { "costs", "insurance_per_vehicle_day_minor", FT_SIM_KEY_DOUBLE, O (cost_insurance_per_vehicle_day_minor), 0, 1e7, "Insurance per vehicle and day (minor units)" },
+  { "costs", "depot_per_day_minor", FT_SIM_KEY_DOUBLE, O (cost_depot_per_day_minor), 0, 1e9, "Depot per day (minor units)" },
 };
 #undef O
 
@@ -261,6 +274,32 @@ ft_sim_scenario_new_default (void)
   sc->models_retrain_on_drift = TRUE;
   sc->models_drift_warn = 0.1;
   sc->models_drift_act = 0.25;
+  /* [costs]: round figures for a European operator in 2024, to be replaced
+   * by an operator's own. Vehicles: a sharing-grade e-scooter about 550 EUR,
+   * an e-bike 1,800 EUR, an e-moped 3,500 EUR, written off over two years
+   * (operators report 18-36 months for current swappable-battery models).
+   * Packs: about 300 EUR per kWh of capacity for small swappable packs,
+   * 800 full cycles to 80 % health (NMC cells are rated 500-1,000), so each
+   * kWh charged wears 300/800 EUR of pack. Electricity 0.25 EUR per kWh
+   * (EU non-household prices, Eurostat 2024, 0.15-0.30). Field staff 25 EUR
+   * per hour with employer costs; a van 0.35 EUR per km (fuel or power,
+   * lease, upkeep). Card payments 0.25 EUR plus 1.4 % per trip (European
+   * consumer-card pricing). Insurance 0.15 EUR per vehicle and day (about
+   * 55 EUR a year), a depot 150 EUR per day (rent, chargers, power
+   * connection). Incentives are what the ledger's expense:incentives holds. */
+  sc->cost_vehicle_minor[0] = 55000;
+  sc->cost_vehicle_minor[1] = 180000;
+  sc->cost_vehicle_minor[2] = 350000;
+  sc->cost_vehicle_life_days = 730;
+  sc->cost_pack_per_kwh_minor = 30000;
+  sc->cost_pack_cycle_life = 800;
+  sc->cost_energy_per_kwh_minor = 25;
+  sc->cost_staff_hourly_minor = 2500;
+  sc->cost_van_per_km_minor = 35;
+  sc->cost_payment_fee_minor = 25;
+  sc->cost_payment_fee_percent = 1.4;
+  sc->cost_insurance_per_vehicle_day_minor = 15;
+  sc->cost_depot_per_day_minor = 15000;
   return sc;
 }
 
@@ -702,7 +741,7 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
       if (!known_group (groups[g]))
         {
           fail (error, where, copy, groups[g], NULL,
-                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features or models)");
+                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features, dynamic_pricing, incentives, models or costs)");
           return NULL;
         }
       gsize n_keys = 0;

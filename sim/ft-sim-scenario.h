@@ -156,6 +156,20 @@ typedef struct {
   /* [support]: riders who hit a problem ask the assistant (src/assist) */
   double   support_contact_share;      /* of refused parkings and failed unlocks */
   double   support_charge_query_share; /* of finished trips whose charge is questioned */
+  /* [costs]: the cost model (money in minor units of the currency; see
+   * the defaults in ft_sim_scenario_new_default and the KPIs in
+   * ft-sim-world-kpis.c) */
+  double   cost_vehicle_minor[3];      /* purchase price: scooter, bike, moped */
+  double   cost_vehicle_life_days;     /* straight-line depreciation to nothing */
+  double   cost_pack_per_kwh_minor;    /* swappable pack purchase, per kWh of capacity */
+  double   cost_pack_cycle_life;       /* full-equivalent cycles a pack lasts */
+  double   cost_energy_per_kwh_minor;  /* electricity, per kWh put into packs */
+  double   cost_staff_hourly_minor;    /* field staff, per shift hour */
+  double   cost_van_per_km_minor;
+  double   cost_payment_fee_minor;     /* per completed trip */
+  double   cost_payment_fee_percent;   /* of revenue */
+  double   cost_insurance_per_vehicle_day_minor;
+  double   cost_depot_per_day_minor;   /* per depot */
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for

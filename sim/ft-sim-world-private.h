@@ -141,6 +141,10 @@ struct _FtSimWorld {
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
+  /* the cost model: energy put into packs, and the staff time and van
+   * metres spent on battery swaps (swap tasks, depot trips and loading) */
+  double         energy_wh;
+  double         swap_staff_ms, swap_m;
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
@@ -150,6 +154,7 @@ struct _FtSimWorld {
 };
 
 /* ft-sim-world.c */
+double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);

@@ -69,7 +69,7 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
-  for (double r = MIN (25.0, maxr);; r *= 2.0)
+  for (double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);; r *= 2.0)
     {
       r = MIN (r, maxr);
       c.low = FALSE;

@@ -173,11 +173,15 @@ setup_fleet (FtSimWorld *w, GError **error)
   FtFleet *f = w->core->fleet;
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
-  ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
-  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->nv = ft_sim_scenario_n_vehicles (sc);
+  /* small cells: vehicles clump at hotspots; denser fleets get smaller
+   * ones (ft_sim_world_cell_m), so a lookup visits about as many vehicles
+   * whatever the fleet size */
+  double cell_m = ft_sim_world_cell_m (w);
+  ft_fleet_enable_index (f, bb, cell_m);
+  w->avail_ix = ft_grid_index_new (bb, cell_m);
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
-  w->nv = ft_sim_scenario_n_vehicles (sc);
   w->veh = g_new0 (VehSim, w->nv);
   /* placement in proportion to a day's demand of each zone */
   g_autofree double *zday = g_new0 (double, w->nz);

@@ -81,6 +81,19 @@ typedef struct {
   /* [support] (0 when off): riders' contacts with the assistant, those it
    * resolved without a person, and hand-offs to staff */
   guint64 support_contacts, support_resolved, support_handoffs;
+  /* the cost model ([costs]), all in minor units of the currency. Fixed:
+   * vehicle depreciation, insurance, depots (they accrue with time).
+   * Variable: energy, pack wear, field staff, vans, payment fees and
+   * incentives (they grow with the work done). */
+  gint64  cost_vehicles_minor, cost_insurance_minor, cost_depots_minor;
+  gint64  cost_energy_minor, cost_pack_wear_minor, cost_staff_minor, cost_vans_minor;
+  gint64  cost_payment_fees_minor, cost_incentives_minor;
+  gint64  cost_total_minor;
+  double  energy_kwh;                       /* put into packs (depots, repairs) */
+  double  contribution_margin_per_vehicle_day_minor;  /* (revenue - variable) / vehicle-days */
+  double  net_margin_per_vehicle_day_minor;           /* (revenue - all costs) / vehicle-days */
+  double  cost_per_trip_minor;              /* all costs / trips completed */
+  double  cost_per_swap_minor;              /* swap staff time, van km, energy, pack wear / swaps */
   /* shadow mode ([models] forecast = true): scores of the demand forecast
    * over every prediction whose target hour has passed, against the
    * historical-mean baseline on the same zone-hours */

@@ -13,6 +13,7 @@
 #include "ft-store.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,18 @@ print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
       printf ("  %-34s %12s  (%" G_GUINT64_FORMAT " trips rewarded)\n", "incentive cost", inc,
               k->incentive_rewards);
     }
+  {
+    g_autofree char *cost = ft_money_format (k->cost_total_minor, k->currency);
+    g_autofree char *cm = ft_money_format (llround (k->contribution_margin_per_vehicle_day_minor), k->currency);
+    g_autofree char *nm = ft_money_format (llround (k->net_margin_per_vehicle_day_minor), k->currency);
+    g_autofree char *cpt = ft_money_format (llround (k->cost_per_trip_minor), k->currency);
+    g_autofree char *cps = ft_money_format (llround (k->cost_per_swap_minor), k->currency);
+    printf ("  %-34s %12s\n", "costs (all, [costs] model)", cost);
+    printf ("  %-34s %12s\n", "contribution margin per veh-day", cm);
+    printf ("  %-34s %12s\n", "net margin per vehicle per day", nm);
+    printf ("  %-34s %12s\n", "cost per trip", cpt);
+    printf ("  %-34s %12s\n", "cost per swap", cps);
+  }
   printf ("  %-34s %12s\n", "ledger balanced", k->ledger_balanced ? "yes" : "NO");
   if (k->shadow)
     {
