@@ -104,6 +104,19 @@ typedef struct {
   guint   shadow_retrains, shadow_promotions, shadow_drift_warnings, shadow_drift_actions;
 } FtSimKpis;
 
+/* The KPI table: every numeric KPI by the name its JSON form uses (plus
+ * service_level = served / requested), for experiments' metrics. */
+typedef struct {
+  const char *name;
+  const char *label;         /* for people, with the unit */
+  gboolean    higher_better; /* what "better" means, for Pareto views */
+} FtSimKpiInfo;
+
+const FtSimKpiInfo *ft_sim_kpi_table (guint *n);
+const FtSimKpiInfo *ft_sim_kpi_find  (const char *name);
+/* The value of KPI name in k; FALSE for an unknown name. */
+gboolean            ft_sim_kpi_value (const FtSimKpis *k, const char *name, double *value);
+
 /* A snapshot for the map (plain arrays, owned by the snapshot). */
 enum { FT_SIM_VFLAG_LOW = 1, FT_SIM_VFLAG_FAULT = 2, FT_SIM_VFLAG_IN_VAN = 4 };
 

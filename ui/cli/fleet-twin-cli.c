@@ -32,6 +32,7 @@ static const FtCliEntry commands[] = {
   { "assist",        ft_cli_assist,       "Rider support assistant: classify, eval, ask, hand-offs" },
   { "inspect",       ft_cli_inspect,      "Check a rider's photo for damage; the staff review queue" },
   { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
+  { "experiment",    ft_cli_experiment,   "Experiments: run, sweep, report, Slurm / GNU parallel, merge" },
   { NULL, NULL, NULL }
 };
 
