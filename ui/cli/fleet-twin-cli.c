@@ -29,6 +29,7 @@ static const FtCliEntry commands[] = {
   { "models",        ft_cli_models,       "Model registry: list, show, train, promote, retire" },
   { "mds",           ft_cli_mds,          "Export MDS 2.0 provider files from a run, live database or scenario" },
   { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
+  { "render",        ft_cli_render,       "Draw a replay, scenario or live twin to PNG frames or an MP4" },
   { NULL, NULL, NULL }
 };
 
