@@ -530,8 +530,20 @@ draw_top_bar (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, int w, d
   if (d->footer && *d->footer)
     text_at (cr, 18 * k, 116 * k, 13 * k, FALSE, 0x8fa3bf, d->footer);
 
-  /* legend */
-  double lx = 18 * k + MAX (text_width (cr, 36 * k, TRUE, clock) + 30 * k, 300 * k);
+  /* KPI tiles, right-aligned */
+  char val[4][48];
+  const char *lab[4] = { "Service level", "Battery availability", "Open tasks", "Revenue today" };
+  if (s->service_level >= 0) g_snprintf (val[0], sizeof val[0], "%.1f %%", s->service_level * 100);
+  else g_strlcpy (val[0], "—", sizeof val[0]);
+  if (s->battery_available >= 0) g_snprintf (val[1], sizeof val[1], "%.1f %%", s->battery_available * 100);
+  else g_strlcpy (val[1], "—", sizeof val[1]);
+  if (s->open_tasks >= 0) g_snprintf (val[2], sizeof val[2], "%" G_GINT64_FORMAT, s->open_tasks);
+  else g_strlcpy (val[2], "—", sizeof val[2]);
+  format_money (s->revenue_today_minor, s->currency, val[3], sizeof val[3]);
+  double gap = 10 * k, tw = MIN (250 * k, (w - 640 * k) / 4.0);
+  double kx0 = w - 4 * (tw + gap);
+  /* legend, left of the KPI tiles */
+  double lx = MAX (kx0 - 190 * k, 18 * k + text_width (cr, 36 * k, TRUE, clock) + 30 * k);
   for (guint i = 0; i < FT_WALL_N_LAYERS; i++)
     {
       double y = (44 + i * 19) * k;
@@ -549,17 +561,6 @@ draw_top_bar (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, int w, d
     text_at (cr, lx + 18 * k, y, 13 * k, FALSE, 0xdce3ec, "van and its next stop");
   }
 
-  /* KPI tiles, right-aligned */
-  char val[4][48];
-  const char *lab[4] = { "Service level", "Battery availability", "Open tasks", "Revenue today" };
-  if (s->service_level >= 0) g_snprintf (val[0], sizeof val[0], "%.1f %%", s->service_level * 100);
-  else g_strlcpy (val[0], "—", sizeof val[0]);
-  if (s->battery_available >= 0) g_snprintf (val[1], sizeof val[1], "%.1f %%", s->battery_available * 100);
-  else g_strlcpy (val[1], "—", sizeof val[1]);
-  if (s->open_tasks >= 0) g_snprintf (val[2], sizeof val[2], "%" G_GINT64_FORMAT, s->open_tasks);
-  else g_strlcpy (val[2], "—", sizeof val[2]);
-  format_money (s->revenue_today_minor, s->currency, val[3], sizeof val[3]);
-  double tw = MIN (250 * k, (w - lx - 220 * k) / 4.0), gap = 10 * k;
   if (tw > 60)
     for (int i = 0; i < 4; i++)
       {

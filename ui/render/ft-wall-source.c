@@ -164,7 +164,7 @@ scenario_fill (FtWallSource *src, FtWallScene *scene, gboolean full)
       guint64 n = k.faults - src->faults_seen;
       ft_wall_scene_alert (scene, FT_WALL_ALERT_MAINTENANCE, src->now,
                            "Maintenance: %" G_GUINT64_FORMAT " new vehicle fault%s (%" G_GUINT64_FORMAT
-                           " today so far, %" G_GUINT64_FORMAT " repairs collected)",
+                           " since the start, %" G_GUINT64_FORMAT " repairs collected)",
                            n, n == 1 ? "" : "s", k.faults, k.collections);
       src->faults_seen = k.faults;
     }

@@ -65,7 +65,7 @@ parse_size (const char *text, int *w, int *h)
 static void
 bench_scene (FtWallScene *s, guint n, GRand *rng)
 {
-  FtLatLon a = { 54.17, 9.99 }, b = { 54.23, 10.10 };
+  FtLatLon a = { 54.182, 3.152 }, b = { 54.223, 3.240 };   /* Demo City */
   float ax, ay, bx, by;
   ft_wall_project (a, &ax, &ay);
   ft_wall_project (b, &bx, &by);
@@ -200,6 +200,14 @@ main (int argc, char **argv)
       return 1;
     }
   Uint32 wflags = o.window ? SDL_WINDOW_RESIZABLE : SDL_WINDOW_FULLSCREEN_DESKTOP;
+  SDL_DisplayMode mode;
+  if (o.window == NULL && SDL_GetDesktopDisplayMode (0, &mode) == 0)
+    {
+      /* created at the screen's size: some drivers keep the first size's
+       * viewport when a smaller window is made full screen afterwards */
+      ww = mode.w;
+      wh = mode.h;
+    }
   SDL_Window *win = SDL_CreateWindow ("Fleet Twin wallboard", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                                       ww, wh, wflags);
   if (win == NULL)
