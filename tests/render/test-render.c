@@ -337,6 +337,8 @@ START_TEST (test_replay_matches_simulation)
   ck_assert_msg (src != NULL, "%s", e ? e->message : "");
   ck_assert_int_eq (ft_wall_source_get_kind (src), FT_WALL_SOURCE_RUNDB);
   ck_assert_int_gt (ft_wall_source_end_time (src), 5 * FT_HOUR);
+  /* a Demo City run is drawn on Demo City's map */
+  ck_assert_ptr_nonnull (ft_wall_source_get_tiles_path (src));
   g_autoptr (FtWallScene) s = ft_wall_scene_new ();
   ck_assert (ft_wall_source_update (src, 2 * FT_HOUR, s, &e));
   ck_assert (ft_wall_source_update (src, 6 * FT_HOUR, s, &e));

@@ -850,7 +850,7 @@ ft_wall_draw_frame (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, in
   GString *msg = g_string_new (notes);
   if (s->status)
     g_string_append_printf (msg, "%s%s", msg->len ? "\n" : "", s->status);
-  if (s->vehicles->len == 0 && v->kind != FT_WALL_VIEW_CHARTS)
+  if (s->vehicles->len == 0 && v->kind != FT_WALL_VIEW_CHARTS && msg->len == 0)
     g_string_append_printf (msg, "%sNo vehicles to show yet%s%s", msg->len ? "\n" : "",
                             s->source_label ? " from " : "", s->source_label ? s->source_label : "");
   if (msg->len)

@@ -7,6 +7,7 @@
 #include "ft-file.h"
 #include "ft-live.h"
 #include "ft-sim-world.h"
+#include "ft-tiles.h"
 
 #include <sqlite3.h>
 #include <string.h>
@@ -105,21 +106,6 @@ push_van (FtWallScene *scene, FtLatLon pos, const FtLatLon *target)
       v.has_target = TRUE;
     }
   g_array_append_val (scene->vans, v);
-}
-
-static char *
-read_meta (sqlite3 *db, const char *key)
-{
-  sqlite3_stmt *st = NULL;
-  char *v = NULL;
-  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-      if (sqlite3_step (st) == SQLITE_ROW)
-        v = g_strdup ((const char *) sqlite3_column_text (st, 0));
-    }
-  sqlite3_finalize (st);
-  return v;
 }
 
 /* ---- scenario ------------------------------------------------------------- */
@@ -265,6 +251,36 @@ rvan (FtWallSource *src, gint64 staff)
   return v;
 }
 
+/* Demo City's tiles if they cover where the run's vehicles were added
+ * (the run database does not say reliably which city it ran: the scenario
+ * path it keeps is relative to wherever it was run). */
+static char *
+rundb_demo_tiles (sqlite3 *db)
+{
+  g_autofree char *tiles = ft_wall_find_demo_tiles ();
+  if (tiles == NULL)
+    return NULL;
+  g_autoptr (FtTiles) t = ft_tiles_open (tiles, NULL);
+  FtBBox bb;
+  if (t == NULL || !ft_tiles_get_bounds (t, &bb))
+    return NULL;
+  sqlite3_stmt *st = NULL;
+  gboolean inside = FALSE;
+  if (sqlite3_prepare_v2 (db, "SELECT min(lat), max(lat), min(lon), max(lon), count(*) FROM events WHERE kind = ?",
+                          -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_int (st, 1, FT_EV_VEHICLE_ADDED);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int64 (st, 4) > 0)
+        {
+          double m = 0.01;   /* a margin for vehicles placed at the edge */
+          inside = sqlite3_column_double (st, 0) >= bb.min_lat - m && sqlite3_column_double (st, 1) <= bb.max_lat + m
+                   && sqlite3_column_double (st, 2) >= bb.min_lon - m && sqlite3_column_double (st, 3) <= bb.max_lon + m;
+        }
+    }
+  sqlite3_finalize (st);
+  return inside ? g_steal_pointer (&tiles) : NULL;
+}
+
 static gboolean
 rundb_open (FtWallSource *src, GError **error)
 {
@@ -345,14 +361,8 @@ rundb_open (FtWallSource *src, GError **error)
   src->open_tasks = g_hash_table_new (g_direct_hash, g_direct_equal);
   src->vans = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   src->day = 0;
-  /* the scenario it ran: Demo City's tiles when it is Demo City */
-  g_autofree char *text = read_meta (src->db, "scenario");
-  if (text)
-    {
-      g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (text, -1, path, NULL);
-      if (sc && g_strcmp0 (sc->city, "demo") == 0 && sc->city_osm == NULL && sc->city_trips == NULL)
-        src->tiles_path = ft_wall_find_demo_tiles ();
-    }
+  /* the map: Demo City's tiles when the run's vehicles stand inside them */
+  src->tiles_path = rundb_demo_tiles (src->db);
   g_autofree char *base = g_path_get_basename (path);
   src->label = g_strdup_printf ("replaying %s", base);
   return TRUE;
