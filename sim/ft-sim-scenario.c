@@ -112,6 +112,7 @@ static const FtSimScenarioKey keys[] = {
   { "incentives", "wtw_dest_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_dest_min), 0, 120, "Extra walk per currency unit, destination (min)" },
   { "incentives", "logit_scale_per_min", FT_SIM_KEY_DOUBLE, O (inc_logit_scale), 0.001, 100, "Acceptance logit scale (per min)" },
   { "models", "forecast", FT_SIM_KEY_BOOL, O (models_forecast), 0, 0, "Demand forecast in shadow mode" },
+  { "models", "act_on_forecast", FT_SIM_KEY_BOOL, O (models_act), 0, 0, "Prices, offers and rebalancing act on the forecast" },
   { "models", "forecast_model", FT_SIM_KEY_STRING, O (models_forecast_model), 0, 0, "Forecast model (mean, glm or xgb)" },
   { "models", "cadence_min", FT_SIM_KEY_DOUBLE, O (models_cadence_min), 1, 1440, "Shadow cadence (min)" },
   { "models", "horizons", FT_SIM_KEY_STRING, O (models_horizons), 0, 0, "Horizons stored (hours, e.g. 1, 3, 6, 24)" },
@@ -616,6 +617,12 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
   if (!ft_sim_scenario_models_horizons (sc, leads, &n_leads, msg))
     {
       *group = "models", *key = "horizons";
+      return FALSE;
+    }
+  if (sc->models_act && !sc->models_forecast)
+    {
+      *group = "models", *key = "act_on_forecast";
+      *msg = g_strdup ("needs forecast = true (the forecast it acts on)");
       return FALSE;
     }
   if (sc->models_drift_warn > sc->models_drift_act)

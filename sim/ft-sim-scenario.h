@@ -127,6 +127,7 @@ typedef struct {
   double   inc_logit_scale;            /* per minute */
   /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
   gboolean models_forecast;            /* run the demand forecast in shadow */
+  gboolean models_act;                 /* Phase 3: prices, offers and rebalancing act on the forecast */
   char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
   double   models_cadence_min;
   char    *models_horizons;            /* leads stored, hours: "1, 3, 6, 24" */

@@ -212,6 +212,14 @@ const FtCity *ft_sim_world_get_city     (FtSimWorld *w);
 FtSimEngine  *ft_sim_world_get_engine   (FtSimWorld *w);
 /* Shadow-mode models ([models] forecast = true), or NULL (borrowed). */
 struct _FtShadow *ft_sim_world_get_shadow (FtSimWorld *w);
+/* Requests the operator expects in zone z during the hour that contains t,
+ * as prices, offers and rebalancing see them. With [models]
+ * act_on_forecast: the shadow champion's forecast; before its first fit,
+ * the requests counted in the same hour a day earlier; before a day has
+ * passed, the launch plan (the city's fitted demand). Without it: the launch
+ * plan throughout (the demand profile the scenario was built from, which a
+ * [demand] shift does not change). */
+double ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t);
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
 /* Account index of the first dispatcher (-1 if the scenario has none). */
 gint32        ft_sim_world_dispatcher   (FtSimWorld *w);
