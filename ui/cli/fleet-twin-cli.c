@@ -33,6 +33,7 @@ static const FtCliEntry commands[] = {
   { "inspect",       ft_cli_inspect,      "Check a rider's photo for damage; the staff review queue" },
   { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
   { "experiment",    ft_cli_experiment,   "Experiments: run, sweep, report, Slurm / GNU parallel, merge" },
+  { "render",        ft_cli_render,       "Draw a replay, scenario or live twin to PNG frames or an MP4" },
   { NULL, NULL, NULL }
 };
 
