@@ -51,6 +51,9 @@ ft_application_activate (GApplication *app)
     }
   g_autoptr(GError) error = NULL;
   g_autoptr(FtSession) session = ft_session_new ();
+  /* Runs are recorded so the Dashboard and Export Report can read them. */
+  g_autofree char *runs = g_build_filename (g_get_user_cache_dir (), "fleet-twin", "runs", NULL);
+  ft_session_set_record_dir (session, runs);
   FtSimScenario *sc = start_scenario (self, &error);
   if (sc == NULL || !ft_session_load (session, sc, NULL, &error))
     {
