@@ -175,6 +175,13 @@ ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o
                               k->p_holm < o->alpha ? "  *" : "");
     }
   g_string_append_printf (s, "\n* Holm-adjusted p below %.2g\n", o->alpha);
+  for (guint i = 0; i < cmp->len; i++)
+    {
+      FtExpComparison *k = cmp->pdata[i];
+      if (k->st.n < ft_exp_results_replications (r))
+        g_string_append_printf (s, "note: %s, %s: %u of %u replications have both runs (the results are incomplete)\n",
+                                k->variant, k->metric, k->st.n, ft_exp_results_replications (r));
+    }
   return g_string_free (s, FALSE);
 }
 
