@@ -6,6 +6,9 @@
  */
 #include "ft-sim-world-private.h"
 
+#include <stddef.h>
+#include <string.h>
+
 static const char *lost_names[FT_SIM_N_LOST] = { "no_vehicle", "low_battery", "price", "refused" };
 
 const char *
@@ -91,6 +94,8 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
   k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
   k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
+  if (w->assist)
+    ft_assist_counts (w->assist, &k.support_contacts, &k.support_resolved, &k.support_handoffs);
   ft_sim_world_costs (w, &k);
   if (w->shadow)
     {
@@ -110,6 +115,112 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
       k.shadow_drift_actions = sh.drift_actions;
     }
   *out = k;
+}
+
+/* ---- the KPI table ---- */
+
+typedef enum { KT_U64, KT_I64, KT_DOUBLE, KT_UINT, KT_SERVICE } KpiType;
+
+typedef struct {
+  FtSimKpiInfo info;
+  KpiType      type;
+  gsize        offset;
+} KpiSpec;
+
+#define KO(f) offsetof (FtSimKpis, f)
+static const KpiSpec kpi_specs[] = {
+  { { "trips_requested", "trips requested", TRUE }, KT_U64, KO (trips_requested) },
+  { { "trips_served", "trips served (unlocked)", TRUE }, KT_U64, KO (trips_served) },
+  { { "trips_completed", "trips completed", TRUE }, KT_U64, KO (trips_completed) },
+  { { "trips_lost", "trips lost", FALSE }, KT_U64, KO (trips_lost) },
+  { { "lost_no_vehicle", "lost: no vehicle", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_NO_VEHICLE]) },
+  { { "lost_low_battery", "lost: low battery", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_LOW_BATTERY]) },
+  { { "lost_price", "lost: price", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_PRICE]) },
+  { { "lost_refused", "lost: refused", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_REFUSED]) },
+  { { "service_level", "service level (served / requested)", TRUE }, KT_SERVICE, 0 },
+  { { "trips_per_vehicle_day", "trips per vehicle per day", TRUE }, KT_DOUBLE, KO (trips_per_vehicle_day) },
+  { { "utilisation", "utilisation (share of time on trip)", TRUE }, KT_DOUBLE, KO (utilisation) },
+  { { "revenue_minor", "revenue (minor units)", TRUE }, KT_I64, KO (revenue_minor) },
+  { { "revenue_per_vehicle_day_minor", "revenue per vehicle-day (minor units)", TRUE }, KT_I64,
+    KO (revenue_per_vehicle_day_minor) },
+  { { "mean_walk_m", "mean walk to vehicle (m)", FALSE }, KT_DOUBLE, KO (mean_walk_m) },
+  { { "mean_trip_km", "mean trip length (km)", TRUE }, KT_DOUBLE, KO (mean_trip_km) },
+  { { "battery_unavailable_hours", "battery-unavailable vehicle-hours", FALSE }, KT_DOUBLE,
+    KO (battery_unavailable_hours) },
+  { { "battery_unavailable_share", "battery-unavailable share", FALSE }, KT_DOUBLE, KO (battery_unavailable_share) },
+  { { "battery_swaps", "battery swaps", FALSE }, KT_U64, KO (battery_swaps) },
+  { { "rebalances", "rebalancing moves", FALSE }, KT_U64, KO (rebalances) },
+  { { "collections", "collections", FALSE }, KT_U64, KO (collections) },
+  { { "faults", "faults", FALSE }, KT_U64, KO (faults) },
+  { { "end_refusals", "trip ends refused by geofence", FALSE }, KT_U64, KO (end_refusals) },
+  { { "staff_hours", "staff hours", FALSE }, KT_DOUBLE, KO (staff_hours) },
+  { { "staff_km", "staff km", FALSE }, KT_DOUBLE, KO (staff_km) },
+  { { "fault_downtime_hours", "fault downtime (vehicle-hours)", FALSE }, KT_DOUBLE, KO (fault_downtime_hours) },
+  { { "packs_charged", "packs charged", FALSE }, KT_U64, KO (packs_charged) },
+  { { "tasks_created", "ops tasks created", FALSE }, KT_U64, KO (tasks_created) },
+  { { "tasks_done", "ops tasks done", TRUE }, KT_U64, KO (tasks_done) },
+  { { "price_changes", "zone price changes", FALSE }, KT_U64, KO (price_changes) },
+  { { "mean_price_multiplier", "mean dynamic multiplier charged", FALSE }, KT_DOUBLE, KO (mean_price_multiplier) },
+  { { "incentive_moves", "relocation offers taken", TRUE }, KT_U64, KO (incentive_moves) },
+  { { "incentive_rewards", "trips rewarded", TRUE }, KT_U64, KO (incentive_rewards) },
+  { { "incentive_cost_minor", "incentive cost (minor units)", FALSE }, KT_I64, KO (incentive_cost_minor) },
+  { { "shadow_forecast_rmse", "shadow forecast RMSE", FALSE }, KT_DOUBLE, KO (shadow_rmse) },
+  { { "shadow_forecast_mae", "shadow forecast MAE", FALSE }, KT_DOUBLE, KO (shadow_mae) },
+};
+#undef KO
+
+const FtSimKpiInfo *
+ft_sim_kpi_table (guint *n)
+{
+  /* the info is the first member of each spec: callers step by spec */
+  static FtSimKpiInfo infos[G_N_ELEMENTS (kpi_specs)];
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (kpi_specs); i++)
+        infos[i] = kpi_specs[i].info;
+      g_once_init_leave (&once, 1);
+    }
+  if (n)
+    *n = G_N_ELEMENTS (kpi_specs);
+  return infos;
+}
+
+static const KpiSpec *
+kpi_spec (const char *name)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (kpi_specs); i++)
+    if (strcmp (kpi_specs[i].info.name, name) == 0)
+      return &kpi_specs[i];
+  return NULL;
+}
+
+const FtSimKpiInfo *
+ft_sim_kpi_find (const char *name)
+{
+  const KpiSpec *k = kpi_spec (name);
+  return k ? &k->info : NULL;
+}
+
+gboolean
+ft_sim_kpi_value (const FtSimKpis *k, const char *name, double *value)
+{
+  g_return_val_if_fail (k != NULL && value != NULL, FALSE);
+  const KpiSpec *s = kpi_spec (name);
+  if (s == NULL)
+    return FALSE;
+  const char *p = (const char *) k + s->offset;
+  switch (s->type)
+    {
+    case KT_U64: *value = (double) *(const guint64 *) p; break;
+    case KT_I64: *value = (double) *(const gint64 *) p; break;
+    case KT_UINT: *value = *(const guint *) p; break;
+    case KT_DOUBLE: *value = *(const double *) p; break;
+    case KT_SERVICE:
+      *value = k->trips_requested ? (double) k->trips_served / (double) k->trips_requested : 0;
+      break;
+    }
+  return TRUE;
 }
 
 static void
@@ -173,6 +284,17 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
   json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
   json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
   json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  /* damage and photo checks only when damage is on (runs without it keep
+   * the format of their golden files) */
+  if (sc != NULL && (sc->damage_per_1000_trips > 0 || sc->damage_per_1000km > 0))
+    {
+      json_int (s, "damage_events", (gint64) k->damage_events, TRUE);
+      json_int (s, "photos_checked", (gint64) k->photos_checked, TRUE);
+      json_int (s, "damage_reviews", (gint64) k->damage_reviews, TRUE);
+      json_int (s, "damage_confirmed", (gint64) k->damage_confirmed, TRUE);
+      json_int (s, "damage_dismissed", (gint64) k->damage_dismissed, TRUE);
+      json_int (s, "damage_missed", (gint64) k->damage_missed, TRUE);
+    }
   /* the rider levers' KPIs only when a lever is on (runs without them
    * keep the format their golden files hold) */
   if (sc != NULL && (g_strcmp0 (sc->dyn_policy, "off") != 0 || sc->inc_enabled))
@@ -182,6 +304,15 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
       json_int (s, "incentive_moves", (gint64) k->incentive_moves, TRUE);
       json_int (s, "incentive_rewards", (gint64) k->incentive_rewards, TRUE);
       json_int (s, "incentive_cost_minor", k->incentive_cost_minor, TRUE);
+    }
+  if (sc != NULL && (sc->support_contact_share > 0 || sc->support_charge_query_share > 0))
+    {
+      /* [support] only: runs without it keep their golden KPIs */
+      json_int (s, "support_contacts", (gint64) k->support_contacts, TRUE);
+      json_int (s, "support_resolved", (gint64) k->support_resolved, TRUE);
+      json_num (s, "support_resolved_share",
+                k->support_contacts ? (double) k->support_resolved / k->support_contacts : 0.0, "%.4f", TRUE);
+      json_int (s, "support_handoffs", (gint64) k->support_handoffs, TRUE);
     }
   json_int (s, "cost_vehicles_minor", k->cost_vehicles_minor, TRUE);
   json_int (s, "cost_insurance_minor", k->cost_insurance_minor, TRUE);

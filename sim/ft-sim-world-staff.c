@@ -399,6 +399,7 @@ on_repaired (FtSimEngine *e, gpointer data, guint64 arg)
   FtFleet *f = w->core->fleet;
   VehSim *vs = &w->veh[v];
   ft_fleet_report_faults (f, v, 0, now);
+  vs->damage = 0;
   const FtVehicle *veh = ft_fleet_get_vehicle (f, v);
   if (veh->pack >= 0)
     {

@@ -227,12 +227,11 @@ ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
         g_array_append_val (g_ptr_array_index (by_zone, w->veh[v].zone), v);
         total++;
       }
-  guint h = ft_sim_world_hour_of_week (now);
   double dsum = 0;
   for (guint z = 0; z < nz; z++)
     {
       for (guint k = 0; k < 3; k++)
-        want[z] += w->zone_w[((h + k) % 168) * nz + z];
+        want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
       dsum += want[z];
     }
   if (dsum <= 0 || total == 0)

@@ -5,6 +5,7 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-sim-world.h"
 #include "ft-registry-shadow.h"
 #include "ft-file.h"
@@ -138,10 +139,13 @@ ft_cli_run (int argc, char **argv)
     }
   if (argc != 2)
     {
-      fprintf (stderr, "%s: give exactly one scenario file (see scenarios/*.scenario)\n", argv[0]);
+      fprintf (stderr, "%s: give exactly one scenario: a file, or the name of an installed one (demo-city-phase1)\n", argv[0]);
       return 2;
     }
-  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (argv[1], &error);
+  /* A file, or the name of an installed scenario (demo-city-phase1). */
+  static const char *const exts[] = { "", ".scenario", NULL };
+  g_autofree char *sc_path = ft_data_find_named ("scenarios", argv[1], exts, "scenario", &error);
+  g_autoptr (FtSimScenario) sc = sc_path ? ft_sim_scenario_load (sc_path, &error) : NULL;
   if (sc == NULL)
     {
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
