@@ -167,6 +167,23 @@ try:
                        "what is this charge?")
     check(rc == 0 and receipt in out and not out.startswith("Backend") and "backend" not in err,
           "backend down: the offline answer")
+
+    # the simulator: riders with a problem contact support ([support])
+    src = os.path.join(os.environ.get("FT_SOURCE_DIR", os.path.dirname(__file__) + "/../.."), "scenarios",
+                       "demo-city-phase1.scenario")
+    sc = os.path.join(tmp, "support.scenario")
+    with open(src) as f, open(sc, "w") as g:
+        g.write(f.read() + "\n[support]\ncontact_share=1\ncharge_query_share=0.05\n")
+    p = subprocess.run([CLI, "run", sc, "--days", "0.3", "--json", "-q"], capture_output=True, timeout=600)
+    k = json.loads(p.stdout) if p.returncode == 0 else {}
+    print({x: k.get(x) for x in ("trips_completed", "end_refusals", "lost_refused", "support_contacts",
+                                  "support_resolved", "support_resolved_share", "support_handoffs")})
+    check(p.returncode == 0 and k.get("support_contacts", 0) >= k.get("end_refusals", 0) + k.get("lost_refused", 0)
+          and k["support_contacts"] > 0 and 0 <= k["support_resolved"] <= k["support_contacts"]
+          and 0 < k["support_resolved_share"] <= 1, "sim: every refused parking and unlock contacts support")
+    p = subprocess.run([CLI, "run", src, "--days", "0.05", "--json", "-q"], capture_output=True, timeout=600)
+    check(p.returncode == 0 and "support_contacts" not in p.stdout.decode(),
+          "sim: runs without [support] keep their KPI format")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
