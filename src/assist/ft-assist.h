@@ -12,6 +12,9 @@
  * queue live in the core's store when one is attached (schema 9), so they
  * survive between calls and processes; in memory otherwise.
  *
+ * Not thread-safe: call it on the thread that owns the core (the app's
+ * FtWorker twin thread), like every other client of the core.
+ *
  * Usage (the app's chat panel):
  *   FtAssist *a = ft_assist_new (core, NULL);
  *   FtAssistReply *r = ft_assist_ask (a, rider, text, -1, &where, now, &error);
