@@ -9,8 +9,9 @@
 #pragma once
 
 #include "ft-sim-world.h"
-#include "ft-city-recipe.h"
+#include "ft-region.h"
 #include "ft-demand-fit.h"
+#include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
 #include "ft-assist.h"
 
@@ -34,6 +35,8 @@ typedef struct {
   guint8   flags;
   gint32   zone;
   FtTime   low_since, fault_since;
+  guint8   damage;         /* 0 none, else the kind as src/inspect names it
+                              (1 scratch, 2 broken, 3 missing, 4 knocked over) */
   /* current reservation / trip */
   gint64   booking;
   guint32  rider;
@@ -83,12 +86,14 @@ struct _FtSimWorld {
   FtSimScenario *sc;
   FtCity        *city_owned;
   const FtCity  *city;
+  FtGbfsFeed    *gbfs;            /* [fleet] gbfs: the snapshot the fleet starts from, or NULL */
   FtRouter      *router;
   FtCore        *core;
   FtOps         *ops;
   FtSimEngine   *engine;
   FtSimRng      *rng;
   gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
+  gsl_rng       *r_damage;      /* vandalism and wear damage, the simulated photo check */
   /* rider levers (ft-sim-world-levers.c); streams NULL when both are off */
   gsl_rng       *r_elastic, *r_incentive;
   FtDynPolicy    dyn_policy;
@@ -136,6 +141,10 @@ struct _FtSimWorld {
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
+  /* the cost model: energy put into packs, and the staff time and van
+   * metres spent on battery swaps (swap tasks, depot trips and loading) */
+  double         energy_wh;
+  double         swap_staff_ms, swap_m;
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
@@ -145,6 +154,7 @@ struct _FtSimWorld {
 };
 
 /* ft-sim-world.c */
+double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
