@@ -121,6 +121,21 @@ try:
     rc, out, err = run("handoffs", "--db", db, "--close", rows[0][0], "--by", str(rider))
     check(rc == 1 and "closing hand-off" in err, "a rider cannot close a hand-off: " + err.strip())
 
+    # a damage report with a photo goes through src/inspect's check and queue
+    photos = os.path.join(os.environ.get("FT_SHARED_DATA_DIR", ""), "photos")
+    ref, pic = os.path.join(photos, "escooter_18.jpg"), os.path.join(photos, "escooter_21.jpg")
+    if os.path.exists(ref) and os.path.exists(pic):
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "FT-0001 has a broken light")
+        check(rc == 0 and "waiting for confirmation" in err, "ask: a damage report is offered")
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "--photo", pic, "--reference", ref, "yes")
+        print(out.strip())
+        check(rc == 0 and "photo check" in out and "FT-0001" in out and "handed off" not in err,
+              "ask: the photo is checked by src/inspect, not handed off")
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "--photo", pic, "yes")
+        check(rc == 2 and "--reference" in err, "ask: --photo without --reference is refused")
+    else:
+        print("skip: no shared photos")
+
     # the backend: a fake OpenAI-compatible server returning a tool call
     seen = []
 
