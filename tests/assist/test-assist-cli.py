@@ -189,7 +189,7 @@ try:
     sc = os.path.join(tmp, "support.scenario")
     with open(src) as f, open(sc, "w") as g:
         g.write(f.read() + "\n[support]\ncontact_share=1\ncharge_query_share=0.05\n")
-    p = subprocess.run([CLI, "run", sc, "--days", "0.3", "--json", "-q"], capture_output=True, timeout=600)
+    p = subprocess.run([CLI, "run", sc, "--days", "0.15", "--json", "-q"], capture_output=True, timeout=600)
     k = json.loads(p.stdout) if p.returncode == 0 else {}
     print({x: k.get(x) for x in ("trips_completed", "end_refusals", "lost_refused", "support_contacts",
                                   "support_resolved", "support_resolved_share", "support_handoffs")})
