@@ -10,6 +10,8 @@
 #include "ft-assist-text.h"
 #include "ft-file.h"
 #include "ft-pricing.h"
+#include "ft-inspect.h"
+#include "ft-inspect-queue.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -282,10 +284,38 @@ parse_rider (FtCore *core, const char *s, guint *out, GError **error)
   return FALSE;
 }
 
+/* --photo with --reference: damage reports are checked by src/inspect
+ * and queued for review there. */
+typedef struct {
+  FtCore     *core;
+  const char *reference;
+} PhotoCheck;
+
+static gboolean
+check_photo (guint vehicle, const char *photo_path, FtTime now, gint64 *review, const char **decision,
+             gpointer user_data, GError **error)
+{
+  PhotoCheck *pc = user_data;
+  g_autoptr(FtInspectImage) ref = ft_inspect_image_load (pc->reference, error);
+  g_autoptr(FtInspectImage) photo = ref ? ft_inspect_image_load (photo_path, error) : NULL;
+  g_autoptr(FtInspector) insp = NULL;
+  FtInspectResult r;
+
+  if (!photo)
+    return FALSE;
+  insp = ft_inspector_new (NULL);
+  if (!ft_inspect_check (insp, ref, photo, &r, error) ||
+      !ft_inspect_queue_submit (pc->core, vehicle, photo_path, &r, now, review, error))
+    return FALSE;
+  *decision = ft_inspect_decision_name (r.decision);
+  return TRUE;
+}
+
 static int
 cmd_ask (int argc, char **argv)
 {
   g_autofree char *db = NULL, *rider_s = NULL, *at_s = NULL, *gf = NULL, *pr = NULL, *url = NULL, *model = NULL;
+  g_autofree char *photo = NULL, *reference = NULL;
   gint64 now = -1;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Store database", "FILE" },
@@ -296,6 +326,8 @@ cmd_ask (int argc, char **argv)
     { "pricing", 0, 0, G_OPTION_ARG_FILENAME, &pr, "GBFS system_pricing_plans.json of the city", "FILE" },
     { "llm-url", 0, 0, G_OPTION_ARG_STRING, &url, "OpenAI-compatible endpoint (off by default)", "URL" },
     { "llm-model", 0, 0, G_OPTION_ARG_STRING, &model, "Model name for --llm-url", "NAME" },
+    { "photo", 0, 0, G_OPTION_ARG_FILENAME, &photo, "Photo the rider attaches to a damage report", "FILE" },
+    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "The vehicle's reference photo (checks --photo)", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("TEXT - answer a rider's message");
@@ -345,6 +377,17 @@ cmd_ask (int argc, char **argv)
     }
   if (now < 0)
     now = state_now (core);
+  PhotoCheck pc = { core, reference };
+  if (photo)
+    {
+      if (!reference)
+        {
+          fprintf (stderr, "%s: --photo needs the vehicle's --reference photo to check it against\n", argv[0]);
+          return 2;
+        }
+      ft_assist_attach_photo (a, rider, photo);
+      ft_assist_set_photo_check (a, check_photo, &pc);
+    }
   r = ft_assist_ask (a, rider, argv[1], -1, where, now, &error);
   if (!r)
     {
