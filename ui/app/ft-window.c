@@ -978,6 +978,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-city", NULL, ft_window_open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
   gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
+  gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
   gtk_widget_class_install_action (wc, "win.import-osm", NULL, ft_window_import_osm_action);
   gtk_widget_class_install_action (wc, "win.broker-settings", NULL, ft_window_broker_settings_action);
   gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, ft_window_live_reconnect_action);
@@ -1000,6 +1001,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_add_binding_action (wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit-city", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.compare-runs", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_d, GDK_CONTROL_MASK, "win.dashboard", NULL);
+  gtk_widget_class_add_binding_action (wc, GDK_KEY_m, GDK_CONTROL_MASK, "win.shadow-models", NULL);
 }
 
 static void
