@@ -10,6 +10,7 @@
  */
 #include "ft-session.h"
 #include "ft-config.h"
+#include "ft-data.h"
 #include "ft-worker.h"
 
 #include <errno.h>
@@ -403,15 +404,7 @@ find_demo_tiles (void)
   const char *env = g_getenv ("FT_DEMO_TILES");
   if (env && g_file_test (env, G_FILE_TEST_IS_REGULAR))
     return g_strdup (env);
-  char *p = g_build_filename (FT_BUILD_DIR, "data", "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  p = g_build_filename (FT_DATADIR, "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  return NULL;
+  return ft_data_find ("demo-city.mbtiles");
 }
 
 gboolean
