@@ -98,6 +98,7 @@ struct _FtWindow {
   /* rider view: the flow is the model; the window shows it */
   FtRiderFlow *rider;
   gboolean     hold_warned;
+  gboolean     advancing;    /* a ride step is queued on the twin thread */
 };
 
 /* Simulation speeds of the speed drop-down, sim s per wall s (0 = max). */

@@ -360,20 +360,39 @@ START_TEST (test_rider_view)
   /* Ride about 1.2 km north-east and end there. */
   FtLatLon there = { here.lat + 0.007, here.lon + 0.008 };
   ft_window_set_marker (win, there);
+  /* 13: the ride animates along the route: End rides there as simulated
+   * time passes, the vehicle moving, and the trip ends on arrival. */
+  gint32 rv = ft_rider_flow_get_vehicle (flow);
+  double full = ft_distance_m (here, there), mid_max = 0;
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL));
-  const char *receipt = ft_window_get_rider_text (win);
-  printf ("receipt: %s\n", receipt);
-  if (strstr (receipt, "Cannot end here") != NULL)
+  printf ("end: %s\n", ft_window_get_rider_text (win));
+  ck_assert_msg (strstr (ft_window_get_rider_text (win), "Riding to"), "%s", ft_window_get_rider_text (win));
+  for (int k = 0; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
     {
-      /* A no-parking zone: try a few other spots like a rider would. */
-      for (int k = 1; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
+      if (k > 0)
         {
+          /* A no-parking zone: try a few other spots like a rider would. */
           FtLatLon p = { here.lat + 0.002 * k, here.lon - 0.003 * k };
           ft_window_set_marker (win, p);
           gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL);
         }
-      receipt = ft_window_get_rider_text (win);
+      ft_session_play (session);
+      deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+      while (ft_rider_flow_is_riding_to (flow) && g_get_monotonic_time () < deadline)
+        {
+          ft_test_app_spin (0.05);
+          FtFrame *rf = ft_session_get_frame (session);
+          double dd = ft_distance_m (here, ft_mercator_to_latlon (rf->vehicles[rv].mx, rf->vehicles[rv].my));
+          if (k == 0 && dd < full - 30)
+            mid_max = MAX (mid_max, dd);
+        }
+      ft_session_pause (session);
+      ft_test_app_spin (0.2);
     }
+  printf ("ride: seen %.0f m along a %.0f m straight-line trip before arriving\n", mid_max, full);
+  ck_assert_msg (mid_max > 100, "the vehicle never moved between start and destination");
+  const char *receipt = ft_window_get_rider_text (win);
+  printf ("receipt: %s\n", receipt);
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
   ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
   ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), -1);
