@@ -201,6 +201,12 @@ fill_vehicles (FtWallScene *s, guint n)
 
 START_TEST (test_geometry_per_layer)
 {
+  /* the software renderer's one-triangle markers, and the GPU's quads */
+  const char *markers[] = { NULL, "quad" };
+  for (guint m = 0; m < G_N_ELEMENTS (markers); m++)
+  {
+  if (markers[m])
+    g_setenv ("FT_WALL_MARKERS", markers[m], TRUE);
   Canvas c;
   canvas_init (&c, 640, 360);
   g_autoptr (FtWallScene) s = ft_wall_scene_new ();
@@ -225,6 +231,8 @@ START_TEST (test_geometry_per_layer)
   ft_wall_draw_get_stats (c.draw, &st);
   ck_assert_uint_eq (st.geometry_calls, 2);
   canvas_clear (&c);
+  }
+  g_unsetenv ("FT_WALL_MARKERS");
 }
 END_TEST
 
@@ -243,7 +251,21 @@ START_TEST (test_tiles_drawn)
   FtWallDrawStats st;
   ft_wall_draw_get_stats (c.draw, &st);
   ck_assert_uint_gt (st.tiles_drawn, 0);
+  ck_assert (st.map_redrawn);
   ck_assert_ptr_null (ft_wall_draw_dup_notices (c.draw));
+  guint32 road = pixel (&c, 5, 200);
+  /* the same view again: the map layer is copied, not drawn tile by tile */
+  ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
+  ft_wall_draw_get_stats (c.draw, &st);
+  ck_assert (!st.map_redrawn);
+  ck_assert_uint_eq (st.tiles_drawn, 0);
+  ck_assert_uint_eq (pixel (&c, 5, 200), road);
+  /* another view draws the map again */
+  v.zoom += 0.5;
+  ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
+  ft_wall_draw_get_stats (c.draw, &st);
+  ck_assert (st.map_redrawn);
+  ck_assert_uint_gt (st.tiles_drawn, 0);
   canvas_clear (&c);
 }
 END_TEST
