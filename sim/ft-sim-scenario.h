@@ -34,6 +34,12 @@ typedef struct {
   guint    scooters, bikes, mopeds;
   double   spare_packs_per_vehicle;
   double   initial_soc_min, initial_soc_max;
+  /* A GBFS 2.3 / 3.0 snapshot (folder or vehicles file) the fleet starts
+   * from instead of the counts above: its vehicles, positions and charge;
+   * those more than gbfs_max_outside_m outside the city's operating area
+   * are left out and reported. Raw as written (see resolve_path). */
+  char    *fleet_gbfs;
+  double   fleet_gbfs_max_outside_m;
   /* [demand] */
   double   requests_per_day;           /* absolute; 0 = see requests_per_vehicle_day */
   double   requests_per_vehicle_day;   /* 0 = the city's profile x demand_scale */
@@ -92,6 +98,14 @@ typedef struct {
   double   wear_per_km;
   double   wear_hazard_factor;         /* hazard x (1 + factor x wear) */
   double   repair_hours;
+  /* damage (vandalism per trip, wear per km x (1 + wear_hazard_factor x
+   * wear)) that riders' end-of-trip photos carry; the simulated photo
+   * check flags a damaged photo with photo_recall and an undamaged one
+   * with photo_false_alarm (no image is rendered: the photo is a label) */
+  double   damage_per_1000_trips;
+  double   damage_per_1000km;
+  double   photo_recall;
+  double   photo_false_alarm;
   /* [features] */
   gboolean battery_swaps;
   gboolean rebalancing;
@@ -139,6 +153,23 @@ typedef struct {
   double   models_min_gain;
   gboolean models_retrain_on_drift;
   double   models_drift_warn, models_drift_act;
+  /* [support]: riders who hit a problem ask the assistant (src/assist) */
+  double   support_contact_share;      /* of refused parkings and failed unlocks */
+  double   support_charge_query_share; /* of finished trips whose charge is questioned */
+  /* [costs]: the cost model (money in minor units of the currency; see
+   * the defaults in ft_sim_scenario_new_default and the KPIs in
+   * ft-sim-world-kpis.c) */
+  double   cost_vehicle_minor[3];      /* purchase price: scooter, bike, moped */
+  double   cost_vehicle_life_days;     /* straight-line depreciation to nothing */
+  double   cost_pack_per_kwh_minor;    /* swappable pack purchase, per kWh of capacity */
+  double   cost_pack_cycle_life;       /* full-equivalent cycles a pack lasts */
+  double   cost_energy_per_kwh_minor;  /* electricity, per kWh put into packs */
+  double   cost_staff_hourly_minor;    /* field staff, per shift hour */
+  double   cost_van_per_km_minor;
+  double   cost_payment_fee_minor;     /* per completed trip */
+  double   cost_payment_fee_percent;   /* of revenue */
+  double   cost_insurance_per_vehicle_day_minor;
+  double   cost_depot_per_day_minor;   /* per depot */
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for

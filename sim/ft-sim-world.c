@@ -57,6 +57,17 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
     ft_grid_index_remove (w->low_ix, v);
 }
 
+/* Cell size of the vehicle indexes and the first search radius of a rider
+ * looking for a vehicle: 50 m and 25 m for 1,000 vehicles, shrinking with
+ * the square root of the fleet (so the vehicles per cell, and per search,
+ * stay about the same), down to 10 m and 5 m. Neither changes what is
+ * found: searches visit every vehicle within their radius. */
+double
+ft_sim_world_cell_m (const FtSimWorld *w)
+{
+  return CLAMP (50.0 * sqrt (1000.0 / MAX (w->nv, 1u)), 10.0, 50.0);
+}
+
 FtLatLon
 ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r)
 {
