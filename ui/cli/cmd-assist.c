@@ -6,6 +6,7 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-assist.h"
 #include "ft-assist-text.h"
 #include "ft-file.h"
@@ -17,6 +18,22 @@
 #include <string.h>
 #include <stdlib.h>
 
+
+/* The assistant's corpus: installed in <datadir>/fleet-twin/assist, or the
+ * source tree's src/assist/corpus when run uninstalled (the first folder
+ * named when neither exists, so the error names a path). */
+static char *
+corpus_path (const char *name)
+{
+  g_autofree char *installed = g_build_filename ("assist", name, NULL);
+  g_autofree char *source = g_build_filename ("src", "assist", "corpus", name, NULL);
+  char *p = ft_data_find (installed);
+  if (p == NULL)
+    p = ft_data_find (source);
+  if (p == NULL)
+    p = g_build_filename (FT_DATADIR, installed, NULL);
+  return p;
+}
 static int
 usage (const char *prog)
 {
@@ -144,7 +161,7 @@ cmd_eval (int argc, char **argv)
       return 2;
     }
   if (!file)
-    file = g_build_filename (FT_SOURCE_DIR, "src", "assist", "corpus", "heldout.tsv", NULL);
+    file = corpus_path ("heldout.tsv");
   if (!read_tsv (file, texts, labels, &error))
     {
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
@@ -156,7 +173,7 @@ cmd_eval (int argc, char **argv)
       return 1;
     }
   /* the held-out set must not repeat the training corpus */
-  g_autofree char *train_path = g_build_filename (FT_SOURCE_DIR, "src", "assist", "corpus", "train.tsv", NULL);
+  g_autofree char *train_path = corpus_path ("train.tsv");
   if (read_tsv (train_path, train, train_labels, NULL))
     {
       g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
