@@ -98,6 +98,14 @@ typedef struct {
   double   wear_per_km;
   double   wear_hazard_factor;         /* hazard x (1 + factor x wear) */
   double   repair_hours;
+  /* damage (vandalism per trip, wear per km x (1 + wear_hazard_factor x
+   * wear)) that riders' end-of-trip photos carry; the simulated photo
+   * check flags a damaged photo with photo_recall and an undamaged one
+   * with photo_false_alarm (no image is rendered: the photo is a label) */
+  double   damage_per_1000_trips;
+  double   damage_per_1000km;
+  double   photo_recall;
+  double   photo_false_alarm;
   /* [features] */
   gboolean battery_swaps;
   gboolean rebalancing;
@@ -133,6 +141,7 @@ typedef struct {
   double   inc_logit_scale;            /* per minute */
   /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
   gboolean models_forecast;            /* run the demand forecast in shadow */
+  gboolean models_act;                 /* Phase 3: prices, offers and rebalancing act on the forecast */
   char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
   double   models_cadence_min;
   char    *models_horizons;            /* leads stored, hours: "1, 3, 6, 24" */
@@ -144,6 +153,23 @@ typedef struct {
   double   models_min_gain;
   gboolean models_retrain_on_drift;
   double   models_drift_warn, models_drift_act;
+  /* [support]: riders who hit a problem ask the assistant (src/assist) */
+  double   support_contact_share;      /* of refused parkings and failed unlocks */
+  double   support_charge_query_share; /* of finished trips whose charge is questioned */
+  /* [costs]: the cost model (money in minor units of the currency; see
+   * the defaults in ft_sim_scenario_new_default and the KPIs in
+   * ft-sim-world-kpis.c) */
+  double   cost_vehicle_minor[3];      /* purchase price: scooter, bike, moped */
+  double   cost_vehicle_life_days;     /* straight-line depreciation to nothing */
+  double   cost_pack_per_kwh_minor;    /* swappable pack purchase, per kWh of capacity */
+  double   cost_pack_cycle_life;       /* full-equivalent cycles a pack lasts */
+  double   cost_energy_per_kwh_minor;  /* electricity, per kWh put into packs */
+  double   cost_staff_hourly_minor;    /* field staff, per shift hour */
+  double   cost_van_per_km_minor;
+  double   cost_payment_fee_minor;     /* per completed trip */
+  double   cost_payment_fee_percent;   /* of revenue */
+  double   cost_insurance_per_vehicle_day_minor;
+  double   cost_depot_per_day_minor;   /* per depot */
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for

@@ -13,6 +13,7 @@
 #include "ft-demand-fit.h"
 #include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
+#include "ft-assist.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -34,6 +35,8 @@ typedef struct {
   guint8   flags;
   gint32   zone;
   FtTime   low_since, fault_since;
+  guint8   damage;         /* 0 none, else the kind as src/inspect names it
+                              (1 scratch, 2 broken, 3 missing, 4 knocked over) */
   /* current reservation / trip */
   gint64   booking;
   guint32  rider;
@@ -90,6 +93,7 @@ struct _FtSimWorld {
   FtSimEngine   *engine;
   FtSimRng      *rng;
   gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
+  gsl_rng       *r_damage;      /* vandalism and wear damage, the simulated photo check */
   /* rider levers (ft-sim-world-levers.c); streams NULL when both are off */
   gsl_rng       *r_elastic, *r_incentive;
   FtDynPolicy    dyn_policy;
@@ -137,13 +141,20 @@ struct _FtSimWorld {
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
+  /* the cost model: energy put into packs, and the staff time and van
+   * metres spent on battery swaps (swap tasks, depot trips and loading) */
+  double         energy_wh;
+  double         swap_staff_ms, swap_m;
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
   FtShadow      *shadow;          /* shadow-mode models, or NULL */
+  FtAssist      *assist;          /* [support]: the riders' assistant, or NULL */
+  gsl_rng       *r_support;
 };
 
 /* ft-sim-world.c */
+double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
@@ -172,6 +183,11 @@ guint ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, 
 FtLatLon ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown);
 void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtLatLon to,
                                gboolean start_shown, gboolean end_shown, FtTime now);
+
+/* ft-sim-world-support.c */
+typedef enum { FT_SIM_PROBLEM_PARKING, FT_SIM_PROBLEM_UNLOCK, FT_SIM_PROBLEM_CHARGE } FtSimProblem;
+gboolean ft_sim_world_setup_support (FtSimWorld *w, GError **error);
+void     ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, FtTime now);
 
 /* ft-sim-world-staff.c */
 guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);

@@ -173,11 +173,15 @@ setup_fleet (FtSimWorld *w, GError **error)
   FtFleet *f = w->core->fleet;
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
-  ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
-  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->nv = ft_sim_scenario_n_vehicles (sc);
+  /* small cells: vehicles clump at hotspots; denser fleets get smaller
+   * ones (ft_sim_world_cell_m), so a lookup visits about as many vehicles
+   * whatever the fleet size */
+  double cell_m = ft_sim_world_cell_m (w);
+  ft_fleet_enable_index (f, bb, cell_m);
+  w->avail_ix = ft_grid_index_new (bb, cell_m);
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
-  w->nv = ft_sim_scenario_n_vehicles (sc);
   w->veh = g_new0 (VehSim, w->nv);
   /* placement in proportion to a day's demand of each zone */
   g_autofree double *zday = g_new0 (double, w->nz);
@@ -524,6 +528,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->r_fault = ft_sim_rng_stream (w->rng, "vehicles.faults");
   w->r_init = ft_sim_rng_stream (w->rng, "fleet.initial");
   w->r_rebalance = ft_sim_rng_stream (w->rng, "ops.rebalance");
+  w->r_damage = ft_sim_rng_stream (w->rng, "vehicles.damage");
   if (sc->fleet_gbfs && !setup_gbfs (w, error))
     return NULL;
   w->nv = ft_sim_scenario_n_vehicles (w->sc);
@@ -601,6 +606,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   if (sc->models_forecast && !setup_shadow (w, error))
     return NULL;
+  if (!ft_sim_world_setup_support (w, error))
+    return NULL;
   if (w->core->store)
     {
       g_autoptr (GError) e = NULL;
@@ -616,6 +623,7 @@ ft_sim_world_free (FtSimWorld *w)
   if (w == NULL)
     return;
   ft_shadow_free (w->shadow);   /* listens on the core's log */
+  ft_assist_free (w->assist);
   ft_sim_engine_free (w->engine);
   ft_core_free (w->core);
   ft_router_free (w->router);

@@ -57,6 +57,17 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
     ft_grid_index_remove (w->low_ix, v);
 }
 
+/* Cell size of the vehicle indexes and the first search radius of a rider
+ * looking for a vehicle: 50 m and 25 m for 1,000 vehicles, shrinking with
+ * the square root of the fleet (so the vehicles per cell, and per search,
+ * stay about the same), down to 10 m and 5 m. Neither changes what is
+ * found: searches visit every vehicle within their radius. */
+double
+ft_sim_world_cell_m (const FtSimWorld *w)
+{
+  return CLAMP (50.0 * sqrt (1000.0 / MAX (w->nv, 1u)), 10.0, 50.0);
+}
+
 FtLatLon
 ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r)
 {
@@ -203,12 +214,11 @@ ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
         g_array_append_val (g_ptr_array_index (by_zone, w->veh[v].zone), v);
         total++;
       }
-  guint h = ft_sim_world_hour_of_week (now);
   double dsum = 0;
   for (guint z = 0; z < nz; z++)
     {
       for (guint k = 0; k < 3; k++)
-        want[z] += w->zone_w[((h + k) % 168) * nz + z];
+        want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
       dsum += want[z];
     }
   if (dsum <= 0 || total == 0)

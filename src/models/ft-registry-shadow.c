@@ -54,6 +54,8 @@ struct _FtShadow {
   double         se, ae, base_se, base_ae;
   FtShadowScores sc;
   gint64         local_ids;
+  double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
+  guint          latest_origin, latest_n;
 };
 
 void
@@ -220,8 +222,35 @@ ft_shadow_free (FtShadow *sh)
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
   ft_forecaster_free (sh->baseline);
+  g_free (sh->latest);
   g_free (sh->city);
   g_free (sh);
+}
+
+gboolean
+ft_shadow_forecast (const FtShadow *sh, guint z, FtTime t, double *requests)
+{
+  g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  if (sh->latest == NULL || z >= sh->zoning->n || t < sh->t0)
+    return FALSE;
+  gint64 h = (t - sh->t0) / FT_HOUR;
+  if (h < (gint64) sh->latest_origin || h >= (gint64) sh->latest_origin + sh->latest_n)
+    return FALSE;
+  *requests = sh->latest[(gsize) z * sh->latest_n + (guint) (h - sh->latest_origin)];
+  return TRUE;
+}
+
+gboolean
+ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *requests)
+{
+  g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  if (z >= sh->zoning->n || t < sh->t0 || now < sh->t0)
+    return FALSE;
+  gint64 h = (t - sh->t0) / FT_HOUR;
+  if (h >= (now - sh->t0) / FT_HOUR)
+    return FALSE;    /* not over yet */
+  *requests = h < (gint64) sh->n_hours ? g_array_index (sh->count, double, (gsize) h * sh->zoning->n + z) : 0;
+  return TRUE;
 }
 
 FtTime
@@ -525,6 +554,10 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
       return TRUE;
     }
+  g_free (sh->latest);
+  sh->latest = g_memdup2 (out, sizeof (double) * Z * hmax);
+  sh->latest_origin = H;
+  sh->latest_n = hmax;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
   guint n = 0;
   for (guint i = 0; i < sh->cfg.n_horizons; i++)

@@ -87,7 +87,8 @@ guint64   ft_store_last_seq       (FtStore *s);
 gboolean  ft_store_put_meta       (FtStore *s, const char *key, const char *value, GError **error);
 char     *ft_store_dup_meta       (FtStore *s, const char *key);
 /* Raw handle for readers (KPI queries, exports). Do not write through it;
- * only src/analytics writes its own aggregate tables (an_*, schema 6). */
+ * only src/analytics (an_*, schema 6), src/models (schema 7) and
+ * src/inspect (inspect_*, schema 9) write their own tables. */
 struct sqlite3 *ft_store_get_db   (FtStore *s);
 gboolean  ft_store_integrity_ok   (FtStore *s, GError **error);
 /* Delete a store's file with SQLite's -wal and -shm files beside it (none

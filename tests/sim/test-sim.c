@@ -403,6 +403,36 @@ START_TEST (test_world_paced)
 }
 END_TEST
 
+
+/* Vandalism and wear damage: riders' photos carry it, the simulated check
+ * flags it, confirmed damage takes vehicles out for repair; every count
+ * adds up, and with damage off the KPI format has none of these keys. */
+START_TEST (test_world_damage)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 0.5, 3);
+  g_autofree char *off = run_json (sc, NULL, FALSE);
+  ck_assert (strstr (off, "damage_events") == NULL);
+  sc->damage_per_1000_trips = 30;
+  sc->damage_per_1000km = 5;
+  sc->photo_recall = 0.8;
+  sc->photo_false_alarm = 0.05;
+  FtSimKpis k;
+  g_autofree char *j = run_json (sc, &k, TRUE);
+  ck_assert_msg (strstr (j, "\"damage_confirmed\"") != NULL, "%s", j);
+  ck_assert_uint_eq (k.photos_checked, k.trips_completed);
+  ck_assert_msg (k.damage_events >= 20, "%s", j);
+  ck_assert_uint_eq (k.damage_reviews, k.damage_confirmed + k.damage_dismissed);
+  ck_assert_uint_le (k.damage_confirmed, k.damage_events + k.damage_missed);
+  ck_assert_uint_gt (k.damage_confirmed, 0);
+  ck_assert_uint_gt (k.damage_dismissed, 0);
+  /* a confirmed damage is collected for repair like a fault */
+  ck_assert_uint_gt (k.collections, 0);
+  /* roughly the false-alarm rate on undamaged photos */
+  double fa = (double) k.damage_dismissed / (double) (k.photos_checked - k.damage_confirmed - k.damage_missed);
+  ck_assert_msg (fa > 0.02 && fa < 0.09, "false alarms %.3f", fa);
+}
+END_TEST
+
 static Suite *
 sim_suite (void)
 {
@@ -422,6 +452,7 @@ sim_suite (void)
     { "world-dispatch-snapshot", test_world_dispatch_and_snapshot },
     { "world-paced", test_world_paced },
     { "world-bad-city", test_world_bad_city },
+    { "world-damage", test_world_damage },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -1,6 +1,7 @@
 /* ft-rider-flow.c — see ft-rider-flow.h. The steps go through the real
  * modules (accounts, booking, pricing); the flow keeps only the ids. */
 #include "ft-rider-flow.h"
+#include <math.h>
 
 struct _FtRiderFlow {
   GObject parent_instance;
@@ -122,8 +123,67 @@ ft_rider_flow_observe (FtRiderFlow *self, const FtFrame *frame)
   return TRUE;
 }
 
+/* What a rider sees before booking vehicle v: the price of a reference
+ * ride (10 minutes, 2 km) with the multipliers now in force, and the
+ * relocation offer of the zone it stands in. */
+static void
+append_price_and_offer (GString *s, FtCore *core, const FtCity *city, guint v, FtTime now)
+{
+  const FtVehicle *veh = ft_fleet_get_vehicle (core->fleet, v);
+  FtTripQuote q = { .minutes = 10, .km = 2, .start = veh->pos, .end = veh->pos, .at = now,
+                    .vehicle_kind = veh->kind };
+  FtPriceBreakdown p;
+  if (ft_pricing_quote (core->pricing, &q, &p, NULL))
+    {
+      g_autofree char *total = ft_money_format (p.total, p.currency);
+      double mult = p.zone_multiplier * p.dynamic_multiplier;
+      g_string_append_printf (s, "  price now: %s for 10 min / 2 km%s", total,
+                              fabs (mult - 1.0) > 1e-6 ? "" : " (no surge)");
+      if (fabs (mult - 1.0) > 1e-6)
+        g_string_append_printf (s, " (×%.2f: zone ×%.2f, dynamic ×%.2f)", mult, p.zone_multiplier,
+                                p.dynamic_multiplier);
+      g_string_append_c (s, '\n');
+    }
+  if (core->incentives && city)
+    {
+      int z = ft_city_zone_at (city, veh->pos);
+      if (z >= 0 && ft_incentives_start_offered (core->incentives, z))
+        {
+          g_autofree char *reward = ft_money_format (ft_incentives_rules (core->incentives)->reward_minor,
+                                                     p.currency[0] ? p.currency : "EUR");
+          g_string_append_printf (s, "  offer: %s for starting here (this zone has too many vehicles)\n", reward);
+        }
+    }
+}
+
+/* Zones whose end is rewarded, for the rider to aim at. */
+static void
+append_end_offers (GString *s, FtCore *core, const FtCity *city)
+{
+  if (core->incentives == NULL || city == NULL)
+    return;
+  guint n = 0;
+  GString *names = g_string_new (NULL);
+  for (guint z = 0; z < city->n_zones; z++)
+    if (ft_incentives_end_offered (core->incentives, (gint) z))
+      {
+        if (n < 4)
+          g_string_append_printf (names, "%s%s", n ? ", " : "", city->zones[z].name ? city->zones[z].name : "?");
+        n++;
+      }
+  if (n > 0)
+    {
+      g_autofree char *reward = ft_money_format (ft_incentives_rules (core->incentives)->reward_minor,
+                                                 city->currency[0] ? city->currency : "EUR");
+      g_string_append_printf (s, "Offer: %s for ending in %s%s (%u zones short of vehicles)\n", reward,
+                              names->str, n > 4 ? "…" : "", n);
+    }
+  g_string_free (names, TRUE);
+}
+
 char *
-ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, FtTime now, FtLatLon at)
+ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCity *city, FtTime now,
+                   FtLatLon at)
 {
   g_autoptr(GError) error = NULL;
   if (self->rider < 0)
@@ -150,7 +210,9 @@ ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, FtTime now
                 const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, found[i].vehicle);
                 g_string_append_printf (s, "%s (%s): %.0f m walk, %.1f km range\n", v->name,
                                         ft_vehicle_kind_id (v->kind), found[i].walk_m, found[i].range_m / 1000);
+                append_price_and_offer (s, core, city, found[i].vehicle, now);
               }
+            append_end_offers (s, core, city);
             return g_string_free (s, FALSE);
           }
         gint64 b = ft_booking_reserve (core->booking, (guint) self->rider, found[0].vehicle, now, &error);
@@ -163,10 +225,13 @@ ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, FtTime now
         self->hold_until = rec->hold_until;
         set_state (self, FT_RIDER_RESERVED);
         g_autofree char *until = ft_time_format (rec->hold_until);
-        return g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT "): "
-                                        "%.0f simulated minutes to unlock it.",
-                                        ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name, until, b,
-                                        (rec->hold_until - now) / (double) FT_MINUTE);
+        g_autofree char *head = g_markup_printf_escaped ("Reserved %s until %s (booking %" G_GINT64_FORMAT "): "
+                                                         "%.0f simulated minutes to unlock it.\n"
+                                                         "Price fixed now: zone ×%.2f · dynamic ×%.2f",
+                                                         ft_fleet_get_vehicle (core->fleet, found[0].vehicle)->name,
+                                                         until, b, (rec->hold_until - now) / (double) FT_MINUTE,
+                                                         rec->shown_zone_mult, rec->shown_dyn_mult);
+        return g_steal_pointer (&head);
       }
     case FT_RIDER_UNLOCK:
       if (self->booking < 0)
