@@ -65,7 +65,7 @@ close_db (FtCore *core)
     fprintf (stderr, "fleet-twin-cli inspect: closing the database: %s\n", error->message);
   ft_core_free (core);
 }
-/* ft-core.h already defines FtCore's cleanup (ft_core_free): a name of our own */
+/* an open database: its store detached (committed) before the core is freed */
 typedef FtCore FtInspectDb;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtInspectDb, close_db)
 
