@@ -304,18 +304,26 @@ append_end_offers (GString *s, FtCore *core, const FtCity *city)
   g_string_free (names, TRUE);
 }
 
+gint32
+ft_rider_flow_ensure_account (FtRiderFlow *self, FtCore *core, FtTime now, GError **error)
+{
+  if (self->rider < 0)
+    {
+      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, error);
+      if (r < 0)
+        return -1;
+      self->rider = r;
+    }
+  return self->rider;
+}
+
 char *
 ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCity *city, FtTime now,
                    FtLatLon at)
 {
   g_autoptr(GError) error = NULL;
-  if (self->rider < 0)
-    {
-      gint r = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider view (you)", NULL, now, &error);
-      if (r < 0)
-        return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
-      self->rider = r;
-    }
+  if (ft_rider_flow_ensure_account (self, core, now, &error) < 0)
+    return g_markup_printf_escaped ("Cannot create your rider account: %s", error->message);
   switch (step)
     {
     case FT_RIDER_FIND:

@@ -33,6 +33,9 @@ gboolean      ft_rider_flow_can        (FtRiderFlow *self, FtRiderStep step, gbo
  * ft_rider_flow_commit. */
 char         *ft_rider_flow_run        (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCity *city,
                                         FtTime now, FtLatLon at);
+/* Twin thread: the rider's account, created on first use (the chat panel
+ * asks the assistant as this rider); -1 with error when it cannot be. */
+gint32        ft_rider_flow_ensure_account (FtRiderFlow *self, FtCore *core, FtTime now, GError **error);
 /* In the simulation (a city given to End), End rides to the marked point
  * along the route as simulated time passes. Whether such a ride is under
  * way (any thread): */

@@ -378,6 +378,22 @@ ft_window_edit_scenario_action (GtkWidget *widget, const char *name, GVariant *p
   gtk_window_present (GTK_WINDOW (ed));
 }
 
+FtSimScenario *
+ft_window_scenario_for_city (const FtSimScenario *cur, const char *dir)
+{
+  FtSimScenario *sc = cur ? ft_sim_scenario_copy (cur) : ft_sim_scenario_new_default ();
+  g_free (sc->city);
+  sc->city = g_strdup (dir);
+  g_clear_pointer (&sc->city_osm, g_free);
+  g_clear_pointer (&sc->city_trips, g_free);
+  g_clear_pointer (&sc->city_name, g_free);
+  g_clear_pointer (&sc->trace, g_free);
+  /* another city's fleet snapshot would be placed (or refused) here */
+  g_clear_pointer (&sc->fleet_gbfs, g_free);
+  sc->city_requests_per_day = 0;
+  return sc;
+}
+
 gboolean
 ft_window_open_path (FtWindow *self, const char *path, gboolean city, GError **error)
 {
@@ -385,17 +401,7 @@ ft_window_open_path (FtWindow *self, const char *path, gboolean city, GError **e
   g_autoptr(GError) local = NULL;
   FtSimScenario *sc = NULL;
   if (city)
-    {
-      const FtSimScenario *cur = ft_session_get_scenario (self->session);
-      sc = cur ? ft_sim_scenario_copy (cur) : ft_sim_scenario_new_default ();
-      g_free (sc->city);
-      sc->city = g_strdup (path);
-      g_clear_pointer (&sc->city_osm, g_free);
-      g_clear_pointer (&sc->city_trips, g_free);
-      g_clear_pointer (&sc->city_name, g_free);
-      g_clear_pointer (&sc->trace, g_free);
-      sc->city_requests_per_day = 0;
-    }
+    sc = ft_window_scenario_for_city (ft_session_get_scenario (self->session), path);
   else
     sc = ft_sim_scenario_load (path, &local);
   if (sc == NULL || !ft_session_load (self->session, sc, NULL, &local))
@@ -455,6 +461,7 @@ on_imported (FtImportDialog *dlg, const char *dir, FtWindow *self)
   FtSimScenario *sc = ft_sim_scenario_copy (ft_session_get_scenario (self->session));
   g_free (sc->city);
   sc->city = g_strdup (dir);
+  g_clear_pointer (&sc->fleet_gbfs, g_free);   /* the snapshot was of the city before */
   if (!ft_session_load (self->session, sc, NULL, &error))
     ft_window_show_toast (self, error->message, TRUE);
   else
@@ -511,6 +518,23 @@ ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param
       return;
     }
   FtDashboardWindow *win = ft_dashboard_window_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (win));
+  gtk_window_present (GTK_WINDOW (win));
+}
+
+/* Damage Reviews: the staff queue of riders' damage photos and the
+ * assistant's hand-offs (ft-review-window.c). */
+void
+ft_window_review_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "Damage reviews are shown for the simulated run; for a live database use "
+                            "fleet-twin-cli inspect.", TRUE);
+      return;
+    }
+  FtReviewWindow *win = ft_review_window_new (self);
   ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
 }

@@ -16,6 +16,8 @@
 #include "ft-dashboard-window.h"
 #include "ft-shadow-window.h"
 #include "ft-rider-flow.h"
+#include "ft-chat-panel.h"
+#include "ft-review-window.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"
@@ -50,6 +52,8 @@ struct _FtWindow {
   GtkWidget *staff_dropdown;
   GtkWidget *dispatch_status;
   GtkWidget *rider_label;
+  GtkWidget *rider_box;
+  GtkWidget *chat_panel;          /* FtChatPanel, on the Ride page */
   GtkWidget *layers_box;
   GtkWidget *mode_dropdown;
   GtkWidget *live_state_label;
@@ -127,6 +131,7 @@ void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVar
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_review_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_zoom_action            (GtkWidget *widget, const char *name, GVariant *param);

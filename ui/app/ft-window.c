@@ -274,6 +274,8 @@ on_session_loaded (FtSession *session, FtWindow *self)
     gtk_revealer_set_reveal_child (GTK_REVEALER (self->toast_revealer), FALSE);
   gtk_label_set_label (GTK_LABEL (self->inspector_label), "Click a vehicle, van or zone on the map.");
   ft_rider_flow_reset (self->rider);
+  if (self->chat_panel)
+    ft_chat_panel_clear (FT_CHAT_PANEL (self->chat_panel));
   ft_window_update_play_button (self);
 }
 
@@ -985,6 +987,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, staff_dropdown);
   gtk_widget_class_bind_template_child (wc, FtWindow, dispatch_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, rider_label);
+  gtk_widget_class_bind_template_child (wc, FtWindow, rider_box);
   gtk_widget_class_bind_template_child (wc, FtWindow, layers_box);
   gtk_widget_class_bind_template_child (wc, FtWindow, mode_dropdown);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_state_label);
@@ -1012,6 +1015,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-city", NULL, ft_window_open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
   gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
+  gtk_widget_class_install_action (wc, "win.review-queue", NULL, ft_window_review_action);
   gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
   gtk_widget_class_install_action (wc, "win.import-osm", NULL, ft_window_import_osm_action);
   gtk_widget_class_install_action (wc, "win.broker-settings", NULL, ft_window_broker_settings_action);
@@ -1128,6 +1132,8 @@ ft_window_new (GtkApplication *app, FtSession *session)
   g_signal_connect_object (session, "notify::finished", G_CALLBACK (on_finished_changed), self, 0);
   g_signal_connect_object (session, "loaded", G_CALLBACK (on_session_loaded), self, 0);
   ft_window_update_play_button (self);
+  self->chat_panel = ft_chat_panel_new (session, self->rider);
+  gtk_box_append (GTK_BOX (self->rider_box), self->chat_panel);
   if (self->settings)
     {
       self->online = g_settings_get_boolean (self->settings, "online-tiles");
@@ -1189,6 +1195,12 @@ FtRiderFlow *
 ft_window_get_rider_flow (FtWindow *self)
 {
   return self->rider;
+}
+
+GtkWidget *
+ft_window_get_chat_panel (FtWindow *self)
+{
+  return self->chat_panel;
 }
 
 const char *

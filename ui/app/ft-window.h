@@ -43,6 +43,8 @@ const char     *ft_window_get_dispatch_status (FtWindow *self);
 void            ft_window_set_marker        (FtWindow *self, FtLatLon p);
 /* The rider flow the Ride page shows (state, vehicle). */
 FtRiderFlow    *ft_window_get_rider_flow    (FtWindow *self);
+/* The Ride page's support chat (FtChatPanel). */
+GtkWidget      *ft_window_get_chat_panel    (FtWindow *self);
 /* Text of the rider page (status, receipt). */
 const char     *ft_window_get_rider_text    (FtWindow *self);
 /* Live mode: the map shows the live fleet of an MQTT broker configured in
@@ -74,6 +76,10 @@ gboolean        ft_window_get_toast_is_error (FtWindow *self);
 /* Opens a scenario file (or, city TRUE, a city pack folder) as the Open
  * menu items do; an error is shown as a toast and returned. */
 gboolean        ft_window_open_path         (FtWindow *self, const char *path, gboolean city, GError **error);
+/* The scenario Open City Pack loads: cur (NULL: the default) moved to the
+ * pack in dir, without what belonged to the city before (raw inputs, trace,
+ * the [fleet] gbfs snapshot). Caller owns it. */
+FtSimScenario  *ft_window_scenario_for_city (const FtSimScenario *cur, const char *dir);
 /* Writes a PNG of the window's content (map and panels) through FtOutput;
  * an existing file that is not a PNG is refused. */
 gboolean        ft_window_save_screenshot   (FtWindow *self, const char *path, GError **error);

@@ -1,0 +1,295 @@
+/* test-support.c — issue 17 in the desktop app, under Xvfb, in process.
+ *
+ * chat-and-review: on Demo City the Ride page's rider reserves and unlocks
+ *   a scooter, then talks to the support chat (src/assist) through real
+ *   clicks (XTEST): a question answered from the rider's state, a message
+ *   too long to take (a clear answer, not a crash), a damage report with an
+ *   attached photo (a real photo of ../shared/data/photos with synthetic
+ *   damage) confirmed with the Yes button, and a request for a person (a
+ *   staff hand-off). The Damage Reviews window then lists the photo with
+ *   its regions and the hand-off; Confirm Damage as the dispatcher takes
+ *   the vehicle out of service and opens a repair task.
+ * Screenshots: support-chat.png (the Ride page) and review-queue.png.
+ */
+#include "ft-config.h"
+#include "ft-test-app.h"
+#include "ft-application.h"
+#include "ft-chat-panel.h"
+#include "ft-review-window.h"
+#include "ft-inspect.h"
+#include "ft-window.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+static GtkWidget *
+find_button (GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_button (c, label);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_entry (GtkWidget *root)
+{
+  if (GTK_IS_ENTRY (root))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_entry (c);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+/* Clicks the middle of a mapped widget through the X server. */
+static void
+click (GtkWidget *w)
+{
+  ck_assert_msg (gtk_widget_get_mapped (w), "the button is not on screen");
+  ck_assert_msg (gtk_widget_get_sensitive (w), "the button is not sensitive");
+  ft_test_app_click (w, gtk_widget_get_width (w) / 2.0, gtk_widget_get_height (w) / 2.0, 0);
+}
+
+/* Waits for the chat's answer to the message just sent. */
+static void
+wait_answer (FtChatPanel *chat, guint n_before)
+{
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while ((ft_chat_panel_is_busy (chat) || ft_chat_panel_get_n_messages (chat) < n_before + 2) &&
+         g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_msg (!ft_chat_panel_is_busy (chat), "no answer in 60 s");
+  printf ("assistant (%s): %s\n", ft_chat_panel_get_last_intent (chat), ft_chat_panel_get_last_answer (chat));
+}
+
+/* Types text into the chat's entry and clicks Send. */
+static void
+say (FtChatPanel *chat, const char *text)
+{
+  GtkWidget *entry = find_entry (GTK_WIDGET (chat));
+  GtkWidget *send = find_button (GTK_WIDGET (chat), "_Send");
+  ck_assert (entry && send);
+  guint n = ft_chat_panel_get_n_messages (chat);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  printf ("rider: %s\n", text);
+  click (send);
+  wait_answer (chat, n);
+}
+
+static void
+rider (FtWindow *win, const char *action, const char *expect)
+{
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), action, NULL));
+  const char *text = ft_window_get_rider_text (win);
+  ck_assert_msg (strstr (text, expect) != NULL, "%s: expected “%s” in “%s”", action, expect, text);
+}
+
+/* The reference photo and a copy with synthetic damage, in dir. */
+static void
+make_photos (const char *dir, char **reference, char **damaged)
+{
+  const char *shared = g_getenv ("FT_SHARED_DATA_DIR");
+  ck_assert_msg (shared != NULL, "FT_SHARED_DATA_DIR is not set");
+  *reference = g_build_filename (shared, "photos", "escooter_18.jpg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtInspectImage) ref = ft_inspect_image_load (*reference, &error);
+  ck_assert_msg (ref != NULL, "%s", error ? error->message : "");
+  int box[4];
+  g_autoptr(FtInspectImage) bad = ft_inspect_synth_damage (ref, FT_DAMAGE_BROKEN, 7, box, &error);
+  ck_assert_msg (bad != NULL, "%s", error ? error->message : "");
+  g_autoptr(GBytes) jpeg = ft_inspect_image_encode (bad, 90, &error);
+  ck_assert_msg (jpeg != NULL, "%s", error ? error->message : "");
+  *damaged = g_build_filename (dir, "trip-photo.jpg", NULL);
+  gsize len;
+  const char *data = g_bytes_get_data (jpeg, &len);
+  ck_assert (g_file_set_contents (*damaged, data, (gssize) len, &error));
+  printf ("photo: %s with a broken part at %d,%d %dx%d\n", *damaged, box[0], box[1], box[2], box[3]);
+}
+
+static FtReviewWindow *
+find_review_window (void)
+{
+  FtReviewWindow *rw = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_REVIEW_WINDOW (l->data))
+      rw = l->data;
+  g_list_free (tops);
+  return rw;
+}
+
+START_TEST (test_chat_and_review)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autofree char *tmp = g_dir_make_tmp ("ft-support-XXXXXX", &error);
+  ck_assert (tmp != NULL);
+  g_autoptr(FtSession) session = ft_session_new ();
+  ft_session_set_record_dir (session, tmp);   /* as the app does: the run's store */
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  ft_window_set_page (win, "rider");
+  ft_test_app_spin (1.0);
+  ft_test_app_focus (GTK_WINDOW (win));
+  FtChatPanel *chat = FT_CHAT_PANEL (ft_window_get_chat_panel (win));
+  ck_assert (chat != NULL && gtk_widget_get_mapped (GTK_WIDGET (chat)));
+
+  /* The rider stands by an available scooter, reserves and unlocks it. */
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+  FtFrame *f = ft_session_get_frame (session);
+  int pick = -1;
+  for (guint i = 0; i < f->n_vehicles && pick < 0; i++)
+    if (f->vehicles[i].dot == FT_DOT_AVAILABLE_HIGH)
+      pick = (int) i;
+  ck_assert (pick >= 0);
+  ft_window_set_marker (win, ft_mercator_to_latlon (f->vehicles[pick].mx, f->vehicles[pick].my));
+  rider (win, "win.rider-reserve", "Reserved");
+  rider (win, "win.rider-unlock", "Unlocked");
+  gint32 vehicle = ft_rider_flow_get_vehicle (ft_window_get_rider_flow (win));
+  ck_assert_int_ge (vehicle, 0);
+
+  /* A question answered from the rider's own state. */
+  say (chat, "how far can I go with this battery?");
+  ck_assert_str_eq (ft_chat_panel_get_last_intent (chat), "battery_range");
+  ck_assert (strstr (ft_chat_panel_get_last_answer (chat), "km") != NULL);
+
+  /* Too long a message: a clear answer in the chat, nothing proposed. */
+  g_autofree char *huge = g_strnfill (5000, 'a');
+  guint n = ft_chat_panel_get_n_messages (chat);
+  ft_chat_panel_send (chat, huge);
+  wait_answer (chat, n);
+  ck_assert (strstr (ft_chat_panel_get_last_answer (chat), "could not be answered") != NULL);
+  ck_assert_int_eq (ft_chat_panel_get_pending (chat), FT_ASSIST_ACTION_NONE);
+
+  /* A damage report with a photo: proposed, then confirmed with Yes. */
+  g_autofree char *reference = NULL, *photo = NULL;
+  make_photos (tmp, &reference, &photo);
+  ft_chat_panel_attach_photo (chat, photo, reference);
+  say (chat, "the scooter is damaged, the brake lever is broken");
+  ck_assert_str_eq (ft_chat_panel_get_last_intent (chat), "report_damage");
+  ck_assert_int_eq (ft_chat_panel_get_pending (chat), FT_ASSIST_ACTION_REPORT_DAMAGE);
+  GtkWidget *yes = find_button (GTK_WIDGET (chat), "_Yes, Do It");
+  ck_assert (yes != NULL);
+  ft_test_app_spin (0.2);
+  n = ft_chat_panel_get_n_messages (chat);
+  click (yes);
+  wait_answer (chat, n);
+  ck_assert_int_eq (ft_chat_panel_get_done (chat), FT_ASSIST_ACTION_REPORT_DAMAGE);
+  ck_assert_int_eq (ft_chat_panel_get_pending (chat), FT_ASSIST_ACTION_NONE);
+  ck_assert (!gtk_widget_get_visible (gtk_widget_get_parent (yes)));
+
+  /* Something only a person can do: a hand-off for the dispatchers. */
+  say (chat, "I want to talk to a human agent please");
+  ck_assert_str_eq (ft_chat_panel_get_last_intent (chat), "human_agent");
+  ft_test_app_spin (0.3);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (win), "support-chat.png");
+  g_clear_object (&shot);
+
+  /* The staff review queue. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.review-queue", NULL));
+  FtReviewWindow *rw = find_review_window ();
+  ck_assert_msg (rw != NULL, "win.review-queue opened no window");
+  printf ("review queue: %u open, %u hand-offs, %u regions on the first photo\n",
+          ft_review_window_get_n_reviews (rw), ft_review_window_get_n_handoffs (rw),
+          ft_review_window_get_n_regions (rw));
+  ck_assert_uint_eq (ft_review_window_get_n_reviews (rw), 1);
+  ck_assert_int_ge (ft_review_window_get_selected (rw), 0);
+  ck_assert_uint_ge (ft_review_window_get_n_regions (rw), 1);
+  ck_assert_uint_ge (ft_review_window_get_n_handoffs (rw), 1);
+  shot = ft_test_app_shot (GTK_WIDGET (rw), "review-queue.png");
+  g_clear_object (&shot);
+  ft_test_app_focus (GTK_WINDOW (rw));
+  GtkWidget *confirm = find_button (GTK_WIDGET (rw), "_Confirm Damage");
+  ck_assert (confirm != NULL);
+
+  /* A rider cannot decide; the dispatcher can. */
+  click (confirm);
+  printf ("as the rider: %s\n", ft_review_window_get_status (rw));
+  ck_assert (strstr (ft_review_window_get_status (rw), "Dispatcher") != NULL);
+  ck_assert_uint_eq (ft_review_window_get_n_reviews (rw), 1);
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+  click (confirm);
+  printf ("as the dispatcher: %s\n", ft_review_window_get_status (rw));
+  ck_assert_msg (strstr (ft_review_window_get_status (rw), "out of service") != NULL, "%s",
+                 ft_review_window_get_status (rw));
+  ck_assert_uint_eq (ft_review_window_get_n_reviews (rw), 0);
+  g_autofree char *desc = ft_session_describe_vehicle (session, (guint) vehicle);
+  printf ("vehicle: %s\n", desc);
+  g_autoptr(GArray) tasks = ft_session_dup_tasks (session, 50);
+  gboolean repair = FALSE;
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      const FtSessionTask *t = &g_array_index (tasks, FtSessionTask, i);
+      if (t->kind == FT_TASK_COLLECT_REPAIR)
+        repair = TRUE;
+    }
+  ck_assert_msg (repair, "no collect-for-repair task after the confirmation");
+
+  /* The dispatcher closes the hand-off. */
+  guint handoffs = ft_review_window_get_n_handoffs (rw);
+  GtkWidget *close = find_button (GTK_WIDGET (rw), "Close");
+  ck_assert (close != NULL);
+  click (close);
+  printf ("hand-off: %s\n", ft_review_window_get_status (rw));
+  ck_assert_uint_eq (ft_review_window_get_n_handoffs (rw), handoffs - 1);
+
+  gtk_window_destroy (GTK_WINDOW (rw));
+  ft_test_app_stop (app, win);
+  g_clear_object (&session);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  ck_assert (system (cmd) == 0);
+}
+END_TEST
+
+/* Issue 21: opening a city pack drops the [fleet] gbfs snapshot of the
+ * city before, so another city's vehicles are not placed there. */
+START_TEST (test_city_pack_drops_gbfs)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_new_default ();
+  sc->fleet_gbfs = g_strdup ("/data/gbfs/tier_wolfsburg_2023-08-11");
+  FtSimScenario *moved = ft_window_scenario_for_city (sc, "/regions/other-city/city");
+  ck_assert_str_eq (moved->city, "/regions/other-city/city");
+  ck_assert_msg (moved->fleet_gbfs == NULL, "the scenario keeps [fleet] gbfs=%s", moved->fleet_gbfs);
+  ck_assert_str_eq (sc->fleet_gbfs, "/data/gbfs/tier_wolfsburg_2023-08-11");   /* cur untouched */
+  ft_sim_scenario_free (moved);
+  ft_sim_scenario_free (sc);
+}
+END_TEST
+
+int
+main (void)
+{
+  setvbuf (stdout, NULL, _IOLBF, 0);   /* keep what a failed test printed */
+  Suite *s = suite_create ("support");
+  TCase *tc = tcase_create ("chat-and-review");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_chat_and_review);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("city-pack-gbfs");
+  tcase_add_test (tc, test_city_pack_drops_gbfs);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}
