@@ -522,6 +522,20 @@ ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param
   gtk_window_present (GTK_WINDOW (win));
 }
 
+/* Experiments: variants of a base scenario run in the background and
+ * compared with the control (ft-experiments-window.c). */
+void
+ft_window_experiments_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  FtExperimentsWindow *win = ft_experiments_window_new (self);
+  const FtSimScenario *sc = ft_session_get_scenario (self->session);
+  if (sc && sc->path)
+    ft_experiments_window_set_base (win, sc->path);
+  ft_window_close_on_escape (GTK_WINDOW (win));
+  gtk_window_present (GTK_WINDOW (win));
+}
+
 /* Damage Reviews: the staff queue of riders' damage photos and the
  * assistant's hand-offs (ft-review-window.c). */
 void

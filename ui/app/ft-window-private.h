@@ -18,6 +18,7 @@
 #include "ft-rider-flow.h"
 #include "ft-chat-panel.h"
 #include "ft-review-window.h"
+#include "ft-experiments-window.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"
@@ -131,6 +132,7 @@ void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVar
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_experiments_action     (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_review_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);

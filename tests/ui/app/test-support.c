@@ -16,6 +16,7 @@
 #include "ft-application.h"
 #include "ft-chat-panel.h"
 #include "ft-review-window.h"
+#include "ft-experiments-window.h"
 #include "ft-inspect.h"
 #include "ft-window.h"
 
@@ -259,6 +260,79 @@ START_TEST (test_chat_and_review)
 }
 END_TEST
 
+static FtExperimentsWindow *
+find_experiments_window (void)
+{
+  FtExperimentsWindow *ew = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_EXPERIMENTS_WINDOW (l->data))
+      ew = l->data;
+  g_list_free (tops);
+  return ew;
+}
+
+/* Issue 16 in the app: the Experiments page refuses a bad variant naming
+ * the key, runs a small experiment in the background with progress and
+ * draws each variant against the control. */
+START_TEST (test_experiments)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autoptr(FtSession) session = ft_session_new ();
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_present (GTK_WINDOW (win));
+  ft_test_app_spin (0.5);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.experiments", NULL));
+  FtExperimentsWindow *ew = find_experiments_window ();
+  ck_assert_msg (ew != NULL, "win.experiments opened no window");
+  g_autofree char *text = ft_experiments_window_dup_text (ew);
+  ck_assert_msg (strstr (text, "demo-city-phase1.scenario") != NULL, "the base is not the open scenario:\n%s", text);
+
+  /* Bad input: an unknown key, then a value the scenario refuses. */
+  ck_assert (!ft_experiments_window_add_override (ew, "more", "fleet.wings", "3", &error));
+  printf ("unknown key: %s\n", error->message);
+  ck_assert (strstr (error->message, "fleet.wings") != NULL);
+  g_clear_error (&error);
+  ck_assert_uint_eq (ft_experiments_window_get_n_variants (ew), 1);
+  ck_assert (ft_experiments_window_add_override (ew, "more", "fleet.scooters", "lots", &error));
+  ck_assert (!ft_experiments_window_run (ew));
+  printf ("bad value: %s\n", ft_experiments_window_get_status (ew));
+  ck_assert (strstr (ft_experiments_window_get_status (ew), "scooters") != NULL);
+  ck_assert (!ft_experiments_window_is_running (ew));
+  ft_test_app_focus (GTK_WINDOW (ew));
+  click (find_button (GTK_WIDGET (ew), "_Remove Variants"));
+  ck_assert_uint_eq (ft_experiments_window_get_n_variants (ew), 1);
+
+  /* A small experiment: 2 replications x 2 variants of 0.02 days. */
+  ck_assert (ft_experiments_window_add_override (ew, "more scooters", "fleet.scooters", "1400", &error));
+  ft_experiments_window_set_replications (ew, 2);
+  ft_experiments_window_set_days (ew, 0.02);
+  gint64 t0 = g_get_monotonic_time ();
+  click (find_button (GTK_WIDGET (ew), "R_un"));
+  ck_assert_msg (ft_experiments_window_is_running (ew), "%s", ft_experiments_window_get_status (ew));
+  gint64 until = g_get_monotonic_time () + 300 * G_USEC_PER_SEC;
+  while (ft_experiments_window_is_running (ew) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.1);
+  printf ("experiment: %s (%.1f s)\n", ft_experiments_window_get_status (ew),
+          (g_get_monotonic_time () - t0) / 1e6);
+  ck_assert (!ft_experiments_window_is_running (ew));
+  ck_assert (ft_experiments_window_get_progress (ew) == 1.0);
+  ck_assert_uint_eq (ft_experiments_window_get_n_results (ew), 5);   /* 1 variant x 5 metrics */
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments.png");
+  g_clear_object (&shot);
+  gtk_window_destroy (GTK_WINDOW (ew));
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
 /* Issue 21: opening a city pack drops the [fleet] gbfs snapshot of the
  * city before, so another city's vehicles are not placed there. */
 START_TEST (test_city_pack_drops_gbfs)
@@ -283,6 +357,10 @@ main (void)
   TCase *tc = tcase_create ("chat-and-review");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_chat_and_review);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("experiments");
+  tcase_set_timeout (tc, 400);
+  tcase_add_test (tc, test_experiments);
   suite_add_tcase (s, tc);
   tc = tcase_create ("city-pack-gbfs");
   tcase_add_test (tc, test_city_pack_drops_gbfs);

@@ -1,0 +1,39 @@
+/* ft-experiments-window.h — the Experiments page (issue 16, "In the app"):
+ * a base scenario, variants made of scenario key overrides (keys from the
+ * scenario key table), replications and days; Run writes the experiment
+ * file the CLI reads and runs its cells with the sim experiment API on a
+ * worker thread, with a progress bar; the results are each variant against
+ * the control with t intervals (src/experiments), drawn with ft_chart_draw.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "ft-window.h"
+
+G_BEGIN_DECLS
+
+#define FT_TYPE_EXPERIMENTS_WINDOW (ft_experiments_window_get_type ())
+G_DECLARE_FINAL_TYPE (FtExperimentsWindow, ft_experiments_window, FT, EXPERIMENTS_WINDOW, GtkWindow)
+
+FtExperimentsWindow *ft_experiments_window_new (FtWindow *parent);
+/* What the controls set. */
+void        ft_experiments_window_set_base         (FtExperimentsWindow *self, const char *path);
+void        ft_experiments_window_set_replications (FtExperimentsWindow *self, guint n);
+void        ft_experiments_window_set_days         (FtExperimentsWindow *self, double days);
+/* Adds key = value ("group.key", checked against the scenario key table)
+ * to variant name (created if new). FALSE with an error naming the key. */
+gboolean    ft_experiments_window_add_override     (FtExperimentsWindow *self, const char *variant,
+                                                    const char *key, const char *value, GError **error);
+guint       ft_experiments_window_get_n_variants   (FtExperimentsWindow *self);   /* the control included */
+/* The experiment file Run would write. */
+char       *ft_experiments_window_dup_text         (FtExperimentsWindow *self);
+/* Checks the experiment (refused with the reason in the status, naming
+ * the variant and key) and runs its cells on a worker thread. */
+gboolean    ft_experiments_window_run              (FtExperimentsWindow *self);
+gboolean    ft_experiments_window_is_running       (FtExperimentsWindow *self);
+double      ft_experiments_window_get_progress     (FtExperimentsWindow *self);
+const char *ft_experiments_window_get_status       (FtExperimentsWindow *self);
+/* Comparisons (variant x metric) of the last finished run. */
+guint       ft_experiments_window_get_n_results    (FtExperimentsWindow *self);
+
+G_END_DECLS
