@@ -522,6 +522,17 @@ ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param
   gtk_window_present (GTK_WINDOW (win));
 }
 
+/* New Region…: the region launch playbook with its inputs chosen in a
+ * dialog (ft-region-dialog.c). */
+void
+ft_window_new_region_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  FtRegionDialog *dlg = ft_region_dialog_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (dlg));
+  gtk_window_present (GTK_WINDOW (dlg));
+}
+
 /* Experiments: variants of a base scenario run in the background and
  * compared with the control (ft-experiments-window.c). */
 void

@@ -19,6 +19,7 @@
 #include "ft-chat-panel.h"
 #include "ft-review-window.h"
 #include "ft-experiments-window.h"
+#include "ft-region-dialog.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"
@@ -132,6 +133,7 @@ void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVar
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_new_region_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_experiments_action     (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_review_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);

@@ -17,6 +17,7 @@
 #include "ft-chat-panel.h"
 #include "ft-review-window.h"
 #include "ft-experiments-window.h"
+#include "ft-region-dialog.h"
 #include "ft-inspect.h"
 #include "ft-window.h"
 
@@ -333,6 +334,97 @@ START_TEST (test_experiments)
 }
 END_TEST
 
+static FtRegionDialog *
+find_region_dialog (void)
+{
+  FtRegionDialog *d = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_REGION_DIALOG (l->data))
+      d = l->data;
+  g_list_free (tops);
+  return d;
+}
+
+static void
+wait_region (FtRegionDialog *d, double seconds)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (ft_region_dialog_is_running (d) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.1);
+  ck_assert_msg (!ft_region_dialog_is_running (d), "the playbook still runs after %.0f s", seconds);
+}
+
+/* Issue 21 in the app: New Region… refuses missing and bad inputs, naming
+ * them and writing nothing; on the shared Monaco extract it writes the
+ * region folder in the background and opens its launch scenario. */
+START_TEST (test_new_region)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autoptr(FtSession) session = ft_session_new ();
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert (sc != NULL);
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_present (GTK_WINDOW (win));
+  ft_test_app_spin (0.5);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.new-region", NULL));
+  FtRegionDialog *d = find_region_dialog ();
+  ck_assert_msg (d != NULL, "win.new-region opened no dialog");
+  g_autofree char *tmp = g_dir_make_tmp ("ft-region-app-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (tmp, "monaco", NULL);
+
+  /* Nothing chosen: refused at once. */
+  ft_test_app_focus (GTK_WINDOW (d));
+  click (find_button (GTK_WIDGET (d), "_Launch"));
+  printf ("no inputs: %s\n", ft_region_dialog_get_status (d));
+  ck_assert (strstr (ft_region_dialog_get_status (d), "OpenStreetMap") != NULL);
+  ck_assert (!ft_region_dialog_is_running (d));
+  /* An extract that does not exist: the playbook names it, nothing written. */
+  g_autofree char *nosuch = g_build_filename (tmp, "nosuch.osm.pbf", NULL);
+  ft_region_dialog_set_field (d, FT_REGION_FIELD_OSM, nosuch);
+  ft_region_dialog_set_field (d, FT_REGION_FIELD_OUT, out);
+  ck_assert (ft_region_dialog_launch (d));
+  wait_region (d, 60);
+  printf ("missing extract: %s\n", ft_region_dialog_get_status (d));
+  ck_assert (strstr (ft_region_dialog_get_status (d), "nosuch.osm.pbf") != NULL);
+  ck_assert (!ft_region_dialog_succeeded (d));
+  ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* The shared Monaco extract, no tiles and no sweep (kept short). */
+  const char *shared = g_getenv ("FT_SHARED_DATA_DIR");
+  ck_assert (shared != NULL);
+  g_autofree char *osm = g_build_filename (shared, "osm", "monaco.osm.pbf", NULL);
+  ft_region_dialog_set_field (d, FT_REGION_FIELD_OSM, osm);
+  ft_region_dialog_set_field (d, FT_REGION_FIELD_TIME_ZONE, "Europe/Monaco");
+  ft_region_dialog_set_sweep (d, 0, 0);
+  gint64 t0 = g_get_monotonic_time ();
+  ck_assert (ft_region_dialog_launch (d));
+  ft_test_app_spin (1.0);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (d), "new-region-running.png");
+  g_clear_object (&shot);
+  wait_region (d, 240);
+  printf ("monaco: %s (%.1f s)\n", ft_region_dialog_get_status (d), (g_get_monotonic_time () - t0) / 1e6);
+  ck_assert_msg (ft_region_dialog_succeeded (d), "%s", ft_region_dialog_get_status (d));
+  g_autofree char *launch = g_build_filename (out, "launch.scenario", NULL);
+  ck_assert (g_file_test (launch, G_FILE_TEST_IS_REGULAR));
+  shot = ft_test_app_shot (GTK_WIDGET (d), "new-region-done.png");
+  g_clear_object (&shot);
+  click (find_button (GTK_WIDGET (d), "_Open Launch Scenario"));
+  ft_test_app_spin (0.5);
+  const FtSimScenario *now = ft_session_get_scenario (session);
+  printf ("opened: %s\n", now->path ? now->path : "(none)");
+  ck_assert (now->path && strstr (now->path, "launch.scenario") != NULL);
+  ft_test_app_stop (app, win);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  ck_assert (system (cmd) == 0);
+}
+END_TEST
+
 /* Issue 21: opening a city pack drops the [fleet] gbfs snapshot of the
  * city before, so another city's vehicles are not placed there. */
 START_TEST (test_city_pack_drops_gbfs)
@@ -361,6 +453,10 @@ main (void)
   tc = tcase_create ("experiments");
   tcase_set_timeout (tc, 400);
   tcase_add_test (tc, test_experiments);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("new-region");
+  tcase_set_timeout (tc, 400);
+  tcase_add_test (tc, test_new_region);
   suite_add_tcase (s, tc);
   tc = tcase_create ("city-pack-gbfs");
   tcase_add_test (tc, test_city_pack_drops_gbfs);
