@@ -149,7 +149,7 @@ ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o
           g_strdelimit (ov, "\n", ';');
           g_string_append_printf (s, "\n%s vs %s  (%s)\n", k->variant, ft_exp_results_get (r, "control"),
                                   ov && *ov ? ov : "no overrides");
-          g_string_append_printf (s, "  %-30s %12s %12s %8s %23s %23s %8s %8s %7s %23s %6s %6s %6s\n",
+          g_string_append_printf (s, "  %-42s %12s %12s %8s %23s %23s %8s %8s %7s %23s %6s %6s %6s\n",
                                   "metric", "control", "difference", "rel.", "t interval", "bootstrap interval",
                                   "p", "p Holm", "d_z", "CUPED interval", "var-", "n", "n CUPED");
           last = k->variant;
@@ -170,11 +170,18 @@ ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o
       char rel[24] = "-";
       if (p->control_mean != 0)
         g_snprintf (rel, sizeof rel, "%.2f%%", 100 * p->mean / fabs (p->control_mean));
-      g_string_append_printf (s, "  %-30s %12.4g %12.4g %8s %23s %23s %8s %8s %7.2f %23s %6s %6s %6s%s\n",
+      g_string_append_printf (s, "  %-42s %12.4g %12.4g %8s %23s %23s %8s %8s %7.2f %23s %6s %6s %6s%s\n",
                               k->metric, p->control_mean, p->mean, rel, ti, bi, pb, ph, p->cohen_dz, cu, vr, nb, nc,
                               k->p_holm < o->alpha ? "  *" : "");
     }
   g_string_append_printf (s, "\n* Holm-adjusted p below %.2g\n", o->alpha);
+  for (guint i = 0; i < cmp->len; i++)
+    {
+      FtExpComparison *k = cmp->pdata[i];
+      if (k->st.n < ft_exp_results_replications (r))
+        g_string_append_printf (s, "note: %s, %s: %u of %u replications have both runs (the results are incomplete)\n",
+                                k->variant, k->metric, k->st.n, ft_exp_results_replications (r));
+    }
   return g_string_free (s, FALSE);
 }
 

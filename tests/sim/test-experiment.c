@@ -245,6 +245,36 @@ START_TEST (t_merge_refuses_other_experiment)
 }
 END_TEST
 
+/* Every shipped experiment file and rollout scenario loads (a variant
+ * value outside its key's bounds was one such finding). */
+START_TEST (t_shipped_files)
+{
+  g_autofree char *dir = ft_test_source_path ("experiments");
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  ck_assert (d != NULL);
+  guint n = 0;
+  for (const char *name; (name = g_dir_read_name (d));)
+    {
+      if (!g_str_has_suffix (name, ".experiment"))
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FtSimExperiment) e = ft_sim_experiment_load (path, &error);
+      ck_assert_msg (e != NULL, "%s", error ? error->message : "");
+      n++;
+    }
+  ck_assert_uint_ge (n, 4);
+  for (guint p = 1; p <= 5; p++)
+    {
+      g_autofree char *rel = g_strdup_printf ("scenarios/rollout-p%u.scenario", p);
+      g_autofree char *path = ft_test_source_path (rel);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (path, &error);
+      ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -255,6 +285,7 @@ main (void)
   tcase_add_test (tc, t_bad_input);
   tcase_add_test (tc, t_sweep);
   tcase_add_test (tc, t_merge_refuses_other_experiment);
+  tcase_add_test (tc, t_shipped_files);
   suite_add_tcase (s, tc);
   TCase *tr = tcase_create ("runs");
   tcase_add_checked_fixture (tr, setup, teardown);

@@ -114,6 +114,15 @@ refused "other-cell.db is from another experiment" "merge refuses another experi
 [ ! -e m.db ] && ok "the refused merge wrote nothing" || fail "the refused merge wrote m.db"
 refused "is not a cell of" "a cell outside the experiment refused" "$cli" experiment cell ab.experiment --cell 6 --out c.db
 
+# an incomplete results file: reported on the pairs it has, and said so
+"$cli" experiment cell ab.experiment --cell 0,1,2,3 --out part.db || fail "cell 0,1,2,3"
+out=$("$cli" experiment report part.db 2>&1)
+if grep -q "B, trips_served: 2 of 3 replications have both runs" <<<"$out"; then
+  ok "an incomplete file's report says how many pairs it has"
+else
+  fail "incomplete report: $out"
+fi
+
 # a sweep and its Pareto view
 cat > sw.experiment <<'EX'
 [experiment]
