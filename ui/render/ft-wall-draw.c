@@ -971,9 +971,7 @@ ft_wall_draw_get_stats (FtWallDraw *d, FtWallDrawStats *out)
 /* ---- PNG ------------------------------------------------------------------------------ */
 
 /* libpng rather than cairo's writer: the frames of a video are written by
- * the hundred, and zlib's fastest level (1) instead of its default (6)
- * writes a 1280x720 map frame several times faster for a somewhat larger
- * file. */
+ * the hundred, so zlib's fastest level (1) rather than cairo's default. */
 gboolean
 ft_wall_write_png_raw (const guint8 *pixels, int w, int h, int pitch, const char *path, GError **error)
 {
