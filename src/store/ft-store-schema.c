@@ -198,8 +198,8 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
    * 2 dismissed; task: the repair task a confirmation opened) */
   "CREATE TABLE inspect_photos ("
   "  id INTEGER PRIMARY KEY, vehicle INTEGER NOT NULL, t INTEGER NOT NULL,"
-  "  path TEXT NOT NULL, phash INTEGER NOT NULL, decision INTEGER NOT NULL,"
-  "  score REAL NOT NULL);"
+  "  path TEXT NOT NULL, phash INTEGER NOT NULL, phash_fine BLOB NOT NULL,"
+  "  decision INTEGER NOT NULL, score REAL NOT NULL);"
   "CREATE INDEX inspect_photos_vehicle ON inspect_photos (vehicle, t);"
   "CREATE TABLE inspect_reviews ("
   "  id INTEGER PRIMARY KEY, photo INTEGER NOT NULL REFERENCES inspect_photos (id),"
