@@ -30,6 +30,8 @@ static const FtSimScenarioKey keys[] = {
   { "fleet", "spare_packs_per_vehicle", FT_SIM_KEY_DOUBLE, O (spare_packs_per_vehicle), 0, 10, "Spare packs per vehicle" },
   { "fleet", "initial_soc_min", FT_SIM_KEY_DOUBLE, O (initial_soc_min), 0, 1, "Initial charge, lowest (0-1)" },
   { "fleet", "initial_soc_max", FT_SIM_KEY_DOUBLE, O (initial_soc_max), 0, 1, "Initial charge, highest (0-1)" },
+  { "fleet", "gbfs", FT_SIM_KEY_STRING, O (fleet_gbfs), 0, 0, "Start from a GBFS snapshot (folder or file)" },
+  { "fleet", "gbfs_max_outside_m", FT_SIM_KEY_DOUBLE, O (fleet_gbfs_max_outside_m), 0, 1e6, "GBFS: leave out vehicles farther outside the operating area (m)" },
   { "demand", "requests_per_day", FT_SIM_KEY_DOUBLE, O (requests_per_day), 0, 1e9, "Requests per day" },
   { "demand", "requests_per_vehicle_day", FT_SIM_KEY_DOUBLE, O (requests_per_vehicle_day), 0, 1000, "Requests per vehicle and day" },
   { "demand", "demand_scale", FT_SIM_KEY_DOUBLE, O (demand_scale), 0, 1000, "Demand scale" },
@@ -101,6 +103,8 @@ static const FtSimScenarioKey keys[] = {
   { "dynamic_pricing", "scooter_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[0]), -5, 0, "Scooter price elasticity" },
   { "dynamic_pricing", "bike_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[1]), -5, 0, "Bike price elasticity" },
   { "dynamic_pricing", "moped_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[2]), -5, 0, "Moped price elasticity" },
+  { "support", "contact_share", FT_SIM_KEY_DOUBLE, O (support_contact_share), 0, 1, "Riders with a problem who contact support (0-1)" },
+  { "support", "charge_query_share", FT_SIM_KEY_DOUBLE, O (support_charge_query_share), 0, 1, "Finished trips whose charge is questioned (0-1)" },
   { "incentives", "enabled", FT_SIM_KEY_BOOL, O (inc_enabled), 0, 0, "Relocation incentives" },
   { "incentives", "recompute_min", FT_SIM_KEY_DOUBLE, O (inc_recompute_min), 1, 1440, "Offers recomputed every (min)" },
   { "incentives", "reward_minor", FT_SIM_KEY_DOUBLE, O (inc_reward_minor), 0, 1e7, "Reward per leg (minor units)" },
@@ -116,6 +120,7 @@ static const FtSimScenarioKey keys[] = {
   { "incentives", "wtw_dest_min_per_unit", FT_SIM_KEY_DOUBLE, O (inc_wtw_dest_min), 0, 120, "Extra walk per currency unit, destination (min)" },
   { "incentives", "logit_scale_per_min", FT_SIM_KEY_DOUBLE, O (inc_logit_scale), 0.001, 100, "Acceptance logit scale (per min)" },
   { "models", "forecast", FT_SIM_KEY_BOOL, O (models_forecast), 0, 0, "Demand forecast in shadow mode" },
+  { "models", "act_on_forecast", FT_SIM_KEY_BOOL, O (models_act), 0, 0, "Prices, offers and rebalancing act on the forecast" },
   { "models", "forecast_model", FT_SIM_KEY_STRING, O (models_forecast_model), 0, 0, "Forecast model (mean, glm or xgb)" },
   { "models", "cadence_min", FT_SIM_KEY_DOUBLE, O (models_cadence_min), 1, 1440, "Shadow cadence (min)" },
   { "models", "horizons", FT_SIM_KEY_STRING, O (models_horizons), 0, 0, "Horizons stored (hours, e.g. 1, 3, 6, 24)" },
@@ -128,6 +133,19 @@ static const FtSimScenarioKey keys[] = {
   { "models", "retrain_on_drift", FT_SIM_KEY_BOOL, O (models_retrain_on_drift), 0, 0, "Retrain on drift" },
   { "models", "drift_warn", FT_SIM_KEY_DOUBLE, O (models_drift_warn), 0.001, 10, "Drift warns at (PSI, KS D)" },
   { "models", "drift_act", FT_SIM_KEY_DOUBLE, O (models_drift_act), 0.001, 10, "Drift acts at (PSI, KS D)" },
+  { "costs", "scooter_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[0]), 0, 1e9, "Scooter purchase price (minor units)" },
+  { "costs", "bike_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[1]), 0, 1e9, "Bike purchase price (minor units)" },
+  { "costs", "moped_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[2]), 0, 1e9, "Moped purchase price (minor units)" },
+  { "costs", "vehicle_life_days", FT_SIM_KEY_DOUBLE, O (cost_vehicle_life_days), 1, 36600, "Vehicle life (days, straight-line depreciation)" },
+  { "costs", "pack_price_per_kwh_minor", FT_SIM_KEY_DOUBLE, O (cost_pack_per_kwh_minor), 0, 1e9, "Pack price per kWh (minor units)" },
+  { "costs", "pack_cycle_life", FT_SIM_KEY_DOUBLE, O (cost_pack_cycle_life), 1, 1e6, "Pack cycle life (full cycles)" },
+  { "costs", "energy_per_kwh_minor", FT_SIM_KEY_DOUBLE, O (cost_energy_per_kwh_minor), 0, 1e6, "Energy price per kWh (minor units)" },
+  { "costs", "staff_hourly_minor", FT_SIM_KEY_DOUBLE, O (cost_staff_hourly_minor), 0, 1e7, "Field staff per hour (minor units)" },
+  { "costs", "van_per_km_minor", FT_SIM_KEY_DOUBLE, O (cost_van_per_km_minor), 0, 1e6, "Van per km (minor units)" },
+  { "costs", "payment_fee_minor", FT_SIM_KEY_DOUBLE, O (cost_payment_fee_minor), 0, 1e6, "Payment fee per trip (minor units)" },
+  { "costs", "payment_fee_percent", FT_SIM_KEY_DOUBLE, O (cost_payment_fee_percent), 0, 100, "Payment fee (% of revenue)" },
+  { "costs", "insurance_per_vehicle_day_minor", FT_SIM_KEY_DOUBLE, O (cost_insurance_per_vehicle_day_minor), 0, 1e7, "Insurance per vehicle and day (minor units)" },
+  { "costs", "depot_per_day_minor", FT_SIM_KEY_DOUBLE, O (cost_depot_per_day_minor), 0, 1e9, "Depot per day (minor units)" },
 };
 #undef O
 
@@ -146,6 +164,7 @@ ft_sim_scenario_new_default (void)
   sc->spare_packs_per_vehicle = 0.3;
   sc->initial_soc_min = 0.5;
   sc->initial_soc_max = 1.0;
+  sc->fleet_gbfs_max_outside_m = 2000;
   sc->requests_per_vehicle_day = 0;
   sc->demand_scale = 1.0;
   sc->max_walk_m = 300;
@@ -255,6 +274,32 @@ ft_sim_scenario_new_default (void)
   sc->models_retrain_on_drift = TRUE;
   sc->models_drift_warn = 0.1;
   sc->models_drift_act = 0.25;
+  /* [costs]: round figures for a European operator in 2024, to be replaced
+   * by an operator's own. Vehicles: a sharing-grade e-scooter about 550 EUR,
+   * an e-bike 1,800 EUR, an e-moped 3,500 EUR, written off over two years
+   * (operators report 18-36 months for current swappable-battery models).
+   * Packs: about 300 EUR per kWh of capacity for small swappable packs,
+   * 800 full cycles to 80 % health (NMC cells are rated 500-1,000), so each
+   * kWh charged wears 300/800 EUR of pack. Electricity 0.25 EUR per kWh
+   * (EU non-household prices, Eurostat 2024, 0.15-0.30). Field staff 25 EUR
+   * per hour with employer costs; a van 0.35 EUR per km (fuel or power,
+   * lease, upkeep). Card payments 0.25 EUR plus 1.4 % per trip (European
+   * consumer-card pricing). Insurance 0.15 EUR per vehicle and day (about
+   * 55 EUR a year), a depot 150 EUR per day (rent, chargers, power
+   * connection). Incentives are what the ledger's expense:incentives holds. */
+  sc->cost_vehicle_minor[0] = 55000;
+  sc->cost_vehicle_minor[1] = 180000;
+  sc->cost_vehicle_minor[2] = 350000;
+  sc->cost_vehicle_life_days = 730;
+  sc->cost_pack_per_kwh_minor = 30000;
+  sc->cost_pack_cycle_life = 800;
+  sc->cost_energy_per_kwh_minor = 25;
+  sc->cost_staff_hourly_minor = 2500;
+  sc->cost_van_per_km_minor = 35;
+  sc->cost_payment_fee_minor = 25;
+  sc->cost_payment_fee_percent = 1.4;
+  sc->cost_insurance_per_vehicle_day_minor = 15;
+  sc->cost_depot_per_day_minor = 15000;
   return sc;
 }
 
@@ -271,6 +316,7 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->models_forecast_model);
   g_free (sc->models_horizons);
   g_free (sc->city_osm);
+  g_free (sc->fleet_gbfs);
   g_free (sc->city_trips);
   g_free (sc->city_name);
   g_free (sc->shift_starts_h);
@@ -295,6 +341,7 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->models_forecast_model = g_strdup (sc->models_forecast_model);
   c->models_horizons = g_strdup (sc->models_horizons);
   c->city_osm = g_strdup (sc->city_osm);
+  c->fleet_gbfs = g_strdup (sc->fleet_gbfs);
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
@@ -589,6 +636,7 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
     }
   struct { const char *group, *key, *v; } paths[] = {
     { "city", "osm", sc->city_osm }, { "city", "trips", sc->city_trips }, { "demand", "trace", sc->trace },
+    { "fleet", "gbfs", sc->fleet_gbfs },
   };
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     if (paths[i].v != NULL && paths[i].v[0] == '\0')
@@ -628,16 +676,22 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
       *group = "models", *key = "horizons";
       return FALSE;
     }
+  if (sc->models_act && !sc->models_forecast)
+    {
+      *group = "models", *key = "act_on_forecast";
+      *msg = g_strdup ("needs forecast = true (the forecast it acts on)");
+      return FALSE;
+    }
   if (sc->models_drift_warn > sc->models_drift_act)
     {
       *group = "models", *key = "drift_warn";
       *msg = g_strdup_printf ("%g is above drift_act %g", sc->models_drift_warn, sc->models_drift_act);
       return FALSE;
     }
-  if (ft_sim_scenario_n_vehicles (sc) == 0)
+  if (ft_sim_scenario_n_vehicles (sc) == 0 && sc->fleet_gbfs == NULL)
     {
       *group = "fleet", *key = NULL;
-      *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0)");
+      *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0, and no gbfs snapshot)");
       return FALSE;
     }
   return check_levers (sc, group, key, msg);
@@ -687,7 +741,7 @@ ft_sim_scenario_parse (const char *text, gssize len, const char *where, GError *
       if (!known_group (groups[g]))
         {
           fail (error, where, copy, groups[g], NULL,
-                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features or models)");
+                "unknown group (expected scenario, city, fleet, demand, pricing, staff, rules, batteries, faults, features, dynamic_pricing, incentives, models or costs)");
           return NULL;
         }
       gsize n_keys = 0;

@@ -34,6 +34,12 @@ typedef struct {
   guint    scooters, bikes, mopeds;
   double   spare_packs_per_vehicle;
   double   initial_soc_min, initial_soc_max;
+  /* A GBFS 2.3 / 3.0 snapshot (folder or vehicles file) the fleet starts
+   * from instead of the counts above: its vehicles, positions and charge;
+   * those more than gbfs_max_outside_m outside the city's operating area
+   * are left out and reported. Raw as written (see resolve_path). */
+  char    *fleet_gbfs;
+  double   fleet_gbfs_max_outside_m;
   /* [demand] */
   double   requests_per_day;           /* absolute; 0 = see requests_per_vehicle_day */
   double   requests_per_vehicle_day;   /* 0 = the city's profile x demand_scale */
@@ -135,6 +141,7 @@ typedef struct {
   double   inc_logit_scale;            /* per minute */
   /* [models]: shadow mode (src/models/ft-registry-shadow.h) */
   gboolean models_forecast;            /* run the demand forecast in shadow */
+  gboolean models_act;                 /* Phase 3: prices, offers and rebalancing act on the forecast */
   char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
   double   models_cadence_min;
   char    *models_horizons;            /* leads stored, hours: "1, 3, 6, 24" */
@@ -146,6 +153,23 @@ typedef struct {
   double   models_min_gain;
   gboolean models_retrain_on_drift;
   double   models_drift_warn, models_drift_act;
+  /* [support]: riders who hit a problem ask the assistant (src/assist) */
+  double   support_contact_share;      /* of refused parkings and failed unlocks */
+  double   support_charge_query_share; /* of finished trips whose charge is questioned */
+  /* [costs]: the cost model (money in minor units of the currency; see
+   * the defaults in ft_sim_scenario_new_default and the KPIs in
+   * ft-sim-world-kpis.c) */
+  double   cost_vehicle_minor[3];      /* purchase price: scooter, bike, moped */
+  double   cost_vehicle_life_days;     /* straight-line depreciation to nothing */
+  double   cost_pack_per_kwh_minor;    /* swappable pack purchase, per kWh of capacity */
+  double   cost_pack_cycle_life;       /* full-equivalent cycles a pack lasts */
+  double   cost_energy_per_kwh_minor;  /* electricity, per kWh put into packs */
+  double   cost_staff_hourly_minor;    /* field staff, per shift hour */
+  double   cost_van_per_km_minor;
+  double   cost_payment_fee_minor;     /* per completed trip */
+  double   cost_payment_fee_percent;   /* of revenue */
+  double   cost_insurance_per_vehicle_day_minor;
+  double   cost_depot_per_day_minor;   /* per depot */
   /* where it came from */
   char    *path;
   char    *text;                       /* the text it was parsed from (NULL for

@@ -1,8 +1,13 @@
 /* ft-sim-world-kpis.c — the world's KPIs: the lost-trip reasons by name,
- * the counters folded into an FtSimKpis, and their JSON form (the golden
- * file's format).
+ * the counters folded into an FtSimKpis, the cost model ([costs]: fixed
+ * costs accrue per vehicle, depot and day; variable ones from the energy
+ * charged, staff hours, van km, trips and the ledger's incentives), and
+ * their JSON form (the golden file's format).
  */
 #include "ft-sim-world-private.h"
+
+#include <stddef.h>
+#include <string.h>
 
 static const char *lost_names[FT_SIM_N_LOST] = { "no_vehicle", "low_battery", "price", "refused" };
 
@@ -10,6 +15,44 @@ const char *
 ft_sim_lost_reason_name (FtSimLostReason r)
 {
   return (guint) r < FT_SIM_N_LOST ? lost_names[r] : "unknown";
+}
+
+/* The cost model over the KPIs so far (k holds the counters, days and
+ * revenue already): each cost in minor units, rounded once per item. */
+static void
+ft_sim_world_costs (FtSimWorld *w, FtSimKpis *k)
+{
+  const FtSimScenario *sc = w->sc;
+  double vdays = k->days * w->nv;
+  double kinds[3] = { sc->scooters, sc->bikes, sc->mopeds };
+  double vehicles = 0;
+  for (guint i = 0; i < 3; i++)
+    vehicles += kinds[i] * sc->cost_vehicle_minor[i] / sc->cost_vehicle_life_days * k->days;
+  double kwh = w->energy_wh / 1000.0;
+  double energy = kwh * sc->cost_energy_per_kwh_minor;
+  double wear = kwh * sc->cost_pack_per_kwh_minor / sc->cost_pack_cycle_life;
+  k->energy_kwh = kwh;
+  k->cost_vehicles_minor = llround (vehicles);
+  k->cost_insurance_minor = llround (vdays * sc->cost_insurance_per_vehicle_day_minor);
+  k->cost_depots_minor = llround (w->n_depots * k->days * sc->cost_depot_per_day_minor);
+  k->cost_energy_minor = llround (energy);
+  k->cost_pack_wear_minor = llround (wear);
+  k->cost_staff_minor = llround (k->staff_hours * sc->cost_staff_hourly_minor);
+  k->cost_vans_minor = llround (k->staff_km * sc->cost_van_per_km_minor);
+  k->cost_payment_fees_minor = llround (k->trips_completed * sc->cost_payment_fee_minor
+                                        + k->revenue_minor * sc->cost_payment_fee_percent / 100.0);
+  k->cost_incentives_minor = k->incentive_cost_minor;
+  gint64 fixed = k->cost_vehicles_minor + k->cost_insurance_minor + k->cost_depots_minor;
+  gint64 variable = k->cost_energy_minor + k->cost_pack_wear_minor + k->cost_staff_minor + k->cost_vans_minor
+                    + k->cost_payment_fees_minor + k->cost_incentives_minor;
+  k->cost_total_minor = fixed + variable;
+  k->contribution_margin_per_vehicle_day_minor = vdays > 0 ? (k->revenue_minor - variable) / vdays : 0;
+  k->net_margin_per_vehicle_day_minor = vdays > 0 ? (k->revenue_minor - k->cost_total_minor) / vdays : 0;
+  k->cost_per_trip_minor = k->trips_completed ? (double) k->cost_total_minor / k->trips_completed : 0;
+  k->cost_per_swap_minor = k->battery_swaps
+    ? (w->swap_staff_ms / FT_HOUR * sc->cost_staff_hourly_minor + w->swap_m / 1000.0 * sc->cost_van_per_km_minor
+       + energy + wear) / k->battery_swaps
+    : 0;
 }
 
 void
@@ -51,6 +94,9 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
   k.ledger_balanced = ft_ledger_check (w->core->ledger, NULL);
   k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
   k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
+  if (w->assist)
+    ft_assist_counts (w->assist, &k.support_contacts, &k.support_resolved, &k.support_handoffs);
+  ft_sim_world_costs (w, &k);
   if (w->shadow)
     {
       FtShadowScores sh;
@@ -69,6 +115,132 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
       k.shadow_drift_actions = sh.drift_actions;
     }
   *out = k;
+}
+
+/* ---- the KPI table ---- */
+
+typedef enum { KT_U64, KT_I64, KT_DOUBLE, KT_UINT, KT_SERVICE } KpiType;
+
+typedef struct {
+  FtSimKpiInfo info;
+  KpiType      type;
+  gsize        offset;
+} KpiSpec;
+
+#define KO(f) offsetof (FtSimKpis, f)
+static const KpiSpec kpi_specs[] = {
+  { { "trips_requested", "trips requested", TRUE }, KT_U64, KO (trips_requested) },
+  { { "trips_served", "trips served (unlocked)", TRUE }, KT_U64, KO (trips_served) },
+  { { "trips_completed", "trips completed", TRUE }, KT_U64, KO (trips_completed) },
+  { { "trips_lost", "trips lost", FALSE }, KT_U64, KO (trips_lost) },
+  { { "lost_no_vehicle", "lost: no vehicle", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_NO_VEHICLE]) },
+  { { "lost_low_battery", "lost: low battery", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_LOW_BATTERY]) },
+  { { "lost_price", "lost: price", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_PRICE]) },
+  { { "lost_refused", "lost: refused", FALSE }, KT_U64, KO (lost[FT_SIM_LOST_REFUSED]) },
+  { { "service_level", "service level (served / requested)", TRUE }, KT_SERVICE, 0 },
+  { { "trips_per_vehicle_day", "trips per vehicle per day", TRUE }, KT_DOUBLE, KO (trips_per_vehicle_day) },
+  { { "utilisation", "utilisation (share of time on trip)", TRUE }, KT_DOUBLE, KO (utilisation) },
+  { { "revenue_minor", "revenue (minor units)", TRUE }, KT_I64, KO (revenue_minor) },
+  { { "revenue_per_vehicle_day_minor", "revenue per vehicle-day (minor units)", TRUE }, KT_I64,
+    KO (revenue_per_vehicle_day_minor) },
+  { { "mean_walk_m", "mean walk to vehicle (m)", FALSE }, KT_DOUBLE, KO (mean_walk_m) },
+  { { "mean_trip_km", "mean trip length (km)", TRUE }, KT_DOUBLE, KO (mean_trip_km) },
+  { { "battery_unavailable_hours", "battery-unavailable vehicle-hours", FALSE }, KT_DOUBLE,
+    KO (battery_unavailable_hours) },
+  { { "battery_unavailable_share", "battery-unavailable share", FALSE }, KT_DOUBLE, KO (battery_unavailable_share) },
+  { { "battery_swaps", "battery swaps", FALSE }, KT_U64, KO (battery_swaps) },
+  { { "rebalances", "rebalancing moves", FALSE }, KT_U64, KO (rebalances) },
+  { { "collections", "collections", FALSE }, KT_U64, KO (collections) },
+  { { "faults", "faults", FALSE }, KT_U64, KO (faults) },
+  { { "end_refusals", "trip ends refused by geofence", FALSE }, KT_U64, KO (end_refusals) },
+  { { "staff_hours", "staff hours", FALSE }, KT_DOUBLE, KO (staff_hours) },
+  { { "staff_km", "staff km", FALSE }, KT_DOUBLE, KO (staff_km) },
+  { { "fault_downtime_hours", "fault downtime (vehicle-hours)", FALSE }, KT_DOUBLE, KO (fault_downtime_hours) },
+  { { "packs_charged", "packs charged", FALSE }, KT_U64, KO (packs_charged) },
+  { { "tasks_created", "ops tasks created", FALSE }, KT_U64, KO (tasks_created) },
+  { { "tasks_done", "ops tasks done", TRUE }, KT_U64, KO (tasks_done) },
+  { { "price_changes", "zone price changes", FALSE }, KT_U64, KO (price_changes) },
+  { { "mean_price_multiplier", "mean dynamic multiplier charged", FALSE }, KT_DOUBLE, KO (mean_price_multiplier) },
+  { { "incentive_moves", "relocation offers taken", TRUE }, KT_U64, KO (incentive_moves) },
+  { { "incentive_rewards", "trips rewarded", TRUE }, KT_U64, KO (incentive_rewards) },
+  { { "incentive_cost_minor", "incentive cost (minor units)", FALSE }, KT_I64, KO (incentive_cost_minor) },
+  { { "support_contacts", "riders' support contacts", FALSE }, KT_U64, KO (support_contacts) },
+  { { "support_resolved", "support contacts resolved by the assistant", TRUE }, KT_U64, KO (support_resolved) },
+  { { "support_handoffs", "support contacts handed to staff", FALSE }, KT_U64, KO (support_handoffs) },
+  { { "cost_total_minor", "all costs (minor units)", FALSE }, KT_I64, KO (cost_total_minor) },
+  { { "cost_vehicles_minor", "vehicle depreciation (minor units)", FALSE }, KT_I64, KO (cost_vehicles_minor) },
+  { { "cost_insurance_minor", "insurance (minor units)", FALSE }, KT_I64, KO (cost_insurance_minor) },
+  { { "cost_depots_minor", "depots (minor units)", FALSE }, KT_I64, KO (cost_depots_minor) },
+  { { "cost_energy_minor", "energy (minor units)", FALSE }, KT_I64, KO (cost_energy_minor) },
+  { { "cost_pack_wear_minor", "pack wear (minor units)", FALSE }, KT_I64, KO (cost_pack_wear_minor) },
+  { { "cost_staff_minor", "field staff (minor units)", FALSE }, KT_I64, KO (cost_staff_minor) },
+  { { "cost_vans_minor", "vans (minor units)", FALSE }, KT_I64, KO (cost_vans_minor) },
+  { { "cost_payment_fees_minor", "payment fees (minor units)", FALSE }, KT_I64, KO (cost_payment_fees_minor) },
+  { { "cost_incentives_minor", "incentives in the cost model (minor units)", FALSE }, KT_I64, KO (cost_incentives_minor) },
+  { { "energy_kwh", "energy put into packs (kWh)", FALSE }, KT_DOUBLE, KO (energy_kwh) },
+  { { "contribution_margin_per_vehicle_day_minor", "contribution margin per vehicle-day (minor units)", TRUE },
+    KT_DOUBLE, KO (contribution_margin_per_vehicle_day_minor) },
+  { { "net_margin_per_vehicle_day_minor", "net margin per vehicle-day (minor units)", TRUE }, KT_DOUBLE,
+    KO (net_margin_per_vehicle_day_minor) },
+  { { "cost_per_trip_minor", "cost per trip (minor units)", FALSE }, KT_DOUBLE, KO (cost_per_trip_minor) },
+  { { "cost_per_swap_minor", "cost per swap (minor units)", FALSE }, KT_DOUBLE, KO (cost_per_swap_minor) },
+  { { "shadow_forecast_rmse", "shadow forecast RMSE", FALSE }, KT_DOUBLE, KO (shadow_rmse) },
+  { { "shadow_forecast_mae", "shadow forecast MAE", FALSE }, KT_DOUBLE, KO (shadow_mae) },
+};
+#undef KO
+
+const FtSimKpiInfo *
+ft_sim_kpi_table (guint *n)
+{
+  /* the info is the first member of each spec: callers step by spec */
+  static FtSimKpiInfo infos[G_N_ELEMENTS (kpi_specs)];
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (kpi_specs); i++)
+        infos[i] = kpi_specs[i].info;
+      g_once_init_leave (&once, 1);
+    }
+  if (n)
+    *n = G_N_ELEMENTS (kpi_specs);
+  return infos;
+}
+
+static const KpiSpec *
+kpi_spec (const char *name)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (kpi_specs); i++)
+    if (strcmp (kpi_specs[i].info.name, name) == 0)
+      return &kpi_specs[i];
+  return NULL;
+}
+
+const FtSimKpiInfo *
+ft_sim_kpi_find (const char *name)
+{
+  const KpiSpec *k = kpi_spec (name);
+  return k ? &k->info : NULL;
+}
+
+gboolean
+ft_sim_kpi_value (const FtSimKpis *k, const char *name, double *value)
+{
+  g_return_val_if_fail (k != NULL && value != NULL, FALSE);
+  const KpiSpec *s = kpi_spec (name);
+  if (s == NULL)
+    return FALSE;
+  const char *p = (const char *) k + s->offset;
+  switch (s->type)
+    {
+    case KT_U64: *value = (double) *(const guint64 *) p; break;
+    case KT_I64: *value = (double) *(const gint64 *) p; break;
+    case KT_UINT: *value = *(const guint *) p; break;
+    case KT_DOUBLE: *value = *(const double *) p; break;
+    case KT_SERVICE:
+      *value = k->trips_requested ? (double) k->trips_served / (double) k->trips_requested : 0;
+      break;
+    }
+  return TRUE;
 }
 
 static void
@@ -153,6 +325,30 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
       json_int (s, "incentive_rewards", (gint64) k->incentive_rewards, TRUE);
       json_int (s, "incentive_cost_minor", k->incentive_cost_minor, TRUE);
     }
+  if (sc != NULL && (sc->support_contact_share > 0 || sc->support_charge_query_share > 0))
+    {
+      /* [support] only: runs without it keep their golden KPIs */
+      json_int (s, "support_contacts", (gint64) k->support_contacts, TRUE);
+      json_int (s, "support_resolved", (gint64) k->support_resolved, TRUE);
+      json_num (s, "support_resolved_share",
+                k->support_contacts ? (double) k->support_resolved / k->support_contacts : 0.0, "%.4f", TRUE);
+      json_int (s, "support_handoffs", (gint64) k->support_handoffs, TRUE);
+    }
+  json_int (s, "cost_vehicles_minor", k->cost_vehicles_minor, TRUE);
+  json_int (s, "cost_insurance_minor", k->cost_insurance_minor, TRUE);
+  json_int (s, "cost_depots_minor", k->cost_depots_minor, TRUE);
+  json_int (s, "cost_energy_minor", k->cost_energy_minor, TRUE);
+  json_int (s, "cost_pack_wear_minor", k->cost_pack_wear_minor, TRUE);
+  json_int (s, "cost_staff_minor", k->cost_staff_minor, TRUE);
+  json_int (s, "cost_vans_minor", k->cost_vans_minor, TRUE);
+  json_int (s, "cost_payment_fees_minor", k->cost_payment_fees_minor, TRUE);
+  json_int (s, "cost_incentives_minor", k->cost_incentives_minor, TRUE);
+  json_int (s, "cost_total_minor", k->cost_total_minor, TRUE);
+  json_num (s, "energy_kwh", k->energy_kwh, "%.3f", TRUE);
+  json_num (s, "contribution_margin_per_vehicle_day_minor", k->contribution_margin_per_vehicle_day_minor, "%.2f", TRUE);
+  json_num (s, "net_margin_per_vehicle_day_minor", k->net_margin_per_vehicle_day_minor, "%.2f", TRUE);
+  json_num (s, "cost_per_trip_minor", k->cost_per_trip_minor, "%.2f", TRUE);
+  json_num (s, "cost_per_swap_minor", k->cost_per_swap_minor, "%.2f", TRUE);
   if (k->shadow)
     {
       /* shadow mode only: runs without it keep their golden KPIs */

@@ -7,9 +7,9 @@
  * acceptance (a logit on extra walking against the reward, on its own
  * stream "riders.incentives") and the rewards paid at trip end.
  *
- * Expected demand here is the simulator's own demand model (the zone rates
- * of the next hour), a stand-in for a forecast: the world knows it exactly,
- * a real operator would use src/models' forecaster.
+ * Expected demand is ft_sim_world_expected_requests: the launch plan (the
+ * city's fitted demand profile), or with [models] act_on_forecast the
+ * shadow forecaster's latest forecast (Phase 3: the model acts).
  */
 #include "ft-sim-world-private.h"
 
@@ -32,13 +32,28 @@ count_available (FtSimWorld *w, guint *avail)
       avail[w->veh[v].zone]++;
 }
 
-/* Requests expected in zone z over the next hour (the sim's demand model). */
+double
+ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t)
+{
+  g_return_val_if_fail (z < w->nz, 0);
+  if (w->sc->models_act && w->shadow)
+    {
+      double r;
+      if (ft_shadow_forecast (w->shadow, z, t, &r))
+        return MAX (r, 0.0);
+      if (ft_shadow_observed (w->shadow, z, t - FT_DAY, ft_sim_engine_now (w->engine), &r))
+        return r;
+    }
+  return w->zone_w[ft_sim_world_hour_of_week (t) * w->nz + z];
+}
+
+/* Requests expected in zone z over the next hour. */
 static double
 expected_next_hour (FtSimWorld *w, guint z, FtTime now)
 {
-  guint h = ft_sim_world_hour_of_week (now);
   double frac = 1.0 - (double) (now % FT_HOUR) / FT_HOUR;
-  return w->zone_w[h * w->nz + z] * frac + w->zone_w[((h + 1) % 168) * w->nz + z] * (1.0 - frac);
+  return ft_sim_world_expected_requests (w, z, now) * frac
+         + ft_sim_world_expected_requests (w, z, now + FT_HOUR) * (1.0 - frac);
 }
 
 double
@@ -108,12 +123,11 @@ on_incentive_rule (FtSimEngine *e, gpointer data, guint64 arg)
   g_autofree double *want = g_new0 (double, w->nz);
   count_available (w, avail);
   /* the same target share as the rebalancing rule: the next 3 hours' demand */
-  guint h = ft_sim_world_hour_of_week (now);
   double dsum = 0, total = 0;
   for (guint z = 0; z < w->nz; z++)
     {
       for (guint k = 0; k < 3; k++)
-        want[z] += w->zone_w[((h + k) % 168) * w->nz + z];
+        want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
       dsum += want[z];
       total += avail[z];
     }

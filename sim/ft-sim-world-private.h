@@ -9,9 +9,11 @@
 #pragma once
 
 #include "ft-sim-world.h"
-#include "ft-city-recipe.h"
+#include "ft-region.h"
 #include "ft-demand-fit.h"
+#include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
+#include "ft-assist.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -84,6 +86,7 @@ struct _FtSimWorld {
   FtSimScenario *sc;
   FtCity        *city_owned;
   const FtCity  *city;
+  FtGbfsFeed    *gbfs;            /* [fleet] gbfs: the snapshot the fleet starts from, or NULL */
   FtRouter      *router;
   FtCore        *core;
   FtOps         *ops;
@@ -106,6 +109,7 @@ struct _FtSimWorld {
   /* the world's own indexes: parked available vehicles, and vehicles
    * flagged low, so lookups need not wade through piles of the others */
   FtGridIndex   *avail_ix;
+  FtGridIndex   *avail_fine;      /* the same in finer cells (big fleets), or NULL */
   FtGridIndex   *low_ix;
   /* demand */
   guint          nz;
@@ -138,13 +142,20 @@ struct _FtSimWorld {
   double         ride_ms;
   double         low_ms, fault_ms;
   double         staff_ms, staff_m;
+  /* the cost model: energy put into packs, and the staff time and van
+   * metres spent on battery swaps (swap tasks, depot trips and loading) */
+  double         energy_wh;
+  double         swap_staff_ms, swap_m;
   guint          n_rebalance_open;
   guint64        sim_errors;
   FtTime         last_commit;
   FtShadow      *shadow;          /* shadow-mode models, or NULL */
+  FtAssist      *assist;          /* [support]: the riders' assistant, or NULL */
+  gsl_rng       *r_support;
 };
 
 /* ft-sim-world.c */
+double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
@@ -173,6 +184,11 @@ guint ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, 
 FtLatLon ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown);
 void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtLatLon to,
                                gboolean start_shown, gboolean end_shown, FtTime now);
+
+/* ft-sim-world-support.c */
+typedef enum { FT_SIM_PROBLEM_PARKING, FT_SIM_PROBLEM_UNLOCK, FT_SIM_PROBLEM_CHARGE } FtSimProblem;
+gboolean ft_sim_world_setup_support (FtSimWorld *w, GError **error);
+void     ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, FtTime now);
 
 /* ft-sim-world-staff.c */
 guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);

@@ -69,11 +69,13 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE };
-  for (double r = MIN (25.0, maxr);; r *= 2.0)
+  for (double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);; r *= 2.0)
     {
       r = MIN (r, maxr);
       c.low = FALSE;
-      ft_grid_index_visit (w->avail_ix, at, r, scan_visit, &c);
+      /* small radii in the fine grid, wide ones in the 50 m one */
+      FtGridIndex *ix = w->avail_fine && r <= 4 * ft_sim_world_cell_m (w) ? w->avail_fine : w->avail_ix;
+      ft_grid_index_visit (ix, at, r, scan_visit, &c);
       if (c.best_m <= r || r >= maxr)
         break;
     }
@@ -285,6 +287,7 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
           && !ft_booking_cancel (w->core->booking, vs->booking, vs->rider, now, &e2))
         ft_sim_world_sim_error (w, "cancel after refused unlock", e2);
       ft_sim_world_vsync (w, v);
+      ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_UNLOCK, now);
       vs->booking = -1;
       w->k.trips_served--;
       w->walk_sum_m -= vs->walk_m;
@@ -296,7 +299,18 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
   vs->flags |= VF_TRIP;
   vs->drained_m = 0;
   vs->t0 = now;
-  vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * 1000.0);
+  /* geofences: speed caps slow the ride; a zone that may not be ridden
+   * through stops it at its edge, where the rider ends the trip */
+  FtPathRules pr;
+  ft_booking_plan_ride (w->core->booking, v, veh->pos, vs->to, vt->cruise_speed_kph, &pr);
+  double straight_m = ft_distance_m (veh->pos, vs->to);
+  double slow = straight_m > 1.0 ? pr.ride_s / (straight_m / (vt->cruise_speed_kph / 3.6)) : 1.0;
+  if (pr.blocked && straight_m > 1.0)
+    {
+      vs->trip_m *= pr.stop_m / straight_m;
+      vs->to = pr.stop_at;
+    }
+  vs->t1 = now + (FtTime) (vs->trip_m / (vt->cruise_speed_kph / 3.6) * MAX (slow, 1.0) * 1000.0);
   ft_sim_engine_schedule (e, vs->t1, PRIO_TRIP, on_trip_end, w, v);
 }
 
@@ -371,6 +385,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
         /* parking not allowed here: the rider rides on to the nearest
          * spot where it is, and tries again */
         w->k.end_refusals++;
+        ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_PARKING, now);
         double extra = 0;
         FtLatLon q = ft_sim_world_nearest_parking (w, vs->to, veh->kind, &extra);
         extra = MAX (extra, 25.0) * w->sc->detour_factor;
@@ -385,6 +400,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   ft_sim_world_reward_trip (w, vs->booking, vs->from, vs->to, vs->start_shown, vs->end_shown, now);
   w->dyn_mult_sum += pb_end.dynamic_multiplier;
   w->k.trips_completed++;
+  ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_CHARGE, now);
   w->trip_sum_m += vs->trip_m;
   w->ride_ms += (double) (now - vs->t0);
   vs->flags &= ~VF_TRIP;

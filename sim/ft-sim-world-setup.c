@@ -114,17 +114,76 @@ setup_demand (FtSimWorld *w, GError **error)
   return TRUE;
 }
 
+/* The i-th vehicle of a kind kept from the GBFS snapshot. */
+static const FtGbfsVehicle *
+gbfs_nth_of_kind (const FtGbfsFeed *feed, FtVehicleKind kind, guint i)
+{
+  for (guint j = 0; j < feed->n_vehicles; j++)
+    if (!feed->vehicles[j].left_out && feed->vehicles[j].kind == kind && i-- == 0)
+      return &feed->vehicles[j];
+  return NULL;
+}
+
+/* [fleet] gbfs: the snapshot the fleet starts from; vehicles far outside
+ * the city's operating area are left out and reported; the kinds' counts
+ * become the snapshot's. */
+static gboolean
+setup_gbfs (FtSimWorld *w, GError **error)
+{
+  const char *where = w->sc->path ? w->sc->path : "scenario";
+  g_autofree char *path = ft_sim_scenario_resolve_path (w->sc, w->sc->fleet_gbfs);
+  g_autoptr (GError) e = NULL;
+  w->gbfs = ft_gbfs_load (path, &e);
+  if (w->gbfs == NULL)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "%s: [fleet] gbfs: %s", where, e->message);
+      return FALSE;
+    }
+  if (w->city->operating_area)
+    {
+      g_autoptr (GString) report = g_string_new (NULL);
+      guint n = ft_gbfs_leave_out_far (w->gbfs, w->city->operating_area,
+                                       w->sc->fleet_gbfs_max_outside_m, report);
+      if (n > 0)
+        g_message ("%s: [fleet] gbfs: %u of %u vehicles left out, more than %.0f m outside "
+                   "the operating area of %s:\n%s", where, n, w->gbfs->n_vehicles,
+                   w->sc->fleet_gbfs_max_outside_m, w->city->name, report->str);
+    }
+  guint counts[3] = { 0, 0, 0 };
+  for (guint j = 0; j < w->gbfs->n_vehicles; j++)
+    if (!w->gbfs->vehicles[j].left_out && w->gbfs->vehicles[j].kind < 3)
+      counts[w->gbfs->vehicles[j].kind]++;
+  if (counts[0] + counts[1] + counts[2] == 0)
+    {
+      g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO,
+                   "%s: [fleet] gbfs: none of the %u vehicles of %s is within %.0f m of the "
+                   "operating area of %s", where, w->gbfs->n_vehicles, path,
+                   w->sc->fleet_gbfs_max_outside_m, w->city->name);
+      return FALSE;
+    }
+  w->sc->scooters = counts[0];
+  w->sc->bikes = counts[1];
+  w->sc->mopeds = counts[2];
+  return TRUE;
+}
+
 static gboolean
 setup_fleet (FtSimWorld *w, GError **error)
 {
   FtFleet *f = w->core->fleet;
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
-  ft_fleet_enable_index (f, bb, 50.0);   /* small cells: vehicles clump at hotspots */
+  w->nv = ft_sim_scenario_n_vehicles (sc);
+  /* small cells: vehicles clump at hotspots; denser fleets get finer ones
+   * too (ft_sim_world_cell_m), so a lookup visits about as many vehicles
+   * whatever the fleet size, while searches over a wide radius keep the
+   * 50 m grid (few cells to visit where no vehicle is) */
+  double cell_m = ft_sim_world_cell_m (w);
+  ft_fleet_enable_index (f, bb, MIN (50.0, 2 * cell_m));
   w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->avail_fine = cell_m < 50.0 ? ft_grid_index_new (bb, cell_m) : NULL;
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
-  w->nv = ft_sim_scenario_n_vehicles (sc);
   w->veh = g_new0 (VehSim, w->nv);
   /* placement in proportion to a day's demand of each zone */
   g_autofree double *zday = g_new0 (double, w->nz);
@@ -140,14 +199,27 @@ setup_fleet (FtSimWorld *w, GError **error)
   for (guint k = 0; k < 3; k++)
     for (guint i = 0; i < counts[k]; i++, v++)
       {
-        guint z = ft_sim_rng_discrete (w->r_init, zday, w->nz, zsum);
-        FtLatLon p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
-        for (int tries = 0; tries < 8 && !ft_sim_world_parking_ok (w, p, k); tries++)
-          p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
-        guint idx = ft_fleet_add_vehicle (f, (FtVehicleKind) k, p, NULL, 0);
+        const FtGbfsVehicle *gv = w->gbfs ? gbfs_nth_of_kind (w->gbfs, (FtVehicleKind) k, i) : NULL;
+        FtLatLon p;
+        char dev[37];
+        if (gv)
+          {
+            p = gv->pos;    /* where the operator's vehicle stands */
+            ft_gbfs_device_id (gv->vehicle_id, dev);
+          }
+        else
+          {
+            guint z = ft_sim_rng_discrete (w->r_init, zday, w->nz, zsum);
+            p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
+            for (int tries = 0; tries < 8 && !ft_sim_world_parking_ok (w, p, k); tries++)
+              p = ft_sim_world_random_point_in_zone (w, z, w->r_init);
+          }
+        guint idx = ft_fleet_add_vehicle (f, (FtVehicleKind) k, p, gv ? dev : NULL, 0);
         g_assert (idx == v);
         const FtVehicleType *vt = ft_vehicle_type_default ((FtVehicleKind) k);
         double soc = sc->initial_soc_min + gsl_rng_uniform (w->r_init) * (sc->initial_soc_max - sc->initial_soc_min);
+        if (gv && gv->range_m >= 0 && gv->max_range_m > 0)
+          soc = CLAMP (gv->range_m / gv->max_range_m, 0.0, 1.0);
         GError *pe = NULL;
         ft_fleet_add_pack (f, vt->pack_capacity_wh, soc, FT_PACK_IN_VEHICLE, (gint32) v, 0, &pe);
         if (pe != NULL)
@@ -234,9 +306,10 @@ setup_people (FtSimWorld *w, GError **error)
   return TRUE;
 }
 
-/* The [city] recipe of a scenario: an OSM extract with demand moved from
- * trips (cached by ft_city_from_recipe), or a bare city over the trips
- * with their demand fitted. Errors name the scenario and the key. */
+/* The [city] recipe of a scenario: raw files become a city in one place,
+ * the region playbook's cached builder (an OSM extract with demand moved
+ * from trips, or a bare city over the trips with their demand fitted); the
+ * world only loads what it returns. Errors name the scenario and the key. */
 static FtCity *
 city_from_scenario (const FtSimScenario *sc, GError **error)
 {
@@ -249,7 +322,6 @@ city_from_scenario (const FtSimScenario *sc, GError **error)
   char *dot = strchr (base, '.');
   if (dot && dot != base)
     *dot = '\0';
-  const char *name = sc->city_name ? sc->city_name : base;
   g_autoptr (GError) e = NULL;
   FtCity *c = NULL;
 
@@ -260,21 +332,12 @@ city_from_scenario (const FtSimScenario *sc, GError **error)
       key = "trips";
       g_set_error (&e, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s does not exist", trips);
     }
-  else if (osm)
-    {
-      FtCityRecipe r = { .osm_path = osm, .name = name, .trips_path = trips,
-                         .requests_per_day = sc->city_requests_per_day };
-      c = ft_city_from_recipe (&r, NULL, NULL, &e);
-    }
   else
     {
-      g_autoptr (FtTripSet) set = ft_trips_load (trips, &e);
-      if (set)
-        {
-          c = ft_city_from_trips (set, name, sc->city_hex_m, &e);
-          if (c && !ft_demand_fit (c, set, NULL, &e))
-            g_clear_pointer (&c, ft_city_free);
-        }
+      FtRegionRecipe r = { .osm_path = osm, .name = sc->city_name ? sc->city_name : base,
+                           .trips_path = trips, .requests_per_day = sc->city_requests_per_day,
+                           .hex_m = sc->city_hex_m };
+      c = ft_region_city_from_recipe (&r, NULL, NULL, &e);
     }
   if (c == NULL)
     g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_CITY, "%s: [city] %s: %s", where, key,
@@ -468,7 +531,9 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->r_init = ft_sim_rng_stream (w->rng, "fleet.initial");
   w->r_rebalance = ft_sim_rng_stream (w->rng, "ops.rebalance");
   w->r_damage = ft_sim_rng_stream (w->rng, "vehicles.damage");
-  w->nv = ft_sim_scenario_n_vehicles (sc);
+  if (sc->fleet_gbfs && !setup_gbfs (w, error))
+    return NULL;
+  w->nv = ft_sim_scenario_n_vehicles (w->sc);
 
   FtCoreConfig cfg;
   ft_core_config_init (&cfg);
@@ -543,6 +608,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   if (sc->models_forecast && !setup_shadow (w, error))
     return NULL;
+  if (!ft_sim_world_setup_support (w, error))
+    return NULL;
   if (w->core->store)
     {
       g_autoptr (GError) e = NULL;
@@ -558,13 +625,17 @@ ft_sim_world_free (FtSimWorld *w)
   if (w == NULL)
     return;
   ft_shadow_free (w->shadow);   /* listens on the core's log */
+  ft_assist_free (w->assist);
   ft_sim_engine_free (w->engine);
   ft_core_free (w->core);
   ft_router_free (w->router);
   if (w->city_owned)
     ft_city_free (w->city_owned);
+  if (w->gbfs)
+    ft_gbfs_feed_free (w->gbfs);
   ft_sim_rng_free (w->rng);
   ft_grid_index_free (w->avail_ix);
+  ft_grid_index_free (w->avail_fine);
   ft_grid_index_free (w->low_ix);
   g_free (w->trace);
   for (guint i = 0; w->staff && i < w->n_staff; i++)

@@ -9,6 +9,18 @@
 
 static void on_charged (FtSimEngine *e, gpointer data, guint64 arg);
 
+/* Charge pack p by up to wh and count the energy it took (the cost model's
+ * energy and pack wear). */
+static void
+charge_pack (FtSimWorld *w, guint p, double wh, FtTime now)
+{
+  const FtPack *pk = ft_fleet_get_pack (w->core->fleet, p);
+  double before = pk->cycles * pk->capacity_wh + pk->throughput_wh;
+  ft_fleet_charge_pack (w->core->fleet, p, wh, now);
+  pk = ft_fleet_get_pack (w->core->fleet, p);
+  w->energy_wh += pk->cycles * pk->capacity_wh + pk->throughput_wh - before;
+}
+
 static void
 depot_start_charging (FtSimWorld *w, guint d)
 {
@@ -31,8 +43,7 @@ on_charged (FtSimEngine *e, gpointer data, guint64 arg)
   guint d = (guint) (arg >> 32), p = (guint) (arg & 0xffffffffu);
   Depot *dp = &w->depots[d];
   const FtPack *pk = ft_fleet_get_pack (w->core->fleet, p);
-  ft_fleet_charge_pack (w->core->fleet, p, (1.0 - pk->soc) * pk->capacity_wh * MAX (pk->health, 0.01) + 1.0,
-                        ft_sim_engine_now (e));
+  charge_pack (w, p, (1.0 - pk->soc) * pk->capacity_wh * MAX (pk->health, 0.01) + 1.0, ft_sim_engine_now (e));
   w->k.packs_charged++;
   dp->charging--;
   g_array_append_val (dp->charged, p);
@@ -91,9 +102,26 @@ depot_visit (FtSimWorld *w, Staff *s, FtTime now)
 
 /* ------------------------------------------------------------ staff */
 
+/* Is the staff member's current work for battery swaps (a swap task, or
+ * a trip to the depot or loading there)? The cost per swap counts it. */
+static gboolean
+on_swap_work (FtSimWorld *w, Staff *s)
+{
+  if (s->going_home)
+    return FALSE;
+  if (s->to_depot || s->activity == FT_SIM_STAFF_AT_DEPOT)
+    return w->sc->battery_swaps;
+  const FtTask *t = s->task >= 0 ? ft_ops_get (w->ops, s->task) : NULL;
+  return t != NULL && t->kind == FT_TASK_BATTERY_SWAP;
+}
+
 static void
 staff_schedule (FtSimWorld *w, Staff *s, FtTime t, guint what)
 {
+  FtTime now = ft_sim_engine_now (w->engine);
+  if ((what == SEV_ARRIVE || what == SEV_SERVICE_DONE || (what == SEV_POLL && s->activity == FT_SIM_STAFF_AT_DEPOT))
+      && t > now && on_swap_work (w, s))
+    w->swap_staff_ms += (double) (t - now);
   if (s->pending)
     ft_sim_engine_cancel (w->engine, s->pending);
   s->pending = ft_sim_engine_schedule (w->engine, t, PRIO_STAFF, ft_sim_world_on_staff_event, w,
@@ -105,6 +133,8 @@ staff_travel (FtSimWorld *w, Staff *s, FtLatLon to, FtTime now)
 {
   double m = ft_distance_fast_m (s->pos, to) * w->sc->detour_factor;
   w->staff_m += m;
+  if (on_swap_work (w, s))
+    w->swap_m += m;
   s->from = s->pos;
   s->target = to;
   s->leg_t0 = now;
@@ -374,7 +404,7 @@ on_repaired (FtSimEngine *e, gpointer data, guint64 arg)
   if (veh->pack >= 0)
     {
       const FtPack *pk = ft_fleet_get_pack (f, (guint) veh->pack);
-      ft_fleet_charge_pack (f, (guint) veh->pack, (1.0 - pk->soc) * pk->capacity_wh * MAX (pk->health, 0.01) + 1.0, now);
+      charge_pack (w, (guint) veh->pack, (1.0 - pk->soc) * pk->capacity_wh * MAX (pk->health, 0.01) + 1.0, now);
     }
   ft_sim_world_low_resolved (w, v, now);
   /* out on the street next to the depot */

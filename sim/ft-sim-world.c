@@ -40,12 +40,24 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
   if (want_avail)
     {
       if (ft_grid_index_has (w->avail_ix, v))
-        ft_grid_index_move (w->avail_ix, v, veh->pos);
+        {
+          ft_grid_index_move (w->avail_ix, v, veh->pos);
+          if (w->avail_fine)
+            ft_grid_index_move (w->avail_fine, v, veh->pos);
+        }
       else
-        ft_grid_index_insert (w->avail_ix, v, veh->pos);
+        {
+          ft_grid_index_insert (w->avail_ix, v, veh->pos);
+          if (w->avail_fine)
+            ft_grid_index_insert (w->avail_fine, v, veh->pos);
+        }
     }
   else if (ft_grid_index_has (w->avail_ix, v))
-    ft_grid_index_remove (w->avail_ix, v);
+    {
+      ft_grid_index_remove (w->avail_ix, v);
+      if (w->avail_fine)
+        ft_grid_index_remove (w->avail_fine, v);
+    }
   if (want_low)
     {
       if (ft_grid_index_has (w->low_ix, v))
@@ -55,6 +67,18 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
     }
   else if (ft_grid_index_has (w->low_ix, v))
     ft_grid_index_remove (w->low_ix, v);
+}
+
+/* Cell size of the fine index of available vehicles and the first search
+ * radius of a rider looking for a vehicle: 50 m and 25 m for 1,000
+ * vehicles, shrinking with the square root of the fleet (so the vehicles
+ * per cell, and per search, stay about the same), down to 10 m and 5 m.
+ * Neither changes what is found: searches visit every vehicle within their
+ * radius. */
+double
+ft_sim_world_cell_m (const FtSimWorld *w)
+{
+  return CLAMP (50.0 * sqrt (1000.0 / MAX (w->nv, 1u)), 10.0, 50.0);
 }
 
 FtLatLon
@@ -203,12 +227,11 @@ ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
         g_array_append_val (g_ptr_array_index (by_zone, w->veh[v].zone), v);
         total++;
       }
-  guint h = ft_sim_world_hour_of_week (now);
   double dsum = 0;
   for (guint z = 0; z < nz; z++)
     {
       for (guint k = 0; k < 3; k++)
-        want[z] += w->zone_w[((h + k) % 168) * nz + z];
+        want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
       dsum += want[z];
     }
   if (dsum <= 0 || total == 0)
@@ -587,6 +610,7 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
           return FALSE;
         }
       if ((vs[v].state == FT_STATE_AVAILABLE) != ft_grid_index_has (w->avail_ix, v)
+          || (w->avail_fine && ft_grid_index_has (w->avail_fine, v) != ft_grid_index_has (w->avail_ix, v))
           || ((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,

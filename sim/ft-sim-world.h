@@ -78,6 +78,22 @@ typedef struct {
   guint64 incentive_moves;         /* riders who took a relocation offer */
   guint64 incentive_rewards;       /* trips rewarded */
   gint64  incentive_cost_minor;    /* paid, = the expense:incentives account */
+  /* [support] (0 when off): riders' contacts with the assistant, those it
+   * resolved without a person, and hand-offs to staff */
+  guint64 support_contacts, support_resolved, support_handoffs;
+  /* the cost model ([costs]), all in minor units of the currency. Fixed:
+   * vehicle depreciation, insurance, depots (they accrue with time).
+   * Variable: energy, pack wear, field staff, vans, payment fees and
+   * incentives (they grow with the work done). */
+  gint64  cost_vehicles_minor, cost_insurance_minor, cost_depots_minor;
+  gint64  cost_energy_minor, cost_pack_wear_minor, cost_staff_minor, cost_vans_minor;
+  gint64  cost_payment_fees_minor, cost_incentives_minor;
+  gint64  cost_total_minor;
+  double  energy_kwh;                       /* put into packs (depots, repairs) */
+  double  contribution_margin_per_vehicle_day_minor;  /* (revenue - variable) / vehicle-days */
+  double  net_margin_per_vehicle_day_minor;           /* (revenue - all costs) / vehicle-days */
+  double  cost_per_trip_minor;              /* all costs / trips completed */
+  double  cost_per_swap_minor;              /* swap staff time, van km, energy, pack wear / swaps */
   /* shadow mode ([models] forecast = true): scores of the demand forecast
    * over every prediction whose target hour has passed, against the
    * historical-mean baseline on the same zone-hours */
@@ -87,6 +103,19 @@ typedef struct {
   double  shadow_rmse, shadow_mae, shadow_base_rmse, shadow_base_mae;
   guint   shadow_retrains, shadow_promotions, shadow_drift_warnings, shadow_drift_actions;
 } FtSimKpis;
+
+/* The KPI table: every numeric KPI by the name its JSON form uses (plus
+ * service_level = served / requested), for experiments' metrics. */
+typedef struct {
+  const char *name;
+  const char *label;         /* for people, with the unit */
+  gboolean    higher_better; /* what "better" means, for Pareto views */
+} FtSimKpiInfo;
+
+const FtSimKpiInfo *ft_sim_kpi_table (guint *n);
+const FtSimKpiInfo *ft_sim_kpi_find  (const char *name);
+/* The value of KPI name in k; FALSE for an unknown name. */
+gboolean            ft_sim_kpi_value (const FtSimKpis *k, const char *name, double *value);
 
 /* A snapshot for the map (plain arrays, owned by the snapshot). */
 enum { FT_SIM_VFLAG_LOW = 1, FT_SIM_VFLAG_FAULT = 2, FT_SIM_VFLAG_IN_VAN = 4 };
@@ -218,6 +247,14 @@ const FtCity *ft_sim_world_get_city     (FtSimWorld *w);
 FtSimEngine  *ft_sim_world_get_engine   (FtSimWorld *w);
 /* Shadow-mode models ([models] forecast = true), or NULL (borrowed). */
 struct _FtShadow *ft_sim_world_get_shadow (FtSimWorld *w);
+/* Requests the operator expects in zone z during the hour that contains t,
+ * as prices, offers and rebalancing see them. With [models]
+ * act_on_forecast: the shadow champion's forecast; before its first fit,
+ * the requests counted in the same hour a day earlier; before a day has
+ * passed, the launch plan (the city's fitted demand). Without it: the launch
+ * plan throughout (the demand profile the scenario was built from, which a
+ * [demand] shift does not change). */
+double ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t);
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
 /* Account index of the first dispatcher (-1 if the scenario has none). */
 gint32        ft_sim_world_dispatcher   (FtSimWorld *w);

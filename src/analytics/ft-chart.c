@@ -26,7 +26,7 @@ series_rgb (const FtChart *c, guint s, double rgb[3])
 {
   const double *p = c->series[s].rgb;
   if (p[0] == 0 && p[1] == 0 && p[2] == 0)
-    ft_chart_palette (s, rgb);
+    ft_chart_palette (c->style == FT_CHART_INTERVALS ? s / 3 : s, rgb);
   else
     memcpy (rgb, p, sizeof (double) * 3);
 }
@@ -45,6 +45,8 @@ nice_step (double range, int target)
 static void
 fmt_tick (char *buf, gsize len, double v, double step, gboolean percent)
 {
+  if (fabs (v) < step * 1e-6)   /* a tick at zero reached by float steps: no "-0" */
+    v = 0;
   if (percent)
     {
       g_snprintf (buf, len, step * 100 < 1 ? "%.1f %%" : "%.0f %%", v * 100);
@@ -136,10 +138,13 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
   gboolean legend = c->n_series > 1 || (c->n_series == 1 && c->series[0].name);
   double legend_w = 0;
   for (guint s = 0; legend && s < c->n_series; s++)
-    legend_w += fs * 1.6 + text_w (cr, c->series[s].name ? c->series[s].name : "") + fs * 1.5;
+    if (c->style != FT_CHART_INTERVALS || s % 3 == 0)
+      legend_w += fs * 1.6 + text_w (cr, c->series[s].name ? c->series[s].name : "") + fs * 1.5;
   lx = MAX (fs, (W - legend_w) / 2);
   for (guint s = 0; legend && s < c->n_series; s++)
     {
+      if (c->style == FT_CHART_INTERVALS && s % 3 != 0)
+        continue;
       double rgb[3];
       series_rgb (c, s, rgb);
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
@@ -227,6 +232,46 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
       cairo_set_font_size (cr, fs * 1.2);
       text_at (cr, ml + pw / 2, mt + ph / 2, "nothing to show: every value is zero or missing", 0.5, 0.5);
       cairo_set_font_size (cr, fs);
+    }
+  else if (c->style == FT_CHART_INTERVALS)
+    {
+      /* zero line, then per category one whisker per (estimate, low, high)
+       * triple side by side, with a dot at the estimate */
+      if (ymin < 0 && ymax > 0)
+        {
+          cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+          cairo_set_line_width (cr, 1.2);
+          cairo_move_to (cr, ml, PY (0));
+          cairo_line_to (cr, ml + pw, PY (0));
+          cairo_stroke (cr);
+        }
+      guint nt = c->n_series / 3;
+      for (guint i = 0; i < c->n; i++)
+        for (guint t = 0; t < nt; t++)
+          {
+            double e = c->series[3 * t].values[i], lo = c->series[3 * t + 1].values[i],
+                   hi = c->series[3 * t + 2].values[i];
+            if (!isfinite (e))
+              continue;
+            double rgb[3];
+            series_rgb (c, 3 * t, rgb);
+            cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+            double x = PX (i) + slot * (t + 1) / (nt + 1), cap = MIN (slot / (nt + 1) * 0.35, fs);
+            if (isfinite (lo) && isfinite (hi))
+              {
+                double y0 = PY (CLAMP (lo, ymin, ymax)), y1 = PY (CLAMP (hi, ymin, ymax));
+                cairo_set_line_width (cr, 1.8);
+                cairo_move_to (cr, x, y0);
+                cairo_line_to (cr, x, y1);
+                cairo_move_to (cr, x - cap, y0);
+                cairo_line_to (cr, x + cap, y0);
+                cairo_move_to (cr, x - cap, y1);
+                cairo_line_to (cr, x + cap, y1);
+                cairo_stroke (cr);
+              }
+            cairo_arc (cr, x, PY (CLAMP (e, ymin, ymax)), 3.2, 0, 2 * G_PI);
+            cairo_fill (cr);
+          }
     }
   else if (c->style == FT_CHART_LINES)
     {

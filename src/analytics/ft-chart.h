@@ -15,6 +15,9 @@ typedef enum {
   FT_CHART_BARS,       /* one bar per series, side by side */
   FT_CHART_STACKED,    /* series stacked in one bar */
   FT_CHART_LINES,      /* one line per series */
+  FT_CHART_INTERVALS,  /* series in triples (estimate, low, high): a dot and
+                        * a whisker per category and triple; the triple's
+                        * first series names it in the legend */
 } FtChartStyle;
 
 typedef struct {

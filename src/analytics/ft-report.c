@@ -7,6 +7,7 @@
 #include "ft-report.h"
 #include "ft-analytics-private.h"
 #include "ft-chart.h"
+#include "ft-file.h"
 
 #include <cairo-pdf.h>
 #include <glib/gstdio.h>
@@ -726,4 +727,44 @@ ft_report_write (sqlite3 *db, const FtReportInfo *info, const char *pdf_path, co
   if (n_pages)
     *n_pages = r.page;
   return !r.failed;
+}
+
+/* A PDF this module wrote (cairo records the creator in the file). */
+static gboolean
+pdf_is_own (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!ft_file_read (path, 256u << 20, &data, &len, NULL) || len < 5 || memcmp (data, "%PDF-", 5) != 0)
+    return FALSE;
+  static const char mark[] = "Fleet Twin";
+  for (gsize i = 0; i + sizeof mark - 1 <= len; i++)
+    if (data[i] == 'F' && memcmp (data + i, mark, sizeof mark - 1) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+ft_report_export (sqlite3 *db, const FtReportInfo *info, const char *pdf_path, gboolean force,
+                  guint *n_pages, GError **error)
+{
+  g_return_val_if_fail (db != NULL && info != NULL && pdf_path != NULL, FALSE);
+  gsize len = strlen (pdf_path);
+  if (!g_str_has_suffix (pdf_path, ".pdf") || len <= 4 || g_str_has_suffix (pdf_path, "/.pdf"))
+    {
+      g_set_error (error, FT_ANALYTICS_ERROR, FT_ANALYTICS_ERROR_USAGE,
+                   "'%s' must name a .pdf file (its charts and tables go in the folder of the same "
+                   "name without .pdf)", pdf_path);
+      return FALSE;
+    }
+  g_autofree char *dir = g_strndup (pdf_path, len - 4);
+  g_autoptr (FtOutput) dir_out = ft_output_begin (dir, FT_OUTPUT_DIR, ft_output_dir_is_marked, force, error);
+  if (dir_out == NULL)
+    return FALSE;
+  g_autoptr (FtOutput) pdf_out = ft_output_begin (pdf_path, FT_OUTPUT_FILE, pdf_is_own, force, error);
+  if (pdf_out == NULL)
+    return FALSE;
+  if (!ft_report_write (db, info, ft_output_get_path (pdf_out), ft_output_get_path (dir_out), n_pages, error))
+    return FALSE;
+  return ft_output_commit (g_steal_pointer (&dir_out), error) && ft_output_commit (g_steal_pointer (&pdf_out), error);
 }

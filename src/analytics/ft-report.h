@@ -23,4 +23,12 @@ typedef struct {
 gboolean ft_report_write (sqlite3 *db, const FtReportInfo *info, const char *pdf_path,
                           const char *dir, guint *n_pages, GError **error);
 
+/* The report as `fleet-twin-cli report` and the app's "Export Report…"
+ * write it: pdf_path must end in .pdf; the PNG charts and CSV tables go in
+ * the folder of the same name without .pdf. Both are written through
+ * FtOutput (beside the target, moved into place when complete); a target
+ * that is not an earlier report is refused unless force. */
+gboolean ft_report_export (sqlite3 *db, const FtReportInfo *info, const char *pdf_path, gboolean force,
+                           guint *n_pages, GError **error);
+
 G_END_DECLS

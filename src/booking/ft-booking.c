@@ -1110,3 +1110,38 @@ ft_booking_check (FtBooking *b, GError **error)
     }
   return TRUE;
 }
+
+void
+ft_booking_plan_ride (FtBooking *b, guint vehicle, FtLatLon from, FtLatLon to, double cruise_kph,
+                      FtPathRules *out)
+{
+  g_return_if_fail (b != NULL && out != NULL && cruise_kph > 0);
+  g_return_if_fail (vehicle < ft_fleet_n_vehicles (b->deps.fleet));
+  if (b->deps.geofences == NULL)
+    {
+      memset (out, 0, sizeof *out);
+      out->blocking_zone = -1;
+      out->stop_at = to;
+      out->stop_m = ft_distance_m (from, to);
+      out->ride_s = out->stop_m / (cruise_kph / 3.6);
+      return;
+    }
+  const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
+  ft_geofences_path_rules (b->deps.geofences, from, to, v->kind, cruise_kph, out);
+}
+
+double
+ft_booking_speed_cap_at (FtBooking *b, guint vehicle, FtLatLon at, gboolean *through_ok)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  g_return_val_if_fail (vehicle < ft_fleet_n_vehicles (b->deps.fleet), 0);
+  if (through_ok)
+    *through_ok = TRUE;
+  if (b->deps.geofences == NULL)
+    return 0;
+  const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
+  FtZoneRules r = ft_geofences_rules_at (b->deps.geofences, at, v->kind, NULL);
+  if (through_ok)
+    *through_ok = r.ride_through_allowed;
+  return r.maximum_speed_kph;
+}

@@ -122,6 +122,16 @@ gboolean   ft_booking_resume   (FtBooking *b, gint64 booking, guint rider, FtTim
 gboolean   ft_booking_end      (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
                                 double distance_m, FtTime now, FtPriceBreakdown *price_out,
                                 GError **error);
+/* The geofence rules a ride of `vehicle` from `from` to `to` meets at
+ * cruise_kph: zones' speed caps slow it (ride_s) and a zone where riding
+ * through is not allowed stops it at its edge (blocked, stop_at). Without
+ * geofences everything is allowed. The simulator times its rides with it;
+ * live mode caps a vehicle's speed with ft_booking_speed_cap_at. */
+void       ft_booking_plan_ride (FtBooking *b, guint vehicle, FtLatLon from, FtLatLon to,
+                                 double cruise_kph, FtPathRules *out);
+/* The speed cap (km/h, 0 none) for `vehicle` at `at`; *through_ok FALSE
+ * when it may not ride on there. */
+double     ft_booking_speed_cap_at (FtBooking *b, guint vehicle, FtLatLon at, gboolean *through_ok);
 /* Cancel a reservation (free) — an active trip cannot be cancelled, only ended. */
 gboolean   ft_booking_cancel   (FtBooking *b, gint64 booking, guint rider, FtTime now, GError **error);
 /* Expire reservations whose hold ran out; returns how many. */

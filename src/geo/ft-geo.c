@@ -182,6 +182,37 @@ ft_multipolygon_contains (const FtMultiPolygon *mp, FtLatLon p)
   return FALSE;
 }
 
+
+/* Metres from p to the nearest edge of mp, 0 inside (a local plane around
+ * p: fine for the few kilometres this is used for). */
+double
+ft_multipolygon_distance_m (const FtMultiPolygon *mp, FtLatLon p)
+{
+  g_return_val_if_fail (mp != NULL, G_MAXDOUBLE);
+  if (mp->n_polys == 0)
+    return G_MAXDOUBLE;
+  if (ft_multipolygon_contains (mp, p))
+    return 0.0;
+  double kx = FT_M_PER_DEG * cos (p.lat * G_PI / 180.0), ky = FT_M_PER_DEG;
+  double best = G_MAXDOUBLE;
+  for (guint i = 0; i < mp->n_polys; i++)
+    for (guint r = 0; r < mp->polys[i].n_rings; r++)
+      {
+        const FtRing *ring = &mp->polys[i].rings[r];
+        for (guint k = 0; k < ring->n; k++)
+          {
+            FtLatLon a = ring->pts[k], b = ring->pts[(k + 1) % ring->n];
+            double ax = (a.lon - p.lon) * kx, ay = (a.lat - p.lat) * ky;
+            double bx = (b.lon - p.lon) * kx, by = (b.lat - p.lat) * ky;
+            double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+            double t = l2 > 0 ? CLAMP (-(ax * dx + ay * dy) / l2, 0.0, 1.0) : 0.0;
+            double cx = ax + t * dx, cy = ay + t * dy;
+            best = MIN (best, sqrt (cx * cx + cy * cy));
+          }
+      }
+  return best;
+}
+
 /* Local tangent plane around the bbox centre, in metres. */
 typedef struct {
   double lat0, lon0, kx;

@@ -44,6 +44,8 @@ guint           ft_multipolygon_add_ring     (FtMultiPolygon *mp, const FtLatLon
 void            ft_multipolygon_add_hole     (FtMultiPolygon *mp, guint poly, const FtLatLon *pts, guint n);
 gboolean        ft_multipolygon_contains     (const FtMultiPolygon *mp, FtLatLon p);
 double          ft_multipolygon_area_m2      (const FtMultiPolygon *mp);
+/* Metres from p to the nearest edge, 0 inside. */
+double          ft_multipolygon_distance_m   (const FtMultiPolygon *mp, FtLatLon p);
 FtLatLon        ft_multipolygon_centroid     (const FtMultiPolygon *mp);
 /* GeoJSON geometry (Polygon or MultiPolygon object) in/out via json-glib. */
 typedef struct _JsonNode JsonNode;

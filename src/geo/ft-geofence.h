@@ -69,6 +69,28 @@ FtZoneRules  ft_zone_rules_all_allowed     (void);
  * and the 2.3 shape. Errors name the feature index and field. */
 FtGeofences *ft_geofences_load_gbfs        (const char *path, GError **error);
 FtGeofences *ft_geofences_parse_gbfs       (const char *json, gssize len, const char *where, GError **error);
+/* Policy geometry (ft-geofence-import.c): a GeoJSON FeatureCollection whose
+ * features carry properties.zone_type (no_ride, no_parking, slow_ride with
+ * maximum_speed_kph, parking, operating_area), MDS Geography records
+ * (geography_type gives the zone type), or a GBFS geofencing_zones
+ * document. Refused whole, naming file, feature and field: a ring that
+ * does not close, a position out of range, an unknown zone type. */
+FtGeofences *ft_geofences_load_policy      (const char *path, GError **error);
+FtGeofences *ft_geofences_parse_policy     (const char *json, gssize len, const char *where, GError **error);
+
+/* The rules met along the straight path a -> b at a cruising speed. */
+typedef struct {
+  double   ride_s;         /* time at cruise speed, slower where zones cap speed */
+  double   capped_m;       /* metres under a speed cap below the cruise speed */
+  double   min_cap_kph;    /* lowest such cap met, 0 none */
+  gboolean blocked;        /* the path enters a zone where riding through is not allowed */
+  int      blocking_zone;  /* its index, -1 outside every zone */
+  FtLatLon stop_at;        /* where the vehicle must stop (b when not blocked) */
+  double   stop_m;         /* metres from a to stop_at */
+} FtPathRules;
+void         ft_geofences_path_rules       (const FtGeofences *g, FtLatLon a, FtLatLon b,
+                                            guint vehicle_kind, double cruise_kph, FtPathRules *out);
+
 /* Writes the `data` member of a GBFS 3.0 geofencing_zones document. */
 JsonNode    *ft_geofences_to_gbfs_data     (const FtGeofences *g);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGeofences, ft_geofences_free)

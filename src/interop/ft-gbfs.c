@@ -23,6 +23,7 @@ ft_gbfs_feed_free (FtGbfsFeed *feed)
     {
       g_free (feed->vehicles[i].vehicle_id);
       g_free (feed->vehicles[i].vehicle_type_id);
+      g_free (feed->vehicles[i].pricing_plan_id);
     }
   g_free (feed->vehicles);
   g_free (feed->version);
@@ -327,6 +328,19 @@ ft_gbfs_load (const char *path, GError **error)
     }
   feed->version = g_strdup (vs);
   gboolean v2 = g_str_has_prefix (vs, "2.");
+  {
+    /* the file's name says its version too: free_bike_status is 2.x,
+     * vehicle_status 3.x */
+    g_autofree char *base = g_path_get_basename (vfile);
+    if ((v2 && g_str_has_prefix (base, "vehicle_status"))
+        || (!v2 && g_str_has_prefix (base, "free_bike_status")))
+      {
+        g_set_error (error, FT_GBFS_ERROR, FT_GBFS_ERROR_VERSION,
+                     "%s: version: says GBFS %s, but a %s file is GBFS %s", vfile, vs,
+                     v2 ? "vehicle_status" : "free_bike_status", v2 ? "3.x" : "2.x");
+        return NULL;
+      }
+  }
   if (!parse_timestamp (json_object_get_member (top, "last_updated"), &feed->last_updated))
     {
       fail (error, vfile, "last_updated", v2 ? "expected POSIX seconds" : "expected an RFC 3339 time");
@@ -365,6 +379,7 @@ ft_gbfs_load (const char *path, GError **error)
       JsonNode *dis = json_object_get_member (o, "is_disabled");
       JsonNode *vt = json_object_get_member (o, "vehicle_type_id");
       JsonNode *rg = json_object_get_member (o, "current_range_meters");
+      JsonNode *pp = json_object_get_member (o, "pricing_plan_id");
       g_autofree char *msg = NULL;
       if (!is_string (id) || *json_node_get_string (id) == '\0')
         msg = g_strdup (v2 ? "bike_id: expected a non-empty string" : "vehicle_id: expected a non-empty string");
@@ -377,6 +392,8 @@ ft_gbfs_load (const char *path, GError **error)
         msg = g_strdup ("is_reserved/is_disabled: expected booleans");
       else if (vt && !is_string (vt))
         msg = g_strdup ("vehicle_type_id: expected a string");
+      else if (pp && !is_string (pp))
+        msg = g_strdup ("pricing_plan_id: expected a string");
       else if (rg && (!is_number (rg) || json_node_get_double (rg) < 0))
         msg = g_strdup ("current_range_meters: expected a finite non-negative number");
       else if (g_hash_table_contains (seen, json_node_get_string (id)))
@@ -391,6 +408,8 @@ ft_gbfs_load (const char *path, GError **error)
       v->vehicle_id = g_strdup (json_node_get_string (id));
       g_hash_table_add (seen, v->vehicle_id);
       v->vehicle_type_id = vt ? g_strdup (json_node_get_string (vt)) : NULL;
+      v->pricing_plan_id = pp ? g_strdup (json_node_get_string (pp)) : NULL;
+      v->outside_m = -1;
       TypeInfo *ti = v->vehicle_type_id ? g_hash_table_lookup (types, v->vehicle_type_id) : NULL;
       v->kind = ti ? ti->kind : FT_KIND_SCOOTER;
       v->max_range_m = ti ? ti->max_range_m : default_range_m (v->kind);
@@ -461,8 +480,109 @@ ft_gbfs_dup_geofences (const FtGbfsFeed *feed)
   return ft_geofences_parse_gbfs (feed->geofences_json, -1, feed->geofences_where, NULL);
 }
 
-static void
-device_id_for (const char *vehicle_id, char out[37])
+guint
+ft_gbfs_leave_out_far (FtGbfsFeed *feed, const FtMultiPolygon *area, double max_m, GString *report)
+{
+  g_return_val_if_fail (feed != NULL && area != NULL, 0);
+  guint n = 0;
+  for (guint i = 0; i < feed->n_vehicles; i++)
+    {
+      FtGbfsVehicle *v = &feed->vehicles[i];
+      v->outside_m = ft_multipolygon_distance_m (area, v->pos);
+      v->left_out = v->outside_m > max_m;
+      if (!v->left_out)
+        continue;
+      n++;
+      if (report)
+        g_string_append_printf (report, "%s: vehicle %s at %.5f, %.5f is %.1f km outside the "
+                                "operating area: left out\n", feed->vehicles_file, v->vehicle_id,
+                                v->pos.lat, v->pos.lon, v->outside_m / 1000.0);
+    }
+  feed->n_left_out = n;
+  return n;
+}
+
+char *
+ft_gbfs_fleet_to_json (const FtGbfsFeed *feed)
+{
+  g_return_val_if_fail (feed != NULL, NULL);
+  gboolean v2 = feed->version && g_str_has_prefix (feed->version, "2.");
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "last_updated");
+  if (v2)
+    json_builder_add_int_value (b, feed->last_updated);
+  else
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (feed->last_updated);
+      g_autofree char *iso = dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("1970-01-01T00:00:00Z");
+      json_builder_add_string_value (b, iso);
+    }
+  json_builder_set_member_name (b, "ttl");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, feed->version ? feed->version : "3.0");
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, v2 ? "bikes" : "vehicles");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < feed->n_vehicles; i++)
+    {
+      const FtGbfsVehicle *v = &feed->vehicles[i];
+      if (v->left_out)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, v2 ? "bike_id" : "vehicle_id");
+      json_builder_add_string_value (b, v->vehicle_id);
+      json_builder_set_member_name (b, "lat");
+      json_builder_add_double_value (b, v->pos.lat);
+      json_builder_set_member_name (b, "lon");
+      json_builder_add_double_value (b, v->pos.lon);
+      json_builder_set_member_name (b, "is_reserved");
+      json_builder_add_boolean_value (b, v->is_reserved);
+      json_builder_set_member_name (b, "is_disabled");
+      json_builder_add_boolean_value (b, v->is_disabled);
+      if (v->vehicle_type_id)
+        {
+          json_builder_set_member_name (b, "vehicle_type_id");
+          json_builder_add_string_value (b, v->vehicle_type_id);
+        }
+      if (v->pricing_plan_id)
+        {
+          json_builder_set_member_name (b, "pricing_plan_id");
+          json_builder_add_string_value (b, v->pricing_plan_id);
+        }
+      if (v->range_m >= 0)
+        {
+          json_builder_set_member_name (b, "current_range_meters");
+          json_builder_add_double_value (b, v->range_m);
+        }
+      if (v->last_reported > 0)
+        {
+          json_builder_set_member_name (b, "last_reported");
+          if (v2)
+            json_builder_add_int_value (b, v->last_reported);
+          else
+            {
+              g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (v->last_reported);
+              g_autofree char *iso = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+              json_builder_add_string_value (b, iso);
+            }
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+void
+ft_gbfs_device_id (const char *vehicle_id, char out[37])
 {
   if (ft_uuid_valid (vehicle_id) && strlen (vehicle_id) == 36)
     {
@@ -483,7 +603,9 @@ ft_gbfs_seed_core (const FtGbfsFeed *feed, FtCore *core, FtTime now, GError **er
     {
       char dev[37];
       guint existing;
-      device_id_for (feed->vehicles[i].vehicle_id, dev);
+      if (feed->vehicles[i].left_out)
+        continue;
+      ft_gbfs_device_id (feed->vehicles[i].vehicle_id, dev);
       if (ft_fleet_lookup_device (core->fleet, dev, &existing)
           || !g_hash_table_add (ids, g_strdup (dev)))
         {
@@ -498,7 +620,9 @@ ft_gbfs_seed_core (const FtGbfsFeed *feed, FtCore *core, FtTime now, GError **er
     {
       const FtGbfsVehicle *gv = &feed->vehicles[i];
       char dev[37];
-      device_id_for (gv->vehicle_id, dev);
+      if (gv->left_out)
+        continue;
+      ft_gbfs_device_id (gv->vehicle_id, dev);
       guint v = ft_fleet_add_vehicle (core->fleet, gv->kind, gv->pos, dev, now);
       const FtVehicleType *t = ft_vehicle_type_default (gv->kind);
       double soc = gv->range_m < 0 || gv->max_range_m <= 0 ? 1.0

@@ -37,6 +37,9 @@ typedef struct {
   gboolean       is_reserved;
   gboolean       is_disabled;
   gint64         last_reported;     /* epoch seconds, 0 unknown */
+  char          *pricing_plan_id;   /* as in the feed, may be NULL */
+  double         outside_m;         /* metres outside the operating area (0 inside, -1 unchecked) */
+  gboolean       left_out;          /* far outside: not seeded (ft_gbfs_leave_out_far) */
 } FtGbfsVehicle;
 
 typedef struct {
@@ -47,6 +50,7 @@ typedef struct {
   FtGbfsVehicle *vehicles;
   guint          n_vehicles;
   guint          n_reserved, n_disabled;
+  guint          n_left_out;        /* flagged far outside the operating area */
   FtPricing     *pricing;           /* NULL if the feed has none */
   FtGeofences   *geofences;         /* NULL if the feed has none */
   guint          n_stations;
@@ -59,6 +63,19 @@ typedef struct {
 /* path: a folder or a vehicle_status / free_bike_status file. */
 FtGbfsFeed *ft_gbfs_load            (const char *path, GError **error);
 void        ft_gbfs_feed_free       (FtGbfsFeed *feed);
+/* Flags the vehicles more than max_m outside `area` (the operating area)
+ * as left out: they are not seeded and the report (may be NULL) gets a
+ * line for each, with its id, position and distance. Returns how many. */
+guint       ft_gbfs_leave_out_far   (FtGbfsFeed *feed, const FtMultiPolygon *area, double max_m,
+                                     GString *report);
+/* The vehicles kept, as a GBFS document of the feed's own version
+ * (free_bike_status for 2.x, vehicle_status for 3.x) with the operator's
+ * vehicle ids, vehicle type ids and pricing plan ids unchanged, so it loads
+ * back with ft_gbfs_load. */
+char       *ft_gbfs_fleet_to_json   (const FtGbfsFeed *feed);
+/* The fleet's device id (a UUID) for an operator's vehicle id: the id
+ * itself when it is a UUID, else one derived from it. */
+void        ft_gbfs_device_id       (const char *vehicle_id, char out[37]);
 /* Adds the feed's vehicles (with a pack each, SOC from range / max range)
  * to the core's fleet; disabled ones become non_operational; reserved ones
  * are counted but start available (their riders are outside the twin).

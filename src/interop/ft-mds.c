@@ -982,6 +982,95 @@ ft_mds_page (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor, guint limi
 }
 
 char *
+ft_mds_vehicle (FtMds *m, FtMdsKind kind, const char *device_id, GError **error)
+{
+  g_return_val_if_fail (m != NULL && (kind == FT_MDS_VEHICLES || kind == FT_MDS_VEHICLES_STATUS), NULL);
+  if (device_id != NULL && ft_uuid_valid (device_id))
+    for (guint v = 0; v < m->stats.n_vehicles && v < m->vehicles->len; v++)
+      {
+        if (!usable_vehicle (m, v) || g_ascii_strcasecmp (g_array_index (m->vehicles, VehInfo, v).device_id,
+                                                          device_id) != 0)
+          continue;
+        GString *o = g_string_new ("[");
+        gboolean in_tx = sqlite3_exec (m->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+        if (kind == FT_MDS_VEHICLES)
+          add_vehicle (m, o, v);
+        else
+          add_status (m, o, v);
+        if (in_tx)
+          sqlite3_exec (m->db, "COMMIT", NULL, NULL, NULL);
+        j_close (o, ']');
+        g_string_truncate (o, o->len - 1);
+        return g_string_free (o, FALSE);
+      }
+  g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_NOT_FOUND, "no vehicle has device_id %.40s%s",
+               device_id ? device_id : "(none)", device_id && strlen (device_id) > 40 ? "…" : "");
+  return NULL;
+}
+
+char *
+ft_mds_recent_events (FtMds *m, gint64 start_ms, gint64 end_ms, gint64 cursor, guint limit, gint64 *next,
+                      GError **error)
+{
+  g_return_val_if_fail (m != NULL && next != NULL, NULL);
+  *next = -1;
+  if (end_ms <= start_ms)
+    {
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_RANGE,
+                   "end_time (%" G_GINT64_FORMAT ") must be after start_time (%" G_GINT64_FORMAT ")",
+                   end_ms, start_ms);
+      return NULL;
+    }
+  gint64 now = m->any ? m->newest_t + m->origin : 0;
+  if (m->any && start_ms < now - FT_MDS_RECENT_MS)
+    {
+      gint64 from = now - FT_MDS_RECENT_MS;
+      g_autofree char *h = ft_mds_format_hour (from - from % FT_MDS_HOUR);
+      g_set_error (error, FT_MDS_ERROR, FT_MDS_ERROR_RANGE,
+                   "start_time is more than two weeks before the newest data (%" G_GINT64_FORMAT
+                   "); /events/recent serves from %" G_GINT64_FORMAT " on (use /events/historical for "
+                   "older hours, e.g. event_time=%s)",
+                   now, now - FT_MDS_RECENT_MS, h);
+      return NULL;
+    }
+  if (cursor < 0)
+    cursor = 0;
+  limit = CLAMP (limit, 1, 10000);
+  GString *o = g_string_new ("[");
+  gboolean in_tx = sqlite3_exec (m->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+  gint64 seen = 0;
+  guint out = 0;
+  /* Hours that can hold the window; no data after the newest event. */
+  gint64 last = MIN (end_ms - 1, now);
+  for (gint64 h = start_ms - (start_ms % FT_MDS_HOUR); m->any && h <= last && *next < 0; h += FT_MDS_HOUR)
+    {
+      gint64 key = h - m->origin;
+      GArray *idx = g_hash_table_lookup (m->hours[FT_MDS_EVENTS], &key);
+      for (guint i = 0; idx && i < idx->len; i++)
+        {
+          const Rec *r = &g_array_index (m->events, Rec, g_array_index (idx, guint32, i));
+          gint64 t = r->t + m->origin;
+          if (t < start_ms || t >= end_ms || device_of (m, r->vehicle) == NULL)
+            continue;
+          if (seen++ < cursor)
+            continue;
+          if (out == limit)
+            {
+              *next = seen - 1;
+              break;
+            }
+          add_event (m, o, r);
+          out++;
+        }
+    }
+  if (in_tx)
+    sqlite3_exec (m->db, "COMMIT", NULL, NULL, NULL);
+  j_close (o, ']');
+  g_string_truncate (o, o->len - 1);
+  return g_string_free (o, FALSE);
+}
+
+char *
 ft_mds_envelope (FtMds *m, FtMdsKind kind, const char *items, const char *next_url)
 {
   GString *o = g_string_new ("{");

@@ -23,7 +23,12 @@ typedef enum {
   FT_MDS_ERROR_OPEN,        /* not a readable Fleet Twin store */
   FT_MDS_ERROR_SQL,
   FT_MDS_ERROR_RANGE,       /* an hour outside the data */
+  FT_MDS_ERROR_NOT_FOUND,   /* no vehicle with that device id */
 } FtMdsError;
+
+/* /events/recent serves status changes at most this old, counted back
+ * from the newest data (a simulated run's "now" is its clock). */
+#define FT_MDS_RECENT_MS (G_GINT64_CONSTANT (14) * 24 * FT_MDS_HOUR)
 
 #define FT_MDS_VERSION       "2.0.0"
 #define FT_MDS_CONTENT_TYPE  "application/vnd.mds+json;version=2.0"
@@ -84,6 +89,16 @@ gboolean    ft_mds_check_hour (FtMds *m, gint64 hour_ms, GError **error);
  * `cursor`, at most `limit`. *next is the next page's cursor or -1. */
 char       *ft_mds_page      (FtMds *m, FtMdsKind kind, gint64 hour_ms, gint64 cursor,
                               guint limit, gint64 *next, GError **error);
+/* One vehicle (kind FT_MDS_VEHICLES or FT_MDS_VEHICLES_STATUS) by its
+ * device id, as a JSON array text of one item; FT_MDS_ERROR_NOT_FOUND when
+ * no vehicle has that id (a malformed id is simply not found). */
+char       *ft_mds_vehicle   (FtMds *m, FtMdsKind kind, const char *device_id, GError **error);
+/* Status changes with start_ms <= timestamp < end_ms (epoch ms), paged like
+ * ft_mds_page. FT_MDS_ERROR_RANGE when end_ms <= start_ms or start_ms is
+ * more than FT_MDS_RECENT_MS before the newest data. */
+char       *ft_mds_recent_events (FtMds *m, gint64 start_ms, gint64 end_ms, gint64 cursor, guint limit,
+                                  gint64 *next, GError **error);
+
 /* The response object around items (JSON array text): version, the payload
  * under the kind's key, links.next (NULL: null) and, for vehicles and
  * status, last_updated and ttl. */

@@ -42,7 +42,83 @@ typedef enum {
   FT_TRIPS_LAYOUT_CITIBIKE_V1 = 0,
   FT_TRIPS_LAYOUT_CITIBIKE_V3,
   FT_TRIPS_LAYOUT_MDS_JSON,
+  FT_TRIPS_LAYOUT_MAPPED,       /* a CSV read through a mapping (built in or a file) */
 } FtTripsLayout;
+
+/* ---- Column mappings ------------------------------------------------------
+ * A CSV layout is described by a mapping: which column holds each role, the
+ * time format, the zone the times are in, the units, and the rounding the
+ * publisher applied. Built-in mappings cover the layouts we know (see
+ * ft_trips_mapping_builtin_names); anything else is a key file:
+ *
+ *   [mapping]
+ *   name=my-city-scooters
+ *   start_time=Start Time        # required
+ *   end_time=End Time            # end_time or duration required
+ *   start_date=Start Date        # optional: date in its own column
+ *   end_date=End Date
+ *   start_lat=Start Lat          # required, as are start_lon, end_lat, end_lon
+ *   ...
+ *   duration=Duration            # optional; duration_unit=s|min|h
+ *   distance=Distance            # optional; distance_unit=m|km|mi|ft
+ *   time_format=iso              # iso | mdy (MM/DD/YYYY hh:mm[:ss][ AM|PM]) | epoch-s | epoch-ms
+ *   time_zone=UTC                # zone the file's times are in; absent: local wall time
+ *   round_minutes=15             # the publisher rounded times to this
+ *
+ * Format detection: a built-in mapping fits a header when every column it
+ * reads is there. One fit is used; none or several is an error that says
+ * so and names the --mapping option. */
+typedef enum {
+  FT_TRIPS_COL_START_TIME = 0,
+  FT_TRIPS_COL_END_TIME,
+  FT_TRIPS_COL_START_DATE,
+  FT_TRIPS_COL_END_DATE,
+  FT_TRIPS_COL_START_LAT,
+  FT_TRIPS_COL_START_LON,
+  FT_TRIPS_COL_END_LAT,
+  FT_TRIPS_COL_END_LON,
+  FT_TRIPS_COL_DURATION,
+  FT_TRIPS_COL_DISTANCE,
+  FT_TRIPS_N_COLS
+} FtTripsColumn;
+
+typedef enum {
+  FT_TRIPS_TIME_ISO = 0,     /* YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z|+hh:mm] */
+  FT_TRIPS_TIME_MDY,         /* MM/DD/YYYY hh:mm[:ss][ AM|PM] */
+  FT_TRIPS_TIME_EPOCH_S,
+  FT_TRIPS_TIME_EPOCH_MS,
+} FtTripsTimeFormat;
+
+typedef struct {
+  char             *name;
+  char             *col[FT_TRIPS_N_COLS];  /* header names; NULL = not in the file */
+  double            duration_unit_s;       /* seconds per unit of the duration column */
+  double            distance_unit_m;       /* metres per unit of the distance column */
+  FtTripsTimeFormat time_format;
+  char             *time_zone;             /* IANA id the times are in; NULL: local wall time */
+  int               round_minutes;         /* 0: exact times */
+  gboolean          end_optional;          /* empty end coordinates: a dropped row, not an error */
+  char             *signature;             /* built-in: a column that names the layout */
+  FtTripsLayout     layout;
+} FtTripsMapping;
+
+FtTripsMapping     *ft_trips_mapping_parse   (const char *text, gsize len, const char *where,
+                                              GError **error);
+/* A built-in name or a key file. */
+FtTripsMapping     *ft_trips_mapping_load    (const char *name_or_path, GError **error);
+FtTripsMapping     *ft_trips_mapping_copy    (const FtTripsMapping *m);
+void                ft_trips_mapping_free    (FtTripsMapping *m);
+const char * const *ft_trips_mapping_builtin_names (void);
+const char         *ft_trips_column_key      (FtTripsColumn c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtTripsMapping, ft_trips_mapping_free)
+
+typedef struct {
+  const FtTripsMapping *mapping;   /* NULL: detect from the header */
+  /* The city's IANA time zone: times given in another zone (MDS: UTC; a
+   * mapping's time_zone) are converted to its local wall time. NULL keeps
+   * the times as the file states them. */
+  const char           *time_zone;
+} FtTripsOptions;
 
 typedef struct {
   FtTime   start;       /* naive local ms since epoch */
@@ -59,11 +135,22 @@ typedef struct {
   guint         dropped[FT_N_TRIP_DROPS];
   FtTripsLayout layout;
   char         *source;            /* file name */
+  char         *layout_name;       /* "citibike-v1", a mapping's name, "mds-2.0-trips" */
+  char         *time_zone;         /* zone of the times held (IANA), NULL: as the file gave them */
+  guint         n_same_slot;       /* rounded times: trips kept that start and end in one slot */
 } FtTripSet;
 
 FtTripSet  *ft_trips_load         (const char *path, GError **error);   /* detects layout */
 FtTripSet  *ft_trips_parse_csv    (const char *text, gsize len, const char *where, GError **error);
 FtTripSet  *ft_trips_parse_mds    (const char *text, gsize len, const char *where, GError **error);
+FtTripSet  *ft_trips_load_with    (const char *path, const FtTripsOptions *opt, GError **error);
+FtTripSet  *ft_trips_parse_csv_with (const char *text, gsize len, const char *where,
+                                     const FtTripsOptions *opt, GError **error);
+FtTripSet  *ft_trips_parse_mds_with (const char *text, gsize len, const char *where,
+                                     const FtTripsOptions *opt, GError **error);
+/* A UTC instant (ms) as naive local ms in zone tz, and back. */
+FtTime      ft_trips_utc_to_local (GTimeZone *tz, FtTime utc_ms);
+FtTime      ft_trips_local_to_utc (GTimeZone *tz, FtTime local_ms);
 void        ft_trip_set_free      (FtTripSet *set);
 guint       ft_trip_set_n_dropped (const FtTripSet *set);
 const char *ft_trip_drop_name     (FtTripDrop d);

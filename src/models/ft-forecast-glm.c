@@ -129,6 +129,12 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
        * not penalised. */
       for (guint c = 0; c < n_cols; c++)
         *gsl_matrix_ptr (A, c, c) = lambda * (pen ? pen[c] : c > 0) + 1e-9;
+      /* the same sums as through gsl_matrix_ptr, in the same order,
+       * without its bounds check per entry (the indices are < n_cols),
+       * and only on and below the diagonal: the Cholesky factorisation
+       * (gsl_linalg_cholesky_decomp1) reads nothing else */
+      double *ad = A->data, *rd = rhs->data;
+      gsize tda = A->tda, rs = rhs->stride;
       for (guint i = 0; i < n_rows; i++)
         {
           const int *ri = idx + (gsize) i * width;
@@ -143,10 +149,11 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
               if (ri[j] < 0)
                 continue;
               double wv = w * rv[j];
-              *gsl_vector_ptr (rhs, ri[j]) += wv * zr;
+              rd[(gsize) ri[j] * rs] += wv * zr;
+              double *arow = ad + (gsize) ri[j] * tda;
               for (guint k = 0; k < width; k++)
-                if (ri[k] >= 0)
-                  *gsl_matrix_ptr (A, ri[j], ri[k]) += wv * rv[k];
+                if (ri[k] >= 0 && ri[k] <= ri[j])
+                  arow[ri[k]] += wv * rv[k];
             }
         }
       int status = gsl_linalg_cholesky_decomp1 (A);
@@ -341,7 +348,8 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
       return FALSE;
     }
   FtFeatureContext ctx;
-  ft_feature_context_init (&ctx, s, g->mean);
+  /* every row reads the 24 hours before the origin (origin >= 24 here) */
+  ft_feature_context_init_from (&ctx, s, g->mean, origin - 24);
   double f[FT_N_FEATURES];
   int ri[WIDTH];
   double rv[WIDTH];

@@ -104,6 +104,10 @@ typedef struct {
 } FtFeatureContext;
 
 void ft_feature_context_init  (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean);
+/* The same, with the sums filled only for hours [from, n_hours]: enough
+ * for forecasts from origins >= from + 24. */
+void ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean,
+                                   guint from);
 void ft_feature_context_clear (FtFeatureContext *c);
 /* Features of zone z, target hour t, forecast from origin = t - lead + 1
  * (lead >= 1). Unknown lags are NaN. Needs t >= FT_FEATURE_HISTORY. */

@@ -495,24 +495,36 @@ base_at (const FtMeanModel *m, const FtDemandSeries *s, guint z, guint h)
 void
 ft_feature_context_init (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean)
 {
+  ft_feature_context_init_from (c, s, mean, 0);
+}
+
+void
+ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean,
+                              guint from)
+{
   guint H = s->n_hours;
+  from = MIN (from, H);
   c->s = s;
   c->mean = mean;
-  c->cum_zone = g_new0 (double, (gsize) s->n_zones * (H + 1));
-  c->cum_zbase = g_new0 (double, (gsize) s->n_zones * (H + 1));
-  c->cum_city = g_new0 (double, H + 1);
-  c->cum_base = g_new0 (double, H + 1);
+  /* only [from, H] is filled (sums from `from` on): a forecast from one
+   * origin reads the day before it, not the whole history */
+  c->cum_zone = g_new (double, (gsize) s->n_zones * (H + 1));
+  c->cum_zbase = g_new (double, (gsize) s->n_zones * (H + 1));
+  c->cum_city = g_new (double, H + 1);
+  c->cum_base = g_new (double, H + 1);
   for (guint z = 0; z < s->n_zones; z++)
     {
       double *cz = c->cum_zone + (gsize) z * (H + 1);
       double *cb = c->cum_zbase + (gsize) z * (H + 1);
-      for (guint h = 0; h < H; h++)
+      cz[from] = cb[from] = 0;
+      for (guint h = from; h < H; h++)
         {
           cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
           cb[h + 1] = cb[h] + base_at (mean, s, z, h);
         }
     }
-  for (guint h = 0; h < H; h++)
+  c->cum_city[from] = c->cum_base[from] = 0;
+  for (guint h = from; h < H; h++)
     {
       double a = 0, b = 0;
       for (guint z = 0; z < s->n_zones; z++)

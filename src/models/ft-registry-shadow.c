@@ -54,6 +54,8 @@ struct _FtShadow {
   double         se, ae, base_se, base_ae;
   FtShadowScores sc;
   gint64         local_ids;
+  double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
+  guint          latest_origin, latest_n;
 };
 
 void
@@ -220,8 +222,35 @@ ft_shadow_free (FtShadow *sh)
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
   ft_forecaster_free (sh->baseline);
+  g_free (sh->latest);
   g_free (sh->city);
   g_free (sh);
+}
+
+gboolean
+ft_shadow_forecast (const FtShadow *sh, guint z, FtTime t, double *requests)
+{
+  g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  if (sh->latest == NULL || z >= sh->zoning->n || t < sh->t0)
+    return FALSE;
+  gint64 h = (t - sh->t0) / FT_HOUR;
+  if (h < (gint64) sh->latest_origin || h >= (gint64) sh->latest_origin + sh->latest_n)
+    return FALSE;
+  *requests = sh->latest[(gsize) z * sh->latest_n + (guint) (h - sh->latest_origin)];
+  return TRUE;
+}
+
+gboolean
+ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *requests)
+{
+  g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  if (z >= sh->zoning->n || t < sh->t0 || now < sh->t0)
+    return FALSE;
+  gint64 h = (t - sh->t0) / FT_HOUR;
+  if (h >= (now - sh->t0) / FT_HOUR)
+    return FALSE;    /* not over yet */
+  *requests = h < (gint64) sh->n_hours ? g_array_index (sh->count, double, (gsize) h * sh->zoning->n + z) : 0;
+  return TRUE;
 }
 
 FtTime
@@ -525,6 +554,10 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
       return TRUE;
     }
+  g_free (sh->latest);
+  sh->latest = g_memdup2 (out, sizeof (double) * Z * hmax);
+  sh->latest_origin = H;
+  sh->latest_n = hmax;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
   guint n = 0;
   for (guint i = 0; i < sh->cfg.n_horizons; i++)
@@ -640,4 +673,66 @@ ft_shadow_day_score (const FtShadow *sh, guint day, double *rmse, double *base_r
   if (n)
     *n = d->n;
   return d->n > 0;
+}
+
+guint
+ft_shadow_n_zones (const FtShadow *sh)
+{
+  g_return_val_if_fail (sh != NULL, 0);
+  return sh->zoning->n;
+}
+
+/* The hour after the last scored lead-1 forecast, 0 when none. */
+static guint
+last_scored_end (const FtShadow *sh)
+{
+  guint end = 0;
+  for (guint i = 0; i < sh->recent->len; i++)
+    end = MAX (end, g_array_index (sh->recent, Resid, i).h + 1);
+  return end;
+}
+
+guint
+ft_shadow_zone_recent (const FtShadow *sh, guint hours, double *pred, double *actual)
+{
+  g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  guint Z = sh->zoning->n;
+  for (guint z = 0; z < Z; z++)
+    pred[z] = actual[z] = 0;
+  guint end = last_scored_end (sh);
+  if (end == 0)
+    return 0;
+  guint from = end > hours ? end - hours : 0, first = end;
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->h >= from && r->h < end && r->z < Z)
+        {
+          pred[r->z] += r->pred;
+          actual[r->z] += r->y;
+          first = MIN (first, r->h);
+        }
+    }
+  return end - first;   /* the hours that hold scored forecasts */
+}
+
+guint
+ft_shadow_zone_hours (const FtShadow *sh, guint zone, guint hours, double *pred, double *actual)
+{
+  g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  for (guint i = 0; i < hours; i++)
+    pred[i] = actual[i] = NAN;
+  guint end = last_scored_end (sh);
+  if (end == 0 || zone >= sh->zoning->n)
+    return 0;
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->z != zone || r->h + hours < end)
+        continue;
+      guint k = hours - (end - r->h);
+      pred[k] = r->pred;
+      actual[k] = r->y;
+    }
+  return end;
 }

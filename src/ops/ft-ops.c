@@ -13,8 +13,20 @@ struct _FtOps {
   GArray     *open;        /* gint64 ids of FT_TASK_OPEN tasks, unordered */
   GArray     *open_pos;    /* gint32 per task: position in open, -1 */
   GHashTable *unfinished;  /* key (vehicle << 3 | kind) + 1 -> task id + 1 */
-  FtGridIndex *index;      /* open tasks by position, or NULL */
+  /* open tasks by position, one grid per (priority, kind), highest
+   * priority first; NULL when no index is enabled. Picking the best task
+   * near a point then looks only at the highest priority present, nearest
+   * first, instead of at every open task within the radius. */
+  GArray     *buckets;     /* Bucket, sorted by priority, descending */
+  FtBBox      index_bounds;
+  double      index_cell_m;
 };
+
+typedef struct {
+  gint         priority;
+  FtTaskKind   kind;
+  FtGridIndex *grid;
+} Bucket;
 
 G_DEFINE_QUARK (ft-ops-error-quark, ft_ops_error)
 
@@ -80,7 +92,12 @@ ft_ops_free (FtOps *ops)
   while (g_hash_table_iter_next (&it, &k, NULL))
     g_free (k);
   g_hash_table_unref (ops->unfinished);
-  ft_grid_index_free (ops->index);
+  if (ops->buckets)
+    {
+      for (guint i = 0; i < ops->buckets->len; i++)
+        ft_grid_index_free (g_array_index (ops->buckets, Bucket, i).grid);
+      g_array_unref (ops->buckets);
+    }
   g_free (ops);
 }
 
@@ -130,14 +147,35 @@ task_pos (const FtOps *ops, const FtTask *t)
   return t->target;
 }
 
+/* The index grid of a task's (priority, kind), made on first use. */
+static FtGridIndex *
+bucket_for (FtOps *ops, const FtTask *t)
+{
+  guint i = 0;
+  for (; i < ops->buckets->len; i++)
+    {
+      Bucket *b = &g_array_index (ops->buckets, Bucket, i);
+      if (b->priority == t->priority && b->kind == t->kind)
+        return b->grid;
+      if (b->priority < t->priority)
+        break;
+    }
+  Bucket nb = { t->priority, t->kind, ft_grid_index_new (ops->index_bounds, ops->index_cell_m) };
+  g_array_insert_val (ops->buckets, i, nb);
+  return nb.grid;
+}
+
 static void
 open_add (FtOps *ops, gint64 id)
 {
   gint32 pos = (gint32) ops->open->len;
   g_array_append_val (ops->open, id);
   g_array_index (ops->open_pos, gint32, id) = pos;
-  if (ops->index)
-    ft_grid_index_insert (ops->index, (guint) id, task_pos (ops, task_at (ops, id)));
+  if (ops->buckets)
+    {
+      const FtTask *t = task_at (ops, id);
+      ft_grid_index_insert (bucket_for (ops, t), (guint) id, task_pos (ops, t));
+    }
 }
 
 static void
@@ -152,8 +190,8 @@ open_remove (FtOps *ops, gint64 id)
   g_array_index (ops->open_pos, gint32, moved) = pos;
   g_array_set_size (ops->open, last);
   g_array_index (ops->open_pos, gint32, id) = -1;
-  if (ops->index)
-    ft_grid_index_remove (ops->index, (guint) id);
+  if (ops->buckets)
+    ft_grid_index_remove (bucket_for (ops, task_at (ops, id)), (guint) id);
 }
 
 static gboolean
@@ -527,52 +565,94 @@ void
 ft_ops_enable_index (FtOps *ops, FtBBox bounds, double cell_m)
 {
   g_return_if_fail (ops != NULL && cell_m > 0);
-  ft_grid_index_free (ops->index);
-  ops->index = ft_grid_index_new (bounds, cell_m);
+  if (ops->buckets)
+    {
+      for (guint i = 0; i < ops->buckets->len; i++)
+        ft_grid_index_free (g_array_index (ops->buckets, Bucket, i).grid);
+      g_array_unref (ops->buckets);
+    }
+  ops->buckets = g_array_new (FALSE, FALSE, sizeof (Bucket));
+  ops->index_bounds = bounds;
+  ops->index_cell_m = cell_m;
   for (guint i = 0; i < ops->open->len; i++)
     {
       gint64 id = g_array_index (ops->open, gint64, i);
-      ft_grid_index_insert (ops->index, (guint) id, task_pos (ops, task_at (ops, id)));
+      const FtTask *t = task_at (ops, id);
+      ft_grid_index_insert (bucket_for (ops, t), (guint) id, task_pos (ops, t));
     }
 }
 
 typedef struct {
-  const FtOps *ops;
-  guint32      mask;
-  gint64       best;
-  gint         prio;
-  double       dist;
+  gint64 best;
+  double dist;
 } NearCtx;
 
 static gboolean
 near_visit (guint id, FtLatLon pos, double d, gpointer user_data)
 {
   NearCtx *c = user_data;
-  const FtTask *t = task_at (c->ops, id);
-  if (c->mask != 0 && !(c->mask & (1u << t->kind)))
-    return TRUE;
-  if (c->best < 0 || t->priority > c->prio
-      || (t->priority == c->prio && (d < c->dist || (d == c->dist && (gint64) id < c->best))))
+  if (c->best < 0 || d < c->dist || (d == c->dist && (gint64) id < c->best))
     {
       c->best = id;
-      c->prio = t->priority;
       c->dist = d;
     }
   return TRUE;
+}
+
+/* Within radius_m of at (by indexed position): the open task of the
+ * highest priority, then the nearest, then the lowest id — what a visit of
+ * every open task within the radius would choose. Each (priority, kind)
+ * grid is searched with a widening radius: once the nearest within r lies
+ * within r, it is the nearest within the whole radius. */
+static gint64
+best_indexed (const FtOps *ops, FtLatLon at, double radius_m, guint32 kind_mask)
+{
+  guint i = 0;
+  while (i < ops->buckets->len)
+    {
+      gint prio = g_array_index (ops->buckets, Bucket, i).priority;
+      NearCtx best = { -1, 0 };
+      for (; i < ops->buckets->len && g_array_index (ops->buckets, Bucket, i).priority == prio; i++)
+        {
+          const Bucket *b = &g_array_index (ops->buckets, Bucket, i);
+          if ((kind_mask != 0 && !(kind_mask & (1u << b->kind))) || ft_grid_index_size (b->grid) == 0)
+            continue;
+          NearCtx c = { -1, 0 };
+          for (double r = MIN (100.0, radius_m);; r = MIN (r * 2.0, radius_m))
+            {
+              ft_grid_index_visit (b->grid, at, r, near_visit, &c);
+              if ((c.best >= 0 && c.dist <= r) || r >= radius_m)
+                break;
+            }
+          if (c.best >= 0 && (best.best < 0 || c.dist < best.dist || (c.dist == best.dist && c.best < best.best)))
+            best = c;
+        }
+      if (best.best >= 0)
+        return best.best;
+    }
+  return -1;
 }
 
 gint64
 ft_ops_best_open_near (const FtOps *ops, FtLatLon at, double radius_m, guint32 kind_mask)
 {
   g_return_val_if_fail (ops != NULL, -1);
-  if (ops->index != NULL && radius_m > 0)
+  if (ops->buckets != NULL && radius_m > 0)
     {
-      NearCtx c = { ops, kind_mask, -1, G_MININT, 0 };
-      ft_grid_index_visit (ops->index, at, radius_m, near_visit, &c);
-      if (c.best >= 0)
-        return c.best;
+      gint64 id = best_indexed (ops, at, radius_m, kind_mask);
+      if (id >= 0)
+        return id;
     }
   return ft_ops_best_open (ops, at, kind_mask);
+}
+
+static guint
+indexed_size (const FtOps *ops)
+{
+  guint n = 0;
+  for (guint i = 0; i < ops->buckets->len; i++)
+    n += ft_grid_index_size (g_array_index (ops->buckets, Bucket, i).grid);
+  return n;
 }
 
 gboolean
@@ -630,7 +710,7 @@ ft_ops_check (const FtOps *ops, GError **error)
         }
     }
   if (n_open != ops->open->len || n_unfinished_vehicle != g_hash_table_size (ops->unfinished)
-      || (ops->index && ft_grid_index_size (ops->index) != n_open))
+      || (ops->buckets && indexed_size (ops) != n_open))
     {
       g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "task indexes disagree with the tasks");
       return FALSE;

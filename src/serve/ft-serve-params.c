@@ -63,7 +63,7 @@ static gboolean
 parse_uint (const char *v, guint64 max, guint64 *out)
 {
   guint64 n = 0;
-  if (*v == '\0' || strlen (v) > 12)
+  if (*v == '\0' || strlen (v) > 15)
     return FALSE;
   for (const char *p = v; *p; p++)
     {
@@ -82,6 +82,8 @@ ft_serve_parse_query (const char *query, const char *hour_key, FtServeParams *ou
 {
   memset (out, 0, sizeof *out);
   out->limit = FT_SERVE_DEF_LIMIT;
+  out->start_ms = out->end_ms = -1;
+  gboolean range = hour_key && strcmp (hour_key, FT_SERVE_RANGE) == 0;
   if (query == NULL || *query == '\0')
     return TRUE;
   gsize qlen = strnlen (query, FT_SERVE_MAX_QUERY + 1);
@@ -122,7 +124,23 @@ ft_serve_parse_query (const char *query, const char *hour_key, FtServeParams *ou
           goto fail;
         }
       g_autofree char *v = shown (val);
-      if (hour_key && strcmp (key, hour_key) == 0)
+      if (range && (strcmp (key, "start_time") == 0 || strcmp (key, "end_time") == 0))
+        {
+          gint64 *slot = key[0] == 's' ? &out->start_ms : &out->end_ms;
+          guint64 n;
+          if (*slot >= 0)
+            goto repeated;
+          /* epoch milliseconds up to the year 9999 */
+          if (!parse_uint (val, G_GINT64_CONSTANT (253402300799999), &n))
+            {
+              g_set_error (error, FT_SERVE_ERROR, FT_SERVE_ERROR_PARAM,
+                           "%s '%s' is not a time in epoch milliseconds (a whole number, e.g. 1704096000000)",
+                           k, v);
+              goto fail;
+            }
+          *slot = (gint64) n;
+        }
+      else if (!range && hour_key && strcmp (key, hour_key) == 0)
         {
           if (out->hour)
             goto repeated;
@@ -164,7 +182,11 @@ ft_serve_parse_query (const char *query, const char *hour_key, FtServeParams *ou
         }
       else
         {
-          if (hour_key)
+          if (range)
+            g_set_error (error, FT_SERVE_ERROR, FT_SERVE_ERROR_PARAM,
+                         "unknown query parameter '%s' (this endpoint takes start_time, end_time, cursor, limit "
+                         "and version)", k);
+          else if (hour_key)
             g_set_error (error, FT_SERVE_ERROR, FT_SERVE_ERROR_PARAM,
                          "unknown query parameter '%s' (this endpoint takes %s, cursor, limit and version)",
                          k, hour_key);

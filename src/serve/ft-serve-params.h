@@ -29,7 +29,13 @@ typedef struct {
   gint64  cursor;      /* page cursor, 0 first */
   guint   limit;       /* page size */
   char   *version;     /* "2.0" when given, else NULL */
+  gint64  start_ms, end_ms;   /* FT_SERVE_RANGE endpoints: start_time / end_time, -1 when not given */
 } FtServeParams;
+
+/* hour_key for an endpoint that takes a time range (start_time and end_time
+ * as epoch milliseconds, MDS /events/recent) instead of an hour. */
+#define FT_SERVE_RANGE "start_time,end_time"
+
 
 void     ft_serve_params_clear (FtServeParams *p);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FtServeParams, ft_serve_params_clear)

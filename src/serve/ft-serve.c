@@ -206,18 +206,33 @@ update_source_gauges (FtServe *s)
 
 /* ---- MDS ------------------------------------------------------------------ */
 
+typedef enum {
+  SHAPE_HOUR,       /* one UTC hour: ?end_time=YYYY-MM-DDTHH … */
+  SHAPE_LIST,       /* every vehicle, paged */
+  SHAPE_ONE,        /* one vehicle: PATH/{device_id} */
+  SHAPE_RANGE,      /* ?start_time=MS&end_time=MS (/events/recent) */
+} Shape;
+
 typedef struct {
   const char *path;
   FtMdsKind   kind;
-  const char *hour_key;   /* NULL: not hour-windowed */
+  Shape       shape;
+  const char *hour_key;   /* the query's time parameter(s), NULL: none */
 } Route;
 
 static const Route mds_routes[] = {
-  { "/trips", FT_MDS_TRIPS, "end_time" },
-  { "/events/historical", FT_MDS_EVENTS, "event_time" },
-  { "/telemetry", FT_MDS_TELEMETRY, "telemetry_time" },
-  { "/vehicles", FT_MDS_VEHICLES, NULL },
-  { "/vehicles/status", FT_MDS_VEHICLES_STATUS, NULL },
+  { "/trips", FT_MDS_TRIPS, SHAPE_HOUR, "end_time" },
+  { "/events/historical", FT_MDS_EVENTS, SHAPE_HOUR, "event_time" },
+  { "/events/recent", FT_MDS_EVENTS, SHAPE_RANGE, FT_SERVE_RANGE },
+  { "/telemetry", FT_MDS_TELEMETRY, SHAPE_HOUR, "telemetry_time" },
+  { "/vehicles", FT_MDS_VEHICLES, SHAPE_LIST, NULL },
+  { "/vehicles/status", FT_MDS_VEHICLES_STATUS, SHAPE_LIST, NULL },
+};
+
+static const Route mds_one_routes[] = {
+  /* longest prefix first: "/vehicles/status/ID" before "/vehicles/ID" */
+  { "/vehicles/status/", FT_MDS_VEHICLES_STATUS, SHAPE_ONE, NULL },
+  { "/vehicles/", FT_MDS_VEHICLES, SHAPE_ONE, NULL },
 };
 
 /* Accept: application/vnd.mds+json;version=X — only 2.0 is served. */
@@ -242,7 +257,8 @@ accept_version (SoupServerMessage *msg)
 }
 
 static void
-serve_mds (FtServe *s, SoupServerMessage *msg, const Route *r, const char *query, const char **agency)
+serve_mds (FtServe *s, SoupServerMessage *msg, const Route *r, const char *device_id, const char *query,
+           const char **agency)
 {
   if (s->tokens)
     {
@@ -272,6 +288,40 @@ serve_mds (FtServe *s, SoupServerMessage *msg, const Route *r, const char *query
       return;
     }
   gint64 hour = 0;
+  if (r->shape == SHAPE_ONE)
+    {
+      refresh (s);
+      g_autofree char *item = ft_mds_vehicle (s->mds, r->kind, device_id, &e);
+      if (item == NULL)
+        {
+          respond_error (msg, 404, "not_found", "vehicle not found", e->message);
+          return;
+        }
+      respond (msg, 200, FT_MDS_CONTENT_TYPE, ft_mds_envelope (s->mds, r->kind, item, NULL));
+      return;
+    }
+  if (r->shape == SHAPE_RANGE)
+    {
+      if (p.start_ms < 0 || p.end_ms < 0)
+        {
+          respond_error (msg, 400, "missing_param", "a required query parameter is missing",
+                         "start_time and end_time (epoch milliseconds) are both required");
+          return;
+        }
+      refresh (s);
+      gint64 next = -1;
+      g_autofree char *items = ft_mds_recent_events (s->mds, p.start_ms, p.end_ms, p.cursor, p.limit, &next, &e);
+      if (items == NULL)
+        {
+          respond_error (msg, 400, "bad_param", "the time range is not valid", e->message);
+          return;
+        }
+      g_autofree char *next_url = next < 0 ? NULL
+        : g_strdup_printf ("%s%s?start_time=%" G_GINT64_FORMAT "&end_time=%" G_GINT64_FORMAT "&cursor=%"
+                           G_GINT64_FORMAT "&limit=%u", s->base_url, r->path, p.start_ms, p.end_ms, next, p.limit);
+      respond (msg, 200, FT_MDS_CONTENT_TYPE, ft_mds_envelope (s->mds, r->kind, items, next_url));
+      return;
+    }
   if (r->hour_key)
     {
       if (p.hour == NULL)
@@ -336,7 +386,16 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     if (strcmp (path, mds_routes[i].path) == 0)
       {
         endpoint = mds_routes[i].path;
-        serve_mds (s, msg, &mds_routes[i], query, &agency);
+        serve_mds (s, msg, &mds_routes[i], NULL, query, &agency);
+        goto done;
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (mds_one_routes); i++)
+    if (g_str_has_prefix (path, mds_one_routes[i].path) && path[strlen (mds_one_routes[i].path)] != '\0'
+        && strchr (path + strlen (mds_one_routes[i].path), '/') == NULL)
+      {
+        endpoint = mds_one_routes[i].kind == FT_MDS_VEHICLES ? "/vehicles/{device_id}"
+                                                              : "/vehicles/status/{device_id}";
+        serve_mds (s, msg, &mds_one_routes[i], path + strlen (mds_one_routes[i].path), query, &agency);
         goto done;
       }
   if (strcmp (path, "/health") == 0)
@@ -395,8 +454,9 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       goto done;
     }
   {
-    g_autofree char *d = g_strdup_printf ("no endpoint %s; served: /trips, /events/historical, /telemetry, "
-                                          "/vehicles, /vehicles/status, /gbfs/gbfs.json, /manifest.json, "
+    g_autofree char *d = g_strdup_printf ("no endpoint %s; served: /trips, /events/historical, "
+                                          "/events/recent, /telemetry, /vehicles, /vehicles/{device_id}, "
+                                          "/vehicles/status, /vehicles/status/{device_id}, /gbfs/gbfs.json, /manifest.json, "
                                           "/metrics, /health", strlen (path) > 200 ? "(long path)" : path);
     respond_error (msg, 404, "not_found", "unknown path", d);
   }

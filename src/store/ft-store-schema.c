@@ -192,7 +192,19 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
    * end); 0 in bookings written before */
   "ALTER TABLE bookings ADD COLUMN shown_zone_mult REAL NOT NULL DEFAULT 0;"
   "ALTER TABLE bookings ADD COLUMN shown_dyn_mult REAL NOT NULL DEFAULT 0;",
-  /* 9: damage checks (src/inspect): every checked photo with its
+  /* 9: the assistant's staff hand-off queue and the riders' pending
+   * confirmations (src/assist, issue 17) */
+  "CREATE TABLE assist_handoffs ("
+  "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL, rider INTEGER NOT NULL,"
+  "  intent TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,"
+  "  booking INTEGER NOT NULL, vehicle INTEGER NOT NULL, amount INTEGER NOT NULL,"
+  "  closed_at INTEGER NOT NULL, closed_by INTEGER NOT NULL);"
+  "CREATE INDEX assist_handoffs_open ON assist_handoffs (id) WHERE closed_at < 0;"
+  "CREATE TABLE assist_pending ("
+  "  rider INTEGER PRIMARY KEY, action INTEGER NOT NULL, booking INTEGER NOT NULL,"
+  "  vehicle INTEGER NOT NULL, amount INTEGER NOT NULL, expires INTEGER NOT NULL,"
+  "  message TEXT NOT NULL);",
+  /* 10: damage checks (src/inspect): every checked photo with its
    * perceptual hash (a reused photo is found by it), and the staff review
    * queue of photos that need a person (state 0 open, 1 confirmed,
    * 2 dismissed; task: the repair task a confirmation opened) */

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
     case 0:
       {
-        const char *keys[] = { NULL, "end_time", "event_time", "telemetry_time" };
+        const char *keys[] = { NULL, "end_time", "event_time", "telemetry_time", FT_SERVE_RANGE };
         for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
           {
             g_auto(FtServeParams) p = { 0 };
@@ -38,6 +38,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 g_assert (p.cursor >= 0 && p.cursor <= G_MAXINT32);
                 g_assert (p.limit >= 1 && p.limit <= FT_SERVE_MAX_LIMIT);
                 g_assert (keys[i] != NULL || p.hour == NULL);
+                g_assert (p.start_ms >= -1 && p.end_ms >= -1);
               }
             else
               g_assert (error != NULL && p.hour == NULL && p.version == NULL);

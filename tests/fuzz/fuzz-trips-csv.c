@@ -17,7 +17,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_assert (error != NULL);
       return 0;
     }
-  g_assert (set->layout == FT_TRIPS_LAYOUT_CITIBIKE_V1 || set->layout == FT_TRIPS_LAYOUT_CITIBIKE_V3);
+  g_assert (set->layout == FT_TRIPS_LAYOUT_CITIBIKE_V1 || set->layout == FT_TRIPS_LAYOUT_CITIBIKE_V3
+            || set->layout == FT_TRIPS_LAYOUT_MAPPED);
   fuzz_check_trip_set (set);
   fuzz_verbose ("trips", NULL);
   return 0;

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <math.h>
 
 #include "ft-config.h"
 #include "ft-test.h"
@@ -514,6 +515,145 @@ START_TEST (test_first_match_api)
 }
 END_TEST
 
+
+/* ---- policy geometry: GeoJSON zone types, MDS Geography (issue 21) ----- */
+
+/* A GeoJSON Feature: a closed square of side m metres centred on c. */
+static char *
+square_feature (const char *type, FtLatLon c, double m, const char *extra)
+{
+  FtLatLon q[4];
+  square (c, m, q);
+  return g_strdup_printf ("{\"type\":\"Feature\",\"properties\":{\"zone_type\":\"%s\"%s},"
+                          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],"
+                          "[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]}}", type, extra ? extra : "",
+                          q[0].lon, q[0].lat, q[1].lon, q[1].lat, q[2].lon, q[2].lat,
+                          q[3].lon, q[3].lat, q[0].lon, q[0].lat);
+}
+
+static char *
+policy_doc (void)
+{
+  g_autofree char *op = square_feature ("operating_area", origin, 4000, ",\"name\":\"City\"");
+  g_autofree char *np = square_feature ("no_parking", ft_latlon_offset (origin, 500, 0), 300,
+                                        ",\"name\":\"Market square\"");
+  g_autofree char *slow = square_feature ("slow_ride", ft_latlon_offset (origin, -800, 0), 400,
+                                          ",\"maximum_speed_kph\":8,\"name\":\"Promenade\"");
+  g_autofree char *nr = square_feature ("no_ride", ft_latlon_offset (origin, 0, 1000), 400,
+                                        ",\"name\":\"Park\"");
+  /* operating area first in the file: the import still puts it last */
+  return g_strdup_printf ("{\"type\":\"FeatureCollection\",\"features\":[%s,%s,%s,%s]}", op, np, slow, nr);
+}
+
+START_TEST (test_policy_geojson)
+{
+  g_autofree char *doc = policy_doc ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_parse_policy (doc, -1, "policy.geojson", &error);
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_geofences_n_zones (g), 4);
+  int zone = -1;
+  FtZoneRules r = ft_geofences_rules_at (g, ft_latlon_offset (origin, 500, 0), 0, &zone);
+  ck_assert (!r.ride_end_allowed && r.ride_through_allowed);
+  ck_assert_str_eq (ft_geofences_get (g, (guint) zone)->name, "Market square");
+  r = ft_geofences_rules_at (g, ft_latlon_offset (origin, -800, 0), 0, NULL);
+  ck_assert (r.ride_end_allowed);
+  ck_assert_double_eq (r.maximum_speed_kph, 8);
+  r = ft_geofences_rules_at (g, ft_latlon_offset (origin, 0, 1000), 0, NULL);
+  ck_assert (!r.ride_through_allowed && !r.ride_end_allowed && !r.ride_start_allowed);
+  r = ft_geofences_rules_at (g, origin, 0, NULL);
+  ck_assert (r.ride_end_allowed && r.ride_start_allowed);
+  r = ft_geofences_rules_at (g, ft_latlon_offset (origin, 5000, 0), 0, &zone);
+  ck_assert (!r.ride_end_allowed && !r.ride_start_allowed && zone == -1);
+
+  /* a slow zone caps the speed along a path: 400 m at 8 km/h of 1600 m */
+  FtPathRules pr;
+  FtLatLon a = ft_latlon_offset (origin, -1600, 0), b = origin;
+  ft_geofences_path_rules (g, a, b, 0, 20, &pr);
+  ck_assert (!pr.blocked);
+  ck_assert_double_eq (pr.min_cap_kph, 8);
+  ck_assert_msg (fabs (pr.capped_m - 400) < 30, "capped %.0f m", pr.capped_m);
+  double expect = 1200 / (20 / 3.6) + 400 / (8 / 3.6);
+  ck_assert_msg (fabs (pr.ride_s - expect) < 10, "ride %.0f s, expected %.0f s", pr.ride_s, expect);
+  /* a no-ride zone stops the path at its edge (800 m north of the origin) */
+  ft_geofences_path_rules (g, origin, ft_latlon_offset (origin, 0, 1600), 0, 20, &pr);
+  ck_assert (pr.blocked);
+  ck_assert_msg (fabs (pr.stop_m - 800) < 30, "stopped after %.0f m", pr.stop_m);
+  ck_assert (ft_geofences_rules_at (g, pr.stop_at, 0, NULL).ride_through_allowed);
+}
+END_TEST
+
+START_TEST (test_policy_mds_geography)
+{
+  g_autofree char *op = square_feature ("x", origin, 4000, NULL);
+  g_autofree char *stop = square_feature ("x", ft_latlon_offset (origin, 300, 300), 40, NULL);
+  g_autofree char *doc = g_strdup_printf (
+    "{\"geographies\":["
+    "{\"geography_id\":\"8917cf2d-a963-4ea2-a98b-7725050b3ec5\",\"name\":\"Service area\","
+    "\"geography_type\":\"operating_area\",\"geography_json\":{\"type\":\"FeatureCollection\",\"features\":[%s]}},"
+    "{\"geography_id\":\"2f9c1ab8-3f3c-4a0d-9c45-1a0b1c2d3e4f\",\"name\":\"Stop 1\","
+    "\"geography_type\":\"stops\",\"geography_json\":{\"type\":\"FeatureCollection\",\"features\":[%s]}},"
+    "{\"geography_id\":\"aa\",\"name\":\"District 4\",\"geography_type\":\"council_district\","
+    "\"geography_json\":{\"type\":\"FeatureCollection\",\"features\":[%s]}}]}", op, stop, op);
+  /* the features' own zone_type "x" would be refused: the geography's type wins only when
+   * the feature has none, so strip it */
+  g_autofree char *clean = NULL;
+  {
+    g_auto(GStrv) parts = g_strsplit (doc, "\"zone_type\":\"x\"", -1);
+    clean = g_strjoinv ("\"source\":\"mds\"", parts);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_parse_policy (clean, -1, "geographies.json", &error);
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_geofences_n_zones (g), 2);   /* the district is informative */
+  /* with parking stops, ending is allowed only at a stop */
+  ck_assert (!ft_geofences_rules_at (g, origin, 0, NULL).ride_end_allowed);
+  ck_assert (ft_geofences_rules_at (g, origin, 0, NULL).ride_start_allowed);
+  int zone = -1;
+  ck_assert (ft_geofences_rules_at (g, ft_latlon_offset (origin, 300, 300), 0, &zone).ride_end_allowed);
+  ck_assert_str_eq (ft_geofences_get (g, (guint) zone)->name, "Stop 1");
+}
+END_TEST
+
+static void
+expect_policy_refused (const char *doc, const char *needle)
+{
+  g_autoptr(GError) e = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_parse_policy (doc, -1, "bad.geojson", &e);
+  ck_assert_msg (g == NULL, "accepted %s", doc);
+  ck_assert_msg (strstr (e->message, "bad.geojson") && strstr (e->message, needle),
+                 "'%s' lacks '%s'", e->message, needle);
+}
+
+START_TEST (test_policy_refused)
+{
+  /* a ring that does not close */
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+    "\"properties\":{\"zone_type\":\"no_parking\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[13.40,52.52],[13.41,52.52],[13.41,52.53],[13.40,52.53]]]}}]}",
+    "features[0]: geometry: ring 0 does not close");
+  /* coordinates out of range ([lon, lat] swapped past 90) */
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+    "\"properties\":{\"zone_type\":\"no_parking\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[13.40,52.52],[13.41,95.0],[13.41,52.53],[13.40,52.52]]]}}]}",
+    "features[0]");
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+    "\"properties\":{\"zone_type\":\"no_parking\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[13.40,52.52],[13.41,95.0],[13.41,52.53],[13.40,52.52]]]}}]}",
+    "outside WGS84 range");
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+    "\"properties\":{\"zone_type\":\"quiet\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[13.40,52.52],[13.41,52.52],[13.41,52.53],[13.40,52.52]]]}}]}",
+    "features[0]: properties.zone_type: 'quiet'");
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+    "\"properties\":{\"zone_type\":\"slow_ride\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[13.40,52.52],[13.41,52.52],[13.41,52.53],[13.40,52.52]]]}}]}",
+    "maximum_speed_kph");
+  expect_policy_refused ("{\"what\":1}", "neither a GeoJSON FeatureCollection");
+  expect_policy_refused ("{\"type\":\"FeatureCollection\",\"features\":[", "bad.geojson");
+}
+END_TEST
+
 static Suite *
 geo_suite (void)
 {
@@ -533,6 +673,11 @@ geo_suite (void)
   tcase_add_test (tc, test_gbfs_malformed);
   tcase_add_test (tc, test_gbfs_v23);
   tcase_add_test (tc, test_first_match_api);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("policy");
+  tcase_add_test (tc, test_policy_geojson);
+  tcase_add_test (tc, test_policy_mds_geography);
+  tcase_add_test (tc, test_policy_refused);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -248,6 +248,180 @@ START_TEST (test_transfer)
 }
 END_TEST
 
+
+/* ---- mappings, detection, time zones, rounded times (issue 21) ---------- */
+
+static const char *louisville_hdr =
+  "TripID,StartDate,StartTime,EndDate,EndTime,TripDuration,TripDistance,"
+  "StartLatitude,StartLongitude,EndLatitude,EndLongitude,DayOfWeek,HourNum\n";
+
+START_TEST (test_rounded_same_slot)
+{
+  /* times rounded to 15 min: rows 1 and 2 start and end in one slot */
+  g_autofree char *csv = g_strconcat (louisville_hdr,
+    "a1,2019-08-01,17:15,2019-08-01,17:15,4,0.6,38.253,-85.759,38.256,-85.751,5,17\n"
+    "a2,2019-08-01,08:00,2019-08-01,08:00,9,1.2,38.250,-85.760,38.262,-85.745,5,8\n"
+    "a3,2019-08-01,09:00,2019-08-01,09:30,22,2.5,38.250,-85.760,38.231,-85.722,5,9\n"
+    "a4,2019-08-01,10:00,2019-08-01,10:00,0.3,0,38.250,-85.760,38.250,-85.760,5,10\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtTripSet) set = ft_trips_parse_csv (csv, strlen (csv), "louisville.csv", &error);
+  ck_assert_msg (set != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (set->layout_name, "louisville-dockless");
+  ck_assert_uint_eq (set->n_rows, 4);
+  ck_assert_uint_eq (set->n_trips, 3);           /* a4 went nowhere */
+  ck_assert_uint_eq (set->n_same_slot, 2);
+  ck_assert_uint_eq (set->dropped[FT_TRIP_DROP_ROUND_TRIP], 1);
+  /* durations come from the minutes column, not the rounded times */
+  ck_assert_int_eq (set->trips[0].end - set->trips[0].start, 4 * FT_MINUTE);
+  ck_assert_int_eq (set->trips[1].end - set->trips[1].start, 9 * FT_MINUTE);
+  ck_assert_int_eq (set->trips[2].end - set->trips[2].start, 22 * FT_MINUTE);
+  FtTime t;
+  ck_assert (ft_trips_parse_time ("2019-08-01 17:15:00", &t));
+  ck_assert_int_eq (set->trips[0].start, t);
+
+  /* a mapping file without a duration column: a same-slot trip gets half a slot */
+  const char *map = "[mapping]\nname=slots\nstart_time=s\nend_time=e\nstart_lat=a\nstart_lon=b\n"
+                    "end_lat=c\nend_lon=d\nround_minutes=15\n";
+  g_autoptr(FtTripsMapping) m = ft_trips_mapping_parse (map, strlen (map), "slots.map", &error);
+  ck_assert_msg (m != NULL, "%s", error ? error->message : "");
+  const char *rows = "s,e,a,b,c,d\n2019-08-01 17:15,2019-08-01 17:15,38.25,-85.76,38.26,-85.75\n";
+  FtTripsOptions opt = { .mapping = m };
+  g_autoptr(FtTripSet) s2 = ft_trips_parse_csv_with (rows, strlen (rows), "slots.csv", &opt, &error);
+  ck_assert_msg (s2 != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (s2->n_trips, 1);
+  ck_assert_int_eq (s2->trips[0].end - s2->trips[0].start, 15 * FT_MINUTE / 2);
+}
+END_TEST
+
+static void
+expect_detect (const char *header_and_row, const char *layout)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtTripSet) set = ft_trips_parse_csv (header_and_row, strlen (header_and_row), "d.csv", &error);
+  ck_assert_msg (set != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (set->layout_name, layout);
+}
+
+START_TEST (test_format_detection)
+{
+  expect_detect ("tripduration,starttime,stoptime,start station latitude,start station longitude,"
+                 "end station latitude,end station longitude\n"
+                 "600,2020-01-01 08:00:00,2020-01-01 08:10:00,40.72,-74.04,40.73,-74.05\n", "citibike-v1");
+  expect_detect (v3_csv, "citibike-v3");
+  g_autofree char *lv = g_strconcat (louisville_hdr,
+    "a1,2019-08-01,17:15,2019-08-01,17:30,14,1.6,38.253,-85.759,38.266,-85.741,5,17\n", NULL);
+  expect_detect (lv, "louisville-dockless");
+  expect_detect ("Trip ID,Start Time,End Time,Trip Distance,Trip Duration,Accuracy,"
+                 "Start Centroid Latitude,Start Centroid Longitude,End Centroid Latitude,"
+                 "End Centroid Longitude\n"
+                 "x,06/15/2019 05:00:00 PM,06/15/2019 06:00:00 PM,2100,840,5,41.88,-87.63,41.89,-87.62\n",
+                 "chicago-scooter");
+  /* the Chicago times are 12-hour clock: 05:00 PM is 17:00 */
+  {
+    const char *c = "Trip ID,Start Time,End Time,Trip Distance,Trip Duration,"
+      "Start Centroid Latitude,Start Centroid Longitude,End Centroid Latitude,End Centroid Longitude\n"
+      "x,06/15/2019 05:00:00 PM,06/15/2019 05:00:00 PM,2100,840,41.88,-87.63,41.89,-87.62\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FtTripSet) set = ft_trips_parse_csv (c, strlen (c), "c.csv", &error);
+    ck_assert_msg (set != NULL, "%s", error ? error->message : "");
+    FtTime t;
+    ck_assert (ft_trips_parse_time ("2019-06-15 17:00:00", &t));
+    ck_assert_int_eq (set->trips[0].start, t);
+    ck_assert_int_eq (set->trips[0].end - set->trips[0].start, 840 * 1000);
+  }
+  /* a header carrying both the Citi Bike v3 and the Louisville columns is
+   * not guessed: the error says so and names the option */
+  const char *both = "ride_id,started_at,ended_at,start_lat,start_lng,end_lat,end_lng,"
+    "TripID,StartDate,StartTime,EndDate,EndTime,TripDuration,TripDistance,"
+    "StartLatitude,StartLongitude,EndLatitude,EndLongitude\n";
+  expect_refused (both, "cannot tell the trip layout: the header fits citibike-v3 and louisville-dockless");
+  expect_refused (both, "--mapping");
+  expect_refused ("when,from_lat,from_lon\n1,2,3\n", "give a mapping file with --mapping FILE");
+}
+END_TEST
+
+START_TEST (test_mapping_file)
+{
+  const char *map =
+    "[mapping]\nname=berlin-ops\nstart_time=t0\nduration=mins\nduration_unit=min\n"
+    "start_lat=la0\nstart_lon=lo0\nend_lat=la1\nend_lon=lo1\ndistance=km\ndistance_unit=km\n"
+    "time_format=epoch-s\ntime_zone=UTC\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtTripsMapping) m = ft_trips_mapping_parse (map, strlen (map), "ops.map", &error);
+  ck_assert_msg (m != NULL, "%s", error ? error->message : "");
+  /* 1719835200 = 2024-07-01 12:00:00 UTC = 14:00 in Berlin (CEST) */
+  const char *csv = "t0,mins,la0,lo0,la1,lo1,km\n1719835200,12,52.52,13.40,52.53,13.42,1.9\n";
+  FtTripsOptions opt = { .mapping = m, .time_zone = "Europe/Berlin" };
+  g_autoptr(FtTripSet) set = ft_trips_parse_csv_with (csv, strlen (csv), "ops.csv", &opt, &error);
+  ck_assert_msg (set != NULL, "%s", error ? error->message : "");
+  FtTime t;
+  ck_assert (ft_trips_parse_time ("2024-07-01 14:00:00", &t));
+  ck_assert_int_eq (set->trips[0].start, t);
+  ck_assert_int_eq (set->trips[0].end - set->trips[0].start, 12 * FT_MINUTE);
+  ck_assert_str_eq (set->time_zone, "Europe/Berlin");
+
+  /* a mapping naming a column the file does not have */
+  const char *other = "t0,minutes,la0,lo0,la1,lo1,km\n1719835200,12,52.52,13.40,52.53,13.42,1.9\n";
+  g_autoptr(FtTripSet) bad = ft_trips_parse_csv_with (other, strlen (other), "other.csv", &opt, &error);
+  ck_assert (bad == NULL);
+  ck_assert_msg (strstr (error->message, "other.csv:1: the mapping berlin-ops names column 'mins'"),
+                 "%s", error->message);
+  g_clear_error (&error);
+
+  /* bad mapping files, each refused naming the key */
+  const char *bad_maps[][2] = {
+    { "[mapping]\nstart_time=a\nstart_lat=b\nstart_lon=c\nend_lat=d\nend_lon=e\n", "end_time: missing" },
+    { "[mapping]\nstart_time=a\nend_time=x\nstart_lat=b\nstart_lon=c\nend_lat=d\nend_lon=e\n"
+      "distance_unit=furlong\n", "distance_unit: 'furlong'" },
+    { "[mapping]\nstart_time=a\nend_time=x\nstart_lat=b\nstart_lon=c\nend_lat=d\nend_lon=e\n"
+      "time_zone=Mars/Olympus\n", "time_zone: 'Mars/Olympus'" },
+    { "[mapping]\nstart_time=a\nend_time=x\nstart_lat=b\nstart_lon=c\nend_lat=d\nend_lon=e\n"
+      "colour=blue\n", "colour: unknown key" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad_maps); i++)
+    {
+      g_autoptr(GError) e = NULL;
+      g_autoptr(FtTripsMapping) bm = ft_trips_mapping_parse (bad_maps[i][0], strlen (bad_maps[i][0]),
+                                                             "bad.map", &e);
+      ck_assert (bm == NULL);
+      ck_assert_msg (strstr (e->message, "bad.map") && strstr (e->message, bad_maps[i][1]),
+                     "'%s' lacks '%s'", e->message, bad_maps[i][1]);
+    }
+}
+END_TEST
+
+START_TEST (test_mds_time_zone)
+{
+  /* 1704096000000 = 2024-01-01 08:00 UTC; 1719835200000 = 2024-07-01 12:00 UTC */
+  const char *doc = "{\"trips\":["
+    "{\"start_time\":1704096000000,\"end_time\":1704096600000,"
+    "\"start_location\":{\"lat\":40.72,\"lng\":-74.04},\"end_location\":{\"lat\":40.73,\"lng\":-74.05}},"
+    "{\"start_time\":1719835200000,\"end_time\":1719835800000,"
+    "\"start_location\":{\"lat\":40.72,\"lng\":-74.04},\"end_location\":{\"lat\":40.73,\"lng\":-74.05}}]}";
+  g_autoptr(GError) error = NULL;
+  FtTripsOptions opt = { .time_zone = "America/New_York" };
+  g_autoptr(FtTripSet) set = ft_trips_parse_mds_with (doc, strlen (doc), "t.json", &opt, &error);
+  ck_assert_msg (set != NULL, "%s", error ? error->message : "");
+  FtTime w, s;
+  ck_assert (ft_trips_parse_time ("2024-01-01 03:00:00", &w));   /* EST, UTC-5 */
+  ck_assert (ft_trips_parse_time ("2024-07-01 08:00:00", &s));   /* EDT, UTC-4 */
+  ck_assert_int_eq (set->trips[0].start, w);
+  ck_assert_int_eq (set->trips[1].start, s);
+  ck_assert_str_eq (set->time_zone, "America/New_York");
+  /* without a zone the times stay UTC, and the set says so */
+  g_autoptr(FtTripSet) utc = ft_trips_parse_mds (doc, strlen (doc), "t.json", &error);
+  ck_assert_int_eq (utc->trips[0].start, 1704096000000);
+  ck_assert_str_eq (utc->time_zone, "UTC");
+  /* local <-> UTC round trip across the DST change */
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("Europe/Berlin");
+  for (FtTime u = 1711846800000 - 3 * FT_HOUR; u < 1711846800000 + 3 * FT_HOUR; u += 15 * FT_MINUTE)
+    ck_assert_int_eq (ft_trips_local_to_utc (tz, ft_trips_utc_to_local (tz, u)), u);
+  opt.time_zone = "Nowhere/Special";
+  g_autoptr(FtTripSet) none = ft_trips_parse_mds_with (doc, strlen (doc), "t.json", &opt, &error);
+  ck_assert (none == NULL && strstr (error->message, "Nowhere/Special"));
+}
+END_TEST
+
 static Suite *
 trips_suite (void)
 {
@@ -258,6 +432,10 @@ trips_suite (void)
   tcase_add_test (tc, test_v3_layout);
   tcase_add_test (tc, test_malformed_csv);
   tcase_add_test (tc, test_mds_trips);
+  tcase_add_test (tc, test_rounded_same_slot);
+  tcase_add_test (tc, test_format_detection);
+  tcase_add_test (tc, test_mapping_file);
+  tcase_add_test (tc, test_mds_time_zone);
   suite_add_tcase (s, tc);
   TCase *fit = tcase_create ("fit");
   tcase_set_timeout (fit, 120);

@@ -865,6 +865,119 @@ END_TEST
 #endif
 
 #ifdef FT_HAVE_SIM
+static guint
+free_port (void)
+{
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) a = g_inet_socket_address_new (lo, 0);
+  ck_assert (g_socket_bind (sock, a, FALSE, NULL));
+  g_autoptr(GSocketAddress) got = g_socket_get_local_address (sock, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+/* GET path from 127.0.0.1:port over HTTP/1.0; the whole response, NULL
+ * when nothing answers. */
+static char *
+http_get (guint port, const char *path)
+{
+  g_autoptr(GSocketClient) c = g_socket_client_new ();
+  g_socket_client_set_timeout (c, 5);
+  g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (c, "127.0.0.1", (guint16) port, NULL, NULL);
+  if (conn == NULL)
+    return NULL;
+  g_autofree char *req = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  if (!g_output_stream_write_all (out, req, strlen (req), NULL, NULL, NULL))
+    return NULL;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  GString *o = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
+    g_string_append_len (o, buf, n);
+  return g_string_free (o, FALSE);
+}
+
+/* The value of the first exposition line starting with `series ` (-1: none). */
+static double
+metric (const char *text, const char *series)
+{
+  g_autofree char *key = g_strdup_printf ("\n%s ", series);
+  const char *p = strstr (text, key);
+  return p ? g_ascii_strtod (p + strlen (key), NULL) : -1;
+}
+
+/* `live --metrics`: Prometheus series of the ingest path beside the live
+ * database, scraped while an emulated fleet reports; a listen address
+ * that is not loopback is refused before anything is served. */
+START_TEST (test_cli_live_metrics)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "live.db");
+  {
+    g_autofree char *out = NULL;
+    const char *args[] = { "live", "--broker", url, "--prefix", "ft/m", "--db", db, "--duration", "1",
+                           "--metrics", "0.0.0.0:0", NULL };
+    int st = run_cli (&out, args);
+    ck_assert_msg (st != 0 && strstr (out, "not a loopback address"), "exit %d: %s", st, out);
+  }
+  guint port = free_port ();
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autoptr(GSubprocess) live = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "live",
+                                                  "--broker", url, "--prefix", "ft/m", "--db", db,
+                                                  "--duration", "120", "--metrics", listen,
+                                                  "--provision-unknown", "--provision-rate", "100000", NULL);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  g_autofree char *first = NULL;
+  for (int i = 0; i < 300 && first == NULL; i++)
+    if ((first = http_get (port, "/metrics")) == NULL)
+      g_usleep (100000);
+  ck_assert_msg (first != NULL, "live --metrics never answered on %s", listen);
+  ck_assert_msg (strstr (first, "200 OK") && strstr (first, "fleet_twin_live_queue_depth"), "%s", first);
+  g_autoptr(GSubprocess) emu = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "emulate",
+                                                 "demo-city-phase1", "--broker", url, "--prefix", "ft/m",
+                                                 "--rate", "2", "--speed", "60", "--duration", "3", NULL);
+  ck_assert_msg (emu != NULL, "%s", error ? error->message : "");
+  ck_assert (g_subprocess_wait_check (emu, NULL, &error));
+  /* ingest catches up within a few seconds */
+  g_autofree char *text = NULL;
+  double applied = -1, commits = -1;
+  for (int i = 0; i < 100; i++)
+    {
+      g_free (text);
+      text = http_get (port, "/metrics");
+      ck_assert (text != NULL);
+      applied = metric (text, "fleet_twin_live_messages_total{outcome=\"applied\"}");
+      commits = metric (text, "fleet_twin_live_commit_seconds_count");
+      if (applied >= 100 && commits >= 1)
+        break;
+      g_usleep (100000);
+    }
+  ck_assert_msg (applied >= 100, "applied %g\n%s", applied, text);
+  ck_assert_msg (commits >= 1, "commits %g\n%s", commits, text);
+  ck_assert_msg (metric (text, "fleet_twin_live_connected") == 1, "%s", text);
+  ck_assert_msg (metric (text, "fleet_twin_live_queue_depth") >= 0, "%s", text);
+  ck_assert_msg (metric (text, "fleet_twin_live_messages_total{outcome=\"malformed\"}") == 0, "%s", text);
+  /* the store-derived series are there too: vehicles provisioned from live data */
+  ck_assert_msg (strstr (text, "fleet_twin_vehicles{") != NULL, "%s", text);
+  g_autofree char *health = http_get (port, "/health");
+  ck_assert_msg (health && strstr (health, "\"source\":\"live\""), "%s", health ? health : "(none)");
+  g_subprocess_send_signal (live, SIGTERM);
+  g_autofree char *lout = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (live, NULL, NULL, &lout, NULL, &error));
+  ck_assert_msg (g_subprocess_get_successful (live), "live failed: %s", lout);
+  ck_assert_msg (strstr (lout, "metrics on http://127.0.0.1:"), "%s", lout);
+  live_broker_free (b);
+}
+END_TEST
+#endif
+
+#ifdef FT_HAVE_SIM
 static void
 count_task_done (const FtEvent *ev, gpointer user_data)
 {
@@ -1083,6 +1196,7 @@ broker_suite (void)
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },
+    { "cli-live-metrics", test_cli_live_metrics },
     { "task-swap-emulated", test_task_swap_emulated },
     { "cli-credentials", test_cli_credentials },
     { "cli-flush-on-stop", test_cli_flush_on_stop },

@@ -16,6 +16,8 @@ import yaml
 _MDS_PATHS = {
     "trips": "/trips", "events": "/events/historical", "telemetry": "/telemetry",
     "vehicles": "/vehicles", "vehicles_status": "/vehicles/status",
+    "vehicle_one": "/vehicles/{device_id}", "vehicle_status_one": "/vehicles/status/{device_id}",
+    "events_recent": "/events/recent",
 }
 
 

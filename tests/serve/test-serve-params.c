@@ -34,6 +34,13 @@ START_TEST (test_query_good)
   ft_serve_params_clear (&p);
   ck_assert (query_ok ("end%5Ftime=2024%2D01-01T08", "end_time", &p));
   ck_assert_str_eq (p.hour, "2024-01-01T08");
+  ft_serve_params_clear (&p);
+  ck_assert (query_ok ("start_time=1704096000000&end_time=1704099600000&limit=3", FT_SERVE_RANGE, &p));
+  ck_assert (p.start_ms == G_GINT64_CONSTANT (1704096000000) && p.end_ms == G_GINT64_CONSTANT (1704099600000));
+  ck_assert (p.hour == NULL && p.limit == 3);
+  ft_serve_params_clear (&p);
+  ck_assert (query_ok ("limit=3", FT_SERVE_RANGE, &p));
+  ck_assert (p.start_ms == -1 && p.end_ms == -1);
 }
 END_TEST
 
@@ -57,6 +64,13 @@ START_TEST (test_query_bad)
     { "limit=%zz", NULL, "escape" },
     { "limit=1%00", NULL, "escape" },
     { "cursor=1&cursor=2", NULL, "given twice" },
+    { "start_time=1&start_time=2", FT_SERVE_RANGE, "given twice" },
+    { "start_time=yesterday", FT_SERVE_RANGE, "start_time 'yesterday' is not a time" },
+    { "end_time=-5", FT_SERVE_RANGE, "end_time '-5'" },
+    { "end_time=2024-01-01T08", FT_SERVE_RANGE, "end_time '2024-01-01T08' is not a time" },
+    { "end_time=9999999999999999", FT_SERVE_RANGE, "end_time" },
+    { "event_time=2024-01-01T08", FT_SERVE_RANGE, "takes start_time, end_time" },
+    { "start_time=1704096000000", "end_time", "unknown query parameter 'start_time'" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {

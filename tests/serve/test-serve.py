@@ -183,6 +183,46 @@ with tempfile.TemporaryDirectory() as tmp:
                 nxt = doc["links"]["next"]
                 url = urllib.parse.urlsplit(nxt)._replace(scheme="", netloc="").geturl() if nxt else None
             check(sorted(seen) == sorted(device_ids), f"{path}: {len(seen)} vehicles paged, {len(device_ids)} known")
+        # one vehicle by its device id, and its status
+        some = sorted(device_ids)[len(device_ids) // 2]
+        st, ct, doc = srv.json(f"/vehicles/{some}", TOKEN_A)
+        if check(st == 200, f"/vehicles/{some}: {st}"):
+            valid(schemas.mds_response("vehicle_one", doc), f"served /vehicles/{some}")
+            check([v["device_id"] for v in doc["vehicles"]] == [some], f"/vehicles/{some} gave {doc['vehicles']}")
+        st, ct, doc = srv.json(f"/vehicles/status/{some}", TOKEN_A)
+        if check(st == 200, f"/vehicles/status/{some}: {st}"):
+            valid(schemas.mds_response("vehicle_status_one", doc), f"served /vehicles/status/{some}")
+            check([v["device_id"] for v in doc["vehicles_status"]] == [some], "status of another vehicle")
+        expect_error(srv, "/vehicles/00000000-0000-4000-8000-000000000000", 404, "an unknown device id")
+        expect_error(srv, "/vehicles/status/not-a-uuid", 404, "a malformed device id")
+        expect_error(srv, f"/vehicles/{some}", 401, "one vehicle without a token", token=None)
+        # /events/recent: the last 90 minutes of the run, paged in 50s, equal to the hourly files' events
+        all_events = [e for (k, h) in exported if k == "events" for e in exported[(k, h)]]
+        newest = max(e["timestamp"] for e in all_events)
+        t0, t1 = newest - 90 * 60000, newest + 1
+        want = sorted(e["event_id"] for e in all_events if t0 <= e["timestamp"] < t1)
+        url, seen, pages = f"/events/recent?start_time={t0}&end_time={t1}&limit=50", [], 0
+        while url and pages < 1000:
+            st, ct, doc = srv.json(url, TOKEN_A)
+            if not check(st == 200, f"{url}: {st} {doc}"):
+                break
+            if pages < 2:
+                valid(schemas.mds_response("events_recent", doc), f"served {url}")
+            check(all(t0 <= e["timestamp"] < t1 for e in doc["events"]), f"{url}: an event outside the window")
+            seen += [e["event_id"] for e in doc["events"]]
+            pages += 1
+            nxt = doc["links"]["next"]
+            url = urllib.parse.urlsplit(nxt)._replace(scheme="", netloc="").geturl() if nxt else None
+        check(len(want) > 50 and sorted(seen) == want,
+              f"/events/recent served {len(seen)} events over {pages} pages, the files hold {len(want)}")
+        for path, what in [("/events/recent", "no start_time or end_time"),
+                           (f"/events/recent?start_time={t0}", "no end_time"),
+                           (f"/events/recent?start_time={t1}&end_time={t0}", "end before start"),
+                           (f"/events/recent?start_time={newest - 15 * 86400000}&end_time={t1}",
+                            "a start more than two weeks back"),
+                           ("/events/recent?start_time=today&end_time=tomorrow", "times that are not numbers"),
+                           (f"/events/recent?event_time={t0}", "an hour parameter")]:
+            expect_error(srv, path, 400, what)
         # bad requests
         for path, status, what in [
             ("/trips", 400, "missing end_time"),

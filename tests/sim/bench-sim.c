@@ -7,6 +7,14 @@
  * domain events per wall second and peak memory, and checks the target: one day of 10,000
  * vehicles and 200,000 requests in under 5 s of wall time.
  * Usage: bench-sim [straight|street] [SIZES…]
+ *
+ * Replications mode (issue 16: experiments need fast runs):
+ *   bench-sim reps [--reps 10] [--days 7] [--vehicles 1000] [--jobs 2] [--runs 3]
+ * runs REPS replications (seeds 1..REPS) of DAYS days with VEHICLES vehicles
+ * (Phase 1 defaults otherwise), JOBS processes at a time, and prints the
+ * wall time of the whole batch (median of RUNS batches) and the CPU time
+ * per replication; target: 10 x 7 days x 1,000 vehicles under 10 s on two
+ * cores.
  */
 #include "ft-config.h"
 #include "ft-sim-world.h"
@@ -63,9 +71,121 @@ bench_one (guint n, FtSimRouting routing)
   return 0;
 }
 
+/* One replication in this process; returns its CPU seconds via the exit
+ * pipe (written as text to fd). */
+static int
+rep_one (guint64 seed, double days, guint n, int fd)
+{
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_new_default ();
+  sc->days = days;
+  sc->seed = seed;
+  sc->scooters = n * 7 / 10;
+  sc->bikes = n / 4;
+  sc->mopeds = n - sc->scooters - sc->bikes;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  if (w == NULL || !ft_sim_world_run (w, NULL, NULL, &e))
+    {
+      fprintf (stderr, "bench-sim: %s\n", e->message);
+      return 1;
+    }
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  char buf[64];
+  int len = snprintf (buf, sizeof buf, "%.6f\n", cpu);
+  return write (fd, buf, (size_t) len) == len ? 0 : 1;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static int
+bench_reps (int argc, char **argv)
+{
+  int reps = 10, jobs = 2, runs = 3, vehicles = 1000;
+  double days = 7;
+  GOptionEntry entries[] = {
+    { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Replications", "N" },
+    { "days", 0, 0, G_OPTION_ARG_DOUBLE, &days, "Days per replication", "D" },
+    { "vehicles", 0, 0, G_OPTION_ARG_INT, &vehicles, "Vehicles", "N" },
+    { "jobs", 0, 0, G_OPTION_ARG_INT, &jobs, "Processes at a time", "N" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Batches (the median is printed)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("reps — replications in parallel processes");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) e = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &e) || reps < 1 || jobs < 1 || runs < 1 || vehicles < 1
+      || !(days > 0))
+    {
+      fprintf (stderr, "bench-sim reps: %s\n", e ? e->message : "--reps, --jobs, --runs, --vehicles and --days must be positive");
+      return 2;
+    }
+  printf ("bench-sim reps: %d replications x %g days x %d vehicles, %d processes at a time, median of %d batches\n",
+          reps, days, vehicles, jobs, runs);
+  g_autofree double *walls = g_new (double, runs);
+  g_autofree double *cpus = g_new (double, (gsize) reps * runs);
+  guint n_cpu = 0;
+  for (int r = 0; r < runs; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      int next = 0, running = 0, rc = 0;
+      int fds[2];
+      if (pipe (fds) != 0)
+        return 1;
+      while (next < reps || running > 0)
+        {
+          while (running < jobs && next < reps)
+            {
+              pid_t pid = fork ();
+              if (pid == 0)
+                {
+                  close (fds[0]);
+                  _exit (rep_one ((guint64) next + 1, days, (guint) vehicles, fds[1]));
+                }
+              next++, running++;
+            }
+          int status = 0;
+          if (wait (&status) > 0)
+            {
+              running--;
+              if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+                rc = 1;
+            }
+        }
+      close (fds[1]);
+      walls[r] = (g_get_monotonic_time () - t0) / 1e6;
+      FILE *in = fdopen (fds[0], "r");
+      double c;
+      while (in && fscanf (in, "%lf", &c) == 1)
+        cpus[n_cpu++] = c;
+      if (in)
+        fclose (in);
+      if (rc)
+        return 1;
+      printf ("  batch %d: %.2f s wall\n", r + 1, walls[r]);
+    }
+  qsort (walls, (size_t) runs, sizeof (double), cmp_double);
+  qsort (cpus, n_cpu, sizeof (double), cmp_double);
+  double wall = walls[runs / 2];
+  printf ("median batch wall %.2f s; CPU per replication median %.2f s (min %.2f, max %.2f)%s\n", wall,
+          n_cpu ? cpus[n_cpu / 2] : 0, n_cpu ? cpus[0] : 0, n_cpu ? cpus[n_cpu - 1] : 0,
+          reps == 10 && days == 7 && vehicles == 1000 && jobs == 2
+          ? (wall < 10 ? "  [target < 10 s on 2 cores: met]" : "  [target < 10 s on 2 cores: MISSED (machine shared?)]")
+          : "");
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
+  if (argc > 1 && g_str_equal (argv[1], "reps"))
+    return bench_reps (argc - 1, argv + 1);
   FtSimRouting routing = FT_SIM_ROUTING_STRAIGHT;
   int first = 1;
   if (argc > 1 && (g_str_equal (argv[1], "street") || g_str_equal (argv[1], "straight")))

@@ -121,6 +121,90 @@ START_TEST (test_short_run_scores)
 }
 END_TEST
 
+/* Phase 3: with [models] act_on_forecast the operator's expected demand
+ * (prices, offers, rebalancing) is the shadow champion's forecast once it
+ * is fitted, the counts of a day earlier before that, and the launch plan
+ * on the first day; the decisions then differ from acting on the plan. */
+START_TEST (test_act_on_forecast)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *text = g_strconcat (SHORT, "act_on_forecast=true\n[dynamic_pricing]\npolicy=optimise\n"
+                                       "[incentives]\nenabled=true\n", NULL);
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (text, -1, "act.scenario", &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  ck_assert (sc->models_act);
+  FtSimWorld *w = ft_sim_world_new (sc, NULL, NULL, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  FtShadow *sh = ft_sim_world_get_shadow (w);
+  /* the first day: no history, no forecast, the launch plan */
+  ck_assert (ft_sim_world_run_until (w, 10 * FT_HOUR + 30 * FT_MINUTE, &err));
+  double r;
+  ck_assert (!ft_shadow_forecast (sh, 3, ft_sim_world_now (w), &r));
+  ck_assert (!ft_shadow_observed (sh, 3, ft_sim_world_now (w) - FT_DAY, ft_sim_world_now (w), &r));
+  double plan = ft_sim_world_expected_requests (w, 3, ft_sim_world_now (w));
+  ck_assert (plan > 0);
+  /* the second day: what was counted a day earlier */
+  ck_assert (ft_sim_world_run_until (w, FT_DAY + 10 * FT_HOUR + 30 * FT_MINUTE, &err));
+  FtTime now = ft_sim_world_now (w);
+  for (guint z = 0; z < 48; z++)
+    {
+      double obs = -1;
+      ck_assert (ft_shadow_observed (sh, z, now - FT_DAY, now, &obs));
+      ck_assert (!ft_shadow_forecast (sh, z, now, &r));
+      ck_assert_double_eq (ft_sim_world_expected_requests (w, z, now), obs);
+    }
+  /* the third day, after the first fit (first_fit_days = 2, and 48 h + the
+   * 12 held-back hours of history): the forecast */
+  ck_assert (ft_sim_world_run_until (w, 2 * FT_DAY + 14 * FT_HOUR + 30 * FT_MINUTE, &err));
+  now = ft_sim_world_now (w);
+  guint from_forecast = 0;
+  double sum_f = 0, sum_plan = 0;
+  for (guint z = 0; z < 48; z++)
+    if (ft_shadow_forecast (sh, z, now, &r))
+      {
+        ck_assert_double_eq (ft_sim_world_expected_requests (w, z, now), MAX (r, 0.0));
+        /* the next hour is within the forecast too (horizons 1 and 6) */
+        ck_assert (ft_shadow_forecast (sh, z, now + FT_HOUR, &r));
+        from_forecast++;
+        sum_f += ft_sim_world_expected_requests (w, z, now);
+      }
+  FtShadowScores scs;
+  ft_shadow_scores (sh, &scs);
+  ck_assert_msg (from_forecast == 48, "%u zones forecast at %.2f h; fits %u, predictions %" G_GUINT64_FORMAT
+                 ", model '%s'", from_forecast, (double) now / FT_HOUR, scs.fits, scs.predictions, scs.model);
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  ck_assert (ft_sim_world_finish (w, &err));
+  FtSimKpis k_act;
+  ft_sim_world_kpis (w, &k_act);
+  ft_sim_world_free (w);
+
+  /* the same run acting on the plan decides differently */
+  g_autofree char *text2 = g_strconcat (SHORT, "[dynamic_pricing]\npolicy=optimise\n[incentives]\nenabled=true\n",
+                                        NULL);
+  g_autoptr (FtSimScenario) sc2 = ft_sim_scenario_parse (text2, -1, "plan.scenario", &err);
+  w = ft_sim_world_new (sc2, NULL, NULL, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  for (guint z = 0; z < 48; z++)
+    sum_plan += ft_sim_world_expected_requests (w, z, now);
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  ck_assert (ft_sim_world_finish (w, &err));
+  FtSimKpis k_plan;
+  ft_sim_world_kpis (w, &k_plan);
+  ft_sim_world_free (w);
+  printf ("act_on_forecast: expected requests at %.1f h, forecast %.1f, plan %.1f; price changes %"
+          G_GUINT64_FORMAT " vs %" G_GUINT64_FORMAT ", rebalances %" G_GUINT64_FORMAT " vs %" G_GUINT64_FORMAT "\n",
+          (double) now / FT_HOUR, sum_f, sum_plan, k_act.price_changes, k_plan.price_changes, k_act.rebalances,
+          k_plan.rebalances);
+  ck_assert (sum_f > 0 && sum_plan > 0 && sum_f != sum_plan);
+  ck_assert (k_act.price_changes != k_plan.price_changes || k_act.rebalances != k_plan.rebalances);
+
+  /* acting on a forecast that is not run is refused, naming the key */
+  g_autoptr (FtSimScenario) bad = ft_sim_scenario_parse ("[models]\nact_on_forecast=true\n", -1, "x.scenario", &err);
+  ck_assert_ptr_null (bad);
+  ck_assert_msg (strstr (err->message, "[models] act_on_forecast: needs forecast = true"), "%s", err->message);
+}
+END_TEST
+
 START_TEST (test_no_shadow_no_keys)
 {
   /* without [models] the KPIs keep their golden form */
@@ -183,6 +267,7 @@ suite (void)
   tcase_add_test (tc, test_models_keys);
   tcase_add_test (tc, test_short_run_scores);
   tcase_add_test (tc, test_no_shadow_no_keys);
+  tcase_add_test (tc, test_act_on_forecast);
   tcase_add_test (tc, test_demand_shift);
   suite_add_tcase (s, tc);
   return s;

@@ -1,6 +1,7 @@
 /* ft-application.c — see ft-application.h. */
 #include "ft-application.h"
 #include "ft-config.h"
+#include "ft-data.h"
 #include "ft-preferences.h"
 #include "ft-session.h"
 #include "ft-vehicle-layer.h"
@@ -32,8 +33,8 @@ start_scenario (FtApplication *self, GError **error)
 {
   if (self->scenario_path)
     return ft_sim_scenario_load (self->scenario_path, error);
-  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+  g_autofree char *p = ft_data_find ("scenarios/demo-city-phase1.scenario");
+  if (p)
     return ft_sim_scenario_load (p, error);
   return ft_sim_scenario_new_default ();
 }
@@ -50,6 +51,9 @@ ft_application_activate (GApplication *app)
     }
   g_autoptr(GError) error = NULL;
   g_autoptr(FtSession) session = ft_session_new ();
+  /* Runs are recorded so the Dashboard and Export Report can read them. */
+  g_autofree char *runs = g_build_filename (g_get_user_cache_dir (), "fleet-twin", "runs", NULL);
+  ft_session_set_record_dir (session, runs);
   FtSimScenario *sc = start_scenario (self, &error);
   if (sc == NULL || !ft_session_load (session, sc, NULL, &error))
     {

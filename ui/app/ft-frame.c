@@ -59,6 +59,8 @@ ft_frame_unref (FtFrame *f)
   g_free (f->lost);
   g_free (f->lost_age);
   g_free (f->zone_heat);
+  g_free (f->zone_price);
+  g_free (f->zone_offer);
   g_free (f);
 }
 

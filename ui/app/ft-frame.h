@@ -53,7 +53,12 @@ typedef struct {
   double battery_available;  /* share of vehicles the model does not flag low on battery, 0..1 */
   double battery_unavailable_run; /* the KPI report's battery_unavailable_share so far */
   guint  tasks_open, tasks_done;
+  gint64 incentive_cost_minor;    /* relocation rewards paid so far */
+  guint  incentive_moves;         /* riders who took an offer */
 } FtFrameKpi;
+
+/* Offers in a zone (FtFrame.zone_offer bits). */
+enum { FT_FRAME_OFFER_START = 1, FT_FRAME_OFFER_END = 2 };
 
 /* Simulated time over which a lost-demand mark fades out. */
 #define FT_FRAME_LOST_FADE (2 * FT_HOUR)
@@ -67,6 +72,9 @@ typedef struct {
   double          *lost;      guint n_lost;    /* (mx, my) pairs */
   float           *lost_age;                   /* per lost point: 0 new … 1 faded out (NULL: all new) */
   float           *zone_heat; guint n_zones;   /* demand per zone, 0..1 */
+  float           *zone_price;                 /* dynamic multiplier per zone (n_zones), NULL: no dynamic pricing */
+  float            price_cap;                  /* the guard rails' cap (the layer's top colour) */
+  guint8          *zone_offer;                 /* FT_FRAME_OFFER_* per zone, NULL: no incentives */
   FtFrameKpi       kpi;
 } FtFrame;
 

@@ -45,6 +45,7 @@ struct _FtLiveSession {
   /* guarded by the worker's lock */
   FtFrame *pending;
   GArray  *pending_cmds;       /* FtLiveCommand */
+  GArray  *pending_cmd_names;  /* char[16] per command: the vehicle's code */
   GArray  *pending_assigns;    /* FtLiveAssignment */
   char    *pending_status;
   FtLiveConnState w_state;
@@ -54,6 +55,7 @@ struct _FtLiveSession {
   /* main thread */
   FtFrame *frame;
   GArray  *cmds;
+  GArray  *cmd_names;
   GArray  *assigns;
   char    *status;
   FtLiveConnState state;
@@ -142,6 +144,15 @@ publish (FtLiveSession *self, FtTime now)
   const FtLiveCommand *c = ft_live_get_commands (self->live, &nc);
   GArray *cmds = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveCommand), nc);
   g_array_append_vals (cmds, c, nc);
+  /* The code people read on the vehicle ("FT-0042"), per command. */
+  GArray *names = g_array_sized_new (FALSE, TRUE, FT_LIVE_SESSION_NAME_LEN, nc);
+  g_array_set_size (names, nc);
+  for (guint i = 0; i < nc; i++)
+    {
+      char *dst = &g_array_index (names, char, (gsize) i * FT_LIVE_SESSION_NAME_LEN);
+      if (c[i].vehicle < ft_fleet_n_vehicles (self->core->fleet))
+        g_strlcpy (dst, ft_fleet_get_vehicle (self->core->fleet, c[i].vehicle)->name, FT_LIVE_SESSION_NAME_LEN);
+    }
   guint na = 0;
   const FtLiveAssignment *as = ft_live_get_assignments (self->live, &na);
   GArray *assigns = g_array_sized_new (FALSE, FALSE, sizeof (FtLiveAssignment), na);
@@ -152,6 +163,8 @@ publish (FtLiveSession *self, FtTime now)
   self->pending = f;
   g_clear_pointer (&self->pending_cmds, g_array_unref);
   self->pending_cmds = cmds;
+  g_clear_pointer (&self->pending_cmd_names, g_array_unref);
+  self->pending_cmd_names = names;
   g_clear_pointer (&self->pending_assigns, g_array_unref);
   self->pending_assigns = assigns;
   g_free (self->pending_status);
@@ -223,7 +236,9 @@ ft_live_session_finalize (GObject *object)
   g_clear_pointer (&self->pending, ft_frame_unref);
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_clear_pointer (&self->pending_cmds, g_array_unref);
+  g_clear_pointer (&self->pending_cmd_names, g_array_unref);
   g_clear_pointer (&self->cmds, g_array_unref);
+  g_clear_pointer (&self->cmd_names, g_array_unref);
   g_clear_pointer (&self->pending_assigns, g_array_unref);
   g_clear_pointer (&self->assigns, g_array_unref);
   g_array_unref (self->telemetry);
@@ -253,6 +268,7 @@ ft_live_session_init (FtLiveSession *self)
   self->worker = ft_worker_new ();
   self->telemetry = g_array_new (FALSE, TRUE, sizeof (LastTelemetry));
   self->cmds = g_array_new (FALSE, FALSE, sizeof (FtLiveCommand));
+  self->cmd_names = g_array_new (FALSE, TRUE, FT_LIVE_SESSION_NAME_LEN);
   self->assigns = g_array_new (FALSE, FALSE, sizeof (FtLiveAssignment));
 }
 
@@ -302,6 +318,7 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   self->url = ft_live_url_redact (cfg->url);   /* shown: never the password */
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_array_set_size (self->cmds, 0);
+  g_array_set_size (self->cmd_names, 0);
   g_array_set_size (self->assigns, 0);
   ft_worker_lock (self->worker);
   self->w_state = FT_LIVE_CONNECTING;
@@ -325,6 +342,7 @@ ft_live_session_poll (FtLiveSession *self)
   ft_worker_lock (self->worker);
   FtFrame *f = g_steal_pointer (&self->pending);
   GArray *cmds = g_steal_pointer (&self->pending_cmds);
+  GArray *names = g_steal_pointer (&self->pending_cmd_names);
   GArray *assigns = g_steal_pointer (&self->pending_assigns);
   char *status = g_steal_pointer (&self->pending_status);
   gboolean state_changed = self->w_state_seq != self->state_seq;
@@ -340,6 +358,8 @@ ft_live_session_poll (FtLiveSession *self)
     {
       g_array_unref (self->cmds);
       self->cmds = cmds;
+      g_array_unref (self->cmd_names);
+      self->cmd_names = names;
     }
   if (assigns)
     {
@@ -396,6 +416,15 @@ ft_live_session_get_commands (FtLiveSession *self, guint *n_out)
 {
   *n_out = self->cmds->len;
   return (const FtLiveCommand *) self->cmds->data;
+}
+
+const char *
+ft_live_session_get_command_vehicle (FtLiveSession *self, guint i)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), "");
+  if (i >= self->cmd_names->len)
+    return "";
+  return &g_array_index (self->cmd_names, char, (gsize) i * FT_LIVE_SESSION_NAME_LEN);
 }
 
 const FtLiveAssignment *

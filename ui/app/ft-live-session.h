@@ -41,6 +41,10 @@ const char     *ft_live_session_get_url      (FtLiveSession *self);
 
 /* Commands as of the last poll, oldest first (borrowed; n_out set). */
 const FtLiveCommand *ft_live_session_get_commands (FtLiveSession *self, guint *n_out);
+/* The code of command i's vehicle as people read it on the vehicle
+ * ("FT-0042"), "" when unknown (borrowed, valid until the next poll). */
+#define FT_LIVE_SESSION_NAME_LEN 16
+const char     *ft_live_session_get_command_vehicle (FtLiveSession *self, guint i);
 /* "pending", "retried (attempt 2)", "acked", "failed: reason", "expired". */
 char           *ft_live_session_command_status (const FtLiveCommand *c);
 

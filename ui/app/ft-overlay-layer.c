@@ -22,6 +22,10 @@ struct _FtOverlayLayer {
   double    marker[2];
   guint     n_lost_drawn;
   int       highlight;    /* the rider's vehicle, or -1 */
+  double   *zone_values;  /* a value per zone, 0..1 (dashboard, prices, forecast), or NULL */
+  guint     n_zone_values;
+  double    value_rgb[3];
+  guint     n_prices_drawn, n_offers_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, SHUMATE_TYPE_LAYER)
@@ -120,6 +124,84 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
             cairo_stroke (cr);
           }
         cairo_new_path (cr);
+      }
+
+  /* A value per zone (the dashboard's measure, the price multiplier, the
+   * forecast error): the more, the stronger the colour. */
+  if (self->zone_values && self->zones)
+    for (guint z = 0; z < self->zones->len && z < self->n_zone_values; z++)
+      {
+        double v = self->zone_values[z];
+        if (!isfinite (v))
+          continue;
+        ProjPoly *pp = &g_array_index (self->zones, ProjPoly, z);
+        cairo_new_path (cr);
+        path_poly (cr, &xf, pp);
+        cairo_set_source_rgba (cr, self->value_rgb[0], self->value_rgb[1], self->value_rgb[2],
+                               0.08 + 0.5 * CLAMP (v, 0, 1));
+        cairo_fill (cr);
+      }
+
+  /* Prices: a zone's multiplier above 1 tints it purple (full at the cap)
+   * and, where the zone is big enough on screen, writes it ("×1.3"). */
+  self->n_prices_drawn = 0;
+  if ((self->flags & FT_OVERLAY_PRICES) && self->zones && self->frame && self->frame->zone_price)
+    {
+      double span = MAX (self->frame->price_cap - 1.0, 0.1);
+      cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+      cairo_set_font_size (cr, 11);
+      for (guint z = 0; z < self->zones->len && z < self->frame->n_zones; z++)
+        {
+          double m = self->frame->zone_price[z];
+          ProjPoly *pp = &g_array_index (self->zones, ProjPoly, z);
+          cairo_new_path (cr);
+          path_poly (cr, &xf, pp);
+          cairo_set_source_rgba (cr, 0.45, 0.1, 0.65, 0.04 + 0.45 * CLAMP ((m - 1.0) / span, 0, 1));
+          cairo_fill (cr);
+          double x0, y0, x1, y1, cx, cy;
+          ft_mercator_from_latlon ((FtLatLon) { pp->bbox.max_lat, pp->bbox.min_lon }, &cx, &cy);
+          ft_map_xform_apply (&xf, cx, cy, &x0, &y0);
+          ft_mercator_from_latlon ((FtLatLon) { pp->bbox.min_lat, pp->bbox.max_lon }, &cx, &cy);
+          ft_map_xform_apply (&xf, cx, cy, &x1, &y1);
+          if (x1 - x0 < 36 || x1 < 0 || x0 > w || y1 < 0 || y0 > h)
+            continue;
+          char label[16];
+          g_snprintf (label, sizeof label, "×%.1f", m);
+          cairo_text_extents_t te;
+          cairo_text_extents (cr, label, &te);
+          double tx = (x0 + x1) / 2 - te.width / 2, ty = (y0 + y1) / 2 + te.height / 2;
+          cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+          cairo_rectangle (cr, tx - 2, ty - te.height - 2, te.width + 4, te.height + 4);
+          cairo_fill (cr);
+          cairo_set_source_rgb (cr, 0.35, 0.05, 0.5);
+          cairo_move_to (cr, tx, ty);
+          cairo_show_text (cr, label);
+          self->n_prices_drawn++;
+        }
+      cairo_new_path (cr);
+    }
+  /* Offers: green outline where starting a trip is rewarded, magenta where
+   * ending one is. */
+  self->n_offers_drawn = 0;
+  if ((self->flags & FT_OVERLAY_OFFERS) && self->zones && self->frame && self->frame->zone_offer)
+    for (guint z = 0; z < self->zones->len && z < self->frame->n_zones; z++)
+      {
+        guint8 o = self->frame->zone_offer[z];
+        if (o == 0)
+          continue;
+        ProjPoly *pp = &g_array_index (self->zones, ProjPoly, z);
+        cairo_new_path (cr);
+        path_poly (cr, &xf, pp);
+        if (o & FT_FRAME_OFFER_START)
+          cairo_set_source_rgba (cr, 0.1, 0.6, 0.2, 0.9);
+        else
+          cairo_set_source_rgba (cr, 0.8, 0.1, 0.6, 0.9);
+        cairo_set_line_width (cr, 3.0);
+        double dash[2] = { 8, 4 };
+        cairo_set_dash (cr, dash, 2, 0);
+        cairo_stroke (cr);
+        cairo_set_dash (cr, NULL, 0, 0);
+        self->n_offers_drawn++;
       }
 
   if ((self->flags & FT_OVERLAY_GEOFENCES) && self->fences)
@@ -251,6 +333,7 @@ ft_overlay_layer_finalize (GObject *object)
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_clear_pointer (&self->zones, g_array_unref);
   g_clear_pointer (&self->fences, g_array_unref);
+  g_free (self->zone_values);
   G_OBJECT_CLASS (ft_overlay_layer_parent_class)->finalize (object);
 }
 
@@ -386,4 +469,39 @@ int
 ft_overlay_layer_get_highlight (FtOverlayLayer *self)
 {
   return self->highlight;
+}
+
+void
+ft_overlay_layer_set_zone_values (FtOverlayLayer *self, const double *values, guint n, const double rgb[3])
+{
+  g_return_if_fail (FT_IS_OVERLAY_LAYER (self));
+  g_clear_pointer (&self->zone_values, g_free);
+  self->n_zone_values = 0;
+  if (values && n > 0)
+    {
+      self->zone_values = g_memdup2 (values, n * sizeof (double));
+      self->n_zone_values = n;
+      for (int i = 0; i < 3; i++)
+        self->value_rgb[i] = rgb ? rgb[i] : 0.2;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+ft_overlay_layer_get_n_zone_values (FtOverlayLayer *self)
+{
+  g_return_val_if_fail (FT_IS_OVERLAY_LAYER (self), 0);
+  return self->n_zone_values;
+}
+
+guint
+ft_overlay_layer_get_n_prices_drawn (FtOverlayLayer *self)
+{
+  return self->n_prices_drawn;
+}
+
+guint
+ft_overlay_layer_get_n_offers_drawn (FtOverlayLayer *self)
+{
+  return self->n_offers_drawn;
 }

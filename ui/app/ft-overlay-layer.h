@@ -19,6 +19,8 @@ typedef enum {
   FT_OVERLAY_HEAT      = 1 << 2,
   FT_OVERLAY_STAFF     = 1 << 3,
   FT_OVERLAY_LOST      = 1 << 4,
+  FT_OVERLAY_PRICES    = 1 << 5,   /* dynamic price multiplier per zone */
+  FT_OVERLAY_OFFERS    = 1 << 6,   /* relocation offers per zone */
 } FtOverlayFlags;
 
 FtOverlayLayer *ft_overlay_layer_new       (ShumateViewport *viewport);
@@ -35,6 +37,15 @@ int             ft_overlay_layer_get_highlight (FtOverlayLayer *self);
 guint           ft_overlay_layer_get_n_lost_drawn (FtOverlayLayer *self);
 /* Distance in widget pixels from (x, y) to staff member s (INFINITY if none). */
 double          ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double y);
+/* Colours each zone by a value in 0..1 (n values, copied; NaN leaves a zone
+ * clear) in rgb: the dashboard's measure, the price multiplier, the
+ * forecast error. NULL clears. */
+void            ft_overlay_layer_set_zone_values (FtOverlayLayer *self, const double *values, guint n,
+                                                  const double rgb[3]);
+guint           ft_overlay_layer_get_n_zone_values (FtOverlayLayer *self);
+/* Zones the price and offer layers drew last time (labelled prices, offer outlines). */
+guint           ft_overlay_layer_get_n_prices_drawn (FtOverlayLayer *self);
+guint           ft_overlay_layer_get_n_offers_drawn (FtOverlayLayer *self);
 /* Marks a point (rider destination, rebalance target); NaN hides it. */
 void            ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my);
 

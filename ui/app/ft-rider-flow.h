@@ -9,6 +9,7 @@
 #include <glib-object.h>
 #include "ft-core.h"
 #include "ft-frame.h"
+#include "ft-city.h"
 
 G_BEGIN_DECLS
 
@@ -26,10 +27,20 @@ FtTime        ft_rider_flow_get_hold_until (FtRiderFlow *self);
 /* Whether step is allowed now; has_point: a point is marked on the map. */
 gboolean      ft_rider_flow_can        (FtRiderFlow *self, FtRiderStep step, gboolean has_point);
 /* Twin thread (inside a session or live job): runs step on core at now,
- * `at` the marked point. Returns the rider-facing text (markup). The new
- * state is published by ft_rider_flow_commit. */
-char         *ft_rider_flow_run        (FtRiderFlow *self, FtRiderStep step, FtCore *core, FtTime now,
-                                        FtLatLon at);
+ * `at` the marked point. Returns the rider-facing text (markup): Find
+ * lists each vehicle's price now and the offers (city, may be NULL, maps
+ * positions to the zones of the offers). The new state is published by
+ * ft_rider_flow_commit. */
+char         *ft_rider_flow_run        (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCity *city,
+                                        FtTime now, FtLatLon at);
+/* In the simulation (a city given to End), End rides to the marked point
+ * along the route as simulated time passes. Whether such a ride is under
+ * way (any thread): */
+gboolean      ft_rider_flow_is_riding_to (FtRiderFlow *self);
+/* Twin thread: moves the vehicle along the route to where it is at `now`;
+ * on arrival ends the trip there and returns the receipt (or why it could
+ * not end there); NULL while riding. Then commit on the main thread. */
+char         *ft_rider_flow_advance    (FtRiderFlow *self, FtCore *core, FtTime now);
 /* Main thread: publishes what the last step changed (notify::state). */
 void          ft_rider_flow_commit     (FtRiderFlow *self);
 /* Main thread: follows the reserved vehicle in a new frame; a reservation

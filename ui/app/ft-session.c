@@ -10,9 +10,13 @@
  */
 #include "ft-session.h"
 #include "ft-config.h"
+#include "ft-data.h"
 #include "ft-worker.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <unistd.h>
 
 /* A session job as the worker runs it: fn with the world. */
 typedef struct {
@@ -28,6 +32,9 @@ struct _FtSession {
   FtSimWorld    *world;          /* owned by the worker while it runs */
   char          *tiles_path;
   FtWorker      *worker;
+  char          *record_dir;     /* runs are recorded here (NULL: not recorded) */
+  char          *store_path;     /* this run's database, or NULL */
+  guint          n_recorded;
 
   /* guarded by the worker's lock */
   gboolean playing, step_pending;
@@ -113,7 +120,27 @@ build_frame (FtSimWorld *w)
       for (guint z = 0; z < city->n_zones && mx > 0; z++)
         f->zone_heat[z] = (float) (city->demand.rate[z * 168 + h] / MAX (city->zones[z].area_km2, 0.05) / mx);
     }
+  /* Rider levers: the multiplier each zone charges now and the offers. */
+  FtCore *core = ft_sim_world_get_core (w);
+  if (city && city->n_zones > 0 && core->dyn && ft_dyn_pricing_n_zones (core->dyn) == city->n_zones)
+    {
+      f->n_zones = city->n_zones;
+      f->zone_price = g_new (float, city->n_zones);
+      for (guint z = 0; z < city->n_zones; z++)
+        f->zone_price[z] = (float) ft_dyn_pricing_get (core->dyn, z);
+      f->price_cap = (float) ft_dyn_pricing_guards (core->dyn)->cap;
+    }
+  if (city && city->n_zones > 0 && core->incentives && ft_incentives_n_zones (core->incentives) == city->n_zones)
+    {
+      f->n_zones = city->n_zones;
+      f->zone_offer = g_new0 (guint8, city->n_zones);
+      for (guint z = 0; z < city->n_zones; z++)
+        f->zone_offer[z] = (ft_incentives_start_offered (core->incentives, (gint) z) ? FT_FRAME_OFFER_START : 0)
+                         | (ft_incentives_end_offered (core->incentives, (gint) z) ? FT_FRAME_OFFER_END : 0);
+    }
   const FtSimKpis *k = &snap->kpis;
+  f->kpi.incentive_cost_minor = k->incentive_cost_minor;
+  f->kpi.incentive_moves = (guint) k->incentive_moves;
   f->kpi.utilisation = k->utilisation;
   f->kpi.trips_served = (guint) k->trips_served;
   f->kpi.trips_lost = (guint) k->trips_lost;
@@ -148,6 +175,9 @@ publish (FtSession *self, FtSimWorld *w)
         .trips_lost = f->kpi.trips_lost,
         .revenue = f->kpi.revenue_minor / 100.0,
         .battery_available = f->kpi.battery_available,
+        .revenue_per_vehicle = f->n_vehicles ? f->kpi.revenue_minor / 100.0 / f->n_vehicles : 0,
+        .incentive_cost = f->kpi.incentive_cost_minor / 100.0,
+        .incentive_moves = f->kpi.incentive_moves,
       };
       g_array_append_val (self->pending_samples, s);
       self->last_sample_w = f->now;
@@ -257,6 +287,21 @@ ft_session_stop_worker (FtSession *self)
   ft_worker_stop (self->worker);   /* jobs never run complete as cancelled */
 }
 
+/* A recorded run's database goes with its run (the next load, or the end
+ * of the session); reports exported from it stay. */
+static void
+remove_store (const char *path)
+{
+  if (path == NULL)
+    return;
+  static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+  for (guint i = 0; i < G_N_ELEMENTS (ext); i++)
+    {
+      g_autofree char *p = g_strconcat (path, ext[i], NULL);
+      g_unlink (p);
+    }
+}
+
 static void
 ft_session_finalize (GObject *object)
 {
@@ -264,6 +309,9 @@ ft_session_finalize (GObject *object)
   ft_session_stop_worker (self);
   g_clear_pointer (&self->worker, ft_worker_free);
   g_clear_pointer (&self->world, ft_sim_world_free);
+  remove_store (self->store_path);
+  g_free (self->store_path);
+  g_free (self->record_dir);
   g_clear_pointer (&self->scenario, ft_sim_scenario_free);
   g_clear_pointer (&self->pending, ft_frame_unref);
   g_clear_pointer (&self->frame, ft_frame_unref);
@@ -356,15 +404,7 @@ find_demo_tiles (void)
   const char *env = g_getenv ("FT_DEMO_TILES");
   if (env && g_file_test (env, G_FILE_TEST_IS_REGULAR))
     return g_strdup (env);
-  char *p = g_build_filename (FT_BUILD_DIR, "data", "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  p = g_build_filename (FT_DATADIR, "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  return NULL;
+  return ft_data_find ("demo-city.mbtiles");
 }
 
 gboolean
@@ -374,9 +414,25 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   g_return_val_if_fail (sc != NULL, FALSE);
 
   FtSimWorldOptions opt = { NULL, 2000 };
+  g_autofree char *store_path = NULL;
+  if (self->record_dir)
+    {
+      if (g_mkdir_with_parents (self->record_dir, 0700) != 0)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: cannot create the folder "
+                       "for run databases: %s", self->record_dir, g_strerror (errno));
+          ft_sim_scenario_free (sc);
+          return FALSE;
+        }
+      g_autofree char *name = g_strdup_printf ("run-%d-%u.db", (int) getpid (), ++self->n_recorded);
+      store_path = g_build_filename (self->record_dir, name, NULL);
+      remove_store (store_path);   /* a dead process's leftover with our pid */
+      opt.store_path = store_path;
+    }
   FtSimWorld *w = ft_sim_world_new (sc, NULL, &opt, error);
   if (w == NULL)
     {
+      remove_store (store_path);
       ft_sim_scenario_free (sc);
       return FALSE;
     }
@@ -384,6 +440,9 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   if (self->world && self->frame)
     ft_session_archive_run (self);
   g_clear_pointer (&self->world, ft_sim_world_free);
+  remove_store (self->store_path);
+  g_free (self->store_path);
+  self->store_path = g_steal_pointer (&store_path);
   g_clear_pointer (&self->scenario, ft_sim_scenario_free);
   g_clear_pointer (&self->pending, ft_frame_unref);
   g_clear_pointer (&self->frame, ft_frame_unref);
@@ -427,6 +486,21 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   if (was_finished)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
   return TRUE;
+}
+
+void
+ft_session_set_record_dir (FtSession *self, const char *dir)
+{
+  g_return_if_fail (FT_IS_SESSION (self));
+  g_free (self->record_dir);
+  self->record_dir = g_strdup (dir);
+}
+
+const char *
+ft_session_get_store_path (FtSession *self)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  return self->store_path;
 }
 
 gboolean

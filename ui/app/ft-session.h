@@ -22,6 +22,9 @@ typedef struct {
   double trips_lost;
   double revenue;            /* major units */
   double battery_available;  /* 0..1 */
+  double revenue_per_vehicle;  /* major units */
+  double incentive_cost;     /* relocation rewards paid, major units */
+  double incentive_moves;    /* riders who took an offer */
 } FtKpiSample;
 
 typedef enum {
@@ -72,6 +75,14 @@ GArray       *ft_session_get_history    (FtSession *self);   /* of FtKpiSample *
 FtRoleView    ft_session_get_role       (FtSession *self);
 void          ft_session_set_role       (FtSession *self, FtRoleView role);
 gboolean      ft_session_can_dispatch   (FtSession *self);
+
+/* Record the runs loaded from now on into a database in dir (created if
+ * needed; NULL: do not record), so the Dashboard and Export Report can
+ * read them while they run. A run's database is removed when the next run
+ * is loaded or the session ends. */
+void          ft_session_set_record_dir (FtSession *self, const char *dir);
+/* The current run's database, or NULL when it is not recorded. */
+const char   *ft_session_get_store_path (FtSession *self);
 
 /* Work on the twin thread: fn runs there between slices with the world and
  * returns a newly allocated string (or NULL). callback runs on the main

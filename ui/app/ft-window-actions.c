@@ -226,7 +226,8 @@ static char *
 rider_job (FtSimWorld *w, gpointer data)
 {
   RiderJob *j = data;
-  return ft_rider_flow_run (j->flow, j->step, ft_sim_world_get_core (w), ft_sim_world_now (w), j->at);
+  return ft_rider_flow_run (j->flow, j->step, ft_sim_world_get_core (w), ft_sim_world_get_city (w),
+                            ft_sim_world_now (w), j->at);
 }
 
 /* Live mode: the same steps on the live core; the adapter publishes the
@@ -235,7 +236,7 @@ static char *
 rider_live_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
 {
   RiderJob *j = data;
-  return ft_rider_flow_run (j->flow, j->step, core, now, j->at);
+  return ft_rider_flow_run (j->flow, j->step, core, NULL, now, j->at);
 }
 
 void
@@ -495,6 +496,39 @@ ft_window_import_osm_action (GtkWidget *widget, const char *name, GVariant *para
   g_object_unref (filter);
   g_signal_connect (fc, "response", G_CALLBACK (on_import_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
+}
+
+/* Dashboard: charts and a map layer from the run's analytics (live
+ * databases are read with `fleet-twin-cli report`). */
+void
+ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "The Dashboard reads the simulated run; for a live database use "
+                            "fleet-twin-cli report DB --out report.pdf.", TRUE);
+      return;
+    }
+  FtDashboardWindow *win = ft_dashboard_window_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (win));
+  gtk_window_present (GTK_WINDOW (win));
+}
+
+/* Shadow Models: the demand forecast against actual, labelled as shadow. */
+void
+ft_window_shadow_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "Shadow results are shown for the simulated run; live shadow mode is "
+                            "fleet-twin-cli live --shadow.", TRUE);
+      return;
+    }
+  FtShadowWindow *win = ft_shadow_window_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (win));
+  gtk_window_present (GTK_WINDOW (win));
 }
 
 void

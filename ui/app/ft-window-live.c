@@ -41,9 +41,13 @@ ft_window_update_live_page (FtWindow *self)
       const char *colour = cmd->state == FT_CMD_ACKED ? "#1a8f1a"
                          : cmd->state == FT_CMD_FAILED || cmd->state == FT_CMD_EXPIRED ? "#c01c28"
                          : cmd->attempts > 1 ? "#b07000" : "#555555";
+      /* By the code on the vehicle; the device id only when it has none. */
+      const char *code = ft_live_session_get_command_vehicle (self->live, n - 1 - k);
+      g_autofree char *dev = g_strndup (cmd->device_id, 8);
+      g_autofree char *who = code[0] ? g_strdup (code) : g_strdup_printf ("%s…", dev);
       g_autofree char *line = g_markup_printf_escaped (
-          "%s <b>%s</b> %.8s… <span foreground=\"%s\">%s</span>\n", at, ft_live_command_name (cmd->kind),
-          cmd->device_id, colour, state);
+          "%s <b>%s</b> %s <span foreground=\"%s\">%s</span>\n", at, ft_live_command_name (cmd->kind),
+          who, colour, state);
       g_string_append (s, line);
     }
   (void) f;
@@ -74,10 +78,40 @@ ft_window_update_live_page (FtWindow *self)
   g_string_free (s, TRUE);
 }
 
+/* The header bar's connection state: shown in live mode on every page, so
+ * a lost connection is seen wherever the user is. */
+void
+ft_window_update_live_header (FtWindow *self)
+{
+  gtk_widget_set_visible (self->live_header_label, self->live_mode);
+  if (!self->live_mode)
+    return;
+  FtLiveConnState st = ft_live_session_get_state (self->live);
+  static const char *colours[] = { "#777777", "#b07000", "#1a8f1a", "#b07000", "#c01c28" };
+  const char *what = st == FT_LIVE_CONNECTED ? "connected"
+                   : st == FT_LIVE_RECONNECTING ? "connection lost, retrying"
+                   : st == FT_LIVE_REFUSED ? "connection refused"
+                   : ft_live_conn_state_name (st);
+  g_autofree char *markup = g_markup_printf_escaped ("<span foreground=\"%s\"><b>●</b></span> Live: %s",
+                                                     colours[MIN ((guint) st, G_N_ELEMENTS (colours) - 1)], what);
+  gtk_label_set_markup (GTK_LABEL (self->live_header_label), markup);
+  const char *err = ft_live_session_get_error (self->live);
+  gtk_widget_set_tooltip_text (self->live_header_label, err && st != FT_LIVE_CONNECTED ? err
+                               : "Live connection to the broker");
+}
+
+const char *
+ft_window_get_live_header_text (FtWindow *self)
+{
+  return gtk_widget_get_visible (self->live_header_label)
+         ? gtk_label_get_text (GTK_LABEL (self->live_header_label)) : NULL;
+}
+
 void
 ft_window_on_live_state_changed (FtLiveSession *live, FtWindow *self)
 {
   ft_window_update_live_page (self);
+  ft_window_update_live_header (self);
   if (!self->live_mode)
     return;
   /* A lost or refused connection shows over the map, not only on the Live page. */
@@ -154,6 +188,7 @@ ft_window_set_live_mode (FtWindow *self, gboolean live)
     }
   else
     ft_live_session_stop (self->live);
+  ft_window_update_live_header (self);
   FtFrame *f = ft_window_current_frame (self);
   ft_vehicle_layer_set_frame (self->vehicles, f);
   ft_overlay_layer_set_frame (self->overlay, f);
@@ -280,6 +315,12 @@ const char *
 ft_window_get_live_state_text (FtWindow *self)
 {
   return gtk_label_get_text (GTK_LABEL (self->live_state_label));
+}
+
+const char *
+ft_window_get_live_commands_text (FtWindow *self)
+{
+  return gtk_label_get_text (GTK_LABEL (self->live_commands_label));
 }
 
 const char *

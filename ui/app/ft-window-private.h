@@ -13,6 +13,8 @@
 #include "ft-tiles.h"
 #include "ft-scenario-editor.h"
 #include "ft-results-view.h"
+#include "ft-dashboard-window.h"
+#include "ft-shadow-window.h"
 #include "ft-rider-flow.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
@@ -22,6 +24,9 @@
 #include <string.h>
 
 G_BEGIN_DECLS
+
+/* KPI charts: four always, three for the rider levers. */
+#define FT_WINDOW_N_CHARTS 7
 
 struct _FtWindow {
   GtkApplicationWindow parent_instance;
@@ -34,6 +39,8 @@ struct _FtWindow {
   GtkWidget *role_dropdown;
   GtkWidget *map_overlay;
   GtkWidget *legend_box;
+  GtkWidget *legend_expander;     /* folds on a short map */
+  gboolean   legend_user_set;     /* the user opened or closed it */
   GtkWidget *side_stack;
   GtkWidget *kpi_box;
   GtkWidget *kpi_summary;
@@ -46,6 +53,7 @@ struct _FtWindow {
   GtkWidget *layers_box;
   GtkWidget *mode_dropdown;
   GtkWidget *live_state_label;
+  GtkWidget *live_header_label;   /* connection state in the header bar */
   GtkWidget *live_command_status;
   GtkWidget *live_commands_label;
   GtkWidget *sidebar;
@@ -68,7 +76,7 @@ struct _FtWindow {
   ShumateMapSourceRegistry *registry;
   FtOverlayLayer  *overlay;
   FtVehicleLayer  *vehicles;
-  GtkWidget       *charts[4];
+  GtkWidget       *charts[FT_WINDOW_N_CHARTS];
   gboolean         online;
   gint64           last_labels;
   double           first_map_ms;
@@ -90,6 +98,7 @@ struct _FtWindow {
   /* rider view: the flow is the model; the window shows it */
   FtRiderFlow *rider;
   gboolean     hold_warned;
+  gboolean     advancing;    /* a ride step is queued on the twin thread */
 };
 
 /* Simulation speeds of the speed drop-down, sim s per wall s (0 = max). */
@@ -103,6 +112,7 @@ void     ft_window_show_markup         (GtkWidget *label, const char *markup);
 void     ft_window_update_play_button  (FtWindow *self);
 void     ft_window_update_rider_actions (FtWindow *self);
 void     ft_window_refresh_tasks       (FtWindow *self);
+void     ft_window_fit_legend          (FtWindow *self);
 
 /* ft-window-actions.c */
 void ft_window_play_action            (GtkWidget *widget, const char *name, GVariant *param);
@@ -116,6 +126,8 @@ void ft_window_screenshot_action      (GtkWidget *widget, const char *name, GVar
 void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_zoom_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_fit_city_action        (GtkWidget *widget, const char *name, GVariant *param);
@@ -128,6 +140,7 @@ void ft_window_broker_settings_action (GtkWidget *widget, const char *name, GVar
 void ft_window_live_reconnect_action  (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_live_command_action    (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_on_live_state_changed  (FtLiveSession *live, FtWindow *self);
+void ft_window_update_live_header     (FtWindow *self);
 void ft_window_on_mode_changed        (GObject *dd, GParamSpec *pspec, FtWindow *self);
 
 G_END_DECLS

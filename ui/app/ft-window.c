@@ -79,6 +79,10 @@ ft_window_update_labels (FtWindow *self)
   GArray *hist = ft_session_get_history (self->session);
   for (guint i = 0; i < G_N_ELEMENTS (self->charts); i++)
     ft_kpi_chart_set_history (FT_KPI_CHART (self->charts[i]), hist);
+  /* the levers' charts only when the run has them */
+  gboolean levers = f->zone_price != NULL || f->zone_offer != NULL;
+  for (guint i = 4; i < FT_WINDOW_N_CHARTS; i++)
+    gtk_widget_set_visible (self->charts[i], levers && (i == 4 || f->zone_offer != NULL));
   guint nsel = ft_vehicle_layer_get_n_selected (self->vehicles);
   g_autofree char *sel = nsel ? g_strdup_printf ("%u vehicles selected", nsel)
                               : g_strdup ("No vehicles selected");
@@ -378,6 +382,39 @@ watch_reservation (FtWindow *self, const FtFrame *f)
     }
 }
 
+/* The rider's ride to the marked point: each new frame moves the vehicle
+ * along its route on the twin thread; on arrival the receipt shows. */
+static char *
+advance_job (FtSimWorld *w, gpointer data)
+{
+  return ft_rider_flow_advance (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+}
+
+static void
+advance_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(FtWindow) self = user_data;
+  self->advancing = FALSE;
+  g_autofree char *r = ft_session_run_job_finish (FT_SESSION (source), res, NULL);
+  if (r == NULL || self->rider == NULL)
+    return;
+  ft_rider_flow_commit (self->rider);
+  ft_window_show_markup (self->rider_label, r);
+  if (strstr (r, "Receipt"))
+    ft_window_show_toast (self, "You arrived: the trip has ended (receipt on the Ride page).", FALSE);
+}
+
+static void
+follow_ride (FtWindow *self)
+{
+  if (self->advancing || ft_rider_flow_get_state (self->rider) != FT_RIDER_RIDING ||
+      !ft_rider_flow_is_riding_to (self->rider))
+    return;
+  self->advancing = TRUE;
+  ft_session_run_job_async (self->session, advance_job, g_object_ref (self->rider), g_object_unref, NULL,
+                            advance_done, g_object_ref (self));
+}
+
 /* Polls the session ~30 times a second from a low-priority timeout rather
  * than a frame-clock tick: a permanent tick keeps the frame clock running
  * and, when frames run over budget, starves libshumate's idle-time tile
@@ -416,11 +453,13 @@ on_poll (gpointer data)
       ft_vehicle_layer_set_frame (self->vehicles, f);
       ft_overlay_layer_set_frame (self->overlay, f);
       watch_reservation (self, f);
+      follow_ride (self);
     }
   gint64 now = g_get_monotonic_time ();
   if (now - self->last_labels > 250000)
     {
       self->last_labels = now;
+      ft_window_fit_legend (self);
       ft_window_update_labels (self);
     }
   if (self->first_map_ms < 0 && self->tiles && ft_tile_source_get_n_served (self->tiles) > 0 &&
@@ -429,12 +468,44 @@ on_poll (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The legend folds to its title on a short map (a 720 px laptop screen),
+ * where it would cover the map's lower-left corner, and opens on a tall
+ * one; once the user opens or closes it, their choice stays. */
+#define FT_LEGEND_OPEN_MIN_HEIGHT 900
+
+static void
+on_legend_activate (GtkExpander *exp, FtWindow *self)
+{
+  self->legend_user_set = TRUE;
+}
+
+void
+ft_window_fit_legend (FtWindow *self)
+{
+  if (self->legend_expander == NULL || self->legend_user_set)
+    return;
+  int h = gtk_widget_get_height (self->map_overlay);
+  if (h <= 0)
+    return;
+  gboolean open = h >= FT_LEGEND_OPEN_MIN_HEIGHT;
+  if (gtk_expander_get_expanded (GTK_EXPANDER (self->legend_expander)) != open)
+    gtk_expander_set_expanded (GTK_EXPANDER (self->legend_expander), open);
+}
+
 static void
 build_legend (FtWindow *self)
 {
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child (self->legend_box)))
     gtk_box_remove (GTK_BOX (self->legend_box), child);
+  self->legend_expander = gtk_expander_new ("Legend");
+  gtk_expander_set_expanded (GTK_EXPANDER (self->legend_expander), FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->legend_expander), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Map legend", -1);
+  g_signal_connect (self->legend_expander, "activate", G_CALLBACK (on_legend_activate), self);
+  GtkWidget *rows = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_expander_set_child (GTK_EXPANDER (self->legend_expander), rows);
+  gtk_box_append (GTK_BOX (self->legend_box), self->legend_expander);
   for (int i = 0; i < FT_N_DOTS; i++)
     {
       g_autofree char *markup = g_markup_printf_escaped ("<span foreground=\"#%06x\">●</span> %s", ft_dot_rgb[i],
@@ -442,7 +513,7 @@ build_legend (FtWindow *self)
       GtkWidget *l = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (l), markup);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
-      gtk_box_append (GTK_BOX (self->legend_box), l);
+      gtk_box_append (GTK_BOX (rows), l);
     }
   const char *extra[] = {
     "<span foreground=\"#0073bf\">■</span> Staff van (dashes: leg to its target)",
@@ -455,7 +526,7 @@ build_legend (FtWindow *self)
       GtkWidget *l = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (l), extra[i]);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
-      gtk_box_append (GTK_BOX (self->legend_box), l);
+      gtk_box_append (GTK_BOX (rows), l);
     }
 }
 
@@ -840,6 +911,8 @@ build_layers_page (FtWindow *self)
     { "Demand heat", FT_OVERLAY_HEAT, FALSE },
     { "Staff vans and routes", FT_OVERLAY_STAFF, TRUE },
     { "Lost demand", FT_OVERLAY_LOST, TRUE },
+    { "Prices (dynamic multiplier per zone)", FT_OVERLAY_PRICES, FALSE },
+    { "Relocation offers (green: start, magenta: end)", FT_OVERLAY_OFFERS, FALSE },
     { "Online OpenStreetMap tiles", 0x100, FALSE },
   };
   guint flags = 0;
@@ -915,6 +988,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, FtWindow, layers_box);
   gtk_widget_class_bind_template_child (wc, FtWindow, mode_dropdown);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_state_label);
+  gtk_widget_class_bind_template_child (wc, FtWindow, live_header_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_command_status);
   gtk_widget_class_bind_template_child (wc, FtWindow, live_commands_label);
   gtk_widget_class_bind_template_child (wc, FtWindow, sidebar);
@@ -937,6 +1011,8 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-scenario", NULL, ft_window_open_action);
   gtk_widget_class_install_action (wc, "win.open-city", NULL, ft_window_open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
+  gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
+  gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
   gtk_widget_class_install_action (wc, "win.import-osm", NULL, ft_window_import_osm_action);
   gtk_widget_class_install_action (wc, "win.broker-settings", NULL, ft_window_broker_settings_action);
   gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, ft_window_live_reconnect_action);
@@ -958,6 +1034,8 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Escape, 0, "win.clear-selection", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit-city", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.compare-runs", NULL);
+  gtk_widget_class_add_binding_action (wc, GDK_KEY_d, GDK_CONTROL_MASK, "win.dashboard", NULL);
+  gtk_widget_class_add_binding_action (wc, GDK_KEY_m, GDK_CONTROL_MASK, "win.shadow-models", NULL);
 }
 
 static void
@@ -1014,13 +1092,17 @@ ft_window_init (FtWindow *self)
   g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
   gtk_widget_add_controller (GTK_WIDGET (self->map), GTK_EVENT_CONTROLLER (drag));
 
-  struct { const char *title; int f1, f2; const char *unit; double scale; } charts[4] = {
+  struct { const char *title; int f1, f2; const char *unit; double scale; } charts[FT_WINDOW_N_CHARTS] = {
     { "Utilisation", G_STRUCT_OFFSET (FtKpiSample, utilisation), -1, " %", 100 },
     { "Trips served / lost", G_STRUCT_OFFSET (FtKpiSample, trips_served), G_STRUCT_OFFSET (FtKpiSample, trips_lost), "", 1 },
     { "Revenue", G_STRUCT_OFFSET (FtKpiSample, revenue), -1, "", 1 },
     { "Battery availability", G_STRUCT_OFFSET (FtKpiSample, battery_available), -1, " %", 100 },
+    /* the rider levers' charts, shown when the scenario has the levers on */
+    { "Revenue per vehicle", G_STRUCT_OFFSET (FtKpiSample, revenue_per_vehicle), -1, "", 1 },
+    { "Incentive spend", G_STRUCT_OFFSET (FtKpiSample, incentive_cost), -1, "", 1 },
+    { "Moves earned (riders who took an offer)", G_STRUCT_OFFSET (FtKpiSample, incentive_moves), -1, "", 1 },
   };
-  for (guint i = 0; i < 4; i++)
+  for (guint i = 0; i < FT_WINDOW_N_CHARTS; i++)
     {
       self->charts[i] = ft_kpi_chart_new ();
       ft_kpi_chart_set_series (FT_KPI_CHART (self->charts[i]), charts[i].title, charts[i].f1, charts[i].f2,
@@ -1119,6 +1201,19 @@ const char *
 ft_window_get_page (FtWindow *self)
 {
   return gtk_stack_get_visible_child_name (GTK_STACK (self->side_stack));
+}
+
+void
+ft_window_set_page (FtWindow *self, const char *page)
+{
+  g_return_if_fail (FT_IS_WINDOW (self));
+  gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), page);
+}
+
+GtkWidget *
+ft_window_get_legend (FtWindow *self)
+{
+  return self->legend_box;
 }
 
 GtkWidget *

@@ -62,6 +62,10 @@ void            ft_window_inspect_vehicle   (FtWindow *self, guint v);
 const char     *ft_window_get_inspector_text (FtWindow *self);
 /* Text of the Live page's connection label (state, broker, error, status). */
 const char     *ft_window_get_live_state_text (FtWindow *self);
+/* The header bar's live connection state (plain text), NULL when hidden. */
+const char     *ft_window_get_live_header_text (FtWindow *self);
+/* The Live page's command list (plain text). */
+const char     *ft_window_get_live_commands_text (FtWindow *self);
 /* A message over the map (errors stay until dismissed or the next load;
  * others hide after a few seconds); the text shown, or NULL when hidden. */
 void            ft_window_show_toast        (FtWindow *self, const char *message, gboolean is_error);
@@ -74,7 +78,10 @@ gboolean        ft_window_open_path         (FtWindow *self, const char *path, g
  * an existing file that is not a PNG is refused. */
 gboolean        ft_window_save_screenshot   (FtWindow *self, const char *path, GError **error);
 /* Name of the sidebar page shown (kpis, inspector, dispatch, rider, live, layers). */
+void            ft_window_set_page          (FtWindow *self, const char *page);
 const char     *ft_window_get_page          (FtWindow *self);
+/* The map legend's overlay box (folded to its title on a short map). */
+GtkWidget      *ft_window_get_legend        (FtWindow *self);
 GtkWidget      *ft_window_get_sidebar       (FtWindow *self);
 /* The marked point (rebalance target, rider position), FALSE if none. */
 gboolean        ft_window_get_marker        (FtWindow *self, FtLatLon *p);

@@ -215,7 +215,8 @@ ft_worker_run_async (FtWorker *worker, gpointer source_object, FtWorkerJob fn, g
 char *
 ft_worker_run_finish (GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  /* any source object: the sessions pass themselves */
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ft_worker_run_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }

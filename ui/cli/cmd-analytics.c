@@ -7,6 +7,7 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-analytics.h"
 #include "ft-file.h"
 #include "ft-sim-world.h"
@@ -71,20 +72,9 @@ find_scenario (const char *name, GError **error)
 {
   if (g_strcmp0 (name, "default") == 0)
     return ft_sim_scenario_new_default ();
-  if (g_file_test (name, G_FILE_TEST_IS_REGULAR))
-    return ft_sim_scenario_load (name, error);
-  const char *exts[] = { "", ".scenario" };
-  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
-    {
-      g_autofree char *base = g_strconcat (name, exts[i], NULL);
-      g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", base, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-        return ft_sim_scenario_load (p, error);
-    }
-  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-               "scenario '%s' not found (a file, a name in %s/scenarios, or 'default')",
-               name, FT_SOURCE_DIR);
-  return NULL;
+  static const char *const exts[] = { "", ".scenario", NULL };
+  g_autofree char *p = ft_data_find_named ("scenarios", name, exts, "scenario", error);
+  return p ? ft_sim_scenario_load (p, error) : NULL;
 }
 
 /* The city of a scenario: Demo City, a pack folder, or a recipe (built

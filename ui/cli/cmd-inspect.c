@@ -65,7 +65,9 @@ close_db (FtCore *core)
     fprintf (stderr, "fleet-twin-cli inspect: closing the database: %s\n", error->message);
   ft_core_free (core);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtCore, close_db)
+/* an open database: its store detached (committed) before the core is freed */
+typedef FtCore FtInspectDb;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtInspectDb, close_db)
 
 static gboolean
 find_vehicle (FtCore *core, const char *key, guint *v, GError **error)
@@ -160,7 +162,7 @@ check (int argc, char **argv)
   gint64 review = -1;
   if (db != NULL)
     {
-      g_autoptr(FtCore) core = open_db (db, &error);
+      g_autoptr(FtInspectDb) core = open_db (db, &error);
       guint v = 0;
       if (core == NULL || !find_vehicle (core, vehicle, &v, &error))
         return fail (error);
@@ -203,7 +205,7 @@ queue (int argc, char **argv)
     return usage_error (error->message);
   if (db == NULL || argc != 1)
     return usage_error ("usage: fleet-twin-cli inspect queue --db FILE [--all] [--json]");
-  g_autoptr(FtCore) core = open_db (db, &error);
+  g_autoptr(FtInspectDb) core = open_db (db, &error);
   if (core == NULL)
     return fail (error);
   g_autoptr(GArray) rows = ft_review_array_new ();
@@ -256,7 +258,7 @@ decide (int argc, char **argv, gboolean confirm)
     return usage_error (error->message);
   if (db == NULL || by == NULL || review < 0 || argc != 1)
     return usage_error ("usage: fleet-twin-cli inspect confirm|dismiss --db FILE --review N --by ACCOUNT");
-  g_autoptr(FtCore) core = open_db (db, &error);
+  g_autoptr(FtInspectDb) core = open_db (db, &error);
   guint a = 0;
   if (core == NULL || !find_account (core, by, &a, &error))
     return fail (error);

@@ -7,7 +7,9 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-live.h"
+#include "ft-serve.h"
 #include "ft-sim-world.h"
 
 #include <stdio.h>
@@ -167,20 +169,9 @@ load_scenario (const char *name, GError **error)
 {
   if (g_strcmp0 (name, "default") == 0)
     return ft_sim_scenario_new_default ();
-  if (g_file_test (name, G_FILE_TEST_IS_REGULAR))
-    return ft_sim_scenario_load (name, error);
-  const char *exts[] = { "", ".scenario", ".ini", ".conf" };
-  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
-    {
-      g_autofree char *base = g_strconcat (name, exts[i], NULL);
-      g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", base, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-        return ft_sim_scenario_load (p, error);
-    }
-  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-               "scenario '%s' not found (a file, a name in %s/scenarios, or 'default')",
-               name, FT_SOURCE_DIR);
-  return NULL;
+  static const char *const exts[] = { "", ".scenario", ".ini", ".conf", NULL };
+  g_autofree char *p = ft_data_find_named ("scenarios", name, exts, "scenario", error);
+  return p ? ft_sim_scenario_load (p, error) : NULL;
 }
 
 static const char *
@@ -562,6 +553,80 @@ live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
   return ft_shadow_new (&sc, zoning, core->log, core->store, now - now % FT_HOUR, error);
 }
 
+/* ---- live metrics ------------------------------------------------------------ */
+
+/* What `live --metrics` exposes beside the store-derived series of the feed
+ * server: the ingest path's counters (as deltas of FtLiveStats, so they stay
+ * monotonic), queue depths, connection state, commit latency and command
+ * round trips (issue to device ack). */
+typedef struct {
+  FtLiveStats prev;
+  FtTime      rtt_mark;   /* newest command close already observed */
+} LiveMetrics;
+
+static void
+live_metrics_update (LiveMetrics *lm, FtMetrics *m, FtLive *live)
+{
+  const FtLiveStats *st = ft_live_get_stats (live);
+  static const struct { const char *label; gsize off; } counters[] = {
+    { "received", G_STRUCT_OFFSET (FtLiveStats, received) },
+    { "applied", G_STRUCT_OFFSET (FtLiveStats, applied) },
+    { "stale", G_STRUCT_OFFSET (FtLiveStats, stale) },
+    { "duplicate", G_STRUCT_OFFSET (FtLiveStats, duplicates) },
+    { "malformed", G_STRUCT_OFFSET (FtLiveStats, malformed) },
+    { "unknown_refused", G_STRUCT_OFFSET (FtLiveStats, unknown_refused) },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
+    {
+      guint64 now = G_STRUCT_MEMBER (guint64, st, counters[i].off);
+      guint64 was = G_STRUCT_MEMBER (guint64, &lm->prev, counters[i].off);
+      g_autofree char *l = g_strdup_printf ("outcome=\"%s\"", counters[i].label);
+      ft_metrics_counter_add (m, "fleet_twin_live_messages_total", "MQTT messages ingested, by outcome", l,
+                              (double) (now - was));
+    }
+  static const struct { const char *label; gsize off; } cmds[] = {
+    { "sent", G_STRUCT_OFFSET (FtLiveStats, commands_sent) },
+    { "acked", G_STRUCT_OFFSET (FtLiveStats, commands_acked) },
+    { "failed", G_STRUCT_OFFSET (FtLiveStats, commands_failed) },
+    { "expired", G_STRUCT_OFFSET (FtLiveStats, commands_expired) },
+    { "retried", G_STRUCT_OFFSET (FtLiveStats, command_retries) },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cmds); i++)
+    {
+      guint64 now = G_STRUCT_MEMBER (guint64, st, cmds[i].off);
+      guint64 was = G_STRUCT_MEMBER (guint64, &lm->prev, cmds[i].off);
+      g_autofree char *l = g_strdup_printf ("outcome=\"%s\"", cmds[i].label);
+      ft_metrics_counter_add (m, "fleet_twin_live_commands_total", "Vehicle commands, by outcome", l,
+                              (double) (now - was));
+    }
+  ft_metrics_counter_add (m, "fleet_twin_live_connects_total", "MQTT connections made", NULL,
+                          (double) (st->connects - lm->prev.connects));
+  ft_metrics_counter_add (m, "fleet_twin_live_disconnects_total", "MQTT connections lost", NULL,
+                          (double) (st->disconnects - lm->prev.disconnects));
+  lm->prev = *st;
+  ft_metrics_gauge_set (m, "fleet_twin_live_queue_depth",
+                        "Messages received by the network thread and not yet applied", NULL,
+                        (double) ft_live_queue_length (live));
+  ft_metrics_gauge_set (m, "fleet_twin_live_queue_high_water", "Deepest the ingest queue has been", NULL,
+                        (double) st->queue_high_water);
+  ft_metrics_gauge_set (m, "fleet_twin_live_open_commands", "Commands and task assignments awaiting an ack",
+                        NULL, (double) (ft_live_n_open_commands (live) + ft_live_n_open_assignments (live)));
+  ft_metrics_gauge_set (m, "fleet_twin_live_connected", "1 while connected to the broker", NULL,
+                        ft_live_get_conn_state (live) == FT_LIVE_CONNECTED ? 1 : 0);
+  guint n = 0;
+  const FtLiveCommand *c = ft_live_get_commands (live, &n);
+  FtTime mark = lm->rtt_mark;
+  for (guint i = 0; i < n; i++)
+    if (c[i].state == FT_CMD_ACKED && c[i].closed > lm->rtt_mark)
+      {
+        ft_metrics_observe (m, "fleet_twin_live_command_rtt_seconds",
+                            "Command round trip: issued to the device's ack", NULL,
+                            (double) (c[i].closed - c[i].issued) / 1000.0);
+        mark = MAX (mark, c[i].closed);
+      }
+  lm->rtt_mark = mark;
+}
+
 int
 ft_cli_live (int argc, char **argv)
 {
@@ -572,6 +637,7 @@ ft_cli_live (int argc, char **argv)
   gboolean refuse_unknown = FALSE, provision_unknown = FALSE, shadow_on = FALSE;
   int provision_rate = 60;
   char *shadow_city = NULL;
+  char *metrics_listen = NULL;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
@@ -589,6 +655,9 @@ ft_cli_live (int argc, char **argv)
       "nothing acts on them)", NULL },
     { "shadow-city", 0, 0, G_OPTION_ARG_FILENAME, &shadow_city,
       "With --shadow: city pack whose zones the forecast uses (default: demo)", "DIR" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_listen,
+      "Serve Prometheus /metrics (ingest, queues, commits, command round trips), /health and the feeds "
+      "of the live database on HOST:PORT (loopback only)", "HOST:PORT" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
@@ -601,6 +670,8 @@ ft_cli_live (int argc, char **argv)
                error ? error->message : "need --broker and --db", argv[0]);
       broker_opts_clear (&b);
       g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
       return 2;
     }
   /* written so that NaN fails every test */
@@ -611,6 +682,8 @@ ft_cli_live (int argc, char **argv)
                "--silent-after in (0, 86400] s\n", argv[0]);
       broker_opts_clear (&b);
       g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
       return 2;
     }
   if (refuse_unknown && provision_unknown)
@@ -618,6 +691,8 @@ ft_cli_live (int argc, char **argv)
       fprintf (stderr, "%s: --refuse-unknown and --provision-unknown contradict each other\n", argv[0]);
       broker_opts_clear (&b);
       g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
       return 2;
     }
   if (provision_rate < 1 || provision_rate > 1000000)
@@ -626,6 +701,8 @@ ft_cli_live (int argc, char **argv)
                argv[0]);
       broker_opts_clear (&b);
       g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
       return 2;
     }
   FtLiveConfig cfg;
@@ -634,6 +711,8 @@ ft_cli_live (int argc, char **argv)
       broker_opts_clear (&b);
       ft_live_config_clear (&cfg);
       g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
       return 2;
     }
   broker_opts_clear (&b);
@@ -656,6 +735,9 @@ ft_cli_live (int argc, char **argv)
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
   FtLive *live = NULL;
   FtShadow *shadow = NULL;
+  FtMds *mds = NULL;
+  FtServe *serve = NULL;
+  LiveMetrics lm = { 0 };
   /* Task queue for staff task updates arriving over MQTT (events logged;
    * the store keeps the tasks, so a restart finds them again). */
   FtOps *ops = core->ops;
@@ -673,6 +755,29 @@ ft_cli_live (int argc, char **argv)
       ft_live_set_shadow (live, shadow);
     }
   ft_live_set_state_func (live, print_state, NULL);
+  if (metrics_listen)
+    {
+      g_autofree char *host = NULL;
+      guint port = 0;
+      if (!ft_serve_parse_listen (metrics_listen, &host, &port, &error))
+        goto out;
+      /* the store file exists once attached; MDS reads it read-only */
+      if (!ft_core_commit (core, &error))
+        goto out;
+      FtMdsConfig mcfg = { NULL, FT_MDS_ORIGIN_AUTO, NULL };
+      if ((mds = ft_mds_open (db, &mcfg, &error)) == NULL)
+        goto out;
+      FtServeConfig scfg = { 0 };
+      scfg.host = host;
+      scfg.port = port;
+      scfg.source_label = "live";
+      scfg.gbfs.system_id = "fleet-twin-live";
+      scfg.gbfs.name = "Fleet Twin (live)";
+      if ((serve = ft_serve_new (mds, &scfg, &error)) == NULL)
+        goto out;
+      printf ("live: metrics on %smetrics\n", ft_serve_get_base_url (serve));
+      live_metrics_update (&lm, ft_serve_get_metrics (serve), live);
+    }
   {
     g_autofree char *shown = ft_live_url_redact (cfg.url);
     printf ("live: %s prefix %s client %s → %s (%u vehicles loaded)\n", shown, cfg.prefix,
@@ -698,8 +803,20 @@ ft_cli_live (int argc, char **argv)
       ft_live_wait (live, 100);
       FtTime now = wall_ms ();
       ft_live_process (live, now, 0);
+      guint64 commits = core->store ? ft_store_n_commits (core->store) : 0;
+      gint64 c0 = g_get_monotonic_time ();
       if (!ft_core_maybe_commit (core, now, &error))
         goto out;
+      if (serve)
+        {
+          FtMetrics *m = ft_serve_get_metrics (serve);
+          if (core->store && ft_store_n_commits (core->store) != commits)
+            ft_metrics_observe (m, "fleet_twin_live_commit_seconds", "Time to commit a batch to the store",
+                                NULL, (double) (g_get_monotonic_time () - c0) / 1e6);
+          live_metrics_update (&lm, m, live);
+          while (g_main_context_iteration (NULL, FALSE))
+            ;
+        }
       if (ft_live_get_conn_state (live) == FT_LIVE_REFUSED)
         {
           g_set_error (&error, FT_LIVE_ERROR, FT_LIVE_ERROR_REFUSED, "%s",
@@ -743,6 +860,10 @@ ft_cli_live (int argc, char **argv)
 out:
   if (error)
     fprintf (stderr, "%s: %s\n", argv[0], error->message);
+  if (serve)
+    ft_serve_free (serve);
+  if (mds)
+    ft_mds_free (mds);
   if (live)
     ft_live_free (live);
   ft_shadow_free (shadow);
@@ -750,5 +871,6 @@ out:
   ft_live_config_clear (&cfg);
   g_free (db);
   g_free (shadow_city);
+  g_free (metrics_listen);
   return status;
 }

@@ -12,21 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A PDF this command wrote (cairo records the creator in the file). */
-static gboolean
-pdf_is_own (const char *path)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!ft_file_read (path, 256u << 20, &data, &len, NULL) || len < 5 || memcmp (data, "%PDF-", 5) != 0)
-    return FALSE;
-  static const char mark[] = "Fleet Twin";
-  for (gsize i = 0; i + sizeof mark - 1 <= len; i++)
-    if (data[i] == 'F' && memcmp (data + i, mark, sizeof mark - 1) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 static int
 fail (const char *what, GError *error)
 {
@@ -88,12 +73,6 @@ ft_cli_report (int argc, char **argv)
     return fail ("building the analytics: ", error);
 
   g_autofree char *dir = g_strndup (out, strlen (out) - 4);
-  g_autoptr (FtOutput) dir_out = ft_output_begin (dir, FT_OUTPUT_DIR, ft_output_dir_is_marked, force, &error);
-  if (dir_out == NULL)
-    return fail ("", error);
-  g_autoptr (FtOutput) pdf_out = ft_output_begin (out, FT_OUTPUT_FILE, pdf_is_own, force, &error);
-  if (pdf_out == NULL)
-    return fail ("", error);
   sqlite3 *h = NULL;
   if (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
     {
@@ -103,13 +82,9 @@ ft_cli_report (int argc, char **argv)
     }
   FtReportInfo info = { .title = title, .source = db, .kind = live ? "live database" : "simulated run" };
   guint pages = 0;
-  gboolean ok = ft_report_write (h, &info, ft_output_get_path (pdf_out), ft_output_get_path (dir_out),
-                                 &pages, &error);
+  gboolean ok = ft_report_export (h, &info, out, force, &pages, &error);
   sqlite3_close (h);
   if (!ok)
-    return fail ("", error);
-  if (!ft_output_commit (g_steal_pointer (&dir_out), &error) ||
-      !ft_output_commit (g_steal_pointer (&pdf_out), &error))
     return fail ("", error);
   if (!quiet)
     printf ("%s: %u pages; charts and tables in %s/ (aggregates: %" G_GUINT64_FORMAT " new events folded)\n",

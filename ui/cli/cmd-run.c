@@ -5,6 +5,7 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-sim-world.h"
 #include "ft-registry-shadow.h"
 #include "ft-file.h"
@@ -12,6 +13,7 @@
 #include "ft-store.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +63,18 @@ print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
       printf ("  %-34s %12s  (%" G_GUINT64_FORMAT " trips rewarded)\n", "incentive cost", inc,
               k->incentive_rewards);
     }
+  {
+    g_autofree char *cost = ft_money_format (k->cost_total_minor, k->currency);
+    g_autofree char *cm = ft_money_format (llround (k->contribution_margin_per_vehicle_day_minor), k->currency);
+    g_autofree char *nm = ft_money_format (llround (k->net_margin_per_vehicle_day_minor), k->currency);
+    g_autofree char *cpt = ft_money_format (llround (k->cost_per_trip_minor), k->currency);
+    g_autofree char *cps = ft_money_format (llround (k->cost_per_swap_minor), k->currency);
+    printf ("  %-34s %12s\n", "costs (all, [costs] model)", cost);
+    printf ("  %-34s %12s\n", "contribution margin per veh-day", cm);
+    printf ("  %-34s %12s\n", "net margin per vehicle per day", nm);
+    printf ("  %-34s %12s\n", "cost per trip", cpt);
+    printf ("  %-34s %12s\n", "cost per swap", cps);
+  }
   printf ("  %-34s %12s\n", "ledger balanced", k->ledger_balanced ? "yes" : "NO");
   if (k->shadow)
     {
@@ -125,10 +139,13 @@ ft_cli_run (int argc, char **argv)
     }
   if (argc != 2)
     {
-      fprintf (stderr, "%s: give exactly one scenario file (see scenarios/*.scenario)\n", argv[0]);
+      fprintf (stderr, "%s: give exactly one scenario: a file, or the name of an installed one (demo-city-phase1)\n", argv[0]);
       return 2;
     }
-  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (argv[1], &error);
+  /* A file, or the name of an installed scenario (demo-city-phase1). */
+  static const char *const exts[] = { "", ".scenario", NULL };
+  g_autofree char *sc_path = ft_data_find_named ("scenarios", argv[1], exts, "scenario", &error);
+  g_autoptr (FtSimScenario) sc = sc_path ? ft_sim_scenario_load (sc_path, &error) : NULL;
   if (sc == NULL)
     {
       fprintf (stderr, "%s: %s\n", argv[0], error->message);

@@ -14,8 +14,12 @@ static void
 print_set (const FtTripSet *set)
 {
   printf ("%s (%s): %u rows, %u trips kept, %u dropped\n", set->source,
-          ft_trips_layout_name (set->layout), set->n_rows, set->n_trips,
-          ft_trip_set_n_dropped (set));
+          set->layout_name ? set->layout_name : ft_trips_layout_name (set->layout),
+          set->n_rows, set->n_trips, ft_trip_set_n_dropped (set));
+  if (set->time_zone)
+    printf ("  times in %s\n", set->time_zone);
+  if (set->n_same_slot)
+    printf ("  kept %u trips that start and end in the same rounded time slot\n", set->n_same_slot);
   for (int d = 0; d < FT_N_TRIP_DROPS; d++)
     if (set->dropped[d])
       printf ("  dropped %-12s %u\n", ft_trip_drop_name ((FtTripDrop) d), set->dropped[d]);
@@ -48,6 +52,7 @@ int
 ft_cli_import_trips (int argc, char **argv)
 {
   g_autofree char *out = NULL, *city_dir = NULL, *trace = NULL, *name = NULL;
+  g_autofree char *mapping = NULL, *tz = NULL;
   double hex_m = 400, per_day = 0;
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write a city pack with the fitted demand here", "DIR" },
@@ -56,12 +61,15 @@ ft_cli_import_trips (int argc, char **argv)
     { "hex", 0, 0, G_OPTION_ARG_DOUBLE, &hex_m, "Zone hexagon size in metres for the trips' own city (default 400)", "M" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME, &trace, "Write the trips as a replayable demand trace", "FILE" },
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "City name (default from the first file)", "NAME" },
+    { "mapping", 'm', 0, G_OPTION_ARG_FILENAME, &mapping, "Column mapping: a built-in name or a mapping key file", "NAME|FILE" },
+    { "tz", 0, 0, G_OPTION_ARG_STRING, &tz, "The city's time zone (IANA); MDS and zoned times are converted to it", "ZONE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE… — import trips and fit demand");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
-    "Reads Citi Bike trip CSVs (classic and ride_id layouts) and MDS 2.0 trips JSON.\n"
+    "Reads trip CSVs (built-in mappings: citibike-v1, citibike-v3, louisville-dockless,\n"
+    "chicago-scooter; any other layout through a mapping file) and MDS 2.0 trips JSON.\n"
     "Malformed files are refused whole; implausible trips are dropped and counted.\n");
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -75,10 +83,17 @@ ft_cli_import_trips (int argc, char **argv)
       return 2;
     }
 
+  g_autoptr(FtTripsMapping) map = mapping ? ft_trips_mapping_load (mapping, &error) : NULL;
+  if (mapping && map == NULL)
+    {
+      fprintf (stderr, "fleet-twin-cli import-trips: %s\n", error->message);
+      return 1;
+    }
+  FtTripsOptions topt = { .mapping = map, .time_zone = tz };
   g_autoptr(GPtrArray) sets = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_trip_set_free);
   for (int i = 1; i < argc; i++)
     {
-      FtTripSet *s = ft_trips_load (argv[i], &error);
+      FtTripSet *s = ft_trips_load_with (argv[i], &topt, &error);
       if (s == NULL)
         {
           fprintf (stderr, "fleet-twin-cli import-trips: %s\n", error->message);

@@ -29,7 +29,11 @@ static const FtCliEntry commands[] = {
   { "models",        ft_cli_models,       "Model registry: list, show, train, promote, retire" },
   { "mds",           ft_cli_mds,          "Export MDS 2.0 provider files from a run, live database or scenario" },
   { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
+  { "assist",        ft_cli_assist,       "Rider support assistant: classify, eval, ask, hand-offs" },
   { "inspect",       ft_cli_inspect,      "Check a rider's photo for damage; the staff review queue" },
+  { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
+  { "experiment",    ft_cli_experiment,   "Experiments: run, sweep, report, Slurm / GNU parallel, merge" },
+  { "render",        ft_cli_render,       "Draw a replay, scenario or live twin to PNG frames or an MP4" },
   { NULL, NULL, NULL }
 };
 

@@ -37,7 +37,11 @@ int ft_cli_report      (int argc, char **argv);   /* cmd-report.c */
 int ft_cli_vrptw       (int argc, char **argv);   /* cmd-vrptw.c (solve) */
 int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
 int ft_cli_models      (int argc, char **argv);   /* cmd-models.c (registry) */
+int ft_cli_assist      (int argc, char **argv);   /* cmd-assist.c (support assistant) */
 int ft_cli_inspect     (int argc, char **argv);   /* cmd-inspect.c (damage checks, review queue) */
+int ft_cli_region      (int argc, char **argv);   /* cmd-region.c (launch playbook) */
+int ft_cli_experiment  (int argc, char **argv);   /* cmd-experiment.c (A/B, sweeps, batch) */
+int ft_cli_render      (int argc, char **argv);   /* cmd-render.c (replay to PNG frames / MP4) */
 
 /* Analytics glue shared by cmd-analytics.c and cmd-report.c: the zones of
  * a database (its scenario's city, --scenario, --city, or one zone). */

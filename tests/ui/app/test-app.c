@@ -22,6 +22,10 @@
 #include "ft-application.h"
 #include "ft-scenario-editor.h"
 #include "ft-results-view.h"
+#include "ft-dashboard-window.h"
+#include "ft-report.h"
+#include "ft-kpi-chart.h"
+#include "ft-shadow-window.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
 
@@ -32,6 +36,7 @@
 #include <string.h>
 
 static FtWindow *start_app_sized (FtApplication **app_out, FtSimScenario *sc, int w, int h);
+static guint count_visible_charts (FtWindow *win);
 
 static FtWindow *
 start_app (FtApplication **app_out, FtSimScenario *sc)
@@ -161,6 +166,7 @@ START_TEST (test_demo_hour)
   FtPixelStats ks;
   ft_screenshot_stats (kpi_shot, 0, 0, 0, 0, &ks);
   ck_assert_msg (ks.n_colours > 10, "the KPI panel is empty");
+  ck_assert_uint_eq (count_visible_charts (win), 4);   /* the levers' charts only with the levers on */
   /* The dark style: the KPI panel must get darker. */
   double light = mean_luma (shot);
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
@@ -354,20 +360,39 @@ START_TEST (test_rider_view)
   /* Ride about 1.2 km north-east and end there. */
   FtLatLon there = { here.lat + 0.007, here.lon + 0.008 };
   ft_window_set_marker (win, there);
+  /* 13: the ride animates along the route: End rides there as simulated
+   * time passes, the vehicle moving, and the trip ends on arrival. */
+  gint32 rv = ft_rider_flow_get_vehicle (flow);
+  double full = ft_distance_m (here, there), mid_max = 0;
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL));
-  const char *receipt = ft_window_get_rider_text (win);
-  printf ("receipt: %s\n", receipt);
-  if (strstr (receipt, "Cannot end here") != NULL)
+  printf ("end: %s\n", ft_window_get_rider_text (win));
+  ck_assert_msg (strstr (ft_window_get_rider_text (win), "Riding to"), "%s", ft_window_get_rider_text (win));
+  for (int k = 0; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
     {
-      /* A no-parking zone: try a few other spots like a rider would. */
-      for (int k = 1; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
+      if (k > 0)
         {
+          /* A no-parking zone: try a few other spots like a rider would. */
           FtLatLon p = { here.lat + 0.002 * k, here.lon - 0.003 * k };
           ft_window_set_marker (win, p);
           gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL);
         }
-      receipt = ft_window_get_rider_text (win);
+      ft_session_play (session);
+      deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+      while (ft_rider_flow_is_riding_to (flow) && g_get_monotonic_time () < deadline)
+        {
+          ft_test_app_spin (0.05);
+          FtFrame *rf = ft_session_get_frame (session);
+          double dd = ft_distance_m (here, ft_mercator_to_latlon (rf->vehicles[rv].mx, rf->vehicles[rv].my));
+          if (k == 0 && dd < full - 30)
+            mid_max = MAX (mid_max, dd);
+        }
+      ft_session_pause (session);
+      ft_test_app_spin (0.2);
     }
+  printf ("ride: seen %.0f m along a %.0f m straight-line trip before arriving\n", mid_max, full);
+  ck_assert_msg (mid_max > 100, "the vehicle never moved between start and destination");
+  const char *receipt = ft_window_get_rider_text (win);
+  printf ("receipt: %s\n", receipt);
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
   ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
   ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), -1);
@@ -743,6 +768,40 @@ START_TEST (test_clicks_and_keys)
   ft_test_app_key (GDK_KEY_Escape, 0);
   ck_assert_msg (!gtk_widget_get_visible (GTK_WIDGET (cmp)), "Escape did not close Compare Runs");
   g_object_unref (cmp);
+
+  /* 9: a van at work can be clicked: run until one is busy, put it in the
+   * middle of the map, click it, and the inspector describes that van. */
+  ft_test_app_focus (GTK_WINDOW (win));
+  FtTime t_van = ft_session_get_time (session);
+  int busy = -1;
+  FtLatLon vp_at = { 0, 0 };
+  for (int step = 1; step <= 24 && busy < 0; step++)
+    {
+      ft_session_run_to (session, t_van + step * 5 * FT_MINUTE);
+      until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+      while (ft_session_get_time (session) < t_van + step * 5 * FT_MINUTE && g_get_monotonic_time () < until)
+        ft_test_app_spin (0.05);
+      FtFrame *vf = ft_session_get_frame (session);   /* borrowed until the next poll */
+      for (guint i = 0; i < vf->n_staff && busy < 0; i++)
+        if (vf->staff[i].busy && !isnan (vf->staff[i].tx))
+          {
+            busy = (int) i;
+            vp_at = ft_mercator_to_latlon (vf->staff[i].mx, vf->staff[i].my);
+          }
+    }
+  ck_assert_msg (busy >= 0, "no van went to work");
+  shumate_map_center_on (ft_window_get_map (win), vp_at.lat, vp_at.lon);
+  ft_test_app_spin (0.4);
+  double sx, sy;
+  shumate_viewport_location_to_widget_coords (vp, GTK_WIDGET (layer), vp_at.lat, vp_at.lon, &sx, &sy);
+  ft_window_set_page (win, "kpis");
+  ft_test_app_click (GTK_WIDGET (layer), sx, sy, 0);
+  g_autofree char *want = g_strdup_printf ("Staff %d", busy + 1);
+  printf ("click on busy van %d at %.0f,%.0f: page %s, inspector: %.60s\n", busy, sx, sy,
+          ft_window_get_page (win), ft_window_get_inspector_text (win));
+  ck_assert_str_eq (ft_window_get_page (win), "inspector");
+  ck_assert_msg (strstr (ft_window_get_inspector_text (win), want), "the van was not inspected: %s",
+                 ft_window_get_inspector_text (win));
   ft_test_app_stop (app, win);
 }
 END_TEST
@@ -1019,6 +1078,16 @@ check_size (FtWindow *win, int width, int height, const char *tag)
   ck_assert_msg (sb.origin.x + sb.size.width <= ww + 1, "the sidebar is cut off");
   ck_assert_msg (sb.size.width <= 440, "the sidebar took the space (%.0f px)", sb.size.width);
   ck_assert_msg (mb.size.width >= ww - 460, "the map did not take the space");
+  /* The legend: folded to its title on a short map, so it covers little
+   * of the map's corner; open on a tall one. */
+  graphene_rect_t lb;
+  ck_assert (gtk_widget_compute_bounds (ft_window_get_legend (win), GTK_WIDGET (win), &lb));
+  double legend_share = lb.size.width * lb.size.height / (mb.size.width * mb.size.height);
+  printf ("%s: legend %.0fx%.0f, %.1f %% of the map\n", tag, lb.size.width, lb.size.height, legend_share * 100);
+  if (height <= 800)
+    ck_assert_msg (legend_share < 0.01, "the legend covers %.1f %% of the map", legend_share * 100);
+  else
+    ck_assert_msg (lb.size.height > 150, "the legend is folded on a %d px tall window", height);
   g_autofree char *light = g_strdup_printf ("app-%s-light.png", tag);
   g_autofree char *dark = g_strdup_printf ("app-%s-dark.png", tag);
   g_autoptr(GdkTexture) l = ft_test_app_shot (GTK_WIDGET (win), light);
@@ -1080,6 +1149,322 @@ START_TEST (test_sizing)
 }
 END_TEST
 
+
+static guint
+count_visible_charts (FtWindow *win)
+{
+  guint n = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (ft_window_get_kpi_panel (win)); c; c = gtk_widget_get_next_sibling (c))
+    if (FT_IS_KPI_CHART (c) && gtk_widget_get_visible (c))
+      n++;
+  return n;
+}
+
+/* Issue 14 in the app: the price layer (multiplier per zone), the current
+ * offers, the rider's price and offer before booking, and the levers' KPI
+ * charts (revenue per vehicle, incentive spend, moves earned). */
+START_TEST (test_levers)
+{
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-levers.scenario", NULL);
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtApplication *app;
+  FtWindow *win = start_app_sized (&app, sc, 1280, 720);
+  FtSession *session = ft_window_get_session (win);
+  ck_assert (wait_for_map (win, 20) >= 0);
+  ft_session_run_to (session, 8 * FT_HOUR + 30 * FT_MINUTE);
+  gint64 until = g_get_monotonic_time () + 200 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < 8 * FT_HOUR + 30 * FT_MINUTE && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_int_ge (ft_session_get_time (session), 8 * FT_HOUR + 30 * FT_MINUTE);
+  ft_test_app_spin (0.5);
+  FtFrame *f = ft_session_get_frame (session);
+  ck_assert_msg (f->zone_price != NULL && f->zone_offer != NULL, "the frame carries no prices or offers");
+  guint surged = 0, offers = 0;
+  float top = 1;
+  for (guint z = 0; z < f->n_zones; z++)
+    {
+      surged += f->zone_price[z] > 1.001f;
+      top = MAX (top, f->zone_price[z]);
+      offers += f->zone_offer[z] != 0;
+      ck_assert (f->zone_price[z] >= 1.0f - 1e-6f && f->zone_price[z] <= f->price_cap + 1e-6f);
+    }
+  printf ("levers at 08:30: %u of %u zones above x1.0 (top x%.1f, cap x%.1f), %u zones with offers\n", surged,
+          f->n_zones, top, f->price_cap, offers);
+  ck_assert_uint_gt (surged, 0);
+  ck_assert_uint_gt (offers, 0);
+
+  /* The layers, switched on as the Layers page does. */
+  FtOverlayLayer *ov = ft_window_get_overlay_layer (win);
+  ft_overlay_layer_set_flags (ov, ft_overlay_layer_get_flags (ov) | FT_OVERLAY_PRICES | FT_OVERLAY_OFFERS);
+  ft_test_app_spin (0.3);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (win), "app-levers-1280x720.png");
+  printf ("price labels drawn %u, offer zones outlined %u\n", ft_overlay_layer_get_n_prices_drawn (ov),
+          ft_overlay_layer_get_n_offers_drawn (ov));
+  ck_assert_uint_gt (ft_overlay_layer_get_n_prices_drawn (ov), 0);
+  ck_assert_uint_gt (ft_overlay_layer_get_n_offers_drawn (ov), 0);
+
+  /* The levers' charts show with the levers on. */
+  ck_assert_uint_eq (count_visible_charts (win), 7);
+
+  /* The rider sees the price (and any offer) before booking. */
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+  guint v = 0;
+  for (; v < f->n_vehicles && f->vehicles[v].state != FT_STATE_AVAILABLE; v++)
+    ;
+  ck_assert (v < f->n_vehicles);
+  ft_window_set_marker (win, ft_mercator_to_latlon (f->vehicles[v].mx, f->vehicles[v].my));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-find", NULL));
+  const char *rt = ft_window_get_rider_text (win);
+  printf ("rider find: %.200s\n", rt);
+  ck_assert_msg (strstr (rt, "price now:"), "no price before booking: %s", rt);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-reserve", NULL));
+  rt = ft_window_get_rider_text (win);
+  ck_assert_msg (strstr (rt, "Price fixed now"), "reserve: %s", rt);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+/* Issue 12 in the app: the shadow forecast against actual per zone (a
+ * chart and a map layer), labelled as shadow. */
+static const char *shadow_scenario =
+  "[scenario]\nname=Shadow test\ncity=demo\ndays=3\nseed=12\n"
+  "[fleet]\nscooters=150\nbikes=0\nmopeds=0\n"
+  "[demand]\nrequests_per_day=2500\nrouting=straight\n"
+  "[staff]\nfield_staff=2\ndispatchers=1\n"
+  "[models]\nforecast=true\nforecast_model=mean\ncadence_min=60\nhorizons=1, 3\n"
+  "training_days=2\nfirst_fit_days=2\nretrain_days=7\nholdout_hours=6\n";
+
+START_TEST (test_shadow)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_parse (shadow_scenario, -1, "shadow", &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtApplication *app;
+  FtWindow *win = start_app_sized (&app, sc, 1280, 720);
+  FtSession *session = ft_window_get_session (win);
+  FtTime to = 2 * FT_DAY + 18 * FT_HOUR;
+  ft_session_run_to (session, to);
+  gint64 until = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < to && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_int_ge (ft_session_get_time (session), to);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.shadow-models", NULL));
+  FtShadowWindow *sw = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_SHADOW_WINDOW (l->data))
+      sw = l->data;
+  g_list_free (tops);
+  ck_assert_msg (sw != NULL, "win.shadow-models opened nothing");
+  printf ("shadow: %s\n", ft_shadow_window_get_status (sw));
+  ck_assert_msg (g_str_has_prefix (ft_shadow_window_get_status (sw), "SHADOW"), "not labelled as shadow: %s",
+                 ft_shadow_window_get_status (sw));
+  guint nz = 0;
+  const double *fc = ft_shadow_window_get_zone_forecast (sw, &nz);
+  const double *ac = ft_shadow_window_get_zone_actual (sw, &nz);
+  double sf = 0, sa = 0;
+  for (guint z = 0; z < nz; z++)
+    sf += fc[z], sa += ac[z];
+  printf ("last %u h: forecast %.0f, actual %.0f requests over %u zones\n", ft_shadow_window_get_hours (sw), sf, sa,
+          nz);
+  ck_assert_uint_eq (nz, ft_session_get_city (session)->n_zones);
+  ck_assert_uint_gt (ft_shadow_window_get_hours (sw), 6);
+  ck_assert (sf > 0 && sa > 0);
+  ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), nz);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (sw), "app-shadow.png");
+  g_autoptr(GdkTexture) mshot = ft_test_app_shot (GTK_WIDGET (win), "app-shadow-map.png");
+  gtk_window_destroy (GTK_WINDOW (sw));
+  /* the map layer goes with the window */
+  ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), 0);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
+/* Issue 15: the Dashboard over the recorded run (charts, filters, a map
+ * layer) and Export Report, the same PDF as `fleet-twin-cli report`. */
+static const char *dash_scenario =
+  "[scenario]\nname=Dashboard test\ncity=demo\ndays=1\nseed=21\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\ninitial_soc_min=0.2\ninitial_soc_max=0.9\n"
+  "[demand]\nrequests_per_day=3000\n"
+  "[staff]\nfield_staff=3\ndispatchers=1\nshift_hours=12\nshift_starts=06:00\n";
+
+static void
+rm_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+wait_dashboard (FtDashboardWindow *dw)
+{
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  ft_test_app_spin (0.05);
+  while (ft_dashboard_window_is_busy (dw) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_msg (!ft_dashboard_window_is_busy (dw), "the dashboard never finished reading");
+}
+
+static double
+sum24 (const double *v)
+{
+  double s = 0;
+  for (int i = 0; i < 24; i++)
+    s += isfinite (v[i]) ? v[i] : 0;
+  return s;
+}
+
+START_TEST (test_dashboard)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autofree char *tmp = g_dir_make_tmp ("ft-dash-XXXXXX", &error);
+  ck_assert_msg (tmp != NULL, "%s", error ? error->message : "");
+  g_autoptr(FtSession) session = ft_session_new ();
+  ft_session_set_record_dir (session, tmp);
+  FtSimScenario *sc = ft_sim_scenario_parse (dash_scenario, -1, "dash", &error);
+  ck_assert (sc != NULL);
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  g_autofree char *db = g_strdup (ft_session_get_store_path (session));
+  ck_assert_msg (db && g_str_has_prefix (db, tmp), "the run is not recorded");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 720);
+  gtk_window_present (GTK_WINDOW (win));
+  ft_session_run_to (session, 14 * FT_HOUR);
+  gint64 until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < 14 * FT_HOUR && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_int_ge (ft_session_get_time (session), 14 * FT_HOUR);
+
+  /* Opened from the window's action. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.dashboard", NULL));
+  FtDashboardWindow *dw = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_DASHBOARD_WINDOW (l->data))
+      dw = l->data;
+  g_list_free (tops);
+  ck_assert_msg (dw != NULL, "win.dashboard opened no dashboard");
+  wait_dashboard (dw);
+  const FtDashboard *d = ft_dashboard_window_get_data (dw);
+  ck_assert_msg (d != NULL, "no data: %s", ft_dashboard_window_get_status (dw));
+  const FtSimKpis *k = ft_session_get_kpis (session);
+  printf ("dashboard: %s (session: %" G_GUINT64_FORMAT " served, %" G_GUINT64_FORMAT " lost)\n",
+          ft_dashboard_window_get_status (dw), k->trips_served, k->trips_lost);
+  ck_assert_uint_eq (d->n_days, 1);
+  ck_assert_uint_eq (d->n_zones, ft_session_get_city (session)->n_zones);
+  /* the aggregates agree with the simulator's own counts (a few trips may
+   * still be open or fall in the last uncommitted minutes) */
+  ck_assert_msg (fabs (d->total_served - (double) k->trips_served) <= 0.02 * k->trips_served + 5,
+                 "dashboard %.0f served, simulator %" G_GUINT64_FORMAT, d->total_served, k->trips_served);
+  ck_assert (d->total_revenue > 0 && sum24 (d->served_hod) > 0);
+  ck_assert_msg (d->util_hod[9] > 0 && d->util_hod[9] < 1, "utilisation at 09: %f", d->util_hod[9]);
+  ck_assert (isnan (d->util_hod[20]));   /* no data after 14:00 */
+
+  /* Filters: one zone, then a kind with no vehicle. */
+  int best = 0;
+  for (guint z = 1; z < d->n_zones; z++)
+    if (d->zone_revenue[z] > d->zone_revenue[best])
+      best = z;
+  double all_served = d->total_served, all_down = 0;
+  for (guint i = 0; i < d->n_fleet_days; i++)
+    all_down += d->downtime_h[i];
+  FtDashFilter f = { -1, -1, best, -1 };
+  ft_dashboard_window_set_filter (dw, &f);
+  wait_dashboard (dw);
+  d = ft_dashboard_window_get_data (dw);
+  ck_assert (d != NULL);
+  printf ("zone %d (%s): %.0f of %.0f served\n", best, d->zone_names[best], d->total_served, all_served);
+  ck_assert (d->total_served > 0 && d->total_served < all_served);
+  f = (FtDashFilter) { -1, -1, -1, FT_KIND_BIKE };
+  ft_dashboard_window_set_filter (dw, &f);
+  wait_dashboard (dw);
+  d = ft_dashboard_window_get_data (dw);
+  double bike_down = 0;
+  for (guint i = 0; i < d->n_fleet_days; i++)
+    bike_down += d->downtime_h[i];
+  printf ("downtime: all kinds %.1f vehicle-hours, bikes %.1f\n", all_down, bike_down);
+  ck_assert (all_down > 0);
+  ck_assert (bike_down == 0);
+  /* Days outside the run: the controls keep to the run's days, and the
+   * model refuses them with a message naming them. */
+  f = (FtDashFilter) { 4, 6, -1, -1 };
+  ft_dashboard_window_set_filter (dw, &f);
+  wait_dashboard (dw);
+  printf ("days 5-7 of a 1-day run in the window: %s\n", ft_dashboard_window_get_status (dw));
+  ck_assert (strstr (ft_dashboard_window_get_status (dw), "Days 1 of 1"));
+  sqlite3 *h = NULL;
+  ck_assert (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+  FtDashboard *bad = ft_dashboard_query (h, &f, &error);
+  ck_assert (bad == NULL && error && strstr (error->message, "outside the data"));
+  printf ("the model: %s\n", error->message);
+  g_clear_error (&error);
+  FtDashFilter bad_zone = { -1, -1, 9999, -1 };
+  ck_assert (ft_dashboard_query (h, &bad_zone, &error) == NULL && strstr (error->message, "zone 9999"));
+  g_clear_error (&error);
+  sqlite3_close (h);
+  f = (FtDashFilter) { -1, -1, -1, -1 };
+  ft_dashboard_window_set_filter (dw, &f);
+  wait_dashboard (dw);
+  d = ft_dashboard_window_get_data (dw);
+
+  /* The map heat layer: zones coloured by revenue in the main window. */
+  ft_dashboard_window_set_map_layer (dw, FT_DASH_MAP_REVENUE);
+  ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), d->n_zones);
+
+  gtk_window_set_default_size (GTK_WINDOW (dw), 1280, 720);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (dw), "app-dashboard.png");
+  FtPixelStats st;
+  ft_screenshot_stats (shot, 0, 0, 0, 0, &st);
+  printf ("dashboard shot: %ux%u, %u colours\n", st.width, st.height, st.n_colours);
+  ck_assert (st.n_colours > 20);
+  g_autoptr(GdkTexture) mshot = ft_test_app_shot (GTK_WIDGET (win), "app-dashboard-map.png");
+
+  /* Export Report: the CLI's PDF and folder, through FtOutput. */
+  g_autofree char *pdf = g_build_filename (tmp, "report.pdf", NULL);
+  guint pages = 0;
+  ck_assert_msg (ft_dashboard_window_export_report (dw, pdf, &pages, &error), "%s", error ? error->message : "");
+  g_autofree char *head = NULL;
+  gsize len = 0;
+  ck_assert (g_file_get_contents (pdf, &head, &len, NULL) && len > 1000 && memcmp (head, "%PDF-", 5) == 0);
+  g_autofree char *png = g_build_filename (tmp, "report", "revenue-by-hour.png", NULL);
+  ck_assert_msg (g_file_test (png, G_FILE_TEST_IS_REGULAR), "no %s", png);
+  printf ("export: %s, %u pages, %zu bytes\n", pdf, pages, (size_t) len);
+  ck_assert_uint_eq (pages, FT_REPORT_N_PAGES);
+  ck_assert (ft_dashboard_window_export_report (dw, pdf, NULL, &error));   /* its own: replaced */
+  /* someone else's file is refused and left alone */
+  g_autofree char *foreign = g_build_filename (tmp, "notes.pdf", NULL);
+  ck_assert (g_file_set_contents (foreign, "my notes", -1, NULL));
+  ck_assert (!ft_dashboard_window_export_report (dw, foreign, NULL, &error));
+  printf ("foreign target: %s\n", error->message);
+  g_clear_error (&error);
+  g_autofree char *kept = NULL;
+  ck_assert (g_file_get_contents (foreign, &kept, NULL, NULL) && g_str_equal (kept, "my notes"));
+
+  gtk_window_destroy (GTK_WINDOW (dw));
+  ft_test_app_stop (app, win);
+  /* the run's database goes with the session */
+  g_clear_object (&session);
+  ck_assert_msg (!g_file_test (db, G_FILE_TEST_EXISTS), "%s was left behind", db);
+  rm_tree (tmp);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1120,6 +1505,18 @@ main (void)
   tc = tcase_create ("first-minute-and-sizing");
   tcase_add_test (tc, test_sizing);
   tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("levers");
+  tcase_add_test (tc, test_levers);
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("shadow");
+  tcase_add_test (tc, test_shadow);
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("dashboard");
+  tcase_add_test (tc, test_dashboard);
+  tcase_set_timeout (tc, 300);
   suite_add_tcase (s, tc);
   tc = tcase_create ("scenario-roundtrip");
   tcase_add_test (tc, test_scenario_roundtrip);

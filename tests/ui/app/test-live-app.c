@@ -220,6 +220,14 @@ START_TEST (test_live_unlock)
   printf ("live: unlock %s %s after %.0f ms\n", c[0].id, st, (g_get_monotonic_time () - t0) / 1000.0);
   g_autofree char *device = g_strdup (c[0].device_id);
   ft_test_app_spin (0.6);   /* labels refresh at most 4 times a second */
+  /* Issue 19 item 12: commands are listed by the code people read on the
+   * vehicle, not by the device id. */
+  const char *code = ft_live_session_get_command_vehicle (live, 0);
+  const char *listed = ft_window_get_live_commands_text (win);
+  g_autofree char *dev8 = g_strndup (device, 8);
+  printf ("live: command list \"%.60s\"\n", listed);
+  ck_assert_msg (g_str_has_prefix (code, "FT-"), "command vehicle code '%s'", code);
+  ck_assert_msg (strstr (listed, code) && !strstr (listed, dev8), "commands listed as: %s", listed);
   ft_window_inspect_vehicle (win, 0);
   insp = ft_window_get_inspector_text (win);
   ck_assert_msg (strstr (insp, "unlock: acked"), "inspector: %s", insp);
@@ -348,6 +356,11 @@ START_TEST (test_live_unlock)
 
   /* The broker goes away: the page shows reconnecting with the adapter's
    * reason; it comes back and the twin reconnects by itself. */
+  /* Issue 19 item 12: the lost connection shows in the header bar whatever
+   * page the user is on (here KPIs, not Live). */
+  ck_assert_msg (ft_window_get_live_header_text (win) && strstr (ft_window_get_live_header_text (win), "connected"),
+                 "header: %s", ft_window_get_live_header_text (win));
+  ft_window_set_page (win, "kpis");
   live_broker_kill (b);
   t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC &&
@@ -361,6 +374,11 @@ START_TEST (test_live_unlock)
   const char *why = ft_live_session_get_error (live);
   ck_assert_msg (why && strstr (lt, why), "the page does not show the adapter's error: %s", lt);
   printf ("live: broker killed → %s\n", lt);
+  const char *head = ft_window_get_live_header_text (win);
+  printf ("live: header \"%s\" on page %s\n", head, ft_window_get_page (win));
+  ck_assert_str_eq (ft_window_get_page (win), "kpis");
+  ck_assert_msg (head && strstr (head, "lost"), "the header does not show the lost connection: %s", head);
+  ck_assert (gtk_widget_get_mapped (GTK_WIDGET (win)));
   ck_assert_msg (live_broker_restart (b, &error), "%s", error ? error->message : "");
   t0 = g_get_monotonic_time ();
   while (g_get_monotonic_time () - t0 < 40 * G_USEC_PER_SEC &&

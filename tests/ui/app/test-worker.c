@@ -120,6 +120,17 @@ START_TEST (test_async)
   ft_worker_free (w);
   ck_assert_uint_eq (destroyed, 1);
   g_free (o.result);
+  /* with a source object (the sessions pass themselves): _finish takes it */
+  w = ft_worker_new ();
+  Outcome o2 = { 0 };
+  g_autoptr(GObject) src = g_object_new (G_TYPE_OBJECT, NULL);
+  ft_worker_start (w, "test-worker", loop_jobs, &t);
+  ft_worker_run_async (w, src, job_echo, g_strdup ("with source"), g_free, NULL, on_done, &o2);
+  wait_for (&o2);
+  ck_assert_ptr_null (o2.error);
+  ck_assert_str_eq (o2.result, "with source");
+  ft_worker_free (w);
+  g_free (o2.result);
 }
 END_TEST
 

@@ -104,7 +104,7 @@ END_TEST
 START_TEST (test_cli_commands)
 {
   static const char *commands[] = { "demo", "run", "compare", "city", "import-osm", "import-trips",
-                                    "gbfs", "emulate", "live" };
+                                    "gbfs", "emulate", "live", "experiment" };
   g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
   ck_assert_int_eq (run_cli (&o, &e, "--help", NULL), 0);
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)

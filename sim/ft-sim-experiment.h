@@ -1,0 +1,74 @@
+/* ft-sim-experiment.h — experiment files and their runner (issue 16).
+ *
+ * An experiment file (GKeyFile syntax, beside scenarios) names a base
+ * scenario, variants ([variant NAME] groups of "group.key = value" scenario
+ * overrides, each checked through the scenario key table and the
+ * scenario's cross-key rules), metrics (names from the KPI table),
+ * replications and a design:
+ *   crn          common random numbers: replication r runs every variant
+ *                with the same seed and streams (stream r), so the same
+ *                demand (simulated, or replayed from the base's trace);
+ *   independent  each (replication, variant) on its own streams (a null
+ *                experiment's yardstick).
+ * An optional [sweep] group replaces the variants by a grid or a Latin
+ * hypercube over scenario keys. A cell is one (replication, variant) run;
+ * cells are independent, so they run in any order, in any process, and
+ * write the same rows.
+ */
+#pragma once
+
+#include "ft-sim-scenario.h"
+#include "ft-exp-results.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char  *name;
+  char **keys;       /* "group.key" */
+  char **values;
+  guint  n;
+  char  *overrides;  /* "group.key=value" lines, as stored in results */
+} FtSimVariant;
+
+typedef struct {
+  char          *path;
+  char          *text;
+  char          *name;
+  char          *base_path;     /* resolved */
+  FtSimScenario *base;          /* with [experiment] days applied */
+  char          *design;        /* "crn" or "independent" */
+  guint          replications;
+  char         **metrics;
+  double         pre_days;
+  GPtrArray     *variants;      /* FtSimVariant* */
+  guint          control;
+  char          *hash;          /* hex SHA-256 of the file and the base scenario's text */
+  /* [sweep] */
+  gboolean       sweep;
+  char          *sweep_method;  /* "grid" or "lhs" */
+  char          *pareto_x, *pareto_y;
+} FtSimExperiment;
+
+FtSimExperiment *ft_sim_experiment_load  (const char *path, GError **error);
+/* where: the file name for messages; dir: the folder relative paths start from. */
+FtSimExperiment *ft_sim_experiment_parse (const char *text, const char *where, const char *dir,
+                                          GError **error);
+void             ft_sim_experiment_free  (FtSimExperiment *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimExperiment, ft_sim_experiment_free)
+
+guint            ft_sim_experiment_n_cells (const FtSimExperiment *e);
+/* Cell c = replication * n_variants + variant. */
+void             ft_sim_experiment_cell    (const FtSimExperiment *e, guint c, guint *replication,
+                                            guint *variant);
+/* The scenario cell c runs (caller frees). */
+FtSimScenario   *ft_sim_experiment_cell_scenario (const FtSimExperiment *e, guint c, GError **error);
+/* The identity written into results files (borrows e; free the arrays
+ * with ft_sim_experiment_identity_clear). */
+void             ft_sim_experiment_identity (const FtSimExperiment *e, FtExpIdentity *id);
+void             ft_sim_experiment_identity_clear (FtExpIdentity *id);
+/* Runs cell c and adds its run row and metric rows to out (in a
+ * transaction of its own). */
+gboolean         ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out,
+                                             GError **error);
+
+G_END_DECLS

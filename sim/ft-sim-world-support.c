@@ -1,0 +1,76 @@
+/* ft-sim-world-support.c — riders who hit a problem contact support
+ * ([support] in a scenario): a refused parking or a failed unlock, with
+ * probability contact_share, and a finished trip whose charge the rider
+ * questions, with probability charge_query_share, each on the stream
+ * "riders.support". The rider's message goes to the real assistant
+ * (src/assist) on the world's core, which answers from the rider's state
+ * or hands off to staff; the KPIs count contacts, the share resolved
+ * without a person, and hand-offs.
+ */
+#include "ft-sim-world-private.h"
+
+#include <gsl/gsl_rng.h>
+
+static const char *const parking_msgs[] = {
+  "I can't end my ride here, it says parking is not allowed",
+  "where can I park? the app won't let me end the trip",
+  "the ride won't stop, no parking zone",
+};
+static const char *const unlock_msgs[] = {
+  "the scooter won't unlock",
+  "unlock failed, why can't I start?",
+  "I reserved a vehicle but I can't unlock it",
+};
+static const char *const charge_msgs[] = {
+  "why was I charged so much for my last ride?",
+  "can you explain the charge for this trip",
+  "the price of my trip seems wrong",
+};
+
+gboolean
+ft_sim_world_setup_support (FtSimWorld *w, GError **error)
+{
+  if (!(w->sc->support_contact_share > 0) && !(w->sc->support_charge_query_share > 0))
+    return TRUE;
+  w->r_support = ft_sim_rng_stream (w->rng, "riders.support");
+  w->assist = ft_assist_new (w->core, NULL, error);
+  if (!w->assist)
+    {
+      g_prefix_error (error, "[support]: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, FtTime now)
+{
+  const char *const *msgs;
+  double share;
+  g_autoptr (GError) err = NULL;
+
+  if (!w->assist)
+    return;
+  switch (problem)
+    {
+    case FT_SIM_PROBLEM_PARKING:
+      msgs = parking_msgs;
+      share = w->sc->support_contact_share;
+      break;
+    case FT_SIM_PROBLEM_UNLOCK:
+      msgs = unlock_msgs;
+      share = w->sc->support_contact_share;
+      break;
+    case FT_SIM_PROBLEM_CHARGE:
+    default:
+      msgs = charge_msgs;
+      share = w->sc->support_charge_query_share;
+      break;
+    }
+  if (!(share > 0) || gsl_rng_uniform (w->r_support) >= share)
+    return;
+  const char *text = msgs[gsl_rng_uniform_int (w->r_support, 3)];
+  g_autoptr (FtAssistReply) r = ft_assist_ask (w->assist, rider, text, -1, NULL, now, &err);
+  if (!r)
+    ft_sim_world_sim_error (w, "support contact", err);
+}

@@ -1,0 +1,52 @@
+/* ft-exp-report.h — an experiment's report from its results database:
+ * every treatment variant against the control on every metric (paired
+ * differences over replications with t and bootstrap intervals, p-values
+ * Holm-corrected across the metrics of a variant, Cohen's d_z, CUPED on the
+ * control's pre-period value, replications needed for a power), as text and
+ * as a PDF with interval charts (src/analytics ft-chart).
+ */
+#pragma once
+
+#include "ft-exp-results.h"
+#include "ft-stats.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  double  alpha;       /* 0.05 */
+  double  power;       /* 0.8 */
+  double  mde;         /* minimum detectable effect, relative to the control mean (0.02 = 2 %) */
+  guint   bootstrap;   /* resamples (2000) */
+  guint64 seed;        /* of the bootstrap (fixed: the same report every time) */
+} FtExpReportOptions;
+
+#define FT_EXP_REPORT_OPTIONS_INIT { 0.05, 0.8, 0.02, 2000, 16 }
+
+typedef struct {
+  char          *variant;
+  char          *metric;
+  FtStatsPaired  st;
+  double         p_holm;
+  gboolean       has_cuped;     /* pre-period values present */
+  double         theta, cuped_mean, cuped_lo, cuped_hi, cuped_sd;
+  double         var_reduction; /* 1 - var(adjusted) / var(raw) */
+  guint          n_power;       /* replications for power at mde (raw differences) */
+  guint          n_power_cuped;
+} FtExpComparison;
+
+void       ft_exp_comparison_free (FtExpComparison *c);
+/* Comparisons in (variant, metric) order; replications missing a value in
+ * either arm are left out (and counted in st.n). */
+GPtrArray *ft_exp_report_compare (FtExpResults *r, const FtExpReportOptions *opt, GError **error);
+char      *ft_exp_report_text    (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *opt);
+gboolean   ft_exp_report_pdf     (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *opt,
+                                  const char *path, GError **error);
+
+/* A sweep's Pareto view: each variant's mean of x_metric against y_metric
+ * over replications (with a t interval of y), the front marked; as text,
+ * and as a PDF page (pdf NULL: none). */
+char      *ft_exp_report_pareto  (FtExpResults *r, const char *x_metric, gboolean x_higher_better,
+                                  const char *y_metric, gboolean y_higher_better, double alpha,
+                                  const char *pdf, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench-wallboard.sh — the wallboard's figures, as medians:
+#   1. frames per second of fleet-twin-wallboard at 10,000, 50,000 and
+#      100,000 vehicles with SDL's software renderer under Xvfb (1920x1080),
+#      each vehicle in the per-layer SDL_RenderGeometry batches, Demo City's
+#      tiles under them, KPI tiles and ticker on top (--bench N);
+#   2. the frame-export rate of `fleet-twin-cli render` at 1280x720, to PNG
+#      frames and to an MP4 through ffmpeg, replaying a Demo City run.
+#
+#   tests/render/bench-wallboard.sh [BUILD_DIR] [SECONDS]   (default: build, 8)
+#
+# Use a release build (no sanitizers) on a quiet machine: the figures share
+# the CPU with everything else running. There is no GPU here: under Xvfb
+# SDL's "opengl" renderer would be Mesa's llvmpipe, itself software.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=$(cd "${1:-$here/build}" && pwd)
+secs=${2:-8}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export FT_DEMO_TILES=$B/data/demo-city.mbtiles
+
+echo "== uptime"; uptime
+for n in 10000 50000 100000; do
+  "$here/tests/support/run-xvfb.sh" "$B/ui/wallboard/fleet-twin-wallboard" --software --window 1920x1080 \
+    --bench "$n" --bench-seconds "$secs" 2>/dev/null | grep '^wallboard bench'
+done
+
+"$B/ui/cli/fleet-twin-cli" run "$here/scenarios/demo-city-phase1.scenario" --days 1 -q \
+  --out "$work/run.db" > /dev/null
+for i in 1 2 3; do
+  "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:05 --fps 25 --speed 60 \
+    --size 1280x720 --out "$work/frames" --force 2>/dev/null | sed 's/^/png: /'
+done
+if command -v ffmpeg > /dev/null; then
+  for i in 1 2 3; do
+    "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:05 --fps 25 --speed 60 \
+      --size 1280x720 --out "$work/replay.mp4" --force 2>/dev/null | sed 's/^/mp4: /'
+  done
+fi
+echo "== uptime"; uptime
