@@ -33,6 +33,7 @@ struct _FtChatPanel {
   char          *last_answer;
   char          *last_intent;
   guint          n_messages;
+  gboolean       follow;      /* scroll to the newest message once it is laid out */
 };
 
 G_DEFINE_FINAL_TYPE (FtChatPanel, ft_chat_panel, GTK_TYPE_BOX)
@@ -132,9 +133,14 @@ add_message (FtChatPanel *self, const char *text, gboolean from_rider, gboolean 
   gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
   gtk_list_box_append (GTK_LIST_BOX (self->list), label);
   self->n_messages++;
-  /* follow the newest message once the list has grown */
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  self->follow = TRUE;   /* on_adjustment_changed scrolls once the list has grown */
+}
+
+static void
+on_adjustment_changed (GtkAdjustment *adj, FtChatPanel *self)
+{
+  if (self->follow)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
 }
 
 static void
@@ -383,6 +389,8 @@ ft_chat_panel_init (FtChatPanel *self)
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (self->scroller), 220);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->list);
+  g_signal_connect (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller)), "changed",
+                    G_CALLBACK (on_adjustment_changed), self);
   gtk_widget_add_css_class (self->scroller, "frame");
   gtk_box_append (box, self->scroller);
 
