@@ -115,6 +115,19 @@ ask_job (FtSimWorld *w, gpointer data)
 
 /* ---- the main thread ---- */
 
+/* The list is laid out after the frame: scroll once it has grown. */
+static gboolean
+scroll_to_end (gpointer data)
+{
+  FtChatPanel *self = data;
+  if (self->scroller)
+    {
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static void
 add_message (FtChatPanel *self, const char *text, gboolean from_rider, gboolean error)
 {
@@ -134,6 +147,7 @@ add_message (FtChatPanel *self, const char *text, gboolean from_rider, gboolean 
   gtk_list_box_append (GTK_LIST_BOX (self->list), label);
   self->n_messages++;
   self->follow = TRUE;   /* on_adjustment_changed scrolls once the list has grown */
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 150, scroll_to_end, g_object_ref (self), g_object_unref);
 }
 
 static void
