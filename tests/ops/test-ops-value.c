@@ -70,27 +70,29 @@ END_TEST
 START_TEST (test_value_rebalance)
 {
   FtTaskValueInput in = base_input (FT_TASK_REBALANCE);   /* 8 trips on its charge */
-  in.expected_requests = 20;   /* 2 vehicles serve 16; a third serves the other 4 */
-  in.vehicles_there = 2;
+  in.expected_requests = 20;   /* 1 vehicle serves 8; a second serves 8 more */
+  in.vehicles_there = 1;
   in.source_expected_requests = 3;   /* 4 vehicles for 3 requests: the source loses none */
   in.source_vehicles = 4;
   FtTaskValue v;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.trips_saved, 4.0, 1e-9);
-  ck_assert_str_eq (v.reason, "saves ~4.0 trips before 18:00, 9 min detour");
+  ck_assert_double_eq_tol (v.trips_saved, 8.0, 1e-9);
+  ck_assert_str_eq (v.reason, "saves ~8.0 trips before 18:00, 9 min detour");
 
-  /* a source short of vehicles loses 8 trips: the move is worth -4 */
+  /* a target that needs only 2 more trips, from a source short of
+   * vehicles that loses 8: the move is worth -6 trips */
+  in.expected_requests = 10;
   in.source_expected_requests = 30;
   in.source_vehicles = 2;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.trips_saved, -4.0, 1e-9);
-  ck_assert_str_eq (v.reason, "loses ~4.0 trips before 18:00, 9 min detour");
+  ck_assert_double_eq_tol (v.trips_saved, -6.0, 1e-9);
+  ck_assert_str_eq (v.reason, "loses ~6.0 trips before 18:00, 9 min detour");
   ck_assert (v.value < -10.0);
 
   /* a deploy has no source */
   in.kind = FT_TASK_DEPLOY;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.trips_saved, 4.0, 1e-9);
+  ck_assert_double_eq_tol (v.trips_saved, 2.0, 1e-9);
 }
 END_TEST
 
