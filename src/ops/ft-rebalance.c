@@ -2,7 +2,9 @@
  * (from, to) pair that can pay (benefit > cost, from has a surplus, to a
  * shortfall); one row per surplus zone, one per shortfall zone, one for the
  * total cap. Solved with the primal simplex (presolved, quiet); integral by
- * total unimodularity, checked after rounding.
+ * total unimodularity, checked after rounding. GLPK keeps a per-thread
+ * environment; each plan frees it on return (glp_free_env), so worker
+ * threads that plan (experiments, the app's simulation) leak nothing.
  */
 #include "ft-rebalance.h"
 
@@ -86,6 +88,7 @@ ft_rebalance_plan (guint n, const guint *surplus, const guint *shortfall, const 
                    "rebalance plan: the simplex failed (glp_simplex %d, status %d)", rc,
                    glp_get_status (lp));
       glp_delete_prob (lp);
+      glp_free_env ();
       return FALSE;
     }
   double total = 0;
@@ -102,6 +105,7 @@ ft_rebalance_plan (guint n, const guint *surplus, const guint *shortfall, const 
       total += r * (benefit - m.cost);
     }
   glp_delete_prob (lp);
+  glp_free_env ();
   if (net)
     *net = total;
   return TRUE;
