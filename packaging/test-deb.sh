@@ -62,6 +62,15 @@ else
   lint_missing=1
 fi
 
+# The desktop file and AppStream metainfo as packaged.
+if command -v desktop-file-validate >/dev/null && command -v appstreamcli >/dev/null; then
+  x=$(mktemp -d) && dpkg-deb -x "$out"/fleet-twin_"${version}"_*.deb "$x"
+  desktop-file-validate "$x"/usr/share/applications/org.mobilitycorp.FleetTwin.desktop \
+    && appstreamcli validate --no-net "$x"/usr/share/metainfo/org.mobilitycorp.FleetTwin.metainfo.xml \
+    || { rm -rf "$x"; echo "test-deb: the packaged desktop file or metainfo does not validate" >&2; exit 1; }
+  rm -rf "$x"
+fi
+
 # 3. Install and run the installed CLI from a folder outside the source tree.
 check_installed() {   # $1: a command prefix that runs inside the installed system
   local run=("$@")
@@ -71,6 +80,9 @@ check_installed() {   # $1: a command prefix that runs inside the installed syst
     || { cat "$out/run.json" >&2; echo "test-deb: no KPIs from the installed run" >&2; exit 1; }
   echo "test-deb: installed fleet-twin-cli run demo-city-phase1 (from /tmp):"
   sed 's/^/  /' "$out/run.json" | head -12
+  # every program starts (its libraries resolve), the desktop integration validates
+  "${run[@]}" sh -c 'fleet-twin --help >/dev/null && fleet-twin-wallboard --help >/dev/null' \
+    || { echo "test-deb: an installed program does not start" >&2; exit 1; }
   "${run[@]}" sh -c 'ls /usr/share/fleet-twin /usr/share/fleet-twin/scenarios && gsettings list-keys org.mobilitycorp.FleetTwin' \
     | sed 's/^/  installed: /' \
     || { echo "test-deb: the installed data or the compiled settings schema is missing" >&2; exit 1; }
@@ -105,12 +117,12 @@ mkdir -p "$root"
 tar -C "$root" -xf "$base"
 trap umount_all EXIT
 mount -t proc proc "$root/proc"
-mkdir -p "$root/debs" && cp "$out"/*.deb "$root/debs/"
+mkdir -p "$root/debs" && cp "$out"/*.deb "$root/debs/" && rm -f "$root"/debs/*-dbgsym_*.deb
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 echo "test-deb: installing the packages into a clean root ($root)"
+t2=$(date +%s)
 chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /debs/*.deb libglib2.0-bin' \
   >"$out/install.log" 2>&1 || { tail -30 "$out/install.log" >&2; echo "test-deb: apt-get install in the root failed" >&2; exit 1; }
-t2=$(date +%s)
 check_installed chroot "$root"
 echo "test-deb: ok (build $((t1 - t0)) s, install and run $(( $(date +%s) - t2 )) s)"
 exit $lint_missing

@@ -109,6 +109,7 @@ struct _FtSimWorld {
   /* the world's own indexes: parked available vehicles, and vehicles
    * flagged low, so lookups need not wade through piles of the others */
   FtGridIndex   *avail_ix;
+  FtGridIndex   *avail_fine;      /* the same in finer cells (big fleets), or NULL */
   FtGridIndex   *low_ix;
   /* demand */
   guint          nz;

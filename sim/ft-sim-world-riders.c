@@ -73,7 +73,9 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
     {
       r = MIN (r, maxr);
       c.low = FALSE;
-      ft_grid_index_visit (w->avail_ix, at, r, scan_visit, &c);
+      /* small radii in the fine grid, wide ones in the 50 m one */
+      FtGridIndex *ix = w->avail_fine && r <= 4 * ft_sim_world_cell_m (w) ? w->avail_fine : w->avail_ix;
+      ft_grid_index_visit (ix, at, r, scan_visit, &c);
       if (c.best_m <= r || r >= maxr)
         break;
     }

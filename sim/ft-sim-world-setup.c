@@ -174,12 +174,14 @@ setup_fleet (FtSimWorld *w, GError **error)
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
   w->nv = ft_sim_scenario_n_vehicles (sc);
-  /* small cells: vehicles clump at hotspots; denser fleets get smaller
-   * ones (ft_sim_world_cell_m), so a lookup visits about as many vehicles
-   * whatever the fleet size */
+  /* small cells: vehicles clump at hotspots; denser fleets get finer ones
+   * too (ft_sim_world_cell_m), so a lookup visits about as many vehicles
+   * whatever the fleet size, while searches over a wide radius keep the
+   * 50 m grid (few cells to visit where no vehicle is) */
   double cell_m = ft_sim_world_cell_m (w);
-  ft_fleet_enable_index (f, bb, cell_m);
-  w->avail_ix = ft_grid_index_new (bb, cell_m);
+  ft_fleet_enable_index (f, bb, MIN (50.0, 2 * cell_m));
+  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  w->avail_fine = cell_m < 50.0 ? ft_grid_index_new (bb, cell_m) : NULL;
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
   w->veh = g_new0 (VehSim, w->nv);
@@ -633,6 +635,7 @@ ft_sim_world_free (FtSimWorld *w)
     ft_gbfs_feed_free (w->gbfs);
   ft_sim_rng_free (w->rng);
   ft_grid_index_free (w->avail_ix);
+  ft_grid_index_free (w->avail_fine);
   ft_grid_index_free (w->low_ix);
   g_free (w->trace);
   for (guint i = 0; w->staff && i < w->n_staff; i++)

@@ -41,12 +41,24 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
   if (want_avail)
     {
       if (ft_grid_index_has (w->avail_ix, v))
-        ft_grid_index_move (w->avail_ix, v, veh->pos);
+        {
+          ft_grid_index_move (w->avail_ix, v, veh->pos);
+          if (w->avail_fine)
+            ft_grid_index_move (w->avail_fine, v, veh->pos);
+        }
       else
-        ft_grid_index_insert (w->avail_ix, v, veh->pos);
+        {
+          ft_grid_index_insert (w->avail_ix, v, veh->pos);
+          if (w->avail_fine)
+            ft_grid_index_insert (w->avail_fine, v, veh->pos);
+        }
     }
   else if (ft_grid_index_has (w->avail_ix, v))
-    ft_grid_index_remove (w->avail_ix, v);
+    {
+      ft_grid_index_remove (w->avail_ix, v);
+      if (w->avail_fine)
+        ft_grid_index_remove (w->avail_fine, v);
+    }
   if (want_low)
     {
       if (ft_grid_index_has (w->low_ix, v))
@@ -58,11 +70,12 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
     ft_grid_index_remove (w->low_ix, v);
 }
 
-/* Cell size of the vehicle indexes and the first search radius of a rider
- * looking for a vehicle: 50 m and 25 m for 1,000 vehicles, shrinking with
- * the square root of the fleet (so the vehicles per cell, and per search,
- * stay about the same), down to 10 m and 5 m. Neither changes what is
- * found: searches visit every vehicle within their radius. */
+/* Cell size of the fine index of available vehicles and the first search
+ * radius of a rider looking for a vehicle: 50 m and 25 m for 1,000
+ * vehicles, shrinking with the square root of the fleet (so the vehicles
+ * per cell, and per search, stay about the same), down to 10 m and 5 m.
+ * Neither changes what is found: searches visit every vehicle within their
+ * radius. */
 double
 ft_sim_world_cell_m (const FtSimWorld *w)
 {
@@ -656,6 +669,7 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
           return FALSE;
         }
       if ((vs[v].state == FT_STATE_AVAILABLE) != ft_grid_index_has (w->avail_ix, v)
+          || (w->avail_fine && ft_grid_index_has (w->avail_fine, v) != ft_grid_index_has (w->avail_ix, v))
           || ((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,

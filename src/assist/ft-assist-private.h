@@ -41,6 +41,9 @@ struct _FtAssist {
   guint          n_indexed;      /* bookings 0..n_indexed-1 are in by_rider */
   GHashTable    *refusals;       /* rider -> FtEvent (its latest FT_EV_BOOKING_REFUSED) */
   guint          listener;       /* on the core's event log */
+  FtAssistPhotoCheck photo_check;
+  gpointer       photo_data;
+  GHashTable    *photos;         /* rider -> attached photo path */
   GRegex        *re_vehicle, *re_money, *re_km, *re_clock, *re_latlon;
   guint64        n_messages, n_resolved, n_handoffs;
 };

@@ -59,6 +59,7 @@ ft_assist_new (FtCore *core, const FtAssistConfig *cfg, GError **error)
   a->re_latlon = g_regex_new ("(-?[0-9]{1,2}\\.[0-9]{2,8})\\s*,\\s*(-?[0-9]{1,3}\\.[0-9]{2,8})",
                               G_REGEX_OPTIMIZE, 0, NULL);
   g_assert (a->re_vehicle && a->re_money && a->re_km && a->re_clock && a->re_latlon);
+  a->photos = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   a->refusals = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   a->listener = ft_event_log_add_listener (core->log, on_event, a);
   a->by_rider = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_array_unref);
@@ -85,7 +86,26 @@ ft_assist_free (FtAssist *a)
   if (a->listener)
     ft_event_log_remove_listener (a->core->log, a->listener);
   g_clear_pointer (&a->refusals, g_hash_table_unref);
+  g_clear_pointer (&a->photos, g_hash_table_unref);
   g_free (a);
+}
+
+void
+ft_assist_set_photo_check (FtAssist *a, FtAssistPhotoCheck check, gpointer user_data)
+{
+  g_return_if_fail (a != NULL);
+  a->photo_check = check;
+  a->photo_data = user_data;
+}
+
+void
+ft_assist_attach_photo (FtAssist *a, guint rider, const char *path)
+{
+  g_return_if_fail (a != NULL);
+  if (path)
+    g_hash_table_replace (a->photos, GUINT_TO_POINTER (rider), g_strdup (path));
+  else
+    g_hash_table_remove (a->photos, GUINT_TO_POINTER (rider));
 }
 
 void
@@ -987,7 +1007,31 @@ carry_out (Ctx *c, const FtAssistPending *p)
         }
       return;
     case FT_ASSIST_ACTION_REPORT_DAMAGE:
-      /* no photo check on this tree: staff look at the report and the photo */
+      {
+        const char *photo = g_hash_table_lookup (c->a->photos, GUINT_TO_POINTER (c->rider));
+        if (photo && c->a->photo_check && p->vehicle >= 0)
+          {
+            gint64 review = -1;
+            const char *decision = "review";
+            if (c->a->photo_check ((guint) p->vehicle, photo, c->now, &review, &decision, c->a->photo_data, &err))
+              {
+                const char *name = ft_fleet_get_vehicle (core->fleet, (guint) p->vehicle)->name;
+                g_hash_table_remove (c->a->photos, GUINT_TO_POINTER (c->rider));
+                if (review >= 0)
+                  g_string_append_printf (c->out, "Thank you. The photo check of %s says \"%s\"; it is in our "
+                                          "review queue (review %" G_GINT64_FORMAT ").", name, decision, review);
+                else
+                  g_string_append_printf (c->out, "Thank you. The photo check finds no visible damage on %s; "
+                                          "if something is still wrong, tell me what.", name);
+                c->reply->done = p->action;
+                c->reply->resolved = review < 0;
+                return;
+              }
+            g_string_append_printf (c->out, "I could not check your photo (%s). ", err->message);
+            g_clear_error (&err);
+          }
+      }
+      /* no photo or no checker: staff look at the report (and the photo) */
       if (handoff (c, "damage reported by a rider: check the vehicle and the rider's photo",
                    p->booking, p->vehicle, 0) >= 0)
         {

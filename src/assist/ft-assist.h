@@ -12,6 +12,9 @@
  * queue live in the core's store when one is attached (schema 9), so they
  * survive between calls and processes; in memory otherwise.
  *
+ * Not thread-safe: call it on the thread that owns the core (the app's
+ * FtWorker twin thread), like every other client of the core.
+ *
  * Usage (the app's chat panel):
  *   FtAssist *a = ft_assist_new (core, NULL);
  *   FtAssistReply *r = ft_assist_ask (a, rider, text, -1, &where, now, &error);
@@ -90,6 +93,20 @@ void      ft_assist_free        (FtAssist *a);
 FtAssistReply *ft_assist_ask    (FtAssist *a, guint rider, const char *text, gssize len,
                                  const FtLatLon *where, FtTime now, GError **error);
 void      ft_assist_reply_free  (FtAssistReply *r);
+
+/* Damage reports with a photo. The front end that holds the photo checker
+ * (src/inspect and its review queue, which src/assist does not link)
+ * provides it: it checks the rider's photo of `vehicle`, records it and
+ * queues a staff review unless it is plainly ok; *review gets the review
+ * id or -1, *decision "ok", "review" or "damaged" (static). FALSE with an
+ * error when the photo cannot be checked (the report then goes to the
+ * hand-off queue). Without a checker, every damage report is a hand-off. */
+typedef gboolean (*FtAssistPhotoCheck) (guint vehicle, const char *photo_path, FtTime now, gint64 *review,
+                                        const char **decision, gpointer user_data, GError **error);
+void      ft_assist_set_photo_check (FtAssist *a, FtAssistPhotoCheck check, gpointer user_data);
+/* The photo the rider's next confirmed damage report carries (the app's
+ * camera); NULL forgets it. Kept in memory only. */
+void      ft_assist_attach_photo    (FtAssist *a, guint rider, const char *path);
 
 /* The hand-off queue, oldest first (FtAssistHandoff, owned by the array). */
 GPtrArray *ft_assist_list_handoffs (FtAssist *a, gboolean open_only);

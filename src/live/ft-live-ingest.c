@@ -141,6 +141,7 @@ ft_live_meta_for (FtLive *live, guint v)
           m->logged_locked = -1;
           m->logged_state = 0xff;
           m->last_speed = NAN;
+          m->speed_cap = -1;
         }
       live->n_meta = n;
     }
@@ -269,6 +270,27 @@ resolve_vehicle (FtLive *live, const char *topic, const char *id, const Fields *
   *v_out = ft_fleet_add_vehicle (f, kind, pos, id, now);
   live->stats.registered++;
   return TRUE;
+}
+
+/* Geofences on a ride, as in the simulator: where a zone caps the speed
+ * (or may not be ridden through: no motor) the vehicle gets a speed_limit
+ * command when the cap changes, and one lifting it when it leaves the zone
+ * or the ride ends. Parking rules are booking's (ft_booking_end). */
+static void
+enforce_zone_rules (FtLive *live, guint v, VehicleMeta *m, FtTime now)
+{
+  const FtVehicle *veh = ft_fleet_get_vehicle (live->core->fleet, v);
+  double want = -1;
+  if (veh->state == FT_STATE_ON_TRIP)
+    {
+      gboolean through = TRUE;
+      double cap = ft_booking_speed_cap_at (live->core->booking, v, veh->pos, &through);
+      want = !through ? 0 : cap > 0 ? cap : -1;
+    }
+  if ((float) want == m->speed_cap)
+    return;
+  m->speed_cap = (float) want;
+  ft_live_send_speed_limit (live, v, want, now, NULL);
 }
 
 static void
@@ -566,6 +588,7 @@ ingest_telemetry (FtLive *live, const char *topic, const char *id, const Fields 
   live->stats.telemetry++;
   live->stats.applied++;
   maybe_log_telemetry (live, v, m, t.speed_mps, now);
+  enforce_zone_rules (live, v, m, now);
   if (live->tel_fn)
     live->tel_fn (live, v, &t, live->tel_data);
   return TRUE;

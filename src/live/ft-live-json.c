@@ -173,6 +173,8 @@ ft_live_command_payload (const FtLiveCommand *c, FtTime now, gsize *len_out)
   ft_live_json_put_int (b, "timestamp", now);
   ft_live_json_put_int (b, "expires", c->expires);
   ft_live_json_put_int (b, "attempt", c->attempts + 1);
+  if (c->kind == FT_CMD_SPEED_LIMIT)
+    ft_live_json_put_num (b, "max_kph", c->max_kph >= 0 ? c->max_kph : NAN, 1);   /* null lifts */
   return ft_live_json_end (b, len_out);
 }
 

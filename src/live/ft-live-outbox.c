@@ -295,9 +295,26 @@ ft_live_outbox_check (FtLive *live, GError **error)
 
 /* ----------------------------------------------------------- commands */
 
+static const char *send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind, double max_kph,
+                                 FtTime now, FtTime ttl, GError **error);
+
 const char *
 ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind, FtTime now,
                       FtTime ttl, GError **error)
+{
+  return send_command (live, vehicle, kind, -1, now, ttl, error);
+}
+
+const char *
+ft_live_send_speed_limit (FtLive *live, guint vehicle, double max_kph, FtTime now, GError **error)
+{
+  g_return_val_if_fail (isfinite (max_kph), NULL);
+  return send_command (live, vehicle, FT_CMD_SPEED_LIMIT, max_kph < 0 ? -1 : max_kph, now, 0, error);
+}
+
+static const char *
+send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind, double max_kph, FtTime now,
+              FtTime ttl, GError **error)
 {
   g_return_val_if_fail (live != NULL, NULL);
   g_return_val_if_fail ((guint) kind < FT_N_CMDS, NULL);
@@ -313,6 +330,7 @@ ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind, FtTim
   g_snprintf (c->id, sizeof c->id, "cmd-%s-%" G_GUINT64_FORMAT, live->id_tag,
               ++live->outbox.next_id[FT_OUT_COMMAND]);
   c->kind = kind;
+  c->max_kph = max_kph;
   c->vehicle = vehicle;
   g_strlcpy (c->device_id, veh->device_id, sizeof c->device_id);
   c->issued = now;

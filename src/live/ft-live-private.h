@@ -101,6 +101,7 @@ typedef struct {
   FtTime  heard;           /* twin time of the last message */
   FtTime  last_logged;     /* twin time of the last FT_EV_TELEMETRY */
   float   last_speed;      /* m/s of the newest telemetry, NaN if none */
+  float   speed_cap;       /* km/h last sent in a speed_limit, 0 no motor, -1 none */
   gboolean unlogged;       /* newer state than the last FT_EV_TELEMETRY (flush writes it) */
   gint8   locked;          /* -1 unknown */
   gint8   logged_locked;

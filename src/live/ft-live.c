@@ -26,7 +26,7 @@ ft_live_conn_state_name (FtLiveConnState s)
   return (guint) s < G_N_ELEMENTS (conn_names) ? conn_names[s] : "invalid";
 }
 
-static const char *const cmd_names[FT_N_CMDS] = { "unlock", "lock", "locate", "alarm" };
+static const char *const cmd_names[FT_N_CMDS] = { "unlock", "lock", "locate", "alarm", "speed_limit" };
 const char *
 ft_live_command_name (FtLiveCommandKind k)
 {

@@ -137,7 +137,9 @@ typedef struct {
 } FtLiveMalformed;
 
 typedef enum {
-  FT_CMD_UNLOCK = 0, FT_CMD_LOCK, FT_CMD_LOCATE, FT_CMD_ALARM, FT_N_CMDS
+  FT_CMD_UNLOCK = 0, FT_CMD_LOCK, FT_CMD_LOCATE, FT_CMD_ALARM,
+  FT_CMD_SPEED_LIMIT,   /* a zone's speed cap on a ride (max_kph) */
+  FT_N_CMDS
 } FtLiveCommandKind;
 const char *ft_live_command_name      (FtLiveCommandKind k);
 gboolean    ft_live_command_from_name (const char *s, FtLiveCommandKind *out);
@@ -160,6 +162,7 @@ typedef struct {
   FtTime             issued, expires, last_sent, closed;
   guint              attempts;
   char               detail[96];   /* device's reason on failure, "" otherwise */
+  double             max_kph;      /* speed_limit: the cap, 0 = no motor (no ride-through), -1 = lifted */
 } FtLiveCommand;
 
 /* Per-staff live view (positions and task updates under <prefix>/staff/<id>/…). */
@@ -287,6 +290,11 @@ const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* o
  * otherwise queued until the next connection (and still expires). */
 const char          *ft_live_send_command (FtLive *live, guint vehicle, FtLiveCommandKind kind,
                                            FtTime now, FtTime ttl, GError **error);
+/* A speed_limit command: max_kph the cap, 0 no motor (a zone that may not
+ * be ridden through), < 0 lifts it. Housekeeping sends these itself from the
+ * geofences as vehicles on a ride cross zones. */
+const char          *ft_live_send_speed_limit (FtLive *live, guint vehicle, double max_kph,
+                                               FtTime now, GError **error);
 const FtLiveCommand *ft_live_get_command  (FtLive *live, const char *id);
 /* Open commands and the recent closed ones, oldest first. */
 const FtLiveCommand *ft_live_get_commands (FtLive *live, guint *n_out);

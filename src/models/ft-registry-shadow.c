@@ -674,3 +674,65 @@ ft_shadow_day_score (const FtShadow *sh, guint day, double *rmse, double *base_r
     *n = d->n;
   return d->n > 0;
 }
+
+guint
+ft_shadow_n_zones (const FtShadow *sh)
+{
+  g_return_val_if_fail (sh != NULL, 0);
+  return sh->zoning->n;
+}
+
+/* The hour after the last scored lead-1 forecast, 0 when none. */
+static guint
+last_scored_end (const FtShadow *sh)
+{
+  guint end = 0;
+  for (guint i = 0; i < sh->recent->len; i++)
+    end = MAX (end, g_array_index (sh->recent, Resid, i).h + 1);
+  return end;
+}
+
+guint
+ft_shadow_zone_recent (const FtShadow *sh, guint hours, double *pred, double *actual)
+{
+  g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  guint Z = sh->zoning->n;
+  for (guint z = 0; z < Z; z++)
+    pred[z] = actual[z] = 0;
+  guint end = last_scored_end (sh);
+  if (end == 0)
+    return 0;
+  guint from = end > hours ? end - hours : 0, first = end;
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->h >= from && r->h < end && r->z < Z)
+        {
+          pred[r->z] += r->pred;
+          actual[r->z] += r->y;
+          first = MIN (first, r->h);
+        }
+    }
+  return end - first;   /* the hours that hold scored forecasts */
+}
+
+guint
+ft_shadow_zone_hours (const FtShadow *sh, guint zone, guint hours, double *pred, double *actual)
+{
+  g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  for (guint i = 0; i < hours; i++)
+    pred[i] = actual[i] = NAN;
+  guint end = last_scored_end (sh);
+  if (end == 0 || zone >= sh->zoning->n)
+    return 0;
+  for (guint i = 0; i < sh->recent->len; i++)
+    {
+      const Resid *r = &g_array_index (sh->recent, Resid, i);
+      if (r->z != zone || r->h + hours < end)
+        continue;
+      guint k = hours - (end - r->h);
+      pred[k] = r->pred;
+      actual[k] = r->y;
+    }
+  return end;
+}

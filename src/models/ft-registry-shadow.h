@@ -93,6 +93,16 @@ void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
 guint     ft_shadow_n_days     (const FtShadow *sh);
 gboolean  ft_shadow_day_score  (const FtShadow *sh, guint day, double *rmse, double *base_rmse,
                                 guint64 *n);
+/* Forecast against actual for the app (lead-1 forecasts, requests per
+ * zone): sums per zone (pred and actual, n_zones of the zoning each) over
+ * the last `hours` scored hours. Returns the hours covered, 0 when nothing
+ * is scored yet. */
+guint     ft_shadow_zone_recent (const FtShadow *sh, guint hours, double *pred, double *actual);
+/* The same hour by hour for one zone: pred and actual hold `hours` values,
+ * oldest first, ending at the last scored hour (NaN where nothing was
+ * scored). Returns the index of the last scored hour + 1, 0 when none. */
+guint     ft_shadow_zone_hours  (const FtShadow *sh, guint zone, guint hours, double *pred, double *actual);
+guint     ft_shadow_n_zones     (const FtShadow *sh);
 /* What Phase 3 acts on. The champion's latest forecast of the requests in
  * zone z during the hour that contains t (the caller's clock): FALSE before
  * the first forecast, or when that hour is before the forecast's origin or

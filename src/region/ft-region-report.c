@@ -178,9 +178,8 @@ page_charts (cairo_t *cr, const FtRegionReport *r, double W, double H)
           tpv[i] = r->sweep[i].trips_per_vehicle_day;
         }
       FtChartSeries s1 = { "requests served", served, { 0, 0, 0 } };
-      g_autofree char *note = g_strdup_printf ("One simulated day per size over the region's pack; "
-                                               "recommended: the smallest reaching the target "
-                                               "(%u vehicles).", recommended (r) ? recommended (r)->vehicles : 0);
+      g_autofree char *note = g_strdup_printf ("One simulated day per size; recommended: %u vehicles.",
+                                               recommended (r) ? recommended (r)->vehicles : 0);
       FtChart c = { .title = "Fleet sweep: share of requests served", .x_label = "fleet size",
                     .y_label = "served", .categories = (const char *const *) cats, .n = r->n_sweep,
                     .series = &s1, .n_series = 1, .style = FT_CHART_BARS, .y_percent = TRUE,

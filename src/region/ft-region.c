@@ -326,17 +326,22 @@ load_policy (Run *run, GError **error)
       no_park += !z->rules.ride_end_allowed;
       no_ride += !z->rules.ride_through_allowed;
     }
+  if (n == 0 || inside == 0)
+    {
+      /* another city's rules (its global rules forbid riding outside its
+       * zones) would stop every ride here: not applied */
+      add_check (r, "policy geometry", FT_REGION_FAIL,
+                 "%s: %u zones, none inside the extract's area: not applied (the extract's own "
+                 "operating area is used); give this city's policy", from, n);
+      ft_geofences_free (g);
+      return TRUE;
+    }
   if (run->city->geofences)
     ft_geofences_free (run->city->geofences);
   run->city->geofences = g;
-  if (n == 0 || inside == 0)
-    add_check (r, "policy geometry", FT_REGION_FAIL,
-               "%s: %u zones, none inside the extract's area: the rules would never apply here",
-               from, n);
-  else
-    add_check (r, "policy geometry", inside == n ? FT_REGION_PASS : FT_REGION_WARN,
-               "%s: %u zones (%u inside the extract's area; %u no-parking, %u no-ride, %u slow)",
-               from, n, inside, no_park, no_ride, slow);
+  add_check (r, "policy geometry", inside == n ? FT_REGION_PASS : FT_REGION_WARN,
+             "%s: %u zones (%u inside the extract's area; %u no-parking, %u no-ride, %u slow)",
+             from, n, inside, no_park, no_ride, slow);
   return TRUE;
 }
 

@@ -1,5 +1,6 @@
 /* bench-assist.c — answers per second of the offline assistant: a town of
- * --vehicles vehicles and --riders riders, each with a finished trip; the
+ * --vehicles vehicles and --riders riders, each with a finished trip, and
+ * a no-parking square in the middle of the operating area; the
  * held-out utterances (src/assist/corpus/heldout.tsv) are asked in turn by
  * riders in turn, one rider in five on a trip; prints the median and 95th
  * percentile time per answer (thread CPU time), the median of the
@@ -68,7 +69,21 @@ main (int argc, char **argv)
 
   ft_core_config_init (&cfg);
   cfg.card_decline_rate = 0;
-  g_autoptr(FtCore) core = ft_core_new (&cfg, NULL, NULL);
+  /* geofences: a no-parking square of 600 m in the middle of a 5 km
+   * operating area (riders on a trip there get the nearest legal place) */
+  FtGeofences *gf = ft_geofences_new ();
+  FtZoneRules nopark = ft_zone_rules_all_allowed (), area = ft_zone_rules_all_allowed ();
+  nopark.ride_end_allowed = FALSE;
+  FtLatLon sq[4] = { ft_latlon_offset (c, -300, -300), ft_latlon_offset (c, 300, -300),
+                     ft_latlon_offset (c, 300, 300), ft_latlon_offset (c, -300, 300) };
+  FtLatLon big[4] = { ft_latlon_offset (c, -2500, -2500), ft_latlon_offset (c, 2500, -2500),
+                      ft_latlon_offset (c, 2500, 2500), ft_latlon_offset (c, -2500, 2500) };
+  FtMultiPolygon *m1 = ft_multipolygon_new (), *m2 = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (m1, sq, 4);
+  ft_multipolygon_add_ring (m2, big, 4);
+  ft_geofences_add (gf, "square", "Cathedral Square", m1, &nopark);
+  ft_geofences_add (gf, "area", "Operating area", m2, &area);
+  g_autoptr(FtCore) core = ft_core_new (&cfg, gf, NULL);
   ft_bbox_init_empty (&bb);
   ft_bbox_extend (&bb, ft_latlon_offset (c, -3000, -3000));
   ft_bbox_extend (&bb, ft_latlon_offset (c, 3000, 3000));

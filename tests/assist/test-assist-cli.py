@@ -121,6 +121,21 @@ try:
     rc, out, err = run("handoffs", "--db", db, "--close", rows[0][0], "--by", str(rider))
     check(rc == 1 and "closing hand-off" in err, "a rider cannot close a hand-off: " + err.strip())
 
+    # a damage report with a photo goes through src/inspect's check and queue
+    photos = os.path.join(os.environ.get("FT_SHARED_DATA_DIR", ""), "photos")
+    ref, pic = os.path.join(photos, "escooter_18.jpg"), os.path.join(photos, "escooter_21.jpg")
+    if os.path.exists(ref) and os.path.exists(pic):
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "FT-0001 has a broken light")
+        check(rc == 0 and "waiting for confirmation" in err, "ask: a damage report is offered")
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "--photo", pic, "--reference", ref, "yes")
+        print(out.strip())
+        check(rc == 0 and "photo check" in out and "FT-0001" in out and "handed off" not in err,
+              "ask: the photo is checked by src/inspect, not handed off")
+        rc, out, err = run("ask", "--rider", str(rider), "--db", db, "--photo", pic, "yes")
+        check(rc == 2 and "--reference" in err, "ask: --photo without --reference is refused")
+    else:
+        print("skip: no shared photos")
+
     # the backend: a fake OpenAI-compatible server returning a tool call
     seen = []
 
@@ -167,6 +182,23 @@ try:
                        "what is this charge?")
     check(rc == 0 and receipt in out and not out.startswith("Backend") and "backend" not in err,
           "backend down: the offline answer")
+
+    # the simulator: riders with a problem contact support ([support])
+    src = os.path.join(os.environ.get("FT_SOURCE_DIR", os.path.dirname(__file__) + "/../.."), "scenarios",
+                       "demo-city-phase1.scenario")
+    sc = os.path.join(tmp, "support.scenario")
+    with open(src) as f, open(sc, "w") as g:
+        g.write(f.read() + "\n[support]\ncontact_share=1\ncharge_query_share=0.05\n")
+    p = subprocess.run([CLI, "run", sc, "--days", "0.15", "--json", "-q"], capture_output=True, timeout=600)
+    k = json.loads(p.stdout) if p.returncode == 0 else {}
+    print({x: k.get(x) for x in ("trips_completed", "end_refusals", "lost_refused", "support_contacts",
+                                  "support_resolved", "support_resolved_share", "support_handoffs")})
+    check(p.returncode == 0 and k.get("support_contacts", 0) >= k.get("end_refusals", 0) + k.get("lost_refused", 0)
+          and k["support_contacts"] > 0 and 0 <= k["support_resolved"] <= k["support_contacts"]
+          and 0 < k["support_resolved_share"] <= 1, "sim: every refused parking and unlock contacts support")
+    p = subprocess.run([CLI, "run", src, "--days", "0.05", "--json", "-q"], capture_output=True, timeout=600)
+    check(p.returncode == 0 and "support_contacts" not in p.stdout.decode(),
+          "sim: runs without [support] keep their KPI format")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -373,6 +373,67 @@ START_TEST (t_unlock_failed_names_the_refusal)
 }
 END_TEST
 
+typedef struct { guint vehicle; char *path; guint calls; } FakeCheck;
+
+static gboolean
+fake_check (guint vehicle, const char *photo_path, FtTime now, gint64 *review, const char **decision,
+            gpointer user_data, GError **error)
+{
+  FakeCheck *f = user_data;
+  f->calls++;
+  f->vehicle = vehicle;
+  g_free (f->path);
+  f->path = g_strdup (photo_path);
+  if (g_str_has_suffix (photo_path, "corrupt.jpg"))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "corrupt.jpg: not a JPEG");
+      return FALSE;
+    }
+  *review = 7;
+  *decision = "damaged";
+  return TRUE;
+}
+
+START_TEST (t_damage_photo_goes_to_the_checker)
+{
+  FakeCheck f = { 0 };
+  FtTime t = T0 + FT_HOUR + 8 * FT_MINUTE;
+  g_autofree char *q = g_strdup_printf ("%s has a broken brake", vname (fx.v[0]));
+
+  ft_assist_set_photo_check (fx.a, fake_check, &f);
+  /* without a photo: a hand-off, the checker not called */
+  {
+    g_autoptr(FtAssistReply) r = ask (fx.r1, q, NULL, t);
+    ck_assert_int_eq (r->pending, FT_ASSIST_ACTION_REPORT_DAMAGE);
+    g_autoptr(FtAssistReply) y = ask (fx.r1, "yes", NULL, t + FT_SECOND);
+    ck_assert_int_ge (y->handoff, 0);
+    ck_assert_uint_eq (f.calls, 0);
+  }
+  /* with a photo: checked, queued for review there, no hand-off */
+  ft_assist_attach_photo (fx.a, fx.r1, "/photos/brake.jpg");
+  {
+    g_autoptr(FtAssistReply) r = ask (fx.r1, q, NULL, t + FT_MINUTE);
+    g_autoptr(FtAssistReply) y = ask (fx.r1, "yes", NULL, t + FT_MINUTE + FT_SECOND);
+    ck_assert_uint_eq (f.calls, 1);
+    ck_assert_uint_eq (f.vehicle, fx.v[0]);
+    ck_assert_str_eq (f.path, "/photos/brake.jpg");
+    ck_assert_int_eq (y->done, FT_ASSIST_ACTION_REPORT_DAMAGE);
+    ck_assert_int_lt (y->handoff, 0);
+    ck_assert_msg (strstr (y->text, "review 7") && strstr (y->text, "damaged"), "%s", y->text);
+  }
+  /* a photo that cannot be checked: said so, and staff get the report */
+  ft_assist_attach_photo (fx.a, fx.r1, "/photos/corrupt.jpg");
+  {
+    g_autoptr(FtAssistReply) r = ask (fx.r1, q, NULL, t + 2 * FT_MINUTE);
+    g_autoptr(FtAssistReply) y = ask (fx.r1, "yes", NULL, t + 2 * FT_MINUTE + FT_SECOND);
+    ck_assert_uint_eq (f.calls, 2);
+    ck_assert_int_ge (y->handoff, 0);
+    ck_assert_msg (strstr (y->text, "not a JPEG") != NULL, "%s", y->text);
+  }
+  g_free (f.path);
+}
+END_TEST
+
 START_TEST (t_handoffs_in_store)
 {
   g_autofree char *dir = g_dir_make_tmp ("ft-assist-XXXXXX", NULL);
@@ -436,6 +497,7 @@ main (void)
     { "bad-input", t_bad_input },
     { "other-intents", t_other_intents_grounded },
     { "unlock-refusal", t_unlock_failed_names_the_refusal },
+    { "damage-photo", t_damage_photo_goes_to_the_checker },
     { "handoffs-store", t_handoffs_in_store },
   };
   for (guint i = 0; i < G_N_ELEMENTS (tests); i++)

@@ -19,7 +19,8 @@ root=$tmp/dest$prefix
 cli=$root/$bindir/fleet-twin-cli
 data=$root/$datadir/fleet-twin
 [ -x "$cli" ] || fail "no installed $cli"
-for f in scenarios/demo-city-phase1.scenario demo-city.mbtiles; do
+for f in scenarios/demo-city-phase1.scenario demo-city.mbtiles experiments/null-demo.experiment \
+         assist/train.tsv assist/heldout.tsv; do
   [ -f "$data/$f" ] || fail "no installed $data/$f"
 done
 

@@ -657,6 +657,86 @@ START_TEST (test_outgoing_json)
 }
 END_TEST
 
+
+/* Geofences on a ride (issue 21): a slow zone sends the vehicle its cap, a
+ * zone that may not be ridden through sends 0 (no motor), leaving lifts it;
+ * a vehicle not on a ride gets nothing. */
+static char *
+square_json (const char *type, FtLatLon c, const char *extra)
+{
+  FtLatLon a = ft_latlon_offset (c, -150, -150), b = ft_latlon_offset (c, 150, 150);
+  return g_strdup_printf ("{\"type\":\"Feature\",\"properties\":{\"zone_type\":\"%s\"%s},\"geometry\":"
+                          "{\"type\":\"Polygon\",\"coordinates\":[[[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],"
+                          "[%.6f,%.6f],[%.6f,%.6f]]]}}", type, extra, a.lon, a.lat, b.lon, a.lat,
+                          b.lon, b.lat, a.lon, b.lat, a.lon, a.lat);
+}
+
+static const FtLiveCommand *
+last_command (Fx *fx, guint *n_out)
+{
+  guint n = 0;
+  const FtLiveCommand *all = ft_live_get_commands (fx->live, &n);
+  *n_out = n;
+  return n ? &all[n - 1] : NULL;
+}
+
+START_TEST (test_zone_speed_limit)
+{
+  FtLatLon slow = { 52.521, 13.401 }, park = { 52.530, 13.401 };
+  g_autofree char *f1 = square_json ("slow_ride", slow, ",\"maximum_speed_kph\":8");
+  g_autofree char *f2 = square_json ("no_ride", park, "");
+  g_autofree char *doc = g_strdup_printf ("{\"type\":\"FeatureCollection\",\"features\":[%s,%s]}", f1, f2);
+  g_autoptr(GError) e = NULL;
+  FtGeofences *g = ft_geofences_parse_policy (doc, -1, "policy.geojson", &e);
+  ck_assert_msg (g != NULL, "%s", e ? e->message : "");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  Fx fx;
+  fx.core = ft_core_new (&cc, g, NULL);
+  fx.live = make_live (fx.core, FT_LIVE_UNKNOWN_REGISTER);
+  fx.ops = ft_ops_new (fx.core->fleet, fx.core->accounts, fx.core->log);
+  ft_live_set_ops (fx.live, fx.ops);
+  guint n = 0;
+
+  g_autofree char *p0 = tel (T0, slow.lat, slow.lon, 80, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p0, T0 + 5));
+  ck_assert (last_command (&fx, &n) == NULL && n == 0);   /* not on a ride: nothing */
+  g_autofree char *p1 = tel (T0 + 1000, slow.lat, slow.lon, 80, "on_trip");
+  ck_assert (ingest (&fx, "telemetry", DEV, p1, T0 + 1005));
+  const FtLiveCommand *c = last_command (&fx, &n);
+  ck_assert (n == 1 && c->kind == FT_CMD_SPEED_LIMIT);
+  ck_assert_double_eq (c->max_kph, 8);
+  gsize len = 0;
+  g_autofree char *text = ft_live_command_payload (c, T0, &len);
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert (json_parser_load_from_data (jp, text, (gssize) len, NULL));
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  ck_assert_str_eq (json_object_get_string_member (o, "command"), "speed_limit");
+  ck_assert_double_eq (json_object_get_double_member (o, "max_kph"), 8);
+  /* the same zone again: no new command */
+  g_autofree char *p2 = tel (T0 + 2000, slow.lat + 0.0002, slow.lon, 80, "on_trip");
+  ck_assert (ingest (&fx, "telemetry", DEV, p2, T0 + 2005));
+  last_command (&fx, &n);
+  ck_assert_uint_eq (n, 1);
+  /* into the no-ride zone: no motor */
+  g_autofree char *p3 = tel (T0 + 3000, park.lat, park.lon, 79, "on_trip");
+  ck_assert (ingest (&fx, "telemetry", DEV, p3, T0 + 3005));
+  c = last_command (&fx, &n);
+  ck_assert (n == 2 && c->kind == FT_CMD_SPEED_LIMIT);
+  ck_assert_double_eq (c->max_kph, 0);
+  /* out of every zone: lifted (max_kph null) */
+  g_autofree char *p4 = tel (T0 + 4000, 52.510, 13.380, 79, "on_trip");
+  ck_assert (ingest (&fx, "telemetry", DEV, p4, T0 + 4005));
+  c = last_command (&fx, &n);
+  ck_assert (n == 3 && c->max_kph < 0);
+  g_autofree char *t4 = ft_live_command_payload (c, T0, &len);
+  ck_assert (json_parser_load_from_data (jp, t4, (gssize) len, NULL));
+  ck_assert (json_object_get_null_member (json_node_get_object (json_parser_get_root (jp)), "max_kph"));
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
 START_TEST (test_staff)
 {
   Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
@@ -1130,6 +1210,7 @@ live_suite (void)
     { "silence-and-downsampling", test_silence_and_downsampling },
     { "flush-on-stop", test_flush_on_stop },
     { "outgoing-json", test_outgoing_json },
+    { "zone-speed-limit", test_zone_speed_limit },
     { "staff", test_staff },
     { "commands-offline", test_commands_offline },
     { "staff-tasks", test_staff_tasks },

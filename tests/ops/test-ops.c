@@ -235,6 +235,72 @@ START_TEST (test_ops_best_open)
 }
 END_TEST
 
+/* The index (one grid per priority and kind, searched nearest first)
+ * chooses what a scan of every open task within the radius chooses:
+ * highest priority, then nearest, then lowest id; and falls back to the
+ * global pick when none is within the radius. */
+START_TEST (test_ops_best_open_near_matches_scan)
+{
+  FtEventLog *log = ft_event_log_new ();
+  FtFleet *fleet = ft_fleet_new (1, log);
+  FtAccounts *acc = ft_accounts_new (1, log);
+  gint field = ft_accounts_create (acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
+  FtOps *ops = ft_ops_new (fleet, acc, log);
+  GRand *r = g_rand_new_with_seed (16);
+  FtLatLon c = { 52.5, 13.4 };
+  for (int i = 0; i < 400; i++)
+    ft_fleet_add_vehicle (fleet, FT_KIND_SCOOTER,
+                          ft_latlon_offset (c, g_rand_double_range (r, -1500, 1500), g_rand_double_range (r, -1500, 1500)),
+                          NULL, 0);
+  FtBBox bb;
+  ft_bbox_init_empty (&bb);
+  ft_bbox_extend (&bb, ft_latlon_offset (c, -2000, -2000));
+  ft_bbox_extend (&bb, ft_latlon_offset (c, 2000, 2000));
+  ft_ops_enable_index (ops, bb, 200);
+  for (int i = 0; i < 600; i++)
+    {
+      FtTaskKind kind = (FtTaskKind) g_rand_int_range (r, 0, 3);
+      gint32 v = g_rand_int_range (r, 0, 400);
+      gint64 id = ft_ops_create (ops, kind, v, ft_fleet_get_vehicle (fleet, (guint) v)->pos, -1,
+                                 g_rand_int_range (r, 1, 5), -1, 0, NULL);
+      if (id >= 0 && g_rand_int_range (r, 0, 5) == 0)
+        ck_assert (ft_ops_assign (ops, id, (guint) field, -1, 0, NULL));   /* leaves the index */
+    }
+  ck_assert (ft_ops_check (ops, NULL));
+  static const double radii[] = { 30, 150, 400, 750, 3000 };
+  g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ft_ops_list_open (ops, open);
+  for (int q = 0; q < 400; q++)
+    {
+      FtLatLon at = ft_latlon_offset (c, g_rand_double_range (r, -1800, 1800), g_rand_double_range (r, -1800, 1800));
+      double rad = radii[q % G_N_ELEMENTS (radii)];
+      guint32 mask = q % 3 == 0 ? 0 : (guint32) g_rand_int_range (r, 1, 8);
+      gint64 best = -1;
+      gint prio = 0;
+      double dist = 0;
+      for (guint i = 0; i < open->len; i++)
+        {
+          const FtTask *t = ft_ops_get (ops, g_array_index (open, gint64, i));
+          if (mask && !(mask & (1u << t->kind)))
+            continue;
+          double d = ft_distance_m (at, ft_fleet_get_vehicle (fleet, (guint) t->vehicle)->pos);
+          if (d > rad)
+            continue;
+          if (best < 0 || t->priority > prio || (t->priority == prio && (d < dist || (d == dist && t->id < best))))
+            best = t->id, prio = t->priority, dist = d;
+        }
+      if (best < 0)
+        best = ft_ops_best_open (ops, at, mask);
+      ck_assert_msg (ft_ops_best_open_near (ops, at, rad, mask) == best, "query %d (radius %g, mask %u)", q, rad, mask);
+    }
+  g_rand_free (r);
+  ft_ops_free (ops);
+  ft_accounts_free (acc);
+  ft_fleet_free (fleet);
+  ft_event_log_free (log);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -244,6 +310,7 @@ main (void)
     { "ops-permissions", test_ops_permissions },
     { "ops-restore", test_ops_restore },
     { "ops-best-open", test_ops_best_open },
+    { "ops-best-open-near-scan", test_ops_best_open_near_matches_scan },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

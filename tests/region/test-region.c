@@ -217,9 +217,24 @@ START_TEST (test_launch_monaco)
   ck_assert (g_file_get_contents (sc_path, &sc, NULL, NULL));
   ck_assert_msg (strstr (sc, "gbfs=fleet/free_bike_status.json") && strstr (sc, "city=city"), "%s", sc);
 
-  /* run again over it: a region folder is replaced */
+  /* run again over it (a region folder is replaced) with another city's
+   * policy: it is reported and not applied, so rides can still start here */
+  g_autofree char *paris_ring = square_ring ((FtLatLon) { 48.86, 2.35 }, 3000, TRUE);
+  g_autofree char *paris_doc = g_strdup_printf (
+    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+    "{\"zone_type\":\"operating_area\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[%s]}}]}",
+    paris_ring);
+  g_autofree char *paris = put ("paris.geojson", paris_doc);
+  in.policy_path = paris;
   g_autoptr (FtRegionReport) r2 = ft_region_launch (&in, NULL, NULL, NULL, &e);
   ck_assert_msg (r2 != NULL, "%s", e ? e->message : "");
+  g_autofree char *txt2 = NULL;
+  ck_assert (g_file_get_contents (txt_path, &txt2, NULL, NULL));
+  ck_assert_msg (strstr (txt2, "[FAIL] policy geometry") && strstr (txt2, "none inside the extract's area: not applied"),
+                 "%s", txt2);
+  g_autoptr (FtCity) c2 = ft_city_load (cdir, &e);
+  ck_assert_msg (c2 != NULL, "%s", e ? e->message : "");
+  ck_assert (c2->geofences == NULL || ft_geofences_rules_at (c2->geofences, monaco, 0, NULL).ride_start_allowed);
   ft_test_rm_rf (out);
 }
 END_TEST

@@ -29,12 +29,12 @@ done
 "$B/ui/cli/fleet-twin-cli" run "$here/scenarios/demo-city-phase1.scenario" --days 1 -q \
   --out "$work/run.db" > /dev/null
 for i in 1 2 3; do
-  "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:10 --fps 25 --speed 60 \
+  "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:05 --fps 25 --speed 60 \
     --size 1280x720 --out "$work/frames" --force 2>/dev/null | sed 's/^/png: /'
 done
 if command -v ffmpeg > /dev/null; then
   for i in 1 2 3; do
-    "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:10 --fps 25 --speed 60 \
+    "$B/ui/cli/fleet-twin-cli" render "$work/run.db" --from 08:00 --to 08:05 --fps 25 --speed 60 \
       --size 1280x720 --out "$work/replay.mp4" --force 2>/dev/null | sed 's/^/mp4: /'
   done
 fi

@@ -14,6 +14,8 @@
 #include "ft-wall-draw.h"
 #include "ft-wall-input.h"
 #include "ft-wall-source.h"
+#include "ft-live.h"
+#include "live-broker.h"
 
 #include <cairo.h>
 #include <check.h>
@@ -199,6 +201,12 @@ fill_vehicles (FtWallScene *s, guint n)
 
 START_TEST (test_geometry_per_layer)
 {
+  /* the software renderer's one-triangle markers, and the GPU's quads */
+  const char *markers[] = { NULL, "quad" };
+  for (guint m = 0; m < G_N_ELEMENTS (markers); m++)
+  {
+  if (markers[m])
+    g_setenv ("FT_WALL_MARKERS", markers[m], TRUE);
   Canvas c;
   canvas_init (&c, 640, 360);
   g_autoptr (FtWallScene) s = ft_wall_scene_new ();
@@ -223,6 +231,8 @@ START_TEST (test_geometry_per_layer)
   ft_wall_draw_get_stats (c.draw, &st);
   ck_assert_uint_eq (st.geometry_calls, 2);
   canvas_clear (&c);
+  }
+  g_unsetenv ("FT_WALL_MARKERS");
 }
 END_TEST
 
@@ -241,7 +251,21 @@ START_TEST (test_tiles_drawn)
   FtWallDrawStats st;
   ft_wall_draw_get_stats (c.draw, &st);
   ck_assert_uint_gt (st.tiles_drawn, 0);
+  ck_assert (st.map_redrawn);
   ck_assert_ptr_null (ft_wall_draw_dup_notices (c.draw));
+  guint32 road = pixel (&c, 5, 200);
+  /* the same view again: the map layer is copied, not drawn tile by tile */
+  ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
+  ft_wall_draw_get_stats (c.draw, &st);
+  ck_assert (!st.map_redrawn);
+  ck_assert_uint_eq (st.tiles_drawn, 0);
+  ck_assert_uint_eq (pixel (&c, 5, 200), road);
+  /* another view draws the map again */
+  v.zoom += 0.5;
+  ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
+  ft_wall_draw_get_stats (c.draw, &st);
+  ck_assert (st.map_redrawn);
+  ck_assert_uint_gt (st.tiles_drawn, 0);
   canvas_clear (&c);
 }
 END_TEST
@@ -386,6 +410,72 @@ START_TEST (test_broker_refused)
   ck_assert_ptr_null (src);
   ck_assert_msg (strstr (e->message, "127.0.0.1") != NULL, "%s", e->message);
   ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
+}
+END_TEST
+
+
+/* A live twin followed read-only: the fleet an emulator publishes shows up,
+ * and a broker that goes away becomes a ticker alert and a message. */
+START_TEST (test_live_follows_broker)
+{
+  g_autoptr (GError) e = NULL;
+  LiveBroker *b = live_broker_start (&e);
+  ck_assert_msg (b != NULL, "broker: %s", e ? e->message : "");
+  g_autofree char *url = live_broker_url (b);
+  FtWallSourceOptions o = { "ft/wall", 5000, 0 };
+  g_autoptr (FtWallSource) src = ft_wall_source_open (url, &o, &e);
+  ck_assert_msg (src != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (ft_wall_source_get_kind (src), FT_WALL_SOURCE_LIVE);
+  FtLiveConfig cfg;
+  ft_live_config_init (&cfg);
+  cfg.url = g_strdup (url);
+  cfg.prefix = g_strdup ("ft/wall");
+  cfg.client_id = g_strdup ("emu-wall");
+  FtLiveEmu *emu = ft_live_emu_new (&cfg, &e);
+  ck_assert_msg (emu != NULL, "%s", e ? e->message : "");
+  ck_assert_msg (ft_live_emu_connect (emu, 5000, &e), "%s", e ? e->message : "");
+  ft_live_config_clear (&cfg);
+  g_usleep (200000);
+  enum { N = 40 };
+  FtLiveEmuVehicle recs[N];
+  memset (recs, 0, sizeof recs);
+  for (guint i = 0; i < N; i++)
+    {
+      ft_uuid_from_words (0xfeed0000ull + i, 0xbeef0000ull + i, recs[i].device_id);
+      g_strlcpy (recs[i].kind, "scooter", sizeof recs[i].kind);
+      recs[i].pos = (FtLatLon) { 54.19 + i * 0.0005, 3.18 + i * 0.0005 };
+      recs[i].battery_pct = i < 10 ? 3 : 80;     /* a quarter too low to rent */
+      g_strlcpy (recs[i].state, "available", sizeof recs[i].state);
+      recs[i].locked = TRUE;
+    }
+  FtTime wall = g_get_real_time () / 1000;
+  ft_live_emu_announce (emu, recs, N, wall);
+  ck_assert_uint_eq (ft_live_emu_publish (emu, recs, N, wall, g_get_real_time ()), N);
+  g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (s->vehicles->len < N && g_get_monotonic_time () < until)
+    {
+      ck_assert (ft_wall_source_update (src, 0, s, &e));
+      g_usleep (20000);
+    }
+  ck_assert_uint_eq (s->vehicles->len, N);
+  ck_assert_ptr_null (s->status);
+  ck_assert_msg (fabs (s->battery_available - 0.75) < 1e-9, "%f", s->battery_available);
+  /* the broker goes away */
+  live_broker_kill (b);
+  until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (s->status == NULL && g_get_monotonic_time () < until)
+    {
+      ck_assert (ft_wall_source_update (src, 0, s, &e));
+      g_usleep (20000);
+    }
+  ck_assert_msg (s->status && strstr (s->status, "Broker disconnected"), "%s", s->status ? s->status : "(none)");
+  const FtWallAlert *a = ft_wall_scene_get_alert (s, 0);
+  ck_assert (a != NULL && a->kind == FT_WALL_ALERT_BROKER);
+  ck_assert_uint_eq (s->vehicles->len, N);   /* the last known positions stay */
+  ft_live_emu_free (emu);
+  g_clear_pointer (&src, ft_wall_source_free);
+  live_broker_free (b);
 }
 END_TEST
 
@@ -591,6 +681,7 @@ render_suite (void)
   tcase_add_test (tc, test_unreadable_db);
   tcase_add_test (tc, test_replay_matches_simulation);
   tcase_add_test (tc, test_broker_refused);
+  tcase_add_test (tc, test_live_follows_broker);
   suite_add_tcase (s, tc);
   tc = tcase_create ("controls");
   tcase_add_test (tc, test_unknown_controller);

@@ -179,6 +179,12 @@ START_TEST (test_scenario_errors)
     { "[rules]\nrebalance_max_km=0\n", { "x.scenario:2", "rebalance_max_km", "outside" } },
     { "[fleet]\nscooters=0\nbikes=0\nmopeds=0\n", { "x.scenario", "fleet", "empty" } },
     { "this is not a key file\n", { "x.scenario", "", "" } },
+    { "[costs]\nvehicle_life_days=0\n", { "x.scenario:2", "[costs] vehicle_life_days", "outside" } },
+    { "[costs]\nenergy_per_kwh_minor=-1\n", { "x.scenario:2", "[costs] energy_per_kwh_minor", "outside" } },
+    { "[costs]\npayment_fee_percent=150\n", { "x.scenario:2", "payment_fee_percent", "outside" } },
+    { "[costs]\n\npack_cycle_life=nan\n", { "x.scenario:3", "[costs] pack_cycle_life", "not a number" } },
+    { "[costs]\nstaff_hourly_minor=cheap\n", { "x.scenario:2", "staff_hourly_minor", "not a number" } },
+    { "[costs]\nvan_cost=3\n", { "x.scenario:2", "van_cost", "unknown key" } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -275,6 +281,89 @@ START_TEST (test_world_golden)
   g_strchomp (want);
   ck_assert_msg (strcmp (got, want) == 0,
                  "KPIs differ from %s (rerun with FT_UPDATE_GOLDEN=1 if the change is intended):\n%s", path, got);
+}
+END_TEST
+
+/* The cost model on a tiny world, against figures worked out by hand. */
+START_TEST (test_world_costs)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (
+    "[scenario]\ndays=2\nseed=3\n"
+    "[fleet]\nscooters=10\nbikes=4\nmopeds=1\n"
+    "[demand]\nrequests_per_day=40\n"
+    "[staff]\nfield_staff=0\n"
+    "[faults]\nfaults_per_1000km=0\n"
+    "[features]\nbattery_swaps=false\nrebalancing=false\n"
+    "[costs]\nscooter_price_minor=73000\nbike_price_minor=146000\nmoped_price_minor=365000\n"
+    "vehicle_life_days=730\ninsurance_per_vehicle_day_minor=20\ndepot_per_day_minor=10000\n"
+    "payment_fee_minor=10\npayment_fee_percent=0\nstaff_hourly_minor=3000\n",
+    -1, "tiny.scenario", &e);
+  ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  guint n_depots = ft_sim_world_get_city (w)->n_depots;
+  ck_assert_uint_gt (n_depots, 0);
+  /* depreciation over 2 days: 10 x 73000/730 x 2 + 4 x 146000/730 x 2
+   * + 1 x 365000/730 x 2 = 2000 + 1600 + 1000 */
+  ck_assert_int_eq (k.cost_vehicles_minor, 4600);
+  ck_assert_int_eq (k.cost_insurance_minor, 15 * 2 * 20);               /* 600 */
+  ck_assert_int_eq (k.cost_depots_minor, (gint64) n_depots * 2 * 10000);
+  /* no staff, no swaps, no faults: nothing charged, nobody paid by the hour */
+  ck_assert_int_eq (k.cost_staff_minor, 0);
+  ck_assert_int_eq (k.cost_vans_minor, 0);
+  ck_assert_int_eq (k.cost_energy_minor, 0);
+  ck_assert_int_eq (k.cost_pack_wear_minor, 0);
+  ck_assert_int_eq (k.cost_incentives_minor, 0);
+  ck_assert_uint_gt (k.trips_completed, 5);
+  ck_assert_int_eq (k.cost_payment_fees_minor, (gint64) k.trips_completed * 10);
+  gint64 total = 4600 + 600 + (gint64) n_depots * 20000 + (gint64) k.trips_completed * 10;
+  ck_assert_int_eq (k.cost_total_minor, total);
+  ck_assert_double_eq_tol (k.cost_per_trip_minor, (double) total / k.trips_completed, 1e-9);
+  ck_assert_double_eq_tol (k.contribution_margin_per_vehicle_day_minor,
+                           (k.revenue_minor - (gint64) k.trips_completed * 10) / 30.0, 1e-9);
+  ck_assert_double_eq_tol (k.net_margin_per_vehicle_day_minor, (k.revenue_minor - total) / 30.0, 1e-9);
+  ck_assert_double_eq (k.cost_per_swap_minor, 0);
+  g_autofree char *json = ft_sim_kpis_to_json (&k, sc);
+  ck_assert_ptr_nonnull (strstr (json, "\"cost_per_trip_minor\": "));
+  ck_assert_ptr_nonnull (strstr (json, "\"contribution_margin_per_vehicle_day_minor\": "));
+}
+END_TEST
+
+/* Energy, pack wear and the cost per swap follow the energy charged and
+ * the swap work: 1 kWh costs energy_per_kwh and pack_price_per_kwh /
+ * cycle_life of pack. */
+START_TEST (test_world_costs_swaps)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
+  sc->cost_energy_per_kwh_minor = 40;
+  sc->cost_pack_per_kwh_minor = 32000;
+  sc->cost_pack_cycle_life = 640;                 /* 50 minor units of wear per kWh */
+  sc->cost_staff_hourly_minor = 2000;
+  sc->cost_van_per_km_minor = 50;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  ck_assert_uint_gt (k.battery_swaps, 0);
+  ck_assert_uint_gt (k.packs_charged, 0);
+  ck_assert (k.energy_kwh > 0);
+  /* no pack takes more than its capacity (at most 1.6 kWh, a moped's) per charge */
+  ck_assert (k.energy_kwh <= (k.packs_charged + k.collections) * 1.6);
+  ck_assert_int_eq (k.cost_energy_minor, llround (k.energy_kwh * 40));
+  ck_assert_int_eq (k.cost_pack_wear_minor, llround (k.energy_kwh * 50));
+  ck_assert_int_eq (k.cost_staff_minor, llround (k.staff_hours * 2000));
+  ck_assert_int_eq (k.cost_vans_minor, llround (k.staff_km * 50));
+  /* a swap costs at least its share of energy and wear, and less than all
+   * staff time, van km, energy and wear together */
+  double lo = (k.energy_kwh * 90) / k.battery_swaps;
+  double hi = (k.staff_hours * 2000 + k.staff_km * 50 + k.energy_kwh * 90) / k.battery_swaps;
+  ck_assert_msg (k.cost_per_swap_minor > lo && k.cost_per_swap_minor < hi, "%g not in (%g, %g)",
+                 k.cost_per_swap_minor, lo, hi);
 }
 END_TEST
 
@@ -468,6 +557,8 @@ sim_suite (void)
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
     { "world-rebalance-lp", test_world_rebalance_lp },
+    { "world-costs", test_world_costs },
+    { "world-costs-swaps", test_world_costs_swaps },
     { "world-plausible", test_world_plausible },
     { "world-fleet-x2", test_world_fleet_x2_lowers_lost },
     { "world-staff-half", test_world_staff_half_raises_battery_hours },

@@ -12,6 +12,15 @@ struct _FtRiderFlow {
   FtLatLon     start;
   FtTime       hold_until;
   FtRiderState next;
+  /* the ride to the marked point (simulation): the route, when it began,
+   * how fast; only the twin thread touches them */
+  FtLatLon    *route;
+  double      *cum;          /* metres from the route's start to each point */
+  guint        n_route;
+  FtTime       ride_from;
+  double       speed_mps;
+  FtLatLon     dest;
+  gint         riding_to;    /* atomic: a route is being ridden */
   /* main thread */
   FtRiderState state;
 };
@@ -31,9 +40,26 @@ ft_rider_flow_get_property (GObject *object, guint id, GValue *value, GParamSpec
 }
 
 static void
+clear_route (FtRiderFlow *self)
+{
+  g_clear_pointer (&self->route, g_free);
+  g_clear_pointer (&self->cum, g_free);
+  self->n_route = 0;
+  g_atomic_int_set (&self->riding_to, 0);
+}
+
+static void
+ft_rider_flow_finalize (GObject *object)
+{
+  clear_route (FT_RIDER_FLOW (object));
+  G_OBJECT_CLASS (ft_rider_flow_parent_class)->finalize (object);
+}
+
+static void
 ft_rider_flow_class_init (FtRiderFlowClass *klass)
 {
   G_OBJECT_CLASS (klass)->get_property = ft_rider_flow_get_property;
+  G_OBJECT_CLASS (klass)->finalize = ft_rider_flow_finalize;
   properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, FT_RIDER_IDLE, FT_RIDER_RIDING, FT_RIDER_IDLE,
                                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, properties);
@@ -105,6 +131,7 @@ ft_rider_flow_reset (FtRiderFlow *self)
   self->rider = -1;
   self->booking = -1;
   self->vehicle = -1;
+  clear_route (self);
   set_state (self, FT_RIDER_IDLE);
   ft_rider_flow_commit (self);
 }
@@ -121,6 +148,102 @@ ft_rider_flow_observe (FtRiderFlow *self, const FtFrame *frame)
   set_state (self, FT_RIDER_IDLE);
   ft_rider_flow_commit (self);
   return TRUE;
+}
+
+/* Ends the booking at `at` after dist metres; the receipt, or why not. */
+static char *
+end_ride (FtRiderFlow *self, FtCore *core, FtTime now, FtLatLon at, double dist)
+{
+  g_autoptr(GError) error = NULL;
+  FtPriceBreakdown price;
+  if (!ft_booking_end (core->booking, self->booking, (guint) self->rider, at, dist, now, &price, &error))
+    return g_markup_printf_escaped ("Cannot end here: %s", error->message);
+  const FtBookingRec *rec = ft_booking_get (core->booking, self->booking);
+  g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
+  g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
+  g_autofree char *tm = ft_money_format (price.time, price.currency);
+  g_autofree char *dm = ft_money_format (price.distance, price.currency);
+  g_autofree char *total = ft_money_format (price.total, price.currency);
+  self->booking = -1;
+  clear_route (self);
+  set_state (self, FT_RIDER_IDLE);
+  return g_markup_printf_escaped (
+      "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
+      "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
+      rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
+      price.dynamic_multiplier, total);
+}
+
+/* Starts the ride from where the vehicle is to `at` along the streets (a
+ * straight line where the city has none) at the kind's cruise speed; the
+ * vehicle then moves as simulated time passes (ft_rider_flow_advance) and
+ * the trip ends when it arrives. */
+static char *
+ride_to (FtRiderFlow *self, FtCore *core, const FtCity *city, FtTime now, FtLatLon at)
+{
+  const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, (guint) self->vehicle);
+  clear_route (self);
+  FtLatLon *pts = NULL;
+  guint n = 0;
+  FtRouter *r = city->graph.n_nodes > 1 ? ft_router_new (city) : NULL;
+  double len = r ? ft_router_route (r, v->pos, at, &pts, &n) : -1;
+  if (r)
+    ft_router_free (r);
+  if (len < 0 || n < 2)
+    {
+      g_free (pts);
+      pts = g_new (FtLatLon, 2);
+      pts[0] = v->pos;
+      pts[1] = at;
+      n = 2;
+    }
+  self->route = pts;
+  self->n_route = n;
+  self->cum = g_new (double, n);
+  self->cum[0] = 0;
+  for (guint i = 1; i < n; i++)
+    self->cum[i] = self->cum[i - 1] + ft_distance_m (pts[i - 1], pts[i]);
+  self->ride_from = now;
+  self->speed_mps = MAX (ft_vehicle_type_default (v->kind)->cruise_speed_kph, 5.0) / 3.6;
+  self->dest = at;
+  g_atomic_int_set (&self->riding_to, 1);
+  double total = self->cum[n - 1];
+  return g_markup_printf_escaped ("Riding to the marked point: %.2f km, about %.0f simulated minutes. "
+                                  "The trip ends when you arrive.", total / 1000.0,
+                                  ceil (total / self->speed_mps / 60.0));
+}
+
+gboolean
+ft_rider_flow_is_riding_to (FtRiderFlow *self)
+{
+  return g_atomic_int_get (&self->riding_to) != 0;
+}
+
+char *
+ft_rider_flow_advance (FtRiderFlow *self, FtCore *core, FtTime now)
+{
+  if (!g_atomic_int_get (&self->riding_to) || self->booking < 0 || self->n_route < 2)
+    return NULL;
+  double d = MAX (0, (now - self->ride_from) / 1000.0 * self->speed_mps);
+  double total = self->cum[self->n_route - 1];
+  FtLatLon pos = self->dest;
+  if (d < total)
+    {
+      guint i = 1;
+      while (i < self->n_route - 1 && self->cum[i] < d)
+        i++;
+      double seg = self->cum[i] - self->cum[i - 1];
+      double f = seg > 0 ? (d - self->cum[i - 1]) / seg : 1;
+      pos.lat = self->route[i - 1].lat + f * (self->route[i].lat - self->route[i - 1].lat);
+      pos.lon = self->route[i - 1].lon + f * (self->route[i].lon - self->route[i - 1].lon);
+    }
+  const FtVehicle *v = ft_fleet_get_vehicle (core->fleet, (guint) self->vehicle);
+  double step = ft_distance_m (v->pos, pos);
+  ft_fleet_set_position (core->fleet, (guint) self->vehicle, pos, step, now, FALSE);
+  if (d < total)
+    return NULL;
+  g_atomic_int_set (&self->riding_to, 0);
+  return end_ride (self, core, now, self->dest, total);
 }
 
 /* What a rider sees before booking vehicle v: the price of a reference
@@ -242,11 +365,13 @@ ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCi
           return g_markup_printf_escaped ("Unlock refused: %s", error->message);
         }
       set_state (self, FT_RIDER_RIDING);
-      return g_strdup ("Unlocked — ride on. Mark your destination on the map, let time run, then end the ride.");
+      return g_strdup ("Unlocked — ride on. Mark your destination on the map and press End: you ride there as time runs, and the trip ends when you arrive.");
     case FT_RIDER_END:
       {
         if (self->booking < 0)
           return g_strdup ("You are not riding.");
+        if (city != NULL)
+          return ride_to (self, core, city, now, at);
         FtPriceBreakdown price;
         double dist = ft_distance_m (self->start, at) * 1.3;
         if (!ft_booking_end (core->booking, self->booking, (guint) self->rider, at, dist, now, &price, &error))

@@ -33,6 +33,14 @@ gboolean      ft_rider_flow_can        (FtRiderFlow *self, FtRiderStep step, gbo
  * ft_rider_flow_commit. */
 char         *ft_rider_flow_run        (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCity *city,
                                         FtTime now, FtLatLon at);
+/* In the simulation (a city given to End), End rides to the marked point
+ * along the route as simulated time passes. Whether such a ride is under
+ * way (any thread): */
+gboolean      ft_rider_flow_is_riding_to (FtRiderFlow *self);
+/* Twin thread: moves the vehicle along the route to where it is at `now`;
+ * on arrival ends the trip there and returns the receipt (or why it could
+ * not end there); NULL while riding. Then commit on the main thread. */
+char         *ft_rider_flow_advance    (FtRiderFlow *self, FtCore *core, FtTime now);
 /* Main thread: publishes what the last step changed (notify::state). */
 void          ft_rider_flow_commit     (FtRiderFlow *self);
 /* Main thread: follows the reserved vehicle in a new frame; a reservation

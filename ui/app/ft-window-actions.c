@@ -515,6 +515,22 @@ ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param
   gtk_window_present (GTK_WINDOW (win));
 }
 
+/* Shadow Models: the demand forecast against actual, labelled as shadow. */
+void
+ft_window_shadow_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "Shadow results are shown for the simulated run; live shadow mode is "
+                            "fleet-twin-cli live --shadow.", TRUE);
+      return;
+    }
+  FtShadowWindow *win = ft_shadow_window_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (win));
+  gtk_window_present (GTK_WINDOW (win));
+}
+
 void
 ft_window_compare_action (GtkWidget *widget, const char *name, GVariant *param)
 {

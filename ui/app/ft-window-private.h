@@ -14,6 +14,7 @@
 #include "ft-scenario-editor.h"
 #include "ft-results-view.h"
 #include "ft-dashboard-window.h"
+#include "ft-shadow-window.h"
 #include "ft-rider-flow.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
@@ -97,6 +98,7 @@ struct _FtWindow {
   /* rider view: the flow is the model; the window shows it */
   FtRiderFlow *rider;
   gboolean     hold_warned;
+  gboolean     advancing;    /* a ride step is queued on the twin thread */
 };
 
 /* Simulation speeds of the speed drop-down, sim s per wall s (0 = max). */
@@ -125,6 +127,7 @@ void ft_window_edit_scenario_action   (GtkWidget *widget, const char *name, GVar
 void ft_window_open_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_compare_action         (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_zoom_action            (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_fit_city_action        (GtkWidget *widget, const char *name, GVariant *param);

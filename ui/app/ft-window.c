@@ -382,6 +382,39 @@ watch_reservation (FtWindow *self, const FtFrame *f)
     }
 }
 
+/* The rider's ride to the marked point: each new frame moves the vehicle
+ * along its route on the twin thread; on arrival the receipt shows. */
+static char *
+advance_job (FtSimWorld *w, gpointer data)
+{
+  return ft_rider_flow_advance (data, ft_sim_world_get_core (w), ft_sim_world_now (w));
+}
+
+static void
+advance_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(FtWindow) self = user_data;
+  self->advancing = FALSE;
+  g_autofree char *r = ft_session_run_job_finish (FT_SESSION (source), res, NULL);
+  if (r == NULL || self->rider == NULL)
+    return;
+  ft_rider_flow_commit (self->rider);
+  ft_window_show_markup (self->rider_label, r);
+  if (strstr (r, "Receipt"))
+    ft_window_show_toast (self, "You arrived: the trip has ended (receipt on the Ride page).", FALSE);
+}
+
+static void
+follow_ride (FtWindow *self)
+{
+  if (self->advancing || ft_rider_flow_get_state (self->rider) != FT_RIDER_RIDING ||
+      !ft_rider_flow_is_riding_to (self->rider))
+    return;
+  self->advancing = TRUE;
+  ft_session_run_job_async (self->session, advance_job, g_object_ref (self->rider), g_object_unref, NULL,
+                            advance_done, g_object_ref (self));
+}
+
 /* Polls the session ~30 times a second from a low-priority timeout rather
  * than a frame-clock tick: a permanent tick keeps the frame clock running
  * and, when frames run over budget, starves libshumate's idle-time tile
@@ -420,6 +453,7 @@ on_poll (gpointer data)
       ft_vehicle_layer_set_frame (self->vehicles, f);
       ft_overlay_layer_set_frame (self->overlay, f);
       watch_reservation (self, f);
+      follow_ride (self);
     }
   gint64 now = g_get_monotonic_time ();
   if (now - self->last_labels > 250000)
@@ -978,6 +1012,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.open-city", NULL, ft_window_open_action);
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
   gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
+  gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
   gtk_widget_class_install_action (wc, "win.import-osm", NULL, ft_window_import_osm_action);
   gtk_widget_class_install_action (wc, "win.broker-settings", NULL, ft_window_broker_settings_action);
   gtk_widget_class_install_action (wc, "win.live-reconnect", NULL, ft_window_live_reconnect_action);
@@ -1000,6 +1035,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_add_binding_action (wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit-city", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.compare-runs", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_d, GDK_CONTROL_MASK, "win.dashboard", NULL);
+  gtk_widget_class_add_binding_action (wc, GDK_KEY_m, GDK_CONTROL_MASK, "win.shadow-models", NULL);
 }
 
 static void

@@ -6,15 +6,34 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-assist.h"
 #include "ft-assist-text.h"
 #include "ft-file.h"
 #include "ft-pricing.h"
+#include "ft-inspect.h"
+#include "ft-inspect-queue.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
+
+/* The assistant's corpus: installed in <datadir>/fleet-twin/assist, or the
+ * source tree's src/assist/corpus when run uninstalled (the first folder
+ * named when neither exists, so the error names a path). */
+static char *
+corpus_path (const char *name)
+{
+  g_autofree char *installed = g_build_filename ("assist", name, NULL);
+  g_autofree char *source = g_build_filename ("src", "assist", "corpus", name, NULL);
+  char *p = ft_data_find (installed);
+  if (p == NULL)
+    p = ft_data_find (source);
+  if (p == NULL)
+    p = g_build_filename (FT_DATADIR, installed, NULL);
+  return p;
+}
 static int
 usage (const char *prog)
 {
@@ -142,7 +161,7 @@ cmd_eval (int argc, char **argv)
       return 2;
     }
   if (!file)
-    file = g_build_filename (FT_SOURCE_DIR, "src", "assist", "corpus", "heldout.tsv", NULL);
+    file = corpus_path ("heldout.tsv");
   if (!read_tsv (file, texts, labels, &error))
     {
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
@@ -154,7 +173,7 @@ cmd_eval (int argc, char **argv)
       return 1;
     }
   /* the held-out set must not repeat the training corpus */
-  g_autofree char *train_path = g_build_filename (FT_SOURCE_DIR, "src", "assist", "corpus", "train.tsv", NULL);
+  g_autofree char *train_path = corpus_path ("train.tsv");
   if (read_tsv (train_path, train, train_labels, NULL))
     {
       g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -282,10 +301,38 @@ parse_rider (FtCore *core, const char *s, guint *out, GError **error)
   return FALSE;
 }
 
+/* --photo with --reference: damage reports are checked by src/inspect
+ * and queued for review there. */
+typedef struct {
+  FtCore     *core;
+  const char *reference;
+} PhotoCheck;
+
+static gboolean
+check_photo (guint vehicle, const char *photo_path, FtTime now, gint64 *review, const char **decision,
+             gpointer user_data, GError **error)
+{
+  PhotoCheck *pc = user_data;
+  g_autoptr(FtInspectImage) ref = ft_inspect_image_load (pc->reference, error);
+  g_autoptr(FtInspectImage) photo = ref ? ft_inspect_image_load (photo_path, error) : NULL;
+  g_autoptr(FtInspector) insp = NULL;
+  FtInspectResult r;
+
+  if (!photo)
+    return FALSE;
+  insp = ft_inspector_new (NULL);
+  if (!ft_inspect_check (insp, ref, photo, &r, error) ||
+      !ft_inspect_queue_submit (pc->core, vehicle, photo_path, &r, now, review, error))
+    return FALSE;
+  *decision = ft_inspect_decision_name (r.decision);
+  return TRUE;
+}
+
 static int
 cmd_ask (int argc, char **argv)
 {
   g_autofree char *db = NULL, *rider_s = NULL, *at_s = NULL, *gf = NULL, *pr = NULL, *url = NULL, *model = NULL;
+  g_autofree char *photo = NULL, *reference = NULL;
   gint64 now = -1;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Store database", "FILE" },
@@ -296,6 +343,8 @@ cmd_ask (int argc, char **argv)
     { "pricing", 0, 0, G_OPTION_ARG_FILENAME, &pr, "GBFS system_pricing_plans.json of the city", "FILE" },
     { "llm-url", 0, 0, G_OPTION_ARG_STRING, &url, "OpenAI-compatible endpoint (off by default)", "URL" },
     { "llm-model", 0, 0, G_OPTION_ARG_STRING, &model, "Model name for --llm-url", "NAME" },
+    { "photo", 0, 0, G_OPTION_ARG_FILENAME, &photo, "Photo the rider attaches to a damage report", "FILE" },
+    { "reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "The vehicle's reference photo (checks --photo)", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("TEXT - answer a rider's message");
@@ -345,6 +394,17 @@ cmd_ask (int argc, char **argv)
     }
   if (now < 0)
     now = state_now (core);
+  PhotoCheck pc = { core, reference };
+  if (photo)
+    {
+      if (!reference)
+        {
+          fprintf (stderr, "%s: --photo needs the vehicle's --reference photo to check it against\n", argv[0]);
+          return 2;
+        }
+      ft_assist_attach_photo (a, rider, photo);
+      ft_assist_set_photo_check (a, check_photo, &pc);
+    }
   r = ft_assist_ask (a, rider, argv[1], -1, where, now, &error);
   if (!r)
     {

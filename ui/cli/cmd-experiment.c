@@ -15,6 +15,7 @@
  */
 #include "ft-config.h"
 #include "ft-cli.h"
+#include "ft-data.h"
 #include "ft-file.h"
 #include "ft-sim-experiment.h"
 #include "ft-sim-world.h"
@@ -28,6 +29,14 @@
 
 #define ME "fleet-twin-cli experiment"
 
+
+/* FILE, or the name of an installed experiment (null-demo). */
+static char *
+experiment_path (const char *name, GError **error)
+{
+  static const char *const exts[] = { "", ".experiment", NULL };
+  return ft_data_find_named ("experiments", name, exts, "experiment", error);
+}
 static int
 fail (GError *error)
 {
@@ -75,7 +84,8 @@ cmd_cell (int argc, char **argv)
       fprintf (stderr, ME " cell: give FILE, --cell C and --out DB\n");
       return 2;
     }
-  g_autoptr (FtSimExperiment) e = ft_sim_experiment_load (argv[1], &error);
+  g_autofree char *exp_path = experiment_path (argv[1], &error);
+  g_autoptr (FtSimExperiment) e = exp_path ? ft_sim_experiment_load (exp_path, &error) : NULL;
   if (e == NULL)
     return fail (error);
   g_auto (GStrv) parts = g_strsplit (cells, ",", -1);
@@ -240,7 +250,8 @@ cmd_run (int argc, char **argv, gboolean sweep)
       fprintf (stderr, ME ": --jobs must be between 1 and 1024\n");
       return 2;
     }
-  g_autoptr (FtSimExperiment) e = ft_sim_experiment_load (argv[1], &error);
+  g_autofree char *exp_path = experiment_path (argv[1], &error);
+  g_autoptr (FtSimExperiment) e = exp_path ? ft_sim_experiment_load (exp_path, &error) : NULL;
   if (e == NULL)
     return fail (error);
   if (sweep != e->sweep)
@@ -251,13 +262,14 @@ cmd_run (int argc, char **argv, gboolean sweep)
     }
   if (out == NULL)
     {
-      g_autofree char *stem = g_strdup (argv[1]);
+      /* beside FILE; in the current folder for an installed one found by name */
+      g_autofree char *stem = g_strcmp0 (exp_path, argv[1]) == 0 ? g_strdup (argv[1]) : g_path_get_basename (exp_path);
       char *dot = strrchr (stem, '.');
       if (dot && !strchr (dot, '/'))
         *dot = '\0';
       out = g_strdup_printf ("%s.results.db", stem);
     }
-  if (!run_cells (e, argv[1], jobs ? (guint) jobs : default_jobs (), out, force, quiet, &error))
+  if (!run_cells (e, exp_path, jobs ? (guint) jobs : default_jobs (), out, force, quiet, &error))
     return fail (error);
   if (sweep)
     {
@@ -471,7 +483,8 @@ cmd_batch (int argc, char **argv, gboolean slurm)
       fprintf (stderr, ME ": give FILE and --out DIR\n");
       return 2;
     }
-  g_autoptr (FtSimExperiment) e = ft_sim_experiment_load (argv[1], &error);
+  g_autofree char *exp_path = experiment_path (argv[1], &error);
+  g_autoptr (FtSimExperiment) e = exp_path ? ft_sim_experiment_load (exp_path, &error) : NULL;
   if (e == NULL)
     return fail (error);
   if (g_mkdir_with_parents (out, 0755) != 0)
@@ -482,7 +495,7 @@ cmd_batch (int argc, char **argv, gboolean slurm)
   g_autofree char *cells = g_build_filename (out, "cells", NULL);
   g_mkdir_with_parents (cells, 0755);
   g_autofree char *exe = self_exe ();
-  g_autofree char *qexe = g_shell_quote (exe), *qfile = shell_quote_abs (argv[1]), *qcells = shell_quote_abs (cells);
+  g_autofree char *qexe = g_shell_quote (exe), *qfile = shell_quote_abs (exp_path), *qcells = shell_quote_abs (cells);
   g_autofree char *qout = shell_quote_abs (out);
   guint n = ft_sim_experiment_n_cells (e);
   GString *s = g_string_new (NULL);

@@ -26,6 +26,10 @@ struct _FtWallDraw {
   int            *idx;
   gsize           cap;            /* quads the arrays hold */
   /* overlay textures */
+  SDL_Texture    *map;            /* the tiles of the current view, drawn once */
+  FtWallView      map_view;
+  int             map_w, map_h;
+  gboolean        map_valid;
   SDL_Texture    *top, *ticker, *label, *notice, *charts;
   int             top_w, top_h, ticker_w, ticker_h, label_w, label_h, notice_w, notice_h, charts_w, charts_h;
   int             bar_h, tick_h;
@@ -36,6 +40,7 @@ struct _FtWallDraw {
   char           *shown_notice;
   char           *footer;
   double          ticker_px;
+  gboolean        tri_markers;    /* vehicles as one triangle each (software renderer) */
   FtWallViewKind  last_kind;
   int             last_w, last_h;
   FtWallDrawStats stats;
@@ -66,6 +71,12 @@ ft_wall_draw_new (SDL_Renderer *renderer)
   d->notices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   d->interval_ms = 250;
   d->last_kind = FT_WALL_N_VIEWS;
+  /* SDL's software renderer rasterises every triangle alone; a GPU takes
+   * quads as cheaply. FT_WALL_MARKERS=quad|triangle overrides (benchmarks). */
+  SDL_RendererInfo info;
+  const char *m = g_getenv ("FT_WALL_MARKERS");
+  d->tri_markers = m ? g_str_equal (m, "triangle")
+                     : SDL_GetRendererInfo (renderer, &info) == 0 && (info.flags & SDL_RENDERER_SOFTWARE);
   return d;
 }
 
@@ -96,7 +107,7 @@ ft_wall_draw_free (FtWallDraw *d)
     ft_tiles_free (d->tiles);
   g_free (d->verts);
   g_free (d->idx);
-  SDL_Texture *texs[] = { d->top, d->ticker, d->label, d->notice, d->charts };
+  SDL_Texture *texs[] = { d->map, d->top, d->ticker, d->label, d->notice, d->charts };
   for (guint i = 0; i < G_N_ELEMENTS (texs); i++)
     if (texs[i])
       SDL_DestroyTexture (texs[i]);
@@ -155,6 +166,7 @@ ft_wall_draw_set_tiles (FtWallDraw *d, const char *mbtiles_path, GError **error)
   g_return_val_if_fail (d != NULL, FALSE);
   clear_tiles (d);
   g_clear_pointer (&d->tiles, ft_tiles_free);
+  d->map_valid = FALSE;
   if (mbtiles_path == NULL)
     {
       g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_SOURCE,
@@ -325,6 +337,49 @@ draw_tiles (FtWallDraw *d, const FtWallView *v, int w, int h)
       }
 }
 
+/* The map layer: tiles scaled to the view's zoom cost a stretch blit each
+ * on a software renderer, so they are drawn once per view into a target
+ * texture and copied 1:1 on every frame after. */
+static void
+draw_map (FtWallDraw *d, const FtWallView *v, int w, int h)
+{
+  if (d->tiles == NULL)
+    return;
+  if (!SDL_RenderTargetSupported (d->r))
+    {
+      draw_tiles (d, v, w, h);
+      return;
+    }
+  if (d->map_valid && d->map_w == w && d->map_h == h && d->map_view.cx == v->cx && d->map_view.cy == v->cy
+      && d->map_view.zoom == v->zoom)
+    {
+      SDL_RenderCopy (d->r, d->map, NULL, NULL);
+      return;
+    }
+  if (d->map == NULL || d->map_w != w || d->map_h != h)
+    {
+      if (d->map)
+        SDL_DestroyTexture (d->map);
+      d->map = SDL_CreateTexture (d->r, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_TARGET, w, h);
+      d->map_w = w;
+      d->map_h = h;
+    }
+  if (d->map == NULL || SDL_SetRenderTarget (d->r, d->map) != 0)
+    {
+      draw_tiles (d, v, w, h);
+      return;
+    }
+  SDL_SetTextureBlendMode (d->map, SDL_BLENDMODE_NONE);
+  SDL_SetRenderDrawColor (d->r, land_rgb.r, land_rgb.g, land_rgb.b, 255);
+  SDL_RenderClear (d->r);
+  draw_tiles (d, v, w, h);
+  SDL_SetRenderTarget (d->r, NULL);
+  d->map_view = *v;
+  d->map_valid = TRUE;
+  d->stats.map_redrawn = TRUE;
+  SDL_RenderCopy (d->r, d->map, NULL, NULL);
+}
+
 /* ---- vehicles and vans ---------------------------------------------------------- */
 
 static void
@@ -359,6 +414,23 @@ put_quad (SDL_Vertex *v, float x, float y, float r, Rgb c)
     }
 }
 
+/* One triangle (a marker pointing up) instead of two: what SDL's software
+ * renderer rasterises per vehicle halves (see ft_wall_draw_new). */
+static inline void
+put_tri (SDL_Vertex *v, float x, float y, float r, Rgb c)
+{
+  SDL_Color col = { c.r, c.g, c.b, 255 };
+  float rr = r * 1.35f;
+  v[0].position.x = x;      v[0].position.y = y - rr;
+  v[1].position.x = x - rr; v[1].position.y = y + rr * 0.8f;
+  v[2].position.x = x + rr; v[2].position.y = y + rr * 0.8f;
+  for (int k = 0; k < 3; k++)
+    {
+      v[k].color = col;
+      v[k].tex_coord.x = v[k].tex_coord.y = 0;
+    }
+}
+
 static void
 draw_vehicles (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, int w, int h)
 {
@@ -381,12 +453,18 @@ draw_vehicles (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, int w, 
           float x = vv[i].mx * fw + ox, y = vv[i].my * fw + oy;
           if (x < -r || y < -r || x > w + r || y > h + r)
             continue;
-          put_quad (d->verts + q * 4, x, y, r, c);
+          if (d->tri_markers)
+            put_tri (d->verts + q * 3, x, y, r, c);
+          else
+            put_quad (d->verts + q * 4, x, y, r, c);
           q++;
         }
       if (q == 0)
         continue;
-      SDL_RenderGeometry (d->r, NULL, d->verts, (int) q * 4, d->idx, (int) q * 6);
+      if (d->tri_markers)
+        SDL_RenderGeometry (d->r, NULL, d->verts, (int) q * 3, NULL, 0);
+      else
+        SDL_RenderGeometry (d->r, NULL, d->verts, (int) q * 4, d->idx, (int) q * 6);
       d->stats.geometry_calls++;
       d->stats.vehicles_drawn += q;
     }
@@ -796,9 +874,14 @@ ft_wall_draw_frame (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, in
     }
   else
     {
-      draw_tiles (d, v, w, h);
+      gint64 m0 = g_get_monotonic_time ();
+      draw_map (d, v, w, h);
+      gint64 m1 = g_get_monotonic_time ();
       draw_vehicles (d, s, v, w, h);
+      d->stats.map_ms = (m1 - m0) / 1000.0;
+      d->stats.vehicles_ms = (g_get_monotonic_time () - m1) / 1000.0;
     }
+  gint64 o0 = g_get_monotonic_time ();
 
   /* KPI tiles */
   if (redraw || d->top == NULL)
@@ -869,6 +952,7 @@ ft_wall_draw_frame (FtWallDraw *d, const FtWallScene *s, const FtWallView *v, in
     }
   g_string_free (msg, TRUE);
   d->stats.tiles_cached = g_hash_table_size (d->tex);
+  d->stats.overlay_ms = (g_get_monotonic_time () - o0) / 1000.0;
   d->last_kind = v->kind;
   d->last_w = w;
   d->last_h = h;

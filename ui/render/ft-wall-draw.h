@@ -40,6 +40,8 @@ typedef struct {
   guint tiles_drawn;
   guint tiles_missing;       /* asked of the MBTiles file but not in it */
   guint tiles_cached;
+  gboolean map_redrawn;      /* the map layer was drawn again (view changed) */
+  double map_ms, vehicles_ms, overlay_ms;   /* time spent in the last frame */
 } FtWallDrawStats;
 
 typedef struct _FtWallDraw FtWallDraw;

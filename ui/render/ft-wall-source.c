@@ -4,6 +4,7 @@
  */
 #include "ft-wall-source.h"
 #include "ft-config.h"
+#include "ft-data.h"
 #include "ft-file.h"
 #include "ft-live.h"
 #include "ft-sim-world.h"
@@ -62,15 +63,7 @@ ft_wall_find_demo_tiles (void)
   const char *env = g_getenv ("FT_DEMO_TILES");
   if (env && *env)
     return g_strdup (env);   /* named explicitly: a missing file is reported, not skipped */
-  char *p = g_build_filename (FT_BUILD_DIR, "data", "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  p = g_build_filename (FT_DATADIR, "demo-city.mbtiles", NULL);
-  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free (p);
-  return NULL;
+  return ft_data_find ("demo-city.mbtiles");
 }
 
 static guint8

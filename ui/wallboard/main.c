@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   char    *tiles;
@@ -257,6 +258,9 @@ main (int argc, char **argv)
       ft_wall_view_city (&view, scene, w, h);
       ft_wall_draw_set_footer (draw, "benchmark");
       GArray *times = g_array_new (FALSE, FALSE, sizeof (double));
+      GArray *t_veh = g_array_new (FALSE, FALSE, sizeof (double)), *t_over = g_array_new (FALSE, FALSE, sizeof (double));
+      GArray *t_map = g_array_new (FALSE, FALSE, sizeof (double)), *t_pres = g_array_new (FALSE, FALSE, sizeof (double));
+      clock_t cpu0 = 0;
       gint64 t_end = g_get_monotonic_time () + (gint64) (o.bench_seconds * G_USEC_PER_SEC);
       guint frames = 0, calls = 0;
       while (g_get_monotonic_time () < t_end || frames < 10)
@@ -268,23 +272,43 @@ main (int argc, char **argv)
           bench_move (scene, rng);
           if (!ft_wall_draw_frame (draw, scene, &view, w, h, &error))
             break;
+          gint64 p0 = g_get_monotonic_time ();
           SDL_RenderPresent (ren);
-          double ms = (g_get_monotonic_time () - t0) / 1000.0;
-          if (frames++ >= 5)   /* warm-up: tile decoding, first uploads */
-            g_array_append_val (times, ms);
+          double ms = (g_get_monotonic_time () - t0) / 1000.0, pres = (g_get_monotonic_time () - p0) / 1000.0;
           FtWallDrawStats st;
           ft_wall_draw_get_stats (draw, &st);
           calls = st.geometry_calls;
+          if (frames == 5)
+            cpu0 = clock ();
+          if (frames++ >= 5)   /* warm-up: tile decoding, first uploads */
+            {
+              g_array_append_val (times, ms);
+              g_array_append_val (t_map, st.map_ms);
+              g_array_append_val (t_veh, st.vehicles_ms);
+              g_array_append_val (t_over, st.overlay_ms);
+              g_array_append_val (t_pres, pres);
+            }
         }
       if (times->len)
         {
           qsort (times->data, times->len, sizeof (double), cmp_double);
           double med = g_array_index (times, double, times->len / 2);
+          double cpu = (double) (clock () - cpu0) / CLOCKS_PER_SEC * 1000.0 / times->len;
+          GArray *parts[] = { t_map, t_veh, t_over, t_pres };
+          double pm[4];
+          for (guint i = 0; i < 4; i++)
+            {
+              qsort (parts[i]->data, parts[i]->len, sizeof (double), cmp_double);
+              pm[i] = g_array_index (parts[i], double, parts[i]->len / 2);
+            }
           printf ("wallboard bench: %d vehicles, %dx%d, video %s, renderer %s: median frame %.2f ms = %.1f fps "
-                  "(%u frames, %u geometry calls a frame)\n",
-                  o.bench, w, h, SDL_GetCurrentVideoDriver (), info.name, med, 1000.0 / med, times->len, calls);
+                  "(%u frames, %u geometry calls a frame; medians: map %.2f, vehicles %.2f, overlay %.2f, "
+                  "present %.2f ms; CPU %.2f ms a frame in this process)\n",
+                  o.bench, w, h, SDL_GetCurrentVideoDriver (), info.name, med, 1000.0 / med, times->len, calls,
+                  pm[0], pm[1], pm[2], pm[3], cpu);
         }
       g_array_unref (times);
+      g_array_unref (t_map); g_array_unref (t_veh); g_array_unref (t_over); g_array_unref (t_pres);
       goto out;
     }
 

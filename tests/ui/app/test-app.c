@@ -25,6 +25,7 @@
 #include "ft-dashboard-window.h"
 #include "ft-report.h"
 #include "ft-kpi-chart.h"
+#include "ft-shadow-window.h"
 #include "ft-screenshot.h"
 #include "ft-window.h"
 
@@ -359,20 +360,39 @@ START_TEST (test_rider_view)
   /* Ride about 1.2 km north-east and end there. */
   FtLatLon there = { here.lat + 0.007, here.lon + 0.008 };
   ft_window_set_marker (win, there);
+  /* 13: the ride animates along the route: End rides there as simulated
+   * time passes, the vehicle moving, and the trip ends on arrival. */
+  gint32 rv = ft_rider_flow_get_vehicle (flow);
+  double full = ft_distance_m (here, there), mid_max = 0;
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL));
-  const char *receipt = ft_window_get_rider_text (win);
-  printf ("receipt: %s\n", receipt);
-  if (strstr (receipt, "Cannot end here") != NULL)
+  printf ("end: %s\n", ft_window_get_rider_text (win));
+  ck_assert_msg (strstr (ft_window_get_rider_text (win), "Riding to"), "%s", ft_window_get_rider_text (win));
+  for (int k = 0; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
     {
-      /* A no-parking zone: try a few other spots like a rider would. */
-      for (int k = 1; k <= 6 && strstr (ft_window_get_rider_text (win), "Receipt") == NULL; k++)
+      if (k > 0)
         {
+          /* A no-parking zone: try a few other spots like a rider would. */
           FtLatLon p = { here.lat + 0.002 * k, here.lon - 0.003 * k };
           ft_window_set_marker (win, p);
           gtk_widget_activate_action (GTK_WIDGET (win), "win.rider-end", NULL);
         }
-      receipt = ft_window_get_rider_text (win);
+      ft_session_play (session);
+      deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+      while (ft_rider_flow_is_riding_to (flow) && g_get_monotonic_time () < deadline)
+        {
+          ft_test_app_spin (0.05);
+          FtFrame *rf = ft_session_get_frame (session);
+          double dd = ft_distance_m (here, ft_mercator_to_latlon (rf->vehicles[rv].mx, rf->vehicles[rv].my));
+          if (k == 0 && dd < full - 30)
+            mid_max = MAX (mid_max, dd);
+        }
+      ft_session_pause (session);
+      ft_test_app_spin (0.2);
     }
+  printf ("ride: seen %.0f m along a %.0f m straight-line trip before arriving\n", mid_max, full);
+  ck_assert_msg (mid_max > 100, "the vehicle never moved between start and destination");
+  const char *receipt = ft_window_get_rider_text (win);
+  printf ("receipt: %s\n", receipt);
   ck_assert_msg (strstr (receipt, "Receipt") && strstr (receipt, "Total"), "no receipt: %s", receipt);
   ck_assert_int_eq (ft_rider_flow_get_state (flow), FT_RIDER_IDLE);
   ck_assert_int_eq (ft_overlay_layer_get_highlight (ft_window_get_overlay_layer (win)), -1);
@@ -1206,6 +1226,62 @@ START_TEST (test_levers)
 }
 END_TEST
 
+/* Issue 12 in the app: the shadow forecast against actual per zone (a
+ * chart and a map layer), labelled as shadow. */
+static const char *shadow_scenario =
+  "[scenario]\nname=Shadow test\ncity=demo\ndays=3\nseed=12\n"
+  "[fleet]\nscooters=150\nbikes=0\nmopeds=0\n"
+  "[demand]\nrequests_per_day=2500\nrouting=straight\n"
+  "[staff]\nfield_staff=2\ndispatchers=1\n"
+  "[models]\nforecast=true\nforecast_model=mean\ncadence_min=60\nhorizons=1, 3\n"
+  "training_days=2\nfirst_fit_days=2\nretrain_days=7\nholdout_hours=6\n";
+
+START_TEST (test_shadow)
+{
+  g_autoptr(GError) error = NULL;
+  FtSimScenario *sc = ft_sim_scenario_parse (shadow_scenario, -1, "shadow", &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  FtApplication *app;
+  FtWindow *win = start_app_sized (&app, sc, 1280, 720);
+  FtSession *session = ft_window_get_session (win);
+  FtTime to = 2 * FT_DAY + 18 * FT_HOUR;
+  ft_session_run_to (session, to);
+  gint64 until = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
+  while (ft_session_get_time (session) < to && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.05);
+  ck_assert_int_ge (ft_session_get_time (session), to);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.shadow-models", NULL));
+  FtShadowWindow *sw = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_SHADOW_WINDOW (l->data))
+      sw = l->data;
+  g_list_free (tops);
+  ck_assert_msg (sw != NULL, "win.shadow-models opened nothing");
+  printf ("shadow: %s\n", ft_shadow_window_get_status (sw));
+  ck_assert_msg (g_str_has_prefix (ft_shadow_window_get_status (sw), "SHADOW"), "not labelled as shadow: %s",
+                 ft_shadow_window_get_status (sw));
+  guint nz = 0;
+  const double *fc = ft_shadow_window_get_zone_forecast (sw, &nz);
+  const double *ac = ft_shadow_window_get_zone_actual (sw, &nz);
+  double sf = 0, sa = 0;
+  for (guint z = 0; z < nz; z++)
+    sf += fc[z], sa += ac[z];
+  printf ("last %u h: forecast %.0f, actual %.0f requests over %u zones\n", ft_shadow_window_get_hours (sw), sf, sa,
+          nz);
+  ck_assert_uint_eq (nz, ft_session_get_city (session)->n_zones);
+  ck_assert_uint_gt (ft_shadow_window_get_hours (sw), 6);
+  ck_assert (sf > 0 && sa > 0);
+  ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), nz);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (sw), "app-shadow.png");
+  g_autoptr(GdkTexture) mshot = ft_test_app_shot (GTK_WIDGET (win), "app-shadow-map.png");
+  gtk_window_destroy (GTK_WINDOW (sw));
+  /* the map layer goes with the window */
+  ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), 0);
+  ft_test_app_stop (app, win);
+}
+END_TEST
+
 /* Issue 15: the Dashboard over the recorded run (charts, filters, a map
  * layer) and Export Report, the same PDF as `fleet-twin-cli report`. */
 static const char *dash_scenario =
@@ -1432,6 +1508,10 @@ main (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("levers");
   tcase_add_test (tc, test_levers);
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("shadow");
+  tcase_add_test (tc, test_shadow);
   tcase_set_timeout (tc, 300);
   suite_add_tcase (s, tc);
   tc = tcase_create ("dashboard");
