@@ -274,6 +274,32 @@ ft_cv_phash (const FtCvImage *img)
     }
 }
 
+extern "C" void
+ft_cv_phash_fine (const FtCvImage *img, uint64_t out[4])
+{
+  out[0] = out[1] = out[2] = out[3] = 0;
+  try
+    {
+      cv::Mat g = grey (img->m), small, f, d;
+      cv::resize (g, small, cv::Size (64, 64), 0, 0, cv::INTER_AREA);
+      small.convertTo (f, CV_32F);
+      cv::dct (f, d);
+      float v[256], sorted[255];
+      for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++)
+          v[y * 16 + x] = d.at<float> (y, x);
+      std::copy (v + 1, v + 256, sorted);
+      std::nth_element (sorted, sorted + 127, sorted + 255);
+      float median = sorted[127];
+      for (int i = 0; i < 256; i++)
+        if (v[i] > median)
+          out[i / 64] |= (uint64_t) 1 << (i % 64);
+    }
+  catch (...)
+    {
+    }
+}
+
 extern "C" int
 ft_cv_align (const FtCvImage *ref, const FtCvImage *photo, int n_features, int *matches,
              int *inliers, double h[9], char *err, size_t errlen)
@@ -313,10 +339,22 @@ ft_cv_align (const FtCvImage *ref, const FtCvImage *photo, int n_features, int *
   GUARD_END ("aligning", -1)
 }
 
+static double
+lap_var (const cv::Mat &f, const cv::Mat &mask)
+{
+  cv::Mat lap;
+  cv::Laplacian (f, lap, CV_32F, 1);
+  cv::Scalar m, sd;
+  cv::meanStdDev (lap, m, sd, mask);
+  return sd[0] * sd[0];
+}
+
 static cv::Mat
 ssim_map (const cv::Mat &a, const cv::Mat &b)
 {
-  const double C1 = 6.5025, C2 = 58.5225;
+  /* K1 = 0.01 as usual; K2 = 0.05 rather than 0.03, so that noise in
+   * flat, dark areas does not read as a change of structure */
+  const double C1 = 6.5025, C2 = 162.5625;
   cv::Mat I1, I2;
   a.convertTo (I1, CV_32F);
   b.convertTo (I2, CV_32F);
@@ -371,17 +409,67 @@ ft_cv_diff (const FtCvImage *ref, const FtCvImage *photo, const double h[9],
   *overlap = n_valid / (double) gr.total ();
   if (n_valid < 64)
     return 0;
-  /* light: match the photo's mean and spread to the reference's */
-  cv::Scalar mr, sr, mp, sp;
-  cv::meanStdDev (gr, mr, sr, valid);
-  cv::meanStdDev (warped, mp, sp, valid);
+  /* light: map the photo's grey levels onto the reference's by matching
+   * their histograms over the overlap (gain, gamma and white balance) */
   cv::Mat a, b;
-  gr.convertTo (a, CV_32F);
-  warped.convertTo (b, CV_32F, sp[0] > 1e-3 ? sr[0] / sp[0] : 1.0,
-                    sp[0] > 1e-3 ? mr[0] - mp[0] * sr[0] / sp[0] : mr[0] - mp[0]);
-  /* noise: a slight blur on both sides */
-  cv::GaussianBlur (a, a, cv::Size (5, 5), 1.0);
-  cv::GaussianBlur (b, b, cv::Size (5, 5), 1.0);
+  {
+    double hr[256] = { 0 }, hp[256] = { 0 };
+    for (int y = 0; y < gr.rows; y++)
+      {
+        const uchar *r = gr.ptr<uchar> (y), *q = warped.ptr<uchar> (y), *v = valid.ptr<uchar> (y);
+        for (int x = 0; x < gr.cols; x++)
+          if (v[x])
+            {
+              hr[r[x]]++;
+              hp[q[x]]++;
+            }
+      }
+    for (int i = 1; i < 256; i++)
+      {
+        hr[i] += hr[i - 1];
+        hp[i] += hp[i - 1];
+      }
+    cv::Mat lut (1, 256, CV_8U);
+    int j = 0;
+    for (int i = 0; i < 256; i++)
+      {
+        while (j < 255 && hr[j] < hp[i])
+          j++;
+        lut.at<uchar> (i) = (uchar) j;
+      }
+    cv::Mat mapped;
+    cv::LUT (warped, lut, mapped);
+    gr.convertTo (a, CV_32F);
+    mapped.convertTo (b, CV_32F);
+  }
+  /* focus: a photo softer than the reference (or sharper) differs in
+   * every texture; blur the sharper one until their detail matches */
+  {
+    double la = lap_var (a, valid), lb = lap_var (b, valid);
+    cv::Mat &sharp = la > lb ? a : b;
+    double target = std::min (la, lb), best = 0, best_gap = std::abs (std::log ((std::max (la, lb) + 1) / (target + 1)));
+    if (best_gap > 0.15)
+      {
+        for (double sg : { 0.4, 0.6, 0.8, 1.0, 1.3, 1.7, 2.2 })
+          {
+            cv::Mat t;
+            cv::GaussianBlur (sharp, t, cv::Size (0, 0), sg);
+            double gap = std::abs (std::log ((lap_var (t, valid) + 1) / (target + 1)));
+            if (gap < best_gap)
+              {
+                best_gap = gap;
+                best = sg;
+              }
+          }
+        if (best > 0)
+          cv::GaussianBlur (sharp, sharp, cv::Size (0, 0), best);
+      }
+  }
+  if (p->blur > 0)
+    {
+      cv::GaussianBlur (a, a, cv::Size (0, 0), p->blur);
+      cv::GaussianBlur (b, b, cv::Size (0, 0), p->blur);
+    }
   cv::Mat d = 1.0 - ssim_map (a, b);
   d.setTo (0, valid == 0);
   cv::Mat mask = d > p->threshold;
@@ -567,19 +655,20 @@ ft_cv_synth_variation (const FtCvImage *scene, uint64_t seed, double shift, char
   cv::RNG rng (seed * 0x9E3779B97F4A7C15ull + 3);
   const cv::Mat &m = scene->m;
   float W = (float) m.cols, H = (float) m.rows;
-  cv::Point2f src[4] = { { 0, 0 }, { W, 0 }, { W, H }, { 0, H } }, dst[4];
-  /* a common shift and zoom plus a little independent corner motion */
-  float dx = (float) rng.uniform (-shift, shift) * W, dy = (float) rng.uniform (-shift, shift) * H;
-  float zoom = 1.0f + (float) rng.uniform (-shift, shift);
+  /* the photo sees a window inside the scene (a step closer or aside, a
+   * slight turn): each corner of the window is moved inwards by up to
+   * 2 x shift of the side, so every pixel of the photo is real content */
+  cv::Point2f dst[4] = { { 0, 0 }, { W, 0 }, { W, H }, { 0, H } }, src[4];
+  float bx = (float) rng.uniform (0.0, 2 * shift), by = (float) rng.uniform (0.0, 2 * shift);
   for (int i = 0; i < 4; i++)
     {
-      cv::Point2f c (W / 2, H / 2);
-      dst[i] = c + (src[i] - c) * zoom + cv::Point2f (dx, dy)
-               + cv::Point2f ((float) rng.uniform (-shift, shift) * W * 0.4f,
-                              (float) rng.uniform (-shift, shift) * H * 0.4f);
+      float ix = (float) (rng.uniform (0.3, 1.0) * (i == 0 || i == 3 ? bx : 2 * shift - bx));
+      float iy = (float) (rng.uniform (0.3, 1.0) * (i < 2 ? by : 2 * shift - by));
+      src[i] = cv::Point2f (dst[i].x + (i == 0 || i == 3 ? 1 : -1) * ix * W,
+                            dst[i].y + (i < 2 ? 1 : -1) * iy * H);
     }
   cv::Mat P = cv::getPerspectiveTransform (src, dst), out;
-  cv::warpPerspective (m, out, P, m.size (), cv::INTER_LINEAR, cv::BORDER_REFLECT);
+  cv::warpPerspective (m, out, P, m.size (), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::Mat f;
   out.convertTo (f, CV_32F, 1.0 / 255);
   double gamma = rng.uniform (0.8, 1.25), gain = rng.uniform (0.8, 1.2);

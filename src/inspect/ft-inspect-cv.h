@@ -52,6 +52,10 @@ double       ft_cv_brisque      (FtCvBrisque *b, const FtCvImage *img, int work_
 /* 64-bit DCT hash: grey 32x32, the 8x8 lowest frequencies against their median. */
 uint64_t   ft_cv_phash       (const FtCvImage *img);
 
+/* 256-bit DCT hash: grey 64x64, the 16x16 lowest frequencies against their
+ * median, into out[4]; tells a re-sent photo from a new one of the same view. */
+void       ft_cv_phash_fine  (const FtCvImage *img, uint64_t out[4]);
+
 /* ORB features (n_features) on both images, ratio-tested Hamming matches and
  * a RANSAC homography photo -> reference in h (row-major 3x3). Returns 0 and
  * fills matches/inliers (h is the identity when fewer than 4 matches). */
@@ -68,6 +72,7 @@ typedef struct {
 
 typedef struct {
   int    work_side;         /* compare at this long side (e.g. 512) */
+  double blur;              /* Gaussian sigma on both sides before SSIM (px at work_side) */
   double threshold;         /* a pixel differs when 1 - SSIM exceeds this */
   double min_area;          /* smallest region kept, share of the compared area */
   int    max_regions;

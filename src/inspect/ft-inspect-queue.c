@@ -82,23 +82,28 @@ ft_inspect_queue_submit (FtCore *core, guint vehicle, const char *photo_path, Ft
 
   /* a photo seen before (any vehicle: a rider may reuse another's photo) */
   g_autoptr(sqlite3_stmt) q = NULL;
-  if (sqlite3_prepare_v2 (db, "SELECT id, vehicle, t, phash FROM inspect_photos", -1, &q, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db, "SELECT id, vehicle, t, phash, phash_fine FROM inspect_photos", -1, &q, NULL) != SQLITE_OK)
     return sql_failed (db, error, "reading the checked photos");
   int rc;
   while ((rc = sqlite3_step (q)) == SQLITE_ROW)
     {
       guint64 h = (guint64) sqlite3_column_int64 (q, 3);
       guint d = ft_inspect_hash_distance (h, r->phash);
-      if (d <= FT_INSPECT_REUSE_DISTANCE)
+      if (d > FT_INSPECT_REUSE_DISTANCE || sqlite3_column_bytes (q, 4) != 32)
+        continue;
+      guint64 fine[4];
+      memcpy (fine, sqlite3_column_blob (q, 4), sizeof fine);
+      guint df = ft_inspect_hash_fine_distance (fine, r->phash_fine);
+      if (df <= FT_INSPECT_REUSE_FINE)
         {
           guint pv = (guint) sqlite3_column_int64 (q, 1);
           const FtVehicle *veh = pv < ft_fleet_n_vehicles (core->fleet)
                                  ? ft_fleet_get_vehicle (core->fleet, pv) : NULL;
           g_snprintf (r->reason, sizeof r->reason,
                       "photo reused: it matches photo %" G_GINT64_FORMAT " of %s taken at t=%"
-                      G_GINT64_FORMAT " ms (%u of 64 hash bits differ)",
+                      G_GINT64_FORMAT " ms (%u of 64 and %u of 256 hash bits differ)",
                       (gint64) sqlite3_column_int64 (q, 0), veh ? veh->name : "another vehicle",
-                      (gint64) sqlite3_column_int64 (q, 2), d);
+                      (gint64) sqlite3_column_int64 (q, 2), d, df);
           r->decision = FT_INSPECT_REVIEW;
           break;
         }
@@ -107,15 +112,16 @@ ft_inspect_queue_submit (FtCore *core, guint vehicle, const char *photo_path, Ft
     return sql_failed (db, error, "reading the checked photos");
 
   g_autoptr(sqlite3_stmt) ins = NULL;
-  if (sqlite3_prepare_v2 (db, "INSERT INTO inspect_photos (vehicle, t, path, phash, decision, score)"
-                              " VALUES (?, ?, ?, ?, ?, ?)", -1, &ins, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db, "INSERT INTO inspect_photos (vehicle, t, path, phash, phash_fine, decision, score)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &ins, NULL) != SQLITE_OK)
     return sql_failed (db, error, "recording the photo");
   sqlite3_bind_int64 (ins, 1, vehicle);
   sqlite3_bind_int64 (ins, 2, now);
   sqlite3_bind_text (ins, 3, photo_path, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (ins, 4, (sqlite3_int64) r->phash);
-  sqlite3_bind_int (ins, 5, r->decision);
-  sqlite3_bind_double (ins, 6, r->score);
+  sqlite3_bind_blob (ins, 5, r->phash_fine, sizeof r->phash_fine, SQLITE_TRANSIENT);
+  sqlite3_bind_int (ins, 6, r->decision);
+  sqlite3_bind_double (ins, 7, r->score);
   if (sqlite3_step (ins) != SQLITE_DONE)
     return sql_failed (db, error, "recording the photo");
   gint64 photo = sqlite3_last_insert_rowid (db);

@@ -23,8 +23,12 @@ typedef enum {
   FT_INSPECT_QUEUE_ERROR_STORE,
 } FtInspectQueueError;
 
-/* Two hashes this close (bits) are the same photo. */
+/* Two photos whose 64-bit hashes are this close (bits) and whose 256-bit
+ * hashes are within FT_INSPECT_REUSE_FINE are the same photo (measured by
+ * tests/inspect/inspect-eval: a re-sent photo differs by at most 2 and 4
+ * bits, a new photo of the same view by at least 18 of 256). */
 #define FT_INSPECT_REUSE_DISTANCE 4
+#define FT_INSPECT_REUSE_FINE     10
 
 typedef enum {
   FT_REVIEW_OPEN = 0,
@@ -48,8 +52,8 @@ typedef struct {
 } FtReview;
 void ft_review_clear (FtReview *r);
 
-/* Records a checked photo of `vehicle` taken at `now`. A photo whose hash is
- * within FT_INSPECT_REUSE_DISTANCE of one recorded before turns the result
+/* Records a checked photo of `vehicle` taken at `now`. A photo whose hashes
+ * are within the reuse distances of one recorded before turns the result
  * into review ("photo reused from …", in r->reason). A result other than ok
  * is queued; *review gets its id (or -1). Commits. */
 gboolean ft_inspect_queue_submit (FtCore *core, guint vehicle, const char *photo_path,

@@ -60,12 +60,17 @@ int             ft_inspect_image_height (const FtInspectImage *img);
 /* The perceptual hash (DCT, 64 bits) and the distance of two hashes. */
 guint64         ft_inspect_image_phash  (const FtInspectImage *img);
 guint           ft_inspect_hash_distance (guint64 a, guint64 b);
+/* A finer 256-bit hash (4 words) and its distance: a photo sent again
+ * stays within a few bits, a new photo of the same view does not. */
+void            ft_inspect_image_phash_fine (const FtInspectImage *img, guint64 out[4]);
+guint           ft_inspect_hash_fine_distance (const guint64 a[4], const guint64 b[4]);
 /* Reads width and height from a JPEG or PNG header without decoding. */
 gboolean        ft_inspect_sniff_size   (const guint8 *data, gsize len, int *width, int *height,
                                          GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtInspectImage, ft_inspect_image_free)
 
 typedef struct {
+  int    min_side;          /* long side in pixels; below: too small to judge */
   double min_sharpness;     /* variance of the Laplacian at 512 px; below: blurred */
   double min_brightness, max_brightness; /* mean grey level */
   double max_clipped;       /* share of pixels black or white */
@@ -74,6 +79,8 @@ typedef struct {
   int    min_inliers;       /* RANSAC inliers for a usable alignment */
   double min_inlier_ratio;  /* inliers / matches */
   double min_overlap;       /* share of the reference the aligned photo covers */
+  int    diff_side;         /* the difference map's long side in pixels */
+  double diff_blur;         /* Gaussian sigma on both images first (noise, focus) */
   double ssim_threshold;    /* a pixel differs when 1 - SSIM exceeds this */
   double min_region;        /* smallest region, share of the compared area */
   double review_at;         /* score at or above: review */
@@ -110,6 +117,7 @@ typedef struct {
   guint        n_regions;
   FtInspectRegion regions[FT_INSPECT_MAX_REGIONS];
   guint64      phash;       /* of the photo */
+  guint64      phash_fine[4];
 } FtInspectResult;
 
 typedef struct _FtInspector FtInspector;

@@ -220,6 +220,10 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "  state INTEGER NOT NULL DEFAULT 0, decided_by INTEGER NOT NULL DEFAULT -1,"
   "  decided_at INTEGER NOT NULL DEFAULT -1, task INTEGER NOT NULL DEFAULT -1);"
   "CREATE INDEX inspect_reviews_open ON inspect_reviews (t) WHERE state = 0;",
+  /* 11: a finer (256-bit) hash of each checked photo, which tells a photo
+   * sent again from a new one of the same view; empty in rows written
+   * before, which then never count as reused */
+  "ALTER TABLE inspect_photos ADD COLUMN phash_fine BLOB NOT NULL DEFAULT x'';",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

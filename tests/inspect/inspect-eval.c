@@ -1,7 +1,8 @@
 /* inspect-eval.c — evaluation of damage checks on what damage-gen wrote:
  * checks every pair once, tunes the two score thresholds on the tuning
- * split (review_at: at most --max-false-alarm of undamaged photos flagged;
- * damaged_at: no undamaged photo called damaged, if possible) and reports,
+ * split (review_at: the best recall with at most --max-false-alarm of
+ * undamaged photos flagged, in the middle of its range; damaged_at: the
+ * highest score keeping 85 % of that recall) and reports,
  * on each split, recall per damage kind (flagged: review or damaged;
  * damaged alone), precision per predicted kind, the false-alarm rate on
  * undamaged photos, and the hash distances behind the reuse check.
@@ -23,6 +24,7 @@ typedef struct {
   FtInspectResult r;
   guint           reuse_dist;   /* hash distance to its own re-encoded copy */
   guint           ref_dist;     /* hash distance to the reference */
+  guint           reuse_fine, ref_fine; /* the same with the 256-bit hash */
 } Pair;
 
 typedef struct {
@@ -105,38 +107,82 @@ cmp_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* The smallest score threshold that flags at most max_fa of the undamaged
- * tuning pairs (a pair that fails the gate or alignment counts as 0). */
-static double
-quantile_threshold (const Pair *pairs, guint n, double max_fa)
+/* Share of the tuning pairs (undamaged ones: fa; damaged ones: recall)
+ * whose score is at or above t (a pair that failed the gate or the
+ * alignment is flagged at any threshold). */
+static void
+rates_at (const Pair *pairs, guint n, double t, double *fa, double *recall)
 {
-  guint m = 0;
-  double *s = g_new (double, n + 1);
+  guint nu = 0, fu = 0, nd = 0, fd = 0;
   for (guint i = 0; i < n; i++)
-    if (pairs[i].tune && pairs[i].truth == FT_DAMAGE_NONE)
-      s[m++] = pairs[i].r.aligned && pairs[i].r.quality_ok ? pairs[i].r.score : 0;
-  if (m == 0)
     {
-      g_free (s);
-      return 1.0;
+      if (!pairs[i].tune)
+        continue;
+      gboolean flag = !pairs[i].r.aligned || !pairs[i].r.quality_ok || pairs[i].r.score >= t;
+      if (pairs[i].truth == FT_DAMAGE_NONE)
+        {
+          nu++;
+          fu += flag;
+        }
+      else
+        {
+          nd++;
+          fd += flag;
+        }
     }
-  qsort (s, m, sizeof (double), cmp_double);
-  /* allow floor(max_fa * m) undamaged pairs at or above the threshold */
-  guint allowed = (guint) floor (max_fa * m);
-  double th = s[m - 1 - MIN (allowed, m - 1)] + 1e-6;
-  if (allowed >= m)
-    th = 0;
-  g_free (s);
-  return MAX (th, 0.05);
+  *fa = nu ? (double) fu / nu : 0;
+  *recall = nd ? (double) fd / nd : 0;
+}
+
+/* The threshold with the highest recall on the tuning split among those
+ * that flag at most max_fa of its undamaged pairs, taken in the middle
+ * (geometric) of the range of thresholds with that recall, so that it does
+ * not sit on the edge of the tuning data. min_recall_share > 0: instead,
+ * the highest threshold whose recall is at least that share of the best. */
+static double
+tune_threshold (const Pair *pairs, guint n, double max_fa, double min_recall_share)
+{
+  double best_recall = -1, lo = 0.05, hi = 0.05;
+  for (double t = 0.05; t <= 200; t *= 1.05)
+    {
+      double fa, rec;
+      rates_at (pairs, n, t, &fa, &rec);
+      if (fa > max_fa)
+        continue;
+      if (rec > best_recall + 1e-9)
+        {
+          best_recall = rec;
+          lo = hi = t;
+        }
+      else if (rec > best_recall - 1e-9)
+        hi = t;
+    }
+  if (min_recall_share <= 0)
+    return sqrt (lo * hi);
+  double last = lo;
+  for (double t = lo; t <= 200; t *= 1.05)
+    {
+      double fa, rec;
+      rates_at (pairs, n, t, &fa, &rec);
+      if (rec < min_recall_share * best_recall)
+        break;
+      last = t;
+    }
+  return last;
 }
 
 int
 main (int argc, char **argv)
 {
-  double max_fa = 0.05;
+  double max_fa = 0.05, ssim_t = -1, blur = -1, min_region = -1;
+  gint side = -1;
   gboolean defaults = FALSE;
   GOptionEntry entries[] = {
     { "max-false-alarm", 0, 0, G_OPTION_ARG_DOUBLE, &max_fa, "Share of undamaged tuning photos that may be flagged (0.05)", "F" },
+    { "ssim-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &ssim_t, "Try another SSIM threshold", "T" },
+    { "diff-blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur, "Try another blur before SSIM", "SIGMA" },
+    { "diff-side", 0, 0, G_OPTION_ARG_INT, &side, "Try another difference-map size", "PX" },
+    { "min-region", 0, 0, G_OPTION_ARG_DOUBLE, &min_region, "Try another smallest region", "SHARE" },
     { "defaults", 0, 0, G_OPTION_ARG_NONE, &defaults, "Report with the built-in thresholds, no tuning", NULL },
     { NULL }
   };
@@ -159,7 +205,17 @@ main (int argc, char **argv)
     }
   g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
   GArray *pairs = g_array_new (FALSE, TRUE, sizeof (Pair));
-  g_autoptr(FtInspector) insp = ft_inspector_new (NULL);
+  FtInspectParams base;
+  ft_inspect_params_init (&base);
+  if (ssim_t > 0)
+    base.ssim_threshold = ssim_t;
+  if (blur >= 0)
+    base.diff_blur = blur;
+  if (side > 0)
+    base.diff_side = side;
+  if (min_region >= 0)
+    base.min_region = min_region;
+  g_autoptr(FtInspector) insp = ft_inspector_new (&base);
   GHashTable *refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) ft_inspect_image_free);
   printf ("inspect-eval: BRISQUE %s\n", ft_inspector_has_brisque (insp) ? "on" : "not available");
@@ -207,6 +263,19 @@ main (int argc, char **argv)
       g_autoptr(FtInspectImage) copy = ft_inspect_image_decode (ad, al, "copy", &error);
       p.reuse_dist = ft_inspect_hash_distance (p.r.phash, ft_inspect_image_phash (copy));
       p.ref_dist = ft_inspect_hash_distance (p.r.phash, ft_inspect_image_phash (ref));
+      guint64 fc[4], fr[4];
+      ft_inspect_image_phash_fine (copy, fc);
+      ft_inspect_image_phash_fine (ref, fr);
+      p.reuse_fine = ft_inspect_hash_fine_distance (p.r.phash_fine, fc);
+      p.ref_fine = ft_inspect_hash_fine_distance (p.r.phash_fine, fr);
+      if (g_getenv ("FT_EVAL_DUMP"))
+        {
+          fprintf (stderr, "%s\t%s\t%s\tscore %.2f\tregions %u\tguess %s\t%s\t", f[2], f[8], f[3], p.r.score,
+                   p.r.n_regions, ft_damage_kind_name (p.r.kind), p.r.reason);
+          for (guint g = 0; g < p.r.n_regions; g++)
+            fprintf (stderr, " %d,%d,%d,%d", p.r.regions[g].x, p.r.regions[g].y, p.r.regions[g].w, p.r.regions[g].h);
+          fprintf (stderr, "\n");
+        }
       g_array_append_val (pairs, p);
     }
   const Pair *pv = (const Pair *) (void *) pairs->data;
@@ -215,8 +284,10 @@ main (int argc, char **argv)
   FtInspectParams tuned = *ft_inspector_get_params (insp);
   if (!defaults)
     {
-      tuned.review_at = quantile_threshold (pv, n, max_fa);
-      tuned.damaged_at = MAX (quantile_threshold (pv, n, 0.0), tuned.review_at);
+      tuned.review_at = tune_threshold (pv, n, max_fa, 0);
+      /* damaged: the cases above review that staff would confirm anyway;
+       * keep 85 % of the flagged recall there, the rest goes to review */
+      tuned.damaged_at = MAX (tune_threshold (pv, n, max_fa, 0.85), tuned.review_at);
     }
   printf ("thresholds %s: review_at %.3f, damaged_at %.3f (built-in %.3f, %.3f)\n",
           defaults ? "built-in" : "tuned on the tuning split", tuned.review_at, tuned.damaged_at,
@@ -235,6 +306,19 @@ main (int argc, char **argv)
     }
   printf ("\nperceptual hash: a re-sent photo differs by at most %u of 64 bits; a new photo of the "
           "same view by at least %u (%u of %u within the reuse distance 4)\n", max_reuse, min_new, under, n);
+  guint max_rf = 0, min_nf = 256, under_f = 0, both = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      max_rf = MAX (max_rf, pv[i].reuse_fine);
+      min_nf = MIN (min_nf, pv[i].ref_fine);
+      if (pv[i].ref_fine <= 24)
+        under_f++;
+      if (pv[i].ref_fine <= 24 && pv[i].ref_dist <= 4)
+        both++;
+    }
+  printf ("256-bit hash: a re-sent photo differs by at most %u of 256 bits; a new photo of the same view "
+          "by at least %u (%u of %u within 24 bits; %u within both reuse distances)\n",
+          max_rf, min_nf, under_f, n, both);
   g_hash_table_unref (refs);
   g_array_unref (pairs);
   return 0;

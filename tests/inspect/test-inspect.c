@@ -267,6 +267,34 @@ START_TEST (test_queue)
   ck_assert_msg (strstr (r2.reason, "photo reused") != NULL, "%s", r2.reason);
   ck_assert_int_gt (review2, review);
 
+  /* a new photo of the same view is not a reused one, though its 64-bit
+   * hash is as close as a re-sent photo's: the 256-bit hash tells them
+   * apart (find such a pair of riders' photos first) */
+  g_autoptr(FtInspectImage) first = ft_inspect_synth_variation (ref, 7, 0.02, &error);
+  guint64 h1 = ft_inspect_image_phash (first);
+  FtInspectImage *close = NULL;
+  for (guint64 seed = 8; seed < 60 && close == NULL; seed++)
+    {
+      FtInspectImage *c = ft_inspect_synth_variation (ref, seed, 0.02, &error);
+      if (ft_inspect_hash_distance (h1, ft_inspect_image_phash (c)) <= FT_INSPECT_REUSE_DISTANCE)
+        close = c;
+      else
+        ft_inspect_image_free (c);
+    }
+  ck_assert_msg (close != NULL, "no new photo with a close 64-bit hash among 52");
+  FtInspectResult r3, r4;
+  ck_assert (ft_inspect_check (insp, ref, first, &r3, &error));
+  ck_assert (ft_inspect_check (insp, ref, close, &r4, &error));
+  ck_assert_int_eq (r3.decision, FT_INSPECT_OK);
+  ck_assert_int_eq (r4.decision, FT_INSPECT_OK);
+  gint64 review3 = -1;
+  ck_assert (ft_inspect_queue_submit (f.core, f.v, "/photos/trip-3.jpg", &r3, 6000, &review3, &error));
+  ck_assert (ft_inspect_queue_submit (f.core, f.v, "/photos/trip-4.jpg", &r4, 6500, &review3, &error));
+  ck_assert_msg (strstr (r4.reason, "reused") == NULL, "%s", r4.reason);
+  ck_assert_int_eq (r4.decision, FT_INSPECT_OK);
+  ck_assert_int_eq (review3, -1);
+  ft_inspect_image_free (close);
+
   /* an unknown vehicle changes nothing */
   ck_assert (!ft_inspect_queue_submit (f.core, 99, "/x.jpg", &r, 6000, NULL, &error));
   ck_assert_int_eq (error->code, FT_INSPECT_QUEUE_ERROR_INVALID);

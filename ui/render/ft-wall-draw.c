@@ -9,7 +9,10 @@
 #include "ft-file.h"
 
 #include <cairo.h>
+#include <errno.h>
 #include <math.h>
+#include <png.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_CACHED_TILES 768
@@ -967,28 +970,50 @@ ft_wall_draw_get_stats (FtWallDraw *d, FtWallDrawStats *out)
 
 /* ---- PNG ------------------------------------------------------------------------------ */
 
+/* libpng rather than cairo's writer: the frames of a video are written by
+ * the hundred, so zlib's fastest level (1) rather than cairo's default. */
 gboolean
 ft_wall_write_png_raw (const guint8 *pixels, int w, int h, int pitch, const char *path, GError **error)
 {
-  int stride = cairo_format_stride_for_width (CAIRO_FORMAT_RGB24, w);
-  cairo_surface_t *s;
-  guint8 *copy = NULL;
-  if (stride == pitch)
-    s = cairo_image_surface_create_for_data ((guint8 *) pixels, CAIRO_FORMAT_RGB24, w, h, pitch);
-  else
+  FILE *f = fopen (path, "wb");
+  if (f == NULL)
     {
-      copy = g_malloc ((gsize) stride * h);
-      for (int y = 0; y < h; y++)
-        memcpy (copy + (gsize) y * stride, pixels + (gsize) y * pitch, (gsize) w * 4);
-      s = cairo_image_surface_create_for_data (copy, CAIRO_FORMAT_RGB24, w, h, stride);
+      int e = errno;
+      g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_EXPORT, "cannot write “%s”: %s", path, g_strerror (e));
+      return FALSE;
     }
-  cairo_status_t st = cairo_surface_write_to_png (s, path);
-  cairo_surface_destroy (s);
-  g_free (copy);
-  if (st != CAIRO_STATUS_SUCCESS)
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png ? png_create_info_struct (png) : NULL;
+  if (png == NULL || info == NULL)
     {
-      g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_EXPORT, "cannot write “%s”: %s", path,
-                   cairo_status_to_string (st));
+      png_destroy_write_struct (&png, &info);
+      fclose (f);
+      g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_EXPORT, "cannot write “%s”: out of memory", path);
+      return FALSE;
+    }
+  if (setjmp (png_jmpbuf (png)))
+    {
+      png_destroy_write_struct (&png, &info);
+      fclose (f);
+      g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_EXPORT, "cannot write “%s” (disk full?)", path);
+      return FALSE;
+    }
+  png_init_io (png, f);
+  png_set_IHDR (png, info, (png_uint_32) w, (png_uint_32) h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level (png, 1);
+  png_write_info (png, info);
+  /* ARGB8888 in memory on a little-endian machine is B, G, R, X */
+  png_set_bgr (png);
+  png_set_filler (png, 0, PNG_FILLER_AFTER);
+  for (int y = 0; y < h; y++)
+    png_write_row (png, (png_const_bytep) (pixels + (gsize) y * pitch));
+  png_write_end (png, info);
+  png_destroy_write_struct (&png, &info);
+  if (fclose (f) != 0)
+    {
+      int e = errno;
+      g_set_error (error, FT_WALL_ERROR, FT_WALL_ERROR_EXPORT, "cannot write “%s”: %s", path, g_strerror (e));
       return FALSE;
     }
   return TRUE;
