@@ -71,6 +71,8 @@ static const FtSimScenarioKey keys[] = {
   { "rules", "rebalance_interval_min", FT_SIM_KEY_DOUBLE, O (rebalance_interval_min), 1, 10080, "Rebalance check every (min)" },
   { "rules", "rebalance_max_open", FT_SIM_KEY_UINT, O (rebalance_max_open), 0, 1e6, "Open rebalance tasks at most" },
   { "rules", "rebalance_surplus_ratio", FT_SIM_KEY_DOUBLE, O (rebalance_surplus_ratio), 1, 100, "Rebalance surplus ratio" },
+  { "rules", "rebalance_lp", FT_SIM_KEY_BOOL, O (rebalance_lp), 0, 0, "Rebalance by transport LP (surplus to forecast shortfall)" },
+  { "rules", "rebalance_max_km", FT_SIM_KEY_DOUBLE, O (rebalance_max_km), 0.1, 1000, "Rebalance LP: longest move worth making (km)" },
   { "batteries", "charge_hours_full", FT_SIM_KEY_DOUBLE, O (charge_hours_full), 0.1, 48, "Hours to charge a pack" },
   { "batteries", "chargers_per_depot", FT_SIM_KEY_UINT, O (chargers_per_depot), 0, 1e5, "Chargers per depot (0 = the city's)" },
   { "faults", "faults_per_1000km", FT_SIM_KEY_DOUBLE, O (faults_per_1000km), 0, 1000, "Faults per 1000 km" },
@@ -197,6 +199,8 @@ ft_sim_scenario_new_default (void)
   sc->rebalance_interval_min = 60;
   sc->rebalance_max_open = 40;
   sc->rebalance_surplus_ratio = 1.5;
+  sc->rebalance_lp = FALSE;
+  sc->rebalance_max_km = 5;
   sc->charge_hours_full = 3.5;
   sc->chargers_per_depot = 0;
   sc->faults_per_1000km = 1.5;

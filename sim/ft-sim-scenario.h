@@ -90,6 +90,8 @@ typedef struct {
   double   rebalance_interval_min;
   guint    rebalance_max_open;
   double   rebalance_surplus_ratio;    /* zone surplus when available > ratio x target */
+  gboolean rebalance_lp;               /* Phase 3: plan moves with the transport LP (ft_rebalance_plan) */
+  double   rebalance_max_km;           /* the LP's value of a delivered vehicle, in km driven */
   /* [batteries] */
   double   charge_hours_full;
   guint    chargers_per_depot;         /* 0 = the city's depot value */

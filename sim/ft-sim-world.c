@@ -19,6 +19,7 @@
  * files (ft-sim-world-*.c) around ft-sim-world-private.h.
  */
 #include "ft-sim-world-private.h"
+#include "ft-rebalance.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -201,6 +202,59 @@ ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target
 
 /* ------------------------------------------------------------ rules */
 
+/* Phase 3 rebalancing: surplus and shortfall as the rule measures them,
+ * moves chosen by the transport LP (src/ops/ft-rebalance.c) that maximises
+ * sum (max_km - km between zone centroids) over moved vehicles. */
+static void
+rebalance_by_plan (FtSimWorld *w, const guint *avail, const double *want, GPtrArray *by_zone,
+                   guint budget, FtTime now)
+{
+  guint nz = w->nz;
+  const FtVehicle *vs = ft_fleet_vehicles (w->core->fleet);
+  g_autofree guint *sup = g_new0 (guint, nz);
+  g_autofree guint *dem = g_new0 (guint, nz);
+  guint n_sup = 0, n_dem = 0;
+  for (guint z = 0; z < nz; z++)
+    {
+      double gap = want[z] * 0.7 - avail[z];
+      double sur = avail[z] - want[z] * w->sc->rebalance_surplus_ratio;
+      GArray *cand = g_ptr_array_index (by_zone, z);
+      if (gap >= 1)
+        dem[z] = (guint) gap, n_dem++;
+      if (sur >= 1)
+        sup[z] = MIN ((guint) sur, cand->len), n_sup += sup[z] > 0;
+    }
+  if (n_sup == 0 || n_dem == 0 || budget == 0)
+    return;
+  g_autofree double *cost = g_new (double, (gsize) nz * nz);
+  for (guint i = 0; i < nz; i++)
+    for (guint j = 0; j < nz; j++)
+      cost[(gsize) i * nz + j] = (sup[i] > 0 && dem[j] > 0)
+        ? ft_distance_fast_m (w->city->zones[i].centroid, w->city->zones[j].centroid) / 1000.0
+        : 0.0;
+  g_autoptr (GArray) moves = g_array_new (FALSE, FALSE, sizeof (FtRebalanceMove));
+  g_autoptr (GError) e = NULL;
+  if (!ft_rebalance_plan (nz, sup, dem, cost, w->sc->rebalance_max_km, budget, moves, NULL, &e))
+    {
+      ft_sim_world_sim_error (w, "rebalance plan", e);
+      return;
+    }
+  for (guint k = 0; k < moves->len; k++)
+    {
+      const FtRebalanceMove *m = &g_array_index (moves, FtRebalanceMove, k);
+      GArray *cand = g_ptr_array_index (by_zone, m->from);
+      for (guint c = 0; c < m->count && cand->len > 0; c++)
+        {
+          guint v = g_array_index (cand, guint, cand->len - 1);
+          g_array_set_size (cand, cand->len - 1);
+          FtLatLon target = ft_sim_world_random_point_in_zone (w, m->to, w->r_rebalance);
+          for (int tries = 0; tries < 5 && !ft_sim_world_parking_ok (w, target, vs[v].kind); tries++)
+            target = ft_sim_world_random_point_in_zone (w, m->to, w->r_rebalance);
+          ft_sim_world_make_task (w, FT_TASK_REBALANCE, v, target, (gint) m->to, 3, now);
+        }
+    }
+}
+
 void
 ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
 {
@@ -238,8 +292,13 @@ ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
     return;
   for (guint z = 0; z < nz; z++)
     want[z] = want[z] / dsum * total;
-  /* deficit zones in order of need; pull from the largest surplus */
   guint budget = w->sc->rebalance_max_open - w->n_rebalance_open;
+  if (w->sc->rebalance_lp)
+    {
+      rebalance_by_plan (w, avail, want, by_zone, budget, now);
+      return;
+    }
+  /* deficit zones in order of need; pull from the largest surplus */
   for (guint round = 0; round < budget; round++)
     {
       gint dz = -1, sz = -1;

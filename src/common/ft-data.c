@@ -146,7 +146,7 @@ ft_data_find_named (const char *subdir, const char *name, const char *const *ext
         g_string_append_printf (where, "%s%s", where->len ? ", " : "", d);
       }
   g_set_error (error, FT_DATA_ERROR, FT_DATA_ERROR_NOT_FOUND,
-               "%s '%s' not found: no such file here, nor a %s of that name in %s",
-               what, name, what, where->str);
+               "%s '%s' not found: no such file here, and none of that name in %s",
+               what, name, where->str);
   return NULL;
 }

@@ -4,6 +4,7 @@
  * (vehicle, kind) -> task guards against duplicate unfinished tasks.
  */
 #include "ft-ops.h"
+#include "ft-ops-value.h"
 
 struct _FtOps {
   FtFleet    *fleet;
@@ -20,7 +21,13 @@ struct _FtOps {
   GArray     *buckets;     /* Bucket, sorted by priority, descending */
   FtBBox      index_bounds;
   double      index_cell_m;
+  GArray     *values;      /* ValueSlot per task id, grown on demand; NULL until a value is set */
 };
+
+typedef struct {
+  gboolean    set;
+  FtTaskValue v;
+} ValueSlot;
 
 typedef struct {
   gint         priority;
@@ -92,6 +99,8 @@ ft_ops_free (FtOps *ops)
   while (g_hash_table_iter_next (&it, &k, NULL))
     g_free (k);
   g_hash_table_unref (ops->unfinished);
+  if (ops->values)
+    g_array_unref (ops->values);
   if (ops->buckets)
     {
       for (guint i = 0; i < ops->buckets->len; i++)
@@ -716,4 +725,56 @@ ft_ops_check (const FtOps *ops, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+ft_ops_set_value (FtOps *ops, gint64 task, const FtTaskValue *value, GError **error)
+{
+  g_return_val_if_fail (ops != NULL && value != NULL, FALSE);
+  if (task_at (ops, task) == NULL)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_NO_SUCH_TASK,
+                   "no task %" G_GINT64_FORMAT " to value", task);
+      return FALSE;
+    }
+  if (ops->values == NULL)
+    ops->values = g_array_new (FALSE, TRUE, sizeof (ValueSlot));
+  if ((guint64) task >= ops->values->len)
+    g_array_set_size (ops->values, ops->tasks->len);
+  ValueSlot *slot = &g_array_index (ops->values, ValueSlot, task);
+  slot->set = TRUE;
+  slot->v = *value;
+  return TRUE;
+}
+
+const FtTaskValue *
+ft_ops_get_value (const FtOps *ops, gint64 task)
+{
+  g_return_val_if_fail (ops != NULL, NULL);
+  if (ops->values == NULL || task < 0 || (guint64) task >= ops->values->len)
+    return NULL;
+  const ValueSlot *slot = &g_array_index (ops->values, ValueSlot, task);
+  return slot->set ? &slot->v : NULL;
+}
+
+static gint
+cmp_rank (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const FtOps *ops = data;
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  const FtTaskValue *vx = ft_ops_get_value (ops, x), *vy = ft_ops_get_value (ops, y);
+  if ((vx != NULL) != (vy != NULL))
+    return vx != NULL ? -1 : 1;
+  if (vx != NULL && vx->value_per_minute != vy->value_per_minute)
+    return vx->value_per_minute > vy->value_per_minute ? -1 : 1;
+  return (x > y) - (x < y);
+}
+
+void
+ft_ops_rank_open (const FtOps *ops, GArray *out)
+{
+  g_return_if_fail (ops != NULL && out != NULL);
+  g_array_set_size (out, 0);
+  g_array_append_vals (out, ops->open->data, ops->open->len);
+  g_array_sort_with_data (out, cmp_rank, (gpointer) ops);
 }

@@ -175,6 +175,8 @@ START_TEST (test_scenario_errors)
     { "[demand]\nrouting=teleport\n", { "routing", "teleport", "street" } },
     { "[pricing]\ncurrency=euro\n", { "currency", "euro", "ISO 4217" } },
     { "[staff]\nshift_starts=25:00\n", { "shift_starts", "25:00", "time" } },
+    { "[rules]\nrebalance_lp=maybe\n", { "x.scenario:2", "rebalance_lp", "maybe" } },
+    { "[rules]\nrebalance_max_km=0\n", { "x.scenario:2", "rebalance_max_km", "outside" } },
     { "[fleet]\nscooters=0\nbikes=0\nmopeds=0\n", { "x.scenario", "fleet", "empty" } },
     { "this is not a key file\n", { "x.scenario", "", "" } },
     { "[costs]\nvehicle_life_days=0\n", { "x.scenario:2", "[costs] vehicle_life_days", "outside" } },
@@ -242,6 +244,25 @@ START_TEST (test_world_deterministic)
   sc->seed = 12;
   g_autofree char *c = run_json (sc, NULL, FALSE);
   ck_assert_str_ne (a, c);
+}
+END_TEST
+
+/* [rules] rebalance_lp: the transport LP replaces the rule's moves; the
+ * world stays consistent and the run differs from the rule's on the same
+ * seed (the key is read), with rebalancing still happening. */
+START_TEST (test_world_rebalance_lp)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 0.5, 11);
+  FtSimKpis rule, lp;
+  g_autofree char *a = run_json (sc, &rule, FALSE);
+  sc->rebalance_lp = TRUE;
+  g_autofree char *b = run_json (sc, &lp, TRUE);
+  ck_assert_str_ne (a, b);
+  ck_assert_msg (lp.rebalances > 0, "%s", b);
+  ck_assert_uint_eq (lp.trips_requested, rule.trips_requested);
+  printf ("rebalance rule vs LP (0.5 day, seed 11): rebalances %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
+          ", trips lost %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ", staff km %.1f / %.1f\n",
+          rule.rebalances, lp.rebalances, rule.trips_lost, lp.trips_lost, rule.staff_km, lp.staff_km);
 }
 END_TEST
 
@@ -535,6 +556,7 @@ sim_suite (void)
     { "scenario-errors", test_scenario_errors },
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
+    { "world-rebalance-lp", test_world_rebalance_lp },
     { "world-costs", test_world_costs },
     { "world-costs-swaps", test_world_costs_swaps },
     { "world-plausible", test_world_plausible },

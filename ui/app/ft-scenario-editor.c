@@ -29,7 +29,9 @@ group_title (const char *group)
     { "scenario", "Scenario" }, { "city", "City built from real data" }, { "fleet", "Fleet" },
     { "demand", "Demand" }, { "pricing", "Pricing" }, { "staff", "Staff and shifts" },
     { "rules", "Operating rules" }, { "batteries", "Batteries" }, { "faults", "Faults" },
-    { "features", "Features" }, { "models", "Shadow models" },
+    { "features", "Features" }, { "models", "Models (shadow, and acting in Phase 3)" },
+    { "dynamic_pricing", "Dynamic pricing" }, { "incentives", "Relocation incentives" },
+    { "support", "Rider support" }, { "costs", "Costs" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     if (strcmp (titles[i].group, group) == 0)
