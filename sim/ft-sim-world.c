@@ -777,3 +777,26 @@ ft_sim_world_staff_on_shift (FtSimWorld *w, guint staff_index)
   g_return_val_if_fail (w != NULL && staff_index < w->n_staff, FALSE);
   return w->staff[staff_index].on_shift;
 }
+
+gboolean
+ft_sim_world_region_sweep (const char *scenario_path, guint vehicles, guint staff, FtRegionSweepPoint *out,
+                           gpointer user_data, GError **error)
+{
+  (void) user_data;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (scenario_path, error);
+  if (sc == NULL)
+    return FALSE;
+  sc->scooters = vehicles;
+  sc->bikes = sc->mopeds = 0;
+  sc->field_staff = staff;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, error);
+  if (w == NULL || !ft_sim_world_run (w, NULL, NULL, error))
+    return FALSE;
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  double days = MAX (sc->days, 1e-9);
+  out->requested_per_day = k.trips_requested / days;
+  out->served_share = k.trips_requested ? (double) k.trips_served / k.trips_requested : 0;
+  out->trips_per_vehicle_day = k.trips_completed / days / MAX (vehicles, 1u);
+  return TRUE;
+}

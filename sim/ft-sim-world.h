@@ -20,6 +20,7 @@
 #include "ft-sim-rng.h"
 #include "ft-sim-scenario.h"
 #include "ft-demand-fit.h"
+#include "ft-region.h"
 
 G_BEGIN_DECLS
 
@@ -264,5 +265,12 @@ guint         ft_sim_world_staff_account(FtSimWorld *w, guint i);
  * bookkeeping (every vehicle in exactly one place: street, trip or van). */
 gboolean      ft_sim_world_check        (FtSimWorld *w, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimWorld, ft_sim_world_free)
+
+/* The region playbook's sweep (an FtRegionSweepFunc for ft_region_launch):
+ * one run of the scenario at `vehicles` scooters and `staff` field staff,
+ * its requests per day, share served and trips per vehicle-day. The CLI's
+ * `region launch` and the app's New Region… both use it. */
+gboolean ft_sim_world_region_sweep (const char *scenario_path, guint vehicles, guint staff,
+                                    FtRegionSweepPoint *out, gpointer user_data, GError **error);
 
 G_END_DECLS

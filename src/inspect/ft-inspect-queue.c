@@ -304,3 +304,20 @@ ft_inspect_queue_dismiss (FtCore *core, gint64 review, guint by, FtTime now, GEr
   ft_review_clear (&r);
   return decide (db, review, FT_REVIEW_DISMISSED, by, now, -1, error);
 }
+
+gboolean
+ft_inspect_queue_check_files (FtCore *core, guint vehicle, const char *reference_path, const char *photo_path,
+                              FtTime now, gint64 *review, const char **decision, GError **error)
+{
+  g_autoptr(FtInspectImage) ref = ft_inspect_image_load (reference_path, error);
+  g_autoptr(FtInspectImage) photo = ref ? ft_inspect_image_load (photo_path, error) : NULL;
+  if (!photo)
+    return FALSE;
+  g_autoptr(FtInspector) insp = ft_inspector_new (NULL);
+  FtInspectResult r;
+  if (!ft_inspect_check (insp, ref, photo, &r, error)
+      || !ft_inspect_queue_submit (core, vehicle, photo_path, &r, now, review, error))
+    return FALSE;
+  *decision = ft_inspect_decision_name (r.decision);
+  return TRUE;
+}

@@ -59,6 +59,12 @@ void ft_review_clear (FtReview *r);
 gboolean ft_inspect_queue_submit (FtCore *core, guint vehicle, const char *photo_path,
                                   FtInspectResult *r, FtTime now, gint64 *review,
                                   GError **error);
+/* A rider's damage report: photo_path checked against the vehicle's
+ * reference_path with a default inspector, then submitted as above.
+ * *decision is the decision's name ("ok", "review", "damaged"). */
+gboolean ft_inspect_queue_check_files (FtCore *core, guint vehicle, const char *reference_path,
+                                       const char *photo_path, FtTime now, gint64 *review,
+                                       const char **decision, GError **error);
 /* Reviews in a state (-1: all), oldest first, into out (FtReview, cleared
  * with ft_review_clear by the array). */
 gboolean ft_inspect_queue_list   (FtCore *core, int state, GArray *out, GError **error);

@@ -73,19 +73,8 @@ check_photo (guint vehicle, const char *photo_path, FtTime now, gint64 *review, 
              gpointer user_data, GError **error)
 {
   PhotoCheck *pc = user_data;
-  g_autoptr(FtInspectImage) ref = ft_inspect_image_load (pc->reference, error);
-  g_autoptr(FtInspectImage) photo = ref ? ft_inspect_image_load (photo_path, error) : NULL;
-  g_autoptr(FtInspector) insp = NULL;
-  FtInspectResult r;
-
-  if (!photo)
-    return FALSE;
-  insp = ft_inspector_new (NULL);
-  if (!ft_inspect_check (insp, ref, photo, &r, error) ||
-      !ft_inspect_queue_submit (pc->core, vehicle, photo_path, &r, now, review, error))
-    return FALSE;
-  *decision = ft_inspect_decision_name (r.decision);
-  return TRUE;
+  return ft_inspect_queue_check_files (pc->core, vehicle, pc->reference, photo_path, now, review, decision,
+                                       error);
 }
 
 /* Returns "pending\tdone\tintent\ttext", or "E\tmessage". */

@@ -89,30 +89,6 @@ set_status (FtRegionDialog *self, const char *text, gboolean is_error)
 
 /* ---- the worker thread ---- */
 
-/* One simulated run of the region's scenario at a fleet and staff size
- * (as `fleet-twin-cli region launch` runs it). */
-static gboolean
-run_sweep_point (const char *scenario_path, guint vehicles, guint staff, FtRegionSweepPoint *out,
-                 gpointer user_data, GError **error)
-{
-  g_autoptr(FtSimScenario) sc = ft_sim_scenario_load (scenario_path, error);
-  if (sc == NULL)
-    return FALSE;
-  sc->scooters = vehicles;
-  sc->bikes = sc->mopeds = 0;
-  sc->field_staff = staff;
-  g_autoptr(FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, error);
-  if (w == NULL || !ft_sim_world_run (w, NULL, NULL, error))
-    return FALSE;
-  FtSimKpis k;
-  ft_sim_world_kpis (w, &k);
-  double days = MAX (sc->days, 1e-9);
-  out->requested_per_day = k.trips_requested / days;
-  out->served_share = k.trips_requested ? (double) k.trips_served / k.trips_requested : 0;
-  out->trips_per_vehicle_day = k.trips_completed / days / MAX (vehicles, 1u);
-  return TRUE;
-}
-
 static void
 on_step (const char *step, gpointer user_data)
 {
@@ -145,7 +121,7 @@ launch_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   in.out_dir = d->field[FT_REGION_FIELD_OUT];
   in.sweep_points = d->sweep;
   in.tiles_zmax = d->zmax;
-  FtRegionReport *r = ft_region_launch (&in, run_sweep_point, on_step, d, &error);
+  FtRegionReport *r = ft_region_launch (&in, ft_sim_world_region_sweep, on_step, d, &error);
   if (!r)
     g_task_return_error (task, g_steal_pointer (&error));
   else

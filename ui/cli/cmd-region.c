@@ -11,29 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One simulated day of the scenario at the given fleet and staff. */
-static gboolean
-run_sweep_point (const char *scenario_path, guint vehicles, guint staff, FtRegionSweepPoint *out,
-                 gpointer user_data, GError **error)
-{
-  g_autoptr (FtSimScenario) sc = ft_sim_scenario_load (scenario_path, error);
-  if (sc == NULL)
-    return FALSE;
-  sc->scooters = vehicles;
-  sc->bikes = sc->mopeds = 0;
-  sc->field_staff = staff;
-  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, error);
-  if (w == NULL || !ft_sim_world_run (w, NULL, NULL, error))
-    return FALSE;
-  FtSimKpis k;
-  ft_sim_world_kpis (w, &k);
-  double days = MAX (sc->days, 1e-9);
-  out->requested_per_day = k.trips_requested / days;
-  out->served_share = k.trips_requested ? (double) k.trips_served / k.trips_requested : 0;
-  out->trips_per_vehicle_day = k.trips_completed / days / MAX (vehicles, 1u);
-  return TRUE;
-}
-
 static void
 on_step (const char *step, gpointer user_data)
 {
@@ -99,7 +76,7 @@ region_launch (int argc, char **argv)
   in.tiles_zmax = zmax;
   in.out_dir = out;
   in.force = force;
-  g_autoptr (FtRegionReport) r = ft_region_launch (&in, run_sweep_point, on_step, NULL, &error);
+  g_autoptr (FtRegionReport) r = ft_region_launch (&in, ft_sim_world_region_sweep, on_step, NULL, &error);
   if (r == NULL)
     {
       fprintf (stderr, "fleet-twin-cli region launch: %s\n", error->message);
