@@ -683,10 +683,22 @@ ft_vrptw_ruin (FtVrptwSearch *s, FtVrptwSol *sol)
   double ls_max = MIN (SISR_LMAX, avg);
   double ks_max = 4.0 * SISR_CBAR / (1.0 + ls_max) - 1.0;
   guint ks = (guint) (1.0 + ft_vrptw_rand (s) * ks_max);
-  guint seed;
-  do
-    seed = s->stops[rand_below (s, s->n_stops)];
-  while (sol->route_of[seed] == FT_VRPTW_NONE);
+  /* A random routed stop. Bounded: should the count of routed stops ever
+   * disagree with route_of, this must not spin (a fuzzed Solomon file
+   * made it loop); after 64 misses take the first routed stop, or ruin
+   * nothing. */
+  guint seed = FT_VRPTW_NONE;
+  for (guint tries = 0; tries < 64 && seed == FT_VRPTW_NONE; tries++)
+    {
+      guint c = s->stops[rand_below (s, s->n_stops)];
+      if (sol->route_of[c] != FT_VRPTW_NONE)
+        seed = c;
+    }
+  for (guint i = 0; i < s->n_stops && seed == FT_VRPTW_NONE; i++)
+    if (sol->route_of[s->stops[i]] != FT_VRPTW_NONE)
+      seed = s->stops[i];
+  if (seed == FT_VRPTW_NONE)
+    return;
   if (++s->stamp_now == 0)
     {
       memset (s->stamp, 0, s->p->n_vehicles * sizeof *s->stamp);
