@@ -238,6 +238,8 @@ ft_event_kind_name (FtEventKind kind)
     [FT_EV_VEHICLE_FAULT] = "vehicle_fault",
     [FT_EV_MODEL_DRIFT] = "model_drift",
     [FT_EV_MODEL_DECISION] = "model_decision",
+    [FT_EV_TASK_PROPOSED] = "task_proposed",
+    [FT_EV_TASK_APPROVED] = "task_approved",
   };
 
   if ((guint) kind >= FT_EV_N_KINDS || names[kind] == NULL)

@@ -57,6 +57,10 @@ typedef enum {
   FT_EV_MODEL_DECISION,       /* ref = candidate version, b = champion version,
                                * a = 1 promoted / 0 kept, amount = candidate's
                                * held-back RMSE / champion's, 1e-4 units          */
+  /* operations, continued (live mode's own proposals and their approval) */
+  FT_EV_TASK_PROPOSED,        /* as FT_EV_TASK_CREATED, for a task that waits for approval */
+  FT_EV_TASK_APPROVED,        /* ref = task, vehicle, a = task kind; account = approver
+                               * (-1: auto-approve)                                */
   FT_EV_N_KINDS
 } FtEventKind;
 

@@ -759,7 +759,7 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
   const char *what = slash2 + 1;
   gboolean vehicles = (gsize) (slash1 - rest) == 8 && strncmp (rest, "vehicles", 8) == 0;
   gboolean staff = (gsize) (slash1 - rest) == 5 && strncmp (rest, "staff", 5) == 0;
-  enum { K_TEL, K_EV, K_ACK, K_STATUS, K_STAFF, K_TASK_ACK } kind;
+  enum { K_TEL, K_EV, K_ACK, K_STATUS, K_STAFF, K_TASK_ACK, K_STOPS_ACK, K_STOP_PROGRESS } kind;
   if (vehicles && strcmp (what, "telemetry") == 0)
     kind = K_TEL;
   else if (vehicles && strcmp (what, "events") == 0)
@@ -773,6 +773,10 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
     kind = K_STAFF;
   else if (staff && strcmp (what, "tasks/ack") == 0)
     kind = K_TASK_ACK;
+  else if (staff && strcmp (what, "stops/v1/ack") == 0)
+    kind = K_STOPS_ACK;
+  else if (staff && strcmp (what, "stops/v1/progress") == 0)
+    kind = K_STOP_PROGRESS;
   else
     return ft_live_refuse (live, now, topic, error, "topic does not follow the contract");
 
@@ -826,7 +830,8 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
     }
   gboolean bad = FALSE;
   const char *dev = ft_live_fields_string (o, "device_id", &bad);
-  if (bad || (dev && strcmp (dev, id) != 0 && kind != K_STAFF))
+  if (bad || (dev && strcmp (dev, id) != 0 && kind != K_STAFF && kind != K_STOP_PROGRESS &&
+              kind != K_STOPS_ACK))
     return ft_live_refuse (live, now, topic, error, "device_id in payload does not match the topic");
   switch (kind)
     {
@@ -836,6 +841,8 @@ ft_live_ingest (FtLive *live, const char *topic, const void *payload, gsize len,
     case K_STATUS: return ingest_status (live, topic, id, o, NULL, now, error);
     case K_STAFF:  return ft_live_ingest_staff (live, topic, id, what, o, now, error);
     case K_TASK_ACK: return ft_live_ingest_task_ack (live, topic, id, o, now, error);
+    case K_STOPS_ACK: return ft_live_ingest_stops_ack (live, topic, id, o, now, error);
+    case K_STOP_PROGRESS: return ft_live_ingest_stop_progress (live, topic, id, o, now, error);
     default:       g_assert_not_reached ();
     }
   return FALSE;

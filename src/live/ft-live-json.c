@@ -197,6 +197,41 @@ ft_live_assignment_payload (const FtLiveAssignment *a, FtTime now, gsize *len_ou
   return ft_live_json_end (b, len_out);
 }
 
+/* Stop list, version FT_LIVE_STOPS_VERSION (MQTT-CONTRACT.md). */
+char *
+ft_live_stops_payload (const FtLiveStopList *l, FtTime now, gsize *len_out)
+{
+  JsonBuilder *b = ft_live_json_begin ();
+  ft_live_json_put_int (b, "version", FT_LIVE_STOPS_VERSION);
+  ft_live_json_put_str (b, "command_id", l->id);
+  ft_live_json_put_str (b, "staff_id", l->staff_id);
+  ft_live_json_put_int (b, "timestamp", now);
+  ft_live_json_put_int (b, "expires", l->expires);
+  ft_live_json_put_int (b, "attempt", l->attempts + 1);
+  json_builder_set_member_name (b, "stops");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < l->n_stops && i < FT_LIVE_MAX_STOPS; i++)
+    {
+      const FtLiveStop *st = &l->stops[i];
+      g_autofree char *task = g_strdup_printf ("task-%" G_GINT64_FORMAT, st->task);
+      gboolean has_pos = isfinite (st->pos.lat) && isfinite (st->pos.lon);
+      json_builder_begin_object (b);
+      ft_live_json_put_int (b, "seq", i + 1);
+      ft_live_json_put_str (b, "task_id", task);
+      ft_live_json_put_str (b, "kind", (guint) st->kind < FT_N_TASK_KINDS ? wire_kinds[st->kind] : "unknown");
+      ft_live_json_put_str (b, "device_id", st->device_id);
+      ft_live_json_put_num (b, "lat", has_pos ? st->pos.lat : NAN, 7);
+      ft_live_json_put_num (b, "lon", has_pos ? st->pos.lon : NAN, 7);
+      json_builder_set_member_name (b, "started");
+      json_builder_add_boolean_value (b, st->started);
+      ft_live_json_put_int (b, "eta", st->eta);
+      ft_live_json_put_str (b, "reason", st->reason);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return ft_live_json_end (b, len_out);
+}
+
 char *
 ft_live_status_payload (const char *status, FtTime now, gsize *len_out)
 {

@@ -41,7 +41,7 @@ subscribe_all (FtLive *live, struct mosquitto *mosq)
   const char *subs[] = {
     "vehicles/+/telemetry", "vehicles/+/events", "vehicles/+/commands/ack",
     "vehicles/+/status", "staff/+/position", "staff/+/task", "staff/+/status",
-    "staff/+/tasks/ack",
+    "staff/+/tasks/ack", "staff/+/stops/v1/ack", "staff/+/stops/v1/progress",
   };
   char *topics[G_N_ELEMENTS (subs)];
   for (guint i = 0; i < G_N_ELEMENTS (subs); i++)

@@ -11,29 +11,44 @@
 
 #include <string.h>
 
-/* A field both entry kinds have, with the same type. */
+/* A field every entry kind has, with the same type. */
 #define ITEM_FIELD(it, f) \
-  (*((it)->kind == FT_OUT_COMMAND ? &(it)->u.c.f : &(it)->u.a.f))
+  (*((it)->kind == FT_OUT_COMMAND ? &(it)->u.c.f \
+     : (it)->kind == FT_OUT_ASSIGNMENT ? &(it)->u.a.f : &(it)->u.l->f))
+
+static const char *const kind_label[FT_N_OUT] = { "command", "assignment", "stop list" };
 
 static gboolean
 item_open (const FtOutItem *it)
 {
-  FtLiveCommandState s = it->kind == FT_OUT_COMMAND ? it->u.c.state : it->u.a.state;
+  FtLiveCommandState s = ITEM_FIELD (it, state);
   return s == FT_CMD_QUEUED || s == FT_CMD_SENT;
 }
+
+static void
+item_free (gpointer p)
+{
+  FtOutItem *it = p;
+  if (it->kind == FT_OUT_STOPS)
+    g_free (it->u.l);
+  g_free (it);
+}
+
+static const gsize view_size[FT_N_OUT] = {
+  sizeof (FtLiveCommand), sizeof (FtLiveAssignment), sizeof (FtLiveStopList)
+};
 
 void
 ft_live_outbox_init (FtOutbox *ob)
 {
   memset (ob, 0, sizeof *ob);
-  ob->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  ob->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, item_free);
   ob->by_task = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_queue_init (&ob->open);
   for (int k = 0; k < FT_N_OUT; k++)
     {
       g_queue_init (&ob->history[k]);
-      ob->view[k] = g_array_new (FALSE, FALSE, k == FT_OUT_COMMAND ? sizeof (FtLiveCommand)
-                                                                   : sizeof (FtLiveAssignment));
+      ob->view[k] = g_array_new (FALSE, FALSE, view_size[k]);
     }
 }
 
@@ -64,18 +79,26 @@ outbox_publish (FtLive *live, FtOutItem *it, FtTime now)
       topic = g_strdup_printf ("%svehicles/%s/commands", live->prefix_slash, it->u.c.device_id);
       payload = ft_live_command_payload (&it->u.c, now, &n);
     }
-  else
+  else if (it->kind == FT_OUT_ASSIGNMENT)
     {
       topic = g_strdup_printf ("%sstaff/%s/tasks", live->prefix_slash, it->u.a.staff_id);
       payload = ft_live_assignment_payload (&it->u.a, now, &n);
+    }
+  else
+    {
+      topic = g_strdup_printf ("%sstaff/%s/stops/v%d", live->prefix_slash, it->u.l->staff_id,
+                               FT_LIVE_STOPS_VERSION);
+      payload = ft_live_stops_payload (it->u.l, now, &n);
     }
   if (mosquitto_publish (live->mosq, NULL, topic, (int) n, payload, 1, false) != MOSQ_ERR_SUCCESS)
     return FALSE;
   gboolean retry = ITEM_FIELD (it, attempts) > 0;
   if (it->kind == FT_OUT_COMMAND)
     *(retry ? &live->stats.command_retries : &live->stats.commands_sent) += 1;
-  else
+  else if (it->kind == FT_OUT_ASSIGNMENT)
     *(retry ? &live->stats.task_retries : &live->stats.tasks_sent) += 1;
+  else
+    *(retry ? &live->stats.list_retries : &live->stats.lists_sent) += 1;
   ITEM_FIELD (it, attempts)++;
   ITEM_FIELD (it, last_sent) = now;
   ITEM_FIELD (it, state) = FT_CMD_SENT;
@@ -95,7 +118,7 @@ FtOutItem *
 ft_live_outbox_add (FtLive *live, const FtOutItem *tmpl, FtTime now)
 {
   FtOutbox *ob = &live->outbox;
-  FtOutItem *it = g_memdup2 (tmpl, sizeof *tmpl);
+  FtOutItem *it = g_memdup2 (tmpl, sizeof *tmpl);   /* a stop list's u.l is taken over */
   it->seq = ++ob->seq;
   ITEM_FIELD (it, state) = FT_CMD_QUEUED;
   ITEM_FIELD (it, last_sent) = -1;
@@ -108,6 +131,19 @@ ft_live_outbox_add (FtLive *live, const FtOutItem *tmpl, FtTime now)
       if (old)
         ft_live_outbox_close (live, old, FT_CMD_FAILED, "superseded by a reassignment", now);
       g_hash_table_insert (ob->by_task, g_memdup2 (&it->u.a.task, sizeof it->u.a.task), it);
+    }
+  else if (it->kind == FT_OUT_STOPS)
+    {
+      /* a newer list supersedes the staff member's older open one */
+      for (GList *l = ob->open.head; l; l = l->next)
+        {
+          FtOutItem *o = l->data;
+          if (o->kind == FT_OUT_STOPS && o->u.l->staff == it->u.l->staff)
+            {
+              ft_live_outbox_close (live, o, FT_CMD_FAILED, "superseded by a newer list", now);
+              break;
+            }
+        }
     }
   g_hash_table_insert (ob->by_id, ITEM_FIELD (it, id), it);
   g_queue_push_tail (&ob->open, it);
@@ -127,13 +163,16 @@ ft_live_outbox_close (FtLive *live, FtOutItem *it, FtLiveCommandState st, const 
   ITEM_FIELD (it, closed) = now;
   if (detail)
     g_strlcpy (ITEM_FIELD (it, detail), detail, sizeof ITEM_FIELD (it, detail));
-  gboolean cmd = it->kind == FT_OUT_COMMAND;
+  FtLiveStats *S = &live->stats;
+  guint64 *acked[FT_N_OUT] = { &S->commands_acked, &S->tasks_acked, &S->lists_acked };
+  guint64 *failed[FT_N_OUT] = { &S->commands_failed, &S->tasks_failed, &S->lists_failed };
+  guint64 *expired[FT_N_OUT] = { &S->commands_expired, &S->tasks_expired, &S->lists_expired };
   if (st == FT_CMD_ACKED)
-    *(cmd ? &live->stats.commands_acked : &live->stats.tasks_acked) += 1;
+    *acked[it->kind] += 1;
   else if (st == FT_CMD_FAILED)
-    *(cmd ? &live->stats.commands_failed : &live->stats.tasks_failed) += 1;
+    *failed[it->kind] += 1;
   else if (st == FT_CMD_EXPIRED)
-    *(cmd ? &live->stats.commands_expired : &live->stats.tasks_expired) += 1;
+    *expired[it->kind] += 1;
   g_queue_remove (&ob->open, it);
   ob->n_open[it->kind]--;
   GQueue *h = &ob->history[it->kind];
@@ -172,6 +211,8 @@ ft_live_outbox_housekeeping (FtLive *live, FtTime now)
                                                           : "never sent (no connection)", now);
           if (it->kind == FT_OUT_ASSIGNMENT)
             ft_live_release_task (live, &it->u.a, now);
+          else if (it->kind == FT_OUT_STOPS)
+            ft_live_release_stops (live, it, now);
         }
       else if (ITEM_FIELD (it, state) == FT_CMD_QUEUED ||
                (now - ITEM_FIELD (it, last_sent) >= live->cfg.command_retry &&
@@ -213,8 +254,10 @@ outbox_view (FtLive *live, FtOutKind kind)
       FtOutItem *it = items->pdata[i];
       if (kind == FT_OUT_COMMAND)
         g_array_append_val (v, it->u.c);
-      else
+      else if (kind == FT_OUT_ASSIGNMENT)
         g_array_append_val (v, it->u.a);
+      else
+        g_array_append_vals (v, it->u.l, 1);
     }
   return v;
 }
@@ -241,7 +284,7 @@ ft_live_outbox_check (FtLive *live, GError **error)
       if (open[k] != ob->n_open[k])
         {
           g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
-                       "open %s count %u but %u are open", k == FT_OUT_COMMAND ? "command" : "assignment",
+                       "open %s count %u but %u are open", kind_label[k],
                        ob->n_open[k], open[k]);
           return FALSE;
         }
@@ -287,6 +330,15 @@ ft_live_outbox_check (FtLive *live, GError **error)
           g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
                        "task assignment %s names a staff member or task that does not exist",
                        it->u.a.id);
+          return FALSE;
+        }
+      if (it->kind == FT_OUT_STOPS &&
+          (it->u.l->staff >= live->staff->len || it->u.l->n_stops > FT_LIVE_MAX_STOPS ||
+           strcmp (it->u.l->staff_id, g_array_index (live->staff, FtLiveStaff, it->u.l->staff).id) != 0))
+        {
+          g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
+                       "stop list %s names a staff member that does not exist or too many stops",
+                       it->u.l->id);
           return FALSE;
         }
     }

@@ -45,6 +45,7 @@ char     *ft_live_json_end      (JsonBuilder *b, gsize *len_out);
 /* The twin's outgoing messages (see MQTT-CONTRACT.md). */
 char     *ft_live_command_payload    (const FtLiveCommand *c, FtTime now, gsize *len_out);
 char     *ft_live_assignment_payload (const FtLiveAssignment *a, FtTime now, gsize *len_out);
+char     *ft_live_stops_payload      (const FtLiveStopList *l, FtTime now, gsize *len_out);
 char     *ft_live_status_payload     (const char *status, FtTime now, gsize *len_out);
 
 
@@ -116,7 +117,7 @@ typedef struct {
  * history of the newest FT_LIVE_OUTBOX_HISTORY per kind and dropped. */
 #define FT_LIVE_OUTBOX_HISTORY 256
 
-typedef enum { FT_OUT_COMMAND = 0, FT_OUT_ASSIGNMENT, FT_N_OUT } FtOutKind;
+typedef enum { FT_OUT_COMMAND = 0, FT_OUT_ASSIGNMENT, FT_OUT_STOPS, FT_N_OUT } FtOutKind;
 
 typedef struct {
   FtOutKind kind;
@@ -124,8 +125,31 @@ typedef struct {
   union {
     FtLiveCommand    c;
     FtLiveAssignment a;
+    FtLiveStopList  *l;          /* owned (large: kept off the union) */
   } u;
 } FtOutItem;
+
+/* Live operations (ft-live-ops.c): per live staff member, what was last
+ * sent, so a list goes out again only when it changed. */
+typedef struct {
+  guint    n_sent;
+  gint64   sent[FT_LIVE_MAX_STOPS];
+  gboolean sent_started[FT_LIVE_MAX_STOPS];
+  gboolean ever_sent;
+  char     newest_id[40];        /* id of the newest stop list ("" none; looked up in the
+                                  * outbox, so one dropped from the history is gone) */
+} StaffPlan;
+
+typedef struct {
+  FtLiveOpsConfig cfg;
+  gboolean        auto_approve;
+  gint32          auto_by;        /* the dispatcher who switched it on */
+  FtTime          last_scan;      /* G_MININT64: never */
+  FtTime          last_replan;
+  gboolean        replan_due;
+  GArray         *plans;          /* StaffPlan, parallel to live->staff (grown on demand) */
+  GHashTable     *skipped;        /* task id (gint64) → account that skipped it + 1 */
+} FtLiveOpsState;
 
 typedef struct {
   GHashTable *by_id;             /* id → FtOutItem * (owns them): open and history */
@@ -187,6 +211,7 @@ struct _FtLive {
   GHashTable      *staff_index;    /* id → index+1 */
 
   FtOps           *ops;            /* borrowed, may be NULL */
+  FtLiveOpsState   lops;           /* proposals, approval, stop lists (ft-live-ops.c) */
 
   double           prov_tokens;    /* provisioning token bucket */
   FtTime           prov_refill;    /* when it was last refilled; G_MININT64 = full */
@@ -259,6 +284,19 @@ guint     ft_live_outbox_length (FtLive *live);
 gboolean  ft_live_ingest_ack    (FtLive *live, const char *topic, const char *id, const Fields *o,
                                  FtTime now, GError **error);
 void      ft_live_booking_listener (const FtEvent *ev, gpointer user_data);
+
+/* ft-live-ops.c */
+void      ft_live_ops_init      (FtLive *live);
+void      ft_live_ops_clear     (FtLive *live);
+void      ft_live_ops_tick      (FtLive *live, FtTime now);
+gboolean  ft_live_ingest_stops_ack (FtLive *live, const char *topic, const char *id,
+                                    const Fields *o, FtTime now, GError **error);
+gboolean  ft_live_ingest_stop_progress (FtLive *live, const char *topic, const char *id,
+                                        const Fields *o, FtTime now, GError **error);
+/* A stop list refused or never confirmed: its stops not yet started, if
+ * still assigned to that staff member, go back to open (approved). */
+void      ft_live_release_stops (FtLive *live, FtOutItem *it, FtTime now);
+gboolean  ft_live_ops_check     (FtLive *live, GError **error);
 
 /* ft-live-staff.c */
 gboolean  ft_live_ingest_staff  (FtLive *live, const char *topic, const char *id, const char *what,

@@ -3,7 +3,7 @@
  * thread's drain of the message queue (ft_live_process) and its
  * housekeeping (silence → unknown, outbox retries and expiry), status and
  * invariants. Nothing here reads the wall clock: `now` comes from the caller.
- * The parts live in ft-live-{config,json,net,ingest,staff,outbox}.c around
+ * The parts live in ft-live-{config,json,net,ingest,staff,outbox,ops}.c around
  * the struct in ft-live-private.h.
  */
 #include "ft-live-private.h"
@@ -100,6 +100,7 @@ ft_live_new (FtCore *core, const FtLiveConfig *cfg, GError **error)
   g_cond_init (&live->state_cond);
   live->parser = json_parser_new_immutable ();
   ft_live_outbox_init (&live->outbox);
+  ft_live_ops_init (live);
   live->staff = g_array_new (FALSE, TRUE, sizeof (FtLiveStaff));
   live->staff_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   live->last_housekeep = G_MININT64;
@@ -257,6 +258,7 @@ ft_live_free (FtLive *live)
   g_free (live->scratch);
   g_free (live->meta);
   ft_live_outbox_clear (&live->outbox);
+  ft_live_ops_clear (live);
   g_array_unref (live->staff);
   g_hash_table_unref (live->staff_index);
   g_free (live->prefix_slash);
@@ -360,6 +362,7 @@ ft_live_tick (FtLive *live, FtTime now)
         }
     }
   ft_live_outbox_housekeeping (live, now);
+  ft_live_ops_tick (live, now);
   ft_live_maybe_publish_prices (live, now);
   if (live->shadow)
     {
@@ -477,5 +480,5 @@ ft_live_check (FtLive *live, GError **error)
           return FALSE;
         }
     }
-  return ft_live_outbox_check (live, error);
+  return ft_live_outbox_check (live, error) && ft_live_ops_check (live, error);
 }

@@ -127,6 +127,10 @@ typedef struct {
   guint64 task_updates;      /* progress updates applied to FtOps */
   guint64 task_refused;      /* task acks / updates refused (also counted malformed) */
   guint64 prices_sent;       /* price topic publishes (retained) */
+  /* operations on live state */
+  guint64 proposed, approved, swaps_cancelled_full;
+  guint64 lists_sent, lists_acked, lists_failed, lists_expired, list_retries;
+  guint64 stop_updates;      /* stop progress applied */
 } FtLiveStats;
 
 /* A refused message, kept in a bounded ring (newest last). */
@@ -322,6 +326,97 @@ const FtLiveAssignment *ft_live_get_assignment  (FtLive *live, const char *id);
 const FtLiveAssignment *ft_live_get_assignments (FtLive *live, guint *n_out);
 const FtLiveAssignment *ft_live_find_assignment (FtLive *live, gint64 task);
 guint                ft_live_n_open_assignments (FtLive *live);
+
+/* ------------------------------------------------------------------------
+ * Operations on live state (ft-live-ops.c): the twin proposes tasks from
+ * what vehicles report (low battery → swap, a fault → collect, parked
+ * where parking is not allowed → rebalance), values them
+ * (ft_task_value_estimate) and ranks them (ft_ops_rank_open). A dispatcher
+ * approves proposals (or an auto-approve setting a dispatcher switched on
+ * does); approved tasks go to on-shift staff, and each staff member gets
+ * an ordered stop list on <prefix>/staff/<id>/stops/v1 through the outbox
+ * (acked, retried, expired). Progress (started / done / skipped) on
+ * <prefix>/staff/<id>/stops/v1/progress re-plans and sends a new list; a
+ * started stop is never taken away. Needs ft_live_set_ops.
+ */
+#define FT_LIVE_STOPS_VERSION 1
+#define FT_LIVE_MAX_STOPS     12
+
+typedef struct {
+  gboolean propose;            /* scan live state and propose tasks (default FALSE) */
+  FtTime   every;              /* scan period, default 30 s */
+  double   low_battery;        /* propose a swap below this charge (0..1), default 0.25 */
+  double   full_battery;       /* a swap for a vehicle at or above is cancelled
+                                * (never sent): default 0.95 */
+  guint    max_stops;          /* stops per staff list, 1..FT_LIVE_MAX_STOPS, default 8 */
+  FtTime   staff_fresh;        /* staff heard from within this are on shift, default 10 min */
+  FtTime   horizon;            /* value horizon, default 4 h */
+  double   requests_per_hour;  /* expected requests where a vehicle stands (no forecast
+                                * in live mode yet), default 1.5 */
+  double   vehicles_nearby;    /* rentable vehicles sharing them, default 2 */
+  double   revenue_per_trip;   /* major units, default 2.5 */
+  double   battery_per_trip;   /* charge a mean trip uses, default 0.08 */
+  double   fault_cost;         /* a fault left in the field, default 15 */
+  double   cost_per_staff_minute; /* default 0.5 */
+  double   cost_per_van_km;    /* default 0.3 */
+  double   van_kph;            /* staff travel speed for ETAs, default 20 */
+} FtLiveOpsConfig;
+
+void        ft_live_ops_config_init (FtLiveOpsConfig *c);
+/* Refuses (FT_LIVE_ERROR_MALFORMED, naming the field) values out of range. */
+gboolean    ft_live_set_ops_config  (FtLive *live, const FtLiveOpsConfig *c, GError **error);
+const FtLiveOpsConfig *ft_live_get_ops_config (FtLive *live);
+
+/* Switch auto-approve: `by` must be an account with FT_PERM_DISPATCH (a
+ * dispatcher or admin); anyone else is refused (FT_OPS_ERROR_PERMISSION)
+ * and nothing changes. While on, every proposal is approved as it is made
+ * (and the ones waiting at once). */
+gboolean    ft_live_set_auto_approve (FtLive *live, gboolean on, gint32 by, FtTime now,
+                                      GError **error);
+gboolean    ft_live_get_auto_approve (FtLive *live, gint32 *by_out);
+/* Approve a proposal as `by` (FT_PERM_DISPATCH), reassign a task to live
+ * staff member `staff` (never a started one), cancel a task: through
+ * FtOps (role-checked there), then re-plan the stop lists touched. */
+gboolean    ft_live_approve  (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error);
+gboolean    ft_live_reassign (FtLive *live, gint64 task, guint staff, gint32 by, FtTime now,
+                              GError **error);
+gboolean    ft_live_cancel   (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error);
+/* One proposal scan now (ft_live_tick runs one every cfg.every when
+ * propose is on). Returns the number of tasks proposed. */
+guint       ft_live_propose  (FtLive *live, FtTime now);
+/* Hand approved open tasks to on-shift staff and send every stop list
+ * that changed (ft_live_tick does it after progress and every second). */
+void        ft_live_replan   (FtLive *live, FtTime now);
+
+typedef struct {
+  gint64     task;
+  FtTaskKind kind;
+  gint32     vehicle;            /* -1 none */
+  char       device_id[37];
+  FtLatLon   pos;                /* where to go (NaN if unknown) */
+  gboolean   started;            /* in progress: stays first, never taken away */
+  FtTime     eta;                /* estimated arrival */
+  double     value;              /* FtTaskValue.value, NaN if none */
+  char       reason[128];
+} FtLiveStop;
+
+/* A stop list published to one staff member, tracked in the outbox like a
+ * command (queued → sent → acked | failed | expired). A newer list for the
+ * same staff supersedes it. */
+typedef struct {
+  char               id[40];     /* "stops-<client>-<n>" */
+  guint              staff;      /* index into ft_live_get_staff */
+  char               staff_id[40];
+  guint              n_stops;
+  FtLiveStop         stops[FT_LIVE_MAX_STOPS];
+  FtLiveCommandState state;
+  FtTime             issued, expires, last_sent, closed;
+  guint              attempts;
+  char               detail[96];
+} FtLiveStopList;
+
+/* The newest stop list sent to live staff member `staff`, or NULL. */
+const FtLiveStopList *ft_live_get_stop_list (FtLive *live, guint staff);
 
 guint              ft_live_n_staff  (FtLive *live);
 const FtLiveStaff *ft_live_get_staff (FtLive *live, guint i);

@@ -50,6 +50,14 @@ ft_task_kind_name (FtTaskKind k)
   return (guint) k < FT_N_TASK_KINDS ? kind_names[k] : "unknown";
 }
 
+static const char *approval_names[FT_N_TASK_APPROVALS] = { "none", "proposed", "approved" };
+
+const char *
+ft_task_approval_name (FtTaskApproval a)
+{
+  return (guint) a < FT_N_TASK_APPROVALS ? approval_names[a] : "unknown";
+}
+
 const char *
 ft_task_state_name (FtTaskState s)
 {
@@ -218,9 +226,31 @@ check_dispatcher (FtOps *ops, gint32 by, const char *what, GError **error)
   return TRUE;
 }
 
+static gint64 create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
+                      gint32 target_zone, gint priority, gint32 by, FtTaskApproval approval,
+                      FtTime now, GError **error);
+
 gint64
 ft_ops_create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
                gint32 target_zone, gint priority, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  return create (ops, kind, vehicle, target, target_zone, priority, by, FT_TASK_APPROVAL_NONE,
+                 now, error);
+}
+
+gint64
+ft_ops_propose (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
+                gint32 target_zone, gint priority, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, -1);
+  return create (ops, kind, vehicle, target, target_zone, priority, -1, FT_TASK_PROPOSED, now,
+                 error);
+}
+
+static gint64
+create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target, gint32 target_zone,
+        gint priority, gint32 by, FtTaskApproval approval, FtTime now, GError **error)
 {
   g_return_val_if_fail (ops != NULL, -1);
   if ((guint) kind >= FT_N_TASK_KINDS)
@@ -266,6 +296,9 @@ ft_ops_create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
   t.target = target;
   t.created = now;
   t.assigned_at = t.started_at = t.finished_at = -1;
+  t.approval = approval;
+  t.approved_by = -1;
+  t.approved_at = -1;
   g_array_append_val (ops->tasks, t);
   gint32 none = -1;
   g_array_append_val (ops->open_pos, none);
@@ -276,7 +309,7 @@ ft_ops_create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
       *key = unfinished_key (vehicle, kind);
       g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) t.id + 1));
     }
-  emit (ops, FT_EV_TASK_CREATED, &t, now);
+  emit (ops, approval == FT_TASK_PROPOSED ? FT_EV_TASK_PROPOSED : FT_EV_TASK_CREATED, &t, now);
   return t.id;
 }
 
@@ -310,6 +343,17 @@ ft_ops_restore (FtOps *ops, const FtTask *task, GError **error)
                    "restored %s task %" G_GINT64_FORMAT " names vehicle %d, which %s",
                    kind_names[task->kind], task->id, task->vehicle,
                    task->vehicle < 0 ? "a task of that kind needs" : "does not exist");
+      return FALSE;
+    }
+  if ((guint) task->approval >= FT_N_TASK_APPROVALS ||
+      (task->approval == FT_TASK_PROPOSED &&
+       task->state != FT_TASK_OPEN && task->state != FT_TASK_CANCELLED))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "restored task %" G_GINT64_FORMAT " has approval %d while %s; approvals go "
+                   "up to %d and only an open or cancelled task may wait for approval",
+                   task->id, (int) task->approval, state_names[task->state],
+                   FT_N_TASK_APPROVALS - 1);
       return FALSE;
     }
   if (task->staff < -1 || (task->state == FT_TASK_OPEN && task->staff != -1))
@@ -375,6 +419,13 @@ ft_ops_assign (FtOps *ops, gint64 task, guint staff, gint32 by, FtTime now, GErr
     return FALSE;
   if (t->state != FT_TASK_OPEN && t->state != FT_TASK_ASSIGNED)
     return wrong_state (t, "assigned", error);
+  if (t->approval == FT_TASK_PROPOSED)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+                   "task %" G_GINT64_FORMAT " (%s) is a proposal; a dispatcher must approve "
+                   "it before it is assigned", t->id, kind_names[t->kind]);
+      return FALSE;
+    }
   if (!check_dispatcher (ops, by, "assign", error))
     return FALSE;
   g_autoptr (GError) local = NULL;
@@ -390,6 +441,41 @@ ft_ops_assign (FtOps *ops, gint64 task, guint staff, gint32 by, FtTime now, GErr
   t->staff = (gint32) staff;
   t->assigned_at = now;
   emit (ops, FT_EV_TASK_ASSIGNED, t, now);
+  return TRUE;
+}
+
+gboolean
+ft_ops_approve (FtOps *ops, gint64 task, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  FtTask *t = lookup (ops, task, error);
+  if (t == NULL)
+    return FALSE;
+  if (t->approval != FT_TASK_PROPOSED || t->state != FT_TASK_OPEN)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+                   "task %" G_GINT64_FORMAT " (%s) is %s and %s; only an open proposal can be "
+                   "approved", t->id, kind_names[t->kind], state_names[t->state],
+                   t->approval == FT_TASK_APPROVED ? "already approved" : "not a proposal");
+      return FALSE;
+    }
+  if (!check_dispatcher (ops, by, "approve", error))
+    return FALSE;
+  t->approval = FT_TASK_APPROVED;
+  t->approved_by = by;
+  t->approved_at = now;
+  if (ops->log)
+    {
+      FtEvent ev = ft_event_init (FT_EV_TASK_APPROVED, now);
+      ev.ref = t->id;
+      ev.vehicle = t->vehicle;
+      ev.account = by;
+      ev.a = (gint32) t->kind;
+      ev.amount = t->state;
+      ev.lat = t->target.lat;
+      ev.lon = t->target.lon;
+      ft_event_log_append (ops->log, &ev);
+    }
   return TRUE;
 }
 
@@ -555,7 +641,7 @@ ft_ops_best_open (const FtOps *ops, FtLatLon at, guint32 kind_mask)
     {
       gint64 id = g_array_index (ops->open, gint64, i);
       const FtTask *t = task_at (ops, id);
-      if (kind_mask != 0 && !(kind_mask & (1u << t->kind)))
+      if ((kind_mask != 0 && !(kind_mask & (1u << t->kind))) || t->approval == FT_TASK_PROPOSED)
         continue;
       FtLatLon p = (t->vehicle >= 0 && vs) ? vs[t->vehicle].pos : t->target;
       double d = ft_distance_fast_m (at, p);
@@ -694,6 +780,15 @@ ft_ops_check (const FtOps *ops, GError **error)
                            "open task %u names staff %d", i, t->staff);
               return FALSE;
             }
+        }
+      if ((guint) t->approval >= FT_N_TASK_APPROVALS ||
+          (t->approval == FT_TASK_PROPOSED && t->state != FT_TASK_OPEN &&
+           t->state != FT_TASK_CANCELLED))
+        {
+          g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                       "task %u is %s but its approval is %s", i, state_names[t->state],
+                       ft_task_approval_name (t->approval));
+          return FALSE;
         }
       if (t->state == FT_TASK_ASSIGNED || t->state == FT_TASK_IN_PROGRESS)
         {

@@ -41,6 +41,16 @@ typedef enum {
   FT_N_TASK_STATES
 } FtTaskState;
 
+/* Tasks the twin proposes itself (live mode) wait for a dispatcher's
+ * approval before anyone is sent: PROPOSED until approved (or cancelled,
+ * which rejects it); tasks created any other way need none. */
+typedef enum {
+  FT_TASK_APPROVAL_NONE = 0,  /* created by a dispatcher or a rule that needs no approval */
+  FT_TASK_PROPOSED,           /* proposed by the twin, not yet approved */
+  FT_TASK_APPROVED,           /* approved (approved_by, approved_at) */
+  FT_N_TASK_APPROVALS
+} FtTaskApproval;
+
 typedef struct {
   gint64      id;             /* == index */
   FtTaskKind  kind;
@@ -55,6 +65,9 @@ typedef struct {
   FtTime      assigned_at;    /* -1 */
   FtTime      started_at;     /* -1 */
   FtTime      finished_at;    /* -1 */
+  FtTaskApproval approval;
+  gint32      approved_by;    /* dispatcher account, -1 (none, or auto-approve by the rule) */
+  FtTime      approved_at;    /* -1 */
 } FtTask;
 
 typedef struct _FtOps FtOps;
@@ -70,8 +83,20 @@ void          ft_ops_set_event_log(FtOps *ops, FtEventLog *log);
 gint64        ft_ops_create       (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
                                    gint32 target_zone, gint priority, gint32 by, FtTime now,
                                    GError **error);
+/* Propose a task (FT_EV_TASK_PROPOSED): like ft_ops_create by the rule
+ * (by = -1), but the task stays FT_TASK_PROPOSED, open and unassignable,
+ * until ft_ops_approve. Returns the task id or -1 with an error. */
+gint64        ft_ops_propose      (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target,
+                                   gint32 target_zone, gint priority, FtTime now, GError **error);
+/* Approve a proposed open task (FT_EV_TASK_APPROVED). by = an account with
+ * FT_PERM_DISPATCH (a dispatcher or admin), or -1 for an auto-approve
+ * setting that such an account switched on (the caller checks that);
+ * FT_OPS_ERROR_PERMISSION for any other account, _WRONG_STATE for a task
+ * that is not an open proposal. */
+gboolean      ft_ops_approve      (FtOps *ops, gint64 task, gint32 by, FtTime now, GError **error);
 /* Assign an open (or reassign an assigned) task to `staff` (FT_PERM_FIELD_WORK).
- * by = -1 (rule) or an account with FT_PERM_DISPATCH. */
+ * by = -1 (rule) or an account with FT_PERM_DISPATCH. A proposal that is
+ * not approved yet is refused (FT_OPS_ERROR_WRONG_STATE). */
 gboolean      ft_ops_assign       (FtOps *ops, gint64 task, guint staff, gint32 by, FtTime now,
                                    GError **error);
 /* Back to open (staff went off shift). */
@@ -112,9 +137,10 @@ gboolean      ft_ops_restore      (FtOps *ops, const FtTask *task, GError **erro
 
 const char   *ft_task_kind_name   (FtTaskKind k);
 const char   *ft_task_state_name  (FtTaskState s);
+const char   *ft_task_approval_name (FtTaskApproval a);
 gboolean      ft_task_kind_from_name (const char *s, FtTaskKind *out);
 /* Invariants: legal states; assigned/in-progress tasks have a field-work
- * staff member, open ones none; at most one unfinished task per
+ * staff member, open ones none; no unapproved proposal is assigned; at most one unfinished task per
  * (vehicle, kind); the index agrees with the tasks. */
 gboolean      ft_ops_check        (const FtOps *ops, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtOps, ft_ops_free)

@@ -316,6 +316,17 @@ bind_task (Binder *bd, int b, const RowCtx *c, gsize i)
   b_i64 (bd, b + 14, k->finished_at);
 }
 
+static void
+bind_task_v12 (Binder *bd, int b, const RowCtx *c, gsize i)
+{
+  const FtTask *k = ft_ops_get (c->t->ops, c->ids[i]);
+
+  bind_task (bd, b, c, i);
+  b_i64 (bd, b + 15, k->approval);
+  b_i64 (bd, b + 16, k->approved_by);
+  b_i64 (bd, b + 17, k->approved_at);
+}
+
 /* The multi-row form of an INSERT statement, prepared once and cached.
  * Its SQL comes from the constant one-row SQL, never from data. */
 static sqlite3_stmt *
@@ -540,6 +551,8 @@ mark_event (FtStore *s, const FtStoreTargets *t, const FtEvent *e)
     case FT_EV_TASK_ASSIGNED:
     case FT_EV_TASK_DONE:
     case FT_EV_TASK_CANCELLED:
+    case FT_EV_TASK_PROPOSED:
+    case FT_EV_TASK_APPROVED:
       if (s->version >= TASKS_VERSION)
         dirty_add (&s->d_task, e->ref);
       G_GNUC_FALLTHROUGH;
@@ -779,7 +792,9 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
       : !write_rows (s, ST_UPS_BOOKING, 19, s->d_booking.n, bind_booking, &rc, error, "writing bookings"))
     goto fail;
   rc.ids = s->d_task.list;
-  if (!write_rows (s, ST_UPS_TASK, 14, s->d_task.n, bind_task, &rc, error, "writing tasks"))
+  if (s->version >= TASK_APPROVAL_VERSION
+      ? !write_rows (s, ST_UPS_TASK_V12, 17, s->d_task.n, bind_task_v12, &rc, error, "writing tasks")
+      : !write_rows (s, ST_UPS_TASK, 14, s->d_task.n, bind_task, &rc, error, "writing tasks"))
     goto fail;
 
   /* 5. how many vans and depots hold packs (empty ones included) */

@@ -321,6 +321,14 @@ load_task (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data,
   k.assigned_at = sqlite3_column_int64 (st, 11);
   k.started_at = sqlite3_column_int64 (st, 12);
   k.finished_at = sqlite3_column_int64 (st, 13);
+  k.approved_by = -1;
+  k.approved_at = -1;
+  if (s->version >= TASK_APPROVAL_VERSION)
+    {
+      k.approval = sqlite3_column_int (st, 14);
+      k.approved_by = sqlite3_column_int (st, 15);
+      k.approved_at = sqlite3_column_int64 (st, 16);
+    }
   if (k.staff >= 0 && t->accounts && (guint) k.staff >= ft_accounts_n (t->accounts))
     return corrupt (s, error, "task %" G_GINT64_FORMAT " names staff account %d but there are %u",
                     k.id, k.staff, ft_accounts_n (t->accounts));
@@ -519,9 +527,13 @@ ft_store_load (FtStore *s, const FtStoreTargets *t, GError **error)
     return FALSE;
 
   if (t->ops && s->version >= TASKS_VERSION &&
-      !for_each_row (s, t, "SELECT id,kind,state,priority,vehicle,staff,created_by,target_zone,"
-                     "target_lat,target_lon,created,assigned_at,started_at,finished_at"
-                     " FROM tasks ORDER BY id", load_task, NULL, error))
+      !for_each_row (s, t, s->version >= TASK_APPROVAL_VERSION
+                     ? "SELECT id,kind,state,priority,vehicle,staff,created_by,target_zone,"
+                       "target_lat,target_lon,created,assigned_at,started_at,finished_at,"
+                       "approval,approved_by,approved_at FROM tasks ORDER BY id"
+                     : "SELECT id,kind,state,priority,vehicle,staff,created_by,target_zone,"
+                       "target_lat,target_lon,created,assigned_at,started_at,finished_at"
+                       " FROM tasks ORDER BY id", load_task, NULL, error))
     return FALSE;
 
   /* Restores emit no events; drop any a module emitted anyway, then

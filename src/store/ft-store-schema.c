@@ -224,6 +224,12 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
    * sent again from a new one of the same view; empty in rows written
    * before, which then never count as reused */
   "ALTER TABLE inspect_photos ADD COLUMN phash_fine BLOB NOT NULL DEFAULT x'';",
+  /* 12: live mode's proposals (src/ops): a task the twin proposed waits
+   * for a dispatcher's approval (0 none needed, 1 proposed, 2 approved;
+   * approved_by -1 for auto-approve) */
+  "ALTER TABLE tasks ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE tasks ADD COLUMN approved_by INTEGER NOT NULL DEFAULT -1;"
+  "ALTER TABLE tasks ADD COLUMN approved_at INTEGER NOT NULL DEFAULT -1;",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

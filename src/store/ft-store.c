@@ -86,6 +86,10 @@ const char *const ft_store_stmt_sql[N_ST] = {
     "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
     "target_lat,target_lon,created,assigned_at,started_at,finished_at)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+  [ST_UPS_TASK_V12] =
+    "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
+    "target_lat,target_lon,created,assigned_at,started_at,finished_at,approval,approved_by,"
+    "approved_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_PUT_META] = "INSERT OR REPLACE INTO meta (key,value) VALUES (?,?)",
   [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
 };

@@ -1,0 +1,856 @@
+/* ft-live-ops.c — the same operations live: the twin proposes tasks from
+ * live state (low battery → swap, a fault → collect, parked where parking
+ * is not allowed → rebalance), values and ranks them (src/ops), waits for a
+ * dispatcher's approval (or an auto-approve a dispatcher switched on),
+ * hands approved tasks to on-shift staff and sends each an ordered stop
+ * list through the outbox. Progress from staff (started, done, skipped)
+ * re-plans; a started stop stays first and is never taken away.
+ */
+#include "ft-live-private.h"
+#include "ft-ops-value.h"
+
+#include <string.h>
+
+#define REPLAN_EVERY (1 * FT_SECOND)
+
+void
+ft_live_ops_config_init (FtLiveOpsConfig *c)
+{
+  g_return_if_fail (c != NULL);
+  memset (c, 0, sizeof *c);
+  c->propose = FALSE;
+  c->every = 30 * FT_SECOND;
+  c->low_battery = 0.25;
+  c->full_battery = 0.95;
+  c->max_stops = 8;
+  c->staff_fresh = 10 * FT_MINUTE;
+  c->horizon = 4 * FT_HOUR;
+  c->requests_per_hour = 1.5;
+  c->vehicles_nearby = 2;
+  c->revenue_per_trip = 2.5;
+  c->battery_per_trip = 0.08;
+  c->fault_cost = 15;
+  c->cost_per_staff_minute = 0.5;
+  c->cost_per_van_km = 0.3;
+  c->van_kph = 20;
+}
+
+void
+ft_live_ops_init (FtLive *live)
+{
+  FtLiveOpsState *o = &live->lops;
+  ft_live_ops_config_init (&o->cfg);
+  o->auto_by = -1;
+  o->last_scan = G_MININT64;
+  o->last_replan = G_MININT64;
+  o->plans = g_array_new (FALSE, TRUE, sizeof (StaffPlan));
+  o->skipped = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+}
+
+void
+ft_live_ops_clear (FtLive *live)
+{
+  g_clear_pointer (&live->lops.plans, g_array_unref);
+  g_clear_pointer (&live->lops.skipped, g_hash_table_unref);
+}
+
+static gboolean
+bad_field (GError **error, const char *name, double x, double lo, double hi)
+{
+  if (isfinite (x) && x >= lo && x <= hi)
+    return FALSE;
+  g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED,
+               "live operations: %s is %g; it must lie in [%g, %g]", name, x, lo, hi);
+  return TRUE;
+}
+
+gboolean
+ft_live_set_ops_config (FtLive *live, const FtLiveOpsConfig *c, GError **error)
+{
+  g_return_val_if_fail (live != NULL && c != NULL, FALSE);
+  if (bad_field (error, "every (ms)", (double) c->every, 1, 86400e3)
+      || bad_field (error, "low_battery", c->low_battery, 0, 1)
+      || bad_field (error, "full_battery", c->full_battery, c->low_battery, 1)
+      || bad_field (error, "max_stops", c->max_stops, 1, FT_LIVE_MAX_STOPS)
+      || bad_field (error, "staff_fresh (ms)", (double) c->staff_fresh, 1, 86400e3)
+      || bad_field (error, "horizon (ms)", (double) c->horizon, FT_MINUTE, 86400e3)
+      || bad_field (error, "requests_per_hour", c->requests_per_hour, 0, 1e6)
+      || bad_field (error, "vehicles_nearby", c->vehicles_nearby, 0, 1e6)
+      || bad_field (error, "revenue_per_trip", c->revenue_per_trip, 0, 1e6)
+      || bad_field (error, "battery_per_trip", c->battery_per_trip, 1e-6, 1)
+      || bad_field (error, "fault_cost", c->fault_cost, 0, 1e9)
+      || bad_field (error, "cost_per_staff_minute", c->cost_per_staff_minute, 0, 1e6)
+      || bad_field (error, "cost_per_van_km", c->cost_per_van_km, 0, 1e6)
+      || bad_field (error, "van_kph", c->van_kph, 1, 200))
+    return FALSE;
+  live->lops.cfg = *c;
+  return TRUE;
+}
+
+const FtLiveOpsConfig *
+ft_live_get_ops_config (FtLive *live)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  return &live->lops.cfg;
+}
+
+static StaffPlan *
+plan_for (FtLive *live, guint staff)
+{
+  if (live->lops.plans->len < live->staff->len)
+    g_array_set_size (live->lops.plans, live->staff->len);
+  return &g_array_index (live->lops.plans, StaffPlan, staff);
+}
+
+/* ------------------------------------------------------------ approval */
+
+static gboolean
+check_dispatch (FtLive *live, gint32 by, const char *what, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  FtAccounts *acc = live->core->accounts;
+  if (by < 0 || acc == NULL || (guint) by >= ft_accounts_n (acc) ||
+      !ft_accounts_can (acc, (guint) by, FT_PERM_DISPATCH, &local))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION,
+                   "account %d may not %s: %s", by, what,
+                   local ? local->message : "only a dispatcher or an admin may");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+approve_waiting (FtLive *live, FtTime now)
+{
+  FtOps *ops = live->ops;
+  guint n = ft_ops_n (ops);
+  for (guint i = 0; i < n; i++)
+    {
+      const FtTask *t = ft_ops_get (ops, i);
+      if (t->state == FT_TASK_OPEN && t->approval == FT_TASK_PROPOSED &&
+          ft_ops_approve (ops, i, -1, now, NULL))
+        live->stats.approved++;
+    }
+  live->lops.replan_due = TRUE;
+}
+
+gboolean
+ft_live_set_auto_approve (FtLive *live, gboolean on, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  if (!check_dispatch (live, by, on ? "switch auto-approve on" : "switch auto-approve off", error))
+    return FALSE;
+  live->lops.auto_approve = on;
+  live->lops.auto_by = on ? by : -1;
+  g_message ("live: auto-approve of proposed tasks switched %s by account %d", on ? "on" : "off", by);
+  if (on && live->ops)
+    approve_waiting (live, now);
+  return TRUE;
+}
+
+gboolean
+ft_live_get_auto_approve (FtLive *live, gint32 *by_out)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  if (by_out)
+    *by_out = live->lops.auto_by;
+  return live->lops.auto_approve;
+}
+
+static gboolean
+need_ops (FtLive *live, GError **error)
+{
+  if (live->ops)
+    return TRUE;
+  g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_TASK_QUEUE,
+               "live mode has no task queue attached (ft_live_set_ops)");
+  return FALSE;
+}
+
+gboolean
+ft_live_approve (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  if (!need_ops (live, error) || !check_dispatch (live, by, "approve tasks", error) ||
+      !ft_ops_approve (live->ops, task, by, now, error))
+    return FALSE;
+  live->stats.approved++;
+  live->lops.replan_due = TRUE;
+  return TRUE;
+}
+
+gboolean
+ft_live_reassign (FtLive *live, gint64 task, guint staff, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  if (!need_ops (live, error) || !check_dispatch (live, by, "reassign tasks", error))
+    return FALSE;
+  if (staff >= live->staff->len || g_array_index (live->staff, FtLiveStaff, staff).account < 0)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                   "no live staff member with index %u and an account to reassign to", staff);
+      return FALSE;
+    }
+  const FtTask *t = ft_ops_get (live->ops, task);
+  if (t && t->state == FT_TASK_IN_PROGRESS)
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE,
+                   "task %" G_GINT64_FORMAT " is started; a started stop is never taken away",
+                   task);
+      return FALSE;
+    }
+  guint account = (guint) g_array_index (live->staff, FtLiveStaff, staff).account;
+  if (!ft_ops_assign (live->ops, task, account, by, now, error))
+    return FALSE;
+  live->lops.replan_due = TRUE;
+  return TRUE;
+}
+
+gboolean
+ft_live_cancel (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  if (!need_ops (live, error) || !check_dispatch (live, by, "cancel tasks", error) ||
+      !ft_ops_cancel (live->ops, task, by, now, error))
+    return FALSE;
+  live->lops.replan_due = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ proposals */
+
+/* On shift: a field-work account heard from recently, with a position. */
+static gboolean
+on_shift (FtLive *live, const FtLiveStaff *s, FtTime now)
+{
+  return s->account >= 0 && isfinite (s->pos.lat) && s->last_ts >= 0 &&
+         now - s->last_ts <= live->lops.cfg.staff_fresh &&
+         ft_accounts_can (live->core->accounts, (guint) s->account, FT_PERM_FIELD_WORK, NULL);
+}
+
+static double
+service_minutes (FtTaskKind k)
+{
+  switch (k)
+    {
+    case FT_TASK_BATTERY_SWAP:   return 4;
+    case FT_TASK_REBALANCE:      return 8;
+    case FT_TASK_COLLECT_REPAIR: return 6;
+    default:                     return 8;
+    }
+}
+
+/* Road distance from a straight line (a city's detour factor). */
+static double
+road_m (FtLatLon a, FtLatLon b)
+{
+  return ft_distance_fast_m (a, b) * 1.3;
+}
+
+static FtLatLon
+task_pos (FtLive *live, const FtTask *t)
+{
+  if (t->target.lat != 0 || t->target.lon != 0)
+    return t->target;
+  if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (live->core->fleet))
+    return ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle)->pos;
+  return (FtLatLon) { NAN, NAN };
+}
+
+/* Value a task now: the nearest on-shift staff member's detour, flat
+ * demand from the config (live mode has no forecast yet). */
+static void
+value_task (FtLive *live, const FtTask *t, FtTime now)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  FtLatLon p = task_pos (live, t);
+  double best_m = 3000;                 /* nobody on shift: a typical 3 km */
+  for (guint i = 0; i < live->staff->len && isfinite (p.lat); i++)
+    {
+      const FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, i);
+      if (on_shift (live, s, now))
+        best_m = MIN (best_m, road_m (s->pos, p));
+    }
+  double travel = best_m / 1000.0 / c->van_kph * 60.0;
+  FtTaskValueInput in = { 0 };
+  in.kind = t->kind;
+  in.now = now;
+  in.horizon_end = now + c->horizon;
+  in.expected_requests = c->requests_per_hour * (double) c->horizon / FT_HOUR;
+  in.vehicles_there = c->vehicles_nearby;
+  in.battery = 1.0;
+  in.min_battery = 0.1;
+  if (t->vehicle >= 0)
+    {
+      const FtVehicle *v = ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle);
+      in.battery = CLAMP (ft_fleet_soc (live->core->fleet, (guint) t->vehicle), 0.0, 1.0);
+      in.min_battery = CLAMP (ft_vehicle_type_default (v->kind)->low_soc, 0.0, 1.0);
+    }
+  if (t->kind == FT_TASK_REBALANCE)
+    {
+      /* parked where it may not be: it earns nothing there */
+      in.source_expected_requests = 0;
+      in.source_vehicles = 1;
+    }
+  in.battery_per_trip = c->battery_per_trip;
+  in.revenue_per_trip = c->revenue_per_trip;
+  in.fault_risk = t->kind == FT_TASK_COLLECT_REPAIR ? 1.0 : 0.0;
+  in.fault_cost = c->fault_cost;
+  in.staff_minutes = travel + service_minutes (t->kind);
+  in.detour_minutes = travel;
+  in.van_km = best_m / 1000.0;
+  in.cost_per_staff_minute = c->cost_per_staff_minute;
+  in.cost_per_van_km = c->cost_per_van_km;
+  FtTaskValue v;
+  g_autoptr(GError) err = NULL;
+  if (ft_task_value_estimate (&in, &v, &err))
+    ft_ops_set_value (live->ops, t->id, &v, NULL);
+  else
+    g_warning ("live: task %" G_GINT64_FORMAT " not valued: %s", t->id, err->message);
+}
+
+static void
+propose_one (FtLive *live, FtTaskKind kind, guint v, gint priority, FtTime now, guint *n)
+{
+  if (ft_ops_open_for (live->ops, v, kind) >= 0)
+    return;
+  g_autoptr(GError) err = NULL;
+  gint64 id = ft_ops_propose (live->ops, kind, (gint32) v, (FtLatLon) { 0, 0 }, -1, priority,
+                              now, &err);
+  if (id < 0)
+    {
+      g_warning ("live: no %s proposal for vehicle %u: %s", ft_task_kind_name (kind), v,
+                 err->message);
+      return;
+    }
+  (*n)++;
+  live->stats.proposed++;
+  value_task (live, ft_ops_get (live->ops, id), now);
+  if (live->lops.auto_approve && ft_ops_approve (live->ops, id, -1, now, NULL))
+    live->stats.approved++;
+}
+
+guint
+ft_live_propose (FtLive *live, FtTime now)
+{
+  g_return_val_if_fail (live != NULL, 0);
+  if (live->ops == NULL)
+    return 0;
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  FtFleet *fleet = live->core->fleet;
+  FtGeofences *geo = live->core->geofences;
+  guint n = 0;
+  live->lops.last_scan = now;
+  for (guint v = 0; v < ft_fleet_n_vehicles (fleet); v++)
+    {
+      const FtVehicle *veh = ft_fleet_get_vehicle (fleet, v);
+      if (veh->state == FT_STATE_ON_TRIP || veh->state == FT_STATE_RESERVED ||
+          veh->state == FT_STATE_REMOVED || veh->state == FT_STATE_ELSEWHERE)
+        continue;
+      double soc = ft_fleet_soc (fleet, v);
+      if (veh->fault_codes != 0)
+        propose_one (live, FT_TASK_COLLECT_REPAIR, v, 3, now, &n);
+      else if (veh->pack >= 0 && soc < c->low_battery && veh->state != FT_STATE_UNKNOWN)
+        propose_one (live, FT_TASK_BATTERY_SWAP, v, 2, now, &n);
+      if (geo && veh->state == FT_STATE_AVAILABLE)
+        {
+          int zone = -1;
+          FtZoneRules r = ft_geofences_rules_at (geo, veh->pos, veh->kind, &zone);
+          if (!r.ride_end_allowed)
+            propose_one (live, FT_TASK_REBALANCE, v, 1, now, &n);
+        }
+    }
+  /* no swap at full charge: a swap not yet started for a vehicle charged
+   * since (a rider's charger, a report that was wrong) is cancelled */
+  guint nt = ft_ops_n (live->ops);
+  for (guint i = 0; i < nt; i++)
+    {
+      const FtTask *t = ft_ops_get (live->ops, i);
+      if (t->state >= FT_TASK_DONE)
+        continue;
+      if (t->kind == FT_TASK_BATTERY_SWAP && t->state != FT_TASK_IN_PROGRESS && t->vehicle >= 0 &&
+          ft_fleet_soc (fleet, (guint) t->vehicle) >= c->full_battery)
+        {
+          const FtVehicle *veh = ft_fleet_get_vehicle (fleet, (guint) t->vehicle);
+          if (ft_ops_cancel (live->ops, i, -1, now, NULL))
+            {
+              g_message ("live: swap task %u for %s cancelled: battery at %.0f%% (no swap at %.0f%%)",
+                         i, veh->name, 100 * ft_fleet_soc (fleet, (guint) t->vehicle),
+                         100 * c->full_battery);
+              live->stats.swaps_cancelled_full++;
+              live->lops.replan_due = TRUE;
+            }
+          continue;
+        }
+      if (t->state == FT_TASK_OPEN)
+        value_task (live, t, now);       /* the horizon and the staff moved on */
+    }
+  if (n > 0 && live->lops.auto_approve)
+    live->lops.replan_due = TRUE;
+  return n;
+}
+
+/* ------------------------------------------------------------ stop lists */
+
+static double
+task_value_of (FtLive *live, gint64 id)
+{
+  const FtTaskValue *v = ft_ops_get_value (live->ops, id);
+  return v ? v->value_per_minute : -G_MAXDOUBLE;
+}
+
+/* started first (oldest start first), then value per staff minute,
+ * highest first, ties oldest task first. Until the route planner is on
+ * main this is the order of a staff member's stops. */
+static gint
+cmp_stop (gconstpointer a, gconstpointer b, gpointer data)
+{
+  FtLive *live = data;
+  const FtTask *x = ft_ops_get (live->ops, *(const gint64 *) a);
+  const FtTask *y = ft_ops_get (live->ops, *(const gint64 *) b);
+  gboolean sx = x->state == FT_TASK_IN_PROGRESS, sy = y->state == FT_TASK_IN_PROGRESS;
+  if (sx != sy)
+    return sx ? -1 : 1;
+  if (sx)
+    return x->started_at < y->started_at ? -1 : x->started_at > y->started_at ? 1
+         : (x->id < y->id ? -1 : x->id > y->id);
+  double vx = task_value_of (live, x->id), vy = task_value_of (live, y->id);
+  if (vx != vy)
+    return vx > vy ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static gint
+staff_of_account (FtLive *live, gint32 account)
+{
+  for (guint i = 0; i < live->staff->len; i++)
+    if (g_array_index (live->staff, FtLiveStaff, i).account == account)
+      return (gint) i;
+  return -1;
+}
+
+/* The tasks on each staff member's list, in stop order. */
+static GPtrArray *
+lists_by_staff (FtLive *live)
+{
+  GPtrArray *lists = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  for (guint i = 0; i < live->staff->len; i++)
+    g_ptr_array_add (lists, g_array_new (FALSE, FALSE, sizeof (gint64)));
+  guint nt = ft_ops_n (live->ops);
+  for (guint i = 0; i < nt; i++)
+    {
+      const FtTask *t = ft_ops_get (live->ops, i);
+      if (t->state != FT_TASK_ASSIGNED && t->state != FT_TASK_IN_PROGRESS)
+        continue;
+      gint s = staff_of_account (live, t->staff);
+      if (s >= 0)
+        {
+          gint64 id = i;
+          g_array_append_val (lists->pdata[s], id);
+        }
+    }
+  for (guint i = 0; i < lists->len; i++)
+    {
+      GArray *l = lists->pdata[i];
+      g_array_sort_with_data (l, cmp_stop, live);
+    }
+  return lists;
+}
+
+/* Approved (or dispatcher-made) open tasks, best first, to the nearest
+ * on-shift staff member with room who has not skipped them. */
+static void
+dispatch_open (FtLive *live, GPtrArray *lists, FtTime now)
+{
+  g_autoptr(GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ft_ops_rank_open (live->ops, open);
+  guint max = live->lops.cfg.max_stops;
+  for (guint k = 0; k < open->len; k++)
+    {
+      gint64 id = g_array_index (open, gint64, k);
+      const FtTask *t = ft_ops_get (live->ops, id);
+      if (t->approval == FT_TASK_PROPOSED)
+        continue;
+      FtLatLon p = task_pos (live, t);
+      gpointer skipped = g_hash_table_lookup (live->lops.skipped, &id);
+      gint best = -1;
+      double best_d = G_MAXDOUBLE;
+      for (guint s = 0; s < live->staff->len; s++)
+        {
+          const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
+          GArray *l = lists->pdata[s];
+          if (!on_shift (live, st, now) || l->len >= max ||
+              (skipped && GPOINTER_TO_INT (skipped) - 1 == st->account))
+            continue;
+          /* from the end of what they have already */
+          FtLatLon from = st->pos;
+          if (l->len > 0)
+            {
+              FtLatLon q = task_pos (live, ft_ops_get (live->ops, g_array_index (l, gint64, l->len - 1)));
+              if (isfinite (q.lat))
+                from = q;
+            }
+          double d = isfinite (p.lat) ? road_m (from, p) : 0;
+          if (d < best_d)
+            {
+              best = (gint) s;
+              best_d = d;
+            }
+        }
+      if (best < 0)
+        continue;
+      g_autoptr(GError) err = NULL;
+      const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, best);
+      if (!ft_ops_assign (live->ops, id, (guint) st->account, -1, now, &err))
+        {
+          g_warning ("live: task %" G_GINT64_FORMAT " not dispatched to %s: %s", id, st->id,
+                     err->message);
+          continue;
+        }
+      GArray *l = lists->pdata[best];
+      g_array_append_val (l, id);
+      g_array_sort_with_data (l, cmp_stop, live);
+    }
+}
+
+static void
+fill_stop (FtLive *live, FtLiveStop *stop, const FtTask *t, FtLatLon *at, FtTime *clock)
+{
+  stop->task = t->id;
+  stop->kind = t->kind;
+  stop->vehicle = t->vehicle;
+  if (t->vehicle >= 0)
+    g_strlcpy (stop->device_id, ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle)->device_id,
+               sizeof stop->device_id);
+  stop->pos = task_pos (live, t);
+  stop->started = t->state == FT_TASK_IN_PROGRESS;
+  if (isfinite (at->lat) && isfinite (stop->pos.lat))
+    *clock += (FtTime) (road_m (*at, stop->pos) / 1000.0 / live->lops.cfg.van_kph * FT_HOUR);
+  stop->eta = *clock;
+  *clock += (FtTime) (service_minutes (t->kind) * FT_MINUTE);
+  if (isfinite (stop->pos.lat))
+    *at = stop->pos;
+  const FtTaskValue *v = ft_ops_get_value (live->ops, t->id);
+  stop->value = v ? v->value : NAN;
+  g_strlcpy (stop->reason, v ? v->reason : "", sizeof stop->reason);
+}
+
+static void
+send_list (FtLive *live, guint s, GArray *l, FtTime now)
+{
+  const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
+  StaffPlan *pl = plan_for (live, s);
+  guint n = MIN (l->len, FT_LIVE_MAX_STOPS);
+  gboolean same = pl->ever_sent && pl->n_sent == n;
+  for (guint i = 0; same && i < n; i++)
+    {
+      gint64 id = g_array_index (l, gint64, i);
+      same = pl->sent[i] == id &&
+             pl->sent_started[i] == (ft_ops_get (live->ops, id)->state == FT_TASK_IN_PROGRESS);
+    }
+  if (same)
+    return;
+  if (n == 0 && !pl->ever_sent)
+    return;                       /* nothing to say to someone never sent anything */
+  FtLiveStopList *list = g_new0 (FtLiveStopList, 1);
+  g_snprintf (list->id, sizeof list->id, "stops-%s-%" G_GUINT64_FORMAT, live->id_tag,
+              ++live->outbox.next_id[FT_OUT_STOPS]);
+  list->staff = s;
+  g_strlcpy (list->staff_id, st->id, sizeof list->staff_id);
+  FtLatLon at = st->pos;
+  FtTime clock = now;
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 id = g_array_index (l, gint64, i);
+      fill_stop (live, &list->stops[i], ft_ops_get (live->ops, id), &at, &clock);
+      pl->sent[i] = id;
+      pl->sent_started[i] = list->stops[i].started;
+    }
+  list->n_stops = n;
+  list->issued = now;
+  list->expires = now + live->cfg.command_ttl;
+  pl->n_sent = n;
+  pl->ever_sent = TRUE;
+  FtOutItem x = { .kind = FT_OUT_STOPS };
+  x.u.l = list;
+  FtOutItem *it = ft_live_outbox_add (live, &x, now);
+  g_strlcpy (pl->newest_id, it->u.l->id, sizeof pl->newest_id);
+}
+
+void
+ft_live_replan (FtLive *live, FtTime now)
+{
+  g_return_if_fail (live != NULL);
+  if (live->ops == NULL)
+    return;
+  live->lops.replan_due = FALSE;
+  live->lops.last_replan = now;
+  g_autoptr(GPtrArray) lists = lists_by_staff (live);
+  dispatch_open (live, lists, now);
+  for (guint s = 0; s < live->staff->len; s++)
+    send_list (live, s, lists->pdata[s], now);
+}
+
+void
+ft_live_ops_tick (FtLive *live, FtTime now)
+{
+  if (live->ops == NULL)
+    return;
+  FtLiveOpsState *o = &live->lops;
+  if (o->cfg.propose && (o->last_scan == G_MININT64 || now - o->last_scan >= o->cfg.every))
+    ft_live_propose (live, now);
+  if (o->replan_due || o->last_replan == G_MININT64 || now - o->last_replan >= REPLAN_EVERY)
+    ft_live_replan (live, now);
+}
+
+const FtLiveStopList *
+ft_live_get_stop_list (FtLive *live, guint staff)
+{
+  g_return_val_if_fail (live != NULL, NULL);
+  if (staff >= live->lops.plans->len)
+    return NULL;
+  StaffPlan *pl = &g_array_index (live->lops.plans, StaffPlan, staff);
+  if (pl->newest_id[0] == '\0')
+    return NULL;
+  FtOutItem *it = ft_live_outbox_lookup (live, FT_OUT_STOPS, pl->newest_id);
+  return it ? it->u.l : NULL;
+}
+
+void
+ft_live_release_stops (FtLive *live, FtOutItem *it, FtTime now)
+{
+  const FtLiveStopList *l = it->u.l;
+  if (live->ops == NULL || l->staff >= live->staff->len)
+    return;
+  /* only the newest list speaks for the staff member */
+  StaffPlan *pl = plan_for (live, l->staff);
+  if (strcmp (pl->newest_id, l->id) != 0)
+    return;
+  gint account = g_array_index (live->staff, FtLiveStaff, l->staff).account;
+  for (guint i = 0; i < l->n_stops; i++)
+    {
+      const FtTask *t = ft_ops_get (live->ops, l->stops[i].task);
+      if (t && t->state == FT_TASK_ASSIGNED && t->staff == account)
+        ft_ops_unassign (live->ops, t->id, now, NULL);
+    }
+  pl->ever_sent = FALSE;          /* what they hold is unknown: send afresh */
+  pl->n_sent = 0;
+  live->lops.replan_due = TRUE;
+}
+
+/* ------------------------------------------------------------ ingest */
+
+static gboolean
+refuse_stop (FtLive *live, FtTime now, const char *topic, GError **error, const char *fmt, ...)
+  G_GNUC_PRINTF (5, 6);
+
+static gboolean
+refuse_stop (FtLive *live, FtTime now, const char *topic, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *why = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  live->stats.task_refused++;
+  return ft_live_refuse (live, now, topic, error, why);
+}
+
+static gboolean
+known_staff (FtLive *live, const char *id, guint *si)
+{
+  gpointer idx = g_hash_table_lookup (live->staff_index, id);
+  if (idx == NULL)
+    return FALSE;
+  *si = GPOINTER_TO_UINT (idx) - 1;
+  return TRUE;
+}
+
+gboolean
+ft_live_ingest_stops_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
+                          FtTime now, GError **error)
+{
+  gboolean bad = FALSE;
+  const char *cid = ft_live_fields_string (o, "command_id", &bad);
+  if (bad || cid == NULL)
+    return refuse_stop (live, now, topic, error, "stop list ack: field command_id must be a string");
+  const char *result = ft_live_fields_string (o, "result", &bad);
+  if (bad || result == NULL)
+    return refuse_stop (live, now, topic, error, "stop list ack: field result must be a string");
+  const char *reason = ft_live_fields_string (o, "reason", &bad);
+  if (bad)
+    return refuse_stop (live, now, topic, error, "stop list ack: field reason must be a string");
+  FtLiveCommandState st;
+  if (strcmp (result, "ok") == 0)
+    st = FT_CMD_ACKED;
+  else if (strcmp (result, "failed") == 0)
+    st = FT_CMD_FAILED;
+  else if (strcmp (result, "expired") == 0)
+    st = FT_CMD_EXPIRED;
+  else
+    return refuse_stop (live, now, topic, error,
+                        "stop list ack: field result must be ok, failed or expired");
+  FtOutItem *it = ft_live_outbox_lookup (live, FT_OUT_STOPS, cid);
+  if (it == NULL)
+    return refuse_stop (live, now, topic, error,
+                        "stop list ack: field command_id names no stop list of the twin");
+  if (strcmp (it->u.l->staff_id, id) != 0)
+    return refuse_stop (live, now, topic, error,
+                        "stop list ack: field command_id names a list sent to another staff member");
+  live->stats.acks++;
+  if (it->u.l->state != FT_CMD_SENT && it->u.l->state != FT_CMD_QUEUED)
+    {
+      live->stats.duplicates++;
+      return TRUE;
+    }
+  ft_live_outbox_close (live, it, st, st == FT_CMD_ACKED ? NULL : (reason ? reason : result), now);
+  if (st != FT_CMD_ACKED)
+    ft_live_release_stops (live, it, now);
+  live->stats.applied++;
+  return TRUE;
+}
+
+gboolean
+ft_live_ingest_stop_progress (FtLive *live, const char *topic, const char *id, const Fields *o,
+                              FtTime now, GError **error)
+{
+  gboolean bad = FALSE;
+  gint64 version = 0;
+  if (!ft_live_fields_int64 (o, "version", &version, &bad) || bad)
+    return refuse_stop (live, now, topic, error, "stop progress: field version must be the integer %d",
+                        FT_LIVE_STOPS_VERSION);
+  if (version != FT_LIVE_STOPS_VERSION)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field version is %" G_GINT64_FORMAT "; this twin reads %d",
+                        version, FT_LIVE_STOPS_VERSION);
+  const char *why = NULL;
+  FtTime ts;
+  if (!ft_live_read_timestamp (live, o, now, &ts, &why))
+    return refuse_stop (live, now, topic, error, "stop progress: field timestamp: %s", why);
+  const char *tid = ft_live_fields_string (o, "task_id", &bad);
+  if (bad || tid == NULL || !g_str_has_prefix (tid, "task-") || strlen (tid) > 20)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field task_id must be a string \"task-<n>\"");
+  gint64 task = -1;
+  const char *digits = tid + 5;
+  gboolean numeric = *digits != '\0';
+  for (const char *p = digits; *p; p++)
+    numeric &= g_ascii_isdigit (*p);
+  if (!numeric)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field task_id must be a string \"task-<n>\"");
+  task = g_ascii_strtoll (digits, NULL, 10);
+  const char *status = ft_live_fields_string (o, "status", &bad);
+  if (bad || status == NULL ||
+      (strcmp (status, "started") != 0 && strcmp (status, "done") != 0 &&
+       strcmp (status, "skipped") != 0))
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field status must be started, done or skipped");
+  const char *reason = ft_live_fields_string (o, "reason", &bad);
+  if (bad)
+    return refuse_stop (live, now, topic, error, "stop progress: field reason must be a string");
+  guint si;
+  if (!known_staff (live, id, &si) || g_array_index (live->staff, FtLiveStaff, si).account < 0)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: staff_id in the topic is no staff member the twin knows");
+  if (live->ops == NULL)
+    return refuse_stop (live, now, topic, error, "stop progress: the twin has no task queue");
+  const FtTask *t = ft_ops_get (live->ops, task);
+  if (t == NULL)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field task_id names %s, a task the twin does not have", tid);
+  FtLiveStaff *s = &g_array_index (live->staff, FtLiveStaff, si);
+  if ((t->state != FT_TASK_ASSIGNED && t->state != FT_TASK_IN_PROGRESS && t->state != FT_TASK_DONE) ||
+      t->staff != s->account)
+    return refuse_stop (live, now, topic, error,
+                        "stop progress: field task_id names %s, which is not on %s's stop list",
+                        tid, s->id);
+  if (ts < s->task_ts)
+    {
+      live->stats.stale++;
+      return TRUE;
+    }
+  g_autoptr(GError) oerr = NULL;
+  gboolean ok = TRUE;
+  if (strcmp (status, "started") == 0)
+    {
+      if (t->state != FT_TASK_ASSIGNED)
+        {
+          live->stats.duplicates++;
+          return TRUE;
+        }
+      ok = ft_ops_start (live->ops, task, (guint) s->account, now, &oerr);
+    }
+  else if (strcmp (status, "done") == 0)
+    {
+      if (t->state == FT_TASK_DONE)
+        {
+          live->stats.duplicates++;
+          return TRUE;
+        }
+      ok = ft_ops_complete (live->ops, task, (guint) s->account, now, &oerr);
+    }
+  else
+    {
+      if (t->state == FT_TASK_DONE)
+        return refuse_stop (live, now, topic, error,
+                            "stop progress: field status is skipped but %s is done", tid);
+      ok = ft_ops_unassign (live->ops, task, now, &oerr);
+      if (ok)
+        {
+          gint64 *key = g_new (gint64, 1);
+          *key = task;
+          g_hash_table_replace (live->lops.skipped, key, GINT_TO_POINTER (s->account + 1));
+        }
+    }
+  if (!ok)
+    return refuse_stop (live, now, topic, error, "stop progress refused by the task queue: %s",
+                        oerr->message);
+  /* progress confirms the newest list arrived */
+  StaffPlan *pl = plan_for (live, si);
+  FtOutItem *it = pl->newest_id[0] ? ft_live_outbox_lookup (live, FT_OUT_STOPS, pl->newest_id) : NULL;
+  if (it && (it->u.l->state == FT_CMD_SENT || it->u.l->state == FT_CMD_QUEUED))
+    ft_live_outbox_close (live, it, FT_CMD_ACKED, NULL, now);
+  s->task_ts = ts;
+  g_strlcpy (s->task_id, tid, sizeof s->task_id);
+  g_strlcpy (s->task_status, status, sizeof s->task_status);
+  if (reason && strcmp (status, "skipped") == 0)
+    g_message ("live: %s skipped %s: %s", s->id, tid, reason);
+  live->stats.stop_updates++;
+  live->stats.staff++;
+  live->stats.applied++;
+  live->lops.replan_due = TRUE;
+  return TRUE;
+}
+
+gboolean
+ft_live_ops_check (FtLive *live, GError **error)
+{
+  if (live->ops == NULL)
+    return TRUE;
+  for (guint s = 0; s < live->lops.plans->len && s < live->staff->len; s++)
+    {
+      const StaffPlan *pl = &g_array_index (live->lops.plans, StaffPlan, s);
+      guint started_seen = 0;
+      for (guint i = 0; i < pl->n_sent; i++)
+        {
+          /* started stops come first in every list sent */
+          if (pl->sent_started[i] && started_seen != i)
+            {
+              g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
+                           "stop list for %s has a started stop after one not started",
+                           g_array_index (live->staff, FtLiveStaff, s).id);
+              return FALSE;
+            }
+          started_seen += pl->sent_started[i];
+          if (ft_ops_get (live->ops, pl->sent[i]) == NULL)
+            {
+              g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NO_SUCH_COMMAND,
+                           "stop list for %s names task %" G_GINT64_FORMAT " the twin does not have",
+                           g_array_index (live->staff, FtLiveStaff, s).id, pl->sent[i]);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
