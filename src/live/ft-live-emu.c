@@ -26,6 +26,7 @@ struct _FtLiveEmu {
   char             *last_error;
   GAsyncQueue      *commands;      /* FtLiveEmuCommand* */
   GAsyncQueue      *tasks;         /* FtLiveEmuTask* */
+  GAsyncQueue      *stops;         /* FtLiveEmuStops* */
   guint64           n_published;   /* caller's thread only */
   gint              outstanding;   /* QoS>0 publishes not yet completed; under lock */
   gint              window;
@@ -59,6 +60,8 @@ emu_on_connect (struct mosquitto *mosq, void *obj, int rc)
       mosquitto_subscribe (mosq, NULL, sub, 1);
       g_autofree char *tsub = g_strconcat (emu->prefix_slash, "staff/+/tasks", NULL);
       mosquitto_subscribe (mosq, NULL, tsub, 1);
+      g_autofree char *ssub = g_strconcat (emu->prefix_slash, "staff/+/stops/v1", NULL);
+      mosquitto_subscribe (mosq, NULL, ssub, 1);
       const char *online = "{\"status\":\"online\"}";
       mosquitto_publish (mosq, NULL, emu->status_topic, (int) strlen (online), online, 1, true);
       emu_set_state (emu, FT_LIVE_CONNECTED, NULL);
@@ -165,6 +168,67 @@ emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
   g_async_queue_push (emu->tasks, x);
 }
 
+/* <prefix>/staff/<id>/stops/v1: a stop list from the twin. Anything not
+ * following the contract is dropped. */
+static void
+emu_on_stops (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
+{
+  const char *slash = strchr (t, '/');
+  if (slash == NULL || strcmp (slash, "/stops/v1") != 0 || slash - t > 36 || slash == t ||
+      msg->payloadlen <= 0)
+    return;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  if (ft_json_depth (msg->payload, msg->payloadlen, 8) > 8 ||
+      !json_parser_load_from_data (parser, msg->payload, msg->payloadlen, NULL))
+    return;
+  JsonNode *root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  JsonObject *o = json_node_get_object (root);
+  gboolean bad = FALSE;
+  gint64 version = 0, expires = G_MAXINT64;
+  const char *cid = ft_live_json_string (o, "command_id", &bad);
+  ft_live_json_int64 (o, "version", &version, &bad);
+  ft_live_json_int64 (o, "expires", &expires, &bad);
+  JsonNode *arr = json_object_get_member (o, "stops");
+  if (bad || cid == NULL || strlen (cid) >= 48 || version != FT_LIVE_STOPS_VERSION || arr == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (arr))
+    return;
+  JsonArray *a = json_node_get_array (arr);
+  FtLiveEmuStops *x = g_new0 (FtLiveEmuStops, 1);
+  g_strlcpy (x->command_id, cid, sizeof x->command_id);
+  memcpy (x->staff_id, t, slash - t);
+  x->staff_id[slash - t] = '\0';
+  x->expires = expires;
+  for (guint i = 0; i < json_array_get_length (a) && x->n < FT_LIVE_MAX_STOPS; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        continue;
+      JsonObject *so = json_node_get_object (e);
+      const char *tid = ft_live_json_string (so, "task_id", &bad);
+      const char *dev = ft_live_json_string (so, "device_id", &bad);
+      gboolean started = FALSE;
+      ft_live_json_bool (so, "started", &started, &bad);
+      char *end = NULL;
+      if (bad || tid == NULL || !g_str_has_prefix (tid, "task-"))
+        break;
+      gint64 task = g_ascii_strtoll (tid + 5, &end, 10);
+      if (end == tid + 5 || *end != '\0' || task < 0)
+        break;
+      x->task[x->n] = task;
+      x->started[x->n] = started;
+      g_strlcpy (x->device_id[x->n], dev ? dev : "", sizeof x->device_id[x->n]);
+      x->n++;
+    }
+  if (bad)
+    {
+      g_free (x);
+      return;
+    }
+  g_async_queue_push (emu->stops, x);
+}
+
 static void
 emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
 {
@@ -176,7 +240,10 @@ emu_on_message (struct mosquitto *mosq, void *obj, const struct mosquitto_messag
   t += strlen (emu->prefix_slash);
   if (g_str_has_prefix (t, "staff/"))
     {
-      emu_on_task (emu, t + 6, msg);
+      if (g_str_has_suffix (t, "/stops/v1"))
+        emu_on_stops (emu, t + 6, msg);
+      else
+        emu_on_task (emu, t + 6, msg);
       return;
     }
   if (!g_str_has_prefix (t, "vehicles/"))
@@ -240,6 +307,7 @@ ft_live_emu_new (const FtLiveConfig *cfg, GError **error)
   g_cond_init (&emu->cond);
   emu->commands = g_async_queue_new_full (g_free);
   emu->tasks = g_async_queue_new_full (g_free);
+  emu->stops = g_async_queue_new_full (g_free);
   if (!ft_live_parse_url (cfg->url, &emu->url, error))
     {
       ft_live_emu_free (emu);
@@ -284,6 +352,7 @@ ft_live_emu_free (FtLiveEmu *emu)
     mosquitto_destroy (emu->mosq);
   g_async_queue_unref (emu->commands);
   g_async_queue_unref (emu->tasks);
+  g_async_queue_unref (emu->stops);
   g_mutex_clear (&emu->lock);
   g_cond_clear (&emu->cond);
   g_free (emu->last_error);
@@ -557,6 +626,70 @@ ft_live_emu_ack_task (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result
     }
   json_builder_set_member_name (b, "timestamp");
   json_builder_add_int_value (b, now);
+  json_builder_end_object (b);
+  return emu_publish_json (emu, topic, b);
+}
+
+FtLiveEmuStops *
+ft_live_emu_poll_stops (FtLiveEmu *emu, guint *n_out)
+{
+  g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuStops));
+  FtLiveEmuStops *x;
+  while ((x = g_async_queue_try_pop (emu->stops)) != NULL)
+    {
+      g_array_append_val (out, *x);
+      g_free (x);
+    }
+  *n_out = out->len;
+  return (FtLiveEmuStops *) g_array_free (out, FALSE);
+}
+
+gboolean
+ft_live_emu_ack_stops (FtLiveEmu *emu, const FtLiveEmuStops *l, const char *result,
+                       const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && l != NULL && result != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/stops/v1/ack", emu->prefix_slash, l->staff_id);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command_id");
+  json_builder_add_string_value (b, l->command_id);
+  json_builder_set_member_name (b, "result");
+  json_builder_add_string_value (b, result);
+  if (reason)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, now);
+  json_builder_end_object (b);
+  return emu_publish_json (emu, topic, b);
+}
+
+gboolean
+ft_live_emu_stop_progress (FtLiveEmu *emu, const char *staff_id, gint64 task, const char *status,
+                           const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && staff_id != NULL && status != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/stops/v1/progress", emu->prefix_slash, staff_id);
+  g_autofree char *tid = g_strdup_printf ("task-%" G_GINT64_FORMAT, task);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, FT_LIVE_STOPS_VERSION);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, now);
+  json_builder_set_member_name (b, "task_id");
+  json_builder_add_string_value (b, tid);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, status);
+  if (reason)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
   json_builder_end_object (b);
   return emu_publish_json (emu, topic, b);
 }

@@ -482,6 +482,17 @@ typedef struct {
   FtTime     expires;
 } FtLiveEmuTask;
 
+/* A stop list the emulator received on <prefix>/staff/+/stops/v1. */
+typedef struct {
+  char       command_id[48];
+  char       staff_id[40];
+  guint      n;
+  gint64     task[FT_LIVE_MAX_STOPS];      /* in stop order */
+  gboolean   started[FT_LIVE_MAX_STOPS];
+  char       device_id[FT_LIVE_MAX_STOPS][37];
+  FtTime     expires;
+} FtLiveEmuStops;
+
 FtLiveEmu *ft_live_emu_new        (const FtLiveConfig *cfg, GError **error);
 void       ft_live_emu_free       (FtLiveEmu *emu);
 gboolean   ft_live_emu_connect    (FtLiveEmu *emu, guint timeout_ms, GError **error);
@@ -522,6 +533,15 @@ gboolean   ft_live_emu_ack_task   (FtLiveEmu *emu, const FtLiveEmuTask *t, const
  * "done" or "failed" (reason may be NULL). */
 gboolean   ft_live_emu_task_status (FtLiveEmu *emu, const char *staff_id, gint64 task,
                                     const char *status, const char *reason, FtTime now);
+/* Stop lists received since the last poll (g_free the array). */
+FtLiveEmuStops *ft_live_emu_poll_stops (FtLiveEmu *emu, guint *n_out);
+/* Ack on <prefix>/staff/<id>/stops/v1/ack: "ok", "failed" or "expired". */
+gboolean   ft_live_emu_ack_stops  (FtLiveEmu *emu, const FtLiveEmuStops *l, const char *result,
+                                   const char *reason, FtTime now);
+/* Progress on <prefix>/staff/<id>/stops/v1/progress: "started", "done" or
+ * "skipped" (reason may be NULL). */
+gboolean   ft_live_emu_stop_progress (FtLiveEmu *emu, const char *staff_id, gint64 task,
+                                      const char *status, const char *reason, FtTime now);
 /* Retained "offline" status for the vehicles, then disconnect. */
 void       ft_live_emu_stop       (FtLiveEmu *emu, const FtLiveEmuVehicle *v, guint n, FtTime now);
 guint64    ft_live_emu_n_published (FtLiveEmu *emu);

@@ -1120,6 +1120,147 @@ START_TEST (test_task_swap_emulated)
 END_TEST
 #endif
 
+
+/* Stop lists over a real broker: the twin proposes a swap and a collect
+ * from the emulator's telemetry, a dispatcher's auto-approve sends them to
+ * the one staff member as a stop list (v1); the emulator lets the first
+ * copy go unanswered (the outbox resends it), acks the resend, reports the
+ * first stop started (a new list keeps it first, started), skips the
+ * second (the twin takes it off the list) and finishes the first. */
+static gboolean
+list_with (FtLive *live, gpointer data)
+{
+  guint want = GPOINTER_TO_UINT (data);
+  const FtLiveStopList *l = ft_live_get_stop_list (live, 0);
+  return l != NULL && l->n_stops == want;
+}
+
+/* The newest stop list the emulator receives (other than `not_id`). */
+static FtLiveEmuStops
+next_stops (FtLive *live, FtLiveEmu *emu, const char *not_id, guint timeout_ms)
+{
+  FtLiveEmuStops got = { 0 };
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (g_get_monotonic_time () < deadline && got.command_id[0] == '\0')
+    {
+      ft_live_wait (live, 20);
+      ft_live_process (live, wall (), 0);
+      guint n = 0;
+      g_autofree FtLiveEmuStops *s = ft_live_emu_poll_stops (emu, &n);
+      for (guint i = 0; i < n; i++)
+        if (not_id == NULL || strcmp (s[i].command_id, not_id) != 0)
+          got = s[i];
+    }
+  return got;
+}
+
+START_TEST (test_stop_lists)
+{
+  Rig rig;
+  rig_open (&rig, "stops");
+  FtOps *ops = rig.core->ops;
+  ft_live_set_ops (rig.live, ops);
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.every = 200;
+  g_autoptr(GError) error = NULL;
+  ck_assert (ft_live_set_ops_config (rig.live, &oc, &error));
+  FtLiveEmuVehicle recs[2] = { 0 };
+  g_autofree FtLiveEmuVehicle *fleet = make_fleet (2, 5);
+  memcpy (recs, fleet, sizeof recs);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_strlcpy (recs[i].state, "available", sizeof recs[i].state);
+      recs[i].pos = (FtLatLon) { 52.52 + 0.01 * i, 13.40 };
+    }
+  recs[0].battery_pct = 12;
+  recs[1].battery_pct = 70;
+  recs[1].fault_codes = 1u << 4;
+  FtLiveEmuStaff crew = { .id = "van-1", .pos = { 52.51, 13.40 } };
+  ft_live_emu_publish (rig.emu, recs, 2, wall (), -1);
+  ft_live_emu_publish_staff (rig.emu, &crew, 1, wall ());
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, received_at_least, GUINT_TO_POINTER (2), 5000));
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && ft_live_n_staff (rig.live) == 0)
+    {
+      ft_live_wait (rig.live, 20);
+      ft_live_process (rig.live, wall (), 0);
+    }
+  ck_assert_uint_eq (ft_live_n_staff (rig.live), 1);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && ft_live_get_stats (rig.live)->proposed < 2)
+    {
+      ft_live_wait (rig.live, 20);
+      ft_live_process (rig.live, wall (), 0);
+    }
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->proposed, 2);
+  gint disp = ft_accounts_create (rig.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, wall (), &error);
+  ck_assert_msg (ft_live_set_auto_approve (rig.live, TRUE, disp, wall (), &error), "%s",
+                 error ? error->message : "");
+
+  /* the first copy goes unanswered: resent with the same id */
+  FtLiveEmuStops l1 = next_stops (rig.live, rig.emu, NULL, 5000);
+  ck_assert_msg (l1.command_id[0] != '\0', "no stop list arrived");
+  ck_assert_uint_eq (l1.n, 2);
+  FtLiveEmuStops l1b = next_stops (rig.live, rig.emu, NULL, 5000);
+  ck_assert_str_eq (l1b.command_id, l1.command_id);
+  ck_assert_uint_ge (ft_live_get_stats (rig.live)->list_retries, 1);
+  ck_assert (ft_live_emu_ack_stops (rig.emu, &l1b, "ok", NULL, wall ()));
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && ft_live_get_stop_list (rig.live, 0)->state != FT_CMD_ACKED)
+    {
+      ft_live_wait (rig.live, 20);
+      ft_live_process (rig.live, wall (), 0);
+    }
+  ck_assert_int_eq (ft_live_get_stop_list (rig.live, 0)->state, FT_CMD_ACKED);
+
+  /* started: a new list with that stop first and started */
+  gint64 a = l1.task[1], bt = l1.task[0];
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-1", a, "started", NULL, wall ()));
+  FtLiveEmuStops l2 = next_stops (rig.live, rig.emu, l1.command_id, 5000);
+  ck_assert_str_ne (l2.command_id, l1.command_id);
+  ck_assert_uint_eq (l2.n, 2);
+  ck_assert_int_eq (l2.task[0], a);
+  ck_assert (l2.started[0]);
+  ck_assert (!l2.started[1]);
+  ck_assert (ft_live_emu_ack_stops (rig.emu, &l2, "ok", NULL, wall ()));
+  /* skipped: off the list (nobody else is on shift, so it waits, open) */
+  g_usleep (2000);
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-1", bt, "skipped", "blocked by a market", wall ()));
+  FtLiveEmuStops l3 = next_stops (rig.live, rig.emu, l2.command_id, 5000);
+  ck_assert_uint_eq (l3.n, 1);
+  ck_assert_int_eq (l3.task[0], a);
+  ck_assert_int_eq (ft_ops_get (ops, bt)->state, FT_TASK_OPEN);
+  ck_assert_int_eq (ft_ops_get (ops, bt)->approval, FT_TASK_APPROVED);
+  g_usleep (2000);
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-1", a, "done", NULL, wall ()));
+  ck_assert (pump_until (rig.live, NULL, NULL, 0, list_with, GUINT_TO_POINTER (0), 5000));
+  ck_assert_int_eq (ft_ops_get (ops, a)->state, FT_TASK_DONE);
+  /* bad progress over the wire: refused, named, nothing changes */
+  guint64 refused0 = ft_live_get_stats (rig.live)->task_refused;
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-1", 4242, "done", NULL, wall ()));
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && ft_live_get_stats (rig.live)->task_refused == refused0)
+    {
+      ft_live_wait (rig.live, 20);
+      ft_live_process (rig.live, wall (), 0);
+    }
+  guint nm;
+  const FtLiveMalformed *m = ft_live_get_malformed (rig.live, &nm);
+  ck_assert_uint_gt (nm, 0);
+  ck_assert_msg (strstr (m[nm - 1].reason, "task_id") != NULL, "%s", m[nm - 1].reason);
+  const FtLiveStats *st = ft_live_get_stats (rig.live);
+  printf ("stop lists: %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " resent, %" G_GUINT64_FORMAT
+          " acked, %" G_GUINT64_FORMAT " stop updates, %" G_GUINT64_FORMAT " refused\n",
+          st->lists_sent, st->list_retries, st->lists_acked, st->stop_updates, st->task_refused);
+  ck_assert_uint_eq (st->stop_updates, 3);
+  ck_assert_msg (ft_live_check (rig.live, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_ops_check (ops, &error), "%s", error ? error->message : "");
+  rig_close (&rig);
+}
+END_TEST
+
 /* The price topic (contract version 1): a planner's zone price change is
  * published retained on P/prices/v1 at the next tick, and only then. */
 static gint
@@ -1193,6 +1334,7 @@ broker_suite (void)
     { "max-packet-size", test_max_packet_size },
     { "mutual-tls", test_mutual_tls },
     { "price-topic", test_price_topic },
+    { "stop-lists", test_stop_lists },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },

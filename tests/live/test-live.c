@@ -2,7 +2,8 @@
  * parsing, the ingest path (telemetry, MDS events, ordering, duplicates,
  * unknown vehicles, malformed payloads, silence → unknown, downsampling,
  * staff), command bookkeeping (queue, ack, expiry), staff task assignment
- * (acks, progress into FtOps, refusals, expiry), and a fuzz run of
+ * (acks, progress into FtOps, refusals, expiry), operations on live state
+ * (proposals, approval by role, stop lists, progress, restart), and a fuzz run of
  * hostile payloads that must never break an invariant.
  */
 #include "ft-live.h"
@@ -1012,6 +1013,276 @@ START_TEST (test_staff_tasks)
 }
 END_TEST
 
+/* ------------------------------------------------- operations on live state */
+
+#define DEV2 "3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6a7c"
+#define DEV3 "3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6a7d"
+
+static char *
+progress (FtTime ts, const char *task_id, const char *status)
+{
+  return g_strdup_printf ("{\"version\":1,\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"%s\","
+                          "\"status\":\"%s\"}", ts, task_id, status);
+}
+
+static void
+ops_world (Fx *fx)
+{
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.every = 10 * FT_SECOND;
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_live_set_ops_config (fx->live, &oc, &error), "%s", error ? error->message : "");
+  g_autofree char *p1 = tel (T0, 52.5200, 13.4000, 20.0, "available");    /* low: swap */
+  g_autofree char *p2 = g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"lat\":52.53,\"lon\":13.41,"
+                                         "\"battery_pct\":80,\"fault_codes\":[3]}", T0);   /* collect */
+  g_autofree char *p3 = tel (T0, 52.5100, 13.3900, 90.0, "available");    /* fine */
+  ck_assert (ingest (fx, "telemetry", DEV, p1, T0));
+  ck_assert (ingest (fx, "telemetry", DEV2, p2, T0));
+  ck_assert (ingest (fx, "telemetry", DEV3, p3, T0));
+  ck_assert (staff_msg (fx, "van-3", "position", "{\"timestamp\":1700000000000,\"lat\":52.52,\"lon\":13.40}", T0));
+  ck_assert (staff_msg (fx, "van-4", "position", "{\"timestamp\":1700000000000,\"lat\":52.70,\"lon\":13.70}", T0));
+}
+
+/* Proposals from live state wait for a dispatcher; only a dispatcher or
+ * admin approves or switches auto-approve; approved tasks reach the
+ * nearest on-shift staff member as an ordered stop list; progress
+ * re-plans; a started stop stays first; bad progress changes nothing. */
+START_TEST (test_ops_proposals)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ops_world (&fx);
+  g_autoptr(GError) error = NULL;
+  FtAccounts *acc = fx.core->accounts;
+  gint disp = ft_accounts_create (acc, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  gint admin = ft_accounts_create (acc, FT_ROLE_ADMIN, "a", NULL, T0, &error);
+  gint rider = ft_accounts_create (acc, FT_ROLE_RIDER, "r", NULL, T0, &error);
+  gint planner = ft_accounts_create (acc, FT_ROLE_PLANNER, "p", NULL, T0, &error);
+  ck_assert_int_ge (MIN (MIN (disp, admin), MIN (rider, planner)), 0);
+  guint van3, van4;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-3", &van3));
+  ck_assert (ft_live_lookup_staff (fx.live, "van-4", &van4));
+  gint field = ft_live_get_staff (fx.live, van3)->account;
+
+  ft_live_tick (fx.live, T0);
+  const FtLiveStats *st = ft_live_get_stats (fx.live);
+  ck_assert_uint_eq (st->proposed, 2);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_TASK_PROPOSED), 2);
+  gint64 swap = ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP);
+  gint64 coll = ft_ops_open_for (fx.ops, 1, FT_TASK_COLLECT_REPAIR);
+  ck_assert_int_ge (swap, 0);
+  ck_assert_int_ge (coll, 0);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 2, FT_TASK_BATTERY_SWAP), -1);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->approval, FT_TASK_PROPOSED);
+  const FtTaskValue *v = ft_ops_get_value (fx.ops, swap);
+  ck_assert_ptr_nonnull (v);
+  ck_assert_msg (strstr (v->reason, "trips") != NULL, "reason '%s'", v->reason);
+  /* nothing approved: nobody is sent anything */
+  ck_assert_ptr_null (ft_live_get_stop_list (fx.live, van3));
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  /* a second scan proposes nothing twice */
+  ck_assert_uint_eq (ft_live_propose (fx.live, T0 + FT_SECOND), 0);
+
+  /* only a dispatcher or admin approves or switches auto-approve */
+  gint32 others[] = { rider, field, planner, -1 };
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    {
+      ck_assert (!ft_live_approve (fx.live, swap, others[i], T0, &error));
+      ck_assert_msg (g_error_matches (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION), "%s", error->message);
+      g_clear_error (&error);
+      ck_assert (!ft_live_set_auto_approve (fx.live, TRUE, others[i], T0, &error));
+      ck_assert (g_error_matches (error, FT_OPS_ERROR, FT_OPS_ERROR_PERMISSION));
+      g_clear_error (&error);
+    }
+  ck_assert (!ft_live_get_auto_approve (fx.live, NULL));
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->approval, FT_TASK_PROPOSED);
+  ck_assert_uint_eq (ft_event_log_count (fx.core->log, FT_EV_TASK_APPROVED), 0);
+  /* a proposal cannot be assigned past the approval */
+  ck_assert (!ft_ops_assign (fx.ops, swap, (guint) field, disp, T0, &error));
+  ck_assert (g_error_matches (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE));
+  g_clear_error (&error);
+
+  ck_assert_msg (ft_live_approve (fx.live, swap, disp, T0 + 100, &error), "%s", error ? error->message : "");
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->approved_by, disp);
+  ck_assert (!ft_live_approve (fx.live, swap, disp, T0 + 100, &error));   /* twice */
+  g_clear_error (&error);
+  ft_live_tick (fx.live, T0 + 200 * FT_MS);
+  const FtLiveStopList *l = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_ptr_nonnull (l);
+  ck_assert_uint_eq (l->n_stops, 1);
+  ck_assert_int_eq (l->stops[0].task, swap);
+  ck_assert_str_eq (l->stops[0].device_id, DEV);
+  ck_assert_int_eq (l->state, FT_CMD_QUEUED);          /* not connected */
+  ck_assert_ptr_null (ft_live_get_stop_list (fx.live, van4));   /* the far van gets nothing */
+  g_autofree char *first = g_strdup (l->id);
+
+  /* auto-approve by an admin approves the waiting proposal; a new list */
+  ck_assert_msg (ft_live_set_auto_approve (fx.live, TRUE, admin, T0 + 300, &error), "%s",
+                 error ? error->message : "");
+  gint32 by = -2;
+  ck_assert (ft_live_get_auto_approve (fx.live, &by));
+  ck_assert_int_eq (by, admin);
+  ck_assert_int_eq (ft_ops_get (fx.ops, coll)->approval, FT_TASK_APPROVED);
+  ft_live_tick (fx.live, T0 + 400 * FT_MS);
+  l = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_uint_eq (l->n_stops, 2);
+  ck_assert_str_ne (l->id, first);
+  g_autofree char *second = g_strdup (l->id);
+  /* stops by value per staff minute, best first */
+  ck_assert (ft_ops_get_value (fx.ops, l->stops[0].task)->value_per_minute >=
+             ft_ops_get_value (fx.ops, l->stops[1].task)->value_per_minute);
+  ck_assert (l->stops[0].eta <= l->stops[1].eta);
+  ck_assert_int_eq (ft_live_get_assignment (fx.live, first) == NULL, TRUE);   /* a list, not an assignment */
+  gsize plen;
+  g_autofree char *payload = ft_live_stops_payload (l, T0, &plen);
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert (json_parser_load_from_data (jp, payload, (gssize) plen, NULL));
+  JsonObject *root = json_node_get_object (json_parser_get_root (jp));
+  ck_assert_int_eq (json_object_get_int_member (root, "version"), 1);
+  ck_assert_str_eq (json_object_get_string_member (root, "staff_id"), "van-3");
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (root, "stops")), 2);
+
+  /* the second stop is started: it moves first and stays */
+  gint64 later = l->stops[1].task, sooner = l->stops[0].task;
+  g_autofree char *lid = g_strdup_printf ("task-%" G_GINT64_FORMAT, later);
+  g_autofree char *sid = g_strdup_printf ("task-%" G_GINT64_FORMAT, sooner);
+  g_autofree char *pg1 = progress (T0 + 1000, lid, "started");
+  ck_assert (staff_msg (&fx, "van-3", "stops/v1/progress", pg1, T0 + 1000));
+  ck_assert_int_eq (ft_ops_get (fx.ops, later)->state, FT_TASK_IN_PROGRESS);
+  ft_live_tick (fx.live, T0 + 1200);
+  l = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_int_eq (l->stops[0].task, later);
+  ck_assert (l->stops[0].started);
+  ck_assert_int_eq (l->stops[1].task, sooner);
+  /* a started stop is never taken away */
+  ck_assert (!ft_live_reassign (fx.live, later, van4, disp, T0 + 1300, &error));
+  ck_assert (g_error_matches (error, FT_OPS_ERROR, FT_OPS_ERROR_WRONG_STATE));
+  g_clear_error (&error);
+  assert_valid (&fx);
+
+  /* bad progress: refused with the field named, nothing changes */
+  g_autofree char *b_unknown = progress (T0 + 2000, "task-99", "done");
+  g_autofree char *b_other = progress (T0 + 2000, sid, "done");
+  g_autofree char *b_status = progress (T0 + 2000, sid, "finished");
+  g_autofree char *b_id = progress (T0 + 2000, "job-1", "done");
+  struct { const char *staff, *payload, *field; } bad[] = {
+    { "van-3", b_unknown, "task_id" },
+    { "ghost", b_other, "staff_id" },
+    { "van-4", b_other, "task_id" },                 /* not on van-4's list */
+    { "van-3", b_status, "status" },
+    { "van-3", b_id, "task_id" },
+    { "van-3", "{\"version\":1,\"timestamp\":1700000002000,\"task_id\":", "JSON" },
+    { "van-3", "{\"version\":2,\"timestamp\":1700000002000,\"task_id\":\"task-0\",\"status\":\"done\"}", "version" },
+    { "van-3", "{\"timestamp\":1700000002000,\"task_id\":\"task-0\",\"status\":\"done\"}", "version" },
+    { "van-3", "{\"version\":1,\"task_id\":\"task-0\",\"status\":\"done\"}", "timestamp" },
+    { "van-3", "{\"version\":1,\"timestamp\":1700000002000,\"task_id\":7,\"status\":\"done\"}", "task_id" },
+  };
+  guint64 ev0 = ft_event_log_last_seq (fx.core->log), refused0 = st->task_refused;
+  guint nstaff = ft_live_n_staff (fx.live);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      ck_assert_msg (!staff_msg (&fx, bad[i].staff, "stops/v1/progress", bad[i].payload, T0 + 2000),
+                     "accepted bad progress %u", i);
+      guint nm;
+      const FtLiveMalformed *m = ft_live_get_malformed (fx.live, &nm);
+      ck_assert_msg (strstr (m[nm - 1].reason, bad[i].field) != NULL, "reason of %u '%s' does not name %s",
+                     i, m[nm - 1].reason, bad[i].field);
+    }
+  ck_assert_uint_ge (st->task_refused - refused0, G_N_ELEMENTS (bad) - 1);
+  ck_assert_uint_eq (ft_event_log_last_seq (fx.core->log), ev0);
+  ck_assert_uint_eq (ft_live_n_staff (fx.live), nstaff);
+  ck_assert_int_eq (ft_ops_get (fx.ops, sooner)->state, FT_TASK_ASSIGNED);
+  ck_assert_int_eq (ft_ops_get (fx.ops, later)->state, FT_TASK_IN_PROGRESS);
+  ft_live_tick (fx.live, T0 + 2200);
+  ck_assert_str_eq (ft_live_get_stop_list (fx.live, van3)->id, l->id);   /* no new list */
+
+  /* skipped: back to open, and to someone else (not van-3 again) */
+  g_autofree char *pg2 = progress (T0 + 3000, sid, "skipped");
+  ck_assert (staff_msg (&fx, "van-3", "stops/v1/progress", pg2, T0 + 3000));
+  ft_live_tick (fx.live, T0 + 3200);
+  ck_assert_int_eq (ft_ops_get (fx.ops, sooner)->state, FT_TASK_ASSIGNED);
+  ck_assert_int_eq (ft_ops_get (fx.ops, sooner)->staff, ft_live_get_staff (fx.live, van4)->account);
+  l = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_uint_eq (l->n_stops, 1);
+  ck_assert_int_eq (l->stops[0].task, later);
+  ck_assert_uint_eq (ft_live_get_stop_list (fx.live, van4)->n_stops, 1);
+  /* done */
+  g_autofree char *pg3 = progress (T0 + 4000, lid, "done");
+  ck_assert (staff_msg (&fx, "van-3", "stops/v1/progress", pg3, T0 + 4000));
+  ck_assert_int_eq (ft_ops_get (fx.ops, later)->state, FT_TASK_DONE);
+  ft_live_tick (fx.live, T0 + 4200);
+  ck_assert_uint_eq (ft_live_get_stop_list (fx.live, van3)->n_stops, 0);
+  ck_assert_uint_eq (st->stop_updates, 3);
+  ck_assert_ptr_null (ft_live_get_assignment (fx.live, second));
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* No swap at full charge: a swap proposed at 20% is cancelled once the
+ * vehicle reports 96%, before anyone is sent. */
+START_TEST (test_ops_full_battery)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ops_world (&fx);
+  ft_live_tick (fx.live, T0);
+  gint64 swap = ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP);
+  ck_assert_int_ge (swap, 0);
+  g_autofree char *p = tel (T0 + 5 * FT_SECOND, 52.52, 13.40, 96.0, "available");
+  ck_assert (ingest (&fx, "telemetry", DEV, p, T0 + 5 * FT_SECOND));
+  ft_live_tick (fx.live, T0 + 11 * FT_SECOND);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_CANCELLED);
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->swaps_cancelled_full, 1);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP), -1);
+  /* and no new proposal while it stays charged */
+  ft_live_tick (fx.live, T0 + 22 * FT_SECOND);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP), -1);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* Proposals and approvals are stored: after a restart the proposal still
+ * waits and the approved task is still approved, by the same account. */
+START_TEST (test_ops_restart)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ft-live-ops-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  g_autofree char *db = g_build_filename (dir, "live.db", NULL);
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ft_live_set_ops (fx.live, fx.core->ops);
+  ck_assert_msg (ft_core_attach_store (fx.core, db, NULL, &error), "%s", error ? error->message : "");
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  ops_world (&fx);
+  ft_live_tick (fx.live, T0);
+  gint64 swap = ft_ops_open_for (fx.core->ops, 0, FT_TASK_BATTERY_SWAP);
+  gint64 coll = ft_ops_open_for (fx.core->ops, 1, FT_TASK_COLLECT_REPAIR);
+  ck_assert (ft_live_approve (fx.live, swap, disp, T0 + 50, &error));
+  ck_assert_msg (ft_core_commit (fx.core, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_core_detach_store (fx.core, &error), "%s", error ? error->message : "");
+  fx_free (&fx);
+
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *again = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (again, db, NULL, &error), "%s", error ? error->message : "");
+  const FtTask *a = ft_ops_get (again->ops, swap), *b = ft_ops_get (again->ops, coll);
+  ck_assert_ptr_nonnull (a);
+  ck_assert_ptr_nonnull (b);
+  ck_assert_int_eq (a->approval, FT_TASK_APPROVED);
+  ck_assert_int_eq (a->approved_by, disp);
+  ck_assert_int_eq (a->approved_at, T0 + 50);
+  ck_assert_int_eq (b->approval, FT_TASK_PROPOSED);
+  ck_assert_int_eq (b->state, FT_TASK_OPEN);
+  ck_assert_msg (ft_ops_check (again->ops, &error), "%s", error ? error->message : "");
+  ft_core_free (again);
+  ck_assert (ft_store_remove_files (db, NULL));
+  g_rmdir (dir);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- fuzz */
 
 static char *
@@ -1215,6 +1486,9 @@ live_suite (void)
     { "commands-offline", test_commands_offline },
     { "staff-tasks", test_staff_tasks },
     { "outbox-bounded", test_outbox_bounded },
+    { "ops-proposals", test_ops_proposals },
+    { "ops-full-battery", test_ops_full_battery },
+    { "ops-restart", test_ops_restart },
     { "fuzz", test_fuzz },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
