@@ -23,6 +23,7 @@ ft_live_ops_config_init (FtLiveOpsConfig *c)
   c->low_battery = 0.25;
   c->full_battery = 0.95;
   c->max_stops = 8;
+  c->van_packs = 6;
   c->staff_fresh = 10 * FT_MINUTE;
   c->horizon = 4 * FT_HOUR;
   c->requests_per_hour = 1.5;
@@ -72,6 +73,7 @@ ft_live_set_ops_config (FtLive *live, const FtLiveOpsConfig *c, GError **error)
       || bad_field (error, "low_battery", c->low_battery, 0, 1)
       || bad_field (error, "full_battery", c->full_battery, c->low_battery, 1)
       || bad_field (error, "max_stops", c->max_stops, 1, FT_LIVE_MAX_STOPS)
+      || bad_field (error, "van_packs", c->van_packs, 0, 1000)
       || bad_field (error, "staff_fresh (ms)", (double) c->staff_fresh, 1, 86400e3)
       || bad_field (error, "horizon (ms)", (double) c->horizon, FT_MINUTE, 86400e3)
       || bad_field (error, "requests_per_hour", c->requests_per_hour, 0, 1e6)
@@ -458,8 +460,9 @@ lists_by_staff (FtLive *live)
   return lists;
 }
 
-/* Approved (or dispatcher-made) open tasks, best first, to the nearest
- * on-shift staff member with room who has not skipped them. */
+/* Approved open tasks, best first, to the nearest on-shift staff member
+ * with room who has not skipped them. (A task a dispatcher created by hand
+ * waits for them to assign it: ft_live_assign_task or ft_live_reassign.) */
 static void
 dispatch_open (FtLive *live, GPtrArray *lists, FtTime now)
 {
@@ -470,7 +473,7 @@ dispatch_open (FtLive *live, GPtrArray *lists, FtTime now)
     {
       gint64 id = g_array_index (open, gint64, k);
       const FtTask *t = ft_ops_get (live->ops, id);
-      if (t->approval == FT_TASK_PROPOSED)
+      if (t->approval != FT_TASK_APPROVED)
         continue;
       FtLatLon p = task_pos (live, t);
       gpointer skipped = g_hash_table_lookup (live->lops.skipped, &id);
@@ -483,6 +486,15 @@ dispatch_open (FtLive *live, GPtrArray *lists, FtTime now)
           if (!on_shift (live, st, now) || l->len >= max ||
               (skipped && GPOINTER_TO_INT (skipped) - 1 == st->account))
             continue;
+          if (t->kind == FT_TASK_BATTERY_SWAP)
+            {
+              /* van capacity: no more swaps than the packs it carries */
+              guint swaps = 0;
+              for (guint q = 0; q < l->len; q++)
+                swaps += ft_ops_get (live->ops, g_array_index (l, gint64, q))->kind == FT_TASK_BATTERY_SWAP;
+              if (swaps >= live->lops.cfg.van_packs)
+                continue;
+            }
           /* from the end of what they have already */
           FtLatLon from = st->pos;
           if (l->len > 0)
@@ -600,7 +612,10 @@ ft_live_ops_tick (FtLive *live, FtTime now)
   FtLiveOpsState *o = &live->lops;
   if (o->cfg.propose && (o->last_scan == G_MININT64 || now - o->last_scan >= o->cfg.every))
     ft_live_propose (live, now);
-  if (o->replan_due || o->last_replan == G_MININT64 || now - o->last_replan >= REPLAN_EVERY)
+  /* stop lists are sent while operations on live state are on, or after a
+   * dispatcher's approval, reassignment or cancellation */
+  if (o->replan_due ||
+      (o->cfg.propose && (o->last_replan == G_MININT64 || now - o->last_replan >= REPLAN_EVERY)))
     ft_live_replan (live, now);
 }
 

@@ -349,6 +349,8 @@ typedef struct {
   double   full_battery;       /* a swap for a vehicle at or above is cancelled
                                 * (never sent): default 0.95 */
   guint    max_stops;          /* stops per staff list, 1..FT_LIVE_MAX_STOPS, default 8 */
+  guint    van_packs;          /* charged packs a van carries: at most this many swaps
+                                * per list, default 6 */
   FtTime   staff_fresh;        /* staff heard from within this are on shift, default 10 min */
   FtTime   horizon;            /* value horizon, default 4 h */
   double   requests_per_hour;  /* expected requests where a vehicle stands (no forecast

@@ -8,6 +8,7 @@
  */
 #include "ft-live.h"
 #include "ft-live-private.h"
+#include "ft-ops-value.h"
 
 #include <check.h>
 #include <glib/gstdio.h>

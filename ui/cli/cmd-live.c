@@ -638,6 +638,8 @@ ft_cli_live (int argc, char **argv)
   int provision_rate = 60;
   char *shadow_city = NULL;
   char *metrics_listen = NULL;
+  gboolean propose = FALSE, auto_approve = FALSE;
+  char *as_account = NULL;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
@@ -658,6 +660,14 @@ ft_cli_live (int argc, char **argv)
     { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_listen,
       "Serve Prometheus /metrics (ingest, queues, commits, command round trips), /health and the feeds "
       "of the live database on HOST:PORT (loopback only)", "HOST:PORT" },
+    { "propose", 0, 0, G_OPTION_ARG_NONE, &propose,
+      "Propose tasks from live state (low battery: swap, fault: collect, parked where parking "
+      "is not allowed: rebalance), valued and ranked; approved ones go to on-shift staff as "
+      "stop lists", NULL },
+    { "auto-approve", 0, 0, G_OPTION_ARG_NONE, &auto_approve,
+      "With --propose: approve every proposal at once, as the dispatcher or admin --as names", NULL },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as_account,
+      "The account (id or e-mail) switching --auto-approve on: must be a dispatcher or admin", "ACCOUNT" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
@@ -672,6 +682,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      g_free (as_account);
       return 2;
     }
   /* written so that NaN fails every test */
@@ -684,6 +695,18 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      g_free (as_account);
+      return 2;
+    }
+  if ((auto_approve && (!propose || as_account == NULL)) || (as_account && !auto_approve))
+    {
+      fprintf (stderr, "%s: --auto-approve needs --propose and --as ACCOUNT (a dispatcher or admin); "
+               "--as is only for --auto-approve\n", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
+      g_free (as_account);
       return 2;
     }
   if (refuse_unknown && provision_unknown)
@@ -693,6 +716,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      g_free (as_account);
       return 2;
     }
   if (provision_rate < 1 || provision_rate > 1000000)
@@ -703,6 +727,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      g_free (as_account);
       return 2;
     }
   FtLiveConfig cfg;
@@ -713,6 +738,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      g_free (as_account);
       return 2;
     }
   broker_opts_clear (&b);
@@ -747,6 +773,28 @@ ft_cli_live (int argc, char **argv)
   if (live == NULL)
     goto out;
   ft_live_set_ops (live, ops);
+  if (propose)
+    {
+      FtLiveOpsConfig oc;
+      ft_live_ops_config_init (&oc);
+      oc.propose = TRUE;
+      if (!ft_live_set_ops_config (live, &oc, &error))
+        goto out;
+      if (auto_approve)
+        {
+          guint acc;
+          if (!ft_accounts_lookup_id (core->accounts, as_account, &acc) &&
+              !ft_accounts_lookup_email (core->accounts, as_account, &acc))
+            {
+              g_set_error (&error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                           "--as %s: no such account in %s", as_account, db);
+              goto out;
+            }
+          if (!ft_live_set_auto_approve (live, TRUE, (gint32) acc, wall_ms (), &error))
+            goto out;
+        }
+      printf ("live: proposing tasks from live state%s\n", auto_approve ? ", auto-approved" : "");
+    }
   if (shadow_on)
     {
       shadow = live_shadow_new (core, shadow_city, wall_ms (), &error);
@@ -872,5 +920,6 @@ out:
   g_free (db);
   g_free (shadow_city);
   g_free (metrics_listen);
+  g_free (as_account);
   return status;
 }
