@@ -19,7 +19,7 @@ ft_live_ops_config_init (FtLiveOpsConfig *c)
   g_return_if_fail (c != NULL);
   memset (c, 0, sizeof *c);
   c->propose = FALSE;
-  c->every = 30 * FT_SECOND;
+  c->every = 10 * FT_SECOND;
   c->low_battery = 0.25;
   c->full_battery = 0.95;
   c->max_stops = 8;

@@ -344,7 +344,7 @@ guint                ft_live_n_open_assignments (FtLive *live);
 
 typedef struct {
   gboolean propose;            /* scan live state and propose tasks (default FALSE) */
-  FtTime   every;              /* scan period, default 30 s */
+  FtTime   every;              /* scan period, default 10 s */
   double   low_battery;        /* propose a swap below this charge (0..1), default 0.25 */
   double   full_battery;       /* a swap for a vehicle at or above is cancelled
                                 * (never sent): default 0.95 */

@@ -1363,9 +1363,11 @@ random_payload (GRand *r, FtTime ts, gsize *len_out)
       }
     case 7: /* well-formed task progress, random task, status and order */
       {
-        static const char *const st[] = { "accepted", "in_progress", "started", "done", "failed", "assigned" };
-        g_string_append_printf (s, "{\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"task-%d\",\"status\":\"%s\"}",
-                                ts + g_rand_int_range (r, -20000, 2000), g_rand_int_range (r, 0, 4),
+        static const char *const st[] = { "accepted", "in_progress", "started", "done", "failed", "assigned",
+                                          "skipped" };
+        g_string_append_printf (s, "{%s\"timestamp\":%" G_GINT64_FORMAT ",\"task_id\":\"task-%d\",\"status\":\"%s\"}",
+                                g_rand_boolean (r) ? "\"version\":1," : "",
+                                ts + g_rand_int_range (r, -20000, 2000), g_rand_int_range (r, 0, 6),
                                 st[g_rand_int_range (r, 0, G_N_ELEMENTS (st))]);
         break;
       }
@@ -1411,6 +1413,14 @@ START_TEST (test_fuzz)
       ck_assert (t >= 0 && ft_live_lookup_staff (fx.live, who, &si));
       ck_assert (ft_live_assign_task (fx.live, t, si, disp, T0, 60 * FT_SECOND, NULL) != NULL);
     }
+  /* and operations on live state: proposals auto-approved onto stop lists */
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.every = 500;
+  oc.low_battery = 0.6;
+  ck_assert (ft_live_set_ops_config (fx.live, &oc, NULL));
+  ck_assert (ft_live_set_auto_approve (fx.live, TRUE, disp, T0, NULL));
   const char *kinds[] = { "telemetry", "events", "status", "commands/ack", "telemetry" };
   const guint N = 12000;
   guint accepted = 0;
@@ -1426,7 +1436,8 @@ START_TEST (test_fuzz)
                                  kinds[g_rand_int_range (r, 0, G_N_ELEMENTS (kinds))]);
       else if (t < 11)
         {
-          static const char *const sk[] = { "position", "task", "task", "tasks/ack", "tasks" };
+          static const char *const sk[] = { "position", "task", "task", "tasks/ack", "tasks",
+                                            "stops/v1/progress", "stops/v1/ack", "stops/v1" };
           topic = g_strdup_printf (PFX "/staff/s%d/%s", g_rand_int_range (r, 0, 5),
                                    sk[g_rand_int_range (r, 0, G_N_ELEMENTS (sk))]);
         }

@@ -152,3 +152,18 @@ ft_test_app_key (guint keyval, GdkModifierType mods)
   XSync (dpy, False);
   ft_test_app_spin (0.15);
 }
+
+GtkWidget *
+ft_test_app_find_button (GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0 &&
+      gtk_widget_get_mapped (root))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = ft_test_app_find_button (c, label);
+      if (w)
+        return w;
+    }
+  return NULL;
+}

@@ -21,6 +21,9 @@ char *ft_test_app_shot_path (const char *name);
  * it never draws or cannot be saved. Returns the texture. */
 GdkTexture *ft_test_app_shot (GtkWidget *widget, const char *name);
 
+/* The first mapped button labelled `label` under root (depth first), or NULL. */
+GtkWidget  *ft_test_app_find_button (GtkWidget *root, const char *label);
+
 /* Real input through the X server's XTEST extension (Xvfb), so GTK's own
  * gestures, focus and shortcuts handle it: focus a window; click, or
  * press, drag and release, at widget coordinates with modifiers held; press

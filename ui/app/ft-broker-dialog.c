@@ -1,11 +1,13 @@
 /* ft-broker-dialog.c — see ft-broker-dialog.h. Built in code: a grid of
- * entries bound to GSettings, a password entry that is not, and Connect. */
+ * entries bound to GSettings, a password entry that is not, the live
+ * operations switches (propose, auto-approve), and Connect. */
 #include "ft-broker-dialog.h"
 
 struct _FtBrokerDialog {
   GtkWindow  parent_instance;
   GSettings *settings;
   GtkWidget *url, *prefix, *username, *password, *ca, *cert, *key, *version;
+  GtkWidget *propose, *auto_approve;
 };
 
 G_DEFINE_FINAL_TYPE (FtBrokerDialog, ft_broker_dialog, GTK_TYPE_WINDOW)
@@ -78,6 +80,14 @@ ft_broker_dialog_init (FtBrokerDialog *self)
   self->key = add_row (grid, 6, "Client key", gtk_entry_new (), "PEM file (optional)");
   const char *versions[] = { "MQTT 3.1.1", "MQTT 5", NULL };
   self->version = add_row (grid, 7, "Protocol", gtk_drop_down_new_from_strings (versions), NULL);
+  self->propose = add_row (grid, 8, "Operations",
+                           gtk_check_button_new_with_label ("Propose tasks from live state"),
+                           "Battery swaps, collections and rebalancing proposed from what the fleet "
+                           "reports, valued and ranked; a dispatcher approves them");
+  self->auto_approve = add_row (grid, 9, "",
+                                gtk_check_button_new_with_label ("Approve proposals automatically"),
+                                "Only a dispatcher may switch this on: the role is checked when connecting");
+  g_object_bind_property (self->propose, "active", self->auto_approve, "sensitive", G_BINDING_SYNC_CREATE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (grid));
   GtkWidget *note = gtk_label_new ("The password is kept in memory for this session only "
                                    "(no keyring support is built in); everything else is saved.");
@@ -106,6 +116,8 @@ ft_broker_dialog_new (GtkWindow *parent, GSettings *settings, const char *passwo
       g_settings_bind (settings, "live-ca-file", self->ca, "text", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (settings, "live-cert-file", self->cert, "text", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (settings, "live-key-file", self->key, "text", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (settings, "live-propose", self->propose, "active", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (settings, "live-auto-approve", self->auto_approve, "active", G_SETTINGS_BIND_DEFAULT);
       g_autofree char *v = g_settings_get_string (settings, "live-mqtt-version");
       gtk_drop_down_set_selected (GTK_DROP_DOWN (self->version), g_str_equal (v, "5") ? 1 : 0);
     }

@@ -1,6 +1,7 @@
 /* ft-broker-dialog.h — live mode's broker settings: URL (mqtt:// or
  * mqtts://), fleet prefix, user name, password, CA file, client certificate
- * and key, MQTT version. Everything but the password is stored in GSettings;
+ * and key, MQTT version, and live operations (propose tasks from live
+ * state, auto-approve them: role-checked when connecting). Everything but the password is stored in GSettings;
  * libsecret is not a dependency, so the password lives only in memory for
  * the session (the window keeps it) and is never written anywhere.
  */

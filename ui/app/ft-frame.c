@@ -53,7 +53,10 @@ ft_frame_unref (FtFrame *f)
   if (f == NULL || !g_atomic_int_dec_and_test (&f->ref))
     return;
   for (guint i = 0; i < f->n_staff; i++)
-    g_free (f->staff[i].route);
+    {
+      g_free (f->staff[i].route);
+      g_free (f->staff[i].stops);
+    }
   g_free (f->vehicles);
   g_free (f->staff);
   g_free (f->lost);

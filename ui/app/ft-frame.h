@@ -40,6 +40,9 @@ typedef struct {
   guint     n_route;
   guint     n_tasks;     /* queued for this staff member */
   guint     packs;       /* charged packs in the van */
+  double   *stops;       /* the ordered stop list: n_stops (mx, my) pairs, may be NULL */
+  guint     n_stops;
+  guint     n_started;   /* the first n_started stops are started (never taken away) */
   char      name[24];
   gboolean  busy;
 } FtFrameStaff;

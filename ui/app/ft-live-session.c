@@ -10,6 +10,7 @@
  */
 #include "ft-live-session.h"
 #include "ft-worker.h"
+#include "ft-ops-value.h"
 
 #include <math.h>
 
@@ -38,6 +39,7 @@ struct _FtLiveSession {
   FtLive  *live;
   FtOps   *ops;                /* tasks the dispatcher creates in live mode */
   gint     dispatcher;         /* the app's dispatcher account, -1 until first use */
+  gint     role_account[4];    /* an account per FtRoleView, -1 until first use */
   GArray  *telemetry;          /* LastTelemetry per vehicle */
   FtWorker *worker;
   char    *url;
@@ -129,6 +131,23 @@ build_frame (FtLiveSession *self, FtTime now)
       fs->busy = g_str_equal (s->task_status, "assigned") || g_str_equal (s->task_status, "started");
       fs->n_tasks = s->task_id[0] ? 1 : 0;
       g_strlcpy (fs->name, s->id, sizeof fs->name);
+      /* the stop list last sent: the van's route, numbered */
+      const FtLiveStopList *l = ft_live_get_stop_list (self->live, i);
+      if (l && l->n_stops > 0)
+        {
+          fs->stops = g_new (double, 2 * l->n_stops);
+          for (guint k = 0; k < l->n_stops; k++)
+            {
+              if (!isfinite (l->stops[k].pos.lat))
+                continue;
+              ft_mercator_from_latlon (l->stops[k].pos, &fs->stops[2 * fs->n_stops],
+                                       &fs->stops[2 * fs->n_stops + 1]);
+              fs->n_started += l->stops[k].started && fs->n_started == fs->n_stops;
+              fs->n_stops++;
+            }
+          fs->n_tasks = l->n_stops;
+          fs->busy = TRUE;
+        }
     }
   f->kpi.utilisation = n ? (double) on_trip / n : 0;
   f->kpi.battery_available = n ? (double) rentable / n : 0;
@@ -314,6 +333,8 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   self->ops = core->ops;   /* borrowed from the core */
   ft_live_set_ops (live, self->ops);   /* staff task acks and progress move these tasks */
   self->dispatcher = -1;
+  for (guint i = 0; i < G_N_ELEMENTS (self->role_account); i++)
+    self->role_account[i] = -1;
   g_free (self->url);
   self->url = ft_live_url_redact (cfg->url);   /* shown: never the password */
   g_clear_pointer (&self->frame, ft_frame_unref);
@@ -696,4 +717,219 @@ ft_live_session_count_tasks (FtLiveSession *self, guint state)
   TaskCountJob j = { self, { 0 } };
   g_free (ft_live_session_run_job_sync (self, count_tasks_job, &j));
   return j.counts[state];
+}
+
+/* ------------------------------------------------------------ operations */
+
+static gint32
+role_account (FtLiveSession *self, FtCore *core, FtRoleView role, FtTime now, GError **error)
+{
+  static const guint32 roles[] = { FT_ROLE_PLANNER, FT_ROLE_DISPATCHER, FT_ROLE_FIELD, FT_ROLE_RIDER };
+  static const char *const names[] = { "Live planner (app)", "Live dispatcher (app)",
+                                       "Live field staff (app)", "Live rider (app)" };
+  guint r = MIN ((guint) role, G_N_ELEMENTS (roles) - 1);
+  if (self->role_account[r] < 0)
+    self->role_account[r] = ft_accounts_create (core->accounts, roles[r], names[r], NULL, now, error);
+  return self->role_account[r];
+}
+
+typedef struct {
+  FtLiveSession *self;
+  gboolean       propose, auto_approve;
+  FtRoleView     role;
+  FtLiveTaskAction action;
+  gint64         task;
+  gint           staff;
+  GError        *error;
+} OpsJob;
+
+static char *
+ops_setup_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  OpsJob *j = data;
+  FtLiveOpsConfig oc = *ft_live_get_ops_config (live);
+  oc.propose = j->propose;
+  if (!ft_live_set_ops_config (live, &oc, &j->error))
+    return NULL;
+  gboolean was = ft_live_get_auto_approve (live, NULL);
+  if (j->auto_approve != was || j->auto_approve)
+    {
+      gint32 by = role_account (j->self, core, j->role, now, &j->error);
+      if (by >= 0)
+        ft_live_set_auto_approve (live, j->auto_approve, by, now, &j->error);
+    }
+  return NULL;
+}
+
+gboolean
+ft_live_session_set_operations (FtLiveSession *self, gboolean propose, gboolean auto_approve,
+                                FtRoleView role, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), FALSE);
+  if (!ft_live_session_is_running (self))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED, "live mode is not running");
+      return FALSE;
+    }
+  OpsJob j = { self, propose, auto_approve, role, 0, -1, -1, NULL };
+  g_free (ft_live_session_run_job_sync (self, ops_setup_job, &j));
+  if (j.error)
+    {
+      g_propagate_error (error, j.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+ops_action_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  OpsJob *j = data;
+  gint32 by = role_account (j->self, core, j->role, now, &j->error);
+  if (by < 0)
+    return NULL;
+  gboolean ok = FALSE;
+  switch (j->action)
+    {
+    case FT_LIVE_TASK_APPROVE:  ok = ft_live_approve (live, j->task, by, now, &j->error); break;
+    case FT_LIVE_TASK_CANCEL:   ok = ft_live_cancel (live, j->task, by, now, &j->error); break;
+    case FT_LIVE_TASK_REASSIGN:
+      if (j->staff < 0)
+        g_set_error (&j->error, FT_LIVE_ERROR, FT_LIVE_ERROR_UNKNOWN_STAFF,
+                     "choose a staff member above (Assign to …) to reassign task %" G_GINT64_FORMAT " to",
+                     j->task);
+      else
+        ok = ft_live_reassign (live, j->task, (guint) j->staff, by, now, &j->error);
+      break;
+    }
+  if (ok)
+    ft_live_replan (live, now);
+  return NULL;
+}
+
+gboolean
+ft_live_session_task_action (FtLiveSession *self, FtLiveTaskAction action, gint64 task, gint staff,
+                             FtRoleView role, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), FALSE);
+  if (!ft_live_session_is_running (self))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_NOT_CONNECTED, "live mode is not running");
+      return FALSE;
+    }
+  OpsJob j = { self, FALSE, FALSE, role, action, task, staff, NULL };
+  g_free (ft_live_session_run_job_sync (self, ops_action_job, &j));
+  if (j.error)
+    {
+      g_propagate_error (error, j.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  GArray *out;
+  guint   max;
+} LiveTasksJob;
+
+static void
+live_row (FtCore *core, FtLive *live, const FtTask *t, FtTime now, FtSessionTask *st)
+{
+  *st = (FtSessionTask) { .id = t->id, .kind = t->kind, .state = t->state, .priority = t->priority,
+                          .staff = -1, .created = t->created, .approval = t->approval, .eta = -1,
+                          .battery = NAN };
+  if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (core->fleet))
+    {
+      g_strlcpy (st->vehicle, ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->name, sizeof st->vehicle);
+      st->battery = ft_fleet_soc (core->fleet, (guint) t->vehicle);
+    }
+  const FtTaskValue *v = ft_ops_get_value (core->ops, t->id);
+  if (v)
+    {
+      st->has_value = TRUE;
+      st->value = v->value;
+      g_strlcpy (st->reason, v->reason, sizeof st->reason);
+    }
+  const FtLiveOpsConfig *oc = ft_live_get_ops_config (live);
+  if (t->kind == FT_TASK_BATTERY_SWAP && st->battery >= oc->full_battery)
+    st->warnings |= FT_TASK_WARN_FULL_BATTERY;
+  for (guint i = 0; t->staff >= 0 && i < ft_live_n_staff (live); i++)
+    {
+      const FtLiveStaff *s = ft_live_get_staff (live, i);
+      if (s->account != t->staff)
+        continue;
+      st->staff = (gint32) i;
+      g_strlcpy (st->assignee, s->id, sizeof st->assignee);
+      if (s->last_ts < 0 || now - s->last_ts > oc->staff_fresh)
+        st->warnings |= FT_TASK_WARN_OFF_SHIFT;
+      const FtLiveStopList *l = ft_live_get_stop_list (live, i);
+      guint swaps = 0;
+      for (guint k = 0; l && k < l->n_stops; k++)
+        {
+          swaps += l->stops[k].kind == FT_TASK_BATTERY_SWAP;
+          if (l->stops[k].task == t->id)
+            {
+              st->stop = (gint) k + 1;
+              st->eta = l->stops[k].eta;
+            }
+        }
+      if (t->kind == FT_TASK_BATTERY_SWAP && swaps > oc->van_packs)
+        st->warnings |= FT_TASK_WARN_VAN_FULL;
+      break;
+    }
+}
+
+static char *
+live_tasks_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  LiveTasksJob *j = data;
+  FtOps *ops = core->ops;
+  g_autoptr(GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ft_ops_rank_open (ops, open);
+  for (guint k = 0; k < open->len && j->out->len < j->max; k++)
+    {
+      FtSessionTask st;
+      live_row (core, live, ft_ops_get (ops, g_array_index (open, gint64, k)), now, &st);
+      g_array_append_val (j->out, st);
+    }
+  for (guint s = 0; s < ft_live_n_staff (live) && j->out->len < j->max; s++)
+    {
+      const FtLiveStopList *l = ft_live_get_stop_list (live, s);
+      for (guint k = 0; l && k < l->n_stops && j->out->len < j->max; k++)
+        {
+          const FtTask *t = ft_ops_get (ops, l->stops[k].task);
+          if (t == NULL || t->state >= FT_TASK_DONE || t->staff != ft_live_get_staff (live, s)->account)
+            continue;
+          FtSessionTask st;
+          live_row (core, live, t, now, &st);
+          g_array_append_val (j->out, st);
+        }
+    }
+  /* assigned by hand outside any list (ft_live_assign_task) */
+  for (gint64 id = (gint64) ft_ops_n (ops) - 1; id >= 0 && j->out->len < j->max; id--)
+    {
+      const FtTask *t = ft_ops_get (ops, id);
+      if (t->state != FT_TASK_ASSIGNED && t->state != FT_TASK_IN_PROGRESS)
+        continue;
+      gboolean listed = FALSE;
+      for (guint r = 0; r < j->out->len && !listed; r++)
+        listed = g_array_index (j->out, FtSessionTask, r).id == id;
+      if (!listed)
+        {
+          FtSessionTask st;
+          live_row (core, live, t, now, &st);
+          g_array_append_val (j->out, st);
+        }
+    }
+  return NULL;
+}
+
+GArray *
+ft_live_session_dup_tasks (FtLiveSession *self, guint max)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
+  LiveTasksJob j = { g_array_new (FALSE, FALSE, sizeof (FtSessionTask)), max };
+  if (ft_live_session_is_running (self))
+    g_free (ft_live_session_run_job_sync (self, live_tasks_job, &j));
+  return j.out;
 }

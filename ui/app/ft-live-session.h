@@ -11,6 +11,7 @@
 #include "ft-frame.h"
 #include "ft-live.h"
 #include "ft-ops.h"
+#include "ft-session.h"   /* FtSessionTask, FtRoleView */
 
 G_BEGIN_DECLS
 
@@ -72,6 +73,25 @@ const FtLiveAssignment *ft_live_session_get_assignments (FtLiveSession *self, gu
 char           *ft_live_session_assignment_status (const FtLiveAssignment *a);
 /* Number of live tasks in state (FtTaskState). */
 guint           ft_live_session_count_tasks  (FtLiveSession *self, guint state);
+
+/* Operations on live state: proposals from what the fleet reports, and
+ * auto-approve. The app acts as an account of the role the user picked
+ * (FtRoleView: dispatcher, planner, field staff or rider), created in the
+ * live core on first use; src/live and src/ops check the role, so only a
+ * dispatcher may approve or switch auto-approve (FT_OPS_ERROR_PERMISSION
+ * otherwise, nothing changed). */
+gboolean        ft_live_session_set_operations (FtLiveSession *self, gboolean propose,
+                                                gboolean auto_approve, FtRoleView role,
+                                                GError **error);
+/* The task list: proposals and open tasks by value per staff minute, then
+ * each staff member's stop list in order (at most max rows; of
+ * FtSessionTask, staff = live staff index). */
+GArray         *ft_live_session_dup_tasks    (FtLiveSession *self, guint max);
+typedef enum { FT_LIVE_TASK_APPROVE, FT_LIVE_TASK_CANCEL, FT_LIVE_TASK_REASSIGN } FtLiveTaskAction;
+/* Approve a proposal, cancel a task or reassign it to live staff member
+ * `staff` (never a started one), as `role`; the stop lists re-plan. */
+gboolean        ft_live_session_task_action  (FtLiveSession *self, FtLiveTaskAction action, gint64 task,
+                                              gint staff, FtRoleView role, GError **error);
 
 /* Work on the twin thread with the core and adapter; blocks; caller frees. */
 typedef char *(*FtLiveSessionJob) (FtCore *core, FtLive *live, FtTime now, gpointer data);

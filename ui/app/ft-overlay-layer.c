@@ -26,6 +26,7 @@ struct _FtOverlayLayer {
   guint     n_zone_values;
   double    value_rgb[3];
   guint     n_prices_drawn, n_offers_drawn;
+  guint     n_stops_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (FtOverlayLayer, ft_overlay_layer, SHUMATE_TYPE_LAYER)
@@ -88,6 +89,64 @@ heat_colour (double h, double *r, double *g, double *b)
   *r = 1.0;
   *g = 0.92 - 0.75 * h;
   *b = 0.45 - 0.40 * h;
+}
+
+/* A van's route: from the van through its stops in order, each stop a
+ * numbered disc (started ones filled), one colour per van. */
+static void
+draw_stops (FtOverlayLayer *self, cairo_t *cr, const FtMapXform *xf, const FtFrameStaff *s, guint k)
+{
+  if (s->n_stops == 0 || s->stops == NULL)
+    return;
+  static const double pal[][3] = {
+    { 0.85, 0.37, 0.01 }, { 0.46, 0.44, 0.70 }, { 0.11, 0.62, 0.47 }, { 0.91, 0.16, 0.54 },
+    { 0.40, 0.65, 0.12 }, { 0.65, 0.46, 0.11 }, { 0.12, 0.47, 0.71 }, { 0.89, 0.10, 0.11 },
+  };
+  const double *c = pal[k % G_N_ELEMENTS (pal)];
+  double x, y;
+  ft_map_xform_apply (xf, s->mx, s->my, &x, &y);
+  cairo_new_path (cr);
+  if (isfinite (x))
+    cairo_move_to (cr, x, y);
+  for (guint j = 0; j < s->n_stops; j++)
+    {
+      double sx, sy;
+      ft_map_xform_apply (xf, s->stops[2 * j], s->stops[2 * j + 1], &sx, &sy);
+      cairo_line_to (cr, sx, sy);
+    }
+  cairo_set_source_rgba (cr, c[0], c[1], c[2], 0.85);
+  cairo_set_line_width (cr, 3);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 10);
+  for (guint j = 0; j < s->n_stops; j++)
+    {
+      double sx, sy;
+      ft_map_xform_apply (xf, s->stops[2 * j], s->stops[2 * j + 1], &sx, &sy);
+      gboolean started = j < s->n_started;
+      cairo_new_path (cr);
+      cairo_arc (cr, sx, sy, 8, 0, 2 * G_PI);
+      if (started)
+        cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+      else
+        cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_fill_preserve (cr);
+      cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+      cairo_set_line_width (cr, 2);
+      cairo_stroke (cr);
+      char num[8];
+      g_snprintf (num, sizeof num, "%u", j + 1);
+      cairo_text_extents_t te;
+      cairo_text_extents (cr, num, &te);
+      cairo_move_to (cr, sx - te.width / 2 - te.x_bearing, sy - te.height / 2 - te.y_bearing);
+      if (started)
+        cairo_set_source_rgb (cr, 1, 1, 1);
+      else
+        cairo_set_source_rgb (cr, c[0] * 0.7, c[1] * 0.7, c[2] * 0.7);
+      cairo_show_text (cr, num);
+      self->n_stops_drawn++;
+    }
 }
 
 static void
@@ -260,6 +319,10 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_stroke (cr);
     }
 
+  self->n_stops_drawn = 0;
+  if ((self->flags & FT_OVERLAY_STAFF) && self->frame)
+    for (guint i = 0; i < self->frame->n_staff; i++)
+      draw_stops (self, cr, &xf, &self->frame->staff[i], i);
   if ((self->flags & FT_OVERLAY_STAFF) && self->frame)
     for (guint i = 0; i < self->frame->n_staff; i++)
       {
@@ -448,6 +511,13 @@ ft_overlay_layer_staff_distance (FtOverlayLayer *self, guint s, double x, double
   double sx, sy;
   ft_map_xform_apply (&xf, self->frame->staff[s].mx, self->frame->staff[s].my, &sx, &sy);
   return hypot (sx - x, sy - y);
+}
+
+guint
+ft_overlay_layer_get_n_stops_drawn (FtOverlayLayer *self)
+{
+  g_return_val_if_fail (FT_IS_OVERLAY_LAYER (self), 0);
+  return self->n_stops_drawn;
 }
 
 guint

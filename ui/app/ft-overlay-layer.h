@@ -1,6 +1,7 @@
 /* ft-overlay-layer.h — the map's thematic layers drawn with cairo into one
  * node: demand zones and geofences (optionally shaded by demand heat), field
- * staff vans with their current leg and target, and lost-demand points.
+ * staff vans with their current leg and target, each van's route through
+ * its ordered stop list (numbered stops), and lost-demand points.
  */
 #pragma once
 
@@ -46,6 +47,8 @@ guint           ft_overlay_layer_get_n_zone_values (FtOverlayLayer *self);
 /* Zones the price and offer layers drew last time (labelled prices, offer outlines). */
 guint           ft_overlay_layer_get_n_prices_drawn (FtOverlayLayer *self);
 guint           ft_overlay_layer_get_n_offers_drawn (FtOverlayLayer *self);
+/* Numbered stops the route layer drew last time (with FT_OVERLAY_STAFF). */
+guint           ft_overlay_layer_get_n_stops_drawn (FtOverlayLayer *self);
 /* Marks a point (rider destination, rebalance target); NaN hides it. */
 void            ft_overlay_layer_set_marker (FtOverlayLayer *self, double mx, double my);
 

@@ -12,6 +12,7 @@
 #include "ft-config.h"
 #include "ft-data.h"
 #include "ft-worker.h"
+#include "ft-ops-value.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -67,6 +68,94 @@ static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------ worker side */
 
+static FtLatLon
+task_where (FtCore *core, const FtTask *t)
+{
+  if (t->target.lat != 0 || t->target.lon != 0)
+    return t->target;
+  if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (core->fleet))
+    return ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->pos;
+  return (FtLatLon) { NAN, NAN };
+}
+
+typedef struct {
+  gint64 id;
+  gint   staff;
+  gint   rank;      /* 0 current / started, 1 assigned */
+  FtTime at;
+} StopKey;
+
+static gint
+cmp_stop_key (gconstpointer a, gconstpointer b)
+{
+  const StopKey *x = a, *y = b;
+  if (x->staff != y->staff)
+    return x->staff - y->staff;
+  if (x->rank != y->rank)
+    return x->rank - y->rank;
+  if (x->at != y->at)
+    return x->at < y->at ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Each van's stops: its current task, then the rest assigned to it in the
+ * order they were assigned (the route planner's order once vans follow
+ * one). */
+static GArray *
+staff_stops (FtSimWorld *w, const FtSimSnapshot *snap)
+{
+  FtOps *ops = ft_sim_world_get_ops (w);
+  g_autoptr(GHashTable) by_account = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < snap->n_staff; i++)
+    g_hash_table_insert (by_account, GUINT_TO_POINTER (snap->staff[i].account + 1), GUINT_TO_POINTER (i + 1));
+  GArray *keys = g_array_new (FALSE, FALSE, sizeof (StopKey));
+  guint n = ft_ops_n (ops);
+  for (guint id = 0; id < n; id++)
+    {
+      const FtTask *t = ft_ops_get (ops, id);
+      if ((t->state != FT_TASK_ASSIGNED && t->state != FT_TASK_IN_PROGRESS) || t->staff < 0)
+        continue;
+      gpointer si = g_hash_table_lookup (by_account, GUINT_TO_POINTER ((guint) t->staff + 1));
+      if (si == NULL)
+        continue;
+      guint s = GPOINTER_TO_UINT (si) - 1;
+      StopKey k = { id, (gint) s, (t->state == FT_TASK_IN_PROGRESS || snap->staff[s].task == (gint64) id) ? 0 : 1,
+                    t->assigned_at };
+      g_array_append_val (keys, k);
+    }
+  g_array_sort (keys, cmp_stop_key);
+  return keys;
+}
+
+static void
+frame_stops (FtSimWorld *w, const FtSimSnapshot *snap, FtFrame *f)
+{
+  FtCore *core = ft_sim_world_get_core (w);
+  FtOps *ops = ft_sim_world_get_ops (w);
+  g_autoptr(GArray) keys = staff_stops (w, snap);
+  for (guint i = 0; i < keys->len;)
+    {
+      guint j = i;
+      gint s = g_array_index (keys, StopKey, i).staff;
+      while (j < keys->len && g_array_index (keys, StopKey, j).staff == s)
+        j++;
+      FtFrameStaff *fs = &f->staff[s];
+      fs->stops = g_new (double, 2 * (j - i));
+      for (guint k = i; k < j; k++)
+        {
+          const StopKey *key = &g_array_index (keys, StopKey, k);
+          FtLatLon p = task_where (core, ft_ops_get (ops, key->id));
+          if (!isfinite (p.lat))
+            continue;
+          ft_mercator_from_latlon (p, &fs->stops[2 * fs->n_stops], &fs->stops[2 * fs->n_stops + 1]);
+          fs->n_started += key->rank == 0 && fs->n_started == fs->n_stops;
+          fs->n_stops++;
+        }
+      fs->n_tasks = fs->n_stops;
+      i = j;
+    }
+}
+
 static FtFrame *
 build_frame (FtSimWorld *w)
 {
@@ -100,6 +189,7 @@ build_frame (FtSimWorld *w)
       fs->n_tasks = s->task >= 0 ? 1 : 0;
       g_snprintf (fs->name, sizeof fs->name, "Staff %u", i + 1);
     }
+  frame_stops (w, snap, f);
   f->n_lost = snap->n_lost;
   f->lost = g_new (double, 2 * MAX (snap->n_lost, 1));
   f->lost_age = g_new (float, MAX (snap->n_lost, 1));
@@ -1030,19 +1120,62 @@ tasks_job (FtSimWorld *w, gpointer data)
   TasksJob *j = data;
   FtOps *ops = ft_sim_world_get_ops (w);
   FtCore *core = ft_sim_world_get_core (w);
-  guint n_staff = ft_sim_world_n_staff (w);
+  g_autoptr(FtSimSnapshot) snap = ft_sim_world_snapshot (w);
+  g_autoptr(GArray) keys = staff_stops (w, snap);
+  /* swaps per van against the packs it carries */
+  g_autofree guint *swaps = g_new0 (guint, MAX (snap->n_staff, 1));
+  for (guint k = 0; k < keys->len; k++)
+    {
+      const StopKey *key = &g_array_index (keys, StopKey, k);
+      swaps[key->staff] += ft_ops_get (ops, key->id)->kind == FT_TASK_BATTERY_SWAP;
+    }
   for (gint64 id = (gint64) ft_ops_n (ops) - 1; id >= 0 && j->out->len < j->max; id--)
     {
       const FtTask *t = ft_ops_get (ops, id);
       if (t == NULL || t->state == FT_TASK_DONE || t->state == FT_TASK_CANCELLED)
         continue;
       FtSessionTask st = { .id = t->id, .kind = t->kind, .state = t->state, .priority = t->priority,
-                           .staff = -1, .created = t->created };
+                           .staff = -1, .created = t->created, .approval = t->approval, .eta = -1,
+                           .battery = NAN };
       if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (core->fleet))
-        g_strlcpy (st.vehicle, ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->name, sizeof st.vehicle);
-      for (guint i = 0; i < n_staff && t->staff >= 0; i++)
-        if (ft_sim_world_staff_account (w, i) == (guint) t->staff)
+        {
+          g_strlcpy (st.vehicle, ft_fleet_get_vehicle (core->fleet, (guint) t->vehicle)->name, sizeof st.vehicle);
+          st.battery = ft_fleet_soc (core->fleet, (guint) t->vehicle);
+        }
+      const FtTaskValue *v = ft_ops_get_value (ops, id);
+      if (v)
+        {
+          st.has_value = TRUE;
+          st.value = v->value;
+          g_strlcpy (st.reason, v->reason, sizeof st.reason);
+        }
+      for (guint i = 0; i < snap->n_staff && t->staff >= 0; i++)
+        if (snap->staff[i].account == (guint32) t->staff)
           st.staff = (gint32) i;
+      if (st.staff >= 0)
+        {
+          const FtSimStaffSnap *ss = &snap->staff[st.staff];
+          g_snprintf (st.assignee, sizeof st.assignee, "Staff %d", st.staff + 1);
+          if (!ft_sim_world_staff_on_shift (w, (guint) st.staff))
+            st.warnings |= FT_TASK_WARN_OFF_SHIFT;
+          if (t->kind == FT_TASK_BATTERY_SWAP && swaps[st.staff] > ss->packs_charged)
+            st.warnings |= FT_TASK_WARN_VAN_FULL;
+          for (guint k = 0, pos = 0; k < keys->len; k++)
+            {
+              const StopKey *key = &g_array_index (keys, StopKey, k);
+              if (key->staff != st.staff)
+                continue;
+              pos++;
+              if (key->id == id)
+                st.stop = (gint) pos;
+            }
+          /* the current task: straight-line road distance at van speed */
+          FtLatLon p = task_where (core, t);
+          if (ss->task == id && isfinite (p.lat))
+            st.eta = snap->t + (FtTime) (ft_distance_m (ss->pos, p) * 1.3 / 1000.0 / 20.0 * FT_HOUR);
+        }
+      if (t->kind == FT_TASK_BATTERY_SWAP && st.battery >= 0.95)
+        st.warnings |= FT_TASK_WARN_FULL_BATTERY;
       g_array_append_val (j->out, st);
     }
   return NULL;

@@ -107,15 +107,33 @@ guint         ft_session_dispatch_checked (FtSession *self, guint kind, const gu
                                            guint n, FtLatLon target, gint32 staff, char **warnings,
                                            GError **error);
 
-/* The staff task list: unfinished tasks, newest first. */
+/* Warnings on a task row (the widget words them). */
+typedef enum {
+  FT_TASK_WARN_OFF_SHIFT    = 1 << 0,  /* the assignee is off shift (not heard from, live) */
+  FT_TASK_WARN_FULL_BATTERY = 1 << 1,  /* a swap for a vehicle at 95 % or more */
+  FT_TASK_WARN_VAN_FULL     = 1 << 2,  /* more swaps for the van than it carries packs */
+} FtTaskWarning;
+
+/* The staff task list: unfinished tasks, newest first (the simulation)
+ * or proposals and approved work by value (live). Plain values: the
+ * window formats them. */
 typedef struct {
   gint64      id;
   FtTaskKind  kind;
   FtTaskState state;
   gint        priority;
   char        vehicle[16];   /* its name, "" for none */
-  gint32      staff;         /* field staff index (Staff n+1) or -1 */
+  gint32      staff;         /* field staff index (Staff n+1, or live staff) or -1 */
   FtTime      created;
+  FtTaskApproval approval;   /* proposed: waits for a dispatcher */
+  gboolean    has_value;
+  double      value;         /* major units (FtTaskValue.value) */
+  char        reason[128];   /* "saves ~2.4 trips before 18:00, 9 min detour" */
+  FtTime      eta;           /* estimated arrival of the assignee, -1 unknown */
+  double      battery;       /* the vehicle's charge 0..1, NaN for none */
+  guint32     warnings;      /* FtTaskWarning bits */
+  char        assignee[40];  /* "Staff 3" / live staff id, "" for none */
+  gint        stop;          /* position on the assignee's stop list (1 …), 0 none */
 } FtSessionTask;
 GArray       *ft_session_dup_tasks      (FtSession *self, guint max);   /* of FtSessionTask */
 /* As the scenario's dispatcher; a task being done is refused. */

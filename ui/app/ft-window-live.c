@@ -150,6 +150,18 @@ ft_window_live_connect (FtWindow *self, GError **error)
   self->inspected = -1;
   gboolean ok = ft_live_session_start (self->live, &cfg, error);
   ft_live_config_clear (&cfg);
+  if (ok && self->settings && g_settings_get_boolean (self->settings, "live-propose"))
+    {
+      /* auto-approve as the role picked in the header: only a dispatcher may */
+      g_autoptr(GError) local = NULL;
+      gboolean auto_on = g_settings_get_boolean (self->settings, "live-auto-approve");
+      if (!ft_live_session_set_operations (self->live, TRUE, auto_on, ft_session_get_role (self->session), &local))
+        {
+          g_autofree char *msg = g_strdup_printf ("Auto-approve stays off: %s", local->message);
+          ft_live_session_set_operations (self->live, TRUE, FALSE, ft_session_get_role (self->session), NULL);
+          ft_window_show_toast (self, msg, TRUE);
+        }
+    }
   return ok;
 }
 

@@ -66,6 +66,7 @@ struct _FtWindow {
   GtkWidget *page_tabs;
   GtkWidget *tasks_box;
   guint64    tasks_key;      /* counts the task list was built for */
+  gint64     tasks_refreshed;/* monotonic µs of the last list (live mode refreshes each second) */
 
   /* toasts: messages over the map, where the user looks */
   GtkWidget *toast_revealer;

@@ -88,7 +88,8 @@ ft_window_update_labels (FtWindow *self)
                               : g_strdup ("No vehicles selected");
   gtk_label_set_label (GTK_LABEL (self->selection_label), sel);
   guint64 key = ((guint64) f->kpi.tasks_open << 32) | f->kpi.tasks_done;
-  if (key != self->tasks_key && g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
+  gboolean stale = self->live_mode && g_get_monotonic_time () - self->tasks_refreshed >= G_USEC_PER_SEC;
+  if ((key != self->tasks_key || stale) && g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
     ft_window_refresh_tasks (self);
 }
 
@@ -106,16 +107,30 @@ task_state_name (FtTaskState s)
   return (guint) s < G_N_ELEMENTS (names) ? names[s] : "?";
 }
 
+enum { TASK_REASSIGN = 0, TASK_CANCEL, TASK_APPROVE };
+
 static void
 on_task_button (GtkButton *b, FtWindow *self)
 {
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (b), "task")) - 1;
-  gboolean cancel = g_object_get_data (G_OBJECT (b), "cancel") != NULL;
+  int what = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (b), "what"));
   g_autoptr(GError) error = NULL;
   gint32 staff = (gint32) gtk_drop_down_get_selected (GTK_DROP_DOWN (self->staff_dropdown)) - 1;
   gboolean ok;
-  if (cancel)
+  if (self->live_mode)
+    {
+      static const FtLiveTaskAction acts[] = { FT_LIVE_TASK_REASSIGN, FT_LIVE_TASK_CANCEL, FT_LIVE_TASK_APPROVE };
+      ok = ft_live_session_task_action (self->live, acts[what], id, staff, ft_session_get_role (self->session),
+                                        &error);
+    }
+  else if (what == TASK_CANCEL)
     ok = ft_session_cancel_task (self->session, id, &error);
+  else if (what == TASK_APPROVE)
+    {
+      g_set_error (&error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                   "task %" G_GINT64_FORMAT ": the simulation proposes nothing to approve", id);
+      ok = FALSE;
+    }
   else if (staff < 0)
     {
       g_set_error (&error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
@@ -124,21 +139,21 @@ on_task_button (GtkButton *b, FtWindow *self)
     }
   else
     ok = ft_session_reassign_task (self->session, id, (guint) staff, &error);
-  g_autofree char *msg = ok ? g_strdup_printf ("Task %" G_GINT64_FORMAT " %s.", id,
-                                               cancel ? "cancelled" : "reassigned")
+  static const char *const done[] = { "reassigned", "cancelled", "approved" };
+  g_autofree char *msg = ok ? g_strdup_printf ("Task %" G_GINT64_FORMAT " %s.", id, done[what])
                             : g_strdup (error->message);
   gtk_label_set_label (GTK_LABEL (self->dispatch_status), msg);
   ft_window_refresh_tasks (self);
 }
 
 static GtkWidget *
-task_button (FtWindow *self, const char *label, const char *what, gint64 id, gboolean cancel)
+task_button (FtWindow *self, const char *label, const char *what, gint64 id, int kind)
 {
   GtkWidget *b = gtk_button_new_with_label (label);
   gtk_widget_add_css_class (b, "flat");
+  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
   g_object_set_data (G_OBJECT (b), "task", GSIZE_TO_POINTER ((gsize) id + 1));
-  if (cancel)
-    g_object_set_data (G_OBJECT (b), "cancel", GINT_TO_POINTER (1));
+  g_object_set_data (G_OBJECT (b), "what", GINT_TO_POINTER (kind));
   g_autofree char *acc = g_strdup_printf ("%s task %" G_GINT64_FORMAT, what, id);
   gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
   gtk_widget_set_tooltip_text (b, acc);
@@ -146,8 +161,53 @@ task_button (FtWindow *self, const char *label, const char *what, gint64 id, gbo
   return b;
 }
 
-/* The Dispatch page's task list: status, kind, priority, assignee, age,
- * with Cancel and Reassign (to the staff member chosen above). */
+/* One row's text (Pango markup): what and where, why it is worth it,
+ * who has it and when they get there, and what is wrong with it. */
+static char *
+task_row_markup (const FtSessionTask *t, FtTime now)
+{
+  GString *s = g_string_new (NULL);
+  g_autofree char *veh = g_markup_escape_text (t->vehicle, -1);
+  g_string_append_printf (s, "<b>#%" G_GINT64_FORMAT " %s %s</b> · %s", t->id, task_kind_name (t->kind), veh,
+                          t->approval == FT_TASK_PROPOSED ? "<span foreground=\"#9a6700\">proposed</span>"
+                                                          : task_state_name (t->state));
+  if (!isnan (t->battery))
+    g_string_append_printf (s, " · %.0f %%", t->battery * 100);
+  if (t->has_value)
+    {
+      g_autofree char *why = g_markup_escape_text (t->reason, -1);
+      g_string_append_printf (s, "\n%s · worth %.2f", why, t->value);
+    }
+  g_autofree char *who = t->assignee[0] ? g_markup_escape_text (t->assignee, -1) : g_strdup ("queue");
+  g_string_append_printf (s, "\nP%d · %s", t->priority, who);
+  if (t->stop > 0)
+    g_string_append_printf (s, " · stop %d", t->stop);
+  if (t->eta >= 0)
+    {
+      g_autofree char *eta = ft_time_format (t->eta);
+      g_string_append_printf (s, " · ETA %.5s", eta);
+    }
+  g_string_append_printf (s, " · %" G_GINT64_FORMAT " min old", MAX (now - t->created, 0) / FT_MINUTE);
+  if (t->warnings & FT_TASK_WARN_OFF_SHIFT)
+    g_string_append_printf (s, "\n<span foreground=\"#c01c28\">⚠ %s is off shift</span>", who);
+  if (t->warnings & FT_TASK_WARN_FULL_BATTERY)
+    g_string_append_printf (s, "\n<span foreground=\"#c01c28\">⚠ battery at %.0f %%: no swap at 95 %%</span>",
+                            t->battery * 100);
+  if (t->warnings & FT_TASK_WARN_VAN_FULL)
+    g_string_append (s, "\n<span foreground=\"#c01c28\">⚠ more swaps than packs in the van</span>");
+  return g_string_free (s, FALSE);
+}
+
+static gint64
+now_wall_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* The Dispatch page's task list, for a simulation and a live session:
+ * status (proposals marked), kind, value with the reason, assignee and
+ * stop, ETA, age and warnings, with Approve (proposals), Reassign (to the
+ * staff member chosen above) and Cancel. */
 void
 ft_window_refresh_tasks (FtWindow *self)
 {
@@ -156,10 +216,10 @@ ft_window_refresh_tasks (FtWindow *self)
     gtk_box_remove (GTK_BOX (self->tasks_box), child);
   FtFrame *f = ft_window_current_frame (self);
   self->tasks_key = f ? ((guint64) f->kpi.tasks_open << 32) | f->kpi.tasks_done : 0;
-  if (self->live_mode)
-    return;
-  g_autoptr(GArray) tasks = ft_session_dup_tasks (self->session, 30);
-  FtTime now = ft_session_get_time (self->session);
+  self->tasks_refreshed = g_get_monotonic_time ();
+  g_autoptr(GArray) tasks = self->live_mode ? ft_live_session_dup_tasks (self->live, 30)
+                                            : ft_session_dup_tasks (self->session, 30);
+  FtTime now = self->live_mode ? now_wall_ms () : ft_session_get_time (self->session);
   if (tasks->len == 0)
     {
       GtkWidget *l = gtk_label_new ("No unfinished tasks.");
@@ -170,22 +230,28 @@ ft_window_refresh_tasks (FtWindow *self)
   for (guint i = 0; i < tasks->len; i++)
     {
       const FtSessionTask *t = &g_array_index (tasks, FtSessionTask, i);
-      g_autofree char *who = t->staff >= 0 ? g_strdup_printf ("Staff %d", t->staff + 1) : g_strdup ("queue");
-      g_autofree char *text = g_strdup_printf ("#%" G_GINT64_FORMAT " %s %s\nP%d · %s · %s · %" G_GINT64_FORMAT " min",
-                                               t->id, task_kind_name (t->kind), t->vehicle, t->priority, who,
-                                               task_state_name (t->state), MAX (now - t->created, 0) / FT_MINUTE);
+      g_autofree char *text = task_row_markup (t, now);
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
       gtk_widget_add_css_class (row, "task-row");
-      GtkWidget *l = gtk_label_new (text);
+      GtkWidget *l = gtk_label_new (NULL);
+      gtk_label_set_markup (GTK_LABEL (l), text);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_label_set_wrap (GTK_LABEL (l), TRUE);
       gtk_widget_set_hexpand (l, TRUE);
-      gtk_widget_set_tooltip_text (l, text);
+      gtk_widget_set_valign (l, GTK_ALIGN_CENTER);
       gtk_box_append (GTK_BOX (row), l);
       gboolean busy = t->state == FT_TASK_IN_PROGRESS;
-      gtk_widget_set_valign (l, GTK_ALIGN_CENTER);
-      GtkWidget *re = task_button (self, "Reassign", "Reassign to the chosen staff member", t->id, FALSE);
-      GtkWidget *ca = task_button (self, "Cancel", "Cancel", t->id, TRUE);
-      gtk_widget_set_sensitive (re, !busy);
+      if (t->approval == FT_TASK_PROPOSED)
+        {
+          GtkWidget *ap = task_button (self, "Approve", "Approve", t->id, TASK_APPROVE);
+          gtk_widget_add_css_class (ap, "suggested-action");
+          gtk_widget_remove_css_class (ap, "flat");
+          gtk_box_append (GTK_BOX (row), ap);
+        }
+      GtkWidget *re = task_button (self, "Reassign", "Reassign to the chosen staff member", t->id, TASK_REASSIGN);
+      GtkWidget *ca = task_button (self, "Cancel", "Cancel", t->id, TASK_CANCEL);
+      /* a started stop is never taken away; a proposal is approved first */
+      gtk_widget_set_sensitive (re, !busy && t->approval != FT_TASK_PROPOSED);
       gtk_widget_set_sensitive (ca, !busy);
       gtk_box_append (GTK_BOX (row), re);
       gtk_box_append (GTK_BOX (row), ca);

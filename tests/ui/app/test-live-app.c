@@ -12,6 +12,14 @@
  *   it answers again the lock is acked after the retry. Dispatch assigns
  *   swap tasks to a van over <prefix>/staff/<id>/tasks; the emulated crew
  *   app acks and accepts them and the app's assignment table shows it.
+ * live-ops: operations on live state in the app. With "Propose tasks" and
+ *   "Approve automatically" in the broker settings and the role Rider, the
+ *   auto-approve is refused (role-checked) and proposals wait in the
+ *   Dispatch page's task list with Approve; Approve as Rider is refused,
+ *   nothing changes; as Dispatcher the swap goes on the nearest van's stop
+ *   list, the emulated crew acks it, and the map draws the van's route with
+ *   numbered stops. Screenshots live-ops-tasks.png and live-ops-routes.png
+ *   at 1280x720.
  * tls-refused: a TLS broker with a password file; a wrong password shows
  *   "refused" with the broker's reason, the right one (memory only) connects.
  */
@@ -33,7 +41,16 @@
 #define N_EMU 12
 
 static FtWindow *
+start_app_sized (FtApplication **app_out, int height);
+
+static FtWindow *
 start_app (FtApplication **app_out)
+{
+  return start_app_sized (app_out, 800);
+}
+
+static FtWindow *
+start_app_sized (FtApplication **app_out, int height)
 {
   gtk_init ();
   FtApplication *app = ft_application_new ();
@@ -45,7 +62,7 @@ start_app (FtApplication **app_out)
   g_autoptr(FtSession) session = ft_session_new ();
   ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
   FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 800);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, height);
   gtk_window_present (GTK_WINDOW (win));
   *app_out = app;
   return win;
@@ -61,6 +78,8 @@ typedef struct {
   gint              hold;     /* drop commands unanswered (device out of reach) */
   gint              obeyed;
   gint              tasks_acked;
+  gint              answer_stops;  /* ack stop lists */
+  gint              lists_acked;
 } Emu;
 
 static gpointer
@@ -86,6 +105,11 @@ emu_thread (gpointer data)
         if (ft_live_emu_ack_task (e->emu, &tasks[i], "ok", NULL, now) &&
             ft_live_emu_task_status (e->emu, tasks[i].staff_id, tasks[i].task, "accepted", NULL, now))
           g_atomic_int_inc (&e->tasks_acked);
+      guint nl = 0;
+      g_autofree FtLiveEmuStops *lists = ft_live_emu_poll_stops (e->emu, &nl);
+      for (guint i = 0; i < nl && g_atomic_int_get (&e->answer_stops); i++)
+        if (ft_live_emu_ack_stops (e->emu, &lists[i], "ok", NULL, now))
+          g_atomic_int_inc (&e->lists_acked);
       g_usleep (200000);
     }
   ft_live_emu_stop (e->emu, e->v, N_EMU, g_get_real_time () / 1000);
@@ -443,6 +467,148 @@ START_TEST (test_live_unlock)
 }
 END_TEST
 
+static gboolean
+wait_for (gboolean (*pred) (gpointer), gpointer data, double seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < deadline)
+    {
+      ft_test_app_spin (0.1);
+      if (pred (data))
+        return TRUE;
+    }
+  return pred (data);
+}
+
+static guint
+count_rows (FtLiveSession *live, FtTaskApproval approval, gboolean assigned)
+{
+  g_autoptr(GArray) rows = ft_live_session_dup_tasks (live, 100);
+  guint n = 0;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const FtSessionTask *t = &g_array_index (rows, FtSessionTask, i);
+      n += t->approval == approval && (t->state == FT_TASK_ASSIGNED) == assigned;
+    }
+  return n;
+}
+
+static gboolean
+has_proposals (gpointer data)
+{
+  return count_rows (data, FT_TASK_PROPOSED, FALSE) >= 2;
+}
+
+static gboolean
+has_stops (gpointer data)
+{
+  FtFrame *f = ft_live_session_get_frame (data);
+  guint n = 0;
+  for (guint i = 0; f && i < f->n_staff; i++)
+    n += f->staff[i].n_stops;
+  return n > 0;
+}
+
+static gboolean
+all_approved (gpointer data)
+{
+  return count_rows (data, FT_TASK_PROPOSED, FALSE) == 0 && count_rows (data, FT_TASK_APPROVED, TRUE) >= 3;
+}
+
+static gboolean
+lists_acked (gpointer data)
+{
+  return g_atomic_int_get (&((Emu *) data)->lists_acked) >= 1;
+}
+
+START_TEST (test_live_ops)
+{
+  if (!live_have_tools ())
+    {
+      printf ("SKIP: mosquitto, mosquitto_passwd or openssl not installed\n");
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  LiveBroker *broker = live_broker_start (&error);
+  ck_assert_msg (broker != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (broker);
+  FtApplication *app = NULL;
+  FtWindow *win = start_app_sized (&app, 720);
+  FtSession *session = ft_window_get_session (win);
+  FtLatLon centre = ft_session_get_city (session)->center;
+  Emu e = { 0 };
+  emu_init (&e, url, centre);
+  e.v[5].fault_codes = 1u << 2;       /* a fault: collect */
+  e.v[5].battery_pct = 80;
+  g_atomic_int_set (&e.answer_stops, 1);
+  GThread *th = g_thread_new ("emu", emu_thread, &e);
+
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_settings_set_string (settings, "live-url", url);
+  g_settings_set_string (settings, "live-prefix", PFX);
+  g_settings_set_boolean (settings, "live-propose", TRUE);
+  g_settings_set_boolean (settings, "live-auto-approve", TRUE);
+  /* a rider may not switch auto-approve on: proposals wait */
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+  ft_window_set_live_mode (win, TRUE);
+  FtLiveSession *live = ft_window_get_live_session (win);
+  ck_assert_msg (wait_for (has_proposals, live, 30), "no proposals in the task list");
+  g_autoptr(GArray) rows = ft_live_session_dup_tasks (live, 100);
+  guint n_prop = count_rows (live, FT_TASK_PROPOSED, FALSE);
+  printf ("live-ops: %u proposals, first: #%" G_GINT64_FORMAT " %s (%s)\n", n_prop,
+          g_array_index (rows, FtSessionTask, 0).id, g_array_index (rows, FtSessionTask, 0).vehicle,
+          g_array_index (rows, FtSessionTask, 0).reason);
+  ck_assert (g_array_index (rows, FtSessionTask, 0).has_value);
+  ck_assert (strstr (g_array_index (rows, FtSessionTask, 0).reason, "detour") != NULL);
+
+  ft_window_set_page (win, "dispatch");
+  ft_test_app_spin (1.3);   /* the live task list refreshes each second */
+  ft_test_app_spin (0.3);
+  GtkWidget *approve = ft_test_app_find_button (GTK_WIDGET (win), "Approve");
+  ck_assert_msg (approve != NULL, "no Approve button on the task list");
+  g_signal_emit_by_name (approve, "clicked");
+  ft_test_app_spin (0.3);
+  ck_assert_uint_eq (count_rows (live, FT_TASK_PROPOSED, FALSE), n_prop);     /* refused as Rider */
+  ck_assert_uint_eq (count_rows (live, FT_TASK_APPROVED, TRUE), 0);
+
+  /* as Dispatcher: approved, on the nearest van's list, acked, drawn */
+  ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
+  ft_test_app_spin (1.3);   /* the live task list refreshes each second */
+  ft_test_app_spin (0.3);
+  approve = ft_test_app_find_button (GTK_WIDGET (win), "Approve");
+  ck_assert (approve != NULL);
+  g_signal_emit_by_name (approve, "clicked");
+  ck_assert_msg (wait_for (has_stops, live, 15), "no stop list in the live frame");
+  ck_assert_uint_eq (count_rows (live, FT_TASK_PROPOSED, FALSE), n_prop - 1);
+  ck_assert_msg (wait_for (lists_acked, &e, 15), "the crew never acked a stop list");
+  ft_test_app_spin (1.3);   /* the live task list refreshes each second */
+  ft_test_app_shot (GTK_WIDGET (win), "live-ops-tasks.png");
+
+  /* auto-approve as a dispatcher: every proposal onto the vans' routes */
+  ck_assert_msg (ft_live_session_set_operations (live, TRUE, TRUE, FT_ROLE_VIEW_DISPATCHER, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_msg (wait_for (all_approved, live, 15), "proposals left after auto-approve");
+  ft_test_app_spin (1.0);
+  ft_test_app_spin (1.3);   /* the live task list refreshes each second */
+  ft_test_app_shot (GTK_WIDGET (win), "live-ops-routes.png");
+  guint drawn = ft_overlay_layer_get_n_stops_drawn (ft_window_get_overlay_layer (win));
+  FtFrame *f = ft_live_session_get_frame (live);
+  guint stops = 0;
+  for (guint i = 0; i < f->n_staff; i++)
+    stops += f->staff[i].n_stops;
+  printf ("live-ops: %u stops on %u vans' lists, %u numbered stops drawn, %d lists acked\n", stops, f->n_staff,
+          drawn, g_atomic_int_get (&e.lists_acked));
+  ck_assert_uint_ge (stops, 3);
+  ck_assert_uint_eq (drawn, stops);
+
+  g_atomic_int_set (&e.stop, 1);
+  g_thread_join (th);
+  ft_live_emu_free (e.emu);
+  ft_test_app_stop (app, win);
+  live_broker_free (broker);
+}
+END_TEST
+
 START_TEST (test_tls_refused)
 {
   if (!live_have_tools ())
@@ -517,6 +683,10 @@ main (void)
   Suite *s = suite_create ("live-app");
   TCase *tc = tcase_create ("live-unlock");
   tcase_add_test (tc, test_live_unlock);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("live-ops");
+  tcase_add_test (tc, test_live_ops);
   tcase_set_timeout (tc, 180);
   suite_add_tcase (s, tc);
   tc = tcase_create ("tls-refused");
