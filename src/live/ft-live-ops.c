@@ -26,6 +26,7 @@ ft_live_ops_config_init (FtLiveOpsConfig *c)
   c->van_packs = 6;
   c->staff_fresh = 10 * FT_MINUTE;
   c->horizon = 4 * FT_HOUR;
+  c->cooldown = 15 * FT_MINUTE;
   c->requests_per_hour = 1.5;
   c->vehicles_nearby = 2;
   c->revenue_per_trip = 2.5;
@@ -46,6 +47,7 @@ ft_live_ops_init (FtLive *live)
   o->last_replan = G_MININT64;
   o->plans = g_array_new (FALSE, TRUE, sizeof (StaffPlan));
   o->skipped = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  o->done_at = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 }
 
 void
@@ -53,6 +55,7 @@ ft_live_ops_clear (FtLive *live)
 {
   g_clear_pointer (&live->lops.plans, g_array_unref);
   g_clear_pointer (&live->lops.skipped, g_hash_table_unref);
+  g_clear_pointer (&live->lops.done_at, g_hash_table_unref);
 }
 
 static gboolean
@@ -76,6 +79,7 @@ ft_live_set_ops_config (FtLive *live, const FtLiveOpsConfig *c, GError **error)
       || bad_field (error, "van_packs", c->van_packs, 0, 1000)
       || bad_field (error, "staff_fresh (ms)", (double) c->staff_fresh, 1, 86400e3)
       || bad_field (error, "horizon (ms)", (double) c->horizon, FT_MINUTE, 86400e3)
+      || bad_field (error, "cooldown (ms)", (double) c->cooldown, 0, 86400e3)
       || bad_field (error, "requests_per_hour", c->requests_per_hour, 0, 1e6)
       || bad_field (error, "vehicles_nearby", c->vehicles_nearby, 0, 1e6)
       || bad_field (error, "revenue_per_trip", c->revenue_per_trip, 0, 1e6)
@@ -316,6 +320,11 @@ static void
 propose_one (FtLive *live, FtTaskKind kind, guint v, gint priority, FtTime now, guint *n)
 {
   if (ft_ops_open_for (live->ops, v, kind) >= 0)
+    return;
+  /* just done: the vehicle's next report may still be from before */
+  gint64 key = ((gint64) v << 3) | kind;
+  const gint64 *done = g_hash_table_lookup (live->lops.done_at, &key);
+  if (done && now - *done < live->lops.cfg.cooldown)
     return;
   g_autoptr(GError) err = NULL;
   gint64 id = ft_ops_propose (live->ops, kind, (gint32) v, (FtLatLon) { 0, 0 }, -1, priority,
@@ -804,6 +813,13 @@ ft_live_ingest_stop_progress (FtLive *live, const char *topic, const char *id, c
           return TRUE;
         }
       ok = ft_ops_complete (live->ops, task, (guint) s->account, now, &oerr);
+      if (ok && t->vehicle >= 0)
+        {
+          gint64 *key = g_new (gint64, 1), *at = g_new (gint64, 1);
+          *key = ((gint64) t->vehicle << 3) | t->kind;
+          *at = now;
+          g_hash_table_replace (live->lops.done_at, key, at);
+        }
     }
   else
     {

@@ -149,6 +149,7 @@ typedef struct {
   gboolean        replan_due;
   GArray         *plans;          /* StaffPlan, parallel to live->staff (grown on demand) */
   GHashTable     *skipped;        /* task id (gint64) → account that skipped it + 1 */
+  GHashTable     *done_at;        /* (vehicle << 3 | kind) → FtTime done (gint64 *) */
 } FtLiveOpsState;
 
 typedef struct {

@@ -353,6 +353,8 @@ typedef struct {
                                 * per list, default 6 */
   FtTime   staff_fresh;        /* staff heard from within this are on shift, default 10 min */
   FtTime   horizon;            /* value horizon, default 4 h */
+  FtTime   cooldown;           /* no new task of a kind for a vehicle within this of one
+                                * done (its next report may still be the old one), 15 min */
   double   requests_per_hour;  /* expected requests where a vehicle stands (no forecast
                                 * in live mode yet), default 1.5 */
   double   vehicles_nearby;    /* rentable vehicles sharing them, default 2 */

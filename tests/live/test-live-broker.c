@@ -710,6 +710,56 @@ END_TEST
 
 /* A clean stop of `fleet-twin-cli live` leaves the last reported position
  * in --db, not the last one downsampling stored (1 of every 30 s). */
+/* `fleet-twin-cli live --propose --auto-approve --as ACCOUNT`: only a
+ * dispatcher or admin may switch auto-approve on; a rider or a planner is
+ * refused with the reason and a non-zero status, a dispatcher runs. */
+START_TEST (test_cli_auto_approve_role)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *dir = g_dir_make_tmp ("ft-cli-approve-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  g_autofree char *db = g_build_filename (dir, "live.db", NULL);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "r", "r@example.org", 0, &error);
+  gint planner = ft_accounts_create (core->accounts, FT_ROLE_PLANNER, "p", NULL, 0, &error);
+  gint disp = ft_accounts_create (core->accounts, FT_ROLE_DISPATCHER, "d", NULL, 0, &error);
+  ck_assert_int_ge (MIN (rider, MIN (planner, disp)), 0);
+  g_autofree char *rider_id = g_strdup (ft_accounts_get (core->accounts, (guint) rider)->id);
+  g_autofree char *planner_id = g_strdup (ft_accounts_get (core->accounts, (guint) planner)->id);
+  g_autofree char *disp_id = g_strdup (ft_accounts_get (core->accounts, (guint) disp)->id);
+  ck_assert_msg (ft_core_commit (core, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_core_detach_store (core, &error), "%s", error ? error->message : "");
+  ft_core_free (core);
+  const char *who[] = { rider_id, "r@example.org", planner_id };
+  for (guint i = 0; i < G_N_ELEMENTS (who); i++)
+    {
+      const char *args[] = { "live", "--broker", url, "--prefix", "ft/appr", "--db", db, "--duration", "1",
+                             "--propose", "--auto-approve", "--as", who[i], NULL };
+      g_autofree char *out = NULL;
+      int rc = run_cli (&out, args);
+      ck_assert_msg (rc != 0 && strstr (out, "may not switch auto-approve on"), "as %s: rc %d: %s", who[i], rc, out);
+    }
+  const char *bad[] = { "live", "--broker", url, "--db", db, "--duration", "1", "--auto-approve", NULL };
+  g_autofree char *bout = NULL;
+  ck_assert_int_eq (run_cli (&bout, bad), 2);
+  ck_assert_msg (strstr (bout, "--as ACCOUNT"), "%s", bout);
+  const char *ok[] = { "live", "--broker", url, "--prefix", "ft/appr", "--db", db, "--duration", "1",
+                       "--propose", "--auto-approve", "--as", disp_id, NULL };
+  g_autofree char *out = NULL;
+  int rc = run_cli (&out, ok);
+  ck_assert_msg (rc == 0 && strstr (out, "proposing tasks from live state, auto-approved"), "rc %d: %s", rc, out);
+  ck_assert (ft_store_remove_files (db, NULL));
+  g_rmdir (dir);
+  live_broker_free (b);
+}
+END_TEST
+
 START_TEST (test_cli_flush_on_stop)
 {
   g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
@@ -1235,6 +1285,7 @@ START_TEST (test_stop_lists)
   ck_assert_int_eq (ft_ops_get (ops, bt)->approval, FT_TASK_APPROVED);
   g_usleep (2000);
   ck_assert (ft_live_emu_stop_progress (rig.emu, "van-1", a, "done", NULL, wall ()));
+  /* done: off the list, and no new swap for it while its reports catch up */
   ck_assert (pump_until (rig.live, NULL, NULL, 0, list_with, GUINT_TO_POINTER (0), 5000));
   ck_assert_int_eq (ft_ops_get (ops, a)->state, FT_TASK_DONE);
   /* bad progress over the wire: refused, named, nothing changes */
@@ -1342,6 +1393,7 @@ broker_suite (void)
     { "task-swap-emulated", test_task_swap_emulated },
     { "cli-credentials", test_cli_credentials },
     { "cli-flush-on-stop", test_cli_flush_on_stop },
+    { "cli-auto-approve-role", test_cli_auto_approve_role },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
