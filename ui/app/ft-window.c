@@ -47,6 +47,10 @@ ft_window_update_labels (FtWindow *self)
           "Staff reporting %u",
           f->n_vehicles, avail, f->kpi.utilisation * 100, f->kpi.battery_available * 100, f->n_staff);
       gtk_label_set_markup (GTK_LABEL (self->kpi_summary), summary);
+      /* proposals, approvals and stop lists change without a frame count */
+      if (g_get_monotonic_time () - self->tasks_refreshed >= G_USEC_PER_SEC &&
+          g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
+        ft_window_refresh_tasks (self);
       return;
     }
   g_autofree char *clock = NULL;
@@ -88,8 +92,7 @@ ft_window_update_labels (FtWindow *self)
                               : g_strdup ("No vehicles selected");
   gtk_label_set_label (GTK_LABEL (self->selection_label), sel);
   guint64 key = ((guint64) f->kpi.tasks_open << 32) | f->kpi.tasks_done;
-  gboolean stale = self->live_mode && g_get_monotonic_time () - self->tasks_refreshed >= G_USEC_PER_SEC;
-  if ((key != self->tasks_key || stale) && g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
+  if (key != self->tasks_key && g_strcmp0 (ft_window_get_page (self), "dispatch") == 0)
     ft_window_refresh_tasks (self);
 }
 
@@ -176,7 +179,7 @@ task_row_markup (const FtSessionTask *t, FtTime now)
   if (t->has_value)
     {
       g_autofree char *why = g_markup_escape_text (t->reason, -1);
-      g_string_append_printf (s, "\n%s · worth %.2f", why, t->value);
+      g_string_append_printf (s, "\n%s · value %.2f", why, t->value);
     }
   g_autofree char *who = t->assignee[0] ? g_markup_escape_text (t->assignee, -1) : g_strdup ("queue");
   g_string_append_printf (s, "\nP%d · %s", t->priority, who);
@@ -184,8 +187,9 @@ task_row_markup (const FtSessionTask *t, FtTime now)
     g_string_append_printf (s, " · stop %d", t->stop);
   if (t->eta >= 0)
     {
-      g_autofree char *eta = ft_time_format (t->eta);
-      g_string_append_printf (s, " · ETA %.5s", eta);
+      /* time of day (UTC for live wall time, the simulated clock otherwise) */
+      FtTime tod = t->eta % FT_DAY;
+      g_string_append_printf (s, " · ETA %02d:%02d", (int) (tod / FT_HOUR), (int) (tod % FT_HOUR / FT_MINUTE));
     }
   g_string_append_printf (s, " · %" G_GINT64_FORMAT " min old", MAX (now - t->created, 0) / FT_MINUTE);
   if (t->warnings & FT_TASK_WARN_OFF_SHIFT)
@@ -231,30 +235,33 @@ ft_window_refresh_tasks (FtWindow *self)
     {
       const FtSessionTask *t = &g_array_index (tasks, FtSessionTask, i);
       g_autofree char *text = task_row_markup (t, now);
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+      /* the text over the whole width, the buttons under it */
+      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
       gtk_widget_add_css_class (row, "task-row");
       GtkWidget *l = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (l), text);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
       gtk_label_set_wrap (GTK_LABEL (l), TRUE);
       gtk_widget_set_hexpand (l, TRUE);
-      gtk_widget_set_valign (l, GTK_ALIGN_CENTER);
       gtk_box_append (GTK_BOX (row), l);
+      GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+      gtk_widget_set_halign (buttons, GTK_ALIGN_END);
+      gtk_box_append (GTK_BOX (row), buttons);
       gboolean busy = t->state == FT_TASK_IN_PROGRESS;
       if (t->approval == FT_TASK_PROPOSED)
         {
           GtkWidget *ap = task_button (self, "Approve", "Approve", t->id, TASK_APPROVE);
           gtk_widget_add_css_class (ap, "suggested-action");
           gtk_widget_remove_css_class (ap, "flat");
-          gtk_box_append (GTK_BOX (row), ap);
+          gtk_box_append (GTK_BOX (buttons), ap);
         }
       GtkWidget *re = task_button (self, "Reassign", "Reassign to the chosen staff member", t->id, TASK_REASSIGN);
       GtkWidget *ca = task_button (self, "Cancel", "Cancel", t->id, TASK_CANCEL);
       /* a started stop is never taken away; a proposal is approved first */
       gtk_widget_set_sensitive (re, !busy && t->approval != FT_TASK_PROPOSED);
       gtk_widget_set_sensitive (ca, !busy);
-      gtk_box_append (GTK_BOX (row), re);
-      gtk_box_append (GTK_BOX (row), ca);
+      gtk_box_append (GTK_BOX (buttons), re);
+      gtk_box_append (GTK_BOX (buttons), ca);
       gtk_box_append (GTK_BOX (self->tasks_box), row);
     }
 }
