@@ -208,15 +208,33 @@ emu_on_stops (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg
       JsonObject *so = json_node_get_object (e);
       const char *tid = ft_live_json_string (so, "task_id", &bad);
       const char *dev = ft_live_json_string (so, "device_id", &bad);
+      const char *kind = ft_live_json_string (so, "kind", &bad);
+      static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+      int k = -1;
+      for (guint q = 0; kind && q < FT_N_TASK_KINDS; q++)
+        if (strcmp (kind, kinds[q]) == 0)
+          k = (int) q;
+      double lat = NAN, lon = NAN;
+      gboolean bad_pos = FALSE;
+      ft_live_json_number (so, "lat", &lat, &bad_pos);
+      ft_live_json_number (so, "lon", &lon, &bad_pos);
       gboolean started = FALSE;
       ft_live_json_bool (so, "started", &started, &bad);
       char *end = NULL;
-      if (bad || tid == NULL || !g_str_has_prefix (tid, "task-"))
-        break;
+      if (bad || tid == NULL || !g_str_has_prefix (tid, "task-") || k < 0 || (dev && strlen (dev) > 36))
+        {
+          bad = TRUE;
+          break;
+        }
       gint64 task = g_ascii_strtoll (tid + 5, &end, 10);
       if (end == tid + 5 || *end != '\0' || task < 0)
-        break;
+        {
+          bad = TRUE;
+          break;
+        }
       x->task[x->n] = task;
+      x->kind[x->n] = (FtTaskKind) k;
+      x->target[x->n] = bad_pos ? (FtLatLon) { NAN, NAN } : (FtLatLon) { lat, lon };
       x->started[x->n] = started;
       g_strlcpy (x->device_id[x->n], dev ? dev : "", sizeof x->device_id[x->n]);
       x->n++;

@@ -492,6 +492,8 @@ typedef struct {
   char       staff_id[40];
   guint      n;
   gint64     task[FT_LIVE_MAX_STOPS];      /* in stop order */
+  FtTaskKind kind[FT_LIVE_MAX_STOPS];
+  FtLatLon   target[FT_LIVE_MAX_STOPS];    /* NaN if none */
   gboolean   started[FT_LIVE_MAX_STOPS];
   char       device_id[FT_LIVE_MAX_STOPS][37];
   FtTime     expires;

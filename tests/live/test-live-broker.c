@@ -710,6 +710,68 @@ END_TEST
 
 /* A clean stop of `fleet-twin-cli live` leaves the last reported position
  * in --db, not the last one downsampling stored (1 of every 30 s). */
+/* Stop lists end to end with `fleet-twin-cli emulate`: the twin proposes
+ * from the emulated fleet's telemetry, auto-approves as a dispatcher and
+ * sends stop lists; the emulator puts the stops into its simulated world,
+ * whose staff drive there and work them, and reports started / done on
+ * stops/v1/progress until tasks are done in the twin. */
+START_TEST (test_stop_lists_emulated)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cli = g_build_filename (FT_BUILD_DIR, "ui", "cli", "fleet-twin-cli", NULL);
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *core = ft_core_new (&cc, NULL, NULL);
+  FtLiveConfig cfg = config_for (b, "twin-stops-emu");
+  g_free (cfg.prefix);
+  cfg.prefix = g_strdup ("ft/stopemu");
+  FtLive *live = ft_live_new (core, &cfg, &error);
+  ft_live_config_clear (&cfg);
+  ck_assert_msg (live != NULL, "%s", error ? error->message : "");
+  ft_live_set_ops (live, core->ops);
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.every = 2 * FT_SECOND;
+  oc.low_battery = 0.3;
+  ck_assert (ft_live_set_ops_config (live, &oc, &error));
+  gint disp = ft_accounts_create (core->accounts, FT_ROLE_DISPATCHER, "d", NULL, wall (), &error);
+  ck_assert (ft_live_set_auto_approve (live, TRUE, disp, wall (), &error));
+  ck_assert_msg (ft_live_connect_sync (live, 5000, &error), "%s", error ? error->message : "");
+  g_autoptr(GSubprocess) emu = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, cli, "emulate",
+                                                 "demo-city-phase1", "--broker", url, "--prefix", "ft/stopemu",
+                                                 "--rate", "1", "--speed", "120", "--start-hour", "10",
+                                                 "--duration", "60", NULL);
+  ck_assert_msg (emu != NULL, "%s", error ? error->message : "");
+  gint64 t0 = g_get_monotonic_time (), deadline = t0 + 60 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline && ft_ops_count_state (core->ops, FT_TASK_DONE) < 3)
+    {
+      ft_live_wait (live, 50);
+      ft_live_process (live, wall (), 0);
+    }
+  const FtLiveStats *st = ft_live_get_stats (live);
+  printf ("stop lists with emulate: %.1f s, %u vehicles, %u staff, %" G_GUINT64_FORMAT " proposed, %"
+          G_GUINT64_FORMAT " lists sent (%" G_GUINT64_FORMAT " acked), %" G_GUINT64_FORMAT " stop updates, %u done, "
+          "%u in progress, %" G_GUINT64_FORMAT " refused\n", (g_get_monotonic_time () - t0) / 1e6,
+          ft_fleet_n_vehicles (core->fleet), ft_live_n_staff (live), st->proposed, st->lists_sent, st->lists_acked,
+          st->stop_updates, ft_ops_count_state (core->ops, FT_TASK_DONE),
+          ft_ops_count_state (core->ops, FT_TASK_IN_PROGRESS), st->task_refused);
+  ck_assert_uint_ge (ft_ops_count_state (core->ops, FT_TASK_DONE), 3);
+  ck_assert_uint_ge (st->lists_acked, 1);
+  ck_assert_msg (ft_live_check (live, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_ops_check (core->ops, &error), "%s", error ? error->message : "");
+  g_subprocess_send_signal (emu, SIGTERM);
+  ck_assert (g_subprocess_wait (emu, NULL, NULL));
+  ft_live_stop (live);
+  ft_live_free (live);
+  ft_core_free (core);
+  live_broker_free (b);
+}
+END_TEST
+
 /* `fleet-twin-cli live --propose --auto-approve --as ACCOUNT`: only a
  * dispatcher or admin may switch auto-approve on; a rider or a planner is
  * refused with the reason and a non-zero status, a dispatcher runs. */
@@ -1394,6 +1456,7 @@ broker_suite (void)
     { "cli-credentials", test_cli_credentials },
     { "cli-flush-on-stop", test_cli_flush_on_stop },
     { "cli-auto-approve-role", test_cli_auto_approve_role },
+    { "stop-lists-emulated", test_stop_lists_emulated },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -192,7 +192,11 @@ typedef struct {
   char    staff_id[40];
   gint64  twin_task, sim_task;
   int     reported;       /* 1 accepted, 2 in_progress, 3 done / failed */
+  gboolean on_list;       /* came on a stop list: progress on stops/v1/progress */
 } EmuJob;
+
+static gint64 inject_task (FtSimWorld *w, gint acct, gint32 veh, const FtLiveEmuTask *x,
+                           char *why_out, gsize why_len);
 
 /* Obey a task assignment: map the staff member to the sim's account and the
  * vehicle to the sim's index, then dispatch it in the world (or hand the
@@ -225,6 +229,25 @@ obey_task (FtLiveEmu *emu, FtSimWorld *w, const FtLiveEmuStaff *staff, const gui
   for (guint i = 0; x->device_id[0] && i < n; i++)
     if (strcmp (recs[i].device_id, x->device_id) == 0)
       veh = (gint32) i;
+  char why[160];
+  gint64 sim_task = inject_task (w, acct, veh, x, why, sizeof why);
+  if (sim_task < 0)
+    {
+      ft_live_emu_ack_task (emu, x, "failed", why, now);
+      return;
+    }
+  ft_live_emu_ack_task (emu, x, "ok", NULL, now);
+  ft_live_emu_task_status (emu, x->staff_id, x->task, "accepted", NULL, now);
+  EmuJob job = { { 0 }, x->task, sim_task, 1, FALSE };
+  g_strlcpy (job.staff_id, x->staff_id, sizeof job.staff_id);
+  g_array_append_val (jobs, job);
+}
+
+/* Put the twin's task into the simulated world for sim account acct;
+ * returns the sim's task or -1 with the reason in why_out. */
+static gint64
+inject_task (FtSimWorld *w, gint acct, gint32 veh, const FtLiveEmuTask *x, char *why_out, gsize why_len)
+{
   const char *why = NULL;
   g_autoptr(GError) e = NULL;
   gint64 sim_task = -1;
@@ -260,15 +283,67 @@ obey_task (FtLiveEmu *emu, FtSimWorld *w, const FtLiveEmuStaff *staff, const gui
         }
     }
   if (sim_task < 0)
+    g_strlcpy (why_out, why ? why : "refused", why_len);   /* e is freed on return */
+  return sim_task;
+}
+
+/* Obey a stop list: every stop not yet worked goes into the simulated
+ * world like an assignment (the sim's staff work their queue); the list is
+ * acked, and a stop that cannot be carried out is reported skipped. */
+static void
+obey_stops (FtLiveEmu *emu, FtSimWorld *w, const FtLiveEmuStaff *staff, const guint32 *staff_acct,
+            guint ns, const FtLiveEmuVehicle *recs, guint n, GArray *jobs, const FtLiveEmuStops *l)
+{
+  FtTime now = wall_ms ();
+  if (now > l->expires)
     {
-      ft_live_emu_ack_task (emu, x, "failed", why, now);
+      ft_live_emu_ack_stops (emu, l, "expired", NULL, now);
       return;
     }
-  ft_live_emu_ack_task (emu, x, "ok", NULL, now);
-  ft_live_emu_task_status (emu, x->staff_id, x->task, "accepted", NULL, now);
-  EmuJob job = { { 0 }, x->task, sim_task, 1 };
-  g_strlcpy (job.staff_id, x->staff_id, sizeof job.staff_id);
-  g_array_append_val (jobs, job);
+  gint acct = -1;
+  for (guint i = 0; i < ns; i++)
+    if (strcmp (staff[i].id, l->staff_id) == 0)
+      acct = (gint) staff_acct[i];
+  if (acct < 0)
+    {
+      ft_live_emu_ack_stops (emu, l, "failed", "no such staff member in the emulated crew", now);
+      return;
+    }
+  ft_live_emu_ack_stops (emu, l, "ok", NULL, now);
+  for (guint k = 0; k < l->n; k++)
+    {
+      gboolean known = FALSE;
+      for (guint j = 0; j < jobs->len && !known; j++)
+        {
+          const EmuJob *job = &g_array_index (jobs, EmuJob, j);
+          known = job->twin_task == l->task[k] && strcmp (job->staff_id, l->staff_id) == 0;
+        }
+      if (known)
+        continue;
+      FtLiveEmuTask x = { { 0 } };
+      g_strlcpy (x.command_id, l->command_id, sizeof x.command_id);
+      g_strlcpy (x.staff_id, l->staff_id, sizeof x.staff_id);
+      x.task = l->task[k];
+      x.kind = l->kind[k];
+      g_strlcpy (x.device_id, l->device_id[k], sizeof x.device_id);
+      x.target = l->target[k];
+      x.priority = 5;
+      x.expires = l->expires;
+      gint32 veh = -1;
+      for (guint i = 0; x.device_id[0] && i < n; i++)
+        if (strcmp (recs[i].device_id, x.device_id) == 0)
+          veh = (gint32) i;
+      char why[160];
+      gint64 sim_task = inject_task (w, acct, veh, &x, why, sizeof why);
+      if (sim_task < 0)
+        {
+          ft_live_emu_stop_progress (emu, l->staff_id, x.task, "skipped", why, now);
+          continue;
+        }
+      EmuJob job = { { 0 }, x.task, sim_task, 1, TRUE };
+      g_strlcpy (job.staff_id, l->staff_id, sizeof job.staff_id);
+      g_array_append_val (jobs, job);
+    }
 }
 
 /* Report the progress of injected tasks as the simulated staff work them. */
@@ -282,19 +357,27 @@ report_jobs (FtLiveEmu *emu, FtSimWorld *w, GArray *jobs, FtTime now)
       const FtTask *t = ft_ops_get (ops, job->sim_task);
       if (t && (t->state == FT_TASK_IN_PROGRESS || t->state == FT_TASK_DONE) && job->reported < 2)
         {
-          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "in_progress", NULL, now);
+          if (job->on_list)
+            ft_live_emu_stop_progress (emu, job->staff_id, job->twin_task, "started", NULL, now);
+          else
+            ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "in_progress", NULL, now);
           job->reported = 2;
         }
       if (t && t->state == FT_TASK_DONE)
         {
-          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "done", NULL, now);
+          if (job->on_list)
+            ft_live_emu_stop_progress (emu, job->staff_id, job->twin_task, "done", NULL, now + 1);
+          else
+            ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "done", NULL, now);
           job->reported = 3;
         }
       else if (t == NULL || t->state == FT_TASK_CANCELLED || t->state == FT_TASK_OPEN)
         {
-          ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "failed",
-                                   t && t->state == FT_TASK_OPEN ? "staff went off shift"
-                                                                 : "task cancelled", now);
+          const char *why = t && t->state == FT_TASK_OPEN ? "staff went off shift" : "task cancelled";
+          if (job->on_list)
+            ft_live_emu_stop_progress (emu, job->staff_id, job->twin_task, "skipped", why, now);
+          else
+            ft_live_emu_task_status (emu, job->staff_id, job->twin_task, "failed", why, now);
           job->reported = 3;
         }
       if (job->reported == 3)
@@ -429,6 +512,11 @@ ft_cli_emulate (int argc, char **argv)
           for (guint i = 0; i < nt; i++)
             obey_task (emu, w, staff, staff_acct, ns, recs, n, jobs, &tasks[i]);
           commands += nt;
+          guint nl = 0;
+          g_autofree FtLiveEmuStops *lists = ft_live_emu_poll_stops (emu, &nl);
+          for (guint i = 0; i < nl; i++)
+            obey_stops (emu, w, staff, staff_acct, ns, recs, n, jobs, &lists[i]);
+          commands += nl;
           gint64 left = due - g_get_monotonic_time ();
           if (left <= 0 || stop_requested)
             break;
