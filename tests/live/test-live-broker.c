@@ -835,7 +835,18 @@ START_TEST (test_cli_flush_on_stop)
                                                   "--broker", url, "--prefix", PFX, "--db", db,
                                                   "--duration", "4", "--provision-unknown", NULL);
   ck_assert_msg (live != NULL, "%s", error ? error->message : "");
-  g_usleep (1200000);
+  /* publish once the twin has connected (and subscribed): a loaded machine
+   * can take seconds to start it, and reports before that are lost */
+  {
+    g_autoptr(GDataInputStream) lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (live));
+    g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines), FALSE);
+    g_autofree char *line = NULL;
+    while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, NULL)) != NULL &&
+           !g_str_has_prefix (line, "[connected]"))
+      g_clear_pointer (&line, g_free);
+    ck_assert_msg (line != NULL, "fleet-twin-cli live ended before connecting");
+    g_usleep (300000);   /* its SUBACK */
+  }
   FtLiveConfig ecfg = config_for (b, "emu-flush");
   FtLiveEmu *emu = ft_live_emu_new (&ecfg, &error);
   ck_assert_msg (emu && ft_live_emu_connect (emu, 5000, &error), "%s", error ? error->message : "");
