@@ -655,27 +655,22 @@ load_zone_city (const char *city_dir, GError **error)
                                                        : ft_city_generate_demo (NULL, error);
 }
 
-/* --pricing / --incentives: the simulator's policy on the zones of `city`,
- * as the planner account --planner names (it must hold the plan
- * permission); the lever state is kept in the --db store. Returns FALSE
- * with an error naming the option. */
+/* The option strings, checked before anything is opened or created. */
 static gboolean
-live_levers_setup (FtLive *live, FtCore *core, const LeverOpts *o, FtCity *city, GError **error)
+lever_opts_parse (const LeverOpts *o, FtLeverPolicy *p, GError **error)
 {
-  FtLiveLeversConfig lc;
-  ft_live_levers_config_init (&lc);
   const char *pol = o->pricing ? o->pricing : "off";
   if (g_strcmp0 (pol, "baseline") == 0)
     pol = "utilisation";
   else if (g_strcmp0 (pol, "optimiser") == 0 || g_strcmp0 (pol, "optimizer") == 0)
     pol = "optimise";
-  if (!ft_dyn_policy_parse (pol, &lc.policy.policy))
+  if (!ft_dyn_policy_parse (pol, &p->policy))
     {
       g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
                    "--pricing '%s' is not a policy (off, baseline or optimiser)", o->pricing);
       return FALSE;
     }
-  if (o->objective && !ft_dyn_objective_parse (o->objective, &lc.policy.objective))
+  if (o->objective && !ft_dyn_objective_parse (o->objective, &p->objective))
     {
       g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
                    "--objective '%s' is not an objective (revenue, trips or margin)", o->objective);
@@ -688,6 +683,30 @@ live_levers_setup (FtLive *live, FtCore *core, const LeverOpts *o, FtCity *city,
                    "the planner (or admin) role, as whom prices change");
       return FALSE;
     }
+  if (o->emergency && !(g_strcmp0 (o->emergency, "on") == 0 || g_strcmp0 (o->emergency, "off") == 0))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency '%s': use on or off", o->emergency);
+      return FALSE;
+    }
+  if (o->emergency && p->policy == FT_DYN_POLICY_OFF)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency needs --pricing");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --pricing / --incentives: the simulator's policy on the zones of `city`,
+ * as the planner account --planner names (it must hold the plan
+ * permission); the lever state is kept in the --db store. Returns FALSE
+ * with an error naming the option. */
+static gboolean
+live_levers_setup (FtLive *live, FtCore *core, const LeverOpts *o, FtCity *city, GError **error)
+{
+  FtLiveLeversConfig lc;
+  ft_live_levers_config_init (&lc);
+  if (!lever_opts_parse (o, &lc.policy, error))
+    return FALSE;
   guint planner = 0;
   if (!ft_accounts_lookup_id (core->accounts, o->planner, &planner))
     {
@@ -734,18 +753,7 @@ live_levers_setup (FtLive *live, FtCore *core, const LeverOpts *o, FtCity *city,
     }
   lc.protected_zones = (const guint *) prot->data;
   lc.n_protected = prot->len;
-  gboolean emergency = FALSE;
-  if (o->emergency && !(g_strcmp0 (o->emergency, "on") == 0 || g_strcmp0 (o->emergency, "off") == 0))
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency '%s': use on or off", o->emergency);
-      return FALSE;
-    }
-  emergency = g_strcmp0 (o->emergency, "on") == 0;
-  if (o->emergency && lc.policy.policy == FT_DYN_POLICY_OFF)
-    {
-      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency needs --pricing");
-      return FALSE;
-    }
+  gboolean emergency = g_strcmp0 (o->emergency, "on") == 0;
   FtTime now = wall_ms ();
   if (!ft_live_set_levers (live, &lc, planner, now, error))
     return FALSE;
@@ -889,6 +897,21 @@ ft_cli_live (int argc, char **argv)
       g_free (shadow_city);
       lever_opts_clear (&lo);
       return 2;
+    }
+  if (levers_on)
+    {
+      FtLeverPolicy pol;
+      ft_lever_policy_init (&pol);
+      if (!lever_opts_parse (&lo, &pol, &error))
+        {
+          fprintf (stderr, "%s: %s\n", argv[0], error->message);
+          broker_opts_clear (&b);
+          lever_opts_clear (&lo);
+          g_free (db);
+          g_free (metrics_listen);
+          g_free (shadow_city);
+          return 2;
+        }
     }
   FtLiveConfig cfg;
   if (!fill_config (&cfg, &b, argv[0]))
