@@ -9,6 +9,7 @@
  */
 #include "ft-serve-head.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* ---- a GInputStream that replays a buffer, then reads its base ------------ */
@@ -476,6 +477,24 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source, 
   return TRUE;
 }
 
+/* libsoup keeps a connection alive after a response only while the server
+ * has a listener of its own (request_finished in soup-server.c). Give it
+ * one that nobody can reach: a Unix socket in a private directory, whose
+ * name is removed as soon as it listens. */
+static gboolean
+anchor_listener (SoupServer *server, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ft-serve-XXXXXX", error);
+  if (dir == NULL)
+    return FALSE;
+  g_autofree char *path = g_build_filename (dir, "anchor", NULL);
+  g_autoptr(GSocketAddress) a = g_unix_socket_address_new (path);
+  gboolean ok = soup_server_listen (server, a, 0, error);
+  g_unlink (path);
+  g_rmdir (dir);
+  return ok;
+}
+
 FtServeAcceptor *
 ft_serve_acceptor_new (SoupServer *server, GSocketAddress *addr, GTlsCertificate *cert, FtMetrics *metrics,
                        GError **error)
@@ -488,6 +507,11 @@ ft_serve_acceptor_new (SoupServer *server, GSocketAddress *addr, GTlsCertificate
   acc->cancel = g_cancellable_new ();
   acc->service = g_socket_service_new ();
   g_autoptr(GSocketAddress) effective = NULL;
+  if (!anchor_listener (server, error))
+    {
+      ft_serve_acceptor_free (acc);
+      return NULL;
+    }
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (acc->service), addr, G_SOCKET_TYPE_STREAM,
                                       G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
     {
