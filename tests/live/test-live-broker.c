@@ -624,6 +624,65 @@ run_cli (char **out, const char *const *args)
   return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : 128;
 }
 
+/* `fleet-twin-cli live --pricing … --incentives --planner ID`: a rider is
+ * refused and nothing is kept; a planner runs the policy on the zones of
+ * the city, publishes them, and the store keeps the lever state. */
+START_TEST (test_cli_live_pricing)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "pricing.db");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider", NULL, 0, &error);
+  gint planner = ft_accounts_create (core->accounts, FT_ROLE_PLANNER, "Planner", NULL, 0, &error);
+  ck_assert (rider >= 0 && planner >= 0);
+  g_autofree char *rider_id = g_strdup (ft_accounts_get (core->accounts, (guint) rider)->id);
+  g_autofree char *planner_id = g_strdup (ft_accounts_get (core->accounts, (guint) planner)->id);
+  ck_assert (ft_core_commit (core, &error));
+  ft_core_free (core);
+
+  g_autofree char *out = NULL;
+  const char *refused[] = { "live", "--broker", url, "--prefix", PFX, "--db", db, "--duration", "1",
+                            "--pricing", "baseline", "--planner", rider_id, NULL };
+  int st = run_cli (&out, refused);
+  ck_assert_msg (st != 0 && strstr (out, "may not") != NULL, "a rider ran prices (%d): %s", st, out);
+  g_autofree char *none = ft_store_read_meta (db, FT_LIVE_LEVERS_META, &error);
+  ck_assert_msg (none == NULL && error == NULL, "kept after a refusal: %s", none);
+
+  g_clear_pointer (&out, g_free);
+  const char *args[] = { "live", "--broker", url, "--prefix", PFX, "--db", db, "--duration", "3",
+                         "--pricing", "optimiser", "--objective", "margin", "--incentives", "--planner",
+                         planner_id, "--price-interval", "0.02", NULL };
+  st = run_cli (&out, args);
+  ck_assert_msg (st == 0, "live --pricing failed (%d): %s", st, out);
+  ck_assert_msg (strstr (out, "pricing optimise for margin, incentives on") != NULL, "%s", out);
+  g_autofree char *kept = ft_store_read_meta (db, FT_LIVE_LEVERS_META, &error);
+  ck_assert_msg (kept != NULL, "no lever state kept: %s", error ? error->message : "");
+  g_autoptr(FtLeverState) st_kept = ft_lever_state_from_json (kept, -1, "kept", &error);
+  ck_assert_msg (st_kept != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_gt (st_kept->n_zones, 1);
+  ck_assert (st_kept->has_offers);
+  ck_assert_int_gt (st_kept->next_price, 0);
+  /* the price topic holds the city's zones */
+  g_autofree char *port = g_strdup_printf ("%d", b->port);
+  g_autoptr(GSubprocess) p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "mosquitto_sub", "-h",
+                                               "127.0.0.1", "-p", port, "-t", PFX "/prices/v1", "-C", "1",
+                                               "-W", "5", NULL);
+  g_autofree char *msg = NULL;
+  ck_assert (p && g_subprocess_communicate_utf8 (p, NULL, NULL, &msg, NULL, &error));
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_data (jp, msg, -1, NULL), "not JSON: %s", msg);
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (o, "zones")), st_kept->n_zones);
+  live_broker_free (b);
+}
+END_TEST
+
 /* Credentials on the command line: -P is refused (pointing at the
  * alternatives), the password comes from a file, a password in the URL is
  * never shown; a TLS verification failure and a wrong password end
@@ -1372,6 +1431,7 @@ broker_suite (void)
     { "task-swap-emulated", test_task_swap_emulated },
     { "cli-credentials", test_cli_credentials },
     { "cli-flush-on-stop", test_cli_flush_on_stop },
+    { "cli-live-pricing", test_cli_live_pricing },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
