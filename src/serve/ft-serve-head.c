@@ -91,6 +91,10 @@ check_request_line (const char *s, gsize n, gboolean *http11, FtHeadVerdict *v)
   if (s[t0] != '/' && !(i - t0 == 1 && s[t0] == '*') && !(i - t0 > 7 && g_ascii_strncasecmp (s + t0, "http://", 7) == 0)
       && !(i - t0 > 8 && g_ascii_strncasecmp (s + t0, "https://", 8) == 0))
     return bad (v, 400, "bad_request", "request target '%s' is not a path", shown (s + t0, i - t0, tmp, sizeof tmp));
+  for (gsize k = t0; k < i; k++)
+    if (s[k] == '%' && !(k + 2 < i && g_ascii_isxdigit (s[k + 1]) && g_ascii_isxdigit (s[k + 2])))
+      return bad (v, 400, "bad_request", "request target '%s': '%%' must be followed by two hex digits",
+                  shown (s + t0, i - t0, tmp, sizeof tmp));
   const char *ver = s + i + 1;
   gsize vn = n - i - 1;
   if (vn != 8 || memcmp (ver, "HTTP/", 5) != 0 || !g_ascii_isdigit (ver[5]) || ver[6] != '.'

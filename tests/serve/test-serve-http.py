@@ -135,6 +135,7 @@ MALFORMED = [
     (b"GET /health HTTX/1.1\r\nHost: x\r\n\r\n", 400, "a version that is not HTTP"),
     (b"GET  /health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "two spaces after the method"),
     (b"GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "a target that is not a path"),
+    (b"GET /trips?end_time=%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "a bad percent escape"),
     (b"GET /health HTTP/1.1\r\n\r\n", 400, "HTTP/1.1 without Host"),
     (b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, "two Hosts"),
     (b"GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400, "a header without a colon"),

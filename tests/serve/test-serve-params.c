@@ -237,6 +237,8 @@ START_TEST (test_head)
     { "GET /x http/1.1\r\nHost: a\r\n\r\n", 400, "not an HTTP version" },
     { "GET /x\r\nHost: a\r\n\r\n", 400, "the target must be followed" },
     { "GET x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "is not a path" },
+    { "GET /trips?end_time=%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "two hex digits" },
+    { "GET /a% HTTP/1.1\r\nHost: a\r\n\r\n", 400, "two hex digits" },
     { "G(T /x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method" },
     { "GET /x HTTP/1.1\r\n\r\n", 400, "Host" },
     { "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "Host is given twice" },
@@ -299,6 +301,7 @@ START_TEST (test_head)
     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  Chunked \r\n\r\n",
     "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Utf8: caf\xc3\xa9\r\n\r\n",
     "GET http://a/health HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET /trips?end_time=2024-01-01T08%3A00 HTTP/1.1\r\nHost: a\r\n\r\n",
   };
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
