@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* ---- a GInputStream that replays a buffer, then reads its base ------------ */
 
@@ -512,6 +513,10 @@ ft_serve_acceptor_new (SoupServer *server, GSocketAddress *addr, GTlsCertificate
       ft_serve_acceptor_free (acc);
       return NULL;
     }
+  /* GSocketListener's default backlog of 10 drops connections under a
+   * burst (the client retries its SYN after a second); libsoup's own
+   * listener asks for SOMAXCONN */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (acc->service), SOMAXCONN);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (acc->service), addr, G_SOCKET_TYPE_STREAM,
                                       G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
     {
