@@ -34,6 +34,7 @@ static const FtCliEntry commands[] = {
   { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
   { "experiment",    ft_cli_experiment,   "Experiments: run, sweep, report, Slurm / GNU parallel, merge" },
   { "render",        ft_cli_render,       "Draw a replay, scenario or live twin to PNG frames or an MP4" },
+  { "accounts",      ft_cli_accounts,     "Accounts of a store: list them, create staff (as an admin)" },
   { NULL, NULL, NULL }
 };
 

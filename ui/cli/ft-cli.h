@@ -42,6 +42,7 @@ int ft_cli_inspect     (int argc, char **argv);   /* cmd-inspect.c (damage check
 int ft_cli_region      (int argc, char **argv);   /* cmd-region.c (launch playbook) */
 int ft_cli_experiment  (int argc, char **argv);   /* cmd-experiment.c (A/B, sweeps, batch) */
 int ft_cli_render      (int argc, char **argv);   /* cmd-render.c (replay to PNG frames / MP4) */
+int ft_cli_accounts    (int argc, char **argv);   /* cmd-accounts.c (list, create) */
 
 /* Analytics glue shared by cmd-analytics.c and cmd-report.c: the zones of
  * a database (its scenario's city, --scenario, --city, or one zone). */
