@@ -102,6 +102,8 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   ft_map_xform_init (&xf, vp, widget);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  /* a zone's holes (the sea cut out of it) stay unfilled whatever their winding */
+  cairo_set_fill_rule (cr, CAIRO_FILL_RULE_EVEN_ODD);
 
   if ((self->flags & (FT_OVERLAY_ZONES | FT_OVERLAY_HEAT)) && self->zones)
     for (guint z = 0; z < self->zones->len; z++)
