@@ -54,24 +54,24 @@ build (const FtRegionRecipe *r, FtCityProgressFunc progress, gpointer user_data,
   return g_steal_pointer (&city);
 }
 
-/* Bakes the base map into the cached pack at dir unless it has one (a
- * pack cached before tiles were baked gets them on its next use). A
- * failure costs the map only, so it is a warning. */
+/* Gives c the base map at path, baked there unless it already is (a pack
+ * cached before tiles were baked gets them on its next use). A failure
+ * costs the map only, so it is a warning. */
 static FtCity *
-with_tiles (FtCity *c, const char *dir)
+with_tiles (FtCity *c, const char *path)
 {
   if (c->tiles_path != NULL && g_file_test (c->tiles_path, G_FILE_TEST_IS_REGULAR))
     return c;
-  g_autofree char *tp = g_build_filename (dir, "tiles.mbtiles", NULL);
   g_autoptr(GError) e = NULL;
-  if (!ft_tiles_bake (c, tp, RECIPE_TILES_ZMIN, RECIPE_TILES_ZMAX, c->graph.n_edges == 0,
+  if (!(g_file_test (path, G_FILE_TEST_IS_REGULAR) && ft_tiles_is_own (path)) &&
+      !ft_tiles_bake (c, path, RECIPE_TILES_ZMIN, RECIPE_TILES_ZMAX, c->graph.n_edges == 0,
                       NULL, NULL, &e))
     {
-      g_warning ("no base map for the city pack in %s: %s", dir, e->message);
+      g_warning ("no base map for city %s at %s: %s", c->name ? c->name : "?", path, e->message);
       return c;
     }
   g_free (c->tiles_path);
-  c->tiles_path = g_steal_pointer (&tp);
+  c->tiles_path = g_strdup (path);
   return c;
 }
 
@@ -94,18 +94,26 @@ ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress
   g_autofree char *id = g_strdelimit (g_ascii_strdown (r->name, -1), " /\\", '-');
   g_autofree char *leaf = g_strdup_printf ("%s-%.12s", id, hash);
   g_autofree char *dir = g_build_filename (cache, leaf, NULL);
+  g_autofree char *pack_tiles = g_build_filename (dir, "tiles.mbtiles", NULL);
 
   if (g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_autoptr(GError) e = NULL;
       FtCity *c = ft_city_load (dir, &e);
       if (c)
-        return with_tiles (c, dir);
+        return with_tiles (c, pack_tiles);
       g_warning ("city cache %s unusable (%s); rebuilding", dir, e->message);
     }
   g_autoptr(FtCity) city = build (r, progress, user_data, error);
   if (city == NULL)
     return NULL;
+  if (g_mkdir_with_parents (cache, 0755) == 0 && city->graph.n_nodes == 0)
+    {
+      /* a pack needs streets: a city built from trips alone is built again
+       * each time (it is quick), its base map kept beside the packs */
+      g_autofree char *tp = g_strdup_printf ("%s.mbtiles", dir);
+      return with_tiles (g_steal_pointer (&city), tp);
+    }
   if (g_mkdir_with_parents (cache, 0755) == 0)
     {
       g_autoptr(GError) e = NULL;
@@ -116,7 +124,7 @@ ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress
           /* the pack as loaded: a cold and a warm cache give the same city */
           FtCity *c = ft_city_load (dir, &e);
           if (c)
-            return with_tiles (c, dir);
+            return with_tiles (c, pack_tiles);
           g_warning ("city cache %s unusable right after writing (%s)", dir, e->message);
         }
     }
