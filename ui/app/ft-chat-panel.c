@@ -38,6 +38,7 @@ struct _FtChatPanel {
   char          *last_intent;
   guint          n_messages;
   gboolean       follow;      /* scroll to the newest message once it is laid out */
+  guint          scroll_idle; /* a scroll to the newest message is queued */
   gboolean       has_where;   /* the rider's position is known */
   FtLatLon       where;
 };
@@ -173,11 +174,22 @@ add_message (FtChatPanel *self, const char *text, gboolean from_rider, gboolean 
   g_timeout_add_full (G_PRIORITY_DEFAULT, 150, scroll_to_end, g_object_ref (self), g_object_unref);
 }
 
+static gboolean
+scroll_idle (gpointer data)
+{
+  FtChatPanel *self = data;
+  self->scroll_idle = 0;
+  return scroll_to_end (self);
+}
+
+/* The list grew: scroll once the allocation is over. A value set here,
+ * inside the viewport's allocation, was not drawn until something else
+ * changed (the newest answer stayed below the chat's fold). */
 static void
 on_adjustment_changed (GtkAdjustment *adj, FtChatPanel *self)
 {
-  if (self->follow)
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  if (self->follow && self->scroll_idle == 0)
+    self->scroll_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_idle, g_object_ref (self), g_object_unref);
 }
 
 static void

@@ -163,6 +163,10 @@ assert_newest_visible (FtChatPanel *chat, GtkWidget *win, const char *after)
       {
         graphene_rect_t b;
         ck_assert (gtk_widget_compute_bounds (p, win, &b));
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (p));
+        printf ("  %s: y %.0f..%.0f, scrolled %.0f of %.0f (page %.0f); newest message ends at y %.0f\n",
+                G_OBJECT_TYPE_NAME (p), b.origin.y, b.origin.y + b.size.height, gtk_adjustment_get_value (adj),
+                gtk_adjustment_get_upper (adj), gtk_adjustment_get_page_size (adj), bottom);
         ck_assert_msg (bottom >= b.origin.y + 4 && bottom <= b.origin.y + b.size.height + 1,
                        "after \"%s\" the newest message (bottom at y %.0f) is outside a scrolled "
                        "window (%s, y %.0f..%.0f)", after, bottom, G_OBJECT_TYPE_NAME (p), b.origin.y,
