@@ -375,8 +375,10 @@ ft_coast_cut_sea (FtMultiPolygon *area, const FtMultiPolygon *sea)
   g_return_val_if_fail (area != NULL, 0);
   if (sea == NULL || area->n_polys == 0 || area->polys[0].n_rings == 0)
     return 0;
-  const FtRing *outer = &area->polys[0].rings[0];
-  double whole = fabs (ring_area_deg2 (outer->pts, outer->n)), cut = 0;
+  /* adding a hole moves the rings array, not the outer ring's points */
+  const FtLatLon *opts = area->polys[0].rings[0].pts;
+  guint on = area->polys[0].rings[0].n;
+  double whole = fabs (ring_area_deg2 (opts, on)), cut = 0;
   if (whole <= 0)
     return 0;
   const FtBBox *ab = &area->bbox;
@@ -389,7 +391,7 @@ ft_coast_cut_sea (FtMultiPolygon *area, const FtMultiPolygon *sea)
         ft_bbox_extend (&sb, sr->pts[i]);
       if (sb.max_lat < ab->min_lat || sb.min_lat > ab->max_lat || sb.max_lon < ab->min_lon || sb.min_lon > ab->max_lon)
         continue;
-      g_autoptr(GArray) piece = clip_to_convex (sr->pts, sr->n, outer->pts, outer->n);
+      g_autoptr(GArray) piece = clip_to_convex (sr->pts, sr->n, opts, on);
       double a = piece->len >= 3 ? fabs (ring_area_deg2 ((const FtLatLon *) piece->data, piece->len)) : 0;
       if (a < 1e-9 * whole)
         continue;

@@ -107,6 +107,21 @@ START_TEST (test_cut_zone)
   ck_assert (ft_multipolygon_contains (zone, (FtLatLon) { 0.55, 0.5 }));
   ck_assert (!ft_multipolygon_contains (zone, (FtLatLon) { 0.45, 0.5 }));
   ck_assert_double_eq_tol (area_deg2 (zone), 0.02, 1e-9);
+  /* a strait: sea south of lat 0.3 and north of lat 0.7, two polygons,
+   * both cut out of a zone across it (two holes) */
+  gint64 s_ids[] = { 1, 2 }, n_ids[] = { 3, 4 };
+  FtLatLon s_pts[] = { { 0.3, -0.2 }, { 0.3, 1.2 } }, n_pts[] = { { 0.7, 1.2 }, { 0.7, -0.2 } };
+  FtCoastWay strait[] = { { s_ids, s_pts, 2 }, { n_ids, n_pts, 2 } };
+  g_autoptr(FtMultiPolygon) two = ft_coast_sea (strait, 2, &box);
+  ck_assert_uint_eq (two->n_polys, 2);
+  FtLatLon tall[] = { { 0.2, 0.4 }, { 0.2, 0.6 }, { 0.8, 0.6 }, { 0.8, 0.4 } };
+  g_autoptr(FtMultiPolygon) across = ft_multipolygon_new ();
+  ft_multipolygon_add_ring (across, tall, 4);
+  ck_assert_double_eq_tol (ft_coast_cut_sea (across, two), 1.0 / 3.0, 1e-9);
+  ck_assert_uint_eq (across->polys[0].n_rings, 3);
+  ck_assert (ft_multipolygon_contains (across, (FtLatLon) { 0.5, 0.5 }));
+  ck_assert (!ft_multipolygon_contains (across, (FtLatLon) { 0.25, 0.5 }));
+  ck_assert (!ft_multipolygon_contains (across, (FtLatLon) { 0.75, 0.5 }));
   /* a zone all ashore is not touched */
   FtLatLon up[] = { { 0.7, 0.4 }, { 0.7, 0.6 }, { 0.9, 0.6 }, { 0.9, 0.4 } };
   g_autoptr(FtMultiPolygon) dry = ft_multipolygon_new ();
