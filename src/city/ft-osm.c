@@ -819,9 +819,18 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
    * grown by 1 km): drawn as water, and cut out of the operating area and
    * the zones, so nothing is placed or parked at sea */
   g_autoptr(FtMultiPolygon) sea = coast_sea (ctx, &city->bbox);
-  if (sea)
-    ft_coast_cut_sea (city->operating_area, sea);
-  double op_km2 = ft_multipolygon_area_m2 (city->operating_area) / 1e6;
+  if (sea && ft_coast_cut_sea (city->operating_area, sea) > 0.95)
+    {
+      /* the streets stand on land: a coast that puts (nearly) all of them
+       * at sea is broken (drawn the wrong way round, cut by the extract),
+       * so there is no sea */
+      g_clear_pointer (&sea, ft_multipolygon_free);
+      ft_multipolygon_free (city->operating_area);
+      city->operating_area = ft_multipolygon_new ();
+      ft_multipolygon_add_ring (city->operating_area, ring, nh);
+    }
+  /* (MAX: never NaN or negative, whatever a hostile coast cut out) */
+  double op_km2 = MAX (ft_multipolygon_area_m2 (city->operating_area) / 1e6, 0.01);
   if (progress)
     progress (0.85, user_data);
 
