@@ -379,8 +379,9 @@ refresh_done (GObject *source, GAsyncResult *res, gpointer user_data)
       self->data = g_steal_pointer (&j->out);
       const FtDashboard *d = self->data;
       g_autofree char *msg = g_strdup_printf (
-          "%s · days %u of %u · %.0f trips served, %.0f lost · revenue %.2f %s · utilisation %.1f %%",
-          source_name (self, j->source), d->days_in_filter, d->n_days, d->total_served, d->total_lost, d->total_revenue, d->currency,
+          "%s%sDays %u of %u · %.0f trips served, %.0f lost · revenue %.2f %s · utilisation %.1f %%",
+          j->source == FT_DASH_SOURCE_RUN ? "" : source_name (self, j->source),
+          j->source == FT_DASH_SOURCE_RUN ? "" : " · ", d->days_in_filter, d->n_days, d->total_served, d->total_lost, d->total_revenue, d->currency,
           isfinite (d->mean_util) ? d->mean_util * 100 : 0.0);
       set_status (self, msg);
       update_controls (self);
