@@ -511,12 +511,7 @@ void
 ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  if (self->live_mode)
-    {
-      ft_window_show_toast (self, "The Dashboard reads the simulated run; for a live database use "
-                            "fleet-twin-cli report DB --out report.pdf.", TRUE);
-      return;
-    }
+  /* in Live mode it reads the live connection's database */
   FtDashboardWindow *win = ft_dashboard_window_new (self);
   ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
