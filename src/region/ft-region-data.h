@@ -17,7 +17,7 @@
  */
 #pragma once
 
-#include "ft-common.h"
+#include "ft-booking.h"
 
 G_BEGIN_DECLS
 
@@ -98,6 +98,8 @@ typedef struct {
 char    *ft_rights_export (const FtRightsRequest *req, GError **error);
 
 typedef struct {
+  guint   account;            /* the rider's index */
+  double  cell_m;             /* the grid their positions went to */
   char    pseudonym[24];
   gint64  bookings_coarsened, events_coarsened, handoffs_cleared, pending_removed,
           photos_cleared;
@@ -113,6 +115,13 @@ typedef struct {
  * old page holds the data (SQLite's secure_delete; VACUUM when free
  * pages may hold old copies). */
 gboolean ft_rights_erase  (const FtRightsRequest *req, FtErasureResult *out, GError **error);
+
+/* A store with a live core attached (the app's run): after ft_rights_erase
+ * on its file, the same in the core's memory (the account's name and
+ * e-mail, its bookings' positions), without events, so the core's next
+ * write does not bring the data back. */
+void     ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking,
+                                    const FtErasureResult *res);
 
 /* ---- cross-region report --------------------------------------------------- */
 

@@ -434,6 +434,8 @@ write_erasure (Rights *r, const FtRightsRequest *req, double cell_m, FtErasureRe
     trips = sqlite3_column_int64 (st, 0);
   sqlite3_finalize (st);
   res->trips = (guint) trips;
+  res->account = r->rider;
+  res->cell_m = cell_m;
   g_strlcpy (res->pseudonym, acc->pseudonym, sizeof res->pseudonym);
   detail = g_strdup_printf ("{\"pseudonym\":\"%s\",\"cell_m\":%g,\"bookings_coarsened\":%" G_GINT64_FORMAT
                             ",\"events_coarsened\":%" G_GINT64_FORMAT ",\"handoffs_cleared\":%" G_GINT64_FORMAT
@@ -511,4 +513,37 @@ ft_rights_erase (const FtRightsRequest *req, FtErasureResult *out, GError **erro
   if (ok && out)
     *out = res;
   return ok;
+}
+
+void
+ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, const FtErasureResult *res)
+{
+  const FtAccount *acc;
+  FtAccount copy;
+  guint n, id;
+
+  g_return_if_fail (accounts != NULL && res != NULL);
+  acc = ft_accounts_get (accounts, res->account);
+  g_return_if_fail (acc != NULL);
+  copy = *acc;
+  copy.display_name = NULL;
+  copy.email = NULL;
+  copy.erased = TRUE;
+  g_strlcpy (copy.pseudonym, res->pseudonym, sizeof copy.pseudonym);
+  ft_accounts_restore (accounts, &copy);
+  if (booking == NULL)
+    return;
+  n = ft_booking_n (booking);
+  for (id = 0; id <= n; id++)
+    {
+      const FtBookingRec *b = ft_booking_get (booking, id);
+      FtBookingRec rec;
+
+      if (b == NULL || b->rider != res->account)
+        continue;
+      rec = *b;
+      rec.start = ft_region_coarsen (rec.start, res->cell_m);
+      rec.end = ft_region_coarsen (rec.end, res->cell_m);
+      ft_booking_restore (booking, &rec);
+    }
 }
