@@ -88,6 +88,9 @@ typedef struct {
   const char *actor;
   FtTime      now;            /* the audit row's time */
   double      coarsen_m;      /* erasure: grid of the rider's trip positions (<= 0: 500) */
+  gboolean    core_logs_event;/* erasure: a core writing to this store logs the
+                               * account_erased event (ft_rights_erase_in_memory),
+                               * so the file's event numbering stays the core's */
 } FtRightsRequest;
 
 /* Everything the store holds about the rider, as JSON: account, trips
@@ -99,6 +102,8 @@ char    *ft_rights_export (const FtRightsRequest *req, GError **error);
 
 typedef struct {
   guint   account;            /* the rider's index */
+  guint   actor;              /* who asked */
+  FtTime  t;
   double  cell_m;             /* the grid their positions went to */
   char    pseudonym[24];
   gint64  bookings_coarsened, events_coarsened, handoffs_cleared, pending_removed,
@@ -117,10 +122,11 @@ typedef struct {
 gboolean ft_rights_erase  (const FtRightsRequest *req, FtErasureResult *out, GError **error);
 
 /* A store with a live core attached (the app's run): after ft_rights_erase
- * on its file, the same in the core's memory (the account's name and
- * e-mail, its bookings' positions), without events, so the core's next
- * write does not bring the data back. */
-void     ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking,
+ * (with core_logs_event) on its file, the same in the core's memory (the
+ * account's name and e-mail, its bookings' positions), so the core's next
+ * write does not bring the data back, and the account_erased event
+ * appended to the core's log. */
+void     ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, FtEventLog *log,
                                     const FtErasureResult *res);
 
 /* ---- cross-region report --------------------------------------------------- */

@@ -409,22 +409,25 @@ write_erasure (Rights *r, const FtRightsRequest *req, double cell_m, FtErasureRe
                    r->rider, 0, &res->photos_cleared, "clearing photo paths", error))
     return FALSE;
 
-  if (sqlite3_prepare_v2 (r->db, "INSERT INTO events (seq, t, kind, vehicle, account, ref, a, b, amount,"
-                          " lat, lon) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events),"
-                          " ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)", -1, &st, NULL) != SQLITE_OK)
-    return ft_region_data_sql_fail (r->db, error, "logging the erasure");
-  sqlite3_bind_int64 (st, 1, ev->t);
-  sqlite3_bind_int64 (st, 2, ev->kind);
-  sqlite3_bind_int64 (st, 3, ev->vehicle);
-  sqlite3_bind_int64 (st, 4, ev->account);
-  sqlite3_bind_int64 (st, 5, ev->ref);
-  sqlite3_bind_int64 (st, 6, ev->a);
-  sqlite3_bind_int64 (st, 7, ev->b);
-  sqlite3_bind_int64 (st, 8, ev->amount);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return ft_region_data_sql_fail (r->db, error, "logging the erasure");
+  if (!req->core_logs_event)
+    {
+      if (sqlite3_prepare_v2 (r->db, "INSERT INTO events (seq, t, kind, vehicle, account, ref, a, b,"
+                              " amount, lat, lon) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM events),"
+                              " ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)", -1, &st, NULL) != SQLITE_OK)
+        return ft_region_data_sql_fail (r->db, error, "logging the erasure");
+      sqlite3_bind_int64 (st, 1, ev->t);
+      sqlite3_bind_int64 (st, 2, ev->kind);
+      sqlite3_bind_int64 (st, 3, ev->vehicle);
+      sqlite3_bind_int64 (st, 4, ev->account);
+      sqlite3_bind_int64 (st, 5, ev->ref);
+      sqlite3_bind_int64 (st, 6, ev->a);
+      sqlite3_bind_int64 (st, 7, ev->b);
+      sqlite3_bind_int64 (st, 8, ev->amount);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return ft_region_data_sql_fail (r->db, error, "logging the erasure");
+    }
 
   if (sqlite3_prepare_v2 (r->db, "SELECT count(*) FROM bookings WHERE rider = ? AND state = 3",
                           -1, &st, NULL) != SQLITE_OK)
@@ -435,6 +438,8 @@ write_erasure (Rights *r, const FtRightsRequest *req, double cell_m, FtErasureRe
   sqlite3_finalize (st);
   res->trips = (guint) trips;
   res->account = r->rider;
+  res->actor = r->actor;
+  res->t = req->now;
   res->cell_m = cell_m;
   g_strlcpy (res->pseudonym, acc->pseudonym, sizeof res->pseudonym);
   detail = g_strdup_printf ("{\"pseudonym\":\"%s\",\"cell_m\":%g,\"bookings_coarsened\":%" G_GINT64_FORMAT
@@ -516,8 +521,10 @@ ft_rights_erase (const FtRightsRequest *req, FtErasureResult *out, GError **erro
 }
 
 void
-ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, const FtErasureResult *res)
+ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, FtEventLog *log,
+                           const FtErasureResult *res)
 {
+  FtEvent ev;
   const FtAccount *acc;
   FtAccount copy;
   guint n, id;
@@ -531,6 +538,12 @@ ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, const FtEra
   copy.erased = TRUE;
   g_strlcpy (copy.pseudonym, res->pseudonym, sizeof copy.pseudonym);
   ft_accounts_restore (accounts, &copy);
+  /* as ft_accounts_erase logs it */
+  ev = ft_event_init (FT_EV_ACCOUNT_ERASED, res->t);
+  ev.account = (gint32) res->account;
+  ev.a = res->actor == res->account ? 0 : 1;
+  ev.b = res->actor;
+  ft_event_log_append (log, &ev);
   if (booking == NULL)
     return;
   n = ft_booking_n (booking);

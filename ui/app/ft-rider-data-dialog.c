@@ -61,7 +61,7 @@ rights_job (FtSimWorld *world, gpointer data)
     {
       if (!ft_rights_erase (&j->req, &j->res, &j->error))
         return NULL;
-      ft_rights_erase_in_memory (core->accounts, core->booking, &j->res);
+      ft_rights_erase_in_memory (core->accounts, core->booking, core->log, &j->res);
       return g_strdup_printf ("Erased: the rider is now %s; %u trips kept, %" G_GINT64_FORMAT
                               " trips' positions coarsened to %.0f m. The audit log has the request.",
                               j->res.pseudonym, j->res.trips, j->res.bookings_coarsened, j->res.cell_m);
@@ -95,6 +95,7 @@ run (FtRiderDataDialog *self, gboolean erase, const char *out_path, GError **err
   j.req.rider = gtk_editable_get_text (GTK_EDITABLE (self->rider));
   j.req.actor = gtk_editable_get_text (GTK_EDITABLE (self->actor));
   j.req.now = ft_session_get_time (self->session);
+  j.req.core_logs_event = TRUE;   /* the run's core writes this store */
   msg = ft_session_run_job_sync (self->session, rights_job, &j);
   if (msg == NULL)
     {

@@ -198,6 +198,10 @@ START_TEST (test_rider_data)
   g_free (ft_session_run_job_sync (session, erased_job, &who));
   ck_assert (who.erased);
   ck_assert_int_eq (query_int (store, q_name), 0);
+  /* the run's core logged the erasure in its own numbering */
+  g_autofree char *q_ev = g_strdup_printf ("SELECT count(*) FROM events WHERE kind = %d AND account = %d",
+                                           FT_EV_ACCOUNT_ERASED, who.rider);
+  ck_assert_int_eq (query_int (store, q_ev), 1);
 
   gtk_window_destroy (GTK_WINDOW (dlg));
   ft_test_app_stop (app, win);
