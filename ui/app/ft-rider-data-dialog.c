@@ -62,9 +62,9 @@ rights_job (FtSimWorld *world, gpointer data)
       if (!ft_rights_erase (&j->req, &j->res, &j->error))
         return NULL;
       ft_rights_erase_in_memory (core->accounts, core->booking, core->log, &j->res);
-      return g_strdup_printf ("Erased: the rider is now %s; %u trips kept, %" G_GINT64_FORMAT
-                              " trips' positions coarsened to %.0f m. The audit log has the request.",
-                              j->res.pseudonym, j->res.trips, j->res.bookings_coarsened, j->res.cell_m);
+      return g_strdup_printf ("Erased: the rider is now %s. Trips kept: %u; trips coarsened to a %.0f m "
+                              "grid: %" G_GINT64_FORMAT ". The audit log has the request.",
+                              j->res.pseudonym, j->res.trips, j->res.cell_m, j->res.bookings_coarsened);
     }
   out = ft_output_begin (j->out_path, FT_OUTPUT_FILE, NULL, FALSE, &j->error);
   if (out == NULL || (json = ft_rights_export (&j->req, &j->error)) == NULL ||
