@@ -559,6 +559,22 @@ ft_window_review_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_window_present (GTK_WINDOW (win));
 }
 
+/* Rider Data…: a rider's export or erasure on the run's database. */
+void
+ft_window_rider_data_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "Rider Data works on the simulated run's database; for a live or "
+                            "region database use fleet-twin-cli rider export|erase.", TRUE);
+      return;
+    }
+  FtRiderDataDialog *dlg = ft_rider_data_dialog_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (dlg));
+  gtk_window_present (GTK_WINDOW (dlg));
+}
+
 /* Shadow Models: the demand forecast against actual, labelled as shadow. */
 void
 ft_window_shadow_action (GtkWidget *widget, const char *name, GVariant *param)

@@ -1026,6 +1026,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
   gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
   gtk_widget_class_install_action (wc, "win.review-queue", NULL, ft_window_review_action);
+  gtk_widget_class_install_action (wc, "win.rider-data", NULL, ft_window_rider_data_action);
   gtk_widget_class_install_action (wc, "win.experiments", NULL, ft_window_experiments_action);
   gtk_widget_class_install_action (wc, "win.new-region", NULL, ft_window_new_region_action);
   gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
