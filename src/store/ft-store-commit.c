@@ -317,7 +317,7 @@ bind_task (Binder *bd, int b, const RowCtx *c, gsize i)
 }
 
 static void
-bind_task_v12 (Binder *bd, int b, const RowCtx *c, gsize i)
+bind_task_v13 (Binder *bd, int b, const RowCtx *c, gsize i)
 {
   const FtTask *k = ft_ops_get (c->t->ops, c->ids[i]);
 
@@ -794,7 +794,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
     goto fail;
   rc.ids = s->d_task.list;
   if (s->version >= TASK_APPROVAL_VERSION
-      ? !write_rows (s, ST_UPS_TASK_V12, 17, s->d_task.n, bind_task_v12, &rc, error, "writing tasks")
+      ? !write_rows (s, ST_UPS_TASK_V13, 17, s->d_task.n, bind_task_v13, &rc, error, "writing tasks")
       : !write_rows (s, ST_UPS_TASK, 14, s->d_task.n, bind_task, &rc, error, "writing tasks"))
     goto fail;
 

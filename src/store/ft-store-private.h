@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define FT_STORE_SCHEMA_LATEST 12
+#define FT_STORE_SCHEMA_LATEST 13
 
 /* Like ft_store_open but stops migrating at target_version (1..latest). */
 FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
@@ -35,7 +35,7 @@ FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
 /* From this one on, bookings keep the multipliers of the price shown. */
 #define SHOWN_PRICE_VERSION 8
 /* From this one on, tasks keep their approval (live mode's proposals). */
-#define TASK_APPROVAL_VERSION 12
+#define TASK_APPROVAL_VERSION 13
 
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4
@@ -47,7 +47,7 @@ typedef enum {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
   ST_INS_EVENT, ST_INS_EVENT_AUTO, ST_UPS_VEHICLE, ST_UPS_VSTATE, ST_UPS_PACK, ST_UPS_ACCOUNT, ST_UPS_TRIPS,
   ST_UPS_LACC, ST_UPS_BALANCE,
-  ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING, ST_UPS_BOOKING_V6, ST_UPS_TASK, ST_UPS_TASK_V12,
+  ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING, ST_UPS_BOOKING_V6, ST_UPS_TASK, ST_UPS_TASK_V13,
   ST_PUT_META, ST_GET_META,
   N_ST
 } StmtId;

@@ -86,7 +86,7 @@ const char *const ft_store_stmt_sql[N_ST] = {
     "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
     "target_lat,target_lon,created,assigned_at,started_at,finished_at)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-  [ST_UPS_TASK_V12] =
+  [ST_UPS_TASK_V13] =
     "INSERT OR REPLACE INTO tasks (id,kind,state,priority,vehicle,staff,created_by,target_zone,"
     "target_lat,target_lon,created,assigned_at,started_at,finished_at,approval,approved_by,"
     "approved_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
