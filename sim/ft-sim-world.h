@@ -70,6 +70,9 @@ typedef struct {
   guint64 packs_charged;
   guint64 tasks_created;
   guint64 tasks_done;
+  /* Phase 3 operations (0 when off): route plans made, maintenance models
+   * fitted, alerts raised (inspection tasks) and inspections done */
+  guint64 route_plans, maint_fits, maint_alerts, inspections;
   guint64 domain_events;
   guint64 engine_events;
   gboolean ledger_balanced;
