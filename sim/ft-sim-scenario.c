@@ -77,6 +77,7 @@ static const FtSimScenarioKey keys[] = {
   { "rules", "task_order", FT_SIM_KEY_STRING, O (task_order), 0, 0, "Task order (priority: highest, then nearest; value: value per staff minute)" },
   { "rules", "van_routes", FT_SIM_KEY_BOOL, O (van_routes), 0, 0, "Vans follow VRPTW routes" },
   { "rules", "route_interval_min", FT_SIM_KEY_DOUBLE, O (route_interval_min), 1, 1440, "Routes re-optimised every (min)" },
+  { "rules", "route_horizon_min", FT_SIM_KEY_DOUBLE, O (route_horizon_min), 5, 1440, "Routes planned this far ahead (min)" },
   { "rules", "route_iterations", FT_SIM_KEY_UINT, O (route_iterations), 1, 1e6, "Route search iterations per cycle" },
   { "rules", "route_tasks_per_van", FT_SIM_KEY_UINT, O (route_tasks_per_van), 1, 1000, "Open tasks considered per van and cycle" },
   { "rules", "inspect_risk", FT_SIM_KEY_DOUBLE, O (inspect_risk), 0, 1, "Inspect above fault risk (0 = no alerts)" },
@@ -216,6 +217,7 @@ ft_sim_scenario_new_default (void)
   sc->van_routes = FALSE;
   sc->route_interval_min = 15;
   sc->route_iterations = 300;
+  sc->route_horizon_min = 60;
   sc->route_tasks_per_van = 8;
   sc->inspect_risk = 0;
   sc->inspect_horizon_h = 24;

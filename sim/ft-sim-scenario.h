@@ -96,6 +96,7 @@ typedef struct {
   char    *task_order;                 /* "priority" (Phase 1: highest, then nearest) or "value" */
   gboolean van_routes;                 /* Phase 3: vans follow VRPTW routes (ft_ops_plan_routes) */
   double   route_interval_min;         /* rolling re-optimisation cycle */
+  double   route_horizon_min;          /* each route holds this much work at most */
   guint    route_iterations;           /* search iterations per cycle (deterministic) */
   guint    route_tasks_per_van;        /* open tasks considered per van and cycle */
   double   inspect_risk;               /* maintenance alert: P(fault within horizon) above it; 0 = off */

@@ -270,6 +270,7 @@ ft_sim_world_plan_routes (FtSimWorld *w, FtTime now)
   for (guint k = 0; k < FT_N_TASK_KINDS; k++)
     p.service_s[k] = service_min (w, (FtTaskKind) k) * 60.0;
   p.max_tasks = w->sc->route_tasks_per_van * n;
+  p.horizon = (FtTime) (w->sc->route_horizon_min * FT_MINUTE);
   p.by_value = by_value;
   p.kind_mask = route_kinds (w);
   p.travel = sim_travel;

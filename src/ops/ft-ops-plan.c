@@ -254,6 +254,7 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   /* Nodes: van starts, van ends (depots), then one stop per task. */
   guint n = base + n_stops;
   g_autofree FtLatLon *in = g_new (FtLatLon, n), *out = g_new (FtLatLon, n);
+  g_autofree gboolean *open_end = g_new0 (gboolean, n_vans);
   g_autoptr (FtVrptwProblem) p = ft_vrptw_problem_new (n, n_vans);
   ft_vrptw_problem_split_time (p);
   for (guint v = 0; v < n_vans; v++)
@@ -262,9 +263,13 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
       in[n_vans + v] = out[n_vans + v] = vans[v].depot;
       p->nodes[v] = (FtVrptwNode) { 0, NO_DUE, 0, 0, FALSE, v };
       p->nodes[n_vans + v] = (FtVrptwNode) { 0, NO_DUE, 0, 0, FALSE, v };
+      FtTime end = vans[v].shift_end;
+      open_end[v] = params->horizon > 0 && now + params->horizon < end;
+      if (open_end[v])
+        end = MAX (now + params->horizon, vans[v].at);
       p->vehicles[v] = (FtVrptwVehicle) { vans[v].packs, v, n_vans + v,
                                           (double) (vans[v].at - now) / 1000.0,
-                                          (double) (vans[v].shift_end - now) / 1000.0 };
+                                          (double) (end - now) / 1000.0 };
     }
   for (guint k = 0; k < n_stops; k++)
     {
@@ -288,7 +293,9 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
     for (guint j = 0; j < n; j++)
       {
         double m = 0, s = 0;
-        if (i != j)
+        /* an open end (the horizon ends before the shift) is reached from anywhere */
+        gboolean to_open_end = j >= n_vans && j < base && open_end[j - n_vans];
+        if (i != j && !to_open_end)
           s = params->travel (out[i], in[j], &m, params->user_data);
         if (!isfinite (s) || s < 0 || !isfinite (m) || m < 0)
           {

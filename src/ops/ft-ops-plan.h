@@ -38,6 +38,10 @@ typedef struct {
   guint           max_tasks;        /* open tasks considered at most (best first); 0 = all */
   gboolean        by_value;         /* best = ft_ops_rank_open; else priority, then oldest */
   guint32         kind_mask;        /* bit per FtTaskKind considered; 0 = all */
+  FtTime          horizon;          /* plan this far ahead (ms): each route ends by now + horizon
+                                     * anywhere, not at the depot, unless the shift ends sooner;
+                                     * 0 = to the shift's end. The solver's objective is fewest
+                                     * routes first: a horizon spreads the work over the vans */
   FtOpsTravelFunc travel;           /* required */
   FtOpsDueFunc    due;              /* may be NULL */
   gpointer        user_data;

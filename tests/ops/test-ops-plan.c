@@ -441,6 +441,39 @@ START_TEST (test_plan_refuses_bad_vans)
 }
 END_TEST
 
+/* Fewest routes first: without a horizon one van takes all it can; a
+ * horizon shorter than that work spreads it over both, and routes end
+ * anywhere (no drive back to the depot counted). */
+START_TEST (test_plan_horizon_spreads)
+{
+  Fx f;
+  fx_init (&f);
+  FtLatLon none = { 0, 0 };
+  for (guint v = 1; v <= 6; v++)
+    task (&f, FT_TASK_BATTERY_SWAP, v, none);
+  FtOpsVan vans[2] = { van (&f, 0, 0, 10), van (&f, 1, 0, 10) };
+  FtOpsPlanParams p;
+  params (&p);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtOpsPlan) all = ft_ops_plan_routes (f.ops, vans, 2, &p, &e);
+  ck_assert_msg (all != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, all), 6);
+  ck_assert_uint_eq (MIN (all->routes[0].tasks->len, all->routes[1].tasks->len), 0);
+  p.horizon = 25 * FT_MINUTE;   /* six 5-minute swaps and the driving do not fit in one */
+  g_autoptr (FtOpsPlan) spread = ft_ops_plan_routes (f.ops, vans, 2, &p, &e);
+  ck_assert_msg (spread != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, spread), 6);
+  ck_assert_uint_gt (spread->routes[0].tasks->len, 0);
+  ck_assert_uint_gt (spread->routes[1].tasks->len, 0);
+  for (guint r = 0; r < 2; r++)
+    {
+      const FtOpsRoute *rt = &spread->routes[r];
+      ck_assert_int_le (g_array_index (rt->eta, FtTime, rt->eta->len - 1) + 5 * FT_MINUTE, 25 * FT_MINUTE);
+    }
+  fx_clear (&f);
+}
+END_TEST
+
 static Suite *
 plan_suite (void)
 {
@@ -455,6 +488,7 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_moves_and_unassigns);
   tcase_add_test (tc, test_plan_max_tasks_by_priority);
   tcase_add_test (tc, test_plan_refuses_bad_vans);
+  tcase_add_test (tc, test_plan_horizon_spreads);
   suite_add_tcase (s, tc);
   return s;
 }

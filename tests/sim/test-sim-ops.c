@@ -41,7 +41,7 @@ run (FtSimScenario *sc, FtSimKpis *k)
 START_TEST (test_ops_keys)
 {
   g_autoptr (GError) e = NULL;
-  const char *text = "# Phase 3\n[rules]\ntask_order=value  # by value\nvan_routes=true\ninspect_risk=0.2\n"
+  const char *text = "# Phase 3\n[rules]\ntask_order=value\nvan_routes=true\ninspect_risk=0.2\n"
                      "maint_model=baseline\n";
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (text, -1, "p3.scenario", &e);
   ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
