@@ -165,6 +165,7 @@ struct _FtSimWorld {
   guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
   FtTime         ops_avail_t;
   gsl_rng       *r_support;
+  guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
 };
 
 /* ft-sim-world.c */
