@@ -55,14 +55,57 @@ avail_by_zone (FtSimWorld *w, FtTime now)
   return w->ops_avail;
 }
 
+/* The end of a task's value horizon: three hours, but what is left undone
+ * when the last shift ends waits for the next one, so a horizon that
+ * reaches past the staff's cover runs on to three hours into the next
+ * shift (a vehicle left flat at 21:00 misses the morning peak too). */
+FtTime
+ft_sim_world_value_horizon (FtSimWorld *w, FtTime now)
+{
+  const FtTime len = (FtTime) (w->sc->shift_hours * FT_HOUR), want = now + 3 * FT_HOUR;
+  if (w->n_staff == 0 || len <= 0)
+    return want;
+  /* walk to the end of the cover that contains now (shifts may chain) */
+  FtTime t = now;
+  for (guint step = 0; step < 4 * w->n_staff + 4; step++)
+    {
+      FtTime end = -1;
+      for (guint i = 0; i < w->n_staff; i++)
+        {
+          FtTime st = (FtTime) (w->staff[i].shift_start_h * FT_HOUR);
+          FtTime day = t - ((t % FT_DAY) + FT_DAY) % FT_DAY;
+          for (int back = 1; back >= 0; back--)   /* yesterday's shift may run past midnight */
+            {
+              FtTime s0 = day - back * FT_DAY + st;
+              if (s0 <= t && t < s0 + len)
+                end = MAX (end, s0 + len);
+            }
+        }
+      if (end < 0 || end == t)
+        break;
+      t = end;
+    }
+  if (want <= t)
+    return want;
+  FtTime next = G_MAXINT64;
+  for (guint i = 0; i < w->n_staff; i++)
+    {
+      FtTime st = (FtTime) (w->staff[i].shift_start_h * FT_HOUR);
+      FtTime day = t - ((t % FT_DAY) + FT_DAY) % FT_DAY;
+      FtTime s0 = day + st < t ? day + FT_DAY + st : day + st;
+      next = MIN (next, s0);
+    }
+  return MAX (want, MIN (next + 3 * FT_HOUR, now + FT_DAY));
+}
+
 static double
-requests_3h (FtSimWorld *w, gint32 z, FtTime now)
+requests_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
 {
   if (z < 0 || (guint) z >= w->nz)
     return 0;
   double d = 0;
-  for (guint k = 0; k < 3; k++)
-    d += ft_sim_world_expected_requests (w, (guint) z, now + (FtTime) k * FT_HOUR);
+  for (FtTime t = now; t < end; t += FT_HOUR)
+    d += ft_sim_world_expected_requests (w, (guint) z, t) * MIN (1.0, (double) (end - t) / FT_HOUR);
   return d;
 }
 
@@ -93,13 +136,14 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
   double revenue = (sc->unlock_minor + sc->per_min_minor[MIN ((guint) veh->kind, 2u)] * 12.0
                     + sc->per_km_minor * trip_km) / 100.0;
   gint32 z = w->veh[v].zone, tz = t->kind == FT_TASK_REBALANCE ? t->target_zone : z;
+  FtTime horizon = ft_sim_world_value_horizon (w, now);
   FtTaskValueInput in = {
     .kind = t->kind,
     .now = now,
-    .horizon_end = now + 3 * FT_HOUR,
-    .expected_requests = requests_3h (w, tz, now),
+    .horizon_end = horizon,
+    .expected_requests = requests_until (w, tz, now, horizon),
     .vehicles_there = tz >= 0 && (guint) tz < w->nz ? avail[tz] : 0,
-    .source_expected_requests = t->kind == FT_TASK_REBALANCE ? requests_3h (w, z, now) : 0,
+    .source_expected_requests = t->kind == FT_TASK_REBALANCE ? requests_until (w, z, now, horizon) : 0,
     .source_vehicles = t->kind == FT_TASK_REBALANCE && z >= 0 && (guint) z < w->nz ? avail[z] : 0,
     .battery = CLAMP (ft_fleet_soc (f, v), 0.0, 1.0),
     .battery_per_trip = per_trip,
@@ -133,10 +177,16 @@ ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask)
   for (guint i = 0; i < ids->len; i++)
     {
       const FtTask *t = ft_ops_get (w->ops, g_array_index (ids, gint64, i));
+      const FtTaskValue *tv = ft_ops_get_value (w->ops, t->id);
+      if (tv && tv->value <= 0)
+        break;   /* nothing left that pays: the standing rule decides */
       if (mask == 0 || (mask & (1u << t->kind)))
         return t->id;
     }
-  return -1;
+  /* Work the model does not value (a flat vehicle in a zone with enough
+   * others, say) still waits: highest priority, then nearest. */
+  return ft_ops_count_state (w->ops, FT_TASK_OPEN) > 256 ? ft_ops_best_open_near (w->ops, s->pos, 750.0, mask)
+                                                         : ft_ops_best_open (w->ops, s->pos, mask);
 }
 
 /* ------------------------------------------------------------ routes */

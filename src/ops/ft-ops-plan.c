@@ -208,7 +208,20 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   /* The open tasks worth considering, best first. */
   g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
   if (params->by_value)
-    ft_ops_rank_open (ops, open);
+    {
+      /* tasks worth doing by value per minute, then the rest (no value,
+       * or none that pays) by priority, then age */
+      ft_ops_rank_open (ops, open);
+      guint k = 0;
+      while (k < open->len)
+        {
+          const FtTaskValue *tv = ft_ops_get_value (ops, g_array_index (open, gint64, k));
+          if (!tv || tv->value <= 0)
+            break;
+          k++;
+        }
+      g_qsort_with_data ((gint64 *) open->data + k, (gint) (open->len - k), sizeof (gint64), cmp_priority, ops);
+    }
   else
     {
       ft_ops_list_open (ops, open);

@@ -36,7 +36,9 @@ typedef struct {
   FtTime          now;
   double          service_s[FT_N_TASK_KINDS];  /* service time per kind (seconds) */
   guint           max_tasks;        /* open tasks considered at most (best first); 0 = all */
-  gboolean        by_value;         /* best = ft_ops_rank_open; else priority, then oldest */
+  gboolean        by_value;         /* best = tasks whose value is positive by value per staff
+                                     * minute (ft_ops_rank_open), then the rest as below;
+                                     * else priority, then oldest */
   guint32         kind_mask;        /* bit per FtTaskKind considered; 0 = all */
   FtTime          horizon;          /* plan this far ahead (ms): each route ends by now + horizon
                                      * anywhere, not at the depot, unless the shift ends sooner;

@@ -384,6 +384,12 @@ START_TEST (test_plan_max_tasks_by_priority)
   p.by_value = TRUE;
   g_autoptr (FtOpsPlan) plan2 = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
   ck_assert_int_eq (g_array_index (plan2->routes[0].tasks, gint64, 0), lo);
+  /* a value that does not pay comes after the standing rule's order */
+  val.value = -3;
+  val.value_per_minute = -0.6;
+  ck_assert (ft_ops_set_value (f.ops, lo, &val, &e));
+  g_autoptr (FtOpsPlan) plan3 = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_int_eq (g_array_index (plan3->routes[0].tasks, gint64, 0), hi);
   fx_clear (&f);
 }
 END_TEST

@@ -151,12 +151,30 @@ START_TEST (test_ops_maint_alerts)
 }
 END_TEST
 
+/* The value horizon covers the hours nobody can act: rollout-p1's shifts
+ * are 06:00-14:00 and 14:00-22:00. At 10:00 three hours; at 21:00 until
+ * 09:00 the next day; at 03:00 (no one on shift) until 09:00. */
+START_TEST (test_ops_value_horizon)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 2, 11);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 10 * FT_HOUR), 13 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 19 * FT_HOUR), 22 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 21 * FT_HOUR), FT_DAY + 9 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 3 * FT_HOUR), 9 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, FT_DAY + 12 * FT_HOUR), FT_DAY + 15 * FT_HOUR);
+}
+END_TEST
+
 static Suite *
 sim_ops_suite (void)
 {
   Suite *s = suite_create ("sim-ops");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "ops-keys", test_ops_keys },
+    { "ops-value-horizon", test_ops_value_horizon },
     { "ops-value-order", test_ops_value_order },
     { "ops-van-routes", test_ops_van_routes },
     { "ops-maint-alerts", test_ops_maint_alerts },
