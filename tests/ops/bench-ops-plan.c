@@ -6,7 +6,8 @@
  * cycle (candidates, travel matrix, re-optimisation, applying the plan to
  * the queue) is timed. Prints each cycle and the median.
  *
- *   bench-ops-plan [--vehicles N] [--vans N] [--cycles N] [--limit-ms N] [--max-tasks N] [--seed S]
+ *   bench-ops-plan [--vehicles N] [--vans N] [--cycles N] [--limit-ms N] [--max-tasks N]
+ *                  [--horizon-min N] [--seed S]
  */
 #include "ft-config.h"
 #include "ft-ops-plan.h"
@@ -51,20 +52,21 @@ cmp_double (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
-  gint n_vehicles = 10000, n_vans = 50, cycles = 7, limit = 60, max_tasks = 600, seed = 1;
+  gint n_vehicles = 10000, n_vans = 50, cycles = 7, limit = 60, max_tasks = 300, horizon = 60, seed = 1;
   GOptionEntry entries[] = {
     { "vehicles", 0, 0, G_OPTION_ARG_INT, &n_vehicles, "Fleet size (default 10000)", "N" },
     { "vans", 0, 0, G_OPTION_ARG_INT, &n_vans, "Vans (default 50)", "N" },
     { "cycles", 0, 0, G_OPTION_ARG_INT, &cycles, "Cycles timed (default 7)", "N" },
     { "limit-ms", 0, 0, G_OPTION_ARG_INT, &limit, "Search time per cycle, thread CPU ms (default 60)", "MS" },
-    { "max-tasks", 0, 0, G_OPTION_ARG_INT, &max_tasks, "Open tasks considered at most (default 600)", "N" },
+    { "max-tasks", 0, 0, G_OPTION_ARG_INT, &max_tasks, "Open tasks considered at most (default 300)", "N" },
+    { "horizon-min", 0, 0, G_OPTION_ARG_INT, &horizon, "Routes hold this much work (default 60 min)", "MIN" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed (default 1)", "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— rolling van-route planning cycles");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, NULL) || n_vehicles < 100 || n_vans < 1 || n_vans > 1000
-      || cycles < 1 || cycles > 1000 || limit < 1 || max_tasks < 1)
+      || cycles < 1 || cycles > 1000 || limit < 1 || max_tasks < 1 || horizon < 1)
     {
       fprintf (stderr, "bench-ops-plan: bad options\n");
       return 2;
@@ -94,6 +96,7 @@ main (int argc, char **argv)
   ft_ops_plan_params_init (&p);
   p.travel = travel;
   p.max_tasks = (guint) max_tasks;
+  p.horizon = (FtTime) horizon * FT_MINUTE;
   p.search.max_iterations = 0;
   p.search.time_limit_ms = limit;
   p.search.cpu_clock = TRUE;
@@ -109,7 +112,7 @@ main (int argc, char **argv)
       guint fresh = 0;
       for (gint v = 0; v < n_vehicles; v++)
         {
-          battery[v] -= urand (&st) * 0.03;
+          battery[v] -= urand (&st) * 0.01;   /* about 60 new tasks per cycle */
           if (battery[v] < 0.15 && ft_ops_open_for (ops, (guint) v, FT_TASK_BATTERY_SWAP) < 0
               && ft_ops_create (ops, FT_TASK_BATTERY_SWAP, v, none, -1, 1, -1, now, NULL) >= 0)
             fresh++;
@@ -173,8 +176,8 @@ main (int argc, char **argv)
   qsort (cpu, (size_t) cycles, sizeof *cpu, cmp_double);
   g_autofree char *load = NULL;
   g_file_get_contents ("/proc/loadavg", &load, NULL, NULL);
-  printf ("# %d vehicles, %d vans, up to %d tasks considered, search %d ms CPU per cycle\n", n_vehicles, n_vans,
-          max_tasks, limit);
+  printf ("# %d vehicles, %d vans, up to %d open tasks considered, %d-minute horizon, search %d ms CPU per cycle\n",
+          n_vehicles, n_vans, max_tasks, horizon, limit);
   printf ("median cycle: %.1f ms wall, %.1f ms CPU (target < 200 ms)\n# load average: %s", wall[cycles / 2],
           cpu[cycles / 2], load ? load : "?\n");
   return 0;
