@@ -137,12 +137,16 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
                     + sc->per_km_minor * trip_km) / 100.0;
   gint32 z = w->veh[v].zone, tz = t->kind == FT_TASK_REBALANCE ? t->target_zone : z;
   FtTime horizon = ft_sim_world_value_horizon (w, now);
+  gboolean self_offered = veh->state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP));
   FtTaskValueInput in = {
     .kind = t->kind,
     .now = now,
     .horizon_end = horizon,
     .expected_requests = requests_until (w, tz, now, horizon),
-    .vehicles_there = tz >= 0 && (guint) tz < w->nz ? avail[tz] : 0,
+    /* the others there: a swapped vehicle that is on offer counts itself */
+    .vehicles_there = tz >= 0 && (guint) tz < w->nz
+                      ? avail[tz] - (tz == z && t->kind != FT_TASK_REBALANCE && self_offered && avail[tz] > 0 ? 1 : 0)
+                      : 0,
     .source_expected_requests = t->kind == FT_TASK_REBALANCE ? requests_until (w, z, now, horizon) : 0,
     .source_vehicles = t->kind == FT_TASK_REBALANCE && z >= 0 && (guint) z < w->nz ? avail[z] : 0,
     .battery = CLAMP (ft_fleet_soc (f, v), 0.0, 1.0),
