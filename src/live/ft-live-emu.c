@@ -143,7 +143,7 @@ emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
   gboolean bad_pos = FALSE;
   ft_live_json_number (o, "lat", &lat, &bad_pos);
   ft_live_json_number (o, "lon", &lon, &bad_pos);
-  static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+  static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy", "inspect" };
   int k = -1;
   for (guint i = 0; kind && i < FT_N_TASK_KINDS; i++)
     if (strcmp (kind, kinds[i]) == 0)
@@ -209,7 +209,7 @@ emu_on_stops (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg
       const char *tid = ft_live_json_string (so, "task_id", &bad);
       const char *dev = ft_live_json_string (so, "device_id", &bad);
       const char *kind = ft_live_json_string (so, "kind", &bad);
-      static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+      static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy", "inspect" };
       int k = -1;
       for (guint q = 0; kind && q < FT_N_TASK_KINDS; q++)
         if (strcmp (kind, kinds[q]) == 0)

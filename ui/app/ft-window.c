@@ -99,7 +99,7 @@ ft_window_update_labels (FtWindow *self)
 static const char *
 task_kind_name (FtTaskKind k)
 {
-  static const char *const names[] = { "Swap", "Rebalance", "Collect", "Deploy" };
+  static const char *const names[] = { "Swap", "Rebalance", "Collect", "Deploy", "Inspect" };
   return (guint) k < G_N_ELEMENTS (names) ? names[k] : "Task";
 }
 
