@@ -54,6 +54,7 @@ struct _FtShadow {
   double         se, ae, base_se, base_ae;
   FtShadowScores sc;
   gint64         local_ids;
+  FtMaintShadow *maint;        /* predictive maintenance, or NULL */
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
   guint          latest_origin, latest_n;
 };
@@ -81,6 +82,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->city = "demo";
   c->how_offset = 0;
   ft_forecast_params_init (&c->params);
+  ft_maint_shadow_config_init (&c->maint);
 }
 
 gboolean
@@ -112,6 +114,8 @@ ft_shadow_config_check (const FtShadowConfig *c, GError **error)
                    "shadow mode: %s is out of range", bad);
       return FALSE;
     }
+  if (c->maint.enabled && !ft_maint_shadow_config_check (&c->maint, error))
+    return FALSE;
   return ft_drift_thresholds_check (&c->drift, error);
 }
 
@@ -203,6 +207,17 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   sh->next_tick = t0;
   sh->last_origin = G_MAXUINT;
   sh->sc.enabled = cfg->forecast;
+  if (cfg->maint.enabled)
+    {
+      FtMaintShadowConfig mc = cfg->maint;
+      mc.city = sh->city;
+      sh->maint = ft_maint_shadow_new (&mc, log, store, t0, error);
+      if (sh->maint == NULL)
+        {
+          ft_shadow_free (sh);
+          return NULL;
+        }
+    }
   if (cfg->forecast)
     sh->listener = ft_event_log_add_listener (log, on_event, sh);
   return sh;
@@ -222,6 +237,7 @@ ft_shadow_free (FtShadow *sh)
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
   ft_forecaster_free (sh->baseline);
+  ft_maint_shadow_free (sh->maint);
   g_free (sh->latest);
   g_free (sh->city);
   g_free (sh);
@@ -256,7 +272,17 @@ ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *r
 FtTime
 ft_shadow_next_tick (const FtShadow *sh)
 {
-  return sh->next_tick;
+  FtTime t = sh->cfg.forecast ? sh->next_tick : G_MAXINT64;
+  if (sh->maint)
+    t = MIN (t, ft_maint_shadow_next_tick (sh->maint));
+  return t;
+}
+
+FtMaintShadow *
+ft_shadow_get_maint (const FtShadow *sh)
+{
+  g_return_val_if_fail (sh != NULL, NULL);
+  return sh->maint;
 }
 
 /* The requests of hours [0, H) as a demand series (zone-major). */
@@ -586,10 +612,20 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
   return TRUE;
 }
 
+static gboolean forecast_tick (FtShadow *sh, FtTime now, GError **error);
+
 gboolean
 ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
 {
   g_return_val_if_fail (sh != NULL, FALSE);
+  if (sh->maint && !ft_maint_shadow_tick (sh->maint, now, error))
+    return FALSE;
+  return forecast_tick (sh, now, error);
+}
+
+static gboolean
+forecast_tick (FtShadow *sh, FtTime now, GError **error)
+{
   if (!sh->cfg.forecast || now < sh->next_tick)
     return TRUE;
   FtTime step = (FtTime) (sh->cfg.cadence_min * 60000.0);

@@ -32,6 +32,7 @@
 
 #include "ft-registry.h"
 #include "ft-drift.h"
+#include "ft-maint-shadow.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +56,8 @@ typedef struct {
   FtTime         how_offset;          /* added to times for the hour of week (the
                                        * simulator's 0 is a Monday: 4 days) */
   FtForecastParams params;
+  FtMaintShadowConfig maint;          /* predictive maintenance (maint.enabled
+                                       * FALSE: off); its city is the shadow's */
 } FtShadowConfig;
 
 void     ft_shadow_config_init  (FtShadowConfig *c);
@@ -87,7 +90,10 @@ void      ft_shadow_free       (FtShadow *sh);
  * store error is returned; a model that fails to fit is logged as a
  * warning and the champion stays. */
 gboolean  ft_shadow_tick       (FtShadow *sh, FtTime now, GError **error);
+/* The earlier of the forecast's and the maintenance model's next tick. */
 FtTime    ft_shadow_next_tick  (const FtShadow *sh);
+/* The maintenance shadow (ft-maint-shadow.h), NULL when it is off. */
+FtMaintShadow *ft_shadow_get_maint (const FtShadow *sh);
 void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
 /* Daily scores by the target hour's day (day 0 holds hours 0..23). */
 guint     ft_shadow_n_days     (const FtShadow *sh);

@@ -59,7 +59,8 @@ typedef struct {
   char    target[40];     /* zone or vehicle id */
   guint   horizon;        /* hours ahead (lead) */
   FtTime  issued_at;
-  FtTime  target_t;       /* start of the target hour */
+  FtTime  target_t;       /* forecasts: start of the target hour; maintenance:
+                           * the end of the window (issued_at + horizon) */
   double  predicted;
   double  baseline;       /* the baseline's prediction (NAN: none) */
 } FtStorePrediction;
@@ -72,6 +73,12 @@ gboolean      ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, 
 gboolean      ft_store_predictions_fill (FtStore *s, const char *const *targets,
                                          const FtTime *target_t, const double *actual, guint n,
                                          GError **error);
+
+/* The same for predictions named by (target, issued_at, horizon): what
+ * predictive maintenance fills (1 a fault came within the horizon, 0 none). */
+gboolean      ft_store_predictions_fill_issued (FtStore *s, const char *const *targets,
+                                                const FtTime *issued_at, const guint *horizon,
+                                                const double *actual, guint n, GError **error);
 
 typedef struct {
   guint64 n;              /* predictions with an actual */
