@@ -341,7 +341,8 @@ ft_store_predictions_fill (FtStore *s, const char *const *targets, const FtTime 
   if (n == 0)
     return TRUE;
   g_autoptr(sqlite3_stmt) st = prepare (s,
-      "UPDATE predictions SET actual = ? WHERE target = ? AND target_t = ? AND actual IS NULL",
+      "UPDATE predictions SET actual = ? WHERE target = ? AND target_t = ? AND actual IS NULL"
+      " AND horizon > 0",
       error);
   if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to fill actuals"))
     return FALSE;
@@ -402,7 +403,7 @@ ft_store_prediction_score (FtStore *s, gint64 version, FtStorePredictionScore *o
   g_autoptr(sqlite3_stmt) st = prepare (s,
       "SELECT count(*), avg((predicted - actual) * (predicted - actual)), avg(abs(predicted - actual)),"
       " avg((baseline - actual) * (baseline - actual)), avg(abs(baseline - actual))"
-      " FROM predictions WHERE version = ? AND actual IS NOT NULL", error);
+      " FROM predictions WHERE version = ? AND actual IS NOT NULL AND horizon > 0", error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, version);
