@@ -125,13 +125,27 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
   ms->cfg = *cfg;
   ms->city = g_strdup (cfg->city ? cfg->city : "demo");
   ms->cfg.city = ms->city;
+  ms->cfg.history_db = NULL;
   ms->log = log;
   ms->store = store;
   ms->t0 = t0;
   ms->next_tick = t0;
   ms->last_fit = G_MININT64;
   ms->first_list = -1;
-  ms->mlog = ft_maint_log_new ();
+  if (cfg->history_db)
+    {
+      g_autoptr (GError) local = NULL;
+      ms->mlog = ft_maint_log_read_db (cfg->history_db, &local);
+      if (ms->mlog == NULL && !g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "maintenance shadow history: ");
+          g_free (ms->city);
+          g_free (ms);
+          return NULL;
+        }
+    }
+  if (ms->mlog == NULL)
+    ms->mlog = ft_maint_log_new ();
   ms->open = g_array_new (FALSE, FALSE, sizeof (Open));
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
     ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
@@ -347,8 +361,7 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
 {
   FtTime step = (FtTime) ms->cfg.step_hours * FT_HOUR;
   FtTime hold_start = now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY);
-  FtTime start = MAX (ms->t0, hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY));
-  start = MAX (start, ft_maint_log_start (ms->mlog));
+  FtTime start = MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY), ft_maint_log_start (ms->mlog));
   g_autoptr (GError) local = NULL;
   if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
     return TRUE;
@@ -595,8 +608,10 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
   take_faults (ms);
   if (!resolve (ms, now, error))
     return FALSE;
+  /* history from a database counts as days seen */
+  FtTime seen_from = ft_maint_log_n_vehicles (ms->mlog) ? MIN (ms->t0, ft_maint_log_start (ms->mlog)) : ms->t0;
   gboolean due = ms->champion == NULL
-                   ? now - ms->t0 >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
+                   ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
                    : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
   if (due && !retrain (ms, now, error))
     return FALSE;

@@ -47,6 +47,11 @@ typedef struct {
   double      top_k_frac;       /* 0.02 */
   double      min_gain;         /* 0.02: Brier lower by this share to promote */
   const char *city;             /* "demo" (copied) */
+  const char *history_db;       /* NULL; else a run or live database whose event
+                                 * log is read first (live mode: the twin's own
+                                 * store, so km since service and the rest reach
+                                 * back before this session); one without a
+                                 * vehicle yet is an empty history */
   FtMaintParams params;
 } FtMaintShadowConfig;
 

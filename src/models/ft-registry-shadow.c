@@ -375,7 +375,8 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   double c_rmse = NAN, c_mae = NAN, k_rmse = INFINITY, k_mae = NAN;
   guint n = 0, eval_h = MIN (max_horizon (sh), hold);
   sh->sc.fits++;
-  if (!ft_forecaster_fit (cand, s, ts, hs, &local)
+  /* from the champion's fit: the same optimum in fewer iterations */
+  if (!ft_forecaster_fit_warm (cand, sh->champion, s, ts, hs, &local)
       || !ft_registry_evaluate (cand, s, hs, he, eval_h, 1, &c_rmse, &c_mae, &n, &local))
     {
       g_warning ("shadow mode: %s retrain of the %s forecast failed: %s", reason,

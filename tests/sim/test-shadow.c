@@ -145,6 +145,27 @@ START_TEST (test_short_run_scores)
   ck_assert_uint_eq (series->n_zones, 48);
   ck_assert_int_eq (ft_demand_series_how (series, 0), 0);   /* hour 0 is Monday 00:00 */
   g_clear_pointer (&st, ft_store_close);
+  /* live mode's start: a maintenance shadow on the database's history fits
+   * at its first tick and scores every vehicle, with nothing new yet */
+  FtMaintShadowConfig mc;
+  ft_maint_shadow_config_init (&mc);
+  mc.enabled = TRUE;
+  mc.history_db = path;
+  FtEventLog *elog = ft_event_log_new ();
+  FtMaintShadow *ms = ft_maint_shadow_new (&mc, elog, NULL, 4 * FT_DAY, &err);
+  ck_assert_msg (ms != NULL, "%s", err ? err->message : "");
+  ck_assert_msg (ft_maint_shadow_tick (ms, 4 * FT_DAY, &err), "%s", err ? err->message : "");
+  FtMaintShadowScores hs;
+  ft_maint_shadow_scores (ms, &hs);
+  ck_assert_uint_eq (hs.fits, 1);
+  ck_assert_uint_gt (hs.vehicles, 200);
+  ft_maint_shadow_free (ms);
+  /* a history that is not a database is refused, naming it */
+  mc.history_db = dir;
+  ck_assert_ptr_null (ft_maint_shadow_new (&mc, elog, NULL, 0, &err));
+  ck_assert_msg (err && strstr (err->message, dir), "%s", err ? err->message : "no error");
+  g_clear_error (&err);
+  ft_event_log_free (elog);
   ft_test_rm_rf (dir);
 }
 END_TEST

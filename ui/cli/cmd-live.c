@@ -528,7 +528,7 @@ print_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer u
  * (Demo City by default), hour 0 the current hour, wall time, and
  * predictive maintenance for every vehicle. */
 static FtShadow *
-live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
+live_shadow_new (FtCore *core, const char *city_dir, const char *db, FtTime now, GError **error)
 {
   g_autoptr (FtCity) city = city_dir && g_strcmp0 (city_dir, "demo") != 0
                               ? ft_city_load (city_dir, error) : ft_city_generate_demo (NULL, error);
@@ -551,8 +551,10 @@ live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
   sc.forecast = TRUE;
   sc.city = city->id;
   sc.params.xgb_nthread = 1;
-  /* predictive maintenance beside it, from the events of this session on */
+  /* predictive maintenance beside it, on the store's history and what
+   * comes in */
   sc.maint.enabled = TRUE;
+  sc.maint.history_db = db;
   sc.maint.params.xgb_nthread = 1;
   return ft_shadow_new (&sc, zoning, core->log, core->store, now - now % FT_HOUR, error);
 }
@@ -753,7 +755,7 @@ ft_cli_live (int argc, char **argv)
   ft_live_set_ops (live, ops);
   if (shadow_on)
     {
-      shadow = live_shadow_new (core, shadow_city, wall_ms (), &error);
+      shadow = live_shadow_new (core, shadow_city, db, wall_ms (), &error);
       if (shadow == NULL)
         goto out;
       ft_live_set_shadow (live, shadow);
