@@ -107,6 +107,7 @@ static const FtSimScenarioKey keys[] = {
   { "dynamic_pricing", "moped_elasticity", FT_SIM_KEY_DOUBLE, O (elasticity[2]), -5, 0, "Moped price elasticity" },
   { "support", "contact_share", FT_SIM_KEY_DOUBLE, O (support_contact_share), 0, 1, "Riders with a problem who contact support (0-1)" },
   { "support", "charge_query_share", FT_SIM_KEY_DOUBLE, O (support_charge_query_share), 0, 1, "Finished trips whose charge is questioned (0-1)" },
+  { "support", "escalate_share", FT_SIM_KEY_DOUBLE, O (support_escalate_share), 0, 1, "Contacts whose rider is not satisfied and asks for a refund or a person (0-1)" },
   { "incentives", "enabled", FT_SIM_KEY_BOOL, O (inc_enabled), 0, 0, "Relocation incentives" },
   { "incentives", "recompute_min", FT_SIM_KEY_DOUBLE, O (inc_recompute_min), 1, 1440, "Offers recomputed every (min)" },
   { "incentives", "reward_minor", FT_SIM_KEY_DOUBLE, O (inc_reward_minor), 0, 1e7, "Reward per leg (minor units)" },

@@ -166,6 +166,7 @@ typedef struct {
   /* [support]: riders who hit a problem ask the assistant (src/assist) */
   double   support_contact_share;      /* of refused parkings and failed unlocks */
   double   support_charge_query_share; /* of finished trips whose charge is questioned */
+  double   support_escalate_share;     /* of contacts whose rider follows up: a refund or a person */
   /* [costs]: the cost model (money in minor units of the currency; see
    * the defaults in ft_sim_scenario_new_default and the KPIs in
    * ft-sim-world-kpis.c) */

@@ -95,7 +95,11 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
   k.mean_price_multiplier = k.trips_completed ? w->dyn_mult_sum / k.trips_completed : 1.0;
   k.incentive_cost_minor = ft_payments_incentives_total (w->core->payments);
   if (w->assist)
-    ft_assist_counts (w->assist, &k.support_contacts, &k.support_resolved, &k.support_handoffs);
+    {
+      k.support_contacts = w->support_contacts;
+      k.support_resolved = w->support_resolved;
+      k.support_handoffs = w->support_handoffs;
+    }
   ft_sim_world_costs (w, &k);
   if (w->shadow)
     {

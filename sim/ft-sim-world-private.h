@@ -152,6 +152,7 @@ struct _FtSimWorld {
   FtShadow      *shadow;          /* shadow-mode models, or NULL */
   FtAssist      *assist;          /* [support]: the riders' assistant, or NULL */
   gsl_rng       *r_support;
+  guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
 };
 
 /* ft-sim-world.c */

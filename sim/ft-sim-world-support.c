@@ -4,8 +4,12 @@
  * questions, with probability charge_query_share, each on the stream
  * "riders.support". The rider's message goes to the real assistant
  * (src/assist) on the world's core, which answers from the rider's state
- * or hands off to staff; the KPIs count contacts, the share resolved
- * without a person, and hand-offs.
+ * or hands off to staff. With probability escalate_share the rider is not
+ * satisfied and follows up in the same conversation: a questioned charge
+ * becomes a refund request (confirmed with "yes"), any other problem a
+ * request for a person. The KPIs count conversations: contacts, those
+ * resolved without a person (no hand-off and the last answer resolved),
+ * and those handed off.
  */
 #include "ft-sim-world-private.h"
 
@@ -70,7 +74,35 @@ ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, 
   if (!(share > 0) || gsl_rng_uniform (w->r_support) >= share)
     return;
   const char *text = msgs[gsl_rng_uniform_int (w->r_support, 3)];
-  g_autoptr (FtAssistReply) r = ft_assist_ask (w->assist, rider, text, -1, NULL, now, &err);
-  if (!r)
-    ft_sim_world_sim_error (w, "support contact", err);
+  gboolean escalate = w->sc->support_escalate_share > 0 &&
+                      gsl_rng_uniform (w->r_support) < w->sc->support_escalate_share;
+  const char *follow[3] = { text, NULL, NULL };
+  if (escalate && problem == FT_SIM_PROBLEM_CHARGE)
+    {
+      follow[1] = "I want a refund for that trip";
+      follow[2] = "yes";
+    }
+  else if (escalate)
+    follow[1] = "this doesn't help, I want to talk to a person";
+
+  gboolean handed_off = FALSE, resolved = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (follow) && follow[i] != NULL; i++)
+    {
+      g_autoptr (FtAssistReply) r = ft_assist_ask (w->assist, rider, follow[i], -1, NULL, now, &err);
+      if (!r)
+        {
+          ft_sim_world_sim_error (w, "support contact", err);
+          return;
+        }
+      handed_off |= r->handoff >= 0;
+      resolved = r->resolved;
+      /* "yes" answers an offer only: without one the rider stops */
+      if (i == 1 && follow[2] != NULL && r->pending == FT_ASSIST_ACTION_NONE)
+        break;
+    }
+  w->support_contacts++;
+  if (handed_off)
+    w->support_handoffs++;
+  else if (resolved)
+    w->support_resolved++;
 }

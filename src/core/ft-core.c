@@ -207,6 +207,17 @@ ft_core_commit (FtCore *core, GError **error)
 }
 
 gboolean
+ft_core_commit_with (FtCore *core, FtStoreExtraFunc extra, gpointer data, GError **error)
+{
+  FtStoreTargets t;
+
+  g_return_val_if_fail (core != NULL, FALSE);
+  g_return_val_if_fail (core->store != NULL, FALSE);
+  t = ft_core_store_targets (core);
+  return ft_store_commit_with (core->store, &t, extra, data, error);
+}
+
+gboolean
 ft_core_maybe_commit (FtCore *core, FtTime now, GError **error)
 {
   FtStoreTargets t;

@@ -51,6 +51,10 @@ gboolean  ft_core_attach_store (FtCore *core, const char *path, const FtStoreCon
 gboolean  ft_core_detach_store (FtCore *core, GError **error);
 FtStoreTargets ft_core_store_targets (FtCore *core);
 gboolean  ft_core_commit       (FtCore *core, GError **error);   /* no-op without store */
+/* Commit with `extra` in the same transaction (ft_store_commit_with);
+ * without a store, `extra` is not run and this fails. */
+gboolean  ft_core_commit_with  (FtCore *core, FtStoreExtraFunc extra, gpointer data,
+                                GError **error);
 gboolean  ft_core_maybe_commit (FtCore *core, FtTime now, GError **error);
 /* All invariants: fleet, accounts, ledger/payments, booking, tasks. */
 gboolean  ft_core_check        (FtCore *core, GError **error);

@@ -249,7 +249,28 @@ decide (sqlite3 *db, gint64 id, FtReviewState state, guint by, FtTime now, gint6
   sqlite3_bind_int64 (u, 5, id);
   if (sqlite3_step (u) != SQLITE_DONE)
     return sql_failed (db, error, "deciding the review");
+  if (sqlite3_changes (db) != 1)
+    {
+      g_set_error (error, FT_INSPECT_QUEUE_ERROR, FT_INSPECT_QUEUE_ERROR_DECIDED,
+                   "review %" G_GINT64_FORMAT " was decided by someone else meanwhile", id);
+      return FALSE;
+    }
   return TRUE;
+}
+
+typedef struct {
+  gint64        review;
+  FtReviewState state;
+  guint         by;
+  FtTime        now;
+  gint64        task;
+} Decision;
+
+static gboolean
+decide_in_commit (sqlite3 *db, gpointer data, GError **error)
+{
+  const Decision *d = data;
+  return decide (db, d->review, d->state, d->by, d->now, d->task, error);
 }
 
 gboolean
@@ -284,8 +305,10 @@ ft_inspect_queue_confirm (FtCore *core, gint64 review, guint by, FtTime now, gin
       if (t < 0)
         return FALSE;
     }
-  if (!decide (db, review, FT_REVIEW_CONFIRMED, by, now, t, error) ||
-      !ft_core_commit (core, error))
+  /* the decision, the vehicle's state and the task reach the file in one
+   * transaction: a failed commit leaves the review open */
+  Decision d = { review, FT_REVIEW_CONFIRMED, by, now, t };
+  if (!ft_core_commit_with (core, decide_in_commit, &d, error))
     return FALSE;
   if (task)
     *task = t;

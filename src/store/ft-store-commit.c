@@ -583,7 +583,8 @@ enumerate_bookings (FtBooking *b, DirtySet *d)
  * holds no transaction. On failure everything is rolled back and nothing
  * in the store's bookkeeping changes. */
 static gboolean
-commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **error)
+commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtraFunc extra,
+                 gpointer extra_data, GError **error)
 {
   const FtEvent *ev = NULL;
   guint n_ev = 0, i;
@@ -608,7 +609,7 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
 
   if (!all && n_ev == 0 && n_vehicles == s->saved_vehicles && n_packs == s->saved_packs &&
       n_accounts == s->saved_accounts && n_lacc == s->saved_lacc && n_tx == s->saved_tx &&
-      n_tasks == s->saved_tasks && !holders_changed)
+      n_tasks == s->saved_tasks && !holders_changed && extra == NULL)
     return TRUE;   /* nothing to write */
 
   if (!ft_store_run_simple (s, ST_BEGIN, error, "starting a transaction"))
@@ -796,6 +797,10 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, GError **err
         goto fail;
     }
 
+  /* 6. the caller's own rows, in the same transaction */
+  if (extra != NULL && !extra (s->db, extra_data, error))
+    goto fail;
+
   if (!ft_store_run_simple (s, ST_COMMIT, error, "committing"))
     goto fail;
 
@@ -840,7 +845,18 @@ ft_store_commit (FtStore *s, const FtStoreTargets *t, GError **error)
   g_return_val_if_fail (s != NULL, FALSE);
   g_return_val_if_fail (t != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  return commit_internal (s, t, FALSE, error);
+  return commit_internal (s, t, FALSE, NULL, NULL, error);
+}
+
+gboolean
+ft_store_commit_with (FtStore *s, const FtStoreTargets *t, FtStoreExtraFunc extra,
+                      gpointer extra_data, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (extra != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return commit_internal (s, t, FALSE, extra, extra_data, error);
 }
 
 gboolean
@@ -849,7 +865,7 @@ ft_store_save_all (FtStore *s, const FtStoreTargets *t, GError **error)
   g_return_val_if_fail (s != NULL, FALSE);
   g_return_val_if_fail (t != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  return commit_internal (s, t, TRUE, error);
+  return commit_internal (s, t, TRUE, NULL, NULL, error);
 }
 
 gboolean
@@ -874,7 +890,7 @@ ft_store_maybe_commit (FtStore *s, const FtStoreTargets *t, FtTime now,
     }
   if (n < s->cfg.max_batch_events && now - s->window_start < s->cfg.max_window)
     return TRUE;
-  if (!commit_internal (s, t, FALSE, error))
+  if (!commit_internal (s, t, FALSE, NULL, NULL, error))
     return FALSE;
   if (committed)
     *committed = TRUE;

@@ -69,6 +69,15 @@ gboolean  ft_store_load           (FtStore *s, const FtStoreTargets *t, GError *
  * On failure the transaction is rolled back, the log keeps its pending
  * events and the next commit retries them. */
 gboolean  ft_store_commit         (FtStore *s, const FtStoreTargets *t, GError **error);
+/* The same commit, with `extra` run inside its transaction just before
+ * COMMIT (given the connection; it returns FALSE with error set to roll
+ * everything back): rows of a module's own tables that must change
+ * together with the state, e.g. a review decided with the task it opens.
+ * Runs even when nothing else is pending. */
+struct sqlite3;
+typedef gboolean (*FtStoreExtraFunc) (struct sqlite3 *db, gpointer data, GError **error);
+gboolean  ft_store_commit_with    (FtStore *s, const FtStoreTargets *t, FtStoreExtraFunc extra,
+                                   gpointer extra_data, GError **error);
 /* Commit if the batch is full or its window has passed. The window is
  * measured in `now`, the caller's clock: it opens at the first call that
  * sees pending events, so any clock works (virtual time in simulation,

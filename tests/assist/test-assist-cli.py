@@ -196,6 +196,21 @@ try:
     check(p.returncode == 0 and k.get("support_contacts", 0) >= k.get("end_refusals", 0) + k.get("lost_refused", 0)
           and k["support_contacts"] > 0 and 0 <= k["support_resolved"] <= k["support_contacts"]
           and 0 < k["support_resolved_share"] <= 1, "sim: every refused parking and unlock contacts support")
+    # riders who are not satisfied follow up: refunds and requests for a person reach staff
+    sc2 = os.path.join(tmp, "support-escalate.scenario")
+    with open(src) as f, open(sc2, "w") as g:
+        g.write(f.read() + "\n[support]\ncontact_share=1\ncharge_query_share=0.05\nescalate_share=0.5\n")
+    p = subprocess.run([CLI, "run", sc2, "--days", "0.15", "--json", "-q"], capture_output=True, timeout=600)
+    k2 = json.loads(p.stdout) if p.returncode == 0 else {}
+    print({x: k2.get(x) for x in ("support_contacts", "support_resolved", "support_handoffs")})
+    check(p.returncode == 0 and k2.get("support_contacts", 0) > 0
+          and 0.2 * k2["support_contacts"] <= k2["support_handoffs"] <= 0.8 * k2["support_contacts"]
+          and k2["support_resolved"] + k2["support_handoffs"] <= k2["support_contacts"],
+          "sim: about half of the contacts escalate to staff at escalate_share=0.5")
+    with open(src) as f, open(sc2, "w") as g:
+        g.write(f.read() + "\n[support]\ncontact_share=1\nescalate_share=1.5\n")
+    p = subprocess.run([CLI, "run", sc2, "--days", "0.05", "--json", "-q"], capture_output=True, timeout=600)
+    check(p.returncode != 0 and b"escalate_share" in p.stderr, "sim: escalate_share out of range is refused")
     p = subprocess.run([CLI, "run", src, "--days", "0.05", "--json", "-q"], capture_output=True, timeout=600)
     check(p.returncode == 0 and "support_contacts" not in p.stdout.decode(),
           "sim: runs without [support] keep their KPI format")

@@ -12,6 +12,7 @@
 #include "ft-test.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <string.h>
 
 static FtInspectImage *
@@ -363,6 +364,72 @@ START_TEST (test_queue)
 }
 END_TEST
 
+static int
+review_state_in_file (FtCore *core, gint64 review)
+{
+  sqlite3 *db = ft_store_get_db (core->store);
+  sqlite3_stmt *q = NULL;
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT state FROM inspect_reviews WHERE id = ?", -1, &q,
+                                        NULL), SQLITE_OK);
+  sqlite3_bind_int64 (q, 1, review);
+  ck_assert_int_eq (sqlite3_step (q), SQLITE_ROW);
+  int state = sqlite3_column_int (q, 0);
+  sqlite3_finalize (q);
+  return state;
+}
+
+/* A confirmation whose commit fails leaves the review open in the file,
+ * and a retry completes it: the decision, the vehicle's state and the task
+ * are one transaction (before, the decision was written on its own first,
+ * so a failed commit left a confirmed review without its task). */
+START_TEST (test_queue_confirm_atomic)
+{
+  QueueFx f = { 0 };
+  f.dir = g_dir_make_tmp ("ft-inspect-XXXXXX", NULL);
+  f.db = g_build_filename (f.dir, "q.db", NULL);
+  queue_open (&f);
+  FtLatLon p = { 52.5, 13.4 };
+  f.v = ft_fleet_add_vehicle (f.core->fleet, FT_KIND_SCOOTER, p, NULL, 0);
+  f.disp = ft_accounts_create (f.core->accounts, FT_ROLE_DISPATCHER, "D", NULL, 0, NULL);
+  ck_assert (ft_core_commit (f.core, NULL));
+
+  FtInspectResult r = { 0 };
+  r.decision = FT_INSPECT_DAMAGED;
+  r.score = 20;
+  GError *error = NULL;
+  gint64 review = -1;
+  ck_assert_msg (ft_inspect_queue_submit (f.core, f.v, "/photos/a.jpg", &r, 1000, &review, &error),
+                 "%s", error ? error->message : "");
+
+  /* the file refuses the task row */
+  sqlite3 *db = ft_store_get_db (f.core->store);
+  ck_assert_int_eq (sqlite3_exec (db, "CREATE TEMP TRIGGER no_tasks BEFORE INSERT ON main.tasks "
+                                      "BEGIN SELECT RAISE(ABORT, 'disk full'); END;", NULL, NULL, NULL),
+                    SQLITE_OK);
+  gint64 task = -1;
+  ck_assert (!ft_inspect_queue_confirm (f.core, review, (guint) f.disp, 2000, &task, &error));
+  ck_assert_msg (strstr (error->message, "disk full") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_int_eq (task, -1);
+  ck_assert_int_eq (review_state_in_file (f.core, review), FT_REVIEW_OPEN);
+
+  /* once the file takes it, the same confirmation goes through */
+  ck_assert_int_eq (sqlite3_exec (db, "DROP TRIGGER temp.no_tasks", NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_msg (ft_inspect_queue_confirm (f.core, review, (guint) f.disp, 3000, &task, &error),
+                 "%s", error ? error->message : "");
+  ck_assert_int_ge (task, 0);
+  ck_assert_int_eq (review_state_in_file (f.core, review), FT_REVIEW_CONFIRMED);
+  queue_close (&f);
+  queue_open (&f);
+  ck_assert_int_eq (ft_fleet_get_vehicle (f.core->fleet, f.v)->state, FT_STATE_NON_OPERATIONAL);
+  ck_assert_int_eq (ft_ops_open_for (f.core->ops, f.v, FT_TASK_COLLECT_REPAIR), task);
+  queue_close (&f);
+  ft_test_rm_rf (f.dir);
+  g_free (f.dir);
+  g_free (f.db);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -384,6 +451,7 @@ main (void)
   tc = tcase_create ("queue");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_queue);
+  tcase_add_test (tc, test_queue_confirm_atomic);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

@@ -22,7 +22,7 @@ if m.get("runtime") != "org.gnome.Platform" or m.get("sdk") != "org.gnome.Sdk":
 if m.get("command") != "fleet-twin":
     errors.append("command is not fleet-twin")
 names = [mod["name"] for mod in m.get("modules", [])]
-for need in ("gsl", "mosquitto", "xgboost", "protozero", "libosmium", "liblinear", "opencv", "libshumate"):
+for need in ("gsl", "glpk", "mosquitto", "xgboost", "protozero", "libosmium", "liblinear", "opencv", "libshumate"):
     if need not in names:
         errors.append(f"no module {need}")
 if not names or names[-1] != "fleet-twin":

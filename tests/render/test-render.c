@@ -72,9 +72,8 @@ tmp_dir (void)
 
 /* A short Demo City run written to a run database (100 scooters, 6 hours). */
 static char *
-make_run_db (const char *dir)
+make_run_db_from (const char *dir, const char *text)
 {
-  const char *text = "[scenario]\ncity=demo\ndays=0.25\nseed=7\n[fleet]\nscooters=100\nbikes=0\nmopeds=0\n";
   g_autoptr (GError) e = NULL;
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (text, -1, "test", &e);
   ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
@@ -85,6 +84,12 @@ make_run_db (const char *dir)
   ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
   ck_assert_msg (ft_sim_world_finish (w, &e), "%s", e ? e->message : "");
   return db;
+}
+
+static char *
+make_run_db (const char *dir)
+{
+  return make_run_db_from (dir, "[scenario]\ncity=demo\ndays=0.25\nseed=7\n[fleet]\nscooters=100\nbikes=0\nmopeds=0\n");
 }
 
 static int
@@ -400,6 +405,60 @@ START_TEST (test_replay_matches_simulation)
 }
 END_TEST
 
+/* Vans in a replay drive to their tasks: between two task events a van is
+ * drawn on its way, not only at the places tasks were given and done (the
+ * log keeps those; before, vans jumped from one to the next). */
+START_TEST (test_replay_vans_move)
+{
+  g_autofree char *dir = tmp_dir ();
+  /* enough vehicles and hours for staff to work: Demo City's own fleet */
+  g_autofree char *db = make_run_db_from (dir, "[scenario]\ncity=demo\ndays=0.3\nseed=7\n");
+  sqlite3 *h = NULL;
+  ck_assert_int_eq (sqlite3_open_v2 (db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq (sqlite3_prepare_v2 (h, "SELECT lat, lon FROM events WHERE kind IN (?, ?) AND (lat <> 0 OR lon <> 0)",
+                                        -1, &st, NULL), SQLITE_OK);
+  sqlite3_bind_int (st, 1, FT_EV_TASK_ASSIGNED);
+  sqlite3_bind_int (st, 2, FT_EV_TASK_DONE);
+  g_autoptr (GArray) stops = g_array_new (FALSE, FALSE, sizeof (float) * 2);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      FtLatLon p = { sqlite3_column_double (st, 0), sqlite3_column_double (st, 1) };
+      float xy[2];
+      ft_wall_project (p, &xy[0], &xy[1]);
+      g_array_append_val (stops, xy);
+    }
+  sqlite3_finalize (st);
+  sqlite3_close (h);
+  ck_assert_uint_gt (stops->len, 4);
+
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtWallSource) src = ft_wall_source_open (db, NULL, &e);
+  ck_assert_msg (src != NULL, "%s", e ? e->message : "");
+  g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+  guint drawn = 0, on_the_way = 0;
+  for (FtTime t = ft_wall_source_start_time (src); t <= ft_wall_source_end_time (src); t += 2 * FT_MINUTE)
+    {
+      ck_assert (ft_wall_source_update (src, t, s, &e));
+      for (guint i = 0; i < s->vans->len; i++)
+        {
+          const FtWallVan *v = &g_array_index (s->vans, FtWallVan, i);
+          gboolean at_stop = FALSE;
+          for (guint k = 0; k < stops->len && !at_stop; k++)
+            {
+              const float *xy = (const float *) (stops->data + k * sizeof (float) * 2);
+              at_stop = xy[0] == v->mx && xy[1] == v->my;
+            }
+          drawn++;
+          on_the_way += !at_stop;
+        }
+    }
+  ck_assert_uint_gt (drawn, 0);
+  ck_assert_msg (on_the_way > 0, "%u of %u van positions drawn were on the way", on_the_way, drawn);
+  ft_test_rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_broker_refused)
 {
   /* nothing listens on port 1: the connection is refused */
@@ -680,6 +739,7 @@ render_suite (void)
   tc = tcase_create ("sources");
   tcase_add_test (tc, test_unreadable_db);
   tcase_add_test (tc, test_replay_matches_simulation);
+  tcase_add_test (tc, test_replay_vans_move);
   tcase_add_test (tc, test_broker_refused);
   tcase_add_test (tc, test_live_follows_broker);
   suite_add_tcase (s, tc);

@@ -25,7 +25,17 @@ typedef struct {
   FtLatLon pos, target;
   gboolean has_pos, has_target;
   gint64   task;
+  /* on the way to target: from `from` at t_from, there at t_arrive */
+  FtLatLon from;
+  FtTime   t_from, t_arrive;
+  gboolean moving;
 } RVan;
+
+/* A replayed van drives at this speed over the straight line times a
+ * detour factor (the log keeps where it was sent and when the task was
+ * done, not the path), and never arrives after the task was done. */
+#define REPLAY_VAN_SPEED_MPS  (25.0 / 3.6)
+#define REPLAY_VAN_DETOUR     1.3
 
 struct _FtWallSource {
   FtWallSourceKind kind;
@@ -40,6 +50,7 @@ struct _FtWallSource {
   /* run database */
   sqlite3         *db;
   sqlite3_stmt    *ev;
+  sqlite3_stmt    *done_at;      /* when a task was done (look-ahead for vans) */
   gint64           last_seq;
   GArray          *veh;          /* RVeh by vehicle index */
   char           **names;        /* vehicle names by index (NULL-terminated) */
@@ -231,6 +242,36 @@ veh_name (FtWallSource *src, gint64 v, char *buf, gsize len)
   return buf;
 }
 
+/* Where a van on its way is at time t: along the straight line from where
+ * it set out, at the pace that brings it there at t_arrive. */
+static FtLatLon
+rvan_where (const RVan *van, FtTime t)
+{
+  if (!van->moving)
+    return van->pos;
+  if (t >= van->t_arrive || van->t_arrive <= van->t_from)
+    return van->target;
+  double f = t <= van->t_from ? 0.0 : (double) (t - van->t_from) / (double) (van->t_arrive - van->t_from);
+  FtLatLon p = { van->from.lat + f * (van->target.lat - van->from.lat),
+                 van->from.lon + f * (van->target.lon - van->from.lon) };
+  return p;
+}
+
+/* When task `ref` was done after event `seq`, or -1 (not in the log). */
+static FtTime
+rundb_task_done_at (FtWallSource *src, gint64 seq, gint64 ref)
+{
+  if (src->done_at == NULL)
+    return -1;
+  sqlite3_reset (src->done_at);
+  sqlite3_bind_int64 (src->done_at, 1, seq);
+  sqlite3_bind_int (src->done_at, 2, FT_EV_TASK_DONE);
+  sqlite3_bind_int64 (src->done_at, 3, ref);
+  FtTime t = sqlite3_step (src->done_at) == SQLITE_ROW ? sqlite3_column_int64 (src->done_at, 0) : -1;
+  sqlite3_reset (src->done_at);
+  return t;
+}
+
 static RVan *
 rvan (FtWallSource *src, gint64 staff)
 {
@@ -350,6 +391,10 @@ rundb_open (FtWallSource *src, GError **error)
                    path, sqlite3_errmsg (src->db));
       return FALSE;
     }
+  /* no index on ref: a failed prepare only means vans jump, not an error */
+  if (sqlite3_prepare_v2 (src->db, "SELECT t FROM events WHERE seq > ?1 AND kind = ?2 AND ref = ?3 "
+                          "ORDER BY seq LIMIT 1", -1, &src->done_at, NULL) != SQLITE_OK)
+    src->done_at = NULL;
   src->veh = g_array_new (FALSE, TRUE, sizeof (RVeh));
   src->open_tasks = g_hash_table_new (g_direct_hash, g_direct_equal);
   src->vans = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
@@ -450,8 +495,18 @@ rundb_event (FtWallSource *src, FtWallScene *scene, sqlite3_stmt *st)
           van->task = ref;
           if (has_pos)
             {
+              FtLatLon here = van->has_pos ? rvan_where (van, t) : pos;
               van->target = pos;
               van->has_target = TRUE;
+              van->from = here;
+              van->t_from = t;
+              van->t_arrive = t + (FtTime) (ft_distance_m (here, pos) * REPLAY_VAN_DETOUR
+                                            / REPLAY_VAN_SPEED_MPS * 1000.0);
+              gint64 seq = sqlite3_column_int64 (st, 0);
+              FtTime done = rundb_task_done_at (src, seq, ref);
+              if (done >= t && done < van->t_arrive)
+                van->t_arrive = done;
+              van->moving = TRUE;
             }
         }
       break;
@@ -461,6 +516,13 @@ rundb_event (FtWallSource *src, FtWallScene *scene, sqlite3_stmt *st)
       if (account >= 0)
         {
           RVan *van = rvan (src, account);
+          if (van->task == ref && van->moving)
+            {
+              /* a cancelled task leaves the van where it had got to */
+              van->pos = rvan_where (van, t);
+              van->has_pos = TRUE;
+              van->moving = FALSE;
+            }
           if (kind == FT_EV_TASK_DONE && has_pos)
             {
               van->pos = pos;
@@ -479,6 +541,11 @@ rundb_event (FtWallSource *src, FtWallScene *scene, sqlite3_stmt *st)
           RVan *van = rvan (src, account);
           van->pos = pos;
           van->has_pos = TRUE;
+          if (van->moving)
+            {
+              van->from = pos;
+              van->t_from = t;
+            }
         }
       break;
     default:
@@ -544,7 +611,9 @@ rundb_update (FtWallSource *src, FtTime t, FtWallScene *scene, GError **error)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       RVan *van = value;
-      if (van->has_pos)
+      if (van->moving && van->has_target)
+        push_van (scene, rvan_where (van, src->now), &van->target);
+      else if (van->has_pos)
         push_van (scene, van->pos, van->has_target ? &van->target : NULL);
       else if (van->has_target)
         push_van (scene, van->target, NULL);
@@ -728,6 +797,7 @@ ft_wall_source_free (FtWallSource *src)
   if (src->sc)
     ft_sim_scenario_free (src->sc);
   sqlite3_finalize (src->ev);
+  sqlite3_finalize (src->done_at);
   if (src->db)
     sqlite3_close (src->db);
   if (src->veh)
