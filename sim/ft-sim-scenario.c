@@ -297,9 +297,9 @@ ft_sim_scenario_new_default (void)
   sc->models_maint_short_h = 24;
   sc->models_maint_long_h = 168;
   sc->models_maint_training_days = 7;
-  sc->models_maint_first_fit_days = 3;
-  sc->models_maint_retrain_days = 1;
-  sc->models_maint_holdout_days = 2;
+  sc->models_maint_first_fit_days = 4;
+  sc->models_maint_retrain_days = 7;
+  sc->models_maint_holdout_days = 1;
   sc->models_maint_top_k_frac = 0.02;
   /* [costs]: round figures for a European operator in 2024, to be replaced
    * by an operator's own. Vehicles: a sharing-grade e-scooter about 550 EUR,

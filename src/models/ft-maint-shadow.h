@@ -39,13 +39,13 @@ typedef struct {
   double      cadence_min;      /* 360 */
   double      horizons_h[FT_MAINT_N_HORIZONS];   /* 24, 168 (XGBoost: only these) */
   double      training_days;    /* 7 */
-  double      first_fit_days;   /* 3 */
-  double      retrain_days;     /* 1 */
-  double      holdout_days;     /* 2 */
+  double      first_fit_days;   /* 4 */
+  double      retrain_days;     /* 7 */
+  double      holdout_days;     /* 1 */
   guint       step_hours;       /* 6: training rows every step */
   guint       top_k;            /* list length; 0: top_k_frac of the vehicles in service */
   double      top_k_frac;       /* 0.02 */
-  double      min_gain;         /* 0.02: Brier lower by this share to promote */
+  double      min_gain;         /* 0.005: Brier lower by this share to promote */
   const char *city;             /* "demo" (copied) */
   const char *history_db;       /* NULL; else a run or live database whose event
                                  * log is read first (live mode: the twin's own
