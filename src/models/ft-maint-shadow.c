@@ -61,7 +61,7 @@ ft_maint_shadow_config_init (FtMaintShadowConfig *c)
   c->first_fit_days = 4;
   c->retrain_days = 7;
   c->holdout_days = 1;
-  c->step_hours = 6;
+  c->step_hours = 12;
   c->top_k = 0;
   c->top_k_frac = 0.02;
   /* Brier scores at a fault rate of a few per cent a day differ by well
