@@ -67,12 +67,24 @@ static const FtSimScenarioKey keys[] = {
   { "staff", "swap_service_min", FT_SIM_KEY_DOUBLE, O (swap_service_min), 0, 600, "Battery swap time (min)" },
   { "staff", "rebalance_service_min", FT_SIM_KEY_DOUBLE, O (rebalance_service_min), 0, 600, "Rebalance time (min)" },
   { "staff", "collect_service_min", FT_SIM_KEY_DOUBLE, O (collect_service_min), 0, 600, "Collection time (min)" },
+  { "staff", "inspect_service_min", FT_SIM_KEY_DOUBLE, O (inspect_service_min), 0, 600, "Inspection time (min)" },
   { "rules", "swap_threshold_soc", FT_SIM_KEY_DOUBLE, O (swap_threshold_soc), 0, 1, "Swap below charge (0-1)" },
   { "rules", "rebalance_interval_min", FT_SIM_KEY_DOUBLE, O (rebalance_interval_min), 1, 10080, "Rebalance check every (min)" },
   { "rules", "rebalance_max_open", FT_SIM_KEY_UINT, O (rebalance_max_open), 0, 1e6, "Open rebalance tasks at most" },
   { "rules", "rebalance_surplus_ratio", FT_SIM_KEY_DOUBLE, O (rebalance_surplus_ratio), 1, 100, "Rebalance surplus ratio" },
   { "rules", "rebalance_lp", FT_SIM_KEY_BOOL, O (rebalance_lp), 0, 0, "Rebalance by transport LP (surplus to forecast shortfall)" },
   { "rules", "rebalance_max_km", FT_SIM_KEY_DOUBLE, O (rebalance_max_km), 0.1, 1000, "Rebalance LP: longest move worth making (km)" },
+  { "rules", "task_order", FT_SIM_KEY_STRING, O (task_order), 0, 0, "Task order (priority: highest, then nearest; value: value per staff minute)" },
+  { "rules", "van_routes", FT_SIM_KEY_BOOL, O (van_routes), 0, 0, "Vans follow VRPTW routes" },
+  { "rules", "route_interval_min", FT_SIM_KEY_DOUBLE, O (route_interval_min), 1, 1440, "Routes re-optimised every (min)" },
+  { "rules", "route_horizon_min", FT_SIM_KEY_DOUBLE, O (route_horizon_min), 5, 1440, "Routes planned this far ahead (min)" },
+  { "rules", "route_iterations", FT_SIM_KEY_UINT, O (route_iterations), 1, 1e6, "Route search iterations per cycle" },
+  { "rules", "route_tasks_per_van", FT_SIM_KEY_UINT, O (route_tasks_per_van), 1, 1000, "Open tasks considered per van and cycle" },
+  { "rules", "inspect_risk", FT_SIM_KEY_DOUBLE, O (inspect_risk), 0, 1, "Inspect above fault risk (0 = no alerts)" },
+  { "rules", "inspect_horizon_h", FT_SIM_KEY_DOUBLE, O (inspect_horizon_h), 1, 720, "Fault risk horizon (hours)" },
+  { "rules", "inspect_every_h", FT_SIM_KEY_DOUBLE, O (inspect_every_h), 0.25, 168, "Maintenance alerts checked every (hours)" },
+  { "rules", "inspect_out_of_service", FT_SIM_KEY_BOOL, O (inspect_out_of_service), 0, 0, "Take alerted vehicles out of service until inspected" },
+  { "rules", "maint_model", FT_SIM_KEY_STRING, O (maint_model), 0, 0, "Maintenance model (baseline or weibull)" },
   { "batteries", "charge_hours_full", FT_SIM_KEY_DOUBLE, O (charge_hours_full), 0.1, 48, "Hours to charge a pack" },
   { "batteries", "chargers_per_depot", FT_SIM_KEY_UINT, O (chargers_per_depot), 0, 1e5, "Chargers per depot (0 = the city's)" },
   { "faults", "faults_per_1000km", FT_SIM_KEY_DOUBLE, O (faults_per_1000km), 0, 1000, "Faults per 1000 km" },
@@ -213,6 +225,18 @@ ft_sim_scenario_new_default (void)
   sc->rebalance_surplus_ratio = 1.5;
   sc->rebalance_lp = FALSE;
   sc->rebalance_max_km = 5;
+  sc->task_order = g_strdup ("priority");
+  sc->van_routes = FALSE;
+  sc->route_interval_min = 15;
+  sc->route_iterations = 300;
+  sc->route_horizon_min = 60;
+  sc->route_tasks_per_van = 8;
+  sc->inspect_risk = 0;
+  sc->inspect_horizon_h = 24;
+  sc->inspect_every_h = 6;
+  sc->inspect_out_of_service = FALSE;
+  sc->maint_model = g_strdup ("weibull");
+  sc->inspect_service_min = 10;
   sc->charge_hours_full = 3.5;
   sc->chargers_per_depot = 0;
   sc->faults_per_1000km = 1.5;
@@ -348,6 +372,8 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->city_trips);
   g_free (sc->city_name);
   g_free (sc->shift_starts_h);
+  g_free (sc->task_order);
+  g_free (sc->maint_model);
   g_free (sc->dyn_policy);
   g_free (sc->dyn_objective);
   g_free (sc->dyn_protected_zones);
@@ -374,6 +400,8 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->city_trips = g_strdup (sc->city_trips);
   c->city_name = g_strdup (sc->city_name);
   c->shift_starts_h = g_memdup2 (sc->shift_starts_h, sizeof (double) * sc->n_shift_starts);
+  c->task_order = g_strdup (sc->task_order);
+  c->maint_model = g_strdup (sc->maint_model);
   c->dyn_policy = g_strdup (sc->dyn_policy);
   c->dyn_objective = g_strdup (sc->dyn_objective);
   c->dyn_protected_zones = g_strdup (sc->dyn_protected_zones);
@@ -741,6 +769,19 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
     {
       *group = "fleet", *key = NULL;
       *msg = g_strdup ("the fleet is empty (scooters + bikes + mopeds = 0, and no gbfs snapshot)");
+      return FALSE;
+    }
+  *group = "rules";
+  if (g_strcmp0 (sc->task_order, "priority") != 0 && g_strcmp0 (sc->task_order, "value") != 0)
+    {
+      *key = "task_order";
+      *msg = g_strdup_printf ("'%s' is not priority or value", sc->task_order ? sc->task_order : "");
+      return FALSE;
+    }
+  if (g_strcmp0 (sc->maint_model, "baseline") != 0 && g_strcmp0 (sc->maint_model, "weibull") != 0)
+    {
+      *key = "maint_model";
+      *msg = g_strdup_printf ("'%s' is not baseline or weibull", sc->maint_model ? sc->maint_model : "");
       return FALSE;
     }
   return check_levers (sc, group, key, msg);

@@ -85,6 +85,7 @@ typedef struct {
   double   swap_service_min;
   double   rebalance_service_min;
   double   collect_service_min;
+  double   inspect_service_min;
   /* [rules] */
   double   swap_threshold_soc;         /* swap proactively below this */
   double   rebalance_interval_min;
@@ -92,6 +93,17 @@ typedef struct {
   double   rebalance_surplus_ratio;    /* zone surplus when available > ratio x target */
   gboolean rebalance_lp;               /* Phase 3: plan moves with the transport LP (ft_rebalance_plan) */
   double   rebalance_max_km;           /* the LP's value of a delivered vehicle, in km driven */
+  char    *task_order;                 /* "priority" (Phase 1: highest, then nearest) or "value" */
+  gboolean van_routes;                 /* Phase 3: vans follow VRPTW routes (ft_ops_plan_routes) */
+  double   route_interval_min;         /* rolling re-optimisation cycle */
+  double   route_horizon_min;          /* each route holds this much work at most */
+  guint    route_iterations;           /* search iterations per cycle (deterministic) */
+  guint    route_tasks_per_van;        /* open tasks considered per van and cycle */
+  double   inspect_risk;               /* maintenance alert: P(fault within horizon) above it; 0 = off */
+  double   inspect_horizon_h;
+  double   inspect_every_h;
+  gboolean inspect_out_of_service;     /* an alerted vehicle leaves service until inspected */
+  char    *maint_model;                /* "baseline" or "weibull", fitted on the world's own log */
   /* [batteries] */
   double   charge_hours_full;
   guint    chargers_per_depot;         /* 0 = the city's depot value */

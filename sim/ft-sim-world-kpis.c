@@ -189,6 +189,9 @@ static const KpiSpec kpi_specs[] = {
   { { "packs_charged", "packs charged", FALSE }, KT_U64, KO (packs_charged) },
   { { "tasks_created", "ops tasks created", FALSE }, KT_U64, KO (tasks_created) },
   { { "tasks_done", "ops tasks done", TRUE }, KT_U64, KO (tasks_done) },
+  { { "route_plans", "van route plans made", FALSE }, KT_U64, KO (route_plans) },
+  { { "maint_alerts", "maintenance alerts (inspection tasks)", FALSE }, KT_U64, KO (maint_alerts) },
+  { { "inspections", "inspections done", FALSE }, KT_U64, KO (inspections) },
   { { "price_changes", "zone price changes", FALSE }, KT_U64, KO (price_changes) },
   { { "mean_price_multiplier", "mean dynamic multiplier charged", FALSE }, KT_DOUBLE, KO (mean_price_multiplier) },
   { { "incentive_moves", "relocation offers taken", TRUE }, KT_U64, KO (incentive_moves) },
@@ -350,6 +353,14 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
   json_int (s, "tasks_done", (gint64) k->tasks_done, TRUE);
   json_int (s, "domain_events", (gint64) k->domain_events, TRUE);
   json_int (s, "engine_events", (gint64) k->engine_events, TRUE);
+  /* Phase 3 operations only when on (golden files keep their format) */
+  if (sc != NULL && (sc->van_routes || sc->inspect_risk > 0))
+    {
+      json_int (s, "route_plans", (gint64) k->route_plans, TRUE);
+      json_int (s, "maint_fits", (gint64) k->maint_fits, TRUE);
+      json_int (s, "maint_alerts", (gint64) k->maint_alerts, TRUE);
+      json_int (s, "inspections", (gint64) k->inspections, TRUE);
+    }
   /* damage and photo checks only when damage is on (runs without it keep
    * the format of their golden files) */
   if (sc != NULL && (sc->damage_per_1000_trips > 0 || sc->damage_per_1000km > 0))

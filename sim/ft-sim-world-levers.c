@@ -7,6 +7,9 @@
  * acceptance (a logit on extra walking against the reward, on its own
  * stream "riders.incentives") and the rewards paid at trip end.
  *
+ * The policy itself (proposals per zone, which zones get offers) is
+ * src/pricing/ft-levers.c, which live mode runs as well.
+ *
  * Expected demand is ft_sim_world_expected_requests: the launch plan (the
  * city's fitted demand profile), or with [models] act_on_forecast the
  * shadow forecaster's latest forecast (Phase 3: the model acts).
@@ -47,15 +50,6 @@ ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t)
   return w->zone_w[ft_sim_world_hour_of_week (t) * w->nz + z];
 }
 
-/* Requests expected in zone z over the next hour. */
-static double
-expected_next_hour (FtSimWorld *w, guint z, FtTime now)
-{
-  double frac = 1.0 - (double) (now % FT_HOUR) / FT_HOUR;
-  return ft_sim_world_expected_requests (w, z, now) * frac
-         + ft_sim_world_expected_requests (w, z, now + FT_HOUR) * (1.0 - frac);
-}
-
 double
 ft_sim_world_fleet_elasticity (FtSimWorld *w)
 {
@@ -63,6 +57,25 @@ ft_sim_world_fleet_elasticity (FtSimWorld *w)
   double n = (double) ft_sim_scenario_n_vehicles (sc);
   return n > 0 ? (sc->scooters * sc->elasticity[0] + sc->bikes * sc->elasticity[1]
                   + sc->mopeds * sc->elasticity[2]) / n : sc->elasticity[0];
+}
+
+/* The scenario's lever policy (src/pricing/ft-levers.h), which live mode runs too. */
+static void
+lever_policy (FtSimWorld *w, FtLeverPolicy *p)
+{
+  const FtSimScenario *sc = w->sc;
+  ft_lever_policy_init (p);
+  p->policy = w->dyn_policy;
+  p->objective = w->dyn_objective;
+  p->util_low = sc->dyn_util_low;
+  p->util_high = sc->dyn_util_high;
+  p->elasticity = ft_sim_world_fleet_elasticity (w);
+  /* a mean fare at the plan price: unlock + 10 minutes (label: estimate) */
+  p->fare_minor = (double) sc->unlock_minor + 10.0 * sc->per_min_minor[0];
+  p->cost_per_trip_minor = sc->dyn_cost_per_trip_minor;
+  p->service_floor = sc->dyn_service_floor;
+  p->surplus_ratio = sc->inc_surplus_ratio;
+  p->shortfall_ratio = sc->inc_shortfall_ratio;
 }
 
 static void
@@ -73,26 +86,16 @@ on_price_rule (FtSimEngine *e, gpointer data, guint64 arg)
   FtTime next = now + (FtTime) (w->sc->dyn_interval_min * FT_MINUTE);
   if (next < w->end)
     ft_sim_engine_schedule (e, next, PRIO_SYSTEM, on_price_rule, w, 0);
-  const FtSimScenario *sc = w->sc;
-  const FtDynGuards *g = ft_dyn_pricing_guards (w->core->dyn);
   g_autofree guint *avail = g_new0 (guint, w->nz);
+  g_autofree double *expected = g_new (double, w->nz);
   g_autofree double *prop = g_new (double, w->nz);
   count_available (w, avail);
-  /* a mean fare at the plan price: unlock + 10 minutes (label: estimate) */
-  double fare = (double) sc->unlock_minor + 10.0 * sc->per_min_minor[0];
-  double el = ft_sim_world_fleet_elasticity (w);
+  FtLeverPolicy p;
+  lever_policy (w, &p);
   for (guint z = 0; z < w->nz; z++)
-    {
-      double cur = ft_dyn_pricing_get (w->core->dyn, z);
-      double d = expected_next_hour (w, z, now);
-      if (w->dyn_policy == FT_DYN_POLICY_UTILISATION)
-        prop[z] = ft_dyn_propose_utilisation (cur, d, avail[z], sc->dyn_util_low, sc->dyn_util_high, g->step);
-      else
-        {
-          FtDynZoneInput in = { d, avail[z], el, fare, sc->dyn_cost_per_trip_minor, sc->dyn_service_floor };
-          prop[z] = ft_dyn_optimise (&in, w->dyn_objective, g->floor, g->cap, g->step);
-        }
-    }
+    expected[z] = ft_levers_next_hour (ft_sim_world_expected_requests (w, z, now),
+                                       ft_sim_world_expected_requests (w, z, now + FT_HOUR), now);
+  ft_levers_propose (&p, w->core->dyn, expected, avail, prop);
   g_autoptr (GError) err = NULL;
   guint n = 0;
   if (!ft_core_apply_zone_prices (w->core, (guint) w->planner, prop, now, &n, &err))
@@ -123,21 +126,12 @@ on_incentive_rule (FtSimEngine *e, gpointer data, guint64 arg)
   g_autofree double *want = g_new0 (double, w->nz);
   count_available (w, avail);
   /* the same target share as the rebalancing rule: the next 3 hours' demand */
-  double dsum = 0, total = 0;
   for (guint z = 0; z < w->nz; z++)
-    {
-      for (guint k = 0; k < 3; k++)
-        want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
-      dsum += want[z];
-      total += avail[z];
-    }
-  if (dsum > 0)
-    for (guint z = 0; z < w->nz; z++)
-      {
-        double target = want[z] / dsum * total;
-        start[z] = avail[z] >= 2 && avail[z] > target * w->sc->inc_surplus_ratio;
-        end[z] = target >= 1 && avail[z] < target * w->sc->inc_shortfall_ratio;
-      }
+    for (guint k = 0; k < 3; k++)
+      want[z] += ft_sim_world_expected_requests (w, z, now + (FtTime) k * FT_HOUR);
+  FtLeverPolicy p;
+  lever_policy (w, &p);
+  ft_levers_offers (&p, w->nz, want, avail, start, end);
   g_autoptr (GError) err = NULL;
   if (!ft_core_set_incentive_offers (w->core, (guint) w->planner, start, end, now, &err))
     ft_sim_world_sim_error (w, "incentive offers", err);

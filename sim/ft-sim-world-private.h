@@ -14,6 +14,7 @@
 #include "ft-gbfs.h"
 #include "ft-registry-shadow.h"
 #include "ft-assist.h"
+#include "ft-maint.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -29,7 +30,9 @@ enum { PRIO_SYSTEM = -10, PRIO_STAFF = 0, PRIO_TRIP = 5, PRIO_ARRIVAL = 10 };
 enum { SEV_SHIFT_START = 0, SEV_ARRIVE, SEV_SERVICE_DONE, SEV_POLL };
 
 enum { VF_LOW = FT_SIM_VFLAG_LOW, VF_FAULT = FT_SIM_VFLAG_FAULT, VF_IN_VAN = FT_SIM_VFLAG_IN_VAN,
-       VF_TRIP = 8, VF_RESERVED = 16 };
+       VF_TRIP = 8, VF_RESERVED = 16,
+       VF_ALERT = 32,        /* a maintenance alert: an inspection task is open */
+       VF_SUSPENDED = 64 };  /* taken out of service by the alert until inspected */
 
 typedef struct {
   guint8   flags;
@@ -68,6 +71,8 @@ typedef struct {
   GArray  *van_packs;      /* guint pack indices in the van */
   gint32   carrying;       /* vehicle in the van or -1 */
   FtSimHandle pending;     /* the staff member's next event */
+  FtTime   busy_until;     /* when that event is */
+  GArray  *route;          /* [rules] van_routes: planned task ids (gint64) after the current one */
 } Staff;
 
 typedef struct {
@@ -151,6 +156,14 @@ struct _FtSimWorld {
   FtTime         last_commit;
   FtShadow      *shadow;          /* shadow-mode models, or NULL */
   FtAssist      *assist;          /* [support]: the riders' assistant, or NULL */
+  /* Phase 3 operations (-ops.c) */
+  double        *risk;            /* per vehicle: P(fault within the horizon), 0 before a model */
+  FtTime        *inspected_at;    /* per vehicle: last inspection, 0 none */
+  FtMaintLog    *maint_log;       /* [rules] inspect_risk > 0: the world's own log, or NULL */
+  guint          maint_listener;
+  FtTime         last_plan;       /* last route plan, -1 none */
+  guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
+  FtTime         ops_avail_t;
   gsl_rng       *r_support;
   guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
 };
@@ -190,6 +203,15 @@ void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtL
 typedef enum { FT_SIM_PROBLEM_PARKING, FT_SIM_PROBLEM_UNLOCK, FT_SIM_PROBLEM_CHARGE } FtSimProblem;
 gboolean ft_sim_world_setup_support (FtSimWorld *w, GError **error);
 void     ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, FtTime now);
+
+/* ft-sim-world-ops.c */
+gboolean ft_sim_world_setup_ops (FtSimWorld *w, GError **error);
+void     ft_sim_world_free_ops (FtSimWorld *w);
+gint64   ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask);
+void     ft_sim_world_plan_routes (FtSimWorld *w, FtTime now);
+void     ft_sim_world_route_release (FtSimWorld *w, Staff *s, FtTime now);
+void     ft_sim_world_inspected (FtSimWorld *w, guint v, FtTime now);
+void     ft_sim_world_alert_clear (FtSimWorld *w, guint v, FtTime now);
 
 /* ft-sim-world-staff.c */
 guint ft_sim_world_van_count_charged (FtSimWorld *w, Staff *s);

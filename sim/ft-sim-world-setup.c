@@ -292,6 +292,7 @@ setup_people (FtSimWorld *w, GError **error)
       s->from = s->target = s->pos;
       s->queue = g_array_new (FALSE, FALSE, sizeof (gint64));
       s->van_packs = g_array_new (FALSE, FALSE, sizeof (guint));
+      s->route = g_array_new (FALSE, FALSE, sizeof (gint64));
       s->activity = FT_SIM_STAFF_OFF;
     }
   w->n_riders = sc->riders ? sc->riders : MAX (200u, w->nv * 2);
@@ -626,6 +627,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     return NULL;
   if (!ft_sim_world_setup_support (w, error))
     return NULL;
+  if (!ft_sim_world_setup_ops (w, error))
+    return NULL;
   if (w->core->store)
     {
       g_autoptr (GError) e = NULL;
@@ -641,6 +644,8 @@ ft_sim_world_free (FtSimWorld *w)
   if (w == NULL)
     return;
   ft_shadow_free (w->shadow);   /* listens on the core's log */
+  if (w->core)
+    ft_sim_world_free_ops (w);   /* so does the maintenance log */
   ft_assist_free (w->assist);
   ft_sim_engine_free (w->engine);
   ft_core_free (w->core);
@@ -660,6 +665,8 @@ ft_sim_world_free (FtSimWorld *w)
         g_array_unref (w->staff[i].queue);
       if (w->staff[i].van_packs)
         g_array_unref (w->staff[i].van_packs);
+      if (w->staff[i].route)
+        g_array_unref (w->staff[i].route);
     }
   g_free (w->staff);
   for (guint d = 0; w->depots && d < w->n_depots; d++)

@@ -124,6 +124,7 @@ staff_schedule (FtSimWorld *w, Staff *s, FtTime t, guint what)
     w->swap_staff_ms += (double) (t - now);
   if (s->pending)
     ft_sim_engine_cancel (w->engine, s->pending);
+  s->busy_until = t;
   s->pending = ft_sim_engine_schedule (w->engine, t, PRIO_STAFF, ft_sim_world_on_staff_event, w,
                                        ((guint64) what << 32) | s->index);
 }
@@ -307,6 +308,29 @@ staff_arrive (FtSimWorld *w, Staff *s, FtTime now)
         staff_schedule (w, s, now + (FtTime) (w->sc->collect_service_min * FT_MINUTE), SEV_SERVICE_DONE);
         return;
       }
+    case FT_TASK_INSPECT:
+      {
+        if (vehicle_busy (w, v))
+          {
+            /* on a ride (not taken out of service): later */
+            task_release (w, s, now);
+            ft_sim_world_staff_next (w, s);
+            return;
+          }
+        if (w->veh[v].flags & VF_FAULT)
+          {
+            /* it failed before we got there: collection's job now */
+            ft_sim_world_alert_clear (w, v, now);
+            task_drop (w, s, now);
+            ft_sim_world_staff_next (w, s);
+            return;
+          }
+        if (!ft_ops_start (w->ops, s->task, s->account, now, &e))
+          ft_sim_world_sim_error (w, "start inspection", e);
+        s->activity = FT_SIM_STAFF_SERVICE;
+        staff_schedule (w, s, now + (FtTime) (w->sc->inspect_service_min * FT_MINUTE), SEV_SERVICE_DONE);
+        return;
+      }
     case FT_TASK_DEPLOY:
     default:
       if (!ft_ops_start (w->ops, s->task, s->account, now, &e))
@@ -354,7 +378,7 @@ staff_service_done (FtSimWorld *w, Staff *s, FtTime now)
         gboolean was_low = (vs->flags & VF_LOW) != 0;
         ft_sim_world_low_resolved (w, v, now);
         veh = ft_fleet_get_vehicle (f, v);
-        if (was_low && !(vs->flags & VF_FAULT) && veh->state == FT_STATE_NON_OPERATIONAL)
+        if (was_low && !(vs->flags & (VF_FAULT | VF_SUSPENDED)) && veh->state == FT_STATE_NON_OPERATIONAL)
           ft_sim_world_apply_vev (w, v, FT_VEV_BATTERY_CHARGED, now);
         task_done (w, s, now);
         break;
@@ -380,6 +404,10 @@ staff_service_done (FtSimWorld *w, Staff *s, FtTime now)
           ft_sim_engine_schedule (w->engine, now + (FtTime) (w->sc->repair_hours * FT_HOUR), PRIO_SYSTEM,
                                   on_repaired, w, ((guint64) s->depot << 32) | v);
         }
+      task_done (w, s, now);
+      break;
+    case FT_TASK_INSPECT:
+      ft_sim_world_inspected (w, v, now);
       task_done (w, s, now);
       break;
     case FT_TASK_DEPLOY:
@@ -428,6 +456,7 @@ ft_sim_world_staff_next (FtSimWorld *w, Staff *s)
   FtTime home_t = (FtTime) (home_m / (w->sc->van_speed_kph / 3.6) * 1000.0) + FT_MINUTE;
   if (now + home_t + 15 * FT_MINUTE >= s->shift_end)
     {
+      ft_sim_world_route_release (w, s, now);
       s->going_home = TRUE;
       staff_go_depot (w, s, now);
       return;
@@ -455,16 +484,54 @@ ft_sim_world_staff_next (FtSimWorld *w, Staff *s)
     mask |= 1u << FT_TASK_REBALANCE;
   if (w->sc->fault_collection)
     mask |= 1u << FT_TASK_COLLECT_REPAIR;
-  mask |= 1u << FT_TASK_DEPLOY;
+  mask |= 1u << FT_TASK_DEPLOY | 1u << FT_TASK_INSPECT;
   if (w->sc->battery_swaps && charged == 0 && w->depots[s->depot].charged->len > 0)
     {
       staff_go_depot (w, s, now);
       return;
     }
-  /* Highest priority, then nearest. With a large backlog (big fleets) a
-   * global scan per pick gets expensive and the best work is local anyway:
-   * then look within 750 m first. */
-  gint64 id = ft_ops_count_state (w->ops, FT_TASK_OPEN) > 256
+  if (w->sc->van_routes)
+    {
+      /* the next stop of the van's route; out of stops, plan again (once
+       * per instant: every van's route is re-optimised with it) */
+      if (s->route->len == 0 && w->last_plan != now && ft_ops_count_state (w->ops, FT_TASK_OPEN) > 0)
+        ft_sim_world_plan_routes (w, now);
+      while (s->route->len > 0)
+        {
+          gint64 rid = g_array_index (s->route, gint64, 0);
+          g_array_remove_index (s->route, 0);
+          const FtTask *t = ft_ops_get (w->ops, rid);
+          if (!t || t->state != FT_TASK_ASSIGNED || t->staff != (gint32) s->account)
+            continue;   /* cancelled or reassigned by a dispatcher meanwhile */
+          if (t->kind == FT_TASK_BATTERY_SWAP && charged == 0)
+            {
+              g_autoptr (GError) e = NULL;
+              if (!ft_ops_unassign (w->ops, rid, now, &e))
+                ft_sim_world_sim_error (w, "unassign task", e);
+              continue;
+            }
+          s->task = rid;
+          s->phase = 0;
+          FtLatLon to = t->vehicle >= 0 ? ft_fleet_get_vehicle (w->core->fleet, (guint) t->vehicle)->pos : t->target;
+          staff_travel (w, s, to, now);
+          return;
+        }
+      if (charged * 3 < w->sc->van_capacity_packs && w->depots[s->depot].charged->len > 0
+          && s->van_packs->len > charged)
+        {
+          staff_go_depot (w, s, now);   /* quiet time: restock */
+          return;
+        }
+      staff_schedule (w, s, now + 10 * FT_MINUTE, SEV_POLL);
+      return;
+    }
+  /* Phase 1: highest priority, then nearest. With a large backlog (big
+   * fleets) a global scan per pick gets expensive and the best work is
+   * local anyway: then look within 750 m first. Phase 3: the best value
+   * per staff minute (ft_ops_rank_open). */
+  gint64 id = g_strcmp0 (w->sc->task_order, "value") == 0
+              ? ft_sim_world_pick_by_value (w, s, mask)
+              : ft_ops_count_state (w->ops, FT_TASK_OPEN) > 256
               ? ft_ops_best_open_near (w->ops, s->pos, 750.0, mask)
               : ft_ops_best_open (w->ops, s->pos, mask);
   if (id < 0)

@@ -94,6 +94,10 @@ ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r)
       if (ft_multipolygon_contains (zone->area, p))
         return p;
     }
+  /* a zone the sea cuts into a crescent may have its centroid at sea:
+   * then the street node nearest to it */
+  if (!ft_multipolygon_contains (zone->area, zone->centroid) && w->city->graph.n_nodes > 0)
+    return w->city->graph.nodes[ft_city_nearest_node (w->city, zone->centroid)];
   return zone->centroid;
 }
 

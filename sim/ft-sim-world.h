@@ -70,6 +70,9 @@ typedef struct {
   guint64 packs_charged;
   guint64 tasks_created;
   guint64 tasks_done;
+  /* Phase 3 operations (0 when off): route plans made, maintenance models
+   * fitted, alerts raised (inspection tasks) and inspections done */
+  guint64 route_plans, maint_fits, maint_alerts, inspections;
   guint64 domain_events;
   guint64 engine_events;
   gboolean ledger_balanced;
@@ -270,6 +273,10 @@ struct _FtShadow *ft_sim_world_get_shadow (FtSimWorld *w);
  * plan throughout (the demand profile the scenario was built from, which a
  * [demand] shift does not change). */
 double ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t);
+/* Phase 3 task values count trips up to this time: three hours from now,
+ * or, when the staff's shifts end before that, three hours into the next
+ * shift (nothing left undone is fixed in between). */
+FtTime ft_sim_world_value_horizon (FtSimWorld *w, FtTime now);
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
 /* Account index of the first dispatcher (-1 if the scenario has none). */
 gint32        ft_sim_world_dispatcher   (FtSimWorld *w);

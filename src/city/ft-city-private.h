@@ -60,6 +60,22 @@ ft_proj_from_ll (const FtProj *pr, FtLatLon p, double *x, double *y)
   *y = (p.lat - pr->lat0) * pr->m_per_deg_lat;
 }
 
+/* OpenStreetMap coastline ways for ft_coast_sea (ft-coast.c): node ids and
+ * positions, land on the left. */
+typedef struct {
+  const gint64   *ids;
+  const FtLatLon *pts;
+  guint           n;
+} FtCoastWay;
+/* The sea inside box: coastline ways joined by node id, clipped to the box
+ * and closed clockwise along its edge; closed coasts inside it are islands
+ * (holes). NULL when no coast reaches the box. */
+FtMultiPolygon *ft_coast_sea     (const FtCoastWay *ways, guint n_ways, const FtBBox *box);
+/* Cuts the sea out of polygon 0 of area, whose outer ring must be convex
+ * (the sea's share of it becomes holes; islands in the sea are not given
+ * back). Returns the share of the area cut, 0..1. */
+double          ft_coast_cut_sea (FtMultiPolygon *area, const FtMultiPolygon *sea);
+
 /* Haversine in metres (own copy, so the module is self-contained). */
 double   ft_city_haversine_m (FtLatLon a, FtLatLon b);
 

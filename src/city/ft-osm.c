@@ -6,7 +6,9 @@
  * at most 200 km across); hexagonal demand zones; depots by k-means on
  * street nodes; parks and pedestrian areas (closed ways and multipolygon
  * relations, outer rings) as candidate no-parking geofences; water areas for
- * drawing; and a default demand profile with Demo City's time shapes.
+ * drawing, and the sea from natural=coastline ways (ft-coast.c), cut out of
+ * the operating area and the zones; and a default demand profile with Demo
+ * City's time shapes.
  * The file is mapped, its PBF block framing walked so that a truncated or
  * foreign file is refused with the block and byte offset named, then read
  * by the libosmium shim (ft-osm-reader.h), which reports any malformed
@@ -161,6 +163,8 @@ typedef struct {
   GPtrArray *parks;      /* FtMultiPolygon* (closed leisure=park / pedestrian areas) */
   GPtrArray *park_names;
   FtMultiPolygon *water;
+  GArray   *coast_refs;  /* gint64: natural=coastline ways' nodes */
+  GArray   *coast_ways;  /* guint32 pairs: first ref, count */
   guint64   n_elems, est_elems;
   FtCityProgressFunc progress;
   gpointer  user_data;
@@ -336,6 +340,13 @@ on_way (void *ud, int64_t id, const int64_t *refs, size_t n_refs, const FtOsmTag
     }
   const char *leisure = tag (t, n, "leisure"), *hw = tag (t, n, "highway"), *natural = tag (t, n, "natural");
   const char *waterway = tag (t, n, "waterway"), *landuse = tag (t, n, "landuse");
+  if (natural && strcmp (natural, "coastline") == 0 && n_refs >= 2)
+    {
+      guint32 fw[2] = { c->coast_refs->len, (guint32) n_refs };
+      g_array_append_vals (c->coast_refs, refs, (guint) n_refs);
+      g_array_append_vals (c->coast_ways, fw, 2);
+      return 0;
+    }
   gboolean park = (leisure && (strcmp (leisure, "park") == 0 || strcmp (leisure, "garden") == 0)) ||
                   (hw && strcmp (hw, "pedestrian") == 0 && is_yes (tag (t, n, "area")));
   gboolean water = (natural && strcmp (natural, "water") == 0) || (waterway && strcmp (waterway, "riverbank") == 0) ||
@@ -602,6 +613,57 @@ slugify (const char *name)
   return g_string_free (s, FALSE);
 }
 
+/* The sea inside box grown by 1 km, from the coastline ways whose nodes
+ * the extract holds (a way is split where a node is missing). */
+static FtMultiPolygon *
+coast_sea (Ctx *ctx, const FtBBox *bbox)
+{
+  guint n_ways = ctx->coast_ways->len / 2;
+  if (n_ways == 0)
+    return NULL;
+  const guint32 *fw = (const guint32 *) ctx->coast_ways->data;
+  const gint64 *refs = (const gint64 *) ctx->coast_refs->data;
+  g_autoptr(GArray) ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), ctx->coast_refs->len);
+  g_autoptr(GArray) pts = g_array_sized_new (FALSE, FALSE, sizeof (FtLatLon), ctx->coast_refs->len);
+  g_autoptr(GArray) spans = g_array_new (FALSE, FALSE, sizeof (guint32) * 2);
+  for (guint w = 0; w < n_ways; w++)
+    {
+      guint32 start = ids->len;
+      for (guint32 k = 0; k < fw[2 * w + 1]; k++)
+        {
+          const ONode *o = find_node (ctx, refs[fw[2 * w] + k]);
+          if (o == NULL || k + 1 == fw[2 * w + 1])
+            {
+              if (o)
+                {
+                  g_array_append_val (ids, o->id);
+                  g_array_append_val (pts, o->p);
+                }
+              if (ids->len - start >= 2)
+                {
+                  guint32 sp[2] = { start, ids->len - start };
+                  g_array_append_vals (spans, sp, 1);
+                }
+              start = ids->len;
+              continue;
+            }
+          g_array_append_val (ids, o->id);
+          g_array_append_val (pts, o->p);
+        }
+    }
+  guint n = spans->len;
+  g_autofree FtCoastWay *cw = g_new0 (FtCoastWay, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      const guint32 *sp = &g_array_index (spans, guint32, 2 * i);
+      cw[i] = (FtCoastWay) { (const gint64 *) ids->data + sp[0], (const FtLatLon *) pts->data + sp[0], sp[1] };
+    }
+  double dlat = 1000.0 / 111320.0;
+  double dlon = dlat / MAX (cos ((bbox->min_lat + bbox->max_lat) / 2 * G_PI / 180.0), 0.01);
+  FtBBox box = { bbox->min_lat - dlat, bbox->min_lon - dlon, bbox->max_lat + dlat, bbox->max_lon + dlon };
+  return ft_coast_sea (cw, n, &box);
+}
+
 static FtCity *
 build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc progress,
             gpointer user_data, GError **error)
@@ -752,8 +814,23 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
     }
   city->operating_area = ft_multipolygon_new ();
   ft_multipolygon_add_ring (city->operating_area, ring, nh);
-  double op_km2 = ft_multipolygon_area_m2 (city->operating_area) / 1e6;
   city->bbox = city->operating_area->bbox;
+  /* the sea, from the coastline, over the area the map shows (the box
+   * grown by 1 km): drawn as water, and cut out of the operating area and
+   * the zones, so nothing is placed or parked at sea */
+  g_autoptr(FtMultiPolygon) sea = coast_sea (ctx, &city->bbox);
+  if (sea && ft_coast_cut_sea (city->operating_area, sea) > 0.95)
+    {
+      /* the streets stand on land: a coast that puts (nearly) all of them
+       * at sea is broken (drawn the wrong way round, cut by the extract),
+       * so there is no sea */
+      g_clear_pointer (&sea, ft_multipolygon_free);
+      ft_multipolygon_free (city->operating_area);
+      city->operating_area = ft_multipolygon_new ();
+      ft_multipolygon_add_ring (city->operating_area, ring, nh);
+    }
+  /* (MAX: never NaN or negative, whatever a hostile coast cut out) */
+  double op_km2 = MAX (ft_multipolygon_area_m2 (city->operating_area) / 1e6, 0.01);
   if (progress)
     progress (0.85, user_data);
 
@@ -815,6 +892,14 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
                                   'A' + (char) (col % 26), row + 1);
         z.area = ft_multipolygon_new ();
         ft_multipolygon_add_ring (z.area, hex, 6);
+        if (sea && ft_coast_cut_sea (z.area, sea) > 0.9)
+          {
+            /* (almost) all sea: a pier's streets are not a zone */
+            ft_multipolygon_free (z.area);
+            g_free (z.id);
+            g_free (z.name);
+            continue;
+          }
         z.centroid = ft_multipolygon_centroid (z.area);
         z.area_km2 = ft_multipolygon_area_m2 (z.area) / 1e6;
         z.pricing_multiplier = 1.0;
@@ -899,6 +984,18 @@ build_city (Ctx *ctx, const char *pbf_path, const char *name, FtCityProgressFunc
   outside.ride_end_allowed = FALSE;
   ft_geofences_set_global_rules (city->geofences, &outside);
   city->water = g_steal_pointer (&ctx->water);
+  if (sea)
+    {
+      if (city->water == NULL)
+        city->water = ft_multipolygon_new ();
+      for (guint p = 0; p < sea->n_polys; p++)
+        {
+          const FtPolygon *poly = &sea->polys[p];
+          guint sp = ft_multipolygon_add_ring (city->water, poly->rings[0].pts, poly->rings[0].n);
+          for (guint r = 1; r < poly->n_rings; r++)
+            ft_multipolygon_add_hole (city->water, sp, poly->rings[r].pts, poly->rings[r].n);
+        }
+    }
   ft_city_build_index (city);
 
   g_autoptr(GError) local = NULL;
@@ -961,6 +1058,8 @@ ft_city_import_osm_full (const char *pbf_path, const char *name, int utc_offset_
   c.all_ways = g_array_new (FALSE, FALSE, sizeof (AWay));
   c.all_refs = g_array_new (FALSE, FALSE, sizeof (gint64));
   c.ways_sorted = TRUE;
+  c.coast_refs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  c.coast_ways = g_array_new (FALSE, FALSE, sizeof (guint32));
   FtCity *city = NULL;
 
   static const FtOsmReaderCallbacks callbacks = { on_node, on_way, on_relation };
@@ -990,5 +1089,7 @@ out:
   g_ptr_array_free (c.parks, TRUE);
   g_ptr_array_free (c.park_names, TRUE);
   g_clear_pointer (&c.water, ft_multipolygon_free);
+  g_array_free (c.coast_refs, TRUE);
+  g_array_free (c.coast_ways, TRUE);
   return city;
 }

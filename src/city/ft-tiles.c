@@ -330,11 +330,16 @@ render_tile (cairo_t *cr, const ZoomCtx *zc, int x, int y)
   if (ex && ex->parks)
     fill_mp (cr, ex->parks, z, x, y, 0.784, 0.980, 0.800, 1.0, 0.6);
 
-  /* Water on top of parks (rivers cross parks). */
-  if (city->water)
-    fill_mp (cr, city->water, z, x, y, 0.667, 0.827, 0.875, 1.0, 0);
-  if (ex && ex->water)
-    fill_mp (cr, ex->water, z, x, y, 0.667, 0.827, 0.875, 1.0, 0);
+  /* Water on top of parks (rivers cross parks), one polygon at a time: a
+   * lake or harbour basin drawn over the sea must not cut a hole in it. */
+  const FtMultiPolygon *waters[2] = { city->water, ex ? ex->water : NULL };
+  for (guint k = 0; k < 2; k++)
+    if (waters[k])
+      for (guint p = 0; p < waters[k]->n_polys; p++)
+        {
+          FtMultiPolygon one = { &waters[k]->polys[p], 1, waters[k]->bbox };
+          fill_mp (cr, &one, z, x, y, 0.667, 0.827, 0.875, 1.0, 0);
+        }
   if (ex && ex->n_rivers > 0)
     {
       double mpp = 156543.03392 * cos (city->center.lat * G_PI / 180.0) / (double) (1 << z);

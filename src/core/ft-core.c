@@ -444,6 +444,60 @@ ft_core_set_incentive_offers (FtCore *core, guint by, const gboolean *start, con
   return TRUE;
 }
 
+gboolean
+ft_core_restore_levers (FtCore *core, guint by, const FtLeverState *st, FtTime now, GError **error)
+{
+  g_return_val_if_fail (core != NULL && st != NULL, FALSE);
+  if (!ft_accounts_can (core->accounts, by, FT_PERM_PLAN, error))
+    return FALSE;
+  gboolean moved = st->emergency;
+  for (guint z = 0; z < st->n_zones; z++)
+    moved = moved || st->protected_[z] || fabs (st->multiplier[z] - 1.0) > 1e-9;
+  if (moved && !need_dyn (core, error))
+    return FALSE;
+  if (core->dyn != NULL && st->n_zones != ft_dyn_pricing_n_zones (core->dyn))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "the kept prices are for %u zones, dynamic pricing has %u", st->n_zones,
+                   ft_dyn_pricing_n_zones (core->dyn));
+      return FALSE;
+    }
+  if (st->has_offers && core->incentives != NULL && st->n_zones != ft_incentives_n_zones (core->incentives))
+    {
+      g_set_error (error, FT_PRICING_ERROR, FT_PRICING_ERROR_INVALID,
+                   "the kept offers are for %u zones, incentives have %u", st->n_zones,
+                   ft_incentives_n_zones (core->incentives));
+      return FALSE;
+    }
+  if (core->dyn != NULL)
+    {
+      for (guint z = 0; z < st->n_zones; z++)
+        if (st->protected_[z] != ft_dyn_pricing_is_protected (core->dyn, z))
+          {
+            ft_dyn_pricing_set_protected (core->dyn, z, st->protected_[z]);
+            log_price_event (core, by, FT_PRICE_CHANGE_PROTECTED, z, ft_dyn_pricing_get (core->dyn, z),
+                             st->protected_[z] ? 1 : 0, now);
+          }
+      if (st->emergency != ft_dyn_pricing_emergency (core->dyn))
+        {
+          ft_dyn_pricing_set_emergency (core->dyn, st->emergency);
+          const FtDynGuards *g = ft_dyn_pricing_guards (core->dyn);
+          log_price_event (core, by, FT_PRICE_CHANGE_EMERGENCY, -1, st->emergency ? g->emergency_cap : g->cap,
+                           st->emergency ? 1 : 0, now);
+        }
+      for (guint z = 0; z < st->n_zones; z++)
+        if (ft_dyn_pricing_restore_zone (core->dyn, z, st->multiplier[z]))
+          log_price_event (core, by, FT_PRICE_CHANGE_DYNAMIC_ZONE, z, ft_dyn_pricing_get (core->dyn, z), 0, now);
+    }
+  if (st->has_offers && core->incentives != NULL)
+    {
+      ft_incentives_set_offers (core->incentives, st->start, st->end);
+      log_price_event (core, by, FT_PRICE_CHANGE_OFFERS, -1, 1.0, ft_incentives_n_offers (core->incentives),
+                       now);
+    }
+  return TRUE;
+}
+
 FtIncentiveVerdict
 ft_core_reward_trip (FtCore *core, gint64 booking, gint from_zone, gint to_zone, gboolean start_shown,
                      gboolean end_shown, FtTime now, gint64 *amount, GError **error)

@@ -10,6 +10,7 @@
 #include "ft-store.h"
 #include "ft-dynamic-pricing.h"
 #include "ft-incentives.h"
+#include "ft-levers.h"
 
 G_BEGIN_DECLS
 
@@ -101,6 +102,15 @@ gboolean  ft_core_enable_incentives   (FtCore *core, guint by, guint n_zones, co
                                        FtTime now, GError **error);
 gboolean  ft_core_set_incentive_offers(FtCore *core, guint by, const gboolean *start, const gboolean *end,
                                        FtTime now, GError **error);
+/* Put back the lever state of an earlier run (a restart of the live
+ * twin): protected zones, the emergency flag, the multipliers (through
+ * ft_dyn_pricing_restore_zone: inside the rails, not held back by the
+ * maximum change) and the open offers. Needs FT_PERM_PLAN, dynamic zones
+ * enabled when the state has multipliers other than 1 and incentives
+ * enabled when it has offers, with the state's number of zones; refused
+ * with nothing changed otherwise. Each change is logged. */
+gboolean  ft_core_restore_levers      (FtCore *core, guint by, const FtLeverState *state, FtTime now,
+                                       GError **error);
 /* The reward for ended booking `booking` (start/end zones and the offers
  * shown when it was booked); *amount gets what was paid (0 if none).
  * Returns the verdict; FT_N_INCENTIVE_VERDICTS with an error if the

@@ -140,7 +140,7 @@ emu_on_task (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg)
   gboolean bad_pos = FALSE;
   ft_live_json_number (o, "lat", &lat, &bad_pos);
   ft_live_json_number (o, "lon", &lon, &bad_pos);
-  static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+  static const char *const kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy", "inspect" };
   int k = -1;
   for (guint i = 0; kind && i < FT_N_TASK_KINDS; i++)
     if (strcmp (kind, kinds[i]) == 0)

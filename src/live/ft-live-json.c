@@ -162,7 +162,7 @@ ft_live_json_end (JsonBuilder *b, gsize *len_out)
   return text;
 }
 
-static const char *const wire_kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy" };
+static const char *const wire_kinds[FT_N_TASK_KINDS] = { "swap", "rebalance", "collect", "deploy", "inspect" };
 
 char *
 ft_live_command_payload (const FtLiveCommand *c, FtTime now, gsize *len_out)

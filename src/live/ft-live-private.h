@@ -198,6 +198,7 @@ struct _FtLive {
   /* the price topic (ft-live-prices.c) */
   guint64          prices_seq;       /* FT_EV_PRICE_CHANGED count when last published */
   gboolean         prices_published; /* since the last (re)connection */
+  struct _FtLiveLevers *levers;      /* ft-live-levers.c, NULL until set */
 };
 
 typedef struct {
@@ -237,6 +238,11 @@ void      ft_live_lose_comms    (FtLive *live, guint v, VehicleMeta *m, FtTime n
 gboolean  ft_live_read_position (const Fields *o, PosField *p, const char **why);
 gboolean  ft_live_read_timestamp (FtLive *live, const Fields *o, FtTime now, FtTime *ts,
                                   const char **why);
+
+/* ft-live-levers.c */
+typedef struct _FtLiveLevers FtLiveLevers;
+void      ft_live_levers_tick   (FtLive *live, FtTime now);
+void      ft_live_levers_free   (FtLiveLevers *lv);
 
 /* ft-live-prices.c */
 void      ft_live_maybe_publish_prices (FtLive *live, FtTime now);

@@ -257,6 +257,7 @@ ft_live_free (FtLive *live)
   g_free (live->scratch);
   g_free (live->meta);
   ft_live_outbox_clear (&live->outbox);
+  ft_live_levers_free (live->levers);
   g_array_unref (live->staff);
   g_hash_table_unref (live->staff_index);
   g_free (live->prefix_slash);
@@ -361,6 +362,8 @@ ft_live_tick (FtLive *live, FtTime now)
     }
   ft_live_outbox_housekeeping (live, now);
   ft_live_maybe_publish_prices (live, now);
+  ft_live_levers_tick (live, now);
+  ft_live_maybe_publish_prices (live, now);   /* what the levers changed goes out at once */
   if (live->shadow)
     {
       g_autoptr(GError) error = NULL;

@@ -31,6 +31,7 @@ typedef enum {
   FT_LIVE_ERROR_NOT_CONNECTED,
   FT_LIVE_ERROR_UNKNOWN_STAFF,  /* no such live staff member / no account */
   FT_LIVE_ERROR_NO_TASK_QUEUE,  /* task assignment without ft_live_set_ops */
+  FT_LIVE_ERROR_LEVERS,         /* pricing / incentives settings or their kept state refused */
 } FtLiveError;
 
 typedef enum {
@@ -275,6 +276,45 @@ guint       ft_live_flush            (FtLive *live, FtTime now);
 char       *ft_live_prices_payload   (FtCore *core, FtTime now, gsize *len);
 /* Publish now if connected; FALSE if not (ft_live_tick tries again). */
 gboolean    ft_live_publish_prices   (FtLive *live, FtTime now);
+
+/* The rider levers in live mode (ft-live-levers.c): the simulator's
+ * pricing policy and relocation incentives (ft-levers.h), run by
+ * ft_live_tick every guards.interval and rules.recompute from live state,
+ * as `planner` (FT_PERM_PLAN) through the core's role-checked calls. */
+typedef double (*FtLiveDemandFunc) (guint zone, FtTime t, gpointer user_data);
+typedef struct {
+  FtLeverPolicy    policy;          /* policy.policy OFF: prices are not run */
+  FtDynGuards      guards;          /* the rails; interval = how often prices are set */
+  const guint     *protected_zones; /* set protected at start (copied) */
+  guint            n_protected;
+  gboolean         incentives;      /* run relocation offers */
+  FtIncentiveRules rules;           /* recompute = how often offers are redone */
+  guint            n_zones;
+  FtDynZoneLocator locate;          /* position -> zone (-1 none); required */
+  gpointer         locate_data;
+  /* Requests expected in a zone during the hour that holds t; NaN (or no
+   * function) falls back to the attached shadow's forecast, then to the
+   * trips seen starting in the zone over the last hour. */
+  FtLiveDemandFunc demand;
+  gpointer         demand_data;
+} FtLiveLeversConfig;
+
+/* The store's meta key of the kept lever state (ft_lever_state_to_json). */
+#define FT_LIVE_LEVERS_META "ft.live.levers"
+
+void      ft_live_levers_config_init (FtLiveLeversConfig *cfg);
+/* Checks the planner's FT_PERM_PLAN, the policy, guards and rules, and
+ * the kept state in the store (if any; for another number of zones it is
+ * refused), all before changing anything; then enables dynamic zones and
+ * incentives on the core, puts back the kept multipliers, protected zones,
+ * emergency flag and offers, and their schedule (a kept one goes on where
+ * it was, a new one runs at the first tick). Restored prices are published
+ * on the price topic before the first new interval. Once per FtLive. */
+gboolean  ft_live_set_levers         (FtLive *live, const FtLiveLeversConfig *cfg, guint planner,
+                                      FtTime now, GError **error);
+guint64   ft_live_n_price_intervals  (FtLive *live);   /* intervals run since set */
+guint64   ft_live_n_offer_rounds     (FtLive *live);
+
 const FtLiveStats     *ft_live_get_stats     (FtLive *live);
 const FtLiveMalformed *ft_live_get_malformed (FtLive *live, guint *n_out);  /* oldest first */
 

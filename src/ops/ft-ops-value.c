@@ -98,6 +98,7 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
         break;
       }
     case FT_TASK_COLLECT_REPAIR:
+    case FT_TASK_INSPECT:
       faults = in->fault_risk;
       break;
     default:
@@ -115,7 +116,7 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
 
   FtTime tod = ((in->horizon_end % FT_DAY) + FT_DAY) % FT_DAY;
   int hh = (int) (tod / FT_HOUR), mm = (int) ((tod % FT_HOUR) / FT_MINUTE);
-  if (in->kind == FT_TASK_COLLECT_REPAIR)
+  if (in->kind == FT_TASK_COLLECT_REPAIR || in->kind == FT_TASK_INSPECT)
     snprintf (v.reason, sizeof v.reason, "avoids ~%.0f%% fault risk before %02d:%02d, %.0f min detour",
               100.0 * faults, hh, mm, in->detour_minutes);
   else

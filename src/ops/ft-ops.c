@@ -38,7 +38,7 @@ typedef struct {
 G_DEFINE_QUARK (ft-ops-error-quark, ft_ops_error)
 
 static const char *kind_names[FT_N_TASK_KINDS] = {
-  "battery_swap", "rebalance", "collect_repair", "deploy"
+  "battery_swap", "rebalance", "collect_repair", "deploy", "inspect"
 };
 static const char *state_names[FT_N_TASK_STATES] = {
   "open", "assigned", "in_progress", "done", "cancelled"
@@ -777,4 +777,18 @@ ft_ops_rank_open (const FtOps *ops, GArray *out)
   g_array_set_size (out, 0);
   g_array_append_vals (out, ops->open->data, ops->open->len);
   g_array_sort_with_data (out, cmp_rank, (gpointer) ops);
+}
+
+FtFleet *
+ft_ops_get_fleet (const FtOps *ops)
+{
+  g_return_val_if_fail (ops != NULL, NULL);
+  return ops->fleet;
+}
+
+gboolean
+ft_ops_staff_can_work (const FtOps *ops, guint staff)
+{
+  g_return_val_if_fail (ops != NULL, FALSE);
+  return ft_accounts_can (ops->accounts, staff, FT_PERM_FIELD_WORK, NULL);
 }

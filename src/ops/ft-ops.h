@@ -29,6 +29,7 @@ typedef enum {
   FT_TASK_REBALANCE,
   FT_TASK_COLLECT_REPAIR,
   FT_TASK_DEPLOY,
+  FT_TASK_INSPECT,         /* a maintenance alert: check and service on the street */
   FT_N_TASK_KINDS
 } FtTaskKind;
 
@@ -117,6 +118,10 @@ gboolean      ft_task_kind_from_name (const char *s, FtTaskKind *out);
  * staff member, open ones none; at most one unfinished task per
  * (vehicle, kind); the index agrees with the tasks. */
 gboolean      ft_ops_check        (const FtOps *ops, GError **error);
+/* The fleet the queue was made with (borrowed). */
+FtFleet      *ft_ops_get_fleet    (const FtOps *ops);
+/* May this account be given tasks (FT_PERM_FIELD_WORK)? */
+gboolean      ft_ops_staff_can_work (const FtOps *ops, guint staff);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtOps, ft_ops_free)
 
 G_END_DECLS

@@ -264,6 +264,22 @@ ft_dyn_pricing_apply_zone (FtDynPricing *dp, guint zone, double proposed)
   return TRUE;
 }
 
+gboolean
+ft_dyn_pricing_restore_zone (FtDynPricing *dp, guint zone, double value)
+{
+  g_return_val_if_fail (dp != NULL, FALSE);
+  if (zone >= dp->n || !isfinite (value))
+    return FALSE;
+  double v = dp->protected_[zone] ? protected_value (dp)
+                                  : CLAMP (tidy (round (value / dp->g.step) * dp->g.step), dp->g.floor,
+                                           effective_cap (dp));
+  if (fabs (v - dp->mult[zone]) < 1e-9)
+    return FALSE;
+  dp->mult[zone] = v;
+  dp->n_changes++;
+  return TRUE;
+}
+
 guint
 ft_dyn_pricing_apply (FtDynPricing *dp, const double *proposed, guint *changed_out)
 {

@@ -72,6 +72,11 @@ double        ft_dyn_pricing_guard   (const FtDynPricing *dp, guint zone, double
 guint         ft_dyn_pricing_apply   (FtDynPricing *dp, const double *proposed, guint *changed_out);
 /* Apply one zone. TRUE if it changed. */
 gboolean      ft_dyn_pricing_apply_zone (FtDynPricing *dp, guint zone, double proposed);
+/* Put back a multiplier kept from an earlier run (a restart): rounded to
+ * the step and held inside [floor, cap], the emergency cap and protection
+ * like any value, but not limited by the maximum change (the value was
+ * reached interval by interval before). TRUE if it changed. */
+gboolean      ft_dyn_pricing_restore_zone (FtDynPricing *dp, guint zone, double value);
 /* Counts since creation: intervals applied and zone changes. */
 guint64       ft_dyn_pricing_n_changes (const FtDynPricing *dp);
 

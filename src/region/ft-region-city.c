@@ -3,7 +3,10 @@
  * bare city over the trips with their demand fitted, built once and cached
  * as a city pack keyed by the inputs' sizes and times and the parameters.
  * The simulator, the app and live mode load packs; a scenario naming raw
- * inputs gets its pack from here (see ft-region.h).
+ * inputs gets its pack from here (see ft-region.h). The cached pack gets
+ * its base map baked in (tiles.mbtiles), so the app draws the city: its
+ * streets, water and sea, or for a city built from trips alone (no
+ * streets), what the pack has: its zones and operating area.
  */
 #include "ft-config.h"
 #include "ft-region.h"
@@ -11,6 +14,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include "ft-demand-fit.h"
+#include "ft-tiles.h"
+
+#define RECIPE_TILES_ZMIN 12
+#define RECIPE_TILES_ZMAX 16
 
 static char *
 input_key (const char *path)
@@ -47,6 +54,27 @@ build (const FtRegionRecipe *r, FtCityProgressFunc progress, gpointer user_data,
   return g_steal_pointer (&city);
 }
 
+/* Gives c the base map at path, baked there unless it already is (a pack
+ * cached before tiles were baked gets them on its next use). A failure
+ * costs the map only, so it is a warning. */
+static FtCity *
+with_tiles (FtCity *c, const char *path)
+{
+  if (c->tiles_path != NULL && g_file_test (c->tiles_path, G_FILE_TEST_IS_REGULAR))
+    return c;
+  g_autoptr(GError) e = NULL;
+  if (!(g_file_test (path, G_FILE_TEST_IS_REGULAR) && ft_tiles_is_own (path)) &&
+      !ft_tiles_bake (c, path, RECIPE_TILES_ZMIN, RECIPE_TILES_ZMAX, c->graph.n_edges == 0,
+                      NULL, NULL, &e))
+    {
+      g_warning ("no base map for city %s at %s: %s", c->name ? c->name : "?", path, e->message);
+      return c;
+    }
+  g_free (c->tiles_path);
+  c->tiles_path = g_strdup (path);
+  return c;
+}
+
 FtCity *
 ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress, gpointer user_data,
                             GError **error)
@@ -56,9 +84,9 @@ ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress
 
   g_autofree char *k1 = input_key (r->osm_path);
   g_autofree char *k2 = input_key (r->trips_path);
-  /* "v1" keys (OSM recipes) are unchanged, so existing caches stay valid */
+  /* "v2": OSM cities since the sea is cut out of their zones (issue 19) */
   g_autofree char *key = r->osm_path
-    ? g_strdup_printf ("v1|%s|%s|%s|%.3f", r->name, k1, k2, r->requests_per_day)
+    ? g_strdup_printf ("v2|%s|%s|%s|%.3f", r->name, k1, k2, r->requests_per_day)
     : g_strdup_printf ("trips-v1|%s|%s|%.1f", r->name, k2, r->hex_m);
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
   g_autofree char *cache = r->cache_dir ? g_strdup (r->cache_dir)
@@ -66,18 +94,26 @@ ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress
   g_autofree char *id = g_strdelimit (g_ascii_strdown (r->name, -1), " /\\", '-');
   g_autofree char *leaf = g_strdup_printf ("%s-%.12s", id, hash);
   g_autofree char *dir = g_build_filename (cache, leaf, NULL);
+  g_autofree char *pack_tiles = g_build_filename (dir, "tiles.mbtiles", NULL);
 
   if (g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_autoptr(GError) e = NULL;
       FtCity *c = ft_city_load (dir, &e);
       if (c)
-        return c;
+        return with_tiles (c, pack_tiles);
       g_warning ("city cache %s unusable (%s); rebuilding", dir, e->message);
     }
   g_autoptr(FtCity) city = build (r, progress, user_data, error);
   if (city == NULL)
     return NULL;
+  if (g_mkdir_with_parents (cache, 0755) == 0 && city->graph.n_nodes == 0)
+    {
+      /* a pack needs streets: a city built from trips alone is built again
+       * each time (it is quick), its base map kept beside the packs */
+      g_autofree char *tp = g_strdup_printf ("%s.mbtiles", dir);
+      return with_tiles (g_steal_pointer (&city), tp);
+    }
   if (g_mkdir_with_parents (cache, 0755) == 0)
     {
       g_autoptr(GError) e = NULL;
@@ -88,7 +124,7 @@ ft_region_city_from_recipe (const FtRegionRecipe *r, FtCityProgressFunc progress
           /* the pack as loaded: a cold and a warm cache give the same city */
           FtCity *c = ft_city_load (dir, &e);
           if (c)
-            return c;
+            return with_tiles (c, pack_tiles);
           g_warning ("city cache %s unusable right after writing (%s)", dir, e->message);
         }
     }

@@ -3,12 +3,14 @@
  */
 #include "ft-config.h"
 #include "ft-serve.h"
+#include "ft-serve-head.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
 
 struct _FtServe {
   SoupServer *server;
+  FtServeAcceptor *acceptor;   /* our listening socket: malformed heads answered there */
   FtMds      *mds;
   FtMetrics  *metrics;
   GHashTable *tokens;          /* borrowed */
@@ -554,7 +556,9 @@ ft_serve_new (FtMds *mds, const FtServeConfig *cfg, GError **error)
       guint32 r = g_random_int ();
       memcpy (s->id_key + i, &r, 4);
     }
-  s->server = cert ? soup_server_new ("tls-certificate", cert, NULL) : soup_server_new (NULL, NULL);
+  /* libsoup does not listen itself: the acceptor reads and checks each
+   * request head (TLS included) and hands good connections over */
+  s->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (s->server, NULL, handle, s, NULL);
   g_signal_connect (s->server, "request-started", G_CALLBACK (on_request_started), s);
 
@@ -562,7 +566,7 @@ ft_serve_new (FtMds *mds, const FtServeConfig *cfg, GError **error)
     ? g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4) : g_inet_address_new_from_string (cfg->host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (addr, (guint16) cfg->port);
   g_autoptr(GError) e = NULL;
-  if (!soup_server_listen (s->server, sa, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &e))
+  if ((s->acceptor = ft_serve_acceptor_new (s->server, sa, cert, s->metrics, &e)) == NULL)
     {
       if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
         g_set_error (error, FT_SERVE_ERROR, FT_SERVE_ERROR_BIND,
@@ -574,15 +578,7 @@ ft_serve_new (FtMds *mds, const FtServeConfig *cfg, GError **error)
       ft_serve_free (s);
       return NULL;
     }
-  GSList *ls = soup_server_get_listeners (s->server);
-  guint port = cfg->port;
-  if (ls)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (ls->data, NULL);
-      if (local)
-        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (ls);
+  guint port = ft_serve_acceptor_port (s->acceptor);
   s->cfg.port = port;
   gboolean v6 = strchr (cfg->host, ':') != NULL;
   s->base_url = g_strdup_printf ("%s://%s%s%s:%u", tls ? "https" : "http", v6 ? "[" : "", cfg->host,
@@ -595,6 +591,7 @@ ft_serve_free (FtServe *s)
 {
   if (s == NULL)
     return;
+  ft_serve_acceptor_free (s->acceptor);
   if (s->server)
     {
       soup_server_disconnect (s->server);

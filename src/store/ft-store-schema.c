@@ -224,6 +224,20 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
    * sent again from a new one of the same view; empty in rows written
    * before, which then never count as reused */
   "ALTER TABLE inspect_photos ADD COLUMN phash_fine BLOB NOT NULL DEFAULT x'';",
+  /* 12: riders' data rights and retention (src/region, issue 21): one row
+   * per export or erasure carried out (actor and subject are account
+   * indices; detail is a short JSON of what was done), and one row per
+   * retention run with what it removed and coarsened */
+  "CREATE TABLE rights_audit ("
+  "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL,"
+  "  action TEXT NOT NULL CHECK (action IN ('export', 'erase')),"
+  "  subject INTEGER NOT NULL, actor INTEGER NOT NULL, actor_roles INTEGER NOT NULL,"
+  "  detail TEXT NOT NULL);"
+  "CREATE TABLE retention_log ("
+  "  id INTEGER PRIMARY KEY, t INTEGER NOT NULL, jurisdiction TEXT NOT NULL,"
+  "  telemetry_before INTEGER NOT NULL, coarsen_before INTEGER NOT NULL,"
+  "  coarsen_m REAL NOT NULL, telemetry_removed INTEGER NOT NULL,"
+  "  events_coarsened INTEGER NOT NULL, bookings_coarsened INTEGER NOT NULL);",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

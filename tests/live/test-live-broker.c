@@ -624,6 +624,65 @@ run_cli (char **out, const char *const *args)
   return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : 128;
 }
 
+/* `fleet-twin-cli live --pricing … --incentives --planner ID`: a rider is
+ * refused and nothing is kept; a planner runs the policy on the zones of
+ * the city, publishes them, and the store keeps the lever state. */
+START_TEST (test_cli_live_pricing)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *db = live_broker_path (b, "pricing.db");
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &error), "%s", error ? error->message : "");
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider", NULL, 0, &error);
+  gint planner = ft_accounts_create (core->accounts, FT_ROLE_PLANNER, "Planner", NULL, 0, &error);
+  ck_assert (rider >= 0 && planner >= 0);
+  g_autofree char *rider_id = g_strdup (ft_accounts_get (core->accounts, (guint) rider)->id);
+  g_autofree char *planner_id = g_strdup (ft_accounts_get (core->accounts, (guint) planner)->id);
+  ck_assert (ft_core_commit (core, &error));
+  ft_core_free (core);
+
+  g_autofree char *out = NULL;
+  const char *refused[] = { "live", "--broker", url, "--prefix", PFX, "--db", db, "--duration", "1",
+                            "--pricing", "baseline", "--planner", rider_id, NULL };
+  int st = run_cli (&out, refused);
+  ck_assert_msg (st != 0 && strstr (out, "may not") != NULL, "a rider ran prices (%d): %s", st, out);
+  g_autofree char *none = ft_store_read_meta (db, FT_LIVE_LEVERS_META, &error);
+  ck_assert_msg (none == NULL && error == NULL, "kept after a refusal: %s", none);
+
+  g_clear_pointer (&out, g_free);
+  const char *args[] = { "live", "--broker", url, "--prefix", PFX, "--db", db, "--duration", "3",
+                         "--pricing", "optimiser", "--objective", "margin", "--incentives", "--planner",
+                         planner_id, "--price-interval", "0.02", NULL };
+  st = run_cli (&out, args);
+  ck_assert_msg (st == 0, "live --pricing failed (%d): %s", st, out);
+  ck_assert_msg (strstr (out, "pricing optimise for margin, incentives on") != NULL, "%s", out);
+  g_autofree char *kept = ft_store_read_meta (db, FT_LIVE_LEVERS_META, &error);
+  ck_assert_msg (kept != NULL, "no lever state kept: %s", error ? error->message : "");
+  g_autoptr(FtLeverState) st_kept = ft_lever_state_from_json (kept, -1, "kept", &error);
+  ck_assert_msg (st_kept != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_gt (st_kept->n_zones, 1);
+  ck_assert (st_kept->has_offers);
+  ck_assert_int_gt (st_kept->next_price, 0);
+  /* the price topic holds the city's zones */
+  g_autofree char *port = g_strdup_printf ("%d", b->port);
+  g_autoptr(GSubprocess) p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "mosquitto_sub", "-h",
+                                               "127.0.0.1", "-p", port, "-t", PFX "/prices/v1", "-C", "1",
+                                               "-W", "5", NULL);
+  g_autofree char *msg = NULL;
+  ck_assert (p && g_subprocess_communicate_utf8 (p, NULL, NULL, &msg, NULL, &error));
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_data (jp, msg, -1, NULL), "not JSON: %s", msg);
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (o, "zones")), st_kept->n_zones);
+  live_broker_free (b);
+}
+END_TEST
+
 /* Credentials on the command line: -P is refused (pointing at the
  * alternatives), the password comes from a file, a password in the URL is
  * never shown; a TLS verification failure and a wrong password end
@@ -1179,6 +1238,182 @@ START_TEST (test_price_topic)
 }
 END_TEST
 
+/* Live levers (issue 14): the simulator's policy runs on live state at its
+ * interval as a planner, and what it set — multipliers, the emergency flag,
+ * open offers — is kept in the store: after a restart the same values are
+ * published on the price topic before any new interval runs. */
+static gint
+west_east (FtLatLon at, gpointer data)
+{
+  return at.lon < 13.40 ? 0 : 1;
+}
+
+static double
+demand_east (guint zone, FtTime t, gpointer data)
+{
+  return zone == 1 ? 500.0 : 0.0;   /* requests an hour: far more than the vehicles there */
+}
+
+static void
+levers_config (FtLiveLeversConfig *lc)
+{
+  ft_live_levers_config_init (lc);
+  lc->policy.policy = FT_DYN_POLICY_UTILISATION;
+  lc->guards.interval = FT_SECOND;
+  lc->guards.emergency_cap = 1.2;
+  lc->incentives = TRUE;
+  lc->rules.recompute = FT_MINUTE;
+  lc->n_zones = 2;
+  lc->locate = west_east;
+  lc->demand = demand_east;
+}
+
+static gboolean
+east_at_least_1_2 (FtLive *live, gpointer data)
+{
+  FtCore *core = data;
+  ft_live_tick (live, wall ());
+  return ft_dyn_pricing_get (core->dyn, 1) >= 1.2 - 1e-9;
+}
+
+/* The zones and offers of a price payload, as one comparable string. */
+static char *
+prices_levers_part (const char *payload)
+{
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_data (jp, payload, -1, NULL), "not JSON: %s", payload);
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  GString *out = g_string_new (NULL);
+  const char *members[] = { "zones", "offers", "emergency" };
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      ck_assert_msg (json_object_has_member (o, members[i]), "no %s in %s", members[i], payload);
+      json_generator_set_root (gen, json_object_get_member (o, members[i]));
+      g_autofree char *t = json_generator_to_data (gen, NULL);
+      g_string_append_printf (out, "%s=%s;", members[i], t);
+    }
+  return g_string_free (out, FALSE);
+}
+
+START_TEST (test_levers_restart)
+{
+  g_autoptr(GError) e = NULL;
+  LiveBroker *b = live_broker_start (&e);
+  ck_assert_msg (b != NULL, "broker: %s", e ? e->message : "");
+  g_autofree char *dir = g_dir_make_tmp ("ft-levers-XXXXXX", &e);
+  g_autofree char *db = g_build_filename (dir, "live.db", NULL);
+  FtCoreConfig cc;
+  ft_core_config_init (&cc);
+  FtCore *core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &e), "%s", e ? e->message : "");
+  gint rider = ft_accounts_create (core->accounts, FT_ROLE_RIDER, "Rider", NULL, 0, &e);
+  gint planner = ft_accounts_create (core->accounts, FT_ROLE_PLANNER, "Planner", NULL, 0, &e);
+  ck_assert (rider >= 0 && planner >= 0);
+  ck_assert (ft_core_commit (core, &e));
+  FtLiveConfig cfg = config_for (b, "twin-levers");
+  FtLive *live = ft_live_new (core, &cfg, &e);
+  ck_assert_msg (live != NULL, "%s", e ? e->message : "");
+  FtLiveLeversConfig lc;
+  levers_config (&lc);
+  /* the role check: a rider may not run prices; nothing changes */
+  ck_assert (!ft_live_set_levers (live, &lc, (guint) rider, wall (), &e));
+  ck_assert_msg (g_error_matches (e, FT_ACCOUNTS_ERROR, FT_ACCOUNTS_ERROR_PERMISSION), "%s", e->message);
+  g_clear_error (&e);
+  ck_assert (core->dyn == NULL && core->incentives == NULL);
+  ck_assert_msg (ft_live_connect_sync (live, 5000, &e), "twin: %s", e ? e->message : "");
+  /* the emulated fleet: half west (zone 0), half east (zone 1) */
+  FtLiveConfig ecfg = config_for (b, "emu-levers");
+  FtLiveEmu *emu = ft_live_emu_new (&ecfg, &e);
+  ck_assert (emu != NULL && ft_live_emu_connect (emu, 5000, &e));
+  g_usleep (200000);
+  guint n = 40;
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (n, 14);
+  ft_live_emu_announce (emu, recs, n, wall ());
+  ft_live_emu_publish (emu, recs, n, wall (), -1);
+  ck_assert (pump_until (live, emu, recs, n, received_at_least, GUINT_TO_POINTER (n), 5000));
+  ck_assert_msg (ft_live_set_levers (live, &lc, (guint) planner, wall (), &e), "%s", e ? e->message : "");
+  /* prices go up in the east one step an interval; offers: start west, end east */
+  ck_assert_msg (pump_until (live, emu, recs, n, east_at_least_1_2, core, 10000),
+                 "east at %.2f after %" G_GUINT64_FORMAT " intervals", ft_dyn_pricing_get (core->dyn, 1),
+                 ft_live_n_price_intervals (live));
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (core->dyn, 0), 1.0, 1e-9);
+  ck_assert (ft_incentives_start_offered (core->incentives, 0));
+  ck_assert (ft_incentives_end_offered (core->incentives, 1));
+  ck_assert_uint_ge (ft_live_n_price_intervals (live), 2);
+  ck_assert_uint_eq (ft_live_n_offer_rounds (live), 1);
+  /* the city declares an emergency: no more than 1.2 anywhere, kept as well */
+  ck_assert (ft_core_set_price_emergency (core, (guint) planner, TRUE, wall (), &e));
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (core->dyn, 1), 1.2, 1e-9);
+  ft_live_tick (live, wall ());   /* keeps the state once more */
+  g_autofree char *before = ft_live_prices_payload (core, wall (), NULL);
+  g_autofree char *kept = prices_levers_part (before);
+  double east = ft_dyn_pricing_get (core->dyn, 1);
+  ft_live_emu_free (emu);
+  ft_live_stop (live);
+  ft_live_free (live);
+  ck_assert (ft_core_commit (core, &e));
+  ft_core_free (core);
+
+  /* forget the retained message, then listen from before the restart */
+  g_autofree char *port = g_strdup_printf ("%d", b->port);
+  g_autoptr(GSubprocess) clear = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &e, "mosquitto_pub", "-h", "127.0.0.1",
+                                                   "-p", port, "-t", PFX "/prices/v1", "-r", "-n", NULL);
+  ck_assert (clear != NULL && g_subprocess_wait_check (clear, NULL, &e));
+  g_autoptr(GSubprocess) sub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &e, "mosquitto_sub", "-h",
+                                                 "127.0.0.1", "-p", port, "-t", PFX "/prices/v1", "-C", "1",
+                                                 "-W", "10", NULL);
+  ck_assert (sub != NULL);
+  g_usleep (300000);
+
+  core = ft_core_new (&cc, NULL, NULL);
+  ck_assert_msg (ft_core_attach_store (core, db, NULL, &e), "%s", e ? e->message : "");
+  live = ft_live_new (core, &cfg, &e);
+  ck_assert (live != NULL);
+  ck_assert_msg (ft_live_set_levers (live, &lc, (guint) planner, wall (), &e), "%s", e ? e->message : "");
+  /* restored before any interval, not reached step by step again */
+  ck_assert_uint_eq (ft_live_n_price_intervals (live), 0);
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (core->dyn, 1), east, 1e-9);
+  ck_assert (ft_incentives_start_offered (core->incentives, 0));
+  ck_assert (ft_dyn_pricing_emergency (core->dyn));
+  /* not connected yet: the next interval is overdue (the kept one was due
+   * within a second), but waits until the restored prices are out */
+  g_usleep (1200000);
+  ft_live_tick (live, wall ());
+  ck_assert_uint_eq (ft_live_n_price_intervals (live), 0);
+  ck_assert_msg (ft_live_connect_sync (live, 5000, &e), "twin: %s", e ? e->message : "");
+  ft_live_tick (live, wall ());
+  g_autofree char *first = NULL;
+  ck_assert (g_subprocess_communicate_utf8 (sub, NULL, NULL, &first, NULL, &e));
+  ck_assert_msg (first != NULL && *first, "nothing published after the restart");
+  g_autofree char *again = prices_levers_part (first);
+  ck_assert_str_eq (again, kept);
+  ck_assert_msg (strstr (again, "emergency=true") != NULL, "%s", again);
+  printf ("after a restart, first on the price topic: %s\n", again);
+  ft_live_stop (live);
+  ft_live_free (live);
+  ck_assert (ft_core_commit (core, &e));
+  ft_core_free (core);
+
+  /* a kept state that is not one is refused, naming it; nothing changes */
+  core = ft_core_new (&cc, NULL, NULL);
+  ck_assert (ft_core_attach_store (core, db, NULL, &e));
+  ck_assert (ft_store_put_meta (core->store, FT_LIVE_LEVERS_META, "{\"version\":1,\"zones\":[{\"multiplier\":-3}]}", &e));
+  live = ft_live_new (core, &cfg, &e);
+  ck_assert (!ft_live_set_levers (live, &lc, (guint) planner, wall (), &e));
+  ck_assert_msg (strstr (e->message, FT_LIVE_LEVERS_META) != NULL && strstr (e->message, "multiplier") != NULL,
+                 "%s", e->message);
+  ck_assert (core->dyn == NULL && core->incentives == NULL);
+  ft_live_free (live);
+  ft_core_free (core);
+  ft_live_config_clear (&cfg);
+  ft_live_config_clear (&ecfg);
+  ck_assert (ft_store_remove_files (db, NULL));
+  g_rmdir (dir);
+  live_broker_free (b);
+}
+END_TEST
+
 static Suite *
 broker_suite (void)
 {
@@ -1193,6 +1428,7 @@ broker_suite (void)
     { "max-packet-size", test_max_packet_size },
     { "mutual-tls", test_mutual_tls },
     { "price-topic", test_price_topic },
+    { "levers-restart", test_levers_restart },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },
     { "cli-emulate-live", test_cli_emulate_live },
@@ -1200,6 +1436,7 @@ broker_suite (void)
     { "task-swap-emulated", test_task_swap_emulated },
     { "cli-credentials", test_cli_credentials },
     { "cli-flush-on-stop", test_cli_flush_on_stop },
+    { "cli-live-pricing", test_cli_live_pricing },
 #endif
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -6,6 +6,7 @@
  */
 #include "ft-dynamic-pricing.h"
 #include "ft-incentives.h"
+#include "ft-levers.h"
 
 #include <check.h>
 #include <json-glib/json-glib.h>
@@ -338,6 +339,116 @@ START_TEST (test_incentive_bad_rules)
 }
 END_TEST
 
+
+/* The shared lever policy (ft-levers.c): the baseline steps up where the
+ * next hour's demand passes the vehicles there, the rails still hold. */
+START_TEST (test_levers_propose)
+{
+  FtLeverPolicy p;
+  ft_lever_policy_init (&p);
+  g_autoptr (GError) e = NULL;
+  ck_assert (ft_lever_policy_check (&p, &e));
+  g_autoptr (FtDynPricing) dp = ft_dyn_pricing_new (3, NULL, &e);
+  double expected[3] = { 10, 1, 0 };
+  guint avail[3] = { 2, 10, 5 };
+  double prop[3];
+  ft_levers_propose (&p, dp, expected, avail, prop);
+  ck_assert_double_eq_tol (prop[0], 1.1, 1e-9);   /* 5 per vehicle: up a step */
+  ck_assert_double_eq_tol (prop[1], 0.9, 1e-9);   /* 0.1 per vehicle: down a step ... */
+  ck_assert_uint_eq (ft_dyn_pricing_apply (dp, prop, NULL), 1);
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (dp, 1), 1.0, 1e-9);   /* ... held at the floor */
+  /* half of this hour, half of the next */
+  ck_assert_double_eq_tol (ft_levers_next_hour (10, 20, 7 * FT_HOUR + 30 * FT_MINUTE), 15, 1e-9);
+  p.policy = FT_DYN_POLICY_OPTIMISE;
+  p.objective = FT_DYN_OBJECTIVE_REVENUE;
+  ft_levers_propose (&p, dp, expected, avail, prop);
+  ck_assert (prop[0] > 1.1);                       /* scarce: the optimiser prices up */
+  p.util_low = 2, p.util_high = 1;
+  ck_assert (!ft_lever_policy_check (&p, &e));
+  ck_assert_msg (strstr (e->message, "util_low") != NULL, "%s", e->message);
+  g_clear_error (&e);
+  ft_lever_policy_init (&p);
+  p.elasticity = 0.3;
+  ck_assert (!ft_lever_policy_check (&p, &e));
+  ck_assert_msg (strstr (e->message, "elasticity") != NULL, "%s", e->message);
+}
+END_TEST
+
+START_TEST (test_levers_offers)
+{
+  FtLeverPolicy p;
+  ft_lever_policy_init (&p);
+  /* 31 vehicles; no demand in zone 0: a surplus there, a shortfall in zone 1 */
+  double want[3] = { 0, 9, 3 };
+  guint avail[3] = { 20, 5, 6 };
+  gboolean start[3], end[3];
+  ft_levers_offers (&p, 3, want, avail, start, end);
+  ck_assert (start[0] && !end[0]);
+  ck_assert (!start[1] && end[1]);      /* target 23.25, 5 < 0.7 x 23.25 */
+  ck_assert (!start[2] && !end[2]);     /* target 7.75: 6 is neither */
+  double none[3] = { 0, 0, 0 };
+  ft_levers_offers (&p, 3, none, avail, start, end);
+  ck_assert (!start[0] && !end[1]);
+}
+END_TEST
+
+/* A kept multiplier comes back inside the rails, without max_change. */
+START_TEST (test_restore_zone)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtDynPricing) dp = ft_dyn_pricing_new (3, NULL, &e);
+  ck_assert (ft_dyn_pricing_restore_zone (dp, 0, 1.4));
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (dp, 0), 1.4, 1e-9);   /* more than max_change 0.2 at once */
+  ck_assert (ft_dyn_pricing_restore_zone (dp, 1, 7.0));
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (dp, 1), 1.5, 1e-9);   /* the cap */
+  ft_dyn_pricing_set_protected (dp, 2, TRUE);
+  ck_assert (!ft_dyn_pricing_restore_zone (dp, 2, 1.3));
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (dp, 2), 1.0, 1e-9);
+  ft_dyn_pricing_set_emergency (dp, TRUE);
+  ck_assert (!ft_dyn_pricing_restore_zone (dp, 0, 1.4));             /* no surge in an emergency */
+  ck_assert_double_eq_tol (ft_dyn_pricing_get (dp, 0), 1.0, 1e-9);
+  ck_assert (!ft_dyn_pricing_restore_zone (dp, 0, NAN));
+}
+END_TEST
+
+START_TEST (test_lever_state_json)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtDynPricing) dp = ft_dyn_pricing_new (4, NULL, &e);
+  g_autoptr (FtIncentives) inc = ft_incentives_new (4, NULL, &e);
+  ft_dyn_pricing_restore_zone (dp, 1, 1.3);
+  ft_dyn_pricing_set_protected (dp, 3, TRUE);
+  gboolean start[4] = { TRUE, FALSE, FALSE, FALSE }, end[4] = { FALSE, FALSE, TRUE, FALSE };
+  ft_incentives_set_offers (inc, start, end);
+  g_autoptr (FtLeverState) st = ft_lever_state_capture (dp, inc, 123456, 654321);
+  g_autofree char *json = ft_lever_state_to_json (st);
+  g_autoptr (FtLeverState) back = ft_lever_state_from_json (json, -1, "test", &e);
+  ck_assert_msg (back != NULL, "%s: %s", json, e ? e->message : "");
+  ck_assert_uint_eq (back->n_zones, 4);
+  ck_assert_double_eq_tol (back->multiplier[1], 1.3, 1e-12);
+  ck_assert (back->protected_[3] && !back->protected_[1]);
+  ck_assert (back->has_offers && back->start[0] && back->end[2] && !back->start[2]);
+  ck_assert_int_eq (back->next_price, 123456);
+  ck_assert_int_eq (back->next_offers, 654321);
+  /* bad documents are refused naming the source and the member */
+  static const char *const bad[] = {
+    "", "[]", "{\"version\":2,\"zones\":[]}", "{\"version\":1}",
+    "{\"version\":1,\"zones\":[{\"multiplier\":0}]}",
+    "{\"version\":1,\"zones\":[{\"multiplier\":\"1.2\"}]}",
+    "{\"version\":1,\"zones\":[{\"multiplier\":1.2}],\"offers\":{\"start\":[1]}}",
+    "{\"version\":1,\"zones\":[{\"multiplier\":1.2}],\"offers\":{\"end\":[0.5]}}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) be = NULL;
+      g_autoptr (FtLeverState) b = ft_lever_state_from_json (bad[i], -1, "store meta x", &be);
+      ck_assert_msg (b == NULL, "accepted %s", bad[i]);
+      ck_assert_msg (be != NULL && strstr (be->message, "store meta x") != NULL, "%s: %s", bad[i],
+                     be ? be->message : "");
+    }
+}
+END_TEST
+
 static Suite *
 dyn_suite (void)
 {
@@ -355,6 +466,10 @@ dyn_suite (void)
     { "incentive-rules", test_incentive_rules },
     { "incentive-budget", test_incentive_budget },
     { "incentive-bad-rules", test_incentive_bad_rules },
+    { "levers-propose", test_levers_propose },
+    { "levers-offers", test_levers_offers },
+    { "restore-zone", test_restore_zone },
+    { "lever-state-json", test_lever_state_json },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -4,6 +4,7 @@
  */
 #include "ft-config.h"
 #include "ft-serve.h"
+#include "ft-serve-head.h"
 #include "ft-test.h"
 #include "ft-store.h"
 
@@ -224,6 +225,97 @@ START_TEST (test_mds_origin_of_empty_store)
 }
 END_TEST
 
+/* The request-head check: each kind of malformed head gets its status and
+ * a detail that names the part; a head in pieces is incomplete until its
+ * blank line; a good head's length stops at the blank line. */
+START_TEST (test_head)
+{
+  static const struct { const char *head; guint status; const char *detail; } bad[] = {
+    { "GARBAGE\r\n\r\n", 400, "request line 'GARBAGE'" },
+    { "GET /x HTTP/9.9\r\n\r\n", 505, "HTTP/9.9" },
+    { "GET /x HTTP/1.10\r\nHost: a\r\n\r\n", 400, "not an HTTP version" },
+    { "GET /x http/1.1\r\nHost: a\r\n\r\n", 400, "not an HTTP version" },
+    { "GET /x\r\nHost: a\r\n\r\n", 400, "the target must be followed" },
+    { "GET x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "is not a path" },
+    { "GET /trips?end_time=%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "two hex digits" },
+    { "GET /a% HTTP/1.1\r\nHost: a\r\n\r\n", 400, "two hex digits" },
+    { "G(T /x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method" },
+    { "GET /x HTTP/1.1\r\n\r\n", 400, "Host" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "Host is given twice" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n", 400, "header 2 'nocolon': no colon" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nX Y: 1\r\n\r\n", 400, "header 2" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\n: 1\r\n\r\n", 400, "no name before the colon" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400, "folded" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n", 400, "control character" },
+    { "GET /x HTTP/1.1\r\nHost: a\rX: 1\r\n\r\n", 400, "bare CR" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "Transfer-Encoding" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501,
+      "only chunked, once" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n", 400, "both" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417, "Expect '200-ok'" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400, "Content-Length '1x'" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400, "Content-Length ''" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "twice" },
+    { "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1234567890123456\r\n\r\n", 400, "not a length" },
+    { "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n", 413, "2000000 bytes" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      FtHeadVerdict v;
+      FtHeadResult r = ft_serve_check_head (bad[i].head, strlen (bad[i].head), 0, &v);
+      ck_assert_msg (r == FT_HEAD_BAD, "accepted %s", bad[i].head);
+      ck_assert_msg (v.status == bad[i].status, "%s: status %u, want %u (%s)", bad[i].head, v.status,
+                     bad[i].status, v.detail);
+      ck_assert_msg (bad[i].detail == NULL || strstr (v.detail, bad[i].detail) != NULL, "%s: detail '%s'",
+                     bad[i].head, v.detail);
+      ck_assert (v.error[0] != '\0');
+      gsize n = 0;
+      g_autofree char *resp = ft_serve_head_response (&v, &n);
+      ck_assert_uint_eq (n, strlen (resp));
+      g_autofree char *line = g_strdup_printf ("HTTP/1.1 %u ", bad[i].status);
+      ck_assert (g_str_has_prefix (resp, line));
+      ck_assert (strstr (resp, "\r\nContent-Type: application/json\r\n") != NULL);
+      ck_assert (strstr (resp, "\"error_details\"") != NULL);
+    }
+  /* a NUL byte inside; a head over the limit; too many headers */
+  FtHeadVerdict v;
+  ck_assert_int_eq (ft_serve_check_head ("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", 29, 0, &v), FT_HEAD_BAD);
+  ck_assert_uint_eq (v.status, 400);
+  g_autofree char *big = g_strnfill (200, 'x');
+  ck_assert_int_eq (ft_serve_check_head (big, 200, 100, &v), FT_HEAD_BAD);
+  ck_assert_uint_eq (v.status, 431);
+  GString *many = g_string_new ("GET / HTTP/1.1\r\nHost: a\r\n");
+  for (guint i = 0; i < 150; i++)
+    g_string_append (many, "X: 1\r\n");
+  g_string_append (many, "\r\n");
+  ck_assert_int_eq (ft_serve_check_head (many->str, many->len, 0, &v), FT_HEAD_BAD);
+  ck_assert_uint_eq (v.status, 431);
+  g_string_free (many, TRUE);
+
+  /* good heads: the length stops at the blank line; pieces are incomplete */
+  static const char *const good[] = {
+    "GET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET /health HTTP/1.0\r\n\r\n",
+    "\r\n\r\nGET /health HTTP/1.1\nHost: a\n\n",
+    "POST /trips?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  Chunked \r\n\r\n",
+    "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Utf8: caf\xc3\xa9\r\n\r\n",
+    "GET http://a/health HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET /trips?end_time=2024-01-01T08%3A00 HTTP/1.1\r\nHost: a\r\n\r\n",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *with_body = g_strconcat (good[i], "hello", NULL);
+      gsize n = strlen (good[i]);
+      ck_assert_msg (ft_serve_check_head (with_body, n + 5, 0, &v) == FT_HEAD_OK, "%s: %s", good[i], v.detail);
+      ck_assert_uint_eq (v.head_len, n);
+      for (gsize k = 0; k + 1 < n; k++)
+        ck_assert_msg (ft_serve_check_head (good[i], k, 0, &v) == FT_HEAD_INCOMPLETE, "%s cut at %" G_GSIZE_FORMAT,
+                       good[i], k);
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -234,6 +326,7 @@ main (void)
   tcase_add_test (tc, test_hours);
   tcase_add_test (tc, test_tokens);
   tcase_add_test (tc, test_listen);
+  tcase_add_test (tc, test_head);
   suite_add_tcase (s, tc);
   TCase *mt = tcase_create ("metrics");
   tcase_add_test (mt, test_metrics_exposition);

@@ -3,7 +3,11 @@
  * thread that asks src/assist as the rider (the assistant's pending
  * confirmations live in the run's store, so a "yes" finds the proposal of
  * the message before) and, for a damage report with a photo, checks the
- * photo with src/inspect and queues it for review.
+ * photo with src/inspect and queues it for review. The rider's position
+ * (the point marked on the Ride page, set by the window) goes with each
+ * message, so "find a vehicle nearby" answers from where the rider stands.
+ * After each message the newest one is scrolled into view, in the chat's
+ * own list and in the page that holds the panel.
  */
 #include "ft-chat-panel.h"
 
@@ -34,6 +38,9 @@ struct _FtChatPanel {
   char          *last_intent;
   guint          n_messages;
   gboolean       follow;      /* scroll to the newest message once it is laid out */
+  guint          scroll_idle; /* a scroll to the newest message is queued */
+  gboolean       has_where;   /* the rider's position is known */
+  FtLatLon       where;
 };
 
 G_DEFINE_FINAL_TYPE (FtChatPanel, ft_chat_panel, GTK_TYPE_BOX)
@@ -48,6 +55,8 @@ typedef struct {
   char        *text;
   char        *photo;
   char        *reference;
+  gboolean     has_where;
+  FtLatLon     where;
 } AskJob;
 
 static void
@@ -97,22 +106,48 @@ ask_job (FtSimWorld *w, gpointer data)
       ft_assist_attach_photo (a, (guint) rider, j->photo);
       ft_assist_set_photo_check (a, check_photo, &pc);
     }
-  if (!(r = ft_assist_ask (a, (guint) rider, j->text, -1, NULL, now, &error)) || !ft_core_commit (core, &error))
+  if (!(r = ft_assist_ask (a, (guint) rider, j->text, -1, j->has_where ? &j->where : NULL, now, &error)) || !ft_core_commit (core, &error))
     return g_strdup_printf ("E\t%s", error->message);
   return g_strdup_printf ("%d\t%d\t%s\t%s", (int) r->pending, (int) r->done, ft_intent_name (r->intent), r->text);
 }
 
 /* ---- the main thread ---- */
 
+/* Scrolls every scrolled window that holds w (the Ride page, the
+ * sidebar) just enough to show w whole, or its bottom when it is taller
+ * than the window. Each level reveals the scrolled window below it, whose
+ * place in its parent does not move with its own scrolling. */
+static void
+reveal_in_ancestors (GtkWidget *w)
+{
+  for (GtkWidget *p = gtk_widget_get_parent (w); p; p = gtk_widget_get_parent (p))
+    {
+      if (!GTK_IS_SCROLLED_WINDOW (p))
+        continue;
+      GtkWidget *content = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (p));
+      graphene_rect_t b;
+      if (content == NULL || !gtk_widget_compute_bounds (w, content, &b))
+        continue;
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (p));
+      double v = gtk_adjustment_get_value (adj), page = gtk_adjustment_get_page_size (adj);
+      /* the content is drawn scrolled by v: back to content space */
+      double top = b.origin.y + v, bottom = top + b.size.height;
+      if (top < v || bottom > v + page)
+        gtk_adjustment_set_value (adj, bottom - top > page || bottom > v + page ? bottom - page : top);
+      w = p;
+    }
+}
+
 /* The list is laid out after the frame: scroll once it has grown. */
 static gboolean
 scroll_to_end (gpointer data)
 {
   FtChatPanel *self = data;
-  if (self->scroller)
+  if (self->scroller && gtk_widget_get_mapped (self->scroller))
     {
       GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
       gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+      reveal_in_ancestors (self->scroller);
     }
   return G_SOURCE_REMOVE;
 }
@@ -139,11 +174,22 @@ add_message (FtChatPanel *self, const char *text, gboolean from_rider, gboolean 
   g_timeout_add_full (G_PRIORITY_DEFAULT, 150, scroll_to_end, g_object_ref (self), g_object_unref);
 }
 
+static gboolean
+scroll_idle (gpointer data)
+{
+  FtChatPanel *self = data;
+  self->scroll_idle = 0;
+  return scroll_to_end (self);
+}
+
+/* The list grew: scroll once the allocation is over. A value set here,
+ * inside the viewport's allocation, was not drawn until something else
+ * changed (the newest answer stayed below the chat's fold). */
 static void
 on_adjustment_changed (GtkAdjustment *adj, FtChatPanel *self)
 {
-  if (self->follow)
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  if (self->follow && self->scroll_idle == 0)
+    self->scroll_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_idle, g_object_ref (self), g_object_unref);
 }
 
 static void
@@ -237,6 +283,8 @@ ft_chat_panel_send (FtChatPanel *self, const char *text)
   j->text = g_strdup (text);
   j->photo = g_strdup (self->photo);
   j->reference = g_strdup (self->reference);
+  j->has_where = self->has_where;
+  j->where = self->where;
   add_message (self, text, TRUE, FALSE);
   self->busy = TRUE;
   update_sensitivity (self);
@@ -488,6 +536,24 @@ ft_chat_panel_attach_photo (FtChatPanel *self, const char *photo, const char *re
   self->photo = photo && reference ? g_strdup (photo) : NULL;
   self->reference = photo && reference ? g_strdup (reference) : NULL;
   update_photo_label (self);
+}
+
+void
+ft_chat_panel_set_position (FtChatPanel *self, const FtLatLon *where)
+{
+  g_return_if_fail (FT_IS_CHAT_PANEL (self));
+  self->has_where = where != NULL;
+  if (where)
+    self->where = *where;
+}
+
+gboolean
+ft_chat_panel_get_position (FtChatPanel *self, FtLatLon *where)
+{
+  g_return_val_if_fail (FT_IS_CHAT_PANEL (self), FALSE);
+  if (self->has_where && where)
+    *where = self->where;
+  return self->has_where;
 }
 
 void

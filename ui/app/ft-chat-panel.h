@@ -37,5 +37,9 @@ guint          ft_chat_panel_get_n_messages  (FtChatPanel *self);
 void           ft_chat_panel_attach_photo (FtChatPanel *self, const char *photo, const char *reference);
 /* A new world: the conversation starts again. */
 void           ft_chat_panel_clear        (FtChatPanel *self);
+/* Where the rider stands (the point marked on the Ride page), sent with
+ * each message to the assistant (ft_assist_ask's where); NULL: unknown. */
+void           ft_chat_panel_set_position (FtChatPanel *self, const FtLatLon *where);
+gboolean       ft_chat_panel_get_position (FtChatPanel *self, FtLatLon *where);
 
 G_END_DECLS

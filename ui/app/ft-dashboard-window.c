@@ -1,17 +1,26 @@
-/* ft-dashboard-window.c — the Dashboard window. The session records its
- * run into a database; a refresh runs on the twin thread (between slices,
- * so it never races the world): it commits what the world has pending,
- * folds the new events into the analytics aggregates with the city's
- * zones, and reads them through the filter (src/analytics/ft-dashboard.c).
- * The window only draws the charts it gets back and colours the map.
+/* ft-dashboard-window.c — the Dashboard window. It reads one of three
+ * databases: the session's run (recorded by the session; the refresh runs
+ * on the twin thread between slices, so it never races the world), the
+ * live connection's (Live mode: on the live twin thread, which records it),
+ * or a database file opened with "Open Database…" (a GTask thread with its
+ * own connection). Each refresh commits what is pending, folds the new
+ * events into the analytics aggregates with the zones of the city on the
+ * map (the zoning `fleet-twin-cli analytics build` gives; live time counts
+ * from the Unix epoch's Monday in the city's time zone) and reads them
+ * through the filter (src/analytics/ft-dashboard.c). The window only draws
+ * the charts it gets back and colours the map.
  */
 #include "ft-dashboard-window.h"
 #include "ft-report.h"
 #include "ft-session.h"
 #include "ft-sim-world.h"
 #include "ft-overlay-layer.h"
+#include "ft-live-session.h"
+#include "ft-store.h"
+#include "ft-file.h"
 
 #include <math.h>
+#include <string.h>
 
 struct _FtDashboardWindow {
   GtkWindow parent_instance;
@@ -24,6 +33,10 @@ struct _FtDashboardWindow {
   guint        zones_listed;
   FtDashMapLayer map_layer;
   struct DashJob *job;      /* the refresh in flight */
+  char        *db_path;     /* an opened database file, or NULL */
+  FtCity      *zone_city;   /* the map's city, loaded for live and file jobs */
+  const FtCity *zone_city_of; /* the session's city it was loaded for */
+  GtkWidget   *back_button;
 
   GtkWidget *from_spin, *to_spin, *zone_dd, *kind_dd, *layer_dd;
   GtkWidget *status_label;
@@ -32,14 +45,19 @@ struct _FtDashboardWindow {
 
 G_DEFINE_FINAL_TYPE (FtDashboardWindow, ft_dashboard_window, GTK_TYPE_WINDOW)
 
+static void update_title (FtDashboardWindow *self);
+
 enum { SIGNAL_REFRESHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------ twin-thread jobs */
 
 typedef struct DashJob {
+  FtDashSource  source;
   FtDashFilter  filter;
   char         *report_path;   /* export instead of reading */
+  char         *db_path;       /* FT_DASH_SOURCE_FILE */
+  const FtCity *city;          /* zones for live and file jobs (the window's), or NULL */
   guint         pages;
   FtDashboard  *out;
   GError       *error;
@@ -49,6 +67,7 @@ static void
 dash_job_free (DashJob *j)
 {
   g_free (j->report_path);
+  g_free (j->db_path);
   ft_dashboard_free (j->out);
   g_clear_error (&j->error);
   g_free (j);
@@ -58,6 +77,117 @@ static int
 zone_at_city (double lat, double lon, gpointer data)
 {
   return ft_city_zone_at (data, (FtLatLon) { lat, lon });
+}
+
+/* The zoning `fleet-twin-cli analytics build` gives: the city's zones (one
+ * zone for everything without a city); live time is Unix time in UTC. */
+typedef struct {
+  FtAnalyticsZoning z;
+  char            **names;
+  char             *sig;
+} Zoning;
+
+static void
+zoning_init (Zoning *zz, const FtCity *city, gboolean live)
+{
+  static const char *const one[] = { "all", NULL };
+  memset (zz, 0, sizeof *zz);
+  if (city)
+    {
+      zz->names = g_new0 (char *, city->n_zones + 1);
+      for (guint i = 0; i < city->n_zones; i++)
+        zz->names[i] = g_strdup (city->zones[i].name ? city->zones[i].name
+                                 : city->zones[i].id ? city->zones[i].id : "");
+      zz->sig = g_strdup_printf ("%s (%u zones)", city->name ? city->name : "city", city->n_zones);
+      zz->z.n_zones = city->n_zones;
+      zz->z.zone_names = (const char *const *) zz->names;
+      zz->z.zone_at = zone_at_city;
+      zz->z.user_data = (gpointer) city;
+      zz->z.currency = city->currency[0] ? city->currency : NULL;
+    }
+  else
+    {
+      zz->sig = g_strdup ("one zone (no city given)");
+      zz->z.n_zones = 1;
+      zz->z.zone_names = one;
+    }
+  zz->z.signature = zz->sig;
+  zz->z.monday_ms = live ? 4 * 86400000LL : 0;   /* 1970-01-05 was a Monday */
+  zz->z.utc_offset_min = live && city ? city->utc_offset_min : 0;
+}
+
+static void
+zoning_clear (Zoning *zz)
+{
+  g_strfreev (zz->names);
+  g_free (zz->sig);
+}
+
+/* Folds the new events of db in and reads (or exports) it for j. */
+static void
+read_db (sqlite3 *db, DashJob *j, const FtCity *city, gboolean live, const FtReportInfo *info)
+{
+  Zoning zz;
+  zoning_init (&zz, city, live);
+  if (ft_analytics_build (db, &zz.z, NULL, NULL, &j->error))
+    {
+      if (j->report_path)
+        ft_report_export (db, info, j->report_path, FALSE, &j->pages, &j->error);
+      else
+        j->out = ft_dashboard_query (db, &j->filter, &j->error);
+    }
+  zoning_clear (&zz);
+}
+
+/* Live mode, on the live twin thread: the connection's database. */
+static char *
+live_dash_job (FtCore *core, FtLive *live, FtTime now, gpointer data)
+{
+  DashJob *j = data;
+  if (core->store == NULL)
+    {
+      g_set_error (&j->error, FT_ANALYTICS_ERROR, FT_ANALYTICS_ERROR_NOT_BUILT,
+                   "this live connection is not recorded, so it has no analytics: connect again");
+      return NULL;
+    }
+  if (!ft_core_commit (core, &j->error))
+    return NULL;
+  FtReportInfo info = { .title = "Live twin", .source = "the app's live connection", .kind = "live database" };
+  read_db (ft_store_get_db (core->store), j, j->city, TRUE, &info);
+  return NULL;
+}
+
+/* A database file (any thread): a run's or a live twin's, refused unless
+ * it is a Fleet Twin database. */
+static void
+file_dash_job (DashJob *j)
+{
+  if (!g_file_test (j->db_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (&j->error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s is not a file", j->db_path);
+      return;
+    }
+  if (!ft_output_is_ft_sqlite (j->db_path))
+    {
+      g_set_error (&j->error, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS,
+                   "%s is not a Fleet Twin database (a run's or a live twin's)", j->db_path);
+      return;
+    }
+  g_autoptr(FtStore) store = ft_store_open (j->db_path, NULL, &j->error);
+  if (store == NULL)
+    return;
+  g_autofree char *scenario = ft_store_dup_meta (store, "scenario");
+  gboolean live = scenario == NULL;
+  FtReportInfo info = { .title = scenario ? scenario : "Live twin", .source = j->db_path,
+                        .kind = live ? "live database" : "simulated run" };
+  read_db (ft_store_get_db (store), j, j->city, live, &info);
+}
+
+static void
+file_task (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  file_dash_job (data);
+  g_task_return_boolean (task, TRUE);
 }
 
 /* Commit what the world holds and fold the new events in, with the zoning
@@ -74,20 +204,12 @@ bring_up_to_date (FtSimWorld *w, GError **error)
     }
   if (!ft_core_commit (core, error))
     return NULL;
-  const FtCity *city = ft_sim_world_get_city (w);
-  g_auto (GStrv) names = g_new0 (char *, city->n_zones + 1);
-  for (guint i = 0; i < city->n_zones; i++)
-    names[i] = g_strdup (city->zones[i].name ? city->zones[i].name : city->zones[i].id ? city->zones[i].id : "");
-  g_autofree char *sig = g_strdup_printf ("%s (%u zones)", city->name ? city->name : "city", city->n_zones);
-  FtAnalyticsZoning z = {
-    .n_zones = city->n_zones, .zone_names = (const char *const *) names, .zone_at = zone_at_city,
-    .user_data = (gpointer) city, .signature = sig, .monday_ms = 0, .utc_offset_min = 0,
-    .currency = city->currency[0] ? city->currency : NULL,
-  };
+  Zoning zz;
+  zoning_init (&zz, ft_sim_world_get_city (w), FALSE);
   sqlite3 *db = ft_store_get_db (core->store);
-  if (!ft_analytics_build (db, &z, NULL, NULL, error))
-    return NULL;
-  return db;
+  gboolean ok = ft_analytics_build (db, &zz.z, NULL, NULL, error);
+  zoning_clear (&zz);
+  return ok ? db : NULL;
 }
 
 static char *
@@ -179,13 +301,73 @@ update_controls (FtDashboardWindow *self)
   self->updating = FALSE;
 }
 
+static FtDashSource
+current_source (FtDashboardWindow *self)
+{
+  if (self->db_path)
+    return FT_DASH_SOURCE_FILE;
+  if (self->main && ft_window_get_live_mode (self->main))
+    return FT_DASH_SOURCE_LIVE;
+  return FT_DASH_SOURCE_RUN;
+}
+
+/* The zones of the city on the map for the jobs that have no world (live
+ * and file): the window's own copy, loaded once per city, so a job never
+ * reads a city the session frees meanwhile. NULL: one zone. */
+static const FtCity *
+zone_city (FtDashboardWindow *self)
+{
+  const FtCity *c = ft_session_is_loaded (self->session) ? ft_session_get_city (self->session) : NULL;
+  if (c == self->zone_city_of && (c == NULL || self->zone_city != NULL))
+    return self->zone_city;
+  g_clear_pointer (&self->zone_city, ft_city_free);
+  self->zone_city_of = c;
+  if (c == NULL)
+    return NULL;
+  g_autoptr (GError) e = NULL;
+  self->zone_city = c->dir ? ft_city_load (c->dir, &e) : ft_city_new_demo ();
+  if (self->zone_city && self->zone_city->n_zones != c->n_zones)
+    g_clear_pointer (&self->zone_city, ft_city_free);
+  if (self->zone_city == NULL)
+    g_warning ("dashboard: the zones of %s cannot be loaded (%s); one zone for everything",
+               c->name ? c->name : "the city", e ? e->message : "not the city on the map");
+  return self->zone_city;
+}
+
+static const char *
+source_name (FtDashboardWindow *self, FtDashSource source)
+{
+  switch (source)
+    {
+    case FT_DASH_SOURCE_LIVE:
+      return "Live database";
+    case FT_DASH_SOURCE_FILE:
+      return self->db_path;
+    default:
+      return "This run";
+    }
+}
+
 static void
 refresh_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr (FtDashboardWindow) self = user_data;
   DashJob *j = g_steal_pointer (&self->job);
   g_autoptr (GError) error = NULL;
-  g_free (ft_session_run_job_finish (FT_SESSION (source), res, &error));
+  if (j->source == FT_DASH_SOURCE_RUN)
+    g_free (ft_session_run_job_finish (FT_SESSION (source), res, &error));
+  else if (j->source == FT_DASH_SOURCE_LIVE)
+    {
+      g_free (ft_live_session_run_job_finish (FT_LIVE_SESSION (source), res, &error));
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       "the live connection stopped before the dashboard was read: connect again");
+        }
+    }
+  else
+    g_task_propagate_boolean (G_TASK (res), &error);
   self->busy = FALSE;
   if (error == NULL && j->error)
     error = g_error_copy (j->error);
@@ -197,8 +379,9 @@ refresh_done (GObject *source, GAsyncResult *res, gpointer user_data)
       self->data = g_steal_pointer (&j->out);
       const FtDashboard *d = self->data;
       g_autofree char *msg = g_strdup_printf (
-          "Days %u of %u · %.0f trips served, %.0f lost · revenue %.2f %s · utilisation %.1f %%",
-          d->days_in_filter, d->n_days, d->total_served, d->total_lost, d->total_revenue, d->currency,
+          "%s%sDays %u of %u · %.0f trips served, %.0f lost · revenue %.2f %s · utilisation %.1f %%",
+          j->source == FT_DASH_SOURCE_RUN ? "" : source_name (self, j->source),
+          j->source == FT_DASH_SOURCE_RUN ? "" : " · ", d->days_in_filter, d->n_days, d->total_served, d->total_lost, d->total_revenue, d->currency,
           isfinite (d->mean_util) ? d->mean_util * 100 : 0.0);
       set_status (self, msg);
       update_controls (self);
@@ -226,11 +409,42 @@ ft_dashboard_window_refresh (FtDashboardWindow *self)
     }
   DashJob *j = g_new0 (DashJob, 1);
   read_filter (self, &j->filter);
+  j->source = current_source (self);
+  update_title (self);
+  if (j->source == FT_DASH_SOURCE_LIVE && !ft_live_session_is_running (ft_window_get_live_session (self->main)))
+    {
+      set_status (self, "Live mode is not connected: connect to a broker, then refresh.");
+      dash_job_free (j);
+      g_signal_emit (self, signals[SIGNAL_REFRESHED], 0);
+      return;
+    }
   self->busy = TRUE;
-  set_status (self, "Reading the run's analytics…");
   /* The callback reads the job's results and frees it. */
   self->job = j;
-  ft_session_run_job_async (self->session, dash_job, j, NULL, NULL, refresh_done, g_object_ref (self));
+  switch (j->source)
+    {
+    case FT_DASH_SOURCE_RUN:
+      set_status (self, "Reading the run's analytics…");
+      ft_session_run_job_async (self->session, dash_job, j, NULL, NULL, refresh_done, g_object_ref (self));
+      break;
+    case FT_DASH_SOURCE_LIVE:
+      set_status (self, "Reading the live database's analytics…");
+      j->city = zone_city (self);
+      ft_live_session_run_job_async (ft_window_get_live_session (self->main), live_dash_job, j, NULL, NULL,
+                                     refresh_done, g_object_ref (self));
+      break;
+    case FT_DASH_SOURCE_FILE:
+      {
+        set_status (self, "Reading the database's analytics…");
+        j->city = zone_city (self);
+        j->db_path = g_strdup (self->db_path);
+        GTask *task = g_task_new (self, NULL, refresh_done, g_object_ref (self));
+        g_task_set_task_data (task, j, NULL);
+        g_task_run_in_thread (task, file_task);
+        g_object_unref (task);
+        break;
+      }
+    }
 }
 
 static void
@@ -301,8 +515,26 @@ gboolean
 ft_dashboard_window_export_report (FtDashboardWindow *self, const char *path, guint *n_pages, GError **error)
 {
   g_return_val_if_fail (FT_IS_DASHBOARD_WINDOW (self) && path != NULL, FALSE);
-  DashJob j = { .report_path = g_strdup (path) };
-  g_free (ft_session_run_job_sync (self->session, dash_job, &j));
+  DashJob j = { .report_path = g_strdup (path), .source = current_source (self) };
+  if (j.source == FT_DASH_SOURCE_RUN)
+    g_free (ft_session_run_job_sync (self->session, dash_job, &j));
+  else if (j.source == FT_DASH_SOURCE_LIVE)
+    {
+      FtLiveSession *live = ft_window_get_live_session (self->main);
+      j.city = zone_city (self);
+      if (ft_live_session_is_running (live))
+        g_free (ft_live_session_run_job_sync (live, live_dash_job, &j));
+      else
+        g_set_error (&j.error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                     "Live mode is not connected: connect to a broker first");
+    }
+  else
+    {
+      j.city = zone_city (self);
+      j.db_path = g_strdup (self->db_path);
+      file_dash_job (&j);
+      g_free (j.db_path);
+    }
   g_free (j.report_path);
   ft_dashboard_free (j.out);
   if (j.error)
@@ -313,6 +545,98 @@ ft_dashboard_window_export_report (FtDashboardWindow *self, const char *path, gu
   if (n_pages)
     *n_pages = j.pages;
   return TRUE;
+}
+
+static void
+update_title (FtDashboardWindow *self)
+{
+  g_autofree char *title = NULL;
+  FtDashSource src = current_source (self);
+  if (src == FT_DASH_SOURCE_FILE)
+    {
+      g_autofree char *base = g_path_get_basename (self->db_path);
+      title = g_strdup_printf ("Dashboard — %s", base);
+    }
+  else if (src == FT_DASH_SOURCE_LIVE)
+    title = g_strdup ("Dashboard — live database");
+  else
+    {
+      const FtSimScenario *sc = ft_session_get_scenario (self->session);
+      title = g_strdup_printf ("Dashboard — %s", sc && sc->name ? sc->name : "run");
+    }
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+gboolean
+ft_dashboard_window_open_database (FtDashboardWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (FT_IS_DASHBOARD_WINDOW (self) && path != NULL, FALSE);
+  g_autoptr (GError) e = NULL;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    g_set_error (&e, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s is not a file", path);
+  else if (!ft_output_is_ft_sqlite (path))
+    g_set_error (&e, FT_FILE_ERROR, FT_FILE_ERROR_NOT_OURS,
+                 "%s is not a Fleet Twin database (a run's or a live twin's)", path);
+  if (e)
+    {
+      set_status (self, e->message);
+      g_propagate_error (error, g_steal_pointer (&e));
+      return FALSE;
+    }
+  g_free (self->db_path);
+  self->db_path = g_strdup (path);
+  gtk_widget_set_visible (self->back_button, TRUE);
+  update_title (self);
+  ft_dashboard_window_refresh (self);
+  return TRUE;
+}
+
+void
+ft_dashboard_window_use_session (FtDashboardWindow *self)
+{
+  g_return_if_fail (FT_IS_DASHBOARD_WINDOW (self));
+  g_clear_pointer (&self->db_path, g_free);
+  gtk_widget_set_visible (self->back_button, FALSE);
+  update_title (self);
+  ft_dashboard_window_refresh (self);
+}
+
+FtDashSource
+ft_dashboard_window_get_source (FtDashboardWindow *self)
+{
+  g_return_val_if_fail (FT_IS_DASHBOARD_WINDOW (self), FT_DASH_SOURCE_RUN);
+  return current_source (self);
+}
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, FtDashboardWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      g_autoptr (GError) error = NULL;
+      if (path == NULL)
+        set_status (self, "Cannot open that: not a local file");
+      else
+        ft_dashboard_window_open_database (self, path, &error);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_open_clicked (FtDashboardWindow *self)
+{
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new ("Open Database", GTK_WINDOW (self),
+                                                          GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", NULL);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "Fleet Twin databases");
+  gtk_file_filter_add_pattern (filter, "*.db");
+  gtk_file_filter_add_pattern (filter, "*.sqlite");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (fc), filter);
+  g_object_unref (filter);
+  g_signal_connect (fc, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
 }
 
 static GtkWidget *
@@ -346,6 +670,8 @@ ft_dashboard_window_finalize (GObject *object)
   FtDashboardWindow *self = FT_DASHBOARD_WINDOW (object);
   ft_dashboard_free (self->data);
   g_free (self->status);
+  g_free (self->db_path);
+  g_clear_pointer (&self->zone_city, ft_city_free);
   G_OBJECT_CLASS (ft_dashboard_window_parent_class)->finalize (object);
 }
 
@@ -388,6 +714,19 @@ ft_dashboard_window_init (FtDashboardWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (refresh), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Refresh the dashboard from the run", -1);
   gtk_box_append (GTK_BOX (bar), refresh);
+  GtkWidget *open = gtk_button_new_with_mnemonic ("Open _Database…");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (open), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Open a run's or a live twin's database file", -1);
+  gtk_widget_set_tooltip_text (open, "Open a run's or a live twin's database file");
+  gtk_box_append (GTK_BOX (bar), open);
+  g_signal_connect_swapped (open, "clicked", G_CALLBACK (on_open_clicked), self);
+  self->back_button = gtk_button_new_with_mnemonic ("_Current Run");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Back to the current run or live connection", -1);
+  gtk_widget_set_tooltip_text (self->back_button, "Back to the current run or live connection");
+  gtk_widget_set_visible (self->back_button, FALSE);
+  gtk_box_append (GTK_BOX (bar), self->back_button);
+  g_signal_connect_swapped (self->back_button, "clicked", G_CALLBACK (ft_dashboard_window_use_session), self);
   GtkWidget *export = gtk_button_new_with_mnemonic ("_Export Report…");
   gtk_accessible_update_property (GTK_ACCESSIBLE (export), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Export the report as PDF", -1);
@@ -454,9 +793,7 @@ ft_dashboard_window_new (FtWindow *parent)
   self->main = parent;
   g_object_add_weak_pointer (G_OBJECT (parent), (gpointer *) &self->main);
   self->session = g_object_ref (ft_window_get_session (parent));
-  const FtSimScenario *sc = ft_session_get_scenario (self->session);
-  g_autofree char *title = g_strdup_printf ("Dashboard — %s", sc && sc->name ? sc->name : "run");
-  gtk_window_set_title (GTK_WINDOW (self), title);
+  update_title (self);
   ft_dashboard_window_refresh (self);
   return self;
 }

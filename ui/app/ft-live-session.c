@@ -6,19 +6,34 @@
  * and about ten times a second publishes an FtFrame built from the core's
  * fleet, a copy of the command table, the status line and the connection
  * state. The worker's lock (ft-worker.c) guards only those hand-over
- * fields and the job queue.
+ * fields and the job queue. With a record folder the core is attached to
+ * a database there and committed as the CLI's live twin does
+ * (ft_core_maybe_commit after each drain), so the Dashboard reads it.
  */
 #include "ft-live-session.h"
 #include "ft-worker.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <unistd.h>
 
 /* A live job as the worker runs it: fn with the core, the adapter and the
  * loop's wall-clock now (a LoopCtx is the worker's target). */
 typedef struct {
   FtLiveSessionJob fn;
   gpointer         data;
+  GDestroyNotify   destroy;   /* async jobs: frees data */
 } Job;
+
+static void
+job_free (gpointer p)
+{
+  Job *job = p;
+  if (job->destroy)
+    job->destroy (job->data);
+  g_free (job);
+}
 
 typedef struct {
   FtLiveSession *self;
@@ -41,6 +56,9 @@ struct _FtLiveSession {
   GArray  *telemetry;          /* LastTelemetry per vehicle */
   FtWorker *worker;
   char    *url;
+  char    *record_dir;         /* main thread */
+  char    *store_path;         /* the connection's database, or NULL */
+  guint    n_recorded;
 
   /* guarded by the worker's lock */
   FtFrame *pending;
@@ -199,6 +217,12 @@ worker_loop (FtWorker *worker, gpointer data)
       if (quit)
         break;
       ft_live_process (self->live, now, 0);
+      if (self->core->store)
+        {
+          g_autoptr(GError) ce = NULL;
+          if (!ft_core_maybe_commit (self->core, now, &ce))
+            g_warning ("live database %s: %s", self->store_path, ce->message);
+        }
       const FtLiveStats *st = ft_live_get_stats (self->live);
       if (did_jobs || now - last_publish >= 100 || (st->received != last_received && now - last_publish >= 33))
         {
@@ -218,6 +242,12 @@ ft_live_session_stop (FtLiveSession *self)
   ft_worker_stop (self->worker);
   if (self->live)
     ft_live_stop (self->live);
+  if (self->core && self->core->store)
+    {
+      g_autoptr(GError) ce = NULL;
+      if (!ft_core_commit (self->core, &ce))
+        g_warning ("live database %s: %s", self->store_path, ce->message);
+    }
   g_clear_pointer (&self->live, ft_live_free);
   self->ops = NULL;   /* the core's */
   g_clear_pointer (&self->core, ft_core_free);
@@ -228,11 +258,29 @@ ft_live_session_stop (FtLiveSession *self)
   ft_worker_unlock (self->worker);
 }
 
+/* A connection's database and its WAL files (removed with the next
+ * connection or the session). */
+static void
+remove_store (const char *path)
+{
+  if (path == NULL)
+    return;
+  static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+  for (guint i = 0; i < G_N_ELEMENTS (ext); i++)
+    {
+      g_autofree char *p = g_strconcat (path, ext[i], NULL);
+      g_unlink (p);
+    }
+}
+
 static void
 ft_live_session_finalize (GObject *object)
 {
   FtLiveSession *self = FT_LIVE_SESSION (object);
   ft_live_session_stop (self);
+  remove_store (self->store_path);
+  g_free (self->store_path);
+  g_free (self->record_dir);
   g_clear_pointer (&self->pending, ft_frame_unref);
   g_clear_pointer (&self->frame, ft_frame_unref);
   g_clear_pointer (&self->pending_cmds, g_array_unref);
@@ -288,6 +336,28 @@ ft_live_session_start (FtLiveSession *self, const FtLiveConfig *cfg, GError **er
   FtCoreConfig ccfg;
   ft_core_config_init (&ccfg);
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
+  remove_store (self->store_path);
+  g_clear_pointer (&self->store_path, g_free);
+  if (self->record_dir)
+    {
+      if (g_mkdir_with_parents (self->record_dir, 0700) != 0)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: cannot create the folder "
+                       "for live databases: %s", self->record_dir, g_strerror (errno));
+          ft_core_free (core);
+          return FALSE;
+        }
+      g_autofree char *name = g_strdup_printf ("live-%d-%u.db", (int) getpid (), ++self->n_recorded);
+      g_autofree char *path = g_build_filename (self->record_dir, name, NULL);
+      remove_store (path);   /* a dead process's leftover with our pid */
+      if (!ft_core_attach_store (core, path, NULL, error))
+        {
+          ft_core_free (core);
+          remove_store (path);
+          return FALSE;
+        }
+      self->store_path = g_steal_pointer (&path);
+    }
   /* The app's live view starts from an empty, unstored fleet: it shows what
    * the broker carries, so it provisions the vehicles and staff it hears
    * (in memory only, at most 6000 new ones a minute). `fleet-twin-cli live`,
@@ -464,6 +534,41 @@ ft_live_session_command_status (const FtLiveCommand *c)
       return g_strdup_printf ("expired after %u attempt%s", c->attempts, c->attempts == 1 ? "" : "s");
     }
   return g_strdup ("?");
+}
+
+void
+ft_live_session_set_record_dir (FtLiveSession *self, const char *dir)
+{
+  g_return_if_fail (FT_IS_LIVE_SESSION (self));
+  g_free (self->record_dir);
+  self->record_dir = g_strdup (dir);
+}
+
+const char *
+ft_live_session_get_store_path (FtLiveSession *self)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
+  return self->store_path;
+}
+
+void
+ft_live_session_run_job_async (FtLiveSession *self, FtLiveSessionJob fn, gpointer data, GDestroyNotify free,
+                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (FT_IS_LIVE_SESSION (self));
+  g_return_if_fail (fn != NULL);
+  Job *job = g_new0 (Job, 1);
+  job->fn = fn;
+  job->data = data;
+  job->destroy = free;
+  ft_worker_run_async (self->worker, self, run_job, job, job_free, cancellable, callback, user_data);
+}
+
+char *
+ft_live_session_run_job_finish (FtLiveSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (FT_IS_LIVE_SESSION (self), NULL);
+  return ft_worker_run_finish (result, error);
 }
 
 char *

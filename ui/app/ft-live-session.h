@@ -26,6 +26,13 @@ gboolean        ft_live_session_start        (FtLiveSession *self, const FtLiveC
 /* Disconnects and joins the thread; the last frame stays readable. */
 void            ft_live_session_stop         (FtLiveSession *self);
 gboolean        ft_live_session_is_running   (FtLiveSession *self);
+/* Record the connections started from now on into a database in dir
+ * (created if needed; NULL: in memory only), committed as the CLI's live
+ * twin does, so the Dashboard can read it while it runs. The database is
+ * removed when the next connection starts or the session ends. */
+void            ft_live_session_set_record_dir (FtLiveSession *self, const char *dir);
+/* The running connection's database, or NULL. */
+const char     *ft_live_session_get_store_path (FtLiveSession *self);
 
 /* Main thread, once per display frame: take the newest frame and command
  * table; TRUE if a new frame arrived. Emits "state-changed" when the
@@ -76,5 +83,13 @@ guint           ft_live_session_count_tasks  (FtLiveSession *self, guint state);
 /* Work on the twin thread with the core and adapter; blocks; caller frees. */
 typedef char *(*FtLiveSessionJob) (FtCore *core, FtLive *live, FtTime now, gpointer data);
 char           *ft_live_session_run_job_sync (FtLiveSession *self, FtLiveSessionJob fn, gpointer data);
+/* The same without blocking: callback runs on the main thread; _finish
+ * gives fn's string (caller frees), or NULL with G_IO_ERROR_CANCELLED when
+ * the worker stopped first. fn must not use data after returning; free
+ * (may be NULL) frees data once the job is done or dropped. */
+void            ft_live_session_run_job_async  (FtLiveSession *self, FtLiveSessionJob fn, gpointer data,
+                                                GDestroyNotify free, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+char           *ft_live_session_run_job_finish (FtLiveSession *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 typedef struct {
   GArray *pts;       /* (mx, my) doubles, rings separated by NaN */
   FtBBox  bbox;
+  gboolean holes;    /* more than one ring (the sea cut out of a zone) */
 } ProjPoly;
 
 struct _FtOverlayLayer {
@@ -40,11 +41,12 @@ proj_poly_clear (gpointer p)
 static ProjPoly
 project (const FtMultiPolygon *mp)
 {
-  ProjPoly pp = { g_array_new (FALSE, FALSE, sizeof (double)), mp->bbox };
+  ProjPoly pp = { g_array_new (FALSE, FALSE, sizeof (double)), mp->bbox, mp->n_polys > 1 };
   for (guint p = 0; p < mp->n_polys; p++)
     for (guint r = 0; r < mp->polys[p].n_rings; r++)
       {
         const FtRing *ring = &mp->polys[p].rings[r];
+        pp.holes |= r > 0;
         for (guint i = 0; i < ring->n; i++)
           {
             double xy[2];
@@ -102,6 +104,8 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   ft_map_xform_init (&xf, vp, widget);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  /* a zone's holes (the sea cut out of it) stay unfilled whatever their winding */
+  cairo_set_fill_rule (cr, CAIRO_FILL_RULE_EVEN_ODD);
 
   if ((self->flags & (FT_OVERLAY_ZONES | FT_OVERLAY_HEAT)) && self->zones)
     for (guint z = 0; z < self->zones->len; z++)
@@ -121,7 +125,17 @@ ft_overlay_layer_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           {
             cairo_set_source_rgba (cr, 0.2, 0.3, 0.6, 0.55);
             cairo_set_line_width (cr, 1.0);
-            cairo_stroke (cr);
+            if (pp->holes)
+              {
+                /* outline only what is left of the zone: not across the sea */
+                cairo_save (cr);
+                cairo_clip_preserve (cr);
+                cairo_set_line_width (cr, 2.0);   /* half of it inside the clip */
+                cairo_stroke (cr);
+                cairo_restore (cr);
+              }
+            else
+              cairo_stroke (cr);
           }
         cairo_new_path (cr);
       }

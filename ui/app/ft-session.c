@@ -497,6 +497,13 @@ ft_session_set_record_dir (FtSession *self, const char *dir)
 }
 
 const char *
+ft_session_get_record_dir (FtSession *self)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
+  return self->record_dir;
+}
+
+const char *
 ft_session_get_store_path (FtSession *self)
 {
   g_return_val_if_fail (FT_IS_SESSION (self), NULL);

@@ -83,6 +83,7 @@ gboolean      ft_session_can_dispatch   (FtSession *self);
 void          ft_session_set_record_dir (FtSession *self, const char *dir);
 /* The current run's database, or NULL when it is not recorded. */
 const char   *ft_session_get_store_path (FtSession *self);
+const char   *ft_session_get_record_dir (FtSession *self);
 
 /* Work on the twin thread: fn runs there between slices with the world and
  * returns a newly allocated string (or NULL). callback runs on the main

@@ -511,12 +511,7 @@ void
 ft_window_dashboard_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  if (self->live_mode)
-    {
-      ft_window_show_toast (self, "The Dashboard reads the simulated run; for a live database use "
-                            "fleet-twin-cli report DB --out report.pdf.", TRUE);
-      return;
-    }
+  /* in Live mode it reads the live connection's database */
   FtDashboardWindow *win = ft_dashboard_window_new (self);
   ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
@@ -562,6 +557,22 @@ ft_window_review_action (GtkWidget *widget, const char *name, GVariant *param)
   FtReviewWindow *win = ft_review_window_new (self);
   ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
+}
+
+/* Rider Data…: a rider's export or erasure on the run's database. */
+void
+ft_window_rider_data_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  FtWindow *self = FT_WINDOW (widget);
+  if (self->live_mode)
+    {
+      ft_window_show_toast (self, "Rider Data works on the simulated run's database; for a live or "
+                            "region database use fleet-twin-cli rider export|erase.", TRUE);
+      return;
+    }
+  FtRiderDataDialog *dlg = ft_rider_data_dialog_new (self);
+  ft_window_close_on_escape (GTK_WINDOW (dlg));
+  gtk_window_present (GTK_WINDOW (dlg));
 }
 
 /* Shadow Models: the demand forecast against actual, labelled as shadow. */

@@ -20,6 +20,7 @@
 #include "ft-review-window.h"
 #include "ft-experiments-window.h"
 #include "ft-region-dialog.h"
+#include "ft-rider-data-dialog.h"
 #include "ft-import-dialog.h"
 #include "ft-broker-dialog.h"
 #include "ft-file.h"
@@ -136,6 +137,7 @@ void ft_window_dashboard_action       (GtkWidget *widget, const char *name, GVar
 void ft_window_new_region_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_experiments_action     (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_review_action          (GtkWidget *widget, const char *name, GVariant *param);
+void ft_window_rider_data_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_shadow_action          (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_import_osm_action      (GtkWidget *widget, const char *name, GVariant *param);
 void ft_window_zoom_action            (GtkWidget *widget, const char *name, GVariant *param);

@@ -236,6 +236,16 @@ ft_window_update_rider_actions (FtWindow *self)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), names[i], ft_rider_flow_can (self->rider, i, has_point));
   ft_overlay_layer_set_highlight (self->overlay, ft_rider_flow_get_vehicle (self->rider));
+  /* the chat asks from where the rider stands: the marked point, unless
+   * it is where a ride goes (then the assistant knows the vehicle) */
+  if (self->chat_panel)
+    {
+      FtLatLon at;
+      gboolean stands = has_point && ft_rider_flow_get_state (self->rider) != FT_RIDER_RIDING;
+      if (stands)
+        at = ft_mercator_to_latlon (self->marker_mx, self->marker_my);
+      ft_chat_panel_set_position (FT_CHAT_PANEL (self->chat_panel), stands ? &at : NULL);
+    }
 }
 
 static void
@@ -1016,6 +1026,7 @@ ft_window_class_init (FtWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.compare-runs", NULL, ft_window_compare_action);
   gtk_widget_class_install_action (wc, "win.dashboard", NULL, ft_window_dashboard_action);
   gtk_widget_class_install_action (wc, "win.review-queue", NULL, ft_window_review_action);
+  gtk_widget_class_install_action (wc, "win.rider-data", NULL, ft_window_rider_data_action);
   gtk_widget_class_install_action (wc, "win.experiments", NULL, ft_window_experiments_action);
   gtk_widget_class_install_action (wc, "win.new-region", NULL, ft_window_new_region_action);
   gtk_widget_class_install_action (wc, "win.shadow-models", NULL, ft_window_shadow_action);
@@ -1130,6 +1141,8 @@ ft_window_new (GtkApplication *app, FtSession *session)
 {
   FtWindow *self = g_object_new (FT_TYPE_WINDOW, "application", app, NULL);
   self->session = g_object_ref (session);
+  /* live connections are recorded where runs are, for the Dashboard */
+  ft_live_session_set_record_dir (self->live, ft_session_get_record_dir (session));
   g_signal_connect_object (session, "notify::playing", G_CALLBACK (on_playing_changed), self, 0);
   g_signal_connect_object (session, "notify::finished", G_CALLBACK (on_finished_changed), self, 0);
   g_signal_connect_object (session, "loaded", G_CALLBACK (on_session_loaded), self, 0);

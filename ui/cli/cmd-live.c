@@ -633,6 +633,145 @@ live_metrics_update (LiveMetrics *lm, FtMetrics *m, FtLive *live)
   lm->rtt_mark = mark;
 }
 
+/* ---- live rider levers -------------------------------------------------------- */
+
+typedef struct {
+  char    *pricing, *objective, *planner, *protected_zones, *emergency;
+  gboolean incentives;
+  double   interval_min, floor, cap, max_change, incentive_every_min;
+} LeverOpts;
+
+static void
+lever_opts_clear (LeverOpts *o)
+{
+  g_free (o->pricing); g_free (o->objective); g_free (o->planner);
+  g_free (o->protected_zones); g_free (o->emergency);
+}
+
+static gint
+city_locate (FtLatLon at, gpointer data)
+{
+  return ft_city_zone_at (data, at);
+}
+
+static FtCity *
+load_zone_city (const char *city_dir, GError **error)
+{
+  return city_dir && g_strcmp0 (city_dir, "demo") != 0 ? ft_city_load (city_dir, error)
+                                                       : ft_city_generate_demo (NULL, error);
+}
+
+/* The option strings, checked before anything is opened or created. */
+static gboolean
+lever_opts_parse (const LeverOpts *o, FtLeverPolicy *p, GError **error)
+{
+  const char *pol = o->pricing ? o->pricing : "off";
+  if (g_strcmp0 (pol, "baseline") == 0)
+    pol = "utilisation";
+  else if (g_strcmp0 (pol, "optimiser") == 0 || g_strcmp0 (pol, "optimizer") == 0)
+    pol = "optimise";
+  if (!ft_dyn_policy_parse (pol, &p->policy))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
+                   "--pricing '%s' is not a policy (off, baseline or optimiser)", o->pricing);
+      return FALSE;
+    }
+  if (o->objective && !ft_dyn_objective_parse (o->objective, &p->objective))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
+                   "--objective '%s' is not an objective (revenue, trips or margin)", o->objective);
+      return FALSE;
+    }
+  if (o->planner == NULL)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
+                   "--pricing and --incentives need --planner ID: an account in the --db store with "
+                   "the planner (or admin) role, as whom prices change");
+      return FALSE;
+    }
+  if (o->emergency && !(g_strcmp0 (o->emergency, "on") == 0 || g_strcmp0 (o->emergency, "off") == 0))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency '%s': use on or off", o->emergency);
+      return FALSE;
+    }
+  if (o->emergency && p->policy == FT_DYN_POLICY_OFF)
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--emergency needs --pricing");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --pricing / --incentives: the simulator's policy on the zones of `city`,
+ * as the planner account --planner names (it must hold the plan
+ * permission); the lever state is kept in the --db store. Returns FALSE
+ * with an error naming the option. */
+static gboolean
+live_levers_setup (FtLive *live, FtCore *core, const LeverOpts *o, FtCity *city, GError **error)
+{
+  FtLiveLeversConfig lc;
+  ft_live_levers_config_init (&lc);
+  if (!lever_opts_parse (o, &lc.policy, error))
+    return FALSE;
+  guint planner = 0;
+  if (!ft_accounts_lookup_id (core->accounts, o->planner, &planner))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS, "--planner '%s': no such account in the store",
+                   o->planner);
+      return FALSE;
+    }
+  if (o->interval_min > 0)
+    lc.guards.interval = (FtTime) (o->interval_min * FT_MINUTE);
+  if (o->floor > 0)
+    lc.guards.floor = o->floor;
+  if (o->cap > 0)
+    {
+      lc.guards.cap = o->cap;
+      lc.guards.emergency_cap = MIN (lc.guards.emergency_cap, o->cap);
+    }
+  if (o->max_change > 0)
+    lc.guards.max_change = o->max_change;
+  lc.guards.emergency_cap = MAX (lc.guards.emergency_cap, lc.guards.floor);
+  if (o->incentive_every_min > 0)
+    lc.rules.recompute = (FtTime) (o->incentive_every_min * FT_MINUTE);
+  lc.incentives = o->incentives;
+  lc.n_zones = city->n_zones;
+  lc.locate = city_locate;
+  lc.locate_data = city;
+  g_autoptr (GArray) prot = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (o->protected_zones && *o->protected_zones)
+    {
+      g_auto (GStrv) parts = g_strsplit (o->protected_zones, ",", -1);
+      for (guint i = 0; parts[i]; i++)
+        {
+          guint64 z = 0;
+          g_strstrip (parts[i]);
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &z, NULL) || z >= city->n_zones)
+            {
+              g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_LEVERS,
+                           "--protected-zones: zone '%s' does not exist (the city has zones 0 to %u)", parts[i],
+                           city->n_zones - 1);
+              return FALSE;
+            }
+          guint zz = (guint) z;
+          g_array_append_val (prot, zz);
+        }
+    }
+  lc.protected_zones = (const guint *) prot->data;
+  lc.n_protected = prot->len;
+  gboolean emergency = g_strcmp0 (o->emergency, "on") == 0;
+  FtTime now = wall_ms ();
+  if (!ft_live_set_levers (live, &lc, planner, now, error))
+    return FALSE;
+  if (o->emergency && !ft_core_set_price_emergency (core, planner, emergency, now, error))
+    return FALSE;
+  printf ("live: pricing %s%s%s, incentives %s, on %u zones of %s as %s\n", ft_dyn_policy_name (lc.policy.policy),
+          lc.policy.policy == FT_DYN_POLICY_OPTIMISE ? " for " : "",
+          lc.policy.policy == FT_DYN_POLICY_OPTIMISE ? ft_dyn_objective_name (lc.policy.objective) : "",
+          lc.incentives ? "on" : "off", city->n_zones, city->id, o->planner);
+  return TRUE;
+}
+
 int
 ft_cli_live (int argc, char **argv)
 {
@@ -644,6 +783,31 @@ ft_cli_live (int argc, char **argv)
   int provision_rate = 60;
   char *shadow_city = NULL;
   char *metrics_listen = NULL;
+  LeverOpts lo = { 0 };
+  GOptionEntry lever_entries[] = {
+    { "pricing", 0, 0, G_OPTION_ARG_STRING, &lo.pricing,
+      "Dynamic zone prices: off (default), baseline (utilisation steps) or optimiser (forecast demand, "
+      "supply and elasticity), the simulator's policy", "POLICY" },
+    { "objective", 0, 0, G_OPTION_ARG_STRING, &lo.objective,
+      "With --pricing optimiser: revenue (default), trips or margin", "OBJ" },
+    { "incentives", 0, 0, G_OPTION_ARG_NONE, &lo.incentives,
+      "Relocation offers (start in a surplus zone, end in a shortfall zone), recomputed from live state", NULL },
+    { "planner", 0, 0, G_OPTION_ARG_STRING, &lo.planner,
+      "Account id (planner or admin role) as whom prices and offers change", "ID" },
+    { "city", 0, 0, G_OPTION_ARG_FILENAME, &shadow_city,
+      "City pack whose zones pricing, offers and the forecast use (default: demo)", "DIR" },
+    { "price-interval", 0, 0, G_OPTION_ARG_DOUBLE, &lo.interval_min, "Minutes between pricing intervals (default 15)", "MIN" },
+    { "price-floor", 0, 0, G_OPTION_ARG_DOUBLE, &lo.floor, "Lowest multiplier (default 1.0)", "X" },
+    { "price-cap", 0, 0, G_OPTION_ARG_DOUBLE, &lo.cap, "Highest multiplier (default 1.5)", "X" },
+    { "max-change", 0, 0, G_OPTION_ARG_DOUBLE, &lo.max_change, "Largest change per interval (default 0.2)", "X" },
+    { "protected-zones", 0, 0, G_OPTION_ARG_STRING, &lo.protected_zones,
+      "Zone indices whose price never moves (comma separated)", "LIST" },
+    { "emergency", 0, 0, G_OPTION_ARG_STRING, &lo.emergency,
+      "Declare (on) or lift (off) the city's emergency: no surge (default: as kept in the store)", "on|off" },
+    { "incentive-every", 0, 0, G_OPTION_ARG_DOUBLE, &lo.incentive_every_min,
+      "Minutes between offer rounds (default 15)", "MIN" },
+    { NULL }
+  };
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "SQLite file to persist into (created if missing)", "FILE" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after this many seconds (default: until Ctrl-C)", "S" },
@@ -668,6 +832,12 @@ ft_cli_live (int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— attach to live MQTT telemetry, ingest and persist");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  {
+    GOptionGroup *g = g_option_group_new ("levers", "Rider levers: dynamic prices and relocation incentives",
+                                          "Show rider-lever options", NULL, NULL);
+    g_option_group_add_entries (g, lever_entries);
+    g_option_context_add_group (ctx, g);
+  }
   add_broker_entries (ctx, &b);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || b.broker == NULL || db == NULL)
@@ -678,6 +848,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      lever_opts_clear (&lo);
       return 2;
     }
   /* written so that NaN fails every test */
@@ -690,6 +861,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      lever_opts_clear (&lo);
       return 2;
     }
   if (refuse_unknown && provision_unknown)
@@ -699,6 +871,7 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      lever_opts_clear (&lo);
       return 2;
     }
   if (provision_rate < 1 || provision_rate > 1000000)
@@ -709,16 +882,53 @@ ft_cli_live (int argc, char **argv)
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      lever_opts_clear (&lo);
       return 2;
+    }
+  gboolean levers_on = (lo.pricing != NULL && g_strcmp0 (lo.pricing, "off") != 0) || lo.incentives;
+  /* written so that NaN fails every test; 0 = the default */
+  if (!(lo.interval_min == 0 || (lo.interval_min >= 1.0 / 60 && lo.interval_min <= 1440)) ||
+      !(lo.incentive_every_min == 0 || (lo.incentive_every_min >= 1 && lo.incentive_every_min <= 1440)) ||
+      !(lo.floor >= 0 && lo.floor <= 10) || !(lo.cap >= 0 && lo.cap <= 10) ||
+      !(lo.max_change >= 0 && lo.max_change <= 10) ||
+      (!levers_on && (lo.objective || lo.planner || lo.protected_zones || lo.emergency || lo.interval_min > 0 ||
+                      lo.floor > 0 || lo.cap > 0 || lo.max_change > 0 || lo.incentive_every_min > 0)))
+    {
+      fprintf (stderr, "%s: --price-interval must be in [1/60, 1440] min, --incentive-every in [1, 1440] min, "
+               "--price-floor/--price-cap/--max-change in (0, 10]; the pricing options need --pricing or "
+               "--incentives\n", argv[0]);
+      broker_opts_clear (&b);
+      g_free (db);
+      g_free (metrics_listen);
+      g_free (shadow_city);
+      lever_opts_clear (&lo);
+      return 2;
+    }
+  if (levers_on)
+    {
+      FtLeverPolicy pol;
+      ft_lever_policy_init (&pol);
+      if (!lever_opts_parse (&lo, &pol, &error))
+        {
+          fprintf (stderr, "%s: %s\n", argv[0], error->message);
+          broker_opts_clear (&b);
+          lever_opts_clear (&lo);
+          g_free (db);
+          g_free (metrics_listen);
+          g_free (shadow_city);
+          return 2;
+        }
     }
   FtLiveConfig cfg;
   if (!fill_config (&cfg, &b, argv[0]))
     {
       broker_opts_clear (&b);
+      lever_opts_clear (&lo);
       ft_live_config_clear (&cfg);
       g_free (db);
       g_free (metrics_listen);
       g_free (shadow_city);
+      lever_opts_clear (&lo);
       return 2;
     }
   broker_opts_clear (&b);
@@ -741,6 +951,7 @@ ft_cli_live (int argc, char **argv)
   FtCore *core = ft_core_new (&ccfg, NULL, NULL);
   FtLive *live = NULL;
   FtShadow *shadow = NULL;
+  FtCity *zone_city = NULL;
   FtMds *mds = NULL;
   FtServe *serve = NULL;
   LiveMetrics lm = { 0 };
@@ -759,6 +970,13 @@ ft_cli_live (int argc, char **argv)
       if (shadow == NULL)
         goto out;
       ft_live_set_shadow (live, shadow);
+    }
+  if (levers_on)
+    {
+      if ((zone_city = load_zone_city (shadow_city, &error)) == NULL)
+        goto out;
+      if (!live_levers_setup (live, core, &lo, zone_city, &error))
+        goto out;
     }
   ft_live_set_state_func (live, print_state, NULL);
   if (metrics_listen)
@@ -874,7 +1092,10 @@ out:
     ft_live_free (live);
   ft_shadow_free (shadow);
   ft_core_free (core);
+  if (zone_city)
+    ft_city_free (zone_city);
   ft_live_config_clear (&cfg);
+  lever_opts_clear (&lo);
   g_free (db);
   g_free (shadow_city);
   g_free (metrics_listen);

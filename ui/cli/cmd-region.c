@@ -1,10 +1,13 @@
 /* cmd-region.c — `fleet-twin-cli region launch`: the region launch
  * playbook (src/region) from the command line, with the fleet sweep run
- * here on the simulator (src/ never sees sim/).
+ * here on the simulator (src/ never sees sim/); `region init`,
+ * `retention` and `report`: a region's data folder, its retention job and
+ * the cross-region report from aggregates (src/region/ft-region-data.h).
  */
 #include "ft-config.h"
 #include "ft-cli.h"
 #include "ft-region.h"
+#include "ft-region-data.h"
 #include "ft-sim-world.h"
 
 #include <gsl/gsl_errno.h>
@@ -88,14 +91,153 @@ region_launch (int argc, char **argv)
   return 0;
 }
 
+static int
+region_init (int argc, char **argv)
+{
+  g_autofree char *name = NULL, *jur = NULL;
+  GOptionEntry entries[] = {
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "Region name (default: the folder's name)", "NAME" },
+    { "jurisdiction", 'j', 0, G_OPTION_ARG_STRING, &jur, "Data-protection law: GDPR, UK-GDPR, DPDP, CCPA, LGPD (required)", "LAW" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DIR — make DIR a region's data folder");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Writes DIR/region.ini (name, jurisdiction, the jurisdiction's retention defaults)\n"
+    "and DIR/data/, where the region's stores live. A DIR that already belongs to\n"
+    "another region is refused.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc != 2 || jur == NULL)
+    {
+      fprintf (stderr, "usage: fleet-twin-cli region init DIR --jurisdiction LAW [--name NAME]\n");
+      return 2;
+    }
+  base = g_path_get_basename (argv[1]);
+  if (!ft_region_policy_init (argv[1], name ? name : base, jur, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  printf ("region %s (%s): %s/region.ini, stores in %s/data/\n", name ? name : base, jur,
+          argv[1], argv[1]);
+  return 0;
+}
+
+static int
+region_retention (int argc, char **argv)
+{
+  g_autofree char *now_s = NULL;
+  GOptionEntry entries[] = {
+    { "now", 0, 0, G_OPTION_ARG_STRING, &now_s, "The time to apply the policy at: ms in the stores' clock or ISO 8601 (default: now)", "T" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DIR — apply the region's retention policy");
+  g_autoptr(GError) error = NULL;
+  g_auto(FtRegionPolicy) p = { 0 };
+  gint64 now = 0;
+  GArray *res;
+  guint i;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Deletes raw telemetry older than [retention] telemetry_days and coarsens trip\n"
+    "positions older than coarsen_days to a coarsen_m grid, in every store of\n"
+    "DIR/data, one transaction per store; logs the counts in each store's\n"
+    "retention_log. Running it again changes nothing.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      fprintf (stderr, "usage: fleet-twin-cli region retention DIR [--now T]\n");
+      return 2;
+    }
+  if (!ft_cli_parse_time (now_s, &now, &error) || !ft_region_policy_load (argv[1], &p, &error) ||
+      (res = ft_region_retention (argv[1], now, &error)) == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  printf ("region %s (%s): telemetry kept %d days, positions coarsened to %g m after %d days\n",
+          p.name, p.jurisdiction, p.telemetry_days, p.coarsen_m, p.coarsen_days);
+  for (i = 0; i < res->len; i++)
+    {
+      FtRetentionResult *r = &g_array_index (res, FtRetentionResult, i);
+      printf ("%s: removed %" G_GINT64_FORMAT " telemetry events; coarsened %" G_GINT64_FORMAT
+              " events and %" G_GINT64_FORMAT " bookings\n", r->store, r->telemetry_removed,
+              r->events_coarsened, r->bookings_coarsened);
+    }
+  if (res->len == 0)
+    printf ("no stores in %s/data\n", argv[1]);
+  ft_retention_results_free (res);
+  return 0;
+}
+
+static int
+region_report (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON instead of a table", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DIR... — compare regions from their aggregates");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Reads only each store's aggregate tables (an_*, from `analytics build`) and\n"
+    "meta: nothing about a person leaves its region.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      fprintf (stderr, "usage: fleet-twin-cli region report DIR... [--json]\n");
+      return 2;
+    }
+  text = ft_region_report_aggregates ((const char *const *) argv + 1, json, &error);
+  if (text == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  fputs (text, stdout);
+  return 0;
+}
+
 int
 ft_cli_region (int argc, char **argv)
 {
-  if (argc >= 2 && strcmp (argv[1], "launch") == 0)
-    {
-      argv[1] = (char *) "fleet-twin-cli region launch";
-      return region_launch (argc - 1, argv + 1);
-    }
-  fprintf (stderr, "usage: fleet-twin-cli region launch --osm FILE --out DIR [options]\n");
+  static const struct { const char *name, *prog; int (*fn) (int, char **); } subs[] = {
+    { "launch", "fleet-twin-cli region launch", region_launch },
+    { "init", "fleet-twin-cli region init", region_init },
+    { "retention", "fleet-twin-cli region retention", region_retention },
+    { "report", "fleet-twin-cli region report", region_report },
+  };
+  guint i;
+
+  for (i = 0; argc >= 2 && i < G_N_ELEMENTS (subs); i++)
+    if (strcmp (argv[1], subs[i].name) == 0)
+      {
+        argv[1] = (char *) subs[i].prog;
+        return subs[i].fn (argc - 1, argv + 1);
+      }
+  fprintf (stderr, "usage: fleet-twin-cli region launch --osm FILE --out DIR [options]\n"
+                   "       fleet-twin-cli region init DIR --jurisdiction LAW [--name NAME]\n"
+                   "       fleet-twin-cli region retention DIR [--now T]\n"
+                   "       fleet-twin-cli region report DIR... [--json]\n");
   return 2;
 }

@@ -31,9 +31,11 @@ static const FtCliEntry commands[] = {
   { "serve",         ft_cli_serve,        "Serve MDS, GBFS, metrics and health over HTTP" },
   { "assist",        ft_cli_assist,       "Rider support assistant: classify, eval, ask, hand-offs" },
   { "inspect",       ft_cli_inspect,      "Check a rider's photo for damage; the staff review queue" },
-  { "region",        ft_cli_region,       "Region launch playbook: raw inputs to a region folder and checklist" },
+  { "region",        ft_cli_region,       "Region playbook and data: launch, init, retention, cross-region report" },
+  { "rider",         ft_cli_rider,        "A rider's data rights: export everything held as JSON, or erase" },
   { "experiment",    ft_cli_experiment,   "Experiments: run, sweep, report, Slurm / GNU parallel, merge" },
   { "render",        ft_cli_render,       "Draw a replay, scenario or live twin to PNG frames or an MP4" },
+  { "accounts",      ft_cli_accounts,     "Accounts of a store: list them, create staff (as an admin)" },
   { NULL, NULL, NULL }
 };
 

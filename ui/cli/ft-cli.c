@@ -1,5 +1,5 @@
 /* ft-cli.c — helpers shared by the fleet-twin-cli subcommands: terminal
- * detection and a one-line progress bar on stderr.
+ * detection, a one-line progress bar on stderr and the --now parser.
  */
 #include "ft-cli.h"
 
@@ -41,4 +41,32 @@ ft_cli_progress_done (void)
     return;
   last_permille = -1;
   fprintf (stderr, "\n");
+}
+
+gboolean
+ft_cli_parse_time (const char *text, gint64 *out, GError **error)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  gint64 v;
+
+  if (text == NULL)
+    {
+      *out = g_get_real_time () / 1000;
+      return TRUE;
+    }
+  if (g_ascii_string_to_signed (text, 10, G_MININT64 / 2, G_MAXINT64 / 2, &v, NULL))
+    {
+      *out = v;
+      return TRUE;
+    }
+  dt = g_date_time_new_from_iso8601 (text, utc);
+  if (dt == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--now %s is neither milliseconds nor an ISO 8601 time (2026-01-31T12:00:00Z)", text);
+      return FALSE;
+    }
+  *out = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
+  return TRUE;
 }

@@ -39,9 +39,11 @@ int ft_cli_maintenance (int argc, char **argv);   /* cmd-maint.c (backtest) */
 int ft_cli_models      (int argc, char **argv);   /* cmd-models.c (registry) */
 int ft_cli_assist      (int argc, char **argv);   /* cmd-assist.c (support assistant) */
 int ft_cli_inspect     (int argc, char **argv);   /* cmd-inspect.c (damage checks, review queue) */
-int ft_cli_region      (int argc, char **argv);   /* cmd-region.c (launch playbook) */
+int ft_cli_region      (int argc, char **argv);   /* cmd-region.c (launch playbook, init, retention, report) */
+int ft_cli_rider       (int argc, char **argv);   /* cmd-rider.c (export, erase) */
 int ft_cli_experiment  (int argc, char **argv);   /* cmd-experiment.c (A/B, sweeps, batch) */
 int ft_cli_render      (int argc, char **argv);   /* cmd-render.c (replay to PNG frames / MP4) */
+int ft_cli_accounts    (int argc, char **argv);   /* cmd-accounts.c (list, create) */
 
 /* Analytics glue shared by cmd-analytics.c and cmd-report.c: the zones of
  * a database (its scenario's city, --scenario, --city, or one zone). */
@@ -60,6 +62,9 @@ gboolean     ft_cli_analytics_build   (const char *path, FtCliZoning *cz,
 gboolean     ft_cli_analytics_check_db (const char *path, GError **error);
 
 /* Shared helpers (ft-cli.c) */
+/* --now: NULL gives the wall clock; else milliseconds or ISO 8601 (UTC
+ * unless the text names its offset). */
+gboolean ft_cli_parse_time    (const char *text, gint64 *out, GError **error);
 gboolean ft_cli_is_tty        (void);
 /* A one-line progress bar on stderr when it is a terminal; silent otherwise. */
 void     ft_cli_progress      (const char *label, double fraction);

@@ -21,6 +21,7 @@
 #include "ft-screenshot.h"
 #include "ft-window.h"
 #include "ft-broker-dialog.h"
+#include "ft-dashboard-window.h"
 #include "live-broker.h"
 
 #include <check.h>
@@ -61,6 +62,8 @@ typedef struct {
   gint              hold;     /* drop commands unanswered (device out of reach) */
   gint              obeyed;
   gint              tasks_acked;
+  gint              trips;    /* vehicles 0..3 ride: trip_start, then trip_end 250 m on */
+  gint              n_trips;  /* trips ended */
 } Emu;
 
 static gpointer
@@ -74,6 +77,20 @@ emu_thread (gpointer data)
       now = g_get_real_time () / 1000;
       ft_live_emu_publish (e->emu, e->v, N_EMU, now, -1);
       ft_live_emu_publish_staff (e->emu, e->staff, G_N_ELEMENTS (e->staff), now);
+      for (guint i = 0; i < 4 && g_atomic_int_get (&e->trips); i++)
+        {
+          FtLiveEmuVehicle *v = &e->v[i];
+          gboolean riding = g_str_equal (v->state, "on_trip");
+          if (riding)
+            {
+              v->pos.lat += (i % 2 ? -1 : 1) * 250.0 / 111320.0;
+              g_strlcpy (v->state, "available", sizeof v->state);
+            }
+          else
+            g_strlcpy (v->state, "on_trip", sizeof v->state);
+          if (ft_live_emu_publish_event (e->emu, v, riding ? "trip_end" : "trip_start", now) && riding)
+            g_atomic_int_inc (&e->n_trips);
+        }
       guint nc = 0;
       g_autofree FtLiveEmuCommand *cmds = ft_live_emu_poll (e->emu, &nc);
       for (guint i = 0; i < nc && !g_atomic_int_get (&e->hold); i++)
@@ -443,6 +460,133 @@ START_TEST (test_live_unlock)
 }
 END_TEST
 
+/* Issue 15's leftover: the Dashboard on the live connection's database
+ * (the app records it where runs go), written by the emulator's telemetry
+ * and trips; then the same file opened with Open Database…, a file that is
+ * not a Fleet Twin database refused, and the report exported from it. */
+START_TEST (test_live_dashboard)
+{
+  g_autoptr(GError) error = NULL;
+  LiveBroker *b = live_broker_start (&error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  g_autofree char *url = live_broker_url (b);
+  g_autofree char *tmp = g_dir_make_tmp ("ft-live-dash-XXXXXX", &error);
+  ck_assert (tmp != NULL);
+
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  g_autoptr(FtSession) session = ft_session_new ();
+  ft_session_set_record_dir (session, tmp);   /* as the app does */
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 720);
+  gtk_window_present (GTK_WINDOW (win));
+  FtLatLon centre = ft_session_get_city (session)->center;
+
+  Emu e = { 0 };
+  emu_init (&e, url, centre);
+  g_atomic_int_set (&e.trips, 1);
+  GThread *th = g_thread_new ("emu", emu_thread, &e);
+  g_autoptr(GSettings) settings = g_settings_new ("org.mobilitycorp.FleetTwin");
+  g_settings_set_string (settings, "live-url", url);
+  g_settings_set_string (settings, "live-prefix", PFX);
+  g_settings_set_string (settings, "live-mqtt-version", "5");
+  ft_window_set_live_mode (win, TRUE);
+  FtLiveSession *live = ft_window_get_live_session (win);
+  gint64 t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC &&
+         !(ft_live_session_get_state (live) == FT_LIVE_CONNECTED && g_atomic_int_get (&e.n_trips) >= 12))
+    ft_test_app_spin (0.1);
+  ck_assert_msg (ft_live_session_get_state (live) == FT_LIVE_CONNECTED, "not connected: %s",
+                 ft_live_session_get_error (live) ? ft_live_session_get_error (live) : "");
+  ck_assert_int_ge (g_atomic_int_get (&e.n_trips), 12);
+  const char *db = ft_live_session_get_store_path (live);
+  ck_assert_msg (db != NULL && g_file_test (db, G_FILE_TEST_IS_REGULAR), "the live connection is not recorded");
+  printf ("live database: %s, %d trips published\n", db, g_atomic_int_get (&e.n_trips));
+  ft_test_app_spin (0.5);
+
+  /* The Dashboard (Ctrl+D) reads the live database while the twin writes it. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.dashboard", NULL));
+  FtDashboardWindow *dash = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (FT_IS_DASHBOARD_WINDOW (l->data))
+      dash = l->data;
+  g_list_free (tops);
+  ck_assert_msg (dash != NULL, "win.dashboard opened no window");
+  gtk_window_set_default_size (GTK_WINDOW (dash), 1280, 720);
+  t0 = g_get_monotonic_time ();
+  while (ft_dashboard_window_is_busy (dash) && g_get_monotonic_time () - t0 < 60 * G_USEC_PER_SEC)
+    ft_test_app_spin (0.05);
+  printf ("dashboard (live): %s\n", ft_dashboard_window_get_status (dash));
+  ck_assert_int_eq (ft_dashboard_window_get_source (dash), FT_DASH_SOURCE_LIVE);
+  const FtDashboard *d = ft_dashboard_window_get_data (dash);
+  ck_assert_msg (d != NULL, "no data: %s", ft_dashboard_window_get_status (dash));
+  ck_assert_msg (g_str_has_prefix (ft_dashboard_window_get_status (dash), "Live database"), "%s",
+                 ft_dashboard_window_get_status (dash));
+  ck_assert_msg (d->total_served >= 8, "%.0f live trips served on the dashboard", d->total_served);
+  double live_served = d->total_served;
+  ft_test_app_spin (0.5);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (dash), "dashboard-live-1280x720.png");
+  g_clear_object (&shot);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  ft_test_app_spin (0.5);
+  shot = ft_test_app_shot (GTK_WIDGET (dash), "dashboard-live-1280x720-dark.png");
+  g_clear_object (&shot);
+  gtk_window_set_default_size (GTK_WINDOW (dash), 2560, 1440);
+  ft_test_app_spin (0.8);
+  shot = ft_test_app_shot (GTK_WIDGET (dash), "dashboard-live-2560x1440-dark.png");
+  g_clear_object (&shot);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  ft_test_app_spin (0.5);
+  shot = ft_test_app_shot (GTK_WIDGET (dash), "dashboard-live-2560x1440.png");
+  g_clear_object (&shot);
+
+  /* The connection ends; the same file, opened from the dashboard. */
+  g_atomic_int_set (&e.stop, 1);
+  g_thread_join (th);
+  ft_window_set_live_mode (win, FALSE);
+  g_autofree char *db_copy = g_strdup (db);
+  ck_assert (ft_dashboard_window_open_database (dash, db_copy, &error));
+  t0 = g_get_monotonic_time ();
+  while (ft_dashboard_window_is_busy (dash) && g_get_monotonic_time () - t0 < 60 * G_USEC_PER_SEC)
+    ft_test_app_spin (0.05);
+  printf ("dashboard (file): %s\n", ft_dashboard_window_get_status (dash));
+  ck_assert_int_eq (ft_dashboard_window_get_source (dash), FT_DASH_SOURCE_FILE);
+  d = ft_dashboard_window_get_data (dash);
+  ck_assert_msg (d != NULL && g_str_has_prefix (ft_dashboard_window_get_status (dash), db_copy), "%s",
+                 ft_dashboard_window_get_status (dash));
+  ck_assert (d->total_served >= live_served);
+  g_autofree char *pdf = g_build_filename (tmp, "live-report.pdf", NULL);
+  guint pages = 0;
+  ck_assert_msg (ft_dashboard_window_export_report (dash, pdf, &pages, &error), "%s", error ? error->message : "");
+  printf ("report from the live database: %u pages\n", pages);
+  ck_assert_uint_ge (pages, 1);
+
+  /* Not a Fleet Twin database: refused, said, and nothing changes. */
+  g_autofree char *junk = g_build_filename (tmp, "notes.db", NULL);
+  ck_assert (g_file_set_contents (junk, "not a database", -1, NULL));
+  ck_assert (!ft_dashboard_window_open_database (dash, junk, &error));
+  ck_assert (error != NULL && strstr (error->message, junk) && strstr (error->message, "not a Fleet Twin database"));
+  g_clear_error (&error);
+  ck_assert (strstr (ft_dashboard_window_get_status (dash), "not a Fleet Twin database") != NULL);
+  ck_assert_int_eq (ft_dashboard_window_get_source (dash), FT_DASH_SOURCE_FILE);
+  ck_assert (ft_dashboard_window_get_data (dash) == d);
+
+  gtk_window_destroy (GTK_WINDOW (dash));
+  ft_live_emu_free (e.emu);
+  ft_test_app_stop (app, win);
+  g_clear_object (&session);
+  live_broker_free (b);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  ck_assert (system (cmd) == 0);
+}
+END_TEST
+
 START_TEST (test_tls_refused)
 {
   if (!live_have_tools ())
@@ -518,6 +662,10 @@ main (void)
   TCase *tc = tcase_create ("live-unlock");
   tcase_add_test (tc, test_live_unlock);
   tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("live-dashboard");
+  tcase_add_test (tc, test_live_dashboard);
+  tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
   tc = tcase_create ("tls-refused");
   tcase_add_test (tc, test_tls_refused);

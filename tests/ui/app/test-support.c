@@ -9,7 +9,14 @@
  *   staff hand-off). The Damage Reviews window then lists the photo with
  *   its regions and the hand-off; Confirm Damage as the dispatcher takes
  *   the vehicle out of service and opens a repair task.
- * Screenshots: support-chat.png (the Ride page) and review-queue.png.
+ * chat-position-and-scroll (issue 17's leftovers): at 1280x720 the rider
+ *   marks where they stand beside an available vehicle and asks for a
+ *   vehicle nearby: the answer is from "your position" and names one within
+ *   a few metres (the app passes the marked point to src/assist); after
+ *   each answer the newest message is on screen, inside the chat's list and
+ *   inside the Ride page, which scrolls to it.
+ * Screenshots: support-chat.png (the Ride page), review-queue.png, and
+ * chat-<size>[-dark].png at 1280x720 and 2560x1440.
  */
 #include "ft-config.h"
 #include "ft-test-app.h"
@@ -23,6 +30,7 @@
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +133,132 @@ find_review_window (void)
   g_list_free (tops);
   return rw;
 }
+
+static GtkWidget *
+find_list_box (GtkWidget *root)
+{
+  if (GTK_IS_LIST_BOX (root))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = find_list_box (c);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+/* The newest message's bottom edge lies inside every scrolled window that
+ * holds it, and inside the window: it is on screen. */
+static void
+assert_newest_visible (FtChatPanel *chat, GtkWidget *win, const char *after)
+{
+  GtkWidget *last = gtk_widget_get_last_child (find_list_box (GTK_WIDGET (chat)));
+  ck_assert (last != NULL);
+  graphene_rect_t r;
+  ck_assert (gtk_widget_compute_bounds (last, win, &r));
+  double bottom = r.origin.y + r.size.height;
+  for (GtkWidget *p = gtk_widget_get_parent (last); p && p != win; p = gtk_widget_get_parent (p))
+    if (GTK_IS_SCROLLED_WINDOW (p))
+      {
+        graphene_rect_t b;
+        ck_assert (gtk_widget_compute_bounds (p, win, &b));
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (p));
+        printf ("  %s: y %.0f..%.0f, scrolled %.0f of %.0f (page %.0f); newest message ends at y %.0f\n",
+                G_OBJECT_TYPE_NAME (p), b.origin.y, b.origin.y + b.size.height, gtk_adjustment_get_value (adj),
+                gtk_adjustment_get_upper (adj), gtk_adjustment_get_page_size (adj), bottom);
+        ck_assert_msg (bottom >= b.origin.y + 4 && bottom <= b.origin.y + b.size.height + 1,
+                       "after \"%s\" the newest message (bottom at y %.0f) is outside a scrolled "
+                       "window (%s, y %.0f..%.0f)", after, bottom, G_OBJECT_TYPE_NAME (p), b.origin.y,
+                       b.origin.y + b.size.height);
+      }
+  ck_assert_msg (bottom <= gtk_widget_get_height (win), "after \"%s\" the newest message is below the window", after);
+}
+
+START_TEST (test_chat_position)
+{
+  gtk_init ();
+  FtApplication *app = ft_application_new ();
+  g_autoptr(GError) error = NULL;
+  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_autofree char *tmp = g_dir_make_tmp ("ft-chat-XXXXXX", &error);
+  ck_assert (tmp != NULL);
+  g_autoptr(FtSession) session = ft_session_new ();
+  ft_session_set_record_dir (session, tmp);
+  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
+  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 720);
+  gtk_window_present (GTK_WINDOW (win));
+  ft_window_set_page (win, "rider");
+  ft_test_app_spin (1.0);
+  ft_test_app_focus (GTK_WINDOW (win));
+  FtChatPanel *chat = FT_CHAT_PANEL (ft_window_get_chat_panel (win));
+  ck_assert (chat != NULL && gtk_widget_get_mapped (GTK_WIDGET (chat)));
+  ft_session_set_role (session, FT_ROLE_VIEW_RIDER);
+
+  /* The rider stands 20 m north of an available vehicle. */
+  FtFrame *f = ft_session_get_frame (session);
+  int pick = -1;
+  for (guint i = 0; i < f->n_vehicles && pick < 0; i++)
+    if (f->vehicles[i].dot == FT_DOT_AVAILABLE_HIGH)
+      pick = (int) i;
+  ck_assert (pick >= 0);
+  FtLatLon at = ft_mercator_to_latlon (f->vehicles[pick].mx, f->vehicles[pick].my);
+  at.lat += 20.0 / 111320.0;
+  ft_window_set_marker (win, at);
+  FtLatLon sent;
+  ck_assert (ft_chat_panel_get_position (chat, &sent));
+  ck_assert (fabs (sent.lat - at.lat) < 1e-7 && fabs (sent.lon - at.lon) < 1e-7);
+
+  say (chat, "find me a vehicle nearby");
+  ck_assert_str_eq (ft_chat_panel_get_last_intent (chat), "find_vehicle");
+  const char *ans = ft_chat_panel_get_last_answer (chat);
+  ck_assert_msg (strstr (ans, "Nearest available to your position: ") != NULL, "%s", ans);
+  /* the first one named stands within a few metres of the rider */
+  const char *paren = strstr (ans, ") ");
+  ck_assert (paren != NULL);
+  double first_m = g_ascii_strtod (paren + 2, NULL);
+  printf ("first vehicle named: %.0f m from the rider\n", first_m);
+  ck_assert_msg (first_m <= 60, "the nearest vehicle named is %.0f m away: %s", first_m, ans);
+  ft_test_app_spin (0.5);
+  assert_newest_visible (chat, GTK_WIDGET (win), "find me a vehicle nearby");
+
+  /* A conversation longer than the panel: the newest answer stays in view. */
+  const char *more[] = { "what does a ride cost", "where can I park", "how do I unlock a scooter",
+                         "is there a discount for students", "what is my balance" };
+  for (guint i = 0; i < G_N_ELEMENTS (more); i++)
+    {
+      say (chat, more[i]);
+      ft_test_app_spin (0.5);
+      assert_newest_visible (chat, GTK_WIDGET (win), more[i]);
+    }
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (win), "chat-1280x720.png");
+  g_clear_object (&shot);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  ft_test_app_spin (0.5);
+  shot = ft_test_app_shot (GTK_WIDGET (win), "chat-1280x720-dark.png");
+  g_clear_object (&shot);
+  gtk_window_set_default_size (GTK_WINDOW (win), 2560, 1440);
+  ft_test_app_spin (1.0);
+  say (chat, "find a vehicle near me");
+  ft_test_app_spin (0.5);
+  assert_newest_visible (chat, GTK_WIDGET (win), "find a vehicle near me");
+  shot = ft_test_app_shot (GTK_WIDGET (win), "chat-2560x1440-dark.png");
+  g_clear_object (&shot);
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  ft_test_app_spin (0.5);
+  shot = ft_test_app_shot (GTK_WIDGET (win), "chat-2560x1440.png");
+  g_clear_object (&shot);
+
+  ft_test_app_stop (app, win);
+  g_clear_object (&session);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  ck_assert (system (cmd) == 0);
+}
+END_TEST
 
 START_TEST (test_chat_and_review)
 {
@@ -448,6 +582,10 @@ main (void)
   TCase *tc = tcase_create ("chat-and-review");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_chat_and_review);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("chat-position-and-scroll");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_chat_position);
   suite_add_tcase (s, tc);
   tc = tcase_create ("experiments");
   tcase_set_timeout (tc, 400);

@@ -1,0 +1,95 @@
+/* ft-ops-plan.h — van routes from the task queue: one planning step turns
+ * the open tasks (the best ones first, by value or by priority) and the
+ * vans' state (where each is, when it is free, its charged packs, its
+ * shift, its running route and the stops it has started) into a VRPTW
+ * (src/routing) and re-optimises the running routes: new tasks are
+ * inserted, started stops never leave their van. The same step serves the
+ * simulator and live mode: travel times come from the caller's router
+ * through a function, so src/ops knows no city and no simulator.
+ */
+#pragma once
+
+#include "ft-ops.h"
+#include "ft-ops-value.h"
+#include "ft-vrptw.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint         staff;       /* account the route is for */
+  FtLatLon      pos;         /* where the van is at `at` */
+  FtTime        at;          /* when it can leave pos (>= the plan's now) */
+  FtTime        shift_end;   /* back at the depot no later */
+  FtLatLon      depot;       /* where the shift ends */
+  int           packs;       /* charged packs on board (a started swap's included) */
+  const gint64 *route;       /* its running route: task ids in order, or NULL */
+  guint         n_route;
+  guint         n_started;   /* leading tasks of route that have started: kept */
+} FtOpsVan;
+
+/* Travel from a to b: returns seconds and sets *metres. */
+typedef double (*FtOpsTravelFunc) (FtLatLon a, FtLatLon b, double *metres, gpointer user_data);
+/* The latest start of service for a task (its time window), or -1: none. */
+typedef FtTime (*FtOpsDueFunc) (const FtTask *task, gpointer user_data);
+
+typedef struct {
+  FtTime          now;
+  double          service_s[FT_N_TASK_KINDS];  /* service time per kind (seconds) */
+  guint           max_tasks;        /* open tasks considered at most (best first); 0 = all */
+  gboolean        by_value;         /* best = tasks whose value is positive by value per staff
+                                     * minute (ft_ops_rank_open), then the rest as below;
+                                     * else priority, then oldest */
+  guint32         kind_mask;        /* bit per FtTaskKind considered; 0 = all */
+  FtTime          horizon;          /* plan this far ahead (ms): each route ends by now + horizon
+                                     * anywhere, not at the depot, unless the shift ends sooner;
+                                     * 0 = to the shift's end. The solver's objective is fewest
+                                     * routes first: a horizon spreads the work over the vans */
+  FtOpsTravelFunc travel;           /* required */
+  FtOpsDueFunc    due;              /* may be NULL */
+  gpointer        user_data;
+  FtVrptwParams   search;           /* seed, iteration or time limit */
+} FtOpsPlanParams;
+
+/* Defaults: 5 min per stop, every open task, priority order, 2,000
+ * iterations (deterministic). travel must still be set. */
+void ft_ops_plan_params_init (FtOpsPlanParams *params);
+
+typedef struct {
+  guint   staff;
+  GArray *tasks;       /* gint64 task ids in visiting order */
+  GArray *eta;         /* FtTime: planned start of service per task */
+  guint   n_started;   /* leading tasks that had started (kept as they were) */
+  double  metres;      /* planned driving from the van's position to its depot */
+} FtOpsRoute;
+
+typedef struct {
+  guint       n_routes;    /* one per van, in the order the vans were given */
+  FtOpsRoute *routes;
+  GArray     *unplanned;   /* gint64: considered open tasks that fit in no route */
+  GArray     *dropped;     /* gint64: tasks left out as no longer doable */
+  GPtrArray  *reasons;     /* char *: why, one per dropped task */
+  FtVrptwStats stats;
+} FtOpsPlan;
+
+void ft_ops_plan_free (FtOpsPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtOpsPlan, ft_ops_plan_free)
+
+/* One planning cycle. Tasks of a van's route that are finished, or whose
+ * vehicle no longer exists (out of range or decommissioned), are
+ * dropped with a logged reason (a started one too: nothing can be kept);
+ * so are open tasks for such vehicles. Refuses (FT_OPS_ERROR_INVALID,
+ * naming the van or task) a van whose staff has no field-work right, a
+ * route task assigned to someone else, a task in two vans' routes, more
+ * started tasks than the route holds, and a problem too big for the
+ * solver. Never touches the queue: see ft_ops_plan_apply. */
+FtOpsPlan *ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans,
+                               const FtOpsPlanParams *params, GError **error);
+
+/* Make the queue agree with a plan: every planned task is assigned to its
+ * van's staff (rules: by = -1), tasks the vans' routes held that the plan
+ * moved to no route go back to open, dropped tasks are cancelled. The
+ * vans must be the ones the plan was made for. */
+gboolean ft_ops_plan_apply (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsPlan *plan,
+                            FtTime now, GError **error);
+
+G_END_DECLS

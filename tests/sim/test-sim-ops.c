@@ -1,0 +1,200 @@
+/* test-sim-ops.c — Phase 3 operations in the simulator (issue 13): the
+ * [rules] keys through the scenario key table (parsed, refused, written),
+ * tasks picked by value per staff minute, vans driving VRPTW routes from
+ * src/ops's planning step, and maintenance alerts from a model fitted on
+ * the world's own event log opening inspection tasks; each run keeps the
+ * world's invariants and makes no refused module call.
+ */
+#include "ft-config.h"
+#include "ft-test.h"
+#include "ft-sim-world.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+static FtSimScenario *
+load_scenario (const char *name, double days, guint64 seed)
+{
+  g_autofree char *p = g_build_filename (ft_test_source_dir (), "scenarios", name, NULL);
+  g_autoptr (GError) e = NULL;
+  FtSimScenario *sc = ft_sim_scenario_load (p, &e);
+  ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
+  sc->days = days;
+  sc->seed = seed;
+  return sc;
+}
+
+static void
+run (FtSimScenario *sc, FtSimKpis *k)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w) / 2, &e));
+  ck_assert_msg (ft_sim_world_check (w, &e), "mid-run: %s", e ? e->message : "");
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+  ck_assert_msg (ft_sim_world_check (w, &e), "end: %s", e ? e->message : "");
+  ft_sim_world_kpis (w, k);
+}
+
+START_TEST (test_ops_keys)
+{
+  g_autoptr (GError) e = NULL;
+  const char *text = "# Phase 3\n[rules]\ntask_order=value\nvan_routes=true\ninspect_risk=0.2\n"
+                     "maint_model=baseline\n";
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (text, -1, "p3.scenario", &e);
+  ck_assert_msg (sc != NULL, "%s", e ? e->message : "");
+  ck_assert_str_eq (sc->task_order, "value");
+  ck_assert (sc->van_routes);
+  ck_assert_double_eq_tol (sc->inspect_risk, 0.2, 1e-12);
+  /* the defaults are Phase 1 */
+  g_autoptr (FtSimScenario) d = ft_sim_scenario_parse ("", -1, "d.scenario", &e);
+  ck_assert_str_eq (d->task_order, "priority");
+  ck_assert (!d->van_routes);
+  ck_assert_double_eq (d->inspect_risk, 0);
+  /* the writer keeps the text and changes the value in place */
+  g_free (sc->task_order);
+  sc->task_order = g_strdup ("priority");
+  g_autofree char *out = ft_sim_scenario_to_text (sc);
+  ck_assert_msg (strstr (out, "task_order=priority") != NULL, "%s", out);
+  ck_assert (strstr (out, "# Phase 3") != NULL);
+  /* the table names them, so the editor has a field per key */
+  guint n = 0;
+  const FtSimScenarioKey *keys = ft_sim_scenario_keys (&n);
+  guint found = 0;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (keys[i].group, "rules") == 0
+        && (g_strcmp0 (keys[i].key, "task_order") == 0 || g_strcmp0 (keys[i].key, "van_routes") == 0
+            || g_strcmp0 (keys[i].key, "inspect_risk") == 0 || g_strcmp0 (keys[i].key, "inspect_out_of_service") == 0))
+      found++;
+  ck_assert_uint_eq (found, 4);
+
+  struct { const char *text; const char *want[3]; } bad[] = {
+    { "[rules]\ntask_order=cheapest\n", { "x.scenario", "task_order", "cheapest" } },
+    { "[rules]\nvan_routes=sometimes\n", { "x.scenario:2", "van_routes", "sometimes" } },
+    { "[rules]\ninspect_risk=1.5\n", { "x.scenario:2", "inspect_risk", "outside" } },
+    { "[rules]\nmaint_model=crystal\n", { "x.scenario", "maint_model", "crystal" } },
+    { "[rules]\nroute_interval_min=0\n", { "x.scenario:2", "route_interval_min", "outside" } },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) err = NULL;
+      g_autoptr (FtSimScenario) b = ft_sim_scenario_parse (bad[i].text, -1, "x.scenario", &err);
+      ck_assert_msg (b == NULL, "case %u parsed", i);
+      for (guint k = 0; k < 3; k++)
+        ck_assert_msg (strstr (err->message, bad[i].want[k]) != NULL, "case %u: '%s' lacks '%s'", i,
+                       err->message, bad[i].want[k]);
+    }
+}
+END_TEST
+
+/* task_order=value changes who does what (the key is read), on the same
+ * requests, and the world stays consistent. */
+START_TEST (test_ops_value_order)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 0.5, 11);
+  FtSimKpis p1, val;
+  run (sc, &p1);
+  g_free (sc->task_order);
+  sc->task_order = g_strdup ("value");
+  run (sc, &val);
+  ck_assert_uint_eq (val.trips_requested, p1.trips_requested);
+  ck_assert_uint_gt (val.tasks_done, 0);
+  ck_assert_msg (val.staff_km != p1.staff_km || val.tasks_done != p1.tasks_done, "value order changed nothing");
+  printf ("priority vs value order (0.5 day, seed 11): tasks done %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
+          ", staff km %.1f / %.1f, trips lost %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT "\n",
+          p1.tasks_done, val.tasks_done, p1.staff_km, val.staff_km, p1.trips_lost, val.trips_lost);
+}
+END_TEST
+
+/* van_routes: vans drive planned routes; plans are made, work gets done,
+ * the queue stays consistent (ft_ops_check inside ft_sim_world_check) and
+ * no module call is refused (a started stop taken away would be). */
+START_TEST (test_ops_van_routes)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 0.5, 11);
+  sc->van_routes = TRUE;
+  g_free (sc->task_order);
+  sc->task_order = g_strdup ("value");
+  FtSimKpis k;
+  run (sc, &k);
+  ck_assert_uint_gt (k.route_plans, 10);
+  ck_assert_uint_gt (k.battery_swaps, 0);
+  ck_assert_uint_gt (k.tasks_done, 0);
+  printf ("van routes (0.5 day, seed 11): %" G_GUINT64_FORMAT " plans, %" G_GUINT64_FORMAT " swaps, %"
+          G_GUINT64_FORMAT " rebalances, staff km %.1f\n", k.route_plans, k.battery_swaps, k.rebalances, k.staff_km);
+}
+END_TEST
+
+/* inspect_risk: once the world's log holds faults, the model fitted on it
+ * raises alerts that become inspection tasks, which staff do; taken out of
+ * service until then when the scenario says so. */
+START_TEST (test_ops_maint_alerts)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 1, 11);
+  sc->faults_per_1000km = 20;   /* enough faults to learn from in a day */
+  sc->inspect_risk = 0.05;
+  sc->inspect_every_h = 4;
+  sc->inspect_out_of_service = TRUE;
+  g_free (sc->maint_model);
+  sc->maint_model = g_strdup ("baseline");
+  FtSimKpis k;
+  run (sc, &k);
+  ck_assert_uint_gt (k.maint_fits, 0);
+  ck_assert_uint_gt (k.maint_alerts, 0);
+  ck_assert_uint_gt (k.inspections, 0);
+  ck_assert_uint_le (k.inspections, k.maint_alerts);
+  printf ("maintenance alerts (1 day, seed 11): %" G_GUINT64_FORMAT " fits, %" G_GUINT64_FORMAT " alerts, %"
+          G_GUINT64_FORMAT " inspections, %" G_GUINT64_FORMAT " faults\n", k.maint_fits, k.maint_alerts,
+          k.inspections, k.faults);
+}
+END_TEST
+
+/* The value horizon covers the hours nobody can act: rollout-p1's shifts
+ * are 06:00-14:00 and 14:00-22:00. At 10:00 three hours; at 21:00 until
+ * 09:00 the next day; at 03:00 (no one on shift) until 09:00. */
+START_TEST (test_ops_value_horizon)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 2, 11);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 10 * FT_HOUR), 13 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 19 * FT_HOUR), 22 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 21 * FT_HOUR), FT_DAY + 9 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, 3 * FT_HOUR), 9 * FT_HOUR);
+  ck_assert_int_eq (ft_sim_world_value_horizon (w, FT_DAY + 12 * FT_HOUR), FT_DAY + 15 * FT_HOUR);
+}
+END_TEST
+
+static Suite *
+sim_ops_suite (void)
+{
+  Suite *s = suite_create ("sim-ops");
+  struct { const char *name; const TTest *fn; } cases[] = {
+    { "ops-keys", test_ops_keys },
+    { "ops-value-horizon", test_ops_value_horizon },
+    { "ops-value-order", test_ops_value_order },
+    { "ops-van-routes", test_ops_van_routes },
+    { "ops-maint-alerts", test_ops_maint_alerts },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+      tcase_set_timeout (tc, 600);
+      tcase_add_test (tc, cases[i].fn);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (sim_ops_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
