@@ -139,6 +139,7 @@ static const FtSimScenarioKey keys[] = {
   { "models", "forecast_model", FT_SIM_KEY_STRING, O (models_forecast_model), 0, 0, "Forecast model (mean, glm or xgb)" },
   { "models", "cadence_min", FT_SIM_KEY_DOUBLE, O (models_cadence_min), 1, 1440, "Shadow cadence (min)" },
   { "models", "horizons", FT_SIM_KEY_STRING, O (models_horizons), 0, 0, "Horizons stored (hours, e.g. 1, 3, 6, 24)" },
+  { "models", "quarter_hour", FT_SIM_KEY_BOOL, O (models_quarter_hour), 0, 0, "Also forecast the next 15 minutes" },
   { "models", "training_days", FT_SIM_KEY_DOUBLE, O (models_training_days), 2, 366, "Training window (days)" },
   { "models", "first_fit_days", FT_SIM_KEY_DOUBLE, O (models_first_fit_days), 2, 366, "First fit after (days)" },
   { "models", "retrain_days", FT_SIM_KEY_DOUBLE, O (models_retrain_days), 0, 366, "Retrain every (days; 0 = on drift only)" },
@@ -148,6 +149,16 @@ static const FtSimScenarioKey keys[] = {
   { "models", "retrain_on_drift", FT_SIM_KEY_BOOL, O (models_retrain_on_drift), 0, 0, "Retrain on drift" },
   { "models", "drift_warn", FT_SIM_KEY_DOUBLE, O (models_drift_warn), 0.001, 10, "Drift warns at (PSI, KS D)" },
   { "models", "drift_act", FT_SIM_KEY_DOUBLE, O (models_drift_act), 0.001, 10, "Drift acts at (PSI, KS D)" },
+  { "models", "maint", FT_SIM_KEY_BOOL, O (models_maint), 0, 0, "Predictive maintenance in shadow mode" },
+  { "models", "maint_model", FT_SIM_KEY_STRING, O (models_maint_model), 0, 0, "Maintenance model (baseline, weibull or xgb)" },
+  { "models", "maint_cadence_min", FT_SIM_KEY_DOUBLE, O (models_maint_cadence_min), 1, 1440, "Maintenance cadence (min)" },
+  { "models", "maint_short_h", FT_SIM_KEY_DOUBLE, O (models_maint_short_h), 1, 720, "Maintenance short horizon (h)" },
+  { "models", "maint_long_h", FT_SIM_KEY_DOUBLE, O (models_maint_long_h), 1, 720, "Maintenance long horizon (h)" },
+  { "models", "maint_training_days", FT_SIM_KEY_DOUBLE, O (models_maint_training_days), 1, 366, "Maintenance training window (days)" },
+  { "models", "maint_first_fit_days", FT_SIM_KEY_DOUBLE, O (models_maint_first_fit_days), 1, 366, "Maintenance first fit after (days)" },
+  { "models", "maint_retrain_days", FT_SIM_KEY_DOUBLE, O (models_maint_retrain_days), 0, 366, "Maintenance retrain every (days; 0 = never)" },
+  { "models", "maint_holdout_days", FT_SIM_KEY_DOUBLE, O (models_maint_holdout_days), 0, 30, "Maintenance held-back days" },
+  { "models", "maint_top_k_frac", FT_SIM_KEY_DOUBLE, O (models_maint_top_k_frac), 0.001, 1, "Maintenance list length (share of the fleet)" },
   { "costs", "scooter_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[0]), 0, 1e9, "Scooter purchase price (minor units)" },
   { "costs", "bike_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[1]), 0, 1e9, "Bike purchase price (minor units)" },
   { "costs", "moped_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[2]), 0, 1e9, "Moped purchase price (minor units)" },
@@ -294,6 +305,7 @@ ft_sim_scenario_new_default (void)
   sc->models_forecast_model = g_strdup ("glm");
   sc->models_cadence_min = 60;
   sc->models_horizons = g_strdup ("1, 3, 6, 24");
+  sc->models_quarter_hour = TRUE;
   sc->models_training_days = 7;
   sc->models_first_fit_days = 3;
   sc->models_retrain_days = 7;
@@ -303,6 +315,16 @@ ft_sim_scenario_new_default (void)
   sc->models_retrain_on_drift = TRUE;
   sc->models_drift_warn = 0.1;
   sc->models_drift_act = 0.25;
+  /* the defaults of ft_maint_shadow_config_init */
+  sc->models_maint_model = g_strdup ("weibull");
+  sc->models_maint_cadence_min = 360;
+  sc->models_maint_short_h = 24;
+  sc->models_maint_long_h = 168;
+  sc->models_maint_training_days = 7;
+  sc->models_maint_first_fit_days = 4;
+  sc->models_maint_retrain_days = 7;
+  sc->models_maint_holdout_days = 1;
+  sc->models_maint_top_k_frac = 0.02;
   /* [costs]: round figures for a European operator in 2024, to be replaced
    * by an operator's own. Vehicles: a sharing-grade e-scooter about 550 EUR,
    * an e-bike 1,800 EUR, an e-moped 3,500 EUR, written off over two years
@@ -344,6 +366,7 @@ ft_sim_scenario_free (FtSimScenario *sc)
   g_free (sc->shift_zones);
   g_free (sc->models_forecast_model);
   g_free (sc->models_horizons);
+  g_free (sc->models_maint_model);
   g_free (sc->city_osm);
   g_free (sc->fleet_gbfs);
   g_free (sc->city_trips);
@@ -371,6 +394,7 @@ ft_sim_scenario_copy (const FtSimScenario *sc)
   c->shift_zones = g_strdup (sc->shift_zones);
   c->models_forecast_model = g_strdup (sc->models_forecast_model);
   c->models_horizons = g_strdup (sc->models_horizons);
+  c->models_maint_model = g_strdup (sc->models_maint_model);
   c->city_osm = g_strdup (sc->city_osm);
   c->fleet_gbfs = g_strdup (sc->fleet_gbfs);
   c->city_trips = g_strdup (sc->city_trips);
@@ -707,6 +731,26 @@ check_cross (const FtSimScenario *sc, const char **group, const char **key, char
   if (!ft_sim_scenario_models_horizons (sc, leads, &n_leads, msg))
     {
       *group = "models", *key = "horizons";
+      return FALSE;
+    }
+  if (g_strcmp0 (sc->models_maint_model, "baseline") != 0 && g_strcmp0 (sc->models_maint_model, "weibull") != 0
+      && g_strcmp0 (sc->models_maint_model, "xgb") != 0)
+    {
+      *group = "models", *key = "maint_model";
+      *msg = g_strdup_printf ("'%s' must be baseline, weibull or xgb", sc->models_maint_model);
+      return FALSE;
+    }
+  if (sc->models_maint_short_h >= sc->models_maint_long_h)
+    {
+      *group = "models", *key = "maint_short_h";
+      *msg = g_strdup_printf ("%g is not below maint_long_h %g", sc->models_maint_short_h, sc->models_maint_long_h);
+      return FALSE;
+    }
+  if (g_strcmp0 (sc->models_maint_model, "xgb") == 0
+      && (sc->models_maint_short_h != 24 || sc->models_maint_long_h != 168))
+    {
+      *group = "models", *key = "maint_model";
+      *msg = g_strdup ("xgb answers the horizons 24 and 168 h only (maint_short_h, maint_long_h)");
       return FALSE;
     }
   if (sc->models_act && !sc->models_forecast)

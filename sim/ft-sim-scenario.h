@@ -159,6 +159,7 @@ typedef struct {
   char    *models_forecast_model;      /* "mean", "glm" or "xgb" */
   double   models_cadence_min;
   char    *models_horizons;            /* leads stored, hours: "1, 3, 6, 24" */
+  gboolean models_quarter_hour;        /* also the next 15 minutes */
   double   models_training_days;
   double   models_first_fit_days;
   double   models_retrain_days;        /* 0: only on drift */
@@ -167,6 +168,13 @@ typedef struct {
   double   models_min_gain;
   gboolean models_retrain_on_drift;
   double   models_drift_warn, models_drift_act;
+  gboolean models_maint;               /* predictive maintenance in shadow (ft-maint-shadow.h) */
+  char    *models_maint_model;         /* "baseline", "weibull" or "xgb" */
+  double   models_maint_cadence_min;
+  double   models_maint_short_h, models_maint_long_h;   /* horizons: 24, 168 */
+  double   models_maint_training_days, models_maint_first_fit_days;
+  double   models_maint_retrain_days, models_maint_holdout_days;
+  double   models_maint_top_k_frac;
   /* [support]: riders who hit a problem ask the assistant (src/assist) */
   double   support_contact_share;      /* of refused parkings and failed unlocks */
   double   support_charge_query_share; /* of finished trips whose charge is questioned */

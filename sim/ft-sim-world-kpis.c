@@ -105,7 +105,7 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
     {
       FtShadowScores sh;
       ft_shadow_scores (w->shadow, &sh);
-      k.shadow = TRUE;
+      k.shadow = sh.enabled;
       g_strlcpy (k.shadow_model, sh.model, sizeof k.shadow_model);
       k.shadow_predictions = sh.predictions;
       k.shadow_scored = sh.scored;
@@ -113,10 +113,36 @@ ft_sim_world_kpis (FtSimWorld *w, FtSimKpis *out)
       k.shadow_mae = sh.mae;
       k.shadow_base_rmse = sh.base_rmse;
       k.shadow_base_mae = sh.base_mae;
+      k.shadow_scored_15min = sh.scored_15min;
+      k.shadow_rmse_15min = sh.rmse_15min;
+      k.shadow_base_rmse_15min = sh.base_rmse_15min;
       k.shadow_retrains = sh.retrains;
       k.shadow_promotions = sh.promotions;
       k.shadow_drift_warnings = sh.drift_warnings;
       k.shadow_drift_actions = sh.drift_actions;
+    }
+  FtMaintShadow *ms = w->shadow ? ft_shadow_get_maint (w->shadow) : NULL;
+  if (ms)
+    {
+      FtMaintShadowScores m;
+      ft_maint_shadow_scores (ms, &m);
+      k.shadow_maint = TRUE;
+      g_strlcpy (k.shadow_maint_model, m.model, sizeof k.shadow_maint_model);
+      k.shadow_maint_predictions = m.predictions;
+      k.shadow_maint_scored = m.scored[0] + m.scored[1];
+      k.shadow_maint_brier_short = m.brier[0];
+      k.shadow_maint_brier_long = m.brier[1];
+      k.shadow_maint_auc_short = m.auc[0];
+      k.shadow_maint_auc_long = m.auc[1];
+      k.shadow_maint_base_brier_short = m.base_brier[0];
+      k.shadow_maint_base_auc_short = m.base_auc[0];
+      k.shadow_maint_precision_at_k = m.precision_at_k;
+      k.shadow_maint_recall_at_k = m.recall_at_k;
+      k.shadow_maint_k = m.k;
+      k.shadow_maint_faults = m.faults;
+      k.shadow_maint_caught = m.caught;
+      k.shadow_maint_fits = m.fits;
+      k.shadow_maint_lead_median_h = m.lead_median_h;
     }
   *out = k;
 }
@@ -193,6 +219,12 @@ static const KpiSpec kpi_specs[] = {
   { { "cost_per_swap_minor", "cost per swap (minor units)", FALSE }, KT_DOUBLE, KO (cost_per_swap_minor) },
   { { "shadow_forecast_rmse", "shadow forecast RMSE", FALSE }, KT_DOUBLE, KO (shadow_rmse) },
   { { "shadow_forecast_mae", "shadow forecast MAE", FALSE }, KT_DOUBLE, KO (shadow_mae) },
+  { { "shadow_maint_brier_short", "shadow maintenance Brier, short horizon", FALSE }, KT_DOUBLE,
+    KO (shadow_maint_brier_short) },
+  { { "shadow_maint_auc_short", "shadow maintenance AUC, short horizon", TRUE }, KT_DOUBLE, KO (shadow_maint_auc_short) },
+  { { "shadow_maint_precision_at_k", "shadow maintenance precision at k", TRUE }, KT_DOUBLE,
+    KO (shadow_maint_precision_at_k) },
+  { { "shadow_maint_recall_at_k", "shadow maintenance recall at k", TRUE }, KT_DOUBLE, KO (shadow_maint_recall_at_k) },
 };
 #undef KO
 
@@ -255,6 +287,16 @@ json_num (GString *s, const char *key, double v, const char *fmt, gboolean comma
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_string_append_printf (s, "  \"%s\": %s%s\n", key, g_ascii_formatd (buf, sizeof buf, fmt, v), comma ? "," : "");
+}
+
+/* NAN (nothing scored yet) as null */
+static void
+json_num_or_null (GString *s, const char *key, double v, const char *fmt, gboolean comma)
+{
+  if (isfinite (v))
+    json_num (s, key, v, fmt, comma);
+  else
+    g_string_append_printf (s, "  \"%s\": null%s\n", key, comma ? "," : "");
 }
 
 static void
@@ -374,10 +416,32 @@ ft_sim_kpis_to_json (const FtSimKpis *k, const FtSimScenario *sc)
       json_num (s, "shadow_forecast_mae", k->shadow_mae, "%.4f", TRUE);
       json_num (s, "shadow_baseline_rmse", k->shadow_base_rmse, "%.4f", TRUE);
       json_num (s, "shadow_baseline_mae", k->shadow_base_mae, "%.4f", TRUE);
+      json_int (s, "shadow_scored_15min", (gint64) k->shadow_scored_15min, TRUE);
+      json_num_or_null (s, "shadow_forecast_rmse_15min", k->shadow_rmse_15min, "%.4f", TRUE);
+      json_num_or_null (s, "shadow_baseline_rmse_15min", k->shadow_base_rmse_15min, "%.4f", TRUE);
       json_int (s, "shadow_retrains", k->shadow_retrains, TRUE);
       json_int (s, "shadow_promotions", k->shadow_promotions, TRUE);
       json_int (s, "shadow_drift_warnings", k->shadow_drift_warnings, TRUE);
       json_int (s, "shadow_drift_actions", k->shadow_drift_actions, TRUE);
+    }
+  if (k->shadow_maint)
+    {
+      g_string_append_printf (s, "  \"shadow_maint_model\": \"%s\",\n", k->shadow_maint_model);
+      json_int (s, "shadow_maint_fits", k->shadow_maint_fits, TRUE);
+      json_int (s, "shadow_maint_predictions", (gint64) k->shadow_maint_predictions, TRUE);
+      json_int (s, "shadow_maint_scored", (gint64) k->shadow_maint_scored, TRUE);
+      json_num_or_null (s, "shadow_maint_brier_short", k->shadow_maint_brier_short, "%.5f", TRUE);
+      json_num_or_null (s, "shadow_maint_brier_long", k->shadow_maint_brier_long, "%.5f", TRUE);
+      json_num_or_null (s, "shadow_maint_auc_short", k->shadow_maint_auc_short, "%.4f", TRUE);
+      json_num_or_null (s, "shadow_maint_auc_long", k->shadow_maint_auc_long, "%.4f", TRUE);
+      json_num_or_null (s, "shadow_maint_baseline_brier_short", k->shadow_maint_base_brier_short, "%.5f", TRUE);
+      json_num_or_null (s, "shadow_maint_baseline_auc_short", k->shadow_maint_base_auc_short, "%.4f", TRUE);
+      json_int (s, "shadow_maint_k", k->shadow_maint_k, TRUE);
+      json_num_or_null (s, "shadow_maint_precision_at_k", k->shadow_maint_precision_at_k, "%.4f", TRUE);
+      json_num_or_null (s, "shadow_maint_recall_at_k", k->shadow_maint_recall_at_k, "%.4f", TRUE);
+      json_int (s, "shadow_maint_faults", k->shadow_maint_faults, TRUE);
+      json_int (s, "shadow_maint_caught", k->shadow_maint_caught, TRUE);
+      json_num_or_null (s, "shadow_maint_lead_median_h", k->shadow_maint_lead_median_h, "%.1f", TRUE);
     }
   g_string_append_printf (s, "  \"ledger_balanced\": %s\n}", k->ledger_balanced ? "true" : "false");
   return g_string_free (s, FALSE);

@@ -424,7 +424,19 @@ setup_shadow (FtSimWorld *w, GError **error)
   const FtSimScenario *sc = w->sc;
   FtShadowConfig cfg;
   ft_shadow_config_init (&cfg);
-  cfg.forecast = TRUE;
+  cfg.forecast = sc->models_forecast;
+  cfg.maint.enabled = sc->models_maint;
+  if (!ft_maint_kind_from_name (sc->models_maint_model, &cfg.maint.kind))
+    cfg.maint.kind = FT_MAINT_WEIBULL;
+  cfg.maint.cadence_min = sc->models_maint_cadence_min;
+  cfg.maint.horizons_h[0] = sc->models_maint_short_h;
+  cfg.maint.horizons_h[1] = sc->models_maint_long_h;
+  cfg.maint.training_days = sc->models_maint_training_days;
+  cfg.maint.first_fit_days = sc->models_maint_first_fit_days;
+  cfg.maint.retrain_days = sc->models_maint_retrain_days;
+  cfg.maint.holdout_days = sc->models_maint_holdout_days;
+  cfg.maint.top_k_frac = sc->models_maint_top_k_frac;
+  cfg.maint.params.xgb_nthread = 1;
   if (!ft_forecast_kind_from_name (sc->models_forecast_model, &cfg.kind))
     cfg.kind = FT_FORECAST_GLM;
   cfg.cadence_min = sc->models_cadence_min;
@@ -434,6 +446,7 @@ setup_shadow (FtSimWorld *w, GError **error)
       g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SCENARIO, "[models] horizons: %s", msg);
       return FALSE;
     }
+  cfg.quarter_hour = sc->models_quarter_hour;
   cfg.training_days = sc->models_training_days;
   cfg.first_fit_days = sc->models_first_fit_days;
   cfg.retrain_days = sc->models_retrain_days;
@@ -464,7 +477,10 @@ setup_shadow (FtSimWorld *w, GError **error)
       g_prefix_error (error, "[models]: ");
       return FALSE;
     }
-  FtTime first = (FtTime) (cfg.cadence_min * FT_MINUTE);
+  FtTime first = ft_shadow_next_tick (w->shadow);
+  if (first <= 0)
+    first = (FtTime) (MIN (cfg.forecast ? cfg.cadence_min : 1e9, cfg.maint.enabled ? cfg.maint.cadence_min : 1e9)
+                      * FT_MINUTE);
   if (first < w->end)
     ft_sim_engine_schedule (w->engine, first, PRIO_SYSTEM, ft_sim_world_on_shadow, w, 0);
   return TRUE;
@@ -607,7 +623,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
         ft_sim_engine_schedule (w->engine, t, PRIO_STAFF, ft_sim_world_on_staff_event, w,
                                 ((guint64) SEV_SHIFT_START << 32) | i);
     }
-  if (sc->models_forecast && !setup_shadow (w, error))
+  if ((sc->models_forecast || sc->models_maint) && !setup_shadow (w, error))
     return NULL;
   if (!ft_sim_world_setup_support (w, error))
     return NULL;

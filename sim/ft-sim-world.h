@@ -105,7 +105,21 @@ typedef struct {
   char    shadow_model[32];        /* the champion's kind, "" before the first fit */
   guint64 shadow_predictions, shadow_scored;
   double  shadow_rmse, shadow_mae, shadow_base_rmse, shadow_base_mae;
+  guint64 shadow_scored_15min;     /* the next 15 minutes (NAN: none scored) */
+  double  shadow_rmse_15min, shadow_base_rmse_15min;
   guint   shadow_retrains, shadow_promotions, shadow_drift_warnings, shadow_drift_actions;
+  /* shadow mode ([models] maint = true): predictive maintenance scored on
+   * every prediction whose outcome is known (NAN: none yet); short and
+   * long horizons (24 h, 7 d by default), against the naive baseline */
+  gboolean shadow_maint;
+  char    shadow_maint_model[32];
+  guint64 shadow_maint_predictions, shadow_maint_scored;
+  double  shadow_maint_brier_short, shadow_maint_brier_long;
+  double  shadow_maint_auc_short, shadow_maint_auc_long;
+  double  shadow_maint_base_brier_short, shadow_maint_base_auc_short;
+  double  shadow_maint_precision_at_k, shadow_maint_recall_at_k;
+  guint   shadow_maint_k, shadow_maint_faults, shadow_maint_caught, shadow_maint_fits;
+  double  shadow_maint_lead_median_h;
 } FtSimKpis;
 
 /* The KPI table: every numeric KPI by the name its JSON form uses (plus

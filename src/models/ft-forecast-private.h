@@ -34,6 +34,10 @@ typedef struct {
   void     (*free)    (gpointer state);
   void     (*save)    (gpointer state, GByteArray *out);
   gpointer (*load)    (FtBlobReader *r, GError **error);   /* NULL: error set */
+  /* fit starting from a fitted state of the same kind (may be NULL: not
+   * supported, fit is used) */
+  gpointer (*fit_warm) (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end,
+                        gconstpointer warm, GError **error);
 } FtForecastOps;
 
 struct _FtForecaster {
@@ -45,6 +49,7 @@ struct _FtForecaster {
 
 extern const FtForecastOps ft_forecast_mean_ops;
 extern const FtForecastOps ft_forecast_glm_ops;
+guint ft_forecast_glm_iterations (gconstpointer state);
 extern const FtForecastOps ft_forecast_xgb_ops;
 
 /* ---- the historical mean ------------------------------------------------ */

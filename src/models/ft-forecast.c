@@ -261,6 +261,20 @@ gboolean
 ft_forecaster_fit (FtForecaster *f, const FtDemandSeries *s, guint train_start, guint train_end,
                    GError **error)
 {
+  return ft_forecaster_fit_warm (f, NULL, s, train_start, train_end, error);
+}
+
+guint
+ft_forecaster_get_fit_iterations (const FtForecaster *f)
+{
+  g_return_val_if_fail (f != NULL, 0);
+  return f->kind == FT_FORECAST_GLM ? ft_forecast_glm_iterations (f->state) : 0;
+}
+
+gboolean
+ft_forecaster_fit_warm (FtForecaster *f, const FtForecaster *warm, const FtDemandSeries *s,
+                        guint train_start, guint train_end, GError **error)
+{
   g_return_val_if_fail (f != NULL && s != NULL, FALSE);
   if (!check_params (&f->params, error))
     return FALSE;
@@ -282,7 +296,9 @@ ft_forecaster_fit (FtForecaster *f, const FtDemandSeries *s, guint train_start, 
                    train_start, train_end, s->n_zones, s->n_zones == 1 ? "" : "s");
       return FALSE;
     }
-  gpointer state = f->ops->fit (&f->params, s, train_start, train_end, error);
+  gpointer state = warm && warm->state && warm->kind == f->kind && f->ops->fit_warm
+                     ? f->ops->fit_warm (&f->params, s, train_start, train_end, warm->state, error)
+                     : f->ops->fit (&f->params, s, train_start, train_end, error);
   if (state == NULL)
     return FALSE;
   if (f->state)

@@ -124,6 +124,15 @@ FtForecastKind ft_forecaster_get_kind (const FtForecaster *f);
  * hours). On failure the forecaster keeps what it had before. */
 gboolean      ft_forecaster_fit     (FtForecaster *f, const FtDemandSeries *s,
                                      guint train_start, guint train_end, GError **error);
+/* The same, the iterations starting from warm's fit when warm is fitted,
+ * of the same kind and on as many zones (the GLM: IRLS from its
+ * coefficients; other kinds, or another warm, fit from scratch). Shadow
+ * mode refits a candidate from its champion this way. */
+/* IRLS iterations the last fit took over every lead class (the GLM; 0 for
+ * other kinds and for a loaded model): what a warm start saves. */
+guint         ft_forecaster_get_fit_iterations (const FtForecaster *f);
+gboolean      ft_forecaster_fit_warm (FtForecaster *f, const FtForecaster *warm, const FtDemandSeries *s,
+                                      guint train_start, guint train_end, GError **error);
 /* Predicts hours origin .. origin + horizon - 1 of every zone from what was
  * known before `origin` (hours >= origin are never read). out has
  * n_zones * horizon values, [z * horizon + k]. */

@@ -55,6 +55,7 @@ typedef struct {
 struct _FtMaintLog {
   GArray *ev;                 /* MEv kept, time order */
   GArray *fault_t;            /* FtTime of every fault, time order */
+  GArray *fault_v;            /* guint32: the vehicle of each of them */
   GArray *live;               /* Acc per vehicle: state after every event added */
   guint   n_faults;
   FtTime  start, end;
@@ -260,6 +261,7 @@ ft_maint_log_new (void)
   FtMaintLog *log = g_new0 (FtMaintLog, 1);
   log->ev = g_array_new (FALSE, FALSE, sizeof (MEv));
   log->fault_t = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  log->fault_v = g_array_new (FALSE, FALSE, sizeof (guint32));
   log->live = accs_new ();
   return log;
 }
@@ -271,6 +273,7 @@ ft_maint_log_free (FtMaintLog *log)
     return;
   g_array_unref (log->ev);
   g_array_unref (log->fault_t);
+  g_array_unref (log->fault_v);
   g_array_unref (log->live);
   g_free (log);
 }
@@ -325,7 +328,9 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
   log->end = ev->t;
   if (acc_apply (acc_get (log->live, (guint) v), &m))
     {
+      guint32 fv = (guint32) v;
       g_array_append_val (log->fault_t, m.t);
+      g_array_append_val (log->fault_v, fv);
       log->n_faults++;
     }
   return TRUE;
@@ -377,6 +382,15 @@ ft_maint_log_faults (const FtMaintLog *log, guint *n_out)
   if (n_out)
     *n_out = log->fault_t->len;
   return (const FtTime *) log->fault_t->data;
+}
+
+const guint32 *
+ft_maint_log_fault_vehicles (const FtMaintLog *log, guint *n_out)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  if (n_out)
+    *n_out = log->fault_v->len;
+  return (const guint32 *) log->fault_v->data;
 }
 
 /* ---- reading a database --------------------------------------------------- */

@@ -100,6 +100,8 @@ FtTime      ft_maint_log_start     (const FtMaintLog *log);   /* first event */
 FtTime      ft_maint_log_end       (const FtMaintLog *log);   /* last event */
 /* Fault times (ms) of the log in order; n_out gets the count. */
 const FtTime *ft_maint_log_faults  (const FtMaintLog *log, guint *n_out);
+/* The vehicle of each of those faults, in the same order. */
+const guint32 *ft_maint_log_fault_vehicles (const FtMaintLog *log, guint *n_out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintLog, ft_maint_log_free)
 
 /* Rows at from, from + step, … (< to) for every vehicle in service then

@@ -29,6 +29,14 @@ typedef struct {
   guint64 n;
 } DayScore;
 
+typedef struct {
+  guint  z, q;          /* zone, quarter hour since t0 */
+  FtTime issued;
+  double pred, base;
+} Quarter;
+
+#define FT_QUARTER (15 * FT_MINUTE)
+
 struct _FtShadow {
   FtShadowConfig cfg;
   char          *city;
@@ -38,6 +46,11 @@ struct _FtShadow {
   FtStore       *store;
   FtTime         t0;
   GArray        *count;        /* double [h * Z + z] */
+  GArray        *count15;      /* double [q * Z + z]: the same by quarter hour */
+  double        *qshare;       /* [z * 4 + i]: within-hour profile, NULL before the first fit */
+  GArray        *pending15;    /* Quarter */
+  guint          last_q;       /* quarter last forecast (G_MAXUINT: none) */
+  double         se15, ae15, base_se15, base_ae15;
   guint          n_hours;      /* hours held in count */
   FtTime         next_tick;
   FtForecaster  *champion;
@@ -54,7 +67,9 @@ struct _FtShadow {
   double         se, ae, base_se, base_ae;
   FtShadowScores sc;
   gint64         local_ids;
+  FtMaintShadow *maint;        /* predictive maintenance, or NULL */
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
+  double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
 };
 
@@ -70,6 +85,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->horizons[2] = 6;
   c->horizons[3] = 24;
   c->n_horizons = 4;
+  c->quarter_hour = TRUE;
   c->training_days = 7;
   c->first_fit_days = 3;
   c->retrain_days = 7;
@@ -81,6 +97,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->city = "demo";
   c->how_offset = 0;
   ft_forecast_params_init (&c->params);
+  ft_maint_shadow_config_init (&c->maint);
 }
 
 gboolean
@@ -112,6 +129,8 @@ ft_shadow_config_check (const FtShadowConfig *c, GError **error)
                    "shadow mode: %s is out of range", bad);
       return FALSE;
     }
+  if (c->maint.enabled && !ft_maint_shadow_config_check (&c->maint, error))
+    return FALSE;
   return ft_drift_thresholds_check (&c->drift, error);
 }
 
@@ -130,6 +149,7 @@ grow (FtShadow *sh, guint hours)
   if (hours <= sh->n_hours)
     return;
   g_array_set_size (sh->count, (gsize) hours * sh->zoning->n);   /* zero-filled */
+  g_array_set_size (sh->count15, (gsize) hours * 4 * sh->zoning->n);
   sh->n_hours = hours;
 }
 
@@ -152,6 +172,7 @@ on_event (const FtEvent *ev, gpointer data)
     return;
   grow (sh, (guint) h + 1);
   g_array_index (sh->count, double, (gsize) h * sh->zoning->n + (guint) z) += 1;
+  g_array_index (sh->count15, double, (gsize) ((ev->t - sh->t0) / FT_QUARTER) * sh->zoning->n + (guint) z) += 1;
 }
 
 FtShadow *
@@ -197,12 +218,26 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   sh->store = store;
   sh->t0 = t0;
   sh->count = g_array_new (FALSE, TRUE, sizeof (double));
+  sh->count15 = g_array_new (FALSE, TRUE, sizeof (double));
+  sh->pending15 = g_array_new (FALSE, FALSE, sizeof (Quarter));
+  sh->last_q = G_MAXUINT;
   sh->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
   sh->recent = g_array_new (FALSE, FALSE, sizeof (Resid));
   sh->days = g_array_new (FALSE, TRUE, sizeof (DayScore));
   sh->next_tick = t0;
   sh->last_origin = G_MAXUINT;
   sh->sc.enabled = cfg->forecast;
+  if (cfg->maint.enabled)
+    {
+      FtMaintShadowConfig mc = cfg->maint;
+      mc.city = sh->city;
+      sh->maint = ft_maint_shadow_new (&mc, log, store, t0, error);
+      if (sh->maint == NULL)
+        {
+          ft_shadow_free (sh);
+          return NULL;
+        }
+    }
   if (cfg->forecast)
     sh->listener = ft_event_log_add_listener (log, on_event, sh);
   return sh;
@@ -217,12 +252,17 @@ ft_shadow_free (FtShadow *sh)
     ft_event_log_remove_listener (sh->log, sh->listener);
   ft_zoning_free (sh->zoning);
   g_array_unref (sh->count);
+  g_array_unref (sh->count15);
+  g_array_unref (sh->pending15);
+  g_free (sh->qshare);
   g_array_unref (sh->pending);
   g_array_unref (sh->recent);
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
   ft_forecaster_free (sh->baseline);
+  ft_maint_shadow_free (sh->maint);
   g_free (sh->latest);
+  g_free (sh->latest_base);
   g_free (sh->city);
   g_free (sh);
 }
@@ -256,7 +296,17 @@ ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *r
 FtTime
 ft_shadow_next_tick (const FtShadow *sh)
 {
-  return sh->next_tick;
+  FtTime t = sh->cfg.forecast ? sh->next_tick : G_MAXINT64;
+  if (sh->maint)
+    t = MIN (t, ft_maint_shadow_next_tick (sh->maint));
+  return t;
+}
+
+FtMaintShadow *
+ft_shadow_get_maint (const FtShadow *sh)
+{
+  g_return_val_if_fail (sh != NULL, NULL);
+  return sh->maint;
 }
 
 /* The requests of hours [0, H) as a demand series (zone-major). */
@@ -325,7 +375,8 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   double c_rmse = NAN, c_mae = NAN, k_rmse = INFINITY, k_mae = NAN;
   guint n = 0, eval_h = MIN (max_horizon (sh), hold);
   sh->sc.fits++;
-  if (!ft_forecaster_fit (cand, s, ts, hs, &local)
+  /* from the champion's fit: the same optimum in fewer iterations */
+  if (!ft_forecaster_fit_warm (cand, sh->champion, s, ts, hs, &local)
       || !ft_registry_evaluate (cand, s, hs, he, eval_h, 1, &c_rmse, &c_mae, &n, &local))
     {
       g_warning ("shadow mode: %s retrain of the %s forecast failed: %s", reason,
@@ -385,10 +436,33 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   return TRUE;
 }
 
+/* The zones' within-hour profiles over hours [from, H). */
+static void
+refit_profile (FtShadow *sh, guint from, guint H)
+{
+  guint Z = sh->zoning->n;
+  if (sh->qshare == NULL)
+    sh->qshare = g_new (double, (gsize) Z * 4);
+  for (guint z = 0; z < Z; z++)
+    {
+      double n[4] = { 0 }, tot = 0;
+      for (guint h = from; h < H; h++)
+        for (guint i = 0; i < 4; i++)
+          {
+            double c = g_array_index (sh->count15, double, ((gsize) h * 4 + i) * Z + z);
+            n[i] += c;
+            tot += c;
+          }
+      for (guint i = 0; i < 4; i++)
+        sh->qshare[z * 4 + i] = (n[i] + 0.25) / (tot + 1.0);
+    }
+}
+
 static void
 refit_baseline (FtShadow *sh, const FtDemandSeries *s, guint H)
 {
   guint win = (guint) (sh->cfg.training_days * 24);
+  refit_profile (sh, H > win ? H - win : 0, H);
   FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
   if (ft_forecaster_fit (b, s, H > win ? H - win : 0, H, NULL))
     {
@@ -556,6 +630,8 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
     }
   g_free (sh->latest);
   sh->latest = g_memdup2 (out, sizeof (double) * Z * hmax);
+  g_free (sh->latest_base);
+  sh->latest_base = g_memdup2 (base, sizeof (double) * Z * hmax);
   sh->latest_origin = H;
   sh->latest_n = hmax;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
@@ -586,10 +662,106 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
   return TRUE;
 }
 
+/* Quarters that have passed get their actual, are scored and filled in. */
+static gboolean
+score_quarters (FtShadow *sh, FtTime now, GError **error)
+{
+  guint Z = sh->zoning->n, done_q = (guint) ((now - sh->t0) / FT_QUARTER), keep = 0;
+  g_autoptr (GPtrArray) targets = g_ptr_array_new ();
+  g_autoptr (GArray) issued = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < sh->pending15->len; i++)
+    {
+      Quarter p = g_array_index (sh->pending15, Quarter, i);
+      if (p.q >= done_q)
+        {
+          g_array_index (sh->pending15, Quarter, keep++) = p;
+          continue;
+        }
+      gsize at = (gsize) p.q * Z + p.z;
+      double y = at < sh->count15->len ? g_array_index (sh->count15, double, at) : 0;
+      double e = p.pred - y, eb = p.base - y;
+      sh->se15 += e * e;
+      sh->ae15 += fabs (e);
+      sh->base_se15 += eb * eb;
+      sh->base_ae15 += fabs (eb);
+      sh->sc.scored_15min++;
+      if (sh->store)
+        {
+          g_ptr_array_add (targets, sh->zoning->ids[p.z]);
+          g_array_append_val (issued, p.issued);
+          g_array_append_val (ys, y);
+        }
+    }
+  g_array_set_size (sh->pending15, keep);
+  if (sh->store && targets->len)
+    {
+      g_autofree guint *zero = g_new0 (guint, targets->len);
+      if (!ft_store_predictions_fill_issued (sh->store, (const char *const *) targets->pdata,
+                                             (const FtTime *) issued->data, zero, (const double *) ys->data,
+                                             targets->len, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The quarter hour that starts at or after now, from the latest forecast
+ * of its hour and the zone's profile. */
+static gboolean
+predict_quarter (FtShadow *sh, FtTime now, GError **error)
+{
+  if (sh->qshare == NULL || sh->baseline == NULL || sh->latest == NULL)
+    return TRUE;
+  guint Z = sh->zoning->n;
+  guint q = (guint) ((now - sh->t0 + FT_QUARTER - 1) / FT_QUARTER);
+  if (q == sh->last_q)
+    return TRUE;
+  FtTime qt = sh->t0 + (FtTime) q * FT_QUARTER;
+  double hourly;
+  if (!ft_shadow_forecast (sh, 0, qt, &hourly))
+    return TRUE;   /* its hour is not forecast */
+  guint h = q / 4;
+  sh->last_q = q;
+  g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, Z) : NULL;
+  for (guint z = 0; z < Z; z++)
+    {
+      double hz = 0;
+      ft_shadow_forecast (sh, z, qt, &hz);
+      double bz = sh->latest_base[(gsize) z * sh->latest_n + (h - sh->latest_origin)];
+      Quarter p = { z, q, now, hz * sh->qshare[z * 4 + q % 4], bz / 4 };
+      g_array_append_val (sh->pending15, p);
+      sh->sc.predictions++;
+      if (rows)
+        {
+          FtStorePrediction *r = &rows[z];
+          r->version = sh->champion_id;
+          g_strlcpy (r->target, sh->zoning->ids[z], sizeof r->target);
+          r->horizon = 0;
+          r->issued_at = now;
+          r->target_t = qt;
+          r->predicted = p.pred;
+          r->baseline = p.base;
+        }
+    }
+  if (rows && !ft_store_predictions_put (sh->store, rows, Z, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean forecast_tick (FtShadow *sh, FtTime now, GError **error);
+
 gboolean
 ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
 {
   g_return_val_if_fail (sh != NULL, FALSE);
+  if (sh->maint && !ft_maint_shadow_tick (sh->maint, now, error))
+    return FALSE;
+  return forecast_tick (sh, now, error);
+}
+
+static gboolean
+forecast_tick (FtShadow *sh, FtTime now, GError **error)
+{
   if (!sh->cfg.forecast || now < sh->next_tick)
     return TRUE;
   FtTime step = (FtTime) (sh->cfg.cadence_min * 60000.0);
@@ -599,6 +771,10 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
     return TRUE;
   guint H = (guint) ((now - sh->t0) / FT_HOUR);
   g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  /* quarters first: their actuals are filled by (target, issued_at,
+   * horizon 0) before the hours' by (target, target_t) */
+  if (sh->cfg.quarter_hour && !score_quarters (sh, now, error))
+    return FALSE;
   if (!s || !score_due (sh, H, error))
     return s != NULL ? FALSE : TRUE;
   if (sh->champion == NULL)
@@ -640,6 +816,8 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
       if (!predict (sh, s, H, now, error))
         return FALSE;
     }
+  if (sh->cfg.quarter_hour && !predict_quarter (sh, now, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -652,6 +830,11 @@ ft_shadow_scores (const FtShadow *sh, FtShadowScores *out)
   out->mae = sh->ae / n;
   out->base_rmse = sqrt (sh->base_se / n);
   out->base_mae = sh->base_ae / n;
+  double n15 = (double) sh->sc.scored_15min;
+  out->rmse_15min = n15 > 0 ? sqrt (sh->se15 / n15) : NAN;
+  out->mae_15min = n15 > 0 ? sh->ae15 / n15 : NAN;
+  out->base_rmse_15min = n15 > 0 ? sqrt (sh->base_se15 / n15) : NAN;
+  out->base_mae_15min = n15 > 0 ? sh->base_ae15 / n15 : NAN;
 }
 
 guint

@@ -27,11 +27,20 @@
  *
  * The baseline the model is scored against is the historical mean by zone
  * and hour of week, refitted with each scheduled fit only (not on drift).
+ *
+ * The next 15 minutes (quarter_hour): at each tick, the quarter hour that
+ * starts at or after it is forecast as the champion's forecast of its hour
+ * times the zone's within-hour profile (its share of the hour's requests
+ * in that quarter over the training window, with one request's worth of
+ * even prior per quarter, refitted with each scheduled fit), stored as
+ * horizon 0 with target_t the quarter's start, filled and scored when the
+ * quarter has passed, against the baseline's hour split evenly.
  */
 #pragma once
 
 #include "ft-registry.h"
 #include "ft-drift.h"
+#include "ft-maint-shadow.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +52,9 @@ typedef struct {
   double         cadence_min;         /* 60 */
   guint          horizons[FT_SHADOW_MAX_HORIZONS];   /* leads stored, hours: 1, 3, 6, 24 */
   guint          n_horizons;
+  gboolean       quarter_hour;        /* TRUE: also the next 15 minutes (stored as horizon 0):
+                                       * the hourly forecast split by the zone's
+                                       * within-hour profile */
   double         training_days;       /* 7 */
   double         first_fit_days;      /* 3 */
   double         retrain_days;        /* 7; 0: only on drift */
@@ -55,6 +67,8 @@ typedef struct {
   FtTime         how_offset;          /* added to times for the hour of week (the
                                        * simulator's 0 is a Monday: 4 days) */
   FtForecastParams params;
+  FtMaintShadowConfig maint;          /* predictive maintenance (maint.enabled
+                                       * FALSE: off); its city is the shadow's */
 } FtShadowConfig;
 
 void     ft_shadow_config_init  (FtShadowConfig *c);
@@ -69,6 +83,11 @@ typedef struct {
   guint64  scored;             /* with an actual */
   double   rmse, mae;          /* over the scored ones, every horizon */
   double   base_rmse, base_mae;
+  /* the next 15 minutes (quarter_hour): the hourly forecast times the
+   * zone's share of the hour in that quarter, against the historical mean
+   * split evenly; NAN before one is scored */
+  guint64  scored_15min;
+  double   rmse_15min, mae_15min, base_rmse_15min, base_mae_15min;
   guint    fits, retrains, promotions, drift_warnings, drift_actions;
   double   last_psi, last_ks_d, last_ks_p;
 } FtShadowScores;
@@ -87,7 +106,10 @@ void      ft_shadow_free       (FtShadow *sh);
  * store error is returned; a model that fails to fit is logged as a
  * warning and the champion stays. */
 gboolean  ft_shadow_tick       (FtShadow *sh, FtTime now, GError **error);
+/* The earlier of the forecast's and the maintenance model's next tick. */
 FtTime    ft_shadow_next_tick  (const FtShadow *sh);
+/* The maintenance shadow (ft-maint-shadow.h), NULL when it is off. */
+FtMaintShadow *ft_shadow_get_maint (const FtShadow *sh);
 void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
 /* Daily scores by the target hour's day (day 0 holds hours 0..23). */
 guint     ft_shadow_n_days     (const FtShadow *sh);

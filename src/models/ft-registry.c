@@ -16,6 +16,7 @@ G_DEFINE_QUARK (ft-registry-error-quark, ft_registry_error)
 
 static const char *const kind_names[FT_N_MODEL_KINDS] = {
   "forecast-mean", "forecast-glm", "forecast-xgb", "maint-weibull", "maint-xgb",
+  "maint-baseline",
 };
 
 const char *
@@ -51,6 +52,25 @@ ft_model_kind_to_forecast (FtModelKind kind, FtForecastKind *out)
     case FT_MODEL_FORECAST_MEAN: *out = FT_FORECAST_MEAN; return TRUE;
     case FT_MODEL_FORECAST_GLM:  *out = FT_FORECAST_GLM;  return TRUE;
     case FT_MODEL_FORECAST_XGB:  *out = FT_FORECAST_XGB;  return TRUE;
+    default: return FALSE;
+    }
+}
+
+FtModelKind
+ft_model_kind_for_maint (FtMaintKind kind)
+{
+  return kind == FT_MAINT_WEIBULL ? FT_MODEL_MAINT_WEIBULL
+       : kind == FT_MAINT_XGB ? FT_MODEL_MAINT_XGB : FT_MODEL_MAINT_BASELINE;
+}
+
+gboolean
+ft_model_kind_to_maint (FtModelKind kind, FtMaintKind *out)
+{
+  switch (kind)
+    {
+    case FT_MODEL_MAINT_WEIBULL:  *out = FT_MAINT_WEIBULL;  return TRUE;
+    case FT_MODEL_MAINT_XGB:      *out = FT_MAINT_XGB;      return TRUE;
+    case FT_MODEL_MAINT_BASELINE: *out = FT_MAINT_BASELINE; return TRUE;
     default: return FALSE;
     }
 }
@@ -411,6 +431,81 @@ ft_registry_load_forecast (FtStore *s, gint64 id, FtStoreModel **meta_out, GErro
   if (meta_out)
     *meta_out = g_steal_pointer (&m);
   return f;
+}
+
+gint64
+ft_registry_put_maint (FtStore *s, const FtMaintModel *mm, const FtMaintParams *params,
+                       const FtRegistryEntry *e, GError **error)
+{
+  g_return_val_if_fail (s != NULL && mm != NULL && e != NULL && e->city != NULL, 0);
+  if (e->status && (!ft_model_status_valid (e->status) || g_strcmp0 (e->status, "active") == 0))
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID,
+                   "a new version is a candidate or a shadow, not '%s'", e->status);
+      return 0;
+    }
+  g_autoptr(GBytes) blob = ft_maint_model_to_blob (mm, error);
+  if (!blob)
+    return 0;
+  FtMaintParams def;
+  ft_maint_params_init (&def);
+  const FtMaintParams *p = params ? params : &def;
+  g_autoptr(GString) features = g_string_new ("{\"target\": \"fault within the horizon, per vehicle\", "
+                                              "\"horizons_h\": [24, 168], \"features\": [");
+  for (guint f = 0; f < FT_MAINT_N_FEATURES; f++)
+    g_string_append_printf (features, "%s\"%s\"", f ? ", " : "", ft_maint_feature_name ((FtMaintFeature) f));
+  g_string_append (features, "]}");
+  g_autofree char *pj = g_strdup_printf ("{\"ridge\": %.6g, \"max_iter\": %u, \"xgb_rounds\": %u, "
+                                         "\"xgb_max_depth\": %u, \"xgb_eta\": %.6g}", p->ridge, p->max_iter,
+                                         p->xgb_rounds, p->xgb_max_depth, p->xgb_eta);
+  FtStoreModel m = {
+    .kind = (char *) ft_model_kind_name (ft_model_kind_for_maint (ft_maint_model_get_kind (mm))),
+    .city = (char *) e->city,
+    .trained_city = (char *) (e->trained_city ? e->trained_city : e->city),
+    .status = (char *) (e->status ? e->status : "candidate"),
+    .created = e->created, .train_start = e->train_start, .train_end = e->train_end,
+    .features = features->str, .params = pj,
+    .metrics = (char *) (e->metrics_json ? e->metrics_json : "{}"),
+    .blob = blob,
+  };
+  if (!ft_store_model_put (s, &m, error))
+    return 0;
+  return m.id;
+}
+
+FtMaintModel *
+ft_registry_load_maint (FtStore *s, gint64 id, FtStoreModel **meta_out, GError **error)
+{
+  g_autoptr(FtStoreModel) m = ft_store_model_get (s, id, error);
+  if (!m)
+    return NULL;
+  FtModelKind mk;
+  FtMaintKind k;
+  if (!ft_model_kind_from_name (m->kind, &mk) || !ft_model_kind_to_maint (mk, &k))
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_KIND,
+                   "model version %" G_GINT64_FORMAT " is a %s model, not a maintenance model", id, m->kind);
+      return NULL;
+    }
+  g_autoptr(GError) local = NULL;
+  FtMaintModel *mm = ft_maint_model_from_blob (m->blob, &local);
+  if (!mm)
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_INVALID,
+                   "model version %" G_GINT64_FORMAT ": %s", id, local->message);
+      return NULL;
+    }
+  if (ft_maint_model_get_kind (mm) != k)
+    {
+      g_set_error (error, FT_REGISTRY_ERROR, FT_REGISTRY_ERROR_KIND,
+                   "model version %" G_GINT64_FORMAT " is registered as %s but its blob holds a %s model",
+                   id, m->kind, ft_maint_kind_name (ft_maint_model_get_kind (mm)));
+      ft_maint_model_free (mm);
+      return NULL;
+    }
+  if (meta_out)
+    *meta_out = g_steal_pointer (&m);
+  return mm;
 }
 
 gint64

@@ -29,6 +29,7 @@
 #pragma once
 
 #include "ft-forecast.h"
+#include "ft-maint.h"
 #include "ft-store-models.h"
 
 G_BEGIN_DECLS
@@ -47,6 +48,7 @@ typedef enum {
   FT_MODEL_FORECAST_XGB,
   FT_MODEL_MAINT_WEIBULL,
   FT_MODEL_MAINT_XGB,
+  FT_MODEL_MAINT_BASELINE,
   FT_N_MODEL_KINDS
 } FtModelKind;
 
@@ -55,6 +57,9 @@ gboolean    ft_model_kind_from_name (const char *name, FtModelKind *kind);
 FtModelKind ft_model_kind_for_forecast (FtForecastKind kind);
 /* The forecast kind of a forecast-* model kind (FALSE for maint-*). */
 gboolean    ft_model_kind_to_forecast (FtModelKind kind, FtForecastKind *out);
+FtModelKind ft_model_kind_for_maint (FtMaintKind kind);
+/* The maintenance kind of a maint-* model kind (FALSE for forecast-*). */
+gboolean    ft_model_kind_to_maint  (FtModelKind kind, FtMaintKind *out);
 gboolean    ft_model_status_valid   (const char *status);
 
 /* ---- zonings ------------------------------------------------------------ */
@@ -110,6 +115,14 @@ gint64        ft_registry_put_forecast (FtStore *s, const FtForecaster *f, const
 /* Loads a forecast version (checksum checked by the store; kind must be a
  * forecast kind). meta_out (nullable) gets the row. */
 FtForecaster *ft_registry_load_forecast (FtStore *s, gint64 id, FtStoreModel **meta_out,
+                                         GError **error);
+/* Stores a fitted maintenance model (kind maint-*) as a new version
+ * (zoning ignored); returns its id (> 0) or 0. */
+gint64        ft_registry_put_maint     (FtStore *s, const FtMaintModel *m, const FtMaintParams *params,
+                                         const FtRegistryEntry *e, GError **error);
+/* Loads a maintenance version: the store checks the SHA-256, the model its
+ * blob; refuses a version of another kind. */
+FtMaintModel *ft_registry_load_maint    (FtStore *s, gint64 id, FtStoreModel **meta_out,
                                          GError **error);
 /* Champion of kind and city: id, or 0 (error unset) when there is none. */
 gint64        ft_registry_champion      (FtStore *s, FtModelKind kind, const char *city,

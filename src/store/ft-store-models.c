@@ -341,7 +341,8 @@ ft_store_predictions_fill (FtStore *s, const char *const *targets, const FtTime 
   if (n == 0)
     return TRUE;
   g_autoptr(sqlite3_stmt) st = prepare (s,
-      "UPDATE predictions SET actual = ? WHERE target = ? AND target_t = ? AND actual IS NULL",
+      "UPDATE predictions SET actual = ? WHERE target = ? AND target_t = ? AND actual IS NULL"
+      " AND horizon > 0",
       error);
   if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to fill actuals"))
     return FALSE;
@@ -350,6 +351,37 @@ ft_store_predictions_fill (FtStore *s, const char *const *targets, const FtTime 
       sqlite3_bind_double (st, 1, actual[i]);
       sqlite3_bind_text (st, 2, targets[i], -1, SQLITE_STATIC);
       sqlite3_bind_int64 (st, 3, target_t[i]);
+      if (sqlite3_step (st) != SQLITE_DONE)
+        {
+          ft_store_sql_fail (s, error, "filling actuals");
+          ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
+          return FALSE;
+        }
+      sqlite3_reset (st);
+    }
+  return ft_store_exec_const (s, "COMMIT", error, "committing actuals");
+}
+
+gboolean
+ft_store_predictions_fill_issued (FtStore *s, const char *const *targets, const FtTime *issued_at,
+                                  const guint *horizon, const double *actual, guint n, GError **error)
+{
+  g_return_val_if_fail (s != NULL && (n == 0 || (targets && issued_at && horizon && actual)), FALSE);
+  if (!need_version (s, error))
+    return FALSE;
+  if (n == 0)
+    return TRUE;
+  g_autoptr(sqlite3_stmt) st = prepare (s,
+      "UPDATE predictions SET actual = ? WHERE target = ? AND issued_at = ? AND horizon = ?"
+      " AND actual IS NULL", error);
+  if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to fill actuals"))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      sqlite3_bind_double (st, 1, actual[i]);
+      sqlite3_bind_text (st, 2, targets[i], -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, 3, issued_at[i]);
+      sqlite3_bind_int64 (st, 4, horizon[i]);
       if (sqlite3_step (st) != SQLITE_DONE)
         {
           ft_store_sql_fail (s, error, "filling actuals");
@@ -371,7 +403,7 @@ ft_store_prediction_score (FtStore *s, gint64 version, FtStorePredictionScore *o
   g_autoptr(sqlite3_stmt) st = prepare (s,
       "SELECT count(*), avg((predicted - actual) * (predicted - actual)), avg(abs(predicted - actual)),"
       " avg((baseline - actual) * (baseline - actual)), avg(abs(baseline - actual))"
-      " FROM predictions WHERE version = ? AND actual IS NOT NULL", error);
+      " FROM predictions WHERE version = ? AND actual IS NOT NULL AND horizon > 0", error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, version);

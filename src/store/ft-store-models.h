@@ -57,9 +57,11 @@ gboolean      ft_store_model_set_metrics (FtStore *s, gint64 id, const char *met
 typedef struct {
   gint64  version;
   char    target[40];     /* zone or vehicle id */
-  guint   horizon;        /* hours ahead (lead) */
+  guint   horizon;        /* hours ahead (lead); 0: the next 15 minutes
+                           * (filled by ft_store_predictions_fill_issued) */
   FtTime  issued_at;
-  FtTime  target_t;       /* start of the target hour */
+  FtTime  target_t;       /* forecasts: start of the target hour; maintenance:
+                           * the end of the window (issued_at + horizon) */
   double  predicted;
   double  baseline;       /* the baseline's prediction (NAN: none) */
 } FtStorePrediction;
@@ -67,11 +69,18 @@ typedef struct {
 /* Appends predictions in one transaction. */
 gboolean      ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n,
                                         GError **error);
-/* Fills the actual of every prediction of (target, target_t) still
- * without one, for n such pairs, in one transaction. */
+/* Fills the actual of every prediction of (target, target_t) with a
+ * horizon of an hour or more still without one, for n such pairs, in one
+ * transaction. */
 gboolean      ft_store_predictions_fill (FtStore *s, const char *const *targets,
                                          const FtTime *target_t, const double *actual, guint n,
                                          GError **error);
+
+/* The same for predictions named by (target, issued_at, horizon): what
+ * predictive maintenance fills (1 a fault came within the horizon, 0 none). */
+gboolean      ft_store_predictions_fill_issued (FtStore *s, const char *const *targets,
+                                                const FtTime *issued_at, const guint *horizon,
+                                                const double *actual, guint n, GError **error);
 
 typedef struct {
   guint64 n;              /* predictions with an actual */
@@ -79,7 +88,8 @@ typedef struct {
   double  base_rmse, base_mae;
 } FtStorePredictionScore;
 
-/* Scores of one version's predictions that have an actual (n = 0: none). */
+/* Scores of one version's predictions of an hour or more ahead that have
+ * an actual (n = 0: none). */
 gboolean      ft_store_prediction_score (FtStore *s, gint64 version, FtStorePredictionScore *out,
                                          GError **error);
 guint64       ft_store_predictions_count (FtStore *s, gboolean with_actual);

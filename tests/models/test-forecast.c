@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -327,6 +328,45 @@ START_TEST (test_backtest_shape)
 }
 END_TEST
 
+/* A GLM refitted from a champion (shadow mode's candidates) reaches the
+ * same fit as one from scratch: warm starts change the path, not the
+ * optimum. */
+START_TEST (test_glm_warm_start_same_fit)
+{
+  g_autoptr(FtDemandSeries) s = synthetic (3, 4 * 168, peaky, 9);
+  g_autoptr(GError) error = NULL;
+  FtForecastParams p;
+  ft_forecast_params_init (&p);
+  p.horizon = 6;
+  g_autoptr(FtForecaster) champ = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  ck_assert_msg (ft_forecaster_fit (champ, s, 24, 2 * 168, &error), "%s", error ? error->message : "");
+  g_autoptr(FtForecaster) cold = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  g_autoptr(FtForecaster) warm = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  ck_assert (ft_forecaster_fit (cold, s, 168, 3 * 168, &error));
+  ck_assert (ft_forecaster_fit_warm (warm, champ, s, 168, 3 * 168, &error));
+  double a[3 * 6], b[3 * 6], c[3 * 6];
+  ck_assert (ft_forecaster_predict (cold, s, 3 * 168 + 5, 6, a, &error));
+  ck_assert (ft_forecaster_predict (warm, s, 3 * 168 + 5, 6, b, &error));
+  ck_assert (ft_forecaster_predict (champ, s, 3 * 168 + 5, 6, c, &error));
+  gboolean differs = FALSE;
+  for (guint i = 0; i < 3 * 6; i++)
+    {
+      ck_assert_msg (fabs (a[i] - b[i]) <= 1e-6 * (1 + fabs (a[i])), "cell %u: cold %.9g, warm %.9g", i, a[i], b[i]);
+      differs |= fabs (a[i] - c[i]) > 1e-3 * (1 + fabs (a[i]));
+    }
+  ck_assert_msg (differs, "the champion's own forecast should differ (another window)");
+  /* the iterations are counted (what the bench reports) */
+  guint it_cold = ft_forecaster_get_fit_iterations (cold), it_warm = ft_forecaster_get_fit_iterations (warm);
+  printf ("GLM refit: %u IRLS iterations from scratch, %u from the champion\n", it_cold, it_warm);
+  ck_assert_uint_ge (it_cold, 4);   /* at least one per lead class (horizon 6: four classes) */
+  ck_assert_uint_ge (it_warm, 4);
+  /* a warm start of another kind is ignored: the mean fits as ever */
+  g_autoptr(FtForecaster) mean = ft_forecaster_new (FT_FORECAST_MEAN, &p);
+  ck_assert (ft_forecaster_fit_warm (mean, champ, s, 168, 3 * 168, &error));
+  ck_assert_uint_eq (ft_forecaster_get_fit_iterations (mean), 0);
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------------- */
 
 START_TEST (test_refuse_empty)
@@ -470,6 +510,7 @@ forecast_suite (void)
   TCase *glm = tcase_create ("glm");
   tcase_add_test (glm, test_glm_recovers_coefficients);
   tcase_add_test (glm, test_glm_refuses_nan);
+  tcase_add_test (glm, test_glm_warm_start_same_fit);
   suite_add_tcase (s, glm);
   TCase *models = tcase_create ("models");
   tcase_set_timeout (models, 300);

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -428,6 +429,23 @@ START_TEST (test_predictions_scores)
   ck_assert (!ft_store_predictions_put (st, q, 2, &error));
   ck_assert_ptr_nonnull (strstr (error->message, "not stored"));
   ck_assert_uint_eq (ft_store_predictions_count (st, FALSE), 3);
+  /* a 15-minute prediction (horizon 0) of the same target and start is
+   * filled by its own call, never by the hour's, and stays out of the
+   * hourly scores */
+  FtStorePrediction qp = { v, "south", 0, 0, 2 * FT_HOUR, 0.5, 0.25 };
+  ck_assert (ft_store_predictions_put (st, &qp, 1, &error));
+  const char *south[] = { "south" };
+  const FtTime t2[] = { 2 * FT_HOUR }, at0[] = { 0 };
+  const double hour_actual[] = { 8.0 }, quarter_actual[] = { 1.0 };
+  const guint h0[] = { 0 };
+  ck_assert (ft_store_predictions_fill (st, south, t2, hour_actual, 1, &error));
+  ck_assert (ft_store_prediction_score (st, v, &sc, &error));
+  ck_assert_uint_eq (sc.n, 2);
+  ck_assert_uint_eq (ft_store_predictions_count (st, TRUE), 2);
+  ck_assert (ft_store_predictions_fill_issued (st, south, at0, h0, quarter_actual, 1, &error));
+  ck_assert_uint_eq (ft_store_predictions_count (st, TRUE), 3);
+  ck_assert (ft_store_prediction_score (st, v, &sc, &error));
+  ck_assert_uint_eq (sc.n, 2);
 }
 END_TEST
 
@@ -566,6 +584,15 @@ START_TEST (test_shadow_synthetic)
   ck_assert (ft_shadow_day_score (sh, 8, &first, NULL, NULL));
   ck_assert (ft_shadow_day_score (sh, 13, &last, &base_last, NULL));
   ck_assert_msg (last < first, "error after the shift %.3f, at the end %.3f", first, last);
+  /* the next 15 minutes: every request comes in the first seconds of its
+   * hour, so the within-hour profile puts the hour in quarter 0 and beats
+   * the hour split evenly by far */
+  printf ("15 min: %" G_GUINT64_FORMAT " scored, RMSE %.3f against the even split's %.3f\n", sc.scored_15min,
+          sc.rmse_15min, sc.base_rmse_15min);
+  ck_assert_uint_gt (sc.scored_15min, 3 * 24 * 9);
+  ck_assert (isfinite (sc.rmse_15min) && isfinite (sc.base_rmse_15min));
+  ck_assert_msg (sc.rmse_15min < 0.7 * sc.base_rmse_15min, "15 min RMSE %.3f, even split %.3f", sc.rmse_15min,
+                 sc.base_rmse_15min);
   ft_shadow_free (sh);
   ft_event_log_free (log);
 }

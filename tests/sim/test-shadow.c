@@ -13,6 +13,7 @@
 #include <check.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const SHORT =
@@ -20,8 +21,11 @@ static const char *const SHORT =
   "[fleet]\nscooters=300\nbikes=0\nmopeds=0\n"
   "[demand]\nrequests_per_day=2500\nrouting=straight\n"
   "[staff]\nfield_staff=4\n"
+  "[faults]\nfaults_per_1000km=6\n"
   "[models]\nforecast=true\nforecast_model=glm\ntraining_days=2\nfirst_fit_days=2\n"
-  "holdout_hours=12\nhorizons=1, 6\n";
+  "holdout_hours=12\nhorizons=1, 6\n"
+  "maint=true\nmaint_cadence_min=180\nmaint_first_fit_days=1.5\nmaint_training_days=2\n"
+  "maint_holdout_days=0.5\nmaint_retrain_days=1\n";
 
 START_TEST (test_models_keys)
 {
@@ -32,6 +36,10 @@ START_TEST (test_models_keys)
     { "[models]\ndrift_warn=0.3\ndrift_act=0.2\n", "[models] drift_warn: 0.3 is above drift_act 0.2" },
     { "[models]\ncadence_min=0\n", "[models] cadence_min: 0 is outside" },
     { "[models]\ntraining_days=nan\n", "[models] training_days: 'nan' is not a number" },
+    { "[models]\nmaint_model=cox\n", "[models] maint_model: 'cox' must be baseline, weibull or xgb" },
+    { "[models]\nmaint_short_h=200\n", "[models] maint_short_h: 200 is not below maint_long_h 168" },
+    { "[models]\nmaint_model=xgb\nmaint_short_h=12\n", "[models] maint_model: xgb answers the horizons 24 and 168" },
+    { "[models]\nmaint_cadence_min=nan\n", "[models] maint_cadence_min: 'nan' is not a number" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -44,6 +52,7 @@ START_TEST (test_models_keys)
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (SHORT, -1, "short.scenario", &err);
   ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
   ck_assert (sc->models_forecast);
+  ck_assert (sc->models_maint);
   guint leads[8], n = 0;
   g_autofree char *msg = NULL;
   ck_assert (ft_sim_scenario_models_horizons (sc, leads, &n, &msg));
@@ -85,8 +94,26 @@ START_TEST (test_short_run_scores)
   ck_assert (isfinite (k.shadow_rmse) && k.shadow_rmse > 0);
   ck_assert (isfinite (k.shadow_base_rmse) && k.shadow_base_rmse > 0);
   ck_assert (k.shadow_mae <= k.shadow_rmse);
+  ck_assert_uint_gt (k.shadow_scored_15min, 0);
+  ck_assert (isfinite (k.shadow_rmse_15min) && isfinite (k.shadow_base_rmse_15min));
   ck_assert_uint_ge (k.shadow_promotions, 1);
+  /* predictive maintenance beside it, in the same KPIs */
+  printf ("maintenance shadow: %s, %u fits, %" G_GUINT64_FORMAT " predictions, %" G_GUINT64_FORMAT " scored, "
+          "Brier 24 h %.4f (baseline %.4f), AUC 24 h %.3f, precision at %u %.3f, recall %.3f, %u of %u faults caught\n",
+          k.shadow_maint_model, k.shadow_maint_fits, k.shadow_maint_predictions, k.shadow_maint_scored,
+          k.shadow_maint_brier_short, k.shadow_maint_base_brier_short, k.shadow_maint_auc_short, k.shadow_maint_k,
+          k.shadow_maint_precision_at_k, k.shadow_maint_recall_at_k, k.shadow_maint_caught, k.shadow_maint_faults);
+  ck_assert (k.shadow_maint);
+  ck_assert_str_eq (k.shadow_maint_model, "maint-weibull");
+  ck_assert_uint_ge (k.shadow_maint_fits, 1);
+  ck_assert_uint_gt (k.shadow_maint_predictions, 0);
+  ck_assert_uint_gt (k.shadow_maint_scored, 0);
+  ck_assert (isfinite (k.shadow_maint_brier_short) && k.shadow_maint_brier_short < 0.25);
+  ck_assert_uint_gt (k.shadow_maint_faults, 0);
   g_autofree char *json = ft_sim_kpis_to_json (&k, sc);
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_maint_brier_short\": "));
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_maint_precision_at_k\": "));
+  ck_assert_ptr_nonnull (strstr (json, "\"shadow_maint_model\": \"maint-weibull\""));
   ck_assert_ptr_nonnull (strstr (json, "\"shadow_forecast_rmse\": "));
   ck_assert_ptr_nonnull (strstr (json, "\"shadow_baseline_rmse\": "));
   ck_assert_ptr_nonnull (strstr (json, "\"shadow_forecast_model\": \"forecast-glm\""));
@@ -104,7 +131,8 @@ START_TEST (test_short_run_scores)
   g_autoptr (FtStoreModel) m = ft_store_model_get (st, champ, &err);
   ck_assert_msg (m != NULL, "%s", err ? err->message : "");
   ck_assert_ptr_nonnull (strstr (m->metrics, "holdout_rmse"));
-  ck_assert_uint_eq (ft_store_predictions_count (st, FALSE), k.shadow_predictions);
+  ck_assert_uint_eq (ft_store_predictions_count (st, FALSE), k.shadow_predictions + k.shadow_maint_predictions);
+  ck_assert_int_gt (ft_store_model_champion (st, "maint-weibull", "demo-city", &err), 0);
   ck_assert_uint_gt (ft_store_predictions_count (st, TRUE), 0);
   ck_assert_uint_ge (ft_store_decisions_count (st, TRUE), 1);
   g_autofree char *zoning = ft_store_dup_meta (st, "models.zoning");
@@ -117,6 +145,27 @@ START_TEST (test_short_run_scores)
   ck_assert_uint_eq (series->n_zones, 48);
   ck_assert_int_eq (ft_demand_series_how (series, 0), 0);   /* hour 0 is Monday 00:00 */
   g_clear_pointer (&st, ft_store_close);
+  /* live mode's start: a maintenance shadow on the database's history fits
+   * at its first tick and scores every vehicle, with nothing new yet */
+  FtMaintShadowConfig mc;
+  ft_maint_shadow_config_init (&mc);
+  mc.enabled = TRUE;
+  mc.history_db = path;
+  FtEventLog *elog = ft_event_log_new ();
+  FtMaintShadow *ms = ft_maint_shadow_new (&mc, elog, NULL, 4 * FT_DAY, &err);
+  ck_assert_msg (ms != NULL, "%s", err ? err->message : "");
+  ck_assert_msg (ft_maint_shadow_tick (ms, 4 * FT_DAY, &err), "%s", err ? err->message : "");
+  FtMaintShadowScores hs;
+  ft_maint_shadow_scores (ms, &hs);
+  ck_assert_uint_eq (hs.fits, 1);
+  ck_assert_uint_gt (hs.vehicles, 200);
+  ft_maint_shadow_free (ms);
+  /* a history that is not a database is refused, naming it */
+  mc.history_db = dir;
+  ck_assert_ptr_null (ft_maint_shadow_new (&mc, elog, NULL, 0, &err));
+  ck_assert_msg (err && strstr (err->message, dir), "%s", err ? err->message : "no error");
+  g_clear_error (&err);
+  ft_event_log_free (elog);
   ft_test_rm_rf (dir);
 }
 END_TEST

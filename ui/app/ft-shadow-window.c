@@ -1,12 +1,14 @@
 /* ft-shadow-window.c — see ft-shadow-window.h. The numbers come from the
  * world's FtShadow on the twin thread (ft_shadow_zone_recent, _zone_hours,
- * _scores); the window draws them with ft-chart and colours the main map's
- * zones by the forecast's relative error.
+ * _scores, and the maintenance shadow's ft_maint_shadow_top); the window
+ * draws them with ft-chart, colours the main map's zones by the forecast's
+ * relative error, and lists the vehicles most at risk of a fault.
  */
 #include "ft-shadow-window.h"
 #include "ft-chart.h"
 #include "ft-overlay-layer.h"
 #include "ft-registry-shadow.h"
+#include "ft-core.h"
 #include "ft-session.h"
 #include "ft-sim-world.h"
 
@@ -25,6 +27,9 @@ struct _FtShadowWindow {
   char      *status;
   char     **zone_names;
   GtkWidget *zone_dd, *status_label, *hour_chart, *zone_chart;
+  GtkWidget *maint_label, *maint_list;
+  GArray    *risk;          /* FtShadowWindowRisk, highest first */
+  char      *maint_status;
 };
 
 G_DEFINE_FINAL_TYPE (FtShadowWindow, ft_shadow_window, GTK_TYPE_WINDOW)
@@ -35,6 +40,9 @@ typedef struct {
   double   pred_h[FT_SHADOW_WINDOW_HOURS], act_h[FT_SHADOW_WINDOW_HOURS];
   FtShadowScores sc;
   gboolean on;
+  gboolean maint_on;
+  FtMaintShadowScores msc;
+  GArray  *risk;            /* FtShadowWindowRisk */
 } ShadowJob;
 
 static char *
@@ -51,7 +59,81 @@ shadow_job (FtSimWorld *w, gpointer data)
   j->act_z = g_new0 (double, MAX (j->n_zones, 1));
   j->hours = ft_shadow_zone_recent (sh, 24, j->pred_z, j->act_z);
   ft_shadow_zone_hours (sh, j->zone, FT_SHADOW_WINDOW_HOURS, j->pred_h, j->act_h);
+  FtMaintShadow *ms = ft_shadow_get_maint (sh);
+  if (ms)
+    {
+      j->maint_on = TRUE;
+      ft_maint_shadow_scores (ms, &j->msc);
+      FtMaintRisk top[FT_SHADOW_WINDOW_RISKS];
+      guint n = ft_maint_shadow_top (ms, FT_SHADOW_WINDOW_RISKS, top);
+      const FtFleet *fleet = ft_sim_world_get_core (w)->fleet;
+      for (guint i = 0; i < n; i++)
+        {
+          const FtVehicle *v = ft_fleet_get_vehicle (fleet, top[i].vehicle);
+          FtShadowWindowRisk r = { .vehicle = top[i].vehicle, .p24 = top[i].p[0], .p7d = top[i].p[1],
+                                   .km_since_service = top[i].km_since_service };
+          g_strlcpy (r.code, v ? v->name : "?", sizeof r.code);
+          g_array_append_val (j->risk, r);
+        }
+    }
   return NULL;
+}
+
+static void
+on_risk_activated (GtkListBox *box, GtkListBoxRow *row, FtShadowWindow *self)
+{
+  int i = gtk_list_box_row_get_index (row) - 1;   /* row 0 is the header */
+  if (i >= 0 && (guint) i < self->risk->len)
+    ft_shadow_window_select_risk (self, (guint) i);
+}
+
+static GtkWidget *
+risk_row (const char *code, const char *p24, const char *p7d, const char *km, const char *label, gboolean header)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  const char *cells[5] = { code, p24, p7d, km, label };
+  const int width[5] = { 10, 8, 8, 18, 8 };
+  for (int c = 0; c < 5; c++)
+    {
+      GtkWidget *l = gtk_label_new (NULL);
+      if (header)
+        {
+          g_autofree char *m = g_markup_printf_escaped ("<b>%s</b>", cells[c]);
+          gtk_label_set_markup (GTK_LABEL (l), m);
+        }
+      else
+        gtk_label_set_text (GTK_LABEL (l), cells[c]);
+      gtk_label_set_width_chars (GTK_LABEL (l), width[c]);
+      gtk_label_set_xalign (GTK_LABEL (l), c == 0 || c == 4 ? 0 : 1);
+      gtk_box_append (GTK_BOX (row), l);
+    }
+  return row;
+}
+
+static void
+fill_risk_list (FtShadowWindow *self)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (self->maint_list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (self->maint_list), child);
+  gtk_list_box_append (GTK_LIST_BOX (self->maint_list),
+                       risk_row ("vehicle", "P 24 h", "P 7 d", "km since service", "", TRUE));
+  GtkListBoxRow *hdr = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->maint_list), 0);
+  gtk_list_box_row_set_activatable (hdr, FALSE);
+  gtk_list_box_row_set_selectable (hdr, FALSE);
+  for (guint i = 0; i < self->risk->len; i++)
+    {
+      const FtShadowWindowRisk *r = &g_array_index (self->risk, FtShadowWindowRisk, i);
+      g_autofree char *a = g_strdup_printf ("%.1f %%", 100 * r->p24);
+      g_autofree char *b = g_strdup_printf ("%.1f %%", 100 * r->p7d);
+      g_autofree char *c = g_strdup_printf ("%.1f km", r->km_since_service);
+      GtkWidget *row = risk_row (r->code, a, b, c, "shadow", FALSE);
+      g_autofree char *acc = g_strdup_printf ("%s: shadow risk of a fault %s within 24 hours, %s within 7 days, "
+                                              "%s since service", r->code, a, b, c);
+      gtk_list_box_append (GTK_LIST_BOX (self->maint_list), row);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (row)), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      acc, -1);
+    }
 }
 
 static void
@@ -78,8 +160,25 @@ void
 ft_shadow_window_refresh (FtShadowWindow *self)
 {
   g_return_if_fail (FT_IS_SHADOW_WINDOW (self));
-  ShadowJob j = { .zone = self->zone };
+  ShadowJob j = { .zone = self->zone, .risk = g_array_new (FALSE, TRUE, sizeof (FtShadowWindowRisk)) };
   g_free (ft_session_run_job_sync (self->session, shadow_job, &j));
+  g_array_unref (self->risk);
+  self->risk = j.risk;
+  g_free (self->maint_status);
+  if (!j.maint_on)
+    self->maint_status = g_strdup ("Predictive maintenance is off in this scenario: set maint = true in its "
+                                   "[models] group.");
+  else if (j.msc.model[0] == '\0')
+    self->maint_status = g_strdup ("SHADOW maintenance · not fitted yet: the first fit waits for its days of "
+                                   "history and a fault to learn from.");
+  else
+    self->maint_status = g_strdup_printf (
+        "SHADOW maintenance · %s · %u vehicles scored · %" G_GUINT64_FORMAT " outcomes known · AUC 24 h %.2f "
+        "(baseline %.2f) · Brier %.4f · precision at %u %.2f, recall %.2f · %u of %u faults listed before",
+        j.msc.model, j.msc.vehicles, j.msc.scored[0] + j.msc.scored[1], j.msc.auc[0], j.msc.base_auc[0],
+        j.msc.brier[0], j.msc.k, j.msc.precision_at_k, j.msc.recall_at_k, j.msc.caught, j.msc.faults);
+  gtk_label_set_label (GTK_LABEL (self->maint_label), self->maint_status);
+  fill_risk_list (self);
   g_free (self->zone_pred);
   g_free (self->zone_act);
   self->zone_pred = j.pred_z;
@@ -92,6 +191,8 @@ ft_shadow_window_refresh (FtShadowWindow *self)
   if (!j.on)
     self->status = g_strdup ("Shadow mode is off in this scenario: set forecast = true in its [models] group "
                              "(scenarios/demo-city-shadow.scenario has it on).");
+  else if (!j.sc.enabled)
+    self->status = g_strdup ("SHADOW · the demand forecast is off in this scenario (forecast = false).");
   else if (j.sc.scored == 0)
     self->status = g_strdup_printf ("SHADOW · no forecast scored yet (%" G_GUINT64_FORMAT " issued): the first fit "
                                     "waits for its days of history.", j.sc.predictions);
@@ -188,6 +289,8 @@ ft_shadow_window_finalize (GObject *object)
   g_free (self->zone_pred);
   g_free (self->zone_act);
   g_free (self->status);
+  g_free (self->maint_status);
+  g_array_unref (self->risk);
   g_strfreev (self->zone_names);
   G_OBJECT_CLASS (ft_shadow_window_parent_class)->finalize (object);
 }
@@ -203,7 +306,7 @@ static void
 ft_shadow_window_init (FtShadowWindow *self)
 {
   gtk_window_set_title (GTK_WINDOW (self), "Shadow Models");
-  gtk_window_set_default_size (GTK_WINDOW (self), 900, 700);
+  gtk_window_set_default_size (GTK_WINDOW (self), 900, 900);
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_margin_start (box, 10);
   gtk_widget_set_margin_end (box, 10);
@@ -244,6 +347,22 @@ ft_shadow_window_init (FtShadowWindow *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (charts[i]), GTK_ACCESSIBLE_PROPERTY_LABEL, names[i], -1);
       gtk_box_append (GTK_BOX (box), charts[i]);
     }
+  self->risk = g_array_new (FALSE, TRUE, sizeof (FtShadowWindowRisk));
+  self->maint_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->maint_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->maint_label), 0);
+  gtk_box_append (GTK_BOX (box), self->maint_label);
+  self->maint_list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->maint_list), GTK_SELECTION_SINGLE);
+  gtk_list_box_set_activate_on_single_click (GTK_LIST_BOX (self->maint_list), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->maint_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Vehicles most at risk of a fault (shadow); activate one to select it on the map", -1);
+  g_signal_connect (self->maint_list, "row-activated", G_CALLBACK (on_risk_activated), self);
+  GtkWidget *scroll = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), self->maint_list);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scroll, 600, 180);
+  gtk_box_append (GTK_BOX (box), scroll);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->hour_chart), draw_hours, self, NULL);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->zone_chart), draw_zones, self, NULL);
 }
@@ -303,4 +422,32 @@ ft_shadow_window_set_zone (FtShadowWindow *self, guint zone)
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->zone_dd), zone);
   self->zone = zone;
   ft_shadow_window_refresh (self);
+}
+
+const char *
+ft_shadow_window_get_maint_status (FtShadowWindow *self)
+{
+  g_return_val_if_fail (FT_IS_SHADOW_WINDOW (self), "");
+  return self->maint_status ? self->maint_status : "";
+}
+
+const FtShadowWindowRisk *
+ft_shadow_window_get_risks (FtShadowWindow *self, guint *n)
+{
+  g_return_val_if_fail (FT_IS_SHADOW_WINDOW (self) && n != NULL, NULL);
+  *n = self->risk->len;
+  return (const FtShadowWindowRisk *) self->risk->data;
+}
+
+void
+ft_shadow_window_select_risk (FtShadowWindow *self, guint i)
+{
+  g_return_if_fail (FT_IS_SHADOW_WINDOW (self));
+  if (i >= self->risk->len || self->main == NULL)
+    return;
+  guint v = g_array_index (self->risk, FtShadowWindowRisk, i).vehicle;
+  FtVehicleLayer *layer = ft_window_get_vehicle_layer (self->main);
+  ft_vehicle_layer_clear_selection (layer);
+  ft_vehicle_layer_toggle (layer, v);
+  ft_window_inspect_vehicle (self->main, v);
 }

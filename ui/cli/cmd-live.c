@@ -613,9 +613,10 @@ print_state (FtLive *live, FtLiveConnState state, const char *detail, gpointer u
 }
 
 /* Shadow mode for live: the demand forecast on the zones of a city pack
- * (Demo City by default), hour 0 the current hour, wall time. */
+ * (Demo City by default), hour 0 the current hour, wall time, and
+ * predictive maintenance for every vehicle. */
 static FtShadow *
-live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
+live_shadow_new (FtCore *core, const char *city_dir, const char *db, FtTime now, GError **error)
 {
   g_autoptr (FtCity) city = city_dir && g_strcmp0 (city_dir, "demo") != 0
                               ? ft_city_load (city_dir, error) : ft_city_generate_demo (NULL, error);
@@ -638,6 +639,11 @@ live_shadow_new (FtCore *core, const char *city_dir, FtTime now, GError **error)
   sc.forecast = TRUE;
   sc.city = city->id;
   sc.params.xgb_nthread = 1;
+  /* predictive maintenance beside it, on the store's history and what
+   * comes in */
+  sc.maint.enabled = TRUE;
+  sc.maint.history_db = db;
+  sc.maint.params.xgb_nthread = 1;
   return ft_shadow_new (&sc, zoning, core->log, core->store, now - now % FT_HOUR, error);
 }
 
@@ -905,8 +911,8 @@ ft_cli_live (int argc, char **argv)
     { "refuse-unknown", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &refuse_unknown,
       "Refuse unknown vehicles and staff (the default)", NULL },
     { "shadow", 0, 0, G_OPTION_ARG_NONE, &shadow_on,
-      "Run the demand forecast in shadow mode on live state (predictions stored and scored, "
-      "nothing acts on them)", NULL },
+      "Run the demand forecast and predictive maintenance in shadow mode on live state "
+      "(predictions stored and scored, nothing acts on them)", NULL },
     { "shadow-city", 0, 0, G_OPTION_ARG_FILENAME, &shadow_city,
       "With --shadow: city pack whose zones the forecast uses (default: demo)", "DIR" },
     { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics_listen,
@@ -1098,7 +1104,7 @@ ft_cli_live (int argc, char **argv)
     }
   if (shadow_on)
     {
-      shadow = live_shadow_new (core, shadow_city, wall_ms (), &error);
+      shadow = live_shadow_new (core, shadow_city, db, wall_ms (), &error);
       if (shadow == NULL)
         goto out;
       ft_live_set_shadow (live, shadow);

@@ -84,9 +84,27 @@ print_table (const FtSimKpis *k, const FtSimScenario *sc, double wall_s)
       printf ("  %-34s %12.3f  (baseline %.3f, %+.1f%%)\n", "  forecast RMSE", k->shadow_rmse,
               k->shadow_base_rmse, k->shadow_base_rmse > 0 ? 100.0 * (k->shadow_rmse / k->shadow_base_rmse - 1) : 0);
       printf ("  %-34s %12.3f  (baseline %.3f)\n", "  forecast MAE", k->shadow_mae, k->shadow_base_mae);
+      if (k->shadow_scored_15min)
+        printf ("  %-34s %12.3f  (hour split evenly %.3f; %" G_GUINT64_FORMAT " scored)\n", "  next 15 min RMSE",
+                k->shadow_rmse_15min, k->shadow_base_rmse_15min, k->shadow_scored_15min);
       printf ("  %-34s %12u  (%u promoted)\n", "  retrains", k->shadow_retrains, k->shadow_promotions);
       printf ("  %-34s %12u  (%u warnings)\n", "  drift actions", k->shadow_drift_actions,
               k->shadow_drift_warnings);
+    }
+  if (k->shadow_maint)
+    {
+      printf ("  shadow maintenance (%s; nothing acts on it)\n",
+              k->shadow_maint_model[0] ? k->shadow_maint_model : "not fitted yet");
+      printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " issued, %u fits)\n", "  predictions scored",
+              k->shadow_maint_scored, k->shadow_maint_predictions, k->shadow_maint_fits);
+      printf ("  %-34s %12.4f  (baseline %.4f; 7 d %.4f)\n", "  Brier, 24 h", k->shadow_maint_brier_short,
+              k->shadow_maint_base_brier_short, k->shadow_maint_brier_long);
+      printf ("  %-34s %12.3f  (baseline %.3f; 7 d %.3f)\n", "  AUC, 24 h", k->shadow_maint_auc_short,
+              k->shadow_maint_base_auc_short, k->shadow_maint_auc_long);
+      printf ("  %-34s %12.3f  (recall %.3f, k = %u)\n", "  precision at k", k->shadow_maint_precision_at_k,
+              k->shadow_maint_recall_at_k, k->shadow_maint_k);
+      printf ("  %-34s %12u  (of %u faults; median lead %.1f h)\n", "  faults caught", k->shadow_maint_caught,
+              k->shadow_maint_faults, k->shadow_maint_lead_median_h);
     }
   printf ("  %-34s %12" G_GUINT64_FORMAT "  (%" G_GUINT64_FORMAT " engine events, %.2f s wall)\n",
           "domain events", k->domain_events, k->engine_events, wall_s);

@@ -1233,8 +1233,10 @@ static const char *shadow_scenario =
   "[fleet]\nscooters=150\nbikes=0\nmopeds=0\n"
   "[demand]\nrequests_per_day=2500\nrouting=straight\n"
   "[staff]\nfield_staff=2\ndispatchers=1\n"
+  "[faults]\nfaults_per_1000km=8\n"
   "[models]\nforecast=true\nforecast_model=mean\ncadence_min=60\nhorizons=1, 3\n"
-  "training_days=2\nfirst_fit_days=2\nretrain_days=7\nholdout_hours=6\n";
+  "training_days=2\nfirst_fit_days=2\nretrain_days=7\nholdout_hours=6\n"
+  "maint=true\nmaint_cadence_min=120\nmaint_first_fit_days=1\nmaint_training_days=1\nmaint_holdout_days=0\n";
 
 START_TEST (test_shadow)
 {
@@ -1273,6 +1275,31 @@ START_TEST (test_shadow)
   ck_assert_uint_gt (ft_shadow_window_get_hours (sw), 6);
   ck_assert (sf > 0 && sa > 0);
   ck_assert_uint_eq (ft_overlay_layer_get_n_zone_values (ft_window_get_overlay_layer (win)), nz);
+  /* the maintenance-risk list, labelled shadow, highest risk first; a row
+   * selects its vehicle on the map and shows it in the inspector */
+  printf ("%s\n", ft_shadow_window_get_maint_status (sw));
+  ck_assert_msg (g_str_has_prefix (ft_shadow_window_get_maint_status (sw), "SHADOW maintenance · maint-weibull"),
+                 "%s", ft_shadow_window_get_maint_status (sw));
+  guint nr = 0;
+  const FtShadowWindowRisk *risk = ft_shadow_window_get_risks (sw, &nr);
+  ck_assert_uint_gt (nr, 5);
+  ck_assert_uint_le (nr, FT_SHADOW_WINDOW_RISKS);
+  for (guint i = 0; i < nr; i++)
+    {
+      ck_assert (g_str_has_prefix (risk[i].code, "FT-"));
+      ck_assert (risk[i].p24 >= 0 && risk[i].p24 <= risk[i].p7d && risk[i].p7d <= 1);
+      ck_assert (risk[i].km_since_service >= 0);
+      ck_assert (i == 0 || risk[i - 1].p24 >= risk[i].p24);
+    }
+  printf ("riskiest: %s P24h %.3f P7d %.3f, %.1f km since service\n", risk[0].code, risk[0].p24, risk[0].p7d,
+          risk[0].km_since_service);
+  ft_shadow_window_select_risk (sw, 0);
+  FtVehicleLayer *vl = ft_window_get_vehicle_layer (win);
+  g_autoptr(GArray) sel = ft_vehicle_layer_dup_selection (vl);
+  ck_assert_uint_eq (sel->len, 1);
+  ck_assert_uint_eq (g_array_index (sel, guint, 0), risk[0].vehicle);
+  ck_assert_msg (strstr (ft_window_get_inspector_text (win), risk[0].code) != NULL, "inspector: %s",
+                 ft_window_get_inspector_text (win));
   g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (sw), "app-shadow.png");
   g_autoptr(GdkTexture) mshot = ft_test_app_shot (GTK_WIDGET (win), "app-shadow-map.png");
   gtk_window_destroy (GTK_WINDOW (sw));

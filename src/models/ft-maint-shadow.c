@@ -1,0 +1,660 @@
+/* ft-maint-shadow.c — predictive maintenance in shadow mode (see the
+ * header): the running FtMaintLog fed by the event log, open predictions
+ * resolved by the faults that follow them, the champion trained, judged on
+ * a held-back window and promoted, every vehicle in service scored at the
+ * cadence, and the scores kept up to date.
+ */
+#include "ft-config.h"
+#include "ft-maint-shadow.h"
+#include "ft-registry.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  guint32 v;
+  guint8  hz;          /* horizon index */
+  guint8  listed;      /* on the list of its tick (short horizon only) */
+  FtTime  issued;
+  double  p, pb;       /* model, baseline */
+} Open;
+
+typedef struct {
+  double p, pb;
+  gboolean y;
+} Done;
+
+struct _FtMaintShadow {
+  FtMaintShadowConfig cfg;
+  char          *city;
+  FtEventLog    *log;
+  guint          listener;
+  FtStore       *store;
+  FtTime         t0, next_tick, last_fit;
+  FtMaintLog    *mlog;
+  FtMaintModel  *champion, *baseline;
+  gint64         champion_id, local_ids;
+  GArray        *open;                     /* Open, issue order */
+  GArray        *done[FT_MAINT_N_HORIZONS];  /* Done */
+  GPtrArray     *vfaults;                  /* per vehicle: GArray of FtTime, or NULL */
+  guint          fault_cursor;             /* faults of mlog taken so far */
+  GArray        *listed_at;                /* FtTime per vehicle: first listed since service, or -1 */
+  GArray        *lead;                     /* double: lead of each caught fault */
+  GArray        *risk;                     /* FtMaintRisk per vehicle (at = -1: none) */
+  FtTime         first_list;               /* -1: no list yet */
+  double         hits, listed, positives;
+  FtMaintShadowScores sc;
+};
+
+void
+ft_maint_shadow_config_init (FtMaintShadowConfig *c)
+{
+  g_return_if_fail (c != NULL);
+  memset (c, 0, sizeof *c);
+  c->enabled = FALSE;
+  c->kind = FT_MAINT_WEIBULL;
+  c->cadence_min = 360;
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    c->horizons_h[h] = ft_maint_horizons_h[h];
+  c->training_days = 7;
+  c->first_fit_days = 4;
+  c->retrain_days = 7;
+  c->holdout_days = 1;
+  c->step_hours = 12;
+  c->top_k = 0;
+  c->top_k_frac = 0.02;
+  /* Brier scores at a fault rate of a few per cent a day differ by well
+   * under 2 % between fits: a larger bar would keep the first champion,
+   * fitted on a day or two, for weeks (measured on a 14-day Demo City run) */
+  c->min_gain = 0.005;
+  c->city = "demo";
+  ft_maint_params_init (&c->params);
+}
+
+gboolean
+ft_maint_shadow_config_check (const FtMaintShadowConfig *c, GError **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  const char *bad = NULL;
+  if ((guint) c->kind >= FT_N_MAINT_KINDS)
+    bad = "maint_model (baseline, weibull or xgb)";
+  else if (!isfinite (c->cadence_min) || c->cadence_min < 1 || c->cadence_min > 24 * 60)
+    bad = "maint_cadence_min (1 to 1440)";
+  else if (!isfinite (c->horizons_h[0]) || !isfinite (c->horizons_h[1]) || c->horizons_h[0] < 1
+           || c->horizons_h[1] <= c->horizons_h[0] || c->horizons_h[1] > 24 * 30)
+    bad = "maint_horizons (two, in hours, 1 <= short < long <= 720)";
+  else if (c->kind == FT_MAINT_XGB && (c->horizons_h[0] != ft_maint_horizons_h[0]
+                                      || c->horizons_h[1] != ft_maint_horizons_h[1]))
+    bad = "maint_horizons (the xgb model answers 24 and 168 h only)";
+  else if (!isfinite (c->training_days) || c->training_days < 1 || c->training_days > 366)
+    bad = "maint_training_days (1 to 366)";
+  else if (!isfinite (c->first_fit_days) || c->first_fit_days < 1 || c->first_fit_days > 366)
+    bad = "maint_first_fit_days (1 to 366)";
+  else if (!isfinite (c->retrain_days) || c->retrain_days < 0 || c->retrain_days > 366)
+    bad = "maint_retrain_days (0 to 366)";
+  else if (!isfinite (c->holdout_days) || c->holdout_days < 0 || c->holdout_days > 30)
+    bad = "maint_holdout_days (0 to 30)";
+  else if (c->step_hours < 1 || c->step_hours > 24)
+    bad = "maint_step_hours (1 to 24)";
+  else if (!isfinite (c->top_k_frac) || c->top_k_frac <= 0 || c->top_k_frac > 1)
+    bad = "maint_top_k_frac (0 to 1)";
+  else if (!isfinite (c->min_gain) || c->min_gain < 0 || c->min_gain >= 1)
+    bad = "maint_min_gain (0 to 1)";
+  if (bad)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID, "maintenance shadow mode: %s is out of range",
+                   bad);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+free_times (gpointer p)
+{
+  if (p)
+    g_array_unref (p);
+}
+
+FtMaintShadow *
+ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store, FtTime t0,
+                     GError **error)
+{
+  g_return_val_if_fail (cfg != NULL && log != NULL, NULL);
+  if (!ft_maint_shadow_config_check (cfg, error))
+    return NULL;
+  FtMaintShadow *ms = g_new0 (FtMaintShadow, 1);
+  ms->cfg = *cfg;
+  ms->city = g_strdup (cfg->city ? cfg->city : "demo");
+  ms->cfg.city = ms->city;
+  ms->cfg.history_db = NULL;
+  ms->log = log;
+  ms->store = store;
+  ms->t0 = t0;
+  ms->next_tick = t0;
+  ms->last_fit = G_MININT64;
+  ms->first_list = -1;
+  if (cfg->history_db)
+    {
+      g_autoptr (GError) local = NULL;
+      ms->mlog = ft_maint_log_read_db (cfg->history_db, &local);
+      if (ms->mlog == NULL && !g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "maintenance shadow history: ");
+          g_free (ms->city);
+          g_free (ms);
+          return NULL;
+        }
+    }
+  if (ms->mlog == NULL)
+    ms->mlog = ft_maint_log_new ();
+  ms->open = g_array_new (FALSE, FALSE, sizeof (Open));
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
+  ms->vfaults = g_ptr_array_new_with_free_func (free_times);
+  ms->listed_at = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  ms->lead = g_array_new (FALSE, FALSE, sizeof (double));
+  ms->risk = g_array_new (FALSE, FALSE, sizeof (FtMaintRisk));
+  ms->sc.enabled = cfg->enabled;
+  if (cfg->enabled)
+    {
+      guint n = 0;
+      const FtEvent *pending = ft_event_log_pending (log, &n);
+      for (guint i = 0; i < n; i++)
+        ft_maint_log_listener (&pending[i], ms->mlog);
+      ms->listener = ft_event_log_add_listener (log, ft_maint_log_listener, ms->mlog);
+    }
+  return ms;
+}
+
+void
+ft_maint_shadow_free (FtMaintShadow *ms)
+{
+  if (ms == NULL)
+    return;
+  if (ms->listener)
+    ft_event_log_remove_listener (ms->log, ms->listener);
+  ft_maint_log_free (ms->mlog);
+  ft_maint_model_free (ms->champion);
+  ft_maint_model_free (ms->baseline);
+  g_array_unref (ms->open);
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    g_array_unref (ms->done[h]);
+  g_ptr_array_unref (ms->vfaults);
+  g_array_unref (ms->listed_at);
+  g_array_unref (ms->lead);
+  g_array_unref (ms->risk);
+  g_free (ms->city);
+  g_free (ms);
+}
+
+FtTime
+ft_maint_shadow_next_tick (const FtMaintShadow *ms)
+{
+  g_return_val_if_fail (ms != NULL, G_MAXINT64);
+  return ms->cfg.enabled ? ms->next_tick : G_MAXINT64;
+}
+
+const FtMaintShadowConfig *
+ft_maint_shadow_get_config (const FtMaintShadow *ms)
+{
+  g_return_val_if_fail (ms != NULL, NULL);
+  return &ms->cfg;
+}
+
+/* The fleet names vehicles "FT-%04u" of their index (ft-fleet.h); the
+ * predictions' target uses the same name. */
+static void
+vehicle_target (guint v, char *buf, gsize n)
+{
+  g_snprintf (buf, n, "FT-%04u", v);
+}
+
+static FtTime *
+listed_at (FtMaintShadow *ms, guint v)
+{
+  while (ms->listed_at->len <= v)
+    {
+      FtTime none = -1;
+      g_array_append_val (ms->listed_at, none);
+    }
+  return &g_array_index (ms->listed_at, FtTime, v);
+}
+
+/* First fault of v at or after t, or G_MAXINT64. */
+static FtTime
+next_fault (const FtMaintShadow *ms, guint v, FtTime t)
+{
+  if (v >= ms->vfaults->len || g_ptr_array_index (ms->vfaults, v) == NULL)
+    return G_MAXINT64;
+  GArray *a = g_ptr_array_index (ms->vfaults, v);
+  guint lo = 0, hi = a->len;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (g_array_index (a, FtTime, mid) < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < a->len ? g_array_index (a, FtTime, lo) : G_MAXINT64;
+}
+
+/* Faults added to the log since the last tick: per-vehicle fault times,
+ * and lead times of those the lists warned of. */
+static void
+take_faults (FtMaintShadow *ms)
+{
+  guint n = 0;
+  const FtTime *ft = ft_maint_log_faults (ms->mlog, &n);
+  const guint32 *fv = ft_maint_log_fault_vehicles (ms->mlog, NULL);
+  for (; ms->fault_cursor < n; ms->fault_cursor++)
+    {
+      guint v = fv[ms->fault_cursor];
+      FtTime t = ft[ms->fault_cursor];
+      if (v >= ms->vfaults->len)
+        g_ptr_array_set_size (ms->vfaults, v + 1);
+      if (g_ptr_array_index (ms->vfaults, v) == NULL)
+        g_ptr_array_index (ms->vfaults, v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
+      g_array_append_val ((GArray *) g_ptr_array_index (ms->vfaults, v), t);
+      FtTime *la = listed_at (ms, v);
+      if (ms->first_list >= 0 && t >= ms->first_list)
+        {
+          ms->sc.faults++;
+          if (*la >= 0)
+            {
+              double lead = (double) (t - *la) / FT_HOUR;
+              g_array_append_val (ms->lead, lead);
+              ms->sc.caught++;
+            }
+        }
+      *la = -1;   /* a new episode starts at the next service */
+    }
+}
+
+/* Open predictions whose outcome is now known; their actuals to the store. */
+static gboolean
+resolve (FtMaintShadow *ms, FtTime now, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) issued = g_array_new (FALSE, FALSE, sizeof (FtTime));
+  g_autoptr (GArray) hors = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+  guint keep = 0;
+  for (guint i = 0; i < ms->open->len; i++)
+    {
+      Open o = g_array_index (ms->open, Open, i);
+      double H = ms->cfg.horizons_h[o.hz];
+      FtTime end = o.issued + (FtTime) llround (H * FT_HOUR);
+      FtTime f = next_fault (ms, o.v, o.issued);
+      gboolean y;
+      if (f < end && f <= now)
+        y = TRUE;
+      else if (end <= now)
+        y = FALSE;
+      else
+        {
+          g_array_index (ms->open, Open, keep++) = o;
+          continue;
+        }
+      Done d = { o.p, o.pb, y };
+      g_array_append_val (ms->done[o.hz], d);
+      if (o.hz == 0)
+        {
+          ms->positives += y;
+          ms->listed += o.listed;
+          ms->hits += o.listed && y;
+        }
+      if (ms->store)
+        {
+          char name[40];
+          vehicle_target (o.v, name, sizeof name);
+          g_ptr_array_add (targets, g_strdup (name));
+          guint hh = (guint) llround (H);
+          double yy = y;
+          g_array_append_val (issued, o.issued);
+          g_array_append_val (hors, hh);
+          g_array_append_val (ys, yy);
+        }
+    }
+  g_array_set_size (ms->open, keep);
+  if (ms->store && targets->len
+      && !ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
+                                            (const FtTime *) issued->data, (const guint *) hors->data,
+                                            (const double *) ys->data, targets->len, error))
+    return FALSE;
+  return TRUE;
+}
+
+static double
+brier_of (const FtMaintModel *m, const FtMaintRow *rows, guint n, double H, GError **error)
+{
+  g_autofree double *p = g_new (double, MAX (n, 1));
+  if (!ft_maint_model_predict (m, rows, n, H, p, error))
+    return NAN;
+  double s = 0;
+  guint k = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (rows[i].follow_h < H && !(rows[i].fault && rows[i].time_h <= H))
+        continue;   /* outcome not known in the window */
+      double y = rows[i].fault && rows[i].time_h <= H;
+      s += (p[i] - y) * (p[i] - y);
+      k++;
+    }
+  return k ? s / k : NAN;
+}
+
+static char *
+metrics_json (double cand, double champ, double base, guint n_train, guint n_eval)
+{
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup_printf ("{\"holdout_brier_short\": %s, \"champion_holdout_brier_short\": %s, "
+                          "\"baseline_holdout_brier_short\": %s, \"train_rows\": %u, \"holdout_rows\": %u}",
+                          isfinite (cand) ? g_ascii_formatd (a, sizeof a, "%.6g", cand) : "null",
+                          isfinite (champ) ? g_ascii_formatd (b, sizeof b, "%.6g", champ) : "null",
+                          isfinite (base) ? g_ascii_formatd (c, sizeof c, "%.6g", base) : "null", n_train, n_eval);
+}
+
+/* Train a candidate (and the baseline) before the held-back window, judge
+ * both on it, promote when better. FALSE only on a store error. */
+static gboolean
+retrain (FtMaintShadow *ms, FtTime now, GError **error)
+{
+  FtTime step = (FtTime) ms->cfg.step_hours * FT_HOUR;
+  FtTime hold_start = now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY);
+  FtTime start = MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY), ft_maint_log_start (ms->mlog));
+  g_autoptr (GError) local = NULL;
+  if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
+    return TRUE;
+  g_autoptr (GArray) train = ft_maint_log_rows (ms->mlog, start, hold_start, step, hold_start, &local);
+  g_autoptr (FtMaintModel) cand = NULL, base = NULL;
+  if (train)
+    cand = ft_maint_model_fit (ms->cfg.kind, &ms->cfg.params, (const FtMaintRow *) train->data, train->len, &local);
+  if (cand)
+    base = ft_maint_model_fit (FT_MAINT_BASELINE, &ms->cfg.params, (const FtMaintRow *) train->data,
+                               train->len, &local);
+  ms->last_fit = now;
+  if (!cand || !base)
+    {
+      if (g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)
+          || g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
+        {
+          /* without a champion the next tick tries again */
+          g_debug ("maintenance shadow: no fit at %" G_GINT64_FORMAT " ms: %s", now, local->message);
+        }
+      else
+        g_warning ("maintenance shadow: training the %s model failed: %s", ft_maint_kind_name (ms->cfg.kind),
+                   local->message);
+      return TRUE;
+    }
+  ms->sc.fits++;
+  double c_brier = NAN, k_brier = NAN, b_brier = NAN;
+  guint n_eval = 0;
+  if (now - hold_start >= step)
+    {
+      g_autoptr (GArray) eval = ft_maint_log_rows (ms->mlog, hold_start, now, step, now, NULL);
+      if (eval && eval->len)
+        {
+          const FtMaintRow *r = (const FtMaintRow *) eval->data;
+          n_eval = eval->len;
+          double H = ms->cfg.horizons_h[0];
+          c_brier = brier_of (cand, r, eval->len, H, NULL);
+          b_brier = brier_of (base, r, eval->len, H, NULL);
+          if (ms->champion)
+            k_brier = brier_of (ms->champion, r, eval->len, H, NULL);
+        }
+    }
+  /* no champion: promote; a candidate that cannot be judged does not
+   * replace one */
+  gboolean promote = ms->champion == NULL || ms->cfg.holdout_days == 0
+                     || (isfinite (c_brier) && (!isfinite (k_brier) || c_brier < k_brier * (1.0 - ms->cfg.min_gain)));
+  gint64 id;
+  const char *reason = ms->champion ? "schedule" : "initial";
+  if (ms->store)
+    {
+      g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, train->len, n_eval);
+      FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = start, .train_end = hold_start,
+                            .metrics_json = metrics, .status = "candidate" };
+      id = ft_registry_put_maint (ms->store, cand, &ms->cfg.params, &e, error);
+      if (id == 0)
+        return FALSE;
+      FtStoreDecision d = {
+        .t = now, .kind = ft_model_kind_name (ft_model_kind_for_maint (ms->cfg.kind)), .city = ms->city,
+        .champion = ms->champion_id, .candidate = id, .champion_score = k_brier, .candidate_score = c_brier,
+        .promoted = promote, .reason = reason,
+      };
+      if (!ft_store_decision_put (ms->store, &d, error) || (promote && !ft_registry_promote (ms->store, id, error)))
+        return FALSE;
+    }
+  else
+    id = ++ms->local_ids;
+  g_debug ("maintenance shadow %s fit at %" G_GINT64_FORMAT " ms on %u rows: Brier %.4f, champion %.4f, "
+           "baseline %.4f -> %s", reason, now, train->len, c_brier, k_brier, b_brier, promote ? "promoted" : "kept");
+  ft_maint_model_free (ms->baseline);
+  ms->baseline = g_steal_pointer (&base);
+  if (!promote)
+    return TRUE;
+  ms->sc.promotions++;
+  ft_maint_model_free (ms->champion);
+  ms->champion = g_steal_pointer (&cand);
+  ms->champion_id = id;
+  ms->sc.champion = id;
+  g_strlcpy (ms->sc.model, ft_model_kind_name (ft_model_kind_for_maint (ms->cfg.kind)), sizeof ms->sc.model);
+  return TRUE;
+}
+
+typedef struct {
+  double p;
+  guint  i;
+} Ranked;
+
+static int
+cmp_ranked (const void *a, const void *b)
+{
+  const Ranked *x = a, *y = b;
+  if (x->p != y->p)
+    return x->p > y->p ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Every vehicle in service now: predictions stored and opened, the list. */
+static gboolean
+predict (FtMaintShadow *ms, FtTime now, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GArray) rows = ft_maint_log_rows_now (ms->mlog, now, &local);
+  if (rows == NULL)
+    return TRUE;   /* no vehicle yet */
+  guint n = rows->len;
+  const FtMaintRow *r = (const FtMaintRow *) rows->data;
+  g_autofree double *p = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
+  g_autofree double *pb = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    if (!ft_maint_model_predict (ms->champion, r, n, ms->cfg.horizons_h[h], p + (gsize) h * n, &local)
+        || !ft_maint_model_predict (ms->baseline, r, n, ms->cfg.horizons_h[h], pb + (gsize) h * n, &local))
+      {
+        g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
+        return TRUE;
+      }
+  guint k = ms->cfg.top_k ? ms->cfg.top_k : MAX (1u, (guint) ceil (ms->cfg.top_k_frac * n));
+  k = MIN (k, n);
+  g_autofree Ranked *rank = g_new (Ranked, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    rank[i] = (Ranked) { p[i], i };
+  qsort (rank, n, sizeof (Ranked), cmp_ranked);
+  g_autofree gboolean *listed = g_new0 (gboolean, MAX (n, 1));
+  for (guint j = 0; j < k; j++)
+    listed[rank[j].i] = TRUE;
+  /* the risk table is of this tick only */
+  for (guint v = 0; v < ms->risk->len; v++)
+    g_array_index (ms->risk, FtMaintRisk, v).at = -1;
+  g_autofree FtStorePrediction *st = ms->store ? g_new0 (FtStorePrediction, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS)
+                                               : NULL;
+  guint m = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      guint v = r[i].vehicle;
+      if (listed[i])
+        {
+          FtTime *la = listed_at (ms, v);
+          if (*la < 0)
+            *la = now;
+        }
+      if (v >= ms->risk->len)
+        {
+          guint old = ms->risk->len;
+          g_array_set_size (ms->risk, v + 1);
+          for (guint q = old; q <= v; q++)
+            g_array_index (ms->risk, FtMaintRisk, q).at = -1;
+        }
+      FtMaintRisk *rk = &g_array_index (ms->risk, FtMaintRisk, v);
+      rk->vehicle = v;
+      rk->at = now;
+      rk->km_since_service = r[i].x[FT_MF_KM_SINCE_SERVICE];
+      rk->listed = listed[i];
+      for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+        {
+          double ph = p[(gsize) h * n + i], pbh = pb[(gsize) h * n + i];
+          rk->p[h] = ph;
+          Open o = { v, (guint8) h, (guint8) (h == 0 && listed[i]), now, ph, pbh };
+          g_array_append_val (ms->open, o);
+          ms->sc.predictions++;
+          if (st)
+            {
+              FtStorePrediction *sp = &st[m++];
+              sp->version = ms->champion_id;
+              vehicle_target (v, sp->target, sizeof sp->target);
+              sp->horizon = (guint) llround (ms->cfg.horizons_h[h]);
+              sp->issued_at = now;
+              sp->target_t = now + (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
+              sp->predicted = ph;
+              sp->baseline = pbh;
+            }
+        }
+    }
+  if (ms->first_list < 0)
+    ms->first_list = now;
+  ms->sc.lists++;
+  ms->sc.k = k;
+  ms->sc.vehicles = n;
+  if (st && m && !ft_store_predictions_put (ms->store, st, m, error))
+    return FALSE;
+  return TRUE;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Brier, AUC, precision, recall and lead over what is resolved: computed
+ * when asked (the KPIs at the end, the app on refresh), not at every tick,
+ * since the AUC sorts every resolved prediction. */
+static void
+compute_scores (const FtMaintShadow *ms, FtMaintShadowScores *sc)
+{
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      GArray *d = ms->done[h];
+      guint n = d->len;
+      sc->scored[h] = n;
+      if (n == 0)
+        {
+          sc->brier[h] = sc->auc[h] = sc->base_brier[h] = sc->base_auc[h] = NAN;
+          continue;
+        }
+      g_autofree double *p = g_new (double, n), *pb = g_new (double, n);
+      g_autofree gboolean *y = g_new (gboolean, n);
+      double s = 0, sb = 0;
+      for (guint i = 0; i < n; i++)
+        {
+          const Done *x = &g_array_index (d, Done, i);
+          p[i] = x->p;
+          pb[i] = x->pb;
+          y[i] = x->y;
+          s += (x->p - x->y) * (x->p - x->y);
+          sb += (x->pb - x->y) * (x->pb - x->y);
+        }
+      sc->brier[h] = s / n;
+      sc->base_brier[h] = sb / n;
+      sc->auc[h] = ft_maint_auc (p, y, n);
+      sc->base_auc[h] = ft_maint_auc (pb, y, n);
+    }
+  sc->precision_at_k = ms->listed > 0 ? ms->hits / ms->listed : NAN;
+  sc->recall_at_k = ms->positives > 0 ? ms->hits / ms->positives : NAN;
+  guint c = ms->lead->len;
+  if (c)
+    {
+      g_autofree double *l = g_memdup2 (ms->lead->data, sizeof (double) * c);
+      qsort (l, c, sizeof (double), cmp_double);
+      double sum = 0;
+      for (guint i = 0; i < c; i++)
+        sum += l[i];
+      sc->lead_median_h = c % 2 ? l[c / 2] : 0.5 * (l[c / 2 - 1] + l[c / 2]);
+      sc->lead_mean_h = sum / c;
+    }
+  else
+    sc->lead_median_h = sc->lead_mean_h = NAN;
+}
+
+gboolean
+ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
+{
+  g_return_val_if_fail (ms != NULL, FALSE);
+  if (!ms->cfg.enabled || now < ms->next_tick)
+    return TRUE;
+  FtTime step = (FtTime) (ms->cfg.cadence_min * FT_MINUTE);
+  while (ms->next_tick <= now)
+    ms->next_tick += step;
+  take_faults (ms);
+  if (!resolve (ms, now, error))
+    return FALSE;
+  /* history from a database counts as days seen */
+  FtTime seen_from = ft_maint_log_n_vehicles (ms->mlog) ? MIN (ms->t0, ft_maint_log_start (ms->mlog)) : ms->t0;
+  gboolean due = ms->champion == NULL
+                   ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
+                   : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
+  if (due && !retrain (ms, now, error))
+    return FALSE;
+  if (ms->champion && ms->baseline && !predict (ms, now, error))
+    return FALSE;
+  return TRUE;
+}
+
+void
+ft_maint_shadow_scores (const FtMaintShadow *ms, FtMaintShadowScores *out)
+{
+  g_return_if_fail (ms != NULL && out != NULL);
+  *out = ms->sc;
+  compute_scores (ms, out);
+}
+
+gboolean
+ft_maint_shadow_risk (const FtMaintShadow *ms, guint vehicle, FtMaintRisk *out)
+{
+  g_return_val_if_fail (ms != NULL && out != NULL, FALSE);
+  if (vehicle >= ms->risk->len || g_array_index (ms->risk, FtMaintRisk, vehicle).at < 0)
+    return FALSE;
+  *out = g_array_index (ms->risk, FtMaintRisk, vehicle);
+  return TRUE;
+}
+
+guint
+ft_maint_shadow_top (const FtMaintShadow *ms, guint n, FtMaintRisk *out)
+{
+  g_return_val_if_fail (ms != NULL && (n == 0 || out != NULL), 0);
+  guint m = 0;
+  g_autofree Ranked *rank = g_new (Ranked, MAX (ms->risk->len, 1));
+  for (guint v = 0; v < ms->risk->len; v++)
+    if (g_array_index (ms->risk, FtMaintRisk, v).at >= 0)
+      rank[m++] = (Ranked) { g_array_index (ms->risk, FtMaintRisk, v).p[0], v };
+  qsort (rank, m, sizeof (Ranked), cmp_ranked);
+  m = MIN (m, n);
+  for (guint i = 0; i < m; i++)
+    out[i] = g_array_index (ms->risk, FtMaintRisk, rank[i].i);
+  return m;
+}

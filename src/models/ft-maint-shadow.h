@@ -1,0 +1,113 @@
+/* ft-maint-shadow.h — predictive maintenance in shadow mode: beside the
+ * twin, at its cadence, P(fault within the short and the long horizon) for
+ * every vehicle in service, from the running FtMaintLog state (what the
+ * event log shows, never the simulator's fault process), each prediction
+ * stored and, once known, its actual (1: a fault came within the horizon,
+ * 0: the horizon passed without one). Nothing acts on them.
+ *
+ * At each tick: faults since the last tick resolve the open predictions of
+ * their vehicle; predictions whose horizon has passed resolve to 0; the
+ * model trains (first after first_fit_days, then every retrain_days) on
+ * rows every step_hours of the last training_days before a held-back
+ * window of holdout_days, censored at its start, and is judged on rows of
+ * the held-back window by the Brier score at the short horizon against the
+ * champion (promoted when lower by min_gain; the first fit always is,
+ * and with holdout_days = 0 every fit replaces the champion);
+ * versions go to the registry (kind maint-weibull, maint-xgb or
+ * maint-baseline), decisions to model_decisions. Then every vehicle in
+ * service is scored, and the top k by the short horizon make a list (what
+ * staff would work through).
+ *
+ * Scores, continuously over the resolved predictions: Brier and ROC AUC
+ * per horizon, for the model and for the naive baseline (fault rate by km
+ * since service, refitted with each fit); precision and recall at k over
+ * the lists (a listed vehicle is a hit when it faults within the short
+ * horizon; recall over every vehicle that did); lead time: for each fault,
+ * the hours since the vehicle was first listed after its last service
+ * (caught), or not caught.
+ */
+#pragma once
+
+#include "ft-maint.h"
+#include "ft-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean    enabled;          /* FALSE: nothing runs */
+  FtMaintKind kind;             /* FT_MAINT_WEIBULL */
+  double      cadence_min;      /* 360 */
+  double      horizons_h[FT_MAINT_N_HORIZONS];   /* 24, 168 (XGBoost: only these) */
+  double      training_days;    /* 7 */
+  double      first_fit_days;   /* 4 */
+  double      retrain_days;     /* 7 */
+  double      holdout_days;     /* 1 */
+  guint       step_hours;       /* 12: training rows every step (6 doubled the fit's cost, the rows of one
+                                 * vehicle 6 h apart tell much the same) */
+  guint       top_k;            /* list length; 0: top_k_frac of the vehicles in service */
+  double      top_k_frac;       /* 0.02 */
+  double      min_gain;         /* 0.005: Brier lower by this share to promote */
+  const char *city;             /* "demo" (copied) */
+  const char *history_db;       /* NULL; else a run or live database whose event
+                                 * log is read first (live mode: the twin's own
+                                 * store, so km since service and the rest reach
+                                 * back before this session); one without a
+                                 * vehicle yet is an empty history */
+  FtMaintParams params;
+} FtMaintShadowConfig;
+
+void     ft_maint_shadow_config_init  (FtMaintShadowConfig *c);
+/* Refuses out-of-range values, naming the key. */
+gboolean ft_maint_shadow_config_check (const FtMaintShadowConfig *c, GError **error);
+
+typedef struct {
+  gboolean enabled;
+  char     model[32];           /* "maint-weibull" …, "" before the first fit */
+  gint64   champion;            /* version (store id, or a local number) */
+  guint    fits, promotions;
+  guint    vehicles;            /* scored at the last tick */
+  guint64  predictions;         /* issued, every horizon */
+  guint64  scored[FT_MAINT_N_HORIZONS];   /* resolved */
+  double   brier[FT_MAINT_N_HORIZONS], auc[FT_MAINT_N_HORIZONS];   /* NAN: none yet */
+  double   base_brier[FT_MAINT_N_HORIZONS], base_auc[FT_MAINT_N_HORIZONS];
+  guint    k, lists;            /* list length at the last tick, lists made */
+  double   precision_at_k, recall_at_k;   /* NAN: none resolved */
+  guint    faults, caught;      /* faults since the first list; of those, listed before */
+  double   lead_median_h, lead_mean_h;    /* over the caught ones (NAN: none) */
+} FtMaintShadowScores;
+
+/* One vehicle's risk at the last tick. */
+typedef struct {
+  guint  vehicle;               /* dense vehicle index of the log */
+  FtTime at;                    /* when it was predicted */
+  double p[FT_MAINT_N_HORIZONS];            /* short, long horizon */
+  double km_since_service;
+  gboolean listed;              /* in the last top-k list */
+} FtMaintRisk;
+
+typedef struct _FtMaintShadow FtMaintShadow;
+
+/* Listens on log (borrowed, must outlive it) from now on, and takes the
+ * events still pending in it (those appended before, not yet drained).
+ * store may be NULL (versions numbered locally, nothing stored). t0: the
+ * start of the caller's clock. */
+FtMaintShadow *ft_maint_shadow_new       (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store,
+                                          FtTime t0, GError **error);
+void           ft_maint_shadow_free      (FtMaintShadow *ms);
+/* Does what is due at `now`; a store error is returned, a model that
+ * fails to fit is logged (debug when there is no fault yet) and the
+ * champion stays. */
+gboolean       ft_maint_shadow_tick      (FtMaintShadow *ms, FtTime now, GError **error);
+FtTime         ft_maint_shadow_next_tick (const FtMaintShadow *ms);
+void           ft_maint_shadow_scores    (const FtMaintShadow *ms, FtMaintShadowScores *out);
+/* "Risk per vehicle now" (what Phase 3 reads): the vehicle's risk at the
+ * last tick; FALSE before the first prediction, for a vehicle not in
+ * service then (faulted, unseen) or unknown. */
+gboolean       ft_maint_shadow_risk      (const FtMaintShadow *ms, guint vehicle, FtMaintRisk *out);
+/* The n highest-risk vehicles of the last tick by the short horizon
+ * (ties by vehicle), into out[n]; returns how many were written. */
+guint          ft_maint_shadow_top       (const FtMaintShadow *ms, guint n, FtMaintRisk *out);
+const FtMaintShadowConfig *ft_maint_shadow_get_config (const FtMaintShadow *ms);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintShadow, ft_maint_shadow_free)
+
+G_END_DECLS
