@@ -686,17 +686,20 @@ ft_live_emu_ack_stops (FtLiveEmu *emu, const FtLiveEmuStops *l, const char *resu
   return emu_publish_json (emu, topic, b);
 }
 
-gboolean
-ft_live_emu_stop_progress (FtLiveEmu *emu, const char *staff_id, gint64 task, const char *status,
-                           const char *reason, FtTime now)
+/* A staff member's word on a task: {version?, timestamp, task_id, status,
+ * reason?} on `topic` (version < 0: none, as the task topic has). */
+static gboolean
+emu_task_message (FtLiveEmu *emu, const char *topic, int version, gint64 task, const char *status,
+                  const char *reason, FtTime now)
 {
-  g_return_val_if_fail (emu != NULL && staff_id != NULL && status != NULL, FALSE);
-  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/stops/v1/progress", emu->prefix_slash, staff_id);
   g_autofree char *tid = g_strdup_printf ("task-%" G_GINT64_FORMAT, task);
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, FT_LIVE_STOPS_VERSION);
+  if (version >= 0)
+    {
+      json_builder_set_member_name (b, "version");
+      json_builder_add_int_value (b, version);
+    }
   json_builder_set_member_name (b, "timestamp");
   json_builder_add_int_value (b, now);
   json_builder_set_member_name (b, "task_id");
@@ -713,27 +716,21 @@ ft_live_emu_stop_progress (FtLiveEmu *emu, const char *staff_id, gint64 task, co
 }
 
 gboolean
+ft_live_emu_stop_progress (FtLiveEmu *emu, const char *staff_id, gint64 task, const char *status,
+                           const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && staff_id != NULL && status != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/stops/v1/progress", emu->prefix_slash, staff_id);
+  return emu_task_message (emu, topic, FT_LIVE_STOPS_VERSION, task, status, reason, now);
+}
+
+gboolean
 ft_live_emu_task_status (FtLiveEmu *emu, const char *staff_id, gint64 task, const char *status,
                          const char *reason, FtTime now)
 {
   g_return_val_if_fail (emu != NULL && staff_id != NULL && status != NULL, FALSE);
   g_autofree char *topic = g_strdup_printf ("%sstaff/%s/task", emu->prefix_slash, staff_id);
-  g_autofree char *tid = g_strdup_printf ("task-%" G_GINT64_FORMAT, task);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, now);
-  json_builder_set_member_name (b, "task_id");
-  json_builder_add_string_value (b, tid);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, status);
-  if (reason)
-    {
-      json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, reason);
-    }
-  json_builder_end_object (b);
-  return emu_publish_json (emu, topic, b);
+  return emu_task_message (emu, topic, -1, task, status, reason, now);
 }
 
 gboolean

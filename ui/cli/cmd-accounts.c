@@ -31,26 +31,7 @@ fail (const GError *error)
 static FtCore *
 open_db (const char *path, GError **error)
 {
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, FT_FILE_ERROR, 0, "%s: no such database (give a run or live database)", path);
-      return NULL;
-    }
-  if (!ft_output_is_ft_sqlite (path))
-    {
-      g_set_error (error, FT_FILE_ERROR, 0, "%s is not a Fleet Twin database", path);
-      return NULL;
-    }
-  FtCoreConfig cfg;
-  ft_core_config_init (&cfg);
-  FtCore *core = ft_core_new (&cfg, NULL, NULL);
-  if (!ft_core_attach_store (core, path, NULL, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      ft_core_free (core);
-      return NULL;
-    }
-  return core;
+  return ft_cli_open_db_core (path, error);
 }
 
 /* "planner", "field", "dispatcher,planner", … → FtRole bits; 0 if unknown. */

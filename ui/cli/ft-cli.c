@@ -1,7 +1,10 @@
 /* ft-cli.c — helpers shared by the fleet-twin-cli subcommands: terminal
- * detection, a one-line progress bar on stderr and the --now parser.
+ * detection, a one-line progress bar on stderr, the --now parser and
+ * opening an existing database's core.
  */
 #include "ft-cli.h"
+#include "ft-core.h"
+#include "ft-file.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -69,4 +72,29 @@ ft_cli_parse_time (const char *text, gint64 *out, GError **error)
     }
   *out = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
   return TRUE;
+}
+
+FtCore *
+ft_cli_open_db_core (const char *path, GError **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FT_FILE_ERROR, 0, "%s: no such database (give a run or live database)", path);
+      return NULL;
+    }
+  if (!ft_output_is_ft_sqlite (path))
+    {
+      g_set_error (error, FT_FILE_ERROR, 0, "%s is not a Fleet Twin database", path);
+      return NULL;
+    }
+  FtCoreConfig cfg;
+  ft_core_config_init (&cfg);
+  FtCore *core = ft_core_new (&cfg, NULL, NULL);
+  if (!ft_core_attach_store (core, path, NULL, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      ft_core_free (core);
+      return NULL;
+    }
+  return core;
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "ft-analytics.h"
+#include "ft-core.h"
 
 G_BEGIN_DECLS
 
@@ -62,6 +63,10 @@ gboolean     ft_cli_analytics_build   (const char *path, FtCliZoning *cz,
 gboolean     ft_cli_analytics_check_db (const char *path, GError **error);
 
 /* Shared helpers (ft-cli.c) */
+/* The core of an existing Fleet Twin database, loaded (never a new file:
+ * a missing file or one that is not a Fleet Twin store is an error naming
+ * the path). Free with ft_core_free (detach first to commit). */
+FtCore  *ft_cli_open_db_core  (const char *path, GError **error);
 /* --now: NULL gives the wall clock; else milliseconds or ISO 8601 (UTC
  * unless the text names its offset). */
 gboolean ft_cli_parse_time    (const char *text, gint64 *out, GError **error);
