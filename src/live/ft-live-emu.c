@@ -625,16 +625,15 @@ emu_publish_json (FtLiveEmu *emu, const char *topic, JsonBuilder *b)
          MOSQ_ERR_SUCCESS;
 }
 
-gboolean
-ft_live_emu_ack_task (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result,
-                      const char *reason, FtTime now)
+/* An acknowledgement of a command: {command_id, result, reason?, timestamp}. */
+static gboolean
+emu_ack (FtLiveEmu *emu, const char *topic, const char *command_id, const char *result,
+         const char *reason, FtTime now)
 {
-  g_return_val_if_fail (emu != NULL && t != NULL && result != NULL, FALSE);
-  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks/ack", emu->prefix_slash, t->staff_id);
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "command_id");
-  json_builder_add_string_value (b, t->command_id);
+  json_builder_add_string_value (b, command_id);
   json_builder_set_member_name (b, "result");
   json_builder_add_string_value (b, result);
   if (reason)
@@ -646,6 +645,15 @@ ft_live_emu_ack_task (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result
   json_builder_add_int_value (b, now);
   json_builder_end_object (b);
   return emu_publish_json (emu, topic, b);
+}
+
+gboolean
+ft_live_emu_ack_task (FtLiveEmu *emu, const FtLiveEmuTask *t, const char *result,
+                      const char *reason, FtTime now)
+{
+  g_return_val_if_fail (emu != NULL && t != NULL && result != NULL, FALSE);
+  g_autofree char *topic = g_strdup_printf ("%sstaff/%s/tasks/ack", emu->prefix_slash, t->staff_id);
+  return emu_ack (emu, topic, t->command_id, result, reason, now);
 }
 
 FtLiveEmuStops *
@@ -669,21 +677,7 @@ ft_live_emu_ack_stops (FtLiveEmu *emu, const FtLiveEmuStops *l, const char *resu
 {
   g_return_val_if_fail (emu != NULL && l != NULL && result != NULL, FALSE);
   g_autofree char *topic = g_strdup_printf ("%sstaff/%s/stops/v1/ack", emu->prefix_slash, l->staff_id);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "command_id");
-  json_builder_add_string_value (b, l->command_id);
-  json_builder_set_member_name (b, "result");
-  json_builder_add_string_value (b, result);
-  if (reason)
-    {
-      json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, reason);
-    }
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, now);
-  json_builder_end_object (b);
-  return emu_publish_json (emu, topic, b);
+  return emu_ack (emu, topic, l->command_id, result, reason, now);
 }
 
 /* A staff member's word on a task: {version?, timestamp, task_id, status,
