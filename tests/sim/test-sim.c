@@ -284,6 +284,39 @@ START_TEST (test_world_golden)
 }
 END_TEST
 
+/* The hot paths of a big fleet (the fine grid of available vehicles, the
+ * rider's widening search, booking's find, a backlog of open tasks over 256
+ * so staff search nearby first) against KPIs recorded with the code before
+ * they were optimised (8f21c6c): a speed-up must not change what the world
+ * does. bench-sim's world at 5,000 vehicles for half a day. */
+START_TEST (test_world_golden_big_fleet)
+{
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_new_default ();
+  guint n = 5000;
+  sc->days = 0.5;
+  sc->seed = 2026;
+  sc->scooters = n * 7 / 10;
+  sc->bikes = n / 4;
+  sc->mopeds = n - sc->scooters - sc->bikes;
+  sc->requests_per_vehicle_day = 20;
+  sc->routing = FT_SIM_ROUTING_STRAIGHT;
+  sc->field_staff = n * 12 / 1000;
+  sc->rebalance_max_open = n / 25;
+  g_autofree char *got = run_json (sc, NULL, TRUE);
+  g_autofree char *path = ft_test_source_path ("tests/sim/golden/big-fleet-half-day-seed2026.json");
+  if (g_getenv ("FT_UPDATE_GOLDEN"))
+    {
+      g_autofree char *text = g_strconcat (got, "\n", NULL);
+      ck_assert (g_file_set_contents (path, text, -1, NULL));
+    }
+  g_autofree char *want = NULL;
+  ck_assert_msg (g_file_get_contents (path, &want, NULL, NULL), "missing golden file %s", path);
+  g_strchomp (want);
+  ck_assert_msg (strcmp (got, want) == 0,
+                 "KPIs differ from %s (recorded with the code before the speed-ups):\n%s", path, got);
+}
+END_TEST
+
 /* The cost model on a tiny world, against figures worked out by hand. */
 START_TEST (test_world_costs)
 {
@@ -556,6 +589,7 @@ sim_suite (void)
     { "scenario-errors", test_scenario_errors },
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
+    { "world-golden-big-fleet", test_world_golden_big_fleet },
     { "world-rebalance-lp", test_world_rebalance_lp },
     { "world-costs", test_world_costs },
     { "world-costs-swaps", test_world_costs_swaps },
