@@ -183,6 +183,92 @@ collect (guint id, FtLatLon pos, double dist, gpointer user_data)
   return v->stop_after == 0 || g_hash_table_size (v->seen) < v->stop_after;
 }
 
+typedef struct {
+  const FtLatLon *pos;
+  guint n_seen;
+  guint bad_pos;
+  guint last_cell_row, last_cell_col;
+} FineVisit;
+
+static gboolean
+fine_collect (guint id, FtLatLon pos, double d, gpointer user_data)
+{
+  FineVisit *v = user_data;
+
+  v->n_seen++;
+  /* the position a visit reports is the id's latest, even after a move
+   * within its cell */
+  if (pos.lat != v->pos[id].lat || pos.lon != v->pos[id].lon)
+    v->bad_pos++;
+  return TRUE;
+}
+
+/* A fine grid (rows of 300 cells, so a query's row spans several words of
+ * the occupied-cell bitmap), mostly empty, with moves inside a cell, moves
+ * out of it, cells emptied and filled again: every query finds exactly
+ * what brute force finds, at the latest positions. */
+START_TEST (test_grid_fine_sparse)
+{
+  FtBBox b;
+  g_autoptr(FtGridIndex) g = NULL;
+  g_autoptr(GRand) rng = g_rand_new_with_seed (7);
+  const guint N = 400;
+  FtLatLon pos[400];
+  gboolean live[400];
+  guint i, q, round;
+
+  ft_bbox_init_empty (&b);
+  ft_bbox_extend (&b, ft_latlon_offset (origin, -1500, -1500));
+  ft_bbox_extend (&b, ft_latlon_offset (origin, 1500, 1500));
+  g = ft_grid_index_new (b, 10);
+  for (i = 0; i < N; i++)
+    {
+      pos[i] = ft_latlon_offset (origin, g_rand_double_range (rng, -1500, 1500), g_rand_double_range (rng, -1500, 1500));
+      ft_grid_index_insert (g, i, pos[i]);
+      live[i] = TRUE;
+    }
+  for (round = 0; round < 6; round++)
+    {
+      for (i = 0; i < N; i++)
+        {
+          guint op = g_rand_int_range (rng, 0, 4);
+          if (op == 0)        /* a step of a few centimetres: same cell */
+            {
+              pos[i] = ft_latlon_offset (pos[i], 0.02, -0.03);
+              ft_grid_index_move (g, i, pos[i]);
+              live[i] = TRUE;
+            }
+          else if (op == 1)   /* a jump: another cell, maybe another word */
+            {
+              pos[i] = ft_latlon_offset (origin, g_rand_double_range (rng, -1500, 1500), g_rand_double_range (rng, -1500, 1500));
+              ft_grid_index_move (g, i, pos[i]);
+              live[i] = TRUE;
+            }
+          else if (op == 2)
+            {
+              ft_grid_index_remove (g, i);
+              live[i] = FALSE;
+            }
+        }
+      for (q = 0; q < 100; q++)
+        {
+          FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -1600, 1600), g_rand_double_range (rng, -1600, 1600));
+          double r = g_rand_double_range (rng, 0, 900);
+          FineVisit v = { pos, 0, 0, 0, 0 };
+          guint expect = 0;
+
+          ft_grid_index_visit (g, p, r, fine_collect, &v);
+          for (i = 0; i < N; i++)
+            if (live[i] && ft_distance_m (p, pos[i]) <= r)
+              expect++;
+          if (v.n_seen != expect || v.bad_pos != 0)
+            ck_abort_msg ("round %u query %u: visited %u (brute force %u), %u at stale positions",
+                          round, q, v.n_seen, expect, v.bad_pos);
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_grid)
 {
   FtBBox b;
@@ -667,6 +753,7 @@ geo_suite (void)
   tcase_add_test (tc, test_geojson_refused);
   suite_add_tcase (s, tc);
   tc = tcase_create ("grid"); tcase_set_timeout (tc, 120); tcase_add_test (tc, test_grid); suite_add_tcase (s, tc);
+  tc = tcase_create ("grid-fine-sparse"); tcase_add_test (tc, test_grid_fine_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("geofence");
   tcase_add_test (tc, test_gbfs_fixture);
   tcase_add_test (tc, test_gbfs_missing_file);
