@@ -733,6 +733,27 @@ ft_grid_index_size (FtGridIndex *g)
 }
 
 void
+ft_grid_index_foreach (FtGridIndex *g, FtGridVisitFunc fn, gpointer user_data)
+{
+  g_return_if_fail (g != NULL);
+  g_return_if_fail (fn != NULL);
+  for (guint wi = 0; g->size > 0 && wi < (g->rows * g->cols + 63) / 64; wi++)
+    {
+      guint64 bits = g->occupied[wi];
+      while (bits != 0)
+        {
+          guint bit = (guint) __builtin_ctzll (bits);
+          const Cell *cell = &g->cells[wi * 64 + bit];
+          for (guint k = 0; k < cell->n; k++)
+            if (!fn (cell->items[k].id, cell->items[k].pos, 0.0, user_data))
+              return;
+          guint64 lo = bit == 63 ? 0 : ~G_GUINT64_CONSTANT (0) << (bit + 1);
+          bits = g->occupied[wi] & lo;
+        }
+    }
+}
+
+void
 ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
                      FtGridVisitFunc fn, gpointer user_data)
 {

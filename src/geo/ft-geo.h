@@ -68,6 +68,9 @@ gboolean     ft_grid_index_has      (FtGridIndex *g, guint id);
 typedef gboolean (*FtGridVisitFunc) (guint id, FtLatLon pos, double dist_m, gpointer user_data);
 void         ft_grid_index_visit    (FtGridIndex *g, FtLatLon p, double radius_m,
                                      FtGridVisitFunc fn, gpointer user_data);
+/* Calls fn for every id in the index (dist_m is 0), cell by cell; stops
+ * early when fn returns FALSE. */
+void         ft_grid_index_foreach  (FtGridIndex *g, FtGridVisitFunc fn, gpointer user_data);
 guint        ft_grid_index_size     (FtGridIndex *g);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtGridIndex, ft_grid_index_free)
 

@@ -629,10 +629,63 @@ ft_ops_list_open (const FtOps *ops, GArray *out)
   g_array_sort (out, cmp_i64);
 }
 
+typedef struct {
+  const FtOps     *ops;
+  const FtVehicle *vs;
+  FtLatLon         at;
+  gint64           best;
+  double           best_d;
+} OpenBest;
+
+static gboolean
+open_best_visit (guint id, FtLatLon pos, double unused, gpointer user_data)
+{
+  OpenBest *c = user_data;
+  const FtTask *t = task_at (c->ops, id);
+  if (t->approval == FT_TASK_PROPOSED)
+    return TRUE;
+  FtLatLon p = (t->vehicle >= 0 && c->vs) ? c->vs[t->vehicle].pos : t->target;
+  double d = ft_distance_fast_m (c->at, p);
+  if (c->best < 0 || d < c->best_d || (d == c->best_d && (gint64) id < c->best))
+    {
+      c->best = id;
+      c->best_d = d;
+    }
+  return TRUE;
+}
+
+/* ft_ops_best_open through the (priority, kind) buckets: priorities from
+ * the highest down, only the kinds asked for, and within the first
+ * priority that has a task the nearest by the same distance (to the
+ * vehicle's position now, not the indexed one), then the lowest id. The
+ * same answer as the scan of every open task below, without reading the
+ * tasks of lower priorities and other kinds. */
+static gint64
+best_open_bucketed (const FtOps *ops, FtLatLon at, guint32 kind_mask)
+{
+  guint i = 0;
+  while (i < ops->buckets->len)
+    {
+      gint prio = g_array_index (ops->buckets, Bucket, i).priority;
+      OpenBest c = { ops, ops->fleet ? ft_fleet_vehicles (ops->fleet) : NULL, at, -1, 0 };
+      for (; i < ops->buckets->len && g_array_index (ops->buckets, Bucket, i).priority == prio; i++)
+        {
+          const Bucket *b = &g_array_index (ops->buckets, Bucket, i);
+          if ((kind_mask == 0 || (kind_mask & (1u << b->kind))) && ft_grid_index_size (b->grid) > 0)
+            ft_grid_index_foreach (b->grid, open_best_visit, &c);
+        }
+      if (c.best >= 0)
+        return c.best;
+    }
+  return -1;
+}
+
 gint64
 ft_ops_best_open (const FtOps *ops, FtLatLon at, guint32 kind_mask)
 {
   g_return_val_if_fail (ops != NULL, -1);
+  if (ops->buckets != NULL)
+    return best_open_bucketed (ops, at, kind_mask);
   gint64 best = -1;
   gint best_prio = G_MININT;
   double best_d = 0;

@@ -265,6 +265,15 @@ START_TEST (test_grid_fine_sparse)
             ck_abort_msg ("round %u query %u: visited %u (brute force %u), %u at stale positions",
                           round, q, v.n_seen, expect, v.bad_pos);
         }
+      /* foreach: every live id once, at its latest position */
+      FineVisit all = { pos, 0, 0, 0, 0 };
+      guint n_live = 0;
+      ft_grid_index_foreach (g, fine_collect, &all);
+      for (i = 0; i < N; i++)
+        n_live += live[i];
+      ck_assert_uint_eq (all.n_seen, n_live);
+      ck_assert_uint_eq (all.bad_pos, 0);
+      ck_assert_uint_eq (ft_grid_index_size (g), n_live);
     }
 }
 END_TEST

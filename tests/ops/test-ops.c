@@ -301,6 +301,72 @@ START_TEST (test_ops_best_open_near_matches_scan)
 }
 END_TEST
 
+/* ft_ops_best_open with the (priority, kind) index answers what the scan
+ * of every open task answers (highest priority, then nearest to where the
+ * vehicle is now, then lowest id), proposals skipped, after the vehicles
+ * moved away from their indexed positions: two queues with the same tasks,
+ * one indexed and one not. */
+START_TEST (test_ops_best_open_indexed_matches_scan)
+{
+  FtEventLog *log = ft_event_log_new ();
+  FtFleet *fleet = ft_fleet_new (1, log);
+  FtAccounts *acc = ft_accounts_new (1, log);
+  gint field = ft_accounts_create (acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
+  FtOps *plain = ft_ops_new (fleet, acc, log), *indexed = ft_ops_new (fleet, acc, log);
+  GRand *r = g_rand_new_with_seed (61);
+  FtLatLon c = { 52.5, 13.4 };
+  for (int i = 0; i < 300; i++)
+    ft_fleet_add_vehicle (fleet, FT_KIND_SCOOTER,
+                          ft_latlon_offset (c, g_rand_double_range (r, -1500, 1500), g_rand_double_range (r, -1500, 1500)),
+                          NULL, 0);
+  FtBBox bb;
+  ft_bbox_init_empty (&bb);
+  ft_bbox_extend (&bb, ft_latlon_offset (c, -2000, -2000));
+  ft_bbox_extend (&bb, ft_latlon_offset (c, 2000, 2000));
+  ft_ops_enable_index (indexed, bb, 200);
+  for (int i = 0; i < 500; i++)
+    {
+      FtTaskKind kind = (FtTaskKind) g_rand_int_range (r, 0, 3);
+      gint32 v = g_rand_int_range (r, -1, 300);   /* -1: a task at a target */
+      FtLatLon target = ft_latlon_offset (c, g_rand_double_range (r, -1500, 1500), g_rand_double_range (r, -1500, 1500));
+      gint prio = g_rand_int_range (r, 1, 4);
+      gboolean propose = g_rand_int_range (r, 0, 6) == 0, assign = g_rand_int_range (r, 0, 5) == 0;
+      FtOps *both[2] = { plain, indexed };
+      for (int k = 0; k < 2; k++)
+        {
+          gint64 id = propose ? ft_ops_propose (both[k], kind, v, target, -1, prio, 0, NULL)
+                              : ft_ops_create (both[k], kind, v, target, -1, prio, -1, 0, NULL);
+          if (id >= 0 && assign && !propose)
+            ck_assert (ft_ops_assign (both[k], id, (guint) field, -1, 0, NULL));
+        }
+    }
+  /* vehicles move after their tasks were indexed: the scan reads where
+   * they are now, and so must the index's answer */
+  for (int i = 0; i < 300; i += 3)
+    ft_fleet_set_position (fleet, (guint) i,
+                           ft_latlon_offset (ft_fleet_get_vehicle (fleet, (guint) i)->pos, g_rand_double_range (r, -400, 400),
+                                             g_rand_double_range (r, -400, 400)), 0, 0, FALSE);
+  ck_assert (ft_ops_check (plain, NULL) && ft_ops_check (indexed, NULL));
+  guint found = 0;
+  for (int q = 0; q < 600; q++)
+    {
+      FtLatLon at = ft_latlon_offset (c, g_rand_double_range (r, -1800, 1800), g_rand_double_range (r, -1800, 1800));
+      guint32 mask = q % 4 == 0 ? 0 : (guint32) g_rand_int_range (r, 1, 16);
+      gint64 want = ft_ops_best_open (plain, at, mask), got = ft_ops_best_open (indexed, at, mask);
+      if (want != got)
+        ck_abort_msg ("query %d (mask %u): scan %" G_GINT64_FORMAT ", index %" G_GINT64_FORMAT, q, mask, want, got);
+      found += want >= 0;
+    }
+  ck_assert_uint_gt (found, 300);
+  g_rand_free (r);
+  ft_ops_free (plain);
+  ft_ops_free (indexed);
+  ft_accounts_free (acc);
+  ft_fleet_free (fleet);
+  ft_event_log_free (log);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -311,6 +377,7 @@ main (void)
     { "ops-restore", test_ops_restore },
     { "ops-best-open", test_ops_best_open },
     { "ops-best-open-near-scan", test_ops_best_open_near_matches_scan },
+    { "ops-best-open-indexed-scan", test_ops_best_open_indexed_matches_scan },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
