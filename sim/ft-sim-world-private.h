@@ -116,6 +116,11 @@ struct _FtSimWorld {
   FtGridIndex   *avail_ix;
   FtGridIndex   *avail_fine;      /* the same in finer cells (big fleets), or NULL */
   FtGridIndex   *low_ix;
+  /* per vehicle in avail_ix, the range booking would offer it for: its
+   * range if it has no booking, a pack and at least its kind's low_soc,
+   * else -INFINITY; set by ft_sim_world_vsync, so the rider's scan reads
+   * one compact array instead of the fleet's vehicle and pack records */
+  double        *rent_m;
   /* demand */
   guint          nz;
   double        *hour_total;      /* 168 */

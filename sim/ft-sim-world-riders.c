@@ -31,21 +31,17 @@ typedef struct {
   double      need_m;     /* range the trip needs, as booking computes it */
   double      best_m;     /* distance of the nearest vehicle booking would offer */
   gboolean    low;        /* a parked vehicle was near but lacked charge/range */
-  const FtVehicle *vs;    /* the fleet's arrays, read directly in the hot loop */
-  const FtPack    *packs;
-  double      low_soc[FT_N_KINDS];
+  const double *rent_m;   /* the world's cache of booking's test (w->rent_m) */
 } ScanCtx;
 
-/* Over parked available vehicles: the same eligibility test as booking
- * (ft_fleet_soc is the pack's soc when there is a pack). */
+/* Over parked available vehicles: the same eligibility test as booking,
+ * through the range the world caches for each (-INFINITY when booking
+ * would not offer the vehicle at all). */
 static gboolean
 scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
 {
   ScanCtx *cx = ud;
-  const FtVehicle *veh = &cx->vs[id];
-  if (veh->booking < 0 && veh->pack >= 0
-      && cx->packs[veh->pack].soc >= cx->low_soc[veh->kind]
-      && ft_fleet_range_m (cx->w->core->fleet, id) >= cx->need_m)
+  if (cx->rent_m[id] >= cx->need_m)
     cx->best_m = MIN (cx->best_m, d);
   else
     cx->low = TRUE;
@@ -71,10 +67,7 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
 {
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
-  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE,
-                ft_fleet_vehicles (w->core->fleet), ft_fleet_packs (w->core->fleet), { 0 } };
-  for (guint k = 0; k < FT_N_KINDS; k++)
-    c.low_soc[k] = ft_vehicle_type_default ((FtVehicleKind) k)->low_soc;
+  ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE, w->rent_m };
   for (double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);; r *= 2.0)
     {
       r = MIN (r, maxr);

@@ -185,6 +185,7 @@ setup_fleet (FtSimWorld *w, GError **error)
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
   w->veh = g_new0 (VehSim, w->nv);
+  w->rent_m = g_new0 (double, w->nv);
   /* placement in proportion to a day's demand of each zone */
   g_autofree double *zday = g_new0 (double, w->nz);
   double zsum = 0;
@@ -676,6 +677,7 @@ ft_sim_world_free (FtSimWorld *w)
     }
   g_free (w->depots);
   g_free (w->veh);
+  g_free (w->rent_m);
   g_free (w->riders);
   g_free (w->hour_total);
   g_free (w->zone_w);

@@ -31,6 +31,19 @@ ft_sim_world_sim_error (FtSimWorld *w, const char *what, const GError *e)
     g_warning ("sim: %s: %s", what, e ? e->message : "failed");
 }
 
+/* What booking would offer vehicle v for (see rent_m): booking's own
+ * test (find_visit in src/booking) short of the trip's range. */
+static double
+rent_range_m (FtSimWorld *w, guint v)
+{
+  FtFleet *f = w->core->fleet;
+  const FtVehicle *veh = ft_fleet_get_vehicle (f, v);
+  if (veh->booking < 0 && veh->pack >= 0
+      && ft_fleet_soc (f, v) >= ft_vehicle_type_default (veh->kind)->low_soc)
+    return ft_fleet_range_m (f, v);
+  return -INFINITY;
+}
+
 /* Bring vehicle v's entries in the world's indexes up to date. */
 void
 ft_sim_world_vsync (FtSimWorld *w, guint v)
@@ -38,6 +51,7 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
   const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
   gboolean want_avail = veh->state == FT_STATE_AVAILABLE;
   gboolean want_low = (w->veh[v].flags & VF_LOW) != 0;
+  w->rent_m[v] = want_avail ? rent_range_m (w, v) : -INFINITY;
   if (want_avail)
     {
       if (ft_grid_index_has (w->avail_ix, v))
@@ -679,6 +693,13 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
                        "%s (%s): the world's vehicle indexes disagree with the fleet",
                        vs[v].name, ft_vehicle_state_name (vs[v].state));
+          return FALSE;
+        }
+      if (vs[v].state == FT_STATE_AVAILABLE && w->rent_m[v] != rent_range_m (w, v))
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
+                       "%s: the world's cached range %.1f m is not the fleet's %.1f m (a change without ft_sim_world_vsync)",
+                       vs[v].name, w->rent_m[v], rent_range_m (w, v));
           return FALSE;
         }
       if ((x->flags & VF_IN_VAN) && vs[v].state != FT_STATE_REMOVED)
