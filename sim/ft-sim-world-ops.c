@@ -47,10 +47,14 @@ avail_by_zone (FtSimWorld *w, FtTime now)
   if (!w->ops_avail)
     w->ops_avail = g_new0 (guint, MAX (w->nz, 1));
   memset (w->ops_avail, 0, sizeof (guint) * MAX (w->nz, 1));
+  w->ops_avail_total = 0;
   const FtVehicle *vs = ft_fleet_vehicles (w->core->fleet);
   for (guint v = 0; v < w->nv; v++)
     if (vs[v].state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP)) && w->veh[v].zone >= 0)
-      w->ops_avail[w->veh[v].zone]++;
+      {
+        w->ops_avail[w->veh[v].zone]++;
+        w->ops_avail_total++;
+      }
   w->ops_avail_t = now;
   return w->ops_avail;
 }
@@ -109,6 +113,25 @@ requests_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
   return d;
 }
 
+/* What an available vehicle earns over the value horizon, in trips per
+ * vehicle-hour: the forecast's requests in the whole city over the
+ * horizon per available vehicle and hour (a vehicle's hours are the
+ * fleet's: a trip takes it from zone to zone), once per instant. */
+static double
+trips_per_vehicle_hour (FtSimWorld *w, FtTime now, FtTime horizon)
+{
+  if (w->ops_util_t == now && w->ops_util > 0)
+    return w->ops_util;
+  avail_by_zone (w, now);
+  double d = 0;
+  for (guint z = 0; z < w->nz; z++)
+    d += requests_until (w, (gint32) z, now, horizon);
+  double hours = (double) (horizon - now) / FT_HOUR;
+  w->ops_util = hours > 0 ? d / (hours * MAX (w->ops_avail_total, 1u)) : 0;
+  w->ops_util_t = now;
+  return w->ops_util;
+}
+
 /* Value one open task for a van at `from` and store it on the queue. */
 static void
 value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
@@ -162,6 +185,13 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
     .van_km = km,
     .cost_per_staff_minute = sc->cost_staff_hourly_minor / 100.0 / 60.0,
     .cost_per_van_km = sc->cost_van_per_km_minor / 100.0,
+    .trips_per_vehicle_hour = trips_per_vehicle_hour (w, now, horizon),
+    /* off offer for a reason a pack does not cure */
+    .out_of_service = (w->veh[v].flags & (VF_FAULT | VF_SUSPENDED)) != 0,
+    .back_in_service_hours = t->kind == FT_TASK_COLLECT_REPAIR ? sc->repair_hours : 0,
+    /* the simulator's clock is the city's wall clock (demand and shifts
+     * are read from it; the city's utc_offset_min does not move it) */
+    .utc_offset_min = 0,
   };
   FtTaskValue val;
   g_autoptr (GError) e = NULL;
@@ -182,7 +212,7 @@ ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask)
     {
       const FtTask *t = ft_ops_get (w->ops, g_array_index (ids, gint64, i));
       const FtTaskValue *tv = ft_ops_get_value (w->ops, t->id);
-      if (tv && tv->value <= 0)
+      if (tv && !ft_task_value_pays (tv))
         break;   /* nothing left that pays: the standing rule decides */
       if (mask == 0 || (mask & (1u << t->kind)))
         return t->id;

@@ -164,6 +164,9 @@ struct _FtSimWorld {
   FtTime         last_plan;       /* last route plan, -1 none */
   guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
   FtTime         ops_avail_t;
+  guint          ops_avail_total; /* their sum */
+  double         ops_util;        /* forecast requests per available vehicle-hour, at ops_util_t */
+  FtTime         ops_util_t;
   gsl_rng       *r_support;
   guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
 };
