@@ -113,6 +113,47 @@ requests_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
   return d;
 }
 
+/* Trips expected to end in zone z in the hour of week `how`: every zone's
+ * expected requests that hour times the city's destination weights (the
+ * demand profile's, as riders choose), once per zone and hour. */
+static double
+arrivals_in_hour (FtSimWorld *w, guint z, guint how)
+{
+  const guint nz = w->nz;
+  if (!w->ops_inflow)
+    {
+      w->ops_inflow = g_new (double, (gsize) 168 * nz);
+      for (gsize i = 0; i < (gsize) 168 * nz; i++)
+        w->ops_inflow[i] = -1;
+    }
+  double *slot = &w->ops_inflow[(gsize) how * nz + z];
+  if (*slot >= 0)
+    return *slot;
+  const double *dest = w->city->demand.dest;
+  guint band = ft_demand_band_of_hour (how);
+  double a = 0;
+  for (guint from = 0; from < nz; from++)
+    {
+      double rs = w->dest_sum[band * nz + from];
+      double share = dest && rs > 0 ? dest[((gsize) band * nz + from) * nz + z] / rs : (from == z ? 1.0 : 0.0);
+      if (share > 0)
+        a += w->zone_w[(gsize) how * nz + from] * share;
+    }
+  *slot = a;
+  return a;
+}
+
+static double
+arrivals_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
+{
+  if (z < 0 || (guint) z >= w->nz)
+    return 0;
+  double a = 0;
+  for (FtTime t = now; t < end; t += FT_HOUR)
+    a += arrivals_in_hour (w, (guint) z, ft_sim_world_hour_of_week (t)) * MIN (1.0, (double) (end - t) / FT_HOUR);
+  return a;
+}
+
 /* What an available vehicle earns over the value horizon, in trips per
  * vehicle-hour: the forecast's requests in the whole city over the
  * horizon per available vehicle and hour (a vehicle's hours are the
@@ -192,6 +233,8 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
     /* the simulator's clock is the city's wall clock (demand and shifts
      * are read from it; the city's utc_offset_min does not move it) */
     .utc_offset_min = 0,
+    .expected_arrivals = arrivals_until (w, tz, now, horizon),
+    .source_expected_arrivals = t->kind == FT_TASK_REBALANCE ? arrivals_until (w, z, now, horizon) : 0,
   };
   FtTaskValue val;
   g_autoptr (GError) e = NULL;
@@ -541,4 +584,5 @@ ft_sim_world_free_ops (FtSimWorld *w)
   g_free (w->risk);
   g_free (w->inspected_at);
   g_free (w->ops_avail);
+  g_free (w->ops_inflow);
 }

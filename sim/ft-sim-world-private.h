@@ -165,6 +165,7 @@ struct _FtSimWorld {
   guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
   FtTime         ops_avail_t;
   guint          ops_avail_total; /* their sum */
+  double        *ops_inflow;      /* 168 * nz: expected trips ending per zone and hour (< 0: not yet) */
   double         ops_util;        /* forecast requests per available vehicle-hour, at ops_util_t */
   FtTime         ops_util_t;
   gsl_rng       *r_support;

@@ -1,15 +1,18 @@
 /* ft-ops-value.c — the expected value of a candidate task over a horizon.
  * Two views of the same trips, and the larger counts:
- * - the vehicle as an asset: a vehicle on offer earns the trips per
- *   available vehicle-hour (the caller's utilisation) until its charge runs
- *   out; a flat, faulty or suspended one earns nothing. A swap, a deploy,
+ * - the vehicle as an asset: a vehicle on offer is asked for trips at the
+ *   caller's rate per available vehicle-hour (a Poisson process) and serves
+ *   them until its charge runs out: E[min(N, trips on charge)] before the
+ *   horizon; a flat, faulty or suspended one serves none. A swap, a deploy,
  *   an inspection that ends a suspension or a repair (after the collection
- *   and the repair time) changes the rentable hours before the horizon;
- * - the zone running short: with N ~ Poisson(expected requests) and n other
- *   vehicles there, one more vehicle serves a request that would otherwise
- *   be lost with P(N >= n + 1) (a vehicle serves one trip from the zone: the
- *   trip takes it elsewhere). A rebalance gains that at the target and loses
- *   P(N >= n) at the source (n counting it); its rentable hours do not change.
+ *   and the repair time) changes those trips, and the hours on offer with
+ *   them (trips / rate);
+ * - the zone running short: with N ~ Poisson(requests) leaving and M ~
+ *   Poisson(arrivals) arriving and n other vehicles there, one more vehicle
+ *   serves a request that would otherwise be lost with P(N - M >= n + 1) (a
+ *   vehicle serves one trip from the zone: the trip takes it elsewhere). A
+ *   rebalance gains that at the target and loses P(N - M >= n) at the
+ *   source (n counting it); its hours on offer do not change.
  * Faults avoided are the maintenance model's risk; costs are staff minutes
  * and van km at the caller's rates.
  */
@@ -62,6 +65,46 @@ ft_task_value_poisson_tail (double mean, double k)
   return CLAMP (1.0 - sum, 0.0, 1.0);
 }
 
+/* log P(X = j) for X ~ Poisson(mean > 0) */
+static double
+log_pmf (double mean, double j)
+{
+  return j * log (mean) - mean - lgamma (j + 1);
+}
+
+double
+ft_task_value_shortfall (double requests, double arrivals, double k)
+{
+  double kk = ceil (k);
+  if (!(arrivals > 0))
+    return ft_task_value_poisson_tail (requests, kk);
+  /* sum over the arrivals m of P(M = m) P(N >= k + m) */
+  double sd = sqrt (arrivals), sum = 0;
+  double lo = MAX (0.0, floor (arrivals - 12 * sd - 30)), hi = ceil (arrivals + 12 * sd + 30);
+  for (double m = lo; m <= hi; m++)
+    {
+      double tail = ft_task_value_poisson_tail (requests, kk + m);
+      if (tail <= 0)
+        break;   /* every larger m adds nothing either */
+      sum += exp (log_pmf (arrivals, m)) * tail;
+    }
+  return CLAMP (sum, 0.0, 1.0);
+}
+
+double
+ft_task_value_served (double mean, double c)
+{
+  if (!(mean > 0) || !(c > 0))
+    return 0.0;
+  if (c > mean + 12 * sqrt (mean) + 30)
+    return mean;   /* the charge outlasts every likely request */
+  /* E[min(N, c)] = c - E[(c - N)+] = c - sum over j < c of P(N = j) (c - j) */
+  double short_of = 0;
+  for (double j = 0; j < c; j++)
+    short_of += exp (log_pmf (mean, j)) * (c - j);
+  return CLAMP (c - short_of, 0.0, MIN (mean, c));
+}
+
 gboolean
 ft_task_value_pays (const FtTaskValue *v)
 {
@@ -81,13 +124,21 @@ check_field (const char *name, double x, double lo, double hi, GError **error)
   return TRUE;
 }
 
-/* hours a vehicle serving `trips` trips lasts at u trips per hour, within h */
-static double
-hours_on (double trips, double u, double h)
+/* What a vehicle on offer for `hours` with `trips` on its charge serves at
+ * u trips an hour: *served trips and *on hours on offer (expected). */
+static void
+offer (double trips, double u, double hours, double *served, double *on)
 {
-  if (trips <= 0 || h <= 0)
-    return 0.0;
-  return u > 0 ? MIN (h, trips / u) : h;
+  *served = *on = 0;
+  if (trips <= 0 || hours <= 0)
+    return;
+  if (!(u > 0))
+    {
+      *on = hours;   /* nobody asks: it stays on offer, serving nothing */
+      return;
+    }
+  *served = ft_task_value_served (u * hours, trips);
+  *on = *served / u;
 }
 
 gboolean
@@ -125,7 +176,9 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
       || !check_field ("cost_per_van_km", in->cost_per_van_km, 0, big, error)
       || !check_field ("trips_per_vehicle_hour", in->trips_per_vehicle_hour, 0, big, error)
       || !check_field ("back_in_service_hours", in->back_in_service_hours, 0, big, error)
-      || !check_field ("utc_offset_min", in->utc_offset_min, -18 * 60, 18 * 60, error))
+      || !check_field ("utc_offset_min", in->utc_offset_min, -18 * 60, 18 * 60, error)
+      || !check_field ("expected_arrivals", in->expected_arrivals, 0, big, error)
+      || !check_field ("source_expected_arrivals", in->source_expected_arrivals, 0, big, error))
     return FALSE;
 
   const FtTaskKind k = in->kind;
@@ -137,38 +190,47 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
   double rate = span_h > 0 ? in->expected_requests / span_h : 0;   /* requests per hour there */
   double u = in->trips_per_vehicle_hour > 0 ? in->trips_per_vehicle_hour
                                             : rate / (in->vehicles_there + 1.0);
-  /* rentable hours before the horizon, without the task and with it */
+  /* trips served and hours on offer before the horizon, without the task
+   * and with it */
   gboolean on_offer = !in->out_of_service && cap > 0 && k != FT_TASK_DEPLOY;
-  double before = on_offer ? hours_on (cap, u, h) : 0;
-  double after = before;
+  double s0 = 0, h0 = 0, s1, h1;
+  if (on_offer)
+    offer (cap, u, h, &s0, &h0);
+  s1 = s0, h1 = h0;
   switch (k)
     {
     case FT_TASK_BATTERY_SWAP:
-      after = in->out_of_service ? 0 : hours_on (cap_full, u, h);
+      if (in->out_of_service)
+        s1 = h1 = 0;
+      else
+        offer (cap_full, u, h, &s1, &h1);
       break;
     case FT_TASK_DEPLOY:
     case FT_TASK_INSPECT:   /* ends a suspension; the charge is what it is */
-      after = hours_on (cap, u, h);
+      offer (cap, u, h, &s1, &h1);
       break;
     case FT_TASK_COLLECT_REPAIR:
-      after = hours_on (cap_full, u, h - in->back_in_service_hours);
+      offer (cap_full, u, h - in->back_in_service_hours, &s1, &h1);
       break;
     case FT_TASK_REBALANCE:
     default:
       break;
     }
 
-  double trips = 0, faults = 0, shortfall = 0, vh = after - before;
-  double mean_left = rate * h;   /* requests there once the task is done */
+  double trips = 0, faults = 0, shortfall = 0, vh = h1 - h0;
+  /* requests and arrivals there once the task is done */
+  double frac = span_h > 0 ? h / span_h : 0;
+  double mean_left = in->expected_requests * frac, arr_left = in->expected_arrivals * frac;
   switch (k)
     {
     case FT_TASK_REBALANCE:
       {
-        double src_rate = span_h > 0 ? in->source_expected_requests / span_h : 0;
         double can = MIN (1.0, cap);   /* a vehicle that cannot make a trip serves none */
-        shortfall = ft_task_value_poisson_tail (mean_left, in->vehicles_there + 1.0);
+        shortfall = ft_task_value_shortfall (mean_left, arr_left, in->vehicles_there + 1.0);
         double src_loss = in->source_vehicles >= 1.0
-                          ? ft_task_value_poisson_tail (src_rate * h, in->source_vehicles) : 0;
+                          ? ft_task_value_shortfall (in->source_expected_requests * frac,
+                                                     in->source_expected_arrivals * frac, in->source_vehicles)
+                          : 0;
         trips = can * (shortfall - src_loss);
         break;
       }
@@ -176,13 +238,13 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
     case FT_TASK_DEPLOY:
     case FT_TASK_INSPECT:
       /* put on offer where it stands: the zone's shortfall counts too */
-      if (before <= 0 && after > 0)
-        shortfall = ft_task_value_poisson_tail (mean_left, in->vehicles_there + 1.0);
-      trips = MAX (vh * u, shortfall);
+      if (h0 <= 0 && h1 > 0)
+        shortfall = ft_task_value_shortfall (mean_left, arr_left, in->vehicles_there + 1.0);
+      trips = MAX (s1 - s0, shortfall);
       break;
     case FT_TASK_COLLECT_REPAIR:
     default:
-      trips = vh * u;   /* back at the depot, not in its zone */
+      trips = s1 - s0;   /* back at the depot, not in its zone */
       break;
     }
   if (k == FT_TASK_COLLECT_REPAIR || k == FT_TASK_INSPECT)

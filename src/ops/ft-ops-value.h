@@ -1,8 +1,9 @@
 /* ft-ops-value.h — what a candidate task is worth over the next hours: the
  * vehicle-hours it puts back on offer (a flat, faulty or suspended vehicle
- * is an asset earning nothing; an available one earns the expected trips
- * per available vehicle-hour), the trips the zone would lose when it runs
- * short (Poisson demand from the caller's forecast), faults avoided (the
+ * is an asset earning nothing; an available one is asked for trips at the
+ * expected rate per available vehicle-hour, as a Poisson process, until its
+ * charge runs out), the trips the zone would lose when it runs short
+ * (Poisson requests and arrivals from the caller's forecast), faults avoided (the
  * maintenance model's risk x the cost of a fault), minus staff minutes and
  * van km at the caller's cost rates. The queue ranks open tasks by value per
  * staff minute (ft_ops_rank_open) and keeps a reason string per task for the
@@ -53,6 +54,11 @@ typedef struct {
   /* the city's offset from UTC (now is UTC); the reason shows local time.
    * The simulator's clock is already local: it passes 0. */
   int        utc_offset_min;
+  /* vehicles expected to arrive (trips ending) over the horizon where the
+   * vehicle is or is taken, and at a rebalance's source: a zone that
+   * receives vehicles runs short later; 0: none counted */
+  double     expected_arrivals;
+  double     source_expected_arrivals;
 } FtTaskValueInput;
 
 typedef struct {
@@ -79,6 +85,13 @@ double   ft_task_value_trips_on_charge (double battery, double min_battery, doub
 /* P(N >= k) for N ~ Poisson(mean): the chance that more than k - 1
  * requests come. 1 for k <= 0. */
 double   ft_task_value_poisson_tail (double mean, double k);
+/* P(N - M >= k) for independent N ~ Poisson(requests), M ~ Poisson(arrivals):
+ * the chance that a zone with k - 1 vehicles runs short. */
+double   ft_task_value_shortfall    (double requests, double arrivals, double k);
+/* E[min(N, c)] for N ~ Poisson(mean): the trips a vehicle on offer serves
+ * when it is asked `mean` times and its charge lasts c trips (continuous c;
+ * trips_per_hour x the expected hours it stays on offer). */
+double   ft_task_value_served       (double mean, double c);
 
 /* Estimate the value of one candidate task. Refuses (FT_OPS_ERROR_INVALID,
  * naming the field) negative or non-finite inputs, a charge outside 0..1, a

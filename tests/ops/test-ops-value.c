@@ -54,6 +54,18 @@ START_TEST (test_value_poisson_tail)
   ck_assert_double_eq_tol (ft_task_value_poisson_tail (1000, 1100), 0.0009626304058662804, 1e-9);
   ck_assert_double_eq_tol (ft_task_value_poisson_tail (1000, 900), 0.9993774022154737, 1e-9);
   ck_assert_double_eq (ft_task_value_poisson_tail (1000, 5000), 0.0);
+
+  /* with arrivals (Skellam), by Python's sums */
+  ck_assert_double_eq_tol (ft_task_value_shortfall (2, 0, 3), 1 - 5 * exp (-2), 1e-12);
+  ck_assert_double_eq_tol (ft_task_value_shortfall (2 * (4.0 - 10.0 / 60.0), 2 * (4.0 - 10.0 / 60.0), 1), 0.4486280032897096, 1e-9);
+  ck_assert_double_eq_tol (ft_task_value_shortfall (2 * (4.0 - 10.0 / 60.0), 2 * (4.0 - 10.0 / 60.0), 3), 0.2595057182950579, 1e-9);
+
+  /* E[min(N, c)] */
+  ck_assert_double_eq_tol (ft_task_value_served (2, 1), 1 - exp (-2), 1e-12);
+  ck_assert_double_eq_tol (ft_task_value_served (2, 2), 2 - 2 * exp (-2) - 2 * exp (-2), 1e-12);
+  ck_assert_double_eq (ft_task_value_served (2, 0), 0.0);
+  ck_assert_double_eq (ft_task_value_served (0, 5), 0.0);
+  ck_assert_double_eq (ft_task_value_served (1000, 5000), 1000.0);
 }
 END_TEST
 
@@ -99,18 +111,21 @@ START_TEST (test_value_swap)
   in.expected_requests = 8;
   in.trips_per_vehicle_hour = 0.5;
 
-  /* low but on offer: 1 trip left lasts 2 h; a fresh pack the rest */
+  /* low but on offer: 1 trip left serves E[min(N, 1)] = 1 - e^-1.92 of
+   * the 1.92 asked for; a fresh pack serves them all */
   in.battery = 0.15;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.vehicle_hours, H_LEFT - 2.0, 1e-9);
+  double low = 0.5 * H_LEFT - (1 - exp (-0.5 * H_LEFT));
+  ck_assert_double_eq_tol (v.trips_saved, low, 1e-9);
+  ck_assert_double_eq_tol (v.vehicle_hours, low / 0.5, 1e-9);
   ck_assert_double_eq (v.shortfall, 0.0);
-  ck_assert_double_eq_tol (v.trips_saved, 0.5 * (H_LEFT - 2.0), 1e-9);
 
-  /* half a pack (8 trips, 16 h) outlasts the horizon: nothing gained */
+  /* half a pack (8 trips) almost surely outlasts the 1.92 asked for:
+   * E[min(N, 18)] - E[min(N, 8)] = 0.000214 (Python) */
   in.battery = 0.5;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq (v.trips_saved, 0.0);
-  ck_assert_double_eq_tol (v.value, -5.6, 1e-9);
+  ck_assert_double_eq_tol (v.trips_saved, 0.00021360220344757153, 1e-9);
+  ck_assert_double_eq_tol (v.value, -5.6 + 4 * 0.00021360220344757153, 1e-9);
   ck_assert_str_eq (v.reason, "saves ~0.0 trips before 18:00, 9 min detour");
 
   /* a faulty vehicle stays off offer with a fresh pack */
@@ -202,8 +217,18 @@ START_TEST (test_value_rebalance)
   in.expected_requests = 8;
   in.trips_per_vehicle_hour = 0.5;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.vehicle_hours, H_LEFT, 1e-9);
-  ck_assert_double_eq_tol (v.trips_saved, 0.5 * H_LEFT, 1e-9);
+  /* E[min(N, 8)], N ~ Poisson(1.92) (Python) */
+  ck_assert_double_eq_tol (v.trips_saved, 1.9164530644628686, 1e-9);
+  ck_assert_double_eq_tol (v.vehicle_hours, 1.9164530644628686 / 0.5, 1e-9);
+
+  /* arrivals: a zone with no vehicle that receives as many as leave runs
+   * short with P(N - M >= 1), N, M ~ Poisson(7.67) (Python) */
+  in = base_input (FT_TASK_REBALANCE);
+  in.expected_requests = 8;
+  in.expected_arrivals = 8;
+  ck_assert (ft_task_value_estimate (&in, &v, NULL));
+  ck_assert_double_eq_tol (v.shortfall, 0.4486280032897096, 1e-9);
+  ck_assert_double_eq_tol (v.trips_saved, 0.4486280032897096, 1e-9);
 }
 END_TEST
 
@@ -217,25 +242,27 @@ START_TEST (test_value_collect)
   in.utc_offset_min = 60;                                   /* 06:30 here */
   in.battery = 0.5;
   in.back_in_service_hours = 8;
-  /* a working vehicle collected at 14:10 is off for 8 h of the 15 h 20 min
-   * left (8 trips on its charge last 16 h: it would have stayed on offer) */
+  /* a working vehicle collected at 14:10 with 8 trips on its charge would
+   * have served E[min(N, 8)] = 6.72 of the 7.67 asked for in the 15 h 20
+   * min left; repaired 8 h later with a full pack, E[min(N, 18)] = 3.67 of
+   * 3.67 (Python) */
   FtTaskValue v;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  double left = 15.5 - 10.0 / 60.0;
+  double lost = 3.6666666501997938 - 6.72446534342824;
   ck_assert_double_eq_tol (v.faults_avoided, 0.3, 1e-12);
-  ck_assert_double_eq_tol (v.vehicle_hours, (left - 8) - left, 1e-9);
-  ck_assert_double_eq_tol (v.trips_saved, -4.0, 1e-9);
-  ck_assert_double_eq_tol (v.value, -4.0 * 2.5 + 12.0 - 5.6, 1e-9);
-  ck_assert_str_eq (v.reason, "avoids ~30% fault risk, takes 1 vehicle off for ~8.0 h, loses ~4.0 trips before "
+  ck_assert_double_eq_tol (v.trips_saved, lost, 1e-9);
+  ck_assert_double_eq_tol (v.vehicle_hours, lost / 0.5, 1e-9);
+  ck_assert_double_eq_tol (v.value, lost * 2.5 + 12.0 - 5.6, 1e-9);
+  ck_assert_str_eq (v.reason, "avoids ~30% fault risk, takes 1 vehicle off for ~6.1 h, loses ~3.1 trips before "
                               "06:30, 9 min detour");
 
-  /* a faulty one earns nothing now; repaired, it is back for 7 h 20 min */
+  /* a faulty one serves nothing now; repaired, 3.67 trips */
   in.out_of_service = TRUE;
   in.fault_risk = 1;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.vehicle_hours, left - 8, 1e-9);
-  ck_assert_double_eq_tol (v.trips_saved, 0.5 * (left - 8), 1e-9);
-  ck_assert_double_eq_tol (v.value, 0.5 * (left - 8) * 2.5 + 40 - 5.6, 1e-9);
+  ck_assert_double_eq_tol (v.trips_saved, 3.6666666501997938, 1e-9);
+  ck_assert_double_eq_tol (v.vehicle_hours, 3.6666666501997938 / 0.5, 1e-9);
+  ck_assert_double_eq_tol (v.value, 3.6666666501997938 * 2.5 + 40 - 5.6, 1e-9);
 }
 END_TEST
 
@@ -254,11 +281,12 @@ START_TEST (test_value_inspect)
   ck_assert_double_eq (v.trips_saved, 0.0);
   ck_assert_double_eq_tol (v.value, 2.0 - 5.6, 1e-9);
   ck_assert_str_eq (v.reason, "avoids ~20% fault risk, saves ~0.0 trips before 18:00, 9 min detour");
-  /* suspended until inspected: the inspection puts it back */
+  /* suspended until inspected: the inspection puts it back, 8 trips on
+   * its charge */
   in.out_of_service = TRUE;
   ck_assert (ft_task_value_estimate (&in, &v, NULL));
-  ck_assert_double_eq_tol (v.vehicle_hours, H_LEFT, 1e-9);
-  ck_assert_double_eq_tol (v.trips_saved, 0.5 * H_LEFT, 1e-9);
+  ck_assert_double_eq_tol (v.trips_saved, 1.9164530644628686, 1e-9);
+  ck_assert_double_eq_tol (v.vehicle_hours, 1.9164530644628686 / 0.5, 1e-9);
 }
 END_TEST
 
