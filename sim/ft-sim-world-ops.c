@@ -173,6 +173,21 @@ trips_per_vehicle_hour (FtSimWorld *w, FtTime now, FtTime horizon)
   return w->ops_util;
 }
 
+double
+ft_sim_world_trip_revenue (FtSimWorld *w, FtVehicleKind kind)
+{
+  const FtSimScenario *sc = w->sc;
+  double trip_km = w->k.trips_completed > 0 ? w->trip_sum_m / 1000.0 / (double) w->k.trips_completed : 2.5;
+  return (sc->unlock_minor + sc->per_min_minor[MIN ((guint) kind, 2u)] * 12.0 + sc->per_km_minor * trip_km) / 100.0;
+}
+
+double
+ft_sim_world_zone_short (FtSimWorld *w, guint z, double vehicles, FtTime now, FtTime end)
+{
+  return ft_task_value_shortfall (requests_until (w, (gint32) z, now, end), arrivals_until (w, (gint32) z, now, end),
+                                  vehicles + 1.0);
+}
+
 /* Value one open task for a van at `from` and store it on the queue. */
 static void
 value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
@@ -197,8 +212,7 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
   double pack_wh = veh->pack >= 0 ? ft_fleet_get_pack (f, (guint) veh->pack)->capacity_wh : 500.0;
   double trip_km = w->k.trips_completed > 0 ? w->trip_sum_m / 1000.0 / (double) w->k.trips_completed : 2.5;
   double per_trip = CLAMP (vt->wh_per_km * trip_km / MAX (pack_wh, 1.0), 1e-4, 1.0);
-  double revenue = (sc->unlock_minor + sc->per_min_minor[MIN ((guint) veh->kind, 2u)] * 12.0
-                    + sc->per_km_minor * trip_km) / 100.0;
+  double revenue = ft_sim_world_trip_revenue (w, veh->kind);
   gint32 z = w->veh[v].zone, tz = t->kind == FT_TASK_REBALANCE ? t->target_zone : z;
   FtTime horizon = ft_sim_world_value_horizon (w, now);
   gboolean self_offered = veh->state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP));
