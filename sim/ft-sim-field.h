@@ -9,9 +9,9 @@
  * arms is refused, naming the key and the design.
  *
  * Per-arm metrics: requests, served, lost and revenue are counted per unit
- * (a request's unit is its rider, its origin zone or the slice it arrives
- * in); the design's estimate of the whole-fleet effect on a total is
- * N x (mean over treated units - mean over control units) for riders and
+ * (a request's unit is its rider — the riders take turns, request k is
+ * rider k mod N's —, its origin zone or the slice it arrives in); the
+ * design's estimate of the whole-fleet effect on a total is N x (mean over treated units - mean over control units) for riders and
  * zones, and the run's length x (rate in treated slices - rate in control
  * slices) for a switchback, whose wash-out minutes at the start of every
  * slice are left out of the counts. service_level is estimated as the

@@ -1,6 +1,7 @@
 /* ft-sim-world-field.c — a field design in the world: every request gets
- * an arm from its unit (its rider, its origin zone, or the time slice it
- * arrives in), the levers ask which arm the request being handled is in,
+ * an arm from its unit (its rider in the pool's rotation, its origin
+ * zone, or the time slice it arrives in), the levers ask which arm the
+ * request being handled is in,
  * and requests, served, lost and revenue are counted per unit for the
  * design's estimate (ft-sim-field.h).
  */
@@ -92,7 +93,7 @@ ft_sim_world_field_count (FtSimWorld *w, gint32 unit, guint what, double amount)
 }
 
 void
-ft_sim_world_field_request (FtSimWorld *w, gint32 rider_index, FtLatLon o, FtTime now)
+ft_sim_world_field_request (FtSimWorld *w, FtLatLon o, FtTime now)
 {
   w->field_arm = -1;
   w->field_unit = -1;
@@ -100,10 +101,16 @@ ft_sim_world_field_request (FtSimWorld *w, gint32 rider_index, FtLatLon o, FtTim
     return;
   gint64 u = -1;
   gboolean counted = TRUE;
+  w->field_requests++;
   switch (w->field->design)
     {
     case FT_SIM_FIELD_RIDER:
-      u = rider_index;
+      /* the riders take turns: request k is rider k mod N's, whatever
+       * became of the earlier ones (the booking account is still the
+       * first free one, as unsplit; tying the unit to it would let a lost
+       * rider's next turn come sooner, and the arm with more lost
+       * requests would seem to have more riders asking) */
+      u = (gint64) ((w->field_requests - 1) % w->n_riders);
       break;
     case FT_SIM_FIELD_ZONE:
       u = ft_city_zone_at (w->city, o);
@@ -117,7 +124,7 @@ ft_sim_world_field_request (FtSimWorld *w, gint32 rider_index, FtLatLon o, FtTim
     }
   if (u < 0 || u >= w->field_n_units)
     {
-      w->field_arm = 0;   /* no unit (no free rider, outside every zone): the control's levers, not counted */
+      w->field_arm = 0;   /* no unit (outside every zone): the control's levers, not counted */
       return;
     }
   w->field_arm = (gint8) w->field_unit_arm[u];

@@ -178,6 +178,7 @@ struct _FtSimWorld {
   double        *field_obs_ms;    /* switchback: counted time per slice */
   gint8          field_arm;       /* the request being handled: -1 none, 0 control, 1 treated */
   gint32         field_unit;      /* and its counted unit, or -1 */
+  guint64        field_requests;  /* requests so far (a rider split's rotation) */
 };
 
 /* field design counts per unit */
@@ -218,8 +219,8 @@ void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtL
 /* ft-sim-world-field.c */
 gboolean ft_sim_world_setup_field (FtSimWorld *w, const FtSimFieldSpec *spec, GError **error);
 void     ft_sim_world_free_field (FtSimWorld *w);
-/* The arm and unit of a request at o and now (rider: its index, or -1). */
-void     ft_sim_world_field_request (FtSimWorld *w, gint32 rider_index, FtLatLon o, FtTime now);
+/* The arm and unit of the next request, at o and now. */
+void     ft_sim_world_field_request (FtSimWorld *w, FtLatLon o, FtTime now);
 void     ft_sim_world_field_count (FtSimWorld *w, gint32 unit, guint what, double amount);
 /* Whether the request being handled sees lever (TRUE without a field design). */
 gboolean ft_sim_world_field_lever (FtSimWorld *w, FieldLever lever);

@@ -107,22 +107,6 @@ pick_rider (FtSimWorld *w)
   return -1;
 }
 
-/* The rider pick_rider would return now (its index in riders, or -1),
- * without moving on: nothing between a request's start and its pick opens
- * or closes a booking, so a rider split knows the rider's arm up front
- * and the world picks riders exactly as it would unsplit. */
-static gint32
-peek_rider (FtSimWorld *w)
-{
-  for (guint k = 0; k < w->n_riders; k++)
-    {
-      guint i = (w->rider_next + k) % w->n_riders;
-      if (ft_booking_open_for (w->core->booking, w->riders[i]) < 0)
-        return (gint32) i;
-    }
-  return -1;
-}
-
 static void on_unlock (FtSimEngine *e, gpointer data, guint64 v);
 static void on_trip_end (FtSimEngine *e, gpointer data, guint64 v);
 static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
@@ -193,10 +177,9 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
 {
   if (w->request_fn)
     w->request_fn (now, o, d, w->request_data);
-  /* a field design: the request's arm from its unit (a rider split's
-   * rider is the one the request will pick) */
+  /* a field design: the request's arm from its unit */
   if (w->field != NULL)
-    ft_sim_world_field_request (w, w->field->design == FT_SIM_FIELD_RIDER ? peek_rider (w) : -1, o, now);
+    ft_sim_world_field_request (w, o, now);
   issue_request_armed (w, e, now, o, d);
   w->field_arm = -1;
   w->field_unit = -1;
@@ -260,8 +243,6 @@ issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLa
     }
 
   gint32 rider = pick_rider (w);
-  g_assert (w->field == NULL || w->field->design != FT_SIM_FIELD_RIDER || rider < 0
-            || (guint) w->field_unit >= w->n_riders || w->riders[w->field_unit] == (guint) rider);
   if (rider < 0)
     {
       ft_sim_world_lost_push (w, o, FT_SIM_LOST_REFUSED, now);

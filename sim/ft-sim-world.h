@@ -239,8 +239,8 @@ typedef struct {
   double estimate;
 } FtSimFieldEstimate;
 gboolean      ft_sim_world_field_estimate (FtSimWorld *w, const char *metric, FtSimFieldEstimate *out);
-/* The arm (0 control, 1 treated) of unit u (a rider's index, a zone, a
- * slice), or -1 without a field design or past the units. */
+/* The arm (0 control, 1 treated) of unit u (a rider of the pool's
+ * rotation, a zone, a slice), or -1 without a field design or past the units. */
 gint          ft_sim_world_field_arm    (FtSimWorld *w, guint u);
 guint         ft_sim_world_field_n_units (FtSimWorld *w);
 /* One JSON object (fixed key order, fixed number formats); caller frees. */
