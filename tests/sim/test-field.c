@@ -206,19 +206,31 @@ run_kpis (FtSimScenario *sc, const FtSimFieldSpec *f, FtSimKpis *k, FtSimWorld *
 }
 
 /* Treating nobody, the split world is the control's world: the lever is on
- * in it (prices are set every 15 minutes) but no request sees it. */
+ * in it (prices set every 15 minutes, offers recomputed) but no request
+ * sees it. _i: dynamic pricing (0), incentives (1). */
 START_TEST (t_nobody_treated)
 {
   g_autoptr (FtSimScenario) control = load_base ("");
   g_autoptr (FtSimScenario) treated = ft_sim_scenario_copy (control);
-  g_free (treated->dyn_policy);
-  treated->dyn_policy = g_strdup ("utilisation");
+  if (_i == 0)
+    {
+      g_free (treated->dyn_policy);
+      treated->dyn_policy = g_strdup ("utilisation");
+    }
+  else
+    {
+      treated->inc_enabled = TRUE;
+      treated->inc_reward_minor = 300;
+      treated->inc_max_detour_m = 1500;
+    }
   g_autoptr (GError) error = NULL;
   FtSimKpis kc, kt;
   run_kpis (control, NULL, &kc, NULL);
   run_kpis (treated, NULL, &kt, NULL);
-  ck_assert (kt.price_changes > 0);
-  ck_assert_msg (kt.revenue_minor != kc.revenue_minor, "the lever changes nothing in this scenario");
+  ck_assert (_i == 1 || kt.price_changes > 0);
+  ck_assert (_i == 0 || kt.incentive_moves > 0);
+  ck_assert_msg (kt.trips_served != kc.trips_served || kt.revenue_minor != kc.revenue_minor,
+                 "the lever changes nothing in this scenario");
   for (guint d = 0; d < FT_SIM_FIELD_N_DESIGNS; d++)
     {
       FtSimFieldSpec f = { .design = d, .salt = 9, .share = 0, .randomised = TRUE, .slice_min = 30,
@@ -228,7 +240,8 @@ START_TEST (t_nobody_treated)
       FtSimKpis k;
       FtSimWorld *w = NULL;
       run_kpis (ws, &f, &k, &w);
-      ck_assert (k.price_changes > 0);
+      ck_assert (_i == 1 || k.price_changes > 0);
+      ck_assert_uint_eq (k.incentive_moves, 0);
       ck_assert_uint_eq (k.trips_requested, kc.trips_requested);
       ck_assert_uint_eq (k.trips_served, kc.trips_served);
       ck_assert_uint_eq (k.trips_lost, kc.trips_lost);
@@ -398,7 +411,7 @@ main (void)
   TCase *tr = tcase_create ("runs");
   tcase_add_checked_fixture (tr, setup, teardown);
   tcase_set_timeout (tr, 600);
-  tcase_add_test (tr, t_nobody_treated);
+  tcase_add_loop_test (tr, t_nobody_treated, 0, 2);
   tcase_add_test (tr, t_arms_add_up);
   tcase_add_test (tr, t_experiment_any_order);
   suite_add_tcase (s, tr);
