@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   guint32 v;
@@ -45,7 +46,32 @@ struct _FtMaintShadow {
   FtTime         first_list;               /* -1: no list yet */
   double         hits, listed, positives;
   FtMaintShadowScores sc;
+  FtShadowCost   cost;
 };
+
+double
+ft_shadow_cpu_now (void)
+{
+  struct timespec ts;
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Adds the CPU time since `since` to *part, less the store writes made
+ * meanwhile (counted in store_s). */
+static void
+charge (FtShadowCost *c, double *part, double since, double store_since)
+{
+  *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+}
+
+void
+ft_maint_shadow_cost (const FtMaintShadow *ms, FtShadowCost *out)
+{
+  g_return_if_fail (ms != NULL && out != NULL);
+  *out = ms->cost;
+}
 
 void
 ft_maint_shadow_config_init (FtMaintShadowConfig *c)
@@ -319,12 +345,13 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
         }
     }
   g_array_set_size (ms->open, keep);
-  if (ms->store && targets->len
-      && !ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
-                                            (const FtTime *) issued->data, (const guint *) hors->data,
-                                            (const double *) ys->data, targets->len, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !ms->store || !targets->len
+                || ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
+                                                     (const FtTime *) issued->data, (const guint *) hors->data,
+                                                     (const double *) ys->data, targets->len, error);
+  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 static double
@@ -414,18 +441,25 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
   const char *reason = ms->champion ? "schedule" : "initial";
   if (ms->store)
     {
+      double c0 = ft_shadow_cpu_now ();
       g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, train->len, n_eval);
       FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = start, .train_end = hold_start,
                             .metrics_json = metrics, .status = "candidate" };
       id = ft_registry_put_maint (ms->store, cand, &ms->cfg.params, &e, error);
       if (id == 0)
-        return FALSE;
+        {
+          ms->cost.store_s += ft_shadow_cpu_now () - c0;
+          return FALSE;
+        }
       FtStoreDecision d = {
         .t = now, .kind = ft_model_kind_name (ft_model_kind_for_maint (ms->cfg.kind)), .city = ms->city,
         .champion = ms->champion_id, .candidate = id, .champion_score = k_brier, .candidate_score = c_brier,
         .promoted = promote, .reason = reason,
       };
-      if (!ft_store_decision_put (ms->store, &d, error) || (promote && !ft_registry_promote (ms->store, id, error)))
+      gboolean ok = ft_store_decision_put (ms->store, &d, error)
+                    && (!promote || ft_registry_promote (ms->store, id, error));
+      ms->cost.store_s += ft_shadow_cpu_now () - c0;
+      if (!ok)
         return FALSE;
     }
   else
@@ -539,9 +573,10 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   ms->sc.lists++;
   ms->sc.k = k;
   ms->sc.vehicles = n;
-  if (st && m && !ft_store_predictions_put (ms->store, st, m, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !st || !m || ft_store_predictions_put (ms->store, st, m, error);
+  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 static int
@@ -610,18 +645,37 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
   FtTime step = (FtTime) (ms->cfg.cadence_min * FT_MINUTE);
   while (ms->next_tick <= now)
     ms->next_tick += step;
+  ms->cost.ticks++;
+  double c0 = ft_shadow_cpu_now (), s0 = ms->cost.store_s;
   take_faults (ms);
-  if (!resolve (ms, now, error))
+  gboolean ok = resolve (ms, now, error);
+  charge (&ms->cost, &ms->cost.score_s, c0, s0);
+  if (!ok)
     return FALSE;
   /* history from a database counts as days seen */
   FtTime seen_from = ft_maint_log_n_vehicles (ms->mlog) ? MIN (ms->t0, ft_maint_log_start (ms->mlog)) : ms->t0;
   gboolean due = ms->champion == NULL
                    ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
                    : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
-  if (due && !retrain (ms, now, error))
-    return FALSE;
-  if (ms->champion && ms->baseline && !predict (ms, now, error))
-    return FALSE;
+  if (due)
+    {
+      c0 = ft_shadow_cpu_now ();
+      s0 = ms->cost.store_s;
+      ok = retrain (ms, now, error);
+      charge (&ms->cost, &ms->cost.train_s, c0, s0);
+      ms->cost.fits++;
+      if (!ok)
+        return FALSE;
+    }
+  if (ms->champion && ms->baseline)
+    {
+      c0 = ft_shadow_cpu_now ();
+      s0 = ms->cost.store_s;
+      ok = predict (ms, now, error);
+      charge (&ms->cost, &ms->cost.predict_s, c0, s0);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 
