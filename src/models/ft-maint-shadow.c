@@ -33,6 +33,7 @@ struct _FtMaintShadow {
   guint          listener;
   FtStore       *store;
   FtTime         t0, next_tick, last_fit;
+  FtTime         grid;                     /* the log's records: every grid ms from t0 */
   FtMaintLog    *mlog;
   FtMaintModel  *champion, *baseline;
   gint64         champion_id, local_ids;
@@ -143,6 +144,15 @@ free_times (gpointer p)
     g_array_unref (p);
 }
 
+/* The first time of the records' grid at or after t. */
+static FtTime
+grid_up (const FtMaintShadow *ms, FtTime t)
+{
+  FtTime d = t - ms->t0;
+  FtTime k = d >= 0 ? (d + ms->grid - 1) / ms->grid : -((-d) / ms->grid);
+  return ms->t0 + k * ms->grid;
+}
+
 FtMaintShadow *
 ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store, FtTime t0,
                      GError **error)
@@ -175,6 +185,17 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
     }
   if (ms->mlog == NULL)
     ms->mlog = ft_maint_log_new ();
+  /* the log records the features of every vehicle on the grid the fits
+   * read (rows every step_hours from t0), instead of keeping every event
+   * and replaying them at each fit */
+  ms->grid = (FtTime) cfg->step_hours * FT_HOUR;
+  if (!ft_maint_log_keep_records (ms->mlog, t0, ms->grid, error))
+    {
+      ft_maint_log_free (ms->mlog);
+      g_free (ms->city);
+      g_free (ms);
+      return NULL;
+    }
   ms->open = g_array_new (FALSE, FALSE, sizeof (Open));
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
     ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
@@ -390,8 +411,11 @@ static gboolean
 retrain (FtMaintShadow *ms, FtTime now, GError **error)
 {
   FtTime step = (FtTime) ms->cfg.step_hours * FT_HOUR;
-  FtTime hold_start = now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY);
-  FtTime start = MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY), ft_maint_log_start (ms->mlog));
+  /* on the grid of the log's records (with the default cadence, step and
+   * whole days, they are already) */
+  FtTime hold_start = grid_up (ms, now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY));
+  FtTime start = grid_up (ms, MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY),
+                                   ft_maint_log_start (ms->mlog)));
   g_autoptr (GError) local = NULL;
   if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
     return TRUE;
@@ -647,6 +671,10 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
     ms->next_tick += step;
   ms->cost.ticks++;
   double c0 = ft_shadow_cpu_now (), s0 = ms->cost.store_s;
+  ft_maint_log_record_to (ms->mlog, now);
+  /* what no fit can read any more: before its training window */
+  ft_maint_log_drop_records (ms->mlog, now - (FtTime) llround ((ms->cfg.training_days + ms->cfg.holdout_days) * FT_DAY)
+                                           - 2 * ms->grid);
   take_faults (ms);
   gboolean ok = resolve (ms, now, error);
   charge (&ms->cost, &ms->cost.score_s, c0, s0);

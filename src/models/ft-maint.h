@@ -115,6 +115,23 @@ GArray     *ft_maint_log_rows      (const FtMaintLog *log, FtTime from, FtTime t
  * Cheap when now is at or after the last event added. */
 GArray     *ft_maint_log_rows_now  (const FtMaintLog *log, FtTime now, GError **error);
 
+/* Running mode (shadow mode): from this call on the log keeps no events.
+ * Instead it records, at every time origin + k * step (k any integer),
+ * the features of every vehicle in service then, exactly the rows a
+ * replay would give (the events before that time), as the events pass;
+ * ft_maint_log_rows answers from those records, without a replay, for
+ * windows on that grid (from on it, step a multiple of it; anything else
+ * is refused). Events already added (a history read from a database) are
+ * replayed into records once and dropped. Records are made when an event
+ * at or after their time arrives, or by ft_maint_log_record_to. */
+gboolean    ft_maint_log_keep_records (FtMaintLog *log, FtTime origin, FtTime step, GError **error);
+/* Records every grid time up to and including now (the events before now
+ * must all have been added). */
+void        ft_maint_log_record_to    (FtMaintLog *log, FtTime now);
+/* Drops the records of grid times before `before` (memory; in batches, so
+ * some may stay a while longer). */
+void        ft_maint_log_drop_records (FtMaintLog *log, FtTime before);
+
 /* ---- models ------------------------------------------------------------- */
 
 typedef enum {

@@ -549,9 +549,24 @@ END_TEST
  * length; a fault after each trip with probability growing with km since
  * service; repaired 8 h later. */
 static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from);
+
+static FtMaintLog *
 synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
 {
+  return synthetic_log_rec (n_veh, days, fault_per_km, seed, 0, 0);
+}
+
+/* The same, the log recording rows every rec_step (> 0) from the time
+ * rec_from on (its events before then replayed as a history). */
+static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from)
+{
   FtMaintLog *log = ft_maint_log_new ();
+  if (rec_step > 0 && rec_from <= 0)
+    ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
   gsl_rng *r = rng_new (seed);
   for (guint v = 0; v < n_veh; v++)
     {
@@ -564,6 +579,11 @@ synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
   for (FtTime t = 10 * FT_MINUTE; t < (FtTime) days * FT_DAY; t += 10 * FT_MINUTE)
     for (guint v = 0; v < n_veh; v++)
       {
+        if (rec_step > 0 && rec_from > 0 && t >= rec_from && v == 0)
+          {
+            ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
+            rec_from = 0;
+          }
         if (down_until[v] > 0 && t >= down_until[v])
           {
             FtEvent c = ft_event_init (FT_EV_VEHICLE_FAULT, t);
@@ -625,6 +645,57 @@ START_TEST (test_backtest_scores)
       ck_assert_msg (s[q].auc[0] > 0.6 && s[q].c_index > 0.6, "%s: AUC %g C %g", ft_maint_kind_name (kinds[q]),
                      s[q].auc[0], s[q].c_index);
       ck_assert (s[q].caught == 0 || (s[q].lead_median_h >= 0 && s[q].lead_median_h <= 24 * 3));
+    }
+}
+END_TEST
+
+/* A log that records rows on a grid (shadow mode) gives exactly the rows a
+ * replay of every event gives, recording from the start or from a history
+ * replayed mid-way; windows off its grid are refused. */
+START_TEST (test_builder_records)
+{
+  g_autoptr (FtMaintLog) plain = synthetic_log (60, 6, 0.005, 11);
+  ck_assert_uint_gt (ft_maint_log_n_faults (plain), 10);
+  FtTime starts[] = { 0, 3 * FT_DAY + 7 * FT_HOUR };
+  for (guint k = 0; k < G_N_ELEMENTS (starts); k++)
+    {
+      g_autoptr (FtMaintLog) rec = synthetic_log_rec (60, 6, 0.005, 11, 6 * FT_HOUR, starts[k]);
+      ft_maint_log_record_to (rec, 6 * FT_DAY);
+      ck_assert_uint_eq (ft_maint_log_n_faults (rec), ft_maint_log_n_faults (plain));
+      FtTime win[][4] = { { FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY },
+                          { 0, 6 * FT_DAY, 6 * FT_HOUR, 6 * FT_DAY },
+                          { 4 * FT_DAY + 6 * FT_HOUR, 6 * FT_DAY, 18 * FT_HOUR, 6 * FT_DAY } };
+      for (guint w = 0; w < G_N_ELEMENTS (win); w++)
+        {
+          g_autoptr (GError) e = NULL;
+          g_autoptr (GArray) a = ft_maint_log_rows (plain, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          g_autoptr (GArray) b = ft_maint_log_rows (rec, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          ck_assert_msg (a && b, "%s", e ? e->message : "");
+          ck_assert_uint_gt (a->len, 0);
+          ck_assert_uint_eq (a->len, b->len);
+          for (guint i = 0; i < a->len; i++)
+            ck_assert_msg (memcmp (&g_array_index (a, FtMaintRow, i), &g_array_index (b, FtMaintRow, i),
+                                   sizeof (FtMaintRow)) == 0, "start %u window %u row %u differs", k, w, i);
+        }
+      g_autoptr (GError) e = NULL;
+      g_autoptr (GArray) na = ft_maint_log_rows_now (plain, 6 * FT_DAY, &e);
+      g_autoptr (GArray) nb = ft_maint_log_rows_now (rec, 6 * FT_DAY, &e);
+      ck_assert (na && nb && na->len == nb->len);
+      ck_assert (memcmp (na->data, nb->data, sizeof (FtMaintRow) * na->len) == 0);
+      /* off the grid: refused, naming it */
+      ck_assert (ft_maint_log_rows (rec, FT_HOUR, FT_DAY, 6 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      ck_assert_msg (strstr (e->message, "grid") != NULL, "%s", e->message);
+      g_clear_error (&e);
+      ck_assert (ft_maint_log_rows (rec, 0, FT_DAY, 4 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      g_clear_error (&e);
+      /* records before a time dropped: the rows after it stay the same */
+      ft_maint_log_drop_records (rec, 2 * FT_DAY);
+      g_autoptr (GArray) a = ft_maint_log_rows (plain, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      g_autoptr (GArray) b = ft_maint_log_rows (rec, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      ck_assert (a && b && a->len == b->len);
+      ck_assert (memcmp (a->data, b->data, sizeof (FtMaintRow) * a->len) == 0);
     }
 }
 END_TEST
@@ -694,6 +765,7 @@ maint_suite (void)
   tcase_add_test (b, test_builder_on_fleet_log);
   tcase_add_test (b, test_builder_on_old_log);
   tcase_add_test (b, test_builder_listener);
+  tcase_add_test (b, test_builder_records);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");
   tcase_set_timeout (bad, 300);
