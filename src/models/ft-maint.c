@@ -27,7 +27,7 @@ void
 ft_maint_params_init (FtMaintParams *p)
 {
   g_return_if_fail (p != NULL);
-  *p = (FtMaintParams) { .ridge = 1e-3, .max_iter = 500, .xgb_rounds = 100, .xgb_max_depth = 4,
+  *p = (FtMaintParams) { .ridge = 1e-3, .max_iter = 500, .grad_tol = 1e-7, .xgb_rounds = 100, .xgb_max_depth = 4,
                          .xgb_eta = 0.05, .xgb_nthread = 0 };
 }
 
