@@ -279,6 +279,8 @@ next_fault (const FtMaintShadow *ms, guint v, FtTime t)
   if (v >= ms->vfaults->len || g_ptr_array_index (ms->vfaults, v) == NULL)
     return G_MAXINT64;
   GArray *a = g_ptr_array_index (ms->vfaults, v);
+  if (a->len == 0 || g_array_index (a, FtTime, a->len - 1) < t)
+    return G_MAXINT64;   /* most open predictions: no fault since */
   guint lo = 0, hi = a->len;
   while (lo < hi)
     {
@@ -332,11 +334,14 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
   g_autoptr (GArray) hors = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
   guint keep = 0;
+  FtTime hor_ms[FT_MAINT_N_HORIZONS];
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    hor_ms[h] = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
   for (guint i = 0; i < ms->open->len; i++)
     {
       Open o = g_array_index (ms->open, Open, i);
       double H = ms->cfg.horizons_h[o.hz];
-      FtTime end = o.issued + (FtTime) llround (H * FT_HOUR);
+      FtTime end = o.issued + hor_ms[o.hz];
       FtTime f = next_fault (ms, o.v, o.issued);
       gboolean y;
       if (f < end && f <= now)
@@ -532,13 +537,12 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   const FtMaintRow *r = (const FtMaintRow *) rows->data;
   g_autofree double *p = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
   g_autofree double *pb = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
-  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
-    if (!ft_maint_model_predict (ms->champion, r, n, ms->cfg.horizons_h[h], p + (gsize) h * n, &local)
-        || !ft_maint_model_predict (ms->baseline, r, n, ms->cfg.horizons_h[h], pb + (gsize) h * n, &local))
-      {
-        g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
-        return TRUE;
-      }
+  if (!ft_maint_model_predict_multi (ms->champion, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, p, &local)
+      || !ft_maint_model_predict_multi (ms->baseline, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, pb, &local))
+    {
+      g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
+      return TRUE;
+    }
   guint k = ms->cfg.top_k ? ms->cfg.top_k : MAX (1u, (guint) ceil (ms->cfg.top_k_frac * n));
   k = MIN (k, n);
   g_autofree Ranked *rank = g_new (Ranked, MAX (n, 1));

@@ -389,4 +389,27 @@ ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, dou
   return TRUE;
 }
 
-const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free };
+/* The same as weib_predict per horizon, the linear predictor computed once. */
+static gboolean
+weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
+                    double *p_out, GError **error)
+{
+  const Weib *w = state;
+  (void) error;
+  double k = exp (w->theta[0]);
+  double base[nh > 0 ? nh : 1];
+  for (guint q = 0; q < nh; q++)
+    base[q] = k * (log (h[q]) - w->theta[1]);
+  for (guint i = 0; i < n; i++)
+    {
+      double eta = 0;
+      for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+        if (w->sd[j] > 0)
+          eta += w->theta[2 + j] * (tx (rows[i].x[j]) - w->mean[j]) / w->sd[j];
+      for (guint q = 0; q < nh; q++)
+        p_out[(gsize) q * n + i] = -expm1 (-exp (MIN (base[q] + eta, EXP_CAP)));
+    }
+  return TRUE;
+}
+
+const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free, weib_predict_multi };

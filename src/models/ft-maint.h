@@ -173,6 +173,11 @@ FtMaintKind   ft_maint_model_get_kind (const FtMaintModel *m);
  * others any horizon > 0. Refuses NaN/Inf features. */
 gboolean      ft_maint_model_predict (const FtMaintModel *m, const FtMaintRow *rows, guint n,
                                       double horizon_h, double *p_out, GError **error);
+/* The same for nh horizons at once into p_out[k * n + i] (k: horizon),
+ * each value equal to what ft_maint_model_predict gives; the Weibull
+ * model's per-row work is done once. */
+gboolean      ft_maint_model_predict_multi (const FtMaintModel *m, const FtMaintRow *rows, guint n,
+                                            const double *horizons_h, guint nh, double *p_out, GError **error);
 /* A self-contained blob: magic, kind, version, payload, SHA-256 of all
  * before it. from_blob refuses a wrong magic, a truncated blob and a
  * checksum mismatch. */

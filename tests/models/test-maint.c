@@ -197,6 +197,40 @@ synthetic_rows (guint n, unsigned long seed)
   return rows;
 }
 
+/* Several horizons at once give exactly what one horizon at a time gives,
+ * for every model; a bad horizon is refused. */
+START_TEST (test_predict_multi)
+{
+  g_autoptr (GArray) train = synthetic_rows (2000, 5);
+  g_autoptr (GArray) test = synthetic_rows (300, 6);
+  const FtMaintRow *r = (const FtMaintRow *) test->data;
+  guint n = test->len;
+  FtMaintParams prm;
+  ft_maint_params_init (&prm);
+  prm.xgb_rounds = 10;
+  prm.xgb_nthread = 1;
+  for (guint k = 0; k < FT_N_MAINT_KINDS; k++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtMaintModel) m = ft_maint_model_fit (k, &prm, (FtMaintRow *) train->data, train->len, &e);
+      ck_assert_msg (m != NULL, "%s", e ? e->message : "");
+      double h[2] = { 24, 168 };
+      g_autofree double *multi = g_new (double, 2 * n);
+      g_autofree double *one = g_new (double, n);
+      ck_assert_msg (ft_maint_model_predict_multi (m, r, n, h, 2, multi, &e), "%s", e ? e->message : "");
+      for (guint q = 0; q < 2; q++)
+        {
+          ck_assert (ft_maint_model_predict (m, r, n, h[q], one, &e));
+          ck_assert_msg (memcmp (one, multi + (gsize) q * n, sizeof (double) * n) == 0, "%s horizon %g differs",
+                         ft_maint_kind_name (k), h[q]);
+        }
+      double bad[2] = { 24, NAN };
+      ck_assert (!ft_maint_model_predict_multi (m, r, n, bad, 2, multi, &e));
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+    }
+}
+END_TEST
+
 START_TEST (test_xgb_beats_constant)
 {
   g_autoptr (GArray) train = synthetic_rows (6000, 1);
@@ -759,6 +793,7 @@ maint_suite (void)
   tcase_add_test (m, test_xgb_beats_constant);
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
+  tcase_add_test (m, test_predict_multi);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");
