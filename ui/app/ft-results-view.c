@@ -1,6 +1,6 @@
 /* ft-results-view.c — see ft-results-view.h. The table is rebuilt from the
  * session's runs whenever they change ("runs-changed", "loaded", the end
- * of the run), from an idle so a widget is never destroyed inside its own
+ * of the run, a pause), from an idle so a widget is never destroyed inside its own
  * handler. The session formats nothing and ft-run.c decides; here the
  * records become cells.
  */
@@ -472,6 +472,7 @@ ft_results_view_new (GtkWindow *parent, FtSession *session)
   g_signal_connect_swapped (session, "runs-changed", G_CALLBACK (queue_rebuild), self);
   g_signal_connect_swapped (session, "loaded", G_CALLBACK (queue_rebuild), self);
   g_signal_connect_swapped (session, "notify::finished", G_CALLBACK (queue_rebuild), self);
+  g_signal_connect_swapped (session, "notify::playing", G_CALLBACK (queue_rebuild), self);   /* paused: show where */
   rebuild (self);
   return self;
 }

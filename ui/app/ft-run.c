@@ -47,6 +47,28 @@ ft_run_default_name (const char *scenario, guint64 seed, gint64 started)
                           seed, hm);
 }
 
+static gboolean
+name_taken (GPtrArray *runs, const char *name)
+{
+  for (guint i = 0; runs && i < runs->len; i++)
+    if (g_strcmp0 (((FtRun *) runs->pdata[i])->name, name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+char *
+ft_run_unique_name (GPtrArray *runs, const char *name)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  char *n = g_strdup (name);
+  for (guint k = 2; name_taken (runs, n); k++)
+    {
+      g_free (n);
+      n = g_strdup_printf ("%s (%u)", name, k);
+    }
+  return n;
+}
+
 char *
 ft_run_check_name (const char *name, GError **error)
 {

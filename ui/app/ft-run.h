@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 GQuark ft_run_error_quark (void);
 typedef enum {
   FT_RUN_ERROR_NAME,          /* a name the user typed was refused */
+  FT_RUN_ERROR_TAKEN,         /* another run has that name */
 } FtRunError;
 
 typedef struct {
@@ -40,6 +41,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtRun, ft_run_free)
 /* "Demo City Phase 1 MVP launch · seed 7 · 14:05" (the start in local
  * time). */
 char       *ft_run_default_name   (const char *scenario, guint64 seed, gint64 started);
+/* name, or "name (2)", "name (3)" … the first no run in runs has. */
+char       *ft_run_unique_name    (GPtrArray *runs, const char *name);
 /* Checks a name the user typed: trimmed, not empty, at most 120
  * characters, no control characters. Returns the trimmed name or NULL
  * with an error saying what is wrong. */

@@ -552,7 +552,8 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   self->run_id = ++self->n_runs;
   self->run_started = g_get_real_time () / G_USEC_PER_SEC;
   g_free (self->run_name);
-  self->run_name = ft_run_default_name (sc->name, sc->seed, self->run_started);
+  g_autofree char *name = ft_run_default_name (sc->name, sc->seed, self->run_started);
+  self->run_name = ft_run_unique_name (self->archive, name);   /* two runs in one minute */
   self->playing = self->step_pending = FALSE;
   self->playing_ui = FALSE;
   self->run_to = -1;
@@ -1145,6 +1146,18 @@ ft_session_rename_run (FtSession *self, guint id, const char *name, GError **err
   g_autofree char *checked = ft_run_check_name (name, error);
   if (checked == NULL)
     return FALSE;
+  const char *own = kept ? kept->name : self->run_name;
+  gboolean taken = id != self->run_id && self->scenario && g_strcmp0 (self->run_name, checked) == 0;
+  for (guint i = 0; i < self->archive->len && !taken; i++)
+    {
+      const FtRun *r = self->archive->pdata[i];
+      taken = r->id != id && g_strcmp0 (r->name, checked) == 0;
+    }
+  if (taken && g_strcmp0 (own, checked) != 0)
+    {
+      g_set_error (error, FT_RUN_ERROR, FT_RUN_ERROR_TAKEN, "another run is named \"%s\"", checked);
+      return FALSE;
+    }
   char **slot = kept ? &kept->name : &self->run_name;
   g_free (*slot);
   *slot = g_steal_pointer (&checked);

@@ -227,6 +227,13 @@ START_TEST (test_compare_runs)
   ck_assert (contains (ft_results_view_get_status (cmp), "cannot be empty"));
   ck_assert_str_eq (kept (session, 1)->name, "small fleet");
   ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (ft_results_view_get_name_label (cmp, 1))), "small fleet");
+  /* a name another run has is refused too */
+  gtk_editable_set_text (GTK_EDITABLE (name), b->name);
+  ft_test_app_key (GDK_KEY_Return, 0);
+  ft_test_app_spin (0.3);
+  printf ("taken name: %s\n", ft_results_view_get_status (cmp));
+  ck_assert (contains (ft_results_view_get_status (cmp), "another run is named"));
+  ck_assert_str_eq (kept (session, 1)->name, "small fleet");
   ck_assert (!ft_session_rename_run (session, 99, "x", &error));
   g_clear_error (&error);
   ft_test_app_shot (GTK_WIDGET (cmp), "compare-runs-partial.png");

@@ -67,6 +67,17 @@ START_TEST (test_names)
       ck_assert (error != NULL);
       g_clear_error (&error);
     }
+  /* two runs started in the same minute get told apart */
+  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_run_free);
+  g_autofree char *u1 = ft_run_unique_name (runs, "A · seed 7 · 14:05");
+  ck_assert_str_eq (u1, "A · seed 7 · 14:05");
+  g_ptr_array_add (runs, make_run (1, "A · seed 7 · 14:05", TRUE));
+  g_autofree char *u2 = ft_run_unique_name (runs, "A · seed 7 · 14:05");
+  ck_assert_str_eq (u2, "A · seed 7 · 14:05 (2)");
+  g_ptr_array_add (runs, make_run (2, u2, TRUE));
+  g_autofree char *u3 = ft_run_unique_name (runs, "A · seed 7 · 14:05");
+  ck_assert_str_eq (u3, "A · seed 7 · 14:05 (3)");
+
   g_autofree char *longname = g_strnfill (121, 'x');
   ck_assert (ft_run_check_name (longname, &error) == NULL);
   ck_assert_msg (strstr (error->message, "121") != NULL, "%s", error->message);
