@@ -1,6 +1,6 @@
 /* test-render.c — the wallboard's drawing core and sources, headless (SDL's
  * software renderer onto a surface): time syntax, the day's revenue and
- * lost-demand spikes, one SDL_RenderGeometry call per layer, tiles, and
+ * lost-demand spikes, one draw batch per layer, views held, tiles, and
  * every bad input the issue names (missing tile file, unreadable database,
  * broker refusing the connection, unknown controller) ending as a message
  * on the frame and in the error, never a crash or a blank frame. The
