@@ -335,6 +335,40 @@ START_TEST (test_view_settles)
 }
 END_TEST
 
+START_TEST (test_district_held)
+{
+  /* two clusters about as busy: the busiest district changes hands as
+   * vehicles come and go, the close-up shown stays where it is */
+  g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+  int w = 1280, h = 720;
+  for (guint i = 0; i < 99; i++)
+    {
+      FtLatLon p = i < 50 ? (FtLatLon) { 54.182 + i * 1e-5, 3.152 + i * 1e-5 }
+                          : (FtLatLon) { 54.223 - i * 1e-5, 3.240 - i * 1e-5 };
+      FtWallVehicle v = { 0 };
+      ft_wall_project (p, &v.mx, &v.my);
+      g_array_append_val (s->vehicles, v);
+    }
+  FtWallView shown = { .kind = FT_WALL_N_VIEWS }, fresh;
+  ck_assert (ft_wall_view_district (&fresh, s, 0, w, h));
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  FtWallView first = shown;
+  for (guint i = 0; i < 2; i++)
+    {
+      FtWallVehicle v = g_array_index (s->vehicles, FtWallVehicle, 60);
+      g_array_append_val (s->vehicles, v);
+    }
+  ck_assert (ft_wall_view_district (&fresh, s, 0, w, h));
+  ck_assert_msg (fabs (fresh.cx - first.cx) * 256.0 * exp2 (fresh.zoom) > w / 4.0, "the clusters did not swap");
+  ck_assert (!ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert (memcmp (&shown, &first, sizeof first) == 0);
+  /* the next district is another view */
+  ck_assert (ft_wall_view_district (&fresh, s, 1, w, h));
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert_uint_eq (shown.district, 1);
+}
+END_TEST
+
 START_TEST (test_tiles_drawn)
 {
   g_autofree char *tiles = ft_wall_find_demo_tiles ();
@@ -828,6 +862,7 @@ render_suite (void)
   tcase_add_test (tc, test_markers_per_layer);
   tcase_add_test (tc, test_van_alone);
   tcase_add_test (tc, test_view_settles);
+  tcase_add_test (tc, test_district_held);
   tcase_add_test (tc, test_tiles_drawn);
   tcase_add_test (tc, test_missing_tiles_shown);
   tcase_add_test (tc, test_empty_scene_explained);

@@ -240,12 +240,14 @@ ft_wall_view_district (FtWallView *v, const FtWallScene *scene, guint i, int w, 
   guint n = ft_wall_scene_districts (scene, mx, my, G_N_ELEMENTS (mx));
   ft_wall_view_city (v, scene, w, h);
   v->kind = FT_WALL_VIEW_DISTRICT;
+  v->district = G_MAXUINT;
   if (n == 0)
     {
       g_strlcpy (v->title, "District", sizeof v->title);
       return FALSE;
     }
   i %= MIN (n, 4u);
+  v->district = i;
   v->cx = mx[i];
   v->cy = my[i];
   v->zoom = MIN (v->zoom + 2.0, 19.0);
@@ -262,6 +264,13 @@ ft_wall_view_settle (FtWallView *shown, const FtWallView *fresh, int w, int h)
     {
       if (fresh->kind == FT_WALL_VIEW_CHARTS)
         return FALSE;
+      if (fresh->kind == FT_WALL_VIEW_DISTRICT && (fresh->district != G_MAXUINT || shown->district != G_MAXUINT))
+        {
+          if (fresh->district == shown->district)
+            return FALSE;
+          *shown = *fresh;
+          return TRUE;
+        }
       /* within 0.05 zoom (3.5 %) and 1.5 % of the screen, the city view's
        * 4 % margins still hold every vehicle: keep the map as it is */
       double world = 256.0 * exp2 (fresh->zoom);

@@ -32,6 +32,7 @@ typedef struct {
   FtWallViewKind kind;
   double         cx, cy;     /* centre, Web Mercator 0..1 */
   double         zoom;       /* slippy-map zoom (fractional) */
+  guint          district;   /* district views: which (0 busiest); G_MAXUINT none yet */
   char           title[64];
 } FtWallView;
 
@@ -76,8 +77,11 @@ void        ft_wall_view_charts       (FtWallView *v);
 /* A view computed afresh for every frame follows every vehicle at the edge
  * of the fleet, and each move would draw the map again. Keeps *shown while
  * fresh is the same kind of view within a few pixels of it (the city view's
- * margins still hold the fleet); otherwise copies fresh into *shown and
- * returns TRUE. Start with shown->kind = FT_WALL_N_VIEWS. */
+ * margins still hold the fleet), and a district close-up while fresh is
+ * the same district number (two districts about as busy would otherwise
+ * swap places, and the close-up jump, as vehicles move); otherwise copies
+ * fresh into *shown and returns TRUE. Start with shown->kind =
+ * FT_WALL_N_VIEWS. */
 gboolean    ft_wall_view_settle       (FtWallView *shown, const FtWallView *fresh, int w, int h);
 
 /* Draws one frame into the renderer's target (w x h pixels); the caller
