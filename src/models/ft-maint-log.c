@@ -1,5 +1,6 @@
 /* ft-maint-log.c — the feature builder of predictive maintenance: keeps the
- * events of a log that tell usage, charging, faults and repairs per vehicle
+ * events of a log that tell usage, charging, faults, repairs and
+ * inspections (a done `inspect` task is a service) per vehicle
  * (in memory, compact), replays them to turn the log into (vehicle,
  * observation time) rows with features and the time to the next fault, and
  * keeps a running state so shadow mode can score every vehicle "now"
@@ -22,6 +23,7 @@ enum {
   VEV_PROVIDER_DROP_OFF = 15,
   PACK_IN_VEHICLE = 0,
   STATE_AVAILABLE = 0,
+  TASK_INSPECT = 4,          /* FT_TASK_INSPECT (src/ops): a preventive service */
   MAX_VEHICLES = 1u << 22,
 };
 
@@ -60,6 +62,11 @@ struct _FtMaintLog {
   guint   n_faults;
   FtTime  start, end;
   gboolean any;
+  /* running mode (ft_maint_log_keep_records): ev stays empty */
+  gboolean records;
+  FtTime   rec_origin, rec_step, rec_next;   /* rec_next: next grid time to record */
+  gboolean rec_started;                     /* rec_next is set */
+  GArray  *rec;                             /* FtMaintRow without outcome, time order */
 };
 
 G_DEFINE_QUARK (ft-maint-error-quark, ft_maint_error)
@@ -211,6 +218,12 @@ acc_apply (Acc *a, const MEv *e)
                                                 e->a == VEV_AGENCY_DROP_OFF))))
         acc_service (a, e->t);
       return FALSE;
+    case FT_EV_TASK_DONE:
+      /* an inspection serviced it on the street (a faulted vehicle waits
+       * for its repair) */
+      if (e->a == TASK_INSPECT && !a->faulted)
+        acc_service (a, e->t);
+      return FALSE;
     default:
       return FALSE;
     }
@@ -263,6 +276,7 @@ ft_maint_log_new (void)
   log->fault_t = g_array_new (FALSE, FALSE, sizeof (FtTime));
   log->fault_v = g_array_new (FALSE, FALSE, sizeof (guint32));
   log->live = accs_new ();
+  log->rec = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   return log;
 }
 
@@ -275,6 +289,7 @@ ft_maint_log_free (FtMaintLog *log)
   g_array_unref (log->fault_t);
   g_array_unref (log->fault_v);
   g_array_unref (log->live);
+  g_array_unref (log->rec);
   g_free (log);
 }
 
@@ -293,6 +308,8 @@ event_vehicle (const FtEvent *ev)
       return ev->vehicle;
     case FT_EV_PACK_MOVED:
       return ev->a == PACK_IN_VEHICLE && ev->b >= 0 && ev->b < G_MAXINT32 ? (gint32) ev->b : -1;
+    case FT_EV_TASK_DONE:
+      return ev->a == TASK_INSPECT ? ev->vehicle : -1;
     default:
       return -1;
     }
@@ -321,7 +338,10 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
       return FALSE;
     }
   MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
-  g_array_append_val (log->ev, m);
+  if (log->records)
+    ft_maint_log_record_to (log, ev->t);   /* the grid times at or before it see the state without it */
+  else
+    g_array_append_val (log->ev, m);
   if (!log->any)
     log->start = ev->t;
   log->any = TRUE;
@@ -417,7 +437,7 @@ ft_maint_log_read_db (const char *path, GError **error)
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2 (db,
                              "SELECT seq, t, kind, vehicle, a, b, amount FROM events "
-                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7) ORDER BY seq",
+                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ORDER BY seq",
                              -1, &st, NULL);
   if (rc != SQLITE_OK)
     {
@@ -430,7 +450,8 @@ ft_maint_log_read_db (const char *path, GError **error)
       return NULL;
     }
   const int kinds[] = { FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED,
-                        FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED };
+                        FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED,
+                        FT_EV_TASK_DONE };
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     sqlite3_bind_int (st, (int) i + 1, kinds[i]);
   g_autoptr (FtMaintLog) log = ft_maint_log_new ();
@@ -530,6 +551,132 @@ free_times (gpointer p)
     g_array_unref (p);
 }
 
+/* floor division for grid arithmetic (times may be negative) */
+static gint64
+div_floor (gint64 a, gint64 b)
+{
+  gint64 q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* First grid time at or after t. */
+static FtTime
+grid_ceil (const FtMaintLog *log, FtTime t)
+{
+  gint64 k = div_floor (t - log->rec_origin + log->rec_step - 1, log->rec_step);
+  return log->rec_origin + k * log->rec_step;
+}
+
+/* The recorded rows of grid times from, from + step, … (< to), with their
+ * outcome. */
+static GArray *
+rows_from_records (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, FtTime censor_at,
+                   GPtrArray *faults, GError **error)
+{
+  if ((from - log->rec_origin) % log->rec_step != 0 || step % log->rec_step != 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   "rows from %" G_GINT64_FORMAT " ms every %" G_GINT64_FORMAT " ms are not on the grid the "
+                   "log records (every %" G_GINT64_FORMAT " ms from %" G_GINT64_FORMAT " ms)",
+                   from, step, log->rec_step, log->rec_origin);
+      return NULL;
+    }
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  const FtMaintRow *r = (const FtMaintRow *) log->rec->data;
+  guint lo = 0, hi = log->rec->len;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (r[mid].t < from)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint i = lo; i < log->rec->len && r[i].t < to; i++)
+    {
+      if ((r[i].t - from) % step != 0)
+        continue;
+      FtMaintRow row = r[i];
+      FtTime f = next_fault (faults, row.vehicle, row.t);
+      row.fault = f <= censor_at;
+      row.time_h = (double) ((row.fault ? f : censor_at) - row.t) / FT_HOUR;
+      row.time_h = MAX (row.time_h, 1e-3);
+      row.follow_h = (double) (censor_at - row.t) / FT_HOUR;
+      g_array_append_val (rows, row);
+    }
+  return rows;
+}
+
+void
+ft_maint_log_record_to (FtMaintLog *log, FtTime now)
+{
+  g_return_if_fail (log != NULL);
+  if (!log->records)
+    return;
+  if (!log->rec_started)
+    {
+      log->rec_next = grid_ceil (log, now);
+      log->rec_started = TRUE;
+    }
+  for (; log->rec_next <= now; log->rec_next += log->rec_step)
+    emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+}
+
+void
+ft_maint_log_drop_records (FtMaintLog *log, FtTime before)
+{
+  g_return_if_fail (log != NULL);
+  guint n = 0, hi = log->rec->len;
+  while (n < hi)
+    {
+      guint mid = (n + hi) / 2;
+      if (g_array_index (log->rec, FtMaintRow, mid).t < before)
+        n = mid + 1;
+      else
+        hi = mid;
+    }
+  /* in batches: moving what stays costs about as much as recording it */
+  if (n > 0 && n >= log->rec->len / 4)
+    g_array_remove_range (log->rec, 0, n);
+}
+
+gboolean
+ft_maint_log_keep_records (FtMaintLog *log, FtTime origin, FtTime step, GError **error)
+{
+  g_return_val_if_fail (log != NULL, FALSE);
+  if (step <= 0 || log->records)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   log->records ? "the log already records rows" : "records need a step > 0 (got %" G_GINT64_FORMAT " ms)",
+                   step);
+      return FALSE;
+    }
+  log->rec_origin = origin;
+  log->rec_step = step;
+  if (log->ev->len)
+    {
+      /* the history: replayed into records at the grid times up to its
+       * last event (later ones may still see events at that time) */
+      g_autoptr (GArray) accs = accs_new ();
+      guint i = 0;
+      FtTime t = grid_ceil (log, log->start);
+      for (; t <= log->end; t += step)
+        {
+          for (; i < log->ev->len && g_array_index (log->ev, MEv, i).t < t; i++)
+            {
+              const MEv *e = &g_array_index (log->ev, MEv, i);
+              acc_apply (acc_get (accs, (guint) e->v), e);
+            }
+          emit_rows (accs, t, NULL, 0, log->rec);
+        }
+      log->rec_next = t;
+      log->rec_started = TRUE;
+      g_array_set_size (log->ev, 0);
+    }
+  log->records = TRUE;
+  return TRUE;
+}
+
 GArray *
 ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, FtTime censor_at,
                    GError **error)
@@ -548,23 +695,20 @@ ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, F
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
       return NULL;
     }
-  /* fault times per vehicle, from a first replay */
+  /* fault times per vehicle: those the log found as events were added
+   * (a replay would find the same ones) */
   g_autoptr (GPtrArray) faults = g_ptr_array_new_with_free_func (free_times);
-  {
-    g_autoptr (GArray) accs = accs_new ();
-    for (guint i = 0; i < log->ev->len; i++)
-      {
-        const MEv *e = &g_array_index (log->ev, MEv, i);
-        if (acc_apply (acc_get (accs, (guint) e->v), e))
-          {
-            if ((guint) e->v >= faults->len)
-              g_ptr_array_set_size (faults, e->v + 1);
-            if (g_ptr_array_index (faults, e->v) == NULL)
-              g_ptr_array_index (faults, e->v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
-            g_array_append_val ((GArray *) g_ptr_array_index (faults, e->v), e->t);
-          }
-      }
-  }
+  for (guint i = 0; i < log->fault_t->len; i++)
+    {
+      guint v = g_array_index (log->fault_v, guint32, i);
+      if (v >= faults->len)
+        g_ptr_array_set_size (faults, v + 1);
+      if (g_ptr_array_index (faults, v) == NULL)
+        g_ptr_array_index (faults, v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
+      g_array_append_val ((GArray *) g_ptr_array_index (faults, v), g_array_index (log->fault_t, FtTime, i));
+    }
+  if (log->records)
+    return rows_from_records (log, from, to, step, censor_at, faults, error);
   g_autoptr (GArray) accs = accs_new ();
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   guint i = 0;
@@ -590,7 +734,7 @@ ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
       return NULL;
     }
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
-  if (now >= log->end)
+  if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
     {
       emit_rows (log->live, now, NULL, 0, rows);
       return rows;

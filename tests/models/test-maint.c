@@ -8,6 +8,7 @@
 #include "ft-config.h"
 #include "ft-fleet.h"
 #include "ft-maint.h"
+#include "ft-ops.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -196,6 +197,40 @@ synthetic_rows (guint n, unsigned long seed)
   gsl_rng_free (r);
   return rows;
 }
+
+/* Several horizons at once give exactly what one horizon at a time gives,
+ * for every model; a bad horizon is refused. */
+START_TEST (test_predict_multi)
+{
+  g_autoptr (GArray) train = synthetic_rows (2000, 5);
+  g_autoptr (GArray) test = synthetic_rows (300, 6);
+  const FtMaintRow *r = (const FtMaintRow *) test->data;
+  guint n = test->len;
+  FtMaintParams prm;
+  ft_maint_params_init (&prm);
+  prm.xgb_rounds = 10;
+  prm.xgb_nthread = 1;
+  for (guint k = 0; k < FT_N_MAINT_KINDS; k++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtMaintModel) m = ft_maint_model_fit (k, &prm, (FtMaintRow *) train->data, train->len, &e);
+      ck_assert_msg (m != NULL, "%s", e ? e->message : "");
+      double h[2] = { 24, 168 };
+      g_autofree double *multi = g_new (double, 2 * n);
+      g_autofree double *one = g_new (double, n);
+      ck_assert_msg (ft_maint_model_predict_multi (m, r, n, h, 2, multi, &e), "%s", e ? e->message : "");
+      for (guint q = 0; q < 2; q++)
+        {
+          ck_assert (ft_maint_model_predict (m, r, n, h[q], one, &e));
+          ck_assert_msg (memcmp (one, multi + (gsize) q * n, sizeof (double) * n) == 0, "%s horizon %g differs",
+                         ft_maint_kind_name (k), h[q]);
+        }
+      double bad[2] = { 24, NAN };
+      ck_assert (!ft_maint_model_predict_multi (m, r, n, bad, 2, multi, &e));
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+    }
+}
+END_TEST
 
 START_TEST (test_xgb_beats_constant)
 {
@@ -516,6 +551,74 @@ START_TEST (test_builder_listener)
 }
 END_TEST
 
+/* A done inspection (an `inspect` task, FT_EV_TASK_DONE from src/ops) is
+ * a service: counters since service restart, the history stays; a done
+ * swap is not, nor an inspection cancelled. The same by replay and from a
+ * stored log. */
+START_TEST (test_builder_inspection_is_service)
+{
+  FtEventLog *ev = ft_event_log_new ();
+  FtFleet *f = ft_fleet_new (1, ev);
+  FtAccounts *acc = ft_accounts_new (1, ev);
+  FtOps *ops = ft_ops_new (f, acc, ev);
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  FtLatLon p = { 52.0, 13.0 };
+  ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, 0);
+  ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, 0);
+  gint staff = ft_accounts_create (acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
+  FtEvent trip = ft_event_init (FT_EV_BOOKING_ENDED, FT_HOUR);
+  trip.a = 600, trip.b = 4000;
+  for (guint v = 0; v < 2; v++)
+    {
+      trip.vehicle = (gint32) v;
+      ft_event_log_append (ev, &trip);
+    }
+  /* vehicle 0 inspected at 3 h, vehicle 1 swapped at 3 h */
+  FtTaskKind kinds[2] = { FT_TASK_INSPECT, FT_TASK_BATTERY_SWAP };
+  gint64 id[2];
+  for (guint v = 0; v < 2; v++)
+    {
+      id[v] = ft_ops_create (ops, kinds[v], (gint32) v, p, -1, 4, -1, 2 * FT_HOUR, NULL);
+      ck_assert (id[v] >= 0);
+      ck_assert (ft_ops_assign (ops, id[v], (guint) staff, -1, 2 * FT_HOUR, NULL));
+    }
+  for (guint v = 0; v < 2; v++)
+    ck_assert (ft_ops_start (ops, id[v], (guint) staff, 3 * FT_HOUR - 600 * FT_SECOND, NULL));
+  for (guint v = 0; v < 2; v++)
+    ck_assert (ft_ops_complete (ops, id[v], (guint) staff, 3 * FT_HOUR, NULL));
+  /* an inspection of vehicle 1 cancelled: no service */
+  gint64 c = ft_ops_create (ops, FT_TASK_INSPECT, 1, p, -1, 4, -1, 3 * FT_HOUR, NULL);
+  ck_assert (ft_ops_cancel (ops, c, -1, 3 * FT_HOUR, NULL));
+  trip.t = 4 * FT_HOUR, trip.b = 2000;
+  for (guint v = 0; v < 2; v++)
+    {
+      trip.vehicle = (gint32) v;
+      ft_event_log_append (ev, &trip);
+    }
+  drain_into (ev, log);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GArray) now = ft_maint_log_rows_now (log, 5 * FT_HOUR, &e);
+  ck_assert_msg (now != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (now->len, 2);
+  const FtMaintRow *r0 = &g_array_index (now, FtMaintRow, 0), *r1 = &g_array_index (now, FtMaintRow, 1);
+  ck_assert_double_eq_tol (r0->x[FT_MF_KM_SINCE_SERVICE], 2.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_TRIPS_SINCE_SERVICE], 1.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_HOURS_SINCE_SERVICE], 2.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_ODOMETER_KM], 6.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_PRIOR_FAULTS], 0.0, 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_KM_SINCE_SERVICE], 6.0, 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_TRIPS_SINCE_SERVICE], 2.0, 1e-9);
+  /* replay agrees */
+  g_autoptr (GArray) again = ft_maint_log_rows (log, 5 * FT_HOUR, 5 * FT_HOUR + 1, FT_HOUR, 6 * FT_HOUR, &e);
+  ck_assert_uint_eq (again->len, 2);
+  ck_assert (memcmp (g_array_index (again, FtMaintRow, 0).x, r0->x, sizeof r0->x) == 0);
+  ft_ops_free (ops);
+  ft_accounts_free (acc);
+  ft_fleet_free (f);
+  ft_event_log_free (ev);
+}
+END_TEST
+
 /* A log written before FT_EV_VEHICLE_FAULT existed: the MDS `maintenance`
  * event alone marks the fault, the drop-off after the pick-up the repair. */
 START_TEST (test_builder_on_old_log)
@@ -549,9 +652,24 @@ END_TEST
  * length; a fault after each trip with probability growing with km since
  * service; repaired 8 h later. */
 static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from);
+
+static FtMaintLog *
 synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
 {
+  return synthetic_log_rec (n_veh, days, fault_per_km, seed, 0, 0);
+}
+
+/* The same, the log recording rows every rec_step (> 0) from the time
+ * rec_from on (its events before then replayed as a history). */
+static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from)
+{
   FtMaintLog *log = ft_maint_log_new ();
+  if (rec_step > 0 && rec_from <= 0)
+    ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
   gsl_rng *r = rng_new (seed);
   for (guint v = 0; v < n_veh; v++)
     {
@@ -564,6 +682,11 @@ synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
   for (FtTime t = 10 * FT_MINUTE; t < (FtTime) days * FT_DAY; t += 10 * FT_MINUTE)
     for (guint v = 0; v < n_veh; v++)
       {
+        if (rec_step > 0 && rec_from > 0 && t >= rec_from && v == 0)
+          {
+            ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
+            rec_from = 0;
+          }
         if (down_until[v] > 0 && t >= down_until[v])
           {
             FtEvent c = ft_event_init (FT_EV_VEHICLE_FAULT, t);
@@ -629,6 +752,57 @@ START_TEST (test_backtest_scores)
 }
 END_TEST
 
+/* A log that records rows on a grid (shadow mode) gives exactly the rows a
+ * replay of every event gives, recording from the start or from a history
+ * replayed mid-way; windows off its grid are refused. */
+START_TEST (test_builder_records)
+{
+  g_autoptr (FtMaintLog) plain = synthetic_log (60, 6, 0.005, 11);
+  ck_assert_uint_gt (ft_maint_log_n_faults (plain), 10);
+  FtTime starts[] = { 0, 3 * FT_DAY + 7 * FT_HOUR };
+  for (guint k = 0; k < G_N_ELEMENTS (starts); k++)
+    {
+      g_autoptr (FtMaintLog) rec = synthetic_log_rec (60, 6, 0.005, 11, 6 * FT_HOUR, starts[k]);
+      ft_maint_log_record_to (rec, 6 * FT_DAY);
+      ck_assert_uint_eq (ft_maint_log_n_faults (rec), ft_maint_log_n_faults (plain));
+      FtTime win[][4] = { { FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY },
+                          { 0, 6 * FT_DAY, 6 * FT_HOUR, 6 * FT_DAY },
+                          { 4 * FT_DAY + 6 * FT_HOUR, 6 * FT_DAY, 18 * FT_HOUR, 6 * FT_DAY } };
+      for (guint w = 0; w < G_N_ELEMENTS (win); w++)
+        {
+          g_autoptr (GError) e = NULL;
+          g_autoptr (GArray) a = ft_maint_log_rows (plain, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          g_autoptr (GArray) b = ft_maint_log_rows (rec, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          ck_assert_msg (a && b, "%s", e ? e->message : "");
+          ck_assert_uint_gt (a->len, 0);
+          ck_assert_uint_eq (a->len, b->len);
+          for (guint i = 0; i < a->len; i++)
+            ck_assert_msg (memcmp (&g_array_index (a, FtMaintRow, i), &g_array_index (b, FtMaintRow, i),
+                                   sizeof (FtMaintRow)) == 0, "start %u window %u row %u differs", k, w, i);
+        }
+      g_autoptr (GError) e = NULL;
+      g_autoptr (GArray) na = ft_maint_log_rows_now (plain, 6 * FT_DAY, &e);
+      g_autoptr (GArray) nb = ft_maint_log_rows_now (rec, 6 * FT_DAY, &e);
+      ck_assert (na && nb && na->len == nb->len);
+      ck_assert (memcmp (na->data, nb->data, sizeof (FtMaintRow) * na->len) == 0);
+      /* off the grid: refused, naming it */
+      ck_assert (ft_maint_log_rows (rec, FT_HOUR, FT_DAY, 6 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      ck_assert_msg (strstr (e->message, "grid") != NULL, "%s", e->message);
+      g_clear_error (&e);
+      ck_assert (ft_maint_log_rows (rec, 0, FT_DAY, 4 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      g_clear_error (&e);
+      /* records before a time dropped: the rows after it stay the same */
+      ft_maint_log_drop_records (rec, 2 * FT_DAY);
+      g_autoptr (GArray) a = ft_maint_log_rows (plain, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      g_autoptr (GArray) b = ft_maint_log_rows (rec, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      ck_assert (a && b && a->len == b->len);
+      ck_assert (memcmp (a->data, b->data, sizeof (FtMaintRow) * a->len) == 0);
+    }
+}
+END_TEST
+
 START_TEST (test_backtest_refuses)
 {
   g_autoptr (GError) e = NULL;
@@ -688,12 +862,15 @@ maint_suite (void)
   tcase_add_test (m, test_xgb_beats_constant);
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
+  tcase_add_test (m, test_predict_multi);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");
   tcase_add_test (b, test_builder_on_fleet_log);
   tcase_add_test (b, test_builder_on_old_log);
   tcase_add_test (b, test_builder_listener);
+  tcase_add_test (b, test_builder_records);
+  tcase_add_test (b, test_builder_inspection_is_service);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");
   tcase_set_timeout (bad, 300);
