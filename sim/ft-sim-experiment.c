@@ -39,6 +39,7 @@ ft_sim_experiment_free (FtSimExperiment *e)
   ft_sim_scenario_free (e->base);
   g_free (e->design);
   g_strfreev (e->metrics);
+  g_strfreev (e->field_metrics);
   if (e->variants)
     g_ptr_array_unref (e->variants);
   g_free (e->hash);
@@ -288,6 +289,121 @@ parse_sweep (FtSimExperiment *e, GKeyFile *kf, const char *where, GError **error
   return ok;
 }
 
+/* design = rider, zone, switchback (one or a list, each once) */
+static gboolean
+parse_field_designs (FtSimExperiment *e, const char *where, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (e->design, ",", -1);
+  GString *norm = g_string_new (NULL);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *d = g_strstrip (parts[i]);
+      FtSimFieldDesign fd;
+      if (!ft_sim_field_design_parse (d, &fd))
+        {
+          g_string_free (norm, TRUE);
+          return fail (error, where, "[experiment] design: '%s' is not crn, independent or a field design "
+                       "(rider, zone, switchback, or a comma list of them)", d);
+        }
+      for (guint j = 0; j < e->n_field; j++)
+        if (e->field[j] == fd)
+          {
+            g_string_free (norm, TRUE);
+            return fail (error, where, "[experiment] design: '%s' is named twice", d);
+          }
+      e->field[e->n_field++] = fd;
+      g_string_append_printf (norm, "%s%s", norm->len ? "," : "", d);
+    }
+  g_free (e->design);
+  e->design = g_string_free (norm, FALSE);
+  return TRUE;
+}
+
+static gboolean
+field_number (GKeyFile *kf, const char *key, double lo, double hi, double *out, const char *where, GError **error)
+{
+  g_autofree char *raw = g_key_file_get_value (kf, "field", key, NULL);
+  if (raw == NULL)
+    return TRUE;
+  char *end = NULL;
+  double v = g_ascii_strtod (g_strstrip (raw), &end);
+  if (end == raw || *end || !(v >= lo && v <= hi))
+    return fail (error, where, "[field] %s: '%s' is not a number from %g to %g", key, raw, lo, hi);
+  *out = v;
+  return TRUE;
+}
+
+/* [field] settings, then every treated variant checked against the
+ * control for each design (keys that cannot be split are refused) */
+static gboolean
+parse_field (FtSimExperiment *e, GKeyFile *kf, const char *where, GError **error)
+{
+  FtSimFieldSpec *f = &e->field_spec;
+  *f = (FtSimFieldSpec) { .salt = 1, .share = 0.5, .slice_min = 60, .washout_min = 0 };
+  static const char *known[] = { "share", "salt", "zones", "switchback", "slice_min", "washout_min", NULL };
+  gsize nk = 0;
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, "field", &nk, NULL);
+  for (gsize i = 0; i < nk; i++)
+    if (!g_strv_contains (known, keys[i]))
+      return fail (error, where, "[field] %s: unknown key (expected share, salt, zones, switchback, slice_min or "
+                   "washout_min)", keys[i]);
+  if (!field_number (kf, "share", 0, 1, &f->share, where, error)
+      || !field_number (kf, "slice_min", 1, 10080, &f->slice_min, where, error)
+      || !field_number (kf, "washout_min", 0, 10080, &f->washout_min, where, error))
+    return FALSE;
+  g_autofree char *salt = g_key_file_get_value (kf, "field", "salt", NULL);
+  if (salt && !g_ascii_string_to_unsigned (g_strstrip (salt), 10, 0, G_MAXUINT64, &f->salt, NULL))
+    return fail (error, where, "[field] salt: '%s' is not a whole number", salt);
+  g_autofree char *zones = g_key_file_get_value (kf, "field", "zones", NULL);
+  if (zones && strcmp (g_strstrip (zones), "balanced") != 0 && strcmp (zones, "random") != 0)
+    return fail (error, where, "[field] zones: '%s' is not random or balanced", zones);
+  f->balanced = zones && strcmp (zones, "balanced") == 0;
+  g_autofree char *sb = g_key_file_get_value (kf, "field", "switchback", NULL);
+  if (sb && strcmp (g_strstrip (sb), "alternate") != 0 && strcmp (sb, "random") != 0)
+    return fail (error, where, "[field] switchback: '%s' is not alternate or random", sb);
+  f->randomised = sb && strcmp (sb, "random") == 0;
+  if (f->washout_min >= f->slice_min)
+    return fail (error, where, "[field] washout_min: %g minutes leaves nothing of a %g-minute slice to count",
+                 f->washout_min, f->slice_min);
+  if (!f->randomised && f->share != 0 && f->share != 0.5 && f->share != 1)
+    return fail (error, where, "[field] share: an alternating switchback treats every other slice (share 0.5); "
+                 "give switchback = random for a share of %g", f->share);
+  if (e->sweep)
+    return fail (error, where, "[sweep]: a sweep cannot use a field design (design = %s)", e->design);
+  if (e->variants->len < 2)
+    return fail (error, where, "a field design needs a control and at least one other variant");
+  g_autoptr (GPtrArray) fm = g_ptr_array_new_with_free_func (g_free);
+  for (guint m = 0; e->metrics[m]; m++)
+    if (ft_sim_field_metric_ok (e->metrics[m]))
+      g_ptr_array_add (fm, g_strdup (e->metrics[m]));
+  if (fm->len == 0)
+    return fail (error, where, "[experiment] metrics: a field design measures trips_requested, trips_served, "
+                 "trips_lost, revenue_minor or service_level per arm; name at least one");
+  g_ptr_array_add (fm, NULL);
+  e->field_metrics = (char **) g_ptr_array_free (g_steal_pointer (&fm), FALSE);
+  g_autoptr (FtSimScenario) control = ft_sim_scenario_copy (e->base);
+  const FtSimVariant *cv = e->variants->pdata[e->control];
+  if (!apply_variant (control, cv, where, error))
+    return FALSE;
+  for (guint j = 0; j < e->variants->len; j++)
+    {
+      if (j == e->control)
+        continue;
+      const FtSimVariant *v = e->variants->pdata[j];
+      g_autoptr (FtSimScenario) treated = ft_sim_scenario_copy (e->base);
+      if (!apply_variant (treated, v, where, error))
+        return FALSE;
+      for (guint d = 0; d < e->n_field; d++)
+        {
+          g_autoptr (GError) local = NULL;
+          g_autoptr (FtSimScenario) ws = ft_sim_field_world_scenario (control, treated, e->field[d], &local);
+          if (ws == NULL)
+            return fail (error, where, "[variant %s] %s", v->name, local->message);
+        }
+    }
+  return TRUE;
+}
+
 FtSimExperiment *
 ft_sim_experiment_parse (const char *text, const char *where, const char *dir, GError **error)
 {
@@ -313,9 +429,10 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
   g_auto (GStrv) groups = g_key_file_get_groups (kf, &n_groups);
   for (gsize g = 0; g < n_groups; g++)
     if (strcmp (groups[g], "experiment") != 0 && strcmp (groups[g], "sweep") != 0
-        && !g_str_has_prefix (groups[g], "variant "))
+        && strcmp (groups[g], "field") != 0 && !g_str_has_prefix (groups[g], "variant "))
       {
-        fail (error, where, "[%s]: unknown group (expected [experiment], [variant NAME] or [sweep])", groups[g]);
+        fail (error, where, "[%s]: unknown group (expected [experiment], [variant NAME], [field] or [sweep])",
+              groups[g]);
         return NULL;
       }
   static const char *known[] = { "name", "base", "replications", "design", "metrics", "pre_days", "days",
@@ -364,12 +481,9 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
   if (e->design == NULL)
     e->design = g_strdup ("crn");
   g_strstrip (e->design);
-  if (strcmp (e->design, "crn") != 0 && strcmp (e->design, "independent") != 0)
-    {
-      fail (error, where, "[experiment] design: '%s' is not crn or independent "
-            "(rider, zone and switchback designs are not built yet)", e->design);
-      return NULL;
-    }
+  if (strcmp (e->design, "crn") != 0 && strcmp (e->design, "independent") != 0
+      && !parse_field_designs (e, where, error))
+    return NULL;
   /* days and pre-period */
   static const char *dkeys[] = { "days", "pre_days" };
   double dv[2] = { 0, 0 };
@@ -508,6 +622,14 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
         }
       e->control = j;
     }
+  if (g_key_file_has_group (kf, "field") && e->n_field == 0)
+    {
+      fail (error, where, "[field]: settings of a field design, but design is %s (give design = rider, zone "
+            "or switchback, or a list of them)", e->design);
+      return NULL;
+    }
+  if (e->n_field > 0 && !parse_field (e, kf, where, error))
+    return NULL;
   /* identity: the file and the base scenario it runs on */
   g_autoptr (GChecksum) ck = g_checksum_new (G_CHECKSUM_SHA256);
   g_checksum_update (ck, (const guchar *) text, (gssize) strlen (text));
@@ -536,25 +658,71 @@ ft_sim_experiment_load (const char *path, GError **error)
   return e;
 }
 
+static guint
+cells_per_replication (const FtSimExperiment *e)
+{
+  guint nv = e->variants->len;
+  return nv + e->n_field * (nv - 1);
+}
+
 guint
 ft_sim_experiment_n_cells (const FtSimExperiment *e)
 {
-  return e->replications * e->variants->len;
+  return e->replications * cells_per_replication (e);
+}
+
+/* k: the cell's place in its replication; *design -1 for a whole-fleet cell */
+static void
+cell_parts (const FtSimExperiment *e, guint c, guint *replication, guint *variant, gint *design)
+{
+  guint nv = e->variants->len, per = cells_per_replication (e);
+  guint k = c % per;
+  *replication = c / per;
+  *design = -1;
+  *variant = k;
+  if (k >= nv)
+    {
+      guint f = k - nv;
+      *design = (gint) (f / (nv - 1));
+      guint t = f % (nv - 1);
+      *variant = t < e->control ? t : t + 1;   /* the control skipped */
+    }
 }
 
 void
 ft_sim_experiment_cell (const FtSimExperiment *e, guint c, guint *replication, guint *variant)
 {
-  guint nv = e->variants->len;
-  *replication = c / nv;
-  *variant = c % nv;
+  gint d;
+  cell_parts (e, c, replication, variant, &d);
+}
+
+gint
+ft_sim_experiment_cell_field (const FtSimExperiment *e, guint c)
+{
+  guint rep, v;
+  gint d;
+  cell_parts (e, c, &rep, &v, &d);
+  return d;
+}
+
+char *
+ft_sim_experiment_cell_name (const FtSimExperiment *e, guint c)
+{
+  guint rep, v;
+  gint d;
+  cell_parts (e, c, &rep, &v, &d);
+  const char *name = ((const FtSimVariant *) e->variants->pdata[v])->name;
+  if (d < 0)
+    return g_strdup (name);
+  return g_strdup_printf ("%s/%s", ft_sim_field_design_name (e->field[d]), name);
 }
 
 static guint
 cell_stream (const FtSimExperiment *e, guint rep, guint v)
 {
-  /* crn: every variant of replication r on the streams of replication r */
-  if (strcmp (e->design, "crn") == 0)
+  /* crn (and a field design's truth and split worlds): every variant of
+   * replication r on the streams of replication r */
+  if (strcmp (e->design, "independent") != 0)
     return e->base->replication + rep;
   return e->base->replication + rep * e->variants->len + v;
 }
@@ -564,10 +732,24 @@ ft_sim_experiment_cell_scenario (const FtSimExperiment *e, guint c, GError **err
 {
   g_return_val_if_fail (e != NULL && c < ft_sim_experiment_n_cells (e), NULL);
   guint rep, v;
-  ft_sim_experiment_cell (e, c, &rep, &v);
+  gint d;
+  cell_parts (e, c, &rep, &v, &d);
+  const char *where = e->path ? e->path : "<experiment>";
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_copy (e->base);
-  if (!apply_variant (sc, e->variants->pdata[v], e->path ? e->path : "<experiment>", error))
+  if (!apply_variant (sc, e->variants->pdata[v], where, error))
     return NULL;
+  if (d >= 0)
+    {
+      /* the one world of a split: the control's, with the treated levers */
+      g_autoptr (FtSimScenario) control = ft_sim_scenario_copy (e->base);
+      if (!apply_variant (control, e->variants->pdata[e->control], where, error))
+        return NULL;
+      FtSimScenario *ws = ft_sim_field_world_scenario (control, sc, e->field[d], error);
+      if (ws == NULL)
+        return NULL;
+      ft_sim_scenario_free (sc);
+      sc = ws;
+    }
   sc->replication = cell_stream (e, rep, v);
   return g_steal_pointer (&sc);
 }
@@ -600,6 +782,57 @@ ft_sim_experiment_identity_clear (FtExpIdentity *id)
   memset (id, 0, sizeof *id);
 }
 
+/* A field design's cell: one world split between the control and variant
+ * v, its run row named DESIGN/VARIANT and one field row per metric. */
+static gboolean
+run_field_cell (const FtSimExperiment *e, guint c, guint rep, guint v, gint d, FtExpResults *out,
+                GError **error)
+{
+  const char *where = e->path ? e->path : "<experiment>";
+  g_autoptr (FtSimScenario) sc = ft_sim_experiment_cell_scenario (e, c, error);
+  if (sc == NULL)
+    return FALSE;
+  g_autoptr (FtSimScenario) control = ft_sim_scenario_copy (e->base);
+  g_autoptr (FtSimScenario) treated = ft_sim_scenario_copy (e->base);
+  if (!apply_variant (control, e->variants->pdata[e->control], where, error)
+      || !apply_variant (treated, e->variants->pdata[v], where, error))
+    return FALSE;
+  FtSimFieldSpec spec = e->field_spec;
+  spec.design = e->field[d];
+  spec.salt = ft_sim_field_hash (e->field_spec.salt, rep);
+  spec.control = control;
+  spec.treated = treated;
+  FtSimWorldOptions opt = { .field = &spec };
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, error);
+  if (w == NULL)
+    return FALSE;
+  if (!ft_sim_world_run (w, NULL, NULL, error) || !ft_sim_world_finish (w, error))
+    return FALSE;
+  g_autofree char *name = ft_sim_experiment_cell_name (e, c);
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  const char *dn = ft_sim_field_design_name (e->field[d]);
+  const char *vn = ((const FtSimVariant *) e->variants->pdata[v])->name;
+  if (!ft_exp_results_begin (out, error))
+    return FALSE;
+  gboolean ok = ft_exp_results_add_run (out, rep, name, sc->seed, sc->replication, text, error);
+  for (guint m = 0; ok && e->field_metrics[m]; m++)
+    {
+      FtSimFieldEstimate fe;
+      ft_sim_world_field_estimate (w, e->field_metrics[m], &fe);
+      FtExpFieldRow row = { .design = dn, .replication = rep, .variant = vn, .metric = e->field_metrics[m],
+                            .estimate = fe.estimate, .control = fe.value[0], .treated = fe.value[1],
+                            .control_units = fe.units[0], .treated_units = fe.units[1] };
+      ok = ft_exp_results_add_field (out, &row, error);
+    }
+  if (!ok)
+    {
+      g_autoptr (GError) ignore = NULL;
+      ft_exp_results_commit (out, &ignore);
+      return FALSE;
+    }
+  return ft_exp_results_commit (out, error);
+}
+
 gboolean
 ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out, GError **error)
 {
@@ -611,7 +844,10 @@ ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out
       return FALSE;
     }
   guint rep, v;
-  ft_sim_experiment_cell (e, c, &rep, &v);
+  gint d;
+  cell_parts (e, c, &rep, &v, &d);
+  if (d >= 0)
+    return run_field_cell (e, c, rep, v, d, out, error);
   g_autoptr (FtSimScenario) sc = ft_sim_experiment_cell_scenario (e, c, error);
   if (sc == NULL)
     return FALSE;

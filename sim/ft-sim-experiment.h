@@ -9,7 +9,16 @@
  *                with the same seed and streams (stream r), so the same
  *                demand (simulated, or replayed from the base's trace);
  *   independent  each (replication, variant) on its own streams (a null
- *                experiment's yardstick).
+ *                experiment's yardstick);
+ *   rider, zone, switchback (one or a comma list)  field designs: each
+ *                replication runs the crn cells (the whole-fleet truth)
+ *                and, per design and treated variant, one world in which
+ *                units are split between the control and the variant
+ *                (ft-sim-field.h; settings in a [field] group: share, salt,
+ *                zones = random|balanced, switchback = alternate|random,
+ *                slice_min, washout_min). Its per-arm counts and estimate
+ *                go to the results' field table; `experiment report` sets
+ *                each design's bias and spread against the crn truth.
  * An optional [sweep] group replaces the variants by a grid or a Latin
  * hypercube over scenario keys. A cell is one (replication, variant) run;
  * cells are independent, so they run in any order, in any process, and
@@ -18,6 +27,7 @@
 #pragma once
 
 #include "ft-sim-scenario.h"
+#include "ft-sim-field.h"
 #include "ft-exp-results.h"
 
 G_BEGIN_DECLS
@@ -36,13 +46,20 @@ typedef struct {
   char          *name;
   char          *base_path;     /* resolved */
   FtSimScenario *base;          /* with [experiment] days applied */
-  char          *design;        /* "crn" or "independent" */
+  char          *design;        /* "crn", "independent", or field designs "rider,zone,switchback" */
   guint          replications;
   char         **metrics;
   double         pre_days;
   GPtrArray     *variants;      /* FtSimVariant* */
   guint          control;
   char          *hash;          /* hex SHA-256 of the file and the base scenario's text */
+  /* field designs: their number and order, the [field] settings (the
+   * salt of replication r is ft_sim_field_hash (salt, r)) and the
+   * metrics the arms measure (those of metrics that can be) */
+  guint          n_field;
+  FtSimFieldDesign field[FT_SIM_FIELD_N_DESIGNS];
+  FtSimFieldSpec field_spec;
+  char         **field_metrics;
   /* [sweep] */
   gboolean       sweep;
   char          *sweep_method;  /* "grid" or "lhs" */
@@ -57,9 +74,17 @@ void             ft_sim_experiment_free  (FtSimExperiment *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimExperiment, ft_sim_experiment_free)
 
 guint            ft_sim_experiment_n_cells (const FtSimExperiment *e);
-/* Cell c = replication * n_variants + variant. */
+/* Cell c = replication * cells per replication + k: k < n_variants is
+ * variant k on the replication's streams; after them, with field designs,
+ * design d's world of treated variant v (d by d, variants in order, the
+ * control skipped). variant is the cell's variant (the treated one). */
 void             ft_sim_experiment_cell    (const FtSimExperiment *e, guint c, guint *replication,
                                             guint *variant);
+/* The field design cell c runs, or -1 for a whole-fleet cell. */
+gint             ft_sim_experiment_cell_field (const FtSimExperiment *e, guint c);
+/* The name of cell c's row in runs: the variant's, or "DESIGN/VARIANT".
+ * Caller frees. */
+char            *ft_sim_experiment_cell_name (const FtSimExperiment *e, guint c);
 /* The scenario cell c runs (caller frees). */
 FtSimScenario   *ft_sim_experiment_cell_scenario (const FtSimExperiment *e, guint c, GError **error);
 /* The identity written into results files (borrows e; free the arrays

@@ -7,6 +7,10 @@
  * acceptance (a logit on extra walking against the reward, on its own
  * stream "riders.incentives") and the rewards paid at trip end.
  *
+ * In a field design (ft-sim-world-field.c) only the units of the arm
+ * with a lever on see it: control units get no dynamic multiplier and no
+ * offers, and each arm's riders respond with that arm's elasticity.
+ *
  * The policy itself (proposals per zone, which zones get offers) is
  * src/pricing/ft-levers.c, which live mode runs as well.
  *
@@ -20,6 +24,9 @@ static gint
 locate_zone (FtLatLon at, gpointer data)
 {
   FtSimWorld *w = data;
+  /* a field design's control units see no dynamic price */
+  if (!ft_sim_world_field_lever (w, FIELD_LEVER_DYNAMIC))
+    return -1;
   return ft_city_zone_at (w->city, at);
 }
 
@@ -232,7 +239,7 @@ ft_sim_world_elastic_accepts (FtSimWorld *w, const FtPriceBreakdown *pb, guint k
   /* draw on every quote, so the stream stays aligned across prices */
   double u = gsl_rng_uniform (w->r_elastic);
   double m = pb->dynamic_multiplier;
-  double e = w->sc->elasticity[MIN (kind, 2u)];
+  double e = ft_sim_world_field_scenario (w)->elasticity[MIN (kind, 2u)];
   /* constant elasticity: demand(m) = demand(1) x m^e; a discount cannot
    * add requests to a stream generated at the plan price */
   double p = m > 1.0 ? pow (m, e) : 1.0;

@@ -50,6 +50,9 @@ typedef struct {
   double   walk_m;
   /* relocation offers the rider was shown when booking (fixed then) */
   gboolean start_shown, end_shown;
+  /* field design: the arm and counted unit of the booking's request */
+  gint8    field_arm;
+  gint32   field_unit;
 } VehSim;
 
 typedef struct {
@@ -175,7 +178,21 @@ struct _FtSimWorld {
   FtTime         ops_util_t;
   gsl_rng       *r_support;
   guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
+  /* field design (-field.c), or field NULL */
+  FtSimFieldSpec *field;
+  FtSimScenario *field_sc[2];     /* control, treated: the levers each arm's units see */
+  guint          field_n_units;
+  guint8        *field_unit_arm;  /* per unit */
+  double        *field_acc;       /* per unit: FIELD_N_COUNTS counts */
+  double        *field_obs_ms;    /* switchback: counted time per slice */
+  gint8          field_arm;       /* the request being handled: -1 none, 0 control, 1 treated */
+  gint32         field_unit;      /* and its counted unit, or -1 */
+  guint64        field_requests;  /* requests so far (a rider split's rotation) */
 };
+
+/* field design counts per unit */
+enum { FIELD_REQUESTED, FIELD_SERVED, FIELD_LOST, FIELD_REVENUE, FIELD_N_COUNTS };
+typedef enum { FIELD_LEVER_DYNAMIC, FIELD_LEVER_INCENTIVES } FieldLever;
 
 /* ft-sim-world.c */
 double ft_sim_world_cell_m (const FtSimWorld *w);
@@ -207,6 +224,16 @@ guint ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, 
 FtLatLon ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown);
 void ft_sim_world_reward_trip (FtSimWorld *w, gint64 booking, FtLatLon from, FtLatLon to,
                                gboolean start_shown, gboolean end_shown, FtTime now);
+
+/* ft-sim-world-field.c */
+gboolean ft_sim_world_setup_field (FtSimWorld *w, const FtSimFieldSpec *spec, GError **error);
+void     ft_sim_world_free_field (FtSimWorld *w);
+/* The arm and unit of the next request, at o and now. */
+void     ft_sim_world_field_request (FtSimWorld *w, FtLatLon o, FtTime now);
+void     ft_sim_world_field_count (FtSimWorld *w, gint32 unit, guint what, double amount);
+/* Whether the request being handled sees lever (TRUE without a field design). */
+gboolean ft_sim_world_field_lever (FtSimWorld *w, FieldLever lever);
+const FtSimScenario *ft_sim_world_field_scenario (FtSimWorld *w);
 
 /* ft-sim-world-support.c */
 typedef enum { FT_SIM_PROBLEM_PARKING, FT_SIM_PROBLEM_UNLOCK, FT_SIM_PROBLEM_CHARGE } FtSimProblem;

@@ -109,6 +109,7 @@ pick_rider (FtSimWorld *w)
 static void on_unlock (FtSimEngine *e, gpointer data, guint64 v);
 static void on_trip_end (FtSimEngine *e, gpointer data, guint64 v);
 static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
+static void issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
 
 /* Trace replay: request `arg` of the trace, then the next one (same time
  * and priority keep the trace's order through the engine's sequence). */
@@ -175,6 +176,17 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
 {
   if (w->request_fn)
     w->request_fn (now, o, d, w->request_data);
+  /* a field design: the request's arm from its unit */
+  if (w->field != NULL)
+    ft_sim_world_field_request (w, o, now);
+  issue_request_armed (w, e, now, o, d);
+  w->field_arm = -1;
+  w->field_unit = -1;
+}
+
+static void
+issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d)
+{
   double trip_m = ft_sim_world_route_m (w, o, d);
 
   FtFindResult res[8];
@@ -188,7 +200,8 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
   /* relocation offers: a vehicle in a surplus zone a little further on,
    * a shortfall zone near the destination */
   gboolean start_shown = FALSE, end_shown = FALSE;
-  if (w->core->incentives != NULL)
+  gboolean incentives = w->core->incentives != NULL && ft_sim_world_field_lever (w, FIELD_LEVER_INCENTIVES);
+  if (incentives)
     {
       FtFindResult more[8];
       guint n2 = ft_booking_find (w->core->booking, o, w->sc->max_walk_m, trip_m, 0, more, 8);
@@ -234,7 +247,7 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
       ft_sim_world_lost_push (w, o, FT_SIM_LOST_REFUSED, now);
       return;
     }
-  if (w->core->incentives != NULL)
+  if (incentives)
     {
       FtLatLon d2 = ft_sim_world_pick_end (w, d, veh->kind, &end_shown);
       if (d2.lat != d.lat || d2.lon != d.lon)
@@ -255,6 +268,9 @@ issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d
   /* served from the moment the rider holds a vehicle, so that at any time
    * requested = served + lost (a refused unlock moves it to lost) */
   w->k.trips_served++;
+  ft_sim_world_field_count (w, w->field_unit, FIELD_SERVED, 1);
+  vs->field_arm = w->field_arm;
+  vs->field_unit = w->field_unit;
   w->walk_sum_m += res[0].walk_m;
   vs->flags |= VF_RESERVED;
   vs->booking = bk;
@@ -290,7 +306,10 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
       vs->booking = -1;
       w->k.trips_served--;
       w->walk_sum_m -= vs->walk_m;
+      ft_sim_world_field_count (w, vs->field_unit, FIELD_SERVED, -1);
+      w->field_unit = vs->field_unit;
       ft_sim_world_lost_push (w, vs->from, FT_SIM_LOST_REFUSED, now);
+      w->field_unit = -1;
       return;
     }
   const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
@@ -398,6 +417,7 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   ft_sim_world_vsync (w, v);
   ft_sim_world_reward_trip (w, vs->booking, vs->from, vs->to, vs->start_shown, vs->end_shown, now);
   w->dyn_mult_sum += pb_end.dynamic_multiplier;
+  ft_sim_world_field_count (w, vs->field_unit, FIELD_REVENUE, (double) pb_end.total);
   w->k.trips_completed++;
   ft_sim_world_support_contact (w, vs->rider, FT_SIM_PROBLEM_CHARGE, now);
   w->trip_sum_m += vs->trip_m;

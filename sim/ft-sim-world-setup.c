@@ -615,7 +615,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   ft_sim_engine_schedule (w->engine, 0, PRIO_SYSTEM, ft_sim_world_on_minute, w, 0);
   if (sc->rebalancing)
     ft_sim_engine_schedule (w->engine, 30 * FT_MINUTE, PRIO_SYSTEM, ft_sim_world_on_rebalance_rule, w, 0);
-  if (!ft_sim_world_setup_levers (w, error))
+  if (!ft_sim_world_setup_levers (w, error) || !ft_sim_world_setup_field (w, opt ? opt->field : NULL, error))
     return NULL;
   for (guint i = 0; i < w->n_staff; i++)
     {
@@ -676,6 +676,7 @@ ft_sim_world_free (FtSimWorld *w)
       g_array_unref (w->depots[d].charged);
     }
   g_free (w->depots);
+  ft_sim_world_free_field (w);
   g_free (w->veh);
   g_free (w->rent_m);
   g_free (w->riders);

@@ -164,6 +164,7 @@ ft_sim_world_lost_push (FtSimWorld *w, FtLatLon p, FtSimLostReason reason, FtTim
 {
   w->k.trips_lost++;
   w->k.lost[reason]++;
+  ft_sim_world_field_count (w, w->field_unit, FIELD_LOST, 1);
   FtEvent ev = ft_event_init (FT_EV_RIDER_LOST, now);
   ev.lat = p.lat;
   ev.lon = p.lon;

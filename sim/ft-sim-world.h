@@ -19,6 +19,7 @@
 #include "ft-sim-engine.h"
 #include "ft-sim-rng.h"
 #include "ft-sim-scenario.h"
+#include "ft-sim-field.h"
 #include "ft-demand-fit.h"
 #include "ft-region.h"
 
@@ -197,6 +198,10 @@ typedef struct {
    * since Monday 00:00; those at or after the run's end are not issued. */
   const FtDemandRequest *trace;
   guint       n_trace;
+  /* A field design (ft-sim-field.h): the world runs the scenario of
+   * ft_sim_field_world_scenario and applies each arm's levers per unit
+   * (copied; NULL: no split). */
+  const FtSimFieldSpec *field;
 } FtSimWorldOptions;
 
 /* Build the world: city (the scenario's, or `city` if non-NULL: borrowed
@@ -223,6 +228,21 @@ FtTime        ft_sim_world_end_time     (const FtSimWorld *w);
 FtTime        ft_sim_world_now          (const FtSimWorld *w);
 
 void          ft_sim_world_kpis         (FtSimWorld *w, FtSimKpis *out);
+/* A field design's arms so far: the units in each arm, the arm's total of
+ * metric (one of ft_sim_field_metrics; service_level: the arm's ratio) and
+ * the design's estimate of the whole-fleet effect (NaN while an arm has no
+ * unit). FALSE when the world runs no field design or metric is not one
+ * the arms measure. */
+typedef struct {
+  guint  units[2];       /* control, treated */
+  double value[2];
+  double estimate;
+} FtSimFieldEstimate;
+gboolean      ft_sim_world_field_estimate (FtSimWorld *w, const char *metric, FtSimFieldEstimate *out);
+/* The arm (0 control, 1 treated) of unit u (a rider of the pool's
+ * rotation, a zone, a slice), or -1 without a field design or past the units. */
+gint          ft_sim_world_field_arm    (FtSimWorld *w, guint u);
+guint         ft_sim_world_field_n_units (FtSimWorld *w);
 /* One JSON object (fixed key order, fixed number formats); caller frees. */
 char         *ft_sim_kpis_to_json       (const FtSimKpis *k, const FtSimScenario *sc);
 FtSimSnapshot*ft_sim_world_snapshot     (FtSimWorld *w);

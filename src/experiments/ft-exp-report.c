@@ -125,6 +125,106 @@ fmt_n (char *buf, gsize n, guint v)
     g_snprintf (buf, n, "%u", v);
 }
 
+void
+ft_exp_field_bias_free (FtExpFieldBias *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->design);
+  g_free (b->variant);
+  g_free (b->metric);
+  g_free (b);
+}
+
+GPtrArray *
+ft_exp_report_field (FtExpResults *r, GError **error)
+{
+  g_return_val_if_fail (r != NULL, NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_exp_field_bias_free);
+  g_auto (GStrv) designs = ft_exp_results_field_designs (r);
+  g_auto (GStrv) variants = ft_exp_results_variants (r);
+  g_auto (GStrv) metrics = ft_exp_results_metrics (r);
+  const char *control = ft_exp_results_get (r, "control");
+  for (guint d = 0; designs[d]; d++)
+    for (guint v = 0; variants[v]; v++)
+      {
+        if (g_strcmp0 (variants[v], control) == 0)
+          continue;
+        for (guint m = 0; metrics[m]; m++)
+          {
+            g_autofree double *est = NULL, *tv = NULL, *cv = NULL;
+            guint n = 0, nt = 0, nc = 0;
+            if (!ft_exp_results_field_values (r, designs[d], variants[v], metrics[m], &est, &n))
+              continue;
+            if (!ft_exp_results_values (r, variants[v], metrics[m], &tv, NULL, &nt, error)
+                || !ft_exp_results_values (r, control, metrics[m], &cv, NULL, &nc, error))
+              {
+                g_ptr_array_unref (out);
+                return NULL;
+              }
+            g_autofree double *e = g_new (double, MAX (n, 1u)), *t = g_new (double, MAX (n, 1u)),
+                              *err = g_new (double, MAX (n, 1u));
+            guint k = 0;
+            for (guint i = 0; i < n && i < nt && i < nc; i++)
+              if (isfinite (est[i]) && isfinite (tv[i]) && isfinite (cv[i]))
+                {
+                  e[k] = est[i];
+                  t[k] = tv[i] - cv[i];
+                  err[k] = e[k] - t[k];
+                  k++;
+                }
+            FtExpFieldBias *b = g_new0 (FtExpFieldBias, 1);
+            b->design = g_strdup (designs[d]);
+            b->variant = g_strdup (variants[v]);
+            b->metric = g_strdup (metrics[m]);
+            b->n = k;
+            b->truth_mean = b->truth_sd = b->est_mean = b->est_sd = b->bias = b->bias_se = b->rmse = NAN;
+            if (k > 0)
+              {
+                double esd;
+                ft_stats_mean_sd (t, k, &b->truth_mean, &b->truth_sd);
+                ft_stats_mean_sd (e, k, &b->est_mean, &b->est_sd);
+                ft_stats_mean_sd (err, k, &b->bias, &esd);
+                b->bias_se = k > 1 ? esd / sqrt (k) : NAN;
+                double ss = 0;
+                for (guint i = 0; i < k; i++)
+                  ss += err[i] * err[i];
+                b->rmse = sqrt (ss / k);
+              }
+            g_ptr_array_add (out, b);
+          }
+      }
+  return out;
+}
+
+static void
+field_text (GString *s, FtExpResults *r)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) fb = ft_exp_report_field (r, &error);
+  if (fb == NULL)
+    {
+      g_string_append_printf (s, "\nField designs: %s\n", error->message);
+      return;
+    }
+  if (fb->len == 0)
+    return;
+  g_string_append_printf (s, "\nField designs against the whole-fleet truth (crn: variant world - control world), "
+                          "over replications:\nbias = mean (estimate - truth) with its standard error; sd of the "
+                          "estimate; rmse = sqrt (mean (estimate - truth)^2)\n");
+  g_string_append_printf (s, "  %-11s %-16s %-18s %4s %12s %12s %12s %12s %12s %12s %8s\n", "design", "variant",
+                          "metric", "n", "truth", "truth sd", "estimate", "estimate sd", "bias", "bias se", "rmse");
+  for (guint i = 0; i < fb->len; i++)
+    {
+      FtExpFieldBias *b = fb->pdata[i];
+      g_string_append_printf (s, "  %-11s %-16s %-18s %4u %12.4g %12.4g %12.4g %12.4g %12.4g %12.4g %8.4g%s\n",
+                              b->design, b->variant, b->metric, b->n, b->truth_mean, b->truth_sd, b->est_mean,
+                              b->est_sd, b->bias, b->bias_se, b->rmse,
+                              b->n > 1 && fabs (b->bias) > 2 * b->bias_se ? "  biased" : "");
+    }
+  g_string_append (s, "biased: |bias| above two standard errors\n");
+}
+
 char *
 ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o)
 {
@@ -175,6 +275,7 @@ ft_exp_report_text (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o
                               k->p_holm < o->alpha ? "  *" : "");
     }
   g_string_append_printf (s, "\n* Holm-adjusted p below %.2g\n", o->alpha);
+  field_text (s, r);
   for (guint i = 0; i < cmp->len; i++)
     {
       FtExpComparison *k = cmp->pdata[i];

@@ -3,7 +3,8 @@
  * differences over replications with t and bootstrap intervals, p-values
  * Holm-corrected across the metrics of a variant, Cohen's d_z, CUPED on the
  * control's pre-period value, replications needed for a power), as text and
- * as a PDF with interval charts (src/analytics ft-chart).
+ * as a PDF with interval charts (src/analytics ft-chart); with field
+ * designs, each design's bias and spread against the whole-fleet truth.
  */
 #pragma once
 
@@ -41,6 +42,23 @@ GPtrArray *ft_exp_report_compare (FtExpResults *r, const FtExpReportOptions *opt
 char      *ft_exp_report_text    (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *opt);
 gboolean   ft_exp_report_pdf     (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *opt,
                                   const char *path, GError **error);
+
+/* A field design against the whole-fleet truth: over the replications
+ * where both exist, the design's estimate and the truth (the crn paired
+ * difference, variant - control, of the same metric), the bias (mean of
+ * estimate - truth) with its standard error, the estimate's sd and the
+ * root mean square error. */
+typedef struct {
+  char   *design, *variant, *metric;
+  guint   n;
+  double  truth_mean, truth_sd;
+  double  est_mean, est_sd;
+  double  bias, bias_se, rmse;
+} FtExpFieldBias;
+
+void       ft_exp_field_bias_free (FtExpFieldBias *b);
+/* In (design, variant, metric) order; empty without field rows. */
+GPtrArray *ft_exp_report_field   (FtExpResults *r, GError **error);
 
 /* A sweep's Pareto view: each variant's mean of x_metric against y_metric
  * over replications (with a t interval of y), the front marked; as text,

@@ -22,7 +22,7 @@ struct _FtExpResults {
 
 static const char schema[] =
   "PRAGMA application_id = 1179927896;"   /* 0x46544558 "FTEX" */
-  "PRAGMA user_version = 1;"
+  "PRAGMA user_version = 2;"
   "CREATE TABLE experiment (name TEXT NOT NULL, hash TEXT NOT NULL, design TEXT NOT NULL,"
   "  control TEXT NOT NULL, metrics TEXT NOT NULL, replications INTEGER NOT NULL,"
   "  pre_days REAL NOT NULL, file_text TEXT NOT NULL);"
@@ -30,7 +30,11 @@ static const char schema[] =
   "CREATE TABLE runs (replication INTEGER NOT NULL, variant TEXT NOT NULL, seed INTEGER NOT NULL,"
   "  stream INTEGER NOT NULL, scenario TEXT NOT NULL, PRIMARY KEY (replication, variant));"
   "CREATE TABLE results (replication INTEGER NOT NULL, variant TEXT NOT NULL, metric TEXT NOT NULL,"
-  "  value REAL NOT NULL, pre REAL, PRIMARY KEY (replication, variant, metric));";
+  "  value REAL NOT NULL, pre REAL, PRIMARY KEY (replication, variant, metric));"
+  /* version 2: field designs (a version 1 file has no such rows) */
+  "CREATE TABLE field (design TEXT NOT NULL, replication INTEGER NOT NULL, variant TEXT NOT NULL,"
+  "  metric TEXT NOT NULL, estimate REAL, control REAL, treated REAL, control_units INTEGER NOT NULL,"
+  "  treated_units INTEGER NOT NULL, PRIMARY KEY (design, replication, variant, metric));";
 
 static gboolean
 db_fail (FtExpResults *r, GError **error, const char *what)
@@ -326,6 +330,108 @@ ft_exp_results_add_value (FtExpResults *r, guint replication, const char *varian
   return rc == SQLITE_DONE || db_fail (r, error, "result row");
 }
 
+static void
+bind_real_or_null (sqlite3_stmt *st, int i, double v)
+{
+  if (isfinite (v))
+    sqlite3_bind_double (st, i, v);
+  else
+    sqlite3_bind_null (st, i);
+}
+
+static double
+column_real_or_nan (sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type (st, i) == SQLITE_NULL ? NAN : sqlite3_column_double (st, i);
+}
+
+gboolean
+ft_exp_results_add_field (FtExpResults *r, const FtExpFieldRow *row, GError **error)
+{
+  g_return_val_if_fail (r != NULL && row != NULL && row->design && row->variant && row->metric, FALSE);
+  sqlite3_stmt *st = prepare (r, "INSERT INTO field VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, row->design, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, row->replication);
+  sqlite3_bind_text (st, 3, row->variant, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, row->metric, -1, SQLITE_TRANSIENT);
+  bind_real_or_null (st, 5, row->estimate);
+  bind_real_or_null (st, 6, row->control);
+  bind_real_or_null (st, 7, row->treated);
+  sqlite3_bind_int64 (st, 8, row->control_units);
+  sqlite3_bind_int64 (st, 9, row->treated_units);
+  int rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc == SQLITE_CONSTRAINT)
+    {
+      g_set_error (error, FT_EXP_ERROR, FT_EXP_ERROR_INCOMPLETE,
+                   "%s already holds the %s design's replication %u of variant %s, metric %s", r->path,
+                   row->design, row->replication, row->variant, row->metric);
+      return FALSE;
+    }
+  return rc == SQLITE_DONE || db_fail (r, error, "field row");
+}
+
+/* The field table's rows (a version 1 file has none). */
+static sqlite3_stmt *
+prepare_field (FtExpResults *r, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (r->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return NULL;
+  return st;
+}
+
+gboolean
+ft_exp_results_field_values (FtExpResults *r, const char *design, const char *variant, const char *metric,
+                             double **estimates, guint *n)
+{
+  g_return_val_if_fail (r != NULL && estimates != NULL && n != NULL, FALSE);
+  guint nr = r->replications, found = 0;
+  double *v = g_new (double, MAX (nr, 1));
+  for (guint i = 0; i < nr; i++)
+    v[i] = NAN;
+  sqlite3_stmt *st = prepare_field (r, "SELECT replication, estimate FROM field WHERE design = ?1 AND variant = ?2"
+                                       " AND metric = ?3");
+  if (st)
+    {
+      sqlite3_bind_text (st, 1, design, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, variant, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 3, metric, -1, SQLITE_TRANSIENT);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          gint64 rep = sqlite3_column_int64 (st, 0);
+          if (rep < 0 || rep >= nr)
+            continue;
+          v[rep] = column_real_or_nan (st, 1);
+          found++;
+        }
+      sqlite3_finalize (st);
+    }
+  *estimates = v;
+  *n = nr;
+  return found > 0;
+}
+
+char **
+ft_exp_results_field_designs (FtExpResults *r)
+{
+  g_auto (GStrv) parts = g_strsplit (ft_exp_results_get (r, "design"), ",", -1);
+  GPtrArray *a = g_ptr_array_new ();
+  sqlite3_stmt *st = prepare_field (r, "SELECT 1 FROM field WHERE design = ?1 LIMIT 1");
+  for (guint i = 0; st && parts[i]; i++)
+    {
+      sqlite3_reset (st);
+      sqlite3_bind_text (st, 1, g_strstrip (parts[i]), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        g_ptr_array_add (a, g_strdup (parts[i]));
+    }
+  sqlite3_finalize (st);
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
 gboolean
 ft_exp_results_merge (FtExpResults *r, const char *path, GError **error)
 {
@@ -360,6 +466,21 @@ ft_exp_results_merge (FtExpResults *r, const char *path, GError **error)
                                    (const char *) sqlite3_column_text (st, 2), sqlite3_column_double (st, 3),
                                    sqlite3_column_type (st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double (st, 4),
                                    error);
+  sqlite3_finalize (st);
+  st = ok ? prepare_field (in, "SELECT design, replication, variant, metric, estimate, control, treated,"
+                               " control_units, treated_units FROM field ORDER BY design, replication, variant,"
+                               " metric") : NULL;
+  while (ok && st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      FtExpFieldRow row = {
+        .design = (const char *) sqlite3_column_text (st, 0), .replication = (guint) sqlite3_column_int64 (st, 1),
+        .variant = (const char *) sqlite3_column_text (st, 2), .metric = (const char *) sqlite3_column_text (st, 3),
+        .estimate = column_real_or_nan (st, 4), .control = column_real_or_nan (st, 5),
+        .treated = column_real_or_nan (st, 6), .control_units = (guint) sqlite3_column_int64 (st, 7),
+        .treated_units = (guint) sqlite3_column_int64 (st, 8),
+      };
+      ok = ft_exp_results_add_field (r, &row, error);
+    }
   sqlite3_finalize (st);
   if (!ok)
     {
@@ -432,6 +553,15 @@ ft_exp_results_dump (FtExpResults *r)
                             sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
                             sqlite3_column_double (st, 3),
                             sqlite3_column_type (st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double (st, 4));
+  sqlite3_finalize (st);
+  st = prepare_field (r, "SELECT design, replication, variant, metric, estimate, control, treated, control_units,"
+                         " treated_units FROM field ORDER BY design, replication, variant, metric");
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    g_string_append_printf (s, "field %s %lld %s %s %.17g %.17g %.17g %lld %lld\n", sqlite3_column_text (st, 0),
+                            (long long) sqlite3_column_int64 (st, 1), sqlite3_column_text (st, 2),
+                            sqlite3_column_text (st, 3), column_real_or_nan (st, 4), column_real_or_nan (st, 5),
+                            column_real_or_nan (st, 6), (long long) sqlite3_column_int64 (st, 7),
+                            (long long) sqlite3_column_int64 (st, 8));
   sqlite3_finalize (st);
   return g_string_free (s, FALSE);
 }

@@ -2,7 +2,9 @@
  * experiment's identity (name, design, control, metrics, the hash of its
  * file and base scenario), its variants, one row per run (replication x
  * variant, with the run's full scenario text) and one row per replication
- * x variant x metric (value, and the pre-period value for CUPED). Cell
+ * x variant x metric (value, and the pre-period value for CUPED), and
+ * for field designs one row per design x replication x variant x metric
+ * (the design's estimate and the arms' values). Cell
  * files written by separate processes (local jobs, Slurm array tasks, GNU
  * parallel) have the same schema and are merged into one, refusing a file
  * whose experiment hash differs. The schema is documented in src/DESIGN.md.
@@ -70,6 +72,27 @@ gboolean      ft_exp_results_add_run  (FtExpResults *r, guint replication, const
 /* pre: NaN = no pre-period value. */
 gboolean      ft_exp_results_add_value (FtExpResults *r, guint replication, const char *variant,
                                         const char *metric, double value, double pre, GError **error);
+/* A field design's estimate in one replication (ft-sim-field.h): the
+ * arms' units and values of metric and the design's estimate of the
+ * whole-fleet effect (NaN when an arm had no unit). */
+typedef struct {
+  const char *design;        /* "rider", "zone", "switchback" */
+  guint       replication;
+  const char *variant;       /* the treated variant */
+  const char *metric;
+  double      estimate;
+  double      control, treated;
+  guint       control_units, treated_units;
+} FtExpFieldRow;
+gboolean      ft_exp_results_add_field (FtExpResults *r, const FtExpFieldRow *row, GError **error);
+/* Field estimates of (design, variant, metric) by replication 0..n-1 (NaN
+ * where missing). Caller frees. FALSE with no error when the file has no
+ * field rows for them. */
+gboolean      ft_exp_results_field_values (FtExpResults *r, const char *design, const char *variant,
+                                           const char *metric, double **estimates, guint *n);
+/* The field designs with rows, in the order the design column names them
+ * (empty for crn, independent and sweeps). Free with g_strfreev. */
+char        **ft_exp_results_field_designs (FtExpResults *r);
 /* Copies every run and value of the results file at path into r, in one
  * transaction; refuses (FT_EXP_ERROR_MISMATCH, naming path) a file whose
  * experiment hash is not r's, and a cell r already holds. */

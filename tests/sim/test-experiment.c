@@ -101,7 +101,7 @@ START_TEST (t_bad_input)
   refused (HEAD "[variant A]\n", (const char *[]) { "replications", NULL });
   refused (HEAD "replications=2\nmetrics=service_level, trips_servd\n[variant A]\n",
            (const char *[]) { "metrics", "trips_servd", NULL });
-  refused (HEAD "replications=2\ndesign=rider\n[variant A]\n", (const char *[]) { "design", "rider", NULL });
+  refused (HEAD "replications=2\ndesign=ridr\n[variant A]\n", (const char *[]) { "design", "ridr", NULL });
   refused (HEAD "replications=2\n", (const char *[]) { "no variants", NULL });
   refused ("[experiment]\nname=t\nbase=missing.scenario\nreplications=2\n[variant A]\n",
            (const char *[]) { "base", "missing.scenario", NULL });

@@ -168,9 +168,9 @@ run_cells (FtSimExperiment *e, const char *file, guint jobs, const char *out, gb
         {
           guint rep, v;
           ft_sim_experiment_cell (e, rn->cell, &rep, &v);
+          g_autofree char *name = ft_sim_experiment_cell_name (e, rn->cell);
           g_set_error (error, FT_EXP_ERROR, FT_EXP_ERROR_INCOMPLETE,
-                       "cell %u (replication %u, variant %s) failed; see its message above", rn->cell, rep,
-                       ((FtSimVariant *) e->variants->pdata[v])->name);
+                       "cell %u (replication %u, variant %s) failed; see its message above", rn->cell, rep, name);
           ok = FALSE;
         }
       g_object_unref (rn->proc);
@@ -209,8 +209,9 @@ run_cells (FtSimExperiment *e, const char *file, guint jobs, const char *out, gb
   if (!ft_output_commit (g_steal_pointer (&output), error))
     return FALSE;
   if (!quiet)
-    fprintf (stderr, "%u runs (%u replications x %u variants) in %.1f s on %u jobs: %s\n", n, e->replications,
-             e->variants->len, (g_get_monotonic_time () - t0) / 1e6, jobs, out);
+    fprintf (stderr, "%u runs (%u replications x %u variants%s) in %.1f s on %u jobs: %s\n", n, e->replications,
+             e->variants->len, e->n_field ? ", and a split world per field design and treated variant" : "",
+             (g_get_monotonic_time () - t0) / 1e6, jobs, out);
   return TRUE;
 }
 
@@ -434,7 +435,15 @@ cmd_merge (int argc, char **argv)
   for (int i = 2; i < argc; i++)
     if (!ft_exp_results_merge (r, argv[i], &error))
       return fail (error);
-  guint runs = ft_exp_results_n_runs (r), want = id.replications * nv;
+  /* field designs add a world per design and treated variant */
+  guint nf = 0;
+  g_auto (GStrv) designs = g_strsplit (id.design ? id.design : "", ",", -1);
+  for (guint i = 0; designs[i]; i++)
+    {
+      FtSimFieldDesign fd;
+      nf += ft_sim_field_design_parse (g_strstrip (designs[i]), &fd) ? 1 : 0;
+    }
+  guint runs = ft_exp_results_n_runs (r), want = id.replications * (nv + nf * (nv > 0 ? nv - 1 : 0));
   g_clear_pointer (&r, ft_exp_results_close);
   if (!ft_output_commit (g_steal_pointer (&output), &error))
     return fail (error);
