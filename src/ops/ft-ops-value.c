@@ -114,14 +114,16 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
   v.staff_minutes = in->staff_minutes;
   v.value_per_minute = v.value / in->staff_minutes;
 
-  FtTime tod = ((in->horizon_end % FT_DAY) + FT_DAY) % FT_DAY;
+  FtTime local = in->horizon_end + (FtTime) in->utc_offset_min * FT_MINUTE;
+  FtTime tod = ((local % FT_DAY) + FT_DAY) % FT_DAY;
   int hh = (int) (tod / FT_HOUR), mm = (int) ((tod % FT_HOUR) / FT_MINUTE);
+  const char *sp = in->tz_label ? " " : "", *tz = in->tz_label ? in->tz_label : "";
   if (in->kind == FT_TASK_COLLECT_REPAIR || in->kind == FT_TASK_INSPECT)
-    snprintf (v.reason, sizeof v.reason, "avoids ~%.0f%% fault risk before %02d:%02d, %.0f min detour",
-              100.0 * faults, hh, mm, in->detour_minutes);
+    snprintf (v.reason, sizeof v.reason, "avoids ~%.0f%% fault risk before %02d:%02d%s%s, %.0f min detour",
+              100.0 * faults, hh, mm, sp, tz, in->detour_minutes);
   else
-    snprintf (v.reason, sizeof v.reason, "%s ~%.1f trips before %02d:%02d, %.0f min detour",
-              trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, in->detour_minutes);
+    snprintf (v.reason, sizeof v.reason, "%s ~%.1f trips before %02d:%02d%s%s, %.0f min detour",
+              trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, sp, tz, in->detour_minutes);
   *out = v;
   return TRUE;
 }

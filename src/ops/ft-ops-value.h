@@ -35,6 +35,10 @@ typedef struct {
   double     van_km;
   double     cost_per_staff_minute;
   double     cost_per_van_km;
+  /* the reason's clock: minutes east of UTC (default 0) and the zone's
+   * name printed after the time ("18:00 UTC+1"; NULL: none printed) */
+  int         utc_offset_min;
+  const char *tz_label;
 } FtTaskValueInput;
 
 typedef struct {
