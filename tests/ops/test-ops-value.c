@@ -107,6 +107,11 @@ START_TEST (test_value_collect)
   ck_assert_double_eq_tol (v.faults_avoided, 0.3, 1e-12);
   ck_assert_double_eq_tol (v.value, 12.0 - 5.6, 1e-9);
   ck_assert_str_eq (v.reason, "avoids ~30% fault risk before 06:30, 9 min detour");
+  /* the city's clock, named */
+  in.utc_offset_min = -150;
+  in.tz_label = "UTC-2:30";
+  ck_assert (ft_task_value_estimate (&in, &v, NULL));
+  ck_assert_str_eq (v.reason, "avoids ~30% fault risk before 04:00 UTC-2:30, 9 min detour");
 }
 END_TEST
 
