@@ -13,7 +13,6 @@
 
 #include <string.h>
 
-#define REPLAN_EVERY (1 * FT_SECOND)
 #define SHIFT_UNKNOWN (12 * FT_HOUR)   /* a van that did not say when its shift ends */
 
 void
@@ -40,6 +39,7 @@ ft_live_ops_config_init (FtLiveOpsConfig *c)
   c->van_kph = 20;
   c->plan_iterations = 300;
   c->plan_horizon = FT_HOUR;
+  c->plan_limit_ms = 100;
   c->inspect_risk = 0.3;
   c->reinspect_after = 3 * FT_DAY;
   c->rebalance_km = 2.5;
@@ -101,6 +101,7 @@ ft_live_set_ops_config (FtLive *live, const FtLiveOpsConfig *c, GError **error)
       || bad_field (error, "cost_per_van_km", c->cost_per_van_km, 0, 1e6)
       || bad_field (error, "van_kph", c->van_kph, 1, 200)
       || bad_field (error, "plan_iterations", c->plan_iterations, 1, 1e6)
+      || bad_field (error, "plan_limit_ms", c->plan_limit_ms, 0, 60e3)
       || bad_field (error, "plan_horizon (ms)", (double) c->plan_horizon, 5 * 60e3, 86400e3)
       || bad_field (error, "inspect_risk", c->inspect_risk, 0, 2)
       || bad_field (error, "reinspect_after (ms)", (double) c->reinspect_after, 0, 365 * 86400e3)
@@ -792,8 +793,9 @@ skipped_by (FtLive *live, gint64 id, gint32 account)
 
 /* The VRPTW planner (ft_ops_plan_routes) on live state: every on-shift
  * staff member is a van at their reported position, now, with the packs
- * and shift end of their record; their running list is its route (started
- * stops kept first); approved open tasks are inserted. A task a staff
+ * and shift end of their record; their running list is its route (kept
+ * whole, or with cfg.reshuffle only its started stops); approved open
+ * tasks are inserted. A task a staff
  * member skipped is never planned for them again: it goes to the nearest
  * other van with room, or waits. Lists are cut at max_stops. On return
  * lists[s] / etas[s] hold the planned vans' stops and ETAs. */
@@ -828,7 +830,7 @@ plan_routes (FtLive *live, GPtrArray *lists, GPtrArray *etas, FtTime now)
       v->packs = st->packs >= 0 ? st->packs : (int) c->van_packs;
       v->route = (const gint64 *) l->data;
       v->n_route = l->len;
-      v->n_started = started;
+      v->n_started = c->reshuffle ? started : l->len;   /* kept as they are */
       who[n++] = s;
     }
   if (n == 0)
@@ -855,6 +857,8 @@ plan_routes (FtLive *live, GPtrArray *lists, GPtrArray *etas, FtTime now)
   p.user_data = c->travel ? c->travel_data : live;
   p.accept = approved_only;
   p.search.max_iterations = c->plan_iterations;
+  p.search.time_limit_ms = c->plan_limit_ms;
+  p.search.cpu_clock = TRUE;
   p.search.seed = 1;                   /* the same state plans the same routes */
   g_autoptr(GError) err = NULL;
   g_autoptr(FtOpsPlan) plan = ft_ops_plan_routes (ops, vans, n, &p, &err);
@@ -1046,10 +1050,11 @@ ft_live_ops_tick (FtLive *live, FtTime now)
     ft_live_starts_scan (&o->starts, live, o->cfg.locate, o->cfg.locate_data, o->cfg.n_zones, now);
   if (o->cfg.propose && (o->last_scan == G_MININT64 || now - o->last_scan >= o->cfg.every))
     ft_live_propose (live, now);
-  /* stop lists are sent while operations on live state are on, or after a
-   * dispatcher's approval, reassignment or cancellation */
+  /* stop lists are re-planned after progress, a dispatcher's approval,
+   * reassignment or cancellation, and every scan period while operations
+   * on live state are on (staff coming on shift, moving, tasks re-valued) */
   if (o->replan_due ||
-      (o->cfg.propose && (o->last_replan == G_MININT64 || now - o->last_replan >= REPLAN_EVERY)))
+      (o->cfg.propose && (o->last_replan == G_MININT64 || now - o->last_replan >= o->cfg.every)))
     ft_live_replan (live, now);
 }
 

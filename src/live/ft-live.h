@@ -415,6 +415,14 @@ typedef struct {
   gpointer travel_data;
   const char *travel_name;     /* for the log, e.g. "the router of berlin" */
   guint    plan_iterations;    /* search iterations per re-plan, default 300 */
+  gboolean reshuffle;          /* FALSE (default): a list a staff member holds keeps its
+                                * order and stops (progress takes stops off, the planner
+                                * inserts new tasks after them), so lists do not churn as
+                                * vans move; TRUE: unstarted stops are re-optimised and
+                                * may move between vans at every re-plan */
+  guint    plan_limit_ms;      /* and at most this much thread CPU time, default 100
+                                * (0: none; small problems end on the iterations,
+                                * so the same state plans the same routes) */
   FtTime   plan_horizon;       /* routes planned this far ahead, default 1 h (the planner
                                 * uses as few vans as it can within it, as in the simulator) */
   /* Inspections from the maintenance shadow: a vehicle whose P(fault
@@ -467,7 +475,7 @@ gboolean    ft_live_cancel   (FtLive *live, gint64 task, gint32 by, FtTime now, 
  * propose is on). Returns the number of tasks proposed. */
 guint       ft_live_propose  (FtLive *live, FtTime now);
 /* Hand approved open tasks to on-shift staff and send every stop list
- * that changed (ft_live_tick does it after progress and every second). */
+ * that changed (ft_live_tick does it after progress and every scan period). */
 void        ft_live_replan   (FtLive *live, FtTime now);
 
 typedef struct {
