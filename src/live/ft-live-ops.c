@@ -259,12 +259,13 @@ ft_live_cancel (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error
 
 /* ------------------------------------------------------------ proposals */
 
-/* On shift: a field-work account heard from recently, with a position. */
+/* On shift: a field-work account heard from recently, with a position,
+ * whose shift (if they said when it ends) has not ended. */
 static gboolean
 on_shift (FtLive *live, const FtLiveStaff *s, FtTime now)
 {
   return s->account >= 0 && isfinite (s->pos.lat) && s->last_ts >= 0 &&
-         now - s->last_ts <= live->lops.cfg.staff_fresh &&
+         now - s->last_ts <= live->lops.cfg.staff_fresh && (s->shift_end < 0 || s->shift_end > now) &&
          ft_accounts_can (live->core->accounts, (guint) s->account, FT_PERM_FIELD_WORK, NULL);
 }
 
@@ -813,21 +814,30 @@ plan_routes (FtLive *live, GPtrArray *lists, GPtrArray *etas, FtTime now)
       const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
       if (!on_shift (live, st, now))
         continue;
+      /* (a shift that is over is no shift: they keep what they have, nothing new) */
       FtTime end = st->shift_end >= 0 ? st->shift_end : now + SHIFT_UNKNOWN;
-      if (end <= now)
-        continue;             /* shift over: they keep what they have, nothing new */
       GArray *l = lists->pdata[s];
-      guint started = 0;
+      guint started = 0, started_swaps = 0;
       while (started < l->len &&
              ft_ops_get (ops, g_array_index (l, gint64, started))->state == FT_TASK_IN_PROGRESS)
-        started++;
+        started_swaps += ft_ops_get (ops, g_array_index (l, gint64, started++))->kind == FT_TASK_BATTERY_SWAP;
+      int packs = st->packs >= 0 ? st->packs : (int) c->van_packs;
+      packs = MAX (packs, (int) started_swaps);      /* a started swap has its pack */
+      /* fewer packs than the swaps on its list (the van said so since):
+       * the last ones not started go back, for another van */
+      for (guint i = l->len; i > started && swaps_in (live, l) > (guint) packs; i--)
+        {
+          gint64 id = g_array_index (l, gint64, i - 1);
+          if (ft_ops_get (ops, id)->kind == FT_TASK_BATTERY_SWAP && ft_ops_unassign (ops, id, now, NULL))
+            g_array_remove_index (l, i - 1);
+        }
       FtOpsVan *v = &vans[n];
       v->staff = (guint) st->account;
       v->pos = st->pos;
       v->at = now;
       v->shift_end = end;
       v->depot = st->pos;
-      v->packs = st->packs >= 0 ? st->packs : (int) c->van_packs;
+      v->packs = packs;
       v->route = (const gint64 *) l->data;
       v->n_route = l->len;
       v->n_started = c->reshuffle ? started : l->len;   /* kept as they are */

@@ -580,7 +580,7 @@ typedef struct {
   guint      n;
   gint64     task[FT_LIVE_MAX_STOPS];      /* in stop order */
   FtTaskKind kind[FT_LIVE_MAX_STOPS];
-  FtLatLon   target[FT_LIVE_MAX_STOPS];    /* NaN if none */
+  FtLatLon   target[FT_LIVE_MAX_STOPS];    /* the drop point if named, else the stop; NaN if none */
   gboolean   started[FT_LIVE_MAX_STOPS];
   char       device_id[FT_LIVE_MAX_STOPS][37];
   FtTime     expires;

@@ -1476,6 +1476,27 @@ START_TEST (test_ops_bad_stop_input)
   ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->packs, 0);
   ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->shift_end, 1700028800000);
   ck_assert_double_eq_tol (ft_live_get_staff (fx.live, van3)->pos.lat, 52.52, 1e-9);
+  /* van-4 comes near with packs but its shift is over: the swap still
+   * waits; a new shift end and it goes to van-4 */
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000007000,\"lat\":52.53,\"lon\":13.42,\"packs\":6,"
+                        "\"shift_end\":1700000007000}", T0 + 7000));
+  ft_live_replan (fx.live, T0 + 8000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000009000,\"lat\":52.53,\"lon\":13.42,\"shift_end\":1700030000000}",
+                        T0 + 9000));
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van4)->packs, 6);
+  ft_live_replan (fx.live, T0 + 10000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_ASSIGNED);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->staff, ft_live_get_staff (fx.live, van4)->account);
+  ck_assert_int_eq (ft_live_get_stop_list (fx.live, van4)->stops[0].task, swap);
+  /* then it says it has none left: the swap (not started) goes back */
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000011000,\"lat\":52.53,\"lon\":13.42,\"packs\":0}", T0 + 11000));
+  ft_live_replan (fx.live, T0 + 12000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  ck_assert_uint_eq (ft_live_get_stop_list (fx.live, van4)->n_stops, 0);
   assert_valid (&fx);
   fx_free (&fx);
 }
