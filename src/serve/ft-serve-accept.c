@@ -5,11 +5,11 @@
  * with its status and an MDS error body, and a good connection is handed
  * to libsoup (soup_server_accept_iostream) with the bytes already read put
  * back in front of its input (FtReplayInputStream, pollable as libsoup
- * needs). Later requests on a kept-alive connection are libsoup's to read.
+ * needs). Each connection carries one request: ft-serve.c answers every
+ * one with Connection: close.
  */
 #include "ft-serve-head.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -478,24 +478,6 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source, 
   return TRUE;
 }
 
-/* libsoup keeps a connection alive after a response only while the server
- * has a listener of its own (request_finished in soup-server.c). Give it
- * one that nobody can reach: a Unix socket in a private directory, whose
- * name is removed as soon as it listens. */
-static gboolean
-anchor_listener (SoupServer *server, GError **error)
-{
-  g_autofree char *dir = g_dir_make_tmp ("ft-serve-XXXXXX", error);
-  if (dir == NULL)
-    return FALSE;
-  g_autofree char *path = g_build_filename (dir, "anchor", NULL);
-  g_autoptr(GSocketAddress) a = g_unix_socket_address_new (path);
-  gboolean ok = soup_server_listen (server, a, 0, error);
-  g_unlink (path);
-  g_rmdir (dir);
-  return ok;
-}
-
 FtServeAcceptor *
 ft_serve_acceptor_new (SoupServer *server, GSocketAddress *addr, GTlsCertificate *cert, FtMetrics *metrics,
                        GError **error)
@@ -508,11 +490,6 @@ ft_serve_acceptor_new (SoupServer *server, GSocketAddress *addr, GTlsCertificate
   acc->cancel = g_cancellable_new ();
   acc->service = g_socket_service_new ();
   g_autoptr(GSocketAddress) effective = NULL;
-  if (!anchor_listener (server, error))
-    {
-      ft_serve_acceptor_free (acc);
-      return NULL;
-    }
   /* GSocketListener's default backlog of 10 drops connections under a
    * burst (the client retries its SYN after a second); libsoup's own
    * listener asks for SOMAXCONN */

@@ -49,9 +49,9 @@ char        *ft_serve_head_response (const FtHeadVerdict *v, gsize *len);
  * TLS when cert is set, each request head read and checked within
  * FT_SERVE_HEAD_TIMEOUT_MS (408 after), bad heads answered and counted in
  * metrics (fleet_twin_http_malformed_total{code}, metrics may be NULL),
- * good connections handed to soup_server_accept_iostream. Later requests
- * on a kept-alive connection are read by libsoup. Runs on the
- * thread-default main context. */
+ * good connections handed to soup_server_accept_iostream (one request
+ * each: the server closes after its response). Runs on the thread-default
+ * main context. */
 typedef struct _FtServeAcceptor FtServeAcceptor;
 FtServeAcceptor *ft_serve_acceptor_new  (SoupServer *server, GSocketAddress *addr, GTlsCertificate *cert,
                                          FtMetrics *metrics, GError **error);

@@ -492,6 +492,12 @@ on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   guint status = soup_server_message_get_status (msg);
   (void) user_data;
+  /* One request per connection. libsoup 3.2 never lets go of a kept-alive
+   * connection that the client closes between requests (the socket stays
+   * in CLOSE-WAIT, a file descriptor per client, until the server stops),
+   * and only the first head of a connection goes through the acceptor's
+   * check (ft-serve-accept.c); closing after each response avoids both. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
   if (status >= 400)
     {
       g_autofree char *d = g_strdup_printf ("the request was refused before routing (HTTP %u)", status);

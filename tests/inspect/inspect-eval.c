@@ -100,13 +100,6 @@ report (const char *title, const Pair *pairs, guint n, gboolean tune, const FtIn
   printf ("not aligned %u, failed the quality gate %u\n", t.not_aligned, t.gate);
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 /* Share of the tuning pairs (undamaged ones: fa; damaged ones: recall)
  * whose score is at or above t (a pair that failed the gate or the
  * alignment is flagged at any threshold). */
