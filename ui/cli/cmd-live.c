@@ -830,9 +830,15 @@ ops_city_setup (OpsCity *oc, FtCity *city, FtLiveOpsConfig *c)
   c->locate = city_locate;
   c->locate_data = city;
   c->centre = oc->centre;
-  c->travel = ops_city_travel;
-  c->travel_data = oc;
-  c->travel_name = city->id;
+  /* a re-plan asks for every pair of stops: the road router answers from
+   * its all-pairs table on graphs of up to 4096 core nodes; on larger ones
+   * (A* per pair) the planner uses the straight line and says so */
+  if (ft_router_get_use_table (oc->router) && ft_router_n_core_nodes (oc->router) <= 4096)
+    {
+      c->travel = ops_city_travel;
+      c->travel_data = oc;
+      c->travel_name = city->id;
+    }
   c->utc_offset_min = city->utc_offset_min;
 }
 
@@ -1146,8 +1152,10 @@ ft_cli_live (int argc, char **argv)
           if ((zone_city = load_zone_city (shadow_city, &error)) == NULL)
             goto out;
           ops_city_setup (&ops_city, zone_city, &oc);
-          printf ("live: operations on %u zones of %s, travel by its roads, times in UTC%+.1f h\n",
-                  zone_city->n_zones, zone_city->id, zone_city->utc_offset_min / 60.0);
+          printf ("live: operations on %u zones of %s, travel %s, times in UTC%+.1f h\n",
+                  zone_city->n_zones, zone_city->id,
+                  oc.travel ? "by its roads" : "straight-line (its road graph is too big for a table)",
+                  zone_city->utc_offset_min / 60.0);
         }
       else
         printf ("live: operations without a city pack: no zones (no surplus rebalancing), straight-line "
