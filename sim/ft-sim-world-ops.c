@@ -47,10 +47,14 @@ avail_by_zone (FtSimWorld *w, FtTime now)
   if (!w->ops_avail)
     w->ops_avail = g_new0 (guint, MAX (w->nz, 1));
   memset (w->ops_avail, 0, sizeof (guint) * MAX (w->nz, 1));
+  w->ops_avail_total = 0;
   const FtVehicle *vs = ft_fleet_vehicles (w->core->fleet);
   for (guint v = 0; v < w->nv; v++)
     if (vs[v].state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP)) && w->veh[v].zone >= 0)
-      w->ops_avail[w->veh[v].zone]++;
+      {
+        w->ops_avail[w->veh[v].zone]++;
+        w->ops_avail_total++;
+      }
   w->ops_avail_t = now;
   return w->ops_avail;
 }
@@ -109,6 +113,81 @@ requests_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
   return d;
 }
 
+/* Trips expected to end in zone z in the hour of week `how`: every zone's
+ * expected requests that hour times the city's destination weights (the
+ * demand profile's, as riders choose), once per zone and hour. */
+static double
+arrivals_in_hour (FtSimWorld *w, guint z, guint how)
+{
+  const guint nz = w->nz;
+  if (!w->ops_inflow)
+    {
+      w->ops_inflow = g_new (double, (gsize) 168 * nz);
+      for (gsize i = 0; i < (gsize) 168 * nz; i++)
+        w->ops_inflow[i] = -1;
+    }
+  double *slot = &w->ops_inflow[(gsize) how * nz + z];
+  if (*slot >= 0)
+    return *slot;
+  const double *dest = w->city->demand.dest;
+  guint band = ft_demand_band_of_hour (how);
+  double a = 0;
+  for (guint from = 0; from < nz; from++)
+    {
+      double rs = w->dest_sum[band * nz + from];
+      double share = dest && rs > 0 ? dest[((gsize) band * nz + from) * nz + z] / rs : (from == z ? 1.0 : 0.0);
+      if (share > 0)
+        a += w->zone_w[(gsize) how * nz + from] * share;
+    }
+  *slot = a;
+  return a;
+}
+
+static double
+arrivals_until (FtSimWorld *w, gint32 z, FtTime now, FtTime end)
+{
+  if (z < 0 || (guint) z >= w->nz)
+    return 0;
+  double a = 0;
+  for (FtTime t = now; t < end; t += FT_HOUR)
+    a += arrivals_in_hour (w, (guint) z, ft_sim_world_hour_of_week (t)) * MIN (1.0, (double) (end - t) / FT_HOUR);
+  return a;
+}
+
+/* What an available vehicle earns over the value horizon, in trips per
+ * vehicle-hour: the forecast's requests in the whole city over the
+ * horizon per available vehicle and hour (a vehicle's hours are the
+ * fleet's: a trip takes it from zone to zone), once per instant. */
+static double
+trips_per_vehicle_hour (FtSimWorld *w, FtTime now, FtTime horizon)
+{
+  if (w->ops_util_t == now && w->ops_util > 0)
+    return w->ops_util;
+  avail_by_zone (w, now);
+  double d = 0;
+  for (guint z = 0; z < w->nz; z++)
+    d += requests_until (w, (gint32) z, now, horizon);
+  double hours = (double) (horizon - now) / FT_HOUR;
+  w->ops_util = hours > 0 ? d / (hours * MAX (w->ops_avail_total, 1u)) : 0;
+  w->ops_util_t = now;
+  return w->ops_util;
+}
+
+double
+ft_sim_world_trip_revenue (FtSimWorld *w, FtVehicleKind kind)
+{
+  const FtSimScenario *sc = w->sc;
+  double trip_km = w->k.trips_completed > 0 ? w->trip_sum_m / 1000.0 / (double) w->k.trips_completed : 2.5;
+  return (sc->unlock_minor + sc->per_min_minor[MIN ((guint) kind, 2u)] * 12.0 + sc->per_km_minor * trip_km) / 100.0;
+}
+
+double
+ft_sim_world_zone_short (FtSimWorld *w, guint z, double vehicles, FtTime now, FtTime end)
+{
+  return ft_task_value_shortfall (requests_until (w, (gint32) z, now, end), arrivals_until (w, (gint32) z, now, end),
+                                  vehicles + 1.0);
+}
+
 /* Value one open task for a van at `from` and store it on the queue. */
 static void
 value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
@@ -133,8 +212,7 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
   double pack_wh = veh->pack >= 0 ? ft_fleet_get_pack (f, (guint) veh->pack)->capacity_wh : 500.0;
   double trip_km = w->k.trips_completed > 0 ? w->trip_sum_m / 1000.0 / (double) w->k.trips_completed : 2.5;
   double per_trip = CLAMP (vt->wh_per_km * trip_km / MAX (pack_wh, 1.0), 1e-4, 1.0);
-  double revenue = (sc->unlock_minor + sc->per_min_minor[MIN ((guint) veh->kind, 2u)] * 12.0
-                    + sc->per_km_minor * trip_km) / 100.0;
+  double revenue = ft_sim_world_trip_revenue (w, veh->kind);
   gint32 z = w->veh[v].zone, tz = t->kind == FT_TASK_REBALANCE ? t->target_zone : z;
   FtTime horizon = ft_sim_world_value_horizon (w, now);
   gboolean self_offered = veh->state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP));
@@ -162,6 +240,15 @@ value_task (FtSimWorld *w, gint64 id, FtLatLon from, FtTime now)
     .van_km = km,
     .cost_per_staff_minute = sc->cost_staff_hourly_minor / 100.0 / 60.0,
     .cost_per_van_km = sc->cost_van_per_km_minor / 100.0,
+    .trips_per_vehicle_hour = trips_per_vehicle_hour (w, now, horizon),
+    /* off offer for a reason a pack does not cure */
+    .out_of_service = (w->veh[v].flags & (VF_FAULT | VF_SUSPENDED)) != 0,
+    .back_in_service_hours = t->kind == FT_TASK_COLLECT_REPAIR ? sc->repair_hours : 0,
+    /* the simulator's clock is the city's wall clock (demand and shifts
+     * are read from it; the city's utc_offset_min does not move it) */
+    .utc_offset_min = 0,
+    .expected_arrivals = arrivals_until (w, tz, now, horizon),
+    .source_expected_arrivals = t->kind == FT_TASK_REBALANCE ? arrivals_until (w, z, now, horizon) : 0,
   };
   FtTaskValue val;
   g_autoptr (GError) e = NULL;
@@ -182,7 +269,7 @@ ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask)
     {
       const FtTask *t = ft_ops_get (w->ops, g_array_index (ids, gint64, i));
       const FtTaskValue *tv = ft_ops_get_value (w->ops, t->id);
-      if (tv && tv->value <= 0)
+      if (tv && !ft_task_value_pays (tv))
         break;   /* nothing left that pays: the standing rule decides */
       if (mask == 0 || (mask & (1u << t->kind)))
         return t->id;
@@ -511,4 +598,5 @@ ft_sim_world_free_ops (FtSimWorld *w)
   g_free (w->risk);
   g_free (w->inspected_at);
   g_free (w->ops_avail);
+  g_free (w->ops_inflow);
 }

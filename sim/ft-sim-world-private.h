@@ -164,6 +164,10 @@ struct _FtSimWorld {
   FtTime         last_plan;       /* last route plan, -1 none */
   guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
   FtTime         ops_avail_t;
+  guint          ops_avail_total; /* their sum */
+  double        *ops_inflow;      /* 168 * nz: expected trips ending per zone and hour (< 0: not yet) */
+  double         ops_util;        /* forecast requests per available vehicle-hour, at ops_util_t */
+  FtTime         ops_util_t;
   gsl_rng       *r_support;
   guint64        support_contacts, support_resolved, support_handoffs;  /* conversations */
 };
@@ -208,6 +212,11 @@ void     ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem 
 gboolean ft_sim_world_setup_ops (FtSimWorld *w, GError **error);
 void     ft_sim_world_free_ops (FtSimWorld *w);
 gint64   ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask);
+/* Revenue of a mean trip (major units) and P(zone z, with `vehicles`
+ * there, runs short before `end`): the value model's terms for the
+ * rebalancing LP (-ops.c). */
+double   ft_sim_world_trip_revenue  (FtSimWorld *w, FtVehicleKind kind);
+double   ft_sim_world_zone_short    (FtSimWorld *w, guint z, double vehicles, FtTime now, FtTime end);
 void     ft_sim_world_plan_routes (FtSimWorld *w, FtTime now);
 void     ft_sim_world_route_release (FtSimWorld *w, Staff *s, FtTime now);
 void     ft_sim_world_inspected (FtSimWorld *w, guint v, FtTime now);

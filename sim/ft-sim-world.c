@@ -207,8 +207,15 @@ ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target
 /* ------------------------------------------------------------ rules */
 
 /* Phase 3 rebalancing: surplus and shortfall as the rule measures them,
- * moves chosen by the transport LP (src/ops/ft-rebalance.c) that maximises
- * sum (max_km - km between zone centroids) over moved vehicles. */
+ * moves chosen by the transport LP (src/ops/ft-rebalance.c) on the value
+ * model's terms: a vehicle moved from i to j gains the trips j would lose
+ * running short over the next three hours and loses those i would
+ * (ft_task_value_shortfall with requests and arrivals), at the revenue of a
+ * trip, minus the van's km between the centroids (the staff's minutes are
+ * paid either way, as in ft_task_value_pays); moves longer than max_km are
+ * not made. Every vehicle into j counts the same gain, up to j's
+ * shortfall. The LP maximises sum (G - cost_ij) with a constant G, so the
+ * cost of a move is G - its net value, which is >= 0. */
 static void
 rebalance_by_plan (FtSimWorld *w, const guint *avail, const double *want, GPtrArray *by_zone,
                    guint budget, FtTime now)
@@ -230,15 +237,34 @@ rebalance_by_plan (FtSimWorld *w, const guint *avail, const double *want, GPtrAr
     }
   if (n_sup == 0 || n_dem == 0 || budget == 0)
     return;
+  const FtTime end = now + 3 * FT_HOUR;
+  const double rev = ft_sim_world_trip_revenue (w, FT_KIND_SCOOTER);
+  const double per_km = w->sc->cost_van_per_km_minor / 100.0 * w->sc->detour_factor;
+  g_autofree double *gain = g_new0 (double, nz);
+  g_autofree double *loss = g_new0 (double, nz);
+  double top = 0;
+  for (guint z = 0; z < nz; z++)
+    {
+      if (dem[z] > 0)
+        top = MAX (top, gain[z] = rev * ft_sim_world_zone_short (w, z, avail[z], now, end));
+      if (sup[z] > 0 && avail[z] > 0)
+        loss[z] = rev * ft_sim_world_zone_short (w, z, avail[z] - 1.0, now, end);
+    }
   g_autofree double *cost = g_new (double, (gsize) nz * nz);
   for (guint i = 0; i < nz; i++)
     for (guint j = 0; j < nz; j++)
-      cost[(gsize) i * nz + j] = (sup[i] > 0 && dem[j] > 0)
-        ? ft_distance_fast_m (w->city->zones[i].centroid, w->city->zones[j].centroid) / 1000.0
-        : 0.0;
+      {
+        double c = 0;
+        if (sup[i] > 0 && dem[j] > 0)
+          {
+            double km = ft_distance_fast_m (w->city->zones[i].centroid, w->city->zones[j].centroid) / 1000.0;
+            c = km > w->sc->rebalance_max_km ? top + 1.0 : top - gain[j] + loss[i] + km * per_km;
+          }
+        cost[(gsize) i * nz + j] = c;
+      }
   g_autoptr (GArray) moves = g_array_new (FALSE, FALSE, sizeof (FtRebalanceMove));
   g_autoptr (GError) e = NULL;
-  if (!ft_rebalance_plan (nz, sup, dem, cost, w->sc->rebalance_max_km, budget, moves, NULL, &e))
+  if (!ft_rebalance_plan (nz, sup, dem, cost, top, budget, moves, NULL, &e))
     {
       ft_sim_world_sim_error (w, "rebalance plan", e);
       return;

@@ -315,7 +315,10 @@ ft_city_build_index (FtCity *city)
   city->priv = p;
   const FtRoadGraph *g = &city->graph;
 
-  /* Node grid: cells of ~150 m over the nodes' bbox. */
+  /* Node grid: cells of ~150 m over the nodes' bbox, larger where the bbox
+   * spans more than 1024 of them (a region, or a malformed pack whose few
+   * nodes are 2,000 km apart), so that the grid never exceeds 1024 cells a
+   * side and every node lies in the cell its position gives. */
   FtBBox bb = { G_MAXDOUBLE, G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE };
   for (guint i = 0; i < g->n_nodes; i++)
     {
@@ -327,13 +330,14 @@ ft_city_build_index (FtCity *city)
   if (g->n_nodes == 0)
     bb = (FtBBox) { city->center.lat, city->center.lon, city->center.lat, city->center.lon };
   double coslat = cos ((bb.min_lat + bb.max_lat) / 2 * G_PI / 180.0);
-  p->g_cell_m = 150.0;
+  double span_m = MAX ((bb.max_lat - bb.min_lat) * 111320.0, (bb.max_lon - bb.min_lon) * 111320.0 * MAX (coslat, 0.01));
+  p->g_cell_m = MAX (150.0, span_m / 1024.0);
   p->g_dlat = p->g_cell_m / 111320.0;
   p->g_dlon = p->g_cell_m / (111320.0 * MAX (coslat, 0.01));
   p->g_lat0 = bb.min_lat;
   p->g_lon0 = bb.min_lon;
-  p->g_w = (guint) MIN (4096.0, floor ((bb.max_lon - bb.min_lon) / p->g_dlon) + 1);
-  p->g_h = (guint) MIN (4096.0, floor ((bb.max_lat - bb.min_lat) / p->g_dlat) + 1);
+  p->g_w = (guint) MIN (1026.0, floor ((bb.max_lon - bb.min_lon) / p->g_dlon) + 1);
+  p->g_h = (guint) MIN (1026.0, floor ((bb.max_lat - bb.min_lat) / p->g_dlat) + 1);
   guint nc = p->g_w * p->g_h;
   p->g_start = g_new0 (guint32, nc + 1);
   p->g_nodes = g_new (guint32, MAX (g->n_nodes, 1));
@@ -442,6 +446,9 @@ ft_city_nearest_node (const FtCity *city, FtLatLon p)
   double best = G_MAXDOUBLE;
   guint best_i = 0;
   int maxr = (int) MAX (pr->g_w, pr->g_h);
+  /* a cell's sides in the metric searched (east-west scaled by the query's
+   * cos(lat)): the narrower bounds what a ring adds */
+  double cell_min_m = MIN (pr->g_cell_m, pr->g_dlon * mlon);
   for (int r = 0; r <= maxr; r++)
     {
       for (int y = cy - r; y <= cy + r; y++)
@@ -467,8 +474,8 @@ ft_city_nearest_node (const FtCity *city, FtLatLon p)
                 }
             }
         }
-      /* cells in ring r+1 are at least r cells away (0.98: cos(lat) slack) */
-      double reach = r * pr->g_cell_m * 0.98;
+      /* cells in ring r+1 are at least r cells away (0.98: slack) */
+      double reach = r * cell_min_m * 0.98;
       if (best < G_MAXDOUBLE && best <= reach * reach)
         break;
     }

@@ -1,5 +1,6 @@
 /* ft-maint-log.c — the feature builder of predictive maintenance: keeps the
- * events of a log that tell usage, charging, faults and repairs per vehicle
+ * events of a log that tell usage, charging, faults, repairs and
+ * inspections (a done `inspect` task is a service) per vehicle
  * (in memory, compact), replays them to turn the log into (vehicle,
  * observation time) rows with features and the time to the next fault, and
  * keeps a running state so shadow mode can score every vehicle "now"
@@ -22,6 +23,7 @@ enum {
   VEV_PROVIDER_DROP_OFF = 15,
   PACK_IN_VEHICLE = 0,
   STATE_AVAILABLE = 0,
+  TASK_INSPECT = 4,          /* FT_TASK_INSPECT (src/ops): a preventive service */
   MAX_VEHICLES = 1u << 22,
 };
 
@@ -211,6 +213,12 @@ acc_apply (Acc *a, const MEv *e)
                                                 e->a == VEV_AGENCY_DROP_OFF))))
         acc_service (a, e->t);
       return FALSE;
+    case FT_EV_TASK_DONE:
+      /* an inspection serviced it on the street (a faulted vehicle waits
+       * for its repair) */
+      if (e->a == TASK_INSPECT && !a->faulted)
+        acc_service (a, e->t);
+      return FALSE;
     default:
       return FALSE;
     }
@@ -293,6 +301,8 @@ event_vehicle (const FtEvent *ev)
       return ev->vehicle;
     case FT_EV_PACK_MOVED:
       return ev->a == PACK_IN_VEHICLE && ev->b >= 0 && ev->b < G_MAXINT32 ? (gint32) ev->b : -1;
+    case FT_EV_TASK_DONE:
+      return ev->a == TASK_INSPECT ? ev->vehicle : -1;
     default:
       return -1;
     }
@@ -417,7 +427,7 @@ ft_maint_log_read_db (const char *path, GError **error)
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2 (db,
                              "SELECT seq, t, kind, vehicle, a, b, amount FROM events "
-                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7) ORDER BY seq",
+                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ORDER BY seq",
                              -1, &st, NULL);
   if (rc != SQLITE_OK)
     {
@@ -430,7 +440,8 @@ ft_maint_log_read_db (const char *path, GError **error)
       return NULL;
     }
   const int kinds[] = { FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED,
-                        FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED };
+                        FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED,
+                        FT_EV_TASK_DONE };
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     sqlite3_bind_int (st, (int) i + 1, kinds[i]);
   g_autoptr (FtMaintLog) log = ft_maint_log_new ();

@@ -45,7 +45,9 @@ typedef enum {
 
 /* ---- features ----------------------------------------------------------- */
 
-/* "Service" is the end of the last repair, or the vehicle's first event. */
+/* "Service" is the end of the last repair, a done `inspect` task
+ * (FT_EV_TASK_DONE with a = FT_TASK_INSPECT: a preventive service on the
+ * street), or the vehicle's first event. */
 typedef enum {
   FT_MF_KM_SINCE_SERVICE = 0,
   FT_MF_RIDE_MIN_SINCE_SERVICE,

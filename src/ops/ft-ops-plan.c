@@ -209,14 +209,14 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
   if (params->by_value)
     {
-      /* tasks worth doing by value per minute, then the rest (no value,
-       * or none that pays) by priority, then age */
+      /* tasks worth a van's time by value per minute, then the rest (no
+       * value, or none that pays: ft_task_value_pays) by priority, then age */
       ft_ops_rank_open (ops, open);
       guint k = 0;
       while (k < open->len)
         {
           const FtTaskValue *tv = ft_ops_get_value (ops, g_array_index (open, gint64, k));
-          if (!tv || tv->value <= 0)
+          if (!tv || !ft_task_value_pays (tv))
             break;
           k++;
         }

@@ -1,10 +1,20 @@
 /* ft-ops-value.c — the expected value of a candidate task over a horizon.
- * A vehicle serves at most the trips its charge allows; the trips a zone
- * serves with n vehicles of capacity c each and demand D are min(D, n c).
- * A swap raises this vehicle's capacity within its share of the zone's
- * demand; a rebalance moves one vehicle's capacity from the source zone to
- * the target (deploy: from the depot); a collection for repair avoids the
- * fault the maintenance model expects. Cost is staff minutes and van km.
+ * Two views of the same trips, and the larger counts:
+ * - the vehicle as an asset: a vehicle on offer is asked for trips at the
+ *   caller's rate per available vehicle-hour (a Poisson process) and serves
+ *   them until its charge runs out: E[min(N, trips on charge)] before the
+ *   horizon; a flat, faulty or suspended one serves none. A swap, a deploy,
+ *   an inspection that ends a suspension or a repair (after the collection
+ *   and the repair time) changes those trips, and the hours on offer with
+ *   them (trips / rate);
+ * - the zone running short: with N ~ Poisson(requests) leaving and M ~
+ *   Poisson(arrivals) arriving and n other vehicles there, one more vehicle
+ *   serves a request that would otherwise be lost with P(N - M >= n + 1) (a
+ *   vehicle serves one trip from the zone: the trip takes it elsewhere). A
+ *   rebalance gains that at the target and loses P(N - M >= n) at the
+ *   source (n counting it); its hours on offer do not change.
+ * Faults avoided are the maintenance model's risk; costs are staff minutes
+ * and van km at the caller's rates.
  */
 #include "ft-ops-value.h"
 
@@ -19,11 +29,87 @@ ft_task_value_trips_on_charge (double battery, double min_battery, double batter
   return (battery - min_battery) / battery_per_trip;
 }
 
-/* trips served in a zone with demand d by n vehicles that serve c each */
-static double
-served (double d, double n, double c)
+double
+ft_task_value_poisson_tail (double mean, double k)
 {
-  return MIN (d, n * c);
+  double kk = ceil (k);
+  if (!(mean > 0))
+    return kk <= 0 ? 1.0 : 0.0;
+  if (kk <= 0)
+    return 1.0;
+  double sd = sqrt (mean);
+  if (kk > mean + 12 * sd + 30)
+    return 0.0;
+  /* sum the smaller side in log space: the terms from kk up, or 1 minus
+   * those below kk */
+  double lm = log (mean), sum = 0;
+  if (kk >= mean)
+    {
+      for (double j = kk; j < kk + 12 * sd + 60; j++)
+        {
+          double term = exp (j * lm - mean - lgamma (j + 1));
+          sum += term;
+          if (term < 1e-16 * sum)
+            break;
+        }
+      return CLAMP (sum, 0.0, 1.0);
+    }
+  double lo = MAX (0.0, floor (mean - 12 * sd - 30));
+  for (double j = kk - 1; j >= lo; j--)
+    {
+      double term = exp (j * lm - mean - lgamma (j + 1));
+      sum += term;
+      if (term < 1e-16 * sum)
+        break;
+    }
+  return CLAMP (1.0 - sum, 0.0, 1.0);
+}
+
+/* log P(X = j) for X ~ Poisson(mean > 0) */
+static double
+log_pmf (double mean, double j)
+{
+  return j * log (mean) - mean - lgamma (j + 1);
+}
+
+double
+ft_task_value_shortfall (double requests, double arrivals, double k)
+{
+  double kk = ceil (k);
+  if (!(arrivals > 0))
+    return ft_task_value_poisson_tail (requests, kk);
+  /* sum over the arrivals m of P(M = m) P(N >= k + m) */
+  double sd = sqrt (arrivals), sum = 0;
+  double lo = MAX (0.0, floor (arrivals - 12 * sd - 30)), hi = ceil (arrivals + 12 * sd + 30);
+  for (double m = lo; m <= hi; m++)
+    {
+      double tail = ft_task_value_poisson_tail (requests, kk + m);
+      if (tail <= 0)
+        break;   /* every larger m adds nothing either */
+      sum += exp (log_pmf (arrivals, m)) * tail;
+    }
+  return CLAMP (sum, 0.0, 1.0);
+}
+
+double
+ft_task_value_served (double mean, double c)
+{
+  if (!(mean > 0) || !(c > 0))
+    return 0.0;
+  if (c > mean + 12 * sqrt (mean) + 30)
+    return mean;   /* the charge outlasts every likely request */
+  /* E[min(N, c)] = c - E[(c - N)+] = c - sum over j < c of P(N = j) (c - j) */
+  double short_of = 0;
+  for (double j = 0; j < c; j++)
+    short_of += exp (log_pmf (mean, j)) * (c - j);
+  return CLAMP (c - short_of, 0.0, MIN (mean, c));
+}
+
+gboolean
+ft_task_value_pays (const FtTaskValue *v)
+{
+  g_return_val_if_fail (v != NULL, FALSE);
+  return v->value + v->staff_cost > 0;
 }
 
 static gboolean
@@ -36,6 +122,23 @@ check_field (const char *name, double x, double lo, double hi, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* What a vehicle on offer for `hours` with `trips` on its charge serves at
+ * u trips an hour: *served trips and *on hours on offer (expected). */
+static void
+offer (double trips, double u, double hours, double *served, double *on)
+{
+  *served = *on = 0;
+  if (trips <= 0 || hours <= 0)
+    return;
+  if (!(u > 0))
+    {
+      *on = hours;   /* nobody asks: it stays on offer, serving nothing */
+      return;
+    }
+  *served = ft_task_value_served (u * hours, trips);
+  *on = *served / u;
 }
 
 gboolean
@@ -70,60 +173,108 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
       || !check_field ("detour_minutes", in->detour_minutes, 0, big, error)
       || !check_field ("van_km", in->van_km, 0, big, error)
       || !check_field ("cost_per_staff_minute", in->cost_per_staff_minute, 0, big, error)
-      || !check_field ("cost_per_van_km", in->cost_per_van_km, 0, big, error))
+      || !check_field ("cost_per_van_km", in->cost_per_van_km, 0, big, error)
+      || !check_field ("trips_per_vehicle_hour", in->trips_per_vehicle_hour, 0, big, error)
+      || !check_field ("back_in_service_hours", in->back_in_service_hours, 0, big, error)
+      || !check_field ("utc_offset_min", in->utc_offset_min, -18 * 60, 18 * 60, error)
+      || !check_field ("expected_arrivals", in->expected_arrivals, 0, big, error)
+      || !check_field ("source_expected_arrivals", in->source_expected_arrivals, 0, big, error))
     return FALSE;
 
+  const FtTaskKind k = in->kind;
   double cap = ft_task_value_trips_on_charge (in->battery, in->min_battery, in->battery_per_trip);
   double cap_full = ft_task_value_trips_on_charge (1.0, in->min_battery, in->battery_per_trip);
-  double trips = 0, faults = 0;
-  switch (in->kind)
+  double span_h = (double) (in->horizon_end - in->now) / FT_HOUR;
+  /* the task is done staff_minutes from now: what it changes counts from then */
+  double h = MAX (0.0, span_h - in->staff_minutes / 60.0);
+  double rate = span_h > 0 ? in->expected_requests / span_h : 0;   /* requests per hour there */
+  double u = in->trips_per_vehicle_hour > 0 ? in->trips_per_vehicle_hour
+                                            : rate / (in->vehicles_there + 1.0);
+  /* trips served and hours on offer before the horizon, without the task
+   * and with it */
+  gboolean on_offer = !in->out_of_service && cap > 0 && k != FT_TASK_DEPLOY;
+  double s0 = 0, h0 = 0, s1, h1;
+  if (on_offer)
+    offer (cap, u, h, &s0, &h0);
+  s1 = s0, h1 = h0;
+  switch (k)
     {
     case FT_TASK_BATTERY_SWAP:
-      {
-        /* this vehicle's share of the zone's demand */
-        double share = in->expected_requests / (in->vehicles_there + 1.0);
-        trips = MIN (share, cap_full) - MIN (share, cap);
-        break;
-      }
-    case FT_TASK_REBALANCE:
-    case FT_TASK_DEPLOY:
-      {
-        double gain = served (in->expected_requests, in->vehicles_there + 1.0, cap)
-                      - served (in->expected_requests, in->vehicles_there, cap);
-        double loss = 0;
-        if (in->kind == FT_TASK_REBALANCE && in->source_vehicles >= 1.0)
-          loss = served (in->source_expected_requests, in->source_vehicles, cap)
-                 - served (in->source_expected_requests, in->source_vehicles - 1.0, cap);
-        trips = gain - loss;
-        break;
-      }
-    case FT_TASK_COLLECT_REPAIR:
-    case FT_TASK_INSPECT:
-      faults = in->fault_risk;
+      if (in->out_of_service)
+        s1 = h1 = 0;
+      else
+        offer (cap_full, u, h, &s1, &h1);
       break;
+    case FT_TASK_DEPLOY:
+    case FT_TASK_INSPECT:   /* ends a suspension; the charge is what it is */
+      offer (cap, u, h, &s1, &h1);
+      break;
+    case FT_TASK_COLLECT_REPAIR:
+      offer (cap_full, u, h - in->back_in_service_hours, &s1, &h1);
+      break;
+    case FT_TASK_REBALANCE:
     default:
-      g_assert_not_reached ();
+      break;
     }
+
+  double trips = 0, faults = 0, shortfall = 0, vh = h1 - h0;
+  /* requests and arrivals there once the task is done */
+  double frac = span_h > 0 ? h / span_h : 0;
+  double mean_left = in->expected_requests * frac, arr_left = in->expected_arrivals * frac;
+  switch (k)
+    {
+    case FT_TASK_REBALANCE:
+      {
+        double can = MIN (1.0, cap);   /* a vehicle that cannot make a trip serves none */
+        shortfall = ft_task_value_shortfall (mean_left, arr_left, in->vehicles_there + 1.0);
+        double src_loss = in->source_vehicles >= 1.0
+                          ? ft_task_value_shortfall (in->source_expected_requests * frac,
+                                                     in->source_expected_arrivals * frac, in->source_vehicles)
+                          : 0;
+        trips = can * (shortfall - src_loss);
+        break;
+      }
+    case FT_TASK_BATTERY_SWAP:
+    case FT_TASK_DEPLOY:
+    case FT_TASK_INSPECT:
+      /* put on offer where it stands: the zone's shortfall counts too */
+      if (h0 <= 0 && h1 > 0)
+        shortfall = ft_task_value_shortfall (mean_left, arr_left, in->vehicles_there + 1.0);
+      trips = MAX (s1 - s0, shortfall);
+      break;
+    case FT_TASK_COLLECT_REPAIR:
+    default:
+      trips = s1 - s0;   /* back at the depot, not in its zone */
+      break;
+    }
+  if (k == FT_TASK_COLLECT_REPAIR || k == FT_TASK_INSPECT)
+    faults = in->fault_risk;
 
   FtTaskValue v = { 0 };
   v.trips_saved = trips;
   v.revenue_saved = trips * in->revenue_per_trip;
   v.faults_avoided = faults;
-  v.cost = in->staff_minutes * in->cost_per_staff_minute + in->van_km * in->cost_per_van_km;
+  v.staff_cost = in->staff_minutes * in->cost_per_staff_minute;
+  v.cost = v.staff_cost + in->van_km * in->cost_per_van_km;
   v.value = v.revenue_saved + faults * in->fault_cost - v.cost;
   v.staff_minutes = in->staff_minutes;
   v.value_per_minute = v.value / in->staff_minutes;
+  v.vehicle_hours = vh;
+  v.shortfall = shortfall;
 
   FtTime local = in->horizon_end + (FtTime) in->utc_offset_min * FT_MINUTE;
   FtTime tod = ((local % FT_DAY) + FT_DAY) % FT_DAY;
   int hh = (int) (tod / FT_HOUR), mm = (int) ((tod % FT_HOUR) / FT_MINUTE);
+  char hours[48] = "", risk[40] = "";
+  if (vh >= 0.05)
+    snprintf (hours, sizeof hours, "frees 1 vehicle for ~%.1f h, ", vh);
+  else if (vh <= -0.05)
+    snprintf (hours, sizeof hours, "takes 1 vehicle off for ~%.1f h, ", -vh);
+  if (k == FT_TASK_COLLECT_REPAIR || k == FT_TASK_INSPECT)
+    snprintf (risk, sizeof risk, "avoids ~%.0f%% fault risk, ", 100.0 * faults);
   const char *sp = in->tz_label ? " " : "", *tz = in->tz_label ? in->tz_label : "";
-  if (in->kind == FT_TASK_COLLECT_REPAIR || in->kind == FT_TASK_INSPECT)
-    snprintf (v.reason, sizeof v.reason, "avoids ~%.0f%% fault risk before %02d:%02d%s%s, %.0f min detour",
-              100.0 * faults, hh, mm, sp, tz, in->detour_minutes);
-  else
-    snprintf (v.reason, sizeof v.reason, "%s ~%.1f trips before %02d:%02d%s%s, %.0f min detour",
-              trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, sp, tz, in->detour_minutes);
+  snprintf (v.reason, sizeof v.reason, "%s%s%s ~%.1f trips before %02d:%02d%s%s, %.0f min detour", risk, hours,
+            trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, sp, tz, in->detour_minutes);
   *out = v;
   return TRUE;
 }

@@ -608,6 +608,47 @@ START_TEST (test_router_demo)
 }
 END_TEST
 
+/* A pack whose three road nodes are up to 2,300 km apart (found by the
+ * city-pack fuzzer: the node grid of 150 m cells was clamped to 4096 a
+ * side, 134 MB, and nodes past it were filed under the edge cells): the
+ * grid's cells grow with the span, and the nearest node is still the
+ * nearest, by brute force. */
+START_TEST (test_pack_huge_span)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "pack", NULL);
+  GError *e = NULL;
+  ck_assert_msg (ft_city_save (demo, dir, &e), "%s", e ? e->message : "");
+  g_autofree char *roads = g_build_filename (dir, "roads.tsv", NULL);
+  const char *text = "# far apart\nN\t58.175\t3.155\nN\t54.185\t35.51\nN\t52.185\t3.145\n"
+                     "N\t52.19\t3.15\nE\t0\t1\t650\tresidential\t0\nE\t1\t2\t1100\tcycleway\t1\n"
+                     "E\t2\t3\t700\tresidential\t0\n";
+  ck_assert (g_file_set_contents (roads, text, -1, NULL));
+  g_autoptr(FtCity) c = ft_city_load (dir, &e);
+  ck_assert_msg (c != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (c->graph.n_nodes, 4);
+  GRand *rand = g_rand_new_with_seed (11);
+  for (guint q = 0; q < 400; q++)
+    {
+      FtLatLon p = { 51.0 + g_rand_double (rand) * 8.0, 2.0 + g_rand_double (rand) * 35.0 };
+      guint v = ft_city_nearest_node (c, p);
+      /* nearest by the metric it searches: equirectangular at the query's
+       * latitude (over 2,000 km it differs from the great circle by a few %) */
+      double mlon = 111320.0 * cos (p.lat * G_PI / 180.0), best = G_MAXDOUBLE, got = 0;
+      for (guint i = 0; i < c->graph.n_nodes; i++)
+        {
+          double dx = (c->graph.nodes[i].lon - p.lon) * mlon, dy = (c->graph.nodes[i].lat - p.lat) * 111320.0;
+          best = MIN (best, sqrt (dx * dx + dy * dy));
+          if (i == v)
+            got = sqrt (dx * dx + dy * dy);
+        }
+      ck_assert_msg (got <= best + 0.01, "query %u (%.3f, %.3f): node %u at %.0f m, the nearest is %.0f m", q,
+                     p.lat, p.lon, v, got, best);
+    }
+  g_rand_free (rand);
+}
+END_TEST
+
 /* ---- packs ------------------------------------------------------------ */
 
 START_TEST (test_pack_round_trip)
@@ -928,6 +969,7 @@ city_suite (void)
     { "router-small-graphs", test_router_small_graphs },
     { "router-demo", test_router_demo },
     { "pack-round-trip", test_pack_round_trip },
+    { "pack-huge-span", test_pack_huge_span },
     { "pack-malformed", test_pack_malformed },
     { "pack-too-many-zones", test_pack_too_many_zones },
     { "osm-monaco", test_osm_monaco },

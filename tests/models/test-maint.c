@@ -8,6 +8,7 @@
 #include "ft-config.h"
 #include "ft-fleet.h"
 #include "ft-maint.h"
+#include "ft-ops.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -516,6 +517,74 @@ START_TEST (test_builder_listener)
 }
 END_TEST
 
+/* A done inspection (an `inspect` task, FT_EV_TASK_DONE from src/ops) is
+ * a service: counters since service restart, the history stays; a done
+ * swap is not, nor an inspection cancelled. The same by replay and from a
+ * stored log. */
+START_TEST (test_builder_inspection_is_service)
+{
+  FtEventLog *ev = ft_event_log_new ();
+  FtFleet *f = ft_fleet_new (1, ev);
+  FtAccounts *acc = ft_accounts_new (1, ev);
+  FtOps *ops = ft_ops_new (f, acc, ev);
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  FtLatLon p = { 52.0, 13.0 };
+  ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, 0);
+  ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, 0);
+  gint staff = ft_accounts_create (acc, FT_ROLE_FIELD, "F", NULL, 0, NULL);
+  FtEvent trip = ft_event_init (FT_EV_BOOKING_ENDED, FT_HOUR);
+  trip.a = 600, trip.b = 4000;
+  for (guint v = 0; v < 2; v++)
+    {
+      trip.vehicle = (gint32) v;
+      ft_event_log_append (ev, &trip);
+    }
+  /* vehicle 0 inspected at 3 h, vehicle 1 swapped at 3 h */
+  FtTaskKind kinds[2] = { FT_TASK_INSPECT, FT_TASK_BATTERY_SWAP };
+  gint64 id[2];
+  for (guint v = 0; v < 2; v++)
+    {
+      id[v] = ft_ops_create (ops, kinds[v], (gint32) v, p, -1, 4, -1, 2 * FT_HOUR, NULL);
+      ck_assert (id[v] >= 0);
+      ck_assert (ft_ops_assign (ops, id[v], (guint) staff, -1, 2 * FT_HOUR, NULL));
+    }
+  for (guint v = 0; v < 2; v++)
+    ck_assert (ft_ops_start (ops, id[v], (guint) staff, 3 * FT_HOUR - 600 * FT_SECOND, NULL));
+  for (guint v = 0; v < 2; v++)
+    ck_assert (ft_ops_complete (ops, id[v], (guint) staff, 3 * FT_HOUR, NULL));
+  /* an inspection of vehicle 1 cancelled: no service */
+  gint64 c = ft_ops_create (ops, FT_TASK_INSPECT, 1, p, -1, 4, -1, 3 * FT_HOUR, NULL);
+  ck_assert (ft_ops_cancel (ops, c, -1, 3 * FT_HOUR, NULL));
+  trip.t = 4 * FT_HOUR, trip.b = 2000;
+  for (guint v = 0; v < 2; v++)
+    {
+      trip.vehicle = (gint32) v;
+      ft_event_log_append (ev, &trip);
+    }
+  drain_into (ev, log);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GArray) now = ft_maint_log_rows_now (log, 5 * FT_HOUR, &e);
+  ck_assert_msg (now != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (now->len, 2);
+  const FtMaintRow *r0 = &g_array_index (now, FtMaintRow, 0), *r1 = &g_array_index (now, FtMaintRow, 1);
+  ck_assert_double_eq_tol (r0->x[FT_MF_KM_SINCE_SERVICE], 2.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_TRIPS_SINCE_SERVICE], 1.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_HOURS_SINCE_SERVICE], 2.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_ODOMETER_KM], 6.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_PRIOR_FAULTS], 0.0, 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_KM_SINCE_SERVICE], 6.0, 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_TRIPS_SINCE_SERVICE], 2.0, 1e-9);
+  /* replay agrees */
+  g_autoptr (GArray) again = ft_maint_log_rows (log, 5 * FT_HOUR, 5 * FT_HOUR + 1, FT_HOUR, 6 * FT_HOUR, &e);
+  ck_assert_uint_eq (again->len, 2);
+  ck_assert (memcmp (g_array_index (again, FtMaintRow, 0).x, r0->x, sizeof r0->x) == 0);
+  ft_ops_free (ops);
+  ft_accounts_free (acc);
+  ft_fleet_free (f);
+  ft_event_log_free (ev);
+}
+END_TEST
+
 /* A log written before FT_EV_VEHICLE_FAULT existed: the MDS `maintenance`
  * event alone marks the fault, the drop-off after the pick-up the repair. */
 START_TEST (test_builder_on_old_log)
@@ -694,6 +763,7 @@ maint_suite (void)
   tcase_add_test (b, test_builder_on_fleet_log);
   tcase_add_test (b, test_builder_on_old_log);
   tcase_add_test (b, test_builder_listener);
+  tcase_add_test (b, test_builder_inspection_is_service);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");
   tcase_set_timeout (bad, 300);

@@ -390,6 +390,12 @@ START_TEST (test_plan_max_tasks_by_priority)
   ck_assert (ft_ops_set_value (f.ops, lo, &val, &e));
   g_autoptr (FtOpsPlan) plan3 = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
   ck_assert_int_eq (g_array_index (plan3->routes[0].tasks, gint64, 0), hi);
+  /* one that does not pay its staff minutes but earns more than its van
+   * km still beats the standing rule (a shift is paid either way) */
+  val.staff_cost = 4;
+  ck_assert (ft_ops_set_value (f.ops, lo, &val, &e));
+  g_autoptr (FtOpsPlan) plan4 = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_int_eq (g_array_index (plan4->routes[0].tasks, gint64, 0), lo);
   fx_clear (&f);
 }
 END_TEST

@@ -8,6 +8,7 @@
 #include "ft-config.h"
 #include "ft-test.h"
 #include "ft-sim-world.h"
+#include "ft-maint.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -139,8 +140,17 @@ START_TEST (test_ops_maint_alerts)
   sc->inspect_out_of_service = TRUE;
   g_free (sc->maint_model);
   sc->maint_model = g_strdup ("baseline");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  /* the maintenance model's view of the world's log, as an operator's */
+  FtCore *core = ft_sim_world_get_core (w);
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  guint listener = ft_event_log_add_listener (core->log, ft_maint_log_listener, log);
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+  ck_assert_msg (ft_sim_world_check (w, &e), "end: %s", e ? e->message : "");
   FtSimKpis k;
-  run (sc, &k);
+  ft_sim_world_kpis (w, &k);
   ck_assert_uint_gt (k.maint_fits, 0);
   ck_assert_uint_gt (k.maint_alerts, 0);
   ck_assert_uint_gt (k.inspections, 0);
@@ -148,6 +158,33 @@ START_TEST (test_ops_maint_alerts)
   printf ("maintenance alerts (1 day, seed 11): %" G_GUINT64_FORMAT " fits, %" G_GUINT64_FORMAT " alerts, %"
           G_GUINT64_FORMAT " inspections, %" G_GUINT64_FORMAT " faults\n", k.maint_fits, k.maint_alerts,
           k.inspections, k.faults);
+
+  /* a done inspection is a service in the maintenance log: a vehicle's
+   * hours since service count from its last inspection at most */
+  FtTime end = ft_sim_world_end_time (w);
+  g_autofree FtTime *inspected = g_new0 (FtTime, ft_fleet_n_vehicles (core->fleet));
+  for (guint i = 0; i < ft_ops_n (core->ops); i++)
+    {
+      const FtTask *t = ft_ops_get (core->ops, i);
+      if (t && t->kind == FT_TASK_INSPECT && t->state == FT_TASK_DONE && t->vehicle >= 0)
+        inspected[t->vehicle] = MAX (inspected[t->vehicle], t->finished_at);
+    }
+  g_autoptr (GArray) now = ft_maint_log_rows_now (log, end, &e);
+  ck_assert_msg (now != NULL, "%s", e ? e->message : "");
+  guint checked = 0;
+  for (guint i = 0; i < now->len; i++)
+    {
+      const FtMaintRow *r = &g_array_index (now, FtMaintRow, i);
+      if (inspected[r->vehicle] <= 0)
+        continue;
+      double since_h = (double) (end - inspected[r->vehicle]) / FT_HOUR;
+      ck_assert_msg (r->x[FT_MF_HOURS_SINCE_SERVICE] <= since_h + 1e-9,
+                     "vehicle %u inspected %.2f h before the end, %.2f h since service", r->vehicle, since_h,
+                     r->x[FT_MF_HOURS_SINCE_SERVICE]);
+      checked++;
+    }
+  ck_assert_uint_gt (checked, 0);
+  ft_event_log_remove_listener (core->log, listener);
 }
 END_TEST
 

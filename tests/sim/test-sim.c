@@ -249,7 +249,8 @@ END_TEST
 
 /* [rules] rebalance_lp: the transport LP replaces the rule's moves; the
  * world stays consistent and the run differs from the rule's on the same
- * seed (the key is read), with rebalancing still happening. */
+ * seed (the key is read), with rebalancing still happening and no more
+ * trips lost. */
 START_TEST (test_world_rebalance_lp)
 {
   g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 0.5, 11);
@@ -260,6 +261,9 @@ START_TEST (test_world_rebalance_lp)
   ck_assert_str_ne (a, b);
   ck_assert_msg (lp.rebalances > 0, "%s", b);
   ck_assert_uint_eq (lp.trips_requested, rule.trips_requested);
+  /* moves valued by the trips they save (not by distance alone) lose no
+   * more trips than the rule on this seed: 178 vs 192 (distance alone: 199) */
+  ck_assert_uint_le (lp.trips_lost, rule.trips_lost);
   printf ("rebalance rule vs LP (0.5 day, seed 11): rebalances %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
           ", trips lost %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT ", staff km %.1f / %.1f\n",
           rule.rebalances, lp.rebalances, rule.trips_lost, lp.trips_lost, rule.staff_km, lp.staff_km);
