@@ -1495,11 +1495,11 @@ START_TEST (test_stop_lists_planned)
   oc.van_packs = 2;
   g_autoptr(GError) error = NULL;
   ck_assert (ft_live_set_ops_config (rig.live, &oc, &error));
-  /* south of van-a three swaps on a line north, the emptiest furthest (so
+  /* south of van-a three swaps on a line north, the nearest the fullest (so
    * value and distance disagree); near van-b a swap and a collect; beside
    * van-a a swap that stays a proposal */
   static const struct { double lat, batt; gboolean fault; } spec[6] = {
-    { 52.505, 20, FALSE }, { 52.510, 12, FALSE }, { 52.515, 5, FALSE },
+    { 52.505, 24, FALSE }, { 52.510, 3, FALSE }, { 52.515, 5, FALSE },
     { 52.555, 8, FALSE }, { 52.565, 80, TRUE }, { 52.5005, 15, FALSE },
   };
   g_autofree FtLiveEmuVehicle *recs = make_fleet (6, 11);
