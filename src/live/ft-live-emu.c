@@ -218,6 +218,13 @@ emu_on_stops (FtLiveEmu *emu, const char *t, const struct mosquitto_message *msg
       gboolean bad_pos = FALSE;
       ft_live_json_number (so, "lat", &lat, &bad_pos);
       ft_live_json_number (so, "lon", &lon, &bad_pos);
+      /* a rebalance's drop point, when the twin names one, is where it goes */
+      double dlat = NAN, dlon = NAN;
+      gboolean bad_drop = FALSE;
+      if (ft_live_json_number (so, "drop_lat", &dlat, &bad_drop) &&
+          ft_live_json_number (so, "drop_lon", &dlon, &bad_drop) && !bad_drop &&
+          isfinite (dlat) && isfinite (dlon))
+        lat = dlat, lon = dlon, bad_pos = FALSE;
       gboolean started = FALSE;
       ft_live_json_bool (so, "started", &started, &bad);
       char *end = NULL;

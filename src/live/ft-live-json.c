@@ -222,6 +222,12 @@ ft_live_stops_payload (const FtLiveStopList *l, FtTime now, gsize *len_out)
       ft_live_json_put_str (b, "device_id", st->device_id);
       ft_live_json_put_num (b, "lat", has_pos ? st->pos.lat : NAN, 7);
       ft_live_json_put_num (b, "lon", has_pos ? st->pos.lon : NAN, 7);
+      if (isfinite (st->drop.lat) && isfinite (st->drop.lon))
+        {
+          /* a rebalance's drop point (added within version 1) */
+          ft_live_json_put_num (b, "drop_lat", st->drop.lat, 7);
+          ft_live_json_put_num (b, "drop_lon", st->drop.lon, 7);
+        }
       json_builder_set_member_name (b, "started");
       json_builder_add_boolean_value (b, st->started);
       ft_live_json_put_int (b, "eta", st->eta);

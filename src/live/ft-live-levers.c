@@ -23,12 +23,7 @@ struct _FtLiveLevers {
   guint64   persisted_seq;      /* FT_EV_PRICE_CHANGED count when last kept */
   gboolean  persist_failed;
   guint64   n_intervals, n_rounds;
-  /* trips seen starting: per vehicle the state at the last scan, and the
-   * starts of the last hour (zone, time) oldest first */
-  guint8   *prev_state;
-  guint     n_prev;
-  GArray   *starts;             /* StartRec */
-  FtTime    last_scan;
+  FtLiveStarts starts;          /* trips seen starting over the last hour */
 };
 
 typedef struct {
@@ -37,6 +32,22 @@ typedef struct {
 } StartRec;
 
 #define SCAN_EVERY FT_SECOND
+
+void
+ft_live_starts_init (FtLiveStarts *st)
+{
+  memset (st, 0, sizeof *st);
+  st->starts = g_array_new (FALSE, FALSE, sizeof (StartRec));
+  st->last_scan = G_MININT64;
+}
+
+void
+ft_live_starts_clear (FtLiveStarts *st)
+{
+  g_clear_pointer (&st->prev_state, g_free);
+  g_clear_pointer (&st->starts, g_array_unref);
+  st->n_prev = 0;
+}
 
 void
 ft_live_levers_config_init (FtLiveLeversConfig *c)
@@ -54,8 +65,7 @@ ft_live_levers_free (FtLiveLevers *lv)
   if (lv == NULL)
     return;
   g_free ((gpointer) lv->cfg.protected_zones);
-  g_free (lv->prev_state);
-  g_array_unref (lv->starts);
+  ft_live_starts_clear (&lv->starts);
   g_free (lv);
 }
 
@@ -153,8 +163,7 @@ ft_live_set_levers (FtLive *live, const FtLiveLeversConfig *cfg, guint planner, 
   lv->cfg = *cfg;
   lv->cfg.protected_zones = g_memdup2 (cfg->protected_zones, sizeof (guint) * cfg->n_protected);
   lv->planner = planner;
-  lv->starts = g_array_new (FALSE, FALSE, sizeof (StartRec));
-  lv->last_scan = G_MININT64;
+  ft_live_starts_init (&lv->starts);
   /* a kept schedule goes on where it was; a new one starts at once */
   lv->next_price = kept != NULL && kept->next_price >= 0 ? kept->next_price : now;
   lv->next_offers = kept != NULL && kept->next_offers >= 0 ? kept->next_offers : now;
@@ -169,40 +178,53 @@ ft_live_set_levers (FtLive *live, const FtLiveLeversConfig *cfg, guint planner, 
 }
 
 /* Trips seen starting since the last scan, by zone; drops starts older than an hour. */
-static void
-scan_starts (FtLive *live, FtLiveLevers *lv, FtTime now)
+void
+ft_live_starts_scan (FtLiveStarts *st, FtLive *live, FtDynZoneLocator locate, gpointer data, guint n_zones,
+                     FtTime now)
 {
-  if (lv->last_scan != G_MININT64 && now - lv->last_scan < SCAN_EVERY)
+  if (st->last_scan != G_MININT64 && now - st->last_scan < SCAN_EVERY)
     return;
-  lv->last_scan = now;
+  st->last_scan = now;
   FtFleet *f = live->core->fleet;
   guint nv = ft_fleet_n_vehicles (f);
   const FtVehicle *vs = ft_fleet_vehicles (f);
-  if (nv > lv->n_prev)
+  if (nv > st->n_prev)
     {
-      lv->prev_state = g_realloc_n (lv->prev_state, nv, 1);
-      for (guint v = lv->n_prev; v < nv; v++)
-        lv->prev_state[v] = vs[v].state;
-      lv->n_prev = nv;
+      st->prev_state = g_realloc_n (st->prev_state, nv, 1);
+      for (guint v = st->n_prev; v < nv; v++)
+        st->prev_state[v] = vs[v].state;
+      st->n_prev = nv;
     }
   for (guint v = 0; v < nv; v++)
     {
-      if (vs[v].state == FT_STATE_ON_TRIP && lv->prev_state[v] != FT_STATE_ON_TRIP)
+      if (vs[v].state == FT_STATE_ON_TRIP && st->prev_state[v] != FT_STATE_ON_TRIP)
         {
-          gint z = lv->cfg.locate (vs[v].pos, lv->cfg.locate_data);
-          if (z >= 0 && (guint) z < lv->cfg.n_zones)
+          gint z = locate (vs[v].pos, data);
+          if (z >= 0 && (guint) z < n_zones)
             {
               StartRec r = { now, (guint) z };
-              g_array_append_val (lv->starts, r);
+              g_array_append_val (st->starts, r);
             }
         }
-      lv->prev_state[v] = vs[v].state;
+      st->prev_state[v] = vs[v].state;
     }
   guint drop = 0;
-  while (drop < lv->starts->len && g_array_index (lv->starts, StartRec, drop).t <= now - FT_HOUR)
+  while (drop < st->starts->len && g_array_index (st->starts, StartRec, drop).t <= now - FT_HOUR)
     drop++;
   if (drop > 0)
-    g_array_remove_range (lv->starts, 0, drop);
+    g_array_remove_range (st->starts, 0, drop);
+}
+
+void
+ft_live_starts_count (const FtLiveStarts *st, guint n_zones, double *seen)
+{
+  memset (seen, 0, sizeof (double) * n_zones);
+  for (guint i = 0; i < st->starts->len; i++)
+    {
+      guint z = g_array_index (st->starts, StartRec, i).zone;
+      if (z < n_zones)
+        seen[z] += 1.0;
+    }
 }
 
 /* Requests expected in zone z during the hour that holds t (a rate per hour). */
@@ -244,7 +266,7 @@ ft_live_levers_tick (FtLive *live, FtTime now)
   if (lv == NULL)
     return;
   FtCore *core = live->core;
-  scan_starts (live, lv, now);
+  ft_live_starts_scan (&lv->starts, live, lv->cfg.locate, lv->cfg.locate_data, lv->cfg.n_zones, now);
   /* the restored prices are published (on the connection) before the policy moves them */
   if (lv->hold_for_publish && !live->prices_published)
     return;
@@ -256,8 +278,7 @@ ft_live_levers_tick (FtLive *live, FtTime now)
     {
       guint nz = lv->cfg.n_zones;
       g_autofree double *seen = g_new0 (double, nz);
-      for (guint i = 0; i < lv->starts->len; i++)
-        seen[g_array_index (lv->starts, StartRec, i).zone] += 1.0;
+      ft_live_starts_count (&lv->starts, nz, seen);
       g_autofree guint *avail = g_new0 (guint, nz);
       count_available (live, lv, avail);
       g_autoptr (GError) e = NULL;

@@ -8,10 +8,12 @@
  */
 #include "ft-live-private.h"
 #include "ft-ops-value.h"
+#include "ft-ops-plan.h"
+#include "ft-rebalance.h"
 
 #include <string.h>
 
-#define REPLAN_EVERY (1 * FT_SECOND)
+#define SHIFT_UNKNOWN (12 * FT_HOUR)   /* a van that did not say when its shift ends */
 
 void
 ft_live_ops_config_init (FtLiveOpsConfig *c)
@@ -35,6 +37,12 @@ ft_live_ops_config_init (FtLiveOpsConfig *c)
   c->cost_per_staff_minute = 0.5;
   c->cost_per_van_km = 0.3;
   c->van_kph = 20;
+  c->plan_iterations = 300;
+  c->plan_horizon = FT_HOUR;
+  c->plan_limit_ms = 100;
+  c->inspect_risk = 0.3;
+  c->reinspect_after = 3 * FT_DAY;
+  c->rebalance_km = 2.5;
 }
 
 void
@@ -48,6 +56,8 @@ ft_live_ops_init (FtLive *live)
   o->plans = g_array_new (FALSE, TRUE, sizeof (StaffPlan));
   o->skipped = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   o->done_at = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  o->inspected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  ft_live_starts_init (&o->starts);
 }
 
 void
@@ -56,6 +66,8 @@ ft_live_ops_clear (FtLive *live)
   g_clear_pointer (&live->lops.plans, g_array_unref);
   g_clear_pointer (&live->lops.skipped, g_hash_table_unref);
   g_clear_pointer (&live->lops.done_at, g_hash_table_unref);
+  g_clear_pointer (&live->lops.inspected, g_hash_table_unref);
+  ft_live_starts_clear (&live->lops.starts);
 }
 
 static gboolean
@@ -87,9 +99,30 @@ ft_live_set_ops_config (FtLive *live, const FtLiveOpsConfig *c, GError **error)
       || bad_field (error, "fault_cost", c->fault_cost, 0, 1e9)
       || bad_field (error, "cost_per_staff_minute", c->cost_per_staff_minute, 0, 1e6)
       || bad_field (error, "cost_per_van_km", c->cost_per_van_km, 0, 1e6)
-      || bad_field (error, "van_kph", c->van_kph, 1, 200))
+      || bad_field (error, "van_kph", c->van_kph, 1, 200)
+      || bad_field (error, "plan_iterations", c->plan_iterations, 1, 1e6)
+      || bad_field (error, "plan_limit_ms", c->plan_limit_ms, 0, 60e3)
+      || bad_field (error, "plan_horizon (ms)", (double) c->plan_horizon, 5 * 60e3, 86400e3)
+      || bad_field (error, "inspect_risk", c->inspect_risk, 0, 2)
+      || bad_field (error, "reinspect_after (ms)", (double) c->reinspect_after, 0, 365 * 86400e3)
+      || bad_field (error, "rebalance_km", c->rebalance_km, 0.01, 1000)
+      || bad_field (error, "utc_offset_min", c->utc_offset_min, -14 * 60, 14 * 60))
     return FALSE;
+  if (c->n_zones > 0 && (c->locate == NULL || c->centre == NULL))
+    {
+      g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED,
+                   "live operations: %u zones need a locate function and their centres", c->n_zones);
+      return FALSE;
+    }
+  for (guint z = 0; z < c->n_zones; z++)
+    if (!isfinite (c->centre[z].lat) || !isfinite (c->centre[z].lon))
+      {
+        g_set_error (error, FT_LIVE_ERROR, FT_LIVE_ERROR_MALFORMED,
+                     "live operations: the centre of zone %u is not a position", z);
+        return FALSE;
+      }
   live->lops.cfg = *c;
+  live->lops.said_no_zones = live->lops.said_travel = FALSE;
   return TRUE;
 }
 
@@ -226,12 +259,13 @@ ft_live_cancel (FtLive *live, gint64 task, gint32 by, FtTime now, GError **error
 
 /* ------------------------------------------------------------ proposals */
 
-/* On shift: a field-work account heard from recently, with a position. */
+/* On shift: a field-work account heard from recently, with a position,
+ * whose shift (if they said when it ends) has not ended. */
 static gboolean
 on_shift (FtLive *live, const FtLiveStaff *s, FtTime now)
 {
   return s->account >= 0 && isfinite (s->pos.lat) && s->last_ts >= 0 &&
-         now - s->last_ts <= live->lops.cfg.staff_fresh &&
+         now - s->last_ts <= live->lops.cfg.staff_fresh && (s->shift_end < 0 || s->shift_end > now) &&
          ft_accounts_can (live->core->accounts, (guint) s->account, FT_PERM_FIELD_WORK, NULL);
 }
 
@@ -254,18 +288,70 @@ road_m (FtLatLon a, FtLatLon b)
   return ft_distance_fast_m (a, b) * 1.3;
 }
 
+static gboolean
+has_target (const FtTask *t)
+{
+  return t->target.lat != 0 || t->target.lon != 0;
+}
+
+/* Where the staff goes first: the vehicle, else the task's target. */
 static FtLatLon
 task_pos (FtLive *live, const FtTask *t)
 {
-  if (t->target.lat != 0 || t->target.lon != 0)
-    return t->target;
   if (t->vehicle >= 0 && (guint) t->vehicle < ft_fleet_n_vehicles (live->core->fleet))
     return ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle)->pos;
+  if (has_target (t))
+    return t->target;
   return (FtLatLon) { NAN, NAN };
 }
 
-/* Value a task now: the nearest on-shift staff member's detour, flat
- * demand from the config (live mode has no forecast yet). */
+/* "UTC", "UTC+1", "UTC-3:30": the zone the reasons' times are in. */
+static void
+tz_label (int off_min, char *buf, gsize n)
+{
+  if (off_min == 0)
+    g_strlcpy (buf, "UTC", n);
+  else if (off_min % 60 == 0)
+    g_snprintf (buf, n, "UTC%+d", off_min / 60);
+  else
+    g_snprintf (buf, n, "UTC%c%d:%02d", off_min < 0 ? '-' : '+', ABS (off_min) / 60, ABS (off_min) % 60);
+}
+
+/* P(fault within the short horizon) of a vehicle now, and that horizon:
+ * the caller's function, else the attached shadow's maintenance model. */
+static gboolean
+vehicle_risk (FtLive *live, guint v, double *p, double *horizon_h)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  if (c->risk)
+    return c->risk (v, p, horizon_h, c->risk_data) && isfinite (*p);
+  FtMaintShadow *ms = live->shadow ? ft_shadow_get_maint (live->shadow) : NULL;
+  FtMaintRisk r;
+  if (ms == NULL || !ft_maint_shadow_risk (ms, v, &r) || !isfinite (r.p[0]))
+    return FALSE;
+  *p = r.p[0];
+  *horizon_h = ft_maint_shadow_get_config (ms)->horizons_h[0];
+  return TRUE;
+}
+
+/* Requests expected in zone z over the hour from t: the caller's function,
+ * else the shadow's forecast, else the trips seen starting there over the
+ * last hour (seen[z]). */
+static double
+zone_demand (FtLive *live, const double *seen, guint z, FtTime t)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  double r;
+  if (c->demand != NULL && isfinite (r = c->demand (z, t, c->demand_data)))
+    return MAX (r, 0.0);
+  if (live->shadow != NULL && ft_shadow_forecast (live->shadow, z, t, &r) && isfinite (r))
+    return MAX (r, 0.0);
+  return seen ? seen[z] : 0.0;
+}
+
+/* Value a task now: the nearest on-shift staff member's detour; demand
+ * flat from the config, or the zones' where a rebalance names a zone;
+ * fault risk from the maintenance model for an inspection. */
 static void
 value_task (FtLive *live, const FtTask *t, FtTime now)
 {
@@ -279,11 +365,12 @@ value_task (FtLive *live, const FtTask *t, FtTime now)
         best_m = MIN (best_m, road_m (s->pos, p));
     }
   double travel = best_m / 1000.0 / c->van_kph * 60.0;
+  double hours = (double) c->horizon / FT_HOUR;
   FtTaskValueInput in = { 0 };
   in.kind = t->kind;
   in.now = now;
   in.horizon_end = now + c->horizon;
-  in.expected_requests = c->requests_per_hour * (double) c->horizon / FT_HOUR;
+  in.expected_requests = c->requests_per_hour * hours;
   in.vehicles_there = c->vehicles_nearby;
   in.battery = 1.0;
   in.min_battery = 0.1;
@@ -293,53 +380,236 @@ value_task (FtLive *live, const FtTask *t, FtTime now)
       in.battery = CLAMP (ft_fleet_soc (live->core->fleet, (guint) t->vehicle), 0.0, 1.0);
       in.min_battery = CLAMP (ft_vehicle_type_default (v->kind)->low_soc, 0.0, 1.0);
     }
+  double risk = 0, risk_h = 0;
+  gboolean has_risk = FALSE;
   if (t->kind == FT_TASK_REBALANCE)
     {
       /* parked where it may not be: it earns nothing there */
       in.source_expected_requests = 0;
       in.source_vehicles = 1;
+      if (t->target_zone >= 0 && (guint) t->target_zone < c->n_zones && t->vehicle >= 0)
+        {
+          /* a surplus move: the two zones' own demand over the horizon */
+          g_autofree double *seen = g_new0 (double, c->n_zones);
+          ft_live_starts_count (&live->lops.starts, c->n_zones, seen);
+          FtLatLon from = ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle)->pos;
+          gint zs = c->locate (from, c->locate_data);
+          in.expected_requests = zone_demand (live, seen, (guint) t->target_zone, now) * hours;
+          in.vehicles_there = 0;
+          if (zs >= 0 && (guint) zs < c->n_zones)
+            {
+              in.source_expected_requests = zone_demand (live, seen, (guint) zs, now) * hours;
+              in.source_vehicles = 1;
+              const FtVehicle *vs = ft_fleet_vehicles (live->core->fleet);
+              for (guint v = 0; v < ft_fleet_n_vehicles (live->core->fleet); v++)
+                if (vs[v].state == FT_STATE_AVAILABLE)
+                  {
+                    gint z = c->locate (vs[v].pos, c->locate_data);
+                    in.vehicles_there += z == t->target_zone;
+                    in.source_vehicles += z == zs && v != (guint) t->vehicle;
+                  }
+            }
+        }
     }
   in.battery_per_trip = c->battery_per_trip;
   in.revenue_per_trip = c->revenue_per_trip;
   in.fault_risk = t->kind == FT_TASK_COLLECT_REPAIR ? 1.0 : 0.0;
+  if (t->kind == FT_TASK_INSPECT && t->vehicle >= 0 &&
+      (has_risk = vehicle_risk (live, (guint) t->vehicle, &risk, &risk_h)))
+    in.fault_risk = CLAMP (risk, 0.0, 1.0);
   in.fault_cost = c->fault_cost;
   in.staff_minutes = travel + service_minutes (t->kind);
   in.detour_minutes = travel;
   in.van_km = best_m / 1000.0;
   in.cost_per_staff_minute = c->cost_per_staff_minute;
   in.cost_per_van_km = c->cost_per_van_km;
+  char tz[16];
+  tz_label (c->utc_offset_min, tz, sizeof tz);
+  in.utc_offset_min = c->utc_offset_min;
+  in.tz_label = tz;
   FtTaskValue v;
   g_autoptr(GError) err = NULL;
-  if (ft_task_value_estimate (&in, &v, &err))
-    ft_ops_set_value (live->ops, t->id, &v, NULL);
-  else
-    g_warning ("live: task %" G_GINT64_FORMAT " not valued: %s", t->id, err->message);
+  if (!ft_task_value_estimate (&in, &v, &err))
+    {
+      g_warning ("live: task %" G_GINT64_FORMAT " not valued: %s", t->id, err->message);
+      return;
+    }
+  if (has_risk)
+    {
+      /* the model's own figure first: "P(fault 24 h) 0.31: avoids …" */
+      char why[sizeof v.reason];
+      g_snprintf (why, sizeof why, "P(fault %.0f h) %.2f: %s", risk_h, risk, v.reason);
+      g_strlcpy (v.reason, why, sizeof v.reason);
+    }
+  ft_ops_set_value (live->ops, t->id, &v, NULL);
 }
 
-static void
-propose_one (FtLive *live, FtTaskKind kind, guint v, gint priority, FtTime now, guint *n)
+static gint64
+propose_to (FtLive *live, FtTaskKind kind, guint v, FtLatLon target, gint32 zone, gint priority,
+            FtTime now, guint *n)
 {
   if (ft_ops_open_for (live->ops, v, kind) >= 0)
-    return;
+    return -1;
   /* just done: the vehicle's next report may still be from before */
   gint64 key = ((gint64) v << 3) | kind;
   const gint64 *done = g_hash_table_lookup (live->lops.done_at, &key);
   if (done && now - *done < live->lops.cfg.cooldown)
-    return;
+    return -1;
   g_autoptr(GError) err = NULL;
-  gint64 id = ft_ops_propose (live->ops, kind, (gint32) v, (FtLatLon) { 0, 0 }, -1, priority,
-                              now, &err);
+  gint64 id = ft_ops_propose (live->ops, kind, (gint32) v, target, zone, priority, now, &err);
   if (id < 0)
     {
       g_warning ("live: no %s proposal for vehicle %u: %s", ft_task_kind_name (kind), v,
                  err->message);
-      return;
+      return -1;
     }
   (*n)++;
   live->stats.proposed++;
   value_task (live, ft_ops_get (live->ops, id), now);
   if (live->lops.auto_approve && ft_ops_approve (live->ops, id, -1, now, NULL))
     live->stats.approved++;
+  return id;
+}
+
+static void
+propose_one (FtLive *live, FtTaskKind kind, guint v, gint priority, FtTime now, guint *n)
+{
+  propose_to (live, kind, v, (FtLatLon) { 0, 0 }, -1, priority, now, n);
+}
+
+/* Inspections from the maintenance model's risk: once per vehicle over
+ * the threshold, not again within reinspect_after (done or not). */
+static void
+propose_inspections (FtLive *live, FtTime now, guint *n)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  if (c->inspect_risk > 1)
+    return;
+  FtFleet *fleet = live->core->fleet;
+  for (guint v = 0; v < ft_fleet_n_vehicles (fleet); v++)
+    {
+      const FtVehicle *veh = ft_fleet_get_vehicle (fleet, v);
+      double p, h;
+      if (veh->state == FT_STATE_ON_TRIP || veh->state == FT_STATE_RESERVED ||
+          veh->state == FT_STATE_REMOVED || veh->state == FT_STATE_ELSEWHERE ||
+          veh->fault_codes != 0 || !vehicle_risk (live, v, &p, &h) || p < c->inspect_risk)
+        continue;
+      gint64 key = v;
+      const gint64 *at = g_hash_table_lookup (live->lops.inspected, &key);
+      if (at && now - *at < c->reinspect_after)
+        continue;
+      gint64 id = propose_to (live, FT_TASK_INSPECT, v, (FtLatLon) { 0, 0 }, -1, 2, now, n);
+      if (id < 0)
+        continue;
+      gint64 *k = g_new (gint64, 1), *t = g_new (gint64, 1);
+      *k = v;
+      *t = now;
+      g_hash_table_replace (live->lops.inspected, k, t);
+      g_message ("live: inspection of %s proposed (task %" G_GINT64_FORMAT "): %s", veh->name, id,
+                 ft_ops_get_value (live->ops, id) ? ft_ops_get_value (live->ops, id)->reason : "");
+    }
+}
+
+/* Surplus rebalancing: zones with more available vehicles than the
+ * requests they expect over the next hour give their surplus to
+ * neighbours expecting more than they have, by the transport plan
+ * (ft_rebalance_plan). Moves already proposed count as made. */
+static void
+propose_rebalancing (FtLive *live, FtTime now, guint *n)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  guint nz = c->n_zones;
+  if (nz == 0)
+    {
+      if (!live->lops.said_no_zones)
+        g_message ("live: no zones (no city pack): no surplus rebalancing, only vehicles parked "
+                   "where parking is not allowed are moved");
+      live->lops.said_no_zones = TRUE;
+      return;
+    }
+  FtFleet *fleet = live->core->fleet;
+  const FtVehicle *vs = ft_fleet_vehicles (fleet);
+  guint nv = ft_fleet_n_vehicles (fleet);
+  g_autofree double *seen = g_new0 (double, nz);
+  ft_live_starts_count (&live->lops.starts, nz, seen);
+  g_autofree gint *zone_of = g_new (gint, MAX (nv, 1));
+  g_autofree double *avail = g_new0 (double, nz);
+  for (guint v = 0; v < nv; v++)
+    {
+      gint z = c->locate (vs[v].pos, c->locate_data);
+      zone_of[v] = z >= 0 && (guint) z < nz ? z : -1;
+      if (zone_of[v] >= 0 && vs[v].state == FT_STATE_AVAILABLE)
+        avail[zone_of[v]] += 1;
+    }
+  /* moves already under way (proposed, approved or started) */
+  guint nt = ft_ops_n (live->ops);
+  for (guint i = 0; i < nt; i++)
+    {
+      const FtTask *t = ft_ops_get (live->ops, i);
+      if (t->kind != FT_TASK_REBALANCE || t->state >= FT_TASK_DONE || t->vehicle < 0 ||
+          (guint) t->vehicle >= nv || t->target_zone < 0 || (guint) t->target_zone >= nz)
+        continue;
+      if (zone_of[t->vehicle] >= 0 && vs[t->vehicle].state == FT_STATE_AVAILABLE)
+        avail[zone_of[t->vehicle]] -= 1;
+      avail[t->target_zone] += 1;
+    }
+  g_autofree guint *surplus = g_new0 (guint, nz), *shortfall = g_new0 (guint, nz);
+  gboolean any_s = FALSE, any_d = FALSE;
+  for (guint z = 0; z < nz; z++)
+    {
+      double want = ceil (zone_demand (live, seen, z, now));
+      if (avail[z] > want)
+        surplus[z] = (guint) (avail[z] - want), any_s = TRUE;
+      else if (avail[z] < want)
+        shortfall[z] = (guint) (want - avail[z]), any_d = TRUE;
+    }
+  if (!any_s || !any_d)
+    return;
+  /* a vehicle delivered is worth a trip; a move costs its van km; zones
+   * further apart than rebalance_km are no neighbours (never worth it) */
+  double benefit = c->revenue_per_trip;
+  g_autofree double *cost = g_new (double, (gsize) nz * nz);
+  for (guint i = 0; i < nz; i++)
+    for (guint j = 0; j < nz; j++)
+      {
+        double km = road_m (c->centre[i], c->centre[j]) / 1000.0;
+        cost[(gsize) i * nz + j] = i == j ? 0
+                                   : ft_distance_fast_m (c->centre[i], c->centre[j]) > c->rebalance_km * 1000
+                                   ? benefit + 1 : MIN (km * c->cost_per_van_km, benefit + 1);
+      }
+  g_autoptr(GArray) moves = g_array_new (FALSE, FALSE, sizeof (FtRebalanceMove));
+  g_autoptr(GError) err = NULL;
+  if (!ft_rebalance_plan (nz, surplus, shortfall, cost, benefit, 0, moves, NULL, &err))
+    {
+      g_warning ("live: rebalancing plan: %s", err->message);
+      return;
+    }
+  for (guint m = 0; m < moves->len; m++)
+    {
+      const FtRebalanceMove *mv = &g_array_index (moves, FtRebalanceMove, m);
+      guint left = mv->count;
+      /* the best-charged available vehicles of the source zone with no task */
+      while (left > 0)
+        {
+          gint best = -1;
+          for (guint v = 0; v < nv; v++)
+            if (zone_of[v] == (gint) mv->from && vs[v].state == FT_STATE_AVAILABLE &&
+                vs[v].fault_codes == 0 && ft_ops_open_for (live->ops, v, FT_TASK_REBALANCE) < 0 &&
+                ft_ops_open_for (live->ops, v, FT_TASK_BATTERY_SWAP) < 0 &&
+                (best < 0 || ft_fleet_soc (fleet, v) > ft_fleet_soc (fleet, (guint) best)))
+              best = (gint) v;
+          if (best < 0)
+            break;
+          gint64 id = propose_to (live, FT_TASK_REBALANCE, (guint) best, c->centre[mv->to], (gint32) mv->to,
+                                  1, now, n);
+          if (id < 0)
+            break;
+          g_message ("live: rebalance of %s proposed (task %" G_GINT64_FORMAT "): zone %u has %u more "
+                     "than it expects, zone %u %u fewer", vs[best].name, id, mv->from, surplus[mv->from],
+                     mv->to, shortfall[mv->to]);
+          left--;
+        }
+    }
 }
 
 guint
@@ -372,6 +642,8 @@ ft_live_propose (FtLive *live, FtTime now)
             propose_one (live, FT_TASK_REBALANCE, v, 1, now, &n);
         }
     }
+  propose_inspections (live, now, &n);
+  propose_rebalancing (live, now, &n);
   /* no swap at full charge: a swap not yet started for a vehicle charged
    * since (a rider's charger, a report that was wrong) is cancelled */
   guint nt = ft_ops_n (live->ops);
@@ -411,13 +683,28 @@ task_value_of (FtLive *live, gint64 id)
   return v ? v->value_per_minute : -G_MAXDOUBLE;
 }
 
-/* started first (oldest start first), then value per staff minute,
- * highest first, ties oldest task first. Until the route planner is on
- * main this is the order of a staff member's stops. */
+typedef struct {
+  FtLive          *live;
+  const StaffPlan *plan;          /* what the staff member was last sent */
+} StopOrder;
+
+static guint
+sent_index (const StaffPlan *pl, gint64 id)
+{
+  for (guint i = 0; pl && i < pl->n_sent; i++)
+    if (pl->sent[i] == id)
+      return i;
+  return G_MAXUINT;
+}
+
+/* started first (oldest start first), then in the order last sent (the
+ * running route), then value per staff minute, highest first, ties
+ * oldest task first. */
 static gint
 cmp_stop (gconstpointer a, gconstpointer b, gpointer data)
 {
-  FtLive *live = data;
+  const StopOrder *so = data;
+  FtLive *live = so->live;
   const FtTask *x = ft_ops_get (live->ops, *(const gint64 *) a);
   const FtTask *y = ft_ops_get (live->ops, *(const gint64 *) b);
   gboolean sx = x->state == FT_TASK_IN_PROGRESS, sy = y->state == FT_TASK_IN_PROGRESS;
@@ -426,6 +713,9 @@ cmp_stop (gconstpointer a, gconstpointer b, gpointer data)
   if (sx)
     return x->started_at < y->started_at ? -1 : x->started_at > y->started_at ? 1
          : (x->id < y->id ? -1 : x->id > y->id);
+  guint ix = sent_index (so->plan, x->id), iy = sent_index (so->plan, y->id);
+  if (ix != iy)
+    return ix < iy ? -1 : 1;
   double vx = task_value_of (live, x->id), vy = task_value_of (live, y->id);
   if (vx != vy)
     return vx > vy ? -1 : 1;
@@ -463,80 +753,208 @@ lists_by_staff (FtLive *live)
     }
   for (guint i = 0; i < lists->len; i++)
     {
-      GArray *l = lists->pdata[i];
-      g_array_sort_with_data (l, cmp_stop, live);
+      StopOrder so = { live, plan_for (live, i) };
+      g_array_sort_with_data (lists->pdata[i], cmp_stop, &so);
     }
   return lists;
 }
 
-/* Approved open tasks, best first, to the nearest on-shift staff member
- * with room who has not skipped them. (A task a dispatcher created by hand
- * waits for them to assign it: ft_live_assign_task or ft_live_reassign.) */
-static void
-dispatch_open (FtLive *live, GPtrArray *lists, FtTime now)
+/* Straight line × 1.3 at the configured speed, when no router is given. */
+static double
+straight_travel (FtLatLon a, FtLatLon b, double *metres, gpointer data)
 {
-  g_autoptr(GArray) open = g_array_new (FALSE, FALSE, sizeof (gint64));
-  ft_ops_rank_open (live->ops, open);
-  guint max = live->lops.cfg.max_stops;
-  for (guint k = 0; k < open->len; k++)
+  FtLive *live = data;
+  *metres = road_m (a, b);
+  return *metres / (live->lops.cfg.van_kph / 3.6);
+}
+
+/* Approved tasks only: a dispatcher's own task waits for their assignment
+ * (ft_live_assign_task, ft_live_reassign), a proposal for its approval. */
+static gboolean
+approved_only (const FtTask *t, gpointer data)
+{
+  return t->approval == FT_TASK_APPROVED;
+}
+
+static guint
+swaps_in (FtLive *live, GArray *tasks)
+{
+  guint n = 0;
+  for (guint q = 0; q < tasks->len; q++)
+    n += ft_ops_get (live->ops, g_array_index (tasks, gint64, q))->kind == FT_TASK_BATTERY_SWAP;
+  return n;
+}
+
+static gboolean
+skipped_by (FtLive *live, gint64 id, gint32 account)
+{
+  gpointer sk = g_hash_table_lookup (live->lops.skipped, &id);
+  return sk != NULL && GPOINTER_TO_INT (sk) - 1 == account;
+}
+
+/* The VRPTW planner (ft_ops_plan_routes) on live state: every on-shift
+ * staff member is a van at their reported position, now, with the packs
+ * and shift end of their record; their running list is its route (kept
+ * whole, or with cfg.reshuffle only its started stops); approved open
+ * tasks are inserted. A task a staff
+ * member skipped is never planned for them again: it goes to the nearest
+ * other van with room, or waits. Lists are cut at max_stops. On return
+ * lists[s] / etas[s] hold the planned vans' stops and ETAs. */
+static void
+plan_routes (FtLive *live, GPtrArray *lists, GPtrArray *etas, FtTime now)
+{
+  const FtLiveOpsConfig *c = &live->lops.cfg;
+  FtOps *ops = live->ops;
+  guint ns = live->staff->len;
+  g_autofree FtOpsVan *vans = g_new0 (FtOpsVan, MAX (ns, 1));
+  g_autofree guint *who = g_new0 (guint, MAX (ns, 1));
+  guint n = 0;
+  for (guint s = 0; s < ns && n < FT_VRPTW_MAX_VEHICLES; s++)
     {
-      gint64 id = g_array_index (open, gint64, k);
-      const FtTask *t = ft_ops_get (live->ops, id);
-      if (t->approval != FT_TASK_APPROVED)
+      const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
+      if (!on_shift (live, st, now))
         continue;
-      FtLatLon p = task_pos (live, t);
-      gpointer skipped = g_hash_table_lookup (live->lops.skipped, &id);
+      /* (a shift that is over is no shift: they keep what they have, nothing new) */
+      FtTime end = st->shift_end >= 0 ? st->shift_end : now + SHIFT_UNKNOWN;
+      GArray *l = lists->pdata[s];
+      guint started = 0, started_swaps = 0;
+      while (started < l->len &&
+             ft_ops_get (ops, g_array_index (l, gint64, started))->state == FT_TASK_IN_PROGRESS)
+        started_swaps += ft_ops_get (ops, g_array_index (l, gint64, started++))->kind == FT_TASK_BATTERY_SWAP;
+      int packs = st->packs >= 0 ? st->packs : (int) c->van_packs;
+      packs = MAX (packs, (int) started_swaps);      /* a started swap has its pack */
+      /* fewer packs than the swaps on its list (the van said so since):
+       * the last ones not started go back, for another van */
+      for (guint i = l->len; i > started && swaps_in (live, l) > (guint) packs; i--)
+        {
+          gint64 id = g_array_index (l, gint64, i - 1);
+          if (ft_ops_get (ops, id)->kind == FT_TASK_BATTERY_SWAP && ft_ops_unassign (ops, id, now, NULL))
+            g_array_remove_index (l, i - 1);
+        }
+      FtOpsVan *v = &vans[n];
+      v->staff = (guint) st->account;
+      v->pos = st->pos;
+      v->at = now;
+      v->shift_end = end;
+      v->depot = st->pos;
+      v->packs = packs;
+      v->route = (const gint64 *) l->data;
+      v->n_route = l->len;
+      v->n_started = c->reshuffle ? started : l->len;   /* kept as they are */
+      who[n++] = s;
+    }
+  if (n == 0)
+    return;
+  if (!live->lops.said_travel)
+    {
+      if (c->travel)
+        g_message ("live: stop lists planned by the route planner, travel times from %s",
+                   c->travel_name ? c->travel_name : "the caller's router");
+      else
+        g_message ("live: stop lists planned by the route planner, travel straight-line x1.3 at %.0f km/h "
+                   "(no city router)", c->van_kph);
+      live->lops.said_travel = TRUE;
+    }
+  FtOpsPlanParams p;
+  ft_ops_plan_params_init (&p);
+  p.now = now;
+  for (guint k = 0; k < FT_N_TASK_KINDS; k++)
+    p.service_s[k] = service_minutes ((FtTaskKind) k) * 60.0;
+  p.max_tasks = c->max_stops * n;
+  p.by_value = TRUE;
+  p.horizon = c->plan_horizon;
+  p.travel = c->travel ? c->travel : straight_travel;
+  p.user_data = c->travel ? c->travel_data : live;
+  p.accept = approved_only;
+  p.search.max_iterations = c->plan_iterations;
+  p.search.time_limit_ms = c->plan_limit_ms;
+  p.search.cpu_clock = TRUE;
+  p.search.seed = 1;                   /* the same state plans the same routes */
+  g_autoptr(GError) err = NULL;
+  g_autoptr(FtOpsPlan) plan = ft_ops_plan_routes (ops, vans, n, &p, &err);
+  if (plan == NULL)
+    {
+      g_warning ("live: route planning failed, lists stay as they are: %s", err->message);
+      return;
+    }
+  /* skipped stops off their skipper's route, then each route cut at max_stops */
+  g_autoptr(GArray) moved = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint k = 0; k < n; k++)
+    {
+      FtOpsRoute *r = &plan->routes[k];
+      gint32 account = g_array_index (live->staff, FtLiveStaff, who[k]).account;
+      for (guint i = r->n_started; i < r->tasks->len;)
+        {
+          gint64 id = g_array_index (r->tasks, gint64, i);
+          if (skipped_by (live, id, account))
+            {
+              g_array_append_val (moved, id);
+              g_array_remove_index (r->tasks, i);
+              g_array_remove_index (r->eta, i);
+            }
+          else
+            i++;
+        }
+      guint keep = MAX (c->max_stops, r->n_started);
+      if (r->tasks->len > keep)
+        {
+          g_array_set_size (r->tasks, keep);
+          g_array_set_size (r->eta, keep);
+        }
+    }
+  for (guint m = 0; m < moved->len; m++)
+    {
+      gint64 id = g_array_index (moved, gint64, m);
+      const FtTask *t = ft_ops_get (ops, id);
+      FtLatLon at = task_pos (live, t);
       gint best = -1;
       double best_d = G_MAXDOUBLE;
-      for (guint s = 0; s < live->staff->len; s++)
+      for (guint k = 0; k < n; k++)
         {
-          const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
-          GArray *l = lists->pdata[s];
-          if (!on_shift (live, st, now) || l->len >= max ||
-              (skipped && GPOINTER_TO_INT (skipped) - 1 == st->account))
+          FtOpsRoute *r = &plan->routes[k];
+          if (r->tasks->len >= c->max_stops ||
+              skipped_by (live, id, g_array_index (live->staff, FtLiveStaff, who[k]).account) ||
+              (t->kind == FT_TASK_BATTERY_SWAP && swaps_in (live, r->tasks) >= (guint) vans[k].packs))
             continue;
-          if (t->kind == FT_TASK_BATTERY_SWAP)
-            {
-              /* van capacity: no more swaps than the packs it carries */
-              guint swaps = 0;
-              for (guint q = 0; q < l->len; q++)
-                swaps += ft_ops_get (live->ops, g_array_index (l, gint64, q))->kind == FT_TASK_BATTERY_SWAP;
-              if (swaps >= live->lops.cfg.van_packs)
-                continue;
-            }
           /* from the end of what they have already */
-          FtLatLon from = st->pos;
-          if (l->len > 0)
+          FtLatLon from = vans[k].pos;
+          if (r->tasks->len > 0)
             {
-              FtLatLon q = task_pos (live, ft_ops_get (live->ops, g_array_index (l, gint64, l->len - 1)));
+              FtLatLon q = task_pos (live, ft_ops_get (ops, g_array_index (r->tasks, gint64, r->tasks->len - 1)));
               if (isfinite (q.lat))
                 from = q;
             }
-          double d = isfinite (p.lat) ? road_m (from, p) : 0;
+          double d = isfinite (at.lat) ? road_m (from, at) : 0;
           if (d < best_d)
-            {
-              best = (gint) s;
-              best_d = d;
-            }
+            best = (gint) k, best_d = d;
         }
       if (best < 0)
-        continue;
-      g_autoptr(GError) err = NULL;
-      const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, best);
-      if (!ft_ops_assign (live->ops, id, (guint) st->account, -1, now, &err))
-        {
-          g_warning ("live: task %" G_GINT64_FORMAT " not dispatched to %s: %s", id, st->id,
-                     err->message);
-          continue;
-        }
-      GArray *l = lists->pdata[best];
-      g_array_append_val (l, id);
-      g_array_sort_with_data (l, cmp_stop, live);
+        continue;                      /* waits, open */
+      FtTime no_eta = -1;
+      g_array_append_val (plan->routes[best].tasks, id);
+      g_array_append_val (plan->routes[best].eta, no_eta);
+    }
+  if (!ft_ops_plan_apply (ops, vans, n, plan, now, &err))
+    {
+      g_warning ("live: route plan not applied: %s", err->message);
+      return;
+    }
+  for (guint k = 0; k < n; k++)
+    {
+      GArray *l = lists->pdata[who[k]];
+      g_array_set_size (l, 0);
+      g_array_append_vals (l, plan->routes[k].tasks->data, plan->routes[k].tasks->len);
+      GArray *e = g_array_new (FALSE, FALSE, sizeof (FtTime));
+      g_array_append_vals (e, plan->routes[k].eta->data, plan->routes[k].eta->len);
+      if (etas->pdata[who[k]])
+        g_array_unref (etas->pdata[who[k]]);
+      etas->pdata[who[k]] = e;
     }
 }
 
+/* One stop; eta < 0: driven from the previous one at the configured speed. */
 static void
-fill_stop (FtLive *live, FtLiveStop *stop, const FtTask *t, FtLatLon *at, FtTime *clock)
+fill_stop (FtLive *live, FtLiveStop *stop, const FtTask *t, FtLatLon *at, FtTime *clock, FtTime eta)
 {
   stop->task = t->id;
   stop->kind = t->kind;
@@ -545,12 +963,21 @@ fill_stop (FtLive *live, FtLiveStop *stop, const FtTask *t, FtLatLon *at, FtTime
     g_strlcpy (stop->device_id, ft_fleet_get_vehicle (live->core->fleet, (guint) t->vehicle)->device_id,
                sizeof stop->device_id);
   stop->pos = task_pos (live, t);
+  stop->drop = (t->kind == FT_TASK_REBALANCE || t->kind == FT_TASK_DEPLOY) && has_target (t) && t->vehicle >= 0
+               ? t->target : (FtLatLon) { NAN, NAN };
   stop->started = t->state == FT_TASK_IN_PROGRESS;
-  if (isfinite (at->lat) && isfinite (stop->pos.lat))
+  if (eta >= 0)
+    *clock = eta;
+  else if (isfinite (at->lat) && isfinite (stop->pos.lat))
     *clock += (FtTime) (road_m (*at, stop->pos) / 1000.0 / live->lops.cfg.van_kph * FT_HOUR);
   stop->eta = *clock;
   *clock += (FtTime) (service_minutes (t->kind) * FT_MINUTE);
-  if (isfinite (stop->pos.lat))
+  if (isfinite (stop->drop.lat))
+    {
+      *clock += (FtTime) (road_m (stop->pos, stop->drop) / 1000.0 / live->lops.cfg.van_kph * FT_HOUR);
+      *at = stop->drop;
+    }
+  else if (isfinite (stop->pos.lat))
     *at = stop->pos;
   const FtTaskValue *v = ft_ops_get_value (live->ops, t->id);
   stop->value = v ? v->value : NAN;
@@ -558,7 +985,7 @@ fill_stop (FtLive *live, FtLiveStop *stop, const FtTask *t, FtLatLon *at, FtTime
 }
 
 static void
-send_list (FtLive *live, guint s, GArray *l, FtTime now)
+send_list (FtLive *live, guint s, GArray *l, GArray *etas, FtTime now)
 {
   const FtLiveStaff *st = &g_array_index (live->staff, FtLiveStaff, s);
   StaffPlan *pl = plan_for (live, s);
@@ -584,7 +1011,8 @@ send_list (FtLive *live, guint s, GArray *l, FtTime now)
   for (guint i = 0; i < n; i++)
     {
       gint64 id = g_array_index (l, gint64, i);
-      fill_stop (live, &list->stops[i], ft_ops_get (live->ops, id), &at, &clock);
+      FtTime eta = etas && i < etas->len ? g_array_index (etas, FtTime, i) : -1;
+      fill_stop (live, &list->stops[i], ft_ops_get (live->ops, id), &at, &clock, eta);
       pl->sent[i] = id;
       pl->sent_started[i] = list->stops[i].started;
     }
@@ -599,6 +1027,13 @@ send_list (FtLive *live, guint s, GArray *l, FtTime now)
   g_strlcpy (pl->newest_id, it->u.l->id, sizeof pl->newest_id);
 }
 
+static void
+free_etas (gpointer p)
+{
+  if (p)
+    g_array_unref (p);
+}
+
 void
 ft_live_replan (FtLive *live, FtTime now)
 {
@@ -608,9 +1043,11 @@ ft_live_replan (FtLive *live, FtTime now)
   live->lops.replan_due = FALSE;
   live->lops.last_replan = now;
   g_autoptr(GPtrArray) lists = lists_by_staff (live);
-  dispatch_open (live, lists, now);
+  g_autoptr(GPtrArray) etas = g_ptr_array_new_with_free_func (free_etas);
+  g_ptr_array_set_size (etas, (gint) live->staff->len);
+  plan_routes (live, lists, etas, now);
   for (guint s = 0; s < live->staff->len; s++)
-    send_list (live, s, lists->pdata[s], now);
+    send_list (live, s, lists->pdata[s], etas->pdata[s], now);
 }
 
 void
@@ -619,12 +1056,15 @@ ft_live_ops_tick (FtLive *live, FtTime now)
   if (live->ops == NULL)
     return;
   FtLiveOpsState *o = &live->lops;
+  if (o->cfg.propose && o->cfg.n_zones > 0)
+    ft_live_starts_scan (&o->starts, live, o->cfg.locate, o->cfg.locate_data, o->cfg.n_zones, now);
   if (o->cfg.propose && (o->last_scan == G_MININT64 || now - o->last_scan >= o->cfg.every))
     ft_live_propose (live, now);
-  /* stop lists are sent while operations on live state are on, or after a
-   * dispatcher's approval, reassignment or cancellation */
+  /* stop lists are re-planned after progress, a dispatcher's approval,
+   * reassignment or cancellation, and every scan period while operations
+   * on live state are on (staff coming on shift, moving, tasks re-valued) */
   if (o->replan_due ||
-      (o->cfg.propose && (o->last_replan == G_MININT64 || now - o->last_replan >= REPLAN_EVERY)))
+      (o->cfg.propose && (o->last_replan == G_MININT64 || now - o->last_replan >= o->cfg.every)))
     ft_live_replan (live, now);
 }
 
@@ -721,6 +1161,14 @@ ft_live_ingest_stops_ack (FtLive *live, const char *topic, const char *id, const
   if (strcmp (it->u.l->staff_id, id) != 0)
     return refuse_stop (live, now, topic, error,
                         "stop list ack: field command_id names a list sent to another staff member");
+  /* only the newest list speaks for the staff member: an ack of an older
+   * version changes nothing (its stops may be on the newer one) */
+  const StaffPlan *pl = it->u.l->staff < live->lops.plans->len
+                        ? &g_array_index (live->lops.plans, StaffPlan, it->u.l->staff) : NULL;
+  if (pl == NULL || strcmp (pl->newest_id, cid) != 0)
+    return refuse_stop (live, now, topic, error,
+                        "stop list ack: field command_id names %s, a stale list (the newest is %s)", cid,
+                        pl && pl->newest_id[0] ? pl->newest_id : "none");
   live->stats.acks++;
   if (it->u.l->state != FT_CMD_SENT && it->u.l->state != FT_CMD_QUEUED)
     {

@@ -140,6 +140,15 @@ typedef struct {
                                   * outbox, so one dropped from the history is gone) */
 } StaffPlan;
 
+/* Trips seen starting, by zone, over the last hour (the levers' and live
+ * operations' demand when no forecast is at hand; ft-live-levers.c). */
+typedef struct {
+  guint8 *prev_state;             /* per vehicle, the state at the last scan */
+  guint   n_prev;
+  GArray *starts;                 /* (time, zone), oldest first */
+  FtTime  last_scan;
+} FtLiveStarts;
+
 typedef struct {
   FtLiveOpsConfig cfg;
   gboolean        auto_approve;
@@ -150,6 +159,9 @@ typedef struct {
   GArray         *plans;          /* StaffPlan, parallel to live->staff (grown on demand) */
   GHashTable     *skipped;        /* task id (gint64) → account that skipped it + 1 */
   GHashTable     *done_at;        /* (vehicle << 3 | kind) → FtTime done (gint64 *) */
+  GHashTable     *inspected;      /* vehicle (gint64) → FtTime an inspection was proposed */
+  FtLiveStarts    starts;         /* for surplus rebalancing without a forecast */
+  gboolean        said_no_zones, said_travel;
 } FtLiveOpsState;
 
 typedef struct {
@@ -267,6 +279,11 @@ gboolean  ft_live_read_timestamp (FtLive *live, const Fields *o, FtTime now, FtT
 
 /* ft-live-levers.c */
 typedef struct _FtLiveLevers FtLiveLevers;
+void      ft_live_starts_init   (FtLiveStarts *st);
+void      ft_live_starts_clear  (FtLiveStarts *st);
+void      ft_live_starts_scan   (FtLiveStarts *st, FtLive *live, FtDynZoneLocator locate, gpointer data,
+                                 guint n_zones, FtTime now);
+void      ft_live_starts_count  (const FtLiveStarts *st, guint n_zones, double *seen);
 void      ft_live_levers_tick   (FtLive *live, FtTime now);
 void      ft_live_levers_free   (FtLiveLevers *lv);
 

@@ -74,6 +74,8 @@ ft_live_ingest_staff (FtLive *live, const char *topic, const char *id, const cha
       s.last_ts = -1;
       s.last_logged = G_MININT64;
       s.task_ts = -1;
+      s.packs = -1;
+      s.shift_end = -1;
       g_array_append_val (live->staff, s);
       si = live->staff->len - 1;
       g_hash_table_insert (live->staff_index, g_strdup (id), GUINT_TO_POINTER (si + 1));
@@ -89,6 +91,21 @@ ft_live_ingest_staff (FtLive *live, const char *topic, const char *id, const cha
         return ft_live_refuse (live, now, topic, error, why);
       if (!pf.has_pos)
         return ft_live_refuse (live, now, topic, error, "staff position needs lat and lon");
+      /* the van's record, optional: charged packs on board, end of shift */
+      gboolean bad = FALSE;
+      gint64 packs = -1, shift_end = -1;
+      if (ft_live_fields_int64 (o, "packs", &packs, &bad) && !bad && (packs < 0 || packs > 1000))
+        bad = TRUE;
+      if (bad)
+        return ft_live_refuse (live, now, topic, error,
+                               "staff position: field packs must be an integer from 0 to 1000");
+      if (ft_live_fields_int64 (o, "shift_end", &shift_end, &bad) && !bad &&
+          (shift_end < 0 || shift_end > ts + FT_DAY))
+        bad = TRUE;
+      if (bad)
+        return ft_live_refuse (live, now, topic, error,
+                               "staff position: field shift_end must be a time in ms, at most a day "
+                               "after the timestamp");
       if (ts <= s->last_ts)
         {
           if (ts == s->last_ts)
@@ -99,6 +116,10 @@ ft_live_ingest_staff (FtLive *live, const char *topic, const char *id, const cha
         }
       s->last_ts = ts;
       s->pos = pf.pos;
+      if (packs >= 0)
+        s->packs = (gint) packs;
+      if (shift_end >= 0)
+        s->shift_end = shift_end;
       if (s->last_logged == G_MININT64 || now - s->last_logged >= live->cfg.staff_every)
         ft_live_log_staff_moved (live, s, now);
       else

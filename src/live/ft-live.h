@@ -15,6 +15,7 @@
 #include "ft-core.h"
 #include "ft-registry-shadow.h"
 #include "ft-ops.h"
+#include "ft-ops-plan.h"   /* FtOpsTravelFunc: the planner's travel times */
 
 G_BEGIN_DECLS
 
@@ -181,6 +182,9 @@ typedef struct {
   char     task_status[24];  /* "assigned", "started", "done", "cancelled" */
   FtTime   task_ts;
   gboolean unlogged;       /* position newer than the last FT_EV_STAFF_MOVED */
+  /* from the staff app's position / status messages (optional members) */
+  gint     packs;          /* charged packs on board, -1 unknown (ops van_packs) */
+  FtTime   shift_end;      /* ms, -1 unknown (12 h on from now) */
 } FtLiveStaff;
 
 /* A task assignment published to a staff member on <prefix>/staff/<id>/tasks,
@@ -404,6 +408,48 @@ typedef struct {
   double   cost_per_staff_minute; /* default 0.5 */
   double   cost_per_van_km;    /* default 0.3 */
   double   van_kph;            /* staff travel speed for ETAs, default 20 */
+  /* Stop lists come from the VRPTW planner (ft_ops_plan_routes). Travel
+   * between two points: the caller's (a city's router); NULL = straight
+   * line × 1.3 at van_kph (said once in the log). Borrowed. */
+  FtOpsTravelFunc travel;
+  gpointer travel_data;
+  const char *travel_name;     /* for the log, e.g. "the router of berlin" */
+  guint    plan_iterations;    /* search iterations per re-plan, default 300 */
+  gboolean reshuffle;          /* FALSE (default): a list a staff member holds keeps its
+                                * order and stops (progress takes stops off, the planner
+                                * inserts new tasks after them), so lists do not churn as
+                                * vans move; TRUE: unstarted stops are re-optimised and
+                                * may move between vans at every re-plan */
+  guint    plan_limit_ms;      /* and at most this much thread CPU time, default 100
+                                * (0: none; small problems end on the iterations,
+                                * so the same state plans the same routes) */
+  FtTime   plan_horizon;       /* routes planned this far ahead, default 1 h (the planner
+                                * uses as few vans as it can within it, as in the simulator) */
+  /* Inspections from the maintenance shadow: a vehicle whose P(fault
+   * within the short horizon) is at least inspect_risk gets one inspect
+   * proposal, and no other within reinspect_after. risk: the caller's
+   * (tests); NULL = the attached shadow's maintenance model. */
+  double   inspect_risk;       /* default 0.3; > 1 = off */
+  FtTime   reinspect_after;    /* default 3 days */
+  gboolean (*risk) (guint vehicle, double *p, double *horizon_h, gpointer user_data);
+  gpointer risk_data;
+  /* Zones (a city pack): surplus rebalancing. n_zones 0 = no zones (said
+   * once in the log). centre[n_zones] is borrowed. A zone with more
+   * available vehicles than it expects requests over the next hour (demand,
+   * else the shadow's forecast, else trips seen starting in the last hour)
+   * sends its surplus to neighbours (centres within rebalance_km) that
+   * expect more than they have, by the transport plan of src/ops
+   * (ft_rebalance_plan). */
+  guint            n_zones;
+  FtDynZoneLocator locate;
+  gpointer         locate_data;
+  const FtLatLon  *centre;
+  FtLiveDemandFunc demand;      /* requests per hour in zone z at t, NaN unknown */
+  gpointer         demand_data;
+  double           rebalance_km;   /* default 2.5 */
+  /* the reasons' clock: minutes east of UTC (a city's utc_offset_min);
+   * the zone is named after each time ("before 18:00 UTC+1") */
+  int      utc_offset_min;
 } FtLiveOpsConfig;
 
 void        ft_live_ops_config_init (FtLiveOpsConfig *c);
@@ -429,7 +475,7 @@ gboolean    ft_live_cancel   (FtLive *live, gint64 task, gint32 by, FtTime now, 
  * propose is on). Returns the number of tasks proposed. */
 guint       ft_live_propose  (FtLive *live, FtTime now);
 /* Hand approved open tasks to on-shift staff and send every stop list
- * that changed (ft_live_tick does it after progress and every second). */
+ * that changed (ft_live_tick does it after progress and every scan period). */
 void        ft_live_replan   (FtLive *live, FtTime now);
 
 typedef struct {
@@ -438,6 +484,7 @@ typedef struct {
   gint32     vehicle;            /* -1 none */
   char       device_id[37];
   FtLatLon   pos;                /* where to go (NaN if unknown) */
+  FtLatLon   drop;               /* a rebalance's drop point (NaN: none named) */
   gboolean   started;            /* in progress: stays first, never taken away */
   FtTime     eta;                /* estimated arrival */
   double     value;              /* FtTaskValue.value, NaN if none */
@@ -533,7 +580,7 @@ typedef struct {
   guint      n;
   gint64     task[FT_LIVE_MAX_STOPS];      /* in stop order */
   FtTaskKind kind[FT_LIVE_MAX_STOPS];
-  FtLatLon   target[FT_LIVE_MAX_STOPS];    /* NaN if none */
+  FtLatLon   target[FT_LIVE_MAX_STOPS];    /* the drop point if named, else the stop; NaN if none */
   gboolean   started[FT_LIVE_MAX_STOPS];
   char       device_id[FT_LIVE_MAX_STOPS][37];
   FtTime     expires;

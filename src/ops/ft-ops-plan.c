@@ -236,6 +236,9 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
       const FtTask *t = ft_ops_get (ops, id);
       if (params->kind_mask && !(params->kind_mask & (1u << t->kind)))
         continue;
+      /* unassignable until approved; the caller's own filter */
+      if (t->approval == FT_TASK_PROPOSED || (params->accept && !params->accept (t, params->user_data)))
+        continue;
       g_autofree char *why = not_doable (&c, t);
       if (why)
         {

@@ -31,6 +31,8 @@ typedef struct {
 typedef double (*FtOpsTravelFunc) (FtLatLon a, FtLatLon b, double *metres, gpointer user_data);
 /* The latest start of service for a task (its time window), or -1: none. */
 typedef FtTime (*FtOpsDueFunc) (const FtTask *task, gpointer user_data);
+/* May this open task be planned now? (FALSE leaves it open, unplanned.) */
+typedef gboolean (*FtOpsAcceptFunc) (const FtTask *task, gpointer user_data);
 
 typedef struct {
   FtTime          now;
@@ -46,6 +48,8 @@ typedef struct {
                                      * routes first: a horizon spreads the work over the vans */
   FtOpsTravelFunc travel;           /* required */
   FtOpsDueFunc    due;              /* may be NULL */
+  FtOpsAcceptFunc accept;           /* may be NULL: every open task (a proposal not yet
+                                     * approved is never planned either way) */
   gpointer        user_data;
   FtVrptwParams   search;           /* seed, iteration or time limit */
 } FtOpsPlanParams;

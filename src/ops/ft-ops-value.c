@@ -272,8 +272,9 @@ ft_task_value_estimate (const FtTaskValueInput *in, FtTaskValue *out, GError **e
     snprintf (hours, sizeof hours, "takes 1 vehicle off for ~%.1f h, ", -vh);
   if (k == FT_TASK_COLLECT_REPAIR || k == FT_TASK_INSPECT)
     snprintf (risk, sizeof risk, "avoids ~%.0f%% fault risk, ", 100.0 * faults);
-  snprintf (v.reason, sizeof v.reason, "%s%s%s ~%.1f trips before %02d:%02d, %.0f min detour", risk, hours,
-            trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, in->detour_minutes);
+  const char *sp = in->tz_label ? " " : "", *tz = in->tz_label ? in->tz_label : "";
+  snprintf (v.reason, sizeof v.reason, "%s%s%s ~%.1f trips before %02d:%02d%s%s, %.0f min detour", risk, hours,
+            trips >= 0 ? "saves" : "loses", fabs (trips), hh, mm, sp, tz, in->detour_minutes);
   *out = v;
   return TRUE;
 }

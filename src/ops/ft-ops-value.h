@@ -59,6 +59,8 @@ typedef struct {
    * receives vehicles runs short later; 0: none counted */
   double     expected_arrivals;
   double     source_expected_arrivals;
+  /* the zone's name printed after each time ("18:00 UTC+1"); NULL: none */
+  const char *tz_label;
 } FtTaskValueInput;
 
 typedef struct {

@@ -1444,6 +1444,173 @@ START_TEST (test_stop_lists)
 }
 END_TEST
 
+/* Planned stop lists over a real broker: two vans, five approved tasks
+ * and one proposal left unapproved. The twin's route planner (VRPTW) makes
+ * the lists: each van's stops in driving order (the nearest first, not
+ * the most valuable first), no more swaps than a van's packs, the
+ * unapproved proposal on no list. A started stop stays first; progress
+ * re-plans and only the van whose list changed gets a new one. */
+typedef struct {
+  FtLiveEmuStops last[2];          /* newest per van: A, B */
+  guint          n[2];
+} VanLists;
+
+static void
+poll_vans (FtLive *live, FtLiveEmu *emu, VanLists *vl, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      ft_live_wait (live, 20);
+      ft_live_process (live, wall (), 0);
+      guint n = 0;
+      g_autofree FtLiveEmuStops *s = ft_live_emu_poll_stops (emu, &n);
+      for (guint i = 0; i < n; i++)
+        {
+          guint k = strcmp (s[i].staff_id, "van-a") == 0 ? 0 : 1;
+          if (strcmp (vl->last[k].command_id, s[i].command_id) != 0)
+            vl->n[k]++;
+          vl->last[k] = s[i];
+        }
+    }
+}
+
+static double
+vpm (FtOps *ops, gint64 task)
+{
+  const FtTaskValue *v = ft_ops_get_value (ops, task);
+  return v ? v->value_per_minute : NAN;
+}
+
+START_TEST (test_stop_lists_planned)
+{
+  Rig rig;
+  rig_open (&rig, "planned");
+  FtOps *ops = rig.core->ops;
+  ft_live_set_ops (rig.live, ops);
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.every = 200;
+  oc.van_packs = 2;
+  g_autoptr(GError) error = NULL;
+  ck_assert (ft_live_set_ops_config (rig.live, &oc, &error));
+  /* south of van-a three swaps on a line north, the nearest the fullest (so
+   * value and distance disagree); near van-b a swap and a collect; beside
+   * van-a a swap that stays a proposal */
+  static const struct { double lat, batt; gboolean fault; } spec[6] = {
+    { 52.505, 24, FALSE }, { 52.510, 3, FALSE }, { 52.515, 5, FALSE },
+    { 52.555, 8, FALSE }, { 52.565, 80, TRUE }, { 52.5005, 15, FALSE },
+  };
+  g_autofree FtLiveEmuVehicle *recs = make_fleet (6, 11);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_strlcpy (recs[i].state, "available", sizeof recs[i].state);
+      g_strlcpy (recs[i].kind, "scooter", sizeof recs[i].kind);
+      recs[i].locked = TRUE;
+      recs[i].pos = (FtLatLon) { spec[i].lat, 13.40 };
+      recs[i].battery_pct = spec[i].batt;
+      recs[i].fault_codes = spec[i].fault ? 1u << 4 : 0;
+    }
+  FtLiveEmuStaff crew[2] = { { .id = "van-a", .pos = { 52.500, 13.40 } },
+                             { .id = "van-b", .pos = { 52.560, 13.40 } } };
+  ft_live_emu_publish (rig.emu, recs, 6, wall (), -1);
+  ft_live_emu_publish_staff (rig.emu, crew, 2, wall ());
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline &&
+         (ft_live_n_staff (rig.live) < 2 || ft_live_get_stats (rig.live)->proposed < 6))
+    {
+      ft_live_wait (rig.live, 20);
+      ft_live_process (rig.live, wall (), 0);
+    }
+  ck_assert_uint_eq (ft_live_n_staff (rig.live), 2);
+  ck_assert_uint_eq (ft_live_get_stats (rig.live)->proposed, 6);
+  gint64 task[6];
+  for (guint i = 0; i < 6; i++)
+    {
+      guint v;
+      ck_assert (ft_fleet_lookup_device (rig.core->fleet, recs[i].device_id, &v));
+      task[i] = ft_ops_open_for (ops, v, spec[i].fault ? FT_TASK_COLLECT_REPAIR : FT_TASK_BATTERY_SWAP);
+      ck_assert_int_ge (task[i], 0);
+    }
+  /* value and distance disagree: the emptier, further swap is worth more */
+  ck_assert_msg (vpm (ops, task[1]) > vpm (ops, task[0]), "%s (%.3f/min) vs %s (%.3f/min)",
+                 ft_ops_get_value (ops, task[1])->reason, vpm (ops, task[1]),
+                 ft_ops_get_value (ops, task[0])->reason, vpm (ops, task[0]));
+  gint disp = ft_accounts_create (rig.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, wall (), &error);
+  for (guint i = 0; i < 5; i++)
+    ck_assert_msg (ft_live_approve (rig.live, task[i], disp, wall (), &error), "%s", error ? error->message : "");
+
+  VanLists vl = { 0 };
+  poll_vans (rig.live, rig.emu, &vl, 1500);
+  ck_assert_msg (vl.n[0] >= 1 && vl.n[1] >= 1, "lists: van-a %u, van-b %u", vl.n[0], vl.n[1]);
+  guint planned = 0;
+  for (guint k = 0; k < 2; k++)
+    {
+      const FtLiveEmuStops *l = &vl.last[k];
+      guint swaps = 0;
+      printf ("%s:", l->staff_id);
+      for (guint i = 0; i < l->n; i++)
+        {
+          printf (" task %" G_GINT64_FORMAT " (%s, %.3f)", l->task[i], ft_task_kind_name (l->kind[i]),
+                  ft_fleet_get_vehicle (rig.core->fleet, (guint) ft_ops_get (ops, l->task[i])->vehicle)->pos.lat);
+          swaps += l->kind[i] == FT_TASK_BATTERY_SWAP;
+          ck_assert_int_ne (l->task[i], task[5]);          /* the proposal is on no list */
+        }
+      printf ("\n");
+      ck_assert_uint_le (swaps, 2);                        /* the van's packs */
+      planned += l->n;
+    }
+  ck_assert_uint_eq (planned, 5);
+  ck_assert_int_eq (ft_ops_get (ops, task[5])->state, FT_TASK_OPEN);
+  ck_assert_int_eq (ft_ops_get (ops, task[5])->approval, FT_TASK_PROPOSED);
+  /* van-a drives north from 52.500: the nearer swap first, though the
+   * further one is worth more per minute (value order would swap them) */
+  const FtLiveEmuStops *a = &vl.last[0];
+  ck_assert_uint_ge (a->n, 2);
+  ck_assert_int_eq (a->task[0], task[0]);
+  ck_assert_int_eq (a->task[1], task[1]);
+  ck_assert (vpm (ops, a->task[0]) < vpm (ops, a->task[1]));
+  ck_assert (ft_live_emu_ack_stops (rig.emu, &vl.last[0], "ok", NULL, wall ()));
+  ck_assert (ft_live_emu_ack_stops (rig.emu, &vl.last[1], "ok", NULL, wall ()));
+
+  /* van-a starts its second stop: it comes first, started; van-b's list stays */
+  guint na = vl.n[0], nb = vl.n[1];
+  char b_id[48];
+  g_strlcpy (b_id, vl.last[1].command_id, sizeof b_id);
+  gint64 second = a->task[1];
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-a", second, "started", NULL, wall ()));
+  poll_vans (rig.live, rig.emu, &vl, 1500);
+  ck_assert_uint_eq (vl.n[0], na + 1);
+  ck_assert_uint_eq (vl.n[1], nb);
+  ck_assert_str_eq (vl.last[1].command_id, b_id);
+  ck_assert_int_eq (vl.last[0].task[0], second);
+  ck_assert (vl.last[0].started[0]);
+  for (guint i = 1; i < vl.last[0].n; i++)
+    ck_assert (!vl.last[0].started[i]);
+  ck_assert_int_eq (ft_ops_get (ops, second)->state, FT_TASK_IN_PROGRESS);
+  /* re-plans keep it: it is still first after more progress elsewhere */
+  ck_assert (ft_live_emu_ack_stops (rig.emu, &vl.last[0], "ok", NULL, wall ()));
+  ck_assert (ft_live_emu_stop_progress (rig.emu, "van-b", vl.last[1].task[0], "done", NULL, wall ()));
+  poll_vans (rig.live, rig.emu, &vl, 1500);
+  ck_assert_int_eq (ft_ops_get (ops, second)->state, FT_TASK_IN_PROGRESS);
+  guint ia;
+  ck_assert (ft_live_lookup_staff (rig.live, "van-a", &ia));
+  ck_assert_int_eq (ft_ops_get (ops, second)->staff, ft_live_get_staff (rig.live, ia)->account);
+  const FtLiveStopList *la = ft_live_get_stop_list (rig.live, ia);
+  ck_assert_int_eq (la->stops[0].task, second);
+  ck_assert (la->stops[0].started);
+  const FtLiveStats *st = ft_live_get_stats (rig.live);
+  printf ("planned stop lists: %" G_GUINT64_FORMAT " sent, %" G_GUINT64_FORMAT " acked, %" G_GUINT64_FORMAT
+          " stop updates, %" G_GUINT64_FORMAT " refused\n", st->lists_sent, st->lists_acked, st->stop_updates,
+          st->task_refused);
+  ck_assert_uint_eq (st->task_refused, 0);
+  ck_assert_msg (ft_live_check (rig.live, &error), "%s", error ? error->message : "");
+  ck_assert_msg (ft_ops_check (ops, &error), "%s", error ? error->message : "");
+  rig_close (&rig);
+}
+END_TEST
+
 /* The price topic (contract version 1): a planner's zone price change is
  * published retained on P/prices/v1 at the next tick, and only then. */
 static gint
@@ -1694,6 +1861,7 @@ broker_suite (void)
     { "mutual-tls", test_mutual_tls },
     { "price-topic", test_price_topic },
     { "stop-lists", test_stop_lists },
+    { "stop-lists-planned", test_stop_lists_planned },
     { "levers-restart", test_levers_restart },
 #ifdef FT_HAVE_SIM
     { "sim-fleet-matches", test_sim_fleet_matches },

@@ -1130,10 +1130,9 @@ START_TEST (test_ops_proposals)
   ck_assert_uint_eq (l->n_stops, 2);
   ck_assert_str_ne (l->id, first);
   g_autofree char *second = g_strdup (l->id);
-  /* stops by value per staff minute, best first */
-  ck_assert (ft_ops_get_value (fx.ops, l->stops[0].task)->value_per_minute >=
-             ft_ops_get_value (fx.ops, l->stops[1].task)->value_per_minute);
-  ck_assert (l->stops[0].eta <= l->stops[1].eta);
+  /* stops in the route planner's order: the nearer one first */
+  ck_assert_int_eq (l->stops[0].task, swap);
+  ck_assert (l->stops[0].eta < l->stops[1].eta);
   ck_assert_int_eq (ft_live_get_assignment (fx.live, first) == NULL, TRUE);   /* a list, not an assignment */
   gsize plen;
   g_autofree char *payload = ft_live_stops_payload (l, T0, &plen);
@@ -1239,6 +1238,265 @@ START_TEST (test_ops_full_battery)
   /* and no new proposal while it stays charged */
   ft_live_tick (fx.live, T0 + 22 * FT_SECOND);
   ck_assert_int_eq (ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP), -1);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* The maintenance model's risk (here the caller's function) proposes an
+ * inspection once for a vehicle over the threshold, with the model's own
+ * figure in the reason and times in the city's clock (UTC+1). */
+static gboolean
+fake_risk (guint v, double *p, double *horizon_h, gpointer data)
+{
+  const double *r = data;
+  if (v >= 3)
+    return FALSE;
+  *p = r[v];
+  *horizon_h = 24;
+  return TRUE;
+}
+
+START_TEST (test_ops_inspect_from_risk)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ops_world (&fx);
+  static const double risk[3] = { 0.10, 0.90, 0.31 };
+  FtLiveOpsConfig oc = *ft_live_get_ops_config (fx.live);
+  oc.risk = fake_risk;
+  oc.risk_data = (gpointer) risk;
+  oc.utc_offset_min = 60;
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_live_set_ops_config (fx.live, &oc, &error), "%s", error ? error->message : "");
+  ft_live_tick (fx.live, T0);
+  /* vehicle 2 (0.31 >= 0.3); not 0 (0.10), not 1 (a fault: collected instead) */
+  gint64 insp = ft_ops_open_for (fx.ops, 2, FT_TASK_INSPECT);
+  ck_assert_int_ge (insp, 0);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 0, FT_TASK_INSPECT), -1);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 1, FT_TASK_INSPECT), -1);
+  ck_assert_int_eq (ft_ops_get (fx.ops, insp)->approval, FT_TASK_PROPOSED);
+  const FtTaskValue *v = ft_ops_get_value (fx.ops, insp);
+  ck_assert_ptr_nonnull (v);
+  ck_assert_msg (g_str_has_prefix (v->reason, "P(fault 24 h) 0.31: avoids ~31% fault risk"), "'%s'", v->reason);
+  /* T0 + 4 h is 02:13 UTC, 03:13 in the city */
+  ck_assert_msg (strstr (v->reason, "before 03:13 UTC+1") != NULL, "'%s'", v->reason);
+  const FtTaskValue *sv = ft_ops_get_value (fx.ops, ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP));
+  ck_assert_msg (strstr (sv->reason, "before 03:13 UTC+1") != NULL, "'%s'", sv->reason);
+  /* once: not on the next scans, not after a dispatcher declined it */
+  guint64 proposed = ft_live_get_stats (fx.live)->proposed;
+  ft_live_tick (fx.live, T0 + 11 * FT_SECOND);
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  ck_assert_msg (ft_live_cancel (fx.live, insp, disp, T0 + 12 * FT_SECOND, &error), "%s",
+                 error ? error->message : "");
+  ft_live_tick (fx.live, T0 + 22 * FT_SECOND);
+  ck_assert_uint_eq (ft_live_get_stats (fx.live)->proposed, proposed);
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 2, FT_TASK_INSPECT), -1);
+  /* UTC without a city: said so */
+  oc.utc_offset_min = 0;
+  ck_assert (ft_live_set_ops_config (fx.live, &oc, &error));
+  ft_live_propose (fx.live, T0 + 33 * FT_SECOND);
+  sv = ft_ops_get_value (fx.ops, ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP));
+  ck_assert_msg (strstr (sv->reason, ":13 UTC,") != NULL, "'%s'", sv->reason);
+  /* a bad offset is refused by name, nothing changes */
+  oc.utc_offset_min = 15 * 60;
+  ck_assert (!ft_live_set_ops_config (fx.live, &oc, &error));
+  ck_assert_msg (strstr (error->message, "utc_offset_min") != NULL, "%s", error->message);
+  ck_assert_int_eq (ft_live_get_ops_config (fx.live)->utc_offset_min, 0);
+  assert_valid (&fx);
+  fx_free (&fx);
+}
+END_TEST
+
+/* Surplus rebalancing on zones: zone 0 has 4 available vehicles and
+ * expects 1 request, its neighbour zone 1 expects 3 and has none, zone 2
+ * expects 5 but is 14 km away (no neighbour): three moves 0 → 1, proposed
+ * once; a twin without zones proposes none. */
+static gint
+three_zones (FtLatLon at, gpointer data)
+{
+  return at.lon < 13.40 ? 0 : at.lon < 13.50 ? 1 : 2;
+}
+
+static double
+zone_rates (guint z, FtTime t, gpointer data)
+{
+  static const double r[3] = { 1, 3, 5 };
+  return z < 3 ? r[z] : NAN;
+}
+
+static void
+surplus_world (Fx *fx)
+{
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *dev = g_strdup_printf ("3f2a8c1e-6b7d-4e2f-9a1b-2c3d4e5f6b%02u", i);
+      g_autofree char *p = tel (T0, 52.52 + 0.001 * i, 13.39, 90.0 - i, "available");
+      ck_assert (ingest (fx, "telemetry", dev, p, T0));
+    }
+}
+
+START_TEST (test_ops_surplus_rebalance)
+{
+  static const FtLatLon centre[3] = { { 52.52, 13.39 }, { 52.52, 13.41 }, { 52.52, 13.60 } };
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  surplus_world (&fx);
+  FtLiveOpsConfig oc;
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  oc.n_zones = 3;
+  oc.locate = three_zones;
+  oc.centre = centre;
+  oc.demand = zone_rates;
+  g_autoptr(GError) error = NULL;
+  ck_assert_msg (ft_live_set_ops_config (fx.live, &oc, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (ft_live_propose (fx.live, T0), 3);
+  guint n = 0;
+  for (guint i = 0; i < ft_ops_n (fx.ops); i++)
+    {
+      const FtTask *t = ft_ops_get (fx.ops, i);
+      ck_assert_int_eq (t->kind, FT_TASK_REBALANCE);
+      ck_assert_int_eq (t->target_zone, 1);
+      ck_assert_double_eq_tol (t->target.lon, 13.41, 1e-9);
+      ck_assert_int_eq (three_zones (ft_fleet_get_vehicle (fx.core->fleet, (guint) t->vehicle)->pos, NULL), 0);
+      ck_assert_msg (strstr (ft_ops_get_value (fx.ops, i)->reason, "trips") != NULL, "%s",
+                     ft_ops_get_value (fx.ops, i)->reason);
+      n++;
+    }
+  ck_assert_uint_eq (n, 3);
+  /* the best-charged go; the one left is the emptiest */
+  ck_assert_int_eq (ft_ops_open_for (fx.ops, 3, FT_TASK_REBALANCE), -1);
+  /* the moves under way count: nothing more */
+  ck_assert_uint_eq (ft_live_propose (fx.live, T0 + 20 * FT_SECOND), 0);
+  /* approved, they reach a van whose stops name the drop point */
+  ck_assert (staff_msg (&fx, "van-9", "position", "{\"timestamp\":1700000000000,\"lat\":52.52,\"lon\":13.39}", T0));
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  ck_assert (ft_live_set_auto_approve (fx.live, TRUE, disp, T0 + 21 * FT_SECOND, &error));
+  ft_live_tick (fx.live, T0 + 21 * FT_SECOND);
+  guint van9;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-9", &van9));
+  const FtLiveStopList *l = ft_live_get_stop_list (fx.live, van9);
+  ck_assert_ptr_nonnull (l);
+  ck_assert_uint_eq (l->n_stops, 3);
+  ck_assert_double_eq_tol (l->stops[0].drop.lon, 13.41, 1e-9);
+  gsize len;
+  g_autofree char *payload = ft_live_stops_payload (l, T0, &len);
+  ck_assert_msg (strstr (payload, "\"drop_lon\":13.41") != NULL, "%s", payload);
+  assert_valid (&fx);
+  fx_free (&fx);
+
+  /* no zones: no surplus moves */
+  fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  surplus_world (&fx);
+  ft_live_ops_config_init (&oc);
+  oc.propose = TRUE;
+  ck_assert (ft_live_set_ops_config (fx.live, &oc, &error));
+  ck_assert_uint_eq (ft_live_propose (fx.live, T0), 0);
+  /* zones without their centres are refused */
+  oc.n_zones = 3;
+  oc.locate = three_zones;
+  ck_assert (!ft_live_set_ops_config (fx.live, &oc, &error));
+  ck_assert_msg (strstr (error->message, "centres") != NULL, "%s", error->message);
+  fx_free (&fx);
+}
+END_TEST
+
+/* Bad input around stop lists: an ack for a stale list version, a van
+ * record with a bad packs or shift_end, broken JSON: refused with the
+ * field named, nothing changes. A van's own packs bound its swaps. */
+START_TEST (test_ops_bad_stop_input)
+{
+  Fx fx = fx_new (FT_LIVE_UNKNOWN_REGISTER);
+  ops_world (&fx);
+  g_autoptr(GError) error = NULL;
+  gint disp = ft_accounts_create (fx.core->accounts, FT_ROLE_DISPATCHER, "d", NULL, T0, &error);
+  /* neither van carries a charged pack: the swap waits, the collect goes */
+  ck_assert (staff_msg (&fx, "van-3", "position",
+                        "{\"timestamp\":1700000000500,\"lat\":52.52,\"lon\":13.40,\"packs\":0,"
+                        "\"shift_end\":1700028800000}", T0));
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000000500,\"lat\":52.70,\"lon\":13.70,\"packs\":0}", T0));
+  guint van3, van4;
+  ck_assert (ft_live_lookup_staff (fx.live, "van-3", &van3));
+  ck_assert (ft_live_lookup_staff (fx.live, "van-4", &van4));
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->packs, 0);
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->shift_end, 1700028800000);
+  ft_live_tick (fx.live, T0 + FT_SECOND);
+  ck_assert (ft_live_set_auto_approve (fx.live, TRUE, disp, T0 + FT_SECOND, &error));
+  ft_live_tick (fx.live, T0 + 2 * FT_SECOND);
+  gint64 swap = ft_ops_open_for (fx.ops, 0, FT_TASK_BATTERY_SWAP);
+  gint64 coll = ft_ops_open_for (fx.ops, 1, FT_TASK_COLLECT_REPAIR);
+  const FtLiveStopList *l3 = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_ptr_nonnull (l3);
+  ck_assert_uint_eq (l3->n_stops, 1);
+  ck_assert_int_eq (l3->stops[0].task, coll);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->approval, FT_TASK_APPROVED);
+  ck_assert_ptr_null (ft_live_get_stop_list (fx.live, van4));
+  g_autofree char *old_id = g_strdup (l3->id);
+  /* a new list for van-3: started */
+  g_autofree char *cid = g_strdup_printf ("task-%" G_GINT64_FORMAT, coll);
+  g_autofree char *pg = progress (T0 + 3000, cid, "started");
+  ck_assert (staff_msg (&fx, "van-3", "stops/v1/progress", pg, T0 + 3000));
+  ft_live_tick (fx.live, T0 + 4 * FT_SECOND);
+  l3 = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_str_ne (l3->id, old_id);
+  ck_assert (l3->stops[0].started);
+  g_autofree char *new_id = g_strdup (l3->id);
+  FtLiveCommandState st0 = l3->state;
+
+  g_autofree char *stale = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"failed\",\"timestamp\":1700000005000}",
+                                            old_id);
+  g_autofree char *other = g_strdup_printf ("{\"command_id\":\"%s\",\"result\":\"ok\",\"timestamp\":1700000005000}",
+                                            new_id);
+  struct { const char *staff, *what, *payload, *field; } bad[] = {
+    { "van-3", "stops/v1/ack", stale, "command_id" },
+    { "van-4", "stops/v1/ack", other, "command_id" },           /* not van-4's list */
+    { "van-3", "stops/v1/ack", "{\"command_id\":", "JSON" },
+    { "van-3", "stops/v1/ack", "{\"command_id\":7,\"result\":\"ok\"}", "command_id" },
+    { "van-3", "position", "{\"timestamp\":1700000006000,\"lat\":52.5,\"lon\":13.4,\"packs\":-1}", "packs" },
+    { "van-3", "position", "{\"timestamp\":1700000006000,\"lat\":52.5,\"lon\":13.4,\"packs\":\"six\"}", "packs" },
+    { "van-3", "position", "{\"timestamp\":1700000006000,\"lat\":52.5,\"lon\":13.4,\"shift_end\":1800000000000}",
+      "shift_end" },
+  };
+  guint64 ev0 = ft_event_log_last_seq (fx.core->log);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      ck_assert_msg (!staff_msg (&fx, bad[i].staff, bad[i].what, bad[i].payload, T0 + 6000),
+                     "accepted bad input %u", i);
+      guint nm;
+      const FtLiveMalformed *m = ft_live_get_malformed (fx.live, &nm);
+      ck_assert_msg (strstr (m[nm - 1].reason, bad[i].field) != NULL, "reason of %u '%s' does not name %s",
+                     i, m[nm - 1].reason, bad[i].field);
+    }
+  ck_assert_uint_eq (ft_event_log_last_seq (fx.core->log), ev0);
+  l3 = ft_live_get_stop_list (fx.live, van3);
+  ck_assert_str_eq (l3->id, new_id);
+  ck_assert_int_eq (l3->state, st0);
+  ck_assert_int_eq (ft_ops_get (fx.ops, coll)->state, FT_TASK_IN_PROGRESS);
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->packs, 0);
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van3)->shift_end, 1700028800000);
+  ck_assert_double_eq_tol (ft_live_get_staff (fx.live, van3)->pos.lat, 52.52, 1e-9);
+  /* van-4 comes near with packs but its shift is over: the swap still
+   * waits; a new shift end and it goes to van-4 */
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000007000,\"lat\":52.53,\"lon\":13.42,\"packs\":6,"
+                        "\"shift_end\":1700000007000}", T0 + 7000));
+  ft_live_replan (fx.live, T0 + 8000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000009000,\"lat\":52.53,\"lon\":13.42,\"shift_end\":1700030000000}",
+                        T0 + 9000));
+  ck_assert_int_eq (ft_live_get_staff (fx.live, van4)->packs, 6);
+  ft_live_replan (fx.live, T0 + 10000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_ASSIGNED);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->staff, ft_live_get_staff (fx.live, van4)->account);
+  ck_assert_int_eq (ft_live_get_stop_list (fx.live, van4)->stops[0].task, swap);
+  /* then it says it has none left: the swap (not started) goes back */
+  ck_assert (staff_msg (&fx, "van-4", "position",
+                        "{\"timestamp\":1700000011000,\"lat\":52.53,\"lon\":13.42,\"packs\":0}", T0 + 11000));
+  ft_live_replan (fx.live, T0 + 12000);
+  ck_assert_int_eq (ft_ops_get (fx.ops, swap)->state, FT_TASK_OPEN);
+  ck_assert_uint_eq (ft_live_get_stop_list (fx.live, van4)->n_stops, 0);
   assert_valid (&fx);
   fx_free (&fx);
 }
@@ -1501,6 +1759,9 @@ live_suite (void)
     { "ops-proposals", test_ops_proposals },
     { "ops-full-battery", test_ops_full_battery },
     { "ops-restart", test_ops_restart },
+    { "ops-inspect-from-risk", test_ops_inspect_from_risk },
+    { "ops-surplus-rebalance", test_ops_surplus_rebalance },
+    { "ops-bad-stop-input", test_ops_bad_stop_input },
     { "fuzz", test_fuzz },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -486,6 +486,41 @@ START_TEST (test_plan_horizon_spreads)
 }
 END_TEST
 
+/* A proposal not yet approved is never planned (it could not be
+ * assigned); the caller's accept filter leaves out what it refuses. */
+static gboolean
+not_vehicle_2 (const FtTask *t, gpointer data)
+{
+  return t->vehicle != 2;
+}
+
+START_TEST (test_plan_skips_proposals_and_filtered)
+{
+  Fx f;
+  fx_init (&f);
+  FtLatLon none = { 0, 0 };
+  g_autoptr (GError) e = NULL;
+  gint64 prop = ft_ops_propose (f.ops, FT_TASK_BATTERY_SWAP, 1, none, -1, 9, 0, &e);
+  ck_assert_int_ge (prop, 0);
+  gint64 t2 = task (&f, FT_TASK_BATTERY_SWAP, 2, none);
+  gint64 t3 = task (&f, FT_TASK_BATTERY_SWAP, 3, none);
+  FtOpsVan vans[1] = { van (&f, 0, 0, 6) };
+  FtOpsPlanParams p;
+  params (&p);
+  p.accept = not_vehicle_2;
+  g_autoptr (FtOpsPlan) plan = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (plan != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, plan), 1);
+  ck_assert_int_eq (g_array_index (plan->routes[0].tasks, gint64, 0), t3);
+  ck_assert_msg (ft_ops_plan_apply (f.ops, vans, 1, plan, 10, &e), "%s", e ? e->message : "");
+  ck_assert_int_eq (ft_ops_get (f.ops, prop)->state, FT_TASK_OPEN);
+  ck_assert_int_eq (ft_ops_get (f.ops, t2)->state, FT_TASK_OPEN);
+  ck_assert_int_eq (ft_ops_get (f.ops, t3)->state, FT_TASK_ASSIGNED);
+  ck_assert (ft_ops_check (f.ops, &e));
+  fx_clear (&f);
+}
+END_TEST
+
 static Suite *
 plan_suite (void)
 {
@@ -501,6 +536,7 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_max_tasks_by_priority);
   tcase_add_test (tc, test_plan_refuses_bad_vans);
   tcase_add_test (tc, test_plan_horizon_spreads);
+  tcase_add_test (tc, test_plan_skips_proposals_and_filtered);
   suite_add_tcase (s, tc);
   return s;
 }

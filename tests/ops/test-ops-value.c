@@ -255,6 +255,13 @@ START_TEST (test_value_collect)
   ck_assert_double_eq_tol (v.value, lost * 2.5 + 12.0 - 5.6, 1e-9);
   ck_assert_str_eq (v.reason, "avoids ~30% fault risk, takes 1 vehicle off for ~6.1 h, loses ~3.1 trips before "
                               "06:30, 9 min detour");
+  /* the city's clock, named (live mode names it) */
+  in.utc_offset_min = -150;
+  in.tz_label = "UTC-2:30";
+  ck_assert (ft_task_value_estimate (&in, &v, NULL));
+  ck_assert_msg (strstr (v.reason, "before 03:00 UTC-2:30, 9 min detour") != NULL, "%s", v.reason);
+  in.utc_offset_min = 60;
+  in.tz_label = NULL;
 
   /* a faulty one serves nothing now; repaired, 3.67 trips */
   in.out_of_service = TRUE;

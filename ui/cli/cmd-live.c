@@ -790,6 +790,58 @@ lever_opts_parse (const LeverOpts *o, FtLeverPolicy *p, GError **error)
   return TRUE;
 }
 
+/* --propose on a city pack: its zones, their centres, its road router for
+ * the stop lists' travel times and its clock for the reasons. */
+typedef struct {
+  FtCity   *city;       /* borrowed */
+  FtRouter *router;
+  FtLatLon *centre;
+  double    kph;
+} OpsCity;
+
+static double
+ops_city_travel (FtLatLon a, FtLatLon b, double *metres, gpointer data)
+{
+  OpsCity *oc = data;
+  double m = ft_router_distance (oc->router, a, b);
+  if (!(m >= 0))
+    m = ft_distance_fast_m (a, b) * 1.3;   /* unreachable on the graph: straight line */
+  *metres = m;
+  return m / (oc->kph / 3.6);
+}
+
+static void
+ops_city_clear (OpsCity *oc)
+{
+  g_clear_pointer (&oc->router, ft_router_free);
+  g_clear_pointer (&oc->centre, g_free);
+}
+
+static void
+ops_city_setup (OpsCity *oc, FtCity *city, FtLiveOpsConfig *c)
+{
+  oc->city = city;
+  oc->router = ft_router_new (city);
+  oc->kph = c->van_kph;
+  oc->centre = g_new (FtLatLon, MAX (city->n_zones, 1));
+  for (guint z = 0; z < city->n_zones; z++)
+    oc->centre[z] = city->zones[z].centroid;
+  c->n_zones = city->n_zones;
+  c->locate = city_locate;
+  c->locate_data = city;
+  c->centre = oc->centre;
+  /* a re-plan asks for every pair of stops: the road router answers from
+   * its all-pairs table on graphs of up to 4096 core nodes; on larger ones
+   * (A* per pair) the planner uses the straight line and says so */
+  if (ft_router_get_use_table (oc->router) && ft_router_n_core_nodes (oc->router) <= 4096)
+    {
+      c->travel = ops_city_travel;
+      c->travel_data = oc;
+      c->travel_name = city->id;
+    }
+  c->utc_offset_min = city->utc_offset_min;
+}
+
 /* --pricing / --incentives: the simulator's policy on the zones of `city`,
  * as the planner account --planner names (it must hold the plan
  * permission); the lever state is kept in the --db store. Returns FALSE
@@ -873,6 +925,7 @@ ft_cli_live (int argc, char **argv)
   char *metrics_listen = NULL;
   gboolean propose = FALSE, auto_approve = FALSE;
   char *as_account = NULL;
+  double inspect_risk = -1;
   LeverOpts lo = { 0 };
   GOptionEntry lever_entries[] = {
     { "pricing", 0, 0, G_OPTION_ARG_STRING, &lo.pricing,
@@ -924,6 +977,9 @@ ft_cli_live (int argc, char **argv)
       "stop lists", NULL },
     { "auto-approve", 0, 0, G_OPTION_ARG_NONE, &auto_approve,
       "With --propose: approve every proposal at once, as the dispatcher or admin --as names", NULL },
+    { "inspect-risk", 0, 0, G_OPTION_ARG_DOUBLE, &inspect_risk,
+      "With --propose and --shadow: propose an inspection for a vehicle whose P(fault within the "
+      "maintenance model's short horizon) is at least P (default 0.3; above 1: none)", "P" },
     { "as", 0, 0, G_OPTION_ARG_STRING, &as_account,
       "The account (id or e-mail) switching --auto-approve on: must be a dispatcher or admin", "ACCOUNT" },
     { NULL }
@@ -964,10 +1020,11 @@ ft_cli_live (int argc, char **argv)
       lever_opts_clear (&lo);
       return 2;
     }
-  if ((auto_approve && (!propose || as_account == NULL)) || (as_account && !auto_approve))
+  if ((auto_approve && (!propose || as_account == NULL)) || (as_account && !auto_approve) ||
+      (inspect_risk != -1 && (!propose || !(inspect_risk >= 0 && inspect_risk <= 2))))
     {
       fprintf (stderr, "%s: --auto-approve needs --propose and --as ACCOUNT (a dispatcher or admin); "
-               "--as is only for --auto-approve\n", argv[0]);
+               "--as is only for --auto-approve; --inspect-risk needs --propose and a P in [0, 2]\n", argv[0]);
       broker_opts_clear (&b);
       g_free (db);
       g_free (metrics_listen);
@@ -1068,6 +1125,7 @@ ft_cli_live (int argc, char **argv)
   FtLive *live = NULL;
   FtShadow *shadow = NULL;
   FtCity *zone_city = NULL;
+  OpsCity ops_city = { 0 };
   FtMds *mds = NULL;
   FtServe *serve = NULL;
   LiveMetrics lm = { 0 };
@@ -1085,6 +1143,23 @@ ft_cli_live (int argc, char **argv)
       FtLiveOpsConfig oc;
       ft_live_ops_config_init (&oc);
       oc.propose = TRUE;
+      if (inspect_risk >= 0)
+        oc.inspect_risk = inspect_risk;
+      /* a city pack (--city, --shadow-city, or the demo city a shadow or
+       * the levers run on) gives zones, a router and a clock */
+      if (shadow_city || shadow_on || levers_on)
+        {
+          if ((zone_city = load_zone_city (shadow_city, &error)) == NULL)
+            goto out;
+          ops_city_setup (&ops_city, zone_city, &oc);
+          printf ("live: operations on %u zones of %s, travel %s, times in UTC%+.1f h\n",
+                  zone_city->n_zones, zone_city->id,
+                  oc.travel ? "by its roads" : "straight-line (its road graph is too big for a table)",
+                  zone_city->utc_offset_min / 60.0);
+        }
+      else
+        printf ("live: operations without a city pack: no zones (no surplus rebalancing), straight-line "
+                "travel, times in UTC\n");
       if (!ft_live_set_ops_config (live, &oc, &error))
         goto out;
       if (auto_approve)
@@ -1111,7 +1186,7 @@ ft_cli_live (int argc, char **argv)
     }
   if (levers_on)
     {
-      if ((zone_city = load_zone_city (shadow_city, &error)) == NULL)
+      if (zone_city == NULL && (zone_city = load_zone_city (shadow_city, &error)) == NULL)
         goto out;
       if (!live_levers_setup (live, core, &lo, zone_city, &error))
         goto out;
@@ -1230,6 +1305,7 @@ out:
     ft_live_free (live);
   ft_shadow_free (shadow);
   ft_core_free (core);
+  ops_city_clear (&ops_city);
   if (zone_city)
     ft_city_free (zone_city);
   ft_live_config_clear (&cfg);
