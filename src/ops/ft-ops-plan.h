@@ -31,6 +31,11 @@ typedef struct {
 typedef double (*FtOpsTravelFunc) (FtLatLon a, FtLatLon b, double *metres, gpointer user_data);
 /* The latest start of service for a task (its time window), or -1: none. */
 typedef FtTime (*FtOpsDueFunc) (const FtTask *task, gpointer user_data);
+/* What each hour before a task's service starts costs (>= 0, money per
+ * hour): a vehicle off offer until the task is done (a flat one waiting
+ * for its swap) earns nothing meanwhile; 0 for a task whose delay costs
+ * nothing (a rebalance, an inspection of a vehicle still on offer). */
+typedef double (*FtOpsWaitCostFunc) (const FtTask *task, gpointer user_data);
 
 typedef struct {
   FtTime          now;
@@ -46,6 +51,14 @@ typedef struct {
                                      * routes first: a horizon spreads the work over the vans */
   FtOpsTravelFunc travel;           /* required */
   FtOpsDueFunc    due;              /* may be NULL */
+  /* With wait_cost set, each route the solver returns (which is ordered
+   * for distance) is reordered, its started stops kept first, to lower
+   * cost_per_km x its km + the sum over its stops of wait_cost x the hours
+   * until service starts, keeping every window and the route's end; so a
+   * flat vehicle's swap comes before a nearer stop whose delay costs
+   * little when its value pays for the detour. NULL: distance alone. */
+  FtOpsWaitCostFunc wait_cost;      /* may be NULL */
+  double          cost_per_km;      /* van km, same money as wait_cost */
   gpointer        user_data;
   FtVrptwParams   search;           /* seed, iteration or time limit */
 } FtOpsPlanParams;
