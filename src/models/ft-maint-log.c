@@ -62,6 +62,11 @@ struct _FtMaintLog {
   guint   n_faults;
   FtTime  start, end;
   gboolean any;
+  /* running mode (ft_maint_log_keep_records): ev stays empty */
+  gboolean records;
+  FtTime   rec_origin, rec_step, rec_next;   /* rec_next: next grid time to record */
+  gboolean rec_started;                     /* rec_next is set */
+  GArray  *rec;                             /* FtMaintRow without outcome, time order */
 };
 
 G_DEFINE_QUARK (ft-maint-error-quark, ft_maint_error)
@@ -271,6 +276,7 @@ ft_maint_log_new (void)
   log->fault_t = g_array_new (FALSE, FALSE, sizeof (FtTime));
   log->fault_v = g_array_new (FALSE, FALSE, sizeof (guint32));
   log->live = accs_new ();
+  log->rec = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   return log;
 }
 
@@ -283,6 +289,7 @@ ft_maint_log_free (FtMaintLog *log)
   g_array_unref (log->fault_t);
   g_array_unref (log->fault_v);
   g_array_unref (log->live);
+  g_array_unref (log->rec);
   g_free (log);
 }
 
@@ -331,7 +338,10 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
       return FALSE;
     }
   MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
-  g_array_append_val (log->ev, m);
+  if (log->records)
+    ft_maint_log_record_to (log, ev->t);   /* the grid times at or before it see the state without it */
+  else
+    g_array_append_val (log->ev, m);
   if (!log->any)
     log->start = ev->t;
   log->any = TRUE;
@@ -541,6 +551,132 @@ free_times (gpointer p)
     g_array_unref (p);
 }
 
+/* floor division for grid arithmetic (times may be negative) */
+static gint64
+div_floor (gint64 a, gint64 b)
+{
+  gint64 q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* First grid time at or after t. */
+static FtTime
+grid_ceil (const FtMaintLog *log, FtTime t)
+{
+  gint64 k = div_floor (t - log->rec_origin + log->rec_step - 1, log->rec_step);
+  return log->rec_origin + k * log->rec_step;
+}
+
+/* The recorded rows of grid times from, from + step, … (< to), with their
+ * outcome. */
+static GArray *
+rows_from_records (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, FtTime censor_at,
+                   GPtrArray *faults, GError **error)
+{
+  if ((from - log->rec_origin) % log->rec_step != 0 || step % log->rec_step != 0)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   "rows from %" G_GINT64_FORMAT " ms every %" G_GINT64_FORMAT " ms are not on the grid the "
+                   "log records (every %" G_GINT64_FORMAT " ms from %" G_GINT64_FORMAT " ms)",
+                   from, step, log->rec_step, log->rec_origin);
+      return NULL;
+    }
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  const FtMaintRow *r = (const FtMaintRow *) log->rec->data;
+  guint lo = 0, hi = log->rec->len;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (r[mid].t < from)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint i = lo; i < log->rec->len && r[i].t < to; i++)
+    {
+      if ((r[i].t - from) % step != 0)
+        continue;
+      FtMaintRow row = r[i];
+      FtTime f = next_fault (faults, row.vehicle, row.t);
+      row.fault = f <= censor_at;
+      row.time_h = (double) ((row.fault ? f : censor_at) - row.t) / FT_HOUR;
+      row.time_h = MAX (row.time_h, 1e-3);
+      row.follow_h = (double) (censor_at - row.t) / FT_HOUR;
+      g_array_append_val (rows, row);
+    }
+  return rows;
+}
+
+void
+ft_maint_log_record_to (FtMaintLog *log, FtTime now)
+{
+  g_return_if_fail (log != NULL);
+  if (!log->records)
+    return;
+  if (!log->rec_started)
+    {
+      log->rec_next = grid_ceil (log, now);
+      log->rec_started = TRUE;
+    }
+  for (; log->rec_next <= now; log->rec_next += log->rec_step)
+    emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+}
+
+void
+ft_maint_log_drop_records (FtMaintLog *log, FtTime before)
+{
+  g_return_if_fail (log != NULL);
+  guint n = 0, hi = log->rec->len;
+  while (n < hi)
+    {
+      guint mid = (n + hi) / 2;
+      if (g_array_index (log->rec, FtMaintRow, mid).t < before)
+        n = mid + 1;
+      else
+        hi = mid;
+    }
+  /* in batches: moving what stays costs about as much as recording it */
+  if (n > 0 && n >= log->rec->len / 4)
+    g_array_remove_range (log->rec, 0, n);
+}
+
+gboolean
+ft_maint_log_keep_records (FtMaintLog *log, FtTime origin, FtTime step, GError **error)
+{
+  g_return_val_if_fail (log != NULL, FALSE);
+  if (step <= 0 || log->records)
+    {
+      g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
+                   log->records ? "the log already records rows" : "records need a step > 0 (got %" G_GINT64_FORMAT " ms)",
+                   step);
+      return FALSE;
+    }
+  log->rec_origin = origin;
+  log->rec_step = step;
+  if (log->ev->len)
+    {
+      /* the history: replayed into records at the grid times up to its
+       * last event (later ones may still see events at that time) */
+      g_autoptr (GArray) accs = accs_new ();
+      guint i = 0;
+      FtTime t = grid_ceil (log, log->start);
+      for (; t <= log->end; t += step)
+        {
+          for (; i < log->ev->len && g_array_index (log->ev, MEv, i).t < t; i++)
+            {
+              const MEv *e = &g_array_index (log->ev, MEv, i);
+              acc_apply (acc_get (accs, (guint) e->v), e);
+            }
+          emit_rows (accs, t, NULL, 0, log->rec);
+        }
+      log->rec_next = t;
+      log->rec_started = TRUE;
+      g_array_set_size (log->ev, 0);
+    }
+  log->records = TRUE;
+  return TRUE;
+}
+
 GArray *
 ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, FtTime censor_at,
                    GError **error)
@@ -559,23 +695,20 @@ ft_maint_log_rows (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, F
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
       return NULL;
     }
-  /* fault times per vehicle, from a first replay */
+  /* fault times per vehicle: those the log found as events were added
+   * (a replay would find the same ones) */
   g_autoptr (GPtrArray) faults = g_ptr_array_new_with_free_func (free_times);
-  {
-    g_autoptr (GArray) accs = accs_new ();
-    for (guint i = 0; i < log->ev->len; i++)
-      {
-        const MEv *e = &g_array_index (log->ev, MEv, i);
-        if (acc_apply (acc_get (accs, (guint) e->v), e))
-          {
-            if ((guint) e->v >= faults->len)
-              g_ptr_array_set_size (faults, e->v + 1);
-            if (g_ptr_array_index (faults, e->v) == NULL)
-              g_ptr_array_index (faults, e->v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
-            g_array_append_val ((GArray *) g_ptr_array_index (faults, e->v), e->t);
-          }
-      }
-  }
+  for (guint i = 0; i < log->fault_t->len; i++)
+    {
+      guint v = g_array_index (log->fault_v, guint32, i);
+      if (v >= faults->len)
+        g_ptr_array_set_size (faults, v + 1);
+      if (g_ptr_array_index (faults, v) == NULL)
+        g_ptr_array_index (faults, v) = g_array_new (FALSE, FALSE, sizeof (FtTime));
+      g_array_append_val ((GArray *) g_ptr_array_index (faults, v), g_array_index (log->fault_t, FtTime, i));
+    }
+  if (log->records)
+    return rows_from_records (log, from, to, step, censor_at, faults, error);
   g_autoptr (GArray) accs = accs_new ();
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   guint i = 0;
@@ -601,7 +734,7 @@ ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
       return NULL;
     }
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
-  if (now >= log->end)
+  if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
     {
       emit_rows (log->live, now, NULL, 0, rows);
       return rows;

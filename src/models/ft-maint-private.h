@@ -16,6 +16,10 @@ typedef struct {
   gboolean (*save)    (gconstpointer state, GByteArray *out, GError **error);
   gpointer (*load)    (const guint8 *data, gsize len, GError **error);
   void     (*free)    (gpointer state);
+  /* optional: several horizons at once, p_out[k * n + i] (the model's
+   * per-row work done once) */
+  gboolean (*predict_multi) (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
+                             double *p_out, GError **error);
 } FtMaintOps;
 
 struct _FtMaintModel {

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   guint32 v;
@@ -32,6 +33,7 @@ struct _FtMaintShadow {
   guint          listener;
   FtStore       *store;
   FtTime         t0, next_tick, last_fit;
+  FtTime         grid;                     /* the log's records: every grid ms from t0 */
   FtMaintLog    *mlog;
   FtMaintModel  *champion, *baseline;
   gint64         champion_id, local_ids;
@@ -45,7 +47,32 @@ struct _FtMaintShadow {
   FtTime         first_list;               /* -1: no list yet */
   double         hits, listed, positives;
   FtMaintShadowScores sc;
+  FtShadowCost   cost;
 };
+
+double
+ft_shadow_cpu_now (void)
+{
+  struct timespec ts;
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Adds the CPU time since `since` to *part, less the store writes made
+ * meanwhile (counted in store_s). */
+static void
+charge (FtShadowCost *c, double *part, double since, double store_since)
+{
+  *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+}
+
+void
+ft_maint_shadow_cost (const FtMaintShadow *ms, FtShadowCost *out)
+{
+  g_return_if_fail (ms != NULL && out != NULL);
+  *out = ms->cost;
+}
 
 void
 ft_maint_shadow_config_init (FtMaintShadowConfig *c)
@@ -70,6 +97,9 @@ ft_maint_shadow_config_init (FtMaintShadowConfig *c)
   c->min_gain = 0.005;
   c->city = "demo";
   ft_maint_params_init (&c->params);
+  /* refitted every week and judged on a held-back day: a looser optimum
+   * (half the BFGS iterations) changes the Brier score in the 5th digit */
+  c->params.grad_tol = 1e-5;
 }
 
 gboolean
@@ -117,6 +147,15 @@ free_times (gpointer p)
     g_array_unref (p);
 }
 
+/* The first time of the records' grid at or after t. */
+static FtTime
+grid_up (const FtMaintShadow *ms, FtTime t)
+{
+  FtTime d = t - ms->t0;
+  FtTime k = d >= 0 ? (d + ms->grid - 1) / ms->grid : -((-d) / ms->grid);
+  return ms->t0 + k * ms->grid;
+}
+
 FtMaintShadow *
 ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store, FtTime t0,
                      GError **error)
@@ -149,6 +188,17 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
     }
   if (ms->mlog == NULL)
     ms->mlog = ft_maint_log_new ();
+  /* the log records the features of every vehicle on the grid the fits
+   * read (rows every step_hours from t0), instead of keeping every event
+   * and replaying them at each fit */
+  ms->grid = (FtTime) cfg->step_hours * FT_HOUR;
+  if (!ft_maint_log_keep_records (ms->mlog, t0, ms->grid, error))
+    {
+      ft_maint_log_free (ms->mlog);
+      g_free (ms->city);
+      g_free (ms);
+      return NULL;
+    }
   ms->open = g_array_new (FALSE, FALSE, sizeof (Open));
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
     ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
@@ -229,6 +279,8 @@ next_fault (const FtMaintShadow *ms, guint v, FtTime t)
   if (v >= ms->vfaults->len || g_ptr_array_index (ms->vfaults, v) == NULL)
     return G_MAXINT64;
   GArray *a = g_ptr_array_index (ms->vfaults, v);
+  if (a->len == 0 || g_array_index (a, FtTime, a->len - 1) < t)
+    return G_MAXINT64;   /* most open predictions: no fault since */
   guint lo = 0, hi = a->len;
   while (lo < hi)
     {
@@ -282,11 +334,14 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
   g_autoptr (GArray) hors = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
   guint keep = 0;
+  FtTime hor_ms[FT_MAINT_N_HORIZONS];
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    hor_ms[h] = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
   for (guint i = 0; i < ms->open->len; i++)
     {
       Open o = g_array_index (ms->open, Open, i);
       double H = ms->cfg.horizons_h[o.hz];
-      FtTime end = o.issued + (FtTime) llround (H * FT_HOUR);
+      FtTime end = o.issued + hor_ms[o.hz];
       FtTime f = next_fault (ms, o.v, o.issued);
       gboolean y;
       if (f < end && f <= now)
@@ -319,12 +374,13 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
         }
     }
   g_array_set_size (ms->open, keep);
-  if (ms->store && targets->len
-      && !ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
-                                            (const FtTime *) issued->data, (const guint *) hors->data,
-                                            (const double *) ys->data, targets->len, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !ms->store || !targets->len
+                || ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
+                                                     (const FtTime *) issued->data, (const guint *) hors->data,
+                                                     (const double *) ys->data, targets->len, error);
+  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 static double
@@ -363,8 +419,11 @@ static gboolean
 retrain (FtMaintShadow *ms, FtTime now, GError **error)
 {
   FtTime step = (FtTime) ms->cfg.step_hours * FT_HOUR;
-  FtTime hold_start = now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY);
-  FtTime start = MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY), ft_maint_log_start (ms->mlog));
+  /* on the grid of the log's records (with the default cadence, step and
+   * whole days, they are already) */
+  FtTime hold_start = grid_up (ms, now - (FtTime) llround (ms->cfg.holdout_days * FT_DAY));
+  FtTime start = grid_up (ms, MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY),
+                                   ft_maint_log_start (ms->mlog)));
   g_autoptr (GError) local = NULL;
   if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
     return TRUE;
@@ -414,18 +473,25 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
   const char *reason = ms->champion ? "schedule" : "initial";
   if (ms->store)
     {
+      double c0 = ft_shadow_cpu_now ();
       g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, train->len, n_eval);
       FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = start, .train_end = hold_start,
                             .metrics_json = metrics, .status = "candidate" };
       id = ft_registry_put_maint (ms->store, cand, &ms->cfg.params, &e, error);
       if (id == 0)
-        return FALSE;
+        {
+          ms->cost.store_s += ft_shadow_cpu_now () - c0;
+          return FALSE;
+        }
       FtStoreDecision d = {
         .t = now, .kind = ft_model_kind_name (ft_model_kind_for_maint (ms->cfg.kind)), .city = ms->city,
         .champion = ms->champion_id, .candidate = id, .champion_score = k_brier, .candidate_score = c_brier,
         .promoted = promote, .reason = reason,
       };
-      if (!ft_store_decision_put (ms->store, &d, error) || (promote && !ft_registry_promote (ms->store, id, error)))
+      gboolean ok = ft_store_decision_put (ms->store, &d, error)
+                    && (!promote || ft_registry_promote (ms->store, id, error));
+      ms->cost.store_s += ft_shadow_cpu_now () - c0;
+      if (!ok)
         return FALSE;
     }
   else
@@ -471,13 +537,12 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   const FtMaintRow *r = (const FtMaintRow *) rows->data;
   g_autofree double *p = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
   g_autofree double *pb = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
-  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
-    if (!ft_maint_model_predict (ms->champion, r, n, ms->cfg.horizons_h[h], p + (gsize) h * n, &local)
-        || !ft_maint_model_predict (ms->baseline, r, n, ms->cfg.horizons_h[h], pb + (gsize) h * n, &local))
-      {
-        g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
-        return TRUE;
-      }
+  if (!ft_maint_model_predict_multi (ms->champion, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, p, &local)
+      || !ft_maint_model_predict_multi (ms->baseline, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, pb, &local))
+    {
+      g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
+      return TRUE;
+    }
   guint k = ms->cfg.top_k ? ms->cfg.top_k : MAX (1u, (guint) ceil (ms->cfg.top_k_frac * n));
   k = MIN (k, n);
   g_autofree Ranked *rank = g_new (Ranked, MAX (n, 1));
@@ -539,9 +604,10 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   ms->sc.lists++;
   ms->sc.k = k;
   ms->sc.vehicles = n;
-  if (st && m && !ft_store_predictions_put (ms->store, st, m, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !st || !m || ft_store_predictions_put (ms->store, st, m, error);
+  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 static int
@@ -610,18 +676,41 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
   FtTime step = (FtTime) (ms->cfg.cadence_min * FT_MINUTE);
   while (ms->next_tick <= now)
     ms->next_tick += step;
+  ms->cost.ticks++;
+  double c0 = ft_shadow_cpu_now (), s0 = ms->cost.store_s;
+  ft_maint_log_record_to (ms->mlog, now);
+  /* what no fit can read any more: before its training window */
+  ft_maint_log_drop_records (ms->mlog, now - (FtTime) llround ((ms->cfg.training_days + ms->cfg.holdout_days) * FT_DAY)
+                                           - 2 * ms->grid);
   take_faults (ms);
-  if (!resolve (ms, now, error))
+  gboolean ok = resolve (ms, now, error);
+  charge (&ms->cost, &ms->cost.score_s, c0, s0);
+  if (!ok)
     return FALSE;
   /* history from a database counts as days seen */
   FtTime seen_from = ft_maint_log_n_vehicles (ms->mlog) ? MIN (ms->t0, ft_maint_log_start (ms->mlog)) : ms->t0;
   gboolean due = ms->champion == NULL
                    ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
                    : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
-  if (due && !retrain (ms, now, error))
-    return FALSE;
-  if (ms->champion && ms->baseline && !predict (ms, now, error))
-    return FALSE;
+  if (due)
+    {
+      c0 = ft_shadow_cpu_now ();
+      s0 = ms->cost.store_s;
+      ok = retrain (ms, now, error);
+      charge (&ms->cost, &ms->cost.train_s, c0, s0);
+      ms->cost.fits++;
+      if (!ok)
+        return FALSE;
+    }
+  if (ms->champion && ms->baseline)
+    {
+      c0 = ft_shadow_cpu_now ();
+      s0 = ms->cost.store_s;
+      ok = predict (ms, now, error);
+      charge (&ms->cost, &ms->cost.predict_s, c0, s0);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 

@@ -85,6 +85,21 @@ typedef struct {
   gboolean listed;              /* in the last top-k list */
 } FtMaintRisk;
 
+/* What shadow mode costs the thread that ticks it, in CPU seconds
+ * (CLOCK_THREAD_CPUTIME_ID) by part: training (fits, their evaluation on
+ * the held-back window, the baseline's refit), prediction, scoring
+ * (actuals resolved, drift checked) and store writes (predictions,
+ * actuals, versions and decisions; not counted in the other parts). The
+ * listeners on the event log are not timed (a clock read per event would
+ * cost more than they do). */
+typedef struct {
+  double train_s, predict_s, score_s, store_s;
+  guint  ticks, fits;
+} FtShadowCost;
+
+/* The calling thread's CPU time in seconds. */
+double ft_shadow_cpu_now (void);
+
 typedef struct _FtMaintShadow FtMaintShadow;
 
 /* Listens on log (borrowed, must outlive it) from now on, and takes the
@@ -108,6 +123,7 @@ gboolean       ft_maint_shadow_risk      (const FtMaintShadow *ms, guint vehicle
  * (ties by vehicle), into out[n]; returns how many were written. */
 guint          ft_maint_shadow_top       (const FtMaintShadow *ms, guint n, FtMaintRisk *out);
 const FtMaintShadowConfig *ft_maint_shadow_get_config (const FtMaintShadow *ms);
+void           ft_maint_shadow_cost      (const FtMaintShadow *ms, FtShadowCost *out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintShadow, ft_maint_shadow_free)
 
 G_END_DECLS

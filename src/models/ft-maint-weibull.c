@@ -123,9 +123,20 @@ information (const Data *d, const double *th, gsl_matrix *I)
       gsl_matrix_set (I, c, r, gsl_matrix_get (I, r, c));
 }
 
+static gboolean weibull_mle (const double *X, guint n, guint p, const double *time, const gboolean *event,
+                             double ridge, guint max_iter, double grad_tol, double *theta, double *se,
+                             GError **error);
+
 gboolean
 ft_maint_weibull_mle (const double *X, guint n, guint p, const double *time, const gboolean *event,
                       double ridge, guint max_iter, double *theta, double *se, GError **error)
+{
+  return weibull_mle (X, n, p, time, event, ridge, max_iter, 1e-7, theta, se, error);
+}
+
+static gboolean
+weibull_mle (const double *X, guint n, guint p, const double *time, const gboolean *event,
+             double ridge, guint max_iter, double grad_tol, double *theta, double *se, GError **error)
 {
   g_return_val_if_fail ((X != NULL || p == 0) && time != NULL && event != NULL && theta != NULL, FALSE);
   guint n_ev = 0;
@@ -189,7 +200,7 @@ ft_maint_weibull_mle (const double *X, guint n, guint p, const double *time, con
       it++;
       status = gsl_multimin_fdfminimizer_iterate (m);
       gnorm = gsl_blas_dnrm2 (gsl_multimin_fdfminimizer_gradient (m));
-      if (status == GSL_SUCCESS && gnorm < 1e-7)
+      if (status == GSL_SUCCESS && gnorm < grad_tol)
         break;
     }
   gnorm = gsl_blas_dnrm2 (gsl_multimin_fdfminimizer_gradient (m));
@@ -275,7 +286,8 @@ weib_fit (const FtMaintParams *prm, const FtMaintRow *rows, guint n, GError **er
       ev[i] = rows[i].fault;
     }
   double th[2 + FT_MAINT_N_FEATURES] = { 0 };
-  gboolean ok = ft_maint_weibull_mle (X, n, p, t, ev, prm->ridge, prm->max_iter, th, NULL, error);
+  double tol = prm->grad_tol > 0 && prm->grad_tol < 1e-4 ? prm->grad_tol : 1e-7;
+  gboolean ok = weibull_mle (X, n, p, t, ev, prm->ridge, prm->max_iter, tol, th, NULL, error);
   g_free (X);
   g_free (t);
   g_free (ev);
@@ -377,4 +389,27 @@ ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, dou
   return TRUE;
 }
 
-const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free };
+/* The same as weib_predict per horizon, the linear predictor computed once. */
+static gboolean
+weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
+                    double *p_out, GError **error)
+{
+  const Weib *w = state;
+  (void) error;
+  double k = exp (w->theta[0]);
+  double base[nh > 0 ? nh : 1];
+  for (guint q = 0; q < nh; q++)
+    base[q] = k * (log (h[q]) - w->theta[1]);
+  for (guint i = 0; i < n; i++)
+    {
+      double eta = 0;
+      for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+        if (w->sd[j] > 0)
+          eta += w->theta[2 + j] * (tx (rows[i].x[j]) - w->mean[j]) / w->sd[j];
+      for (guint q = 0; q < nh; q++)
+        p_out[(gsize) q * n + i] = -expm1 (-exp (MIN (base[q] + eta, EXP_CAP)));
+    }
+  return TRUE;
+}
+
+const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free, weib_predict_multi };

@@ -27,7 +27,7 @@ void
 ft_maint_params_init (FtMaintParams *p)
 {
   g_return_if_fail (p != NULL);
-  *p = (FtMaintParams) { .ridge = 1e-3, .max_iter = 500, .xgb_rounds = 100, .xgb_max_depth = 4,
+  *p = (FtMaintParams) { .ridge = 1e-3, .max_iter = 500, .grad_tol = 1e-7, .xgb_rounds = 100, .xgb_max_depth = 4,
                          .xgb_eta = 0.05, .xgb_nthread = 0 };
 }
 
@@ -197,6 +197,28 @@ ft_maint_model_predict (const FtMaintModel *m, const FtMaintRow *rows, guint n, 
   if (!ft_maint_rows_finite (rows, n, error))
     return FALSE;
   return m->ops->predict (m->state, rows, n, horizon_h, p_out, error);
+}
+
+gboolean
+ft_maint_model_predict_multi (const FtMaintModel *m, const FtMaintRow *rows, guint n, const double *horizons_h,
+                              guint nh, double *p_out, GError **error)
+{
+  g_return_val_if_fail (m != NULL && (nh == 0 || horizons_h != NULL), FALSE);
+  g_return_val_if_fail (n == 0 || nh == 0 || (rows != NULL && p_out != NULL), FALSE);
+  for (guint q = 0; q < nh; q++)
+    if (!isfinite (horizons_h[q]) || horizons_h[q] <= 0)
+      {
+        g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID, "horizon %g h must be > 0", horizons_h[q]);
+        return FALSE;
+      }
+  if (!ft_maint_rows_finite (rows, n, error))
+    return FALSE;
+  if (m->ops->predict_multi)
+    return m->ops->predict_multi (m->state, rows, n, horizons_h, nh, p_out, error);
+  for (guint q = 0; q < nh; q++)
+    if (!m->ops->predict (m->state, rows, n, horizons_h[q], p_out + (gsize) q * n, error))
+      return FALSE;
+  return TRUE;
 }
 
 void

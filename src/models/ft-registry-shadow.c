@@ -71,7 +71,16 @@ struct _FtShadow {
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
   double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
+  FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
 };
+
+/* Adds the CPU time since `since` to *part, less the store writes made
+ * meanwhile (counted in store_s). */
+static void
+charge (FtShadowCost *c, double *part, double since, double store_since)
+{
+  *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+}
 
 void
 ft_shadow_config_init (FtShadowConfig *c)
@@ -404,16 +413,22 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
         .train_start = sh->t0 + (FtTime) ts * FT_HOUR, .train_end = sh->t0 + (FtTime) hs * FT_HOUR,
         .zoning = sh->zoning, .metrics_json = metrics, .status = "candidate",
       };
+      double c0 = ft_shadow_cpu_now ();
       id = ft_registry_put_forecast (sh->store, cand, &e, error);
       if (id == 0)
-        return FALSE;
+        {
+          sh->cost.store_s += ft_shadow_cpu_now () - c0;
+          return FALSE;
+        }
       FtStoreDecision d = {
         .t = now, .kind = ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
         .city = sh->city, .champion = sh->champion_id, .candidate = id,
         .champion_score = k_rmse, .candidate_score = c_rmse, .promoted = promote, .reason = reason,
       };
-      if (!ft_store_decision_put (sh->store, &d, error)
-          || (promote && !ft_registry_promote (sh->store, id, error)))
+      gboolean ok = ft_store_decision_put (sh->store, &d, error)
+                    && (!promote || ft_registry_promote (sh->store, id, error));
+      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      if (!ok)
         return FALSE;
     }
   else
@@ -526,7 +541,10 @@ score_due (FtShadow *sh, guint H, GError **error)
             tt[i] = sh->t0 + (FtTime) h * FT_HOUR;
             y[i] = g_array_index (sh->count, double, (gsize) h * Z + z);
           }
-      if (!ft_store_predictions_fill (sh->store, targets, tt, y, n, error))
+      double c0 = ft_shadow_cpu_now ();
+      gboolean ok = ft_store_predictions_fill (sh->store, targets, tt, y, n, error);
+      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      if (!ok)
         return FALSE;
     }
   sh->filled_to = H;
@@ -657,9 +675,10 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
             }
         }
     }
-  if (rows && !ft_store_predictions_put (sh->store, rows, n, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !rows || ft_store_predictions_put (sh->store, rows, n, error);
+  sh->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 /* Quarters that have passed get their actual, are scored and filled in. */
@@ -697,9 +716,12 @@ score_quarters (FtShadow *sh, FtTime now, GError **error)
   if (sh->store && targets->len)
     {
       g_autofree guint *zero = g_new0 (guint, targets->len);
-      if (!ft_store_predictions_fill_issued (sh->store, (const char *const *) targets->pdata,
-                                             (const FtTime *) issued->data, zero, (const double *) ys->data,
-                                             targets->len, error))
+      double c0 = ft_shadow_cpu_now ();
+      gboolean ok = ft_store_predictions_fill_issued (sh->store, (const char *const *) targets->pdata,
+                                                      (const FtTime *) issued->data, zero,
+                                                      (const double *) ys->data, targets->len, error);
+      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      if (!ok)
         return FALSE;
     }
   return TRUE;
@@ -743,9 +765,10 @@ predict_quarter (FtShadow *sh, FtTime now, GError **error)
           r->baseline = p.base;
         }
     }
-  if (rows && !ft_store_predictions_put (sh->store, rows, Z, error))
-    return FALSE;
-  return TRUE;
+  double c0 = ft_shadow_cpu_now ();
+  gboolean ok = !rows || ft_store_predictions_put (sh->store, rows, Z, error);
+  sh->cost.store_s += ft_shadow_cpu_now () - c0;
+  return ok;
 }
 
 static gboolean forecast_tick (FtShadow *sh, FtTime now, GError **error);
@@ -759,24 +782,11 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
   return forecast_tick (sh, now, error);
 }
 
+/* Fits what is due at hour H: the first fit, a scheduled refit, or a
+ * retrain on drift. FALSE only on a store error. */
 static gboolean
-forecast_tick (FtShadow *sh, FtTime now, GError **error)
+fit_due (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **error)
 {
-  if (!sh->cfg.forecast || now < sh->next_tick)
-    return TRUE;
-  FtTime step = (FtTime) (sh->cfg.cadence_min * 60000.0);
-  while (sh->next_tick <= now)
-    sh->next_tick += step;
-  if (now < sh->t0 + FT_HOUR)
-    return TRUE;
-  guint H = (guint) ((now - sh->t0) / FT_HOUR);
-  g_autoptr(FtDemandSeries) s = series_of (sh, H);
-  /* quarters first: their actuals are filled by (target, issued_at,
-   * horizon 0) before the hours' by (target, target_t) */
-  if (sh->cfg.quarter_hour && !score_quarters (sh, now, error))
-    return FALSE;
-  if (!s || !score_due (sh, H, error))
-    return s != NULL ? FALSE : TRUE;
   if (sh->champion == NULL)
     {
       if (H < (guint) (sh->cfg.first_fit_days * 24))
@@ -793,32 +803,83 @@ forecast_tick (FtShadow *sh, FtTime now, GError **error)
         return FALSE;
       sh->last_fit_h = H;
     }
-  else
+  else if (sh->drift_at > 0 && H >= sh->drift_at + sh->cfg.holdout_hours)
+    {
+      sh->drift_at = 0;
+      sh->last_drift_fit_h = H;
+      if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+forecast_tick (FtShadow *sh, FtTime now, GError **error)
+{
+  if (!sh->cfg.forecast || now < sh->next_tick)
+    return TRUE;
+  FtTime step = (FtTime) (sh->cfg.cadence_min * 60000.0);
+  while (sh->next_tick <= now)
+    sh->next_tick += step;
+  if (now < sh->t0 + FT_HOUR)
+    return TRUE;
+  sh->cost.ticks++;
+  double c0 = ft_shadow_cpu_now (), s0 = sh->cost.store_s;
+  guint H = (guint) ((now - sh->t0) / FT_HOUR);
+  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  /* quarters first: their actuals are filled by (target, issued_at,
+   * horizon 0) before the hours' by (target, target_t) */
+  gboolean ok = (!sh->cfg.quarter_hour || score_quarters (sh, now, error)) && (!s || score_due (sh, H, error));
+  /* Drift acted: the hours from then on are the held-back window, so
+   * the candidate is trained up to the change and judged on what came
+   * after it. Checked between scheduled fits only. */
+  gboolean scheduled = sh->champion == NULL
+                       || (sh->cfg.retrain_days > 0 && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24));
+  if (ok && s && !scheduled)
     {
       FtDriftLevel l = check_drift (sh, s, H, now);
-      /* Drift acted: the hours from then on are the held-back window, so
-       * the candidate is trained up to the change and judged on what
-       * came after it. */
       if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift && sh->drift_at == 0
           && (sh->last_drift_fit_h == 0 || H - sh->last_drift_fit_h >= DRIFT_COOLDOWN_H))
         sh->drift_at = H;
-      if (sh->drift_at > 0 && H >= sh->drift_at + sh->cfg.holdout_hours)
-        {
-          sh->drift_at = 0;
-          sh->last_drift_fit_h = H;
-          if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
-            return FALSE;
-        }
     }
-  if (sh->champion && sh->baseline && H != sh->last_origin)
+  charge (&sh->cost, &sh->cost.score_s, c0, s0);
+  if (!ok || !s)
+    return ok;
+  c0 = ft_shadow_cpu_now ();
+  s0 = sh->cost.store_s;
+  guint fits = sh->sc.fits;
+  ok = fit_due (sh, s, H, now, error);
+  charge (&sh->cost, &sh->cost.train_s, c0, s0);
+  sh->cost.fits += sh->sc.fits - fits;
+  if (!ok)
+    return FALSE;
+  if (sh->champion == NULL)
+    return TRUE;
+  c0 = ft_shadow_cpu_now ();
+  s0 = sh->cost.store_s;
+  if (sh->baseline && H != sh->last_origin)
     {
       sh->last_origin = H;
-      if (!predict (sh, s, H, now, error))
-        return FALSE;
+      ok = predict (sh, s, H, now, error);
     }
-  if (sh->cfg.quarter_hour && !predict_quarter (sh, now, error))
-    return FALSE;
-  return TRUE;
+  if (ok && sh->cfg.quarter_hour)
+    ok = predict_quarter (sh, now, error);
+  charge (&sh->cost, &sh->cost.predict_s, c0, s0);
+  return ok;
+}
+
+void
+ft_shadow_cost (const FtShadow *sh, FtShadowCost *forecast, FtShadowCost *maint)
+{
+  g_return_if_fail (sh != NULL);
+  if (forecast)
+    *forecast = sh->cost;
+  if (maint)
+    {
+      memset (maint, 0, sizeof *maint);
+      if (sh->maint)
+        ft_maint_shadow_cost (sh->maint, maint);
+    }
 }
 
 void

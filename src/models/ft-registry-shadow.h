@@ -111,6 +111,10 @@ FtTime    ft_shadow_next_tick  (const FtShadow *sh);
 /* The maintenance shadow (ft-maint-shadow.h), NULL when it is off. */
 FtMaintShadow *ft_shadow_get_maint (const FtShadow *sh);
 void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
+/* What the forecast and the maintenance model have cost the ticking
+ * thread so far (FtShadowCost, ft-maint-shadow.h); maint is zeroed when
+ * that is off. Either may be NULL. */
+void      ft_shadow_cost       (const FtShadow *sh, FtShadowCost *forecast, FtShadowCost *maint);
 /* Daily scores by the target hour's day (day 0 holds hours 0..23). */
 guint     ft_shadow_n_days     (const FtShadow *sh);
 gboolean  ft_shadow_day_score  (const FtShadow *sh, guint day, double *rmse, double *base_rmse,

@@ -455,9 +455,10 @@ ft_registry_put_maint (FtStore *s, const FtMaintModel *mm, const FtMaintParams *
   for (guint f = 0; f < FT_MAINT_N_FEATURES; f++)
     g_string_append_printf (features, "%s\"%s\"", f ? ", " : "", ft_maint_feature_name ((FtMaintFeature) f));
   g_string_append (features, "]}");
-  g_autofree char *pj = g_strdup_printf ("{\"ridge\": %.6g, \"max_iter\": %u, \"xgb_rounds\": %u, "
-                                         "\"xgb_max_depth\": %u, \"xgb_eta\": %.6g}", p->ridge, p->max_iter,
-                                         p->xgb_rounds, p->xgb_max_depth, p->xgb_eta);
+  g_autofree char *pj = g_strdup_printf ("{\"ridge\": %.6g, \"max_iter\": %u, \"grad_tol\": %.6g, "
+                                         "\"xgb_rounds\": %u, \"xgb_max_depth\": %u, \"xgb_eta\": %.6g}",
+                                         p->ridge, p->max_iter, p->grad_tol, p->xgb_rounds, p->xgb_max_depth,
+                                         p->xgb_eta);
   FtStoreModel m = {
     .kind = (char *) ft_model_kind_name (ft_model_kind_for_maint (ft_maint_model_get_kind (mm))),
     .city = (char *) e->city,

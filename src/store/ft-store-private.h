@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define FT_STORE_SCHEMA_LATEST 13
+#define FT_STORE_SCHEMA_LATEST 14
 
 /* Like ft_store_open but stops migrating at target_version (1..latest). */
 FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,

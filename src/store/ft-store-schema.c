@@ -244,6 +244,12 @@ static const char *const migrations[FT_STORE_SCHEMA_LATEST] = {
   "ALTER TABLE tasks ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE tasks ADD COLUMN approved_by INTEGER NOT NULL DEFAULT -1;"
   "ALTER TABLE tasks ADD COLUMN approved_at INTEGER NOT NULL DEFAULT -1;",
+  /* 14: shadow mode fills a prediction's actual by (target, issued_at,
+   * horizon) (predictive maintenance, the next 15 minutes): an index on
+   * exactly that, open predictions only, instead of a scan of the target's
+   * open predictions through predictions_open (a 14-day Demo City run with
+   * a result database: the maintenance shadow's store writes 1.1 s of CPU) */
+  "CREATE INDEX predictions_open_issued ON predictions (target, issued_at, horizon) WHERE actual IS NULL;",
 };
 
 /* Before migration 4 drops the stored balances and trip counts: each must

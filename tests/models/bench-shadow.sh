@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # bench-shadow.sh — what shadow mode costs the simulator: the same scenario
-# (scenarios/demo-city-shadow.scenario) run with [models] forecast=true and
-# =false, alternately, REPS times each, with and without a result database
-# (with one, every prediction and actual is stored); prints the median CPU
-# time (user + system: less disturbed by other load than wall time) of each
-# and the ratio on/off. Budget: at most 1.05. Use a release build on a quiet
-# machine; MODEL is the forecast_model (glm, mean or xgb); WHAT is what runs
-# in the "on" runs: forecast (the default, as before predictive maintenance
-# joined the loop), maint, or both ("off" runs neither):
+# (scenarios/demo-city-shadow.scenario, same seed) run with its shadow
+# models on and off, REPS times each, interleaved in pairs whose order
+# alternates (off on, on off, …) so a change in the machine's load falls on
+# both, with and without a result database (with one, every prediction and
+# actual is stored). Per run: the process's CPU time (user + system of every
+# thread, from getrusage through /usr/bin/time: less disturbed by other load
+# than wall time) and its wall time; prints the medians, the ratio on/off of
+# the medians (budget: at most 1.05 in CPU time) and the median of the
+# per-pair ratios, and, from the "on" runs' `run --shadow-cost`, the median
+# CPU seconds of each part of the shadow models (training, prediction,
+# scoring, store writes; the event-log listeners are in the total only).
+# Use a release build; MODEL is the forecast_model (glm, mean or xgb); WHAT
+# is what runs in the "on" runs: both (the default: forecast and
+# maintenance, each at its default cadence), forecast or maint ("off" runs
+# neither). STORES (environment) picks the store modes: "nodb db" (default).
 #
-#   tests/models/bench-shadow.sh BUILD_DIR [DAYS (14)] [REPS (3)] [MODEL (glm)] [WHAT (forecast)]
+#   tests/models/bench-shadow.sh BUILD_DIR [DAYS (14)] [REPS (5)] [MODEL (glm)] [WHAT (both)]
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-B=$(cd "${1:?usage: bench-shadow.sh BUILD_DIR [DAYS] [REPS]}" && pwd)
+B=$(cd "${1:?usage: bench-shadow.sh BUILD_DIR [DAYS] [REPS] [MODEL] [WHAT]}" && pwd)
 days=${2:-14}
-reps=${3:-3}
+reps=${3:-5}
 model=${4:-glm}
-what=${5:-forecast}
+what=${5:-both}
+stores=${STORES:-nodb db}
 cli="$B/ui/cli/fleet-twin-cli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,25 +40,37 @@ sed -e 's/^forecast=.*/forecast=false/' -e 's/^maint=.*/maint=false/' \
   "$here/scenarios/demo-city-shadow.scenario" > "$tmp/off.scenario"
 grep -q '^forecast=false' "$tmp/off.scenario" && grep -q '^maint=false' "$tmp/off.scenario"
 
-run () {   # run MODE DB? -> prints CPU seconds (user + system)
+run () {   # run MODE STORE -> appends "cpu wall" to $tmp/MODE.t, the shadow cost to $tmp/MODE.cost
   local out=()
   if [ "$2" = db ]; then rm -f "$tmp/r.db"; out=(--out "$tmp/r.db"); fi
-  /usr/bin/time -f "%U %S" -o "$tmp/time" "$cli" run "$tmp/$1.scenario" --days "$days" --quiet --json \
-    "${out[@]}" > "$tmp/$1.json"
-  awk '{print $1 + $2}' "$tmp/time"
+  /usr/bin/time -f "%U %S %e" -o "$tmp/time" "$cli" run "$tmp/$1.scenario" --days "$days" --quiet --json \
+    --shadow-cost "${out[@]}" > "$tmp/$1.json" 2> "$tmp/$1.err"
+  awk '{printf "%.3f %.3f\n", $1 + $2, $3}' "$tmp/time" >> "$tmp/$1.t"
+  grep '^shadow cost' "$tmp/$1.err" >> "$tmp/$1.cost" || true
 }
-median () { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+median () { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+col () { awk -v c="$2" '{print $c}' "$1"; }
 
-echo "== shadow-mode overhead ($what, $model): $days simulated days, $reps runs each, CPU s; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for store in nodb db; do
-  : > "$tmp/on.t"; : > "$tmp/off.t"
+echo "== shadow-mode overhead ($what, $model): $days simulated days, $reps runs each, interleaved;" \
+  "$(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for store in $stores; do
+  : > "$tmp/on.t"; : > "$tmp/off.t"; : > "$tmp/on.cost"; : > "$tmp/off.cost"
   for i in $(seq "$reps"); do
-    run off "$store" >> "$tmp/off.t"
-    run on "$store" >> "$tmp/on.t"
+    if [ $((i % 2)) = 1 ]; then run off "$store"; run on "$store"; else run on "$store"; run off "$store"; fi
   done
-  off=$(median < "$tmp/off.t"); on=$(median < "$tmp/on.t")
-  printf "%-6s off %7.2f s  on %7.2f s  ratio %.3f  (runs off: %s; on: %s)\n" "$store" "$off" "$on" \
-    "$(echo "$on / $off" | bc -l)" "$(tr '\n' ' ' < "$tmp/off.t")" "$(tr '\n' ' ' < "$tmp/on.t")"
+  off=$(col "$tmp/off.t" 1 | median); on=$(col "$tmp/on.t" 1 | median)
+  offw=$(col "$tmp/off.t" 2 | median); onw=$(col "$tmp/on.t" 2 | median)
+  pair=$(paste "$tmp/on.t" "$tmp/off.t" | awk '{print $1 / $3}' | median)
+  printf "%-5s CPU  off %7.3f s  on %7.3f s  ratio %.3f  (median of pair ratios %.3f)\n" "$store" "$off" "$on" \
+    "$(echo "$on / $off" | bc -l)" "$pair"
+  printf "%-5s wall off %7.3f s  on %7.3f s  ratio %.3f\n" "$store" "$offw" "$onw" "$(echo "$onw / $offw" | bc -l)"
+  echo "      runs (CPU s) off: $(col "$tmp/off.t" 1 | tr '\n' ' ')  on: $(col "$tmp/on.t" 1 | tr '\n' ' ')"
+  for part in forecast maint; do
+    grep -q "shadow cost $part " "$tmp/on.cost" || continue
+    g () { grep "shadow cost $part " "$tmp/on.cost" | sed 's/.*CPU s://' | awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}' | median; }
+    printf "      %-8s median CPU s: train %s  predict %s  score %s  store %s\n" "$part" "$(g train)" \
+      "$(g predict)" "$(g score)" "$(g store)"
+  done
 done
 grep -E '"shadow_(forecast|baseline)_rmse"|"shadow_scored"|"shadow_maint_(brier|auc)_short"' "$tmp/on.json" \
   | tr -d ' ,' | tr '\n' ' '; echo

@@ -198,6 +198,40 @@ synthetic_rows (guint n, unsigned long seed)
   return rows;
 }
 
+/* Several horizons at once give exactly what one horizon at a time gives,
+ * for every model; a bad horizon is refused. */
+START_TEST (test_predict_multi)
+{
+  g_autoptr (GArray) train = synthetic_rows (2000, 5);
+  g_autoptr (GArray) test = synthetic_rows (300, 6);
+  const FtMaintRow *r = (const FtMaintRow *) test->data;
+  guint n = test->len;
+  FtMaintParams prm;
+  ft_maint_params_init (&prm);
+  prm.xgb_rounds = 10;
+  prm.xgb_nthread = 1;
+  for (guint k = 0; k < FT_N_MAINT_KINDS; k++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtMaintModel) m = ft_maint_model_fit (k, &prm, (FtMaintRow *) train->data, train->len, &e);
+      ck_assert_msg (m != NULL, "%s", e ? e->message : "");
+      double h[2] = { 24, 168 };
+      g_autofree double *multi = g_new (double, 2 * n);
+      g_autofree double *one = g_new (double, n);
+      ck_assert_msg (ft_maint_model_predict_multi (m, r, n, h, 2, multi, &e), "%s", e ? e->message : "");
+      for (guint q = 0; q < 2; q++)
+        {
+          ck_assert (ft_maint_model_predict (m, r, n, h[q], one, &e));
+          ck_assert_msg (memcmp (one, multi + (gsize) q * n, sizeof (double) * n) == 0, "%s horizon %g differs",
+                         ft_maint_kind_name (k), h[q]);
+        }
+      double bad[2] = { 24, NAN };
+      ck_assert (!ft_maint_model_predict_multi (m, r, n, bad, 2, multi, &e));
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+    }
+}
+END_TEST
+
 START_TEST (test_xgb_beats_constant)
 {
   g_autoptr (GArray) train = synthetic_rows (6000, 1);
@@ -618,9 +652,24 @@ END_TEST
  * length; a fault after each trip with probability growing with km since
  * service; repaired 8 h later. */
 static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from);
+
+static FtMaintLog *
 synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
 {
+  return synthetic_log_rec (n_veh, days, fault_per_km, seed, 0, 0);
+}
+
+/* The same, the log recording rows every rec_step (> 0) from the time
+ * rec_from on (its events before then replayed as a history). */
+static FtMaintLog *
+synthetic_log_rec (guint n_veh, guint days, double fault_per_km, unsigned long seed, FtTime rec_step,
+                   FtTime rec_from)
+{
   FtMaintLog *log = ft_maint_log_new ();
+  if (rec_step > 0 && rec_from <= 0)
+    ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
   gsl_rng *r = rng_new (seed);
   for (guint v = 0; v < n_veh; v++)
     {
@@ -633,6 +682,11 @@ synthetic_log (guint n_veh, guint days, double fault_per_km, unsigned long seed)
   for (FtTime t = 10 * FT_MINUTE; t < (FtTime) days * FT_DAY; t += 10 * FT_MINUTE)
     for (guint v = 0; v < n_veh; v++)
       {
+        if (rec_step > 0 && rec_from > 0 && t >= rec_from && v == 0)
+          {
+            ck_assert (ft_maint_log_keep_records (log, 0, rec_step, NULL));
+            rec_from = 0;
+          }
         if (down_until[v] > 0 && t >= down_until[v])
           {
             FtEvent c = ft_event_init (FT_EV_VEHICLE_FAULT, t);
@@ -698,6 +752,57 @@ START_TEST (test_backtest_scores)
 }
 END_TEST
 
+/* A log that records rows on a grid (shadow mode) gives exactly the rows a
+ * replay of every event gives, recording from the start or from a history
+ * replayed mid-way; windows off its grid are refused. */
+START_TEST (test_builder_records)
+{
+  g_autoptr (FtMaintLog) plain = synthetic_log (60, 6, 0.005, 11);
+  ck_assert_uint_gt (ft_maint_log_n_faults (plain), 10);
+  FtTime starts[] = { 0, 3 * FT_DAY + 7 * FT_HOUR };
+  for (guint k = 0; k < G_N_ELEMENTS (starts); k++)
+    {
+      g_autoptr (FtMaintLog) rec = synthetic_log_rec (60, 6, 0.005, 11, 6 * FT_HOUR, starts[k]);
+      ft_maint_log_record_to (rec, 6 * FT_DAY);
+      ck_assert_uint_eq (ft_maint_log_n_faults (rec), ft_maint_log_n_faults (plain));
+      FtTime win[][4] = { { FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY },
+                          { 0, 6 * FT_DAY, 6 * FT_HOUR, 6 * FT_DAY },
+                          { 4 * FT_DAY + 6 * FT_HOUR, 6 * FT_DAY, 18 * FT_HOUR, 6 * FT_DAY } };
+      for (guint w = 0; w < G_N_ELEMENTS (win); w++)
+        {
+          g_autoptr (GError) e = NULL;
+          g_autoptr (GArray) a = ft_maint_log_rows (plain, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          g_autoptr (GArray) b = ft_maint_log_rows (rec, win[w][0], win[w][1], win[w][2], win[w][3], &e);
+          ck_assert_msg (a && b, "%s", e ? e->message : "");
+          ck_assert_uint_gt (a->len, 0);
+          ck_assert_uint_eq (a->len, b->len);
+          for (guint i = 0; i < a->len; i++)
+            ck_assert_msg (memcmp (&g_array_index (a, FtMaintRow, i), &g_array_index (b, FtMaintRow, i),
+                                   sizeof (FtMaintRow)) == 0, "start %u window %u row %u differs", k, w, i);
+        }
+      g_autoptr (GError) e = NULL;
+      g_autoptr (GArray) na = ft_maint_log_rows_now (plain, 6 * FT_DAY, &e);
+      g_autoptr (GArray) nb = ft_maint_log_rows_now (rec, 6 * FT_DAY, &e);
+      ck_assert (na && nb && na->len == nb->len);
+      ck_assert (memcmp (na->data, nb->data, sizeof (FtMaintRow) * na->len) == 0);
+      /* off the grid: refused, naming it */
+      ck_assert (ft_maint_log_rows (rec, FT_HOUR, FT_DAY, 6 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      ck_assert_msg (strstr (e->message, "grid") != NULL, "%s", e->message);
+      g_clear_error (&e);
+      ck_assert (ft_maint_log_rows (rec, 0, FT_DAY, 4 * FT_HOUR, FT_DAY, &e) == NULL);
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      g_clear_error (&e);
+      /* records before a time dropped: the rows after it stay the same */
+      ft_maint_log_drop_records (rec, 2 * FT_DAY);
+      g_autoptr (GArray) a = ft_maint_log_rows (plain, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      g_autoptr (GArray) b = ft_maint_log_rows (rec, 2 * FT_DAY, 5 * FT_DAY, 12 * FT_HOUR, 5 * FT_DAY, &e);
+      ck_assert (a && b && a->len == b->len);
+      ck_assert (memcmp (a->data, b->data, sizeof (FtMaintRow) * a->len) == 0);
+    }
+}
+END_TEST
+
 START_TEST (test_backtest_refuses)
 {
   g_autoptr (GError) e = NULL;
@@ -757,12 +862,14 @@ maint_suite (void)
   tcase_add_test (m, test_xgb_beats_constant);
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
+  tcase_add_test (m, test_predict_multi);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");
   tcase_add_test (b, test_builder_on_fleet_log);
   tcase_add_test (b, test_builder_on_old_log);
   tcase_add_test (b, test_builder_listener);
+  tcase_add_test (b, test_builder_records);
   tcase_add_test (b, test_builder_inspection_is_service);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");

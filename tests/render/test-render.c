@@ -1,6 +1,6 @@
 /* test-render.c — the wallboard's drawing core and sources, headless (SDL's
  * software renderer onto a surface): time syntax, the day's revenue and
- * lost-demand spikes, one SDL_RenderGeometry call per layer, tiles, and
+ * lost-demand spikes, one draw batch per layer, views held, tiles, and
  * every bad input the issue names (missing tile file, unreadable database,
  * broker refusing the connection, unknown controller) ending as a message
  * on the frame and in the error, never a crash or a blank frame. The
@@ -20,6 +20,7 @@
 #include <cairo.h>
 #include <check.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -204,10 +205,22 @@ fill_vehicles (FtWallScene *s, guint n)
     }
 }
 
-START_TEST (test_geometry_per_layer)
+static guint
+count_pixels (Canvas *c, guint32 rgb)
 {
-  /* the software renderer's one-triangle markers, and the GPU's quads */
+  guint n = 0;
+  for (int y = 0; y < c->surf->h; y++)
+    for (int x = 0; x < c->surf->w; x++)
+      n += pixel (c, x, y) == rgb;
+  return n;
+}
+
+START_TEST (test_markers_per_layer)
+{
+  /* the software renderer's filled rectangles (its default), and the GPU's
+   * quads: one batch per layer either way, and the same marker */
   const char *markers[] = { NULL, "quad" };
+  guint lone[G_N_ELEMENTS (markers)];
   for (guint m = 0; m < G_N_ELEMENTS (markers); m++)
   {
   if (markers[m])
@@ -221,7 +234,8 @@ START_TEST (test_geometry_per_layer)
   ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
   FtWallDrawStats st;
   ft_wall_draw_get_stats (c.draw, &st);
-  ck_assert_uint_eq (st.geometry_calls, FT_WALL_N_LAYERS);
+  ck_assert_uint_eq (markers[m] ? st.geometry_calls : st.rect_calls, FT_WALL_N_LAYERS);
+  ck_assert_uint_eq (markers[m] ? st.rect_calls : st.geometry_calls, 0);
   ck_assert_uint_eq (st.vehicles_drawn, 10000);
   /* a lone vehicle in the middle of an empty map shows in its layer's colour */
   g_array_set_size (s->vehicles, 0);
@@ -234,10 +248,124 @@ START_TEST (test_geometry_per_layer)
   ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
   ck_assert_uint_eq (pixel (&c, 320, 180), 0xd7232d);
   ft_wall_draw_get_stats (c.draw, &st);
-  ck_assert_uint_eq (st.geometry_calls, 2);
+  ck_assert_uint_eq (markers[m] ? st.geometry_calls : st.rect_calls, 2);
+  lone[m] = count_pixels (&c, 0xd7232d);
   canvas_clear (&c);
   }
   g_unsetenv ("FT_WALL_MARKERS");
+  /* a square of 2 x 2.6 px a side at zoom 14, give or take a row, the
+   * same on both */
+  ck_assert_msg (lone[0] >= 16 && lone[0] <= 49 && lone[1] >= 16 && lone[1] <= 49
+                 && lone[0] * 4 >= lone[1] * 3 && lone[1] * 4 >= lone[0] * 3, "rect %u px, quad %u px",
+                 lone[0], lone[1]);
+}
+END_TEST
+
+START_TEST (test_van_alone)
+{
+  /* one van on its way and no vehicle: a van takes four quads, which once
+   * overflowed arrays sized for the vehicles (ASan) */
+  const char *markers[] = { NULL, "quad" };
+  for (guint m = 0; m < G_N_ELEMENTS (markers); m++)
+    {
+      if (markers[m])
+        g_setenv ("FT_WALL_MARKERS", markers[m], TRUE);
+      Canvas c;
+      canvas_init (&c, 640, 360);
+      g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+      double px = 1.0 / (256.0 * 16384.0);   /* one pixel at zoom 14 */
+      FtWallVan van = { 0.5f, (float) (0.5 + 100 * px), (float) (0.5 + 150 * px), (float) (0.5 + 100 * px), TRUE };
+      g_array_append_val (s->vans, van);
+      FtWallView v;
+      ft_wall_view_city (&v, s, 640, 360);
+      v.cx = v.cy = 0.5;
+      v.zoom = 14;
+      ck_assert (ft_wall_draw_frame (c.draw, s, &v, 640, 360, NULL));
+      FtWallDrawStats st;
+      ft_wall_draw_get_stats (c.draw, &st);
+      ck_assert_uint_eq (st.vans_drawn, 1);
+      ck_assert_uint_eq (pixel (&c, 320, 280), 0x8c3cc8);   /* the van */
+      ck_assert_uint_eq (pixel (&c, 470, 280), 0x8c3cc8);   /* its next stop */
+      canvas_clear (&c);
+    }
+  g_unsetenv ("FT_WALL_MARKERS");
+}
+END_TEST
+
+START_TEST (test_view_settles)
+{
+  g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+  fill_vehicles (s, 1000);
+  int w = 1280, h = 720;
+  FtWallView shown = { .kind = FT_WALL_N_VIEWS }, v;
+  ft_wall_view_city (&v, s, w, h);
+  ck_assert (ft_wall_view_settle (&shown, &v, w, h));
+  ck_assert (memcmp (&shown, &v, sizeof v) == 0);
+  /* a vehicle a little past the fleet's edge: the view computed afresh
+   * differs, the one shown (and its map) is kept, and still holds them all */
+  double x0, y0, x1, y1;
+  ck_assert (ft_wall_scene_extent (s, &x0, &y0, &x1, &y1));
+  FtWallVehicle out = { (float) (x1 + (x1 - x0) * 0.02), (float) y0, FT_WALL_LAYER_BUSY, 0, 0 };
+  g_array_append_val (s->vehicles, out);
+  FtWallView fresh;
+  ft_wall_view_city (&fresh, s, w, h);
+  ck_assert (fresh.cx != shown.cx);
+  ck_assert (!ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert (memcmp (&shown, &v, sizeof v) == 0);
+  double world = 256.0 * exp2 (shown.zoom);
+  for (guint i = 0; i < s->vehicles->len; i++)
+    {
+      const FtWallVehicle *e = &g_array_index (s->vehicles, FtWallVehicle, i);
+      double x = (e->mx - shown.cx) * world + w / 2.0, y = (e->my - shown.cy) * world + h / 2.0;
+      ck_assert_msg (x >= 0 && x < w && y >= 0 && y < h, "vehicle %u at %.1f, %.1f is off the screen", i, x, y);
+    }
+  /* the fleet spreads further: a new view */
+  FtWallVehicle far = { (float) (x1 + (x1 - x0) * 0.3), (float) y0, FT_WALL_LAYER_BUSY, 0, 0 };
+  g_array_append_val (s->vehicles, far);
+  ft_wall_view_city (&fresh, s, w, h);
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert (memcmp (&shown, &fresh, sizeof v) == 0);
+  /* another kind of view is always taken */
+  ck_assert (ft_wall_view_district (&fresh, s, 0, w, h));
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert_int_eq (shown.kind, FT_WALL_VIEW_DISTRICT);
+  ft_wall_view_charts (&fresh);
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert (!ft_wall_view_settle (&shown, &fresh, w, h));
+}
+END_TEST
+
+START_TEST (test_district_held)
+{
+  /* two clusters about as busy: the busiest district changes hands as
+   * vehicles come and go, the close-up shown stays where it is */
+  g_autoptr (FtWallScene) s = ft_wall_scene_new ();
+  int w = 1280, h = 720;
+  for (guint i = 0; i < 99; i++)
+    {
+      FtLatLon p = i < 50 ? (FtLatLon) { 54.182 + i * 1e-5, 3.152 + i * 1e-5 }
+                          : (FtLatLon) { 54.223 - i * 1e-5, 3.240 - i * 1e-5 };
+      FtWallVehicle v = { 0 };
+      ft_wall_project (p, &v.mx, &v.my);
+      g_array_append_val (s->vehicles, v);
+    }
+  FtWallView shown = { .kind = FT_WALL_N_VIEWS }, fresh;
+  ck_assert (ft_wall_view_district (&fresh, s, 0, w, h));
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  FtWallView first = shown;
+  for (guint i = 0; i < 2; i++)
+    {
+      FtWallVehicle v = g_array_index (s->vehicles, FtWallVehicle, 60);
+      g_array_append_val (s->vehicles, v);
+    }
+  ck_assert (ft_wall_view_district (&fresh, s, 0, w, h));
+  ck_assert_msg (fabs (fresh.cx - first.cx) * 256.0 * exp2 (fresh.zoom) > w / 4.0, "the clusters did not swap");
+  ck_assert (!ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert (memcmp (&shown, &first, sizeof first) == 0);
+  /* the next district is another view */
+  ck_assert (ft_wall_view_district (&fresh, s, 1, w, h));
+  ck_assert (ft_wall_view_settle (&shown, &fresh, w, h));
+  ck_assert_uint_eq (shown.district, 1);
 }
 END_TEST
 
@@ -731,7 +859,10 @@ render_suite (void)
   tcase_add_test (tc, test_alert_ring);
   suite_add_tcase (s, tc);
   tc = tcase_create ("draw");
-  tcase_add_test (tc, test_geometry_per_layer);
+  tcase_add_test (tc, test_markers_per_layer);
+  tcase_add_test (tc, test_van_alone);
+  tcase_add_test (tc, test_view_settles);
+  tcase_add_test (tc, test_district_held);
   tcase_add_test (tc, test_tiles_drawn);
   tcase_add_test (tc, test_missing_tiles_shown);
   tcase_add_test (tc, test_empty_scene_explained);

@@ -58,9 +58,11 @@ struct _FtExperimentsWindow {
   GtkWidget    *value_entry;
   GtkWidget    *variants_label;
   GtkWidget    *run_button;
+  GtkWidget    *cancel_button;
   GtkWidget    *progress;
   GtkWidget    *status_label;
   GtkWidget    *chart_area;
+  GtkWidget    *results_label;  /* each comparison in words, under the chart */
 
   GPtrArray    *variants;    /* Variant*, [0] the control */
   GtkStringList *keys;
@@ -182,6 +184,22 @@ take_results (FtExperimentsWindow *self, FtExpResults *r, GPtrArray *cmp)
       g_array_index (self->values, double, (3 * v + 2) * nm + m) = c->st.t_hi / fabs (base);
     }
   self->n_results = cmp->len;
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < cmp->len; i++)
+    {
+      const FtExpComparison *c = g_ptr_array_index (cmp, i);
+      double base = c->st.control_mean;
+      g_string_append_printf (text, "%s%s · %s: ", i ? "\n" : "", c->variant, c->metric);
+      if (base == 0 || !isfinite (base) || !isfinite (c->st.mean))
+        g_string_append_printf (text, "not drawn (the control's mean is %g)", base);
+      else
+        g_string_append_printf (text, "%+.1f %% (95 %% t interval %+.1f %% to %+.1f %%), Holm p = %.3g%s",
+                                c->st.mean / fabs (base) * 100, c->st.t_lo / fabs (base) * 100,
+                                c->st.t_hi / fabs (base) * 100, c->p_holm,
+                                c->st.t_lo > 0 || c->st.t_hi < 0 ? " · a difference" : "");
+    }
+  gtk_label_set_text (GTK_LABEL (self->results_label), text->str);
+  g_string_free (text, TRUE);
   gtk_widget_queue_draw (self->chart_area);
 }
 
@@ -211,8 +229,12 @@ poll_progress (gpointer user_data)
 {
   FtExperimentsWindow *self = user_data;
   if (self->running && self->running->n_cells)
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress),
-                                   (double) g_atomic_int_get (&self->running->done) / self->running->n_cells);
+    {
+      guint done = (guint) g_atomic_int_get (&self->running->done);
+      g_autofree char *txt = g_strdup_printf ("%u of %u cells", done, self->running->n_cells);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), (double) done / self->running->n_cells);
+      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), txt);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -229,6 +251,16 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->disposed)
     return;
   gtk_widget_set_sensitive (self->run_button, TRUE);
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      guint done = (guint) g_atomic_int_get (&d->done);
+      g_autofree char *msg = g_strdup_printf ("Cancelled after %u of %u cells: nothing compared.", done, d->n_cells);
+      g_autofree char *txt = g_strdup_printf ("cancelled: %u of %u cells", done, d->n_cells);
+      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), txt);
+      set_status (self, msg, FALSE);
+      return;
+    }
   if (!ok)
     {
       g_autofree char *msg = g_strdup_printf ("The run stopped: %s", error->message);
@@ -236,6 +268,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 1.0);
+  g_autofree char *all = g_strdup_printf ("%u of %u cells", d->n_cells, d->n_cells);
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), all);
   FtExpReportOptions opt = FT_EXP_REPORT_OPTIONS_INIT;
   g_autoptr(GPtrArray) cmp = ft_exp_report_compare (d->r, &opt, &error);
   if (!cmp)
@@ -317,7 +351,10 @@ ft_experiments_window_run (FtExperimentsWindow *self)
   g_task_run_in_thread (task, run_thread);
   g_object_unref (task);
   gtk_widget_set_sensitive (self->run_button, FALSE);
+  gtk_widget_set_sensitive (self->cancel_button, TRUE);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+  g_autofree char *cells = g_strdup_printf ("0 of %u cells", d->n_cells);
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), cells);
   self->poll_id = g_timeout_add (100, poll_progress, self);
   g_autofree char *msg = g_strdup_printf ("Running %u cells (%u replications × %u variants) in the background…",
                                           d->n_cells, e->replications, e->variants->len);
@@ -430,6 +467,17 @@ static void
 on_run_clicked (FtExperimentsWindow *self)
 {
   ft_experiments_window_run (self);
+}
+
+void
+ft_experiments_window_cancel (FtExperimentsWindow *self)
+{
+  g_return_if_fail (FT_IS_EXPERIMENTS_WINDOW (self));
+  if (!self->running)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
+  set_status (self, "Cancelling after the cell under way…", FALSE);
 }
 
 /* ---- the object ---- */
@@ -565,8 +613,12 @@ ft_experiments_window_init (FtExperimentsWindow *self)
                                               G_CALLBACK (on_clear), self));
   self->run_button = a11y_button ("R_un", "Run the experiment in the background", G_CALLBACK (on_run_clicked), self);
   gtk_widget_add_css_class (self->run_button, "suggested-action");
-  gtk_widget_set_hexpand (self->run_button, TRUE);
-  gtk_widget_set_halign (self->run_button, GTK_ALIGN_END);
+  self->cancel_button = a11y_button ("_Cancel", "Stop the experiment after the cell under way",
+                                     G_CALLBACK (ft_experiments_window_cancel), self);
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
+  gtk_widget_set_hexpand (self->cancel_button, TRUE);
+  gtk_widget_set_halign (self->cancel_button, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (row), self->cancel_button);
   gtk_box_append (GTK_BOX (row), self->run_button);
   gtk_box_append (GTK_BOX (box), row);
 
@@ -590,11 +642,19 @@ ft_experiments_window_init (FtExperimentsWindow *self)
 
   self->chart_area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->chart_area, TRUE);
-  gtk_widget_set_size_request (self->chart_area, 600, 320);
+  gtk_widget_set_size_request (self->chart_area, 600, 260);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->chart_area), draw_chart, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->chart_area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Each variant's change against the control per metric, with intervals", -1);
   gtk_box_append (GTK_BOX (box), self->chart_area);
+  self->results_label = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (self->results_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->results_label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (self->results_label), TRUE);
+  gtk_widget_add_css_class (self->results_label, "caption");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->results_label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Each variant's change against the control per metric, in words", -1);
+  gtk_box_append (GTK_BOX (box), self->results_label);
   gtk_window_set_child (GTK_WINDOW (self), box);
   show_variants (self);
 }
@@ -653,4 +713,11 @@ guint
 ft_experiments_window_get_n_results (FtExperimentsWindow *self)
 {
   return self->n_results;
+}
+
+const char *
+ft_experiments_window_get_results_text (FtExperimentsWindow *self)
+{
+  g_return_val_if_fail (FT_IS_EXPERIMENTS_WINDOW (self), "");
+  return gtk_label_get_text (GTK_LABEL (self->results_label));
 }

@@ -31,9 +31,14 @@ char       *ft_experiments_window_dup_text         (FtExperimentsWindow *self);
  * the variant and key) and runs its cells on a worker thread. */
 gboolean    ft_experiments_window_run              (FtExperimentsWindow *self);
 gboolean    ft_experiments_window_is_running       (FtExperimentsWindow *self);
+/* As the Cancel button: stops after the cell under way; nothing is compared. */
+void        ft_experiments_window_cancel           (FtExperimentsWindow *self);
 double      ft_experiments_window_get_progress     (FtExperimentsWindow *self);
 const char *ft_experiments_window_get_status       (FtExperimentsWindow *self);
 /* Comparisons (variant x metric) of the last finished run. */
 guint       ft_experiments_window_get_n_results    (FtExperimentsWindow *self);
+/* The comparisons in words under the chart ("variant · metric: +2.0 %
+ * (95 % t interval …), Holm p = …"), one a line. */
+const char *ft_experiments_window_get_results_text (FtExperimentsWindow *self);
 
 G_END_DECLS

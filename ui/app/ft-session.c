@@ -53,7 +53,12 @@ struct _FtSession {
   FtSimKpis  kpis;
   GArray    *history;
   FtRoleView role;
-  GPtrArray *archive;
+  GPtrArray *archive;            /* FtRun*, kept runs */
+  guint      n_runs;             /* ids given so far */
+  guint      run_id;             /* the current run's */
+  char      *run_name;
+  gint64     run_started;        /* Unix seconds */
+  guint      baseline;
   gboolean   playing_ui;
   gboolean   finished;
   FtTime     end_time;
@@ -63,7 +68,7 @@ G_DEFINE_FINAL_TYPE (FtSession, ft_session, G_TYPE_OBJECT)
 
 enum { PROP_0, PROP_PLAYING, PROP_SPEED, PROP_ROLE, PROP_TIME, PROP_FINISHED, N_PROPS };
 static GParamSpec *properties[N_PROPS];
-enum { SIGNAL_FRAME_CHANGED, SIGNAL_LOADED, N_SIGNALS };
+enum { SIGNAL_FRAME_CHANGED, SIGNAL_LOADED, SIGNAL_RUNS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------ worker side */
@@ -409,6 +414,7 @@ ft_session_finalize (GObject *object)
   g_array_unref (self->history);
   g_array_unref (self->pending_samples);
   g_ptr_array_unref (self->archive);
+  g_free (self->run_name);
   G_OBJECT_CLASS (ft_session_parent_class)->finalize (object);
 }
 
@@ -467,6 +473,8 @@ ft_session_class_init (FtSessionClass *klass)
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_LOADED] = g_signal_new ("loaded", G_TYPE_FROM_CLASS (klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_RUNS_CHANGED] = g_signal_new ("runs-changed", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -478,7 +486,7 @@ ft_session_init (FtSession *self)
   self->history = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->pending_samples = g_array_new (FALSE, FALSE, sizeof (FtKpiSample));
   self->last_sample_w = -1;
-  self->archive = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_session_run_free);
+  self->archive = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_run_free);
   self->role = FT_ROLE_VIEW_DISPATCHER;
 }
 
@@ -541,6 +549,11 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   self->last_sample_w = -1;
   self->world = w;
   self->scenario = sc;
+  self->run_id = ++self->n_runs;
+  self->run_started = g_get_real_time () / G_USEC_PER_SEC;
+  g_free (self->run_name);
+  g_autofree char *name = ft_run_default_name (sc->name, sc->seed, self->run_started);
+  self->run_name = ft_run_unique_name (self->archive, name);   /* two runs in one minute */
   self->playing = self->step_pending = FALSE;
   self->playing_ui = FALSE;
   self->run_to = -1;
@@ -1065,47 +1078,108 @@ ft_session_describe_zone (FtSession *self, int zone)
   return g_string_free (s, FALSE);
 }
 
-void
-ft_session_run_free (FtSessionRun *run)
-{
-  if (run == NULL)
-    return;
-  g_free (run->name);
-  g_free (run);
-}
-
-FtSessionRun *
+FtRun *
 ft_session_dup_current_run (FtSession *self)
 {
+  g_return_val_if_fail (FT_IS_SESSION (self), NULL);
   if (self->frame == NULL || self->scenario == NULL)
     return NULL;
-  FtSessionRun *run = g_new0 (FtSessionRun, 1);
-  run->name = g_strdup (self->scenario->name ? self->scenario->name : "Unnamed scenario");
+  FtRun *run = g_new0 (FtRun, 1);
+  run->id = self->run_id;
+  run->name = g_strdup (self->run_name);
+  run->scenario = g_strdup (self->scenario->name ? self->scenario->name : "Unnamed scenario");
+  const FtCity *city = self->world ? ft_sim_world_get_city (self->world) : NULL;
+  run->city = g_strdup (city && city->name ? city->name : self->scenario->city);
+  run->seed = self->scenario->seed;
+  run->started = self->run_started;
   run->kpis = self->kpis;
+  run->end_time = self->end_time;
   run->days_planned = self->scenario->days;
   run->finished = self->finished;
+  run->current = TRUE;
   return run;
 }
 
 void
 ft_session_archive_run (FtSession *self)
 {
-  FtSessionRun *run = ft_session_dup_current_run (self);
+  g_return_if_fail (FT_IS_SESSION (self));
+  FtRun *run = ft_session_dup_current_run (self);
   if (run == NULL)
     return;
-  if (run->kpis.sim_time <= 0)
+  if (run->kpis.sim_time <= 0 || ft_run_find (self->archive, run->id))
     {
-      ft_session_run_free (run);   /* never played: nothing to compare */
+      ft_run_free (run);   /* never played, or kept already: nothing to add */
       return;
     }
+  run->current = FALSE;
   g_ptr_array_add (self->archive, run);
+  g_signal_emit (self, signals[SIGNAL_RUNS_CHANGED], 0);
+}
+
+gboolean
+ft_session_remove_run (FtSession *self, guint id)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
+  for (guint i = 0; i < self->archive->len; i++)
+    if (((FtRun *) self->archive->pdata[i])->id == id)
+      {
+        g_ptr_array_remove_index (self->archive, i);
+        if (self->baseline == id)
+          self->baseline = 0;
+        g_signal_emit (self, signals[SIGNAL_RUNS_CHANGED], 0);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+ft_session_rename_run (FtSession *self, guint id, const char *name, GError **error)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), FALSE);
+  FtRun *kept = (FtRun *) ft_run_find (self->archive, id);
+  if (kept == NULL && (id == 0 || id != self->run_id || self->scenario == NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "run %u: no such run (removed?)", id);
+      return FALSE;
+    }
+  g_autofree char *checked = ft_run_check_name (name, error);
+  if (checked == NULL)
+    return FALSE;
+  const char *own = kept ? kept->name : self->run_name;
+  gboolean taken = id != self->run_id && self->scenario && g_strcmp0 (self->run_name, checked) == 0;
+  for (guint i = 0; i < self->archive->len && !taken; i++)
+    {
+      const FtRun *r = self->archive->pdata[i];
+      taken = r->id != id && g_strcmp0 (r->name, checked) == 0;
+    }
+  if (taken && g_strcmp0 (own, checked) != 0)
+    {
+      g_set_error (error, FT_RUN_ERROR, FT_RUN_ERROR_TAKEN, "another run is named \"%s\"", checked);
+      return FALSE;
+    }
+  char **slot = kept ? &kept->name : &self->run_name;
+  g_free (*slot);
+  *slot = g_steal_pointer (&checked);
+  g_signal_emit (self, signals[SIGNAL_RUNS_CHANGED], 0);
+  return TRUE;
+}
+
+guint
+ft_session_get_baseline (FtSession *self)
+{
+  g_return_val_if_fail (FT_IS_SESSION (self), 0);
+  return self->baseline;
 }
 
 void
-ft_session_remove_run (FtSession *self, guint index)
+ft_session_set_baseline (FtSession *self, guint id)
 {
-  g_return_if_fail (index < self->archive->len);
-  g_ptr_array_remove_index (self->archive, index);
+  g_return_if_fail (FT_IS_SESSION (self));
+  if (self->baseline == id)
+    return;
+  self->baseline = id;
+  g_signal_emit (self, signals[SIGNAL_RUNS_CHANGED], 0);
 }
 
 GPtrArray *

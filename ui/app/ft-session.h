@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include "ft-frame.h"
 #include "ft-sim-world.h"
+#include "ft-run.h"
 
 G_BEGIN_DECLS
 
@@ -145,23 +146,22 @@ char         *ft_session_describe_vehicle (FtSession *self, guint v);
 char         *ft_session_describe_staff   (FtSession *self, guint s);
 char         *ft_session_describe_zone    (FtSession *self, int zone);
 
-/* A run for the results view: its scenario's name, its KPIs, how far it
- * got and whether it reached the scenario's end. */
-typedef struct {
-  char      *name;
-  FtSimKpis  kpis;
-  double     days_planned;
-  gboolean   finished;
-} FtSessionRun;
-void          ft_session_run_free       (FtSessionRun *run);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSessionRun, ft_session_run_free)
-
+/* The runs Compare Runs shows (FtRun, ft-run.h): every load names its run
+ * "scenario · seed N · HH:MM"; the user can rename it. "runs-changed" is
+ * emitted when a run is kept, removed or renamed, or the baseline changes. */
 /* Keeps the current run for the results view (a run never played is not
  * kept); loading another scenario does this first. */
 void          ft_session_archive_run    (FtSession *self);
-GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtSessionRun* */
-void          ft_session_remove_run     (FtSession *self, guint index);
+GPtrArray    *ft_session_get_archive    (FtSession *self);   /* of FtRun*, oldest first */
+/* Removes kept run id; FALSE when no kept run has it. */
+gboolean      ft_session_remove_run     (FtSession *self, guint id);
 /* The current run as a record (NULL if nothing is loaded). Caller frees. */
-FtSessionRun *ft_session_dup_current_run (FtSession *self);
+FtRun        *ft_session_dup_current_run (FtSession *self);
+/* Renames a kept run or the current one (ft_run_check_name's rules);
+ * FALSE with an error naming what is wrong, and nothing changed. */
+gboolean      ft_session_rename_run     (FtSession *self, guint id, const char *name, GError **error);
+/* The run differences are taken against (0: the first compared). */
+guint         ft_session_get_baseline   (FtSession *self);
+void          ft_session_set_baseline   (FtSession *self, guint id);
 
 G_END_DECLS

@@ -595,7 +595,7 @@ void
 ft_window_compare_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   FtWindow *self = FT_WINDOW (widget);
-  GtkWidget *win = ft_results_view_new (GTK_WINDOW (self), self->session);
+  FtResultsView *win = ft_results_view_new (GTK_WINDOW (self), self->session);
   ft_window_close_on_escape (GTK_WINDOW (win));
   gtk_window_present (GTK_WINDOW (win));
 }

@@ -270,6 +270,8 @@ ft_cli_render (int argc, char **argv)
 
   FtWallRotation rot;
   ft_wall_rotation_init (&rot, (gint64) (rotate * 1000), 0);
+  FtWallView shown = { .kind = FT_WALL_N_VIEWS };
+  guint map_draws = 0;
   gint64 wall0 = g_get_monotonic_time ();
   for (gint64 i = 0; i < n_frames; i++)
     {
@@ -292,9 +294,13 @@ ft_cli_render (int argc, char **argv)
           ft_wall_rotation_view (&rot, scene, w, h, &view);
           break;
         }
+      ft_wall_view_settle (&shown, &view, w, h);
       gint64 c0 = g_get_monotonic_time ();
-      if (!ft_wall_draw_frame (draw, scene, &view, w, h, &error))
+      if (!ft_wall_draw_frame (draw, scene, &shown, w, h, &error))
         goto done;
+      FtWallDrawStats st;
+      ft_wall_draw_get_stats (draw, &st);
+      map_draws += st.map_redrawn;
       SDL_RenderPresent (ren);
       gint64 c1 = g_get_monotonic_time ();
       if (mp4)
@@ -343,9 +349,9 @@ ft_cli_render (int argc, char **argv)
       double secs = (g_get_monotonic_time () - wall0) / 1e6;
       g_autofree char *notes = ft_wall_draw_dup_notices (draw);
       printf ("Rendered %" G_GINT64_FORMAT " frames (%dx%d, %g fps, %.1f s of video) to %s in %.1f s: "
-              "%.1f frames/s; median per frame: draw %.2f ms, %s %.2f ms\n",
+              "%.1f frames/s; median per frame: draw %.2f ms, %s %.2f ms; map drawn %u times\n",
               n_frames, w, h, fps, (double) n_frames / fps, out_path, secs, n_frames / MAX (secs, 1e-9),
-              median (t_draw), mp4 ? "encode" : "PNG", median (t_write));
+              median (t_draw), mp4 ? "encode" : "PNG", median (t_write), map_draws);
       if (notes)
         printf ("Shown on the frames: %s\n", notes);
     }

@@ -128,6 +128,21 @@ shadow_days_text (FtSimWorld *w)
   return g_string_free (s, FALSE);
 }
 
+/* --shadow-cost: one line per shadow model, CPU seconds by part. */
+static void
+print_shadow_cost (FtSimWorld *w)
+{
+  FtShadow *sh = ft_sim_world_get_shadow (w);
+  FtShadowCost c[2];
+  memset (c, 0, sizeof c);
+  if (sh)
+    ft_shadow_cost (sh, &c[0], &c[1]);
+  static const char *const names[] = { "forecast", "maint" };
+  for (guint i = 0; i < 2; i++)
+    fprintf (stderr, "shadow cost %-8s ticks %5u fits %2u  CPU s: train %.3f predict %.3f score %.3f store %.3f\n",
+             names[i], c[i].ticks, c[i].fits, c[i].train_s, c[i].predict_s, c[i].score_s, c[i].store_s);
+}
+
 int
 ft_cli_run (int argc, char **argv)
 {
@@ -135,7 +150,7 @@ ft_cli_run (int argc, char **argv)
   gint64 seed = -1;
   gint replication = -1;
   g_autofree char *out = NULL;
-  gboolean json = FALSE, quiet = FALSE, force = FALSE;
+  gboolean json = FALSE, quiet = FALSE, force = FALSE, shadow_cost = FALSE;
   GOptionEntry entries[] = {
     { "days", 'd', 0, G_OPTION_ARG_DOUBLE, &days, "Simulated days (overrides the scenario)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Master random seed (overrides the scenario)", "S" },
@@ -145,6 +160,8 @@ ft_cli_run (int argc, char **argv)
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace --out even when it is not a Fleet Twin result file", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the KPIs as one JSON object", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
+    { "shadow-cost", 0, 0, G_OPTION_ARG_NONE, &shadow_cost,
+      "Print on stderr the CPU seconds shadow mode spent by part (tests/models/bench-shadow.sh)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO — run a scenario and report KPIs");
@@ -222,6 +239,8 @@ ft_cli_run (int argc, char **argv)
   ft_sim_world_kpis (w, &k);
   guint64 n_refused = ft_sim_world_n_errors (w);
   g_autofree char *days_text = shadow_days_text (w);
+  if (shadow_cost)
+    print_shadow_cost (w);
   g_clear_pointer (&w, ft_sim_world_free);   /* closes the store */
   if (output && !ft_output_commit (g_steal_pointer (&output), &error))
     {

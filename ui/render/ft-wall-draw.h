@@ -3,9 +3,11 @@
  * renderer, or a software renderer onto a surface when headless) draws an
  * FtWallScene in one of three views: the city map, a district close-up, or
  * the KPI charts. Map tiles come from an MBTiles file (src/city ft-tiles),
- * decoded with cairo's PNG reader into SDL textures and cached; vehicles go
- * out in one SDL_RenderGeometry call per layer; KPI tiles, the alert ticker
- * and messages are drawn with cairo into small textures.
+ * decoded with cairo's PNG reader into SDL textures, drawn once per view
+ * into a map texture; vehicles go out in one batch per layer (an
+ * SDL_RenderGeometry call on a GPU, an SDL_RenderFillRects call on SDL's
+ * software renderer); KPI tiles, the alert ticker and messages are drawn
+ * with cairo into small textures.
  *
  * A problem it cannot draw around (missing tiles, a source that failed) is
  * shown on screen as a message box and stays until cleared: the screen is
@@ -30,11 +32,13 @@ typedef struct {
   FtWallViewKind kind;
   double         cx, cy;     /* centre, Web Mercator 0..1 */
   double         zoom;       /* slippy-map zoom (fractional) */
+  guint          district;   /* district views: which (0 busiest); G_MAXUINT none yet */
   char           title[64];
 } FtWallView;
 
 typedef struct {
   guint geometry_calls;      /* SDL_RenderGeometry calls in the last frame */
+  guint rect_calls;          /* SDL_RenderFillRects calls (vehicles on the software renderer) */
   guint vehicles_drawn;
   guint vans_drawn;
   guint tiles_drawn;
@@ -70,6 +74,15 @@ void        ft_wall_draw_set_footer   (FtWallDraw *d, const char *text);
 void        ft_wall_view_city         (FtWallView *v, const FtWallScene *scene, int w, int h);
 gboolean    ft_wall_view_district     (FtWallView *v, const FtWallScene *scene, guint i, int w, int h);
 void        ft_wall_view_charts       (FtWallView *v);
+/* A view computed afresh for every frame follows every vehicle at the edge
+ * of the fleet, and each move would draw the map again. Keeps *shown while
+ * fresh is the same kind of view within a few pixels of it (the city view's
+ * margins still hold the fleet), and a district close-up while fresh is
+ * the same district number (two districts about as busy would otherwise
+ * swap places, and the close-up jump, as vehicles move); otherwise copies
+ * fresh into *shown and returns TRUE. Start with shown->kind =
+ * FT_WALL_N_VIEWS. */
+gboolean    ft_wall_view_settle       (FtWallView *shown, const FtWallView *fresh, int w, int h);
 
 /* Draws one frame into the renderer's target (w x h pixels); the caller
  * presents or reads it. FALSE with an error only when SDL refuses. */

@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-/* One SDL_RenderGeometry call is made per layer. */
+/* One draw batch per layer (SDL_RenderGeometry on a GPU, SDL_RenderFillRects
+ * on the software renderer). */
 typedef enum {
   FT_WALL_LAYER_AVAILABLE = 0,   /* rentable */
   FT_WALL_LAYER_BUSY,            /* reserved or on a trip */

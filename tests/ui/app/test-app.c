@@ -1024,26 +1024,32 @@ START_TEST (test_messages_and_end)
   ck_assert (ft_session_get_playing (session));
   ft_session_pause (session);
 
-  /* 6: Compare Runs names the scenarios, marks the partial run, shows
-   * differences, and a run can be removed. */
+  /* 6: Compare Runs names the runs, compares the finished one and names
+   * the run stopped early apart (tests/ui/app/test-compare.c goes further). */
   GPtrArray *arch = ft_session_get_archive (session);
   ck_assert_uint_eq (arch->len, 2);
-  GtkWidget *cmp = ft_results_view_new (GTK_WINDOW (win), session);
+  FtResultsView *cmp = ft_results_view_new (GTK_WINDOW (win), session);
   gtk_window_present (GTK_WINDOW (cmp));
   ft_test_app_spin (0.3);
-  ft_test_app_shot (cmp, "app-compare-runs.png");
+  ft_test_app_shot (GTK_WIDGET (cmp), "app-compare-runs.png");
   g_autofree char *table = ft_results_view_dup_text (cmp);
   printf ("compare runs: %s\n", table);
-  ck_assert (strstr (table, "Short run") != NULL);
-  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") != NULL);
-  ck_assert (strstr (table, "finished") != NULL);
-  ck_assert (strstr (table, "difference") != NULL && strstr (table, " %") != NULL);
+  ck_assert (strstr (table, "Short run · seed 11 · ") != NULL);
+  ck_assert (strstr (table, "Not compared (not finished)") != NULL);
+  ck_assert (strstr (table, "stopped at 00:30 of 02:24") != NULL);
   ck_assert (strstr (table, "Run 1") == NULL);
-  ft_results_view_remove (cmp, 0);
+  ck_assert_uint_eq (ft_results_view_get_compared (cmp)->len, 1);
+  ft_results_view_set_include_partial (cmp, TRUE);
+  ck_assert_uint_eq (ft_results_view_get_compared (cmp)->len, 3);   /* and the current run */
+  g_free (table);
+  table = ft_results_view_dup_text (cmp);
+  ck_assert (strstr (table, "vs baseline") != NULL && strstr (table, " %)") != NULL);
+  ck_assert (strstr (table, "current · running: ") != NULL);
+  ck_assert (ft_session_remove_run (session, ((FtRun *) arch->pdata[0])->id));
   ck_assert_uint_eq (arch->len, 1);
   g_free (table);
   table = ft_results_view_dup_text (cmp);
-  ck_assert (strstr (table, "partial: 0.02 of 0.1 days") == NULL);
+  ck_assert (strstr (table, "stopped at 00:30 of 02:24") == NULL);
   gtk_window_destroy (GTK_WINDOW (cmp));
 
   g_unlink (bin); g_unlink (bad); g_unlink (good); g_unlink (png); g_unlink (notpng);

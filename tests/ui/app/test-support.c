@@ -460,8 +460,28 @@ START_TEST (test_experiments)
   /* 1 variant x 5 metrics, less any metric the report could not compare */
   ck_assert_uint_ge (ft_experiments_window_get_n_results (ew), 1);
   ck_assert_uint_le (ft_experiments_window_get_n_results (ew), 5);
+  /* the intervals in words too, each metric named */
+  printf ("results:\n%s\n", ft_experiments_window_get_results_text (ew));
+  ck_assert (strstr (ft_experiments_window_get_results_text (ew), "more scooters · trips_served: ") != NULL);
+  ck_assert (strstr (ft_experiments_window_get_results_text (ew), "95 % t interval") != NULL);
+  gtk_window_set_default_size (GTK_WINDOW (ew), 1280, 720);
+  ft_test_app_spin (0.3);
   g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments.png");
   g_clear_object (&shot);
+
+  /* Cancel stops after the cell under way and compares nothing. */
+  ft_experiments_window_set_replications (ew, 6);
+  click (find_button (GTK_WIDGET (ew), "R_un"));
+  ck_assert (ft_experiments_window_is_running (ew));
+  click (find_button (GTK_WIDGET (ew), "_Cancel"));
+  until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (ft_experiments_window_is_running (ew) && g_get_monotonic_time () < until)
+    ft_test_app_spin (0.1);
+  printf ("cancelled: %s\n", ft_experiments_window_get_status (ew));
+  ck_assert (!ft_experiments_window_is_running (ew));
+  ck_assert (strstr (ft_experiments_window_get_status (ew), "Cancelled after ") != NULL);
+  ck_assert (strstr (ft_experiments_window_get_status (ew), " of 12 cells") != NULL);
+  ck_assert (ft_experiments_window_get_progress (ew) < 1.0);
   gtk_window_destroy (GTK_WINDOW (ew));
   ft_test_app_stop (app, win);
 }
