@@ -80,6 +80,7 @@ static const FtSimScenarioKey keys[] = {
   { "rules", "route_horizon_min", FT_SIM_KEY_DOUBLE, O (route_horizon_min), 5, 1440, "Routes planned this far ahead (min)" },
   { "rules", "route_iterations", FT_SIM_KEY_UINT, O (route_iterations), 1, 1e6, "Route search iterations per cycle" },
   { "rules", "route_tasks_per_van", FT_SIM_KEY_UINT, O (route_tasks_per_van), 1, 1000, "Open tasks considered per van and cycle" },
+  { "rules", "route_wait_weight", FT_SIM_KEY_DOUBLE, O (route_wait_weight), 0, 1000, "Weight on an off-offer vehicle's waiting in van routes (0: km alone)" },
   { "rules", "inspect_risk", FT_SIM_KEY_DOUBLE, O (inspect_risk), 0, 1, "Inspect above fault risk (0 = no alerts)" },
   { "rules", "inspect_horizon_h", FT_SIM_KEY_DOUBLE, O (inspect_horizon_h), 1, 720, "Fault risk horizon (hours)" },
   { "rules", "inspect_every_h", FT_SIM_KEY_DOUBLE, O (inspect_every_h), 0.25, 168, "Maintenance alerts checked every (hours)" },
@@ -231,6 +232,7 @@ ft_sim_scenario_new_default (void)
   sc->route_iterations = 300;
   sc->route_horizon_min = 60;
   sc->route_tasks_per_van = 8;
+  sc->route_wait_weight = 1.0;
   sc->inspect_risk = 0;
   sc->inspect_horizon_h = 24;
   sc->inspect_every_h = 6;

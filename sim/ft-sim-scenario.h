@@ -99,6 +99,8 @@ typedef struct {
   double   route_horizon_min;          /* each route holds this much work at most */
   guint    route_iterations;           /* search iterations per cycle (deterministic) */
   guint    route_tasks_per_van;        /* open tasks considered per van and cycle */
+  double   route_wait_weight;          /* a route's stops ordered by km and by this x the hours a
+                                        * vehicle off offer waits x its earnings an hour; 0: km alone */
   double   inspect_risk;               /* maintenance alert: P(fault within horizon) above it; 0 = off */
   double   inspect_horizon_h;
   double   inspect_every_h;

@@ -343,6 +343,48 @@ van_free_at (FtSimWorld *w, Staff *s, FtTime now, FtLatLon *pos, FtTime *at, int
   *at += (FtTime) (service_min (w, t->kind) * FT_MINUTE);
 }
 
+/* What each hour until a route stop's service costs ([rules]
+ * route_wait_weight x the vehicle's earnings an hour on offer): only a
+ * vehicle off offer now that the task puts back (a flat one's swap, a
+ * suspended one's inspection, a broken one's collection) earns nothing
+ * while it waits; the rate is the larger of what an available vehicle
+ * earns an hour (the forecast's trips per available vehicle-hour x a
+ * trip's revenue) and what the task's value counts per hour it frees. */
+static double
+route_wait_cost (const FtTask *t, gpointer data)
+{
+  FtSimWorld *w = data;
+  if (t->vehicle < 0 || (guint) t->vehicle >= ft_fleet_n_vehicles (w->core->fleet))
+    return 0;
+  guint v = (guint) t->vehicle;
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  guint flags = w->veh[v].flags;
+  gboolean waits = FALSE;
+  switch (t->kind)
+    {
+    case FT_TASK_BATTERY_SWAP:
+      waits = (flags & VF_LOW) && !(flags & (VF_FAULT | VF_SUSPENDED));   /* flat: off offer */
+      break;
+    case FT_TASK_INSPECT:
+      waits = (flags & VF_SUSPENDED) != 0;
+      break;
+    case FT_TASK_COLLECT_REPAIR:
+      waits = (flags & VF_FAULT) != 0;
+      break;
+    default:
+      break;
+    }
+  if (!waits)
+    return 0;
+  FtTime now = ft_sim_engine_now (w->engine);
+  double rate = trips_per_vehicle_hour (w, now, ft_sim_world_value_horizon (w, now))
+                * ft_sim_world_trip_revenue (w, veh->kind);
+  const FtTaskValue *tv = ft_ops_get_value (w->ops, t->id);
+  if (tv && tv->vehicle_hours > 0.05 && isfinite (tv->revenue_saved))
+    rate = MAX (rate, tv->revenue_saved / tv->vehicle_hours);
+  return w->sc->route_wait_weight * MAX (rate, 0.0);
+}
+
 void
 ft_sim_world_plan_routes (FtSimWorld *w, FtTime now)
 {
@@ -415,6 +457,11 @@ ft_sim_world_plan_routes (FtSimWorld *w, FtTime now)
   p.by_value = by_value;
   p.kind_mask = route_kinds (w);
   p.travel = sim_travel;
+  if (w->sc->route_wait_weight > 0)
+    {
+      p.wait_cost = route_wait_cost;
+      p.cost_per_km = w->sc->cost_van_per_km_minor / 100.0;
+    }
   p.user_data = w;
   p.search.max_iterations = w->sc->route_iterations;
   p.search.seed = w->sc->seed * 1000003u + (guint64) (now / FT_MINUTE);

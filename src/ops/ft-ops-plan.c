@@ -102,6 +102,92 @@ cmp_priority (gconstpointer a, gconstpointer b, gpointer data)
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The cost of visiting `order` (n stops of the problem) with van v:
+ * cost_per_km x km + sum of wait[x] x hours until x's service starts;
+ * INFINITY when a stop's window or the route's end (end_limit) is missed. */
+static double
+route_cost (const FtVrptwProblem *p, guint v, const guint *order, guint n, const double *wait,
+            double cost_per_km, double end_limit)
+{
+  guint nn = p->n_nodes, prev = p->vehicles[v].start_node;
+  double t = p->vehicles[v].shift_start, metres = 0, waiting = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      guint x = order[i];
+      t = MAX (t + p->nodes[prev].service + p->time[(gsize) prev * nn + x], p->nodes[x].ready);
+      if (t > p->nodes[x].due + 1e-6)
+        return INFINITY;
+      metres += p->dist[(gsize) prev * nn + x];
+      waiting += wait[x] * t / 3600.0;
+      prev = x;
+    }
+  guint end = p->vehicles[v].end_node;
+  if (t + p->nodes[prev].service + p->time[(gsize) prev * nn + end] > end_limit + 1e-6)
+    return INFINITY;
+  metres += p->dist[(gsize) prev * nn + end];
+  return cost_per_km * metres / 1000.0 + waiting;
+}
+
+/* Reorder a route's stops after the first `fixed` (started: kept) by
+ * moving one stop at a time to the place that lowers route_cost most,
+ * until no move does. Routes are short (a horizon of work), so this is
+ * cheap. The route's end stays within its shift, or within the end the
+ * solver's order already had. */
+static void
+reorder_by_waiting (const FtVrptwProblem *p, FtVrptwRoute *rt, guint fixed, const double *wait,
+                    double cost_per_km)
+{
+  guint n = rt->n_stops;
+  if (n < fixed + 2)
+    return;
+  gboolean any = FALSE;
+  for (guint i = fixed; i < n; i++)
+    any |= wait[rt->stops[i]] > 0;
+  if (!any)
+    return;
+  const FtVrptwVehicle *veh = &p->vehicles[rt->vehicle];
+  double limit = MIN (veh->shift_end, p->nodes[veh->end_node].due);
+  double best = route_cost (p, rt->vehicle, rt->stops, n, wait, cost_per_km, limit);
+  if (!isfinite (best))
+    return;   /* not ours to repair: the solver's order stands */
+  g_autofree guint *trial = g_new (guint, n);
+  for (guint round = 0; round < 4 * n; round++)
+    {
+      double round_best = best;
+      guint bi = 0, bj = 0;
+      for (guint i = fixed; i < n; i++)
+        for (guint j = fixed; j < n; j++)
+          {
+            if (i == j)
+              continue;
+            /* take stop i out and put it at position j */
+            guint k = 0;
+            for (guint a = 0; a < n; a++)
+              {
+                if (a == i)
+                  continue;
+                if (k == j)
+                  trial[k++] = rt->stops[i];
+                trial[k++] = rt->stops[a];
+              }
+            if (k == j)
+              trial[k++] = rt->stops[i];
+            double c = route_cost (p, rt->vehicle, trial, n, wait, cost_per_km, limit);
+            if (c < round_best - 1e-9)
+              round_best = c, bi = i, bj = j;
+          }
+      if (round_best >= best - 1e-9)
+        break;
+      guint x = rt->stops[bi];
+      if (bi < bj)
+        memmove (&rt->stops[bi], &rt->stops[bi + 1], (bj - bi) * sizeof (guint));
+      else
+        memmove (&rt->stops[bj + 1], &rt->stops[bj], (bi - bj) * sizeof (guint));
+      rt->stops[bj] = x;
+      best = round_best;
+    }
+}
+
 FtOpsPlan *
 ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsPlanParams *params,
                     GError **error)
@@ -112,6 +198,12 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
     {
       g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
                    "route planning: %u vans; the solver takes at most %u", n_vans, FT_VRPTW_MAX_VEHICLES);
+      return NULL;
+    }
+  if (params->wait_cost && (!isfinite (params->cost_per_km) || params->cost_per_km < 0))
+    {
+      g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                   "route planning: cost per van km is %g; it must be finite and >= 0", params->cost_per_km);
       return NULL;
     }
   for (guint k = 0; k < FT_N_TASK_KINDS; k++)
@@ -271,6 +363,7 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   guint n = base + n_stops;
   g_autofree FtLatLon *in = g_new (FtLatLon, n), *out = g_new (FtLatLon, n);
   g_autofree gboolean *open_end = g_new0 (gboolean, n_vans);
+  g_autofree double *wait = g_new0 (double, n);   /* cost per hour until service, per node */
   g_autoptr (FtVrptwProblem) p = ft_vrptw_problem_new (n, n_vans);
   ft_vrptw_problem_split_time (p);
   for (guint v = 0; v < n_vans; v++)
@@ -301,6 +394,17 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
           FtTime d = params->due (t, params->user_data);
           if (d >= 0)
             due = MAX ((double) (d - now) / 1000.0, 0.0);
+        }
+      if (params->wait_cost)
+        {
+          wait[x] = params->wait_cost (t, params->user_data);
+          if (!isfinite (wait[x]) || wait[x] < 0)
+            {
+              g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID,
+                           "route planning: task %" G_GINT64_FORMAT "'s waiting cost is %g an hour; it must be "
+                           "finite and >= 0", t->id, wait[x]);
+              return NULL;
+            }
         }
       p->nodes[x] = (FtVrptwNode) { 0, due, service, t->kind == FT_TASK_BATTERY_SWAP ? 1 : 0, TRUE,
                                     (guint) k };
@@ -344,6 +448,9 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   if (!sol)
     return NULL;
 
+  if (params->wait_cost)
+    for (guint r = 0; r < sol->n_routes; r++)
+      reorder_by_waiting (p, &sol->routes[r], n_started[sol->routes[r].vehicle], wait, params->cost_per_km);
   for (guint r = 0; r < sol->n_routes; r++)
     {
       const FtVrptwRoute *rt = &sol->routes[r];

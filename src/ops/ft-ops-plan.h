@@ -33,6 +33,11 @@ typedef double (*FtOpsTravelFunc) (FtLatLon a, FtLatLon b, double *metres, gpoin
 typedef FtTime (*FtOpsDueFunc) (const FtTask *task, gpointer user_data);
 /* May this open task be planned now? (FALSE leaves it open, unplanned.) */
 typedef gboolean (*FtOpsAcceptFunc) (const FtTask *task, gpointer user_data);
+/* What each hour before a task's service starts costs (>= 0, money per
+ * hour): a vehicle off offer until the task is done (a flat one waiting
+ * for its swap) earns nothing meanwhile; 0 for a task whose delay costs
+ * nothing (a rebalance, an inspection of a vehicle still on offer). */
+typedef double (*FtOpsWaitCostFunc) (const FtTask *task, gpointer user_data);
 
 typedef struct {
   FtTime          now;
@@ -50,6 +55,14 @@ typedef struct {
   FtOpsDueFunc    due;              /* may be NULL */
   FtOpsAcceptFunc accept;           /* may be NULL: every open task (a proposal not yet
                                      * approved is never planned either way) */
+  /* With wait_cost set, each route the solver returns (which is ordered
+   * for distance) is reordered, its started stops kept first, to lower
+   * cost_per_km x its km + the sum over its stops of wait_cost x the hours
+   * until service starts, keeping every window and the route's end; so a
+   * flat vehicle's swap comes before a nearer stop whose delay costs
+   * little when its value pays for the detour. NULL: distance alone. */
+  FtOpsWaitCostFunc wait_cost;      /* may be NULL */
+  double          cost_per_km;      /* van km, same money as wait_cost */
   gpointer        user_data;
   FtVrptwParams   search;           /* seed, iteration or time limit */
 } FtOpsPlanParams;

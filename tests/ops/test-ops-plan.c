@@ -521,6 +521,76 @@ START_TEST (test_plan_skips_proposals_and_filtered)
 }
 END_TEST
 
+/* wait cost per hour for the test: the task whose id is in data */
+static double
+wait_of (const FtTask *t, gpointer data)
+{
+  const double *w = data;   /* { flat task id, cost an hour } */
+  return (double) t->id == w[0] ? w[1] : 0.0;
+}
+
+static double
+travel_wait (FtLatLon a, FtLatLon b, double *metres, gpointer data)
+{
+  (void) data;
+  *metres = ft_distance_fast_m (a, b);
+  return *metres / SPEED;
+}
+
+/* A flat vehicle's swap 2 km west and an inspection 100 m east of the van,
+ * routes ending anywhere (a horizon): by distance the inspection comes
+ * first (2.2 km against 4.1 km). When the flat vehicle's hours are worth
+ * more than the 1.9 km detour, its swap comes first; when they are worth
+ * little, the order stays the distance's. A started stop stays first. */
+START_TEST (test_plan_flat_swap_before_cheap_inspection)
+{
+  Fx f;
+  fx_init (&f);
+  FtLatLon none = { 0, 0 };
+  ft_fleet_add_vehicle (f.fleet, FT_KIND_SCOOTER, at (&f, 100.0, 0), NULL, 0);     /* vehicle 10 */
+  ft_fleet_add_vehicle (f.fleet, FT_KIND_SCOOTER, at (&f, -2000.0, 0), NULL, 0);   /* vehicle 11 */
+  gint64 inspect = task (&f, FT_TASK_INSPECT, 10, none);
+  gint64 swap = task (&f, FT_TASK_BATTERY_SWAP, 11, none);
+  FtOpsVan vans[1] = { van (&f, 0, 0, 5) };
+  FtOpsPlanParams p;
+  params (&p);
+  p.travel = travel_wait;
+  p.horizon = 2 * FT_HOUR;
+  p.cost_per_km = 0.35;
+  double w[2] = { (double) swap, 0.5 };   /* 0.5 an hour: ~5 min saved is worth 0.04, the detour 0.67 */
+  p.wait_cost = wait_of;
+  p.user_data = w;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtOpsPlan) cheap = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (cheap != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, cheap), 2);
+  ck_assert_int_eq (g_array_index (cheap->routes[0].tasks, gint64, 0), inspect);
+  w[1] = 20.0;   /* a flat vehicle earning 20 an hour: ~5 min saved is worth 1.7 */
+  g_autoptr (FtOpsPlan) dear = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (dear != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, dear), 2);
+  ck_assert_int_eq (g_array_index (dear->routes[0].tasks, gint64, 0), swap);
+  ck_assert_int_eq (g_array_index (dear->routes[0].tasks, gint64, 1), inspect);
+  ck_assert_double_gt (dear->routes[0].metres, cheap->routes[0].metres + 1500.0);
+  /* the inspection started: it stays first whatever the swap is worth */
+  ck_assert (ft_ops_assign (f.ops, inspect, f.staff[0], -1, 0, &e));
+  gint64 route[1] = { inspect };
+  vans[0].route = route;
+  vans[0].n_route = 1;
+  vans[0].n_started = 1;
+  g_autoptr (FtOpsPlan) kept = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (kept != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (g_array_index (kept->routes[0].tasks, gint64, 0), inspect);
+  ck_assert_int_eq (g_array_index (kept->routes[0].tasks, gint64, 1), swap);
+  /* a bad waiting cost is refused, naming the task */
+  w[1] = -1.0;
+  g_autoptr (FtOpsPlan) bad = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert (bad == NULL);
+  ck_assert_msg (e && strstr (e->message, "waiting cost"), "%s", e ? e->message : "");
+  fx_clear (&f);
+}
+END_TEST
+
 static Suite *
 plan_suite (void)
 {
@@ -537,6 +607,7 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_refuses_bad_vans);
   tcase_add_test (tc, test_plan_horizon_spreads);
   tcase_add_test (tc, test_plan_skips_proposals_and_filtered);
+  tcase_add_test (tc, test_plan_flat_swap_before_cheap_inspection);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -54,6 +54,8 @@ START_TEST (test_ops_keys)
   ck_assert_str_eq (d->task_order, "priority");
   ck_assert (!d->van_routes);
   ck_assert_double_eq (d->inspect_risk, 0);
+  /* a route's stops weigh an off-offer vehicle's waiting at its value */
+  ck_assert_double_eq (d->route_wait_weight, 1.0);
   /* the writer keeps the text and changes the value in place */
   g_free (sc->task_order);
   sc->task_order = g_strdup ("priority");
@@ -77,6 +79,7 @@ START_TEST (test_ops_keys)
     { "[rules]\ninspect_risk=1.5\n", { "x.scenario:2", "inspect_risk", "outside" } },
     { "[rules]\nmaint_model=crystal\n", { "x.scenario", "maint_model", "crystal" } },
     { "[rules]\nroute_interval_min=0\n", { "x.scenario:2", "route_interval_min", "outside" } },
+    { "[rules]\nroute_wait_weight=-1\n", { "x.scenario:2", "route_wait_weight", "outside" } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
