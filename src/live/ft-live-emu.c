@@ -566,19 +566,27 @@ ft_live_emu_publish_staff (FtLiveEmu *emu, const FtLiveEmuStaff *s, guint n, FtT
   return ok;
 }
 
+/* Everything a queue holds, in order, as one array of elements of size
+ * bytes (each queued element was g_new'd; freed here). */
+static gpointer
+drain (GAsyncQueue *q, gsize size, guint *n_out)
+{
+  GArray *out = g_array_new (FALSE, FALSE, (guint) size);
+  gpointer x;
+  while ((x = g_async_queue_try_pop (q)) != NULL)
+    {
+      g_array_append_vals (out, x, 1);
+      g_free (x);
+    }
+  *n_out = out->len;
+  return g_array_free (out, FALSE);
+}
+
 FtLiveEmuCommand *
 ft_live_emu_poll (FtLiveEmu *emu, guint *n_out)
 {
   g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuCommand));
-  FtLiveEmuCommand *c;
-  while ((c = g_async_queue_try_pop (emu->commands)) != NULL)
-    {
-      g_array_append_val (out, *c);
-      g_free (c);
-    }
-  *n_out = out->len;
-  return (FtLiveEmuCommand *) g_array_free (out, FALSE);
+  return drain (emu->commands, sizeof (FtLiveEmuCommand), n_out);
 }
 
 gboolean
@@ -612,15 +620,7 @@ FtLiveEmuTask *
 ft_live_emu_poll_tasks (FtLiveEmu *emu, guint *n_out)
 {
   g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuTask));
-  FtLiveEmuTask *x;
-  while ((x = g_async_queue_try_pop (emu->tasks)) != NULL)
-    {
-      g_array_append_val (out, *x);
-      g_free (x);
-    }
-  *n_out = out->len;
-  return (FtLiveEmuTask *) g_array_free (out, FALSE);
+  return drain (emu->tasks, sizeof (FtLiveEmuTask), n_out);
 }
 
 static gboolean
@@ -667,15 +667,7 @@ FtLiveEmuStops *
 ft_live_emu_poll_stops (FtLiveEmu *emu, guint *n_out)
 {
   g_return_val_if_fail (emu != NULL && n_out != NULL, NULL);
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (FtLiveEmuStops));
-  FtLiveEmuStops *x;
-  while ((x = g_async_queue_try_pop (emu->stops)) != NULL)
-    {
-      g_array_append_val (out, *x);
-      g_free (x);
-    }
-  *n_out = out->len;
-  return (FtLiveEmuStops *) g_array_free (out, FALSE);
+  return drain (emu->stops, sizeof (FtLiveEmuStops), n_out);
 }
 
 gboolean
