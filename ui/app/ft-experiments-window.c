@@ -287,8 +287,8 @@ draw_field_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpoi
   ft_chart_palette (1, series[3].rgb);
   ft_chart_palette (1, series[4].rgb);
   ft_chart_palette (1, series[5].rgb);
-  g_autofree char *title = m ? g_strdup_printf ("%s: each design's estimate of the effect against the whole-fleet "
-                                                "truth (mean and 95 %% t interval)", m)
+  g_autofree char *title = m ? g_strdup_printf ("%s: each design's estimate against the whole-fleet truth "
+                                                "(mean, 95 %% t interval)", m)
                              : g_strdup ("Field designs against the whole-fleet truth");
   g_autofree char *y_label = m ? g_strdup_printf ("effect on %s (variant - control)", m) : NULL;
   g_autofree char *note = n ? g_strdup_printf ("Over %u replication%s. An estimate whose interval misses the truth's "

@@ -15,8 +15,10 @@
  * window-sizes: the Experiments window and the other windows (main,
  *   Compare Runs, Dashboard, Damage Reviews, Shadow Models) open within a
  *   1366x720 screen less a panel (688 px), and cannot be forced taller.
- * Screenshots: experiments.png, experiments-field.png (1280x720),
- * experiments-field-default.png (its default size), experiments-1366x720.png,
+ * Screenshots: experiments.png, experiments-field.png and
+ * experiments-field-table.png (1280x720, scrolled to the table),
+ * experiments-field-default.png (its default size), experiments-field-1024.png,
+ * experiments-1366x720.png,
  * and window-<name>.png for each window at its default size.
  */
 #include "ft-config.h"
@@ -175,6 +177,20 @@ assert_wrapped_inside (GtkWidget *root, GtkWidget *win)
   return n;
 }
 
+/* Scrolls every mapped vertical scroller under root to its end, as a
+ * person reading down the page would. */
+static void
+scroll_to_end (GtkWidget *root)
+{
+  if (GTK_IS_SCROLLED_WINDOW (root) && gtk_widget_get_mapped (root))
+    {
+      GtkAdjustment *a = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (root));
+      gtk_adjustment_set_value (a, gtk_adjustment_get_upper (a) - gtk_adjustment_get_page_size (a));
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    scroll_to_end (c);
+}
+
 START_TEST (test_field_designs)
 {
   g_autoptr(GError) error = NULL;
@@ -276,11 +292,21 @@ START_TEST (test_field_designs)
   g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments-field-default.png");
   g_clear_object (&shot);
   ck_assert_uint_ge (assert_wrapped_inside (GTK_WIDGET (ew), GTK_WIDGET (ew)), 3);
+  /* narrower than the table: the words still wrap to the pane (the table scrolls sideways) */
+  gtk_window_set_default_size (GTK_WINDOW (ew), 1024, 640);
+  ft_test_app_spin (0.5);
+  shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments-field-1024.png");
+  g_clear_object (&shot);
+  assert_wrapped_inside (GTK_WIDGET (ew), GTK_WIDGET (ew));
   gtk_window_set_default_size (GTK_WINDOW (ew), 1280, 720);
   ft_test_app_spin (0.5);
   shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments-field.png");
   g_clear_object (&shot);
   assert_wrapped_inside (GTK_WIDGET (ew), GTK_WIDGET (ew));
+  scroll_to_end (GTK_WIDGET (ew));
+  ft_test_app_spin (0.3);
+  shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments-field-table.png");
+  g_clear_object (&shot);
   gtk_window_set_default_size (GTK_WINDOW (ew), SCREEN_W, 720);
   ft_test_app_spin (0.5);
   shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments-1366x720.png");
