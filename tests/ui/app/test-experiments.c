@@ -19,7 +19,7 @@
  * experiments-field-table.png (1280x720, scrolled to the table),
  * experiments-field-default.png (its default size), experiments-field-1024.png,
  * experiments-1366x720.png,
- * and window-<name>.png for each window at its default size.
+ * and window-<name>.png for each window (main included) at its default size.
  */
 #include "ft-config.h"
 #include "ft-test-app.h"
@@ -361,6 +361,9 @@ START_TEST (test_window_sizes)
   printf ("main         default %dx%d, minimum height %d\n", dw, dh, min_h);
   ck_assert_msg (dw <= SCREEN_W && dh <= SCREEN_H, "the main window's default size %dx%d", dw, dh);
   ck_assert_msg (min_h <= SCREEN_H, "the main window needs %d px", min_h);
+  ft_test_app_spin (1.0);
+  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (fx->win), "window-main.png");
+  ck_assert_int_le (gdk_texture_get_height (shot), SCREEN_H);
   check_fits (fx->win, "win.experiments", FT_TYPE_EXPERIMENTS_WINDOW, "experiments");
   check_fits (fx->win, "win.compare-runs", FT_TYPE_RESULTS_VIEW, "compare-runs");
   check_fits (fx->win, "win.dashboard", FT_TYPE_DASHBOARD_WINDOW, "dashboard");
