@@ -142,7 +142,8 @@ draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
         ft_chart_palette (v + 1, series[3 * v + k].rgb);
       }
   FtChart chart = {
-    .title = "Change against the control (mean and 95 % t interval over replications)",
+    .title = nv ? "Change against the control (mean and 95 % t interval over replications)"
+                : "No results yet: add a variant and press Run",
     .x_label = "metric",
     .y_label = "change vs control",
     .categories = self->metrics ? (const char *const *) self->metrics->pdata : NULL,
@@ -289,7 +290,7 @@ draw_field_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpoi
   ft_chart_palette (1, series[5].rgb);
   g_autofree char *title = m ? g_strdup_printf ("%s: each design's estimate against the whole-fleet truth "
                                                 "(mean, 95 %% t interval)", m)
-                             : g_strdup ("Field designs against the whole-fleet truth");
+                             : g_strdup ("No field design results yet: tick Rider, Zone or Switchback and press Run");
   g_autofree char *y_label = m ? g_strdup_printf ("effect on %s (variant - control)", m) : NULL;
   g_autofree char *note = n ? g_strdup_printf ("Over %u replication%s. An estimate whose interval misses the truth's "
                                                "is off beyond chance; see the bias below.", reps,
@@ -893,6 +894,8 @@ ft_experiments_window_init (FtExperimentsWindow *self)
   self->slice_spin = gtk_spin_button_new_with_range (5, 1440, 5);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->slice_spin), 60);
   labelled (grid, 4, "_Slice (min)", self->slice_spin, "Switchback slice length in minutes");
+  g_object_bind_property (self->design_checks[FT_SIM_FIELD_SWITCHBACK], "active", self->slice_spin, "sensitive",
+                          G_BINDING_SYNC_CREATE);
 
   self->keys = gtk_string_list_new (NULL);
   guint n_keys = 0;
