@@ -200,7 +200,9 @@ ft_exp_report_field (FtExpResults *r, GError **error)
                 b->truth_hi = b->truth_mean + q * b->truth_sd / sqrt (k);
                 b->est_lo = b->est_mean - q * b->est_sd / sqrt (k);
                 b->est_hi = b->est_mean + q * b->est_sd / sqrt (k);
-                b->verdict = fabs (b->bias) > 2 * b->bias_se ? FT_EXP_FIELD_BIASED : FT_EXP_FIELD_NO_BIAS;
+                /* a paired t test at 5 %: with few replications two standard
+                   errors would call chance a bias */
+                b->verdict = fabs (b->bias) > q * b->bias_se ? FT_EXP_FIELD_BIASED : FT_EXP_FIELD_NO_BIAS;
               }
             g_ptr_array_add (out, b);
           }
@@ -225,13 +227,13 @@ ft_exp_field_bias_describe (const FtExpFieldBias *b)
   switch (b->verdict)
     {
     case FT_EXP_FIELD_BIASED:
-      g_string_append_printf (s, ", standard error %.4g: more than two standard errors from zero, so this design "
-                              "is biased here (it reads %s than the truth).",
-                              b->bias_se, b->bias > 0 ? "higher" : "lower");
+      g_string_append_printf (s, ", standard error %.4g: its 95 %% interval excludes zero (t test, %u replications), so "
+                              "this design is biased here (it reads %s than the truth).",
+                              b->bias_se, b->n, b->bias > 0 ? "higher" : "lower");
       break;
     case FT_EXP_FIELD_NO_BIAS:
-      g_string_append_printf (s, ", standard error %.4g: within two standard errors of zero, so no bias is shown "
-                              "at %u replications.", b->bias_se, b->n);
+      g_string_append_printf (s, ", standard error %.4g: its 95 %% interval covers zero (t test), so no bias is "
+                              "shown at %u replications.", b->bias_se, b->n);
       break;
     case FT_EXP_FIELD_TOO_FEW:
     default:
@@ -267,7 +269,7 @@ field_text (GString *s, FtExpResults *r)
                               b->est_sd, b->bias, b->bias_se, b->rmse,
                               b->verdict == FT_EXP_FIELD_BIASED ? "  biased" : "");
     }
-  g_string_append (s, "biased: |bias| above two standard errors\nIn words:\n");
+  g_string_append (s, "biased: the bias's 95 % t interval excludes zero\nIn words:\n");
   for (guint i = 0; i < fb->len; i++)
     {
       g_autofree char *words = ft_exp_field_bias_describe (fb->pdata[i]);

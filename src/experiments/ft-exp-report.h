@@ -49,11 +49,11 @@ gboolean   ft_exp_report_pdf     (FtExpResults *r, GPtrArray *cmp, const FtExpRe
  * estimate - truth) with its standard error, the estimate's sd and the
  * root mean square error; the 95 % t intervals of the truth's and the
  * estimate's means (NaN below two replications), and the verdict: biased
- * when |bias| is above two standard errors. */
+ * when the bias's 95 % t interval (n - 1 degrees of freedom) excludes zero. */
 typedef enum {
   FT_EXP_FIELD_TOO_FEW,    /* fewer than two replications: no standard error */
-  FT_EXP_FIELD_NO_BIAS,    /* |bias| within two standard errors */
-  FT_EXP_FIELD_BIASED,     /* |bias| above two standard errors */
+  FT_EXP_FIELD_NO_BIAS,    /* the bias's 95 % t interval covers zero */
+  FT_EXP_FIELD_BIASED,     /* the bias's 95 % t interval excludes zero */
 } FtExpFieldVerdict;
 
 typedef struct {

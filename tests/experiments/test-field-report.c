@@ -61,7 +61,7 @@ bias_of (const char *file, const double *truth, const double *est, guint n, GPtr
 }
 
 /* Truth 10, 20, 30 and estimates 14, 20, 35 (errors 4, 0, 5): bias 3 with
- * standard error sqrt (7/3) = 1.528, just inside two standard errors. */
+ * standard error sqrt (7/3) = 1.528: the interval 3 +- 4.303 x 1.528 covers 0. */
 START_TEST (t_intervals_and_no_bias)
 {
   const double truth[] = { 10, 20, 30 }, est[] = { 14, 20, 35 };
@@ -97,14 +97,25 @@ START_TEST (t_biased)
   g_autofree char *words = ft_exp_field_bias_describe (b);
   printf ("%s\n", words);
   ck_assert (strstr (words, "is biased here (it reads higher than the truth)") != NULL);
-  /* below the truth: 6, 16, 22 (errors -4, -4, -8: bias -5.33, se 1.33) */
-  const double low[] = { 6, 16, 22 };
+  /* below the truth: 4, 14, 25 (errors -6, -6, -5: bias -5.67, se 0.333,
+   * t x se 1.43) */
+  const double low[] = { 4, 14, 25 };
   g_autoptr (GPtrArray) keep2 = NULL;
   b = bias_of ("c.db", truth, low, 3, &keep2);
   ck_assert_int_eq (b->verdict, FT_EXP_FIELD_BIASED);
   g_free (words);
   words = ft_exp_field_bias_describe (b);
   ck_assert (strstr (words, "reads lower than the truth") != NULL);
+  ck_assert (strstr (words, "its 95 % interval excludes zero (t test, 3 replications)") != NULL);
+  /* 6, 16, 22 (errors -4, -4, -8: bias -5.33, se 1.33): more than two
+   * standard errors from zero, but t(0.975, 2) x se = 5.74 covers it: with
+   * three replications that is not shown to be a bias */
+  const double near[] = { 6, 16, 22 };
+  g_autoptr (GPtrArray) keep3 = NULL;
+  b = bias_of ("e.db", truth, near, 3, &keep3);
+  NEAR (b->bias, -16.0 / 3, 1e-12);
+  ck_assert (fabs (b->bias) > 2 * b->bias_se);
+  ck_assert_int_eq (b->verdict, FT_EXP_FIELD_NO_BIAS);
 }
 END_TEST
 

@@ -376,7 +376,7 @@ show_field_metric (FtExperimentsWindow *self)
     {
       g_string_append (s, "Truth: the whole-fleet effect, a world of each variant on the same demand (crn). Bias: "
                           "the mean of estimate - truth over replications, with its standard error; biased when "
-                          "it is more than two standard errors from zero. rmse: how far one run of the design is "
+                          "its 95 % t interval excludes zero. rmse: how far one run of the design is "
                           "from the truth.");
       g_autoptr(GPtrArray) rows = field_rows (self);
       for (guint i = 0; i < rows->len; i++)
