@@ -56,6 +56,11 @@ START_TEST (test_ops_keys)
   ck_assert_double_eq (d->inspect_risk, 0);
   /* a route's stops weigh an off-offer vehicle's waiting at its value */
   ck_assert_double_eq (d->route_wait_weight, 1.0);
+  /* flat vehicles' swaps (and swaps below 20 %) head the routes, planned
+   * when they appear */
+  ck_assert (d->route_flat_first);
+  ck_assert (d->route_at_once);
+  ck_assert_double_eq_tol (d->route_urgent_soc, 0.2, 1e-12);
   /* the writer keeps the text and changes the value in place */
   g_free (sc->task_order);
   sc->task_order = g_strdup ("priority");
@@ -128,6 +133,13 @@ START_TEST (test_ops_van_routes)
   ck_assert_uint_gt (k.tasks_done, 0);
   printf ("van routes (0.5 day, seed 11): %" G_GUINT64_FORMAT " plans, %" G_GUINT64_FORMAT " swaps, %"
           G_GUINT64_FORMAT " rebalances, staff km %.1f\n", k.route_plans, k.battery_swaps, k.rebalances, k.staff_km);
+  /* route_at_once: a new swap task (or its vehicle going flat) is planned
+   * at once, not at the next 15-minute cycle: more plans on the same day */
+  sc->route_at_once = FALSE;
+  FtSimKpis cyc;
+  run (sc, &cyc);
+  printf ("  without route_at_once: %" G_GUINT64_FORMAT " plans\n", cyc.route_plans);
+  ck_assert_uint_gt (k.route_plans, cyc.route_plans + 3);
 }
 END_TEST
 
