@@ -237,7 +237,7 @@ ft_sim_scenario_new_default (void)
   sc->route_tasks_per_van = 8;
   sc->route_wait_weight = 1.0;
   sc->route_flat_first = TRUE;
-  sc->route_urgent_soc = 0.2;
+  sc->route_urgent_soc = 0.25;
   sc->route_at_once = TRUE;
   sc->inspect_risk = 0;
   sc->inspect_horizon_h = 24;

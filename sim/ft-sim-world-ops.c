@@ -400,6 +400,13 @@ route_urgent (const FtTask *t, gpointer data)
   return t->kind != FT_TASK_COLLECT_REPAIR && route_vehicle_waits (w, t);
 }
 
+gboolean
+ft_sim_world_route_urgent (FtSimWorld *w, const FtTask *task)
+{
+  g_return_val_if_fail (w != NULL && task != NULL, FALSE);
+  return w->sc->route_flat_first && route_urgent (task, w);
+}
+
 void
 ft_sim_world_plan_routes (FtSimWorld *w, FtTime now)
 {
