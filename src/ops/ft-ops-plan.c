@@ -541,25 +541,9 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   FtVrptwProblem pb = *p;
   if (n_urgent > 0)
     {
-      /* First the urgent tasks alone: the others are no stops of this problem. */
-      g_autofree FtVrptwNode *nodes_a = g_memdup2 (p->nodes, n * sizeof (FtVrptwNode));
-      for (guint x = base; x < n; x++)
-        nodes_a[x].is_stop = urgent[x];
-      FtVrptwProblem pa = *p;
-      pa.nodes = nodes_a;
-      g_autoptr (FtVrptwSolution) cur_a = g_new0 (FtVrptwSolution, 1);
-      cur_a->routes = g_new0 (FtVrptwRoute, n_vans);
-      for (guint r = 0; r < cur->n_routes; r++)
-        {
-          const FtVrptwRoute *rt = &cur->routes[r];
-          FtVrptwRoute *ra = &cur_a->routes[cur_a->n_routes++];
-          ra->vehicle = rt->vehicle;
-          ra->stops = g_new (guint, rt->n_stops);
-          for (guint i = 0; i < rt->n_stops; i++)
-            if (i < n_started[rt->vehicle] || urgent[rt->stops[i]])
-              ra->stops[ra->n_stops++] = rt->stops[i];
-        }
-      first = urgent_by_arrival (&pa, cur_a, n_started, urgent, base);
+      /* First the urgent tasks, as a dispatcher would (the solver's
+       * objective is distance, not when each is served). */
+      first = urgent_by_arrival (p, cur, n_started, urgent, base);
       /* Then the rest after them: each van's urgent stops become part of
        * its fixed head, an urgent task that fit nowhere is no stop. */
       nodes_b = g_memdup2 (p->nodes, n * sizeof (FtVrptwNode));
@@ -599,16 +583,9 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
       g_clear_pointer (&cur, ft_vrptw_solution_free);
       cur = g_steal_pointer (&cur_b);
     }
-  FtVrptwStats st_b;
-  g_autoptr (FtVrptwSolution) sol = ft_vrptw_reoptimise (&pb, cur, n_fixed, &params->search, &st_b, error);
+  g_autoptr (FtVrptwSolution) sol = ft_vrptw_reoptimise (&pb, cur, n_fixed, &params->search, &plan->stats, error);
   if (!sol)
     return NULL;
-  {
-    FtVrptwStats acc = plan->stats;
-    plan->stats = st_b;
-    plan->stats.iterations += acc.iterations;
-    plan->stats.elapsed_ms += acc.elapsed_ms;
-  }
 
   if (params->wait_cost)
     for (guint r = 0; r < sol->n_routes; r++)

@@ -66,9 +66,11 @@ typedef struct {
    * little when its value pays for the detour. NULL: distance alone. */
   FtOpsWaitCostFunc wait_cost;      /* may be NULL */
   double          cost_per_km;      /* van km, same money as wait_cost */
-  /* With urgent set, the urgent tasks are planned first, on their own
-   * (running routes' urgent stops and new ones, each van's started stops
-   * kept): they go at the head of the routes, after the started stops, and
+  /* With urgent set, the urgent tasks are planned first, as a dispatcher
+   * would (running routes' urgent stops and new ones alike, each van's
+   * started stops kept): again and again the urgent task and van with the
+   * earliest start of service of all pairs, capacity, windows and the
+   * route's end kept. They head the routes, after the started stops, and
    * the other tasks are then inserted after them. So a nearer task never
    * takes an urgent one's place in a full route, nor pushes it later from
    * one cycle to the next; urgent tasks that fit nowhere stay unplanned.
