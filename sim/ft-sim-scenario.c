@@ -80,6 +80,9 @@ static const FtSimScenarioKey keys[] = {
   { "rules", "route_horizon_min", FT_SIM_KEY_DOUBLE, O (route_horizon_min), 5, 1440, "Routes planned this far ahead (min)" },
   { "rules", "route_iterations", FT_SIM_KEY_UINT, O (route_iterations), 1, 1e6, "Route search iterations per cycle" },
   { "rules", "route_tasks_per_van", FT_SIM_KEY_UINT, O (route_tasks_per_van), 1, 1000, "Open tasks considered per van and cycle" },
+  { "rules", "route_flat_first", FT_SIM_KEY_BOOL, O (route_flat_first), 0, 0, "Van routes serve flat vehicles' swaps before other stops" },
+  { "rules", "route_urgent_soc", FT_SIM_KEY_DOUBLE, O (route_urgent_soc), 0, 1, "With route_flat_first, swaps below this charge go first too (0: flat only)" },
+  { "rules", "route_at_once", FT_SIM_KEY_BOOL, O (route_at_once), 0, 0, "Re-plan van routes when a swap task appears or its vehicle goes flat" },
   { "rules", "route_wait_weight", FT_SIM_KEY_DOUBLE, O (route_wait_weight), 0, 1000, "Weight on an off-offer vehicle's waiting in van routes (0: km alone)" },
   { "rules", "inspect_risk", FT_SIM_KEY_DOUBLE, O (inspect_risk), 0, 1, "Inspect above fault risk (0 = no alerts)" },
   { "rules", "inspect_horizon_h", FT_SIM_KEY_DOUBLE, O (inspect_horizon_h), 1, 720, "Fault risk horizon (hours)" },
@@ -233,6 +236,9 @@ ft_sim_scenario_new_default (void)
   sc->route_horizon_min = 60;
   sc->route_tasks_per_van = 8;
   sc->route_wait_weight = 1.0;
+  sc->route_flat_first = TRUE;
+  sc->route_urgent_soc = 0.25;
+  sc->route_at_once = TRUE;
   sc->inspect_risk = 0;
   sc->inspect_horizon_h = 24;
   sc->inspect_every_h = 6;

@@ -101,6 +101,10 @@ typedef struct {
   guint    route_tasks_per_van;        /* open tasks considered per van and cycle */
   double   route_wait_weight;          /* a route's stops ordered by km and by this x the hours a
                                         * vehicle off offer waits x its earnings an hour; 0: km alone */
+  gboolean route_flat_first;           /* van routes: flat vehicles' swaps (tasks that alone keep a
+                                        * vehicle off offer) at the head, before other stops */
+  gboolean route_at_once;              /* re-plan when a swap task appears or its vehicle goes flat */
+  double   route_urgent_soc;           /* with it, swaps of vehicles below this charge too (0: flat only) */
   double   inspect_risk;               /* maintenance alert: P(fault within horizon) above it; 0 = off */
   double   inspect_horizon_h;
   double   inspect_every_h;

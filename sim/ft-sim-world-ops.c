@@ -350,32 +350,32 @@ van_free_at (FtSimWorld *w, Staff *s, FtTime now, FtLatLon *pos, FtTime *at, int
  * while it waits; the rate is the larger of what an available vehicle
  * earns an hour (the forecast's trips per available vehicle-hour x a
  * trip's revenue) and what the task's value counts per hour it frees. */
+static gboolean
+route_vehicle_waits (FtSimWorld *w, const FtTask *t)
+{
+  if (t->vehicle < 0 || (guint) t->vehicle >= ft_fleet_n_vehicles (w->core->fleet))
+    return FALSE;
+  guint flags = w->veh[t->vehicle].flags;
+  switch (t->kind)
+    {
+    case FT_TASK_BATTERY_SWAP:
+      return (flags & VF_LOW) && !(flags & (VF_FAULT | VF_SUSPENDED));   /* flat: off offer */
+    case FT_TASK_INSPECT:
+      return (flags & VF_SUSPENDED) != 0;
+    case FT_TASK_COLLECT_REPAIR:
+      return (flags & VF_FAULT) != 0;
+    default:
+      return FALSE;
+    }
+}
+
 static double
 route_wait_cost (const FtTask *t, gpointer data)
 {
   FtSimWorld *w = data;
-  if (t->vehicle < 0 || (guint) t->vehicle >= ft_fleet_n_vehicles (w->core->fleet))
+  if (!route_vehicle_waits (w, t))
     return 0;
-  guint v = (guint) t->vehicle;
-  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
-  guint flags = w->veh[v].flags;
-  gboolean waits = FALSE;
-  switch (t->kind)
-    {
-    case FT_TASK_BATTERY_SWAP:
-      waits = (flags & VF_LOW) && !(flags & (VF_FAULT | VF_SUSPENDED));   /* flat: off offer */
-      break;
-    case FT_TASK_INSPECT:
-      waits = (flags & VF_SUSPENDED) != 0;
-      break;
-    case FT_TASK_COLLECT_REPAIR:
-      waits = (flags & VF_FAULT) != 0;
-      break;
-    default:
-      break;
-    }
-  if (!waits)
-    return 0;
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, (guint) t->vehicle);
   FtTime now = ft_sim_engine_now (w->engine);
   double rate = trips_per_vehicle_hour (w, now, ft_sim_world_value_horizon (w, now))
                 * ft_sim_world_trip_revenue (w, veh->kind);
@@ -383,6 +383,28 @@ route_wait_cost (const FtTask *t, gpointer data)
   if (tv && tv->vehicle_hours > 0.05 && isfinite (tv->revenue_saved))
     rate = MAX (rate, tv->revenue_saved / tv->vehicle_hours);
   return w->sc->route_wait_weight * MAX (rate, 0.0);
+}
+
+/* [rules] route_flat_first: a task that alone keeps its vehicle off offer
+ * (a flat one's swap, a suspended one's inspection) goes at the head of a
+ * route, before any other; a broken vehicle's collection does not (it is
+ * off offer for the repair either way). */
+static gboolean
+route_urgent (const FtTask *t, gpointer data)
+{
+  FtSimWorld *w = data;
+  if (t->kind == FT_TASK_BATTERY_SWAP && w->sc->route_urgent_soc > 0 && t->vehicle >= 0
+      && (guint) t->vehicle < w->nv && !(w->veh[t->vehicle].flags & (VF_FAULT | VF_SUSPENDED))
+      && ft_fleet_soc (w->core->fleet, (guint) t->vehicle) < w->sc->route_urgent_soc)
+    return TRUE;   /* about to go flat */
+  return t->kind != FT_TASK_COLLECT_REPAIR && route_vehicle_waits (w, t);
+}
+
+gboolean
+ft_sim_world_route_urgent (FtSimWorld *w, const FtTask *task)
+{
+  g_return_val_if_fail (w != NULL && task != NULL, FALSE);
+  return w->sc->route_flat_first && route_urgent (task, w);
 }
 
 void
@@ -462,6 +484,8 @@ ft_sim_world_plan_routes (FtSimWorld *w, FtTime now)
       p.wait_cost = route_wait_cost;
       p.cost_per_km = w->sc->cost_van_per_km_minor / 100.0;
     }
+  if (w->sc->route_flat_first)
+    p.urgent = route_urgent;
   p.user_data = w;
   p.search.max_iterations = w->sc->route_iterations;
   p.search.seed = w->sc->seed * 1000003u + (guint64) (now / FT_MINUTE);
@@ -510,6 +534,35 @@ on_route_cycle (FtSimEngine *e, gpointer data, guint64 arg)
           && s->activity == FT_SIM_STAFF_IDLE)
         ft_sim_world_staff_next (w, s);
     }
+}
+
+/* A swap task was created, or its vehicle has just gone flat ([rules]
+ * route_at_once): plan at once (once per instant) rather than at the next
+ * cycle, so the task is in a route before the vans' next decisions. */
+static void
+on_route_soon (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  FtTime now = ft_sim_engine_now (e);
+  w->plan_soon = FALSE;
+  if (w->last_plan != now)
+    ft_sim_world_plan_routes (w, now);
+  for (guint i = 0; i < w->n_staff; i++)
+    {
+      Staff *s = &w->staff[i];
+      if (s->on_shift && s->task < 0 && !s->going_home && !s->to_depot && s->route->len > 0
+          && s->activity == FT_SIM_STAFF_IDLE)
+        ft_sim_world_staff_next (w, s);
+    }
+}
+
+void
+ft_sim_world_route_soon (FtSimWorld *w, FtTime now)
+{
+  if (!w->sc->van_routes || !w->sc->route_at_once || w->plan_soon || w->last_plan == now)
+    return;
+  w->plan_soon = TRUE;
+  ft_sim_engine_schedule (w->engine, now, PRIO_SYSTEM, on_route_soon, w, 0);
 }
 
 /* ------------------------------------------------------------ maintenance alerts */

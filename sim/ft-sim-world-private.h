@@ -170,6 +170,7 @@ struct _FtSimWorld {
   FtMaintLog    *maint_log;       /* [rules] inspect_risk > 0: the world's own log, or NULL */
   guint          maint_listener;
   FtTime         last_plan;       /* last route plan, -1 none */
+  gboolean       plan_soon;       /* a route plan is scheduled for now ([rules] route_at_once) */
   guint         *ops_avail;       /* available vehicles per zone at ops_avail_t */
   FtTime         ops_avail_t;
   guint          ops_avail_total; /* their sum */
@@ -250,6 +251,7 @@ gint64   ft_sim_world_pick_by_value (FtSimWorld *w, Staff *s, guint32 mask);
 double   ft_sim_world_trip_revenue  (FtSimWorld *w, FtVehicleKind kind);
 double   ft_sim_world_zone_short    (FtSimWorld *w, guint z, double vehicles, FtTime now, FtTime end);
 void     ft_sim_world_plan_routes (FtSimWorld *w, FtTime now);
+void     ft_sim_world_route_soon (FtSimWorld *w, FtTime now);
 void     ft_sim_world_route_release (FtSimWorld *w, Staff *s, FtTime now);
 void     ft_sim_world_inspected (FtSimWorld *w, guint v, FtTime now);
 void     ft_sim_world_alert_clear (FtSimWorld *w, guint v, FtTime now);

@@ -207,7 +207,12 @@ void
 ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target, gint32 zone, gint prio, FtTime now)
 {
   if (ft_ops_open_for (w->ops, v, kind) >= 0)
-    return;
+    {
+      /* a swap's vehicle that has just gone flat: its task is urgent now */
+      if (kind == FT_TASK_BATTERY_SWAP && (w->veh[v].flags & VF_LOW) && w->veh[v].low_since == now)
+        ft_sim_world_route_soon (w, now);
+      return;
+    }
   g_autoptr (GError) e = NULL;
   if (ft_ops_create (w->ops, kind, (gint32) v, target, zone, prio, -1, now, &e) < 0)
     ft_sim_world_sim_error (w, "create task", e);
@@ -216,6 +221,8 @@ ft_sim_world_make_task (FtSimWorld *w, FtTaskKind kind, guint v, FtLatLon target
       w->k.tasks_created++;
       if (kind == FT_TASK_REBALANCE)
         w->n_rebalance_open++;
+      if (kind == FT_TASK_BATTERY_SWAP)
+        ft_sim_world_route_soon (w, now);
     }
 }
 

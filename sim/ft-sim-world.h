@@ -297,6 +297,10 @@ double ft_sim_world_expected_requests (FtSimWorld *w, guint z, FtTime t);
  * or, when the staff's shifts end before that, three hours into the next
  * shift (nothing left undone is fixed in between). */
 FtTime ft_sim_world_value_horizon (FtSimWorld *w, FtTime now);
+/* Would van routes plan this task before the others ([rules]
+ * route_flat_first: a flat vehicle's swap, a suspended one's inspection,
+ * a swap of a vehicle below route_urgent_soc)? */
+gboolean ft_sim_world_route_urgent (FtSimWorld *w, const FtTask *task);
 const FtSimScenario *ft_sim_world_get_scenario (FtSimWorld *w);
 /* Account index of the first dispatcher (-1 if the scenario has none). */
 gint32        ft_sim_world_dispatcher   (FtSimWorld *w);

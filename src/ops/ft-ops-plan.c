@@ -188,6 +188,91 @@ reorder_by_waiting (const FtVrptwProblem *p, FtVrptwRoute *rt, guint fixed, cons
     }
 }
 
+/* The urgent tasks' routes as a dispatcher would make them: each van's
+ * started stops first, then, again and again, the urgent task and van
+ * whose start of service is the earliest of all pairs (a van's capacity,
+ * windows and route end kept); urgent tasks of the running routes are
+ * planned afresh like new ones. Tasks that fit nowhere are unassigned. */
+static FtVrptwSolution *
+urgent_by_arrival (const FtVrptwProblem *p, const FtVrptwSolution *cur, const guint *n_started,
+                   const gboolean *urgent, guint base)
+{
+  guint n = p->n_nodes, nv = p->n_vehicles;
+  g_autofree double *t = g_new (double, nv);
+  g_autofree guint *at = g_new (guint, nv);
+  g_autofree int *load = g_new0 (int, nv);
+  g_autofree guint *len = g_new0 (guint, nv);
+  g_autofree guint **stops = g_new0 (guint *, nv);
+  g_autofree gboolean *done = g_new0 (gboolean, n);
+  for (guint v = 0; v < nv; v++)
+    {
+      at[v] = p->vehicles[v].start_node;
+      t[v] = p->vehicles[v].shift_start;
+      stops[v] = g_new (guint, n);
+    }
+  for (guint r = 0; r < cur->n_routes; r++)
+    {
+      const FtVrptwRoute *rt = &cur->routes[r];
+      guint v = rt->vehicle;
+      for (guint i = 0; i < n_started[v] && i < rt->n_stops; i++)
+        {
+          guint x = rt->stops[i];
+          t[v] = MAX (t[v] + p->nodes[at[v]].service + p->time[(gsize) at[v] * n + x], p->nodes[x].ready);
+          load[v] += p->nodes[x].demand;
+          stops[v][len[v]++] = x;
+          done[x] = TRUE;
+          at[v] = x;
+        }
+    }
+  for (;;)
+    {
+      double best = INFINITY;
+      guint bx = 0, bv = 0;
+      for (guint x = base; x < n; x++)
+        {
+          if (!urgent[x] || done[x])
+            continue;
+          for (guint v = 0; v < nv; v++)
+            {
+              if (load[v] + p->nodes[x].demand > p->vehicles[v].capacity)
+                continue;
+              double s = MAX (t[v] + p->nodes[at[v]].service + p->time[(gsize) at[v] * n + x], p->nodes[x].ready);
+              guint end = p->vehicles[v].end_node;
+              if (s > p->nodes[x].due + 1e-6
+                  || s + p->nodes[x].service + p->time[(gsize) x * n + end] > p->vehicles[v].shift_end + 1e-6)
+                continue;
+              if (s < best)
+                best = s, bx = x, bv = v;
+            }
+        }
+      if (!isfinite (best))
+        break;
+      t[bv] = best;
+      load[bv] += p->nodes[bx].demand;
+      stops[bv][len[bv]++] = bx;
+      done[bx] = TRUE;
+      at[bv] = bx;
+    }
+  FtVrptwSolution *out = g_new0 (FtVrptwSolution, 1);
+  out->routes = g_new0 (FtVrptwRoute, MAX (nv, 1));
+  for (guint v = 0; v < nv; v++)
+    {
+      if (len[v] > 0)
+        {
+          FtVrptwRoute *o = &out->routes[out->n_routes++];
+          o->vehicle = v;
+          o->n_stops = len[v];
+          o->stops = g_steal_pointer (&stops[v]);
+        }
+      g_free (stops[v]);
+    }
+  out->unassigned = g_new (guint, n);
+  for (guint x = base; x < n; x++)
+    if (urgent[x] && !done[x])
+      out->unassigned[out->n_unassigned++] = x;
+  return out;
+}
+
 FtOpsPlan *
 ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsPlanParams *params,
                     GError **error)
@@ -429,6 +514,12 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
       }
 
   /* The running routes in the problem's terms, and the re-optimisation. */
+  g_autofree gboolean *urgent = g_new0 (gboolean, n);
+  guint n_urgent = 0;
+  if (params->urgent)
+    for (guint k = 0; k < n_stops; k++)
+      if (params->urgent (ft_ops_get (ops, g_array_index (stops, gint64, k)), params->user_data))
+        urgent[base + k] = TRUE, n_urgent++;
   g_autoptr (FtVrptwSolution) cur = g_new0 (FtVrptwSolution, 1);
   cur->routes = g_new0 (FtVrptwRoute, n_vans);
   g_autofree guint *n_started = g_new0 (guint, n_vans);
@@ -444,13 +535,61 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
       for (guint i = 0; i < keep_len[v]; i++)
         rt->stops[i] = base + keep_first[v] + i;
     }
-  g_autoptr (FtVrptwSolution) sol = ft_vrptw_reoptimise (p, cur, n_started, &params->search, &plan->stats, error);
+  g_autoptr (FtVrptwSolution) first = NULL;
+  g_autofree guint *n_fixed = g_memdup2 (n_started, n_vans * sizeof (guint));   /* kept first per van */
+  g_autofree FtVrptwNode *nodes_b = NULL;
+  FtVrptwProblem pb = *p;
+  if (n_urgent > 0)
+    {
+      /* First the urgent tasks, as a dispatcher would (the solver's
+       * objective is distance, not when each is served). */
+      first = urgent_by_arrival (p, cur, n_started, urgent, base);
+      /* Then the rest after them: each van's urgent stops become part of
+       * its fixed head, an urgent task that fit nowhere is no stop. */
+      nodes_b = g_memdup2 (p->nodes, n * sizeof (FtVrptwNode));
+      for (guint i = 0; i < first->n_unassigned; i++)
+        nodes_b[first->unassigned[i]].is_stop = FALSE;
+      pb.nodes = nodes_b;
+      g_autoptr (FtVrptwSolution) cur_b = g_new0 (FtVrptwSolution, 1);
+      cur_b->routes = g_new0 (FtVrptwRoute, n_vans);
+      g_autofree guint *first_of = g_new (guint, n_vans);
+      for (guint v = 0; v < n_vans; v++)
+        first_of[v] = G_MAXUINT;
+      for (guint r = 0; r < first->n_routes; r++)
+        first_of[first->routes[r].vehicle] = r;
+      g_autofree guint *cur_of = g_new (guint, n_vans);
+      for (guint v = 0; v < n_vans; v++)
+        cur_of[v] = G_MAXUINT;
+      for (guint r = 0; r < cur->n_routes; r++)
+        cur_of[cur->routes[r].vehicle] = r;
+      for (guint v = 0; v < n_vans; v++)
+        {
+          const FtVrptwRoute *fa = first_of[v] != G_MAXUINT ? &first->routes[first_of[v]] : NULL;
+          const FtVrptwRoute *rc = cur_of[v] != G_MAXUINT ? &cur->routes[cur_of[v]] : NULL;
+          guint len = (fa ? fa->n_stops : 0) + (rc ? rc->n_stops : 0);
+          if (len == 0)
+            continue;
+          FtVrptwRoute *rb = &cur_b->routes[cur_b->n_routes++];
+          rb->vehicle = v;
+          rb->stops = g_new (guint, len);
+          for (guint i = 0; fa && i < fa->n_stops; i++)
+            rb->stops[rb->n_stops++] = fa->stops[i];
+          n_fixed[v] = rb->n_stops;
+          /* the running route's other stops, in their order, after them */
+          for (guint i = n_started[v]; rc && i < rc->n_stops; i++)
+            if (!urgent[rc->stops[i]])
+              rb->stops[rb->n_stops++] = rc->stops[i];
+        }
+      g_clear_pointer (&cur, ft_vrptw_solution_free);
+      cur = g_steal_pointer (&cur_b);
+    }
+  g_autoptr (FtVrptwSolution) sol = ft_vrptw_reoptimise (&pb, cur, n_fixed, &params->search, &plan->stats, error);
   if (!sol)
     return NULL;
 
   if (params->wait_cost)
     for (guint r = 0; r < sol->n_routes; r++)
-      reorder_by_waiting (p, &sol->routes[r], n_started[sol->routes[r].vehicle], wait, params->cost_per_km);
+      reorder_by_waiting (p, &sol->routes[r], n_fixed[sol->routes[r].vehicle], wait, params->cost_per_km);
   for (guint r = 0; r < sol->n_routes; r++)
     {
       const FtVrptwRoute *rt = &sol->routes[r];
@@ -475,6 +614,11 @@ ft_ops_plan_routes (FtOps *ops, const FtOpsVan *vans, guint n_vans, const FtOpsP
   for (guint i = 0; i < sol->n_unassigned; i++)
     {
       gint64 id = g_array_index (stops, gint64, sol->unassigned[i] - base);
+      g_array_append_val (plan->unplanned, id);
+    }
+  for (guint i = 0; first && i < first->n_unassigned; i++)
+    {
+      gint64 id = g_array_index (stops, gint64, first->unassigned[i] - base);
       g_array_append_val (plan->unplanned, id);
     }
   return g_steal_pointer (&plan);

@@ -38,6 +38,9 @@ typedef gboolean (*FtOpsAcceptFunc) (const FtTask *task, gpointer user_data);
  * for its swap) earns nothing meanwhile; 0 for a task whose delay costs
  * nothing (a rebalance, an inspection of a vehicle still on offer). */
 typedef double (*FtOpsWaitCostFunc) (const FtTask *task, gpointer user_data);
+/* Must this task be served before any task that is not (a flat vehicle's
+ * swap: it is off offer until then)? */
+typedef gboolean (*FtOpsUrgentFunc) (const FtTask *task, gpointer user_data);
 
 typedef struct {
   FtTime          now;
@@ -63,6 +66,17 @@ typedef struct {
    * little when its value pays for the detour. NULL: distance alone. */
   FtOpsWaitCostFunc wait_cost;      /* may be NULL */
   double          cost_per_km;      /* van km, same money as wait_cost */
+  /* With urgent set, the urgent tasks are planned first, as a dispatcher
+   * would (running routes' urgent stops and new ones alike, each van's
+   * started stops kept): again and again the urgent task and van with the
+   * earliest start of service of all pairs, capacity, windows and the
+   * route's end kept. They head the routes, after the started stops, and
+   * the other tasks are then inserted after them. So a nearer task never
+   * takes an urgent one's place in a full route, nor pushes it later from
+   * one cycle to the next; urgent tasks that fit nowhere stay unplanned.
+   * NULL: every task alike (the solver picks the tasks of a full route by
+   * distance). */
+  FtOpsUrgentFunc urgent;           /* may be NULL */
   gpointer        user_data;
   FtVrptwParams   search;           /* seed, iteration or time limit */
 } FtOpsPlanParams;

@@ -591,6 +591,82 @@ START_TEST (test_plan_flat_swap_before_cheap_inspection)
 }
 END_TEST
 
+static gboolean
+urgent_of (const FtTask *t, gpointer data)
+{
+  const gint64 *id = data;   /* the one urgent task */
+  return t->id == *id;
+}
+
+/* Urgent tasks (a flat vehicle's swap) are planned first: a route that has
+ * room for one stop takes the far urgent swap, not the near inspection the
+ * solver takes by distance; an urgent task goes to the van that reaches it
+ * soonest, not the nearest van that is busy; and it goes ahead of a running
+ * route's stops that are not urgent, after a started one. */
+START_TEST (test_plan_urgent_first)
+{
+  Fx f;
+  fx_init (&f);
+  FtLatLon none = { 0, 0 };
+  ft_fleet_add_vehicle (f.fleet, FT_KIND_SCOOTER, at (&f, 100.0, 0), NULL, 0);     /* vehicle 10 */
+  ft_fleet_add_vehicle (f.fleet, FT_KIND_SCOOTER, at (&f, -2000.0, 0), NULL, 0);   /* vehicle 11 */
+  gint64 inspect = task (&f, FT_TASK_INSPECT, 10, none);
+  gint64 swap = task (&f, FT_TASK_BATTERY_SWAP, 11, none);
+  FtOpsVan vans[2] = { van (&f, 0, 0, 5), van (&f, 1, -4500.0, 5) };
+  FtOpsPlanParams p;
+  params (&p);
+  p.travel = travel_wait;
+  p.user_data = &swap;
+  /* room for one stop: the inspection takes 317 s, the swap 633 s of 720 */
+  p.horizon = 12 * FT_MINUTE;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtOpsPlan) by_km = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (by_km != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, by_km), 1);
+  ck_assert_int_eq (g_array_index (by_km->routes[0].tasks, gint64, 0), inspect);
+  p.urgent = urgent_of;
+  g_autoptr (FtOpsPlan) first = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (first != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, first), 1);
+  ck_assert_uint_eq (first->routes[0].tasks->len, 1);
+  ck_assert_int_eq (g_array_index (first->routes[0].tasks, gint64, 0), swap);
+  ck_assert_uint_eq (first->unplanned->len, 1);
+  ck_assert_int_eq (g_array_index (first->unplanned, gint64, 0), inspect);
+
+  /* two vans: van 0 is 2 km away but busy for 20 min, van 1 2.5 km away
+   * and free: van 1 is there first */
+  p.horizon = 2 * FT_HOUR;
+  vans[0].at = 20 * FT_MINUTE;
+  g_autoptr (FtOpsPlan) two = ft_ops_plan_routes (f.ops, vans, 2, &p, &e);
+  ck_assert_msg (two != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, two), 2);
+  ck_assert_uint_ge (two->routes[1].tasks->len, 1);
+  ck_assert_int_eq (g_array_index (two->routes[1].tasks, gint64, 0), swap);
+  ck_assert_int_lt (g_array_index (two->routes[1].eta, FtTime, 0), 8 * FT_MINUTE);
+
+  /* a running route [inspection]: the new urgent swap goes ahead of it;
+   * once the inspection has started, behind it */
+  vans[0].at = 0;
+  ck_assert (ft_ops_assign (f.ops, inspect, f.staff[0], -1, 0, &e));
+  gint64 route[1] = { inspect };
+  vans[0].route = route;
+  vans[0].n_route = 1;
+  g_autoptr (FtOpsPlan) ahead = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (ahead != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (check_once (&f, ahead), 2);
+  ck_assert_int_eq (g_array_index (ahead->routes[0].tasks, gint64, 0), swap);
+  ck_assert_int_eq (g_array_index (ahead->routes[0].tasks, gint64, 1), inspect);
+  ck_assert_uint_eq (ahead->routes[0].n_started, 0);
+  vans[0].n_started = 1;
+  g_autoptr (FtOpsPlan) kept = ft_ops_plan_routes (f.ops, vans, 1, &p, &e);
+  ck_assert_msg (kept != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (g_array_index (kept->routes[0].tasks, gint64, 0), inspect);
+  ck_assert_int_eq (g_array_index (kept->routes[0].tasks, gint64, 1), swap);
+  ck_assert_uint_eq (kept->routes[0].n_started, 1);
+  fx_clear (&f);
+}
+END_TEST
+
 static Suite *
 plan_suite (void)
 {
@@ -608,6 +684,7 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_horizon_spreads);
   tcase_add_test (tc, test_plan_skips_proposals_and_filtered);
   tcase_add_test (tc, test_plan_flat_swap_before_cheap_inspection);
+  tcase_add_test (tc, test_plan_urgent_first);
   suite_add_tcase (s, tc);
   return s;
 }

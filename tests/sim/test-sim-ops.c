@@ -56,6 +56,11 @@ START_TEST (test_ops_keys)
   ck_assert_double_eq (d->inspect_risk, 0);
   /* a route's stops weigh an off-offer vehicle's waiting at its value */
   ck_assert_double_eq (d->route_wait_weight, 1.0);
+  /* swaps (below 25 %: every swap task) head the routes, planned
+   * when they appear */
+  ck_assert (d->route_flat_first);
+  ck_assert (d->route_at_once);
+  ck_assert_double_eq_tol (d->route_urgent_soc, 0.25, 1e-12);
   /* the writer keeps the text and changes the value in place */
   g_free (sc->task_order);
   sc->task_order = g_strdup ("priority");
@@ -128,6 +133,60 @@ START_TEST (test_ops_van_routes)
   ck_assert_uint_gt (k.tasks_done, 0);
   printf ("van routes (0.5 day, seed 11): %" G_GUINT64_FORMAT " plans, %" G_GUINT64_FORMAT " swaps, %"
           G_GUINT64_FORMAT " rebalances, staff km %.1f\n", k.route_plans, k.battery_swaps, k.rebalances, k.staff_km);
+  /* route_at_once: a new swap task (or its vehicle going flat) is planned
+   * at once, not at the next 15-minute cycle: more plans on the same day */
+  sc->route_at_once = FALSE;
+  FtSimKpis cyc;
+  run (sc, &cyc);
+  printf ("  without route_at_once: %" G_GUINT64_FORMAT " plans\n", cyc.route_plans);
+  ck_assert_uint_gt (k.route_plans, cyc.route_plans + 3);
+}
+END_TEST
+
+/* route_urgent_soc: with the default (0.25, the swap threshold) every
+ * swap task heads the routes; with 0 only a flat vehicle's does. */
+static void
+urgent_swaps (double urgent_soc, guint *n_flat, guint *n_charged, guint *n_urgent)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("rollout-p1.scenario", 0.5, 11);
+  sc->van_routes = TRUE;
+  sc->route_urgent_soc = urgent_soc;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+  ck_assert (ft_sim_world_run_until (w, 10 * FT_HOUR, &e));
+  FtOps *ops = ft_sim_world_get_ops (w);
+  FtFleet *fleet = ft_sim_world_get_core (w)->fleet;
+  *n_flat = *n_charged = *n_urgent = 0;
+  for (gint64 id = 1; id <= (gint64) ft_ops_n (ops); id++)
+    {
+      const FtTask *t = ft_ops_get (ops, id);
+      if (!t || t->kind != FT_TASK_BATTERY_SWAP || t->state == FT_TASK_DONE || t->state == FT_TASK_CANCELLED)
+        continue;
+      const FtVehicle *v = ft_fleet_get_vehicle (fleet, (guint) t->vehicle);
+      if (v->fault_codes != 0)
+        continue;   /* broken: collection's, not a swap's */
+      gboolean flat = ft_fleet_soc (fleet, (guint) t->vehicle) < ft_vehicle_type_default (v->kind)->low_soc;
+      gboolean urgent = ft_sim_world_route_urgent (w, t);
+      *n_flat += flat;
+      *n_charged += !flat;
+      *n_urgent += urgent;
+      if (!flat && urgent_soc == 0)
+        ck_assert_msg (!urgent, "task %" G_GINT64_FORMAT " of a vehicle on offer is urgent", id);
+    }
+}
+
+START_TEST (test_ops_urgent_soc)
+{
+  guint flat, charged, urgent;
+  urgent_swaps (0.25, &flat, &charged, &urgent);
+  printf ("open swaps at 10:00: %u of flat vehicles, %u of others; %u urgent (urgent_soc 0.25)\n", flat, charged,
+          urgent);
+  ck_assert_uint_gt (charged, 0);
+  ck_assert_uint_eq (urgent, flat + charged);
+  urgent_swaps (0, &flat, &charged, &urgent);
+  ck_assert_uint_gt (charged, 0);
+  ck_assert_uint_le (urgent, flat);
 }
 END_TEST
 
@@ -217,6 +276,7 @@ sim_ops_suite (void)
     { "ops-value-horizon", test_ops_value_horizon },
     { "ops-value-order", test_ops_value_order },
     { "ops-van-routes", test_ops_van_routes },
+    { "ops-urgent-soc", test_ops_urgent_soc },
     { "ops-maint-alerts", test_ops_maint_alerts },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
