@@ -118,7 +118,8 @@ typedef struct {
    * warning). Vehicles start with wear drawn uniformly in [0,
    * initial_wear_max] and the odometer that wear took (wear / wear_per_km
    * x U(1, 2): services halved part of it), logged as a reading at the
-   * start. With defect_km > 0 a hit of the fault hazard starts a defect
+   * start (and, with defect_km > 0, a defect under way with the chance the
+ * hazard gives over defect_km). With defect_km > 0 a hit of the fault hazard starts a defect
    * that ends in the fault after Exp(defect_km) km more; meanwhile the
    * vehicle raises warning codes (FT_EV_VEHICLE_WARNING) at
    * defect_warnings_per_100km, and a worn one at wear_warnings_per_1000km x

@@ -5,6 +5,8 @@
  */
 #include "ft-sim-world-private.h"
 
+#include <gsl/gsl_randist.h>
+
 /* ------------------------------------------------------------ setup */
 
 static FtPricing *
@@ -238,6 +240,15 @@ setup_fleet (FtSimWorld *w, GError **error)
             double km = sc->wear_per_km > 0 ? wear / sc->wear_per_km * (1.0 + gsl_rng_uniform (w->r_defect)) : 0;
             ft_fleet_add_wear (f, v, wear);
             ft_fleet_set_position (f, v, p, km * 1000.0, 0, FALSE);   /* logged once all listen */
+            /* an aged fleet has defects under way: each vehicle one with
+             * the chance its hazard gives over a defect's mean life, with
+             * the km it has left (memoryless) */
+            double onset = sc->faults_per_1000km / 1000.0 * (1.0 + sc->wear_hazard_factor * wear);
+            if (sc->defect_km > 0 && gsl_rng_uniform (w->r_defect) < -expm1 (-onset * sc->defect_km))
+              {
+                w->veh[v].flags |= VF_DEFECT;
+                w->veh[v].defect_left_km = (float) gsl_ran_exponential (w->r_defect, sc->defect_km);
+              }
           }
         if (soc < vt->low_soc)
           {
