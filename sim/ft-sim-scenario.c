@@ -95,6 +95,10 @@ static const FtSimScenarioKey keys[] = {
   { "faults", "wear_per_km", FT_SIM_KEY_DOUBLE, O (wear_per_km), 0, 1, "Wear per km" },
   { "faults", "wear_hazard_factor", FT_SIM_KEY_DOUBLE, O (wear_hazard_factor), 0, 100, "Wear hazard factor" },
   { "faults", "repair_hours", FT_SIM_KEY_DOUBLE, O (repair_hours), 0, 1000, "Repair time (hours)" },
+  { "faults", "initial_wear_max", FT_SIM_KEY_DOUBLE, O (initial_wear_max), 0, 1, "Fleet age: initial wear up to (0 = a new fleet)" },
+  { "faults", "defect_km", FT_SIM_KEY_DOUBLE, O (defect_km), 0, 10000, "Mean km from a defect's onset to its fault (0 = faults at onset)" },
+  { "faults", "defect_warnings_per_100km", FT_SIM_KEY_DOUBLE, O (defect_warnings_per_100km), 0, 1000, "Warning codes a developing defect raises per 100 km" },
+  { "faults", "wear_warnings_per_1000km", FT_SIM_KEY_DOUBLE, O (wear_warnings_per_1000km), 0, 1000, "Warning codes per 1000 km at full wear, without a defect" },
   { "faults", "damage_per_1000_trips", FT_SIM_KEY_DOUBLE, O (damage_per_1000_trips), 0, 1000, "Vandalism damage per 1000 trips" },
   { "faults", "damage_per_1000km", FT_SIM_KEY_DOUBLE, O (damage_per_1000km), 0, 1000, "Wear damage per 1000 km" },
   { "faults", "photo_recall", FT_SIM_KEY_DOUBLE, O (photo_recall), 0, 1, "Photo check: damaged photos flagged (0-1)" },
@@ -251,6 +255,12 @@ ft_sim_scenario_new_default (void)
   sc->wear_per_km = 0.0005;
   sc->wear_hazard_factor = 3.0;
   sc->repair_hours = 8;
+  /* a new fleet whose faults come without warning unless a scenario sets
+   * the precursor process (see [faults] in scenarios/demo-city-shadow) */
+  sc->initial_wear_max = 0;
+  sc->defect_km = 0;
+  sc->defect_warnings_per_100km = 0;
+  sc->wear_warnings_per_1000km = 0;
   /* damage is off unless a scenario sets a rate; the photo check's rates
    * are what tests/inspect/inspect-eval measured on the report split */
   sc->damage_per_1000_trips = 0;

@@ -118,6 +118,20 @@ typedef struct {
   double   wear_per_km;
   double   wear_hazard_factor;         /* hazard x (1 + factor x wear) */
   double   repair_hours;
+  /* Fleet age and precursors (all 0: a new fleet, faults without
+   * warning). Vehicles start with wear drawn uniformly in [0,
+   * initial_wear_max] and the odometer that wear took (wear / wear_per_km
+   * x U(1, 2): services halved part of it), logged as a reading at the
+   * start (and, with defect_km > 0, a defect under way with the chance the
+ * hazard gives over defect_km). With defect_km > 0 a hit of the fault hazard starts a defect
+   * that ends in the fault after Exp(defect_km) km more; meanwhile the
+   * vehicle raises warning codes (FT_EV_VEHICLE_WARNING) at
+   * defect_warnings_per_100km, and a worn one at wear_warnings_per_1000km x
+   * wear without a defect. An inspection or a repair clears the defect. */
+  double   initial_wear_max;
+  double   defect_km;
+  double   defect_warnings_per_100km;
+  double   wear_warnings_per_1000km;
   /* damage (vandalism per trip, wear per km x (1 + wear_hazard_factor x
    * wear)) that riders' end-of-trip photos carry; the simulated photo
    * check flags a damaged photo with photo_recall and an undamaged one

@@ -639,13 +639,15 @@ on_maint_alerts (FtSimEngine *e, gpointer data, guint64 arg)
 }
 
 /* The inspection is done: what wears is serviced (wear halved, as the
- * workshop does), a suspended vehicle goes back into service. */
+ * workshop does) and a developing defect is found and fixed before it
+ * faults; a suspended vehicle goes back into service. */
 void
 ft_sim_world_inspected (FtSimWorld *w, guint v, FtTime now)
 {
   FtFleet *f = w->core->fleet;
   const FtVehicle *veh = ft_fleet_get_vehicle (f, v);
   ft_fleet_add_wear (f, v, -veh->wear * 0.5);
+  w->veh[v].flags &= (guint8) ~VF_DEFECT;
   w->inspected_at[v] = now;
   w->k.inspections++;
   ft_sim_world_alert_clear (w, v, now);

@@ -32,7 +32,8 @@ enum { SEV_SHIFT_START = 0, SEV_ARRIVE, SEV_SERVICE_DONE, SEV_POLL };
 enum { VF_LOW = FT_SIM_VFLAG_LOW, VF_FAULT = FT_SIM_VFLAG_FAULT, VF_IN_VAN = FT_SIM_VFLAG_IN_VAN,
        VF_TRIP = 8, VF_RESERVED = 16,
        VF_ALERT = 32,        /* a maintenance alert: an inspection task is open */
-       VF_SUSPENDED = 64 };  /* taken out of service by the alert until inspected */
+       VF_SUSPENDED = 64,    /* taken out of service by the alert until inspected */
+       VF_DEFECT = 128 };    /* a defect develops: warnings, then the fault */
 
 typedef struct {
   guint8   flags;
@@ -40,6 +41,7 @@ typedef struct {
   FtTime   low_since, fault_since;
   guint8   damage;         /* 0 none, else the kind as src/inspect names it
                               (1 scratch, 2 broken, 3 missing, 4 knocked over) */
+  float    defect_left_km; /* VF_DEFECT: km ridden before the defect faults */
   /* current reservation / trip */
   gint64   booking;
   guint32  rider;
@@ -102,6 +104,7 @@ struct _FtSimWorld {
   FtSimRng      *rng;
   gsl_rng       *r_arrival, *r_place, *r_price, *r_fault, *r_init, *r_rebalance;
   gsl_rng       *r_damage;      /* vandalism and wear damage, the simulated photo check */
+  gsl_rng       *r_defect;      /* fleet age, defects and their warning codes */
   /* rider levers (ft-sim-world-levers.c); streams NULL when both are off */
   gsl_rng       *r_elastic, *r_incentive;
   FtDynPolicy    dyn_policy;

@@ -5,6 +5,8 @@
  */
 #include "ft-sim-world-private.h"
 
+#include <gsl/gsl_randist.h>
+
 /* ------------------------------------------------------------ riders */
 
 double
@@ -375,6 +377,56 @@ damage_and_photo (FtSimWorld *w, guint v, double km, FtTime now)
     }
 }
 
+/* The vehicle reports a fault: out of service, and collected for repair
+ * where the scenario does that. */
+static void
+fault_now (FtSimWorld *w, guint v, FtTime now)
+{
+  VehSim *vs = &w->veh[v];
+  FtFleet *fleet = w->core->fleet;
+  w->k.faults++;
+  ft_fleet_report_faults (fleet, v, 1u, now);
+  if (ft_sim_world_apply_vev (w, v, FT_VEV_MAINTENANCE, now))
+    {
+      vs->flags |= VF_FAULT;
+      vs->fault_since = now;
+      if (w->sc->fault_collection)
+        ft_sim_world_make_task (w, FT_TASK_COLLECT_REPAIR, v, ft_fleet_get_vehicle (fleet, v)->pos,
+                                vs->zone, 8, now);
+    }
+}
+
+/* A warning code in the vehicle's telemetry (brake, motor temperature,
+ * controller): logged, the vehicle stays in service. */
+static void
+raise_warning (FtSimWorld *w, guint v, FtTime now)
+{
+  const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+  FtEvent ev = ft_event_init (FT_EV_VEHICLE_WARNING, now);
+  ev.vehicle = (gint32) v;
+  ev.lat = veh->pos.lat;
+  ev.lon = veh->pos.lon;
+  ev.a = 1 + (gint32) gsl_rng_uniform_int (w->r_defect, 3);
+  ft_event_log_append (w->core->log, &ev);
+}
+
+/* A ride on a developing defect: warning codes at the scenario's rate (at
+ * most one a ride) and, when its km are used up, the fault. */
+static void
+defect_ride (FtSimWorld *w, guint v, double km, double wear, FtTime now)
+{
+  VehSim *vs = &w->veh[v];
+  double rate = w->sc->defect_warnings_per_100km / 100.0 + w->sc->wear_warnings_per_1000km / 1000.0 * wear;
+  if (rate > 0 && gsl_rng_uniform (w->r_defect) < -expm1 (-rate * km))
+    raise_warning (w, v, now);
+  vs->defect_left_km -= (float) km;
+  if (vs->defect_left_km <= 0)
+    {
+      vs->flags &= (guint8) ~VF_DEFECT;
+      fault_now (w, v, now);
+    }
+}
+
 static void
 on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
 {
@@ -429,18 +481,22 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   ft_fleet_add_wear (fleet, v, km * w->sc->wear_per_km);
   veh = ft_fleet_get_vehicle (fleet, v);
 
-  /* faults from a wear-dependent hazard per km */
+  /* faults from a wear-dependent hazard per km: at once, or through a
+   * defect that warns before it faults */
+  if (vs->flags & VF_DEFECT)
+    defect_ride (w, v, km, veh->wear, now);
+  else if (w->sc->wear_warnings_per_1000km > 0
+           && gsl_rng_uniform (w->r_defect) < -expm1 (-w->sc->wear_warnings_per_1000km / 1000.0 * km * veh->wear))
+    raise_warning (w, v, now);
   double hazard = w->sc->faults_per_1000km / 1000.0 * km * (1.0 + w->sc->wear_hazard_factor * veh->wear);
   if (gsl_rng_uniform (w->r_fault) < 1.0 - exp (-hazard))
     {
-      w->k.faults++;
-      ft_fleet_report_faults (fleet, v, 1u, now);
-      if (ft_sim_world_apply_vev (w, v, FT_VEV_MAINTENANCE, now))
+      if (w->sc->defect_km <= 0)
+        fault_now (w, v, now);
+      else if (!(vs->flags & (VF_DEFECT | VF_FAULT)))
         {
-          vs->flags |= VF_FAULT;
-          vs->fault_since = now;
-          if (w->sc->fault_collection)
-            ft_sim_world_make_task (w, FT_TASK_COLLECT_REPAIR, v, veh->pos, vs->zone, 8, now);
+          vs->flags |= VF_DEFECT;
+          vs->defect_left_km = (float) gsl_ran_exponential (w->r_defect, w->sc->defect_km);
         }
     }
   if (w->sc->damage_per_1000_trips > 0 || w->sc->damage_per_1000km > 0)

@@ -5,6 +5,8 @@
  */
 #include "ft-sim-world-private.h"
 
+#include <gsl/gsl_randist.h>
+
 /* ------------------------------------------------------------ setup */
 
 static FtPricing *
@@ -230,6 +232,24 @@ setup_fleet (FtSimWorld *w, GError **error)
           }
         w->veh[v].zone = ft_city_zone_at (w->city, p);
         w->veh[v].booking = -1;
+        if (sc->initial_wear_max > 0)
+          {
+            /* a fleet of mixed age: the wear its km left after services
+             * (which halve it), and the odometer reading an operator has */
+            double wear = gsl_rng_uniform (w->r_defect) * sc->initial_wear_max;
+            double km = sc->wear_per_km > 0 ? wear / sc->wear_per_km * (1.0 + gsl_rng_uniform (w->r_defect)) : 0;
+            ft_fleet_add_wear (f, v, wear);
+            ft_fleet_set_position (f, v, p, km * 1000.0, 0, FALSE);   /* logged once all listen */
+            /* an aged fleet has defects under way: each vehicle one with
+             * the chance its hazard gives over a defect's mean life, with
+             * the km it has left (memoryless) */
+            double onset = sc->faults_per_1000km / 1000.0 * (1.0 + sc->wear_hazard_factor * wear);
+            if (sc->defect_km > 0 && gsl_rng_uniform (w->r_defect) < -expm1 (-onset * sc->defect_km))
+              {
+                w->veh[v].flags |= VF_DEFECT;
+                w->veh[v].defect_left_km = (float) gsl_ran_exponential (w->r_defect, sc->defect_km);
+              }
+          }
         if (soc < vt->low_soc)
           {
             w->veh[v].flags |= VF_LOW;
@@ -549,6 +569,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->r_init = ft_sim_rng_stream (w->rng, "fleet.initial");
   w->r_rebalance = ft_sim_rng_stream (w->rng, "ops.rebalance");
   w->r_damage = ft_sim_rng_stream (w->rng, "vehicles.damage");
+  w->r_defect = ft_sim_rng_stream (w->rng, "vehicles.defects");
   if (sc->fleet_gbfs && !setup_gbfs (w, error))
     return NULL;
   w->nv = ft_sim_scenario_n_vehicles (w->sc);
@@ -626,6 +647,14 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   if ((sc->models_forecast || sc->models_maint) && !setup_shadow (w, error))
     return NULL;
+  /* a fleet of mixed age: each odometer as a reading at the start, where
+   * the shadow models (listening from now on) see it as telemetry would */
+  for (guint v = 0; sc->initial_wear_max > 0 && v < w->nv; v++)
+    {
+      const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
+      if (veh->odometer_m > 0)
+        ft_fleet_set_position (w->core->fleet, v, veh->pos, 0, 0, TRUE);
+    }
   if (!ft_sim_world_setup_support (w, error))
     return NULL;
   if (!ft_sim_world_setup_ops (w, error))

@@ -440,7 +440,7 @@ on_repaired (FtSimEngine *e, gpointer data, guint64 arg)
   ft_fleet_set_position (f, v, p, 0, now, TRUE);
   ft_sim_world_apply_vev (w, v, FT_VEV_PROVIDER_DROP_OFF, now);
   ft_fleet_add_wear (f, v, -veh->wear * 0.5);
-  vs->flags &= ~(VF_FAULT | VF_IN_VAN);
+  vs->flags &= ~(VF_FAULT | VF_IN_VAN | VF_DEFECT);
   vs->zone = ft_city_zone_at (w->city, p);
   w->fault_ms += (double) (now - vs->fault_since);
 }

@@ -240,6 +240,7 @@ ft_event_kind_name (FtEventKind kind)
     [FT_EV_MODEL_DECISION] = "model_decision",
     [FT_EV_TASK_PROPOSED] = "task_proposed",
     [FT_EV_TASK_APPROVED] = "task_approved",
+    [FT_EV_VEHICLE_WARNING] = "vehicle_warning",
   };
 
   if ((guint) kind >= FT_EV_N_KINDS || names[kind] == NULL)

@@ -61,6 +61,10 @@ typedef enum {
   FT_EV_TASK_PROPOSED,        /* as FT_EV_TASK_CREATED, for a task that waits for approval */
   FT_EV_TASK_APPROVED,        /* ref = task, vehicle, a = task kind; account = approver
                                * (-1: auto-approve)                                */
+  /* fleet, continued */
+  FT_EV_VEHICLE_WARNING,      /* vehicle, lat/lon, a = warning code: a code the
+                               * vehicle raises while it stays in service (brake,
+                               * motor temperature), not a fault               */
   FT_EV_N_KINDS
 } FtEventKind;
 

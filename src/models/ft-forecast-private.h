@@ -123,9 +123,13 @@ void ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, do
  * relation that is gone at forecast time. The training window is cut into
  * weeks; rows of week w read features from a historical mean fitted without
  * week w, as a forecast reads them from a mean fitted without the test
- * hours. A window shorter than two weeks is one fold (in-sample mean). */
+ * hours. A window shorter than two weeks is cut into days instead (a
+ * single in-sample fold would let every row see a third of its own target
+ * through the baseline: the GLM then trusts its offset and lags far more
+ * than a forecast can; see the unit test "training rows never read their
+ * own hour"). */
 typedef struct {
-  guint             start, n_folds;
+  guint             start, n_folds, fold_h;
   FtMeanModel     **means;
   FtFeatureContext *ctx;
 } FtTrainingFeatures;

@@ -636,15 +636,18 @@ void
 ft_training_features_init (FtTrainingFeatures *tf, const FtDemandSeries *s, guint start, guint end,
                            double shrink)
 {
+  /* weeks as folds from two weeks of training on, days below that: a
+   * row must never read a mean fitted on its own hour */
   tf->start = start;
-  tf->n_folds = MAX ((end - start) / 168, 1u);
+  tf->fold_h = end - start >= 2 * 168 ? 168 : 24;
+  tf->n_folds = MAX ((end - start) / tf->fold_h, 1u);
   tf->means = g_new0 (FtMeanModel *, tf->n_folds);
   tf->ctx = g_new0 (FtFeatureContext, tf->n_folds);
   for (guint w = 0; w < tf->n_folds; w++)
     {
-      guint a = start + 168 * w, b = w + 1 == tf->n_folds ? end : a + 168;
+      guint a = start + tf->fold_h * w, b = w + 1 == tf->n_folds ? end : a + tf->fold_h;
       if (tf->n_folds == 1)
-        a = b = 0;
+        a = b = 0;   /* under two days: nothing to hold out from */
       tf->means[w] = ft_mean_model_fit (s, start, end, a, b, shrink);
       ft_feature_context_init (&tf->ctx[w], s, tf->means[w]);
     }
@@ -653,7 +656,7 @@ ft_training_features_init (FtTrainingFeatures *tf, const FtDemandSeries *s, guin
 const FtFeatureContext *
 ft_training_features_for (const FtTrainingFeatures *tf, guint t)
 {
-  guint w = t >= tf->start ? (t - tf->start) / 168 : 0;
+  guint w = t >= tf->start ? (t - tf->start) / tf->fold_h : 0;
   return &tf->ctx[MIN (w, tf->n_folds - 1)];
 }
 

@@ -51,6 +51,10 @@ typedef struct {
   double   last_soc;          /* < 0: unknown */
   double   prior_faults;
   guint32  last_fault_codes;
+  double   km_base;           /* the odometer when the log began */
+  double   warnings, warnings_at_service;
+  double   warn_level;        /* warnings fading with a day's time constant, at warn_t */
+  FtTime   warn_t;
   GArray  *marks;             /* TripMark, in time order */
 } Acc;
 
@@ -87,6 +91,8 @@ static const char *const feature_names[FT_MAINT_N_FEATURES] = {
   [FT_MF_AVAILABLE] = "available",
   [FT_MF_KIND_BIKE] = "kind_bike",
   [FT_MF_KIND_MOPED] = "kind_moped",
+  [FT_MF_WARNINGS_24H] = "warnings_24h",
+  [FT_MF_WARNINGS_SINCE_SERVICE] = "warnings_since_service",
 };
 
 const char *
@@ -155,6 +161,14 @@ acc_service (Acc *a, FtTime t)
   a->ride_min_at_service = a->ride_min;
   a->trips_at_service = a->trips;
   a->cycles_at_service = a->cycles;
+  a->warnings_at_service = a->warnings;
+}
+
+static double
+warn_level_at (const Acc *a, FtTime t)
+{
+  return a->warn_level > 0 && t > a->warn_t ? a->warn_level * exp (-(double) (t - a->warn_t) / FT_DAY)
+                                            : a->warn_level;
 }
 
 /* Applies one event; returns TRUE if it is a fault (the vehicle leaves the
@@ -175,8 +189,19 @@ acc_apply (Acc *a, const MEv *e)
       acc_add_km (a, e->t, MAX (e->b, 0) / 1000.0);
       return FALSE;
     case FT_EV_VEHICLE_MOVED:
+      if (a->marks->len == 0 && a->km == 0 && e->amount > 0)
+        {
+          /* the first reading: where the odometer stood, not km ridden */
+          a->km = a->km_at_service = a->km_base = e->amount / 1000.0;
+          return FALSE;
+        }
       if (e->amount / 1000.0 > a->km + 1e-9)
         acc_add_km (a, e->t, e->amount / 1000.0 - a->km);
+      return FALSE;
+    case FT_EV_VEHICLE_WARNING:
+      a->warn_level = warn_level_at (a, e->t) + 1;
+      a->warn_t = e->t;
+      a->warnings += 1;
       return FALSE;
     case FT_EV_PACK_MOVED:
       a->cycles += 1;
@@ -242,7 +267,7 @@ cum_km_at (const Acc *a, FtTime t)
       else
         hi = mid;
     }
-  return lo == 0 ? 0.0 : g_array_index (a->marks, TripMark, lo - 1).cum_km;
+  return lo == 0 ? a->km_base : g_array_index (a->marks, TripMark, lo - 1).cum_km;
 }
 
 static void
@@ -264,6 +289,8 @@ acc_features (const Acc *a, FtTime now, double *x)
   x[FT_MF_AVAILABLE] = a->available;
   x[FT_MF_KIND_BIKE] = a->kind == 1;
   x[FT_MF_KIND_MOPED] = a->kind == 2;
+  x[FT_MF_WARNINGS_24H] = warn_level_at (a, now);
+  x[FT_MF_WARNINGS_SINCE_SERVICE] = a->warnings - a->warnings_at_service;
 }
 
 /* ---- the log -------------------------------------------------------------- */
@@ -305,6 +332,7 @@ event_vehicle (const FtEvent *ev)
     case FT_EV_VEHICLE_FAULT:
     case FT_EV_TELEMETRY:
     case FT_EV_BOOKING_ENDED:
+    case FT_EV_VEHICLE_WARNING:
       return ev->vehicle;
     case FT_EV_PACK_MOVED:
       return ev->a == PACK_IN_VEHICLE && ev->b >= 0 && ev->b < G_MAXINT32 ? (gint32) ev->b : -1;
@@ -437,7 +465,7 @@ ft_maint_log_read_db (const char *path, GError **error)
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2 (db,
                              "SELECT seq, t, kind, vehicle, a, b, amount FROM events "
-                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ORDER BY seq",
+                             "WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ORDER BY seq",
                              -1, &st, NULL);
   if (rc != SQLITE_OK)
     {
@@ -451,7 +479,7 @@ ft_maint_log_read_db (const char *path, GError **error)
     }
   const int kinds[] = { FT_EV_VEHICLE_ADDED, FT_EV_VEHICLE_STATE, FT_EV_VEHICLE_MOVED,
                         FT_EV_VEHICLE_FAULT, FT_EV_TELEMETRY, FT_EV_BOOKING_ENDED, FT_EV_PACK_MOVED,
-                        FT_EV_TASK_DONE };
+                        FT_EV_TASK_DONE, FT_EV_VEHICLE_WARNING };
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     sqlite3_bind_int (st, (int) i + 1, kinds[i]);
   g_autoptr (FtMaintLog) log = ft_maint_log_new ();

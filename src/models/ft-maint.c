@@ -19,7 +19,7 @@ static const FtMaintOps *const kind_ops[FT_N_MAINT_KINDS] = {
 };
 
 #define BLOB_MAGIC "FTMAINT\x01"
-#define BLOB_VERSION 1u
+#define BLOB_VERSION 2u   /* 2: the warning-code features */
 #define SHA_LEN 32u
 #define HEADER_LEN (8u + 4u + 4u + 4u)
 

@@ -12,9 +12,12 @@
  * set from its fault until its service ends (codes cleared, or
  * `maintenance_end`, or the drop-off after a `maintenance_pick_up`). Usage
  * comes from FT_EV_BOOKING_ENDED (a = seconds, b = metres) and
- * FT_EV_VEHICLE_MOVED (odometer), charge cycles from packs put into the
- * vehicle (FT_EV_PACK_MOVED) and SOC drops in FT_EV_TELEMETRY. Pack health is
- * not in the log (pack events carry no health), so it is not a feature.
+ * FT_EV_VEHICLE_MOVED (odometer: a vehicle's first reading, before any km
+ * is known, is where its odometer stood when the log began, not km ridden),
+ * charge cycles from packs put into the vehicle (FT_EV_PACK_MOVED) and SOC
+ * drops in FT_EV_TELEMETRY, warning codes (a vehicle in service reporting
+ * a brake or motor code) from FT_EV_VEHICLE_WARNING. Pack health is not in
+ * the log (pack events carry no health), so it is not a feature.
  *
  * Flow: feed events into an FtMaintLog (a whole database with
  * ft_maint_log_read_db, or one by one from an FtEventLog listener in shadow
@@ -64,6 +67,9 @@ typedef enum {
   FT_MF_AVAILABLE,              /* 0/1: the last MDS state is `available` */
   FT_MF_KIND_BIKE,              /* 0/1; scooter is the reference */
   FT_MF_KIND_MOPED,
+  FT_MF_WARNINGS_24H,           /* warning codes (FT_EV_VEHICLE_WARNING), each
+                                 * fading with a 24 h time constant */
+  FT_MF_WARNINGS_SINCE_SERVICE,
   FT_MAINT_N_FEATURES
 } FtMaintFeature;
 

@@ -619,6 +619,74 @@ START_TEST (test_builder_inspection_is_service)
 }
 END_TEST
 
+/* A vehicle that joins the log with km on its odometer (a fleet of mixed
+ * age, a live vehicle first seen mid-life): its first reading is where the
+ * odometer stood, not km ridden in the last day or since service. */
+static void
+add_event (FtMaintLog *log, FtEventKind kind, guint v, FtTime t, gint32 a, gint64 b, gint64 amount)
+{
+  FtEvent e = ft_event_init (kind, t);
+  e.vehicle = (gint32) v;
+  e.a = a, e.b = b, e.amount = amount;
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (ft_maint_log_add (log, &e, &error), "%s", error ? error->message : "");
+}
+
+START_TEST (test_builder_first_odometer_reading)
+{
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  add_event (log, FT_EV_VEHICLE_ADDED, 0, 0, FT_KIND_SCOOTER, 0, 0);
+  add_event (log, FT_EV_VEHICLE_MOVED, 0, 0, 0, 0, 3000000);        /* 3000 km on it */
+  add_event (log, FT_EV_BOOKING_ENDED, 0, 2 * FT_HOUR, 600, 4000, 0);
+  add_event (log, FT_EV_VEHICLE_MOVED, 0, 30 * FT_HOUR, 0, 0, 3005000);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GArray) rows = ft_maint_log_rows (log, FT_HOUR, 32 * FT_HOUR, 3 * FT_HOUR, 32 * FT_HOUR, &e);
+  ck_assert_msg (rows != NULL, "%s", e ? e->message : "");
+  const FtMaintRow *r = &g_array_index (rows, FtMaintRow, 0);   /* 1 h */
+  ck_assert_double_eq_tol (r->x[FT_MF_ODOMETER_KM], 3000.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_SINCE_SERVICE], 0.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_LAST_24H], 0.0, 1e-9);
+  r = &g_array_index (rows, FtMaintRow, 1);                     /* 4 h: one 4 km trip */
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_SINCE_SERVICE], 4.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_LAST_24H], 4.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_PER_DAY_7D], 4.0, 1e-9);
+  r = &g_array_index (rows, FtMaintRow, rows->len - 1);         /* 31 h: 1 km more by odometer */
+  ck_assert_double_eq_tol (r->x[FT_MF_ODOMETER_KM], 3005.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_SINCE_SERVICE], 5.0, 1e-9);
+  ck_assert_double_eq_tol (r->x[FT_MF_KM_LAST_24H], 1.0, 1e-9);
+}
+END_TEST
+
+/* Warning codes (FT_EV_VEHICLE_WARNING) keep the vehicle in the risk set
+ * and show as a count since service and a count fading over a day. */
+START_TEST (test_builder_warnings)
+{
+  g_autoptr (FtMaintLog) log = ft_maint_log_new ();
+  add_event (log, FT_EV_VEHICLE_ADDED, 0, 0, FT_KIND_SCOOTER, 0, 0);
+  add_event (log, FT_EV_VEHICLE_ADDED, 1, 0, FT_KIND_SCOOTER, 0, 0);
+  add_event (log, FT_EV_VEHICLE_WARNING, 0, 10 * FT_HOUR, 1, 0, 0);
+  add_event (log, FT_EV_VEHICLE_WARNING, 0, 34 * FT_HOUR, 2, 0, 0);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GArray) rows = ft_maint_log_rows_now (log, 34 * FT_HOUR, &e);
+  ck_assert_msg (rows != NULL, "%s", e ? e->message : "");
+  ck_assert_uint_eq (rows->len, 2);   /* a warning is not a fault */
+  const FtMaintRow *r0 = &g_array_index (rows, FtMaintRow, 0), *r1 = &g_array_index (rows, FtMaintRow, 1);
+  ck_assert_double_eq_tol (r0->x[FT_MF_WARNINGS_SINCE_SERVICE], 2.0, 1e-9);
+  ck_assert_double_eq_tol (r0->x[FT_MF_WARNINGS_24H], 1.0 + exp (-1.0), 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_WARNINGS_SINCE_SERVICE], 0.0, 1e-9);
+  ck_assert_double_eq_tol (r1->x[FT_MF_WARNINGS_24H], 0.0, 1e-9);
+  ck_assert_uint_eq (ft_maint_log_n_faults (log), 0);
+  /* a day later the fading count has lost e */
+  g_autoptr (GArray) later = ft_maint_log_rows (log, 58 * FT_HOUR, 59 * FT_HOUR, FT_HOUR, 60 * FT_HOUR, &e);
+  ck_assert_double_eq_tol (g_array_index (later, FtMaintRow, 0).x[FT_MF_WARNINGS_24H], (1.0 + exp (-1.0)) * exp (-1.0), 1e-9);
+  /* a repair clears the count since service */
+  add_event (log, FT_EV_VEHICLE_FAULT, 0, 60 * FT_HOUR, 0, 0, 1);
+  add_event (log, FT_EV_VEHICLE_FAULT, 0, 70 * FT_HOUR, 0, 1, 0);
+  g_autoptr (GArray) after = ft_maint_log_rows_now (log, 71 * FT_HOUR, &e);
+  ck_assert_double_eq_tol (g_array_index (after, FtMaintRow, 0).x[FT_MF_WARNINGS_SINCE_SERVICE], 0.0, 1e-9);
+}
+END_TEST
+
 /* A log written before FT_EV_VEHICLE_FAULT existed: the MDS `maintenance`
  * event alone marks the fault, the drop-off after the pick-up the repair. */
 START_TEST (test_builder_on_old_log)
@@ -871,6 +939,8 @@ maint_suite (void)
   tcase_add_test (b, test_builder_listener);
   tcase_add_test (b, test_builder_records);
   tcase_add_test (b, test_builder_inspection_is_service);
+  tcase_add_test (b, test_builder_first_odometer_reading);
+  tcase_add_test (b, test_builder_warnings);
   suite_add_tcase (s, b);
   TCase *bad = tcase_create ("bad-input");
   tcase_set_timeout (bad, 300);

@@ -598,6 +598,76 @@ START_TEST (test_shadow_synthetic)
 }
 END_TEST
 
+/* Stationary demand whose zones keep different weekday and weekend
+ * profiles (a commuter zone, a mixed one, a leisure one). */
+static void
+feed_week_hour (FtEventLog *log, gsl_rng *r, guint h)
+{
+  static const double lat[] = { 54.22, 54.20, 54.18 };
+  guint hod = h % 24, dow = (h / 24 + 3) % 7;   /* hour 0 is a Thursday */
+  gboolean weekend = dow >= 5, peak = (hod >= 7 && hod <= 9) || (hod >= 17 && hod <= 19);
+  gboolean midday = hod >= 11 && hod <= 17, night = hod < 6;
+  double rate[3] = {
+    weekend ? (midday ? 2 : 0.5) : (peak ? 12 : night ? 0.3 : 2),
+    weekend ? (midday ? 5 : 1) : (peak ? 6 : night ? 0.5 : 3),
+    weekend ? (midday ? 10 : night ? 1 : 3) : (midday ? 4 : night ? 0.3 : 1.5),
+  };
+  for (guint z = 0; z < 3; z++)
+    {
+      guint n = gsl_ran_poisson (r, rate[z]);
+      for (guint i = 0; i < n; i++)
+        {
+          FtEvent ev = ft_event_init (i % 4 ? FT_EV_BOOKING_RESERVED : FT_EV_RIDER_LOST,
+                                      (FtTime) h * FT_HOUR + (FtTime) i * 1000);
+          ev.lat = lat[z];
+          ev.lon = 3.2;
+          ft_event_log_append (log, &ev);
+        }
+    }
+}
+
+/* The 14-day Demo City shadow run scored the GLM worse than the mean it is
+ * built on (RMSE 3.02 against 2.54): its training rows read an in-sample
+ * mean (a week is one fold) and its first fit, six days before the
+ * held-back one, never saw one weekday. Stationary demand with weekly
+ * profiles in three zones is the hard case: nothing is left to learn
+ * beyond the mean, so every term the GLM fits is noise. Before the fix it
+ * lost 10.3 % to the mean over the second week; now 4.6 % (on Demo City,
+ * with more zones, it is within 0.3 % of the mean or better on three
+ * seeds). */
+START_TEST (test_shadow_glm_not_worse_than_mean)
+{
+  FtEventLog *log = ft_event_log_new ();
+  ft_event_log_set_retain (log, FALSE);
+  g_autoptr(FtZoning) z = three_zones ();
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  cfg.first_fit_days = 7;
+  cfg.training_days = 7;
+  cfg.retrain_on_drift = FALSE;
+  g_autoptr(GError) error = NULL;
+  FtShadow *sh = ft_shadow_new (&cfg, z, log, NULL, 0, &error);
+  ck_assert_msg (sh != NULL, "%s", error ? error->message : "");
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, 5);
+  for (guint h = 0; h < 24 * 14; h++)
+    {
+      feed_week_hour (log, r, h);
+      ck_assert (ft_shadow_tick (sh, (FtTime) (h + 1) * FT_HOUR, &error));
+    }
+  gsl_rng_free (r);
+  FtShadowScores sc;
+  ft_shadow_scores (sh, &sc);
+  printf ("stationary weekly demand: GLM RMSE %.3f, mean %.3f (%" G_GUINT64_FORMAT " scored)\n", sc.rmse,
+          sc.base_rmse, sc.scored);
+  ck_assert_uint_gt (sc.scored, 1000);
+  ck_assert_msg (sc.rmse <= 1.06 * sc.base_rmse, "GLM RMSE %.3f, mean %.3f", sc.rmse, sc.base_rmse);
+  ft_shadow_free (sh);
+  ft_event_log_free (log);
+}
+END_TEST
+
 START_TEST (test_shadow_bad_config)
 {
   FtEventLog *log = ft_event_log_new ();
@@ -644,6 +714,7 @@ suite (void)
   tc = tcase_create ("shadow");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_shadow_synthetic);
+  tcase_add_test (tc, test_shadow_glm_not_worse_than_mean);
   tcase_add_test (tc, test_shadow_bad_config);
   suite_add_tcase (s, tc);
   return s;

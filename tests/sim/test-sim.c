@@ -580,6 +580,85 @@ START_TEST (test_world_damage)
 }
 END_TEST
 
+typedef struct {
+  guint   n_warnings;
+  guint8 *warned, *faulted_after_warning, *faulted;
+} DefectCount;
+
+static void
+count_defect_events (const FtEvent *ev, gpointer data)
+{
+  DefectCount *c = data;
+  if (ev->kind == FT_EV_VEHICLE_WARNING)
+    {
+      c->n_warnings++;
+      c->warned[ev->vehicle] = 1;
+    }
+  else if (ev->kind == FT_EV_VEHICLE_FAULT && ev->amount != 0 && !c->faulted[ev->vehicle])
+    {
+      c->faulted[ev->vehicle] = 1;
+      c->faulted_after_warning[ev->vehicle] = c->warned[ev->vehicle];
+    }
+}
+
+/* Fleet age and precursors ([faults] initial_wear_max, defect_km, …): off
+ * by default (a new fleet, faults without warning: the goldens hold);
+ * on, vehicles start worn with the odometer that wear took, and a defect
+ * raises warning codes before its fault, so a warned vehicle is far more
+ * likely to fault than one without. */
+START_TEST (test_world_defects)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 2, 5);
+  sc->faults_per_1000km = 10;
+  for (int on = 0; on < 2; on++)
+    {
+      if (on)
+        {
+          sc->initial_wear_max = 0.8;
+          sc->defect_km = 15;
+          sc->defect_warnings_per_100km = 30;
+        }
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+      ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+      FtCore *core = ft_sim_world_get_core (w);
+      guint nv = ft_fleet_n_vehicles (core->fleet), worn = 0;
+      for (guint v = 0; v < nv; v++)
+        {
+          const FtVehicle *veh = ft_fleet_get_vehicle (core->fleet, v);
+          ck_assert (veh->wear >= 0 && veh->wear <= 0.8);
+          ck_assert (veh->odometer_m >= veh->wear / sc->wear_per_km * 1000.0 - 1e-6);
+          worn += veh->wear > 0;
+        }
+      ck_assert_uint_eq (worn, on ? nv : 0);
+      g_autofree guint8 *mem = g_new0 (guint8, 3 * nv);
+      DefectCount c = { 0, mem, mem + nv, mem + 2 * nv };
+      guint id = ft_event_log_add_listener (core->log, count_defect_events, &c);
+      ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+      ck_assert_msg (ft_sim_world_check (w, &e), "%s", e ? e->message : "");
+      ft_event_log_remove_listener (core->log, id);
+      guint warned = 0, faulted = 0, warned_faulted = 0, unwarned_faulted = 0;
+      for (guint v = 0; v < nv; v++)
+        {
+          warned += c.warned[v];
+          faulted += c.faulted[v];
+          warned_faulted += c.faulted_after_warning[v];
+          unwarned_faulted += c.faulted[v] && !c.faulted_after_warning[v];
+        }
+      if (!on)
+        {
+          ck_assert_uint_eq (c.n_warnings, 0);
+          continue;
+        }
+      ck_assert_msg (c.n_warnings >= 30 && faulted >= 20, "%u warnings, %u faulted", c.n_warnings, faulted);
+      double p_warned = (double) warned_faulted / MAX (warned, 1u);
+      double p_other = (double) unwarned_faulted / MAX (nv - warned, 1u);
+      ck_assert_msg (p_warned > 3 * p_other, "P(fault | warned) %.3f, P(fault | no warning) %.3f (%u warned)",
+                     p_warned, p_other, warned);
+    }
+}
+END_TEST
+
 static Suite *
 sim_suite (void)
 {
@@ -604,6 +683,7 @@ sim_suite (void)
     { "world-paced", test_world_paced },
     { "world-bad-city", test_world_bad_city },
     { "world-damage", test_world_damage },
+    { "world-defects", test_world_defects },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
