@@ -24,13 +24,17 @@ typedef struct {
   const gboolean *event;
   guint           n, p;
   double          ridge;
+  /* the last point evaluated with its gradient: BFGS's line search asks
+   * for f and then the gradient at the same point, and one pass over the
+   * rows gives both (the same arithmetic as two passes, so the same fit) */
+  double         *at, *at_g, at_f;
+  gboolean        at_valid;
 } Data;
 
 /* Mean negative log-likelihood (+ ridge/2 |beta|^2) and its gradient. */
 static void
-nll_fdf (const gsl_vector *th, void *params, double *f, gsl_vector *g)
+nll_eval (const gsl_vector *th, const Data *d, double *f, gsl_vector *g)
 {
-  const Data *d = params;
   guint p = d->p;
   double a = gsl_vector_get (th, 0), b = gsl_vector_get (th, 1);
   double k = exp (CLAMP (a, -EXP_CAP, EXP_CAP));
@@ -71,6 +75,30 @@ nll_fdf (const gsl_vector *th, void *params, double *f, gsl_vector *g)
       for (guint j = 0; j < p; j++)
         gsl_vector_set (g, 2 + j, -gbeta[j] * inv + d->ridge * gsl_vector_get (th, 2 + j));
     }
+}
+
+/* Both at th, from the cache when th is the point evaluated last. */
+static void
+nll_fdf (const gsl_vector *th, void *params, double *f, gsl_vector *g)
+{
+  Data *d = params;
+  guint dim = 2 + d->p;
+  gboolean hit = d->at_valid;
+  for (guint j = 0; hit && j < dim; j++)
+    hit = gsl_vector_get (th, j) == d->at[j];
+  if (!hit)
+    {
+      gsl_vector_view gv = gsl_vector_view_array (d->at_g, dim);
+      nll_eval (th, d, &d->at_f, &gv.vector);
+      for (guint j = 0; j < dim; j++)
+        d->at[j] = gsl_vector_get (th, j);
+      d->at_valid = TRUE;
+    }
+  if (f)
+    *f = d->at_f;
+  if (g)
+    for (guint j = 0; j < dim; j++)
+      gsl_vector_set (g, j, d->at_g[j]);
 }
 
 static double
@@ -179,8 +207,9 @@ weibull_mle (const double *X, guint n, guint p, const double *time, const gboole
   g_autofree double *log_time = g_new (double, n);
   for (guint i = 0; i < n; i++)
     log_time[i] = log (time[i]);
-  Data d = { X, time, log_time, event, n, p, ridge };
   guint dim = 2 + p;
+  g_autofree double *at = g_new (double, 2 * dim);
+  Data d = { X, time, log_time, event, n, p, ridge, at, at + dim, 0, FALSE };
   gsl_multimin_function_fdf fn = { nll_f, nll_df, nll_fdf, dim, &d };
   gsl_vector *x0 = gsl_vector_alloc (dim);
   gboolean zero = TRUE;
@@ -258,14 +287,19 @@ weib_fit (const FtMaintParams *prm, const FtMaintRow *rows, guint n, GError **er
 {
   Weib *w = g_new0 (Weib, 1);
   guint P = FT_MAINT_N_FEATURES;
+  /* log1p of every feature once (three passes read it) */
+  g_autofree double *T = g_new (double, (gsize) MAX (n, 1) * P);
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < P; j++)
+      T[(gsize) i * P + j] = tx (rows[i].x[j]);
   for (guint j = 0; j < P; j++)
     {
       double s = 0, ss = 0;
       for (guint i = 0; i < n; i++)
-        s += tx (rows[i].x[j]);
+        s += T[(gsize) i * P + j];
       double mu = s / n;
       for (guint i = 0; i < n; i++)
-        ss += (tx (rows[i].x[j]) - mu) * (tx (rows[i].x[j]) - mu);
+        ss += (T[(gsize) i * P + j] - mu) * (T[(gsize) i * P + j] - mu);
       w->mean[j] = mu;
       w->sd[j] = n > 1 ? sqrt (ss / (n - 1)) : 0;
       if (w->sd[j] < 1e-9)
@@ -281,7 +315,7 @@ weib_fit (const FtMaintParams *prm, const FtMaintRow *rows, guint n, GError **er
   for (guint i = 0; i < n; i++)
     {
       for (guint c = 0; c < p; c++)
-        X[(gsize) i * p + c] = (tx (rows[i].x[act[c]]) - w->mean[act[c]]) / w->sd[act[c]];
+        X[(gsize) i * p + c] = (T[(gsize) i * P + act[c]] - w->mean[act[c]]) / w->sd[act[c]];
       t[i] = rows[i].time_h;
       ev[i] = rows[i].fault;
     }
