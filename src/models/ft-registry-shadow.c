@@ -80,6 +80,7 @@ struct _FtShadow {
   guint          latest_origin, latest_n;
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
   gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
+  FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
 };
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
@@ -289,6 +290,7 @@ ft_shadow_free (FtShadow *sh)
   ft_maint_shadow_free (sh->maint);
   g_free (sh->latest);
   g_free (sh->latest_base);
+  ft_demand_series_free (sh->win);
   g_free (sh->city);
   g_free (sh);
 }
@@ -365,13 +367,42 @@ series_of (FtShadow *sh, guint H)
 }
 
 /* What a tick reads (drift, predictions): the last WINDOW_H hours before
- * H, from hour *w0. XGBoost's features sum from the series' start (a
- * window would round them differently): it reads the whole history. */
-static FtDemandSeries *
-window_of (FtShadow *sh, guint H, guint *w0)
+ * H, from hour *w0, in a series the shadow keeps (borrowed; rewritten
+ * at the next tick). XGBoost's features sum from the series' start (a
+ * window would round them differently): it reads the whole history, in a
+ * series returned in *owned. */
+static const FtDemandSeries *
+window_of (FtShadow *sh, guint H, guint *w0, FtDemandSeries **owned)
 {
-  *w0 = sh->cfg.kind != FT_FORECAST_XGB && H > WINDOW_H ? H - WINDOW_H : 0;
-  return series_from (sh, *w0, H);
+  *owned = NULL;
+  if (sh->cfg.kind == FT_FORECAST_XGB)
+    {
+      *w0 = 0;
+      return *owned = series_from (sh, 0, H);
+    }
+  guint Z = sh->zoning->n;
+  *w0 = H > WINDOW_H ? H - WINDOW_H : 0;
+  guint n = H - *w0;
+  grow (sh, H);
+  if (sh->win == NULL)
+    {
+      g_autofree double *zero = g_new0 (double, (gsize) Z * WINDOW_H);
+      sh->win = ft_demand_series_new (Z, WINDOW_H, 0, zero, NULL);
+      for (guint z = 0; z < Z; z++)
+        {
+          g_free (sh->win->zone_ids[z]);
+          sh->win->zone_ids[z] = g_strdup (sh->zoning->ids[z]);
+        }
+    }
+  /* counts are whole numbers >= 0 by construction: nothing to check */
+  FtDemandSeries *s = sh->win;
+  s->n_hours = n;
+  s->t0 = sh->t0 + sh->cfg.how_offset + (FtTime) *w0 * FT_HOUR;
+  const double *c = (const double *) sh->count->data;
+  for (guint h = 0; h < n; h++)
+    for (guint z = 0; z < Z; z++)
+      s->count[(gsize) z * n + h] = c[(gsize) (*w0 + h) * Z + z];
+  return s;
 }
 
 static gint64
@@ -864,7 +895,8 @@ forecast_tick (FtShadow *sh, FtTime now, GError **error)
   sh->cost.ticks++;
   double c0 = cpu (sh), s0 = sh->cost.store_s;
   guint H = (guint) ((now - sh->t0) / FT_HOUR), w0 = 0;
-  g_autoptr(FtDemandSeries) s = window_of (sh, H, &w0);
+  g_autoptr(FtDemandSeries) owned = NULL;
+  const FtDemandSeries *s = window_of (sh, H, &w0, &owned);
   /* quarters first: their actuals are filled by (target, issued_at,
    * horizon 0) before the hours' by (target, target_t) */
   gboolean ok = (!sh->cfg.quarter_hour || score_quarters (sh, now, error)) && (!s || score_due (sh, H, error));
