@@ -622,6 +622,15 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   g_autofree FtStorePrediction *st = ms->store ? g_new0 (FtStorePrediction, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS)
                                                : NULL;
   guint m = 0;
+  /* the open arrays grown once (an append per prediction copied each
+   * through a call) */
+  Open *op[FT_MAINT_N_HORIZONS];
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      guint at = ms->open[h]->len;
+      g_array_set_size (ms->open[h], at + n);
+      op[h] = (Open *) ms->open[h]->data + at;
+    }
   for (guint i = 0; i < n; i++)
     {
       guint v = r[i].vehicle;
@@ -647,8 +656,7 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
         {
           double ph = p[(gsize) h * n + i], pbh = pb[(gsize) h * n + i];
           rk->p[h] = ph;
-          Open o = { v, (guint8) h, (guint8) (h == 0 && listed[i]), 0, now, ph, pbh };
-          g_array_append_val (ms->open[h], o);
+          op[h][i] = (Open) { v, (guint8) h, (guint8) (h == 0 && listed[i]), 0, now, ph, pbh };
           ms->sc.predictions++;
           if (st)
             {

@@ -123,6 +123,32 @@ START_TEST (test_auc_exact)
 }
 END_TEST
 
+/* Many scores (the radix path) with ties, negatives and both zeros: the
+ * AUC is the share of positive-negative pairs ranked right (ties half). */
+START_TEST (test_auc_matches_pairs)
+{
+  guint n = 3000;
+  g_autofree double *s = g_new (double, n);
+  g_autofree gboolean *y = g_new (gboolean, n);
+  gsl_rng *r = rng_new (77);
+  for (guint i = 0; i < n; i++)
+    {
+      s[i] = i % 7 == 0 ? (i % 2 ? 0.0 : -0.0) : floor (gsl_rng_uniform (r) * 200) / 100 - 0.5;
+      y[i] = gsl_rng_uniform (r) < 0.2 + 0.3 * (s[i] > 0.5);
+    }
+  gsl_rng_free (r);
+  double good = 0, pairs = 0;
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < n; j++)
+      if (y[i] && !y[j])
+        {
+          pairs++;
+          good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+        }
+  ck_assert_double_eq_tol (ft_maint_auc (s, y, n), good / pairs, 1e-12);
+}
+END_TEST
+
 START_TEST (test_c_index_exact)
 {
   /* every comparable pair concordant */
@@ -863,6 +889,7 @@ maint_suite (void)
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
   tcase_add_test (m, test_predict_multi);
+  tcase_add_test (m, test_auc_matches_pairs);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");
