@@ -8,6 +8,7 @@
 #include "ft-config.h"
 #include "ft-fleet.h"
 #include "ft-maint.h"
+#include "ft-maint-private.h"
 #include "ft-ops.h"
 
 #include <check.h>
@@ -81,6 +82,34 @@ START_TEST (test_weibull_recovers_parameters)
   /* and it is not the start: exponential with no covariate is far off */
   ck_assert (fabs (th[0]) > 10 * se[0]);
   ck_assert (fabs (th[2]) > 10 * se[2]);
+}
+END_TEST
+
+/* Newton's method (the fit's solver) and BFGS (its fallback, the solver
+ * it replaced) reach the same optimum within BFGS's tolerance: three
+ * covariates, a ridge, heavy censoring. */
+START_TEST (test_weibull_newton_matches_bfgs)
+{
+  const guint n = 3000, p = 3;
+  g_autofree double *x1 = g_new (double, n), *X = g_new (double, n * p), *t = g_new (double, n);
+  g_autofree gboolean *ev = g_new (gboolean, n);
+  gsl_rng *r = rng_new (31);
+  weibull_sample (r, n, 0.8, 200.0, -0.4, 100.0, x1, t, ev);
+  for (guint i = 0; i < n; i++)
+    {
+      X[i * p] = x1[i];
+      X[i * p + 1] = gsl_ran_gaussian (r, 1.0);
+      X[i * p + 2] = 0.5 * x1[i] + gsl_ran_gaussian (r, 0.5);
+    }
+  gsl_rng_free (r);
+  double a[2 + 3] = { 0 }, b[2 + 3] = { 0 };
+  g_autoptr (GError) e = NULL;
+  /* Newton alone (no fallback), in a handful of steps */
+  ck_assert_msg (ft_maint_weibull_mle_newton (X, n, p, t, ev, 1e-3, 15, 1e-9, a, &e), "%s", e ? e->message : "");
+  ck_assert_msg (ft_maint_weibull_mle_bfgs (X, n, p, t, ev, 1e-3, 500, 1e-9, b, &e), "%s", e ? e->message : "");
+  for (guint j = 0; j < 2 + p; j++)
+    ck_assert_msg (fabs (a[j] - b[j]) < 1e-5, "theta[%u]: Newton %.9f, BFGS %.9f", j, a[j], b[j]);
+  ck_assert (fabs (a[0] - log (0.8)) < 0.1);   /* and not the start */
 }
 END_TEST
 
@@ -890,6 +919,7 @@ maint_suite (void)
   tcase_add_test (m, test_blob_round_trip);
   tcase_add_test (m, test_predict_multi);
   tcase_add_test (m, test_auc_matches_pairs);
+  tcase_add_test (m, test_weibull_newton_matches_bfgs);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");
