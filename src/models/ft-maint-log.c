@@ -365,6 +365,11 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
 void
 ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
 {
+  FtMaintLog *log = maint_log;
+  /* most events (payments, bookings, staff) tell the builder nothing:
+   * leave early unless ft_maint_log_add would refuse them */
+  if (event_vehicle (ev) < 0 && !(log->any && ev->t < log->end))
+    return;
   g_autoptr (GError) error = NULL;
   if (!ft_maint_log_add (maint_log, ev, &error))
     g_warning ("predictive maintenance: %s", error->message);
