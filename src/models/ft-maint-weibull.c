@@ -152,6 +152,45 @@ information (const Data *d, const double *th, gsl_matrix *I)
       gsl_matrix_set (I, c, r, gsl_matrix_get (I, r, c));
 }
 
+/* Solves A x = b for the symmetric n x n A (row-major; overwritten by its
+ * Cholesky factor) plus mu on the diagonal. FALSE when that is not
+ * positive definite (found here, not by GSL, whose error handler may
+ * abort the program). */
+static gboolean
+chol_solve (const double *A, guint n, double mu, const double *b, double *x, double *L)
+{
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j <= i; j++)
+      {
+        double v = A[i * n + j] + (i == j ? mu : 0);
+        for (guint k = 0; k < j; k++)
+          v -= L[i * n + k] * L[j * n + k];
+        if (i == j)
+          {
+            if (!(v > 0) || !isfinite (v))
+              return FALSE;
+            L[i * n + i] = sqrt (v);
+          }
+        else
+          L[i * n + j] = v / L[j * n + j];
+      }
+  for (guint i = 0; i < n; i++)
+    {
+      double v = b[i];
+      for (guint k = 0; k < i; k++)
+        v -= L[i * n + k] * x[k];
+      x[i] = v / L[i * n + i];
+    }
+  for (guint i = n; i-- > 0;)
+    {
+      double v = x[i];
+      for (guint k = i + 1; k < n; k++)
+        v -= L[k * n + i] * x[k];
+      x[i] = v / L[i * n + i];
+    }
+  return TRUE;
+}
+
 /* Newton's method on the mean negative log-likelihood from x (dim
  * values; the optimum on success): each step solves with the analytic
  * information (over n, plus the ridge), damped when that is not positive
@@ -168,7 +207,8 @@ newton_mle (Data *d, double *x, guint max_iter, double grad_tol, guint *iters)
   g_autofree double *buf = g_new (double, 4 * dim);
   gsl_vector_view g = gsl_vector_view_array (buf, dim), step = gsl_vector_view_array (buf + dim, dim);
   gsl_vector_view trial = gsl_vector_view_array (buf + 2 * dim, dim), g2 = gsl_vector_view_array (buf + 3 * dim, dim);
-  gsl_matrix *H = gsl_matrix_alloc (dim, dim), *L = gsl_matrix_alloc (dim, dim);
+  gsl_matrix *H = gsl_matrix_alloc (dim, dim);
+  g_autofree double *L = g_new (double, (gsize) dim * dim);
   double f;
   nll_eval (&xv.vector, d, &f, &g.vector);
   gboolean ok = FALSE;
@@ -186,16 +226,13 @@ newton_mle (Data *d, double *x, guint max_iter, double grad_tol, guint *iters)
         *gsl_matrix_ptr (H, j, j) += d->ridge;
       /* damped (H + mu I) until positive definite */
       double mu = 0;
-      int st = GSL_EFAILED;
-      for (int tries = 0; tries < 12 && st != GSL_SUCCESS; tries++)
+      gboolean solved = FALSE;
+      for (int tries = 0; tries < 12 && !solved; tries++)
         {
-          gsl_matrix_memcpy (L, H);
-          for (guint j = 0; j < dim; j++)
-            *gsl_matrix_ptr (L, j, j) += mu;
-          st = gsl_linalg_cholesky_decomp1 (L);
+          solved = chol_solve (H->data, dim, mu, buf, buf + dim, L);
           mu = mu > 0 ? mu * 10 : 1e-8;
         }
-      if (st != GSL_SUCCESS || gsl_linalg_cholesky_solve (L, &g.vector, &step.vector) != GSL_SUCCESS)
+      if (!solved)
         break;
       gsl_vector_scale (&step.vector, -1);
       double slope;
@@ -219,7 +256,6 @@ newton_mle (Data *d, double *x, guint max_iter, double grad_tol, guint *iters)
       f = f2;
     }
   gsl_matrix_free (H);
-  gsl_matrix_free (L);
   if (iters)
     *iters = it;
   return ok;
