@@ -33,11 +33,13 @@ row_eta (const int *idx, const double *val, guint width, const double *beta)
   return e;
 }
 
-/* Penalised objective: deviance / 2 + lambda / 2 * |beta[1..]|^2. */
+/* Penalised objective: deviance / 2 + lambda / 2 * |beta[1..]|^2; each
+ * row's linear predictor and mean into eta_out and mu_out (the next IRLS
+ * step reads them instead of computing them again). */
 static double
 objective (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
            const double *y, const double *offset, double lambda, const double *pen,
-           const double *beta)
+           const double *beta, double *eta_out, double *mu_out)
 {
   double dev = 0;
   for (guint i = 0; i < n_rows; i++)
@@ -45,7 +47,10 @@ objective (const int *idx, const double *val, guint width, guint n_rows, guint n
       double eta = CLAMP ((offset ? offset[i] : 0)
                           + row_eta (idx + (gsize) i * width, val + (gsize) i * width, width, beta),
                           -30, 30);
-      dev += ft_poisson_deviance (y[i], exp (eta));
+      double mu = exp (eta);
+      eta_out[i] = eta;
+      mu_out[i] = mu;
+      dev += ft_poisson_deviance (y[i], mu);
     }
   double penalty = 0;
   for (guint c = 0; c < n_cols; c++)
@@ -184,8 +189,12 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
   g_autofree double *scratch = g_new (double, n_cols);
   g_autofree guint *nz = g_new (guint, n_cols);
   g_autofree double *trial = g_new (double, n_cols);
+  /* eta and mu of the rows at b (cur) and at a trial step (next) */
+  g_autofree double *rows_buf = g_new (double, (gsize) 4 * n_rows);
+  double *eta_cur = rows_buf, *mu_cur = rows_buf + n_rows;
+  double *eta_next = rows_buf + 2 * (gsize) n_rows, *mu_next = rows_buf + 3 * (gsize) n_rows;
   gboolean converged = FALSE;
-  double obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, b);
+  double obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, b, eta_cur, mu_cur);
   guint it;
   for (it = 0; it < max_iter && !converged; it++)
     {
@@ -201,8 +210,7 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
           const int *ri = idx + (gsize) i * width;
           const double *rv = val + (gsize) i * width;
           double off = offset ? offset[i] : 0;
-          double eta = CLAMP (off + row_eta (ri, rv, width, b), -30, 30);
-          double mu = exp (eta);
+          double eta = eta_cur[i], mu = mu_cur[i];
           double w = MAX (mu, 1e-10);
           double zr = eta - off + (y[i] - mu) / w;
           for (guint j = 0; j < width; j++)
@@ -241,7 +249,7 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
         {
           for (guint c = 0; c < n_cols; c++)
             trial[c] = b[c] + t * step[c];
-          new_obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, trial);
+          new_obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, trial, eta_next, mu_next);
           if (new_obj <= obj + 1e-12 * (1 + fabs (obj)))
             break;
         }
@@ -249,6 +257,11 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
       for (guint c = 0; c < n_cols; c++)
         max_step = MAX (max_step, fabs (trial[c] - b[c]) / (1 + fabs (b[c])));
       memcpy (b, trial, sizeof (double) * n_cols);
+      double *t_eta = eta_cur, *t_mu = mu_cur;   /* b is the last trial: its rows are next's */
+      eta_cur = eta_next;
+      mu_cur = mu_next;
+      eta_next = t_eta;
+      mu_next = t_mu;
       converged = max_step < 1e-8 || fabs (obj - new_obj) < 1e-12 * (1 + fabs (obj));
       obj = new_obj;
     }

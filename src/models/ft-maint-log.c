@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <string.h>
 
 /* The MDS event types the builder reads (FtVehicleEventType in src/fleet;
  * models sit beside fleet, not above it, so the numbers are mirrored here
@@ -55,7 +56,8 @@ typedef struct {
   double   warnings, warnings_at_service;
   double   warn_level;        /* warnings fading with a day's time constant, at warn_t */
   FtTime   warn_t;
-  GArray  *marks;             /* TripMark, in time order */
+  TripMark *marks;            /* in time order (a plain vector: one is added per trip) */
+  guint    n_marks, cap_marks;
 } Acc;
 
 struct _FtMaintLog {
@@ -107,8 +109,7 @@ static void
 acc_clear (gpointer p)
 {
   Acc *a = p;
-  if (a->marks)
-    g_array_unref (a->marks);
+  g_free (a->marks);
 }
 
 static GArray *
@@ -125,9 +126,10 @@ acc_get (GArray *accs, guint v)
   if (v >= accs->len)
     g_array_set_size (accs, v + 1);
   Acc *a = &g_array_index (accs, Acc, v);
-  if (a->marks == NULL)
+  if (a->cap_marks == 0)
     {
-      a->marks = g_array_new (FALSE, FALSE, sizeof (TripMark));
+      a->cap_marks = 16;
+      a->marks = g_new (TripMark, a->cap_marks);
       a->last_soc = -1;
     }
   return a;
@@ -148,8 +150,12 @@ static void
 acc_add_km (Acc *a, FtTime t, double km)
 {
   a->km += km;
-  TripMark m = { t, a->km };
-  g_array_append_val (a->marks, m);
+  if (a->n_marks == a->cap_marks)
+    {
+      a->cap_marks *= 2;
+      a->marks = g_renew (TripMark, a->marks, a->cap_marks);
+    }
+  a->marks[a->n_marks++] = (TripMark) { t, a->km };
 }
 
 static void
@@ -189,7 +195,7 @@ acc_apply (Acc *a, const MEv *e)
       acc_add_km (a, e->t, MAX (e->b, 0) / 1000.0);
       return FALSE;
     case FT_EV_VEHICLE_MOVED:
-      if (a->marks->len == 0 && a->km == 0 && e->amount > 0)
+      if (a->n_marks == 0 && a->km == 0 && e->amount > 0)
         {
           /* the first reading: where the odometer stood, not km ridden */
           a->km = a->km_at_service = a->km_base = e->amount / 1000.0;
@@ -258,16 +264,16 @@ acc_apply (Acc *a, const MEv *e)
 static double
 cum_km_at (const Acc *a, FtTime t)
 {
-  guint lo = 0, hi = a->marks->len;
+  guint lo = 0, hi = a->n_marks;
   while (lo < hi)
     {
       guint mid = (lo + hi) / 2;
-      if (g_array_index (a->marks, TripMark, mid).t <= t)
+      if (a->marks[mid].t <= t)
         lo = mid + 1;
       else
         hi = mid;
     }
-  return lo == 0 ? a->km_base : g_array_index (a->marks, TripMark, lo - 1).cum_km;
+  return lo == 0 ? a->km_base : a->marks[lo - 1].cum_km;
 }
 
 static void
@@ -387,6 +393,11 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
 void
 ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
 {
+  FtMaintLog *log = maint_log;
+  /* most events (payments, bookings, staff) tell the builder nothing:
+   * leave early unless ft_maint_log_add would refuse them */
+  if (event_vehicle (ev) < 0 && !(log->any && ev->t < log->end))
+    return;
   g_autoptr (GError) error = NULL;
   if (!ft_maint_log_add (maint_log, ev, &error))
     g_warning ("predictive maintenance: %s", error->message);
@@ -553,22 +564,32 @@ next_fault (GPtrArray *faults, guint v, FtTime t)
 static void
 emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *rows)
 {
+  const Acc *acc = (const Acc *) accs->data;
+  guint n = 0, at = rows->len;
+  for (guint v = 0; v < accs->len; v++)
+    n += acc[v].seen && !acc[v].faulted;
+  /* grown once and written in place (an append per row copied the rows
+   * array as it grew, a tenth of the maintenance shadow's cost) */
+  g_array_set_size (rows, at + n);
+  FtMaintRow *out = (FtMaintRow *) rows->data + at;
   for (guint v = 0; v < accs->len; v++)
     {
-      const Acc *a = &g_array_index (accs, Acc, v);
+      const Acc *a = &acc[v];
       if (!a->seen || a->faulted)
         continue;
-      FtMaintRow r = { .vehicle = v, .t = t };
-      acc_features (a, t, r.x);
+      FtMaintRow *r = out++;
+      memset (r, 0, sizeof *r);
+      r->vehicle = v;
+      r->t = t;
+      acc_features (a, t, r->x);
       if (faults)
         {
           FtTime f = next_fault (faults, v, t);
-          r.fault = f <= censor_at;
-          r.time_h = (double) ((r.fault ? f : censor_at) - t) / FT_HOUR;
-          r.time_h = MAX (r.time_h, 1e-3);   /* a fault in the same millisecond */
-          r.follow_h = (double) (censor_at - t) / FT_HOUR;
+          r->fault = f <= censor_at;
+          r->time_h = (double) ((r->fault ? f : censor_at) - t) / FT_HOUR;
+          r->time_h = MAX (r->time_h, 1e-3);   /* a fault in the same millisecond */
+          r->follow_h = (double) (censor_at - t) / FT_HOUR;
         }
-      g_array_append_val (rows, r);
     }
 }
 
@@ -609,7 +630,6 @@ rows_from_records (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, F
                    from, step, log->rec_step, log->rec_origin);
       return NULL;
     }
-  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   const FtMaintRow *r = (const FtMaintRow *) log->rec->data;
   guint lo = 0, hi = log->rec->len;
   while (lo < hi)
@@ -620,17 +640,23 @@ rows_from_records (const FtMaintLog *log, FtTime from, FtTime to, FtTime step, F
       else
         hi = mid;
     }
-  for (guint i = lo; i < log->rec->len && r[i].t < to; i++)
+  guint end = lo, n = 0;
+  for (; end < log->rec->len && r[end].t < to; end++)
+    n += (r[end].t - from) % step == 0;
+  GArray *rows = g_array_sized_new (FALSE, FALSE, sizeof (FtMaintRow), MAX (n, 1));
+  g_array_set_size (rows, n);
+  FtMaintRow *out = (FtMaintRow *) rows->data;
+  for (guint i = lo; i < end; i++)
     {
       if ((r[i].t - from) % step != 0)
         continue;
-      FtMaintRow row = r[i];
-      FtTime f = next_fault (faults, row.vehicle, row.t);
-      row.fault = f <= censor_at;
-      row.time_h = (double) ((row.fault ? f : censor_at) - row.t) / FT_HOUR;
-      row.time_h = MAX (row.time_h, 1e-3);
-      row.follow_h = (double) (censor_at - row.t) / FT_HOUR;
-      g_array_append_val (rows, row);
+      FtMaintRow *row = out++;
+      *row = r[i];
+      FtTime f = next_fault (faults, row->vehicle, row->t);
+      row->fault = f <= censor_at;
+      row->time_h = (double) ((row->fault ? f : censor_at) - row->t) / FT_HOUR;
+      row->time_h = MAX (row->time_h, 1e-3);
+      row->follow_h = (double) (censor_at - row->t) / FT_HOUR;
     }
   return rows;
 }
@@ -756,16 +782,26 @@ GArray *
 ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
 {
   g_return_val_if_fail (log != NULL, NULL);
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  if (!ft_maint_log_rows_now_into (log, now, rows, error))
+    g_clear_pointer (&rows, g_array_unref);
+  return rows;
+}
+
+gboolean
+ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error)
+{
+  g_return_val_if_fail (log != NULL && rows != NULL, FALSE);
+  g_array_set_size (rows, 0);
   if (ft_maint_log_n_vehicles (log) == 0)
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
-      return NULL;
+      return FALSE;
     }
-  GArray *rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
     {
       emit_rows (log->live, now, NULL, 0, rows);
-      return rows;
+      return TRUE;
     }
   g_autoptr (GArray) accs = accs_new ();
   for (guint i = 0; i < log->ev->len && g_array_index (log->ev, MEv, i).t <= now; i++)
@@ -774,5 +810,5 @@ ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
       acc_apply (acc_get (accs, (guint) e->v), e);
     }
   emit_rows (accs, now, NULL, 0, rows);
-  return rows;
+  return TRUE;
 }

@@ -32,6 +32,16 @@ extern const FtMaintOps ft_maint_baseline_ops;
 extern const FtMaintOps ft_maint_weibull_ops;
 extern const FtMaintOps ft_maint_xgb_ops;
 
+/* The Weibull fit by GSL's BFGS alone (what ft_maint_weibull_mle falls
+ * back to when Newton's method does not converge) and by Newton's method
+ * alone (FALSE when it does not converge), for the tests. */
+gboolean ft_maint_weibull_mle_bfgs (const double *X, guint n, guint p, const double *time,
+                                    const gboolean *event, double ridge, guint max_iter, double grad_tol,
+                                    double *theta, GError **error);
+gboolean ft_maint_weibull_mle_newton (const double *X, guint n, guint p, const double *time,
+                                      const gboolean *event, double ridge, guint max_iter, double grad_tol,
+                                      double *theta, GError **error);
+
 /* Little-endian fixed-width writers and a bounds-checked reader. */
 void     ft_maint_put_u32 (GByteArray *out, guint32 v);
 void     ft_maint_put_f64 (GByteArray *out, double v);

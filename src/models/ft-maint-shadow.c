@@ -17,6 +17,7 @@ typedef struct {
   guint32 v;
   guint8  hz;          /* horizon index */
   guint8  listed;      /* on the list of its tick (short horizon only) */
+  guint8  done;        /* resolved by a fault before its horizon ended */
   FtTime  issued;
   double  p, pb;       /* model, baseline */
 } Open;
@@ -37,17 +38,22 @@ struct _FtMaintShadow {
   FtMaintLog    *mlog;
   FtMaintModel  *champion, *baseline;
   gint64         champion_id, local_ids;
-  GArray        *open;                     /* Open, issue order */
+  GArray        *open[FT_MAINT_N_HORIZONS];  /* Open per horizon, issue order, from open_head */
+  guint          open_head[FT_MAINT_N_HORIZONS];
+  FtTime         resolved_at;              /* the last resolve (G_MININT64: none) */
+  GArray        *suspect;                  /* guint8 per vehicle: may have a fault to resolve */
   GArray        *done[FT_MAINT_N_HORIZONS];  /* Done */
   GPtrArray     *vfaults;                  /* per vehicle: GArray of FtTime, or NULL */
   guint          fault_cursor;             /* faults of mlog taken so far */
   GArray        *listed_at;                /* FtTime per vehicle: first listed since service, or -1 */
   GArray        *lead;                     /* double: lead of each caught fault */
   GArray        *risk;                     /* FtMaintRisk per vehicle (at = -1: none) */
+  GArray        *now_rows;                 /* FtMaintRow: every vehicle at the last tick (reused) */
   FtTime         first_list;               /* -1: no list yet */
   double         hits, listed, positives;
   FtMaintShadowScores sc;
   FtShadowCost   cost;
+  gboolean       measure;                  /* read the CPU clock (ft_maint_shadow_measure_cost) */
 };
 
 double
@@ -59,12 +65,27 @@ ft_shadow_cpu_now (void)
   return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The thread's CPU time when costs are measured, else 0. */
+static inline double
+cpu (const FtMaintShadow *ms)
+{
+  return ms->measure ? ft_shadow_cpu_now () : 0;
+}
+
 /* Adds the CPU time since `since` to *part, less the store writes made
  * meanwhile (counted in store_s). */
 static void
-charge (FtShadowCost *c, double *part, double since, double store_since)
+charge (const FtMaintShadow *ms, FtShadowCost *c, double *part, double since, double store_since)
 {
-  *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+  if (ms->measure)
+    *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+}
+
+void
+ft_maint_shadow_measure_cost (FtMaintShadow *ms, gboolean on)
+{
+  g_return_if_fail (ms != NULL);
+  ms->measure = on;
 }
 
 void
@@ -199,13 +220,18 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
       g_free (ms);
       return NULL;
     }
-  ms->open = g_array_new (FALSE, FALSE, sizeof (Open));
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
-    ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
+    {
+      ms->open[h] = g_array_new (FALSE, FALSE, sizeof (Open));
+      ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
+    }
+  ms->resolved_at = G_MININT64;
+  ms->suspect = g_array_new (FALSE, TRUE, sizeof (guint8));
   ms->vfaults = g_ptr_array_new_with_free_func (free_times);
   ms->listed_at = g_array_new (FALSE, FALSE, sizeof (FtTime));
   ms->lead = g_array_new (FALSE, FALSE, sizeof (double));
   ms->risk = g_array_new (FALSE, FALSE, sizeof (FtMaintRisk));
+  ms->now_rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
   ms->sc.enabled = cfg->enabled;
   if (cfg->enabled)
     {
@@ -228,13 +254,17 @@ ft_maint_shadow_free (FtMaintShadow *ms)
   ft_maint_log_free (ms->mlog);
   ft_maint_model_free (ms->champion);
   ft_maint_model_free (ms->baseline);
-  g_array_unref (ms->open);
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
-    g_array_unref (ms->done[h]);
+    {
+      g_array_unref (ms->open[h]);
+      g_array_unref (ms->done[h]);
+    }
+  g_array_unref (ms->suspect);
   g_ptr_array_unref (ms->vfaults);
   g_array_unref (ms->listed_at);
   g_array_unref (ms->lead);
   g_array_unref (ms->risk);
+  g_array_unref (ms->now_rows);
   g_free (ms->city);
   g_free (ms);
 }
@@ -325,7 +355,38 @@ take_faults (FtMaintShadow *ms)
     }
 }
 
-/* Open predictions whose outcome is now known; their actuals to the store. */
+/* Resolves o with outcome y: scored, and its actual queued for the store. */
+static void
+resolve_one (FtMaintShadow *ms, const Open *o, gboolean y, GPtrArray *targets, GArray *issued, GArray *hors,
+             GArray *ys)
+{
+  Done d = { o->p, o->pb, y };
+  g_array_append_val (ms->done[o->hz], d);
+  if (o->hz == 0)
+    {
+      ms->positives += y;
+      ms->listed += o->listed;
+      ms->hits += o->listed && y;
+    }
+  if (ms->store)
+    {
+      char name[40];
+      vehicle_target (o->v, name, sizeof name);
+      g_ptr_array_add (targets, g_strdup (name));
+      guint hh = (guint) llround (ms->cfg.horizons_h[o->hz]);
+      double yy = y;
+      g_array_append_val (issued, o->issued);
+      g_array_append_val (hors, hh);
+      g_array_append_val (ys, yy);
+    }
+}
+
+/* Open predictions whose outcome is now known; their actuals to the store.
+ * Without a rescan of every open prediction: per horizon they are in
+ * issue order, so those whose horizon has ended are a prefix; of the rest
+ * only those of a vehicle with a fault at or after the last resolve can
+ * have met one (a fault before it resolved them then). Each horizon's
+ * predictions are resolved in issue order, as a full scan would. */
 static gboolean
 resolve (FtMaintShadow *ms, FtTime now, GError **error)
 {
@@ -333,53 +394,56 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
   g_autoptr (GArray) issued = g_array_new (FALSE, FALSE, sizeof (FtTime));
   g_autoptr (GArray) hors = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
-  guint keep = 0;
-  FtTime hor_ms[FT_MAINT_N_HORIZONS];
-  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
-    hor_ms[h] = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
-  for (guint i = 0; i < ms->open->len; i++)
+  /* the vehicles that may have met a fault since the last resolve */
+  guint nf = 0, n_suspects = 0;
+  const FtTime *ft = ft_maint_log_faults (ms->mlog, &nf);
+  const guint32 *fv = ft_maint_log_fault_vehicles (ms->mlog, NULL);
+  guint first_new = nf;
+  while (first_new > 0 && ft[first_new - 1] >= ms->resolved_at)
+    first_new--;
+  for (guint i = first_new; i < nf; i++)
     {
-      Open o = g_array_index (ms->open, Open, i);
-      double H = ms->cfg.horizons_h[o.hz];
-      FtTime end = o.issued + hor_ms[o.hz];
-      FtTime f = next_fault (ms, o.v, o.issued);
-      gboolean y;
-      if (f < end && f <= now)
-        y = TRUE;
-      else if (end <= now)
-        y = FALSE;
-      else
+      if (fv[i] >= ms->suspect->len)
+        g_array_set_size (ms->suspect, fv[i] + 1);
+      g_array_index (ms->suspect, guint8, fv[i]) = 1;
+      n_suspects++;
+    }
+  const guint8 *suspect = (const guint8 *) ms->suspect->data;
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      GArray *a = ms->open[h];
+      Open *o = (Open *) a->data;
+      FtTime hor_ms = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
+      guint i = ms->open_head[h];
+      for (; i < a->len && o[i].issued + hor_ms <= now; i++)
+        if (!o[i].done)
+          resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, targets, issued,
+                       hors, ys);
+      ms->open_head[h] = i;
+      for (guint j = i; n_suspects && j < a->len; j++)
+        if (!o[j].done && o[j].v < ms->suspect->len && suspect[o[j].v]
+            && next_fault (ms, o[j].v, o[j].issued) <= now)
+          {
+            /* before its horizon ends (that is later than now) */
+            o[j].done = 1;
+            resolve_one (ms, &o[j], TRUE, targets, issued, hors, ys);
+          }
+      /* what has ended leaves in batches (moving what stays costs) */
+      if (ms->open_head[h] > 0 && ms->open_head[h] >= a->len / 2)
         {
-          g_array_index (ms->open, Open, keep++) = o;
-          continue;
-        }
-      Done d = { o.p, o.pb, y };
-      g_array_append_val (ms->done[o.hz], d);
-      if (o.hz == 0)
-        {
-          ms->positives += y;
-          ms->listed += o.listed;
-          ms->hits += o.listed && y;
-        }
-      if (ms->store)
-        {
-          char name[40];
-          vehicle_target (o.v, name, sizeof name);
-          g_ptr_array_add (targets, g_strdup (name));
-          guint hh = (guint) llround (H);
-          double yy = y;
-          g_array_append_val (issued, o.issued);
-          g_array_append_val (hors, hh);
-          g_array_append_val (ys, yy);
+          g_array_remove_range (a, 0, ms->open_head[h]);
+          ms->open_head[h] = 0;
         }
     }
-  g_array_set_size (ms->open, keep);
-  double c0 = ft_shadow_cpu_now ();
+  for (guint i = first_new; i < nf; i++)
+    g_array_index (ms->suspect, guint8, fv[i]) = 0;
+  ms->resolved_at = now;
+  double c0 = cpu (ms);
   gboolean ok = !ms->store || !targets->len
                 || ft_store_predictions_fill_issued (ms->store, (const char *const *) targets->pdata,
                                                      (const FtTime *) issued->data, (const guint *) hors->data,
                                                      (const double *) ys->data, targets->len, error);
-  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  ms->cost.store_s += cpu (ms) - c0;
   return ok;
 }
 
@@ -473,14 +537,14 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
   const char *reason = ms->champion ? "schedule" : "initial";
   if (ms->store)
     {
-      double c0 = ft_shadow_cpu_now ();
+      double c0 = cpu (ms);
       g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, train->len, n_eval);
       FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = start, .train_end = hold_start,
                             .metrics_json = metrics, .status = "candidate" };
       id = ft_registry_put_maint (ms->store, cand, &ms->cfg.params, &e, error);
       if (id == 0)
         {
-          ms->cost.store_s += ft_shadow_cpu_now () - c0;
+          ms->cost.store_s += cpu (ms) - c0;
           return FALSE;
         }
       FtStoreDecision d = {
@@ -490,7 +554,7 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
       };
       gboolean ok = ft_store_decision_put (ms->store, &d, error)
                     && (!promote || ft_registry_promote (ms->store, id, error));
-      ms->cost.store_s += ft_shadow_cpu_now () - c0;
+      ms->cost.store_s += cpu (ms) - c0;
       if (!ok)
         return FALSE;
     }
@@ -530,8 +594,8 @@ static gboolean
 predict (FtMaintShadow *ms, FtTime now, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autoptr (GArray) rows = ft_maint_log_rows_now (ms->mlog, now, &local);
-  if (rows == NULL)
+  GArray *rows = ms->now_rows;
+  if (!ft_maint_log_rows_now_into (ms->mlog, now, rows, &local))
     return TRUE;   /* no vehicle yet */
   guint n = rows->len;
   const FtMaintRow *r = (const FtMaintRow *) rows->data;
@@ -558,6 +622,15 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   g_autofree FtStorePrediction *st = ms->store ? g_new0 (FtStorePrediction, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS)
                                                : NULL;
   guint m = 0;
+  /* the open arrays grown once (an append per prediction copied each
+   * through a call) */
+  Open *op[FT_MAINT_N_HORIZONS];
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      guint at = ms->open[h]->len;
+      g_array_set_size (ms->open[h], at + n);
+      op[h] = (Open *) ms->open[h]->data + at;
+    }
   for (guint i = 0; i < n; i++)
     {
       guint v = r[i].vehicle;
@@ -583,8 +656,7 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
         {
           double ph = p[(gsize) h * n + i], pbh = pb[(gsize) h * n + i];
           rk->p[h] = ph;
-          Open o = { v, (guint8) h, (guint8) (h == 0 && listed[i]), now, ph, pbh };
-          g_array_append_val (ms->open, o);
+          op[h][i] = (Open) { v, (guint8) h, (guint8) (h == 0 && listed[i]), 0, now, ph, pbh };
           ms->sc.predictions++;
           if (st)
             {
@@ -604,9 +676,9 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
   ms->sc.lists++;
   ms->sc.k = k;
   ms->sc.vehicles = n;
-  double c0 = ft_shadow_cpu_now ();
+  double c0 = cpu (ms);
   gboolean ok = !st || !m || ft_store_predictions_put (ms->store, st, m, error);
-  ms->cost.store_s += ft_shadow_cpu_now () - c0;
+  ms->cost.store_s += cpu (ms) - c0;
   return ok;
 }
 
@@ -677,14 +749,14 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
   while (ms->next_tick <= now)
     ms->next_tick += step;
   ms->cost.ticks++;
-  double c0 = ft_shadow_cpu_now (), s0 = ms->cost.store_s;
+  double c0 = cpu (ms), s0 = ms->cost.store_s;
   ft_maint_log_record_to (ms->mlog, now);
   /* what no fit can read any more: before its training window */
   ft_maint_log_drop_records (ms->mlog, now - (FtTime) llround ((ms->cfg.training_days + ms->cfg.holdout_days) * FT_DAY)
                                            - 2 * ms->grid);
   take_faults (ms);
   gboolean ok = resolve (ms, now, error);
-  charge (&ms->cost, &ms->cost.score_s, c0, s0);
+  charge (ms, &ms->cost, &ms->cost.score_s, c0, s0);
   if (!ok)
     return FALSE;
   /* history from a database counts as days seen */
@@ -694,20 +766,20 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
                    : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
   if (due)
     {
-      c0 = ft_shadow_cpu_now ();
+      c0 = cpu (ms);
       s0 = ms->cost.store_s;
       ok = retrain (ms, now, error);
-      charge (&ms->cost, &ms->cost.train_s, c0, s0);
+      charge (ms, &ms->cost, &ms->cost.train_s, c0, s0);
       ms->cost.fits++;
       if (!ok)
         return FALSE;
     }
   if (ms->champion && ms->baseline)
     {
-      c0 = ft_shadow_cpu_now ();
+      c0 = cpu (ms);
       s0 = ms->cost.store_s;
       ok = predict (ms, now, error);
-      charge (&ms->cost, &ms->cost.predict_s, c0, s0);
+      charge (ms, &ms->cost, &ms->cost.predict_s, c0, s0);
       if (!ok)
         return FALSE;
     }

@@ -124,6 +124,9 @@ gboolean       ft_maint_shadow_risk      (const FtMaintShadow *ms, guint vehicle
 guint          ft_maint_shadow_top       (const FtMaintShadow *ms, guint n, FtMaintRisk *out);
 const FtMaintShadowConfig *ft_maint_shadow_get_config (const FtMaintShadow *ms);
 void           ft_maint_shadow_cost      (const FtMaintShadow *ms, FtShadowCost *out);
+/* Whether ticks read the CPU clock for ft_maint_shadow_cost (off by
+ * default; ft_shadow_measure_cost sets it). */
+void           ft_maint_shadow_measure_cost (FtMaintShadow *ms, gboolean on);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintShadow, ft_maint_shadow_free)
 
 G_END_DECLS

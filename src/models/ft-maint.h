@@ -122,6 +122,9 @@ GArray     *ft_maint_log_rows      (const FtMaintLog *log, FtTime from, FtTime t
  * added so far (time_h = 0, fault = FALSE: the outcome is not known yet).
  * Cheap when now is at or after the last event added. */
 GArray     *ft_maint_log_rows_now  (const FtMaintLog *log, FtTime now, GError **error);
+/* The same into rows (emptied first; its storage is reused, so a caller
+ * that asks at every tick allocates nothing). FALSE when no vehicle. */
+gboolean    ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error);
 
 /* Running mode (shadow mode): from this call on the log keeps no events.
  * Instead it records, at every time origin + k * step (k any integer),

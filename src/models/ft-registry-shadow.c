@@ -13,6 +13,13 @@
 #define DRIFT_COOLDOWN_H 24
 #define REFERENCE_H (7 * 24)     /* drift: the last day against the week before it */
 #define REFERENCE_MIN_H 48
+/* The hours before the origin a tick's series holds (window_of): what the
+ * drift check (the last day and the week before it) and the forecasters'
+ * features (lags up to 168 h, the zone's and the city's last 24 h) read,
+ * so the drift statistics and the predictions are those of the whole
+ * history (tests/models/test-registry holds them to it), at a constant
+ * cost per tick instead of one that grows with the run. */
+#define WINDOW_H (REFERENCE_H + 24)
 
 typedef struct {
   guint  z, target_h, lead;
@@ -72,14 +79,25 @@ struct _FtShadow {
   double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
+  gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
+  FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
 };
+
+/* The thread's CPU time when costs are measured, else 0 (a clock read is
+ * a system call: several microseconds each on a virtual machine). */
+static inline double
+cpu (const FtShadow *sh)
+{
+  return sh->measure ? ft_shadow_cpu_now () : 0;
+}
 
 /* Adds the CPU time since `since` to *part, less the store writes made
  * meanwhile (counted in store_s). */
 static void
-charge (FtShadowCost *c, double *part, double since, double store_since)
+charge (const FtShadow *sh, FtShadowCost *c, double *part, double since, double store_since)
 {
-  *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+  if (sh->measure)
+    *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
 }
 
 void
@@ -272,6 +290,7 @@ ft_shadow_free (FtShadow *sh)
   ft_maint_shadow_free (sh->maint);
   g_free (sh->latest);
   g_free (sh->latest_base);
+  ft_demand_series_free (sh->win);
   g_free (sh->city);
   g_free (sh);
 }
@@ -318,23 +337,71 @@ ft_shadow_get_maint (const FtShadow *sh)
   return sh->maint;
 }
 
-/* The requests of hours [0, H) as a demand series (zone-major). */
+/* The requests of hours [from, H) as a demand series (zone-major), its
+ * clock starting at hour `from`. */
 static FtDemandSeries *
-series_of (FtShadow *sh, guint H)
+series_from (FtShadow *sh, guint from, guint H)
 {
-  guint Z = sh->zoning->n;
+  guint Z = sh->zoning->n, n = H - from;
   grow (sh, H);
-  g_autofree double *m = g_new (double, (gsize) Z * H);
-  for (guint h = 0; h < H; h++)
+  g_autofree double *m = g_new (double, (gsize) Z * n);
+  const double *c = (const double *) sh->count->data;
+  for (guint h = from; h < H; h++)
     for (guint z = 0; z < Z; z++)
-      m[(gsize) z * H + h] = g_array_index (sh->count, double, (gsize) h * Z + z);
-  FtDemandSeries *s = ft_demand_series_new (Z, H, sh->t0 + sh->cfg.how_offset, m, NULL);
+      m[(gsize) z * n + (h - from)] = c[(gsize) h * Z + z];
+  FtDemandSeries *s = ft_demand_series_new (Z, n, sh->t0 + sh->cfg.how_offset + (FtTime) from * FT_HOUR, m, NULL);
   if (s)
     for (guint z = 0; z < Z; z++)
       {
         g_free (s->zone_ids[z]);
         s->zone_ids[z] = g_strdup (sh->zoning->ids[z]);
       }
+  return s;
+}
+
+/* The requests of hours [0, H): what a fit reads. */
+static FtDemandSeries *
+series_of (FtShadow *sh, guint H)
+{
+  return series_from (sh, 0, H);
+}
+
+/* What a tick reads (drift, predictions): the last WINDOW_H hours before
+ * H, from hour *w0, in a series the shadow keeps (borrowed; rewritten
+ * at the next tick). XGBoost's features sum from the series' start (a
+ * window would round them differently): it reads the whole history, in a
+ * series returned in *owned. */
+static const FtDemandSeries *
+window_of (FtShadow *sh, guint H, guint *w0, FtDemandSeries **owned)
+{
+  *owned = NULL;
+  if (sh->cfg.kind == FT_FORECAST_XGB)
+    {
+      *w0 = 0;
+      return *owned = series_from (sh, 0, H);
+    }
+  guint Z = sh->zoning->n;
+  *w0 = H > WINDOW_H ? H - WINDOW_H : 0;
+  guint n = H - *w0;
+  grow (sh, H);
+  if (sh->win == NULL)
+    {
+      g_autofree double *zero = g_new0 (double, (gsize) Z * WINDOW_H);
+      sh->win = ft_demand_series_new (Z, WINDOW_H, 0, zero, NULL);
+      for (guint z = 0; z < Z; z++)
+        {
+          g_free (sh->win->zone_ids[z]);
+          sh->win->zone_ids[z] = g_strdup (sh->zoning->ids[z]);
+        }
+    }
+  /* counts are whole numbers >= 0 by construction: nothing to check */
+  FtDemandSeries *s = sh->win;
+  s->n_hours = n;
+  s->t0 = sh->t0 + sh->cfg.how_offset + (FtTime) *w0 * FT_HOUR;
+  const double *c = (const double *) sh->count->data;
+  for (guint h = 0; h < n; h++)
+    for (guint z = 0; z < Z; z++)
+      s->count[(gsize) z * n + h] = c[(gsize) (*w0 + h) * Z + z];
   return s;
 }
 
@@ -439,11 +506,11 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
         .train_end = sh->t0 + (FtTime) fe * FT_HOUR,
         .zoning = sh->zoning, .metrics_json = metrics, .status = "candidate",
       };
-      double c0 = ft_shadow_cpu_now ();
+      double c0 = cpu (sh);
       id = ft_registry_put_forecast (sh->store, cand, &e, error);
       if (id == 0)
         {
-          sh->cost.store_s += ft_shadow_cpu_now () - c0;
+          sh->cost.store_s += cpu (sh) - c0;
           return FALSE;
         }
       FtStoreDecision d = {
@@ -453,7 +520,7 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
       };
       gboolean ok = ft_store_decision_put (sh->store, &d, error)
                     && (!promote || ft_registry_promote (sh->store, id, error));
-      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      sh->cost.store_s += cpu (sh) - c0;
       if (!ok)
         return FALSE;
     }
@@ -567,9 +634,9 @@ score_due (FtShadow *sh, guint H, GError **error)
             tt[i] = sh->t0 + (FtTime) h * FT_HOUR;
             y[i] = g_array_index (sh->count, double, (gsize) h * Z + z);
           }
-      double c0 = ft_shadow_cpu_now ();
+      double c0 = cpu (sh);
       gboolean ok = ft_store_predictions_fill (sh->store, targets, tt, y, n, error);
-      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      sh->cost.store_s += cpu (sh) - c0;
       if (!ok)
         return FALSE;
     }
@@ -580,22 +647,23 @@ score_due (FtShadow *sh, guint H, GError **error)
 /* PSI and KS, the last day against the week before it; returns the
  * highest level and logs level changes. */
 static FtDriftLevel
-check_drift (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now)
+check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now)
 {
   FtDriftLevel worst = FT_DRIFT_NONE;
   guint Z = sh->zoning->n;
   if (H < 24 + REFERENCE_MIN_H)
     return worst;
   guint rs = H - 24 > REFERENCE_H ? H - 24 - REFERENCE_H : 0, re = H - 24;
+  g_assert (rs >= w0 && w0 + s->n_hours == H);
   /* PSI of the input "zone": each zone's share of the requests */
   g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
   double tr = 0, tc = 0;
   for (guint z = 0; z < Z; z++)
     {
       for (guint h = rs; h < re; h++)
-        ref[z] += ft_demand_series_demand (s, z, h);
+        ref[z] += ft_demand_series_demand (s, z, h - w0);
       for (guint h = re; h < H; h++)
-        rec[z] += ft_demand_series_demand (s, z, h);
+        rec[z] += ft_demand_series_demand (s, z, h - w0);
       tr += ref[z];
       tc += rec[z];
     }
@@ -660,14 +728,14 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now)
 }
 
 static gboolean
-predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **error)
+predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, GError **error)
 {
   guint Z = sh->zoning->n, hmax = max_horizon (sh);
   g_autofree double *out = g_new (double, (gsize) Z * hmax);
   g_autofree double *base = g_new (double, (gsize) Z * hmax);
   g_autoptr(GError) local = NULL;
-  if (!ft_forecaster_predict (sh->champion, s, H, hmax, out, &local)
-      || !ft_forecaster_predict (sh->baseline, s, H, hmax, base, &local))
+  if (!ft_forecaster_predict (sh->champion, s, H - w0, hmax, out, &local)
+      || !ft_forecaster_predict (sh->baseline, s, H - w0, hmax, base, &local))
     {
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
       return TRUE;
@@ -701,9 +769,9 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **er
             }
         }
     }
-  double c0 = ft_shadow_cpu_now ();
+  double c0 = cpu (sh);
   gboolean ok = !rows || ft_store_predictions_put (sh->store, rows, n, error);
-  sh->cost.store_s += ft_shadow_cpu_now () - c0;
+  sh->cost.store_s += cpu (sh) - c0;
   return ok;
 }
 
@@ -742,11 +810,11 @@ score_quarters (FtShadow *sh, FtTime now, GError **error)
   if (sh->store && targets->len)
     {
       g_autofree guint *zero = g_new0 (guint, targets->len);
-      double c0 = ft_shadow_cpu_now ();
+      double c0 = cpu (sh);
       gboolean ok = ft_store_predictions_fill_issued (sh->store, (const char *const *) targets->pdata,
                                                       (const FtTime *) issued->data, zero,
                                                       (const double *) ys->data, targets->len, error);
-      sh->cost.store_s += ft_shadow_cpu_now () - c0;
+      sh->cost.store_s += cpu (sh) - c0;
       if (!ok)
         return FALSE;
     }
@@ -791,9 +859,9 @@ predict_quarter (FtShadow *sh, FtTime now, GError **error)
           r->baseline = p.base;
         }
     }
-  double c0 = ft_shadow_cpu_now ();
+  double c0 = cpu (sh);
   gboolean ok = !rows || ft_store_predictions_put (sh->store, rows, Z, error);
-  sh->cost.store_s += ft_shadow_cpu_now () - c0;
+  sh->cost.store_s += cpu (sh) - c0;
   return ok;
 }
 
@@ -809,27 +877,28 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
 }
 
 /* Fits what is due at hour H: the first fit, a scheduled refit, or a
- * retrain on drift. FALSE only on a store error. */
+ * retrain on drift, on the whole history. FALSE only on a store error. */
 static gboolean
-fit_due (FtShadow *sh, const FtDemandSeries *s, guint H, FtTime now, GError **error)
+fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
 {
-  if (sh->champion == NULL)
+  gboolean first = sh->champion == NULL && H >= (guint) (sh->cfg.first_fit_days * 24);
+  gboolean scheduled = sh->champion != NULL && sh->cfg.retrain_days > 0
+                       && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24);
+  gboolean drift = sh->champion != NULL && !scheduled && sh->drift_at > 0
+                   && H >= sh->drift_at + sh->cfg.holdout_hours;
+  if (!first && !scheduled && !drift)
+    return TRUE;
+  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  if (s == NULL)
+    return TRUE;
+  if (first || scheduled)
     {
-      if (H < (guint) (sh->cfg.first_fit_days * 24))
-        return TRUE;
       refit_baseline (sh, s, H);
-      if (!retrain (sh, s, H, sh->cfg.training_days, "initial", now, error))
+      if (!retrain (sh, s, H, sh->cfg.training_days, first ? "initial" : "schedule", now, error))
         return FALSE;
       sh->last_fit_h = H;
     }
-  else if (sh->cfg.retrain_days > 0 && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24))
-    {
-      refit_baseline (sh, s, H);
-      if (!retrain (sh, s, H, sh->cfg.training_days, "schedule", now, error))
-        return FALSE;
-      sh->last_fit_h = H;
-    }
-  else if (sh->drift_at > 0 && H >= sh->drift_at + sh->cfg.holdout_hours)
+  else
     {
       sh->drift_at = 0;
       sh->last_drift_fit_h = H;
@@ -850,9 +919,10 @@ forecast_tick (FtShadow *sh, FtTime now, GError **error)
   if (now < sh->t0 + FT_HOUR)
     return TRUE;
   sh->cost.ticks++;
-  double c0 = ft_shadow_cpu_now (), s0 = sh->cost.store_s;
-  guint H = (guint) ((now - sh->t0) / FT_HOUR);
-  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  double c0 = cpu (sh), s0 = sh->cost.store_s;
+  guint H = (guint) ((now - sh->t0) / FT_HOUR), w0 = 0;
+  g_autoptr(FtDemandSeries) owned = NULL;
+  const FtDemandSeries *s = window_of (sh, H, &w0, &owned);
   /* quarters first: their actuals are filled by (target, issued_at,
    * horizon 0) before the hours' by (target, target_t) */
   gboolean ok = (!sh->cfg.quarter_hour || score_quarters (sh, now, error)) && (!s || score_due (sh, H, error));
@@ -863,35 +933,44 @@ forecast_tick (FtShadow *sh, FtTime now, GError **error)
                        || (sh->cfg.retrain_days > 0 && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24));
   if (ok && s && !scheduled)
     {
-      FtDriftLevel l = check_drift (sh, s, H, now);
+      FtDriftLevel l = check_drift (sh, s, w0, H, now);
       if (l == FT_DRIFT_ACT && sh->cfg.retrain_on_drift && sh->drift_at == 0
           && (sh->last_drift_fit_h == 0 || H - sh->last_drift_fit_h >= DRIFT_COOLDOWN_H))
         sh->drift_at = H;
     }
-  charge (&sh->cost, &sh->cost.score_s, c0, s0);
+  charge (sh, &sh->cost, &sh->cost.score_s, c0, s0);
   if (!ok || !s)
     return ok;
-  c0 = ft_shadow_cpu_now ();
+  c0 = cpu (sh);
   s0 = sh->cost.store_s;
   guint fits = sh->sc.fits;
-  ok = fit_due (sh, s, H, now, error);
-  charge (&sh->cost, &sh->cost.train_s, c0, s0);
+  ok = fit_due (sh, H, now, error);
+  charge (sh, &sh->cost, &sh->cost.train_s, c0, s0);
   sh->cost.fits += sh->sc.fits - fits;
   if (!ok)
     return FALSE;
   if (sh->champion == NULL)
     return TRUE;
-  c0 = ft_shadow_cpu_now ();
+  c0 = cpu (sh);
   s0 = sh->cost.store_s;
   if (sh->baseline && H != sh->last_origin)
     {
       sh->last_origin = H;
-      ok = predict (sh, s, H, now, error);
+      ok = predict (sh, s, w0, H, now, error);
     }
   if (ok && sh->cfg.quarter_hour)
     ok = predict_quarter (sh, now, error);
-  charge (&sh->cost, &sh->cost.predict_s, c0, s0);
+  charge (sh, &sh->cost, &sh->cost.predict_s, c0, s0);
   return ok;
+}
+
+void
+ft_shadow_measure_cost (FtShadow *sh, gboolean on)
+{
+  g_return_if_fail (sh != NULL);
+  sh->measure = on;
+  if (sh->maint)
+    ft_maint_shadow_measure_cost (sh->maint, on);
 }
 
 void

@@ -111,9 +111,15 @@ FtTime    ft_shadow_next_tick  (const FtShadow *sh);
 /* The maintenance shadow (ft-maint-shadow.h), NULL when it is off. */
 FtMaintShadow *ft_shadow_get_maint (const FtShadow *sh);
 void      ft_shadow_scores     (const FtShadow *sh, FtShadowScores *out);
+/* Whether the ticks read the thread's CPU clock to count what each part
+ * costs (off by default: a clock read is a system call, and the reads cost
+ * a tenth of what they measure). On or off, the shadow models compute the
+ * same. */
+void      ft_shadow_measure_cost (FtShadow *sh, gboolean on);
 /* What the forecast and the maintenance model have cost the ticking
- * thread so far (FtShadowCost, ft-maint-shadow.h); maint is zeroed when
- * that is off. Either may be NULL. */
+ * thread so far (FtShadowCost, ft-maint-shadow.h; the seconds only while
+ * measured, ft_shadow_measure_cost); maint is zeroed when that is off.
+ * Either may be NULL. */
 void      ft_shadow_cost       (const FtShadow *sh, FtShadowCost *forecast, FtShadowCost *maint);
 /* Daily scores by the target hour's day (day 0 holds hours 0..23). */
 guint     ft_shadow_n_days     (const FtShadow *sh);

@@ -184,6 +184,8 @@ START_TEST (test_shadow_scores_and_store)
     }
   FtMaintRisk none;
   ck_assert (!ft_maint_shadow_risk (ms, NV + 10, &none));
+  /* the last tick, when the open predictions were last resolved */
+  FtTime last = ft_maint_shadow_next_tick (ms) - (FtTime) (c.cadence_min * FT_MINUTE);
   ft_maint_shadow_free (ms);
   ft_event_log_free (log);
 
@@ -224,10 +226,70 @@ START_TEST (test_shadow_scores_and_store)
       ones += want;
     }
   sqlite3_finalize (q);
-  sqlite3_close (db);
   ck_assert_uint_eq (rows, s.scored[0] + s.scored[1]);
   ck_assert_uint_gt (ones, 50);
+  /* and every prediction still open was not known at the last tick: its
+   * horizon had not ended and no fault had come (resolve looks only at
+   * the vehicles with a fault since the tick before; none may be missed) */
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT target, issued_at, horizon FROM predictions "
+                                            "WHERE actual IS NULL", -1, &q, NULL), SQLITE_OK);
+  guint open = 0;
+  while (sqlite3_step (q) == SQLITE_ROW)
+    {
+      guint v = 0;
+      ck_assert (sscanf ((const char *) sqlite3_column_text (q, 0), "FT-%u", &v) == 1);
+      FtTime at = sqlite3_column_int64 (q, 1), end = at + sqlite3_column_int64 (q, 2) * FT_HOUR;
+      ck_assert_msg (end > last, "FT-%04u at %" G_GINT64_FORMAT ": horizon ended, still open", v, at);
+      for (guint i = 0; i < faults->len; i++)
+        {
+          const Fault *f = &g_array_index (faults, Fault, i);
+          ck_assert_msg (!(f->v == v && f->t >= at && f->t <= last), "FT-%04u at %" G_GINT64_FORMAT
+                         ": fault at %" G_GINT64_FORMAT " not resolved", v, at, f->t);
+        }
+      open++;
+    }
+  sqlite3_finalize (q);
+  sqlite3_close (db);
+  ck_assert_uint_eq (open + rows, s.predictions);
+  ck_assert_uint_gt (open, 0);
   ft_test_rm_rf (dir);
+}
+END_TEST
+
+/* Measuring the cost (a clock read around each part) changes nothing of
+ * what is computed; without it no clock is read and the seconds stay 0. */
+START_TEST (test_shadow_measure_cost)
+{
+  FtMaintShadowScores s[2];
+  FtShadowCost cost[2];
+  for (guint run = 0; run < 2; run++)
+    {
+      g_autoptr (GError) e = NULL;
+      FtEventLog *log = ft_event_log_new ();
+      ft_event_log_set_retain (log, FALSE);
+      FtMaintShadowConfig c;
+      config (&c);
+      FtMaintShadow *ms = ft_maint_shadow_new (&c, log, NULL, 0, &e);
+      ck_assert_msg (ms != NULL, "%s", e ? e->message : "");
+      ft_maint_shadow_measure_cost (ms, run == 1);
+      run_fleet (log, ms, NULL);
+      ft_maint_shadow_scores (ms, &s[run]);
+      ft_maint_shadow_cost (ms, &cost[run]);
+      ft_maint_shadow_free (ms);
+      ft_event_log_free (log);
+    }
+  ck_assert_uint_eq (cost[0].ticks, cost[1].ticks);
+  ck_assert_uint_eq (cost[0].fits, cost[1].fits);
+  ck_assert_uint_gt (cost[0].fits, 0);
+  ck_assert (cost[0].train_s == 0 && cost[0].predict_s == 0 && cost[0].score_s == 0 && cost[0].store_s == 0);
+  ck_assert (cost[1].train_s > 0 && cost[1].predict_s > 0);
+  ck_assert_uint_eq (s[0].predictions, s[1].predictions);
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      ck_assert_uint_eq (s[0].scored[h], s[1].scored[h]);
+      ck_assert_double_eq (s[0].brier[h], s[1].brier[h]);
+      ck_assert_double_eq (s[0].auc[h], s[1].auc[h]);
+    }
 }
 END_TEST
 
@@ -361,6 +423,7 @@ main (void)
   tcase_set_timeout (run, 240);
   tcase_add_test (run, test_shadow_scores_and_store);
   tcase_add_test (run, test_shadow_deterministic);
+  tcase_add_test (run, test_shadow_measure_cost);
   suite_add_tcase (s, run);
   TCase *bad = tcase_create ("bad input");
   tcase_add_test (bad, test_shadow_config_refused);

@@ -8,6 +8,7 @@
 #include "ft-config.h"
 #include "ft-fleet.h"
 #include "ft-maint.h"
+#include "ft-maint-private.h"
 #include "ft-ops.h"
 
 #include <check.h>
@@ -84,6 +85,34 @@ START_TEST (test_weibull_recovers_parameters)
 }
 END_TEST
 
+/* Newton's method (the fit's solver) and BFGS (its fallback, the solver
+ * it replaced) reach the same optimum within BFGS's tolerance: three
+ * covariates, a ridge, heavy censoring. */
+START_TEST (test_weibull_newton_matches_bfgs)
+{
+  const guint n = 3000, p = 3;
+  g_autofree double *x1 = g_new (double, n), *X = g_new (double, n * p), *t = g_new (double, n);
+  g_autofree gboolean *ev = g_new (gboolean, n);
+  gsl_rng *r = rng_new (31);
+  weibull_sample (r, n, 0.8, 200.0, -0.4, 100.0, x1, t, ev);
+  for (guint i = 0; i < n; i++)
+    {
+      X[i * p] = x1[i];
+      X[i * p + 1] = gsl_ran_gaussian (r, 1.0);
+      X[i * p + 2] = 0.5 * x1[i] + gsl_ran_gaussian (r, 0.5);
+    }
+  gsl_rng_free (r);
+  double a[2 + 3] = { 0 }, b[2 + 3] = { 0 };
+  g_autoptr (GError) e = NULL;
+  /* Newton alone (no fallback), in a handful of steps */
+  ck_assert_msg (ft_maint_weibull_mle_newton (X, n, p, t, ev, 1e-3, 15, 1e-9, a, &e), "%s", e ? e->message : "");
+  ck_assert_msg (ft_maint_weibull_mle_bfgs (X, n, p, t, ev, 1e-3, 500, 1e-9, b, &e), "%s", e ? e->message : "");
+  for (guint j = 0; j < 2 + p; j++)
+    ck_assert_msg (fabs (a[j] - b[j]) < 1e-5, "theta[%u]: Newton %.9f, BFGS %.9f", j, a[j], b[j]);
+  ck_assert (fabs (a[0] - log (0.8)) < 0.1);   /* and not the start */
+}
+END_TEST
+
 START_TEST (test_weibull_refuses_bad_input)
 {
   double x[3] = { 0, 1, 2 }, t[3] = { 1, 2, 3 };
@@ -120,6 +149,32 @@ START_TEST (test_auc_exact)
   ck_assert_double_eq_tol (ft_maint_auc (s2, y2, 3), 0.75, 1e-12);
   const gboolean one[] = { TRUE, TRUE, TRUE };
   ck_assert (isnan (ft_maint_auc (s2, one, 3)));
+}
+END_TEST
+
+/* Many scores (the radix path) with ties, negatives and both zeros: the
+ * AUC is the share of positive-negative pairs ranked right (ties half). */
+START_TEST (test_auc_matches_pairs)
+{
+  guint n = 3000;
+  g_autofree double *s = g_new (double, n);
+  g_autofree gboolean *y = g_new (gboolean, n);
+  gsl_rng *r = rng_new (77);
+  for (guint i = 0; i < n; i++)
+    {
+      s[i] = i % 7 == 0 ? (i % 2 ? 0.0 : -0.0) : floor (gsl_rng_uniform (r) * 200) / 100 - 0.5;
+      y[i] = gsl_rng_uniform (r) < 0.2 + 0.3 * (s[i] > 0.5);
+    }
+  gsl_rng_free (r);
+  double good = 0, pairs = 0;
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < n; j++)
+      if (y[i] && !y[j])
+        {
+          pairs++;
+          good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+        }
+  ck_assert_double_eq_tol (ft_maint_auc (s, y, n), good / pairs, 1e-12);
 }
 END_TEST
 
@@ -931,6 +986,8 @@ maint_suite (void)
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
   tcase_add_test (m, test_predict_multi);
+  tcase_add_test (m, test_auc_matches_pairs);
+  tcase_add_test (m, test_weibull_newton_matches_bfgs);
   tcase_add_test (m, test_backtest_scores);
   suite_add_tcase (s, m);
   TCase *b = tcase_create ("builder");

@@ -668,6 +668,89 @@ START_TEST (test_shadow_glm_not_worse_than_mean)
 }
 END_TEST
 
+/* Counts feed_hour's requests per zone (its zones lie on their centres)
+ * and hour into a GArray of double [h * 3 + z]. */
+static void
+count_requests (const FtEvent *ev, gpointer data)
+{
+  static const double lat[] = { 54.22, 54.20, 54.18 };
+  GArray *c = data;
+  if (ev->kind != FT_EV_BOOKING_RESERVED && ev->kind != FT_EV_RIDER_LOST)
+    return;
+  guint h = (guint) (ev->t / FT_HOUR);
+  if (c->len < (h + 1) * 3)
+    g_array_set_size (c, (h + 1) * 3);
+  for (guint z = 0; z < 3; z++)
+    if (ev->lat == lat[z])
+      g_array_index (c, double, h * 3 + z) += 1;
+}
+
+/* A tick reads only the last days of the series (a window that the drift
+ * check and the features need, for speed): its forecasts are those of the
+ * champion on the whole history, to the last bit, at origins past the
+ * window, after the first fit and after a scheduled refit. */
+START_TEST (test_shadow_window_whole_history)
+{
+  FtEventLog *log = ft_event_log_new ();
+  ft_event_log_set_retain (log, FALSE);
+  g_autoptr(FtZoning) z = three_zones ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtStore) st = ft_store_open (":memory:", NULL, &error);
+  ck_assert_ptr_nonnull (st);
+  FtShadowConfig cfg;
+  ft_shadow_config_init (&cfg);
+  cfg.forecast = TRUE;
+  cfg.first_fit_days = 3;
+  cfg.retrain_days = 7;
+  FtShadow *sh = ft_shadow_new (&cfg, z, log, st, 0, &error);
+  ck_assert_msg (sh != NULL, "%s", error ? error->message : "");
+  g_autoptr(GArray) count = g_array_new (FALSE, TRUE, sizeof (double));
+  ft_event_log_add_listener (log, count_requests, count);
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, 12);
+  guint checked = 0;
+  for (guint h = 0; h < 24 * 11; h++)
+    {
+      feed_hour (log, r, h, 0);
+      guint H = h + 1;
+      ck_assert (ft_shadow_tick (sh, (FtTime) H * FT_HOUR, &error));
+      if (H != 200 && H != 24 * 10 + 5 && H != 24 * 11)
+        continue;
+      /* the whole history, zone-major */
+      g_array_set_size (count, MAX (count->len, H * 3));
+      g_autofree double *m = g_new (double, 3 * H);
+      for (guint zz = 0; zz < 3; zz++)
+        for (guint k = 0; k < H; k++)
+          m[zz * H + k] = g_array_index (count, double, k * 3 + zz);
+      g_autoptr(FtDemandSeries) s = ft_demand_series_new (3, H, 0, m, &error);
+      ck_assert_ptr_nonnull (s);
+      gint64 id = ft_registry_champion (st, FT_MODEL_FORECAST_GLM, "demo", &error);
+      ck_assert_int_gt (id, 0);
+      g_autoptr(FtForecaster) f = ft_registry_load_forecast (st, id, NULL, &error);
+      ck_assert_msg (f != NULL, "%s", error ? error->message : "");
+      double out[3 * 24];
+      ck_assert (ft_forecaster_predict (f, s, H, 24, out, &error));
+      for (guint zz = 0; zz < 3; zz++)
+        for (guint k = 0; k < 24; k++)
+          {
+            double got = NAN;
+            ck_assert (ft_shadow_forecast (sh, zz, (FtTime) (H + k) * FT_HOUR, &got));
+            ck_assert_msg (got == out[zz * 24 + k], "origin %u, zone %u, +%u h: shadow %.17g, whole history %.17g",
+                           H, zz, k + 1, got, out[zz * 24 + k]);
+          }
+      checked++;
+    }
+  gsl_rng_free (r);
+  ck_assert_uint_eq (checked, 3);
+  FtShadowScores sc;
+  ft_shadow_scores (sh, &sc);
+  ck_assert_uint_ge (sc.promotions, 1);
+  ck_assert_uint_ge (sc.fits, 2);   /* the first fit and the scheduled one at day 10 */
+  ft_shadow_free (sh);
+  ft_event_log_free (log);
+}
+END_TEST
+
 START_TEST (test_shadow_bad_config)
 {
   FtEventLog *log = ft_event_log_new ();
@@ -715,6 +798,7 @@ suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_shadow_synthetic);
   tcase_add_test (tc, test_shadow_glm_not_worse_than_mean);
+  tcase_add_test (tc, test_shadow_window_whole_history);
   tcase_add_test (tc, test_shadow_bad_config);
   suite_add_tcase (s, tc);
   return s;

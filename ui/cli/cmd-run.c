@@ -222,6 +222,8 @@ ft_cli_run (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
       return 1;
     }
+  if (shadow_cost && ft_sim_world_get_shadow (w))
+    ft_shadow_measure_cost (ft_sim_world_get_shadow (w), TRUE);
   if (!quiet && ft_sim_world_n_trace (w) > 0)
     fprintf (stderr, "replaying a demand trace of %u requests\n", ft_sim_world_n_trace (w));
   gboolean ok = ft_sim_world_run (w, quiet ? NULL : progress_cb, (gpointer) "simulating", &error);
