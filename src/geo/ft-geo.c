@@ -563,6 +563,9 @@ struct _FtGridIndex {
   Entry  *entries;         /* indexed by id */
   guint   n_entries;       /* allocated */
   guint   size;            /* present ids */
+  /* cos of the last query's latitude: a search that widens its radius
+   * around one point asks again at the same latitude */
+  double  cos_lat, cos_of;
 };
 
 #define FT_GRID_MAX_CELLS (1u << 22)
@@ -589,6 +592,7 @@ ft_grid_index_new (FtBBox bounds, double cell_m)
   g->dlon = MAX ((bounds.max_lon - bounds.min_lon) / g->cols, 1e-12);
   g->cells = g_new0 (Cell, (gsize) g->rows * g->cols);
   g->occupied = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
+  g->cos_lat = NAN;
   return g;
 }
 
@@ -764,7 +768,12 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
   g_return_if_fail (fn != NULL);
   if (g->size == 0 || !(radius_m >= 0))
     return;
-  c = cos (p.lat * G_PI / 180.0);
+  if (p.lat != g->cos_lat)
+    {
+      g->cos_of = cos (p.lat * G_PI / 180.0);
+      g->cos_lat = p.lat;
+    }
+  c = g->cos_of;
   kx = FT_M_PER_DEG * c;
   /* The planar form is within 0.5% of haversine below 50 km; beyond that
    * skip the prefilter rather than risk a false reject. */
