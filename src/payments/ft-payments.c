@@ -16,18 +16,22 @@ G_DEFINE_QUARK (ft-payments-error-quark, ft_payments_error)
 
 /* Records keyed by a 64-bit first member, stored inline in one open-
  * addressed table (linear probing, at most 70% full, deletion by
- * backward shift): no allocation per record and one probe to find one,
- * where a GHashTable chased three arrays and a pointer. A record pointer
- * stays valid until the next insert or remove. */
+ * backward shift): no allocation per record, and a probe reads the slot
+ * itself (an empty slot holds the key RECMAP_EMPTY; a record with that
+ * key lives beside the table), where a GHashTable chased three arrays and
+ * a pointer. A record pointer stays valid until the next insert or remove. */
+#define RECMAP_EMPTY G_MAXUINT64
 typedef struct {
-  guint8 *slots;     /* cap records of `size` bytes */
-  guint8 *used;      /* cap flags */
+  guint8 *slots;     /* cap records of `size` bytes, RECMAP_EMPTY keys when free */
   gsize   size, cap, n;
+  gboolean has_empty_key;
+  guint64 empty_key_rec[5];   /* the record whose key is RECMAP_EMPTY */
 } RecMap;
 
 static void
 recmap_init (RecMap *m, gsize size)
 {
+  g_assert (size <= sizeof m->empty_key_rec);
   memset (m, 0, sizeof *m);
   m->size = size;
 }
@@ -36,7 +40,6 @@ static void
 recmap_clear (RecMap *m)
 {
   g_free (m->slots);
-  g_free (m->used);
   recmap_init (m, m->size);
 }
 
@@ -54,17 +57,26 @@ recmap_key (const RecMap *m, gsize i)
   return k;
 }
 
+static inline void
+recmap_set_key (RecMap *m, gsize i, guint64 key)
+{
+  memcpy (m->slots + i * m->size, &key, sizeof key);
+}
+
 static gpointer
 recmap_lookup (const RecMap *m, guint64 key)
 {
-  if (m->n == 0)
+  if (key == RECMAP_EMPTY)
+    return m->has_empty_key ? (gpointer) m->empty_key_rec : NULL;
+  if (m->cap == 0)
     return NULL;
   for (gsize i = recmap_home (m, key);; i = (i + 1) & (m->cap - 1))
     {
-      if (!m->used[i])
-        return NULL;
-      if (recmap_key (m, i) == key)
+      guint64 k = recmap_key (m, i);
+      if (k == key)
         return m->slots + i * m->size;
+      if (k == RECMAP_EMPTY)
+        return NULL;
     }
 }
 
@@ -73,32 +85,54 @@ static gpointer recmap_insert (RecMap *m, guint64 key);
 static void
 recmap_grow (RecMap *m)
 {
-  RecMap old = *m;
-  m->cap = old.cap ? old.cap * 2 : 64;
-  m->n = 0;
-  m->slots = g_malloc0 (m->cap * m->size);
-  m->used = g_malloc0 (m->cap);
-  for (gsize i = 0; i < old.cap; i++)
-    if (old.used[i])
-      memcpy (recmap_insert (m, recmap_key (&old, i)), old.slots + i * old.size, old.size);
-  g_free (old.slots);
-  g_free (old.used);
+  guint8 *old = m->slots;
+  gsize old_cap = m->cap;
+  m->cap = old_cap ? old_cap * 2 : 64;
+  m->slots = g_malloc (m->cap * m->size);
+  for (gsize i = 0; i < m->cap; i++)
+    recmap_set_key (m, i, RECMAP_EMPTY);
+  for (gsize i = 0; i < old_cap; i++)
+    {
+      guint64 k;
+      memcpy (&k, old + i * m->size, sizeof k);
+      if (k == RECMAP_EMPTY)
+        continue;
+      gsize j = recmap_home (m, k);
+      while (recmap_key (m, j) != RECMAP_EMPTY)
+        j = (j + 1) & (m->cap - 1);
+      memcpy (m->slots + j * m->size, old + i * m->size, m->size);
+    }
+  g_free (old);
 }
 
 /* The record of `key`, added (zeroed but for the key) when absent. */
 static gpointer
 recmap_insert (RecMap *m, guint64 key)
 {
+  if (key == RECMAP_EMPTY)
+    {
+      if (!m->has_empty_key)
+        {
+          memset (m->empty_key_rec, 0, sizeof m->empty_key_rec);
+          memcpy (m->empty_key_rec, &key, sizeof key);
+          m->has_empty_key = TRUE;
+        }
+      return m->empty_key_rec;
+    }
   if (10 * (m->n + 1) > 7 * m->cap)
     recmap_grow (m);
   gsize i = recmap_home (m, key);
-  for (; m->used[i]; i = (i + 1) & (m->cap - 1))
-    if (recmap_key (m, i) == key)
-      return m->slots + i * m->size;
+  for (;; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 k = recmap_key (m, i);
+      if (k == key)
+        return m->slots + i * m->size;
+      if (k == RECMAP_EMPTY)
+        break;
+    }
   guint8 *rec = m->slots + i * m->size;
-  memset (rec, 0, m->size);
+  memset (rec + sizeof key, 0, m->size - sizeof key);
   memcpy (rec, &key, sizeof key);
-  m->used[i] = 1;
   m->n++;
   return rec;
 }
@@ -106,20 +140,26 @@ recmap_insert (RecMap *m, guint64 key)
 static void
 recmap_remove (RecMap *m, guint64 key)
 {
-  if (m->n == 0)
+  if (key == RECMAP_EMPTY)
+    {
+      m->has_empty_key = FALSE;
+      return;
+    }
+  if (m->cap == 0)
     return;
   gsize i = recmap_home (m, key);
   for (;; i = (i + 1) & (m->cap - 1))
     {
-      if (!m->used[i])
-        return;
-      if (recmap_key (m, i) == key)
+      guint64 k = recmap_key (m, i);
+      if (k == key)
         break;
+      if (k == RECMAP_EMPTY)
+        return;
     }
   /* shift later records of the run back into the hole when their home
    * does not lie cyclically in (hole, their slot] */
   gsize hole = i;
-  for (gsize j = (i + 1) & (m->cap - 1); m->used[j]; j = (j + 1) & (m->cap - 1))
+  for (gsize j = (i + 1) & (m->cap - 1); recmap_key (m, j) != RECMAP_EMPTY; j = (j + 1) & (m->cap - 1))
     {
       gsize home = recmap_home (m, recmap_key (m, j));
       gboolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
@@ -129,8 +169,19 @@ recmap_remove (RecMap *m, guint64 key)
           hole = j;
         }
     }
-  m->used[hole] = 0;
+  recmap_set_key (m, hole, RECMAP_EMPTY);
   m->n--;
+}
+
+/* Calls fn on every record. */
+static void
+recmap_foreach (const RecMap *m, void (*fn) (gconstpointer rec, gpointer data), gpointer data)
+{
+  for (gsize i = 0; i < m->cap; i++)
+    if (recmap_key (m, i) != RECMAP_EMPTY)
+      fn (m->slots + i * m->size, data);
+  if (m->has_empty_key)
+    fn (m->empty_key_rec, data);
 }
 
 typedef struct {
@@ -968,6 +1019,32 @@ ft_payments_rebuild (FtPayments *p)
     }
 }
 
+static void
+hold_max_rider (gconstpointer rec, gpointer data)
+{
+  guint *max_rider = data;
+  *max_rider = MAX (*max_rider, ((const HoldRec *) rec)->rider);
+}
+
+typedef struct {
+  gint64        *held;
+  const HoldRec *bad;    /* the first hold of a non-positive amount */
+} HeldSum;
+
+static void
+hold_sum (gconstpointer rec, gpointer data)
+{
+  HeldSum *hs = data;
+  const HoldRec *h = rec;
+  if (h->amount <= 0)
+    {
+      if (hs->bad == NULL)
+        hs->bad = h;
+      return;
+    }
+  hs->held[h->rider] += h->amount;
+}
+
 gboolean
 ft_payments_check (FtPayments *p, GError **error)
 {
@@ -979,9 +1056,7 @@ ft_payments_check (FtPayments *p, GError **error)
   /* Open holds summed per rider, in a dense array (riders are dense). */
   guint n_acc = ft_ledger_n_accounts (p->ledger);
   guint max_rider = 0;
-  for (gsize i = 0; i < p->holds.cap; i++)
-    if (p->holds.used[i])
-      max_rider = MAX (max_rider, ((const HoldRec *) (p->holds.slots + i * p->holds.size))->rider);
+  recmap_foreach (&p->holds, hold_max_rider, &max_rider);
   for (guint i = 0; i < n_acc; i++)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (p->ledger, i);
@@ -999,19 +1074,14 @@ ft_payments_check (FtPayments *p, GError **error)
   g_autofree gint64 *held = g_new0 (gint64, (gsize) max_rider + 1);
   g_autofree guint8 *seen = g_new0 (guint8, (gsize) max_rider + 1);
 
-  for (gsize i = 0; i < p->holds.cap; i++)
+  HeldSum hs = { held, NULL };
+  recmap_foreach (&p->holds, hold_sum, &hs);
+  if (hs.bad != NULL)
     {
-      if (!p->holds.used[i])
-        continue;
-      const HoldRec *h = (const HoldRec *) (p->holds.slots + i * p->holds.size);
-      if (h->amount <= 0)
-        {
-          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
-                       "hold of booking %" G_GINT64_FORMAT " has non-positive amount %"
-                       G_GINT64_FORMAT, h->booking, h->amount);
-          return FALSE;
-        }
-      held[h->rider] += h->amount;
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "hold of booking %" G_GINT64_FORMAT " has non-positive amount %"
+                   G_GINT64_FORMAT, hs.bad->booking, hs.bad->amount);
+      return FALSE;
     }
 
   for (guint i = 0; i < n_acc; i++)

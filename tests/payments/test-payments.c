@@ -403,6 +403,22 @@ START_TEST (test_many_holds)
         }
     }
   ck_assert_int_eq (ft_payments_held (f.pay, 3), 0);
+
+  /* A hold on booking -1 (all bits set, the tables' empty mark) can only
+   * come from a loaded ledger: it is kept, checked and released all the same. */
+  guint wallet, hold;
+  ck_assert (ft_ledger_lookup (f.ledger, "wallet:3", &wallet));
+  ck_assert (ft_ledger_lookup (f.ledger, "hold:3", &hold));
+  FtPosting ps[2] = { { (gint32) wallet, 70 }, { (gint32) hold, -70 } };
+  ck_assert_int_ge (ft_ledger_post (f.ledger, FT_TX_HOLD, 4, 3, 70, -1, 0, 0, ps, 2, &err), 0);
+  ft_payments_rebuild (f.pay);
+  ck_assert (ft_payments_has_hold (f.pay, -1));
+  ck_assert_int_eq (ft_payments_held (f.pay, 3), 70);
+  assert_check_ok ();
+  ck_assert_int_ge (ft_payments_release (f.pay, 3, -1, NULL, 5, &err), 0);
+  ck_assert (!ft_payments_has_hold (f.pay, -1));
+  ck_assert_int_eq (ft_payments_held (f.pay, 3), 0);
+  assert_check_ok ();
 }
 END_TEST
 
