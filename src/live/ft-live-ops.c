@@ -1145,13 +1145,7 @@ ft_live_ingest_stops_ack (FtLive *live, const char *topic, const char *id, const
   if (bad)
     return refuse_stop (live, now, topic, error, "stop list ack: field reason must be a string");
   FtLiveCommandState st;
-  if (strcmp (result, "ok") == 0)
-    st = FT_CMD_ACKED;
-  else if (strcmp (result, "failed") == 0)
-    st = FT_CMD_FAILED;
-  else if (strcmp (result, "expired") == 0)
-    st = FT_CMD_EXPIRED;
-  else
+  if (!ft_live_ack_result (result, &st))
     return refuse_stop (live, now, topic, error,
                         "stop list ack: field result must be ok, failed or expired");
   FtOutItem *it = ft_live_outbox_lookup (live, FT_OUT_STOPS, cid);

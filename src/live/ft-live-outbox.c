@@ -435,6 +435,20 @@ ft_live_forget_commands (FtLive *live, FtTime before)
 }
 
 gboolean
+ft_live_ack_result (const char *result, FtLiveCommandState *st)
+{
+  if (strcmp (result, "ok") == 0)
+    *st = FT_CMD_ACKED;
+  else if (strcmp (result, "failed") == 0)
+    *st = FT_CMD_FAILED;
+  else if (strcmp (result, "expired") == 0)
+    *st = FT_CMD_EXPIRED;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
 ft_live_ingest_ack (FtLive *live, const char *topic, const char *id, const Fields *o,
                     FtTime now, GError **error)
 {

@@ -300,6 +300,9 @@ FtOutItem *ft_live_outbox_add   (FtLive *live, const FtOutItem *tmpl, FtTime now
 void      ft_live_outbox_close  (FtLive *live, FtOutItem *it, FtLiveCommandState st,
                                  const char *detail, FtTime now);
 FtOutItem *ft_live_outbox_lookup (FtLive *live, FtOutKind kind, const char *id);
+/* An ack's result field: "ok", "failed" or "expired" as a state; FALSE for
+ * anything else. */
+gboolean  ft_live_ack_result    (const char *result, FtLiveCommandState *st);
 FtOutItem *ft_live_outbox_for_task (FtLive *live, gint64 task);
 void      ft_live_outbox_housekeeping (FtLive *live, FtTime now);
 gboolean  ft_live_outbox_check  (FtLive *live, GError **error);

@@ -279,13 +279,7 @@ ft_live_ingest_task_ack (FtLive *live, const char *topic, const char *id, const 
   if (bad || cid == NULL || result == NULL)
     return refuse_task (live, now, topic, error, "task ack needs string command_id and result");
   FtLiveCommandState st;
-  if (strcmp (result, "ok") == 0)
-    st = FT_CMD_ACKED;
-  else if (strcmp (result, "failed") == 0)
-    st = FT_CMD_FAILED;
-  else if (strcmp (result, "expired") == 0)
-    st = FT_CMD_EXPIRED;
-  else
+  if (!ft_live_ack_result (result, &st))
     return refuse_task (live, now, topic, error, "task ack result must be ok, failed or expired");
   FtOutItem *it = ft_live_outbox_lookup (live, FT_OUT_ASSIGNMENT, cid);
   if (it == NULL)
