@@ -99,7 +99,14 @@ ft_chart_draw (cairo_t *cr, double W, double H, const FtChart *c)
   cairo_select_font_face (cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, fs * 1.3);
   if (c->title)
-    text_at (cr, W / 2, fs * 1.4, c->title, 0.5, 0.5);
+    {
+      /* a title wider than the chart is set smaller (down to 0.8 of the
+       * text size) rather than cut at both edges */
+      double tw = text_w (cr, c->title), room = W - 2 * fs;
+      if (tw > room && tw > 0)
+        cairo_set_font_size (cr, MAX (fs * 1.3 * room / tw, fs * 0.8));
+      text_at (cr, W / 2, fs * 1.4, c->title, 0.5, 0.5);
+    }
   cairo_select_font_face (cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, fs);
 

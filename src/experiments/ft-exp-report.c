@@ -191,10 +191,55 @@ ft_exp_report_field (FtExpResults *r, GError **error)
                   ss += err[i] * err[i];
                 b->rmse = sqrt (ss / k);
               }
+            b->truth_lo = b->truth_hi = b->est_lo = b->est_hi = NAN;
+            b->verdict = FT_EXP_FIELD_TOO_FEW;
+            if (k > 1)
+              {
+                double q = ft_stats_t_quantile (0.975, k - 1);
+                b->truth_lo = b->truth_mean - q * b->truth_sd / sqrt (k);
+                b->truth_hi = b->truth_mean + q * b->truth_sd / sqrt (k);
+                b->est_lo = b->est_mean - q * b->est_sd / sqrt (k);
+                b->est_hi = b->est_mean + q * b->est_sd / sqrt (k);
+                b->verdict = fabs (b->bias) > 2 * b->bias_se ? FT_EXP_FIELD_BIASED : FT_EXP_FIELD_NO_BIAS;
+              }
             g_ptr_array_add (out, b);
           }
       }
   return out;
+}
+
+char *
+ft_exp_field_bias_describe (const FtExpFieldBias *b)
+{
+  g_return_val_if_fail (b != NULL, NULL);
+  if (b->n == 0)
+    return g_strdup_printf ("%s design (%s, %s): no replication has both the design's estimate and the "
+                            "whole-fleet truth.", b->design, b->variant, b->metric);
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "%s design (%s, %s): it estimates the effect at %+.4g on average (sd %.4g over %u "
+                          "replication%s) where the whole-fleet truth is %+.4g; bias %+.4g",
+                          b->design, b->variant, b->metric, b->est_mean, b->est_sd, b->n, b->n == 1 ? "" : "s",
+                          b->truth_mean, b->bias);
+  if (b->truth_mean != 0 && isfinite (b->truth_mean))
+    g_string_append_printf (s, " (%+.0f %% of the truth)", 100 * b->bias / fabs (b->truth_mean));
+  switch (b->verdict)
+    {
+    case FT_EXP_FIELD_BIASED:
+      g_string_append_printf (s, ", standard error %.4g: more than two standard errors from zero, so this design "
+                              "is biased here (it reads %s than the truth).",
+                              b->bias_se, b->bias > 0 ? "higher" : "lower");
+      break;
+    case FT_EXP_FIELD_NO_BIAS:
+      g_string_append_printf (s, ", standard error %.4g: within two standard errors of zero, so no bias is shown "
+                              "at %u replications.", b->bias_se, b->n);
+      break;
+    case FT_EXP_FIELD_TOO_FEW:
+    default:
+      g_string_append (s, ": one replication cannot tell a bias from chance.");
+      break;
+    }
+  g_string_append_printf (s, " rmse %.4g: one run of this design misses the truth by about that much.", b->rmse);
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -220,9 +265,14 @@ field_text (GString *s, FtExpResults *r)
       g_string_append_printf (s, "  %-11s %-16s %-18s %4u %12.4g %12.4g %12.4g %12.4g %12.4g %12.4g %8.4g%s\n",
                               b->design, b->variant, b->metric, b->n, b->truth_mean, b->truth_sd, b->est_mean,
                               b->est_sd, b->bias, b->bias_se, b->rmse,
-                              b->n > 1 && fabs (b->bias) > 2 * b->bias_se ? "  biased" : "");
+                              b->verdict == FT_EXP_FIELD_BIASED ? "  biased" : "");
     }
-  g_string_append (s, "biased: |bias| above two standard errors\n");
+  g_string_append (s, "biased: |bias| above two standard errors\nIn words:\n");
+  for (guint i = 0; i < fb->len; i++)
+    {
+      g_autofree char *words = ft_exp_field_bias_describe (fb->pdata[i]);
+      g_string_append_printf (s, "  · %s\n", words);
+    }
 }
 
 char *

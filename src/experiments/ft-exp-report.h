@@ -47,18 +47,30 @@ gboolean   ft_exp_report_pdf     (FtExpResults *r, GPtrArray *cmp, const FtExpRe
  * where both exist, the design's estimate and the truth (the crn paired
  * difference, variant - control, of the same metric), the bias (mean of
  * estimate - truth) with its standard error, the estimate's sd and the
- * root mean square error. */
+ * root mean square error; the 95 % t intervals of the truth's and the
+ * estimate's means (NaN below two replications), and the verdict: biased
+ * when |bias| is above two standard errors. */
+typedef enum {
+  FT_EXP_FIELD_TOO_FEW,    /* fewer than two replications: no standard error */
+  FT_EXP_FIELD_NO_BIAS,    /* |bias| within two standard errors */
+  FT_EXP_FIELD_BIASED,     /* |bias| above two standard errors */
+} FtExpFieldVerdict;
+
 typedef struct {
   char   *design, *variant, *metric;
   guint   n;
   double  truth_mean, truth_sd;
   double  est_mean, est_sd;
   double  bias, bias_se, rmse;
+  double  truth_lo, truth_hi, est_lo, est_hi;
+  FtExpFieldVerdict verdict;
 } FtExpFieldBias;
 
 void       ft_exp_field_bias_free (FtExpFieldBias *b);
 /* In (design, variant, metric) order; empty without field rows. */
 GPtrArray *ft_exp_report_field   (FtExpResults *r, GError **error);
+/* What one row means, in a sentence (the report's and the app's words). */
+char      *ft_exp_field_bias_describe (const FtExpFieldBias *b);
 
 /* A sweep's Pareto view: each variant's mean of x_metric against y_metric
  * over replications (with a t interval of y), the front marked; as text,

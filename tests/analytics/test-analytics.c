@@ -377,6 +377,37 @@ START_TEST (test_report_pages)
 }
 END_TEST
 
+/* A title wider than the chart is set smaller, not cut at both edges (the
+ * app's Experiments page drew "…or: each design's…" at 1024 px): the
+ * outer columns of the title band stay white. */
+START_TEST (test_chart_long_title)
+{
+  const int W = 400, H = 300;
+  cairo_surface_t *surf = cairo_image_surface_create (CAIRO_FORMAT_RGB24, W, H);
+  cairo_t *cr = cairo_create (surf);
+  double v[2] = { 1, 2 };
+  FtChartSeries s1[] = { { "x", v, { 0 } } };
+  FtChart c = { .title = "revenue_minor: each design's estimate against the whole-fleet truth (mean and interval)",
+                .n = 2, .series = s1, .n_series = 1, .style = FT_CHART_BARS };
+  ft_chart_draw (cr, W, H, &c);
+  cairo_surface_flush (surf);
+  const unsigned char *px = cairo_image_surface_get_data (surf);
+  int stride = cairo_image_surface_get_stride (surf);
+  double fs = CLAMP (H / 32.0, 7.0, 13.0);
+  guint dark = 0;
+  for (int y = 0; y < (int) (fs * 2.6); y++)
+    for (int x = 0; x < W; x++)
+      if (x < 6 || x >= W - 6)
+        {
+          guint32 p = *(const guint32 *) (px + y * stride + 4 * x);
+          dark += ((p >> 16) & 0xff) < 128 && ((p >> 8) & 0xff) < 128 && (p & 0xff) < 128;
+        }
+  ck_assert_msg (dark == 0, "%u dark pixels at the title's ends: the title is cut", dark);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surf);
+}
+END_TEST
+
 /* A chart with no finite value and one with a single category draw without
  * trouble (the dashboard shows empty runs too). */
 START_TEST (test_chart_edges)
@@ -544,6 +575,9 @@ analytics_suite (void)
   tcase_add_test (tc, test_first_build_sees_nothing);
   tcase_add_test (tc, test_fault_codes);
   suite_add_tcase (s, tc);
+  TCase *tt = tcase_create ("chart-title");
+  tcase_add_test (tt, test_chart_long_title);
+  suite_add_tcase (s, tt);
   return s;
 }
 

@@ -38,9 +38,12 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIO
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export G_DEBUG=fatal-criticals
 
+started=$(date +%s)
 TMPDIR="$work/tmp" "$fuzzer" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
   -print_final_stats=1 -artifact_prefix="$work/" "$corpus" "$work/seeds" > "$work/log" 2>&1
 rc=$?
+# The time it really ran: libFuzzer stops at the first crash.
+elapsed=$(( $(date +%s) - started ))
 
 done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1)
 [ -n "$done_line" ] || done_line=$(grep -E '^#[0-9]+[[:space:]]' "$work/log" | tail -1)
@@ -59,8 +62,8 @@ for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work"/
   echo "  replay it:   $replay $artifacts/$(basename "$f")"
   echo "  minimise it: $fuzzer -minimize_crash=1 -max_total_time=60 $artifacts/$(basename "$f")"
 done
-printf 'fuzz-%s: %s s, %s runs, %s exec/s, cov %s, ft %s, corpus %s, crashes %s\n' \
-  "$name" "$seconds" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$crashes"
+printf 'fuzz-%s: %s s of %s, %s runs, %s exec/s, cov %s, ft %s, corpus %s, crashes %s\n' \
+  "$name" "$elapsed" "$seconds" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$crashes"
 if [ $rc -ne 0 ] || [ $crashes -gt 0 ]; then
   echo "---- last lines of the libFuzzer log ----"
   grep -vE '^#[0-9]+[[:space:]]' "$work/log" | tail -60

@@ -14,6 +14,38 @@
 #include <X11/keysym.h>
 #include <X11/extensions/XTest.h>
 
+FtTestApp *
+ft_test_app_start (const char *path, const char *record_dir, int width, int height)
+{
+  gtk_init ();
+  FtTestApp *t = g_new0 (FtTestApp, 1);
+  g_autoptr(GError) error = NULL;
+  t->app = ft_application_new ();
+  ck_assert_msg (g_application_register (G_APPLICATION (t->app), NULL, &error), "%s",
+                 error ? error->message : "the application did not register");
+  t->session = ft_session_new ();
+  if (record_dir)
+    ft_session_set_record_dir (t->session, record_dir);
+  g_autofree char *demo = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
+  FtSimScenario *sc = ft_sim_scenario_load (path ? path : demo, &error);
+  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ft_session_load (t->session, sc, NULL, &error), "%s", error ? error->message : "");
+  t->win = ft_window_new (GTK_APPLICATION (t->app), t->session);
+  if (width > 0 && height > 0)
+    gtk_window_set_default_size (GTK_WINDOW (t->win), width, height);
+  gtk_window_present (GTK_WINDOW (t->win));
+  ft_test_app_spin (0.5);
+  return t;
+}
+
+void
+ft_test_app_finish (FtTestApp *t)
+{
+  ft_test_app_stop (t->app, t->win);
+  g_clear_object (&t->session);
+  g_free (t);
+}
+
 void
 ft_test_app_spin (double seconds)
 {
@@ -166,4 +198,42 @@ ft_test_app_find_button (GtkWidget *root, const char *label)
         return w;
     }
   return NULL;
+}
+
+GtkWidget *
+ft_test_app_find_check (GtkWidget *root, const char *label)
+{
+  if (GTK_IS_CHECK_BUTTON (root) && g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *w = ft_test_app_find_check (c, label);
+      if (w)
+        return w;
+    }
+  return NULL;
+}
+
+GtkWidget *
+ft_test_app_find_window (GType type)
+{
+  GtkWidget *found = NULL;
+  GList *tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      found = l->data;
+  g_list_free (tops);
+  return found;
+}
+
+void
+ft_test_app_press (GtkWidget *w)
+{
+  ck_assert_msg (w != NULL, "no such button");
+  ck_assert_msg (gtk_widget_get_mapped (w), "the button is not on screen");
+  gtk_widget_grab_focus (w);   /* scrolled into view first, as a person would */
+  ft_test_app_spin (0.2);
+  ck_assert_msg (gtk_widget_get_sensitive (w), "the button is not sensitive");
+  ft_test_app_click (w, gtk_widget_get_width (w) / 2.0, gtk_widget_get_height (w) / 2.0, 0);
+  ft_test_app_spin (0.2);
 }

@@ -10,6 +10,23 @@
 
 G_BEGIN_DECLS
 
+/* The app the tests drive: GTK initialised, the application registered, a
+ * session with a scenario loaded and its main window presented. */
+typedef struct {
+  FtApplication *app;
+  FtSession     *session;
+  FtWindow      *win;
+} FtTestApp;
+
+/* Starts the app on the scenario at path (NULL: the source tree's
+ * scenarios/demo-city-phase1.scenario), the session recording into
+ * record_dir when not NULL (as the app does: the run's store), the window
+ * width x height (0: its default), and spins the main loop 0.5 s. Fails
+ * the test, with the reason, when anything does not start. */
+FtTestApp *ft_test_app_start  (const char *path, const char *record_dir, int width, int height);
+/* Closes the window, drops the app and the session, frees t. */
+void       ft_test_app_finish (FtTestApp *t);
+
 /* Iterates the default main context for `seconds` of wall time. */
 void  ft_test_app_spin      (double seconds);
 /* Destroys win, lets the main loop settle, and drops app. */
@@ -23,6 +40,14 @@ GdkTexture *ft_test_app_shot (GtkWidget *widget, const char *name);
 
 /* The first mapped button labelled `label` under root (depth first), or NULL. */
 GtkWidget  *ft_test_app_find_button (GtkWidget *root, const char *label);
+/* The first check button labelled `label` under root (depth first), or NULL. */
+GtkWidget  *ft_test_app_find_check  (GtkWidget *root, const char *label);
+/* The last open toplevel window of type (e.g. FT_TYPE_REVIEW_WINDOW), or NULL. */
+GtkWidget  *ft_test_app_find_window (GType type);
+/* Clicks the middle of a button as a person would: it must be on screen
+ * (focused first, so a scrolled pane brings it into view) and sensitive;
+ * spins 0.2 s afterwards. */
+void        ft_test_app_press       (GtkWidget *button);
 
 /* Real input through the X server's XTEST extension (Xvfb), so GTK's own
  * gestures, focus and shortcuts handle it: focus a window; click, or

@@ -688,7 +688,8 @@ static void
 ft_dashboard_window_init (FtDashboardWindow *self)
 {
   gtk_window_set_title (GTK_WINDOW (self), "Dashboard");
-  gtk_window_set_default_size (GTK_WINDOW (self), 1180, 760);
+  /* fits a 1366x720 screen; the charts scroll under the filters */
+  gtk_window_set_default_size (GTK_WINDOW (self), 1180, 660);
   GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_margin_start (vbox, 10);
   gtk_widget_set_margin_end (vbox, 10);

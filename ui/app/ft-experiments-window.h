@@ -3,7 +3,9 @@
  * scenario key table), replications and days; Run writes the experiment
  * file the CLI reads and runs its cells with the sim experiment API on a
  * worker thread, with a progress bar; the results are each variant against
- * the control with t intervals (src/experiments), drawn with ft_chart_draw.
+ * the control with t intervals (src/experiments), drawn with ft_chart_draw,
+ * and with field designs each design's estimate, bias, sd and rmse against
+ * the whole-fleet truth (ft_exp_report_field), charted and in words.
  */
 #pragma once
 
@@ -40,5 +42,26 @@ guint       ft_experiments_window_get_n_results    (FtExperimentsWindow *self);
 /* The comparisons in words under the chart ("variant · metric: +2.0 %
  * (95 % t interval …), Holm p = …"), one a line. */
 const char *ft_experiments_window_get_results_text (FtExperimentsWindow *self);
+
+/* Field designs ("rider", "zone", "switchback"; as the check boxes) and
+ * the switchback slice; with any ticked, Run also runs each design's
+ * world per replication and treated variant. */
+void        ft_experiments_window_set_field_design (FtExperimentsWindow *self, const char *design, gboolean on);
+void        ft_experiments_window_set_slice_min    (FtExperimentsWindow *self, guint minutes);
+/* The results database of the last run (NULL before one). */
+const char *ft_experiments_window_get_results_path (FtExperimentsWindow *self);
+/* The field table of the last finished run: rows (one per design x
+ * treated variant x metric, as ft_exp_report_field) and the text of a
+ * cell (columns: design — "design · variant" with several treated
+ * variants —, metric, n, truth, estimate, estimate sd, bias, bias se,
+ * rmse, verdict). */
+guint       ft_experiments_window_get_n_field_rows (FtExperimentsWindow *self);
+const char *ft_experiments_window_get_field_cell   (FtExperimentsWindow *self, guint row, guint col);
+/* The metric the field chart and words show, and the words. */
+gboolean    ft_experiments_window_set_field_metric (FtExperimentsWindow *self, const char *metric);
+const char *ft_experiments_window_get_field_text   (FtExperimentsWindow *self);
+/* The results page shown: "control" or "field". */
+const char *ft_experiments_window_get_page         (FtExperimentsWindow *self);
+void        ft_experiments_window_set_page         (FtExperimentsWindow *self, const char *page);
 
 G_END_DECLS

@@ -408,7 +408,7 @@ ft_review_window_init (FtReviewWindow *self)
   self->names = g_ptr_array_new_with_free_func (g_free);
   self->handoffs = g_ptr_array_new ();
   gtk_window_set_title (GTK_WINDOW (self), "Damage Reviews");
-  gtk_window_set_default_size (GTK_WINDOW (self), 1000, 720);
+  gtk_window_set_default_size (GTK_WINDOW (self), 1000, 660);   /* fits a 1366x720 screen */
 
   GtkWidget *header = gtk_header_bar_new ();
   GtkWidget *refresh = a11y_button ("_Refresh", "Read the review queue and the hand-offs again");

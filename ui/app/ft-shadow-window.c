@@ -306,7 +306,8 @@ static void
 ft_shadow_window_init (FtShadowWindow *self)
 {
   gtk_window_set_title (GTK_WINDOW (self), "Shadow Models");
-  gtk_window_set_default_size (GTK_WINDOW (self), 900, 900);
+  /* fits a 1366x720 screen; the charts and the risk list scroll below the bar */
+  gtk_window_set_default_size (GTK_WINDOW (self), 900, 660);
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_margin_start (box, 10);
   gtk_widget_set_margin_end (box, 10);
@@ -336,6 +337,12 @@ ft_shadow_window_init (FtShadowWindow *self)
   gtk_label_set_wrap (GTK_LABEL (self->status_label), TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
   gtk_box_append (GTK_BOX (box), self->status_label);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (scroller, TRUE);
+  gtk_box_append (GTK_BOX (box), scroller);
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), content);
   self->hour_chart = gtk_drawing_area_new ();
   self->zone_chart = gtk_drawing_area_new ();
   GtkWidget *charts[2] = { self->hour_chart, self->zone_chart };
@@ -345,13 +352,13 @@ ft_shadow_window_init (FtShadowWindow *self)
       gtk_widget_set_size_request (charts[i], 600, 260);
       gtk_widget_set_vexpand (charts[i], TRUE);
       gtk_accessible_update_property (GTK_ACCESSIBLE (charts[i]), GTK_ACCESSIBLE_PROPERTY_LABEL, names[i], -1);
-      gtk_box_append (GTK_BOX (box), charts[i]);
+      gtk_box_append (GTK_BOX (content), charts[i]);
     }
   self->risk = g_array_new (FALSE, TRUE, sizeof (FtShadowWindowRisk));
   self->maint_label = gtk_label_new ("");
   gtk_label_set_wrap (GTK_LABEL (self->maint_label), TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->maint_label), 0);
-  gtk_box_append (GTK_BOX (box), self->maint_label);
+  gtk_box_append (GTK_BOX (content), self->maint_label);
   self->maint_list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->maint_list), GTK_SELECTION_SINGLE);
   gtk_list_box_set_activate_on_single_click (GTK_LIST_BOX (self->maint_list), TRUE);
@@ -362,7 +369,7 @@ ft_shadow_window_init (FtShadowWindow *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), self->maint_list);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_widget_set_size_request (scroll, 600, 180);
-  gtk_box_append (GTK_BOX (box), scroll);
+  gtk_box_append (GTK_BOX (content), scroll);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->hour_chart), draw_hours, self, NULL);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->zone_chart), draw_zones, self, NULL);
 }

@@ -38,32 +38,6 @@ write_tmp (const char *dir, const char *name, const char *text)
   return path;
 }
 
-static GtkWidget *
-find_check (GtkWidget *root, const char *label)
-{
-  if (GTK_IS_CHECK_BUTTON (root) && g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *w = find_check (c, label);
-      if (w)
-        return w;
-    }
-  return NULL;
-}
-
-static void
-click (GtkWidget *w)
-{
-  ck_assert_msg (w != NULL, "no such button");
-  ck_assert_msg (gtk_widget_get_mapped (w), "the button is not on screen");
-  gtk_widget_grab_focus (w);
-  ft_test_app_spin (0.2);
-  ck_assert_msg (gtk_widget_get_sensitive (w), "the button is not sensitive");
-  ft_test_app_click (w, gtk_widget_get_width (w) / 2.0, gtk_widget_get_height (w) / 2.0, 0);
-  ft_test_app_spin (0.2);
-}
-
 /* Plays the loaded run as fast as possible to its end. */
 static void
 play_to_end (FtWindow *win, FtSession *session)
@@ -124,20 +98,13 @@ check_colour (FtResultsView *v, guint id, const char *kpi, double delta, gboolea
 
 START_TEST (test_compare_runs)
 {
-  gtk_init ();
   g_autofree char *tmp = g_dir_make_tmp ("ft-test-compare-XXXXXX", NULL);
   g_autofree char *path_a = write_tmp (tmp, "a.scenario", SCENARIO ("Compare A", "300"));
   g_autofree char *path_b = write_tmp (tmp, "b.scenario", SCENARIO ("Compare B", "450"));
-  FtApplication *app = ft_application_new ();
+  FtTestApp *fx = ft_test_app_start (path_a, NULL, 0, 0);
+  FtWindow *win = fx->win;
+  FtSession *session = fx->session;
   g_autoptr(GError) error = NULL;
-  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_autoptr(FtSession) session = ft_session_new ();
-  FtSimScenario *sc = ft_sim_scenario_load (path_a, &error);
-  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
-  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
-  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_present (GTK_WINDOW (win));
-  ft_test_app_spin (0.5);
 
   /* Run 1: A to its end; run 2: B to its end; run 3: A stopped at 00:25;
    * run 4: B loaded, not played (nothing to compare). */
@@ -191,7 +158,7 @@ START_TEST (test_compare_runs)
 
   /* Include the stopped run: marked where it stopped, its length flagged. */
   ft_test_app_focus (GTK_WINDOW (cmp));
-  click (find_check (GTK_WIDGET (cmp), "_Include runs stopped early"));
+  ft_test_app_press (ft_test_app_find_check (GTK_WIDGET (cmp), "_Include runs stopped early"));
   g_free (text);
   text = ft_results_view_dup_text (cmp);
   ck_assert_uint_eq (ft_results_view_get_compared (cmp)->len, 3);
@@ -200,7 +167,7 @@ START_TEST (test_compare_runs)
   ck_assert (strstr (text, "Not compared") == NULL);
 
   /* Another baseline: the differences turn round. */
-  click (ft_results_view_get_button (cmp, 2, "baseline"));
+  ft_test_app_press (ft_results_view_get_button (cmp, 2, "baseline"));
   ck_assert_uint_eq (ft_results_view_get_baseline (cmp), 2);
   ck_assert_uint_eq (ft_session_get_baseline (session), 2);
   ck_assert (ft_results_view_get_diff_label (cmp, 2, "trips_served") == NULL);
@@ -258,14 +225,14 @@ START_TEST (test_compare_runs)
   ck_assert_str_eq (mine, "mine\n");
 
   /* Remove the stopped run. */
-  click (ft_results_view_get_button (cmp, 3, "remove"));
+  ft_test_app_press (ft_results_view_get_button (cmp, 3, "remove"));
   ck_assert_uint_eq (arch->len, 2);
   ck_assert (ft_run_find (arch, 3) == NULL);
   ck_assert_uint_eq (ft_results_view_get_compared (cmp)->len, 2);
   ft_test_app_spin (1.0);
 
   gtk_window_destroy (GTK_WINDOW (cmp));
-  ft_test_app_stop (app, win);
+  ft_test_app_finish (fx);
   g_unlink (csv);
   g_unlink (notes);
   g_unlink (path_a);

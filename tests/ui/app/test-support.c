@@ -23,7 +23,6 @@
 #include "ft-application.h"
 #include "ft-chat-panel.h"
 #include "ft-review-window.h"
-#include "ft-experiments-window.h"
 #include "ft-region-dialog.h"
 #include "ft-inspect.h"
 #include "ft-window.h"
@@ -62,18 +61,6 @@ find_entry (GtkWidget *root)
   return NULL;
 }
 
-/* Clicks the middle of a mapped widget through the X server. */
-static void
-click (GtkWidget *w)
-{
-  ck_assert_msg (gtk_widget_get_mapped (w), "the button is not on screen");
-  /* scrolled into view first, as a person would */
-  gtk_widget_grab_focus (w);
-  ft_test_app_spin (0.2);
-  ck_assert_msg (gtk_widget_get_sensitive (w), "the button is not sensitive");
-  ft_test_app_click (w, gtk_widget_get_width (w) / 2.0, gtk_widget_get_height (w) / 2.0, 0);
-}
-
 /* Waits for the chat's answer to the message just sent. */
 static void
 wait_answer (FtChatPanel *chat, guint n_before)
@@ -96,7 +83,7 @@ say (FtChatPanel *chat, const char *text)
   guint n = ft_chat_panel_get_n_messages (chat);
   gtk_editable_set_text (GTK_EDITABLE (entry), text);
   printf ("rider: %s\n", text);
-  click (send);
+  ft_test_app_press (send);
   wait_answer (chat, n);
 }
 
@@ -120,18 +107,6 @@ make_photos (const char *dir, char **reference, char **damaged)
   const char *data = g_bytes_get_data (jpeg, &len);
   ck_assert (g_file_set_contents (*damaged, data, (gssize) len, &error));
   printf ("photo: %s with a broken part at %d,%d %dx%d\n", *damaged, box[0], box[1], box[2], box[3]);
-}
-
-static FtReviewWindow *
-find_review_window (void)
-{
-  FtReviewWindow *rw = NULL;
-  GList *tops = gtk_window_list_toplevels ();
-  for (GList *l = tops; l; l = l->next)
-    if (FT_IS_REVIEW_WINDOW (l->data))
-      rw = l->data;
-  g_list_free (tops);
-  return rw;
 }
 
 static GtkWidget *
@@ -177,21 +152,12 @@ assert_newest_visible (FtChatPanel *chat, GtkWidget *win, const char *after)
 
 START_TEST (test_chat_position)
 {
-  gtk_init ();
-  FtApplication *app = ft_application_new ();
   g_autoptr(GError) error = NULL;
-  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
   g_autofree char *tmp = g_dir_make_tmp ("ft-chat-XXXXXX", &error);
   ck_assert (tmp != NULL);
-  g_autoptr(FtSession) session = ft_session_new ();
-  ft_session_set_record_dir (session, tmp);
-  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
-  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
-  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
-  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
-  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 720);
-  gtk_window_present (GTK_WINDOW (win));
+  FtTestApp *fx = ft_test_app_start (NULL, tmp, 1280, 720);
+  FtWindow *win = fx->win;
+  FtSession *session = fx->session;
   ft_window_set_page (win, "rider");
   ft_test_app_spin (1.0);
   ft_test_app_focus (GTK_WINDOW (win));
@@ -253,8 +219,7 @@ START_TEST (test_chat_position)
   shot = ft_test_app_shot (GTK_WIDGET (win), "chat-2560x1440.png");
   g_clear_object (&shot);
 
-  ft_test_app_stop (app, win);
-  g_clear_object (&session);
+  ft_test_app_finish (fx);
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
   ck_assert (system (cmd) == 0);
 }
@@ -262,21 +227,12 @@ END_TEST
 
 START_TEST (test_chat_and_review)
 {
-  gtk_init ();
-  FtApplication *app = ft_application_new ();
   g_autoptr(GError) error = NULL;
-  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
   g_autofree char *tmp = g_dir_make_tmp ("ft-support-XXXXXX", &error);
   ck_assert (tmp != NULL);
-  g_autoptr(FtSession) session = ft_session_new ();
-  ft_session_set_record_dir (session, tmp);   /* as the app does: the run's store */
-  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
-  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
-  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
-  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
-  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
-  gtk_window_present (GTK_WINDOW (win));
+  FtTestApp *fx = ft_test_app_start (NULL, tmp, 1280, 860);   /* recording: the run's store */
+  FtWindow *win = fx->win;
+  FtSession *session = fx->session;
   ft_window_set_page (win, "rider");
   ft_test_app_spin (1.0);
   ft_test_app_focus (GTK_WINDOW (win));
@@ -323,7 +279,7 @@ START_TEST (test_chat_and_review)
   ck_assert (yes != NULL);
   ft_test_app_spin (0.2);
   n = ft_chat_panel_get_n_messages (chat);
-  click (yes);
+  ft_test_app_press (yes);
   wait_answer (chat, n);
   ck_assert_int_eq (ft_chat_panel_get_done (chat), FT_ASSIST_ACTION_REPORT_DAMAGE);
   ck_assert_int_eq (ft_chat_panel_get_pending (chat), FT_ASSIST_ACTION_NONE);
@@ -338,7 +294,7 @@ START_TEST (test_chat_and_review)
 
   /* The staff review queue. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.review-queue", NULL));
-  FtReviewWindow *rw = find_review_window ();
+  FtReviewWindow *rw = (FtReviewWindow *) ft_test_app_find_window (FT_TYPE_REVIEW_WINDOW);
   ck_assert_msg (rw != NULL, "win.review-queue opened no window");
   printf ("review queue: %u open, %u hand-offs, %u regions on the first photo\n",
           ft_review_window_get_n_reviews (rw), ft_review_window_get_n_handoffs (rw),
@@ -354,12 +310,12 @@ START_TEST (test_chat_and_review)
   ck_assert (confirm != NULL);
 
   /* A rider cannot decide; the dispatcher can. */
-  click (confirm);
+  ft_test_app_press (confirm);
   printf ("as the rider: %s\n", ft_review_window_get_status (rw));
   ck_assert (strstr (ft_review_window_get_status (rw), "Dispatcher") != NULL);
   ck_assert_uint_eq (ft_review_window_get_n_reviews (rw), 1);
   ft_session_set_role (session, FT_ROLE_VIEW_DISPATCHER);
-  click (confirm);
+  ft_test_app_press (confirm);
   printf ("as the dispatcher: %s\n", ft_review_window_get_status (rw));
   ck_assert_msg (strstr (ft_review_window_get_status (rw), "out of service") != NULL, "%s",
                  ft_review_window_get_status (rw));
@@ -380,124 +336,16 @@ START_TEST (test_chat_and_review)
   guint handoffs = ft_review_window_get_n_handoffs (rw);
   GtkWidget *close = find_button (GTK_WIDGET (rw), "Close");
   ck_assert (close != NULL);
-  click (close);
+  ft_test_app_press (close);
   printf ("hand-off: %s\n", ft_review_window_get_status (rw));
   ck_assert_uint_eq (ft_review_window_get_n_handoffs (rw), handoffs - 1);
 
   gtk_window_destroy (GTK_WINDOW (rw));
-  ft_test_app_stop (app, win);
-  g_clear_object (&session);
+  ft_test_app_finish (fx);
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
   ck_assert (system (cmd) == 0);
 }
 END_TEST
-
-static FtExperimentsWindow *
-find_experiments_window (void)
-{
-  FtExperimentsWindow *ew = NULL;
-  GList *tops = gtk_window_list_toplevels ();
-  for (GList *l = tops; l; l = l->next)
-    if (FT_IS_EXPERIMENTS_WINDOW (l->data))
-      ew = l->data;
-  g_list_free (tops);
-  return ew;
-}
-
-/* Issue 16 in the app: the Experiments page refuses a bad variant naming
- * the key, runs a small experiment in the background with progress and
- * draws each variant against the control. */
-START_TEST (test_experiments)
-{
-  gtk_init ();
-  FtApplication *app = ft_application_new ();
-  g_autoptr(GError) error = NULL;
-  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_autoptr(FtSession) session = ft_session_new ();
-  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
-  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
-  ck_assert_msg (sc != NULL, "%s", error ? error->message : "");
-  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
-  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_present (GTK_WINDOW (win));
-  ft_test_app_spin (0.5);
-
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.experiments", NULL));
-  FtExperimentsWindow *ew = find_experiments_window ();
-  ck_assert_msg (ew != NULL, "win.experiments opened no window");
-  g_autofree char *text = ft_experiments_window_dup_text (ew);
-  ck_assert_msg (strstr (text, "demo-city-phase1.scenario") != NULL, "the base is not the open scenario:\n%s", text);
-
-  /* Bad input: an unknown key, then a value the scenario refuses. */
-  ck_assert (!ft_experiments_window_add_override (ew, "more", "fleet.wings", "3", &error));
-  printf ("unknown key: %s\n", error->message);
-  ck_assert (strstr (error->message, "fleet.wings") != NULL);
-  g_clear_error (&error);
-  ck_assert_uint_eq (ft_experiments_window_get_n_variants (ew), 1);
-  ck_assert (ft_experiments_window_add_override (ew, "more", "fleet.scooters", "lots", &error));
-  ck_assert (!ft_experiments_window_run (ew));
-  printf ("bad value: %s\n", ft_experiments_window_get_status (ew));
-  ck_assert (strstr (ft_experiments_window_get_status (ew), "scooters") != NULL);
-  ck_assert (!ft_experiments_window_is_running (ew));
-  ft_test_app_focus (GTK_WINDOW (ew));
-  click (find_button (GTK_WIDGET (ew), "_Remove Variants"));
-  ck_assert_uint_eq (ft_experiments_window_get_n_variants (ew), 1);
-
-  /* A small experiment: 2 replications x 2 variants of 0.02 days. */
-  ck_assert (ft_experiments_window_add_override (ew, "more scooters", "fleet.scooters", "1400", &error));
-  ft_experiments_window_set_replications (ew, 2);
-  ft_experiments_window_set_days (ew, 0.02);
-  gint64 t0 = g_get_monotonic_time ();
-  click (find_button (GTK_WIDGET (ew), "R_un"));
-  ck_assert_msg (ft_experiments_window_is_running (ew), "%s", ft_experiments_window_get_status (ew));
-  gint64 until = g_get_monotonic_time () + 300 * G_USEC_PER_SEC;
-  while (ft_experiments_window_is_running (ew) && g_get_monotonic_time () < until)
-    ft_test_app_spin (0.1);
-  printf ("experiment: %s (%.1f s)\n", ft_experiments_window_get_status (ew),
-          (g_get_monotonic_time () - t0) / 1e6);
-  ck_assert (!ft_experiments_window_is_running (ew));
-  ck_assert (ft_experiments_window_get_progress (ew) == 1.0);
-  /* 1 variant x 5 metrics, less any metric the report could not compare */
-  ck_assert_uint_ge (ft_experiments_window_get_n_results (ew), 1);
-  ck_assert_uint_le (ft_experiments_window_get_n_results (ew), 5);
-  /* the intervals in words too, each metric named */
-  printf ("results:\n%s\n", ft_experiments_window_get_results_text (ew));
-  ck_assert (strstr (ft_experiments_window_get_results_text (ew), "more scooters · trips_served: ") != NULL);
-  ck_assert (strstr (ft_experiments_window_get_results_text (ew), "95 % t interval") != NULL);
-  gtk_window_set_default_size (GTK_WINDOW (ew), 1280, 720);
-  ft_test_app_spin (0.3);
-  g_autoptr(GdkTexture) shot = ft_test_app_shot (GTK_WIDGET (ew), "experiments.png");
-  g_clear_object (&shot);
-
-  /* Cancel stops after the cell under way and compares nothing. */
-  ft_experiments_window_set_replications (ew, 6);
-  click (find_button (GTK_WIDGET (ew), "R_un"));
-  ck_assert (ft_experiments_window_is_running (ew));
-  click (find_button (GTK_WIDGET (ew), "_Cancel"));
-  until = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while (ft_experiments_window_is_running (ew) && g_get_monotonic_time () < until)
-    ft_test_app_spin (0.1);
-  printf ("cancelled: %s\n", ft_experiments_window_get_status (ew));
-  ck_assert (!ft_experiments_window_is_running (ew));
-  ck_assert (strstr (ft_experiments_window_get_status (ew), "Cancelled after ") != NULL);
-  ck_assert (strstr (ft_experiments_window_get_status (ew), " of 12 cells") != NULL);
-  ck_assert (ft_experiments_window_get_progress (ew) < 1.0);
-  gtk_window_destroy (GTK_WINDOW (ew));
-  ft_test_app_stop (app, win);
-}
-END_TEST
-
-static FtRegionDialog *
-find_region_dialog (void)
-{
-  FtRegionDialog *d = NULL;
-  GList *tops = gtk_window_list_toplevels ();
-  for (GList *l = tops; l; l = l->next)
-    if (FT_IS_REGION_DIALOG (l->data))
-      d = l->data;
-  g_list_free (tops);
-  return d;
-}
 
 static void
 wait_region (FtRegionDialog *d, double seconds)
@@ -513,27 +361,19 @@ wait_region (FtRegionDialog *d, double seconds)
  * region folder in the background and opens its launch scenario. */
 START_TEST (test_new_region)
 {
-  gtk_init ();
-  FtApplication *app = ft_application_new ();
   g_autoptr(GError) error = NULL;
-  ck_assert (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_autoptr(FtSession) session = ft_session_new ();
-  g_autofree char *p = g_build_filename (FT_SOURCE_DIR, "scenarios", "demo-city-phase1.scenario", NULL);
-  FtSimScenario *sc = ft_sim_scenario_load (p, &error);
-  ck_assert (sc != NULL);
-  ck_assert_msg (ft_session_load (session, sc, NULL, &error), "%s", error ? error->message : "");
-  FtWindow *win = ft_window_new (GTK_APPLICATION (app), session);
-  gtk_window_present (GTK_WINDOW (win));
-  ft_test_app_spin (0.5);
+  FtTestApp *fx = ft_test_app_start (NULL, NULL, 0, 0);
+  FtWindow *win = fx->win;
+  FtSession *session = fx->session;
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (win), "win.new-region", NULL));
-  FtRegionDialog *d = find_region_dialog ();
+  FtRegionDialog *d = (FtRegionDialog *) ft_test_app_find_window (FT_TYPE_REGION_DIALOG);
   ck_assert_msg (d != NULL, "win.new-region opened no dialog");
   g_autofree char *tmp = g_dir_make_tmp ("ft-region-app-XXXXXX", &error);
   g_autofree char *out = g_build_filename (tmp, "monaco", NULL);
 
   /* Nothing chosen: refused at once. */
   ft_test_app_focus (GTK_WINDOW (d));
-  click (find_button (GTK_WIDGET (d), "_Launch"));
+  ft_test_app_press (find_button (GTK_WIDGET (d), "_Launch"));
   printf ("no inputs: %s\n", ft_region_dialog_get_status (d));
   ck_assert (strstr (ft_region_dialog_get_status (d), "OpenStreetMap") != NULL);
   ck_assert (!ft_region_dialog_is_running (d));
@@ -567,12 +407,12 @@ START_TEST (test_new_region)
   ck_assert (g_file_test (launch, G_FILE_TEST_IS_REGULAR));
   shot = ft_test_app_shot (GTK_WIDGET (d), "new-region-done.png");
   g_clear_object (&shot);
-  click (find_button (GTK_WIDGET (d), "_Open Launch Scenario"));
+  ft_test_app_press (find_button (GTK_WIDGET (d), "_Open Launch Scenario"));
   ft_test_app_spin (0.5);
   const FtSimScenario *now = ft_session_get_scenario (session);
   printf ("opened: %s\n", now->path ? now->path : "(none)");
   ck_assert (now->path && strstr (now->path, "launch.scenario") != NULL);
-  ft_test_app_stop (app, win);
+  ft_test_app_finish (fx);
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
   ck_assert (system (cmd) == 0);
 }
@@ -606,10 +446,6 @@ main (void)
   tc = tcase_create ("chat-position-and-scroll");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_chat_position);
-  suite_add_tcase (s, tc);
-  tc = tcase_create ("experiments");
-  tcase_set_timeout (tc, 400);
-  tcase_add_test (tc, test_experiments);
   suite_add_tcase (s, tc);
   tc = tcase_create ("new-region");
   tcase_set_timeout (tc, 400);
