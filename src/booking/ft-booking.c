@@ -10,6 +10,7 @@
  */
 #include "ft-booking.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (ft-booking-error-quark, ft_booking_error)
@@ -22,7 +23,17 @@ struct _FtBooking
   GArray         *open_slot;     /* gint32 per booking: index into `open`, -1 */
   GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
+  /* (hold_until, id) of every booking that became reserved, a binary
+   * min-heap; an entry whose booking is no longer reserved until that time
+   * is dropped when it reaches the top, so the next expiry is found
+   * without walking every open booking (the simulator asks each minute) */
+  GArray         *expiry;        /* Expiry */
 };
+
+typedef struct {
+  FtTime t;
+  gint64 id;
+} Expiry;
 
 static const char *state_names[FT_N_BK_STATES] = {
   "reserved", "active", "paused", "ended", "cancelled", "expired",
@@ -67,6 +78,7 @@ ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
   b->open_slot = g_array_new (FALSE, TRUE, sizeof (gint32));
   b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
+  b->expiry = g_array_new (FALSE, FALSE, sizeof (Expiry));
   return b;
 }
 
@@ -79,6 +91,7 @@ ft_booking_free (FtBooking *b)
   g_array_unref (b->open_slot);
   g_array_unref (b->open);
   g_array_unref (b->rider_open);
+  g_array_unref (b->expiry);
   g_free (b);
 }
 
@@ -88,6 +101,49 @@ static inline FtBookingRec *
 rec_at (FtBooking *b, gint64 id)
 {
   return &g_array_index (b->recs, FtBookingRec, id);
+}
+
+static inline gboolean
+expiry_less (const Expiry *a, const Expiry *b)
+{
+  return a->t < b->t || (a->t == b->t && a->id < b->id);
+}
+
+static void
+expiry_push (FtBooking *b, FtTime t, gint64 id)
+{
+  Expiry e = { t, id };
+  g_array_append_val (b->expiry, e);
+  Expiry *h = (Expiry *) b->expiry->data;
+  for (guint i = b->expiry->len - 1; i > 0;)
+    {
+      guint up = (i - 1) / 2;
+      if (!expiry_less (&h[i], &h[up]))
+        break;
+      Expiry tmp = h[i]; h[i] = h[up]; h[up] = tmp;
+      i = up;
+    }
+}
+
+static void
+expiry_pop (FtBooking *b)
+{
+  Expiry *h = (Expiry *) b->expiry->data;
+  guint n = b->expiry->len - 1;
+  h[0] = h[n];
+  g_array_set_size (b->expiry, n);
+  for (guint i = 0;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && expiry_less (&h[l], &h[m]))
+        m = l;
+      if (r < n && expiry_less (&h[r], &h[m]))
+        m = r;
+      if (m == i)
+        break;
+      Expiry tmp = h[i]; h[i] = h[m]; h[m] = tmp;
+      i = m;
+    }
 }
 
 static gboolean
@@ -432,6 +488,7 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   r.shown_dyn_mult = ft_pricing_dynamic_multiplier (b->deps.pricing, v->pos, now, v->kind);
   g_array_append_val (b->recs, r);
   g_array_append_val (b->open_slot, no_slot);
+  expiry_push (b, r.hold_until, r.id);
   return r.id;
 }
 
@@ -441,7 +498,9 @@ typedef struct {
   FtBooking *b;
   guint32    mask;
   double     need_m;
-  GArray    *hits;
+  FtFindResult *hits;      /* local, or allocated once local is full */
+  guint      n, cap;
+  FtFindResult local[32];
 } FindCtx;
 
 static gboolean
@@ -467,12 +526,19 @@ find_visit (guint id, FtLatLon pos, double dist_m, gpointer user_data)
   hit.vehicle = id;
   hit.walk_m = dist_m;
   hit.range_m = range;
-  g_array_append_val (ctx->hits, hit);
+  if (ctx->n == ctx->cap)
+    {
+      ctx->cap *= 2;
+      if (ctx->hits == ctx->local)
+        ctx->hits = g_memdup2 (ctx->local, sizeof ctx->local);
+      ctx->hits = g_renew (FtFindResult, ctx->hits, ctx->cap);
+    }
+  ctx->hits[ctx->n++] = hit;
   return TRUE;
 }
 
-static gint
-find_cmp (gconstpointer pa, gconstpointer pb)
+static int
+find_cmp (const void *pa, const void *pb)
 {
   const FtFindResult *a = pa, *b = pb;
   if (a->walk_m < b->walk_m) return -1;
@@ -497,16 +563,20 @@ ft_booking_find (FtBooking *b, FtLatLon at, double radius_m, double trip_m,
   ctx.b = b;
   ctx.mask = kind_mask;
   ctx.need_m = trip_m * (1.0 + b->cfg.range_margin);
-  ctx.hits = g_array_new (FALSE, FALSE, sizeof (FtFindResult));
+  ctx.hits = ctx.local;
+  ctx.n = 0;
+  ctx.cap = G_N_ELEMENTS (ctx.local);
   /* Only available vehicles can be offered; find_visit still checks the
    * state. Results are sorted below, so the index's visit order does not
    * matter. */
   ft_fleet_visit_near_available (b->deps.fleet, at, radius_m, find_visit, &ctx);
-  g_array_sort (ctx.hits, find_cmp);
-  n = MIN (max_out, ctx.hits->len);
+  /* the order is total (walk, then vehicle), so any sort gives the same */
+  qsort (ctx.hits, ctx.n, sizeof (FtFindResult), find_cmp);
+  n = MIN (max_out, ctx.n);
   if (n)
-    memcpy (out, ctx.hits->data, n * sizeof (FtFindResult));
-  g_array_unref (ctx.hits);
+    memcpy (out, ctx.hits, n * sizeof (FtFindResult));
+  if (ctx.hits != ctx.local)
+    g_free (ctx.hits);
   return n;
 }
 
@@ -911,16 +981,19 @@ ft_booking_expire (FtBooking *b, FtTime now)
 FtTime
 ft_booking_next_expiry (FtBooking *b)
 {
-  FtTime t = G_MAXINT64;
-
   g_return_val_if_fail (b != NULL, G_MAXINT64);
-  for (guint i = 0; i < b->open->len; i++)
+  /* every reserved booking pushed its hold_until when it became reserved
+   * (new_rec, restore), and a reserved booking's hold_until never changes
+   * while it stays reserved; entries that no longer hold are dropped */
+  while (b->expiry->len > 0)
     {
-      const FtBookingRec *r = rec_at (b, g_array_index (b->open, gint64, i));
-      if (r->state == FT_BK_RESERVED && r->hold_until < t)
-        t = r->hold_until;
+      const Expiry *top = &g_array_index (b->expiry, Expiry, 0);
+      const FtBookingRec *r = top->id < (gint64) b->recs->len ? rec_at (b, top->id) : NULL;
+      if (r != NULL && r->state == FT_BK_RESERVED && r->hold_until == top->t)
+        return top->t;
+      expiry_pop (b);
     }
-  return t;
+  return G_MAXINT64;
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -988,6 +1061,8 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
       open_add (b, r->id);
       rider_open_set (b, r->rider, r->id);
     }
+  if (r->state == FT_BK_RESERVED)
+    expiry_push (b, r->hold_until, r->id);
 }
 
 /* ---------------------------------------------------------------- checker */

@@ -531,8 +531,8 @@ ft_multipolygon_to_geojson (const FtMultiPolygon *mp)
 
 /* ------------------------------------------------------------ grid index */
 
-/* A cell holds its ids with their positions inline, so a query reads each
- * cell's items in one contiguous run instead of chasing every id into the
+/* A cell holds its ids with their positions, so a query reads each
+ * cell's items in one run instead of chasing every id into the
  * entry table (at 50,000 vehicles those lookups were cache misses and most
  * of a query's cost). */
 typedef struct {
@@ -540,10 +540,29 @@ typedef struct {
   guint    id;
 } Item;
 
+/* The first CELL_INLINE items live in the cell itself (one 64-byte cache
+ * line with the counts), the rest in `more`: most cells of a fine grid hold
+ * one or two ids, and a query then reads them without a second miss. */
+#define CELL_INLINE 2
 typedef struct {
-  Item  *items;
-  guint  n, cap;
+  guint  n, cap;           /* items; capacity of `more` */
+  Item  *more;             /* items CELL_INLINE.. */
+  Item   in[CELL_INLINE];
 } Cell;
+
+G_STATIC_ASSERT (sizeof (Cell) == 64);
+
+static inline Item *
+cell_item (Cell *c, guint k)
+{
+  return k < CELL_INLINE ? &c->in[k] : &c->more[k - CELL_INLINE];
+}
+
+static inline const Item *
+cell_item_c (const Cell *c, guint k)
+{
+  return k < CELL_INLINE ? &c->in[k] : &c->more[k - CELL_INLINE];
+}
 
 typedef struct {
   guint    cell;
@@ -556,6 +575,7 @@ struct _FtGridIndex {
   double  dlat, dlon;      /* cell size in degrees */
   guint   rows, cols;
   Cell   *cells;
+  gpointer cells_mem;      /* cells' allocation (cells is aligned inside) */
   /* one bit per cell, set while the cell holds an id: a query steps over
    * empty cells a word of 64 at a time without touching them (fine grids
    * are mostly empty, and their cells are megabytes apart in memory) */
@@ -563,6 +583,9 @@ struct _FtGridIndex {
   Entry  *entries;         /* indexed by id */
   guint   n_entries;       /* allocated */
   guint   size;            /* present ids */
+  /* cos of the last query's latitude: a search that widens its radius
+   * around one point asks again at the same latitude */
+  double  cos_lat, cos_of;
 };
 
 #define FT_GRID_MAX_CELLS (1u << 22)
@@ -587,8 +610,12 @@ ft_grid_index_new (FtBBox bounds, double cell_m)
   g->cols = (guint) MAX (1.0, ceil (w / cell_m));
   g->dlat = MAX ((bounds.max_lat - bounds.min_lat) / g->rows, 1e-12);
   g->dlon = MAX ((bounds.max_lon - bounds.min_lon) / g->cols, 1e-12);
-  g->cells = g_new0 (Cell, (gsize) g->rows * g->cols);
+  /* cache-line aligned, so each cell is one line; zeroed lazily by the
+   * allocator (pages of cells never used are never touched) */
+  g->cells_mem = g_malloc0 ((gsize) g->rows * g->cols * sizeof (Cell) + 63);
+  g->cells = (Cell *) (((guintptr) g->cells_mem + 63) & ~(guintptr) 63);
   g->occupied = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
+  g->cos_lat = NAN;
   return g;
 }
 
@@ -600,8 +627,8 @@ ft_grid_index_free (FtGridIndex *g)
   if (g == NULL)
     return;
   for (i = 0; i < g->rows * g->cols; i++)
-    g_free (g->cells[i].items);
-  g_free (g->cells);
+    g_free (g->cells[i].more);
+  g_free (g->cells_mem);
   g_free (g->occupied);
   g_free (g->entries);
   g_free (g);
@@ -632,15 +659,16 @@ cell_add (FtGridIndex *g, guint cell, guint id, FtLatLon p)
 {
   Cell *c = &g->cells[cell];
 
-  if (c->n == c->cap)
+  if (c->n >= CELL_INLINE && c->n - CELL_INLINE == c->cap)
     {
       c->cap = c->cap ? c->cap * 2 : 4;
-      c->items = g_renew (Item, c->items, c->cap);
+      c->more = g_renew (Item, c->more, c->cap);
     }
   g->entries[id].cell = cell;
   g->entries[id].slot = c->n;
-  c->items[c->n].pos = p;
-  c->items[c->n].id = id;
+  Item *it = cell_item (c, c->n);
+  it->pos = p;
+  it->id = id;
   if (c->n++ == 0)
     g->occupied[cell / 64] |= G_GUINT64_CONSTANT (1) << (cell % 64);
 }
@@ -650,11 +678,11 @@ cell_remove (FtGridIndex *g, guint id)
 {
   Entry *e = &g->entries[id];
   Cell *c = &g->cells[e->cell];
-  Item last = c->items[--c->n];
+  Item last = *cell_item (c, --c->n);
 
   if (last.id != id)
     {
-      c->items[e->slot] = last;
+      *cell_item (c, e->slot) = last;
       g->entries[last.id].slot = e->slot;
     }
   if (c->n == 0)
@@ -704,7 +732,7 @@ ft_grid_index_move (FtGridIndex *g, guint id, FtLatLon p)
       cell_add (g, cell, id, p);
     }
   else
-    g->cells[cell].items[e->slot].pos = p;
+    cell_item (&g->cells[cell], e->slot)->pos = p;
 }
 
 void
@@ -745,7 +773,7 @@ ft_grid_index_foreach (FtGridIndex *g, FtGridVisitFunc fn, gpointer user_data)
           guint bit = (guint) __builtin_ctzll (bits);
           const Cell *cell = &g->cells[wi * 64 + bit];
           for (guint k = 0; k < cell->n; k++)
-            if (!fn (cell->items[k].id, cell->items[k].pos, 0.0, user_data))
+            if (!fn (cell_item_c (cell, k)->id, cell_item_c (cell, k)->pos, 0.0, user_data))
               return;
           guint64 lo = bit == 63 ? 0 : ~G_GUINT64_CONSTANT (0) << (bit + 1);
           bits = g->occupied[wi] & lo;
@@ -764,7 +792,12 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
   g_return_if_fail (fn != NULL);
   if (g->size == 0 || !(radius_m >= 0))
     return;
-  c = cos (p.lat * G_PI / 180.0);
+  if (p.lat != g->cos_lat)
+    {
+      g->cos_of = cos (p.lat * G_PI / 180.0);
+      g->cos_lat = p.lat;
+    }
+  c = g->cos_of;
   kx = FT_M_PER_DEG * c;
   /* The planar form is within 0.5% of haversine below 50 km; beyond that
    * skip the prefilter rather than risk a false reject. */
@@ -797,8 +830,9 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
 
               for (k = 0; k < cell->n; k++)
                 {
-                  guint id = cell->items[k].id;
-                  FtLatLon q = cell->items[k].pos;
+                  const Item *it = cell_item_c (cell, k);
+                  guint id = it->id;
+                  FtLatLon q = it->pos;
                   double dy = (q.lat - p.lat) * FT_M_PER_DEG, dx = (q.lon - p.lon) * kx, d;
 
                   /* Cheap planar reject (1% slack), then the exact distance. */

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include "ft-json.h"
 #include "ft-file.h"
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK (ft-geofence-error-quark, ft_geofence_error)
@@ -22,10 +23,27 @@ typedef struct {
   guint          group;   /* zones from one GBFS feature share a group */
 } Zone;
 
+/* The zones rasterised for one vehicle kind (see raster_build). */
+typedef struct {
+  double   min_lat, min_lon, dlat, dlon;
+  guint    rows, cols;
+  guint16 *cell;          /* RASTER_GLOBAL, a zone index, or RASTER_MIXED | first zone to test */
+  guint    owner;         /* the kind that built it (kinds with the same zones share it) */
+} Raster;
+
+#define RASTER_KINDS  32
+#define RASTER_GLOBAL 0x7fffu
+#define RASTER_MIXED  0x8000u
+#define RASTER_UNDECIDED 0xffffu
+
 struct _FtGeofences {
   GArray *zones;          /* Zone */
   GArray *global;         /* FtZoneRules, first matching applies */
   guint   next_group;
+  /* per vehicle kind, built on first use and dropped when a zone is
+   * added; the lock only guards building */
+  GMutex  raster_lock;
+  Raster *raster[RASTER_KINDS];
 };
 
 static void
@@ -54,7 +72,24 @@ ft_geofences_new (void)
   g->zones = g_array_new (FALSE, TRUE, sizeof (Zone));
   g_array_set_clear_func (g->zones, zone_clear);
   g->global = g_array_new (FALSE, TRUE, sizeof (FtZoneRules));
+  g_mutex_init (&g->raster_lock);
   return g;
+}
+
+static void
+rasters_drop (FtGeofences *g)
+{
+  Raster *owned[RASTER_KINDS];
+  guint n = 0;
+  for (guint k = 0; k < RASTER_KINDS; k++)
+    if (g->raster[k] != NULL && g->raster[k]->owner == k)
+      owned[n++] = g->raster[k];
+  memset (g->raster, 0, sizeof g->raster);
+  for (guint i = 0; i < n; i++)
+    {
+      g_free (owned[i]->cell);
+      g_free (owned[i]);
+    }
 }
 
 void
@@ -62,6 +97,8 @@ ft_geofences_free (FtGeofences *g)
 {
   if (g == NULL)
     return;
+  rasters_drop (g);
+  g_mutex_clear (&g->raster_lock);
   g_array_unref (g->zones);
   g_array_unref (g->global);
   g_free (g);
@@ -80,6 +117,7 @@ add_zone (FtGeofences *g, const char *id, const char *name, FtMultiPolygon *area
   zn.z.rules = *rules;
   zn.z.vehicle_type_ids = type_ids;
   zn.group = group;
+  rasters_drop (g);
   g_array_append_val (g->zones, zn);
   return g->zones->len - 1;
 }
@@ -164,15 +202,204 @@ ft_geofences_get (const FtGeofences *g, guint i)
   return &g_array_index (g->zones, Zone, i).z;
 }
 
-FtZoneRules
-ft_geofences_rules_at (const FtGeofences *g, FtLatLon p, guint vehicle_kind, int *zone_out)
-{
-  guint i;
+/* ------------------------------------------------------------- raster */
 
-  if (zone_out)
-    *zone_out = -1;
-  g_return_val_if_fail (g != NULL, ft_zone_rules_all_allowed ());
-  for (i = 0; i < g->zones->len; i++)
+/* The answer of ft_geofences_rules_at per cell of a grid of about 20 m
+ * over the zones that apply to one vehicle kind. Per zone, in order, the
+ * cells an edge of its area comes near (within RASTER_EPS, rasterised row
+ * by row) are boundary cells; every other cell is wholly inside or wholly
+ * outside the area, as its centre is (no edge separates two points of
+ * it). A cell takes the first zone that is not wholly outside: a zone
+ * that holds all of it answers there without a polygon test; where that
+ * zone's boundary crosses it, the exact test runs from that zone on (the
+ * zones before it hold no point of the cell). A cell no zone touches is
+ * the global rules'. Results are those of the plain loop, bit for bit. */
+#define RASTER_CELL_M 20.0       /* the smallest cell */
+#define RASTER_CACHED_CELLS 16384.0
+#define RASTER_MAX_CELLS (1u << 21)
+#define RASTER_EPS 1e-7           /* degrees, ~1 cm: far above rounding */
+#define RASTER_M_PER_DEG 111195.0
+
+static inline int
+raster_clamp (double v, int hi)
+{
+  if (!(v >= 0))
+    return 0;
+  if (v > hi)
+    return hi;
+  return (int) v;
+}
+
+static void
+raster_mark_edge (const Raster *ra, guint8 *mark, int r0, int r1, int c0, int c1,
+                  FtLatLon a, FtLatLon b)
+{
+  double lo_lat = MIN (a.lat, b.lat), hi_lat = MAX (a.lat, b.lat);
+  int ra0 = raster_clamp ((lo_lat - RASTER_EPS - ra->min_lat) / ra->dlat, r1);
+  int ra1 = raster_clamp ((hi_lat + RASTER_EPS - ra->min_lat) / ra->dlat, r1);
+  ra0 = MAX (ra0, r0);
+  for (int r = ra0; r <= ra1; r++)
+    {
+      double lon0, lon1;
+      if (hi_lat - lo_lat <= 0)
+        {
+          lon0 = MIN (a.lon, b.lon);
+          lon1 = MAX (a.lon, b.lon);
+        }
+      else
+        {
+          /* the part of the edge within the row's band, widened by eps */
+          double y0 = ra->min_lat + r * ra->dlat - RASTER_EPS;
+          double y1 = ra->min_lat + (r + 1) * ra->dlat + RASTER_EPS;
+          double t0 = CLAMP ((y0 - a.lat) / (b.lat - a.lat), 0.0, 1.0);
+          double t1 = CLAMP ((y1 - a.lat) / (b.lat - a.lat), 0.0, 1.0);
+          double x0 = a.lon + (b.lon - a.lon) * t0, x1 = a.lon + (b.lon - a.lon) * t1;
+          lon0 = MIN (x0, x1);
+          lon1 = MAX (x0, x1);
+        }
+      int ca = MAX (c0, raster_clamp ((lon0 - RASTER_EPS - ra->min_lon) / ra->dlon, c1));
+      int cb = raster_clamp ((lon1 + RASTER_EPS - ra->min_lon) / ra->dlon, c1);
+      for (int c = ca; c <= cb; c++)
+        mark[(gsize) (r - r0) * (c1 - c0 + 1) + (c - c0)] = 1;
+    }
+}
+
+static G_GNUC_NO_INLINE Raster *
+raster_build (const FtGeofences *g, guint kind)
+{
+  Raster *ra = g_new0 (Raster, 1);
+  ra->owner = kind;
+  FtBBox bb;
+  ft_bbox_init_empty (&bb);
+  for (guint i = 0; i < g->zones->len; i++)
+    {
+      const Zone *zn = &g_array_index (g->zones, Zone, i);
+      if (mask_applies (zn->z.rules.vehicle_kind_mask, kind) && zn->z.area->n_polys > 0)
+        {
+          ft_bbox_extend (&bb, (FtLatLon) { zn->z.area->bbox.min_lat, zn->z.area->bbox.min_lon });
+          ft_bbox_extend (&bb, (FtLatLon) { zn->z.area->bbox.max_lat, zn->z.area->bbox.max_lon });
+        }
+    }
+  if (!(bb.max_lat >= bb.min_lat && bb.max_lon >= bb.min_lon)
+      || !isfinite (bb.min_lat + bb.max_lat + bb.min_lon + bb.max_lon)
+      || bb.max_lat - bb.min_lat > 10 || bb.max_lon - bb.min_lon > 10)
+    return ra;    /* no cells: every query takes the plain loop */
+  double kx = MAX (cos ((bb.min_lat + bb.max_lat) / 2 * G_PI / 180.0), 0.01);
+  double h = bb.max_lat - bb.min_lat + 2 * RASTER_EPS, w = bb.max_lon - bb.min_lon + 2 * RASTER_EPS;
+  /* small enough to stay in cache (about RASTER_CACHED_CELLS cells) */
+  double cell_m = MAX (RASTER_CELL_M, sqrt (h * RASTER_M_PER_DEG * w * RASTER_M_PER_DEG * kx / RASTER_CACHED_CELLS));
+  for (;;)
+    {
+      ra->dlat = cell_m / RASTER_M_PER_DEG;
+      ra->dlon = cell_m / (RASTER_M_PER_DEG * kx);
+      ra->rows = (guint) ceil (h / ra->dlat) + 1;
+      ra->cols = (guint) ceil (w / ra->dlon) + 1;
+      if ((guint64) ra->rows * ra->cols <= RASTER_MAX_CELLS)
+        break;
+      cell_m *= 2;
+    }
+  ra->min_lat = bb.min_lat - RASTER_EPS;
+  ra->min_lon = bb.min_lon - RASTER_EPS;
+  gsize n = (gsize) ra->rows * ra->cols;
+  ra->cell = g_new (guint16, n);
+  for (gsize i = 0; i < n; i++)
+    ra->cell[i] = RASTER_UNDECIDED;
+  int rmax = (int) ra->rows - 1, cmax = (int) ra->cols - 1;
+  for (guint i = 0; i < g->zones->len; i++)
+    {
+      const Zone *zn = &g_array_index (g->zones, Zone, i);
+      const FtMultiPolygon *mp = zn->z.area;
+      if (!mask_applies (zn->z.rules.vehicle_kind_mask, kind) || mp->n_polys == 0)
+        continue;
+      /* the cells that can hold a point of the zone's bbox */
+      int r0 = raster_clamp ((mp->bbox.min_lat - RASTER_EPS - ra->min_lat) / ra->dlat, rmax);
+      int r1 = raster_clamp ((mp->bbox.max_lat + RASTER_EPS - ra->min_lat) / ra->dlat, rmax);
+      int c0 = raster_clamp ((mp->bbox.min_lon - RASTER_EPS - ra->min_lon) / ra->dlon, cmax);
+      int c1 = raster_clamp ((mp->bbox.max_lon + RASTER_EPS - ra->min_lon) / ra->dlon, cmax);
+      int wc = c1 - c0 + 1;
+      g_autofree guint8 *mark = g_new0 (guint8, (gsize) (r1 - r0 + 1) * wc);
+      for (guint p = 0; p < mp->n_polys; p++)
+        for (guint q = 0; q < mp->polys[p].n_rings; q++)
+          {
+            const FtRing *ring = &mp->polys[p].rings[q];
+            for (guint a = 0, b = ring->n ? ring->n - 1 : 0; a < ring->n; b = a++)
+              raster_mark_edge (ra, mark, r0, r1, c0, c1, ring->pts[b], ring->pts[a]);
+          }
+      for (int r = r0; r <= r1; r++)
+        {
+          int known = -1;   /* inside (1) or not (0) of the run of unmarked cells */
+          for (int c = c0; c <= c1; c++)
+            {
+              guint16 *cell = &ra->cell[(gsize) r * ra->cols + c];
+              if (mark[(gsize) (r - r0) * wc + (c - c0)])
+                {
+                  known = -1;
+                  if (*cell == RASTER_UNDECIDED)
+                    *cell = (guint16) (RASTER_MIXED | i);
+                  continue;
+                }
+              if (*cell != RASTER_UNDECIDED)
+                continue;
+              if (known < 0)
+                {
+                  FtLatLon centre = { ra->min_lat + (r + 0.5) * ra->dlat, ra->min_lon + (c + 0.5) * ra->dlon };
+                  known = ft_multipolygon_contains (mp, centre) ? 1 : 0;
+                }
+              if (known)
+                *cell = (guint16) i;
+            }
+        }
+    }
+  for (gsize i = 0; i < n; i++)
+    if (ra->cell[i] == RASTER_UNDECIDED)
+      ra->cell[i] = RASTER_GLOBAL;
+  return ra;
+}
+
+static G_GNUC_NO_INLINE const Raster *
+raster_make (FtGeofences *g, guint kind)
+{
+  Raster *ra;
+  g_mutex_lock (&g->raster_lock);
+  ra = g->raster[kind];
+  if (ra == NULL)
+    {
+      /* a kind to which the same zones apply shares that kind's raster */
+      for (guint k = 0; k < RASTER_KINDS && ra == NULL; k++)
+        {
+          if (g->raster[k] == NULL || g->raster[k]->owner != k)
+            continue;
+          gboolean same = TRUE;
+          for (guint i = 0; i < g->zones->len && same; i++)
+            {
+              guint32 m = g_array_index (g->zones, Zone, i).z.rules.vehicle_kind_mask;
+              same = mask_applies (m, k) == mask_applies (m, kind);
+            }
+          if (same)
+            ra = g->raster[k];
+        }
+      if (ra == NULL)
+        ra = raster_build (g, kind);
+      g_atomic_pointer_set (&g->raster[kind], ra);
+    }
+  g_mutex_unlock (&g->raster_lock);
+  return ra;
+}
+
+static inline const Raster *
+raster_for (const FtGeofences *cg, guint kind)
+{
+  if (kind >= RASTER_KINDS || cg->zones->len >= RASTER_GLOBAL)   /* zone indices fit 15 bits */
+    return NULL;
+  FtGeofences *g = (FtGeofences *) cg;   /* only the raster cache is written */
+  Raster *ra = g_atomic_pointer_get (&g->raster[kind]);
+  return ra != NULL ? ra : raster_make (g, kind);
+}
+
+static FtZoneRules
+rules_from (const FtGeofences *g, guint first, FtLatLon p, guint vehicle_kind, int *zone_out)
+{
+  for (guint i = first; i < g->zones->len; i++)
     {
       const Zone *zn = &g_array_index (g->zones, Zone, i);
 
@@ -186,6 +413,41 @@ ft_geofences_rules_at (const FtGeofences *g, FtLatLon p, guint vehicle_kind, int
         }
     }
   return ft_geofences_global_rules (g, vehicle_kind);
+}
+
+FtZoneRules
+ft_geofences_rules_at (const FtGeofences *g, FtLatLon p, guint vehicle_kind, int *zone_out)
+{
+  if (zone_out)
+    *zone_out = -1;
+  g_return_val_if_fail (g != NULL, ft_zone_rules_all_allowed ());
+  const Raster *ra = raster_for (g, vehicle_kind);
+  if (ra != NULL && ra->rows > 0)
+    {
+      double fr = (p.lat - ra->min_lat) / ra->dlat, fc = (p.lon - ra->min_lon) / ra->dlon;
+      if (fr >= 0 && fr < ra->rows && fc >= 0 && fc < ra->cols)
+        {
+          guint v = ra->cell[(gsize) fr * ra->cols + (gsize) fc];
+          if (v == RASTER_GLOBAL)
+            return ft_geofences_global_rules (g, vehicle_kind);
+          if (v & RASTER_MIXED)
+            return rules_from (g, v & ~RASTER_MIXED, p, vehicle_kind, zone_out);
+          if (zone_out)
+            *zone_out = (int) v;
+          return g_array_index (g->zones, Zone, v).z.rules;
+        }
+    }
+  return rules_from (g, 0, p, vehicle_kind, zone_out);
+}
+
+/* The plain loop over every zone, without the raster (tests compare the two). */
+FtZoneRules
+ft_geofences_rules_at_exact (const FtGeofences *g, FtLatLon p, guint vehicle_kind, int *zone_out)
+{
+  if (zone_out)
+    *zone_out = -1;
+  g_return_val_if_fail (g != NULL, ft_zone_rules_all_allowed ());
+  return rules_from (g, 0, p, vehicle_kind, zone_out);
 }
 
 guint32

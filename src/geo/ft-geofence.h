@@ -63,6 +63,9 @@ const FtGeofenceZone *ft_geofences_get     (const FtGeofences *g, guint i);
 /* Effective rules at p for a vehicle kind; *zone_out = zone index or -1 (global). */
 FtZoneRules  ft_geofences_rules_at         (const FtGeofences *g, FtLatLon p,
                                             guint vehicle_kind, int *zone_out);
+/* The same answer without the per-kind raster that speeds up the above (tests). */
+FtZoneRules  ft_geofences_rules_at_exact   (const FtGeofences *g, FtLatLon p,
+                                            guint vehicle_kind, int *zone_out);
 FtZoneRules  ft_zone_rules_all_allowed     (void);
 
 /* GBFS 3.0 geofencing_zones.json (whole file, with last_updated/ttl/version/data)

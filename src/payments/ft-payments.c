@@ -14,6 +14,176 @@ G_DEFINE_QUARK (ft-payments-error-quark, ft_payments_error)
 
 #define NO_ACC G_MAXUINT32
 
+/* Records keyed by a 64-bit first member, stored inline in one open-
+ * addressed table (linear probing, at most 70% full, deletion by
+ * backward shift): no allocation per record, and a probe reads the slot
+ * itself (an empty slot holds the key RECMAP_EMPTY; a record with that
+ * key lives beside the table), where a GHashTable chased three arrays and
+ * a pointer. A record pointer stays valid until the next insert or remove. */
+#define RECMAP_EMPTY G_MAXUINT64
+typedef struct {
+  guint8 *slots;     /* cap records of `size` bytes, RECMAP_EMPTY keys when free */
+  gsize   size, cap, n;
+  gboolean has_empty_key;
+  guint64 empty_key_rec[5];   /* the record whose key is RECMAP_EMPTY */
+} RecMap;
+
+static void
+recmap_init (RecMap *m, gsize size)
+{
+  g_assert (size <= sizeof m->empty_key_rec);
+  memset (m, 0, sizeof *m);
+  m->size = size;
+}
+
+static void
+recmap_clear (RecMap *m)
+{
+  g_free (m->slots);
+  recmap_init (m, m->size);
+}
+
+static inline gsize
+recmap_home (const RecMap *m, guint64 key)
+{
+  return (gsize) ft_mix64 (key) & (m->cap - 1);
+}
+
+static inline guint64
+recmap_key (const RecMap *m, gsize i)
+{
+  guint64 k;
+  memcpy (&k, m->slots + i * m->size, sizeof k);
+  return k;
+}
+
+static inline void
+recmap_set_key (RecMap *m, gsize i, guint64 key)
+{
+  memcpy (m->slots + i * m->size, &key, sizeof key);
+}
+
+static gpointer
+recmap_lookup (const RecMap *m, guint64 key)
+{
+  if (key == RECMAP_EMPTY)
+    return m->has_empty_key ? (gpointer) m->empty_key_rec : NULL;
+  if (m->cap == 0)
+    return NULL;
+  for (gsize i = recmap_home (m, key);; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 k = recmap_key (m, i);
+      if (k == key)
+        return m->slots + i * m->size;
+      if (k == RECMAP_EMPTY)
+        return NULL;
+    }
+}
+
+static gpointer recmap_insert (RecMap *m, guint64 key);
+
+static void
+recmap_grow (RecMap *m)
+{
+  guint8 *old = m->slots;
+  gsize old_cap = m->cap;
+  m->cap = old_cap ? old_cap * 2 : 64;
+  m->slots = g_malloc (m->cap * m->size);
+  for (gsize i = 0; i < m->cap; i++)
+    recmap_set_key (m, i, RECMAP_EMPTY);
+  for (gsize i = 0; i < old_cap; i++)
+    {
+      guint64 k;
+      memcpy (&k, old + i * m->size, sizeof k);
+      if (k == RECMAP_EMPTY)
+        continue;
+      gsize j = recmap_home (m, k);
+      while (recmap_key (m, j) != RECMAP_EMPTY)
+        j = (j + 1) & (m->cap - 1);
+      memcpy (m->slots + j * m->size, old + i * m->size, m->size);
+    }
+  g_free (old);
+}
+
+/* The record of `key`, added (zeroed but for the key) when absent. */
+static gpointer
+recmap_insert (RecMap *m, guint64 key)
+{
+  if (key == RECMAP_EMPTY)
+    {
+      if (!m->has_empty_key)
+        {
+          memset (m->empty_key_rec, 0, sizeof m->empty_key_rec);
+          memcpy (m->empty_key_rec, &key, sizeof key);
+          m->has_empty_key = TRUE;
+        }
+      return m->empty_key_rec;
+    }
+  if (10 * (m->n + 1) > 7 * m->cap)
+    recmap_grow (m);
+  gsize i = recmap_home (m, key);
+  for (;; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 k = recmap_key (m, i);
+      if (k == key)
+        return m->slots + i * m->size;
+      if (k == RECMAP_EMPTY)
+        break;
+    }
+  guint8 *rec = m->slots + i * m->size;
+  memset (rec + sizeof key, 0, m->size - sizeof key);
+  memcpy (rec, &key, sizeof key);
+  m->n++;
+  return rec;
+}
+
+static void
+recmap_remove (RecMap *m, guint64 key)
+{
+  if (key == RECMAP_EMPTY)
+    {
+      m->has_empty_key = FALSE;
+      return;
+    }
+  if (m->cap == 0)
+    return;
+  gsize i = recmap_home (m, key);
+  for (;; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 k = recmap_key (m, i);
+      if (k == key)
+        break;
+      if (k == RECMAP_EMPTY)
+        return;
+    }
+  /* shift later records of the run back into the hole when their home
+   * does not lie cyclically in (hole, their slot] */
+  gsize hole = i;
+  for (gsize j = (i + 1) & (m->cap - 1); recmap_key (m, j) != RECMAP_EMPTY; j = (j + 1) & (m->cap - 1))
+    {
+      gsize home = recmap_home (m, recmap_key (m, j));
+      gboolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!stays)
+        {
+          memcpy (m->slots + hole * m->size, m->slots + j * m->size, m->size);
+          hole = j;
+        }
+    }
+  recmap_set_key (m, hole, RECMAP_EMPTY);
+  m->n--;
+}
+
+/* Calls fn on every record. */
+static void
+recmap_foreach (const RecMap *m, void (*fn) (gconstpointer rec, gpointer data), gpointer data)
+{
+  for (gsize i = 0; i < m->cap; i++)
+    if (recmap_key (m, i) != RECMAP_EMPTY)
+      fn (m->slots + i * m->size, data);
+  if (m->has_empty_key)
+    fn (m->empty_key_rec, data);
+}
+
 typedef struct {
   guint32 wallet;
   guint32 hold;
@@ -44,9 +214,9 @@ struct _FtPayments {
   gint64        auto_topup;
   GArray       *riders;      /* RiderAccounts, lazily filled */
   guint32       clearing, revenue, refunds, incentives;
-  GHashTable   *holds;       /* booking -> HoldRec */
-  GHashTable   *captures;    /* booking -> CaptureRec */
-  GHashTable   *idem;        /* idem hash -> IdemRec */
+  RecMap        holds;       /* booking -> HoldRec */
+  RecMap        captures;    /* booking -> CaptureRec */
+  RecMap        idem;        /* idem hash -> IdemRec */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -174,9 +344,9 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->provider = provider;
   p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
-  p->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
-  p->captures = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
-  p->idem = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  recmap_init (&p->holds, sizeof (HoldRec));
+  recmap_init (&p->captures, sizeof (CaptureRec));
+  recmap_init (&p->idem, sizeof (IdemRec));
   return p;
 }
 
@@ -188,9 +358,9 @@ ft_payments_free (FtPayments *p)
   if (p->provider.vtable != NULL && p->provider.vtable->free != NULL)
     p->provider.vtable->free (p->provider.self);
   g_array_unref (p->riders);
-  g_hash_table_unref (p->holds);
-  g_hash_table_unref (p->captures);
-  g_hash_table_unref (p->idem);
+  recmap_clear (&p->holds);
+  recmap_clear (&p->captures);
+  recmap_clear (&p->idem);
   g_free (p);
 }
 
@@ -305,7 +475,7 @@ gint64
 ft_payments_captured (FtPayments *p, gint64 booking)
 {
   g_return_val_if_fail (p != NULL, 0);
-  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
   return c != NULL ? c->captured : 0;
 }
 
@@ -320,7 +490,7 @@ gboolean
 ft_payments_has_hold (FtPayments *p, gint64 booking)
 {
   g_return_val_if_fail (p != NULL, FALSE);
-  return g_hash_table_contains (p->holds, &booking);
+  return recmap_lookup (&p->holds, (guint64) booking) != NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -363,7 +533,7 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
 {
   if (idem == 0)
     return FALSE;
-  IdemRec *r = g_hash_table_lookup (p->idem, &idem);
+  IdemRec *r = recmap_lookup (&p->idem, idem);
   if (r == NULL)
     return FALSE;
   if (r->args != args)
@@ -385,11 +555,9 @@ idem_remember (FtPayments *p, guint64 idem, guint64 args, gint64 tx)
 {
   if (idem == 0)
     return;
-  IdemRec *r = g_new (IdemRec, 1);
-  r->idem = idem;
+  IdemRec *r = recmap_insert (&p->idem, idem);
   r->args = args;
   r->tx = tx;
-  g_hash_table_replace (p->idem, &r->idem, r);
 }
 
 /* ---------------------------------------------------------------- */
@@ -558,7 +726,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                    "a hold needs a booking id, got %" G_GINT64_FORMAT, booking);
       return -1;
     }
-  HoldRec *open = g_hash_table_lookup (p->holds, &booking);
+  HoldRec *open = recmap_lookup (&p->holds, (guint64) booking);
   if (open != NULL)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
@@ -566,7 +734,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                    G_GINT64_FORMAT "); capture or release it first", booking, open->tx);
       return -1;
     }
-  if (g_hash_table_contains (p->captures, &booking))
+  if (recmap_lookup (&p->captures, (guint64) booking) != NULL)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                    "booking %" G_GINT64_FORMAT " was already captured; a new trip needs a new "
@@ -612,12 +780,10 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
   tx = post (p, FT_TX_HOLD, now, rider, amount, booking, idem, args, ps, 2, error);
   if (tx < 0)
     return -1;
-  HoldRec *h = g_new (HoldRec, 1);
-  h->booking = booking;
+  HoldRec *h = recmap_insert (&p->holds, (guint64) booking);
   h->rider = rider;
   h->amount = amount;
   h->tx = tx;
-  g_hash_table_replace (p->holds, &h->booking, h);
   return tx;
 }
 
@@ -625,12 +791,12 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
 static HoldRec *
 find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError **error)
 {
-  HoldRec *h = g_hash_table_lookup (p->holds, &booking);
+  HoldRec *h = recmap_lookup (&p->holds, (guint64) booking);
   if (h == NULL)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD,
                    "cannot %s booking %" G_GINT64_FORMAT ": it has no open hold%s", what, booking,
-                   g_hash_table_contains (p->captures, &booking) ? " (already captured)" : "");
+                   recmap_lookup (&p->captures, (guint64) booking) ? " (already captured)" : "");
       return NULL;
     }
   if (h->rider != rider)
@@ -646,14 +812,12 @@ find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError 
 static void
 add_captured (FtPayments *p, guint rider, gint64 booking, gint64 delta)
 {
-  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
   if (c == NULL)
     {
-      c = g_new (CaptureRec, 1);
-      c->booking = booking;
+      c = recmap_insert (&p->captures, (guint64) booking);
       c->rider = rider;
       c->captured = 0;
-      g_hash_table_replace (p->captures, &c->booking, c);
     }
   gboolean was_neg = c->captured < 0;
   c->captured += delta;
@@ -695,7 +859,7 @@ ft_payments_capture (FtPayments *p, guint rider, gint64 booking, gint64 price,
   tx = post (p, FT_TX_CAPTURE, now, rider, price, booking, idem, args, ps, 3, error);
   if (tx < 0)
     return -1;
-  g_hash_table_remove (p->holds, &booking);
+  recmap_remove (&p->holds, (guint64) booking);
   add_captured (p, rider, booking, price);
   return tx;
 }
@@ -723,7 +887,7 @@ ft_payments_release (FtPayments *p, guint rider, gint64 booking, const char *ide
   tx = post (p, FT_TX_RELEASE, now, rider, h->amount, booking, idem, args, ps, 2, error);
   if (tx < 0)
     return -1;
-  g_hash_table_remove (p->holds, &booking);
+  recmap_remove (&p->holds, (guint64) booking);
   return tx;
 }
 
@@ -743,7 +907,7 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   if (!check_amount (p, amount, FALSE, "refund", error))
     return -1;
   const char *cur = ft_ledger_currency (p->ledger);
-  CaptureRec *c = g_hash_table_lookup (p->captures, &booking);
+  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
   if (c == NULL || c->rider != rider)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
@@ -811,9 +975,9 @@ ft_payments_rebuild (FtPayments *p)
 {
   g_return_if_fail (p != NULL);
 
-  g_hash_table_remove_all (p->holds);
-  g_hash_table_remove_all (p->captures);
-  g_hash_table_remove_all (p->idem);
+  recmap_clear (&p->holds);
+  recmap_clear (&p->captures);
+  recmap_clear (&p->idem);
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
@@ -828,20 +992,18 @@ ft_payments_rebuild (FtPayments *p)
         {
         case FT_TX_HOLD:
           {
-            HoldRec *h = g_new (HoldRec, 1);
-            h->booking = tx->ref;
+            HoldRec *h = recmap_insert (&p->holds, (guint64) tx->ref);
             h->rider = rider;
             h->amount = tx->amount;
             h->tx = tx->id;
-            g_hash_table_replace (p->holds, &h->booking, h);
           }
           break;
         case FT_TX_CAPTURE:
-          g_hash_table_remove (p->holds, &tx->ref);
+          recmap_remove (&p->holds, (guint64) tx->ref);
           add_captured (p, rider, tx->ref, tx->amount);
           break;
         case FT_TX_RELEASE:
-          g_hash_table_remove (p->holds, &tx->ref);
+          recmap_remove (&p->holds, (guint64) tx->ref);
           break;
         case FT_TX_REFUND:
           add_captured (p, rider, tx->ref, -tx->amount);
@@ -857,6 +1019,32 @@ ft_payments_rebuild (FtPayments *p)
     }
 }
 
+static void
+hold_max_rider (gconstpointer rec, gpointer data)
+{
+  guint *max_rider = data;
+  *max_rider = MAX (*max_rider, ((const HoldRec *) rec)->rider);
+}
+
+typedef struct {
+  gint64        *held;
+  const HoldRec *bad;    /* the first hold of a non-positive amount */
+} HeldSum;
+
+static void
+hold_sum (gconstpointer rec, gpointer data)
+{
+  HeldSum *hs = data;
+  const HoldRec *h = rec;
+  if (h->amount <= 0)
+    {
+      if (hs->bad == NULL)
+        hs->bad = h;
+      return;
+    }
+  hs->held[h->rider] += h->amount;
+}
+
 gboolean
 ft_payments_check (FtPayments *p, GError **error)
 {
@@ -868,11 +1056,7 @@ ft_payments_check (FtPayments *p, GError **error)
   /* Open holds summed per rider, in a dense array (riders are dense). */
   guint n_acc = ft_ledger_n_accounts (p->ledger);
   guint max_rider = 0;
-  GHashTableIter it;
-  gpointer v;
-  g_hash_table_iter_init (&it, p->holds);
-  while (g_hash_table_iter_next (&it, NULL, &v))
-    max_rider = MAX (max_rider, ((HoldRec *) v)->rider);
+  recmap_foreach (&p->holds, hold_max_rider, &max_rider);
   for (guint i = 0; i < n_acc; i++)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (p->ledger, i);
@@ -890,18 +1074,14 @@ ft_payments_check (FtPayments *p, GError **error)
   g_autofree gint64 *held = g_new0 (gint64, (gsize) max_rider + 1);
   g_autofree guint8 *seen = g_new0 (guint8, (gsize) max_rider + 1);
 
-  g_hash_table_iter_init (&it, p->holds);
-  while (g_hash_table_iter_next (&it, NULL, &v))
+  HeldSum hs = { held, NULL };
+  recmap_foreach (&p->holds, hold_sum, &hs);
+  if (hs.bad != NULL)
     {
-      HoldRec *h = v;
-      if (h->amount <= 0)
-        {
-          g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
-                       "hold of booking %" G_GINT64_FORMAT " has non-positive amount %"
-                       G_GINT64_FORMAT, h->booking, h->amount);
-          return FALSE;
-        }
-      held[h->rider] += h->amount;
+      g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
+                   "hold of booking %" G_GINT64_FORMAT " has non-positive amount %"
+                   G_GINT64_FORMAT, hs.bad->booking, hs.bad->amount);
+      return FALSE;
     }
 
   for (guint i = 0; i < n_acc; i++)

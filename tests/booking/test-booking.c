@@ -214,6 +214,26 @@ START_TEST (test_find)
   n = ft_booking_find (fx.core->booking, test_town_at (0, 0), 300, 100, 0, out, 8);
   ck_assert_uint_eq (n, 3);
   ck_assert_uint_eq (out[0].vehicle, fx.v[2]);
+
+  /* More hits than the search keeps on its stack: all of them, in order of
+   * walk then vehicle (two at each distance). */
+  guint first = ft_fleet_n_vehicles (fx.core->fleet);
+  for (guint i = 0; i < 80; i++)
+    {
+      guint v = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_SCOOTER,
+                                      test_town_at (700 + 2.0 * (i / 2), i % 2 ? 500 : 900), NULL, T0);
+      add_pack (fx.core, v, 0.9);
+    }
+  FtFindResult many[100];
+  n = ft_booking_find (fx.core->booking, test_town_at (700, 700), 400, 100, 0, many, 100);
+  ck_assert_uint_eq (n, 80);
+  for (guint i = 1; i < n; i++)
+    {
+      ck_assert_double_le (many[i - 1].walk_m, many[i].walk_m);
+      if (many[i - 1].walk_m == many[i].walk_m)
+        ck_assert_uint_lt (many[i - 1].vehicle, many[i].vehicle);
+    }
+  ck_assert_uint_ge (many[0].vehicle, first);
   fx_fini (&fx);
 }
 END_TEST

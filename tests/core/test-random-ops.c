@@ -427,6 +427,19 @@ step (Driver *d, guint i)
     ck_assert_msg (ft_core_check (c, &cerr), "step %u after %s (%s): %s", i, op_names[op],
                    ok ? "ok" : err ? err->message : "failed", cerr->message);
   }
+  {
+    /* the next expiry is the earliest hold of a booking still reserved */
+    FtTime want = G_MAXINT64;
+    for (guint b = 0; b < ft_booking_n (c->booking); b++)
+      {
+        const FtBookingRec *rec = ft_booking_get (c->booking, b);
+        if (rec->state == FT_BK_RESERVED)
+          want = MIN (want, rec->hold_until);
+      }
+    ck_assert_msg (ft_booking_next_expiry (c->booking) == want, "step %u after %s: next expiry %"
+                   G_GINT64_FORMAT ", earliest hold %" G_GINT64_FORMAT, i, op_names[op],
+                   ft_booking_next_expiry (c->booking), want);
+  }
   check_ledger_sums (&d->ls, c->ledger, "run", i);
 }
 

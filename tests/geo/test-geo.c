@@ -453,6 +453,111 @@ START_TEST (test_gbfs_fixture)
 }
 END_TEST
 
+/* The per-kind raster behind ft_geofences_rules_at must answer exactly as
+ * the plain first-match loop: at random points, on every vertex, at edge
+ * midpoints and a hair either side of them, for each kind. */
+static guint
+raster_compare_at (const FtGeofences *g, FtLatLon p)
+{
+  guint bad = 0;
+  for (guint kind = 0; kind < 4; kind++)
+    {
+      guint k = kind == 3 ? 31 : kind;   /* 31: a kind no mask names */
+      int z1 = -2, z2 = -2;
+      FtZoneRules a = ft_geofences_rules_at (g, p, k, &z1);
+      FtZoneRules b = ft_geofences_rules_at_exact (g, p, k, &z2);
+      if (z1 != z2 || a.ride_start_allowed != b.ride_start_allowed || a.ride_end_allowed != b.ride_end_allowed
+          || a.ride_through_allowed != b.ride_through_allowed || a.maximum_speed_kph != b.maximum_speed_kph
+          || a.vehicle_kind_mask != b.vehicle_kind_mask)
+        bad++;
+    }
+  return bad;
+}
+
+static guint
+raster_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
+{
+  FtBBox bb;
+  guint bad = 0;
+  g_autoptr(GRand) rnd = g_rand_new_with_seed (seed);
+
+  ft_bbox_init_empty (&bb);
+  for (guint i = 0; i < ft_geofences_n_zones (g); i++)
+    {
+      const FtMultiPolygon *mp = ft_geofences_get (g, i)->area;
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.min_lat, mp->bbox.min_lon });
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.max_lat, mp->bbox.max_lon });
+      for (guint p = 0; p < mp->n_polys; p++)
+        for (guint r = 0; r < mp->polys[p].n_rings; r++)
+          {
+            const FtRing *ring = &mp->polys[p].rings[r];
+            for (guint a = 0, b = ring->n - 1; a < ring->n; b = a++)
+              {
+                FtLatLon v = ring->pts[a], w = ring->pts[b];
+                FtLatLon mid = { (v.lat + w.lat) / 2, (v.lon + w.lon) / 2 };
+                bad += raster_compare_at (g, v) + raster_compare_at (g, mid);
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      bad += raster_compare_at (g, (FtLatLon) { v.lat + dy * 1e-9, v.lon + dx * 1e-9 });
+                      bad += raster_compare_at (g, (FtLatLon) { mid.lat + dy * 1e-9, mid.lon + dx * 1e-9 });
+                    }
+              }
+          }
+    }
+  double mlat = (bb.max_lat - bb.min_lat) * 0.05, mlon = (bb.max_lon - bb.min_lon) * 0.05;
+  for (guint i = 0; i < n_random; i++)
+    bad += raster_compare_at (g, (FtLatLon) { g_rand_double_range (rnd, bb.min_lat - mlat, bb.max_lat + mlat),
+                                              g_rand_double_range (rnd, bb.min_lon - mlon, bb.max_lon + mlon) });
+  return bad;
+}
+
+START_TEST (test_rules_raster_matches_loop)
+{
+  g_autofree char *path = fixture_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FtGeofences) g = ft_geofences_load_gbfs (path, &error);
+
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (raster_compare_all (g, 20000, 7), 0);
+
+  /* a square with a hole, a slow zone across its edge for mopeds only,
+   * and a zone added after the first lookups (the raster is rebuilt) */
+  g_autoptr(FtGeofences) h = ft_geofences_new ();
+  FtMultiPolygon *sq = ft_multipolygon_new ();
+  FtLatLon outer[] = { { 0, 0 }, { 0, 0.02 }, { 0.02, 0.02 }, { 0.02, 0 } };
+  FtLatLon hole[] = { { 0.005, 0.005 }, { 0.005, 0.015 }, { 0.015, 0.015 }, { 0.015, 0.005 } };
+  ft_multipolygon_add_hole (sq, ft_multipolygon_add_ring (sq, outer, 4), hole, 4);
+  FtZoneRules nr = ft_zone_rules_all_allowed ();
+  nr.ride_through_allowed = FALSE;
+  ft_geofences_add (h, "sq", "square", sq, &nr);
+  FtMultiPolygon *tri = ft_multipolygon_new ();
+  FtLatLon t[] = { { 0.01, -0.01 }, { 0.03, 0.013 }, { -0.004, 0.031 } };
+  ft_multipolygon_add_ring (tri, t, 3);
+  FtZoneRules slow = ft_zone_rules_all_allowed ();
+  slow.maximum_speed_kph = 12;
+  slow.vehicle_kind_mask = 1u << 2;
+  ft_geofences_add (h, "tri", "slow", tri, &slow);
+  ck_assert_uint_eq (raster_compare_all (h, 20000, 8), 0);
+  int zone = -2;
+  FtZoneRules r = ft_geofences_rules_at (h, (FtLatLon) { 0.01, 0.01 }, 2, &zone);   /* in the hole */
+  ck_assert_int_eq (zone, 1);
+  ck_assert_double_eq (r.maximum_speed_kph, 12);
+  r = ft_geofences_rules_at (h, (FtLatLon) { 0.01, 0.01 }, 0, &zone);
+  ck_assert_int_eq (zone, -1);
+  FtMultiPolygon *in_hole = ft_multipolygon_new ();
+  FtLatLon q[] = { { 0.008, 0.008 }, { 0.008, 0.012 }, { 0.012, 0.012 }, { 0.012, 0.008 } };
+  ft_multipolygon_add_ring (in_hole, q, 4);
+  FtZoneRules np = ft_zone_rules_all_allowed ();
+  np.ride_end_allowed = FALSE;
+  ft_geofences_add (h, "q", "no parking", in_hole, &np);
+  r = ft_geofences_rules_at (h, (FtLatLon) { 0.01, 0.01 }, 0, &zone);
+  ck_assert_int_eq (zone, 2);
+  ck_assert (!r.ride_end_allowed);
+  ck_assert_uint_eq (raster_compare_all (h, 20000, 9), 0);
+}
+END_TEST
+
 START_TEST (test_gbfs_missing_file)
 {
   g_autoptr(GError) error = NULL;
@@ -770,6 +875,8 @@ geo_suite (void)
   tcase_add_test (tc, test_gbfs_v23);
   tcase_add_test (tc, test_first_match_api);
   suite_add_tcase (s, tc);
+  tc = tcase_create ("geofence-raster"); tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_rules_raster_matches_loop); suite_add_tcase (s, tc);
   tc = tcase_create ("policy");
   tcase_add_test (tc, test_policy_geojson);
   tcase_add_test (tc, test_policy_mds_geography);

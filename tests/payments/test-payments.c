@@ -361,6 +361,67 @@ START_TEST (test_capture_no_hold)
 }
 END_TEST
 
+START_TEST (test_many_holds)
+{
+  /* Thousands of open holds (dense ids and far-apart ones) closed in a
+   * random order: every booking's hold is found until it closes and never
+   * after, whatever else was added or removed around it. */
+  const guint N = 3000;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GRand) r = g_rand_new_with_seed (11);
+  g_autofree gint64 *ids = g_new (gint64, N);
+  g_autofree guint8 *open = g_new0 (guint8, N);
+  g_autofree gint64 *captured = g_new0 (gint64, N);
+  ck_assert_int_ge (ft_payments_topup (f.pay, 3, (gint64) N * 100, "t", 1, &err), 0);
+  for (guint i = 0; i < N; i++)
+    {
+      ids[i] = i % 3 == 0 ? (gint64) i : (gint64) i * 1000003 + ((gint64) (i % 7) << 40);
+      ck_assert_int_ge (ft_payments_hold (f.pay, 3, 100, ids[i], NULL, 2, &err), 0);
+      open[i] = 1;
+    }
+  for (guint k = 0; k < N; k++)
+    {
+      guint i = (guint) g_rand_int_range (r, 0, (gint32) N);
+      while (!open[i])
+        i = (i + 1) % N;
+      if (k % 2)
+        ck_assert_int_ge (ft_payments_release (f.pay, 3, ids[i], NULL, 3, &err), 0);
+      else
+        {
+          ck_assert_int_ge (ft_payments_capture (f.pay, 3, ids[i], 40, NULL, 3, &err), 0);
+          captured[i] = 40;
+        }
+      open[i] = 0;
+      if (k % 97 == 0 || k + 1 == N)
+        {
+          for (guint j = 0; j < N; j++)
+            {
+              ck_assert_int_eq (ft_payments_has_hold (f.pay, ids[j]), open[j]);
+              ck_assert_int_eq (ft_payments_captured (f.pay, ids[j]), captured[j]);
+            }
+          assert_check_ok ();
+        }
+    }
+  ck_assert_int_eq (ft_payments_held (f.pay, 3), 0);
+
+  /* A hold on booking -1 (all bits set, the tables' empty mark) can only
+   * come from a loaded ledger: it is kept, checked and released all the same. */
+  guint wallet, hold;
+  ck_assert (ft_ledger_lookup (f.ledger, "wallet:3", &wallet));
+  ck_assert (ft_ledger_lookup (f.ledger, "hold:3", &hold));
+  FtPosting ps[2] = { { (gint32) wallet, 70 }, { (gint32) hold, -70 } };
+  ck_assert_int_ge (ft_ledger_post (f.ledger, FT_TX_HOLD, 4, 3, 70, -1, 0, 0, ps, 2, &err), 0);
+  ft_payments_rebuild (f.pay);
+  ck_assert (ft_payments_has_hold (f.pay, -1));
+  ck_assert_int_eq (ft_payments_held (f.pay, 3), 70);
+  assert_check_ok ();
+  ck_assert_int_ge (ft_payments_release (f.pay, 3, -1, NULL, 5, &err), 0);
+  ck_assert (!ft_payments_has_hold (f.pay, -1));
+  ck_assert_int_eq (ft_payments_held (f.pay, 3), 0);
+  assert_check_ok ();
+}
+END_TEST
+
 START_TEST (test_release)
 {
   g_autoptr(GError) err = NULL;
@@ -656,6 +717,7 @@ payments_suite (void)
     { "capture-debt", test_capture_debt, setup },
     { "capture-no-hold", test_capture_no_hold, setup },
     { "release", test_release, setup },
+    { "many-holds", test_many_holds, setup },
     { "refund", test_refund, setup },
     { "rebuild", test_rebuild, setup_auto },
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
