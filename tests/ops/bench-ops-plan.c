@@ -7,7 +7,11 @@
  * the queue) is timed. Prints each cycle and the median.
  *
  *   bench-ops-plan [--vehicles N] [--vans N] [--cycles N] [--limit-ms N] [--max-tasks N]
- *                  [--horizon-min N] [--seed S]
+ *                  [--horizon-min N] [--seed S] [--urgent-below PCT]
+ *
+ * --urgent-below PCT marks the swaps of vehicles under PCT % charge urgent
+ * (planned first, as the simulator's route_urgent_soc does; 25 makes every
+ * swap urgent, the simulator's default).
  */
 #include "ft-config.h"
 #include "ft-ops-plan.h"
@@ -42,6 +46,18 @@ travel (FtLatLon a, FtLatLon b, double *metres, gpointer data)
   return *metres / 6.0;
 }
 
+typedef struct {
+  const double *battery;
+  double        below;
+} Urgent;
+
+static gboolean
+is_urgent (const FtTask *task, gpointer data)
+{
+  const Urgent *u = data;
+  return task->kind == FT_TASK_BATTERY_SWAP && task->vehicle >= 0 && u->battery[task->vehicle] < u->below;
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -53,6 +69,7 @@ int
 main (int argc, char **argv)
 {
   gint n_vehicles = 10000, n_vans = 50, cycles = 7, limit = 60, max_tasks = 300, horizon = 60, seed = 1;
+  double urgent_below = 0;
   GOptionEntry entries[] = {
     { "vehicles", 0, 0, G_OPTION_ARG_INT, &n_vehicles, "Fleet size (default 10000)", "N" },
     { "vans", 0, 0, G_OPTION_ARG_INT, &n_vans, "Vans (default 50)", "N" },
@@ -61,12 +78,14 @@ main (int argc, char **argv)
     { "max-tasks", 0, 0, G_OPTION_ARG_INT, &max_tasks, "Open tasks considered at most (default 300)", "N" },
     { "horizon-min", 0, 0, G_OPTION_ARG_INT, &horizon, "Routes hold this much work (default 60 min)", "MIN" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed (default 1)", "S" },
+    { "urgent-below", 0, 0, G_OPTION_ARG_DOUBLE, &urgent_below, "Swaps under PCT % charge are urgent (default 0: none)", "PCT" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— rolling van-route planning cycles");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, NULL) || n_vehicles < 100 || n_vans < 1 || n_vans > 1000
-      || cycles < 1 || cycles > 1000 || limit < 1 || max_tasks < 1 || horizon < 1)
+      || cycles < 1 || cycles > 1000 || limit < 1 || max_tasks < 1 || horizon < 1 || !(urgent_below >= 0)
+      || urgent_below > 100)
     {
       fprintf (stderr, "bench-ops-plan: bad options\n");
       return 2;
@@ -101,6 +120,12 @@ main (int argc, char **argv)
   p.search.time_limit_ms = limit;
   p.search.cpu_clock = TRUE;
   p.search.seed = (guint64) seed;
+  Urgent urgent = { battery, urgent_below / 100.0 };
+  if (urgent_below > 0)
+    {
+      p.urgent = is_urgent;
+      p.user_data = &urgent;
+    }
   g_autofree double *wall = g_new (double, cycles);
   g_autofree double *cpu = g_new (double, cycles);
   FtTime now = 0;
