@@ -39,9 +39,13 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export G_DEBUG=fatal-criticals
 
 started=$(date +%s)
-TMPDIR="$work/tmp" "$fuzzer" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
-  -print_final_stats=1 -artifact_prefix="$work/" "$corpus" "$work/seeds" > "$work/log" 2>&1
+# The CPU it had (user + system): on a loaded machine an hour of wall time
+# is less than an hour of fuzzing, and the figures say so.
+TIMEFORMAT='%U %S'
+{ time TMPDIR="$work/tmp" "$fuzzer" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
+  -print_final_stats=1 -artifact_prefix="$work/" "$corpus" "$work/seeds" > "$work/log" 2>&1 ; } 2> "$work/cpu"
 rc=$?
+cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$work/cpu" 2>/dev/null)
 # The time it really ran: libFuzzer stops at the first crash.
 elapsed=$(( $(date +%s) - started ))
 
@@ -62,8 +66,8 @@ for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work"/
   echo "  replay it:   $replay $artifacts/$(basename "$f")"
   echo "  minimise it: $fuzzer -minimize_crash=1 -max_total_time=60 $artifacts/$(basename "$f")"
 done
-printf 'fuzz-%s: %s s of %s, %s runs, %s exec/s, cov %s, ft %s, corpus %s, crashes %s\n' \
-  "$name" "$elapsed" "$seconds" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$crashes"
+printf 'fuzz-%s: %s s of %s (CPU %s s), %s runs, %s exec/s, cov %s, ft %s, corpus %s, crashes %s\n' \
+  "$name" "$elapsed" "$seconds" "${cpu:-?}" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$crashes"
 if [ $rc -ne 0 ] || [ $crashes -gt 0 ]; then
   echo "---- last lines of the libFuzzer log ----"
   grep -vE '^#[0-9]+[[:space:]]' "$work/log" | tail -60
