@@ -601,7 +601,13 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
         return NULL;
     }
   else
-    ft_event_log_set_retain (w->core->log, FALSE);
+    {
+      /* Without a store the log keeps no events, but only once shadow
+       * mode has started (below): the maintenance shadow replays what is
+       * pending when it starts (the fleet's vehicles and packs), as it does
+       * with a store, so a database never changes what the models see. */
+      ft_event_log_drain (w->core->log);
+    }
   w->ops = w->core->ops;   /* the core's queue: the store persists it */
   ft_ops_enable_index (w->ops, w->city->bbox, 200.0);
 
@@ -647,6 +653,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     }
   if ((sc->models_forecast || sc->models_maint) && !setup_shadow (w, error))
     return NULL;
+  if (!w->core->store)
+    ft_event_log_set_retain (w->core->log, FALSE);
   /* a fleet of mixed age: each odometer as a reading at the start, where
    * the shadow models (listening from now on) see it as telemetry would */
   for (guint v = 0; sc->initial_wear_max > 0 && v < w->nv; v++)

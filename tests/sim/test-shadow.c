@@ -1,7 +1,8 @@
 /* test-shadow.c — shadow mode in the simulator: [models] keys and their
  * errors, a short run whose KPIs (struct and JSON) carry the forecast's
  * scores and whose database holds the registry and every prediction with
- * its actual after the run (reopened), and the demand-shift scenario:
+ * its actual after the run (reopened), the same run without a database
+ * giving the same scores bit for bit, and the demand-shift scenario:
  * drift after the shift, a promoted retrain, the error recovering.
  */
 #include "ft-config.h"
@@ -74,6 +75,58 @@ START_TEST (test_models_keys)
 }
 END_TEST
 
+/* Bitwise: NAN equals NAN, and 0.1 + 1e-17 is not 0.1. */
+static void
+same_double (double a, double b, const char *what)
+{
+  ck_assert_msg (memcmp (&a, &b, sizeof a) == 0, "%s: %.17g with a store, %.17g without", what, a, b);
+}
+
+/* Every score of the two runs, the versions' ids aside (store ids with a
+ * store, local numbers without). */
+static void
+same_scores (const FtShadowScores *a, const FtShadowScores *b, const FtMaintShadowScores *ma,
+             const FtMaintShadowScores *mb)
+{
+  ck_assert_int_eq (a->enabled, b->enabled);
+  ck_assert_str_eq (a->model, b->model);
+  ck_assert_uint_eq (a->predictions, b->predictions);
+  ck_assert_uint_eq (a->scored, b->scored);
+  ck_assert_uint_eq (a->scored_15min, b->scored_15min);
+  const double fa[] = { a->rmse, a->mae, a->base_rmse, a->base_mae, a->rmse_15min, a->mae_15min,
+                        a->base_rmse_15min, a->base_mae_15min, a->last_psi, a->last_ks_d, a->last_ks_p };
+  const double fb[] = { b->rmse, b->mae, b->base_rmse, b->base_mae, b->rmse_15min, b->mae_15min,
+                        b->base_rmse_15min, b->base_mae_15min, b->last_psi, b->last_ks_d, b->last_ks_p };
+  for (guint i = 0; i < G_N_ELEMENTS (fa); i++)
+    same_double (fa[i], fb[i], "forecast score");
+  const guint ia[] = { a->fits, a->retrains, a->promotions, a->drift_warnings, a->drift_actions };
+  const guint ib[] = { b->fits, b->retrains, b->promotions, b->drift_warnings, b->drift_actions };
+  for (guint i = 0; i < G_N_ELEMENTS (ia); i++)
+    ck_assert_uint_eq (ia[i], ib[i]);
+
+  ck_assert_int_eq (ma->enabled, mb->enabled);
+  ck_assert_str_eq (ma->model, mb->model);
+  const guint64 ua[] = { ma->fits, ma->promotions, ma->vehicles, ma->predictions, ma->k, ma->lists, ma->faults,
+                         ma->caught };
+  const guint64 ub[] = { mb->fits, mb->promotions, mb->vehicles, mb->predictions, mb->k, mb->lists, mb->faults,
+                         mb->caught };
+  for (guint i = 0; i < G_N_ELEMENTS (ua); i++)
+    ck_assert_msg (ua[i] == ub[i], "maintenance count %u: %" G_GUINT64_FORMAT " with a store, %"
+                   G_GUINT64_FORMAT " without", i, ua[i], ub[i]);
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    {
+      ck_assert_uint_eq (ma->scored[h], mb->scored[h]);
+      same_double (ma->brier[h], mb->brier[h], "maintenance Brier");
+      same_double (ma->auc[h], mb->auc[h], "maintenance AUC");
+      same_double (ma->base_brier[h], mb->base_brier[h], "maintenance baseline Brier");
+      same_double (ma->base_auc[h], mb->base_auc[h], "maintenance baseline AUC");
+    }
+  same_double (ma->precision_at_k, mb->precision_at_k, "maintenance precision at k");
+  same_double (ma->recall_at_k, mb->recall_at_k, "maintenance recall at k");
+  same_double (ma->lead_median_h, mb->lead_median_h, "maintenance median lead");
+  same_double (ma->lead_mean_h, mb->lead_mean_h, "maintenance mean lead");
+}
+
 START_TEST (test_short_run_scores)
 {
   g_autofree char *dir = g_dir_make_tmp ("ft-shadow-XXXXXX", NULL);
@@ -119,7 +172,29 @@ START_TEST (test_short_run_scores)
   ck_assert_ptr_nonnull (strstr (json, "\"shadow_forecast_model\": \"forecast-glm\""));
   g_autoptr (JsonNode) node = json_from_string (json, &err);
   ck_assert_msg (node != NULL, "KPI JSON does not parse: %s", err ? err->message : "");
+  FtShadowScores fs;
+  FtMaintShadowScores mss;
+  ft_shadow_scores (ft_sim_world_get_shadow (w), &fs);
+  ft_maint_shadow_scores (ft_shadow_get_maint (ft_sim_world_get_shadow (w)), &mss);
   ft_sim_world_free (w);
+
+  /* the same run without a store: a database changes nothing the models
+   * compute (it did: only with a store did the maintenance shadow see the
+   * fleet's vehicles and packs added before it started) */
+  FtSimWorld *w2 = ft_sim_world_new (sc, NULL, NULL, &err);
+  ck_assert_msg (w2 != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w2, ft_sim_world_end_time (w2), &err));
+  ck_assert (ft_sim_world_finish (w2, &err));
+  FtSimKpis k2;
+  ft_sim_world_kpis (w2, &k2);
+  FtShadowScores fs2;
+  FtMaintShadowScores mss2;
+  ft_shadow_scores (ft_sim_world_get_shadow (w2), &fs2);
+  ft_maint_shadow_scores (ft_shadow_get_maint (ft_sim_world_get_shadow (w2)), &mss2);
+  same_scores (&fs, &fs2, &mss, &mss2);
+  g_autofree char *json2 = ft_sim_kpis_to_json (&k2, sc);
+  ck_assert_str_eq (json, json2);
+  ft_sim_world_free (w2);
 
   /* after the run (a restart): registry, predictions and their actuals */
   g_autoptr (FtStore) st = ft_store_open (path, NULL, &err);
