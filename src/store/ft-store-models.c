@@ -287,6 +287,71 @@ ft_store_model_set_metrics (FtStore *s, gint64 id, const char *metrics_json, GEr
 
 /* ------------------------------------------------------------ predictions */
 
+/* From schema 15 on (ACTUALS_VERSION) predictions are appended to
+ * prediction_rows and their actuals to tables of their own, through cached
+ * statements; `predictions` is a view joining them. Older files (opened
+ * with ft_store_open_at_version) take the UPDATEs they were written with. */
+
+#define BATCH_SAVEPOINT "ft_models_batch"
+
+/* A batch of rows is all or nothing: its own transaction, or a savepoint
+ * inside the caller's (ft_store_models_begin). */
+static gboolean
+batch_begin (FtStore *s, gboolean *own, GError **error, const char *what)
+{
+  *own = sqlite3_get_autocommit (s->db) != 0;
+  return *own ? ft_store_run_simple (s, ST_BEGIN, error, what)
+              : ft_store_exec_const (s, "SAVEPOINT " BATCH_SAVEPOINT, error, what);
+}
+
+static gboolean
+batch_end (FtStore *s, gboolean own, gboolean ok, GError **error, const char *what)
+{
+  if (ok)
+    return own ? ft_store_run_simple (s, ST_COMMIT, error, what)
+               : ft_store_exec_const (s, "RELEASE " BATCH_SAVEPOINT, error, what);
+  ft_store_exec_const (s, own ? "ROLLBACK" : "ROLLBACK TO " BATCH_SAVEPOINT "; RELEASE " BATCH_SAVEPOINT, NULL,
+                       "rolling back");
+  return FALSE;
+}
+
+gboolean
+ft_store_models_begin (FtStore *s, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (!sqlite3_get_autocommit (s->db))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "%s: a transaction is already open; the shadow models' writes start their own",
+                   s->path);
+      return FALSE;
+    }
+  return ft_store_run_simple (s, ST_BEGIN, error, "starting the shadow models' writes");
+}
+
+gboolean
+ft_store_models_end (FtStore *s, gboolean ok, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (sqlite3_get_autocommit (s->db))
+    return ok;   /* a failed write inside rolled it back already */
+  if (ok)
+    return ft_store_run_simple (s, ST_COMMIT, error, "committing the shadow models' writes");
+  ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
+  return FALSE;
+}
+
+/* The statement of a write: cached from schema 15 on, else prepared (and
+ * finalized by the caller: *owned). */
+static sqlite3_stmt *
+write_stmt (FtStore *s, StmtId id, const char *legacy_sql, sqlite3_stmt **owned, GError **error)
+{
+  *owned = NULL;
+  if (s->version >= ACTUALS_VERSION)
+    return ft_store_get_stmt (s, id, error);
+  return *owned = prepare (s, legacy_sql, error);
+}
+
 gboolean
 ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n, GError **error)
 {
@@ -303,12 +368,15 @@ ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n, GErro
       }
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) st = prepare (s,
+  g_autoptr(sqlite3_stmt) owned = NULL;
+  gboolean own;
+  sqlite3_stmt *st = write_stmt (s, ST_INS_PREDICTION,
       "INSERT INTO predictions (version, target, horizon, issued_at, target_t, predicted, baseline)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)", error);
-  if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to store predictions"))
+      " VALUES (?, ?, ?, ?, ?, ?, ?)", &owned, error);
+  if (!st || !batch_begin (s, &own, error, "starting to store predictions"))
     return FALSE;
-  for (guint i = 0; i < n; i++)
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++)
     {
       sqlite3_bind_int64 (st, 1, p[i].version);
       sqlite3_bind_text (st, 2, p[i].target, -1, SQLITE_STATIC);
@@ -320,15 +388,9 @@ ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n, GErro
         sqlite3_bind_double (st, 7, p[i].baseline);
       else
         sqlite3_bind_null (st, 7);
-      if (sqlite3_step (st) != SQLITE_DONE)
-        {
-          ft_store_sql_fail (s, error, "storing predictions");
-          ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
-          return FALSE;
-        }
-      sqlite3_reset (st);
+      ok = ft_store_step_done (s, st, error, "storing predictions");
     }
-  return ft_store_exec_const (s, "COMMIT", error, "committing predictions");
+  return batch_end (s, own, ok, error, "committing predictions");
 }
 
 gboolean
@@ -340,26 +402,22 @@ ft_store_predictions_fill (FtStore *s, const char *const *targets, const FtTime 
     return FALSE;
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) st = prepare (s,
-      "UPDATE predictions SET actual = ? WHERE target = ? AND target_t = ? AND actual IS NULL"
-      " AND horizon > 0",
-      error);
-  if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to fill actuals"))
+  g_autoptr(sqlite3_stmt) owned = NULL;
+  gboolean own, legacy = s->version < ACTUALS_VERSION;
+  sqlite3_stmt *st = write_stmt (s, ST_INS_ACTUAL,
+      "UPDATE predictions SET actual = ?3 WHERE target = ?2 AND target_t = ?1 AND actual IS NULL"
+      " AND horizon > 0", &owned, error);
+  if (!st || !batch_begin (s, &own, error, "starting to fill actuals"))
     return FALSE;
-  for (guint i = 0; i < n; i++)
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++)
     {
-      sqlite3_bind_double (st, 1, actual[i]);
+      sqlite3_bind_int64 (st, 1, target_t[i]);
       sqlite3_bind_text (st, 2, targets[i], -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 3, target_t[i]);
-      if (sqlite3_step (st) != SQLITE_DONE)
-        {
-          ft_store_sql_fail (s, error, "filling actuals");
-          ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
-          return FALSE;
-        }
-      sqlite3_reset (st);
+      sqlite3_bind_double (st, 3, actual[i]);
+      ok = ft_store_step_done (s, st, error, legacy ? "filling actuals" : "storing actuals");
     }
-  return ft_store_exec_const (s, "COMMIT", error, "committing actuals");
+  return batch_end (s, own, ok, error, "committing actuals");
 }
 
 gboolean
@@ -371,26 +429,23 @@ ft_store_predictions_fill_issued (FtStore *s, const char *const *targets, const 
     return FALSE;
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) st = prepare (s,
-      "UPDATE predictions SET actual = ? WHERE target = ? AND issued_at = ? AND horizon = ?"
-      " AND actual IS NULL", error);
-  if (!st || !ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting to fill actuals"))
+  g_autoptr(sqlite3_stmt) owned = NULL;
+  gboolean own, legacy = s->version < ACTUALS_VERSION;
+  sqlite3_stmt *st = write_stmt (s, ST_INS_OUTCOME,
+      "UPDATE predictions SET actual = ?4 WHERE issued_at = ?1 AND horizon = ?2 AND target = ?3"
+      " AND actual IS NULL", &owned, error);
+  if (!st || !batch_begin (s, &own, error, "starting to fill actuals"))
     return FALSE;
-  for (guint i = 0; i < n; i++)
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++)
     {
-      sqlite3_bind_double (st, 1, actual[i]);
-      sqlite3_bind_text (st, 2, targets[i], -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 3, issued_at[i]);
-      sqlite3_bind_int64 (st, 4, horizon[i]);
-      if (sqlite3_step (st) != SQLITE_DONE)
-        {
-          ft_store_sql_fail (s, error, "filling actuals");
-          ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
-          return FALSE;
-        }
-      sqlite3_reset (st);
+      sqlite3_bind_int64 (st, 1, issued_at[i]);
+      sqlite3_bind_int64 (st, 2, horizon[i]);
+      sqlite3_bind_text (st, 3, targets[i], -1, SQLITE_STATIC);
+      sqlite3_bind_double (st, 4, actual[i]);
+      ok = ft_store_step_done (s, st, error, legacy ? "filling actuals" : "storing actuals");
     }
-  return ft_store_exec_const (s, "COMMIT", error, "committing actuals");
+  return batch_end (s, own, ok, error, "committing actuals");
 }
 
 gboolean

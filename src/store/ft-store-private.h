@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define FT_STORE_SCHEMA_LATEST 14
+#define FT_STORE_SCHEMA_LATEST 15
 
 /* Like ft_store_open but stops migrating at target_version (1..latest). */
 FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
@@ -36,6 +36,9 @@ FtStore *ft_store_open_at_version (const char *path, const FtStoreConfig *cfg,
 #define SHOWN_PRICE_VERSION 8
 /* From this one on, tasks keep their approval (live mode's proposals). */
 #define TASK_APPROVAL_VERSION 13
+/* From this one on, the shadow models' actuals are rows of their own and
+ * predictions a view over them (ft-store-models.c). */
+#define ACTUALS_VERSION 15
 
 /* Postings kept in the ledger_tx row from schema version 3 on. */
 #define INLINE_POSTINGS 4
@@ -49,6 +52,7 @@ typedef enum {
   ST_UPS_LACC, ST_UPS_BALANCE,
   ST_INS_TX_V1, ST_INS_TX, ST_INS_TX_AUTO, ST_INS_POSTING, ST_UPS_BOOKING, ST_UPS_BOOKING_V6, ST_UPS_TASK, ST_UPS_TASK_V13,
   ST_PUT_META, ST_GET_META,
+  ST_INS_PREDICTION, ST_INS_ACTUAL, ST_INS_OUTCOME,
   N_ST
 } StmtId;
 

@@ -92,6 +92,14 @@ const char *const ft_store_stmt_sql[N_ST] = {
     "approved_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   [ST_PUT_META] = "INSERT OR REPLACE INTO meta (key,value) VALUES (?,?)",
   [ST_GET_META] = "SELECT value FROM meta WHERE key = ?",
+  /* the shadow models' rows (ft-store-models.c; schema 15 on) */
+  [ST_INS_PREDICTION] =
+    "INSERT INTO prediction_rows (version,target,horizon,issued_at,target_t,predicted,baseline)"
+    " VALUES (?,?,?,?,?,?,?)",
+  /* the first actual of a key is the one (as the UPDATE of the open rows was) */
+  [ST_INS_ACTUAL] = "INSERT OR IGNORE INTO prediction_actuals (target_t,target,actual) VALUES (?,?,?)",
+  [ST_INS_OUTCOME] =
+    "INSERT OR IGNORE INTO prediction_outcomes (issued_at,horizon,target,actual) VALUES (?,?,?,?)",
 };
 
 /* -------------------------------------------------------------- store */
