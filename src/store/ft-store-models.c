@@ -33,6 +33,30 @@ prepare (FtStore *s, const char *sql, GError **error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+#define BATCH_SAVEPOINT "ft_models_batch"
+
+/* A batch of rows is all or nothing: its own transaction, or a savepoint
+ * inside the caller's when one is open (a function ft_store_commit_with
+ * runs, a caller's own BEGIN), which its failure leaves open. */
+static gboolean
+batch_begin (FtStore *s, gboolean *own, GError **error, const char *what)
+{
+  *own = sqlite3_get_autocommit (s->db) != 0;
+  return *own ? ft_store_run_simple (s, ST_BEGIN, error, what)
+              : ft_store_exec_const (s, "SAVEPOINT " BATCH_SAVEPOINT, error, what);
+}
+
+static gboolean
+batch_end (FtStore *s, gboolean own, gboolean ok, GError **error, const char *what)
+{
+  if (ok)
+    return own ? ft_store_run_simple (s, ST_COMMIT, error, what)
+               : ft_store_exec_const (s, "RELEASE " BATCH_SAVEPOINT, error, what);
+  ft_store_exec_const (s, own ? "ROLLBACK" : "ROLLBACK TO " BATCH_SAVEPOINT "; RELEASE " BATCH_SAVEPOINT, NULL,
+                       "rolling back");
+  return FALSE;
+}
+
 void
 ft_store_model_free (FtStoreModel *m)
 {
@@ -254,7 +278,8 @@ ft_store_model_set_status (FtStore *s, gint64 id, const char *status, GError **e
       not_found (error, id);
       return FALSE;
     }
-  if (!ft_store_exec_const (s, "BEGIN IMMEDIATE", error, "starting a registry change"))
+  gboolean own;
+  if (!batch_begin (s, &own, error, "starting a registry change"))
     return FALSE;
   gboolean ok = TRUE;
   if (g_strcmp0 (status, "active") == 0)
@@ -263,10 +288,7 @@ ft_store_model_set_status (FtStore *s, gint64 id, const char *status, GError **e
                      " WHERE id = ?1)", id, NULL, error, "retiring the previous champion");
   ok = ok && exec_id (s, "UPDATE model_versions SET status = ?2 WHERE id = ?1", id, status, error,
                       "changing a model's status");
-  if (ok)
-    return ft_store_exec_const (s, "COMMIT", error, "committing a registry change");
-  ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
-  return FALSE;
+  return batch_end (s, own, ok, error, "committing a registry change");
 }
 
 gboolean
@@ -291,55 +313,6 @@ ft_store_model_set_metrics (FtStore *s, gint64 id, const char *metrics_json, GEr
  * prediction_rows and their actuals to tables of their own, through cached
  * statements; `predictions` is a view joining them. Older files (opened
  * with ft_store_open_at_version) take the UPDATEs they were written with. */
-
-#define BATCH_SAVEPOINT "ft_models_batch"
-
-/* A batch of rows is all or nothing: its own transaction, or a savepoint
- * inside the caller's (ft_store_models_begin). */
-static gboolean
-batch_begin (FtStore *s, gboolean *own, GError **error, const char *what)
-{
-  *own = sqlite3_get_autocommit (s->db) != 0;
-  return *own ? ft_store_run_simple (s, ST_BEGIN, error, what)
-              : ft_store_exec_const (s, "SAVEPOINT " BATCH_SAVEPOINT, error, what);
-}
-
-static gboolean
-batch_end (FtStore *s, gboolean own, gboolean ok, GError **error, const char *what)
-{
-  if (ok)
-    return own ? ft_store_run_simple (s, ST_COMMIT, error, what)
-               : ft_store_exec_const (s, "RELEASE " BATCH_SAVEPOINT, error, what);
-  ft_store_exec_const (s, own ? "ROLLBACK" : "ROLLBACK TO " BATCH_SAVEPOINT "; RELEASE " BATCH_SAVEPOINT, NULL,
-                       "rolling back");
-  return FALSE;
-}
-
-gboolean
-ft_store_models_begin (FtStore *s, GError **error)
-{
-  g_return_val_if_fail (s != NULL, FALSE);
-  if (!sqlite3_get_autocommit (s->db))
-    {
-      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
-                   "%s: a transaction is already open; the shadow models' writes start their own",
-                   s->path);
-      return FALSE;
-    }
-  return ft_store_run_simple (s, ST_BEGIN, error, "starting the shadow models' writes");
-}
-
-gboolean
-ft_store_models_end (FtStore *s, gboolean ok, GError **error)
-{
-  g_return_val_if_fail (s != NULL, FALSE);
-  if (sqlite3_get_autocommit (s->db))
-    return ok;   /* a failed write inside rolled it back already */
-  if (ok)
-    return ft_store_run_simple (s, ST_COMMIT, error, "committing the shadow models' writes");
-  ft_store_exec_const (s, "ROLLBACK", NULL, "rolling back");
-  return FALSE;
-}
 
 /* The statement of a write: cached from schema 15 on, else prepared (and
  * finalized by the caller: *owned). */

@@ -66,14 +66,8 @@ typedef struct {
   double  baseline;       /* the baseline's prediction (NAN: none) */
 } FtStorePrediction;
 
-/* The shadow models' writes of a tick in one transaction: the calls below
- * then write inside it (each still all or nothing, through a savepoint),
- * and ft_store_models_end commits it, or rolls it all back when ok is
- * FALSE (and returns FALSE). Begin refuses when a transaction is open. */
-gboolean      ft_store_models_begin    (FtStore *s, GError **error);
-gboolean      ft_store_models_end      (FtStore *s, gboolean ok, GError **error);
-
-/* Appends predictions in one transaction (or savepoint). */
+/* Appends predictions in one transaction (a savepoint inside the
+ * caller's when one is open). */
 gboolean      ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n,
                                         GError **error);
 /* Fills the actual of every prediction of (target, target_t) with a
