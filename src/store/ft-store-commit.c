@@ -327,10 +327,17 @@ bind_task_v13 (Binder *bd, int b, const RowCtx *c, gsize i)
   b_i64 (bd, b + 17, k->approved_at);
 }
 
+int
+ft_store_tier_rows (int tier)
+{
+  g_assert (tier >= 0 && tier < N_TIERS);
+  return tier_rows[tier];
+}
+
 /* The multi-row form of an INSERT statement, prepared once and cached.
  * Its SQL comes from the constant one-row SQL, never from data. */
-static sqlite3_stmt *
-get_stmt_many (FtStore *s, int tier, StmtId id, GError **error)
+sqlite3_stmt *
+ft_store_get_stmt_many (FtStore *s, int tier, StmtId id, GError **error)
 {
   if (G_UNLIKELY (s->st_many[tier][id] == NULL))
     {
@@ -375,7 +382,7 @@ write_rows (FtStore *s, StmtId id, int n_cols, gsize n, BindRow bind, const RowC
 
       if (n - i < rows)
         continue;
-      if (!(bd.st = get_stmt_many (s, k, id, error)))
+      if (!(bd.st = ft_store_get_stmt_many (s, k, id, error)))
         return FALSE;
       bd.shadow = s->shadow_many[k][id];
       for (; i + rows <= n; i += rows)

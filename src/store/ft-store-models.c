@@ -314,15 +314,95 @@ ft_store_model_set_metrics (FtStore *s, gint64 id, const char *metrics_json, GEr
  * statements; `predictions` is a view joining them. Older files (opened
  * with ft_store_open_at_version) take the UPDATEs they were written with. */
 
-/* The statement of a write: cached from schema 15 on, else prepared (and
- * finalized by the caller: *owned). */
-static sqlite3_stmt *
-write_stmt (FtStore *s, StmtId id, const char *legacy_sql, sqlite3_stmt **owned, GError **error)
+/* What a batch binds: one of the three kinds of rows. */
+typedef struct {
+  const FtStorePrediction *p;
+  const char *const *targets;
+  const FtTime *t;              /* target_t or issued_at */
+  const guint *horizon;
+  const double *actual;
+} Rows;
+
+typedef void (*BindRow) (sqlite3_stmt *st, int b, const Rows *r, guint i);
+
+static void
+bind_prediction (sqlite3_stmt *st, int b, const Rows *r, guint i)
 {
-  *owned = NULL;
-  if (s->version >= ACTUALS_VERSION)
-    return ft_store_get_stmt (s, id, error);
-  return *owned = prepare (s, legacy_sql, error);
+  const FtStorePrediction *p = &r->p[i];
+  sqlite3_bind_int64 (st, b + 1, p->version);
+  sqlite3_bind_text (st, b + 2, p->target, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, b + 3, (int) p->horizon);
+  sqlite3_bind_int64 (st, b + 4, p->issued_at);
+  sqlite3_bind_int64 (st, b + 5, p->target_t);
+  sqlite3_bind_double (st, b + 6, p->predicted);
+  if (isfinite (p->baseline))
+    sqlite3_bind_double (st, b + 7, p->baseline);
+  else
+    sqlite3_bind_null (st, b + 7);
+}
+
+static void
+bind_actual (sqlite3_stmt *st, int b, const Rows *r, guint i)
+{
+  sqlite3_bind_int64 (st, b + 1, r->t[i]);
+  sqlite3_bind_text (st, b + 2, r->targets[i], -1, SQLITE_STATIC);
+  sqlite3_bind_double (st, b + 3, r->actual[i]);
+}
+
+static void
+bind_outcome (sqlite3_stmt *st, int b, const Rows *r, guint i)
+{
+  sqlite3_bind_int64 (st, b + 1, r->t[i]);
+  sqlite3_bind_int64 (st, b + 2, r->horizon[i]);
+  sqlite3_bind_text (st, b + 3, r->targets[i], -1, SQLITE_STATIC);
+  sqlite3_bind_double (st, b + 4, r->actual[i]);
+}
+
+/* Writes n rows in one batch: from schema 15 on through the cached INSERT
+ * `id`, most rows per statement first; before it through legacy_sql (its
+ * parameters numbered as `bind` binds one row), a statement per row. */
+static gboolean
+write_rows (FtStore *s, StmtId id, const char *legacy_sql, int n_cols, guint n, BindRow bind, const Rows *r,
+            GError **error, const char *what)
+{
+  gboolean own, ok = TRUE;
+  guint i = 0;
+  if (s->version < ACTUALS_VERSION)
+    {
+      g_autoptr(sqlite3_stmt) st = prepare (s, legacy_sql, error);
+      if (!st || !batch_begin (s, &own, error, what))
+        return FALSE;
+      for (; ok && i < n; i++)
+        {
+          bind (st, 0, r, i);
+          ok = ft_store_step_done (s, st, error, what);
+        }
+      return batch_end (s, own, ok, error, what);
+    }
+  if (!batch_begin (s, &own, error, what))
+    return FALSE;
+  for (int k = 0; ok && k < N_TIERS; k++)
+    {
+      guint rows = (guint) ft_store_tier_rows (k);
+      if (n - i < rows)
+        continue;
+      sqlite3_stmt *st = ft_store_get_stmt_many (s, k, id, error);
+      ok = st != NULL;
+      for (; ok && i + rows <= n; i += rows)
+        {
+          for (guint j = 0; j < rows; j++)
+            bind (st, (int) j * n_cols, r, i + j);
+          ok = ft_store_step_done (s, st, error, what);
+        }
+    }
+  sqlite3_stmt *st = ok && i < n ? ft_store_get_stmt (s, id, error) : NULL;
+  ok = ok && (i == n || st != NULL);
+  for (; ok && i < n; i++)
+    {
+      bind (st, 0, r, i);
+      ok = ft_store_step_done (s, st, error, what);
+    }
+  return batch_end (s, own, ok, error, what);
 }
 
 gboolean
@@ -341,29 +421,10 @@ ft_store_predictions_put (FtStore *s, const FtStorePrediction *p, guint n, GErro
       }
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) owned = NULL;
-  gboolean own;
-  sqlite3_stmt *st = write_stmt (s, ST_INS_PREDICTION,
-      "INSERT INTO predictions (version, target, horizon, issued_at, target_t, predicted, baseline)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)", &owned, error);
-  if (!st || !batch_begin (s, &own, error, "starting to store predictions"))
-    return FALSE;
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < n; i++)
-    {
-      sqlite3_bind_int64 (st, 1, p[i].version);
-      sqlite3_bind_text (st, 2, p[i].target, -1, SQLITE_STATIC);
-      sqlite3_bind_int (st, 3, (int) p[i].horizon);
-      sqlite3_bind_int64 (st, 4, p[i].issued_at);
-      sqlite3_bind_int64 (st, 5, p[i].target_t);
-      sqlite3_bind_double (st, 6, p[i].predicted);
-      if (isfinite (p[i].baseline))
-        sqlite3_bind_double (st, 7, p[i].baseline);
-      else
-        sqlite3_bind_null (st, 7);
-      ok = ft_store_step_done (s, st, error, "storing predictions");
-    }
-  return batch_end (s, own, ok, error, "committing predictions");
+  Rows r = { .p = p };
+  return write_rows (s, ST_INS_PREDICTION,
+                     "INSERT INTO predictions (version, target, horizon, issued_at, target_t, predicted, baseline)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)", 7, n, bind_prediction, &r, error, "storing predictions");
 }
 
 gboolean
@@ -375,22 +436,10 @@ ft_store_predictions_fill (FtStore *s, const char *const *targets, const FtTime 
     return FALSE;
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) owned = NULL;
-  gboolean own, legacy = s->version < ACTUALS_VERSION;
-  sqlite3_stmt *st = write_stmt (s, ST_INS_ACTUAL,
-      "UPDATE predictions SET actual = ?3 WHERE target = ?2 AND target_t = ?1 AND actual IS NULL"
-      " AND horizon > 0", &owned, error);
-  if (!st || !batch_begin (s, &own, error, "starting to fill actuals"))
-    return FALSE;
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < n; i++)
-    {
-      sqlite3_bind_int64 (st, 1, target_t[i]);
-      sqlite3_bind_text (st, 2, targets[i], -1, SQLITE_STATIC);
-      sqlite3_bind_double (st, 3, actual[i]);
-      ok = ft_store_step_done (s, st, error, legacy ? "filling actuals" : "storing actuals");
-    }
-  return batch_end (s, own, ok, error, "committing actuals");
+  Rows r = { .targets = targets, .t = target_t, .actual = actual };
+  return write_rows (s, ST_INS_ACTUAL,
+                     "UPDATE predictions SET actual = ?3 WHERE target = ?2 AND target_t = ?1 AND actual IS NULL"
+                     " AND horizon > 0", 3, n, bind_actual, &r, error, "storing actuals");
 }
 
 gboolean
@@ -402,23 +451,10 @@ ft_store_predictions_fill_issued (FtStore *s, const char *const *targets, const 
     return FALSE;
   if (n == 0)
     return TRUE;
-  g_autoptr(sqlite3_stmt) owned = NULL;
-  gboolean own, legacy = s->version < ACTUALS_VERSION;
-  sqlite3_stmt *st = write_stmt (s, ST_INS_OUTCOME,
-      "UPDATE predictions SET actual = ?4 WHERE issued_at = ?1 AND horizon = ?2 AND target = ?3"
-      " AND actual IS NULL", &owned, error);
-  if (!st || !batch_begin (s, &own, error, "starting to fill actuals"))
-    return FALSE;
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < n; i++)
-    {
-      sqlite3_bind_int64 (st, 1, issued_at[i]);
-      sqlite3_bind_int64 (st, 2, horizon[i]);
-      sqlite3_bind_text (st, 3, targets[i], -1, SQLITE_STATIC);
-      sqlite3_bind_double (st, 4, actual[i]);
-      ok = ft_store_step_done (s, st, error, legacy ? "filling actuals" : "storing actuals");
-    }
-  return batch_end (s, own, ok, error, "committing actuals");
+  Rows r = { .targets = targets, .t = issued_at, .horizon = horizon, .actual = actual };
+  return write_rows (s, ST_INS_OUTCOME,
+                     "UPDATE predictions SET actual = ?4 WHERE issued_at = ?1 AND horizon = ?2 AND target = ?3"
+                     " AND actual IS NULL", 4, n, bind_outcome, &r, error, "storing actuals");
 }
 
 gboolean

@@ -202,6 +202,10 @@ gboolean      ft_store_exec_const  (FtStore *s, const char *sql, GError **error,
 /* ft-store-schema.c: bring the file to target_version, one migration per
  * transaction. */
 gboolean      ft_store_migrate     (FtStore *s, int target_version, GError **error);
+/* ft-store-commit.c: the rows per statement of tier (0 .. N_TIERS - 1,
+ * most first) and the cached multi-row form of an INSERT of ft_store_stmt_sql. */
+int           ft_store_tier_rows   (int tier);
+sqlite3_stmt *ft_store_get_stmt_many (FtStore *s, int tier, StmtId id, GError **error);
 /* ft-store-commit.c: remember where pack p was when last written. */
 void          ft_store_shadow_set  (FtStore *s, guint p, const FtPack *pk);
 
