@@ -201,7 +201,8 @@ void     ft_fleet_restore_vehicle (FtFleet *f, const FtVehicle *v);
 void     ft_fleet_restore_pack    (FtFleet *f, const FtPack *p);
 
 /* Spatial index of vehicles (all states), kept current by set_position and
- * add_vehicle. Needed by ft_fleet_visit_near; enable once bounds are known. */
+ * add_vehicle from the first ft_fleet_visit_near on (built then); enable
+ * once bounds are known. */
 void     ft_fleet_enable_index  (FtFleet *f, FtBBox bounds, double cell_m);
 void     ft_fleet_visit_near    (const FtFleet *f, FtLatLon p, double radius_m,
                                  FtGridVisitFunc fn, gpointer user_data);

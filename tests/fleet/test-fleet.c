@@ -516,6 +516,33 @@ START_TEST (test_index)
       ck_assert_uint_eq (a->len, c->len);
       ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);
     }
+  /* the index of every vehicle is built by the first visit: moves and
+   * additions after it must reach it too */
+  for (i = 0; i < 500; i += 2)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      ft_fleet_set_position (f, i, p, 10, T0, FALSE);
+      ft_fleet_set_position (plain, i, p, 10, T0, FALSE);
+    }
+  for (i = 0; i < 20; i++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, T0);
+      ft_fleet_add_vehicle (plain, FT_KIND_SCOOTER, p, NULL, T0);
+    }
+  for (q = 0; q < 50; q++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GArray) c = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      ft_fleet_visit_near (f, p, 600, collect_near, a);
+      ft_fleet_visit_near (plain, p, 600, collect_near, c);
+      g_array_sort (a, cmp_uint);
+      g_array_sort (c, cmp_uint);
+      ck_assert_uint_eq (a->len, c->len);
+      ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);
+    }
   assert_check (f);
 }
 END_TEST
