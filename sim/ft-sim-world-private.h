@@ -120,7 +120,6 @@ struct _FtSimWorld {
   /* the world's own indexes: parked available vehicles, and vehicles
    * flagged low, so lookups need not wade through piles of the others */
   FtGridIndex   *avail_ix;
-  FtGridIndex   *avail_fine;      /* the same in finer cells (big fleets), or NULL */
   FtGridIndex   *low_ix;
   /* per vehicle in avail_ix, the range booking would offer it for: its
    * range if it has no booking, a pack and at least its kind's low_soc,

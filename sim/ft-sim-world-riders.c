@@ -80,7 +80,7 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE, w->rent_m };
-  FtGridIndex *ix = w->avail_fine ? w->avail_fine : w->avail_ix;
+  FtGridIndex *ix = w->avail_ix;
   if (ft_grid_index_nearest (ix, at, maxr, rentable, &c, &c.best_m) >= 0)
     {
       guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
