@@ -66,8 +66,9 @@ any_visit (guint id, FtLatLon pos, double d, gpointer ud)
 }
 
 /* Find the nearest vehicle for a rider at `at` through ft_booking_find.
- * The world's index of parked available vehicles, searched ring by ring
- * outward for the nearest one booking would offer, tells how far booking
+ * The fleet's index of available vehicles, searched ring by ring outward
+ * for the nearest one booking would offer (by the world's cache of its
+ * test, w->rent_m), tells how far booking
  * must look; booking then decides. If nothing qualifies, a vehicle flagged
  * low or an available one short of range within the radius a search
  * widening from half a cell by doubling would have ended at (the walking
@@ -80,8 +81,8 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE, w->rent_m };
-  FtGridIndex *ix = w->avail_ix;
-  if (ft_grid_index_nearest (ix, at, maxr, rentable, &c, &c.best_m) >= 0)
+  FtFleet *f = w->core->fleet;
+  if (ft_fleet_nearest_available (f, at, maxr, rentable, &c, &c.best_m) >= 0)
     {
       guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
       if (n == 0)   /* disagreement: ask booking over the whole radius */
@@ -92,7 +93,7 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);
   while (!(c.best_m <= r || r >= maxr))
     r = MIN (r * 2.0, maxr);
-  ft_grid_index_visit (ix, at, r, low_visit, &c);
+  ft_fleet_visit_near_available (f, at, r, low_visit, &c);
   gboolean low = c.low;
   if (!low)
     ft_grid_index_visit (w->low_ix, at, maxr, any_visit, &low);

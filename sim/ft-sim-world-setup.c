@@ -176,15 +176,13 @@ setup_fleet (FtSimWorld *w, GError **error)
   const FtSimScenario *sc = w->sc;
   FtBBox bb = w->city->bbox;
   w->nv = ft_sim_scenario_n_vehicles (sc);
-  /* the fleet's index of available vehicles (booking's searches) in small
-   * cells: vehicles clump at hotspots, and denser fleets get finer ones
-   * (ft_sim_world_cell_m); the rider's nearest search, ring by ring, in
-   * 50 m cells: few cells to step through where no vehicle is, and a
-   * cell's vehicles read in one run (10 m cells at 50,000 vehicles spent
-   * half as much again, mostly in cache misses on cells) */
-  double cell_m = ft_sim_world_cell_m (w);
-  ft_fleet_enable_index (f, bb, MIN (50.0, 2 * cell_m));
-  w->avail_ix = ft_grid_index_new (bb, 50.0);
+  /* the fleet's index of available vehicles serves booking's searches and
+   * the rider's nearest search (ring by ring) alike, in 50 m cells: few
+   * cells to step through where no vehicle is, and a cell's vehicles read
+   * in one run (10 m cells at 50,000 vehicles spent half as much again,
+   * mostly in cache misses on cells); one index, so a trip moves a
+   * vehicle in and out of one grid, not three */
+  ft_fleet_enable_index (f, bb, 50.0);
   w->low_ix = ft_grid_index_new (bb, 100.0);
   ft_fleet_set_holders (f, MAX (w->n_staff, 1), w->n_depots);
   w->veh = g_new0 (VehSim, w->nv);
@@ -686,7 +684,6 @@ ft_sim_world_free (FtSimWorld *w)
   if (w->gbfs)
     ft_gbfs_feed_free (w->gbfs);
   ft_sim_rng_free (w->rng);
-  ft_grid_index_free (w->avail_ix);
   ft_grid_index_free (w->low_ix);
   g_free (w->trace);
   for (guint i = 0; w->staff && i < w->n_staff; i++)

@@ -52,15 +52,6 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
   gboolean want_avail = veh->state == FT_STATE_AVAILABLE;
   gboolean want_low = (w->veh[v].flags & VF_LOW) != 0;
   w->rent_m[v] = want_avail ? rent_range_m (w, v) : -INFINITY;
-  if (want_avail)
-    {
-      if (ft_grid_index_has (w->avail_ix, v))
-        ft_grid_index_move (w->avail_ix, v, veh->pos);
-      else
-        ft_grid_index_insert (w->avail_ix, v, veh->pos);
-    }
-  else if (ft_grid_index_has (w->avail_ix, v))
-    ft_grid_index_remove (w->avail_ix, v);
   if (want_low)
     {
       if (ft_grid_index_has (w->low_ix, v))
@@ -707,8 +698,7 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
                        vs[v].name, ft_vehicle_state_name (vs[v].state), on_trip ? "is not" : "is");
           return FALSE;
         }
-      if ((vs[v].state == FT_STATE_AVAILABLE) != ft_grid_index_has (w->avail_ix, v)
-          || ((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
+      if (((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
                        "%s (%s): the world's vehicle indexes disagree with the fleet",

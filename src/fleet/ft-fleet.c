@@ -1121,6 +1121,32 @@ ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
     }
 }
 
+gint64
+ft_fleet_nearest_available (const FtFleet *f, FtLatLon p, double max_m,
+                            FtGridAcceptFunc accept, gpointer user_data, double *dist_m)
+{
+  g_return_val_if_fail (f != NULL, -1);
+  if (f->avail)
+    return ft_grid_index_nearest (f->avail, p, max_m, accept, user_data, dist_m);
+  /* No index yet: the same answer from a scan of every vehicle. */
+  gint64 best = -1;
+  double best_d = 0;
+  for (guint i = 0; i < f->n_v; i++)
+    {
+      if (f->v[i].state != FT_STATE_AVAILABLE)
+        continue;
+      double d = ft_distance_m (p, f->v[i].pos);
+      if (d <= max_m && (best < 0 || d < best_d) && (accept == NULL || accept (i, user_data)))
+        {
+          best = i;
+          best_d = d;
+        }
+    }
+  if (best >= 0 && dist_m != NULL)
+    *dist_m = best_d;
+  return best;
+}
+
 /* -------------------------------------------------------------- checker */
 
 #define CHECK_FAIL(...) \
