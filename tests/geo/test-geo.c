@@ -613,6 +613,58 @@ raster_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
   return bad;
 }
 
+/* ft_geofences_path_rules (raster, a whole cell's answer reused) against
+ * the plain loop at every sample, on random paths and on paths between
+ * zone vertices (crossing boundaries), for each vehicle kind. */
+static guint
+path_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
+{
+  FtBBox bb;
+  guint bad = 0;
+  g_autoptr(GRand) rnd = g_rand_new_with_seed (seed);
+  g_autoptr(GArray) verts = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+
+  ft_bbox_init_empty (&bb);
+  for (guint i = 0; i < ft_geofences_n_zones (g); i++)
+    {
+      const FtMultiPolygon *mp = ft_geofences_get (g, i)->area;
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.min_lat, mp->bbox.min_lon });
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.max_lat, mp->bbox.max_lon });
+      for (guint p = 0; p < mp->n_polys; p++)
+        for (guint r = 0; r < mp->polys[p].n_rings; r++)
+          g_array_append_vals (verts, mp->polys[p].rings[r].pts, mp->polys[p].rings[r].n);
+    }
+  double mlat = (bb.max_lat - bb.min_lat) * 0.05, mlon = (bb.max_lon - bb.min_lon) * 0.05;
+  for (guint i = 0; i < n_random; i++)
+    {
+      FtLatLon a, b;
+      if (i % 2 == 0 && verts->len > 1)
+        {
+          a = g_array_index (verts, FtLatLon, g_rand_int_range (rnd, 0, verts->len));
+          b = g_array_index (verts, FtLatLon, g_rand_int_range (rnd, 0, verts->len));
+        }
+      else
+        {
+          a = (FtLatLon) { g_rand_double_range (rnd, bb.min_lat - mlat, bb.max_lat + mlat),
+                           g_rand_double_range (rnd, bb.min_lon - mlon, bb.max_lon + mlon) };
+          /* a trip's length: up to about 3 km */
+          b = ft_latlon_offset (a, g_rand_double_range (rnd, -2000, 2000), g_rand_double_range (rnd, -2000, 2000));
+        }
+      for (guint kind = 0; kind < 4; kind++)
+        {
+          FtPathRules x, y;
+          ft_geofences_path_rules (g, a, b, kind, 20.0, &x);
+          ft_geofences_path_rules_exact (g, a, b, kind, 20.0, &y);
+          if (x.blocked != y.blocked || x.blocking_zone != y.blocking_zone
+              || x.stop_at.lat != y.stop_at.lat || x.stop_at.lon != y.stop_at.lon
+              || x.stop_m != y.stop_m || x.capped_m != y.capped_m
+              || x.min_cap_kph != y.min_cap_kph || x.ride_s != y.ride_s)
+            bad++;
+        }
+    }
+  return bad;
+}
+
 START_TEST (test_rules_raster_matches_loop)
 {
   g_autofree char *path = fixture_path ();
@@ -621,6 +673,7 @@ START_TEST (test_rules_raster_matches_loop)
 
   ck_assert_msg (g != NULL, "%s", error ? error->message : "");
   ck_assert_uint_eq (raster_compare_all (g, 20000, 7), 0);
+  ck_assert_uint_eq (path_compare_all (g, 1500, 7), 0);
 
   /* a square with a hole, a slow zone across its edge for mopeds only,
    * and a zone added after the first lookups (the raster is rebuilt) */
@@ -640,6 +693,7 @@ START_TEST (test_rules_raster_matches_loop)
   slow.vehicle_kind_mask = 1u << 2;
   ft_geofences_add (h, "tri", "slow", tri, &slow);
   ck_assert_uint_eq (raster_compare_all (h, 20000, 8), 0);
+  ck_assert_uint_eq (path_compare_all (h, 1500, 8), 0);
   int zone = -2;
   FtZoneRules r = ft_geofences_rules_at (h, (FtLatLon) { 0.01, 0.01 }, 2, &zone);   /* in the hole */
   ck_assert_int_eq (zone, 1);
@@ -656,6 +710,7 @@ START_TEST (test_rules_raster_matches_loop)
   ck_assert_int_eq (zone, 2);
   ck_assert (!r.ride_end_allowed);
   ck_assert_uint_eq (raster_compare_all (h, 20000, 9), 0);
+  ck_assert_uint_eq (path_compare_all (h, 1500, 9), 0);
 }
 END_TEST
 
