@@ -586,6 +586,10 @@ struct _FtGridIndex {
   /* cos of the last query's latitude: a search that widens its radius
    * around one point asks again at the same latitude */
   double  cos_lat, cos_of;
+  /* cos of the latitude half a degree beyond the bounds' farthest from the
+   * equator: below cos of every latitude a nearest search near the bounds
+   * meets, so it bounds distances without a cos per query */
+  double  far_lat, cos_far;
 };
 
 #define FT_GRID_MAX_CELLS (1u << 22)
@@ -616,6 +620,8 @@ ft_grid_index_new (FtBBox bounds, double cell_m)
   g->cells = (Cell *) (((guintptr) g->cells_mem + 63) & ~(guintptr) 63);
   g->occupied = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
   g->cos_lat = NAN;
+  g->far_lat = MIN (90.0, MAX (fabs (bounds.min_lat), fabs (bounds.max_lat)) + 0.5);
+  g->cos_far = MAX (cos (g->far_lat * G_PI / 180.0), 0.0);
   return g;
 }
 
@@ -888,8 +894,9 @@ ring_bound_m (const FtGridIndex *g, FtLatLon p, int rc, int cc, int k,
       *any_side = TRUE;
       gap = side == 0 ? g->bounds.min_lon + c * g->dlon - p.lon - NEAREST_EPS_DEG
                       : p.lon - (g->bounds.min_lon + (c + 1) * g->dlon) - NEAREST_EPS_DEG;
-      double rad = MAX (gap, 0.0) * G_PI / 180.0;
-      b = MIN (b, rad >= G_PI ? 0.0 : 2.0 * m_per_rad * sqrt_cos * sin (rad / 2.0));
+      double h = MAX (gap, 0.0) * G_PI / 180.0 / 2.0;
+      /* sin h >= h - h^3/6 for h >= 0 */
+      b = MIN (b, h >= G_PI / 2.0 ? 0.0 : 2.0 * m_per_rad * sqrt_cos * MAX (h - h * h * h / 6.0, 0.0));
     }
   /* rounding of the distance itself */
   return b * (1.0 - 1e-9) - 1e-6;
@@ -963,18 +970,26 @@ ft_grid_index_nearest (FtGridIndex *g, FtLatLon p, double max_m,
   g_return_val_if_fail (g != NULL, -1);
   if (g->size == 0 || !(max_m >= 0) || !isfinite (p.lat) || !isfinite (p.lon))
     return -1;
-  if (p.lat != g->cos_lat)
+  /* the farthest latitude a point within max_m can have */
+  double reach = fabs (p.lat) + max_m / FT_M_PER_DEG + NEAREST_EPS_DEG;
+  double cos_p, sqrt_cos;
+  if (reach <= g->far_lat)
+    cos_p = sqrt_cos = g->cos_far;   /* below cos of p's latitude and of the reach */
+  else
     {
-      g->cos_of = cos (p.lat * G_PI / 180.0);
-      g->cos_lat = p.lat;
+      if (p.lat != g->cos_lat)
+        {
+          g->cos_of = cos (p.lat * G_PI / 180.0);
+          g->cos_lat = p.lat;
+        }
+      cos_p = MAX (g->cos_of, 0.0);
+      sqrt_cos = reach >= 90.0 ? 0.0 : sqrt (cos_p * MAX (cos (reach * G_PI / 180.0), 0.0));
     }
-  NearestCtx n = { p, max_m, FT_M_PER_DEG * g->cos_of, 0, INFINITY, -1, accept, user_data };
+  /* the planar prefilter with cos no larger than p's: it only rejects
+   * less (its 1% slack holds as in the visit) */
+  NearestCtx n = { p, max_m, FT_M_PER_DEG * cos_p, 0, INFINITY, -1, accept, user_data };
   if (max_m <= 50000)
     n.lim2 = (max_m * 1.01 + 1.0) * (max_m * 1.01 + 1.0);
-  /* cos of the farthest latitude a point within max_m can have */
-  double reach = fabs (p.lat) + max_m / FT_M_PER_DEG + NEAREST_EPS_DEG;
-  double cos_min = reach >= 90.0 ? 0.0 : cos (reach * G_PI / 180.0);
-  double sqrt_cos = sqrt (MAX (g->cos_of, 0.0) * MAX (cos_min, 0.0));
   guint c0 = cell_of (g, p);
   int rc = (int) (c0 / g->cols), cc = (int) (c0 % g->cols);
   int rows = (int) g->rows, cols = (int) g->cols;
