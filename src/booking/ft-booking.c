@@ -623,7 +623,8 @@ static gint64
 place_hold (FtBooking *b, guint rider, guint vehicle, gint64 id, FtTime now, GError **error)
 {
   g_autoptr(GError) err = NULL;
-  g_autofree char *key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
+  char key[64];   /* on the stack: one per unlock */
+  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
   gint64 tx;
 
   tx = ft_payments_hold (b->deps.payments, rider, b->cfg.preauth_minor, id, key, now, &err);
@@ -796,7 +797,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
                 GError **error)
 {
   g_autoptr(GError) err = NULL;
-  g_autofree char *key = NULL;
+  char key[48];   /* on the stack: one per trip */
   FtBookingRec *r;
   const FtVehicle *v;
   FtTripQuote q;
@@ -875,7 +876,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
     return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
                     "cannot price booking %" G_GINT64_FORMAT ": %s", booking, err->message);
 
-  key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-capture", booking);
+  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-capture", booking);
   tx = ft_payments_capture (b->deps.payments, rider, booking, price.total, key, now, &err);
   if (tx < 0)
     return refusev (b, error, FT_BOOKING_ERROR_PAYMENT, now, rider, r->vehicle,

@@ -197,14 +197,21 @@ typedef struct {
 } HoldRec;
 
 typedef struct {
-  gint64  booking;   /* key */
   guint32 rider;
+  guint32 present;   /* 0: no capture (a free slot of the dense array) */
   gint64  captured;  /* net of refunds */
 } CaptureRec;
 
+/* A capture of a booking id beyond the dense array's reach. */
+typedef struct {
+  gint64     booking;   /* key */
+  CaptureRec c;
+} CaptureFar;
+
+/* The arguments' hash is read from the transaction itself (the ledger
+ * keeps it), so a record is 16 bytes. */
 typedef struct {
   guint64 idem;      /* key */
-  guint64 args;
   gint64  tx;
 } IdemRec;
 
@@ -215,13 +222,54 @@ struct _FtPayments {
   GArray       *riders;      /* RiderAccounts, lazily filled */
   guint32       clearing, revenue, refunds, incentives;
   RecMap        holds;       /* booking -> HoldRec */
-  RecMap        captures;    /* booking -> CaptureRec */
+  /* booking -> CaptureRec: booking ids are dense (FtBooking numbers them
+   * 0, 1, 2...), so captures live in an array indexed by id, and a capture
+   * is written next to the recent ones instead of at a random slot of a
+   * table; an id far beyond the array (another caller's numbering) goes to
+   * captures_far. */
+  GArray       *captures;    /* CaptureRec, index == booking id */
+  RecMap        captures_far;  /* booking -> CaptureFar */
   RecMap        idem;        /* idem hash -> IdemRec */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
   guint64       total_latency_ms;
 };
+
+/* The capture record of `booking`, or NULL. */
+static CaptureRec *
+capture_get (FtPayments *p, gint64 booking)
+{
+  if (booking >= 0 && (guint64) booking < p->captures->len)
+    {
+      CaptureRec *c = &g_array_index (p->captures, CaptureRec, booking);
+      if (c->present)
+        return c;
+    }
+  if (p->captures_far.n == 0 && !p->captures_far.has_empty_key)
+    return NULL;
+  CaptureFar *f = recmap_lookup (&p->captures_far, (guint64) booking);
+  return f != NULL ? &f->c : NULL;
+}
+
+/* Adds the (absent) capture record of `booking`, zeroed but present. */
+static CaptureRec *
+capture_add (FtPayments *p, gint64 booking)
+{
+  CaptureRec *c;
+  guint len = p->captures->len;
+  if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
+    {
+      if ((guint) booking >= len)
+        g_array_set_size (p->captures, (guint) booking + 1);   /* zeroed: not present */
+      c = &g_array_index (p->captures, CaptureRec, booking);
+    }
+  else
+    c = &((CaptureFar *) recmap_insert (&p->captures_far, (guint64) booking))->c;
+  memset (c, 0, sizeof *c);
+  c->present = 1;
+  return c;
+}
 
 typedef enum {
   OP_TOPUP = 1, OP_HOLD, OP_CAPTURE, OP_RELEASE, OP_REFUND, OP_SETTLE, OP_HOLD_TOPUP, OP_INCENTIVE,
@@ -345,7 +393,8 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
   recmap_init (&p->holds, sizeof (HoldRec));
-  recmap_init (&p->captures, sizeof (CaptureRec));
+  p->captures = g_array_new (FALSE, TRUE, sizeof (CaptureRec));
+  recmap_init (&p->captures_far, sizeof (CaptureFar));
   recmap_init (&p->idem, sizeof (IdemRec));
   return p;
 }
@@ -359,7 +408,8 @@ ft_payments_free (FtPayments *p)
     p->provider.vtable->free (p->provider.self);
   g_array_unref (p->riders);
   recmap_clear (&p->holds);
-  recmap_clear (&p->captures);
+  g_array_unref (p->captures);
+  recmap_clear (&p->captures_far);
   recmap_clear (&p->idem);
   g_free (p);
 }
@@ -475,7 +525,7 @@ gint64
 ft_payments_captured (FtPayments *p, gint64 booking)
 {
   g_return_val_if_fail (p != NULL, 0);
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   return c != NULL ? c->captured : 0;
 }
 
@@ -536,9 +586,9 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
   IdemRec *r = recmap_lookup (&p->idem, idem);
   if (r == NULL)
     return FALSE;
-  if (r->args != args)
+  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
+  if (tx->args_hash != args)
     {
-      const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
                    "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
                    " with other arguments; use a new key for a new operation",
@@ -550,13 +600,13 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
   return TRUE;
 }
 
+/* Remembers the key of transaction tx (whose args_hash the ledger keeps). */
 static void
-idem_remember (FtPayments *p, guint64 idem, guint64 args, gint64 tx)
+idem_remember (FtPayments *p, guint64 idem, gint64 tx)
 {
   if (idem == 0)
     return;
   IdemRec *r = recmap_insert (&p->idem, idem);
-  r->args = args;
   r->tx = tx;
 }
 
@@ -575,7 +625,7 @@ post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint
   gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
                               ps, k, error);
   if (tx >= 0)
-    idem_remember (p, idem, args, tx);
+    idem_remember (p, idem, tx);
   return tx;
 }
 
@@ -734,7 +784,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                    G_GINT64_FORMAT "); capture or release it first", booking, open->tx);
       return -1;
     }
-  if (recmap_lookup (&p->captures, (guint64) booking) != NULL)
+  if (capture_get (p, booking) != NULL)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                    "booking %" G_GINT64_FORMAT " was already captured; a new trip needs a new "
@@ -796,7 +846,7 @@ find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError 
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD,
                    "cannot %s booking %" G_GINT64_FORMAT ": it has no open hold%s", what, booking,
-                   recmap_lookup (&p->captures, (guint64) booking) ? " (already captured)" : "");
+                   capture_get (p, booking) ? " (already captured)" : "");
       return NULL;
     }
   if (h->rider != rider)
@@ -812,10 +862,10 @@ find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError 
 static void
 add_captured (FtPayments *p, guint rider, gint64 booking, gint64 delta)
 {
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   if (c == NULL)
     {
-      c = recmap_insert (&p->captures, (guint64) booking);
+      c = capture_add (p, booking);
       c->rider = rider;
       c->captured = 0;
     }
@@ -907,7 +957,7 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   if (!check_amount (p, amount, FALSE, "refund", error))
     return -1;
   const char *cur = ft_ledger_currency (p->ledger);
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   if (c == NULL || c->rider != rider)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
@@ -976,7 +1026,8 @@ ft_payments_rebuild (FtPayments *p)
   g_return_if_fail (p != NULL);
 
   recmap_clear (&p->holds);
-  recmap_clear (&p->captures);
+  g_array_set_size (p->captures, 0);
+  recmap_clear (&p->captures_far);
   recmap_clear (&p->idem);
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
@@ -986,7 +1037,7 @@ ft_payments_rebuild (FtPayments *p)
   for (guint i = 0; i < n; i++)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, i);
-      idem_remember (p, tx->idem_hash, tx->args_hash, tx->id);
+      idem_remember (p, tx->idem_hash, tx->id);
       guint rider = (guint) tx->user_account;
       switch (tx->kind)
         {
