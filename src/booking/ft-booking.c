@@ -28,6 +28,7 @@ struct _FtBooking
    * is dropped when it reaches the top, so the next expiry is found
    * without walking every open booking (the simulator asks each minute) */
   GArray         *expiry;        /* Expiry */
+  gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
 };
 
 typedef struct {
@@ -487,6 +488,7 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   r.shown_zone_mult = ft_pricing_zone_multiplier (b->deps.pricing, v->pos);
   r.shown_dyn_mult = ft_pricing_dynamic_multiplier (b->deps.pricing, v->pos, now, v->kind);
   g_array_append_val (b->recs, r);
+  ft_mem_hint_huge (b->recs->data, b->recs->len * sizeof (FtBookingRec), &b->huge_recs);
   g_array_append_val (b->open_slot, no_slot);
   expiry_push (b, r.hold_until, r.id);
   return r.id;

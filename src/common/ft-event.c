@@ -70,6 +70,8 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
         {
           log->cap = log->cap ? log->cap * 2 : 256;
           log->ev = g_renew (FtEvent, log->ev, log->cap);
+          if (log->cap >= 65536)
+            ft_mem_advise_huge (log->ev);
         }
       slot = &log->ev[log->n++];
       *slot = tmp;

@@ -19,6 +19,7 @@ struct _FtLedger {
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
   guint       check_postings;
+  gsize       huge_txs, huge_postings;   /* ft_mem_hint_huge: bytes advised */
 };
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
@@ -248,6 +249,8 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   tx.args_hash = args_hash;
   g_array_append_vals (l->postings, postings, n);
   g_array_append_val (l->txs, tx);
+  ft_mem_hint_huge (l->postings->data, l->postings->len * sizeof (FtPosting), &l->huge_postings);
+  ft_mem_hint_huge (l->txs->data, l->txs->len * sizeof (FtLedgerTx), &l->huge_txs);
 
   FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
   ev.ref = tx.id;

@@ -89,6 +89,8 @@ recmap_grow (RecMap *m)
   gsize old_cap = m->cap;
   m->cap = old_cap ? old_cap * 2 : 64;
   m->slots = g_malloc (m->cap * m->size);
+  if (m->cap * m->size >= (4u << 20))
+    ft_mem_advise_huge (m->slots);   /* before the keys below touch it */
   for (gsize i = 0; i < m->cap; i++)
     recmap_set_key (m, i, RECMAP_EMPTY);
   for (gsize i = 0; i < old_cap; i++)
@@ -229,6 +231,7 @@ struct _FtPayments {
    * captures_far. */
   GArray       *captures;    /* CaptureRec, index == booking id */
   RecMap        captures_far;  /* booking -> CaptureFar */
+  gsize         huge_captures; /* ft_mem_hint_huge: bytes of captures advised */
   RecMap        idem;        /* idem hash -> IdemRec */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
@@ -261,7 +264,10 @@ capture_add (FtPayments *p, gint64 booking)
   if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
     {
       if ((guint) booking >= len)
-        g_array_set_size (p->captures, (guint) booking + 1);   /* zeroed: not present */
+        {
+          g_array_set_size (p->captures, (guint) booking + 1);   /* zeroed: not present */
+          ft_mem_hint_huge (p->captures->data, p->captures->len * sizeof (CaptureRec), &p->huge_captures);
+        }
       c = &g_array_index (p->captures, CaptureRec, booking);
     }
   else
@@ -1027,6 +1033,7 @@ ft_payments_rebuild (FtPayments *p)
 
   recmap_clear (&p->holds);
   g_array_set_size (p->captures, 0);
+  p->huge_captures = 0;
   recmap_clear (&p->captures_far);
   recmap_clear (&p->idem);
   p->n_overrefunded = 0;
