@@ -288,7 +288,7 @@ typedef struct {
   guint64     s[4];          /* xoshiro256** state */
   double      decline_rate;
   guint       lat_min, lat_max;
-  GHashTable *approved;      /* idem key hashes already approved */
+  RecMap      approved;      /* idem key hashes already approved (key-only records) */
 } SimCard;
 
 static guint64
@@ -331,7 +331,7 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
     *latency_ms = lat;
 
   guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
-  if (h != 0 && g_hash_table_contains (c->approved, &h))
+  if (h != 0 && recmap_lookup (&c->approved, h) != NULL)
     return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
 
   if (amount <= 0)
@@ -339,11 +339,7 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
   if (sim_uniform (c) < c->decline_rate)
     return FT_PAY_DECLINED;
   if (h != 0)
-    {
-      guint64 *k = g_new (guint64, 1);
-      *k = h;
-      g_hash_table_add (c->approved, k);
-    }
+    recmap_insert (&c->approved, h);
   return FT_PAY_APPROVED;
 }
 
@@ -351,7 +347,7 @@ static void
 sim_card_free (gpointer self)
 {
   SimCard *c = self;
-  g_hash_table_unref (c->approved);
+  recmap_clear (&c->approved);
   g_free (c);
 }
 
@@ -380,7 +376,7 @@ ft_sim_card_provider_new (guint64 seed, double decline_rate,
   c->decline_rate = decline_rate;
   c->lat_min = latency_min_ms;
   c->lat_max = latency_max_ms;
-  c->approved = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  recmap_init (&c->approved, sizeof (guint64));
   FtPayProvider p = { &sim_card_vtable, c };
   return p;
 }
