@@ -107,6 +107,24 @@ recmap_grow (RecMap *m)
   g_free (old);
 }
 
+/* Room for n records without growing; only while the map is empty. */
+static void
+recmap_reserve (RecMap *m, gsize n)
+{
+  gsize cap = 64;
+  while (10 * n > 7 * cap)
+    cap *= 2;
+  if (m->n != 0 || cap <= m->cap)
+    return;
+  g_free (m->slots);
+  m->cap = cap;
+  m->slots = g_malloc (cap * m->size);
+  if (cap * m->size >= (4u << 20))
+    ft_mem_advise_huge (m->slots);   /* before the keys below touch it */
+  for (gsize i = 0; i < cap; i++)
+    recmap_set_key (m, i, RECMAP_EMPTY);
+}
+
 /* The record of `key`, added (zeroed but for the key) when absent. */
 static gpointer
 recmap_insert (RecMap *m, guint64 key)
@@ -1021,6 +1039,21 @@ ft_payments_incentives_total (FtPayments *p)
 
 /* ---------------------------------------------------------------- */
 /* rebuild and check                                                */
+
+void
+ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
+{
+  g_return_if_fail (p != NULL);
+  recmap_reserve (&p->idem, n_keys);
+  if (n_bookings > p->captures->len)
+    {
+      GArray *c = g_array_sized_new (FALSE, TRUE, sizeof (CaptureRec), n_bookings);
+      p->huge_captures = ft_mem_advise_huge (c->data);
+      g_array_append_vals (c, p->captures->data, p->captures->len);
+      g_array_unref (p->captures);
+      p->captures = c;
+    }
+}
 
 void
 ft_payments_rebuild (FtPayments *p)
