@@ -531,6 +531,31 @@ START_TEST (test_captures_sparse_ids)
 }
 END_TEST
 
+/* ft_payments_expect sizes the key table (while it is empty) and the
+ * captures ahead: keys and captures made before and after still hold. */
+START_TEST (test_expect_keeps)
+{
+  g_autoptr(GError) err = NULL;
+  ft_payments_expect (f.pay, 300000, 1000);
+  gint64 t = ft_payments_topup (f.pay, 1, 5000, "t", 1, &err);
+  ck_assert_int_ge (t, 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 7, "h7", 2, &err), 0);
+  gint64 c = ft_payments_capture (f.pay, 1, 7, 300, "c7", 3, &err);
+  ck_assert_int_ge (c, 0);
+  ft_payments_expect (f.pay, 900000, 5000);   /* keys kept: the table is not remade */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 5000, "t", 4, &err), t);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 7, 300, "c7", 4, &err), c);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 1, "c7", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 7), 300);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 4999, "h4999", 5, &err), 0);
+  ck_assert_int_ge (ft_payments_capture (f.pay, 1, 4999, 200, "c4999", 6, &err), 0);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 4999), 200);
+  assert_check_ok ();
+}
+END_TEST
+
 /* ---------------- rebuild after reload ---------------- */
 
 static FtLedger *
@@ -769,6 +794,7 @@ payments_suite (void)
     { "many-holds", test_many_holds, setup },
     { "refund", test_refund, setup },
     { "captures-sparse-ids", test_captures_sparse_ids, setup },
+    { "expect-keeps", test_expect_keeps, setup },
     { "rebuild", test_rebuild, setup_auto },
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "sim-provider", test_sim_provider, setup },
