@@ -625,6 +625,20 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->engine = ft_sim_engine_new (0);
   if (!setup_trace (w, opt, error))
     return NULL;
+  /* room made now for the run's bookings, ledger and keys, so the arrays
+   * never move as they fill: from the expected requests (at most one
+   * booking each; a Phase 1 day at 1,000 vehicles posts 1.65 transactions,
+   * 4.0 postings and about as many keys as transactions a request) */
+  {
+    double per_h = 0;
+    for (guint h = 0; h < 168; h++)
+      per_h += w->hour_total[h] / 168.0;
+    double req = w->has_trace ? (double) w->n_trace : per_h * ((double) w->end / FT_HOUR);
+    guint n = (guint) CLAMP (req * 1.05, 0.0, (double) (1u << 26));
+    ft_booking_expect (w->core->booking, n);
+    ft_ledger_expect (w->core->ledger, n * 2, n * 5);
+    ft_payments_expect (w->core->payments, n * 2, n);
+  }
   if (w->has_trace)
     {
       if (w->n_trace > 0 && w->trace[0].t < w->end)
