@@ -84,6 +84,64 @@ ft_model_status_valid (const char *status)
 
 /* ---- zonings ------------------------------------------------------------ */
 
+/* The centres by cell of a grid over their bounding box, about one
+ * centre a cell: a look-up reads the cells around the position's, ring by
+ * ring, until no cell farther out can hold a nearer centre. */
+struct _FtZoningGrid {
+  double lat0, lon0, dlat, dlon;
+  guint  rows, cols;
+  guint *first;   /* [cell .. cell + 1): the cell's centres in zone (index) order */
+  guint *zone;
+};
+
+static struct _FtZoningGrid *
+zoning_grid_new (const FtZoning *zn)
+{
+  struct _FtZoningGrid *g = g_new0 (struct _FtZoningGrid, 1);
+  double lat1 = zn->lat[0], lon1 = zn->lon[0];
+  g->lat0 = zn->lat[0];
+  g->lon0 = zn->lon[0];
+  for (guint z = 1; z < zn->n; z++)
+    {
+      g->lat0 = MIN (g->lat0, zn->lat[z]);
+      g->lon0 = MIN (g->lon0, zn->lon[z]);
+      lat1 = MAX (lat1, zn->lat[z]);
+      lon1 = MAX (lon1, zn->lon[z]);
+    }
+  guint side = MAX (1u, (guint) ceil (sqrt ((double) zn->n)));
+  g->rows = g->cols = side;
+  /* a span of zero (one centre, or all in a line) still gets cells */
+  g->dlat = MAX (lat1 - g->lat0, 1e-6) / side;
+  g->dlon = MAX (lon1 - g->lon0, 1e-6) / side;
+  guint nc = g->rows * g->cols;
+  g->first = g_new0 (guint, nc + 1);
+  g->zone = g_new (guint, zn->n);
+  g_autofree guint *cell = g_new (guint, zn->n);
+  for (guint z = 0; z < zn->n; z++)
+    {
+      guint r = MIN ((guint) ((zn->lat[z] - g->lat0) / g->dlat), g->rows - 1);
+      guint c = MIN ((guint) ((zn->lon[z] - g->lon0) / g->dlon), g->cols - 1);
+      cell[z] = r * g->cols + c;
+      g->first[cell[z] + 1]++;
+    }
+  for (guint i = 0; i < nc; i++)
+    g->first[i + 1] += g->first[i];
+  g_autofree guint *fill = g_memdup2 (g->first, sizeof (guint) * nc);
+  for (guint z = 0; z < zn->n; z++)
+    g->zone[fill[cell[z]]++] = z;
+  return g;
+}
+
+static void
+zoning_grid_free (struct _FtZoningGrid *g)
+{
+  if (g == NULL)
+    return;
+  g_free (g->first);
+  g_free (g->zone);
+  g_free (g);
+}
+
 FtZoning *
 ft_zoning_new (guint n, const char *const *ids, const double *lat, const double *lon, GError **error)
 {
@@ -108,6 +166,7 @@ ft_zoning_new (guint n, const char *const *ids, const double *lat, const double 
   zn->lat = g_memdup2 (lat, n * sizeof (double));
   zn->lon = g_memdup2 (lon, n * sizeof (double));
   zn->max_m = 2000;
+  zn->grid = zoning_grid_new (zn);
   return zn;
 }
 
@@ -117,6 +176,7 @@ ft_zoning_free (FtZoning *z)
   if (z == NULL)
     return;
   g_strfreev (z->ids);
+  zoning_grid_free (z->grid);
   g_free (z->lat);
   g_free (z->lon);
   g_free (z);
@@ -192,15 +252,50 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
   double kx = cos (lat * G_PI / 180.0) * m_per_deg;
   double best_d2 = z->max_m * z->max_m;
   int best = -1;
-  for (guint i = 0; i < z->n; i++)
+  const struct _FtZoningGrid *g = z->grid;
+  /* the position's cell, clamped into the grid */
+  double fr = (lat - g->lat0) / g->dlat, fc = (lon - g->lon0) / g->dlon;
+  int r0 = (int) CLAMP (floor (fr), 0, (double) g->rows - 1), c0 = (int) CLAMP (floor (fc), 0, (double) g->cols - 1);
+  int rows = (int) g->rows, cols = (int) g->cols;
+  for (int ring = 0;; ring++)
     {
-      double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
-      double d2 = dx * dx + dy * dy;
-      if (d2 <= best_d2)
-        {
-          best_d2 = d2;
-          best = (int) i;
-        }
+      int rlo = r0 - ring, rhi = r0 + ring, clo = c0 - ring, chi = c0 + ring;
+      for (int r = MAX (rlo, 0); r <= MIN (rhi, rows - 1); r++)
+        for (int c = MAX (clo, 0); c <= MIN (chi, cols - 1); c++)
+          {
+            if (r != rlo && r != rhi && c != clo && c != chi)
+              continue;   /* inside: an earlier ring */
+            guint cell = (guint) (r * cols + c);
+            for (guint k = g->first[cell]; k < g->first[cell + 1]; k++)
+              {
+                guint i = g->zone[k];
+                double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
+                double d2 = dx * dx + dy * dy;
+                /* the scan of every centre in index order kept the last
+                 * of equal distances */
+                if (d2 < best_d2 || (d2 == best_d2 && (int) i > best))
+                  {
+                    best_d2 = d2;
+                    best = (int) i;
+                  }
+              }
+          }
+      /* every cell not yet read lies past an edge of the block read that
+       * is not the grid's: no centre there is nearer than that edge */
+      double bound = INFINITY;
+      if (rlo > 0)
+        bound = MIN (bound, (lat - (g->lat0 + rlo * g->dlat)) * m_per_deg);
+      if (rhi < rows - 1)
+        bound = MIN (bound, (g->lat0 + (rhi + 1) * g->dlat - lat) * m_per_deg);
+      if (clo > 0)
+        bound = MIN (bound, (lon - (g->lon0 + clo * g->dlon)) * kx);
+      if (chi < cols - 1)
+        bound = MIN (bound, (g->lon0 + (chi + 1) * g->dlon - lon) * kx);
+      if (isinf (bound))
+        break;   /* the whole grid is read */
+      bound -= 1e-6 * (1 + fabs (bound));   /* a centre on a cell edge may round to either side */
+      if (bound > 0 && bound * bound > best_d2)
+        break;
     }
   return best;
 }
