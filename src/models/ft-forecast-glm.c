@@ -199,6 +199,7 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
   g_autofree guint *sp = g_new (guint, (gsize) n_rows * width);
   g_autofree double *sv = g_new (double, (gsize) n_rows * width);
   g_autofree guint *sn = g_new (guint, n_rows);
+  g_autofree guint *srun = g_new (guint, n_rows);   /* entries from here on sit in consecutive columns */
   for (guint i = 0; i < n_rows; i++)
     {
       const int *ri = idx + (gsize) i * width;
@@ -217,13 +218,20 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
               pv[at - 1] += rv[j];   /* a column named twice in a row: one entry, their sum */
               continue;
             }
-          memmove (pi + at + 1, pi + at, sizeof (guint) * (m - at));
-          memmove (pv + at + 1, pv + at, sizeof (double) * (m - at));
+          for (guint q = m; q > at; q--)
+            {
+              pi[q] = pi[q - 1];
+              pv[q] = pv[q - 1];
+            }
           pi[at] = p;
           pv[at] = rv[j];
           m++;
         }
       sn[i] = m;
+      guint run = m > 0 ? m - 1 : 0;
+      while (run > 0 && pi[run - 1] + 1 == pi[run])
+        run--;
+      srun[i] = run;
     }
   double *eta_cur = rows_buf, *mu_cur = rows_buf + n_rows;
   double *eta_next = rows_buf + 2 * (gsize) n_rows, *mu_next = rows_buf + 3 * (gsize) n_rows;
@@ -250,14 +258,25 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
           double eta = eta_cur[i], mu = mu_cur[i];
           double w = MAX (mu, 1e-10);
           double zr = eta - off + (y[i] - mu) / w;
+          guint run = srun[i];
           for (guint j = 0, m = sn[i]; j < m; j++)
             {
               guint pj = pi[j];
               double wv = w * pv[j];
               rhs[pj] += wv * zr;
               double *arow = A + (gsize) pj * n_cols;
-              for (guint k = 0; k <= j; k++)
+              guint scattered = MIN (j + 1, run);
+              for (guint k = 0; k < scattered; k++)
                 arow[pi[k]] += wv * pv[k];
+              /* the consecutive columns (the lags, anomalies and intercept
+               * of this design) as one dense stretch */
+              if (j >= run)
+                {
+                  double *restrict dst = arow + pi[run];
+                  const double *restrict src = pv + run;
+                  for (guint k = 0; k <= j - run; k++)
+                    dst[k] += wv * src[k];
+                }
             }
         }
       if (!cholesky_sparse (A, n_cols, scratch, nz))
