@@ -108,9 +108,16 @@ rd_num (Reader *rd, const char *g, const char *k, double lo, double hi)
   g_strstrip (s);
   double v = g_ascii_strtod (s, &end);
   if (end == s || *end != '\0' || !isfinite (v))
-    fail (rd, g, k, "\"%s\" is not a number", s);
-  else if (v < lo || v > hi)
-    fail (rd, g, k, "%g is outside %g..%g", v, lo, hi);
+    {
+      fail (rd, g, k, "\"%s\" is not a number", s);
+      return lo;
+    }
+  if (v < lo || v > hi)
+    {
+      /* refused, and never handed on: a caller casts counts to guint */
+      fail (rd, g, k, "%g is outside %g..%g", v, lo, hi);
+      return lo;
+    }
   return v;
 }
 
@@ -157,6 +164,7 @@ rd_list (Reader *rd, const char *g, const char *k, double *out, gsize n, double 
       if (end == parts[i] || *end != '\0' || !isfinite (out[i]) || out[i] < lo || out[i] > hi)
         {
           fail (rd, g, k, "item %" G_GSIZE_FORMAT " (\"%s\") is not a number in %g..%g", i + 1, parts[i], lo, hi);
+          out[i] = lo;
           return;
         }
     }

@@ -244,6 +244,68 @@ ft_exp_field_bias_describe (const FtExpFieldBias *b)
   return g_string_free (s, FALSE);
 }
 
+void
+ft_exp_field_chart_draw (cairo_t *cr, double width, double height, GPtrArray *field, const char *metric,
+                         const char *empty_title)
+{
+  g_return_if_fail (cr != NULL);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  gboolean by_variant = FALSE;
+  for (guint i = 0; field && i < field->len; i++)
+    {
+      const FtExpFieldBias *b = field->pdata[i];
+      if (metric && g_str_equal (b->metric, metric))
+        g_ptr_array_add (rows, field->pdata[i]);
+      if (i > 0 && !g_str_equal (b->variant, ((FtExpFieldBias *) field->pdata[0])->variant))
+        by_variant = TRUE;
+    }
+  guint n = rows->len;
+  g_autofree double *v = g_new (double, 6 * MAX (n, 1u));
+  g_autoptr (GPtrArray) cats = g_ptr_array_new_with_free_func (g_free);
+  guint reps = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const FtExpFieldBias *b = rows->pdata[i];
+      g_ptr_array_add (cats, by_variant ? g_strdup_printf ("%s · %s", b->design, b->variant) : g_strdup (b->design));
+      v[0 * n + i] = b->truth_mean;
+      v[1 * n + i] = b->truth_lo;
+      v[2 * n + i] = b->truth_hi;
+      v[3 * n + i] = b->est_mean;
+      v[4 * n + i] = b->est_lo;
+      v[5 * n + i] = b->est_hi;
+      reps = MAX (reps, b->n);
+    }
+  FtChartSeries series[6] = {
+    { "whole-fleet truth (crn)", v, { 0.35, 0.35, 0.35 } }, { NULL, v + n, { 0.35, 0.35, 0.35 } },
+    { NULL, v + 2 * n, { 0.35, 0.35, 0.35 } },
+    { "the design's estimate", v + 3 * n, { 0 } }, { NULL, v + 4 * n, { 0 } }, { NULL, v + 5 * n, { 0 } },
+  };
+  ft_chart_palette (1, series[3].rgb);
+  ft_chart_palette (1, series[4].rgb);
+  ft_chart_palette (1, series[5].rgb);
+  g_autofree char *title = n ? g_strdup_printf ("%s: each design's estimate against the whole-fleet truth "
+                                                "(mean, 95 %% t interval)", metric)
+                             : g_strdup (empty_title ? empty_title : "No field design results");
+  g_autofree char *y_label = n ? g_strdup_printf ("effect on %s (variant - control)", metric) : NULL;
+  g_autofree char *note = n ? g_strdup_printf ("Over %u replication%s. An estimate whose interval misses the truth's "
+                                               "is off beyond chance; the bias table gives the t test.", reps,
+                                               reps == 1 ? " (no interval from one)" : "s")
+                            : NULL;
+  FtChart chart = {
+    .title = title,
+    .x_label = "field design",
+    .y_label = y_label,
+    .categories = n ? (const char *const *) cats->pdata : NULL,
+    .n = n,
+    .series = series,
+    .n_series = n ? 6 : 0,
+    .style = FT_CHART_INTERVALS,
+    .y_percent = n && g_str_equal (metric, "service_level"),
+    .note = note,
+  };
+  ft_chart_draw (cr, width, height, &chart);
+}
+
 static void
 field_text (GString *s, FtExpResults *r)
 {
@@ -399,6 +461,20 @@ ft_exp_report_pdf (FtExpResults *r, GPtrArray *cmp, const FtExpReportOptions *o,
     {
       FtChart chart = { .title = "no comparisons (one variant only)", .style = FT_CHART_INTERVALS };
       ft_chart_draw (cr, W, H, &chart);
+      cairo_show_page (cr);
+    }
+  /* the field designs against the whole-fleet truth: a page per metric */
+  g_autoptr (GError) ferr = NULL;
+  g_autoptr (GPtrArray) field = ft_exp_report_field (r, &ferr);
+  g_auto (GStrv) metrics = ft_exp_results_metrics (r);
+  for (guint m = 0; field && metrics[m]; m++)
+    {
+      gboolean any = FALSE;
+      for (guint f = 0; f < field->len && !any; f++)
+        any = g_str_equal (((FtExpFieldBias *) field->pdata[f])->metric, metrics[m]);
+      if (!any)
+        continue;
+      ft_exp_field_chart_draw (cr, W, H, field, metrics[m], NULL);
       cairo_show_page (cr);
     }
   cairo_destroy (cr);

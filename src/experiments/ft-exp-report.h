@@ -10,6 +10,7 @@
 
 #include "ft-exp-results.h"
 #include "ft-stats.h"
+#include <cairo.h>
 
 G_BEGIN_DECLS
 
@@ -71,6 +72,12 @@ void       ft_exp_field_bias_free (FtExpFieldBias *b);
 GPtrArray *ft_exp_report_field   (FtExpResults *r, GError **error);
 /* What one row means, in a sentence (the report's and the app's words). */
 char      *ft_exp_field_bias_describe (const FtExpFieldBias *b);
+/* The field designs' chart for one metric: each design's estimate
+ * against the whole-fleet truth, mean and 95 % t interval (the app's and
+ * the PDF report's). Rows of field (ft_exp_report_field) of other metrics
+ * are skipped; with none, a chart titled empty_title. */
+void       ft_exp_field_chart_draw (cairo_t *cr, double width, double height, GPtrArray *field,
+                                    const char *metric, const char *empty_title);
 
 /* A sweep's Pareto view: each variant's mean of x_metric against y_metric
  * over replications (with a t interval of y), the front marked; as text,

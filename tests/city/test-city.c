@@ -420,6 +420,16 @@ START_TEST (test_demo_bad_params)
   ck_assert (c == NULL);
   ck_assert_msg (strstr (e->message, "offize"), "%s", e->message);
   g_clear_error (&e);
+  /* a count far out of range: refused, naming it (the fuzzer found it
+     cast to guint before the refusal) */
+  g_autofree char *t4 = g_strdup_printf ("%s", good);
+  p = strstr (t4, "chargers=40");
+  ck_assert (p != NULL);
+  g_autofree char *t4b = g_strdup_printf ("%.*schargers=8e21%s", (int) (p - t4), t4, p + strlen ("chargers=40"));
+  c = ft_city_generate_demo_from_data (t4b, strlen (t4b), "w.ini", &e);
+  ck_assert (c == NULL);
+  ck_assert_msg (strstr (e->message, "chargers") && strstr (e->message, "outside"), "%s", e->message);
+  g_clear_error (&e);
   /* missing file */
   c = ft_city_generate_demo ("/nonexistent/demo.ini", &e);
   ck_assert (c == NULL && e != NULL);

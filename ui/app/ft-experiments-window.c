@@ -261,54 +261,8 @@ static void
 draw_field_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   FtExperimentsWindow *self = user_data;
-  g_autoptr(GPtrArray) rows = field_rows (self);
-  guint n = rows->len;
-  gboolean by_variant = several_variants (self);
-  g_autofree double *v = g_new (double, 6 * MAX (n, 1u));
-  g_autoptr(GPtrArray) cats = g_ptr_array_new_with_free_func (g_free);
-  guint reps = 0;
-  for (guint i = 0; i < n; i++)
-    {
-      const FtExpFieldBias *b = rows->pdata[i];
-      g_ptr_array_add (cats, by_variant ? g_strdup_printf ("%s · %s", b->design, b->variant) : g_strdup (b->design));
-      v[0 * n + i] = b->truth_mean;
-      v[1 * n + i] = b->truth_lo;
-      v[2 * n + i] = b->truth_hi;
-      v[3 * n + i] = b->est_mean;
-      v[4 * n + i] = b->est_lo;
-      v[5 * n + i] = b->est_hi;
-      reps = MAX (reps, b->n);
-    }
-  const char *m = field_metric (self);
-  FtChartSeries series[6] = {
-    { "whole-fleet truth (crn)", v, { 0.35, 0.35, 0.35 } }, { NULL, v + n, { 0.35, 0.35, 0.35 } },
-    { NULL, v + 2 * n, { 0.35, 0.35, 0.35 } },
-    { "the design's estimate", v + 3 * n, { 0 } }, { NULL, v + 4 * n, { 0 } }, { NULL, v + 5 * n, { 0 } },
-  };
-  ft_chart_palette (1, series[3].rgb);
-  ft_chart_palette (1, series[4].rgb);
-  ft_chart_palette (1, series[5].rgb);
-  g_autofree char *title = m ? g_strdup_printf ("%s: each design's estimate against the whole-fleet truth "
-                                                "(mean, 95 %% t interval)", m)
-                             : g_strdup ("No field design results yet: tick Rider, Zone or Switchback and press Run");
-  g_autofree char *y_label = m ? g_strdup_printf ("effect on %s (variant - control)", m) : NULL;
-  g_autofree char *note = n ? g_strdup_printf ("Over %u replication%s. An estimate whose interval misses the truth's "
-                                               "is off beyond chance; see the bias below.", reps,
-                                               reps == 1 ? " (no interval from one)" : "s")
-                            : NULL;
-  FtChart chart = {
-    .title = title,
-    .x_label = "field design",
-    .y_label = y_label,
-    .categories = n ? (const char *const *) cats->pdata : NULL,
-    .n = n,
-    .series = series,
-    .n_series = n ? 6 : 0,
-    .style = FT_CHART_INTERVALS,
-    .y_percent = m && g_str_equal (m, "service_level"),
-    .note = note,
-  };
-  ft_chart_draw (cr, width, height, &chart);
+  ft_exp_field_chart_draw (cr, width, height, self->field, field_metric (self),
+                           "No field design results yet: tick Rider, Zone or Switchback and press Run");
 }
 
 static GtkWidget *

@@ -175,6 +175,16 @@ if grep -q "Field designs against the whole-fleet truth" <<<"$out" && [ "$(grep 
 else
   fail "field report: $out"
 fi
+# the PDF: the comparison page of "on", then a field-design page per metric
+"$cli" experiment report f1.db --pdf f1.pdf > /dev/null || fail "field report --pdf"
+ftext=$(pdftotext f1.pdf - 2>/dev/null)
+if [ "$(pdfinfo f1.pdf 2>/dev/null | awk '/^Pages:/ { print $2 }')" = 3 ] \
+   && [ "$(grep -c "each design's estimate against the whole-fleet truth" <<<"$ftext")" = 2 ] \
+   && grep -q "trips_served: each design" <<<"$ftext" && grep -q "revenue_minor: each design" <<<"$ftext"; then
+  ok "the PDF report has a field-design page per metric"
+else
+  fail "field PDF: $(pdfinfo f1.pdf 2>&1 | grep Pages) / $ftext"
+fi
 sed 's/^dynamic_pricing.utilisation_high=0.3$/fleet.scooters=150/' fd.experiment > fdbad.experiment
 refused "fleet.scooters: cannot be split per unit in a rider design" "a key that cannot be split per unit is refused, naming it" \
   "$cli" experiment run fdbad.experiment --out bad.db -q
