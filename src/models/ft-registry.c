@@ -84,51 +84,78 @@ ft_model_status_valid (const char *status)
 
 /* ---- zonings ------------------------------------------------------------ */
 
-/* The centres by cell of a grid over their bounding box, about one
- * centre a cell: a look-up reads the cells around the position's, ring by
- * ring, until no cell farther out can hold a nearer centre. */
+/* A grid over the centres' bounding box (a tenth wider on every side),
+ * each cell with the zones that can be nearest to some point in it: those
+ * whose least distance to the cell is no more than the least, over the
+ * zones, of the greatest distance to it (the metric's east-west scale,
+ * cos (latitude), taken at its smallest for the one and its largest for
+ * the other). A look-up scans its cell's candidates, a few, in zone order
+ * as a scan of every centre would; a position outside the grid scans them
+ * all. */
+#define ZONING_GRID_MAX_ZONES 4096
 struct _FtZoningGrid {
   double lat0, lon0, dlat, dlon;
   guint  rows, cols;
-  guint *first;   /* [cell .. cell + 1): the cell's centres in zone (index) order */
+  guint *first;   /* [cell .. cell + 1): the cell's candidates, in zone order */
   guint *zone;
 };
 
 static struct _FtZoningGrid *
 zoning_grid_new (const FtZoning *zn)
 {
+  if (zn->n > ZONING_GRID_MAX_ZONES)
+    return NULL;   /* building it would cost more than the scans it saves */
+  const double m_per_deg = 111320.0;
   struct _FtZoningGrid *g = g_new0 (struct _FtZoningGrid, 1);
-  double lat1 = zn->lat[0], lon1 = zn->lon[0];
-  g->lat0 = zn->lat[0];
-  g->lon0 = zn->lon[0];
+  double lat0 = zn->lat[0], lon0 = zn->lon[0], lat1 = lat0, lon1 = lon0;
   for (guint z = 1; z < zn->n; z++)
     {
-      g->lat0 = MIN (g->lat0, zn->lat[z]);
-      g->lon0 = MIN (g->lon0, zn->lon[z]);
+      lat0 = MIN (lat0, zn->lat[z]);
+      lon0 = MIN (lon0, zn->lon[z]);
       lat1 = MAX (lat1, zn->lat[z]);
       lon1 = MAX (lon1, zn->lon[z]);
     }
-  guint side = MAX (1u, (guint) ceil (sqrt ((double) zn->n)));
+  double mlat = MAX ((lat1 - lat0) * 0.1, 1e-3), mlon = MAX ((lon1 - lon0) * 0.1, 1e-3);
+  g->lat0 = MAX (lat0 - mlat, -90.0);
+  g->lon0 = lon0 - mlon;
+  lat1 = MIN (lat1 + mlat, 90.0);
+  lon1 += mlon;
+  /* about a zone every two cells */
+  guint side = MAX (1u, (guint) ceil (sqrt (2.0 * zn->n)));
   g->rows = g->cols = side;
-  /* a span of zero (one centre, or all in a line) still gets cells */
-  g->dlat = MAX (lat1 - g->lat0, 1e-6) / side;
-  g->dlon = MAX (lon1 - g->lon0, 1e-6) / side;
+  g->dlat = (lat1 - g->lat0) / side;
+  g->dlon = (lon1 - g->lon0) / side;
   guint nc = g->rows * g->cols;
   g->first = g_new0 (guint, nc + 1);
-  g->zone = g_new (guint, zn->n);
-  g_autofree guint *cell = g_new (guint, zn->n);
-  for (guint z = 0; z < zn->n; z++)
+  GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint r = 0; r < g->rows; r++)
     {
-      guint r = MIN ((guint) ((zn->lat[z] - g->lat0) / g->dlat), g->rows - 1);
-      guint c = MIN ((guint) ((zn->lon[z] - g->lon0) / g->dlon), g->cols - 1);
-      cell[z] = r * g->cols + c;
-      g->first[cell[z] + 1]++;
+      double lo = g->lat0 + r * g->dlat, hi = lo + g->dlat;
+      double c_lo = cos (lo * G_PI / 180.0), c_hi = cos (hi * G_PI / 180.0);
+      double kx_min = MIN (c_lo, c_hi) * m_per_deg;
+      double kx_max = (lo <= 0 && hi >= 0 ? 1.0 : MAX (c_lo, c_hi)) * m_per_deg;
+      for (guint c = 0; c < g->cols; c++)
+        {
+          double w = g->lon0 + c * g->dlon, e = w + g->dlon;
+          double bound = INFINITY;   /* the least greatest distance (squared) */
+          for (guint z = 0; z < zn->n; z++)
+            {
+              double dy = MAX (fabs (zn->lat[z] - lo), fabs (zn->lat[z] - hi)) * m_per_deg;
+              double dx = MAX (fabs (zn->lon[z] - w), fabs (zn->lon[z] - e)) * kx_max;
+              bound = MIN (bound, dx * dx + dy * dy);
+            }
+          bound = bound * (1 + 1e-9) + 1e-6;   /* rounding may not drop a zone */
+          for (guint z = 0; z < zn->n; z++)
+            {
+              double dy = (zn->lat[z] < lo ? lo - zn->lat[z] : zn->lat[z] > hi ? zn->lat[z] - hi : 0) * m_per_deg;
+              double dx = (zn->lon[z] < w ? w - zn->lon[z] : zn->lon[z] > e ? zn->lon[z] - e : 0) * kx_min;
+              if (dx * dx + dy * dy <= bound)
+                g_array_append_val (cand, z);
+            }
+          g->first[r * g->cols + c + 1] = cand->len;
+        }
     }
-  for (guint i = 0; i < nc; i++)
-    g->first[i + 1] += g->first[i];
-  g_autofree guint *fill = g_memdup2 (g->first, sizeof (guint) * nc);
-  for (guint z = 0; z < zn->n; z++)
-    g->zone[fill[cell[z]]++] = z;
+  g->zone = (guint *) g_array_free (cand, FALSE);
   return g;
 }
 
@@ -253,49 +280,29 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
   double best_d2 = z->max_m * z->max_m;
   int best = -1;
   const struct _FtZoningGrid *g = z->grid;
-  /* the position's cell, clamped into the grid */
-  double fr = (lat - g->lat0) / g->dlat, fc = (lon - g->lon0) / g->dlon;
-  int r0 = (int) CLAMP (floor (fr), 0, (double) g->rows - 1), c0 = (int) CLAMP (floor (fc), 0, (double) g->cols - 1);
-  int rows = (int) g->rows, cols = (int) g->cols;
-  for (int ring = 0;; ring++)
+  guint from = 0, to = z->n;
+  const guint *cand = NULL;
+  if (g)
     {
-      int rlo = r0 - ring, rhi = r0 + ring, clo = c0 - ring, chi = c0 + ring;
-      for (int r = MAX (rlo, 0); r <= MIN (rhi, rows - 1); r++)
-        for (int c = MAX (clo, 0); c <= MIN (chi, cols - 1); c++)
-          {
-            if (r != rlo && r != rhi && c != clo && c != chi)
-              continue;   /* inside: an earlier ring */
-            guint cell = (guint) (r * cols + c);
-            for (guint k = g->first[cell]; k < g->first[cell + 1]; k++)
-              {
-                guint i = g->zone[k];
-                double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
-                double d2 = dx * dx + dy * dy;
-                /* the scan of every centre in index order kept the last
-                 * of equal distances */
-                if (d2 < best_d2 || (d2 == best_d2 && (int) i > best))
-                  {
-                    best_d2 = d2;
-                    best = (int) i;
-                  }
-              }
-          }
-      /* every cell not yet read lies past an edge of the block read that
-       * is not the grid's: no centre there is nearer than that edge */
-      double bound = INFINITY;
-      if (rlo > 0)
-        bound = MIN (bound, (lat - (g->lat0 + rlo * g->dlat)) * m_per_deg);
-      if (rhi < rows - 1)
-        bound = MIN (bound, (g->lat0 + (rhi + 1) * g->dlat - lat) * m_per_deg);
-      if (clo > 0)
-        bound = MIN (bound, (lon - (g->lon0 + clo * g->dlon)) * kx);
-      if (chi < cols - 1)
-        bound = MIN (bound, (g->lon0 + (chi + 1) * g->dlon - lon) * kx);
-      if (isinf (bound))
-        break;   /* the whole grid is read */
-      bound -= 1e-6 * (1 + fabs (bound));   /* a centre on a cell edge may round to either side */
-      if (bound > 0 && bound * bound > best_d2)
-        break;
+      double fr = (lat - g->lat0) / g->dlat, fc = (lon - g->lon0) / g->dlon;
+      if (fr >= 0 && fr < g->rows && fc >= 0 && fc < g->cols)
+        {
+          guint cell = (guint) fr * g->cols + (guint) fc;
+          cand = g->zone;
+          from = g->first[cell];
+          to = g->first[cell + 1];
+        }
+    }
+  for (guint k = from; k < to; k++)
+    {
+      guint i = cand ? cand[k] : k;
+      double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
+      double d2 = dx * dx + dy * dy;
+      if (d2 <= best_d2)
+        {
+          best_d2 = d2;
+          best = (int) i;
+        }
     }
   return best;
 }

@@ -81,8 +81,9 @@ FtZoning *ft_zoning_grid       (const double *lat, const double *lon, gsize n, d
                                 GError **error);
 void      ft_zoning_free       (FtZoning *z);
 /* Zone of a position, or -1 (outside, or NaN): the nearest centre within
- * max_m (ties: the zone listed last), searched cell by cell outward from
- * the position's cell, the same answer as a scan of every centre. */
+ * max_m (ties: the zone listed last), among the few that can be nearest
+ * in the position's cell of a grid: the same answer as a scan of every
+ * centre. */
 int       ft_zoning_zone_of    (const FtZoning *z, double lat, double lon);
 char     *ft_zoning_to_json    (const FtZoning *z);
 FtZoning *ft_zoning_from_json  (const char *json, GError **error);
