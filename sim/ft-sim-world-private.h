@@ -117,12 +117,10 @@ struct _FtSimWorld {
   Depot         *depots; guint n_depots;
   guint         *riders; guint n_riders; guint rider_next;
   gint32         dispatcher;
-  /* the world's own indexes: parked available vehicles, and vehicles
-   * flagged low, so lookups need not wade through piles of the others */
-  FtGridIndex   *avail_ix;
-  FtGridIndex   *avail_fine;      /* the same in finer cells (big fleets), or NULL */
+  /* the world's own index of vehicles flagged low, so lookups need not
+   * wade through piles of the others (available ones: the fleet's index) */
   FtGridIndex   *low_ix;
-  /* per vehicle in avail_ix, the range booking would offer it for: its
+  /* per available vehicle, the range booking would offer it for: its
    * range if it has no booking, a pack and at least its kind's low_soc,
    * else -INFINITY; set by ft_sim_world_vsync, so the rider's scan reads
    * one compact array instead of the fleet's vehicle and pack records */

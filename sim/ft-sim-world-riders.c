@@ -40,13 +40,21 @@ typedef struct {
  * through the range the world caches for each (-INFINITY when booking
  * would not offer the vehicle at all). */
 static gboolean
-scan_visit (guint id, FtLatLon pos, double d, gpointer ud)
+rentable (guint id, gpointer ud)
+{
+  const ScanCtx *cx = ud;
+  return cx->rent_m[id] >= cx->need_m;
+}
+
+static gboolean
+low_visit (guint id, FtLatLon pos, double d, gpointer ud)
 {
   ScanCtx *cx = ud;
-  if (cx->rent_m[id] >= cx->need_m)
-    cx->best_m = MIN (cx->best_m, d);
-  else
-    cx->low = TRUE;
+  if (cx->rent_m[id] < cx->need_m)
+    {
+      cx->low = TRUE;
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -58,11 +66,14 @@ any_visit (guint id, FtLatLon pos, double d, gpointer ud)
 }
 
 /* Find the nearest vehicle for a rider at `at` through ft_booking_find.
- * The world's index of parked available vehicles, searched with a widening
- * radius (the nearest within a small radius is the nearest overall), tells
- * how far booking must look; booking then decides. If nothing qualifies,
- * a vehicle flagged low or an available one short of range within the
- * walking radius makes it a battery loss. Returns the count booking found. */
+ * The fleet's index of available vehicles, searched ring by ring outward
+ * for the nearest one booking would offer (by the world's cache of its
+ * test, w->rent_m), tells how far booking
+ * must look; booking then decides. If nothing qualifies, a vehicle flagged
+ * low or an available one short of range within the radius a search
+ * widening from half a cell by doubling would have ended at (the walking
+ * radius when none qualifies) makes it a battery loss. Returns the count
+ * booking found. */
 static guint
 find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guint max,
               FtSimLostReason *why)
@@ -70,17 +81,8 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   FtBooking *b = w->core->booking;
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE, w->rent_m };
-  for (double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);; r *= 2.0)
-    {
-      r = MIN (r, maxr);
-      c.low = FALSE;
-      /* small radii in the fine grid, wide ones in the 50 m one */
-      FtGridIndex *ix = w->avail_fine && r <= 4 * ft_sim_world_cell_m (w) ? w->avail_fine : w->avail_ix;
-      ft_grid_index_visit (ix, at, r, scan_visit, &c);
-      if (c.best_m <= r || r >= maxr)
-        break;
-    }
-  if (c.best_m <= maxr)
+  FtFleet *f = w->core->fleet;
+  if (ft_fleet_nearest_available (f, at, maxr, rentable, &c, &c.best_m) >= 0)
     {
       guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
       if (n == 0)   /* disagreement: ask booking over the whole radius */
@@ -88,6 +90,10 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
       if (n > 0)
         return n;
     }
+  double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);
+  while (!(c.best_m <= r || r >= maxr))
+    r = MIN (r * 2.0, maxr);
+  ft_fleet_visit_near_available (f, at, r, low_visit, &c);
   gboolean low = c.low;
   if (!low)
     ft_grid_index_visit (w->low_ix, at, maxr, any_visit, &low);

@@ -52,27 +52,6 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
   gboolean want_avail = veh->state == FT_STATE_AVAILABLE;
   gboolean want_low = (w->veh[v].flags & VF_LOW) != 0;
   w->rent_m[v] = want_avail ? rent_range_m (w, v) : -INFINITY;
-  if (want_avail)
-    {
-      if (ft_grid_index_has (w->avail_ix, v))
-        {
-          ft_grid_index_move (w->avail_ix, v, veh->pos);
-          if (w->avail_fine)
-            ft_grid_index_move (w->avail_fine, v, veh->pos);
-        }
-      else
-        {
-          ft_grid_index_insert (w->avail_ix, v, veh->pos);
-          if (w->avail_fine)
-            ft_grid_index_insert (w->avail_fine, v, veh->pos);
-        }
-    }
-  else if (ft_grid_index_has (w->avail_ix, v))
-    {
-      ft_grid_index_remove (w->avail_ix, v);
-      if (w->avail_fine)
-        ft_grid_index_remove (w->avail_fine, v);
-    }
   if (want_low)
     {
       if (ft_grid_index_has (w->low_ix, v))
@@ -84,12 +63,11 @@ ft_sim_world_vsync (FtSimWorld *w, guint v)
     ft_grid_index_remove (w->low_ix, v);
 }
 
-/* Cell size of the fine index of available vehicles and the first search
- * radius of a rider looking for a vehicle: 50 m and 25 m for 1,000
- * vehicles, shrinking with the square root of the fleet (so the vehicles
- * per cell, and per search, stay about the same), down to 10 m and 5 m.
- * Neither changes what is found: searches visit every vehicle within their
- * radius. */
+/* Half the cell size of the fleet's index of available vehicles, and twice
+ * the first radius of the widening search the rider's scan once made (its
+ * last radius still bounds where a vehicle short of range counts as a
+ * battery loss): 50 m for 1,000 vehicles, shrinking with the square root
+ * of the fleet, down to 10 m. */
 double
 ft_sim_world_cell_m (const FtSimWorld *w)
 {
@@ -720,9 +698,7 @@ ft_sim_world_check (FtSimWorld *w, GError **error)
                        vs[v].name, ft_vehicle_state_name (vs[v].state), on_trip ? "is not" : "is");
           return FALSE;
         }
-      if ((vs[v].state == FT_STATE_AVAILABLE) != ft_grid_index_has (w->avail_ix, v)
-          || (w->avail_fine && ft_grid_index_has (w->avail_fine, v) != ft_grid_index_has (w->avail_ix, v))
-          || ((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
+      if (((x->flags & VF_LOW) != 0) != ft_grid_index_has (w->low_ix, v))
         {
           g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_INVALID,
                        "%s (%s): the world's vehicle indexes disagree with the fleet",

@@ -28,6 +28,7 @@ struct _FtBooking
    * is dropped when it reaches the top, so the next expiry is found
    * without walking every open booking (the simulator asks each minute) */
   GArray         *expiry;        /* Expiry */
+  gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
 };
 
 typedef struct {
@@ -487,9 +488,36 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   r.shown_zone_mult = ft_pricing_zone_multiplier (b->deps.pricing, v->pos);
   r.shown_dyn_mult = ft_pricing_dynamic_multiplier (b->deps.pricing, v->pos, now, v->kind);
   g_array_append_val (b->recs, r);
+  ft_mem_hint_huge (b->recs->data, b->recs->len * sizeof (FtBookingRec), &b->huge_recs);
   g_array_append_val (b->open_slot, no_slot);
   expiry_push (b, r.hold_until, r.id);
   return r.id;
+}
+
+/* ----------------------------------------------------------------- expect */
+
+/* Replaces *a by an array with room for n elements (its elements copied),
+ * hinted to huge pages before anything is written to it. */
+static void
+expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
+{
+  guint elt = g_array_get_element_size (*a);
+  if (n <= (*a)->len)
+    return;
+  GArray *b = g_array_sized_new (FALSE, clear, elt, n);
+  *advised = ft_mem_advise_huge (b->data);
+  g_array_append_vals (b, (*a)->data, (*a)->len);
+  g_array_unref (*a);
+  *a = b;
+}
+
+void
+ft_booking_expect (FtBooking *b, guint n)
+{
+  gsize ignored = 0;
+  g_return_if_fail (b != NULL);
+  expect_array (&b->recs, TRUE, n, &b->huge_recs);
+  expect_array (&b->open_slot, TRUE, n, &ignored);
 }
 
 /* ------------------------------------------------------------------- find */
@@ -623,7 +651,8 @@ static gint64
 place_hold (FtBooking *b, guint rider, guint vehicle, gint64 id, FtTime now, GError **error)
 {
   g_autoptr(GError) err = NULL;
-  g_autofree char *key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
+  char key[64];   /* on the stack: one per unlock */
+  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
   gint64 tx;
 
   tx = ft_payments_hold (b->deps.payments, rider, b->cfg.preauth_minor, id, key, now, &err);
@@ -796,7 +825,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
                 GError **error)
 {
   g_autoptr(GError) err = NULL;
-  g_autofree char *key = NULL;
+  char key[48];   /* on the stack: one per trip */
   FtBookingRec *r;
   const FtVehicle *v;
   FtTripQuote q;
@@ -875,7 +904,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
     return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
                     "cannot price booking %" G_GINT64_FORMAT ": %s", booking, err->message);
 
-  key = g_strdup_printf ("bk%" G_GINT64_FORMAT "-capture", booking);
+  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-capture", booking);
   tx = ft_payments_capture (b->deps.payments, rider, booking, price.total, key, now, &err);
   if (tx < 0)
     return refusev (b, error, FT_BOOKING_ERROR_PAYMENT, now, rider, r->vehicle,

@@ -141,6 +141,9 @@ FtTime     ft_booking_next_expiry (FtBooking *b);
 
 const FtBookingRec *ft_booking_get      (FtBooking *b, gint64 booking);
 guint               ft_booking_n        (FtBooking *b);
+/* Room for n bookings in all, made now (a run that knows its size: the
+ * records then never move as they fill). Changes no contents. */
+void                ft_booking_expect   (FtBooking *b, guint n);
 /* The rider's open (reserved/active/paused) booking, or -1. */
 gint64              ft_booking_open_for (FtBooking *b, guint rider);
 void                ft_booking_restore  (FtBooking *b, const FtBookingRec *rec);

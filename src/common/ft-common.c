@@ -6,6 +6,10 @@
 #include "ft-common.h"
 
 #include <string.h>
+#if defined (__GLIBC__) && defined (__linux__)
+#include <malloc.h>
+#include <sys/mman.h>
+#endif
 
 #define FT_EARTH_RADIUS_M 6371008.8
 #define FT_DEG2RAD (G_PI / 180.0)
@@ -168,4 +172,22 @@ ft_hash_string64 (const char *s)
       h *= G_GUINT64_CONSTANT (0x100000001b3);
     }
   return ft_mix64 (h);
+}
+
+gsize
+ft_mem_advise_huge (gpointer p)
+{
+#if defined (__GLIBC__) && defined (__linux__) && defined (MADV_HUGEPAGE)
+  const gsize huge = 2u << 20;
+  if (p == NULL)
+    return 0;
+  gsize size = malloc_usable_size (p);
+  guintptr lo = ((guintptr) p + huge - 1) & ~(guintptr) (huge - 1);
+  guintptr hi = ((guintptr) p + size) & ~(guintptr) (huge - 1);
+  if (hi > lo)
+    (void) madvise ((gpointer) lo, hi - lo, MADV_HUGEPAGE);   /* a hint: errors are ignored */
+  return size;
+#else
+  return G_MAXSIZE;   /* nothing to do, ever */
+#endif
 }

@@ -53,4 +53,23 @@ gboolean ft_uuid_valid          (const char *s);
 guint64  ft_mix64               (guint64 x);
 guint64  ft_hash_string64       (const char *s);
 
+/* Arrays that grow all run (the ledger's transactions, the bookings, the
+ * payments' key table): asks the kernel to back the 2 MiB-aligned interior
+ * of the block at p (from malloc) with transparent huge pages, so filling
+ * it takes a page fault per 2 MiB instead of per 4 KiB and random reads
+ * miss the TLB less. A hint only: it changes no contents, and nothing
+ * happens where the system does not support it or the block is small.
+ * Returns the block's usable size, for ft_mem_hint_huge. */
+gsize ft_mem_advise_huge (gpointer p);
+
+/* Cheap to call after every append: advises again only when the array
+ * (its first `used` bytes in use) has outgrown the block last advised,
+ * whose size *advised keeps (0 at first). */
+static inline void
+ft_mem_hint_huge (gpointer p, gsize used, gsize *advised)
+{
+  if (G_UNLIKELY (used > *advised))
+    *advised = ft_mem_advise_huge (p);
+}
+
 G_END_DECLS

@@ -48,20 +48,6 @@ ft_event_log_free (FtEventLog *log)
   g_free (log);
 }
 
-FtEvent
-ft_event_init (FtEventKind kind, FtTime t)
-{
-  FtEvent e;
-
-  memset (&e, 0, sizeof e);
-  e.kind = (guint16) kind;
-  e.t = t;
-  e.vehicle = -1;
-  e.account = -1;
-  e.ref = -1;
-  return e;
-}
-
 guint64
 ft_event_log_append (FtEventLog *log, const FtEvent *ev)
 {
@@ -84,6 +70,8 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
         {
           log->cap = log->cap ? log->cap * 2 : 256;
           log->ev = g_renew (FtEvent, log->ev, log->cap);
+          if (log->cap >= 65536)
+            ft_mem_advise_huge (log->ev);
         }
       slot = &log->ev[log->n++];
       *slot = tmp;

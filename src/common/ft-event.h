@@ -90,8 +90,19 @@ FtEventLog   *ft_event_log_new          (void);
 void          ft_event_log_free         (FtEventLog *log);
 /* Appends a copy, stamping seq; returns the seq. NULL log is allowed (no-op, returns 0). */
 guint64       ft_event_log_append       (FtEventLog *log, const FtEvent *ev);
-/* Convenience initialiser: all ids -1, everything else 0. */
-FtEvent       ft_event_init             (FtEventKind kind, FtTime t);
+/* Convenience initialiser: all ids -1, everything else 0. Inline: every
+ * state change on the simulator's per-request path builds one or more. */
+static inline FtEvent
+ft_event_init (FtEventKind kind, FtTime t)
+{
+  FtEvent e = { 0 };
+  e.kind = (guint16) kind;
+  e.t = t;
+  e.vehicle = -1;
+  e.account = -1;
+  e.ref = -1;
+  return e;
+}
 /* Events appended since the last drain, oldest first. */
 const FtEvent *ft_event_log_pending     (FtEventLog *log, guint *n_out);
 guint         ft_event_log_n_pending    (FtEventLog *log);

@@ -257,8 +257,13 @@ struct _FtFleet {
   guint       n_vans, n_depots;
   guint       counts[FT_N_STATES];
   StrIndex    by_name, by_device;
+  /* the index of every vehicle is built on the first ft_fleet_visit_near
+   * and kept from then on: the simulator never asks, and moving each
+   * vehicle in it cost a cache miss or three per trip */
   FtGridIndex *grid;
-  FtGridIndex *avail;   /* AVAILABLE vehicles only; exists iff grid does */
+  FtGridIndex *avail;   /* AVAILABLE vehicles only; exists once the index is enabled */
+  FtBBox       grid_bounds;
+  double       grid_cell_m;
 };
 
 static inline const char *
@@ -471,10 +476,9 @@ ft_fleet_add_vehicle (FtFleet *f, FtVehicleKind kind, FtLatLon pos,
   stridx_insert (f, &f->by_name, i);
   stridx_insert (f, &f->by_device, i);
   if (f->grid)
-    {
-      ft_grid_index_insert (f->grid, i, pos);
-      ft_grid_index_insert (f->avail, i, pos);
-    }
+    ft_grid_index_insert (f->grid, i, pos);
+  if (f->avail)
+    ft_grid_index_insert (f->avail, i, pos);
 
   ev = ft_event_init (FT_EV_VEHICLE_ADDED, now);
   ev.vehicle = (gint32) i;
@@ -564,11 +568,9 @@ ft_fleet_set_position (FtFleet *f, guint vi, FtLatLon pos, double add_odometer_m
   if (add_odometer_m > 0)
     v->odometer_m += add_odometer_m;
   if (f->grid)
-    {
-      ft_grid_index_move (f->grid, vi, pos);
-      if (v->state == FT_STATE_AVAILABLE)
-        ft_grid_index_move (f->avail, vi, pos);
-    }
+    ft_grid_index_move (f->grid, vi, pos);
+  if (f->avail && v->state == FT_STATE_AVAILABLE)
+    ft_grid_index_move (f->avail, vi, pos);
   if (log_it)
     {
       FtEvent ev = ft_event_init (FT_EV_VEHICLE_MOVED, now);
@@ -1013,8 +1015,9 @@ ft_fleet_restore_vehicle (FtFleet *f, const FtVehicle *src)
       stridx_rebuild (f, &f->by_device);
     }
   if (f->grid)
+    ft_grid_index_insert (f->grid, i, v->pos);
+  if (f->avail)
     {
-      ft_grid_index_insert (f->grid, i, v->pos);
       if (v->state == FT_STATE_AVAILABLE)
         ft_grid_index_insert (f->avail, i, v->pos);
       else
@@ -1056,14 +1059,13 @@ ft_fleet_enable_index (FtFleet *f, FtBBox bounds, double cell_m)
   g_return_if_fail (cell_m > 0);
   ft_grid_index_free (f->grid);
   ft_grid_index_free (f->avail);
-  f->grid = ft_grid_index_new (bounds, cell_m);
+  f->grid = NULL;      /* built by the first ft_fleet_visit_near */
+  f->grid_bounds = bounds;
+  f->grid_cell_m = cell_m;
   f->avail = ft_grid_index_new (bounds, cell_m);
   for (i = 0; i < f->n_v; i++)
-    {
-      ft_grid_index_insert (f->grid, i, f->v[i].pos);
-      if (f->v[i].state == FT_STATE_AVAILABLE)
-        ft_grid_index_insert (f->avail, i, f->v[i].pos);
-    }
+    if (f->v[i].state == FT_STATE_AVAILABLE)
+      ft_grid_index_insert (f->avail, i, f->v[i].pos);
 }
 
 void
@@ -1073,6 +1075,14 @@ ft_fleet_visit_near (const FtFleet *f, FtLatLon p, double radius_m,
   guint i;
 
   g_return_if_fail (f != NULL && fn != NULL);
+  if (f->avail && f->grid == NULL)
+    {
+      /* a cache of positions the fleet holds: built once, then kept */
+      FtFleet *mf = (FtFleet *) f;
+      mf->grid = ft_grid_index_new (f->grid_bounds, f->grid_cell_m);
+      for (i = 0; i < f->n_v; i++)
+        ft_grid_index_insert (mf->grid, i, f->v[i].pos);
+    }
   if (f->grid)
     {
       ft_grid_index_visit (f->grid, p, radius_m, fn, user_data);
@@ -1109,6 +1119,32 @@ ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
       if (d <= radius_m && !fn (i, f->v[i].pos, d, user_data))
         return;
     }
+}
+
+gint64
+ft_fleet_nearest_available (const FtFleet *f, FtLatLon p, double max_m,
+                            FtGridAcceptFunc accept, gpointer user_data, double *dist_m)
+{
+  g_return_val_if_fail (f != NULL, -1);
+  if (f->avail)
+    return ft_grid_index_nearest (f->avail, p, max_m, accept, user_data, dist_m);
+  /* No index yet: the same answer from a scan of every vehicle. */
+  gint64 best = -1;
+  double best_d = 0;
+  for (guint i = 0; i < f->n_v; i++)
+    {
+      if (f->v[i].state != FT_STATE_AVAILABLE)
+        continue;
+      double d = ft_distance_m (p, f->v[i].pos);
+      if (d <= max_m && (best < 0 || d < best_d) && (accept == NULL || accept (i, user_data)))
+        {
+          best = i;
+          best_d = d;
+        }
+    }
+  if (best >= 0 && dist_m != NULL)
+    *dist_m = best_d;
+  return best;
 }
 
 /* -------------------------------------------------------------- checker */

@@ -201,7 +201,8 @@ void     ft_fleet_restore_vehicle (FtFleet *f, const FtVehicle *v);
 void     ft_fleet_restore_pack    (FtFleet *f, const FtPack *p);
 
 /* Spatial index of vehicles (all states), kept current by set_position and
- * add_vehicle. Needed by ft_fleet_visit_near; enable once bounds are known. */
+ * add_vehicle from the first ft_fleet_visit_near on (built then); enable
+ * once bounds are known. */
 void     ft_fleet_enable_index  (FtFleet *f, FtBBox bounds, double cell_m);
 void     ft_fleet_visit_near    (const FtFleet *f, FtLatLon p, double radius_m,
                                  FtGridVisitFunc fn, gpointer user_data);
@@ -210,6 +211,11 @@ void     ft_fleet_visit_near    (const FtFleet *f, FtLatLon p, double radius_m,
  * verifies it agrees with the states). Visit order is unspecified. */
 void     ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
                                         FtGridVisitFunc fn, gpointer user_data);
+/* The available vehicle nearest to p within max_m that accept (NULL: any)
+ * takes, ties to the lowest index, as ft_grid_index_nearest; -1 if none. */
+gint64   ft_fleet_nearest_available (const FtFleet *f, FtLatLon p, double max_m,
+                                     FtGridAcceptFunc accept, gpointer user_data,
+                                     double *dist_m);
 
 /* Invariant checker; returns FALSE with a message naming the first violation. */
 gboolean ft_fleet_check         (const FtFleet *f, GError **error);

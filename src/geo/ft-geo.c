@@ -586,6 +586,10 @@ struct _FtGridIndex {
   /* cos of the last query's latitude: a search that widens its radius
    * around one point asks again at the same latitude */
   double  cos_lat, cos_of;
+  /* cos of the latitude half a degree beyond the bounds' farthest from the
+   * equator: below cos of every latitude a nearest search near the bounds
+   * meets, so it bounds distances without a cos per query */
+  double  far_lat, cos_far;
 };
 
 #define FT_GRID_MAX_CELLS (1u << 22)
@@ -616,6 +620,8 @@ ft_grid_index_new (FtBBox bounds, double cell_m)
   g->cells = (Cell *) (((guintptr) g->cells_mem + 63) & ~(guintptr) 63);
   g->occupied = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
   g->cos_lat = NAN;
+  g->far_lat = MIN (90.0, MAX (fabs (bounds.min_lat), fabs (bounds.max_lat)) + 0.5);
+  g->cos_far = MAX (cos (g->far_lat * G_PI / 180.0), 0.0);
   return g;
 }
 
@@ -847,4 +853,168 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
             }
         }
     }
+}
+
+/* Nearest search, ring by ring. A lower bound on the distance from p to
+ * every item a ring's cells can hold: each cell of ring k lies on one of
+ * its four sides (the row k above or below p's cell, the column k left or
+ * right), and an item of such a cell lies beyond that side's edge (points
+ * outside the bounds are clamped into edge cells, which only pushes them
+ * farther out). Beyond a latitude gap of dphi the great-circle distance is
+ * at least R dphi; beyond a longitude gap of dlam it is at least
+ * 2 R sqrt (cos phi1 cos phi2) sin (dlam / 2) (haversine with asin x >= x),
+ * where phi2 is bounded by the latitudes max_m reaches. */
+#define NEAREST_EPS_DEG 1e-9     /* far above the rounding of cell_of */
+
+static double
+ring_bound_m (const FtGridIndex *g, FtLatLon p, int rc, int cc, int k,
+              double sqrt_cos, gboolean *any_side)
+{
+  const double m_per_rad = FT_M_PER_DEG * 180.0 / G_PI;
+  double b = INFINITY, gap;
+
+  *any_side = FALSE;
+  if (rc + k <= (int) g->rows - 1)
+    {
+      gap = g->bounds.min_lat + (rc + k) * g->dlat - p.lat - NEAREST_EPS_DEG;
+      b = MIN (b, MAX (gap, 0.0) * FT_M_PER_DEG);
+      *any_side = TRUE;
+    }
+  if (rc - k >= 0)
+    {
+      gap = p.lat - (g->bounds.min_lat + (rc - k + 1) * g->dlat) - NEAREST_EPS_DEG;
+      b = MIN (b, MAX (gap, 0.0) * FT_M_PER_DEG);
+      *any_side = TRUE;
+    }
+  for (int side = 0; side < 2; side++)
+    {
+      int c = side == 0 ? cc + k : cc - k;
+      if (c < 0 || c > (int) g->cols - 1)
+        continue;
+      *any_side = TRUE;
+      gap = side == 0 ? g->bounds.min_lon + c * g->dlon - p.lon - NEAREST_EPS_DEG
+                      : p.lon - (g->bounds.min_lon + (c + 1) * g->dlon) - NEAREST_EPS_DEG;
+      double h = MAX (gap, 0.0) * G_PI / 180.0 / 2.0;
+      /* sin h >= h - h^3/6 for h >= 0 */
+      b = MIN (b, h >= G_PI / 2.0 ? 0.0 : 2.0 * m_per_rad * sqrt_cos * MAX (h - h * h * h / 6.0, 0.0));
+    }
+  /* rounding of the distance itself */
+  return b * (1.0 - 1e-9) - 1e-6;
+}
+
+typedef struct {
+  FtLatLon p;
+  double   max_m, kx;
+  double   best_d, lim2;
+  gint64   best;
+  FtGridAcceptFunc accept;
+  gpointer ud;
+} NearestCtx;
+
+static inline void
+nearest_cell (NearestCtx *n, const Cell *cell)
+{
+  for (guint k = 0; k < cell->n; k++)
+    {
+      const Item *it = cell_item_c (cell, k);
+      FtLatLon q = it->pos;
+      double dy = (q.lat - n->p.lat) * FT_M_PER_DEG, dx = (q.lon - n->p.lon) * n->kx, d;
+
+      /* the planar prefilter of the visit (1% slack), then the exact distance */
+      if (dx * dx + dy * dy > n->lim2)
+        continue;
+      d = ft_distance_m (n->p, q);
+      if (d > n->max_m)
+        continue;
+      if (n->best >= 0 && (d > n->best_d || (d == n->best_d && (gint64) it->id > n->best)))
+        continue;
+      if (n->accept != NULL && !n->accept (it->id, n->ud))
+        continue;
+      n->best = it->id;
+      n->best_d = d;
+      n->lim2 = d <= 50000 ? (d * 1.01 + 1.0) * (d * 1.01 + 1.0) : INFINITY;
+    }
+}
+
+/* The occupied cells of row r, columns c0..c1, through the bitmap. */
+static inline void
+nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
+{
+  guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
+  for (guint wi = first / 64; wi <= last / 64; wi++)
+    {
+      guint64 lo = wi == first / 64 ? ~G_GUINT64_CONSTANT (0) << (first % 64) : ~G_GUINT64_CONSTANT (0);
+      guint64 hi = wi == last / 64 ? ~G_GUINT64_CONSTANT (0) >> (63 - last % 64) : ~G_GUINT64_CONSTANT (0);
+      guint64 bits = g->occupied[wi] & lo & hi;
+      while (bits != 0)
+        {
+          guint bit = (guint) __builtin_ctzll (bits);
+          bits &= bits - 1;
+          nearest_cell (n, &g->cells[wi * 64 + bit]);
+        }
+    }
+}
+
+static inline void
+nearest_one (NearestCtx *n, const FtGridIndex *g, int r, int c)
+{
+  guint cell = (guint) r * g->cols + (guint) c;
+  if (g->occupied[cell / 64] & (G_GUINT64_CONSTANT (1) << (cell % 64)))
+    nearest_cell (n, &g->cells[cell]);
+}
+
+gint64
+ft_grid_index_nearest (FtGridIndex *g, FtLatLon p, double max_m,
+                       FtGridAcceptFunc accept, gpointer user_data, double *dist_m)
+{
+  g_return_val_if_fail (g != NULL, -1);
+  if (g->size == 0 || !(max_m >= 0) || !isfinite (p.lat) || !isfinite (p.lon))
+    return -1;
+  /* the farthest latitude a point within max_m can have */
+  double reach = fabs (p.lat) + max_m / FT_M_PER_DEG + NEAREST_EPS_DEG;
+  double cos_p, sqrt_cos;
+  if (reach <= g->far_lat)
+    cos_p = sqrt_cos = g->cos_far;   /* below cos of p's latitude and of the reach */
+  else
+    {
+      if (p.lat != g->cos_lat)
+        {
+          g->cos_of = cos (p.lat * G_PI / 180.0);
+          g->cos_lat = p.lat;
+        }
+      cos_p = MAX (g->cos_of, 0.0);
+      sqrt_cos = reach >= 90.0 ? 0.0 : sqrt (cos_p * MAX (cos (reach * G_PI / 180.0), 0.0));
+    }
+  /* the planar prefilter with cos no larger than p's: it only rejects
+   * less (its 1% slack holds as in the visit) */
+  NearestCtx n = { p, max_m, FT_M_PER_DEG * cos_p, 0, INFINITY, -1, accept, user_data };
+  if (max_m <= 50000)
+    n.lim2 = (max_m * 1.01 + 1.0) * (max_m * 1.01 + 1.0);
+  guint c0 = cell_of (g, p);
+  int rc = (int) (c0 / g->cols), cc = (int) (c0 % g->cols);
+  int rows = (int) g->rows, cols = (int) g->cols;
+
+  for (int k = 0;; k++)
+    {
+      gboolean any;
+      double bound = k == 0 ? 0.0 : ring_bound_m (g, p, rc, cc, k, sqrt_cos, &any);
+      if (k > 0 && (!any || bound > max_m || (n.best >= 0 && bound > n.best_d)))
+        break;
+      int ca = MAX (cc - k, 0), cb = MIN (cc + k, cols - 1);
+      if (rc - k >= 0)
+        nearest_row (&n, g, rc - k, ca, cb);
+      if (k > 0 && rc + k <= rows - 1)
+        nearest_row (&n, g, rc + k, ca, cb);
+      if (k > 0)
+        for (int r = MAX (rc - k + 1, 0); r <= MIN (rc + k - 1, rows - 1); r++)
+          {
+            if (cc - k >= 0)
+              nearest_one (&n, g, r, cc - k);
+            if (cc + k <= cols - 1)
+              nearest_one (&n, g, r, cc + k);
+          }
+    }
+  if (n.best >= 0 && dist_m != NULL)
+    *dist_m = n.best_d;
+  return n.best;
 }

@@ -68,6 +68,18 @@ gboolean     ft_grid_index_has      (FtGridIndex *g, guint id);
 typedef gboolean (*FtGridVisitFunc) (guint id, FtLatLon pos, double dist_m, gpointer user_data);
 void         ft_grid_index_visit    (FtGridIndex *g, FtLatLon p, double radius_m,
                                      FtGridVisitFunc fn, gpointer user_data);
+/* The id nearest to p (exact distance, as the visit gives) within max_m
+ * for which accept (NULL: any) returns TRUE, ties to the lowest id; -1 if
+ * none, else its distance in *dist_m. Cells are searched ring by ring
+ * outward from p's, stopping once no cell of the next ring can hold a
+ * point nearer than the best so far, so the cost does not grow with how
+ * many ids lie within max_m. The same answer as keeping the least
+ * (distance, id) over a visit of radius max_m. accept is asked only about
+ * ids that would be the best so far, in no particular order. */
+typedef gboolean (*FtGridAcceptFunc) (guint id, gpointer user_data);
+gint64       ft_grid_index_nearest  (FtGridIndex *g, FtLatLon p, double max_m,
+                                     FtGridAcceptFunc accept, gpointer user_data,
+                                     double *dist_m);
 /* Calls fn for every id in the index (dist_m is 0), cell by cell; stops
  * early when fn returns FALSE. */
 void         ft_grid_index_foreach  (FtGridIndex *g, FtGridVisitFunc fn, gpointer user_data);

@@ -450,6 +450,122 @@ ft_geofences_rules_at_exact (const FtGeofences *g, FtLatLon p, guint vehicle_kin
   return rules_from (g, 0, p, vehicle_kind, zone_out);
 }
 
+/* --------------------------------------------------------------- paths */
+
+/* The rules met along a path, a sample every 25 m at most, each as
+ * ft_geofences_rules_at answers it. The raster is looked up once; a sample
+ * whose cell holds one zone (or none) wholly, the same as the sample
+ * before, takes that sample's answer without a lookup. Cells are found by
+ * multiplying with the inverse cell size: where that picks a neighbour of
+ * the cell a division would, the point lies within rounding of their
+ * shared side, and each cell's value holds for points within RASTER_EPS
+ * of it, so the answer is the same. */
+void
+ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint vehicle_kind,
+                         double cruise_kph, FtPathRules *out)
+{
+  g_return_if_fail (g != NULL && out != NULL && cruise_kph > 0);
+  memset (out, 0, sizeof *out);
+  double len = ft_distance_m (a, b);
+  guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
+  double step = len / n;
+  out->stop_at = b;
+  out->stop_m = len;
+  const Raster *ra = raster_for (g, vehicle_kind);
+  if (ra != NULL && ra->rows == 0)
+    ra = NULL;
+  double inv_dlat = ra ? 1.0 / ra->dlat : 0, inv_dlon = ra ? 1.0 / ra->dlon : 0;
+  guint last = RASTER_UNDECIDED;    /* the previous sample's whole cell value, if any */
+  FtZoneRules r = { 0 };
+  int zone = -1;
+  for (guint i = 0; i < n; i++)
+    {
+      double f = (i + 0.5) / n;
+      FtLatLon p = { a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f };
+      guint v = RASTER_UNDECIDED;
+      if (ra != NULL)
+        {
+          double fr = (p.lat - ra->min_lat) * inv_dlat, fc = (p.lon - ra->min_lon) * inv_dlon;
+          if (fr >= 0 && fr < ra->rows && fc >= 0 && fc < ra->cols)
+            v = ra->cell[(gsize) fr * ra->cols + (gsize) fc];
+        }
+      if (v == RASTER_UNDECIDED || (v & RASTER_MIXED))
+        {
+          r = ft_geofences_rules_at (g, p, vehicle_kind, &zone);
+          last = RASTER_UNDECIDED;
+        }
+      else if (v != last)
+        {
+          if (v == RASTER_GLOBAL)
+            {
+              r = ft_geofences_global_rules (g, vehicle_kind);
+              zone = -1;
+            }
+          else
+            {
+              r = g_array_index (g->zones, Zone, v).z.rules;
+              zone = (int) v;
+            }
+          last = v;
+        }
+      if (!r.ride_through_allowed && !out->blocked)
+        {
+          out->blocked = TRUE;
+          out->blocking_zone = zone;
+          double f0 = i > 0 ? (i - 0.5) / n : 0.0;   /* the last sample still outside */
+          out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
+          out->stop_m = len * f0;
+        }
+      double sp = cruise_kph;
+      if (r.maximum_speed_kph > 0 && r.maximum_speed_kph < sp)
+        {
+          sp = r.maximum_speed_kph;
+          out->capped_m += step;
+          if (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph)
+            out->min_cap_kph = r.maximum_speed_kph;
+        }
+      out->ride_s += step / (sp / 3.6);
+    }
+}
+
+/* The same, each sample through ft_geofences_rules_at_exact (tests compare). */
+void
+ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b, guint vehicle_kind,
+                               double cruise_kph, FtPathRules *out)
+{
+  g_return_if_fail (g != NULL && out != NULL && cruise_kph > 0);
+  memset (out, 0, sizeof *out);
+  double len = ft_distance_m (a, b);
+  guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
+  double step = len / n;
+  out->stop_at = b;
+  out->stop_m = len;
+  for (guint i = 0; i < n; i++)
+    {
+      double f = (i + 0.5) / n;
+      FtLatLon p = { a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f };
+      int zone = -1;
+      FtZoneRules r = ft_geofences_rules_at_exact (g, p, vehicle_kind, &zone);
+      if (!r.ride_through_allowed && !out->blocked)
+        {
+          out->blocked = TRUE;
+          out->blocking_zone = zone;
+          double f0 = i > 0 ? (i - 0.5) / n : 0.0;   /* the last sample still outside */
+          out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
+          out->stop_m = len * f0;
+        }
+      double v = cruise_kph;
+      if (r.maximum_speed_kph > 0 && r.maximum_speed_kph < v)
+        {
+          v = r.maximum_speed_kph;
+          out->capped_m += step;
+          if (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph)
+            out->min_cap_kph = r.maximum_speed_kph;
+        }
+      out->ride_s += step / (v / 3.6);
+    }
+}
+
 guint32
 ft_geofence_kind_bit (const char *vehicle_type_id)
 {

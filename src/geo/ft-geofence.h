@@ -93,6 +93,9 @@ typedef struct {
 } FtPathRules;
 void         ft_geofences_path_rules       (const FtGeofences *g, FtLatLon a, FtLatLon b,
                                             guint vehicle_kind, double cruise_kph, FtPathRules *out);
+/* The same from the plain first-match loop at every sample (tests compare). */
+void         ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b,
+                                            guint vehicle_kind, double cruise_kph, FtPathRules *out);
 
 /* Writes the `data` member of a GBFS 3.0 geofencing_zones document. */
 JsonNode    *ft_geofences_to_gbfs_data     (const FtGeofences *g);

@@ -19,6 +19,7 @@ struct _FtLedger {
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
   guint       check_postings;
+  gsize       huge_txs, huge_postings;   /* ft_mem_hint_huge: bytes advised */
 };
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
@@ -248,6 +249,8 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   tx.args_hash = args_hash;
   g_array_append_vals (l->postings, postings, n);
   g_array_append_val (l->txs, tx);
+  ft_mem_hint_huge (l->postings->data, l->postings->len * sizeof (FtPosting), &l->huge_postings);
+  ft_mem_hint_huge (l->txs->data, l->txs->len * sizeof (FtLedgerTx), &l->huge_txs);
 
   FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
   ev.ref = tx.id;
@@ -257,6 +260,29 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   ev.b = ref;
   ft_event_log_append (l->log, &ev);
   return tx.id;
+}
+
+/* Replaces *a by an array with room for n elements (its elements copied),
+ * hinted to huge pages before anything is written to it. */
+static void
+expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
+{
+  guint elt = g_array_get_element_size (*a);
+  if (n <= (*a)->len)
+    return;
+  GArray *b = g_array_sized_new (FALSE, clear, elt, n);
+  *advised = ft_mem_advise_huge (b->data);
+  g_array_append_vals (b, (*a)->data, (*a)->len);
+  g_array_unref (*a);
+  *a = b;
+}
+
+void
+ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
+{
+  g_return_if_fail (l != NULL);
+  expect_array (&l->txs, FALSE, n_tx, &l->huge_txs);
+  expect_array (&l->postings, FALSE, n_postings, &l->huge_postings);
 }
 
 guint

@@ -75,6 +75,10 @@ const FtLedgerAccount *ft_ledger_get_account (const FtLedger *l, guint i);
 gint64      ft_ledger_post             (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
                                         gint64 amount, gint64 ref, guint64 idem_hash, guint64 args_hash,
                                         const FtPosting *postings, guint n, GError **error);
+/* Room for n_tx transactions and n_postings postings in all, made now
+ * (a run that knows its size: the arrays then never move as they fill).
+ * Changes no contents; the arrays still grow past it. */
+void        ft_ledger_expect           (FtLedger *l, guint n_tx, guint n_postings);
 guint       ft_ledger_n_tx             (const FtLedger *l);
 const FtLedgerTx *ft_ledger_get_tx     (const FtLedger *l, guint i);     /* i == id */
 const FtPosting  *ft_ledger_postings   (const FtLedger *l, guint *n_out);

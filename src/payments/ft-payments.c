@@ -89,6 +89,8 @@ recmap_grow (RecMap *m)
   gsize old_cap = m->cap;
   m->cap = old_cap ? old_cap * 2 : 64;
   m->slots = g_malloc (m->cap * m->size);
+  if (m->cap * m->size >= (4u << 20))
+    ft_mem_advise_huge (m->slots);   /* before the keys below touch it */
   for (gsize i = 0; i < m->cap; i++)
     recmap_set_key (m, i, RECMAP_EMPTY);
   for (gsize i = 0; i < old_cap; i++)
@@ -103,6 +105,24 @@ recmap_grow (RecMap *m)
       memcpy (m->slots + j * m->size, old + i * m->size, m->size);
     }
   g_free (old);
+}
+
+/* Room for n records without growing; only while the map is empty. */
+static void
+recmap_reserve (RecMap *m, gsize n)
+{
+  gsize cap = 64;
+  while (10 * n > 7 * cap)
+    cap *= 2;
+  if (m->n != 0 || cap <= m->cap)
+    return;
+  g_free (m->slots);
+  m->cap = cap;
+  m->slots = g_malloc (cap * m->size);
+  if (cap * m->size >= (4u << 20))
+    ft_mem_advise_huge (m->slots);   /* before the keys below touch it */
+  for (gsize i = 0; i < cap; i++)
+    recmap_set_key (m, i, RECMAP_EMPTY);
 }
 
 /* The record of `key`, added (zeroed but for the key) when absent. */
@@ -197,14 +217,21 @@ typedef struct {
 } HoldRec;
 
 typedef struct {
-  gint64  booking;   /* key */
   guint32 rider;
+  guint32 present;   /* 0: no capture (a free slot of the dense array) */
   gint64  captured;  /* net of refunds */
 } CaptureRec;
 
+/* A capture of a booking id beyond the dense array's reach. */
+typedef struct {
+  gint64     booking;   /* key */
+  CaptureRec c;
+} CaptureFar;
+
+/* The arguments' hash is read from the transaction itself (the ledger
+ * keeps it), so a record is 16 bytes. */
 typedef struct {
   guint64 idem;      /* key */
-  guint64 args;
   gint64  tx;
 } IdemRec;
 
@@ -215,13 +242,58 @@ struct _FtPayments {
   GArray       *riders;      /* RiderAccounts, lazily filled */
   guint32       clearing, revenue, refunds, incentives;
   RecMap        holds;       /* booking -> HoldRec */
-  RecMap        captures;    /* booking -> CaptureRec */
+  /* booking -> CaptureRec: booking ids are dense (FtBooking numbers them
+   * 0, 1, 2...), so captures live in an array indexed by id, and a capture
+   * is written next to the recent ones instead of at a random slot of a
+   * table; an id far beyond the array (another caller's numbering) goes to
+   * captures_far. */
+  GArray       *captures;    /* CaptureRec, index == booking id */
+  RecMap        captures_far;  /* booking -> CaptureFar */
+  gsize         huge_captures; /* ft_mem_hint_huge: bytes of captures advised */
   RecMap        idem;        /* idem hash -> IdemRec */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
   guint64       total_latency_ms;
 };
+
+/* The capture record of `booking`, or NULL. */
+static CaptureRec *
+capture_get (FtPayments *p, gint64 booking)
+{
+  if (booking >= 0 && (guint64) booking < p->captures->len)
+    {
+      CaptureRec *c = &g_array_index (p->captures, CaptureRec, booking);
+      if (c->present)
+        return c;
+    }
+  if (p->captures_far.n == 0 && !p->captures_far.has_empty_key)
+    return NULL;
+  CaptureFar *f = recmap_lookup (&p->captures_far, (guint64) booking);
+  return f != NULL ? &f->c : NULL;
+}
+
+/* Adds the (absent) capture record of `booking`, zeroed but present. */
+static CaptureRec *
+capture_add (FtPayments *p, gint64 booking)
+{
+  CaptureRec *c;
+  guint len = p->captures->len;
+  if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
+    {
+      if ((guint) booking >= len)
+        {
+          g_array_set_size (p->captures, (guint) booking + 1);   /* zeroed: not present */
+          ft_mem_hint_huge (p->captures->data, p->captures->len * sizeof (CaptureRec), &p->huge_captures);
+        }
+      c = &g_array_index (p->captures, CaptureRec, booking);
+    }
+  else
+    c = &((CaptureFar *) recmap_insert (&p->captures_far, (guint64) booking))->c;
+  memset (c, 0, sizeof *c);
+  c->present = 1;
+  return c;
+}
 
 typedef enum {
   OP_TOPUP = 1, OP_HOLD, OP_CAPTURE, OP_RELEASE, OP_REFUND, OP_SETTLE, OP_HOLD_TOPUP, OP_INCENTIVE,
@@ -234,7 +306,7 @@ typedef struct {
   guint64     s[4];          /* xoshiro256** state */
   double      decline_rate;
   guint       lat_min, lat_max;
-  GHashTable *approved;      /* idem key hashes already approved */
+  RecMap      approved;      /* idem key hashes already approved (key-only records) */
 } SimCard;
 
 static guint64
@@ -277,7 +349,7 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
     *latency_ms = lat;
 
   guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
-  if (h != 0 && g_hash_table_contains (c->approved, &h))
+  if (h != 0 && recmap_lookup (&c->approved, h) != NULL)
     return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
 
   if (amount <= 0)
@@ -285,11 +357,7 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
   if (sim_uniform (c) < c->decline_rate)
     return FT_PAY_DECLINED;
   if (h != 0)
-    {
-      guint64 *k = g_new (guint64, 1);
-      *k = h;
-      g_hash_table_add (c->approved, k);
-    }
+    recmap_insert (&c->approved, h);
   return FT_PAY_APPROVED;
 }
 
@@ -297,7 +365,7 @@ static void
 sim_card_free (gpointer self)
 {
   SimCard *c = self;
-  g_hash_table_unref (c->approved);
+  recmap_clear (&c->approved);
   g_free (c);
 }
 
@@ -326,7 +394,7 @@ ft_sim_card_provider_new (guint64 seed, double decline_rate,
   c->decline_rate = decline_rate;
   c->lat_min = latency_min_ms;
   c->lat_max = latency_max_ms;
-  c->approved = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  recmap_init (&c->approved, sizeof (guint64));
   FtPayProvider p = { &sim_card_vtable, c };
   return p;
 }
@@ -345,7 +413,8 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
   recmap_init (&p->holds, sizeof (HoldRec));
-  recmap_init (&p->captures, sizeof (CaptureRec));
+  p->captures = g_array_new (FALSE, TRUE, sizeof (CaptureRec));
+  recmap_init (&p->captures_far, sizeof (CaptureFar));
   recmap_init (&p->idem, sizeof (IdemRec));
   return p;
 }
@@ -359,7 +428,8 @@ ft_payments_free (FtPayments *p)
     p->provider.vtable->free (p->provider.self);
   g_array_unref (p->riders);
   recmap_clear (&p->holds);
-  recmap_clear (&p->captures);
+  g_array_unref (p->captures);
+  recmap_clear (&p->captures_far);
   recmap_clear (&p->idem);
   g_free (p);
 }
@@ -475,7 +545,7 @@ gint64
 ft_payments_captured (FtPayments *p, gint64 booking)
 {
   g_return_val_if_fail (p != NULL, 0);
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   return c != NULL ? c->captured : 0;
 }
 
@@ -536,9 +606,9 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
   IdemRec *r = recmap_lookup (&p->idem, idem);
   if (r == NULL)
     return FALSE;
-  if (r->args != args)
+  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
+  if (tx->args_hash != args)
     {
-      const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
                    "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
                    " with other arguments; use a new key for a new operation",
@@ -550,13 +620,13 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
   return TRUE;
 }
 
+/* Remembers the key of transaction tx (whose args_hash the ledger keeps). */
 static void
-idem_remember (FtPayments *p, guint64 idem, guint64 args, gint64 tx)
+idem_remember (FtPayments *p, guint64 idem, gint64 tx)
 {
   if (idem == 0)
     return;
   IdemRec *r = recmap_insert (&p->idem, idem);
-  r->args = args;
   r->tx = tx;
 }
 
@@ -575,7 +645,7 @@ post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint
   gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
                               ps, k, error);
   if (tx >= 0)
-    idem_remember (p, idem, args, tx);
+    idem_remember (p, idem, tx);
   return tx;
 }
 
@@ -734,7 +804,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                    G_GINT64_FORMAT "); capture or release it first", booking, open->tx);
       return -1;
     }
-  if (recmap_lookup (&p->captures, (guint64) booking) != NULL)
+  if (capture_get (p, booking) != NULL)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                    "booking %" G_GINT64_FORMAT " was already captured; a new trip needs a new "
@@ -796,7 +866,7 @@ find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError 
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD,
                    "cannot %s booking %" G_GINT64_FORMAT ": it has no open hold%s", what, booking,
-                   recmap_lookup (&p->captures, (guint64) booking) ? " (already captured)" : "");
+                   capture_get (p, booking) ? " (already captured)" : "");
       return NULL;
     }
   if (h->rider != rider)
@@ -812,10 +882,10 @@ find_hold (FtPayments *p, guint rider, gint64 booking, const char *what, GError 
 static void
 add_captured (FtPayments *p, guint rider, gint64 booking, gint64 delta)
 {
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   if (c == NULL)
     {
-      c = recmap_insert (&p->captures, (guint64) booking);
+      c = capture_add (p, booking);
       c->rider = rider;
       c->captured = 0;
     }
@@ -907,7 +977,7 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   if (!check_amount (p, amount, FALSE, "refund", error))
     return -1;
   const char *cur = ft_ledger_currency (p->ledger);
-  CaptureRec *c = recmap_lookup (&p->captures, (guint64) booking);
+  CaptureRec *c = capture_get (p, booking);
   if (c == NULL || c->rider != rider)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND,
@@ -971,12 +1041,29 @@ ft_payments_incentives_total (FtPayments *p)
 /* rebuild and check                                                */
 
 void
+ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
+{
+  g_return_if_fail (p != NULL);
+  recmap_reserve (&p->idem, n_keys);
+  if (n_bookings > p->captures->len)
+    {
+      GArray *c = g_array_sized_new (FALSE, TRUE, sizeof (CaptureRec), n_bookings);
+      p->huge_captures = ft_mem_advise_huge (c->data);
+      g_array_append_vals (c, p->captures->data, p->captures->len);
+      g_array_unref (p->captures);
+      p->captures = c;
+    }
+}
+
+void
 ft_payments_rebuild (FtPayments *p)
 {
   g_return_if_fail (p != NULL);
 
   recmap_clear (&p->holds);
-  recmap_clear (&p->captures);
+  g_array_set_size (p->captures, 0);
+  p->huge_captures = 0;
+  recmap_clear (&p->captures_far);
   recmap_clear (&p->idem);
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
@@ -986,7 +1073,7 @@ ft_payments_rebuild (FtPayments *p)
   for (guint i = 0; i < n; i++)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, i);
-      idem_remember (p, tx->idem_hash, tx->args_hash, tx->id);
+      idem_remember (p, tx->idem_hash, tx->id);
       guint rider = (guint) tx->user_account;
       switch (tx->kind)
         {

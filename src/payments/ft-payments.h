@@ -105,6 +105,9 @@ guint64 ft_payments_total_latency_ms (FtPayments *p);
 gboolean ft_payments_check      (FtPayments *p, GError **error);
 /* Rebuild hold / capture / idempotency indexes from the ledger's
  * transactions after a store reload (each tx carries its key's hash). */
+/* Room for n_keys idempotency keys and captures of bookings 0..n_bookings-1,
+ * made now (a run that knows its size). Changes no contents. */
+void    ft_payments_expect      (FtPayments *p, guint n_keys, guint n_bookings);
 void    ft_payments_rebuild     (FtPayments *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
 

@@ -269,6 +269,61 @@ START_TEST (test_erase)
 }
 END_TEST
 
+/* ft_accounts_can reads a dense copy of each account's roles: a restore
+ * that changes the roles or the erasure, and an erasure, must change what
+ * the account may do at once, and the checker agrees with the records. */
+START_TEST (test_permissions_follow_restore)
+{
+  Fx fx;
+  g_autoptr(FtAccounts) b = ft_accounts_new (99, NULL);
+  g_autoptr(GError) error = NULL;
+  FtAccount copy;
+
+  fx_init (&fx);
+  for (guint i = 0; i < ft_accounts_n (fx.a); i++)
+    ft_accounts_restore (b, ft_accounts_get (fx.a, i));
+  ck_assert (ft_accounts_can (b, 0, FT_PERM_RIDE, NULL));
+  ck_assert (!ft_accounts_can (b, 1, FT_PERM_RIDE, NULL));
+  ck_assert (ft_accounts_can (b, 4, FT_PERM_ERASE, NULL));
+  /* a rider restored as field staff rides no more, and works the field */
+  copy = *ft_accounts_get (b, 0);
+  copy.roles = FT_ROLE_FIELD;
+  ft_accounts_restore (b, &copy);
+  ck_assert (!ft_accounts_can (b, 0, FT_PERM_RIDE, &error));
+  ck_assert (g_error_matches (error, FT_ACCOUNTS_ERROR, FT_ACCOUNTS_ERROR_PERMISSION));
+  g_clear_error (&error);
+  ck_assert (ft_accounts_can (b, 0, FT_PERM_FIELD_WORK, NULL));
+  /* field staff restored as a rider now rides */
+  copy = *ft_accounts_get (b, 1);
+  copy.roles = FT_ROLE_RIDER;
+  ft_accounts_restore (b, &copy);
+  ck_assert (ft_accounts_can (b, 1, FT_PERM_RIDE, NULL));
+  ck_assert (!ft_accounts_can (b, 1, FT_PERM_FIELD_WORK, NULL));
+  /* an erased account restored loses everything, the admin included */
+  ft_accounts_erase (fx.a, 4, 4, T0, NULL);
+  ft_accounts_restore (b, ft_accounts_get (fx.a, 4));
+  ck_assert (!ft_accounts_can (b, 4, FT_PERM_ERASE, &error));
+  ck_assert (g_error_matches (error, FT_ACCOUNTS_ERROR, FT_ACCOUNTS_ERROR_ERASED));
+  g_clear_error (&error);
+  /* erasure in place: the rider may ride no more */
+  ck_assert (ft_accounts_can (fx.a, 3, FT_PERM_RIDE, NULL));
+  ck_assert (ft_accounts_erase (fx.a, 3, 3, T0, NULL));
+  ck_assert (!ft_accounts_can (fx.a, 3, FT_PERM_RIDE, &error));
+  ck_assert (g_error_matches (error, FT_ACCOUNTS_ERROR, FT_ACCOUNTS_ERROR_ERASED));
+  g_clear_error (&error);
+  /* a slot restored past the end, then filled */
+  copy = *ft_accounts_get (fx.a, 0);
+  copy.index = ft_accounts_n (b);
+  g_strlcpy (copy.id, "00000000-0000-4000-8000-000000000005", sizeof copy.id);
+  copy.email = NULL;
+  ft_accounts_restore (b, &copy);
+  ck_assert (ft_accounts_can (b, copy.index, FT_PERM_RIDE, NULL));
+  assert_check (b);
+  assert_check (fx.a);
+  fx_clear (&fx);
+}
+END_TEST
+
 START_TEST (test_restore_check)
 {
   Fx fx;
@@ -354,6 +409,7 @@ accounts_suite (void)
   tc = tcase_create ("permissions"); tcase_add_test (tc, test_permissions); suite_add_tcase (s, tc);
   tc = tcase_create ("erase"); tcase_add_test (tc, test_erase); suite_add_tcase (s, tc);
   tc = tcase_create ("restore-check"); tcase_add_test (tc, test_restore_check); suite_add_tcase (s, tc);
+  tc = tcase_create ("permissions-follow-restore"); tcase_add_test (tc, test_permissions_follow_restore); suite_add_tcase (s, tc);
   return s;
 }
 

@@ -878,12 +878,45 @@ START_TEST (test_core_attach_existing_state)
 }
 END_TEST
 
+/* ft_booking_expect moves the records to a bigger array: an open booking
+ * made before it is still found and goes on to its end, and new ones
+ * follow with the next ids. */
+START_TEST (test_expect_keeps)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  FtPriceBreakdown price;
+
+  fx_init (&fx, 0.0, 2000);
+  gint64 bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
+  ft_booking_expect (fx.core->booking, 100000);
+  ft_booking_expect (fx.core->booking, 1);        /* smaller: nothing to do */
+  ck_assert_uint_eq (ft_booking_n (fx.core->booking), 1);
+  const FtBookingRec *r = ft_booking_get (fx.core->booking, bk);
+  ck_assert_int_eq (r->state, FT_BK_RESERVED);
+  ck_assert_uint_eq (r->vehicle, fx.v[0]);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), bk);
+  assert_ok (fx.core);
+  ck_assert (ft_booking_unlock (fx.core->booking, bk, fx.r[0], T0 + FT_MINUTE, &err));
+  ck_assert_msg (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (200, 300), 250.0,
+                                 T0 + 5 * FT_MINUTE, &price, &err), "%s", err ? err->message : "");
+  gint64 bk2 = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[2], T0 + 6 * FT_MINUTE, &err);
+  ck_assert_int_eq (bk2, bk + 1);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[0]), -1);
+  ck_assert_int_eq (ft_booking_open_for (fx.core->booking, fx.r[1]), bk2);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
 static Suite *
 booking_suite (void)
 {
   Suite *s = suite_create ("booking");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
+    { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },
     { "walkup_start", test_walkup_start },
     { "pause_resume", test_pause_resume },

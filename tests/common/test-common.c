@@ -3,6 +3,7 @@
  * pending/drain, counters, retain, listeners, kind names).
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ft-common.h"
@@ -186,6 +187,59 @@ START_TEST (test_listener_removes_itself)
 }
 END_TEST
 
+/* ft_mem_advise_huge is a hint: contents stay, the usable size comes
+ * back, and where the kernel offers transparent huge pages only on request
+ * ("madvise"), the block's 2 MiB-aligned interior becomes eligible. */
+START_TEST (test_advise_huge)
+{
+  const gsize n = 16u << 20;
+  guint8 *p = g_malloc (n);
+  memset (p, 0xab, n);
+  gsize usable = ft_mem_advise_huge (p);
+  ck_assert_uint_ge (usable, n);
+  for (gsize i = 0; i < n; i += 4093)
+    ck_assert_uint_eq (p[i], 0xab);
+  gsize advised = 0;
+  ft_mem_hint_huge (p, 100, &advised);
+  ck_assert_uint_eq (advised, usable);
+  advised = 1;
+  ft_mem_hint_huge (p, 1, &advised);     /* not outgrown: not asked again */
+  ck_assert_uint_eq (advised, 1);
+  ck_assert_uint_eq (ft_mem_advise_huge (NULL), 0);
+
+  g_autofree char *mode = NULL;
+  g_autofree char *smaps = NULL;
+  if (!g_file_get_contents ("/sys/kernel/mm/transparent_hugepage/enabled", &mode, NULL, NULL)
+      || strstr (mode, "[madvise]") == NULL
+      || !g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL)
+      || strstr (smaps, "THPeligible:") == NULL)
+    {
+      g_print ("advise-huge: huge pages are not in madvise mode here; eligibility not checked\n");
+      g_free (p);
+      return;
+    }
+  guintptr lo = ((guintptr) p + (2u << 20) - 1) & ~(guintptr) ((2u << 20) - 1);
+  gboolean found = FALSE;
+  g_auto (GStrv) lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && !found; i++)
+    {
+      guint64 a, b;
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x ", &a, &b) != 2
+          || !(a <= lo && lo < b))
+        continue;
+      for (guint j = i + 1; lines[j] != NULL; j++)
+        if (g_str_has_prefix (lines[j], "THPeligible:"))
+          {
+            ck_assert_msg (strchr (lines[j], '1') != NULL, "not eligible: %s", lines[j]);
+            found = TRUE;
+            break;
+          }
+    }
+  ck_assert_msg (found, "no mapping holds the block at %p", (void *) p);
+  g_free (p);
+}
+END_TEST
+
 static Suite *
 common_suite (void)
 {
@@ -194,6 +248,7 @@ common_suite (void)
 
   tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
+  tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
   tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself); suite_add_tcase (s, tc);
   return s;

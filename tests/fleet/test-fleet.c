@@ -477,6 +477,13 @@ cmp_uint (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+static gboolean
+odd_only (guint id, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return id % 2 == 1;
+}
+
 START_TEST (test_index)
 {
   g_autoptr(FtFleet) f = ft_fleet_new (3, NULL);
@@ -515,6 +522,55 @@ START_TEST (test_index)
       g_array_sort (c, cmp_uint);
       ck_assert_uint_eq (a->len, c->len);
       ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);
+    }
+  /* the index of every vehicle is built by the first visit: moves and
+   * additions after it must reach it too */
+  for (i = 0; i < 500; i += 2)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      ft_fleet_set_position (f, i, p, 10, T0, FALSE);
+      ft_fleet_set_position (plain, i, p, 10, T0, FALSE);
+    }
+  for (i = 0; i < 20; i++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, T0);
+      ft_fleet_add_vehicle (plain, FT_KIND_SCOOTER, p, NULL, T0);
+    }
+  for (q = 0; q < 50; q++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GArray) c = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      ft_fleet_visit_near (f, p, 600, collect_near, a);
+      ft_fleet_visit_near (plain, p, 600, collect_near, c);
+      g_array_sort (a, cmp_uint);
+      g_array_sort (c, cmp_uint);
+      ck_assert_uint_eq (a->len, c->len);
+      ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);
+    }
+  /* the nearest available vehicle: the index's ring search and the plain
+   * scan agree, with and without a filter, ties to the lowest index */
+  for (i = 0; i < 520; i += 5)
+    {
+      ck_assert (ft_fleet_apply_event (f, i, FT_VEV_MAINTENANCE, T0, NULL));
+      ck_assert (ft_fleet_apply_event (plain, i, FT_VEV_MAINTENANCE, T0, NULL));
+    }
+  ft_fleet_set_position (f, 7, ft_fleet_get_vehicle (f, 8)->pos, 0, T0, FALSE);   /* a tie */
+  ft_fleet_set_position (plain, 7, ft_fleet_get_vehicle (plain, 8)->pos, 0, T0, FALSE);
+  for (q = 0; q < 200; q++)
+    {
+      FtLatLon p = q == 0 ? ft_fleet_get_vehicle (f, 8)->pos
+                 : ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000), g_rand_double_range (rng, -3000, 3000));
+      double max_m = g_rand_double_range (rng, 0, 800), da = -1, dc = -1;
+      guint na = 0, nc = 0;
+      gint64 a = ft_fleet_nearest_available (f, p, max_m, q % 2 ? NULL : odd_only, &na, &da);
+      gint64 c = ft_fleet_nearest_available (plain, p, max_m, q % 2 ? NULL : odd_only, &nc, &dc);
+      ck_assert_int_eq (a, c);
+      ck_assert (da == dc);
+      if (q == 0)
+        ck_assert_int_eq (a, 7);
     }
   assert_check (f);
 }

@@ -278,6 +278,107 @@ START_TEST (test_grid_fine_sparse)
 }
 END_TEST
 
+static gboolean
+accept_not_third (guint id, gpointer user_data)
+{
+  guint *asked = user_data;
+  (*asked)++;
+  return id % 3 != 0;
+}
+
+/* ft_grid_index_nearest against brute force (least distance, then least
+ * id, among accepted ids within max_m) on random fleets: clumps of ids at
+ * one position (ties), mirrored pairs, points outside the bounds (clamped
+ * into edge cells), queries outside them, coarse and fine cells, at the
+ * equator's latitude and at 70 degrees north, with moves and removals. */
+START_TEST (test_grid_nearest)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (11);
+  const guint N = 600;
+  FtLatLon pos[600];
+  gboolean live[600];
+  const double cells[] = { 10, 37, 250 };
+  const FtLatLon origins[] = { { 51.5, -0.12 }, { 70.0, 25.0 }, { -33.9, 151.2 } };
+
+  for (guint oi = 0; oi < G_N_ELEMENTS (origins); oi++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (cells); ci++)
+      {
+        FtLatLon o = origins[oi];
+        FtBBox b;
+        ft_bbox_init_empty (&b);
+        ft_bbox_extend (&b, ft_latlon_offset (o, -1000, -1000));
+        ft_bbox_extend (&b, ft_latlon_offset (o, 1000, 1000));
+        g_autoptr(FtGridIndex) g = ft_grid_index_new (b, cells[ci]);
+        ck_assert_int_eq (ft_grid_index_nearest (g, o, 5000, NULL, NULL, NULL), -1);   /* empty */
+        for (guint i = 0; i < N; i++)
+          {
+            if (i % 7 == 1)          /* the same place as the id before: a tie */
+              pos[i] = pos[i - 1];
+            else if (i % 7 == 2)     /* mirrored in longitude about the id two before */
+              pos[i] = (FtLatLon) { pos[i - 2].lat, 2 * o.lon - pos[i - 2].lon };
+            else
+              {
+                double span = i % 11 == 0 ? 1400 : 1000;   /* some outside the bounds */
+                pos[i] = ft_latlon_offset (o, g_rand_double_range (rng, -span, span),
+                                           g_rand_double_range (rng, -span, span));
+              }
+            ft_grid_index_insert (g, i, pos[i]);
+            live[i] = TRUE;
+          }
+        for (guint round = 0; round < 3; round++)
+          {
+            for (guint q = 0; q < 150; q++)
+              {
+                FtLatLon p;
+                if (q % 5 == 0)          /* exactly at an id's place (distance 0, ties) */
+                  p = pos[g_rand_int_range (rng, 0, N)];
+                else if (q % 5 == 1)     /* mid-way between a mirrored pair */
+                  p = (FtLatLon) { pos[7 * g_rand_int_range (rng, 0, N / 7)].lat, o.lon };
+                else
+                  p = ft_latlon_offset (o, g_rand_double_range (rng, -1300, 1300),
+                                        g_rand_double_range (rng, -1300, 1300));
+                double max_m = q % 9 == 0 ? 0.0 : q % 9 == 1 ? 1e7 : g_rand_double_range (rng, 0, 600);
+                gboolean filter = q % 2 == 0;
+                gint64 want = -1;
+                double want_d = 0;
+                for (guint i = 0; i < N; i++)
+                  {
+                    if (!live[i] || (filter && i % 3 == 0))
+                      continue;
+                    double d = ft_distance_m (p, pos[i]);
+                    if (d <= max_m && (want < 0 || d < want_d))
+                      want = i, want_d = d;
+                  }
+                guint asked = 0;
+                double got_d = -1;
+                gint64 got = ft_grid_index_nearest (g, p, max_m, filter ? accept_not_third : NULL,
+                                                    &asked, &got_d);
+                if (got != want || (want >= 0 && got_d != want_d))
+                  ck_abort_msg ("origin %u cell %g round %u query %u (max %g m): nearest %" G_GINT64_FORMAT
+                                " at %.9f m, brute force %" G_GINT64_FORMAT " at %.9f m",
+                                oi, cells[ci], round, q, max_m, got, got_d, want, want_d);
+              }
+            for (guint i = 0; i < N; i++)
+              {
+                guint op = g_rand_int_range (rng, 0, 5);
+                if (op == 0)
+                  {
+                    ft_grid_index_remove (g, i);
+                    live[i] = FALSE;
+                  }
+                else if (op == 1)
+                  {
+                    pos[i] = ft_latlon_offset (o, g_rand_double_range (rng, -1000, 1000),
+                                               g_rand_double_range (rng, -1000, 1000));
+                    ft_grid_index_move (g, i, pos[i]);
+                    live[i] = TRUE;
+                  }
+              }
+          }
+      }
+}
+END_TEST
+
 START_TEST (test_grid)
 {
   FtBBox b;
@@ -512,6 +613,58 @@ raster_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
   return bad;
 }
 
+/* ft_geofences_path_rules (raster, a whole cell's answer reused) against
+ * the plain loop at every sample, on random paths and on paths between
+ * zone vertices (crossing boundaries), for each vehicle kind. */
+static guint
+path_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
+{
+  FtBBox bb;
+  guint bad = 0;
+  g_autoptr(GRand) rnd = g_rand_new_with_seed (seed);
+  g_autoptr(GArray) verts = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+
+  ft_bbox_init_empty (&bb);
+  for (guint i = 0; i < ft_geofences_n_zones (g); i++)
+    {
+      const FtMultiPolygon *mp = ft_geofences_get (g, i)->area;
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.min_lat, mp->bbox.min_lon });
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.max_lat, mp->bbox.max_lon });
+      for (guint p = 0; p < mp->n_polys; p++)
+        for (guint r = 0; r < mp->polys[p].n_rings; r++)
+          g_array_append_vals (verts, mp->polys[p].rings[r].pts, mp->polys[p].rings[r].n);
+    }
+  double mlat = (bb.max_lat - bb.min_lat) * 0.05, mlon = (bb.max_lon - bb.min_lon) * 0.05;
+  for (guint i = 0; i < n_random; i++)
+    {
+      FtLatLon a, b;
+      if (i % 2 == 0 && verts->len > 1)
+        {
+          a = g_array_index (verts, FtLatLon, g_rand_int_range (rnd, 0, verts->len));
+          b = g_array_index (verts, FtLatLon, g_rand_int_range (rnd, 0, verts->len));
+        }
+      else
+        {
+          a = (FtLatLon) { g_rand_double_range (rnd, bb.min_lat - mlat, bb.max_lat + mlat),
+                           g_rand_double_range (rnd, bb.min_lon - mlon, bb.max_lon + mlon) };
+          /* a trip's length: up to about 3 km */
+          b = ft_latlon_offset (a, g_rand_double_range (rnd, -2000, 2000), g_rand_double_range (rnd, -2000, 2000));
+        }
+      for (guint kind = 0; kind < 4; kind++)
+        {
+          FtPathRules x, y;
+          ft_geofences_path_rules (g, a, b, kind, 20.0, &x);
+          ft_geofences_path_rules_exact (g, a, b, kind, 20.0, &y);
+          if (x.blocked != y.blocked || x.blocking_zone != y.blocking_zone
+              || x.stop_at.lat != y.stop_at.lat || x.stop_at.lon != y.stop_at.lon
+              || x.stop_m != y.stop_m || x.capped_m != y.capped_m
+              || x.min_cap_kph != y.min_cap_kph || x.ride_s != y.ride_s)
+            bad++;
+        }
+    }
+  return bad;
+}
+
 START_TEST (test_rules_raster_matches_loop)
 {
   g_autofree char *path = fixture_path ();
@@ -520,6 +673,7 @@ START_TEST (test_rules_raster_matches_loop)
 
   ck_assert_msg (g != NULL, "%s", error ? error->message : "");
   ck_assert_uint_eq (raster_compare_all (g, 20000, 7), 0);
+  ck_assert_uint_eq (path_compare_all (g, 1500, 7), 0);
 
   /* a square with a hole, a slow zone across its edge for mopeds only,
    * and a zone added after the first lookups (the raster is rebuilt) */
@@ -539,6 +693,7 @@ START_TEST (test_rules_raster_matches_loop)
   slow.vehicle_kind_mask = 1u << 2;
   ft_geofences_add (h, "tri", "slow", tri, &slow);
   ck_assert_uint_eq (raster_compare_all (h, 20000, 8), 0);
+  ck_assert_uint_eq (path_compare_all (h, 1500, 8), 0);
   int zone = -2;
   FtZoneRules r = ft_geofences_rules_at (h, (FtLatLon) { 0.01, 0.01 }, 2, &zone);   /* in the hole */
   ck_assert_int_eq (zone, 1);
@@ -555,6 +710,7 @@ START_TEST (test_rules_raster_matches_loop)
   ck_assert_int_eq (zone, 2);
   ck_assert (!r.ride_end_allowed);
   ck_assert_uint_eq (raster_compare_all (h, 20000, 9), 0);
+  ck_assert_uint_eq (path_compare_all (h, 1500, 9), 0);
 }
 END_TEST
 
@@ -867,6 +1023,7 @@ geo_suite (void)
   tcase_add_test (tc, test_geojson_refused);
   suite_add_tcase (s, tc);
   tc = tcase_create ("grid"); tcase_set_timeout (tc, 120); tcase_add_test (tc, test_grid); suite_add_tcase (s, tc);
+  tc = tcase_create ("grid-nearest"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_grid_nearest); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-fine-sparse"); tcase_add_test (tc, test_grid_fine_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("geofence");
   tcase_add_test (tc, test_gbfs_fixture);

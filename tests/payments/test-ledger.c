@@ -49,6 +49,34 @@ assert_check_ok (void)
   ck_assert_msg (ok, "ledger check failed: %s", err ? err->message : "?");
 }
 
+/* ---------------- room made ahead ---------------- */
+
+/* ft_ledger_expect moves the arrays to bigger ones: what was posted stays,
+ * posting goes on, and the checker still agrees. */
+START_TEST (test_expect_keeps)
+{
+  for (guint i = 0; i < 10; i++)
+    ck_assert_int_eq (post2 (FT_TX_TOPUP, f.cash, f.wallet, 100 + i, NULL), i);
+  assert_check_ok ();    /* caches sums over the first ten */
+  ft_ledger_expect (f.l, 100000, 300000);
+  ft_ledger_expect (f.l, 5, 5);            /* smaller: nothing to do */
+  ck_assert_uint_eq (ft_ledger_n_tx (f.l), 10);
+  for (guint i = 0; i < 10; i++)
+    {
+      const FtLedgerTx *tx = ft_ledger_get_tx (f.l, i);
+      ck_assert_int_eq (tx->amount, 100 + i);
+      ck_assert_uint_eq (tx->first_posting, 2 * i);
+    }
+  guint np;
+  const FtPosting *ps = ft_ledger_postings (f.l, &np);
+  ck_assert_uint_eq (np, 20);
+  ck_assert_int_eq (ps[19].amount, -109);
+  ck_assert_int_eq (post2 (FT_TX_CAPTURE, f.wallet, f.revenue, 50, NULL), 10);
+  ck_assert_int_eq (ft_ledger_balance (f.l, f.revenue), -50);
+  assert_check_ok ();
+}
+END_TEST
+
 /* ---------------- accounts ---------------- */
 
 START_TEST (test_accounts_index)
@@ -374,6 +402,7 @@ ledger_suite (void)
   Suite *s = suite_create ("ledger");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "accounts", test_accounts_index },
+    { "expect-keeps", test_expect_keeps },
     { "post", test_post_balanced },
     { "totals", test_totals },
     { "refuse-unbalanced", test_refuse_unbalanced },

@@ -482,6 +482,80 @@ START_TEST (test_refund)
 }
 END_TEST
 
+/* ---------------- captures by booking id ---------------- */
+
+/* Captures live in an array indexed by booking id, and ids far beyond it
+ * in a table beside it: an id that went to the table while the array was
+ * short must still be found once the array has grown past it, before and
+ * after a rebuild. */
+START_TEST (test_captures_sparse_ids)
+{
+  g_autoptr(GError) err = NULL;
+  const gint64 ids[] = { 5, 30000, G_GINT64_CONSTANT (1) << 40, 3, 4000, 12000, 28000, 40000 };
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1, 100000, "t", 1, &err), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      char k[32];
+      g_snprintf (k, sizeof k, "h%u", i);
+      ck_assert_msg (ft_payments_hold (f.pay, 1, 500, ids[i], k, 2, &err) >= 0, "%s", err ? err->message : "");
+      g_snprintf (k, sizeof k, "c%u", i);
+      ck_assert_msg (ft_payments_capture (f.pay, 1, ids[i], 100 + (gint64) i, k, 3, &err) >= 0,
+                     "%s", err ? err->message : "");
+    }
+  for (int pass = 0; pass < 2; pass++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+        ck_assert_int_eq (ft_payments_captured (f.pay, ids[i]), 100 + (gint64) i);
+      /* ids never captured, inside and beyond the array */
+      ck_assert_int_eq (ft_payments_captured (f.pay, 4), 0);
+      ck_assert_int_eq (ft_payments_captured (f.pay, 29999), 0);
+      ck_assert_int_eq (ft_payments_captured (f.pay, G_GINT64_CONSTANT (1) << 41), 0);
+      /* a captured booking takes no new hold, wherever it is kept */
+      ck_assert_int_eq (ft_payments_hold (f.pay, 1, 500, 30000, pass ? "again1" : "again0", 4, &err), -1);
+      ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+      ck_assert_msg (strstr (err->message, "already captured") != NULL, "%s", err->message);
+      g_clear_error (&err);
+      assert_check_ok ();
+      ft_payments_rebuild (f.pay);
+    }
+  /* refunds find the capture of the id kept beside the array */
+  ck_assert_int_ge (ft_payments_refund (f.pay, 1, 30000, 101, "f", 5, &err), 0);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 30000), 0);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 1, 30000, 1, "f2", 5, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_refund (f.pay, 2, 40000, 1, "f3", 5, &err), -1);   /* not rider 2's */
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_REFUND));
+  g_clear_error (&err);
+  assert_check_ok ();
+}
+END_TEST
+
+/* ft_payments_expect sizes the key table (while it is empty) and the
+ * captures ahead: keys and captures made before and after still hold. */
+START_TEST (test_expect_keeps)
+{
+  g_autoptr(GError) err = NULL;
+  ft_payments_expect (f.pay, 300000, 1000);
+  gint64 t = ft_payments_topup (f.pay, 1, 5000, "t", 1, &err);
+  ck_assert_int_ge (t, 0);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 7, "h7", 2, &err), 0);
+  gint64 c = ft_payments_capture (f.pay, 1, 7, 300, "c7", 3, &err);
+  ck_assert_int_ge (c, 0);
+  ft_payments_expect (f.pay, 900000, 5000);   /* keys kept: the table is not remade */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 5000, "t", 4, &err), t);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 7, 300, "c7", 4, &err), c);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 1, "c7", 4, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 7), 300);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 500, 4999, "h4999", 5, &err), 0);
+  ck_assert_int_ge (ft_payments_capture (f.pay, 1, 4999, 200, "c4999", 6, &err), 0);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 4999), 200);
+  assert_check_ok ();
+}
+END_TEST
+
 /* ---------------- rebuild after reload ---------------- */
 
 static FtLedger *
@@ -719,6 +793,8 @@ payments_suite (void)
     { "release", test_release, setup },
     { "many-holds", test_many_holds, setup },
     { "refund", test_refund, setup },
+    { "captures-sparse-ids", test_captures_sparse_ids, setup },
+    { "expect-keeps", test_expect_keeps, setup },
     { "rebuild", test_rebuild, setup_auto },
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "sim-provider", test_sim_provider, setup },
