@@ -38,7 +38,7 @@ row_eta (const int *idx, const double *val, guint width, const double *beta)
  * step reads them instead of computing them again). */
 static double
 objective (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
-           const double *y, const double *offset, double lambda, const double *pen,
+           const double *y, const double *ylogy, const double *offset, double lambda, const double *pen,
            const double *beta, double *eta_out, double *mu_out)
 {
   double dev = 0;
@@ -50,7 +50,9 @@ objective (const int *idx, const double *val, guint width, guint n_rows, guint n
       double mu = exp (eta);
       eta_out[i] = eta;
       mu_out[i] = mu;
-      dev += ft_poisson_deviance (y[i], mu);
+      /* ft_poisson_deviance (y, mu) with log (y / mu) = log y - eta: no
+       * logarithm per row and step (the floor of mu aside) */
+      dev += mu >= 1e-9 ? 2 * (ylogy[i] - y[i] * eta - (y[i] - mu)) : ft_poisson_deviance (y[i], mu);
     }
   double penalty = 0;
   for (guint c = 0; c < n_cols; c++)
@@ -191,10 +193,53 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
   g_autofree double *trial = g_new (double, n_cols);
   /* eta and mu of the rows at b (cur) and at a trial step (next) */
   g_autofree double *rows_buf = g_new (double, (gsize) 4 * n_rows);
+  /* Each row's entries in system (perm ()) order, once: the normal
+   * equations' lower triangle is then, for each entry, the entries up to
+   * it (no index tests in the inner loop, half the pairs of a row). */
+  g_autofree guint *sp = g_new (guint, (gsize) n_rows * width);
+  g_autofree double *sv = g_new (double, (gsize) n_rows * width);
+  g_autofree guint *sn = g_new (guint, n_rows);
+  g_autofree guint *srun = g_new (guint, n_rows);   /* entries from here on sit in consecutive columns */
+  for (guint i = 0; i < n_rows; i++)
+    {
+      const int *ri = idx + (gsize) i * width;
+      const double *rv = val + (gsize) i * width;
+      guint *pi = sp + (gsize) i * width, m = 0;
+      double *pv = sv + (gsize) i * width;
+      for (guint j = 0; j < width; j++)
+        {
+          if (ri[j] < 0)
+            continue;
+          guint p = perm ((guint) ri[j], n_cols), at = m;
+          while (at > 0 && pi[at - 1] > p)
+            at--;
+          if (at > 0 && pi[at - 1] == p)
+            {
+              pv[at - 1] += rv[j];   /* a column named twice in a row: one entry, their sum */
+              continue;
+            }
+          for (guint q = m; q > at; q--)
+            {
+              pi[q] = pi[q - 1];
+              pv[q] = pv[q - 1];
+            }
+          pi[at] = p;
+          pv[at] = rv[j];
+          m++;
+        }
+      sn[i] = m;
+      guint run = m > 0 ? m - 1 : 0;
+      while (run > 0 && pi[run - 1] + 1 == pi[run])
+        run--;
+      srun[i] = run;
+    }
   double *eta_cur = rows_buf, *mu_cur = rows_buf + n_rows;
   double *eta_next = rows_buf + 2 * (gsize) n_rows, *mu_next = rows_buf + 3 * (gsize) n_rows;
   gboolean converged = FALSE;
-  double obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, b, eta_cur, mu_cur);
+  g_autofree double *ylogy = g_new (double, n_rows);
+  for (guint i = 0; i < n_rows; i++)
+    ylogy[i] = y[i] > 0 ? y[i] * log (y[i]) : 0;
+  double obj = objective (idx, val, width, n_rows, n_cols, y, ylogy, offset, lambda, pen, b, eta_cur, mu_cur);
   guint it;
   for (it = 0; it < max_iter && !converged; it++)
     {
@@ -207,23 +252,31 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
         A[(gsize) perm (c, n_cols) * n_cols + perm (c, n_cols)] = lambda * (pen ? pen[c] : c > 0) + 1e-9;
       for (guint i = 0; i < n_rows; i++)
         {
-          const int *ri = idx + (gsize) i * width;
-          const double *rv = val + (gsize) i * width;
+          const guint *pi = sp + (gsize) i * width;
+          const double *pv = sv + (gsize) i * width;
           double off = offset ? offset[i] : 0;
           double eta = eta_cur[i], mu = mu_cur[i];
           double w = MAX (mu, 1e-10);
           double zr = eta - off + (y[i] - mu) / w;
-          for (guint j = 0; j < width; j++)
+          guint run = srun[i];
+          for (guint j = 0, m = sn[i]; j < m; j++)
             {
-              if (ri[j] < 0)
-                continue;
-              guint pj = perm ((guint) ri[j], n_cols);
-              double wv = w * rv[j];
+              guint pj = pi[j];
+              double wv = w * pv[j];
               rhs[pj] += wv * zr;
               double *arow = A + (gsize) pj * n_cols;
-              for (guint k = 0; k < width; k++)
-                if (ri[k] >= 0 && perm ((guint) ri[k], n_cols) <= pj)
-                  arow[perm ((guint) ri[k], n_cols)] += wv * rv[k];
+              guint scattered = MIN (j + 1, run);
+              for (guint k = 0; k < scattered; k++)
+                arow[pi[k]] += wv * pv[k];
+              /* the consecutive columns (the lags, anomalies and intercept
+               * of this design) as one dense stretch */
+              if (j >= run)
+                {
+                  double *restrict dst = arow + pi[run];
+                  const double *restrict src = pv + run;
+                  for (guint k = 0; k <= j - run; k++)
+                    dst[k] += wv * src[k];
+                }
             }
         }
       if (!cholesky_sparse (A, n_cols, scratch, nz))
@@ -243,13 +296,29 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
               return FALSE;
             }
         }
+      /* A full step this small ends the fit whatever the deviance says (a
+       * change of 1e-8 moves it by far less than the 1e-12 it may worsen
+       * by): taken without a pass over the rows to evaluate it. */
+      double full_step = 0;
+      for (guint c = 0; c < n_cols; c++)
+        {
+          trial[c] = b[c] + step[c];
+          full_step = MAX (full_step, fabs (trial[c] - b[c]) / (1 + fabs (b[c])));
+        }
+      if (full_step < 1e-8)
+        {
+          memcpy (b, trial, sizeof (double) * n_cols);
+          converged = TRUE;
+          continue;
+        }
       /* Newton step, halved while it makes the penalised deviance worse. */
       double t = 1, new_obj = obj;
       for (int half = 0; half < 20; half++, t /= 2)
         {
           for (guint c = 0; c < n_cols; c++)
             trial[c] = b[c] + t * step[c];
-          new_obj = objective (idx, val, width, n_rows, n_cols, y, offset, lambda, pen, trial, eta_next, mu_next);
+          new_obj = objective (idx, val, width, n_rows, n_cols, y, ylogy, offset, lambda, pen, trial, eta_next,
+                               mu_next);
           if (new_obj <= obj + 1e-12 * (1 + fabs (obj)))
             break;
         }
@@ -312,7 +381,7 @@ glm_state_free (gpointer p)
 
 /* One sparse design row from a feature row. */
 static void
-design_row (const double *f, guint z, int *ri, double *rv)
+design_row (const double *f, guint z, double log_base, int *ri, double *rv)
 {
   guint how = (guint) f[FT_F_HOW];
   guint hd = (guint) f[FT_F_DAYTYPE] * 24 + (guint) f[FT_F_HOD];
@@ -328,7 +397,7 @@ design_row (const double *f, guint z, int *ri, double *rv)
   rv[4 + X_RECENT_ZONE] = f[FT_F_RECENT_ZONE];
   rv[4 + X_RECENT_CITY24] = f[FT_F_RECENT_CITY24];
   rv[4 + X_RECENT_CITY3] = f[FT_F_RECENT_CITY3];
-  rv[4 + X_BASELINE] = log (MAX (f[FT_F_BASELINE], 0.02));
+  rv[4 + X_BASELINE] = log_base;   /* log (MAX (f[FT_F_BASELINE], 0.02)), tabled by the mean */
 }
 
 static void
@@ -386,8 +455,10 @@ glm_fit_warm (const FtForecastParams *p, const FtDemandSeries *s, guint start, g
         for (guint z = 0; z < Z; z++, i++)
           {
             guint lead = ft_training_lead (c, z, t, p->horizon);
-            ft_feature_row (ft_training_features_for (&tf, t), z, t, lead, f);
-            design_row (f, z, idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
+            const FtFeatureContext *ctx = ft_training_features_for (&tf, t);
+            ft_feature_row (ctx, z, t, lead, f);
+            design_row (f, z, ft_mean_model_log_expect (ctx->mean, z, (guint) f[FT_F_HOW]),
+                        idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
             design_index (idx + (gsize) i * WIDTH, Z);
             y[i] = ft_demand_series_demand (s, z, t);
             offset[i] = val[(gsize) i * WIDTH + 4 + X_BASELINE];
@@ -451,7 +522,7 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
       for (guint z = 0; z < s->n_zones; z++)
         {
           ft_feature_row (&ctx, z, t, k + 1, f);
-          design_row (f, z, ri, rv);
+          design_row (f, z, ft_mean_model_log_expect (g->mean, z, (guint) f[FT_F_HOW]), ri, rv);
           design_index (ri, s->n_zones);
           out[z * horizon + k] = exp (CLAMP (rv[4 + X_BASELINE] + row_eta (ri, rv, WIDTH, beta), -30, 30));
         }

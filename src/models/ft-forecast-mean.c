@@ -10,6 +10,8 @@
 
 #include <math.h>
 
+static void table_expect (FtMeanModel *m);
+
 FtMeanModel *
 ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, guint skip_start,
                    guint skip_end, double shrink)
@@ -45,11 +47,12 @@ ft_mean_model_fit (const FtDemandSeries *s, guint start, guint end, guint skip_s
     }
   for (guint z = 0; z < Z; z++)
     m->zone_mean[z] /= MAX (n_used, 1);
+  table_expect (m);
   return m;
 }
 
-double
-ft_mean_model_expect (const FtMeanModel *m, guint z, guint how)
+static double
+expect_of (const FtMeanModel *m, guint z, guint how)
 {
   guint hd = (how / 24 >= 5) * 24 + how % 24;
   double sum = m->sum_how[z * 168 + how], n = m->n_how[z * 168 + how];
@@ -58,6 +61,23 @@ ft_mean_model_expect (const FtMeanModel *m, guint z, guint how)
   if (n + m->shrink <= 0)
     return m_hd;
   return (sum + m->shrink * m_hd) / (n + m->shrink);
+}
+
+/* The expectations of every cell and their logs, once: the features of a
+ * fit read them for every row, several times. */
+static void
+table_expect (FtMeanModel *m)
+{
+  gsize n = (gsize) m->n_zones * 168;
+  m->expect = g_new (double, n);
+  m->log_expect = g_new (double, n);
+  for (guint z = 0; z < m->n_zones; z++)
+    for (guint how = 0; how < 168; how++)
+      {
+        gsize i = (gsize) z * 168 + how;
+        m->expect[i] = expect_of (m, z, how);
+        m->log_expect[i] = log (MAX (m->expect[i], 0.02));
+      }
 }
 
 void
@@ -70,6 +90,8 @@ ft_mean_model_free (FtMeanModel *m)
   g_free (m->sum_hd);
   g_free (m->n_hd);
   g_free (m->zone_mean);
+  g_free (m->expect);
+  g_free (m->log_expect);
   g_free (m);
 }
 
@@ -125,6 +147,7 @@ ft_mean_model_load (FtBlobReader *r)
       ft_mean_model_free (m);
       return NULL;
     }
+  table_expect (m);
   return m;
 }
 

@@ -63,13 +63,25 @@ typedef struct {
   double *n_hd;
   double *zone_mean;     /* [z] */
   guint   start, end;    /* the training window */
+  double *expect;        /* [z * 168 + how]: ft_mean_model_expect, tabled once (features read it per row) */
+  double *log_expect;    /* [z * 168 + how]: log (MAX (expect, 0.02)), the GLM's offset */
 } FtMeanModel;
 
 /* Fits on hours [start, end) except [skip_start, skip_end) (equal: none). */
 FtMeanModel *ft_mean_model_fit     (const FtDemandSeries *s, guint start, guint end,
                                     guint skip_start, guint skip_end, double shrink);
-/* Expected count of zone z at hour-of-week how. */
-double       ft_mean_model_expect  (const FtMeanModel *m, guint z, guint how);
+/* Expected count of zone z at hour-of-week how (a table look-up). */
+static inline double
+ft_mean_model_expect (const FtMeanModel *m, guint z, guint how)
+{
+  return m->expect[(gsize) z * 168 + how];
+}
+/* log (MAX (expected count, 0.02)): the GLM's offset, tabled with it. */
+static inline double
+ft_mean_model_log_expect (const FtMeanModel *m, guint z, guint how)
+{
+  return m->log_expect[(gsize) z * 168 + how];
+}
 void         ft_mean_model_free    (FtMeanModel *m);
 void         ft_mean_model_save    (const FtMeanModel *m, GByteArray *out);
 /* NULL with r->bad set on a short or inconsistent blob. */
@@ -106,6 +118,11 @@ typedef struct {
   double *cum_city;     /* [h] */
   double *cum_base;     /* [h]: the baseline's city expectation in hours [0, h) */
   double *cum_zbase;    /* [z * (n_hours + 1) + h]: the baseline's for zone z */
+  /* Memos, NaN until first read (no anomaly is NaN): the rows of every
+   * lead and lead class read the same hours and origins again. */
+  double *anom;         /* [z * n_hours + h]: anomaly of zone z's hour h */
+  double *recent_zone;  /* [z * (n_hours + 1) + o]: zone z's anomaly over the 24 h before origin o */
+  double *recent_city;  /* [o * 2 + 0 / 1]: the city's over the 24 h / 3 h before origin o */
 } FtFeatureContext;
 
 void ft_feature_context_init  (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean);

@@ -528,6 +528,16 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   c->cum_zbase = g_new (double, (gsize) s->n_zones * (H + 1));
   c->cum_city = g_new (double, H + 1);
   c->cum_base = g_new (double, H + 1);
+  gsize n_anom = (gsize) s->n_zones * H, n_zo = (gsize) s->n_zones * (H + 1);
+  c->anom = g_new (double, n_anom);
+  for (gsize i = 0; i < n_anom; i++)
+    c->anom[i] = NAN;
+  c->recent_zone = g_new (double, n_zo);
+  for (gsize i = 0; i < n_zo; i++)
+    c->recent_zone[i] = NAN;
+  c->recent_city = g_new (double, (gsize) 2 * (H + 1));
+  for (gsize i = 0; i < (gsize) 2 * (H + 1); i++)
+    c->recent_city[i] = NAN;
   for (guint z = 0; z < s->n_zones; z++)
     {
       double *cz = c->cum_zone + (gsize) z * (H + 1);
@@ -561,6 +571,9 @@ ft_feature_context_clear (FtFeatureContext *c)
   g_clear_pointer (&c->cum_city, g_free);
   g_clear_pointer (&c->cum_base, g_free);
   g_clear_pointer (&c->cum_zbase, g_free);
+  g_clear_pointer (&c->anom, g_free);
+  g_clear_pointer (&c->recent_zone, g_free);
+  g_clear_pointer (&c->recent_city, g_free);
 }
 
 static const guint class_first[FT_N_LEAD_CLASSES + 1] = { 1, 2, 3, 4, 7, 13, 25 };
@@ -615,21 +628,34 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
           f[FT_F_LAG1 + i] = f[FT_F_ANOM1 + i] = NAN;
           continue;
         }
-      double y = ft_demand_series_demand (s, z, t - lags[i]);
+      guint h = t - lags[i];
+      double y = ft_demand_series_demand (s, z, h);
       f[FT_F_LAG1 + i] = y;
-      f[FT_F_ANOM1 + i] = anomaly (y, base_at (c->mean, s, z, t - lags[i]));
+      double *a = &c->anom[(gsize) z * s->n_hours + h];
+      if (isnan (*a))
+        *a = anomaly (y, base_at (c->mean, s, z, h));
+      f[FT_F_ANOM1 + i] = *a;
     }
   f[FT_F_LEAD] = lead;
   guint origin = t + 1 - lead;
   guint H1 = s->n_hours + 1;
-  guint from24 = origin >= 24 ? origin - 24 : 0, from3 = origin >= 3 ? origin - 3 : 0;
   gsize zi = (gsize) z * H1;
-  f[FT_F_RECENT_ZONE] = anomaly (c->cum_zone[zi + origin] - c->cum_zone[zi + from24],
-                                 c->cum_zbase[zi + origin] - c->cum_zbase[zi + from24]);
-  f[FT_F_RECENT_CITY24] = anomaly (c->cum_city[origin] - c->cum_city[from24],
-                                   c->cum_base[origin] - c->cum_base[from24]);
-  f[FT_F_RECENT_CITY3] = anomaly (c->cum_city[origin] - c->cum_city[from3],
-                                  c->cum_base[origin] - c->cum_base[from3]);
+  double *rz = &c->recent_zone[zi + origin], *rc = &c->recent_city[(gsize) origin * 2];
+  if (isnan (*rz))
+    {
+      guint from24 = origin >= 24 ? origin - 24 : 0;
+      *rz = anomaly (c->cum_zone[zi + origin] - c->cum_zone[zi + from24],
+                     c->cum_zbase[zi + origin] - c->cum_zbase[zi + from24]);
+    }
+  if (isnan (rc[0]))
+    {
+      guint from24 = origin >= 24 ? origin - 24 : 0, from3 = origin >= 3 ? origin - 3 : 0;
+      rc[0] = anomaly (c->cum_city[origin] - c->cum_city[from24], c->cum_base[origin] - c->cum_base[from24]);
+      rc[1] = anomaly (c->cum_city[origin] - c->cum_city[from3], c->cum_base[origin] - c->cum_base[from3]);
+    }
+  f[FT_F_RECENT_ZONE] = *rz;
+  f[FT_F_RECENT_CITY24] = rc[0];
+  f[FT_F_RECENT_CITY3] = rc[1];
 }
 
 void

@@ -84,6 +84,91 @@ ft_model_status_valid (const char *status)
 
 /* ---- zonings ------------------------------------------------------------ */
 
+/* A grid over the centres' bounding box (a tenth wider on every side),
+ * each cell with the zones that can be nearest to some point in it: those
+ * whose least distance to the cell is no more than the least, over the
+ * zones, of the greatest distance to it (the metric's east-west scale,
+ * cos (latitude), taken at its smallest for the one and its largest for
+ * the other). A look-up scans its cell's candidates, a few, in zone order
+ * as a scan of every centre would; a position outside the grid scans them
+ * all. */
+#define ZONING_GRID_MAX_ZONES 4096
+struct _FtZoningGrid {
+  double lat0, lon0, dlat, dlon;
+  guint  rows, cols;
+  guint *first;   /* [cell .. cell + 1): the cell's candidates, in zone order */
+  guint *zone;
+};
+
+static struct _FtZoningGrid *
+zoning_grid_new (const FtZoning *zn)
+{
+  if (zn->n > ZONING_GRID_MAX_ZONES)
+    return NULL;   /* building it would cost more than the scans it saves */
+  const double m_per_deg = 111320.0;
+  struct _FtZoningGrid *g = g_new0 (struct _FtZoningGrid, 1);
+  double lat0 = zn->lat[0], lon0 = zn->lon[0], lat1 = lat0, lon1 = lon0;
+  for (guint z = 1; z < zn->n; z++)
+    {
+      lat0 = MIN (lat0, zn->lat[z]);
+      lon0 = MIN (lon0, zn->lon[z]);
+      lat1 = MAX (lat1, zn->lat[z]);
+      lon1 = MAX (lon1, zn->lon[z]);
+    }
+  double mlat = MAX ((lat1 - lat0) * 0.1, 1e-3), mlon = MAX ((lon1 - lon0) * 0.1, 1e-3);
+  g->lat0 = MAX (lat0 - mlat, -90.0);
+  g->lon0 = lon0 - mlon;
+  lat1 = MIN (lat1 + mlat, 90.0);
+  lon1 += mlon;
+  /* about a zone every two cells */
+  guint side = MAX (1u, (guint) ceil (sqrt (2.0 * zn->n)));
+  g->rows = g->cols = side;
+  g->dlat = (lat1 - g->lat0) / side;
+  g->dlon = (lon1 - g->lon0) / side;
+  guint nc = g->rows * g->cols;
+  g->first = g_new0 (guint, nc + 1);
+  GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint r = 0; r < g->rows; r++)
+    {
+      double lo = g->lat0 + r * g->dlat, hi = lo + g->dlat;
+      double c_lo = cos (lo * G_PI / 180.0), c_hi = cos (hi * G_PI / 180.0);
+      double kx_min = MIN (c_lo, c_hi) * m_per_deg;
+      double kx_max = (lo <= 0 && hi >= 0 ? 1.0 : MAX (c_lo, c_hi)) * m_per_deg;
+      for (guint c = 0; c < g->cols; c++)
+        {
+          double w = g->lon0 + c * g->dlon, e = w + g->dlon;
+          double bound = INFINITY;   /* the least greatest distance (squared) */
+          for (guint z = 0; z < zn->n; z++)
+            {
+              double dy = MAX (fabs (zn->lat[z] - lo), fabs (zn->lat[z] - hi)) * m_per_deg;
+              double dx = MAX (fabs (zn->lon[z] - w), fabs (zn->lon[z] - e)) * kx_max;
+              bound = MIN (bound, dx * dx + dy * dy);
+            }
+          bound = bound * (1 + 1e-9) + 1e-6;   /* rounding may not drop a zone */
+          for (guint z = 0; z < zn->n; z++)
+            {
+              double dy = (zn->lat[z] < lo ? lo - zn->lat[z] : zn->lat[z] > hi ? zn->lat[z] - hi : 0) * m_per_deg;
+              double dx = (zn->lon[z] < w ? w - zn->lon[z] : zn->lon[z] > e ? zn->lon[z] - e : 0) * kx_min;
+              if (dx * dx + dy * dy <= bound)
+                g_array_append_val (cand, z);
+            }
+          g->first[r * g->cols + c + 1] = cand->len;
+        }
+    }
+  g->zone = (guint *) g_array_free (cand, FALSE);
+  return g;
+}
+
+static void
+zoning_grid_free (struct _FtZoningGrid *g)
+{
+  if (g == NULL)
+    return;
+  g_free (g->first);
+  g_free (g->zone);
+  g_free (g);
+}
+
 FtZoning *
 ft_zoning_new (guint n, const char *const *ids, const double *lat, const double *lon, GError **error)
 {
@@ -108,6 +193,7 @@ ft_zoning_new (guint n, const char *const *ids, const double *lat, const double 
   zn->lat = g_memdup2 (lat, n * sizeof (double));
   zn->lon = g_memdup2 (lon, n * sizeof (double));
   zn->max_m = 2000;
+  zn->grid = zoning_grid_new (zn);
   return zn;
 }
 
@@ -117,6 +203,7 @@ ft_zoning_free (FtZoning *z)
   if (z == NULL)
     return;
   g_strfreev (z->ids);
+  zoning_grid_free (z->grid);
   g_free (z->lat);
   g_free (z->lon);
   g_free (z);
@@ -192,8 +279,23 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
   double kx = cos (lat * G_PI / 180.0) * m_per_deg;
   double best_d2 = z->max_m * z->max_m;
   int best = -1;
-  for (guint i = 0; i < z->n; i++)
+  const struct _FtZoningGrid *g = z->grid;
+  guint from = 0, to = z->n;
+  const guint *cand = NULL;
+  if (g)
     {
+      double fr = (lat - g->lat0) / g->dlat, fc = (lon - g->lon0) / g->dlon;
+      if (fr >= 0 && fr < g->rows && fc >= 0 && fc < g->cols)
+        {
+          guint cell = (guint) fr * g->cols + (guint) fc;
+          cand = g->zone;
+          from = g->first[cell];
+          to = g->first[cell + 1];
+        }
+    }
+  for (guint k = from; k < to; k++)
+    {
+      guint i = cand ? cand[k] : k;
       double dy = (lat - z->lat[i]) * m_per_deg, dx = (lon - z->lon[i]) * kx;
       double d2 = dx * dx + dy * dy;
       if (d2 <= best_d2)

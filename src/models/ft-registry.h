@@ -69,6 +69,7 @@ typedef struct {
   char  **ids;       /* n, NULL-terminated */
   double *lat, *lon; /* centres */
   double  max_m;     /* farther than this from every centre: outside (default 2000) */
+  struct _FtZoningGrid *grid;   /* private: the centres by cell, for ft_zoning_zone_of */
 } FtZoning;
 
 /* Copies; refuses no zones and NaN/Inf or out-of-range centres. */
@@ -79,7 +80,10 @@ FtZoning *ft_zoning_new        (guint n, const char *const *ids, const double *l
 FtZoning *ft_zoning_grid       (const double *lat, const double *lon, gsize n, double cell_m,
                                 GError **error);
 void      ft_zoning_free       (FtZoning *z);
-/* Zone of a position, or -1 (outside, or NaN). */
+/* Zone of a position, or -1 (outside, or NaN): the nearest centre within
+ * max_m (ties: the zone listed last), among the few that can be nearest
+ * in the position's cell of a grid: the same answer as a scan of every
+ * centre. */
 int       ft_zoning_zone_of    (const FtZoning *z, double lat, double lon);
 char     *ft_zoning_to_json    (const FtZoning *z);
 FtZoning *ft_zoning_from_json  (const char *json, GError **error);

@@ -521,6 +521,90 @@ START_TEST (test_zoning_bad_input)
 }
 END_TEST
 
+/* What ft_zoning_zone_of answered before its grid: the nearest centre
+ * within max_m by a scan of every centre, the last of equal distances. */
+static int
+zone_of_scan (const FtZoning *z, double lat, double lon)
+{
+  if (!isfinite (lat) || !isfinite (lon))
+    return -1;
+  double kx = cos (lat * G_PI / 180.0) * 111320.0, best_d2 = z->max_m * z->max_m;
+  int best = -1;
+  for (guint i = 0; i < z->n; i++)
+    {
+      double dy = (lat - z->lat[i]) * 111320.0, dx = (lon - z->lon[i]) * kx;
+      if (dx * dx + dy * dy <= best_d2)
+        {
+          best_d2 = dx * dx + dy * dy;
+          best = (int) i;
+        }
+    }
+  return best;
+}
+
+START_TEST (test_zoning_grid_lookup)
+{
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, 7);
+  /* clustered and scattered centres, a regular lattice (equal distances:
+   * ties), duplicates, and a single centre */
+  for (guint layout = 0; layout < 4; layout++)
+    {
+      guint n = layout == 3 ? 1 : 60;
+      g_autofree double *lat = g_new (double, n), *lon = g_new (double, n);
+      for (guint i = 0; i < n; i++)
+        if (layout == 0)
+          {
+            lat[i] = 40.70 + gsl_rng_uniform (r) * 0.1;
+            lon[i] = -74.05 + gsl_rng_uniform (r) * 0.1;
+          }
+        else if (layout == 1)
+          {
+            guint c = i % 3;   /* three clusters far apart */
+            lat[i] = 40.7 + c * 0.5 + gsl_ran_gaussian (r, 0.003);
+            lon[i] = -74.0 + c * 0.3 + gsl_ran_gaussian (r, 0.003);
+          }
+        else
+          {
+            lat[i] = 54.2 + (i % 10) * 0.01;   /* 10 x 6 lattice (and its copy in layout 3) */
+            lon[i] = 3.2 + (i / 10 % 6) * 0.01;
+          }
+      if (layout == 2)
+        lat[59] = lat[58], lon[59] = lon[58];   /* a duplicate centre: the later one wins */
+      g_autoptr (FtZoning) z = ft_zoning_new (n, NULL, lat, lon, NULL);
+      ck_assert_ptr_nonnull (z);
+      for (guint m = 0; m < 3; m++)
+        {
+          z->max_m = m == 0 ? 2000 : m == 1 ? 300 : 1e7;
+          for (guint k = 0; k < 4000; k++)
+            {
+              double qlat, qlon;
+              guint i = k % n;
+              if (k % 4 == 0)
+                {
+                  /* on a centre, or halfway between two (exact ties) */
+                  guint j = (k / 4) % n;
+                  qlat = (lat[i] + lat[j]) / 2;
+                  qlon = (lon[i] + lon[j]) / 2;
+                }
+              else
+                {
+                  double spread = k % 4 == 1 ? 0.02 : k % 4 == 2 ? 0.3 : 3;   /* near, around, far outside */
+                  qlat = lat[i] + (gsl_rng_uniform (r) - 0.5) * spread;
+                  qlon = lon[i] + (gsl_rng_uniform (r) - 0.5) * spread;
+                }
+              ck_assert_int_eq (ft_zoning_zone_of (z, qlat, qlon), zone_of_scan (z, qlat, qlon));
+            }
+        }
+      ck_assert_int_eq (ft_zoning_zone_of (z, NAN, lon[0]), -1);
+      ck_assert_int_eq (ft_zoning_zone_of (z, lat[0], INFINITY), -1);
+      z->max_m = 2000;
+      ck_assert_int_eq (ft_zoning_zone_of (z, -60, 100), -1);
+    }
+  gsl_rng_free (r);
+}
+END_TEST
+
 /* ---- shadow mode on a synthetic log ------------------------------------- */
 
 /* Requests from three zones; zone 0's demand triples from day `shift`. */
@@ -793,6 +877,7 @@ suite (void)
   tcase_add_test (tc, test_predictions_scores);
   tcase_add_test (tc, test_demand_from_store);
   tcase_add_test (tc, test_zoning_bad_input);
+  tcase_add_test (tc, test_zoning_grid_lookup);
   suite_add_tcase (s, tc);
   tc = tcase_create ("shadow");
   tcase_set_timeout (tc, 300);

@@ -346,6 +346,95 @@ START_TEST (test_no_shadow_no_keys)
 }
 END_TEST
 
+/* A shadow run without a database, both models, every horizon and the
+ * 15-minute split: its scores, the last forecast of every zone and hour
+ * ahead and the maintenance list, to 17 digits. The golden file was
+ * written by the code before the speed work (tables, memos, the zone
+ * grid, IRLS rows in system order): the work may change the cost of each
+ * part, never a result. FT_GOLDEN_WRITE=PATH writes the text there. */
+static const char *const GOLDEN_RUN =
+  "[scenario]\nname=shadow golden\ndays=5\nseed=7\n"
+  "[fleet]\nscooters=300\nbikes=0\nmopeds=0\n"
+  "[demand]\nrequests_per_day=2500\nrouting=straight\n"
+  "[staff]\nfield_staff=4\n"
+  "[faults]\nfaults_per_1000km=6\ninitial_wear_max=0.8\ndefect_km=30\n"
+  "[models]\nforecast=true\nforecast_model=glm\ntraining_days=2\nfirst_fit_days=2\nretrain_days=1\n"
+  "holdout_hours=12\nhorizons=1, 3, 6, 24\n"
+  "maint=true\nmaint_cadence_min=180\nmaint_first_fit_days=1.5\nmaint_training_days=2\n"
+  "maint_holdout_days=0.5\nmaint_retrain_days=1\n";
+
+START_TEST (test_shadow_golden)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (GOLDEN_RUN, -1, "golden.scenario", &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  FtShadow *sh = ft_sim_world_get_shadow (w);
+  GString *t = g_string_new (NULL);
+  FtShadowScores f;
+  ft_shadow_scores (sh, &f);
+  g_string_append_printf (t, "forecast %s predictions %" G_GUINT64_FORMAT " scored %" G_GUINT64_FORMAT
+                          " rmse %.17g mae %.17g base %.17g %.17g\n", f.model, f.predictions, f.scored, f.rmse,
+                          f.mae, f.base_rmse, f.base_mae);
+  g_string_append_printf (t, "15min scored %" G_GUINT64_FORMAT " rmse %.17g mae %.17g base %.17g %.17g\n",
+                          f.scored_15min, f.rmse_15min, f.mae_15min, f.base_rmse_15min, f.base_mae_15min);
+  g_string_append_printf (t, "fits %u retrains %u promotions %u drift %u %u psi %.17g ks %.17g %.17g\n", f.fits,
+                          f.retrains, f.promotions, f.drift_warnings, f.drift_actions, f.last_psi, f.last_ks_d,
+                          f.last_ks_p);
+  for (guint d = 0; d < ft_shadow_n_days (sh); d++)
+    {
+      double r, b;
+      guint64 n;
+      if (ft_shadow_day_score (sh, d, &r, &b, &n))
+        g_string_append_printf (t, "day %u rmse %.17g base %.17g n %" G_GUINT64_FORMAT "\n", d, r, b, n);
+    }
+  guint Z = ft_shadow_n_zones (sh), n_latest = 0;
+  FtTime now = ft_sim_world_end_time (w);
+  for (guint z = 0; z < Z; z++)
+    for (guint k = 0; k < 30; k++)
+      {
+        double v;
+        if (ft_shadow_forecast (sh, z, now + (FtTime) k * FT_HOUR - FT_HOUR, &v))
+          {
+            g_string_append_printf (t, "latest %u %u %.17g\n", z, k, v);
+            n_latest++;
+          }
+      }
+  ck_assert_uint_gt (n_latest, Z * 20);
+  FtMaintShadowScores m;
+  ft_maint_shadow_scores (ft_shadow_get_maint (sh), &m);
+  g_string_append_printf (t, "maint %s fits %u promotions %u vehicles %u predictions %" G_GUINT64_FORMAT "\n",
+                          m.model, m.fits, m.promotions, m.vehicles, m.predictions);
+  for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
+    g_string_append_printf (t, "maint h%u scored %" G_GUINT64_FORMAT " brier %.17g auc %.17g base %.17g %.17g\n", h,
+                            m.scored[h], m.brier[h], m.auc[h], m.base_brier[h], m.base_auc[h]);
+  g_string_append_printf (t, "maint k %u lists %u precision %.17g recall %.17g faults %u caught %u lead %.17g %.17g\n",
+                          m.k, m.lists, m.precision_at_k, m.recall_at_k, m.faults, m.caught, m.lead_median_h,
+                          m.lead_mean_h);
+  FtMaintRisk top[20];
+  guint nt = ft_maint_shadow_top (ft_shadow_get_maint (sh), 20, top);
+  for (guint i = 0; i < nt; i++)
+    g_string_append_printf (t, "risk %u at %" G_GINT64_FORMAT " p %.17g %.17g km %.17g listed %d\n", top[i].vehicle,
+                            top[i].at, top[i].p[0], top[i].p[1], top[i].km_since_service, top[i].listed);
+  g_autofree char *got = g_string_free (t, FALSE);
+  const char *out = g_getenv ("FT_GOLDEN_WRITE");
+  if (out)
+    ck_assert (g_file_set_contents (out, got, -1, NULL));
+  g_autofree char *path = ft_test_source_path ("tests/sim/golden/shadow-5day-seed7.txt");
+  g_autofree char *want = NULL;
+  ck_assert_msg (g_file_get_contents (path, &want, NULL, NULL), "missing golden file %s", path);
+  /* the first line that differs (the whole text is too long for a message) */
+  g_auto (GStrv) gl = g_strsplit (got, "\n", -1), wl = g_strsplit (want, "\n", -1);
+  guint i = 0;
+  while (gl[i] && wl[i] && strcmp (gl[i], wl[i]) == 0)
+    i++;
+  ck_assert_msg (gl[i] == NULL && wl[i] == NULL, "shadow results differ from %s at line %u: got \"%s\", want \"%s\"",
+                 path, i + 1, gl[i] ? gl[i] : "(end)", wl[i] ? wl[i] : "(end)");
+}
+END_TEST
+
 START_TEST (test_demand_shift)
 {
   g_autofree char *path = ft_test_source_path ("scenarios/demo-city-shadow-shift.scenario");
@@ -393,6 +482,7 @@ suite (void)
   tcase_add_test (tc, test_no_shadow_no_keys);
   tcase_add_test (tc, test_act_on_forecast);
   tcase_add_test (tc, test_demand_shift);
+  tcase_add_test (tc, test_shadow_golden);
   suite_add_tcase (s, tc);
   return s;
 }
