@@ -496,28 +496,13 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
 
 /* ----------------------------------------------------------------- expect */
 
-/* Replaces *a by an array with room for n elements (its elements copied),
- * hinted to huge pages before anything is written to it. */
-static void
-expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
-{
-  guint elt = g_array_get_element_size (*a);
-  if (n <= (*a)->len)
-    return;
-  GArray *b = g_array_sized_new (FALSE, clear, elt, n);
-  *advised = ft_mem_advise_huge (b->data);
-  g_array_append_vals (b, (*a)->data, (*a)->len);
-  g_array_unref (*a);
-  *a = b;
-}
-
 void
 ft_booking_expect (FtBooking *b, guint n)
 {
   gsize ignored = 0;
   g_return_if_fail (b != NULL);
-  expect_array (&b->recs, TRUE, n, &b->huge_recs);
-  expect_array (&b->open_slot, TRUE, n, &ignored);
+  ft_mem_expect_array (&b->recs, TRUE, n, &b->huge_recs);
+  ft_mem_expect_array (&b->open_slot, TRUE, n, &ignored);
 }
 
 /* ------------------------------------------------------------------- find */

@@ -191,3 +191,16 @@ ft_mem_advise_huge (gpointer p)
   return G_MAXSIZE;   /* nothing to do, ever */
 #endif
 }
+
+void
+ft_mem_expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
+{
+  guint elt = g_array_get_element_size (*a);
+  if (n <= (*a)->len)
+    return;
+  GArray *b = g_array_sized_new (FALSE, clear, elt, n);
+  *advised = ft_mem_advise_huge (b->data);
+  g_array_append_vals (b, (*a)->data, (*a)->len);
+  g_array_unref (*a);
+  *a = b;
+}

@@ -72,4 +72,10 @@ ft_mem_hint_huge (gpointer p, gsize used, gsize *advised)
     *advised = ft_mem_advise_huge (p);
 }
 
+/* Replaces *a by an array with room for n elements (its elements copied,
+ * the rest cleared if clear), hinted to huge pages before anything is
+ * written to it; *advised as for ft_mem_hint_huge. Nothing when *a already
+ * holds n or more. */
+void ft_mem_expect_array (GArray **a, gboolean clear, guint n, gsize *advised);
+
 G_END_DECLS

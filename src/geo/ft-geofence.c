@@ -452,6 +452,33 @@ ft_geofences_rules_at_exact (const FtGeofences *g, FtLatLon p, guint vehicle_kin
 
 /* --------------------------------------------------------------- paths */
 
+/* Sample i of n along a -> b (len m) met rules r in zone: the first
+ * sample that may not be ridden through stops the path at the last one
+ * still outside; a speed cap below cruise slows the sample's step. */
+static inline void
+path_sample (FtPathRules *out, const FtZoneRules *r, int zone, guint i, guint n, FtLatLon a, FtLatLon b,
+             double len, double cruise_kph)
+{
+  double step = len / n;
+  if (!r->ride_through_allowed && !out->blocked)
+    {
+      out->blocked = TRUE;
+      out->blocking_zone = zone;
+      double f0 = i > 0 ? (i - 0.5) / n : 0.0;   /* the last sample still outside */
+      out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
+      out->stop_m = len * f0;
+    }
+  double sp = cruise_kph;
+  if (r->maximum_speed_kph > 0 && r->maximum_speed_kph < sp)
+    {
+      sp = r->maximum_speed_kph;
+      out->capped_m += step;
+      if (out->min_cap_kph == 0 || r->maximum_speed_kph < out->min_cap_kph)
+        out->min_cap_kph = r->maximum_speed_kph;
+    }
+  out->ride_s += step / (sp / 3.6);
+}
+
 /* The rules met along a path, a sample every 25 m at most, each as
  * ft_geofences_rules_at answers it. The raster is looked up once; a sample
  * whose cell holds one zone (or none) wholly, the same as the sample
@@ -468,7 +495,6 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
   memset (out, 0, sizeof *out);
   double len = ft_distance_m (a, b);
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
-  double step = len / n;
   out->stop_at = b;
   out->stop_m = len;
   const Raster *ra = raster_for (g, vehicle_kind);
@@ -508,23 +534,7 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
             }
           last = v;
         }
-      if (!r.ride_through_allowed && !out->blocked)
-        {
-          out->blocked = TRUE;
-          out->blocking_zone = zone;
-          double f0 = i > 0 ? (i - 0.5) / n : 0.0;   /* the last sample still outside */
-          out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
-          out->stop_m = len * f0;
-        }
-      double sp = cruise_kph;
-      if (r.maximum_speed_kph > 0 && r.maximum_speed_kph < sp)
-        {
-          sp = r.maximum_speed_kph;
-          out->capped_m += step;
-          if (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph)
-            out->min_cap_kph = r.maximum_speed_kph;
-        }
-      out->ride_s += step / (sp / 3.6);
+      path_sample (out, &r, zone, i, n, a, b, len, cruise_kph);
     }
 }
 
@@ -537,7 +547,6 @@ ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b, gui
   memset (out, 0, sizeof *out);
   double len = ft_distance_m (a, b);
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
-  double step = len / n;
   out->stop_at = b;
   out->stop_m = len;
   for (guint i = 0; i < n; i++)
@@ -546,23 +555,7 @@ ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b, gui
       FtLatLon p = { a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f };
       int zone = -1;
       FtZoneRules r = ft_geofences_rules_at_exact (g, p, vehicle_kind, &zone);
-      if (!r.ride_through_allowed && !out->blocked)
-        {
-          out->blocked = TRUE;
-          out->blocking_zone = zone;
-          double f0 = i > 0 ? (i - 0.5) / n : 0.0;   /* the last sample still outside */
-          out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
-          out->stop_m = len * f0;
-        }
-      double v = cruise_kph;
-      if (r.maximum_speed_kph > 0 && r.maximum_speed_kph < v)
-        {
-          v = r.maximum_speed_kph;
-          out->capped_m += step;
-          if (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph)
-            out->min_cap_kph = r.maximum_speed_kph;
-        }
-      out->ride_s += step / (v / 3.6);
+      path_sample (out, &r, zone, i, n, a, b, len, cruise_kph);
     }
 }
 

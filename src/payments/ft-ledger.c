@@ -262,27 +262,12 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   return tx.id;
 }
 
-/* Replaces *a by an array with room for n elements (its elements copied),
- * hinted to huge pages before anything is written to it. */
-static void
-expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
-{
-  guint elt = g_array_get_element_size (*a);
-  if (n <= (*a)->len)
-    return;
-  GArray *b = g_array_sized_new (FALSE, clear, elt, n);
-  *advised = ft_mem_advise_huge (b->data);
-  g_array_append_vals (b, (*a)->data, (*a)->len);
-  g_array_unref (*a);
-  *a = b;
-}
-
 void
 ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
-  expect_array (&l->txs, FALSE, n_tx, &l->huge_txs);
-  expect_array (&l->postings, FALSE, n_postings, &l->huge_postings);
+  ft_mem_expect_array (&l->txs, FALSE, n_tx, &l->huge_txs);
+  ft_mem_expect_array (&l->postings, FALSE, n_postings, &l->huge_postings);
 }
 
 guint
