@@ -787,6 +787,15 @@ ft_grid_index_foreach (FtGridIndex *g, FtGridVisitFunc fn, gpointer user_data)
     }
 }
 
+/* The bits of occupancy word wi that fall in cells first..last. */
+static inline guint64
+row_word_mask (guint wi, guint first, guint last)
+{
+  guint64 lo = wi == first / 64 ? ~G_GUINT64_CONSTANT (0) << (first % 64) : ~G_GUINT64_CONSTANT (0);
+  guint64 hi = wi == last / 64 ? ~G_GUINT64_CONSTANT (0) >> (63 - last % 64) : ~G_GUINT64_CONSTANT (0);
+  return lo & hi;
+}
+
 void
 ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
                      FtGridVisitFunc fn, gpointer user_data)
@@ -825,9 +834,8 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
       guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
       for (guint wi = first / 64; wi <= last / 64; wi++)
         {
-          guint64 lo = wi == first / 64 ? ~G_GUINT64_CONSTANT (0) << (first % 64) : ~G_GUINT64_CONSTANT (0);
-          guint64 hi = wi == last / 64 ? ~G_GUINT64_CONSTANT (0) >> (63 - last % 64) : ~G_GUINT64_CONSTANT (0);
-          guint64 bits = g->occupied[wi] & lo & hi;
+          guint64 mask = row_word_mask (wi, first, last);
+          guint64 bits = g->occupied[wi] & mask;
           while (bits != 0)
             {
               guint bit = (guint) __builtin_ctzll (bits);
@@ -848,8 +856,8 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
                   if (d <= radius_m && !fn (id, q, d, user_data))
                     return;
                 }
-              lo = bit == 63 ? 0 : ~G_GUINT64_CONSTANT (0) << (bit + 1);
-              bits = g->occupied[wi] & lo & hi;
+              guint64 above = bit == 63 ? 0 : ~G_GUINT64_CONSTANT (0) << (bit + 1);
+              bits = g->occupied[wi] & mask & above;
             }
         }
     }
@@ -943,9 +951,7 @@ nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
   guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
   for (guint wi = first / 64; wi <= last / 64; wi++)
     {
-      guint64 lo = wi == first / 64 ? ~G_GUINT64_CONSTANT (0) << (first % 64) : ~G_GUINT64_CONSTANT (0);
-      guint64 hi = wi == last / 64 ? ~G_GUINT64_CONSTANT (0) >> (63 - last % 64) : ~G_GUINT64_CONSTANT (0);
-      guint64 bits = g->occupied[wi] & lo & hi;
+      guint64 bits = g->occupied[wi] & row_word_mask (wi, first, last);
       while (bits != 0)
         {
           guint bit = (guint) __builtin_ctzll (bits);
