@@ -63,6 +63,19 @@ fail (GError **error, const char *where, const char *fmt, ...)
   return FALSE;
 }
 
+/* [group] key as a string (NULL when absent); FALSE with error set, naming
+ * the key, when its value is not a valid string. */
+static gboolean
+get_string (GKeyFile *kf, const char *group, const char *key, const char *where, char **out,
+            GError **error)
+{
+  g_autoptr(GError) e = NULL;
+  *out = ft_key_file_get_string (kf, group, key, &e);
+  if (e != NULL)
+    return fail (error, where, "[%s] %s: %s", group, key, e->message);
+  return TRUE;
+}
+
 /* "group.key" -> the table's key; refuses keys a design sets itself. */
 static const FtSimScenarioKey *
 variant_key (const char *gk, const char *where, const char *vname, GError **error)
@@ -140,7 +153,9 @@ is_whole (FtSimKeyType t)
 static gboolean
 parse_sweep (FtSimExperiment *e, GKeyFile *kf, const char *where, GError **error)
 {
-  g_autofree char *method = g_key_file_get_string (kf, "sweep", "method", NULL);
+  g_autofree char *method = NULL;
+  if (!get_string (kf, "sweep", "method", where, &method, error))
+    return FALSE;
   e->sweep = TRUE;
   e->sweep_method = g_strstrip (g_strdup (method ? method : "grid"));
   if (strcmp (e->sweep_method, "grid") != 0 && strcmp (e->sweep_method, "lhs") != 0)
@@ -446,13 +461,16 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
               "pre_days, days, control or description)", ekeys[i]);
         return NULL;
       }
-  e->name = g_key_file_get_string (kf, "experiment", "name", NULL);
+  if (!get_string (kf, "experiment", "name", where, &e->name, error))
+    return NULL;
   if (e->name == NULL || *g_strstrip (e->name) == '\0')
     {
       fail (error, where, "[experiment] name: missing");
       return NULL;
     }
-  g_autofree char *base = g_key_file_get_string (kf, "experiment", "base", NULL);
+  g_autofree char *base = NULL;
+  if (!get_string (kf, "experiment", "base", where, &base, error))
+    return NULL;
   if (base == NULL || *g_strstrip (base) == '\0')
     {
       fail (error, where, "[experiment] base: missing (the base scenario file)");
@@ -477,7 +495,8 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
     }
   e->replications = (guint) nrep;
   /* design */
-  e->design = g_key_file_get_string (kf, "experiment", "design", NULL);
+  if (!get_string (kf, "experiment", "design", where, &e->design, error))
+    return NULL;
   if (e->design == NULL)
     e->design = g_strdup ("crn");
   g_strstrip (e->design);
@@ -607,7 +626,9 @@ ft_sim_experiment_parse (const char *text, const char *where, const char *dir, G
       if (!apply_variant (sc, e->variants->pdata[j], where, error))
         return NULL;
     }
-  g_autofree char *control = g_key_file_get_string (kf, "experiment", "control", NULL);
+  g_autofree char *control = NULL;
+  if (!get_string (kf, "experiment", "control", where, &control, error))
+    return NULL;
   e->control = 0;
   if (control)
     {

@@ -126,7 +126,13 @@ rd_str (Reader *rd, const char *g, const char *k)
 {
   if (rd->err)
     return g_strdup ("");
-  char *s = g_key_file_get_string (rd->kf, g, k, NULL);
+  g_autoptr(GError) e = NULL;
+  char *s = ft_key_file_get_string (rd->kf, g, k, &e);
+  if (e != NULL)
+    {
+      fail (rd, g, k, "%s", e->message);
+      return g_strdup ("");
+    }
   if (s == NULL || s[0] == '\0')
     {
       fail (rd, g, k, "missing or empty");

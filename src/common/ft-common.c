@@ -204,3 +204,41 @@ ft_mem_expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
   g_array_unref (*a);
   *a = b;
 }
+
+char *
+ft_key_file_get_string (GKeyFile *kf, const char *group, const char *key, GError **error)
+{
+  g_return_val_if_fail (kf != NULL && group != NULL && key != NULL, NULL);
+  g_autofree char *raw = g_key_file_get_value (kf, group, key, NULL);
+  if (raw == NULL)
+    return NULL;
+  for (const char *p = raw; *p != '\0'; p++)
+    {
+      if (*p != '\\')
+        continue;
+      if (p[1] == '\0')
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "the value ends in a lone \\ (write \\\\ for a backslash)");
+          return NULL;
+        }
+      if (strchr ("sntr\\", p[1]) == NULL)
+        {
+          char shown[8];
+          if (g_ascii_isprint (p[1]))
+            g_snprintf (shown, sizeof shown, "\\%c", p[1]);
+          else
+            g_snprintf (shown, sizeof shown, "\\x%02x", (guchar) p[1]);
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "bad escape \"%s\" at byte %d of the value (known: \\s \\n \\t \\r \\\\)",
+                       shown, (int) (p - raw));
+          return NULL;
+        }
+      p++;
+    }
+  GError *e = NULL;
+  char *v = g_key_file_get_string (kf, group, key, &e);
+  if (v == NULL)
+    g_propagate_error (error, e);
+  return v;
+}

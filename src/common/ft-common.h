@@ -78,4 +78,13 @@ ft_mem_hint_huge (gpointer p, gsize used, gsize *advised)
  * holds n or more. */
 void ft_mem_expect_array (GArray **a, gboolean clear, guint n, gsize *advised);
 
+/* [group] key of kf as a string, as g_key_file_get_string reads it, but
+ * with the raw value's escapes checked first: GLib 2.74 sets its GError
+ * twice on a value with two bad escapes (a warning that aborts a test run
+ * with fatal warnings; found by tests/fuzz). NULL with error untouched when
+ * the key is absent; NULL with error set (G_KEY_FILE_ERROR, a message that
+ * names the bad escape but not the key, for the caller to place) when the
+ * value is not a valid string. */
+char *ft_key_file_get_string (GKeyFile *kf, const char *group, const char *key, GError **error);
+
 G_END_DECLS

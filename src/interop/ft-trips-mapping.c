@@ -164,7 +164,13 @@ ft_trips_mapping_parse (const char *text, gsize len, const char *where, GError *
   for (guint i = 0; keys && keys[i]; i++)
     {
       const char *k = keys[i];
-      g_autofree char *v = g_key_file_get_string (kf, "mapping", k, NULL);
+      g_autoptr(GError) bad = NULL;
+      g_autofree char *v = ft_key_file_get_string (kf, "mapping", k, &bad);
+      if (bad != NULL)
+        {
+          MAP_FAIL ("%s: [mapping] %s: %s", where, k, bad->message);
+          return NULL;
+        }
       if (v)
         g_strstrip (v);
       int col = -1;

@@ -214,8 +214,22 @@ ft_region_policy_load (const char *dir, FtRegionPolicy *out, GError **error)
             return FALSE;
           }
     }
-  name = g_key_file_get_string (kf, "region", "name", NULL);
-  jur = g_key_file_get_string (kf, "region", "jurisdiction", NULL);
+  {
+    g_autoptr(GError) bad = NULL;
+    const char *bad_key = "name";
+    name = ft_key_file_get_string (kf, "region", "name", &bad);
+    if (bad == NULL)
+      {
+        bad_key = "jurisdiction";
+        jur = ft_key_file_get_string (kf, "region", "jurisdiction", &bad);
+      }
+    if (bad != NULL)
+      {
+        g_set_error (error, FT_REGION_DATA_ERROR, FT_REGION_DATA_ERROR_INPUT,
+                     "%s: [region] %s: %s", file, bad_key, bad->message);
+        return FALSE;
+      }
+  }
   if (name == NULL || *g_strstrip (name) == '\0')
     {
       g_set_error (error, FT_REGION_DATA_ERROR, FT_REGION_DATA_ERROR_INPUT,

@@ -240,6 +240,31 @@ START_TEST (test_advise_huge)
 }
 END_TEST
 
+/* found by tests/fuzz: GLib 2.74 sets its GError twice on two bad escapes */
+START_TEST (test_key_file_string)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  ck_assert (g_key_file_load_from_data (kf, "[g]\nok=a\\sb\\\\c\\td\nbad=x\\*\\q\nlone=x\\\n"
+                                        "nul=x\\\001y\n", -1, 0, NULL));
+  g_autoptr(GError) e = NULL;
+  g_autofree char *ok = ft_key_file_get_string (kf, "g", "ok", &e);
+  ck_assert_ptr_null (e);
+  ck_assert_str_eq (ok, "a b\\c\td");
+  ck_assert_ptr_null (ft_key_file_get_string (kf, "g", "absent", &e));
+  ck_assert_ptr_null (e);
+  ck_assert_ptr_null (ft_key_file_get_string (kf, "nogroup", "ok", &e));
+  ck_assert_ptr_null (e);
+  ck_assert_ptr_null (ft_key_file_get_string (kf, "g", "bad", &e));
+  ck_assert_msg (e != NULL && strstr (e->message, "bad escape \"\\*\" at byte 1"), "%s", e ? e->message : "");
+  g_clear_error (&e);
+  ck_assert_ptr_null (ft_key_file_get_string (kf, "g", "lone", &e));
+  ck_assert_msg (e != NULL && strstr (e->message, "lone"), "%s", e ? e->message : "");
+  g_clear_error (&e);
+  ck_assert_ptr_null (ft_key_file_get_string (kf, "g", "nul", &e));
+  ck_assert_msg (e != NULL && strstr (e->message, "\\x01"), "%s", e ? e->message : "");
+}
+END_TEST
+
 static Suite *
 common_suite (void)
 {
@@ -248,6 +273,7 @@ common_suite (void)
 
   tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
+  tc = tcase_create ("key-file"); tcase_add_test (tc, test_key_file_string); suite_add_tcase (s, tc);
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
   tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself); suite_add_tcase (s, tc);

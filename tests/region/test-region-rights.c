@@ -367,6 +367,12 @@ START_TEST (test_retention_bad_config)
   ck_assert_ptr_null (ft_region_retention (a.dir, T0, &err));
   ck_assert_msg (strstr (err->message, "telemetry_dayz"), "%s", err->message);
   g_clear_error (&err);
+  /* found by tests/fuzz: two bad escapes made GLib set its error twice */
+  ck_assert (g_file_set_contents (ini, "[region]\nname=x\\*\\\\\\q\njurisdiction=GDPR\n", -1, NULL));
+  ck_assert_ptr_null (ft_region_retention (a.dir, T0, &err));
+  ck_assert_msg (strstr (err->message, "region.ini") && strstr (err->message, "[region] name")
+                 && strstr (err->message, "bad escape \"\\*\""), "%s", err->message);
+  g_clear_error (&err);
   /* a folder that is not a region */
   ck_assert_ptr_null (ft_region_retention (tmp_root, T0, &err));
   ck_assert_msg (strstr (err->message, "is not a region folder") && strstr (err->message, tmp_root),

@@ -106,6 +106,9 @@ START_TEST (t_bad_input)
   refused ("[experiment]\nname=t\nbase=missing.scenario\nreplications=2\n[variant A]\n",
            (const char *[]) { "base", "missing.scenario", NULL });
   refused (HEAD "replications=2\ncolour=red\n[variant A]\n", (const char *[]) { "colour", NULL });
+  /* found by tests/fuzz (region.ini): two bad escapes made GLib set its error twice */
+  refused (HEAD "replications=2\ndesign=crn\\q\\z\n[variant A]\n",
+           (const char *[]) { "[experiment] design", "bad escape \"\\q\"", NULL });
   refused (HEAD "replications=2\n[variant A]\n[sweep]\nfleet.scooters=10,20\n",
            (const char *[]) { "[variant A]", "sweep", NULL });
   refused (HEAD "replications=2\n[sweep]\nmethod=lhs\npoints=4\nfleet.scooters=10,20\n",
