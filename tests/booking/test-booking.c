@@ -910,12 +910,34 @@ START_TEST (test_expect_keeps)
 }
 END_TEST
 
+/* The keys booking gives its payments are written without printf: they
+ * must be what printf wrote before (a store's key hashes were made of
+ * those strings, and a retried unlock or end must find them). */
+START_TEST (test_idem_keys)
+{
+  const gint64 v[] = { 0, 1, 9, 10, 99, 100, 12345, 999999999, 1000000000, 4294967296LL,
+                       -1, -10, -12345, G_MAXINT64, G_MININT64, G_MAXINT64 - 1, G_MININT64 + 1 };
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (v); j++)
+      {
+        char got[64], want[64];
+        ft_booking_hold_key (v[i], v[j], got);
+        g_snprintf (want, sizeof want, "bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, v[i], v[j]);
+        ck_assert_str_eq (got, want);
+        ft_booking_capture_key (v[i], got);
+        g_snprintf (want, sizeof want, "bk%" G_GINT64_FORMAT "-capture", v[i]);
+        ck_assert_str_eq (got, want);
+      }
+}
+END_TEST
+
 static Suite *
 booking_suite (void)
 {
   Suite *s = suite_create ("booking");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
+    { "idem_keys", test_idem_keys },
     { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },
     { "walkup_start", test_walkup_start },
