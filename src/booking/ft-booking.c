@@ -1252,7 +1252,7 @@ ft_booking_plan_ride (FtBooking *b, guint vehicle, FtLatLon from, FtLatLon to, d
       memset (out, 0, sizeof *out);
       out->blocking_zone = -1;
       out->stop_at = to;
-      out->stop_m = ft_distance_m (from, to);
+      out->stop_m = out->len_m = ft_distance_m (from, to);
       out->ride_s = out->stop_m / (cruise_kph / 3.6);
       return;
     }

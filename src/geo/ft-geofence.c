@@ -546,6 +546,7 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
   out->stop_at = b;
   out->stop_m = len;
+  out->len_m = len;
   const Raster *ra = raster_for (g, vehicle_kind);
   if (ra != NULL && ra->rows == 0)
     ra = NULL;
@@ -644,6 +645,7 @@ ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b, gui
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
   out->stop_at = b;
   out->stop_m = len;
+  out->len_m = len;
   for (guint i = 0; i < n; i++)
     {
       double f = (i + 0.5) / n;

@@ -910,6 +910,32 @@ START_TEST (test_expect_keeps)
 }
 END_TEST
 
+/* A ride's plan gives the path's whole length (the simulator times its
+ * rides with len_m), with the town's geofences and with none. */
+START_TEST (test_plan_ride_len)
+{
+  Fx fx;
+  FtPathRules pr;
+  fx_init (&fx, 0.0, 2000);
+  FtLatLon a = ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->pos;
+  FtLatLon b = ft_latlon_offset (a, 900, -400);
+  ft_booking_plan_ride (fx.core->booking, fx.v[0], a, b, 18.0, &pr);
+  ck_assert_double_eq (pr.len_m, ft_distance_m (a, b));
+  if (!pr.blocked)
+    ck_assert_double_eq (pr.stop_m, pr.len_m);
+  fx_fini (&fx);
+
+  g_autoptr(FtCore) plain = ft_core_new (NULL, NULL, NULL);
+  guint v = ft_fleet_add_vehicle (plain->fleet, FT_KIND_SCOOTER, a, NULL, 0);
+  ck_assert_uint_ne (v, G_MAXUINT);
+  ft_booking_plan_ride (plain->booking, v, a, b, 18.0, &pr);
+  ck_assert (!pr.blocked);
+  ck_assert_double_eq (pr.len_m, ft_distance_m (a, b));
+  ck_assert_double_eq (pr.stop_m, pr.len_m);
+  ck_assert_double_eq_tol (pr.ride_s, pr.len_m / (18.0 / 3.6), 1e-6);
+}
+END_TEST
+
 /* The keys booking gives its payments are written without printf: they
  * must be what printf wrote before (a store's key hashes were made of
  * those strings, and a retried unlock or end must find them). */
@@ -938,6 +964,7 @@ booking_suite (void)
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
     { "idem_keys", test_idem_keys },
+    { "plan_ride_len", test_plan_ride_len },
     { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },
     { "walkup_start", test_walkup_start },
