@@ -329,7 +329,7 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
    * through stops it at its edge, where the rider ends the trip */
   FtPathRules pr;
   ft_booking_plan_ride (w->core->booking, v, veh->pos, vs->to, vt->cruise_speed_kph, &pr);
-  double straight_m = ft_distance_m (veh->pos, vs->to);
+  double straight_m = pr.len_m;   /* ft_distance_m (veh->pos, vs->to) */
   double slow = straight_m > 1.0 ? pr.ride_s / (straight_m / (vt->cruise_speed_kph / 3.6)) : 1.0;
   if (pr.blocked && straight_m > 1.0)
     {

@@ -631,13 +631,54 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
 
 /* ----------------------------------------------------------------- unlock */
 
+/* Idempotency keys are written on every unlock and every end, so without
+ * printf: the decimal digits of v at o, returning the end. Gives exactly
+ * what "%" G_GINT64_FORMAT gives (tests compare). */
+static char *
+put_i64 (char *o, gint64 v)
+{
+  char tmp[20];
+  guint64 u = v < 0 ? (guint64) 0 - (guint64) v : (guint64) v;
+  int n = 0;
+  if (v < 0)
+    *o++ = '-';
+  do
+    tmp[n++] = (char) ('0' + u % 10);
+  while ((u /= 10) != 0);
+  while (n > 0)
+    *o++ = tmp[--n];
+  return o;
+}
+
+static char *
+put_str (char *o, const char *s)
+{
+  while (*s)
+    *o++ = *s++;
+  return o;
+}
+
+/* "bk<id>-hold-t<now>" and "bk<id>-capture": out holds 64 bytes. */
+void
+ft_booking_hold_key (gint64 id, FtTime now, char out[64])
+{
+  char *o = put_i64 (put_str (out, "bk"), id);
+  *put_i64 (put_str (o, "-hold-t"), now) = '\0';
+}
+
+void
+ft_booking_capture_key (gint64 id, char out[64])
+{
+  *put_str (put_i64 (put_str (out, "bk"), id), "-capture") = '\0';
+}
+
 /* Places the pre-auth hold; on failure refuses and returns -1. */
 static gint64
 place_hold (FtBooking *b, guint rider, guint vehicle, gint64 id, FtTime now, GError **error)
 {
   g_autoptr(GError) err = NULL;
   char key[64];   /* on the stack: one per unlock */
-  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, id, now);
+  ft_booking_hold_key (id, now, key);
   gint64 tx;
 
   tx = ft_payments_hold (b->deps.payments, rider, b->cfg.preauth_minor, id, key, now, &err);
@@ -810,7 +851,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
                 GError **error)
 {
   g_autoptr(GError) err = NULL;
-  char key[48];   /* on the stack: one per trip */
+  char key[64];   /* on the stack: one per trip */
   FtBookingRec *r;
   const FtVehicle *v;
   FtTripQuote q;
@@ -889,7 +930,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
     return refusev (b, error, FT_BOOKING_ERROR_INVALID, now, rider, r->vehicle,
                     "cannot price booking %" G_GINT64_FORMAT ": %s", booking, err->message);
 
-  g_snprintf (key, sizeof key, "bk%" G_GINT64_FORMAT "-capture", booking);
+  ft_booking_capture_key (booking, key);
   tx = ft_payments_capture (b->deps.payments, rider, booking, price.total, key, now, &err);
   if (tx < 0)
     return refusev (b, error, FT_BOOKING_ERROR_PAYMENT, now, rider, r->vehicle,
@@ -1211,7 +1252,7 @@ ft_booking_plan_ride (FtBooking *b, guint vehicle, FtLatLon from, FtLatLon to, d
       memset (out, 0, sizeof *out);
       out->blocking_zone = -1;
       out->stop_at = to;
-      out->stop_m = ft_distance_m (from, to);
+      out->stop_m = out->len_m = ft_distance_m (from, to);
       out->ride_s = out->stop_m / (cruise_kph / 3.6);
       return;
     }

@@ -122,6 +122,11 @@ gboolean   ft_booking_resume   (FtBooking *b, gint64 booking, guint rider, FtTim
 gboolean   ft_booking_end      (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
                                 double distance_m, FtTime now, FtPriceBreakdown *price_out,
                                 GError **error);
+/* The idempotency keys booking gives the payments it makes: the unlock's
+ * hold "bk<id>-hold-t<now>" and the end's capture "bk<id>-capture" (out
+ * holds 64 bytes). Written without printf (once per unlock and per end). */
+void       ft_booking_hold_key    (gint64 id, FtTime now, char out[64]);
+void       ft_booking_capture_key (gint64 id, char out[64]);
 /* The geofence rules a ride of `vehicle` from `from` to `to` meets at
  * cruise_kph: zones' speed caps slow it (ride_s) and a zone where riding
  * through is not allowed stops it at its edge (blocked, stop_at). Without

@@ -28,6 +28,8 @@ typedef struct {
   double   min_lat, min_lon, dlat, dlon;
   guint    rows, cols;
   guint16 *cell;          /* RASTER_GLOBAL, a zone index, or RASTER_MIXED | first zone to test */
+  guint8  *clear;         /* per cell, d: every cell within d rows and d columns holds
+                           * this cell's value (0 for a mixed cell; at most 255) */
   guint    owner;         /* the kind that built it (kinds with the same zones share it) */
 } Raster;
 
@@ -88,6 +90,7 @@ rasters_drop (FtGeofences *g)
   for (guint i = 0; i < n; i++)
     {
       g_free (owned[i]->cell);
+      g_free (owned[i]->clear);
       g_free (owned[i]);
     }
 }
@@ -264,6 +267,51 @@ raster_mark_edge (const Raster *ra, guint8 *mark, int r0, int r1, int c0, int c1
     }
 }
 
+/* ra->clear: the chessboard distance from each cell to the nearest "edge"
+ * cell (a mixed cell, a cell on the raster's border, or one with a
+ * neighbour of another value), by the two-pass distance transform. Every
+ * cell within that distance of a cell holds its value: on a chessboard
+ * path to a cell of another value, the last cell before the first change
+ * is an edge cell, nearer. */
+static void
+raster_clearance (Raster *ra)
+{
+  guint rows = ra->rows, cols = ra->cols;
+  ra->clear = g_new (guint8, (gsize) rows * cols);
+  for (guint r = 0; r < rows; r++)
+    for (guint c = 0; c < cols; c++)
+      {
+        gsize i = (gsize) r * cols + c;
+        guint16 v = ra->cell[i];
+        gboolean edge = (v & RASTER_MIXED) || r == 0 || c == 0 || r + 1 == rows || c + 1 == cols;
+        for (int dr = -1; dr <= 1 && !edge; dr++)
+          for (int dc = -1; dc <= 1 && !edge; dc++)
+            edge = ra->cell[(gsize) ((int) r + dr) * cols + (gsize) ((int) c + dc)] != v;
+        ra->clear[i] = edge ? 0 : 255;
+      }
+  /* forward (up-left neighbours), then backward (down-right) */
+  for (guint r = 0; r < rows; r++)
+    for (guint c = 0; c < cols; c++)
+      {
+        guint8 *d = &ra->clear[(gsize) r * cols + c];
+        for (int dc = -1; dc <= 1 && r > 0; dc++)
+          if ((int) c + dc >= 0 && (guint) ((int) c + dc) < cols)
+            *d = MIN (*d, ra->clear[(gsize) (r - 1) * cols + (gsize) ((int) c + dc)] + 1);
+        if (c > 0)
+          *d = MIN (*d, ra->clear[(gsize) r * cols + c - 1] + 1);
+      }
+  for (guint r = rows; r-- > 0;)
+    for (guint c = cols; c-- > 0;)
+      {
+        guint8 *d = &ra->clear[(gsize) r * cols + c];
+        for (int dc = -1; dc <= 1 && r + 1 < rows; dc++)
+          if ((int) c + dc >= 0 && (guint) ((int) c + dc) < cols)
+            *d = MIN (*d, ra->clear[(gsize) (r + 1) * cols + (gsize) ((int) c + dc)] + 1);
+        if (c + 1 < cols)
+          *d = MIN (*d, ra->clear[(gsize) r * cols + c + 1] + 1);
+      }
+}
+
 static G_GNUC_NO_INLINE Raster *
 raster_build (const FtGeofences *g, guint kind)
 {
@@ -353,6 +401,7 @@ raster_build (const FtGeofences *g, guint kind)
   for (gsize i = 0; i < n; i++)
     if (ra->cell[i] == RASTER_UNDECIDED)
       ra->cell[i] = RASTER_GLOBAL;
+  raster_clearance (ra);
   return ra;
 }
 
@@ -497,6 +546,7 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
   out->stop_at = b;
   out->stop_m = len;
+  out->len_m = len;
   const Raster *ra = raster_for (g, vehicle_kind);
   if (ra != NULL && ra->rows == 0)
     ra = NULL;
@@ -504,17 +554,28 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
   guint last = RASTER_UNDECIDED;    /* the previous sample's whole cell value, if any */
   FtZoneRules r = { 0 };
   int zone = -1;
+  /* path_sample's step and time per sample, worked out once per rules met
+   * (the same expressions, so the same values, added in the same order) */
+  double step = len / n, cruise_s = step / (cruise_kph / 3.6);
+  double sample_s = cruise_s;
+  gboolean capped = FALSE;
+  /* how many cells (rows or columns, the larger) the path moves from one
+   * sample to the next, with room for rounding */
+  double cells_per_sample = ra ? MAX (fabs (b.lat - a.lat) * inv_dlat, fabs (b.lon - a.lon) * inv_dlon) / n * 1.000001
+                               : 0;
   for (guint i = 0; i < n; i++)
     {
       double f = (i + 0.5) / n;
       FtLatLon p = { a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f };
       guint v = RASTER_UNDECIDED;
+      gsize at = 0;
       if (ra != NULL)
         {
           double fr = (p.lat - ra->min_lat) * inv_dlat, fc = (p.lon - ra->min_lon) * inv_dlon;
           if (fr >= 0 && fr < ra->rows && fc >= 0 && fc < ra->cols)
-            v = ra->cell[(gsize) fr * ra->cols + (gsize) fc];
+            v = ra->cell[at = (gsize) fr * ra->cols + (gsize) fc];
         }
+      gboolean changed = TRUE;
       if (v == RASTER_UNDECIDED || (v & RASTER_MIXED))
         {
           r = ft_geofences_rules_at (g, p, vehicle_kind, &zone);
@@ -534,7 +595,42 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
             }
           last = v;
         }
-      path_sample (out, &r, zone, i, n, a, b, len, cruise_kph);
+      else
+        changed = FALSE;
+      if (changed)
+        {
+          capped = r.maximum_speed_kph > 0 && r.maximum_speed_kph < cruise_kph;
+          sample_s = capped ? step / (r.maximum_speed_kph / 3.6) : cruise_s;
+          if (capped && (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph))
+            out->min_cap_kph = r.maximum_speed_kph;
+        }
+      /* what path_sample does, from the values above */
+      if (!r.ride_through_allowed && !out->blocked)
+        {
+          out->blocked = TRUE;
+          out->blocking_zone = zone;
+          double f0 = i > 0 ? (i - 0.5) / n : 0.0;
+          out->stop_at = (FtLatLon) { a.lat + (b.lat - a.lat) * f0, a.lon + (b.lon - a.lon) * f0 };
+          out->stop_m = len * f0;
+        }
+      if (capped)
+        out->capped_m += step;
+      out->ride_s += sample_s;
+      /* the next k samples lie within the cell's clearance (at most one
+       * cell more than k steps away, rounding included): the same value,
+       * so the same rules, and only the sums move on */
+      if (last != RASTER_UNDECIDED && ra->clear[at] >= 2)
+        {
+          double room = (ra->clear[at] - 1.001) / cells_per_sample;
+          guint k = room < (double) (n - 1 - i) ? (guint) room : n - 1 - i;
+          for (guint j = 0; j < k; j++)
+            {
+              if (capped)
+                out->capped_m += step;
+              out->ride_s += sample_s;
+            }
+          i += k;
+        }
     }
 }
 
@@ -549,6 +645,7 @@ ft_geofences_path_rules_exact (const FtGeofences *g, FtLatLon a, FtLatLon b, gui
   guint n = MAX (1u, (guint) ceil (len / 25.0));   /* a sample every 25 m at most */
   out->stop_at = b;
   out->stop_m = len;
+  out->len_m = len;
   for (guint i = 0; i < n; i++)
     {
       double f = (i + 0.5) / n;

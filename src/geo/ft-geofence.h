@@ -90,6 +90,7 @@ typedef struct {
   int      blocking_zone;  /* its index, -1 outside every zone */
   FtLatLon stop_at;        /* where the vehicle must stop (b when not blocked) */
   double   stop_m;         /* metres from a to stop_at */
+  double   len_m;          /* metres from a to b: ft_distance_m (a, b) */
 } FtPathRules;
 void         ft_geofences_path_rules       (const FtGeofences *g, FtLatLon a, FtLatLon b,
                                             guint vehicle_kind, double cruise_kph, FtPathRules *out);

@@ -47,8 +47,8 @@ typedef enum {
 
 typedef struct {
   gint64   id;
-  FtTxKind kind;
   FtTime   t;
+  FtTxKind kind;                  /* beside user_account: 64 bytes in all */
   gint32   user_account;          /* -1 if none */
   guint32  first_posting;         /* index into the postings array */
   guint32  n_postings;

@@ -107,24 +107,6 @@ recmap_grow (RecMap *m)
   g_free (old);
 }
 
-/* Room for n records without growing; only while the map is empty. */
-static void
-recmap_reserve (RecMap *m, gsize n)
-{
-  gsize cap = 64;
-  while (10 * n > 7 * cap)
-    cap *= 2;
-  if (m->n != 0 || cap <= m->cap)
-    return;
-  g_free (m->slots);
-  m->cap = cap;
-  m->slots = g_malloc (cap * m->size);
-  if (cap * m->size >= (4u << 20))
-    ft_mem_advise_huge (m->slots);   /* before the keys below touch it */
-  for (gsize i = 0; i < cap; i++)
-    recmap_set_key (m, i, RECMAP_EMPTY);
-}
-
 /* The record of `key`, added (zeroed but for the key) when absent. */
 static gpointer
 recmap_insert (RecMap *m, guint64 key)
@@ -228,12 +210,17 @@ typedef struct {
   CaptureRec c;
 } CaptureFar;
 
-/* The arguments' hash is read from the transaction itself (the ledger
- * keeps it), so a record is 16 bytes. */
+/* Idempotency keys: one 8-byte slot per key in an open-addressed table
+ * (linear probing, at most 70% full, sized up front by
+ * ft_payments_expect), holding the high 32 bits of the key's hash and its
+ * transaction's index + 1 (0: a free slot). The transaction keeps the
+ * whole hash and the arguments' hash, so a slot whose 32 bits match is
+ * confirmed there (a fresh key, the usual case, reads one slot and no
+ * transaction), and a run's keys take half the memory of (hash, tx) pairs. */
 typedef struct {
-  guint64 idem;      /* key */
-  gint64  tx;
-} IdemRec;
+  guint64 *slots;
+  gsize    cap, n;
+} IdemMap;
 
 struct _FtPayments {
   FtLedger     *ledger;      /* borrowed */
@@ -250,7 +237,7 @@ struct _FtPayments {
   GArray       *captures;    /* CaptureRec, index == booking id */
   RecMap        captures_far;  /* booking -> CaptureFar */
   gsize         huge_captures; /* ft_mem_hint_huge: bytes of captures advised */
-  RecMap        idem;        /* idem hash -> IdemRec */
+  IdemMap       idem;        /* idem hash -> tx */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -415,7 +402,6 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   recmap_init (&p->holds, sizeof (HoldRec));
   p->captures = g_array_new (FALSE, TRUE, sizeof (CaptureRec));
   recmap_init (&p->captures_far, sizeof (CaptureFar));
-  recmap_init (&p->idem, sizeof (IdemRec));
   return p;
 }
 
@@ -430,7 +416,7 @@ ft_payments_free (FtPayments *p)
   recmap_clear (&p->holds);
   g_array_unref (p->captures);
   recmap_clear (&p->captures_far);
-  recmap_clear (&p->idem);
+  g_free (p->idem.slots);
   g_free (p);
 }
 
@@ -595,6 +581,100 @@ derived_topup_hash (guint64 idem)
   return h != 0 ? h : 1;
 }
 
+static inline gsize
+idem_home (const IdemMap *m, guint64 idem)
+{
+  return (gsize) ft_mix64 (idem) & (m->cap - 1);
+}
+
+/* The index of `idem`'s transaction, or -1 (a slot with its 32 bits whose
+ * transaction holds another hash is passed over). */
+static gint64
+idemmap_lookup (const FtPayments *p, guint64 idem)
+{
+  const IdemMap *m = &p->idem;
+  if (m->cap == 0)
+    return -1;
+  guint32 fp = (guint32) (idem >> 32);
+  for (gsize i = idem_home (m, idem);; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 s = m->slots[i];
+      if (s == 0)
+        return -1;
+      if ((guint32) (s >> 32) == fp)
+        {
+          gint64 tx = (gint64) (s & G_MAXUINT32) - 1;
+          if (ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash == idem)
+            return tx;
+        }
+    }
+}
+
+/* Puts `idem` -> tx in the first free slot from its home (or over its own
+ * slot); the map has room. */
+static void
+idemmap_put (FtPayments *p, guint64 idem, gint64 tx)
+{
+  IdemMap *m = &p->idem;
+  guint32 fp = (guint32) (idem >> 32);
+  g_assert (tx >= 0 && tx < (gint64) G_MAXUINT32);
+  guint64 slot = ((guint64) fp << 32) | (guint64) (tx + 1);
+  for (gsize i = idem_home (m, idem);; i = (i + 1) & (m->cap - 1))
+    {
+      guint64 s = m->slots[i];
+      if (s == 0)
+        {
+          m->slots[i] = slot;
+          m->n++;
+          return;
+        }
+      if ((guint32) (s >> 32) == fp
+          && ft_ledger_get_tx (p->ledger, (guint) ((s & G_MAXUINT32) - 1))->idem_hash == idem)
+        {
+          m->slots[i] = slot;
+          return;
+        }
+    }
+}
+
+/* Makes room for n keys in all: a new table, the keys moved over (their
+ * hashes read from their transactions). */
+static void
+idemmap_resize (FtPayments *p, gsize n)
+{
+  IdemMap *m = &p->idem;
+  gsize cap = 64;
+  while (10 * n > 7 * cap)
+    cap *= 2;
+  if (cap <= m->cap)
+    return;
+  guint64 *old = m->slots;
+  gsize old_cap = m->cap;
+  m->slots = g_malloc (cap * sizeof (guint64));
+  if (cap * sizeof (guint64) >= (4u << 20))
+    ft_mem_advise_huge (m->slots);   /* before the zeroing below touches it */
+  memset (m->slots, 0, cap * sizeof (guint64));
+  m->cap = cap;
+  m->n = 0;
+  for (gsize i = 0; i < old_cap; i++)
+    if (old[i] != 0)
+      {
+        gint64 tx = (gint64) (old[i] & G_MAXUINT32) - 1;
+        idemmap_put (p, ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash, tx);
+      }
+  g_free (old);
+}
+
+/* Starts loading the key's home slot: a fresh key's probe is a cache miss
+ * in a table of a whole run's keys, so a caller asks for it first and
+ * reads what else it needs (wallet, hold) while the line comes in. */
+static inline void
+idem_prefetch (const FtPayments *p, guint64 idem)
+{
+  if (idem != 0 && p->idem.cap != 0)
+    __builtin_prefetch (&p->idem.slots[idem_home (&p->idem, idem)]);
+}
+
 /* TRUE if the key was seen: *tx_out gets the original tx id (>= 0) or -1
  * with an error when the arguments differ. */
 static gboolean
@@ -603,31 +683,32 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
 {
   if (idem == 0)
     return FALSE;
-  IdemRec *r = recmap_lookup (&p->idem, idem);
-  if (r == NULL)
+  gint64 id = idemmap_lookup (p, idem);
+  if (id < 0)
     return FALSE;
-  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) r->tx);
+  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) id);
   if (tx->args_hash != args)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
                    "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
                    " with other arguments; use a new key for a new operation",
-                   idem_key, ft_tx_kind_name (tx->kind), r->tx);
+                   idem_key, ft_tx_kind_name (tx->kind), id);
       *tx_out = -1;
       return TRUE;
     }
-  *tx_out = r->tx;
+  *tx_out = id;
   return TRUE;
 }
 
-/* Remembers the key of transaction tx (whose args_hash the ledger keeps). */
+/* Remembers the key of transaction tx (whose hashes the ledger keeps). */
 static void
 idem_remember (FtPayments *p, guint64 idem, gint64 tx)
 {
   if (idem == 0)
     return;
-  IdemRec *r = recmap_insert (&p->idem, idem);
-  r->tx = tx;
+  if (10 * (p->idem.n + 1) > 7 * p->idem.cap)
+    idemmap_resize (p, MAX (p->idem.n + 1, p->idem.cap));
+  idemmap_put (p, idem, tx);
 }
 
 /* ---------------------------------------------------------------- */
@@ -784,7 +865,10 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  idem_prefetch (p, idem);
   guint64 args = args_hash (OP_HOLD, rider, amount, booking);
+  /* read (not yet judged) while the key's slot loads */
+  gint64 wallet = ft_payments_wallet (p, rider);
   gint64 tx;
   if (idem_seen (p, idem, args, idem_key, &tx, error))
     return tx;
@@ -812,7 +896,6 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
       return -1;
     }
   const char *cur = ft_ledger_currency (p->ledger);
-  gint64 wallet = ft_payments_wallet (p, rider);
   if (wallet < 0)
     {
       g_autofree char *s = ft_money_format (-wallet, cur);
@@ -909,7 +992,10 @@ ft_payments_capture (FtPayments *p, guint rider, gint64 booking, gint64 price,
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  idem_prefetch (p, idem);
   guint64 args = args_hash (OP_CAPTURE, rider, price, booking);
+  if (rider < p->riders->len)   /* the rider's accounts load meanwhile */
+    __builtin_prefetch (&g_array_index (p->riders, RiderAccounts, rider));
   gint64 tx;
   if (idem_seen (p, idem, args, idem_key, &tx, error))
     return tx;
@@ -1044,7 +1130,8 @@ void
 ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
 {
   g_return_if_fail (p != NULL);
-  recmap_reserve (&p->idem, n_keys);
+  if (p->idem.n == 0)
+    idemmap_resize (p, n_keys);
   if (n_bookings > p->captures->len)
     {
       GArray *c = g_array_sized_new (FALSE, TRUE, sizeof (CaptureRec), n_bookings);
@@ -1064,7 +1151,8 @@ ft_payments_rebuild (FtPayments *p)
   g_array_set_size (p->captures, 0);
   p->huge_captures = 0;
   recmap_clear (&p->captures_far);
-  recmap_clear (&p->idem);
+  g_clear_pointer (&p->idem.slots, g_free);
+  p->idem.cap = p->idem.n = 0;
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;

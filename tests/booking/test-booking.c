@@ -910,12 +910,61 @@ START_TEST (test_expect_keeps)
 }
 END_TEST
 
+/* A ride's plan gives the path's whole length (the simulator times its
+ * rides with len_m), with the town's geofences and with none. */
+START_TEST (test_plan_ride_len)
+{
+  Fx fx;
+  FtPathRules pr;
+  fx_init (&fx, 0.0, 2000);
+  FtLatLon a = ft_fleet_get_vehicle (fx.core->fleet, fx.v[0])->pos;
+  FtLatLon b = ft_latlon_offset (a, 900, -400);
+  ft_booking_plan_ride (fx.core->booking, fx.v[0], a, b, 18.0, &pr);
+  ck_assert_double_eq (pr.len_m, ft_distance_m (a, b));
+  if (!pr.blocked)
+    ck_assert_double_eq (pr.stop_m, pr.len_m);
+  fx_fini (&fx);
+
+  g_autoptr(FtCore) plain = ft_core_new (NULL, NULL, NULL);
+  guint v = ft_fleet_add_vehicle (plain->fleet, FT_KIND_SCOOTER, a, NULL, 0);
+  ck_assert_uint_ne (v, G_MAXUINT);
+  ft_booking_plan_ride (plain->booking, v, a, b, 18.0, &pr);
+  ck_assert (!pr.blocked);
+  ck_assert_double_eq (pr.len_m, ft_distance_m (a, b));
+  ck_assert_double_eq (pr.stop_m, pr.len_m);
+  ck_assert_double_eq_tol (pr.ride_s, pr.len_m / (18.0 / 3.6), 1e-6);
+}
+END_TEST
+
+/* The keys booking gives its payments are written without printf: they
+ * must be what printf wrote before (a store's key hashes were made of
+ * those strings, and a retried unlock or end must find them). */
+START_TEST (test_idem_keys)
+{
+  const gint64 v[] = { 0, 1, 9, 10, 99, 100, 12345, 999999999, 1000000000, 4294967296LL,
+                       -1, -10, -12345, G_MAXINT64, G_MININT64, G_MAXINT64 - 1, G_MININT64 + 1 };
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (v); j++)
+      {
+        char got[64], want[64];
+        ft_booking_hold_key (v[i], v[j], got);
+        g_snprintf (want, sizeof want, "bk%" G_GINT64_FORMAT "-hold-t%" G_GINT64_FORMAT, v[i], v[j]);
+        ck_assert_str_eq (got, want);
+        ft_booking_capture_key (v[i], got);
+        g_snprintf (want, sizeof want, "bk%" G_GINT64_FORMAT "-capture", v[i]);
+        ck_assert_str_eq (got, want);
+      }
+}
+END_TEST
+
 static Suite *
 booking_suite (void)
 {
   Suite *s = suite_create ("booking");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
+    { "idem_keys", test_idem_keys },
+    { "plan_ride_len", test_plan_ride_len },
     { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },
     { "walkup_start", test_walkup_start },

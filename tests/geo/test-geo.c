@@ -658,7 +658,8 @@ path_compare_all (const FtGeofences *g, guint n_random, guint32 seed)
           if (x.blocked != y.blocked || x.blocking_zone != y.blocking_zone
               || x.stop_at.lat != y.stop_at.lat || x.stop_at.lon != y.stop_at.lon
               || x.stop_m != y.stop_m || x.capped_m != y.capped_m
-              || x.min_cap_kph != y.min_cap_kph || x.ride_s != y.ride_s)
+              || x.min_cap_kph != y.min_cap_kph || x.ride_s != y.ride_s
+              || x.len_m != ft_distance_m (a, b) || y.len_m != x.len_m)
             bad++;
         }
     }

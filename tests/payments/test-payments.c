@@ -111,6 +111,65 @@ START_TEST (test_topup_idempotent)
 }
 END_TEST
 
+/* The key table keeps 32 bits of a key's hash beside its transaction and
+ * confirms a match from the transaction: two keys whose hashes share those
+ * bits and their home slot (found by search) stay two keys, and so do many
+ * keys through the table's growth and a rebuild. */
+START_TEST (test_idem_fingerprint)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autofree gint64 *bits = g_new (gint64, 4000000);
+  char ka[32] = "", kb[32] = "";
+  for (guint i = 0; i < 4000000 && kb[0] == '\0'; i++)
+    {
+      char k[32];
+      g_snprintf (k, sizeof k, "fp-%u", i);
+      guint64 h = ft_hash_string64 (k);
+      /* the high 32 bits and the home slot in a table of 64 */
+      bits[i] = (gint64) ((h >> 32) << 6 | (ft_mix64 (h) & 63));
+      gpointer j = g_hash_table_lookup (seen, &bits[i]);
+      if (j != NULL)
+        {
+          g_snprintf (ka, sizeof ka, "fp-%u", GPOINTER_TO_UINT (j) - 1);
+          g_strlcpy (kb, k, sizeof kb);
+        }
+      else
+        g_hash_table_insert (seen, &bits[i], GUINT_TO_POINTER (i + 1));
+    }
+  ck_assert_msg (kb[0] != '\0', "no two keys share 38 bits in 4 million");
+  ck_assert_uint_ne (ft_hash_string64 (ka), ft_hash_string64 (kb));
+  gint64 ta = ft_payments_topup (f.pay, 1, 500, ka, 10, &err);
+  ck_assert_msg (ta >= 0, "%s", err ? err->message : "");
+  gint64 tb = ft_payments_topup (f.pay, 1, 700, kb, 11, &err);
+  ck_assert_msg (tb >= 0, "%s: %s", kb, err ? err->message : "");
+  ck_assert_int_ne (ta, tb);
+  gint64 many[200];
+  for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+    {
+      char k[32];
+      g_snprintf (k, sizeof k, "many-%u", i);
+      many[i] = ft_payments_topup (f.pay, 2 + i % 7, 10 + i, k, 20, &err);
+      ck_assert_int_ge (many[i], 0);
+    }
+  for (int round = 0; round < 2; round++)
+    {
+      ck_assert_int_eq (ft_payments_topup (f.pay, 1, 500, ka, 30, &err), ta);
+      ck_assert_int_eq (ft_payments_topup (f.pay, 1, 700, kb, 30, &err), tb);
+      for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+        {
+          char k[32];
+          g_snprintf (k, sizeof k, "many-%u", i);
+          ck_assert_int_eq (ft_payments_topup (f.pay, 2 + i % 7, 10 + i, k, 30, &err), many[i]);
+        }
+      ft_payments_rebuild (f.pay);
+    }
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), 1200);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), 2 + G_N_ELEMENTS (many));
+  assert_check_ok ();
+}
+END_TEST
+
 START_TEST (test_topup_invalid)
 {
   g_autoptr(GError) err = NULL;
@@ -781,6 +840,7 @@ payments_suite (void)
   struct { const char *name; const TTest *fn; void (*setup) (void); } cases[] = {
     { "topup", test_topup, setup },
     { "topup-idempotent", test_topup_idempotent, setup },
+    { "idem-fingerprint", test_idem_fingerprint, setup },
     { "topup-invalid", test_topup_invalid, setup },
     { "decline", test_decline, setup_decline },
     { "provider-error", test_provider_error, setup },
