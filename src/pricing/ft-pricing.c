@@ -195,6 +195,12 @@ ft_pricing_plan_new_simple (const char *plan_id, const char *currency,
   return p;
 }
 
+/* A segment's start, interval and end (minutes or km) beyond this are
+ * refused: a billion is absurd already, and json-glib 1.6 writes an integral
+ * double of 1e17 or more as "2e+41.0", which is not JSON, so a larger value
+ * would be saved in a file that does not load again. */
+#define MAX_SEGMENT_UNITS 1e9
+
 static gboolean
 segments_valid (const FtRateSegment *s, guint n, const char *plan_id, const char *field,
                 GError **error)
@@ -202,13 +208,15 @@ segments_valid (const FtRateSegment *s, guint n, const char *plan_id, const char
   for (guint i = 0; i < n; i++)
     {
       const char *bad = NULL;
-      if (!isfinite (s[i].start) || s[i].start < 0)
-        bad = "start must be a number >= 0";
+      if (!isfinite (s[i].start) || s[i].start < 0 || s[i].start > MAX_SEGMENT_UNITS)
+        bad = "start must be a number in [0, 1e9]";
       else if (!isfinite (s[i].rate_minor))
         bad = "rate must be a finite number";
-      else if (!isfinite (s[i].interval) || s[i].interval < 0)
-        bad = "interval must be a number >= 0";
-      else if (!isfinite (s[i].end) || s[i].end < 0 || (s[i].end > 0 && s[i].end <= s[i].start))
+      else if (!isfinite (s[i].interval) || s[i].interval < 0 || s[i].interval > MAX_SEGMENT_UNITS)
+        bad = "interval must be a number in [0, 1e9]";
+      else if (!isfinite (s[i].end) || s[i].end < 0 || s[i].end > MAX_SEGMENT_UNITS)
+        bad = "end must be a number in [0, 1e9] (0: none)";
+      else if (s[i].end > 0 && s[i].end <= s[i].start)
         bad = "end must be after start (or absent)";
       if (bad != NULL)
         {
@@ -654,13 +662,6 @@ get_number_in (JsonObject *o, const char *field, gboolean required, double min, 
 }
 
 static gboolean
-get_number (JsonObject *o, const char *field, gboolean required, double min, double *out,
-            const char *ctx_field, const ParseCtx *c, GError **error)
-{
-  return get_number_in (o, field, required, min, G_MAXDOUBLE, out, ctx_field, c, error);
-}
-
-static gboolean
 parse_segments (JsonObject *o, const char *field, double minor, FtRateSegment **out,
                 guint *n_out, const ParseCtx *c, GError **error)
 {
@@ -688,10 +689,10 @@ parse_segments (JsonObject *o, const char *field, double minor, FtRateSegment **
         }
       JsonObject *so = json_node_get_object (e);
       double start = 0, rate = 0, interval = 0, end = 0;
-      if (!get_number (so, "start", TRUE, 0.0, &start, ctx, c, error) ||
+      if (!get_number_in (so, "start", TRUE, 0.0, MAX_SEGMENT_UNITS, &start, ctx, c, error) ||
           !get_number_in (so, "rate", TRUE, -MAX_AMOUNT, MAX_AMOUNT, &rate, ctx, c, error) ||
-          !get_number (so, "interval", TRUE, 0.0, &interval, ctx, c, error) ||
-          !get_number (so, "end", FALSE, 0.0, &end, ctx, c, error))
+          !get_number_in (so, "interval", TRUE, 0.0, MAX_SEGMENT_UNITS, &interval, ctx, c, error) ||
+          !get_number_in (so, "end", FALSE, 0.0, MAX_SEGMENT_UNITS, &end, ctx, c, error))
         return FALSE;
       if (json_object_has_member (so, "end") && end <= start)
         {

@@ -240,6 +240,16 @@ START_TEST (test_invalid_plans)
   c->per_min[0].interval = -1;
   ck_assert (!ft_pricing_add_plan (p, c, &err));
   g_clear_error (&err);
+  /* found by tests/fuzz: 2e41 would be saved as "2e+41.0", which is not JSON */
+  c->per_min[0].interval = 2e41;
+  ck_assert (!ft_pricing_add_plan (p, c, &err));
+  ck_assert_msg (strstr (err->message, "interval") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  c->per_min[0].interval = 1;
+  c->per_min[0].end = 1e18;
+  ck_assert (!ft_pricing_add_plan (p, c, &err));
+  ck_assert_msg (strstr (err->message, "end must be a number") != NULL, "%s", err->message);
+  g_clear_error (&err);
   g_autoptr(FtPricingPlan) d = ft_pricing_plan_new_simple ("std", "EUR", 1, 1, 0);
   ck_assert (!ft_pricing_add_plan (p, d, &err));
   ck_assert_msg (strstr (err->message, "already defined") != NULL, "%s", err->message);
@@ -368,6 +378,16 @@ START_TEST (test_gbfs_malformed)
       " \"price\": 1, \"is_taxable\": false, \"per_min_pricing\": [{\"start\": 0, \"rate\": -1e300,"
       " \"interval\": 1}]}]}}",
       { "data.plans[0]", "per_min_pricing[0].rate", ">= -1e+09" } },
+    /* found by tests/fuzz: an interval of 2e41 was accepted and then saved as
+     * "2e+41.0", which is not JSON */
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": \"A\", \"currency\": \"EUR\","
+      " \"price\": 1, \"is_taxable\": false, \"per_min_pricing\": [{\"start\": 1, \"rate\": 0,"
+      " \"interval\": 199999999999999999999991999999999999999994.3}]}]}}",
+      { "data.plans[0]", "per_min_pricing[0].interval", "at most 1e+09" } },
+    { "{\"data\": {\"plans\": [{\"plan_id\": \"a\", \"name\": \"A\", \"currency\": \"EUR\","
+      " \"price\": 1, \"is_taxable\": false, \"per_km_pricing\": [{\"start\": 1e17, \"rate\": 0,"
+      " \"interval\": 1}]}]}}",
+      { "data.plans[0]", "per_km_pricing[0].start", "at most 1e+09" } },
     /* wrong member types are errors, never GLib criticals */
     { "{\"version\": {}, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
     { "{\"version\": 3, \"data\": {\"plans\": []}}", { "bad.json", "version", "string" } },
