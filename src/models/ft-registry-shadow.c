@@ -78,6 +78,11 @@ struct _FtShadow {
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
   double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
+  /* the leads a tick does not store are NaN in latest until asked for
+   * (ft_shadow_forecast computes them then, from the same window) */
+  gboolean       latest_partial;
+  guint          latest_w0;
+  const FtForecaster *latest_model;
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
   gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
@@ -295,8 +300,32 @@ ft_shadow_free (FtShadow *sh)
   g_free (sh);
 }
 
+/* The leads of the latest forecast a tick skipped, from the window it
+ * read (still the shadow's: a tick rewrites it only for a new origin,
+ * with the same hours for the same one). FALSE when the champion or the
+ * window has changed since (not after a tick that forecast). */
+static gboolean
+fill_latest (FtShadow *sh)
+{
+  guint Z = sh->zoning->n, n = sh->latest_n;
+  if (sh->champion == NULL || sh->champion != sh->latest_model || sh->win == NULL
+      || sh->win->n_hours != sh->latest_origin - sh->latest_w0
+      || sh->win->t0 != sh->t0 + sh->cfg.how_offset + (FtTime) sh->latest_w0 * FT_HOUR)
+    return FALSE;
+  g_autofree double *out = g_new (double, (gsize) Z * n);
+  g_autoptr(GError) local = NULL;
+  if (!ft_forecaster_predict (sh->champion, sh->win, sh->latest_origin - sh->latest_w0, n, out, &local))
+    {
+      g_warning ("shadow mode: forecast at hour %u failed: %s", sh->latest_origin, local->message);
+      return FALSE;
+    }
+  memcpy (sh->latest, out, sizeof (double) * Z * n);
+  sh->latest_partial = FALSE;
+  return TRUE;
+}
+
 gboolean
-ft_shadow_forecast (const FtShadow *sh, guint z, FtTime t, double *requests)
+ft_shadow_forecast (FtShadow *sh, guint z, FtTime t, double *requests)
 {
   g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
   if (sh->latest == NULL || z >= sh->zoning->n || t < sh->t0)
@@ -304,7 +333,10 @@ ft_shadow_forecast (const FtShadow *sh, guint z, FtTime t, double *requests)
   gint64 h = (t - sh->t0) / FT_HOUR;
   if (h < (gint64) sh->latest_origin || h >= (gint64) sh->latest_origin + sh->latest_n)
     return FALSE;
-  *requests = sh->latest[(gsize) z * sh->latest_n + (guint) (h - sh->latest_origin)];
+  gsize at = (gsize) z * sh->latest_n + (guint) (h - sh->latest_origin);
+  if (isnan (sh->latest[at]) && sh->latest_partial && !fill_latest (sh))
+    return FALSE;
+  *requests = sh->latest[at];
   return TRUE;
 }
 
@@ -769,7 +801,21 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
   g_autofree double *out = g_new (double, (gsize) Z * hmax);
   g_autofree double *base = g_new (double, (gsize) Z * hmax);
   g_autoptr(GError) local = NULL;
-  if (!ft_forecaster_predict (sh->champion, s, H - w0, hmax, out, &local)
+  /* Only the leads stored are computed now (4 of 24 rows of features by
+   * default): the others, which only ft_shadow_forecast reads, when it
+   * asks. Not when the window is not the shadow's own (XGBoost's). */
+  g_autofree gboolean *want = NULL;
+  if (s == sh->win)
+    {
+      want = g_new0 (gboolean, hmax);
+      for (guint i = 0; i < sh->cfg.n_horizons; i++)
+        want[sh->cfg.horizons[i] - 1] = TRUE;
+      /* and the hour of the next quarter, which predict_quarter splits */
+      guint qh = (guint) ((now - sh->t0 + FT_QUARTER - 1) / FT_QUARTER) / 4;
+      if (sh->cfg.quarter_hour && qh >= H && qh - H < hmax)
+        want[qh - H] = TRUE;
+    }
+  if (!ft_forecaster_predict_leads (sh->champion, s, H - w0, hmax, want, out, &local)
       || !ft_forecaster_predict (sh->baseline, s, H - w0, hmax, base, &local))
     {
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
@@ -781,6 +827,9 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
   sh->latest_base = g_memdup2 (base, sizeof (double) * Z * hmax);
   sh->latest_origin = H;
   sh->latest_n = hmax;
+  sh->latest_partial = want != NULL;
+  sh->latest_w0 = w0;
+  sh->latest_model = sh->champion;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
   guint n = 0;
   for (guint i = 0; i < sh->cfg.n_horizons; i++)
