@@ -217,10 +217,10 @@ save_city_json (const FtCity *c, const char *dir, GError **error)
   json_builder_add_value (b, latlon_node (c->center));
   json_builder_set_member_name (b, "bbox");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "min_lat"); json_builder_add_double_value (b, c->bbox.min_lat);
-  json_builder_set_member_name (b, "min_lon"); json_builder_add_double_value (b, c->bbox.min_lon);
-  json_builder_set_member_name (b, "max_lat"); json_builder_add_double_value (b, c->bbox.max_lat);
-  json_builder_set_member_name (b, "max_lon"); json_builder_add_double_value (b, c->bbox.max_lon);
+  json_builder_set_member_name (b, "min_lat"); ft_json_builder_add_number (b, c->bbox.min_lat);
+  json_builder_set_member_name (b, "min_lon"); ft_json_builder_add_number (b, c->bbox.min_lon);
+  json_builder_set_member_name (b, "max_lat"); ft_json_builder_add_number (b, c->bbox.max_lat);
+  json_builder_set_member_name (b, "max_lon"); ft_json_builder_add_number (b, c->bbox.max_lon);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "operating_area");
   if (c->operating_area)

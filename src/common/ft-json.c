@@ -296,6 +296,39 @@ ft_json_to_string (JsonNode *node, gboolean pretty)
   return json_generator_to_data (gen, NULL);
 }
 
+static gboolean
+dtostr_breaks_json_glib (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_dtostr (buf, sizeof buf, v);
+  return strchr (buf, '.') == NULL && strpbrk (buf, "eE") != NULL;
+}
+
+void
+ft_json_builder_add_number (JsonBuilder *b, double v)
+{
+  if (!isfinite (v))
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  if (!dtostr_breaks_json_glib (v))
+    {
+      json_builder_add_double_value (b, v);
+      return;
+    }
+  if (v == floor (v) && fabs (v) < 9.2e18)
+    {
+      json_builder_add_int_value (b, (gint64) v);
+      return;
+    }
+  double w = v;
+  do
+    w = nextafter (w, 0.0);
+  while (dtostr_breaks_json_glib (w));
+  json_builder_add_double_value (b, w);
+}
+
 void
 ft_json_append_string (GString *out, const char *s)
 {

@@ -66,5 +66,12 @@ gboolean     ft_json_require_double (JsonObject *o, const char *member, const ch
 char     *ft_json_to_string  (JsonNode *node, gboolean pretty);
 /* Appends s as a quoted, escaped JSON string. */
 void      ft_json_append_string (GString *out, const char *s);
+/* Adds v as a JSON number that parses again: json-glib 1.6 writes a double
+ * whose shortest form has an exponent and no point (2e41, 3e-05) as
+ * "2e+41.0", which is not JSON. Such a value is written as an integer when
+ * it is one and fits, else as its neighbour one ulp nearer zero; a value
+ * that is not finite is written as null. Every other value is written as
+ * json_builder_add_double_value writes it. */
+void      ft_json_builder_add_number (JsonBuilder *b, double v);
 
 G_END_DECLS

@@ -535,9 +535,9 @@ ft_gbfs_fleet_to_json (const FtGbfsFeed *feed)
       json_builder_set_member_name (b, v2 ? "bike_id" : "vehicle_id");
       json_builder_add_string_value (b, v->vehicle_id);
       json_builder_set_member_name (b, "lat");
-      json_builder_add_double_value (b, v->pos.lat);
+      ft_json_builder_add_number (b, v->pos.lat);
       json_builder_set_member_name (b, "lon");
-      json_builder_add_double_value (b, v->pos.lon);
+      ft_json_builder_add_number (b, v->pos.lon);
       json_builder_set_member_name (b, "is_reserved");
       json_builder_add_boolean_value (b, v->is_reserved);
       json_builder_set_member_name (b, "is_disabled");
@@ -555,7 +555,7 @@ ft_gbfs_fleet_to_json (const FtGbfsFeed *feed)
       if (v->range_m >= 0)
         {
           json_builder_set_member_name (b, "current_range_meters");
-          json_builder_add_double_value (b, v->range_m);
+          ft_json_builder_add_number (b, v->range_m);
         }
       if (v->last_reported > 0)
         {
@@ -864,7 +864,7 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
         json_builder_set_member_name (b, "propulsion_type");
         json_builder_add_string_value (b, k == FT_KIND_BIKE ? "electric_assist" : "electric");
         json_builder_set_member_name (b, "max_range_meters");
-        json_builder_add_double_value (b, round (default_range_m ((FtVehicleKind) k)));
+        ft_json_builder_add_number (b, round (default_range_m ((FtVehicleKind) k)));
         add_localized (b, "name", t->id, lang);
         if (plan)
           {
@@ -900,9 +900,9 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
         json_builder_set_member_name (b, "vehicle_id");
         json_builder_add_string_value (b, vid);
         json_builder_set_member_name (b, "lat");
-        json_builder_add_double_value (b, round (v->pos.lat * 1e6) / 1e6);
+        ft_json_builder_add_number (b, round (v->pos.lat * 1e6) / 1e6);
         json_builder_set_member_name (b, "lon");
-        json_builder_add_double_value (b, round (v->pos.lon * 1e6) / 1e6);
+        ft_json_builder_add_number (b, round (v->pos.lon * 1e6) / 1e6);
         json_builder_set_member_name (b, "is_reserved");
         json_builder_add_boolean_value (b, v->state == FT_STATE_RESERVED);
         json_builder_set_member_name (b, "is_disabled");
@@ -912,9 +912,9 @@ ft_gbfs_build (const FtGbfsExportInfo *info, const FtGbfsVehicleView *vehicles, 
         json_builder_set_member_name (b, "last_reported");
         json_builder_add_string_value (b, lu);
         json_builder_set_member_name (b, "current_range_meters");
-        json_builder_add_double_value (b, round (MAX (v->range_m, 0)));
+        ft_json_builder_add_number (b, round (MAX (v->range_m, 0)));
         json_builder_set_member_name (b, "current_fuel_percent");
-        json_builder_add_double_value (b, round (CLAMP (v->soc, 0, 1) * 100) / 100);
+        ft_json_builder_add_number (b, round (CLAMP (v->soc, 0, 1) * 100) / 100);
         if (plan)
           {
             /* the plan variant for the price multiplier where it stands */

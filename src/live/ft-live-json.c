@@ -6,6 +6,7 @@
  * always escaped.
  */
 #include "ft-live-private.h"
+#include "ft-json.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -144,7 +145,7 @@ ft_live_json_put_num (JsonBuilder *b, const char *name, double value, int decima
   if (decimals == 0 && fabs (r) < 9007199254740992.0)
     json_builder_add_int_value (b, (gint64) r);
   else
-    json_builder_add_double_value (b, r);
+    ft_json_builder_add_number (b, r);
 }
 
 char *

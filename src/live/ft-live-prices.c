@@ -6,6 +6,7 @@
  * Apps read it before a rider books; the price shown is the price charged.
  */
 #include "ft-live-private.h"
+#include "ft-json.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -36,9 +37,9 @@ ft_live_prices_payload (FtCore *core, FtTime now, gsize *len)
     {
       const FtDynGuards *g = ft_dyn_pricing_guards (dp);
       json_builder_set_member_name (b, "floor");
-      json_builder_add_double_value (b, g->floor);
+      ft_json_builder_add_number (b, g->floor);
       json_builder_set_member_name (b, "cap");
-      json_builder_add_double_value (b, ft_dyn_pricing_emergency (dp) ? MIN (g->cap, g->emergency_cap) : g->cap);
+      ft_json_builder_add_number (b, ft_dyn_pricing_emergency (dp) ? MIN (g->cap, g->emergency_cap) : g->cap);
       json_builder_set_member_name (b, "interval_s");
       json_builder_add_int_value (b, g->interval / FT_SECOND);
     }
@@ -52,7 +53,7 @@ ft_live_prices_payload (FtCore *core, FtTime now, gsize *len)
       json_builder_set_member_name (b, "zone");
       json_builder_add_int_value (b, z);
       json_builder_set_member_name (b, "multiplier");
-      json_builder_add_double_value (b, ft_dyn_pricing_get (dp, z));
+      ft_json_builder_add_number (b, ft_dyn_pricing_get (dp, z));
       json_builder_set_member_name (b, "protected");
       json_builder_add_boolean_value (b, ft_dyn_pricing_is_protected (dp, z));
       json_builder_end_object (b);
@@ -71,7 +72,7 @@ ft_live_prices_payload (FtCore *core, FtTime now, gsize *len)
             json_builder_set_member_name (b, "kind");
             json_builder_add_string_value (b, kind == 0 ? "start" : "end");
             json_builder_set_member_name (b, "reward");
-            json_builder_add_double_value (b, (double) ft_incentives_rules (inc)->reward_minor
+            ft_json_builder_add_number (b, (double) ft_incentives_rules (inc)->reward_minor
                                                 / pow (10.0, ft_currency_exponent (core->config.currency)));
             json_builder_end_object (b);
           }

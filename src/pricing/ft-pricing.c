@@ -899,7 +899,7 @@ add_count (JsonBuilder *b, const char *member, double v)
   if (v == floor (v) && fabs (v) < 9e15)
     json_builder_add_int_value (b, (gint64) v);
   else
-    json_builder_add_double_value (b, v);
+    ft_json_builder_add_number (b, v);
 }
 
 static void
@@ -914,7 +914,7 @@ add_segments (JsonBuilder *b, const char *member, const FtRateSegment *s, guint 
       json_builder_begin_object (b);
       add_count (b, "start", s[i].start);
       json_builder_set_member_name (b, "rate");
-      json_builder_add_double_value (b, s[i].rate_minor / minor);
+      ft_json_builder_add_number (b, s[i].rate_minor / minor);
       add_count (b, "interval", s[i].interval);
       if (s[i].end > 0)
         add_count (b, "end", s[i].end);
@@ -956,7 +956,7 @@ add_plan (JsonBuilder *b, const FtPricingPlan *plan, double m)
   json_builder_set_member_name (b, "currency");
   json_builder_add_string_value (b, plan->currency);
   json_builder_set_member_name (b, "price");
-  json_builder_add_double_value (b, (double) ft_pricing_round_minor (plan->unlock_fee_minor * m) / minor);
+  ft_json_builder_add_number (b, (double) ft_pricing_round_minor (plan->unlock_fee_minor * m) / minor);
   json_builder_set_member_name (b, "is_taxable");
   json_builder_add_boolean_value (b, plan->is_taxable);
   g_autofree char *unlock = ft_money_format (ft_pricing_round_minor (plan->unlock_fee_minor * m),
@@ -969,7 +969,7 @@ add_plan (JsonBuilder *b, const FtPricingPlan *plan, double m)
   if (plan->reservation_fee_per_min_minor > 0)
     {
       json_builder_set_member_name (b, "reservation_price_per_min");
-      json_builder_add_double_value (b, (double) plan->reservation_fee_per_min_minor / minor);
+      ft_json_builder_add_number (b, (double) plan->reservation_fee_per_min_minor / minor);
     }
   if (variant)
     {

@@ -13,6 +13,7 @@
 
 #include "ft-accounts.h"
 #include "ft-event.h"
+#include "ft-json.h"
 #include "ft-store.h"
 
 /* A photo belongs to a trip when taken from a minute before its end to
@@ -185,7 +186,7 @@ add_rows (JsonBuilder *b, sqlite3 *db, const char *member, const char *sql, gint
           switch (sqlite3_column_type (st, i))
             {
             case SQLITE_INTEGER: json_builder_add_int_value (b, sqlite3_column_int64 (st, i)); break;
-            case SQLITE_FLOAT:   json_builder_add_double_value (b, sqlite3_column_double (st, i)); break;
+            case SQLITE_FLOAT:   ft_json_builder_add_number (b, sqlite3_column_double (st, i)); break;
             case SQLITE_TEXT:    json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, i)); break;
             case SQLITE_BLOB:
               {

@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -401,6 +402,39 @@ START_TEST (json_writer_escapes)
 }
 END_TEST
 
+/* Found by tests/fuzz (pricing): json-glib 1.6 wrote 2e41 as "2e+41.0". */
+START_TEST (json_numbers_written_parse_again)
+{
+  const double values[] = { 2e41, -2e41, 1e17, 1e300, 3e-05, 5e-324, 1.5e20, 0.1, 40.0, -7.25, 1e15,
+                            9.2e18, 1e19, NAN, INFINITY };
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      double v = values[i];
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "v");
+      ft_json_builder_add_number (b, v);
+      json_builder_end_object (b);
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = ft_json_to_string (root, FALSE);
+      g_autoptr(GError) e = NULL;
+      g_autoptr(JsonNode) n = ft_json_parse (text, -1, "written", 0, 0, &e);
+      ck_assert_msg (n != NULL, "%g written as %s: %s", v, text, e ? e->message : "");
+      JsonObject *o = ft_json_object_of (n);
+      if (!isfinite (v))
+        {
+          ck_assert (JSON_NODE_HOLDS_NULL (json_object_get_member (o, "v")));
+          continue;
+        }
+      double back = 0;
+      ck_assert (ft_json_get_double (o, "v", &back));
+      /* exact, or at most one step nearer zero */
+      ck_assert_msg (back == v || back == nextafter (v, 0.0), "%.17g came back as %.17g (%s)", v, back,
+                     text);
+    }
+}
+END_TEST
+
 static Suite *
 file_suite (void)
 {
@@ -424,6 +458,7 @@ file_suite (void)
   tcase_add_test (tc, json_limits_and_syntax_errors_name_the_source);
   tcase_add_test (tc, json_getters_never_warn);
   tcase_add_test (tc, json_writer_escapes);
+  tcase_add_test (tc, json_numbers_written_parse_again);
   suite_add_tcase (s, tc);
   return s;
 }
