@@ -492,8 +492,8 @@ glm_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint 
 }
 
 static gboolean
-glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, double *out,
-             GError **error)
+glm_predict_leads (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, const gboolean *want,
+                   double *out, GError **error)
 {
   GlmState *g = state;
   if (g->n_zones != s->n_zones)
@@ -517,6 +517,12 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
   double rv[WIDTH];
   for (guint k = 0; k < horizon; k++)
     {
+      if (want && !want[k])
+        {
+          for (guint z = 0; z < s->n_zones; z++)
+            out[z * horizon + k] = NAN;
+          continue;
+        }
       guint t = origin + k;
       const double *beta = g->beta[ft_lead_class (k + 1) - 1];
       for (guint z = 0; z < s->n_zones; z++)
@@ -529,6 +535,13 @@ glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizo
     }
   ft_feature_context_clear (&ctx);
   return TRUE;
+}
+
+static gboolean
+glm_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horizon, double *out,
+             GError **error)
+{
+  return glm_predict_leads (state, s, origin, horizon, NULL, out, error);
 }
 
 static void
@@ -583,4 +596,4 @@ bad:
 }
 
 const FtForecastOps ft_forecast_glm_ops = { glm_fit, glm_predict, glm_state_free, glm_save, glm_load,
-                                            glm_fit_warm };
+                                            glm_fit_warm, glm_predict_leads };

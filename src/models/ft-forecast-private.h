@@ -38,6 +38,10 @@ typedef struct {
    * supported, fit is used) */
   gpointer (*fit_warm) (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end,
                         gconstpointer warm, GError **error);
+  /* predict only the leads k + 1 with want[k] set, NaN for the others
+   * (may be NULL: predict computes them all) */
+  gboolean (*predict_leads) (gpointer state, const FtDemandSeries *s, guint origin, guint horizon,
+                             const gboolean *want, double *out, GError **error);
 } FtForecastOps;
 
 struct _FtForecaster {

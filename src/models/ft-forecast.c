@@ -311,6 +311,13 @@ gboolean
 ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin, guint horizon,
                        double *out, GError **error)
 {
+  return ft_forecaster_predict_leads (f, s, origin, horizon, NULL, out, error);
+}
+
+gboolean
+ft_forecaster_predict_leads (FtForecaster *f, const FtDemandSeries *s, guint origin, guint horizon,
+                             const gboolean *want, double *out, GError **error)
+{
   g_return_val_if_fail (f != NULL && s != NULL && out != NULL, FALSE);
   if (f->state == NULL)
     {
@@ -331,6 +338,8 @@ ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin, g
                    "forecast origin hour %u is past the data (%u hours)", origin, s->n_hours);
       return FALSE;
     }
+  if (want && f->ops->predict_leads)
+    return f->ops->predict_leads (f->state, s, origin, horizon, want, out, error);
   return f->ops->predict (f->state, s, origin, horizon, out, error);
 }
 

@@ -138,6 +138,13 @@ gboolean      ft_forecaster_fit_warm (FtForecaster *f, const FtForecaster *warm,
  * n_zones * horizon values, [z * horizon + k]. */
 gboolean      ft_forecaster_predict (FtForecaster *f, const FtDemandSeries *s, guint origin,
                                      guint horizon, double *out, GError **error);
+/* The same, but only the leads k + 1 (hour origin + k) with want[k] set
+ * need be computed: the others are NaN where the model can skip them (the
+ * GLM: a row of features each), else computed too. Every value computed
+ * is the one ft_forecaster_predict gives, bit for bit. want NULL: all. */
+gboolean      ft_forecaster_predict_leads (FtForecaster *f, const FtDemandSeries *s, guint origin,
+                                           guint horizon, const gboolean *want, double *out,
+                                           GError **error);
 void          ft_forecaster_free    (FtForecaster *f);
 /* The fitted model as a self-describing blob (kind, parameters, state):
  * NULL with FT_FORECAST_ERROR_NOT_FITTED before a fit. */

@@ -138,8 +138,10 @@ guint     ft_shadow_n_zones     (const FtShadow *sh);
 /* What Phase 3 acts on. The champion's latest forecast of the requests in
  * zone z during the hour that contains t (the caller's clock): FALSE before
  * the first forecast, or when that hour is before the forecast's origin or
- * beyond its longest horizon. */
-gboolean  ft_shadow_forecast   (const FtShadow *sh, guint z, FtTime t, double *requests);
+ * beyond its longest horizon. A tick computes only the leads it stores;
+ * the first call for another computes the rest of that forecast (the
+ * same values a tick would have), hence the non-const shadow. */
+gboolean  ft_shadow_forecast   (FtShadow *sh, guint z, FtTime t, double *requests);
 /* Requests counted from the log in zone z during the hour that contains t,
  * FALSE when that hour is not yet complete or before t0. */
 gboolean  ft_shadow_observed   (const FtShadow *sh, guint z, FtTime t, FtTime now, double *requests);

@@ -401,6 +401,40 @@ START_TEST (test_glm_warm_start_same_fit)
 }
 END_TEST
 
+/* Shadow mode stores a few leads of each forecast: the GLM computes only
+ * those asked for (NaN elsewhere), each bit for bit as a whole forecast
+ * gives it; a model that cannot skip (the mean) computes them all. */
+START_TEST (test_predict_leads)
+{
+  g_autoptr(FtDemandSeries) s = synthetic (3, 3 * 168, peaky, 5);
+  g_autoptr(GError) error = NULL;
+  FtForecastParams p;
+  ft_forecast_params_init (&p);
+  gboolean want[24] = { FALSE };
+  want[0] = want[2] = want[5] = want[23] = TRUE;
+  for (int kind = 0; kind < 2; kind++)
+    {
+      g_autoptr(FtForecaster) f = ft_forecaster_new (kind ? FT_FORECAST_MEAN : FT_FORECAST_GLM, &p);
+      ck_assert_msg (ft_forecaster_fit (f, s, 0, 2 * 168, &error), "%s", error ? error->message : "");
+      double all[3 * 24], some[3 * 24];
+      ck_assert (ft_forecaster_predict (f, s, 2 * 168 + 7, 24, all, &error));
+      ck_assert (ft_forecaster_predict_leads (f, s, 2 * 168 + 7, 24, want, some, &error));
+      for (guint z = 0; z < 3; z++)
+        for (guint k = 0; k < 24; k++)
+          {
+            double a = all[z * 24 + k], b = some[z * 24 + k];
+            if (want[k] || kind == 1)
+              ck_assert_msg (memcmp (&a, &b, sizeof a) == 0, "zone %u lead %u: %.17g, alone %.17g", z, k + 1, a, b);
+            else
+              ck_assert_msg (isnan (b), "zone %u lead %u not asked for, computed %g", z, k + 1, b);
+          }
+      /* out of range as ft_forecaster_predict */
+      ck_assert (!ft_forecaster_predict_leads (f, s, 2 * 168 + 7, 25, want, some, &error));
+      g_clear_error (&error);
+    }
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------------- */
 
 START_TEST (test_refuse_empty)
@@ -545,6 +579,7 @@ forecast_suite (void)
   tcase_add_test (glm, test_glm_recovers_coefficients);
   tcase_add_test (glm, test_glm_refuses_nan);
   tcase_add_test (glm, test_glm_warm_start_same_fit);
+  tcase_add_test (glm, test_predict_leads);
   suite_add_tcase (s, glm);
   TCase *models = tcase_create ("models");
   tcase_set_timeout (models, 300);
