@@ -506,7 +506,9 @@ ft_pricing_quote_plan (const FtPricing *p, const FtPricingPlan *plan,
                          : ft_pricing_zone_multiplier (p, q->start);
   out->dynamic_multiplier = q->fixed_dynamic_multiplier > 0 ? q->fixed_dynamic_multiplier
                             : ft_pricing_dynamic_multiplier (p, q->start, q->at, q->vehicle_kind);
-  double base = (double) (out->unlock + out->time + out->distance);
+  /* summed as doubles: a part that saturated (a plan charging every 1e-25
+   * minutes) must not overflow the sum; exact below 2^53 minor units */
+  double base = (double) out->unlock + (double) out->time + (double) out->distance;
   gint64 total = ft_pricing_round_minor (base * out->zone_multiplier * out->dynamic_multiplier);
   /* Negative GBFS rates are discounts; a trip never pays the rider. */
   out->total = MAX (total, 0);

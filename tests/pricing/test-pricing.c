@@ -133,6 +133,23 @@ START_TEST (test_quote_discount_floor)
 }
 END_TEST
 
+/* found by tests/fuzz: a charge every 1e-25 minutes saturates the time part
+ * at G_MAXINT64, and adding the unlock fee to it overflowed */
+START_TEST (test_quote_saturated_parts)
+{
+  g_autoptr(FtPricing) p = ft_pricing_new ();
+  FtRateSegment tiny[] = { { 0.3, 500, 1e-25, 0 } };
+  FtPricingPlan plan = { .plan_id = "absurd", .name = "absurd", .currency = "EUR",
+                         .unlock_fee_minor = 50, .per_min = tiny, .n_per_min = 1 };
+  ck_assert (ft_pricing_add_plan (p, &plan, NULL));
+  FtTripQuote q = { .minutes = 2, .km = 1 };
+  FtPriceBreakdown b;
+  ck_assert (ft_pricing_quote (p, &q, &b, NULL));
+  ck_assert_int_eq (b.time, G_MAXINT64);
+  ck_assert_int_eq (b.total, G_MAXINT64);
+}
+END_TEST
+
 static FtMultiPolygon *
 square (double lat0, double lon0, double d)
 {
@@ -487,6 +504,7 @@ pricing_suite (void)
     { "rounding", test_rounding },
     { "quote-basic", test_quote_basic },
     { "quote-discount-floor", test_quote_discount_floor },
+    { "quote-saturated-parts", test_quote_saturated_parts },
     { "quote-multipliers", test_quote_multipliers },
     { "plan-for-kind", test_plan_for_kind },
     { "invalid-plans", test_invalid_plans },
