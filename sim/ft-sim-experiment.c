@@ -198,7 +198,6 @@ parse_sweep (FtSimExperiment *e, GKeyFile *kf, const char *where, GError **error
             e->pareto_y = g_strdup (raw);
           continue;
         }
-      g_autoptr (GError) local = NULL;
       const FtSimScenarioKey *k = variant_key (keys[i], where, "sweep", error);
       if (k == NULL)
         {

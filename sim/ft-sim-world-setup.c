@@ -680,12 +680,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     return NULL;
   if (!ft_sim_world_setup_ops (w, error))
     return NULL;
-  if (w->core->store)
-    {
-      g_autoptr (GError) e = NULL;
-      if (!ft_core_commit (w->core, error))
-        return NULL;
-    }
+  if (w->core->store && !ft_core_commit (w->core, error))
+    return NULL;
   return g_steal_pointer (&w);
 }
 
