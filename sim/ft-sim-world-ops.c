@@ -675,7 +675,7 @@ ft_sim_world_setup_ops (FtSimWorld *w, GError **error)
   if (sc->inspect_risk > 0)
     {
       w->maint_log = ft_maint_log_new ();
-      w->maint_listener = ft_event_log_add_listener (w->core->log, ft_maint_log_listener, w->maint_log);
+      w->maint_listener = ft_event_log_add_listener_for (w->core->log, FT_MAINT_LOG_KINDS, ft_maint_log_listener, w->maint_log);
       FtTime first = (FtTime) (sc->inspect_every_h * FT_HOUR);
       if (first < w->end)
         ft_sim_engine_schedule (w->engine, first, PRIO_SYSTEM, on_maint_alerts, w, 0);

@@ -11,7 +11,10 @@ typedef struct {
   guint           id;
   FtEventListener fn;
   gpointer        user_data;
+  guint64         kinds;   /* bit k: called for events of kind k */
 } Listener;
+
+G_STATIC_ASSERT (FT_EV_N_KINDS <= 64);
 
 struct _FtEventLog {
   FtEvent *ev;
@@ -83,7 +86,7 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
   for (i = 0; i < log->listeners->len; i++)
     {
       Listener l = g_array_index (log->listeners, Listener, i);
-      if (l.fn)
+      if (l.fn && (l.kinds >> tmp.kind & 1))
         l.fn (&tmp, l.user_data);
     }
   if (--log->dispatching == 0 && log->compact)
@@ -161,6 +164,12 @@ ft_event_log_set_retain (FtEventLog *log, gboolean retain)
 guint
 ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data)
 {
+  return ft_event_log_add_listener_for (log, G_MAXUINT64, fn, user_data);
+}
+
+guint
+ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtEventListener fn, gpointer user_data)
+{
   Listener l;
 
   g_return_val_if_fail (log != NULL, 0);
@@ -168,6 +177,7 @@ ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_da
   l.id = log->next_listener_id++;
   l.fn = fn;
   l.user_data = user_data;
+  l.kinds = kinds;
   g_array_append_val (log->listeners, l);
   return l.id;
 }

@@ -117,6 +117,11 @@ guint64       ft_event_log_count        (FtEventLog *log, FtEventKind kind);
 void          ft_event_log_set_retain   (FtEventLog *log, gboolean retain);
 /* Listeners are called synchronously on append, on the twin thread. */
 guint         ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data);
+/* The same, called only for the kinds whose bit (1 << kind) is set in
+ * kinds: a listener that reads a few kinds costs the others one test. */
+guint         ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtEventListener fn,
+                                             gpointer user_data);
+#define FT_EV_BIT(kind) (G_GUINT64_CONSTANT (1) << (kind))
 void          ft_event_log_remove_listener (FtEventLog *log, guint id);
 const char   *ft_event_kind_name        (FtEventKind kind);
 

@@ -99,6 +99,13 @@ gboolean    ft_maint_log_add       (FtMaintLog *log, const FtEvent *ev, GError *
  * ft_maint_log_listener, maint_log) keeps a log current as events happen
  * (shadow mode); an event out of time order is skipped with a warning. */
 void        ft_maint_log_listener  (const FtEvent *ev, gpointer maint_log);
+/* The kinds of event the log reads (the listener's filter for
+ * ft_event_log_add_listener_for: the others would only be checked for
+ * their time order). */
+#define FT_MAINT_LOG_KINDS                                                                              \
+  (FT_EV_BIT (FT_EV_VEHICLE_ADDED) | FT_EV_BIT (FT_EV_VEHICLE_STATE) | FT_EV_BIT (FT_EV_VEHICLE_MOVED)   \
+   | FT_EV_BIT (FT_EV_VEHICLE_FAULT) | FT_EV_BIT (FT_EV_TELEMETRY) | FT_EV_BIT (FT_EV_BOOKING_ENDED)     \
+   | FT_EV_BIT (FT_EV_VEHICLE_WARNING) | FT_EV_BIT (FT_EV_PACK_MOVED) | FT_EV_BIT (FT_EV_TASK_DONE))
 /* Reads the event table of a run or live database (read only, nothing in
  * it is changed). Refuses a file that is not such a database or has no vehicle. */
 FtMaintLog *ft_maint_log_read_db   (const char *path, GError **error);
