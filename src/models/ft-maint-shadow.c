@@ -239,7 +239,7 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
       const FtEvent *pending = ft_event_log_pending (log, &n);
       for (guint i = 0; i < n; i++)
         ft_maint_log_listener (&pending[i], ms->mlog);
-      ms->listener = ft_event_log_add_listener (log, ft_maint_log_listener, ms->mlog);
+      ms->listener = ft_event_log_add_listener_for (log, FT_MAINT_LOG_KINDS, ft_maint_log_listener, ms->mlog);
     }
   return ms;
 }
@@ -609,12 +609,26 @@ predict (FtMaintShadow *ms, FtTime now, GError **error)
     }
   guint k = ms->cfg.top_k ? ms->cfg.top_k : MAX (1u, (guint) ceil (ms->cfg.top_k_frac * n));
   k = MIN (k, n);
-  g_autofree Ranked *rank = g_new (Ranked, MAX (n, 1));
+  /* the k first in cmp_ranked's order (highest risk, then index): a
+   * sorted list of k, each vehicle tested against its last (a sort of
+   * all of them cost a tenth of the tick) */
+  g_autofree Ranked *rank = g_new (Ranked, MAX (k, 1));
+  guint nr = 0;
   for (guint i = 0; i < n; i++)
-    rank[i] = (Ranked) { p[i], i };
-  qsort (rank, n, sizeof (Ranked), cmp_ranked);
+    {
+      Ranked x = { p[i], i };
+      if (nr == k && (k == 0 || cmp_ranked (&x, &rank[k - 1]) >= 0))
+        continue;
+      guint at = nr < k ? nr++ : k - 1;
+      while (at > 0 && cmp_ranked (&x, &rank[at - 1]) < 0)
+        {
+          rank[at] = rank[at - 1];
+          at--;
+        }
+      rank[at] = x;
+    }
   g_autofree gboolean *listed = g_new0 (gboolean, MAX (n, 1));
-  for (guint j = 0; j < k; j++)
+  for (guint j = 0; j < nr; j++)
     listed[rank[j].i] = TRUE;
   /* the risk table is of this tick only */
   for (guint v = 0; v < ms->risk->len; v++)

@@ -116,6 +116,15 @@ nll_df (const gsl_vector *th, void *params, gsl_vector *g)
   nll_fdf (th, params, NULL, g);
 }
 
+/* row[l] -= a * x[l] (restrict on parameters, where the compiler reads
+ * it). */
+static inline void
+sub_scaled (double *restrict row, const double *restrict x, double a, guint n)
+{
+  for (guint l = 0; l < n; l++)
+    row[l] -= a * x[l];
+}
+
 /* Observed information (minus the Hessian of the log-likelihood, summed). */
 static void
 information (const Data *d, const double *th, gsl_matrix *I)
@@ -127,12 +136,19 @@ information (const Data *d, const double *th, gsl_matrix *I)
    * cost more than the arithmetic), the logs of the times read */
   double *m = I->data;
   gsize tda = I->tda;
+  /* the row's features and -z x[j] in locals the compiler knows the
+   * matrix does not alias (the same products in the same order, so the
+   * same sums) */
+  double xs[p > 0 ? p : 1], zx[p > 0 ? p : 1];
   for (guint i = 0; i < d->n; i++)
     {
       const double *x = d->X + (gsize) i * p;
       double eta = 0;
       for (guint j = 0; j < p; j++)
-        eta += x[j] * th[2 + j];
+        {
+          xs[j] = x[j];
+          eta += x[j] * th[2 + j];
+        }
       double w = k * (d->log_time[i] - b);
       double z = exp (MIN (w + eta, EXP_CAP));
       double di = d->event[i] ? 1.0 : 0.0;
@@ -145,12 +161,15 @@ information (const Data *d, const double *th, gsl_matrix *I)
       m[tda + 1] -= hbb;
       for (guint j = 0; j < p; j++)
         {
-          m[2 + j] -= -z * w * x[j];
-          m[tda + 2 + j] -= k * z * x[j];
-          double *row = m + (2 + j) * tda + 2;
-          for (guint l = j; l < p; l++)
-            row[l] -= -z * x[j] * x[l];
+          m[2 + j] -= -z * w * xs[j];
+          m[tda + 2 + j] -= k * z * xs[j];
+          zx[j] = -z * xs[j];
         }
+      /* whole rows of the beta block: a loop of fixed length runs
+       * vectorised (the entries below the diagonal are overwritten by
+       * the upper triangle's below) */
+      for (guint j = 0; j < p; j++)
+        sub_scaled (m + (2 + j) * tda + 2, xs, zx[j], p);
     }
   for (guint r = 0; r < 2 + p; r++)
     for (guint c = r + 1; c < 2 + p; c++)
@@ -424,10 +443,12 @@ typedef struct {
   double   theta[2 + FT_MAINT_N_FEATURES];                       /* log k, log lambda, beta (active) */
 } Weib;
 
+/* log1p (MAX (x, 0)), without the call for the zeros (most counts and
+ * flags of a vehicle) */
 static inline double
 tx (double x)
 {
-  return log1p (MAX (x, 0.0));
+  return x > 0 ? log1p (x) : 0.0;
 }
 
 static gpointer
