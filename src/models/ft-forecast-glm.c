@@ -131,6 +131,8 @@ cholesky_solve (const double *L, guint n, const double *b, double *x)
     }
 }
 
+#define DECREMENT_TOL 2e-6
+
 gboolean
 ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows, guint n_cols,
                     const double *y, const double *offset, double lambda, const double *pen,
@@ -311,6 +313,30 @@ ft_poisson_glm_fit (const int *idx, const double *val, guint width, guint n_rows
           converged = TRUE;
           continue;
         }
+      /* The full step's predicted decrease of the objective, half the
+       * Newton decrement s'As = |L's|^2 (A factored in place, s in the
+       * system's order): below DECREMENT_TOL of the objective, Newton's
+       * quadratic convergence leaves of order 1e-12 of it after the step
+       * (measured: 1e-6 before it, 1e-12 after), what the test below
+       * waited a whole iteration to see. Taken without evaluating it. */
+      double dec = 0;
+      for (guint k = 0; k < n_cols; k++)
+        scratch[k] = 0;
+      for (guint k = 0; k < n_cols; k++)
+        {
+          double sk = step[k == n_cols - 1 ? 0 : k + 1];
+          const double *row = A + (gsize) k * n_cols;
+          for (guint i = 0; i <= k; i++)
+            scratch[i] += row[i] * sk;
+        }
+      for (guint k = 0; k < n_cols; k++)
+        dec += scratch[k] * scratch[k];
+      if (dec / 2 < DECREMENT_TOL * (1 + fabs (obj)))
+        {
+          memcpy (b, trial, sizeof (double) * n_cols);
+          converged = TRUE;
+          continue;
+        }
       /* Newton step, halved while it makes the penalised deviance worse. */
       double t = 1, new_obj = obj;
       for (int half = 0; half < 20; half++, t /= 2)
@@ -359,8 +385,14 @@ enum { X_ANOM1, X_ANOM2, X_ANOM3, X_ANOM24, X_ANOM168, X_RECENT_ZONE, X_RECENT_C
 typedef struct {
   FtMeanModel *mean;
   guint        n_zones, n_cols, horizon;
-  double      *beta[FT_N_LEAD_CLASSES];  /* per lead class (NULL beyond the horizon) */
+  double      *beta[FT_N_LEAD_CLASSES];  /* per lead class (NULL beyond the horizon, or not yet fitted) */
   guint        iters;                    /* IRLS iterations of the fit (0 when loaded) */
+  /* What a class left out of the fit (glm_eager_classes) is fitted from
+   * when first needed: the training series and window, the parameters.
+   * NULL when every class was fitted (or the model was loaded). */
+  FtDemandSeries   *train;
+  guint             train_start, train_end;
+  FtForecastParams  params;
 } GlmState;
 
 guint
@@ -376,6 +408,7 @@ glm_state_free (gpointer p)
   ft_mean_model_free (g->mean);
   for (int c = 0; c < FT_N_LEAD_CLASSES; c++)
     g_free (g->beta[c]);
+  ft_demand_series_free (g->train);
   g_free (g);
 }
 
@@ -407,12 +440,71 @@ design_index (int *ri, guint n_zones)
     ri[4 + i] = (int) (COL_ZONE + n_zones + i);
 }
 
-/* Fits every lead class by IRLS. The first class starts from warm's
- * coefficients (a champion on the same zones) or from zero, each later one
- * from the class before it (the classes differ only in which lags they may
- * read, so their fits are close: measured, a better start than the
- * champion's own class fitted on another window): the same optimum, in
- * fewer iterations. */
+static gboolean
+eager (const GlmState *g, guint c)
+{
+  return g->params.glm_eager_classes == 0 || (g->params.glm_eager_classes & (1u << (c - 1)));
+}
+
+/* Fits lead class c by IRLS on the training rows of s, starting from
+ * start (NULL: zero). */
+static gboolean
+fit_class (GlmState *g, const FtDemandSeries *s, guint start, guint end, const FtTrainingFeatures *tf, guint c,
+           const double *from, GError **error)
+{
+  guint Z = g->n_zones;
+  guint first = MAX (start, FT_FEATURE_HISTORY);
+  guint n_rows = (end - first) * Z;
+  g_autofree int *idx = g_new (int, (gsize) n_rows * WIDTH);
+  g_autofree double *val = g_new (double, (gsize) n_rows * WIDTH);
+  g_autofree double *y = g_new (double, n_rows);
+  double f[FT_N_FEATURES];
+  g_autofree double *offset = g_new (double, n_rows);
+  /* The hour-of-week, hour-of-day x day-type and zone effects correct the
+   * baseline (the offset), which already carries them: penalised harder
+   * (x DUMMY_PENALTY) than the lag and anomaly terms. */
+  g_autofree double *pen = g_new (double, g->n_cols);
+  for (guint k = 0; k < g->n_cols; k++)
+    pen[k] = k == 0 ? 0 : k < COL_ZONE + Z ? DUMMY_PENALTY : 1;
+  guint i = 0;
+  for (guint t = first; t < end; t++)
+    for (guint z = 0; z < Z; z++, i++)
+      {
+        guint lead = ft_training_lead (c, z, t, g->horizon);
+        const FtFeatureContext *ctx = ft_training_features_for (tf, t);
+        ft_feature_row (ctx, z, t, lead, f);
+        design_row (f, z, ft_mean_model_log_expect (ctx->mean, z, (guint) f[FT_F_HOW]),
+                    idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
+        design_index (idx + (gsize) i * WIDTH, Z);
+        y[i] = ft_demand_series_demand (s, z, t);
+        offset[i] = val[(gsize) i * WIDTH + 4 + X_BASELINE];
+      }
+  double *beta = g_new0 (double, g->n_cols);
+  if (from)
+    memcpy (beta, from, sizeof (double) * g->n_cols);
+  g_autoptr(GError) local = NULL;
+  guint it = 0;
+  gboolean ok = ft_poisson_glm_fit (idx, val, WIDTH, n_rows, g->n_cols, y, offset, g->params.glm_lambda, pen,
+                                    g->params.glm_max_iter, beta, &it, &local);
+  g->iters += it;
+  if (!ok)
+    {
+      g_free (beta);
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "GLM for lead class %u: ", c);
+      return FALSE;
+    }
+  g_free (g->beta[c - 1]);
+  g->beta[c - 1] = beta;
+  return TRUE;
+}
+
+/* Fits every lead class by IRLS (or those of p->glm_eager_classes, the
+ * others when first needed). A class starts from the nearest fitted
+ * class before it: the classes differ only in which lags they may read,
+ * so their fits are close (measured, a better start than the champion's
+ * own class fitted on another window); the first from warm's coefficients
+ * (a champion on the same zones) or from zero. The same optimum, in fewer
+ * iterations. */
 static gpointer
 glm_fit_warm (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, gconstpointer warm_state,
               GError **error)
@@ -433,54 +525,34 @@ glm_fit_warm (const FtForecastParams *p, const FtDemandSeries *s, guint start, g
   g->n_zones = Z;
   g->n_cols = COL_ZONE + Z + N_X;
   g->horizon = p->horizon;
+  g->params = *p;
+  guint n_classes = ft_lead_class (p->horizon);
+  gboolean all = TRUE;
+  for (guint c = 1; c <= n_classes; c++)
+    all &= eager (g, c);
+  if (all)
+    g->params.glm_eager_classes = 0;
   FtTrainingFeatures tf;
   ft_training_features_init (&tf, s, start, end, p->mean_shrink_weeks);
-  guint n_rows = (end - first) * Z;
-  g_autofree int *idx = g_new (int, (gsize) n_rows * WIDTH);
-  g_autofree double *val = g_new (double, (gsize) n_rows * WIDTH);
-  g_autofree double *y = g_new (double, n_rows);
-  double f[FT_N_FEATURES];
-  g_autofree double *offset = g_new (double, n_rows);
-  /* The hour-of-week, hour-of-day x day-type and zone effects correct the
-   * baseline (the offset), which already carries them: penalised harder
-   * (x DUMMY_PENALTY) than the lag and anomaly terms. */
-  g_autofree double *pen = g_new (double, g->n_cols);
-  for (guint c = 0; c < g->n_cols; c++)
-    pen[c] = c == 0 ? 0 : c < COL_ZONE + Z ? DUMMY_PENALTY : 1;
   gboolean ok = TRUE;
-  for (guint c = 1; c <= ft_lead_class (p->horizon) && ok; c++)
-    {
-      guint i = 0;
-      for (guint t = first; t < end; t++)
-        for (guint z = 0; z < Z; z++, i++)
-          {
-            guint lead = ft_training_lead (c, z, t, p->horizon);
-            const FtFeatureContext *ctx = ft_training_features_for (&tf, t);
-            ft_feature_row (ctx, z, t, lead, f);
-            design_row (f, z, ft_mean_model_log_expect (ctx->mean, z, (guint) f[FT_F_HOW]),
-                        idx + (gsize) i * WIDTH, val + (gsize) i * WIDTH);
-            design_index (idx + (gsize) i * WIDTH, Z);
-            y[i] = ft_demand_series_demand (s, z, t);
-            offset[i] = val[(gsize) i * WIDTH + 4 + X_BASELINE];
-          }
-      g->beta[c - 1] = g_new0 (double, g->n_cols);
-      if (c == 1 && warm && warm->n_cols == g->n_cols && warm->n_zones == Z && warm->beta[0])
-        memcpy (g->beta[0], warm->beta[0], sizeof (double) * g->n_cols);
-      else if (c > 1)
-        memcpy (g->beta[c - 1], g->beta[c - 2], sizeof (double) * g->n_cols);
-      g_autoptr(GError) local = NULL;
-      guint it = 0;
-      ok = ft_poisson_glm_fit (idx, val, WIDTH, n_rows, g->n_cols, y, offset, p->glm_lambda, pen,
-                               p->glm_max_iter, g->beta[c - 1], &it, &local);
-      g->iters += it;
-      if (!ok)
-        g_propagate_prefixed_error (error, g_steal_pointer (&local), "GLM for lead class %u: ", c);
-    }
+  const double *from = warm && warm->n_cols == g->n_cols && warm->n_zones == Z ? warm->beta[0] : NULL;
+  for (guint c = 1; c <= n_classes && ok; c++)
+    if (eager (g, c))
+      {
+        ok = fit_class (g, s, start, end, &tf, c, from, error);
+        from = g->beta[c - 1];
+      }
   ft_training_features_clear (&tf);
   if (!ok)
     {
       glm_state_free (g);
       return NULL;
+    }
+  if (!all)
+    {
+      g->train = ft_demand_series_copy (s);
+      g->train_start = start;
+      g->train_end = end;
     }
   return g;
 }
@@ -489,6 +561,28 @@ static gpointer
 glm_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint end, GError **error)
 {
   return glm_fit_warm (p, s, start, end, NULL, error);
+}
+
+/* Class c when it was left out of the fit: fitted now, on the same rows,
+ * from the nearest eager class before it (after it when none is). */
+static gboolean
+need_class (GlmState *g, guint c, GError **error)
+{
+  if (g->beta[c - 1])
+    return TRUE;
+  g_return_val_if_fail (g->train != NULL, FALSE);
+  const double *from = NULL;
+  for (guint b = c - 1; b >= 1 && !from; b--)
+    if (eager (g, b))
+      from = g->beta[b - 1];
+  for (guint b = c + 1; b <= FT_N_LEAD_CLASSES && !from; b++)
+    if (eager (g, b))
+      from = g->beta[b - 1];
+  FtTrainingFeatures tf;
+  ft_training_features_init (&tf, g->train, g->train_start, g->train_end, g->params.mean_shrink_weeks);
+  gboolean ok = fit_class (g, g->train, g->train_start, g->train_end, &tf, c, from, error);
+  ft_training_features_clear (&tf);
+  return ok;
 }
 
 static gboolean
@@ -509,6 +603,9 @@ glm_predict_leads (gpointer state, const FtDemandSeries *s, guint origin, guint 
                    FT_FEATURE_HISTORY, origin);
       return FALSE;
     }
+  for (guint k = 0; k < horizon; k++)
+    if ((!want || want[k]) && !need_class (g, ft_lead_class (k + 1), error))
+      return FALSE;
   FtFeatureContext ctx;
   /* every row reads the 24 hours before the origin (origin >= 24 here) */
   ft_feature_context_init_from (&ctx, s, g->mean, origin - 24);
@@ -548,6 +645,20 @@ static void
 glm_save (gpointer state, GByteArray *out)
 {
   GlmState *g = state;
+  /* a saved model holds every class of its horizon */
+  for (guint c = 1; c <= ft_lead_class (g->horizon); c++)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!need_class (g, c, &local))
+        {
+          /* the same rows fitted before: not expected to fail; the
+           * nearest class stands in */
+          g_warning ("GLM: fitting lead class %u to save it failed: %s", c, local->message);
+          for (guint b = 1; b <= FT_N_LEAD_CLASSES && !g->beta[c - 1]; b++)
+            if (g->beta[b - 1])
+              g->beta[c - 1] = g_memdup2 (g->beta[b - 1], sizeof (double) * g->n_cols);
+        }
+    }
   ft_mean_model_save (g->mean, out);
   ft_blob_put_u32 (out, g->n_zones);
   ft_blob_put_u32 (out, g->n_cols);

@@ -56,6 +56,9 @@ extern const FtForecastOps ft_forecast_glm_ops;
 guint ft_forecast_glm_iterations (gconstpointer state);
 extern const FtForecastOps ft_forecast_xgb_ops;
 
+/* A deep copy (counts, availability, zone names, holidays). */
+FtDemandSeries *ft_demand_series_copy (const FtDemandSeries *s);
+
 /* ---- the historical mean ------------------------------------------------ */
 
 typedef struct {

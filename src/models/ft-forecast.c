@@ -140,6 +140,29 @@ ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
   return s->count[i] / MAX (s->available[i], 0.25);
 }
 
+FtDemandSeries *
+ft_demand_series_copy (const FtDemandSeries *s)
+{
+  FtDemandSeries *c = g_new0 (FtDemandSeries, 1);
+  gsize n = (gsize) s->n_zones * s->n_hours;
+  c->n_zones = s->n_zones;
+  c->n_hours = s->n_hours;
+  c->t0 = s->t0;
+  c->count = g_memdup2 (s->count, sizeof (double) * n);
+  c->available = s->available ? g_memdup2 (s->available, sizeof (double) * n) : NULL;
+  c->zone_ids = g_strdupv (s->zone_ids);
+  if (s->holidays)
+    {
+      c->holidays = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      GHashTableIter it;
+      gpointer key;
+      g_hash_table_iter_init (&it, s->holidays);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        g_hash_table_add (c->holidays, g_memdup2 (key, sizeof (gint64)));
+    }
+  return c;
+}
+
 void
 ft_demand_series_free (FtDemandSeries *s)
 {
@@ -478,6 +501,7 @@ ft_forecaster_load (GBytes *blob, GError **error)
   p.xgb_eta = ft_blob_get_f64 (&r);
   p.xgb_nthread = ft_blob_get_u32 (&r);
   p.horizon = ft_blob_get_u32 (&r);
+  p.glm_eager_classes = 0;
   g_autoptr(GError) local = NULL;
   if (r.bad || !check_params (&p, &local))
     {
@@ -537,15 +561,22 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   c->cum_zbase = g_new (double, (gsize) s->n_zones * (H + 1));
   c->cum_city = g_new (double, H + 1);
   c->cum_base = g_new (double, H + 1);
+  /* The memos are marked unknown (NaN) only where rows from `from` on
+   * read them: a lag reaches at most 168 h before its origin, the recent
+   * anomalies are those of the origins (>= from) */
   gsize n_anom = (gsize) s->n_zones * H, n_zo = (gsize) s->n_zones * (H + 1);
+  guint lag_from = from > 168 ? from - 168 : 0;
   c->anom = g_new (double, n_anom);
-  for (gsize i = 0; i < n_anom; i++)
-    c->anom[i] = NAN;
   c->recent_zone = g_new (double, n_zo);
-  for (gsize i = 0; i < n_zo; i++)
-    c->recent_zone[i] = NAN;
+  for (guint z = 0; z < s->n_zones; z++)
+    {
+      for (guint h = lag_from; h < H; h++)
+        c->anom[(gsize) z * H + h] = NAN;
+      for (guint h = from; h <= H; h++)
+        c->recent_zone[(gsize) z * (H + 1) + h] = NAN;
+    }
   c->recent_city = g_new (double, (gsize) 2 * (H + 1));
-  for (gsize i = 0; i < (gsize) 2 * (H + 1); i++)
+  for (gsize i = (gsize) 2 * from; i < (gsize) 2 * (H + 1); i++)
     c->recent_city[i] = NAN;
   for (guint z = 0; z < s->n_zones; z++)
     {

@@ -110,6 +110,12 @@ typedef struct {
   double xgb_eta;            /* (0.05) */
   guint  xgb_nthread;        /* 0: XGBoost's default */
   guint  horizon;            /* longest horizon the model is fitted for (24) */
+  /* GLM: the lead classes (bit c - 1 for class c, ft_lead_class) fitted
+   * with the model; the others are fitted from the same training data
+   * when a forecast or a save first needs them (0: all, the default).
+   * Shadow mode fits the classes of the horizons it stores. Not saved:
+   * a saved model holds every class. */
+  guint32 glm_eager_classes;
 } FtForecastParams;
 
 void ft_forecast_params_init (FtForecastParams *p);

@@ -6,6 +6,7 @@
 #include "ft-config.h"
 #include "ft-registry-shadow.h"
 #include "ft-fleet.h"
+#include "ft-forecast-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -245,6 +246,16 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   sh->cfg = *cfg;
   sh->city = g_strdup (cfg->city ? cfg->city : "demo");
   sh->cfg.city = sh->city;
+  /* The GLM fits the lead classes of the horizons stored (and of the
+   * quarter hour's hour) with the model; the others, which only
+   * ft_shadow_forecast may ask for, when first asked (Demo City: 4 of 6
+   * classes, a third of the fit). */
+  sh->cfg.params.glm_eager_classes = 0;
+  for (guint i = 0; i < cfg->n_horizons; i++)
+    sh->cfg.params.glm_eager_classes |= 1u << (ft_lead_class (cfg->horizons[i]) - 1);
+  if (cfg->quarter_hour)
+    sh->cfg.params.glm_eager_classes |= 1u << (ft_lead_class (1) - 1)
+                                        | (fmod (cfg->cadence_min, 60) != 0 ? 1u << (ft_lead_class (2) - 1) : 0);
   sh->zoning = zcopy;
   sh->log = log;
   sh->store = store;
@@ -271,7 +282,8 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
         }
     }
   if (cfg->forecast)
-    sh->listener = ft_event_log_add_listener (log, on_event, sh);
+    sh->listener = ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST)
+                                                        | FT_EV_BIT (FT_EV_VEHICLE_STATE), on_event, sh);
   return sh;
 }
 
