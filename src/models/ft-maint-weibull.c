@@ -116,14 +116,9 @@ nll_df (const gsl_vector *th, void *params, gsl_vector *g)
   nll_fdf (th, params, NULL, g);
 }
 
-/* row[l] -= a * x[l] (restrict on parameters, where the compiler reads
- * it). */
-static inline void
-sub_scaled (double *restrict row, const double *restrict x, double a, guint n)
-{
-  for (guint l = 0; l < n; l++)
-    row[l] -= a * x[l];
-}
+/* Two doubles at once (GCC's vector extension: SSE2 on x86-64, NEON on
+ * arm64), each lane the same IEEE product and difference as a scalar. */
+typedef double FtV2 __attribute__ ((vector_size (16), aligned (8), may_alias));
 
 /* Observed information (minus the Hessian of the log-likelihood, summed). */
 static void
@@ -159,17 +154,50 @@ information (const Data *d, const double *th, gsl_matrix *I)
       m[0] -= haa;
       m[1] -= hab;
       m[tda + 1] -= hbb;
-      for (guint j = 0; j < p; j++)
+      /* (-z w) x[j], (k z) x[j] and (-z) x[j], two j at a time */
+      double cw = -z * w, kz = k * z;
+      FtV2 vcw = { cw, cw }, vkz = { kz, kz }, vz = { -z, -z };
+      guint j = 0;
+      for (; j + 2 <= p; j += 2)
         {
-          m[2 + j] -= -z * w * xs[j];
-          m[tda + 2 + j] -= k * z * xs[j];
+          FtV2 xv = *(const FtV2 *) (xs + j);
+          *(FtV2 *) (m + 2 + j) -= vcw * xv;
+          *(FtV2 *) (m + tda + 2 + j) -= vkz * xv;
+          *(FtV2 *) (zx + j) = vz * xv;
+        }
+      for (; j < p; j++)
+        {
+          m[2 + j] -= cw * xs[j];
+          m[tda + 2 + j] -= kz * xs[j];
           zx[j] = -z * xs[j];
         }
-      /* whole rows of the beta block: a loop of fixed length runs
-       * vectorised (the entries below the diagonal are overwritten by
-       * the upper triangle's below) */
-      for (guint j = 0; j < p; j++)
-        sub_scaled (m + (2 + j) * tda + 2, xs, zx[j], p);
+      /* the beta block's upper triangle two rows and two columns at a
+       * time, each x pair loaded once for both rows (the entry below the
+       * diagonal the second row also gets is overwritten below) */
+      for (j = 0; j < p; j += 2)
+        {
+          double *r0 = m + (2 + j) * tda + 2;
+          double a0 = zx[j];
+          if (j + 1 == p)
+            {
+              r0[j] -= a0 * xs[j];
+              break;
+            }
+          double *r1 = r0 + tda, a1 = zx[j + 1];
+          FtV2 va0 = { a0, a0 }, va1 = { a1, a1 };
+          guint l = j;
+          for (; l + 2 <= p; l += 2)
+            {
+              FtV2 xv = *(const FtV2 *) (xs + l);
+              *(FtV2 *) (r0 + l) -= va0 * xv;
+              *(FtV2 *) (r1 + l) -= va1 * xv;
+            }
+          if (l < p)
+            {
+              r0[l] -= a0 * xs[l];
+              r1[l] -= a1 * xs[l];
+            }
+        }
     }
   for (guint r = 0; r < 2 + p; r++)
     for (guint c = r + 1; c < 2 + p; c++)
