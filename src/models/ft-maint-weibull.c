@@ -466,29 +466,44 @@ done:
 
 /* ---- the model ------------------------------------------------------------ */
 
+#define TX_LUT 256
+
 typedef struct {
   double   mean[FT_MAINT_N_FEATURES], sd[FT_MAINT_N_FEATURES];  /* of log1p(x); sd 0: left out */
   double   theta[2 + FT_MAINT_N_FEATURES];                       /* log k, log lambda, beta (active) */
+  double   lut[TX_LUT];                                          /* log1p (n) (not saved) */
 } Weib;
 
-/* log1p (MAX (x, 0)), without the call for the zeros (most counts and
- * flags of a vehicle) */
-static inline double
-tx (double x)
+static void
+weib_lut (Weib *w)
 {
-  return x > 0 ? log1p (x) : 0.0;
+  for (guint n = 0; n < TX_LUT; n++)
+    w->lut[n] = log1p ((double) n);
+}
+
+/* log1p (MAX (x, 0)), without the call for the zeros and the small whole
+ * numbers (most counts and flags of a vehicle): the same values, tabled */
+static inline double
+tx (const Weib *w, double x)
+{
+  if (!(x > 0))
+    return 0.0;
+  if (x < TX_LUT && (double) (int) x == x)
+    return w->lut[(int) x];
+  return log1p (x);
 }
 
 static gpointer
 weib_fit (const FtMaintParams *prm, const FtMaintRow *rows, guint n, GError **error)
 {
   Weib *w = g_new0 (Weib, 1);
+  weib_lut (w);
   guint P = FT_MAINT_N_FEATURES;
   /* log1p of every feature once (three passes read it) */
   g_autofree double *T = g_new (double, (gsize) MAX (n, 1) * P);
   for (guint i = 0; i < n; i++)
     for (guint j = 0; j < P; j++)
-      T[(gsize) i * P + j] = tx (rows[i].x[j]);
+      T[(gsize) i * P + j] = tx (w, rows[i].x[j]);
   for (guint j = 0; j < P; j++)
     {
       double s = 0, ss = 0;
@@ -547,7 +562,7 @@ weib_predict (gconstpointer state, const FtMaintRow *rows, guint n, double h, do
       double eta = 0;
       for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
         if (w->sd[j] > 0)
-          eta += w->theta[2 + j] * (tx (rows[i].x[j]) - w->mean[j]) / w->sd[j];
+          eta += w->theta[2 + j] * (tx (w, rows[i].x[j]) - w->mean[j]) / w->sd[j];
       p_out[i] = -expm1 (-exp (MIN (base + eta, EXP_CAP)));
     }
   return TRUE;
@@ -575,6 +590,7 @@ weib_load (const guint8 *data, gsize len, GError **error)
   FtMaintReader r = { data, len };
   guint32 nf;
   g_autofree Weib *w = g_new0 (Weib, 1);
+  weib_lut (w);
   if (!ft_maint_get_u32 (&r, &nf, error))
     return NULL;
   if (nf != FT_MAINT_N_FEATURES)
@@ -636,7 +652,7 @@ weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const 
       double eta = 0;
       for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
         if (w->sd[j] > 0)
-          eta += w->theta[2 + j] * (tx (rows[i].x[j]) - w->mean[j]) / w->sd[j];
+          eta += w->theta[2 + j] * (tx (w, rows[i].x[j]) - w->mean[j]) / w->sd[j];
       for (guint q = 0; q < nh; q++)
         p_out[(gsize) q * n + i] = -expm1 (-exp (MIN (base[q] + eta, EXP_CAP)));
     }
