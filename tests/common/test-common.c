@@ -187,6 +187,31 @@ START_TEST (test_listener_removes_itself)
 }
 END_TEST
 
+/* A listener that names its kinds is called for those only, in the same
+ * order among the others. */
+START_TEST (test_listener_for_kinds)
+{
+  FtEventLog *log = ft_event_log_new ();
+  Reentrant r = { log, 0, 0, 0 };
+  ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_TASK_DONE) | FT_EV_BIT (FT_EV_RIDER_LOST), count_b, &r);
+  static const FtEventKind kinds[] = { FT_EV_TASK_DONE, FT_EV_VEHICLE_STATE, FT_EV_RIDER_LOST, FT_EV_BOOKING_ENDED,
+                                       FT_EV_TASK_DONE };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      FtEvent e = ft_event_init (kinds[i], (FtTime) i);
+      ft_event_log_append (log, &e);
+    }
+  ck_assert_int_eq (r.calls_b, 3);
+  /* every kind, as ft_event_log_add_listener */
+  r.calls_b = 0;
+  ft_event_log_add_listener_for (log, G_MAXUINT64, count_b, &r);
+  FtEvent e = ft_event_init (FT_EV_VEHICLE_STATE, 9);
+  ft_event_log_append (log, &e);
+  ck_assert_int_eq (r.calls_b, 1);
+  ft_event_log_free (log);
+}
+END_TEST
+
 /* ft_mem_advise_huge is a hint: contents stay, the usable size comes
  * back, and where the kernel offers transparent huge pages only on request
  * ("madvise"), the block's 2 MiB-aligned interior becomes eligible. */
@@ -276,7 +301,8 @@ common_suite (void)
   tc = tcase_create ("key-file"); tcase_add_test (tc, test_key_file_string); suite_add_tcase (s, tc);
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
-  tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself); suite_add_tcase (s, tc);
+  tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself);
+  tcase_add_test (tc, test_listener_for_kinds); suite_add_tcase (s, tc);
   return s;
 }
 

@@ -435,6 +435,50 @@ START_TEST (test_predict_leads)
 }
 END_TEST
 
+/* Shadow mode fits the lead classes of the horizons it stores
+ * (glm_eager_classes); the others are fitted when a forecast or a save
+ * first needs them, from the same rows: every lead then close to a fit of
+ * all classes (the same optimum from other starts), and the model the
+ * same whichever asked first. */
+START_TEST (test_glm_eager_classes)
+{
+  g_autoptr(FtDemandSeries) s = synthetic (3, 3 * 168, peaky, 11);
+  g_autoptr(GError) error = NULL;
+  FtForecastParams p;
+  ft_forecast_params_init (&p);
+  g_autoptr(FtForecaster) full = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  ck_assert_msg (ft_forecaster_fit (full, s, 0, 2 * 168, &error), "%s", error ? error->message : "");
+  /* leads 1, 3, 6 and 24: classes 1, 3, 4 and 6 */
+  p.glm_eager_classes = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 5;
+  g_autoptr(FtForecaster) lazy = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  g_autoptr(FtForecaster) saved = ft_forecaster_new (FT_FORECAST_GLM, &p);
+  ck_assert (ft_forecaster_fit (lazy, s, 0, 2 * 168, &error));
+  ck_assert (ft_forecaster_fit (saved, s, 0, 2 * 168, &error));
+  guint it_full = ft_forecaster_get_fit_iterations (full), it_lazy = ft_forecaster_get_fit_iterations (lazy);
+  ck_assert_uint_lt (it_lazy, it_full);
+  gboolean want[24] = { FALSE };
+  want[0] = want[2] = want[5] = want[23] = TRUE;
+  double a[3 * 24], b[3 * 24], c[3 * 24];
+  guint origin = 2 * 168 + 7;
+  ck_assert (ft_forecaster_predict_leads (lazy, s, origin, 24, want, b, &error));
+  ck_assert_uint_eq (ft_forecaster_get_fit_iterations (lazy), it_lazy);   /* nothing more fitted */
+  ck_assert (ft_forecaster_predict (full, s, origin, 24, a, &error));
+  ck_assert (ft_forecaster_predict (lazy, s, origin, 24, b, &error));
+  ck_assert_uint_gt (ft_forecaster_get_fit_iterations (lazy), it_lazy);   /* classes 2 and 5 now */
+  for (guint i = 0; i < 3 * 24; i++)
+    ck_assert_msg (isfinite (b[i]) && fabs (a[i] - b[i]) <= 1e-4 * (1 + a[i]), "zone %u lead %u: all classes %.9g, "
+                   "lazily %.9g", i / 24, i % 24 + 1, a[i], b[i]);
+  /* a save fits what is missing: the blob holds every class, as fitted
+   * when a forecast asked first */
+  g_autoptr(GBytes) blob = ft_forecaster_save (saved, &error);
+  ck_assert_msg (blob != NULL, "%s", error ? error->message : "");
+  g_autoptr(FtForecaster) loaded = ft_forecaster_load (blob, &error);
+  ck_assert_msg (loaded != NULL, "%s", error ? error->message : "");
+  ck_assert (ft_forecaster_predict (loaded, s, origin, 24, c, &error));
+  ck_assert (memcmp (b, c, sizeof b) == 0);
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------------- */
 
 START_TEST (test_refuse_empty)
@@ -580,6 +624,7 @@ forecast_suite (void)
   tcase_add_test (glm, test_glm_refuses_nan);
   tcase_add_test (glm, test_glm_warm_start_same_fit);
   tcase_add_test (glm, test_predict_leads);
+  tcase_add_test (glm, test_glm_eager_classes);
   suite_add_tcase (s, glm);
   TCase *models = tcase_create ("models");
   tcase_set_timeout (models, 300);
