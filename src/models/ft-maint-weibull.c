@@ -30,14 +30,21 @@ typedef struct {
    * rows gives both (the same arithmetic as two passes, so the same fit) */
   double         *at, *at_g, at_f;
   gboolean        at_valid;
+  /* each row's w and z at the point nll_eval saw last (wz_at): Newton's
+   * information is asked at the point its line search accepted, so it
+   * reads them instead of computing them again (the same values) */
+  double         *wz, *wz_at;
+  gboolean        wz_valid;
 } Data;
 
 /* Mean negative log-likelihood (+ ridge/2 |beta|^2) and its gradient. */
 static void
-nll_eval (const gsl_vector *th, const Data *d, double *f, gsl_vector *g)
+nll_eval (const gsl_vector *th, Data *d, double *f, gsl_vector *g)
 {
   guint p = d->p;
   double a = gsl_vector_get (th, 0), b = gsl_vector_get (th, 1);
+  for (guint j = 0; j < 2 + p; j++)
+    d->wz_at[j] = gsl_vector_get (th, j);
   double k = exp (CLAMP (a, -EXP_CAP, EXP_CAP));
   double sum = 0, ga = 0, gb = 0;
   double gbeta[p > 0 ? p : 1], beta[p > 0 ? p : 1];
@@ -53,6 +60,8 @@ nll_eval (const gsl_vector *th, const Data *d, double *f, gsl_vector *g)
       double lt = d->log_time[i];
       double w = k * (lt - b);
       double z = exp (MIN (w + eta, EXP_CAP));
+      d->wz[2 * i] = w;
+      d->wz[2 * i + 1] = z;
       double di = d->event[i] ? 1.0 : 0.0;
       sum += di * (a + w - lt + eta) - z;
       ga += di * (1.0 + w) - z * w;
@@ -61,6 +70,7 @@ nll_eval (const gsl_vector *th, const Data *d, double *f, gsl_vector *g)
         for (guint j = 0; j < p; j++)
           gbeta[j] += (di - z) * x[j];
     }
+  d->wz_valid = TRUE;
   double inv = 1.0 / d->n;
   if (f)
     {
@@ -126,6 +136,10 @@ information (const Data *d, const double *th, gsl_matrix *I)
 {
   guint p = d->p;
   double k = exp (th[0]), b = th[1];
+  /* nll_eval's w and z when it saw th last (its k is this one unless
+   * clamped) */
+  gboolean cached = d->wz_valid && fabs (th[0]) <= EXP_CAP
+                    && memcmp (d->wz_at, th, sizeof (double) * (2 + p)) == 0;
   gsl_matrix_set_zero (I);
   /* the upper triangle in place (a gsl_matrix_ptr call per entry and row
    * cost more than the arithmetic), the logs of the times read */
@@ -138,14 +152,21 @@ information (const Data *d, const double *th, gsl_matrix *I)
   for (guint i = 0; i < d->n; i++)
     {
       const double *x = d->X + (gsize) i * p;
-      double eta = 0;
-      for (guint j = 0; j < p; j++)
+      double w, z;
+      memcpy (xs, x, sizeof (double) * p);
+      if (cached)
         {
-          xs[j] = x[j];
-          eta += x[j] * th[2 + j];
+          w = d->wz[2 * i];
+          z = d->wz[2 * i + 1];
         }
-      double w = k * (d->log_time[i] - b);
-      double z = exp (MIN (w + eta, EXP_CAP));
+      else
+        {
+          double eta = 0;
+          for (guint j = 0; j < p; j++)
+            eta += x[j] * th[2 + j];
+          w = k * (d->log_time[i] - b);
+          z = exp (MIN (w + eta, EXP_CAP));
+        }
       double di = d->event[i] ? 1.0 : 0.0;
       /* Hessian of ll_i */
       double haa = di * w - z * w * (w + 1.0);
@@ -387,7 +408,8 @@ weibull_mle (const double *X, guint n, guint p, const double *time, const gboole
     log_time[i] = log (time[i]);
   guint dim = 2 + p;
   g_autofree double *at = g_new (double, 2 * dim);
-  Data d = { X, time, log_time, event, n, p, ridge, at, at + dim, 0, FALSE };
+  g_autofree double *wz = g_new (double, (gsize) 2 * n + dim);
+  Data d = { X, time, log_time, event, n, p, ridge, at, at + dim, 0, FALSE, wz, wz + 2 * (gsize) n, FALSE };
   gsl_multimin_function_fdf fn = { nll_f, nll_df, nll_fdf, dim, &d };
   gsl_vector *x0 = gsl_vector_alloc (dim);
   gboolean zero = TRUE;
