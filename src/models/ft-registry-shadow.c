@@ -87,6 +87,8 @@ struct _FtShadow {
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
   gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
+  guint          win_w0;       /* its first hour (valid while win_ok) */
+  gboolean       win_ok;       /* no count in it changed since it was copied */
 };
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
@@ -204,6 +206,8 @@ on_event (const FtEvent *ev, gpointer data)
   if (h > 24 * 366 * 5)
     return;
   grow (sh, (guint) h + 1);
+  if (sh->win && (guint) h < sh->win_w0 + sh->win->n_hours)
+    sh->win_ok = FALSE;   /* a late event (live mode): copy the window afresh */
   g_array_index (sh->count, double, (gsize) h * sh->zoning->n + (guint) z) += 1;
   g_array_index (sh->count15, double, (gsize) ((ev->t - sh->t0) / FT_QUARTER) * sh->zoning->n + (guint) z) += 1;
 }
@@ -440,12 +444,22 @@ window_of (FtShadow *sh, guint H, guint *w0, FtDemandSeries **owned)
     }
   /* counts are whole numbers >= 0 by construction: nothing to check */
   FtDemandSeries *s = sh->win;
+  const double *c = (const double *) sh->count->data;
+  /* The window of the tick before, as long as the same length, is this
+   * one moved by the hours since: those are moved, the new ones copied
+   * (counts of past hours change only with a late event, which clears
+   * win_ok) */
+  guint keep = sh->win_ok && s->n_hours == n && *w0 >= sh->win_w0 && *w0 - sh->win_w0 < n ? n - (*w0 - sh->win_w0) : 0;
+  if (keep > 0 && keep < n)
+    for (guint z = 0; z < Z; z++)
+      memmove (s->count + (gsize) z * n, s->count + (gsize) z * n + (n - keep), sizeof (double) * keep);
   s->n_hours = n;
   s->t0 = sh->t0 + sh->cfg.how_offset + (FtTime) *w0 * FT_HOUR;
-  const double *c = (const double *) sh->count->data;
-  for (guint h = 0; h < n; h++)
+  for (guint h = keep; h < n; h++)
     for (guint z = 0; z < Z; z++)
       s->count[(gsize) z * n + h] = c[(gsize) (*w0 + h) * Z + z];
+  sh->win_w0 = *w0;
+  sh->win_ok = TRUE;
   return s;
 }
 
