@@ -1065,6 +1065,21 @@ ft_booking_next_expiry (FtBooking *b)
 
 /* ---------------------------------------------------------------- queries */
 
+void
+ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
+{
+  if (b == NULL)
+    return;
+  if (booking >= 0 && (guint64) booking < b->recs->len)
+    {
+      const char *r = (const char *) rec_at (b, booking);
+      for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
+        __builtin_prefetch (r + o, 1);
+    }
+  ft_accounts_prefetch (b->deps.accounts, rider);
+  ft_payments_prefetch_rider (b->deps.payments, rider);
+}
+
 const FtBookingRec *
 ft_booking_get (FtBooking *b, gint64 booking)
 {

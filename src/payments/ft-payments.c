@@ -529,6 +529,18 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
   return *slot;
 }
 
+void
+ft_payments_prefetch_rider (FtPayments *p, guint rider)
+{
+  if (p == NULL || rider >= p->riders->len)
+    return;
+  const RiderAccounts *ra = &g_array_index (p->riders, RiderAccounts, rider);
+  if (ra->wallet != NO_ACC)
+    ft_ledger_prefetch_account (p->ledger, ra->wallet);
+  if (ra->hold != NO_ACC)
+    ft_ledger_prefetch_account (p->ledger, ra->hold);
+}
+
 gint64
 ft_payments_wallet (FtPayments *p, guint rider)
 {
