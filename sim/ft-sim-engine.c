@@ -1,7 +1,11 @@
 /* ft-sim-engine.c — discrete-event engine: a binary heap of (time,
  * priority|sequence, slot) keys over a pool of event slots with a free
- * list. A handle is (generation << 32 | slot); cancel flips the slot's
- * cancelled bit and the pop loop skips it, so cancel is O(1).
+ * list; a pop moves the hole at the top down to a leaf along the lesser
+ * children and the heap's last key up from there (Floyd: one compare a
+ * level on the way down; the keys are unique, so the heap pops them in the
+ * same order as the textbook sift-down). A handle is
+ * (generation << 32 | slot); cancel flips the slot's cancelled bit and the
+ * pop loop skips it, so cancel is O(1).
  */
 #include "ft-sim-engine.h"
 
@@ -87,10 +91,13 @@ sift_up (HeapKey *h, guint i)
   h[i] = k;
 }
 
+/* Removes h[0] from the heap of n + 1 keys (n after): the hole goes down
+ * to a leaf by the lesser child, then h[n], the old last key, is sifted up
+ * from the hole. */
 static inline void
-sift_down (HeapKey *h, guint n, guint i)
+pop_root (HeapKey *h, guint n)
 {
-  HeapKey k = h[i];
+  guint i = 0;
   for (;;)
     {
       guint c = 2 * i + 1;
@@ -98,12 +105,11 @@ sift_down (HeapKey *h, guint n, guint i)
         break;
       if (c + 1 < n && key_less (&h[c + 1], &h[c]))
         c++;
-      if (!key_less (&h[c], &k))
-        break;
       h[i] = h[c];
       i = c;
     }
-  h[i] = k;
+  h[i] = h[n];
+  sift_up (h, i);
 }
 
 FtSimHandle
@@ -209,10 +215,7 @@ pop_top (FtSimEngine *e)
 {
   e->n_heap--;
   if (e->n_heap > 0)
-    {
-      e->heap[0] = e->heap[e->n_heap];
-      sift_down (e->heap, e->n_heap, 0);
-    }
+    pop_root (e->heap, e->n_heap);
 }
 
 /* Drop cancelled events from the top of the heap. */
@@ -249,6 +252,10 @@ run_top (FtSimEngine *e)
   e->n_live--;
   e->now = k.t;
   e->n_processed++;
+  /* the next top's slot, read by the pop loop after this event: fetched
+   * while the event runs rather than missed then */
+  if (e->n_heap > 0)
+    __builtin_prefetch (&e->slots[e->heap[0].slot]);
   fn (e, data, arg);
 }
 

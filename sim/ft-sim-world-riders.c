@@ -301,6 +301,9 @@ on_unlock (FtSimEngine *e, gpointer data, guint64 arg)
   VehSim *vs = &w->veh[v];
   FtTime now = ft_sim_engine_now (e);
   g_autoptr (GError) err = NULL;
+  /* what the unlock reads, loaded together rather than one miss at a time */
+  ft_booking_prefetch (w->core->booking, vs->booking, vs->rider);
+  ft_fleet_prefetch (w->core->fleet, v);
   vs->flags &= ~VF_RESERVED;
   if (!ft_booking_unlock (w->core->booking, vs->booking, vs->rider, now, &err))
     {
@@ -441,6 +444,9 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   VehSim *vs = &w->veh[v];
   FtTime now = ft_sim_engine_now (e);
   FtFleet *fleet = w->core->fleet;
+  /* what the end reads, loaded together rather than one miss at a time */
+  ft_booking_prefetch (w->core->booking, vs->booking, vs->rider);
+  ft_fleet_prefetch (fleet, v);
   const FtVehicle *veh = ft_fleet_get_vehicle (fleet, v);
   const FtVehicleType *vt = ft_vehicle_type_default (veh->kind);
 

@@ -476,6 +476,13 @@ ft_accounts_count_trip (FtAccounts *a, guint i)
 }
 
 void
+ft_accounts_prefetch (const FtAccounts *a, guint i)
+{
+  if (a != NULL && i < a->acc->len)
+    __builtin_prefetch (acc_at (a, i), 1);
+}
+
+void
 ft_accounts_restore (FtAccounts *a, const FtAccount *src)
 {
   FtAccount *acc;

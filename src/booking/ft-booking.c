@@ -637,39 +637,51 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
 static char *
 put_i64 (char *o, gint64 v)
 {
+  static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
   char tmp[20];
   guint64 u = v < 0 ? (guint64) 0 - (guint64) v : (guint64) v;
-  int n = 0;
+  int n = 20;
   if (v < 0)
     *o++ = '-';
-  do
-    tmp[n++] = (char) ('0' + u % 10);
-  while ((u /= 10) != 0);
-  while (n > 0)
-    *o++ = tmp[--n];
-  return o;
+  /* two digits at a time, from the right */
+  while (u >= 100)
+    {
+      guint r = (guint) (u % 100);
+      u /= 100;
+      n -= 2;
+      memcpy (tmp + n, pairs + 2 * r, 2);
+    }
+  if (u >= 10)
+    {
+      n -= 2;
+      memcpy (tmp + n, pairs + 2 * u, 2);
+    }
+  else
+    tmp[--n] = (char) ('0' + u);
+  memcpy (o, tmp + n, (gsize) (20 - n));
+  return o + (20 - n);
 }
 
-static char *
-put_str (char *o, const char *s)
-{
-  while (*s)
-    *o++ = *s++;
-  return o;
-}
+/* a string literal, its length known when compiled */
+#define put_lit(o, lit) (memcpy ((o), (lit), sizeof (lit) - 1), (o) + sizeof (lit) - 1)
 
 /* "bk<id>-hold-t<now>" and "bk<id>-capture": out holds 64 bytes. */
 void
 ft_booking_hold_key (gint64 id, FtTime now, char out[64])
 {
-  char *o = put_i64 (put_str (out, "bk"), id);
-  *put_i64 (put_str (o, "-hold-t"), now) = '\0';
+  char *o = put_i64 (put_lit (out, "bk"), id);
+  o = put_lit (o, "-hold-t");
+  *put_i64 (o, now) = '\0';
 }
 
 void
 ft_booking_capture_key (gint64 id, char out[64])
 {
-  *put_str (put_i64 (put_str (out, "bk"), id), "-capture") = '\0';
+  char *o = put_i64 (put_lit (out, "bk"), id);
+  *put_lit (o, "-capture") = '\0';
 }
 
 /* Places the pre-auth hold; on failure refuses and returns -1. */
@@ -1052,6 +1064,21 @@ ft_booking_next_expiry (FtBooking *b)
 }
 
 /* ---------------------------------------------------------------- queries */
+
+void
+ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
+{
+  if (b == NULL)
+    return;
+  if (booking >= 0 && (guint64) booking < b->recs->len)
+    {
+      const char *r = (const char *) rec_at (b, booking);
+      for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
+        __builtin_prefetch (r + o, 1);
+    }
+  ft_accounts_prefetch (b->deps.accounts, rider);
+  ft_payments_prefetch_rider (b->deps.payments, rider);
+}
 
 const FtBookingRec *
 ft_booking_get (FtBooking *b, gint64 booking)

@@ -145,6 +145,9 @@ guint      ft_booking_expire   (FtBooking *b, FtTime now);
 FtTime     ft_booking_next_expiry (FtBooking *b);
 
 const FtBookingRec *ft_booking_get      (FtBooking *b, gint64 booking);
+/* Starts loading a booking's record, and its rider's payment accounts and
+ * account record, for a step about to unlock or end it (a hint). */
+void       ft_booking_prefetch    (FtBooking *b, gint64 booking, guint rider);
 guint               ft_booking_n        (FtBooking *b);
 /* Room for n bookings in all, made now (a run that knows its size: the
  * records then never move as they fill). Changes no contents. */

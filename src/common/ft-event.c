@@ -63,9 +63,15 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
   g_return_val_if_fail (ev != NULL, 0);
   g_return_val_if_fail (ev->kind < FT_EV_N_KINDS, 0);
 
+  guint64 seq = log->next_seq++;
+  log->counts[ev->kind]++;
+  /* Nothing kept and nobody listening (a simulation without a store):
+   * counted, and no copy of the event is made. */
+  if (!log->retain && log->listeners->len == 0)
+    return seq;
+
   tmp = *ev;
-  tmp.seq = log->next_seq++;
-  log->counts[tmp.kind]++;
+  tmp.seq = seq;
 
   if (log->retain)
     {

@@ -614,6 +614,16 @@ ft_fleet_soc (const FtFleet *f, guint vi)
   return f->v[vi].pack < 0 ? 0 : f->p[f->v[vi].pack].soc;
 }
 
+void
+ft_fleet_prefetch (const FtFleet *f, guint vi)
+{
+  if (f == NULL || vi >= f->n_v)
+    return;
+  __builtin_prefetch (&f->v[vi], 1);
+  if (f->v[vi].pack >= 0)
+    __builtin_prefetch (&f->p[f->v[vi].pack], 1);
+}
+
 double
 ft_fleet_range_m (const FtFleet *f, guint vi)
 {

@@ -174,6 +174,8 @@ void     ft_fleet_set_position  (FtFleet *f, guint v, FtLatLon pos, double add_o
 /* Drain the vehicle's pack by wh (clamped at 0). Returns new SOC (0 if no pack). */
 double   ft_fleet_drain         (FtFleet *f, guint v, double wh);
 double   ft_fleet_soc           (const FtFleet *f, guint v);   /* 0 if no pack */
+/* Starts loading vehicle v's record and its pack's (a hint). */
+void     ft_fleet_prefetch      (const FtFleet *f, guint v);
 double   ft_fleet_range_m       (const FtFleet *f, guint v);   /* from SOC, health, wh/km */
 void     ft_fleet_set_booking   (FtFleet *f, guint v, gint64 booking);
 void     ft_fleet_add_wear      (FtFleet *f, guint v, double wear);

@@ -1,6 +1,7 @@
 /* ft-geo.h — plane geometry on WGS84 points: polygons, multipolygons with
- * holes, bounding boxes, point-in-polygon, and a uniform grid index for
- * "what is near this point" queries over millions of moving points.
+ * holes, bounding boxes, point-in-polygon, a raster of which area holds a
+ * point, and a uniform grid index for "what is near this point" queries
+ * over millions of moving points.
  */
 #pragma once
 
@@ -52,6 +53,17 @@ typedef struct _JsonNode JsonNode;
 FtMultiPolygon *ft_multipolygon_from_geojson (JsonNode *geometry, GError **error);
 JsonNode       *ft_multipolygon_to_geojson   (const FtMultiPolygon *mp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMultiPolygon, ft_multipolygon_free)
+
+/* Which of a list of areas is the first to hold a point, per cell of a
+ * grid over them, as the loop over ft_multipolygon_contains answers it
+ * (ft-area-raster.c). The areas are read while building only. */
+typedef struct _FtAreaRaster FtAreaRaster;
+#define FT_AREA_RASTER_NONE (-1)   /* no area holds the point */
+#define FT_AREA_RASTER_TEST (-2)   /* test the areas from *first on, in order */
+FtAreaRaster *ft_area_raster_new  (const FtMultiPolygon *const *areas, guint n);
+void          ft_area_raster_free (FtAreaRaster *ra);
+/* An area's index (>= 0), FT_AREA_RASTER_NONE or FT_AREA_RASTER_TEST. */
+int           ft_area_raster_at   (const FtAreaRaster *ra, FtLatLon p, guint *first);
 
 /* Uniform grid over a bbox holding integer ids at positions. Moving an id
  * is O(1) amortised. Queries visit cells overlapping a radius. */

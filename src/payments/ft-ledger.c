@@ -149,6 +149,13 @@ ft_ledger_balance (const FtLedger *l, guint account)
   return g_array_index (l->accounts, FtLedgerAccount, account).balance;
 }
 
+void
+ft_ledger_prefetch_account (const FtLedger *l, guint account)
+{
+  if (l != NULL && account < l->accounts->len)
+    __builtin_prefetch (&g_array_index (l->accounts, FtLedgerAccount, account), 1);
+}
+
 /* Validates postings against the accounts: non-empty, known accounts,
  * non-zero amounts, no overflow, sum zero. */
 static gboolean

@@ -83,6 +83,8 @@ guint       ft_ledger_n_tx             (const FtLedger *l);
 const FtLedgerTx *ft_ledger_get_tx     (const FtLedger *l, guint i);     /* i == id */
 const FtPosting  *ft_ledger_postings   (const FtLedger *l, guint *n_out);
 gint64      ft_ledger_balance          (const FtLedger *l, guint account);
+/* Starts loading an account's record (a hint). */
+void        ft_ledger_prefetch_account (const FtLedger *l, guint account);
 /* Sum over accounts of one type (e.g. total revenue, as a positive number for
  * credit-normal types). */
 gint64      ft_ledger_total            (const FtLedger *l, FtLedgerAccountType type);

@@ -476,6 +476,24 @@ static guint32 refunds_acc (FtPayments *p)
 static guint32 incentives_acc (FtPayments *p)
 { return shared_account (p, &p->incentives, "expense:incentives", FT_LACC_EXPENSE); }
 
+/* "hold:<rider>" or "wallet:<rider>", as g_snprintf with "%u" writes it
+ * (asked for each request of a rider who has no accounts yet) */
+static void
+rider_code (char out[40], guint rider, gboolean hold)
+{
+  char tmp[10];
+  int n = 0;
+  char *o = out;
+  for (const char *s = hold ? "hold:" : "wallet:"; *s; s++)
+    *o++ = *s;
+  do
+    tmp[n++] = (char) ('0' + rider % 10);
+  while ((rider /= 10) != 0);
+  while (n > 0)
+    *o++ = tmp[--n];
+  *o = '\0';
+}
+
 /* Returns the rider's wallet or hold account, creating it when `create`;
  * NO_ACC if it does not exist and create is FALSE. */
 static guint32
@@ -487,7 +505,7 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
         {
           /* Not cached yet; it may still exist in a restored ledger. */
           char code[40];
-          g_snprintf (code, sizeof code, hold ? "hold:%u" : "wallet:%u", rider);
+          rider_code (code, rider, hold);
           guint idx;
           return ft_ledger_lookup (p->ledger, code, &idx) ? idx : NO_ACC;
         }
@@ -501,7 +519,7 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
   if (*slot == NO_ACC)
     {
       char code[40];
-      g_snprintf (code, sizeof code, hold ? "hold:%u" : "wallet:%u", rider);
+      rider_code (code, rider, hold);
       guint idx;
       if (ft_ledger_lookup (p->ledger, code, &idx))
         *slot = idx;
@@ -509,6 +527,18 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
         *slot = ft_ledger_account (p->ledger, code, FT_LACC_LIABILITY, (gint32) rider);
     }
   return *slot;
+}
+
+void
+ft_payments_prefetch_rider (FtPayments *p, guint rider)
+{
+  if (p == NULL || rider >= p->riders->len)
+    return;
+  const RiderAccounts *ra = &g_array_index (p->riders, RiderAccounts, rider);
+  if (ra->wallet != NO_ACC)
+    ft_ledger_prefetch_account (p->ledger, ra->wallet);
+  if (ra->hold != NO_ACC)
+    ft_ledger_prefetch_account (p->ledger, ra->hold);
 }
 
 gint64

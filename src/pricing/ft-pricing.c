@@ -27,6 +27,10 @@ struct _FtPricing {
   gpointer           dyn_data;
   double             dyn_floor, dyn_cap;
   gboolean           sealed;  /* owned by a core: changes go through ft_core_* (role-checked) */
+  /* which zone holds a point, per cell: built at the first lookup after
+   * the zones change (under the lock), dropped when a zone is added */
+  FtAreaRaster      *raster;
+  GMutex             raster_lock;
 };
 
 #define REFUSE_IF_SEALED(p, error, ...) \
@@ -286,6 +290,7 @@ ft_pricing_new (void)
   FtPricing *p = g_new0 (FtPricing, 1);
   p->plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ft_pricing_plan_free);
   p->zones = g_array_new (FALSE, FALSE, sizeof (ZoneMult));
+  g_mutex_init (&p->raster_lock);
   g_array_set_clear_func (p->zones, zone_clear);
   p->dyn_floor = 1.0;
   p->dyn_cap = 1.0;
@@ -299,6 +304,8 @@ ft_pricing_free (FtPricing *p)
     return;
   g_ptr_array_unref (p->plans);
   g_array_unref (p->zones);
+  ft_area_raster_free (p->raster);
+  g_mutex_clear (&p->raster_lock);
   g_free (p);
 }
 
@@ -446,6 +453,7 @@ ft_pricing_add_zone_multiplier (FtPricing *p, const char *zone_id,
   g_return_if_fail (isfinite (multiplier) && multiplier >= 0.0);
   ZoneMult z = { g_strdup (zone_id), ft_multipolygon_copy (area), multiplier };
   g_array_append_val (p->zones, z);
+  g_clear_pointer (&p->raster, ft_area_raster_free);
 }
 
 void
@@ -461,11 +469,51 @@ ft_pricing_set_dynamic (FtPricing *p, FtDynamicPriceFunc fn, gpointer user_data,
   p->dyn_cap = cap;
 }
 
+static G_GNUC_NO_INLINE const FtAreaRaster *
+zone_raster_make (FtPricing *p)
+{
+  g_mutex_lock (&p->raster_lock);
+  FtAreaRaster *ra = p->raster;
+  if (ra == NULL)
+    {
+      g_autofree const FtMultiPolygon **areas = g_new (const FtMultiPolygon *, MAX (p->zones->len, 1u));
+      for (guint i = 0; i < p->zones->len; i++)
+        areas[i] = g_array_index (p->zones, ZoneMult, i).area;
+      ra = ft_area_raster_new (areas, p->zones->len);
+      g_atomic_pointer_set (&p->raster, ra);
+    }
+  g_mutex_unlock (&p->raster_lock);
+  return ra;
+}
+
+/* The multiplier of the first zone whose area holds `at` (1.0 if none):
+ * the raster answers for a cell wholly in one zone or in none, and names
+ * the zone to start testing from where a boundary crosses the cell. */
 double
 ft_pricing_zone_multiplier (const FtPricing *p, FtLatLon at)
 {
   g_return_val_if_fail (p != NULL, 1.0);
-  for (guint i = 0; i < p->zones->len; i++)
+  if (p->zones->len == 0)
+    return 1.0;
+  FtPricing *mp = (FtPricing *) p;   /* only the raster cache is written */
+  const FtAreaRaster *ra = g_atomic_pointer_get (&mp->raster);
+  if (ra == NULL)
+    ra = zone_raster_make (mp);
+  guint first;
+  int z = ft_area_raster_at (ra, at, &first);
+  if (z >= 0)
+    return g_array_index (p->zones, ZoneMult, z).multiplier;
+  if (z == FT_AREA_RASTER_NONE)
+    return 1.0;
+  return ft_pricing_zone_multiplier_exact (p, at, first);
+}
+
+/* The plain loop from zone `first` on (tests compare with the raster). */
+double
+ft_pricing_zone_multiplier_exact (const FtPricing *p, FtLatLon at, guint first)
+{
+  g_return_val_if_fail (p != NULL, 1.0);
+  for (guint i = first; i < p->zones->len; i++)
     {
       const ZoneMult *z = &g_array_index (p->zones, ZoneMult, i);
       if (ft_multipolygon_contains (z->area, at))

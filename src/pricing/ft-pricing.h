@@ -114,6 +114,8 @@ void         ft_pricing_quote_plan        (const FtPricing *p, const FtPricingPl
  * area contains `at`, else 1; the dynamic hook clamped to [floor, cap]
  * (NaN counts as 1), else 1. */
 double       ft_pricing_zone_multiplier   (const FtPricing *p, FtLatLon at);
+/* The same from the plain loop over the zones from `first` on (tests). */
+double       ft_pricing_zone_multiplier_exact (const FtPricing *p, FtLatLon at, guint first);
 double       ft_pricing_dynamic_multiplier (const FtPricing *p, FtLatLon at, FtTime t,
                                             guint vehicle_kind);
 /* Half-up rounding to minor units, tolerant of binary noise (12.4999999995 -> 13). */

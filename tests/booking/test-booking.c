@@ -957,6 +957,38 @@ START_TEST (test_idem_keys)
 }
 END_TEST
 
+/* Prefetching is a hint: any booking, rider or vehicle index, in range or
+ * not, changes nothing and reads nothing outside the records (ASan). */
+START_TEST (test_prefetch_is_a_hint)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+
+  fx_init (&fx, 0.0, 2000);
+  gint64 bk = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert_msg (bk >= 0, "%s", err ? err->message : "");
+  Snap before = snap (&fx);
+  const gint64 bks[] = { bk, -1, bk + 1, 1000000, G_MAXINT64, G_MININT64 };
+  const guint ids[] = { fx.r[0], fx.r[1], fx.staff, fx.erased, 1000000, G_MAXUINT };
+  for (guint i = 0; i < G_N_ELEMENTS (bks); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (ids); j++)
+      {
+        ft_booking_prefetch (fx.core->booking, bks[i], ids[j]);
+        ft_fleet_prefetch (fx.core->fleet, ids[j]);
+        ft_accounts_prefetch (fx.core->accounts, ids[j]);
+        ft_payments_prefetch_rider (fx.core->payments, ids[j]);
+        ft_ledger_prefetch_account (fx.core->ledger, ids[j]);
+      }
+  for (guint v = 0; v < 6; v++)
+    ft_fleet_prefetch (fx.core->fleet, fx.v[v]);
+  ft_booking_prefetch (NULL, bk, fx.r[0]);
+  Snap after = snap (&fx);
+  ck_assert (memcmp (&before, &after, sizeof before) == 0);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
 static Suite *
 booking_suite (void)
 {
@@ -964,6 +996,7 @@ booking_suite (void)
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
     { "idem_keys", test_idem_keys },
+    { "prefetch_is_a_hint", test_prefetch_is_a_hint },
     { "plan_ride_len", test_plan_ride_len },
     { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },

@@ -75,6 +75,12 @@ START_TEST (test_topup)
   ck_assert_int_eq (ft_event_log_count (f.log, FT_EV_LEDGER_TX), 1);
   ck_assert_uint_le (ft_payments_last_latency_ms (f.pay), 400);
   ck_assert_uint_ge (ft_payments_last_latency_ms (f.pay), 50);
+  /* account codes name the rider in decimal, many digits too */
+  ck_assert_int_ge (ft_payments_topup (f.pay, 1234567, 50, "t-big", 10, &err), 0);
+  ck_assert (ft_ledger_lookup (f.ledger, "wallet:1234567", &w));
+  ck_assert_int_eq (ft_ledger_balance (f.ledger, w), -50);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1234567), 50);
+  ck_assert (!ft_ledger_lookup (f.ledger, "wallet:123456", &w));
   assert_check_ok ();
 }
 END_TEST

@@ -211,6 +211,86 @@ START_TEST (test_quote_multipliers)
 }
 END_TEST
 
+/* The zone multiplier through the raster against the plain loop over the
+ * zones, at every vertex and edge midpoint (and a nanodegree around them)
+ * and at random points around the zones. */
+static guint
+zone_raster_compare (const FtPricing *p, const FtMultiPolygon *const *areas, guint n, guint n_random, guint32 seed)
+{
+  guint bad = 0;
+  g_autoptr(GRand) rnd = g_rand_new_with_seed (seed);
+  FtBBox bb;
+  ft_bbox_init_empty (&bb);
+  for (guint i = 0; i < n; i++)
+    {
+      const FtMultiPolygon *mp = areas[i];
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.min_lat, mp->bbox.min_lon });
+      ft_bbox_extend (&bb, (FtLatLon) { mp->bbox.max_lat, mp->bbox.max_lon });
+      for (guint k = 0; k < mp->n_polys; k++)
+        for (guint r = 0; r < mp->polys[k].n_rings; r++)
+          {
+            const FtRing *ring = &mp->polys[k].rings[r];
+            for (guint a = 0, b = ring->n - 1; a < ring->n; b = a++)
+              {
+                FtLatLon v = ring->pts[a], w = ring->pts[b];
+                FtLatLon mid = { (v.lat + w.lat) / 2, (v.lon + w.lon) / 2 };
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      FtLatLon q1 = { v.lat + dy * 1e-9, v.lon + dx * 1e-9 };
+                      FtLatLon q2 = { mid.lat + dy * 1e-9, mid.lon + dx * 1e-9 };
+                      bad += ft_pricing_zone_multiplier (p, q1) != ft_pricing_zone_multiplier_exact (p, q1, 0);
+                      bad += ft_pricing_zone_multiplier (p, q2) != ft_pricing_zone_multiplier_exact (p, q2, 0);
+                    }
+              }
+          }
+    }
+  double mlat = (bb.max_lat - bb.min_lat) * 0.05, mlon = (bb.max_lon - bb.min_lon) * 0.05;
+  for (guint i = 0; i < n_random; i++)
+    {
+      FtLatLon q = { g_rand_double_range (rnd, bb.min_lat - mlat, bb.max_lat + mlat),
+                     g_rand_double_range (rnd, bb.min_lon - mlon, bb.max_lon + mlon) };
+      bad += ft_pricing_zone_multiplier (p, q) != ft_pricing_zone_multiplier_exact (p, q, 0);
+    }
+  return bad;
+}
+
+START_TEST (test_zone_raster_matches_loop)
+{
+  g_autoptr(FtPricing) p = simple_pricing ();
+  /* overlapping squares, a triangle across them, a square with a hole */
+  g_autoptr(FtMultiPolygon) centre = square (52.50, 13.38, 0.04);
+  g_autoptr(FtMultiPolygon) city = square (52.40, 13.20, 0.40);
+  g_autoptr(FtMultiPolygon) tri = ft_multipolygon_new ();
+  FtLatLon t[] = { { 52.45, 13.30 }, { 52.58, 13.52 }, { 52.41, 13.61 } };
+  ft_multipolygon_add_ring (tri, t, 3);
+  g_autoptr(FtMultiPolygon) ring = ft_multipolygon_new ();
+  FtLatLon outer[] = { { 52.60, 13.60 }, { 52.60, 13.70 }, { 52.66, 13.70 }, { 52.66, 13.60 } };
+  FtLatLon hole[] = { { 52.62, 13.62 }, { 52.62, 13.67 }, { 52.645, 13.645 } };
+  guint k = ft_multipolygon_add_ring (ring, outer, 4);
+  ft_multipolygon_add_hole (ring, k, hole, 3);
+  ft_pricing_add_zone_multiplier (p, "centre", centre, 1.5);
+  ft_pricing_add_zone_multiplier (p, "triangle", tri, 1.25);
+  ft_pricing_add_zone_multiplier (p, "ring", ring, 2.0);
+  const FtMultiPolygon *areas[] = { centre, tri, ring, city };
+  ck_assert_uint_eq (zone_raster_compare (p, areas, 3, 20000, 7), 0);
+  /* inside the centre square, in the triangle only, in the ring's hole */
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.52, 13.40 }), 1.5);
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.48, 13.50 }), 1.25);
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.63, 13.645 }), 1.0);
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.65, 13.61 }), 2.0);
+  /* a zone added after lookups (the raster is rebuilt), and a new price */
+  ft_pricing_add_zone_multiplier (p, "city", city, 0.8);
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.45, 13.25 }), 0.8);
+  ck_assert (ft_pricing_set_zone_multiplier (p, "triangle", 1.75, NULL));
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 52.48, 13.50 }), 1.75);
+  ck_assert_uint_eq (zone_raster_compare (p, areas, 4, 20000, 8), 0);
+  /* points no zone's raster cell covers */
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { 48.0, 2.0 }), 1.0);
+  ck_assert_double_eq (ft_pricing_zone_multiplier (p, (FtLatLon) { NAN, 13.4 }), 1.0);
+}
+END_TEST
+
 START_TEST (test_plan_for_kind)
 {
   g_autoptr(FtPricing) p = ft_pricing_new ();
@@ -506,6 +586,7 @@ pricing_suite (void)
     { "quote-discount-floor", test_quote_discount_floor },
     { "quote-saturated-parts", test_quote_saturated_parts },
     { "quote-multipliers", test_quote_multipliers },
+    { "zone-raster-matches-loop", test_zone_raster_matches_loop },
     { "plan-for-kind", test_plan_for_kind },
     { "invalid-plans", test_invalid_plans },
     { "gbfs-v3-fixture", test_gbfs_v3_fixture },
