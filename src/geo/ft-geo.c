@@ -580,6 +580,10 @@ struct _FtGridIndex {
    * empty cells a word of 64 at a time without touching them (fine grids
    * are mostly empty, and their cells are megabytes apart in memory) */
   guint64 *occupied;
+  /* the same bits column by column (bit c * rows + r), so a nearest
+   * search's ring steps over the empty cells of its left and right edges
+   * a word at a time too, instead of testing one bit per row */
+  guint64 *occupied_t;
   Entry  *entries;         /* indexed by id */
   guint   n_entries;       /* allocated */
   guint   size;            /* present ids */
@@ -590,6 +594,10 @@ struct _FtGridIndex {
    * equator: below cos of every latitude a nearest search near the bounds
    * meets, so it bounds distances without a cos per query */
   double  far_lat, cos_far;
+  /* 1 - H^2/6 for H half the bounds' longitude span in radians (0 when
+   * H > 1): sin h >= h (1 - H^2/6) for every 0 <= h <= H, so a nearest
+   * search from inside the bounds bounds a longitude gap linearly */
+  double  lon_shrink;
 };
 
 #define FT_GRID_MAX_CELLS (1u << 22)
@@ -619,9 +627,12 @@ ft_grid_index_new (FtBBox bounds, double cell_m)
   g->cells_mem = g_malloc0 ((gsize) g->rows * g->cols * sizeof (Cell) + 63);
   g->cells = (Cell *) (((guintptr) g->cells_mem + 63) & ~(guintptr) 63);
   g->occupied = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
+  g->occupied_t = g_new0 (guint64, ((gsize) g->rows * g->cols + 63) / 64);
   g->cos_lat = NAN;
   g->far_lat = MIN (90.0, MAX (fabs (bounds.min_lat), fabs (bounds.max_lat)) + 0.5);
   g->cos_far = MAX (cos (g->far_lat * G_PI / 180.0), 0.0);
+  double half_span = (bounds.max_lon - bounds.min_lon + 1e-6) * G_PI / 360.0;
+  g->lon_shrink = half_span <= 1.0 ? 1.0 - half_span * half_span / 6.0 : 0.0;
   return g;
 }
 
@@ -636,6 +647,7 @@ ft_grid_index_free (FtGridIndex *g)
     g_free (g->cells[i].more);
   g_free (g->cells_mem);
   g_free (g->occupied);
+  g_free (g->occupied_t);
   g_free (g->entries);
   g_free (g);
 }
@@ -660,6 +672,13 @@ cell_of (const FtGridIndex *g, FtLatLon p)
   return (guint) r * g->cols + (guint) c;
 }
 
+/* A cell's bit in occupied_t. */
+static inline guint
+cell_t (const FtGridIndex *g, guint cell)
+{
+  return (cell % g->cols) * g->rows + cell / g->cols;
+}
+
 static void
 cell_add (FtGridIndex *g, guint cell, guint id, FtLatLon p)
 {
@@ -676,7 +695,11 @@ cell_add (FtGridIndex *g, guint cell, guint id, FtLatLon p)
   it->pos = p;
   it->id = id;
   if (c->n++ == 0)
-    g->occupied[cell / 64] |= G_GUINT64_CONSTANT (1) << (cell % 64);
+    {
+      guint t = cell_t (g, cell);
+      g->occupied[cell / 64] |= G_GUINT64_CONSTANT (1) << (cell % 64);
+      g->occupied_t[t / 64] |= G_GUINT64_CONSTANT (1) << (t % 64);
+    }
 }
 
 static void
@@ -692,7 +715,11 @@ cell_remove (FtGridIndex *g, guint id)
       g->entries[last.id].slot = e->slot;
     }
   if (c->n == 0)
-    g->occupied[e->cell / 64] &= ~(G_GUINT64_CONSTANT (1) << (e->cell % 64));
+    {
+      guint t = cell_t (g, e->cell);
+      g->occupied[e->cell / 64] &= ~(G_GUINT64_CONSTANT (1) << (e->cell % 64));
+      g->occupied_t[t / 64] &= ~(G_GUINT64_CONSTANT (1) << (t % 64));
+    }
 }
 
 void
@@ -949,6 +976,18 @@ static inline void
 nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
 {
   guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
+  if (first / 64 == last / 64)     /* a short run: one word, one mask */
+    {
+      guint64 bits = g->occupied[first / 64]
+        & ((~G_GUINT64_CONSTANT (0) >> (63 - (last - first))) << (first % 64));
+      while (bits != 0)
+        {
+          guint bit = (guint) __builtin_ctzll (bits);
+          bits &= bits - 1;
+          nearest_cell (n, &g->cells[first / 64 * 64 + bit]);
+        }
+      return;
+    }
   for (guint wi = first / 64; wi <= last / 64; wi++)
     {
       guint64 bits = g->occupied[wi] & row_word_mask (wi, first, last);
@@ -961,12 +1000,23 @@ nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
     }
 }
 
+/* The occupied cells of column c, rows r0..r1, through the column
+ * bitmap. */
 static inline void
-nearest_one (NearestCtx *n, const FtGridIndex *g, int r, int c)
+nearest_col (NearestCtx *n, const FtGridIndex *g, int c, int r0, int r1)
 {
-  guint cell = (guint) r * g->cols + (guint) c;
-  if (g->occupied[cell / 64] & (G_GUINT64_CONSTANT (1) << (cell % 64)))
-    nearest_cell (n, &g->cells[cell]);
+  guint base = (guint) c * g->rows;
+  guint first = base + (guint) r0, last = base + (guint) r1;
+  for (guint wi = first / 64; wi <= last / 64; wi++)
+    {
+      guint64 bits = g->occupied_t[wi] & row_word_mask (wi, first, last);
+      while (bits != 0)
+        {
+          guint bit = (guint) __builtin_ctzll (bits);
+          bits &= bits - 1;
+          nearest_cell (n, &g->cells[(wi * 64 + bit - base) * g->cols + (guint) c]);
+        }
+    }
 }
 
 gint64
@@ -999,11 +1049,45 @@ ft_grid_index_nearest (FtGridIndex *g, FtLatLon p, double max_m,
   guint c0 = cell_of (g, p);
   int rc = (int) (c0 / g->cols), cc = (int) (c0 % g->cols);
   int rows = (int) g->rows, cols = (int) g->cols;
+  /* From inside the bounds (most queries) each side's bound is affine in
+   * k: ring_bound_m's gaps are those of ring 0's sides plus k cells, and a
+   * longitude gap, at most the bounds' span, is bounded by its linear
+   * form scaled by lon_shrink. The affine form's rounding (some 1e-14
+   * degrees) stays far inside NEAREST_EPS_DEG. Elsewhere, ring_bound_m. */
+  gboolean affine = g->lon_shrink > 0
+    && p.lat >= g->bounds.min_lat && p.lat <= g->bounds.max_lat
+    && p.lon >= g->bounds.min_lon && p.lon <= g->bounds.max_lon;
+  const double m_lon = FT_M_PER_DEG * sqrt_cos * g->lon_shrink;
+  const double s_lat = g->dlat * FT_M_PER_DEG, s_lon = g->dlon * m_lon;
+  const double a_n = (g->bounds.min_lat + rc * g->dlat - p.lat - NEAREST_EPS_DEG) * FT_M_PER_DEG;
+  const double a_s = (p.lat - (g->bounds.min_lat + (rc + 1) * g->dlat) - NEAREST_EPS_DEG) * FT_M_PER_DEG;
+  const double a_e = (g->bounds.min_lon + cc * g->dlon - p.lon - NEAREST_EPS_DEG) * m_lon;
+  const double a_w = (p.lon - (g->bounds.min_lon + (cc + 1) * g->dlon) - NEAREST_EPS_DEG) * m_lon;
+  const int k_n = rows - 1 - rc, k_s = rc, k_e = cols - 1 - cc, k_w = cc;
+  const int k_any = MAX (MAX (k_n, k_s), MAX (k_e, k_w));
 
   for (int k = 0;; k++)
     {
       gboolean any;
-      double bound = k == 0 ? 0.0 : ring_bound_m (g, p, rc, cc, k, sqrt_cos, &any);
+      double bound;
+      if (k == 0)
+        bound = 0.0, any = TRUE;
+      else if (affine)
+        {
+          double b = INFINITY;
+          if (k <= k_n)
+            b = MIN (b, a_n + k * s_lat);
+          if (k <= k_s)
+            b = MIN (b, a_s + k * s_lat);
+          if (k <= k_e)
+            b = MIN (b, a_e + k * s_lon);
+          if (k <= k_w)
+            b = MIN (b, a_w + k * s_lon);
+          any = k <= k_any;
+          bound = MAX (b, 0.0) * (1.0 - 1e-9) - 1e-6;
+        }
+      else
+        bound = ring_bound_m (g, p, rc, cc, k, sqrt_cos, &any);
       if (k > 0 && (!any || bound > max_m || (n.best >= 0 && bound > n.best_d)))
         break;
       int ca = MAX (cc - k, 0), cb = MIN (cc + k, cols - 1);
@@ -1011,14 +1095,14 @@ ft_grid_index_nearest (FtGridIndex *g, FtLatLon p, double max_m,
         nearest_row (&n, g, rc - k, ca, cb);
       if (k > 0 && rc + k <= rows - 1)
         nearest_row (&n, g, rc + k, ca, cb);
-      if (k > 0)
-        for (int r = MAX (rc - k + 1, 0); r <= MIN (rc + k - 1, rows - 1); r++)
-          {
-            if (cc - k >= 0)
-              nearest_one (&n, g, r, cc - k);
-            if (cc + k <= cols - 1)
-              nearest_one (&n, g, r, cc + k);
-          }
+      int ra = MAX (rc - k + 1, 0), rb = MIN (rc + k - 1, rows - 1);
+      if (k > 0 && ra <= rb)
+        {
+          if (cc - k >= 0)
+            nearest_col (&n, g, cc - k, ra, rb);
+          if (cc + k <= cols - 1)
+            nearest_col (&n, g, cc + k, ra, rb);
+        }
     }
   if (n.best >= 0 && dist_m != NULL)
     *dist_m = n.best_d;

@@ -379,6 +379,99 @@ START_TEST (test_grid_nearest)
 }
 END_TEST
 
+static gboolean
+accept_in_set (guint id, gpointer user_data)
+{
+  const gboolean *ok = user_data;
+  return ok[id];
+}
+
+/* ft_grid_index_nearest against brute force on sparse, long thin grids
+ * (a wide one of 600 x 60 cells and a tall one of 60 x 600, so a ring's
+ * left and right edges span several words of the column bitmap and start
+ * and end inside them), with a random filter per query (a random half,
+ * a few ids, or none), after moves inside a cell and across the grid,
+ * removals, and removed ids inserted again. */
+START_TEST (test_grid_nearest_sparse)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (23);
+  const guint N = 60;
+  FtLatLon pos[60];
+  gboolean live[60], ok[60];
+  const double shapes[][2] = { { 3000, 300 }, { 300, 3000 } };   /* half width, half height (m) */
+
+  for (guint si = 0; si < G_N_ELEMENTS (shapes); si++)
+    {
+      double hw = shapes[si][0], hh = shapes[si][1];
+      FtBBox b;
+      ft_bbox_init_empty (&b);
+      ft_bbox_extend (&b, ft_latlon_offset (origin, -hw, -hh));
+      ft_bbox_extend (&b, ft_latlon_offset (origin, hw, hh));
+      g_autoptr(FtGridIndex) g = ft_grid_index_new (b, 10);
+      for (guint i = 0; i < N; i++)
+        {
+          pos[i] = ft_latlon_offset (origin, g_rand_double_range (rng, -hw, hw), g_rand_double_range (rng, -hh, hh));
+          live[i] = i % 4 != 3;          /* some never inserted until later */
+          if (live[i])
+            ft_grid_index_insert (g, i, pos[i]);
+        }
+      for (guint round = 0; round < 8; round++)
+        {
+          for (guint q = 0; q < 200; q++)
+            {
+              FtLatLon p = q % 6 == 0 ? pos[g_rand_int_range (rng, 0, N)]
+                : ft_latlon_offset (origin, g_rand_double_range (rng, -1.1 * hw, 1.1 * hw),
+                                    g_rand_double_range (rng, -1.1 * hh, 1.1 * hh));
+              double max_m = q % 7 == 0 ? 1e7 : g_rand_double_range (rng, 0, 4000);
+              guint kind = q % 3;        /* no filter, a random half, a few ids */
+              for (guint i = 0; i < N; i++)
+                ok[i] = kind == 0 || (kind == 1 ? g_rand_boolean (rng) : g_rand_int_range (rng, 0, 10) == 0);
+              gint64 want = -1;
+              double want_d = 0;
+              for (guint i = 0; i < N; i++)
+                {
+                  if (!live[i] || !ok[i])
+                    continue;
+                  double d = ft_distance_m (p, pos[i]);
+                  if (d <= max_m && (want < 0 || d < want_d))
+                    want = i, want_d = d;
+                }
+              double got_d = -1;
+              gint64 got = ft_grid_index_nearest (g, p, max_m, kind == 0 ? NULL : accept_in_set, ok, &got_d);
+              if (got != want || (want >= 0 && got_d != want_d))
+                ck_abort_msg ("shape %u round %u query %u (max %g m): nearest %" G_GINT64_FORMAT
+                              " at %.9f m, brute force %" G_GINT64_FORMAT " at %.9f m",
+                              si, round, q, max_m, got, got_d, want, want_d);
+            }
+          for (guint i = 0; i < N; i++)
+            {
+              guint op = g_rand_int_range (rng, 0, 5);
+              if (op == 0 && live[i])
+                {
+                  ft_grid_index_remove (g, i);
+                  live[i] = FALSE;
+                }
+              else if (op == 1)            /* a jump anywhere (inserts a removed id again) */
+                {
+                  pos[i] = ft_latlon_offset (origin, g_rand_double_range (rng, -hw, hw), g_rand_double_range (rng, -hh, hh));
+                  ft_grid_index_move (g, i, pos[i]);
+                  live[i] = TRUE;
+                }
+              else if (op == 2 && live[i])   /* a step of a few centimetres */
+                {
+                  pos[i] = ft_latlon_offset (pos[i], 0.03, 0.02);
+                  ft_grid_index_move (g, i, pos[i]);
+                }
+            }
+          guint n_live = 0;
+          for (guint i = 0; i < N; i++)
+            n_live += live[i];
+          ck_assert_uint_eq (ft_grid_index_size (g), n_live);
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_grid)
 {
   FtBBox b;
@@ -1025,6 +1118,7 @@ geo_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("grid"); tcase_set_timeout (tc, 120); tcase_add_test (tc, test_grid); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-nearest"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_grid_nearest); suite_add_tcase (s, tc);
+  tc = tcase_create ("grid-nearest-sparse"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_grid_nearest_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-fine-sparse"); tcase_add_test (tc, test_grid_fine_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("geofence");
   tcase_add_test (tc, test_gbfs_fixture);
