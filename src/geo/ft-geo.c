@@ -971,52 +971,52 @@ nearest_cell (NearestCtx *n, const Cell *cell)
     }
 }
 
-/* The occupied cells of row r, columns c0..c1, through the bitmap. */
+/* The occupied cells whose bits first..last of `words` are set, bit b
+ * standing for cell (b - base) * stride + off: a row's run of the
+ * row-major bitmap (base 0, stride 1, off 0) or a column's run of the
+ * column-major one (base c * rows, stride cols, off c). */
 static inline void
-nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
+nearest_run (NearestCtx *n, const FtGridIndex *g, const guint64 *words,
+             guint first, guint last, guint base, guint stride, guint off)
 {
-  guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
-  if (first / 64 == last / 64)     /* a short run: one word, one mask */
+  if (first / 64 == last / 64)     /* a short run (most rings): one word, one mask */
     {
-      guint64 bits = g->occupied[first / 64]
+      guint64 bits = words[first / 64]
         & ((~G_GUINT64_CONSTANT (0) >> (63 - (last - first))) << (first % 64));
       while (bits != 0)
         {
           guint bit = (guint) __builtin_ctzll (bits);
           bits &= bits - 1;
-          nearest_cell (n, &g->cells[first / 64 * 64 + bit]);
+          nearest_cell (n, &g->cells[(first / 64 * 64 + bit - base) * stride + off]);
         }
       return;
     }
   for (guint wi = first / 64; wi <= last / 64; wi++)
     {
-      guint64 bits = g->occupied[wi] & row_word_mask (wi, first, last);
+      guint64 bits = words[wi] & row_word_mask (wi, first, last);
       while (bits != 0)
         {
           guint bit = (guint) __builtin_ctzll (bits);
           bits &= bits - 1;
-          nearest_cell (n, &g->cells[wi * 64 + bit]);
+          nearest_cell (n, &g->cells[(wi * 64 + bit - base) * stride + off]);
         }
     }
 }
 
-/* The occupied cells of column c, rows r0..r1, through the column
- * bitmap. */
+/* The occupied cells of row r, columns c0..c1. */
+static inline void
+nearest_row (NearestCtx *n, const FtGridIndex *g, int r, int c0, int c1)
+{
+  guint first = (guint) r * g->cols + (guint) c0, last = (guint) r * g->cols + (guint) c1;
+  nearest_run (n, g, g->occupied, first, last, 0, 1, 0);
+}
+
+/* The occupied cells of column c, rows r0..r1. */
 static inline void
 nearest_col (NearestCtx *n, const FtGridIndex *g, int c, int r0, int r1)
 {
   guint base = (guint) c * g->rows;
-  guint first = base + (guint) r0, last = base + (guint) r1;
-  for (guint wi = first / 64; wi <= last / 64; wi++)
-    {
-      guint64 bits = g->occupied_t[wi] & row_word_mask (wi, first, last);
-      while (bits != 0)
-        {
-          guint bit = (guint) __builtin_ctzll (bits);
-          bits &= bits - 1;
-          nearest_cell (n, &g->cells[(wi * 64 + bit - base) * g->cols + (guint) c]);
-        }
-    }
+  nearest_run (n, g, g->occupied_t, base + (guint) r0, base + (guint) r1, base, g->cols, (guint) c);
 }
 
 gint64
