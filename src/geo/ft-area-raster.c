@@ -8,13 +8,17 @@
  * answers there without a polygon test; where its boundary crosses the
  * cell, the caller tests from that area on (the areas before it hold no
  * point of the cell). Answers are those of the plain loop, bit for bit.
+ * The geofences build their per-kind rasters with the same
+ * ft_area_cells_build (ft-geo-private.h).
  */
 #include "ft-geo.h"
+#include "ft-geo-private.h"
 
 #include <math.h>
+#include <string.h>
 
-#define AREA_NONE      0x7fffu
-#define AREA_MIXED     0x8000u
+#define AREA_NONE      FT_AREA_CELLS_NONE
+#define AREA_MIXED     FT_AREA_CELLS_MIXED
 #define AREA_UNDECIDED 0xffffu
 #define AREA_CELL_M 20.0          /* the smallest cell */
 #define AREA_CACHED_CELLS 16384.0
@@ -23,9 +27,7 @@
 #define AREA_M_PER_DEG 111195.0
 
 struct _FtAreaRaster {
-  double   min_lat, min_lon, dlat, dlon;
-  guint    rows, cols;        /* 0: no cells, every lookup tests from area 0 */
-  guint16 *cell;              /* AREA_NONE, an area, or AREA_MIXED | first area to test */
+  FtAreaCells c;
 };
 
 static inline int
@@ -39,7 +41,7 @@ area_clamp (double v, int hi)
 }
 
 static void
-mark_edge (const FtAreaRaster *ra, guint8 *mark, int r0, int r1, int c0, int c1,
+mark_edge (const FtAreaCells *ra, guint8 *mark, int r0, int r1, int c0, int c1,
            FtLatLon a, FtLatLon b)
 {
   double lo_lat = MIN (a.lat, b.lat), hi_lat = MAX (a.lat, b.lat);
@@ -72,16 +74,16 @@ mark_edge (const FtAreaRaster *ra, guint8 *mark, int r0, int r1, int c0, int c1,
     }
 }
 
-FtAreaRaster *
-ft_area_raster_new (const FtMultiPolygon *const *areas, guint n)
+void
+ft_area_cells_build (FtAreaCells *ra, const FtMultiPolygon *const *areas, guint n)
 {
-  FtAreaRaster *ra = g_new0 (FtAreaRaster, 1);
+  memset (ra, 0, sizeof *ra);
   FtBBox bb;
   ft_bbox_init_empty (&bb);
   if (n >= AREA_NONE)
-    return ra;    /* more areas than a cell can name: no cells */
+    return;    /* more areas than a cell can name: no cells */
   for (guint i = 0; i < n; i++)
-    if (areas[i]->n_polys > 0)
+    if (areas[i] != NULL && areas[i]->n_polys > 0)
       {
         ft_bbox_extend (&bb, (FtLatLon) { areas[i]->bbox.min_lat, areas[i]->bbox.min_lon });
         ft_bbox_extend (&bb, (FtLatLon) { areas[i]->bbox.max_lat, areas[i]->bbox.max_lon });
@@ -89,7 +91,7 @@ ft_area_raster_new (const FtMultiPolygon *const *areas, guint n)
   if (!(bb.max_lat >= bb.min_lat && bb.max_lon >= bb.min_lon)
       || !isfinite (bb.min_lat + bb.max_lat + bb.min_lon + bb.max_lon)
       || bb.max_lat - bb.min_lat > 10 || bb.max_lon - bb.min_lon > 10)
-    return ra;
+    return;    /* no cells: every lookup tests from area 0 */
   double kx = MAX (cos ((bb.min_lat + bb.max_lat) / 2 * G_PI / 180.0), 0.01);
   double h = bb.max_lat - bb.min_lat + 2 * AREA_EPS, w = bb.max_lon - bb.min_lon + 2 * AREA_EPS;
   /* small enough to stay in cache (about AREA_CACHED_CELLS cells) */
@@ -114,7 +116,7 @@ ft_area_raster_new (const FtMultiPolygon *const *areas, guint n)
   for (guint i = 0; i < n; i++)
     {
       const FtMultiPolygon *mp = areas[i];
-      if (mp->n_polys == 0)
+      if (mp == NULL || mp->n_polys == 0)
         continue;
       /* the cells that can hold a point of the area's bbox */
       int r0 = area_clamp ((mp->bbox.min_lat - AREA_EPS - ra->min_lat) / ra->dlat, rmax);
@@ -158,21 +160,29 @@ ft_area_raster_new (const FtMultiPolygon *const *areas, guint n)
   for (gsize i = 0; i < nc; i++)
     if (ra->cell[i] == AREA_UNDECIDED)
       ra->cell[i] = AREA_NONE;
+}
+
+FtAreaRaster *
+ft_area_raster_new (const FtMultiPolygon *const *areas, guint n)
+{
+  FtAreaRaster *ra = g_new0 (FtAreaRaster, 1);
+  ft_area_cells_build (&ra->c, areas, n);
   return ra;
 }
 
 void
-ft_area_raster_free (FtAreaRaster *ra)
+ft_area_raster_free (FtAreaRaster *ar)
 {
-  if (ra == NULL)
+  if (ar == NULL)
     return;
-  g_free (ra->cell);
-  g_free (ra);
+  g_free (ar->c.cell);
+  g_free (ar);
 }
 
 int
-ft_area_raster_at (const FtAreaRaster *ra, FtLatLon p, guint *first)
+ft_area_raster_at (const FtAreaRaster *ar, FtLatLon p, guint *first)
 {
+  const FtAreaCells *ra = &ar->c;
   *first = 0;
   if (ra->rows == 0)
     return FT_AREA_RASTER_TEST;

@@ -9,6 +9,7 @@
  * zones from one feature into one feature with several rules.
  */
 #include "ft-geofence.h"
+#include "ft-geo-private.h"
 
 #include <json-glib/json-glib.h>
 #include "ft-json.h"
@@ -34,8 +35,8 @@ typedef struct {
 } Raster;
 
 #define RASTER_KINDS  32
-#define RASTER_GLOBAL 0x7fffu
-#define RASTER_MIXED  0x8000u
+#define RASTER_GLOBAL FT_AREA_CELLS_NONE
+#define RASTER_MIXED  FT_AREA_CELLS_MIXED
 #define RASTER_UNDECIDED 0xffffu
 
 struct _FtGeofences {
@@ -216,56 +217,10 @@ ft_geofences_get (const FtGeofences *g, guint i)
  * that holds all of it answers there without a polygon test; where that
  * zone's boundary crosses it, the exact test runs from that zone on (the
  * zones before it hold no point of the cell). A cell no zone touches is
- * the global rules'. Results are those of the plain loop, bit for bit. */
-#define RASTER_CELL_M 20.0       /* the smallest cell */
-#define RASTER_CACHED_CELLS 16384.0
-#define RASTER_MAX_CELLS (1u << 21)
-#define RASTER_EPS 1e-7           /* degrees, ~1 cm: far above rounding */
-#define RASTER_M_PER_DEG 111195.0
-
-static inline int
-raster_clamp (double v, int hi)
-{
-  if (!(v >= 0))
-    return 0;
-  if (v > hi)
-    return hi;
-  return (int) v;
-}
-
-static void
-raster_mark_edge (const Raster *ra, guint8 *mark, int r0, int r1, int c0, int c1,
-                  FtLatLon a, FtLatLon b)
-{
-  double lo_lat = MIN (a.lat, b.lat), hi_lat = MAX (a.lat, b.lat);
-  int ra0 = raster_clamp ((lo_lat - RASTER_EPS - ra->min_lat) / ra->dlat, r1);
-  int ra1 = raster_clamp ((hi_lat + RASTER_EPS - ra->min_lat) / ra->dlat, r1);
-  ra0 = MAX (ra0, r0);
-  for (int r = ra0; r <= ra1; r++)
-    {
-      double lon0, lon1;
-      if (hi_lat - lo_lat <= 0)
-        {
-          lon0 = MIN (a.lon, b.lon);
-          lon1 = MAX (a.lon, b.lon);
-        }
-      else
-        {
-          /* the part of the edge within the row's band, widened by eps */
-          double y0 = ra->min_lat + r * ra->dlat - RASTER_EPS;
-          double y1 = ra->min_lat + (r + 1) * ra->dlat + RASTER_EPS;
-          double t0 = CLAMP ((y0 - a.lat) / (b.lat - a.lat), 0.0, 1.0);
-          double t1 = CLAMP ((y1 - a.lat) / (b.lat - a.lat), 0.0, 1.0);
-          double x0 = a.lon + (b.lon - a.lon) * t0, x1 = a.lon + (b.lon - a.lon) * t1;
-          lon0 = MIN (x0, x1);
-          lon1 = MAX (x0, x1);
-        }
-      int ca = MAX (c0, raster_clamp ((lon0 - RASTER_EPS - ra->min_lon) / ra->dlon, c1));
-      int cb = raster_clamp ((lon1 + RASTER_EPS - ra->min_lon) / ra->dlon, c1);
-      for (int c = ca; c <= cb; c++)
-        mark[(gsize) (r - r0) * (c1 - c0 + 1) + (c - c0)] = 1;
-    }
-}
+ * the global rules'. Results are those of the plain loop, bit for bit.
+ * Built by ft_area_cells_build (ft-area-raster.c, shared with pricing's
+ * zone raster); RASTER_EPS is its boundary margin, AREA_EPS there. */
+#define RASTER_EPS 1e-7           /* degrees, ~1 cm */
 
 /* ra->clear: the chessboard distance from each cell to the nearest "edge"
  * cell (a mixed cell, a cell on the raster's border, or one with a
@@ -317,91 +272,25 @@ raster_build (const FtGeofences *g, guint kind)
 {
   Raster *ra = g_new0 (Raster, 1);
   ra->owner = kind;
-  FtBBox bb;
-  ft_bbox_init_empty (&bb);
+  /* the zones that apply to the kind, at their own index (NULL for the others) */
+  g_autofree const FtMultiPolygon **areas = g_new0 (const FtMultiPolygon *, MAX (g->zones->len, 1));
   for (guint i = 0; i < g->zones->len; i++)
     {
       const Zone *zn = &g_array_index (g->zones, Zone, i);
-      if (mask_applies (zn->z.rules.vehicle_kind_mask, kind) && zn->z.area->n_polys > 0)
-        {
-          ft_bbox_extend (&bb, (FtLatLon) { zn->z.area->bbox.min_lat, zn->z.area->bbox.min_lon });
-          ft_bbox_extend (&bb, (FtLatLon) { zn->z.area->bbox.max_lat, zn->z.area->bbox.max_lon });
-        }
+      if (mask_applies (zn->z.rules.vehicle_kind_mask, kind))
+        areas[i] = zn->z.area;
     }
-  if (!(bb.max_lat >= bb.min_lat && bb.max_lon >= bb.min_lon)
-      || !isfinite (bb.min_lat + bb.max_lat + bb.min_lon + bb.max_lon)
-      || bb.max_lat - bb.min_lat > 10 || bb.max_lon - bb.min_lon > 10)
-    return ra;    /* no cells: every query takes the plain loop */
-  double kx = MAX (cos ((bb.min_lat + bb.max_lat) / 2 * G_PI / 180.0), 0.01);
-  double h = bb.max_lat - bb.min_lat + 2 * RASTER_EPS, w = bb.max_lon - bb.min_lon + 2 * RASTER_EPS;
-  /* small enough to stay in cache (about RASTER_CACHED_CELLS cells) */
-  double cell_m = MAX (RASTER_CELL_M, sqrt (h * RASTER_M_PER_DEG * w * RASTER_M_PER_DEG * kx / RASTER_CACHED_CELLS));
-  for (;;)
-    {
-      ra->dlat = cell_m / RASTER_M_PER_DEG;
-      ra->dlon = cell_m / (RASTER_M_PER_DEG * kx);
-      ra->rows = (guint) ceil (h / ra->dlat) + 1;
-      ra->cols = (guint) ceil (w / ra->dlon) + 1;
-      if ((guint64) ra->rows * ra->cols <= RASTER_MAX_CELLS)
-        break;
-      cell_m *= 2;
-    }
-  ra->min_lat = bb.min_lat - RASTER_EPS;
-  ra->min_lon = bb.min_lon - RASTER_EPS;
-  gsize n = (gsize) ra->rows * ra->cols;
-  ra->cell = g_new (guint16, n);
-  for (gsize i = 0; i < n; i++)
-    ra->cell[i] = RASTER_UNDECIDED;
-  int rmax = (int) ra->rows - 1, cmax = (int) ra->cols - 1;
-  for (guint i = 0; i < g->zones->len; i++)
-    {
-      const Zone *zn = &g_array_index (g->zones, Zone, i);
-      const FtMultiPolygon *mp = zn->z.area;
-      if (!mask_applies (zn->z.rules.vehicle_kind_mask, kind) || mp->n_polys == 0)
-        continue;
-      /* the cells that can hold a point of the zone's bbox */
-      int r0 = raster_clamp ((mp->bbox.min_lat - RASTER_EPS - ra->min_lat) / ra->dlat, rmax);
-      int r1 = raster_clamp ((mp->bbox.max_lat + RASTER_EPS - ra->min_lat) / ra->dlat, rmax);
-      int c0 = raster_clamp ((mp->bbox.min_lon - RASTER_EPS - ra->min_lon) / ra->dlon, cmax);
-      int c1 = raster_clamp ((mp->bbox.max_lon + RASTER_EPS - ra->min_lon) / ra->dlon, cmax);
-      int wc = c1 - c0 + 1;
-      g_autofree guint8 *mark = g_new0 (guint8, (gsize) (r1 - r0 + 1) * wc);
-      for (guint p = 0; p < mp->n_polys; p++)
-        for (guint q = 0; q < mp->polys[p].n_rings; q++)
-          {
-            const FtRing *ring = &mp->polys[p].rings[q];
-            for (guint a = 0, b = ring->n ? ring->n - 1 : 0; a < ring->n; b = a++)
-              raster_mark_edge (ra, mark, r0, r1, c0, c1, ring->pts[b], ring->pts[a]);
-          }
-      for (int r = r0; r <= r1; r++)
-        {
-          int known = -1;   /* inside (1) or not (0) of the run of unmarked cells */
-          for (int c = c0; c <= c1; c++)
-            {
-              guint16 *cell = &ra->cell[(gsize) r * ra->cols + c];
-              if (mark[(gsize) (r - r0) * wc + (c - c0)])
-                {
-                  known = -1;
-                  if (*cell == RASTER_UNDECIDED)
-                    *cell = (guint16) (RASTER_MIXED | i);
-                  continue;
-                }
-              if (*cell != RASTER_UNDECIDED)
-                continue;
-              if (known < 0)
-                {
-                  FtLatLon centre = { ra->min_lat + (r + 0.5) * ra->dlat, ra->min_lon + (c + 0.5) * ra->dlon };
-                  known = ft_multipolygon_contains (mp, centre) ? 1 : 0;
-                }
-              if (known)
-                *cell = (guint16) i;
-            }
-        }
-    }
-  for (gsize i = 0; i < n; i++)
-    if (ra->cell[i] == RASTER_UNDECIDED)
-      ra->cell[i] = RASTER_GLOBAL;
-  raster_clearance (ra);
+  FtAreaCells cells;
+  ft_area_cells_build (&cells, areas, g->zones->len);
+  ra->min_lat = cells.min_lat;
+  ra->min_lon = cells.min_lon;
+  ra->dlat = cells.dlat;
+  ra->dlon = cells.dlon;
+  ra->rows = cells.rows;
+  ra->cols = cells.cols;
+  ra->cell = cells.cell;
+  if (ra->rows > 0)    /* else no cells: every query takes the plain loop */
+    raster_clearance (ra);
   return ra;
 }
 
