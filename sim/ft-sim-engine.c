@@ -34,6 +34,7 @@ struct _FtSimEngine {
   guint32  free_head;        /* G_MAXUINT32 = none */
   guint    n_live;
   guint64  n_processed;
+  FtTime   run_end;          /* the end of the run under way, G_MININT64 when none */
   gint     stop;             /* atomic */
   gint     paused;           /* atomic */
   gint     speed_milli;      /* atomic: speed * 1000 */
@@ -46,6 +47,7 @@ ft_sim_engine_new (FtTime start)
 {
   FtSimEngine *e = g_new0 (FtSimEngine, 1);
   e->now = start;
+  e->run_end = G_MININT64;
   e->free_head = NO_FREE;
   e->cap_heap = 1024;
   e->heap = g_new (HeapKey, e->cap_heap);
@@ -270,10 +272,32 @@ ft_sim_engine_step (FtSimEngine *e)
   return TRUE;
 }
 
+gboolean
+ft_sim_engine_take_next (FtSimEngine *e, FtTime t, gint priority)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+  g_return_val_if_fail (priority >= -128 && priority <= 127, FALSE);
+  if (t < e->now)
+    t = e->now;
+  if (t > e->run_end || G_UNLIKELY (g_atomic_int_get (&e->stop)))
+    return FALSE;
+  /* the key schedule would give it, against the next live event's */
+  guint64 ps = ((guint64) (priority + 128) << 56) | (e->seq & G_GUINT64_CONSTANT (0x00ffffffffffffff));
+  skip_cancelled (e);
+  if (e->n_heap > 0 && !(t < e->heap[0].t || (t == e->heap[0].t && ps < e->heap[0].ps)))
+    return FALSE;
+  e->seq++;
+  e->now = t;
+  e->n_processed++;
+  return TRUE;
+}
+
 static guint64
 run_until_internal (FtSimEngine *e, FtTime t)
 {
   guint64 n0 = e->n_processed;
+  FtTime outer_end = e->run_end;
+  e->run_end = t;
   for (;;)
     {
       skip_cancelled (e);
@@ -281,8 +305,12 @@ run_until_internal (FtSimEngine *e, FtTime t)
         break;
       run_top (e);
       if (G_UNLIKELY (g_atomic_int_get (&e->stop)))
-        return e->n_processed - n0;
+        {
+          e->run_end = outer_end;
+          return e->n_processed - n0;
+        }
     }
+  e->run_end = outer_end;
   if (t > e->now)
     e->now = t;
   return e->n_processed - n0;

@@ -36,6 +36,15 @@ FtSimHandle  ft_sim_engine_schedule_in   (FtSimEngine *engine, FtTime delay, gin
 gboolean     ft_sim_engine_cancel        (FtSimEngine *engine, FtSimHandle handle);
 gboolean     ft_sim_engine_is_pending    (const FtSimEngine *engine, FtSimHandle handle);
 
+/* For an event handler that would schedule fn at (t, priority) and knows
+ * what fn does: TRUE when that event would be the next to run in the
+ * run_until / run_paced under way (t within the run, no stop asked, no
+ * live event before it); then the clock moves to t, the event counts as
+ * run (and takes its sequence number), and the caller runs it in place
+ * instead of scheduling it. A chain of events that mostly fires next (the
+ * riders' arrival candidates) so skips the queue and runs in the same
+ * order. FALSE outside a run (step) or when something comes first. */
+gboolean     ft_sim_engine_take_next     (FtSimEngine *engine, FtTime t, gint priority);
 /* Run the next live event (advancing now to its time). FALSE if none. */
 gboolean     ft_sim_engine_step          (FtSimEngine *engine);
 /* Run every event with time <= t, then set now = t (unless stopped early).

@@ -133,17 +133,11 @@ ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
   issue_request (w, e, now, w->trace[i].from, w->trace[i].to);
 }
 
-void
-ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
+/* One candidate of the homogeneous process at `now`: kept with
+ * probability lambda(t) / lambda_max (thinning), then a request. */
+static void
+arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
 {
-  FtSimWorld *w = data;
-  FtTime now = ft_sim_engine_now (e);
-  /* next candidate of the homogeneous process at the peak rate */
-  double gap_h = ft_sim_rng_exponential (w->r_arrival, 1.0 / w->lambda_max);
-  FtTime next = now + MAX ((FtTime) 1, (FtTime) (gap_h * FT_HOUR));
-  if (next < w->end)
-    ft_sim_engine_schedule (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
-
   guint h = ft_sim_world_hour_of_week (now);
   gboolean shifted = w->zone_w_shift != NULL && now >= w->shift_t;
   const double *hour_total = shifted ? w->hour_total_shift : w->hour_total;
@@ -175,6 +169,32 @@ ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
     }
   w->k.trips_requested++;
   issue_request (w, e, now, o, d);
+}
+
+/* The arrival candidates, one after another: each draws the gap to the
+ * next first, and the next runs here at once when nothing else comes
+ * before it (ft_sim_engine_take_next: most candidates are thinned away),
+ * else it is scheduled; the order of events and draws is the same. */
+void
+ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  FtSimWorld *w = data;
+  FtTime now = ft_sim_engine_now (e);
+  for (;;)
+    {
+      /* next candidate of the homogeneous process at the peak rate */
+      double gap_h = ft_sim_rng_exponential (w->r_arrival, 1.0 / w->lambda_max);
+      FtTime next = now + MAX ((FtTime) 1, (FtTime) (gap_h * FT_HOUR));
+      arrival_candidate (w, e, now);
+      if (next >= w->end)
+        return;
+      if (!ft_sim_engine_take_next (e, next, PRIO_ARRIVAL))
+        {
+          ft_sim_engine_schedule (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
+          return;
+        }
+      now = next;
+    }
 }
 
 /* One trip request from o to d at `now`: the rider walks to the nearest
