@@ -65,11 +65,12 @@ any_visit (guint id, FtLatLon pos, double d, gpointer ud)
   return FALSE;
 }
 
-/* Find the nearest vehicle for a rider at `at` through ft_booking_find.
+/* Find the nearest vehicle for a rider at `at` that booking offers.
  * The fleet's index of available vehicles, searched ring by ring outward
  * for the nearest one booking would offer (by the world's cache of its
- * test, w->rent_m), tells how far booking
- * must look; booking then decides. If nothing qualifies, a vehicle flagged
+ * test, w->rent_m), gives the vehicle ft_booking_find would list first;
+ * booking confirms it (ft_booking_offer) or, if it disagrees, searches the
+ * whole radius itself. If nothing qualifies, a vehicle flagged
  * low or an available one short of range within the radius a search
  * widening from half a cell by doubling would have ended at (the walking
  * radius when none qualifies) makes it a battery loss. Returns the count
@@ -82,11 +83,15 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
   double maxr = w->sc->max_walk_m;
   ScanCtx c = { w, trip_m * (1.0 + w->core->config.booking.range_margin), G_MAXDOUBLE, FALSE, w->rent_m };
   FtFleet *f = w->core->fleet;
-  if (ft_fleet_nearest_available (f, at, maxr, rentable, &c, &c.best_m) >= 0)
+  gint64 near = ft_fleet_nearest_available (f, at, maxr, rentable, &c, &c.best_m);
+  if (near >= 0)
     {
-      guint n = ft_booking_find (b, at, MIN (maxr, c.best_m + 0.5), trip_m, 0, res, max);
-      if (n == 0)   /* disagreement: ask booking over the whole radius */
-        n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
+      /* booking's own find would list it first: the nearest it offers,
+       * ties to the lowest index, the same distance */
+      if (ft_booking_offer (b, (guint) near, c.best_m, trip_m, 0, &res[0]))
+        return 1;
+      /* disagreement: ask booking over the whole radius */
+      guint n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
       if (n > 0)
         return n;
     }

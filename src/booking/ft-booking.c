@@ -516,25 +516,38 @@ typedef struct {
   FtFindResult local[32];
 } FindCtx;
 
+/* Whether find offers vehicle `id` (available, free, of a kind in mask,
+ * charged and with need_m of range); *range_out gets its range then. */
+static gboolean
+offers (FtBooking *b, guint id, guint32 mask, double need_m, double *range_out)
+{
+  const FtVehicle *v;
+  double range;
+
+  if (id >= ft_fleet_n_vehicles (b->deps.fleet))
+    return FALSE;
+  v = ft_fleet_get_vehicle (b->deps.fleet, id);
+  if (v->state != FT_STATE_AVAILABLE || v->booking >= 0)
+    return FALSE;
+  if (mask && !(mask & (1u << v->kind)))
+    return FALSE;
+  if (v->pack < 0 || ft_fleet_soc (b->deps.fleet, id) < ft_vehicle_type_default (v->kind)->low_soc)
+    return FALSE;
+  range = ft_fleet_range_m (b->deps.fleet, id);
+  if (range < need_m)
+    return FALSE;
+  *range_out = range;
+  return TRUE;
+}
+
 static gboolean
 find_visit (guint id, FtLatLon pos, double dist_m, gpointer user_data)
 {
   FindCtx *ctx = user_data;
-  const FtVehicle *v;
   FtFindResult hit;
   double range;
 
-  if (id >= ft_fleet_n_vehicles (ctx->b->deps.fleet))
-    return TRUE;
-  v = ft_fleet_get_vehicle (ctx->b->deps.fleet, id);
-  if (v->state != FT_STATE_AVAILABLE || v->booking >= 0)
-    return TRUE;
-  if (ctx->mask && !(ctx->mask & (1u << v->kind)))
-    return TRUE;
-  if (v->pack < 0 || ft_fleet_soc (ctx->b->deps.fleet, id) < ft_vehicle_type_default (v->kind)->low_soc)
-    return TRUE;
-  range = ft_fleet_range_m (ctx->b->deps.fleet, id);
-  if (range < ctx->need_m)
+  if (!offers (ctx->b, id, ctx->mask, ctx->need_m, &range))
     return TRUE;
   hit.vehicle = id;
   hit.walk_m = dist_m;
@@ -591,6 +604,23 @@ ft_booking_find (FtBooking *b, FtLatLon at, double radius_m, double trip_m,
   if (ctx.hits != ctx.local)
     g_free (ctx.hits);
   return n;
+}
+
+gboolean
+ft_booking_offer (FtBooking *b, guint vehicle, double walk_m, double trip_m, guint32 kind_mask,
+                  FtFindResult *out)
+{
+  double range;
+
+  g_return_val_if_fail (b != NULL && out != NULL, FALSE);
+  if (!(trip_m >= 0.0))
+    trip_m = 0.0;
+  if (!offers (b, vehicle, kind_mask, trip_m * (1.0 + b->cfg.range_margin), &range))
+    return FALSE;
+  out->vehicle = vehicle;
+  out->walk_m = walk_m;
+  out->range_m = range;
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------- reserve */

@@ -108,6 +108,13 @@ void       ft_booking_free     (FtBooking *b);
  * how many were written (at most max_out). Requires ft_fleet_enable_index. */
 guint      ft_booking_find     (FtBooking *b, FtLatLon at, double radius_m, double trip_m,
                                 guint32 kind_mask, FtFindResult *out, guint max_out);
+/* Whether ft_booking_find would list `vehicle` (found walk_m from the
+ * rider by the caller's own search of the fleet's index) for trip_m: if so
+ * *out gets the entry find would give. A caller that searched for the
+ * nearest vehicle by a test it keeps in step with find's has booking
+ * confirm that one instead of searching the area again. */
+gboolean   ft_booking_offer    (FtBooking *b, guint vehicle, double walk_m, double trip_m,
+                                guint32 kind_mask, FtFindResult *out);
 /* Each returns the booking id (>= 0) or -1 / FALSE with an error. Every
  * refusal also appends FT_EV_BOOKING_REFUSED with the error code. */
 gint64     ft_booking_reserve  (FtBooking *b, guint rider, guint vehicle, FtTime now, GError **error);
