@@ -23,11 +23,17 @@ struct _FtBooking
   GArray         *open_slot;     /* gint32 per booking: index into `open`, -1 */
   GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
-  /* (hold_until, id) of every booking that became reserved, a binary
-   * min-heap; an entry whose booking is no longer reserved until that time
-   * is dropped when it reaches the top, so the next expiry is found
-   * without walking every open booking (the simulator asks each minute) */
-  GArray         *expiry;        /* Expiry */
+  /* (hold_until, id) of every booking that became reserved, in two
+   * queues: pushed in order (every reservation of a run whose clock only
+   * moves on, so most), a FIFO `expiry_run` from expiry_head on; out of
+   * order (restored bookings), a binary min-heap `expiry`. An entry whose
+   * booking is no longer reserved until that time is dropped when it
+   * reaches the front, so the next expiry is found without walking every
+   * open booking (the simulator asks each minute), and most entries cost
+   * an append and a step of the head */
+  GArray         *expiry;        /* Expiry, heap */
+  GArray         *expiry_run;    /* Expiry, ascending from expiry_head */
+  guint           expiry_head;
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
 };
 
@@ -80,6 +86,7 @@ ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
   b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->expiry = g_array_new (FALSE, FALSE, sizeof (Expiry));
+  b->expiry_run = g_array_new (FALSE, FALSE, sizeof (Expiry));
   return b;
 }
 
@@ -93,6 +100,7 @@ ft_booking_free (FtBooking *b)
   g_array_unref (b->open);
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
+  g_array_unref (b->expiry_run);
   g_free (b);
 }
 
@@ -114,6 +122,18 @@ static void
 expiry_push (FtBooking *b, FtTime t, gint64 id)
 {
   Expiry e = { t, id };
+  guint run = b->expiry_run->len;
+  if (run == b->expiry_head
+      || !expiry_less (&e, &g_array_index (b->expiry_run, Expiry, run - 1)))
+    {
+      if (run == b->expiry_head && run > 0)
+        {
+          g_array_set_size (b->expiry_run, 0);   /* all dropped: start over */
+          b->expiry_head = 0;
+        }
+      g_array_append_val (b->expiry_run, e);
+      return;
+    }
   g_array_append_val (b->expiry, e);
   Expiry *h = (Expiry *) b->expiry->data;
   for (guint i = b->expiry->len - 1; i > 0;)
@@ -1082,15 +1102,27 @@ ft_booking_next_expiry (FtBooking *b)
   /* every reserved booking pushed its hold_until when it became reserved
    * (new_rec, restore), and a reserved booking's hold_until never changes
    * while it stays reserved; entries that no longer hold are dropped */
-  while (b->expiry->len > 0)
+  for (;;)
     {
-      const Expiry *top = &g_array_index (b->expiry, Expiry, 0);
+      const Expiry *heap = b->expiry->len > 0 ? &g_array_index (b->expiry, Expiry, 0) : NULL;
+      const Expiry *run = b->expiry_head < b->expiry_run->len
+        ? &g_array_index (b->expiry_run, Expiry, b->expiry_head) : NULL;
+      gboolean from_run = run != NULL && (heap == NULL || expiry_less (run, heap));
+      const Expiry *top = from_run ? run : heap;
+      if (top == NULL)
+        return G_MAXINT64;
       const FtBookingRec *r = top->id < (gint64) b->recs->len ? rec_at (b, top->id) : NULL;
       if (r != NULL && r->state == FT_BK_RESERVED && r->hold_until == top->t)
         return top->t;
-      expiry_pop (b);
+      if (!from_run)
+        expiry_pop (b);
+      else if (++b->expiry_head >= 4096 && b->expiry_head * 2 >= b->expiry_run->len)
+        {
+          /* most of the run dropped: move the rest to the front */
+          g_array_remove_range (b->expiry_run, 0, b->expiry_head);
+          b->expiry_head = 0;
+        }
     }
-  return G_MAXINT64;
 }
 
 /* ---------------------------------------------------------------- queries */
