@@ -83,7 +83,7 @@ ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r)
     {
       FtLatLon p = { bb->min_lat + gsl_rng_uniform (r) * (bb->max_lat - bb->min_lat),
                      bb->min_lon + gsl_rng_uniform (r) * (bb->max_lon - bb->min_lon) };
-      if (ft_multipolygon_contains (zone->area, p))
+      if (ft_city_zone_contains (w->city, z, p))
         return p;
     }
   /* a zone the sea cuts into a crescent may have its centroid at sea:

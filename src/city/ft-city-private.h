@@ -20,6 +20,9 @@ typedef struct {
   guint    z_w, z_h;
   guint32 *z_start;
   guint32 *z_ids;
+  /* the first zone holding a point, per cell of about 20 m (zones whose
+   * boundary crosses a cell are tested, from the first such on) */
+  FtAreaRaster *z_raster;
   /* what the indexes were built from (rebuilt when these change) */
   const FtLatLon *built_nodes;
   guint           built_n_nodes;

@@ -141,6 +141,7 @@ priv_free (FtCityPriv *p)
   g_free (p->g_nodes);
   g_free (p->z_start);
   g_free (p->z_ids);
+  ft_area_raster_free (p->z_raster);
   g_free (p);
 }
 
@@ -394,6 +395,13 @@ ft_city_build_index (FtCity *city)
       p->z_start[c + 1] = ids->len;
     }
   p->z_ids = (guint32 *) g_array_steal (ids, NULL);
+  ft_area_raster_free (p->z_raster);
+  {
+    g_autofree const FtMultiPolygon **areas = g_new0 (const FtMultiPolygon *, MAX (city->n_zones, 1));
+    for (guint z = 0; z < city->n_zones; z++)
+      areas[z] = city->zones[z].area;
+    p->z_raster = ft_area_raster_new (areas, city->n_zones);
+  }
   p->built_nodes = g->nodes;
   p->built_n_nodes = g->n_nodes;
   p->built_zones = city->zones;
@@ -418,11 +426,20 @@ ft_city_zone_at (const FtCity *city, FtLatLon p)
   double fx = (p.lon - pr->z_lon0) / pr->z_dlon, fy = (p.lat - pr->z_lat0) / pr->z_dlat;
   if (!(fx >= 0 && fy >= 0 && fx <= pr->z_w && fy <= pr->z_h))
     return -1;
+  /* the raster answers where no zone's boundary crosses p's cell; else
+   * the zones from the first it names on (the ones before hold no point
+   * of the cell) are tested in order */
+  guint first;
+  int a0 = ft_area_raster_at (pr->z_raster, p, &first);
+  if (a0 != FT_AREA_RASTER_TEST)
+    return a0 >= 0 ? a0 : -1;
   guint cx = MIN ((guint) fx, pr->z_w - 1), cy = MIN ((guint) fy, pr->z_h - 1);
   guint c = cy * pr->z_w + cx;
   for (guint32 k = pr->z_start[c]; k < pr->z_start[c + 1]; k++)
     {
       guint32 z = pr->z_ids[k];
+      if (z < first)
+        continue;
       const FtMultiPolygon *a = city->zones[z].area;
       if (p.lat < a->bbox.min_lat || p.lat > a->bbox.max_lat ||
           p.lon < a->bbox.min_lon || p.lon > a->bbox.max_lon)
@@ -431,6 +448,23 @@ ft_city_zone_at (const FtCity *city, FtLatLon p)
         return (int) z;
     }
   return -1;
+}
+
+gboolean
+ft_city_zone_contains (const FtCity *city, guint z, FtLatLon p)
+{
+  g_return_val_if_fail (city != NULL && z < city->n_zones, FALSE);
+  const FtMultiPolygon *area = city->zones[z].area;
+  if (area == NULL)
+    return FALSE;
+  guint first;
+  int a = ft_area_raster_at (ft_city_get_index (city)->z_raster, p, &first);
+  if (a == (int) z)
+    return TRUE;                     /* the cell lies wholly in zone z */
+  if (a == FT_AREA_RASTER_NONE || (a >= 0 && (guint) a > z)
+      || (a == FT_AREA_RASTER_TEST && first > z))
+    return FALSE;                    /* zone z holds no point of the cell */
+  return ft_multipolygon_contains (area, p);
 }
 
 guint

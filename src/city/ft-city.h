@@ -165,6 +165,9 @@ FtCity   *ft_city_import_osm_full (const char *pbf_path, const char *name, int u
                                    FtOsmStats *stats_out, GError **error);
 /* Zone containing p, or -1. */
 int       ft_city_zone_at      (const FtCity *city, FtLatLon p);
+/* Whether zone z holds p: ft_multipolygon_contains on its area, answered
+ * from the zones' raster where no boundary crosses p's cell. */
+gboolean  ft_city_zone_contains (const FtCity *city, guint z, FtLatLon p);
 gboolean  ft_city_check        (const FtCity *city, GError **error);
 
 /* Road graph */
