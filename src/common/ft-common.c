@@ -150,15 +150,6 @@ ft_uuid_valid (const char *s)
 }
 
 guint64
-ft_mix64 (guint64 x)
-{
-  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
-  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
-  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
-  return x ^ (x >> 31);
-}
-
-guint64
 ft_hash_string64 (const char *s)
 {
   /* FNV-1a then a splitmix finaliser for good avalanche. */

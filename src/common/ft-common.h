@@ -49,8 +49,16 @@ char    *ft_time_format         (FtTime t);
 void     ft_uuid_from_words     (guint64 hi, guint64 lo, char out[37]);
 gboolean ft_uuid_valid          (const char *s);
 
-/* Deterministic 64-bit mix (splitmix64) for deriving seeds and ids. */
-guint64  ft_mix64               (guint64 x);
+/* Deterministic 64-bit mix (splitmix64) for deriving seeds and ids.
+ * Inline: payments mixes a handful per request (keys, argument hashes). */
+static inline guint64
+ft_mix64 (guint64 x)
+{
+  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
 guint64  ft_hash_string64       (const char *s);
 
 /* Arrays that grow all run (the ledger's transactions, the bookings, the
