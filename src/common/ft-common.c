@@ -102,31 +102,49 @@ ft_time_format (FtTime t)
                           (int) (sod / 3600), (int) (sod / 60 % 60), (int) (sod % 60));
 }
 
+/* The 16 lower-case hex digits of x, most significant first: each
+ * 32-bit half spread to a nibble a byte, then turned into ASCII a word at
+ * a time (a digit of 10 or more gets 'a' - '0' - 10 more). */
+static inline void
+hex16 (guint64 x, char out[16])
+{
+  for (int half = 0; half < 2; half++)
+    {
+      guint64 v = half == 0 ? x >> 32 : x & G_GUINT64_CONSTANT (0xffffffff);
+      v = ((v & G_GUINT64_CONSTANT (0xffff0000)) << 16) | (v & G_GUINT64_CONSTANT (0xffff));
+      v = ((v & G_GUINT64_CONSTANT (0x0000ff000000ff00)) << 8) | (v & G_GUINT64_CONSTANT (0x000000ff000000ff));
+      v = ((v & G_GUINT64_CONSTANT (0x00f000f000f000f0)) << 4) | (v & G_GUINT64_CONSTANT (0x000f000f000f000f));
+      guint64 ten = ((v + G_GUINT64_CONSTANT (0x0606060606060606)) >> 4) & G_GUINT64_CONSTANT (0x0101010101010101);
+      v += G_GUINT64_CONSTANT (0x3030303030303030) + ten * ('a' - '0' - 10);
+      v = GUINT64_TO_BE (v);
+      memcpy (out + 8 * half, &v, 8);
+    }
+}
+
 void
 ft_uuid_from_words (guint64 hi, guint64 lo, char out[37])
 {
-  static const char hex[] = "0123456789abcdef";
-  guint8 b[16];
-  int i, o;
+  char h[16], l[16];
 
   g_return_if_fail (out != NULL);
-  for (i = 0; i < 8; i++)
-    {
-      b[i] = (guint8) (hi >> (56 - 8 * i));
-      b[8 + i] = (guint8) (lo >> (56 - 8 * i));
-    }
-  b[6] = (guint8) ((b[6] & 0x0f) | 0x40);   /* version 4 */
-  b[8] = (guint8) ((b[8] & 0x3f) | 0x80);   /* variant 10xx */
+  /* byte 6 (bits 15..8 of hi): version 4; byte 8 (bits 63..56 of lo):
+   * variant 10xx */
+  hi = (hi & ~G_GUINT64_CONSTANT (0xf000)) | G_GUINT64_CONSTANT (0x4000);
+  lo = (lo & ~(G_GUINT64_CONSTANT (0xc0) << 56)) | (G_GUINT64_CONSTANT (0x80) << 56);
   /* 8-4-4-4-12 lower-case hex digits (on every booking's hot path, so
-   * without printf). */
-  for (i = 0, o = 0; i < 16; i++)
-    {
-      if (i == 4 || i == 6 || i == 8 || i == 10)
-        out[o++] = '-';
-      out[o++] = hex[b[i] >> 4];
-      out[o++] = hex[b[i] & 0x0f];
-    }
-  out[o] = '\0';
+   * without printf, and a word at a time) */
+  hex16 (hi, h);
+  hex16 (lo, l);
+  memcpy (out, h, 8);
+  out[8] = '-';
+  memcpy (out + 9, h + 8, 4);
+  out[13] = '-';
+  memcpy (out + 14, h + 12, 4);
+  out[18] = '-';
+  memcpy (out + 19, l, 4);
+  out[23] = '-';
+  memcpy (out + 24, l + 4, 12);
+  out[36] = '\0';
 }
 
 gboolean
