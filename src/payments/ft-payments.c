@@ -521,10 +521,10 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
       char code[40];
       rider_code (code, rider, hold);
       guint idx;
-      if (ft_ledger_lookup (p->ledger, code, &idx))
-        *slot = idx;
-      else if (create)
+      if (create)   /* the code's account, found or (when absent) opened */
         *slot = ft_ledger_account (p->ledger, code, FT_LACC_LIABILITY, (gint32) rider);
+      else if (ft_ledger_lookup (p->ledger, code, &idx))
+        *slot = idx;
     }
   return *slot;
 }
