@@ -21,7 +21,7 @@
 #define AREA_MIXED     FT_AREA_CELLS_MIXED
 #define AREA_UNDECIDED 0xffffu
 #define AREA_CELL_M 20.0          /* the smallest cell */
-#define AREA_CACHED_CELLS 16384.0
+#define AREA_CACHED_CELLS 65536.0
 #define AREA_MAX_CELLS (1u << 21)
 #define AREA_EPS 1e-7             /* degrees, ~1 cm: far above rounding */
 #define AREA_M_PER_DEG 111195.0
@@ -94,7 +94,8 @@ ft_area_cells_build (FtAreaCells *ra, const FtMultiPolygon *const *areas, guint 
     return;    /* no cells: every lookup tests from area 0 */
   double kx = MAX (cos ((bb.min_lat + bb.max_lat) / 2 * G_PI / 180.0), 0.01);
   double h = bb.max_lat - bb.min_lat + 2 * AREA_EPS, w = bb.max_lon - bb.min_lon + 2 * AREA_EPS;
-  /* small enough to stay in cache (about AREA_CACHED_CELLS cells) */
+  /* small enough to stay in cache (about AREA_CACHED_CELLS cells, 128 KiB),
+   * fine enough that few queries meet a boundary cell */
   double cell_m = MAX (AREA_CELL_M, sqrt (h * AREA_M_PER_DEG * w * AREA_M_PER_DEG * kx / AREA_CACHED_CELLS));
   for (;;)
     {
