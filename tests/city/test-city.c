@@ -204,6 +204,49 @@ START_TEST (test_demo_shape)
 }
 END_TEST
 
+/* The zone raster's answers are the polygon tests', point by point: on
+ * random points over the zones' bbox and beyond, and on points a hair
+ * either side of every zone vertex (where boundaries cross cells). */
+static void
+zone_lookup_matches (const FtCity *c, FtLatLon p)
+{
+  int want = -1;
+  for (guint z = 0; z < c->n_zones; z++)
+    {
+      gboolean in = c->zones[z].area != NULL && ft_multipolygon_contains (c->zones[z].area, p);
+      ck_assert_msg (ft_city_zone_contains (c, z, p) == in, "zone %u at %.9f,%.9f", z, p.lat, p.lon);
+      if (in && want < 0)
+        want = (int) z;
+    }
+  ck_assert_msg (ft_city_zone_at (c, p) == want, "zone_at %.9f,%.9f: %d, want %d",
+                 p.lat, p.lon, ft_city_zone_at (c, p), want);
+}
+
+START_TEST (test_demo_zone_raster)
+{
+  const FtCity *c = demo;
+  GRand *r = g_rand_new_with_seed (16);
+  double dlat = c->bbox.max_lat - c->bbox.min_lat, dlon = c->bbox.max_lon - c->bbox.min_lon;
+  for (int i = 0; i < 20000; i++)
+    zone_lookup_matches (c, (FtLatLon) { c->bbox.min_lat - 0.1 * dlat + g_rand_double (r) * 1.2 * dlat,
+                                         c->bbox.min_lon - 0.1 * dlon + g_rand_double (r) * 1.2 * dlon });
+  for (guint z = 0; z < c->n_zones; z++)
+    {
+      const FtMultiPolygon *mp = c->zones[z].area;
+      for (guint q = 0; mp != NULL && q < mp->n_polys; q++)
+        for (guint k = 0; k < mp->polys[q].n_rings; k++)
+          for (guint j = 0; j < mp->polys[q].rings[k].n; j++)
+            {
+              FtLatLon v = mp->polys[q].rings[k].pts[j];
+              for (int d = 0; d < 4; d++)
+                zone_lookup_matches (c, (FtLatLon) { v.lat + (d & 1 ? 1e-9 : -1e-9),
+                                                     v.lon + (d & 2 ? 1e-9 : -1e-9) });
+            }
+    }
+  g_rand_free (r);
+}
+END_TEST
+
 START_TEST (test_demo_connected)
 {
   ck_assert_double_eq (ft_road_graph_largest_component_share (&demo->graph), 1.0);
@@ -971,6 +1014,7 @@ city_suite (void)
     { "demo-deterministic", test_demo_deterministic },
     { "demo-shape", test_demo_shape },
     { "demo-connected", test_demo_connected },
+    { "demo-zone-raster", test_demo_zone_raster },
     { "demo-river-bridges", test_demo_river_bridges },
     { "demo-demand", test_demo_demand },
     { "demo-geofences", test_demo_geofences },

@@ -69,6 +69,85 @@ START_TEST (test_engine_cancel)
 }
 END_TEST
 
+/* A chain of events (tag 100 + k at times 0, 7, 14, ...), each either
+ * scheduling the next or, with `take`, running it in place when
+ * ft_sim_engine_take_next allows; other events fall between, on and at
+ * the same times as the chain's, before and after it by priority. */
+typedef struct { GArray *log; gboolean take; int left, taken, scheduled; } Chain;
+
+static void
+chain_log (FtSimEngine *e, Chain *c, guint64 tag)
+{
+  guint64 rec[2] = { (guint64) ft_sim_engine_now (e), tag };
+  g_array_append_vals (c->log, rec, 2);
+}
+
+static void
+chain_other (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  chain_log (e, data, arg);
+}
+
+static void
+chain_event (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  Chain *c = data;
+  for (;;)
+    {
+      chain_log (e, c, 100 + arg);
+      /* what the chain's event schedules as it runs, after its next */
+      if (arg % 3 == 0)
+        ft_sim_engine_schedule (e, ft_sim_engine_now (e) + 7, 10, chain_other, c, 1000 + arg);
+      if (--c->left <= 0)
+        return;
+      FtTime next = ft_sim_engine_now (e) + 7;
+      arg++;
+      if (!c->take || !ft_sim_engine_take_next (e, next, 10))
+        {
+          ft_sim_engine_schedule (e, next, 10, chain_event, c, arg);
+          c->scheduled++;
+          return;
+        }
+      c->taken++;
+    }
+}
+
+static guint64
+chain_run (gboolean take, GArray *log)
+{
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (0);
+  Chain c = { log, take, 60, 0, 0 };
+  ft_sim_engine_schedule (e, 0, 10, chain_event, &c, 0);
+  for (int i = 0; i < 40; i++)   /* on chain times (some), between them, either priority */
+    ft_sim_engine_schedule (e, i * 11, i % 2 ? 5 : 20, chain_other, &c, 2000 + i);
+  FtSimHandle gone = ft_sim_engine_schedule (e, 3, 0, chain_other, &c, 9999);
+  ft_sim_engine_cancel (e, gone);
+  guint64 n = 0;
+  for (FtTime t = 50; t <= 1000; t += 50)   /* runs end within the chain */
+    n += ft_sim_engine_run_until (e, t);
+  ck_assert_uint_eq (n, ft_sim_engine_n_processed (e));
+  if (take)   /* both ways were taken */
+    ck_assert_msg (c.taken > 5 && c.scheduled > 5, "taken %d, scheduled %d", c.taken, c.scheduled);
+  return n;
+}
+
+START_TEST (test_engine_take_next)
+{
+  g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) b = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 na = chain_run (FALSE, a), nb = chain_run (TRUE, b);
+  ck_assert_uint_eq (na, nb);
+  ck_assert_uint_eq (a->len, b->len);
+  ck_assert_uint_gt (a->len, 2 * 100);
+  ck_assert_mem_eq (a->data, b->data, a->len * sizeof (guint64));
+  /* outside a run (or stepping) nothing is taken */
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (0);
+  ck_assert (!ft_sim_engine_take_next (e, 5, 0));
+  ck_assert_uint_eq (ft_sim_engine_n_processed (e), 0);
+  ck_assert_int_eq (ft_sim_engine_now (e), 0);
+}
+END_TEST
+
 static void
 stop_event (FtSimEngine *e, gpointer data, guint64 arg)
 {
@@ -666,6 +745,7 @@ sim_suite (void)
   struct { const char *name; const TTest *fn; } cases[] = {
     { "engine-order", test_engine_order },
     { "engine-cancel", test_engine_cancel },
+    { "engine-take-next", test_engine_take_next },
     { "engine-stop-pace", test_engine_stop_and_pace },
     { "rng-streams", test_rng_streams },
     { "scenario-files", test_scenario_files },
