@@ -13,8 +13,13 @@ struct _FtLedger {
   FtEventLog *log;
   GArray     *accounts;   /* FtLedgerAccount */
   GHashTable *by_code;    /* owned code -> index + 1 */
-  GArray     *postings;   /* FtPosting */
-  GArray     *txs;        /* FtLedgerTx, index == id */
+  /* a run's postings and transactions, appended one after another: plain
+   * arrays with their room (made ahead by ft_ledger_expect), so an append
+   * is a store, not a call into GArray */
+  FtPosting  *postings;
+  guint       n_postings, cap_postings;
+  FtLedgerTx *txs;        /* index == id */
+  guint       n_txs, cap_txs;
   /* ft_ledger_check cache: sums of postings per account over txs < check_tx */
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
@@ -23,6 +28,37 @@ struct _FtLedger {
 };
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
+
+/* Room for n elements of elt bytes in *data (holding len, room for *cap):
+ * a new block, advised to huge pages before the elements are copied in
+ * (*advised as for ft_mem_hint_huge). */
+static void
+room_for (gpointer *data, guint len, guint *cap, guint n, gsize elt, gsize *advised)
+{
+  if (n <= *cap)
+    return;
+  gpointer b = g_malloc_n (n, elt);
+  *advised = ft_mem_advise_huge (b);
+  if (len > 0)
+    memcpy (b, *data, (gsize) len * elt);
+  g_free (*data);
+  *data = b;
+  *cap = n;
+}
+
+/* Room for `more` elements after len, doubling. */
+static inline void
+grow_for (gpointer *data, guint len, guint *cap, guint more, gsize elt, gsize *advised)
+{
+  if (G_UNLIKELY (more > *cap - len))
+    {
+      guint64 want = MAX ((guint64) *cap * 2, 256);
+      while (want < (guint64) len + more)
+        want *= 2;
+      g_assert (want <= G_MAXUINT);
+      room_for (data, len, cap, (guint) want, elt, advised);
+    }
+}
 
 static const char *const tx_kind_names[FT_N_TX_KINDS] = {
   "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust", "incentive",
@@ -51,8 +87,6 @@ ft_ledger_new (const char *currency, FtEventLog *log)
   l->log = log;
   l->accounts = g_array_new (FALSE, FALSE, sizeof (FtLedgerAccount));
   l->by_code = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  l->postings = g_array_new (FALSE, FALSE, sizeof (FtPosting));
-  l->txs = g_array_new (FALSE, FALSE, sizeof (FtLedgerTx));
   l->check_sums = g_array_new (FALSE, TRUE, sizeof (gint64));
   return l;
 }
@@ -64,8 +98,8 @@ ft_ledger_free (FtLedger *l)
     return;
   g_array_unref (l->accounts);
   g_hash_table_unref (l->by_code);
-  g_array_unref (l->postings);
-  g_array_unref (l->txs);
+  g_free (l->postings);
+  g_free (l->txs);
   g_array_unref (l->check_sums);
   g_free (l);
 }
@@ -248,20 +282,25 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
     return -1;
 
   FtLedgerTx tx = { 0 };
-  tx.id = l->txs->len;
+  tx.id = l->n_txs;
   tx.kind = kind;
   tx.t = t;
   tx.user_account = user_account;
-  tx.first_posting = l->postings->len;
+  tx.first_posting = l->n_postings;
   tx.n_postings = n;
   tx.amount = amount;
   tx.ref = ref;
   tx.idem_hash = idem_hash;
   tx.args_hash = args_hash;
-  g_array_append_vals (l->postings, postings, n);
-  g_array_append_val (l->txs, tx);
-  ft_mem_hint_huge (l->postings->data, l->postings->len * sizeof (FtPosting), &l->huge_postings);
-  ft_mem_hint_huge (l->txs->data, l->txs->len * sizeof (FtLedgerTx), &l->huge_txs);
+  grow_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n, sizeof (FtPosting),
+            &l->huge_postings);
+  grow_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
+  for (guint i = 0; i < n; i++)
+    l->postings[l->n_postings + i] = postings[i];
+  l->n_postings += n;
+  l->txs[l->n_txs++] = tx;
+  ft_mem_hint_huge (l->postings, (gsize) l->n_postings * sizeof (FtPosting), &l->huge_postings);
+  ft_mem_hint_huge (l->txs, (gsize) l->n_txs * sizeof (FtLedgerTx), &l->huge_txs);
 
   FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
   ev.ref = tx.id;
@@ -277,23 +316,24 @@ void
 ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
-  ft_mem_expect_array (&l->txs, FALSE, n_tx, &l->huge_txs);
-  ft_mem_expect_array (&l->postings, FALSE, n_postings, &l->huge_postings);
+  room_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
+  room_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
+            &l->huge_postings);
 }
 
 guint
 ft_ledger_n_tx (const FtLedger *l)
 {
   g_return_val_if_fail (l != NULL, 0);
-  return l->txs->len;
+  return l->n_txs;
 }
 
 const FtLedgerTx *
 ft_ledger_get_tx (const FtLedger *l, guint i)
 {
   g_return_val_if_fail (l != NULL, NULL);
-  g_return_val_if_fail (i < l->txs->len, NULL);
-  return &g_array_index (l->txs, FtLedgerTx, i);
+  g_return_val_if_fail (i < l->n_txs, NULL);
+  return &l->txs[i];
 }
 
 const FtPosting *
@@ -301,8 +341,8 @@ ft_ledger_postings (const FtLedger *l, guint *n_out)
 {
   g_return_val_if_fail (l != NULL, NULL);
   if (n_out != NULL)
-    *n_out = l->postings->len;
-  return (const FtPosting *) l->postings->data;
+    *n_out = l->n_postings;
+  return l->postings;
 }
 
 gint64
@@ -329,12 +369,12 @@ ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postin
   g_return_val_if_fail (l != NULL && tx != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (tx->id != (gint64) l->txs->len)
+  if (tx->id != (gint64) l->n_txs)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                    "restored transaction has id %" G_GINT64_FORMAT " but the next id is %u; "
                    "restore transactions in id order without gaps",
-                   tx->id, l->txs->len);
+                   tx->id, l->n_txs);
       return FALSE;
     }
   if ((guint) tx->kind >= FT_N_TX_KINDS)
@@ -352,9 +392,14 @@ ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postin
       return FALSE;
     }
   FtLedgerTx copy = *tx;
-  copy.first_posting = l->postings->len;
-  g_array_append_vals (l->postings, postings, tx->n_postings);
-  g_array_append_val (l->txs, copy);
+  copy.first_posting = l->n_postings;
+  grow_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, tx->n_postings,
+            sizeof (FtPosting), &l->huge_postings);
+  grow_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
+  if (tx->n_postings > 0)
+    memcpy (l->postings + l->n_postings, postings, (gsize) tx->n_postings * sizeof (FtPosting));
+  l->n_postings += tx->n_postings;
+  l->txs[l->n_txs++] = copy;
   return TRUE;
 }
 
@@ -389,11 +434,11 @@ ft_ledger_restore_balances (FtLedger *l)
   g_return_if_fail (l != NULL);
 
   FtLedgerAccount *acc = (FtLedgerAccount *) l->accounts->data;
-  const FtPosting *ps = (const FtPosting *) l->postings->data;
+  const FtPosting *ps = l->postings;
   for (guint a = 0; a < l->accounts->len; a++)
     acc[a].balance = 0;
   /* restore_tx checked that every posting names a known account */
-  for (guint i = 0; i < l->postings->len; i++)
+  for (guint i = 0; i < l->n_postings; i++)
     acc[ps[i].ledger_account].balance += ps[i].amount;
 }
 
@@ -412,9 +457,9 @@ ft_ledger_check (const FtLedger *cl, GError **error)
     g_array_set_size (l->check_sums, n_acc);
   gint64 *sums = (gint64 *) l->check_sums->data;
 
-  for (guint i = l->check_tx; i < l->txs->len; i++)
+  for (guint i = l->check_tx; i < l->n_txs; i++)
     {
-      const FtLedgerTx *tx = &g_array_index (l->txs, FtLedgerTx, i);
+      const FtLedgerTx *tx = &l->txs[i];
       if (tx->id != (gint64) i)
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
@@ -422,15 +467,15 @@ ft_ledger_check (const FtLedger *cl, GError **error)
           return FALSE;
         }
       if (tx->first_posting != l->check_postings ||
-          (guint64) tx->first_posting + tx->n_postings > l->postings->len ||
+          (guint64) tx->first_posting + tx->n_postings > l->n_postings ||
           tx->n_postings == 0)
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                        "transaction %u has postings [%u, +%u) out of order or range (%u postings)",
-                       i, tx->first_posting, tx->n_postings, l->postings->len);
+                       i, tx->first_posting, tx->n_postings, l->n_postings);
           return FALSE;
         }
-      const FtPosting *ps = &g_array_index (l->postings, FtPosting, tx->first_posting);
+      const FtPosting *ps = &l->postings[tx->first_posting];
       gint64 s = 0;
       for (guint k = 0; k < tx->n_postings; k++)
         {
@@ -454,10 +499,10 @@ ft_ledger_check (const FtLedger *cl, GError **error)
       l->check_postings += tx->n_postings;
       l->check_tx = i + 1;
     }
-  if (l->check_postings != l->postings->len)
+  if (l->check_postings != l->n_postings)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
-                   "%u postings belong to no transaction", l->postings->len - l->check_postings);
+                   "%u postings belong to no transaction", l->n_postings - l->check_postings);
       return FALSE;
     }
   if (g_hash_table_size (l->by_code) != n_acc)
