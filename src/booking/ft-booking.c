@@ -19,8 +19,11 @@ struct _FtBooking
 {
   FtBookingDeps   deps;
   FtBookingConfig cfg;
-  GArray         *recs;          /* FtBookingRec, index == id */
-  GArray         *open_slot;     /* gint32 per booking: index into `open`, -1 */
+  /* per booking id, plain arrays with their room (made ahead by
+   * ft_booking_expect), so a reservation's append is a store */
+  FtBookingRec   *recs;          /* index == id */
+  gint32         *open_slot;     /* index into `open`, -1 */
+  guint           n_recs, cap_recs;
   GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
   /* (hold_until, id) of every booking that became reserved, in two
@@ -35,6 +38,7 @@ struct _FtBooking
   GArray         *expiry_run;    /* Expiry, ascending from expiry_head */
   guint           expiry_head;
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
+  gsize           huge_slots;
 };
 
 typedef struct {
@@ -81,8 +85,6 @@ ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
     b->cfg = *cfg;
   else
     ft_booking_config_init (&b->cfg);
-  b->recs = g_array_new (FALSE, TRUE, sizeof (FtBookingRec));
-  b->open_slot = g_array_new (FALSE, TRUE, sizeof (gint32));
   b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->expiry = g_array_new (FALSE, FALSE, sizeof (Expiry));
@@ -95,8 +97,8 @@ ft_booking_free (FtBooking *b)
 {
   if (!b)
     return;
-  g_array_unref (b->recs);
-  g_array_unref (b->open_slot);
+  g_free (b->recs);
+  g_free (b->open_slot);
   g_array_unref (b->open);
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
@@ -109,7 +111,25 @@ ft_booking_free (FtBooking *b)
 static inline FtBookingRec *
 rec_at (FtBooking *b, gint64 id)
 {
-  return &g_array_index (b->recs, FtBookingRec, id);
+  return &b->recs[id];
+}
+
+/* Appends booking *r (id n_recs) with its open slot. */
+static inline void
+push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
+{
+  if (G_UNLIKELY (b->n_recs == b->cap_recs))
+    {
+      guint cap = b->cap_recs;
+      ft_mem_room_more ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, 1, sizeof (FtBookingRec),
+                        &b->huge_recs);
+      ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, b->cap_recs, sizeof (gint32),
+                   &b->huge_slots);
+    }
+  b->recs[b->n_recs] = *r;
+  b->open_slot[b->n_recs] = slot;
+  b->n_recs++;
+  ft_mem_hint_huge (b->recs, (gsize) b->n_recs * sizeof (FtBookingRec), &b->huge_recs);
 }
 
 static inline gboolean
@@ -199,13 +219,13 @@ open_add (FtBooking *b, gint64 id)
 {
   gint32 slot = (gint32) b->open->len;
   g_array_append_val (b->open, id);
-  g_array_index (b->open_slot, gint32, id) = slot;
+  b->open_slot[id] = slot;
 }
 
 static void
 open_remove (FtBooking *b, gint64 id)
 {
-  gint32 slot = g_array_index (b->open_slot, gint32, id);
+  gint32 slot = b->open_slot[id];
   guint last;
   gint64 moved;
 
@@ -213,9 +233,9 @@ open_remove (FtBooking *b, gint64 id)
   last = b->open->len - 1;
   moved = g_array_index (b->open, gint64, last);
   g_array_index (b->open, gint64, slot) = moved;
-  g_array_index (b->open_slot, gint32, moved) = slot;
+  b->open_slot[moved] = slot;
   g_array_set_size (b->open, last);
-  g_array_index (b->open_slot, gint32, id) = -1;
+  b->open_slot[id] = -1;
 }
 
 /* "08:14" from a time of the (simulated) week. */
@@ -348,7 +368,7 @@ expire_vehicle_if_due (FtBooking *b, guint vehicle, FtTime now)
   const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
   FtBookingRec *r;
 
-  if (v->booking < 0 || (guint64) v->booking >= b->recs->len)
+  if (v->booking < 0 || (guint64) v->booking >= b->n_recs)
     return;
   r = rec_at (b, v->booking);
   if (r->state == FT_BK_RESERVED && r->hold_until <= now)
@@ -366,7 +386,7 @@ check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
   const FtVehicleType *type = ft_vehicle_type_default (v->kind);
   double soc;
 
-  if (v->booking >= 0 && v->booking != own && (guint64) v->booking < b->recs->len)
+  if (v->booking >= 0 && v->booking != own && (guint64) v->booking < b->n_recs)
     {
       const FtBookingRec *o = rec_at (b, v->booking);
       if (o->state == FT_BK_RESERVED)
@@ -450,7 +470,7 @@ lookup_for (FtBooking *b, gint64 booking, guint rider, FtTime now, const char *a
 {
   FtBookingRec *r;
 
-  if (booking < 0 || (guint64) booking >= b->recs->len || rec_at (b, booking)->rider == G_MAXUINT32)
+  if (booking < 0 || (guint64) booking >= b->n_recs || rec_at (b, booking)->rider == G_MAXUINT32)
     {
       refusev (b, error, FT_BOOKING_ERROR_NO_SUCH_BOOKING, now, rider, -1,
                "cannot %s: there is no booking %" G_GINT64_FORMAT, action, booking);
@@ -491,7 +511,7 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   gint32 no_slot = -1;
 
   memset (&r, 0, sizeof r);
-  r.id = b->recs->len;
+  r.id = b->n_recs;
   r.rider = rider;
   r.vehicle = vehicle;
   r.state = FT_BK_RESERVED;
@@ -507,9 +527,7 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
   /* the price shown now is the price charged */
   r.shown_zone_mult = ft_pricing_zone_multiplier (b->deps.pricing, v->pos);
   r.shown_dyn_mult = ft_pricing_dynamic_multiplier (b->deps.pricing, v->pos, now, v->kind);
-  g_array_append_val (b->recs, r);
-  ft_mem_hint_huge (b->recs->data, b->recs->len * sizeof (FtBookingRec), &b->huge_recs);
-  g_array_append_val (b->open_slot, no_slot);
+  push_rec (b, &r, no_slot);
   expiry_push (b, r.hold_until, r.id);
   return r.id;
 }
@@ -519,10 +537,10 @@ new_rec (FtBooking *b, guint rider, guint vehicle, FtTime now)
 void
 ft_booking_expect (FtBooking *b, guint n)
 {
-  gsize ignored = 0;
   g_return_if_fail (b != NULL);
-  ft_mem_expect_array (&b->recs, TRUE, n, &b->huge_recs);
-  ft_mem_expect_array (&b->open_slot, TRUE, n, &ignored);
+  guint cap = b->cap_recs;
+  ft_mem_room ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, n, sizeof (FtBookingRec), &b->huge_recs);
+  ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, n, sizeof (gint32), &b->huge_slots);
 }
 
 /* ------------------------------------------------------------------- find */
@@ -842,7 +860,7 @@ ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError *
     return -1;
 
   /* The hold needs the booking id; it is the next one. */
-  id = b->recs->len;
+  id = b->n_recs;
   tx = place_hold (b, rider, vehicle, id, now, error);
   if (tx < 0)
     return -1;
@@ -1111,7 +1129,7 @@ ft_booking_next_expiry (FtBooking *b)
       const Expiry *top = from_run ? run : heap;
       if (top == NULL)
         return G_MAXINT64;
-      const FtBookingRec *r = top->id < (gint64) b->recs->len ? rec_at (b, top->id) : NULL;
+      const FtBookingRec *r = top->id < (gint64) b->n_recs ? rec_at (b, top->id) : NULL;
       if (r != NULL && r->state == FT_BK_RESERVED && r->hold_until == top->t)
         return top->t;
       if (!from_run)
@@ -1132,7 +1150,7 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
 {
   if (b == NULL)
     return;
-  if (booking >= 0 && (guint64) booking < b->recs->len)
+  if (booking >= 0 && (guint64) booking < b->n_recs)
     {
       const char *r = (const char *) rec_at (b, booking);
       for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
@@ -1146,7 +1164,7 @@ const FtBookingRec *
 ft_booking_get (FtBooking *b, gint64 booking)
 {
   g_return_val_if_fail (b != NULL, NULL);
-  if (booking < 0 || (guint64) booking >= b->recs->len)
+  if (booking < 0 || (guint64) booking >= b->n_recs)
     return NULL;
   if (rec_at (b, booking)->rider == G_MAXUINT32)
     return NULL;
@@ -1157,7 +1175,7 @@ guint
 ft_booking_n (FtBooking *b)
 {
   g_return_val_if_fail (b != NULL, 0);
-  return b->recs->len;
+  return b->n_recs;
 }
 
 gint64
@@ -1176,20 +1194,19 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
   g_return_if_fail (rec->id >= 0 && rec->id < G_MAXINT32);
   g_return_if_fail ((guint) rec->state < FT_N_BK_STATES);
 
-  while ((guint64) rec->id >= b->recs->len)
+  while ((guint64) rec->id >= b->n_recs)
     {
       /* a gap: an id never seen (store rows load in id order, so normally none) */
       FtBookingRec gap;
       gint32 no_slot = -1;
       memset (&gap, 0, sizeof gap);
-      gap.id = b->recs->len;
+      gap.id = b->n_recs;
       gap.rider = G_MAXUINT32;
       gap.vehicle = G_MAXUINT32;
       gap.state = FT_BK_CANCELLED;
       gap.reserved_at = gap.unlocked_at = gap.ended_at = gap.paused_since = -1;
       gap.hold_tx = gap.capture_tx = -1;
-      g_array_append_val (b->recs, gap);
-      g_array_append_val (b->open_slot, no_slot);
+      push_rec (b, &gap, no_slot);
     }
   r = rec_at (b, rec->id);
   if (r->rider != G_MAXUINT32 && is_open_state (r->state))
@@ -1241,7 +1258,7 @@ ft_booking_check (FtBooking *b, GError **error)
   if (!ft_vehicle_transition (FT_STATE_ON_TRIP, FT_VEV_TRIP_PAUSE, &paused_state))
     paused_state = FT_STATE_ON_TRIP;
 
-  for (guint i = 0; i < b->recs->len; i++)
+  for (guint i = 0; i < b->n_recs; i++)
     {
       const FtBookingRec *r = rec_at (b, i);
       const FtVehicle *v;
@@ -1269,7 +1286,7 @@ ft_booking_check (FtBooking *b, GError **error)
             return check_fail (error, "booking %u is %s but %s is %s (expected %s)", i,
                                ft_booking_state_name (r->state), v->name,
                                ft_vehicle_state_name (v->state), ft_vehicle_state_name (want));
-          if (g_array_index (b->open_slot, gint32, i) < 0)
+          if (b->open_slot[i] < 0)
             return check_fail (error, "booking %u is open but not in the open list", i);
           if (rider_open_get (b, r->rider) != r->id)
             return check_fail (error, "booking %u is open but rider %u maps to %" G_GINT64_FORMAT,
@@ -1293,7 +1310,7 @@ ft_booking_check (FtBooking *b, GError **error)
         }
       else
         {
-          if (g_array_index (b->open_slot, gint32, i) >= 0)
+          if (b->open_slot[i] >= 0)
             return check_fail (error, "closed booking %u is still in the open list", i);
           if (ft_payments_has_hold (b->deps.payments, r->id))
             return check_fail (error, "closed booking %u (%s) still has a payment hold", i,
@@ -1314,7 +1331,7 @@ ft_booking_check (FtBooking *b, GError **error)
       gint64 bk = vs[v].booking;
       if (bk < 0)
         continue;   /* live mode may see trips booked elsewhere */
-      if ((guint64) bk >= b->recs->len || !is_open_state (rec_at (b, bk)->state) ||
+      if ((guint64) bk >= b->n_recs || !is_open_state (rec_at (b, bk)->state) ||
           rec_at (b, bk)->vehicle != v)
         return check_fail (error, "%s points at booking %" G_GINT64_FORMAT
                            " which is not an open booking of that vehicle", vs[v].name, bk);
@@ -1322,7 +1339,7 @@ ft_booking_check (FtBooking *b, GError **error)
   for (guint i = 0; i < b->rider_open->len; i++)
     {
       gint64 bk = g_array_index (b->rider_open, gint64, i);
-      if (bk >= 0 && ((guint64) bk >= b->recs->len || rec_at (b, bk)->rider != i ||
+      if (bk >= 0 && ((guint64) bk >= b->n_recs || rec_at (b, bk)->rider != i ||
                       !is_open_state (rec_at (b, bk)->state)))
         return check_fail (error, "rider %u maps to booking %" G_GINT64_FORMAT
                            " which is not an open booking of theirs", i, bk);

@@ -202,6 +202,20 @@ ft_mem_advise_huge (gpointer p)
 }
 
 void
+ft_mem_room (gpointer *data, guint len, guint *cap, guint n, gsize elt, gsize *advised)
+{
+  if (n <= *cap)
+    return;
+  gpointer b = g_malloc_n (n, elt);
+  *advised = ft_mem_advise_huge (b);
+  if (len > 0)
+    memcpy (b, *data, (gsize) len * elt);
+  g_free (*data);
+  *data = b;
+  *cap = n;
+}
+
+void
 ft_mem_expect_array (GArray **a, gboolean clear, guint n, gsize *advised)
 {
   guint elt = g_array_get_element_size (*a);

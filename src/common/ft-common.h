@@ -80,6 +80,26 @@ ft_mem_hint_huge (gpointer p, gsize used, gsize *advised)
     *advised = ft_mem_advise_huge (p);
 }
 
+/* A plain array a run fills (*data holding len elements of elt bytes, room
+ * for *cap): makes room for n in all, in a new block advised to huge pages
+ * before the elements are copied in (*advised as for ft_mem_hint_huge);
+ * nothing when there is room. New room is not cleared. */
+void ft_mem_room (gpointer *data, guint len, guint *cap, guint n, gsize elt, gsize *advised);
+
+/* Room for `more` elements after len, doubling (at least 256). */
+static inline void
+ft_mem_room_more (gpointer *data, guint len, guint *cap, guint more, gsize elt, gsize *advised)
+{
+  if (G_UNLIKELY (more > *cap - len))
+    {
+      guint64 want = MAX ((guint64) *cap * 2, 256);
+      while (want < (guint64) len + more)
+        want *= 2;
+      g_assert (want <= G_MAXUINT);
+      ft_mem_room (data, len, cap, (guint) want, elt, advised);
+    }
+}
+
 /* Replaces *a by an array with room for n elements (its elements copied,
  * the rest cleared if clear), hinted to huge pages before anything is
  * written to it; *advised as for ft_mem_hint_huge. Nothing when *a already

@@ -29,37 +29,6 @@ struct _FtLedger {
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
 
-/* Room for n elements of elt bytes in *data (holding len, room for *cap):
- * a new block, advised to huge pages before the elements are copied in
- * (*advised as for ft_mem_hint_huge). */
-static void
-room_for (gpointer *data, guint len, guint *cap, guint n, gsize elt, gsize *advised)
-{
-  if (n <= *cap)
-    return;
-  gpointer b = g_malloc_n (n, elt);
-  *advised = ft_mem_advise_huge (b);
-  if (len > 0)
-    memcpy (b, *data, (gsize) len * elt);
-  g_free (*data);
-  *data = b;
-  *cap = n;
-}
-
-/* Room for `more` elements after len, doubling. */
-static inline void
-grow_for (gpointer *data, guint len, guint *cap, guint more, gsize elt, gsize *advised)
-{
-  if (G_UNLIKELY (more > *cap - len))
-    {
-      guint64 want = MAX ((guint64) *cap * 2, 256);
-      while (want < (guint64) len + more)
-        want *= 2;
-      g_assert (want <= G_MAXUINT);
-      room_for (data, len, cap, (guint) want, elt, advised);
-    }
-}
-
 static const char *const tx_kind_names[FT_N_TX_KINDS] = {
   "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust", "incentive",
 };
@@ -292,9 +261,9 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   tx.ref = ref;
   tx.idem_hash = idem_hash;
   tx.args_hash = args_hash;
-  grow_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n, sizeof (FtPosting),
+  ft_mem_room_more ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n, sizeof (FtPosting),
             &l->huge_postings);
-  grow_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
+  ft_mem_room_more ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
   for (guint i = 0; i < n; i++)
     l->postings[l->n_postings + i] = postings[i];
   l->n_postings += n;
@@ -316,8 +285,8 @@ void
 ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
-  room_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
-  room_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
+  ft_mem_room ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
+  ft_mem_room ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
             &l->huge_postings);
 }
 
@@ -393,9 +362,9 @@ ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postin
     }
   FtLedgerTx copy = *tx;
   copy.first_posting = l->n_postings;
-  grow_for ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, tx->n_postings,
+  ft_mem_room_more ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, tx->n_postings,
             sizeof (FtPosting), &l->huge_postings);
-  grow_for ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
+  ft_mem_room_more ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, 1, sizeof (FtLedgerTx), &l->huge_txs);
   if (tx->n_postings > 0)
     memcpy (l->postings + l->n_postings, postings, (gsize) tx->n_postings * sizeof (FtPosting));
   l->n_postings += tx->n_postings;
