@@ -17,12 +17,11 @@ typedef struct {
 G_STATIC_ASSERT (FT_EV_N_KINDS <= 64);
 
 struct _FtEventLog {
+  FtEventLogHead head;   /* first: ft_event_log_append reads it inline */
   FtEvent *ev;
   guint    n;
   guint    cap;
-  guint64  next_seq;
   gboolean retain;
-  guint64  counts[FT_EV_N_KINDS];
   GArray  *listeners;   /* Listener; fn NULL = removed during dispatch */
   guint    next_listener_id;
   guint    dispatching;  /* nesting depth of listener calls */
@@ -34,7 +33,7 @@ ft_event_log_new (void)
 {
   FtEventLog *log = g_new0 (FtEventLog, 1);
 
-  log->next_seq = 1;
+  log->head.next_seq = 1;
   log->retain = TRUE;
   log->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
   log->next_listener_id = 1;
@@ -51,8 +50,16 @@ ft_event_log_free (FtEventLog *log)
   g_free (log);
 }
 
+/* Whether nothing keeps or listens to events (the inline append then
+ * only counts). */
+static void
+update_count_only (FtEventLog *log)
+{
+  log->head.count_only = !log->retain && log->listeners->len == 0;
+}
+
 guint64
-ft_event_log_append (FtEventLog *log, const FtEvent *ev)
+ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
 {
   FtEvent *slot;
   FtEvent tmp;
@@ -63,8 +70,8 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
   g_return_val_if_fail (ev != NULL, 0);
   g_return_val_if_fail (ev->kind < FT_EV_N_KINDS, 0);
 
-  guint64 seq = log->next_seq++;
-  log->counts[ev->kind]++;
+  guint64 seq = log->head.next_seq++;
+  log->head.counts[ev->kind]++;
   /* Nothing kept and nobody listening (a simulation without a store):
    * counted, and no copy of the event is made. */
   if (!log->retain && log->listeners->len == 0)
@@ -101,6 +108,7 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
         if (g_array_index (log->listeners, Listener, i).fn == NULL)
           g_array_remove_index (log->listeners, i);
       log->compact = FALSE;
+      update_count_only (log);
     }
   return tmp.seq;
 }
@@ -139,7 +147,7 @@ guint64
 ft_event_log_last_seq (FtEventLog *log)
 {
   g_return_val_if_fail (log != NULL, 0);
-  return log->next_seq - 1;
+  return log->head.next_seq - 1;
 }
 
 void
@@ -147,7 +155,7 @@ ft_event_log_set_next_seq (FtEventLog *log, guint64 next)
 {
   g_return_if_fail (log != NULL);
   g_return_if_fail (next >= 1);
-  log->next_seq = next;
+  log->head.next_seq = next;
 }
 
 guint64
@@ -155,7 +163,7 @@ ft_event_log_count (FtEventLog *log, FtEventKind kind)
 {
   g_return_val_if_fail (log != NULL, 0);
   g_return_val_if_fail (kind < FT_EV_N_KINDS, 0);
-  return log->counts[kind];
+  return log->head.counts[kind];
 }
 
 void
@@ -165,6 +173,7 @@ ft_event_log_set_retain (FtEventLog *log, gboolean retain)
   log->retain = retain;
   if (!retain)
     log->n = 0;
+  update_count_only (log);
 }
 
 guint
@@ -185,6 +194,7 @@ ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtEventListener f
   l.user_data = user_data;
   l.kinds = kinds;
   g_array_append_val (log->listeners, l);
+  update_count_only (log);
   return l.id;
 }
 
@@ -203,7 +213,10 @@ ft_event_log_remove_listener (FtEventLog *log, guint id)
             log->compact = TRUE;
           }
         else
-          g_array_remove_index (log->listeners, i);
+          {
+            g_array_remove_index (log->listeners, i);
+            update_count_only (log);
+          }
         return;
       }
 }
