@@ -238,6 +238,109 @@ START_TEST (test_find)
 }
 END_TEST
 
+/* ft_booking_offer is find's test for one vehicle: what find lists it
+ * gives entry for entry, and what find leaves out it refuses. */
+START_TEST (test_offer)
+{
+  Fx fx;
+  FtFindResult out[8], o;
+  FtLatLon at = test_town_at (0, 0);
+  const guint32 masks[] = { 0, 1u << FT_KIND_SCOOTER, 1u << FT_KIND_BIKE };
+
+  fx_init (&fx, 0.0, 2000);
+  double r1 = ft_fleet_range_m (fx.core->fleet, fx.v[1]);
+  const double trips[] = { 100, r1 / 1.1, r1 / 1.3 };
+  for (int round = 0; round < 2; round++)
+    {
+      for (guint m = 0; m < G_N_ELEMENTS (masks); m++)
+        for (guint t = 0; t < G_N_ELEMENTS (trips); t++)
+          {
+            guint n = ft_booking_find (fx.core->booking, at, 1000, trips[t], masks[m], out, 8);
+            for (guint v = 0; v < 6; v++)
+              {
+                gint k = -1;
+                for (guint i = 0; i < n; i++)
+                  if (out[i].vehicle == fx.v[v])
+                    k = (gint) i;
+                double walk = ft_distance_m (at, ft_fleet_get_vehicle (fx.core->fleet, fx.v[v])->pos);
+                gboolean offered = ft_booking_offer (fx.core->booking, fx.v[v], walk, trips[t], masks[m], &o);
+                ck_assert_msg (offered == (k >= 0), "vehicle %u, mask %u, trip %u: offer %d, find %d",
+                               v, m, t, offered, k);
+                if (offered)
+                  {
+                    ck_assert_uint_eq (o.vehicle, out[k].vehicle);
+                    ck_assert (o.walk_m == out[k].walk_m);
+                    ck_assert (o.range_m == out[k].range_m);
+                  }
+              }
+          }
+      /* then again with v0 reserved: it drops out of both */
+      if (round == 0)
+        ck_assert_int_ge (ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0, NULL), 0);
+      ck_assert (!ft_booking_offer (fx.core->booking, fx.v[0], 50, 100, 0, &o));
+    }
+  ck_assert (!ft_booking_offer (fx.core->booking, ft_fleet_n_vehicles (fx.core->fleet), 0, 100, 0, &o));
+  fx_fini (&fx);
+}
+END_TEST
+
+/* Reservations made in order queue their expiries in a FIFO, others (a
+ * restored booking whose hold comes before the last) in the heap: the
+ * next expiry is the earliest live one of both. */
+START_TEST (test_expiry_queues)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+
+  fx_init (&fx, 0.0, 2000);
+  gint64 b = ft_booking_reserve (fx.core->booking, fx.r[1], fx.v[1], T0, &err);
+  gint64 a = ft_booking_reserve (fx.core->booking, fx.r[0], fx.v[0], T0 + 5 * FT_MINUTE, &err);
+  ck_assert_int_ge (a, 0);
+  ck_assert_int_ge (b, 0);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 10 * FT_MINUTE);
+  /* b's hold, restored to end at 12 minutes: out of order behind a's 15 */
+  FtBookingRec rb = *ft_booking_get (fx.core->booking, b);
+  rb.hold_until = T0 + 12 * FT_MINUTE;
+  ft_booking_restore (fx.core->booking, &rb);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 12 * FT_MINUTE);
+  ck_assert_uint_eq (ft_booking_expire (fx.core->booking, T0 + 12 * FT_MINUTE), 1);
+  ck_assert_int_eq (ft_booking_get (fx.core->booking, b)->state, FT_BK_EXPIRED);
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 15 * FT_MINUTE);
+  /* a new one in order behind a; a unlocked: its entry is dropped */
+  gint64 c = ft_booking_reserve (fx.core->booking, fx.r[2], fx.v[2], T0 + 13 * FT_MINUTE, &err);
+  ck_assert_int_ge (c, 0);
+  ck_assert (ft_booking_unlock (fx.core->booking, a, fx.r[0], T0 + 14 * FT_MINUTE, &err));
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), T0 + 23 * FT_MINUTE);
+  ck_assert (ft_booking_cancel (fx.core->booking, c, fx.r[2], T0 + 14 * FT_MINUTE, &err));
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), G_MAXINT64);
+  /* many in order, every other one cancelled: the FIFO drops the dead
+   * ones as they reach its head and moves its rest to the front */
+  guint nv = ft_fleet_n_vehicles (fx.core->fleet);
+  for (guint i = 0; i < 5000; i++)
+    {
+      guint v = ft_fleet_add_vehicle (fx.core->fleet, FT_KIND_SCOOTER, test_town_at (300, 300), NULL, T0);
+      add_pack (fx.core, v, 0.9);
+      g_autofree char *name = g_strdup_printf ("q%u", i);
+      guint r = rider (fx.core, name, FT_ROLE_RIDER);
+      FtTime t = T0 + 20 * FT_MINUTE + i;
+      gint64 k = ft_booking_reserve (fx.core->booking, r, v, t, &err);
+      ck_assert_msg (k >= 0, "%s", err ? err->message : "");
+      if (i % 2 == 0)
+        ck_assert (ft_booking_cancel (fx.core->booking, k, r, t, &err));
+    }
+  ck_assert_uint_eq (ft_fleet_n_vehicles (fx.core->fleet), nv + 5000);
+  for (guint i = 1; i < 5000; i += 2)
+    {
+      FtTime due = T0 + 30 * FT_MINUTE + i;
+      ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), due);
+      ck_assert_uint_eq (ft_booking_expire (fx.core->booking, due), 1);
+    }
+  ck_assert_int_eq (ft_booking_next_expiry (fx.core->booking), G_MAXINT64);
+  assert_ok (fx.core);
+  fx_fini (&fx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ core loop */
 
 START_TEST (test_reserve_unlock_end)
@@ -995,6 +1098,8 @@ booking_suite (void)
   Suite *s = suite_create ("booking");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "find", test_find },
+    { "offer", test_offer },
+    { "expiry-queues", test_expiry_queues },
     { "idem_keys", test_idem_keys },
     { "prefetch_is_a_hint", test_prefetch_is_a_hint },
     { "plan_ride_len", test_plan_ride_len },
