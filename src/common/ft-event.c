@@ -24,6 +24,7 @@ struct _FtEventLog {
   gboolean retain;
   guint64  counts[FT_EV_N_KINDS];
   GArray  *listeners;   /* Listener; fn NULL = removed during dispatch */
+  guint64  kinds_any;   /* the union of the listeners' kinds */
   guint    next_listener_id;
   guint    dispatching;  /* nesting depth of listener calls */
   gboolean compact;      /* removed listeners to drop after dispatch */
@@ -65,9 +66,10 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
 
   guint64 seq = log->next_seq++;
   log->counts[ev->kind]++;
-  /* Nothing kept and nobody listening (a simulation without a store):
-   * counted, and no copy of the event is made. */
-  if (!log->retain && log->listeners->len == 0)
+  /* Nothing kept and nobody listening to its kind (a simulation without
+   * a store; shadow mode listens to about half the events): counted, and
+   * no copy of the event is made. */
+  if (!log->retain && !(log->kinds_any >> ev->kind & 1))
     return seq;
 
   tmp = *ev;
@@ -91,9 +93,9 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
   log->dispatching++;
   for (i = 0; i < log->listeners->len; i++)
     {
-      Listener l = g_array_index (log->listeners, Listener, i);
-      if (l.fn && (l.kinds >> tmp.kind & 1))
-        l.fn (&tmp, l.user_data);
+      const Listener *l = &g_array_index (log->listeners, Listener, i);
+      if (l->fn && (l->kinds >> tmp.kind & 1))
+        l->fn (&tmp, l->user_data);
     }
   if (--log->dispatching == 0 && log->compact)
     {
@@ -167,6 +169,15 @@ ft_event_log_set_retain (FtEventLog *log, gboolean retain)
     log->n = 0;
 }
 
+static void
+update_kinds (FtEventLog *log)
+{
+  log->kinds_any = 0;
+  for (guint i = 0; i < log->listeners->len; i++)
+    if (g_array_index (log->listeners, Listener, i).fn)
+      log->kinds_any |= g_array_index (log->listeners, Listener, i).kinds;
+}
+
 guint
 ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data)
 {
@@ -185,6 +196,7 @@ ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtEventListener f
   l.user_data = user_data;
   l.kinds = kinds;
   g_array_append_val (log->listeners, l);
+  log->kinds_any |= kinds;
   return l.id;
 }
 
@@ -204,6 +216,7 @@ ft_event_log_remove_listener (FtEventLog *log, guint id)
           }
         else
           g_array_remove_index (log->listeners, i);
+        update_kinds (log);
         return;
       }
 }

@@ -21,9 +21,11 @@
  * history (tests/models/test-registry holds them to it), at a constant
  * cost per tick instead of one that grows with the run. */
 #define WINDOW_H (REFERENCE_H + 24)
+#define WS_RING REFERENCE_H      /* a window's sums are read for 7 days */
 
 typedef struct {
   guint  z, target_h, lead;
+  guint  seq;           /* the forecast it is of (predict's count) */
   double pred, base;
 } Pending;
 
@@ -68,7 +70,12 @@ struct _FtShadow {
   guint          drift_at;     /* hour drift acted, a retrain pending (0: none) */
   guint          last_origin;
   guint          filled_to;    /* hours below this have their actuals filled */
-  GArray        *pending;      /* Pending */
+  /* Pending per stored horizon, in issue order from pending_head: the
+   * due ones are a prefix of each, scored in issue order (forecast,
+   * horizon, zone) as one list of them all was */
+  GArray        *pending[FT_SHADOW_MAX_HORIZONS];
+  guint          pending_head[FT_SHADOW_MAX_HORIZONS];
+  guint          pending_seq;  /* forecasts issued */
   GArray        *recent;       /* Resid: lead-1 predictions with their actuals */
   FtDriftLevel   logged[2];
   GArray        *days;         /* DayScore */
@@ -86,6 +93,13 @@ struct _FtShadow {
   const FtForecaster *latest_model;
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
   gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
+  /* the drift check's sums of lead-1 residuals per zone over the 24
+   * hours before an end hour e, [max (e - 24, 0), e): slot e % WS_RING
+   * holds e's (ws_end[slot] == e). The windows of a check are those of
+   * the checks 24, 48, ... hours before (the same sums, in the same order) */
+  double        *ws_y, *ws_mu;  /* [slot * Z + z] */
+  guint         *ws_n;
+  guint         *ws_end;        /* G_MAXUINT: empty */
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
@@ -268,7 +282,8 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   sh->count15 = g_array_new (FALSE, TRUE, sizeof (double));
   sh->pending15 = g_array_new (FALSE, FALSE, sizeof (Quarter));
   sh->last_q = G_MAXUINT;
-  sh->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  for (guint i = 0; i < FT_SHADOW_MAX_HORIZONS; i++)
+    sh->pending[i] = g_array_new (FALSE, FALSE, sizeof (Pending));
   sh->recent = g_array_new (FALSE, FALSE, sizeof (Resid));
   sh->days = g_array_new (FALSE, TRUE, sizeof (DayScore));
   sh->next_tick = t0;
@@ -303,7 +318,8 @@ ft_shadow_free (FtShadow *sh)
   g_array_unref (sh->count15);
   g_array_unref (sh->pending15);
   g_free (sh->qshare);
-  g_array_unref (sh->pending);
+  for (guint i = 0; i < FT_SHADOW_MAX_HORIZONS; i++)
+    g_array_unref (sh->pending[i]);
   g_array_unref (sh->recent);
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
@@ -312,6 +328,10 @@ ft_shadow_free (FtShadow *sh)
   g_free (sh->latest);
   g_free (sh->latest_base);
   ft_demand_series_free (sh->win);
+  g_free (sh->ws_y);
+  g_free (sh->ws_mu);
+  g_free (sh->ws_n);
+  g_free (sh->ws_end);
   g_free (sh->city);
   g_free (sh);
 }
@@ -658,36 +678,66 @@ refit_baseline (FtShadow *sh, const FtDemandSeries *s, guint H)
 static gboolean
 score_due (FtShadow *sh, guint H, GError **error)
 {
-  guint Z = sh->zoning->n, keep = 0;
-  for (guint i = 0; i < sh->pending->len; i++)
+  guint Z = sh->zoning->n, nh = sh->cfg.n_horizons;
+  for (;;)
     {
-      Pending p = g_array_index (sh->pending, Pending, i);
-      if (p.target_h >= H)
+      /* the earliest forecast's block (Z predictions of one horizon)
+       * that is due, the first horizon on a tie */
+      guint best = G_MAXUINT, best_seq = 0;
+      for (guint i = 0; i < nh; i++)
         {
-          g_array_index (sh->pending, Pending, keep++) = p;
-          continue;
+          GArray *q = sh->pending[i];
+          if (sh->pending_head[i] >= q->len)
+            continue;
+          const Pending *p = &g_array_index (q, Pending, sh->pending_head[i]);
+          if (p->target_h < H && (best == G_MAXUINT || p->seq < best_seq))
+            {
+              best = i;
+              best_seq = p->seq;
+            }
         }
-      double y = g_array_index (sh->count, double, (gsize) p.target_h * Z + p.z);
-      double e = p.pred - y, eb = p.base - y;
-      sh->se += e * e;
-      sh->ae += fabs (e);
-      sh->base_se += eb * eb;
-      sh->base_ae += fabs (eb);
-      sh->sc.scored++;
-      guint day = p.target_h / 24;
+      if (best == G_MAXUINT)
+        break;
+      GArray *q = sh->pending[best];
+      const Pending *ps = (const Pending *) q->data;
+      guint i = sh->pending_head[best], end = i;
+      while (end < q->len && ps[end].seq == best_seq)
+        end++;
+      Resid *res = NULL;
+      if (ps[i].lead == 1)
+        {
+          guint at = sh->recent->len;
+          g_array_set_size (sh->recent, at + (end - i));
+          res = (Resid *) sh->recent->data + at;
+        }
+      guint day = ps[i].target_h / 24;
       if (day >= sh->days->len)
         g_array_set_size (sh->days, day + 1);
       DayScore *d = &g_array_index (sh->days, DayScore, day);
-      d->se += e * e;
-      d->base_se += eb * eb;
-      d->n++;
-      if (p.lead == 1)
+      for (; i < end; i++)
         {
-          Resid r = { p.target_h, p.z, p.pred, y };
-          g_array_append_val (sh->recent, r);
+          const Pending *p = &ps[i];
+          double y = g_array_index (sh->count, double, (gsize) p->target_h * Z + p->z);
+          double e = p->pred - y, eb = p->base - y;
+          sh->se += e * e;
+          sh->ae += fabs (e);
+          sh->base_se += eb * eb;
+          sh->base_ae += fabs (eb);
+          sh->sc.scored++;
+          d->se += e * e;
+          d->base_se += eb * eb;
+          d->n++;
+          if (res)
+            *res++ = (Resid) { p->target_h, p->z, p->pred, y };
+        }
+      sh->pending_head[best] = end;
+      /* what was scored leaves in batches (moving what stays costs) */
+      if (end >= q->len / 2)
+        {
+          g_array_remove_range (q, 0, end);
+          sh->pending_head[best] = 0;
         }
     }
-  g_array_set_size (sh->pending, keep);
   /* residuals older than the drift windows leave */
   guint drop = 0;
   while (drop < sh->recent->len && g_array_index (sh->recent, Resid, drop).h + 24 + REFERENCE_H < H)
@@ -718,6 +768,59 @@ score_due (FtShadow *sh, guint H, GError **error)
   return TRUE;
 }
 
+/* The lead-1 residuals of hours [lo, hi) summed per zone, in the order
+ * they were scored (recent is in hour order): sy, smu and cnt zeroed
+ * and filled. */
+static void
+residual_sums (const FtShadow *sh, guint lo, guint hi, double *sy, double *smu, guint *cnt)
+{
+  guint Z = sh->zoning->n;
+  memset (sy, 0, sizeof (double) * Z);
+  memset (smu, 0, sizeof (double) * Z);
+  memset (cnt, 0, sizeof (guint) * Z);
+  const Resid *r = (const Resid *) sh->recent->data;
+  guint i = 0, n = sh->recent->len, top = n;
+  while (i < top)
+    {
+      guint mid = (i + top) / 2;
+      if (r[mid].h < lo)
+        i = mid + 1;
+      else
+        top = mid;
+    }
+  for (; i < n && r[i].h < hi; i++)
+    {
+      sy[r[i].z] += r[i].y;
+      smu[r[i].z] += r[i].pred;
+      cnt[r[i].z]++;
+    }
+}
+
+/* The sums of the 24 hours before hour e (kept: every residual of them
+ * was scored when e came, and none is added later). */
+static guint
+window_slot (FtShadow *sh, guint e)
+{
+  guint Z = sh->zoning->n;
+  if (sh->ws_end == NULL)
+    {
+      sh->ws_y = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_mu = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_n = g_new (guint, (gsize) WS_RING * Z);
+      sh->ws_end = g_new (guint, WS_RING);
+      for (guint i = 0; i < WS_RING; i++)
+        sh->ws_end[i] = G_MAXUINT;
+    }
+  guint slot = e % WS_RING;
+  if (sh->ws_end[slot] != e)
+    {
+      gsize at = (gsize) slot * Z;
+      residual_sums (sh, e > 24 ? e - 24 : 0, e, sh->ws_y + at, sh->ws_mu + at, sh->ws_n + at);
+      sh->ws_end[slot] = e;
+    }
+  return slot;
+}
+
 /* PSI and KS, the last day against the week before it; returns the
  * highest level and logs level changes. */
 static FtDriftLevel
@@ -732,23 +835,28 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
   /* PSI of the input "zone": each zone's share of the requests */
   g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
   double tr = 0, tc = 0;
+  if (s->available == NULL)
+    {
+      /* the shadow's own counts (the window is a copy of them): read in
+       * place, hour-major, each zone's sum in hour order as before */
+      const double *c = (const double *) sh->count->data;
+      for (guint h = rs; h < re; h++)
+        for (guint z = 0; z < Z; z++)
+          ref[z] += c[(gsize) h * Z + z];
+      for (guint h = re; h < H; h++)
+        for (guint z = 0; z < Z; z++)
+          rec[z] += c[(gsize) h * Z + z];
+    }
+  else
+    for (guint z = 0; z < Z; z++)
+      {
+        for (guint h = rs; h < re; h++)
+          ref[z] += ft_demand_series_demand (s, z, h - w0);
+        for (guint h = re; h < H; h++)
+          rec[z] += ft_demand_series_demand (s, z, h - w0);
+      }
   for (guint z = 0; z < Z; z++)
     {
-      if (s->available == NULL)   /* the shadow's own counts: read in place */
-        {
-          const double *cz = s->count + (gsize) z * s->n_hours;
-          for (guint h = rs; h < re; h++)
-            ref[z] += cz[h - w0];
-          for (guint h = re; h < H; h++)
-            rec[z] += cz[h - w0];
-        }
-      else
-        {
-          for (guint h = rs; h < re; h++)
-            ref[z] += ft_demand_series_demand (s, z, h - w0);
-          for (guint h = re; h < H; h++)
-            rec[z] += ft_demand_series_demand (s, z, h - w0);
-        }
       tr += ref[z];
       tc += rec[z];
     }
@@ -776,43 +884,54 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
    * test read it as drift (Demo City: 14 "act" levels in 14 days with no
    * shift, KS p down to 1e-6). What is left is a change in how demand
    * spreads over the zones, the shift the retrain can learn from; a
-   * city-wide shift is still seen as the error the scores report. */
+   * city-wide shift is still seen as the error the scores report.
+   * Window w holds hours [H - 24 (w + 1), H - 24 w), the last one
+   * without its first hour (kept as the residuals were read before). */
   guint nw = 1 + REFERENCE_H / 24;
-  g_autofree double *sy = g_new0 (double, (gsize) nw * Z), *smu = g_new0 (double, (gsize) nw * Z);
-  g_autofree guint *cnt = g_new0 (guint, (gsize) nw * Z);
-  for (guint i = 0; i < sh->recent->len; i++)
-    {
-      const Resid *r = &g_array_index (sh->recent, Resid, i);
-      if (r->h >= H || r->h + nw * 24 < H + 1)
-        continue;
-      guint w = (H - 1 - r->h) / 24;
-      sy[w * Z + r->z] += r->y;
-      smu[w * Z + r->z] += r->pred;
-      cnt[w * Z + r->z]++;
-    }
-  g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) b = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree double *a = g_new (double, (gsize) (nw - 1) * Z), *b = g_new (double, Z);
+  g_autofree double *ly = g_new (double, Z), *lmu = g_new (double, Z);
+  g_autofree guint *lcnt = g_new (guint, Z);
+  guint na = 0, nb = 0;
   for (guint w = 0; w < nw; w++)
     {
+      const double *sy, *smu;
+      const guint *cnt;
+      guint e = H > 24 * w ? H - 24 * w : 0;
+      if (w + 1 < nw)
+        {
+          gsize at = (gsize) window_slot (sh, e) * Z;
+          sy = sh->ws_y + at;
+          smu = sh->ws_mu + at;
+          cnt = sh->ws_n + at;
+        }
+      else
+        {
+          residual_sums (sh, H > nw * 24 - 1 ? H - (nw * 24 - 1) : 0, e, ly, lmu, lcnt);
+          sy = ly;
+          smu = lmu;
+          cnt = lcnt;
+        }
       double ty = 0, tm = 0;
       for (guint z = 0; z < Z; z++)
-        if (cnt[w * Z + z] >= 12)
+        if (cnt[z] >= 12)
           {
-            ty += sy[w * Z + z];
-            tm += smu[w * Z + z];
+            ty += sy[z];
+            tm += smu[z];
           }
       double level = tm > 0 && ty > 0 ? ty / tm : 1.0;
       for (guint z = 0; z < Z; z++)
-        if (cnt[w * Z + z] >= 12)
+        if (cnt[z] >= 12)
           {
-            double m = level * smu[w * Z + z];
-            double v = (sy[w * Z + z] - m) / sqrt (MAX (m, 1.0));
-            g_array_append_val (w == 0 ? b : a, v);
+            double m = level * smu[z];
+            double v = (sy[z] - m) / sqrt (MAX (m, 1.0));
+            if (w == 0)
+              b[nb++] = v;
+            else
+              a[na++] = v;
           }
     }
   double d, p;
-  if (a->len >= 2 * Z && b->len >= Z / 2
-      && ft_drift_ks ((double *) a->data, a->len, (double *) b->data, b->len, &d, &p, NULL))
+  if (na >= 2 * Z && nb >= Z / 2 && ft_drift_ks (a, na, b, nb, &d, &p, NULL))
     {
       sh->sc.last_ks_d = d;
       sh->sc.last_ks_p = p;
@@ -823,7 +942,7 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
       worst = MAX (worst, l);
     }
   g_debug ("shadow drift at hour %u: PSI %.3f, KS D %.3f p %.2g (%u / %u residuals) -> %s", H,
-           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, a->len, b->len, ft_drift_level_name (worst));
+           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, na, nb, ft_drift_level_name (worst));
   if (worst == FT_DRIFT_WARN)
     sh->sc.drift_warnings++;
   else if (worst == FT_DRIFT_ACT)
@@ -868,14 +987,17 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
   sh->latest_w0 = w0;
   sh->latest_model = sh->champion;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
-  guint n = 0;
+  guint n = 0, seq = sh->pending_seq++;
   for (guint i = 0; i < sh->cfg.n_horizons; i++)
     {
       guint lead = sh->cfg.horizons[i];
+      GArray *q = sh->pending[i];
+      guint at = q->len;
+      g_array_set_size (q, at + Z);
       for (guint z = 0; z < Z; z++)
         {
-          Pending p = { z, H + lead - 1, lead, out[z * hmax + lead - 1], base[z * hmax + lead - 1] };
-          g_array_append_val (sh->pending, p);
+          Pending p = { z, H + lead - 1, lead, seq, out[z * hmax + lead - 1], base[z * hmax + lead - 1] };
+          g_array_index (q, Pending, at + z) = p;
           sh->sc.predictions++;
           if (rows)
             {
