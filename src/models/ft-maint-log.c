@@ -73,6 +73,7 @@ struct _FtMaintLog {
   FtTime   rec_origin, rec_step, rec_next;   /* rec_next: next grid time to record */
   gboolean rec_started;                     /* rec_next is set */
   GArray  *rec;                             /* FtMaintRow without outcome, time order */
+  gboolean rec_fresh;                       /* no event added since rec's last rows */
 };
 
 G_DEFINE_QUARK (ft-maint-error-quark, ft_maint_error)
@@ -349,10 +350,10 @@ event_vehicle (const FtEvent *ev)
     }
 }
 
-gboolean
-ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
+/* ft_maint_log_add with the event's vehicle (event_vehicle) known. */
+static gboolean
+log_add (FtMaintLog *log, const FtEvent *ev, gint32 v, GError **error)
 {
-  g_return_val_if_fail (log != NULL && ev != NULL, FALSE);
   if (log->any && ev->t < log->end)
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
@@ -361,7 +362,6 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
                    ev->seq, ft_event_kind_name ((FtEventKind) ev->kind), ev->t, log->end);
       return FALSE;
     }
-  gint32 v = event_vehicle (ev);
   if (v < 0)
     return TRUE;
   if ((guint) v >= MAX_VEHICLES)
@@ -373,13 +373,18 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
     }
   MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
   if (log->records)
-    ft_maint_log_record_to (log, ev->t);   /* the grid times at or before it see the state without it */
+    {
+      /* the grid times at or before it see the state without it */
+      if (!log->rec_started || ev->t >= log->rec_next)
+        ft_maint_log_record_to (log, ev->t);
+    }
   else
     g_array_append_val (log->ev, m);
   if (!log->any)
     log->start = ev->t;
   log->any = TRUE;
   log->end = ev->t;
+  log->rec_fresh = FALSE;
   if (acc_apply (acc_get (log->live, (guint) v), &m))
     {
       guint32 fv = (guint32) v;
@@ -390,17 +395,28 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
   return TRUE;
 }
 
+gboolean
+ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
+{
+  g_return_val_if_fail (log != NULL && ev != NULL, FALSE);
+  return log_add (log, ev, event_vehicle (ev), error);
+}
+
 void
 ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
 {
   FtMaintLog *log = maint_log;
   /* most events (payments, bookings, staff) tell the builder nothing:
-   * leave early unless ft_maint_log_add would refuse them */
-  if (event_vehicle (ev) < 0 && !(log->any && ev->t < log->end))
+   * leave early unless log_add would refuse them */
+  gint32 v = event_vehicle (ev);
+  if (v < 0 && !(log->any && ev->t < log->end))
     return;
-  g_autoptr (GError) error = NULL;
-  if (!ft_maint_log_add (maint_log, ev, &error))
-    g_warning ("predictive maintenance: %s", error->message);
+  GError *error = NULL;
+  if (!log_add (log, ev, v, &error))
+    {
+      g_warning ("predictive maintenance: %s", error->message);
+      g_error_free (error);
+    }
 }
 
 guint
@@ -673,7 +689,10 @@ ft_maint_log_record_to (FtMaintLog *log, FtTime now)
       log->rec_started = TRUE;
     }
   for (; log->rec_next <= now; log->rec_next += log->rec_step)
-    emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+    {
+      emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+      log->rec_fresh = TRUE;
+    }
 }
 
 void
@@ -797,6 +816,24 @@ ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GEr
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
       return FALSE;
+    }
+  if (log->records && log->rec_fresh && log->rec->len > 0
+      && g_array_index (log->rec, FtMaintRow, log->rec->len - 1).t == now)
+    {
+      /* the rows just recorded for this time, of the same state (a shadow
+       * tick on the grid records and then asks for them) */
+      const FtMaintRow *r = (const FtMaintRow *) log->rec->data;
+      guint lo = 0, hi = log->rec->len;
+      while (lo < hi)
+        {
+          guint mid = lo + (hi - lo) / 2;
+          if (r[mid].t < now)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      g_array_append_vals (rows, r + lo, log->rec->len - lo);
+      return TRUE;
     }
   if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
     {

@@ -41,7 +41,6 @@ struct _FtMaintShadow {
   GArray        *open[FT_MAINT_N_HORIZONS];  /* Open per horizon, issue order, from open_head */
   guint          open_head[FT_MAINT_N_HORIZONS];
   FtTime         resolved_at;              /* the last resolve (G_MININT64: none) */
-  GArray        *suspect;                  /* guint8 per vehicle: may have a fault to resolve */
   GArray        *done[FT_MAINT_N_HORIZONS];  /* Done */
   GPtrArray     *vfaults;                  /* per vehicle: GArray of FtTime, or NULL */
   guint          fault_cursor;             /* faults of mlog taken so far */
@@ -226,7 +225,6 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
       ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
     }
   ms->resolved_at = G_MININT64;
-  ms->suspect = g_array_new (FALSE, TRUE, sizeof (guint8));
   ms->vfaults = g_ptr_array_new_with_free_func (free_times);
   ms->listed_at = g_array_new (FALSE, FALSE, sizeof (FtTime));
   ms->lead = g_array_new (FALSE, FALSE, sizeof (double));
@@ -259,7 +257,6 @@ ft_maint_shadow_free (FtMaintShadow *ms)
       g_array_unref (ms->open[h]);
       g_array_unref (ms->done[h]);
     }
-  g_array_unref (ms->suspect);
   g_ptr_array_unref (ms->vfaults);
   g_array_unref (ms->listed_at);
   g_array_unref (ms->lead);
@@ -401,14 +398,19 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
   guint first_new = nf;
   while (first_new > 0 && ft[first_new - 1] >= ms->resolved_at)
     first_new--;
+  /* in vehicle order, once each */
+  g_autofree guint32 *sus = g_new (guint32, MAX (nf - first_new, 1));
   for (guint i = first_new; i < nf; i++)
     {
-      if (fv[i] >= ms->suspect->len)
-        g_array_set_size (ms->suspect, fv[i] + 1);
-      g_array_index (ms->suspect, guint8, fv[i]) = 1;
+      guint at = n_suspects;
+      while (at > 0 && sus[at - 1] > fv[i])
+        at--;
+      if (at > 0 && sus[at - 1] == fv[i])
+        continue;
+      memmove (sus + at + 1, sus + at, sizeof (guint32) * (n_suspects - at));
+      sus[at] = fv[i];
       n_suspects++;
     }
-  const guint8 *suspect = (const guint8 *) ms->suspect->data;
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
     {
       GArray *a = ms->open[h];
@@ -420,14 +422,43 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
           resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, targets, issued,
                        hors, ys);
       ms->open_head[h] = i;
-      for (guint j = i; n_suspects && j < a->len; j++)
-        if (!o[j].done && o[j].v < ms->suspect->len && suspect[o[j].v]
-            && next_fault (ms, o[j].v, o[j].issued) <= now)
-          {
-            /* before its horizon ends (that is later than now) */
-            o[j].done = 1;
-            resolve_one (ms, &o[j], TRUE, targets, issued, hors, ys);
-          }
+      /* the rest are blocks of one tick each (one issue time), in
+       * vehicle order: each suspect looked up in each block, in the
+       * order a scan of every open prediction met them */
+      for (guint b = i; n_suspects && b < a->len;)
+        {
+          guint lo = b, hi = a->len;
+          while (lo < hi)
+            {
+              guint mid = lo + (hi - lo) / 2;
+              if (o[mid].issued <= o[b].issued)
+                lo = mid + 1;
+              else
+                hi = mid;
+            }
+          guint bend = lo, from = b;
+          for (guint k = 0; k < n_suspects && from < bend; k++)
+            {
+              lo = from;
+              hi = bend;
+              while (lo < hi)
+                {
+                  guint mid = lo + (hi - lo) / 2;
+                  if (o[mid].v < sus[k])
+                    lo = mid + 1;
+                  else
+                    hi = mid;
+                }
+              from = lo;
+              if (lo < bend && o[lo].v == sus[k] && !o[lo].done && next_fault (ms, o[lo].v, o[lo].issued) <= now)
+                {
+                  /* before its horizon ends (that is later than now) */
+                  o[lo].done = 1;
+                  resolve_one (ms, &o[lo], TRUE, targets, issued, hors, ys);
+                }
+            }
+          b = bend;
+        }
       /* what has ended leaves in batches (moving what stays costs) */
       if (ms->open_head[h] > 0 && ms->open_head[h] >= a->len / 2)
         {
@@ -435,8 +466,6 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
           ms->open_head[h] = 0;
         }
     }
-  for (guint i = first_new; i < nf; i++)
-    g_array_index (ms->suspect, guint8, fv[i]) = 0;
   ms->resolved_at = now;
   double c0 = cpu (ms);
   gboolean ok = !ms->store || !targets->len
