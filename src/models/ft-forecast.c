@@ -535,10 +535,16 @@ ft_forecaster_free (FtForecaster *f)
 
 /* ---- features ----------------------------------------------------------- */
 
-static double
-base_at (const FtMeanModel *m, const FtDemandSeries *s, guint z, guint h)
+static inline guint
+ctx_how (const FtFeatureContext *c, guint h)
 {
-  return ft_mean_model_expect (m, z, ft_demand_series_how (s, h));
+  return h - c->how_from < c->how_n ? c->how[h - c->how_from] : ft_demand_series_how (c->s, h);
+}
+
+static double
+base_at (const FtFeatureContext *c, guint z, guint h)
+{
+  return ft_mean_model_expect (c->mean, z, ctx_how (c, h));
 }
 
 void
@@ -570,11 +576,18 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   c->recent_zone = g_new (double, n_zo);
   for (guint z = 0; z < s->n_zones; z++)
     {
-      for (guint h = lag_from; h < H; h++)
-        c->anom[(gsize) z * H + h] = NAN;
-      for (guint h = from; h <= H; h++)
-        c->recent_zone[(gsize) z * (H + 1) + h] = NAN;
+      double *an = c->anom + (gsize) z * H + lag_from, *rz = c->recent_zone + (gsize) z * (H + 1) + from;
+      for (guint i = 0; i < H - lag_from; i++)
+        an[i] = NAN;
+      for (guint i = 0; i <= H - from; i++)
+        rz[i] = NAN;
     }
+  /* the hours rows read: lags from lag_from, targets up to a day past H */
+  c->how_from = lag_from;
+  c->how_n = H - lag_from + FT_FORECAST_MAX_HORIZON;
+  c->how = g_new (guint, c->how_n);
+  for (guint i = 0; i < c->how_n; i++)
+    c->how[i] = ft_demand_series_how (s, lag_from + i);
   c->recent_city = g_new (double, (gsize) 2 * (H + 1));
   for (gsize i = (gsize) 2 * from; i < (gsize) 2 * (H + 1); i++)
     c->recent_city[i] = NAN;
@@ -586,7 +599,7 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
       for (guint h = from; h < H; h++)
         {
           cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
-          cb[h + 1] = cb[h] + base_at (mean, s, z, h);
+          cb[h + 1] = cb[h] + base_at (c, z, h);
         }
     }
   c->cum_city[from] = c->cum_base[from] = 0;
@@ -614,6 +627,7 @@ ft_feature_context_clear (FtFeatureContext *c)
   g_clear_pointer (&c->anom, g_free);
   g_clear_pointer (&c->recent_zone, g_free);
   g_clear_pointer (&c->recent_city, g_free);
+  g_clear_pointer (&c->how, g_free);
 }
 
 static const guint class_first[FT_N_LEAD_CLASSES + 1] = { 1, 2, 3, 4, 7, 13, 25 };
@@ -651,7 +665,7 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
 {
   const FtDemandSeries *s = c->s;
   g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= s->n_hours);
-  guint how = ft_demand_series_how (s, t);
+  guint how = ctx_how (c, t);
   guint hod = how % 24, dow = how / 24;
   f[FT_F_HOD] = hod;
   f[FT_F_DOW] = dow;
@@ -673,7 +687,7 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
       f[FT_F_LAG1 + i] = y;
       double *a = &c->anom[(gsize) z * s->n_hours + h];
       if (isnan (*a))
-        *a = anomaly (y, base_at (c->mean, s, z, h));
+        *a = anomaly (y, base_at (c, z, h));
       f[FT_F_ANOM1 + i] = *a;
     }
   f[FT_F_LEAD] = lead;
