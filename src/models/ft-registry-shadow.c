@@ -977,10 +977,11 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
       return TRUE;
     }
+  /* the forecast becomes the latest (no copy) */
   g_free (sh->latest);
-  sh->latest = g_memdup2 (out, sizeof (double) * Z * hmax);
   g_free (sh->latest_base);
-  sh->latest_base = g_memdup2 (base, sizeof (double) * Z * hmax);
+  const double *po = sh->latest = g_steal_pointer (&out);
+  const double *pb = sh->latest_base = g_steal_pointer (&base);
   sh->latest_origin = H;
   sh->latest_n = hmax;
   sh->latest_partial = want != NULL;
@@ -996,7 +997,7 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
       g_array_set_size (q, at + Z);
       for (guint z = 0; z < Z; z++)
         {
-          Pending p = { z, H + lead - 1, lead, seq, out[z * hmax + lead - 1], base[z * hmax + lead - 1] };
+          Pending p = { z, H + lead - 1, lead, seq, po[z * hmax + lead - 1], pb[z * hmax + lead - 1] };
           g_array_index (q, Pending, at + z) = p;
           sh->sc.predictions++;
           if (rows)
