@@ -131,13 +131,20 @@ ft_demand_series_set_availability (FtDemandSeries *s, const double *available, G
   return TRUE;
 }
 
-double
-ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
+/* ft_demand_series_demand, inlined where features read it per row */
+static inline double
+demand_at (const FtDemandSeries *s, guint z, guint h)
 {
   gsize i = (gsize) z * s->n_hours + h;
   if (s->available == NULL)
     return s->count[i];
   return s->count[i] / MAX (s->available[i], 0.25);
+}
+
+double
+ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
+{
+  return demand_at (s, z, h);
 }
 
 FtDemandSeries *
@@ -598,7 +605,7 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
       cz[from] = cb[from] = 0;
       for (guint h = from; h < H; h++)
         {
-          cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
+          cz[h + 1] = cz[h] + demand_at (s, z, h);
           cb[h + 1] = cb[h] + base_at (c, z, h);
         }
     }
@@ -683,7 +690,7 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
           continue;
         }
       guint h = t - lags[i];
-      double y = ft_demand_series_demand (s, z, h);
+      double y = demand_at (s, z, h);
       f[FT_F_LAG1 + i] = y;
       double *a = &c->anom[(gsize) z * s->n_hours + h];
       if (isnan (*a))

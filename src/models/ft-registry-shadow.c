@@ -473,6 +473,15 @@ window_of (FtShadow *sh, guint H, guint *w0, FtDemandSeries **owned)
   if (keep > 0 && keep < n)
     for (guint z = 0; z < Z; z++)
       memmove (s->count + (gsize) z * n, s->count + (gsize) z * n + (n - keep), sizeof (double) * keep);
+  /* The window of the first week grows from the same first hour: each
+   * zone's hours move to the longer rows (the last zone first), and only
+   * the new hours are copied */
+  if (sh->win_ok && *w0 == sh->win_w0 && s->n_hours < n && s->n_hours > 0)
+    {
+      keep = s->n_hours;
+      for (guint z = Z; z-- > 1;)
+        memmove (s->count + (gsize) z * n, s->count + (gsize) z * keep, sizeof (double) * keep);
+    }
   s->n_hours = n;
   s->t0 = sh->t0 + sh->cfg.how_offset + (FtTime) *w0 * FT_HOUR;
   for (guint h = keep; h < n; h++)
