@@ -354,11 +354,10 @@ take_faults (FtMaintShadow *ms)
 
 /* Resolves o with outcome y: scored, and its actual queued for the store. */
 static void
-resolve_one (FtMaintShadow *ms, const Open *o, gboolean y, GPtrArray *targets, GArray *issued, GArray *hors,
-             GArray *ys)
+resolve_one (FtMaintShadow *ms, const Open *o, gboolean y, Done *slot, GPtrArray *targets, GArray *issued,
+             GArray *hors, GArray *ys)
 {
-  Done d = { o->p, o->pb, y };
-  g_array_append_val (ms->done[o->hz], d);
+  *slot = (Done) { o->p, o->pb, y };
   if (o->hz == 0)
     {
       ms->positives += y;
@@ -417,10 +416,15 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
       Open *o = (Open *) a->data;
       FtTime hor_ms = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
       guint i = ms->open_head[h];
+      /* room for every open one, the length set to those resolved after */
+      GArray *dn = ms->done[h];
+      guint dlen = dn->len;
+      g_array_set_size (dn, dlen + (a->len - i));
+      Done *dd = (Done *) dn->data;
       for (; i < a->len && o[i].issued + hor_ms <= now; i++)
         if (!o[i].done)
-          resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, targets, issued,
-                       hors, ys);
+          resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, &dd[dlen++],
+                       targets, issued, hors, ys);
       ms->open_head[h] = i;
       /* the rest are blocks of one tick each (one issue time), in
        * vehicle order: each suspect looked up in each block, in the
@@ -454,11 +458,12 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
                 {
                   /* before its horizon ends (that is later than now) */
                   o[lo].done = 1;
-                  resolve_one (ms, &o[lo], TRUE, targets, issued, hors, ys);
+                  resolve_one (ms, &o[lo], TRUE, &dd[dlen++], targets, issued, hors, ys);
                 }
             }
           b = bend;
         }
+      g_array_set_size (dn, dlen);
       /* what has ended leaves in batches (moving what stays costs) */
       if (ms->open_head[h] > 0 && ms->open_head[h] >= a->len / 2)
         {
