@@ -147,8 +147,15 @@ rank_sum_by_class (const double *score, const gboolean *label, guint n, guint po
             hi = mid;
         }
       guint eq = lo;
-      while (eq < m && keys[eq] == v)
-        eq++;
+      hi = first[p + 1];   /* the keys equal to v share its top bits */
+      while (eq < hi)
+        {
+          guint mid = eq + (hi - eq) / 2;
+          if (keys[mid] <= v)
+            eq = mid + 1;
+          else
+            hi = mid;
+        }
       below[lo]++;
       upto[eq]++;
     }

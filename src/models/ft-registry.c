@@ -126,8 +126,11 @@ zoning_grid_new (const FtZoning *zn)
   g->lon0 = lon0 - mlon;
   lat1 = MIN (lat1 + mlat, 90.0);
   lon1 += mlon;
-  /* about a zone every two cells */
+  /* about a zone every eight cells (a few candidates per cell), as long
+   * as building it (cells x zones) stays under a few million steps, and
+   * never coarser than a zone every two cells */
   guint side = MAX (1u, (guint) ceil (sqrt (2.0 * zn->n)));
+  side = MAX (side, MIN ((guint) ceil (sqrt (8.0 * zn->n)), (guint) sqrt (4e6 / zn->n)));
   g->rows = g->cols = side;
   g->dlat = (lat1 - g->lat0) / side;
   g->dlon = (lon1 - g->lon0) / side;
