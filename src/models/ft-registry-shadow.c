@@ -100,6 +100,13 @@ struct _FtShadow {
   double        *ws_y, *ws_mu;  /* [slot * Z + z] */
   guint         *ws_n;
   guint         *ws_end;        /* G_MAXUINT: empty */
+  /* the drift check's PSI sums per zone: requests of hours [psi_rs,
+   * psi_re) and [psi_re, psi_h), moved by the hours since the last check
+   * (whole numbers: the sums are exact in any order); psi_ok cleared by a
+   * late event */
+  double        *psi_ref, *psi_rec;
+  guint          psi_rs, psi_re, psi_h;
+  gboolean       psi_ok;
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
@@ -222,6 +229,8 @@ on_event (const FtEvent *ev, gpointer data)
   grow (sh, (guint) h + 1);
   if (sh->win && (guint) h < sh->win_w0 + sh->win->n_hours)
     sh->win_ok = FALSE;   /* a late event (live mode): copy the window afresh */
+  if ((guint) h < sh->psi_h)
+    sh->psi_ok = FALSE;   /* and sum the drift check's hours afresh */
   g_array_index (sh->count, double, (gsize) h * sh->zoning->n + (guint) z) += 1;
   g_array_index (sh->count15, double, (gsize) ((ev->t - sh->t0) / FT_QUARTER) * sh->zoning->n + (guint) z) += 1;
 }
@@ -328,6 +337,8 @@ ft_shadow_free (FtShadow *sh)
   g_free (sh->latest);
   g_free (sh->latest_base);
   ft_demand_series_free (sh->win);
+  g_free (sh->psi_ref);
+  g_free (sh->psi_rec);
   g_free (sh->ws_y);
   g_free (sh->ws_mu);
   g_free (sh->ws_n);
@@ -842,28 +853,59 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
   guint rs = H - 24 > REFERENCE_H ? H - 24 - REFERENCE_H : 0, re = H - 24;
   g_assert (rs >= w0 && w0 + s->n_hours == H);
   /* PSI of the input "zone": each zone's share of the requests */
-  g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
-  double tr = 0, tc = 0;
+  g_autofree double *ref_own = NULL, *rec_own = NULL;
+  double *ref, *rec, tr = 0, tc = 0;
   if (s->available == NULL)
     {
-      /* the shadow's own counts (the window is a copy of them): read in
-       * place, hour-major, each zone's sum in hour order as before */
+      /* the shadow's own counts (the window is a copy of them), read in
+       * place: the sums of the last check moved by the hours since (a
+       * count is a whole number, so each sum is exact and the same as
+       * one over every hour) */
       const double *c = (const double *) sh->count->data;
-      for (guint h = rs; h < re; h++)
-        for (guint z = 0; z < Z; z++)
-          ref[z] += c[(gsize) h * Z + z];
-      for (guint h = re; h < H; h++)
+      if (sh->psi_ref == NULL)
+        {
+          sh->psi_ref = g_new (double, Z);
+          sh->psi_rec = g_new (double, Z);
+        }
+      ref = sh->psi_ref;
+      rec = sh->psi_rec;
+      if (!sh->psi_ok || rs < sh->psi_rs || re < sh->psi_re || H < sh->psi_h || rs > sh->psi_re
+          || re > sh->psi_h)
+        {
+          memset (ref, 0, sizeof (double) * Z);
+          memset (rec, 0, sizeof (double) * Z);
+          sh->psi_rs = sh->psi_re = sh->psi_h = rs;
+        }
+      /* rec: hours [psi_re, psi_h) to [re, H); ref: [psi_rs, psi_re) to [rs, re) */
+      for (guint h = sh->psi_h; h < H; h++)
         for (guint z = 0; z < Z; z++)
           rec[z] += c[(gsize) h * Z + z];
+      for (guint h = sh->psi_re; h < re; h++)
+        for (guint z = 0; z < Z; z++)
+          {
+            rec[z] -= c[(gsize) h * Z + z];
+            ref[z] += c[(gsize) h * Z + z];
+          }
+      for (guint h = sh->psi_rs; h < rs; h++)
+        for (guint z = 0; z < Z; z++)
+          ref[z] -= c[(gsize) h * Z + z];
+      sh->psi_rs = rs;
+      sh->psi_re = re;
+      sh->psi_h = H;
+      sh->psi_ok = TRUE;
     }
   else
-    for (guint z = 0; z < Z; z++)
-      {
-        for (guint h = rs; h < re; h++)
-          ref[z] += ft_demand_series_demand (s, z, h - w0);
-        for (guint h = re; h < H; h++)
-          rec[z] += ft_demand_series_demand (s, z, h - w0);
-      }
+    {
+      ref = ref_own = g_new0 (double, Z);
+      rec = rec_own = g_new0 (double, Z);
+      for (guint z = 0; z < Z; z++)
+        {
+          for (guint h = rs; h < re; h++)
+            ref[z] += ft_demand_series_demand (s, z, h - w0);
+          for (guint h = re; h < H; h++)
+            rec[z] += ft_demand_series_demand (s, z, h - w0);
+        }
+    }
   for (guint z = 0; z < Z; z++)
     {
       tr += ref[z];
