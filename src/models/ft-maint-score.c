@@ -91,87 +91,70 @@ order_key (double d)
   return b >> 63 ? ~b : b | G_GUINT64_CONSTANT (0x8000000000000000);
 }
 
-static int
-cmp_u64 (gconstpointer a, gconstpointer b)
+/* LSD radix sort of k (n keys, tmp as long), a byte at a time; a byte
+ * every key shares is skipped. */
+static void
+radix_keys (guint64 *k, guint64 *tmp, guint n)
 {
-  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
-  return (x > y) - (x < y);
+  guint64 *src = k, *dst = tmp;
+  for (guint shift = 0; shift < 64 && n > 1; shift += 8)
+    {
+      guint cnt[257] = { 0 };
+      for (guint i = 0; i < n; i++)
+        cnt[((src[i] >> shift) & 0xff) + 1]++;
+      if (cnt[((src[0] >> shift) & 0xff) + 1] == n)
+        continue;
+      for (guint b = 0; b < 256; b++)
+        cnt[b + 1] += cnt[b];
+      for (guint i = 0; i < n; i++)
+        dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+      guint64 *t = src;
+      src = dst;
+      dst = t;
+    }
+  if (src != k)
+    memcpy (k, src, sizeof (guint64) * n);
 }
 
-#define AUC_PREFIX_BITS 16
-
 /* The rank sum of the positives (ranks 1..n by score, ties their mean)
- * without sorting all n: the smaller class is sorted, and each score
- * counted against it (found through a table of its keys' top bits), so a
- * key's rank is (scores below it + scores at or below it + 1) / 2. Every
- * term is a multiple of 1/2, so the sum is exact and equal to the one a
- * full sort gives. FALSE (nothing computed) when a score is NaN. */
+ * from the two classes' keys sorted apart (keys only, no index to carry)
+ * and walked together: a key's rank is (scores below it + scores at or
+ * below it + 1) / 2, a multiple of 1/2, so the sum is exact and the same
+ * as the full sort's. FALSE (nothing computed) when a score is NaN. */
 static gboolean
-rank_sum_by_class (const double *score, const gboolean *label, guint n, guint pos, double *rank_sum)
+rank_sum_by_class (const double *score, const gboolean *label, guint n, guint npos, double *rank_sum)
 {
-  gboolean cls = pos <= n - pos;   /* the class sorted: the positives when fewer */
-  guint m = cls ? pos : n - pos;
-  g_autofree guint64 *keys = g_new (guint64, MAX (m, 1));
-  guint k = 0;
+  g_autofree guint64 *k = g_new (guint64, 2 * (gsize) MAX (n, 1));
+  guint64 *kp = k, *kn = k + npos, *tmp = k + n;
+  guint a = 0, b = 0;
   for (guint i = 0; i < n; i++)
     {
       if (isnan (score[i]))
         return FALSE;
-      if ((label[i] != FALSE) == cls)
-        keys[k++] = order_key (score[i]);
+      if (label[i])
+        kp[a++] = order_key (score[i]);
+      else
+        kn[b++] = order_key (score[i]);
     }
-  qsort (keys, m, sizeof (guint64), cmp_u64);
-  /* first[p]: the first key whose top bits are >= p */
-  const guint P = 1u << AUC_PREFIX_BITS, shift = 64 - AUC_PREFIX_BITS;
-  g_autofree guint *first = g_new (guint, P + 1);
-  for (guint p = 0, i = 0; p <= P; p++)
-    {
-      while (i < m && (keys[i] >> shift) < p)
-        i++;
-      first[p] = i;
-    }
-  /* below[j]: scores whose count of keys below them is j; upto[j] the
-   * same of keys at or below them */
-  g_autofree guint *below = g_new0 (guint, m + 1), *upto = g_new0 (guint, m + 1);
-  for (guint i = 0; i < n; i++)
-    {
-      guint64 v = order_key (score[i]);
-      guint p = (guint) (v >> shift);
-      guint lo = first[p], hi = first[p + 1];
-      while (lo < hi)
-        {
-          guint mid = lo + (hi - lo) / 2;
-          if (keys[mid] < v)
-            lo = mid + 1;
-          else
-            hi = mid;
-        }
-      guint eq = lo;
-      hi = first[p + 1];   /* the keys equal to v share its top bits */
-      while (eq < hi)
-        {
-          guint mid = eq + (hi - eq) / 2;
-          if (keys[mid] <= v)
-            eq = mid + 1;
-          else
-            hi = mid;
-        }
-      below[lo]++;
-      upto[eq]++;
-    }
-  /* a score v is below key j when at most j keys are at or below v
-   * (upto[0..j]), at or below it when at most j keys are below v
-   * (below[0..j]) */
+  guint nneg = n - npos;
+  radix_keys (kp, tmp, npos);
+  radix_keys (kn, tmp, nneg);
   double sum = 0;
-  guint64 lt = 0, le = 0;
-  for (guint j = 0; j < m; j++)
+  guint before = 0;
+  a = b = 0;
+  while (a < npos)
     {
-      lt += upto[j];
-      le += below[j];
-      sum += (double) (lt + le + 1) / 2.0;
+      guint64 key = b < nneg && kn[b] < kp[a] ? kn[b] : kp[a];
+      guint cp = 0, cn = 0;
+      while (a < npos && kp[a] == key)
+        a++, cp++;
+      while (b < nneg && kn[b] == key)
+        b++, cn++;
+      guint after = before + cp + cn;
+      if (cp)
+        sum += cp * ((before + 1 + after) / 2.0);
+      before = after;
     }
-  if (!cls)   /* the negatives were counted: the positives have the rest */
-    sum = (double) n * (n + 1) / 2.0 - sum;
   *rank_sum = sum;
   return TRUE;
 }
