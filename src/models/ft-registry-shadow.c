@@ -99,6 +99,8 @@ struct _FtShadow {
    * the checks 24, 48, ... hours before (the same sums, in the same order) */
   double        *ws_y, *ws_mu;  /* [slot * Z + z] */
   guint         *ws_n;
+  double        *ws_v;          /* [slot * Z + k]: the window's residuals (window_residuals), sorted */
+  guint         *ws_nv;
   guint         *ws_end;        /* G_MAXUINT: empty */
   /* the drift check's PSI sums per zone: requests of hours [psi_rs,
    * psi_re) and [psi_re, psi_h), moved by the hours since the last check
@@ -339,6 +341,8 @@ ft_shadow_free (FtShadow *sh)
   ft_demand_series_free (sh->win);
   g_free (sh->psi_ref);
   g_free (sh->psi_rec);
+  g_free (sh->ws_v);
+  g_free (sh->ws_nv);
   g_free (sh->ws_y);
   g_free (sh->ws_mu);
   g_free (sh->ws_n);
@@ -816,8 +820,40 @@ residual_sums (const FtShadow *sh, guint lo, guint hi, double *sy, double *smu, 
     }
 }
 
-/* The sums of the 24 hours before hour e (kept: every residual of them
- * was scored when e came, and none is added later). */
+/* A window's residual per zone (of the zones with 12 or more hours),
+ * taken against the window's own city level (see check_drift), into v
+ * in ascending order; returns how many. */
+static guint
+window_residuals (const double *sy, const double *smu, const guint *cnt, guint Z, double *v)
+{
+  double ty = 0, tm = 0;
+  for (guint z = 0; z < Z; z++)
+    if (cnt[z] >= 12)
+      {
+        ty += sy[z];
+        tm += smu[z];
+      }
+  double level = tm > 0 && ty > 0 ? ty / tm : 1.0;
+  guint n = 0;
+  for (guint z = 0; z < Z; z++)
+    if (cnt[z] >= 12)
+      {
+        double m = level * smu[z];
+        double x = (sy[z] - m) / sqrt (MAX (m, 1.0));
+        guint at = n++;
+        while (at > 0 && v[at - 1] > x)
+          {
+            v[at] = v[at - 1];
+            at--;
+          }
+        v[at] = x;
+      }
+  return n;
+}
+
+/* The sums of the 24 hours before hour e and their residuals (kept:
+ * every residual of them was scored when e came, and none is added
+ * later). */
 static guint
 window_slot (FtShadow *sh, guint e)
 {
@@ -827,6 +863,8 @@ window_slot (FtShadow *sh, guint e)
       sh->ws_y = g_new (double, (gsize) WS_RING * Z);
       sh->ws_mu = g_new (double, (gsize) WS_RING * Z);
       sh->ws_n = g_new (guint, (gsize) WS_RING * Z);
+      sh->ws_v = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_nv = g_new (guint, WS_RING);
       sh->ws_end = g_new (guint, WS_RING);
       for (guint i = 0; i < WS_RING; i++)
         sh->ws_end[i] = G_MAXUINT;
@@ -836,9 +874,23 @@ window_slot (FtShadow *sh, guint e)
     {
       gsize at = (gsize) slot * Z;
       residual_sums (sh, e > 24 ? e - 24 : 0, e, sh->ws_y + at, sh->ws_mu + at, sh->ws_n + at);
+      sh->ws_nv[slot] = window_residuals (sh->ws_y + at, sh->ws_mu + at, sh->ws_n + at, Z, sh->ws_v + at);
       sh->ws_end[slot] = e;
     }
   return slot;
+}
+
+/* Merges sorted x[0..nx) and y[0..ny) into out. */
+static void
+merge_sorted (const double *x, guint nx, const double *y, guint ny, double *out)
+{
+  guint i = 0, j = 0, k = 0;
+  while (i < nx && j < ny)
+    out[k++] = y[j] < x[i] ? y[j++] : x[i++];
+  while (i < nx)
+    out[k++] = x[i++];
+  while (j < ny)
+    out[k++] = y[j++];
 }
 
 /* PSI and KS, the last day against the week before it; returns the
@@ -939,50 +991,39 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
    * Window w holds hours [H - 24 (w + 1), H - 24 w), the last one
    * without its first hour (kept as the residuals were read before). */
   guint nw = 1 + REFERENCE_H / 24;
-  g_autofree double *a = g_new (double, (gsize) (nw - 1) * Z), *b = g_new (double, Z);
-  g_autofree double *ly = g_new (double, Z), *lmu = g_new (double, Z);
+  /* the samples in ascending order: each day's residuals sorted once,
+   * the week's merged */
+  g_autofree double *a = g_new (double, (gsize) (nw - 1) * Z), *tmp = g_new (double, (gsize) (nw - 1) * Z);
+  g_autofree double *ly = g_new (double, Z), *lmu = g_new (double, Z), *lv = g_new (double, Z);
   g_autofree guint *lcnt = g_new (guint, Z);
-  guint na = 0, nb = 0;
-  for (guint w = 0; w < nw; w++)
+  guint na = 0, nb;
+  guint s0 = window_slot (sh, H);
+  const double *b = sh->ws_v + (gsize) s0 * Z;
+  nb = sh->ws_nv[s0];
+  for (guint w = 1; w < nw; w++)
     {
-      const double *sy, *smu;
-      const guint *cnt;
-      guint e = H > 24 * w ? H - 24 * w : 0;
+      guint e = H > 24 * w ? H - 24 * w : 0, nv;
+      const double *v;
       if (w + 1 < nw)
         {
-          gsize at = (gsize) window_slot (sh, e) * Z;
-          sy = sh->ws_y + at;
-          smu = sh->ws_mu + at;
-          cnt = sh->ws_n + at;
+          guint slot = window_slot (sh, e);
+          v = sh->ws_v + (gsize) slot * Z;
+          nv = sh->ws_nv[slot];
         }
       else
         {
           residual_sums (sh, H > nw * 24 - 1 ? H - (nw * 24 - 1) : 0, e, ly, lmu, lcnt);
-          sy = ly;
-          smu = lmu;
-          cnt = lcnt;
+          nv = window_residuals (ly, lmu, lcnt, Z, lv);
+          v = lv;
         }
-      double ty = 0, tm = 0;
-      for (guint z = 0; z < Z; z++)
-        if (cnt[z] >= 12)
-          {
-            ty += sy[z];
-            tm += smu[z];
-          }
-      double level = tm > 0 && ty > 0 ? ty / tm : 1.0;
-      for (guint z = 0; z < Z; z++)
-        if (cnt[z] >= 12)
-          {
-            double m = level * smu[z];
-            double v = (sy[z] - m) / sqrt (MAX (m, 1.0));
-            if (w == 0)
-              b[nb++] = v;
-            else
-              a[na++] = v;
-          }
+      merge_sorted (a, na, v, nv, tmp);
+      na += nv;
+      double *t = a;
+      a = tmp;
+      tmp = t;
     }
   double d, p;
-  if (na >= 2 * Z && nb >= Z / 2 && ft_drift_ks (a, na, b, nb, &d, &p, NULL))
+  if (na >= 2 * Z && nb >= Z / 2 && ft_drift_ks_sorted (a, na, b, nb, &d, &p, NULL))
     {
       sh->sc.last_ks_d = d;
       sh->sc.last_ks_p = p;

@@ -74,6 +74,16 @@ START_TEST (test_ks_two_sample)
   const double t1[] = { 0, 0, 1, 1 }, t2[] = { 0, 1, 1, 1 };
   ck_assert (ft_drift_ks (t1, 4, t2, 4, &d, NULL, NULL));
   ck_assert_double_eq_tol (d, 0.25, 1e-12);
+  /* samples already sorted: the same statistic, bit for bit */
+  double d2, p2;
+  ck_assert (ft_drift_ks_sorted (t1, 4, t2, 4, &d2, NULL, NULL));
+  ck_assert (d2 == d);
+  const double u[] = { -1.5, -0.25, 0, 0, 0.5, 2, 2, 7 }, w[] = { -3, -0.25, 0.5, 0.5, 9 };
+  ck_assert (ft_drift_ks (w, 5, u, 8, &d, &p, NULL));
+  ck_assert (ft_drift_ks_sorted (w, 5, u, 8, &d2, &p2, NULL));
+  ck_assert (d2 == d && p2 == p);
+  const double bad[] = { 0, NAN };
+  ck_assert (!ft_drift_ks_sorted (u, 8, bad, 2, &d2, NULL, NULL));
 }
 END_TEST
 
