@@ -91,23 +91,27 @@ order_key (double d)
   return b >> 63 ? ~b : b | G_GUINT64_CONSTANT (0x8000000000000000);
 }
 
-/* LSD radix sort of k (n keys, tmp as long), a byte at a time; a byte
- * every key shares is skipped. */
+/* LSD radix sort of k (n keys, tmp as long), 11 bits at a time (six
+ * passes); a digit every key shares (the sign and most of the exponent
+ * of probabilities) is skipped. */
+#define RADIX_BITS 11
 static void
 radix_keys (guint64 *k, guint64 *tmp, guint n)
 {
   guint64 *src = k, *dst = tmp;
-  for (guint shift = 0; shift < 64 && n > 1; shift += 8)
+  const guint64 mask = (1u << RADIX_BITS) - 1;
+  g_autofree guint *cnt = g_new (guint, (1u << RADIX_BITS) + 1);
+  for (guint shift = 0; shift < 64 && n > 1; shift += RADIX_BITS)
     {
-      guint cnt[257] = { 0 };
+      memset (cnt, 0, sizeof (guint) * ((1u << RADIX_BITS) + 1));
       for (guint i = 0; i < n; i++)
-        cnt[((src[i] >> shift) & 0xff) + 1]++;
-      if (cnt[((src[0] >> shift) & 0xff) + 1] == n)
+        cnt[((src[i] >> shift) & mask) + 1]++;
+      if (cnt[((src[0] >> shift) & mask) + 1] == n)
         continue;
-      for (guint b = 0; b < 256; b++)
+      for (guint b = 0; b < (1u << RADIX_BITS); b++)
         cnt[b + 1] += cnt[b];
       for (guint i = 0; i < n; i++)
-        dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+        dst[cnt[(src[i] >> shift) & mask]++] = src[i];
       guint64 *t = src;
       src = dst;
       dst = t;
