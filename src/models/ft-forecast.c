@@ -581,15 +581,25 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   guint lag_from = from > 168 ? from - 168 : 0;
   c->anom = g_new (double, n_anom);
   c->recent_zone = g_new (double, n_zo);
-  /* all bits set is a NaN: memset marks them (a store per memo cost
-   * about a tenth of a forecast) */
   if (lag_from == 0)
-    memset (c->anom, 0xff, sizeof (double) * n_anom);
+    {
+      double *an = c->anom;   /* a local pointer: the loop is vectorised */
+      for (gsize i = 0; i < n_anom; i++)
+        an[i] = NAN;
+    }
   else
     for (guint z = 0; z < s->n_zones; z++)
-      memset (c->anom + (gsize) z * H + lag_from, 0xff, sizeof (double) * (H - lag_from));
+      {
+        double *an = c->anom + (gsize) z * H + lag_from;
+        for (guint i = 0; i < H - lag_from; i++)
+          an[i] = NAN;
+      }
   for (guint z = 0; z < s->n_zones; z++)
-    memset (c->recent_zone + (gsize) z * (H + 1) + from, 0xff, sizeof (double) * (H - from + 1));
+    {
+      double *rz = c->recent_zone + (gsize) z * (H + 1) + from;
+      for (guint i = 0; i <= H - from; i++)
+        rz[i] = NAN;
+    }
   /* the hours rows read: lags from lag_from, targets up to a day past H */
   c->how_from = lag_from;
   c->how_n = H - lag_from + FT_FORECAST_MAX_HORIZON;
@@ -597,7 +607,9 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   for (guint i = 0; i < c->how_n; i++)
     c->how[i] = ft_demand_series_how (s, lag_from + i);
   c->recent_city = g_new (double, (gsize) 2 * (H + 1));
-  memset (c->recent_city + (gsize) 2 * from, 0xff, sizeof (double) * 2 * (H + 1 - from));
+  double *rcity = c->recent_city;
+  for (gsize i = (gsize) 2 * from; i < (gsize) 2 * (H + 1); i++)
+    rcity[i] = NAN;
   /* the hours [from, H) are in the how table (from >= how_from) */
   const guint *how = c->how + (from - c->how_from);
   for (guint z = 0; z < s->n_zones; z++)
