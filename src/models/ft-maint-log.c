@@ -58,6 +58,7 @@ typedef struct {
   FtTime   warn_t;
   TripMark *marks;            /* in time order (a plain vector: one is added per trip) */
   guint    n_marks, cap_marks;
+  guint    hint[2];           /* cum_km_at's last answers a day and a week back */
 } Acc;
 
 struct _FtMaintLog {
@@ -261,10 +262,23 @@ acc_apply (Acc *a, const MEv *e)
     }
 }
 
-/* Cumulative km at the last mark at or before t. */
+/* Cumulative km at the last mark at or before t. The marks up to t are
+ * found from *hint, the count the last question of this kind found (rows
+ * come in time order, so it moves by a mark or two), or by bisection when
+ * that is far; *hint is set to the count. */
 static double
-cum_km_at (const Acc *a, FtTime t)
+cum_km_at (const Acc *a, FtTime t, guint *hint)
 {
+  guint at = MIN (*hint, a->n_marks), steps = 0;
+  while (at > 0 && a->marks[at - 1].t > t && steps++ < 4)
+    at--;
+  while (at < a->n_marks && a->marks[at].t <= t && steps++ < 4)
+    at++;
+  if ((at == 0 || a->marks[at - 1].t <= t) && (at == a->n_marks || a->marks[at].t > t))
+    {
+      *hint = at;
+      return at == 0 ? a->km_base : a->marks[at - 1].cum_km;
+    }
   guint lo = 0, hi = a->n_marks;
   while (lo < hi)
     {
@@ -274,11 +288,12 @@ cum_km_at (const Acc *a, FtTime t)
       else
         hi = mid;
     }
+  *hint = lo;
   return lo == 0 ? a->km_base : a->marks[lo - 1].cum_km;
 }
 
 static void
-acc_features (const Acc *a, FtTime now, double *x)
+acc_features (Acc *a, FtTime now, double *x)
 {
   double age_h = MAX (0.0, (double) (now - a->first_t) / FT_HOUR);
   x[FT_MF_KM_SINCE_SERVICE] = a->km - a->km_at_service;
@@ -288,8 +303,8 @@ acc_features (const Acc *a, FtTime now, double *x)
   x[FT_MF_CHARGE_CYCLES] = a->cycles - a->cycles_at_service;
   x[FT_MF_AGE_DAYS] = age_h / 24.0;
   x[FT_MF_ODOMETER_KM] = a->km;
-  x[FT_MF_KM_LAST_24H] = a->km - cum_km_at (a, now - FT_DAY);
-  x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY)) / CLAMP (age_h / 24.0, 1.0, 7.0);
+  x[FT_MF_KM_LAST_24H] = a->km - cum_km_at (a, now - FT_DAY, &a->hint[0]);
+  x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY, &a->hint[1])) / CLAMP (age_h / 24.0, 1.0, 7.0);
   x[FT_MF_PRIOR_FAULTS] = a->prior_faults;
   x[FT_MF_ERROR_CODES] = (double) __builtin_popcount (a->last_fault_codes);
   x[FT_MF_HOURS_SINCE_TRIP] = MAX (0.0, (double) (now - a->last_trip_t) / FT_HOUR);
@@ -603,7 +618,7 @@ next_fault (GPtrArray *faults, guint v, FtTime t)
 static void
 emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *rows)
 {
-  const Acc *acc = (const Acc *) accs->data;
+  Acc *acc = (Acc *) accs->data;
   guint n = 0, at = rows->len;
   for (guint v = 0; v < accs->len; v++)
     n += acc[v].seen && !acc[v].faulted;
@@ -613,7 +628,7 @@ emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *
   FtMaintRow *out = (FtMaintRow *) rows->data + at;
   for (guint v = 0; v < accs->len; v++)
     {
-      const Acc *a = &acc[v];
+      Acc *a = &acc[v];
       if (!a->seen || a->faulted)
         continue;
       FtMaintRow *r = out++;
