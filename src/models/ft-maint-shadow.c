@@ -266,6 +266,16 @@ ft_maint_shadow_free (FtMaintShadow *ms)
   g_free (ms);
 }
 
+FtMaintLog *
+ft_maint_shadow_take_listener (FtMaintShadow *ms)
+{
+  g_return_val_if_fail (ms != NULL, NULL);
+  if (ms->listener)
+    ft_event_log_remove_listener (ms->log, ms->listener);
+  ms->listener = 0;
+  return ms->mlog;
+}
+
 FtTime
 ft_maint_shadow_next_tick (const FtMaintShadow *ms)
 {

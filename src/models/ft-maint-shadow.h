@@ -109,6 +109,11 @@ typedef struct _FtMaintShadow FtMaintShadow;
 FtMaintShadow *ft_maint_shadow_new       (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store,
                                           FtTime t0, GError **error);
 void           ft_maint_shadow_free      (FtMaintShadow *ms);
+/* For an owner that listens on the log itself (the forecast shadow: one
+ * call per event for both): the shadow's own listener stops, and the
+ * owner hands the log every event of FT_MAINT_LOG_KINDS through
+ * ft_maint_log_listener (ev, log) with the log this returns (borrowed). */
+FtMaintLog    *ft_maint_shadow_take_listener (FtMaintShadow *ms);
 /* Does what is due at `now`; a store error is returned, a model that
  * fails to fit is logged (debug when there is no fault yet) and the
  * champion stays. */

@@ -83,6 +83,7 @@ struct _FtShadow {
   FtShadowScores sc;
   gint64         local_ids;
   FtMaintShadow *maint;        /* predictive maintenance, or NULL */
+  FtMaintLog    *mlog;         /* its log, fed by on_event_both (borrowed), or NULL */
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
   double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
@@ -237,6 +238,18 @@ on_event (const FtEvent *ev, gpointer data)
   g_array_index (sh->count15, double, (gsize) ((ev->t - sh->t0) / FT_QUARTER) * sh->zoning->n + (guint) z) += 1;
 }
 
+/* Both shadows' listener: the maintenance log's events, then the
+ * forecast's (one call per event where two listeners took half the
+ * events twice). */
+static void
+on_event_both (const FtEvent *ev, gpointer data)
+{
+  FtShadow *sh = data;
+  if (FT_MAINT_LOG_KINDS >> ev->kind & 1)
+    ft_maint_log_listener (ev, sh->mlog);
+  on_event (ev, data);
+}
+
 FtShadow *
 ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *log, FtStore *store,
                FtTime t0, GError **error)
@@ -311,9 +324,14 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
           return NULL;
         }
     }
-  if (cfg->forecast)
-    sh->listener = ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST)
-                                                        | FT_EV_BIT (FT_EV_VEHICLE_STATE), on_event, sh);
+  guint64 kinds = FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST) | FT_EV_BIT (FT_EV_VEHICLE_STATE);
+  if (cfg->forecast && sh->maint)
+    {
+      sh->mlog = ft_maint_shadow_take_listener (sh->maint);
+      sh->listener = ft_event_log_add_listener_for (log, kinds | FT_MAINT_LOG_KINDS, on_event_both, sh);
+    }
+  else if (cfg->forecast)
+    sh->listener = ft_event_log_add_listener_for (log, kinds, on_event, sh);
   return sh;
 }
 
