@@ -241,17 +241,13 @@ on_event (const FtEvent *ev, gpointer data)
 /* Both shadows' listener: the maintenance log's events, then the
  * forecast's (one call per event where two listeners took half the
  * events twice). */
-#define FORECAST_KINDS \
-  (FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST) | FT_EV_BIT (FT_EV_VEHICLE_STATE))
-
 static void
 on_event_both (const FtEvent *ev, gpointer data)
 {
   FtShadow *sh = data;
   if (FT_MAINT_LOG_KINDS >> ev->kind & 1)
     ft_maint_log_listener (ev, sh->mlog);
-  if (FORECAST_KINDS >> ev->kind & 1)
-    on_event (ev, data);
+  on_event (ev, data);
 }
 
 FtShadow *
@@ -328,7 +324,7 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
           return NULL;
         }
     }
-  guint64 kinds = FORECAST_KINDS;
+  guint64 kinds = FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST) | FT_EV_BIT (FT_EV_VEHICLE_STATE);
   if (cfg->forecast && sh->maint)
     {
       sh->mlog = ft_maint_shadow_take_listener (sh->maint);
