@@ -695,8 +695,13 @@ anomaly (double actual, double expected)
 void
 ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double *f)
 {
+  /* what the stores to f would make the compiler read again (the build
+   * has no strict aliasing), read once */
   const FtDemandSeries *s = c->s;
-  g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= s->n_hours);
+  const FtMeanModel *mean = c->mean;
+  guint n_hours = s->n_hours;
+  double *anom = c->anom + (gsize) z * n_hours;
+  g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= n_hours);
   guint how = ctx_how (c, t);
   guint hod = how % 24, dow = how / 24;
   f[FT_F_HOD] = hod;
@@ -704,8 +709,8 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
   f[FT_F_DAYTYPE] = dow >= 5;
   f[FT_F_HOW] = how;
   f[FT_F_ZONE] = z;
-  f[FT_F_ZONE_MEAN] = c->mean->zone_mean[z];
-  f[FT_F_BASELINE] = ft_mean_model_expect (c->mean, z, how);
+  f[FT_F_ZONE_MEAN] = mean->zone_mean[z];
+  f[FT_F_BASELINE] = ft_mean_model_expect (mean, z, how);
   static const guint lags[5] = { 1, 2, 3, 24, 168 };
   for (int i = 0; i < 5; i++)
     {
@@ -717,7 +722,7 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
       guint h = t - lags[i];
       double y = demand_at (s, z, h);
       f[FT_F_LAG1 + i] = y;
-      double *a = &c->anom[(gsize) z * s->n_hours + h];
+      double *a = &anom[h];
       if (isnan (*a))
         *a = anomaly (y, base_at (c, z, h));
       f[FT_F_ANOM1 + i] = *a;
