@@ -106,6 +106,7 @@ typedef struct {
    * start and end; not in train_s, which is the ticking thread's part:
    * copying the training input, taking the result) */
   double train_worker_s;
+  guint  fit_iterations;   /* the forecast's: the GLM's IRLS iterations over every fit */
 } FtShadowCost;
 
 /* The calling thread's CPU time in seconds. */

@@ -93,7 +93,6 @@ struct _FtShadow {
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
   FitJob        *job;          /* a fit under way (NULL: none) */
-  guint          fit_iterations;   /* the GLM's IRLS iterations over every fit */
 };
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
@@ -681,7 +680,7 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
       sh->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
     }
   sh->sc.fits += j->fits;
-  sh->fit_iterations += j->iters;
+  sh->cost.fit_iterations += j->iters;
   if (j->baseline_due)
     {
       if (j->qshare)
@@ -735,8 +734,9 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
   else
     id = next_local_id (sh);
   g_debug ("shadow %s retrain at hour %u on [%u, %u), taken at %" G_GINT64_FORMAT " ms: candidate %.3f, "
-           "champion %.3f, mean %.3f -> %s", reason, j->H, initial ? j->fs : j->ts, initial ? j->fe : j->hs, now,
-           c_rmse, k_rmse, m_rmse, promote ? "promoted" : "kept");
+           "champion %.3f, mean %.3f -> %s (%u fits, %u IRLS iterations, worker CPU %.3f s)", reason, j->H,
+           initial ? j->fs : j->ts, initial ? j->fe : j->hs, now, c_rmse, k_rmse, m_rmse,
+           promote ? "promoted" : "kept", j->fits, j->iters, j->cpu_s);
   log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
              isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
   if (g_strcmp0 (reason, "initial") != 0)
