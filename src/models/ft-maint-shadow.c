@@ -598,7 +598,9 @@ finish_fit (FtMaintShadow *ms, FtTime now, GError **error)
   g_autoptr (FitJob) j = g_steal_pointer (&ms->job);
   if (j->thread)
     {
+      gint64 w0 = g_get_monotonic_time ();
       g_thread_join (g_steal_pointer (&j->thread));
+      ms->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
       ms->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
     }
   if (!j->cand || !j->base)

@@ -106,6 +106,9 @@ typedef struct {
    * start and end; not in train_s, which is the ticking thread's part:
    * copying the training input, taking the result) */
   double train_worker_s;
+  /* wall seconds the ticking thread waited at the joins for fits not
+   * done (a monotonic clock read around each join) */
+  double train_wait_s;
   guint  fit_iterations;   /* the forecast's: the GLM's IRLS iterations over every fit */
 } FtShadowCost;
 

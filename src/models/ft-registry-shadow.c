@@ -676,7 +676,9 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
   g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
   if (j->thread)
     {
+      gint64 w0 = g_get_monotonic_time ();
       g_thread_join (g_steal_pointer (&j->thread));
+      sh->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
       sh->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
     }
   sh->sc.fits += j->fits;

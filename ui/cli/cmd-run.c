@@ -141,8 +141,9 @@ print_shadow_cost (FtSimWorld *w)
   static const char *const names[] = { "forecast", "maint" };
   for (guint i = 0; i < 2; i++)
     fprintf (stderr, "shadow cost %-8s ticks %5u fits %2u  CPU s: train %.3f predict %.3f score %.3f store %.3f "
-             "worker %.3f  iterations %u\n", names[i], c[i].ticks, c[i].fits, c[i].train_s, c[i].predict_s,
-             c[i].score_s, c[i].store_s, c[i].train_worker_s, c[i].fit_iterations);
+             "worker %.3f wait %.3f  iterations %u\n", names[i], c[i].ticks, c[i].fits, c[i].train_s,
+             c[i].predict_s, c[i].score_s, c[i].store_s, c[i].train_worker_s, c[i].train_wait_s,
+             c[i].fit_iterations);
 }
 
 int
