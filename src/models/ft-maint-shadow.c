@@ -498,6 +498,7 @@ struct _FitJob {
   double        H;                 /* the short horizon */
   FtTime        start, hold_start, join_at;
   guint         delay_ms;
+  gint          cancel;            /* atomic: set when the shadow is freed mid-fit */
   /* out */
   FtMaintModel *cand, *base;
   GError       *error;
@@ -505,13 +506,25 @@ struct _FitJob {
   GThread      *thread;
 };
 
+/* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
+ * not be taken, the worker skips what is left. */
+static gboolean
+cancelled (FitJob *j)
+{
+  return g_atomic_int_get (&j->cancel) != 0;
+}
+
 static void
 fit_job_free (FitJob *j)
 {
   if (j == NULL)
     return;
   if (j->thread)
-    g_thread_join (j->thread);   /* a run stopped mid-fit: wait for it */
+    {
+      /* a run stopped mid-fit: the worker stops at its next step */
+      g_atomic_int_set (&j->cancel, 1);
+      g_thread_join (j->thread);
+    }
   g_clear_pointer (&j->train, g_array_unref);
   g_clear_pointer (&j->eval, g_array_unref);
   ft_maint_model_free (j->cand);
@@ -529,14 +542,15 @@ fit_job_run (gpointer data)
 {
   FitJob *j = data;
   double c0 = ft_shadow_cpu_now ();
-  if (j->delay_ms)
-    g_usleep ((gulong) j->delay_ms * 1000);
+  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
+    g_usleep (10000);
   const FtMaintRow *r = (const FtMaintRow *) j->train->data;
-  j->cand = ft_maint_model_fit (j->kind, &j->params, r, j->train->len, &j->error);
-  if (j->cand)
+  if (!cancelled (j))
+    j->cand = ft_maint_model_fit (j->kind, &j->params, r, j->train->len, &j->error);
+  if (j->cand && !cancelled (j))
     j->base = ft_maint_model_fit (FT_MAINT_BASELINE, &j->params, r, j->train->len, &j->error);
   j->c_brier = j->k_brier = j->b_brier = NAN;
-  if (j->cand && j->base && j->eval && j->eval->len)
+  if (j->cand && j->base && j->eval && j->eval->len && !cancelled (j))
     {
       const FtMaintRow *e = (const FtMaintRow *) j->eval->data;
       j->c_brier = brier_of (j->cand, e, j->eval->len, j->H, NULL);

@@ -521,6 +521,7 @@ struct _FitJob {
   gboolean       skip_model;   /* too few hours to hold some back: the baseline only */
   gboolean       save_all;     /* a store is attached: fit every lead class (the blob holds them) */
   guint          delay_ms;
+  gint           cancel;       /* atomic: set when the shadow is freed mid-fit */
   FtTime         join_at;
   /* out */
   FtForecaster  *cand, *baseline;
@@ -532,13 +533,25 @@ struct _FitJob {
   GThread       *thread;
 };
 
+/* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
+ * not be taken, the worker skips what is left. */
+static gboolean
+cancelled (FitJob *j)
+{
+  return g_atomic_int_get (&j->cancel) != 0;
+}
+
 static void
 fit_job_free (FitJob *j)
 {
   if (j == NULL)
     return;
   if (j->thread)
-    g_thread_join (j->thread);   /* a run stopped mid-fit: wait for it */
+    {
+      /* a run stopped mid-fit: the worker stops at its next step */
+      g_atomic_int_set (&j->cancel, 1);
+      g_thread_join (j->thread);
+    }
   ft_demand_series_free (j->s);
   g_free (j->qshare);
   ft_forecaster_free (j->cand);
@@ -582,6 +595,8 @@ fit_model (FitJob *j)
           return;
         }
       j->iters += ft_forecaster_get_fit_iterations (cand);
+      if (cancelled (j))
+        return;
       /* the champion predicts every lead here: a lead class it left out
        * is fitted now (under its lock) */
       if (!ft_registry_evaluate ((FtForecaster *) j->champion, s, hs, he, j->eval_h, 1, &k_rmse, &k_mae, NULL,
@@ -599,6 +614,8 @@ fit_model (FitJob *j)
    * first fit: no Sunday), and fits short of whole weeks misread the
    * weekly cycle. The held-back score above stays the one of record. */
   guint fs = ts, fe = hs;
+  if (cancelled (j))
+    return;
   if (promote)
     {
       fs = H > j->win ? H - j->win : 0;
@@ -651,8 +668,8 @@ fit_job_run (gpointer data)
 {
   FitJob *j = data;
   double cpu0 = ft_shadow_cpu_now ();
-  if (j->delay_ms)
-    g_usleep ((gulong) j->delay_ms * 1000);
+  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
+    g_usleep (10000);
   if (j->baseline_due)
     {
       FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
@@ -661,7 +678,7 @@ fit_job_run (gpointer data)
       else
         ft_forecaster_free (b);
     }
-  if (!j->skip_model)
+  if (!j->skip_model && !cancelled (j))
     fit_model (j);
   j->cpu_s = ft_shadow_cpu_now () - cpu0;
   return NULL;

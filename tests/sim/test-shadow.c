@@ -494,15 +494,16 @@ START_TEST (test_shadow_no_lag)
 }
 END_TEST
 
-/* A run freed while a fit is under way (the worker still sleeping, then
- * fitting) waits for it and frees everything (ASan and LeakSanitizer
- * watch); the champion was not taken before the lag. */
+/* A run freed while a fit is under way (the worker slowed on purpose)
+ * stops the worker at its next step, waits for it and frees everything
+ * (ASan and LeakSanitizer watch); the champion was not taken before the
+ * lag. */
 START_TEST (test_shadow_stop_mid_fit)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (GOLDEN_RUN, -1, "golden.scenario", &err);
   ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
-  FtSimWorldOptions opt = { .shadow_train_delay_ms = 1500 };
+  FtSimWorldOptions opt = { .shadow_train_delay_ms = 20000 };
   FtSimWorld *w = ft_sim_world_new (sc, NULL, &opt, &err);
   ck_assert_msg (w != NULL, "%s", err ? err->message : "");
   /* the first forecast fit starts at hour 48 (first_fit_days=2), its
@@ -512,7 +513,10 @@ START_TEST (test_shadow_stop_mid_fit)
   ft_shadow_scores (ft_sim_world_get_shadow (w), &f);
   ck_assert_uint_eq (f.fits, 0);
   ck_assert_str_eq (f.model, "");
+  gint64 t0 = g_get_monotonic_time ();
   ft_sim_world_free (w);
+  /* cancelled, not waited for to the end of its 20 s */
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
 }
 END_TEST
 
