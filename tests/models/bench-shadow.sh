@@ -89,8 +89,10 @@ for store in $stores; do
     grep -q "shadow cost $part " "$tmp/on.cost" || continue
     g () { grep "shadow cost $part " "$tmp/on.cost" | sed 's/.*CPU s://' | awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}' | median; }
     fits=$(grep "shadow cost $part " "$tmp/on.cost" | head -1 | awk '{for (i = 1; i < NF; i++) if ($i == "fits") print $(i+1)}')
-    printf "      %-8s median CPU s: train %s (worker %s, %s fits started; waited for at the joins %s s wall)  predict %s  score %s  store %s\n" \
-      "$part" "$(g train)" "$(g worker)" "$fits" "$(g wait)" "$(g predict)" "$(g score)" "$(g store)"
+    w=$(g worker)
+    printf "      %-8s median CPU s: train %s (workers %s: %s fits, %s each; waited for at the joins %s s wall)  predict %s  score %s  store %s\n" \
+      "$part" "$(g train)" "$w" "$fits" "$(awk -v w="$w" -v n="$fits" 'BEGIN {printf "%.3f", n > 0 ? w / n : 0}')" \
+      "$(g wait)" "$(g predict)" "$(g score)" "$(g store)"
   done
 done
 grep -E '"shadow_(forecast|baseline)_rmse"|"shadow_scored"|"shadow_maint_(brier|auc)_short"' "$tmp/on.json" \
