@@ -91,7 +91,7 @@ for store in $stores; do
     fits=$(grep "shadow cost $part " "$tmp/on.cost" | head -1 | awk '{for (i = 1; i < NF; i++) if ($i == "fits") print $(i+1)}')
     w=$(g worker)
     printf "      %-8s median CPU s: train %s (workers %s: %s fits, %s each; waited for at the joins %s s wall)  predict %s  score %s  store %s\n" \
-      "$part" "$(g train)" "$w" "$fits" "$(awk -v w="$w" -v n="$fits" 'BEGIN {printf "%.3f", n > 0 ? w / n : 0}')" \
+      "$part" "$(g train)" "$w" "$fits" "$(awk -v w="$w" -v n="$fits" 'BEGIN {printf "%.3f", (n > 0 ? w / n : 0)}')" \
       "$(g wait)" "$(g predict)" "$(g score)" "$(g store)"
   done
 done
