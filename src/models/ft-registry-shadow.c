@@ -514,6 +514,7 @@ struct _FitJob {
   const char    *reason;       /* "initial", "schedule" or "drift" (static) */
   FtForecastKind kind;
   FtForecastParams params;
+  double         min_gain;     /* a candidate's promotion bar */
   const FtForecaster *champion;   /* borrowed, NULL for the first fit */
   gboolean       baseline_due; /* refit the baseline on the last base_win hours */
   guint          base_win;
@@ -526,7 +527,6 @@ struct _FitJob {
   /* out */
   FtForecaster  *cand, *baseline;
   char          *warning;      /* logged at the join; cand NULL then */
-  double         min_gain;
   double         c_rmse, c_mae, k_rmse, m_rmse, cpu_s;
   guint          n, fits, fs, fe, ts, hs, iters;
   gboolean       promote;
