@@ -575,14 +575,19 @@ start_fit (FtMaintShadow *ms, FtTime now)
   FtTime start = grid_up (ms, MAX (hold_start - (FtTime) llround (ms->cfg.training_days * FT_DAY),
                                    ft_maint_log_start (ms->mlog)));
   g_autoptr (GError) local = NULL;
-  ms->last_fit = now;
   if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
     return;
+  ms->last_fit = now;
   FitJob *j = g_new0 (FitJob, 1);
   j->train = ft_maint_log_rows (ms->mlog, start, hold_start, step, hold_start, &local);
   if (j->train == NULL)
     {
-      g_debug ("maintenance shadow: no rows at %" G_GINT64_FORMAT " ms: %s", now, local->message);
+      if (g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)
+          || g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
+        g_debug ("maintenance shadow: no fit at %" G_GINT64_FORMAT " ms: %s", now, local->message);
+      else
+        g_warning ("maintenance shadow: training the %s model failed: %s", ft_maint_kind_name (ms->cfg.kind),
+                   local->message);
       fit_job_free (j);
       return;
     }

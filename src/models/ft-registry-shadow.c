@@ -1154,6 +1154,9 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
                    && H >= sh->drift_at + sh->cfg.holdout_hours;
   if (!first && !scheduled && !drift)
     return TRUE;
+  FtDemandSeries *s = series_of (sh, H);
+  if (s == NULL)
+    return TRUE;
   double window_days;
   if (first || scheduled)
     {
@@ -1169,10 +1172,10 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
   guint hold = sh->cfg.holdout_hours;
   gboolean baseline_due = first || scheduled;
   if (H < hold + 48 && !baseline_due)
-    return TRUE;   /* too short to hold hours back */
-  FtDemandSeries *s = series_of (sh, H);
-  if (s == NULL)
-    return TRUE;
+    {
+      ft_demand_series_free (s);
+      return TRUE;   /* too short to hold hours back */
+    }
   FitJob *j = g_new0 (FitJob, 1);
   j->s = s;
   j->H = H;
