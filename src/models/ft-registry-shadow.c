@@ -47,6 +47,9 @@ typedef struct {
 
 #define FT_QUARTER (15 * FT_MINUTE)
 
+typedef struct _FitJob FitJob;
+static void fit_job_free (FitJob *j);
+
 struct _FtShadow {
   FtShadowConfig cfg;
   char          *city;
@@ -113,6 +116,7 @@ struct _FtShadow {
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
+  FitJob        *job;          /* a fit under way (NULL: none) */
 };
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
@@ -152,6 +156,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->holdout_hours = 24;
   c->min_gain = 0.02;
   c->retrain_on_drift = TRUE;
+  c->train_lag_min = 60;
   ft_drift_thresholds_init (&c->drift);
   c->city = "demo";
   c->how_offset = 0;
@@ -179,6 +184,8 @@ ft_shadow_config_check (const FtShadowConfig *c, GError **error)
     bad = "holdout_hours (1 to 336)";
   else if (!isfinite (c->min_gain) || c->min_gain < 0 || c->min_gain >= 1)
     bad = "min_gain (0 to 1)";
+  else if (!isfinite (c->train_lag_min) || c->train_lag_min < 0 || c->train_lag_min > 7 * 24 * 60)
+    bad = "train_lag_min (0 to 10080)";
   for (guint i = 0; !bad && i < c->n_horizons; i++)
     if (c->horizons[i] < 1 || c->horizons[i] > FT_FORECAST_MAX_HORIZON)
       bad = "horizons (each 1 to 24 hours)";
@@ -342,6 +349,7 @@ ft_shadow_free (FtShadow *sh)
     return;
   if (sh->listener)
     ft_event_log_remove_listener (sh->log, sh->listener);
+  fit_job_free (sh->job);   /* first: its worker reads the champion */
   ft_zoning_free (sh->zoning);
   g_array_unref (sh->count);
   g_array_unref (sh->count15);
@@ -556,94 +564,238 @@ metrics_json (const char *reason, double rmse, double mae, double champ_rmse, do
                           isfinite (mean_rmse) ? g_ascii_formatd (d, sizeof d, "%.6g", mean_rmse) : "null", n);
 }
 
-/* Train a candidate on window_h hours before the held-back window, score
- * both on it, promote when better. FALSE only on a store error. */
+/* A fit under way on a worker thread. Its input is its own: the series
+ * of every hour so far, copied at its start (the shadow goes on counting
+ * in its own); the champion it starts from and is judged against stays
+ * the shadow's, which nothing replaces before the job is taken (the
+ * GLM's lazily fitted lead classes are locked: ft-forecast-glm.c). */
+struct _FitJob {
+  /* in */
+  FtDemandSeries *s;           /* hours [0, H) */
+  guint          H, hold, win, eval_h;
+  const char    *reason;       /* "initial", "schedule" or "drift" (static) */
+  FtForecastKind kind;
+  FtForecastParams params;
+  double         min_gain;     /* a candidate's promotion bar */
+  const FtForecaster *champion;   /* borrowed, NULL for the first fit */
+  gboolean       baseline_due; /* refit the baseline on the last base_win hours */
+  guint          base_win;
+  double        *qshare;       /* the within-hour profiles, computed at the start (or NULL) */
+  gboolean       skip_model;   /* too few hours to hold some back: the baseline only */
+  gboolean       save_all;     /* a store is attached: fit every lead class (the blob holds them) */
+  guint          delay_ms;
+  gint           cancel;       /* atomic: set when the shadow is freed mid-fit */
+  FtTime         join_at;
+  /* out */
+  FtForecaster  *cand, *baseline;
+  char          *warning;      /* logged at the join; cand NULL then */
+  double         c_rmse, c_mae, k_rmse, m_rmse, cpu_s;
+  guint          n, fits, fs, fe, ts, hs, iters;
+  gboolean       promote;
+  GThread       *thread;
+};
+
+/* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
+ * not be taken, the worker skips what is left. */
 static gboolean
-retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, const char *reason,
-         FtTime now, GError **error)
+cancelled (FitJob *j)
 {
-  guint hold = sh->cfg.holdout_hours;
-  guint win = (guint) (window_days * 24);
-  if (H < hold + 48)
-    return TRUE;
-  guint he = H, hs = H - hold, ts = hs > win ? hs - win : 0;
-  g_autoptr(FtForecaster) cand = ft_forecaster_new (sh->cfg.kind, &sh->cfg.params);
+  return g_atomic_int_get (&j->cancel) != 0;
+}
+
+static void
+fit_job_free (FitJob *j)
+{
+  if (j == NULL)
+    return;
+  if (j->thread)
+    {
+      /* a run stopped mid-fit: the worker stops at its next step */
+      g_atomic_int_set (&j->cancel, 1);
+      g_thread_join (j->thread);
+    }
+  ft_demand_series_free (j->s);
+  g_free (j->qshare);
+  ft_forecaster_free (j->cand);
+  ft_forecaster_free (j->baseline);
+  g_free (j->warning);
+  g_free (j);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FitJob, fit_job_free)
+
+/* The worker's part, reading only the job: train a candidate on win hours
+ * before the held-back window, score it and the champion on that window
+ * (and the historical mean, for the record), and, when it wins (or is
+ * the first), refit it on the whole window. */
+static void
+fit_model (FitJob *j)
+{
+  const FtDemandSeries *s = j->s;
+  guint H = j->H, he = H, hs = H - j->hold, ts = hs > j->win ? hs - j->win : 0;
+  j->hs = hs;
+  j->ts = ts;
+  g_autoptr(FtForecaster) cand = ft_forecaster_new (j->kind, &j->params);
   g_autoptr(GError) local = NULL;
   double c_rmse = NAN, c_mae = NAN, k_rmse = INFINITY, k_mae = NAN;
-  guint n = 0, eval_h = MIN (max_horizon (sh), hold);
+  guint n = 0;
   /* The first fit has no champion to beat: it is promoted whatever its
    * held-back score, so it is fitted once, on the whole window, and its
    * record has no held-back score (null): the hours after it score it.
    * Fitting it first without the held-back hours only to record a score
    * cost as much as the fit itself (Demo City: half the forecast's
    * training CPU over 14 days). */
-  gboolean initial = sh->champion == NULL;
+  gboolean initial = j->champion == NULL;
   if (!initial)
     {
-      sh->sc.fits++;
+      j->fits++;
       /* from the champion's fit: the same optimum in fewer iterations */
-      if (!ft_forecaster_fit_warm (cand, sh->champion, s, ts, hs, &local)
-          || !ft_registry_evaluate (cand, s, hs, he, eval_h, 1, &c_rmse, &c_mae, &n, &local))
+      if (!ft_forecaster_fit_warm (cand, j->champion, s, ts, hs, &local)
+          || !ft_registry_evaluate (cand, s, hs, he, j->eval_h, 1, &c_rmse, &c_mae, &n, &local))
         {
-          g_warning ("shadow mode: %s retrain of the %s forecast failed: %s", reason,
-                     ft_forecast_kind_name (sh->cfg.kind), local->message);
-          return TRUE;
+          j->warning = g_strdup_printf ("shadow mode: %s retrain of the %s forecast failed: %s", j->reason,
+                                        ft_forecast_kind_name (j->kind), local->message);
+          return;
         }
-      if (!ft_registry_evaluate (sh->champion, s, hs, he, eval_h, 1, &k_rmse, &k_mae, NULL, &local))
+      j->iters += ft_forecaster_get_fit_iterations (cand);
+      if (cancelled (j))
+        return;
+      /* the champion predicts every lead here: a lead class it left out
+       * is fitted now (under its lock) */
+      if (!ft_registry_evaluate ((FtForecaster *) j->champion, s, hs, he, j->eval_h, 1, &k_rmse, &k_mae, NULL,
+                                 &local))
         {
           g_warning ("shadow mode: scoring the champion failed: %s", local->message);
+          g_clear_error (&local);
           k_rmse = INFINITY;
         }
     }
-  gboolean promote = initial || c_rmse < k_rmse * (1.0 - sh->cfg.min_gain);
+  gboolean promote = initial || c_rmse < k_rmse * (1.0 - j->min_gain);
   /* Chosen: refit on the whole window up to now, the held-back hours
    * included, as the baseline is fitted. A model fitted without its last
    * day forecast a week without one weekday in its mean (Demo City's
    * first fit: no Sunday), and fits short of whole weeks misread the
    * weekly cycle. The held-back score above stays the one of record. */
   guint fs = ts, fe = hs;
+  if (cancelled (j))
+    return;
   if (promote)
     {
-      fs = H > win ? H - win : 0;
-      g_autoptr(FtForecaster) full = ft_forecaster_new (sh->cfg.kind, &sh->cfg.params);
+      fs = H > j->win ? H - j->win : 0;
+      g_autoptr(FtForecaster) full = ft_forecaster_new (j->kind, &j->params);
       g_autoptr(GError) refit_error = NULL;
-      sh->sc.fits++;
+      j->fits++;
       if (ft_forecaster_fit_warm (full, initial ? NULL : cand, s, fs, he, &refit_error))
         {
+          j->iters += ft_forecaster_get_fit_iterations (full);
           ft_forecaster_free (cand);
           cand = g_steal_pointer (&full);
           fe = he;
         }
       else if (initial)
         {
-          g_warning ("shadow mode: %s fit of the %s forecast on hours [%u, %u) failed: %s", reason,
-                     ft_forecast_kind_name (sh->cfg.kind), fs, he, refit_error->message);
-          return TRUE;
+          j->warning = g_strdup_printf ("shadow mode: %s fit of the %s forecast on hours [%u, %u) failed: %s",
+                                        j->reason, ft_forecast_kind_name (j->kind), fs, he, refit_error->message);
+          return;
         }
       else
         {
           g_warning ("shadow mode: refitting the chosen %s forecast on hours [%u, %u) failed: %s",
-                     ft_forecast_kind_name (sh->cfg.kind), fs, he, refit_error->message);
+                     ft_forecast_kind_name (j->kind), fs, he, refit_error->message);
           fs = ts;
         }
     }
-  gint64 id = 0;
   /* the historical mean on the same window, for the record */
-  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
+  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
   double m_rmse = NAN, m_mae = NAN;
   if (!initial && ft_forecaster_fit (mm, s, ts, hs, NULL))
-    ft_registry_evaluate (mm, s, hs, he, eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
-  g_autofree char *metrics = metrics_json (reason, c_rmse, c_mae, k_rmse, m_rmse, n);
+    ft_registry_evaluate (mm, s, hs, he, j->eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
+  if (j->save_all)
+    {
+      /* the store saves every lead class: fitted here, not at the join */
+      g_autoptr(GBytes) blob = ft_forecaster_save (cand, NULL);
+    }
+  j->c_rmse = c_rmse;
+  j->c_mae = c_mae;
+  j->k_rmse = k_rmse;
+  j->m_rmse = m_rmse;
+  j->n = n;
+  j->fs = fs;
+  j->fe = fe;
+  j->promote = promote;
+  j->cand = g_steal_pointer (&cand);
+}
+
+static gpointer
+fit_job_run (gpointer data)
+{
+  FitJob *j = data;
+  double cpu0 = ft_shadow_cpu_now ();
+  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
+    g_usleep (10000);
+  if (j->baseline_due)
+    {
+      FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
+      if (ft_forecaster_fit (b, j->s, j->H > j->base_win ? j->H - j->base_win : 0, j->H, NULL))
+        j->baseline = b;
+      else
+        ft_forecaster_free (b);
+    }
+  if (!j->skip_model && !cancelled (j))
+    fit_model (j);
+  j->cpu_s = ft_shadow_cpu_now () - cpu0;
+  return NULL;
+}
+
+/* Takes the finished fit (waiting for it if need be): the new baseline,
+ * the decision (stored, logged, and the candidate promoted when it won).
+ * FALSE only on a store error. */
+static gboolean
+finish_fit (FtShadow *sh, FtTime now, GError **error)
+{
+  g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
+  if (j->thread)
+    {
+      gint64 w0 = g_get_monotonic_time ();
+      g_thread_join (g_steal_pointer (&j->thread));
+      sh->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
+      sh->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
+    }
+  sh->sc.fits += j->fits;
+  sh->cost.fit_iterations += j->iters;
+  if (j->baseline_due)
+    {
+      if (j->qshare)
+        {
+          g_free (sh->qshare);
+          sh->qshare = g_steal_pointer (&j->qshare);
+        }
+      if (j->baseline)
+        {
+          ft_forecaster_free (sh->baseline);
+          sh->baseline = g_steal_pointer (&j->baseline);
+        }
+    }
+  if (j->cand == NULL)
+    {
+      if (j->warning)
+        g_warning ("%s", j->warning);
+      return TRUE;   /* no model fitted (too few hours, or failed) */
+    }
+  gboolean initial = j->champion == NULL, promote = j->promote;
+  double c_rmse = j->c_rmse, k_rmse = j->k_rmse, m_rmse = j->m_rmse;
+  const char *reason = j->reason;
+  gint64 id = 0;
+  g_autofree char *metrics = metrics_json (reason, c_rmse, j->c_mae, k_rmse, m_rmse, j->n);
   if (sh->store)
     {
       FtRegistryEntry e = {
         .city = sh->city, .created = now,
-        .train_start = sh->t0 + (FtTime) fs * FT_HOUR,
-        .train_end = sh->t0 + (FtTime) fe * FT_HOUR,
+        .train_start = sh->t0 + (FtTime) j->fs * FT_HOUR,
+        .train_end = sh->t0 + (FtTime) j->fe * FT_HOUR,
         .zoning = sh->zoning, .metrics_json = metrics, .status = "candidate",
       };
       double c0 = cpu (sh);
-      id = ft_registry_put_forecast (sh->store, cand, &e, error);
+      id = ft_registry_put_forecast (sh->store, j->cand, &e, error);
       if (id == 0)
         {
           sh->cost.store_s += cpu (sh) - c0;
@@ -662,8 +814,10 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     }
   else
     id = next_local_id (sh);
-  g_debug ("shadow %s retrain at hour %u on [%u, %u): candidate %.3f, champion %.3f, mean %.3f -> %s",
-           reason, H, initial ? fs : ts, initial ? fe : hs, c_rmse, k_rmse, m_rmse, promote ? "promoted" : "kept");
+  g_debug ("shadow %s retrain at hour %u on [%u, %u), taken at %" G_GINT64_FORMAT " ms: candidate %.3f, "
+           "champion %.3f, mean %.3f -> %s (%u fits, %u IRLS iterations, worker CPU %.3f s)", reason, j->H,
+           initial ? j->fs : j->ts, initial ? j->fe : j->hs, now, c_rmse, k_rmse, m_rmse,
+           promote ? "promoted" : "kept", j->fits, j->iters, j->cpu_s);
   log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
              isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
   if (g_strcmp0 (reason, "initial") != 0)
@@ -672,7 +826,7 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     return TRUE;
   sh->sc.promotions++;
   ft_forecaster_free (sh->champion);
-  sh->champion = g_steal_pointer (&cand);
+  sh->champion = g_steal_pointer (&j->cand);
   sh->champion_id = id;
   sh->sc.champion = id;
   g_strlcpy (sh->sc.model, ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
@@ -680,13 +834,12 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   return TRUE;
 }
 
-/* The zones' within-hour profiles over hours [from, H). */
-static void
-refit_profile (FtShadow *sh, guint from, guint H)
+/* The zones' within-hour profiles over hours [from, H): [z * 4 + i]. */
+static double *
+profile_of (FtShadow *sh, guint from, guint H)
 {
   guint Z = sh->zoning->n;
-  if (sh->qshare == NULL)
-    sh->qshare = g_new (double, (gsize) Z * 4);
+  double *qshare = g_new (double, (gsize) Z * 4);
   for (guint z = 0; z < Z; z++)
     {
       double n[4] = { 0 }, tot = 0;
@@ -698,23 +851,9 @@ refit_profile (FtShadow *sh, guint from, guint H)
             tot += c;
           }
       for (guint i = 0; i < 4; i++)
-        sh->qshare[z * 4 + i] = (n[i] + 0.25) / (tot + 1.0);
+        qshare[z * 4 + i] = (n[i] + 0.25) / (tot + 1.0);
     }
-}
-
-static void
-refit_baseline (FtShadow *sh, const FtDemandSeries *s, guint H)
-{
-  guint win = (guint) (sh->cfg.training_days * 24);
-  refit_profile (sh, H > win ? H - win : 0, H);
-  FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
-  if (ft_forecaster_fit (b, s, H > win ? H - win : 0, H, NULL))
-    {
-      ft_forecaster_free (sh->baseline);
-      sh->baseline = b;
-    }
-  else
-    ft_forecaster_free (b);
+  return qshare;
 }
 
 static gboolean
@@ -1230,11 +1369,17 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
   return forecast_tick (sh, now, error);
 }
 
-/* Fits what is due at hour H: the first fit, a scheduled refit, or a
- * retrain on drift, on the whole history. FALSE only on a store error. */
+/* Starts what is due at hour H: the first fit, a scheduled refit (with
+ * the baseline's), or a retrain on drift, on the whole history, on a
+ * worker thread (lag 0: here); takes a fit started before once its lag
+ * has passed. FALSE only on a store error. */
 static gboolean
 fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
 {
+  if (sh->job && now < sh->job->join_at)
+    return TRUE;
+  if (sh->job && !finish_fit (sh, now, error))
+    return FALSE;
   gboolean first = sh->champion == NULL && H >= (guint) (sh->cfg.first_fit_days * 24);
   gboolean scheduled = sh->champion != NULL && sh->cfg.retrain_days > 0
                        && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24);
@@ -1242,24 +1387,55 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
                    && H >= sh->drift_at + sh->cfg.holdout_hours;
   if (!first && !scheduled && !drift)
     return TRUE;
-  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  FtDemandSeries *s = series_of (sh, H);
   if (s == NULL)
     return TRUE;
+  double window_days;
   if (first || scheduled)
     {
-      refit_baseline (sh, s, H);
-      if (!retrain (sh, s, H, sh->cfg.training_days, first ? "initial" : "schedule", now, error))
-        return FALSE;
       sh->last_fit_h = H;
+      window_days = sh->cfg.training_days;
     }
   else
     {
       sh->drift_at = 0;
       sh->last_drift_fit_h = H;
-      if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
-        return FALSE;
+      window_days = sh->cfg.drift_train_days;
     }
-  return TRUE;
+  guint hold = sh->cfg.holdout_hours;
+  gboolean baseline_due = first || scheduled;
+  if (H < hold + 48 && !baseline_due)
+    {
+      ft_demand_series_free (s);
+      return TRUE;   /* too short to hold hours back */
+    }
+  FitJob *j = g_new0 (FitJob, 1);
+  j->s = s;
+  j->H = H;
+  j->hold = hold;
+  j->win = (guint) (window_days * 24);
+  j->eval_h = MIN (max_horizon (sh), hold);
+  j->reason = first ? "initial" : scheduled ? "schedule" : "drift";
+  j->kind = sh->cfg.kind;
+  j->params = sh->cfg.params;
+  j->min_gain = sh->cfg.min_gain;
+  j->champion = sh->champion;
+  j->save_all = sh->store != NULL;
+  j->delay_ms = sh->cfg.train_delay_ms;
+  j->join_at = now + (FtTime) llround (sh->cfg.train_lag_min * FT_MINUTE);
+  if (baseline_due)
+    {
+      j->baseline_due = TRUE;
+      j->base_win = (guint) (sh->cfg.training_days * 24);
+      j->qshare = profile_of (sh, H > j->base_win ? H - j->base_win : 0, H);
+    }
+  j->skip_model = H < hold + 48;   /* the baseline only */
+  sh->job = j;
+  if (j->join_at > now)
+    j->thread = g_thread_try_new ("ft-shadow-fit", fit_job_run, j, NULL);
+  if (j->thread == NULL)
+    fit_job_run (j);   /* no lag (or no thread to be had): here */
+  return j->join_at > now || finish_fit (sh, now, error);
 }
 
 static gboolean
