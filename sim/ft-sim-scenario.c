@@ -155,6 +155,7 @@ static const FtSimScenarioKey keys[] = {
   { "models", "holdout_hours", FT_SIM_KEY_UINT, O (models_holdout_hours), 1, 336, "Held-back hours" },
   { "models", "min_gain", FT_SIM_KEY_DOUBLE, O (models_min_gain), 0, 0.99, "Promotion needs RMSE lower by (share)" },
   { "models", "retrain_on_drift", FT_SIM_KEY_BOOL, O (models_retrain_on_drift), 0, 0, "Retrain on drift" },
+  { "models", "train_lag_min", FT_SIM_KEY_DOUBLE, O (models_train_lag_min), 0, 10080, "A fit's result taken after (min, on a worker meanwhile)" },
   { "models", "drift_warn", FT_SIM_KEY_DOUBLE, O (models_drift_warn), 0.001, 10, "Drift warns at (PSI, KS D)" },
   { "models", "drift_act", FT_SIM_KEY_DOUBLE, O (models_drift_act), 0.001, 10, "Drift acts at (PSI, KS D)" },
   { "models", "maint", FT_SIM_KEY_BOOL, O (models_maint), 0, 0, "Predictive maintenance in shadow mode" },
@@ -167,6 +168,7 @@ static const FtSimScenarioKey keys[] = {
   { "models", "maint_retrain_days", FT_SIM_KEY_DOUBLE, O (models_maint_retrain_days), 0, 366, "Maintenance retrain every (days; 0 = never)" },
   { "models", "maint_holdout_days", FT_SIM_KEY_DOUBLE, O (models_maint_holdout_days), 0, 30, "Maintenance held-back days" },
   { "models", "maint_top_k_frac", FT_SIM_KEY_DOUBLE, O (models_maint_top_k_frac), 0.001, 1, "Maintenance list length (share of the fleet)" },
+  { "models", "maint_train_lag_min", FT_SIM_KEY_DOUBLE, O (models_maint_train_lag_min), 0, 10080, "Maintenance fit's result taken after (min)" },
   { "costs", "scooter_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[0]), 0, 1e9, "Scooter purchase price (minor units)" },
   { "costs", "bike_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[1]), 0, 1e9, "Bike purchase price (minor units)" },
   { "costs", "moped_price_minor", FT_SIM_KEY_DOUBLE, O (cost_vehicle_minor[2]), 0, 1e9, "Moped purchase price (minor units)" },
@@ -331,6 +333,7 @@ ft_sim_scenario_new_default (void)
   sc->models_holdout_hours = 24;
   sc->models_min_gain = 0.02;
   sc->models_retrain_on_drift = TRUE;
+  sc->models_train_lag_min = 60;
   sc->models_drift_warn = 0.1;
   sc->models_drift_act = 0.25;
   /* the defaults of ft_maint_shadow_config_init */
@@ -343,6 +346,7 @@ ft_sim_scenario_new_default (void)
   sc->models_maint_retrain_days = 7;
   sc->models_maint_holdout_days = 1;
   sc->models_maint_top_k_frac = 0.02;
+  sc->models_maint_train_lag_min = 360;
   /* [costs]: round figures for a European operator in 2024, to be replaced
    * by an operator's own. Vehicles: a sharing-grade e-scooter about 550 EUR,
    * an e-bike 1,800 EUR, an e-moped 3,500 EUR, written off over two years

@@ -187,6 +187,7 @@ typedef struct {
   guint    models_holdout_hours;
   double   models_min_gain;
   gboolean models_retrain_on_drift;
+  double   models_train_lag_min;       /* a fit's result taken after (min): 60 */
   double   models_drift_warn, models_drift_act;
   gboolean models_maint;               /* predictive maintenance in shadow (ft-maint-shadow.h) */
   char    *models_maint_model;         /* "baseline", "weibull" or "xgb" */
@@ -195,6 +196,7 @@ typedef struct {
   double   models_maint_training_days, models_maint_first_fit_days;
   double   models_maint_retrain_days, models_maint_holdout_days;
   double   models_maint_top_k_frac;
+  double   models_maint_train_lag_min; /* 360 */
   /* [support]: riders who hit a problem ask the assistant (src/assist) */
   double   support_contact_share;      /* of refused parkings and failed unlocks */
   double   support_charge_query_share; /* of finished trips whose charge is questioned */

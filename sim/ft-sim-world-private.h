@@ -149,6 +149,7 @@ struct _FtSimWorld {
   guint          n_cmd_errors;
   /* lost ring */
   FtSimLostPoint *lost; guint lost_cap, lost_head, lost_n;
+  guint shadow_train_delay_ms;   /* FtSimWorldOptions (tests) */
   /* accounting */
   FtSimKpis      k;
   double         walk_sum_m, trip_sum_m;

@@ -456,6 +456,8 @@ setup_shadow (FtSimWorld *w, GError **error)
   cfg.maint.retrain_days = sc->models_maint_retrain_days;
   cfg.maint.holdout_days = sc->models_maint_holdout_days;
   cfg.maint.top_k_frac = sc->models_maint_top_k_frac;
+  cfg.maint.train_lag_min = sc->models_maint_train_lag_min;
+  cfg.maint.train_delay_ms = w->shadow_train_delay_ms;
   cfg.maint.params.xgb_nthread = 1;
   if (!ft_forecast_kind_from_name (sc->models_forecast_model, &cfg.kind))
     cfg.kind = FT_FORECAST_GLM;
@@ -474,6 +476,8 @@ setup_shadow (FtSimWorld *w, GError **error)
   cfg.holdout_hours = sc->models_holdout_hours;
   cfg.min_gain = sc->models_min_gain;
   cfg.retrain_on_drift = sc->models_retrain_on_drift;
+  cfg.train_lag_min = sc->models_train_lag_min;
+  cfg.train_delay_ms = w->shadow_train_delay_ms;
   cfg.drift.warn = sc->models_drift_warn;
   cfg.drift.act = sc->models_drift_act;
   cfg.city = w->city->id;
@@ -623,6 +627,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   if (!setup_demand (w, error) || !setup_people (w, error) || !setup_fleet (w, error))
     return NULL;
   w->lost_cap = opt && opt->lost_ring ? opt->lost_ring : 2000;
+  w->shadow_train_delay_ms = opt ? opt->shadow_train_delay_ms : 0;
   w->lost = g_new0 (FtSimLostPoint, w->lost_cap);
   w->price_fn = ft_sim_world_default_price_response;
   w->price_data = w;

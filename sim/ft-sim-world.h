@@ -202,6 +202,10 @@ typedef struct {
    * ft_sim_field_world_scenario and applies each arm's levers per unit
    * (copied; NULL: no split). */
   const FtSimFieldSpec *field;
+  /* Tests: each shadow model fit's worker sleeps this long before it
+   * starts (the run's results must not change: they are taken at a fixed
+   * simulated time). 0: no sleep. */
+  guint       shadow_train_delay_ms;
 } FtSimWorldOptions;
 
 /* Build the world: city (the scenario's, or `city` if non-NULL: borrowed

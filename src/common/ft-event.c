@@ -23,10 +23,19 @@ struct _FtEventLog {
   guint    cap;
   gboolean retain;
   GArray  *listeners;   /* Listener; fn NULL = removed during dispatch */
+  guint64  kinds_any;   /* the union of the listeners' kinds */
   guint    next_listener_id;
   guint    dispatching;  /* nesting depth of listener calls */
   gboolean compact;      /* removed listeners to drop after dispatch */
 };
+
+/* The kinds the inline append passes on to ft_event_log_append_full:
+ * every kind while events are kept, else those someone listens to. */
+static void
+update_slow_kinds (FtEventLog *log)
+{
+  log->head.slow_kinds = log->retain ? G_MAXUINT64 : log->kinds_any;
+}
 
 FtEventLog *
 ft_event_log_new (void)
@@ -37,6 +46,7 @@ ft_event_log_new (void)
   log->retain = TRUE;
   log->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
   log->next_listener_id = 1;
+  update_slow_kinds (log);
   return log;
 }
 
@@ -48,14 +58,6 @@ ft_event_log_free (FtEventLog *log)
   g_free (log->ev);
   g_array_unref (log->listeners);
   g_free (log);
-}
-
-/* Whether nothing keeps or listens to events (the inline append then
- * only counts). */
-static void
-update_count_only (FtEventLog *log)
-{
-  log->head.count_only = !log->retain && log->listeners->len == 0;
 }
 
 guint64
@@ -72,9 +74,10 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
 
   guint64 seq = log->head.next_seq++;
   log->head.counts[ev->kind]++;
-  /* Nothing kept and nobody listening (a simulation without a store):
-   * counted, and no copy of the event is made. */
-  if (!log->retain && log->listeners->len == 0)
+  /* Nothing kept and nobody listening to its kind (a simulation without
+   * a store; shadow mode listens to about half the events): counted, and
+   * no copy of the event is made. */
+  if (!log->retain && !(log->kinds_any >> ev->kind & 1))
     return seq;
 
   tmp = *ev;
@@ -98,9 +101,9 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
   log->dispatching++;
   for (i = 0; i < log->listeners->len; i++)
     {
-      Listener l = g_array_index (log->listeners, Listener, i);
-      if (l.fn && (l.kinds >> tmp.kind & 1))
-        l.fn (&tmp, l.user_data);
+      const Listener *l = &g_array_index (log->listeners, Listener, i);
+      if (l->fn && (l->kinds >> tmp.kind & 1))
+        l->fn (&tmp, l->user_data);
     }
   if (--log->dispatching == 0 && log->compact)
     {
@@ -108,7 +111,6 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
         if (g_array_index (log->listeners, Listener, i).fn == NULL)
           g_array_remove_index (log->listeners, i);
       log->compact = FALSE;
-      update_count_only (log);
     }
   return tmp.seq;
 }
@@ -173,7 +175,16 @@ ft_event_log_set_retain (FtEventLog *log, gboolean retain)
   log->retain = retain;
   if (!retain)
     log->n = 0;
-  update_count_only (log);
+  update_slow_kinds (log);
+}
+
+static void
+update_kinds (FtEventLog *log)
+{
+  log->kinds_any = 0;
+  for (guint i = 0; i < log->listeners->len; i++)
+    if (g_array_index (log->listeners, Listener, i).fn)
+      log->kinds_any |= g_array_index (log->listeners, Listener, i).kinds;
 }
 
 guint
@@ -194,7 +205,8 @@ ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtEventListener f
   l.user_data = user_data;
   l.kinds = kinds;
   g_array_append_val (log->listeners, l);
-  update_count_only (log);
+  log->kinds_any |= kinds;
+  update_slow_kinds (log);
   return l.id;
 }
 
@@ -213,10 +225,9 @@ ft_event_log_remove_listener (FtEventLog *log, guint id)
             log->compact = TRUE;
           }
         else
-          {
-            g_array_remove_index (log->listeners, i);
-            update_count_only (log);
-          }
+          g_array_remove_index (log->listeners, i);
+        update_kinds (log);
+        update_slow_kinds (log);
         return;
       }
 }

@@ -139,15 +139,10 @@ ft_drift_kolmogorov_q (double lambda)
   return 1.0;   /* no convergence: lambda tiny, the statistic says nothing */
 }
 
-gboolean
-ft_drift_ks (const double *a, gsize na, const double *b, gsize nb, double *d, double *p,
-             GError **error)
+/* D and p of two sorted samples. */
+static void
+ks_sorted (const double *x, gsize na, const double *y, gsize nb, double *d, double *p)
 {
-  g_return_val_if_fail (d != NULL, FALSE);
-  if (!check_sample (a, na, "first", error) || !check_sample (b, nb, "second", error))
-    return FALSE;
-  g_autofree double *x = sorted_copy (a, na);
-  g_autofree double *y = sorted_copy (b, nb);
   gsize i = 0, j = 0;
   double dmax = 0;
   while (i < na && j < nb)
@@ -165,6 +160,33 @@ ft_drift_ks (const double *a, gsize na, const double *b, gsize nb, double *d, do
       double ne = (double) na * nb / (na + nb), en = sqrt (ne);
       *p = ft_drift_kolmogorov_q ((en + 0.12 + 0.11 / en) * dmax);
     }
+}
+
+gboolean
+ft_drift_ks (const double *a, gsize na, const double *b, gsize nb, double *d, double *p,
+             GError **error)
+{
+  g_return_val_if_fail (d != NULL, FALSE);
+  if (!check_sample (a, na, "first", error) || !check_sample (b, nb, "second", error))
+    return FALSE;
+  g_autofree double *x = sorted_copy (a, na);
+  g_autofree double *y = sorted_copy (b, nb);
+  ks_sorted (x, na, y, nb, d, p);
+  return TRUE;
+}
+
+gboolean
+ft_drift_ks_sorted (const double *a, gsize na, const double *b, gsize nb, double *d, double *p,
+                    GError **error)
+{
+  g_return_val_if_fail (d != NULL, FALSE);
+  if (!check_sample (a, na, "first", error) || !check_sample (b, nb, "second", error))
+    return FALSE;
+  for (gsize i = 1; i < na; i++)
+    g_return_val_if_fail (a[i - 1] <= a[i], FALSE);
+  for (gsize i = 1; i < nb; i++)
+    g_return_val_if_fail (b[i - 1] <= b[i], FALSE);
+  ks_sorted (a, na, b, nb, d, p);
   return TRUE;
 }
 

@@ -46,6 +46,9 @@ gboolean     ft_drift_psi (const double *reference, gsize n_ref, const double *r
  * (sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) D, ne = na nb / (na + nb). */
 gboolean     ft_drift_ks (const double *a, gsize na, const double *b, gsize nb, double *d,
                           double *p, GError **error);
+/* The same of samples already in ascending order (no copy, no sort). */
+gboolean     ft_drift_ks_sorted (const double *a, gsize na, const double *b, gsize nb, double *d,
+                                 double *p, GError **error);
 /* Q_KS(lambda) = 2 sum_{k>=1} (-1)^(k-1) exp(-2 k^2 lambda^2): the
  * probability that the Kolmogorov statistic exceeds lambda. */
 double       ft_drift_kolmogorov_q (double lambda);

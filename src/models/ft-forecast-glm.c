@@ -393,6 +393,10 @@ typedef struct {
   FtDemandSeries   *train;
   guint             train_start, train_end;
   FtForecastParams  params;
+  /* need_class: shadow mode's champion is read by the ticking thread and,
+   * judged against a candidate, by a fit's worker; the first to need a
+   * class left out fits it (the same whichever), the other waits */
+  GMutex            lock;
 } GlmState;
 
 guint
@@ -409,6 +413,7 @@ glm_state_free (gpointer p)
   for (int c = 0; c < FT_N_LEAD_CLASSES; c++)
     g_free (g->beta[c]);
   ft_demand_series_free (g->train);
+  g_mutex_clear (&g->lock);
   g_free (g);
 }
 
@@ -521,6 +526,7 @@ glm_fit_warm (const FtForecastParams *p, const FtDemandSeries *s, guint start, g
       return NULL;
     }
   GlmState *g = g_new0 (GlmState, 1);
+  g_mutex_init (&g->lock);
   g->mean = ft_mean_model_fit (s, start, end, 0, 0, p->mean_shrink_weeks);
   g->n_zones = Z;
   g->n_cols = COL_ZONE + Z + N_X;
@@ -535,7 +541,14 @@ glm_fit_warm (const FtForecastParams *p, const FtDemandSeries *s, guint start, g
   FtTrainingFeatures tf;
   ft_training_features_init (&tf, s, start, end, p->mean_shrink_weeks);
   gboolean ok = TRUE;
-  const double *from = warm && warm->n_cols == g->n_cols && warm->n_zones == Z ? warm->beta[0] : NULL;
+  const double *from = NULL;
+  if (warm && warm->n_cols == g->n_cols && warm->n_zones == Z)
+    {
+      /* a class, once fitted, never changes: its pointer is read locked */
+      g_mutex_lock ((GMutex *) &warm->lock);
+      from = warm->beta[0];
+      g_mutex_unlock ((GMutex *) &warm->lock);
+    }
   for (guint c = 1; c <= n_classes && ok; c++)
     if (eager (g, c))
       {
@@ -565,8 +578,19 @@ glm_fit (const FtForecastParams *p, const FtDemandSeries *s, guint start, guint 
 
 /* Class c when it was left out of the fit: fitted now, on the same rows,
  * from the nearest eager class before it (after it when none is). */
+static gboolean need_class_locked (GlmState *g, guint c, GError **error);
+
 static gboolean
 need_class (GlmState *g, guint c, GError **error)
+{
+  g_mutex_lock (&g->lock);
+  gboolean ok = need_class_locked (g, c, error);
+  g_mutex_unlock (&g->lock);
+  return ok;
+}
+
+static gboolean
+need_class_locked (GlmState *g, guint c, GError **error)
 {
   if (g->beta[c - 1])
     return TRUE;
@@ -675,6 +699,7 @@ static gpointer
 glm_load (FtBlobReader *r, GError **error)
 {
   GlmState *g = g_new0 (GlmState, 1);
+  g_mutex_init (&g->lock);
   g->mean = ft_mean_model_load (r);
   g->n_zones = ft_blob_get_u32 (r);
   g->n_cols = ft_blob_get_u32 (r);

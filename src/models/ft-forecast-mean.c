@@ -180,9 +180,13 @@ mean_predict (gpointer state, const FtDemandSeries *s, guint origin, guint horiz
                    "model fitted for %u zones, series has %u", m->n_zones, s->n_zones);
       return FALSE;
     }
+  /* the hour of week of each lead once, not once per zone */
+  g_autofree guint *how = g_new (guint, MAX (horizon, 1));
+  for (guint k = 0; k < horizon; k++)
+    how[k] = ft_demand_series_how (s, origin + k);
   for (guint z = 0; z < s->n_zones; z++)
     for (guint k = 0; k < horizon; k++)
-      out[z * horizon + k] = ft_mean_model_expect (m, z, ft_demand_series_how (s, origin + k));
+      out[z * horizon + k] = ft_mean_model_expect (m, z, how[k]);
   return TRUE;
 }
 

@@ -130,6 +130,10 @@ typedef struct {
   double *anom;         /* [z * n_hours + h]: anomaly of zone z's hour h */
   double *recent_zone;  /* [z * (n_hours + 1) + o]: zone z's anomaly over the 24 h before origin o */
   double *recent_city;  /* [o * 2 + 0 / 1]: the city's over the 24 h / 3 h before origin o */
+  /* ft_demand_series_how of hours [how_from, how_from + how_n), tabled
+   * once (a row and every zone's sums read it per hour) */
+  guint  *how;
+  guint   how_from, how_n;
 } FtFeatureContext;
 
 void ft_feature_context_init  (FtFeatureContext *c, const FtDemandSeries *s, const FtMeanModel *mean);

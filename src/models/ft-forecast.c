@@ -131,13 +131,20 @@ ft_demand_series_set_availability (FtDemandSeries *s, const double *available, G
   return TRUE;
 }
 
-double
-ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
+/* ft_demand_series_demand, inlined where features read it per row */
+static inline double
+demand_at (const FtDemandSeries *s, guint z, guint h)
 {
   gsize i = (gsize) z * s->n_hours + h;
   if (s->available == NULL)
     return s->count[i];
   return s->count[i] / MAX (s->available[i], 0.25);
+}
+
+double
+ft_demand_series_demand (const FtDemandSeries *s, guint z, guint h)
+{
+  return demand_at (s, z, h);
 }
 
 FtDemandSeries *
@@ -535,10 +542,16 @@ ft_forecaster_free (FtForecaster *f)
 
 /* ---- features ----------------------------------------------------------- */
 
-static double
-base_at (const FtMeanModel *m, const FtDemandSeries *s, guint z, guint h)
+static inline guint
+ctx_how (const FtFeatureContext *c, guint h)
 {
-  return ft_mean_model_expect (m, z, ft_demand_series_how (s, h));
+  return h - c->how_from < c->how_n ? c->how[h - c->how_from] : ft_demand_series_how (c->s, h);
+}
+
+static double
+base_at (const FtFeatureContext *c, guint z, guint h)
+{
+  return ft_mean_model_expect (c->mean, z, ctx_how (c, h));
 }
 
 void
@@ -568,26 +581,58 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   guint lag_from = from > 168 ? from - 168 : 0;
   c->anom = g_new (double, n_anom);
   c->recent_zone = g_new (double, n_zo);
+  if (lag_from == 0)
+    {
+      double *an = c->anom;   /* a local pointer: the loop is vectorised */
+      for (gsize i = 0; i < n_anom; i++)
+        an[i] = NAN;
+    }
+  else
+    for (guint z = 0; z < s->n_zones; z++)
+      {
+        double *an = c->anom + (gsize) z * H + lag_from;
+        for (guint i = 0; i < H - lag_from; i++)
+          an[i] = NAN;
+      }
   for (guint z = 0; z < s->n_zones; z++)
     {
-      for (guint h = lag_from; h < H; h++)
-        c->anom[(gsize) z * H + h] = NAN;
-      for (guint h = from; h <= H; h++)
-        c->recent_zone[(gsize) z * (H + 1) + h] = NAN;
+      double *rz = c->recent_zone + (gsize) z * (H + 1) + from;
+      for (guint i = 0; i <= H - from; i++)
+        rz[i] = NAN;
     }
+  /* the hours rows read: lags from lag_from, targets up to a day past H */
+  c->how_from = lag_from;
+  c->how_n = H - lag_from + FT_FORECAST_MAX_HORIZON;
+  c->how = g_new (guint, c->how_n);
+  for (guint i = 0; i < c->how_n; i++)
+    c->how[i] = ft_demand_series_how (s, lag_from + i);
   c->recent_city = g_new (double, (gsize) 2 * (H + 1));
+  double *rcity = c->recent_city;
   for (gsize i = (gsize) 2 * from; i < (gsize) 2 * (H + 1); i++)
-    c->recent_city[i] = NAN;
+    rcity[i] = NAN;
+  /* the hours [from, H) are in the how table (from >= how_from) */
+  const guint *how = c->how + (from - c->how_from);
   for (guint z = 0; z < s->n_zones; z++)
     {
       double *cz = c->cum_zone + (gsize) z * (H + 1);
       double *cb = c->cum_zbase + (gsize) z * (H + 1);
+      const double *ex = mean->expect + (gsize) z * 168;
       cz[from] = cb[from] = 0;
-      for (guint h = from; h < H; h++)
+      if (s->available == NULL)
         {
-          cz[h + 1] = cz[h] + ft_demand_series_demand (s, z, h);
-          cb[h + 1] = cb[h] + base_at (mean, s, z, h);
+          const double *cnt = s->count + (gsize) z * H;
+          for (guint h = from; h < H; h++)
+            {
+              cz[h + 1] = cz[h] + cnt[h];
+              cb[h + 1] = cb[h] + ex[how[h - from]];
+            }
         }
+      else
+        for (guint h = from; h < H; h++)
+          {
+            cz[h + 1] = cz[h] + demand_at (s, z, h);
+            cb[h + 1] = cb[h] + ex[how[h - from]];
+          }
     }
   c->cum_city[from] = c->cum_base[from] = 0;
   for (guint h = from; h < H; h++)
@@ -614,6 +659,7 @@ ft_feature_context_clear (FtFeatureContext *c)
   g_clear_pointer (&c->anom, g_free);
   g_clear_pointer (&c->recent_zone, g_free);
   g_clear_pointer (&c->recent_city, g_free);
+  g_clear_pointer (&c->how, g_free);
 }
 
 static const guint class_first[FT_N_LEAD_CLASSES + 1] = { 1, 2, 3, 4, 7, 13, 25 };
@@ -649,17 +695,22 @@ anomaly (double actual, double expected)
 void
 ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double *f)
 {
+  /* what the stores to f would make the compiler read again (the build
+   * has no strict aliasing), read once */
   const FtDemandSeries *s = c->s;
-  g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= s->n_hours);
-  guint how = ft_demand_series_how (s, t);
+  const FtMeanModel *mean = c->mean;
+  guint n_hours = s->n_hours;
+  double *anom = c->anom + (gsize) z * n_hours;
+  g_assert (t >= FT_FEATURE_HISTORY && lead >= 1 && t + 1 >= lead && t + 1 - lead <= n_hours);
+  guint how = ctx_how (c, t);
   guint hod = how % 24, dow = how / 24;
   f[FT_F_HOD] = hod;
   f[FT_F_DOW] = dow;
   f[FT_F_DAYTYPE] = dow >= 5;
   f[FT_F_HOW] = how;
   f[FT_F_ZONE] = z;
-  f[FT_F_ZONE_MEAN] = c->mean->zone_mean[z];
-  f[FT_F_BASELINE] = ft_mean_model_expect (c->mean, z, how);
+  f[FT_F_ZONE_MEAN] = mean->zone_mean[z];
+  f[FT_F_BASELINE] = ft_mean_model_expect (mean, z, how);
   static const guint lags[5] = { 1, 2, 3, 24, 168 };
   for (int i = 0; i < 5; i++)
     {
@@ -669,11 +720,11 @@ ft_feature_row (const FtFeatureContext *c, guint z, guint t, guint lead, double 
           continue;
         }
       guint h = t - lags[i];
-      double y = ft_demand_series_demand (s, z, h);
+      double y = demand_at (s, z, h);
       f[FT_F_LAG1 + i] = y;
-      double *a = &c->anom[(gsize) z * s->n_hours + h];
+      double *a = &anom[h];
       if (isnan (*a))
-        *a = anomaly (y, base_at (c->mean, s, z, h));
+        *a = anomaly (y, base_at (c, z, h));
       f[FT_F_ANOM1 + i] = *a;
     }
   f[FT_F_LEAD] = lead;

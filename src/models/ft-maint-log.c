@@ -58,6 +58,7 @@ typedef struct {
   FtTime   warn_t;
   TripMark *marks;            /* in time order (a plain vector: one is added per trip) */
   guint    n_marks, cap_marks;
+  guint    hint[2];           /* cum_km_at's last answers a day and a week back */
 } Acc;
 
 struct _FtMaintLog {
@@ -73,6 +74,7 @@ struct _FtMaintLog {
   FtTime   rec_origin, rec_step, rec_next;   /* rec_next: next grid time to record */
   gboolean rec_started;                     /* rec_next is set */
   GArray  *rec;                             /* FtMaintRow without outcome, time order */
+  gboolean rec_fresh;                       /* no event added since rec's last rows */
 };
 
 G_DEFINE_QUARK (ft-maint-error-quark, ft_maint_error)
@@ -178,8 +180,8 @@ warn_level_at (const Acc *a, FtTime t)
 }
 
 /* Applies one event; returns TRUE if it is a fault (the vehicle leaves the
- * risk set). */
-static gboolean
+ * risk set). Inlined: the listener calls it for every event it keeps. */
+static inline __attribute__ ((always_inline)) gboolean
 acc_apply (Acc *a, const MEv *e)
 {
   acc_see (a, e->t);
@@ -260,10 +262,23 @@ acc_apply (Acc *a, const MEv *e)
     }
 }
 
-/* Cumulative km at the last mark at or before t. */
+/* Cumulative km at the last mark at or before t. The marks up to t are
+ * found from *hint, the count the last question of this kind found (rows
+ * come in time order, so it moves by a mark or two), or by bisection when
+ * that is far; *hint is set to the count. */
 static double
-cum_km_at (const Acc *a, FtTime t)
+cum_km_at (const Acc *a, FtTime t, guint *hint)
 {
+  guint at = MIN (*hint, a->n_marks), steps = 0;
+  while (at > 0 && a->marks[at - 1].t > t && steps++ < 4)
+    at--;
+  while (at < a->n_marks && a->marks[at].t <= t && steps++ < 4)
+    at++;
+  if ((at == 0 || a->marks[at - 1].t <= t) && (at == a->n_marks || a->marks[at].t > t))
+    {
+      *hint = at;
+      return at == 0 ? a->km_base : a->marks[at - 1].cum_km;
+    }
   guint lo = 0, hi = a->n_marks;
   while (lo < hi)
     {
@@ -273,11 +288,12 @@ cum_km_at (const Acc *a, FtTime t)
       else
         hi = mid;
     }
+  *hint = lo;
   return lo == 0 ? a->km_base : a->marks[lo - 1].cum_km;
 }
 
 static void
-acc_features (const Acc *a, FtTime now, double *x)
+acc_features (Acc *a, FtTime now, double *x)
 {
   double age_h = MAX (0.0, (double) (now - a->first_t) / FT_HOUR);
   x[FT_MF_KM_SINCE_SERVICE] = a->km - a->km_at_service;
@@ -287,8 +303,8 @@ acc_features (const Acc *a, FtTime now, double *x)
   x[FT_MF_CHARGE_CYCLES] = a->cycles - a->cycles_at_service;
   x[FT_MF_AGE_DAYS] = age_h / 24.0;
   x[FT_MF_ODOMETER_KM] = a->km;
-  x[FT_MF_KM_LAST_24H] = a->km - cum_km_at (a, now - FT_DAY);
-  x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY)) / CLAMP (age_h / 24.0, 1.0, 7.0);
+  x[FT_MF_KM_LAST_24H] = a->km - cum_km_at (a, now - FT_DAY, &a->hint[0]);
+  x[FT_MF_KM_PER_DAY_7D] = (a->km - cum_km_at (a, now - 7 * FT_DAY, &a->hint[1])) / CLAMP (age_h / 24.0, 1.0, 7.0);
   x[FT_MF_PRIOR_FAULTS] = a->prior_faults;
   x[FT_MF_ERROR_CODES] = (double) __builtin_popcount (a->last_fault_codes);
   x[FT_MF_HOURS_SINCE_TRIP] = MAX (0.0, (double) (now - a->last_trip_t) / FT_HOUR);
@@ -349,10 +365,10 @@ event_vehicle (const FtEvent *ev)
     }
 }
 
-gboolean
-ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
+/* ft_maint_log_add with the event's vehicle (event_vehicle) known. */
+static gboolean
+log_add (FtMaintLog *log, const FtEvent *ev, gint32 v, GError **error)
 {
-  g_return_val_if_fail (log != NULL && ev != NULL, FALSE);
   if (log->any && ev->t < log->end)
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID,
@@ -361,7 +377,6 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
                    ev->seq, ft_event_kind_name ((FtEventKind) ev->kind), ev->t, log->end);
       return FALSE;
     }
-  gint32 v = event_vehicle (ev);
   if (v < 0)
     return TRUE;
   if ((guint) v >= MAX_VEHICLES)
@@ -373,13 +388,18 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
     }
   MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
   if (log->records)
-    ft_maint_log_record_to (log, ev->t);   /* the grid times at or before it see the state without it */
+    {
+      /* the grid times at or before it see the state without it */
+      if (!log->rec_started || ev->t >= log->rec_next)
+        ft_maint_log_record_to (log, ev->t);
+    }
   else
     g_array_append_val (log->ev, m);
   if (!log->any)
     log->start = ev->t;
   log->any = TRUE;
   log->end = ev->t;
+  log->rec_fresh = FALSE;
   if (acc_apply (acc_get (log->live, (guint) v), &m))
     {
       guint32 fv = (guint32) v;
@@ -390,17 +410,51 @@ ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
   return TRUE;
 }
 
+gboolean
+ft_maint_log_add (FtMaintLog *log, const FtEvent *ev, GError **error)
+{
+  g_return_val_if_fail (log != NULL && ev != NULL, FALSE);
+  return log_add (log, ev, event_vehicle (ev), error);
+}
+
+static G_GNUC_NO_INLINE void
+listener_add (FtMaintLog *log, const FtEvent *ev, gint32 v)
+{
+  GError *error = NULL;
+  if (!log_add (log, ev, v, &error))
+    {
+      g_warning ("predictive maintenance: %s", error->message);
+      g_error_free (error);
+    }
+}
+
 void
 ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
 {
   FtMaintLog *log = maint_log;
   /* most events (payments, bookings, staff) tell the builder nothing:
-   * leave early unless ft_maint_log_add would refuse them */
-  if (event_vehicle (ev) < 0 && !(log->any && ev->t < log->end))
+   * leave early unless log_add would refuse them */
+  gint32 v = event_vehicle (ev);
+  if (v < 0 && !(log->any && ev->t < log->end))
     return;
-  g_autoptr (GError) error = NULL;
-  if (!ft_maint_log_add (maint_log, ev, &error))
-    g_warning ("predictive maintenance: %s", error->message);
+  /* the common case of a recording log, in time order, no grid time
+   * passed: what log_add does then, without its checks and calls */
+  if (v >= 0 && (guint) v < MAX_VEHICLES && log->records && log->rec_started && log->any
+      && ev->t >= log->end && ev->t < log->rec_next)
+    {
+      MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
+      log->end = ev->t;
+      log->rec_fresh = FALSE;
+      if (acc_apply (acc_get (log->live, (guint) v), &m))
+        {
+          guint32 fv = (guint32) v;
+          g_array_append_val (log->fault_t, m.t);
+          g_array_append_val (log->fault_v, fv);
+          log->n_faults++;
+        }
+      return;
+    }
+  listener_add (log, ev, v);
 }
 
 guint
@@ -564,7 +618,7 @@ next_fault (GPtrArray *faults, guint v, FtTime t)
 static void
 emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *rows)
 {
-  const Acc *acc = (const Acc *) accs->data;
+  Acc *acc = (Acc *) accs->data;
   guint n = 0, at = rows->len;
   for (guint v = 0; v < accs->len; v++)
     n += acc[v].seen && !acc[v].faulted;
@@ -574,7 +628,7 @@ emit_rows (GArray *accs, FtTime t, GPtrArray *faults, FtTime censor_at, GArray *
   FtMaintRow *out = (FtMaintRow *) rows->data + at;
   for (guint v = 0; v < accs->len; v++)
     {
-      const Acc *a = &acc[v];
+      Acc *a = &acc[v];
       if (!a->seen || a->faulted)
         continue;
       FtMaintRow *r = out++;
@@ -673,7 +727,10 @@ ft_maint_log_record_to (FtMaintLog *log, FtTime now)
       log->rec_started = TRUE;
     }
   for (; log->rec_next <= now; log->rec_next += log->rec_step)
-    emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+    {
+      emit_rows (log->live, log->rec_next, NULL, 0, log->rec);
+      log->rec_fresh = TRUE;
+    }
 }
 
 void
@@ -797,6 +854,24 @@ ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GEr
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
       return FALSE;
+    }
+  if (log->records && log->rec_fresh && log->rec->len > 0
+      && g_array_index (log->rec, FtMaintRow, log->rec->len - 1).t == now)
+    {
+      /* the rows just recorded for this time, of the same state (a shadow
+       * tick on the grid records and then asks for them) */
+      const FtMaintRow *r = (const FtMaintRow *) log->rec->data;
+      guint lo = 0, hi = log->rec->len;
+      while (lo < hi)
+        {
+          guint mid = lo + (hi - lo) / 2;
+          if (r[mid].t < now)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      g_array_append_vals (rows, r + lo, log->rec->len - lo);
+      return TRUE;
     }
   if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
     {

@@ -81,9 +81,102 @@ sort_ranked (Ranked *r, guint n)
     memcpy (r, src, sizeof (Ranked) * n);
 }
 
+/* The unsigned key whose order is that of the doubles (-0 with 0). */
+static inline guint64
+order_key (double d)
+{
+  d = d == 0 ? 0.0 : d;
+  guint64 b;
+  memcpy (&b, &d, sizeof b);
+  return b >> 63 ? ~b : b | G_GUINT64_CONSTANT (0x8000000000000000);
+}
+
+/* LSD radix sort of k (n keys, tmp as long), 11 bits at a time (six
+ * passes); a digit every key shares (the sign and most of the exponent
+ * of probabilities) is skipped. */
+#define RADIX_BITS 11
+static void
+radix_keys (guint64 *k, guint64 *tmp, guint n)
+{
+  guint64 *src = k, *dst = tmp;
+  const guint64 mask = (1u << RADIX_BITS) - 1;
+  g_autofree guint *cnt = g_new (guint, (1u << RADIX_BITS) + 1);
+  for (guint shift = 0; shift < 64 && n > 1; shift += RADIX_BITS)
+    {
+      memset (cnt, 0, sizeof (guint) * ((1u << RADIX_BITS) + 1));
+      for (guint i = 0; i < n; i++)
+        cnt[((src[i] >> shift) & mask) + 1]++;
+      if (cnt[((src[0] >> shift) & mask) + 1] == n)
+        continue;
+      for (guint b = 0; b < (1u << RADIX_BITS); b++)
+        cnt[b + 1] += cnt[b];
+      for (guint i = 0; i < n; i++)
+        dst[cnt[(src[i] >> shift) & mask]++] = src[i];
+      guint64 *t = src;
+      src = dst;
+      dst = t;
+    }
+  if (src != k)
+    memcpy (k, src, sizeof (guint64) * n);
+}
+
+/* The rank sum of the positives (ranks 1..n by score, ties their mean)
+ * from the two classes' keys sorted apart (keys only, no index to carry)
+ * and walked together: a key's rank is (scores below it + scores at or
+ * below it + 1) / 2, a multiple of 1/2, so the sum is exact and the same
+ * as the full sort's. FALSE (nothing computed) when a score is NaN. */
+static gboolean
+rank_sum_by_class (const double *score, const gboolean *label, guint n, guint npos, double *rank_sum)
+{
+  g_autofree guint64 *k = g_new (guint64, 2 * (gsize) MAX (n, 1));
+  guint64 *kp = k, *kn = k + npos, *tmp = k + n;
+  guint a = 0, b = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (isnan (score[i]))
+        return FALSE;
+      if (label[i])
+        kp[a++] = order_key (score[i]);
+      else
+        kn[b++] = order_key (score[i]);
+    }
+  guint nneg = n - npos;
+  radix_keys (kp, tmp, npos);
+  radix_keys (kn, tmp, nneg);
+  double sum = 0;
+  guint before = 0;
+  a = b = 0;
+  while (a < npos)
+    {
+      guint64 key = b < nneg && kn[b] < kp[a] ? kn[b] : kp[a];
+      guint cp = 0, cn = 0;
+      while (a < npos && kp[a] == key)
+        a++, cp++;
+      while (b < nneg && kn[b] == key)
+        b++, cn++;
+      guint after = before + cp + cn;
+      if (cp)
+        sum += cp * ((before + 1 + after) / 2.0);
+      before = after;
+    }
+  *rank_sum = sum;
+  return TRUE;
+}
+
 double
 ft_maint_auc (const double *score, const gboolean *label, guint n)
 {
+  {
+    guint npos = 0;
+    for (guint i = 0; i < n; i++)
+      npos += label[i] != FALSE;
+    double rs;
+    if (npos > 0 && npos < n && rank_sum_by_class (score, label, n, npos, &rs))
+      {
+        double pos = npos, neg = n - npos;
+        return (rs - pos * (pos + 1) / 2.0) / (pos * neg);
+      }
+  }
   g_autofree Ranked *r = g_new (Ranked, MAX (n, 1));
   double pos = 0, neg = 0, rank_sum = 0;
   for (guint i = 0; i < n; i++)

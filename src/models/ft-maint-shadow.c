@@ -27,6 +27,9 @@ typedef struct {
   gboolean y;
 } Done;
 
+typedef struct _FitJob FitJob;
+static void fit_job_free (FitJob *j);
+
 struct _FtMaintShadow {
   FtMaintShadowConfig cfg;
   char          *city;
@@ -41,7 +44,6 @@ struct _FtMaintShadow {
   GArray        *open[FT_MAINT_N_HORIZONS];  /* Open per horizon, issue order, from open_head */
   guint          open_head[FT_MAINT_N_HORIZONS];
   FtTime         resolved_at;              /* the last resolve (G_MININT64: none) */
-  GArray        *suspect;                  /* guint8 per vehicle: may have a fault to resolve */
   GArray        *done[FT_MAINT_N_HORIZONS];  /* Done */
   GPtrArray     *vfaults;                  /* per vehicle: GArray of FtTime, or NULL */
   guint          fault_cursor;             /* faults of mlog taken so far */
@@ -54,6 +56,7 @@ struct _FtMaintShadow {
   FtMaintShadowScores sc;
   FtShadowCost   cost;
   gboolean       measure;                  /* read the CPU clock (ft_maint_shadow_measure_cost) */
+  FitJob        *job;                      /* a fit under way (NULL: none) */
 };
 
 double
@@ -116,6 +119,7 @@ ft_maint_shadow_config_init (FtMaintShadowConfig *c)
    * under 2 % between fits: a larger bar would keep the first champion,
    * fitted on a day or two, for weeks (measured on a 14-day Demo City run) */
   c->min_gain = 0.005;
+  c->train_lag_min = 360;
   c->city = "demo";
   ft_maint_params_init (&c->params);
   /* refitted every week and judged on a held-back day: a looser optimum
@@ -152,6 +156,8 @@ ft_maint_shadow_config_check (const FtMaintShadowConfig *c, GError **error)
     bad = "maint_top_k_frac (0 to 1)";
   else if (!isfinite (c->min_gain) || c->min_gain < 0 || c->min_gain >= 1)
     bad = "maint_min_gain (0 to 1)";
+  else if (!isfinite (c->train_lag_min) || c->train_lag_min < 0 || c->train_lag_min > 7 * 24 * 60)
+    bad = "maint_train_lag_min (0 to 10080)";
   if (bad)
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID, "maintenance shadow mode: %s is out of range",
@@ -226,7 +232,6 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
       ms->done[h] = g_array_new (FALSE, FALSE, sizeof (Done));
     }
   ms->resolved_at = G_MININT64;
-  ms->suspect = g_array_new (FALSE, TRUE, sizeof (guint8));
   ms->vfaults = g_ptr_array_new_with_free_func (free_times);
   ms->listed_at = g_array_new (FALSE, FALSE, sizeof (FtTime));
   ms->lead = g_array_new (FALSE, FALSE, sizeof (double));
@@ -251,6 +256,7 @@ ft_maint_shadow_free (FtMaintShadow *ms)
     return;
   if (ms->listener)
     ft_event_log_remove_listener (ms->log, ms->listener);
+  fit_job_free (ms->job);   /* first: its worker reads the champion */
   ft_maint_log_free (ms->mlog);
   ft_maint_model_free (ms->champion);
   ft_maint_model_free (ms->baseline);
@@ -259,7 +265,6 @@ ft_maint_shadow_free (FtMaintShadow *ms)
       g_array_unref (ms->open[h]);
       g_array_unref (ms->done[h]);
     }
-  g_array_unref (ms->suspect);
   g_ptr_array_unref (ms->vfaults);
   g_array_unref (ms->listed_at);
   g_array_unref (ms->lead);
@@ -267,6 +272,16 @@ ft_maint_shadow_free (FtMaintShadow *ms)
   g_array_unref (ms->now_rows);
   g_free (ms->city);
   g_free (ms);
+}
+
+FtMaintLog *
+ft_maint_shadow_take_listener (FtMaintShadow *ms)
+{
+  g_return_val_if_fail (ms != NULL, NULL);
+  if (ms->listener)
+    ft_event_log_remove_listener (ms->log, ms->listener);
+  ms->listener = 0;
+  return ms->mlog;
 }
 
 FtTime
@@ -357,11 +372,10 @@ take_faults (FtMaintShadow *ms)
 
 /* Resolves o with outcome y: scored, and its actual queued for the store. */
 static void
-resolve_one (FtMaintShadow *ms, const Open *o, gboolean y, GPtrArray *targets, GArray *issued, GArray *hors,
-             GArray *ys)
+resolve_one (FtMaintShadow *ms, const Open *o, gboolean y, Done *slot, GPtrArray *targets, GArray *issued,
+             GArray *hors, GArray *ys)
 {
-  Done d = { o->p, o->pb, y };
-  g_array_append_val (ms->done[o->hz], d);
+  *slot = (Done) { o->p, o->pb, y };
   if (o->hz == 0)
     {
       ms->positives += y;
@@ -401,33 +415,73 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
   guint first_new = nf;
   while (first_new > 0 && ft[first_new - 1] >= ms->resolved_at)
     first_new--;
+  /* in vehicle order, once each */
+  g_autofree guint32 *sus = g_new (guint32, MAX (nf - first_new, 1));
   for (guint i = first_new; i < nf; i++)
     {
-      if (fv[i] >= ms->suspect->len)
-        g_array_set_size (ms->suspect, fv[i] + 1);
-      g_array_index (ms->suspect, guint8, fv[i]) = 1;
+      guint at = n_suspects;
+      while (at > 0 && sus[at - 1] > fv[i])
+        at--;
+      if (at > 0 && sus[at - 1] == fv[i])
+        continue;
+      memmove (sus + at + 1, sus + at, sizeof (guint32) * (n_suspects - at));
+      sus[at] = fv[i];
       n_suspects++;
     }
-  const guint8 *suspect = (const guint8 *) ms->suspect->data;
   for (guint h = 0; h < FT_MAINT_N_HORIZONS; h++)
     {
       GArray *a = ms->open[h];
       Open *o = (Open *) a->data;
       FtTime hor_ms = (FtTime) llround (ms->cfg.horizons_h[h] * FT_HOUR);
       guint i = ms->open_head[h];
+      /* room for every open one, the length set to those resolved after */
+      GArray *dn = ms->done[h];
+      guint dlen = dn->len;
+      g_array_set_size (dn, dlen + (a->len - i));
+      Done *dd = (Done *) dn->data;
       for (; i < a->len && o[i].issued + hor_ms <= now; i++)
         if (!o[i].done)
-          resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, targets, issued,
-                       hors, ys);
+          resolve_one (ms, &o[i], next_fault (ms, o[i].v, o[i].issued) < o[i].issued + hor_ms, &dd[dlen++],
+                       targets, issued, hors, ys);
       ms->open_head[h] = i;
-      for (guint j = i; n_suspects && j < a->len; j++)
-        if (!o[j].done && o[j].v < ms->suspect->len && suspect[o[j].v]
-            && next_fault (ms, o[j].v, o[j].issued) <= now)
-          {
-            /* before its horizon ends (that is later than now) */
-            o[j].done = 1;
-            resolve_one (ms, &o[j], TRUE, targets, issued, hors, ys);
-          }
+      /* the rest are blocks of one tick each (one issue time), in
+       * vehicle order: each suspect looked up in each block, in the
+       * order a scan of every open prediction met them */
+      for (guint b = i; n_suspects && b < a->len;)
+        {
+          guint lo = b, hi = a->len;
+          while (lo < hi)
+            {
+              guint mid = lo + (hi - lo) / 2;
+              if (o[mid].issued <= o[b].issued)
+                lo = mid + 1;
+              else
+                hi = mid;
+            }
+          guint bend = lo, from = b;
+          for (guint k = 0; k < n_suspects && from < bend; k++)
+            {
+              lo = from;
+              hi = bend;
+              while (lo < hi)
+                {
+                  guint mid = lo + (hi - lo) / 2;
+                  if (o[mid].v < sus[k])
+                    lo = mid + 1;
+                  else
+                    hi = mid;
+                }
+              from = lo;
+              if (lo < bend && o[lo].v == sus[k] && !o[lo].done && next_fault (ms, o[lo].v, o[lo].issued) <= now)
+                {
+                  /* before its horizon ends (that is later than now) */
+                  o[lo].done = 1;
+                  resolve_one (ms, &o[lo], TRUE, &dd[dlen++], targets, issued, hors, ys);
+                }
+            }
+          b = bend;
+        }
+      g_array_set_size (dn, dlen);
       /* what has ended leaves in batches (moving what stays costs) */
       if (ms->open_head[h] > 0 && ms->open_head[h] >= a->len / 2)
         {
@@ -435,8 +489,6 @@ resolve (FtMaintShadow *ms, FtTime now, GError **error)
           ms->open_head[h] = 0;
         }
     }
-  for (guint i = first_new; i < nf; i++)
-    g_array_index (ms->suspect, guint8, fv[i]) = 0;
   ms->resolved_at = now;
   double c0 = cpu (ms);
   gboolean ok = !ms->store || !targets->len
@@ -477,10 +529,88 @@ metrics_json (double cand, double champ, double base, guint n_train, guint n_eva
                           isfinite (base) ? g_ascii_formatd (c, sizeof c, "%.6g", base) : "null", n_train, n_eval);
 }
 
-/* Train a candidate (and the baseline) before the held-back window, judge
- * both on it, promote when better. FALSE only on a store error. */
+/* A fit under way on a worker thread: its input is the job's own (rows
+ * copied from the log's records), the champion it is judged against is
+ * the shadow's, which nothing changes before the job is taken (a fitted
+ * FtMaintModel is only read by predictions). */
+struct _FitJob {
+  /* in */
+  GArray       *train, *eval;      /* FtMaintRow; eval NULL: no held-back window */
+  FtMaintKind   kind;
+  FtMaintParams params;
+  const FtMaintModel *champion;    /* borrowed, NULL for the first fit */
+  double        H;                 /* the short horizon */
+  FtTime        start, hold_start, join_at;
+  guint         delay_ms;
+  gint          cancel;            /* atomic: set when the shadow is freed mid-fit */
+  /* out */
+  FtMaintModel *cand, *base;
+  GError       *error;
+  double        c_brier, k_brier, b_brier, cpu_s;
+  GThread      *thread;
+};
+
+/* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
+ * not be taken, the worker skips what is left. */
 static gboolean
-retrain (FtMaintShadow *ms, FtTime now, GError **error)
+cancelled (FitJob *j)
+{
+  return g_atomic_int_get (&j->cancel) != 0;
+}
+
+static void
+fit_job_free (FitJob *j)
+{
+  if (j == NULL)
+    return;
+  if (j->thread)
+    {
+      /* a run stopped mid-fit: the worker stops at its next step */
+      g_atomic_int_set (&j->cancel, 1);
+      g_thread_join (j->thread);
+    }
+  g_clear_pointer (&j->train, g_array_unref);
+  g_clear_pointer (&j->eval, g_array_unref);
+  ft_maint_model_free (j->cand);
+  ft_maint_model_free (j->base);
+  g_clear_error (&j->error);
+  g_free (j);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FitJob, fit_job_free)
+
+/* The worker's part: fit the candidate and the baseline, score them and
+ * the champion on the held-back rows. Reads only the job. */
+static gpointer
+fit_job_run (gpointer data)
+{
+  FitJob *j = data;
+  double c0 = ft_shadow_cpu_now ();
+  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
+    g_usleep (10000);
+  const FtMaintRow *r = (const FtMaintRow *) j->train->data;
+  if (!cancelled (j))
+    j->cand = ft_maint_model_fit (j->kind, &j->params, r, j->train->len, &j->error);
+  if (j->cand && !cancelled (j))
+    j->base = ft_maint_model_fit (FT_MAINT_BASELINE, &j->params, r, j->train->len, &j->error);
+  j->c_brier = j->k_brier = j->b_brier = NAN;
+  if (j->cand && j->base && j->eval && j->eval->len && !cancelled (j))
+    {
+      const FtMaintRow *e = (const FtMaintRow *) j->eval->data;
+      j->c_brier = brier_of (j->cand, e, j->eval->len, j->H, NULL);
+      j->b_brier = brier_of (j->base, e, j->eval->len, j->H, NULL);
+      if (j->champion)
+        j->k_brier = brier_of (j->champion, e, j->eval->len, j->H, NULL);
+    }
+  j->cpu_s = ft_shadow_cpu_now () - c0;
+  return NULL;
+}
+
+/* Copies the rows a fit reads (a training window before the held-back
+ * one, and that one) and starts the fit on a worker thread; with no lag,
+ * runs it here. */
+static void
+start_fit (FtMaintShadow *ms, FtTime now)
 {
   FtTime step = (FtTime) ms->cfg.step_hours * FT_HOUR;
   /* on the grid of the log's records (with the default cadence, step and
@@ -490,45 +620,68 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
                                    ft_maint_log_start (ms->mlog)));
   g_autoptr (GError) local = NULL;
   if (hold_start - start < step || ft_maint_log_n_vehicles (ms->mlog) == 0)
-    return TRUE;
-  g_autoptr (GArray) train = ft_maint_log_rows (ms->mlog, start, hold_start, step, hold_start, &local);
-  g_autoptr (FtMaintModel) cand = NULL, base = NULL;
-  if (train)
-    cand = ft_maint_model_fit (ms->cfg.kind, &ms->cfg.params, (const FtMaintRow *) train->data, train->len, &local);
-  if (cand)
-    base = ft_maint_model_fit (FT_MAINT_BASELINE, &ms->cfg.params, (const FtMaintRow *) train->data,
-                               train->len, &local);
+    return;
   ms->last_fit = now;
-  if (!cand || !base)
+  FitJob *j = g_new0 (FitJob, 1);
+  j->train = ft_maint_log_rows (ms->mlog, start, hold_start, step, hold_start, &local);
+  if (j->train == NULL)
     {
       if (g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)
           || g_error_matches (local, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
-        {
-          /* without a champion the next tick tries again */
-          g_debug ("maintenance shadow: no fit at %" G_GINT64_FORMAT " ms: %s", now, local->message);
-        }
+        g_debug ("maintenance shadow: no fit at %" G_GINT64_FORMAT " ms: %s", now, local->message);
       else
         g_warning ("maintenance shadow: training the %s model failed: %s", ft_maint_kind_name (ms->cfg.kind),
                    local->message);
+      fit_job_free (j);
+      return;
+    }
+  if (now - hold_start >= step)
+    j->eval = ft_maint_log_rows (ms->mlog, hold_start, now, step, now, NULL);
+  j->kind = ms->cfg.kind;
+  j->params = ms->cfg.params;
+  j->champion = ms->champion;
+  j->H = ms->cfg.horizons_h[0];
+  j->start = start;
+  j->hold_start = hold_start;
+  j->join_at = now + (FtTime) llround (ms->cfg.train_lag_min * FT_MINUTE);
+  j->delay_ms = ms->cfg.train_delay_ms;
+  ms->job = j;
+  if (j->join_at > now)
+    j->thread = g_thread_try_new ("ft-maint-fit", fit_job_run, j, NULL);
+  if (j->thread == NULL)
+    fit_job_run (j);   /* no lag (or no thread to be had): here */
+}
+
+/* Takes the finished fit (waiting for it if need be): the decision,
+ * logged and stored now, promotes the candidate when it beat the
+ * champion. FALSE only on a store error. */
+static gboolean
+finish_fit (FtMaintShadow *ms, FtTime now, GError **error)
+{
+  g_autoptr (FitJob) j = g_steal_pointer (&ms->job);
+  if (j->thread)
+    {
+      gint64 w0 = g_get_monotonic_time ();
+      g_thread_join (g_steal_pointer (&j->thread));
+      ms->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
+      ms->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
+    }
+  if (!j->cand || !j->base)
+    {
+      if (g_error_matches (j->error, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)
+          || g_error_matches (j->error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY))
+        {
+          /* without a champion the next tick tries again */
+          g_debug ("maintenance shadow: no fit at %" G_GINT64_FORMAT " ms: %s", now, j->error->message);
+        }
+      else
+        g_warning ("maintenance shadow: training the %s model failed: %s", ft_maint_kind_name (j->kind),
+                   j->error ? j->error->message : "?");
       return TRUE;
     }
   ms->sc.fits++;
-  double c_brier = NAN, k_brier = NAN, b_brier = NAN;
-  guint n_eval = 0;
-  if (now - hold_start >= step)
-    {
-      g_autoptr (GArray) eval = ft_maint_log_rows (ms->mlog, hold_start, now, step, now, NULL);
-      if (eval && eval->len)
-        {
-          const FtMaintRow *r = (const FtMaintRow *) eval->data;
-          n_eval = eval->len;
-          double H = ms->cfg.horizons_h[0];
-          c_brier = brier_of (cand, r, eval->len, H, NULL);
-          b_brier = brier_of (base, r, eval->len, H, NULL);
-          if (ms->champion)
-            k_brier = brier_of (ms->champion, r, eval->len, H, NULL);
-        }
-    }
+  double c_brier = j->c_brier, k_brier = j->k_brier, b_brier = j->b_brier;
+  guint n_eval = j->eval ? j->eval->len : 0;
   /* no champion: promote; a candidate that cannot be judged does not
    * replace one */
   gboolean promote = ms->champion == NULL || ms->cfg.holdout_days == 0
@@ -538,10 +691,10 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
   if (ms->store)
     {
       double c0 = cpu (ms);
-      g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, train->len, n_eval);
-      FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = start, .train_end = hold_start,
+      g_autofree char *metrics = metrics_json (c_brier, k_brier, b_brier, j->train->len, n_eval);
+      FtRegistryEntry e = { .city = ms->city, .created = now, .train_start = j->start, .train_end = j->hold_start,
                             .metrics_json = metrics, .status = "candidate" };
-      id = ft_registry_put_maint (ms->store, cand, &ms->cfg.params, &e, error);
+      id = ft_registry_put_maint (ms->store, j->cand, &ms->cfg.params, &e, error);
       if (id == 0)
         {
           ms->cost.store_s += cpu (ms) - c0;
@@ -560,15 +713,16 @@ retrain (FtMaintShadow *ms, FtTime now, GError **error)
     }
   else
     id = ++ms->local_ids;
-  g_debug ("maintenance shadow %s fit at %" G_GINT64_FORMAT " ms on %u rows: Brier %.4f, champion %.4f, "
-           "baseline %.4f -> %s", reason, now, train->len, c_brier, k_brier, b_brier, promote ? "promoted" : "kept");
+  g_debug ("maintenance shadow %s fit at %" G_GINT64_FORMAT " ms on %u rows, taken at %" G_GINT64_FORMAT
+           " ms: Brier %.4f, champion %.4f, baseline %.4f -> %s", reason, ms->last_fit, j->train->len, now,
+           c_brier, k_brier, b_brier, promote ? "promoted" : "kept");
   ft_maint_model_free (ms->baseline);
-  ms->baseline = g_steal_pointer (&base);
+  ms->baseline = g_steal_pointer (&j->base);
   if (!promote)
     return TRUE;
   ms->sc.promotions++;
   ft_maint_model_free (ms->champion);
-  ms->champion = g_steal_pointer (&cand);
+  ms->champion = g_steal_pointer (&j->cand);
   ms->champion_id = id;
   ms->sc.champion = id;
   g_strlcpy (ms->sc.model, ft_model_kind_name (ft_model_kind_for_maint (ms->cfg.kind)), sizeof ms->sc.model);
@@ -773,18 +927,31 @@ ft_maint_shadow_tick (FtMaintShadow *ms, FtTime now, GError **error)
   charge (ms, &ms->cost, &ms->cost.score_s, c0, s0);
   if (!ok)
     return FALSE;
+  /* a fit started at an earlier tick: its result is taken at the first
+   * tick at or after its lag, whatever the worker's speed */
+  if (ms->job && now >= ms->job->join_at)
+    {
+      c0 = cpu (ms);
+      s0 = ms->cost.store_s;
+      ok = finish_fit (ms, now, error);
+      charge (ms, &ms->cost, &ms->cost.train_s, c0, s0);
+      if (!ok)
+        return FALSE;
+    }
   /* history from a database counts as days seen */
   FtTime seen_from = ft_maint_log_n_vehicles (ms->mlog) ? MIN (ms->t0, ft_maint_log_start (ms->mlog)) : ms->t0;
-  gboolean due = ms->champion == NULL
-                   ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
-                   : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY);
+  gboolean due = ms->job == NULL
+                 && (ms->champion == NULL
+                       ? now - seen_from >= (FtTime) llround (ms->cfg.first_fit_days * FT_DAY)
+                       : ms->cfg.retrain_days > 0 && now - ms->last_fit >= (FtTime) llround (ms->cfg.retrain_days * FT_DAY));
   if (due)
     {
       c0 = cpu (ms);
       s0 = ms->cost.store_s;
-      ok = retrain (ms, now, error);
-      charge (ms, &ms->cost, &ms->cost.train_s, c0, s0);
+      start_fit (ms, now);
       ms->cost.fits++;
+      ok = ms->job == NULL || ms->job->join_at > now || finish_fit (ms, now, error);
+      charge (ms, &ms->cost, &ms->cost.train_s, c0, s0);
       if (!ok)
         return FALSE;
     }

@@ -47,6 +47,13 @@ typedef struct {
   guint       top_k;            /* list length; 0: top_k_frac of the vehicles in service */
   double      top_k_frac;       /* 0.02 */
   double      min_gain;         /* 0.005: Brier lower by this share to promote */
+  /* A fit runs on a worker thread from a copy of its rows; its result (the
+   * decision, the new champion) is taken at the first tick at or after
+   * its start + train_lag_min, the ticking thread waiting there if the
+   * fit has not finished, so runs do not depend on the machine's speed.
+   * 360 (one default cadence); 0: at the tick it starts, as a plain call. */
+  double      train_lag_min;
+  guint       train_delay_ms;   /* 0; tests: the worker sleeps this long first */
   const char *city;             /* "demo" (copied) */
   const char *history_db;       /* NULL; else a run or live database whose event
                                  * log is read first (live mode: the twin's own
@@ -95,6 +102,14 @@ typedef struct {
 typedef struct {
   double train_s, predict_s, score_s, store_s;
   guint  ticks, fits;
+  /* the fits' worker threads (their own CPU clocks, read at each fit's
+   * start and end; not in train_s, which is the ticking thread's part:
+   * copying the training input, taking the result) */
+  double train_worker_s;
+  /* wall seconds the ticking thread waited at the joins for fits not
+   * done (a monotonic clock read around each join) */
+  double train_wait_s;
+  guint  fit_iterations;   /* the forecast's: the GLM's IRLS iterations over every fit */
 } FtShadowCost;
 
 /* The calling thread's CPU time in seconds. */
@@ -109,6 +124,11 @@ typedef struct _FtMaintShadow FtMaintShadow;
 FtMaintShadow *ft_maint_shadow_new       (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *store,
                                           FtTime t0, GError **error);
 void           ft_maint_shadow_free      (FtMaintShadow *ms);
+/* For an owner that listens on the log itself (the forecast shadow: one
+ * call per event for both): the shadow's own listener stops, and the
+ * owner hands the log every event of FT_MAINT_LOG_KINDS through
+ * ft_maint_log_listener (ev, log) with the log this returns (borrowed). */
+FtMaintLog    *ft_maint_shadow_take_listener (FtMaintShadow *ms);
 /* Does what is due at `now`; a store error is returned, a model that
  * fails to fit is logged (debug when there is no fault yet) and the
  * champion stays. */

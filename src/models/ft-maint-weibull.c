@@ -669,12 +669,19 @@ weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const 
   double base[nh > 0 ? nh : 1];
   for (guint q = 0; q < nh; q++)
     base[q] = k * (log (h[q]) - w->theta[1]);
+  /* the features the fit kept, once (the others add nothing) */
+  guint act[FT_MAINT_N_FEATURES], na = 0;
+  for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+    if (w->sd[j] > 0)
+      act[na++] = j;
   for (guint i = 0; i < n; i++)
     {
       double eta = 0;
-      for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
-        if (w->sd[j] > 0)
+      for (guint a = 0; a < na; a++)
+        {
+          guint j = act[a];
           eta += w->theta[2 + j] * (tx (w, rows[i].x[j]) - w->mean[j]) / w->sd[j];
+        }
       for (guint q = 0; q < nh; q++)
         p_out[(gsize) q * n + i] = -expm1 (-exp (MIN (base[q] + eta, EXP_CAP)));
     }

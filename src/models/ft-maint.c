@@ -111,6 +111,25 @@ ft_maint_cmp_double (gconstpointer a, gconstpointer b)
 gboolean
 ft_maint_rows_finite (const FtMaintRow *rows, guint n, GError **error)
 {
+  /* x * 0 is 0 for a finite x and NaN otherwise: one pass of
+   * multiply-adds two features at a time finds out whether any is not
+   * finite, and only then the loop below says which (the maintenance
+   * shadow checks every vehicle's row twice a tick: a test per feature
+   * was a tenth of its predictions' cost) */
+  typedef double V2 __attribute__ ((vector_size (16), aligned (8)));
+  V2 any = { 0, 0 };
+  double last = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const double *x = rows[i].x;
+      guint j = 0;
+      for (; j + 2 <= FT_MAINT_N_FEATURES; j += 2)
+        any += *(const V2 *) (x + j) * 0.0;
+      for (; j < FT_MAINT_N_FEATURES; j++)
+        last += x[j] * 0.0;
+    }
+  if (any[0] == 0 && any[1] == 0 && last == 0)
+    return TRUE;
   for (guint i = 0; i < n; i++)
     for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
       if (!isfinite (rows[i].x[j]))

@@ -21,9 +21,11 @@
  * history (tests/models/test-registry holds them to it), at a constant
  * cost per tick instead of one that grows with the run. */
 #define WINDOW_H (REFERENCE_H + 24)
+#define WS_RING REFERENCE_H      /* a window's sums are read for 7 days */
 
 typedef struct {
   guint  z, target_h, lead;
+  guint  seq;           /* the forecast it is of (predict's count) */
   double pred, base;
 } Pending;
 
@@ -44,6 +46,9 @@ typedef struct {
 } Quarter;
 
 #define FT_QUARTER (15 * FT_MINUTE)
+
+typedef struct _FitJob FitJob;
+static void fit_job_free (FitJob *j);
 
 struct _FtShadow {
   FtShadowConfig cfg;
@@ -68,7 +73,12 @@ struct _FtShadow {
   guint          drift_at;     /* hour drift acted, a retrain pending (0: none) */
   guint          last_origin;
   guint          filled_to;    /* hours below this have their actuals filled */
-  GArray        *pending;      /* Pending */
+  /* Pending per stored horizon, in issue order from pending_head: the
+   * due ones are a prefix of each, scored in issue order (forecast,
+   * horizon, zone) as one list of them all was */
+  GArray        *pending[FT_SHADOW_MAX_HORIZONS];
+  guint          pending_head[FT_SHADOW_MAX_HORIZONS];
+  guint          pending_seq;  /* forecasts issued */
   GArray        *recent;       /* Resid: lead-1 predictions with their actuals */
   FtDriftLevel   logged[2];
   GArray        *days;         /* DayScore */
@@ -76,6 +86,7 @@ struct _FtShadow {
   FtShadowScores sc;
   gint64         local_ids;
   FtMaintShadow *maint;        /* predictive maintenance, or NULL */
+  FtMaintLog    *mlog;         /* its log, fed by on_event_both (borrowed), or NULL */
   double        *latest;       /* the last forecast: [z * latest_n + k] for hour latest_origin + k */
   double        *latest_base;  /* the baseline's, the same way */
   guint          latest_origin, latest_n;
@@ -86,9 +97,26 @@ struct _FtShadow {
   const FtForecaster *latest_model;
   FtShadowCost   cost;         /* the forecast's; the maintenance shadow keeps its own */
   gboolean       measure;      /* read the thread's CPU clock (ft_shadow_measure_cost) */
+  /* the drift check's sums of lead-1 residuals per zone over the 24
+   * hours before an end hour e, [max (e - 24, 0), e): slot e % WS_RING
+   * holds e's (ws_end[slot] == e). The windows of a check are those of
+   * the checks 24, 48, ... hours before (the same sums, in the same order) */
+  double        *ws_y, *ws_mu;  /* [slot * Z + z] */
+  guint         *ws_n;
+  double        *ws_v;          /* [slot * Z + k]: the window's residuals (window_residuals), sorted */
+  guint         *ws_nv;
+  guint         *ws_end;        /* G_MAXUINT: empty */
+  /* the drift check's PSI sums per zone: requests of hours [psi_rs,
+   * psi_re) and [psi_re, psi_h), moved by the hours since the last check
+   * (whole numbers: the sums are exact in any order); psi_ok cleared by a
+   * late event */
+  double        *psi_ref, *psi_rec;
+  guint          psi_rs, psi_re, psi_h;
+  gboolean       psi_ok;
   FtDemandSeries *win;         /* what a tick reads (window_of), its storage reused */
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
+  FitJob        *job;          /* a fit under way (NULL: none) */
 };
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
@@ -128,6 +156,7 @@ ft_shadow_config_init (FtShadowConfig *c)
   c->holdout_hours = 24;
   c->min_gain = 0.02;
   c->retrain_on_drift = TRUE;
+  c->train_lag_min = 60;
   ft_drift_thresholds_init (&c->drift);
   c->city = "demo";
   c->how_offset = 0;
@@ -155,6 +184,8 @@ ft_shadow_config_check (const FtShadowConfig *c, GError **error)
     bad = "holdout_hours (1 to 336)";
   else if (!isfinite (c->min_gain) || c->min_gain < 0 || c->min_gain >= 1)
     bad = "min_gain (0 to 1)";
+  else if (!isfinite (c->train_lag_min) || c->train_lag_min < 0 || c->train_lag_min > 7 * 24 * 60)
+    bad = "train_lag_min (0 to 10080)";
   for (guint i = 0; !bad && i < c->n_horizons; i++)
     if (c->horizons[i] < 1 || c->horizons[i] > FT_FORECAST_MAX_HORIZON)
       bad = "horizons (each 1 to 24 hours)";
@@ -208,8 +239,22 @@ on_event (const FtEvent *ev, gpointer data)
   grow (sh, (guint) h + 1);
   if (sh->win && (guint) h < sh->win_w0 + sh->win->n_hours)
     sh->win_ok = FALSE;   /* a late event (live mode): copy the window afresh */
+  if ((guint) h < sh->psi_h)
+    sh->psi_ok = FALSE;   /* and sum the drift check's hours afresh */
   g_array_index (sh->count, double, (gsize) h * sh->zoning->n + (guint) z) += 1;
   g_array_index (sh->count15, double, (gsize) ((ev->t - sh->t0) / FT_QUARTER) * sh->zoning->n + (guint) z) += 1;
+}
+
+/* Both shadows' listener: the maintenance log's events, then the
+ * forecast's (one call per event where two listeners took half the
+ * events twice). */
+static void
+on_event_both (const FtEvent *ev, gpointer data)
+{
+  FtShadow *sh = data;
+  if (FT_MAINT_LOG_KINDS >> ev->kind & 1)
+    ft_maint_log_listener (ev, sh->mlog);
+  on_event (ev, data);
 }
 
 FtShadow *
@@ -268,7 +313,8 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
   sh->count15 = g_array_new (FALSE, TRUE, sizeof (double));
   sh->pending15 = g_array_new (FALSE, FALSE, sizeof (Quarter));
   sh->last_q = G_MAXUINT;
-  sh->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  for (guint i = 0; i < FT_SHADOW_MAX_HORIZONS; i++)
+    sh->pending[i] = g_array_new (FALSE, FALSE, sizeof (Pending));
   sh->recent = g_array_new (FALSE, FALSE, sizeof (Resid));
   sh->days = g_array_new (FALSE, TRUE, sizeof (DayScore));
   sh->next_tick = t0;
@@ -285,9 +331,14 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
           return NULL;
         }
     }
-  if (cfg->forecast)
-    sh->listener = ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST)
-                                                        | FT_EV_BIT (FT_EV_VEHICLE_STATE), on_event, sh);
+  guint64 kinds = FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST) | FT_EV_BIT (FT_EV_VEHICLE_STATE);
+  if (cfg->forecast && sh->maint)
+    {
+      sh->mlog = ft_maint_shadow_take_listener (sh->maint);
+      sh->listener = ft_event_log_add_listener_for (log, kinds | FT_MAINT_LOG_KINDS, on_event_both, sh);
+    }
+  else if (cfg->forecast)
+    sh->listener = ft_event_log_add_listener_for (log, kinds, on_event, sh);
   return sh;
 }
 
@@ -298,12 +349,14 @@ ft_shadow_free (FtShadow *sh)
     return;
   if (sh->listener)
     ft_event_log_remove_listener (sh->log, sh->listener);
+  fit_job_free (sh->job);   /* first: its worker reads the champion */
   ft_zoning_free (sh->zoning);
   g_array_unref (sh->count);
   g_array_unref (sh->count15);
   g_array_unref (sh->pending15);
   g_free (sh->qshare);
-  g_array_unref (sh->pending);
+  for (guint i = 0; i < FT_SHADOW_MAX_HORIZONS; i++)
+    g_array_unref (sh->pending[i]);
   g_array_unref (sh->recent);
   g_array_unref (sh->days);
   ft_forecaster_free (sh->champion);
@@ -312,6 +365,14 @@ ft_shadow_free (FtShadow *sh)
   g_free (sh->latest);
   g_free (sh->latest_base);
   ft_demand_series_free (sh->win);
+  g_free (sh->psi_ref);
+  g_free (sh->psi_rec);
+  g_free (sh->ws_v);
+  g_free (sh->ws_nv);
+  g_free (sh->ws_y);
+  g_free (sh->ws_mu);
+  g_free (sh->ws_n);
+  g_free (sh->ws_end);
   g_free (sh->city);
   g_free (sh);
 }
@@ -453,6 +514,15 @@ window_of (FtShadow *sh, guint H, guint *w0, FtDemandSeries **owned)
   if (keep > 0 && keep < n)
     for (guint z = 0; z < Z; z++)
       memmove (s->count + (gsize) z * n, s->count + (gsize) z * n + (n - keep), sizeof (double) * keep);
+  /* The window of the first week grows from the same first hour: each
+   * zone's hours move to the longer rows (the last zone first), and only
+   * the new hours are copied */
+  if (sh->win_ok && *w0 == sh->win_w0 && s->n_hours < n && s->n_hours > 0)
+    {
+      keep = s->n_hours;
+      for (guint z = Z; z-- > 1;)
+        memmove (s->count + (gsize) z * n, s->count + (gsize) z * keep, sizeof (double) * keep);
+    }
   s->n_hours = n;
   s->t0 = sh->t0 + sh->cfg.how_offset + (FtTime) *w0 * FT_HOUR;
   for (guint h = keep; h < n; h++)
@@ -494,94 +564,238 @@ metrics_json (const char *reason, double rmse, double mae, double champ_rmse, do
                           isfinite (mean_rmse) ? g_ascii_formatd (d, sizeof d, "%.6g", mean_rmse) : "null", n);
 }
 
-/* Train a candidate on window_h hours before the held-back window, score
- * both on it, promote when better. FALSE only on a store error. */
+/* A fit under way on a worker thread. Its input is its own: the series
+ * of every hour so far, copied at its start (the shadow goes on counting
+ * in its own); the champion it starts from and is judged against stays
+ * the shadow's, which nothing replaces before the job is taken (the
+ * GLM's lazily fitted lead classes are locked: ft-forecast-glm.c). */
+struct _FitJob {
+  /* in */
+  FtDemandSeries *s;           /* hours [0, H) */
+  guint          H, hold, win, eval_h;
+  const char    *reason;       /* "initial", "schedule" or "drift" (static) */
+  FtForecastKind kind;
+  FtForecastParams params;
+  double         min_gain;     /* a candidate's promotion bar */
+  const FtForecaster *champion;   /* borrowed, NULL for the first fit */
+  gboolean       baseline_due; /* refit the baseline on the last base_win hours */
+  guint          base_win;
+  double        *qshare;       /* the within-hour profiles, computed at the start (or NULL) */
+  gboolean       skip_model;   /* too few hours to hold some back: the baseline only */
+  gboolean       save_all;     /* a store is attached: fit every lead class (the blob holds them) */
+  guint          delay_ms;
+  gint           cancel;       /* atomic: set when the shadow is freed mid-fit */
+  FtTime         join_at;
+  /* out */
+  FtForecaster  *cand, *baseline;
+  char          *warning;      /* logged at the join; cand NULL then */
+  double         c_rmse, c_mae, k_rmse, m_rmse, cpu_s;
+  guint          n, fits, fs, fe, ts, hs, iters;
+  gboolean       promote;
+  GThread       *thread;
+};
+
+/* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
+ * not be taken, the worker skips what is left. */
 static gboolean
-retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, const char *reason,
-         FtTime now, GError **error)
+cancelled (FitJob *j)
 {
-  guint hold = sh->cfg.holdout_hours;
-  guint win = (guint) (window_days * 24);
-  if (H < hold + 48)
-    return TRUE;
-  guint he = H, hs = H - hold, ts = hs > win ? hs - win : 0;
-  g_autoptr(FtForecaster) cand = ft_forecaster_new (sh->cfg.kind, &sh->cfg.params);
+  return g_atomic_int_get (&j->cancel) != 0;
+}
+
+static void
+fit_job_free (FitJob *j)
+{
+  if (j == NULL)
+    return;
+  if (j->thread)
+    {
+      /* a run stopped mid-fit: the worker stops at its next step */
+      g_atomic_int_set (&j->cancel, 1);
+      g_thread_join (j->thread);
+    }
+  ft_demand_series_free (j->s);
+  g_free (j->qshare);
+  ft_forecaster_free (j->cand);
+  ft_forecaster_free (j->baseline);
+  g_free (j->warning);
+  g_free (j);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FitJob, fit_job_free)
+
+/* The worker's part, reading only the job: train a candidate on win hours
+ * before the held-back window, score it and the champion on that window
+ * (and the historical mean, for the record), and, when it wins (or is
+ * the first), refit it on the whole window. */
+static void
+fit_model (FitJob *j)
+{
+  const FtDemandSeries *s = j->s;
+  guint H = j->H, he = H, hs = H - j->hold, ts = hs > j->win ? hs - j->win : 0;
+  j->hs = hs;
+  j->ts = ts;
+  g_autoptr(FtForecaster) cand = ft_forecaster_new (j->kind, &j->params);
   g_autoptr(GError) local = NULL;
   double c_rmse = NAN, c_mae = NAN, k_rmse = INFINITY, k_mae = NAN;
-  guint n = 0, eval_h = MIN (max_horizon (sh), hold);
+  guint n = 0;
   /* The first fit has no champion to beat: it is promoted whatever its
    * held-back score, so it is fitted once, on the whole window, and its
    * record has no held-back score (null): the hours after it score it.
    * Fitting it first without the held-back hours only to record a score
    * cost as much as the fit itself (Demo City: half the forecast's
    * training CPU over 14 days). */
-  gboolean initial = sh->champion == NULL;
+  gboolean initial = j->champion == NULL;
   if (!initial)
     {
-      sh->sc.fits++;
+      j->fits++;
       /* from the champion's fit: the same optimum in fewer iterations */
-      if (!ft_forecaster_fit_warm (cand, sh->champion, s, ts, hs, &local)
-          || !ft_registry_evaluate (cand, s, hs, he, eval_h, 1, &c_rmse, &c_mae, &n, &local))
+      if (!ft_forecaster_fit_warm (cand, j->champion, s, ts, hs, &local)
+          || !ft_registry_evaluate (cand, s, hs, he, j->eval_h, 1, &c_rmse, &c_mae, &n, &local))
         {
-          g_warning ("shadow mode: %s retrain of the %s forecast failed: %s", reason,
-                     ft_forecast_kind_name (sh->cfg.kind), local->message);
-          return TRUE;
+          j->warning = g_strdup_printf ("shadow mode: %s retrain of the %s forecast failed: %s", j->reason,
+                                        ft_forecast_kind_name (j->kind), local->message);
+          return;
         }
-      if (!ft_registry_evaluate (sh->champion, s, hs, he, eval_h, 1, &k_rmse, &k_mae, NULL, &local))
+      j->iters += ft_forecaster_get_fit_iterations (cand);
+      if (cancelled (j))
+        return;
+      /* the champion predicts every lead here: a lead class it left out
+       * is fitted now (under its lock) */
+      if (!ft_registry_evaluate ((FtForecaster *) j->champion, s, hs, he, j->eval_h, 1, &k_rmse, &k_mae, NULL,
+                                 &local))
         {
           g_warning ("shadow mode: scoring the champion failed: %s", local->message);
+          g_clear_error (&local);
           k_rmse = INFINITY;
         }
     }
-  gboolean promote = initial || c_rmse < k_rmse * (1.0 - sh->cfg.min_gain);
+  gboolean promote = initial || c_rmse < k_rmse * (1.0 - j->min_gain);
   /* Chosen: refit on the whole window up to now, the held-back hours
    * included, as the baseline is fitted. A model fitted without its last
    * day forecast a week without one weekday in its mean (Demo City's
    * first fit: no Sunday), and fits short of whole weeks misread the
    * weekly cycle. The held-back score above stays the one of record. */
   guint fs = ts, fe = hs;
+  if (cancelled (j))
+    return;
   if (promote)
     {
-      fs = H > win ? H - win : 0;
-      g_autoptr(FtForecaster) full = ft_forecaster_new (sh->cfg.kind, &sh->cfg.params);
+      fs = H > j->win ? H - j->win : 0;
+      g_autoptr(FtForecaster) full = ft_forecaster_new (j->kind, &j->params);
       g_autoptr(GError) refit_error = NULL;
-      sh->sc.fits++;
+      j->fits++;
       if (ft_forecaster_fit_warm (full, initial ? NULL : cand, s, fs, he, &refit_error))
         {
+          j->iters += ft_forecaster_get_fit_iterations (full);
           ft_forecaster_free (cand);
           cand = g_steal_pointer (&full);
           fe = he;
         }
       else if (initial)
         {
-          g_warning ("shadow mode: %s fit of the %s forecast on hours [%u, %u) failed: %s", reason,
-                     ft_forecast_kind_name (sh->cfg.kind), fs, he, refit_error->message);
-          return TRUE;
+          j->warning = g_strdup_printf ("shadow mode: %s fit of the %s forecast on hours [%u, %u) failed: %s",
+                                        j->reason, ft_forecast_kind_name (j->kind), fs, he, refit_error->message);
+          return;
         }
       else
         {
           g_warning ("shadow mode: refitting the chosen %s forecast on hours [%u, %u) failed: %s",
-                     ft_forecast_kind_name (sh->cfg.kind), fs, he, refit_error->message);
+                     ft_forecast_kind_name (j->kind), fs, he, refit_error->message);
           fs = ts;
         }
     }
-  gint64 id = 0;
   /* the historical mean on the same window, for the record */
-  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
+  g_autoptr(FtForecaster) mm = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
   double m_rmse = NAN, m_mae = NAN;
   if (!initial && ft_forecaster_fit (mm, s, ts, hs, NULL))
-    ft_registry_evaluate (mm, s, hs, he, eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
-  g_autofree char *metrics = metrics_json (reason, c_rmse, c_mae, k_rmse, m_rmse, n);
+    ft_registry_evaluate (mm, s, hs, he, j->eval_h, 1, &m_rmse, &m_mae, NULL, NULL);
+  if (j->save_all)
+    {
+      /* the store saves every lead class: fitted here, not at the join */
+      g_autoptr(GBytes) blob = ft_forecaster_save (cand, NULL);
+    }
+  j->c_rmse = c_rmse;
+  j->c_mae = c_mae;
+  j->k_rmse = k_rmse;
+  j->m_rmse = m_rmse;
+  j->n = n;
+  j->fs = fs;
+  j->fe = fe;
+  j->promote = promote;
+  j->cand = g_steal_pointer (&cand);
+}
+
+static gpointer
+fit_job_run (gpointer data)
+{
+  FitJob *j = data;
+  double cpu0 = ft_shadow_cpu_now ();
+  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
+    g_usleep (10000);
+  if (j->baseline_due)
+    {
+      FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
+      if (ft_forecaster_fit (b, j->s, j->H > j->base_win ? j->H - j->base_win : 0, j->H, NULL))
+        j->baseline = b;
+      else
+        ft_forecaster_free (b);
+    }
+  if (!j->skip_model && !cancelled (j))
+    fit_model (j);
+  j->cpu_s = ft_shadow_cpu_now () - cpu0;
+  return NULL;
+}
+
+/* Takes the finished fit (waiting for it if need be): the new baseline,
+ * the decision (stored, logged, and the candidate promoted when it won).
+ * FALSE only on a store error. */
+static gboolean
+finish_fit (FtShadow *sh, FtTime now, GError **error)
+{
+  g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
+  if (j->thread)
+    {
+      gint64 w0 = g_get_monotonic_time ();
+      g_thread_join (g_steal_pointer (&j->thread));
+      sh->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
+      sh->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
+    }
+  sh->sc.fits += j->fits;
+  sh->cost.fit_iterations += j->iters;
+  if (j->baseline_due)
+    {
+      if (j->qshare)
+        {
+          g_free (sh->qshare);
+          sh->qshare = g_steal_pointer (&j->qshare);
+        }
+      if (j->baseline)
+        {
+          ft_forecaster_free (sh->baseline);
+          sh->baseline = g_steal_pointer (&j->baseline);
+        }
+    }
+  if (j->cand == NULL)
+    {
+      if (j->warning)
+        g_warning ("%s", j->warning);
+      return TRUE;   /* no model fitted (too few hours, or failed) */
+    }
+  gboolean initial = j->champion == NULL, promote = j->promote;
+  double c_rmse = j->c_rmse, k_rmse = j->k_rmse, m_rmse = j->m_rmse;
+  const char *reason = j->reason;
+  gint64 id = 0;
+  g_autofree char *metrics = metrics_json (reason, c_rmse, j->c_mae, k_rmse, m_rmse, j->n);
   if (sh->store)
     {
       FtRegistryEntry e = {
         .city = sh->city, .created = now,
-        .train_start = sh->t0 + (FtTime) fs * FT_HOUR,
-        .train_end = sh->t0 + (FtTime) fe * FT_HOUR,
+        .train_start = sh->t0 + (FtTime) j->fs * FT_HOUR,
+        .train_end = sh->t0 + (FtTime) j->fe * FT_HOUR,
         .zoning = sh->zoning, .metrics_json = metrics, .status = "candidate",
       };
       double c0 = cpu (sh);
-      id = ft_registry_put_forecast (sh->store, cand, &e, error);
+      id = ft_registry_put_forecast (sh->store, j->cand, &e, error);
       if (id == 0)
         {
           sh->cost.store_s += cpu (sh) - c0;
@@ -600,8 +814,10 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     }
   else
     id = next_local_id (sh);
-  g_debug ("shadow %s retrain at hour %u on [%u, %u): candidate %.3f, champion %.3f, mean %.3f -> %s",
-           reason, H, initial ? fs : ts, initial ? fe : hs, c_rmse, k_rmse, m_rmse, promote ? "promoted" : "kept");
+  g_debug ("shadow %s retrain at hour %u on [%u, %u), taken at %" G_GINT64_FORMAT " ms: candidate %.3f, "
+           "champion %.3f, mean %.3f -> %s (%u fits, %u IRLS iterations, worker CPU %.3f s)", reason, j->H,
+           initial ? j->fs : j->ts, initial ? j->fe : j->hs, now, c_rmse, k_rmse, m_rmse,
+           promote ? "promoted" : "kept", j->fits, j->iters, j->cpu_s);
   log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
              isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
   if (g_strcmp0 (reason, "initial") != 0)
@@ -610,7 +826,7 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
     return TRUE;
   sh->sc.promotions++;
   ft_forecaster_free (sh->champion);
-  sh->champion = g_steal_pointer (&cand);
+  sh->champion = g_steal_pointer (&j->cand);
   sh->champion_id = id;
   sh->sc.champion = id;
   g_strlcpy (sh->sc.model, ft_model_kind_name (ft_model_kind_for_forecast (sh->cfg.kind)),
@@ -618,13 +834,12 @@ retrain (FtShadow *sh, const FtDemandSeries *s, guint H, double window_days, con
   return TRUE;
 }
 
-/* The zones' within-hour profiles over hours [from, H). */
-static void
-refit_profile (FtShadow *sh, guint from, guint H)
+/* The zones' within-hour profiles over hours [from, H): [z * 4 + i]. */
+static double *
+profile_of (FtShadow *sh, guint from, guint H)
 {
   guint Z = sh->zoning->n;
-  if (sh->qshare == NULL)
-    sh->qshare = g_new (double, (gsize) Z * 4);
+  double *qshare = g_new (double, (gsize) Z * 4);
   for (guint z = 0; z < Z; z++)
     {
       double n[4] = { 0 }, tot = 0;
@@ -636,58 +851,74 @@ refit_profile (FtShadow *sh, guint from, guint H)
             tot += c;
           }
       for (guint i = 0; i < 4; i++)
-        sh->qshare[z * 4 + i] = (n[i] + 0.25) / (tot + 1.0);
+        qshare[z * 4 + i] = (n[i] + 0.25) / (tot + 1.0);
     }
-}
-
-static void
-refit_baseline (FtShadow *sh, const FtDemandSeries *s, guint H)
-{
-  guint win = (guint) (sh->cfg.training_days * 24);
-  refit_profile (sh, H > win ? H - win : 0, H);
-  FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &sh->cfg.params);
-  if (ft_forecaster_fit (b, s, H > win ? H - win : 0, H, NULL))
-    {
-      ft_forecaster_free (sh->baseline);
-      sh->baseline = b;
-    }
-  else
-    ft_forecaster_free (b);
+  return qshare;
 }
 
 static gboolean
 score_due (FtShadow *sh, guint H, GError **error)
 {
-  guint Z = sh->zoning->n, keep = 0;
-  for (guint i = 0; i < sh->pending->len; i++)
+  guint Z = sh->zoning->n, nh = sh->cfg.n_horizons;
+  for (;;)
     {
-      Pending p = g_array_index (sh->pending, Pending, i);
-      if (p.target_h >= H)
+      /* the earliest forecast's block (Z predictions of one horizon)
+       * that is due, the first horizon on a tie */
+      guint best = G_MAXUINT, best_seq = 0;
+      for (guint i = 0; i < nh; i++)
         {
-          g_array_index (sh->pending, Pending, keep++) = p;
-          continue;
+          GArray *q = sh->pending[i];
+          if (sh->pending_head[i] >= q->len)
+            continue;
+          const Pending *p = &g_array_index (q, Pending, sh->pending_head[i]);
+          if (p->target_h < H && (best == G_MAXUINT || p->seq < best_seq))
+            {
+              best = i;
+              best_seq = p->seq;
+            }
         }
-      double y = g_array_index (sh->count, double, (gsize) p.target_h * Z + p.z);
-      double e = p.pred - y, eb = p.base - y;
-      sh->se += e * e;
-      sh->ae += fabs (e);
-      sh->base_se += eb * eb;
-      sh->base_ae += fabs (eb);
-      sh->sc.scored++;
-      guint day = p.target_h / 24;
+      if (best == G_MAXUINT)
+        break;
+      GArray *q = sh->pending[best];
+      const Pending *ps = (const Pending *) q->data;
+      guint i = sh->pending_head[best], end = i;
+      while (end < q->len && ps[end].seq == best_seq)
+        end++;
+      Resid *res = NULL;
+      if (ps[i].lead == 1)
+        {
+          guint at = sh->recent->len;
+          g_array_set_size (sh->recent, at + (end - i));
+          res = (Resid *) sh->recent->data + at;
+        }
+      guint day = ps[i].target_h / 24;
       if (day >= sh->days->len)
         g_array_set_size (sh->days, day + 1);
       DayScore *d = &g_array_index (sh->days, DayScore, day);
-      d->se += e * e;
-      d->base_se += eb * eb;
-      d->n++;
-      if (p.lead == 1)
+      for (; i < end; i++)
         {
-          Resid r = { p.target_h, p.z, p.pred, y };
-          g_array_append_val (sh->recent, r);
+          const Pending *p = &ps[i];
+          double y = g_array_index (sh->count, double, (gsize) p->target_h * Z + p->z);
+          double e = p->pred - y, eb = p->base - y;
+          sh->se += e * e;
+          sh->ae += fabs (e);
+          sh->base_se += eb * eb;
+          sh->base_ae += fabs (eb);
+          sh->sc.scored++;
+          d->se += e * e;
+          d->base_se += eb * eb;
+          d->n++;
+          if (res)
+            *res++ = (Resid) { p->target_h, p->z, p->pred, y };
+        }
+      sh->pending_head[best] = end;
+      /* what was scored leaves in batches (moving what stays costs) */
+      if (end >= q->len / 2)
+        {
+          g_array_remove_range (q, 0, end);
+          sh->pending_head[best] = 0;
         }
     }
-  g_array_set_size (sh->pending, keep);
   /* residuals older than the drift windows leave */
   guint drop = 0;
   while (drop < sh->recent->len && g_array_index (sh->recent, Resid, drop).h + 24 + REFERENCE_H < H)
@@ -718,6 +949,107 @@ score_due (FtShadow *sh, guint H, GError **error)
   return TRUE;
 }
 
+/* The lead-1 residuals of hours [lo, hi) summed per zone, in the order
+ * they were scored (recent is in hour order): sy, smu and cnt zeroed
+ * and filled. */
+static void
+residual_sums (const FtShadow *sh, guint lo, guint hi, double *sy, double *smu, guint *cnt)
+{
+  guint Z = sh->zoning->n;
+  memset (sy, 0, sizeof (double) * Z);
+  memset (smu, 0, sizeof (double) * Z);
+  memset (cnt, 0, sizeof (guint) * Z);
+  const Resid *r = (const Resid *) sh->recent->data;
+  guint i = 0, n = sh->recent->len, top = n;
+  while (i < top)
+    {
+      guint mid = (i + top) / 2;
+      if (r[mid].h < lo)
+        i = mid + 1;
+      else
+        top = mid;
+    }
+  for (; i < n && r[i].h < hi; i++)
+    {
+      sy[r[i].z] += r[i].y;
+      smu[r[i].z] += r[i].pred;
+      cnt[r[i].z]++;
+    }
+}
+
+/* A window's residual per zone (of the zones with 12 or more hours),
+ * taken against the window's own city level (see check_drift), into v
+ * in ascending order; returns how many. */
+static guint
+window_residuals (const double *sy, const double *smu, const guint *cnt, guint Z, double *v)
+{
+  double ty = 0, tm = 0;
+  for (guint z = 0; z < Z; z++)
+    if (cnt[z] >= 12)
+      {
+        ty += sy[z];
+        tm += smu[z];
+      }
+  double level = tm > 0 && ty > 0 ? ty / tm : 1.0;
+  guint n = 0;
+  for (guint z = 0; z < Z; z++)
+    if (cnt[z] >= 12)
+      {
+        double m = level * smu[z];
+        double x = (sy[z] - m) / sqrt (MAX (m, 1.0));
+        guint at = n++;
+        while (at > 0 && v[at - 1] > x)
+          {
+            v[at] = v[at - 1];
+            at--;
+          }
+        v[at] = x;
+      }
+  return n;
+}
+
+/* The sums of the 24 hours before hour e and their residuals (kept:
+ * every residual of them was scored when e came, and none is added
+ * later). */
+static guint
+window_slot (FtShadow *sh, guint e)
+{
+  guint Z = sh->zoning->n;
+  if (sh->ws_end == NULL)
+    {
+      sh->ws_y = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_mu = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_n = g_new (guint, (gsize) WS_RING * Z);
+      sh->ws_v = g_new (double, (gsize) WS_RING * Z);
+      sh->ws_nv = g_new (guint, WS_RING);
+      sh->ws_end = g_new (guint, WS_RING);
+      for (guint i = 0; i < WS_RING; i++)
+        sh->ws_end[i] = G_MAXUINT;
+    }
+  guint slot = e % WS_RING;
+  if (sh->ws_end[slot] != e)
+    {
+      gsize at = (gsize) slot * Z;
+      residual_sums (sh, e > 24 ? e - 24 : 0, e, sh->ws_y + at, sh->ws_mu + at, sh->ws_n + at);
+      sh->ws_nv[slot] = window_residuals (sh->ws_y + at, sh->ws_mu + at, sh->ws_n + at, Z, sh->ws_v + at);
+      sh->ws_end[slot] = e;
+    }
+  return slot;
+}
+
+/* Merges sorted x[0..nx) and y[0..ny) into out. */
+static void
+merge_sorted (const double *x, guint nx, const double *y, guint ny, double *out)
+{
+  guint i = 0, j = 0, k = 0;
+  while (i < nx && j < ny)
+    out[k++] = y[j] < x[i] ? y[j++] : x[i++];
+  while (i < nx)
+    out[k++] = x[i++];
+  while (j < ny)
+    out[k++] = y[j++];
+}
+
 /* PSI and KS, the last day against the week before it; returns the
  * highest level and logs level changes. */
 static FtDriftLevel
@@ -730,25 +1062,61 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
   guint rs = H - 24 > REFERENCE_H ? H - 24 - REFERENCE_H : 0, re = H - 24;
   g_assert (rs >= w0 && w0 + s->n_hours == H);
   /* PSI of the input "zone": each zone's share of the requests */
-  g_autofree double *ref = g_new0 (double, Z), *rec = g_new0 (double, Z);
-  double tr = 0, tc = 0;
-  for (guint z = 0; z < Z; z++)
+  g_autofree double *ref_own = NULL, *rec_own = NULL;
+  double *ref, *rec, tr = 0, tc = 0;
+  if (s->available == NULL)
     {
-      if (s->available == NULL)   /* the shadow's own counts: read in place */
+      /* the shadow's own counts (the window is a copy of them), read in
+       * place: the sums of the last check moved by the hours since (a
+       * count is a whole number, so each sum is exact and the same as
+       * one over every hour) */
+      const double *c = (const double *) sh->count->data;
+      if (sh->psi_ref == NULL)
         {
-          const double *cz = s->count + (gsize) z * s->n_hours;
-          for (guint h = rs; h < re; h++)
-            ref[z] += cz[h - w0];
-          for (guint h = re; h < H; h++)
-            rec[z] += cz[h - w0];
+          sh->psi_ref = g_new (double, Z);
+          sh->psi_rec = g_new (double, Z);
         }
-      else
+      ref = sh->psi_ref;
+      rec = sh->psi_rec;
+      if (!sh->psi_ok || rs < sh->psi_rs || re < sh->psi_re || H < sh->psi_h || rs > sh->psi_re
+          || re > sh->psi_h)
+        {
+          memset (ref, 0, sizeof (double) * Z);
+          memset (rec, 0, sizeof (double) * Z);
+          sh->psi_rs = sh->psi_re = sh->psi_h = rs;
+        }
+      /* rec: hours [psi_re, psi_h) to [re, H); ref: [psi_rs, psi_re) to [rs, re) */
+      for (guint h = sh->psi_h; h < H; h++)
+        for (guint z = 0; z < Z; z++)
+          rec[z] += c[(gsize) h * Z + z];
+      for (guint h = sh->psi_re; h < re; h++)
+        for (guint z = 0; z < Z; z++)
+          {
+            rec[z] -= c[(gsize) h * Z + z];
+            ref[z] += c[(gsize) h * Z + z];
+          }
+      for (guint h = sh->psi_rs; h < rs; h++)
+        for (guint z = 0; z < Z; z++)
+          ref[z] -= c[(gsize) h * Z + z];
+      sh->psi_rs = rs;
+      sh->psi_re = re;
+      sh->psi_h = H;
+      sh->psi_ok = TRUE;
+    }
+  else
+    {
+      ref = ref_own = g_new0 (double, Z);
+      rec = rec_own = g_new0 (double, Z);
+      for (guint z = 0; z < Z; z++)
         {
           for (guint h = rs; h < re; h++)
             ref[z] += ft_demand_series_demand (s, z, h - w0);
           for (guint h = re; h < H; h++)
             rec[z] += ft_demand_series_demand (s, z, h - w0);
         }
+    }
+  for (guint z = 0; z < Z; z++)
+    {
       tr += ref[z];
       tc += rec[z];
     }
@@ -776,43 +1144,43 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
    * test read it as drift (Demo City: 14 "act" levels in 14 days with no
    * shift, KS p down to 1e-6). What is left is a change in how demand
    * spreads over the zones, the shift the retrain can learn from; a
-   * city-wide shift is still seen as the error the scores report. */
+   * city-wide shift is still seen as the error the scores report.
+   * Window w holds hours [H - 24 (w + 1), H - 24 w), the last one
+   * without its first hour (kept as the residuals were read before). */
   guint nw = 1 + REFERENCE_H / 24;
-  g_autofree double *sy = g_new0 (double, (gsize) nw * Z), *smu = g_new0 (double, (gsize) nw * Z);
-  g_autofree guint *cnt = g_new0 (guint, (gsize) nw * Z);
-  for (guint i = 0; i < sh->recent->len; i++)
+  /* the samples in ascending order: each day's residuals sorted once,
+   * the week's merged */
+  g_autofree double *a = g_new (double, (gsize) (nw - 1) * Z), *tmp = g_new (double, (gsize) (nw - 1) * Z);
+  g_autofree double *ly = g_new (double, Z), *lmu = g_new (double, Z), *lv = g_new (double, Z);
+  g_autofree guint *lcnt = g_new (guint, Z);
+  guint na = 0, nb;
+  guint s0 = window_slot (sh, H);
+  const double *b = sh->ws_v + (gsize) s0 * Z;
+  nb = sh->ws_nv[s0];
+  for (guint w = 1; w < nw; w++)
     {
-      const Resid *r = &g_array_index (sh->recent, Resid, i);
-      if (r->h >= H || r->h + nw * 24 < H + 1)
-        continue;
-      guint w = (H - 1 - r->h) / 24;
-      sy[w * Z + r->z] += r->y;
-      smu[w * Z + r->z] += r->pred;
-      cnt[w * Z + r->z]++;
-    }
-  g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) b = g_array_new (FALSE, FALSE, sizeof (double));
-  for (guint w = 0; w < nw; w++)
-    {
-      double ty = 0, tm = 0;
-      for (guint z = 0; z < Z; z++)
-        if (cnt[w * Z + z] >= 12)
-          {
-            ty += sy[w * Z + z];
-            tm += smu[w * Z + z];
-          }
-      double level = tm > 0 && ty > 0 ? ty / tm : 1.0;
-      for (guint z = 0; z < Z; z++)
-        if (cnt[w * Z + z] >= 12)
-          {
-            double m = level * smu[w * Z + z];
-            double v = (sy[w * Z + z] - m) / sqrt (MAX (m, 1.0));
-            g_array_append_val (w == 0 ? b : a, v);
-          }
+      guint e = H > 24 * w ? H - 24 * w : 0, nv;
+      const double *v;
+      if (w + 1 < nw)
+        {
+          guint slot = window_slot (sh, e);
+          v = sh->ws_v + (gsize) slot * Z;
+          nv = sh->ws_nv[slot];
+        }
+      else
+        {
+          residual_sums (sh, H > nw * 24 - 1 ? H - (nw * 24 - 1) : 0, e, ly, lmu, lcnt);
+          nv = window_residuals (ly, lmu, lcnt, Z, lv);
+          v = lv;
+        }
+      merge_sorted (a, na, v, nv, tmp);
+      na += nv;
+      double *t = a;
+      a = tmp;
+      tmp = t;
     }
   double d, p;
-  if (a->len >= 2 * Z && b->len >= Z / 2
-      && ft_drift_ks ((double *) a->data, a->len, (double *) b->data, b->len, &d, &p, NULL))
+  if (na >= 2 * Z && nb >= Z / 2 && ft_drift_ks_sorted (a, na, b, nb, &d, &p, NULL))
     {
       sh->sc.last_ks_d = d;
       sh->sc.last_ks_p = p;
@@ -823,7 +1191,7 @@ check_drift (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime no
       worst = MAX (worst, l);
     }
   g_debug ("shadow drift at hour %u: PSI %.3f, KS D %.3f p %.2g (%u / %u residuals) -> %s", H,
-           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, a->len, b->len, ft_drift_level_name (worst));
+           sh->sc.last_psi, sh->sc.last_ks_d, sh->sc.last_ks_p, na, nb, ft_drift_level_name (worst));
   if (worst == FT_DRIFT_WARN)
     sh->sc.drift_warnings++;
   else if (worst == FT_DRIFT_ACT)
@@ -858,24 +1226,28 @@ predict (FtShadow *sh, const FtDemandSeries *s, guint w0, guint H, FtTime now, G
       g_warning ("shadow mode: forecast at hour %u failed: %s", H, local->message);
       return TRUE;
     }
+  /* the forecast becomes the latest (no copy) */
   g_free (sh->latest);
-  sh->latest = g_memdup2 (out, sizeof (double) * Z * hmax);
   g_free (sh->latest_base);
-  sh->latest_base = g_memdup2 (base, sizeof (double) * Z * hmax);
+  const double *po = sh->latest = g_steal_pointer (&out);
+  const double *pb = sh->latest_base = g_steal_pointer (&base);
   sh->latest_origin = H;
   sh->latest_n = hmax;
   sh->latest_partial = want != NULL;
   sh->latest_w0 = w0;
   sh->latest_model = sh->champion;
   g_autofree FtStorePrediction *rows = sh->store ? g_new0 (FtStorePrediction, (gsize) Z * sh->cfg.n_horizons) : NULL;
-  guint n = 0;
+  guint n = 0, seq = sh->pending_seq++;
   for (guint i = 0; i < sh->cfg.n_horizons; i++)
     {
       guint lead = sh->cfg.horizons[i];
+      GArray *q = sh->pending[i];
+      guint at = q->len;
+      g_array_set_size (q, at + Z);
       for (guint z = 0; z < Z; z++)
         {
-          Pending p = { z, H + lead - 1, lead, out[z * hmax + lead - 1], base[z * hmax + lead - 1] };
-          g_array_append_val (sh->pending, p);
+          Pending p = { z, H + lead - 1, lead, seq, po[z * hmax + lead - 1], pb[z * hmax + lead - 1] };
+          g_array_index (q, Pending, at + z) = p;
           sh->sc.predictions++;
           if (rows)
             {
@@ -997,11 +1369,17 @@ ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
   return forecast_tick (sh, now, error);
 }
 
-/* Fits what is due at hour H: the first fit, a scheduled refit, or a
- * retrain on drift, on the whole history. FALSE only on a store error. */
+/* Starts what is due at hour H: the first fit, a scheduled refit (with
+ * the baseline's), or a retrain on drift, on the whole history, on a
+ * worker thread (lag 0: here); takes a fit started before once its lag
+ * has passed. FALSE only on a store error. */
 static gboolean
 fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
 {
+  if (sh->job && now < sh->job->join_at)
+    return TRUE;
+  if (sh->job && !finish_fit (sh, now, error))
+    return FALSE;
   gboolean first = sh->champion == NULL && H >= (guint) (sh->cfg.first_fit_days * 24);
   gboolean scheduled = sh->champion != NULL && sh->cfg.retrain_days > 0
                        && H - sh->last_fit_h >= (guint) (sh->cfg.retrain_days * 24);
@@ -1009,24 +1387,55 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
                    && H >= sh->drift_at + sh->cfg.holdout_hours;
   if (!first && !scheduled && !drift)
     return TRUE;
-  g_autoptr(FtDemandSeries) s = series_of (sh, H);
+  FtDemandSeries *s = series_of (sh, H);
   if (s == NULL)
     return TRUE;
+  double window_days;
   if (first || scheduled)
     {
-      refit_baseline (sh, s, H);
-      if (!retrain (sh, s, H, sh->cfg.training_days, first ? "initial" : "schedule", now, error))
-        return FALSE;
       sh->last_fit_h = H;
+      window_days = sh->cfg.training_days;
     }
   else
     {
       sh->drift_at = 0;
       sh->last_drift_fit_h = H;
-      if (!retrain (sh, s, H, sh->cfg.drift_train_days, "drift", now, error))
-        return FALSE;
+      window_days = sh->cfg.drift_train_days;
     }
-  return TRUE;
+  guint hold = sh->cfg.holdout_hours;
+  gboolean baseline_due = first || scheduled;
+  if (H < hold + 48 && !baseline_due)
+    {
+      ft_demand_series_free (s);
+      return TRUE;   /* too short to hold hours back */
+    }
+  FitJob *j = g_new0 (FitJob, 1);
+  j->s = s;
+  j->H = H;
+  j->hold = hold;
+  j->win = (guint) (window_days * 24);
+  j->eval_h = MIN (max_horizon (sh), hold);
+  j->reason = first ? "initial" : scheduled ? "schedule" : "drift";
+  j->kind = sh->cfg.kind;
+  j->params = sh->cfg.params;
+  j->min_gain = sh->cfg.min_gain;
+  j->champion = sh->champion;
+  j->save_all = sh->store != NULL;
+  j->delay_ms = sh->cfg.train_delay_ms;
+  j->join_at = now + (FtTime) llround (sh->cfg.train_lag_min * FT_MINUTE);
+  if (baseline_due)
+    {
+      j->baseline_due = TRUE;
+      j->base_win = (guint) (sh->cfg.training_days * 24);
+      j->qshare = profile_of (sh, H > j->base_win ? H - j->base_win : 0, H);
+    }
+  j->skip_model = H < hold + 48;   /* the baseline only */
+  sh->job = j;
+  if (j->join_at > now)
+    j->thread = g_thread_try_new ("ft-shadow-fit", fit_job_run, j, NULL);
+  if (j->thread == NULL)
+    fit_job_run (j);   /* no lag (or no thread to be had): here */
+  return j->join_at > now || finish_fit (sh, now, error);
 }
 
 static gboolean

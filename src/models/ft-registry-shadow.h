@@ -62,6 +62,13 @@ typedef struct {
   guint          holdout_hours;       /* 12 */
   double         min_gain;            /* 0.02 */
   gboolean       retrain_on_drift;    /* TRUE */
+  /* Fits run on a worker thread from a copy of the series; the result
+   * (the decision, the new champion and baseline) is taken at the first
+   * tick at or after the fit's start + train_lag_min, the ticking thread
+   * waiting there if the fit has not finished (the same results on any
+   * machine). 60 (one default cadence); 0: at the tick it starts. */
+  double         train_lag_min;
+  guint          train_delay_ms;      /* 0; tests: the worker sleeps this long first */
   FtDriftThresholds drift;            /* 0.1 / 0.25 */
   const char    *city;                /* "demo" (copied) */
   FtTime         how_offset;          /* added to times for the hour of week (the

@@ -98,6 +98,12 @@ struct _FtZoningGrid {
   guint  rows, cols;
   guint *first;   /* [cell .. cell + 1): the cell's candidates, in zone order */
   guint *zone;
+  /* per cell with one candidate: the greatest squared distance from it
+   * to the cell (cos (latitude) at its largest, the cell a little wider
+   * and the square a little larger than rounding can make one), else
+   * INFINITY. Within max_m of every point, it is the answer without the
+   * cosine a distance needs. */
+  double *far2;
 };
 
 static struct _FtZoningGrid *
@@ -120,13 +126,17 @@ zoning_grid_new (const FtZoning *zn)
   g->lon0 = lon0 - mlon;
   lat1 = MIN (lat1 + mlat, 90.0);
   lon1 += mlon;
-  /* about a zone every two cells */
+  /* about a zone every eight cells (a few candidates per cell), as long
+   * as building it (cells x zones) stays under a few million steps, and
+   * never coarser than a zone every two cells */
   guint side = MAX (1u, (guint) ceil (sqrt (2.0 * zn->n)));
+  side = MAX (side, MIN ((guint) ceil (sqrt (8.0 * zn->n)), (guint) sqrt (4e6 / zn->n)));
   g->rows = g->cols = side;
   g->dlat = (lat1 - g->lat0) / side;
   g->dlon = (lon1 - g->lon0) / side;
   guint nc = g->rows * g->cols;
   g->first = g_new0 (guint, nc + 1);
+  g->far2 = g_new (double, nc);
   GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint r = 0; r < g->rows; r++)
     {
@@ -152,7 +162,17 @@ zoning_grid_new (const FtZoning *zn)
               if (dx * dx + dy * dy <= bound)
                 g_array_append_val (cand, z);
             }
-          g->first[r * g->cols + c + 1] = cand->len;
+          guint cell = r * g->cols + c;
+          g->first[cell + 1] = cand->len;
+          g->far2[cell] = INFINITY;
+          if (cand->len - g->first[cell] == 1)
+            {
+              guint z = g_array_index (cand, guint, g->first[cell]);
+              double slack_lat = 1e-6 * g->dlat + 1e-9, slack_lon = 1e-6 * g->dlon + 1e-9;
+              double dy = MAX (fabs (zn->lat[z] - (lo - slack_lat)), fabs (zn->lat[z] - (hi + slack_lat))) * m_per_deg;
+              double dx = MAX (fabs (zn->lon[z] - (w - slack_lon)), fabs (zn->lon[z] - (e + slack_lon))) * kx_max;
+              g->far2[cell] = (dx * dx + dy * dy) * (1 + 1e-6) + 1e-6;
+            }
         }
     }
   g->zone = (guint *) g_array_free (cand, FALSE);
@@ -166,6 +186,7 @@ zoning_grid_free (struct _FtZoningGrid *g)
     return;
   g_free (g->first);
   g_free (g->zone);
+  g_free (g->far2);
   g_free (g);
 }
 
@@ -276,7 +297,6 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
   /* nearest centre on the local plane (squared metres, no square roots or
    * trigonometry per zone: this runs for every request in shadow mode) */
   const double m_per_deg = 111320.0;
-  double kx = cos (lat * G_PI / 180.0) * m_per_deg;
   double best_d2 = z->max_m * z->max_m;
   int best = -1;
   const struct _FtZoningGrid *g = z->grid;
@@ -288,11 +308,14 @@ ft_zoning_zone_of (const FtZoning *z, double lat, double lon)
       if (fr >= 0 && fr < g->rows && fc >= 0 && fc < g->cols)
         {
           guint cell = (guint) fr * g->cols + (guint) fc;
+          if (g->far2[cell] <= best_d2)
+            return (int) g->zone[g->first[cell]];   /* its only candidate, within max_m */
           cand = g->zone;
           from = g->first[cell];
           to = g->first[cell + 1];
         }
     }
+  double kx = cos (lat * G_PI / 180.0) * m_per_deg;
   for (guint k = from; k < to; k++)
     {
       guint i = cand ? cand[k] : k;

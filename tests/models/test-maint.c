@@ -175,6 +175,18 @@ START_TEST (test_auc_matches_pairs)
           good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
         }
   ck_assert_double_eq_tol (ft_maint_auc (s, y, n), good / pairs, 1e-12);
+  /* the labels swapped: the positives are now the larger class */
+  for (guint i = 0; i < n; i++)
+    y[i] = !y[i];
+  good = pairs = 0;
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < n; j++)
+      if (y[i] && !y[j])
+        {
+          pairs++;
+          good += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+        }
+  ck_assert_double_eq_tol (ft_maint_auc (s, y, n), good / pairs, 1e-12);
 }
 END_TEST
 

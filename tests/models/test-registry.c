@@ -74,6 +74,16 @@ START_TEST (test_ks_two_sample)
   const double t1[] = { 0, 0, 1, 1 }, t2[] = { 0, 1, 1, 1 };
   ck_assert (ft_drift_ks (t1, 4, t2, 4, &d, NULL, NULL));
   ck_assert_double_eq_tol (d, 0.25, 1e-12);
+  /* samples already sorted: the same statistic, bit for bit */
+  double d2, p2;
+  ck_assert (ft_drift_ks_sorted (t1, 4, t2, 4, &d2, NULL, NULL));
+  ck_assert (d2 == d);
+  const double u[] = { -1.5, -0.25, 0, 0, 0.5, 2, 2, 7 }, w[] = { -3, -0.25, 0.5, 0.5, 9 };
+  ck_assert (ft_drift_ks (w, 5, u, 8, &d, &p, NULL));
+  ck_assert (ft_drift_ks_sorted (w, 5, u, 8, &d2, &p2, NULL));
+  ck_assert (d2 == d && p2 == p);
+  const double bad[] = { 0, NAN };
+  ck_assert (!ft_drift_ks_sorted (u, 8, bad, 2, &d2, NULL, NULL));
 }
 END_TEST
 
@@ -682,6 +692,64 @@ START_TEST (test_shadow_synthetic)
 }
 END_TEST
 
+static void
+on_decision (const FtEvent *ev, gpointer data)
+{
+  GArray *times = data;
+  g_array_append_val (times, ev->t);
+}
+
+/* A fit runs on a worker and its result is taken at the first tick at or
+ * after its start + the lag, not before (the worker slowed on purpose:
+ * it is waited for there), the decision logged then; with no lag it is
+ * taken at the tick it starts. */
+START_TEST (test_shadow_lag)
+{
+  static const double lags[] = { 150, 0 };
+  for (guint k = 0; k < G_N_ELEMENTS (lags); k++)
+    {
+      FtEventLog *log = ft_event_log_new ();
+      ft_event_log_set_retain (log, FALSE);
+      g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (FtTime));
+      ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_MODEL_DECISION), on_decision, times);
+      g_autoptr(FtZoning) z = three_zones ();
+      FtShadowConfig cfg;
+      ft_shadow_config_init (&cfg);
+      cfg.forecast = TRUE;
+      cfg.first_fit_days = 3;
+      cfg.retrain_days = 1;
+      cfg.retrain_on_drift = FALSE;
+      cfg.train_lag_min = lags[k];
+      cfg.train_delay_ms = 100;
+      g_autoptr(GError) error = NULL;
+      FtShadow *sh = ft_shadow_new (&cfg, z, log, NULL, 0, &error);
+      ck_assert_msg (sh != NULL, "%s", error ? error->message : "");
+      gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+      gsl_rng_set (r, 5);
+      guint first_model_h = 0;
+      for (guint h = 0; h + 1 < 24 * 5; h++)   /* ticks to hour 119 */
+        {
+          feed_hour (log, r, h, 0);
+          ck_assert (ft_shadow_tick (sh, (FtTime) (h + 1) * FT_HOUR, &error));
+          FtShadowScores sc;
+          ft_shadow_scores (sh, &sc);
+          if (first_model_h == 0 && sc.model[0])
+            first_model_h = h + 1;
+        }
+      gsl_rng_free (r);
+      /* fits start at hours 72 and 96 (daily), taken 3 ticks (150 min
+       * rounded up to the hourly ticks) later, or at once */
+      guint after = lags[k] > 0 ? 3 : 0;
+      ck_assert_uint_eq (first_model_h, 72 + after);
+      ck_assert_uint_eq (times->len, 2);
+      ck_assert_int_eq (g_array_index (times, FtTime, 0), (FtTime) (72 + after) * FT_HOUR);
+      ck_assert_int_eq (g_array_index (times, FtTime, 1), (FtTime) (96 + after) * FT_HOUR);
+      ft_shadow_free (sh);
+      ft_event_log_free (log);
+    }
+}
+END_TEST
+
 /* Drift's calibration. N_CAL zones whose demand is stationary but for a
  * city-wide factor per day (weather, an event: every zone's count up or
  * down together, what the forecast misses on its own day), and from day
@@ -979,6 +1047,7 @@ suite (void)
   tc = tcase_create ("shadow");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_shadow_synthetic);
+  tcase_add_test (tc, test_shadow_lag);
   tcase_add_test (tc, test_drift_calibrated);
   tcase_add_test (tc, test_shadow_glm_not_worse_than_mean);
   tcase_add_test (tc, test_shadow_window_whole_history);

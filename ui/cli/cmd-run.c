@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void
 progress_cb (double f, gpointer user_data)
@@ -139,8 +140,10 @@ print_shadow_cost (FtSimWorld *w)
     ft_shadow_cost (sh, &c[0], &c[1]);
   static const char *const names[] = { "forecast", "maint" };
   for (guint i = 0; i < 2; i++)
-    fprintf (stderr, "shadow cost %-8s ticks %5u fits %2u  CPU s: train %.3f predict %.3f score %.3f store %.3f\n",
-             names[i], c[i].ticks, c[i].fits, c[i].train_s, c[i].predict_s, c[i].score_s, c[i].store_s);
+    fprintf (stderr, "shadow cost %-8s ticks %5u fits %2u  CPU s: train %.3f predict %.3f score %.3f store %.3f "
+             "worker %.3f wait %.3f  iterations %u\n", names[i], c[i].ticks, c[i].fits, c[i].train_s,
+             c[i].predict_s, c[i].score_s, c[i].store_s, c[i].train_worker_s, c[i].train_wait_s,
+             c[i].fit_iterations);
 }
 
 int
@@ -150,7 +153,7 @@ ft_cli_run (int argc, char **argv)
   gint64 seed = -1;
   gint replication = -1;
   g_autofree char *out = NULL;
-  gboolean json = FALSE, quiet = FALSE, force = FALSE, shadow_cost = FALSE;
+  gboolean json = FALSE, quiet = FALSE, force = FALSE, shadow_cost = FALSE, thread_cpu = FALSE;
   GOptionEntry entries[] = {
     { "days", 'd', 0, G_OPTION_ARG_DOUBLE, &days, "Simulated days (overrides the scenario)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Master random seed (overrides the scenario)", "S" },
@@ -162,6 +165,9 @@ ft_cli_run (int argc, char **argv)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL },
     { "shadow-cost", 0, 0, G_OPTION_ARG_NONE, &shadow_cost,
       "Print on stderr the CPU seconds shadow mode spent by part (tests/models/bench-shadow.sh)", NULL },
+    { "thread-cpu", 0, 0, G_OPTION_ARG_NONE, &thread_cpu,
+      "Print on stderr the CPU seconds of the thread that ran the simulation (read once, at the end; "
+      "shadow mode's fits run on threads of their own)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO — run a scenario and report KPIs");
@@ -237,6 +243,12 @@ ft_cli_run (int argc, char **argv)
       return 1;
     }
   double wall = (g_get_monotonic_time () - t0) / 1e6;
+  if (thread_cpu)
+    {
+      struct timespec ts;
+      if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        fprintf (stderr, "simulator thread CPU s: %.3f\n", (double) ts.tv_sec + ts.tv_nsec * 1e-9);
+    }
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
   guint64 n_refused = ft_sim_world_n_errors (w);
