@@ -86,13 +86,13 @@ typedef struct _FtEventLog FtEventLog;
 
 typedef void (*FtEventListener) (const FtEvent *ev, gpointer user_data);
 
-/* The first member of FtEventLog, which the inline append reads: with
- * nothing kept and nobody listening (a simulation without a store) an
- * event is only counted, and that costs no call. Private: use the
+/* The first member of FtEventLog, which the inline append reads: an event
+ * that is not kept and that nobody listens to (a simulation without a
+ * store) is only counted, and that costs no call. Private: use the
  * functions below. */
 typedef struct {
   guint64  next_seq;
-  gboolean count_only;               /* retain off and no listeners */
+  guint64  slow_kinds;               /* bit k: kind k is kept or listened to */
   guint64  counts[FT_EV_N_KINDS];
 } FtEventLogHead;
 
@@ -104,7 +104,7 @@ static inline guint64
 ft_event_log_append (FtEventLog *log, const FtEvent *ev)
 {
   FtEventLogHead *h = (FtEventLogHead *) log;
-  if (h != NULL && G_LIKELY (h->count_only) && ev != NULL && ev->kind < FT_EV_N_KINDS)
+  if (h != NULL && ev != NULL && ev->kind < FT_EV_N_KINDS && !(h->slow_kinds >> ev->kind & 1))
     {
       h->counts[ev->kind]++;
       return h->next_seq++;
