@@ -641,11 +641,11 @@ static gboolean
 predict (FtMaintShadow *ms, FtTime now, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GArray *rows = ms->now_rows;
-  if (!ft_maint_log_rows_now_into (ms->mlog, now, rows, &local))
+  /* the rows in place (the log's records of this time, not a copy) */
+  const FtMaintRow *r;
+  guint n;
+  if (!ft_maint_log_rows_now_get (ms->mlog, now, ms->now_rows, &r, &n, &local))
     return TRUE;   /* no vehicle yet */
-  guint n = rows->len;
-  const FtMaintRow *r = (const FtMaintRow *) rows->data;
   g_autofree double *p = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
   g_autofree double *pb = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
   /* the champion through the memo (a vehicle's unchanged features are

@@ -132,6 +132,12 @@ GArray     *ft_maint_log_rows_now  (const FtMaintLog *log, FtTime now, GError **
 /* The same into rows (emptied first; its storage is reused, so a caller
  * that asks at every tick allocates nothing). FALSE when no vehicle. */
 gboolean    ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error);
+/* The same rows read in place: *rows_out, *n_out of them, borrowed from
+ * the log's records when it just recorded this time (a shadow tick on its
+ * grid; valid until the log next changes), else those filled into rows as
+ * ft_maint_log_rows_now_into does. FALSE when no vehicle. */
+gboolean    ft_maint_log_rows_now_get (const FtMaintLog *log, FtTime now, GArray *rows,
+                                       const FtMaintRow **rows_out, guint *n_out, GError **error);
 
 /* Running mode (shadow mode): from this call on the log keeps no events.
  * Instead it records, at every time origin + k * step (k any integer),
