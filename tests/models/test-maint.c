@@ -973,6 +973,18 @@ START_TEST (test_builder_records)
       g_autoptr (GArray) nb = ft_maint_log_rows_now (rec, 6 * FT_DAY, &e);
       ck_assert (na && nb && na->len == nb->len);
       ck_assert (memcmp (na->data, nb->data, sizeof (FtMaintRow) * na->len) == 0);
+      /* read in place: the records just made, not a copy (the scratch
+       * array left empty), and the same rows; a replay fills the array */
+      g_autoptr (GArray) scratch = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+      const FtMaintRow *in_place;
+      guint n_in_place;
+      ck_assert (ft_maint_log_rows_now_get (rec, 6 * FT_DAY, scratch, &in_place, &n_in_place, &e));
+      ck_assert_uint_eq (scratch->len, 0);
+      ck_assert_uint_eq (n_in_place, na->len);
+      ck_assert (memcmp (na->data, in_place, sizeof (FtMaintRow) * na->len) == 0);
+      ck_assert (ft_maint_log_rows_now_get (plain, 6 * FT_DAY, scratch, &in_place, &n_in_place, &e));
+      ck_assert (n_in_place == na->len && scratch->len == na->len && in_place == (const FtMaintRow *) scratch->data);
+      ck_assert (memcmp (na->data, in_place, sizeof (FtMaintRow) * na->len) == 0);
       /* off the grid: refused, naming it */
       ck_assert (ft_maint_log_rows (rec, FT_HOUR, FT_DAY, 6 * FT_HOUR, FT_DAY, &e) == NULL);
       ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
