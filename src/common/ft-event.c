@@ -88,6 +88,27 @@ ft_event_log_append (FtEventLog *log, const FtEvent *ev)
       *slot = tmp;
     }
 
+  /* One listener, not inside a dispatch (shadow mode without a store):
+   * called straight, without the loop's bookkeeping. */
+  if (log->listeners->len == 1 && log->dispatching == 0 && !log->compact)
+    {
+      const Listener *l = &g_array_index (log->listeners, Listener, 0);
+      if (l->fn && (l->kinds >> tmp.kind & 1))
+        {
+          log->dispatching = 1;
+          l->fn (&tmp, l->user_data);
+          log->dispatching = 0;
+          if (log->compact)
+            {
+              for (i = log->listeners->len; i-- > 0;)
+                if (g_array_index (log->listeners, Listener, i).fn == NULL)
+                  g_array_remove_index (log->listeners, i);
+              log->compact = FALSE;
+            }
+        }
+      return tmp.seq;
+    }
+
   /* Listeners may add or remove listeners (themselves included) while
    * called: removal only clears fn here, the array is compacted after. */
   log->dispatching++;
