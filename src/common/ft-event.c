@@ -96,10 +96,27 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
       *slot = tmp;
     }
 
+  /* One listener, not inside a dispatch (shadow mode without a store):
+   * called straight, without the loop's bookkeeping; if it added or
+   * removed listeners, the loop goes on after it. */
+  guint start = 0;
+  if (log->listeners->len == 1 && log->dispatching == 0 && !log->compact)
+    {
+      const Listener *l = &g_array_index (log->listeners, Listener, 0);
+      if (!l->fn || !(l->kinds >> tmp.kind & 1))
+        return tmp.seq;
+      log->dispatching = 1;
+      l->fn (&tmp, l->user_data);
+      log->dispatching = 0;
+      if (log->listeners->len == 1 && !log->compact)
+        return tmp.seq;
+      start = 1;
+    }
+
   /* Listeners may add or remove listeners (themselves included) while
    * called: removal only clears fn here, the array is compacted after. */
   log->dispatching++;
-  for (i = 0; i < log->listeners->len; i++)
+  for (i = start; i < log->listeners->len; i++)
     {
       const Listener *l = &g_array_index (log->listeners, Listener, i);
       if (l->fn && (l->kinds >> tmp.kind & 1))

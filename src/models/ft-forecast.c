@@ -604,8 +604,19 @@ ft_feature_context_init_from (FtFeatureContext *c, const FtDemandSeries *s, cons
   c->how_from = lag_from;
   c->how_n = H - lag_from + FT_FORECAST_MAX_HORIZON;
   c->how = g_new (guint, c->how_n);
-  for (guint i = 0; i < c->how_n; i++)
-    c->how[i] = ft_demand_series_how (s, lag_from + i);
+  if (s->holidays == NULL)
+    {
+      /* without holidays the hours of the week just go round */
+      guint w = ft_demand_series_how (s, lag_from);
+      for (guint i = 0; i < c->how_n; i++)
+        {
+          c->how[i] = w;
+          w = w == 167 ? 0 : w + 1;
+        }
+    }
+  else
+    for (guint i = 0; i < c->how_n; i++)
+      c->how[i] = ft_demand_series_how (s, lag_from + i);
   c->recent_city = g_new (double, (gsize) 2 * (H + 1));
   double *rcity = c->recent_city;
   for (gsize i = (gsize) 2 * from; i < (gsize) 2 * (H + 1); i++)

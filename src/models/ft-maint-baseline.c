@@ -79,6 +79,21 @@ base_predict (gconstpointer state, const FtMaintRow *rows, guint n, double h, do
   return TRUE;
 }
 
+/* The same per horizon, each row's rate found once. */
+static gboolean
+base_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
+                    double *p_out, GError **error)
+{
+  (void) error;
+  for (guint i = 0; i < n; i++)
+    {
+      double rate = base_rate (state, rows[i].x[FT_MF_KM_SINCE_SERVICE]);
+      for (guint q = 0; q < nh; q++)
+        p_out[(gsize) q * n + i] = -expm1 (-rate * h[q]);
+    }
+  return TRUE;
+}
+
 static gboolean
 base_save (gconstpointer state, GByteArray *out, GError **error)
 {
@@ -125,4 +140,4 @@ base_load (const guint8 *data, gsize len, GError **error)
   return g_steal_pointer (&b);
 }
 
-const FtMaintOps ft_maint_baseline_ops = { base_fit, base_predict, base_save, base_load, g_free };
+const FtMaintOps ft_maint_baseline_ops = { base_fit, base_predict, base_save, base_load, g_free, base_predict_multi };

@@ -846,10 +846,13 @@ ft_maint_log_rows_now (const FtMaintLog *log, FtTime now, GError **error)
 }
 
 gboolean
-ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error)
+ft_maint_log_rows_now_get (const FtMaintLog *log, FtTime now, GArray *rows, const FtMaintRow **rows_out,
+                           guint *n_out, GError **error)
 {
-  g_return_val_if_fail (log != NULL && rows != NULL, FALSE);
+  g_return_val_if_fail (log != NULL && rows != NULL && rows_out != NULL && n_out != NULL, FALSE);
   g_array_set_size (rows, 0);
+  *rows_out = NULL;
+  *n_out = 0;
   if (ft_maint_log_n_vehicles (log) == 0)
     {
       g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_EMPTY, "the event log shows no vehicle");
@@ -870,20 +873,36 @@ ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GEr
           else
             hi = mid;
         }
-      g_array_append_vals (rows, r + lo, log->rec->len - lo);
+      *rows_out = r + lo;
+      *n_out = log->rec->len - lo;
       return TRUE;
     }
   if (now >= log->end || log->records)   /* a log that records keeps no events to replay */
+    emit_rows (log->live, now, NULL, 0, rows);
+  else
     {
-      emit_rows (log->live, now, NULL, 0, rows);
-      return TRUE;
+      g_autoptr (GArray) accs = accs_new ();
+      for (guint i = 0; i < log->ev->len && g_array_index (log->ev, MEv, i).t <= now; i++)
+        {
+          const MEv *e = &g_array_index (log->ev, MEv, i);
+          acc_apply (acc_get (accs, (guint) e->v), e);
+        }
+      emit_rows (accs, now, NULL, 0, rows);
     }
-  g_autoptr (GArray) accs = accs_new ();
-  for (guint i = 0; i < log->ev->len && g_array_index (log->ev, MEv, i).t <= now; i++)
-    {
-      const MEv *e = &g_array_index (log->ev, MEv, i);
-      acc_apply (acc_get (accs, (guint) e->v), e);
-    }
-  emit_rows (accs, now, NULL, 0, rows);
+  *rows_out = (const FtMaintRow *) rows->data;
+  *n_out = rows->len;
+  return TRUE;
+}
+
+gboolean
+ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error)
+{
+  g_return_val_if_fail (log != NULL && rows != NULL, FALSE);
+  const FtMaintRow *r;
+  guint n;
+  if (!ft_maint_log_rows_now_get (log, now, rows, &r, &n, error))
+    return FALSE;
+  if (rows->len != n)   /* borrowed: rows is still empty */
+    g_array_append_vals (rows, r, n);
   return TRUE;
 }

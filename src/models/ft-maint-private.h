@@ -20,7 +20,24 @@ typedef struct {
    * per-row work done once) */
   gboolean (*predict_multi) (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
                              double *p_out, GError **error);
+  /* optional: predict_multi through a memo of the per-vehicle work */
+  gboolean (*predict_memo) (gconstpointer state, FtMaintMemo *memo, const FtMaintRow *rows, guint n,
+                            const double *h, guint nh, double *p_out, GError **error);
 } FtMaintOps;
+
+/* The memo's store: per vehicle and feature, the value a term was
+ * computed from (NaN: none) and the term; key holds the parameters the
+ * terms belong to (the model's to compare as it likes). */
+typedef struct {
+  double x, term;
+} FtMaintMemoSlot;
+
+struct _FtMaintMemo {
+  double           key[3 * FT_MAINT_N_FEATURES + 2];
+  gboolean         keyed;
+  guint            n_vehicles;
+  FtMaintMemoSlot *slot;   /* [vehicle * FT_MAINT_N_FEATURES + feature] */
+};
 
 struct _FtMaintModel {
   FtMaintKind       kind;

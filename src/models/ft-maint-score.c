@@ -93,19 +93,29 @@ order_key (double d)
 
 /* LSD radix sort of k (n keys, tmp as long), 11 bits at a time (six
  * passes); a digit every key shares (the sign and most of the exponent
- * of probabilities) is skipped. */
+ * of probabilities) is skipped. The six digits' counts are taken in one
+ * read of the keys (a pass's keys have the same digits in any order). */
 #define RADIX_BITS 11
+#define RADIX_PASSES ((64 + RADIX_BITS - 1) / RADIX_BITS)
 static void
 radix_keys (guint64 *k, guint64 *tmp, guint n)
 {
   guint64 *src = k, *dst = tmp;
   const guint64 mask = (1u << RADIX_BITS) - 1;
-  g_autofree guint *cnt = g_new (guint, (1u << RADIX_BITS) + 1);
-  for (guint shift = 0; shift < 64 && n > 1; shift += RADIX_BITS)
+  const gsize stride = (1u << RADIX_BITS) + 1;
+  if (n < 2)
+    return;
+  g_autofree guint *cnts = g_new0 (guint, stride * RADIX_PASSES);
+  for (guint i = 0; i < n; i++)
     {
-      memset (cnt, 0, sizeof (guint) * ((1u << RADIX_BITS) + 1));
-      for (guint i = 0; i < n; i++)
-        cnt[((src[i] >> shift) & mask) + 1]++;
+      guint64 key = src[i];
+      for (guint d = 0; d < RADIX_PASSES; d++)
+        cnts[d * stride + ((key >> (d * RADIX_BITS)) & mask) + 1]++;
+    }
+  for (guint d = 0; d < RADIX_PASSES; d++)
+    {
+      guint shift = d * RADIX_BITS;
+      guint *cnt = cnts + d * stride;
       if (cnt[((src[0] >> shift) & mask) + 1] == n)
         continue;
       for (guint b = 0; b < (1u << RADIX_BITS); b++)

@@ -51,6 +51,7 @@ struct _FtMaintShadow {
   GArray        *lead;                     /* double: lead of each caught fault */
   GArray        *risk;                     /* FtMaintRisk per vehicle (at = -1: none) */
   GArray        *now_rows;                 /* FtMaintRow: every vehicle at the last tick (reused) */
+  FtMaintMemo   *memo;                     /* the champion's per-vehicle terms between ticks */
   FtTime         first_list;               /* -1: no list yet */
   double         hits, listed, positives;
   FtMaintShadowScores sc;
@@ -237,6 +238,7 @@ ft_maint_shadow_new (const FtMaintShadowConfig *cfg, FtEventLog *log, FtStore *s
   ms->lead = g_array_new (FALSE, FALSE, sizeof (double));
   ms->risk = g_array_new (FALSE, FALSE, sizeof (FtMaintRisk));
   ms->now_rows = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+  ms->memo = ft_maint_memo_new ();
   ms->sc.enabled = cfg->enabled;
   if (cfg->enabled)
     {
@@ -270,6 +272,7 @@ ft_maint_shadow_free (FtMaintShadow *ms)
   g_array_unref (ms->lead);
   g_array_unref (ms->risk);
   g_array_unref (ms->now_rows);
+  ft_maint_memo_free (ms->memo);
   g_free (ms->city);
   g_free (ms);
 }
@@ -748,15 +751,19 @@ static gboolean
 predict (FtMaintShadow *ms, FtTime now, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GArray *rows = ms->now_rows;
-  if (!ft_maint_log_rows_now_into (ms->mlog, now, rows, &local))
+  /* the rows in place (the log's records of this time, not a copy) */
+  const FtMaintRow *r;
+  guint n;
+  if (!ft_maint_log_rows_now_get (ms->mlog, now, ms->now_rows, &r, &n, &local))
     return TRUE;   /* no vehicle yet */
-  guint n = rows->len;
-  const FtMaintRow *r = (const FtMaintRow *) rows->data;
   g_autofree double *p = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
   g_autofree double *pb = g_new (double, (gsize) MAX (n, 1) * FT_MAINT_N_HORIZONS);
-  if (!ft_maint_model_predict_multi (ms->champion, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, p, &local)
-      || !ft_maint_model_predict_multi (ms->baseline, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS, pb, &local))
+  /* the champion through the memo (a vehicle's unchanged features are
+   * not transformed again), the baseline on the rows it checked */
+  if (!ft_maint_model_predict_multi_memo (ms->champion, ms->memo, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS,
+                                          FALSE, p, &local)
+      || !ft_maint_model_predict_multi_memo (ms->baseline, NULL, r, n, ms->cfg.horizons_h, FT_MAINT_N_HORIZONS,
+                                             TRUE, pb, &local))
     {
       g_warning ("maintenance shadow: predicting at %" G_GINT64_FORMAT " ms failed: %s", now, local->message);
       return TRUE;

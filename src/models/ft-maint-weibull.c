@@ -10,6 +10,7 @@
 #include "ft-maint-private.h"
 
 #include <float.h>
+#include <string.h>
 #include <math.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
@@ -688,4 +689,77 @@ weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const 
   return TRUE;
 }
 
-const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free, weib_predict_multi };
+/* weib_predict_multi through a memo: a feature's term is taken from the
+ * memo when the vehicle's value is the one it was computed from, or from
+ * the last row's when the value is that row's (== on
+ * finite values: the same bits but for a zero's sign, which tx ignores),
+ * so eta sums the same terms in the same order, bit for bit; the memo
+ * starts afresh when the parameters differ from its last call's. */
+static gboolean
+weib_predict_memo (gconstpointer state, FtMaintMemo *memo, const FtMaintRow *rows, guint n, const double *h,
+                   guint nh, double *p_out, GError **error)
+{
+  const Weib *w = state;
+  (void) error;
+  enum { P = FT_MAINT_N_FEATURES };
+  G_STATIC_ASSERT (sizeof memo->key == sizeof w->theta + sizeof w->mean + sizeof w->sd);
+  double key[G_N_ELEMENTS (memo->key)];
+  memcpy (key, w->theta, sizeof w->theta);
+  memcpy (key + G_N_ELEMENTS (w->theta), w->mean, sizeof w->mean);
+  memcpy (key + G_N_ELEMENTS (w->theta) + P, w->sd, sizeof w->sd);
+  if (!memo->keyed || memcmp (key, memo->key, sizeof key) != 0)
+    {
+      memcpy (memo->key, key, sizeof key);
+      memo->keyed = TRUE;
+      for (gsize s = 0; s < (gsize) memo->n_vehicles * P; s++)
+        memo->slot[s].x = NAN;
+    }
+  double k = exp (w->theta[0]);
+  double base[nh > 0 ? nh : 1];
+  for (guint q = 0; q < nh; q++)
+    base[q] = k * (log (h[q]) - w->theta[1]);
+  guint act[P], na = 0;
+  for (guint j = 0; j < P; j++)
+    if (w->sd[j] > 0)
+      act[na++] = j;
+  FtMaintMemoSlot last[P];
+  for (guint j = 0; j < P; j++)
+    last[j].x = NAN;
+  for (guint i = 0; i < n; i++)
+    {
+      guint v = rows[i].vehicle;
+      if (v >= memo->n_vehicles)
+        {
+          guint nv = MAX (v + 1, memo->n_vehicles * 2);
+          memo->slot = g_renew (FtMaintMemoSlot, memo->slot, (gsize) nv * P);
+          for (gsize s = (gsize) memo->n_vehicles * P; s < (gsize) nv * P; s++)
+            memo->slot[s].x = NAN;
+          memo->n_vehicles = nv;
+        }
+      FtMaintMemoSlot *ms = memo->slot + (gsize) v * P;
+      const double *x = rows[i].x;
+      double eta = 0;
+      for (guint a = 0; a < na; a++)
+        {
+          guint j = act[a];
+          if (x[j] != ms[j].x)
+            {
+              /* a value the row before had (an idle fleet's age, hours
+               * since a first event) costs no transform either */
+              if (x[j] != last[j].x)
+                {
+                  last[j].x = x[j];
+                  last[j].term = w->theta[2 + j] * (tx (w, x[j]) - w->mean[j]) / w->sd[j];
+                }
+              ms[j] = last[j];
+            }
+          eta += ms[j].term;
+        }
+      for (guint q = 0; q < nh; q++)
+        p_out[(gsize) q * n + i] = -expm1 (-exp (MIN (base[q] + eta, EXP_CAP)));
+    }
+  return TRUE;
+}
+
+const FtMaintOps ft_maint_weibull_ops = { weib_fit, weib_predict, weib_save, weib_load, g_free, weib_predict_multi,
+                                          weib_predict_memo };

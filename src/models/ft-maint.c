@@ -222,6 +222,29 @@ gboolean
 ft_maint_model_predict_multi (const FtMaintModel *m, const FtMaintRow *rows, guint n, const double *horizons_h,
                               guint nh, double *p_out, GError **error)
 {
+  return ft_maint_model_predict_multi_memo (m, NULL, rows, n, horizons_h, nh, FALSE, p_out, error);
+}
+
+FtMaintMemo *
+ft_maint_memo_new (void)
+{
+  return g_new0 (FtMaintMemo, 1);
+}
+
+void
+ft_maint_memo_free (FtMaintMemo *memo)
+{
+  if (memo == NULL)
+    return;
+  g_free (memo->slot);
+  g_free (memo);
+}
+
+gboolean
+ft_maint_model_predict_multi_memo (const FtMaintModel *m, FtMaintMemo *memo, const FtMaintRow *rows, guint n,
+                                   const double *horizons_h, guint nh, gboolean checked, double *p_out,
+                                   GError **error)
+{
   g_return_val_if_fail (m != NULL && (nh == 0 || horizons_h != NULL), FALSE);
   g_return_val_if_fail (n == 0 || nh == 0 || (rows != NULL && p_out != NULL), FALSE);
   for (guint q = 0; q < nh; q++)
@@ -230,8 +253,10 @@ ft_maint_model_predict_multi (const FtMaintModel *m, const FtMaintRow *rows, gui
         g_set_error (error, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID, "horizon %g h must be > 0", horizons_h[q]);
         return FALSE;
       }
-  if (!ft_maint_rows_finite (rows, n, error))
+  if (!checked && !ft_maint_rows_finite (rows, n, error))
     return FALSE;
+  if (memo && m->ops->predict_memo)
+    return m->ops->predict_memo (m->state, memo, rows, n, horizons_h, nh, p_out, error);
   if (m->ops->predict_multi)
     return m->ops->predict_multi (m->state, rows, n, horizons_h, nh, p_out, error);
   for (guint q = 0; q < nh; q++)

@@ -132,6 +132,12 @@ GArray     *ft_maint_log_rows_now  (const FtMaintLog *log, FtTime now, GError **
 /* The same into rows (emptied first; its storage is reused, so a caller
  * that asks at every tick allocates nothing). FALSE when no vehicle. */
 gboolean    ft_maint_log_rows_now_into (const FtMaintLog *log, FtTime now, GArray *rows, GError **error);
+/* The same rows read in place: *rows_out, *n_out of them, borrowed from
+ * the log's records when it just recorded this time (a shadow tick on its
+ * grid; valid until the log next changes), else those filled into rows as
+ * ft_maint_log_rows_now_into does. FALSE when no vehicle. */
+gboolean    ft_maint_log_rows_now_get (const FtMaintLog *log, FtTime now, GArray *rows,
+                                       const FtMaintRow **rows_out, guint *n_out, GError **error);
 
 /* Running mode (shadow mode): from this call on the log keeps no events.
  * Instead it records, at every time origin + k * step (k any integer),
@@ -196,6 +202,22 @@ gboolean      ft_maint_model_predict (const FtMaintModel *m, const FtMaintRow *r
  * model's per-row work is done once. */
 gboolean      ft_maint_model_predict_multi (const FtMaintModel *m, const FtMaintRow *rows, guint n,
                                             const double *horizons_h, guint nh, double *p_out, GError **error);
+/* A memo of a model's per-vehicle work between calls: the Weibull model
+ * keeps each vehicle's term of every feature with the value it was
+ * computed from, so rows of the same vehicles predicted again (every
+ * vehicle at each maintenance tick, most of a night's fleet idle) pay only
+ * for the features that moved. Tied to no model: a call with other
+ * parameters than the last starts it afresh. */
+typedef struct _FtMaintMemo FtMaintMemo;
+FtMaintMemo  *ft_maint_memo_new (void);
+void          ft_maint_memo_free (FtMaintMemo *memo);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtMaintMemo, ft_maint_memo_free)
+/* ft_maint_model_predict_multi through a memo (NULL: none), every value
+ * bit for bit the same; the rows' features are trusted finite when
+ * checked is TRUE (the caller checked them for an earlier model). */
+gboolean      ft_maint_model_predict_multi_memo (const FtMaintModel *m, FtMaintMemo *memo, const FtMaintRow *rows,
+                                                 guint n, const double *horizons_h, guint nh, gboolean checked,
+                                                 double *p_out, GError **error);
 /* A self-contained blob: magic, kind, version, payload, SHA-256 of all
  * before it. from_blob refuses a wrong magic, a truncated blob and a
  * checksum mismatch. */

@@ -187,6 +187,42 @@ START_TEST (test_listener_removes_itself)
 }
 END_TEST
 
+static void
+add_b_then_remove (const FtEvent *ev, gpointer user_data)
+{
+  Reentrant *r = user_data;
+  r->calls_a++;
+  if (r->calls_a == 1)
+    ft_event_log_add_listener (r->log, count_b, r);
+  else
+    ft_event_log_remove_listener (r->log, r->self_id);
+}
+
+/* A lone listener (the log's fast path) may add a listener, which is
+ * called for the same event as in a loop over several, and remove
+ * itself. */
+START_TEST (test_lone_listener_changes_listeners)
+{
+  FtEventLog *log = ft_event_log_new ();
+  ft_event_log_set_retain (log, FALSE);
+  Reentrant r = { log, 0, 0, 0 };
+  FtEvent e = ft_event_init (FT_EV_TASK_DONE, 0);
+
+  r.self_id = ft_event_log_add_listener (log, add_b_then_remove, &r);
+  ft_event_log_append (log, &e);
+  ck_assert_int_eq (r.calls_a, 1);
+  ck_assert_int_eq (r.calls_b, 1);   /* added while called: called for this event too */
+  ft_event_log_append (log, &e);
+  ck_assert_int_eq (r.calls_a, 2);   /* removed itself */
+  ck_assert_int_eq (r.calls_b, 2);
+  ft_event_log_append (log, &e);
+  ft_event_log_append (log, &e);
+  ck_assert_int_eq (r.calls_a, 2);
+  ck_assert_int_eq (r.calls_b, 4);   /* the one left, alone */
+  ft_event_log_free (log);
+}
+END_TEST
+
 /* A listener that names its kinds is called for those only, in the same
  * order among the others. */
 START_TEST (test_listener_for_kinds)
@@ -302,6 +338,7 @@ common_suite (void)
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
   tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself);
+  tcase_add_test (tc, test_lone_listener_changes_listeners);
   tcase_add_test (tc, test_listener_for_kinds); suite_add_tcase (s, tc);
   return s;
 }

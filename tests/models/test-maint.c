@@ -299,6 +299,59 @@ START_TEST (test_predict_multi)
 }
 END_TEST
 
+/* Through a memo, every model gives what it gives without one, bit for
+ * bit: on rows seen for the first time, on the same vehicles again with
+ * some features moved (and a vehicle beyond any seen), and for another
+ * model through the same memo. */
+START_TEST (test_predict_memo)
+{
+  g_autoptr (GArray) train = synthetic_rows (2000, 5);
+  g_autoptr (GArray) train2 = synthetic_rows (2000, 7);
+  g_autoptr (GArray) test = synthetic_rows (300, 6);
+  FtMaintRow *r = (FtMaintRow *) test->data;
+  guint n = test->len;
+  for (guint i = 0; i < n; i++)
+    r[i].vehicle = i % 200;   /* some vehicles twice in a call */
+  FtMaintParams prm;
+  ft_maint_params_init (&prm);
+  prm.xgb_rounds = 10;
+  prm.xgb_nthread = 1;
+  double h[2] = { 24, 168 };
+  g_autofree double *with = g_new (double, 2 * n);
+  g_autofree double *without = g_new (double, 2 * n);
+  for (guint k = 0; k < FT_N_MAINT_KINDS; k++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtMaintModel) m = ft_maint_model_fit (k, &prm, (FtMaintRow *) train->data, train->len, &e);
+      g_autoptr (FtMaintModel) m2 = ft_maint_model_fit (k, &prm, (FtMaintRow *) train2->data, train2->len, &e);
+      ck_assert_msg (m != NULL && m2 != NULL, "%s", e ? e->message : "");
+      g_autoptr (FtMaintMemo) memo = ft_maint_memo_new ();
+      for (guint round = 0; round < 4; round++)
+        {
+          if (round == 1 || round == 3)
+            for (guint i = 0; i < n; i += 3)
+              {
+                r[i].x[FT_MF_HOURS_SINCE_SERVICE] += 6;
+                r[i].x[FT_MF_KM_SINCE_SERVICE] += 1.5 * (i % 2);
+                r[i].x[FT_MF_TRIPS_SINCE_SERVICE] = 0;
+              }
+          if (round == 3)
+            r[n - 1].vehicle = 1000;
+          const FtMaintModel *mm = round == 2 ? m2 : m;
+          ck_assert_msg (ft_maint_model_predict_multi_memo (mm, memo, r, n, h, 2, FALSE, with, &e), "%s",
+                         e ? e->message : "");
+          ck_assert (ft_maint_model_predict_multi (mm, r, n, h, 2, without, &e));
+          ck_assert_msg (memcmp (with, without, sizeof (double) * 2 * n) == 0, "%s round %u differs",
+                         ft_maint_kind_name (k), round);
+        }
+      r[0].x[FT_MF_ODOMETER_KM] = NAN;
+      ck_assert (!ft_maint_model_predict_multi_memo (m, memo, r, n, h, 2, FALSE, with, &e));
+      ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
+      r[0].x[FT_MF_ODOMETER_KM] = 100;
+    }
+}
+END_TEST
+
 START_TEST (test_xgb_beats_constant)
 {
   g_autoptr (GArray) train = synthetic_rows (6000, 1);
@@ -920,6 +973,18 @@ START_TEST (test_builder_records)
       g_autoptr (GArray) nb = ft_maint_log_rows_now (rec, 6 * FT_DAY, &e);
       ck_assert (na && nb && na->len == nb->len);
       ck_assert (memcmp (na->data, nb->data, sizeof (FtMaintRow) * na->len) == 0);
+      /* read in place: the records just made, not a copy (the scratch
+       * array left empty), and the same rows; a replay fills the array */
+      g_autoptr (GArray) scratch = g_array_new (FALSE, FALSE, sizeof (FtMaintRow));
+      const FtMaintRow *in_place;
+      guint n_in_place;
+      ck_assert (ft_maint_log_rows_now_get (rec, 6 * FT_DAY, scratch, &in_place, &n_in_place, &e));
+      ck_assert_uint_eq (scratch->len, 0);
+      ck_assert_uint_eq (n_in_place, na->len);
+      ck_assert (memcmp (na->data, in_place, sizeof (FtMaintRow) * na->len) == 0);
+      ck_assert (ft_maint_log_rows_now_get (plain, 6 * FT_DAY, scratch, &in_place, &n_in_place, &e));
+      ck_assert (n_in_place == na->len && scratch->len == na->len && in_place == (const FtMaintRow *) scratch->data);
+      ck_assert (memcmp (na->data, in_place, sizeof (FtMaintRow) * na->len) == 0);
       /* off the grid: refused, naming it */
       ck_assert (ft_maint_log_rows (rec, FT_HOUR, FT_DAY, 6 * FT_HOUR, FT_DAY, &e) == NULL);
       ck_assert_error (e, FT_MAINT_ERROR, FT_MAINT_ERROR_INVALID);
@@ -998,6 +1063,7 @@ maint_suite (void)
   tcase_add_test (m, test_weibull_model_ranks_synthetic);
   tcase_add_test (m, test_blob_round_trip);
   tcase_add_test (m, test_predict_multi);
+  tcase_add_test (m, test_predict_memo);
   tcase_add_test (m, test_auc_matches_pairs);
   tcase_add_test (m, test_weibull_newton_matches_bfgs);
   tcase_add_test (m, test_backtest_scores);
