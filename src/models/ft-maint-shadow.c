@@ -69,6 +69,55 @@ ft_shadow_cpu_now (void)
   return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static gpointer
+fit_worker_run (gpointer data)
+{
+  FtFitWorker *w = data;
+  double c0 = ft_shadow_cpu_now ();
+  for (guint t = 0; t < w->delay_ms && !ft_fit_worker_cancelled (w); t += 10)
+    g_usleep (10000);
+  w->fn (w->data);
+  w->cpu_s = ft_shadow_cpu_now () - c0;
+  return NULL;
+}
+
+void
+ft_fit_worker_start (FtFitWorker *w, const char *name, gboolean threaded,
+                     gpointer (*fn) (gpointer data), gpointer data)
+{
+  w->fn = fn;
+  w->data = data;
+  w->thread = threaded ? g_thread_try_new (name, fit_worker_run, w, NULL) : NULL;
+  if (w->thread == NULL)
+    fit_worker_run (w);   /* no lag (or no thread to be had): here */
+}
+
+gboolean
+ft_fit_worker_cancelled (FtFitWorker *w)
+{
+  return g_atomic_int_get (&w->cancel) != 0;
+}
+
+void
+ft_fit_worker_join (FtFitWorker *w, double *wait_s, double *worker_s)
+{
+  if (w->thread == NULL)
+    return;
+  gint64 w0 = g_get_monotonic_time ();
+  g_thread_join (g_steal_pointer (&w->thread));
+  *wait_s += (g_get_monotonic_time () - w0) / 1e6;
+  *worker_s += w->cpu_s;
+}
+
+void
+ft_fit_worker_stop (FtFitWorker *w)
+{
+  if (w->thread == NULL)
+    return;
+  g_atomic_int_set (&w->cancel, 1);
+  g_thread_join (g_steal_pointer (&w->thread));
+}
+
 /* The thread's CPU time when costs are measured, else 0. */
 static inline double
 cpu (const FtMaintShadow *ms)
@@ -544,13 +593,11 @@ struct _FitJob {
   const FtMaintModel *champion;    /* borrowed, NULL for the first fit */
   double        H;                 /* the short horizon */
   FtTime        start, hold_start, join_at;
-  guint         delay_ms;
-  gint          cancel;            /* atomic: set when the shadow is freed mid-fit */
   /* out */
   FtMaintModel *cand, *base;
   GError       *error;
-  double        c_brier, k_brier, b_brier, cpu_s;
-  GThread      *thread;
+  double        c_brier, k_brier, b_brier;
+  FtFitWorker   worker;
 };
 
 /* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
@@ -558,7 +605,7 @@ struct _FitJob {
 static gboolean
 cancelled (FitJob *j)
 {
-  return g_atomic_int_get (&j->cancel) != 0;
+  return ft_fit_worker_cancelled (&j->worker);
 }
 
 static void
@@ -566,12 +613,7 @@ fit_job_free (FitJob *j)
 {
   if (j == NULL)
     return;
-  if (j->thread)
-    {
-      /* a run stopped mid-fit: the worker stops at its next step */
-      g_atomic_int_set (&j->cancel, 1);
-      g_thread_join (j->thread);
-    }
+  ft_fit_worker_stop (&j->worker);   /* a run stopped mid-fit */
   g_clear_pointer (&j->train, g_array_unref);
   g_clear_pointer (&j->eval, g_array_unref);
   ft_maint_model_free (j->cand);
@@ -588,9 +630,6 @@ static gpointer
 fit_job_run (gpointer data)
 {
   FitJob *j = data;
-  double c0 = ft_shadow_cpu_now ();
-  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
-    g_usleep (10000);
   const FtMaintRow *r = (const FtMaintRow *) j->train->data;
   if (!cancelled (j))
     j->cand = ft_maint_model_fit (j->kind, &j->params, r, j->train->len, &j->error);
@@ -605,7 +644,6 @@ fit_job_run (gpointer data)
       if (j->champion)
         j->k_brier = brier_of (j->champion, e, j->eval->len, j->H, NULL);
     }
-  j->cpu_s = ft_shadow_cpu_now () - c0;
   return NULL;
 }
 
@@ -647,12 +685,9 @@ start_fit (FtMaintShadow *ms, FtTime now)
   j->start = start;
   j->hold_start = hold_start;
   j->join_at = now + (FtTime) llround (ms->cfg.train_lag_min * FT_MINUTE);
-  j->delay_ms = ms->cfg.train_delay_ms;
+  j->worker.delay_ms = ms->cfg.train_delay_ms;
   ms->job = j;
-  if (j->join_at > now)
-    j->thread = g_thread_try_new ("ft-maint-fit", fit_job_run, j, NULL);
-  if (j->thread == NULL)
-    fit_job_run (j);   /* no lag (or no thread to be had): here */
+  ft_fit_worker_start (&j->worker, "ft-maint-fit", j->join_at > now, fit_job_run, j);
 }
 
 /* Takes the finished fit (waiting for it if need be): the decision,
@@ -662,13 +697,7 @@ static gboolean
 finish_fit (FtMaintShadow *ms, FtTime now, GError **error)
 {
   g_autoptr (FitJob) j = g_steal_pointer (&ms->job);
-  if (j->thread)
-    {
-      gint64 w0 = g_get_monotonic_time ();
-      g_thread_join (g_steal_pointer (&j->thread));
-      ms->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
-      ms->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
-    }
+  ft_fit_worker_join (&j->worker, &ms->cost.train_wait_s, &ms->cost.train_worker_s);
   if (!j->cand || !j->base)
     {
       if (g_error_matches (j->error, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)

@@ -115,6 +115,28 @@ typedef struct {
 /* The calling thread's CPU time in seconds. */
 double ft_shadow_cpu_now (void);
 
+/* A shadow's fit off the ticking thread (the forecast's and the
+ * maintenance shadow's jobs each hold one). ft_fit_worker_start runs
+ * fn (data) on a new thread, or here when threaded is FALSE or no thread
+ * can be had; fn checks ft_fit_worker_cancelled between its steps. */
+typedef struct {
+  GThread  *thread;
+  gpointer (*fn) (gpointer data);
+  gpointer  data;
+  guint     delay_ms;   /* tests: the worker sleeps this long first */
+  gint      cancel;     /* atomic: set by ft_fit_worker_stop */
+  double    cpu_s;      /* the worker's CPU seconds, once it has ended */
+} FtFitWorker;
+
+void     ft_fit_worker_start     (FtFitWorker *w, const char *name, gboolean threaded,
+                                  gpointer (*fn) (gpointer data), gpointer data);
+gboolean ft_fit_worker_cancelled (FtFitWorker *w);
+/* Waits for a threaded fit; adds the wall seconds waited to *wait_s and
+ * the worker's CPU to *worker_s (an inline fit's CPU is the caller's). */
+void     ft_fit_worker_join      (FtFitWorker *w, double *wait_s, double *worker_s);
+/* A fit whose result will not be taken: it stops at its next step. */
+void     ft_fit_worker_stop      (FtFitWorker *w);
+
 typedef struct _FtMaintShadow FtMaintShadow;
 
 /* Listens on log (borrowed, must outlive it) from now on, and takes the

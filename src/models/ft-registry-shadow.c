@@ -583,16 +583,14 @@ struct _FitJob {
   double        *qshare;       /* the within-hour profiles, computed at the start (or NULL) */
   gboolean       skip_model;   /* too few hours to hold some back: the baseline only */
   gboolean       save_all;     /* a store is attached: fit every lead class (the blob holds them) */
-  guint          delay_ms;
-  gint           cancel;       /* atomic: set when the shadow is freed mid-fit */
   FtTime         join_at;
   /* out */
   FtForecaster  *cand, *baseline;
   char          *warning;      /* logged at the join; cand NULL then */
-  double         c_rmse, c_mae, k_rmse, m_rmse, cpu_s;
+  double         c_rmse, c_mae, k_rmse, m_rmse;
   guint          n, fits, fs, fe, ts, hs, iters;
   gboolean       promote;
-  GThread       *thread;
+  FtFitWorker    worker;
 };
 
 /* ft_shadow_free (or ft_maint_shadow_free) is waiting: the result will
@@ -600,7 +598,7 @@ struct _FitJob {
 static gboolean
 cancelled (FitJob *j)
 {
-  return g_atomic_int_get (&j->cancel) != 0;
+  return ft_fit_worker_cancelled (&j->worker);
 }
 
 static void
@@ -608,12 +606,7 @@ fit_job_free (FitJob *j)
 {
   if (j == NULL)
     return;
-  if (j->thread)
-    {
-      /* a run stopped mid-fit: the worker stops at its next step */
-      g_atomic_int_set (&j->cancel, 1);
-      g_thread_join (j->thread);
-    }
+  ft_fit_worker_stop (&j->worker);   /* a run stopped mid-fit */
   ft_demand_series_free (j->s);
   g_free (j->qshare);
   ft_forecaster_free (j->cand);
@@ -729,9 +722,6 @@ static gpointer
 fit_job_run (gpointer data)
 {
   FitJob *j = data;
-  double cpu0 = ft_shadow_cpu_now ();
-  for (guint t = 0; t < j->delay_ms && !cancelled (j); t += 10)
-    g_usleep (10000);
   if (j->baseline_due)
     {
       FtForecaster *b = ft_forecaster_new (FT_FORECAST_MEAN, &j->params);
@@ -742,7 +732,6 @@ fit_job_run (gpointer data)
     }
   if (!j->skip_model && !cancelled (j))
     fit_model (j);
-  j->cpu_s = ft_shadow_cpu_now () - cpu0;
   return NULL;
 }
 
@@ -753,13 +742,7 @@ static gboolean
 finish_fit (FtShadow *sh, FtTime now, GError **error)
 {
   g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
-  if (j->thread)
-    {
-      gint64 w0 = g_get_monotonic_time ();
-      g_thread_join (g_steal_pointer (&j->thread));
-      sh->cost.train_wait_s += (g_get_monotonic_time () - w0) / 1e6;
-      sh->cost.train_worker_s += j->cpu_s;   /* else it ran on this thread, in train_s */
-    }
+  ft_fit_worker_join (&j->worker, &sh->cost.train_wait_s, &sh->cost.train_worker_s);
   sh->sc.fits += j->fits;
   sh->cost.fit_iterations += j->iters;
   if (j->baseline_due)
@@ -817,7 +800,7 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
   g_debug ("shadow %s retrain at hour %u on [%u, %u), taken at %" G_GINT64_FORMAT " ms: candidate %.3f, "
            "champion %.3f, mean %.3f -> %s (%u fits, %u IRLS iterations, worker CPU %.3f s)", reason, j->H,
            initial ? j->fs : j->ts, initial ? j->fe : j->hs, now, c_rmse, k_rmse, m_rmse,
-           promote ? "promoted" : "kept", j->fits, j->iters, j->cpu_s);
+           promote ? "promoted" : "kept", j->fits, j->iters, j->worker.cpu_s);
   log_event (sh, FT_EV_MODEL_DECISION, now, id, promote, sh->champion_id,
              isfinite (k_rmse) && k_rmse > 0 ? c_rmse / k_rmse : 0);
   if (g_strcmp0 (reason, "initial") != 0)
@@ -1421,7 +1404,7 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
   j->min_gain = sh->cfg.min_gain;
   j->champion = sh->champion;
   j->save_all = sh->store != NULL;
-  j->delay_ms = sh->cfg.train_delay_ms;
+  j->worker.delay_ms = sh->cfg.train_delay_ms;
   j->join_at = now + (FtTime) llround (sh->cfg.train_lag_min * FT_MINUTE);
   if (baseline_due)
     {
@@ -1431,10 +1414,7 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
     }
   j->skip_model = H < hold + 48;   /* the baseline only */
   sh->job = j;
-  if (j->join_at > now)
-    j->thread = g_thread_try_new ("ft-shadow-fit", fit_job_run, j, NULL);
-  if (j->thread == NULL)
-    fit_job_run (j);   /* no lag (or no thread to be had): here */
+  ft_fit_worker_start (&j->worker, "ft-shadow-fit", j->join_at > now, fit_job_run, j);
   return j->join_at > now || finish_fit (sh, now, error);
 }
 
