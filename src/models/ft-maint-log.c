@@ -366,6 +366,19 @@ event_vehicle (const FtEvent *ev)
 }
 
 /* ft_maint_log_add with the event's vehicle (event_vehicle) known. */
+/* Applies an event to its vehicle's running state; a fault is noted. */
+static inline void
+apply_live (FtMaintLog *log, const MEv *m, gint32 v)
+{
+  if (acc_apply (acc_get (log->live, (guint) v), m))
+    {
+      guint32 fv = (guint32) v;
+      g_array_append_val (log->fault_t, m->t);
+      g_array_append_val (log->fault_v, fv);
+      log->n_faults++;
+    }
+}
+
 static gboolean
 log_add (FtMaintLog *log, const FtEvent *ev, gint32 v, GError **error)
 {
@@ -400,13 +413,7 @@ log_add (FtMaintLog *log, const FtEvent *ev, gint32 v, GError **error)
   log->any = TRUE;
   log->end = ev->t;
   log->rec_fresh = FALSE;
-  if (acc_apply (acc_get (log->live, (guint) v), &m))
-    {
-      guint32 fv = (guint32) v;
-      g_array_append_val (log->fault_t, m.t);
-      g_array_append_val (log->fault_v, fv);
-      log->n_faults++;
-    }
+  apply_live (log, &m, v);
   return TRUE;
 }
 
@@ -445,13 +452,7 @@ ft_maint_log_listener (const FtEvent *ev, gpointer maint_log)
       MEv m = { ev->t, v, ev->kind, 0, ev->a, ev->b, ev->amount };
       log->end = ev->t;
       log->rec_fresh = FALSE;
-      if (acc_apply (acc_get (log->live, (guint) v), &m))
-        {
-          guint32 fv = (guint32) v;
-          g_array_append_val (log->fault_t, m.t);
-          g_array_append_val (log->fault_v, fv);
-          log->n_faults++;
-        }
+      apply_live (log, &m, v);
       return;
     }
   listener_add (log, ev, v);
