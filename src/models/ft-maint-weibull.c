@@ -659,6 +659,22 @@ ft_maint_model_weibull (const FtMaintModel *m, double *shape, double *scale, dou
   return TRUE;
 }
 
+/* What every row of a multi-horizon prediction shares: each horizon's
+ * k (log h - log lambda) into base, and the features the fit kept (the
+ * others add nothing) into act; returns their count. */
+static guint
+weib_multi_prepare (const Weib *w, const double *h, guint nh, double *base, guint *act)
+{
+  double k = exp (w->theta[0]);
+  for (guint q = 0; q < nh; q++)
+    base[q] = k * (log (h[q]) - w->theta[1]);
+  guint na = 0;
+  for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
+    if (w->sd[j] > 0)
+      act[na++] = j;
+  return na;
+}
+
 /* The same as weib_predict per horizon, the linear predictor computed once. */
 static gboolean
 weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const double *h, guint nh,
@@ -666,15 +682,9 @@ weib_predict_multi (gconstpointer state, const FtMaintRow *rows, guint n, const 
 {
   const Weib *w = state;
   (void) error;
-  double k = exp (w->theta[0]);
   double base[nh > 0 ? nh : 1];
-  for (guint q = 0; q < nh; q++)
-    base[q] = k * (log (h[q]) - w->theta[1]);
-  /* the features the fit kept, once (the others add nothing) */
-  guint act[FT_MAINT_N_FEATURES], na = 0;
-  for (guint j = 0; j < FT_MAINT_N_FEATURES; j++)
-    if (w->sd[j] > 0)
-      act[na++] = j;
+  guint act[FT_MAINT_N_FEATURES];
+  guint na = weib_multi_prepare (w, h, nh, base, act);
   for (guint i = 0; i < n; i++)
     {
       double eta = 0;
@@ -714,14 +724,9 @@ weib_predict_memo (gconstpointer state, FtMaintMemo *memo, const FtMaintRow *row
       for (gsize s = 0; s < (gsize) memo->n_vehicles * P; s++)
         memo->slot[s].x = NAN;
     }
-  double k = exp (w->theta[0]);
   double base[nh > 0 ? nh : 1];
-  for (guint q = 0; q < nh; q++)
-    base[q] = k * (log (h[q]) - w->theta[1]);
-  guint act[P], na = 0;
-  for (guint j = 0; j < P; j++)
-    if (w->sd[j] > 0)
-      act[na++] = j;
+  guint act[P];
+  guint na = weib_multi_prepare (w, h, nh, base, act);
   FtMaintMemoSlot last[P];
   for (guint j = 0; j < P; j++)
     last[j].x = NAN;
