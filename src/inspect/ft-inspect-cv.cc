@@ -1,13 +1,15 @@
 /* ft-inspect-cv.cc — the C shim over OpenCV 4.6 for photo checks (see
  * ft-inspect-cv.h). Each entry point catches every exception and turns it
- * into a message; nothing else in the project sees C++.
+ * into a message; nothing else in the project sees C++. JPEG and PNG are
+ * read and written by ft-inspect-cv-codec.cc, not by OpenCV's imgcodecs
+ * (which the programs do not link: see src/DESIGN.md).
  */
 #include "ft-inspect-cv.h"
+#include "ft-inspect-cv-private.h"
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/features2d.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
 #if __has_include(<opencv2/quality.hpp>)
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string>
 #include <vector>
 
 struct FtCvImage {
@@ -88,11 +91,12 @@ ft_cv_decode (const void *data, size_t len, int max_side, char *err, size_t errl
       set_err (err, errlen, "decoding", "no image data");
       return NULL;
     }
-  cv::Mat buf (1, (int) len, CV_8U, const_cast<void *> (data));
-  cv::Mat m = cv::imdecode (buf, cv::IMREAD_COLOR);
+  std::string why;
+  cv::Mat m = ft_cv_codec_decode ((const unsigned char *) data, len, why);
   if (m.empty () || m.cols <= 0 || m.rows <= 0)
     {
-      set_err (err, errlen, "decoding", "the data is not a readable JPEG or PNG image");
+      set_err (err, errlen, "decoding",
+               ("the data is not a readable JPEG or PNG image (" + why + ")").c_str ());
       return NULL;
     }
   FtCvImage *img = new FtCvImage;
@@ -156,15 +160,15 @@ ft_cv_encode (const FtCvImage *img, int quality, void **out, size_t *len, char *
 {
   GUARD_BEGIN
   std::vector<uchar> buf;
+  std::string why;
   bool ok;
   if (quality > 0)
-    ok = cv::imencode (".jpg", img->m, buf,
-                       std::vector<int> { cv::IMWRITE_JPEG_QUALITY, std::min (quality, 100) });
+    ok = ft_cv_codec_encode_jpeg (img->m, std::min (quality, 100), buf, why);
   else
-    ok = cv::imencode (".png", img->m, buf);
+    ok = ft_cv_codec_encode_png (img->m, buf, why);
   if (!ok || buf.empty ())
     {
-      set_err (err, errlen, "encoding", "OpenCV could not encode the image");
+      set_err (err, errlen, "encoding", why.empty () ? "the image cannot be encoded" : why.c_str ());
       return -1;
     }
   void *p = std::malloc (buf.size ());
@@ -681,9 +685,14 @@ ft_cv_synth_variation (const FtCvImage *scene, uint64_t seed, double shift, char
     cv::GaussianBlur (f, f, cv::Size (0, 0), rng.uniform (0.5, 1.0));
   f.convertTo (out, CV_8U, 255.0);
   std::vector<uchar> buf;
-  cv::imencode (".jpg", out, buf, std::vector<int> { cv::IMWRITE_JPEG_QUALITY, rng.uniform (70, 93) });
+  std::string why;
+  if (!ft_cv_codec_encode_jpeg (out, rng.uniform (70, 93), buf, why))
+    {
+      set_err (err, errlen, "synthetic variation", why.c_str ());
+      return NULL;
+    }
   FtCvImage *img = new FtCvImage;
-  img->m = cv::imdecode (buf, cv::IMREAD_COLOR);
+  img->m = ft_cv_codec_decode (buf.data (), buf.size (), why);
   return img;
   GUARD_END ("synthetic variation", NULL)
 }
