@@ -31,7 +31,7 @@ struct _FtShadowAsync {
   guint64     tick_block;       /* serial of the block that ends with the last marker (0: none) */
   gboolean    surfaced;         /* the consumer's error was returned: the shadow is stopped */
   double      wait_s;
-  guint       waits;
+  guint       waits, full_waits;
   guint64     events;
   /* the consumer's */
   FtShadowAsyncEventFn event_fn;
@@ -173,6 +173,8 @@ hand_over (FtShadowAsync *a)
   a->handed = b->serial;
   a->events += b->n;
   g_cond_broadcast (&a->cond);
+  if (!has_block (a, 0))
+    a->full_waits++;
   wait_until (a, has_block, 0);
   Block *nb = a->free;
   if (nb)
@@ -377,6 +379,7 @@ ft_shadow_async_cost (FtShadowAsync *a, FtShadowAsyncCost *out)
   g_mutex_unlock (&a->lock);
   out->wait_s = a->wait_s;
   out->waits = a->waits;
+  out->full_waits = a->full_waits;
   out->blocks = a->handed;
   out->events = a->events;
 }

@@ -45,6 +45,7 @@ typedef struct {
   guint64 blocks;       /* blocks handed over */
   guint64 events;       /* events copied and tick markers */
   guint   waits;        /* times the producer had to wait */
+  guint   full_waits;   /* of those, for an empty block (the consumer that far behind) */
 } FtShadowAsyncCost;
 
 /* Listens on log for the kinds in `kinds`; the consumer calls

@@ -146,8 +146,9 @@ print_shadow_cost (FtSimWorld *w)
              c[i].fit_iterations);
   FtShadowAsyncCost a;
   if (sh && ft_shadow_consumer_cost (sh, &a))
-    fprintf (stderr, "shadow consumer thread CPU s %.3f  simulator waited %.3f s (%u times)  blocks %" G_GUINT64_FORMAT
-             " events %" G_GUINT64_FORMAT "\n", a.consumer_s, a.wait_s, a.waits, a.blocks, a.events);
+    fprintf (stderr, "shadow consumer thread CPU s %.3f  simulator waited %.3f s (%u times, %u for a block)  blocks %"
+             G_GUINT64_FORMAT " events %" G_GUINT64_FORMAT "\n", a.consumer_s, a.wait_s, a.waits, a.full_waits, a.blocks,
+             a.events);
 }
 
 int
