@@ -49,6 +49,7 @@ struct _FtShadowAsync {
   guint       n_blocks;         /* allocated */
   guint64     done;             /* serial of the last block applied */
   gboolean    stop;
+  gboolean    consumer_waiting, producer_waiting;   /* a broadcast (a system call) only then */
   gboolean    failed;
   GError     *error;
   FtTime      error_t;
@@ -94,7 +95,9 @@ consume (gpointer data)
       while (a->head == NULL && !a->stop)
         {
           a->consumer_s = ft_shadow_cpu_now ();
+          a->consumer_waiting = TRUE;
           g_cond_wait (&a->cond, &a->lock);
+          a->consumer_waiting = FALSE;
         }
       if (a->stop)
         break;
@@ -125,7 +128,8 @@ consume (gpointer data)
       a->done = b->serial;
       b->next = a->free;
       a->free = b;
-      g_cond_broadcast (&a->cond);
+      if (a->producer_waiting)
+        g_cond_broadcast (&a->cond);
     }
   a->consumer_s = ft_shadow_cpu_now ();
   g_mutex_unlock (&a->lock);
@@ -139,8 +143,10 @@ wait_until (FtShadowAsync *a, gboolean (*cond_ok) (FtShadowAsync *a, guint64 arg
   if (cond_ok (a, arg))
     return;
   gint64 t0 = g_get_monotonic_time ();
+  a->producer_waiting = TRUE;
   while (!cond_ok (a, arg))
     g_cond_wait (&a->cond, &a->lock);
+  a->producer_waiting = FALSE;
   a->wait_s += (g_get_monotonic_time () - t0) / 1e6;
   a->waits++;
 }
@@ -172,7 +178,8 @@ hand_over (FtShadowAsync *a)
   a->tail = b;
   a->handed = b->serial;
   a->events += b->n;
-  g_cond_broadcast (&a->cond);
+  if (a->consumer_waiting)
+    g_cond_broadcast (&a->cond);
   if (!has_block (a, 0))
     a->full_waits++;
   wait_until (a, has_block, 0);
