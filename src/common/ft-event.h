@@ -144,6 +144,20 @@ guint         ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtE
                                              gpointer user_data);
 #define FT_EV_BIT(kind) (G_GUINT64_CONSTANT (1) << (kind))
 void          ft_event_log_remove_listener (FtEventLog *log, guint id);
+/* A tap: each event of the kinds in `kinds` is copied, seq stamped, into
+ * buf[0..cap) as it is appended, without a call (a listener costs a call
+ * and its bookkeeping per event: an asynchronous consumer, which only
+ * copies, takes the events this way). When the buffer is full, full
+ * (data) is called, which must give the log another
+ * (ft_event_log_tap_swap). One tap per log (FALSE when there is one
+ * already); kinds 0 removes it. The tap sees the events before the
+ * listeners do. */
+typedef void (*FtEventTapFull) (gpointer data);
+gboolean      ft_event_log_set_tap      (FtEventLog *log, guint64 kinds, FtEvent *buf, guint cap,
+                                         FtEventTapFull full, gpointer data);
+/* The tap writes into buf from now on; returns how many events it wrote
+ * into the buffer before. */
+guint         ft_event_log_tap_swap     (FtEventLog *log, FtEvent *buf, guint cap);
 const char   *ft_event_kind_name        (FtEventKind kind);
 
 G_END_DECLS

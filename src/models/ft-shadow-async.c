@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-/* A tick marker in the stream: a kind no listener is called for. */
+/* A tick marker in the stream: a kind the log never appends. */
 #define MARKER FT_EV_NONE
 
 typedef struct _Block Block;
@@ -25,7 +25,8 @@ struct _Block {
 struct _FtShadowAsync {
   /* the producer's (the thread that appends to the log) */
   FtEventLog *log;
-  guint       listener;
+  gboolean    tapped;           /* the log's tap fills cur */
+  guint64     seq_handed;       /* the log's last seq when a block was last handed over */
   Block      *cur;              /* being filled */
   guint64     handed;           /* serial of the last block handed over */
   guint64     tick_block;       /* serial of the block that ends with the last marker (0: none) */
@@ -163,23 +164,13 @@ has_block (FtShadowAsync *a, guint64 unused)
   return a->free != NULL || a->n_blocks < FT_SHADOW_ASYNC_MAX_BLOCKS;
 }
 
-/* Hands the block being filled over and takes an empty one (waiting when
- * every block is in use). */
+/* Takes an empty block for the log's tap (waiting when every block is in
+ * use), hands the one it filled over, a tick marker at `marker` after its
+ * events when marker >= 0. */
 static void
-hand_over (FtShadowAsync *a)
+hand_over (FtShadowAsync *a, FtTime marker)
 {
-  Block *b = a->cur;
-  b->next = NULL;
   g_mutex_lock (&a->lock);
-  if (a->tail)
-    a->tail->next = b;
-  else
-    a->head = b;
-  a->tail = b;
-  a->handed = b->serial;
-  a->events += b->n;
-  if (a->consumer_waiting)
-    g_cond_broadcast (&a->cond);
   if (!has_block (a, 0))
     a->full_waits++;
   wait_until (a, has_block, 0);
@@ -192,19 +183,37 @@ hand_over (FtShadowAsync *a)
       a->n_blocks++;
     }
   g_mutex_unlock (&a->lock);
+  Block *b = a->cur;
+  if (a->tapped)
+    b->n = ft_event_log_tap_swap (a->log, nb->ev, FT_SHADOW_ASYNC_BLOCK);
+  if (marker >= 0)
+    {
+      g_assert (b->n < FT_SHADOW_ASYNC_BLOCK);   /* a full block was handed over at once */
+      b->ev[b->n++] = ft_event_init (MARKER, marker);
+    }
   nb->n = 0;
-  nb->serial = a->handed + 1;
+  nb->serial = b->serial + 1;
   a->cur = nb;
+  a->seq_handed = ft_event_log_last_seq (a->log);
+  b->next = NULL;
+  g_mutex_lock (&a->lock);
+  if (a->tail)
+    a->tail->next = b;
+  else
+    a->head = b;
+  a->tail = b;
+  a->handed = b->serial;
+  a->events += b->n;
+  if (a->consumer_waiting)
+    g_cond_broadcast (&a->cond);
+  g_mutex_unlock (&a->lock);
 }
 
+/* The tap's buffer is full. */
 static void
-listener (const FtEvent *ev, gpointer data)
+tap_full (gpointer data)
 {
-  FtShadowAsync *a = data;
-  Block *b = a->cur;
-  b->ev[b->n++] = *ev;
-  if (G_UNLIKELY (b->n == FT_SHADOW_ASYNC_BLOCK))
-    hand_over (a);
+  hand_over (data, -1);
 }
 
 FtShadowAsync *
@@ -234,7 +243,13 @@ ft_shadow_async_new (FtEventLog *log, guint64 kinds, FtShadowAsyncEventFn event_
       ft_shadow_async_free (a);
       return NULL;
     }
-  a->listener = ft_event_log_add_listener_for (log, kinds, listener, a);
+  if (!ft_event_log_set_tap (log, kinds, a->cur->ev, FT_SHADOW_ASYNC_BLOCK, tap_full, a))
+    {
+      ft_shadow_async_free (a);   /* the log has a consumer already */
+      return NULL;
+    }
+  a->tapped = TRUE;
+  a->seq_handed = ft_event_log_last_seq (log);
   return a;
 }
 
@@ -254,8 +269,8 @@ ft_shadow_async_free (FtShadowAsync *a)
 {
   if (a == NULL)
     return;
-  if (a->listener)
-    ft_event_log_remove_listener (a->log, a->listener);
+  if (a->tapped)
+    ft_event_log_set_tap (a->log, 0, NULL, 0, NULL, NULL);
   if (a->thread)
     {
       g_mutex_lock (&a->lock);
@@ -275,14 +290,14 @@ ft_shadow_async_free (FtShadowAsync *a)
   g_free (a);
 }
 
-/* The consumer's error, once: the listener stops, and so does the shadow. */
+/* The consumer's error, once: the tap goes, and the shadow stops. */
 static gboolean
 surface (FtShadowAsync *a, GError **error)
 {
   a->surfaced = TRUE;
-  if (a->listener)
-    ft_event_log_remove_listener (a->log, a->listener);
-  a->listener = 0;
+  if (a->tapped)
+    ft_event_log_set_tap (a->log, 0, NULL, 0, NULL, NULL);
+  a->tapped = FALSE;
   FtTime t = a->error_t;
   g_set_error (error, a->error->domain, a->error->code,
                "the tick at %" G_GINT64_FORMAT " ms (day %" G_GINT64_FORMAT ", %02d:%02d) failed, shadow mode "
@@ -329,10 +344,7 @@ ft_shadow_async_tick (FtShadowAsync *a, FtTime now, GError **error)
   append_published (a, pub, now);
   if (failed)
     return surface (a, error);
-  Block *b = a->cur;
-  b->ev[b->n] = ft_event_init (MARKER, now);
-  b->n++;
-  hand_over (a);
+  hand_over (a, now);
   a->tick_block = a->handed;
   return TRUE;
 }
@@ -341,8 +353,8 @@ gboolean
 ft_shadow_async_sync (FtShadowAsync *a, GError **error)
 {
   g_return_val_if_fail (a != NULL, FALSE);
-  if (a->cur->n > 0)
-    hand_over (a);
+  if (a->tapped && ft_event_log_last_seq (a->log) != a->seq_handed)
+    hand_over (a, -1);   /* the tap may hold some */
   g_mutex_lock (&a->lock);
   wait_until (a, is_done, a->handed);
   gboolean failed = a->failed;
@@ -356,8 +368,8 @@ gboolean
 ft_shadow_async_publish (FtShadowAsync *a, FtTime now, GError **error)
 {
   g_return_val_if_fail (a != NULL, FALSE);
-  if (a->cur->n > 0)
-    hand_over (a);
+  if (a->tapped && ft_event_log_last_seq (a->log) != a->seq_handed)
+    hand_over (a, -1);   /* the tap may hold some */
   g_mutex_lock (&a->lock);
   wait_until (a, is_done, a->handed);
   g_autoptr (GArray) pub = take_published (a);

@@ -3,7 +3,8 @@
  * kinds asked for into blocks and hands whole blocks over; one consumer
  * thread applies them and the tick markers put between them, in stream
  * order, so what it computes is what the same calls made inline would.
- * Shadow mode (ft-registry-shadow.c) runs its serving path on it.
+ * Shadow mode (ft-registry-shadow.c) runs its serving path on it. The
+ * copies are the log's tap (ft_event_log_set_tap): no call per event.
  *
  * Threads: every function here but the consumer's callbacks and
  * ft_shadow_async_emit is called on the producer's thread (the one that
@@ -48,11 +49,11 @@ typedef struct {
   guint   full_waits;   /* of those, for an empty block (the consumer that far behind) */
 } FtShadowAsyncCost;
 
-/* Listens on log for the kinds in `kinds`; the consumer calls
+/* Taps log for the kinds in `kinds`; the consumer calls
  * event_fn (ev, data) for each and tick_fn (data, t, error) for each tick
  * marker, holding store_lock (when not NULL) around the tick.
  * delay_us: tests, the consumer sleeps this long after each block. NULL
- * when no thread can be had. */
+ * when no thread can be had or the log has a tap already. */
 FtShadowAsync *ft_shadow_async_new     (FtEventLog *log, guint64 kinds, FtShadowAsyncEventFn event_fn,
                                         FtShadowAsyncTickFn tick_fn, gpointer data, GMutex *store_lock,
                                         guint delay_us);
