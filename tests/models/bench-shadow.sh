@@ -10,7 +10,10 @@
 # (`run --thread-cpu`: its CLOCK_THREAD_CPUTIME_ID, read once at the end)
 # and the wall time; prints the medians, the ratios on/off of the medians
 # (issue 12's budget, at most 1.05, applies to the simulator's thread and
-# to the wall time: the fits run beside it on a worker) and the median of
+# to the wall time: the fits run beside it on a worker, and without
+# act_on_forecast the serving path on a consumer thread, see
+# ft_shadow_start_async; FT_SHADOW_INLINE=1 in the environment keeps it
+# on the simulator's thread) and the median of
 # the per-pair ratios, and, from one more "on" run per pair with `run
 # --shadow-cost` (not timed: its clock reads cost CPU of their own), the
 # median CPU seconds of each part of the shadow models (training on the
