@@ -64,6 +64,7 @@ cost () {   # cost STORE -> appends the "on" run's shadow cost to $tmp/on.cost
   if [ "$1" = db ]; then rm -f "$tmp/r.db"; out=(--out "$tmp/r.db"); fi
   "$cli" run "$tmp/on.scenario" --days "$days" --quiet --shadow-cost "${out[@]}" > /dev/null 2> "$tmp/cost.err"
   grep '^shadow cost' "$tmp/cost.err" >> "$tmp/on.cost" || true
+  grep '^shadow consumer' "$tmp/cost.err" >> "$tmp/on.consumer" || true
 }
 median () { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 col () { awk -v c="$2" '{print $c}' "$1"; }
@@ -71,7 +72,7 @@ col () { awk -v c="$2" '{print $c}' "$1"; }
 echo "== shadow-mode overhead ($what, $model): $days simulated days, $reps runs each, interleaved;" \
   "$(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for store in $stores; do
-  : > "$tmp/on.t"; : > "$tmp/off.t"; : > "$tmp/on.cost"; : > "$tmp/off.cost"
+  : > "$tmp/on.t"; : > "$tmp/off.t"; : > "$tmp/on.cost"; : > "$tmp/off.cost"; : > "$tmp/on.consumer"
   for i in $(seq "$reps"); do
     if [ $((i % 2)) = 1 ]; then run off "$store"; run on "$store"; else run on "$store"; run off "$store"; fi
     cost "$store"
@@ -97,6 +98,11 @@ for store in $stores; do
       "$part" "$(g train)" "$w" "$fits" "$(awk -v w="$w" -v n="$fits" 'BEGIN {printf "%.3f", (n > 0 ? w / n : 0)}')" \
       "$(g wait)" "$(g predict)" "$(g score)" "$(g store)"
   done
+  if [ -s "$tmp/on.consumer" ]; then
+    # the serving path's consumer thread (ft_shadow_start_async)
+    printf "      consumer thread median CPU s %s; the simulator's thread waited for it %s s wall\n" \
+      "$(awk '{print $6}' "$tmp/on.consumer" | median)" "$(awk '{print $9}' "$tmp/on.consumer" | median)"
+  fi
 done
 grep -E '"shadow_(forecast|baseline)_rmse"|"shadow_scored"|"shadow_maint_(brier|auc)_short"' "$tmp/on.json" \
   | tr -d ' ,' | tr '\n' ' '; echo
