@@ -27,10 +27,8 @@ struct _FtEventLog {
   guint    next_listener_id;
   guint    dispatching;  /* nesting depth of listener calls */
   gboolean compact;      /* removed listeners to drop after dispatch */
-  /* the tap (ft_event_log_set_tap): kinds copied into tap_buf */
+  /* the tap (ft_event_log_set_tap): kinds copied into head.tap_buf */
   guint64  tap_kinds;
-  FtEvent *tap_buf;
-  guint    tap_n, tap_cap;
   FtEventTapFull tap_full;
   gpointer tap_data;
 };
@@ -41,6 +39,7 @@ static void
 update_slow_kinds (FtEventLog *log)
 {
   log->head.slow_kinds = log->retain ? G_MAXUINT64 : log->kinds_any | log->tap_kinds;
+  log->head.tap_only = log->retain ? 0 : log->tap_kinds & ~log->kinds_any;
 }
 
 FtEventLog *
@@ -83,10 +82,10 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
   /* The tap's kinds: a copy in its buffer, no call (but when it fills) */
   if (log->tap_kinds >> ev->kind & 1)
     {
-      FtEvent *t = &log->tap_buf[log->tap_n++];
+      FtEvent *t = &log->head.tap_buf[log->head.tap_n++];
       *t = *ev;
       t->seq = seq;
-      if (G_UNLIKELY (log->tap_n == log->tap_cap))
+      if (G_UNLIKELY (log->head.tap_n == log->head.tap_cap))
         log->tap_full (log->tap_data);
     }
   /* Nothing kept and nobody listening to its kind (a simulation without
@@ -272,9 +271,9 @@ ft_event_log_set_tap (FtEventLog *log, guint64 kinds, FtEvent *buf, guint cap, F
   if (kinds != 0 && log->tap_kinds != 0)
     return FALSE;   /* one tap per log */
   log->tap_kinds = kinds;
-  log->tap_buf = buf;
-  log->tap_cap = cap;
-  log->tap_n = 0;
+  log->head.tap_buf = buf;
+  log->head.tap_cap = cap;
+  log->head.tap_n = 0;
   log->tap_full = full;
   log->tap_data = data;
   update_slow_kinds (log);
@@ -285,10 +284,10 @@ guint
 ft_event_log_tap_swap (FtEventLog *log, FtEvent *buf, guint cap)
 {
   g_return_val_if_fail (log != NULL && buf != NULL && cap > 0, 0);
-  guint n = log->tap_n;
-  log->tap_buf = buf;
-  log->tap_cap = cap;
-  log->tap_n = 0;
+  guint n = log->head.tap_n;
+  log->head.tap_buf = buf;
+  log->head.tap_cap = cap;
+  log->head.tap_n = 0;
   return n;
 }
 
