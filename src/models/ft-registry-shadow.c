@@ -124,6 +124,7 @@ struct _FtShadow {
   FtShadowAsync *async;
   FtTime         a_next_f, a_next_m;
   GMutex         store_lock;   /* the consumer's ticks against the caller's commits */
+  gint           abort;        /* atomic: set by ft_shadow_free, every fit stops (FtFitWorker.abort) */
 };
 
 /* Before any read of the shadow's state from outside: the consumer has
@@ -365,7 +366,10 @@ ft_shadow_free (FtShadow *sh)
 {
   if (sh == NULL)
     return;
-  ft_shadow_async_free (sh->async);   /* stops the consumer, which ticks the fits */
+  /* a fit the consumer may be joining stops at its next step, then the
+   * consumer after its block */
+  g_atomic_int_set (&sh->abort, 1);
+  ft_shadow_async_free (sh->async);
   if (sh->listener)
     ft_event_log_remove_listener (sh->log, sh->listener);
   fit_job_free (sh->job);   /* first: its worker reads the champion */
@@ -780,6 +784,8 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
 {
   g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
   ft_fit_worker_join (&j->worker, &sh->cost.train_wait_s, &sh->cost.train_worker_s);
+  if (ft_fit_worker_cancelled (&j->worker))
+    return TRUE;   /* the shadow is being freed: nothing is taken */
   sh->sc.fits += j->fits;
   sh->cost.fit_iterations += j->iters;
   if (j->baseline_due)
@@ -1449,6 +1455,8 @@ ft_shadow_start_async (FtShadow *sh, guint consumer_delay_us)
   sh->listener = 0;
   if (sh->maint && sh->mlog == NULL)
     sh->mlog = ft_maint_shadow_take_listener (sh->maint);
+  if (sh->maint)
+    ft_maint_shadow_set_abort (sh->maint, &sh->abort);
   return TRUE;
 }
 
@@ -1552,6 +1560,7 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
   j->champion = sh->champion;
   j->save_all = sh->store != NULL;
   j->worker.delay_ms = sh->cfg.train_delay_ms;
+  j->worker.abort = &sh->abort;
   j->join_at = now + (FtTime) llround (sh->cfg.train_lag_min * FT_MINUTE);
   if (baseline_due)
     {

@@ -641,6 +641,17 @@ START_TEST (test_shadow_free_async_mid_run)
   gint64 t0 = g_get_monotonic_time ();
   ft_sim_world_free (w);
   ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
+  /* and the consumer joining a fit (the forecast's first, its baseline
+   * started at 48 h and taken at 49: that tick handed over, the simulator
+   * not waiting for it yet): the fit and the consumer stop */
+  FtSimWorldOptions slow = { .shadow_train_delay_ms = 20000 };
+  w = ft_sim_world_new (sc, NULL, &slow, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w, 49 * FT_HOUR + 30 * FT_MINUTE, &err));
+  g_usleep (100000);   /* the consumer is in the join by now */
+  t0 = g_get_monotonic_time ();
+  ft_sim_world_free (w);
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
 }
 END_TEST
 
