@@ -185,8 +185,9 @@ gboolean  ft_shadow_observed   (const FtShadow *sh, guint z, FtTime t, FtTime no
  *   writes); the caller's own writes to the same store (the simulator's
  *   group commits) go between ft_shadow_lock_store and _unlock (no-ops
  *   inline), so no two transactions interleave.
- * - ft_shadow_free stops the consumer after its current block (the queued
- *   rest is dropped) and the fit workers at their next step. */
+ * - ft_shadow_free stops the fit workers at their next step (one the
+ *   consumer is joining included: nothing of it is taken), then the
+ *   consumer after its current block (the queued rest is dropped). */
 gboolean  ft_shadow_start_async (FtShadow *sh, guint consumer_delay_us);
 gboolean  ft_shadow_is_async   (const FtShadow *sh);
 /* Waits until the consumer has applied everything handed to it; FALSE
