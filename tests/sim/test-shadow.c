@@ -3,7 +3,11 @@
  * scores and whose database holds the registry and every prediction with
  * its actual after the run (reopened), the same run without a database
  * giving the same scores bit for bit, and the demand-shift scenario:
- * drift after the shift, a promoted retrain, the error recovering.
+ * drift after the shift, a promoted retrain, the error recovering. Shadow
+ * mode served from its consumer thread (the default without
+ * act_on_forecast) against the inline path: the same golden text and
+ * stored rows, a slowed consumer changing nothing, freeing mid-run (a fit
+ * being joined included), and a failing tick surfacing once.
  */
 #include "ft-config.h"
 #include "ft-test.h"
