@@ -150,6 +150,8 @@ struct _FtSimWorld {
   /* lost ring */
   FtSimLostPoint *lost; guint lost_cap, lost_head, lost_n;
   guint shadow_train_delay_ms;   /* FtSimWorldOptions (tests) */
+  gboolean shadow_inline;        /* FtSimWorldOptions */
+  guint shadow_consumer_delay_us;
   /* accounting */
   FtSimKpis      k;
   double         walk_sum_m, trip_sum_m;

@@ -501,6 +501,10 @@ setup_shadow (FtSimWorld *w, GError **error)
       g_prefix_error (error, "[models]: ");
       return FALSE;
     }
+  /* Nothing acts on the models: their serving path runs beside the
+   * simulator, on a consumer thread (ft_shadow_start_async) */
+  if (!sc->models_act && !w->shadow_inline && g_strcmp0 (g_getenv ("FT_SHADOW_INLINE"), "1") != 0)
+    ft_shadow_start_async (w->shadow, w->shadow_consumer_delay_us);
   FtTime first = ft_shadow_next_tick (w->shadow);
   if (first <= 0)
     first = (FtTime) (MIN (cfg.forecast ? cfg.cadence_min : 1e9, cfg.maint.enabled ? cfg.maint.cadence_min : 1e9)
@@ -628,6 +632,8 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     return NULL;
   w->lost_cap = opt && opt->lost_ring ? opt->lost_ring : 2000;
   w->shadow_train_delay_ms = opt ? opt->shadow_train_delay_ms : 0;
+  w->shadow_inline = opt ? opt->shadow_inline : FALSE;
+  w->shadow_consumer_delay_us = opt ? opt->shadow_consumer_delay_us : 0;
   w->lost = g_new0 (FtSimLostPoint, w->lost_cap);
   w->price_fn = ft_sim_world_default_price_response;
   w->price_data = w;

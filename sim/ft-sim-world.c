@@ -401,6 +401,29 @@ ft_sim_world_on_shadow (FtSimEngine *e, gpointer data, guint64 arg)
 
 /* ------------------------------------------------------------ running */
 
+/* The group commit, never inside one of the shadow consumer's store
+ * writes (ft_shadow_lock_store: a no-op when the shadow runs inline). */
+static gboolean
+commit (FtSimWorld *w, GError **error)
+{
+  ft_shadow_lock_store (w->shadow);
+  gboolean ok = ft_core_commit (w->core, error);
+  ft_shadow_unlock_store (w->shadow);
+  return ok;
+}
+
+/* At the run's end, the shadow's events of its last ticks enter the log
+ * (asynchronous shadow mode; nothing inline), stamped with the end. */
+static void
+shadow_at_end (FtSimWorld *w)
+{
+  if (w->shadow == NULL || ft_sim_engine_now (w->engine) < w->end)
+    return;
+  g_autoptr (GError) err = NULL;
+  if (!ft_shadow_publish (w->shadow, w->end, &err))
+    ft_sim_world_sim_error (w, "shadow mode", err);
+}
+
 gboolean
 ft_sim_world_run_until (FtSimWorld *w, FtTime t, GError **error)
 {
@@ -412,11 +435,12 @@ ft_sim_world_run_until (FtSimWorld *w, FtTime t, GError **error)
       ft_sim_engine_run_until (w->engine, slice);
       if (w->core->store && ft_sim_engine_now (w->engine) - w->last_commit >= 15 * FT_MINUTE)
         {
-          if (!ft_core_commit (w->core, error))
+          if (!commit (w, error))
             return FALSE;
           w->last_commit = ft_sim_engine_now (w->engine);
         }
     }
+  shadow_at_end (w);
   return TRUE;
 }
 
@@ -436,11 +460,12 @@ ft_sim_world_run_paced (FtSimWorld *w, FtTime t, gboolean *reached, GError **err
         }
       if (w->core->store && ft_sim_engine_now (w->engine) - w->last_commit >= 15 * FT_MINUTE)
         {
-          if (!ft_core_commit (w->core, error))
+          if (!commit (w, error))
             return FALSE;
           w->last_commit = ft_sim_engine_now (w->engine);
         }
     }
+  shadow_at_end (w);
   if (reached)
     *reached = done;
   return TRUE;
@@ -481,9 +506,16 @@ gboolean
 ft_sim_world_finish (FtSimWorld *w, GError **error)
 {
   g_return_val_if_fail (w != NULL, FALSE);
+  if (w->shadow)
+    {
+      /* a run stopped before its end: the shadow's last events now */
+      g_autoptr (GError) err = NULL;
+      if (!ft_shadow_publish (w->shadow, ft_sim_world_now (w), &err))
+        ft_sim_world_sim_error (w, "shadow mode", err);
+    }
   if (w->core->store == NULL)
     return TRUE;
-  if (!ft_core_commit (w->core, error))
+  if (!ft_core_commit (w->core, error))   /* the consumer is idle: synced above */
     return FALSE;
   FtStoreTargets t = ft_core_store_targets (w->core);
   if (!ft_store_save_all (w->core->store, &t, error))

@@ -206,6 +206,16 @@ typedef struct {
    * starts (the run's results must not change: they are taken at a fixed
    * simulated time). 0: no sleep. */
   guint       shadow_train_delay_ms;
+  /* Shadow mode's serving path (event listeners, ticks, store writes)
+   * runs on a consumer thread of its own unless the scenario acts on the
+   * models ([models] act_on_forecast), this is TRUE (the app, which is
+   * paced, keeps it inline), or the environment has FT_SHADOW_INLINE=1
+   * (to compare the two: the results are the same, see
+   * ft_shadow_start_async). */
+  gboolean    shadow_inline;
+  /* Tests: the consumer sleeps this long after each block (the results
+   * must not change). 0: no sleep. */
+  guint       shadow_consumer_delay_us;
 } FtSimWorldOptions;
 
 /* Build the world: city (the scenario's, or `city` if non-NULL: borrowed

@@ -27,6 +27,10 @@ struct _FtEventLog {
   guint    next_listener_id;
   guint    dispatching;  /* nesting depth of listener calls */
   gboolean compact;      /* removed listeners to drop after dispatch */
+  /* the tap (ft_event_log_set_tap): kinds copied into head.tap_buf */
+  guint64  tap_kinds;
+  FtEventTapFull tap_full;
+  gpointer tap_data;
 };
 
 /* The kinds the inline append passes on to ft_event_log_append_full:
@@ -34,7 +38,8 @@ struct _FtEventLog {
 static void
 update_slow_kinds (FtEventLog *log)
 {
-  log->head.slow_kinds = log->retain ? G_MAXUINT64 : log->kinds_any;
+  log->head.slow_kinds = log->retain ? G_MAXUINT64 : log->kinds_any | log->tap_kinds;
+  log->head.tap_only = log->retain ? 0 : log->tap_kinds & ~log->kinds_any;
 }
 
 FtEventLog *
@@ -74,6 +79,15 @@ ft_event_log_append_full (FtEventLog *log, const FtEvent *ev)
 
   guint64 seq = log->head.next_seq++;
   log->head.counts[ev->kind]++;
+  /* The tap's kinds: a copy in its buffer, no call (but when it fills) */
+  if (log->tap_kinds >> ev->kind & 1)
+    {
+      FtEvent *t = &log->head.tap_buf[log->head.tap_n++];
+      *t = *ev;
+      t->seq = seq;
+      if (G_UNLIKELY (log->head.tap_n == log->head.tap_cap))
+        log->tap_full (log->tap_data);
+    }
   /* Nothing kept and nobody listening to its kind (a simulation without
    * a store; shadow mode listens to about half the events): counted, and
    * no copy of the event is made. */
@@ -247,6 +261,34 @@ ft_event_log_remove_listener (FtEventLog *log, guint id)
         update_slow_kinds (log);
         return;
       }
+}
+
+gboolean
+ft_event_log_set_tap (FtEventLog *log, guint64 kinds, FtEvent *buf, guint cap, FtEventTapFull full, gpointer data)
+{
+  g_return_val_if_fail (log != NULL, FALSE);
+  g_return_val_if_fail (kinds == 0 || (buf != NULL && cap > 0 && full != NULL), FALSE);
+  if (kinds != 0 && log->tap_kinds != 0)
+    return FALSE;   /* one tap per log */
+  log->tap_kinds = kinds;
+  log->head.tap_buf = buf;
+  log->head.tap_cap = cap;
+  log->head.tap_n = 0;
+  log->tap_full = full;
+  log->tap_data = data;
+  update_slow_kinds (log);
+  return TRUE;
+}
+
+guint
+ft_event_log_tap_swap (FtEventLog *log, FtEvent *buf, guint cap)
+{
+  g_return_val_if_fail (log != NULL && buf != NULL && cap > 0, 0);
+  guint n = log->head.tap_n;
+  log->head.tap_buf = buf;
+  log->head.tap_cap = cap;
+  log->head.tap_n = 0;
+  return n;
 }
 
 const char *

@@ -92,8 +92,13 @@ typedef void (*FtEventListener) (const FtEvent *ev, gpointer user_data);
  * functions below. */
 typedef struct {
   guint64  next_seq;
-  guint64  slow_kinds;               /* bit k: kind k is kept or listened to */
+  guint64  slow_kinds;               /* bit k: kind k is kept, listened to or tapped */
   guint64  counts[FT_EV_N_KINDS];
+  /* the tap (ft_event_log_set_tap): an event only it takes is copied
+   * inline too, while that does not fill its buffer */
+  guint64  tap_only;
+  FtEvent *tap_buf;
+  guint    tap_n, tap_cap;
 } FtEventLogHead;
 
 FtEventLog   *ft_event_log_new          (void);
@@ -104,10 +109,20 @@ static inline guint64
 ft_event_log_append (FtEventLog *log, const FtEvent *ev)
 {
   FtEventLogHead *h = (FtEventLogHead *) log;
-  if (h != NULL && ev != NULL && ev->kind < FT_EV_N_KINDS && !(h->slow_kinds >> ev->kind & 1))
+  if (h != NULL && ev != NULL && ev->kind < FT_EV_N_KINDS)
     {
-      h->counts[ev->kind]++;
-      return h->next_seq++;
+      if (!(h->slow_kinds >> ev->kind & 1))
+        {
+          h->counts[ev->kind]++;
+          return h->next_seq++;
+        }
+      if ((h->tap_only >> ev->kind & 1) && h->tap_n + 1 < h->tap_cap)
+        {
+          FtEvent *t = &h->tap_buf[h->tap_n++];
+          *t = *ev;
+          h->counts[ev->kind]++;
+          return t->seq = h->next_seq++;
+        }
     }
   return ft_event_log_append_full (log, ev);
 }
@@ -144,6 +159,20 @@ guint         ft_event_log_add_listener_for (FtEventLog *log, guint64 kinds, FtE
                                              gpointer user_data);
 #define FT_EV_BIT(kind) (G_GUINT64_CONSTANT (1) << (kind))
 void          ft_event_log_remove_listener (FtEventLog *log, guint id);
+/* A tap: each event of the kinds in `kinds` is copied, seq stamped, into
+ * buf[0..cap) as it is appended, without a call (a listener costs a call
+ * and its bookkeeping per event: an asynchronous consumer, which only
+ * copies, takes the events this way). When the buffer is full, full
+ * (data) is called, which must give the log another
+ * (ft_event_log_tap_swap). One tap per log (FALSE when there is one
+ * already); kinds 0 removes it. The tap sees the events before the
+ * listeners do. */
+typedef void (*FtEventTapFull) (gpointer data);
+gboolean      ft_event_log_set_tap      (FtEventLog *log, guint64 kinds, FtEvent *buf, guint cap,
+                                         FtEventTapFull full, gpointer data);
+/* The tap writes into buf from now on; returns how many events it wrote
+ * into the buffer before. */
+guint         ft_event_log_tap_swap     (FtEventLog *log, FtEvent *buf, guint cap);
 const char   *ft_event_kind_name        (FtEventKind kind);
 
 G_END_DECLS

@@ -58,6 +58,7 @@ struct _FtMaintShadow {
   FtShadowCost   cost;
   gboolean       measure;                  /* read the CPU clock (ft_maint_shadow_measure_cost) */
   FitJob        *job;                      /* a fit under way (NULL: none) */
+  gint          *abort;                    /* ft_maint_shadow_set_abort, or NULL */
 };
 
 double
@@ -95,7 +96,7 @@ ft_fit_worker_start (FtFitWorker *w, const char *name, gboolean threaded,
 gboolean
 ft_fit_worker_cancelled (FtFitWorker *w)
 {
-  return g_atomic_int_get (&w->cancel) != 0;
+  return g_atomic_int_get (&w->cancel) != 0 || (w->abort && g_atomic_int_get (w->abort) != 0);
 }
 
 void
@@ -132,6 +133,13 @@ charge (const FtMaintShadow *ms, FtShadowCost *c, double *part, double since, do
 {
   if (ms->measure)
     *part += ft_shadow_cpu_now () - since - (c->store_s - store_since);
+}
+
+void
+ft_maint_shadow_set_abort (FtMaintShadow *ms, gint *flag)
+{
+  g_return_if_fail (ms != NULL);
+  ms->abort = flag;
 }
 
 void
@@ -686,6 +694,7 @@ start_fit (FtMaintShadow *ms, FtTime now)
   j->hold_start = hold_start;
   j->join_at = now + (FtTime) llround (ms->cfg.train_lag_min * FT_MINUTE);
   j->worker.delay_ms = ms->cfg.train_delay_ms;
+  j->worker.abort = ms->abort;
   ms->job = j;
   ft_fit_worker_start (&j->worker, "ft-maint-fit", j->join_at > now, fit_job_run, j);
 }
@@ -698,6 +707,8 @@ finish_fit (FtMaintShadow *ms, FtTime now, GError **error)
 {
   g_autoptr (FitJob) j = g_steal_pointer (&ms->job);
   ft_fit_worker_join (&j->worker, &ms->cost.train_wait_s, &ms->cost.train_worker_s);
+  if (ft_fit_worker_cancelled (&j->worker))
+    return TRUE;   /* the shadow is being freed: nothing is taken */
   if (!j->cand || !j->base)
     {
       if (g_error_matches (j->error, FT_MAINT_ERROR, FT_MAINT_ERROR_NO_FAULTS)

@@ -125,6 +125,7 @@ typedef struct {
   gpointer  data;
   guint     delay_ms;   /* tests: the worker sleeps this long first */
   gint      cancel;     /* atomic: set by ft_fit_worker_stop */
+  gint     *abort;      /* atomic, shared, or NULL: set, the fit stops too (its shadow is being freed) */
   double    cpu_s;      /* the worker's CPU seconds, once it has ended */
 } FtFitWorker;
 
@@ -166,6 +167,10 @@ gboolean       ft_maint_shadow_risk      (const FtMaintShadow *ms, guint vehicle
 guint          ft_maint_shadow_top       (const FtMaintShadow *ms, guint n, FtMaintRisk *out);
 const FtMaintShadowConfig *ft_maint_shadow_get_config (const FtMaintShadow *ms);
 void           ft_maint_shadow_cost      (const FtMaintShadow *ms, FtShadowCost *out);
+/* A flag its fits' workers also stop on (atomic; borrowed, must outlive
+ * the shadow): the forecast shadow's, set when it is freed, so a
+ * consumer thread joining a fit (ft_shadow_start_async) stops promptly. */
+void           ft_maint_shadow_set_abort (FtMaintShadow *ms, gint *flag);
 /* Whether ticks read the CPU clock for ft_maint_shadow_cost (off by
  * default; ft_shadow_measure_cost sets it). */
 void           ft_maint_shadow_measure_cost (FtMaintShadow *ms, gboolean on);

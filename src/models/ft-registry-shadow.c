@@ -7,6 +7,7 @@
 #include "ft-registry-shadow.h"
 #include "ft-fleet.h"
 #include "ft-forecast-private.h"
+#include "ft-shadow-async.h"
 
 #include <math.h>
 #include <string.h>
@@ -117,7 +118,24 @@ struct _FtShadow {
   guint          win_w0;       /* its first hour (valid while win_ok) */
   gboolean       win_ok;       /* no count in it changed since it was copied */
   FitJob        *job;          /* a fit under way (NULL: none) */
+  /* Asynchronous serving (ft_shadow_start_async): the consumer thread
+   * applies the events and ticks; the simulator's thread keeps its own
+   * copy of when the next ticks are (a_next_f, a_next_m) */
+  FtShadowAsync *async;
+  FtTime         a_next_f, a_next_m;
+  GMutex         store_lock;   /* the consumer's ticks against the caller's commits */
+  gint           abort;        /* atomic: set by ft_shadow_free, every fit stops (FtFitWorker.abort) */
 };
+
+/* Before any read of the shadow's state from outside: the consumer has
+ * applied everything handed to it (its error, if any, waits for the
+ * caller's next tick or sync). */
+static inline void
+settle (const FtShadow *sh)
+{
+  if (sh->async)
+    ft_shadow_async_sync (sh->async, NULL);
+}
 
 /* The thread's CPU time when costs are measured, else 0 (a clock read is
  * a system call: several microseconds each on a virtual machine). */
@@ -317,6 +335,7 @@ ft_shadow_new (const FtShadowConfig *cfg, const FtZoning *zoning, FtEventLog *lo
     sh->pending[i] = g_array_new (FALSE, FALSE, sizeof (Pending));
   sh->recent = g_array_new (FALSE, FALSE, sizeof (Resid));
   sh->days = g_array_new (FALSE, TRUE, sizeof (DayScore));
+  g_mutex_init (&sh->store_lock);
   sh->next_tick = t0;
   sh->last_origin = G_MAXUINT;
   sh->sc.enabled = cfg->forecast;
@@ -347,6 +366,10 @@ ft_shadow_free (FtShadow *sh)
 {
   if (sh == NULL)
     return;
+  /* a fit the consumer may be joining stops at its next step, then the
+   * consumer after its block */
+  g_atomic_int_set (&sh->abort, 1);
+  ft_shadow_async_free (sh->async);
   if (sh->listener)
     ft_event_log_remove_listener (sh->log, sh->listener);
   fit_job_free (sh->job);   /* first: its worker reads the champion */
@@ -374,6 +397,7 @@ ft_shadow_free (FtShadow *sh)
   g_free (sh->ws_n);
   g_free (sh->ws_end);
   g_free (sh->city);
+  g_mutex_clear (&sh->store_lock);
   g_free (sh);
 }
 
@@ -401,10 +425,20 @@ fill_latest (FtShadow *sh)
   return TRUE;
 }
 
+static gboolean forecast_at (FtShadow *sh, guint z, FtTime t, double *requests);
+
 gboolean
 ft_shadow_forecast (FtShadow *sh, guint z, FtTime t, double *requests)
 {
   g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  settle (sh);
+  return forecast_at (sh, z, t, requests);
+}
+
+/* ft_shadow_forecast on the ticking thread. */
+static gboolean
+forecast_at (FtShadow *sh, guint z, FtTime t, double *requests)
+{
   if (sh->latest == NULL || z >= sh->zoning->n || t < sh->t0)
     return FALSE;
   gint64 h = (t - sh->t0) / FT_HOUR;
@@ -421,6 +455,7 @@ gboolean
 ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *requests)
 {
   g_return_val_if_fail (sh != NULL && requests != NULL, FALSE);
+  settle (sh);
   if (z >= sh->zoning->n || t < sh->t0 || now < sh->t0)
     return FALSE;
   gint64 h = (t - sh->t0) / FT_HOUR;
@@ -433,6 +468,8 @@ ft_shadow_observed (const FtShadow *sh, guint z, FtTime t, FtTime now, double *r
 FtTime
 ft_shadow_next_tick (const FtShadow *sh)
 {
+  if (sh->async)
+    return ft_shadow_async_stopped (sh->async) ? G_MAXINT64 : MIN (sh->a_next_f, sh->a_next_m);
   FtTime t = sh->cfg.forecast ? sh->next_tick : G_MAXINT64;
   if (sh->maint)
     t = MIN (t, ft_maint_shadow_next_tick (sh->maint));
@@ -443,6 +480,7 @@ FtMaintShadow *
 ft_shadow_get_maint (const FtShadow *sh)
 {
   g_return_val_if_fail (sh != NULL, NULL);
+  settle (sh);   /* the caller reads it next */
   return sh->maint;
 }
 
@@ -547,7 +585,10 @@ log_event (FtShadow *sh, FtEventKind kind, FtTime now, gint64 ref, gint32 a, gin
   ev.a = a;
   ev.b = b;
   ev.amount = isfinite (amount) ? (gint64) llround (CLAMP (amount, -1e12, 1e12) * 1e4) : -1;
-  ft_event_log_append (sh->log, &ev);
+  if (sh->async)
+    ft_shadow_async_emit (sh->async, &ev);   /* the simulator's thread appends it at its next tick */
+  else
+    ft_event_log_append (sh->log, &ev);
 }
 
 static char *
@@ -743,6 +784,8 @@ finish_fit (FtShadow *sh, FtTime now, GError **error)
 {
   g_autoptr(FitJob) j = g_steal_pointer (&sh->job);
   ft_fit_worker_join (&j->worker, &sh->cost.train_wait_s, &sh->cost.train_worker_s);
+  if (ft_fit_worker_cancelled (&j->worker))
+    return TRUE;   /* the shadow is being freed: nothing is taken */
   sh->sc.fits += j->fits;
   sh->cost.fit_iterations += j->iters;
   if (j->baseline_due)
@@ -1310,7 +1353,7 @@ predict_quarter (FtShadow *sh, FtTime now, GError **error)
     return TRUE;
   FtTime qt = sh->t0 + (FtTime) q * FT_QUARTER;
   double hourly;
-  if (!ft_shadow_forecast (sh, 0, qt, &hourly))
+  if (!forecast_at (sh, 0, qt, &hourly))
     return TRUE;   /* its hour is not forecast */
   guint h = q / 4;
   sh->last_q = q;
@@ -1318,7 +1361,7 @@ predict_quarter (FtShadow *sh, FtTime now, GError **error)
   for (guint z = 0; z < Z; z++)
     {
       double hz = 0;
-      ft_shadow_forecast (sh, z, qt, &hz);
+      forecast_at (sh, z, qt, &hz);
       double bz = sh->latest_base[(gsize) z * sh->latest_n + (h - sh->latest_origin)];
       Quarter p = { z, q, now, hz * sh->qshare[z * 4 + q % 4], bz / 4 };
       g_array_append_val (sh->pending15, p);
@@ -1343,13 +1386,125 @@ predict_quarter (FtShadow *sh, FtTime now, GError **error)
 
 static gboolean forecast_tick (FtShadow *sh, FtTime now, GError **error);
 
+/* What a tick does, inline or on the consumer. */
+static gboolean
+tick_now (gpointer data, FtTime now, GError **error)
+{
+  FtShadow *sh = data;
+  if (sh->maint && !ft_maint_shadow_tick (sh->maint, now, error))
+    return FALSE;
+  return forecast_tick (sh, now, error);
+}
+
+/* when a tick at now moves a next tick (as forecast_tick and
+ * ft_maint_shadow_tick move theirs) */
+static void
+advance (FtTime *next, double cadence_min, FtTime now)
+{
+  if (now < *next)
+    return;
+  FtTime step = (FtTime) (cadence_min * 60000.0);
+  while (*next <= now)
+    *next += step;
+}
+
 gboolean
 ft_shadow_tick (FtShadow *sh, FtTime now, GError **error)
 {
   g_return_val_if_fail (sh != NULL, FALSE);
-  if (sh->maint && !ft_maint_shadow_tick (sh->maint, now, error))
+  if (sh->async == NULL)
+    return tick_now (sh, now, error);
+  if (sh->cfg.forecast)
+    advance (&sh->a_next_f, sh->cfg.cadence_min, now);
+  if (sh->maint)
+    advance (&sh->a_next_m, sh->cfg.maint.cadence_min, now);
+  return ft_shadow_async_tick (sh->async, now, error);
+}
+
+/* The consumer's share of an event: what the inline listeners do. */
+static void
+async_event (const FtEvent *ev, gpointer data)
+{
+  FtShadow *sh = data;
+  if (sh->mlog && (FT_MAINT_LOG_KINDS >> ev->kind & 1))
+    ft_maint_log_listener (ev, sh->mlog);
+  if (sh->cfg.forecast)
+    on_event (ev, data);
+}
+
+gboolean
+ft_shadow_start_async (FtShadow *sh, guint consumer_delay_us)
+{
+  g_return_val_if_fail (sh != NULL && sh->async == NULL, FALSE);
+  g_return_val_if_fail (sh->cost.ticks == 0, FALSE);
+  guint64 kinds = 0;
+  if (sh->cfg.forecast)
+    kinds |= FT_EV_BIT (FT_EV_BOOKING_RESERVED) | FT_EV_BIT (FT_EV_RIDER_LOST) | FT_EV_BIT (FT_EV_VEHICLE_STATE);
+  if (sh->maint && ft_maint_shadow_get_config (sh->maint)->enabled)
+    kinds |= FT_MAINT_LOG_KINDS;
+  if (kinds == 0)
+    return FALSE;   /* nothing listens, nothing ticks */
+  sh->a_next_f = sh->cfg.forecast ? sh->next_tick : G_MAXINT64;
+  sh->a_next_m = sh->maint ? ft_maint_shadow_next_tick (sh->maint) : G_MAXINT64;
+  sh->async = ft_shadow_async_new (sh->log, kinds, async_event, tick_now, sh, sh->store ? &sh->store_lock : NULL,
+                                   consumer_delay_us);
+  if (sh->async == NULL)
+    return FALSE;   /* no thread: inline, as it was */
+  if (sh->listener)
+    ft_event_log_remove_listener (sh->log, sh->listener);
+  sh->listener = 0;
+  if (sh->maint && sh->mlog == NULL)
+    sh->mlog = ft_maint_shadow_take_listener (sh->maint);
+  if (sh->maint)
+    ft_maint_shadow_set_abort (sh->maint, &sh->abort);
+  return TRUE;
+}
+
+gboolean
+ft_shadow_is_async (const FtShadow *sh)
+{
+  g_return_val_if_fail (sh != NULL, FALSE);
+  return sh->async != NULL;
+}
+
+gboolean
+ft_shadow_sync (FtShadow *sh, GError **error)
+{
+  g_return_val_if_fail (sh != NULL, FALSE);
+  return sh->async == NULL || ft_shadow_async_sync (sh->async, error);
+}
+
+gboolean
+ft_shadow_publish (FtShadow *sh, FtTime now, GError **error)
+{
+  g_return_val_if_fail (sh != NULL, FALSE);
+  return sh->async == NULL || ft_shadow_async_publish (sh->async, now, error);
+}
+
+void
+ft_shadow_lock_store (FtShadow *sh)
+{
+  if (sh && sh->async && sh->store)
+    g_mutex_lock (&sh->store_lock);
+}
+
+void
+ft_shadow_unlock_store (FtShadow *sh)
+{
+  if (sh && sh->async && sh->store)
+    g_mutex_unlock (&sh->store_lock);
+}
+
+gboolean
+ft_shadow_consumer_cost (const FtShadow *sh, FtShadowAsyncCost *out)
+{
+  g_return_val_if_fail (sh != NULL && out != NULL, FALSE);
+  memset (out, 0, sizeof *out);
+  if (sh->async == NULL)
     return FALSE;
-  return forecast_tick (sh, now, error);
+  settle (sh);
+  ft_shadow_async_cost (sh->async, out);
+  return TRUE;
 }
 
 /* Starts what is due at hour H: the first fit, a scheduled refit (with
@@ -1405,6 +1560,7 @@ fit_due (FtShadow *sh, guint H, FtTime now, GError **error)
   j->champion = sh->champion;
   j->save_all = sh->store != NULL;
   j->worker.delay_ms = sh->cfg.train_delay_ms;
+  j->worker.abort = &sh->abort;
   j->join_at = now + (FtTime) llround (sh->cfg.train_lag_min * FT_MINUTE);
   if (baseline_due)
     {
@@ -1478,6 +1634,7 @@ void
 ft_shadow_measure_cost (FtShadow *sh, gboolean on)
 {
   g_return_if_fail (sh != NULL);
+  settle (sh);   /* the consumer reads it */
   sh->measure = on;
   if (sh->maint)
     ft_maint_shadow_measure_cost (sh->maint, on);
@@ -1487,6 +1644,7 @@ void
 ft_shadow_cost (const FtShadow *sh, FtShadowCost *forecast, FtShadowCost *maint)
 {
   g_return_if_fail (sh != NULL);
+  settle (sh);
   if (forecast)
     *forecast = sh->cost;
   if (maint)
@@ -1500,6 +1658,7 @@ ft_shadow_cost (const FtShadow *sh, FtShadowCost *forecast, FtShadowCost *maint)
 void
 ft_shadow_scores (const FtShadow *sh, FtShadowScores *out)
 {
+  settle (sh);
   *out = sh->sc;
   double n = MAX ((double) sh->sc.scored, 1.0);
   out->rmse = sqrt (sh->se / n);
@@ -1516,12 +1675,14 @@ ft_shadow_scores (const FtShadow *sh, FtShadowScores *out)
 guint
 ft_shadow_n_days (const FtShadow *sh)
 {
+  settle (sh);
   return sh->days->len;
 }
 
 gboolean
 ft_shadow_day_score (const FtShadow *sh, guint day, double *rmse, double *base_rmse, guint64 *n)
 {
+  settle (sh);
   if (day >= sh->days->len)
     return FALSE;
   const DayScore *d = &g_array_index (sh->days, DayScore, day);
@@ -1555,6 +1716,7 @@ guint
 ft_shadow_zone_recent (const FtShadow *sh, guint hours, double *pred, double *actual)
 {
   g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  settle (sh);
   guint Z = sh->zoning->n;
   for (guint z = 0; z < Z; z++)
     pred[z] = actual[z] = 0;
@@ -1579,6 +1741,7 @@ guint
 ft_shadow_zone_hours (const FtShadow *sh, guint zone, guint hours, double *pred, double *actual)
 {
   g_return_val_if_fail (sh != NULL && pred != NULL && actual != NULL, 0);
+  settle (sh);
   for (guint i = 0; i < hours; i++)
     pred[i] = actual[i] = NAN;
   guint end = last_scored_end (sh);

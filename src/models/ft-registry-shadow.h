@@ -41,6 +41,7 @@
 #include "ft-registry.h"
 #include "ft-drift.h"
 #include "ft-maint-shadow.h"
+#include "ft-shadow-async.h"
 
 G_BEGIN_DECLS
 
@@ -152,6 +153,54 @@ gboolean  ft_shadow_forecast   (FtShadow *sh, guint z, FtTime t, double *request
 /* Requests counted from the log in zone z during the hour that contains t,
  * FALSE when that hour is not yet complete or before t0. */
 gboolean  ft_shadow_observed   (const FtShadow *sh, guint z, FtTime t, FtTime now, double *requests);
+
+/* Asynchronous serving (ft-shadow-async.h). From this call on, the
+ * shadow's listeners and ticks run on one consumer thread of its own: the
+ * calling thread (the one that appends to the log and ticks) only copies
+ * the events the shadow reads into blocks, and ft_shadow_tick puts a tick
+ * marker into the stream; the consumer applies both in stream order, so
+ * every prediction, score, decision and stored row is the inline path's.
+ * The fit workers are the consumer's (it ticks them). Call it before the
+ * first tick, on the thread that will tick; only a caller that never acts
+ * on the models should (the simulator without act_on_forecast; live mode
+ * and the app stay inline). FALSE (nothing changed) when there is
+ * nothing to serve or no thread to be had.
+ *
+ * In async mode:
+ * - the shadow's own events (FT_EV_MODEL_DECISION, FT_EV_MODEL_DRIFT) do
+ *   not enter the log at the tick that made them: ft_shadow_tick first
+ *   waits for the consumer to finish the tick before (usually done) and
+ *   appends that tick's events stamped with its own `now`, before its
+ *   marker; those of the last ticks are appended by ft_shadow_publish
+ *   (the simulator: at the run's end). Their seq and t are therefore one
+ *   tick later than inline; nothing else changes.
+ * - every reader below (scores, costs, day scores, zone series, forecast,
+ *   observed, the maintenance shadow through ft_shadow_get_maint) first
+ *   waits until the consumer has applied what was handed to it; call them
+ *   on the ticking thread (or while it is stopped).
+ * - a tick that fails stops the shadow: the error (naming the tick's
+ *   time) is returned by the next ft_shadow_tick or ft_shadow_sync, once;
+ *   after it the shadow ticks no more (ft_shadow_next_tick: G_MAXINT64).
+ * - with a store, the consumer holds a lock around each tick (its store
+ *   writes); the caller's own writes to the same store (the simulator's
+ *   group commits) go between ft_shadow_lock_store and _unlock (no-ops
+ *   inline), so no two transactions interleave.
+ * - ft_shadow_free stops the fit workers at their next step (one the
+ *   consumer is joining included: nothing of it is taken), then the
+ *   consumer after its current block (the queued rest is dropped). */
+gboolean  ft_shadow_start_async (FtShadow *sh, guint consumer_delay_us);
+gboolean  ft_shadow_is_async   (const FtShadow *sh);
+/* Waits until the consumer has applied everything handed to it; FALSE
+ * with its error when it failed (once). TRUE at once inline. */
+gboolean  ft_shadow_sync       (FtShadow *sh, GError **error);
+/* ft_shadow_sync, then the shadow's events not yet in the log are
+ * appended, stamped now (async only). */
+gboolean  ft_shadow_publish    (FtShadow *sh, FtTime now, GError **error);
+void      ft_shadow_lock_store   (FtShadow *sh);
+void      ft_shadow_unlock_store (FtShadow *sh);
+/* The consumer thread's CPU seconds and the ticking thread's waits for it;
+ * FALSE (zeroed) inline. */
+gboolean  ft_shadow_consumer_cost (const FtShadow *sh, FtShadowAsyncCost *out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtShadow, ft_shadow_free)
 
 G_END_DECLS

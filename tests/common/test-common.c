@@ -1,6 +1,6 @@
 /* test-common.c — Check tests for src/common: distances, offsets, money and
  * time formatting, UUIDs, mixing/hash, and the domain event log (seq,
- * pending/drain, counters, retain, listeners, kind names).
+ * pending/drain, counters, retain, listeners, the tap, kind names).
  */
 #include <check.h>
 #include <stdio.h>
@@ -248,6 +248,64 @@ START_TEST (test_listener_for_kinds)
 }
 END_TEST
 
+/* A tap copies the events of its kinds, seq stamped, into the caller's
+ * buffer, with or without the log keeping events and beside listeners;
+ * a full buffer calls back for another; one tap per log. */
+typedef struct {
+  FtEventLog *log;
+  FtEvent     bufs[2][3];
+  guint       fulls;
+} Tap;
+
+static void
+tap_full (gpointer data)
+{
+  Tap *t = data;
+  t->fulls++;
+  ck_assert_uint_eq (ft_event_log_tap_swap (t->log, t->bufs[t->fulls % 2], 3), 3);
+}
+
+START_TEST (test_event_tap)
+{
+  for (guint retain = 0; retain < 2; retain++)
+    {
+      FtEventLog *log = ft_event_log_new ();
+      ft_event_log_set_retain (log, retain);
+      Tap t = { .log = log };
+      Reentrant r = { log, 0, 0, 0 };
+      ft_event_log_add_listener_for (log, FT_EV_BIT (FT_EV_RIDER_LOST), count_b, &r);
+      ck_assert (ft_event_log_set_tap (log, FT_EV_BIT (FT_EV_TASK_DONE) | FT_EV_BIT (FT_EV_RIDER_LOST), t.bufs[0], 3,
+                                       tap_full, &t));
+      ck_assert (!ft_event_log_set_tap (log, FT_EV_BIT (FT_EV_TASK_DONE), t.bufs[1], 3, tap_full, &t));
+      for (guint i = 0; i < 10; i++)
+        {
+          FtEvent e = ft_event_init (i % 3 == 0 ? FT_EV_TASK_DONE : i % 3 == 1 ? FT_EV_RIDER_LOST : FT_EV_VEHICLE_STATE,
+                                     (FtTime) i);
+          e.a = (gint32) i;
+          ft_event_log_append (log, &e);
+        }
+      /* TASK_DONE 0 3 6 9, RIDER_LOST 1 4 7: 0 1 3 | 4 6 7 | 9 */
+      ck_assert_uint_eq (t.fulls, 2);
+      ck_assert_int_eq (t.bufs[1][0].a, 4);
+      ck_assert_int_eq (t.bufs[1][2].a, 7);
+      ck_assert_uint_eq (t.bufs[1][2].seq, 8);
+      ck_assert_int_eq (t.bufs[0][0].a, 9);   /* the third buffer is the first again */
+      ck_assert_uint_eq (t.bufs[0][0].seq, 10);
+      ck_assert_uint_eq (ft_event_log_tap_swap (log, t.bufs[1], 3), 1);
+      ck_assert_int_eq (r.calls_b, 3);        /* the listener is still called */
+      ck_assert_uint_eq (ft_event_log_n_pending (log), retain ? 10 : 0);
+      ck_assert_uint_eq (ft_event_log_count (log, FT_EV_VEHICLE_STATE), 3);
+      /* removed: nothing more is copied */
+      ck_assert (ft_event_log_set_tap (log, 0, NULL, 0, NULL, NULL));
+      FtEvent e = ft_event_init (FT_EV_TASK_DONE, 11);
+      ft_event_log_append (log, &e);
+      ck_assert_uint_eq (t.fulls, 2);
+      ck_assert_uint_eq (ft_event_log_count (log, FT_EV_TASK_DONE), 5);
+      ft_event_log_free (log);
+    }
+}
+END_TEST
+
 /* ft_mem_advise_huge is a hint: contents stay, the usable size comes
  * back, and where the kernel offers transparent huge pages only on request
  * ("madvise"), the block's 2 MiB-aligned interior becomes eligible. */
@@ -339,7 +397,7 @@ common_suite (void)
   tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
   tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself);
   tcase_add_test (tc, test_lone_listener_changes_listeners);
-  tcase_add_test (tc, test_listener_for_kinds); suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_listener_for_kinds); tcase_add_test (tc, test_event_tap); suite_add_tcase (s, tc);
   return s;
 }
 

@@ -10,7 +10,10 @@
 # (`run --thread-cpu`: its CLOCK_THREAD_CPUTIME_ID, read once at the end)
 # and the wall time; prints the medians, the ratios on/off of the medians
 # (issue 12's budget, at most 1.05, applies to the simulator's thread and
-# to the wall time: the fits run beside it on a worker) and the median of
+# to the wall time: the fits run beside it on a worker, and without
+# act_on_forecast the serving path on a consumer thread, see
+# ft_shadow_start_async; FT_SHADOW_INLINE=1 in the environment keeps it
+# on the simulator's thread) and the median of
 # the per-pair ratios, and, from one more "on" run per pair with `run
 # --shadow-cost` (not timed: its clock reads cost CPU of their own), the
 # median CPU seconds of each part of the shadow models (training on the
@@ -61,6 +64,7 @@ cost () {   # cost STORE -> appends the "on" run's shadow cost to $tmp/on.cost
   if [ "$1" = db ]; then rm -f "$tmp/r.db"; out=(--out "$tmp/r.db"); fi
   "$cli" run "$tmp/on.scenario" --days "$days" --quiet --shadow-cost "${out[@]}" > /dev/null 2> "$tmp/cost.err"
   grep '^shadow cost' "$tmp/cost.err" >> "$tmp/on.cost" || true
+  grep '^shadow consumer' "$tmp/cost.err" >> "$tmp/on.consumer" || true
 }
 median () { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 col () { awk -v c="$2" '{print $c}' "$1"; }
@@ -68,7 +72,7 @@ col () { awk -v c="$2" '{print $c}' "$1"; }
 echo "== shadow-mode overhead ($what, $model): $days simulated days, $reps runs each, interleaved;" \
   "$(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for store in $stores; do
-  : > "$tmp/on.t"; : > "$tmp/off.t"; : > "$tmp/on.cost"; : > "$tmp/off.cost"
+  : > "$tmp/on.t"; : > "$tmp/off.t"; : > "$tmp/on.cost"; : > "$tmp/off.cost"; : > "$tmp/on.consumer"
   for i in $(seq "$reps"); do
     if [ $((i % 2)) = 1 ]; then run off "$store"; run on "$store"; else run on "$store"; run off "$store"; fi
     cost "$store"
@@ -94,6 +98,11 @@ for store in $stores; do
       "$part" "$(g train)" "$w" "$fits" "$(awk -v w="$w" -v n="$fits" 'BEGIN {printf "%.3f", (n > 0 ? w / n : 0)}')" \
       "$(g wait)" "$(g predict)" "$(g score)" "$(g store)"
   done
+  if [ -s "$tmp/on.consumer" ]; then
+    # the serving path's consumer thread (ft_shadow_start_async)
+    printf "      consumer thread median CPU s %s; the simulator's thread waited for it %s s wall\n" \
+      "$(awk '{print $6}' "$tmp/on.consumer" | median)" "$(awk '{print $9}' "$tmp/on.consumer" | median)"
+  fi
 done
 grep -E '"shadow_(forecast|baseline)_rmse"|"shadow_scored"|"shadow_maint_(brier|auc)_short"' "$tmp/on.json" \
   | tr -d ' ,' | tr '\n' ' '; echo

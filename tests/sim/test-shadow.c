@@ -3,7 +3,11 @@
  * scores and whose database holds the registry and every prediction with
  * its actual after the run (reopened), the same run without a database
  * giving the same scores bit for bit, and the demand-shift scenario:
- * drift after the shift, a promoted retrain, the error recovering.
+ * drift after the shift, a promoted retrain, the error recovering. Shadow
+ * mode served from its consumer thread (the default without
+ * act_on_forecast) against the inline path: the same golden text and
+ * stored rows, a slowed consumer changing nothing, freeing mid-run (a fit
+ * being joined included), and a failing tick surfacing once.
  */
 #include "ft-config.h"
 #include "ft-test.h"
@@ -13,6 +17,7 @@
 
 #include <check.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -520,6 +525,191 @@ START_TEST (test_shadow_stop_mid_fit)
 }
 END_TEST
 
+/* The shadow's rows in a run database, as text: versions (the blob by
+ * its SHA-256), decisions, every prediction with its actual, and the
+ * model events without their seq (async: a tick later, see
+ * ft_shadow_start_async) counted by kind. */
+static char *
+dump_models (const char *path)
+{
+  sqlite3 *db = NULL;
+  ck_assert_int_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  static const char *const queries[] = {
+    "SELECT id, kind, city, trained_city, status, created, train_start, train_end, features, params, metrics, "
+    "sha256 FROM model_versions ORDER BY id",
+    "SELECT * FROM model_decisions ORDER BY id",
+    "SELECT * FROM predictions ORDER BY id",
+    "SELECT kind, count(*) FROM events WHERE kind IN (28, 29) GROUP BY kind ORDER BY kind",
+  };
+  GString *t = g_string_new (NULL);
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      sqlite3_stmt *st = NULL;
+      ck_assert_msg (sqlite3_prepare_v2 (db, queries[q], -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg (db));
+      guint rows = 0;
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (st); c++)
+            {
+              const unsigned char *v = sqlite3_column_text (st, c);
+              g_string_append_printf (t, "%s|", v ? (const char *) v : "NULL");
+            }
+          g_string_append_c (t, '\n');
+          rows++;
+        }
+      sqlite3_finalize (st);
+      ck_assert_uint_gt (rows, 0);
+    }
+  sqlite3_close (db);
+  return g_string_free (t, FALSE);
+}
+
+/* The golden run with a database at path: its KPIs as JSON, the
+ * database's shadow rows in *rows. */
+static char *
+golden_db_run (FtSimWorldOptions *opt, const char *path, gboolean want_async, char **rows)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (GOLDEN_RUN, -1, "golden.scenario", &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  opt->store_path = path;
+  FtSimWorld *w = ft_sim_world_new (sc, NULL, opt, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_shadow_is_async (ft_sim_world_get_shadow (w)) == want_async);
+  ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+  ck_assert_msg (ft_sim_world_finish (w, &err), "%s", err ? err->message : "");
+  ck_assert_uint_eq (ft_sim_world_n_errors (w), 0);
+  FtSimKpis k;
+  ft_sim_world_kpis (w, &k);
+  char *json = ft_sim_kpis_to_json (&k, sc);
+  ft_sim_world_free (w);
+  *rows = dump_models (path);
+  return json;
+}
+
+/* Shadow mode serves from a consumer thread unless told not to; either
+ * way every score, forecast, risk and stored row is the same (the golden
+ * text, and with a database the KPIs and the shadow's rows, the model
+ * events a tick later but as many). FT_SHADOW_INLINE=1 keeps it inline. */
+START_TEST (test_shadow_async_as_inline)
+{
+  FtSimWorldOptions opt = { .shadow_inline = TRUE };
+  g_autofree char *got = golden_text (&opt, NULL);
+  check_golden (got, "shadow-5day-seed7.txt", FALSE);
+
+  g_autofree char *dir = g_dir_make_tmp ("ft-shadow-async-XXXXXX", NULL);
+  g_autofree char *pa = g_build_filename (dir, "async.db", NULL), *pi = g_build_filename (dir, "inline.db", NULL);
+  g_autofree char *rows_a = NULL, *rows_i = NULL;
+  FtSimWorldOptions oa = { 0 }, oi = { .shadow_inline = TRUE };
+  g_autofree char *json_a = golden_db_run (&oa, pa, TRUE, &rows_a);
+  g_autofree char *json_i = golden_db_run (&oi, pi, FALSE, &rows_i);
+  ck_assert_str_eq (json_a, json_i);
+  ck_assert_msg (strcmp (rows_a, rows_i) == 0, "the shadow's stored rows differ between async and inline");
+  ck_assert_ptr_nonnull (strstr (rows_a, "forecast-glm"));
+  ck_assert_ptr_nonnull (strstr (rows_a, "maint-weibull"));
+
+  g_setenv ("FT_SHADOW_INLINE", "1", TRUE);
+  g_autofree char *rows_e = NULL;
+  g_autofree char *pe = g_build_filename (dir, "env.db", NULL);
+  FtSimWorldOptions oe = { 0 };
+  g_autofree char *json_e = golden_db_run (&oe, pe, FALSE, &rows_e);
+  g_unsetenv ("FT_SHADOW_INLINE");
+  ck_assert_str_eq (json_a, json_e);
+  ft_test_rm_rf (dir);
+}
+END_TEST
+
+/* A consumer slowed on purpose (a sleep after every block) changes
+ * nothing, bit for bit. */
+START_TEST (test_shadow_slow_consumer)
+{
+  FtSimWorldOptions opt = { .shadow_consumer_delay_us = 3000 };
+  g_autofree char *got = golden_text (&opt, NULL);
+  check_golden (got, "shadow-5day-seed7.txt", FALSE);
+}
+END_TEST
+
+/* A world freed mid-run, its consumer behind (slowed) and a fit under
+ * way (slowed too: the maintenance model's first, started at 36 h): both
+ * stop promptly and everything is freed (ASan and LeakSanitizer watch). */
+START_TEST (test_shadow_free_async_mid_run)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (GOLDEN_RUN, -1, "golden.scenario", &err);
+  ck_assert_msg (sc != NULL, "%s", err ? err->message : "");
+  FtSimWorldOptions opt = { .shadow_train_delay_ms = 20000, .shadow_consumer_delay_us = 20000 };
+  FtSimWorld *w = ft_sim_world_new (sc, NULL, &opt, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_shadow_is_async (ft_sim_world_get_shadow (w)));
+  ck_assert (ft_sim_world_run_until (w, 37 * FT_HOUR + 30 * FT_MINUTE, &err));
+  gint64 t0 = g_get_monotonic_time ();
+  ft_sim_world_free (w);
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
+  /* and the consumer joining a fit (the forecast's first, its baseline
+   * started at 48 h and taken at 49: that tick handed over, the simulator
+   * not waiting for it yet): the fit and the consumer stop */
+  FtSimWorldOptions slow = { .shadow_train_delay_ms = 20000 };
+  w = ft_sim_world_new (sc, NULL, &slow, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+  ck_assert (ft_sim_world_run_until (w, 49 * FT_HOUR + 30 * FT_MINUTE, &err));
+  g_usleep (100000);   /* the consumer is in the join by now */
+  t0 = g_get_monotonic_time ();
+  ft_sim_world_free (w);
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 10 * G_USEC_PER_SEC);
+}
+END_TEST
+
+/* A tick that fails on the consumer (its store's table gone) stops the
+ * shadow; the error surfaces on the simulator's thread at its next tick
+ * or sync, once, naming the tick; the run goes on without the shadow. */
+START_TEST (test_shadow_async_tick_error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ft-shadow-err-XXXXXX", NULL);
+  for (guint via_world = 0; via_world < 2; via_world++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/run%u.db", dir, via_world);
+      g_autoptr (GError) err = NULL;
+      g_autoptr (FtSimScenario) sc = ft_sim_scenario_parse (GOLDEN_RUN, -1, "golden.scenario", &err);
+      FtSimWorldOptions opt = { .store_path = path };
+      g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &err);
+      ck_assert_msg (w != NULL, "%s", err ? err->message : "");
+      FtShadow *sh = ft_sim_world_get_shadow (w);
+      ck_assert (ft_shadow_is_async (sh));
+      /* the first model is fitted at hour 60 (holdout_hours + 48) and
+       * taken at 61: the ticks from then on predict */
+      ck_assert (ft_sim_world_run_until (w, 64 * FT_HOUR + 30 * FT_MINUTE, &err));
+      ck_assert (ft_shadow_sync (sh, &err));
+      FtShadowScores before;
+      ft_shadow_scores (sh, &before);
+      ck_assert_uint_gt (before.predictions, 0);
+      sqlite3 *db = ft_store_get_db (ft_sim_world_get_core (w)->store);
+      ck_assert_int_eq (sqlite3_exec (db, "DROP TABLE prediction_rows", NULL, NULL, NULL), SQLITE_OK);
+      /* the tick at 65 h fails on the consumer (when it stores the hour's
+       * forecast) */
+      ck_assert (ft_sim_world_run_until (w, 65 * FT_HOUR + 30 * FT_MINUTE, &err));
+      FtShadowScores mid;
+      ft_shadow_scores (sh, &mid);   /* a reader's sync: the error waits */
+      if (!via_world)
+        {
+          ck_assert (!ft_shadow_sync (sh, &err));
+          ck_assert_msg (err && strstr (err->message, "the tick at 234000000 ms (day 3, 17:00) failed, shadow mode stopped"),
+                         "%s", err ? err->message : "no error");
+          g_clear_error (&err);
+          ck_assert (ft_shadow_sync (sh, &err));   /* once */
+        }
+      ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w), &err));
+      /* surfaced through the world's errors when it was not taken before */
+      ck_assert_uint_eq (ft_sim_world_n_errors (w), via_world ? 1 : 0);
+      ck_assert_int_eq (ft_shadow_next_tick (sh), G_MAXINT64);
+      FtShadowScores after;
+      ft_shadow_scores (sh, &after);
+      ck_assert_uint_eq (after.predictions, mid.predictions);   /* nothing after the failed tick */
+      ck_assert_uint_eq (after.scored, mid.scored);
+    }
+  ft_test_rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_demand_shift)
 {
   g_autofree char *path = ft_test_source_path ("scenarios/demo-city-shadow-shift.scenario");
@@ -571,6 +761,10 @@ suite (void)
   tcase_add_test (tc, test_shadow_slow_worker);
   tcase_add_test (tc, test_shadow_no_lag);
   tcase_add_test (tc, test_shadow_stop_mid_fit);
+  tcase_add_test (tc, test_shadow_async_as_inline);
+  tcase_add_test (tc, test_shadow_slow_consumer);
+  tcase_add_test (tc, test_shadow_free_async_mid_run);
+  tcase_add_test (tc, test_shadow_async_tick_error);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -512,6 +512,7 @@ ft_session_load (FtSession *self, FtSimScenario *sc, const char *tiles_path, GEr
   g_return_val_if_fail (sc != NULL, FALSE);
 
   FtSimWorldOptions opt = { NULL, 2000 };
+  opt.shadow_inline = TRUE;   /* paced, and its views read the shadow from the main loop */
   g_autofree char *store_path = NULL;
   if (self->record_dir)
     {

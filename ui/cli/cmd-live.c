@@ -448,7 +448,7 @@ ft_cli_emulate (int argc, char **argv)
   guint n = 0, ns = 0;
   if (sc == NULL)
     goto out;
-  FtSimWorldOptions wopt = { 0 };
+  FtSimWorldOptions wopt = { .shadow_inline = TRUE };   /* live mode keeps shadow mode inline */
   w = ft_sim_world_new (sc, NULL, &wopt, &error);
   if (w == NULL || !ft_sim_world_run_until (w, (FtTime) (start_hour * FT_HOUR), &error))
     goto out;

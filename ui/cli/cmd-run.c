@@ -144,6 +144,11 @@ print_shadow_cost (FtSimWorld *w)
              "worker %.3f wait %.3f  iterations %u\n", names[i], c[i].ticks, c[i].fits, c[i].train_s,
              c[i].predict_s, c[i].score_s, c[i].store_s, c[i].train_worker_s, c[i].train_wait_s,
              c[i].fit_iterations);
+  FtShadowAsyncCost a;
+  if (sh && ft_shadow_consumer_cost (sh, &a))
+    fprintf (stderr, "shadow consumer thread CPU s %.3f  simulator waited %.3f s (%u times, %u for a block)  blocks %"
+             G_GUINT64_FORMAT " events %" G_GUINT64_FORMAT "\n", a.consumer_s, a.wait_s, a.waits, a.full_waits, a.blocks,
+             a.events);
 }
 
 int
