@@ -90,6 +90,14 @@ b_text (Binder *bd, int i, const char *text)
   sqlite3_bind_text (bd->st, i, text, -1, SQLITE_STATIC);
 }
 
+/* Text made for this row (on the binder's stack): SQLite keeps a copy. */
+static inline void
+b_text_copy (Binder *bd, int i, const char *text)
+{
+  bd->shadow[i - 1].type = 0;
+  sqlite3_bind_text (bd->st, i, text, -1, SQLITE_TRANSIENT);
+}
+
 typedef void (*BindRow) (Binder *bd, int base, const RowCtx *c, gsize i);
 
 static void
@@ -282,7 +290,9 @@ bind_booking (Binder *bd, int b, const RowCtx *c, gsize i)
   b_i64 (bd, b + 16, r->price_minor);
   b_i64 (bd, b + 17, r->hold_tx);
   b_i64 (bd, b + 18, r->capture_tx);
-  b_text (bd, b + 19, r->trip_id);
+  char trip_id[37];
+  ft_booking_trip_id (c->t->booking, c->ids[i], trip_id);
+  b_text_copy (bd, b + 19, trip_id);
 }
 
 static void

@@ -257,6 +257,7 @@ static gboolean
 load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
 {
   FtBookingRec r;
+  char trip_id[37];
 
   memset (&r, 0, sizeof r);
   r.id = sqlite3_column_int64 (st, 0);
@@ -277,7 +278,7 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   r.price_minor = sqlite3_column_int64 (st, 15);
   r.hold_tx = sqlite3_column_int64 (st, 16);
   r.capture_tx = sqlite3_column_int64 (st, 17);
-  copy_text (r.trip_id, sizeof r.trip_id, sqlite3_column_text (st, 18));
+  copy_text (trip_id, sizeof trip_id, sqlite3_column_text (st, 18));
   if (s->version >= SHOWN_PRICE_VERSION)
     {
       r.shown_zone_mult = sqlite3_column_double (st, 19);
@@ -297,6 +298,7 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
     return corrupt (s, error, "booking %" G_GINT64_FORMAT " names account %u but there are %u",
                     r.id, r.rider, ft_accounts_n (t->accounts));
   ft_booking_restore (t->booking, &r);
+  ft_booking_restore_trip_id (t->booking, r.id, trip_id);
   return TRUE;
 }
 

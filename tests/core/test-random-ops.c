@@ -549,8 +549,10 @@ fingerprint (FtCore *c)
   for (guint i = 0; i < ft_booking_n (c->booking); i++)
     {
       const FtBookingRec *r = ft_booking_get (c->booking, i);
+      char trip_id[37];
       if (!r)
         continue;
+      ft_booking_trip_id (c->booking, i, trip_id);
       g_string_append_printf (s, "B %" G_GINT64_FORMAT " %u %u %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                               " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                               " %" G_GINT64_FORMAT " %.1f %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
@@ -558,7 +560,7 @@ fingerprint (FtCore *c)
                               r->id, r->rider, r->vehicle, ft_booking_state_name (r->state),
                               r->reserved_at, r->hold_until, r->unlocked_at, r->ended_at,
                               r->paused_ms, r->paused_since, r->distance_m, r->price_minor,
-                              r->hold_tx, r->capture_tx, r->trip_id);
+                              r->hold_tx, r->capture_tx, trip_id);
     }
   return g_string_free (s, FALSE);
 }

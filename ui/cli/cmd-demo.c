@@ -134,13 +134,15 @@ static void
 ended (Demo *d, FtTime t, const char *name, gint64 bk, const FtPriceBreakdown *p)
 {
   const FtBookingRec *r = ft_booking_get (d->core->booking, bk);
+  char trip_id[37];
+  ft_booking_trip_id (d->core->booking, bk, trip_id);
   g_autofree char *total = ft_money_format (p->total, p->currency);
   g_autofree char *unlock = ft_money_format (p->unlock, p->currency);
   g_autofree char *tm = ft_money_format (p->time, p->currency);
   g_autofree char *w = ft_money_format (ft_payments_wallet (d->core->payments, r->rider),
                                         d->core->config.currency);
   say (t, "%s ends trip %s on %s after %.1f km, %lld min: %s (unlock %s + time %s), "
-          "captured; wallet %s", name, r->trip_id, vname (d, r->vehicle), r->distance_m / 1000.0,
+          "captured; wallet %s", name, trip_id, vname (d, r->vehicle), r->distance_m / 1000.0,
        (long long) ((r->ended_at - r->unlocked_at) / FT_MINUTE), total, unlock, tm, w);
 }
 
@@ -304,8 +306,11 @@ run_demo (const char *db_path)
   t += FT_MINUTE;
   if (!expect_ok (d, ft_booking_unlock (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "Ana's unlock"))
     goto out;
-  say (t, "Ana unlocks %s (trip %s)", vname (d, found[0].vehicle),
-       ft_booking_get (d->core->booking, bk_ana)->trip_id);
+  {
+    char trip_id[37];
+    ft_booking_trip_id (d->core->booking, bk_ana, trip_id);
+    say (t, "Ana unlocks %s (trip %s)", vname (d, found[0].vehicle), trip_id);
+  }
 
   t += 6 * FT_MINUTE;
   if (!expect_ok (d, ft_booking_pause (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "pause"))
