@@ -1318,7 +1318,7 @@ ft_payments_rebuild (FtPayments *p)
       const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, i);
       /* only the hash is kept, not the text: the key goes to the table,
        * where a key naming a booking is looked for from now on too */
-      idem_remember (p, tx->idem_hash, -1, tx->id);
+      idem_remember (p, tx->idem_hash, -1, i);
       p->idem_rebuilt |= tx->idem_hash != 0;
       guint rider = (guint) tx->user_account;
       switch (tx->kind)
@@ -1328,7 +1328,7 @@ ft_payments_rebuild (FtPayments *p)
             HoldRec *h = recmap_insert (&p->holds, (guint64) tx->ref);
             h->rider = rider;
             h->amount = tx->amount;
-            h->tx = tx->id;
+            h->tx = i;
           }
           break;
         case FT_TX_CAPTURE:

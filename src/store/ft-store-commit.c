@@ -226,7 +226,7 @@ bind_tx (Binder *bd, int b, const RowCtx *c, gsize i)
   if (c->auto_key)
     b -= 1;
   else
-    b_i64 (bd, b + 1, tx->id);
+    b_i64 (bd, b + 1, (gint64) c->first_tx + (gint64) i);
   b_i64 (bd, b + 2, tx->kind);
   b_i64 (bd, b + 3, tx->t);
   b_i64 (bd, b + 4, tx->user_account);
@@ -722,7 +722,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
                 dirty_add (&s->d_lacc, rc.postings[idx].ledger_account);
               if (j >= rc.n_inline)
                 {
-                  g_array_append_val (s->posting_tx, tx->id);
+                  gint64 tx_id = i;
+                  g_array_append_val (s->posting_tx, tx_id);
                   g_array_append_val (s->posting_idx, idx);
                 }
             }

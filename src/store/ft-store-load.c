@@ -198,11 +198,12 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
 {
   TxLoad *tl = data;
   FtLedgerTx tx;
+  gint64 id;
   guint j;
   GError *local = NULL;
 
   memset (&tx, 0, sizeof tx);
-  tx.id = sqlite3_column_int64 (st, 0);
+  id = sqlite3_column_int64 (st, 0);
   tx.kind = sqlite3_column_int (st, 1);
   tx.t = sqlite3_column_int64 (st, 2);
   tx.user_account = sqlite3_column_int (st, 3);
@@ -225,17 +226,17 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
           if (sqlite3_column_type (st, col) == SQLITE_NULL ||
               sqlite3_column_type (st, col + 1) == SQLITE_NULL)
             return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
-                            "postings but its row lacks posting %u", tx.id, tx.n_postings, j);
+                            "postings but its row lacks posting %u", id, tx.n_postings, j);
           p.ledger_account = sqlite3_column_int (st, col);
           p.amount = sqlite3_column_int64 (st, col + 1);
           g_array_append_val (tl->buf, p);
           continue;
         }
-      if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != tx.id ||
+      if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != id ||
           sqlite3_column_int64 (tl->postings, 0) != (gint64) tx.first_posting + j)
         return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
                         "postings from %u but the postings table lacks some",
-                        tx.id, tx.n_postings, tx.first_posting);
+                        id, tx.n_postings, tx.first_posting);
       p.ledger_account = sqlite3_column_int (tl->postings, 2);
       p.amount = sqlite3_column_int64 (tl->postings, 3);
       g_array_append_val (tl->buf, p);
@@ -244,7 +245,7 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return ft_store_sql_fail (s, error, "loading postings");
     }
-  if (!ft_ledger_restore_tx (t->ledger, &tx, (const FtPosting *) tl->buf->data, &local))
+  if (!ft_ledger_restore_tx (t->ledger, id, &tx, (const FtPosting *) tl->buf->data, &local))
     {
       corrupt (s, error, "%s", local->message);
       g_error_free (local);

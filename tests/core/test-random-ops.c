@@ -543,7 +543,7 @@ fingerprint (FtCore *c)
     {
       const FtLedgerTx *t = ft_ledger_get_tx (c->ledger, i);
       g_string_append_printf (s, "T %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT
-                              " %" G_GINT64_FORMAT " %u\n", t->id, t->kind, t->t, t->user_account,
+                              " %" G_GINT64_FORMAT " %u\n", (gint64) i, t->kind, t->t, t->user_account,
                               t->amount, t->ref, t->n_postings);
     }
   for (guint i = 0; i < ft_booking_n (c->booking); i++)

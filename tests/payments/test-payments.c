@@ -798,7 +798,7 @@ reload (const FtLedger *src)
   for (guint i = 0; i < ft_ledger_n_tx (src); i++)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (src, i);
-      ck_assert (ft_ledger_restore_tx (dst, tx, ps + tx->first_posting, NULL));
+      ck_assert (ft_ledger_restore_tx (dst, i, tx, ps + tx->first_posting, NULL));
     }
   return dst;
 }
