@@ -12,6 +12,7 @@ struct _FtLedger {
   char        currency[4];
   FtEventLog *log;
   GArray     *accounts;   /* FtLedgerAccount */
+  GArray     *balances;   /* gint64 per account, debit positive */
   GHashTable *by_code;    /* owned code -> index + 1 */
   /* a run's postings and transactions, appended one after another: plain
    * arrays with their room (made ahead by ft_ledger_expect), so an append
@@ -55,6 +56,7 @@ ft_ledger_new (const char *currency, FtEventLog *log)
   l->currency[3] = '\0';
   l->log = log;
   l->accounts = g_array_new (FALSE, FALSE, sizeof (FtLedgerAccount));
+  l->balances = g_array_new (FALSE, TRUE, sizeof (gint64));
   l->by_code = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l->check_sums = g_array_new (FALSE, TRUE, sizeof (gint64));
   return l;
@@ -66,6 +68,7 @@ ft_ledger_free (FtLedger *l)
   if (l == NULL)
     return;
   g_array_unref (l->accounts);
+  g_array_unref (l->balances);
   g_hash_table_unref (l->by_code);
   g_free (l->postings);
   g_free (l->txs);
@@ -122,9 +125,9 @@ ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint
   acc.index = l->accounts->len;
   g_strlcpy (acc.code, code, sizeof acc.code);
   acc.type = type;
-  acc.balance = 0;
   acc.owner = owner;
   g_array_append_val (l->accounts, acc);
+  g_array_set_size (l->balances, l->accounts->len);   /* zeroed */
   g_hash_table_insert (l->by_code, g_strdup (code), GUINT_TO_POINTER (acc.index + 1));
   return acc.index;
 }
@@ -149,14 +152,14 @@ ft_ledger_balance (const FtLedger *l, guint account)
 {
   g_return_val_if_fail (l != NULL, 0);
   g_return_val_if_fail (account < l->accounts->len, 0);
-  return g_array_index (l->accounts, FtLedgerAccount, account).balance;
+  return g_array_index (l->balances, gint64, account);
 }
 
 void
 ft_ledger_prefetch_account (const FtLedger *l, guint account)
 {
   if (l != NULL && account < l->accounts->len)
-    __builtin_prefetch (&g_array_index (l->accounts, FtLedgerAccount, account), 1);
+    __builtin_prefetch (&g_array_index (l->balances, gint64, account), 1);
 }
 
 /* Validates postings against the accounts: non-empty, known accounts,
@@ -210,15 +213,15 @@ validate_postings (const FtLedger *l, const FtPosting *postings, guint n, GError
 static gboolean
 apply_balances (FtLedger *l, const FtPosting *postings, guint n, GError **error)
 {
+  gint64 *bal = (gint64 *) l->balances->data;
   for (guint i = 0; i < n; i++)
     {
-      const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount,
-                                                 postings[i].ledger_account);
       gint64 tmp;
-      if (__builtin_add_overflow (a->balance, postings[i].amount, &tmp))
+      if (__builtin_add_overflow (bal[postings[i].ledger_account], postings[i].amount, &tmp))
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
-                       "posting %u would overflow the balance of account %s", i, a->code);
+                       "posting %u would overflow the balance of account %s", i,
+                       g_array_index (l->accounts, FtLedgerAccount, postings[i].ledger_account).code);
           return FALSE;
         }
     }
@@ -226,8 +229,7 @@ apply_balances (FtLedger *l, const FtPosting *postings, guint n, GError **error)
    * both are extreme; accept that theoretical case as unreachable in minor
    * units and apply. */
   for (guint i = 0; i < n; i++)
-    g_array_index (l->accounts, FtLedgerAccount, postings[i].ledger_account).balance +=
-      postings[i].amount;
+    bal[postings[i].ledger_account] += postings[i].amount;
   return TRUE;
 }
 
@@ -323,7 +325,7 @@ ft_ledger_total (const FtLedger *l, FtLedgerAccountType type)
     {
       const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount, i);
       if (a->type == type)
-        sum += a->balance;
+        sum += g_array_index (l->balances, gint64, i);
     }
   /* Liabilities and revenue are credit-normal: report them positive. */
   if (type == FT_LACC_LIABILITY || type == FT_LACC_REVENUE)
@@ -373,7 +375,7 @@ ft_ledger_restore_tx (FtLedger *l, gint64 id, const FtLedgerTx *tx, const FtPost
 }
 
 void
-ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
+ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc, gint64 balance)
 {
   g_return_if_fail (l != NULL && acc != NULL);
   g_return_if_fail (acc->index <= l->accounts->len);
@@ -394,6 +396,8 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
       g_hash_table_remove (l->by_code, old->code);
       *old = copy;
     }
+  g_array_set_size (l->balances, l->accounts->len);
+  g_array_index (l->balances, gint64, copy.index) = balance;
   g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
 }
 
@@ -402,13 +406,13 @@ ft_ledger_restore_balances (FtLedger *l)
 {
   g_return_if_fail (l != NULL);
 
-  FtLedgerAccount *acc = (FtLedgerAccount *) l->accounts->data;
+  gint64 *bal = (gint64 *) l->balances->data;
   const FtPosting *ps = l->postings;
   for (guint a = 0; a < l->accounts->len; a++)
-    acc[a].balance = 0;
+    bal[a] = 0;
   /* restore_tx checked that every posting names a known account */
   for (guint i = 0; i < l->n_postings; i++)
-    acc[ps[i].ledger_account].balance += ps[i].amount;
+    bal[ps[i].ledger_account] += ps[i].amount;
 }
 
 /* The checker is incremental: postings and transactions are append-only, so
@@ -486,14 +490,15 @@ ft_ledger_check (const FtLedger *cl, GError **error)
                        "account %s at position %u says its index is %u", acc->code, a, acc->index);
           return FALSE;
         }
-      if (acc->balance != sums[a])
+      gint64 balance = g_array_index (l->balances, gint64, a);
+      if (balance != sums[a])
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
                        "account %s has balance %" G_GINT64_FORMAT " but its postings sum to %"
-                       G_GINT64_FORMAT, acc->code, acc->balance, sums[a]);
+                       G_GINT64_FORMAT, acc->code, balance, sums[a]);
           return FALSE;
         }
-      total += acc->balance;
+      total += balance;
     }
   if (total != 0)
     {

@@ -27,11 +27,14 @@ typedef enum {
   FT_LACC_EXPENSE,
 } FtLedgerAccountType;
 
+/* An account's balance is not in its record but in an array of its own
+ * (ft_ledger_balance): a request reads and writes its rider's balances,
+ * and a run's balances (8 bytes an account) stay in cache where the
+ * records (52 bytes) would not. */
 typedef struct {
   guint32             index;
   char                code[40];   /* "wallet:17", "hold:17", "revenue:rides", "clearing:card" */
   FtLedgerAccountType type;
-  gint64              balance;    /* debit positive */
   gint32              owner;      /* user account index or -1 */
 } FtLedgerAccount;
 
@@ -88,8 +91,8 @@ void        ft_ledger_expect           (FtLedger *l, guint n_tx, guint n_posting
 guint       ft_ledger_n_tx             (const FtLedger *l);
 const FtLedgerTx *ft_ledger_get_tx     (const FtLedger *l, guint i);     /* i == id */
 const FtPosting  *ft_ledger_postings   (const FtLedger *l, guint *n_out);
-gint64      ft_ledger_balance          (const FtLedger *l, guint account);
-/* Starts loading an account's record (a hint). */
+gint64      ft_ledger_balance          (const FtLedger *l, guint account);   /* debit positive */
+/* Starts loading an account's balance (a hint). */
 void        ft_ledger_prefetch_account (const FtLedger *l, guint account);
 /* Sum over accounts of one type (e.g. total revenue, as a positive number for
  * credit-normal types). */
@@ -104,7 +107,7 @@ gint64      ft_ledger_total            (const FtLedger *l, FtLedgerAccountType t
  * No events are emitted. Zero-amount postings are refused by post. */
 gboolean    ft_ledger_restore_tx       (FtLedger *l, gint64 id, const FtLedgerTx *tx,
                                         const FtPosting *postings, GError **error);
-void        ft_ledger_restore_account  (FtLedger *l, const FtLedgerAccount *acc);
+void        ft_ledger_restore_account  (FtLedger *l, const FtLedgerAccount *acc, gint64 balance);
 /* For a store that keeps no balances (they follow from the postings): after
  * the last restore_tx, set every account's balance to the sum of its
  * postings. */

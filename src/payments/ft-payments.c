@@ -1424,11 +1424,12 @@ ft_payments_check (FtPayments *p, GError **error)
         continue;
       guint r = (guint) a->owner;
       seen[r] = 1;
-      if (-a->balance != held[r])
+      gint64 balance = ft_ledger_balance (p->ledger, i);
+      if (-balance != held[r])
         {
           g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                        "account %s holds %" G_GINT64_FORMAT " but the open holds of rider %u "
-                       "add up to %" G_GINT64_FORMAT, a->code, -a->balance, r, held[r]);
+                       "add up to %" G_GINT64_FORMAT, a->code, -balance, r, held[r]);
           return FALSE;
         }
     }

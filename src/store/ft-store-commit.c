@@ -215,7 +215,7 @@ bind_balance (Binder *bd, int b, const RowCtx *c, gsize i)
   const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
 
   b_i64 (bd, b + 1, a->index);
-  b_i64 (bd, b + 2, a->balance);
+  b_i64 (bd, b + 2, ft_ledger_balance (c->t->ledger, a->index));
 }
 
 static void

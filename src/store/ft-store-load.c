@@ -167,6 +167,7 @@ static gboolean
 load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
 {
   FtLedgerAccount a;
+  gint64 balance;
 
   memset (&a, 0, sizeof a);
   if (!dense_index (s, "ledger account", sqlite3_column_int64 (st, 0),
@@ -177,12 +178,12 @@ load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data,
   a.type = sqlite3_column_int (st, 2);
   if (sqlite3_column_type (st, 3) == SQLITE_NULL)
     return corrupt (s, error, "ledger account %u (%s) has no row in ledger_balances", a.index, a.code);
-  a.balance = sqlite3_column_int64 (st, 3);
+  balance = sqlite3_column_int64 (st, 3);
   a.owner = sqlite3_column_int (st, 4);
   if ((guint) a.type > FT_LACC_EXPENSE)
     return corrupt (s, error, "ledger account %u (%s) has type %d out of range",
                     a.index, a.code, a.type);
-  ft_ledger_restore_account (t->ledger, &a);
+  ft_ledger_restore_account (t->ledger, &a, balance);
   return TRUE;
 }
 

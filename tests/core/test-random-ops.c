@@ -537,7 +537,7 @@ fingerprint (FtCore *c)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (c->ledger, i);
       g_string_append_printf (s, "L %u %s %d %" G_GINT64_FORMAT " %d\n", i, a->code, a->type,
-                              a->balance, a->owner);
+                              ft_ledger_balance (c->ledger, i), a->owner);
     }
   for (guint i = 0; i < ft_ledger_n_tx (c->ledger); i++)
     {

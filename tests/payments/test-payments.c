@@ -792,7 +792,7 @@ reload (const FtLedger *src)
 {
   FtLedger *dst = ft_ledger_new (ft_ledger_currency (src), NULL);
   for (guint i = 0; i < ft_ledger_n_accounts (src); i++)
-    ft_ledger_restore_account (dst, ft_ledger_get_account (src, i));
+    ft_ledger_restore_account (dst, ft_ledger_get_account (src, i), ft_ledger_balance (src, i));
   guint np;
   const FtPosting *ps = ft_ledger_postings (src, &np);
   for (guint i = 0; i < ft_ledger_n_tx (src); i++)

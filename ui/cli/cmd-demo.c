@@ -159,12 +159,13 @@ print_ledger (Demo *d)
   for (guint i = 0; i < ft_ledger_n_accounts (l); i++)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (l, i);
-      g_autofree char *bal = ft_money_format (a->balance, cur);
+      gint64 balance = ft_ledger_balance (l, i);
+      g_autofree char *bal = ft_money_format (balance, cur);
       printf ("  %-22s %-9s %14s\n", a->code, type_names[a->type], bal);
-      if (a->balance > 0)
-        debits += a->balance;
+      if (balance > 0)
+        debits += balance;
       else
-        credits -= a->balance;
+        credits -= balance;
     }
   printf ("\nLedger totals:\n");
   for (int ty = FT_LACC_ASSET; ty <= FT_LACC_EXPENSE; ty++)
