@@ -585,6 +585,19 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   cfg.booking.max_find_radius_m = sc->max_walk_m;
   FtGeofences *gf = w->city->geofences && sc->geofence_parking ? ft_geofences_ref_copy (w->city->geofences) : NULL;
   w->core = ft_core_new (&cfg, gf, build_pricing (sc, w->city));
+  if (sc->summary_records)
+    {
+      /* only balances and each transaction's hashes: a database and the
+       * assistant ([support]) read the journal, so they need full records */
+      if ((opt && opt->store_path) || sc->support_contact_share > 0 || sc->support_charge_query_share > 0)
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "summary_records keeps no ledger journal, which %s reads; "
+                       "set summary_records = false", opt && opt->store_path ? "a database" : "[support]");
+          return NULL;
+        }
+      ft_ledger_set_journal (w->core->ledger, FALSE);
+    }
   if (opt && opt->store_path)
     {
       /* A run writes a new file; it never replaces or carries on an existing

@@ -8,6 +8,11 @@
 
 #include <string.h>
 
+typedef struct {
+  guint64  idem_hash, args_hash;
+  FtTxKind kind;
+} TxHashes;
+
 struct _FtLedger {
   char        currency[4];
   FtEventLog *log;
@@ -21,6 +26,12 @@ struct _FtLedger {
   guint       n_postings, cap_postings;
   FtLedgerTx *txs;        /* index == id */
   guint       n_txs, cap_txs;
+  /* without a journal: no txs or postings, but per transaction its kind
+   * and hashes (index == id) */
+  gboolean    no_journal;
+  TxHashes   *hashes;
+  guint       cap_hashes;
+  gsize       huge_hashes;
   /* ft_ledger_check cache: sums of postings per account over txs < check_tx */
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
@@ -29,6 +40,21 @@ struct _FtLedger {
 };
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
+
+void
+ft_ledger_set_journal (FtLedger *l, gboolean keep)
+{
+  g_return_if_fail (l != NULL);
+  g_return_if_fail (l->n_txs == 0);
+  l->no_journal = !keep;
+}
+
+gboolean
+ft_ledger_has_journal (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, TRUE);
+  return !l->no_journal;
+}
 
 static const char *const tx_kind_names[FT_N_TX_KINDS] = {
   "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust", "incentive",
@@ -72,6 +98,7 @@ ft_ledger_free (FtLedger *l)
   g_hash_table_unref (l->by_code);
   g_free (l->postings);
   g_free (l->txs);
+  g_free (l->hashes);
   g_array_unref (l->check_sums);
   g_free (l);
 }
@@ -253,6 +280,14 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
     return -1;
 
   gint64 id = l->n_txs;
+  if (l->no_journal)
+    {
+      ft_mem_room_more ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, 1, sizeof (TxHashes),
+                        &l->huge_hashes);
+      l->hashes[l->n_txs++] = (TxHashes) { idem_hash, args_hash, kind };
+      ft_mem_hint_huge (l->hashes, (gsize) l->n_txs * sizeof (TxHashes), &l->huge_hashes);
+      goto logged;
+    }
   FtLedgerTx tx = { 0 };
   tx.kind = kind;
   tx.t = t;
@@ -273,6 +308,7 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   ft_mem_hint_huge (l->postings, (gsize) l->n_postings * sizeof (FtPosting), &l->huge_postings);
   ft_mem_hint_huge (l->txs, (gsize) l->n_txs * sizeof (FtLedgerTx), &l->huge_txs);
 
+logged:;
   FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
   ev.ref = id;
   ev.account = user_account;
@@ -287,6 +323,12 @@ void
 ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
+  if (l->no_journal)
+    {
+      ft_mem_room ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, n_tx, sizeof (TxHashes),
+                   &l->huge_hashes);
+      return;
+    }
   ft_mem_room ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
   ft_mem_room ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
             &l->huge_postings);
@@ -304,7 +346,25 @@ ft_ledger_get_tx (const FtLedger *l, guint i)
 {
   g_return_val_if_fail (l != NULL, NULL);
   g_return_val_if_fail (i < l->n_txs, NULL);
-  return &l->txs[i];
+  return l->no_journal ? NULL : &l->txs[i];
+}
+
+FtTxKind
+ft_ledger_tx_hashes (const FtLedger *l, guint i, guint64 *idem_hash, guint64 *args_hash)
+{
+  g_return_val_if_fail (l != NULL, FT_N_TX_KINDS);
+  g_return_val_if_fail (i < l->n_txs, FT_N_TX_KINDS);
+  guint64 idem, args;
+  FtTxKind kind;
+  if (l->no_journal)
+    idem = l->hashes[i].idem_hash, args = l->hashes[i].args_hash, kind = l->hashes[i].kind;
+  else
+    idem = l->txs[i].idem_hash, args = l->txs[i].args_hash, kind = l->txs[i].kind;
+  if (idem_hash != NULL)
+    *idem_hash = idem;
+  if (args_hash != NULL)
+    *args_hash = args;
+  return kind;
 }
 
 const FtPosting *
@@ -340,6 +400,12 @@ ft_ledger_restore_tx (FtLedger *l, gint64 id, const FtLedgerTx *tx, const FtPost
   g_return_val_if_fail (l != NULL && tx != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (l->no_journal)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "this ledger keeps no journal; restore transactions into one that does");
+      return FALSE;
+    }
   if (id != (gint64) l->n_txs)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
@@ -405,6 +471,7 @@ void
 ft_ledger_restore_balances (FtLedger *l)
 {
   g_return_if_fail (l != NULL);
+  g_return_if_fail (!l->no_journal);
 
   gint64 *bal = (gint64 *) l->balances->data;
   const FtPosting *ps = l->postings;
@@ -430,7 +497,8 @@ ft_ledger_check (const FtLedger *cl, GError **error)
     g_array_set_size (l->check_sums, n_acc);
   gint64 *sums = (gint64 *) l->check_sums->data;
 
-  for (guint i = l->check_tx; i < l->n_txs; i++)
+  /* without a journal there are no postings to sum: only the total */
+  for (guint i = l->check_tx; i < l->n_txs && !l->no_journal; i++)
     {
       const FtLedgerTx *tx = &l->txs[i];
       if (tx->first_posting != l->check_postings ||
@@ -466,7 +534,7 @@ ft_ledger_check (const FtLedger *cl, GError **error)
       l->check_postings += tx->n_postings;
       l->check_tx = i + 1;
     }
-  if (l->check_postings != l->n_postings)
+  if (!l->no_journal && l->check_postings != l->n_postings)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                    "%u postings belong to no transaction", l->n_postings - l->check_postings);
@@ -491,7 +559,7 @@ ft_ledger_check (const FtLedger *cl, GError **error)
           return FALSE;
         }
       gint64 balance = g_array_index (l->balances, gint64, a);
-      if (balance != sums[a])
+      if (!l->no_journal && balance != sums[a])
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
                        "account %s has balance %" G_GINT64_FORMAT " but its postings sum to %"

@@ -663,6 +663,15 @@ bkeys_at (const FtPayments *p, gint64 scope)
   return &g_array_index (p->bkeys, BookingKeys, scope);
 }
 
+/* The key hash transaction tx keeps (with or without the ledger's journal). */
+static inline guint64
+tx_idem (const FtPayments *p, gint64 tx)
+{
+  guint64 idem;
+  ft_ledger_tx_hashes (p->ledger, (guint) tx, &idem, NULL);
+  return idem;
+}
+
 static inline gsize
 idem_home (const IdemMap *m, guint64 idem)
 {
@@ -686,7 +695,7 @@ idemmap_lookup (const FtPayments *p, guint64 idem)
       if ((guint32) (s >> 32) == fp)
         {
           gint64 tx = (gint64) (s & G_MAXUINT32) - 1;
-          if (ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash == idem)
+          if (tx_idem (p, tx) == idem)
             return tx;
         }
     }
@@ -711,7 +720,7 @@ idemmap_put (FtPayments *p, guint64 idem, gint64 tx)
           return;
         }
       if ((guint32) (s >> 32) == fp
-          && ft_ledger_get_tx (p->ledger, (guint) ((s & G_MAXUINT32) - 1))->idem_hash == idem)
+          && tx_idem (p, (gint64) (s & G_MAXUINT32) - 1) == idem)
         {
           m->slots[i] = slot;
           return;
@@ -742,7 +751,7 @@ idemmap_resize (FtPayments *p, gsize n)
     if (old[i] != 0)
       {
         gint64 tx = (gint64) (old[i] & G_MAXUINT32) - 1;
-        idemmap_put (p, ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash, tx);
+        idemmap_put (p, tx_idem (p, tx), tx);
       }
   g_free (old);
 }
@@ -765,7 +774,7 @@ idem_lookup (const FtPayments *p, guint64 idem, gint64 scope)
           if ((guint32) (s >> 32) == fp)
             {
               gint64 tx = (gint64) (s & G_MAXUINT32) - 1;
-              if (ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash == idem)
+              if (tx_idem (p, tx) == idem)
                 return tx;
             }
         }
@@ -798,13 +807,14 @@ idem_seen (FtPayments *p, guint64 idem, gint64 scope, guint64 args, const char *
   gint64 id = idem_lookup (p, idem, scope);
   if (id < 0)
     return FALSE;
-  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) id);
-  if (tx->args_hash != args)
+  guint64 tx_args;
+  FtTxKind kind = ft_ledger_tx_hashes (p->ledger, (guint) id, NULL, &tx_args);
+  if (tx_args != args)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
                    "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
                    " with other arguments; use a new key for a new operation",
-                   idem_key, ft_tx_kind_name (tx->kind), id);
+                   idem_key, ft_tx_kind_name (kind), id);
       *tx_out = -1;
       return TRUE;
     }
@@ -1297,6 +1307,7 @@ void
 ft_payments_rebuild (FtPayments *p)
 {
   g_return_if_fail (p != NULL);
+  g_return_if_fail (ft_ledger_has_journal (p->ledger));
 
   recmap_clear (&p->holds);
   g_array_set_size (p->captures, 0);

@@ -112,7 +112,9 @@ gboolean ft_payments_check      (FtPayments *p, GError **error);
  * key table). Changes no contents. */
 void    ft_payments_expect      (FtPayments *p, guint n_keys, guint n_bookings);
 /* Rebuild hold / capture / idempotency indexes from the ledger's
- * transactions after a store reload (each tx carries its key's hash). */
+ * transactions after a store reload (each tx carries its key's hash); the
+ * ledger must keep its journal. Without one, payments reads a seen key's
+ * hashes and kind through ft_ledger_tx_hashes and works as with one. */
 void    ft_payments_rebuild     (FtPayments *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
 

@@ -626,6 +626,14 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
   guint n_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
   guint n_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
   guint n_tasks = t->ops && s->version >= TASKS_VERSION ? ft_ops_n (t->ops) : 0;
+
+  if (t->ledger != NULL && !ft_ledger_has_journal (t->ledger))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "the ledger keeps no journal (summary records): there are no transactions "
+                   "to store; run with full records to keep a database");
+      return FALSE;
+    }
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
   /* balances and trip counts are derived, not written (schema 4 on) */

@@ -393,6 +393,69 @@ START_TEST (test_kind_names)
   ck_assert_str_eq (ft_tx_kind_name (FT_N_TX_KINDS), "unknown");
 }
 END_TEST
+/* Without a journal the ledger keeps balances and each transaction's kind
+ * and hashes, and nothing else: the same balances and totals as a ledger
+ * that keeps one, the check proves the balances sum to zero, and what
+ * needs the journal says there is none. */
+START_TEST (test_no_journal)
+{
+  g_autoptr(FtLedger) full = ft_ledger_new ("EUR", NULL);
+  ft_ledger_set_journal (f.l, FALSE);
+  ck_assert (!ft_ledger_has_journal (f.l));
+  ck_assert (ft_ledger_has_journal (full));
+  ft_ledger_expect (f.l, 1000, 3000);
+  for (guint i = 0; i < 4; i++)
+    ft_ledger_account (full, ft_ledger_get_account (f.l, i)->code, ft_ledger_get_account (f.l, i)->type, -1);
+  GRand *r = g_rand_new_with_seed (5);
+  for (guint i = 0; i < 2000; i++)
+    {
+      guint a = (guint) g_rand_int_range (r, 0, 4), b = (a + 1 + (guint) g_rand_int_range (r, 0, 3)) % 4;
+      gint64 amt = g_rand_int_range (r, 1, 5000);
+      FtPosting ps[2] = { { (gint32) a, amt }, { (gint32) b, -amt } };
+      FtTxKind kind = (FtTxKind) (i % FT_N_TX_KINDS);
+      g_autoptr(GError) err = NULL;
+      gint64 id = ft_ledger_post (f.l, kind, i, 0, amt, -1, 1000 + i, 7 * i, ps, 2, &err);
+      ck_assert_int_eq (id, i);
+      ck_assert_int_eq (ft_ledger_post (full, kind, i, 0, amt, -1, 1000 + i, 7 * i, ps, 2, &err), id);
+    }
+  g_rand_free (r);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.l), 2000);
+  for (guint a = 0; a < 4; a++)
+    ck_assert_int_eq (ft_ledger_balance (f.l, a), ft_ledger_balance (full, a));
+  ck_assert_int_eq (ft_ledger_total (f.l, FT_LACC_REVENUE), ft_ledger_total (full, FT_LACC_REVENUE));
+  for (guint i = 0; i < 2000; i += 97)
+    {
+      guint64 ih = 0, ah = 0, fih = 0, fah = 0;
+      ck_assert_int_eq (ft_ledger_tx_hashes (f.l, i, &ih, &ah), ft_ledger_tx_hashes (full, i, &fih, &fah));
+      ck_assert_int_eq (ft_ledger_tx_hashes (f.l, i, NULL, NULL), (FtTxKind) (i % FT_N_TX_KINDS));
+      ck_assert (ih == 1000 + i && fih == ih && ah == 7 * i && fah == ah);
+      ck_assert_ptr_null (ft_ledger_get_tx (f.l, i));
+      ck_assert_ptr_nonnull (ft_ledger_get_tx (full, i));
+    }
+  guint np = 99;
+  ft_ledger_postings (f.l, &np);
+  ck_assert_uint_eq (np, 0);
+  assert_check_ok ();
+
+  /* a refused post changes nothing here either */
+  FtPosting bad[2] = { { (gint32) f.cash, 5 }, { (gint32) f.wallet, -4 } };
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_ledger_post (f.l, FT_TX_ADJUST, 1, 0, 5, -1, 0, 0, bad, 2, &err), -1);
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.l), 2000);
+
+  /* nothing to restore into */
+  g_autoptr(FtLedger) dst = ft_ledger_new ("EUR", NULL);
+  ft_ledger_set_journal (dst, FALSE);
+  FtLedgerTx tx = { 0 };
+  tx.n_postings = 2;
+  FtPosting ok[2] = { { 0, 1 }, { 1, -1 } };
+  ft_ledger_account (dst, "a", FT_LACC_ASSET, -1);
+  ft_ledger_account (dst, "b", FT_LACC_ASSET, -1);
+  ck_assert (!ft_ledger_restore_tx (dst, 0, &tx, ok, &err));
+  ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID));
+}
+END_TEST
 
 static Suite *
 ledger_suite (void)
@@ -409,6 +472,7 @@ ledger_suite (void)
     { "check-and-restore", test_check_random_and_restore },
     { "restore-refused", test_restore_refused },
     { "kind-names", test_kind_names },
+    { "no-journal", test_no_journal },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
