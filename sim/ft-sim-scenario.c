@@ -24,6 +24,7 @@ static const FtSimScenarioKey keys[] = {
   { "scenario", "days", FT_SIM_KEY_DOUBLE, O (days), 0.001, 3660, "Days simulated" },
   { "scenario", "seed", FT_SIM_KEY_UINT64, O (seed), 0, 0, "Seed" },
   { "scenario", "replication", FT_SIM_KEY_UINT, O (replication), 0, 1e6, "Replication" },
+  { "scenario", "summary_records", FT_SIM_KEY_BOOL, O (summary_records), 0, 0, "Keep only what the KPIs need (no ledger journal, no database)" },
   { "fleet", "scooters", FT_SIM_KEY_UINT, O (scooters), 0, 1e7, "Scooters" },
   { "fleet", "bikes", FT_SIM_KEY_UINT, O (bikes), 0, 1e7, "Bikes" },
   { "fleet", "mopeds", FT_SIM_KEY_UINT, O (mopeds), 0, 1e7, "Mopeds" },

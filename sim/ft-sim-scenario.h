@@ -30,6 +30,8 @@ typedef struct {
   double   days;
   guint64  seed;
   guint    replication;
+  gboolean summary_records;      /* keep only what the KPIs need: no ledger journal,
+                                  * so no database and no [support] */
   /* [fleet] */
   guint    scooters, bikes, mopeds;
   double   spare_packs_per_vehicle;

@@ -589,6 +589,19 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   cfg.booking.max_find_radius_m = sc->max_walk_m;
   FtGeofences *gf = w->city->geofences && sc->geofence_parking ? ft_geofences_ref_copy (w->city->geofences) : NULL;
   w->core = ft_core_new (&cfg, gf, build_pricing (sc, w->city));
+  if (sc->summary_records)
+    {
+      /* only balances and each transaction's hashes: a database and the
+       * assistant ([support]) read the journal, so they need full records */
+      if ((opt && opt->store_path) || sc->support_contact_share > 0 || sc->support_charge_query_share > 0)
+        {
+          g_set_error (error, FT_SIM_ERROR, FT_SIM_ERROR_SETUP,
+                       "summary_records keeps no ledger journal, which %s reads; "
+                       "set summary_records = false", opt && opt->store_path ? "a database" : "[support]");
+          return NULL;
+        }
+      ft_ledger_set_journal (w->core->ledger, FALSE);
+    }
   if (opt && opt->store_path)
     {
       /* A run writes a new file; it never replaces or carries on an existing
@@ -645,7 +658,9 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   /* room made now for the run's bookings, ledger and keys, so the arrays
    * never move as they fill: from the expected requests (at most one
    * booking each; a Phase 1 day at 1,000 vehicles posts 1.65 transactions,
-   * 4.0 postings and about as many keys as transactions a request) */
+   * 4.0 postings and about as many keys as transactions a request, keys
+   * that all name their booking, which payments keeps with the bookings:
+   * its key table needs no room for them) */
   {
     double per_h = 0;
     for (guint h = 0; h < 168; h++)
@@ -654,7 +669,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
     guint n = (guint) CLAMP (req * 1.05, 0.0, (double) (1u << 26));
     ft_booking_expect (w->core->booking, n);
     ft_ledger_expect (w->core->ledger, n * 2, n * 5);
-    ft_payments_expect (w->core->payments, n * 2, n);
+    ft_payments_expect (w->core->payments, 0, n);
   }
   if (w->has_trace)
     {

@@ -840,8 +840,8 @@ answer_offers_points (Ctx *c)
   guint n = 0;
   for (guint i = 0; i < ft_ledger_n_tx (l); i++)
     {
-      const FtLedgerTx *tx = ft_ledger_get_tx (l, i);
-      if (tx->kind == FT_TX_INCENTIVE && tx->user_account == (gint32) c->rider)
+      const FtLedgerTx *tx = ft_ledger_get_tx (l, i);   /* NULL: no journal */
+      if (tx != NULL && tx->kind == FT_TX_INCENTIVE && tx->user_account == (gint32) c->rider)
         {
           total += tx->amount;
           n++;

@@ -39,6 +39,9 @@ struct _FtBooking
   guint           expiry_head;
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
   gsize           huge_slots;
+  /* trip_ids restored from a store that differ from the ones booking
+   * gives (gint64 id -> char[37]); NULL while there are none */
+  GHashTable     *trip_ids;
 };
 
 typedef struct {
@@ -103,6 +106,7 @@ ft_booking_free (FtBooking *b)
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
   g_array_unref (b->expiry_run);
+  g_clear_pointer (&b->trip_ids, g_hash_table_unref);
   g_free (b);
 }
 
@@ -786,7 +790,8 @@ do_unlock (FtBooking *b, FtBookingRec *r, gint64 hold_tx, FtTime now)
   r->unlocked_at = now;
   r->hold_tx = hold_tx;
   r->start = ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->pos;
-  make_trip_id (b, r->id, r->trip_id);
+  if (G_UNLIKELY (b->trip_ids != NULL))   /* unlocked now: the trip_id is booking's own */
+    g_hash_table_remove (b->trip_ids, &r->id);
   append_event (b, FT_EV_BOOKING_UNLOCKED, now, r);
 }
 
@@ -1216,7 +1221,6 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
         rider_open_set (b, r->rider, -1);
     }
   *r = *rec;
-  r->trip_id[36] = '\0';
   if (is_open_state (r->state))
     {
       open_add (b, r->id);
@@ -1224,6 +1228,49 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
     }
   if (r->state == FT_BK_RESERVED)
     expiry_push (b, r->hold_until, r->id);
+}
+
+gboolean
+ft_booking_trip_id (FtBooking *b, gint64 booking, char out[37])
+{
+  g_return_val_if_fail (b != NULL && out != NULL, FALSE);
+  out[0] = '\0';
+  const FtBookingRec *r = ft_booking_get (b, booking);
+  if (r == NULL)
+    return FALSE;
+  if (b->trip_ids != NULL)
+    {
+      const char *kept = g_hash_table_lookup (b->trip_ids, &booking);
+      if (kept != NULL)
+        {
+          g_strlcpy (out, kept, 37);
+          return out[0] != '\0';
+        }
+    }
+  if (r->unlocked_at < 0)
+    return FALSE;
+  make_trip_id (b, booking, out);
+  return TRUE;
+}
+
+void
+ft_booking_restore_trip_id (FtBooking *b, gint64 booking, const char *trip_id)
+{
+  g_return_if_fail (b != NULL && trip_id != NULL);
+  g_return_if_fail (ft_booking_get (b, booking) != NULL);
+
+  char given[37], want[37];
+  g_strlcpy (want, trip_id, sizeof want);   /* 36 characters at most, as a record kept it */
+  if (b->trip_ids != NULL)
+    g_hash_table_remove (b->trip_ids, &booking);
+  ft_booking_trip_id (b, booking, given);
+  if (strcmp (given, want) == 0)
+    return;
+  if (b->trip_ids == NULL)
+    b->trip_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  gint64 *key = g_new (gint64, 1);
+  *key = booking;
+  g_hash_table_replace (b->trip_ids, key, g_strdup (want));
 }
 
 /* ---------------------------------------------------------------- checker */
@@ -1301,7 +1348,8 @@ ft_booking_check (FtBooking *b, GError **error)
               if (r->hold_tx < 0 || !ft_payments_has_hold (b->deps.payments, r->id))
                 return check_fail (error, "booking %u is %s without a payment hold", i,
                                    ft_booking_state_name (r->state));
-              if (!ft_uuid_valid (r->trip_id))
+              char trip[37];
+              if (!ft_booking_trip_id (b, i, trip) || !ft_uuid_valid (trip))
                 return check_fail (error, "booking %u has no valid MDS trip_id", i);
             }
           if ((r->state == FT_BK_PAUSED) != (r->paused_since >= 0))

@@ -64,7 +64,8 @@ typedef struct {
   gint64          price_minor;    /* captured price, 0 until ended */
   gint64          hold_tx;        /* ledger tx of the pre-auth hold, -1 */
   gint64          capture_tx;     /* -1 */
-  char            trip_id[37];    /* MDS trip_id UUID (set at unlock) */
+  /* The MDS trip_id is not kept here: ft_booking_trip_id writes it (a
+   * run keeps every record, and the text was 40 of its 192 bytes). */
   /* The multipliers of the price the rider was shown when the booking was
    * made (reserve or walk-up start): the price is fixed then, and the trip
    * is charged with them. 0 when unknown (a booking restored from a store):
@@ -162,6 +163,14 @@ void                ft_booking_expect   (FtBooking *b, guint n);
 /* The rider's open (reserved/active/paused) booking, or -1. */
 gint64              ft_booking_open_for (FtBooking *b, guint rider);
 void                ft_booking_restore  (FtBooking *b, const FtBookingRec *rec);
+/* The booking's MDS trip_id (a UUID from the booking's seed and id, given
+ * once it is unlocked; "" before, and for no such booking): written into
+ * out, TRUE when there is one. Made when asked for, not kept. */
+gboolean            ft_booking_trip_id  (FtBooking *b, gint64 booking, char out[37]);
+/* A restored booking's stored trip_id, when it differs from the one
+ * booking gives (another seed, or none where booking would give one):
+ * kept beside the records, and ft_booking_trip_id gives it from then on. */
+void                ft_booking_restore_trip_id (FtBooking *b, gint64 booking, const char *trip_id);
 const char         *ft_booking_state_name (FtBookingState s);
 /* Invariants: each open booking's vehicle points back at it and is in the
  * matching state; no vehicle has two open bookings; ended bookings captured. */

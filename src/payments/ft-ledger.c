@@ -8,10 +8,16 @@
 
 #include <string.h>
 
+typedef struct {
+  guint64  idem_hash, args_hash;
+  FtTxKind kind;
+} TxHashes;
+
 struct _FtLedger {
   char        currency[4];
   FtEventLog *log;
   GArray     *accounts;   /* FtLedgerAccount */
+  GArray     *balances;   /* gint64 per account, debit positive */
   GHashTable *by_code;    /* owned code -> index + 1 */
   /* a run's postings and transactions, appended one after another: plain
    * arrays with their room (made ahead by ft_ledger_expect), so an append
@@ -20,6 +26,12 @@ struct _FtLedger {
   guint       n_postings, cap_postings;
   FtLedgerTx *txs;        /* index == id */
   guint       n_txs, cap_txs;
+  /* without a journal: no txs or postings, but per transaction its kind
+   * and hashes (index == id) */
+  gboolean    no_journal;
+  TxHashes   *hashes;
+  guint       cap_hashes;
+  gsize       huge_hashes;
   /* ft_ledger_check cache: sums of postings per account over txs < check_tx */
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
@@ -28,6 +40,21 @@ struct _FtLedger {
 };
 
 G_DEFINE_QUARK (ft-ledger-error-quark, ft_ledger_error)
+
+void
+ft_ledger_set_journal (FtLedger *l, gboolean keep)
+{
+  g_return_if_fail (l != NULL);
+  g_return_if_fail (l->n_txs == 0);
+  l->no_journal = !keep;
+}
+
+gboolean
+ft_ledger_has_journal (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, TRUE);
+  return !l->no_journal;
+}
 
 static const char *const tx_kind_names[FT_N_TX_KINDS] = {
   "topup", "hold", "capture", "release", "refund", "settle_debt", "adjust", "incentive",
@@ -41,9 +68,9 @@ ft_tx_kind_name (FtTxKind k)
   return tx_kind_names[k];
 }
 
-/* A run keeps every transaction (about 1.7 per trip request): a whole
- * cache line each, with no padding. */
-G_STATIC_ASSERT (sizeof (FtLedgerTx) == 64);
+/* A run keeps every transaction (about 1.7 per trip request): 56 bytes
+ * each, with no padding. */
+G_STATIC_ASSERT (sizeof (FtLedgerTx) == 56);
 
 FtLedger *
 ft_ledger_new (const char *currency, FtEventLog *log)
@@ -55,6 +82,7 @@ ft_ledger_new (const char *currency, FtEventLog *log)
   l->currency[3] = '\0';
   l->log = log;
   l->accounts = g_array_new (FALSE, FALSE, sizeof (FtLedgerAccount));
+  l->balances = g_array_new (FALSE, TRUE, sizeof (gint64));
   l->by_code = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l->check_sums = g_array_new (FALSE, TRUE, sizeof (gint64));
   return l;
@@ -66,9 +94,11 @@ ft_ledger_free (FtLedger *l)
   if (l == NULL)
     return;
   g_array_unref (l->accounts);
+  g_array_unref (l->balances);
   g_hash_table_unref (l->by_code);
   g_free (l->postings);
   g_free (l->txs);
+  g_free (l->hashes);
   g_array_unref (l->check_sums);
   g_free (l);
 }
@@ -122,9 +152,9 @@ ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint
   acc.index = l->accounts->len;
   g_strlcpy (acc.code, code, sizeof acc.code);
   acc.type = type;
-  acc.balance = 0;
   acc.owner = owner;
   g_array_append_val (l->accounts, acc);
+  g_array_set_size (l->balances, l->accounts->len);   /* zeroed */
   g_hash_table_insert (l->by_code, g_strdup (code), GUINT_TO_POINTER (acc.index + 1));
   return acc.index;
 }
@@ -149,14 +179,14 @@ ft_ledger_balance (const FtLedger *l, guint account)
 {
   g_return_val_if_fail (l != NULL, 0);
   g_return_val_if_fail (account < l->accounts->len, 0);
-  return g_array_index (l->accounts, FtLedgerAccount, account).balance;
+  return g_array_index (l->balances, gint64, account);
 }
 
 void
 ft_ledger_prefetch_account (const FtLedger *l, guint account)
 {
   if (l != NULL && account < l->accounts->len)
-    __builtin_prefetch (&g_array_index (l->accounts, FtLedgerAccount, account), 1);
+    __builtin_prefetch (&g_array_index (l->balances, gint64, account), 1);
 }
 
 /* Validates postings against the accounts: non-empty, known accounts,
@@ -210,15 +240,15 @@ validate_postings (const FtLedger *l, const FtPosting *postings, guint n, GError
 static gboolean
 apply_balances (FtLedger *l, const FtPosting *postings, guint n, GError **error)
 {
+  gint64 *bal = (gint64 *) l->balances->data;
   for (guint i = 0; i < n; i++)
     {
-      const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount,
-                                                 postings[i].ledger_account);
       gint64 tmp;
-      if (__builtin_add_overflow (a->balance, postings[i].amount, &tmp))
+      if (__builtin_add_overflow (bal[postings[i].ledger_account], postings[i].amount, &tmp))
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
-                       "posting %u would overflow the balance of account %s", i, a->code);
+                       "posting %u would overflow the balance of account %s", i,
+                       g_array_index (l->accounts, FtLedgerAccount, postings[i].ledger_account).code);
           return FALSE;
         }
     }
@@ -226,8 +256,7 @@ apply_balances (FtLedger *l, const FtPosting *postings, guint n, GError **error)
    * both are extreme; accept that theoretical case as unreachable in minor
    * units and apply. */
   for (guint i = 0; i < n; i++)
-    g_array_index (l->accounts, FtLedgerAccount, postings[i].ledger_account).balance +=
-      postings[i].amount;
+    bal[postings[i].ledger_account] += postings[i].amount;
   return TRUE;
 }
 
@@ -250,8 +279,16 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   if (!apply_balances (l, postings, n, error))
     return -1;
 
+  gint64 id = l->n_txs;
+  if (l->no_journal)
+    {
+      ft_mem_room_more ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, 1, sizeof (TxHashes),
+                        &l->huge_hashes);
+      l->hashes[l->n_txs++] = (TxHashes) { idem_hash, args_hash, kind };
+      ft_mem_hint_huge (l->hashes, (gsize) l->n_txs * sizeof (TxHashes), &l->huge_hashes);
+      goto logged;
+    }
   FtLedgerTx tx = { 0 };
-  tx.id = l->n_txs;
   tx.kind = kind;
   tx.t = t;
   tx.user_account = user_account;
@@ -271,20 +308,27 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   ft_mem_hint_huge (l->postings, (gsize) l->n_postings * sizeof (FtPosting), &l->huge_postings);
   ft_mem_hint_huge (l->txs, (gsize) l->n_txs * sizeof (FtLedgerTx), &l->huge_txs);
 
+logged:;
   FtEvent ev = ft_event_init (FT_EV_LEDGER_TX, t);
-  ev.ref = tx.id;
+  ev.ref = id;
   ev.account = user_account;
   ev.amount = amount;
   ev.a = kind;
   ev.b = ref;
   ft_event_log_append (l->log, &ev);
-  return tx.id;
+  return id;
 }
 
 void
 ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
+  if (l->no_journal)
+    {
+      ft_mem_room ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, n_tx, sizeof (TxHashes),
+                   &l->huge_hashes);
+      return;
+    }
   ft_mem_room ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
   ft_mem_room ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
             &l->huge_postings);
@@ -302,7 +346,25 @@ ft_ledger_get_tx (const FtLedger *l, guint i)
 {
   g_return_val_if_fail (l != NULL, NULL);
   g_return_val_if_fail (i < l->n_txs, NULL);
-  return &l->txs[i];
+  return l->no_journal ? NULL : &l->txs[i];
+}
+
+FtTxKind
+ft_ledger_tx_hashes (const FtLedger *l, guint i, guint64 *idem_hash, guint64 *args_hash)
+{
+  g_return_val_if_fail (l != NULL, FT_N_TX_KINDS);
+  g_return_val_if_fail (i < l->n_txs, FT_N_TX_KINDS);
+  guint64 idem, args;
+  FtTxKind kind;
+  if (l->no_journal)
+    idem = l->hashes[i].idem_hash, args = l->hashes[i].args_hash, kind = l->hashes[i].kind;
+  else
+    idem = l->txs[i].idem_hash, args = l->txs[i].args_hash, kind = l->txs[i].kind;
+  if (idem_hash != NULL)
+    *idem_hash = idem;
+  if (args_hash != NULL)
+    *args_hash = args;
+  return kind;
 }
 
 const FtPosting *
@@ -323,7 +385,7 @@ ft_ledger_total (const FtLedger *l, FtLedgerAccountType type)
     {
       const FtLedgerAccount *a = &g_array_index (l->accounts, FtLedgerAccount, i);
       if (a->type == type)
-        sum += a->balance;
+        sum += g_array_index (l->balances, gint64, i);
     }
   /* Liabilities and revenue are credit-normal: report them positive. */
   if (type == FT_LACC_LIABILITY || type == FT_LACC_REVENUE)
@@ -332,32 +394,38 @@ ft_ledger_total (const FtLedger *l, FtLedgerAccountType type)
 }
 
 gboolean
-ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postings,
+ft_ledger_restore_tx (FtLedger *l, gint64 id, const FtLedgerTx *tx, const FtPosting *postings,
                       GError **error)
 {
   g_return_val_if_fail (l != NULL && tx != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (tx->id != (gint64) l->n_txs)
+  if (l->no_journal)
+    {
+      g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                   "this ledger keeps no journal; restore transactions into one that does");
+      return FALSE;
+    }
+  if (id != (gint64) l->n_txs)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                    "restored transaction has id %" G_GINT64_FORMAT " but the next id is %u; "
                    "restore transactions in id order without gaps",
-                   tx->id, l->n_txs);
+                   id, l->n_txs);
       return FALSE;
     }
   if ((guint) tx->kind >= FT_N_TX_KINDS)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                    "restored transaction %" G_GINT64_FORMAT " has unknown kind %d",
-                   tx->id, (int) tx->kind);
+                   id, (int) tx->kind);
       return FALSE;
     }
   g_autoptr(GError) local = NULL;
   if (!validate_postings (l, postings, tx->n_postings, &local))
     {
       g_set_error (error, FT_LEDGER_ERROR, local->code,
-                   "restored transaction %" G_GINT64_FORMAT ": %s", tx->id, local->message);
+                   "restored transaction %" G_GINT64_FORMAT ": %s", id, local->message);
       return FALSE;
     }
   FtLedgerTx copy = *tx;
@@ -373,7 +441,7 @@ ft_ledger_restore_tx (FtLedger *l, const FtLedgerTx *tx, const FtPosting *postin
 }
 
 void
-ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
+ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc, gint64 balance)
 {
   g_return_if_fail (l != NULL && acc != NULL);
   g_return_if_fail (acc->index <= l->accounts->len);
@@ -394,6 +462,8 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc)
       g_hash_table_remove (l->by_code, old->code);
       *old = copy;
     }
+  g_array_set_size (l->balances, l->accounts->len);
+  g_array_index (l->balances, gint64, copy.index) = balance;
   g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
 }
 
@@ -401,14 +471,15 @@ void
 ft_ledger_restore_balances (FtLedger *l)
 {
   g_return_if_fail (l != NULL);
+  g_return_if_fail (!l->no_journal);
 
-  FtLedgerAccount *acc = (FtLedgerAccount *) l->accounts->data;
+  gint64 *bal = (gint64 *) l->balances->data;
   const FtPosting *ps = l->postings;
   for (guint a = 0; a < l->accounts->len; a++)
-    acc[a].balance = 0;
+    bal[a] = 0;
   /* restore_tx checked that every posting names a known account */
   for (guint i = 0; i < l->n_postings; i++)
-    acc[ps[i].ledger_account].balance += ps[i].amount;
+    bal[ps[i].ledger_account] += ps[i].amount;
 }
 
 /* The checker is incremental: postings and transactions are append-only, so
@@ -426,15 +497,10 @@ ft_ledger_check (const FtLedger *cl, GError **error)
     g_array_set_size (l->check_sums, n_acc);
   gint64 *sums = (gint64 *) l->check_sums->data;
 
-  for (guint i = l->check_tx; i < l->n_txs; i++)
+  /* without a journal there are no postings to sum: only the total */
+  for (guint i = l->check_tx; i < l->n_txs && !l->no_journal; i++)
     {
       const FtLedgerTx *tx = &l->txs[i];
-      if (tx->id != (gint64) i)
-        {
-          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
-                       "transaction at position %u has id %" G_GINT64_FORMAT, i, tx->id);
-          return FALSE;
-        }
       if (tx->first_posting != l->check_postings ||
           (guint64) tx->first_posting + tx->n_postings > l->n_postings ||
           tx->n_postings == 0)
@@ -468,7 +534,7 @@ ft_ledger_check (const FtLedger *cl, GError **error)
       l->check_postings += tx->n_postings;
       l->check_tx = i + 1;
     }
-  if (l->check_postings != l->n_postings)
+  if (!l->no_journal && l->check_postings != l->n_postings)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
                    "%u postings belong to no transaction", l->n_postings - l->check_postings);
@@ -492,14 +558,15 @@ ft_ledger_check (const FtLedger *cl, GError **error)
                        "account %s at position %u says its index is %u", acc->code, a, acc->index);
           return FALSE;
         }
-      if (acc->balance != sums[a])
+      gint64 balance = g_array_index (l->balances, gint64, a);
+      if (!l->no_journal && balance != sums[a])
         {
           g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED,
                        "account %s has balance %" G_GINT64_FORMAT " but its postings sum to %"
-                       G_GINT64_FORMAT, acc->code, acc->balance, sums[a]);
+                       G_GINT64_FORMAT, acc->code, balance, sums[a]);
           return FALSE;
         }
-      total += acc->balance;
+      total += balance;
     }
   if (total != 0)
     {

@@ -222,6 +222,22 @@ typedef struct {
   gsize    cap, n;
 } IdemMap;
 
+/* Keys that name a booking ("bk<id>-…", as booking and the core write
+ * theirs: a hold's, its top-up's, a capture's) are kept with the booking
+ * they name instead: up to three slots (as the table's: fingerprint and
+ * transaction index + 1, filled in order) in an array indexed by that id,
+ * so a request's keys sit beside the recent ones and checking a fresh key
+ * reads a line that is already loaded, not a random slot of a table of a
+ * whole run's keys. Which index holds a key follows from its text alone,
+ * so every call still sees every key: a fourth key of a booking, a key of
+ * an id beyond the array's reach, and every key after a rebuild (which
+ * knows only hashes) go to the table, which a booking's full slots or a
+ * rebuild send the search on to. */
+#define BK_SLOTS 3
+typedef struct {
+  guint64 slot[BK_SLOTS];
+} BookingKeys;
+
 struct _FtPayments {
   FtLedger     *ledger;      /* borrowed */
   FtPayProvider provider;    /* owned */
@@ -238,6 +254,11 @@ struct _FtPayments {
   RecMap        captures_far;  /* booking -> CaptureFar */
   gsize         huge_captures; /* ft_mem_hint_huge: bytes of captures advised */
   IdemMap       idem;        /* idem hash -> tx */
+  GArray       *bkeys;       /* BookingKeys, index == the booking a key names */
+  gsize         huge_bkeys;  /* ft_mem_hint_huge: bytes of bkeys advised */
+  gboolean      idem_rebuilt;  /* keys that name a booking may be in the table */
+  gint64        bk_far_from;   /* the lowest booking whose key went to the table
+                                * for lying beyond the array, or G_MAXINT64 */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -402,6 +423,8 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   recmap_init (&p->holds, sizeof (HoldRec));
   p->captures = g_array_new (FALSE, TRUE, sizeof (CaptureRec));
   recmap_init (&p->captures_far, sizeof (CaptureFar));
+  p->bkeys = g_array_new (FALSE, TRUE, sizeof (BookingKeys));
+  p->bk_far_from = G_MAXINT64;
   return p;
 }
 
@@ -417,6 +440,7 @@ ft_payments_free (FtPayments *p)
   g_array_unref (p->captures);
   recmap_clear (&p->captures_far);
   g_free (p->idem.slots);
+  g_array_unref (p->bkeys);
   g_free (p);
 }
 
@@ -611,6 +635,43 @@ derived_topup_hash (guint64 idem)
   return h != 0 ? h : 1;
 }
 
+/* The booking a key names ("bk<digits>-…"), or -1. */
+static gint64
+key_scope (const char *idem_key)
+{
+  if (idem_key == NULL || idem_key[0] != 'b' || idem_key[1] != 'k')
+    return -1;
+  const char *c = idem_key + 2;
+  gint64 id = 0;
+  if (*c < '0' || *c > '9')
+    return -1;
+  for (; *c >= '0' && *c <= '9'; c++)
+    {
+      id = id * 10 + (*c - '0');
+      if (id >= G_MAXINT32)
+        return -1;
+    }
+  return *c == '-' ? id : -1;
+}
+
+/* The slots of keys naming booking `scope`, or NULL beyond the array. */
+static inline BookingKeys *
+bkeys_at (const FtPayments *p, gint64 scope)
+{
+  if (scope < 0 || (guint64) scope >= p->bkeys->len)
+    return NULL;
+  return &g_array_index (p->bkeys, BookingKeys, scope);
+}
+
+/* The key hash transaction tx keeps (with or without the ledger's journal). */
+static inline guint64
+tx_idem (const FtPayments *p, gint64 tx)
+{
+  guint64 idem;
+  ft_ledger_tx_hashes (p->ledger, (guint) tx, &idem, NULL);
+  return idem;
+}
+
 static inline gsize
 idem_home (const IdemMap *m, guint64 idem)
 {
@@ -623,7 +684,7 @@ static gint64
 idemmap_lookup (const FtPayments *p, guint64 idem)
 {
   const IdemMap *m = &p->idem;
-  if (m->cap == 0)
+  if (m->n == 0)
     return -1;
   guint32 fp = (guint32) (idem >> 32);
   for (gsize i = idem_home (m, idem);; i = (i + 1) & (m->cap - 1))
@@ -634,7 +695,7 @@ idemmap_lookup (const FtPayments *p, guint64 idem)
       if ((guint32) (s >> 32) == fp)
         {
           gint64 tx = (gint64) (s & G_MAXUINT32) - 1;
-          if (ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash == idem)
+          if (tx_idem (p, tx) == idem)
             return tx;
         }
     }
@@ -659,7 +720,7 @@ idemmap_put (FtPayments *p, guint64 idem, gint64 tx)
           return;
         }
       if ((guint32) (s >> 32) == fp
-          && ft_ledger_get_tx (p->ledger, (guint) ((s & G_MAXUINT32) - 1))->idem_hash == idem)
+          && tx_idem (p, (gint64) (s & G_MAXUINT32) - 1) == idem)
         {
           m->slots[i] = slot;
           return;
@@ -690,39 +751,70 @@ idemmap_resize (FtPayments *p, gsize n)
     if (old[i] != 0)
       {
         gint64 tx = (gint64) (old[i] & G_MAXUINT32) - 1;
-        idemmap_put (p, ft_ledger_get_tx (p->ledger, (guint) tx)->idem_hash, tx);
+        idemmap_put (p, tx_idem (p, tx), tx);
       }
   g_free (old);
 }
 
-/* Starts loading the key's home slot: a fresh key's probe is a cache miss
- * in a table of a whole run's keys, so a caller asks for it first and
- * reads what else it needs (wallet, hold) while the line comes in. */
-static inline void
-idem_prefetch (const FtPayments *p, guint64 idem)
+/* The index of the transaction of `idem` (a key naming booking `scope`,
+ * or -1), or -1: its booking's slots, then the table when the key may be
+ * there. */
+static gint64
+idem_lookup (const FtPayments *p, guint64 idem, gint64 scope)
 {
-  if (idem != 0 && p->idem.cap != 0)
+  const BookingKeys *k = bkeys_at (p, scope);
+  if (k != NULL)
+    {
+      guint32 fp = (guint32) (idem >> 32);
+      for (guint i = 0; i < BK_SLOTS; i++)
+        {
+          guint64 s = k->slot[i];
+          if (s == 0)   /* slots fill in order: the booking's later keys are not in the table */
+            return p->idem_rebuilt || scope >= p->bk_far_from ? idemmap_lookup (p, idem) : -1;
+          if ((guint32) (s >> 32) == fp)
+            {
+              gint64 tx = (gint64) (s & G_MAXUINT32) - 1;
+              if (tx_idem (p, tx) == idem)
+                return tx;
+            }
+        }
+    }
+  return idemmap_lookup (p, idem);
+}
+
+/* Starts loading where the key will be looked for: a fresh key's probe
+ * of the table is a cache miss in a table of a whole run's keys, so a
+ * caller asks for it first and reads what else it needs (wallet, hold)
+ * while the line comes in. */
+static inline void
+idem_prefetch (const FtPayments *p, guint64 idem, gint64 scope)
+{
+  const BookingKeys *k = bkeys_at (p, scope);
+  if (k != NULL)
+    __builtin_prefetch (k);
+  else if (idem != 0 && p->idem.n != 0)
     __builtin_prefetch (&p->idem.slots[idem_home (&p->idem, idem)]);
 }
 
 /* TRUE if the key was seen: *tx_out gets the original tx id (>= 0) or -1
  * with an error when the arguments differ. */
 static gboolean
-idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint64 *tx_out,
-           GError **error)
+idem_seen (FtPayments *p, guint64 idem, gint64 scope, guint64 args, const char *idem_key,
+           gint64 *tx_out, GError **error)
 {
   if (idem == 0)
     return FALSE;
-  gint64 id = idemmap_lookup (p, idem);
+  gint64 id = idem_lookup (p, idem, scope);
   if (id < 0)
     return FALSE;
-  const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, (guint) id);
-  if (tx->args_hash != args)
+  guint64 tx_args;
+  FtTxKind kind = ft_ledger_tx_hashes (p->ledger, (guint) id, NULL, &tx_args);
+  if (tx_args != args)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
                    "idempotency key \"%s\" was already used for %s transaction %" G_GINT64_FORMAT
                    " with other arguments; use a new key for a new operation",
-                   idem_key, ft_tx_kind_name (tx->kind), id);
+                   idem_key, ft_tx_kind_name (kind), id);
       *tx_out = -1;
       return TRUE;
     }
@@ -730,12 +822,36 @@ idem_seen (FtPayments *p, guint64 idem, guint64 args, const char *idem_key, gint
   return TRUE;
 }
 
-/* Remembers the key of transaction tx (whose hashes the ledger keeps). */
+/* Remembers the key of transaction tx (whose hashes the ledger keeps),
+ * a key naming booking `scope` (or -1) in that booking's slots while
+ * they have room. */
 static void
-idem_remember (FtPayments *p, guint64 idem, gint64 tx)
+idem_remember (FtPayments *p, guint64 idem, gint64 scope, gint64 tx)
 {
   if (idem == 0)
     return;
+  if (scope >= 0)
+    {
+      guint len = p->bkeys->len;
+      if ((guint64) scope >= len && (guint64) scope < (guint64) len * 2 + 4096)
+        {
+          g_array_set_size (p->bkeys, (guint) scope + 1);   /* zeroed: free slots */
+          ft_mem_hint_huge (p->bkeys->data, p->bkeys->len * sizeof (BookingKeys), &p->huge_bkeys);
+        }
+      BookingKeys *k = bkeys_at (p, scope);
+      if (k != NULL)
+        {
+          g_assert (tx >= 0 && tx < (gint64) G_MAXUINT32);
+          for (guint i = 0; i < BK_SLOTS; i++)
+            if (k->slot[i] == 0)
+              {
+                k->slot[i] = (idem >> 32 << 32) | (guint64) (tx + 1);
+                return;
+              }
+        }
+      else   /* the array may reach it later: its search goes on to the table */
+        p->bk_far_from = MIN (p->bk_far_from, scope);
+    }
   if (10 * (p->idem.n + 1) > 7 * p->idem.cap)
     idemmap_resize (p, MAX (p->idem.n + 1, p->idem.cap));
   idemmap_put (p, idem, tx);
@@ -746,7 +862,7 @@ idem_remember (FtPayments *p, guint64 idem, gint64 tx)
 
 static gint64
 post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint64 ref,
-      guint64 idem, guint64 args, FtPosting *ps, guint n, GError **error)
+      guint64 idem, gint64 scope, guint64 args, FtPosting *ps, guint n, GError **error)
 {
   /* Drop zero legs (the ledger refuses them). */
   guint k = 0;
@@ -756,7 +872,7 @@ post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint
   gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
                               ps, k, error);
   if (tx >= 0)
-    idem_remember (p, idem, tx);
+    idem_remember (p, idem, scope, tx);
   return tx;
 }
 
@@ -827,13 +943,13 @@ charge_card (FtPayments *p, guint rider, gint64 amount, const char *key, FtTime 
 /* Posts a card top-up (clearing -> wallet). */
 static gint64
 post_card_in (FtPayments *p, FtTxKind kind, guint rider, gint64 amount, gint64 ref,
-              guint64 idem, guint64 args, FtTime now, GError **error)
+              guint64 idem, gint64 scope, guint64 args, FtTime now, GError **error)
 {
   FtPosting ps[2] = {
     { (gint32) clearing_acc (p), amount },
     { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
   };
-  return post (p, kind, now, rider, amount, ref, idem, args, ps, 2, error);
+  return post (p, kind, now, rider, amount, ref, idem, scope, args, ps, 2, error);
 }
 
 /* ---------------------------------------------------------------- */
@@ -848,15 +964,16 @@ ft_payments_topup (FtPayments *p, guint rider, gint64 amount, const char *idem_k
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  gint64 scope = key_scope (idem_key);
   guint64 args = args_hash (OP_TOPUP, rider, amount, -1);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   if (!check_amount (p, amount, FALSE, "top-up", error))
     return -1;
   if (!charge_card (p, rider, amount, idem_key, now, error))
     return -1;
-  return post_card_in (p, FT_TX_TOPUP, rider, amount, -1, idem, args, now, error);
+  return post_card_in (p, FT_TX_TOPUP, rider, amount, -1, idem, scope, args, now, error);
 }
 
 gint64
@@ -870,9 +987,10 @@ ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_key, FtTim
   /* The debt is derived, not an argument: a retry with the same key after
    * settling returns the settlement. */
   guint64 idem = key_hash (idem_key);
+  gint64 scope = key_scope (idem_key);
   guint64 args = args_hash (OP_SETTLE, rider, 0, -1);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   gint64 debt = -ft_payments_wallet (p, rider);
   if (debt <= 0)
@@ -883,7 +1001,7 @@ ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_key, FtTim
     }
   if (!charge_card (p, rider, debt, idem_key, now, error))
     return -1;
-  return post_card_in (p, FT_TX_SETTLE_DEBT, rider, debt, -1, idem, args, now, error);
+  return post_card_in (p, FT_TX_SETTLE_DEBT, rider, debt, -1, idem, scope, args, now, error);
 }
 
 gint64
@@ -895,12 +1013,13 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
-  idem_prefetch (p, idem);
+  gint64 scope = key_scope (idem_key);
+  idem_prefetch (p, idem, scope);
   guint64 args = args_hash (OP_HOLD, rider, amount, booking);
   /* read (not yet judged) while the key's slot loads */
   gint64 wallet = ft_payments_wallet (p, rider);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   if (!check_amount (p, amount, FALSE, "hold", error))
     return -1;
@@ -951,7 +1070,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
       guint64 sub_args = args_hash (OP_HOLD_TOPUP, rider, charge, booking);
       if (!charge_card (p, rider, charge, sub_key, now, error))
         return -1;
-      if (post_card_in (p, FT_TX_TOPUP, rider, charge, booking, sub_idem, sub_args, now,
+      if (post_card_in (p, FT_TX_TOPUP, rider, charge, booking, sub_idem, scope, sub_args, now,
                         error) < 0)
         return -1;
     }
@@ -960,7 +1079,7 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
     { (gint32) rider_account (p, rider, FALSE, TRUE), amount },
     { (gint32) rider_account (p, rider, TRUE, TRUE), -amount },
   };
-  tx = post (p, FT_TX_HOLD, now, rider, amount, booking, idem, args, ps, 2, error);
+  tx = post (p, FT_TX_HOLD, now, rider, amount, booking, idem, scope, args, ps, 2, error);
   if (tx < 0)
     return -1;
   HoldRec *h = recmap_insert (&p->holds, (guint64) booking);
@@ -1022,12 +1141,13 @@ ft_payments_capture (FtPayments *p, guint rider, gint64 booking, gint64 price,
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
-  idem_prefetch (p, idem);
+  gint64 scope = key_scope (idem_key);
+  idem_prefetch (p, idem, scope);
   guint64 args = args_hash (OP_CAPTURE, rider, price, booking);
   if (rider < p->riders->len)   /* the rider's accounts load meanwhile */
     __builtin_prefetch (&g_array_index (p->riders, RiderAccounts, rider));
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   if (!check_amount (p, price, TRUE, "capture", error))
     return -1;
@@ -1042,7 +1162,7 @@ ft_payments_capture (FtPayments *p, guint rider, gint64 booking, gint64 price,
     { (gint32) revenue_acc (p), -price },
     { (gint32) rider_account (p, rider, FALSE, TRUE), price - h->amount },
   };
-  tx = post (p, FT_TX_CAPTURE, now, rider, price, booking, idem, args, ps, 3, error);
+  tx = post (p, FT_TX_CAPTURE, now, rider, price, booking, idem, scope, args, ps, 3, error);
   if (tx < 0)
     return -1;
   recmap_remove (&p->holds, (guint64) booking);
@@ -1059,9 +1179,10 @@ ft_payments_release (FtPayments *p, guint rider, gint64 booking, const char *ide
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  gint64 scope = key_scope (idem_key);
   guint64 args = args_hash (OP_RELEASE, rider, 0, booking);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   HoldRec *h = find_hold (p, rider, booking, "release", error);
   if (h == NULL)
@@ -1070,7 +1191,7 @@ ft_payments_release (FtPayments *p, guint rider, gint64 booking, const char *ide
     { (gint32) rider_account (p, rider, TRUE, TRUE), h->amount },
     { (gint32) rider_account (p, rider, FALSE, TRUE), -h->amount },
   };
-  tx = post (p, FT_TX_RELEASE, now, rider, h->amount, booking, idem, args, ps, 2, error);
+  tx = post (p, FT_TX_RELEASE, now, rider, h->amount, booking, idem, scope, args, ps, 2, error);
   if (tx < 0)
     return -1;
   recmap_remove (&p->holds, (guint64) booking);
@@ -1086,9 +1207,10 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  gint64 scope = key_scope (idem_key);
   guint64 args = args_hash (OP_REFUND, rider, amount, booking);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   if (!check_amount (p, amount, FALSE, "refund", error))
     return -1;
@@ -1114,7 +1236,7 @@ ft_payments_refund (FtPayments *p, guint rider, gint64 booking, gint64 amount,
     { (gint32) refunds_acc (p), amount },
     { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
   };
-  tx = post (p, FT_TX_REFUND, now, rider, amount, booking, idem, args, ps, 2, error);
+  tx = post (p, FT_TX_REFUND, now, rider, amount, booking, idem, scope, args, ps, 2, error);
   if (tx < 0)
     return -1;
   add_captured (p, rider, booking, -amount);
@@ -1130,9 +1252,10 @@ ft_payments_incentive (FtPayments *p, guint rider, gint64 amount, gint64 ref, co
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   guint64 idem = key_hash (idem_key);
+  gint64 scope = key_scope (idem_key);
   guint64 args = args_hash (OP_INCENTIVE, rider, amount, ref);
   gint64 tx;
-  if (idem_seen (p, idem, args, idem_key, &tx, error))
+  if (idem_seen (p, idem, scope, args, idem_key, &tx, error))
     return tx;
   if (!check_amount (p, amount, FALSE, "incentive", error))
     return -1;
@@ -1140,7 +1263,7 @@ ft_payments_incentive (FtPayments *p, guint rider, gint64 amount, gint64 ref, co
     { (gint32) incentives_acc (p), amount },
     { (gint32) rider_account (p, rider, FALSE, TRUE), -amount },
   };
-  return post (p, FT_TX_INCENTIVE, now, rider, amount, ref, idem, args, ps, 2, error);
+  return post (p, FT_TX_INCENTIVE, now, rider, amount, ref, idem, scope, args, ps, 2, error);
 }
 
 gint64
@@ -1170,12 +1293,21 @@ ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
       g_array_unref (p->captures);
       p->captures = c;
     }
+  if (n_bookings > p->bkeys->len)
+    {
+      GArray *k = g_array_sized_new (FALSE, TRUE, sizeof (BookingKeys), n_bookings);
+      p->huge_bkeys = ft_mem_advise_huge (k->data);
+      g_array_append_vals (k, p->bkeys->data, p->bkeys->len);
+      g_array_unref (p->bkeys);
+      p->bkeys = k;
+    }
 }
 
 void
 ft_payments_rebuild (FtPayments *p)
 {
   g_return_if_fail (p != NULL);
+  g_return_if_fail (ft_ledger_has_journal (p->ledger));
 
   recmap_clear (&p->holds);
   g_array_set_size (p->captures, 0);
@@ -1183,6 +1315,10 @@ ft_payments_rebuild (FtPayments *p)
   recmap_clear (&p->captures_far);
   g_clear_pointer (&p->idem.slots, g_free);
   p->idem.cap = p->idem.n = 0;
+  g_array_set_size (p->bkeys, 0);
+  p->huge_bkeys = 0;
+  p->idem_rebuilt = FALSE;
+  p->bk_far_from = G_MAXINT64;
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
@@ -1191,7 +1327,10 @@ ft_payments_rebuild (FtPayments *p)
   for (guint i = 0; i < n; i++)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (p->ledger, i);
-      idem_remember (p, tx->idem_hash, tx->id);
+      /* only the hash is kept, not the text: the key goes to the table,
+       * where a key naming a booking is looked for from now on too */
+      idem_remember (p, tx->idem_hash, -1, i);
+      p->idem_rebuilt |= tx->idem_hash != 0;
       guint rider = (guint) tx->user_account;
       switch (tx->kind)
         {
@@ -1200,7 +1339,7 @@ ft_payments_rebuild (FtPayments *p)
             HoldRec *h = recmap_insert (&p->holds, (guint64) tx->ref);
             h->rider = rider;
             h->amount = tx->amount;
-            h->tx = tx->id;
+            h->tx = i;
           }
           break;
         case FT_TX_CAPTURE:
@@ -1296,11 +1435,12 @@ ft_payments_check (FtPayments *p, GError **error)
         continue;
       guint r = (guint) a->owner;
       seen[r] = 1;
-      if (-a->balance != held[r])
+      gint64 balance = ft_ledger_balance (p->ledger, i);
+      if (-balance != held[r])
         {
           g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
                        "account %s holds %" G_GINT64_FORMAT " but the open holds of rider %u "
-                       "add up to %" G_GINT64_FORMAT, a->code, -a->balance, r, held[r]);
+                       "add up to %" G_GINT64_FORMAT, a->code, -balance, r, held[r]);
           return FALSE;
         }
     }

@@ -105,11 +105,16 @@ guint   ft_payments_last_latency_ms  (FtPayments *p);
 guint64 ft_payments_total_latency_ms (FtPayments *p);
 /* Ledger check plus: holds tracked = hold account balances. */
 gboolean ft_payments_check      (FtPayments *p, GError **error);
-/* Rebuild hold / capture / idempotency indexes from the ledger's
- * transactions after a store reload (each tx carries its key's hash). */
-/* Room for n_keys idempotency keys and captures of bookings 0..n_bookings-1,
- * made now (a run that knows its size). Changes no contents. */
+/* Room made now (a run that knows its size) for n_keys idempotency keys
+ * that name no booking, and for bookings 0..n_bookings-1: their captures
+ * and the keys that name them ("bk<id>-…", as booking writes its own: a
+ * key that names a booking is kept with it, so these need no room in the
+ * key table). Changes no contents. */
 void    ft_payments_expect      (FtPayments *p, guint n_keys, guint n_bookings);
+/* Rebuild hold / capture / idempotency indexes from the ledger's
+ * transactions after a store reload (each tx carries its key's hash); the
+ * ledger must keep its journal. Without one, payments reads a seen key's
+ * hashes and kind through ft_ledger_tx_hashes and works as with one. */
 void    ft_payments_rebuild     (FtPayments *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
 

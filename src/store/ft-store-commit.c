@@ -90,6 +90,14 @@ b_text (Binder *bd, int i, const char *text)
   sqlite3_bind_text (bd->st, i, text, -1, SQLITE_STATIC);
 }
 
+/* Text made for this row (on the binder's stack): SQLite keeps a copy. */
+static inline void
+b_text_copy (Binder *bd, int i, const char *text)
+{
+  bd->shadow[i - 1].type = 0;
+  sqlite3_bind_text (bd->st, i, text, -1, SQLITE_TRANSIENT);
+}
+
 typedef void (*BindRow) (Binder *bd, int base, const RowCtx *c, gsize i);
 
 static void
@@ -207,7 +215,7 @@ bind_balance (Binder *bd, int b, const RowCtx *c, gsize i)
   const FtLedgerAccount *a = ft_ledger_get_account (c->t->ledger, (guint) c->ids[i]);
 
   b_i64 (bd, b + 1, a->index);
-  b_i64 (bd, b + 2, a->balance);
+  b_i64 (bd, b + 2, ft_ledger_balance (c->t->ledger, a->index));
 }
 
 static void
@@ -218,7 +226,7 @@ bind_tx (Binder *bd, int b, const RowCtx *c, gsize i)
   if (c->auto_key)
     b -= 1;
   else
-    b_i64 (bd, b + 1, tx->id);
+    b_i64 (bd, b + 1, (gint64) c->first_tx + (gint64) i);
   b_i64 (bd, b + 2, tx->kind);
   b_i64 (bd, b + 3, tx->t);
   b_i64 (bd, b + 4, tx->user_account);
@@ -282,7 +290,9 @@ bind_booking (Binder *bd, int b, const RowCtx *c, gsize i)
   b_i64 (bd, b + 16, r->price_minor);
   b_i64 (bd, b + 17, r->hold_tx);
   b_i64 (bd, b + 18, r->capture_tx);
-  b_text (bd, b + 19, r->trip_id);
+  char trip_id[37];
+  ft_booking_trip_id (c->t->booking, c->ids[i], trip_id);
+  b_text_copy (bd, b + 19, trip_id);
 }
 
 static void
@@ -616,6 +626,14 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
   guint n_vans = t->fleet ? ft_fleet_n_vans (t->fleet) : 0;
   guint n_depots = t->fleet ? ft_fleet_n_depots (t->fleet) : 0;
   guint n_tasks = t->ops && s->version >= TASKS_VERSION ? ft_ops_n (t->ops) : 0;
+
+  if (t->ledger != NULL && !ft_ledger_has_journal (t->ledger))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "the ledger keeps no journal (summary records): there are no transactions "
+                   "to store; run with full records to keep a database");
+      return FALSE;
+    }
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
   /* balances and trip counts are derived, not written (schema 4 on) */
@@ -712,7 +730,8 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
                 dirty_add (&s->d_lacc, rc.postings[idx].ledger_account);
               if (j >= rc.n_inline)
                 {
-                  g_array_append_val (s->posting_tx, tx->id);
+                  gint64 tx_id = i;
+                  g_array_append_val (s->posting_tx, tx_id);
                   g_array_append_val (s->posting_idx, idx);
                 }
             }

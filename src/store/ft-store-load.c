@@ -167,6 +167,7 @@ static gboolean
 load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
 {
   FtLedgerAccount a;
+  gint64 balance;
 
   memset (&a, 0, sizeof a);
   if (!dense_index (s, "ledger account", sqlite3_column_int64 (st, 0),
@@ -177,12 +178,12 @@ load_lacc (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data,
   a.type = sqlite3_column_int (st, 2);
   if (sqlite3_column_type (st, 3) == SQLITE_NULL)
     return corrupt (s, error, "ledger account %u (%s) has no row in ledger_balances", a.index, a.code);
-  a.balance = sqlite3_column_int64 (st, 3);
+  balance = sqlite3_column_int64 (st, 3);
   a.owner = sqlite3_column_int (st, 4);
   if ((guint) a.type > FT_LACC_EXPENSE)
     return corrupt (s, error, "ledger account %u (%s) has type %d out of range",
                     a.index, a.code, a.type);
-  ft_ledger_restore_account (t->ledger, &a);
+  ft_ledger_restore_account (t->ledger, &a, balance);
   return TRUE;
 }
 
@@ -198,11 +199,12 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
 {
   TxLoad *tl = data;
   FtLedgerTx tx;
+  gint64 id;
   guint j;
   GError *local = NULL;
 
   memset (&tx, 0, sizeof tx);
-  tx.id = sqlite3_column_int64 (st, 0);
+  id = sqlite3_column_int64 (st, 0);
   tx.kind = sqlite3_column_int (st, 1);
   tx.t = sqlite3_column_int64 (st, 2);
   tx.user_account = sqlite3_column_int (st, 3);
@@ -225,17 +227,17 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
           if (sqlite3_column_type (st, col) == SQLITE_NULL ||
               sqlite3_column_type (st, col + 1) == SQLITE_NULL)
             return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
-                            "postings but its row lacks posting %u", tx.id, tx.n_postings, j);
+                            "postings but its row lacks posting %u", id, tx.n_postings, j);
           p.ledger_account = sqlite3_column_int (st, col);
           p.amount = sqlite3_column_int64 (st, col + 1);
           g_array_append_val (tl->buf, p);
           continue;
         }
-      if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != tx.id ||
+      if (!tl->has_row || sqlite3_column_int64 (tl->postings, 1) != id ||
           sqlite3_column_int64 (tl->postings, 0) != (gint64) tx.first_posting + j)
         return corrupt (s, error, "ledger transaction %" G_GINT64_FORMAT " should have %u "
                         "postings from %u but the postings table lacks some",
-                        tx.id, tx.n_postings, tx.first_posting);
+                        id, tx.n_postings, tx.first_posting);
       p.ledger_account = sqlite3_column_int (tl->postings, 2);
       p.amount = sqlite3_column_int64 (tl->postings, 3);
       g_array_append_val (tl->buf, p);
@@ -244,7 +246,7 @@ load_tx (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, G
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return ft_store_sql_fail (s, error, "loading postings");
     }
-  if (!ft_ledger_restore_tx (t->ledger, &tx, (const FtPosting *) tl->buf->data, &local))
+  if (!ft_ledger_restore_tx (t->ledger, id, &tx, (const FtPosting *) tl->buf->data, &local))
     {
       corrupt (s, error, "%s", local->message);
       g_error_free (local);
@@ -257,6 +259,7 @@ static gboolean
 load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer data, GError **error)
 {
   FtBookingRec r;
+  char trip_id[37];
 
   memset (&r, 0, sizeof r);
   r.id = sqlite3_column_int64 (st, 0);
@@ -277,7 +280,7 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
   r.price_minor = sqlite3_column_int64 (st, 15);
   r.hold_tx = sqlite3_column_int64 (st, 16);
   r.capture_tx = sqlite3_column_int64 (st, 17);
-  copy_text (r.trip_id, sizeof r.trip_id, sqlite3_column_text (st, 18));
+  copy_text (trip_id, sizeof trip_id, sqlite3_column_text (st, 18));
   if (s->version >= SHOWN_PRICE_VERSION)
     {
       r.shown_zone_mult = sqlite3_column_double (st, 19);
@@ -297,6 +300,7 @@ load_booking (FtStore *s, const FtStoreTargets *t, sqlite3_stmt *st, gpointer da
     return corrupt (s, error, "booking %" G_GINT64_FORMAT " names account %u but there are %u",
                     r.id, r.rider, ft_accounts_n (t->accounts));
   ft_booking_restore (t->booking, &r);
+  ft_booking_restore_trip_id (t->booking, r.id, trip_id);
   return TRUE;
 }
 

@@ -377,7 +377,11 @@ START_TEST (test_reserve_unlock_end)
   ck_assert_int_eq (r->state, FT_BK_ACTIVE);
   ck_assert_int_eq (r->unlocked_at, T0 + 2 * FT_MINUTE);
   ck_assert_int_ge (r->hold_tx, 0);
-  ck_assert (ft_uuid_valid (r->trip_id));
+  {
+    char trip[37];
+    ck_assert (ft_booking_trip_id (fx.core->booking, bk, trip));
+    ck_assert (ft_uuid_valid (trip));
+  }
   ck_assert (ft_payments_has_hold (fx.core->payments, bk));
   ck_assert_int_eq (ft_payments_held (fx.core->payments, fx.r[0]), 1000);
   ck_assert_int_eq (ft_payments_wallet (fx.core->payments, fx.r[0]), wallet0 - 1000);
@@ -439,7 +443,11 @@ START_TEST (test_walkup_start)
   ck_assert_int_eq (r->state, FT_BK_ACTIVE);
   ck_assert_int_eq (r->reserved_at, -1);
   ck_assert_int_eq (r->unlocked_at, T0);
-  ck_assert (ft_uuid_valid (r->trip_id));
+  {
+    char trip[37];
+    ck_assert (ft_booking_trip_id (fx.core->booking, bk, trip));
+    ck_assert (ft_uuid_valid (trip));
+  }
   ck_assert (ft_payments_has_hold (fx.core->payments, bk));
   ck_assert_int_eq (ft_fleet_get_vehicle (fx.core->fleet, fx.v[2])->state, FT_STATE_ON_TRIP);
   assert_ok (fx.core);
@@ -461,8 +469,12 @@ START_TEST (test_walkup_start)
   /* Two trips get different trip ids. */
   bk = ft_booking_start (fx.core->booking, fx.r[1], fx.v[2], T0 + 6 * FT_MINUTE, &err);
   ck_assert_int_ge (bk, 0);
-  ck_assert_str_ne (ft_booking_get (fx.core->booking, bk)->trip_id,
-                    ft_booking_get (fx.core->booking, bk - 1)->trip_id);
+  {
+    char t1[37], t2[37];
+    ck_assert (ft_booking_trip_id (fx.core->booking, bk, t1));
+    ck_assert (ft_booking_trip_id (fx.core->booking, bk - 1, t2));
+    ck_assert_str_ne (t1, t2);
+  }
   fx_fini (&fx);
 }
 END_TEST
@@ -912,6 +924,33 @@ START_TEST (test_restore_and_check)
   ck_assert_int_eq (ft_booking_next_expiry (copy), T0 + 10 * FT_MINUTE);
   ck_assert_msg (ft_booking_check (copy, &err), "%s", err ? err->message : "");
   ck_assert (memcmp (ft_booking_get (copy, b), ft_booking_get (fx.core->booking, b), sizeof (FtBookingRec)) == 0);
+  /* Trip ids are made from the seed and the id, not kept: the copy gives
+   * the same ones, none before an unlock, and a stored one that differs
+   * is kept beside the records (and given up when the booking unlocks). */
+  {
+    char t1[37], t2[37];
+    ck_assert (ft_booking_trip_id (copy, b, t1));
+    ck_assert (ft_booking_trip_id (fx.core->booking, b, t2));
+    ck_assert_str_eq (t1, t2);
+    ck_assert (!ft_booking_trip_id (copy, a, t1));
+    ck_assert_str_eq (t1, "");
+    ck_assert (!ft_booking_trip_id (copy, c, t1));
+    ck_assert (!ft_booking_trip_id (copy, 99, t1));
+    ft_booking_restore_trip_id (copy, b, t2);   /* the same: nothing kept */
+    ck_assert (ft_booking_trip_id (copy, b, t1));
+    ck_assert_str_eq (t1, t2);
+    ft_booking_restore_trip_id (copy, b, "00000000-0000-4000-8000-000000000001");
+    ck_assert (ft_booking_trip_id (copy, b, t1));
+    ck_assert_str_eq (t1, "00000000-0000-4000-8000-000000000001");
+    ft_booking_restore_trip_id (copy, a, "");
+    ck_assert (!ft_booking_trip_id (copy, a, t1));
+    ft_booking_restore_trip_id (copy, b, t2);   /* back to booking's own */
+    ck_assert (ft_booking_trip_id (copy, b, t1));
+    ck_assert_str_eq (t1, t2);
+    ft_booking_restore_trip_id (copy, c, "00000000-0000-4000-8000-000000000002");
+    ck_assert (ft_booking_trip_id (copy, c, t1));
+    ck_assert_str_eq (t1, "00000000-0000-4000-8000-000000000002");
+  }
   /* The restored one carries on where the original stood. */
   ck_assert (ft_booking_resume (copy, b, fx.r[0], T0 + 2 * FT_MINUTE, &err));
   ck_assert (ft_booking_end (copy, b, fx.r[0], test_town_at (0, 0), 10, T0 + 3 * FT_MINUTE, NULL, &err));

@@ -537,20 +537,22 @@ fingerprint (FtCore *c)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (c->ledger, i);
       g_string_append_printf (s, "L %u %s %d %" G_GINT64_FORMAT " %d\n", i, a->code, a->type,
-                              a->balance, a->owner);
+                              ft_ledger_balance (c->ledger, i), a->owner);
     }
   for (guint i = 0; i < ft_ledger_n_tx (c->ledger); i++)
     {
       const FtLedgerTx *t = ft_ledger_get_tx (c->ledger, i);
       g_string_append_printf (s, "T %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT
-                              " %" G_GINT64_FORMAT " %u\n", t->id, t->kind, t->t, t->user_account,
+                              " %" G_GINT64_FORMAT " %u\n", (gint64) i, t->kind, t->t, t->user_account,
                               t->amount, t->ref, t->n_postings);
     }
   for (guint i = 0; i < ft_booking_n (c->booking); i++)
     {
       const FtBookingRec *r = ft_booking_get (c->booking, i);
+      char trip_id[37];
       if (!r)
         continue;
+      ft_booking_trip_id (c->booking, i, trip_id);
       g_string_append_printf (s, "B %" G_GINT64_FORMAT " %u %u %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                               " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                               " %" G_GINT64_FORMAT " %.1f %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
@@ -558,7 +560,7 @@ fingerprint (FtCore *c)
                               r->id, r->rider, r->vehicle, ft_booking_state_name (r->state),
                               r->reserved_at, r->hold_until, r->unlocked_at, r->ended_at,
                               r->paused_ms, r->paused_since, r->distance_m, r->price_minor,
-                              r->hold_tx, r->capture_tx, r->trip_id);
+                              r->hold_tx, r->capture_tx, trip_id);
     }
   return g_string_free (s, FALSE);
 }

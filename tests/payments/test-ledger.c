@@ -132,7 +132,7 @@ START_TEST (test_post_balanced)
   tx = ft_ledger_post (f.l, FT_TX_CAPTURE, 5000, 0, 350, 77, 0x1234, 0x5678, ps, 3, &err);
   ck_assert_int_eq (tx, 1);
   const FtLedgerTx *t = ft_ledger_get_tx (f.l, 1);
-  ck_assert_int_eq (t->id, 1);
+  ck_assert_ptr_eq (t, ft_ledger_get_tx (f.l, 0) + 1);
   ck_assert_int_eq (t->kind, FT_TX_CAPTURE);
   ck_assert_int_eq (t->t, 5000);
   ck_assert_int_eq (t->ref, 77);
@@ -269,10 +269,10 @@ copy_ledger (const FtLedger *src, gint64 corrupt_account, gint64 corrupt_by)
   FtLedger *dst = ft_ledger_new (ft_ledger_currency (src), NULL);
   for (guint i = 0; i < ft_ledger_n_accounts (src); i++)
     {
-      FtLedgerAccount a = *ft_ledger_get_account (src, i);
+      gint64 balance = ft_ledger_balance (src, i);
       if ((gint64) i == corrupt_account)
-        a.balance += corrupt_by;
-      ft_ledger_restore_account (dst, &a);
+        balance += corrupt_by;
+      ft_ledger_restore_account (dst, ft_ledger_get_account (src, i), balance);
     }
   guint np = 0;
   const FtPosting *ps = ft_ledger_postings (src, &np);
@@ -280,7 +280,7 @@ copy_ledger (const FtLedger *src, gint64 corrupt_account, gint64 corrupt_by)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (src, i);
       g_autoptr(GError) err = NULL;
-      ck_assert_msg (ft_ledger_restore_tx (dst, tx, ps + tx->first_posting, &err),
+      ck_assert_msg (ft_ledger_restore_tx (dst, i, tx, ps + tx->first_posting, &err),
                      "restore tx %u: %s", i, err ? err->message : "");
     }
   return dst;
@@ -354,28 +354,26 @@ START_TEST (test_restore_refused)
   ck_assert_int_ge (post2 (FT_TX_TOPUP, f.cash, f.wallet, 500, NULL), 0);
   g_autoptr(FtLedger) dst = ft_ledger_new ("EUR", NULL);
   for (guint i = 0; i < ft_ledger_n_accounts (f.l); i++)
-    ft_ledger_restore_account (dst, ft_ledger_get_account (f.l, i));
+    ft_ledger_restore_account (dst, ft_ledger_get_account (f.l, i), ft_ledger_balance (f.l, i));
 
   const FtLedgerTx *tx = ft_ledger_get_tx (f.l, 0);
   guint np;
   const FtPosting *ps = ft_ledger_postings (f.l, &np);
   g_autoptr(GError) err = NULL;
 
-  FtLedgerTx gap = *tx;
-  gap.id = 5;
-  ck_assert (!ft_ledger_restore_tx (dst, &gap, ps, &err));
+  ck_assert (!ft_ledger_restore_tx (dst, 5, tx, ps, &err));
   ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID));
   g_clear_error (&err);
 
   FtPosting unbalanced[2] = { ps[0], ps[1] };
   unbalanced[1].amount += 1;
-  ck_assert (!ft_ledger_restore_tx (dst, tx, unbalanced, &err));
+  ck_assert (!ft_ledger_restore_tx (dst, 0, tx, unbalanced, &err));
   ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_UNBALANCED));
   g_clear_error (&err);
 
   FtPosting unknown[2] = { ps[0], ps[1] };
   unknown[1].ledger_account = 99;
-  ck_assert (!ft_ledger_restore_tx (dst, tx, unknown, &err));
+  ck_assert (!ft_ledger_restore_tx (dst, 0, tx, unknown, &err));
   ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_NO_SUCH_ACCOUNT));
   g_clear_error (&err);
   ck_assert_uint_eq (ft_ledger_n_tx (dst), 0);
@@ -383,7 +381,7 @@ START_TEST (test_restore_refused)
   /* balances came from restore_account, postings not yet restored: caught */
   ck_assert (!ft_ledger_check (dst, &err));
   g_clear_error (&err);
-  ck_assert (ft_ledger_restore_tx (dst, tx, ps, &err));
+  ck_assert (ft_ledger_restore_tx (dst, 0, tx, ps, &err));
   ck_assert_msg (ft_ledger_check (dst, &err), "%s", err ? err->message : "");
 }
 END_TEST
@@ -393,6 +391,69 @@ START_TEST (test_kind_names)
   ck_assert_str_eq (ft_tx_kind_name (FT_TX_TOPUP), "topup");
   ck_assert_str_eq (ft_tx_kind_name (FT_TX_SETTLE_DEBT), "settle_debt");
   ck_assert_str_eq (ft_tx_kind_name (FT_N_TX_KINDS), "unknown");
+}
+END_TEST
+/* Without a journal the ledger keeps balances and each transaction's kind
+ * and hashes, and nothing else: the same balances and totals as a ledger
+ * that keeps one, the check proves the balances sum to zero, and what
+ * needs the journal says there is none. */
+START_TEST (test_no_journal)
+{
+  g_autoptr(FtLedger) full = ft_ledger_new ("EUR", NULL);
+  ft_ledger_set_journal (f.l, FALSE);
+  ck_assert (!ft_ledger_has_journal (f.l));
+  ck_assert (ft_ledger_has_journal (full));
+  ft_ledger_expect (f.l, 1000, 3000);
+  for (guint i = 0; i < 4; i++)
+    ft_ledger_account (full, ft_ledger_get_account (f.l, i)->code, ft_ledger_get_account (f.l, i)->type, -1);
+  GRand *r = g_rand_new_with_seed (5);
+  for (guint i = 0; i < 2000; i++)
+    {
+      guint a = (guint) g_rand_int_range (r, 0, 4), b = (a + 1 + (guint) g_rand_int_range (r, 0, 3)) % 4;
+      gint64 amt = g_rand_int_range (r, 1, 5000);
+      FtPosting ps[2] = { { (gint32) a, amt }, { (gint32) b, -amt } };
+      FtTxKind kind = (FtTxKind) (i % FT_N_TX_KINDS);
+      g_autoptr(GError) err = NULL;
+      gint64 id = ft_ledger_post (f.l, kind, i, 0, amt, -1, 1000 + i, 7 * i, ps, 2, &err);
+      ck_assert_int_eq (id, i);
+      ck_assert_int_eq (ft_ledger_post (full, kind, i, 0, amt, -1, 1000 + i, 7 * i, ps, 2, &err), id);
+    }
+  g_rand_free (r);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.l), 2000);
+  for (guint a = 0; a < 4; a++)
+    ck_assert_int_eq (ft_ledger_balance (f.l, a), ft_ledger_balance (full, a));
+  ck_assert_int_eq (ft_ledger_total (f.l, FT_LACC_REVENUE), ft_ledger_total (full, FT_LACC_REVENUE));
+  for (guint i = 0; i < 2000; i += 97)
+    {
+      guint64 ih = 0, ah = 0, fih = 0, fah = 0;
+      ck_assert_int_eq (ft_ledger_tx_hashes (f.l, i, &ih, &ah), ft_ledger_tx_hashes (full, i, &fih, &fah));
+      ck_assert_int_eq (ft_ledger_tx_hashes (f.l, i, NULL, NULL), (FtTxKind) (i % FT_N_TX_KINDS));
+      ck_assert (ih == 1000 + i && fih == ih && ah == 7 * i && fah == ah);
+      ck_assert_ptr_null (ft_ledger_get_tx (f.l, i));
+      ck_assert_ptr_nonnull (ft_ledger_get_tx (full, i));
+    }
+  guint np = 99;
+  ft_ledger_postings (f.l, &np);
+  ck_assert_uint_eq (np, 0);
+  assert_check_ok ();
+
+  /* a refused post changes nothing here either */
+  FtPosting bad[2] = { { (gint32) f.cash, 5 }, { (gint32) f.wallet, -4 } };
+  g_autoptr(GError) err = NULL;
+  ck_assert_int_eq (ft_ledger_post (f.l, FT_TX_ADJUST, 1, 0, 5, -1, 0, 0, bad, 2, &err), -1);
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.l), 2000);
+
+  /* nothing to restore into */
+  g_autoptr(FtLedger) dst = ft_ledger_new ("EUR", NULL);
+  ft_ledger_set_journal (dst, FALSE);
+  FtLedgerTx tx = { 0 };
+  tx.n_postings = 2;
+  FtPosting ok[2] = { { 0, 1 }, { 1, -1 } };
+  ft_ledger_account (dst, "a", FT_LACC_ASSET, -1);
+  ft_ledger_account (dst, "b", FT_LACC_ASSET, -1);
+  ck_assert (!ft_ledger_restore_tx (dst, 0, &tx, ok, &err));
+  ck_assert (g_error_matches (err, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID));
 }
 END_TEST
 
@@ -411,6 +472,7 @@ ledger_suite (void)
     { "check-and-restore", test_check_random_and_restore },
     { "restore-refused", test_restore_refused },
     { "kind-names", test_kind_names },
+    { "no-journal", test_no_journal },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

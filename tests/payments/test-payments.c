@@ -621,6 +621,180 @@ START_TEST (test_expect_keeps)
 }
 END_TEST
 
+/* Keys that name a booking ("bk<id>-…") are kept with that booking, the
+ * others in the key table: the same random run of operations, keys reused
+ * across operations and bookings, gives the same results whether its keys
+ * name bookings (many to a booking, so its slots overflow, some far beyond
+ * the bookings made, some arriving before their booking is reached) or
+ * not, before and after rebuilds. */
+START_TEST (test_scoped_keys_match)
+{
+  /* a third: booking-named keys on a ledger without a journal (never
+   * rebuilt: it cannot be) */
+  FtEventLog *logs[3];
+  FtLedger *ls[3];
+  FtPayments *ps[3];
+  for (int k = 0; k < 3; k++)
+    {
+      logs[k] = ft_event_log_new ();
+      ls[k] = ft_ledger_new ("EUR", logs[k]);
+      if (k == 2)
+        ft_ledger_set_journal (ls[k], FALSE);
+      ps[k] = ft_payments_new (ls[k], ft_sim_card_provider_new (11, 0.2, 0, 10));
+      ft_payments_set_auto_topup (ps[k], 300);
+    }
+  ft_payments_expect (ps[1], 0, 64);
+  GRand *r = g_rand_new_with_seed (16);
+  const guint N_RIDERS = 12, N_OPS = 12000;
+  gint64 next_booking = 0;
+  guint seen_again = 0, misused = 0;
+  struct { int op; guint rider, kn; gint64 booking, amount; } past[32] = { { 0 } };
+  for (guint i = 0; i < N_OPS; i++)
+    {
+      int op = g_rand_int_range (r, 0, 6);
+      guint rider = (guint) g_rand_int_range (r, 0, N_RIDERS);
+      gint64 booking = g_rand_int_range (r, 0, (gint32) next_booking + 2);
+      gint64 amount = g_rand_int_range (r, -50, 1500);
+      guint kn = i;
+      gboolean retry = FALSE;
+      /* a quarter of the calls reuse a recent key: half of them retry
+       * that call as it was, half make another call with it */
+      if (i >= G_N_ELEMENTS (past) && g_rand_int_range (r, 0, 4) == 0)
+        {
+          guint j = (guint) g_rand_int_range (r, 0, G_N_ELEMENTS (past));
+          kn = past[j].kn;
+          if (g_rand_boolean (r))
+            {
+              retry = TRUE;
+              op = past[j].op;
+              rider = past[j].rider;
+              booking = past[j].booking;
+              amount = past[j].amount;
+            }
+        }
+      if (op == 1 && !retry)
+        booking = next_booking;
+      past[i % G_N_ELEMENTS (past)].op = op;
+      past[i % G_N_ELEMENTS (past)].rider = rider;
+      past[i % G_N_ELEMENTS (past)].kn = kn;
+      past[i % G_N_ELEMENTS (past)].booking = booking;
+      past[i % G_N_ELEMENTS (past)].amount = amount;
+      guint scope = kn % 29 == 0 ? 5000000 + kn : kn % 7 == 0 ? 5000 + kn / 3 : kn / 3;
+      char key[3][48];
+      g_snprintf (key[0], sizeof key[0], "op-%u", kn);
+      g_snprintf (key[1], sizeof key[1], "bk%u-op-%u", scope, kn);
+      g_strlcpy (key[2], key[1], sizeof key[2]);
+      gint64 tx[3];
+      int code[3];
+      for (int k = 0; k < 3; k++)
+        {
+          g_autoptr(GError) err = NULL;
+          FtPayments *p = ps[k];
+          switch (op)
+            {
+            case 0: tx[k] = ft_payments_topup (p, rider, amount, key[k], i, &err); break;
+            case 1: tx[k] = ft_payments_hold (p, rider, amount, booking, key[k], i, &err); break;
+            case 2: tx[k] = ft_payments_capture (p, rider, booking, amount, key[k], i, &err); break;
+            case 3: tx[k] = ft_payments_release (p, rider, booking, key[k], i, &err); break;
+            case 4: tx[k] = ft_payments_refund (p, rider, booking, amount / 4, key[k], i, &err); break;
+            default: tx[k] = ft_payments_incentive (p, rider, amount, booking, key[k], i, &err); break;
+            }
+          code[k] = err != NULL ? err->code : -1;
+          if (err != NULL && err->code == FT_PAYMENTS_ERROR_IDEMPOTENCY)
+            misused += k == 1;
+        }
+      ck_assert_msg (tx[0] == tx[1] && code[0] == code[1] && tx[0] == tx[2] && code[0] == code[2],
+                     "op %u (%d, key %s): %" G_GINT64_FORMAT " (%d) against %" G_GINT64_FORMAT
+                     " (%d) and %" G_GINT64_FORMAT " (%d)", i, op, key[1], tx[0], code[0], tx[1], code[1],
+                     tx[2], code[2]);
+      if (kn != i && tx[0] >= 0 && (guint) tx[0] + 1 < ft_ledger_n_tx (ls[0]))
+        seen_again++;
+      if (op == 1 && tx[0] >= 0 && (guint) tx[0] + 1 == ft_ledger_n_tx (ls[0]))
+        next_booking++;
+      if (i == N_OPS / 3 || i == 2 * N_OPS / 3)
+        for (int k = 0; k < 2; k++)
+          ft_payments_rebuild (ps[k]);
+      if (i % 500 == 0)
+        for (int k = 0; k < 3; k++)
+          {
+            g_autoptr(GError) cerr = NULL;
+            ck_assert_msg (ft_payments_check (ps[k], &cerr), "%s", cerr->message);
+          }
+    }
+  g_rand_free (r);
+  ck_assert_uint_gt (seen_again, 100);
+  ck_assert_uint_gt (misused, 100);
+  ck_assert_uint_eq (ft_ledger_n_tx (ls[0]), ft_ledger_n_tx (ls[1]));
+  ck_assert_uint_eq (ft_ledger_n_tx (ls[0]), ft_ledger_n_tx (ls[2]));
+  for (guint rr = 0; rr < N_RIDERS; rr++)
+    ck_assert_int_eq (ft_payments_wallet (ps[2], rr), ft_payments_wallet (ps[0], rr));
+  for (int k = 0; k < 3; k++)
+    {
+      ft_payments_free (ps[k]);
+      ft_ledger_free (ls[k]);
+      ft_event_log_free (logs[k]);
+    }
+}
+END_TEST
+
+/* The cases of booking-named keys one by one: a key of a booking beyond
+ * the array goes to the table and is still found once the array has grown
+ * past it; a booking's fourth key; texts that only look like a booking's
+ * name no booking; a retry after a rebuild. */
+START_TEST (test_scoped_keys_cases)
+{
+  g_autoptr(GError) err = NULL;
+  gint64 far = ft_payments_topup (f.pay, 1, 100, "bk9000-a", 1, &err);
+  ck_assert_int_ge (far, 0);
+  const char *grow[] = { "bk1000-x", "bk3000-x", "bk7000-x", "bk9500-x" };
+  for (guint i = 0; i < G_N_ELEMENTS (grow); i++)
+    ck_assert_int_ge (ft_payments_topup (f.pay, 1, 100, grow[i], 2, &err), 0);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 100, "bk9000-a", 3, &err), far);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 101, "bk9000-a", 3, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  g_clear_error (&err);
+
+  /* five keys of booking 4: the last two in the table */
+  gint64 tx[5];
+  for (guint i = 0; i < 5; i++)
+    {
+      char k[16];
+      g_snprintf (k, sizeof k, "bk4-%u", i);
+      tx[i] = ft_payments_topup (f.pay, 2, 10 + i, k, 4, &err);
+      ck_assert_int_ge (tx[i], 0);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      char k[16];
+      g_snprintf (k, sizeof k, "bk4-%u", i);
+      ck_assert_int_eq (ft_payments_topup (f.pay, 2, 10 + i, k, 5, &err), tx[i]);
+      ck_assert_int_eq (ft_payments_topup (f.pay, 3, 10 + i, k, 5, &err), -1);
+      g_clear_error (&err);
+    }
+
+  /* not a booking's name: still keys, each its own */
+  const char *odd[] = { "bk", "bk-1", "bkx-1", "bk12", "bk99999999999-x", "bk4", "Bk4-0", "bk04-0" };
+  gint64 otx[G_N_ELEMENTS (odd)];
+  for (guint i = 0; i < G_N_ELEMENTS (odd); i++)
+    {
+      otx[i] = ft_payments_topup (f.pay, 4, 20 + i, odd[i], 6, &err);
+      ck_assert_msg (otx[i] >= 0, "%s: %s", odd[i], err ? err->message : "");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (odd); i++)
+    ck_assert_int_eq (ft_payments_topup (f.pay, 4, 20 + i, odd[i], 7, &err), otx[i]);
+
+  guint n = ft_ledger_n_tx (f.ledger);
+  ft_payments_rebuild (f.pay);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 100, "bk9000-a", 8, &err), far);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 2, 13, "bk4-3", 8, &err), tx[3]);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 2, 10, "bk4-0", 8, &err), tx[0]);
+  ck_assert_int_eq (ft_payments_topup (f.pay, 9, 10, "bk4-0", 8, &err), -1);
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n);
+  assert_check_ok ();
+}
+END_TEST
+
 /* ---------------- rebuild after reload ---------------- */
 
 static FtLedger *
@@ -628,13 +802,13 @@ reload (const FtLedger *src)
 {
   FtLedger *dst = ft_ledger_new (ft_ledger_currency (src), NULL);
   for (guint i = 0; i < ft_ledger_n_accounts (src); i++)
-    ft_ledger_restore_account (dst, ft_ledger_get_account (src, i));
+    ft_ledger_restore_account (dst, ft_ledger_get_account (src, i), ft_ledger_balance (src, i));
   guint np;
   const FtPosting *ps = ft_ledger_postings (src, &np);
   for (guint i = 0; i < ft_ledger_n_tx (src); i++)
     {
       const FtLedgerTx *tx = ft_ledger_get_tx (src, i);
-      ck_assert (ft_ledger_restore_tx (dst, tx, ps + tx->first_posting, NULL));
+      ck_assert (ft_ledger_restore_tx (dst, i, tx, ps + tx->first_posting, NULL));
     }
   return dst;
 }
@@ -861,6 +1035,8 @@ payments_suite (void)
     { "refund", test_refund, setup },
     { "captures-sparse-ids", test_captures_sparse_ids, setup },
     { "expect-keeps", test_expect_keeps, setup },
+    { "scoped-keys-match", test_scoped_keys_match, setup },
+    { "scoped-keys-cases", test_scoped_keys_cases, setup },
     { "rebuild", test_rebuild, setup_auto },
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "sim-provider", test_sim_provider, setup },

@@ -7,7 +7,8 @@
  * domain events per wall second, peak memory and CPU per request, and checks the targets:
  * one day of 10,000 vehicles and 200,000 requests in under 5 s of wall time, and (issue 16)
  * of 50,000 vehicles and about a million requests in under 4 s.
- * Usage: bench-sim [straight|street] [SIZES…]
+ * Usage: bench-sim [straight|street] [--summary] [SIZES…]
+ * (--summary: the scenario's summary_records, which keeps no ledger journal)
  *
  * Replications mode (issue 16: experiments need fast runs):
  *   bench-sim reps [--reps 10] [--days 7] [--vehicles 1000] [--jobs 2] [--runs 3]
@@ -27,9 +28,10 @@
 #include <unistd.h>
 
 static int
-bench_one (guint n, FtSimRouting routing)
+bench_one (guint n, FtSimRouting routing, gboolean summary)
 {
   g_autoptr (FtSimScenario) sc = ft_sim_scenario_new_default ();
+  sc->summary_records = summary;
   sc->days = 1;
   sc->seed = 2026;
   sc->scooters = n * 7 / 10;
@@ -198,6 +200,12 @@ main (int argc, char **argv)
       routing = g_str_equal (argv[1], "street") ? FT_SIM_ROUTING_STREET : FT_SIM_ROUTING_STRAIGHT;
       first = 2;
     }
+  gboolean summary = FALSE;
+  if (argc > first && g_str_equal (argv[first], "--summary"))
+    {
+      summary = TRUE;
+      first++;
+    }
   guint sizes[16] = { 1000, 10000, 50000 };
   guint n_sizes = 3;
   if (argc > first)
@@ -206,7 +214,8 @@ main (int argc, char **argv)
       for (int i = first; i < argc && n_sizes < 16; i++)
         sizes[n_sizes++] = (guint) g_ascii_strtoull (argv[i], NULL, 10);
     }
-  printf ("bench-sim: Demo City, 1 simulated day, 20 requests/vehicle/day, no store, one process per size\n");
+  printf ("bench-sim: Demo City, 1 simulated day, 20 requests/vehicle/day, no store, one process per size%s\n",
+          summary ? ", summary records (no ledger journal)" : "");
   printf ("%8s %-8s %9s %9s %7s %7s %7s %7s %10s %8s %8s %8s\n", "vehicles", "routing", "requests",
           "served", "setup_s", "run_s", "total_s", "cpu_s", "sim_s/wall", "Mev/s", "Mdom/s", "rss_MiB");
   fflush (stdout);
@@ -215,7 +224,7 @@ main (int argc, char **argv)
     {
       pid_t pid = fork ();
       if (pid == 0)
-        _exit (bench_one (sizes[i], routing));
+        _exit (bench_one (sizes[i], routing, summary));
       int status = 0;
       waitpid (pid, &status, 0);
       if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)

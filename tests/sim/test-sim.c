@@ -367,6 +367,28 @@ START_TEST (test_world_golden)
 }
 END_TEST
 
+/* summary_records keeps no ledger journal: the same KPIs as the golden
+ * run (the world's checks pass mid-run and at the end), and a run that
+ * would read the journal ([support], a database) is refused. */
+START_TEST (test_world_golden_summary)
+{
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
+  sc->summary_records = TRUE;
+  g_autofree char *got = run_json (sc, NULL, TRUE);
+  g_autofree char *path = ft_test_source_path ("tests/sim/golden/phase1-1day-seed7.json");
+  g_autofree char *want = NULL;
+  ck_assert_msg (g_file_get_contents (path, &want, NULL, NULL), "missing golden file %s", path);
+  g_strchomp (want);
+  ck_assert_msg (strcmp (got, want) == 0, "summary records change the KPIs:\n%s", got);
+
+  sc->support_contact_share = 0.5;
+  g_autoptr (GError) e = NULL;
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+  ck_assert (w == NULL);
+  ck_assert_msg (e != NULL && strstr (e->message, "summary_records") != NULL, "%s", e ? e->message : "");
+}
+END_TEST
+
 /* The hot paths of a big fleet (the fine grid of available vehicles, the
  * rider's widening search, booking's find, a backlog of open tasks over 256
  * so staff search nearby first) against KPIs recorded with the code before
@@ -753,6 +775,7 @@ sim_suite (void)
     { "world-deterministic", test_world_deterministic },
     { "world-golden", test_world_golden },
     { "world-golden-big-fleet", test_world_golden_big_fleet },
+    { "world-golden-summary", test_world_golden_summary },
     { "world-rebalance-lp", test_world_rebalance_lp },
     { "world-costs", test_world_costs },
     { "world-costs-swaps", test_world_costs_swaps },

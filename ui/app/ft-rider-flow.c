@@ -159,6 +159,8 @@ end_ride (FtRiderFlow *self, FtCore *core, FtTime now, FtLatLon at, double dist)
   if (!ft_booking_end (core->booking, self->booking, (guint) self->rider, at, dist, now, &price, &error))
     return g_markup_printf_escaped ("Cannot end here: %s", error->message);
   const FtBookingRec *rec = ft_booking_get (core->booking, self->booking);
+  char trip_id[37];
+  ft_booking_trip_id (core->booking, self->booking, trip_id);
   g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
   g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
   g_autofree char *tm = ft_money_format (price.time, price.currency);
@@ -170,7 +172,7 @@ end_ride (FtRiderFlow *self, FtCore *core, FtTime now, FtLatLon at, double dist)
   return g_markup_printf_escaped (
       "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
       "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
-      rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
+      trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
       price.dynamic_multiplier, total);
 }
 
@@ -385,6 +387,8 @@ ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCi
         if (!ft_booking_end (core->booking, self->booking, (guint) self->rider, at, dist, now, &price, &error))
           return g_markup_printf_escaped ("Cannot end here: %s", error->message);
         const FtBookingRec *rec = ft_booking_get (core->booking, self->booking);
+        char trip_id[37];
+        ft_booking_trip_id (core->booking, self->booking, trip_id);
         g_autofree char *t0 = ft_time_format (rec->unlocked_at), *t1 = ft_time_format (rec->ended_at);
         g_autofree char *unlock = ft_money_format (price.unlock, price.currency);
         g_autofree char *tm = ft_money_format (price.time, price.currency);
@@ -395,7 +399,7 @@ ft_rider_flow_run (FtRiderFlow *self, FtRiderStep step, FtCore *core, const FtCi
         return g_markup_printf_escaped (
             "<b>Receipt</b>\nTrip %s\n%s → %s, %.2f km\nUnlock %s\nTime %s\nDistance %s\n"
             "Zone ×%.2f · dynamic ×%.2f\n<b>Total %s</b>",
-            rec->trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
+            trip_id, t0, t1, dist / 1000.0, unlock, tm, dm, price.zone_multiplier,
             price.dynamic_multiplier, total);
       }
     }

@@ -992,8 +992,9 @@ describe_vehicle_job (FtSimWorld *w, gpointer data)
           g_autofree char *at = fmt_time (b->unlocked_at >= 0 ? b->unlocked_at : b->reserved_at);
           g_string_append_printf (s, "Booking %" G_GINT64_FORMAT ": %s since %s · rider %u\n", b->id,
                                   ft_booking_state_name (b->state), at, b->rider);
-          if (b->trip_id[0])
-            g_string_append_printf (s, "Trip: %s\n", b->trip_id);
+          char trip_id[37];
+          if (ft_booking_trip_id (core->booking, v->booking, trip_id))
+            g_string_append_printf (s, "Trip: %s\n", trip_id);
         }
     }
   for (guint k = 0; k < FT_N_TASK_KINDS; k++)

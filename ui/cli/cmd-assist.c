@@ -279,7 +279,11 @@ state_now (FtCore *core)
         t = MAX (t, MAX (r->reserved_at, MAX (r->unlocked_at, r->ended_at)));
     }
   for (guint i = 0; i < ft_ledger_n_tx (core->ledger); i++)
-    t = MAX (t, ft_ledger_get_tx (core->ledger, i)->t);
+    {
+      const FtLedgerTx *tx = ft_ledger_get_tx (core->ledger, i);   /* NULL: no journal */
+      if (tx != NULL)
+        t = MAX (t, tx->t);
+    }
   return t;
 }
 

@@ -134,13 +134,15 @@ static void
 ended (Demo *d, FtTime t, const char *name, gint64 bk, const FtPriceBreakdown *p)
 {
   const FtBookingRec *r = ft_booking_get (d->core->booking, bk);
+  char trip_id[37];
+  ft_booking_trip_id (d->core->booking, bk, trip_id);
   g_autofree char *total = ft_money_format (p->total, p->currency);
   g_autofree char *unlock = ft_money_format (p->unlock, p->currency);
   g_autofree char *tm = ft_money_format (p->time, p->currency);
   g_autofree char *w = ft_money_format (ft_payments_wallet (d->core->payments, r->rider),
                                         d->core->config.currency);
   say (t, "%s ends trip %s on %s after %.1f km, %lld min: %s (unlock %s + time %s), "
-          "captured; wallet %s", name, r->trip_id, vname (d, r->vehicle), r->distance_m / 1000.0,
+          "captured; wallet %s", name, trip_id, vname (d, r->vehicle), r->distance_m / 1000.0,
        (long long) ((r->ended_at - r->unlocked_at) / FT_MINUTE), total, unlock, tm, w);
 }
 
@@ -157,12 +159,13 @@ print_ledger (Demo *d)
   for (guint i = 0; i < ft_ledger_n_accounts (l); i++)
     {
       const FtLedgerAccount *a = ft_ledger_get_account (l, i);
-      g_autofree char *bal = ft_money_format (a->balance, cur);
+      gint64 balance = ft_ledger_balance (l, i);
+      g_autofree char *bal = ft_money_format (balance, cur);
       printf ("  %-22s %-9s %14s\n", a->code, type_names[a->type], bal);
-      if (a->balance > 0)
-        debits += a->balance;
+      if (balance > 0)
+        debits += balance;
       else
-        credits -= a->balance;
+        credits -= balance;
     }
   printf ("\nLedger totals:\n");
   for (int ty = FT_LACC_ASSET; ty <= FT_LACC_EXPENSE; ty++)
@@ -304,8 +307,11 @@ run_demo (const char *db_path)
   t += FT_MINUTE;
   if (!expect_ok (d, ft_booking_unlock (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "Ana's unlock"))
     goto out;
-  say (t, "Ana unlocks %s (trip %s)", vname (d, found[0].vehicle),
-       ft_booking_get (d->core->booking, bk_ana)->trip_id);
+  {
+    char trip_id[37];
+    ft_booking_trip_id (d->core->booking, bk_ana, trip_id);
+    say (t, "Ana unlocks %s (trip %s)", vname (d, found[0].vehicle), trip_id);
+  }
 
   t += 6 * FT_MINUTE;
   if (!expect_ok (d, ft_booking_pause (d->core->booking, bk_ana, (guint) ana, t, &err), &err, "pause"))
