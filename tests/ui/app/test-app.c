@@ -91,6 +91,22 @@ wait_for_map (FtWindow *win, double timeout_s)
   return -1;
 }
 
+/* Waits until `w` can be snapshotted (mapped, allocated and drawn since
+ * its last change); milliseconds waited, or -1 after timeout_s. */
+static double
+wait_for_drawn (GtkWidget *w, double timeout_s)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  while ((g_get_monotonic_time () - t0) < timeout_s * G_USEC_PER_SEC)
+    {
+      g_autoptr(GdkTexture) shot = ft_screenshot_widget (w);
+      if (shot != NULL)
+        return (g_get_monotonic_time () - t0) / 1000.0;
+      ft_test_app_spin (0.05);
+    }
+  return -1;
+}
+
 static double
 mean_luma (GdkTexture *tex)
 {
@@ -959,8 +975,12 @@ START_TEST (test_messages_and_end)
   ck_assert (ft_window_open_path (win, good, FALSE, NULL));
   ck_assert (wait_for_map (win, 20) >= 0);
 
-  /* 4: Save Screenshot writes a PNG of the map and panels. */
+  /* 4: Save Screenshot writes a PNG of the map and panels, once the
+   * window's content has been drawn since the load (the map can be whole
+   * a frame before the panels are, on a loaded machine). */
   g_autofree char *png = g_build_filename (tmp, "shot.png", NULL);
+  ck_assert_msg (wait_for_drawn (gtk_window_get_child (GTK_WINDOW (win)), 20) >= 0,
+                 "the window's content was never drawn after the load");
   ck_assert_msg (ft_window_save_screenshot (win, png, &error), "%s", error ? error->message : "");
   GStatBuf st;
   ck_assert (g_stat (png, &st) == 0);
