@@ -38,12 +38,17 @@ typedef struct {
 
 /* Over parked available vehicles: the same eligibility test as booking,
  * through the range the world caches for each (-INFINITY when booking
- * would not offer the vehicle at all). */
+ * would not offer the vehicle at all). A vehicle turned down is one short
+ * of charge or range (low): when the search finds none, it has asked
+ * about every available vehicle within its radius. */
 static gboolean
 rentable (guint id, gpointer ud)
 {
-  const ScanCtx *cx = ud;
-  return cx->rent_m[id] >= cx->need_m;
+  ScanCtx *cx = ud;
+  if (cx->rent_m[id] >= cx->need_m)
+    return TRUE;
+  cx->low = TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -94,11 +99,17 @@ find_vehicle (FtSimWorld *w, FtLatLon at, double trip_m, FtFindResult *res, guin
       guint n = ft_booking_find (b, at, maxr, trip_m, 0, res, max);
       if (n > 0)
         return n;
+      /* an available vehicle short of range within the radius a search
+       * widening from half a cell by doubling would have ended at */
+      double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);
+      while (!(c.best_m <= r || r >= maxr))
+        r = MIN (r * 2.0, maxr);
+      c.low = FALSE;
+      ft_fleet_visit_near_available (f, at, r, low_visit, &c);
     }
-  double r = MIN (ft_sim_world_cell_m (w) / 2.0, maxr);
-  while (!(c.best_m <= r || r >= maxr))
-    r = MIN (r * 2.0, maxr);
-  ft_fleet_visit_near_available (f, at, r, low_visit, &c);
+  /* else (the usual loss) that radius is the walking radius, and the
+   * search, finding none, has asked rentable about every available
+   * vehicle within it: c.low says whether one was short of range */
   gboolean low = c.low;
   if (!low)
     ft_grid_index_visit (w->low_ix, at, maxr, any_visit, &low);

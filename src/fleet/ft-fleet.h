@@ -214,7 +214,8 @@ void     ft_fleet_visit_near    (const FtFleet *f, FtLatLon p, double radius_m,
 void     ft_fleet_visit_near_available (const FtFleet *f, FtLatLon p, double radius_m,
                                         FtGridVisitFunc fn, gpointer user_data);
 /* The available vehicle nearest to p within max_m that accept (NULL: any)
- * takes, ties to the lowest index, as ft_grid_index_nearest; -1 if none. */
+ * takes, ties to the lowest index, as ft_grid_index_nearest; -1 if none
+ * (then accept was asked about every available vehicle within max_m). */
 gint64   ft_fleet_nearest_available (const FtFleet *f, FtLatLon p, double max_m,
                                      FtGridAcceptFunc accept, gpointer user_data,
                                      double *dist_m);

@@ -87,7 +87,8 @@ void         ft_grid_index_visit    (FtGridIndex *g, FtLatLon p, double radius_m
  * point nearer than the best so far, so the cost does not grow with how
  * many ids lie within max_m. The same answer as keeping the least
  * (distance, id) over a visit of radius max_m. accept is asked only about
- * ids that would be the best so far, in no particular order. */
+ * ids that would be the best so far, in no particular order; so when it
+ * takes none (-1), it has been asked about every id within max_m. */
 typedef gboolean (*FtGridAcceptFunc) (guint id, gpointer user_data);
 gint64       ft_grid_index_nearest  (FtGridIndex *g, FtLatLon p, double max_m,
                                      FtGridAcceptFunc accept, gpointer user_data,

@@ -379,11 +379,17 @@ START_TEST (test_grid_nearest)
 }
 END_TEST
 
+typedef struct {
+  const gboolean *ok;
+  gboolean       *asked;
+} AcceptSet;
+
 static gboolean
 accept_in_set (guint id, gpointer user_data)
 {
-  const gboolean *ok = user_data;
-  return ok[id];
+  AcceptSet *a = user_data;
+  a->asked[id] = TRUE;
+  return a->ok[id];
 }
 
 /* ft_grid_index_nearest against brute force on sparse, long thin grids
@@ -437,11 +443,19 @@ START_TEST (test_grid_nearest_sparse)
                     want = i, want_d = d;
                 }
               double got_d = -1;
-              gint64 got = ft_grid_index_nearest (g, p, max_m, kind == 0 ? NULL : accept_in_set, ok, &got_d);
+              gboolean asked[60] = { FALSE };
+              AcceptSet as = { ok, asked };
+              gint64 got = ft_grid_index_nearest (g, p, max_m, kind == 0 ? NULL : accept_in_set, &as, &got_d);
               if (got != want || (want >= 0 && got_d != want_d))
                 ck_abort_msg ("shape %u round %u query %u (max %g m): nearest %" G_GINT64_FORMAT
                               " at %.9f m, brute force %" G_GINT64_FORMAT " at %.9f m",
                               si, round, q, max_m, got, got_d, want, want_d);
+              /* none taken: every id within max_m was asked (the world
+               * reads a battery loss from the ids turned down) */
+              for (guint i = 0; kind != 0 && got < 0 && i < N; i++)
+                if (live[i] && ft_distance_m (p, pos[i]) <= max_m && !asked[i])
+                  ck_abort_msg ("shape %u round %u query %u (max %g m): none taken, but id %u at %.3f m "
+                                "was never asked", si, round, q, max_m, i, ft_distance_m (p, pos[i]));
             }
           for (guint i = 0; i < N; i++)
             {
