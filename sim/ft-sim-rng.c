@@ -4,6 +4,7 @@
  */
 #include "ft-sim-rng.h"
 
+#include <float.h>
 #include <math.h>
 #include <gsl/gsl_randist.h>
 
@@ -121,10 +122,8 @@ ft_sim_rng_u64 (gsl_rng *r)
 }
 
 guint
-ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
+ft_sim_rng_pick (double u, const double *w, guint n)
 {
-  g_return_val_if_fail (n > 0, 0);
-  double u = gsl_rng_uniform (r) * sum;
   for (guint i = 0; i < n; i++)
     {
       u -= w[i];
@@ -132,4 +131,63 @@ ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
         return i;
     }
   return n - 1;
+}
+
+guint
+ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
+{
+  g_return_val_if_fail (n > 0, 0);
+  return ft_sim_rng_pick (gsl_rng_uniform (r) * sum, w, n);
+}
+
+gboolean
+ft_sim_rng_cumulate (const double *w, guint n, double *cum)
+{
+  double c = 0;
+  gboolean ok = TRUE;
+  for (guint i = 0; i < n; i++)
+    {
+      ok = ok && w[i] >= 0 && isfinite (w[i]);
+      cum[i] = c += w[i];
+    }
+  return ok && isfinite (c);
+}
+
+/* ft_sim_rng_pick's answer is the first i whose running remainder
+ * r_i = (((u - w_0) - w_1) ... - w_i), rounded at each step, is negative;
+ * the remainders only fall (w_i >= 0, rounding is monotone). Exactly,
+ * r_i = u - S_i with S_i the partial sums; the rounded r_i is within
+ * (i + 1) ulp/2 of max (u, S_n) of that, and cum[i] within i ulp/2 of
+ * S_i, so where u lies farther than tol from cum[j] and cum[j - 1], the
+ * signs of u - cum and of the remainders agree: the binary search's j is
+ * the loop's. Nearer (in practice never), the loop itself. */
+guint
+ft_sim_rng_pick_cum (double u, const double *w, const double *cum, guint n)
+{
+  guint lo = 0, hi = n;      /* the first j with u < cum[j], n if none */
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (u < cum[mid])
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  double tol = (2.0 * n + 2.0) * DBL_EPSILON * MAX (u, cum[n - 1]);
+  if (lo < n)
+    {
+      if (cum[lo] - u > tol && (lo == 0 || u - cum[lo - 1] > tol))
+        return lo;
+    }
+  else if (n == 1 || u - cum[n - 2] > tol)    /* no remainder negative before the last */
+    return n - 1;
+  return ft_sim_rng_pick (u, w, n);
+}
+
+guint
+ft_sim_rng_discrete_cum (gsl_rng *r, const double *w, const double *cum, guint n, double sum)
+{
+  g_return_val_if_fail (n > 0, 0);
+  double u = gsl_rng_uniform (r) * sum;
+  return cum != NULL ? ft_sim_rng_pick_cum (u, w, cum, n) : ft_sim_rng_pick (u, w, n);
 }

@@ -32,6 +32,18 @@ guint64   ft_sim_rng_u64        (gsl_rng *r);
 /* Index drawn with probability proportional to weights[i] (n > 0, sum > 0);
  * returns n-1 on rounding. */
 guint     ft_sim_rng_discrete   (gsl_rng *r, const double *weights, guint n, double sum);
+/* The same draw and answer through cum, the running sums of the weights
+ * (ft_sim_rng_cumulate), by binary search; NULL cum: the plain loop. */
+guint     ft_sim_rng_discrete_cum (gsl_rng *r, const double *weights, const double *cum, guint n,
+                                   double sum);
+/* cum[i] = weights[0] + ... + weights[i], added in order; FALSE if a
+ * weight is negative or not finite (then pass NULL for cum). */
+gboolean  ft_sim_rng_cumulate   (const double *weights, guint n, double *cum);
+/* The index a draw u in [0, sum) picks: the loop (u less each weight in
+ * turn, the first to go negative), and the same through cum (tests
+ * compare them). */
+guint     ft_sim_rng_pick       (double u, const double *weights, guint n);
+guint     ft_sim_rng_pick_cum   (double u, const double *weights, const double *cum, guint n);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimRng, ft_sim_rng_free)
 
 G_END_DECLS

@@ -133,6 +133,9 @@ struct _FtSimWorld {
   FtTime         shift_t;
   double         lambda_max;      /* per hour */
   double        *dest_sum;        /* 4 * nz */
+  /* running sums of zone_w's, zone_w_shift's and the city's dest rows
+   * for the draws (ft_sim_rng_discrete_cum; NULL: the plain loop) */
+  double        *zone_cum, *zone_cum_shift, *dest_cum;
   FtBBox        *zone_bbox;
   /* demand trace (replaces Poisson arrivals when n_trace > 0 or has_trace) */
   FtDemandRequest *trace;
@@ -204,6 +207,7 @@ double ft_sim_world_cell_m (const FtSimWorld *w);
 FtLatLon ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dist_out);
 FtLatLon ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r);
 double ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b);
+double ft_sim_world_route_from_m (FtSimWorld *w, FtLatLon a, FtLatLon b, double d0);
 gboolean ft_sim_world_apply_vev (FtSimWorld *w, guint v, FtVehicleEventType ev, FtTime now);
 gboolean ft_sim_world_parking_ok (FtSimWorld *w, FtLatLon p, guint kind);
 void ft_sim_world_lost_push (FtSimWorld *w, FtLatLon p, FtSimLostReason reason, FtTime now);

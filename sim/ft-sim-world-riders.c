@@ -132,8 +132,9 @@ pick_rider (FtSimWorld *w)
 
 static void on_unlock (FtSimEngine *e, gpointer data, guint64 v);
 static void on_trip_end (FtSimEngine *e, gpointer data, guint64 v);
-static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
-static void issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d);
+static void issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d, double straight);
+static void issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d,
+                                 double straight);
 
 /* Trace replay: request `arg` of the trace, then the next one (same time
  * and priority keep the trace's order through the engine's sequence). */
@@ -146,7 +147,7 @@ ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
   if (i + 1 < w->n_trace && w->trace[i + 1].t < w->end)
     ft_sim_engine_schedule (e, w->trace[i + 1].t, PRIO_ARRIVAL, ft_sim_world_on_trace_request, w, i + 1);
   w->k.trips_requested++;
-  issue_request (w, e, now, w->trace[i].from, w->trace[i].to);
+  issue_request (w, e, now, w->trace[i].from, w->trace[i].to, -1.0);
 }
 
 /* One candidate of the homogeneous process at `now`: kept with
@@ -158,20 +159,23 @@ arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
   gboolean shifted = w->zone_w_shift != NULL && now >= w->shift_t;
   const double *hour_total = shifted ? w->hour_total_shift : w->hour_total;
   const double *zone_w = shifted ? w->zone_w_shift : w->zone_w;
+  const double *zone_cum = shifted ? w->zone_cum_shift : w->zone_cum;
   /* thinning: accept with probability lambda(t) / lambda_max */
   if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= hour_total[h])
     return;
 
-  guint oz = ft_sim_rng_discrete (w->r_arrival, &zone_w[h * w->nz], w->nz, hour_total[h]);
+  guint oz = ft_sim_rng_discrete_cum (w->r_arrival, &zone_w[h * w->nz], zone_cum ? &zone_cum[h * w->nz] : NULL,
+                                      w->nz, hour_total[h]);
   FtLatLon o = ft_sim_world_random_point_in_zone (w, oz, w->r_place);
   guint band = ft_demand_band_of_hour (h);
   const double *row = &w->city->demand.dest[((gsize) band * w->nz + oz) * w->nz];
+  const double *row_cum = w->dest_cum ? &w->dest_cum[((gsize) band * w->nz + oz) * w->nz] : NULL;
   double rs = w->dest_sum[band * w->nz + oz];
   FtLatLon d = o;
   double straight = 0;
   for (int tries = 0; tries < 4; tries++)
     {
-      guint dz = rs > 0 ? ft_sim_rng_discrete (w->r_arrival, row, w->nz, rs) : oz;
+      guint dz = rs > 0 ? ft_sim_rng_discrete_cum (w->r_arrival, row, row_cum, w->nz, rs) : oz;
       d = ft_sim_world_random_point_in_zone (w, dz, w->r_place);
       straight = ft_distance_fast_m (o, d);
       if (straight >= w->sc->min_trip_m)
@@ -182,9 +186,10 @@ arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
       /* short hop: push the destination out to the minimum trip length */
       double a = gsl_rng_uniform (w->r_place) * 2 * G_PI;
       d = ft_latlon_offset (o, w->sc->min_trip_m * cos (a), w->sc->min_trip_m * sin (a));
+      straight = -1.0;   /* not d's */
     }
   w->k.trips_requested++;
-  issue_request (w, e, now, o, d);
+  issue_request (w, e, now, o, d, straight);
 }
 
 /* The arrival candidates, one after another: each draws the gap to the
@@ -214,24 +219,26 @@ ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
 }
 
 /* One trip request from o to d at `now`: the rider walks to the nearest
- * vehicle with range, sees the price, reserves, walks, unlocks and rides. */
+ * vehicle with range, sees the price, reserves, walks, unlocks and rides.
+ * straight is ft_distance_fast_m (o, d) when the caller has it, else
+ * negative. */
 static void
-issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d)
+issue_request (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d, double straight)
 {
   if (w->request_fn)
     w->request_fn (now, o, d, w->request_data);
   /* a field design: the request's arm from its unit */
   if (w->field != NULL)
     ft_sim_world_field_request (w, o, now);
-  issue_request_armed (w, e, now, o, d);
+  issue_request_armed (w, e, now, o, d, straight);
   w->field_arm = -1;
   w->field_unit = -1;
 }
 
 static void
-issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d)
+issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLatLon d, double straight)
 {
-  double trip_m = ft_sim_world_route_m (w, o, d);
+  double trip_m = straight >= 0 ? ft_sim_world_route_from_m (w, o, d, straight) : ft_sim_world_route_m (w, o, d);
 
   FtFindResult res[8];
   FtSimLostReason why = FT_SIM_LOST_NO_VEHICLE;

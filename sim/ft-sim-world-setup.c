@@ -31,6 +31,22 @@ build_pricing (const FtSimScenario *sc, const FtCity *city)
   return p;
 }
 
+
+/* Running sums of each of `rows` rows of n weights, for the draws'
+ * binary search (ft_sim_rng_discrete_cum); NULL if a row cannot have
+ * them (a negative weight), and the draws take the plain loop. */
+static double *
+cum_rows (const double *weights, guint rows, guint n)
+{
+  double *cum = g_new (double, (gsize) rows * n);
+  for (guint i = 0; i < rows; i++)
+    if (!ft_sim_rng_cumulate (&weights[(gsize) i * n], n, &cum[(gsize) i * n]))
+      {
+        g_free (cum);
+        return NULL;
+      }
+  return cum;
+}
 static gboolean
 setup_demand (FtSimWorld *w, GError **error)
 {
@@ -110,6 +126,9 @@ setup_demand (FtSimWorld *w, GError **error)
     for (guint z = 0; z < w->nz; z++)
       for (guint t = 0; t < w->nz; t++)
         w->dest_sum[b * w->nz + z] += d->dest ? d->dest[((gsize) b * w->nz + z) * w->nz + t] : 0;
+  w->zone_cum = cum_rows (w->zone_w, 168, w->nz);
+  w->zone_cum_shift = w->zone_w_shift ? cum_rows (w->zone_w_shift, 168, w->nz) : NULL;
+  w->dest_cum = d->dest ? cum_rows (d->dest, 4 * w->nz, w->nz) : NULL;
   w->zone_bbox = g_new (FtBBox, w->nz);
   for (guint z = 0; z < w->nz; z++)
     w->zone_bbox[z] = w->city->zones[z].area->bbox;
@@ -755,6 +774,9 @@ ft_sim_world_free (FtSimWorld *w)
   g_free (w->hour_total_shift);
   g_free (w->zone_w_shift);
   g_free (w->dest_sum);
+  g_free (w->zone_cum);
+  g_free (w->zone_cum_shift);
+  g_free (w->dest_cum);
   g_free (w->zone_bbox);
   g_free (w->lost);
   if (w->cmds)

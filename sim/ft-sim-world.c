@@ -127,7 +127,13 @@ ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dis
 double
 ft_sim_world_route_m (FtSimWorld *w, FtLatLon a, FtLatLon b)
 {
-  double d0 = ft_distance_fast_m (a, b);
+  return ft_sim_world_route_from_m (w, a, b, ft_distance_fast_m (a, b));
+}
+
+/* The same, given d0 = ft_distance_fast_m (a, b), which the caller has. */
+double
+ft_sim_world_route_from_m (FtSimWorld *w, FtLatLon a, FtLatLon b, double d0)
+{
   if (w->router != NULL && d0 > 50)
     {
       double d = ft_router_distance (w->router, a, b);

@@ -8,6 +8,8 @@
 #include "ft-sim-world.h"
 
 #include <check.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -203,6 +205,81 @@ START_TEST (test_rng_streams)
   ck_assert (diff_c);
   ck_assert (diff_d);
   ck_assert_uint_ne (ft_sim_rng_derive_seed (1, "a", 0), ft_sim_rng_derive_seed (1, "b", 0));
+}
+END_TEST
+
+/* The binary search over running sums picks what the loop picks: random
+ * rows (zeros, equal weights, magnitudes 1e-13 to 1e13), draws at random
+ * and within a few ulps of every running sum, where the loop's rounded
+ * remainders and the sums can disagree; and through two streams alike. */
+static guint
+first_above (double u, const double *cum, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (u < cum[i])
+      return i;
+  return n - 1;
+}
+
+START_TEST (test_rng_discrete_cum)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (77);
+  double w[64], cum[64];
+  guint64 checked = 0, near_differ = 0;
+  for (guint row = 0; row < 3000; row++)
+    {
+      guint n = 1 + g_rand_int_range (rng, 0, 64);
+      guint kind = row % 4;
+      for (guint i = 0; i < n; i++)
+        w[i] = kind == 0 ? g_rand_double (rng)
+          : kind == 1 ? (g_rand_int_range (rng, 0, 3) == 0 ? 0.0 : exp (g_rand_double_range (rng, -30, 30)))
+          : kind == 2 ? 0.1
+          : (g_rand_int_range (rng, 0, 8) == 0 ? g_rand_double_range (rng, 0, 1e3) : 0.0);
+      ck_assert (ft_sim_rng_cumulate (w, n, cum));
+      double sum = cum[n - 1];
+      if (!(sum > 0))
+        continue;
+      for (guint k = 0; k < 200; k++)
+        {
+          double u = g_rand_double (rng) * sum;
+          ck_assert_uint_eq (ft_sim_rng_pick_cum (u, w, cum, n), ft_sim_rng_pick (u, w, n));
+          checked++;
+        }
+      for (guint j = 0; j < n; j++)
+        for (int s = -12; s <= 12; s++)
+          {
+            double u = cum[j];
+            for (int t = 0; t < abs (s); t++)
+              u = nextafter (u, s < 0 ? -INFINITY : INFINITY);
+            if (!(u >= 0 && u < sum))
+              continue;
+            guint want = ft_sim_rng_pick (u, w, n);
+            if (ft_sim_rng_pick_cum (u, w, cum, n) != want)
+              ck_abort_msg ("row %u (n %u) draw %.17g near sum %u: cum picks %u, the loop %u",
+                            row, n, u, j, ft_sim_rng_pick_cum (u, w, cum, n), want);
+            near_differ += first_above (u, cum, n) != want;
+            checked++;
+          }
+    }
+  /* the rounding cases are there: the plain comparison with the sums
+   * would have picked another index for some */
+  ck_assert_uint_gt (near_differ, 0);
+  ck_assert_uint_gt (checked, 500000);
+  /* negative or infinite weights: no sums */
+  const double bad[] = { 1, -1, 2 }, inf[] = { 1, INFINITY };
+  ck_assert (!ft_sim_rng_cumulate (bad, 3, cum));
+  ck_assert (!ft_sim_rng_cumulate (inf, 2, cum));
+  /* draws: the same numbers, the same picks */
+  g_autoptr (FtSimRng) a = ft_sim_rng_new (5, 0);
+  g_autoptr (FtSimRng) b = ft_sim_rng_new (5, 0);
+  gsl_rng *ra = ft_sim_rng_stream (a, "arrivals"), *rb = ft_sim_rng_stream (b, "arrivals");
+  for (guint i = 0; i < 48; i++)
+    w[i] = i % 5 == 0 ? 0.0 : g_rand_double_range (rng, 0, 10);
+  ft_sim_rng_cumulate (w, 48, cum);
+  for (guint k = 0; k < 100000; k++)
+    ck_assert_uint_eq (ft_sim_rng_discrete_cum (ra, w, cum, 48, cum[47]),
+                       ft_sim_rng_discrete (rb, w, 48, cum[47]));
+  ck_assert_uint_eq (ft_sim_rng_discrete_cum (ra, w, NULL, 48, cum[47]), ft_sim_rng_discrete (rb, w, 48, cum[47]));
 }
 END_TEST
 
@@ -770,6 +847,7 @@ sim_suite (void)
     { "engine-take-next", test_engine_take_next },
     { "engine-stop-pace", test_engine_stop_and_pace },
     { "rng-streams", test_rng_streams },
+    { "rng-discrete-cum", test_rng_discrete_cum },
     { "scenario-files", test_scenario_files },
     { "scenario-errors", test_scenario_errors },
     { "world-deterministic", test_world_deterministic },
