@@ -5,7 +5,11 @@
  * level on the way down; the keys are unique, so the heap pops them in the
  * same order as the textbook sift-down). A handle is
  * (generation << 32 | slot); cancel flips the slot's cancelled bit and the
- * pop loop skips it, so cancel is O(1).
+ * pop loop skips it, so cancel is O(1). One event at a time may wait in
+ * the lane beside the heap (ft_sim_engine_schedule_lane: the riders'
+ * next arrival, which each arrival schedules): the run takes the lesser
+ * of its key and the heap's top, so the order is the same, and that
+ * event never goes through the heap.
  */
 #include "ft-sim-engine.h"
 
@@ -29,6 +33,8 @@ struct _FtSimEngine {
   guint64  seq;
   HeapKey *heap;
   guint    n_heap, cap_heap;
+  HeapKey  lane;             /* the lane's event, outside the heap, if lane_used */
+  gboolean lane_used;
   Slot    *slots;
   guint    n_slots, cap_slots;
   guint32  free_head;        /* G_MAXUINT32 = none */
@@ -114,15 +120,12 @@ pop_root (HeapKey *h, guint n)
   sift_up (h, i);
 }
 
-FtSimHandle
-ft_sim_engine_schedule (FtSimEngine *e, FtTime t, gint priority,
-                        FtSimEventFunc fn, gpointer data, guint64 arg)
+/* A slot for fn (data, arg) and its key at (t, priority), the next
+ * sequence number; the caller files the key (heap or lane). */
+static inline guint32
+new_event (FtSimEngine *e, FtTime t, gint priority, FtSimEventFunc fn, gpointer data, guint64 arg,
+           HeapKey *key)
 {
-  g_return_val_if_fail (e != NULL && fn != NULL, 0);
-  g_return_val_if_fail (priority >= -128 && priority <= 127, 0);
-  if (t < e->now)
-    t = e->now;
-
   guint32 s;
   if (e->free_head != NO_FREE)
     {
@@ -144,20 +147,58 @@ ft_sim_engine_schedule (FtSimEngine *e, FtTime t, gint priority,
   sl->data = data;
   sl->arg = arg;
   sl->state = 1;
+  key->t = t;
+  key->ps = ((guint64) (priority + 128) << 56) | (e->seq++ & G_GUINT64_CONSTANT (0x00ffffffffffffff));
+  key->slot = s;
+  e->n_live++;
+  return s;
+}
 
+static inline void
+heap_push (FtSimEngine *e, const HeapKey *key)
+{
   if (e->n_heap == e->cap_heap)
     {
       e->cap_heap *= 2;
       e->heap = g_renew (HeapKey, e->heap, e->cap_heap);
     }
-  HeapKey *k = &e->heap[e->n_heap];
-  k->t = t;
-  k->ps = ((guint64) (priority + 128) << 56) | (e->seq++ & G_GUINT64_CONSTANT (0x00ffffffffffffff));
-  k->slot = s;
+  e->heap[e->n_heap] = *key;
   sift_up (e->heap, e->n_heap);
   e->n_heap++;
-  e->n_live++;
-  return ((guint64) sl->gen << 32) | s;
+}
+
+FtSimHandle
+ft_sim_engine_schedule (FtSimEngine *e, FtTime t, gint priority,
+                        FtSimEventFunc fn, gpointer data, guint64 arg)
+{
+  g_return_val_if_fail (e != NULL && fn != NULL, 0);
+  g_return_val_if_fail (priority >= -128 && priority <= 127, 0);
+  if (t < e->now)
+    t = e->now;
+  HeapKey k;
+  guint32 s = new_event (e, t, priority, fn, data, arg, &k);
+  heap_push (e, &k);
+  return ((guint64) e->slots[s].gen << 32) | s;
+}
+
+FtSimHandle
+ft_sim_engine_schedule_lane (FtSimEngine *e, FtTime t, gint priority,
+                             FtSimEventFunc fn, gpointer data, guint64 arg)
+{
+  g_return_val_if_fail (e != NULL && fn != NULL, 0);
+  g_return_val_if_fail (priority >= -128 && priority <= 127, 0);
+  if (t < e->now)
+    t = e->now;
+  HeapKey k;
+  guint32 s = new_event (e, t, priority, fn, data, arg, &k);
+  if (!e->lane_used)
+    {
+      e->lane = k;
+      e->lane_used = TRUE;
+    }
+  else
+    heap_push (e, &k);
+  return ((guint64) e->slots[s].gen << 32) | s;
 }
 
 FtSimHandle
@@ -220,7 +261,7 @@ pop_top (FtSimEngine *e)
     pop_root (e->heap, e->n_heap);
 }
 
-/* Drop cancelled events from the top of the heap. */
+/* Drop cancelled events from the top of the heap and from the lane. */
 static inline void
 skip_cancelled (FtSimEngine *e)
 {
@@ -230,6 +271,20 @@ skip_cancelled (FtSimEngine *e)
       pop_top (e);
       free_slot (e, s);
     }
+  if (G_UNLIKELY (e->lane_used && e->slots[e->lane.slot].state == 2))
+    {
+      free_slot (e, e->lane.slot);
+      e->lane_used = FALSE;
+    }
+}
+
+/* The next live event's key (after skip_cancelled), NULL if none. */
+static inline const HeapKey *
+next_key (const FtSimEngine *e)
+{
+  if (e->lane_used && (e->n_heap == 0 || key_less (&e->lane, &e->heap[0])))
+    return &e->lane;
+  return e->n_heap > 0 ? &e->heap[0] : NULL;
 }
 
 FtTime
@@ -237,15 +292,20 @@ ft_sim_engine_next_time (FtSimEngine *e)
 {
   g_return_val_if_fail (e != NULL, G_MAXINT64);
   skip_cancelled (e);
-  return e->n_heap > 0 ? e->heap[0].t : G_MAXINT64;
+  const HeapKey *k = next_key (e);
+  return k != NULL ? k->t : G_MAXINT64;
 }
 
-/* Pops and runs the top event (which must be live). */
+/* Takes and runs the event of key `next` (next_key's: the lane's or the
+ * heap's top, live). */
 static inline void
-run_top (FtSimEngine *e)
+run_top (FtSimEngine *e, const HeapKey *next)
 {
-  HeapKey k = e->heap[0];
-  pop_top (e);
+  HeapKey k = *next;
+  if (next == &e->lane)
+    e->lane_used = FALSE;
+  else
+    pop_top (e);
   Slot *sl = &e->slots[k.slot];
   FtSimEventFunc fn = sl->fn;
   gpointer data = sl->data;
@@ -266,9 +326,10 @@ ft_sim_engine_step (FtSimEngine *e)
 {
   g_return_val_if_fail (e != NULL, FALSE);
   skip_cancelled (e);
-  if (e->n_heap == 0)
+  const HeapKey *k = next_key (e);
+  if (k == NULL)
     return FALSE;
-  run_top (e);
+  run_top (e, k);
   return TRUE;
 }
 
@@ -284,7 +345,8 @@ ft_sim_engine_take_next (FtSimEngine *e, FtTime t, gint priority)
   /* the key schedule would give it, against the next live event's */
   guint64 ps = ((guint64) (priority + 128) << 56) | (e->seq & G_GUINT64_CONSTANT (0x00ffffffffffffff));
   skip_cancelled (e);
-  if (e->n_heap > 0 && !(t < e->heap[0].t || (t == e->heap[0].t && ps < e->heap[0].ps)))
+  const HeapKey *k = next_key (e);
+  if (k != NULL && !(t < k->t || (t == k->t && ps < k->ps)))
     return FALSE;
   e->seq++;
   e->now = t;
@@ -301,9 +363,10 @@ run_until_internal (FtSimEngine *e, FtTime t)
   for (;;)
     {
       skip_cancelled (e);
-      if (e->n_heap == 0 || e->heap[0].t > t)
+      const HeapKey *k = next_key (e);
+      if (k == NULL || k->t > t)
         break;
-      run_top (e);
+      run_top (e, k);
       if (G_UNLIKELY (g_atomic_int_get (&e->stop)))
         {
           e->run_end = outer_end;

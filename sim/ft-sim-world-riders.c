@@ -211,7 +211,7 @@ ft_sim_world_on_arrival (FtSimEngine *e, gpointer data, guint64 arg)
         return;
       if (!ft_sim_engine_take_next (e, next, PRIO_ARRIVAL))
         {
-          ft_sim_engine_schedule (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
+          ft_sim_engine_schedule_lane (e, next, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
           return;
         }
       now = next;

@@ -696,7 +696,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
         ft_sim_engine_schedule (w->engine, w->trace[0].t, PRIO_ARRIVAL, ft_sim_world_on_trace_request, w, 0);
     }
   else
-    ft_sim_engine_schedule (w->engine, 0, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
+    ft_sim_engine_schedule_lane (w->engine, 0, PRIO_ARRIVAL, ft_sim_world_on_arrival, w, 0);
   ft_sim_engine_schedule (w->engine, 0, PRIO_SYSTEM, ft_sim_world_on_minute, w, 0);
   if (sc->rebalancing)
     ft_sim_engine_schedule (w->engine, 30 * FT_MINUTE, PRIO_SYSTEM, ft_sim_world_on_rebalance_rule, w, 0);

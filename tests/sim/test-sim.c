@@ -133,6 +133,105 @@ chain_run (gboolean take, GArray *log)
   return n;
 }
 
+/* The lane: a chain of random gaps (0 too: ties by sequence) whose next
+ * event waits beside the heap, among other events at random times and
+ * priorities that schedule more and cancel pending ones (the lane's own
+ * too), run in slices and by steps: the same order as with the heap
+ * alone. */
+typedef struct { GArray *log; GRand *rng; gboolean lane, take; GArray *handles; int left; } Lane;
+
+static void lane_chain (FtSimEngine *e, gpointer data, guint64 arg);
+
+static void
+lane_log (FtSimEngine *e, Lane *l, guint64 tag)
+{
+  guint64 rec[2] = { (guint64) ft_sim_engine_now (e), tag };
+  g_array_append_vals (l->log, rec, 2);
+}
+
+static void
+lane_other (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  Lane *l = data;
+  lane_log (e, l, arg);
+  if (g_rand_int_range (l->rng, 0, 4) == 0 && l->left > 0)
+    {
+      FtSimHandle h = ft_sim_engine_schedule (e, ft_sim_engine_now (e) + g_rand_int_range (l->rng, 0, 30),
+                                              g_rand_int_range (l->rng, -2, 3), lane_other, l, arg + 1);
+      g_array_append_val (l->handles, h);
+    }
+  if (g_rand_int_range (l->rng, 0, 5) == 0 && l->handles->len > 0)
+    ft_sim_engine_cancel (e, g_array_index (l->handles, FtSimHandle, g_rand_int_range (l->rng, 0, l->handles->len)));
+}
+
+static void
+lane_chain (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  Lane *l = data;
+  lane_log (e, l, 1000000 + arg);
+  if (--l->left <= 0)
+    return;
+  FtTime next = ft_sim_engine_now (e) + g_rand_int_range (l->rng, 0, 12);
+  if (l->take && ft_sim_engine_take_next (e, next, 0))   /* before the lane's and the heap's next */
+    {
+      lane_chain (e, l, arg + 1);
+      return;
+    }
+  FtSimHandle h = l->lane ? ft_sim_engine_schedule_lane (e, next, 0, lane_chain, l, arg + 1)
+                          : ft_sim_engine_schedule (e, next, 0, lane_chain, l, arg + 1);
+  g_array_append_val (l->handles, h);
+  if (g_rand_int_range (l->rng, 0, 40) == 0)     /* the chain's next, cancelled: a second chain starts */
+    {
+      ft_sim_engine_cancel (e, h);
+      h = l->lane ? ft_sim_engine_schedule_lane (e, next + 3, 0, lane_chain, l, arg + 500000)
+                  : ft_sim_engine_schedule (e, next + 3, 0, lane_chain, l, arg + 500000);
+      g_array_append_val (l->handles, h);
+    }
+  for (int i = g_rand_int_range (l->rng, 0, 3); i > 0; i--)
+    {
+      h = ft_sim_engine_schedule (e, ft_sim_engine_now (e) + g_rand_int_range (l->rng, 0, 40),
+                                  g_rand_int_range (l->rng, -2, 3), lane_other, l, 10 * arg);
+      g_array_append_val (l->handles, h);
+    }
+}
+
+static void
+lane_run (gboolean lane, guint32 seed, GArray *log)
+{
+  g_autoptr (FtSimEngine) e = ft_sim_engine_new (0);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
+  g_autoptr (GArray) handles = g_array_new (FALSE, FALSE, sizeof (FtSimHandle));
+  Lane l = { log, rng, lane, seed % 2 == 0, handles, 3000 };
+  for (int i = 0; i < 50; i++)
+    ft_sim_engine_schedule (e, g_rand_int_range (rng, 0, 2000), g_rand_int_range (rng, -2, 3), lane_other, &l, 7000000 + i);
+  ft_sim_engine_schedule (e, 5, 0, lane_chain, &l, 0);
+  for (FtTime t = 40; t < 20000; t += 40)
+    {
+      ft_sim_engine_run_until (e, t);
+      for (int k = 0; k < 3; k++)
+        ft_sim_engine_step (e);
+      guint64 rec[2] = { (guint64) ft_sim_engine_next_time (e), ft_sim_engine_n_pending (e) };
+      g_array_append_vals (log, rec, 2);
+    }
+  while (ft_sim_engine_step (e))
+    ;
+}
+
+START_TEST (test_engine_lane)
+{
+  for (guint32 seed = 1; seed <= 20; seed++)
+    {
+      g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
+      g_autoptr (GArray) b = g_array_new (FALSE, FALSE, sizeof (guint64));
+      lane_run (FALSE, seed, a);
+      lane_run (TRUE, seed, b);
+      ck_assert_uint_gt (a->len, 2 * 3000);
+      ck_assert_uint_eq (a->len, b->len);
+      ck_assert_mem_eq (a->data, b->data, a->len * sizeof (guint64));
+    }
+}
+END_TEST
+
 START_TEST (test_engine_take_next)
 {
   g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -845,6 +944,7 @@ sim_suite (void)
     { "engine-order", test_engine_order },
     { "engine-cancel", test_engine_cancel },
     { "engine-take-next", test_engine_take_next },
+    { "engine-lane", test_engine_lane },
     { "engine-stop-pace", test_engine_stop_and_pace },
     { "rng-streams", test_rng_streams },
     { "rng-discrete-cum", test_rng_discrete_cum },
