@@ -134,10 +134,11 @@ chain_run (gboolean take, GArray *log)
 }
 
 /* The lane: a chain of random gaps (0 too: ties by sequence) whose next
- * event waits beside the heap, among other events at random times and
- * priorities that schedule more and cancel pending ones (the lane's own
- * too), run in slices and by steps: the same order as with the heap
- * alone. */
+ * event waits beside the heap (cancelled now and then, and sometimes two
+ * chains at once, one of them in the heap), run in place by take_next
+ * for some seeds, among other events at random times and priorities
+ * that schedule more and cancel pending ones, run in slices and by
+ * steps: the same order as with the heap alone. */
 typedef struct { GArray *log; GRand *rng; gboolean lane, take; GArray *handles; int left; } Lane;
 
 static void lane_chain (FtSimEngine *e, gpointer data, guint64 arg);
@@ -179,13 +180,17 @@ lane_chain (FtSimEngine *e, gpointer data, guint64 arg)
     }
   FtSimHandle h = l->lane ? ft_sim_engine_schedule_lane (e, next, 0, lane_chain, l, arg + 1)
                           : ft_sim_engine_schedule (e, next, 0, lane_chain, l, arg + 1);
-  g_array_append_val (l->handles, h);
-  if (g_rand_int_range (l->rng, 0, 40) == 0)     /* the chain's next, cancelled: a second chain starts */
+  if (g_rand_int_range (l->rng, 0, 40) == 0)     /* the chain's next, cancelled, and another in its place */
     {
-      ft_sim_engine_cancel (e, h);
+      ck_assert (ft_sim_engine_cancel (e, h));
       h = l->lane ? ft_sim_engine_schedule_lane (e, next + 3, 0, lane_chain, l, arg + 500000)
                   : ft_sim_engine_schedule (e, next + 3, 0, lane_chain, l, arg + 500000);
-      g_array_append_val (l->handles, h);
+    }
+  if (g_rand_int_range (l->rng, 0, 60) == 0)     /* a second chain for a while (the lane is taken) */
+    {
+      l->left++;
+      h = l->lane ? ft_sim_engine_schedule_lane (e, next, 0, lane_chain, l, arg + 700000)
+                  : ft_sim_engine_schedule (e, next, 0, lane_chain, l, arg + 700000);
     }
   for (int i = g_rand_int_range (l->rng, 0, 3); i > 0; i--)
     {
