@@ -635,7 +635,25 @@ typedef struct {
   FtLatLon         at;
   gint64           best;
   double           best_d;
+  /* a lower bound on ft_distance_fast_m (at, p) without its cosine, for
+   * p within a degree of latitude farther from the equator than at: the
+   * cosine of the mean latitude is at least cos_lo there */
+  double           cos_lo, lat_lim, skip2;
 } OpenBest;
+
+#define OPEN_R_M 6371008.8            /* ft_distance_fast_m's radius and radians */
+#define OPEN_RAD (G_PI / 180.0)
+
+static void
+open_best_init (OpenBest *c, const FtOps *ops, FtLatLon at)
+{
+  *c = (OpenBest) { ops, ops->fleet ? ft_fleet_vehicles (ops->fleet) : NULL, at, -1, 0, 0, -1, INFINITY };
+  if (fabs (at.lat) + 1.0 < 89.0)
+    {
+      c->lat_lim = fabs (at.lat) + 1.0;
+      c->cos_lo = cos (c->lat_lim * OPEN_RAD);
+    }
+}
 
 static gboolean
 open_best_visit (guint id, FtLatLon pos, double unused, gpointer user_data)
@@ -645,11 +663,20 @@ open_best_visit (guint id, FtLatLon pos, double unused, gpointer user_data)
   if (t->approval == FT_TASK_PROPOSED)
     return TRUE;
   FtLatLon p = (t->vehicle >= 0 && c->vs) ? c->vs[t->vehicle].pos : t->target;
+  if (fabs (p.lat) <= c->lat_lim)
+    {
+      /* farther than the best by more than rounding: not the answer (ties
+       * and near-ties take the distance itself) */
+      double dy = (p.lat - c->at.lat) * OPEN_RAD, dx = (p.lon - c->at.lon) * OPEN_RAD * c->cos_lo;
+      if ((dx * dx + dy * dy) * (OPEN_R_M * OPEN_R_M) > c->skip2)
+        return TRUE;
+    }
   double d = ft_distance_fast_m (c->at, p);
   if (c->best < 0 || d < c->best_d || (d == c->best_d && (gint64) id < c->best))
     {
       c->best = id;
       c->best_d = d;
+      c->skip2 = d * d * (1.0 + 1e-9) + 1e-9;
     }
   return TRUE;
 }
@@ -667,7 +694,8 @@ best_open_bucketed (const FtOps *ops, FtLatLon at, guint32 kind_mask)
   while (i < ops->buckets->len)
     {
       gint prio = g_array_index (ops->buckets, Bucket, i).priority;
-      OpenBest c = { ops, ops->fleet ? ft_fleet_vehicles (ops->fleet) : NULL, at, -1, 0 };
+      OpenBest c;
+      open_best_init (&c, ops, at);
       for (; i < ops->buckets->len && g_array_index (ops->buckets, Bucket, i).priority == prio; i++)
         {
           const Bucket *b = &g_array_index (ops->buckets, Bucket, i);
