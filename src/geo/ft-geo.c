@@ -44,6 +44,82 @@ ft_bbox_contains (const FtBBox *b, FtLatLon p)
 
 /* -------------------------------------------------------- multipolygon */
 
+/* A ring's edges by band of latitude: nb equal bands over the ring's
+ * latitudes, band k holding, in ascending order, every edge i (from
+ * pts[i] to the point before it) whose latitudes [min, max] reach into
+ * it. band_of is monotone in the latitude (a subtraction and a product
+ * by a positive constant, then floor), so a point whose latitude lies in
+ * an edge's [min, max] falls in one of the edge's bands. */
+struct _FtRingBands {
+  double   lo, inv_h;
+  guint    nb;
+  guint32 *start;     /* nb + 1 */
+  guint32 *edge;
+};
+
+#define RING_BANDS_MIN_POINTS 16
+
+static inline guint
+band_of (const FtRingBands *rb, double lat)
+{
+  double t = (lat - rb->lo) * rb->inv_h;
+  if (!(t >= 0))          /* also NaN */
+    return 0;
+  if (t >= rb->nb)
+    return rb->nb - 1;
+  return (guint) t;
+}
+
+static FtRingBands *
+ring_bands_build (const FtRing *r)
+{
+  if (r->n < RING_BANDS_MIN_POINTS)
+    return NULL;
+  double lo = INFINITY, hi = -INFINITY;
+  for (guint i = 0; i < r->n; i++)
+    {
+      lo = MIN (lo, r->pts[i].lat);
+      hi = MAX (hi, r->pts[i].lat);
+    }
+  if (!(hi > lo) || !isfinite (hi - lo))
+    return NULL;
+  guint nb = MIN (r->n / 2, 4096u);
+  FtRingBands *rb = g_new0 (FtRingBands, 1);
+  rb->lo = lo;
+  rb->nb = nb;
+  rb->inv_h = nb / (hi - lo);
+  rb->start = g_new0 (guint32, nb + 1);
+  for (guint i = 0; i < r->n; i++)      /* band k's count in start[k + 1] */
+    {
+      const FtLatLon *a = &r->pts[i], *b = &r->pts[i == 0 ? r->n - 1 : i - 1];
+      guint k0 = band_of (rb, MIN (a->lat, b->lat)), k1 = band_of (rb, MAX (a->lat, b->lat));
+      for (guint k = k0; k <= k1; k++)
+        rb->start[k + 1]++;
+    }
+  for (guint k = 0; k < nb; k++)
+    rb->start[k + 1] += rb->start[k];
+  rb->edge = g_new (guint32, MAX (rb->start[nb], 1));
+  g_autofree guint32 *at = g_memdup2 (rb->start, sizeof (guint32) * nb);
+  for (guint i = 0; i < r->n; i++)
+    {
+      const FtLatLon *a = &r->pts[i], *b = &r->pts[i == 0 ? r->n - 1 : i - 1];
+      guint k0 = band_of (rb, MIN (a->lat, b->lat)), k1 = band_of (rb, MAX (a->lat, b->lat));
+      for (guint k = k0; k <= k1; k++)
+        rb->edge[at[k]++] = i;
+    }
+  return rb;
+}
+
+static void
+ring_bands_free (FtRingBands *rb)
+{
+  if (rb == NULL)
+    return;
+  g_free (rb->start);
+  g_free (rb->edge);
+  g_free (rb);
+}
+
 FtMultiPolygon *
 ft_multipolygon_new (void)
 {
@@ -63,7 +139,10 @@ ft_multipolygon_free (FtMultiPolygon *mp)
   for (i = 0; i < mp->n_polys; i++)
     {
       for (j = 0; j < mp->polys[i].n_rings; j++)
-        g_free (mp->polys[i].rings[j].pts);
+        {
+          g_free (mp->polys[i].rings[j].pts);
+          ring_bands_free (mp->polys[i].rings[j].bands);
+        }
       g_free (mp->polys[i].rings);
     }
   g_free (mp->polys);
@@ -92,6 +171,7 @@ ft_multipolygon_copy (const FtMultiPolygon *mp)
         {
           dp->rings[j].n = sp->rings[j].n;
           dp->rings[j].pts = g_memdup2 (sp->rings[j].pts, sizeof (FtLatLon) * sp->rings[j].n);
+          dp->rings[j].bands = ring_bands_build (&dp->rings[j]);
         }
     }
   return c;
@@ -105,6 +185,7 @@ ring_set (FtRing *r, const FtLatLon *pts, guint n)
     n--;
   r->n = n;
   r->pts = n ? g_memdup2 (pts, sizeof (FtLatLon) * n) : NULL;
+  r->bands = ring_bands_build (r);
 }
 
 guint
@@ -153,6 +234,26 @@ polygon_contains (const FtPolygon *poly, FtLatLon p)
 
       if (ring->n < 3)
         continue;
+      if (ring->bands != NULL)
+        {
+          /* the edges that reach p's band of latitude, in order: the
+           * others' first test below is false */
+          const FtRingBands *rb = ring->bands;
+          guint k = band_of (rb, p.lat);
+          for (guint32 e = rb->start[k]; e < rb->start[k + 1]; e++)
+            {
+              i = rb->edge[e];
+              const FtLatLon *a = &ring->pts[i], *b = &ring->pts[i == 0 ? ring->n - 1 : i - 1];
+
+              if ((a->lat > p.lat) != (b->lat > p.lat))
+                {
+                  double x = (b->lon - a->lon) * (p.lat - a->lat) / (b->lat - a->lat) + a->lon;
+                  if (p.lon < x)
+                    inside = !inside;
+                }
+            }
+          continue;
+        }
       for (i = 0, j = ring->n - 1; i < ring->n; j = i++)
         {
           const FtLatLon *a = &ring->pts[i], *b = &ring->pts[j];

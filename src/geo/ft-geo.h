@@ -17,10 +17,18 @@ void     ft_bbox_init_empty     (FtBBox *b);
 void     ft_bbox_extend         (FtBBox *b, FtLatLon p);
 gboolean ft_bbox_contains       (const FtBBox *b, FtLatLon p);
 
-/* A ring is a closed sequence of points (first point need not repeat). */
+/* A ring is a closed sequence of points (first point need not repeat).
+ * bands, built by ft_multipolygon_add_ring / _add_hole / _copy for rings
+ * of 16 points or more (NULL otherwise, and in rings made by hand), lists
+ * per band of latitude the edges that reach into it, so that a
+ * point-in-polygon test reads only the edges of its band (the same
+ * answer: the other edges cannot cross the point's latitude). The points
+ * of a ring that has bands must not change. */
+typedef struct _FtRingBands FtRingBands;
 typedef struct {
-  FtLatLon *pts;
-  guint     n;
+  FtLatLon    *pts;
+  guint        n;
+  FtRingBands *bands;
 } FtRing;
 
 /* One polygon: ring 0 is the outer boundary, the others holes. */

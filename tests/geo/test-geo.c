@@ -486,6 +486,119 @@ START_TEST (test_grid_nearest_sparse)
 }
 END_TEST
 
+/* The plain even-odd loop over every edge of every ring, as
+ * ft_multipolygon_contains ran it before rings had bands. */
+static gboolean
+contains_plain (const FtMultiPolygon *mp, FtLatLon p)
+{
+  if (!ft_bbox_contains (&mp->bbox, p))
+    return FALSE;
+  for (guint q = 0; q < mp->n_polys; q++)
+    {
+      gboolean inside = FALSE;
+      for (guint r = 0; r < mp->polys[q].n_rings; r++)
+        {
+          const FtRing *ring = &mp->polys[q].rings[r];
+          if (ring->n < 3)
+            continue;
+          for (guint i = 0, j = ring->n - 1; i < ring->n; j = i++)
+            {
+              const FtLatLon *a = &ring->pts[i], *b = &ring->pts[j];
+              if ((a->lat > p.lat) != (b->lat > p.lat))
+                {
+                  double x = (b->lon - a->lon) * (p.lat - a->lat) / (b->lat - a->lat) + a->lon;
+                  if (p.lon < x)
+                    inside = !inside;
+                }
+            }
+        }
+      if (inside)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Rings of 16 points or more answer through their bands of latitude what
+ * the loop over every edge answers: random star-shaped rings (some
+ * self-touching, with repeated latitudes and long edges across many
+ * bands), holes, copies; at random points, at every vertex, on edge
+ * midpoints and at vertex latitudes a hair either side. */
+START_TEST (test_polygon_bands)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (91);
+  guint checked = 0, inside = 0, banded = 0;
+  for (guint shape = 0; shape < 120; shape++)
+    {
+      g_autoptr(FtMultiPolygon) mp = ft_multipolygon_new ();
+      guint n_polys = 1 + shape % 3;
+      for (guint q = 0; q < n_polys; q++)
+        for (guint hole = 0; hole < (shape % 4 == 0 ? 2u : 1u); hole++)
+          {
+            guint n = (guint) g_rand_int_range (rng, 3, shape % 5 == 0 ? 600 : 90);
+            FtLatLon *pts = g_new (FtLatLon, n + 1);
+            FtLatLon c = ft_latlon_offset (origin, g_rand_double_range (rng, -3000, 3000) + q * 4000.0,
+                                           g_rand_double_range (rng, -3000, 3000));
+            double r0 = hole ? 300 : 1500;
+            for (guint i = 0; i < n; i++)
+              {
+                double a = 2 * G_PI * i / n, r = r0 * g_rand_double_range (rng, 0.3, 1.0);
+                pts[i] = ft_latlon_offset (c, r * cos (a), r * sin (a));
+                if (i > 0 && g_rand_int_range (rng, 0, 6) == 0)   /* the same latitude as the one before */
+                  pts[i].lat = pts[i - 1].lat;
+                if (i > 0 && g_rand_int_range (rng, 0, 40) == 0)  /* back to an earlier point */
+                  pts[i] = pts[g_rand_int_range (rng, 0, i)];
+              }
+            pts[n] = pts[0];     /* closed, as GeoJSON writes it */
+            if (hole)
+              ft_multipolygon_add_hole (mp, mp->n_polys - 1, pts, n + 1);
+            else
+              ft_multipolygon_add_ring (mp, pts, n + 1);
+            g_free (pts);
+          }
+      g_autoptr(FtMultiPolygon) cp = ft_multipolygon_copy (mp);
+      for (guint q = 0; q < mp->n_polys; q++)
+        for (guint r = 0; r < mp->polys[q].n_rings; r++)
+          {
+            banded += mp->polys[q].rings[r].bands != NULL;
+            ck_assert ((mp->polys[q].rings[r].bands != NULL) == (cp->polys[q].rings[r].bands != NULL));
+          }
+      GArray *probe = g_array_new (FALSE, FALSE, sizeof (FtLatLon));
+      for (guint i = 0; i < 3000; i++)
+        {
+          FtLatLon p = { g_rand_double_range (rng, mp->bbox.min_lat - 1e-3, mp->bbox.max_lat + 1e-3),
+                         g_rand_double_range (rng, mp->bbox.min_lon - 1e-3, mp->bbox.max_lon + 1e-3) };
+          g_array_append_val (probe, p);
+        }
+      for (guint q = 0; q < mp->n_polys; q++)
+        for (guint r = 0; r < mp->polys[q].n_rings; r++)
+          {
+            const FtRing *ring = &mp->polys[q].rings[r];
+            for (guint i = 0; i < ring->n; i++)
+              {
+                FtLatLon v = ring->pts[i], w = ring->pts[(i + 1) % ring->n];
+                FtLatLon mid = { (v.lat + w.lat) / 2, (v.lon + w.lon) / 2 };
+                FtLatLon ps[] = { v, mid, { v.lat, mid.lon }, { nextafter (v.lat, 90), v.lon - 1e-6 },
+                                  { nextafter (v.lat, -90), v.lon - 1e-6 }, { v.lat, v.lon - 1e-4 } };
+                g_array_append_vals (probe, ps, G_N_ELEMENTS (ps));
+              }
+          }
+      for (guint i = 0; i < probe->len; i++)
+        {
+          FtLatLon p = g_array_index (probe, FtLatLon, i);
+          gboolean want = contains_plain (mp, p);
+          if (ft_multipolygon_contains (mp, p) != want || ft_multipolygon_contains (cp, p) != want)
+            ck_abort_msg ("shape %u point %u (%.12f, %.12f): bands say %d, the loop %d",
+                          shape, i, p.lat, p.lon, !want, want);
+          inside += want;
+          checked++;
+        }
+      g_array_unref (probe);
+    }
+  ck_assert_uint_gt (banded, 100);
+  ck_assert_uint_gt (inside, checked / 20);
+}
+END_TEST
+
 START_TEST (test_grid)
 {
   FtBBox b;
@@ -1132,6 +1245,7 @@ geo_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("grid"); tcase_set_timeout (tc, 120); tcase_add_test (tc, test_grid); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-nearest"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_grid_nearest); suite_add_tcase (s, tc);
+  tc = tcase_create ("polygon-bands"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_polygon_bands); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-nearest-sparse"); tcase_set_timeout (tc, 60); tcase_add_test (tc, test_grid_nearest_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("grid-fine-sparse"); tcase_add_test (tc, test_grid_fine_sparse); suite_add_tcase (s, tc);
   tc = tcase_create ("geofence");
