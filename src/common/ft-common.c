@@ -67,60 +67,6 @@ ft_latlon_offset (FtLatLon p, double east_m, double north_m)
   return r;
 }
 
-/* While the sums stay in sum's binade [2^(e-1), 2^e), where doubles are
- * the multiples of u = 2^(e-53), sum + x rounds to sum + round (x / u) u
- * whatever sum is (sum is a multiple of u), unless x / u lies half-way
- * (then the tie goes to the even neighbour, which depends on sum: one
- * addition at a time). So m additions that end at least 2u below 2^e
- * (every exact sum before rounding stays below 2^e - u/2) add m round
- * (x / u) u, exactly. */
-double
-ft_add_repeated (double sum, double x, guint k)
-{
-  while (k > 0)
-    {
-      if (!(sum >= 0x1p-900 && x >= 0x1p-900 && sum <= 0x1p900 && x <= 0x1p900))
-        {
-          sum += x;            /* far from the normal range: the loop */
-          k--;
-          continue;
-        }
-      int e;
-      frexp (sum, &e);
-      double u = ldexp (1.0, e - 53), top = ldexp (1.0, e);
-      double q = x / u, fq = floor (q);     /* exact: u is a power of two */
-      if (q - fq == 0.5)
-        {
-          sum += x;
-          k--;
-          continue;
-        }
-      double step = (q - fq < 0.5 ? fq : fq + 1.0) * u;
-      if (step == 0)
-        return sum;            /* x below half an ulp: every sum rounds back to sum */
-      double room = floor ((top - 2.0 * u - sum) / step);
-      if (!(room >= 1))
-        {
-          sum += x;
-          k--;
-          continue;
-        }
-      guint m = room < (double) k ? (guint) room : k;
-      /* the quotient may have rounded up to the next integer */
-      while (m > 0 && (double) m * step > top - 2.0 * u - sum)
-        m--;
-      if (m == 0)
-        {
-          sum += x;
-          k--;
-          continue;
-        }
-      sum += (double) m * step;
-      k -= m;
-    }
-  return sum;
-}
-
 char *
 ft_money_format (gint64 minor, const char *currency)
 {

@@ -37,9 +37,6 @@ double   ft_distance_fast_m     (FtLatLon a, FtLatLon b);
 gboolean ft_latlon_valid        (FtLatLon p);
 /* Offset a point by metres east/north (local tangent plane). */
 FtLatLon ft_latlon_offset       (FtLatLon p, double east_m, double north_m);
-/* sum + x + x + ... (k times), rounded after each addition: the loop's
- * value bit for bit, mostly without the loop (for sum, x > 0). */
-double   ft_add_repeated        (double sum, double x, guint k);
 
 /* Format "12.34 EUR" (or "-0.50 EUR"); caller frees. */
 char    *ft_money_format        (gint64 minor, const char *currency);

@@ -512,11 +512,27 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
         {
           double room = (ra->clear[at] - 1.001) / cells_per_sample;
           guint k = room < (double) (n - 1 - i) ? (guint) room : n - 1 - i;
-          /* k more of the same additions: their rounded sum, as the
-           * additions one by one give it */
+          /* k more of the same additions, in the same order (a sum per
+           * accumulator, four to a loop step) */
           if (capped)
-            out->capped_m = ft_add_repeated (out->capped_m, step, k);
-          out->ride_s = ft_add_repeated (out->ride_s, sample_s, k);
+            {
+              double cm = out->capped_m;
+              for (guint j = 0; j < k; j++)
+                cm += step;
+              out->capped_m = cm;
+            }
+          double rs = out->ride_s;
+          guint j = 0;
+          for (; j + 4 <= k; j += 4)
+            {
+              rs += sample_s;
+              rs += sample_s;
+              rs += sample_s;
+              rs += sample_s;
+            }
+          for (; j < k; j++)
+            rs += sample_s;
+          out->ride_s = rs;
           i += k;
         }
     }

@@ -3,7 +3,6 @@
  * pending/drain, counters, retain, listeners, the tap, kind names).
  */
 #include <check.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,55 +23,6 @@ START_TEST (test_distance)
   ck_assert_double_le (fabs (ft_distance_fast_m (a, b) - ft_distance_m (a, b)) / ft_distance_m (a, b), 0.005);
   b = ft_latlon_offset (a, -20000, 30000);
   ck_assert_double_le (fabs (ft_distance_fast_m (a, b) - ft_distance_m (a, b)) / ft_distance_m (a, b), 0.005);
-}
-END_TEST
-
-/* ft_add_repeated against the loop, bit for bit: random sums, terms and
- * counts over many magnitudes, terms half-way between two multiples of
- * the sum's ulp (ties go to even, which depends on the sum), sums a few
- * ulps below a power of two, terms below half an ulp. */
-static double
-add_loop (double sum, double x, guint k)
-{
-  for (guint j = 0; j < k; j++)
-    sum += x;
-  return sum;
-}
-
-START_TEST (test_add_repeated)
-{
-  g_autoptr(GRand) r = g_rand_new_with_seed (5);
-  guint ties = 0;
-  for (guint i = 0; i < 200000; i++)
-    {
-      double sum = ldexp (g_rand_double_range (r, 0.5, 1.0), g_rand_int_range (r, -20, 30));
-      double x = ldexp (g_rand_double_range (r, 0.5, 1.0), g_rand_int_range (r, -40, 20));
-      int e;
-      frexp (sum, &e);
-      double u = ldexp (1.0, e - 53);
-      switch (i % 5)
-        {
-        case 1:   /* half-way: (n + 1/2) ulps */
-          x = (floor (x / u) + 0.5) * u;
-          ties++;
-          break;
-        case 2:   /* a few ulps below the next power of two */
-          sum = ldexp (1.0, e) - g_rand_int_range (r, 1, 200) * u;
-          break;
-        case 3:   /* below half an ulp, or just above */
-          x = u * (i % 2 ? 0.49 : 0.51);
-          break;
-        default:
-          break;
-        }
-      guint k = (guint) g_rand_int_range (r, 0, i % 7 == 0 ? 5000 : 200);
-      double want = add_loop (sum, x, k), got = ft_add_repeated (sum, x, k);
-      if (memcmp (&want, &got, sizeof want) != 0)
-        ck_abort_msg ("case %u: %a + %a x %u: the loop %a, ft_add_repeated %a", i, sum, x, k, want, got);
-    }
-  ck_assert_uint_gt (ties, 1000);
-  ck_assert (ft_add_repeated (0.0, 0.1, 10) == add_loop (0.0, 0.1, 10));
-  ck_assert (ft_add_repeated (1.0, 0.0, 10) == 1.0);
 }
 END_TEST
 
@@ -441,7 +391,6 @@ common_suite (void)
   TCase *tc;
 
   tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
-  tc = tcase_create ("add-repeated"); tcase_add_test (tc, test_add_repeated); suite_add_tcase (s, tc);
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
   tc = tcase_create ("key-file"); tcase_add_test (tc, test_key_file_string); suite_add_tcase (s, tc);
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
