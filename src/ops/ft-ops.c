@@ -763,23 +763,11 @@ typedef struct {
   double dist;
 } NearCtx;
 
-static gboolean
-near_visit (guint id, FtLatLon pos, double d, gpointer user_data)
-{
-  NearCtx *c = user_data;
-  if (c->best < 0 || d < c->dist || (d == c->dist && (gint64) id < c->best))
-    {
-      c->best = id;
-      c->dist = d;
-    }
-  return TRUE;
-}
-
 /* Within radius_m of at (by indexed position): the open task of the
  * highest priority, then the nearest, then the lowest id — what a visit of
  * every open task within the radius would choose. Each (priority, kind)
- * grid is searched with a widening radius: once the nearest within r lies
- * within r, it is the nearest within the whole radius. */
+ * grid is searched ring by ring outward (ft_grid_index_nearest: the
+ * nearest within the radius, ties to the lowest id). */
 static gint64
 best_indexed (const FtOps *ops, FtLatLon at, double radius_m, guint32 kind_mask)
 {
@@ -794,12 +782,7 @@ best_indexed (const FtOps *ops, FtLatLon at, double radius_m, guint32 kind_mask)
           if ((kind_mask != 0 && !(kind_mask & (1u << b->kind))) || ft_grid_index_size (b->grid) == 0)
             continue;
           NearCtx c = { -1, 0 };
-          for (double r = MIN (100.0, radius_m);; r = MIN (r * 2.0, radius_m))
-            {
-              ft_grid_index_visit (b->grid, at, r, near_visit, &c);
-              if ((c.best >= 0 && c.dist <= r) || r >= radius_m)
-                break;
-            }
+          c.best = ft_grid_index_nearest (b->grid, at, radius_m, NULL, NULL, &c.dist);
           if (c.best >= 0 && (best.best < 0 || c.dist < best.dist || (c.dist == best.dist && c.best < best.best)))
             best = c;
         }
