@@ -620,6 +620,7 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
           return NULL;
         }
       ft_ledger_set_journal (w->core->ledger, FALSE);
+      ft_booking_set_release (w->core->booking, TRUE);   /* and only open bookings */
     }
   if (opt && opt->store_path)
     {

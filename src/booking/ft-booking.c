@@ -5,8 +5,12 @@
  * refused call leaves everything untouched and appends one
  * FT_EV_BOOKING_REFUSED event naming the reason.
  *
- * Bookings live in a GArray indexed by id; open bookings are also indexed
- * by rider (dense array rider -> id) and kept in a compact open list.
+ * Bookings live in a plain array indexed by id; open bookings are also
+ * indexed by rider (dense array rider -> id) and kept in a compact open
+ * list. A run that releases closed bookings (ft_booking_set_release) keeps
+ * only open ones instead: a pool of records whose slots closed bookings
+ * hand back, found from the id through a ring of slots over the ids still
+ * open or recent.
  */
 #include "ft-booking.h"
 
@@ -21,9 +25,26 @@ struct _FtBooking
   FtBookingConfig cfg;
   /* per booking id, plain arrays with their room (made ahead by
    * ft_booking_expect), so a reservation's append is a store */
-  FtBookingRec   *recs;          /* index == id */
-  gint32         *open_slot;     /* index into `open`, -1 */
-  guint           n_recs, cap_recs;
+  FtBookingRec   *recs;          /* index == id (released: a pool, index == slot) */
+  gint32         *open_slot;     /* per record of recs: index into `open`, -1 */
+  guint           n_recs, cap_recs;   /* n_recs: ids given (released: also) */
+  /* release mode: recs holds cap_recs slots, n_pool of them used once;
+   * free slots on a stack (the last freed, still in cache, first); ring
+   * [id & ring_mask] is the slot of id, -1 once released, for ids from
+   * ring_low (all below it released) to n_recs; the ring doubles when the
+   * oldest open id is that far behind the newest */
+  gboolean        release;
+  guint           n_pool, n_live, peak_live;
+  gint32         *free_slots;
+  guint           n_free;
+  gint32         *ring;
+  guint           ring_mask;
+  gint64          ring_low;
+  /* the last RELEASE_LAG bookings closed, oldest first from lag_head:
+   * released when that many more have closed, so what follows a close at
+   * once (an incentive for the trip, a retried capture) still finds it */
+  gint64          lag[16];
+  guint           lag_head, n_lag;
   GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
   /* (hold_until, id) of every booking that became reserved, in two
@@ -48,6 +69,8 @@ typedef struct {
   FtTime t;
   gint64 id;
 } Expiry;
+
+#define RELEASE_LAG G_N_ELEMENTS (((FtBooking *) 0)->lag)
 
 static const char *state_names[FT_N_BK_STATES] = {
   "reserved", "active", "paused", "ended", "cancelled", "expired",
@@ -102,6 +125,8 @@ ft_booking_free (FtBooking *b)
     return;
   g_free (b->recs);
   g_free (b->open_slot);
+  g_free (b->free_slots);
+  g_free (b->ring);
   g_array_unref (b->open);
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
@@ -112,16 +137,97 @@ ft_booking_free (FtBooking *b)
 
 /* ---------------------------------------------------------------- helpers */
 
+/* The index in recs of booking id (which has a record). */
+static inline gint64
+rec_index (const FtBooking *b, gint64 id)
+{
+  if (G_LIKELY (!b->release))
+    return id;
+  gint32 s = b->ring[id & b->ring_mask];
+  g_assert (id >= b->ring_low && s >= 0);
+  return s;
+}
+
+/* The record of a booking known to have one (an open booking, one just
+ * made). */
 static inline FtBookingRec *
 rec_at (FtBooking *b, gint64 id)
 {
-  return &b->recs[id];
+  return &b->recs[rec_index (b, id)];
+}
+
+/* The record of booking id, or NULL: never given, a gap of a restore, or
+ * released. */
+static inline FtBookingRec *
+rec_find (FtBooking *b, gint64 id)
+{
+  if (id < 0 || (guint64) id >= b->n_recs)
+    return NULL;
+  if (G_UNLIKELY (b->release))
+    {
+      gint32 s = id >= b->ring_low ? b->ring[id & b->ring_mask] : -1;
+      return s >= 0 ? &b->recs[s] : NULL;
+    }
+  FtBookingRec *r = &b->recs[id];
+  return r->rider == G_MAXUINT32 ? NULL : r;
+}
+
+/* Release mode: makes ring entry n_recs (the next id) free, moving
+ * ring_low past released ids or doubling the ring. */
+static void
+ring_make_room (FtBooking *b)
+{
+  gint64 id = b->n_recs;
+  while ((guint64) (id - b->ring_low) > b->ring_mask)
+    {
+      if (b->ring[b->ring_low & b->ring_mask] < 0)
+        {
+          b->ring_low++;
+          continue;
+        }
+      guint size = (b->ring_mask + 1) * 2, mask = size - 1;
+      gint32 *ring = g_new (gint32, size);
+      for (guint i = 0; i < size; i++)
+        ring[i] = -1;
+      for (gint64 i = b->ring_low; i < id; i++)
+        ring[i & mask] = b->ring[i & b->ring_mask];
+      g_free (b->ring);
+      b->ring = ring;
+      b->ring_mask = mask;
+    }
 }
 
 /* Appends booking *r (id n_recs) with its open slot. */
 static inline void
 push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
 {
+  if (G_UNLIKELY (b->release))
+    {
+      gint32 s;
+      if (b->n_free > 0)
+        s = b->free_slots[--b->n_free];
+      else
+        {
+          if (b->n_pool == b->cap_recs)
+            {
+              guint cap = b->cap_recs;
+              ft_mem_room_more ((gpointer *) &b->recs, b->n_pool, &b->cap_recs, 1, sizeof (FtBookingRec),
+                                &b->huge_recs);
+              ft_mem_room ((gpointer *) &b->open_slot, b->n_pool, &cap, b->cap_recs, sizeof (gint32),
+                           &b->huge_slots);
+              b->free_slots = g_renew (gint32, b->free_slots, b->cap_recs);
+            }
+          s = (gint32) b->n_pool++;
+        }
+      ring_make_room (b);
+      b->ring[b->n_recs & b->ring_mask] = s;
+      b->recs[s] = *r;
+      b->open_slot[s] = slot;
+      b->n_recs++;
+      b->n_live++;
+      b->peak_live = MAX (b->peak_live, b->n_live);
+      return;
+    }
   if (G_UNLIKELY (b->n_recs == b->cap_recs))
     {
       guint cap = b->cap_recs;
@@ -223,13 +329,13 @@ open_add (FtBooking *b, gint64 id)
 {
   gint32 slot = (gint32) b->open->len;
   g_array_append_val (b->open, id);
-  b->open_slot[id] = slot;
+  b->open_slot[rec_index (b, id)] = slot;
 }
 
 static void
 open_remove (FtBooking *b, gint64 id)
 {
-  gint32 slot = b->open_slot[id];
+  gint32 slot = b->open_slot[rec_index (b, id)];
   guint last;
   gint64 moved;
 
@@ -237,9 +343,46 @@ open_remove (FtBooking *b, gint64 id)
   last = b->open->len - 1;
   moved = g_array_index (b->open, gint64, last);
   g_array_index (b->open, gint64, slot) = moved;
-  b->open_slot[moved] = slot;
+  b->open_slot[rec_index (b, moved)] = slot;
   g_array_set_size (b->open, last);
-  b->open_slot[id] = -1;
+  b->open_slot[rec_index (b, id)] = -1;
+}
+
+/* Release mode: drops closed booking r's record (its slot goes back to
+ * the pool, its id finds nothing from now on) and has payments forget
+ * what it kept for it. Nothing otherwise. r is not to be used after. */
+static void
+release_rec (FtBooking *b, FtBookingRec *r)
+{
+  if (G_LIKELY (!b->release))
+    return;
+  gint64 id = r->id;
+  gint32 s = (gint32) (r - b->recs);
+  g_assert (b->ring[id & b->ring_mask] == s && b->open_slot[s] < 0);
+  b->ring[id & b->ring_mask] = -1;
+  r->id = -1;
+  r->rider = G_MAXUINT32;
+  b->free_slots[b->n_free++] = s;
+  b->n_live--;
+  ft_payments_forget_booking (b->deps.payments, id);
+}
+
+/* Release mode: booking r has just closed; the booking closed
+ * RELEASE_LAG closes ago is released. Nothing otherwise. */
+static void
+retire (FtBooking *b, FtBookingRec *r)
+{
+  if (G_LIKELY (!b->release))
+    return;
+  if (b->n_lag < RELEASE_LAG)
+    {
+      b->lag[(b->lag_head + b->n_lag++) % RELEASE_LAG] = r->id;
+      return;
+    }
+  gint64 old = b->lag[b->lag_head];
+  b->lag[b->lag_head] = r->id;
+  b->lag_head = (b->lag_head + 1) % RELEASE_LAG;
+  release_rec (b, rec_at (b, old));
 }
 
 /* "08:14" from a time of the (simulated) week. */
@@ -363,6 +506,7 @@ expire_one (FtBooking *b, FtBookingRec *r, FtTime now)
   open_remove (b, r->id);
   rider_open_set (b, r->rider, -1);
   append_event (b, FT_EV_BOOKING_EXPIRED, now, r);
+  retire (b, r);
 }
 
 /* If the vehicle's reservation has run out, expire it now (lazy expiry). */
@@ -370,11 +514,10 @@ static void
 expire_vehicle_if_due (FtBooking *b, guint vehicle, FtTime now)
 {
   const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
-  FtBookingRec *r;
+  FtBookingRec *r = rec_find (b, v->booking);
 
-  if (v->booking < 0 || (guint64) v->booking >= b->n_recs)
+  if (r == NULL)
     return;
-  r = rec_at (b, v->booking);
   if (r->state == FT_BK_RESERVED && r->hold_until <= now)
     expire_one (b, r, now);
 }
@@ -390,9 +533,9 @@ check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
   const FtVehicleType *type = ft_vehicle_type_default (v->kind);
   double soc;
 
-  if (v->booking >= 0 && v->booking != own && (guint64) v->booking < b->n_recs)
+  const FtBookingRec *o = v->booking != own ? rec_find (b, v->booking) : NULL;
+  if (o != NULL)
     {
-      const FtBookingRec *o = rec_at (b, v->booking);
       if (o->state == FT_BK_RESERVED)
         {
           char hhmm[8];
@@ -474,13 +617,20 @@ lookup_for (FtBooking *b, gint64 booking, guint rider, FtTime now, const char *a
 {
   FtBookingRec *r;
 
-  if (booking < 0 || (guint64) booking >= b->n_recs || rec_at (b, booking)->rider == G_MAXUINT32)
+  r = rec_find (b, booking);
+  if (r == NULL && b->release && booking >= 0 && (guint64) booking < b->n_recs)
+    {
+      refusev (b, error, FT_BOOKING_ERROR_NO_SUCH_BOOKING, now, rider, -1,
+               "cannot %s: booking %" G_GINT64_FORMAT " is closed, and this run keeps "
+               "no closed bookings (summary records)", action, booking);
+      return NULL;
+    }
+  if (r == NULL)
     {
       refusev (b, error, FT_BOOKING_ERROR_NO_SUCH_BOOKING, now, rider, -1,
                "cannot %s: there is no booking %" G_GINT64_FORMAT, action, booking);
       return NULL;
     }
-  r = rec_at (b, booking);
   if (r->rider != rider)
     {
       refusev (b, error, FT_BOOKING_ERROR_NOT_YOURS, now, rider, r->vehicle,
@@ -542,9 +692,56 @@ void
 ft_booking_expect (FtBooking *b, guint n)
 {
   g_return_if_fail (b != NULL);
+  if (b->release)
+    return;   /* the pool holds the open bookings, not the run's */
   guint cap = b->cap_recs;
   ft_mem_room ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, n, sizeof (FtBookingRec), &b->huge_recs);
   ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, n, sizeof (gint32), &b->huge_slots);
+}
+
+void
+ft_booking_set_release (FtBooking *b, gboolean release)
+{
+  g_return_if_fail (b != NULL);
+  g_return_if_fail (b->n_recs == 0);
+  if (release == b->release)
+    return;
+  g_clear_pointer (&b->recs, g_free);
+  g_clear_pointer (&b->open_slot, g_free);
+  b->cap_recs = b->n_pool = 0;
+  b->huge_recs = b->huge_slots = 0;
+  b->release = release;
+  if (release)
+    {
+      b->ring_mask = 1023;
+      b->ring = g_new (gint32, b->ring_mask + 1);
+      for (guint i = 0; i <= b->ring_mask; i++)
+        b->ring[i] = -1;
+      b->ring_low = 0;
+    }
+  else
+    g_clear_pointer (&b->ring, g_free);
+}
+
+gboolean
+ft_booking_get_release (FtBooking *b)
+{
+  g_return_val_if_fail (b != NULL, FALSE);
+  return b->release;
+}
+
+guint
+ft_booking_n_live (FtBooking *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return b->release ? b->n_live : b->n_recs;
+}
+
+guint
+ft_booking_peak_live (FtBooking *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return b->release ? b->peak_live : b->n_recs;
 }
 
 /* ------------------------------------------------------------------- find */
@@ -810,9 +1007,10 @@ ft_booking_unlock (FtBooking *b, gint64 booking, guint rider, FtTime now, GError
   if (r->state == FT_BK_RESERVED && r->hold_until <= now)
     {
       char hhmm[8];
+      guint vehicle = r->vehicle;
       format_hhmm (r->hold_until, hhmm);
-      expire_one (b, r, now);
-      return refusev (b, error, FT_BOOKING_ERROR_EXPIRED, now, rider, r->vehicle,
+      expire_one (b, r, now);   /* r may be released */
+      return refusev (b, error, FT_BOOKING_ERROR_EXPIRED, now, rider, vehicle,
                       "booking %" G_GINT64_FORMAT " expired at %s; reserve the vehicle again",
                       booking, hhmm);
     }
@@ -1063,6 +1261,7 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
     }
   if (price_out)
     *price_out = price;
+  retire (b, r);
   return TRUE;
 }
 
@@ -1092,6 +1291,7 @@ ft_booking_cancel (FtBooking *b, gint64 booking, guint rider, FtTime now, GError
   open_remove (b, booking);
   rider_open_set (b, rider, -1);
   append_event (b, FT_EV_BOOKING_CANCELLED, now, r);
+  retire (b, r);
   return TRUE;
 }
 
@@ -1134,7 +1334,7 @@ ft_booking_next_expiry (FtBooking *b)
       const Expiry *top = from_run ? run : heap;
       if (top == NULL)
         return G_MAXINT64;
-      const FtBookingRec *r = top->id < (gint64) b->n_recs ? rec_at (b, top->id) : NULL;
+      const FtBookingRec *r = rec_find (b, top->id);
       if (r != NULL && r->state == FT_BK_RESERVED && r->hold_until == top->t)
         return top->t;
       if (!from_run)
@@ -1155,9 +1355,9 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
 {
   if (b == NULL)
     return;
-  if (booking >= 0 && (guint64) booking < b->n_recs)
+  const char *r = (const char *) rec_find (b, booking);
+  if (r != NULL)
     {
-      const char *r = (const char *) rec_at (b, booking);
       for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
         __builtin_prefetch (r + o, 1);
     }
@@ -1169,11 +1369,7 @@ const FtBookingRec *
 ft_booking_get (FtBooking *b, gint64 booking)
 {
   g_return_val_if_fail (b != NULL, NULL);
-  if (booking < 0 || (guint64) booking >= b->n_recs)
-    return NULL;
-  if (rec_at (b, booking)->rider == G_MAXUINT32)
-    return NULL;
-  return rec_at (b, booking);
+  return rec_find (b, booking);
 }
 
 guint
@@ -1196,6 +1392,7 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
   FtBookingRec *r;
 
   g_return_if_fail (b != NULL && rec != NULL);
+  g_return_if_fail (!b->release);
   g_return_if_fail (rec->id >= 0 && rec->id < G_MAXINT32);
   g_return_if_fail ((guint) rec->state < FT_N_BK_STATES);
 
@@ -1305,12 +1502,39 @@ ft_booking_check (FtBooking *b, GError **error)
   if (!ft_vehicle_transition (FT_STATE_ON_TRIP, FT_VEV_TRIP_PAUSE, &paused_state))
     paused_state = FT_STATE_ON_TRIP;
 
-  for (guint i = 0; i < b->n_recs; i++)
+  guint n_stored = b->release ? b->n_pool : b->n_recs, n_kept = 0;
+  for (guint k = 0; k < n_stored; k++)
     {
-      const FtBookingRec *r = rec_at (b, i);
+      const FtBookingRec *r = &b->recs[k];
       const FtVehicle *v;
+      guint i = k;
 
-      if (r->id != (gint64) i)
+      if (b->release)
+        {
+          /* a pool: free slots hold no booking, used ones the open
+           * bookings the ring finds there */
+          if (r->rider == G_MAXUINT32)
+            {
+              if (r->id != -1)
+                return check_fail (error, "free booking slot %u holds id %" G_GINT64_FORMAT, k, r->id);
+              continue;
+            }
+          if (r->id < 0 || (guint64) r->id >= b->n_recs || rec_find (b, r->id) != r)
+            return check_fail (error, "booking slot %u holds id %" G_GINT64_FORMAT
+                               " which the ring does not find there", k, r->id);
+          if (!is_open_state (r->state))
+            {
+              gboolean lagging = FALSE;
+              for (guint j = 0; j < b->n_lag; j++)
+                lagging |= b->lag[(b->lag_head + j) % RELEASE_LAG] == r->id;
+              if (!lagging)
+                return check_fail (error, "closed booking %" G_GINT64_FORMAT " (%s) was not released",
+                                   r->id, ft_booking_state_name (r->state));
+            }
+          i = (guint) r->id;
+          n_kept++;
+        }
+      else if (r->id != (gint64) i)
         return check_fail (error, "booking slot %u holds id %" G_GINT64_FORMAT, i, r->id);
       if (r->rider == G_MAXUINT32)
         continue;
@@ -1333,7 +1557,7 @@ ft_booking_check (FtBooking *b, GError **error)
             return check_fail (error, "booking %u is %s but %s is %s (expected %s)", i,
                                ft_booking_state_name (r->state), v->name,
                                ft_vehicle_state_name (v->state), ft_vehicle_state_name (want));
-          if (b->open_slot[i] < 0)
+          if (b->open_slot[k] < 0)
             return check_fail (error, "booking %u is open but not in the open list", i);
           if (rider_open_get (b, r->rider) != r->id)
             return check_fail (error, "booking %u is open but rider %u maps to %" G_GINT64_FORMAT,
@@ -1358,7 +1582,7 @@ ft_booking_check (FtBooking *b, GError **error)
         }
       else
         {
-          if (b->open_slot[i] >= 0)
+          if (b->open_slot[k] >= 0)
             return check_fail (error, "closed booking %u is still in the open list", i);
           if (ft_payments_has_hold (b->deps.payments, r->id))
             return check_fail (error, "closed booking %u (%s) still has a payment hold", i,
@@ -1374,21 +1598,24 @@ ft_booking_check (FtBooking *b, GError **error)
 
   if (n_open != b->open->len)
     return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->open->len);
+  if (b->release && (n_kept != b->n_live || b->n_pool - b->n_free != b->n_live))
+    return check_fail (error, "%u booking records are kept but %u are live (%u slots, %u free)",
+                       n_kept, b->n_live, b->n_pool, b->n_free);
   for (guint v = 0; v < n_vehicles; v++)
     {
       gint64 bk = vs[v].booking;
       if (bk < 0)
         continue;   /* live mode may see trips booked elsewhere */
-      if ((guint64) bk >= b->n_recs || !is_open_state (rec_at (b, bk)->state) ||
-          rec_at (b, bk)->vehicle != v)
+      const FtBookingRec *r = rec_find (b, bk);
+      if (r == NULL || !is_open_state (r->state) || r->vehicle != v)
         return check_fail (error, "%s points at booking %" G_GINT64_FORMAT
                            " which is not an open booking of that vehicle", vs[v].name, bk);
     }
   for (guint i = 0; i < b->rider_open->len; i++)
     {
       gint64 bk = g_array_index (b->rider_open, gint64, i);
-      if (bk >= 0 && ((guint64) bk >= b->n_recs || rec_at (b, bk)->rider != i ||
-                      !is_open_state (rec_at (b, bk)->state)))
+      const FtBookingRec *r = bk >= 0 ? rec_find (b, bk) : NULL;
+      if (bk >= 0 && (r == NULL || r->rider != i || !is_open_state (r->state)))
         return check_fail (error, "rider %u maps to booking %" G_GINT64_FORMAT
                            " which is not an open booking of theirs", i, bk);
     }

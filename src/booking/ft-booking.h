@@ -152,11 +152,33 @@ guint      ft_booking_expire   (FtBooking *b, FtTime now);
 /* Earliest hold expiry among open reservations, or G_MAXINT64. */
 FtTime     ft_booking_next_expiry (FtBooking *b);
 
+/* The booking's record, or NULL: no such booking, or (release mode) one
+ * that is closed and was released. Valid until the next call that makes,
+ * closes or restores a booking. */
 const FtBookingRec *ft_booking_get      (FtBooking *b, gint64 booking);
 /* Starts loading a booking's record, and its rider's payment accounts and
  * account record, for a step about to unlock or end it (a hint). */
 void       ft_booking_prefetch    (FtBooking *b, gint64 booking, guint rider);
+/* Bookings given so far: ids run 0 .. n-1 (in release mode too, though
+ * most of them are released). */
 guint               ft_booking_n        (FtBooking *b);
+/* Release mode, for a run that needs only what is open (a simulation's
+ * summary_records): a booking's record is released once it has closed
+ * (ended and its capture posted, cancelled, expired) and 16 more bookings
+ * have closed after it (so what follows a close at once, the trip's
+ * incentive or a retried capture, still finds it), its storage reused by
+ * the next booking, and payments is told to forget what it kept for it
+ * (ft_payments_forget_booking); ids stay sequential and unique. Then
+ * ft_booking_get of a released booking gives NULL, acting on it is refused
+ * with NO_SUCH_BOOKING, its trip_id is "", restore is refused and
+ * ft_booking_check checks the open bookings only. Set while there are no
+ * bookings. Off by default: every record is kept. */
+void                ft_booking_set_release (FtBooking *b, gboolean release);
+gboolean            ft_booking_get_release (FtBooking *b);
+/* Records kept now (release mode: the open bookings; else ft_booking_n),
+ * and the most kept at once (else ft_booking_n). */
+guint               ft_booking_n_live   (FtBooking *b);
+guint               ft_booking_peak_live (FtBooking *b);
 /* Room for n bookings in all, made now (a run that knows its size: the
  * records then never move as they fill). Changes no contents. */
 void                ft_booking_expect   (FtBooking *b, guint n);

@@ -8,11 +8,6 @@
 
 #include <string.h>
 
-typedef struct {
-  guint64  idem_hash, args_hash;
-  FtTxKind kind;
-} TxHashes;
-
 struct _FtLedger {
   char        currency[4];
   FtEventLog *log;
@@ -26,12 +21,9 @@ struct _FtLedger {
   guint       n_postings, cap_postings;
   FtLedgerTx *txs;        /* index == id */
   guint       n_txs, cap_txs;
-  /* without a journal: no txs or postings, but per transaction its kind
-   * and hashes (index == id) */
+  /* without a journal: no txs or postings, nothing per transaction but
+   * its id (n_txs counts them) */
   gboolean    no_journal;
-  TxHashes   *hashes;
-  guint       cap_hashes;
-  gsize       huge_hashes;
   /* ft_ledger_check cache: sums of postings per account over txs < check_tx */
   GArray     *check_sums; /* gint64 per account */
   guint       check_tx;
@@ -98,7 +90,6 @@ ft_ledger_free (FtLedger *l)
   g_hash_table_unref (l->by_code);
   g_free (l->postings);
   g_free (l->txs);
-  g_free (l->hashes);
   g_array_unref (l->check_sums);
   g_free (l);
 }
@@ -282,10 +273,7 @@ ft_ledger_post (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,
   gint64 id = l->n_txs;
   if (l->no_journal)
     {
-      ft_mem_room_more ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, 1, sizeof (TxHashes),
-                        &l->huge_hashes);
-      l->hashes[l->n_txs++] = (TxHashes) { idem_hash, args_hash, kind };
-      ft_mem_hint_huge (l->hashes, (gsize) l->n_txs * sizeof (TxHashes), &l->huge_hashes);
+      l->n_txs++;
       goto logged;
     }
   FtLedgerTx tx = { 0 };
@@ -324,11 +312,7 @@ ft_ledger_expect (FtLedger *l, guint n_tx, guint n_postings)
 {
   g_return_if_fail (l != NULL);
   if (l->no_journal)
-    {
-      ft_mem_room ((gpointer *) &l->hashes, l->n_txs, &l->cap_hashes, n_tx, sizeof (TxHashes),
-                   &l->huge_hashes);
-      return;
-    }
+    return;
   ft_mem_room ((gpointer *) &l->txs, l->n_txs, &l->cap_txs, n_tx, sizeof (FtLedgerTx), &l->huge_txs);
   ft_mem_room ((gpointer *) &l->postings, l->n_postings, &l->cap_postings, n_postings, sizeof (FtPosting),
             &l->huge_postings);
@@ -354,11 +338,9 @@ ft_ledger_tx_hashes (const FtLedger *l, guint i, guint64 *idem_hash, guint64 *ar
 {
   g_return_val_if_fail (l != NULL, FT_N_TX_KINDS);
   g_return_val_if_fail (i < l->n_txs, FT_N_TX_KINDS);
-  guint64 idem, args;
-  FtTxKind kind;
-  if (l->no_journal)
-    idem = l->hashes[i].idem_hash, args = l->hashes[i].args_hash, kind = l->hashes[i].kind;
-  else
+  guint64 idem = 0, args = 0;
+  FtTxKind kind = FT_N_TX_KINDS;
+  if (!l->no_journal)
     idem = l->txs[i].idem_hash, args = l->txs[i].args_hash, kind = l->txs[i].kind;
   if (idem_hash != NULL)
     *idem_hash = idem;

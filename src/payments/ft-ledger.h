@@ -89,17 +89,18 @@ gint64      ft_ledger_post             (FtLedger *l, FtTxKind kind, FtTime t, gi
  * Changes no contents; the arrays still grow past it. */
 void        ft_ledger_expect           (FtLedger *l, guint n_tx, guint n_postings);
 /* Whether the ledger keeps its journal (every transaction and posting: the
- * default), or, for a run that needs only totals (a simulation's "records:
- * summary"), only balances and each transaction's kind and hashes (24
- * bytes where a transaction and its postings take about 85). Set while it
- * has no transactions. Without a journal get_tx gives NULL, postings none,
- * restore_tx refuses, and check proves only that balances sum to zero. */
+ * default), or, for a run that needs only totals (a simulation's
+ * summary_records), only balances and the count of transactions: nothing
+ * per transaction (payments keeps the hashes of the keys it still needs
+ * itself). Set while it has no transactions. Without a journal get_tx
+ * gives NULL, tx_hashes nothing, postings none, restore_tx refuses, and
+ * check proves only that balances sum to zero. */
 void        ft_ledger_set_journal      (FtLedger *l, gboolean keep);
 gboolean    ft_ledger_has_journal      (const FtLedger *l);
 guint       ft_ledger_n_tx             (const FtLedger *l);
 const FtLedgerTx *ft_ledger_get_tx     (const FtLedger *l, guint i);     /* i == id */
 /* Transaction i's kind, and its key's and arguments' hashes (either may be
- * NULL), with or without a journal. */
+ * NULL); without a journal FT_N_TX_KINDS and hashes 0 (none kept). */
 FtTxKind    ft_ledger_tx_hashes        (const FtLedger *l, guint i, guint64 *idem_hash,
                                         guint64 *args_hash);
 const FtPosting  *ft_ledger_postings   (const FtLedger *l, guint *n_out);

@@ -25,7 +25,7 @@ typedef struct {
   guint8 *slots;     /* cap records of `size` bytes, RECMAP_EMPTY keys when free */
   gsize   size, cap, n;
   gboolean has_empty_key;
-  guint64 empty_key_rec[5];   /* the record whose key is RECMAP_EMPTY */
+  guint64 empty_key_rec[10];  /* the record whose key is RECMAP_EMPTY */
 } RecMap;
 
 static void
@@ -238,6 +238,25 @@ typedef struct {
   guint64 slot[BK_SLOTS];
 } BookingKeys;
 
+/* Without the ledger's journal (a run that keeps summary records) no
+ * transaction keeps hashes, so a key is kept whole: its hash, its
+ * arguments' hash, its transaction and kind. Keys that name a booking go
+ * to that booking's entry in a map of the bookings still kept (up to
+ * BK_SLOTS; more go to the key map), which ft_payments_forget_booking
+ * drops with the booking's capture: what a run keeps is bounded by the
+ * bookings open at once, not by its length. */
+typedef struct {
+  guint64 idem;      /* key of the key map's records: first member */
+  guint64 args;
+  guint32 tx;
+  guint32 kind;
+} FullKey;
+
+typedef struct {
+  gint64  booking;   /* key */
+  FullKey key[BK_SLOTS];   /* filled in order; idem 0: free */
+} BookingFullKeys;
+
 struct _FtPayments {
   FtLedger     *ledger;      /* borrowed */
   FtPayProvider provider;    /* owned */
@@ -259,6 +278,9 @@ struct _FtPayments {
   gboolean      idem_rebuilt;  /* keys that name a booking may be in the table */
   gint64        bk_far_from;   /* the lowest booking whose key went to the table
                                 * for lying beyond the array, or G_MAXINT64 */
+  /* without the ledger's journal: whole keys (idem, bkeys unused) */
+  RecMap        keys_full;     /* idem -> FullKey */
+  RecMap        bk_full;       /* booking -> BookingFullKeys */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -287,7 +309,10 @@ capture_add (FtPayments *p, gint64 booking)
 {
   CaptureRec *c;
   guint len = p->captures->len;
-  if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
+  /* without the journal a capture lives only while its booking is kept
+   * (ft_payments_forget_booking): in the map, not an array of every id */
+  if (ft_ledger_has_journal (p->ledger)
+      && booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
     {
       if ((guint) booking >= len)
         {
@@ -425,6 +450,8 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   recmap_init (&p->captures_far, sizeof (CaptureFar));
   p->bkeys = g_array_new (FALSE, TRUE, sizeof (BookingKeys));
   p->bk_far_from = G_MAXINT64;
+  recmap_init (&p->keys_full, sizeof (FullKey));
+  recmap_init (&p->bk_full, sizeof (BookingFullKeys));
   return p;
 }
 
@@ -441,6 +468,8 @@ ft_payments_free (FtPayments *p)
   recmap_clear (&p->captures_far);
   g_free (p->idem.slots);
   g_array_unref (p->bkeys);
+  recmap_clear (&p->keys_full);
+  recmap_clear (&p->bk_full);
   g_free (p);
 }
 
@@ -792,8 +821,44 @@ idem_prefetch (const FtPayments *p, guint64 idem, gint64 scope)
   const BookingKeys *k = bkeys_at (p, scope);
   if (k != NULL)
     __builtin_prefetch (k);
+  else if (scope >= 0 && p->bk_full.cap != 0)
+    __builtin_prefetch (p->bk_full.slots + recmap_home (&p->bk_full, (guint64) scope) * p->bk_full.size);
   else if (idem != 0 && p->idem.n != 0)
     __builtin_prefetch (&p->idem.slots[idem_home (&p->idem, idem)]);
+}
+
+/* Without the journal: the whole key `idem` (naming booking `scope`, or
+ * -1), or NULL. */
+static const FullKey *
+full_lookup (const FtPayments *p, guint64 idem, gint64 scope)
+{
+  if (scope >= 0)
+    {
+      const BookingFullKeys *bk = recmap_lookup (&p->bk_full, (guint64) scope);
+      for (guint i = 0; bk != NULL && i < BK_SLOTS && bk->key[i].idem != 0; i++)
+        if (bk->key[i].idem == idem)
+          return &bk->key[i];
+    }
+  return p->keys_full.n == 0 && !p->keys_full.has_empty_key ? NULL : recmap_lookup (&p->keys_full, idem);
+}
+
+/* Without the journal: remembers the whole key. */
+static void
+full_remember (FtPayments *p, guint64 idem, gint64 scope, guint64 args, FtTxKind kind, gint64 tx)
+{
+  g_assert (tx >= 0 && tx < (gint64) G_MAXUINT32);
+  FullKey k = { idem, args, (guint32) tx, (guint32) kind };
+  if (scope >= 0)
+    {
+      BookingFullKeys *bk = recmap_insert (&p->bk_full, (guint64) scope);
+      for (guint i = 0; i < BK_SLOTS; i++)
+        if (bk->key[i].idem == 0 || bk->key[i].idem == idem)
+          {
+            bk->key[i] = k;
+            return;
+          }
+    }
+  *(FullKey *) recmap_insert (&p->keys_full, idem) = k;
 }
 
 /* TRUE if the key was seen: *tx_out gets the original tx id (>= 0) or -1
@@ -804,11 +869,25 @@ idem_seen (FtPayments *p, guint64 idem, gint64 scope, guint64 args, const char *
 {
   if (idem == 0)
     return FALSE;
-  gint64 id = idem_lookup (p, idem, scope);
-  if (id < 0)
-    return FALSE;
+  gint64 id;
   guint64 tx_args;
-  FtTxKind kind = ft_ledger_tx_hashes (p->ledger, (guint) id, NULL, &tx_args);
+  FtTxKind kind;
+  if (!ft_ledger_has_journal (p->ledger))
+    {
+      const FullKey *fk = full_lookup (p, idem, scope);
+      if (fk == NULL)
+        return FALSE;
+      id = fk->tx;
+      tx_args = fk->args;
+      kind = (FtTxKind) fk->kind;
+    }
+  else
+    {
+      id = idem_lookup (p, idem, scope);
+      if (id < 0)
+        return FALSE;
+      kind = ft_ledger_tx_hashes (p->ledger, (guint) id, NULL, &tx_args);
+    }
   if (tx_args != args)
     {
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY,
@@ -871,7 +950,9 @@ post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint
       ps[k++] = ps[i];
   gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
                               ps, k, error);
-  if (tx >= 0)
+  if (tx >= 0 && idem != 0 && !ft_ledger_has_journal (p->ledger))
+    full_remember (p, idem, scope, args, kind, tx);
+  else if (tx >= 0)
     idem_remember (p, idem, scope, tx);
   return tx;
 }
@@ -1283,6 +1364,8 @@ void
 ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
 {
   g_return_if_fail (p != NULL);
+  if (!ft_ledger_has_journal (p->ledger))
+    return;   /* keys and captures live only while their booking is kept */
   if (p->idem.n == 0)
     idemmap_resize (p, n_keys);
   if (n_bookings > p->captures->len)
@@ -1301,6 +1384,29 @@ ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
       g_array_unref (p->bkeys);
       p->bkeys = k;
     }
+}
+
+void
+ft_payments_forget_booking (FtPayments *p, gint64 booking)
+{
+  g_return_if_fail (p != NULL);
+  if (booking >= 0 && (guint64) booking < p->captures->len)
+    {
+      CaptureRec *c = &g_array_index (p->captures, CaptureRec, booking);
+      if (c->present && c->captured < 0)
+        p->n_overrefunded--;
+      memset (c, 0, sizeof *c);
+    }
+  CaptureFar *f = recmap_lookup (&p->captures_far, (guint64) booking);
+  if (f != NULL)
+    {
+      if (f->c.captured < 0)
+        p->n_overrefunded--;
+      recmap_remove (&p->captures_far, (guint64) booking);
+    }
+  recmap_remove (&p->bk_full, (guint64) booking);
+  /* with the journal, keys stay (they are hashes in the booking's slots or
+   * the table, and a rebuild would find them again anyway) */
 }
 
 void

@@ -113,9 +113,18 @@ gboolean ft_payments_check      (FtPayments *p, GError **error);
 void    ft_payments_expect      (FtPayments *p, guint n_keys, guint n_bookings);
 /* Rebuild hold / capture / idempotency indexes from the ledger's
  * transactions after a store reload (each tx carries its key's hash); the
- * ledger must keep its journal. Without one, payments reads a seen key's
- * hashes and kind through ft_ledger_tx_hashes and works as with one. */
+ * ledger must keep its journal. Without one (summary records) payments
+ * keeps each key whole itself (its hash, its arguments' hash, its
+ * transaction and kind), a key naming a booking with that booking, and
+ * works as with one. */
 void    ft_payments_rebuild     (FtPayments *p);
+/* Booking (closed, its hold captured or never placed) is no longer kept
+ * by its caller (ft_booking_set_release): its captured amount goes, and
+ * without the ledger's journal so do its keys, so that what payments keeps
+ * is bounded by the bookings open at once. Afterwards a retry of one of
+ * its keys is not recognised (a retried capture is refused: no open
+ * hold), its captured amount reads 0 and it cannot be refunded. */
+void    ft_payments_forget_booking (FtPayments *p, gint64 booking);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
 
 G_END_DECLS
