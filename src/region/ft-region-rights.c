@@ -545,7 +545,9 @@ ft_rights_erase_in_memory (FtAccounts *accounts, FtBooking *booking, FtEventLog 
   ev.a = res->actor == res->account ? 0 : 1;
   ev.b = res->actor;
   ft_event_log_append (log, &ev);
-  if (booking == NULL)
+  /* a run that keeps only open bookings (summary records) keeps no
+   * database to erase from, and nothing to restore into */
+  if (booking == NULL || ft_booking_get_release (booking))
     return;
   n = ft_booking_n (booking);
   for (id = 0; id <= n; id++)

@@ -57,6 +57,9 @@ export_scenario (const char *path, FtTime t, gint64 seed, FtGbfsExportInfo *info
     }
   if (seed >= 0)
     sc->seed = (guint64) seed;
+  /* a vehicle's public id follows its latest ended trip, which summary
+   * records would not keep (they keep open bookings only) */
+  sc->summary_records = FALSE;
   if ((double) t > sc->days * (double) FT_DAY)
     {
       g_autofree char *when = ft_time_format (t);
