@@ -25,7 +25,7 @@ typedef struct {
   guint8 *slots;     /* cap records of `size` bytes, RECMAP_EMPTY keys when free */
   gsize   size, cap, n;
   gboolean has_empty_key;
-  guint64 empty_key_rec[10];  /* the record whose key is RECMAP_EMPTY */
+  guint64 empty_key_rec[14];  /* the record whose key is RECMAP_EMPTY */
 } RecMap;
 
 static void
@@ -242,9 +242,11 @@ typedef struct {
  * transaction keeps hashes, so a key is kept whole: its hash, its
  * arguments' hash, its transaction and kind. Keys that name a booking go
  * to that booking's entry in a map of the bookings still kept (up to
- * BK_SLOTS; more go to the key map), which ft_payments_forget_booking
- * drops with the booking's capture: what a run keeps is bounded by the
- * bookings open at once, not by its length. */
+ * BK_FULL_SLOTS, enough for a trip's hold, the hold's top-up, its capture
+ * and incentive; more go to the key map, counted), which
+ * ft_payments_forget_booking drops with the booking's capture: what a run
+ * keeps is bounded by the bookings open at once, not by its length. */
+#define BK_FULL_SLOTS 4
 typedef struct {
   guint64 idem;      /* key of the key map's records: first member */
   guint64 args;
@@ -253,8 +255,15 @@ typedef struct {
 } FullKey;
 
 typedef struct {
+  FullKey k;         /* first member: k.idem is the key */
+  gint64  scope;     /* the booking the key names, or -1 */
+} FullKeyRec;
+
+typedef struct {
   gint64  booking;   /* key */
-  FullKey key[BK_SLOTS];   /* filled in order; idem 0: free */
+  guint32 n_over;    /* its keys in the key map */
+  guint32 pad;
+  FullKey key[BK_FULL_SLOTS];   /* filled in order; idem 0: free */
 } BookingFullKeys;
 
 struct _FtPayments {
@@ -279,7 +288,7 @@ struct _FtPayments {
   gint64        bk_far_from;   /* the lowest booking whose key went to the table
                                 * for lying beyond the array, or G_MAXINT64 */
   /* without the ledger's journal: whole keys (idem, bkeys unused) */
-  RecMap        keys_full;     /* idem -> FullKey */
+  RecMap        keys_full;     /* idem -> FullKeyRec */
   RecMap        bk_full;       /* booking -> BookingFullKeys */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
@@ -450,7 +459,7 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   recmap_init (&p->captures_far, sizeof (CaptureFar));
   p->bkeys = g_array_new (FALSE, TRUE, sizeof (BookingKeys));
   p->bk_far_from = G_MAXINT64;
-  recmap_init (&p->keys_full, sizeof (FullKey));
+  recmap_init (&p->keys_full, sizeof (FullKeyRec));
   recmap_init (&p->bk_full, sizeof (BookingFullKeys));
   return p;
 }
@@ -835,11 +844,14 @@ full_lookup (const FtPayments *p, guint64 idem, gint64 scope)
   if (scope >= 0)
     {
       const BookingFullKeys *bk = recmap_lookup (&p->bk_full, (guint64) scope);
-      for (guint i = 0; bk != NULL && i < BK_SLOTS && bk->key[i].idem != 0; i++)
+      for (guint i = 0; bk != NULL && i < BK_FULL_SLOTS && bk->key[i].idem != 0; i++)
         if (bk->key[i].idem == idem)
           return &bk->key[i];
     }
-  return p->keys_full.n == 0 && !p->keys_full.has_empty_key ? NULL : recmap_lookup (&p->keys_full, idem);
+  if (p->keys_full.n == 0 && !p->keys_full.has_empty_key)
+    return NULL;
+  const FullKeyRec *r = recmap_lookup (&p->keys_full, idem);
+  return r != NULL ? &r->k : NULL;
 }
 
 /* Without the journal: remembers the whole key. */
@@ -851,14 +863,26 @@ full_remember (FtPayments *p, guint64 idem, gint64 scope, guint64 args, FtTxKind
   if (scope >= 0)
     {
       BookingFullKeys *bk = recmap_insert (&p->bk_full, (guint64) scope);
-      for (guint i = 0; i < BK_SLOTS; i++)
+      for (guint i = 0; i < BK_FULL_SLOTS; i++)
         if (bk->key[i].idem == 0 || bk->key[i].idem == idem)
           {
             bk->key[i] = k;
             return;
           }
+      bk->n_over++;   /* may count a key twice: forget then looks for none */
     }
-  *(FullKey *) recmap_insert (&p->keys_full, idem) = k;
+  FullKeyRec *r = recmap_insert (&p->keys_full, idem);
+  r->k = k;
+  r->scope = scope;
+}
+
+static void
+over_of (gconstpointer rec, gpointer data)
+{
+  const FullKeyRec *r = rec;
+  GArray *a = data;
+  if (r->scope == g_array_index (a, gint64, 0))
+    g_array_append_val (a, r->k.idem);
 }
 
 /* TRUE if the key was seen: *tx_out gets the original tx id (>= 0) or -1
@@ -1403,6 +1427,17 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
       if (f->c.captured < 0)
         p->n_overrefunded--;
       recmap_remove (&p->captures_far, (guint64) booking);
+    }
+  const BookingFullKeys *bk = recmap_lookup (&p->bk_full, (guint64) booking);
+  if (bk != NULL && bk->n_over > 0)
+    {
+      /* its keys beyond the slots, found by a walk of the key map (a
+       * booking with more than BK_FULL_SLOTS keys is rare) */
+      g_autoptr(GArray) over = g_array_new (FALSE, FALSE, sizeof (guint64));
+      g_array_append_val (over, booking);
+      recmap_foreach (&p->keys_full, over_of, over);
+      for (guint i = 1; i < over->len; i++)
+        recmap_remove (&p->keys_full, g_array_index (over, guint64, i));
     }
   recmap_remove (&p->bk_full, (guint64) booking);
   /* with the journal, keys stay (they are hashes in the booking's slots or

@@ -55,8 +55,10 @@ assert_ok (FtCore *core)
   ck_assert_msg (ft_core_check (core, &err), "core check: %s", err ? err->message : "");
 }
 
+/* summary: the core keeps summary records (no ledger journal, closed
+ * bookings released), as a simulation's summary_records sets it. */
 static void
-fx_init (Fx *fx, double decline, gint64 auto_topup)
+fx_init_mode (Fx *fx, double decline, gint64 auto_topup, gboolean summary)
 {
   FtCoreConfig cfg;
   FtBBox bb;
@@ -68,6 +70,11 @@ fx_init (Fx *fx, double decline, gint64 auto_topup)
   cfg.card_decline_rate = decline;
   cfg.auto_topup_minor = auto_topup;
   fx->core = ft_core_new (&cfg, test_town_geofences (100), NULL);
+  if (summary)
+    {
+      ft_ledger_set_journal (fx->core->ledger, FALSE);
+      ft_booking_set_release (fx->core->booking, TRUE);
+    }
   ft_bbox_init_empty (&bb);
   ft_bbox_extend (&bb, test_town_at (-1500, -1500));
   ft_bbox_extend (&bb, test_town_at (1500, 1500));
@@ -96,6 +103,12 @@ fx_init (Fx *fx, double decline, gint64 auto_topup)
   topup (fx->core, fx->r[1], 5000, "t1");
   topup (fx->core, fx->r[2], 5000, "t2");
   assert_ok (fx->core);
+}
+
+static void
+fx_init (Fx *fx, double decline, gint64 auto_topup)
+{
+  fx_init_mode (fx, decline, auto_topup, FALSE);
 }
 
 static void
@@ -1099,6 +1112,126 @@ START_TEST (test_idem_keys)
 }
 END_TEST
 
+/* Release mode (summary records) keeps only open bookings and the last
+ * 16 closed: the same run of reservations, walk-ups, cancels, expiries
+ * and ends gives the same ids, states, prices, events and balances as a
+ * booking that keeps every record, while the records kept stay bounded by
+ * what is open (their slots reused); a released booking reads NULL and
+ * acting on it is refused, and the checks pass throughout. */
+START_TEST (test_release_mode)
+{
+  Fx full, sum;
+  fx_init_mode (&full, 0.0, 2000, FALSE);
+  fx_init_mode (&sum, 0.0, 2000, TRUE);
+  ck_assert (!ft_booking_get_release (full.core->booking));
+  ck_assert (ft_booking_get_release (sum.core->booking));
+  Fx *fx[2] = { &full, &sum };
+  const guint N = 300;
+  for (guint i = 0; i < N; i++)
+    {
+      FtTime t = T0 + (FtTime) i * 20 * FT_MINUTE;
+      guint who = i % 3, veh = (guint[]) { 0, 2, 3 }[i % 3];
+      gint64 id[2], total[2];
+      for (int k = 0; k < 2; k++)
+        {
+          g_autoptr(GError) err = NULL;
+          FtCore *c = fx[k]->core;
+          guint r = fx[k]->r[who], v = fx[k]->v[veh];
+          FtPriceBreakdown price = { 0 };
+          switch (i % 4)
+            {
+            case 0:   /* reserve, unlock, end */
+              id[k] = ft_booking_reserve (c->booking, r, v, t, &err);
+              ck_assert_msg (id[k] >= 0, "%s", err ? err->message : "");
+              ck_assert (ft_booking_unlock (c->booking, id[k], r, t + FT_MINUTE, &err));
+              ck_assert (ft_booking_end (c->booking, id[k], r, test_town_at (50, 0), 900,
+                                         t + 9 * FT_MINUTE, &price, &err));
+              break;
+            case 1:   /* reserve and cancel */
+              id[k] = ft_booking_reserve (c->booking, r, v, t, &err);
+              ck_assert (id[k] >= 0 && ft_booking_cancel (c->booking, id[k], r, t + FT_MINUTE, &err));
+              break;
+            case 2:   /* reserve and let it expire */
+              id[k] = ft_booking_reserve (c->booking, r, v, t, &err);
+              ck_assert (id[k] >= 0);
+              ck_assert_uint_eq (ft_booking_expire (c->booking, t + 11 * FT_MINUTE), 1);
+              break;
+            default:  /* walk up; ended on the next round, so some stay open */
+              id[k] = ft_booking_start (c->booking, r, v, t, &err);
+              ck_assert_msg (id[k] >= 0, "%s", err ? err->message : "");
+              break;
+            }
+          const FtBookingRec *rec = ft_booking_get (c->booking, id[k]);
+          ck_assert_ptr_nonnull (rec);   /* just made or closed: kept */
+          ck_assert_int_eq (rec->id, id[k]);
+          assert_ok (c);
+          total[k] = price.total;
+        }
+      ck_assert_int_eq (total[0], total[1]);
+      ck_assert_int_eq (id[0], (gint64) i);   /* sequential */
+      ck_assert_int_eq (id[1], id[0]);
+      /* close last round's walk-up trip, in both */
+      if (i % 4 == 3)
+        for (int k = 0; k < 2; k++)
+          {
+            g_autoptr(GError) err = NULL;
+            FtPriceBreakdown price;
+            ck_assert (ft_booking_end (fx[k]->core->booking, id[k], fx[k]->r[who], test_town_at (0, 80), 500,
+                                       t + 15 * FT_MINUTE, &price, &err));
+          }
+    }
+  FtBooking *fb = full.core->booking, *sb = sum.core->booking;
+  ck_assert_uint_eq (ft_booking_n (fb), ft_booking_n (sb));
+  guint n = ft_booking_n (sb);
+  ck_assert_uint_eq (ft_booking_n_live (fb), n);
+  /* every closed booking but the last 16 released; the pool never held
+   * more than the open ones and those 16 */
+  ck_assert_uint_eq (ft_booking_n_live (sb), 16);
+  ck_assert_uint_le (ft_booking_peak_live (sb), 16 + 1);
+  for (guint id = 0; id < n; id++)
+    {
+      const FtBookingRec *a = ft_booking_get (fb, id), *b = ft_booking_get (sb, id);
+      char ta[37], tb[37];
+      ck_assert_ptr_nonnull (a);
+      ft_booking_trip_id (fb, id, ta);
+      gboolean has = ft_booking_trip_id (sb, id, tb);
+      if (id + 16 < n)
+        {
+          ck_assert_ptr_null (b);
+          ck_assert (!has && tb[0] == '\0');
+          ck_assert_int_eq (ft_payments_captured (sum.core->payments, id), 0);
+        }
+      else
+        {
+          ck_assert_ptr_nonnull (b);
+          ck_assert (memcmp (a, b, sizeof *a) == 0);
+          ck_assert_str_eq (ta, tb);
+        }
+    }
+  /* the same money and events */
+  for (guint r = 0; r < 3; r++)
+    ck_assert_int_eq (ft_payments_wallet (full.core->payments, full.r[r]),
+                      ft_payments_wallet (sum.core->payments, sum.r[r]));
+  ck_assert_int_eq (ft_ledger_total (full.core->ledger, FT_LACC_REVENUE),
+                    ft_ledger_total (sum.core->ledger, FT_LACC_REVENUE));
+  ck_assert_uint_eq (ft_ledger_n_tx (full.core->ledger), ft_ledger_n_tx (sum.core->ledger));
+  for (guint kind = 0; kind < FT_EV_N_KINDS; kind++)
+    ck_assert_uint_eq (ft_event_log_count (full.core->log, kind), ft_event_log_count (sum.core->log, kind));
+
+  /* acting on a released booking is refused as a booking that is gone */
+  {
+    g_autoptr(GError) err = NULL;
+    ck_assert (!ft_booking_cancel (sb, 0, sum.r[0], T0 + 400 * FT_HOUR, &err));
+    ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_SUCH_BOOKING));
+    ck_assert (strstr (err->message, "closed") != NULL);
+  }
+  assert_ok (sum.core);
+  assert_ok (full.core);
+  fx_fini (&full);
+  fx_fini (&sum);
+}
+END_TEST
+
 /* Prefetching is a hint: any booking, rider or vehicle index, in range or
  * not, changes nothing and reads nothing outside the records (ASan). */
 START_TEST (test_prefetch_is_a_hint)
@@ -1156,6 +1289,7 @@ booking_suite (void)
     { "refuse_state", test_refuse_state },
     { "refuse_payment", test_refuse_payment },
     { "restore_and_check", test_restore_and_check },
+    { "release_mode", test_release_mode },
     { "core_attach_existing_state", test_core_attach_existing_state },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

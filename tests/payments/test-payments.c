@@ -30,6 +30,8 @@ make (double decline_rate, gint64 auto_topup)
 static void setup (void) { make (0.0, 0); }
 static void setup_auto (void) { make (0.0, 1000); }
 static void setup_decline (void) { make (1.0, 1000); }
+/* as a run that keeps summary records: no ledger journal */
+static void setup_summary (void) { make (0.0, 1000); ft_ledger_set_journal (f.ledger, FALSE); }
 
 static void
 teardown (void)
@@ -867,6 +869,75 @@ END_TEST
 
 /* The checker does catch a hold account that disagrees with the open holds
  * (money moved behind payments' back). */
+/* Without the ledger's journal (summary records) payments keeps each key
+ * whole itself: a retried call still gives its transaction and posts
+ * nothing, reuse with other arguments is refused, whether the key names a
+ * booking (up to three with it, more in the key map) or not, and the
+ * ledger keeps nothing per transaction. Once the booking is forgotten its
+ * keys and capture go: a retried capture is refused, nothing is posted
+ * twice. */
+START_TEST (test_summary_retries)
+{
+  g_autoptr(GError) err = NULL;
+  ck_assert (!ft_ledger_has_journal (f.ledger));
+  gint64 top = ft_payments_topup (f.pay, 1, 3000, "app-topup-1", 10, &err);
+  ck_assert_int_ge (top, 0);
+  gint64 hold = ft_payments_hold (f.pay, 1, 1000, 5, "bk5-hold-t20", 20, &err);
+  ck_assert_int_ge (hold, 0);
+  guint n_tx = ft_ledger_n_tx (f.ledger);
+  ck_assert_ptr_null (ft_ledger_get_tx (f.ledger, (guint) hold));
+  ck_assert_int_eq (ft_ledger_tx_hashes (f.ledger, (guint) hold, NULL, NULL), FT_N_TX_KINDS);
+  /* retries: the same transactions, nothing posted */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 3000, "app-topup-1", 30, &err), top);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 1000, 5, "bk5-hold-t20", 30, &err), hold);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
+  /* the same keys for other calls: refused, naming the kind kept */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 3001, "app-topup-1", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  ck_assert (strstr (err->message, "topup") != NULL);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 2, 1000, 5, "bk5-hold-t20", 30, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_IDEMPOTENCY));
+  ck_assert (strstr (err->message, "hold") != NULL);
+  g_clear_error (&err);
+  /* more keys naming booking 5 than it keeps slots: the rest in the map */
+  gint64 inc[3];
+  for (int i = 0; i < 3; i++)
+    {
+      char key[32];
+      g_snprintf (key, sizeof key, "bk5-incentive-%d", i);
+      inc[i] = ft_payments_incentive (f.pay, 1, 10 + i, 5, key, 40, &err);
+      ck_assert_int_ge (inc[i], 0);
+    }
+  gint64 cap = ft_payments_capture (f.pay, 1, 5, 400, "bk5-capture", 50, &err);
+  ck_assert_int_ge (cap, 0);
+  n_tx = ft_ledger_n_tx (f.ledger);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 5, 400, "bk5-capture", 60, &err), cap);
+  for (int i = 0; i < 3; i++)
+    {
+      char key[32];
+      g_snprintf (key, sizeof key, "bk5-incentive-%d", i);
+      ck_assert_int_eq (ft_payments_incentive (f.pay, 1, 10 + i, 5, key, 60, &err), inc[i]);
+    }
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 5), 400);
+  gint64 wallet = ft_payments_wallet (f.pay, 1);
+  assert_check_ok ();
+
+  /* forgotten: the capture and the keys go, and nothing is posted twice */
+  ft_payments_forget_booking (f.pay, 5);
+  ck_assert_int_eq (ft_payments_captured (f.pay, 5), 0);
+  ck_assert_int_eq (ft_payments_capture (f.pay, 1, 5, 400, "bk5-capture", 70, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_NO_HOLD));
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), wallet);
+  /* a key that names no booking stays */
+  ck_assert_int_eq (ft_payments_topup (f.pay, 1, 3000, "app-topup-1", 80, &err), top);
+  assert_check_ok ();
+}
+END_TEST
+
 START_TEST (test_check_catches_untracked_hold)
 {
   g_autoptr(GError) err = NULL;
@@ -1039,6 +1110,7 @@ payments_suite (void)
     { "scoped-keys-cases", test_scoped_keys_cases, setup },
     { "rebuild", test_rebuild, setup_auto },
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
+    { "summary-retries", test_summary_retries, setup_summary },
     { "sim-provider", test_sim_provider, setup },
     { "random-ops", test_random_ops, setup },
   };
