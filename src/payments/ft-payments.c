@@ -25,7 +25,7 @@ typedef struct {
   guint8 *slots;     /* cap records of `size` bytes, RECMAP_EMPTY keys when free */
   gsize   size, cap, n;
   gboolean has_empty_key;
-  guint64 empty_key_rec[14];  /* the record whose key is RECMAP_EMPTY */
+  guint64 empty_key_rec[16];  /* the record whose key is RECMAP_EMPTY */
 } RecMap;
 
 static void
@@ -260,11 +260,162 @@ typedef struct {
 } FullKeyRec;
 
 typedef struct {
-  gint64  booking;   /* key */
-  guint32 n_over;    /* its keys in the key map */
-  guint32 pad;
-  FullKey key[BK_FULL_SLOTS];   /* filled in order; idem 0: free */
+  gint64     booking;   /* key */
+  guint32    n_over;    /* its keys in the key map */
+  guint32    pad;
+  CaptureRec c;         /* its capture (c.present), kept with its keys */
+  FullKey    key[BK_FULL_SLOTS];   /* filled in order; idem 0: free */
 } BookingFullKeys;
+
+/* BookingFullKeys by booking id: booking ids are given in order and a run
+ * keeps few at once, so a record lives in a pool (slots reused, the last
+ * freed first), found through a ring of slots over the window of ids
+ * [low, high) (-1: none; every entry outside the window is -1), which
+ * moves on past ids without a record and doubles when the oldest kept id
+ * is that far behind: a request reads an entry near the recent ones and a
+ * record in a pool of the open bookings', where a hash table of them
+ * probed a random line. An id behind the window or far ahead of it goes
+ * to a map. */
+typedef struct {
+  BookingFullKeys *pool;
+  guint    n_pool, cap, n_free;
+  gint32  *free;
+  gint32  *ring;
+  guint    mask;      /* ring size - 1 */
+  gint64   low, high;
+  RecMap   far;       /* booking -> BookingFullKeys */
+} BkWindow;
+
+static void
+bkw_init (BkWindow *w)
+{
+  memset (w, 0, sizeof *w);
+  recmap_init (&w->far, sizeof (BookingFullKeys));
+}
+
+static void
+bkw_clear (BkWindow *w)
+{
+  g_free (w->pool);
+  g_free (w->free);
+  g_free (w->ring);
+  recmap_clear (&w->far);
+  bkw_init (w);
+}
+
+static inline BookingFullKeys *
+bkw_lookup (const BkWindow *w, gint64 id)
+{
+  if (id >= w->low && id < w->high)
+    {
+      gint32 s = w->ring[id & w->mask];
+      if (s >= 0)
+        return &w->pool[s];
+    }
+  if (w->far.n == 0 && !w->far.has_empty_key)
+    return NULL;
+  return recmap_lookup (&w->far, (guint64) id);
+}
+
+/* Whether the ring takes id (moving the window on to it when it is at or
+ * not far past high). */
+static gboolean
+bkw_reach (BkWindow *w, gint64 id)
+{
+  if (id < 0 || id >= G_MAXINT32)
+    return FALSE;
+  if (w->ring == NULL)
+    {
+      w->mask = 1023;
+      w->ring = g_new (gint32, w->mask + 1);
+      for (guint i = 0; i <= w->mask; i++)
+        w->ring[i] = -1;
+      w->low = w->high = id;
+    }
+  if (id < w->low)
+    return FALSE;
+  if (id < w->high)
+    return TRUE;
+  if (id - w->high > 4096 + (gint64) w->mask)
+    return FALSE;   /* far ahead: another numbering */
+  while (id - w->low > (gint64) w->mask)
+    {
+      if (w->low == w->high)
+        {
+          w->low = w->high = id;   /* nothing kept: the window starts over */
+          break;
+        }
+      if (w->ring[w->low & w->mask] < 0)
+        {
+          w->low++;
+          continue;
+        }
+      guint size = (w->mask + 1) * 2, mask = size - 1;
+      gint32 *ring = g_new (gint32, size);
+      for (guint i = 0; i < size; i++)
+        ring[i] = -1;
+      for (gint64 i = w->low; i < w->high; i++)
+        ring[i & mask] = w->ring[i & w->mask];
+      g_free (w->ring);
+      w->ring = ring;
+      w->mask = mask;
+    }
+  w->high = id + 1;
+  return TRUE;
+}
+
+/* The record of id, added (zeroed but for the key) when absent. */
+static BookingFullKeys *
+bkw_insert (BkWindow *w, gint64 id)
+{
+  BookingFullKeys *bk = bkw_lookup (w, id);
+  if (bk != NULL)
+    return bk;
+  if (!bkw_reach (w, id))
+    return recmap_insert (&w->far, (guint64) id);
+  gint32 s;
+  if (w->n_free > 0)
+    s = w->free[--w->n_free];
+  else
+    {
+      if (w->n_pool == w->cap)
+        {
+          w->cap = MAX (64, w->cap * 2);
+          w->pool = g_renew (BookingFullKeys, w->pool, w->cap);
+          w->free = g_renew (gint32, w->free, w->cap);
+        }
+      s = (gint32) w->n_pool++;
+    }
+  w->ring[id & w->mask] = s;
+  bk = &w->pool[s];
+  memset (bk, 0, sizeof *bk);
+  bk->booking = id;
+  return bk;
+}
+
+static void
+bkw_remove (BkWindow *w, gint64 id)
+{
+  if (id >= w->low && id < w->high && w->ring[id & w->mask] >= 0)
+    {
+      w->free[w->n_free++] = w->ring[id & w->mask];
+      w->ring[id & w->mask] = -1;
+      return;
+    }
+  if (w->far.n != 0 || w->far.has_empty_key)
+    recmap_remove (&w->far, (guint64) id);
+}
+
+static inline void
+bkw_prefetch (const BkWindow *w, gint64 id)
+{
+  if (id >= w->low && id < w->high)
+    {
+      gint32 s = w->ring[id & w->mask];
+      if (s >= 0)
+        __builtin_prefetch (&w->pool[s]);
+    }
+}
 
 struct _FtPayments {
   FtLedger     *ledger;      /* borrowed */
@@ -289,7 +440,7 @@ struct _FtPayments {
                                 * for lying beyond the array, or G_MAXINT64 */
   /* without the ledger's journal: whole keys (idem, bkeys unused) */
   RecMap        keys_full;     /* idem -> FullKeyRec */
-  RecMap        bk_full;       /* booking -> BookingFullKeys */
+  BkWindow      bk_full;       /* booking -> BookingFullKeys */
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -300,6 +451,11 @@ struct _FtPayments {
 static CaptureRec *
 capture_get (FtPayments *p, gint64 booking)
 {
+  if (!ft_ledger_has_journal (p->ledger))
+    {
+      BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
+      return bk != NULL && bk->c.present ? &bk->c : NULL;
+    }
   if (booking >= 0 && (guint64) booking < p->captures->len)
     {
       CaptureRec *c = &g_array_index (p->captures, CaptureRec, booking);
@@ -319,9 +475,11 @@ capture_add (FtPayments *p, gint64 booking)
   CaptureRec *c;
   guint len = p->captures->len;
   /* without the journal a capture lives only while its booking is kept
-   * (ft_payments_forget_booking): in the map, not an array of every id */
-  if (ft_ledger_has_journal (p->ledger)
-      && booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
+   * (ft_payments_forget_booking): with its keys, not in an array of every
+   * id */
+  if (!ft_ledger_has_journal (p->ledger))
+    c = &bkw_insert (&p->bk_full, booking)->c;
+  else if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
     {
       if ((guint) booking >= len)
         {
@@ -460,7 +618,7 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->bkeys = g_array_new (FALSE, TRUE, sizeof (BookingKeys));
   p->bk_far_from = G_MAXINT64;
   recmap_init (&p->keys_full, sizeof (FullKeyRec));
-  recmap_init (&p->bk_full, sizeof (BookingFullKeys));
+  bkw_init (&p->bk_full);
   return p;
 }
 
@@ -478,7 +636,7 @@ ft_payments_free (FtPayments *p)
   g_free (p->idem.slots);
   g_array_unref (p->bkeys);
   recmap_clear (&p->keys_full);
-  recmap_clear (&p->bk_full);
+  bkw_clear (&p->bk_full);
   g_free (p);
 }
 
@@ -830,8 +988,8 @@ idem_prefetch (const FtPayments *p, guint64 idem, gint64 scope)
   const BookingKeys *k = bkeys_at (p, scope);
   if (k != NULL)
     __builtin_prefetch (k);
-  else if (scope >= 0 && p->bk_full.cap != 0)
-    __builtin_prefetch (p->bk_full.slots + recmap_home (&p->bk_full, (guint64) scope) * p->bk_full.size);
+  else if (scope >= 0 && p->bk_full.ring != NULL)
+    bkw_prefetch (&p->bk_full, scope);
   else if (idem != 0 && p->idem.n != 0)
     __builtin_prefetch (&p->idem.slots[idem_home (&p->idem, idem)]);
 }
@@ -843,7 +1001,7 @@ full_lookup (const FtPayments *p, guint64 idem, gint64 scope)
 {
   if (scope >= 0)
     {
-      const BookingFullKeys *bk = recmap_lookup (&p->bk_full, (guint64) scope);
+      const BookingFullKeys *bk = bkw_lookup (&p->bk_full, scope);
       for (guint i = 0; bk != NULL && i < BK_FULL_SLOTS && bk->key[i].idem != 0; i++)
         if (bk->key[i].idem == idem)
           return &bk->key[i];
@@ -862,7 +1020,7 @@ full_remember (FtPayments *p, guint64 idem, gint64 scope, guint64 args, FtTxKind
   FullKey k = { idem, args, (guint32) tx, (guint32) kind };
   if (scope >= 0)
     {
-      BookingFullKeys *bk = recmap_insert (&p->bk_full, (guint64) scope);
+      BookingFullKeys *bk = bkw_insert (&p->bk_full, scope);
       for (guint i = 0; i < BK_FULL_SLOTS; i++)
         if (bk->key[i].idem == 0 || bk->key[i].idem == idem)
           {
@@ -1428,7 +1586,9 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
         p->n_overrefunded--;
       recmap_remove (&p->captures_far, (guint64) booking);
     }
-  const BookingFullKeys *bk = recmap_lookup (&p->bk_full, (guint64) booking);
+  const BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
+  if (bk != NULL && bk->c.present && bk->c.captured < 0)
+    p->n_overrefunded--;
   if (bk != NULL && bk->n_over > 0)
     {
       /* its keys beyond the slots, found by a walk of the key map (a
@@ -1439,7 +1599,7 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
       for (guint i = 1; i < over->len; i++)
         recmap_remove (&p->keys_full, g_array_index (over, guint64, i));
     }
-  recmap_remove (&p->bk_full, (guint64) booking);
+  bkw_remove (&p->bk_full, booking);
   /* with the journal, keys stay (they are hashes in the booking's slots or
    * the table, and a rebuild would find them again anyway) */
 }

@@ -4,7 +4,8 @@
  * peak RSS (getrusage ru_maxrss) is that run's own. Prints setup and run
  * wall time, the process's CPU time (what one core delivers when the
  * machine is shared), simulated seconds per wall second, engine and
- * domain events per wall second, peak memory and CPU per request, and checks the targets:
+ * domain events per wall second, peak memory and CPU per request, the
+ * minor page faults and the most booking records kept at once, and checks the targets:
  * one day of 10,000 vehicles and 200,000 requests in under 5 s of wall time, and (issue 16)
  * of 50,000 vehicles and about a million requests in under 4 s.
  * Usage: bench-sim [straight|street] [--summary] [SIZES…]
@@ -74,6 +75,11 @@ bench_one (guint n, FtSimRouting routing, gboolean summary)
                           : cpu < 4.0 ? "  [issue 16 target < 4 s: met in CPU time, MISSED in wall time (machine shared?)]"
                           : "  [issue 16 target < 4 s: MISSED]") : "");
   printf ("         %.2f us of CPU (setup included) per request\n", k.trips_requested ? cpu / (double) k.trips_requested * 1e6 : 0.0);
+  /* page faults (each a page the run touched first: deterministic, where
+   * time is not) and the booking records kept at most at once */
+  FtBooking *bk = ft_sim_world_get_core (w)->booking;
+  printf ("         %ld minor page faults; booking records kept at most %u of %u\n", ru.ru_minflt,
+          ft_booking_peak_live (bk), ft_booking_n (bk));
   fflush (stdout);
   return 0;
 }
