@@ -274,8 +274,8 @@ typedef struct {
  * moves on past ids without a record and doubles when the oldest kept id
  * is that far behind: a request reads an entry near the recent ones and a
  * record in a pool of the open bookings', where a hash table of them
- * probed a random line. An id behind the window or far ahead of it goes
- * to a map. */
+ * probed a random line. An id far behind the window or far ahead of it
+ * (another caller's numbering) goes to a map. */
 typedef struct {
   BookingFullKeys *pool;
   guint    n_pool, cap, n_free;
@@ -317,8 +317,24 @@ bkw_lookup (const BkWindow *w, gint64 id)
   return recmap_lookup (&w->far, (guint64) id);
 }
 
-/* Whether the ring takes id (moving the window on to it when it is at or
- * not far past high). */
+/* Doubles the ring. */
+static void
+bkw_grow (BkWindow *w)
+{
+  guint size = (w->mask + 1) * 2, mask = size - 1;
+  gint32 *ring = g_new (gint32, size);
+  for (guint i = 0; i < size; i++)
+    ring[i] = -1;
+  for (gint64 i = w->low; i < w->high; i++)
+    ring[i & mask] = w->ring[i & w->mask];
+  g_free (w->ring);
+  w->ring = ring;
+  w->mask = mask;
+}
+
+/* Whether the ring takes id (moving the window on to it when it is not
+ * far past high, or back to it when it is not far behind low: a
+ * reservation unlocked after later bookings were paid for). */
 static gboolean
 bkw_reach (BkWindow *w, gint64 id)
 {
@@ -333,7 +349,14 @@ bkw_reach (BkWindow *w, gint64 id)
       w->low = w->high = id;
     }
   if (id < w->low)
-    return FALSE;
+    {
+      if (w->high - id > 4 * ((gint64) w->mask + 1) + 4096)
+        return FALSE;   /* far behind: the map */
+      while (w->high - 1 - id > (gint64) w->mask)
+        bkw_grow (w);
+      w->low = id;   /* the entries from id to low are -1: outside the window */
+      return TRUE;
+    }
   if (id < w->high)
     return TRUE;
   if (id - w->high > 4096 + (gint64) w->mask)
@@ -350,15 +373,7 @@ bkw_reach (BkWindow *w, gint64 id)
           w->low++;
           continue;
         }
-      guint size = (w->mask + 1) * 2, mask = size - 1;
-      gint32 *ring = g_new (gint32, size);
-      for (guint i = 0; i < size; i++)
-        ring[i] = -1;
-      for (gint64 i = w->low; i < w->high; i++)
-        ring[i & mask] = w->ring[i & w->mask];
-      g_free (w->ring);
-      w->ring = ring;
-      w->mask = mask;
+      bkw_grow (w);
     }
   w->high = id + 1;
   return TRUE;
