@@ -453,6 +453,8 @@ struct _FtPayments {
   gboolean      idem_rebuilt;  /* keys that name a booking may be in the table */
   gint64        bk_far_from;   /* the lowest booking whose key went to the table
                                 * for lying beyond the array, or G_MAXINT64 */
+  guint8        journal_mode;  /* 0: not known yet, 1: the ledger keeps its
+                                * journal, 2: not (fixed once it has a tx) */
   /* without the ledger's journal: whole keys (idem, bkeys unused) */
   RecMap        keys_full;     /* idem -> FullKeyRec */
   BkWindow      bk_full;       /* booking -> BookingFullKeys */
@@ -462,11 +464,25 @@ struct _FtPayments {
   guint64       total_latency_ms;
 };
 
+/* Whether the ledger keeps no journal (asked once it can no longer
+ * change: the ledger has a transaction). */
+static inline gboolean
+no_journal (const FtPayments *cp)
+{
+  FtPayments *p = (FtPayments *) cp;   /* only the cache is written */
+  if (G_LIKELY (p->journal_mode != 0))
+    return p->journal_mode == 2;
+  gboolean none = !ft_ledger_has_journal (p->ledger);
+  if (ft_ledger_n_tx (p->ledger) > 0)
+    p->journal_mode = none ? 2 : 1;
+  return none;
+}
+
 /* The capture record of `booking`, or NULL. */
 static CaptureRec *
 capture_get (FtPayments *p, gint64 booking)
 {
-  if (!ft_ledger_has_journal (p->ledger))
+  if (no_journal (p))
     {
       BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
       return bk != NULL && bk->c.present ? &bk->c : NULL;
@@ -492,7 +508,7 @@ capture_add (FtPayments *p, gint64 booking)
   /* without the journal a capture lives only while its booking is kept
    * (ft_payments_forget_booking): with its keys, not in an array of every
    * id */
-  if (!ft_ledger_has_journal (p->ledger))
+  if (no_journal (p))
     c = &bkw_insert (&p->bk_full, booking)->c;
   else if (booking >= 0 && (guint64) booking < (guint64) len * 2 + 4096 && booking < G_MAXINT32)
     {
@@ -762,6 +778,17 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
         *slot = idx;
     }
   return *slot;
+}
+
+void
+ft_payments_prefetch_booking (FtPayments *p, gint64 booking)
+{
+  if (p == NULL)
+    return;
+  if (no_journal (p))
+    bkw_prefetch (&p->bk_full, booking);
+  else if (booking >= 0 && (guint64) booking < p->bkeys->len)
+    __builtin_prefetch (&g_array_index (p->bkeys, BookingKeys, booking));
 }
 
 void
@@ -1069,7 +1096,7 @@ idem_seen (FtPayments *p, guint64 idem, gint64 scope, guint64 args, const char *
   gint64 id;
   guint64 tx_args;
   FtTxKind kind;
-  if (!ft_ledger_has_journal (p->ledger))
+  if (no_journal (p))
     {
       const FullKey *fk = full_lookup (p, idem, scope);
       if (fk == NULL)
@@ -1147,7 +1174,7 @@ post (FtPayments *p, FtTxKind kind, FtTime now, guint rider, gint64 amount, gint
       ps[k++] = ps[i];
   gint64 tx = ft_ledger_post (p->ledger, kind, now, (gint32) rider, amount, ref, idem, args,
                               ps, k, error);
-  if (tx >= 0 && idem != 0 && !ft_ledger_has_journal (p->ledger))
+  if (tx >= 0 && idem != 0 && no_journal (p))
     full_remember (p, idem, scope, args, kind, tx);
   else if (tx >= 0)
     idem_remember (p, idem, scope, tx);
@@ -1561,7 +1588,7 @@ void
 ft_payments_expect (FtPayments *p, guint n_keys, guint n_bookings)
 {
   g_return_if_fail (p != NULL);
-  if (!ft_ledger_has_journal (p->ledger))
+  if (no_journal (p))
     return;   /* keys and captures live only while their booking is kept */
   if (p->idem.n == 0)
     idemmap_resize (p, n_keys);
@@ -1587,6 +1614,27 @@ void
 ft_payments_forget_booking (FtPayments *p, gint64 booking)
 {
   g_return_if_fail (p != NULL);
+  if (no_journal (p))
+    {
+      /* its keys and capture, together */
+      const BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
+      if (bk == NULL)
+        return;
+      if (bk->c.present && bk->c.captured < 0)
+        p->n_overrefunded--;
+      if (bk->n_over > 0)
+        {
+          /* its keys beyond the slots, found by a walk of the key map (a
+           * booking with more than BK_FULL_SLOTS keys is rare) */
+          g_autoptr(GArray) over = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_array_append_val (over, booking);
+          recmap_foreach (&p->keys_full, over_of, over);
+          for (guint i = 1; i < over->len; i++)
+            recmap_remove (&p->keys_full, g_array_index (over, guint64, i));
+        }
+      bkw_remove (&p->bk_full, booking);
+      return;
+    }
   if (booking >= 0 && (guint64) booking < p->captures->len)
     {
       CaptureRec *c = &g_array_index (p->captures, CaptureRec, booking);
@@ -1601,20 +1649,6 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
         p->n_overrefunded--;
       recmap_remove (&p->captures_far, (guint64) booking);
     }
-  const BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
-  if (bk != NULL && bk->c.present && bk->c.captured < 0)
-    p->n_overrefunded--;
-  if (bk != NULL && bk->n_over > 0)
-    {
-      /* its keys beyond the slots, found by a walk of the key map (a
-       * booking with more than BK_FULL_SLOTS keys is rare) */
-      g_autoptr(GArray) over = g_array_new (FALSE, FALSE, sizeof (guint64));
-      g_array_append_val (over, booking);
-      recmap_foreach (&p->keys_full, over_of, over);
-      for (guint i = 1; i < over->len; i++)
-        recmap_remove (&p->keys_full, g_array_index (over, guint64, i));
-    }
-  bkw_remove (&p->bk_full, booking);
   /* with the journal, keys stay (they are hashes in the booking's slots or
    * the table, and a rebuild would find them again anyway) */
 }
