@@ -570,6 +570,51 @@ START_TEST (test_world_golden_summary)
 }
 END_TEST
 
+/* summary_records keeps only live bookings: the golden day gives out the
+ * same ids as a run that keeps every record, but keeps at most the open
+ * bookings (one a vehicle) and the last 16 closed at once, a small part of
+ * the day's; early bookings read NULL and have no trip_id, and the world's
+ * checks (booking's and the ledger's included) pass mid-run and at the
+ * end. A run without it keeps every record. */
+START_TEST (test_world_summary_releases)
+{
+  guint n[2] = { 0, 0 }, peak[2] = { 0, 0 };
+  g_autoptr (FtSimScenario) sc = load_scenario ("demo-city-phase1.scenario", 1.0, 7);
+  for (int summary = 0; summary < 2; summary++)
+    {
+      sc->summary_records = summary;
+      g_autoptr (GError) e = NULL;
+      g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, NULL, &e);
+      ck_assert_msg (w != NULL, "%s", e ? e->message : "");
+      FtBooking *bk = ft_sim_world_get_core (w)->booking;
+      ck_assert (ft_booking_get_release (bk) == summary);
+      ck_assert (ft_sim_world_run_until (w, ft_sim_world_end_time (w) / 2, &e));
+      ck_assert_msg (ft_sim_world_check (w, &e), "mid-run: %s", e ? e->message : "");
+      ck_assert (ft_sim_world_run (w, NULL, NULL, &e));
+      ck_assert_msg (ft_sim_world_check (w, &e), "end: %s", e ? e->message : "");
+      n[summary] = ft_booking_n (bk);
+      peak[summary] = ft_booking_peak_live (bk);
+      char trip[37];
+      if (summary)
+        {
+          ck_assert_ptr_null (ft_booking_get (bk, 0));
+          ck_assert (!ft_booking_trip_id (bk, 0, trip));
+          ck_assert_uint_le (ft_booking_n_live (bk), peak[1]);
+          ck_assert_uint_le (peak[1], ft_sim_scenario_n_vehicles (sc) + 16);
+        }
+      else
+        {
+          ck_assert_ptr_nonnull (ft_booking_get (bk, 0));
+          ck_assert_uint_eq (ft_booking_n_live (bk), n[0]);
+        }
+    }
+  ck_assert_uint_gt (n[0], 2000);
+  ck_assert_uint_eq (n[1], n[0]);
+  ck_assert_uint_eq (peak[0], n[0]);
+  ck_assert_msg (peak[1] < n[1] / 10, "%u of %u kept at once", peak[1], n[1]);
+}
+END_TEST
+
 /* The hot paths of a big fleet (the fine grid of available vehicles, the
  * rider's widening search, booking's find, a backlog of open tasks over 256
  * so staff search nearby first) against KPIs recorded with the code before
@@ -959,6 +1004,7 @@ sim_suite (void)
     { "world-golden", test_world_golden },
     { "world-golden-big-fleet", test_world_golden_big_fleet },
     { "world-golden-summary", test_world_golden_summary },
+    { "world-summary-releases", test_world_summary_releases },
     { "world-rebalance-lp", test_world_rebalance_lp },
     { "world-costs", test_world_costs },
     { "world-costs-swaps", test_world_costs_swaps },
