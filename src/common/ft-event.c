@@ -205,7 +205,7 @@ ft_event_log_set_retain (FtEventLog *log, gboolean retain)
   g_return_if_fail (log != NULL);
   log->retain = retain;
   if (!retain)
-    log->n = 0;
+    ft_event_log_drain (log);   /* nothing is kept from now on: a large burst's memory goes back */
   update_slow_kinds (log);
 }
 

@@ -149,7 +149,8 @@ void          ft_event_log_set_next_seq (FtEventLog *log, guint64 next);
 /* Counters per kind since creation (not reset by drain). */
 guint64       ft_event_log_count        (FtEventLog *log, FtEventKind kind);
 /* If TRUE (default), pending events are kept until drained; a simulation
- * without a store can set it FALSE so the log only counts and notifies. */
+ * without a store can set it FALSE so the log only counts and notifies
+ * (pending events are then dropped as by drain, memory and all). */
 void          ft_event_log_set_retain   (FtEventLog *log, gboolean retain);
 /* Listeners are called synchronously on append, on the twin thread. */
 guint         ft_event_log_add_listener (FtEventLog *log, FtEventListener fn, gpointer user_data);
