@@ -1363,8 +1363,6 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
     }
   ft_accounts_prefetch (b->deps.accounts, rider);
   ft_payments_prefetch_rider (b->deps.payments, rider);
-  if (b->release)   /* summary records: payments keeps its keys in a pool */
-    ft_payments_prefetch_booking (b->deps.payments, booking);
 }
 
 const FtBookingRec *

@@ -781,17 +781,6 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
 }
 
 void
-ft_payments_prefetch_booking (FtPayments *p, gint64 booking)
-{
-  if (p == NULL)
-    return;
-  if (no_journal (p))
-    bkw_prefetch (&p->bk_full, booking);
-  else if (booking >= 0 && (guint64) booking < p->bkeys->len)
-    __builtin_prefetch (&g_array_index (p->bkeys, BookingKeys, booking));
-}
-
-void
 ft_payments_prefetch_rider (FtPayments *p, guint rider)
 {
   if (p == NULL || rider >= p->riders->len)
