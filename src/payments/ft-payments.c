@@ -266,6 +266,9 @@ typedef struct {
   CaptureRec c;         /* its capture (c.present), kept with its keys */
   FullKey    key[BK_FULL_SLOTS];   /* filled in order; idem 0: free */
 } BookingFullKeys;
+/* two cache lines, the pool 128-byte aligned: a capture reads its keys
+ * and then its capture in a pair of lines the hardware loads together */
+G_STATIC_ASSERT (sizeof (BookingFullKeys) == 128);
 
 /* BookingFullKeys by booking id: booking ids are given in order and a run
  * keeps few at once, so a record lives in a pool (slots reused, the last
@@ -296,7 +299,7 @@ bkw_init (BkWindow *w)
 static void
 bkw_clear (BkWindow *w)
 {
-  g_free (w->pool);
+  g_aligned_free (w->pool);
   g_free (w->free);
   g_free (w->ring);
   recmap_clear (&w->far);
@@ -396,7 +399,11 @@ bkw_insert (BkWindow *w, gint64 id)
       if (w->n_pool == w->cap)
         {
           w->cap = MAX (64, w->cap * 2);
-          w->pool = g_renew (BookingFullKeys, w->pool, w->cap);
+          BookingFullKeys *pool = g_aligned_alloc (w->cap, sizeof (BookingFullKeys), 128);
+          if (w->n_pool > 0)
+            memcpy (pool, w->pool, (gsize) w->n_pool * sizeof (BookingFullKeys));
+          g_aligned_free (w->pool);
+          w->pool = pool;
           w->free = g_renew (gint32, w->free, w->cap);
         }
       s = (gint32) w->n_pool++;
