@@ -634,6 +634,13 @@ commit_internal (FtStore *s, const FtStoreTargets *t, gboolean all, FtStoreExtra
                    "to store; run with full records to keep a database");
       return FALSE;
     }
+  if (t->booking != NULL && ft_booking_get_release (t->booking))
+    {
+      g_set_error (error, FT_STORE_ERROR, FT_STORE_ERROR_SQL,
+                   "booking keeps only open bookings (summary records): closed ones are not "
+                   "there to store; run with full records to keep a database");
+      return FALSE;
+    }
   gboolean holders_changed = s->version >= 2 &&
                              (n_vans != s->saved_vans || n_depots != s->saved_depots);
   /* balances and trip counts are derived, not written (schema 4 on) */

@@ -1232,6 +1232,29 @@ START_TEST (test_release_mode)
 }
 END_TEST
 
+/* A database needs every booking: a core whose booking keeps only open
+ * ones (release mode) is refused, naming summary records. */
+START_TEST (test_release_mode_no_store)
+{
+  Fx fx;
+  g_autoptr(GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ft-booking-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "core.sqlite", NULL);
+
+  fx_init (&fx, 0.0, 2000);
+  ft_booking_set_release (fx.core->booking, TRUE);
+  gint64 a = ft_booking_start (fx.core->booking, fx.r[0], fx.v[0], T0, &err);
+  ck_assert (a >= 0 && ft_booking_end (fx.core->booking, a, fx.r[0], test_town_at (30, 30), 700,
+                                       T0 + 4 * FT_MINUTE, NULL, &err));
+  ck_assert (!ft_core_attach_store (fx.core, path, NULL, &err));
+  ck_assert_msg (err != NULL && strstr (err->message, "summary records") != NULL, "%s",
+                 err ? err->message : "");
+  fx_fini (&fx);
+  ft_store_remove_files (path, NULL);
+  g_rmdir (dir);
+}
+END_TEST
+
 /* Prefetching is a hint: any booking, rider or vehicle index, in range or
  * not, changes nothing and reads nothing outside the records (ASan). */
 START_TEST (test_prefetch_is_a_hint)
@@ -1290,6 +1313,7 @@ booking_suite (void)
     { "refuse_payment", test_refuse_payment },
     { "restore_and_check", test_restore_and_check },
     { "release_mode", test_release_mode },
+    { "release_mode_no_store", test_release_mode_no_store },
     { "core_attach_existing_state", test_core_attach_existing_state },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
