@@ -1,7 +1,8 @@
 /* ft-ops.c — fleet-operations task queue. Tasks live in a dense array
  * (id == index); unassigned open tasks are also kept in an unordered set
  * (array + position per task) so picking work is O(open tasks); a hash
- * (vehicle, kind) -> task guards against duplicate unfinished tasks.
+ * (vehicle, kind) -> task guards against duplicate unfinished tasks, a
+ * bit per (vehicle, kind) beside it answering most asks without hashing.
  */
 #include "ft-ops.h"
 #include "ft-ops-value.h"
@@ -14,6 +15,8 @@ struct _FtOps {
   GArray     *open;        /* gint64 ids of FT_TASK_OPEN tasks, unordered */
   GArray     *open_pos;    /* gint32 per task: position in open, -1 */
   GHashTable *unfinished;  /* key (vehicle << 3 | kind) + 1 -> task id + 1 */
+  GArray     *kinds_of;    /* guint8 per vehicle: bit k set when (vehicle, k) is in
+                            * unfinished, so most asks skip the hash */
   /* open tasks by position, one grid per (priority, kind), highest
    * priority first; NULL when no index is enabled. Picking the best task
    * near a point then looks only at the highest priority present, nearest
@@ -90,6 +93,7 @@ ft_ops_new (FtFleet *fleet, FtAccounts *accounts, FtEventLog *log)
   ops->open = g_array_new (FALSE, FALSE, sizeof (gint64));
   ops->open_pos = g_array_new (FALSE, FALSE, sizeof (gint32));
   ops->unfinished = g_hash_table_new (g_int64_hash, g_int64_equal);
+  ops->kinds_of = g_array_new (FALSE, TRUE, sizeof (guint8));
   return ops;
 }
 
@@ -107,6 +111,7 @@ ft_ops_free (FtOps *ops)
   while (g_hash_table_iter_next (&it, &k, NULL))
     g_free (k);
   g_hash_table_unref (ops->unfinished);
+  g_array_unref (ops->kinds_of);
   if (ops->values)
     g_array_unref (ops->values);
   if (ops->buckets)
@@ -137,6 +142,20 @@ static gint64
 unfinished_key (gint32 vehicle, FtTaskKind kind)
 {
   return ((gint64) vehicle << 3) | (gint64) kind;
+}
+
+G_STATIC_ASSERT (FT_N_TASK_KINDS <= 8);
+
+/* Adds (vehicle, kind) -> task to the unfinished hash and its bit. */
+static void
+unfinished_add (FtOps *ops, gint32 vehicle, FtTaskKind kind, gint64 task)
+{
+  gint64 *key = g_new (gint64, 1);
+  *key = unfinished_key (vehicle, kind);
+  g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) task + 1));
+  if ((guint) vehicle >= ops->kinds_of->len)
+    g_array_set_size (ops->kinds_of, MAX ((guint) vehicle + 1, ops->kinds_of->len * 2));
+  g_array_index (ops->kinds_of, guint8, vehicle) |= (guint8) (1u << kind);
 }
 
 static void
@@ -305,9 +324,7 @@ create (FtOps *ops, FtTaskKind kind, gint32 vehicle, FtLatLon target, gint32 tar
   open_add (ops, t.id);
   if (vehicle >= 0)
     {
-      gint64 *key = g_new (gint64, 1);
-      *key = unfinished_key (vehicle, kind);
-      g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) t.id + 1));
+      unfinished_add (ops, vehicle, kind, t.id);
     }
   emit (ops, approval == FT_TASK_PROPOSED ? FT_EV_TASK_PROPOSED : FT_EV_TASK_CREATED, &t, now);
   return t.id;
@@ -384,9 +401,7 @@ ft_ops_restore (FtOps *ops, const FtTask *task, GError **error)
     open_add (ops, task->id);
   if (unfinished && task->vehicle >= 0)
     {
-      gint64 *key = g_new (gint64, 1);
-      *key = unfinished_key (task->vehicle, task->kind);
-      g_hash_table_insert (ops->unfinished, key, GSIZE_TO_POINTER ((gsize) task->id + 1));
+      unfinished_add (ops, task->vehicle, task->kind, task->id);
     }
   return TRUE;
 }
@@ -540,6 +555,7 @@ finish (FtOps *ops, FtTask *t, FtTaskState st, FtTime now)
         {
           g_hash_table_remove (ops->unfinished, &key);
           g_free (orig);
+          g_array_index (ops->kinds_of, guint8, t->vehicle) &= (guint8) ~(1u << t->kind);
         }
     }
   emit (ops, st == FT_TASK_DONE ? FT_EV_TASK_DONE : FT_EV_TASK_CANCELLED, t, now);
@@ -595,6 +611,9 @@ gint64
 ft_ops_open_for (const FtOps *ops, guint vehicle, FtTaskKind kind)
 {
   g_return_val_if_fail (ops != NULL, -1);
+  if ((guint) kind < FT_N_TASK_KINDS
+      && (vehicle >= ops->kinds_of->len || !(g_array_index (ops->kinds_of, guint8, vehicle) & (1u << kind))))
+    return -1;    /* no unfinished task of the kind: the hash would say so too */
   gint64 key = unfinished_key ((gint32) vehicle, kind);
   gpointer v = g_hash_table_lookup (ops->unfinished, &key);
   return v ? (gint64) GPOINTER_TO_SIZE (v) - 1 : -1;
@@ -877,7 +896,11 @@ ft_ops_check (const FtOps *ops, GError **error)
             }
         }
     }
+  guint n_bits = 0;    /* a bit per unfinished (vehicle, kind), no stale one */
+  for (guint v = 0; v < ops->kinds_of->len; v++)
+    n_bits += (guint) __builtin_popcount (g_array_index (ops->kinds_of, guint8, v));
   if (n_open != ops->open->len || n_unfinished_vehicle != g_hash_table_size (ops->unfinished)
+      || n_bits != n_unfinished_vehicle
       || (ops->buckets && indexed_size (ops) != n_open))
     {
       g_set_error (error, FT_OPS_ERROR, FT_OPS_ERROR_INVALID, "task indexes disagree with the tasks");

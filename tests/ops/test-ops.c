@@ -367,6 +367,73 @@ START_TEST (test_ops_best_open_indexed_matches_scan)
 }
 END_TEST
 
+/* ft_ops_open_for answers through a bit per (vehicle, kind) before the
+ * hash: over random creates, cancels and completions on many vehicles,
+ * and in a queue restored from the tasks, it gives what a plain table of
+ * unfinished tasks gives, for every vehicle and kind (and vehicles beyond
+ * the fleet). */
+START_TEST (test_ops_open_for_matches_table)
+{
+  OpsFx f;
+  ops_fx_init (&f);
+  enum { NV = 40, STEPS = 4000 };
+  FtLatLon p = { 52.5, 13.4 };
+  for (int i = 3; i < NV; i++)
+    ft_fleet_add_vehicle (f.fleet, FT_KIND_SCOOTER, ft_latlon_offset (p, i * 50.0, 0), NULL, 0);
+  gint64 table[NV][FT_N_TASK_KINDS];
+  for (int v = 0; v < NV; v++)
+    for (int k = 0; k < FT_N_TASK_KINDS; k++)
+      table[v][k] = -1;
+  GRand *r = g_rand_new_with_seed (16);
+  g_autoptr (GError) e = NULL;
+  guint n_done = 0, n_cancelled = 0;
+  for (int step = 0; step < STEPS; step++)
+    {
+      int v = g_rand_int_range (r, 0, NV), k = g_rand_int_range (r, 0, FT_N_TASK_KINDS);
+      FtTime now = step * 10;
+      if (table[v][k] < 0)
+        {
+          table[v][k] = ft_ops_create (f.ops, (FtTaskKind) k, v, p, -1, 1, -1, now, &e);
+          ck_assert_msg (table[v][k] >= 0, "%s", e ? e->message : "");
+        }
+      else if (g_rand_boolean (r))
+        {
+          ck_assert (ft_ops_cancel (f.ops, table[v][k], -1, now, &e));
+          table[v][k] = -1;
+          n_cancelled++;
+        }
+      else
+        {
+          ck_assert (ft_ops_assign (f.ops, table[v][k], (guint) f.field, -1, now, &e));
+          ck_assert (ft_ops_start (f.ops, table[v][k], (guint) f.field, now, &e));
+          ck_assert (ft_ops_complete (f.ops, table[v][k], (guint) f.field, now, &e));
+          table[v][k] = -1;
+          n_done++;
+        }
+      int qv = g_rand_int_range (r, 0, NV + 8), qk = g_rand_int_range (r, 0, FT_N_TASK_KINDS);
+      ck_assert_int_eq (ft_ops_open_for (f.ops, (guint) qv, (FtTaskKind) qk), (qv < NV ? table[qv][qk] : -1));
+      if (step % 500 == 0)
+        ck_assert_msg (ft_ops_check (f.ops, &e), "%s", e ? e->message : "");
+    }
+  ck_assert_uint_gt (n_done, 500);
+  ck_assert_uint_gt (n_cancelled, 500);
+  g_autoptr (FtOps) copy = ft_ops_new (f.fleet, f.acc, NULL);
+  for (guint i = 0; i < ft_ops_n (f.ops); i++)
+    ck_assert (ft_ops_restore (copy, ft_ops_get (f.ops, i), &e));
+  ck_assert_msg (ft_ops_check (f.ops, &e), "%s", e ? e->message : "");
+  ck_assert_msg (ft_ops_check (copy, &e), "%s", e ? e->message : "");
+  for (int v = 0; v < NV + 8; v++)
+    for (int k = 0; k < FT_N_TASK_KINDS; k++)
+      {
+        gint64 want = v < NV ? table[v][k] : -1;
+        ck_assert_int_eq (ft_ops_open_for (f.ops, (guint) v, (FtTaskKind) k), want);
+        ck_assert_int_eq (ft_ops_open_for (copy, (guint) v, (FtTaskKind) k), want);
+      }
+  g_rand_free (r);
+  ops_fx_clear (&f);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -378,6 +445,7 @@ main (void)
     { "ops-best-open", test_ops_best_open },
     { "ops-best-open-near-scan", test_ops_best_open_near_matches_scan },
     { "ops-best-open-indexed-scan", test_ops_best_open_indexed_matches_scan },
+    { "ops-open-for-table", test_ops_open_for_matches_table },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
