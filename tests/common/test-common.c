@@ -89,6 +89,42 @@ START_TEST (test_mix_hash)
 }
 END_TEST
 
+/* FNV-1a a byte at a time, as ft_hash_string64 once looped */
+static guint64
+plain_fnv1a (const char *s)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  for (; *s; s++)
+    {
+      h ^= (guint8) *s;
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return h;
+}
+
+/* ft_hash_string64 takes four bytes to a loop step: the published FNV-1a
+ * vectors, then random strings of every length to 80 (all byte values but
+ * the terminator), against the plain loop. */
+START_TEST (test_hash_string_matches_plain)
+{
+  ck_assert_uint_eq (plain_fnv1a (""), G_GUINT64_CONSTANT (0xcbf29ce484222325));
+  ck_assert_uint_eq (plain_fnv1a ("a"), G_GUINT64_CONSTANT (0xaf63dc4c8601ec8c));
+  ck_assert_uint_eq (plain_fnv1a ("foobar"), G_GUINT64_CONSTANT (0x85944171f73967e8));
+  ck_assert_uint_eq (ft_hash_string64 ("foobar"), ft_mix64 (G_GUINT64_CONSTANT (0x85944171f73967e8)));
+  GRand *r = g_rand_new_with_seed (64);
+  char buf[81];
+  for (int trial = 0; trial < 20000; trial++)
+    {
+      int len = trial < 81 * 10 ? trial % 81 : g_rand_int_range (r, 0, 81);
+      for (int i = 0; i < len; i++)
+        buf[i] = (char) g_rand_int_range (r, 1, 256);
+      buf[len] = '\0';
+      ck_assert_uint_eq (ft_hash_string64 (buf), ft_mix64 (plain_fnv1a (buf)));
+    }
+  g_rand_free (r);
+}
+END_TEST
+
 typedef struct { int calls; guint64 last_seq; } Seen;
 
 static void
@@ -394,7 +430,8 @@ common_suite (void)
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
   tc = tcase_create ("key-file"); tcase_add_test (tc, test_key_file_string); suite_add_tcase (s, tc);
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
-  tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash); suite_add_tcase (s, tc);
+  tc = tcase_create ("ids"); tcase_add_test (tc, test_uuid); tcase_add_test (tc, test_mix_hash);
+  tcase_add_test (tc, test_hash_string_matches_plain); suite_add_tcase (s, tc);
   tc = tcase_create ("event-log"); tcase_add_test (tc, test_event_log); tcase_add_test (tc, test_listener_removes_itself);
   tcase_add_test (tc, test_lone_listener_changes_listeners);
   tcase_add_test (tc, test_listener_for_kinds); tcase_add_test (tc, test_event_tap); suite_add_tcase (s, tc);
