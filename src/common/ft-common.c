@@ -14,18 +14,38 @@
 #define FT_EARTH_RADIUS_M 6371008.8
 #define FT_DEG2RAD (G_PI / 180.0)
 
-double
-ft_distance_m (FtLatLon a, FtLatLon b)
+/* The haversine distance, cos_a being cos (a.lat * FT_DEG2RAD): one body
+ * for both entry points, so both give the same bits. */
+static inline double
+distance_with_cos (FtLatLon a, double cos_a, FtLatLon b)
 {
   double la1 = a.lat * FT_DEG2RAD, la2 = b.lat * FT_DEG2RAD;
   double dla = la2 - la1;
   double dlo = (b.lon - a.lon) * FT_DEG2RAD;
   double s1 = sin (dla / 2.0), s2 = sin (dlo / 2.0);
-  double h = s1 * s1 + cos (la1) * cos (la2) * s2 * s2;
+  double h = s1 * s1 + cos_a * cos (la2) * s2 * s2;
 
   if (h > 1.0)
     h = 1.0;
   return 2.0 * FT_EARTH_RADIUS_M * asin (sqrt (h));
+}
+
+double
+ft_distance_m (FtLatLon a, FtLatLon b)
+{
+  return distance_with_cos (a, cos (a.lat * FT_DEG2RAD), b);
+}
+
+double
+ft_distance_cos_lat (double lat)
+{
+  return cos (lat * FT_DEG2RAD);
+}
+
+double
+ft_distance_from_m (FtLatLon a, double cos_a, FtLatLon b)
+{
+  return distance_with_cos (a, cos_a, b);
 }
 
 double

@@ -32,6 +32,10 @@ typedef struct {
 
 /* Great-circle (haversine) distance in metres. */
 double   ft_distance_m          (FtLatLon a, FtLatLon b);
+/* The same distance, bit for bit, from many points b to one a, its
+ * cos_a = ft_distance_cos_lat (a.lat) worked out once. */
+double   ft_distance_cos_lat    (double lat);
+double   ft_distance_from_m     (FtLatLon a, double cos_a, FtLatLon b);
 /* Fast equirectangular approximation, good to <0.5% below 50 km. */
 double   ft_distance_fast_m     (FtLatLon a, FtLatLon b);
 gboolean ft_latlon_valid        (FtLatLon p);

@@ -929,6 +929,7 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
                      FtGridVisitFunc fn, gpointer user_data)
 {
   double rlat, rlon, c, kx, slack2;
+  double cos_p = NAN;    /* ft_distance_cos_lat (p.lat), at the first exact distance */
   int r0, r1, c0, c1, r;
 
   g_return_if_fail (g != NULL);
@@ -980,7 +981,9 @@ ft_grid_index_visit (FtGridIndex *g, FtLatLon p, double radius_m,
                   /* Cheap planar reject (1% slack), then the exact distance. */
                   if (dx * dx + dy * dy > slack2)
                     continue;
-                  d = ft_distance_m (p, q);
+                  if (G_UNLIKELY (isnan (cos_p)))
+                    cos_p = ft_distance_cos_lat (p.lat);
+                  d = ft_distance_from_m (p, cos_p, q);   /* ft_distance_m (p, q) */
                   if (d <= radius_m && !fn (id, q, d, user_data))
                     return;
                 }
@@ -1045,6 +1048,7 @@ typedef struct {
   gint64   best;
   FtGridAcceptFunc accept;
   gpointer ud;
+  double   cos_p;         /* ft_distance_cos_lat (p.lat), NAN until the first exact distance */
 } NearestCtx;
 
 static inline void
@@ -1059,7 +1063,9 @@ nearest_cell (NearestCtx *n, const Cell *cell)
       /* the planar prefilter of the visit (1% slack), then the exact distance */
       if (dx * dx + dy * dy > n->lim2)
         continue;
-      d = ft_distance_m (n->p, q);
+      if (G_UNLIKELY (isnan (n->cos_p)))
+        n->cos_p = ft_distance_cos_lat (n->p.lat);
+      d = ft_distance_from_m (n->p, n->cos_p, q);   /* ft_distance_m (n->p, q) */
       if (d > n->max_m)
         continue;
       if (n->best >= 0 && (d > n->best_d || (d == n->best_d && (gint64) it->id > n->best)))
@@ -1144,7 +1150,7 @@ ft_grid_index_nearest (FtGridIndex *g, FtLatLon p, double max_m,
     }
   /* the planar prefilter with cos no larger than p's: it only rejects
    * less (its 1% slack holds as in the visit) */
-  NearestCtx n = { p, max_m, FT_M_PER_DEG * cos_p, 0, INFINITY, -1, accept, user_data };
+  NearestCtx n = { p, max_m, FT_M_PER_DEG * cos_p, 0, INFINITY, -1, accept, user_data, NAN };
   if (max_m <= 50000)
     n.lim2 = (max_m * 1.01 + 1.0) * (max_m * 1.01 + 1.0);
   guint c0 = cell_of (g, p);

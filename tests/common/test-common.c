@@ -9,6 +9,42 @@
 #include "ft-common.h"
 #include "ft-event.h"
 
+/* the haversine as ft_distance_m once wrote it, cos (la1) worked out inline */
+static double
+plain_haversine (FtLatLon a, FtLatLon b)
+{
+  double la1 = a.lat * (G_PI / 180.0), la2 = b.lat * (G_PI / 180.0);
+  double dla = la2 - la1;
+  double dlo = (b.lon - a.lon) * (G_PI / 180.0);
+  double s1 = sin (dla / 2.0), s2 = sin (dlo / 2.0);
+  double h = s1 * s1 + cos (la1) * cos (la2) * s2 * s2;
+  if (h > 1.0)
+    h = 1.0;
+  return 2.0 * 6371008.8 * asin (sqrt (h));
+}
+
+/* ft_distance_from_m with its cos worked out once per a gives
+ * ft_distance_m's bits and the plain formula's, over random pairs near
+ * each other (as the grid's searches ask) and anywhere on the globe. */
+START_TEST (test_distance_from_matches_plain)
+{
+  GRand *r = g_rand_new_with_seed (1609);
+  for (int i = 0; i < 20000; i++)
+    {
+      FtLatLon a = { g_rand_double_range (r, -89.9, 89.9), g_rand_double_range (r, -180, 180) }, b;
+      if (i % 2 == 0)
+        b = (FtLatLon) { a.lat + g_rand_double_range (r, -0.05, 0.05), a.lon + g_rand_double_range (r, -0.05, 0.05) };
+      else
+        b = (FtLatLon) { g_rand_double_range (r, -90, 90), g_rand_double_range (r, -180, 180) };
+      double cos_a = ft_distance_cos_lat (a.lat);
+      double want = plain_haversine (a, b);
+      ck_assert_msg (ft_distance_from_m (a, cos_a, b) == want, "%.17g %.17g -> %.17g %.17g", a.lat, a.lon, b.lat, b.lon);
+      ck_assert (ft_distance_m (a, b) == want);
+    }
+  g_rand_free (r);
+}
+END_TEST
+
 START_TEST (test_distance)
 {
   FtLatLon paris = { 48.8566, 2.3522 }, london = { 51.5074, -0.1278 };
@@ -426,7 +462,8 @@ common_suite (void)
   Suite *s = suite_create ("common");
   TCase *tc;
 
-  tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid); suite_add_tcase (s, tc);
+  tc = tcase_create ("distance"); tcase_add_test (tc, test_distance); tcase_add_test (tc, test_latlon_valid);
+  tcase_add_test (tc, test_distance_from_matches_plain); suite_add_tcase (s, tc);
   tc = tcase_create ("format"); tcase_add_test (tc, test_money_time); suite_add_tcase (s, tc);
   tc = tcase_create ("key-file"); tcase_add_test (tc, test_key_file_string); suite_add_tcase (s, tc);
   tc = tcase_create ("advise-huge"); tcase_add_test (tc, test_advise_huge); suite_add_tcase (s, tc);
