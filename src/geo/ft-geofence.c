@@ -452,6 +452,14 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
    * sample to the next, with room for rounding */
   double cells_per_sample = ra ? MAX (fabs (b.lat - a.lat) * inv_dlat, fabs (b.lon - a.lon) * inv_dlon) / n * 1.000001
                                : 0;
+  /* the raster's fields and the sums in locals: stores to *out could
+   * otherwise alias the raster's doubles and reload them each sample */
+  const double min_lat = ra ? ra->min_lat : 0, min_lon = ra ? ra->min_lon : 0;
+  const double rows_d = ra ? (double) ra->rows : 0, cols_d = ra ? (double) ra->cols : 0;
+  const gsize cols = ra ? ra->cols : 0;
+  const guint16 *cell = ra ? ra->cell : NULL;
+  const guint8 *clear = ra ? ra->clear : NULL;
+  double ride_s = 0, capped_m = 0, min_cap_kph = 0;
   for (guint i = 0; i < n; i++)
     {
       double f = (i + 0.5) / n;
@@ -460,9 +468,9 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
       gsize at = 0;
       if (ra != NULL)
         {
-          double fr = (p.lat - ra->min_lat) * inv_dlat, fc = (p.lon - ra->min_lon) * inv_dlon;
-          if (fr >= 0 && fr < ra->rows && fc >= 0 && fc < ra->cols)
-            v = ra->cell[at = (gsize) fr * ra->cols + (gsize) fc];
+          double fr = (p.lat - min_lat) * inv_dlat, fc = (p.lon - min_lon) * inv_dlon;
+          if (fr >= 0 && fr < rows_d && fc >= 0 && fc < cols_d)
+            v = cell[at = (gsize) fr * cols + (gsize) fc];
         }
       gboolean changed = TRUE;
       if (v == RASTER_UNDECIDED || (v & RASTER_MIXED))
@@ -490,8 +498,8 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
         {
           capped = r.maximum_speed_kph > 0 && r.maximum_speed_kph < cruise_kph;
           sample_s = capped ? step / (r.maximum_speed_kph / 3.6) : cruise_s;
-          if (capped && (out->min_cap_kph == 0 || r.maximum_speed_kph < out->min_cap_kph))
-            out->min_cap_kph = r.maximum_speed_kph;
+          if (capped && (min_cap_kph == 0 || r.maximum_speed_kph < min_cap_kph))
+            min_cap_kph = r.maximum_speed_kph;
         }
       /* what path_sample does, from the values above */
       if (!r.ride_through_allowed && !out->blocked)
@@ -503,25 +511,25 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
           out->stop_m = len * f0;
         }
       if (capped)
-        out->capped_m += step;
-      out->ride_s += sample_s;
+        capped_m += step;
+      ride_s += sample_s;
       /* the next k samples lie within the cell's clearance (at most one
        * cell more than k steps away, rounding included): the same value,
        * so the same rules, and only the sums move on */
-      if (last != RASTER_UNDECIDED && ra->clear[at] >= 2)
+      if (last != RASTER_UNDECIDED && clear[at] >= 2)
         {
-          double room = (ra->clear[at] - 1.001) / cells_per_sample;
+          double room = (clear[at] - 1.001) / cells_per_sample;
           guint k = room < (double) (n - 1 - i) ? (guint) room : n - 1 - i;
           /* k more of the same additions, in the same order (a sum per
            * accumulator, four to a loop step) */
           if (capped)
             {
-              double cm = out->capped_m;
+              double cm = capped_m;
               for (guint j = 0; j < k; j++)
                 cm += step;
-              out->capped_m = cm;
+              capped_m = cm;
             }
-          double rs = out->ride_s;
+          double rs = ride_s;
           guint j = 0;
           for (; j + 4 <= k; j += 4)
             {
@@ -532,10 +540,13 @@ ft_geofences_path_rules (const FtGeofences *g, FtLatLon a, FtLatLon b, guint veh
             }
           for (; j < k; j++)
             rs += sample_s;
-          out->ride_s = rs;
+          ride_s = rs;
           i += k;
         }
     }
+  out->ride_s = ride_s;
+  out->capped_m = capped_m;
+  out->min_cap_kph = min_cap_kph;
 }
 
 /* The same, each sample through ft_geofences_rules_at_exact (tests compare). */
