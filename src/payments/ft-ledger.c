@@ -14,6 +14,7 @@ struct _FtLedger {
   GArray     *accounts;   /* FtLedgerAccount */
   GArray     *balances;   /* gint64 per account, debit positive */
   GHashTable *by_code;    /* owned code -> index + 1 */
+  guint64     codes_gen;  /* bumped whenever a code is added or replaced */
   /* a run's postings and transactions, appended one after another: plain
    * arrays with their room (made ahead by ft_ledger_expect), so an append
    * is a store, not a call into GArray */
@@ -147,7 +148,15 @@ ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint
   g_array_append_val (l->accounts, acc);
   g_array_set_size (l->balances, l->accounts->len);   /* zeroed */
   g_hash_table_insert (l->by_code, g_strdup (code), GUINT_TO_POINTER (acc.index + 1));
+  l->codes_gen++;
   return acc.index;
+}
+
+guint64
+ft_ledger_codes_generation (const FtLedger *l)
+{
+  g_return_val_if_fail (l != NULL, 0);
+  return l->codes_gen;
 }
 
 guint
@@ -447,6 +456,7 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc, gint64 balan
   g_array_set_size (l->balances, l->accounts->len);
   g_array_index (l->balances, gint64, copy.index) = balance;
   g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
+  l->codes_gen++;
 }
 
 void

@@ -79,6 +79,10 @@ guint       ft_ledger_account          (FtLedger *l, const char *code, FtLedgerA
                                         gint32 owner);
 gboolean    ft_ledger_lookup           (const FtLedger *l, const char *code, guint *out);
 guint       ft_ledger_n_accounts       (const FtLedger *l);
+/* Changes (grows) whenever an account's code is added or replaced, so a
+ * caller that knows which codes existed at one value knows a lookup's
+ * answer while it holds. */
+guint64     ft_ledger_codes_generation (const FtLedger *l);
 const FtLedgerAccount *ft_ledger_get_account (const FtLedger *l, guint i);
 /* Posts a balanced transaction; returns its id or -1 with an error. */
 gint64      ft_ledger_post             (FtLedger *l, FtTxKind kind, FtTime t, gint32 user_account,

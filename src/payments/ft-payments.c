@@ -444,6 +444,10 @@ struct _FtPayments {
   FtPayProvider provider;    /* owned */
   gint64        auto_topup;
   GArray       *riders;      /* RiderAccounts, lazily filled */
+  /* while the ledger's codes generation equals this, every rider account
+   * in the ledger is in riders (payments opened them all): a rider's slot
+   * without one means the ledger has none, with no lookup by code */
+  guint64       riders_gen;
   guint32       clearing, revenue, refunds, incentives;
   RecMap        holds;       /* booking -> HoldRec */
   /* booking -> CaptureRec: booking ids are dense (FtBooking numbers them
@@ -649,6 +653,8 @@ ft_payments_new (FtLedger *ledger, FtPayProvider provider)
   p->ledger = ledger;
   p->provider = provider;
   p->riders = g_array_new (FALSE, FALSE, sizeof (RiderAccounts));
+  /* a ledger that already has accounts may have riders': look them up */
+  p->riders_gen = ft_ledger_n_accounts (ledger) == 0 ? ft_ledger_codes_generation (ledger) : G_MAXUINT64;
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
   recmap_init (&p->holds, sizeof (HoldRec));
   p->captures = g_array_new (FALSE, TRUE, sizeof (CaptureRec));
@@ -717,11 +723,23 @@ ft_payments_total_latency_ms (FtPayments *p)
 /* ---------------------------------------------------------------- */
 /* accounts                                                         */
 
+/* ft_ledger_account, keeping riders_gen true: an account payments opens
+ * itself is a shared one or a rider's it caches at once. */
+static guint32
+own_account (FtPayments *p, const char *code, FtLedgerAccountType type, gint32 owner)
+{
+  gboolean known = ft_ledger_codes_generation (p->ledger) == p->riders_gen;
+  guint32 a = ft_ledger_account (p->ledger, code, type, owner);
+  if (known)
+    p->riders_gen = ft_ledger_codes_generation (p->ledger);
+  return a;
+}
+
 static guint32
 shared_account (FtPayments *p, guint32 *cache, const char *code, FtLedgerAccountType type)
 {
   if (*cache == NO_ACC)
-    *cache = ft_ledger_account (p->ledger, code, type, -1);
+    *cache = own_account (p, code, type, -1);
   return *cache;
 }
 
@@ -761,6 +779,8 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
     {
       if (!create)
         {
+          if (ft_ledger_codes_generation (p->ledger) == p->riders_gen)
+            return NO_ACC;   /* the ledger has none: it would be cached */
           /* Not cached yet; it may still exist in a restored ledger. */
           char code[40];
           rider_code (code, rider, hold);
@@ -774,13 +794,13 @@ rider_account (FtPayments *p, guint rider, gboolean hold, gboolean create)
     }
   RiderAccounts *ra = &g_array_index (p->riders, RiderAccounts, rider);
   guint32 *slot = hold ? &ra->hold : &ra->wallet;
-  if (*slot == NO_ACC)
+  if (*slot == NO_ACC && (create || ft_ledger_codes_generation (p->ledger) != p->riders_gen))
     {
       char code[40];
       rider_code (code, rider, hold);
       guint idx;
       if (create)   /* the code's account, found or (when absent) opened */
-        *slot = ft_ledger_account (p->ledger, code, FT_LACC_LIABILITY, (gint32) rider);
+        *slot = own_account (p, code, FT_LACC_LIABILITY, (gint32) rider);
       else if (ft_ledger_lookup (p->ledger, code, &idx))
         *slot = idx;
     }
@@ -1667,6 +1687,8 @@ ft_payments_rebuild (FtPayments *p)
   p->bk_far_from = G_MAXINT64;
   p->n_overrefunded = 0;
   g_array_set_size (p->riders, 0);
+  /* the ledger's rider accounts are no longer cached: look them up */
+  p->riders_gen = ft_ledger_n_accounts (p->ledger) == 0 ? ft_ledger_codes_generation (p->ledger) : G_MAXUINT64;
   p->clearing = p->revenue = p->refunds = p->incentives = NO_ACC;
 
   guint n = ft_ledger_n_tx (p->ledger);

@@ -1084,6 +1084,96 @@ START_TEST (test_random_ops)
 }
 END_TEST
 
+/* A rider's wallet and hold balance as a plain look-up of the account's
+ * code in the ledger gives them. */
+static gint64
+plain_balance (guint rider, gboolean hold)
+{
+  char code[40];
+  g_snprintf (code, sizeof code, "%s:%u", hold ? "hold" : "wallet", rider);
+  guint a;
+  return ft_ledger_lookup (f.ledger, code, &a) ? -ft_ledger_balance (f.ledger, a) : 0;
+}
+
+/* Payments answers a rider it has no account for without a look-up while
+ * the ledger's codes are those it knows; accounts opened in the ledger by
+ * someone else (a store restoring them, another module) must still be
+ * found. Random top-ups, holds and captures, with rider accounts opened
+ * and funded behind payments' back, and a second payments over the same
+ * ledger (it starts with accounts it has not seen), and a rebuild: both
+ * answer every rider as the plain look-up does. */
+START_TEST (test_rider_accounts_match_lookup)
+{
+  GRand *r = g_rand_new_with_seed (916);
+  FtPayments *late = NULL;
+  guint ext = G_MAXUINT;    /* opened with the first account behind payments' back */
+  gint64 next_booking = 0;
+  guint n_behind = 0;
+  for (guint i = 0; i < 4000; i++)
+    {
+      guint rider = (guint) g_rand_int_range (r, 0, 60);
+      char key[32];
+      g_snprintf (key, sizeof key, "k-%u", i);
+      g_autoptr(GError) err = NULL;
+      switch (g_rand_int_range (r, 0, 10))
+        {
+        case 0: case 1: case 2:
+          ft_payments_topup (f.pay, rider, g_rand_int_range (r, 100, 3000), key, i, &err);
+          break;
+        case 3: case 4:
+          if (ft_payments_hold (f.pay, rider, 500, next_booking, key, i, &err) >= 0)
+            next_booking++;
+          break;
+        case 5: case 6:
+          if (next_booking > 0)
+            ft_payments_capture (f.pay, rider, g_rand_int_range (r, 0, (gint32) next_booking),
+                                 g_rand_int_range (r, 0, 800), key, i, &err);
+          break;
+        case 7:
+          if (i >= 1500)    /* before: payments knows every code */
+          {
+            /* behind payments' back, for a rider it may not have met */
+            guint other = (guint) g_rand_int_range (r, 0, 90);
+            if (ext == G_MAXUINT)
+              ext = ft_ledger_account (f.ledger, "ext:cash", FT_LACC_ASSET, -1);
+            char code[40];
+            g_snprintf (code, sizeof code, "%s:%u", g_rand_boolean (r) ? "hold" : "wallet", other);
+            guint a = ft_ledger_account (f.ledger, code, FT_LACC_LIABILITY, (gint32) other);
+            FtPosting ps[2] = { { (gint32) ext, 250 }, { (gint32) a, -250 } };
+            ck_assert_int_ge (ft_ledger_post (f.ledger, FT_TX_TOPUP, i, (gint32) other, 250, -1, 0, 0, ps, 2, &err), 0);
+            n_behind++;
+          }
+          break;
+        default:
+          break;
+        }
+      if (i == 2000)
+        late = ft_payments_new (f.ledger, ft_sim_card_provider_new (3, 0.0, 0, 10));
+      if (i == 1000)
+        ft_payments_rebuild (f.pay);    /* forgets the accounts it had found */
+      for (guint q = 0; q < 3; q++)
+        {
+          guint who = (guint) g_rand_int_range (r, 0, 100);
+          ck_assert_int_eq (ft_payments_wallet (f.pay, who), plain_balance (who, FALSE));
+          ck_assert_int_eq (ft_payments_held (f.pay, who), plain_balance (who, TRUE));
+          if (late != NULL)
+            {
+              ck_assert_int_eq (ft_payments_wallet (late, who), plain_balance (who, FALSE));
+              ck_assert_int_eq (ft_payments_held (late, who), plain_balance (who, TRUE));
+            }
+        }
+    }
+  for (guint who = 0; who < 100; who++)
+    {
+      ck_assert_int_eq (ft_payments_wallet (f.pay, who), plain_balance (who, FALSE));
+      ck_assert_int_eq (ft_payments_held (f.pay, who), plain_balance (who, TRUE));
+    }
+  ck_assert_uint_gt (n_behind, 150);
+  g_rand_free (r);
+  ft_payments_free (late);
+}
+END_TEST
+
 static Suite *
 payments_suite (void)
 {
@@ -1113,6 +1203,7 @@ payments_suite (void)
     { "summary-retries", test_summary_retries, setup_summary },
     { "sim-provider", test_sim_provider, setup },
     { "random-ops", test_random_ops, setup },
+    { "rider-accounts-lookup", test_rider_accounts_match_lookup, setup },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
