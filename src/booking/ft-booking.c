@@ -1229,11 +1229,11 @@ ft_booking_end (FtBooking *b, gint64 booking, guint rider, FtLatLon where,
         r->paused_ms += now - r->paused_since;
       r->paused_since = -1;
     }
-  if (!ft_fleet_apply_event (b->deps.fleet, r->vehicle, FT_VEV_TRIP_END, now, &err))
-    g_error ("booking %" G_GINT64_FORMAT ": %s", booking, err->message);
-  /* No VEHICLE_MOVED: BOOKING_ENDED below carries the new position and the
+  /* The vehicle's state event names the position it had; then it moves.
+   * No VEHICLE_MOVED: BOOKING_ENDED below carries the new position and the
    * metres added to the odometer, and marks the vehicle for the store. */
-  ft_fleet_set_position (b->deps.fleet, r->vehicle, where, distance_m, now, FALSE);
+  if (!ft_fleet_apply_event_and_move (b->deps.fleet, r->vehicle, FT_VEV_TRIP_END, now, where, distance_m, &err))
+    g_error ("booking %" G_GINT64_FORMAT ": %s", booking, err->message);
   ft_fleet_set_booking (b->deps.fleet, r->vehicle, -1);
   ft_accounts_count_trip (b->deps.accounts, rider);
 

@@ -489,8 +489,12 @@ ft_fleet_add_vehicle (FtFleet *f, FtVehicleKind kind, FtLatLon pos,
   return i;
 }
 
-gboolean
-ft_fleet_apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, GError **error)
+/* ft_fleet_apply_event; a vehicle that becomes available goes into the
+ * index of available vehicles at *avail_at (its position when NULL), and
+ * *placed tells whether it did. */
+static gboolean
+apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, const FtLatLon *avail_at,
+             gboolean *placed, GError **error)
 {
   FtVehicle *v;
   FtVehicleState to;
@@ -534,7 +538,11 @@ ft_fleet_apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, 
       if (f->avail)
         {
           if (to == FT_STATE_AVAILABLE)
-            ft_grid_index_insert (f->avail, vi, v->pos);
+            {
+              ft_grid_index_insert (f->avail, vi, avail_at != NULL ? *avail_at : v->pos);
+              if (placed != NULL)
+                *placed = TRUE;
+            }
           else if (v->state == FT_STATE_AVAILABLE)
             ft_grid_index_remove (f->avail, vi);
         }
@@ -552,6 +560,34 @@ ft_fleet_apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, 
   ev.lat = v->pos.lat;
   ev.lon = v->pos.lon;
   log_event (f, &ev);
+  return TRUE;
+}
+
+gboolean
+ft_fleet_apply_event (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now, GError **error)
+{
+  return apply_event (f, vi, evt, now, NULL, NULL, error);
+}
+
+/* A vehicle made available here would go into the index of available
+ * vehicles at its old position and move at once: it goes in where it
+ * moves to instead (appended to that cell as the move would append it, and
+ * the old cell left as the move's removal of its last item leaves it). */
+gboolean
+ft_fleet_apply_event_and_move (FtFleet *f, guint vi, FtVehicleEventType evt, FtTime now,
+                               FtLatLon pos, double add_odometer_m, GError **error)
+{
+  gboolean placed = FALSE;
+  if (!apply_event (f, vi, evt, now, &pos, &placed, error))
+    return FALSE;
+  FtVehicle *v = &f->v[vi];
+  v->pos = pos;
+  if (add_odometer_m > 0)
+    v->odometer_m += add_odometer_m;
+  if (f->grid)
+    ft_grid_index_move (f->grid, vi, pos);
+  if (f->avail && v->state == FT_STATE_AVAILABLE && !placed)
+    ft_grid_index_move (f->avail, vi, pos);
   return TRUE;
 }
 

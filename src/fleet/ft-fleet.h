@@ -167,6 +167,12 @@ guint            ft_fleet_count_state    (const FtFleet *f, FtVehicleState s);
  * naming the vehicle, its state and the event. */
 gboolean ft_fleet_apply_event   (FtFleet *f, guint v, FtVehicleEventType ev,
                                  FtTime now, GError **error);
+/* ft_fleet_apply_event, then (when it succeeds) ft_fleet_set_position
+ * (f, v, pos, add_odometer_m, now, FALSE), the same state and indexes; a
+ * vehicle it makes available enters the index of available vehicles at
+ * pos directly. */
+gboolean ft_fleet_apply_event_and_move (FtFleet *f, guint v, FtVehicleEventType ev, FtTime now,
+                                        FtLatLon pos, double add_odometer_m, GError **error);
 /* Set position (and add odometer distance); emits FT_EV_VEHICLE_MOVED only
  * if log_it (the simulator moves vehicles every tick without logging). */
 void     ft_fleet_set_position  (FtFleet *f, guint v, FtLatLon pos, double add_odometer_m,

@@ -484,6 +484,75 @@ odd_only (guint id, gpointer user_data)
   return id % 2 == 1;
 }
 
+/* ft_fleet_apply_event_and_move puts a vehicle it makes available into the
+ * index at its new position directly: over random events and moves, two
+ * fleets (one through it, one through apply_event then set_position) keep
+ * the same states, positions and odometers, and both indexes hand out the
+ * same vehicles in the same order and the same nearest vehicle. */
+START_TEST (test_apply_and_move_matches)
+{
+  g_autoptr(FtFleet) f = ft_fleet_new (3, NULL);
+  g_autoptr(FtFleet) plain = ft_fleet_new (3, NULL);
+  g_autoptr(GRand) rng = g_rand_new_with_seed (12);
+  FtBBox b;
+  ft_bbox_init_empty (&b);
+  ft_bbox_extend (&b, ft_latlon_offset (origin, -800, -800));
+  ft_bbox_extend (&b, ft_latlon_offset (origin, 800, 800));
+  ft_fleet_enable_index (f, b, 100);
+  ft_fleet_enable_index (plain, b, 100);
+  const guint NV = 300;
+  for (guint i = 0; i < NV; i++)
+    {
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -800, 800), g_rand_double_range (rng, -800, 800));
+      ft_fleet_add_vehicle (f, FT_KIND_SCOOTER, p, NULL, T0);
+      ft_fleet_add_vehicle (plain, FT_KIND_SCOOTER, p, NULL, T0);
+    }
+  guint applied = 0, made_available = 0;
+  for (guint step = 0; step < 6000; step++)
+    {
+      guint v = (guint) g_rand_int_range (rng, 0, (gint32) NV);
+      FtVehicleEventType ev = (FtVehicleEventType) g_rand_int_range (rng, 0, FT_N_VEVS);
+      FtLatLon p = ft_latlon_offset (origin, g_rand_double_range (rng, -800, 800), g_rand_double_range (rng, -800, 800));
+      double odo = g_rand_double_range (rng, 0, 3000);
+      FtTime now = T0 + step;
+      gboolean was = ft_fleet_get_vehicle (f, v)->state == FT_STATE_AVAILABLE;
+      gboolean ok = ft_fleet_apply_event_and_move (f, v, ev, now, p, odo, NULL);
+      gboolean ok2 = ft_fleet_apply_event (plain, v, ev, now, NULL);
+      if (ok2)
+        ft_fleet_set_position (plain, v, p, odo, now, FALSE);
+      ck_assert_int_eq (ok, ok2);
+      applied += ok;
+      made_available += ok && !was && ft_fleet_get_vehicle (f, v)->state == FT_STATE_AVAILABLE;
+      const FtVehicle *x = ft_fleet_get_vehicle (f, v), *y = ft_fleet_get_vehicle (plain, v);
+      ck_assert_int_eq (x->state, y->state);
+      ck_assert (x->pos.lat == y->pos.lat && x->pos.lon == y->pos.lon && x->odometer_m == y->odometer_m);
+      if (step % 20 == 0)
+        {
+          FtLatLon q = ft_latlon_offset (origin, g_rand_double_range (rng, -800, 800), g_rand_double_range (rng, -800, 800));
+          g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (guint));
+          g_autoptr(GArray) c = g_array_new (FALSE, FALSE, sizeof (guint));
+          ft_fleet_visit_near_available (f, q, 400, collect_near, a);
+          ft_fleet_visit_near_available (plain, q, 400, collect_near, c);
+          ft_fleet_visit_near (f, q, 300, collect_near, a);
+          ft_fleet_visit_near (plain, q, 300, collect_near, c);
+          ck_assert_uint_eq (a->len, c->len);
+          ck_assert (memcmp (a->data, c->data, a->len * sizeof (guint)) == 0);   /* the same order */
+          double da = 0, dc = 0;
+          ck_assert_int_eq (ft_fleet_nearest_available (f, q, 500, NULL, NULL, &da),
+                            ft_fleet_nearest_available (plain, q, 500, NULL, NULL, &dc));
+          ck_assert (da == dc);
+        }
+      if (step % 500 == 0)
+        {
+          g_autoptr(GError) e = NULL;
+          ck_assert_msg (ft_fleet_check (f, &e), "%s", e ? e->message : "");
+        }
+    }
+  ck_assert_uint_gt (applied, 500);
+  ck_assert_uint_gt (made_available, 100);
+}
+END_TEST
+
 START_TEST (test_index)
 {
   g_autoptr(FtFleet) f = ft_fleet_new (3, NULL);
@@ -833,6 +902,7 @@ fleet_suite (void)
   tc = tcase_create ("packs"); tcase_add_test (tc, test_packs); tcase_add_test (tc, test_charge_range); suite_add_tcase (s, tc);
   tc = tcase_create ("index"); tcase_add_test (tc, test_index); suite_add_tcase (s, tc);
   tc = tcase_create ("available-index"); tcase_add_test (tc, test_available_index); suite_add_tcase (s, tc);
+  tc = tcase_create ("apply-and-move"); tcase_add_test (tc, test_apply_and_move_matches); suite_add_tcase (s, tc);
   tc = tcase_create ("restore-check"); tcase_add_test (tc, test_restore_and_check); suite_add_tcase (s, tc);
   tc = tcase_create ("random"); tcase_set_timeout (tc, 300); tcase_add_test (tc, test_random); suite_add_tcase (s, tc);
   return s;
