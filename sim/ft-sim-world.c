@@ -304,19 +304,31 @@ ft_sim_world_on_rebalance_rule (FtSimEngine *e, gpointer data, guint64 arg)
   guint nz = w->nz;
   g_autofree guint *avail = g_new0 (guint, nz);
   g_autofree double *want = g_new0 (double, nz);
-  g_autoptr (GPtrArray) by_zone = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  for (guint z = 0; z < nz; z++)
-    g_ptr_array_add (by_zone, g_array_new (FALSE, FALSE, sizeof (guint)));
   const FtVehicle *vs = ft_fleet_vehicles (w->core->fleet);
   guint total = 0;
+  g_autofree guint *movable = g_new (guint, MAX (w->nv, 1u));
   for (guint v = 0; v < w->nv; v++)
     if (vs[v].state == FT_STATE_AVAILABLE && !(w->veh[v].flags & (VF_RESERVED | VF_TRIP))
         && w->veh[v].zone >= 0 && ft_ops_open_for (w->ops, v, FT_TASK_REBALANCE) < 0)
       {
         avail[w->veh[v].zone]++;
-        g_array_append_val (g_ptr_array_index (by_zone, w->veh[v].zone), v);
-        total++;
+        movable[total++] = v;
       }
+  /* each zone's vehicles in index order, written into arrays of their
+   * final size rather than appended one by one */
+  g_autoptr (GPtrArray) by_zone = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autofree guint *fill = g_new0 (guint, MAX (nz, 1u));
+  for (guint z = 0; z < nz; z++)
+    {
+      GArray *a = g_array_sized_new (FALSE, FALSE, sizeof (guint), avail[z]);
+      g_array_set_size (a, avail[z]);
+      g_ptr_array_add (by_zone, a);
+    }
+  for (guint i = 0; i < total; i++)
+    {
+      guint v = movable[i], z = (guint) w->veh[v].zone;
+      g_array_index ((GArray *) g_ptr_array_index (by_zone, z), guint, fill[z]++) = v;
+    }
   double dsum = 0;
   for (guint z = 0; z < nz; z++)
     {
