@@ -802,6 +802,16 @@ ft_sim_experiment_identity_clear (FtExpIdentity *id)
   memset (id, 0, sizeof *id);
 }
 
+gboolean
+ft_sim_experiment_cell_records (FtSimScenario *sc)
+{
+  g_return_val_if_fail (sc != NULL, FALSE);
+  if (sc->support_contact_share > 0 || sc->support_charge_query_share > 0)
+    return FALSE;
+  sc->summary_records = TRUE;
+  return TRUE;
+}
+
 /* A field design's cell: one world split between the control and variant
  * v, its run row named DESIGN/VARIANT and one field row per metric. */
 static gboolean
@@ -822,6 +832,8 @@ run_field_cell (const FtSimExperiment *e, guint c, guint rep, guint v, gint d, F
   spec.salt = ft_sim_field_hash (e->field_spec.salt, rep);
   spec.control = control;
   spec.treated = treated;
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  ft_sim_experiment_cell_records (sc);
   FtSimWorldOptions opt = { .field = &spec };
   g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, error);
   if (w == NULL)
@@ -829,7 +841,6 @@ run_field_cell (const FtSimExperiment *e, guint c, guint rep, guint v, gint d, F
   if (!ft_sim_world_run (w, NULL, NULL, error) || !ft_sim_world_finish (w, error))
     return FALSE;
   g_autofree char *name = ft_sim_experiment_cell_name (e, c);
-  g_autofree char *text = ft_sim_scenario_to_text (sc);
   const char *dn = ft_sim_field_design_name (e->field[d]);
   const char *vn = ((const FtSimVariant *) e->variants->pdata[v])->name;
   if (!ft_exp_results_begin (out, error))
@@ -872,6 +883,8 @@ ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out
   if (sc == NULL)
     return FALSE;
   const FtSimVariant *var = e->variants->pdata[v];
+  g_autofree char *text = ft_sim_scenario_to_text (sc);
+  ft_sim_experiment_cell_records (sc);
   FtSimWorldOptions opt = { 0 };
   g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, error);
   if (w == NULL)
@@ -893,7 +906,6 @@ ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out
     return FALSE;
   FtSimKpis k;
   ft_sim_world_kpis (w, &k);
-  g_autofree char *text = ft_sim_scenario_to_text (sc);
   if (!ft_exp_results_begin (out, error))
     return FALSE;
   gboolean ok = ft_exp_results_add_run (out, rep, var->name, sc->seed, sc->replication, text, error);

@@ -91,8 +91,14 @@ FtSimScenario   *ft_sim_experiment_cell_scenario (const FtSimExperiment *e, guin
  * with ft_sim_experiment_identity_clear). */
 void             ft_sim_experiment_identity (const FtSimExperiment *e, FtExpIdentity *id);
 void             ft_sim_experiment_identity_clear (FtExpIdentity *id);
+/* Experiments read KPIs only, so a cell runs with summary records (the
+ * same KPIs; no ledger journal, only live bookings) unless its scenario
+ * runs the support assistant, which reads the journal: sets
+ * sc->summary_records then and returns whether it did. */
+gboolean         ft_sim_experiment_cell_records (FtSimScenario *sc);
 /* Runs cell c and adds its run row and metric rows to out (in a
- * transaction of its own). */
+ * transaction of its own). The run row's scenario is the cell's as the
+ * experiment wrote it, before ft_sim_experiment_cell_records. */
 gboolean         ft_sim_experiment_run_cell (const FtSimExperiment *e, guint c, FtExpResults *out,
                                              GError **error);
 

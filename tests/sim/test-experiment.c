@@ -278,6 +278,85 @@ START_TEST (t_shipped_files)
 }
 END_TEST
 
+/* A cell runs with summary records (ft_sim_experiment_cell_records): every
+ * KPI, at the pre-period and at the end, is what full records give, and
+ * what run_cell stores; a scenario with the support assistant keeps full
+ * records (it reads the ledger's journal). */
+static void
+run_kpis (const FtSimScenario *cell, gboolean summary, double pre_days, FtSimKpis *pre, FtSimKpis *end)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FtSimScenario) sc = ft_sim_scenario_copy (cell);
+  sc->summary_records = summary;
+  FtSimWorldOptions opt = { 0 };
+  g_autoptr (FtSimWorld) w = ft_sim_world_new (sc, NULL, &opt, &error);
+  ck_assert_msg (w != NULL, "%s", error ? error->message : "");
+  ck_assert (ft_sim_world_run_until (w, (FtTime) llround (pre_days * FT_DAY), &error));
+  ft_sim_world_kpis (w, pre);
+  ck_assert (ft_sim_world_run (w, NULL, NULL, &error) && ft_sim_world_finish (w, &error));
+  ft_sim_world_kpis (w, end);
+}
+
+static gboolean
+same (double a, double b)
+{
+  return a == b || (isnan (a) && isnan (b));
+}
+
+START_TEST (t_summary_same)
+{
+  guint nk = 0;
+  const FtSimKpiInfo *kt = ft_sim_kpi_table (&nk);
+  ck_assert_uint_gt (nk, 20);
+  g_autoptr (GString) metrics = g_string_new (NULL);
+  for (guint i = 0; i < nk; i++)
+    g_string_append_printf (metrics, "%s%s", i ? ", " : "", kt[i].name);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = g_strdup_printf (HEAD "replications=1\npre_days=0.1\nmetrics=%s\n"
+                                           "[variant A]\n[variant Pricey]\npricing.unlock_minor=400\n", metrics->str);
+  g_autoptr (FtSimExperiment) e = parse (text, &error);
+  ck_assert_msg (e != NULL, "%s", error ? error->message : "");
+  g_autoptr (FtExpResults) r = run_all (e, "summary.db");
+  const char *variants[] = { "A", "Pricey" };
+  guint compared = 0;
+  FtSimKpis pre[2][2], end[2][2];
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autoptr (FtSimScenario) sc = ft_sim_experiment_cell_scenario (e, c, &error);
+      ck_assert (sc != NULL && !sc->summary_records);
+      for (guint s = 0; s < 2; s++)
+        run_kpis (sc, s, 0.1, &pre[c][s], &end[c][s]);
+      g_autoptr (FtSimScenario) probe = ft_sim_scenario_copy (sc);
+      ck_assert (ft_sim_experiment_cell_records (probe) && probe->summary_records);
+    }
+  for (guint i = 0; i < nk; i++)
+    for (guint c = 0; c < 2; c++)
+      {
+        g_autofree double *v = NULL, *pv = NULL;
+        guint n = 0;
+        ck_assert_msg (ft_exp_results_values (r, variants[c], kt[i].name, &v, &pv, &n, &error), "%s",
+                       error ? error->message : "");
+        ck_assert_uint_eq (n, 1);
+        double full = NAN, sum = NAN, pfull = NAN, psum = NAN;
+        ck_assert (ft_sim_kpi_value (&end[c][0], kt[i].name, &full));
+        ck_assert (ft_sim_kpi_value (&end[c][1], kt[i].name, &sum));
+        ck_assert (ft_sim_kpi_value (&pre[c][0], kt[i].name, &pfull));
+        ck_assert (ft_sim_kpi_value (&pre[c][1], kt[i].name, &psum));
+        ck_assert_msg (same (full, sum) && same (pfull, psum), "%s: full %g summary %g (pre %g %g)", kt[i].name,
+                       full, sum, pfull, psum);
+        ck_assert_msg (same (v[0], full) && same (pv[0], pfull), "%s: stored %g, full records %g", kt[i].name,
+                       v[0], full);
+        compared++;
+      }
+  ck_assert_uint_eq (compared, 2 * nk);
+  ck_assert (end[0][0].trips_served != end[1][0].trips_served);   /* the variants ran differently */
+  /* the support assistant reads the journal: full records */
+  g_autoptr (FtSimScenario) sup = ft_sim_experiment_cell_scenario (e, 0, &error);
+  sup->support_contact_share = 0.1;
+  ck_assert (!ft_sim_experiment_cell_records (sup) && !sup->summary_records);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -295,6 +374,7 @@ main (void)
   tcase_set_timeout (tr, 600);
   tcase_add_test (tr, t_crn_same_demand);
   tcase_add_test (tr, t_null_experiment);
+  tcase_add_test (tr, t_summary_same);
   suite_add_tcase (s, tr);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
