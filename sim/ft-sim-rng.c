@@ -86,6 +86,8 @@ ft_sim_rng_stream (FtSimRng *r, const char *name)
   gsl_rng *g = g_hash_table_lookup (r->streams, name);
   if (g != NULL)
     return g;
+  /* ft_sim_rng_draw reads the state as GSL lays it out */
+  g_assert (gsl_rng_mt19937->size == sizeof (FtSimMtState));
   g = gsl_rng_alloc (gsl_rng_mt19937);
   guint64 s = ft_sim_rng_derive_seed (r->seed, name, r->replication);
   /* mt19937 takes an unsigned long; fold to 32 bits portably, never 0 */
@@ -95,22 +97,51 @@ ft_sim_rng_stream (FtSimRng *r, const char *name)
   return g;
 }
 
+/* GSL's mt_get at mti >= N (gsl/rng/mt.c), word for word. */
+#define MT_N 624
+#define MT_M 397
+#define MT_UPPER 0x80000000UL
+#define MT_LOWER 0x7fffffffUL
+#define MT_MAGIC(y) ((0UL - ((y) & 0x1)) & 0x9908b0dfUL)   /* GSL: ((y) & 0x1) ? 0x9908b0dfUL : 0 */
+
+void
+ft_sim_rng_mt_refill (FtSimMtState *s)
+{
+  unsigned long *const mt = s->mt;
+  int kk;
+  for (kk = 0; kk < MT_N - MT_M; kk++)
+    {
+      unsigned long y = (mt[kk] & MT_UPPER) | (mt[kk + 1] & MT_LOWER);
+      mt[kk] = mt[kk + MT_M] ^ (y >> 1) ^ MT_MAGIC (y);
+    }
+  for (; kk < MT_N - 1; kk++)
+    {
+      unsigned long y = (mt[kk] & MT_UPPER) | (mt[kk + 1] & MT_LOWER);
+      mt[kk] = mt[kk + (MT_M - MT_N)] ^ (y >> 1) ^ MT_MAGIC (y);
+    }
+  {
+    unsigned long y = (mt[MT_N - 1] & MT_UPPER) | (mt[0] & MT_LOWER);
+    mt[MT_N - 1] = mt[MT_M - 1] ^ (y >> 1) ^ MT_MAGIC (y);
+  }
+  s->mti = 0;
+}
+
 double
 ft_sim_rng_uniform (gsl_rng *r)
 {
-  return gsl_rng_uniform (r);
+  return ft_sim_rng_draw (r);
 }
 
 double
 ft_sim_rng_uniform_pos (gsl_rng *r)
 {
-  return gsl_rng_uniform_pos (r);
+  return ft_sim_rng_draw_pos (r);
 }
 
 double
 ft_sim_rng_exponential (gsl_rng *r, double mean)
 {
-  return -mean * log (gsl_rng_uniform_pos (r));
+  return -mean * log (ft_sim_rng_draw_pos (r));
 }
 
 guint64
@@ -137,7 +168,7 @@ guint
 ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
 {
   g_return_val_if_fail (n > 0, 0);
-  return ft_sim_rng_pick (gsl_rng_uniform (r) * sum, w, n);
+  return ft_sim_rng_pick (ft_sim_rng_draw (r) * sum, w, n);
 }
 
 gboolean
@@ -188,6 +219,6 @@ guint
 ft_sim_rng_discrete_cum (gsl_rng *r, const double *w, const double *cum, guint n, double sum)
 {
   g_return_val_if_fail (n > 0, 0);
-  double u = gsl_rng_uniform (r) * sum;
+  double u = ft_sim_rng_draw (r) * sum;
   return cum != NULL ? ft_sim_rng_pick_cum (u, w, cum, n) : ft_sim_rng_pick (u, w, n);
 }
