@@ -132,6 +132,10 @@ struct _FtSimWorld {
   double        *hour_total_shift, *zone_w_shift;   /* from shift_t on (NULL: no shift) */
   FtTime         shift_t;
   double         lambda_max;      /* per hour */
+  /* the hour of the week of the arrival candidates in [how_from, how_to)
+   * (empty at first): most candidates fall in the hour of the one before */
+  FtTime         how_from, how_to;
+  guint          how_h;
   double        *dest_sum;        /* 4 * nz */
   /* running sums of zone_w's, zone_w_shift's and the city's dest rows
    * for the draws (ft_sim_rng_discrete_cum; NULL: the plain loop) */

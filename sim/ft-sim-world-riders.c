@@ -155,7 +155,15 @@ ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
 static void
 arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
 {
-  guint h = ft_sim_world_hour_of_week (now);
+  if (!(now >= w->how_from && now < w->how_to))
+    {
+      w->how_h = ft_sim_world_hour_of_week (now);
+      /* t / FT_HOUR, and so the hour, is the same over the whole hour
+       * (from 0 on, where division rounds down) */
+      w->how_from = now >= 0 ? now / FT_HOUR * FT_HOUR : now;
+      w->how_to = now >= 0 ? w->how_from + FT_HOUR : now;
+    }
+  guint h = w->how_h;
   gboolean shifted = w->zone_w_shift != NULL && now >= w->shift_t;
   const double *hour_total = shifted ? w->hour_total_shift : w->hour_total;
   const double *zone_w = shifted ? w->zone_w_shift : w->zone_w;
