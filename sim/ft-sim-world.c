@@ -111,8 +111,8 @@ ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dis
       double rad = 75.0 * ring;
       for (int k = 0; k < 12; k++)
         {
-          double a = k * (G_PI / 6.0);
-          FtLatLon q = ft_latlon_offset (p, rad * cos (a), rad * sin (a));
+          /* cos and sin of k * (G_PI / 6.0), from setup */
+          FtLatLon q = ft_latlon_offset (p, rad * w->park_cos[k], rad * w->park_sin[k]);
           if (ft_sim_world_parking_ok (w, q, kind))
             {
               *dist_out = rad;
