@@ -195,15 +195,18 @@ ft_sim_rng_cumulate (const double *w, guint n, double *cum)
 guint
 ft_sim_rng_pick_cum (double u, const double *w, const double *cum, guint n)
 {
-  guint lo = 0, hi = n;      /* the first j with u < cum[j], n if none */
-  while (lo < hi)
+  /* lo: the first j with u < cum[j], n if none (the running sums do not
+   * fall, so there is one such place). Without branches: b ends on the
+   * last cum[j] <= u, or on cum[0] when there is none, the halving's
+   * compare a conditional move rather than a jump taken at random. */
+  const double *b = cum;
+  for (guint len = n; len > 1;)
     {
-      guint mid = (lo + hi) / 2;
-      if (u < cum[mid])
-        hi = mid;
-      else
-        lo = mid + 1;
+      guint half = len / 2;
+      b = b[half] <= u ? b + half : b;
+      len -= half;
     }
+  guint lo = (guint) (b - cum) + (*b <= u);
   double tol = (2.0 * n + 2.0) * DBL_EPSILON * MAX (u, cum[n - 1]);
   if (lo < n)
     {
