@@ -1,6 +1,8 @@
 /* ft-sim-rng.c — named random streams: seed = splitmix64 chain over (master
  * seed, FNV-1a hash of the name, replication), fed to a Mersenne Twister
- * (gsl_rng_mt19937) per stream.
+ * (gsl_rng_mt19937) per stream. Uniform draws read the twister's state
+ * inline (ft_sim_rng_draw, GSL's numbers bit for bit); the twist that
+ * refills it is here.
  */
 #include "ft-sim-rng.h"
 
