@@ -1,6 +1,8 @@
 /* ft-sim-rng.c — named random streams: seed = splitmix64 chain over (master
  * seed, FNV-1a hash of the name, replication), fed to a Mersenne Twister
- * (gsl_rng_mt19937) per stream.
+ * (gsl_rng_mt19937) per stream. Uniform draws read the twister's state
+ * inline (ft_sim_rng_draw, GSL's numbers bit for bit); the twist that
+ * refills it is here.
  */
 #include "ft-sim-rng.h"
 
@@ -86,6 +88,8 @@ ft_sim_rng_stream (FtSimRng *r, const char *name)
   gsl_rng *g = g_hash_table_lookup (r->streams, name);
   if (g != NULL)
     return g;
+  /* ft_sim_rng_draw reads the state as GSL lays it out */
+  g_assert (gsl_rng_mt19937->size == sizeof (FtSimMtState));
   g = gsl_rng_alloc (gsl_rng_mt19937);
   guint64 s = ft_sim_rng_derive_seed (r->seed, name, r->replication);
   /* mt19937 takes an unsigned long; fold to 32 bits portably, never 0 */
@@ -95,22 +99,51 @@ ft_sim_rng_stream (FtSimRng *r, const char *name)
   return g;
 }
 
+/* GSL's mt_get at mti >= N (gsl/rng/mt.c), word for word. */
+#define MT_N 624
+#define MT_M 397
+#define MT_UPPER 0x80000000UL
+#define MT_LOWER 0x7fffffffUL
+#define MT_MAGIC(y) ((0UL - ((y) & 0x1)) & 0x9908b0dfUL)   /* GSL: ((y) & 0x1) ? 0x9908b0dfUL : 0 */
+
+void
+ft_sim_rng_mt_refill (FtSimMtState *s)
+{
+  unsigned long *const mt = s->mt;
+  int kk;
+  for (kk = 0; kk < MT_N - MT_M; kk++)
+    {
+      unsigned long y = (mt[kk] & MT_UPPER) | (mt[kk + 1] & MT_LOWER);
+      mt[kk] = mt[kk + MT_M] ^ (y >> 1) ^ MT_MAGIC (y);
+    }
+  for (; kk < MT_N - 1; kk++)
+    {
+      unsigned long y = (mt[kk] & MT_UPPER) | (mt[kk + 1] & MT_LOWER);
+      mt[kk] = mt[kk + (MT_M - MT_N)] ^ (y >> 1) ^ MT_MAGIC (y);
+    }
+  {
+    unsigned long y = (mt[MT_N - 1] & MT_UPPER) | (mt[0] & MT_LOWER);
+    mt[MT_N - 1] = mt[MT_M - 1] ^ (y >> 1) ^ MT_MAGIC (y);
+  }
+  s->mti = 0;
+}
+
 double
 ft_sim_rng_uniform (gsl_rng *r)
 {
-  return gsl_rng_uniform (r);
+  return ft_sim_rng_draw (r);
 }
 
 double
 ft_sim_rng_uniform_pos (gsl_rng *r)
 {
-  return gsl_rng_uniform_pos (r);
+  return ft_sim_rng_draw_pos (r);
 }
 
 double
 ft_sim_rng_exponential (gsl_rng *r, double mean)
 {
-  return -mean * log (gsl_rng_uniform_pos (r));
+  return -mean * log (ft_sim_rng_draw_pos (r));
 }
 
 guint64
@@ -137,7 +170,7 @@ guint
 ft_sim_rng_discrete (gsl_rng *r, const double *w, guint n, double sum)
 {
   g_return_val_if_fail (n > 0, 0);
-  return ft_sim_rng_pick (gsl_rng_uniform (r) * sum, w, n);
+  return ft_sim_rng_pick (ft_sim_rng_draw (r) * sum, w, n);
 }
 
 gboolean
@@ -164,15 +197,18 @@ ft_sim_rng_cumulate (const double *w, guint n, double *cum)
 guint
 ft_sim_rng_pick_cum (double u, const double *w, const double *cum, guint n)
 {
-  guint lo = 0, hi = n;      /* the first j with u < cum[j], n if none */
-  while (lo < hi)
+  /* lo: the first j with u < cum[j], n if none (the running sums do not
+   * fall, so there is one such place). Without branches: b ends on the
+   * last cum[j] <= u, or on cum[0] when there is none, the halving's
+   * compare a conditional move rather than a jump taken at random. */
+  const double *b = cum;
+  for (guint len = n; len > 1;)
     {
-      guint mid = (lo + hi) / 2;
-      if (u < cum[mid])
-        hi = mid;
-      else
-        lo = mid + 1;
+      guint half = len / 2;
+      b = b[half] <= u ? b + half : b;
+      len -= half;
     }
+  guint lo = (guint) (b - cum) + (*b <= u);
   double tol = (2.0 * n + 2.0) * DBL_EPSILON * MAX (u, cum[n - 1]);
   if (lo < n)
     {
@@ -188,6 +224,6 @@ guint
 ft_sim_rng_discrete_cum (gsl_rng *r, const double *w, const double *cum, guint n, double sum)
 {
   g_return_val_if_fail (n > 0, 0);
-  double u = gsl_rng_uniform (r) * sum;
+  double u = ft_sim_rng_draw (r) * sum;
   return cum != NULL ? ft_sim_rng_pick_cum (u, w, cum, n) : ft_sim_rng_pick (u, w, n);
 }

@@ -46,4 +46,46 @@ guint     ft_sim_rng_pick       (double u, const double *weights, guint n);
 guint     ft_sim_rng_pick_cum   (double u, const double *weights, const double *cum, guint n);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtSimRng, ft_sim_rng_free)
 
+/* GSL's mt19937 state (gsl/rng/mt.c, unchanged since GSL 1.0): the 624
+ * words and the index of the next. ft_sim_rng_stream checks the size. */
+typedef struct {
+  unsigned long mt[624];
+  int           mti;
+} FtSimMtState;
+
+/* The twist that makes the next 624 words, as GSL's mt_get does at
+ * mti >= 624 (the same code, so the same words). */
+void      ft_sim_rng_mt_refill  (FtSimMtState *s);
+
+/* gsl_rng_uniform (r) and gsl_rng_uniform_pos (r), bit for bit and
+ * advancing the same state, with a stream's mt19937 draw inline instead of
+ * two calls through GSL's type table; other generators go through GSL. */
+static inline double
+ft_sim_rng_draw (gsl_rng *r)
+{
+  if (G_LIKELY (r->type == gsl_rng_mt19937))
+    {
+      FtSimMtState *s = r->state;
+      if (G_UNLIKELY (s->mti >= 624))
+        ft_sim_rng_mt_refill (s);
+      unsigned long k = s->mt[s->mti++];     /* GSL's tempering */
+      k ^= (k >> 11);
+      k ^= (k << 7) & 0x9d2c5680UL;
+      k ^= (k << 15) & 0xefc60000UL;
+      k ^= (k >> 18);
+      return k / 4294967296.0;
+    }
+  return gsl_rng_uniform (r);
+}
+
+static inline double
+ft_sim_rng_draw_pos (gsl_rng *r)
+{
+  double x;
+  do
+    x = ft_sim_rng_draw (r);
+  while (x == 0);
+  return x;
+}
+
 G_END_DECLS

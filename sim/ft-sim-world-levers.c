@@ -237,7 +237,7 @@ ft_sim_world_elastic_accepts (FtSimWorld *w, const FtPriceBreakdown *pb, guint k
   if (w->dyn_policy == FT_DYN_POLICY_OFF || w->r_elastic == NULL)
     return TRUE;
   /* draw on every quote, so the stream stays aligned across prices */
-  double u = gsl_rng_uniform (w->r_elastic);
+  double u = ft_sim_rng_draw (w->r_elastic);
   double m = pb->dynamic_multiplier;
   double e = ft_sim_world_field_scenario (w)->elasticity[MIN (kind, 2u)];
   /* constant elasticity: demand(m) = demand(1) x m^e; a discount cannot
@@ -276,7 +276,7 @@ ft_sim_world_pick_start (FtSimWorld *w, const FtFindResult *res, guint n, gboole
       {
         double extra_min = (res[k].walk_m - res[0].walk_m) / w->sc->walk_speed_mps / 60.0;
         double p = logit_accept (w, w->sc->inc_wtw_origin_min, w->sc->inc_reward_minor, extra_min);
-        if (gsl_rng_uniform (w->r_incentive) < p)
+        if (ft_sim_rng_draw (w->r_incentive) < p)
           {
             *shown = TRUE;
             w->k.incentive_moves++;
@@ -316,7 +316,7 @@ ft_sim_world_pick_end (FtSimWorld *w, FtLatLon d, guint kind, gboolean *shown)
     return d;
   double extra_min = best_m / w->sc->walk_speed_mps / 60.0;
   double p = logit_accept (w, w->sc->inc_wtw_dest_min, w->sc->inc_reward_minor, extra_min);
-  if (gsl_rng_uniform (w->r_incentive) >= p)
+  if (ft_sim_rng_draw (w->r_incentive) >= p)
     return d;
   FtLatLon to = w->city->zones[best].centroid;
   if (!ft_sim_world_parking_ok (w, to, kind))

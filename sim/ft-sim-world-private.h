@@ -132,6 +132,13 @@ struct _FtSimWorld {
   double        *hour_total_shift, *zone_w_shift;   /* from shift_t on (NULL: no shift) */
   FtTime         shift_t;
   double         lambda_max;      /* per hour */
+  /* the hour of the week of the arrival candidates in [how_from, how_to)
+   * (empty at first): most candidates fall in the hour of the one before */
+  FtTime         how_from, how_to;
+  guint          how_h;
+  /* cos and sin of the 12 directions ft_sim_world_nearest_parking tries
+   * (k pi / 6), worked out once with the same expressions */
+  double         park_cos[12], park_sin[12];
   double        *dest_sum;        /* 4 * nz */
   /* running sums of zone_w's, zone_w_shift's and the city's dest rows
    * for the draws (ft_sim_rng_discrete_cum; NULL: the plain loop) */

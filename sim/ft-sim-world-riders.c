@@ -155,13 +155,21 @@ ft_sim_world_on_trace_request (FtSimEngine *e, gpointer data, guint64 arg)
 static void
 arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
 {
-  guint h = ft_sim_world_hour_of_week (now);
+  if (!(now >= w->how_from && now < w->how_to))
+    {
+      w->how_h = ft_sim_world_hour_of_week (now);
+      /* t / FT_HOUR, and so the hour, is the same over the whole hour
+       * (from 0 on, where division rounds down) */
+      w->how_from = now >= 0 ? now / FT_HOUR * FT_HOUR : now;
+      w->how_to = now >= 0 ? w->how_from + FT_HOUR : now;
+    }
+  guint h = w->how_h;
   gboolean shifted = w->zone_w_shift != NULL && now >= w->shift_t;
   const double *hour_total = shifted ? w->hour_total_shift : w->hour_total;
   const double *zone_w = shifted ? w->zone_w_shift : w->zone_w;
   const double *zone_cum = shifted ? w->zone_cum_shift : w->zone_cum;
   /* thinning: accept with probability lambda(t) / lambda_max */
-  if (gsl_rng_uniform (w->r_arrival) * w->lambda_max >= hour_total[h])
+  if (ft_sim_rng_draw (w->r_arrival) * w->lambda_max >= hour_total[h])
     return;
 
   guint oz = ft_sim_rng_discrete_cum (w->r_arrival, &zone_w[h * w->nz], zone_cum ? &zone_cum[h * w->nz] : NULL,
@@ -184,7 +192,7 @@ arrival_candidate (FtSimWorld *w, FtSimEngine *e, FtTime now)
   if (straight < w->sc->min_trip_m)
     {
       /* short hop: push the destination out to the minimum trip length */
-      double a = gsl_rng_uniform (w->r_place) * 2 * G_PI;
+      double a = ft_sim_rng_draw (w->r_place) * 2 * G_PI;
       d = ft_latlon_offset (o, w->sc->min_trip_m * cos (a), w->sc->min_trip_m * sin (a));
       straight = -1.0;   /* not d's */
     }
@@ -279,7 +287,7 @@ issue_request_armed (FtSimWorld *w, FtSimEngine *e, FtTime now, FtLatLon o, FtLa
       if (ft_pricing_quote (w->core->pricing, &q, &pb, &pe))
         {
           double p = w->price_fn (&pb, &q, w->price_data);
-          gboolean go = gsl_rng_uniform (w->r_price) < p;
+          gboolean go = ft_sim_rng_draw (w->r_price) < p;
           if (!ft_sim_world_elastic_accepts (w, &pb, veh->kind))
             go = FALSE;
           if (!go)
@@ -400,14 +408,14 @@ damage_and_photo (FtSimWorld *w, guint v, double km, FtTime now)
   const FtVehicle *veh = ft_fleet_get_vehicle (w->core->fleet, v);
   double hazard = w->sc->damage_per_1000_trips / 1000.0
                   + w->sc->damage_per_1000km / 1000.0 * km * (1.0 + w->sc->wear_hazard_factor * veh->wear);
-  if (gsl_rng_uniform (w->r_damage) < 1.0 - exp (-hazard) && vs->damage == 0)
+  if (ft_sim_rng_draw (w->r_damage) < 1.0 - exp (-hazard) && vs->damage == 0)
     {
       vs->damage = (guint8) (1 + gsl_rng_uniform_int (w->r_damage, 4));
       w->k.damage_events++;
     }
   w->k.photos_checked++;
   double p_flag = vs->damage ? w->sc->photo_recall : w->sc->photo_false_alarm;
-  if (gsl_rng_uniform (w->r_damage) >= p_flag)
+  if (ft_sim_rng_draw (w->r_damage) >= p_flag)
     {
       if (vs->damage)
         w->k.damage_missed++;
@@ -469,7 +477,7 @@ defect_ride (FtSimWorld *w, guint v, double km, double wear, FtTime now)
 {
   VehSim *vs = &w->veh[v];
   double rate = w->sc->defect_warnings_per_100km / 100.0 + w->sc->wear_warnings_per_1000km / 1000.0 * wear;
-  if (rate > 0 && gsl_rng_uniform (w->r_defect) < -expm1 (-rate * km))
+  if (rate > 0 && ft_sim_rng_draw (w->r_defect) < -expm1 (-rate * km))
     raise_warning (w, v, now);
   vs->defect_left_km -= (float) km;
   if (vs->defect_left_km <= 0)
@@ -541,10 +549,10 @@ on_trip_end (FtSimEngine *e, gpointer data, guint64 arg)
   if (vs->flags & VF_DEFECT)
     defect_ride (w, v, km, veh->wear, now);
   else if (w->sc->wear_warnings_per_1000km > 0
-           && gsl_rng_uniform (w->r_defect) < -expm1 (-w->sc->wear_warnings_per_1000km / 1000.0 * km * veh->wear))
+           && ft_sim_rng_draw (w->r_defect) < -expm1 (-w->sc->wear_warnings_per_1000km / 1000.0 * km * veh->wear))
     raise_warning (w, v, now);
   double hazard = w->sc->faults_per_1000km / 1000.0 * km * (1.0 + w->sc->wear_hazard_factor * veh->wear);
-  if (gsl_rng_uniform (w->r_fault) < 1.0 - exp (-hazard))
+  if (ft_sim_rng_draw (w->r_fault) < 1.0 - exp (-hazard))
     {
       if (w->sc->defect_km <= 0)
         fault_now (w, v, now);

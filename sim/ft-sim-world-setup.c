@@ -544,6 +544,12 @@ ft_sim_world_new (const FtSimScenario *sc, const FtCity *city, const FtSimWorldO
   w->cmds = g_array_new (FALSE, FALSE, sizeof (Command));
   w->end = (FtTime) llround (sc->days * FT_DAY);
   gsl_set_error_handler_off ();
+  for (int k = 0; k < 12; k++)
+    {
+      double a = k * (G_PI / 6.0);
+      w->park_cos[k] = cos (a);
+      w->park_sin[k] = sin (a);
+    }
 
   if (city != NULL)
     w->city = city;

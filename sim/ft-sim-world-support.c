@@ -71,11 +71,11 @@ ft_sim_world_support_contact (FtSimWorld *w, guint rider, FtSimProblem problem, 
       share = w->sc->support_charge_query_share;
       break;
     }
-  if (!(share > 0) || gsl_rng_uniform (w->r_support) >= share)
+  if (!(share > 0) || ft_sim_rng_draw (w->r_support) >= share)
     return;
   const char *text = msgs[gsl_rng_uniform_int (w->r_support, 3)];
   gboolean escalate = w->sc->support_escalate_share > 0 &&
-                      gsl_rng_uniform (w->r_support) < w->sc->support_escalate_share;
+                      ft_sim_rng_draw (w->r_support) < w->sc->support_escalate_share;
   const char *follow[3] = { text, NULL, NULL };
   if (escalate && problem == FT_SIM_PROBLEM_CHARGE)
     {

@@ -81,8 +81,8 @@ ft_sim_world_random_point_in_zone (FtSimWorld *w, guint z, gsl_rng *r)
   const FtBBox *bb = &w->zone_bbox[z];
   for (int i = 0; i < 60; i++)
     {
-      FtLatLon p = { bb->min_lat + gsl_rng_uniform (r) * (bb->max_lat - bb->min_lat),
-                     bb->min_lon + gsl_rng_uniform (r) * (bb->max_lon - bb->min_lon) };
+      FtLatLon p = { bb->min_lat + ft_sim_rng_draw (r) * (bb->max_lat - bb->min_lat),
+                     bb->min_lon + ft_sim_rng_draw (r) * (bb->max_lon - bb->min_lon) };
       if (ft_city_zone_contains (w->city, z, p))
         return p;
     }
@@ -111,8 +111,8 @@ ft_sim_world_nearest_parking (FtSimWorld *w, FtLatLon p, guint kind, double *dis
       double rad = 75.0 * ring;
       for (int k = 0; k < 12; k++)
         {
-          double a = k * (G_PI / 6.0);
-          FtLatLon q = ft_latlon_offset (p, rad * cos (a), rad * sin (a));
+          /* cos and sin of k * (G_PI / 6.0), from setup */
+          FtLatLon q = ft_latlon_offset (p, rad * w->park_cos[k], rad * w->park_sin[k]);
           if (ft_sim_world_parking_ok (w, q, kind))
             {
               *dist_out = rad;

@@ -312,6 +312,55 @@ START_TEST (test_rng_streams)
 }
 END_TEST
 
+/* A stream's inline draws (ft_sim_rng_draw and _draw_pos, and the
+ * convenience draws on them) are GSL's bit for bit: against a twin
+ * generator drawn through GSL alone, over many refills of the 624 words,
+ * mixed with GSL's own draws on the same generator (one state), on
+ * several streams; and a generator of another type goes through GSL. */
+START_TEST (test_rng_inline_draws)
+{
+  g_autoptr (FtSimRng) a = ft_sim_rng_new (2024, 0);
+  const char *names[] = { "arrivals", "place", "faults", "x" };
+  for (guint si = 0; si < G_N_ELEMENTS (names); si++)
+    {
+      gsl_rng *r = ft_sim_rng_stream (a, names[si]);
+      gsl_rng *twin = gsl_rng_clone (r);
+      for (guint i = 0; i < 20000; i++)
+        {
+          double want, got;
+          switch (i % 7)
+            {
+            case 0:
+              want = gsl_rng_uniform_pos (twin), got = ft_sim_rng_draw_pos (r);
+              break;
+            case 1:
+              want = -2.5 * log (gsl_rng_uniform_pos (twin)), got = ft_sim_rng_exponential (r, 2.5);
+              break;
+            case 2:
+              want = gsl_rng_uniform (twin), got = ft_sim_rng_uniform (r);
+              break;
+            case 3:          /* GSL's own draw on the stream in between */
+              want = (double) gsl_rng_get (twin), got = (double) gsl_rng_get (r);
+              break;
+            default:
+              want = gsl_rng_uniform (twin), got = ft_sim_rng_draw (r);
+              break;
+            }
+          if (want != got)
+            ck_abort_msg ("stream %s draw %u: %.17g, GSL %.17g", names[si], i, got, want);
+        }
+      gsl_rng_free (twin);
+    }
+  gsl_rng *other = gsl_rng_alloc (gsl_rng_taus2), *other_twin = gsl_rng_alloc (gsl_rng_taus2);
+  gsl_rng_set (other, 5);
+  gsl_rng_set (other_twin, 5);
+  for (guint i = 0; i < 1000; i++)
+    ck_assert (ft_sim_rng_draw (other) == gsl_rng_uniform (other_twin));
+  gsl_rng_free (other);
+  gsl_rng_free (other_twin);
+}
+END_TEST
+
 /* The binary search over running sums picks what the loop picks: random
  * rows (zeros, equal weights, magnitudes 1e-13 to 1e13), draws at random
  * and within a few ulps of every running sum, where the loop's rounded
@@ -998,6 +1047,7 @@ sim_suite (void)
     { "engine-stop-pace", test_engine_stop_and_pace },
     { "rng-streams", test_rng_streams },
     { "rng-discrete-cum", test_rng_discrete_cum },
+    { "rng-inline-draws", test_rng_inline_draws },
     { "scenario-files", test_scenario_files },
     { "scenario-errors", test_scenario_errors },
     { "world-deterministic", test_world_deterministic },
