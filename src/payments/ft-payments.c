@@ -1386,7 +1386,22 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
           return -1;
         }
       gint64 charge = MAX (shortfall, p->auto_topup);
-      g_autofree char *sub_key = idem_key != NULL ? g_strconcat (idem_key, "#topup", NULL) : NULL;
+      /* "<key>#topup", on the stack when it fits (one per top-up) */
+      char sub_buf[96];
+      g_autofree char *sub_heap = NULL;
+      const char *sub_key = NULL;
+      if (idem_key != NULL)
+        {
+          gsize len = strlen (idem_key);
+          if (len + sizeof "#topup" <= sizeof sub_buf)
+            {
+              memcpy (sub_buf, idem_key, len);
+              memcpy (sub_buf + len, "#topup", sizeof "#topup");
+              sub_key = sub_buf;
+            }
+          else
+            sub_key = sub_heap = g_strconcat (idem_key, "#topup", NULL);
+        }
       guint64 sub_idem = derived_topup_hash (idem);
       guint64 sub_args = args_hash (OP_HOLD_TOPUP, rider, charge, booking);
       if (!charge_card (p, rider, charge, sub_key, now, error))
