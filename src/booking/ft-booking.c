@@ -524,10 +524,12 @@ expire_vehicle_if_due (FtBooking *b, guint vehicle, FtTime now)
 
 /* Checks that `vehicle` can be taken by `rider` now (not someone else's,
  * available, enough battery, ride start allowed). `own` is the rider's own
- * booking on it, or -1. */
+ * booking on it, or -1; `mine` its record when known (an unlock): where its
+ * reservation found that a ride may start, under the geofences' generation
+ * of now, and the vehicle still stands there, that answer still holds. */
 static gboolean
 check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
-                        FtTime now, GError **error)
+                        const FtBookingRec *mine, FtTime now, GError **error)
 {
   const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
   const FtVehicleType *type = ft_vehicle_type_default (v->kind);
@@ -562,7 +564,10 @@ check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
                       "%s battery is at %.0f%% (below %.0f%%); choose another vehicle",
                       v->name, soc * 100.0, type->low_soc * 100.0);
     }
-  if (b->deps.geofences)
+  if (b->deps.geofences
+      && !(mine != NULL && mine->start_ok_gen != 0
+           && mine->start_ok_gen == ft_geofences_generation (b->deps.geofences)
+           && mine->start.lat == v->pos.lat && mine->start.lon == v->pos.lon))
     {
       int zone = -1;
       FtZoneRules rules = ft_geofences_rules_at (b->deps.geofences, v->pos, v->kind, &zone);
@@ -880,7 +885,7 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
       !check_no_debt (b, rider, vehicle, now, error))
     return -1;
   expire_vehicle_if_due (b, vehicle, now);
-  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, NULL, now, error))
     return -1;
 
   if (!ft_fleet_apply_event (b->deps.fleet, vehicle, FT_VEV_RESERVATION_START, now, &err))
@@ -891,6 +896,10 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
     }
   id = new_rec (b, rider, vehicle, now);
   r = rec_at (b, id);
+  /* the check above found that a ride may start at r->start (where the
+   * vehicle stands) */
+  if (b->deps.geofences)
+    r->start_ok_gen = ft_geofences_generation (b->deps.geofences);
   ft_fleet_set_booking (b->deps.fleet, vehicle, id);
   open_add (b, id);
   rider_open_set (b, rider, id);
@@ -1021,7 +1030,7 @@ ft_booking_unlock (FtBooking *b, gint64 booking, guint rider, FtTime now, GError
     return wrong_state (b, error, now, r, "unlock", "only a reservation can be unlocked");
   if (!check_rider (b, rider, r->vehicle, now, error) ||
       !check_no_debt (b, rider, r->vehicle, now, error) ||
-      !check_vehicle_takeable (b, rider, r->vehicle, booking, now, error))
+      !check_vehicle_takeable (b, rider, r->vehicle, booking, r, now, error))
     return FALSE;
   if (!ft_vehicle_transition (ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->state,
                               FT_VEV_TRIP_START, &to))
@@ -1059,7 +1068,7 @@ ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError *
       !check_no_debt (b, rider, vehicle, now, error))
     return -1;
   expire_vehicle_if_due (b, vehicle, now);
-  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, NULL, now, error))
     return -1;
 
   /* The hold needs the booking id; it is the next one. */
@@ -1418,6 +1427,7 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
         rider_open_set (b, r->rider, -1);
     }
   *r = *rec;
+  r->start_ok_gen = 0;   /* checked by another process, if at all */
   if (is_open_state (r->state))
     {
       open_add (b, r->id);
