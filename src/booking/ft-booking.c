@@ -19,6 +19,11 @@
 
 G_DEFINE_QUARK (ft-booking-error-quark, ft_booking_error)
 
+typedef struct {
+  FtTime t;
+  gint64 id;
+} Expiry;
+
 struct _FtBooking
 {
   FtBookingDeps   deps;
@@ -45,7 +50,11 @@ struct _FtBooking
    * once (an incentive for the trip, a retried capture) still finds it */
   gint64          lag[16];
   guint           lag_head, n_lag;
-  GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
+  /* ids of reserved/active/paused bookings: a plain array with its room,
+   * so adding and removing one is a store, not a call into GArray */
+  gint64         *open;
+  guint           n_open, cap_open;
+  gsize           huge_open;     /* ft_mem_hint_huge: unused (small) */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
   /* (hold_until, id) of every booking that became reserved, in two
    * queues: pushed in order (every reservation of a run whose clock only
@@ -56,19 +65,16 @@ struct _FtBooking
    * open booking (the simulator asks each minute), and most entries cost
    * an append and a step of the head */
   GArray         *expiry;        /* Expiry, heap */
-  GArray         *expiry_run;    /* Expiry, ascending from expiry_head */
+  Expiry         *expiry_run;    /* ascending from expiry_head, n_run in all */
+  guint           n_run, cap_run;
   guint           expiry_head;
+  gsize           huge_run;      /* ft_mem_hint_huge: unused (small) */
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
   gsize           huge_slots;
   /* trip_ids restored from a store that differ from the ones booking
    * gives (gint64 id -> char[37]); NULL while there are none */
   GHashTable     *trip_ids;
 };
-
-typedef struct {
-  FtTime t;
-  gint64 id;
-} Expiry;
 
 #define RELEASE_LAG G_N_ELEMENTS (((FtBooking *) 0)->lag)
 
@@ -111,10 +117,8 @@ ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
     b->cfg = *cfg;
   else
     ft_booking_config_init (&b->cfg);
-  b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->expiry = g_array_new (FALSE, FALSE, sizeof (Expiry));
-  b->expiry_run = g_array_new (FALSE, FALSE, sizeof (Expiry));
   return b;
 }
 
@@ -127,10 +131,10 @@ ft_booking_free (FtBooking *b)
   g_free (b->open_slot);
   g_free (b->free_slots);
   g_free (b->ring);
-  g_array_unref (b->open);
+  g_free (b->open);
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
-  g_array_unref (b->expiry_run);
+  g_free (b->expiry_run);
   g_clear_pointer (&b->trip_ids, g_hash_table_unref);
   g_free (b);
 }
@@ -252,16 +256,14 @@ static void
 expiry_push (FtBooking *b, FtTime t, gint64 id)
 {
   Expiry e = { t, id };
-  guint run = b->expiry_run->len;
-  if (run == b->expiry_head
-      || !expiry_less (&e, &g_array_index (b->expiry_run, Expiry, run - 1)))
+  guint run = b->n_run;
+  if (run == b->expiry_head || !expiry_less (&e, &b->expiry_run[run - 1]))
     {
       if (run == b->expiry_head && run > 0)
-        {
-          g_array_set_size (b->expiry_run, 0);   /* all dropped: start over */
-          b->expiry_head = 0;
-        }
-      g_array_append_val (b->expiry_run, e);
+        b->n_run = b->expiry_head = 0;   /* all dropped: start over */
+      ft_mem_room_more ((gpointer *) &b->expiry_run, b->n_run, &b->cap_run, 1, sizeof (Expiry),
+                        &b->huge_run);
+      b->expiry_run[b->n_run++] = e;
       return;
     }
   g_array_append_val (b->expiry, e);
@@ -327,8 +329,9 @@ rider_open_set (FtBooking *b, guint rider, gint64 id)
 static void
 open_add (FtBooking *b, gint64 id)
 {
-  gint32 slot = (gint32) b->open->len;
-  g_array_append_val (b->open, id);
+  gint32 slot = (gint32) b->n_open;
+  ft_mem_room_more ((gpointer *) &b->open, b->n_open, &b->cap_open, 1, sizeof (gint64), &b->huge_open);
+  b->open[b->n_open++] = id;
   b->open_slot[rec_index (b, id)] = slot;
 }
 
@@ -339,12 +342,12 @@ open_remove (FtBooking *b, gint64 id)
   guint last;
   gint64 moved;
 
-  g_assert (slot >= 0 && (guint) slot < b->open->len);
-  last = b->open->len - 1;
-  moved = g_array_index (b->open, gint64, last);
-  g_array_index (b->open, gint64, slot) = moved;
+  g_assert (slot >= 0 && (guint) slot < b->n_open);
+  last = b->n_open - 1;
+  moved = b->open[last];
+  b->open[slot] = moved;
   b->open_slot[rec_index (b, moved)] = slot;
-  g_array_set_size (b->open, last);
+  b->n_open = last;
   b->open_slot[rec_index (b, id)] = -1;
 }
 
@@ -1313,9 +1316,9 @@ ft_booking_expire (FtBooking *b, FtTime now)
 
   g_return_val_if_fail (b != NULL, 0);
 
-  for (guint i = 0; i < b->open->len;)
+  for (guint i = 0; i < b->n_open;)
     {
-      FtBookingRec *r = rec_at (b, g_array_index (b->open, gint64, i));
+      FtBookingRec *r = rec_at (b, b->open[i]);
       if (r->state == FT_BK_RESERVED && r->hold_until <= now)
         {
           expire_one (b, r, now);   /* swaps the last open id into slot i */
@@ -1337,8 +1340,7 @@ ft_booking_next_expiry (FtBooking *b)
   for (;;)
     {
       const Expiry *heap = b->expiry->len > 0 ? &g_array_index (b->expiry, Expiry, 0) : NULL;
-      const Expiry *run = b->expiry_head < b->expiry_run->len
-        ? &g_array_index (b->expiry_run, Expiry, b->expiry_head) : NULL;
+      const Expiry *run = b->expiry_head < b->n_run ? &b->expiry_run[b->expiry_head] : NULL;
       gboolean from_run = run != NULL && (heap == NULL || expiry_less (run, heap));
       const Expiry *top = from_run ? run : heap;
       if (top == NULL)
@@ -1348,10 +1350,12 @@ ft_booking_next_expiry (FtBooking *b)
         return top->t;
       if (!from_run)
         expiry_pop (b);
-      else if (++b->expiry_head >= 4096 && b->expiry_head * 2 >= b->expiry_run->len)
+      else if (++b->expiry_head >= 4096 && b->expiry_head * 2 >= b->n_run)
         {
           /* most of the run dropped: move the rest to the front */
-          g_array_remove_range (b->expiry_run, 0, b->expiry_head);
+          memmove (b->expiry_run, b->expiry_run + b->expiry_head,
+                   (gsize) (b->n_run - b->expiry_head) * sizeof (Expiry));
+          b->n_run -= b->expiry_head;
           b->expiry_head = 0;
         }
     }
@@ -1606,8 +1610,8 @@ ft_booking_check (FtBooking *b, GError **error)
         }
     }
 
-  if (n_open != b->open->len)
-    return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->open->len);
+  if (n_open != b->n_open)
+    return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->n_open);
   if (b->release && (n_kept != b->n_live || b->n_pool - b->n_free != b->n_live))
     return check_fail (error, "%u booking records are kept but %u are live (%u slots, %u free)",
                        n_kept, b->n_live, b->n_pool, b->n_free);
