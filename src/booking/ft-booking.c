@@ -1376,6 +1376,7 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
     }
   ft_accounts_prefetch (b->deps.accounts, rider);
   ft_payments_prefetch_rider (b->deps.payments, rider);
+  ft_payments_prefetch_booking (b->deps.payments, booking);
 }
 
 const FtBookingRec *

@@ -435,7 +435,10 @@ bkw_prefetch (const BkWindow *w, gint64 id)
     {
       gint32 s = w->ring[id & w->mask];
       if (s >= 0)
-        __builtin_prefetch (&w->pool[s]);
+        {
+          __builtin_prefetch (&w->pool[s]);
+          __builtin_prefetch ((const char *) &w->pool[s] + 64);
+        }
     }
 }
 
@@ -817,6 +820,17 @@ ft_payments_prefetch_rider (FtPayments *p, guint rider)
     ft_ledger_prefetch_account (p->ledger, ra->wallet);
   if (ra->hold != NO_ACC)
     ft_ledger_prefetch_account (p->ledger, ra->hold);
+}
+
+void
+ft_payments_prefetch_booking (FtPayments *p, gint64 booking)
+{
+  if (p == NULL || booking < 0)
+    return;
+  if (p->holds.cap != 0)
+    __builtin_prefetch (p->holds.slots + recmap_home (&p->holds, (guint64) booking) * p->holds.size);
+  if (p->journal_mode == 2)
+    bkw_prefetch (&p->bk_full, booking);
 }
 
 gint64

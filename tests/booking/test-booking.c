@@ -1368,6 +1368,7 @@ START_TEST (test_prefetch_is_a_hint)
         ft_fleet_prefetch (fx.core->fleet, ids[j]);
         ft_accounts_prefetch (fx.core->accounts, ids[j]);
         ft_payments_prefetch_rider (fx.core->payments, ids[j]);
+        ft_payments_prefetch_booking (fx.core->payments, bks[i]);
         ft_ledger_prefetch_account (fx.core->ledger, ids[j]);
       }
   for (guint v = 0; v < 6; v++)
