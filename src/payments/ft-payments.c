@@ -547,12 +547,37 @@ typedef enum {
 /* ---------------------------------------------------------------- */
 /* simulated card provider                                          */
 
+/* Approved keys naming one booking, once the provider forgets bookings. */
+#define CARD_BK_KEYS 3
+typedef struct {
+  gint64  booking;                 /* key */
+  guint64 key[CARD_BK_KEYS];       /* hashes, filled in order; 0: free */
+} CardBookingKeys;
+
 typedef struct {
   guint64     s[4];          /* xoshiro256** state */
   double      decline_rate;
   guint       lat_min, lat_max;
   RecMap      approved;      /* idem key hashes already approved (key-only records) */
+  /* from the first forget_booking on (a run that keeps summary records):
+   * a key naming a booking is kept with that booking (a fourth one in
+   * `approved`) and goes when payments forgets the booking, so what the
+   * provider keeps is bounded by the bookings kept, not by the run; a bit
+   * per forgotten booking id refuses their keys */
+  gboolean    forgets;
+  RecMap      by_booking;    /* booking -> CardBookingKeys */
+  guint8     *forgotten;     /* bit per booking id */
+  gsize       forgotten_bytes;
 } SimCard;
+
+static gint64 key_scope (const char *idem_key);
+
+static inline gboolean
+card_forgotten (const SimCard *c, gint64 booking)
+{
+  return booking >= 0 && (guint64) booking / 8 < c->forgotten_bytes
+         && (c->forgotten[booking / 8] & (1u << (booking % 8))) != 0;
+}
 
 static guint64
 rotl64 (guint64 x, int k)
@@ -594,16 +619,59 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
     *latency_ms = lat;
 
   guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
-  if (h != 0 && recmap_lookup (&c->approved, h) != NULL)
+  gint64 scope = -1;
+  CardBookingKeys *bk = NULL;
+  if (h != 0 && c->forgets && (scope = key_scope (idem_key)) >= 0)
+    {
+      if (card_forgotten (c, scope))
+        return FT_PAY_ERROR;      /* its keys are gone: never approved twice */
+      bk = recmap_lookup (&c->by_booking, (guint64) scope);
+      for (guint i = 0; bk != NULL && i < CARD_BK_KEYS; i++)
+        if (bk->key[i] == h)
+          return FT_PAY_APPROVED;
+    }
+  if (h != 0 && (c->approved.n != 0 || c->approved.has_empty_key) && recmap_lookup (&c->approved, h) != NULL)
     return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
 
   if (amount <= 0)
     return FT_PAY_ERROR;
   if (sim_uniform (c) < c->decline_rate)
     return FT_PAY_DECLINED;
+  if (h != 0 && scope >= 0)
+    {
+      if (bk == NULL)
+        bk = recmap_insert (&c->by_booking, (guint64) scope);
+      for (guint i = 0; i < CARD_BK_KEYS; i++)
+        if (bk->key[i] == 0)
+          {
+            bk->key[i] = h;
+            return FT_PAY_APPROVED;
+          }
+    }
   if (h != 0)
     recmap_insert (&c->approved, h);
   return FT_PAY_APPROVED;
+}
+
+static void
+sim_card_forget_booking (gpointer self, gint64 booking)
+{
+  SimCard *c = self;
+  if (booking < 0)
+    return;
+  c->forgets = TRUE;
+  if ((guint64) booking / 8 >= c->forgotten_bytes)
+    {
+      gsize want = MAX (c->forgotten_bytes * 2, 4096);
+      while (want <= (guint64) booking / 8)
+        want *= 2;
+      c->forgotten = g_realloc (c->forgotten, want);
+      memset (c->forgotten + c->forgotten_bytes, 0, want - c->forgotten_bytes);
+      c->forgotten_bytes = want;
+    }
+  c->forgotten[booking / 8] |= (guint8) (1u << (booking % 8));
+  if (c->by_booking.n != 0)
+    recmap_remove (&c->by_booking, (guint64) booking);
 }
 
 static void
@@ -611,12 +679,15 @@ sim_card_free (gpointer self)
 {
   SimCard *c = self;
   recmap_clear (&c->approved);
+  recmap_clear (&c->by_booking);
+  g_free (c->forgotten);
   g_free (c);
 }
 
 static const FtPayProviderVTable sim_card_vtable = {
   .charge = sim_card_charge,
   .free = sim_card_free,
+  .forget_booking = sim_card_forget_booking,
 };
 
 FtPayProvider
@@ -640,6 +711,7 @@ ft_sim_card_provider_new (guint64 seed, double decline_rate,
   c->lat_min = latency_min_ms;
   c->lat_max = latency_max_ms;
   recmap_init (&c->approved, sizeof (guint64));
+  recmap_init (&c->by_booking, sizeof (CardBookingKeys));
   FtPayProvider p = { &sim_card_vtable, c };
   return p;
 }
@@ -1661,6 +1733,10 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
   g_return_if_fail (p != NULL);
   if (no_journal (p))
     {
+      /* the card provider may forget the booking's keys too: payments no
+       * longer recognises a retry of one, and the provider refuses it */
+      if (p->provider.vtable != NULL && p->provider.vtable->forget_booking != NULL)
+        p->provider.vtable->forget_booking (p->provider.self, booking);
       /* its keys and capture, together */
       const BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
       if (bk == NULL)
