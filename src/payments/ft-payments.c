@@ -547,25 +547,24 @@ typedef enum {
 /* ---------------------------------------------------------------- */
 /* simulated card provider                                          */
 
-/* Approved keys naming one booking, once the provider forgets bookings. */
-#define CARD_BK_KEYS 3
-typedef struct {
-  gint64  booking;                 /* key */
-  guint64 key[CARD_BK_KEYS];       /* hashes, filled in order; 0: free */
-} CardBookingKeys;
-
 typedef struct {
   guint64     s[4];          /* xoshiro256** state */
   double      decline_rate;
   guint       lat_min, lat_max;
   RecMap      approved;      /* idem key hashes already approved (key-only records) */
   /* from the first forget_booking on (a run that keeps summary records):
-   * a key naming a booking is kept with that booking (a fourth one in
-   * `approved`) and goes when payments forgets the booking, so what the
-   * provider keeps is bounded by the bookings kept, not by the run; a bit
-   * per forgotten booking id refuses their keys */
+   * the first approved key naming a booking is kept in a ring of slots
+   * over the window of booking ids [low, high) (ids come in order, so a
+   * charge writes a slot beside the recent ones, where a table of a run's
+   * keys probed a random line), and goes when payments forgets the
+   * booking; low moves on past forgotten ids and the ring doubles when the
+   * oldest one not forgotten is that far behind. Other keys (a second one
+   * of a booking, an id outside the window) go to `approved`. A bit per
+   * forgotten booking id refuses their keys. */
   gboolean    forgets;
-  RecMap      by_booking;    /* booking -> CardBookingKeys */
+  guint64    *ring;          /* key hash, 0: none */
+  guint       mask;          /* ring size - 1 */
+  gint64      low, high;
   guint8     *forgotten;     /* bit per booking id */
   gsize       forgotten_bytes;
 } SimCard;
@@ -577,6 +576,45 @@ card_forgotten (const SimCard *c, gint64 booking)
 {
   return booking >= 0 && (guint64) booking / 8 < c->forgotten_bytes
          && (c->forgotten[booking / 8] & (1u << (booking % 8))) != 0;
+}
+
+/* The ring slot of booking id (not forgotten), or NULL outside the
+ * window; with `add`, the window moves on to an id not far past it. */
+static guint64 *
+card_slot (SimCard *c, gint64 id, gboolean add)
+{
+  if (c->ring == NULL)
+    {
+      if (!add || id >= G_MAXINT32)
+        return NULL;
+      c->mask = 1023;
+      c->ring = g_new0 (guint64, c->mask + 1);
+      c->low = c->high = id;
+    }
+  if (id < c->low)
+    return NULL;
+  if (id < c->high)
+    return &c->ring[id & c->mask];
+  if (!add)
+    return NULL;
+  if (c->low == c->high)
+    c->low = c->high = id;   /* nothing kept: the window starts over */
+  if (id - c->low > 4 * ((gint64) c->mask + 1) + 4096)
+    return NULL;   /* far ahead: another numbering */
+  while (id - c->low > (gint64) c->mask)
+    {
+      guint size = (c->mask + 1) * 2, mask = size - 1;
+      guint64 *ring = g_new0 (guint64, size);
+      for (gint64 i = c->low; i < c->high; i++)
+        ring[i & mask] = c->ring[i & c->mask];
+      g_free (c->ring);
+      c->ring = ring;
+      c->mask = mask;
+    }
+  for (gint64 i = c->high; i <= id; i++)
+    c->ring[i & c->mask] = 0;
+  c->high = id + 1;
+  return &c->ring[id & c->mask];
 }
 
 static guint64
@@ -620,15 +658,13 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
 
   guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
   gint64 scope = -1;
-  CardBookingKeys *bk = NULL;
   if (h != 0 && c->forgets && (scope = key_scope (idem_key)) >= 0)
     {
       if (card_forgotten (c, scope))
         return FT_PAY_ERROR;      /* its keys are gone: never approved twice */
-      bk = recmap_lookup (&c->by_booking, (guint64) scope);
-      for (guint i = 0; bk != NULL && i < CARD_BK_KEYS; i++)
-        if (bk->key[i] == h)
-          return FT_PAY_APPROVED;
+      const guint64 *slot = card_slot (c, scope, FALSE);
+      if (slot != NULL && *slot == h)
+        return FT_PAY_APPROVED;
     }
   if (h != 0 && (c->approved.n != 0 || c->approved.has_empty_key) && recmap_lookup (&c->approved, h) != NULL)
     return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
@@ -639,14 +675,12 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
     return FT_PAY_DECLINED;
   if (h != 0 && scope >= 0)
     {
-      if (bk == NULL)
-        bk = recmap_insert (&c->by_booking, (guint64) scope);
-      for (guint i = 0; i < CARD_BK_KEYS; i++)
-        if (bk->key[i] == 0)
-          {
-            bk->key[i] = h;
-            return FT_PAY_APPROVED;
-          }
+      guint64 *slot = card_slot (c, scope, TRUE);
+      if (slot != NULL && *slot == 0)
+        {
+          *slot = h;
+          return FT_PAY_APPROVED;
+        }
     }
   if (h != 0)
     recmap_insert (&c->approved, h);
@@ -670,8 +704,11 @@ sim_card_forget_booking (gpointer self, gint64 booking)
       c->forgotten_bytes = want;
     }
   c->forgotten[booking / 8] |= (guint8) (1u << (booking % 8));
-  if (c->by_booking.n != 0)
-    recmap_remove (&c->by_booking, (guint64) booking);
+  guint64 *slot = card_slot (c, booking, FALSE);
+  if (slot != NULL)
+    *slot = 0;
+  while (c->low < c->high && card_forgotten (c, c->low))
+    c->low++;
 }
 
 static void
@@ -679,7 +716,7 @@ sim_card_free (gpointer self)
 {
   SimCard *c = self;
   recmap_clear (&c->approved);
-  recmap_clear (&c->by_booking);
+  g_free (c->ring);
   g_free (c->forgotten);
   g_free (c);
 }
@@ -711,7 +748,6 @@ ft_sim_card_provider_new (guint64 seed, double decline_rate,
   c->lat_min = latency_min_ms;
   c->lat_max = latency_max_ms;
   recmap_init (&c->approved, sizeof (guint64));
-  recmap_init (&c->by_booking, sizeof (CardBookingKeys));
   FtPayProvider p = { &sim_card_vtable, c };
   return p;
 }
