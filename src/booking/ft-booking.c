@@ -24,6 +24,18 @@ typedef struct {
   gint64 id;
 } Expiry;
 
+/* What booking keeps per record beside it (not the record's own data,
+ * which a store keeps whole). */
+typedef struct {
+  gint32  open;          /* index into `open`, -1 */
+  /* the geofences' generation (ft_geofences_generation) under which the
+   * reservation found that a ride may start at the record's `start`, 0
+   * when not known (a restored or walk-up booking): an unlock while it is
+   * still the generation and the vehicle has not moved needs no second
+   * look-up */
+  guint32 start_ok_gen;
+} RecAux;
+
 struct _FtBooking
 {
   FtBookingDeps   deps;
@@ -31,7 +43,7 @@ struct _FtBooking
   /* per booking id, plain arrays with their room (made ahead by
    * ft_booking_expect), so a reservation's append is a store */
   FtBookingRec   *recs;          /* index == id (released: a pool, index == slot) */
-  gint32         *open_slot;     /* per record of recs: index into `open`, -1 */
+  RecAux         *aux;           /* per record of recs */
   guint           n_recs, cap_recs;   /* n_recs: ids given (released: also) */
   /* release mode: recs holds cap_recs slots, n_pool of them used once;
    * free slots on a stack (the last freed, still in cache, first); ring
@@ -128,7 +140,7 @@ ft_booking_free (FtBooking *b)
   if (!b)
     return;
   g_free (b->recs);
-  g_free (b->open_slot);
+  g_free (b->aux);
   g_free (b->free_slots);
   g_free (b->ring);
   g_free (b->open);
@@ -217,7 +229,7 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
               guint cap = b->cap_recs;
               ft_mem_room_more ((gpointer *) &b->recs, b->n_pool, &b->cap_recs, 1, sizeof (FtBookingRec),
                                 &b->huge_recs);
-              ft_mem_room ((gpointer *) &b->open_slot, b->n_pool, &cap, b->cap_recs, sizeof (gint32),
+              ft_mem_room ((gpointer *) &b->aux, b->n_pool, &cap, b->cap_recs, sizeof (RecAux),
                            &b->huge_slots);
               b->free_slots = g_renew (gint32, b->free_slots, b->cap_recs);
             }
@@ -226,7 +238,7 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
       ring_make_room (b);
       b->ring[b->n_recs & b->ring_mask] = s;
       b->recs[s] = *r;
-      b->open_slot[s] = slot;
+      b->aux[s] = (RecAux) { slot, 0 };
       b->n_recs++;
       b->n_live++;
       b->peak_live = MAX (b->peak_live, b->n_live);
@@ -237,11 +249,11 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
       guint cap = b->cap_recs;
       ft_mem_room_more ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, 1, sizeof (FtBookingRec),
                         &b->huge_recs);
-      ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, b->cap_recs, sizeof (gint32),
+      ft_mem_room ((gpointer *) &b->aux, b->n_recs, &cap, b->cap_recs, sizeof (RecAux),
                    &b->huge_slots);
     }
   b->recs[b->n_recs] = *r;
-  b->open_slot[b->n_recs] = slot;
+  b->aux[b->n_recs] = (RecAux) { slot, 0 };
   b->n_recs++;
   ft_mem_hint_huge (b->recs, (gsize) b->n_recs * sizeof (FtBookingRec), &b->huge_recs);
 }
@@ -332,13 +344,13 @@ open_add (FtBooking *b, gint64 id)
   gint32 slot = (gint32) b->n_open;
   ft_mem_room_more ((gpointer *) &b->open, b->n_open, &b->cap_open, 1, sizeof (gint64), &b->huge_open);
   b->open[b->n_open++] = id;
-  b->open_slot[rec_index (b, id)] = slot;
+  b->aux[rec_index (b, id)].open = slot;
 }
 
 static void
 open_remove (FtBooking *b, gint64 id)
 {
-  gint32 slot = b->open_slot[rec_index (b, id)];
+  gint32 slot = b->aux[rec_index (b, id)].open;
   guint last;
   gint64 moved;
 
@@ -346,9 +358,9 @@ open_remove (FtBooking *b, gint64 id)
   last = b->n_open - 1;
   moved = b->open[last];
   b->open[slot] = moved;
-  b->open_slot[rec_index (b, moved)] = slot;
+  b->aux[rec_index (b, moved)].open = slot;
   b->n_open = last;
-  b->open_slot[rec_index (b, id)] = -1;
+  b->aux[rec_index (b, id)].open = -1;
 }
 
 /* Release mode: drops closed booking r's record (its slot goes back to
@@ -361,7 +373,7 @@ release_rec (FtBooking *b, FtBookingRec *r)
     return;
   gint64 id = r->id;
   gint32 s = (gint32) (r - b->recs);
-  g_assert (b->ring[id & b->ring_mask] == s && b->open_slot[s] < 0);
+  g_assert (b->ring[id & b->ring_mask] == s && b->aux[s].open < 0);
   b->ring[id & b->ring_mask] = -1;
   r->id = -1;
   r->rider = G_MAXUINT32;
@@ -534,6 +546,7 @@ static gboolean
 check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
                         const FtBookingRec *mine, FtTime now, GError **error)
 {
+  guint32 mine_gen = mine != NULL ? b->aux[mine - b->recs].start_ok_gen : 0;
   const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
   const FtVehicleType *type = ft_vehicle_type_default (v->kind);
   double soc;
@@ -568,8 +581,7 @@ check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
                       v->name, soc * 100.0, type->low_soc * 100.0);
     }
   if (b->deps.geofences
-      && !(mine != NULL && mine->start_ok_gen != 0
-           && mine->start_ok_gen == ft_geofences_generation (b->deps.geofences)
+      && !(mine_gen != 0 && mine_gen == ft_geofences_generation (b->deps.geofences)
            && mine->start.lat == v->pos.lat && mine->start.lon == v->pos.lon))
     {
       int zone = -1;
@@ -704,7 +716,7 @@ ft_booking_expect (FtBooking *b, guint n)
     return;   /* the pool holds the open bookings, not the run's */
   guint cap = b->cap_recs;
   ft_mem_room ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, n, sizeof (FtBookingRec), &b->huge_recs);
-  ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, n, sizeof (gint32), &b->huge_slots);
+  ft_mem_room ((gpointer *) &b->aux, b->n_recs, &cap, n, sizeof (RecAux), &b->huge_slots);
 }
 
 void
@@ -715,7 +727,7 @@ ft_booking_set_release (FtBooking *b, gboolean release)
   if (release == b->release)
     return;
   g_clear_pointer (&b->recs, g_free);
-  g_clear_pointer (&b->open_slot, g_free);
+  g_clear_pointer (&b->aux, g_free);
   b->cap_recs = b->n_pool = 0;
   b->huge_recs = b->huge_slots = 0;
   b->release = release;
@@ -902,7 +914,7 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
   /* the check above found that a ride may start at r->start (where the
    * vehicle stands) */
   if (b->deps.geofences)
-    r->start_ok_gen = ft_geofences_generation (b->deps.geofences);
+    b->aux[r - b->recs].start_ok_gen = ft_geofences_generation (b->deps.geofences);
   ft_fleet_set_booking (b->deps.fleet, vehicle, id);
   open_add (b, id);
   rider_open_set (b, rider, id);
@@ -1368,11 +1380,13 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
 {
   if (b == NULL)
     return;
-  const char *r = (const char *) rec_find (b, booking);
-  if (r != NULL)
+  const FtBookingRec *rec = rec_find (b, booking);
+  if (rec != NULL)
     {
+      const char *r = (const char *) rec;
       for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
         __builtin_prefetch (r + o, 1);
+      __builtin_prefetch (&b->aux[rec - b->recs]);
     }
   ft_accounts_prefetch (b->deps.accounts, rider);
   ft_payments_prefetch_rider (b->deps.payments, rider);
@@ -1432,7 +1446,7 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
         rider_open_set (b, r->rider, -1);
     }
   *r = *rec;
-  r->start_ok_gen = 0;   /* checked by another process, if at all */
+  b->aux[r - b->recs].start_ok_gen = 0;   /* checked by another process, if at all */
   if (is_open_state (r->state))
     {
       open_add (b, r->id);
@@ -1572,7 +1586,7 @@ ft_booking_check (FtBooking *b, GError **error)
             return check_fail (error, "booking %u is %s but %s is %s (expected %s)", i,
                                ft_booking_state_name (r->state), v->name,
                                ft_vehicle_state_name (v->state), ft_vehicle_state_name (want));
-          if (b->open_slot[k] < 0)
+          if (b->aux[k].open < 0)
             return check_fail (error, "booking %u is open but not in the open list", i);
           if (rider_open_get (b, r->rider) != r->id)
             return check_fail (error, "booking %u is open but rider %u maps to %" G_GINT64_FORMAT,
@@ -1597,7 +1611,7 @@ ft_booking_check (FtBooking *b, GError **error)
         }
       else
         {
-          if (b->open_slot[k] >= 0)
+          if (b->aux[k].open >= 0)
             return check_fail (error, "closed booking %u is still in the open list", i);
           if (ft_payments_has_hold (b->deps.payments, r->id))
             return check_fail (error, "closed booking %u (%s) still has a payment hold", i,

@@ -52,11 +52,6 @@ typedef struct {
   guint32         rider;
   guint32         vehicle;
   FtBookingState  state;
-  /* the geofences' generation (ft_geofences_generation) under which a
-   * reservation found that a ride may start at `start`, 0 when not known
-   * (restore zeroes it): an unlock while it is still the generation and
-   * the vehicle has not moved needs no second look-up */
-  guint32         start_ok_gen;
   FtTime          reserved_at;    /* -1 if walk-up start */
   FtTime          hold_until;     /* reservation expiry */
   FtTime          unlocked_at;    /* -1 until unlocked */
