@@ -552,70 +552,7 @@ typedef struct {
   double      decline_rate;
   guint       lat_min, lat_max;
   RecMap      approved;      /* idem key hashes already approved (key-only records) */
-  /* from the first forget_booking on (a run that keeps summary records):
-   * the first approved key naming a booking is kept in a ring of slots
-   * over the window of booking ids [low, high) (ids come in order, so a
-   * charge writes a slot beside the recent ones, where a table of a run's
-   * keys probed a random line), and goes when payments forgets the
-   * booking; low moves on past forgotten ids and the ring doubles when the
-   * oldest one not forgotten is that far behind. Other keys (a second one
-   * of a booking, an id outside the window) go to `approved`. A bit per
-   * forgotten booking id refuses their keys. */
-  gboolean    forgets;
-  guint64    *ring;          /* key hash, 0: none */
-  guint       mask;          /* ring size - 1 */
-  gint64      low, high;
-  guint8     *forgotten;     /* bit per booking id */
-  gsize       forgotten_bytes;
 } SimCard;
-
-static gint64 key_scope (const char *idem_key);
-
-static inline gboolean
-card_forgotten (const SimCard *c, gint64 booking)
-{
-  return booking >= 0 && (guint64) booking / 8 < c->forgotten_bytes
-         && (c->forgotten[booking / 8] & (1u << (booking % 8))) != 0;
-}
-
-/* The ring slot of booking id (not forgotten), or NULL outside the
- * window; with `add`, the window moves on to an id not far past it. */
-static guint64 *
-card_slot (SimCard *c, gint64 id, gboolean add)
-{
-  if (c->ring == NULL)
-    {
-      if (!add || id >= G_MAXINT32)
-        return NULL;
-      c->mask = 1023;
-      c->ring = g_new0 (guint64, c->mask + 1);
-      c->low = c->high = id;
-    }
-  if (id < c->low)
-    return NULL;
-  if (id < c->high)
-    return &c->ring[id & c->mask];
-  if (!add)
-    return NULL;
-  if (c->low == c->high)
-    c->low = c->high = id;   /* nothing kept: the window starts over */
-  if (id - c->low > 4 * ((gint64) c->mask + 1) + 4096)
-    return NULL;   /* far ahead: another numbering */
-  while (id - c->low > (gint64) c->mask)
-    {
-      guint size = (c->mask + 1) * 2, mask = size - 1;
-      guint64 *ring = g_new0 (guint64, size);
-      for (gint64 i = c->low; i < c->high; i++)
-        ring[i & mask] = c->ring[i & c->mask];
-      g_free (c->ring);
-      c->ring = ring;
-      c->mask = mask;
-    }
-  for (gint64 i = c->high; i <= id; i++)
-    c->ring[i & c->mask] = 0;
-  c->high = id + 1;
-  return &c->ring[id & c->mask];
-}
 
 static guint64
 rotl64 (guint64 x, int k)
@@ -657,58 +594,16 @@ sim_card_charge (gpointer self, guint rider, gint64 amount, const char *currency
     *latency_ms = lat;
 
   guint64 h = idem_key != NULL ? ft_hash_string64 (idem_key) : 0;
-  gint64 scope = -1;
-  if (h != 0 && c->forgets && (scope = key_scope (idem_key)) >= 0)
-    {
-      if (card_forgotten (c, scope))
-        return FT_PAY_ERROR;      /* its keys are gone: never approved twice */
-      const guint64 *slot = card_slot (c, scope, FALSE);
-      if (slot != NULL && *slot == h)
-        return FT_PAY_APPROVED;
-    }
-  if (h != 0 && (c->approved.n != 0 || c->approved.has_empty_key) && recmap_lookup (&c->approved, h) != NULL)
+  if (h != 0 && recmap_lookup (&c->approved, h) != NULL)
     return FT_PAY_APPROVED;       /* the acquirer deduplicates retried charges */
 
   if (amount <= 0)
     return FT_PAY_ERROR;
   if (sim_uniform (c) < c->decline_rate)
     return FT_PAY_DECLINED;
-  if (h != 0 && scope >= 0)
-    {
-      guint64 *slot = card_slot (c, scope, TRUE);
-      if (slot != NULL && *slot == 0)
-        {
-          *slot = h;
-          return FT_PAY_APPROVED;
-        }
-    }
   if (h != 0)
     recmap_insert (&c->approved, h);
   return FT_PAY_APPROVED;
-}
-
-static void
-sim_card_forget_booking (gpointer self, gint64 booking)
-{
-  SimCard *c = self;
-  if (booking < 0)
-    return;
-  c->forgets = TRUE;
-  if ((guint64) booking / 8 >= c->forgotten_bytes)
-    {
-      gsize want = MAX (c->forgotten_bytes * 2, 4096);
-      while (want <= (guint64) booking / 8)
-        want *= 2;
-      c->forgotten = g_realloc (c->forgotten, want);
-      memset (c->forgotten + c->forgotten_bytes, 0, want - c->forgotten_bytes);
-      c->forgotten_bytes = want;
-    }
-  c->forgotten[booking / 8] |= (guint8) (1u << (booking % 8));
-  guint64 *slot = card_slot (c, booking, FALSE);
-  if (slot != NULL)
-    *slot = 0;
-  while (c->low < c->high && card_forgotten (c, c->low))
-    c->low++;
 }
 
 static void
@@ -716,15 +611,12 @@ sim_card_free (gpointer self)
 {
   SimCard *c = self;
   recmap_clear (&c->approved);
-  g_free (c->ring);
-  g_free (c->forgotten);
   g_free (c);
 }
 
 static const FtPayProviderVTable sim_card_vtable = {
   .charge = sim_card_charge,
   .free = sim_card_free,
-  .forget_booking = sim_card_forget_booking,
 };
 
 FtPayProvider
@@ -1769,10 +1661,6 @@ ft_payments_forget_booking (FtPayments *p, gint64 booking)
   g_return_if_fail (p != NULL);
   if (no_journal (p))
     {
-      /* the card provider may forget the booking's keys too: payments no
-       * longer recognises a retry of one, and the provider refuses it */
-      if (p->provider.vtable != NULL && p->provider.vtable->forget_booking != NULL)
-        p->provider.vtable->forget_booking (p->provider.self, booking);
       /* its keys and capture, together */
       const BookingFullKeys *bk = bkw_lookup (&p->bk_full, booking);
       if (bk == NULL)

@@ -39,11 +39,6 @@ typedef struct {
   FtPayResult (*charge) (gpointer self, guint rider, gint64 amount, const char *currency,
                          const char *idem_key, FtTime now, guint *latency_ms);
   void        (*free)   (gpointer self);
-  /* Optional: payments no longer keeps booking's keys (it forgot the
-   * booking): the provider may forget the keys it approved that name it
-   * ("bk<id>-…"), as long as it refuses every charge with such a key from
-   * then on (a retry is then never approved twice). */
-  void        (*forget_booking) (gpointer self, gint64 booking);
 } FtPayProviderVTable;
 
 typedef struct {
@@ -52,11 +47,7 @@ typedef struct {
 } FtPayProvider;
 
 /* Simulated card provider: declines with probability decline_rate, latency
- * drawn uniformly in [min, max] ms, from its own seeded generator. An
- * approved key is approved again without a charge (the acquirer
- * deduplicates); once told to forget bookings, it keeps a key naming a
- * booking with that booking until it forgets it, and refuses (FT_PAY_ERROR)
- * any charge whose key names a forgotten booking. */
+ * drawn uniformly in [min, max] ms, from its own seeded generator. */
 FtPayProvider ft_sim_card_provider_new (guint64 seed, double decline_rate,
                                         guint latency_min_ms, guint latency_max_ms);
 

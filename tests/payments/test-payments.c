@@ -1012,88 +1012,6 @@ START_TEST (test_sim_provider)
 }
 END_TEST
 
-/* The card provider told to forget bookings answers as one that keeps
- * every key, but for keys naming a forgotten booking, which it refuses:
- * two providers of one seed get the same random charges (keys naming a
- * few bookings or none, retried at random) and only one is told to forget;
- * a forgotten booking is then asked for only with keys the other approved
- * before (so both draw alike: the other deduplicates). */
-START_TEST (test_sim_provider_forgets)
-{
-  FtPayProvider keep = ft_sim_card_provider_new (77, 0.4, 10, 20);
-  FtPayProvider forget = ft_sim_card_provider_new (77, 0.4, 10, 20);
-  g_autoptr(GHashTable) approved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GRand *rng = g_rand_new_with_seed (1610);
-  gboolean gone[64] = { FALSE };
-  guint n_refused = 0, n_dedup = 0, n_scoped_kept = 0;
-  for (guint step = 0; step < 20000; step++)
-    {
-      char key[48];
-      gint bk = g_rand_int_range (rng, -8, 64);   /* < 0: a key naming no booking */
-      if (bk >= 0)
-        g_snprintf (key, sizeof key, "bk%d-hold-t%d#topup", bk, g_rand_int_range (rng, 0, 6));
-      else
-        g_snprintf (key, sizeof key, "app-topup-%d", g_rand_int_range (rng, 0, 40));
-      if (bk >= 0 && gone[bk] && !g_hash_table_contains (approved, key))
-        continue;   /* the keeping provider would draw a decline here */
-      guint la = 0, lb = 0;
-      FtPayResult ra = keep.vtable->charge (keep.self, 1, 100, "EUR", key, step, &la);
-      FtPayResult rb = forget.vtable->charge (forget.self, 1, 100, "EUR", key, step, &lb);
-      ck_assert_uint_eq (la, lb);
-      if (bk >= 0 && gone[bk])
-        {
-          ck_assert_int_eq (ra, FT_PAY_APPROVED);   /* deduplicated */
-          ck_assert_int_eq (rb, FT_PAY_ERROR);      /* refused, never approved twice */
-          n_refused++;
-          continue;
-        }
-      ck_assert_msg (ra == rb, "step %u, key %s: %d against %d", step, key, ra, rb);
-      if (ra == FT_PAY_APPROVED && !g_hash_table_add (approved, g_strdup (key)))
-        n_dedup++;
-      if (ra == FT_PAY_APPROVED && bk >= 0)
-        n_scoped_kept++;
-      if (g_rand_int_range (rng, 0, 400) == 0)
-        {
-          gint fb = g_rand_int_range (rng, 0, 64);
-          gone[fb] = TRUE;
-          forget.vtable->forget_booking (forget.self, fb);
-        }
-    }
-  ck_assert_uint_gt (n_refused, 100);
-  ck_assert_uint_gt (n_dedup, 1000);
-  ck_assert_uint_gt (n_scoped_kept, 1000);
-  keep.vtable->free (keep.self);
-  forget.vtable->free (forget.self);
-  g_rand_free (rng);
-}
-END_TEST
-
-/* Without the journal, a forgotten booking's hold retried with its key
- * finds neither payments' key nor the card's: the card refuses the top-up
- * the hold would need, so nothing is posted a second time. */
-START_TEST (test_summary_forgotten_topup)
-{
-  g_autoptr(GError) err = NULL;
-  /* the wallet is empty: the hold tops up through the card */
-  gint64 hold = ft_payments_hold (f.pay, 1, 1000, 5, "bk5-hold-t20", 20, &err);
-  ck_assert_msg (hold >= 0, "%s", err ? err->message : "");
-  ck_assert_int_ge (ft_payments_capture (f.pay, 1, 5, 1000, "bk5-capture", 30, &err), 0);
-  guint n_tx = ft_ledger_n_tx (f.ledger);
-  gint64 wallet = ft_payments_wallet (f.pay, 1);
-  gint64 cleared = total (FT_LACC_ASSET);
-  ft_payments_forget_booking (f.pay, 5);
-  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 1000, 5, "bk5-hold-t20", 40, &err), -1);
-  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_PROVIDER));
-  g_clear_error (&err);
-  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
-  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), wallet);
-  ck_assert_int_eq (total (FT_LACC_ASSET), cleared);
-  /* another booking still tops up */
-  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 1000, 6, "bk6-hold-t50", 50, &err), 0);
-  assert_check_ok ();
-}
-END_TEST
-
 /* ---------------- randomised ---------------- */
 
 START_TEST (test_random_ops)
@@ -1284,8 +1202,6 @@ payments_suite (void)
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "summary-retries", test_summary_retries, setup_summary },
     { "sim-provider", test_sim_provider, setup },
-    { "sim-provider-forgets", test_sim_provider_forgets, setup },
-    { "summary-forgotten-topup", test_summary_forgotten_topup, setup_summary },
     { "random-ops", test_random_ops, setup },
     { "rider-accounts-lookup", test_rider_accounts_match_lookup, setup },
   };
