@@ -66,7 +66,7 @@ struct _FtBooking
    * so adding and removing one is a store, not a call into GArray */
   gint64         *open;
   guint           n_open, cap_open;
-  gsize           huge_open;     /* ft_mem_hint_huge: unused (small) */
+  gsize           huge_open;     /* ft_mem_room's advice, not read: the list stays small */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
   /* (hold_until, id) of every booking that became reserved, in two
    * queues: pushed in order (every reservation of a run whose clock only
@@ -80,7 +80,7 @@ struct _FtBooking
   Expiry         *expiry_run;    /* ascending from expiry_head, n_run in all */
   guint           n_run, cap_run;
   guint           expiry_head;
-  gsize           huge_run;      /* ft_mem_hint_huge: unused (small) */
+  gsize           huge_run;      /* ft_mem_room's advice, not read: the queue stays small */
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
   gsize           huge_slots;
   /* trip_ids restored from a store that differ from the ones booking
