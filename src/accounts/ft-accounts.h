@@ -78,8 +78,9 @@ gboolean         ft_accounts_can         (const FtAccounts *a, guint i, FtPermis
 gboolean         ft_accounts_erase       (FtAccounts *a, guint i, guint by, FtTime now,
                                           GError **error);
 void             ft_accounts_count_trip  (FtAccounts *a, guint i);
-/* Starts loading account i's record for a step about to read it (a hint:
- * nothing if there is no such account). */
+/* Starts loading the part of account i's record that a trip's end
+ * writes (its trip count) for a step about to reach it (a hint: nothing
+ * if there is no such account). */
 void             ft_accounts_prefetch    (const FtAccounts *a, guint i);
 /* Wholesale restore (store reload): index < n overwrites, == n appends;
  * strings are copied; no events. */

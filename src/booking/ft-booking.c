@@ -19,6 +19,23 @@
 
 G_DEFINE_QUARK (ft-booking-error-quark, ft_booking_error)
 
+typedef struct {
+  FtTime t;
+  gint64 id;
+} Expiry;
+
+/* What booking keeps per record beside it (not the record's own data,
+ * which a store keeps whole). */
+typedef struct {
+  gint32  open;          /* index into `open`, -1 */
+  /* the geofences' generation (ft_geofences_generation) under which the
+   * reservation found that a ride may start at the record's `start`, 0
+   * when not known (a restored or walk-up booking): an unlock while it is
+   * still the generation and the vehicle has not moved needs no second
+   * look-up */
+  guint32 start_ok_gen;
+} RecAux;
+
 struct _FtBooking
 {
   FtBookingDeps   deps;
@@ -26,7 +43,7 @@ struct _FtBooking
   /* per booking id, plain arrays with their room (made ahead by
    * ft_booking_expect), so a reservation's append is a store */
   FtBookingRec   *recs;          /* index == id (released: a pool, index == slot) */
-  gint32         *open_slot;     /* per record of recs: index into `open`, -1 */
+  RecAux         *aux;           /* per record of recs */
   guint           n_recs, cap_recs;   /* n_recs: ids given (released: also) */
   /* release mode: recs holds cap_recs slots, n_pool of them used once;
    * free slots on a stack (the last freed, still in cache, first); ring
@@ -45,7 +62,11 @@ struct _FtBooking
    * once (an incentive for the trip, a retried capture) still finds it */
   gint64          lag[16];
   guint           lag_head, n_lag;
-  GArray         *open;          /* gint64 ids of reserved/active/paused bookings */
+  /* ids of reserved/active/paused bookings: a plain array with its room,
+   * so adding and removing one is a store, not a call into GArray */
+  gint64         *open;
+  guint           n_open, cap_open;
+  gsize           huge_open;     /* ft_mem_room's advice, not read: the list stays small */
   GArray         *rider_open;    /* gint64 per rider: open booking id, -1 */
   /* (hold_until, id) of every booking that became reserved, in two
    * queues: pushed in order (every reservation of a run whose clock only
@@ -56,19 +77,16 @@ struct _FtBooking
    * open booking (the simulator asks each minute), and most entries cost
    * an append and a step of the head */
   GArray         *expiry;        /* Expiry, heap */
-  GArray         *expiry_run;    /* Expiry, ascending from expiry_head */
+  Expiry         *expiry_run;    /* ascending from expiry_head, n_run in all */
+  guint           n_run, cap_run;
   guint           expiry_head;
+  gsize           huge_run;      /* ft_mem_room's advice, not read: the queue stays small */
   gsize           huge_recs;     /* ft_mem_hint_huge: bytes of recs advised */
   gsize           huge_slots;
   /* trip_ids restored from a store that differ from the ones booking
    * gives (gint64 id -> char[37]); NULL while there are none */
   GHashTable     *trip_ids;
 };
-
-typedef struct {
-  FtTime t;
-  gint64 id;
-} Expiry;
 
 #define RELEASE_LAG G_N_ELEMENTS (((FtBooking *) 0)->lag)
 
@@ -111,10 +129,8 @@ ft_booking_new (const FtBookingDeps *deps, const FtBookingConfig *cfg)
     b->cfg = *cfg;
   else
     ft_booking_config_init (&b->cfg);
-  b->open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->rider_open = g_array_new (FALSE, TRUE, sizeof (gint64));
   b->expiry = g_array_new (FALSE, FALSE, sizeof (Expiry));
-  b->expiry_run = g_array_new (FALSE, FALSE, sizeof (Expiry));
   return b;
 }
 
@@ -124,13 +140,13 @@ ft_booking_free (FtBooking *b)
   if (!b)
     return;
   g_free (b->recs);
-  g_free (b->open_slot);
+  g_free (b->aux);
   g_free (b->free_slots);
   g_free (b->ring);
-  g_array_unref (b->open);
+  g_free (b->open);
   g_array_unref (b->rider_open);
   g_array_unref (b->expiry);
-  g_array_unref (b->expiry_run);
+  g_free (b->expiry_run);
   g_clear_pointer (&b->trip_ids, g_hash_table_unref);
   g_free (b);
 }
@@ -213,7 +229,7 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
               guint cap = b->cap_recs;
               ft_mem_room_more ((gpointer *) &b->recs, b->n_pool, &b->cap_recs, 1, sizeof (FtBookingRec),
                                 &b->huge_recs);
-              ft_mem_room ((gpointer *) &b->open_slot, b->n_pool, &cap, b->cap_recs, sizeof (gint32),
+              ft_mem_room ((gpointer *) &b->aux, b->n_pool, &cap, b->cap_recs, sizeof (RecAux),
                            &b->huge_slots);
               b->free_slots = g_renew (gint32, b->free_slots, b->cap_recs);
             }
@@ -222,7 +238,7 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
       ring_make_room (b);
       b->ring[b->n_recs & b->ring_mask] = s;
       b->recs[s] = *r;
-      b->open_slot[s] = slot;
+      b->aux[s] = (RecAux) { slot, 0 };
       b->n_recs++;
       b->n_live++;
       b->peak_live = MAX (b->peak_live, b->n_live);
@@ -233,11 +249,11 @@ push_rec (FtBooking *b, const FtBookingRec *r, gint32 slot)
       guint cap = b->cap_recs;
       ft_mem_room_more ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, 1, sizeof (FtBookingRec),
                         &b->huge_recs);
-      ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, b->cap_recs, sizeof (gint32),
+      ft_mem_room ((gpointer *) &b->aux, b->n_recs, &cap, b->cap_recs, sizeof (RecAux),
                    &b->huge_slots);
     }
   b->recs[b->n_recs] = *r;
-  b->open_slot[b->n_recs] = slot;
+  b->aux[b->n_recs] = (RecAux) { slot, 0 };
   b->n_recs++;
   ft_mem_hint_huge (b->recs, (gsize) b->n_recs * sizeof (FtBookingRec), &b->huge_recs);
 }
@@ -252,16 +268,14 @@ static void
 expiry_push (FtBooking *b, FtTime t, gint64 id)
 {
   Expiry e = { t, id };
-  guint run = b->expiry_run->len;
-  if (run == b->expiry_head
-      || !expiry_less (&e, &g_array_index (b->expiry_run, Expiry, run - 1)))
+  guint run = b->n_run;
+  if (run == b->expiry_head || !expiry_less (&e, &b->expiry_run[run - 1]))
     {
       if (run == b->expiry_head && run > 0)
-        {
-          g_array_set_size (b->expiry_run, 0);   /* all dropped: start over */
-          b->expiry_head = 0;
-        }
-      g_array_append_val (b->expiry_run, e);
+        b->n_run = b->expiry_head = 0;   /* all dropped: start over */
+      ft_mem_room_more ((gpointer *) &b->expiry_run, b->n_run, &b->cap_run, 1, sizeof (Expiry),
+                        &b->huge_run);
+      b->expiry_run[b->n_run++] = e;
       return;
     }
   g_array_append_val (b->expiry, e);
@@ -327,25 +341,26 @@ rider_open_set (FtBooking *b, guint rider, gint64 id)
 static void
 open_add (FtBooking *b, gint64 id)
 {
-  gint32 slot = (gint32) b->open->len;
-  g_array_append_val (b->open, id);
-  b->open_slot[rec_index (b, id)] = slot;
+  gint32 slot = (gint32) b->n_open;
+  ft_mem_room_more ((gpointer *) &b->open, b->n_open, &b->cap_open, 1, sizeof (gint64), &b->huge_open);
+  b->open[b->n_open++] = id;
+  b->aux[rec_index (b, id)].open = slot;
 }
 
 static void
 open_remove (FtBooking *b, gint64 id)
 {
-  gint32 slot = b->open_slot[rec_index (b, id)];
+  gint32 slot = b->aux[rec_index (b, id)].open;
   guint last;
   gint64 moved;
 
-  g_assert (slot >= 0 && (guint) slot < b->open->len);
-  last = b->open->len - 1;
-  moved = g_array_index (b->open, gint64, last);
-  g_array_index (b->open, gint64, slot) = moved;
-  b->open_slot[rec_index (b, moved)] = slot;
-  g_array_set_size (b->open, last);
-  b->open_slot[rec_index (b, id)] = -1;
+  g_assert (slot >= 0 && (guint) slot < b->n_open);
+  last = b->n_open - 1;
+  moved = b->open[last];
+  b->open[slot] = moved;
+  b->aux[rec_index (b, moved)].open = slot;
+  b->n_open = last;
+  b->aux[rec_index (b, id)].open = -1;
 }
 
 /* Release mode: drops closed booking r's record (its slot goes back to
@@ -358,7 +373,7 @@ release_rec (FtBooking *b, FtBookingRec *r)
     return;
   gint64 id = r->id;
   gint32 s = (gint32) (r - b->recs);
-  g_assert (b->ring[id & b->ring_mask] == s && b->open_slot[s] < 0);
+  g_assert (b->ring[id & b->ring_mask] == s && b->aux[s].open < 0);
   b->ring[id & b->ring_mask] = -1;
   r->id = -1;
   r->rider = G_MAXUINT32;
@@ -524,11 +539,14 @@ expire_vehicle_if_due (FtBooking *b, guint vehicle, FtTime now)
 
 /* Checks that `vehicle` can be taken by `rider` now (not someone else's,
  * available, enough battery, ride start allowed). `own` is the rider's own
- * booking on it, or -1. */
+ * booking on it, or -1; `mine` its record when known (an unlock): where its
+ * reservation found that a ride may start, under the geofences' generation
+ * of now, and the vehicle still stands there, that answer still holds. */
 static gboolean
 check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
-                        FtTime now, GError **error)
+                        const FtBookingRec *mine, FtTime now, GError **error)
 {
+  guint32 mine_gen = mine != NULL ? b->aux[mine - b->recs].start_ok_gen : 0;
   const FtVehicle *v = ft_fleet_get_vehicle (b->deps.fleet, vehicle);
   const FtVehicleType *type = ft_vehicle_type_default (v->kind);
   double soc;
@@ -562,7 +580,9 @@ check_vehicle_takeable (FtBooking *b, guint rider, guint vehicle, gint64 own,
                       "%s battery is at %.0f%% (below %.0f%%); choose another vehicle",
                       v->name, soc * 100.0, type->low_soc * 100.0);
     }
-  if (b->deps.geofences)
+  if (b->deps.geofences
+      && !(mine_gen != 0 && mine_gen == ft_geofences_generation (b->deps.geofences)
+           && mine->start.lat == v->pos.lat && mine->start.lon == v->pos.lon))
     {
       int zone = -1;
       FtZoneRules rules = ft_geofences_rules_at (b->deps.geofences, v->pos, v->kind, &zone);
@@ -696,7 +716,7 @@ ft_booking_expect (FtBooking *b, guint n)
     return;   /* the pool holds the open bookings, not the run's */
   guint cap = b->cap_recs;
   ft_mem_room ((gpointer *) &b->recs, b->n_recs, &b->cap_recs, n, sizeof (FtBookingRec), &b->huge_recs);
-  ft_mem_room ((gpointer *) &b->open_slot, b->n_recs, &cap, n, sizeof (gint32), &b->huge_slots);
+  ft_mem_room ((gpointer *) &b->aux, b->n_recs, &cap, n, sizeof (RecAux), &b->huge_slots);
 }
 
 void
@@ -707,7 +727,7 @@ ft_booking_set_release (FtBooking *b, gboolean release)
   if (release == b->release)
     return;
   g_clear_pointer (&b->recs, g_free);
-  g_clear_pointer (&b->open_slot, g_free);
+  g_clear_pointer (&b->aux, g_free);
   b->cap_recs = b->n_pool = 0;
   b->huge_recs = b->huge_slots = 0;
   b->release = release;
@@ -880,7 +900,7 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
       !check_no_debt (b, rider, vehicle, now, error))
     return -1;
   expire_vehicle_if_due (b, vehicle, now);
-  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, NULL, now, error))
     return -1;
 
   if (!ft_fleet_apply_event (b->deps.fleet, vehicle, FT_VEV_RESERVATION_START, now, &err))
@@ -891,6 +911,10 @@ ft_booking_reserve (FtBooking *b, guint rider, guint vehicle, FtTime now, GError
     }
   id = new_rec (b, rider, vehicle, now);
   r = rec_at (b, id);
+  /* the check above found that a ride may start at r->start (where the
+   * vehicle stands) */
+  if (b->deps.geofences)
+    b->aux[r - b->recs].start_ok_gen = ft_geofences_generation (b->deps.geofences);
   ft_fleet_set_booking (b->deps.fleet, vehicle, id);
   open_add (b, id);
   rider_open_set (b, rider, id);
@@ -1021,7 +1045,7 @@ ft_booking_unlock (FtBooking *b, gint64 booking, guint rider, FtTime now, GError
     return wrong_state (b, error, now, r, "unlock", "only a reservation can be unlocked");
   if (!check_rider (b, rider, r->vehicle, now, error) ||
       !check_no_debt (b, rider, r->vehicle, now, error) ||
-      !check_vehicle_takeable (b, rider, r->vehicle, booking, now, error))
+      !check_vehicle_takeable (b, rider, r->vehicle, booking, r, now, error))
     return FALSE;
   if (!ft_vehicle_transition (ft_fleet_get_vehicle (b->deps.fleet, r->vehicle)->state,
                               FT_VEV_TRIP_START, &to))
@@ -1059,7 +1083,7 @@ ft_booking_start (FtBooking *b, guint rider, guint vehicle, FtTime now, GError *
       !check_no_debt (b, rider, vehicle, now, error))
     return -1;
   expire_vehicle_if_due (b, vehicle, now);
-  if (!check_vehicle_takeable (b, rider, vehicle, -1, now, error))
+  if (!check_vehicle_takeable (b, rider, vehicle, -1, NULL, now, error))
     return -1;
 
   /* The hold needs the booking id; it is the next one. */
@@ -1304,9 +1328,9 @@ ft_booking_expire (FtBooking *b, FtTime now)
 
   g_return_val_if_fail (b != NULL, 0);
 
-  for (guint i = 0; i < b->open->len;)
+  for (guint i = 0; i < b->n_open;)
     {
-      FtBookingRec *r = rec_at (b, g_array_index (b->open, gint64, i));
+      FtBookingRec *r = rec_at (b, b->open[i]);
       if (r->state == FT_BK_RESERVED && r->hold_until <= now)
         {
           expire_one (b, r, now);   /* swaps the last open id into slot i */
@@ -1328,8 +1352,7 @@ ft_booking_next_expiry (FtBooking *b)
   for (;;)
     {
       const Expiry *heap = b->expiry->len > 0 ? &g_array_index (b->expiry, Expiry, 0) : NULL;
-      const Expiry *run = b->expiry_head < b->expiry_run->len
-        ? &g_array_index (b->expiry_run, Expiry, b->expiry_head) : NULL;
+      const Expiry *run = b->expiry_head < b->n_run ? &b->expiry_run[b->expiry_head] : NULL;
       gboolean from_run = run != NULL && (heap == NULL || expiry_less (run, heap));
       const Expiry *top = from_run ? run : heap;
       if (top == NULL)
@@ -1339,10 +1362,12 @@ ft_booking_next_expiry (FtBooking *b)
         return top->t;
       if (!from_run)
         expiry_pop (b);
-      else if (++b->expiry_head >= 4096 && b->expiry_head * 2 >= b->expiry_run->len)
+      else if (++b->expiry_head >= 4096 && b->expiry_head * 2 >= b->n_run)
         {
           /* most of the run dropped: move the rest to the front */
-          g_array_remove_range (b->expiry_run, 0, b->expiry_head);
+          memmove (b->expiry_run, b->expiry_run + b->expiry_head,
+                   (gsize) (b->n_run - b->expiry_head) * sizeof (Expiry));
+          b->n_run -= b->expiry_head;
           b->expiry_head = 0;
         }
     }
@@ -1355,14 +1380,17 @@ ft_booking_prefetch (FtBooking *b, gint64 booking, guint rider)
 {
   if (b == NULL)
     return;
-  const char *r = (const char *) rec_find (b, booking);
-  if (r != NULL)
+  const FtBookingRec *rec = rec_find (b, booking);
+  if (rec != NULL)
     {
+      const char *r = (const char *) rec;
       for (gsize o = 0; o < sizeof (FtBookingRec); o += 64)
         __builtin_prefetch (r + o, 1);
+      __builtin_prefetch (&b->aux[rec - b->recs]);
     }
   ft_accounts_prefetch (b->deps.accounts, rider);
   ft_payments_prefetch_rider (b->deps.payments, rider);
+  ft_payments_prefetch_booking (b->deps.payments, booking);
 }
 
 const FtBookingRec *
@@ -1418,6 +1446,7 @@ ft_booking_restore (FtBooking *b, const FtBookingRec *rec)
         rider_open_set (b, r->rider, -1);
     }
   *r = *rec;
+  b->aux[r - b->recs].start_ok_gen = 0;   /* checked by another process, if at all */
   if (is_open_state (r->state))
     {
       open_add (b, r->id);
@@ -1557,7 +1586,7 @@ ft_booking_check (FtBooking *b, GError **error)
             return check_fail (error, "booking %u is %s but %s is %s (expected %s)", i,
                                ft_booking_state_name (r->state), v->name,
                                ft_vehicle_state_name (v->state), ft_vehicle_state_name (want));
-          if (b->open_slot[k] < 0)
+          if (b->aux[k].open < 0)
             return check_fail (error, "booking %u is open but not in the open list", i);
           if (rider_open_get (b, r->rider) != r->id)
             return check_fail (error, "booking %u is open but rider %u maps to %" G_GINT64_FORMAT,
@@ -1582,7 +1611,7 @@ ft_booking_check (FtBooking *b, GError **error)
         }
       else
         {
-          if (b->open_slot[k] >= 0)
+          if (b->aux[k].open >= 0)
             return check_fail (error, "closed booking %u is still in the open list", i);
           if (ft_payments_has_hold (b->deps.payments, r->id))
             return check_fail (error, "closed booking %u (%s) still has a payment hold", i,
@@ -1596,8 +1625,8 @@ ft_booking_check (FtBooking *b, GError **error)
         }
     }
 
-  if (n_open != b->open->len)
-    return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->open->len);
+  if (n_open != b->n_open)
+    return check_fail (error, "%u bookings are open but the open list holds %u", n_open, b->n_open);
   if (b->release && (n_kept != b->n_live || b->n_pool - b->n_free != b->n_live))
     return check_fail (error, "%u booking records are kept but %u are live (%u slots, %u free)",
                        n_kept, b->n_live, b->n_pool, b->n_free);

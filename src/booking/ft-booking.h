@@ -156,8 +156,9 @@ FtTime     ft_booking_next_expiry (FtBooking *b);
  * that is closed and was released. Valid until the next call that makes,
  * closes or restores a booking. */
 const FtBookingRec *ft_booking_get      (FtBooking *b, gint64 booking);
-/* Starts loading a booking's record, and its rider's payment accounts and
- * account record, for a step about to unlock or end it (a hint). */
+/* Starts loading a booking's record, its rider's payment accounts and
+ * account record, and payments' records of the booking, for a step about
+ * to unlock or end it (a hint). */
 void       ft_booking_prefetch    (FtBooking *b, gint64 booking, guint rider);
 /* Bookings given so far: ids run 0 .. n-1 (in release mode too, though
  * most of them are released). */

@@ -47,7 +47,18 @@ struct _FtGeofences {
    * added; the lock only guards building */
   GMutex  raster_lock;
   Raster *raster[RASTER_KINDS];
+  /* bumped by every change of zones or global rules (never 0; it would
+   * come round again only after 2^32 changes) */
+  guint32 generation;
 };
+
+/* The rules changed: a caller's answer from before may no longer hold. */
+static void
+changed (FtGeofences *g)
+{
+  if (++g->generation == 0)
+    g->generation = 1;
+}
 
 static void
 zone_clear (gpointer data)
@@ -76,6 +87,7 @@ ft_geofences_new (void)
   g_array_set_clear_func (g->zones, zone_clear);
   g->global = g_array_new (FALSE, TRUE, sizeof (FtZoneRules));
   g_mutex_init (&g->raster_lock);
+  g->generation = 1;
   return g;
 }
 
@@ -122,6 +134,7 @@ add_zone (FtGeofences *g, const char *id, const char *name, FtMultiPolygon *area
   zn.z.vehicle_type_ids = type_ids;
   zn.group = group;
   rasters_drop (g);
+  changed (g);
   g_array_append_val (g->zones, zn);
   return g->zones->len - 1;
 }
@@ -142,6 +155,7 @@ ft_geofences_ref_copy (const FtGeofences *g)
     }
   c->next_group = g->next_group;
   g_array_append_vals (c->global, g->global->data, g->global->len);
+  changed (c);
   return c;
 }
 
@@ -161,6 +175,7 @@ ft_geofences_set_global_rules (FtGeofences *g, const FtZoneRules *rules)
   g_return_if_fail (g != NULL && rules != NULL);
   g_array_set_size (g->global, 0);
   g_array_append_val (g->global, *rules);
+  changed (g);
 }
 
 void
@@ -168,6 +183,7 @@ ft_geofences_add_global_rules (FtGeofences *g, const FtZoneRules *rules)
 {
   g_return_if_fail (g != NULL && rules != NULL);
   g_array_append_val (g->global, *rules);
+  changed (g);
 }
 
 static inline gboolean
@@ -189,6 +205,13 @@ ft_geofences_global_rules (const FtGeofences *g, guint vehicle_kind)
         return *r;
     }
   return ft_zone_rules_all_allowed ();
+}
+
+guint32
+ft_geofences_generation (const FtGeofences *g)
+{
+  g_return_val_if_fail (g != NULL, 0);
+  return g->generation;
 }
 
 guint
@@ -972,6 +995,7 @@ ft_geofences_parse_gbfs (const char *json, gssize len, const char *where, GError
             return NULL;
           g_strfreev (ids);   /* global rules keep only the kind mask */
           g_array_append_val (g->global, r);
+          changed (g);
         }
     }
   return g_steal_pointer (&g);

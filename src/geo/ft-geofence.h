@@ -58,6 +58,9 @@ void         ft_geofences_set_global_rules (FtGeofences *g, const FtZoneRules *r
 void         ft_geofences_add_global_rules (FtGeofences *g, const FtZoneRules *rules);
 /* Global rules for a kind (all allowed when none matches). */
 FtZoneRules  ft_geofences_global_rules     (const FtGeofences *g, guint vehicle_kind);
+/* Changes with every zone or global rule added or replaced (never 0), so
+ * an answer given under one generation holds while it stays the same. */
+guint32      ft_geofences_generation       (const FtGeofences *g);
 guint        ft_geofences_n_zones          (const FtGeofences *g);
 const FtGeofenceZone *ft_geofences_get     (const FtGeofences *g, guint i);
 /* Effective rules at p for a vehicle kind; *zone_out = zone index or -1 (global). */

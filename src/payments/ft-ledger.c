@@ -1,5 +1,5 @@
 /* ft-ledger.c — the double-entry ledger: accounts found by code through a
- * hash index, one flat array of postings, and transaction records that point
+ * hash index of their own, one flat array of postings, and transaction records that point
  * into it. A transaction is validated completely before anything is
  * written, so a refused post leaves the ledger exactly as it was. Every
  * applied transaction is appended to the domain event log.
@@ -13,7 +13,12 @@ struct _FtLedger {
   FtEventLog *log;
   GArray     *accounts;   /* FtLedgerAccount */
   GArray     *balances;   /* gint64 per account, debit positive */
-  GHashTable *by_code;    /* owned code -> index + 1 */
+  /* code -> index: open addressing (linear probing, at most 70% full),
+   * a slot the high 32 bits of the code's hash and the index + 1 (0:
+   * free), the code itself read from the account record; no copy of the
+   * code, no allocation per account */
+  guint64    *code_slots;
+  guint       code_cap, n_codes;
   guint64     codes_gen;  /* bumped whenever a code is added or replaced */
   /* a run's postings and transactions, appended one after another: plain
    * arrays with their room (made ahead by ft_ledger_expect), so an append
@@ -76,7 +81,6 @@ ft_ledger_new (const char *currency, FtEventLog *log)
   l->log = log;
   l->accounts = g_array_new (FALSE, FALSE, sizeof (FtLedgerAccount));
   l->balances = g_array_new (FALSE, TRUE, sizeof (gint64));
-  l->by_code = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l->check_sums = g_array_new (FALSE, TRUE, sizeof (gint64));
   return l;
 }
@@ -88,7 +92,7 @@ ft_ledger_free (FtLedger *l)
     return;
   g_array_unref (l->accounts);
   g_array_unref (l->balances);
-  g_hash_table_unref (l->by_code);
+  g_free (l->code_slots);
   g_free (l->postings);
   g_free (l->txs);
   g_array_unref (l->check_sums);
@@ -116,15 +120,95 @@ ft_ledger_currency (const FtLedger *l)
   return l->currency;
 }
 
+static inline const char *
+acc_code (const FtLedger *l, guint i)
+{
+  return g_array_index (l->accounts, FtLedgerAccount, i).code;
+}
+
+/* The slot of `code` (hash h) in the code index, or -1. */
+static gssize
+code_find (const FtLedger *l, const char *code, guint64 h)
+{
+  if (l->n_codes == 0)
+    return -1;
+  guint32 fp = (guint32) (h >> 32);
+  for (gsize i = (gsize) h & (l->code_cap - 1);; i = (i + 1) & (l->code_cap - 1))
+    {
+      guint64 s = l->code_slots[i];
+      if (s == 0)
+        return -1;
+      if ((guint32) (s >> 32) == fp && strcmp (acc_code (l, (guint32) s - 1), code) == 0)
+        return (gssize) i;
+    }
+}
+
+/* Puts account idx (whose record holds its code, hash h, absent from the
+ * index) in the first free slot from its home; the index has room. */
+static void
+code_put (FtLedger *l, guint idx, guint64 h)
+{
+  gsize i = (gsize) h & (l->code_cap - 1);
+  while (l->code_slots[i] != 0)
+    i = (i + 1) & (l->code_cap - 1);
+  l->code_slots[i] = (h >> 32 << 32) | (guint64) (idx + 1);
+  l->n_codes++;
+}
+
+/* Adds account idx, its code (hash h) absent from the index. */
+static void
+code_add (FtLedger *l, guint idx, guint64 h)
+{
+  if (10 * (l->n_codes + 1) > 7 * l->code_cap)
+    {
+      guint64 *old = l->code_slots;
+      guint old_cap = l->code_cap;
+      l->code_cap = old_cap ? old_cap * 2 : 64;
+      l->code_slots = g_new0 (guint64, l->code_cap);
+      l->n_codes = 0;
+      for (guint i = 0; i < old_cap; i++)
+        if (old[i] != 0)
+          {
+            guint a = (guint32) old[i] - 1;
+            code_put (l, a, ft_hash_string64 (acc_code (l, a)));
+          }
+      g_free (old);
+    }
+  code_put (l, idx, h);
+}
+
+/* Drops `code` from the index (its record still holds it), shifting the
+ * later slots of its run back when their home allows. */
+static void
+code_remove (FtLedger *l, const char *code)
+{
+  gssize found = code_find (l, code, ft_hash_string64 (code));
+  if (found < 0)
+    return;
+  gsize mask = l->code_cap - 1, hole = (gsize) found;
+  for (gsize j = (hole + 1) & mask; l->code_slots[j] != 0; j = (j + 1) & mask)
+    {
+      gsize home = (gsize) ft_hash_string64 (acc_code (l, (guint32) l->code_slots[j] - 1)) & mask;
+      gboolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!stays)
+        {
+          l->code_slots[hole] = l->code_slots[j];
+          hole = j;
+        }
+    }
+  l->code_slots[hole] = 0;
+  l->n_codes--;
+}
+
 gboolean
 ft_ledger_lookup (const FtLedger *l, const char *code, guint *out)
 {
   g_return_val_if_fail (l != NULL && code != NULL, FALSE);
-  gpointer v = g_hash_table_lookup (l->by_code, code);
-  if (v == NULL)
+  gssize i = code_find (l, code, ft_hash_string64 (code));
+  if (i < 0)
     return FALSE;
   if (out != NULL)
-    *out = GPOINTER_TO_UINT (v) - 1;
+    *out = (guint32) l->code_slots[i] - 1;
   return TRUE;
 }
 
@@ -136,9 +220,10 @@ ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint
                         G_MAXUINT);
   g_return_val_if_fail ((guint) type <= FT_LACC_EXPENSE, G_MAXUINT);
 
-  guint idx;
-  if (ft_ledger_lookup (l, code, &idx))
-    return idx;
+  guint64 h = ft_hash_string64 (code);
+  gssize found = code_find (l, code, h);
+  if (found >= 0)
+    return (guint32) l->code_slots[found] - 1;
 
   FtLedgerAccount acc = { 0 };
   acc.index = l->accounts->len;
@@ -147,7 +232,7 @@ ft_ledger_account (FtLedger *l, const char *code, FtLedgerAccountType type, gint
   acc.owner = owner;
   g_array_append_val (l->accounts, acc);
   g_array_set_size (l->balances, l->accounts->len);   /* zeroed */
-  g_hash_table_insert (l->by_code, g_strdup (code), GUINT_TO_POINTER (acc.index + 1));
+  code_add (l, acc.index, h);
   l->codes_gen++;
   return acc.index;
 }
@@ -442,7 +527,7 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc, gint64 balan
   if (acc->index == l->accounts->len)
     {
       /* A code already used by another index would make the index lie. */
-      g_return_if_fail (!g_hash_table_contains (l->by_code, acc->code));
+      g_return_if_fail (!ft_ledger_lookup (l, acc->code, NULL));
       g_array_append_val (l->accounts, copy);
     }
   else
@@ -450,12 +535,12 @@ ft_ledger_restore_account (FtLedger *l, const FtLedgerAccount *acc, gint64 balan
       FtLedgerAccount *old = &g_array_index (l->accounts, FtLedgerAccount, acc->index);
       guint other;
       g_return_if_fail (!ft_ledger_lookup (l, acc->code, &other) || other == acc->index);
-      g_hash_table_remove (l->by_code, old->code);
+      code_remove (l, old->code);
       *old = copy;
     }
   g_array_set_size (l->balances, l->accounts->len);
   g_array_index (l->balances, gint64, copy.index) = balance;
-  g_hash_table_insert (l->by_code, g_strdup (copy.code), GUINT_TO_POINTER (copy.index + 1));
+  code_add (l, copy.index, ft_hash_string64 (copy.code));
   l->codes_gen++;
 }
 
@@ -532,12 +617,21 @@ ft_ledger_check (const FtLedger *cl, GError **error)
                    "%u postings belong to no transaction", l->n_postings - l->check_postings);
       return FALSE;
     }
-  if (g_hash_table_size (l->by_code) != n_acc)
+  if (l->n_codes != n_acc)
     {
       g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
-                   "the code index holds %u codes for %u accounts",
-                   g_hash_table_size (l->by_code), n_acc);
+                   "the code index holds %u codes for %u accounts", l->n_codes, n_acc);
       return FALSE;
+    }
+  for (guint a = 0; a < n_acc; a++)
+    {
+      guint found;
+      if (!ft_ledger_lookup (l, acc_code (l, a), &found) || found != a)
+        {
+          g_set_error (error, FT_LEDGER_ERROR, FT_LEDGER_ERROR_INVALID,
+                       "the code index does not find account %u by its code %s", a, acc_code (l, a));
+          return FALSE;
+        }
     }
 
   gint64 total = 0;

@@ -435,7 +435,10 @@ bkw_prefetch (const BkWindow *w, gint64 id)
     {
       gint32 s = w->ring[id & w->mask];
       if (s >= 0)
-        __builtin_prefetch (&w->pool[s]);
+        {
+          __builtin_prefetch (&w->pool[s]);
+          __builtin_prefetch ((const char *) &w->pool[s] + 64);
+        }
     }
 }
 
@@ -817,6 +820,17 @@ ft_payments_prefetch_rider (FtPayments *p, guint rider)
     ft_ledger_prefetch_account (p->ledger, ra->wallet);
   if (ra->hold != NO_ACC)
     ft_ledger_prefetch_account (p->ledger, ra->hold);
+}
+
+void
+ft_payments_prefetch_booking (FtPayments *p, gint64 booking)
+{
+  if (p == NULL || booking < 0)
+    return;
+  if (p->holds.cap != 0)
+    __builtin_prefetch (p->holds.slots + recmap_home (&p->holds, (guint64) booking) * p->holds.size);
+  if (p->journal_mode == 2)
+    bkw_prefetch (&p->bk_full, booking);
 }
 
 gint64
@@ -1386,7 +1400,22 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
           return -1;
         }
       gint64 charge = MAX (shortfall, p->auto_topup);
-      g_autofree char *sub_key = idem_key != NULL ? g_strconcat (idem_key, "#topup", NULL) : NULL;
+      /* "<key>#topup", on the stack when it fits (one per top-up) */
+      char sub_buf[96];
+      g_autofree char *sub_heap = NULL;
+      const char *sub_key = NULL;
+      if (idem_key != NULL)
+        {
+          gsize len = strlen (idem_key);
+          if (len + sizeof "#topup" <= sizeof sub_buf)
+            {
+              memcpy (sub_buf, idem_key, len);
+              memcpy (sub_buf + len, "#topup", sizeof "#topup");
+              sub_key = sub_buf;
+            }
+          else
+            sub_key = sub_heap = g_strconcat (idem_key, "#topup", NULL);
+        }
       guint64 sub_idem = derived_topup_hash (idem);
       guint64 sub_args = args_hash (OP_HOLD_TOPUP, rider, charge, booking);
       if (!charge_card (p, rider, charge, sub_key, now, error))

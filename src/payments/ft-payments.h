@@ -95,6 +95,10 @@ gint64  ft_payments_incentives_total (FtPayments *p);
 gint64  ft_payments_wallet      (FtPayments *p, guint rider);   /* what we owe the rider; <0 = debt */
 /* Starts loading the rider's wallet and hold accounts (a hint). */
 void    ft_payments_prefetch_rider (FtPayments *p, guint rider);
+/* Starts loading what a hold or capture of the booking reads first: its
+ * open hold's slot and (without the journal) the record of its keys and
+ * capture (a hint). */
+void    ft_payments_prefetch_booking (FtPayments *p, gint64 booking);
 gint64  ft_payments_held        (FtPayments *p, guint rider);
 gint64  ft_payments_captured    (FtPayments *p, gint64 booking);/* net of refunds */
 gboolean ft_payments_has_debt   (FtPayments *p, guint rider);

@@ -1257,6 +1257,99 @@ END_TEST
 
 /* Prefetching is a hint: any booking, rider or vehicle index, in range or
  * not, changes nothing and reads nothing outside the records (ASan). */
+/* An unlock looks the ride-start rules up again only when the geofences
+ * changed or the vehicle moved since its reservation found that a ride
+ * may start there: random changes (zones added, global rules replaced,
+ * the reserved vehicle moved, or nothing) between reserve and unlock, and
+ * every unlock must answer as the plain look-up at that moment does. */
+START_TEST (test_unlock_rechecks_start)
+{
+  Fx fx;
+  fx_init (&fx, 0.0, 2000);
+  FtGeofences *g = fx.core->geofences;
+  FtFleet *fleet = fx.core->fleet;
+  GRand *rng = g_rand_new_with_seed (16);
+  guint v = fx.v[0], kind = ft_fleet_get_vehicle (fleet, v)->kind;
+  guint n_unlocked = 0, n_refused = 0, n_skipped = 0;
+  FtTime t = T0;
+
+  for (guint round = 0; round < 300; round++, t += 10 * FT_MINUTE)
+    {
+      g_autoptr(GError) err = NULL;
+      /* inside the operating area, or outside it where the global rules
+       * (which rounds replace) apply */
+      FtLatLon at = test_town_at (g_rand_double_range (rng, -1600, 1600),
+                                  g_rand_double_range (rng, -1600, 1600));
+      ft_fleet_set_position (fleet, v, at, 0, t, FALSE);
+      gint64 bk = ft_booking_reserve (fx.core->booking, fx.r[0], v, t, &err);
+      gboolean may = ft_geofences_rules_at_exact (g, at, kind, NULL).ride_start_allowed;
+      ck_assert_int_eq (bk >= 0, may);
+      if (bk < 0)
+        {
+          ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_RIDE_START));
+          n_skipped++;
+          continue;
+        }
+      switch (g_rand_int_range (rng, 0, 4))
+        {
+        case 0:   /* a zone over (or near) the vehicle */
+          {
+            FtZoneRules zr = ft_zone_rules_all_allowed ();
+            zr.ride_start_allowed = g_rand_boolean (rng);
+            FtMultiPolygon *sq = ft_multipolygon_new ();
+            double half = g_rand_boolean (rng) ? 50 : 300;
+            FtLatLon c = g_rand_boolean (rng)
+              ? at : test_town_at (g_rand_double_range (rng, -1600, 1600), g_rand_double_range (rng, -1600, 1600));
+            FtLatLon pts[4] = { ft_latlon_offset (c, -half, -half), ft_latlon_offset (c, half, -half),
+                                ft_latlon_offset (c, half, half), ft_latlon_offset (c, -half, half) };
+            ft_multipolygon_add_ring (sq, pts, 4);
+            ft_geofences_add (g, "z", "Z", sq, &zr);
+          }
+          break;
+        case 1:   /* the global rules replaced */
+          {
+            FtZoneRules gr = ft_zone_rules_all_allowed ();
+            gr.ride_start_allowed = g_rand_boolean (rng);
+            ft_geofences_set_global_rules (g, &gr);
+          }
+          break;
+        case 2:   /* the reserved vehicle moved */
+          ft_fleet_set_position (fleet, v, test_town_at (g_rand_double_range (rng, -1600, 1600),
+                                                         g_rand_double_range (rng, -1600, 1600)),
+                                 0, t, FALSE);
+          break;
+        default:
+          break;
+        }
+      FtLatLon now_at = ft_fleet_get_vehicle (fleet, v)->pos;
+      may = ft_geofences_rules_at_exact (g, now_at, kind, NULL).ride_start_allowed;
+      gboolean ok = ft_booking_unlock (fx.core->booking, bk, fx.r[0], t + FT_MINUTE, &err);
+      ck_assert_msg (ok == may, "round %u: unlock %s where the rules say a ride %s start", round,
+                     ok ? "went ahead" : "was refused", may ? "may" : "may not");
+      if (!ok)
+        {
+          ck_assert (g_error_matches (err, FT_BOOKING_ERROR, FT_BOOKING_ERROR_NO_RIDE_START));
+          g_clear_error (&err);
+          ck_assert (ft_booking_cancel (fx.core->booking, bk, fx.r[0], t + 2 * FT_MINUTE, &err));
+          n_refused++;
+        }
+      else
+        {
+          ck_assert_msg (ft_booking_end (fx.core->booking, bk, fx.r[0], test_town_at (50, 0), 100,
+                                         t + 2 * FT_MINUTE, NULL, &err), "end: %s", err ? err->message : "");
+          n_unlocked++;
+        }
+    }
+  /* both answers were given after a reservation */
+  ck_assert_uint_gt (n_unlocked, 20);
+  ck_assert_uint_gt (n_refused, 5);
+  ck_assert_uint_gt (n_skipped, 0);
+  assert_ok (fx.core);
+  g_rand_free (rng);
+  fx_fini (&fx);
+}
+END_TEST
+
 START_TEST (test_prefetch_is_a_hint)
 {
   Fx fx;
@@ -1275,6 +1368,7 @@ START_TEST (test_prefetch_is_a_hint)
         ft_fleet_prefetch (fx.core->fleet, ids[j]);
         ft_accounts_prefetch (fx.core->accounts, ids[j]);
         ft_payments_prefetch_rider (fx.core->payments, ids[j]);
+        ft_payments_prefetch_booking (fx.core->payments, bks[i]);
         ft_ledger_prefetch_account (fx.core->ledger, ids[j]);
       }
   for (guint v = 0; v < 6; v++)
@@ -1297,6 +1391,7 @@ booking_suite (void)
     { "expiry-queues", test_expiry_queues },
     { "idem_keys", test_idem_keys },
     { "prefetch_is_a_hint", test_prefetch_is_a_hint },
+    { "unlock_rechecks_start", test_unlock_rechecks_start },
     { "plan_ride_len", test_plan_ride_len },
     { "expect_keeps", test_expect_keeps },
     { "reserve_unlock_end", test_reserve_unlock_end },

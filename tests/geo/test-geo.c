@@ -1060,6 +1060,11 @@ START_TEST (test_first_match_api)
   FtZoneRules r;
   int zone;
 
+  /* every change gives a new generation, never 0 */
+  guint32 gen = ft_geofences_generation (g);
+  ck_assert_uint_ne (gen, 0);
+#define CHANGED() G_STMT_START { guint32 now_gen = ft_geofences_generation (g); \
+    ck_assert_uint_ne (now_gen, gen); ck_assert_uint_ne (now_gen, 0); gen = now_gen; } G_STMT_END
   square (origin, 5000, big);
   square (origin, 500, small);
   no_park.ride_end_allowed = FALSE;
@@ -1067,11 +1072,23 @@ START_TEST (test_first_match_api)
   b = ft_multipolygon_new ();
   ft_multipolygon_add_ring (b, small, 4);
   ft_geofences_add (g, "bikes-slow", "Bike slow zone", ft_multipolygon_copy (b), &slow_bikes);
+  CHANGED ();
   ft_geofences_add (g, "no-park", "No parking", b, &no_park);
+  CHANGED ();
   a = ft_multipolygon_new ();
   ft_multipolygon_add_ring (a, big, 4);
   ft_geofences_add (g, "area", "Operating area", a, &area);
+  CHANGED ();
   ft_geofences_set_global_rules (g, &outside);
+  CHANGED ();
+  ft_geofences_add_global_rules (g, &outside);
+  CHANGED ();
+  ft_geofences_set_global_rules (g, &outside);
+  CHANGED ();
+  /* answers change nothing */
+  (void) ft_geofences_rules_at (g, origin, 0, &zone);
+  ck_assert_uint_eq (ft_geofences_generation (g), gen);
+#undef CHANGED
 
   r = ft_geofences_rules_at (g, origin, 0, &zone);            /* scooter: no-park (listed before area) */
   ck_assert_int_eq (zone, 1);

@@ -114,6 +114,73 @@ START_TEST (test_accounts_index)
 }
 END_TEST
 
+/* The code index against a plain map over many random calls: accounts
+ * opened (new codes and known ones), codes looked up (present and not)
+ * and accounts restored over with another code (which drops the old code
+ * from the index, shifting its run back): every answer the map's. */
+START_TEST (test_code_index_random)
+{
+  g_autoptr(GHashTable) ref = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < ft_ledger_n_accounts (f.l); i++)
+    g_hash_table_insert (ref, g_strdup (ft_ledger_get_account (f.l, i)->code), GUINT_TO_POINTER (i + 1));
+  GRand *rng = g_rand_new_with_seed (1616);
+  guint n_restored = 0;
+  for (guint step = 0; step < 40000; step++)
+    {
+      char code[40];
+      /* a small space of codes, so that many are met again */
+      g_snprintf (code, sizeof code, "%s:%u", g_rand_boolean (rng) ? "wallet" : "hold",
+                  (guint) g_rand_int_range (rng, 0, 6000));
+      guint want = GPOINTER_TO_UINT (g_hash_table_lookup (ref, code));
+      guint got = 12345;
+      switch (g_rand_int_range (rng, 0, 4))
+        {
+        case 0:
+        case 1:   /* look up */
+          ck_assert_int_eq (ft_ledger_lookup (f.l, code, &got), want != 0);
+          if (want != 0)
+            ck_assert_uint_eq (got, want - 1);
+          break;
+        case 2:   /* open (or find) */
+          got = ft_ledger_account (f.l, code, FT_LACC_LIABILITY, 1);
+          if (want != 0)
+            ck_assert_uint_eq (got, want - 1);
+          else
+            {
+              ck_assert_uint_eq (got, ft_ledger_n_accounts (f.l) - 1);
+              g_hash_table_insert (ref, g_strdup (code), GUINT_TO_POINTER (got + 1));
+            }
+          break;
+        default:  /* an account restored over with this code, when free */
+          if (want == 0 && ft_ledger_n_accounts (f.l) > 4)
+            {
+              guint at = 4 + (guint) g_rand_int_range (rng, 0, (gint32) ft_ledger_n_accounts (f.l) - 4);
+              FtLedgerAccount acc = *ft_ledger_get_account (f.l, at);
+              ck_assert (g_hash_table_remove (ref, acc.code));
+              g_strlcpy (acc.code, code, sizeof acc.code);
+              ft_ledger_restore_account (f.l, &acc, ft_ledger_balance (f.l, at));
+              g_hash_table_insert (ref, g_strdup (code), GUINT_TO_POINTER (at + 1));
+              n_restored++;
+            }
+          break;
+        }
+    }
+  ck_assert_uint_gt (n_restored, 1000);
+  ck_assert_uint_eq (g_hash_table_size (ref), ft_ledger_n_accounts (f.l));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, ref);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      guint got;
+      ck_assert (ft_ledger_lookup (f.l, k, &got));
+      ck_assert_uint_eq (got, GPOINTER_TO_UINT (v) - 1);
+    }
+  assert_check_ok ();
+  g_rand_free (rng);
+}
+END_TEST
+
 /* ---------------- posting ---------------- */
 
 START_TEST (test_post_balanced)
@@ -463,6 +530,7 @@ ledger_suite (void)
   Suite *s = suite_create ("ledger");
   struct { const char *name; const TTest *fn; } cases[] = {
     { "accounts", test_accounts_index },
+    { "code-index-random", test_code_index_random },
     { "expect-keeps", test_expect_keeps },
     { "post", test_post_balanced },
     { "totals", test_totals },

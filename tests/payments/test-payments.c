@@ -237,6 +237,39 @@ failing_charge (gpointer self, guint rider, gint64 amount, const char *currency,
 }
 static const FtPayProviderVTable failing_vtable = { failing_charge, NULL };
 
+/* A provider that approves and records the keys it is charged with. */
+static FtPayResult
+recording_charge (gpointer self, guint rider, gint64 amount, const char *currency,
+                  const char *idem_key, FtTime now, guint *latency_ms)
+{
+  g_ptr_array_add (self, g_strdup (idem_key));
+  *latency_ms = 1;
+  return FT_PAY_APPROVED;
+}
+static const FtPayProviderVTable recording_vtable = { recording_charge, NULL };
+
+/* The key of the top-up a hold makes is its own key and "#topup", whether
+ * it is written on the stack (short keys) or allocated (long ones). */
+START_TEST (test_hold_topup_key)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  FtPayProvider prov = { &recording_vtable, keys };
+  g_autoptr(FtPayments) p = ft_payments_new (f.ledger, prov);
+  ft_payments_set_auto_topup (p, 1000);
+  const guint lens[] = { 1, 20, 88, 89, 90, 91, 95, 96, 97, 200, 1000 };
+  for (guint i = 0; i < G_N_ELEMENTS (lens); i++)
+    {
+      g_autoptr(GError) err = NULL;
+      g_autofree char *key = g_strnfill (lens[i], (char) ('a' + i));
+      /* each rider's wallet is empty: the hold tops up */
+      ck_assert_int_ge (ft_payments_hold (p, 10 + i, 500, 100 + i, key, 5, &err), 0);
+      ck_assert_uint_eq (keys->len, i + 1);
+      g_autofree char *want = g_strconcat (key, "#topup", NULL);
+      ck_assert_str_eq (g_ptr_array_index (keys, i), want);
+    }
+}
+END_TEST
+
 START_TEST (test_provider_error)
 {
   int calls = 0;
@@ -1202,6 +1235,7 @@ payments_suite (void)
     { "check-untracked-hold", test_check_catches_untracked_hold, setup },
     { "summary-retries", test_summary_retries, setup_summary },
     { "sim-provider", test_sim_provider, setup },
+    { "hold-topup-key", test_hold_topup_key, setup },
     { "random-ops", test_random_ops, setup },
     { "rider-accounts-lookup", test_rider_accounts_match_lookup, setup },
   };
