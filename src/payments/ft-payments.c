@@ -472,6 +472,8 @@ struct _FtPayments {
   /* without the ledger's journal: whole keys (idem, bkeys unused) */
   RecMap        keys_full;     /* idem -> FullKeyRec */
   BkWindow      bk_full;       /* booking -> BookingFullKeys */
+  guint64      *gone;          /* a bit per booking id forgotten (ft_payments_forget_booking) */
+  gsize         gone_words;
   guint64       n_declines;
   guint         n_overrefunded; /* bookings whose net capture went below 0 */
   guint         last_latency_ms;
@@ -684,6 +686,7 @@ ft_payments_free (FtPayments *p)
   g_array_unref (p->bkeys);
   recmap_clear (&p->keys_full);
   bkw_clear (&p->bk_full);
+  g_free (p->gone);
   g_free (p);
 }
 
@@ -1339,6 +1342,14 @@ ft_payments_settle_debt (FtPayments *p, guint rider, const char *idem_key, FtTim
   return post_card_in (p, FT_TX_SETTLE_DEBT, rider, debt, -1, idem, scope, args, now, error);
 }
 
+/* Whether booking was forgotten (ft_payments_forget_booking). */
+static gboolean
+booking_gone (const FtPayments *p, gint64 booking)
+{
+  return booking >= 0 && (guint64) booking / 64 < p->gone_words
+         && (p->gone[booking / 64] >> (booking % 64) & 1);
+}
+
 gint64
 ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                   const char *idem_key, FtTime now, GError **error)
@@ -1372,11 +1383,14 @@ ft_payments_hold (FtPayments *p, guint rider, gint64 amount, gint64 booking,
                    G_GINT64_FORMAT "); capture or release it first", booking, open->tx);
       return -1;
     }
-  if (capture_get (p, booking) != NULL)
+  if (capture_get (p, booking) != NULL || booking_gone (p, booking))
     {
+      /* a forgotten booking was closed (its capture and keys went): a
+       * retried hold is not recognised, so it is refused like any hold of
+       * a closed booking, never posted twice */
       g_set_error (error, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID,
-                   "booking %" G_GINT64_FORMAT " was already captured; a new trip needs a new "
-                   "booking", booking);
+                   "booking %" G_GINT64_FORMAT " was already %s; a new trip needs a new booking", booking,
+                   booking_gone (p, booking) ? "closed and its records released" : "captured");
       return -1;
     }
   const char *cur = ft_ledger_currency (p->ledger);
@@ -1659,6 +1673,19 @@ void
 ft_payments_forget_booking (FtPayments *p, gint64 booking)
 {
   g_return_if_fail (p != NULL);
+  if (booking >= 0 && booking < G_MAXINT32)
+    {
+      /* a bit per id (booking's ids run from 0): 128 KiB a million */
+      gsize w = (gsize) booking / 64;
+      if (w >= p->gone_words)
+        {
+          gsize n = MAX (MAX (w + 1, p->gone_words * 2), 64);
+          p->gone = g_renew (guint64, p->gone, n);
+          memset (p->gone + p->gone_words, 0, (n - p->gone_words) * sizeof (guint64));
+          p->gone_words = n;
+        }
+      p->gone[w] |= G_GUINT64_CONSTANT (1) << (booking % 64);
+    }
   if (no_journal (p))
     {
       /* its keys and capture, together */

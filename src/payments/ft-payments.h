@@ -125,9 +125,13 @@ void    ft_payments_rebuild     (FtPayments *p);
 /* Booking (closed, its hold captured or never placed) is no longer kept
  * by its caller (ft_booking_set_release): its captured amount goes, and
  * without the ledger's journal so do its keys, so that what payments keeps
- * is bounded by the bookings open at once. Afterwards a retry of one of
- * its keys is not recognised (a retried capture is refused: no open
- * hold), its captured amount reads 0 and it cannot be refunded. */
+ * is bounded by the bookings open at once (and a bit per booking id
+ * forgotten). Afterwards a retry of one of its keys is not recognised: a
+ * retried hold or a new one is refused (the booking is closed), a retried
+ * capture too (no open hold), its captured amount reads 0 and it cannot
+ * be refunded; an incentive naming it is taken as a new one (a retried
+ * incentive would post again; ft_core_reward_trip pays only for a booking
+ * that booking still keeps, and once). */
 void    ft_payments_forget_booking (FtPayments *p, gint64 booking);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FtPayments, ft_payments_free)
 

@@ -965,6 +965,25 @@ START_TEST (test_summary_retries)
   g_clear_error (&err);
   ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
   ck_assert_int_eq (ft_payments_wallet (f.pay, 1), wallet);
+  /* its hold retried, or a new one: refused (the booking is closed), nothing posted */
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 1000, 5, "bk5-hold-t20", 75, &err), -1);
+  ck_assert (g_error_matches (err, FT_PAYMENTS_ERROR, FT_PAYMENTS_ERROR_INVALID));
+  ck_assert_msg (strstr (err->message, "booking 5 was already closed") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 900, 5, "bk5-hold-t76", 76, &err), -1);
+  g_clear_error (&err);
+  ck_assert_uint_eq (ft_ledger_n_tx (f.ledger), n_tx);
+  ck_assert_int_eq (ft_payments_wallet (f.pay, 1), wallet);
+  ck_assert_int_eq (ft_payments_held (f.pay, 1), 0);
+  /* other bookings, below and far above it, are not */
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 100, 4, "bk4-hold", 77, &err), 0);
+  ck_assert_int_ge (ft_payments_release (f.pay, 1, 4, "bk4-release", 77, &err), 0);
+  ft_payments_forget_booking (f.pay, 4000);
+  ck_assert_int_ge (ft_payments_hold (f.pay, 1, 100, 3999, "bk3999-hold", 78, &err), 0);
+  ck_assert_int_ge (ft_payments_release (f.pay, 1, 3999, "bk3999-release", 78, &err), 0);
+  ck_assert_int_eq (ft_payments_hold (f.pay, 1, 100, 4000, "bk4000-hold", 79, &err), -1);
+  g_clear_error (&err);
+  n_tx = ft_ledger_n_tx (f.ledger);
   /* a key that names no booking stays */
   ck_assert_int_eq (ft_payments_topup (f.pay, 1, 3000, "app-topup-1", 80, &err), top);
   assert_check_ok ();
