@@ -1,15 +1,27 @@
-/* ft-sim-engine.c — discrete-event engine: a binary heap of (time,
+/* ft-sim-engine.c — discrete-event engine: a calendar of (time,
  * priority|sequence, slot) keys over a pool of event slots with a free
- * list; a pop moves the hole at the top down to a leaf along the lesser
- * children and the heap's last key up from there (Floyd: one compare a
- * level on the way down; the keys are unique, so the heap pops them in the
- * same order as the textbook sift-down). A handle is
- * (generation << 32 | slot); cancel flips the slot's cancelled bit and the
- * pop loop skips it, so cancel is O(1). One event at a time may wait in
- * the lane beside the heap (ft_sim_engine_schedule_lane: the riders'
- * next arrival, which each arrival schedules): the run takes the lesser
- * of its key and the heap's top, so the order is the same, and that
- * event never goes through the heap.
+ * list. Time is cut into windows of 2^WIN_SHIFT ms; the events of the
+ * current window and any before it are in a small binary heap (`near`),
+ * those of the next N_WINDOWS - 1 windows in a ring of unsorted buckets
+ * (one per window, appended to), those later in a second binary heap
+ * (`far`). When `near` runs dry the current window moves on to the next
+ * bucket that holds any, whose keys go into `near`, and far events that
+ * the ring now reaches move into its buckets. Every event in the ring or
+ * `far` is in a later window than every event in `near`, so `near`'s top
+ * is the next event, in the order (time, priority, sequence) of one heap
+ * of all keys; the near heap holds a few seconds of events and stays in
+ * the first-level cache, where one heap of the whole day's pending
+ * events (18,000 at 50,000 vehicles) missed on its lower levels. A heap
+ * pop moves the hole at the top down to a leaf along the lesser children
+ * and the heap's last key up from there (Floyd: one compare a level on
+ * the way down; the keys are unique, so the heap pops them in the same
+ * order as the textbook sift-down). A handle is (generation << 32 |
+ * slot); cancel flips the slot's cancelled bit and the pop loop skips it,
+ * so cancel is O(1). One event at a time may wait in the lane beside the
+ * queue (ft_sim_engine_schedule_lane: the riders' next arrival, which
+ * each arrival schedules): the run takes the lesser of its key and the
+ * queue's next, so the order is the same, and that event never goes
+ * through the queue.
  */
 #include "ft-sim-engine.h"
 
@@ -20,6 +32,11 @@ typedef struct {
 } HeapKey;
 
 typedef struct {
+  HeapKey *keys;
+  guint    n, cap;
+} KeyArray;           /* a binary heap, or a ring bucket (unsorted) */
+
+typedef struct {
   FtSimEventFunc fn;
   gpointer       data;
   guint64        arg;
@@ -28,12 +45,20 @@ typedef struct {
   guint32        next_free;
 } Slot;
 
+/* Windows of 4.1 s; the ring reaches 70 minutes ahead (at 50,000 vehicles
+ * 99.8 % of the events are scheduled less far ahead). */
+#define WIN_SHIFT 12
+#define N_WINDOWS 1024
+
 struct _FtSimEngine {
   FtTime   now;
   guint64  seq;
-  HeapKey *heap;
-  guint    n_heap, cap_heap;
-  HeapKey  lane;             /* the lane's event, outside the heap, if lane_used */
+  KeyArray near;             /* heap: events of window cur and before */
+  KeyArray *ring;            /* N_WINDOWS buckets: window w in ring[w % N_WINDOWS], cur < w < cur + N_WINDOWS */
+  guint    n_ring;           /* keys in the ring */
+  KeyArray far;              /* heap: events of window cur + N_WINDOWS and after */
+  gint64   cur;              /* the current window (time >> WIN_SHIFT) */
+  HeapKey  lane;             /* the lane's event, outside the queue, if lane_used */
   gboolean lane_used;
   Slot    *slots;
   guint    n_slots, cap_slots;
@@ -55,8 +80,8 @@ ft_sim_engine_new (FtTime start)
   e->now = start;
   e->run_end = G_MININT64;
   e->free_head = NO_FREE;
-  e->cap_heap = 1024;
-  e->heap = g_new (HeapKey, e->cap_heap);
+  e->cur = start >> WIN_SHIFT;
+  e->ring = g_new0 (KeyArray, N_WINDOWS);
   e->cap_slots = 1024;
   e->slots = g_new (Slot, e->cap_slots);
   return e;
@@ -67,7 +92,11 @@ ft_sim_engine_free (FtSimEngine *e)
 {
   if (e == NULL)
     return;
-  g_free (e->heap);
+  g_free (e->near.keys);
+  g_free (e->far.keys);
+  for (guint i = 0; i < N_WINDOWS; i++)
+    g_free (e->ring[i].keys);
+  g_free (e->ring);
   g_free (e->slots);
   g_free (e);
 }
@@ -155,16 +184,91 @@ new_event (FtSimEngine *e, FtTime t, gint priority, FtSimEventFunc fn, gpointer 
 }
 
 static inline void
-heap_push (FtSimEngine *e, const HeapKey *key)
+key_append (KeyArray *a, const HeapKey *key)
 {
-  if (e->n_heap == e->cap_heap)
+  if (G_UNLIKELY (a->n == a->cap))
     {
-      e->cap_heap *= 2;
-      e->heap = g_renew (HeapKey, e->heap, e->cap_heap);
+      a->cap = MAX (16u, 2 * a->cap);
+      a->keys = g_renew (HeapKey, a->keys, a->cap);
     }
-  e->heap[e->n_heap] = *key;
-  sift_up (e->heap, e->n_heap);
-  e->n_heap++;
+  a->keys[a->n++] = *key;
+}
+
+static inline void
+heap_push (KeyArray *h, const HeapKey *key)
+{
+  key_append (h, key);
+  sift_up (h->keys, h->n - 1);
+}
+
+static inline void
+heap_pop (KeyArray *h)
+{
+  h->n--;
+  if (h->n > 0)
+    pop_root (h->keys, h->n);
+}
+
+/* Files a key: `near` for the current window or before, the ring's bucket
+ * for the next N_WINDOWS - 1, `far` after. */
+static inline void
+queue_push (FtSimEngine *e, const HeapKey *key)
+{
+  gint64 w = key->t >> WIN_SHIFT;
+  if (w <= e->cur)
+    heap_push (&e->near, key);
+  else if (w - e->cur < N_WINDOWS)
+    {
+      key_append (&e->ring[w & (N_WINDOWS - 1)], key);
+      e->n_ring++;
+    }
+  else
+    heap_push (&e->far, key);
+}
+
+/* With `near` empty: moves the current window on to the next that holds
+ * an event (in the ring, or the first far one when the ring is empty),
+ * bringing in the far events that the ring reaches on the way, and puts
+ * that window's keys into `near`. Nothing when the queue is empty. */
+static G_GNUC_NO_INLINE void
+queue_advance (FtSimEngine *e)
+{
+  if (e->n_ring == 0)
+    {
+      if (e->far.n == 0)
+        return;
+      e->cur = (e->far.keys[0].t >> WIN_SHIFT) - 1;
+    }
+  for (;;)
+    {
+      e->cur++;
+      /* the ring's last window is now cur + N_WINDOWS - 1 */
+      while (e->far.n > 0 && (e->far.keys[0].t >> WIN_SHIFT) - e->cur < N_WINDOWS)
+        {
+          HeapKey k = e->far.keys[0];
+          heap_pop (&e->far);
+          key_append (&e->ring[(k.t >> WIN_SHIFT) & (N_WINDOWS - 1)], &k);
+          e->n_ring++;
+        }
+      KeyArray *b = &e->ring[e->cur & (N_WINDOWS - 1)];
+      if (b->n > 0)
+        {
+          for (guint i = 0; i < b->n; i++)
+            heap_push (&e->near, &b->keys[i]);
+          e->n_ring -= b->n;
+          b->n = 0;
+          return;
+        }
+    }
+}
+
+/* The queue's next key (cancelled or not), NULL if it is empty. */
+static inline const HeapKey *
+queue_top (FtSimEngine *e)
+{
+  if (G_UNLIKELY (e->near.n == 0))
+    queue_advance (e);
+  return e->near.n > 0 ? &e->near.keys[0] : NULL;
 }
 
 FtSimHandle
@@ -177,7 +281,7 @@ ft_sim_engine_schedule (FtSimEngine *e, FtTime t, gint priority,
     t = e->now;
   HeapKey k;
   guint32 s = new_event (e, t, priority, fn, data, arg, &k);
-  heap_push (e, &k);
+  queue_push (e, &k);
   return ((guint64) e->slots[s].gen << 32) | s;
 }
 
@@ -197,7 +301,7 @@ ft_sim_engine_schedule_lane (FtSimEngine *e, FtTime t, gint priority,
       e->lane_used = TRUE;
     }
   else
-    heap_push (e, &k);
+    queue_push (e, &k);
   return ((guint64) e->slots[s].gen << 32) | s;
 }
 
@@ -253,22 +357,15 @@ free_slot (FtSimEngine *e, guint32 s)
   e->free_head = s;
 }
 
-static inline void
-pop_top (FtSimEngine *e)
-{
-  e->n_heap--;
-  if (e->n_heap > 0)
-    pop_root (e->heap, e->n_heap);
-}
-
-/* Drop cancelled events from the top of the heap and from the lane. */
+/* Drop cancelled events from the top of the queue and from the lane. */
 static inline void
 skip_cancelled (FtSimEngine *e)
 {
-  while (e->n_heap > 0 && e->slots[e->heap[0].slot].state == 2)
+  const HeapKey *top;
+  while ((top = queue_top (e)) != NULL && e->slots[top->slot].state == 2)
     {
-      guint32 s = e->heap[0].slot;
-      pop_top (e);
+      guint32 s = top->slot;
+      heap_pop (&e->near);
       free_slot (e, s);
     }
   if (G_UNLIKELY (e->lane_used && e->slots[e->lane.slot].state == 2))
@@ -278,13 +375,14 @@ skip_cancelled (FtSimEngine *e)
     }
 }
 
-/* The next live event's key (after skip_cancelled), NULL if none. */
+/* The next live event's key (after skip_cancelled, which leaves the
+ * queue's next in `near` if there is one), NULL if none. */
 static inline const HeapKey *
 next_key (const FtSimEngine *e)
 {
-  if (e->lane_used && (e->n_heap == 0 || key_less (&e->lane, &e->heap[0])))
+  if (e->lane_used && (e->near.n == 0 || key_less (&e->lane, &e->near.keys[0])))
     return &e->lane;
-  return e->n_heap > 0 ? &e->heap[0] : NULL;
+  return e->near.n > 0 ? &e->near.keys[0] : NULL;
 }
 
 FtTime
@@ -297,7 +395,7 @@ ft_sim_engine_next_time (FtSimEngine *e)
 }
 
 /* Takes and runs the event of key `next` (next_key's: the lane's or the
- * heap's top, live). */
+ * queue's next, live). */
 static inline void
 run_top (FtSimEngine *e, const HeapKey *next)
 {
@@ -305,7 +403,7 @@ run_top (FtSimEngine *e, const HeapKey *next)
   if (next == &e->lane)
     e->lane_used = FALSE;
   else
-    pop_top (e);
+    heap_pop (&e->near);
   Slot *sl = &e->slots[k.slot];
   FtSimEventFunc fn = sl->fn;
   gpointer data = sl->data;
@@ -316,8 +414,8 @@ run_top (FtSimEngine *e, const HeapKey *next)
   e->n_processed++;
   /* the next top's slot, read by the pop loop after this event: fetched
    * while the event runs rather than missed then */
-  if (e->n_heap > 0)
-    __builtin_prefetch (&e->slots[e->heap[0].slot]);
+  if (e->near.n > 0)
+    __builtin_prefetch (&e->slots[e->near.keys[0].slot]);
   fn (e, data, arg);
 }
 

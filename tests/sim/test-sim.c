@@ -254,6 +254,307 @@ START_TEST (test_engine_take_next)
 }
 END_TEST
 
+/* The engine's calendar queue against a plain binary heap of (time,
+ * priority, sequence) keys written here: events scheduled at the same
+ * instant, within a window, minutes, hours (past the ring's reach) and
+ * days ahead, cancels, take_next, the lane, runs in slices of every length
+ * and by steps, and schedules from outside a run (before the window the
+ * queue has moved on to). Both must run the same events at the same times
+ * in the same order and agree on every cancel and next time. */
+typedef struct { FtTime t; guint64 ps; guint64 tag; guint32 id; } RefKey;
+
+typedef struct {
+  FtSimEngine *e;              /* NULL: the plain heap below */
+  RefKey      *h;
+  guint        n, cap;
+  FtTime       now, run_end;
+  guint64      seq;
+  GArray      *state;          /* guint8 per id, plain heap: 1 pending, 0 not */
+  GArray      *handles;        /* FtSimHandle per id, engine */
+  guint64      seed, next_tag;
+  int          budget;
+  GArray      *log;
+} Cal;
+
+static guint64
+cal_mix (guint64 x)
+{
+  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+static gboolean
+ref_less (const RefKey *a, const RefKey *b)
+{
+  return a->t < b->t || (a->t == b->t && a->ps < b->ps);
+}
+
+static void
+ref_push (Cal *c, RefKey k)
+{
+  if (c->n == c->cap)
+    {
+      c->cap = MAX (64u, 2 * c->cap);
+      c->h = g_renew (RefKey, c->h, c->cap);
+    }
+  guint i = c->n++;
+  while (i > 0 && ref_less (&k, &c->h[(i - 1) / 2]))
+    {
+      c->h[i] = c->h[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+  c->h[i] = k;
+}
+
+static void
+ref_pop (Cal *c)
+{
+  RefKey k = c->h[--c->n];
+  guint i = 0;
+  for (;;)
+    {
+      guint m = i, l = 2 * i + 1, r = l + 1;
+      if (l < c->n && ref_less (&c->h[l], &k))
+        m = l;
+      if (r < c->n && ref_less (&c->h[r], m == i ? &k : &c->h[m]))
+        m = r;
+      if (m == i)
+        break;
+      c->h[i] = c->h[m];
+      i = m;
+    }
+  if (c->n > 0)
+    c->h[i] = k;
+}
+
+/* the plain heap's next live key, cancelled ones dropped */
+static const RefKey *
+ref_top (Cal *c)
+{
+  while (c->n > 0 && g_array_index (c->state, guint8, c->h[0].id) == 0)
+    ref_pop (c);
+  return c->n > 0 ? &c->h[0] : NULL;
+}
+
+static void cal_event (Cal *c, guint64 tag);
+
+static void
+cal_engine_fn (FtSimEngine *e, gpointer data, guint64 arg)
+{
+  cal_event (data, arg);
+}
+
+static FtTime
+cal_now (Cal *c)
+{
+  return c->e ? ft_sim_engine_now (c->e) : c->now;
+}
+
+static void
+cal_log (Cal *c, guint64 a, guint64 b)
+{
+  guint64 rec[2] = { a, b };
+  g_array_append_vals (c->log, rec, 2);
+}
+
+static void
+cal_schedule (Cal *c, FtTime t, gint prio, gboolean lane)
+{
+  guint64 tag = c->next_tag++;
+  if (c->e)
+    {
+      FtSimHandle h = lane ? ft_sim_engine_schedule_lane (c->e, t, prio, cal_engine_fn, c, tag)
+                           : ft_sim_engine_schedule (c->e, t, prio, cal_engine_fn, c, tag);
+      g_array_append_val (c->handles, h);
+      return;
+    }
+  RefKey k = { MAX (t, c->now), ((guint64) (prio + 128) << 56) | c->seq++, tag, c->state->len };
+  guint8 one = 1;
+  g_array_append_val (c->state, one);
+  ref_push (c, k);
+}
+
+static gboolean
+cal_cancel (Cal *c, guint id)
+{
+  if (c->e)
+    return ft_sim_engine_cancel (c->e, g_array_index (c->handles, FtSimHandle, id));
+  gboolean was = g_array_index (c->state, guint8, id) == 1;
+  g_array_index (c->state, guint8, id) = 0;
+  return was;
+}
+
+static gboolean
+cal_take_next (Cal *c, FtTime t, gint prio)
+{
+  if (c->e)
+    return ft_sim_engine_take_next (c->e, t, prio);
+  t = MAX (t, c->now);
+  if (t > c->run_end)
+    return FALSE;
+  guint64 ps = ((guint64) (prio + 128) << 56) | c->seq;
+  const RefKey *k = ref_top (c);
+  if (k != NULL && !(t < k->t || (t == k->t && ps < k->ps)))
+    return FALSE;
+  c->seq++;
+  c->now = t;
+  return TRUE;
+}
+
+static FtTime
+cal_next_time (Cal *c)
+{
+  if (c->e)
+    return ft_sim_engine_next_time (c->e);
+  const RefKey *k = ref_top (c);
+  return k ? k->t : G_MAXINT64;
+}
+
+static gboolean
+cal_step (Cal *c)
+{
+  if (c->e)
+    return ft_sim_engine_step (c->e);
+  const RefKey *p = ref_top (c);
+  if (p == NULL)
+    return FALSE;
+  RefKey k = *p;
+  ref_pop (c);
+  g_array_index (c->state, guint8, k.id) = 0;
+  c->now = k.t;
+  cal_event (c, k.tag);
+  return TRUE;
+}
+
+static void
+cal_run_until (Cal *c, FtTime t)
+{
+  if (c->e)
+    {
+      ft_sim_engine_run_until (c->e, t);
+      return;
+    }
+  c->run_end = t;
+  const RefKey *p;
+  while ((p = ref_top (c)) != NULL && p->t <= t)
+    {
+      RefKey k = *p;
+      ref_pop (c);
+      g_array_index (c->state, guint8, k.id) = 0;
+      c->now = k.t;
+      cal_event (c, k.tag);
+    }
+  c->run_end = G_MININT64;
+  c->now = MAX (c->now, t);
+}
+
+/* what an event does follows from its tag alone, so both queues do the
+ * same as long as they run the same events in the same order */
+static void
+cal_event (Cal *c, guint64 tag)
+{
+  FtTime now = cal_now (c);
+  cal_log (c, (guint64) now, tag);
+  guint64 r = cal_mix (tag ^ c->seed);
+  if (c->budget <= 0)
+    return;
+  int kids = (int) (r % 3) + (c->budget > 1000 ? 0 : -1);
+  for (int i = 0; i < kids; i++)
+    {
+      guint64 x = cal_mix (r + (guint64) i);
+      gint prio = (gint) ((x >> 8) % 7) - 3;
+      guint64 d = x >> 20;
+      FtTime delay;
+      switch (x % 16)
+        {
+        case 0: case 1: delay = 0; break;
+        case 2: case 3: case 4: case 5: delay = (FtTime) (d % 5000); break;
+        case 6: case 7: case 8: case 9: case 10: delay = (FtTime) (d % 600000); break;
+        case 11: case 12: case 13: delay = (FtTime) (d % 9000000); break;
+        case 14: delay = (FtTime) (d % 300000000); break;
+        default:
+          /* run in place when it would be next, else schedule it */
+          if (cal_take_next (c, now + (FtTime) (d % 3000), prio))
+            {
+              c->budget--;
+              cal_event (c, c->next_tag++);
+              continue;
+            }
+          delay = (FtTime) (d % 3000);
+          break;
+        }
+      c->budget--;
+      cal_schedule (c, now + delay, prio, (x >> 40) % 4 == 0);
+    }
+  if ((r >> 10) % 5 == 0 && c->next_tag > 0)
+    {
+      guint n_ids = c->e ? c->handles->len : c->state->len;
+      if (n_ids > 0)
+        cal_log (c, 1ull << 62, cal_cancel (c, (guint) ((r >> 20) % n_ids)));
+    }
+}
+
+static void
+cal_drive (Cal *c, guint32 seed)
+{
+  g_autoptr (GRand) g = g_rand_new_with_seed (seed);
+  c->seed = seed;
+  c->budget = 30000;
+  for (int i = 0; i < 300; i++)
+    cal_schedule (c, g_rand_int_range (g, 0, 10000000), g_rand_int_range (g, -3, 4), FALSE);
+  for (int round = 0; round < 100000; round++)
+    {
+      int what = g_rand_int_range (g, 0, 10);
+      FtTime now = cal_now (c);
+      if (what < 5)
+        cal_run_until (c, now + g_rand_int_range (g, 0, 20000));
+      else if (what < 7)
+        cal_run_until (c, now + g_rand_int_range (g, 0, what == 5 ? 900000 : 30000000));
+      else if (what < 8)
+        for (int k = g_rand_int_range (g, 1, 6); k > 0; k--)
+          cal_step (c);
+      else
+        /* from outside a run: often before the window the queue's next is in */
+        cal_schedule (c, now + g_rand_int_range (g, 0, what == 8 ? 6000 : 2000000), g_rand_int_range (g, -3, 4),
+                      what == 9);
+      FtTime next = cal_next_time (c);
+      cal_log (c, (guint64) cal_now (c), (guint64) next);
+      if (c->budget <= 0 && next == G_MAXINT64)
+        break;
+    }
+  cal_run_until (c, G_MAXINT64 - 1);
+  cal_log (c, (guint64) cal_now (c), (guint64) cal_next_time (c));
+}
+
+START_TEST (test_engine_calendar)
+{
+  for (guint32 seed = 1; seed <= 12; seed++)
+    {
+      Cal a = { .log = g_array_new (FALSE, FALSE, sizeof (guint64)), .state = g_array_new (FALSE, FALSE, 1),
+                .run_end = G_MININT64 };
+      Cal b = { .log = g_array_new (FALSE, FALSE, sizeof (guint64)),
+                .handles = g_array_new (FALSE, FALSE, sizeof (FtSimHandle)), .e = ft_sim_engine_new (0) };
+      cal_drive (&a, seed);
+      cal_drive (&b, seed);
+      ck_assert_uint_gt (a.log->len, 2 * 30000);
+      ck_assert_uint_eq (a.log->len, b.log->len);
+      for (guint i = 0; i < a.log->len; i++)
+        ck_assert_msg (g_array_index (a.log, guint64, i) == g_array_index (b.log, guint64, i),
+                       "seed %u: record %u differs: %" G_GUINT64_FORMAT " (plain heap) vs %" G_GUINT64_FORMAT,
+                       seed, i, g_array_index (a.log, guint64, i), g_array_index (b.log, guint64, i));
+      ck_assert_uint_eq (ft_sim_engine_n_pending (b.e), 0);
+      g_array_unref (a.log);
+      g_array_unref (a.state);
+      g_free (a.h);
+      g_array_unref (b.log);
+      g_array_unref (b.handles);
+      ft_sim_engine_free (b.e);
+    }
+}
+END_TEST
+
 static void
 stop_event (FtSimEngine *e, gpointer data, guint64 arg)
 {
@@ -1044,6 +1345,7 @@ sim_suite (void)
     { "engine-cancel", test_engine_cancel },
     { "engine-take-next", test_engine_take_next },
     { "engine-lane", test_engine_lane },
+    { "engine-calendar", test_engine_calendar },
     { "engine-stop-pace", test_engine_stop_and_pace },
     { "rng-streams", test_rng_streams },
     { "rng-discrete-cum", test_rng_discrete_cum },
