@@ -2,9 +2,10 @@
  *
  * Events are ordered by (time in ms, priority, sequence): lower priority
  * numbers run first at equal times, and ties resolve first-in first-out,
- * so runs are reproducible. The queue is a binary heap of compact keys over
- * a slot pool; cancelling sets a bit in the slot (O(1)) and the event is
- * skipped when it reaches the top. The engine is an explicit object: no
+ * so runs are reproducible. The queue is a calendar of compact keys over a
+ * slot pool (a small heap for the current few seconds, a ring of buckets
+ * for the next 70 minutes, a heap for later); cancelling sets a bit in the
+ * slot (O(1)) and the event is skipped when it reaches the top. The engine is an explicit object: no
  * globals. It runs as fast as possible (run_until / step) or paced at a
  * multiple of real time with pause (run_paced, for a GUI worker thread;
  * speed, pause and stop may be set from another thread).
@@ -33,8 +34,8 @@ FtSimHandle  ft_sim_engine_schedule      (FtSimEngine *engine, FtTime t, gint pr
 FtSimHandle  ft_sim_engine_schedule_in   (FtSimEngine *engine, FtTime delay, gint priority,
                                           FtSimEventFunc fn, gpointer data, guint64 arg);
 /* The same, for one event of a chain that schedules its own next (the
- * riders' arrivals): it waits beside the heap while no other does (else
- * in the heap), runs in the same order, and costs no heap insert or pop. */
+ * riders' arrivals): it waits beside the queue while no other does (else
+ * in the queue), runs in the same order, and costs no insert or pop. */
 FtSimHandle  ft_sim_engine_schedule_lane (FtSimEngine *engine, FtTime t, gint priority,
                                           FtSimEventFunc fn, gpointer data, guint64 arg);
 /* Cancel a pending event; FALSE if it already ran or was cancelled. */
