@@ -16,6 +16,7 @@ echo "== uptime"; uptime
 echo "== bench-store";   "$B/tests/store/bench-store" --reps 5 | tail -12
 echo "== bench-engine";  "$B/tests/sim/bench-engine" | tail -8
 echo "== bench-sim";     "$B/tests/sim/bench-sim" | tail -6
+echo "== bench-sim --summary (issue 16's 50k target)"; "$B/tests/sim/bench-sim" straight --summary 50000 | tail -3
 echo "== bench-sim reps"; "$B/tests/sim/bench-sim" reps --reps 10 --days 7 --vehicles 1000 --jobs 2 --runs 3 | tail -2
 echo "== bench-routing demo";   "$B/tests/city/bench-routing" demo | tail -8
 "$B/ui/cli/fleet-twin-cli" import-osm "$FT_SHARED_DATA_DIR/osm/monaco.osm.pbf" --name Monaco \
